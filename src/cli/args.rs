@@ -1,0 +1,171 @@
+//! Docker-style flag parsing, pure: `-it`, `-e K=V`, `-eK=V`, `--env K=V`,
+//! `--env=K=V`, `--rm=false`, `--` and the first positional argument end
+//! the options (everything after it belongs to the command).
+
+use crate::error::{Error, Result};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// One flag a command accepts.
+#[derive(Debug, Clone, Copy)]
+pub struct Flag {
+    /// Single-letter form, 0 if none.
+    pub short: u8,
+    pub long: &'static str,
+    /// Takes a value (`-e X`); otherwise a boolean (`-i`, `--rm=false`).
+    pub value: bool,
+}
+
+pub const fn flag(short: u8, long: &'static str, value: bool) -> Flag {
+    Flag { short, long, value }
+}
+
+/// Parsed flags in command-line order (index into the table, value), and
+/// the positional arguments that follow them.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Parsed<'a> {
+    pub flags: Vec<(usize, &'a [u8])>,
+    pub rest: &'a [&'a [u8]],
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn unknown(cmd: &str, f: &[u8]) -> Error {
+    Error::bad("unknown flag", text(f), alloc::format!("see 'pocket {cmd} --help'"))
+}
+
+fn needs_value(f: &str) -> Error {
+    Error::bad("flag needs an argument", f, "see --help")
+}
+
+/// A boolean flag's value: absent or "true" is on; "false" is off.
+fn boolean(name: &str, v: Option<&[u8]>) -> Result<&'static [u8]> {
+    match v {
+        None | Some(b"true") | Some(b"1") => Ok(b"true"),
+        Some(b"false") | Some(b"0") => Ok(b"false"),
+        Some(o) => Err(Error::bad("invalid boolean value", text(o), alloc::format!("for --{name}"))),
+    }
+}
+
+pub fn parse<'a>(cmd: &str, table: &[Flag], argv: &'a [&'a [u8]]) -> Result<Parsed<'a>> {
+    let mut flags = Vec::new();
+    let mut i = 0;
+    while i < argv.len() {
+        let a = argv[i];
+        if a == b"--" {
+            i += 1;
+            break;
+        }
+        if a.len() < 2 || a[0] != b'-' {
+            break;
+        }
+        i += 1;
+        if let Some(long) = a.strip_prefix(b"--") {
+            let (name, inline) = match long.iter().position(|&c| c == b'=') {
+                Some(p) => (&long[..p], Some(&long[p + 1..])),
+                None => (long, None),
+            };
+            let k = table.iter().position(|f| f.long.as_bytes() == name).ok_or_else(|| unknown(cmd, a))?;
+            let f = table[k];
+            let v = if f.value {
+                match inline {
+                    Some(v) => v,
+                    None if i < argv.len() => {
+                        i += 1;
+                        argv[i - 1]
+                    }
+                    None => return Err(needs_value(&alloc::format!("--{}", f.long))),
+                }
+            } else {
+                boolean(f.long, inline)?
+            };
+            flags.push((k, v));
+            continue;
+        }
+        // A cluster of short flags: -it, -e K=V, -eK=V, -it -e...
+        let mut j = 1;
+        while j < a.len() {
+            let c = a[j];
+            let k = table
+                .iter()
+                .position(|f| f.short == c && c != 0)
+                .ok_or_else(|| unknown(cmd, &[b'-', c]))?;
+            if table[k].value {
+                let v = if j + 1 < a.len() {
+                    let v = &a[j + 1..];
+                    // -e=K=V is docker's too: the '=' is not part of the value.
+                    v.strip_prefix(b"=").unwrap_or(v)
+                } else if i < argv.len() {
+                    i += 1;
+                    argv[i - 1]
+                } else {
+                    return Err(needs_value(&alloc::format!("-{}", c as char)));
+                };
+                flags.push((k, v));
+                break;
+            }
+            flags.push((k, &b"true"[..]));
+            j += 1;
+        }
+    }
+    Ok(Parsed { flags, rest: &argv[i..] })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: &[Flag] = &[flag(b'i', "interactive", false), flag(b't', "tty", false), flag(b'e', "env", true), flag(0, "rm", false)];
+
+    fn p<'a>(v: &'a [&'a [u8]]) -> Result<Parsed<'a>> {
+        parse("run", T, v)
+    }
+
+    #[test]
+    fn clusters_values_and_positionals() {
+        let v: Vec<&[u8]> = vec![b"-it", b"-eA=1", b"-e", b"B=2", b"--env=C=3", b"--env", b"D", b"--rm", b"sh", b"-c", b"x"];
+        let r = p(&v).unwrap();
+        assert_eq!(
+            r.flags,
+            vec![(0, &b"true"[..]), (1, &b"true"[..]), (2, &b"A=1"[..]), (2, &b"B=2"[..]), (2, &b"C=3"[..]), (2, &b"D"[..]), (3, &b"true"[..])]
+        );
+        assert_eq!(r.rest, &[&b"sh"[..], b"-c", b"x"]);
+    }
+
+    #[test]
+    fn double_dash_and_short_value_in_cluster() {
+        let v: Vec<&[u8]> = vec![b"-ite", b"X=1", b"--", b"-i"];
+        let r = p(&v).unwrap();
+        assert_eq!(r.flags.len(), 3);
+        assert_eq!(r.flags[2], (2, &b"X=1"[..]));
+        assert_eq!(r.rest, &[&b"-i"[..]]);
+    }
+
+    #[test]
+    fn booleans_take_explicit_values() {
+        let v: Vec<&[u8]> = vec![b"--rm=false", b"x"];
+        assert_eq!(p(&v).unwrap().flags, vec![(3, &b"false"[..])]);
+        let v: Vec<&[u8]> = vec![b"--rm=maybe", b"x"];
+        assert!(p(&v).is_err());
+    }
+
+    #[test]
+    fn errors_are_clear() {
+        let v: Vec<&[u8]> = vec![b"--frob"];
+        assert_eq!(p(&v).unwrap_err().to_string(), "unknown flag --frob: see 'pocket run --help'");
+        let v: Vec<&[u8]> = vec![b"-x"];
+        assert!(p(&v).unwrap_err().to_string().starts_with("unknown flag -x"));
+        let v: Vec<&[u8]> = vec![b"-e"];
+        assert_eq!(p(&v).unwrap_err().to_string(), "flag needs an argument -e: see --help");
+        let v: Vec<&[u8]> = vec![b"--env"];
+        assert!(p(&v).is_err());
+    }
+
+    #[test]
+    fn lone_dash_is_positional() {
+        let v: Vec<&[u8]> = vec![b"-", b"-i"];
+        assert_eq!(p(&v).unwrap().rest.len(), 2);
+    }
+}

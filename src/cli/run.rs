@@ -1,0 +1,350 @@
+//! `pocket run`: flags -> Spec -> spawn.
+
+use super::args::{Flag, flag, parse};
+use crate::error::{Context, Error, Result};
+use crate::rt::Args;
+use crate::rt::args::lookup;
+use crate::spec::{DEFAULT_PATH, Io, Namespace, Process, Root, Spec, default_mounts};
+use crate::sys::{cstr, fd, proc};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+const FLAGS: &[Flag] = &[
+    flag(b'i', "interactive", false),
+    flag(b't', "tty", false),
+    flag(b'e', "env", true),
+    flag(0, "env-file", true),
+    flag(b'w', "workdir", true),
+    flag(b'h', "hostname", true),
+    flag(0, "net", true),
+    flag(0, "network", true),
+    flag(0, "read-only", false),
+    flag(0, "init", false),
+    flag(0, "rm", false),
+    flag(0, "no-pivot", false),
+    flag(0, "rootfs", true),
+    flag(0, "help", false),
+];
+
+pub const HELP: &str = "\
+Usage: pocket run [OPTIONS] --rootfs DIR COMMAND [ARG...]
+       pocket run [OPTIONS] DIR COMMAND [ARG...]     (DIR containing a '/')
+
+Run COMMAND in a new container whose root filesystem is DIR.
+
+Options:
+  -i, --interactive        Keep stdin open (else it is /dev/null)
+  -t, --tty                Allocate a pseudo-terminal
+  -e, --env KEY=VALUE      Set an environment variable (-e KEY takes the host's value)
+      --env-file FILE      Read KEY=VALUE lines from FILE
+  -w, --workdir DIR        Working directory inside the container (absolute)
+  -h, --hostname NAME      Container host name (default: a random id)
+      --net none|host      Network: a new namespace with lo only (default), or the host's
+      --read-only          Mount the root filesystem read-only
+      --init               Run a tiny init as PID 1 that reaps zombies and forwards signals
+      --rm                 Remove the container when it exits (accepted; nothing is kept yet)
+      --no-pivot           Use MS_MOVE + chroot instead of pivot_root (automatic in an initramfs)
+      --rootfs DIR         The container's root filesystem
+      --help               Show this help
+
+Exit status: the command's; 125 if pocket failed, 126 if the command cannot
+be run, 127 if it was not found, 128+N if it was killed by signal N.
+";
+
+/// `run`'s flags, parsed but not yet interpreted.
+#[derive(Debug, Default)]
+pub struct RunArgs<'a> {
+    pub interactive: bool,
+    pub tty: bool,
+    /// -e and --env-file in command-line order: (is_file, value).
+    pub env: Vec<(bool, &'a [u8])>,
+    pub workdir: Option<&'a [u8]>,
+    pub hostname: Option<&'a [u8]>,
+    pub net: Option<&'a [u8]>,
+    pub read_only: bool,
+    pub init: bool,
+    pub rm: bool,
+    pub no_pivot: bool,
+    pub rootfs: Option<&'a [u8]>,
+    pub help: bool,
+    pub command: &'a [&'a [u8]],
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {
+    let p = parse("run", FLAGS, argv)?;
+    let mut r = RunArgs::default();
+    for &(k, v) in &p.flags {
+        let on = v == b"true";
+        match FLAGS[k].long {
+            "interactive" => r.interactive = on,
+            "tty" => r.tty = on,
+            "env" => r.env.push((false, v)),
+            "env-file" => r.env.push((true, v)),
+            "workdir" => r.workdir = Some(v),
+            "hostname" => r.hostname = Some(v),
+            "net" | "network" => r.net = Some(v),
+            "read-only" => r.read_only = on,
+            "init" => r.init = on,
+            "rm" => r.rm = on,
+            "no-pivot" => r.no_pivot = on,
+            "rootfs" => r.rootfs = Some(v),
+            _ => r.help = on,
+        }
+    }
+    r.command = p.rest;
+    if r.rootfs.is_none() && !r.help {
+        match r.command.split_first() {
+            Some((dir, cmd)) if dir.contains(&b'/') => {
+                r.rootfs = Some(dir);
+                r.command = cmd;
+            }
+            Some((img, _)) => {
+                return Err(Error::bad("image", text(img), "images are not supported yet; give --rootfs DIR"));
+            }
+            None => return Err(Error::bad("run", "", "no rootfs given (--rootfs DIR)")),
+        }
+    }
+    Ok(r)
+}
+
+/// Set `kv` (KEY=VALUE) in `env`, replacing an entry with the same key.
+fn setenv(env: &mut Vec<Vec<u8>>, kv: Vec<u8>) {
+    let key_len = kv.iter().position(|&c| c == b'=').unwrap_or(kv.len());
+    let key = &kv[..key_len];
+    match env.iter_mut().find(|e| e.len() > key.len() && e.starts_with(key) && e[key.len()] == b'=') {
+        Some(e) => *e = kv,
+        None => env.push(kv),
+    }
+}
+
+/// One -e value or env-file line: KEY=VALUE as is; KEY alone takes the
+/// host's value, or is dropped if the host has none (as docker does).
+fn env_entry(entry: &[u8], host: &[&[u8]]) -> Result<Option<Vec<u8>>> {
+    let key = entry.split(|&c| c == b'=').next().unwrap_or(b"");
+    if key.is_empty() {
+        return Err(Error::bad("invalid environment variable", text(entry), "empty name"));
+    }
+    if entry.contains(&0) {
+        return Err(Error::bad("invalid environment variable", text(key), "contains a NUL byte"));
+    }
+    if entry.contains(&b'=') {
+        return Ok(Some(entry.to_vec()));
+    }
+    Ok(lookup(host, entry).map(|v| [entry, b"=", v].concat()))
+}
+
+/// Lines of an --env-file: blank lines and `#` comments are skipped,
+/// leading whitespace is trimmed, and names may not contain whitespace.
+pub fn env_file_lines(name: &[u8], data: &[u8]) -> Result<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    for line in data.split(|&c| c == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let start = line.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(line.len());
+        let line = &line[start..];
+        if line.is_empty() || line[0] == b'#' {
+            continue;
+        }
+        let key = line.split(|&c| c == b'=').next().unwrap_or(b"");
+        if key.iter().any(|c| c.is_ascii_whitespace()) {
+            return Err(Error::bad("env file", text(name), alloc::format!("variable '{}' contains whitespace", text(key))));
+        }
+        out.push(line.to_vec());
+    }
+    Ok(out)
+}
+
+/// Turn parsed flags into a Spec. `files` holds the contents of each
+/// --env-file in order; `host` is pocket's own environment.
+pub fn to_spec(r: &RunArgs, host: &[&[u8]], files: &[Vec<u8>], hostname: Vec<u8>) -> Result<Spec> {
+    if r.command.is_empty() {
+        return Err(Error::bad("run", "", "no command specified"));
+    }
+    let hostname = r.hostname.map(|h| h.to_vec()).unwrap_or(hostname);
+    if hostname.is_empty() || hostname.len() > 64 || hostname.contains(&0) {
+        return Err(Error::bad("invalid hostname", text(&hostname), "must be 1 to 64 bytes"));
+    }
+    let cwd = r.workdir.unwrap_or(b"/");
+    if !cwd.starts_with(b"/") {
+        return Err(Error::bad("invalid working directory", text(cwd), "must be an absolute path"));
+    }
+    let mut env = alloc::vec![[b"PATH=", DEFAULT_PATH].concat(), [b"HOSTNAME=", &hostname[..]].concat()];
+    if r.tty {
+        env.push(b"TERM=xterm".to_vec());
+    }
+    env.push(b"HOME=/root".to_vec());
+    // docker applies all --env-file entries first, then all -e.
+    let mut files = files.iter();
+    let mut entries = Vec::new();
+    for &(is_file, v) in &r.env {
+        if is_file {
+            entries.extend(env_file_lines(v, files.next().map_or(&[][..], |d| d))?);
+        }
+    }
+    entries.extend(r.env.iter().filter(|e| !e.0).map(|e| e.1.to_vec()));
+    for e in entries {
+        if let Some(kv) = env_entry(&e, host)? {
+            setenv(&mut env, kv);
+        }
+    }
+    let mut namespaces = alloc::vec![Namespace::Pid, Namespace::Mount, Namespace::Uts, Namespace::Ipc, Namespace::Cgroup];
+    match r.net.unwrap_or(b"none") {
+        b"none" => namespaces.push(Namespace::Network),
+        b"host" => {}
+        other => return Err(Error::bad("network", text(other), "not found (use none or host)")),
+    }
+    let root = r.rootfs.unwrap_or(b"");
+    if root.contains(&0) {
+        return Err(Error::bad("rootfs", text(root), "contains a NUL byte"));
+    }
+    if let Some(a) = r.command.iter().find(|a| a.contains(&0)) {
+        return Err(Error::bad("argument", text(a), "contains a NUL byte"));
+    }
+    Ok(Spec {
+        process: Process {
+            args: r.command.iter().map(|a| a.to_vec()).collect(),
+            env,
+            cwd: cwd.to_vec(),
+            terminal: r.tty,
+        },
+        root: Root { path: root.to_vec(), readonly: r.read_only },
+        hostname,
+        mounts: default_mounts(),
+        namespaces,
+        io: Io { stdin: r.interactive },
+        init: r.init,
+        no_pivot: r.no_pivot,
+    })
+}
+
+/// Read a whole (small) file.
+pub fn read_file(path: &[u8], what: &'static str) -> Result<Vec<u8>> {
+    let c = cstr::cstring(path).ok_or_else(|| Error::bad(what, text(path), "contains a NUL byte"))?;
+    let f = fd::open(&c, libc::O_RDONLY, 0).ctx(what, &text(path))?;
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match fd::read(f.raw(), &mut buf).ctx(what, &text(path))? {
+            0 => return Ok(out),
+            n => out.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// 12 random hex digits, docker's short id form.
+pub fn random_id() -> Vec<u8> {
+    let mut b = [0u8; 6];
+    let _ = proc::getrandom(&mut b);
+    let hex = b"0123456789abcdef";
+    b.iter().flat_map(|x| [hex[(x >> 4) as usize], hex[(x & 15) as usize]]).collect()
+}
+
+/// Make the rootfs path absolute and check it is a directory.
+fn check_rootfs(path: &[u8]) -> Result<Vec<u8>> {
+    let c = cstr::cstring(path).ok_or_else(|| Error::bad("rootfs", text(path), "contains a NUL byte"))?;
+    let mut buf = [0u8; libc::PATH_MAX as usize];
+    // SAFETY: buf has PATH_MAX bytes as realpath(3) requires.
+    let p = unsafe { libc::realpath(c.as_ptr(), buf.as_mut_ptr() as *mut _) };
+    if p.is_null() {
+        // SAFETY: musl's errno location is valid in this thread.
+        let e = crate::sys::Errno::new(unsafe { *libc::__errno_location() });
+        return Err(Error::sys("rootfs", text(path), e));
+    }
+    let n = buf.iter().position(|&c| c == 0).unwrap_or(0);
+    let real = &buf[..n];
+    let st = fd::fstatat(libc::AT_FDCWD, &c, 0).ctx("rootfs", &text(path))?;
+    if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
+        return Err(Error::bad("rootfs", text(path), "not a directory"));
+    }
+    Ok(real.to_vec())
+}
+
+pub fn main(argv: &[&[u8]], args: &Args) -> Result<i32> {
+    let r = parse_run(argv)?;
+    if r.help {
+        crate::rt::out().bytes(HELP.as_bytes());
+        return Ok(0);
+    }
+    let files = r.env.iter().filter(|e| e.0).map(|e| read_file(e.1, "env file")).collect::<Result<Vec<_>>>()?;
+    let mut spec = to_spec(&r, &args.env, &files, random_id())?;
+    spec.root.path = check_rootfs(&spec.root.path)?;
+    crate::spawn::run(&spec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(v: &[&[u8]], host: &[&[u8]], files: &[Vec<u8>]) -> Result<Spec> {
+        let r = parse_run(v)?;
+        to_spec(&r, host, files, b"abc".to_vec())
+    }
+
+    fn env_of(s: &Spec) -> Vec<String> {
+        s.process.env.iter().map(|e| text(e)).collect()
+    }
+
+    #[test]
+    fn default_env_like_docker() {
+        let s = spec(&[b"--rootfs", b"/r", b"sh"], &[], &[]).unwrap();
+        assert_eq!(
+            env_of(&s),
+            vec!["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOSTNAME=abc", "HOME=/root"]
+        );
+        let s = spec(&[b"-t", b"--rootfs", b"/r", b"sh"], &[], &[]).unwrap();
+        assert!(env_of(&s).contains(&"TERM=xterm".to_string()));
+        assert!(s.process.terminal);
+        assert_eq!(s.process.cwd, b"/");
+        assert!(s.has(Namespace::Network) && s.has(Namespace::Pid));
+    }
+
+    #[test]
+    fn env_order_files_then_flags_and_host_passthrough() {
+        let host: &[&[u8]] = &[b"FROMHOST=h", b"X=hostx"];
+        let file = b"# comment\n\n  A=file\nB=file\nFROMHOST\nMISSING\n".to_vec();
+        let s = spec(
+            &[b"-e", b"A=flag", b"--env-file", b"f", b"-e", b"X", b"-e", b"NOPE", b"-e", b"HOME=/h", b"--rootfs", b"/r", b"true"],
+            host,
+            &[file],
+        )
+        .unwrap();
+        let e = env_of(&s);
+        assert!(e.contains(&"A=flag".to_string()), "{e:?}");
+        assert!(e.contains(&"B=file".to_string()));
+        assert!(e.contains(&"FROMHOST=h".to_string()));
+        assert!(e.contains(&"X=hostx".to_string()));
+        assert!(e.contains(&"HOME=/h".to_string()) && !e.contains(&"HOME=/root".to_string()));
+        assert!(!e.iter().any(|x| x.starts_with("NOPE") || x.starts_with("MISSING")));
+    }
+
+    #[test]
+    fn env_file_refuses_whitespace_in_names() {
+        assert!(env_file_lines(b"f", b"A B=1\n").is_err());
+        assert_eq!(env_file_lines(b"f", b"A=x y\r\n").unwrap(), vec![b"A=x y".to_vec()]);
+    }
+
+    #[test]
+    fn rootfs_as_positional_dir_and_errors() {
+        let s = spec(&[b"./r", b"echo", b"hi"], &[], &[]).unwrap();
+        assert_eq!(s.root.path, b"./r");
+        assert_eq!(s.process.args, vec![b"echo".to_vec(), b"hi".to_vec()]);
+        assert!(spec(&[b"busybox", b"sh"], &[], &[]).unwrap_err().to_string().contains("images are not supported"));
+        assert!(spec(&[b"--rootfs", b"/r"], &[], &[]).unwrap_err().to_string().contains("no command"));
+        assert!(spec(&[b"-w", b"rel", b"--rootfs", b"/r", b"sh"], &[], &[]).is_err());
+        assert!(spec(&[b"--net", b"bridge", b"--rootfs", b"/r", b"sh"], &[], &[]).is_err());
+        assert!(spec(&[b"-h", &[b'x'; 65], b"--rootfs", b"/r", b"sh"], &[], &[]).is_err());
+    }
+
+    #[test]
+    fn host_net_and_flags() {
+        let s = spec(&[b"--net=host", b"--read-only", b"--init", b"--no-pivot", b"-h", b"box", b"-w", b"/tmp", b"-i", b"/r/", b"sh"], &[], &[])
+            .unwrap();
+        assert!(!s.has(Namespace::Network));
+        assert!(s.root.readonly && s.init && s.no_pivot && s.io.stdin);
+        assert_eq!(s.hostname, b"box");
+        assert_eq!(s.process.cwd, b"/tmp");
+    }
+}

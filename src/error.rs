@@ -1,0 +1,80 @@
+//! One error type for every layer above `sys`: the step that failed, the
+//! file/flag/path it was about, and why (an errno or a short reason).
+//! Printed once, at the top, as `pocket: <step> <arg>: <why>`.
+
+use crate::sys::{Errno, strerror};
+use alloc::borrow::Cow;
+use alloc::string::String;
+use core::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Why {
+    Errno(Errno),
+    Text(Cow<'static, str>),
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub op: Cow<'static, str>,
+    pub arg: String,
+    pub why: Why,
+    /// The exit status pocket ends with (125, 126 or 127 as docker).
+    pub code: i32,
+}
+
+pub type Result<T> = core::result::Result<T, Error>;
+
+impl Error {
+    /// A failed syscall step: `pocket: <op> <arg>: <strerror>`.
+    pub fn sys(op: &'static str, arg: impl Into<String>, e: Errno) -> Error {
+        Error { op: Cow::Borrowed(op), arg: arg.into(), why: Why::Errno(e), code: 125 }
+    }
+    /// Bad input: `pocket: <op> <arg>: <reason>`.
+    pub fn bad(op: impl Into<Cow<'static, str>>, arg: impl Into<String>, why: impl Into<Cow<'static, str>>) -> Error {
+        Error { op: op.into(), arg: arg.into(), why: Why::Text(why.into()), code: 125 }
+    }
+    pub fn with_code(mut self, code: i32) -> Error {
+        self.code = code;
+        self
+    }
+}
+
+/// Attach a step name and argument to a bare errno.
+pub trait Context<T> {
+    fn ctx(self, op: &'static str, arg: &str) -> Result<T>;
+}
+
+impl<T> Context<T> for core::result::Result<T, Errno> {
+    fn ctx(self, op: &'static str, arg: &str) -> Result<T> {
+        self.map_err(|e| Error::sys(op, arg, e))
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(&self.op)?;
+        if !self.arg.is_empty() {
+            write!(f, " {}", self.arg)?;
+        }
+        match &self.why {
+            Why::Errno(e) => write!(f, ": {}", strerror(*e)),
+            Why::Text(t) => write!(f, ": {}", t),
+            Why::None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_step_arg_and_errno() {
+        let e = Error::sys("mount", "/proc", Errno::EPERM);
+        assert_eq!(e.to_string(), "mount /proc: Operation not permitted");
+        let e = Error::bad("unknown flag", "--frob", "see 'pocket run --help'");
+        assert_eq!(e.to_string(), "unknown flag --frob: see 'pocket run --help'");
+        assert_eq!(e.code, 125);
+    }
+}

@@ -1,0 +1,146 @@
+//! Run a plan in the child. Allocation-free: every string was prepared by
+//! the parent; paths are split and NUL-terminated on the stack.
+//!
+//! Every path is resolved one component at a time below the root's fd with
+//! openat2(RESOLVE_NO_SYMLINKS), and mounts go onto that fd with
+//! move_mount(2): a symlink in the rootfs (say /proc -> /etc on the host)
+//! can never redirect a mount outside the container.
+
+use super::plan::{Op, Param};
+use crate::sys::fd::{self, Fd};
+use crate::sys::{Errno, mount as m, proc};
+use core::ffi::CStr;
+
+/// A failed step: what, on which path, and the errno.
+#[derive(Debug, Clone, Copy)]
+pub struct Fail<'a> {
+    pub op: &'static str,
+    pub arg: &'a [u8],
+    pub errno: Errno,
+}
+
+type Res<'a, T> = core::result::Result<T, Fail<'a>>;
+
+fn fail<'a>(op: &'static str, arg: &'a CStr) -> impl FnOnce(Errno) -> Fail<'a> {
+    move |errno| Fail { op, arg: arg.to_bytes(), errno }
+}
+
+const RESOLVE: u64 = (linux_raw_sys::general::RESOLVE_NO_SYMLINKS
+    | linux_raw_sys::general::RESOLVE_NO_MAGICLINKS
+    | linux_raw_sys::general::RESOLVE_BENEATH) as u64;
+
+/// Open directory `rel` below `root` without following any symlink,
+/// creating missing components (mode 0755) when `create` is set.
+pub fn resolve_dir(root: &Fd, rel: &[u8], create: bool) -> Result<Fd, Errno> {
+    let mut cur = fd::openat(root.raw(), c".", libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC, 0)?;
+    let mut name = [0u8; 256];
+    for comp in rel.split(|&c| c == b'/').filter(|c| !c.is_empty() && *c != b".") {
+        if comp.len() >= name.len() {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        if comp == b".." {
+            return Err(Errno::EXDEV);
+        }
+        name[..comp.len()].copy_from_slice(comp);
+        name[comp.len()] = 0;
+        let c = CStr::from_bytes_with_nul(&name[..=comp.len()]).map_err(|_| Errno::EINVAL)?;
+        let flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW;
+        let next = match fd::openat2(cur.raw(), c, flags, RESOLVE) {
+            Err(Errno::ENOENT) if create => {
+                match m::mkdirat(cur.raw(), c, 0o755) {
+                    Ok(()) | Err(Errno::EEXIST) => {}
+                    Err(e) => return Err(e),
+                }
+                fd::openat2(cur.raw(), c, flags, RESOLVE)?
+            }
+            r => r?,
+        };
+        cur = next;
+    }
+    Ok(cur)
+}
+
+fn mount_fs<'a>(root: &Fd, fstype: &'a CStr, target: &'a CStr, attrs: u32, params: &'a [Param]) -> Res<'a, ()> {
+    let dir = resolve_dir(root, target.to_bytes(), true).map_err(fail("mkdir", target))?;
+    let fs = m::fsopen(fstype).map_err(fail("fsopen", fstype))?;
+    for p in params {
+        match p {
+            Param::Flag(k) => m::fsconfig_flag(&fs, k).map_err(fail("mount option", k))?,
+            Param::Str(k, v) => m::fsconfig_string(&fs, k, v).map_err(fail("mount option", k))?,
+        }
+    }
+    m::fsconfig_create(&fs).map_err(fail("mount", target))?;
+    let mnt = m::fsmount(&fs, attrs).map_err(fail("mount", target))?;
+    m::move_mount(&mnt, &dir).map_err(fail("mount", target))
+}
+
+fn switch_root<'a>(root: &Fd, path: &'a CStr, no_pivot: bool) -> Res<'a, ()> {
+    proc::fchdir(root.raw()).map_err(fail("chdir", path))?;
+    if !no_pivot {
+        // pivot_root(".", ".") stacks the old root on top of the new one;
+        // detaching it leaves only the container's tree. No put_old
+        // directory needed inside the image.
+        match m::pivot_root(c".", c".") {
+            Ok(()) => {
+                m::umount2(c".", libc::MNT_DETACH).map_err(fail("umount old root", path))?;
+                return proc::chdir(c"/").map_err(fail("chdir", c"/"));
+            }
+            // EINVAL: / is the initramfs's rootfs, which cannot be pivoted
+            // away from; moving the new root onto / works there.
+            Err(Errno::EINVAL) => {}
+            Err(e) => return Err(Fail { op: "pivot_root", arg: path.to_bytes(), errno: e }),
+        }
+    }
+    m::mount(Some(c"."), c"/", None, libc::MS_MOVE, None).map_err(fail("move root", path))?;
+    m::chroot(c".").map_err(fail("chroot", path))?;
+    proc::chdir(c"/").map_err(fail("chdir", c"/"))
+}
+
+/// Apply `ops` in order. Returns the root's fd (for resolving more paths
+/// in it, e.g. the working directory) once the root has been bound.
+pub fn apply<'a>(ops: &'a [Op], mut root: Option<Fd>) -> Res<'a, Option<Fd>> {
+    let mut root_path: &CStr = c"/";
+    for op in ops {
+        match op {
+            Op::Private => {
+                let f = (libc::MS_REC | libc::MS_PRIVATE) as u64;
+                m::mount(None, c"/", None, f, None).map_err(fail("make / private", c"/"))?;
+            }
+            Op::BindRoot(path) => {
+                let f = (libc::MS_BIND | libc::MS_REC) as u64;
+                m::mount(Some(path), path, None, f, None).map_err(fail("bind rootfs", path))?;
+                let flags = libc::O_PATH | libc::O_DIRECTORY;
+                root = Some(fd::open(path, flags, 0).map_err(fail("open rootfs", path))?);
+                root_path = path;
+            }
+            Op::Mount { fstype, target, attrs, params } => {
+                let r = root.as_ref().ok_or(Fail { op: "mount", arg: target.to_bytes(), errno: Errno::EBADF })?;
+                mount_fs(r, fstype, target, *attrs, params)?;
+            }
+            Op::Mknod { dir, name, major, minor } => {
+                let r = root.as_ref().ok_or(Fail { op: "mknod", arg: name.to_bytes(), errno: Errno::EBADF })?;
+                let d = resolve_dir(r, dir.to_bytes(), false).map_err(fail("open", dir))?;
+                m::mknodat(d.raw(), name, libc::S_IFCHR | 0o666, *major, *minor).map_err(fail("mknod", name))?;
+                m::fchmodat(d.raw(), name, 0o666).map_err(fail("chmod", name))?;
+            }
+            Op::Symlink { dir, name, target } => {
+                let r = root.as_ref().ok_or(Fail { op: "symlink", arg: name.to_bytes(), errno: Errno::EBADF })?;
+                let d = resolve_dir(r, dir.to_bytes(), false).map_err(fail("open", dir))?;
+                m::symlinkat(target, d.raw(), name).map_err(fail("symlink", name))?;
+            }
+            Op::Workdir(rel) => {
+                let r = root.as_ref().ok_or(Fail { op: "workdir", arg: rel.to_bytes(), errno: Errno::EBADF })?;
+                resolve_dir(r, rel.to_bytes(), true).map_err(fail("workdir", rel))?;
+            }
+            Op::SwitchRoot { no_pivot } => {
+                let r = root.as_ref().ok_or(Fail { op: "switch root", arg: b"", errno: Errno::EBADF })?;
+                switch_root(r, root_path, *no_pivot)?;
+            }
+            Op::ReadonlyRoot => {
+                let f = (libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY) as u64;
+                m::mount(None, c"/", None, f, None).map_err(fail("remount / read-only", c"/"))?;
+            }
+        }
+    }
+    Ok(root)
+}

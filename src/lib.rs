@@ -1,0 +1,18 @@
+//! pocket: a container runtime in one static binary.
+//!
+//! The library holds everything; `main.rs` only wires the C entry point,
+//! the allocator and the panic handler. Without `cfg(test)` it is `no_std`
+//! so the release binary carries no std runtime; unit tests use std.
+#![cfg_attr(not(test), no_std)]
+
+extern crate alloc;
+
+pub mod rt;
+pub mod sys;
+pub mod error;
+pub mod spec;
+pub mod fs;
+pub mod spawn;
+pub mod cli;
+
+pub use error::Error;

@@ -1,0 +1,153 @@
+//! The container init, from clone(2) to execve(2). Only syscalls here: the
+//! parent prepared the plan, the receive buffer and the pointer tables.
+
+use super::wire::{self, Config, F_INIT, F_NETNS, F_STDIN, F_TTY, F_UTSNS};
+use crate::fs::{Op, apply::apply};
+use crate::rt::args::lookup;
+use crate::spec::DEFAULT_PATH;
+use crate::sys::{Errno, cstr, fd, net, proc, signal, tty};
+use alloc::vec::Vec;
+use core::ffi::{CStr, c_char, c_int, c_void};
+
+/// Everything the child needs, prepared by the parent before clone(2).
+/// The child gets its own copy of this memory (no CLONE_VM).
+pub struct Child<'a> {
+    pub ops: &'a [Op],
+    pub cfg_rd: i32,
+    pub sync_rd: i32,
+    pub err_wr: i32,
+    /// Receives the config; exactly as long as the encoded config.
+    pub buf: Vec<u8>,
+    pub argv: Vec<*const c_char>,
+    pub envp: Vec<*const c_char>,
+    /// The pty slave for -t, else -1.
+    pub tty: i32,
+}
+
+struct Fail<'a> {
+    op: &'static str,
+    arg: &'a [u8],
+    errno: Errno,
+}
+
+fn f<'a>(op: &'static str, arg: &'a [u8]) -> impl FnOnce(Errno) -> Fail<'a> {
+    move |errno| Fail { op, arg, errno }
+}
+
+/// clone(2) entry point.
+pub extern "C" fn main(arg: *mut c_void) -> c_int {
+    // SAFETY: arg is the parent's &mut Child, copied into our address space.
+    let c = unsafe { &mut *(arg as *mut Child) };
+    let err_wr = c.err_wr;
+    let e = match run(c) {
+        Ok(never) => match never {},
+        Err(e) => e,
+    };
+    let mut b = [0u8; 512];
+    let n = wire::put_fail(&mut b, e.op, e.arg, e.errno.into_raw());
+    let _ = fd::write_all(err_wr, &b[..n]);
+    match e.errno {
+        Errno::ENOENT if e.op == "exec" => 127,
+        Errno::EACCES | Errno::ENOEXEC if e.op == "exec" => 126,
+        _ => 125,
+    }
+}
+
+fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
+    // If pocket dies during setup, so does the half-made container.
+    proc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as u64).map_err(f("prctl", b"PDEATHSIG"))?;
+    let n = fd::read_full(c.cfg_rd, &mut c.buf).map_err(f("read config", b""))?;
+    if n != c.buf.len() {
+        return Err(Fail { op: "read config", arg: b"", errno: Errno::EPIPE });
+    }
+    fd::close(c.cfg_rd);
+    // SAFETY: the buffer lives until execve (it is never freed in the child).
+    let buf: &'static [u8] = unsafe { core::slice::from_raw_parts(c.buf.as_ptr(), c.buf.len()) };
+    let cfg = wire::decode(buf, &mut c.argv, &mut c.envp).ok_or(Fail {
+        op: "decode config",
+        arg: b"",
+        errno: Errno::EINVAL,
+    })?;
+    // Hold here until the parent has finished its side (cgroups, network).
+    let mut go = [0u8; 1];
+    if fd::read(c.sync_rd, &mut go) != Ok(1) {
+        return Err(Fail { op: "wait for parent", arg: b"", errno: Errno::EPIPE });
+    }
+    fd::close(c.sync_rd);
+    // SAFETY: ops live in our copy of the parent's memory until execve.
+    let ops: &'static [Op] = unsafe { core::slice::from_raw_parts(c.ops.as_ptr(), c.ops.len()) };
+    apply(ops, None).map_err(|e| Fail { op: e.op, arg: e.arg, errno: e.errno })?;
+    setup(&cfg, c.tty)?;
+    // Nothing but 0, 1, 2 may reach the container: mark everything else
+    // close-on-exec (the error pipe must stay open until execve itself).
+    fd::close_range(3, u32::MAX, fd::CLOSE_RANGE_CLOEXEC).map_err(f("close_range", b""))?;
+    if cfg.flags & F_INIT != 0 {
+        let pid = proc::fork().map_err(f("fork", b"init"))?;
+        if pid > 0 {
+            // Only the command's execve may hold the error pipe: its EOF
+            // tells the parent the command started.
+            fd::close(c.err_wr);
+            super::init::run(pid);
+        }
+    }
+    signal::reset_all();
+    Err(exec(&c.argv, &c.envp))
+}
+
+fn setup(cfg: &Config, tty: i32) -> Result<(), Fail<'static>> {
+    if cfg.flags & F_UTSNS != 0 {
+        proc::sethostname(cfg.hostname).map_err(f("sethostname", b""))?;
+    }
+    if cfg.flags & F_NETNS != 0 {
+        net::loopback_up().map_err(f("bring up", b"lo"))?;
+    }
+    if cfg.flags & F_TTY != 0 {
+        proc::setsid().map_err(f("setsid", b""))?;
+        tty::set_ctty(tty).map_err(f("set controlling tty", b""))?;
+        for i in 0..3 {
+            fd::dup2(tty, i).map_err(f("dup2", b"tty"))?;
+        }
+        fd::close(tty);
+    } else if cfg.flags & F_STDIN == 0 {
+        let null = fd::open(c"/dev/null", libc::O_RDONLY, 0).map_err(f("open", b"/dev/null"))?;
+        fd::dup2(null.raw(), 0).map_err(f("dup2", b"/dev/null"))?;
+    }
+    // SAFETY: cfg borrows the receive buffer, alive until execve.
+    let cwd: &'static CStr = unsafe { CStr::from_ptr(cfg.cwd.as_ptr()) };
+    proc::chdir(cwd).map_err(f("chdir", cwd.to_bytes()))
+}
+
+fn bytes(p: *const c_char) -> &'static [u8] {
+    // SAFETY: p points into the receive buffer, NUL-terminated by decode.
+    unsafe { CStr::from_ptr(p) }.to_bytes()
+}
+
+/// execvpe(3) without allocating: the container's PATH, not the host's.
+fn exec(argv: &[*const c_char], envp: &[*const c_char]) -> Fail<'static> {
+    let file = bytes(argv[0]);
+    // SAFETY: argv[0] is a NUL-terminated string from the buffer.
+    let file_c = unsafe { CStr::from_ptr(argv[0]) };
+    if file.is_empty() {
+        return Fail { op: "exec", arg: file, errno: Errno::ENOENT };
+    }
+    if file.contains(&b'/') {
+        let e = proc::execve(file_c, argv.as_ptr(), envp.as_ptr());
+        return Fail { op: "exec", arg: file, errno: e };
+    }
+    let path = envp
+        .iter()
+        .take_while(|p| !p.is_null())
+        .find_map(|&p| lookup(&[bytes(p)], b"PATH"))
+        .unwrap_or(DEFAULT_PATH);
+    let mut buf = [0u8; 4096];
+    let mut seen_eacces = false;
+    for dir in path.split(|&c| c == b':') {
+        let Some(full) = cstr::join(&mut buf, dir, file) else { continue };
+        match proc::execve(full, argv.as_ptr(), envp.as_ptr()) {
+            Errno::EACCES => seen_eacces = true,
+            Errno::ENOENT | Errno::ENOTDIR | Errno::ENAMETOOLONG | Errno::ELOOP => {}
+            e => return Fail { op: "exec", arg: file, errno: e },
+        }
+    }
+    Fail { op: "exec", arg: file, errno: if seen_eacces { Errno::EACCES } else { Errno::ENOENT } }
+}

@@ -1,0 +1,12 @@
+//! The one spawn path: the parent prepares everything, clone(2)s the
+//! container init on a stack it mapped, and talks to it over three pipes:
+//! config (parent -> child), sync (parent -> child: "go on"), and error
+//! (child -> parent, O_CLOEXEC: EOF means execve succeeded).
+
+mod child;
+mod init;
+pub mod parent;
+pub mod relay;
+pub mod wire;
+
+pub use parent::run;

@@ -1,0 +1,125 @@
+//! The parent side of the spawn: prepare, clone, send the config, release
+//! the child, learn whether execve worked, then relay until it exits.
+
+use super::child::{self, Child};
+use super::relay;
+use super::wire::{self, F_INIT, F_NETNS, F_STDIN, F_TTY, F_UTSNS};
+use crate::error::{Context, Error, Result};
+use crate::fs;
+use crate::spec::{Namespace, Spec};
+use crate::sys::signal::{self, SigSet};
+use crate::sys::stack::Stack;
+use crate::sys::{Errno, fd, proc, tty};
+use alloc::borrow::Cow;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::ffi::c_void;
+
+/// Signals pocket passes on to the container, plus the two it handles.
+pub const FORWARDED: &[i32] =
+    &[libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT, libc::SIGUSR1, libc::SIGUSR2];
+
+const STACK_SIZE: usize = 256 * 1024;
+
+/// Turn what the child reported on the error pipe into pocket's error,
+/// with docker's exit codes: 127 not found, 126 cannot execute.
+pub fn child_error(report: &[u8]) -> Error {
+    let Some((errno, op, arg)) = wire::get_fail(report) else {
+        return Error::bad("container init", "", "sent a malformed error report");
+    };
+    let e = Errno::new(errno);
+    let op = String::from_utf8_lossy(op).into_owned();
+    let arg = String::from_utf8_lossy(arg).into_owned();
+    if op == "exec" {
+        return match e {
+            Errno::ENOENT if !arg.contains('/') => Error::bad("exec", arg, "executable file not found in $PATH").with_code(127),
+            Errno::ENOENT => Error::sys("exec", arg, e).with_code(127),
+            Errno::EACCES | Errno::ENOEXEC | Errno::EISDIR => Error::sys("exec", arg, e).with_code(126),
+            _ => Error::sys("exec", arg, e),
+        };
+    }
+    let mut err = Error::sys("", arg, e);
+    err.op = Cow::Owned(op);
+    err
+}
+
+/// Run the container in the foreground; returns its exit status.
+pub fn run(spec: &Spec) -> Result<i32> {
+    let ops = fs::plan(spec)?;
+    let mut flags = 0;
+    for (on, f) in [
+        (spec.process.terminal, F_TTY),
+        (spec.io.stdin, F_STDIN),
+        (spec.init, F_INIT),
+        (spec.has(Namespace::Network), F_NETNS),
+        (spec.has(Namespace::Uts), F_UTSNS),
+    ] {
+        if on {
+            flags |= f;
+        }
+    }
+    let p = &spec.process;
+    let config = wire::encode(flags, &p.args, &p.env, &p.cwd, &spec.hostname);
+
+    let pty = if p.terminal { Some(tty::openpty().ctx("open pty", "/dev/ptmx")?) } else { None };
+    if let Some((master, _)) = &pty {
+        if let Ok(ws) = tty::get_winsize(0).or_else(|_| tty::get_winsize(1)) {
+            let _ = tty::set_winsize(master.raw(), &ws);
+        }
+    }
+    let (cfg_r, cfg_w) = fd::pipe().ctx("pipe", "config")?;
+    let (sync_r, sync_w) = fd::pipe().ctx("pipe", "sync")?;
+    let (err_r, err_w) = fd::pipe().ctx("pipe", "error")?;
+    let mut child = Child {
+        ops: &ops,
+        cfg_rd: cfg_r.raw(),
+        sync_rd: sync_r.raw(),
+        err_wr: err_w.raw(),
+        buf: alloc::vec![0; config.len()],
+        argv: Vec::with_capacity(p.args.len() + 1),
+        envp: Vec::with_capacity(p.env.len() + 1),
+        tty: pty.as_ref().map_or(-1, |(_, s)| s.raw()),
+    };
+    let stack = Stack::new(STACK_SIZE).ctx("mmap", "child stack")?;
+
+    // Block the signals we forward before the child exists, so none is
+    // lost between clone and the relay loop; signalfd takes them.
+    let mut set = SigSet::of(FORWARDED);
+    set.0 |= SigSet::of(&[libc::SIGCHLD, libc::SIGWINCH]).0;
+    let old = signal::sigprocmask(libc::SIG_BLOCK, &set).ctx("sigprocmask", "")?;
+    let _restore = Restore(old);
+    let sfd = signal::signalfd(&set).ctx("signalfd", "")?;
+
+    let clone_flags = spec.clone_flags() | libc::SIGCHLD;
+    // SAFETY: single-threaded; the stack is a fresh mapping of STACK_SIZE.
+    let pid = unsafe { proc::clone(child::main, stack.top(), clone_flags, &mut child as *mut Child as *mut c_void) }
+        .ctx("clone", "")?;
+    drop((cfg_r, sync_r, err_w));
+    // The parent keeps only the master; the slave now lives in the child.
+    let master = pty.map(|(m, _slave)| m);
+
+    // A child that died early gives EPIPE here; its report says why.
+    let sent = fd::write_all(cfg_w.raw(), &config);
+    drop(cfg_w);
+    // (Parent-side setup — cgroups, network — goes here, before "go".)
+    let _ = fd::write_all(sync_w.raw(), b"1");
+    drop(sync_w);
+
+    let mut report = [0u8; 512];
+    let n = fd::read_full(err_r.raw(), &mut report).unwrap_or(0);
+    drop(err_r);
+    if n > 0 || sent.is_err() {
+        let _ = proc::wait(pid, 0);
+        return Err(if n > 0 { child_error(&report[..n]) } else { Error::sys("send config", "", Errno::EPIPE) });
+    }
+    relay::run(pid, &sfd, master.as_ref(), spec.io.stdin)
+}
+
+/// Restores the signal mask on every way out of `run`.
+struct Restore(SigSet);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        let _ = signal::sigprocmask(libc::SIG_SETMASK, &self.0);
+    }
+}

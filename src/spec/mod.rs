@@ -1,0 +1,92 @@
+//! The Spec: what a container is, shaped like the OCI runtime spec
+//! (process, root, hostname, mounts, linux.namespaces), plus the few
+//! run-time choices that are not part of a config.json (stdio, --init).
+//!
+//! Both front ends build one: the docker-like CLI from flags, the OCI CLI
+//! (later) from config.json. Pure data; no syscalls here.
+
+mod defaults;
+
+pub use defaults::{DEFAULT_PATH, default_mounts};
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// OCI `process`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Process {
+    pub args: Vec<Vec<u8>>,
+    pub env: Vec<Vec<u8>>,
+    pub cwd: Vec<u8>,
+    pub terminal: bool,
+}
+
+/// OCI `root`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Root {
+    pub path: Vec<u8>,
+    pub readonly: bool,
+}
+
+/// OCI `mounts[]` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    pub destination: String,
+    pub kind: String,
+    pub source: String,
+    pub options: Vec<String>,
+}
+
+/// OCI `linux.namespaces[].type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Namespace {
+    Pid,
+    Mount,
+    Uts,
+    Ipc,
+    Network,
+    Cgroup,
+}
+
+impl Namespace {
+    pub fn clone_flag(self) -> i32 {
+        match self {
+            Namespace::Pid => libc::CLONE_NEWPID,
+            Namespace::Mount => libc::CLONE_NEWNS,
+            Namespace::Uts => libc::CLONE_NEWUTS,
+            Namespace::Ipc => libc::CLONE_NEWIPC,
+            Namespace::Network => libc::CLONE_NEWNET,
+            Namespace::Cgroup => libc::CLONE_NEWCGROUP,
+        }
+    }
+}
+
+/// How the container's stdio is wired, and other choices of the runner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Io {
+    /// `-i`: the container reads pocket's stdin (else /dev/null).
+    pub stdin: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Spec {
+    pub process: Process,
+    pub root: Root,
+    pub hostname: Vec<u8>,
+    pub mounts: Vec<Mount>,
+    pub namespaces: Vec<Namespace>,
+    pub io: Io,
+    /// `--init`: pocket stays PID 1, reaps zombies and forwards signals.
+    pub init: bool,
+    /// `--no-pivot`: MS_MOVE + chroot instead of pivot_root.
+    pub no_pivot: bool,
+}
+
+impl Spec {
+    pub fn clone_flags(&self) -> i32 {
+        self.namespaces.iter().fold(0, |f, n| f | n.clone_flag())
+    }
+    pub fn has(&self, ns: Namespace) -> bool {
+        self.namespaces.contains(&ns)
+    }
+}

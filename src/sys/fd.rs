@@ -1,0 +1,172 @@
+//! File descriptors: open, pipes, read/write, dup, close_range, poll.
+
+use super::{Errno, Result, Sysno};
+use core::ffi::CStr;
+use syscalls::syscall;
+
+/// An owned file descriptor, closed on drop.
+#[derive(Debug)]
+pub struct Fd(i32);
+
+impl Fd {
+    /// # Safety contract (not unsafe: an fd is just a number)
+    /// The caller hands over ownership of `fd`.
+    pub fn from_raw(fd: i32) -> Fd {
+        Fd(fd)
+    }
+    pub fn raw(&self) -> i32 {
+        self.0
+    }
+    pub fn into_raw(self) -> i32 {
+        let fd = self.0;
+        core::mem::forget(self);
+        fd
+    }
+}
+
+impl Drop for Fd {
+    fn drop(&mut self) {
+        close(self.0);
+    }
+}
+
+/// `close(fd)` — close(2). Errors are ignored: after close the fd is gone
+/// either way, and retrying on EINTR could close someone else's fd.
+pub fn close(fd: i32) {
+    // SAFETY: closing a number has no memory effects.
+    let _ = unsafe { syscall!(Sysno::close, fd) };
+}
+
+/// `openat(dirfd, path, flags, mode)` — openat(2).
+pub fn openat(dirfd: i32, path: &CStr, flags: i32, mode: u32) -> Result<Fd> {
+    // SAFETY: path is NUL-terminated and outlives the call.
+    let fd = unsafe { syscall!(Sysno::openat, dirfd, path.as_ptr(), flags, mode) }?;
+    Ok(Fd(fd as i32))
+}
+
+/// `open(path, flags, mode)` — open(2), always O_CLOEXEC.
+pub fn open(path: &CStr, flags: i32, mode: u32) -> Result<Fd> {
+    openat(libc::AT_FDCWD, path, flags | libc::O_CLOEXEC, mode)
+}
+
+/// `openat2(dirfd, path, &how, sizeof how)` — openat2(2): `resolve` holds
+/// RESOLVE_* flags, e.g. to keep a lookup inside a root.
+pub fn openat2(dirfd: i32, path: &CStr, flags: i32, resolve: u64) -> Result<Fd> {
+    let how = linux_raw_sys::general::open_how { flags: (flags | libc::O_CLOEXEC) as u64, mode: 0, resolve };
+    // SAFETY: path and how are valid for the call; size matches the struct.
+    let fd = unsafe {
+        syscall!(Sysno::openat2, dirfd, path.as_ptr(), &how as *const _, core::mem::size_of_val(&how))
+    }?;
+    Ok(Fd(fd as i32))
+}
+
+/// `pipe2(fds, O_CLOEXEC)` — pipe2(2): (read end, write end).
+pub fn pipe() -> Result<(Fd, Fd)> {
+    let mut fds = [0i32; 2];
+    // SAFETY: fds has room for two ints.
+    unsafe { syscall!(Sysno::pipe2, fds.as_mut_ptr(), libc::O_CLOEXEC) }?;
+    Ok((Fd(fds[0]), Fd(fds[1])))
+}
+
+/// `read(fd, buf, len)` — read(2), retried on EINTR.
+pub fn read(fd: i32, buf: &mut [u8]) -> Result<usize> {
+    loop {
+        // SAFETY: buf is valid for len bytes.
+        match unsafe { syscall!(Sysno::read, fd, buf.as_mut_ptr(), buf.len()) } {
+            Err(Errno::EINTR) => continue,
+            r => return r,
+        }
+    }
+}
+
+/// Read until `buf` is full or EOF; returns the bytes read.
+pub fn read_full(fd: i32, buf: &mut [u8]) -> Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match read(fd, &mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// `write(fd, buf, len)` — write(2), retried on EINTR.
+pub fn write(fd: i32, buf: &[u8]) -> Result<usize> {
+    loop {
+        // SAFETY: buf is valid for len bytes.
+        match unsafe { syscall!(Sysno::write, fd, buf.as_ptr(), buf.len()) } {
+            Err(Errno::EINTR) => continue,
+            r => return r,
+        }
+    }
+}
+
+/// Write all of `buf`.
+pub fn write_all(fd: i32, mut buf: &[u8]) -> Result<()> {
+    while !buf.is_empty() {
+        let n = write(fd, buf)?;
+        buf = &buf[n..];
+    }
+    Ok(())
+}
+
+/// `dup3(old, new, 0)` — dup2(2); a no-op when old == new (but then the
+/// close-on-exec flag is cleared, as the caller wants the fd inherited).
+pub fn dup2(old: i32, new: i32) -> Result<()> {
+    if old == new {
+        return set_cloexec(old, false);
+    }
+    // SAFETY: plain fd numbers.
+    unsafe { syscall!(Sysno::dup3, old, new, 0) }.map(drop)
+}
+
+/// `fcntl(fd, F_SETFD, cloexec ? FD_CLOEXEC : 0)` — fcntl(2).
+pub fn set_cloexec(fd: i32, on: bool) -> Result<()> {
+    let v = if on { libc::FD_CLOEXEC } else { 0 };
+    // SAFETY: plain fd numbers.
+    unsafe { syscall!(Sysno::fcntl, fd, libc::F_SETFD, v) }.map(drop)
+}
+
+/// `fcntl(fd, F_SETFL, flags | O_NONBLOCK)` — fcntl(2).
+pub fn set_nonblock(fd: i32, on: bool) -> Result<()> {
+    // SAFETY: plain fd numbers.
+    let fl = unsafe { syscall!(Sysno::fcntl, fd, libc::F_GETFL) }? as i32;
+    let fl = if on { fl | libc::O_NONBLOCK } else { fl & !libc::O_NONBLOCK };
+    // SAFETY: plain fd numbers.
+    unsafe { syscall!(Sysno::fcntl, fd, libc::F_SETFL, fl) }.map(drop)
+}
+
+pub const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;
+
+/// `close_range(first, last, flags)` — close_range(2).
+pub fn close_range(first: u32, last: u32, flags: u32) -> Result<()> {
+    // SAFETY: plain numbers.
+    unsafe { syscall!(Sysno::close_range, first, last, flags) }.map(drop)
+}
+
+/// `poll(fds, n, timeout_ms)` — poll(2), retried on EINTR.
+pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> Result<usize> {
+    loop {
+        // SAFETY: fds is a valid array of pollfd.
+        match unsafe { syscall!(Sysno::poll, fds.as_mut_ptr(), fds.len(), timeout_ms) } {
+            Err(Errno::EINTR) => continue,
+            r => return r,
+        }
+    }
+}
+
+/// `fstatat(dirfd, path, &st, flags)` — stat(2).
+pub fn fstatat(dirfd: i32, path: &CStr, flags: i32) -> Result<libc::stat> {
+    // SAFETY: zeroed stat is a valid value for a plain C struct.
+    let mut st: libc::stat = unsafe { core::mem::zeroed() };
+    // SAFETY: path and st are valid for the call.
+    unsafe { syscall!(Sysno::newfstatat, dirfd, path.as_ptr(), &mut st as *mut _, flags) }?;
+    Ok(st)
+}
+
+/// `faccessat(dirfd, path, mode, 0)` — access(2).
+pub fn access(path: &CStr, mode: i32) -> Result<()> {
+    // SAFETY: path is NUL-terminated.
+    unsafe { syscall!(Sysno::faccessat, libc::AT_FDCWD, path.as_ptr(), mode) }.map(drop)
+}

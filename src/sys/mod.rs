@@ -1,0 +1,23 @@
+//! The only place with `unsafe` system calls.
+//!
+//! Each wrapper is a thin call of the raw syscall instruction (via the
+//! `syscalls` crate) that returns `Result<T, Errno>`; its doc names the C
+//! call and the man page. Callers add the step name (see `crate::Error`).
+
+pub mod cstr;
+pub mod fd;
+pub mod mount;
+pub mod net;
+pub mod proc;
+pub mod signal;
+pub mod stack;
+pub mod tty;
+
+pub use syscalls::{Errno, Sysno};
+
+pub type Result<T> = core::result::Result<T, Errno>;
+
+/// Human text for an errno ("No such file or directory").
+pub fn strerror(e: Errno) -> &'static str {
+    e.description().unwrap_or("unknown error")
+}

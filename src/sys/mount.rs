@@ -1,0 +1,109 @@
+//! Mounts: mount(2), the new mount API (fsopen/fsmount/move_mount),
+//! pivot_root(2), chroot(2) and the *at(2) calls that build a /dev.
+
+use super::fd::Fd;
+use super::{Result, Sysno};
+use core::ffi::CStr;
+use core::ptr::null;
+use linux_raw_sys::general as k;
+use syscalls::syscall;
+
+fn opt(s: Option<&CStr>) -> *const core::ffi::c_char {
+    s.map_or(null(), |s| s.as_ptr())
+}
+
+/// `mount(src, target, fstype, flags, data)` — mount(2).
+pub fn mount(src: Option<&CStr>, target: &CStr, fstype: Option<&CStr>, flags: u64, data: Option<&CStr>) -> Result<()> {
+    // SAFETY: all pointers are NULL or NUL-terminated strings.
+    unsafe { syscall!(Sysno::mount, opt(src), target.as_ptr(), opt(fstype), flags, opt(data)) }.map(drop)
+}
+
+/// `umount2(target, flags)` — umount(2).
+pub fn umount2(target: &CStr, flags: i32) -> Result<()> {
+    // SAFETY: target is NUL-terminated.
+    unsafe { syscall!(Sysno::umount2, target.as_ptr(), flags) }.map(drop)
+}
+
+/// `pivot_root(new_root, put_old)` — pivot_root(2).
+pub fn pivot_root(new: &CStr, old: &CStr) -> Result<()> {
+    // SAFETY: both are NUL-terminated.
+    unsafe { syscall!(Sysno::pivot_root, new.as_ptr(), old.as_ptr()) }.map(drop)
+}
+
+/// `chroot(path)` — chroot(2).
+pub fn chroot(path: &CStr) -> Result<()> {
+    // SAFETY: path is NUL-terminated.
+    unsafe { syscall!(Sysno::chroot, path.as_ptr()) }.map(drop)
+}
+
+/// `fsopen(fstype, FSOPEN_CLOEXEC)` — fsopen(2): a filesystem context.
+pub fn fsopen(fstype: &CStr) -> Result<Fd> {
+    // SAFETY: fstype is NUL-terminated.
+    let fd = unsafe { syscall!(Sysno::fsopen, fstype.as_ptr(), k::FSOPEN_CLOEXEC) }?;
+    Ok(Fd::from_raw(fd as i32))
+}
+
+/// `fsconfig(fd, FSCONFIG_SET_STRING, key, value, 0)` — fsconfig(2).
+pub fn fsconfig_string(fs: &Fd, key: &CStr, value: &CStr) -> Result<()> {
+    let cmd = k::fsconfig_command::FSCONFIG_SET_STRING as u32;
+    // SAFETY: key and value are NUL-terminated.
+    unsafe { syscall!(Sysno::fsconfig, fs.raw(), cmd, key.as_ptr(), value.as_ptr(), 0) }.map(drop)
+}
+
+/// `fsconfig(fd, FSCONFIG_SET_FLAG, key, NULL, 0)` — fsconfig(2).
+pub fn fsconfig_flag(fs: &Fd, key: &CStr) -> Result<()> {
+    let cmd = k::fsconfig_command::FSCONFIG_SET_FLAG as u32;
+    // SAFETY: key is NUL-terminated.
+    unsafe { syscall!(Sysno::fsconfig, fs.raw(), cmd, key.as_ptr(), 0, 0) }.map(drop)
+}
+
+/// `fsconfig(fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0)` — fsconfig(2).
+pub fn fsconfig_create(fs: &Fd) -> Result<()> {
+    let cmd = k::fsconfig_command::FSCONFIG_CMD_CREATE as u32;
+    // SAFETY: no pointers.
+    unsafe { syscall!(Sysno::fsconfig, fs.raw(), cmd, 0, 0, 0) }.map(drop)
+}
+
+/// `fsmount(fd, FSMOUNT_CLOEXEC, attrs)` — fsmount(2): a detached mount.
+pub fn fsmount(fs: &Fd, attrs: u32) -> Result<Fd> {
+    // SAFETY: no pointers.
+    let fd = unsafe { syscall!(Sysno::fsmount, fs.raw(), k::FSMOUNT_CLOEXEC, attrs) }?;
+    Ok(Fd::from_raw(fd as i32))
+}
+
+/// `move_mount(mnt, "", target, "", F_EMPTY_PATH|T_EMPTY_PATH)` —
+/// move_mount(2): attach a detached mount onto the directory `target` is
+/// open on. Mounting by fd means no path is looked up again, so nothing
+/// can swap a symlink in between the check and the mount.
+pub fn move_mount(mnt: &Fd, target: &Fd) -> Result<()> {
+    let flags = k::MOVE_MOUNT_F_EMPTY_PATH | k::MOVE_MOUNT_T_EMPTY_PATH;
+    let e = c"";
+    // SAFETY: e is NUL-terminated.
+    unsafe { syscall!(Sysno::move_mount, mnt.raw(), e.as_ptr(), target.raw(), e.as_ptr(), flags) }.map(drop)
+}
+
+/// `mkdirat(dirfd, path, mode)` — mkdir(2).
+pub fn mkdirat(dirfd: i32, path: &CStr, mode: u32) -> Result<()> {
+    // SAFETY: path is NUL-terminated.
+    unsafe { syscall!(Sysno::mkdirat, dirfd, path.as_ptr(), mode) }.map(drop)
+}
+
+/// `mknodat(dirfd, path, mode, dev)` — mknod(2).
+pub fn mknodat(dirfd: i32, path: &CStr, mode: u32, major: u32, minor: u32) -> Result<()> {
+    let dev = libc::makedev(major, minor);
+    // SAFETY: path is NUL-terminated.
+    unsafe { syscall!(Sysno::mknodat, dirfd, path.as_ptr(), mode, dev) }.map(drop)
+}
+
+/// `symlinkat(target, dirfd, path)` — symlink(2).
+pub fn symlinkat(target: &CStr, dirfd: i32, path: &CStr) -> Result<()> {
+    // SAFETY: both strings are NUL-terminated.
+    unsafe { syscall!(Sysno::symlinkat, target.as_ptr(), dirfd, path.as_ptr()) }.map(drop)
+}
+
+/// `fchmodat(dirfd, path, mode, 0)` — chmod(2); mknod and mkdir are subject
+/// to the umask, device nodes must end up with their exact mode.
+pub fn fchmodat(dirfd: i32, path: &CStr, mode: u32) -> Result<()> {
+    // SAFETY: path is NUL-terminated.
+    unsafe { syscall!(Sysno::fchmodat, dirfd, path.as_ptr(), mode) }.map(drop)
+}

@@ -1,0 +1,149 @@
+//! Processes: clone, wait, signals to pids, execve, identity.
+
+use super::{Errno, Result, Sysno};
+use core::ffi::{CStr, c_char, c_int, c_void};
+use syscalls::syscall;
+
+/// `exit_group(code)` — _exit(2): no atexit handlers, no stdio flush
+/// (pocket's writers flush themselves).
+pub fn exit(code: i32) -> ! {
+    // SAFETY: never returns.
+    unsafe {
+        let _ = syscall!(Sysno::exit_group, code);
+    }
+    loop {}
+}
+
+/// `clone(cb, stack_top, flags, arg)` — clone(2) through musl, which
+/// switches to the new stack in assembly before calling `cb`. Without
+/// CLONE_VM the child has its own copy of memory (fork semantics).
+///
+/// # Safety
+/// `stack_top` must be the top of a mapping big enough for `cb`, and the
+/// process must be single-threaded.
+pub unsafe fn clone(
+    cb: extern "C" fn(*mut c_void) -> c_int,
+    stack_top: *mut u8,
+    flags: i32,
+    arg: *mut c_void,
+) -> Result<i32> {
+    // SAFETY: forwarded contract.
+    let pid = unsafe { libc::clone(cb, stack_top as *mut c_void, flags, arg) };
+    if pid < 0 {
+        // SAFETY: musl's errno location is valid in this thread.
+        Err(Errno::new(unsafe { *libc::__errno_location() }))
+    } else {
+        Ok(pid)
+    }
+}
+
+/// `fork()` — fork(2) through musl (which keeps its own locks consistent).
+pub fn fork() -> Result<i32> {
+    // SAFETY: pocket is single-threaded.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        // SAFETY: musl's errno location is valid in this thread.
+        Err(Errno::new(unsafe { *libc::__errno_location() }))
+    } else {
+        Ok(pid)
+    }
+}
+
+/// `wait4(pid, &status, options, NULL)` — wait(2): (pid, raw status);
+/// pid 0 with WNOHANG means nothing changed.
+pub fn wait(pid: i32, options: i32) -> Result<(i32, i32)> {
+    let mut status = 0i32;
+    loop {
+        // SAFETY: status is a valid int.
+        match unsafe { syscall!(Sysno::wait4, pid, &mut status as *mut i32, options, 0) } {
+            Err(Errno::EINTR) => continue,
+            r => return r.map(|p| (p as i32, status)),
+        }
+    }
+}
+
+/// Map a wait status to a shell-style exit code: the code, or 128+N when
+/// killed by signal N.
+pub fn exit_code(status: i32) -> i32 {
+    if status & 0x7f == 0 { (status >> 8) & 0xff } else { 128 + (status & 0x7f) }
+}
+
+/// `kill(pid, sig)` — kill(2).
+pub fn kill(pid: i32, sig: i32) -> Result<()> {
+    // SAFETY: no pointers.
+    unsafe { syscall!(Sysno::kill, pid, sig) }.map(drop)
+}
+
+/// `execve(path, argv, envp)` — execve(2); returns only on failure.
+pub fn execve(path: &CStr, argv: *const *const c_char, envp: *const *const c_char) -> Errno {
+    // SAFETY: argv/envp are NULL-terminated arrays of C strings built by
+    // the caller.
+    match unsafe { syscall!(Sysno::execve, path.as_ptr(), argv, envp) } {
+        Err(e) => e,
+        Ok(_) => Errno::EINVAL,
+    }
+}
+
+/// `getpid()` — getpid(2), uncached (musl's cache is wrong after a raw clone).
+pub fn getpid() -> i32 {
+    // SAFETY: no arguments.
+    unsafe { syscall!(Sysno::getpid) }.unwrap_or(0) as i32
+}
+
+/// `setsid()` — setsid(2).
+pub fn setsid() -> Result<()> {
+    // SAFETY: no arguments.
+    unsafe { syscall!(Sysno::setsid) }.map(drop)
+}
+
+/// `sethostname(name, len)` — sethostname(2).
+pub fn sethostname(name: &[u8]) -> Result<()> {
+    // SAFETY: name is valid for len bytes.
+    unsafe { syscall!(Sysno::sethostname, name.as_ptr(), name.len()) }.map(drop)
+}
+
+/// `uname(&buf)` — uname(2): this host's nodename.
+pub fn nodename(buf: &mut [u8; 65]) -> &[u8] {
+    // SAFETY: zeroed utsname is valid; uname fills it.
+    let mut u: libc::utsname = unsafe { core::mem::zeroed() };
+    // SAFETY: u is a valid utsname.
+    if unsafe { syscall!(Sysno::uname, &mut u as *mut _) }.is_err() {
+        return &buf[..0];
+    }
+    let n = u.nodename.iter().position(|&c| c == 0).unwrap_or(64).min(64);
+    for i in 0..n {
+        buf[i] = u.nodename[i] as u8;
+    }
+    &buf[..n]
+}
+
+/// `chdir(path)` — chdir(2).
+pub fn chdir(path: &CStr) -> Result<()> {
+    // SAFETY: path is NUL-terminated.
+    unsafe { syscall!(Sysno::chdir, path.as_ptr()) }.map(drop)
+}
+
+/// `fchdir(fd)` — fchdir(2).
+pub fn fchdir(fd: i32) -> Result<()> {
+    // SAFETY: no pointers.
+    unsafe { syscall!(Sysno::fchdir, fd) }.map(drop)
+}
+
+/// `prctl(option, arg2, 0, 0, 0)` — prctl(2).
+pub fn prctl(option: i32, arg2: u64) -> Result<()> {
+    // SAFETY: options used here take no pointers.
+    unsafe { syscall!(Sysno::prctl, option, arg2, 0, 0, 0) }.map(drop)
+}
+
+/// `getrandom(buf, len, 0)` — getrandom(2).
+pub fn getrandom(buf: &mut [u8]) -> Result<()> {
+    let mut n = 0;
+    while n < buf.len() {
+        // SAFETY: buf is valid for the remaining length.
+        match unsafe { syscall!(Sysno::getrandom, buf[n..].as_mut_ptr(), buf.len() - n, 0) } {
+            Err(Errno::EINTR) => continue,
+            r => n += r?,
+        }
+    }
+    Ok(())
+}

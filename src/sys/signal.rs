@@ -1,0 +1,108 @@
+//! Signals: masks, signalfd, dispositions, sigtimedwait.
+
+use super::fd::Fd;
+use super::{Errno, Result, Sysno};
+use syscalls::syscall;
+
+/// The kernel's sigset_t (64 signals in one word on x86_64).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct SigSet(pub u64);
+
+impl SigSet {
+    pub const fn of(sigs: &[i32]) -> SigSet {
+        let mut m = 0u64;
+        let mut i = 0;
+        while i < sigs.len() {
+            m |= 1 << (sigs[i] - 1);
+            i += 1;
+        }
+        SigSet(m)
+    }
+    pub fn has(&self, sig: i32) -> bool {
+        sig >= 1 && sig <= 64 && self.0 & (1 << (sig - 1)) != 0
+    }
+}
+
+const SIGSET_SIZE: usize = 8;
+
+/// `rt_sigprocmask(how, &set, &old, 8)` — sigprocmask(2): returns the old mask.
+pub fn sigprocmask(how: i32, set: &SigSet) -> Result<SigSet> {
+    let mut old = SigSet(0);
+    // SAFETY: set and old are valid kernel sigsets.
+    unsafe { syscall!(Sysno::rt_sigprocmask, how, set as *const _, &mut old as *mut _, SIGSET_SIZE) }?;
+    Ok(old)
+}
+
+/// `signalfd4(-1, &set, 8, SFD_CLOEXEC|SFD_NONBLOCK)` — signalfd(2).
+pub fn signalfd(set: &SigSet) -> Result<Fd> {
+    let flags = libc::SFD_CLOEXEC | libc::SFD_NONBLOCK;
+    // SAFETY: set is a valid kernel sigset.
+    let fd = unsafe { syscall!(Sysno::signalfd4, -1i32, set as *const _, SIGSET_SIZE, flags) }?;
+    Ok(Fd::from_raw(fd as i32))
+}
+
+/// Read one pending signal number from a signalfd, if any.
+pub fn signalfd_next(fd: &Fd) -> Option<i32> {
+    // struct signalfd_siginfo is 128 bytes; ssi_signo is the first u32.
+    let mut buf = [0u8; 128];
+    match super::fd::read(fd.raw(), &mut buf) {
+        Ok(128) => Some(u32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]]) as i32),
+        _ => None,
+    }
+}
+
+/// The kernel's struct sigaction on x86_64.
+#[repr(C)]
+struct KSigaction {
+    handler: usize,
+    flags: u64,
+    restorer: usize,
+    mask: u64,
+}
+
+fn set_disposition(sig: i32, handler: usize) -> Result<()> {
+    let act = KSigaction { handler, flags: 0, restorer: 0, mask: 0 };
+    // SAFETY: act is a valid kernel sigaction; SIG_DFL/SIG_IGN need no restorer.
+    unsafe { syscall!(Sysno::rt_sigaction, sig, &act as *const _, 0, SIGSET_SIZE) }.map(drop)
+}
+
+/// Ignore `sig` (SIG_IGN survives execve; reset it in children).
+pub fn ignore(sig: i32) -> Result<()> {
+    set_disposition(sig, 1)
+}
+
+/// Reset every signal to its default action and unblock all of them:
+/// what a freshly exec'd container process must start with, whatever
+/// pocket itself inherited or changed.
+pub fn reset_all() {
+    for sig in 1..=64 {
+        if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+            let _ = set_disposition(sig, 0);
+        }
+    }
+    let _ = sigprocmask(libc::SIG_SETMASK, &SigSet(0));
+}
+
+/// `rt_sigtimedwait(&set, NULL, &ts, 8)` — sigtimedwait(2): the next
+/// signal of `set`, or None on timeout. `set` must be blocked.
+pub fn sigtimedwait(set: &SigSet, timeout_ms: i64) -> Result<Option<i32>> {
+    let ts = libc::timespec { tv_sec: timeout_ms / 1000, tv_nsec: (timeout_ms % 1000) * 1_000_000 };
+    // SAFETY: set and ts are valid; the siginfo pointer may be NULL.
+    match unsafe { syscall!(Sysno::rt_sigtimedwait, set as *const _, 0, &ts as *const _, SIGSET_SIZE) } {
+        Ok(s) => Ok(Some(s as i32)),
+        Err(Errno::EAGAIN) | Err(Errno::EINTR) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SigSet;
+
+    #[test]
+    fn sigset_bits() {
+        let s = SigSet::of(&[1, 15, 64]);
+        assert!(s.has(1) && s.has(15) && s.has(64));
+        assert!(!s.has(2) && !s.has(0) && !s.has(65));
+    }
+}
