@@ -28,11 +28,25 @@ pub type Result<T> = core::result::Result<T, Error>;
 impl Error {
     /// A failed syscall step: `pocket: <op> <arg>: <strerror>`.
     pub fn sys(op: &'static str, arg: impl Into<String>, e: Errno) -> Error {
-        Error { op: Cow::Borrowed(op), arg: arg.into(), why: Why::Errno(e), code: 125 }
+        Error {
+            op: Cow::Borrowed(op),
+            arg: arg.into(),
+            why: Why::Errno(e),
+            code: 125,
+        }
     }
     /// Bad input: `pocket: <op> <arg>: <reason>`.
-    pub fn bad(op: impl Into<Cow<'static, str>>, arg: impl Into<String>, why: impl Into<Cow<'static, str>>) -> Error {
-        Error { op: op.into(), arg: arg.into(), why: Why::Text(why.into()), code: 125 }
+    pub fn bad(
+        op: impl Into<Cow<'static, str>>,
+        arg: impl Into<String>,
+        why: impl Into<Cow<'static, str>>,
+    ) -> Error {
+        Error {
+            op: op.into(),
+            arg: arg.into(),
+            why: Why::Text(why.into()),
+            code: 125,
+        }
     }
     pub fn with_code(mut self, code: i32) -> Error {
         self.code = code;
@@ -74,7 +88,10 @@ mod tests {
         let e = Error::sys("mount", "/proc", Errno::EPERM);
         assert_eq!(e.to_string(), "mount /proc: Operation not permitted");
         let e = Error::bad("unknown flag", "--frob", "see 'pocket run --help'");
-        assert_eq!(e.to_string(), "unknown flag --frob: see 'pocket run --help'");
+        assert_eq!(
+            e.to_string(),
+            "unknown flag --frob: see 'pocket run --help'"
+        );
         assert_eq!(e.code, 125);
     }
 }

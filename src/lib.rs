@@ -7,12 +7,12 @@
 
 extern crate alloc;
 
-pub mod rt;
-pub mod sys;
-pub mod error;
-pub mod spec;
-pub mod fs;
-pub mod spawn;
 pub mod cli;
+pub mod error;
+pub mod fs;
+pub mod rt;
+pub mod spawn;
+pub mod spec;
+pub mod sys;
 
 pub use error::Error;

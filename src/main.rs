@@ -27,7 +27,11 @@ extern "C" fn _Unwind_Resume() -> ! {
 
 /// musl's crt1 calls this after setting up the C runtime.
 #[unsafe(no_mangle)]
-unsafe extern "C" fn main(argc: c_int, argv: *const *const c_char, envp: *const *const c_char) -> c_int {
+unsafe extern "C" fn main(
+    argc: c_int,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> c_int {
     // SAFETY: argv and envp come from the kernel via crt1 and stay valid
     // for the life of the process.
     let args = unsafe { pocket::rt::Args::from_raw(argc, argv, envp) };

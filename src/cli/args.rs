@@ -33,7 +33,11 @@ fn text(b: &[u8]) -> String {
 }
 
 fn unknown(cmd: &str, f: &[u8]) -> Error {
-    Error::bad("unknown flag", text(f), alloc::format!("see 'pocket {cmd} --help'"))
+    Error::bad(
+        "unknown flag",
+        text(f),
+        alloc::format!("see 'pocket {cmd} --help'"),
+    )
 }
 
 fn needs_value(f: &str) -> Error {
@@ -45,7 +49,11 @@ fn boolean(name: &str, v: Option<&[u8]>) -> Result<&'static [u8]> {
     match v {
         None | Some(b"true") | Some(b"1") => Ok(b"true"),
         Some(b"false") | Some(b"0") => Ok(b"false"),
-        Some(o) => Err(Error::bad("invalid boolean value", text(o), alloc::format!("for --{name}"))),
+        Some(o) => Err(Error::bad(
+            "invalid boolean value",
+            text(o),
+            alloc::format!("for --{name}"),
+        )),
     }
 }
 
@@ -67,7 +75,10 @@ pub fn parse<'a>(cmd: &str, table: &[Flag], argv: &'a [&'a [u8]]) -> Result<Pars
                 Some(p) => (&long[..p], Some(&long[p + 1..])),
                 None => (long, None),
             };
-            let k = table.iter().position(|f| f.long.as_bytes() == name).ok_or_else(|| unknown(cmd, a))?;
+            let k = table
+                .iter()
+                .position(|f| f.long.as_bytes() == name)
+                .ok_or_else(|| unknown(cmd, a))?;
             let f = table[k];
             let v = if f.value {
                 match inline {
@@ -110,14 +121,22 @@ pub fn parse<'a>(cmd: &str, table: &[Flag], argv: &'a [&'a [u8]]) -> Result<Pars
             j += 1;
         }
     }
-    Ok(Parsed { flags, rest: &argv[i..] })
+    Ok(Parsed {
+        flags,
+        rest: &argv[i..],
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const T: &[Flag] = &[flag(b'i', "interactive", false), flag(b't', "tty", false), flag(b'e', "env", true), flag(0, "rm", false)];
+    const T: &[Flag] = &[
+        flag(b'i', "interactive", false),
+        flag(b't', "tty", false),
+        flag(b'e', "env", true),
+        flag(0, "rm", false),
+    ];
 
     fn p<'a>(v: &'a [&'a [u8]]) -> Result<Parsed<'a>> {
         parse("run", T, v)
@@ -125,11 +144,31 @@ mod tests {
 
     #[test]
     fn clusters_values_and_positionals() {
-        let v: Vec<&[u8]> = vec![b"-it", b"-eA=1", b"-e", b"B=2", b"--env=C=3", b"--env", b"D", b"--rm", b"sh", b"-c", b"x"];
+        let v: Vec<&[u8]> = vec![
+            b"-it",
+            b"-eA=1",
+            b"-e",
+            b"B=2",
+            b"--env=C=3",
+            b"--env",
+            b"D",
+            b"--rm",
+            b"sh",
+            b"-c",
+            b"x",
+        ];
         let r = p(&v).unwrap();
         assert_eq!(
             r.flags,
-            vec![(0, &b"true"[..]), (1, &b"true"[..]), (2, &b"A=1"[..]), (2, &b"B=2"[..]), (2, &b"C=3"[..]), (2, &b"D"[..]), (3, &b"true"[..])]
+            vec![
+                (0, &b"true"[..]),
+                (1, &b"true"[..]),
+                (2, &b"A=1"[..]),
+                (2, &b"B=2"[..]),
+                (2, &b"C=3"[..]),
+                (2, &b"D"[..]),
+                (3, &b"true"[..])
+            ]
         );
         assert_eq!(r.rest, &[&b"sh"[..], b"-c", b"x"]);
     }
@@ -154,11 +193,22 @@ mod tests {
     #[test]
     fn errors_are_clear() {
         let v: Vec<&[u8]> = vec![b"--frob"];
-        assert_eq!(p(&v).unwrap_err().to_string(), "unknown flag --frob: see 'pocket run --help'");
+        assert_eq!(
+            p(&v).unwrap_err().to_string(),
+            "unknown flag --frob: see 'pocket run --help'"
+        );
         let v: Vec<&[u8]> = vec![b"-x"];
-        assert!(p(&v).unwrap_err().to_string().starts_with("unknown flag -x"));
+        assert!(
+            p(&v)
+                .unwrap_err()
+                .to_string()
+                .starts_with("unknown flag -x")
+        );
         let v: Vec<&[u8]> = vec![b"-e"];
-        assert_eq!(p(&v).unwrap_err().to_string(), "flag needs an argument -e: see --help");
+        assert_eq!(
+            p(&v).unwrap_err().to_string(),
+            "flag needs an argument -e: see --help"
+        );
         let v: Vec<&[u8]> = vec![b"--env"];
         assert!(p(&v).is_err());
     }

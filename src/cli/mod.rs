@@ -57,9 +57,15 @@ fn dispatch(args: &Args) -> Result<i32> {
             crate::rt::out().bytes(HELP.as_bytes());
             Ok(0)
         }
-        other if other.starts_with(b"-") => {
-            Err(Error::bad("unknown flag", String::from_utf8_lossy(other).into_owned(), "see 'pocket --help'"))
-        }
-        other => Err(Error::bad("unknown command", String::from_utf8_lossy(other).into_owned(), "see 'pocket --help'")),
+        other if other.starts_with(b"-") => Err(Error::bad(
+            "unknown flag",
+            String::from_utf8_lossy(other).into_owned(),
+            "see 'pocket --help'",
+        )),
+        other => Err(Error::bad(
+            "unknown command",
+            String::from_utf8_lossy(other).into_owned(),
+            "see 'pocket --help'",
+        )),
     }
 }

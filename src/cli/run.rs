@@ -4,7 +4,10 @@ use super::args::{Flag, flag, parse};
 use crate::error::{Context, Error, Result};
 use crate::rt::Args;
 use crate::rt::args::lookup;
-use crate::spec::{DEFAULT_PATH, Io, Namespace, Process, Root, Spec, default_mounts};
+use crate::spec::{
+    DEFAULT_CAPS, DEFAULT_PATH, Io, MASKED_PATHS, Namespace, Process, READONLY_PATHS, Root, Spec,
+    default_mounts,
+};
 use crate::sys::{cstr, fd, proc};
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -103,7 +106,11 @@ pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {
                 r.command = cmd;
             }
             Some((img, _)) => {
-                return Err(Error::bad("image", text(img), "images are not supported yet; give --rootfs DIR"));
+                return Err(Error::bad(
+                    "image",
+                    text(img),
+                    "images are not supported yet; give --rootfs DIR",
+                ));
             }
             None => return Err(Error::bad("run", "", "no rootfs given (--rootfs DIR)")),
         }
@@ -115,7 +122,10 @@ pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {
 fn setenv(env: &mut Vec<Vec<u8>>, kv: Vec<u8>) {
     let key_len = kv.iter().position(|&c| c == b'=').unwrap_or(kv.len());
     let key = &kv[..key_len];
-    match env.iter_mut().find(|e| e.len() > key.len() && e.starts_with(key) && e[key.len()] == b'=') {
+    match env
+        .iter_mut()
+        .find(|e| e.len() > key.len() && e.starts_with(key) && e[key.len()] == b'=')
+    {
         Some(e) => *e = kv,
         None => env.push(kv),
     }
@@ -126,10 +136,18 @@ fn setenv(env: &mut Vec<Vec<u8>>, kv: Vec<u8>) {
 fn env_entry(entry: &[u8], host: &[&[u8]]) -> Result<Option<Vec<u8>>> {
     let key = entry.split(|&c| c == b'=').next().unwrap_or(b"");
     if key.is_empty() {
-        return Err(Error::bad("invalid environment variable", text(entry), "empty name"));
+        return Err(Error::bad(
+            "invalid environment variable",
+            text(entry),
+            "empty name",
+        ));
     }
     if entry.contains(&0) {
-        return Err(Error::bad("invalid environment variable", text(key), "contains a NUL byte"));
+        return Err(Error::bad(
+            "invalid environment variable",
+            text(key),
+            "contains a NUL byte",
+        ));
     }
     if entry.contains(&b'=') {
         return Ok(Some(entry.to_vec()));
@@ -143,14 +161,21 @@ pub fn env_file_lines(name: &[u8], data: &[u8]) -> Result<Vec<Vec<u8>>> {
     let mut out = Vec::new();
     for line in data.split(|&c| c == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let start = line.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(line.len());
+        let start = line
+            .iter()
+            .position(|c| !c.is_ascii_whitespace())
+            .unwrap_or(line.len());
         let line = &line[start..];
         if line.is_empty() || line[0] == b'#' {
             continue;
         }
         let key = line.split(|&c| c == b'=').next().unwrap_or(b"");
         if key.iter().any(|c| c.is_ascii_whitespace()) {
-            return Err(Error::bad("env file", text(name), alloc::format!("variable '{}' contains whitespace", text(key))));
+            return Err(Error::bad(
+                "env file",
+                text(name),
+                alloc::format!("variable '{}' contains whitespace", text(key)),
+            ));
         }
         out.push(line.to_vec());
     }
@@ -165,13 +190,24 @@ pub fn to_spec(r: &RunArgs, host: &[&[u8]], files: &[Vec<u8>], hostname: Vec<u8>
     }
     let hostname = r.hostname.map(|h| h.to_vec()).unwrap_or(hostname);
     if hostname.is_empty() || hostname.len() > 64 || hostname.contains(&0) {
-        return Err(Error::bad("invalid hostname", text(&hostname), "must be 1 to 64 bytes"));
+        return Err(Error::bad(
+            "invalid hostname",
+            text(&hostname),
+            "must be 1 to 64 bytes",
+        ));
     }
     let cwd = r.workdir.unwrap_or(b"/");
     if !cwd.starts_with(b"/") {
-        return Err(Error::bad("invalid working directory", text(cwd), "must be an absolute path"));
+        return Err(Error::bad(
+            "invalid working directory",
+            text(cwd),
+            "must be an absolute path",
+        ));
     }
-    let mut env = alloc::vec![[b"PATH=", DEFAULT_PATH].concat(), [b"HOSTNAME=", &hostname[..]].concat()];
+    let mut env = alloc::vec![
+        [b"PATH=", DEFAULT_PATH].concat(),
+        [b"HOSTNAME=", &hostname[..]].concat()
+    ];
     if r.tty {
         env.push(b"TERM=xterm".to_vec());
     }
@@ -190,11 +226,23 @@ pub fn to_spec(r: &RunArgs, host: &[&[u8]], files: &[Vec<u8>], hostname: Vec<u8>
             setenv(&mut env, kv);
         }
     }
-    let mut namespaces = alloc::vec![Namespace::Pid, Namespace::Mount, Namespace::Uts, Namespace::Ipc, Namespace::Cgroup];
+    let mut namespaces = alloc::vec![
+        Namespace::Pid,
+        Namespace::Mount,
+        Namespace::Uts,
+        Namespace::Ipc,
+        Namespace::Cgroup
+    ];
     match r.net.unwrap_or(b"none") {
         b"none" => namespaces.push(Namespace::Network),
         b"host" => {}
-        other => return Err(Error::bad("network", text(other), "not found (use none or host)")),
+        other => {
+            return Err(Error::bad(
+                "network",
+                text(other),
+                "not found (use none or host)",
+            ));
+        }
     }
     let root = r.rootfs.unwrap_or(b"");
     if root.contains(&0) {
@@ -209,12 +257,20 @@ pub fn to_spec(r: &RunArgs, host: &[&[u8]], files: &[Vec<u8>], hostname: Vec<u8>
             env,
             cwd: cwd.to_vec(),
             terminal: r.tty,
+            capabilities: DEFAULT_CAPS,
         },
-        root: Root { path: root.to_vec(), readonly: r.read_only },
+        root: Root {
+            path: root.to_vec(),
+            readonly: r.read_only,
+        },
         hostname,
         mounts: default_mounts(),
+        masked_paths: MASKED_PATHS.iter().map(|p| String::from(*p)).collect(),
+        readonly_paths: READONLY_PATHS.iter().map(|p| String::from(*p)).collect(),
         namespaces,
-        io: Io { stdin: r.interactive },
+        io: Io {
+            stdin: r.interactive,
+        },
         init: r.init,
         no_pivot: r.no_pivot,
     })
@@ -222,7 +278,8 @@ pub fn to_spec(r: &RunArgs, host: &[&[u8]], files: &[Vec<u8>], hostname: Vec<u8>
 
 /// Read a whole (small) file.
 pub fn read_file(path: &[u8], what: &'static str) -> Result<Vec<u8>> {
-    let c = cstr::cstring(path).ok_or_else(|| Error::bad(what, text(path), "contains a NUL byte"))?;
+    let c =
+        cstr::cstring(path).ok_or_else(|| Error::bad(what, text(path), "contains a NUL byte"))?;
     let f = fd::open(&c, libc::O_RDONLY, 0).ctx(what, &text(path))?;
     let mut out = Vec::new();
     let mut buf = [0u8; 4096];
@@ -239,12 +296,15 @@ pub fn random_id() -> Vec<u8> {
     let mut b = [0u8; 6];
     let _ = proc::getrandom(&mut b);
     let hex = b"0123456789abcdef";
-    b.iter().flat_map(|x| [hex[(x >> 4) as usize], hex[(x & 15) as usize]]).collect()
+    b.iter()
+        .flat_map(|x| [hex[(x >> 4) as usize], hex[(x & 15) as usize]])
+        .collect()
 }
 
 /// Make the rootfs path absolute and check it is a directory.
 fn check_rootfs(path: &[u8]) -> Result<Vec<u8>> {
-    let c = cstr::cstring(path).ok_or_else(|| Error::bad("rootfs", text(path), "contains a NUL byte"))?;
+    let c = cstr::cstring(path)
+        .ok_or_else(|| Error::bad("rootfs", text(path), "contains a NUL byte"))?;
     let mut buf = [0u8; libc::PATH_MAX as usize];
     // SAFETY: buf has PATH_MAX bytes as realpath(3) requires.
     let p = unsafe { libc::realpath(c.as_ptr(), buf.as_mut_ptr() as *mut _) };
@@ -268,7 +328,12 @@ pub fn main(argv: &[&[u8]], args: &Args) -> Result<i32> {
         crate::rt::out().bytes(HELP.as_bytes());
         return Ok(0);
     }
-    let files = r.env.iter().filter(|e| e.0).map(|e| read_file(e.1, "env file")).collect::<Result<Vec<_>>>()?;
+    let files = r
+        .env
+        .iter()
+        .filter(|e| e.0)
+        .map(|e| read_file(e.1, "env file"))
+        .collect::<Result<Vec<_>>>()?;
     let mut spec = to_spec(&r, &args.env, &files, random_id())?;
     spec.root.path = check_rootfs(&spec.root.path)?;
     crate::spawn::run(&spec)
@@ -292,7 +357,11 @@ mod tests {
         let s = spec(&[b"--rootfs", b"/r", b"sh"], &[], &[]).unwrap();
         assert_eq!(
             env_of(&s),
-            vec!["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOSTNAME=abc", "HOME=/root"]
+            vec![
+                "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "HOSTNAME=abc",
+                "HOME=/root"
+            ]
         );
         let s = spec(&[b"-t", b"--rootfs", b"/r", b"sh"], &[], &[]).unwrap();
         assert!(env_of(&s).contains(&"TERM=xterm".to_string()));
@@ -306,7 +375,21 @@ mod tests {
         let host: &[&[u8]] = &[b"FROMHOST=h", b"X=hostx"];
         let file = b"# comment\n\n  A=file\nB=file\nFROMHOST\nMISSING\n".to_vec();
         let s = spec(
-            &[b"-e", b"A=flag", b"--env-file", b"f", b"-e", b"X", b"-e", b"NOPE", b"-e", b"HOME=/h", b"--rootfs", b"/r", b"true"],
+            &[
+                b"-e",
+                b"A=flag",
+                b"--env-file",
+                b"f",
+                b"-e",
+                b"X",
+                b"-e",
+                b"NOPE",
+                b"-e",
+                b"HOME=/h",
+                b"--rootfs",
+                b"/r",
+                b"true",
+            ],
             host,
             &[file],
         )
@@ -317,13 +400,19 @@ mod tests {
         assert!(e.contains(&"FROMHOST=h".to_string()));
         assert!(e.contains(&"X=hostx".to_string()));
         assert!(e.contains(&"HOME=/h".to_string()) && !e.contains(&"HOME=/root".to_string()));
-        assert!(!e.iter().any(|x| x.starts_with("NOPE") || x.starts_with("MISSING")));
+        assert!(
+            !e.iter()
+                .any(|x| x.starts_with("NOPE") || x.starts_with("MISSING"))
+        );
     }
 
     #[test]
     fn env_file_refuses_whitespace_in_names() {
         assert!(env_file_lines(b"f", b"A B=1\n").is_err());
-        assert_eq!(env_file_lines(b"f", b"A=x y\r\n").unwrap(), vec![b"A=x y".to_vec()]);
+        assert_eq!(
+            env_file_lines(b"f", b"A=x y\r\n").unwrap(),
+            vec![b"A=x y".to_vec()]
+        );
     }
 
     #[test]
@@ -331,8 +420,18 @@ mod tests {
         let s = spec(&[b"./r", b"echo", b"hi"], &[], &[]).unwrap();
         assert_eq!(s.root.path, b"./r");
         assert_eq!(s.process.args, vec![b"echo".to_vec(), b"hi".to_vec()]);
-        assert!(spec(&[b"busybox", b"sh"], &[], &[]).unwrap_err().to_string().contains("images are not supported"));
-        assert!(spec(&[b"--rootfs", b"/r"], &[], &[]).unwrap_err().to_string().contains("no command"));
+        assert!(
+            spec(&[b"busybox", b"sh"], &[], &[])
+                .unwrap_err()
+                .to_string()
+                .contains("images are not supported")
+        );
+        assert!(
+            spec(&[b"--rootfs", b"/r"], &[], &[])
+                .unwrap_err()
+                .to_string()
+                .contains("no command")
+        );
         assert!(spec(&[b"-w", b"rel", b"--rootfs", b"/r", b"sh"], &[], &[]).is_err());
         assert!(spec(&[b"--net", b"bridge", b"--rootfs", b"/r", b"sh"], &[], &[]).is_err());
         assert!(spec(&[b"-h", &[b'x'; 65], b"--rootfs", b"/r", b"sh"], &[], &[]).is_err());
@@ -340,8 +439,24 @@ mod tests {
 
     #[test]
     fn host_net_and_flags() {
-        let s = spec(&[b"--net=host", b"--read-only", b"--init", b"--no-pivot", b"-h", b"box", b"-w", b"/tmp", b"-i", b"/r/", b"sh"], &[], &[])
-            .unwrap();
+        let s = spec(
+            &[
+                b"--net=host",
+                b"--read-only",
+                b"--init",
+                b"--no-pivot",
+                b"-h",
+                b"box",
+                b"-w",
+                b"/tmp",
+                b"-i",
+                b"/r/",
+                b"sh",
+            ],
+            &[],
+            &[],
+        )
+        .unwrap();
         assert!(!s.has(Namespace::Network));
         assert!(s.root.readonly && s.init && s.no_pivot && s.io.stdin);
         assert_eq!(s.hostname, b"box");

@@ -10,6 +10,7 @@ use super::plan::{Op, Param};
 use crate::sys::fd::{self, Fd};
 use crate::sys::{Errno, mount as m, proc};
 use core::ffi::CStr;
+use linux_raw_sys::general as k;
 
 /// A failed step: what, on which path, and the errno.
 #[derive(Debug, Clone, Copy)]
@@ -22,19 +23,30 @@ pub struct Fail<'a> {
 type Res<'a, T> = core::result::Result<T, Fail<'a>>;
 
 fn fail<'a>(op: &'static str, arg: &'a CStr) -> impl FnOnce(Errno) -> Fail<'a> {
-    move |errno| Fail { op, arg: arg.to_bytes(), errno }
+    move |errno| Fail {
+        op,
+        arg: arg.to_bytes(),
+        errno,
+    }
 }
 
-const RESOLVE: u64 = (linux_raw_sys::general::RESOLVE_NO_SYMLINKS
-    | linux_raw_sys::general::RESOLVE_NO_MAGICLINKS
-    | linux_raw_sys::general::RESOLVE_BENEATH) as u64;
+const RESOLVE: u64 =
+    (k::RESOLVE_NO_SYMLINKS | k::RESOLVE_NO_MAGICLINKS | k::RESOLVE_BENEATH) as u64;
 
 /// Open directory `rel` below `root` without following any symlink,
 /// creating missing components (mode 0755) when `create` is set.
 pub fn resolve_dir(root: &Fd, rel: &[u8], create: bool) -> Result<Fd, Errno> {
-    let mut cur = fd::openat(root.raw(), c".", libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC, 0)?;
+    let mut cur = fd::openat(
+        root.raw(),
+        c".",
+        libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        0,
+    )?;
     let mut name = [0u8; 256];
-    for comp in rel.split(|&c| c == b'/').filter(|c| !c.is_empty() && *c != b".") {
+    for comp in rel
+        .split(|&c| c == b'/')
+        .filter(|c| !c.is_empty() && *c != b".")
+    {
         if comp.len() >= name.len() {
             return Err(Errno::ENAMETOOLONG);
         }
@@ -60,7 +72,55 @@ pub fn resolve_dir(root: &Fd, rel: &[u8], create: bool) -> Result<Fd, Errno> {
     Ok(cur)
 }
 
-fn mount_fs<'a>(root: &Fd, fstype: &'a CStr, target: &'a CStr, attrs: u32, params: &'a [Param]) -> Res<'a, ()> {
+/// Open `rel` (a file or a directory) below `root` as O_PATH, following no
+/// symlink.
+pub fn resolve_path(root: &Fd, rel: &[u8]) -> Result<Fd, Errno> {
+    let (dir, name) = match rel.iter().rposition(|&c| c == b'/') {
+        Some(p) => (&rel[..p], &rel[p + 1..]),
+        None => (&b""[..], rel),
+    };
+    let d = resolve_dir(root, dir, false)?;
+    let mut buf = [0u8; 256];
+    let name = crate::sys::cstr::join(&mut buf, b"", name).ok_or(Errno::ENAMETOOLONG)?;
+    fd::openat2(d.raw(), name, libc::O_PATH | libc::O_NOFOLLOW, RESOLVE)
+}
+
+fn readonly<'a>(root: &Fd, rel: &'a CStr) -> Res<'a, ()> {
+    let target = match resolve_path(root, rel.to_bytes()) {
+        Err(Errno::ENOENT) => return Ok(()),
+        r => r.map_err(fail("open", rel))?,
+    };
+    let tree = m::open_tree_clone(&target).map_err(fail("bind", rel))?;
+    let ro =
+        k::MOUNT_ATTR_RDONLY | k::MOUNT_ATTR_NOSUID | k::MOUNT_ATTR_NODEV | k::MOUNT_ATTR_NOEXEC;
+    m::mount_setattr(&tree, ro).map_err(fail("make read-only", rel))?;
+    m::move_mount(&tree, &target).map_err(fail("mount", rel))
+}
+
+fn mask<'a>(root: &Fd, rel: &'a CStr) -> Res<'a, ()> {
+    let target = match resolve_path(root, rel.to_bytes()) {
+        Err(Errno::ENOENT) => return Ok(()),
+        r => r.map_err(fail("open", rel))?,
+    };
+    let st = fd::fstatat(target.raw(), c"", libc::AT_EMPTY_PATH).map_err(fail("stat", rel))?;
+    let cover = if st.st_mode & libc::S_IFMT == libc::S_IFDIR {
+        let fs = m::fsopen(c"tmpfs").map_err(fail("fsopen", c"tmpfs"))?;
+        m::fsconfig_create(&fs).map_err(fail("mask", rel))?;
+        m::fsmount(&fs, k::MOUNT_ATTR_RDONLY).map_err(fail("mask", rel))?
+    } else {
+        let null = resolve_path(root, b"dev/null").map_err(fail("open", c"/dev/null"))?;
+        m::open_tree_clone(&null).map_err(fail("mask", rel))?
+    };
+    m::move_mount(&cover, &target).map_err(fail("mask", rel))
+}
+
+fn mount_fs<'a>(
+    root: &Fd,
+    fstype: &'a CStr,
+    target: &'a CStr,
+    attrs: u32,
+    params: &'a [Param],
+) -> Res<'a, ()> {
     let dir = resolve_dir(root, target.to_bytes(), true).map_err(fail("mkdir", target))?;
     let fs = m::fsopen(fstype).map_err(fail("fsopen", fstype))?;
     for p in params {
@@ -88,7 +148,13 @@ fn switch_root<'a>(root: &Fd, path: &'a CStr, no_pivot: bool) -> Res<'a, ()> {
             // EINVAL: / is the initramfs's rootfs, which cannot be pivoted
             // away from; moving the new root onto / works there.
             Err(Errno::EINVAL) => {}
-            Err(e) => return Err(Fail { op: "pivot_root", arg: path.to_bytes(), errno: e }),
+            Err(e) => {
+                return Err(Fail {
+                    op: "pivot_root",
+                    arg: path.to_bytes(),
+                    errno: e,
+                });
+            }
         }
     }
     m::mount(Some(c"."), c"/", None, libc::MS_MOVE, None).map_err(fail("move root", path))?;
@@ -113,27 +179,74 @@ pub fn apply<'a>(ops: &'a [Op], mut root: Option<Fd>) -> Res<'a, Option<Fd>> {
                 root = Some(fd::open(path, flags, 0).map_err(fail("open rootfs", path))?);
                 root_path = path;
             }
-            Op::Mount { fstype, target, attrs, params } => {
-                let r = root.as_ref().ok_or(Fail { op: "mount", arg: target.to_bytes(), errno: Errno::EBADF })?;
+            Op::Mount {
+                fstype,
+                target,
+                attrs,
+                params,
+            } => {
+                let r = root.as_ref().ok_or(Fail {
+                    op: "mount",
+                    arg: target.to_bytes(),
+                    errno: Errno::EBADF,
+                })?;
                 mount_fs(r, fstype, target, *attrs, params)?;
             }
-            Op::Mknod { dir, name, major, minor } => {
-                let r = root.as_ref().ok_or(Fail { op: "mknod", arg: name.to_bytes(), errno: Errno::EBADF })?;
+            Op::Mknod {
+                dir,
+                name,
+                major,
+                minor,
+            } => {
+                let r = root.as_ref().ok_or(Fail {
+                    op: "mknod",
+                    arg: name.to_bytes(),
+                    errno: Errno::EBADF,
+                })?;
                 let d = resolve_dir(r, dir.to_bytes(), false).map_err(fail("open", dir))?;
-                m::mknodat(d.raw(), name, libc::S_IFCHR | 0o666, *major, *minor).map_err(fail("mknod", name))?;
+                m::mknodat(d.raw(), name, libc::S_IFCHR | 0o666, *major, *minor)
+                    .map_err(fail("mknod", name))?;
                 m::fchmodat(d.raw(), name, 0o666).map_err(fail("chmod", name))?;
             }
             Op::Symlink { dir, name, target } => {
-                let r = root.as_ref().ok_or(Fail { op: "symlink", arg: name.to_bytes(), errno: Errno::EBADF })?;
+                let r = root.as_ref().ok_or(Fail {
+                    op: "symlink",
+                    arg: name.to_bytes(),
+                    errno: Errno::EBADF,
+                })?;
                 let d = resolve_dir(r, dir.to_bytes(), false).map_err(fail("open", dir))?;
                 m::symlinkat(target, d.raw(), name).map_err(fail("symlink", name))?;
             }
+            Op::Readonly(rel) => {
+                let r = root.as_ref().ok_or(Fail {
+                    op: "readonly",
+                    arg: rel.to_bytes(),
+                    errno: Errno::EBADF,
+                })?;
+                readonly(r, rel)?;
+            }
+            Op::Mask(rel) => {
+                let r = root.as_ref().ok_or(Fail {
+                    op: "mask",
+                    arg: rel.to_bytes(),
+                    errno: Errno::EBADF,
+                })?;
+                mask(r, rel)?;
+            }
             Op::Workdir(rel) => {
-                let r = root.as_ref().ok_or(Fail { op: "workdir", arg: rel.to_bytes(), errno: Errno::EBADF })?;
+                let r = root.as_ref().ok_or(Fail {
+                    op: "workdir",
+                    arg: rel.to_bytes(),
+                    errno: Errno::EBADF,
+                })?;
                 resolve_dir(r, rel.to_bytes(), true).map_err(fail("workdir", rel))?;
             }
             Op::SwitchRoot { no_pivot } => {
-                let r = root.as_ref().ok_or(Fail { op: "switch root", arg: b"", errno: Errno::EBADF })?;
+                let r = root.as_ref().ok_or(Fail {
+                    op: "switch root",
+                    arg: b"",
+                    errno: Errno::EBADF,
+                })?;
                 switch_root(r, root_path, *no_pivot)?;
             }
             Op::ReadonlyRoot => {

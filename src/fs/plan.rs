@@ -26,11 +26,30 @@ pub enum Op {
     BindRoot(CString),
     /// Mount a fresh filesystem of `fstype` on `target` (relative to the
     /// root, created if missing), through fsopen/fsmount/move_mount.
-    Mount { fstype: CString, target: CString, attrs: u32, params: Vec<Param> },
+    Mount {
+        fstype: CString,
+        target: CString,
+        attrs: u32,
+        params: Vec<Param>,
+    },
     /// A character device node `dir/name` (mode 0666).
-    Mknod { dir: CString, name: CString, major: u32, minor: u32 },
+    Mknod {
+        dir: CString,
+        name: CString,
+        major: u32,
+        minor: u32,
+    },
     /// A symlink `dir/name` -> `target`.
-    Symlink { dir: CString, name: CString, target: CString },
+    Symlink {
+        dir: CString,
+        name: CString,
+        target: CString,
+    },
+    /// Bind a path onto itself read-only (linux.readonlyPaths).
+    Readonly(CString),
+    /// Hide a path: /dev/null over a file, an empty read-only tmpfs over
+    /// a directory (linux.maskedPaths).
+    Mask(CString),
     /// Create the working directory inside the root if it is missing, as
     /// docker does (the child chdirs into it after the switch).
     Workdir(CString),
@@ -43,8 +62,14 @@ pub enum Op {
 }
 
 /// Devices every container gets (major, minor), as the OCI spec lists them.
-pub const DEVICES: &[(&str, u32, u32)] =
-    &[("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0)];
+pub const DEVICES: &[(&str, u32, u32)] = &[
+    ("null", 1, 3),
+    ("zero", 1, 5),
+    ("full", 1, 7),
+    ("random", 1, 8),
+    ("urandom", 1, 9),
+    ("tty", 5, 0),
+];
 
 const DEV_LINKS: &[(&str, &str)] = &[
     ("ptmx", "pts/ptmx"),
@@ -79,7 +104,13 @@ pub fn options(opts: &[alloc::string::String]) -> Result<(u32, Vec<Param>)> {
                     let (key, val) = (cstring(key.as_bytes()), cstring(val.as_bytes()));
                     match (key, val) {
                         (Some(k), Some(v)) => params.push(Param::Str(k, v)),
-                        _ => return Err(Error::bad("mount option", o.as_str(), "contains a NUL byte")),
+                        _ => {
+                            return Err(Error::bad(
+                                "mount option",
+                                o.as_str(),
+                                "contains a NUL byte",
+                            ));
+                        }
                     }
                 }
                 None => params.push(Param::Flag(cs(o))),
@@ -94,38 +125,72 @@ pub fn options(opts: &[alloc::string::String]) -> Result<(u32, Vec<Param>)> {
 /// anyway, but a path that tries to climb out is a mistake worth reporting.
 pub fn relative(dst: &str) -> Result<CString> {
     if !dst.starts_with('/') {
-        return Err(Error::bad("mount destination", dst, "must be an absolute path"));
+        return Err(Error::bad(
+            "mount destination",
+            dst,
+            "must be an absolute path",
+        ));
     }
     if dst.split('/').any(|c| c == "..") {
-        return Err(Error::bad("mount destination", dst, "must not contain '..'"));
+        return Err(Error::bad(
+            "mount destination",
+            dst,
+            "must not contain '..'",
+        ));
     }
     let rel = dst.trim_start_matches('/');
-    cstring(rel.as_bytes()).ok_or_else(|| Error::bad("mount destination", dst, "contains a NUL byte"))
+    cstring(rel.as_bytes())
+        .ok_or_else(|| Error::bad("mount destination", dst, "contains a NUL byte"))
 }
 
 pub fn plan(spec: &Spec) -> Result<Vec<Op>> {
-    let root = cstring(&spec.root.path).ok_or_else(|| Error::bad("rootfs", "", "contains a NUL byte"))?;
+    let root =
+        cstring(&spec.root.path).ok_or_else(|| Error::bad("rootfs", "", "contains a NUL byte"))?;
     let mut ops = alloc::vec![Op::Private, Op::BindRoot(root)];
     for m in &spec.mounts {
         let (attrs, params) = options(&m.options)?;
-        ops.push(Op::Mount { fstype: cs(&m.kind), target: relative(&m.destination)?, attrs, params });
+        ops.push(Op::Mount {
+            fstype: cs(&m.kind),
+            target: relative(&m.destination)?,
+            attrs,
+            params,
+        });
         if m.destination == "/dev" && m.kind == "tmpfs" {
             // A fresh /dev: fill it right after it is mounted, before any
             // submount hides part of it.
             for (name, major, minor) in DEVICES {
-                ops.push(Op::Mknod { dir: cs("dev"), name: cs(name), major: *major, minor: *minor });
+                ops.push(Op::Mknod {
+                    dir: cs("dev"),
+                    name: cs(name),
+                    major: *major,
+                    minor: *minor,
+                });
             }
             for (name, target) in DEV_LINKS {
-                ops.push(Op::Symlink { dir: cs("dev"), name: cs(name), target: cs(target) });
+                ops.push(Op::Symlink {
+                    dir: cs("dev"),
+                    name: cs(name),
+                    target: cs(target),
+                });
             }
         }
     }
-    let cwd = core::str::from_utf8(&spec.process.cwd).map_err(|_| Error::bad("workdir", "", "not UTF-8"))?;
-    let cwd = relative(cwd).map_err(|_| Error::bad("workdir", cwd, "must be an absolute path without '..'"))?;
+    for p in &spec.readonly_paths {
+        ops.push(Op::Readonly(relative(p)?));
+    }
+    for p in &spec.masked_paths {
+        ops.push(Op::Mask(relative(p)?));
+    }
+    let cwd = core::str::from_utf8(&spec.process.cwd)
+        .map_err(|_| Error::bad("workdir", "", "not UTF-8"))?;
+    let cwd = relative(cwd)
+        .map_err(|_| Error::bad("workdir", cwd, "must be an absolute path without '..'"))?;
     if !cwd.as_bytes().is_empty() {
         ops.push(Op::Workdir(cwd));
     }
-    ops.push(Op::SwitchRoot { no_pivot: spec.no_pivot });
+    ops.push(Op::SwitchRoot {
+        no_pivot: spec.no_pivot,
+    });
     if spec.root.readonly {
         ops.push(Op::ReadonlyRoot);
     }
@@ -138,7 +203,16 @@ mod tests {
     use crate::spec::{Root, default_mounts};
 
     fn spec() -> Spec {
-        let mut s = Spec { root: Root { path: b"/r".to_vec(), readonly: false }, mounts: default_mounts(), ..Default::default() };
+        let mut s = Spec {
+            root: Root {
+                path: b"/r".to_vec(),
+                readonly: false,
+            },
+            mounts: default_mounts(),
+            ..Default::default()
+        };
+        s.masked_paths = vec!["/proc/kcore".into()];
+        s.readonly_paths = vec!["/proc/sys".into()];
         s.process.cwd = b"/".to_vec();
         s
     }
@@ -151,9 +225,15 @@ mod tests {
         assert!(matches!(&ops[2], Op::Mount { target, .. } if target.as_bytes() == b"proc"));
         assert!(matches!(&ops[3], Op::Mount { target, .. } if target.as_bytes() == b"dev"));
         // devices come right after /dev and before /dev/pts
-        assert!(matches!(&ops[4], Op::Mknod { name, major: 1, minor: 3, .. } if name.as_bytes() == b"null"));
-        let pts = ops.iter().position(|o| matches!(o, Op::Mount { target, .. } if target.as_bytes() == b"dev/pts"));
-        let last_dev = ops.iter().rposition(|o| matches!(o, Op::Mknod { .. } | Op::Symlink { .. }));
+        assert!(
+            matches!(&ops[4], Op::Mknod { name, major: 1, minor: 3, .. } if name.as_bytes() == b"null")
+        );
+        let pts = ops
+            .iter()
+            .position(|o| matches!(o, Op::Mount { target, .. } if target.as_bytes() == b"dev/pts"));
+        let last_dev = ops
+            .iter()
+            .rposition(|o| matches!(o, Op::Mknod { .. } | Op::Symlink { .. }));
         assert!(last_dev < pts);
         assert_eq!(ops.last(), Some(&Op::SwitchRoot { no_pivot: false }));
     }
@@ -165,6 +245,7 @@ mod tests {
         let ops = plan(&s).unwrap();
         let n = ops.len();
         assert_eq!(ops[n - 2], Op::Workdir(cs("work/dir")));
+        assert!(ops.iter().position(|o| matches!(o, Op::Mask(_))) < Some(n - 2));
         s.process.cwd = b"rel".to_vec();
         assert!(plan(&s).is_err());
     }
@@ -183,9 +264,13 @@ mod tests {
     #[test]
     fn sys_is_read_only_and_devpts_is_a_new_instance() {
         let ops = plan(&spec()).unwrap();
-        let sys = ops.iter().find(|o| matches!(o, Op::Mount { target, .. } if target.as_bytes() == b"sys"));
+        let sys = ops
+            .iter()
+            .find(|o| matches!(o, Op::Mount { target, .. } if target.as_bytes() == b"sys"));
         assert!(matches!(sys, Some(Op::Mount { attrs, .. }) if attrs & k::MOUNT_ATTR_RDONLY != 0));
-        let pts = ops.iter().find(|o| matches!(o, Op::Mount { target, .. } if target.as_bytes() == b"dev/pts"));
+        let pts = ops
+            .iter()
+            .find(|o| matches!(o, Op::Mount { target, .. } if target.as_bytes() == b"dev/pts"));
         match pts {
             Some(Op::Mount { params, .. }) => {
                 assert!(params.contains(&Param::Flag(cs("newinstance"))));

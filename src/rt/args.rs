@@ -13,7 +13,11 @@ impl Args {
     /// # Safety
     /// `argv` must hold `argc` valid C strings and `envp` must be a
     /// NULL-terminated array of C strings, both living for the whole process.
-    pub unsafe fn from_raw(argc: c_int, argv: *const *const c_char, envp: *const *const c_char) -> Args {
+    pub unsafe fn from_raw(
+        argc: c_int,
+        argv: *const *const c_char,
+        envp: *const *const c_char,
+    ) -> Args {
         let mut a = Vec::with_capacity(argc as usize);
         for i in 0..argc as usize {
             // SAFETY: guaranteed by the caller.

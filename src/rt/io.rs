@@ -12,11 +12,19 @@ pub struct Out {
 }
 
 pub fn out() -> Out {
-    Out { fd: 1, len: 0, buf: [0; 1024] }
+    Out {
+        fd: 1,
+        len: 0,
+        buf: [0; 1024],
+    }
 }
 
 pub fn err() -> Out {
-    Out { fd: 2, len: 0, buf: [0; 1024] }
+    Out {
+        fd: 2,
+        len: 0,
+        buf: [0; 1024],
+    }
 }
 
 impl Out {

@@ -5,7 +5,7 @@ use super::wire::{self, Config, F_INIT, F_NETNS, F_STDIN, F_TTY, F_UTSNS};
 use crate::fs::{Op, apply::apply};
 use crate::rt::args::lookup;
 use crate::spec::DEFAULT_PATH;
-use crate::sys::{Errno, cstr, fd, net, proc, signal, tty};
+use crate::sys::{Errno, caps, cstr, fd, net, proc, signal, tty};
 use alloc::vec::Vec;
 use core::ffi::{CStr, c_char, c_int, c_void};
 
@@ -22,6 +22,7 @@ pub struct Child<'a> {
     pub envp: Vec<*const c_char>,
     /// The pty slave for -t, else -1.
     pub tty: i32,
+    pub caps: u64,
 }
 
 struct Fail<'a> {
@@ -58,7 +59,11 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
     proc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as u64).map_err(f("prctl", b"PDEATHSIG"))?;
     let n = fd::read_full(c.cfg_rd, &mut c.buf).map_err(f("read config", b""))?;
     if n != c.buf.len() {
-        return Err(Fail { op: "read config", arg: b"", errno: Errno::EPIPE });
+        return Err(Fail {
+            op: "read config",
+            arg: b"",
+            errno: Errno::EPIPE,
+        });
     }
     fd::close(c.cfg_rd);
     // SAFETY: the buffer lives until execve (it is never freed in the child).
@@ -71,13 +76,25 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
     // Hold here until the parent has finished its side (cgroups, network).
     let mut go = [0u8; 1];
     if fd::read(c.sync_rd, &mut go) != Ok(1) {
-        return Err(Fail { op: "wait for parent", arg: b"", errno: Errno::EPIPE });
+        return Err(Fail {
+            op: "wait for parent",
+            arg: b"",
+            errno: Errno::EPIPE,
+        });
     }
     fd::close(c.sync_rd);
     // SAFETY: ops live in our copy of the parent's memory until execve.
     let ops: &'static [Op] = unsafe { core::slice::from_raw_parts(c.ops.as_ptr(), c.ops.len()) };
-    apply(ops, None).map_err(|e| Fail { op: e.op, arg: e.arg, errno: e.errno })?;
+    apply(ops, None).map_err(|e| Fail {
+        op: e.op,
+        arg: e.arg,
+        errno: e.errno,
+    })?;
     setup(&cfg, c.tty)?;
+    // Root in the container keeps only the Spec's capabilities, for the
+    // init (--init) as much as for the command.
+    caps::drop_bounding(c.caps).map_err(f("drop capabilities", b"bounding set"))?;
+    caps::set(c.caps).map_err(f("capset", b""))?;
     // Nothing but 0, 1, 2 may reach the container: mark everything else
     // close-on-exec (the error pipe must stay open until execve itself).
     fd::close_range(3, u32::MAX, fd::CLOSE_RANGE_CLOEXEC).map_err(f("close_range", b""))?;
@@ -128,11 +145,19 @@ fn exec(argv: &[*const c_char], envp: &[*const c_char]) -> Fail<'static> {
     // SAFETY: argv[0] is a NUL-terminated string from the buffer.
     let file_c = unsafe { CStr::from_ptr(argv[0]) };
     if file.is_empty() {
-        return Fail { op: "exec", arg: file, errno: Errno::ENOENT };
+        return Fail {
+            op: "exec",
+            arg: file,
+            errno: Errno::ENOENT,
+        };
     }
     if file.contains(&b'/') {
         let e = proc::execve(file_c, argv.as_ptr(), envp.as_ptr());
-        return Fail { op: "exec", arg: file, errno: e };
+        return Fail {
+            op: "exec",
+            arg: file,
+            errno: e,
+        };
     }
     let path = envp
         .iter()
@@ -142,12 +167,28 @@ fn exec(argv: &[*const c_char], envp: &[*const c_char]) -> Fail<'static> {
     let mut buf = [0u8; 4096];
     let mut seen_eacces = false;
     for dir in path.split(|&c| c == b':') {
-        let Some(full) = cstr::join(&mut buf, dir, file) else { continue };
+        let Some(full) = cstr::join(&mut buf, dir, file) else {
+            continue;
+        };
         match proc::execve(full, argv.as_ptr(), envp.as_ptr()) {
             Errno::EACCES => seen_eacces = true,
             Errno::ENOENT | Errno::ENOTDIR | Errno::ENAMETOOLONG | Errno::ELOOP => {}
-            e => return Fail { op: "exec", arg: file, errno: e },
+            e => {
+                return Fail {
+                    op: "exec",
+                    arg: file,
+                    errno: e,
+                };
+            }
         }
     }
-    Fail { op: "exec", arg: file, errno: if seen_eacces { Errno::EACCES } else { Errno::ENOENT } }
+    Fail {
+        op: "exec",
+        arg: file,
+        errno: if seen_eacces {
+            Errno::EACCES
+        } else {
+            Errno::ENOENT
+        },
+    }
 }

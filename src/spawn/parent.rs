@@ -16,8 +16,14 @@ use alloc::vec::Vec;
 use core::ffi::c_void;
 
 /// Signals pocket passes on to the container, plus the two it handles.
-pub const FORWARDED: &[i32] =
-    &[libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT, libc::SIGUSR1, libc::SIGUSR2];
+pub const FORWARDED: &[i32] = &[
+    libc::SIGINT,
+    libc::SIGTERM,
+    libc::SIGHUP,
+    libc::SIGQUIT,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+];
 
 const STACK_SIZE: usize = 256 * 1024;
 
@@ -32,9 +38,13 @@ pub fn child_error(report: &[u8]) -> Error {
     let arg = String::from_utf8_lossy(arg).into_owned();
     if op == "exec" {
         return match e {
-            Errno::ENOENT if !arg.contains('/') => Error::bad("exec", arg, "executable file not found in $PATH").with_code(127),
+            Errno::ENOENT if !arg.contains('/') => {
+                Error::bad("exec", arg, "executable file not found in $PATH").with_code(127)
+            }
             Errno::ENOENT => Error::sys("exec", arg, e).with_code(127),
-            Errno::EACCES | Errno::ENOEXEC | Errno::EISDIR => Error::sys("exec", arg, e).with_code(126),
+            Errno::EACCES | Errno::ENOEXEC | Errno::EISDIR => {
+                Error::sys("exec", arg, e).with_code(126)
+            }
             _ => Error::sys("exec", arg, e),
         };
     }
@@ -61,7 +71,11 @@ pub fn run(spec: &Spec) -> Result<i32> {
     let p = &spec.process;
     let config = wire::encode(flags, &p.args, &p.env, &p.cwd, &spec.hostname);
 
-    let pty = if p.terminal { Some(tty::openpty().ctx("open pty", "/dev/ptmx")?) } else { None };
+    let pty = if p.terminal {
+        Some(tty::openpty().ctx("open pty", "/dev/ptmx")?)
+    } else {
+        None
+    };
     if let Some((master, _)) = &pty {
         if let Ok(ws) = tty::get_winsize(0).or_else(|_| tty::get_winsize(1)) {
             let _ = tty::set_winsize(master.raw(), &ws);
@@ -79,6 +93,7 @@ pub fn run(spec: &Spec) -> Result<i32> {
         argv: Vec::with_capacity(p.args.len() + 1),
         envp: Vec::with_capacity(p.env.len() + 1),
         tty: pty.as_ref().map_or(-1, |(_, s)| s.raw()),
+        caps: p.capabilities,
     };
     let stack = Stack::new(STACK_SIZE).ctx("mmap", "child stack")?;
 
@@ -92,8 +107,15 @@ pub fn run(spec: &Spec) -> Result<i32> {
 
     let clone_flags = spec.clone_flags() | libc::SIGCHLD;
     // SAFETY: single-threaded; the stack is a fresh mapping of STACK_SIZE.
-    let pid = unsafe { proc::clone(child::main, stack.top(), clone_flags, &mut child as *mut Child as *mut c_void) }
-        .ctx("clone", "")?;
+    let pid = unsafe {
+        proc::clone(
+            child::main,
+            stack.top(),
+            clone_flags,
+            &mut child as *mut Child as *mut c_void,
+        )
+    }
+    .ctx("clone", "")?;
     drop((cfg_r, sync_r, err_w));
     // The parent keeps only the master; the slave now lives in the child.
     let master = pty.map(|(m, _slave)| m);
@@ -110,7 +132,11 @@ pub fn run(spec: &Spec) -> Result<i32> {
     drop(err_r);
     if n > 0 || sent.is_err() {
         let _ = proc::wait(pid, 0);
-        return Err(if n > 0 { child_error(&report[..n]) } else { Error::sys("send config", "", Errno::EPIPE) });
+        return Err(if n > 0 {
+            child_error(&report[..n])
+        } else {
+            Error::sys("send config", "", Errno::EPIPE)
+        });
     }
     relay::run(pid, &sfd, master.as_ref(), spec.io.stdin)
 }

@@ -34,7 +34,11 @@ fn write_nb(fd: i32, mut buf: &[u8]) -> core::result::Result<(), Errno> {
         match fd::write(fd, buf) {
             Ok(n) => buf = &buf[n..],
             Err(Errno::EAGAIN) => {
-                let mut p = [libc::pollfd { fd, events: libc::POLLOUT, revents: 0 }];
+                let mut p = [libc::pollfd {
+                    fd,
+                    events: libc::POLLOUT,
+                    revents: 0,
+                }];
                 fd::poll(&mut p, 1000)?;
             }
             Err(e) => return Err(e),
@@ -71,9 +75,21 @@ pub fn run(pid: i32, sfd: &Fd, master: Option<&Fd>, stdin: bool) -> Result<i32> 
     let mut status: Option<i32> = None;
     loop {
         let mut fds = [
-            libc::pollfd { fd: sfd.raw(), events: libc::POLLIN, revents: 0 },
-            libc::pollfd { fd: master.map_or(-1, |m| m.raw()), events: libc::POLLIN, revents: 0 },
-            libc::pollfd { fd: if stdin_open { 0 } else { -1 }, events: libc::POLLIN, revents: 0 },
+            libc::pollfd {
+                fd: sfd.raw(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: master.map_or(-1, |m| m.raw()),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: if stdin_open { 0 } else { -1 },
+                events: libc::POLLIN,
+                revents: 0,
+            },
         ];
         if !out_open {
             fds[1].fd = -1;
@@ -120,7 +136,11 @@ pub fn run(pid: i32, sfd: &Fd, master: Option<&Fd>, stdin: bool) -> Result<i32> 
             // Drain what the container wrote before it exited.
             if let Some(m) = master {
                 while out_open {
-                    let mut p = [libc::pollfd { fd: m.raw(), events: libc::POLLIN, revents: 0 }];
+                    let mut p = [libc::pollfd {
+                        fd: m.raw(),
+                        events: libc::POLLIN,
+                        revents: 0,
+                    }];
                     if fd::poll(&mut p, 100).unwrap_or(0) == 0 {
                         break;
                     }

@@ -36,7 +36,13 @@ fn put_str(out: &mut Vec<u8>, s: &[u8]) {
 }
 
 /// Encode; the caller has checked that no string holds a NUL byte.
-pub fn encode(flags: u32, args: &[Vec<u8>], env: &[Vec<u8>], cwd: &[u8], hostname: &[u8]) -> Vec<u8> {
+pub fn encode(
+    flags: u32,
+    args: &[Vec<u8>],
+    env: &[Vec<u8>],
+    cwd: &[u8],
+    hostname: &[u8],
+) -> Vec<u8> {
     let strs = args.iter().chain(env).map(|s| s.len() + 5).sum::<usize>();
     let mut out = Vec::with_capacity(20 + strs + cwd.len() + hostname.len() + 10);
     put_u32(&mut out, MAGIC);
@@ -88,7 +94,11 @@ impl<'a> Reader<'a> {
 
 /// Decode `buf` into `argv` and `envp` (whose capacity must suffice; they
 /// are never grown) and return the rest. None on any malformed input.
-pub fn decode<'a>(buf: &'a [u8], argv: &mut Vec<*const c_char>, envp: &mut Vec<*const c_char>) -> Option<Config<'a>> {
+pub fn decode<'a>(
+    buf: &'a [u8],
+    argv: &mut Vec<*const c_char>,
+    envp: &mut Vec<*const c_char>,
+) -> Option<Config<'a>> {
     let mut r = Reader { buf };
     if r.u32()? != MAGIC {
         return None;
@@ -101,7 +111,11 @@ pub fn decode<'a>(buf: &'a [u8], argv: &mut Vec<*const c_char>, envp: &mut Vec<*
     if !r.buf.is_empty() || argv.len() < 2 {
         return None;
     }
-    Some(Config { flags, cwd, hostname })
+    Some(Config {
+        flags,
+        cwd,
+        hostname,
+    })
 }
 
 #[cfg(test)]
@@ -117,11 +131,20 @@ mod tests {
 
     #[test]
     fn round_trip_keeps_every_byte() {
-        let args: Vec<Vec<u8>> =
-            vec![b"sh".to_vec(), b"".to_vec(), b"a b".to_vec(), b"'\"q".to_vec(), b"line\nbreak".to_vec(), vec![0xff, 1]];
+        let args: Vec<Vec<u8>> = vec![
+            b"sh".to_vec(),
+            b"".to_vec(),
+            b"a b".to_vec(),
+            b"'\"q".to_vec(),
+            b"line\nbreak".to_vec(),
+            vec![0xff, 1],
+        ];
         let env = vec![b"A=1".to_vec(), b"EMPTY=".to_vec()];
         let buf = encode(F_TTY | F_INIT, &args, &env, b"/w d", b"host");
-        let (mut a, mut e) = (Vec::with_capacity(args.len() + 1), Vec::with_capacity(env.len() + 1));
+        let (mut a, mut e) = (
+            Vec::with_capacity(args.len() + 1),
+            Vec::with_capacity(env.len() + 1),
+        );
         let c = decode(&buf, &mut a, &mut e).unwrap();
         assert_eq!(strs(&a), args);
         assert_eq!(strs(&e), env);

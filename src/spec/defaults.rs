@@ -20,10 +20,84 @@ fn m(dst: &str, kind: &str, opts: &[&str]) -> Mount {
 pub fn default_mounts() -> Vec<Mount> {
     alloc::vec![
         m("/proc", "proc", &["nosuid", "noexec", "nodev"]),
-        m("/dev", "tmpfs", &["nosuid", "strictatime", "mode=755", "size=65536k"]),
-        m("/dev/pts", "devpts", &["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]),
-        m("/dev/shm", "tmpfs", &["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]),
+        m(
+            "/dev",
+            "tmpfs",
+            &["nosuid", "strictatime", "mode=755", "size=65536k"]
+        ),
+        m(
+            "/dev/pts",
+            "devpts",
+            &[
+                "nosuid",
+                "noexec",
+                "newinstance",
+                "ptmxmode=0666",
+                "mode=0620",
+                "gid=5"
+            ]
+        ),
+        m(
+            "/dev/shm",
+            "tmpfs",
+            &["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]
+        ),
         m("/dev/mqueue", "mqueue", &["nosuid", "noexec", "nodev"]),
         m("/sys", "sysfs", &["nosuid", "noexec", "nodev", "ro"]),
     ]
 }
+
+/// docker's default capability set, less CAP_MKNOD: without a devices
+/// cgroup to deny them, device nodes the container made (say, of the
+/// host's disk) would be open to it. The /dev pocket builds needs none.
+pub const DEFAULT_CAPS: u64 = {
+    let caps = [
+        0,  // CAP_CHOWN
+        1,  // CAP_DAC_OVERRIDE
+        3,  // CAP_FOWNER
+        4,  // CAP_FSETID
+        5,  // CAP_KILL
+        6,  // CAP_SETGID
+        7,  // CAP_SETUID
+        8,  // CAP_SETPCAP
+        10, // CAP_NET_BIND_SERVICE
+        13, // CAP_NET_RAW
+        18, // CAP_SYS_CHROOT
+        29, // CAP_AUDIT_WRITE
+        31, // CAP_SETFCAP
+    ];
+    let mut m = 0u64;
+    let mut i = 0;
+    while i < caps.len() {
+        m |= 1 << caps[i];
+        i += 1;
+    }
+    m
+};
+
+/// Paths hidden from the container (OCI linux.maskedPaths, docker's list):
+/// kernel memory, keys and timers of the host.
+pub const MASKED_PATHS: &[&str] = &[
+    "/proc/asound",
+    "/proc/acpi",
+    "/proc/interrupts",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+];
+
+/// Paths made read-only (OCI linux.readonlyPaths): root in the container
+/// must not reboot the host through sysrq or change host-wide sysctls.
+pub const READONLY_PATHS: &[&str] = &[
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];

@@ -7,7 +7,7 @@
 
 mod defaults;
 
-pub use defaults::{DEFAULT_PATH, default_mounts};
+pub use defaults::{DEFAULT_CAPS, DEFAULT_PATH, MASKED_PATHS, READONLY_PATHS, default_mounts};
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -19,6 +19,8 @@ pub struct Process {
     pub env: Vec<Vec<u8>>,
     pub cwd: Vec<u8>,
     pub terminal: bool,
+    /// Bounding, effective, permitted and inheritable set, one bit per cap.
+    pub capabilities: u64,
 }
 
 /// OCI `root`.
@@ -74,6 +76,9 @@ pub struct Spec {
     pub root: Root,
     pub hostname: Vec<u8>,
     pub mounts: Vec<Mount>,
+    /// OCI `linux.maskedPaths` and `linux.readonlyPaths`.
+    pub masked_paths: Vec<String>,
+    pub readonly_paths: Vec<String>,
     pub namespaces: Vec<Namespace>,
     pub io: Io,
     /// `--init`: pocket stays PID 1, reaps zombies and forwards signals.

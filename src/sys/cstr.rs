@@ -38,7 +38,10 @@ mod tests {
     fn join_paths() {
         let mut b = [0u8; 16];
         assert_eq!(join(&mut b, b"/bin", b"sh").unwrap().to_bytes(), b"/bin/sh");
-        assert_eq!(join(&mut b, b"/bin/", b"sh").unwrap().to_bytes(), b"/bin/sh");
+        assert_eq!(
+            join(&mut b, b"/bin/", b"sh").unwrap().to_bytes(),
+            b"/bin/sh"
+        );
         assert_eq!(join(&mut b, b"", b"sh").unwrap().to_bytes(), b"sh");
         assert!(join(&mut b, b"/a/very/long/dir", b"sh").is_none());
         assert!(join(&mut b, b"/bin", b"s\0h").is_none());

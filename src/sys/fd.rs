@@ -52,10 +52,20 @@ pub fn open(path: &CStr, flags: i32, mode: u32) -> Result<Fd> {
 /// `openat2(dirfd, path, &how, sizeof how)` — openat2(2): `resolve` holds
 /// RESOLVE_* flags, e.g. to keep a lookup inside a root.
 pub fn openat2(dirfd: i32, path: &CStr, flags: i32, resolve: u64) -> Result<Fd> {
-    let how = linux_raw_sys::general::open_how { flags: (flags | libc::O_CLOEXEC) as u64, mode: 0, resolve };
+    let how = linux_raw_sys::general::open_how {
+        flags: (flags | libc::O_CLOEXEC) as u64,
+        mode: 0,
+        resolve,
+    };
     // SAFETY: path and how are valid for the call; size matches the struct.
     let fd = unsafe {
-        syscall!(Sysno::openat2, dirfd, path.as_ptr(), &how as *const _, core::mem::size_of_val(&how))
+        syscall!(
+            Sysno::openat2,
+            dirfd,
+            path.as_ptr(),
+            &how as *const _,
+            core::mem::size_of_val(&how)
+        )
     }?;
     Ok(Fd(fd as i32))
 }
@@ -132,7 +142,11 @@ pub fn set_cloexec(fd: i32, on: bool) -> Result<()> {
 pub fn set_nonblock(fd: i32, on: bool) -> Result<()> {
     // SAFETY: plain fd numbers.
     let fl = unsafe { syscall!(Sysno::fcntl, fd, libc::F_GETFL) }? as i32;
-    let fl = if on { fl | libc::O_NONBLOCK } else { fl & !libc::O_NONBLOCK };
+    let fl = if on {
+        fl | libc::O_NONBLOCK
+    } else {
+        fl & !libc::O_NONBLOCK
+    };
     // SAFETY: plain fd numbers.
     unsafe { syscall!(Sysno::fcntl, fd, libc::F_SETFL, fl) }.map(drop)
 }
@@ -161,7 +175,15 @@ pub fn fstatat(dirfd: i32, path: &CStr, flags: i32) -> Result<libc::stat> {
     // SAFETY: zeroed stat is a valid value for a plain C struct.
     let mut st: libc::stat = unsafe { core::mem::zeroed() };
     // SAFETY: path and st are valid for the call.
-    unsafe { syscall!(Sysno::newfstatat, dirfd, path.as_ptr(), &mut st as *mut _, flags) }?;
+    unsafe {
+        syscall!(
+            Sysno::newfstatat,
+            dirfd,
+            path.as_ptr(),
+            &mut st as *mut _,
+            flags
+        )
+    }?;
     Ok(st)
 }
 

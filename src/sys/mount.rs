@@ -13,9 +13,25 @@ fn opt(s: Option<&CStr>) -> *const core::ffi::c_char {
 }
 
 /// `mount(src, target, fstype, flags, data)` — mount(2).
-pub fn mount(src: Option<&CStr>, target: &CStr, fstype: Option<&CStr>, flags: u64, data: Option<&CStr>) -> Result<()> {
+pub fn mount(
+    src: Option<&CStr>,
+    target: &CStr,
+    fstype: Option<&CStr>,
+    flags: u64,
+    data: Option<&CStr>,
+) -> Result<()> {
     // SAFETY: all pointers are NULL or NUL-terminated strings.
-    unsafe { syscall!(Sysno::mount, opt(src), target.as_ptr(), opt(fstype), flags, opt(data)) }.map(drop)
+    unsafe {
+        syscall!(
+            Sysno::mount,
+            opt(src),
+            target.as_ptr(),
+            opt(fstype),
+            flags,
+            opt(data)
+        )
+    }
+    .map(drop)
 }
 
 /// `umount2(target, flags)` — umount(2).
@@ -47,7 +63,17 @@ pub fn fsopen(fstype: &CStr) -> Result<Fd> {
 pub fn fsconfig_string(fs: &Fd, key: &CStr, value: &CStr) -> Result<()> {
     let cmd = k::fsconfig_command::FSCONFIG_SET_STRING as u32;
     // SAFETY: key and value are NUL-terminated.
-    unsafe { syscall!(Sysno::fsconfig, fs.raw(), cmd, key.as_ptr(), value.as_ptr(), 0) }.map(drop)
+    unsafe {
+        syscall!(
+            Sysno::fsconfig,
+            fs.raw(),
+            cmd,
+            key.as_ptr(),
+            value.as_ptr(),
+            0
+        )
+    }
+    .map(drop)
 }
 
 /// `fsconfig(fd, FSCONFIG_SET_FLAG, key, NULL, 0)` — fsconfig(2).
@@ -79,7 +105,17 @@ pub fn move_mount(mnt: &Fd, target: &Fd) -> Result<()> {
     let flags = k::MOVE_MOUNT_F_EMPTY_PATH | k::MOVE_MOUNT_T_EMPTY_PATH;
     let e = c"";
     // SAFETY: e is NUL-terminated.
-    unsafe { syscall!(Sysno::move_mount, mnt.raw(), e.as_ptr(), target.raw(), e.as_ptr(), flags) }.map(drop)
+    unsafe {
+        syscall!(
+            Sysno::move_mount,
+            mnt.raw(),
+            e.as_ptr(),
+            target.raw(),
+            e.as_ptr(),
+            flags
+        )
+    }
+    .map(drop)
 }
 
 /// `mkdirat(dirfd, path, mode)` — mkdir(2).
@@ -106,4 +142,49 @@ pub fn symlinkat(target: &CStr, dirfd: i32, path: &CStr) -> Result<()> {
 pub fn fchmodat(dirfd: i32, path: &CStr, mode: u32) -> Result<()> {
     // SAFETY: path is NUL-terminated.
     unsafe { syscall!(Sysno::fchmodat, dirfd, path.as_ptr(), mode) }.map(drop)
+}
+
+/// `open_tree(fd, "", OPEN_TREE_CLONE|AT_RECURSIVE|AT_EMPTY_PATH)` —
+/// open_tree(2): a detached copy of the mount tree at `fd` (a bind mount
+/// waiting to be attached).
+pub fn open_tree_clone(fd: &Fd) -> Result<Fd> {
+    let flags = k::OPEN_TREE_CLONE
+        | k::OPEN_TREE_CLOEXEC
+        | libc::AT_RECURSIVE as u32
+        | libc::AT_EMPTY_PATH as u32;
+    // SAFETY: "" is NUL-terminated.
+    let t = unsafe { syscall!(Sysno::open_tree, fd.raw(), c"".as_ptr(), flags) }?;
+    Ok(Fd::from_raw(t as i32))
+}
+
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+/// `mount_setattr(fd, "", AT_EMPTY_PATH|AT_RECURSIVE, &attr, size)` —
+/// mount_setattr(2): set MOUNT_ATTR_* bits on a whole (detached) tree.
+pub fn mount_setattr(fd: &Fd, set: u32) -> Result<()> {
+    let a = MountAttr {
+        attr_set: set as u64,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    let flags = libc::AT_EMPTY_PATH as u32 | libc::AT_RECURSIVE as u32;
+    // SAFETY: "" is NUL-terminated; a is a valid mount_attr of the given size.
+    unsafe {
+        syscall!(
+            Sysno::mount_setattr,
+            fd.raw(),
+            c"".as_ptr(),
+            flags,
+            &a as *const MountAttr,
+            core::mem::size_of::<MountAttr>()
+        )
+    }
+    .map(drop)
 }

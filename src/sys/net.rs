@@ -8,7 +8,14 @@ use syscalls::syscall;
 /// `ioctl(sock, SIOCGIFFLAGS/SIOCSIFFLAGS, &ifreq)` — netdevice(7).
 pub fn loopback_up() -> Result<()> {
     // SAFETY: no pointers.
-    let s = unsafe { syscall!(Sysno::socket, libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) }?;
+    let s = unsafe {
+        syscall!(
+            Sysno::socket,
+            libc::AF_INET,
+            libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
+            0
+        )
+    }?;
     let s = Fd::from_raw(s as i32);
     // struct ifreq: 16 bytes of name, then a union whose first short is
     // ifr_flags; 40 bytes in all.

@@ -65,7 +65,11 @@ pub fn wait(pid: i32, options: i32) -> Result<(i32, i32)> {
 /// Map a wait status to a shell-style exit code: the code, or 128+N when
 /// killed by signal N.
 pub fn exit_code(status: i32) -> i32 {
-    if status & 0x7f == 0 { (status >> 8) & 0xff } else { 128 + (status & 0x7f) }
+    if status & 0x7f == 0 {
+        (status >> 8) & 0xff
+    } else {
+        128 + (status & 0x7f)
+    }
 }
 
 /// `kill(pid, sig)` — kill(2).
@@ -110,7 +114,12 @@ pub fn nodename(buf: &mut [u8; 65]) -> &[u8] {
     if unsafe { syscall!(Sysno::uname, &mut u as *mut _) }.is_err() {
         return &buf[..0];
     }
-    let n = u.nodename.iter().position(|&c| c == 0).unwrap_or(64).min(64);
+    let n = u
+        .nodename
+        .iter()
+        .position(|&c| c == 0)
+        .unwrap_or(64)
+        .min(64);
     for i in 0..n {
         buf[i] = u.nodename[i] as u8;
     }

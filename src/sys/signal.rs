@@ -29,7 +29,15 @@ const SIGSET_SIZE: usize = 8;
 pub fn sigprocmask(how: i32, set: &SigSet) -> Result<SigSet> {
     let mut old = SigSet(0);
     // SAFETY: set and old are valid kernel sigsets.
-    unsafe { syscall!(Sysno::rt_sigprocmask, how, set as *const _, &mut old as *mut _, SIGSET_SIZE) }?;
+    unsafe {
+        syscall!(
+            Sysno::rt_sigprocmask,
+            how,
+            set as *const _,
+            &mut old as *mut _,
+            SIGSET_SIZE
+        )
+    }?;
     Ok(old)
 }
 
@@ -61,7 +69,12 @@ struct KSigaction {
 }
 
 fn set_disposition(sig: i32, handler: usize) -> Result<()> {
-    let act = KSigaction { handler, flags: 0, restorer: 0, mask: 0 };
+    let act = KSigaction {
+        handler,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
     // SAFETY: act is a valid kernel sigaction; SIG_DFL/SIG_IGN need no restorer.
     unsafe { syscall!(Sysno::rt_sigaction, sig, &act as *const _, 0, SIGSET_SIZE) }.map(drop)
 }
@@ -86,9 +99,20 @@ pub fn reset_all() {
 /// `rt_sigtimedwait(&set, NULL, &ts, 8)` — sigtimedwait(2): the next
 /// signal of `set`, or None on timeout. `set` must be blocked.
 pub fn sigtimedwait(set: &SigSet, timeout_ms: i64) -> Result<Option<i32>> {
-    let ts = libc::timespec { tv_sec: timeout_ms / 1000, tv_nsec: (timeout_ms % 1000) * 1_000_000 };
+    let ts = libc::timespec {
+        tv_sec: timeout_ms / 1000,
+        tv_nsec: (timeout_ms % 1000) * 1_000_000,
+    };
     // SAFETY: set and ts are valid; the siginfo pointer may be NULL.
-    match unsafe { syscall!(Sysno::rt_sigtimedwait, set as *const _, 0, &ts as *const _, SIGSET_SIZE) } {
+    match unsafe {
+        syscall!(
+            Sysno::rt_sigtimedwait,
+            set as *const _,
+            0,
+            &ts as *const _,
+            SIGSET_SIZE
+        )
+    } {
         Ok(s) => Ok(Some(s as i32)),
         Err(Errno::EAGAIN) | Err(Errno::EINTR) => Ok(None),
         Err(e) => Err(e),

@@ -43,7 +43,8 @@ pub fn isatty(fd: i32) -> bool {
 /// go to the container's own tty, which does all of that itself.
 pub fn make_raw(t: &mut termios) {
     use linux_raw_sys::general as g;
-    t.c_iflag &= !(g::IGNBRK | g::BRKINT | g::PARMRK | g::ISTRIP | g::INLCR | g::IGNCR | g::ICRNL | g::IXON);
+    t.c_iflag &=
+        !(g::IGNBRK | g::BRKINT | g::PARMRK | g::ISTRIP | g::INLCR | g::IGNCR | g::ICRNL | g::IXON);
     t.c_oflag &= !g::OPOST;
     t.c_lflag &= !(g::ECHO | g::ECHONL | g::ICANON | g::ISIG | g::IEXTEN);
     t.c_cflag &= !(g::CSIZE | g::PARENB);
@@ -54,7 +55,12 @@ pub fn make_raw(t: &mut termios) {
 
 /// `ioctl(fd, TIOCGWINSZ, &ws)`.
 pub fn get_winsize(fd: i32) -> Result<winsize> {
-    let mut w = winsize { ws_row: 0, ws_col: 0, ws_xpixel: 0, ws_ypixel: 0 };
+    let mut w = winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
     ioctl(fd, io::TIOCGWINSZ, &mut w as *mut winsize as usize)?;
     Ok(w)
 }

@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# Start-up cost of `pocket run --rootfs R true` next to unshare(1), crun and
+# runc doing the same job, plus each tool's peak RSS.
+#
+# Usage: scripts/bench.sh [N]     (or N=... scripts/bench.sh; default 200)
+#
+# Runs as root. Installs crun/runc/time/busybox-static if missing, builds
+# pocket if missing, and works in a temp dir it removes on exit.
+set -euo pipefail
+export LC_ALL=C # $EPOCHREALTIME must use '.' as its decimal point
+
+self=$(readlink -f "${BASH_SOURCE[0]}")
+repo=$(dirname "$(dirname "$self")")
+pocket=${POCKET:-$repo/target/x86_64-unknown-linux-musl/release/pocket}
+# Container ids start with this; it is also how leftover cgroup dirs are found.
+prefix=${BENCH_PREFIX:-pocketbench-$$}
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+# crun 1.8 refuses cgroup "hybrid" mode (v1 controllers + cgroup2 at
+# .../unified). Hiding the cgroup2 mount inside a private mount namespace
+# makes it see plain v1; the host's mounts are never touched.
+hybrid() { [ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; }
+unhybrid() { if hybrid; then umount -l /sys/fs/cgroup/unified; fi; }
+
+# One timed command: elapsed microseconds go to stdout. $EPOCHREALTIME is a
+# bash builtin variable, so the clock itself forks nothing.
+timed() {
+  local t0 t1
+  t0=$EPOCHREALTIME
+  "$@" </dev/null >/dev/null 2>"$tmp/err" || {
+    echo "bench: failed: $*" >&2; cat "$tmp/err" >&2; return 1
+  }
+  t1=$EPOCHREALTIME
+  echo $(( ${t1/./} - ${t0/./} ))
+}
+
+# ---------------------------------------------------------------------------
+# Inner half: runs inside the private mount namespace, so that all four tools
+# are measured under identical conditions, interleaved in one loop.
+if [ "${1-}" = __inner ]; then
+  tmp=$2 n=$3 warm=$4 rss_runs=$5
+  # Stop between commands, never halfway through a crun/runc run.
+  trap 'exit 143' TERM
+  unhybrid
+  bundle=$tmp/bundle rootfs=$tmp/bundle/rootfs
+  tools=(pocket unshare crun runc)
+  cmd() { # tool, iteration -> the command line in array c
+    case $1 in
+      pocket)  c=("$pocket" run --rootfs "$rootfs" /bin/true) ;;
+      unshare) c=(unshare -fpmuin --mount-proc chroot "$rootfs" /bin/true) ;;
+      crun)    c=(crun --root "$tmp/state-crun" run --bundle "$bundle" "$prefix-c$2") ;;
+      runc)    c=(runc --root "$tmp/state-runc" run --bundle "$bundle" "$prefix-r$2") ;;
+    esac
+  }
+
+  # Page cache, dentries and the runtimes' first-run work out of the way.
+  for ((i = 0; i < warm; i++)); do
+    for t in "${tools[@]}"; do cmd "$t" "w$i"; timed "${c[@]}" >/dev/null; done
+  done
+
+  # Round-robin, with the starting tool rotated every round so no tool
+  # always runs right after the same neighbour (e.g. after runc's Go heap).
+  for ((i = 0; i < n; i++)); do
+    for ((k = 0; k < 4; k++)); do
+      t=${tools[(i + k) % 4]}
+      cmd "$t" "$i"
+      timed "${c[@]}" >>"$tmp/times-$t"
+    done
+  done
+
+  # GNU time's %M is ru_maxrss of the largest process in the tree it waited
+  # for, the container's /bin/true included; measuring that busybox alone
+  # gives the floor under every tool's figure.
+  for ((i = 0; i < rss_runs; i++)); do
+    for t in "${tools[@]}"; do
+      cmd "$t" "m$i"
+      /usr/bin/time -f %M -a -o "$tmp/rss-$t" "${c[@]}" </dev/null >/dev/null 2>"$tmp/err" ||
+        { cat "$tmp/err" >&2; die "rss run of $t failed"; }
+    done
+  done
+  for ((i = 0; i < rss_runs; i++)); do
+    /usr/bin/time -f %M -a -o "$tmp/rss-floor" "$rootfs/bin/true"
+  done
+  exit 0
+fi
+
+# ---------------------------------------------------------------------------
+# Outer half: setup, then the inner half, then the report.
+[ "$(id -u)" = 0 ] || die "must run as root (namespaces, crun/runc)"
+n=${1:-${N:-200}}
+[[ $n =~ ^[1-9][0-9]*$ ]] || die "N must be a positive integer, got '$n'"
+warm=${WARMUP:-5}
+rss_runs=${RSS_RUNS:-5}
+
+need=()
+command -v crun >/dev/null || need+=(crun)
+command -v runc >/dev/null || need+=(runc)
+[ -x /usr/bin/time ] || need+=(time)
+command -v python3 >/dev/null || need+=(python3)
+command -v unshare >/dev/null || need+=(util-linux)
+[ -x /bin/busybox ] && ! file -b /bin/busybox 2>/dev/null | grep -q dynamic || need+=(busybox-static)
+if ((${#need[@]})); then
+  echo "bench: installing ${need[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+if [ ! -x "$pocket" ]; then
+  echo "bench: building pocket (release)" >&2
+  (cd "$repo" && cargo build --release -q)
+fi
+
+tmp=$(mktemp -d /tmp/pocket-bench.XXXXXX)
+cleanup() {
+  set +e
+  # A run that was interrupted leaves its container's state (and maybe a
+  # process) behind; the state dir names are exactly the ids still alive.
+  local rt id
+  for rt in crun runc; do
+    [ -d "$tmp/state-$rt" ] || continue
+    for id in $(ls "$tmp/state-$rt"); do
+      unshare -m --propagation private bash -c "$(declare -f hybrid unhybrid); unhybrid
+        $rt --root '$tmp/state-$rt' delete -f '$id'" >/dev/null 2>&1
+    done
+  done
+  # crun/runc remove their cgroups on a clean exit; this is for the others.
+  find /sys/fs/cgroup -mindepth 1 -maxdepth 6 -type d -name "$prefix-*" 2>/dev/null |
+    sort -r | xargs -r rmdir 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+# The inner half runs in the background so that `wait` returns as soon as a
+# signal arrives; it is then told to stop, by pid, and waited for, so that
+# cleanup never races a runtime that is still creating a container.
+inner=
+on_signal() {
+  trap '' INT TERM
+  if [ -n "$inner" ]; then kill -TERM "$inner" 2>/dev/null; wait "$inner" || true; fi
+  exit 130
+}
+trap on_signal INT TERM
+
+bundle=$tmp/bundle
+mkdir -p "$bundle" "$tmp/state-crun" "$tmp/state-runc"
+"$repo/scripts/mkrootfs.sh" "$bundle/rootfs" >/dev/null
+(cd "$bundle" && runc spec)
+# runc's default spec plus what pocket does: same namespaces (it adds cgroup),
+# writable root, no terminal. The default mounts, capabilities, masked paths
+# and rlimits stay: that is what a real crun/runc container gets.
+python3 - "$bundle/config.json" <<'EOF'
+import json, sys
+path = sys.argv[1]
+c = json.load(open(path))
+c["process"]["args"] = ["/bin/true"]
+c["process"]["terminal"] = False
+c["root"] = {"path": "rootfs", "readonly": False}
+c["linux"]["namespaces"] = [{"type": t} for t in
+                            ("pid", "mount", "uts", "ipc", "network", "cgroup")]
+json.dump(c, open(path, "w"), indent=2)
+EOF
+
+echo "bench: $n interleaved rounds (+$warm warm-up), then $rss_runs RSS runs per tool..." >&2
+t_start=$EPOCHREALTIME
+POCKET=$pocket BENCH_PREFIX=$prefix \
+  unshare -m --propagation private "$BASH" "$self" __inner "$tmp" "$n" "$warm" "$rss_runs" &
+inner=$!
+wait "$inner" || die "benchmark failed"
+inner=
+elapsed=$(( (${EPOCHREALTIME/./} - ${t_start/./}) / 100000 ))
+elapsed=$((elapsed / 10)).$((elapsed % 10))
+
+# ---------------------------------------------------------------------------
+# Report.
+stats() { # file of microseconds -> "p10 p50 p90 mean" in ms (nearest rank)
+  sort -n "$1" | awk '{ v[NR] = $1; s += $1 }
+    function r(p) { i = int(p * NR + 0.999999); if (i < 1) i = 1; return v[i] / 1000 }
+    END { printf "%.2f %.2f %.2f %.2f\n", r(0.10), r(0.50), r(0.90), s / NR / 1000 }'
+}
+maxrss() { sort -n "$1" | tail -1; }
+
+stripped=$tmp/pocket.stripped
+strip -o "$stripped" "$pocket" 2>/dev/null || cp "$pocket" "$stripped"
+
+echo
+echo "== pocket start-up benchmark: 'run /bin/true' in a busybox rootfs =="
+echo "host:    $(uname -sr), $(nproc) CPU ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1))"
+echo "pocket:  $("$pocket" --version 2>/dev/null | head -1), $(stat -c %s "$stripped") bytes stripped"
+echo "unshare: $(unshare --version | head -1)"
+echo "crun:    $(crun --version | head -1)"
+echo "runc:    $(runc --version | head -1)"
+echo "rounds:  $n interleaved (+$warm warm-up), ${elapsed}s total; RSS = max of $rss_runs runs"
+echo "RSS:     largest process of each tree, the container's /bin/true included (busybox alone: $(maxrss "$tmp/rss-floor") KiB)"
+echo "cgroups: $(hybrid && echo "hybrid v1+v2 on the host; cgroup2 hidden in the bench's mount namespace" || echo "/sys/fs/cgroup is $(stat -fc %T /sys/fs/cgroup)")"
+echo
+printf '%-8s %9s %9s %9s %9s %12s %10s\n' tool p10_ms median_ms p90_ms mean_ms vs_pocket peak_RSS_KiB
+declare -A med rss
+for t in pocket unshare crun runc; do
+  read -r p10 p50 p90 mean < <(stats "$tmp/times-$t")
+  med[$t]=$p50 rss[$t]=$(maxrss "$tmp/rss-$t")
+  ratio=$(awk -v a="$p50" -v b="${med[pocket]}" 'BEGIN { printf "%.1fx", a / b }')
+  printf '%-8s %9s %9s %9s %9s %12s %10s\n' "$t" "$p10" "$p50" "$p90" "$mean" "$ratio" "${rss[$t]}"
+done
+echo
+for t in unshare crun runc; do
+  awk -v t="$t" -v a="${med[$t]}" -v b="${med[pocket]}" \
+    'BEGIN { printf "%s/pocket = %.1fx (median)\n", t, a / b }'
+done
+
+echo
+echo "| runtime | median (ms) | p10 (ms) | p90 (ms) | vs pocket | peak RSS (KiB) |"
+echo "|---|---:|---:|---:|---:|---:|"
+for t in pocket unshare crun runc; do
+  read -r p10 p50 p90 _ < <(stats "$tmp/times-$t")
+  case $t in
+    pocket) label='`pocket run`' ;;
+    unshare) label='`unshare -fpmuin --mount-proc chroot`' ;;
+    *) label="\`$t run\`" ;;
+  esac
+  ratio=$(awk -v a="$p50" -v b="${med[pocket]}" 'BEGIN { printf "%.1fx", a / b }')
+  echo "| $label | $p50 | $p10 | $p90 | $ratio | ${rss[$t]} |"
+done

@@ -1,0 +1,191 @@
+#!/bin/bash
+# Boot a KVM guest whose root is an initramfs and run pocket there.
+#
+# In an initramfs / is the kernel's rootfs and pivot_root(2) fails with
+# EINVAL; pocket must notice and fall back to MS_MOVE + chroot on its own.
+# No container or namespace on the host can reproduce that, hence a VM.
+#
+# Usage: scripts/initramfs-test.sh
+# Env:   POCKET_BIN=PATH       binary to test (default: the release build)
+#        POCKET_VM_OPTIONAL=1  no KVM or no qemu is a SKIP (exit 0), not a failure
+#        POCKET_VM_KERNEL=PATH use this bzImage instead of Debian's cloud kernel
+#        POCKET_VM_VERBOSE=1   print the whole serial log
+#        POCKET_VM_TIMEOUT=N   seconds before the VM is killed (default 120)
+# Output: the guest's TAP lines; exit 0 only if every check passed.
+# Everything is kept under target/vm/; the kernel is downloaded once.
+set -eu
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+vm=$repo/target/vm
+pocket=${POCKET_BIN:-$repo/target/x86_64-unknown-linux-musl/release/pocket}
+timeout_s=${POCKET_VM_TIMEOUT:-120}
+t0=$(date +%s.%N)
+
+say() { echo "initramfs-test: $*" >&2; }
+die() { say "FAIL: $*"; exit 1; }
+# Missing KVM/qemu is an environment problem, not a pocket bug; CI without
+# nested virtualisation can opt out.
+skip() {
+  if [ "${POCKET_VM_OPTIONAL:-0}" = 1 ]; then
+    echo "SKIP: $*"
+    exit 0
+  fi
+  die "$* (set POCKET_VM_OPTIONAL=1 to skip instead)"
+}
+elapsed() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1fs", b - a }'; }
+
+# apt's package lists may be absent or stale in a fresh container: refresh
+# them once, and only when something is actually missing.
+apt_updated=0
+apt_update_once() {
+  [ "$apt_updated" = 1 ] && return 0
+  apt_updated=1
+  say "apt-get update"
+  apt-get update -qq >/dev/null 2>&1 || say "apt-get update failed"
+}
+
+## 1. KVM and qemu
+[ -e /dev/kvm ] || skip "no /dev/kvm (no hardware virtualisation here)"
+[ -r /dev/kvm ] && [ -w /dev/kvm ] || skip "/dev/kvm is not accessible to $(id -un)"
+if ! command -v qemu-system-x86_64 >/dev/null; then
+  [ "$(id -u)" = 0 ] || skip "qemu-system-x86_64 missing and not root to apt-get install it"
+  say "installing qemu-system-x86"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq --no-install-recommends qemu-system-x86 >/dev/null 2>&1 || {
+    apt_update_once
+    apt-get install -y -qq --no-install-recommends qemu-system-x86 >/dev/null 2>&1 ||
+      skip "cannot apt-get install qemu-system-x86"
+  }
+fi
+
+## 2. Kernel: Debian's cloud flavour boots in about a second and has virtio,
+## the 8250 serial console and every namespace built in.
+mkdir -p "$vm"
+kernel_config=
+if [ -n "${POCKET_VM_KERNEL:-}" ]; then
+  kernel=$POCKET_VM_KERNEL
+  [ -f "$kernel" ] || die "POCKET_VM_KERNEL=$kernel does not exist"
+else
+  kdir=$vm/kernel
+  if [ ! -f "$kdir/vmlinuz" ]; then
+    find_pkg() {
+      apt-cache pkgnames linux-image-6.1.0- 2>/dev/null |
+        grep -E '^linux-image-6\.1\.0-[0-9]+-cloud-amd64-unsigned$' | sort -V | tail -n 1
+    }
+    pkg=$(find_pkg)
+    [ -n "$pkg" ] || { apt_update_once; pkg=$(find_pkg); }
+    [ -n "$pkg" ] || skip "no linux-image-6.1.0-*-cloud-amd64-unsigned in apt's lists"
+    say "downloading $pkg"
+    dl=$(mktemp -d "$vm/dl.XXXXXX")
+    trap 'rm -rf "$dl"' EXIT
+    # Sandbox user root: _apt cannot write into a root-owned target/ and
+    # would only make apt warn about it.
+    (cd "$dl" && apt-get download -qq -o APT::Sandbox::User=root "$pkg" >/dev/null 2>&1) || {
+      apt_update_once
+      (cd "$dl" && apt-get download -qq -o APT::Sandbox::User=root "$pkg" >/dev/null 2>&1) ||
+        skip "cannot apt-get download $pkg"
+    }
+    # Only /boot is needed, not the 100 MB of modules.
+    mkdir -p "$dl/x"
+    dpkg-deb --fsys-tarfile "$dl"/*.deb | tar -x -C "$dl/x" --wildcards './boot/*'
+    mkdir -p "$kdir.new"
+    cp "$dl"/x/boot/vmlinuz-* "$kdir.new/vmlinuz"
+    cp "$dl"/x/boot/config-* "$kdir.new/config"
+    echo "$pkg" >"$kdir.new/package"
+    rm -rf "$kdir" "$dl"
+    trap - EXIT
+    mv "$kdir.new" "$kdir"
+  fi
+  kernel=$kdir/vmlinuz
+  kernel_config=$kdir/config
+fi
+# Modules cannot be loaded from this initramfs, so all of pocket's needs
+# must be built in (=y): fail with the missing option's name, not later
+# with an obscure EINVAL from inside the guest.
+if [ -n "$kernel_config" ]; then
+  missing=
+  for opt in BLK_DEV_INITRD RD_GZIP SERIAL_8250_CONSOLE DEVTMPFS TMPFS PROC_FS SYSFS \
+    UNIX98_PTYS POSIX_MQUEUE NAMESPACES UTS_NS IPC_NS PID_NS NET_NS USER_NS \
+    BINFMT_SCRIPT; do
+    grep -qx "CONFIG_$opt=y" "$kernel_config" || missing="$missing $opt"
+  done
+  [ -z "$missing" ] || die "kernel $kernel lacks built-in:$missing"
+fi
+
+## 3. pocket
+if [ ! -x "$pocket" ]; then
+  [ -z "${POCKET_BIN:-}" ] || die "POCKET_BIN=$pocket is not executable"
+  say "building pocket (cargo build --release)"
+  (cd "$repo" && cargo build --release -q) || die "cargo build --release failed"
+fi
+# A dynamically linked binary would find no loader in the guest.
+if command -v readelf >/dev/null && readelf -l "$pocket" 2>/dev/null | grep -q 'Requesting program interpreter'; then
+  die "$pocket is dynamically linked"
+fi
+if [ -z "${POCKET_BIN:-}" ] &&
+  [ -n "$(find "$repo/src" "$repo/Cargo.toml" -newer "$pocket" -print -quit 2>/dev/null)" ]; then
+  say "note: sources are newer than $pocket; run cargo build --release to test them"
+fi
+
+## 4. initramfs
+bb=/bin/busybox
+[ -x "$bb" ] || bb=$(command -v busybox || true)
+[ -n "$bb" ] || die "busybox not found (apt-get install busybox-static)"
+stage=$vm/initramfs.d
+rm -rf "$stage"
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,root}
+cp "$bb" "$stage/bin/busybox"
+for app in $("$stage/bin/busybox" --list-full); do
+  [ -e "$stage/$app" ] || ln -s /bin/busybox "$stage/$app"
+done
+cp "$repo/scripts/initramfs-init.sh" "$stage/init"
+chmod 755 "$stage/init"
+cp "$pocket" "$stage/pocket"
+sh "$repo/scripts/mkrootfs.sh" "$stage/rootfs" >/dev/null
+if [ -f "$repo/scripts/smoke.sh" ]; then
+  cp "$repo/scripts/smoke.sh" "$stage/smoke.sh"
+else
+  say "note: scripts/smoke.sh not found; only the built-in checks will run"
+fi
+# busybox cpio, so no GNU cpio is needed; -R 0:0 so the guest's files are
+# root's even when the archive is built by another user.
+(cd "$stage" && find . -mindepth 1 | LC_ALL=C sort |
+  "$bb" cpio -o -H newc -R 0:0 2>/dev/null) | gzip -1 >"$vm/initramfs.cpio.gz.new"
+mv "$vm/initramfs.cpio.gz.new" "$vm/initramfs.cpio.gz"
+rm -rf "$stage"
+trap - EXIT
+
+## 5. boot
+log=$vm/serial.log
+say "booting $(basename "$(cat "$vm/kernel/package" 2>/dev/null || echo "$kernel")") ($(elapsed) so far)"
+boot0=$(date +%s.%N)
+qrc=0
+timeout "$timeout_s" qemu-system-x86_64 \
+  -enable-kvm -cpu host -m 512 -smp 2 \
+  -nographic -no-reboot -nic none \
+  -kernel "$kernel" -initrd "$vm/initramfs.cpio.gz" \
+  -append 'console=ttyS0 quiet panic=-1 rdinit=/init' \
+  </dev/null >"$log" 2>&1 || qrc=$?
+boot_s=$(awk -v a="$boot0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1fs", b - a }')
+# The serial console ends lines with \r\n.
+sed -i 's/\r$//' "$log"
+
+[ "${POCKET_VM_VERBOSE:-0}" = 1 ] && cat "$log"
+if ! grep -q '^POCKET-VM-BEGIN' "$log"; then
+  tail -n 40 "$log" >&2
+  [ "$qrc" = 124 ] && die "VM timed out after ${timeout_s}s before /init ran (log: $log)"
+  die "/init never ran (qemu exit $qrc; log: $log)"
+fi
+[ "${POCKET_VM_VERBOSE:-0}" = 1 ] || sed -n '/^POCKET-VM-BEGIN/,/^POCKET-VM-DONE/{/^POCKET-VM-/d;p}' "$log"
+done_line=$(grep -a '^POCKET-VM-DONE rc=' "$log" | tail -n 1 || true)
+if [ -z "$done_line" ]; then
+  [ "$qrc" = 124 ] && die "VM timed out after ${timeout_s}s before the checks finished (log: $log)"
+  die "VM stopped before the checks finished (qemu exit $qrc; log: $log)"
+fi
+rc=${done_line#POCKET-VM-DONE rc=}
+if [ "$rc" = 0 ]; then
+  say "PASS (boot+checks $boot_s, total $(elapsed))"
+  exit 0
+fi
+die "$rc failure(s) in the VM (boot+checks $boot_s, total $(elapsed); log: $log)"

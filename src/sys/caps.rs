@@ -1,0 +1,75 @@
+//! Capabilities: what root inside the container may still do.
+
+use super::{Errno, Result, Sysno};
+use syscalls::syscall;
+
+const VERSION_3: u32 = 0x2008_0522;
+
+#[repr(C)]
+struct Header {
+    version: u32,
+    pid: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct Data {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+/// Drop every capability not in `keep` from the bounding set:
+/// `prctl(PR_CAPBSET_DROP, cap)` — prctl(2). Needs CAP_SETPCAP, so it
+/// comes before capset. Caps the kernel does not know give EINVAL: the end.
+pub fn drop_bounding(keep: u64) -> Result<()> {
+    for cap in 0..64u64 {
+        if keep & (1 << cap) != 0 {
+            continue;
+        }
+        // SAFETY: no pointers.
+        match unsafe { syscall!(Sysno::prctl, libc::PR_CAPBSET_DROP, cap, 0, 0, 0) } {
+            Ok(_) => {}
+            Err(Errno::EINVAL) => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// `capset(&hdr, data)` — capset(2): effective = permitted = inheritable
+/// = `caps`; and clear the ambient set (prctl PR_CAP_AMBIENT_CLEAR_ALL).
+pub fn set(caps: u64) -> Result<()> {
+    let h = Header {
+        version: VERSION_3,
+        pid: 0,
+    };
+    let lo = caps as u32;
+    let hi = (caps >> 32) as u32;
+    let d = [
+        Data {
+            effective: lo,
+            permitted: lo,
+            inheritable: lo,
+        },
+        Data {
+            effective: hi,
+            permitted: hi,
+            inheritable: hi,
+        },
+    ];
+    // SAFETY: header and a two-element data array, as version 3 expects.
+    unsafe { syscall!(Sysno::capset, &h as *const Header, d.as_ptr()) }?;
+    // SAFETY: no pointers.
+    unsafe {
+        syscall!(
+            Sysno::prctl,
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL,
+            0,
+            0,
+            0
+        )
+    }
+    .map(drop)
+}

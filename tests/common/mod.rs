@@ -1,0 +1,183 @@
+//! Shared helpers for the integration tests: the binary, a busybox rootfs,
+//! the root check, and leak counters (mounts, container processes).
+#![allow(dead_code)]
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub fn bin() -> PathBuf {
+    match std::env::var_os("POCKET_BIN") {
+        Some(p) => PathBuf::from(p),
+        None => PathBuf::from(env!("CARGO_BIN_EXE_pocket")),
+    }
+}
+
+/// True if the test may run; false (printed as SKIPPED) only when the
+/// user opted out with POCKET_SKIP_ROOT_TESTS=1. A non-root run without
+/// that opt-out fails: a skipped test must never look like a passed one.
+pub fn root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        return true;
+    }
+    if std::env::var_os("POCKET_SKIP_ROOT_TESTS").is_some() {
+        eprintln!("SKIPPED: needs root (POCKET_SKIP_ROOT_TESTS is set)");
+        return false;
+    }
+    panic!(
+        "integration tests need root (real namespaces); set POCKET_SKIP_ROOT_TESTS=1 to skip them"
+    );
+}
+
+/// The busybox test rootfs, built once by scripts/mkrootfs.sh.
+pub fn rootfs() -> &'static Path {
+    static R: OnceLock<PathBuf> = OnceLock::new();
+    R.get_or_init(|| {
+        let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let dir = std::env::var_os("POCKET_TEST_ROOTFS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| manifest.join("target/rootfs"));
+        if !dir.join("bin/busybox").exists() {
+            // Build next to it and rename, so a half-built tree is never used.
+            let tmp = dir.with_extension(format!("tmp{}", std::process::id()));
+            let st = Command::new(manifest.join("scripts/mkrootfs.sh"))
+                .arg(&tmp)
+                .status()
+                .expect("mkrootfs.sh");
+            assert!(st.success(), "scripts/mkrootfs.sh failed");
+            if std::fs::rename(&tmp, &dir).is_err() {
+                let _ = std::fs::remove_dir_all(&tmp);
+            }
+        }
+        dir
+    })
+}
+
+pub fn rootfs_str() -> String {
+    rootfs().to_str().unwrap().to_string()
+}
+
+/// `pocket run --rootfs R ARGS...`, stdin from /dev/null, output captured.
+pub fn run(args: &[&str]) -> Output {
+    pocket(&run_args(args)).output().expect("spawn pocket")
+}
+
+pub fn run_args(args: &[&str]) -> Vec<String> {
+    // Flags may follow --rootfs: options end at the first positional.
+    let mut v = vec!["run".to_string(), "--rootfs".into(), rootfs_str()];
+    v.extend(args.iter().map(|s| s.to_string()));
+    v
+}
+
+pub fn pocket<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Command {
+    let mut c = Command::new(bin());
+    c.args(args).stdin(Stdio::null());
+    c
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Lines of the host's mount table (the test process's namespace).
+pub fn host_mounts() -> Vec<String> {
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+/// Host pids of processes whose root directory is inside `dir`: anything
+/// left running in a container made from it.
+pub fn procs_rooted_in(dir: &Path) -> Vec<i32> {
+    let mut out = vec![];
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if let Ok(r) = std::fs::read_link(e.path().join("root")) {
+            if r.starts_with(dir) {
+                out.push(pid);
+            }
+        }
+    }
+    out
+}
+
+/// Direct children of `pid` (from /proc/PID/task/*/children).
+pub fn children(pid: i32) -> Vec<i32> {
+    let mut out = vec![];
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for t in tasks.flatten() {
+            if let Ok(s) = std::fs::read_to_string(t.path().join("children")) {
+                out.extend(s.split_whitespace().filter_map(|x| x.parse::<i32>().ok()));
+            }
+        }
+    }
+    out
+}
+
+/// The process state letter (R, S, Z...) of `pid`.
+pub fn state(pid: i32) -> Option<char> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &s[s.rfind(')')? + 2..];
+    after.chars().next()
+}
+
+/// All host pids in the same pid namespace as `pid`.
+pub fn same_pidns(pid: i32) -> Vec<i32> {
+    let Ok(ns) = std::fs::read_link(format!("/proc/{pid}/ns/pid")) else {
+        return vec![];
+    };
+    let mut out = vec![];
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(p) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if std::fs::read_link(e.path().join("ns/pid")).ok().as_ref() == Some(&ns) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Wait until `f` returns Some, polling; panics after `secs`.
+pub fn wait_for<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let end = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < end, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The container init's host pid, once pocket has cloned it.
+pub fn container_pid(pocket: &Child) -> i32 {
+    let pid = pocket.id() as i32;
+    wait_for(10, "container process", || children(pid).first().copied())
+}
+
+/// Spawn with an extra inherited fd (not close-on-exec) at number 5, to
+/// check pocket does not pass stray fds into the container.
+pub fn with_stray_fd(c: &mut Command) {
+    // SAFETY: only async-signal-safe calls (open, dup2) between fork and exec.
+    unsafe {
+        c.pre_exec(|| {
+            let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY);
+            if fd >= 0 && fd != 5 {
+                libc::dup2(fd, 5);
+            }
+            Ok(())
+        });
+    }
+}
