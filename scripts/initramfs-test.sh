@@ -161,8 +161,10 @@ log=$vm/serial.log
 say "booting $(basename "$(cat "$vm/kernel/package" 2>/dev/null || echo "$kernel")") ($(elapsed) so far)"
 boot0=$(date +%s.%N)
 qrc=0
+# No -cpu host: under nested KVM qemu aborts on MSRs the outer hypervisor
+# refuses (seen: "failed to set MSR 0x10a"); the default model is enough.
 timeout "$timeout_s" qemu-system-x86_64 \
-  -enable-kvm -cpu host -m 512 -smp 2 \
+  -enable-kvm -m 512 -smp 2 \
   -nographic -no-reboot -nic none \
   -kernel "$kernel" -initrd "$vm/initramfs.cpio.gz" \
   -append 'console=ttyS0 quiet panic=-1 rdinit=/init' \

@@ -5,7 +5,7 @@ use super::wire::{self, Config, F_INIT, F_NETNS, F_STDIN, F_TTY, F_UTSNS};
 use crate::fs::{Op, apply::apply};
 use crate::rt::args::lookup;
 use crate::spec::DEFAULT_PATH;
-use crate::sys::{Errno, caps, cstr, fd, net, proc, signal, tty};
+use crate::sys::{Errno, caps, cstr, fd, net, proc, signal, sock, tty};
 use alloc::vec::Vec;
 use core::ffi::{CStr, c_char, c_int, c_void};
 
@@ -20,8 +20,8 @@ pub struct Child<'a> {
     pub buf: Vec<u8>,
     pub argv: Vec<*const c_char>,
     pub envp: Vec<*const c_char>,
-    /// The pty slave for -t, else -1.
-    pub tty: i32,
+    /// For -t: the socket the pty master goes back to the parent on, else -1.
+    pub tty_sock: i32,
     pub caps: u64,
 }
 
@@ -90,7 +90,7 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
         arg: e.arg,
         errno: e.errno,
     })?;
-    setup(&cfg, c.tty)?;
+    setup(&cfg, c.tty_sock)?;
     // Root in the container keeps only the Spec's capabilities, for the
     // init (--init) as much as for the command.
     caps::drop_bounding(c.caps).map_err(f("drop capabilities", b"bounding set"))?;
@@ -111,7 +111,7 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
     Err(exec(&c.argv, &c.envp))
 }
 
-fn setup(cfg: &Config, tty: i32) -> Result<(), Fail<'static>> {
+fn setup(cfg: &Config, tty_sock: i32) -> Result<(), Fail<'static>> {
     if cfg.flags & F_UTSNS != 0 {
         proc::sethostname(cfg.hostname).map_err(f("sethostname", b""))?;
     }
@@ -119,12 +119,26 @@ fn setup(cfg: &Config, tty: i32) -> Result<(), Fail<'static>> {
         net::loopback_up().map_err(f("bring up", b"lo"))?;
     }
     if cfg.flags & F_TTY != 0 {
-        proc::setsid().map_err(f("setsid", b""))?;
-        tty::set_ctty(tty).map_err(f("set controlling tty", b""))?;
-        for i in 0..3 {
-            fd::dup2(tty, i).map_err(f("dup2", b"tty"))?;
+        // The pty comes from the container's own devpts instance, so the
+        // command sees its tty as /dev/pts/N; the parent gets the master.
+        let (master, slave) = tty::openpty().map_err(f("open pty", b"/dev/ptmx"))?;
+        if cfg.winsize != (0, 0) {
+            let ws = linux_raw_sys::general::winsize {
+                ws_row: cfg.winsize.0,
+                ws_col: cfg.winsize.1,
+                ws_xpixel: 0,
+                ws_ypixel: 0,
+            };
+            tty::set_winsize(slave.raw(), &ws).map_err(f("set window size", b""))?;
         }
-        fd::close(tty);
+        sock::send_fd(tty_sock, master.raw()).map_err(f("send pty", b""))?;
+        drop(master);
+        fd::close(tty_sock);
+        proc::setsid().map_err(f("setsid", b""))?;
+        tty::set_ctty(slave.raw()).map_err(f("set controlling tty", b""))?;
+        for i in 0..3 {
+            fd::dup2(slave.raw(), i).map_err(f("dup2", b"tty"))?;
+        }
     } else if cfg.flags & F_STDIN == 0 {
         let null = fd::open(c"/dev/null", libc::O_RDONLY, 0).map_err(f("open", b"/dev/null"))?;
         fd::dup2(null.raw(), 0).map_err(f("dup2", b"/dev/null"))?;

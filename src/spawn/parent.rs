@@ -9,7 +9,7 @@ use crate::fs;
 use crate::spec::{Namespace, Spec};
 use crate::sys::signal::{self, SigSet};
 use crate::sys::stack::Stack;
-use crate::sys::{Errno, fd, proc, tty};
+use crate::sys::{Errno, fd, proc, sock, tty};
 use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -69,18 +69,15 @@ pub fn run(spec: &Spec) -> Result<i32> {
         }
     }
     let p = &spec.process;
-    let config = wire::encode(flags, &p.args, &p.env, &p.cwd, &spec.hostname);
-
-    let pty = if p.terminal {
-        Some(tty::openpty().ctx("open pty", "/dev/ptmx")?)
-    } else {
-        None
+    let winsize = match tty::get_winsize(0).or_else(|_| tty::get_winsize(1)) {
+        Ok(ws) if p.terminal => (ws.ws_row, ws.ws_col),
+        _ => (0, 0),
     };
-    if let Some((master, _)) = &pty {
-        if let Ok(ws) = tty::get_winsize(0).or_else(|_| tty::get_winsize(1)) {
-            let _ = tty::set_winsize(master.raw(), &ws);
-        }
-    }
+    let config = wire::encode(flags, winsize, &p.args, &p.env, &p.cwd, &spec.hostname);
+    let tty_sock = match p.terminal {
+        true => Some(sock::socketpair().ctx("socketpair", "pty")?),
+        false => None,
+    };
     let (cfg_r, cfg_w) = fd::pipe().ctx("pipe", "config")?;
     let (sync_r, sync_w) = fd::pipe().ctx("pipe", "sync")?;
     let (err_r, err_w) = fd::pipe().ctx("pipe", "error")?;
@@ -92,7 +89,7 @@ pub fn run(spec: &Spec) -> Result<i32> {
         buf: alloc::vec![0; config.len()],
         argv: Vec::with_capacity(p.args.len() + 1),
         envp: Vec::with_capacity(p.env.len() + 1),
-        tty: pty.as_ref().map_or(-1, |(_, s)| s.raw()),
+        tty_sock: tty_sock.as_ref().map_or(-1, |(_, theirs)| theirs.raw()),
         caps: p.capabilities,
     };
     let stack = Stack::new(STACK_SIZE).ctx("mmap", "child stack")?;
@@ -117,8 +114,7 @@ pub fn run(spec: &Spec) -> Result<i32> {
     }
     .ctx("clone", "")?;
     drop((cfg_r, sync_r, err_w));
-    // The parent keeps only the master; the slave now lives in the child.
-    let master = pty.map(|(m, _slave)| m);
+    let tty_sock = tty_sock.map(|(ours, _theirs)| ours);
 
     // A child that died early gives EPIPE here; its report says why.
     let sent = fd::write_all(cfg_w.raw(), &config);
@@ -126,6 +122,13 @@ pub fn run(spec: &Spec) -> Result<i32> {
     // (Parent-side setup — cgroups, network — goes here, before "go".)
     let _ = fd::write_all(sync_w.raw(), b"1");
     drop(sync_w);
+
+    // For -t the child sends the pty master it made; none if it failed first.
+    let master = match &tty_sock {
+        Some(s) => sock::recv_fd(s.raw()).unwrap_or(None),
+        None => None,
+    };
+    drop(tty_sock);
 
     let mut report = [0u8; 512];
     let n = fd::read_full(err_r.raw(), &mut report).unwrap_or(0);
@@ -137,6 +140,11 @@ pub fn run(spec: &Spec) -> Result<i32> {
         } else {
             Error::sys("send config", "", Errno::EPIPE)
         });
+    }
+    if p.terminal && master.is_none() {
+        let _ = proc::kill(pid, libc::SIGKILL);
+        let _ = proc::wait(pid, 0);
+        return Err(Error::sys("receive pty", "", Errno::EPIPE));
     }
     relay::run(pid, &sfd, master.as_ref(), spec.io.stdin)
 }

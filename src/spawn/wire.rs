@@ -21,6 +21,8 @@ pub const F_UTSNS: u32 = 16;
 #[derive(Debug)]
 pub struct Config<'a> {
     pub flags: u32,
+    /// The outer terminal's size for -t (rows, cols); 0 if unknown.
+    pub winsize: (u16, u16),
     pub cwd: &'a CStr,
     pub hostname: &'a [u8],
 }
@@ -38,6 +40,7 @@ fn put_str(out: &mut Vec<u8>, s: &[u8]) {
 /// Encode; the caller has checked that no string holds a NUL byte.
 pub fn encode(
     flags: u32,
+    winsize: (u16, u16),
     args: &[Vec<u8>],
     env: &[Vec<u8>],
     cwd: &[u8],
@@ -47,6 +50,7 @@ pub fn encode(
     let mut out = Vec::with_capacity(20 + strs + cwd.len() + hostname.len() + 10);
     put_u32(&mut out, MAGIC);
     put_u32(&mut out, flags);
+    put_u32(&mut out, (winsize.0 as u32) << 16 | winsize.1 as u32);
     for list in [args, env] {
         put_u32(&mut out, list.len() as u32);
         for s in list {
@@ -104,6 +108,8 @@ pub fn decode<'a>(
         return None;
     }
     let flags = r.u32()?;
+    let ws = r.u32()?;
+    let winsize = ((ws >> 16) as u16, ws as u16);
     r.list(argv)?;
     r.list(envp)?;
     let cwd = r.cstr()?;
@@ -113,6 +119,7 @@ pub fn decode<'a>(
     }
     Some(Config {
         flags,
+        winsize,
         cwd,
         hostname,
     })
@@ -140,7 +147,7 @@ mod tests {
             vec![0xff, 1],
         ];
         let env = vec![b"A=1".to_vec(), b"EMPTY=".to_vec()];
-        let buf = encode(F_TTY | F_INIT, &args, &env, b"/w d", b"host");
+        let buf = encode(F_TTY | F_INIT, (33, 77), &args, &env, b"/w d", b"host");
         let (mut a, mut e) = (
             Vec::with_capacity(args.len() + 1),
             Vec::with_capacity(env.len() + 1),
@@ -150,6 +157,7 @@ mod tests {
         assert_eq!(strs(&e), env);
         assert!(a.last().unwrap().is_null() && e.last().unwrap().is_null());
         assert_eq!(c.flags, F_TTY | F_INIT);
+        assert_eq!(c.winsize, (33, 77));
         assert_eq!(c.cwd.to_bytes(), b"/w d");
         assert_eq!(c.hostname, b"host");
     }
@@ -157,7 +165,7 @@ mod tests {
     #[test]
     fn never_grows_the_tables() {
         let args = vec![b"a".to_vec(), b"b".to_vec()];
-        let buf = encode(0, &args, &[], b"/", b"h");
+        let buf = encode(0, (0, 0), &args, &[], b"/", b"h");
         let (mut a, mut e) = (Vec::with_capacity(2), Vec::with_capacity(1));
         assert!(decode(&buf, &mut a, &mut e).is_none());
     }
@@ -165,13 +173,13 @@ mod tests {
     #[test]
     fn refuses_malformed_input() {
         let args = vec![b"a".to_vec()];
-        let buf = encode(0, &args, &[], b"/", b"h");
+        let buf = encode(0, (0, 0), &args, &[], b"/", b"h");
         for n in 0..buf.len() {
             let (mut a, mut e) = (Vec::with_capacity(8), Vec::with_capacity(8));
             assert!(decode(&buf[..n], &mut a, &mut e).is_none(), "prefix {n}");
         }
         let mut bad = buf.clone();
-        bad[12] = b'\0'; // a NUL inside "a"
+        bad[20] = 0; // a NUL inside "a"
         let (mut a, mut e) = (Vec::with_capacity(8), Vec::with_capacity(8));
         assert!(decode(&bad, &mut a, &mut e).is_none());
         let mut long = buf.clone();

@@ -11,6 +11,7 @@ pub mod mount;
 pub mod net;
 pub mod proc;
 pub mod signal;
+pub mod sock;
 pub mod stack;
 pub mod tty;
 

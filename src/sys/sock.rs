@@ -1,0 +1,98 @@
+//! Unix sockets, only to pass a file descriptor (the pty master made
+//! inside the container) back to the parent with SCM_RIGHTS.
+
+use super::fd::Fd;
+use super::{Errno, Result, Sysno};
+use syscalls::syscall;
+
+/// `socketpair(AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC, 0, fds)` — socketpair(2).
+pub fn socketpair() -> Result<(Fd, Fd)> {
+    let mut fds = [0i32; 2];
+    let ty = libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC;
+    // SAFETY: fds has room for two ints.
+    unsafe { syscall!(Sysno::socketpair, libc::AF_UNIX, ty, 0, fds.as_mut_ptr()) }?;
+    Ok((Fd::from_raw(fds[0]), Fd::from_raw(fds[1])))
+}
+
+// One int in a control message, 8-byte aligned: cmsghdr (16) + 4, padded.
+const CMSG_SPACE: usize = 24;
+
+#[repr(C, align(8))]
+struct Cmsg([u8; CMSG_SPACE]);
+
+/// `sendmsg(sock, {1 byte, SCM_RIGHTS fd}, 0)` — sendmsg(2), unix(7).
+pub fn send_fd(sock: i32, fd: i32) -> Result<()> {
+    let mut byte = [0u8; 1];
+    let mut iov = libc::iovec {
+        iov_base: byte.as_mut_ptr() as *mut _,
+        iov_len: 1,
+    };
+    let mut c = Cmsg([0; CMSG_SPACE]);
+    // cmsghdr: len (usize), level (i32), type (i32), then the data.
+    c.0[..8].copy_from_slice(&(16usize + 4).to_ne_bytes());
+    c.0[8..12].copy_from_slice(&libc::SOL_SOCKET.to_ne_bytes());
+    c.0[12..16].copy_from_slice(&libc::SCM_RIGHTS.to_ne_bytes());
+    c.0[16..20].copy_from_slice(&fd.to_ne_bytes());
+    // SAFETY: msghdr is a plain C struct; zero is a valid start.
+    let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = c.0.as_mut_ptr() as *mut _;
+    msg.msg_controllen = CMSG_SPACE as _;
+    loop {
+        // SAFETY: msg points at valid buffers for the call.
+        match unsafe {
+            syscall!(
+                Sysno::sendmsg,
+                sock,
+                &msg as *const libc::msghdr,
+                libc::MSG_NOSIGNAL
+            )
+        } {
+            Err(Errno::EINTR) => continue,
+            r => return r.map(drop),
+        }
+    }
+}
+
+/// Receive one fd sent by `send_fd`; None if the peer closed without
+/// sending (the child failed before it got there).
+pub fn recv_fd(sock: i32) -> Result<Option<Fd>> {
+    let mut byte = [0u8; 1];
+    let mut iov = libc::iovec {
+        iov_base: byte.as_mut_ptr() as *mut _,
+        iov_len: 1,
+    };
+    let mut c = Cmsg([0; CMSG_SPACE]);
+    // SAFETY: msghdr is a plain C struct; zero is a valid start.
+    let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = c.0.as_mut_ptr() as *mut _;
+    msg.msg_controllen = CMSG_SPACE as _;
+    let n = loop {
+        // SAFETY: msg points at valid buffers for the call.
+        match unsafe {
+            syscall!(
+                Sysno::recvmsg,
+                sock,
+                &mut msg as *mut libc::msghdr,
+                libc::MSG_CMSG_CLOEXEC
+            )
+        } {
+            Err(Errno::EINTR) => continue,
+            r => break r?,
+        }
+    };
+    if n == 0 || (msg.msg_controllen as usize) < 20 {
+        return Ok(None);
+    }
+    let level = i32::from_ne_bytes([c.0[8], c.0[9], c.0[10], c.0[11]]);
+    let ty = i32::from_ne_bytes([c.0[12], c.0[13], c.0[14], c.0[15]]);
+    if level != libc::SOL_SOCKET || ty != libc::SCM_RIGHTS {
+        return Ok(None);
+    }
+    Ok(Some(Fd::from_raw(i32::from_ne_bytes([
+        c.0[16], c.0[17], c.0[18], c.0[19],
+    ]))))
+}

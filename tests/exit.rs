@@ -1,0 +1,175 @@
+//! Exit codes and signals, as docker gives them: the command's status,
+//! 125/126/127 for pocket/exec failures, 128+N when killed by signal N.
+
+mod common;
+use common::*;
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::Duration;
+
+#[test]
+fn status_codes() {
+    if !root() {
+        return;
+    }
+    assert_eq!(run(&["true"]).status.code(), Some(0));
+    assert_eq!(run(&["sh", "-c", "exit 7"]).status.code(), Some(7));
+    assert_eq!(run(&["sh", "-c", "exit 255"]).status.code(), Some(255));
+
+    let o = run(&["no-such-command"]);
+    assert_eq!(o.status.code(), Some(127));
+    assert_eq!(
+        stderr(&o),
+        "pocket: exec no-such-command: executable file not found in $PATH\n"
+    );
+    let o = run(&["/bin/nope"]);
+    assert_eq!(o.status.code(), Some(127));
+    assert_eq!(stderr(&o).lines().count(), 1);
+
+    // A file that exists but is not executable: 126.
+    let f = rootfs().join("tmp/pocket-noexec.sh");
+    std::fs::write(&f, "#!/bin/sh\necho never\n").unwrap();
+    let o = run(&["/tmp/pocket-noexec.sh"]);
+    assert_eq!(o.status.code(), Some(126), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "pocket: exec /tmp/pocket-noexec.sh: Permission denied\n"
+    );
+    let o = run(&["/tmp"]);
+    assert_eq!(o.status.code(), Some(126), "{}", stderr(&o));
+    let _ = std::fs::remove_file(f);
+}
+
+#[test]
+fn sigkill_from_the_host_gives_137() {
+    if !root() {
+        return;
+    }
+    let mut child = pocket(&run_args(&["sleep", "30"])).spawn().unwrap();
+    let cpid = container_pid(&child);
+    // Wait for the execve (comm becomes "sleep"), then kill from outside.
+    wait_for(5, "sleep to start", || {
+        let c = std::fs::read_to_string(format!("/proc/{cpid}/comm")).ok()?;
+        (c.trim() == "sleep").then_some(())
+    });
+    unsafe { libc::kill(cpid, libc::SIGKILL) };
+    assert_eq!(child.wait().unwrap().code(), Some(137));
+}
+
+#[test]
+fn sigterm_to_pocket_reaches_a_trap_in_the_container() {
+    if !root() {
+        return;
+    }
+    let mut child = pocket(&run_args(&[
+        "sh",
+        "-c",
+        "trap 'echo got TERM; exit 3' TERM; echo ready; while :; do sleep 0.05; done",
+    ]))
+    .stdout(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line, "ready\n");
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    line.clear();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line, "got TERM\n");
+    assert_eq!(child.wait().unwrap().code(), Some(3));
+}
+
+#[test]
+fn other_signals_are_forwarded_too() {
+    if !root() {
+        return;
+    }
+    for (sig, name) in [
+        (libc::SIGINT, "INT"),
+        (libc::SIGHUP, "HUP"),
+        (libc::SIGUSR1, "USR1"),
+        (libc::SIGQUIT, "QUIT"),
+    ] {
+        let script = format!(
+            "trap 'echo got {name}; exit 4' {name}; echo ready; while :; do sleep 0.05; done"
+        );
+        let mut child = pocket(&run_args(&["sh", "-c", &script]))
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        unsafe { libc::kill(child.id() as i32, sig) };
+        line.clear();
+        out.read_line(&mut line).unwrap();
+        assert_eq!(line, format!("got {name}\n"));
+        assert_eq!(child.wait().unwrap().code(), Some(4));
+    }
+}
+
+#[test]
+fn sigterm_with_init_gives_143() {
+    if !root() {
+        return;
+    }
+    // With --init the command is not PID 1, so SIGTERM's default action
+    // applies to it: it dies, and the init reports 128+15.
+    let mut child = pocket(&run_args(&["--init", "sleep", "30"]))
+        .spawn()
+        .unwrap();
+    let init = container_pid(&child);
+    wait_for(5, "command to start", || {
+        let kids = children(init);
+        let c = std::fs::read_to_string(format!("/proc/{}/comm", kids.first()?)).ok()?;
+        (c.trim() == "sleep").then_some(())
+    });
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    assert_eq!(child.wait().unwrap().code(), Some(143));
+}
+
+#[test]
+fn init_is_pid_1_and_reaps_orphaned_zombies() {
+    if !root() {
+        return;
+    }
+    // The subshell exits at once, orphaning `sleep 0.1`, which is
+    // reparented to PID 1 and dies; the command then becomes `sleep 3`,
+    // which reaps nothing. Only a real init leaves no zombie behind.
+    let script = "(sleep 0.1 &); exec sleep 3";
+    let zombies = |init: bool| {
+        let mut args = vec![];
+        if init {
+            args.push("--init");
+        }
+        args.extend(["sh", "-c", script]);
+        let mut child = pocket(&run_args(&args)).spawn().unwrap();
+        let cpid = container_pid(&child);
+        std::thread::sleep(Duration::from_millis(1200));
+        let z = same_pidns(cpid)
+            .into_iter()
+            .filter(|&p| state(p) == Some('Z'))
+            .count();
+        let all = same_pidns(cpid).len();
+        unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+        let _ = child.wait();
+        unsafe { libc::kill(cpid, libc::SIGKILL) };
+        (z, all)
+    };
+    let (z, _) = zombies(false);
+    assert_eq!(
+        z, 1,
+        "control: without --init the orphan should stay a zombie"
+    );
+    let (z, all) = zombies(true);
+    assert_eq!(z, 0, "--init left a zombie");
+    assert_eq!(all, 2, "init + command expected");
+
+    let o = run(&["--init", "sh", "-c", "echo $$; cat /proc/1/comm; exit 5"]);
+    assert_eq!(o.status.code(), Some(5));
+    let out = stdout(&o);
+    let mut l = out.lines();
+    assert_ne!(l.next(), Some("1"));
+    assert_eq!(l.next(), Some("pocket"));
+}

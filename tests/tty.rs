@@ -1,0 +1,185 @@
+//! `-t`: pocket inside a pty harness (as a terminal emulator would run it)
+//! gives the container a /dev/pts tty of its own, with the outer window
+//! size at start and after SIGWINCH, and restores the outer terminal.
+
+mod common;
+use common::*;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::time::{Duration, Instant};
+
+struct Pty {
+    master: OwnedFd,
+    slave: OwnedFd,
+}
+
+fn openpty(rows: u16, cols: u16) -> Pty {
+    let (mut m, mut s) = (0, 0);
+    let ws = libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: out-params are valid; ws is a valid winsize.
+    let r = unsafe { libc::openpty(&mut m, &mut s, std::ptr::null_mut(), std::ptr::null(), &ws) };
+    assert_eq!(r, 0);
+    // SAFETY: fresh fds we own.
+    unsafe {
+        Pty {
+            master: OwnedFd::from_raw_fd(m),
+            slave: OwnedFd::from_raw_fd(s),
+        }
+    }
+}
+
+fn set_size(fd: i32, rows: u16, cols: u16) {
+    let ws = libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: valid winsize pointer.
+    unsafe { libc::ioctl(fd, libc::TIOCSWINSZ, &ws) };
+}
+
+fn termios(fd: i32) -> libc::termios {
+    // SAFETY: zeroed termios is valid; tcgetattr fills it.
+    let mut t: libc::termios = unsafe { std::mem::zeroed() };
+    unsafe { libc::tcgetattr(fd, &mut t) };
+    t
+}
+
+/// Read from the master until `want` appears (or EOF / timeout).
+fn read_until(master: i32, acc: &mut Vec<u8>, want: &str, secs: u64) -> bool {
+    let end = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < end {
+        if String::from_utf8_lossy(acc).contains(want) {
+            return true;
+        }
+        let mut p = libc::pollfd {
+            fd: master,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        if unsafe { libc::poll(&mut p, 1, 100) } <= 0 {
+            continue;
+        }
+        let mut buf = [0u8; 4096];
+        // SAFETY: buf is valid for its length.
+        let n = unsafe { libc::read(master, buf.as_mut_ptr() as *mut _, buf.len()) };
+        if n <= 0 {
+            break;
+        }
+        acc.extend_from_slice(&buf[..n as usize]);
+    }
+    String::from_utf8_lossy(acc).contains(want)
+}
+
+/// Spawn pocket with the pty's slave as its controlling terminal and stdio.
+fn spawn_on(pty: &Pty, args: &[&str]) -> std::process::Child {
+    let slave = pty.slave.try_clone().unwrap();
+    let mut c = pocket(&run_args(args));
+    c.stdin(slave.try_clone().unwrap())
+        .stdout(slave.try_clone().unwrap())
+        .stderr(slave);
+    // SAFETY: setsid and ioctl are async-signal-safe.
+    unsafe {
+        c.pre_exec(|| {
+            libc::setsid();
+            libc::ioctl(0, libc::TIOCSCTTY, 0);
+            Ok(())
+        });
+    }
+    c.spawn().unwrap()
+}
+
+#[test]
+fn tty_is_a_pts_with_the_outer_size_and_follows_sigwinch() {
+    if !root() {
+        return;
+    }
+    let pty = openpty(33, 77);
+    let before = termios(pty.slave.as_raw_fd_i32());
+    let mut child = spawn_on(
+        &pty,
+        &[
+            "-it",
+            "sh",
+            "-c",
+            "tty; stty size; echo TERM=$TERM; read line; echo got:$line; stty size",
+        ],
+    );
+    let m = pty.master.as_raw_fd_i32();
+    let mut acc = vec![];
+    assert!(
+        read_until(m, &mut acc, "TERM=xterm", 10),
+        "{}",
+        String::from_utf8_lossy(&acc)
+    );
+    let out = String::from_utf8_lossy(&acc).to_string();
+    assert!(out.contains("/dev/pts/0"), "{out}");
+    assert!(out.contains("33 77"), "{out}");
+    // Resize the outer terminal: the kernel sends pocket SIGWINCH, pocket
+    // copies the new size to the container's tty.
+    set_size(m, 50, 132);
+    std::thread::sleep(Duration::from_millis(200));
+    // SAFETY: writing a few bytes to our master.
+    unsafe { libc::write(m, b"hello\r".as_ptr() as *const _, 6) };
+    assert!(
+        read_until(m, &mut acc, "50 132", 10),
+        "{}",
+        String::from_utf8_lossy(&acc)
+    );
+    assert!(String::from_utf8_lossy(&acc).contains("got:hello"));
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    // The outer terminal is back in cooked mode as it was.
+    let after = termios(pty.slave.as_raw_fd_i32());
+    assert_eq!(before.c_lflag, after.c_lflag);
+    assert_eq!(before.c_iflag, after.c_iflag);
+    assert_eq!(before.c_oflag, after.c_oflag);
+}
+
+#[test]
+fn tty_exit_code_and_terminal_restored_after_kill() {
+    if !root() {
+        return;
+    }
+    let pty = openpty(24, 80);
+    let before = termios(pty.slave.as_raw_fd_i32());
+    let mut child = spawn_on(&pty, &["-it", "sh", "-c", "echo up; sleep 30"]);
+    let m = pty.master.as_raw_fd_i32();
+    let mut acc = vec![];
+    assert!(read_until(m, &mut acc, "up", 10));
+    // While running, the outer tty is raw (no echo, no canonical mode).
+    let during = termios(pty.slave.as_raw_fd_i32());
+    assert_eq!(during.c_lflag & libc::ECHO, 0);
+    let cpid = container_pid(&child);
+    unsafe { libc::kill(cpid, libc::SIGKILL) };
+    assert_eq!(child.wait().unwrap().code(), Some(137));
+    let after = termios(pty.slave.as_raw_fd_i32());
+    assert_eq!(before.c_lflag, after.c_lflag);
+}
+
+#[test]
+fn tty_without_a_terminal_still_works() {
+    if !root() {
+        return;
+    }
+    // `-t` from a pipe (CI): no raw mode to set, output still relayed.
+    let o = run(&["-t", "sh", "-c", "tty; exit 3"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stdout(&o).contains("/dev/pts/0"), "{}", stdout(&o));
+}
+
+trait RawI32 {
+    fn as_raw_fd_i32(&self) -> i32;
+}
+impl RawI32 for OwnedFd {
+    fn as_raw_fd_i32(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        self.as_raw_fd()
+    }
+}
