@@ -44,8 +44,9 @@ fn version() {
 fn dispatch(args: &Args) -> Result<i32> {
     let argv = args.argv.get(1..).unwrap_or(&[]);
     let Some((cmd, rest)) = argv.split_first() else {
-        crate::rt::err().bytes(HELP.as_bytes());
-        return Ok(125);
+        // As docker: no command prints the help and succeeds.
+        crate::rt::out().bytes(HELP.as_bytes());
+        return Ok(0);
     };
     match *cmd {
         b"run" => run::main(rest, args),

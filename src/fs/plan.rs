@@ -148,7 +148,11 @@ pub fn plan(spec: &Spec) -> Result<Vec<Op>> {
         cstring(&spec.root.path).ok_or_else(|| Error::bad("rootfs", "", "contains a NUL byte"))?;
     let mut ops = alloc::vec![Op::Private, Op::BindRoot(root)];
     for m in &spec.mounts {
-        let (attrs, params) = options(&m.options)?;
+        let (attrs, mut params) = options(&m.options)?;
+        // The source shows in the container's mount table, as with mount(8).
+        if let Some(src) = cstring(m.source.as_bytes()).filter(|s| !s.is_empty()) {
+            params.insert(0, Param::Str(cs("source"), src));
+        }
         ops.push(Op::Mount {
             fstype: cs(&m.kind),
             target: relative(&m.destination)?,
