@@ -173,3 +173,31 @@ fn init_is_pid_1_and_reaps_orphaned_zombies() {
     assert_ne!(l.next(), Some("1"));
     assert_eq!(l.next(), Some("pocket"));
 }
+
+#[test]
+fn killing_pocket_takes_the_container_with_it() {
+    if !root() {
+        return;
+    }
+    for init in [false, true] {
+        let mut args = vec![];
+        if init {
+            args.push("--init");
+        }
+        args.extend(["sleep", "30"]);
+        let mut child = pocket(&run_args(&args)).spawn().unwrap();
+        let cpid = container_pid(&child);
+        std::thread::sleep(Duration::from_millis(100));
+        let ns = same_pidns(cpid);
+        assert!(!ns.is_empty());
+        unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+        let _ = child.wait();
+        // PR_SET_PDEATHSIG: the container init dies with pocket, and the
+        // kernel then kills the rest of its pid namespace.
+        wait_for(5, "container to die with pocket", || {
+            ns.iter()
+                .all(|p| state(*p).is_none_or(|s| s == 'Z'))
+                .then_some(())
+        });
+    }
+}

@@ -169,11 +169,11 @@ pub fn apply<'a>(ops: &'a [Op], mut root: Option<Fd>) -> Res<'a, Option<Fd>> {
     for op in ops {
         match op {
             Op::Private => {
-                let f = (libc::MS_REC | libc::MS_PRIVATE) as u64;
+                let f = libc::MS_REC | libc::MS_PRIVATE;
                 m::mount(None, c"/", None, f, None).map_err(fail("make / private", c"/"))?;
             }
             Op::BindRoot(path) => {
-                let f = (libc::MS_BIND | libc::MS_REC) as u64;
+                let f = libc::MS_BIND | libc::MS_REC;
                 m::mount(Some(path), path, None, f, None).map_err(fail("bind rootfs", path))?;
                 let flags = libc::O_PATH | libc::O_DIRECTORY;
                 root = Some(fd::open(path, flags, 0).map_err(fail("open rootfs", path))?);
@@ -250,7 +250,7 @@ pub fn apply<'a>(ops: &'a [Op], mut root: Option<Fd>) -> Res<'a, Option<Fd>> {
                 switch_root(r, root_path, *no_pivot)?;
             }
             Op::ReadonlyRoot => {
-                let f = (libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY) as u64;
+                let f = libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY;
                 m::mount(None, c"/", None, f, None).map_err(fail("remount / read-only", c"/"))?;
             }
         }

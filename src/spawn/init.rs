@@ -15,7 +15,7 @@ pub fn run(cmd: i32) -> ! {
     // Everything but KILL and STOP is blocked and taken with sigtimedwait:
     // a pid-namespace init drops signals it has no handler for, but blocked
     // ones are queued.
-    let all = SigSet(!0 & !SigSet::of(&[libc::SIGKILL, libc::SIGSTOP]).0);
+    let all = SigSet(!SigSet::of(&[libc::SIGKILL, libc::SIGSTOP]).0);
     let _ = signal::sigprocmask(libc::SIG_SETMASK, &all);
     // The init holds nothing the container could use.
     let _ = fd::close_range(3, u32::MAX, 0);

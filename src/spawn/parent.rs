@@ -157,3 +157,37 @@ impl Drop for Restore {
         let _ = signal::sigprocmask(libc::SIG_SETMASK, &self.0);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(op: &str, arg: &[u8], e: Errno) -> Error {
+        let mut b = [0u8; 512];
+        let n = wire::put_fail(&mut b, op, arg, e.into_raw());
+        child_error(&b[..n])
+    }
+
+    #[test]
+    fn exec_failures_map_to_docker_codes() {
+        let e = report("exec", b"nope", Errno::ENOENT);
+        assert_eq!(
+            (e.code, e.to_string().as_str()),
+            (127, "exec nope: executable file not found in $PATH")
+        );
+        assert_eq!(report("exec", b"/bin/nope", Errno::ENOENT).code, 127);
+        assert_eq!(report("exec", b"/etc/passwd", Errno::EACCES).code, 126);
+        assert_eq!(report("exec", b"/x.sh", Errno::ENOEXEC).code, 126);
+        assert_eq!(report("exec", b"true", Errno::E2BIG).code, 125);
+    }
+
+    #[test]
+    fn setup_failures_are_125_and_name_the_step() {
+        let e = report("mount", b"proc", Errno::EPERM);
+        assert_eq!(
+            (e.code, e.to_string().as_str()),
+            (125, "mount proc: Operation not permitted")
+        );
+        assert_eq!(child_error(b"\x01").code, 125);
+    }
+}

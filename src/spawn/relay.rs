@@ -99,10 +99,10 @@ pub fn run(pid: i32, sfd: &Fd, master: Option<&Fd>, stdin: bool) -> Result<i32> 
             while let Some(sig) = signal::signalfd_next(sfd) {
                 match sig {
                     libc::SIGCHLD => {
-                        if let Ok((p, st)) = proc::wait(pid, libc::WNOHANG) {
-                            if p == pid {
-                                status = Some(proc::exit_code(st));
-                            }
+                        if let Ok((p, st)) = proc::wait(pid, libc::WNOHANG)
+                            && p == pid
+                        {
+                            status = Some(proc::exit_code(st));
                         }
                     }
                     libc::SIGWINCH => {

@@ -11,7 +11,11 @@ pub fn exit(code: i32) -> ! {
     unsafe {
         let _ = syscall!(Sysno::exit_group, code);
     }
-    loop {}
+    // exit_group does not return; spin in case of a seccomp policy that
+    // denies it, without burning a CPU.
+    loop {
+        core::hint::spin_loop();
+    }
 }
 
 /// `clone(cb, stack_top, flags, arg)` — clone(2) through musl, which
@@ -120,8 +124,8 @@ pub fn nodename(buf: &mut [u8; 65]) -> &[u8] {
         .position(|&c| c == 0)
         .unwrap_or(64)
         .min(64);
-    for i in 0..n {
-        buf[i] = u.nodename[i] as u8;
+    for (b, &c) in buf.iter_mut().zip(&u.nodename[..n]) {
+        *b = c as u8;
     }
     &buf[..n]
 }

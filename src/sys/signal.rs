@@ -19,7 +19,7 @@ impl SigSet {
         SigSet(m)
     }
     pub fn has(&self, sig: i32) -> bool {
-        sig >= 1 && sig <= 64 && self.0 & (1 << (sig - 1)) != 0
+        (1..=64).contains(&sig) && self.0 & (1 << (sig - 1)) != 0
     }
 }
 

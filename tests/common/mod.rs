@@ -103,10 +103,10 @@ pub fn procs_rooted_in(dir: &Path) -> Vec<i32> {
         let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
             continue;
         };
-        if let Ok(r) = std::fs::read_link(e.path().join("root")) {
-            if r.starts_with(dir) {
-                out.push(pid);
-            }
+        if let Ok(r) = std::fs::read_link(e.path().join("root"))
+            && r.starts_with(dir)
+        {
+            out.push(pid);
         }
     }
     out
