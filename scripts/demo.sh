@@ -7,7 +7,7 @@ pocket=target/x86_64-unknown-linux-musl/release/pocket
 rootfs=target/rootfs
 echo
 echo "\$ pocket run -h demo --rootfs $rootfs sh -c '...'"
-"$pocket" run -h demo -e GREETING="hello from a pocket container" --rootfs "$rootfs" sh -c '
+"$pocket" run --rm -h demo -e GREETING="hello from a pocket container" --rootfs "$rootfs" sh -c '
   echo "$GREETING"
   echo "I am PID $$ on host $(hostname)"
   echo "my processes:"; ps -o pid,comm
@@ -15,4 +15,4 @@ echo "\$ pocket run -h demo --rootfs $rootfs sh -c '...'"
   echo "my network:"; ls /sys/class/net | sed "s/^/  /"
   true'
 echo
-echo "Try it yourself: $pocket run -it --rootfs $rootfs sh"
+echo "Try it yourself: $pocket run --rm -it --rootfs $rootfs sh"

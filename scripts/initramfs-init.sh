@@ -49,6 +49,8 @@ got:      rc=$rc output='$got'"
   fi
 }
 
+# Own line: the firmware may not have ended its last one.
+echo
 echo POCKET-VM-BEGIN
 echo "# kernel $(uname -r), $($P --version 2>&1 | head -n 1)"
 
@@ -84,6 +86,12 @@ expect "container cannot see the initramfs outside /rootfs" \
   'if [ -e /pocket ] || [ -e /init ] || [ -e /rootfs ]; then ls -a /; else echo hidden; fi'
 expect "ls /pocket inside the container fails" \
   1 0 $P run --rootfs $R sh -c 'ls /pocket >/dev/null 2>&1; echo $?'
+# Unlike pivot_root, the fallback leaves the initramfs mounted under the
+# container's /: the container must not be able to unmount its root and
+# uncover it.
+expect "umount / inside cannot uncover the initramfs" \
+  hidden 0 $P run --rootfs $R sh -c \
+  'umount -l / 2>/dev/null; umount / 2>/dev/null; [ -e /pocket ] && echo visible || echo hidden'
 expect "--no-pivot: initramfs hidden as well" \
   hidden 0 $P run --no-pivot --rootfs $R sh -c \
   'if [ -e /pocket ] || [ -e /init ]; then ls -a /; else echo hidden; fi'
@@ -99,6 +107,7 @@ else
   notok "initramfs root and mounts untouched after the runs" "$(cat /proc/self/mountinfo)"
 fi
 echo "1..$n"
+[ "$fails" = 0 ] || echo "# $fails of $n built-in checks failed"
 
 rc=$fails
 if [ -f /smoke.sh ]; then

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Boot a KVM guest whose root is an initramfs and run pocket there.
+# Boot a qemu guest whose root is an initramfs and run pocket there.
 #
 # In an initramfs / is the kernel's rootfs and pivot_root(2) fails with
 # EINVAL; pocket must notice and fall back to MS_MOVE + chroot on its own.
@@ -33,6 +33,18 @@ skip() {
   fi
   die "$* (set POCKET_VM_OPTIONAL=1 to skip instead)"
 }
+# Leave no half-built files nor a running qemu behind, also on ^C (a
+# background qemu ignores SIGINT, so it must be killed explicitly).
+dl= stage= qpid=
+cleanup() {
+  [ -z "$qpid" ] || kill "$qpid" 2>/dev/null || true
+  [ -z "$dl" ] || rm -rf "$dl"
+  [ -z "$stage" ] || rm -rf "$stage"
+  rm -f "$vm/initramfs.cpio.gz.new"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 elapsed() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1fs", b - a }'; }
 
 # apt's package lists may be absent or stale in a fresh container: refresh
@@ -80,8 +92,8 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
   }
 fi
 
-## 2. Kernel: Debian's cloud flavour boots in about a second and has virtio,
-## the 8250 serial console and every namespace built in.
+## 2. Kernel: Debian's cloud flavour is small, boots in seconds and has the
+## 8250 serial console and every namespace built in.
 mkdir -p "$vm"
 kernel_config=
 if [ -n "${POCKET_VM_KERNEL:-}" ]; then
@@ -99,7 +111,6 @@ else
     [ -n "$pkg" ] || skip "no linux-image-6.1.0-*-cloud-amd64-unsigned in apt's lists"
     say "downloading $pkg"
     dl=$(mktemp -d "$vm/dl.XXXXXX")
-    trap 'rm -rf "$dl"' EXIT
     # Sandbox user root: _apt cannot write into a root-owned target/ and
     # would only make apt warn about it.
     (cd "$dl" && apt-get download -qq -o APT::Sandbox::User=root "$pkg" >/dev/null 2>&1) || {
@@ -115,7 +126,7 @@ else
     cp "$dl"/x/boot/config-* "$kdir.new/config"
     echo "$pkg" >"$kdir.new/package"
     rm -rf "$kdir" "$dl"
-    trap - EXIT
+    dl=
     mv "$kdir.new" "$kdir"
   fi
   kernel=$kdir/vmlinuz
@@ -155,7 +166,6 @@ bb=/bin/busybox
 [ -n "$bb" ] || die "busybox not found (apt-get install busybox-static)"
 stage=$vm/initramfs.d
 rm -rf "$stage"
-trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,root}
 cp "$bb" "$stage/bin/busybox"
 for app in $("$stage/bin/busybox" --list-full); do
@@ -176,11 +186,13 @@ fi
   "$bb" cpio -o -H newc -R 0:0 2>/dev/null) | gzip -1 >"$vm/initramfs.cpio.gz.new"
 mv "$vm/initramfs.cpio.gz.new" "$vm/initramfs.cpio.gz"
 rm -rf "$stage"
-trap - EXIT
+stage=
 
 ## 5. boot
 log=$vm/serial.log
-say "booting $(cat "$vm/kernel/package" 2>/dev/null || echo "$kernel") with $accel ($(elapsed) so far)"
+kname=$kernel
+[ -n "${POCKET_VM_KERNEL:-}" ] || kname=$(cat "$vm/kernel/package" 2>/dev/null || echo "$kernel")
+say "booting $kname with $accel ($(elapsed) so far)"
 boot0=$(date +%s.%N)
 # In the background and watched, not under a bare `timeout`: a guest that
 # dies with "KVM internal error" stays paused forever, and one that printed
@@ -192,14 +204,13 @@ qemu-system-x86_64 \
   -append 'console=ttyS0 quiet panic=-1 rdinit=/init' \
   </dev/null >"$log" 2>&1 &
 qpid=$!
-trap 'kill $qpid 2>/dev/null || true' EXIT
 why_killed=
 deadline=$((SECONDS + timeout_s))
 done_at=
 while kill -0 $qpid 2>/dev/null; do
   if grep -q 'KVM internal error' "$log"; then
     why_killed="KVM internal error (try POCKET_VM_ACCEL=tcg)"
-  elif [ -z "$done_at" ] && grep -q '^POCKET-VM-DONE' "$log"; then
+  elif [ -z "$done_at" ] && grep -q 'POCKET-VM-DONE rc=' "$log"; then
     done_at=$SECONDS
   elif [ -n "$done_at" ] && [ $((SECONDS - done_at)) -ge 10 ]; then
     say "note: guest did not power off after its report; killing qemu"
@@ -215,19 +226,21 @@ while kill -0 $qpid 2>/dev/null; do
 done
 qrc=0
 wait $qpid 2>/dev/null || qrc=$?
-trap - EXIT
+qpid=
 [ "$why_killed" = none ] && why_killed=
 boot_s=$(awk -v a="$boot0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1fs", b - a }')
-# The serial console ends lines with \r\n.
-sed -i 's/\r$//' "$log"
+# The serial console ends lines with \r\n, and SeaBIOS leaves terminal
+# resets in front of the first line the guest prints.
+sed -i 's/\r$//; s/\x1bc//g; s/\x1b\[[0-9;?]*[A-Za-z]//g' "$log"
 
 [ "${POCKET_VM_VERBOSE:-0}" = 1 ] && cat "$log"
-if ! grep -q '^POCKET-VM-BEGIN' "$log"; then
+# Unanchored: the guest's first line can land glued to firmware output.
+if ! grep -q 'POCKET-VM-BEGIN$' "$log"; then
   tail -n 40 "$log" >&2
   die "/init never ran: ${why_killed:-qemu exit $qrc} (log: $log)"
 fi
-[ "${POCKET_VM_VERBOSE:-0}" = 1 ] || sed -n '/^POCKET-VM-BEGIN/,/^POCKET-VM-DONE/{/^POCKET-VM-/d;p}' "$log"
-done_line=$(grep '^POCKET-VM-DONE rc=' "$log" | tail -n 1 || true)
+[ "${POCKET_VM_VERBOSE:-0}" = 1 ] || sed -n '/POCKET-VM-BEGIN$/,/POCKET-VM-DONE rc=/{/POCKET-VM-/d;p}' "$log"
+done_line=$(grep -o 'POCKET-VM-DONE rc=[0-9]*' "$log" | tail -n 1 || true)
 [ -n "$done_line" ] ||
   die "VM stopped before the checks finished: ${why_killed:-qemu exit $qrc} (log: $log)"
 rc=${done_line#POCKET-VM-DONE rc=}
@@ -235,4 +248,4 @@ if [ "$rc" = 0 ]; then
   say "PASS (boot+checks $boot_s, total $(elapsed))"
   exit 0
 fi
-die "$rc failure(s) in the VM (boot+checks $boot_s, total $(elapsed); log: $log)"
+die "VM rc=$rc: failed built-in checks, +1 if smoke.sh failed; see 'not ok' above (boot+checks $boot_s, total $(elapsed); log: $log)"

@@ -22,6 +22,9 @@ bail() {
 
 [ -x "$POCKET" ] || bail "no pocket binary at $POCKET (cargo build --release)"
 T=$(mktemp -d "${TMPDIR:-/tmp}/pocket-smoke.XXXXXX") || bail "mktemp failed"
+# Container records go to the temp dir, removed with it at exit.
+POCKET_ROOT=$T/state
+export POCKET_ROOT
 mark=pocket-smoke.$$
 bg=""
 # A user's rootfs gets a marker file in /tmp, and a container may still run

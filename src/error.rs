@@ -48,6 +48,15 @@ impl Error {
             code: 125,
         }
     }
+    /// An error already formatted elsewhere (another pocket process).
+    pub fn text(t: String) -> Error {
+        Error {
+            op: Cow::Owned(t),
+            arg: String::new(),
+            why: Why::None,
+            code: 125,
+        }
+    }
     pub fn with_code(mut self, code: i32) -> Error {
         self.code = code;
         self

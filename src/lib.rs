@@ -13,6 +13,7 @@ pub mod fs;
 pub mod rt;
 pub mod spawn;
 pub mod spec;
+pub mod state;
 pub mod sys;
 
 pub use error::Error;

@@ -1,27 +1,56 @@
 //! Command-line front end: the docker-like commands. Parsing is pure
-//! (args.rs); each command turns its flags into a Spec or an action.
+//! (args.rs); each command turns its flags into a Spec or an action on
+//! the state store.
 
 pub mod args;
+mod exec;
+mod inspect;
+mod logs;
+mod manage;
+mod ps;
 pub mod run;
+mod table;
 
 use crate::error::{Error, Result};
 use crate::rt::Args;
+use crate::state::Store;
 use alloc::string::String;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const COMMIT: &str = env!("POCKET_COMMIT");
 
 const HELP: &str = "\
-Usage: pocket [--help] [--version] COMMAND [ARG...]
+Usage: pocket [--root DIR] COMMAND [ARG...]
 
 A container runtime in one static binary: no daemon, no shared libraries.
 
 Commands:
-  run        Run a command in a new container
+  run        Run a command in a new container (-d: in the background)
+  ps         List containers
+  logs       Show a container's output
+  exec       Run a command in a running container
+  stop       Stop containers (SIGTERM, then SIGKILL)
+  kill       Send a signal to containers
+  start      Start stopped containers again
+  restart    Stop and start containers
+  wait       Wait for containers to exit and print their exit codes
+  rm         Remove containers
+  inspect    Show a container's record as JSON
+  top        Show a container's processes
+  container prune   Remove all stopped containers
   version    Show the version and the git commit it was built from
+
+Global options:
+  --root DIR   Keep state in DIR (default /var/lib/pocket, or $POCKET_ROOT)
 
 Run 'pocket COMMAND --help' for more on a command.
 ";
+
+/// What every command gets: the process's args/env and the state store.
+pub struct Ctx<'a> {
+    pub args: &'a Args,
+    pub store: Store,
+}
 
 /// Entry point: returns the process exit status.
 pub fn main(args: &Args) -> i32 {
@@ -37,21 +66,85 @@ pub fn main(args: &Args) -> i32 {
     }
 }
 
-fn version() {
-    crate::outln!("pocket version {} (commit {})", VERSION, COMMIT);
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
 }
 
 fn dispatch(args: &Args) -> Result<i32> {
-    let argv = args.argv.get(1..).unwrap_or(&[]);
+    let mut argv = args.argv.get(1..).unwrap_or(&[]);
+    let mut root = args.getenv(b"POCKET_ROOT").filter(|r| !r.is_empty());
+    // Global options come before the command.
+    loop {
+        match argv.first().copied() {
+            Some(b"--root") => {
+                root =
+                    Some(argv.get(1).copied().ok_or_else(|| {
+                        Error::bad("flag needs an argument", "--root", "see --help")
+                    })?);
+                argv = &argv[2..];
+            }
+            Some(a) if a.starts_with(b"--root=") => {
+                root = Some(&a[7..]);
+                argv = &argv[1..];
+            }
+            _ => break,
+        }
+    }
+    let root = match root {
+        Some(r) => {
+            Some(core::str::from_utf8(r).map_err(|_| Error::bad("--root", text(r), "not UTF-8"))?)
+        }
+        None => None,
+    };
+    if root.is_some_and(|r| r.is_empty() || !r.starts_with('/')) {
+        return Err(Error::bad(
+            "--root",
+            root.unwrap_or(""),
+            "must be an absolute path",
+        ));
+    }
+    let ctx = Ctx {
+        args,
+        store: Store::new(root),
+    };
     let Some((cmd, rest)) = argv.split_first() else {
         // As docker: no command prints the help and succeeds.
         crate::rt::out().bytes(HELP.as_bytes());
         return Ok(0);
     };
+    // docker's management commands fail with 1; run and exec with 125.
+    let mgmt = |r: Result<i32>| r.map_err(|e| if e.code == 125 { e.with_code(1) } else { e });
     match *cmd {
-        b"run" => run::main(rest, args),
+        b"run" => run::main(rest, &ctx),
+        b"exec" => exec::main(rest, &ctx),
+        b"ps" => mgmt(ps::main(rest, &ctx)),
+        b"logs" => mgmt(logs::main(rest, &ctx)),
+        b"stop" => mgmt(manage::stop(rest, &ctx)),
+        b"kill" => mgmt(manage::kill(rest, &ctx)),
+        b"start" => mgmt(manage::start(rest, &ctx)),
+        b"restart" => mgmt(manage::restart(rest, &ctx)),
+        b"wait" => mgmt(manage::wait(rest, &ctx)),
+        b"rm" => mgmt(manage::rm(rest, &ctx)),
+        b"inspect" => mgmt(inspect::inspect(rest, &ctx)),
+        b"top" => mgmt(inspect::top(rest, &ctx)),
+        b"container" => match rest.split_first() {
+            Some((&b"prune", r)) => mgmt(manage::prune(r, &ctx)),
+            Some((&b"ls", r)) | Some((&b"list", r)) => mgmt(ps::main(r, &ctx)),
+            Some((&b"rm", r)) => mgmt(manage::rm(r, &ctx)),
+            Some((&b"inspect", r)) => mgmt(inspect::inspect(r, &ctx)),
+            Some((other, _)) => Err(Error::bad(
+                "unknown command",
+                alloc::format!("container {}", text(other)),
+                "see 'pocket --help'",
+            )),
+            None => Err(Error::bad(
+                "container",
+                "",
+                "needs a subcommand: prune, ls, rm, inspect",
+            )),
+        },
         b"version" | b"--version" | b"-v" => {
-            version();
+            crate::outln!("pocket version {} (commit {})", VERSION, COMMIT);
             Ok(0)
         }
         b"help" | b"--help" | b"-h" => {
@@ -60,13 +153,31 @@ fn dispatch(args: &Args) -> Result<i32> {
         }
         other if other.starts_with(b"-") => Err(Error::bad(
             "unknown flag",
-            String::from_utf8_lossy(other).into_owned(),
+            text(other),
             "see 'pocket --help'",
         )),
         other => Err(Error::bad(
             "unknown command",
-            String::from_utf8_lossy(other).into_owned(),
+            text(other),
             "see 'pocket --help'",
         )),
     }
+}
+
+/// Parse a command's flags; print its help and return None for --help.
+pub fn flags<'a>(
+    cmd: &str,
+    table: &[args::Flag],
+    help: &str,
+    argv: &'a [&'a [u8]],
+) -> Result<Option<args::Parsed<'a>>> {
+    let p = args::parse(cmd, table, argv)?;
+    if p.flags
+        .iter()
+        .any(|&(k, v)| table[k].long == "help" && v == b"true")
+    {
+        crate::rt::out().bytes(help.as_bytes());
+        return Ok(None);
+    }
+    Ok(Some(p))
 }

@@ -1,13 +1,16 @@
 //! `pocket run`: flags -> Spec -> spawn.
 
+use super::Ctx;
 use super::args::{Flag, flag, parse};
 use crate::error::{Context, Error, Result};
-use crate::rt::Args;
 use crate::rt::args::lookup;
+use crate::spawn::{monitor, parent, relay};
 use crate::spec::{
     DEFAULT_CAPS, DEFAULT_PATH, Io, MASKED_PATHS, Namespace, Process, READONLY_PATHS, Root, Spec,
     default_mounts,
 };
+use crate::state::record::start_time;
+use crate::state::{Record, Status, Store, store, time};
 use crate::sys::{cstr, fd, proc};
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -26,6 +29,8 @@ const FLAGS: &[Flag] = &[
     flag(0, "rm", false),
     flag(0, "no-pivot", false),
     flag(0, "rootfs", true),
+    flag(b'd', "detach", false),
+    flag(0, "name", true),
     flag(0, "help", false),
 ];
 
@@ -45,7 +50,9 @@ Options:
       --net none|host      Network: a new namespace with lo only (default), or the host's
       --read-only          Mount the root filesystem read-only
       --init               Run a tiny init as PID 1 that reaps zombies and forwards signals
-      --rm                 Remove the container when it exits (accepted; nothing is kept yet)
+  -d, --detach             Run in the background and print the container id
+      --name NAME          Name the container (default: a generated name)
+      --rm                 Remove the container when it exits
       --no-pivot           Use MS_MOVE + chroot instead of pivot_root (automatic in an initramfs)
       --rootfs DIR         The container's root filesystem
       --help               Show this help
@@ -69,6 +76,8 @@ pub struct RunArgs<'a> {
     pub rm: bool,
     pub no_pivot: bool,
     pub rootfs: Option<&'a [u8]>,
+    pub detach: bool,
+    pub name: Option<&'a [u8]>,
     pub help: bool,
     pub command: &'a [&'a [u8]],
 }
@@ -95,6 +104,8 @@ pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {
             "rm" => r.rm = on,
             "no-pivot" => r.no_pivot = on,
             "rootfs" => r.rootfs = Some(v),
+            "detach" => r.detach = on,
+            "name" => r.name = Some(v),
             _ => r.help = on,
         }
     }
@@ -322,7 +333,7 @@ fn check_rootfs(path: &[u8]) -> Result<Vec<u8>> {
     Ok(real.to_vec())
 }
 
-pub fn main(argv: &[&[u8]], args: &Args) -> Result<i32> {
+pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let r = parse_run(argv)?;
     if r.help {
         crate::rt::out().bytes(HELP.as_bytes());
@@ -334,9 +345,75 @@ pub fn main(argv: &[&[u8]], args: &Args) -> Result<i32> {
         .filter(|e| e.0)
         .map(|e| read_file(e.1, "env file"))
         .collect::<Result<Vec<_>>>()?;
-    let mut spec = to_spec(&r, &args.env, &files, random_id())?;
+    let id = store::new_id();
+    let mut spec = to_spec(&r, &ctx.args.env, &files, id.as_bytes()[..12].to_vec())?;
     spec.root.path = check_rootfs(&spec.root.path)?;
-    crate::spawn::run(&spec)
+    let name = match r.name {
+        Some(n) => Some(
+            core::str::from_utf8(n)
+                .map_err(|_| Error::bad("invalid container name", text(n), "not UTF-8"))?,
+        ),
+        None => None,
+    };
+    let mut rec = Record::new(
+        id,
+        String::new(),
+        text(&spec.root.path),
+        spec.process.args.iter().map(|a| text(a)).collect(),
+    );
+    rec.auto_remove = r.rm;
+    rec.logged = r.detach;
+    let rec = ctx.store.create(&spec, name, rec)?;
+    if r.detach {
+        monitor::detach(&ctx.store, &rec.id, &spec)?;
+        crate::outln!("{}", rec.id);
+        return Ok(0);
+    }
+    foreground(&ctx.store, &rec.id, &spec)
+}
+
+/// Run attached: pocket itself is the container's parent and records its
+/// start and exit, like the monitor does for -d.
+pub fn foreground(store: &Store, id: &str, spec: &Spec) -> Result<i32> {
+    let r = match parent::start(spec, parent::INHERIT) {
+        Ok(r) => r,
+        Err(e) => {
+            finish(store, id, Status::Created, e.code);
+            return Err(e);
+        }
+    };
+    if let Ok(_l) = store.lock(id)
+        && let Ok(mut rec) = store.load(id)
+    {
+        let me = proc::getpid();
+        rec.status = Status::Running;
+        rec.pid = r.pid;
+        rec.pid_start = start_time(r.pid).unwrap_or(0);
+        rec.monitor_pid = me;
+        rec.monitor_start = start_time(me).unwrap_or(0);
+        rec.started_at = time::now();
+        let _ = store.save(&rec);
+    }
+    let code = relay::run(r.pid, &r.sfd, r.master.as_ref(), spec.io.stdin);
+    drop(r);
+    finish(store, id, Status::Exited, *code.as_ref().unwrap_or(&137));
+    code
+}
+
+/// Record how a container ended, or remove it (--rm).
+fn finish(store: &Store, id: &str, status: Status, code: i32) {
+    let Ok(_l) = store.lock(id) else { return };
+    let Ok(mut rec) = store.load(id) else { return };
+    if rec.auto_remove {
+        let _ = store.remove(&rec);
+        return;
+    }
+    rec.status = status;
+    rec.exit_code = Some(code);
+    if status == Status::Exited {
+        rec.finished_at = time::now();
+    }
+    let _ = store.save(&rec);
 }
 
 #[cfg(test)]

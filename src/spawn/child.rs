@@ -23,12 +23,15 @@ pub struct Child<'a> {
     /// For -t: the socket the pty master goes back to the parent on, else -1.
     pub tty_sock: i32,
     pub caps: u64,
+    /// Fds to become the container's stdout/stderr, or -1 to inherit.
+    pub stdout: i32,
+    pub stderr: i32,
 }
 
-struct Fail<'a> {
-    op: &'static str,
-    arg: &'a [u8],
-    errno: Errno,
+pub(super) struct Fail<'a> {
+    pub op: &'static str,
+    pub arg: &'a [u8],
+    pub errno: Errno,
 }
 
 fn f<'a>(op: &'static str, arg: &'a [u8]) -> impl FnOnce(Errno) -> Fail<'a> {
@@ -44,6 +47,11 @@ pub extern "C" fn main(arg: *mut c_void) -> c_int {
         Ok(never) => match never {},
         Err(e) => e,
     };
+    report(err_wr, &e)
+}
+
+/// Send a failure on the error pipe; the exit status docker would give.
+pub(super) fn report(err_wr: i32, e: &Fail) -> c_int {
     let mut b = [0u8; 512];
     let n = wire::put_fail(&mut b, e.op, e.arg, e.errno.into_raw());
     let _ = fd::write_all(err_wr, &b[..n]);
@@ -91,6 +99,11 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
         errno: e.errno,
     })?;
     setup(&cfg, c.tty_sock)?;
+    for (from, to) in [(c.stdout, 1), (c.stderr, 2)] {
+        if from >= 0 && cfg.flags & F_TTY == 0 {
+            fd::dup2(from, to).map_err(f("dup2", b"output"))?;
+        }
+    }
     // Root in the container keeps only the Spec's capabilities, for the
     // init (--init) as much as for the command.
     caps::drop_bounding(c.caps).map_err(f("drop capabilities", b"bounding set"))?;
@@ -154,7 +167,7 @@ fn bytes(p: *const c_char) -> &'static [u8] {
 }
 
 /// execvpe(3) without allocating: the container's PATH, not the host's.
-fn exec(argv: &[*const c_char], envp: &[*const c_char]) -> Fail<'static> {
+pub(super) fn exec(argv: &[*const c_char], envp: &[*const c_char]) -> Fail<'static> {
     let file = bytes(argv[0]);
     // SAFETY: argv[0] is a NUL-terminated string from the buffer.
     let file_c = unsafe { CStr::from_ptr(argv[0]) };

@@ -4,7 +4,9 @@
 //! (child -> parent, O_CLOEXEC: EOF means execve succeeded).
 
 mod child;
+pub mod exec;
 mod init;
+pub mod monitor;
 pub mod parent;
 pub mod relay;
 pub mod wire;

@@ -53,8 +53,37 @@ pub fn child_error(report: &[u8]) -> Error {
     err
 }
 
+/// Where the container's stdout and stderr go (without -t): inherited
+/// from pocket (-1), or these fds (the monitor's log pipes).
+#[derive(Clone, Copy)]
+pub struct Output {
+    pub stdout: i32,
+    pub stderr: i32,
+}
+
+pub const INHERIT: Output = Output {
+    stdout: -1,
+    stderr: -1,
+};
+
+/// A started container: its init's pid, the pty master for -t, and the
+/// signalfd that reports SIGCHLD and the signals to forward. The signal
+/// mask is restored when this is dropped.
+pub struct Running {
+    pub pid: i32,
+    pub master: Option<fd::Fd>,
+    pub sfd: fd::Fd,
+    _restore: Restore,
+}
+
 /// Run the container in the foreground; returns its exit status.
 pub fn run(spec: &Spec) -> Result<i32> {
+    let r = start(spec, INHERIT)?;
+    relay::run(r.pid, &r.sfd, r.master.as_ref(), spec.io.stdin)
+}
+
+/// Create and start the container; returns once its command was exec'd.
+pub fn start(spec: &Spec, out: Output) -> Result<Running> {
     let ops = fs::plan(spec)?;
     let mut flags = 0;
     for (on, f) in [
@@ -91,6 +120,8 @@ pub fn run(spec: &Spec) -> Result<i32> {
         envp: Vec::with_capacity(p.env.len() + 1),
         tty_sock: tty_sock.as_ref().map_or(-1, |(_, theirs)| theirs.raw()),
         caps: p.capabilities,
+        stdout: out.stdout,
+        stderr: out.stderr,
     };
     let stack = Stack::new(STACK_SIZE).ctx("mmap", "child stack")?;
 
@@ -146,7 +177,12 @@ pub fn run(spec: &Spec) -> Result<i32> {
         let _ = proc::wait(pid, 0);
         return Err(Error::sys("receive pty", "", Errno::EPIPE));
     }
-    relay::run(pid, &sfd, master.as_ref(), spec.io.stdin)
+    Ok(Running {
+        pid,
+        master,
+        sfd,
+        _restore,
+    })
 }
 
 /// Restores the signal mask on every way out of `run`.

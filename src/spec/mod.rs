@@ -5,7 +5,9 @@
 //! Both front ends build one: the docker-like CLI from flags, the OCI CLI
 //! (later) from config.json. Pure data; no syscalls here.
 
+pub mod caps;
 mod defaults;
+pub mod oci;
 
 pub use defaults::{DEFAULT_CAPS, DEFAULT_PATH, MASKED_PATHS, READONLY_PATHS, default_mounts};
 

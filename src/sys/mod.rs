@@ -7,12 +7,14 @@
 pub mod caps;
 pub mod cstr;
 pub mod fd;
+pub mod fs;
 pub mod mount;
 pub mod net;
 pub mod proc;
 pub mod signal;
 pub mod sock;
 pub mod stack;
+pub mod time;
 pub mod tty;
 
 pub use syscalls::{Errno, Sysno};

@@ -160,3 +160,23 @@ pub fn getrandom(buf: &mut [u8]) -> Result<()> {
     }
     Ok(())
 }
+
+/// `pidfd_open(pid, 0)` — pidfd_open(2): a handle on the process that
+/// stays valid (and refers to it alone) even after the pid is reused.
+pub fn pidfd_open(pid: i32) -> Result<super::fd::Fd> {
+    // SAFETY: no pointers.
+    let fd = unsafe { syscall!(Sysno::pidfd_open, pid, 0) }?;
+    Ok(super::fd::Fd::from_raw(fd as i32))
+}
+
+/// `pidfd_send_signal(pidfd, sig, NULL, 0)` — pidfd_send_signal(2).
+pub fn pidfd_send_signal(pidfd: &super::fd::Fd, sig: i32) -> Result<()> {
+    // SAFETY: the siginfo pointer may be NULL.
+    unsafe { syscall!(Sysno::pidfd_send_signal, pidfd.raw(), sig, 0, 0) }.map(drop)
+}
+
+/// `setns(fd, nstype)` — setns(2).
+pub fn setns(fd: i32, nstype: i32) -> Result<()> {
+    // SAFETY: no pointers.
+    unsafe { syscall!(Sysno::setns, fd, nstype) }.map(drop)
+}

@@ -72,10 +72,74 @@ pub fn run_args(args: &[&str]) -> Vec<String> {
     v
 }
 
+/// A state root of this test process's own, removed at exit, so tests
+/// never touch /var/lib/pocket and leave nothing behind.
+pub fn state_root() -> &'static Path {
+    static R: OnceLock<PathBuf> = OnceLock::new();
+    R.get_or_init(|| {
+        let d = std::env::temp_dir().join(format!("pocket-state-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        extern "C" fn cleanup() {
+            if let Some(d) = R.get() {
+                let _ = std::fs::remove_dir_all(d);
+            }
+        }
+        // SAFETY: registering a plain extern "C" fn.
+        unsafe { libc::atexit(cleanup) };
+        d
+    })
+}
+
+/// `pocket --root <this process's state root> ARGS...`, stdin /dev/null.
 pub fn pocket<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Command {
     let mut c = Command::new(bin());
-    c.args(args).stdin(Stdio::null());
+    c.arg("--root")
+        .arg(state_root())
+        .args(args)
+        .stdin(Stdio::null());
     c
+}
+
+/// A state root for one test: its own containers, names and locks.
+pub struct Root(pub PathBuf);
+
+impl Root {
+    pub fn new(tag: &str) -> Root {
+        let d = std::env::temp_dir().join(format!("pocket-root-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        Root(d)
+    }
+    pub fn cmd<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Command {
+        let mut c = Command::new(bin());
+        c.arg("--root").arg(&self.0).args(args).stdin(Stdio::null());
+        c
+    }
+    pub fn out<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Output {
+        self.cmd(args).output().expect("spawn pocket")
+    }
+    /// `run -d --rootfs R ARGS...`; returns the full id.
+    pub fn run_d(&self, args: &[&str]) -> String {
+        let mut v = vec!["run", "-d", "--rootfs", rootfs().to_str().unwrap()];
+        v.extend(args);
+        let o = self.out(&v);
+        assert_eq!(o.status.code(), Some(0), "run -d {args:?}: {}", stderr(&o));
+        let id = stdout(&o).trim().to_string();
+        assert_eq!(id.len(), 64, "{id:?}");
+        id
+    }
+}
+
+impl Drop for Root {
+    fn drop(&mut self) {
+        // Kill what is left (a failed test), then remove the tree.
+        if let Ok(o) = self.cmd(&["ps", "-aq", "--no-trunc"]).output() {
+            for id in String::from_utf8_lossy(&o.stdout).lines() {
+                let _ = self.cmd(&["rm", "-f", id]).output();
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 pub fn stdout(o: &Output) -> String {

@@ -1,0 +1,116 @@
+//! `pocket exec`: run a command in a running container, with its env and
+//! working directory (from its Spec, not from pocket's environment).
+
+use super::Ctx;
+use super::args::{Flag, flag, parse};
+use super::run::{env_file_lines, read_file};
+use crate::error::{Error, Result};
+use crate::rt::args::lookup;
+use crate::spawn::exec::{Exec, exec};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+const FLAGS: &[Flag] = &[
+    flag(b'i', "interactive", false),
+    flag(b't', "tty", false),
+    flag(b'd', "detach", false),
+    flag(b'e', "env", true),
+    flag(0, "env-file", true),
+    flag(b'w', "workdir", true),
+    flag(0, "help", false),
+];
+
+const HELP: &str = "\
+Usage: pocket exec [OPTIONS] CONTAINER COMMAND [ARG...]
+
+Run a command in a running container: in all its namespaces, with its
+environment, working directory and capabilities.
+
+Options:
+  -i, --interactive     Keep stdin open
+  -t, --tty             Allocate a pseudo-terminal
+  -d, --detach          Run in the background
+  -e, --env KEY=VALUE   Set a variable (-e KEY takes pocket's value)
+      --env-file FILE   Read KEY=VALUE lines from FILE
+  -w, --workdir DIR     Working directory (default: the container's)
+";
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn setenv(env: &mut Vec<Vec<u8>>, kv: Vec<u8>) {
+    let key = kv.split(|&c| c == b'=').next().unwrap_or(b"").to_vec();
+    env.retain(|e| !(e.starts_with(&key) && e.get(key.len()) == Some(&b'=')));
+    env.push(kv);
+}
+
+pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
+    let p = parse("exec", FLAGS, argv)?;
+    let on = |name: &str| {
+        p.flags
+            .iter()
+            .any(|&(k, v)| FLAGS[k].long == name && v == b"true")
+    };
+    if on("help") {
+        crate::rt::out().bytes(HELP.as_bytes());
+        return Ok(0);
+    }
+    let Some((q, cmd)) = p.rest.split_first() else {
+        return Err(Error::bad("exec", "", "needs a container and a command"));
+    };
+    if cmd.is_empty() {
+        return Err(Error::bad("exec", "", "no command specified"));
+    }
+    let id = ctx.store.resolve(&text(q))?;
+    let rec = ctx.store.load(&id)?.live();
+    let spec = ctx.store.spec(&id)?;
+    let pidfd = rec
+        .pidfd()
+        .ok_or_else(|| Error::bad("container", rec.name.clone(), "is not running"))?;
+    let mut env = spec.process.env.clone();
+    let tty = on("tty");
+    if tty && !env.iter().any(|e| e.starts_with(b"TERM=")) {
+        env.push(b"TERM=xterm".to_vec());
+    }
+    let mut cwd = spec.process.cwd.clone();
+    for &(k, v) in &p.flags {
+        match FLAGS[k].long {
+            "env" | "env-file" => {
+                let entries = if FLAGS[k].long == "env" {
+                    alloc::vec![v.to_vec()]
+                } else {
+                    env_file_lines(v, &read_file(v, "env file")?)?
+                };
+                for e in entries {
+                    if e.contains(&b'=') {
+                        setenv(&mut env, e);
+                    } else if let Some(val) = lookup(&ctx.args.env, &e) {
+                        setenv(&mut env, [&e[..], b"=", val].concat());
+                    }
+                }
+            }
+            "workdir" => {
+                if !v.starts_with(b"/") {
+                    return Err(Error::bad(
+                        "invalid working directory",
+                        text(v),
+                        "must be an absolute path",
+                    ));
+                }
+                cwd = v.to_vec();
+            }
+            _ => {}
+        }
+    }
+    let e = Exec {
+        args: cmd.iter().map(|a| a.to_vec()).collect(),
+        env,
+        cwd,
+        tty,
+        stdin: on("interactive"),
+        detach: on("detach"),
+        caps: spec.process.capabilities,
+    };
+    exec(rec.pid, &pidfd, &e)
+}

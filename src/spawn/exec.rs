@@ -1,0 +1,187 @@
+//! `pocket exec`: a new process in a running container. pocket opens the
+//! container's namespaces while /proc is still the host's, makes itself
+//! non-dumpable, joins them (mount last), chroots into the container's
+//! root, and forks: the child is in the container's pid namespace and
+//! execs the command; pocket waits, relays and returns its status.
+
+use super::child::{self, Fail};
+use super::parent::{FORWARDED, child_error};
+use super::relay;
+use crate::error::{Context, Error, Result};
+use crate::sys::cstr::cstring;
+use crate::sys::fd::{self, Fd};
+use crate::sys::signal::{self, SigSet};
+use crate::sys::{Errno, caps, mount, proc, tty};
+use alloc::ffi::CString;
+use alloc::vec::Vec;
+use core::ffi::c_char;
+
+pub struct Exec {
+    pub args: Vec<Vec<u8>>,
+    pub env: Vec<Vec<u8>>,
+    pub cwd: Vec<u8>,
+    pub tty: bool,
+    pub stdin: bool,
+    pub detach: bool,
+    pub caps: u64,
+}
+
+/// Namespaces in the order nsenter(1) joins them: mount last, because
+/// after it the host's /proc is out of reach.
+const NAMESPACES: &[(&str, i32)] = &[
+    ("cgroup", libc::CLONE_NEWCGROUP),
+    ("ipc", libc::CLONE_NEWIPC),
+    ("uts", libc::CLONE_NEWUTS),
+    ("net", libc::CLONE_NEWNET),
+    ("pid", libc::CLONE_NEWPID),
+    ("mnt", libc::CLONE_NEWNS),
+];
+
+fn cstrings(v: &[Vec<u8>], what: &'static str) -> Result<Vec<CString>> {
+    v.iter()
+        .map(|a| cstring(a).ok_or_else(|| Error::bad(what, "", "contains a NUL byte")))
+        .collect()
+}
+
+fn table(v: &[CString]) -> Vec<*const c_char> {
+    let mut t: Vec<*const c_char> = v.iter().map(|c| c.as_ptr()).collect();
+    t.push(core::ptr::null());
+    t
+}
+
+/// Run `e` in the container whose init is `pid` (held by `pidfd`).
+pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
+    // Everything the child needs is prepared before fork.
+    let args = cstrings(&e.args, "argument")?;
+    let env = cstrings(&e.env, "environment variable")?;
+    let cwd = cstring(&e.cwd).ok_or_else(|| Error::bad("workdir", "", "contains a NUL byte"))?;
+    let (argv, envp) = (table(&args), table(&env));
+
+    let mut ns = Vec::new();
+    for (name, kind) in NAMESPACES {
+        let p = alloc::format!("/proc/{pid}/ns/{name}");
+        let c = cstring(p.as_bytes()).unwrap_or_default();
+        ns.push((
+            fd::open(&c, libc::O_RDONLY, 0).ctx("open", &p)?,
+            *kind,
+            *name,
+        ));
+    }
+    let rp = alloc::format!("/proc/{pid}/root");
+    let root = fd::open(
+        &cstring(rp.as_bytes()).unwrap_or_default(),
+        libc::O_PATH | libc::O_DIRECTORY,
+        0,
+    )
+    .ctx("open", &rp)?;
+    // The fds above belong to the process the pidfd names only if it is
+    // still running now (else the pid may have been reused).
+    if relay_exited(pidfd) {
+        return Err(Error::bad("container", "", "is not running"));
+    }
+    // From here the process is not dumpable: nothing in the container can
+    // open /proc/PID/exe of it or of the child (the pocket binary), or
+    // ptrace them, until the child's execve.
+    proc::prctl(libc::PR_SET_DUMPABLE, 0).ctx("prctl", "PR_SET_DUMPABLE")?;
+    for (f, kind, name) in &ns {
+        proc::setns(f.raw(), *kind).ctx("setns", name)?;
+    }
+    drop(ns);
+    proc::fchdir(root.raw()).ctx("chdir", "container root")?;
+    mount::chroot(c".").ctx("chroot", "container root")?;
+    drop(root);
+
+    // -t: a pty of the container's own devpts (we are in its mount
+    // namespace now), sized like our terminal.
+    let pty = if e.tty {
+        Some(tty::openpty().ctx("open pty", "/dev/ptmx")?)
+    } else {
+        None
+    };
+    if let (Some((m, _)), Ok(ws)) = (&pty, tty::get_winsize(0).or_else(|_| tty::get_winsize(1))) {
+        let _ = tty::set_winsize(m.raw(), &ws);
+    }
+    let null = fd::open(c"/dev/null", libc::O_RDWR, 0).ctx("open", "/dev/null")?;
+    let (err_r, err_w) = fd::pipe().ctx("pipe", "error")?;
+    let mut set = SigSet::of(FORWARDED);
+    set.0 |= SigSet::of(&[libc::SIGCHLD, libc::SIGWINCH]).0;
+    let old = signal::sigprocmask(libc::SIG_BLOCK, &set).ctx("sigprocmask", "")?;
+    let sfd = signal::signalfd(&set).ctx("signalfd", "")?;
+
+    let child = proc::fork().ctx("fork", "exec")?;
+    if child == 0 {
+        let f = run_child(
+            e,
+            &cwd,
+            &argv,
+            &envp,
+            pty.as_ref().map(|p| p.1.raw()),
+            null.raw(),
+        );
+        proc::exit(child::report(err_w.raw(), &f));
+    }
+    drop(err_w);
+    let master = pty.map(|(m, _slave)| m);
+    let mut report = [0u8; 512];
+    let n = fd::read_full(err_r.raw(), &mut report).unwrap_or(0);
+    let r = if n > 0 {
+        let _ = proc::wait(child, 0);
+        Err(child_error(&report[..n]))
+    } else if e.detach {
+        // The command lives on; when pocket exits it is reparented to the
+        // container's init.
+        Ok(0)
+    } else {
+        relay::run(child, &sfd, master.as_ref(), e.stdin)
+    };
+    let _ = signal::sigprocmask(libc::SIG_SETMASK, &old);
+    r
+}
+
+fn relay_exited(pidfd: &Fd) -> bool {
+    crate::state::record::wait_pidfd(pidfd, 0)
+}
+
+/// In the forked child: stdio, working directory, capabilities, fds,
+/// signals, then execve. Returns only on failure.
+fn run_child(
+    e: &Exec,
+    cwd: &CString,
+    argv: &[*const c_char],
+    envp: &[*const c_char],
+    slave: Option<i32>,
+    null: i32,
+) -> Fail<'static> {
+    let f = |op: &'static str| {
+        move |errno: Errno| Fail {
+            op,
+            arg: b"",
+            errno,
+        }
+    };
+    let r = (|| -> core::result::Result<(), Fail<'static>> {
+        if let Some(s) = slave {
+            proc::setsid().map_err(f("setsid"))?;
+            tty::set_ctty(s).map_err(f("set controlling tty"))?;
+            for i in 0..3 {
+                fd::dup2(s, i).map_err(f("dup2"))?;
+            }
+        } else if e.detach {
+            for i in 0..3 {
+                fd::dup2(null, i).map_err(f("dup2"))?;
+            }
+        } else if !e.stdin {
+            fd::dup2(null, 0).map_err(f("dup2"))?;
+        }
+        proc::chdir(cwd).map_err(f("chdir"))?;
+        caps::drop_bounding(e.caps).map_err(f("drop capabilities"))?;
+        caps::set(e.caps).map_err(f("capset"))?;
+        fd::close_range(3, u32::MAX, fd::CLOSE_RANGE_CLOEXEC).map_err(f("close_range"))?;
+        Ok(())
+    })();
+    if let Err(fail) = r {
+        return fail;
+    }
+    signal::reset_all();
+    child::exec(argv, envp)
+}

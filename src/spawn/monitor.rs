@@ -1,0 +1,187 @@
+//! Detached containers: a monitor process (a fork of pocket, in its own
+//! session, no re-exec) is the container's parent. It records the start,
+//! writes the container's output to its log, reaps it, records the exit
+//! code and time, and removes it if asked (--rm).
+
+use super::parent::{self, Output};
+use crate::error::{Context, Error, Result};
+use crate::spec::Spec;
+use crate::state::log::{self, Writer};
+use crate::state::record::start_time;
+use crate::state::{Status, Store, time};
+use crate::sys::fd::{self, Fd};
+use crate::sys::{Errno, proc, signal};
+use alloc::ffi::CString;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// Start the container detached. Returns once it runs, or with the error
+/// that stopped it, exactly as a foreground start would report it.
+pub fn detach(store: &Store, id: &str, spec: &Spec) -> Result<()> {
+    let (ready_r, ready_w) = fd::pipe().ctx("pipe", "monitor")?;
+    let pid = proc::fork().ctx("fork", "monitor")?;
+    if pid == 0 {
+        drop(ready_r);
+        proc::exit(monitor(store, id, spec, ready_w));
+    }
+    drop(ready_w);
+    // One message, in one write(2) of less than PIPE_BUF: one read.
+    let mut msg = [0u8; 1024];
+    let n = fd::read(ready_r.raw(), &mut msg).unwrap_or(0);
+    match n {
+        0 => Err(Error::bad(
+            "monitor",
+            "",
+            "exited before the container started",
+        )),
+        _ if msg[0] == 0 => Ok(()),
+        _ => {
+            let text = String::from_utf8_lossy(&msg[1..n]).into_owned();
+            Err(Error::text(text).with_code(msg[0] as i32))
+        }
+    }
+}
+
+fn report(ready: &Fd, e: &Error) {
+    let mut m = Vec::from([e.code as u8]);
+    m.extend_from_slice(alloc::format!("{e}").as_bytes());
+    let _ = fd::write_all(ready.raw(), &m);
+}
+
+fn monitor(store: &Store, id: &str, spec: &Spec, ready: Fd) -> i32 {
+    let mut ready = Some(ready);
+    // Own session, no terminal: the monitor outlives the command that
+    // started it, and must not hold its stdout open (`$(pocket run -d)`).
+    let _ = proc::setsid();
+    if let Ok(null) = fd::open(c"/dev/null", libc::O_RDWR, 0) {
+        for i in 0..3 {
+            let _ = fd::dup2(null.raw(), i);
+        }
+    }
+    match supervise(store, id, spec, &mut ready) {
+        Ok(()) => 0,
+        Err(e) => {
+            if let Some(r) = &ready {
+                report(r, &e);
+            }
+            e.code
+        }
+    }
+}
+
+fn supervise(store: &Store, id: &str, spec: &Spec, ready: &mut Option<Fd>) -> Result<()> {
+    let (out_r, out_w) = fd::pipe().ctx("pipe", "stdout")?;
+    let (err_r, err_w) = fd::pipe().ctx("pipe", "stderr")?;
+    let path = CString::new(store.log_path(id)).map_err(|_| Error::bad("log", id, "bad path"))?;
+    let mut log = Writer::open(&path).ctx("open log", &store.log_path(id))?;
+    let started = parent::start(
+        spec,
+        Output {
+            stdout: out_w.raw(),
+            stderr: err_w.raw(),
+        },
+    );
+    drop((out_w, err_w));
+    let r = match started {
+        Ok(r) => r,
+        Err(e) => {
+            let _l = store.lock(id)?;
+            let mut rec = store.load(id)?;
+            rec.exit_code = Some(e.code);
+            if rec.auto_remove {
+                let _ = store.remove(&rec);
+            } else {
+                store.save(&rec)?;
+            }
+            return Err(e);
+        }
+    };
+    {
+        let _l = store.lock(id)?;
+        let mut rec = store.load(id)?;
+        let me = proc::getpid();
+        rec.status = Status::Running;
+        rec.pid = r.pid;
+        rec.pid_start = start_time(r.pid).unwrap_or(0);
+        rec.monitor_pid = me;
+        rec.monitor_start = start_time(me).unwrap_or(0);
+        rec.started_at = time::now();
+        rec.finished_at = time::Timestamp::default();
+        rec.exit_code = None;
+        store.save(&rec)?;
+    }
+    // Started: tell the waiting pocket, and let go of the pipe.
+    if let Some(r) = ready.take() {
+        let _ = fd::write_all(r.raw(), &[0]);
+    }
+    let code = pump(&r, &out_r, &err_r, &mut log);
+    log.flush();
+    let _l = store.lock(id)?;
+    let mut rec = store.load(id)?;
+    rec.status = Status::Exited;
+    rec.exit_code = Some(code);
+    rec.finished_at = time::now();
+    if rec.auto_remove {
+        store.remove(&rec)?;
+    } else {
+        store.save(&rec)?;
+    }
+    Ok(())
+}
+
+/// Copy output to the log until the container exits and its pipes close;
+/// forward signals sent to the monitor. Returns the exit status.
+fn pump(r: &parent::Running, out: &Fd, err: &Fd, log: &mut Writer) -> i32 {
+    let mut status = None;
+    let srcs: [(i32, usize); 3] = [
+        (out.raw(), log::STDOUT),
+        (err.raw(), log::STDERR),
+        (r.master.as_ref().map_or(-1, |m| m.raw()), log::STDOUT),
+    ];
+    let mut open = [true, true, r.master.is_some()];
+    loop {
+        let mut fds = [libc::pollfd {
+            fd: r.sfd.raw(),
+            events: libc::POLLIN,
+            revents: 0,
+        }; 4];
+        for (i, (fd, _)) in srcs.iter().enumerate() {
+            fds[i + 1].fd = if open[i] { *fd } else { -1 };
+        }
+        // Once the container is gone, only drain what is left.
+        let timeout = if status.is_some() { 100 } else { -1 };
+        if fd::poll(&mut fds, timeout).unwrap_or(0) == 0 && status.is_some() {
+            break;
+        }
+        if fds[0].revents != 0 {
+            while let Some(sig) = signal::signalfd_next(&r.sfd) {
+                if sig == libc::SIGCHLD {
+                    if let Ok((p, st)) = proc::wait(r.pid, libc::WNOHANG)
+                        && p == r.pid
+                    {
+                        status = Some(proc::exit_code(st));
+                    }
+                } else if sig != libc::SIGWINCH {
+                    let _ = proc::kill(r.pid, sig);
+                }
+            }
+        }
+        for (i, (fd, stream)) in srcs.iter().enumerate() {
+            if fds[i + 1].revents == 0 {
+                continue;
+            }
+            let mut buf = [0u8; 16384];
+            match fd::read(*fd, &mut buf) {
+                Ok(0) | Err(_) => open[i] = false,
+                Ok(n) => log.write(*stream, &buf[..n]),
+            }
+        }
+        if status.is_some() && !open.iter().any(|&o| o) {
+            break;
+        }
+        if let Err(Errno::ECHILD) = proc::wait(r.pid, libc::WNOHANG).map(drop) {
+            status.get_or_insert(137);
+        }
+    }
+    status.unwrap_or(137)
+}

@@ -1,0 +1,11 @@
+//! Containers that outlive the command that made them: records, names,
+//! locks and logs, in a directory tree written atomically.
+
+pub mod log;
+pub mod names;
+pub mod record;
+pub mod store;
+pub mod time;
+
+pub use record::{Record, Status};
+pub use store::Store;

@@ -1,0 +1,212 @@
+//! A container's record (state.json): identity, status, processes, times.
+
+use super::time::{self, Timestamp};
+use alloc::string::String;
+use alloc::vec::Vec;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Created,
+    Running,
+    Exited,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::Running => "running",
+            Status::Exited => "exited",
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    pub id: String,
+    pub name: String,
+    /// What the container was made from (a rootfs directory for now).
+    pub image: String,
+    pub command: Vec<String>,
+    pub created: Timestamp,
+    pub status: Status,
+    /// Host pid of the container init, and its start time (clock ticks
+    /// since boot, /proc/PID/stat field 22): together they name the
+    /// process even if the pid number is reused later.
+    pub pid: i32,
+    pub pid_start: u64,
+    /// The process that waits for the container: the monitor (-d) or the
+    /// foreground pocket.
+    pub monitor_pid: i32,
+    pub monitor_start: u64,
+    pub exit_code: Option<i32>,
+    pub started_at: Timestamp,
+    pub finished_at: Timestamp,
+    pub auto_remove: bool,
+    /// The container's stdout/stderr go to its log (detached runs).
+    pub logged: bool,
+}
+
+impl Record {
+    pub fn new(id: String, name: String, image: String, command: Vec<String>) -> Record {
+        Record {
+            id,
+            name,
+            image,
+            command,
+            created: time::now(),
+            status: Status::Created,
+            pid: 0,
+            pid_start: 0,
+            monitor_pid: 0,
+            monitor_start: 0,
+            exit_code: None,
+            started_at: Timestamp::default(),
+            finished_at: Timestamp::default(),
+            auto_remove: false,
+            logged: false,
+        }
+    }
+
+    pub fn short_id(&self) -> &str {
+        &self.id[..self.id.len().min(12)]
+    }
+
+    /// The status as it really is: a record that says running whose
+    /// process is gone (pocket, the monitor or the container was killed)
+    /// is exited. Killed without a word means SIGKILL: 137.
+    pub fn live(&self) -> Record {
+        let mut r = self.clone();
+        if r.status == Status::Running && !alive(r.pid, r.pid_start) {
+            r.status = Status::Exited;
+            r.exit_code = Some(r.exit_code.unwrap_or(137));
+            if r.finished_at == Timestamp::default() {
+                r.finished_at = r.started_at;
+            }
+        }
+        r
+    }
+
+    pub fn running(&self) -> bool {
+        self.live().status == Status::Running
+    }
+
+    /// docker's STATUS column: "Up 3 seconds", "Exited (7) 2 minutes ago", "Created".
+    pub fn status_text(&self, now: Timestamp) -> String {
+        let r = self.live();
+        match r.status {
+            Status::Created => String::from("Created"),
+            Status::Running => {
+                alloc::format!("Up {}", time::human_duration(now.secs - r.started_at.secs))
+            }
+            Status::Exited => alloc::format!(
+                "Exited ({}) {}",
+                r.exit_code.unwrap_or(0),
+                time::human_ago(r.finished_at, now)
+            ),
+        }
+    }
+}
+
+/// Start time of `pid` (field 22 of /proc/PID/stat), None if it is gone.
+pub fn start_time(pid: i32) -> Option<u64> {
+    if pid <= 0 {
+        return None;
+    }
+    let path = alloc::format!("/proc/{pid}/stat\0");
+    let c = core::ffi::CStr::from_bytes_with_nul(path.as_bytes()).ok()?;
+    let data = crate::sys::fs::read(c).ok()?;
+    parse_start_time(&data)
+}
+
+/// Parse field 22 of a /proc/PID/stat line; the comm field (2) may hold
+/// spaces and parentheses, so count from the last ')'.
+pub fn parse_start_time(stat: &[u8]) -> Option<u64> {
+    let close = stat.iter().rposition(|&c| c == b')')?;
+    let rest = core::str::from_utf8(&stat[close + 1..]).ok()?;
+    // After ')': field 3 (state) is the first; field 22 is the 20th.
+    let f = rest.split_ascii_whitespace().nth(19)?;
+    f.parse().ok()
+}
+
+/// Is the process `pid` with start time `start` still there (and not a
+/// zombie)?
+pub fn alive(pid: i32, start: u64) -> bool {
+    if pid <= 0 {
+        return false;
+    }
+    let path = alloc::format!("/proc/{pid}/stat\0");
+    let Ok(c) = core::ffi::CStr::from_bytes_with_nul(path.as_bytes()) else {
+        return false;
+    };
+    let Ok(data) = crate::sys::fs::read(c) else {
+        return false;
+    };
+    let state = data
+        .iter()
+        .rposition(|&c| c == b')')
+        .and_then(|i| data.get(i + 2))
+        .copied();
+    state != Some(b'Z') && state != Some(b'X') && parse_start_time(&data) == Some(start)
+}
+
+impl Record {
+    /// A pidfd on the container init, if it still is the process this
+    /// record names: opened first, then checked, so a pid reused in
+    /// between fails the start-time check instead of being signalled.
+    pub fn pidfd(&self) -> Option<crate::sys::fd::Fd> {
+        if self.status != Status::Running || self.pid <= 0 {
+            return None;
+        }
+        let fd = crate::sys::proc::pidfd_open(self.pid).ok()?;
+        alive(self.pid, self.pid_start).then_some(fd)
+    }
+}
+
+/// Wait up to `ms` milliseconds (-1: forever) for the process behind a
+/// pidfd to exit; true if it did.
+pub fn wait_pidfd(fd: &crate::sys::fd::Fd, ms: i32) -> bool {
+    let mut p = [libc::pollfd {
+        fd: fd.raw(),
+        events: libc::POLLIN,
+        revents: 0,
+    }];
+    crate::sys::fd::poll(&mut p, ms)
+        .map(|n| n > 0)
+        .unwrap_or(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_time_survives_odd_comm() {
+        let stat = b"42 (a) b (c) S 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 123456 1000 10";
+        assert_eq!(parse_start_time(stat), Some(123456));
+        assert_eq!(parse_start_time(b"42 (x"), None);
+        assert_eq!(parse_start_time(b""), None);
+    }
+
+    #[test]
+    fn dead_running_record_reads_exited() {
+        let mut r = Record::new("a".repeat(64), "n".into(), "/r".into(), vec![]);
+        r.status = Status::Running;
+        r.pid = i32::MAX - 1; // no such process
+        let l = r.live();
+        assert_eq!(l.status, Status::Exited);
+        assert_eq!(l.exit_code, Some(137));
+        r.exit_code = Some(3);
+        assert_eq!(r.live().exit_code, Some(3));
+    }
+
+    #[test]
+    fn our_own_process_is_alive() {
+        let me = crate::sys::proc::getpid();
+        let st = start_time(me).unwrap();
+        assert!(alive(me, st));
+        assert!(!alive(me, st + 1));
+    }
+}

@@ -1,0 +1,291 @@
+//! The state store: one directory per container under `<root>/containers`,
+//! names as symlinks under `<root>/names`, locks under the run directory.
+//!
+//! ```text
+//! <root>/containers/<id>/config.json   the Spec, as OCI config.json
+//! <root>/containers/<id>/state.json    the Record
+//! <root>/containers/<id>/container.log docker json-file log
+//! <root>/names/<name> -> <id>          one symlink per name: symlink(2) is atomic
+//! <run>/names.lock                     flock(2) while a name is claimed
+//! ```
+
+use super::record::Record;
+use crate::error::{Context, Error, Result};
+use crate::spec::{Spec, oci};
+use crate::sys::fd::{self, Fd};
+use crate::sys::{Errno, fs, mount, proc};
+use alloc::ffi::CString;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+pub const DEFAULT_ROOT: &str = "/var/lib/pocket";
+pub const DEFAULT_RUN: &str = "/run/pocket";
+
+pub struct Store {
+    pub root: String,
+    pub run: String,
+}
+
+fn cs(s: &str) -> Result<CString> {
+    CString::new(s).map_err(|_| Error::bad("path", s, "contains a NUL byte"))
+}
+
+/// A held flock(2); released when dropped.
+pub struct Lock(#[allow(dead_code)] Fd);
+
+impl Store {
+    /// `--root DIR` (or POCKET_ROOT) keeps everything, locks included,
+    /// below DIR, so tests and users can run side by side.
+    pub fn new(root: Option<&str>) -> Store {
+        match root {
+            Some(r) => Store {
+                root: String::from(r.trim_end_matches('/')),
+                run: format!("{}/run", r.trim_end_matches('/')),
+            },
+            None => Store {
+                root: String::from(DEFAULT_ROOT),
+                run: String::from(DEFAULT_RUN),
+            },
+        }
+    }
+
+    /// Create the directories (mode 0700: records name host paths).
+    pub fn init(&self) -> Result<()> {
+        for d in [
+            format!("{}/containers", self.root),
+            format!("{}/names", self.root),
+            self.run.clone(),
+        ] {
+            fs::mkdir_all(&d, 0o700).ctx("mkdir", &d)?;
+        }
+        Ok(())
+    }
+
+    pub fn dir(&self, id: &str) -> String {
+        format!("{}/containers/{}", self.root, id)
+    }
+
+    pub fn log_path(&self, id: &str) -> String {
+        format!("{}/container.log", self.dir(id))
+    }
+
+    pub fn lock_file(&self, name: &str) -> Result<Lock> {
+        let path = format!("{}/{}.lock", self.run, name);
+        let f = fd::open(&cs(&path)?, libc::O_RDWR | libc::O_CREAT, 0o600).ctx("open", &path)?;
+        fs::flock(f.raw(), libc::LOCK_EX).ctx("flock", &path)?;
+        Ok(Lock(f))
+    }
+
+    /// Serialize changes to one container (monitor vs rm vs start): a
+    /// flock on its directory, so a removed container leaves no lock file
+    /// and whoever comes late finds it gone (ENOENT).
+    pub fn lock(&self, id: &str) -> Result<Lock> {
+        let d = self.dir(id);
+        let f = fd::open(&cs(&d)?, libc::O_RDONLY | libc::O_DIRECTORY, 0).map_err(|e| {
+            if e == Errno::ENOENT {
+                Error::bad("no such container", id, "removed")
+            } else {
+                Error::sys("open", d.clone(), e)
+            }
+        })?;
+        fs::flock(f.raw(), libc::LOCK_EX).ctx("flock", &d)?;
+        Ok(Lock(f))
+    }
+
+    /// Make a new container: a fresh id, a unique name, its Spec and record.
+    /// The name is claimed first (under the names lock), so two pockets can
+    /// never hand out the same one; a name whose container is gone (pocket
+    /// killed halfway) is free again.
+    pub fn create(&self, spec: &Spec, name: Option<&str>, mut rec: Record) -> Result<Record> {
+        self.init()?;
+        let id = if rec.id.len() == 64 {
+            rec.id.clone()
+        } else {
+            new_id()
+        };
+        let names = format!("{}/names", self.root);
+        let names_c = cs(&names)?;
+        let nd = fd::open(&names_c, libc::O_PATH | libc::O_DIRECTORY, 0).ctx("open", &names)?;
+        let _l = self.lock_file("names")?;
+        let name = match name {
+            Some(n) => {
+                if !super::names::valid(n) {
+                    return Err(Error::bad(
+                        "invalid container name",
+                        n,
+                        "only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+                    ));
+                }
+                if let Some(owner) = self.name_owner(&nd, n)? {
+                    return Err(Error::bad(
+                        "conflict",
+                        format!(
+                            "the container name \"/{n}\" is already in use by container \"{owner}\""
+                        ),
+                        "remove or rename that container",
+                    ));
+                }
+                String::from(n)
+            }
+            None => {
+                let mut pick = None;
+                for i in 0..64u64 {
+                    let mut r = [0u8; 8];
+                    let _ = proc::getrandom(&mut r);
+                    let mut n = super::names::generate(u64::from_ne_bytes(r));
+                    if i >= 32 {
+                        n = format!("{n}{}", i);
+                    }
+                    if self.name_owner(&nd, &n)?.is_none() {
+                        pick = Some(n);
+                        break;
+                    }
+                }
+                pick.ok_or_else(|| Error::bad("name", "", "could not generate a free name"))?
+            }
+        };
+        let n_c = cs(&name)?;
+        let _ = fs::unlinkat(nd.raw(), &n_c, 0);
+        mount::symlinkat(&cs(&id)?, nd.raw(), &n_c).ctx("claim name", &name)?;
+        // Build the directory under a temporary name and rename it into
+        // place: a container dir is either complete or absent.
+        rec.id = id.clone();
+        rec.name = name.clone();
+        let tmp = format!("{}/containers/.{}.tmp", self.root, id);
+        let dir = self.dir(&id);
+        let made = (|| -> Result<()> {
+            fs::mkdir(&cs(&tmp)?, 0o700).ctx("mkdir", &tmp)?;
+            let t = cs(&tmp)?;
+            fs::write_atomic(&t, "config.json", &oci::to_json(spec)).ctx("write", "config.json")?;
+            fs::write_atomic(&t, "state.json", &to_json(&rec)).ctx("write", "state.json")?;
+            fs::renameat(libc::AT_FDCWD, &t, libc::AT_FDCWD, &cs(&dir)?).ctx("rename", &dir)
+        })();
+        if let Err(e) = made {
+            let _ = fs::remove_tree(libc::AT_FDCWD, &cs(&tmp)?);
+            let _ = fs::unlinkat(nd.raw(), &n_c, 0);
+            return Err(e);
+        }
+        Ok(rec)
+    }
+
+    /// The id that holds `name`, if its container still exists.
+    fn name_owner(&self, names: &Fd, name: &str) -> Result<Option<String>> {
+        match fs::readlinkat(names.raw(), &cs(name)?) {
+            Ok(t) => {
+                let id = String::from_utf8_lossy(&t).into_owned();
+                let exists = fd::open(&cs(&self.dir(&id))?, libc::O_PATH, 0).is_ok();
+                Ok(exists.then_some(id))
+            }
+            Err(Errno::ENOENT) => Ok(None),
+            Err(e) => Err(Error::sys("readlink", name, e)),
+        }
+    }
+
+    pub fn load(&self, id: &str) -> Result<Record> {
+        let p = format!("{}/state.json", self.dir(id));
+        let data = fs::read(&cs(&p)?).ctx("read", &p)?;
+        serde_json::from_slice(&data).map_err(|e| Error::bad("state", p, format!("{e}")))
+    }
+
+    pub fn save(&self, rec: &Record) -> Result<()> {
+        let d = self.dir(&rec.id);
+        fs::write_atomic(&cs(&d)?, "state.json", &to_json(rec)).ctx("write state", &d)
+    }
+
+    pub fn spec(&self, id: &str) -> Result<Spec> {
+        let p = format!("{}/config.json", self.dir(id));
+        oci::from_json(&fs::read(&cs(&p)?).ctx("read", &p)?)
+    }
+
+    /// Every container id (complete directories only).
+    pub fn ids(&self) -> Result<Vec<String>> {
+        let p = format!("{}/containers", self.root);
+        let d = match fd::open(&cs(&p)?, libc::O_RDONLY | libc::O_DIRECTORY, 0) {
+            Err(Errno::ENOENT) => return Ok(Vec::new()),
+            r => r.ctx("open", &p)?,
+        };
+        let mut ids: Vec<String> = fs::list_dir(&d)
+            .ctx("list", &p)?
+            .into_iter()
+            .map(|e| e.name)
+            .filter(|n| !n.starts_with('.'))
+            .collect();
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// All records, newest first (as `docker ps`).
+    pub fn list(&self) -> Result<Vec<Record>> {
+        let mut out: Vec<Record> = self
+            .ids()?
+            .iter()
+            .filter_map(|id| self.load(id).ok())
+            .collect();
+        out.sort_by(|a, b| b.created.cmp(&a.created));
+        Ok(out)
+    }
+
+    /// Find a container by full id, name, or unique id prefix.
+    pub fn resolve(&self, q: &str) -> Result<String> {
+        let nf = || Error::bad("no such container", q, "not found");
+        if q.is_empty() || q.contains('/') || q.starts_with('.') {
+            return Err(nf());
+        }
+        let ids = self.ids()?;
+        if ids.iter().any(|i| i == q) {
+            return Ok(String::from(q));
+        }
+        let names = format!("{}/names", self.root);
+        if let Ok(nd) = fd::open(&cs(&names)?, libc::O_PATH | libc::O_DIRECTORY, 0)
+            && let Some(id) = self.name_owner(&nd, q)?
+        {
+            return Ok(id);
+        }
+        let mut m = ids.iter().filter(|i| i.starts_with(q));
+        match (m.next(), m.next()) {
+            (Some(id), None) => Ok(id.clone()),
+            (Some(_), Some(_)) => Err(Error::bad(
+                "ambiguous container id",
+                q,
+                "more than one container matches",
+            )),
+            _ => Err(nf()),
+        }
+    }
+
+    /// Remove every trace of a container: its name (if still its own) and
+    /// its directory (log, config, state).
+    pub fn remove(&self, rec: &Record) -> Result<()> {
+        let names = format!("{}/names", self.root);
+        if let Ok(nd) = fd::open(&cs(&names)?, libc::O_PATH | libc::O_DIRECTORY, 0) {
+            let n = cs(&rec.name)?;
+            if fs::readlinkat(nd.raw(), &n).ok().as_deref() == Some(rec.id.as_bytes()) {
+                let _ = fs::unlinkat(nd.raw(), &n, 0);
+            }
+        }
+        let d = self.dir(&rec.id);
+        fs::remove_tree(libc::AT_FDCWD, &cs(&d)?).ctx("remove", &d)
+    }
+}
+
+fn to_json(r: &Record) -> Vec<u8> {
+    let mut v = serde_json::to_vec_pretty(r).unwrap_or_default();
+    v.push(b'\n');
+    v
+}
+
+/// 64 hex digits from getrandom(2), as docker ids.
+pub fn new_id() -> String {
+    let mut b = [0u8; 32];
+    let _ = proc::getrandom(&mut b);
+    let hex = b"0123456789abcdef";
+    b.iter()
+        .flat_map(|x| {
+            [
+                hex[(x >> 4) as usize] as char,
+                hex[(x & 15) as usize] as char,
+            ]
+        })
+        .collect()
+}

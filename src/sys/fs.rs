@@ -1,0 +1,175 @@
+//! Files and directories for the state store: atomic writes, directory
+//! listing, removal of whole trees without following symlinks, flock.
+
+use super::fd::{self, Fd};
+use super::{Errno, Result, Sysno};
+use alloc::ffi::CString;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::ffi::CStr;
+use syscalls::syscall;
+
+/// `unlinkat(dirfd, path, flags)` — unlink(2); AT_REMOVEDIR for directories.
+pub fn unlinkat(dirfd: i32, path: &CStr, flags: i32) -> Result<()> {
+    // SAFETY: path is NUL-terminated.
+    unsafe { syscall!(Sysno::unlinkat, dirfd, path.as_ptr(), flags) }.map(drop)
+}
+
+/// `renameat(olddirfd, old, newdirfd, new)` — rename(2): atomic replace.
+pub fn renameat(olddir: i32, old: &CStr, newdir: i32, new: &CStr) -> Result<()> {
+    // SAFETY: both paths are NUL-terminated.
+    unsafe { syscall!(Sysno::renameat, olddir, old.as_ptr(), newdir, new.as_ptr()) }.map(drop)
+}
+
+/// `fsync(fd)` — fsync(2).
+pub fn fsync(fd: i32) -> Result<()> {
+    // SAFETY: no pointers.
+    unsafe { syscall!(Sysno::fsync, fd) }.map(drop)
+}
+
+/// `flock(fd, op)` — flock(2), retried on EINTR.
+pub fn flock(fd: i32, op: i32) -> Result<()> {
+    loop {
+        // SAFETY: no pointers.
+        match unsafe { syscall!(Sysno::flock, fd, op) } {
+            Err(Errno::EINTR) => continue,
+            r => return r.map(drop),
+        }
+    }
+}
+
+/// `readlinkat(dirfd, path, buf, len)` — readlink(2).
+pub fn readlinkat(dirfd: i32, path: &CStr) -> Result<Vec<u8>> {
+    let mut buf = alloc::vec![0u8; 4096];
+    // SAFETY: buf is valid for its length.
+    let n = unsafe {
+        syscall!(
+            Sysno::readlinkat,
+            dirfd,
+            path.as_ptr(),
+            buf.as_mut_ptr(),
+            buf.len()
+        )
+    }?;
+    buf.truncate(n);
+    Ok(buf)
+}
+
+/// Read all of an open file.
+pub fn read_fd(f: &Fd) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match fd::read(f.raw(), &mut buf)? {
+            0 => return Ok(out),
+            n => out.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// Read a whole file by path.
+pub fn read(path: &CStr) -> Result<Vec<u8>> {
+    read_fd(&fd::open(path, libc::O_RDONLY, 0)?)
+}
+
+/// Write `data` to `dir/name` atomically: a temp file in the same
+/// directory, fsync, rename over the old one. Readers see the old or the
+/// new content, never a torn one, even if pocket is killed midway.
+pub fn write_atomic(dir: &CStr, name: &str, data: &[u8]) -> Result<()> {
+    let tmp = cs(&alloc::format!(".{name}.tmp{}", super::proc::getpid()))?;
+    let name = cs(name)?;
+    let d = fd::open(dir, libc::O_PATH | libc::O_DIRECTORY, 0)?;
+    let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_CLOEXEC | libc::O_NOFOLLOW;
+    let f = fd::openat(d.raw(), &tmp, flags, 0o600)?;
+    let r = fd::write_all(f.raw(), data).and_then(|_| fsync(f.raw()));
+    drop(f);
+    if let Err(e) = r.and_then(|_| renameat(d.raw(), &tmp, d.raw(), &name)) {
+        let _ = unlinkat(d.raw(), &tmp, 0);
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// `mkdir(path, mode)`; an existing directory is fine.
+pub fn mkdir(path: &CStr, mode: u32) -> Result<()> {
+    match super::mount::mkdirat(libc::AT_FDCWD, path, mode) {
+        Err(Errno::EEXIST) => Ok(()),
+        r => r,
+    }
+}
+
+/// Create `path` and its parents.
+pub fn mkdir_all(path: &str, mode: u32) -> Result<()> {
+    let mut at = 0;
+    while let Some(i) = path[at + 1..].find('/').map(|i| i + at + 1) {
+        mkdir(&cs(&path[..i])?, mode)?;
+        at = i;
+    }
+    mkdir(&cs(path)?, mode)
+}
+
+fn cs(s: &str) -> Result<CString> {
+    CString::new(s).map_err(|_| Errno::EINVAL)
+}
+
+/// One directory entry: name and d_type (DT_DIR, DT_LNK, ...).
+pub struct Entry {
+    pub name: String,
+    pub kind: u8,
+}
+
+/// List a directory (without . and ..) with getdents64(2). Names that are
+/// not UTF-8 are skipped: pocket never creates such names itself.
+pub fn list_dir(dir: &Fd) -> Result<Vec<Entry>> {
+    let mut out = Vec::new();
+    let mut buf = alloc::vec![0u8; 16384];
+    loop {
+        // SAFETY: buf is valid for its length.
+        let n = unsafe { syscall!(Sysno::getdents64, dir.raw(), buf.as_mut_ptr(), buf.len()) }?;
+        if n == 0 {
+            return Ok(out);
+        }
+        let mut off = 0;
+        // struct linux_dirent64: ino u64, off i64, reclen u16, type u8, name.
+        while off + 19 <= n {
+            let reclen = u16::from_ne_bytes([buf[off + 16], buf[off + 17]]) as usize;
+            if reclen == 0 || off + reclen > n {
+                break;
+            }
+            let kind = buf[off + 18];
+            let name = &buf[off + 19..off + reclen];
+            let name = &name[..name.iter().position(|&c| c == 0).unwrap_or(name.len())];
+            if name != b"."
+                && name != b".."
+                && let Ok(s) = core::str::from_utf8(name)
+            {
+                out.push(Entry {
+                    name: String::from(s),
+                    kind,
+                });
+            }
+            off += reclen;
+        }
+    }
+}
+
+/// Remove `name` in `dirfd` and everything below it. Symlinks are removed,
+/// never followed; subdirectories are opened with O_NOFOLLOW relative to
+/// their parent, so nothing outside the tree can be reached.
+pub fn remove_tree(dirfd: i32, name: &CStr) -> Result<()> {
+    match unlinkat(dirfd, name, 0) {
+        Ok(()) | Err(Errno::ENOENT) => return Ok(()),
+        Err(Errno::EISDIR) | Err(Errno::EPERM) => {}
+        Err(e) => return Err(e),
+    }
+    let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    let d = fd::openat(dirfd, name, flags, 0)?;
+    for e in list_dir(&d)? {
+        remove_tree(d.raw(), &cs(&e.name)?)?;
+    }
+    drop(d);
+    match unlinkat(dirfd, name, libc::AT_REMOVEDIR) {
+        Err(Errno::ENOENT) => Ok(()),
+        r => r,
+    }
+}
