@@ -219,15 +219,16 @@ pub fn wait(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         return Ok(0);
     };
     each(p.rest, "wait", |q| {
-        let rec = load(ctx, q)?;
-        let end = match rec.pidfd() {
-            Some(fd) => {
+        let id = ctx.store.resolve(q)?;
+        let mut rec = ctx.store.load(&id)?;
+        if rec.status == Status::Running {
+            if let Some(fd) = rec.pidfd() {
                 wait_pidfd(&fd, -1);
-                settle(ctx, &rec.id).unwrap_or(rec)
             }
-            None => rec,
-        };
-        crate::outln!("{}", end.exit_code.unwrap_or(0));
+            // The exit code is the monitor's to write down.
+            rec = settle(ctx, &id).unwrap_or(rec);
+        }
+        crate::outln!("{}", rec.live().exit_code.unwrap_or(0));
         Ok(())
     })
 }

@@ -155,15 +155,18 @@ fn pump(r: &parent::Running, out: &Fd, err: &Fd, log: &mut Writer) -> i32 {
         }
         if fds[0].revents != 0 {
             while let Some(sig) = signal::signalfd_next(&r.sfd) {
-                if sig == libc::SIGCHLD {
-                    if let Ok((p, st)) = proc::wait(r.pid, libc::WNOHANG)
-                        && p == r.pid
-                    {
-                        status = Some(proc::exit_code(st));
-                    }
-                } else if sig != libc::SIGWINCH {
+                if sig != libc::SIGCHLD && sig != libc::SIGWINCH {
                     let _ = proc::kill(r.pid, sig);
                 }
+            }
+        }
+        // Reap here, whatever woke us: the pipes may close before SIGCHLD
+        // is read, and a status reaped and dropped is lost for good.
+        if status.is_none() {
+            match proc::wait(r.pid, libc::WNOHANG) {
+                Ok((p, st)) if p == r.pid => status = Some(proc::exit_code(st)),
+                Err(Errno::ECHILD) => status = Some(137),
+                _ => {}
             }
         }
         for (i, (fd, stream)) in srcs.iter().enumerate() {
@@ -178,9 +181,6 @@ fn pump(r: &parent::Running, out: &Fd, err: &Fd, log: &mut Writer) -> i32 {
         }
         if status.is_some() && !open.iter().any(|&o| o) {
             break;
-        }
-        if let Err(Errno::ECHILD) = proc::wait(r.pid, libc::WNOHANG).map(drop) {
-            status.get_or_insert(137);
         }
     }
     status.unwrap_or(137)

@@ -79,7 +79,11 @@ impl Record {
     /// is exited. Killed without a word means SIGKILL: 137.
     pub fn live(&self) -> Record {
         let mut r = self.clone();
-        if r.status == Status::Running && !alive(r.pid, r.pid_start) {
+        // A zombie still counts while its parent (the monitor) lives: it is
+        // about to reap it and write down how it ended.
+        let running = alive(r.pid, r.pid_start)
+            || (exists(r.pid, r.pid_start) && alive(r.monitor_pid, r.monitor_start));
+        if r.status == Status::Running && !running {
             r.status = Status::Exited;
             r.exit_code = Some(r.exit_code.unwrap_or(137));
             if r.finished_at == Timestamp::default() {
@@ -131,6 +135,12 @@ pub fn parse_start_time(stat: &[u8]) -> Option<u64> {
     f.parse().ok()
 }
 
+/// Does the process `pid` with start time `start` still exist (a zombie
+/// included)?
+pub fn exists(pid: i32, start: u64) -> bool {
+    pid > 0 && start_time(pid) == Some(start)
+}
+
 /// Is the process `pid` with start time `start` still there (and not a
 /// zombie)?
 pub fn alive(pid: i32, start: u64) -> bool {
@@ -161,7 +171,7 @@ impl Record {
             return None;
         }
         let fd = crate::sys::proc::pidfd_open(self.pid).ok()?;
-        alive(self.pid, self.pid_start).then_some(fd)
+        exists(self.pid, self.pid_start).then_some(fd)
     }
 }
 

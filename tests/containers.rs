@@ -1,0 +1,475 @@
+//! Containers that live on: -d, ps, stop, kill, start, restart, wait, rm,
+//! prune; names and ids; what is left after pocket, the monitor or the
+//! container is killed.
+
+mod common;
+use common::*;
+use std::time::{Duration, Instant};
+
+/// The container init's host pid, from `inspect`.
+fn pid_of(r: &Root, id: &str) -> i32 {
+    let o = r.out(&["inspect", id]);
+    let s = stdout(&o);
+    let i = s.find("\"Pid\": ").expect("Pid in inspect");
+    s[i + 7..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn ps(r: &Root, all: bool) -> Vec<String> {
+    let o = r.out(&if all {
+        vec!["ps", "-a", "--no-trunc"]
+    } else {
+        vec!["ps", "--no-trunc"]
+    });
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    stdout(&o).lines().skip(1).map(String::from).collect()
+}
+
+fn ppid(pid: i32) -> i32 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    s[s.rfind(')').unwrap() + 2..]
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn gone(pid: i32) -> bool {
+    state(pid).is_none_or(|s| s == 'Z')
+}
+
+#[test]
+fn detached_sleep_shows_in_ps_and_on_the_host() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("ps");
+    let id = r.run_d(&["--name", "sleeper", "sleep", "30"]);
+    let rows = ps(&r, false);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(
+        rows[0].starts_with(&id) && rows[0].contains("\"sleep 30\"") && rows[0].contains("Up "),
+        "{rows:?}"
+    );
+    assert!(rows[0].trim_end().ends_with("sleeper"));
+    let pid = pid_of(&r, &id);
+    assert_eq!(
+        std::fs::read_to_string(format!("/proc/{pid}/comm"))
+            .unwrap()
+            .trim(),
+        "sleep"
+    );
+    // Its parent is the monitor: a pocket process in its own session.
+    let mon = ppid(pid);
+    assert_eq!(
+        std::fs::read_to_string(format!("/proc/{mon}/comm"))
+            .unwrap()
+            .trim(),
+        "pocket"
+    );
+    // -q prints 12-char ids; the header row has docker's columns.
+    let o = r.out(&["ps", "-q"]);
+    assert_eq!(stdout(&o), format!("{}\n", &id[..12]));
+    let o = r.out(&["ps"]);
+    let head = stdout(&o).lines().next().unwrap().to_string();
+    for col in [
+        "CONTAINER ID",
+        "IMAGE",
+        "COMMAND",
+        "CREATED",
+        "STATUS",
+        "PORTS",
+        "NAMES",
+    ] {
+        assert!(head.contains(col), "{head}");
+    }
+}
+
+#[test]
+fn stop_trapping_process_exits_gracefully() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("stopgrace");
+    let id = r.run_d(&[
+        "sh",
+        "-c",
+        "trap 'echo graceful; exit 0' TERM; while :; do sleep 0.05; done",
+    ]);
+    let pid = pid_of(&r, &id);
+    let o = r.out(&["stop", &id[..8]]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), format!("{}\n", &id[..8]));
+    assert!(gone(pid));
+    let o = r.out(&["logs", &id]);
+    assert_eq!(stdout(&o), "graceful\n");
+    let rows = ps(&r, true);
+    assert!(rows[0].contains("Exited (0)"), "{rows:?}");
+    assert!(ps(&r, false).is_empty());
+}
+
+#[test]
+fn stop_ignoring_process_takes_the_timeout_and_ends_137() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("stopkill");
+    // PID 1 without a TERM handler ignores SIGTERM: only SIGKILL ends it.
+    let id = r.run_d(&["sleep", "60"]);
+    let t = Instant::now();
+    let o = r.out(&["stop", "-t", "1", &id]);
+    let took = t.elapsed();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        took >= Duration::from_millis(950),
+        "stop returned before the timeout: {took:?}"
+    );
+    assert_eq!(stdout(&r.out(&["wait", &id])), "137\n");
+    assert!(ps(&r, true)[0].contains("Exited (137)"));
+}
+
+#[test]
+fn kill_sends_the_named_signal() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("kill");
+    let id = r.run_d(&[
+        "sh",
+        "-c",
+        "trap 'echo got USR1' USR1; trap 'exit 4' HUP; echo ready; while :; do sleep 0.05; done",
+    ]);
+    wait_for(5, "ready", || {
+        stdout(&r.out(&["logs", &id]))
+            .contains("ready")
+            .then_some(())
+    });
+    let o = r.out(&["kill", "-s", "USR1", &id]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    wait_for(5, "USR1 handled", || {
+        stdout(&r.out(&["logs", &id]))
+            .contains("got USR1")
+            .then_some(())
+    });
+    assert_eq!(r.out(&["kill", "-s", "SIGHUP", &id]).status.code(), Some(0));
+    assert_eq!(stdout(&r.out(&["wait", &id])), "4\n");
+    // Not running any more: a clear error, exit 1.
+    let o = r.out(&["kill", &id]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stderr(&o).lines().count(), 1);
+    assert!(stderr(&o).contains("is not running"), "{}", stderr(&o));
+    let o = r.out(&["kill", "-s", "NOPE", &id]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("invalid signal"));
+}
+
+#[test]
+fn wait_prints_the_exit_code() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("wait");
+    let id = r.run_d(&["sh", "-c", "sleep 0.3; exit 7"]);
+    let o = r.out(&["wait", &id]);
+    assert_eq!(stdout(&o), "7\n");
+    // Again, on the exited container: the same answer at once.
+    assert_eq!(stdout(&r.out(&["wait", &id])), "7\n");
+    let o = r.out(&["inspect", &id]);
+    assert!(stdout(&o).contains("\"ExitCode\": 7"), "{}", stdout(&o));
+}
+
+#[test]
+fn rm_refuses_running_and_force_leaves_nothing() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("rm");
+    let mounts = host_mounts();
+    let id = r.run_d(&["--name", "victim", "sleep", "30"]);
+    let pid = pid_of(&r, &id);
+    let mon = ppid(pid);
+    let o = r.out(&["rm", "victim"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("is running"), "{}", stderr(&o));
+    assert!(!gone(pid), "rm without -f touched the container");
+    assert!(r.0.join("containers").join(&id).is_dir());
+
+    let o = r.out(&["rm", "-f", "victim"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(gone(pid) && gone(mon), "container or monitor still there");
+    assert!(!r.0.join("containers").join(&id).exists());
+    assert!(!r.0.join("names/victim").exists());
+    assert_eq!(host_mounts(), mounts);
+    assert!(ps(&r, true).is_empty());
+    // The name is free again.
+    r.run_d(&["--name", "victim", "true"]);
+}
+
+#[test]
+fn foreground_runs_are_recorded_unless_rm() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("fg");
+    let rootfs = rootfs_str();
+    let o = r.out(&[
+        "run", "--name", "fg1", "--rootfs", &rootfs, "sh", "-c", "exit 3",
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    let rows = ps(&r, true);
+    assert_eq!(rows.len(), 1);
+    assert!(
+        rows[0].contains("Exited (3)") && rows[0].contains("fg1"),
+        "{rows:?}"
+    );
+    // The hostname is the short id, as docker does.
+    let o = r.out(&["run", "--rm", "--rootfs", &rootfs, "hostname"]);
+    assert_eq!(stdout(&o).trim().len(), 12);
+    assert_eq!(ps(&r, true).len(), 1, "--rm left a record");
+    // --rm with -d: gone once it exits.
+    let id = r.run_d(&["--rm", "sh", "-c", "sleep 0.2"]);
+    wait_for(10, "--rm -d to clean up", || {
+        (!r.0.join("containers").join(&id).exists()).then_some(())
+    });
+    assert_eq!(ps(&r, true).len(), 1);
+    // A failed start is recorded with its code, and rm cleans it.
+    let o = r.out(&["run", "--name", "bad", "--rootfs", &rootfs, "no-such-cmd"]);
+    assert_eq!(o.status.code(), Some(127));
+    let rows = ps(&r, true);
+    assert!(
+        rows.iter()
+            .any(|l| l.contains("Created") && l.contains("bad")),
+        "{rows:?}"
+    );
+    assert_eq!(r.out(&["rm", "bad"]).status.code(), Some(0));
+}
+
+#[test]
+fn start_and_restart_run_the_same_spec_again() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("start");
+    let id = r.run_d(&["-e", "WHO=again", "sh", "-c", "echo hello $WHO"]);
+    assert_eq!(stdout(&r.out(&["wait", &id])), "0\n");
+    let o = r.out(&["start", &id]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&r.out(&["wait", &id])), "0\n");
+    assert_eq!(stdout(&r.out(&["logs", &id])), "hello again\nhello again\n");
+
+    let id = r.run_d(&["sleep", "30"]);
+    let pid = pid_of(&r, &id);
+    let o = r.out(&["restart", "-t", "0", &id]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let pid2 = pid_of(&r, &id);
+    assert_ne!(pid, pid2);
+    assert!(gone(pid) && !gone(pid2));
+    assert!(ps(&r, false).iter().any(|l| l.starts_with(&id)));
+}
+
+#[test]
+fn parallel_runs_get_distinct_ids_and_names() {
+    if !root() {
+        return;
+    }
+    let r = std::sync::Arc::new(Root::new("parallel"));
+    let handles: Vec<_> = (0..20)
+        .map(|_| {
+            let r = r.clone();
+            std::thread::spawn(move || r.run_d(&["sleep", "30"]))
+        })
+        .collect();
+    let mut ids: Vec<String> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 20);
+    let rows = ps(&r, false);
+    assert_eq!(rows.len(), 20, "{rows:?}");
+    let mut names: Vec<String> = rows
+        .iter()
+        .map(|l| l.split_whitespace().last().unwrap().to_string())
+        .collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 20, "{names:?}");
+    for id in &ids {
+        assert!(rows.iter().any(|l| l.starts_with(id)));
+    }
+    // 20 containers, 20 name links, nothing else.
+    assert_eq!(
+        std::fs::read_dir(r.0.join("containers")).unwrap().count(),
+        20
+    );
+    assert_eq!(std::fs::read_dir(r.0.join("names")).unwrap().count(), 20);
+    let o = r.out(
+        &[
+            &["rm", "-f"][..],
+            &ids.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        ]
+        .concat(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(ps(&r, true).is_empty());
+}
+
+#[test]
+fn duplicate_names_fail_cleanly_even_in_a_race() {
+    if !root() {
+        return;
+    }
+    let r = std::sync::Arc::new(Root::new("dupname"));
+    r.run_d(&["--name", "taken", "sleep", "30"]);
+    let rootfs = rootfs_str();
+    let o = r.out(&["run", "-d", "--name", "taken", "--rootfs", &rootfs, "true"]);
+    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(stderr(&o).lines().count(), 1);
+    assert!(stderr(&o).contains("already in use"), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_dir(r.0.join("containers")).unwrap().count(),
+        1
+    );
+    // Eight pockets racing for one new name: exactly one wins.
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let r = r.clone();
+            let rootfs = rootfs.clone();
+            std::thread::spawn(move || {
+                r.out(&[
+                    "run", "-d", "--name", "race", "--rootfs", &rootfs, "sleep", "30",
+                ])
+                .status
+                .code()
+            })
+        })
+        .collect();
+    let codes: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(
+        codes.iter().filter(|c| **c == Some(0)).count(),
+        1,
+        "{codes:?}"
+    );
+    assert_eq!(
+        codes.iter().filter(|c| **c == Some(125)).count(),
+        7,
+        "{codes:?}"
+    );
+    assert_eq!(
+        std::fs::read_dir(r.0.join("containers")).unwrap().count(),
+        2
+    );
+    let o = r.out(&[
+        "run", "-d", "--name", "bad/name", "--rootfs", &rootfs, "true",
+    ]);
+    assert_eq!(o.status.code(), Some(125));
+}
+
+#[test]
+fn sigkilled_monitor_is_detected_and_cleaned_up() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("monkill");
+    let id = r.run_d(&["sleep", "60"]);
+    let pid = pid_of(&r, &id);
+    let mon = ppid(pid);
+    unsafe { libc::kill(mon, libc::SIGKILL) };
+    // The container goes with its monitor (PR_SET_PDEATHSIG)...
+    wait_for(5, "container to die", || gone(pid).then_some(()));
+    // ... and ps -a tells the truth without anyone having written it down.
+    let rows = ps(&r, true);
+    assert!(rows[0].contains("Exited (137)"), "{rows:?}");
+    assert!(ps(&r, false).is_empty());
+    assert!(stdout(&r.out(&["inspect", &id])).contains("\"Running\": false"));
+    let o = r.out(&["rm", &id]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!r.0.join("containers").join(&id).exists());
+}
+
+#[test]
+fn sigkilled_foreground_pocket_leaves_state_rm_can_clean() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("fgkill");
+    let mut child = r
+        .cmd(&[
+            "run",
+            "--name",
+            "fgk",
+            "--rootfs",
+            &rootfs_str(),
+            "sleep",
+            "60",
+        ])
+        .spawn()
+        .unwrap();
+    let cpid = container_pid(&child);
+    wait_for(5, "record to say running", || {
+        ps(&r, false)
+            .iter()
+            .any(|l| l.contains("fgk"))
+            .then_some(())
+    });
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    let _ = child.wait();
+    wait_for(5, "container to die", || gone(cpid).then_some(()));
+    let rows = ps(&r, true);
+    assert!(
+        rows[0].contains("Exited (137)") && rows[0].contains("fgk"),
+        "{rows:?}"
+    );
+    assert_eq!(r.out(&["rm", "fgk"]).status.code(), Some(0));
+    assert!(ps(&r, true).is_empty());
+    assert!(procs_rooted_in(rootfs()).iter().all(|p| *p != cpid));
+}
+
+#[test]
+fn prune_removes_stopped_keeps_running() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("prune");
+    let live = r.run_d(&["sleep", "30"]);
+    let dead = r.run_d(&["true"]);
+    assert_eq!(stdout(&r.out(&["wait", &dead])), "0\n");
+    let o = r.out(&["container", "prune"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains(&dead));
+    let rows = ps(&r, true);
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].starts_with(&live));
+}
+
+#[test]
+fn bad_ids_are_refused_cleanly() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("badid");
+    let id = r.run_d(&["sleep", "30"]);
+    for cmd in [
+        "stop", "kill", "rm", "wait", "logs", "inspect", "top", "start",
+    ] {
+        for bad in ["nonexistent", "../etc", "", "zzzz"] {
+            let o = r.out(&[cmd, bad]);
+            assert_eq!(o.status.code(), Some(1), "{cmd} {bad:?}: {}", stderr(&o));
+            assert_eq!(
+                stderr(&o).lines().count(),
+                1,
+                "{cmd} {bad:?}: {}",
+                stderr(&o)
+            );
+            assert!(stderr(&o).starts_with("pocket: "), "{}", stderr(&o));
+        }
+    }
+    let o = r.out(&["exec", "nonexistent", "true"]);
+    assert_ne!(o.status.code(), Some(0));
+    // Still there, untouched.
+    assert!(ps(&r, false)[0].starts_with(&id));
+}
