@@ -47,7 +47,8 @@ if [ "${1-}" = __inner ]; then
   tools=(pocket unshare crun runc)
   cmd() { # tool, iteration -> the command line in array c
     case $1 in
-      pocket)  c=("$pocket" run --rootfs "$rootfs" /bin/true) ;;
+      # Like crun/runc run: state kept in a directory of its own, removed at exit.
+      pocket)  c=("$pocket" --root "$tmp/state-pocket" run --rm --rootfs "$rootfs" /bin/true) ;;
       unshare) c=(unshare -fpmuin --mount-proc chroot "$rootfs" /bin/true) ;;
       crun)    c=(crun --root "$tmp/state-crun" run --bundle "$bundle" "$prefix-c$2") ;;
       runc)    c=(runc --root "$tmp/state-runc" run --bundle "$bundle" "$prefix-r$2") ;;

@@ -53,6 +53,8 @@ fn monitor(store: &Store, id: &str, spec: &Spec, ready: Fd) -> i32 {
     // Own session, no terminal: the monitor outlives the command that
     // started it, and must not hold its stdout open (`$(pocket run -d)`).
     let _ = proc::setsid();
+    // Hold no directory of the caller's busy (it might be unmounted later).
+    let _ = proc::chdir(c"/");
     if let Ok(null) = fd::open(c"/dev/null", libc::O_RDWR, 0) {
         for i in 0..3 {
             let _ = fd::dup2(null.raw(), i);

@@ -157,8 +157,12 @@ impl Store {
         let made = (|| -> Result<()> {
             fs::mkdir(&cs(&tmp)?, 0o700).ctx("mkdir", &tmp)?;
             let t = cs(&tmp)?;
-            fs::write_atomic(&t, "config.json", &oci::to_json(spec)).ctx("write", "config.json")?;
-            fs::write_atomic(&t, "state.json", &to_json(&rec)).ctx("write", "state.json")?;
+            // The Spec outlives a reboot (start runs it again): durable,
+            // unless the container is gone when it exits anyway (--rm).
+            let durable = !rec.auto_remove;
+            fs::write_atomic(&t, "config.json", &oci::to_json(spec), durable)
+                .ctx("write", "config.json")?;
+            fs::write_atomic(&t, "state.json", &to_json(&rec), false).ctx("write", "state.json")?;
             fs::renameat(libc::AT_FDCWD, &t, libc::AT_FDCWD, &cs(&dir)?).ctx("rename", &dir)
         })();
         if let Err(e) = made {
@@ -190,7 +194,10 @@ impl Store {
 
     pub fn save(&self, rec: &Record) -> Result<()> {
         let d = self.dir(&rec.id);
-        fs::write_atomic(&cs(&d)?, "state.json", &to_json(rec)).ctx("write state", &d)
+        // Atomic but not fsynced: pids, start times and "running" mean
+        // nothing after a reboot, and a record that says running is always
+        // checked against the live process (Record::live).
+        fs::write_atomic(&cs(&d)?, "state.json", &to_json(rec), false).ctx("write state", &d)
     }
 
     pub fn spec(&self, id: &str) -> Result<Spec> {

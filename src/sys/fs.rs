@@ -73,15 +73,18 @@ pub fn read(path: &CStr) -> Result<Vec<u8>> {
 }
 
 /// Write `data` to `dir/name` atomically: a temp file in the same
-/// directory, fsync, rename over the old one. Readers see the old or the
-/// new content, never a torn one, even if pocket is killed midway.
-pub fn write_atomic(dir: &CStr, name: &str, data: &[u8]) -> Result<()> {
+/// directory, renamed over the old one. Readers see the old or the new
+/// content, never a torn one, even if pocket is killed midway. `durable`
+/// adds an fsync before the rename, for what must also survive a power
+/// loss.
+pub fn write_atomic(dir: &CStr, name: &str, data: &[u8], durable: bool) -> Result<()> {
     let tmp = cs(&alloc::format!(".{name}.tmp{}", super::proc::getpid()))?;
     let name = cs(name)?;
     let d = fd::open(dir, libc::O_PATH | libc::O_DIRECTORY, 0)?;
     let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_CLOEXEC | libc::O_NOFOLLOW;
     let f = fd::openat(d.raw(), &tmp, flags, 0o600)?;
-    let r = fd::write_all(f.raw(), data).and_then(|_| fsync(f.raw()));
+    let r =
+        fd::write_all(f.raw(), data).and_then(|_| if durable { fsync(f.raw()) } else { Ok(()) });
     drop(f);
     if let Err(e) = r.and_then(|_| renameat(d.raw(), &tmp, d.raw(), &name)) {
         let _ = unlinkat(d.raw(), &tmp, 0);
