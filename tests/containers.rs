@@ -204,7 +204,7 @@ fn rm_refuses_running_and_force_leaves_nothing() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(gone(pid) && gone(mon), "container or monitor still there");
     assert!(!r.0.join("containers").join(&id).exists());
-    assert!(!r.0.join("names/victim").exists());
+    assert!(std::fs::symlink_metadata(r.0.join("names/victim")).is_err());
     assert_eq!(host_mounts(), mounts);
     assert!(ps(&r, true).is_empty());
     // The name is free again.
@@ -472,4 +472,34 @@ fn bad_ids_are_refused_cleanly() {
     assert_ne!(o.status.code(), Some(0));
     // Still there, untouched.
     assert!(ps(&r, false)[0].starts_with(&id));
+}
+
+#[test]
+fn prune_clears_what_a_killed_create_left() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("gc");
+    let keep = r.run_d(&["--name", "keep", "sleep", "30"]);
+    // As if a pocket died between claiming a name and renaming its
+    // directory into place: a dangling name and a half-built directory
+    // whose maker (pid 999999999: none) is gone.
+    std::os::unix::fs::symlink("f".repeat(64), r.0.join("names/orphan")).unwrap();
+    let half =
+        r.0.join(format!("containers/.{}.tmp999999999", "e".repeat(64)));
+    std::fs::create_dir_all(&half).unwrap();
+    std::fs::write(half.join("config.json"), "{").unwrap();
+    // The dangling name is free for a new container...
+    r.run_d(&["--name", "orphan", "true"]);
+    std::fs::remove_file(r.0.join("names/orphan")).unwrap();
+    std::os::unix::fs::symlink("f".repeat(64), r.0.join("names/orphan")).unwrap();
+    // ... ps ignores the half-built dir, and prune clears both.
+    assert!(ps(&r, true).iter().all(|l| !l.contains("eeeeeeee")));
+    let o = r.out(&["container", "prune"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!half.exists());
+    // (symlink_metadata: name links point at ids, not at paths.)
+    assert!(std::fs::symlink_metadata(r.0.join("names/orphan")).is_err());
+    assert!(std::fs::symlink_metadata(r.0.join("names/keep")).is_ok());
+    assert!(ps(&r, false)[0].starts_with(&keep));
 }

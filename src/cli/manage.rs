@@ -297,6 +297,7 @@ pub fn prune(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let Some(_) = super::flags("container prune", PRUNE_FLAGS, PRUNE_HELP, argv)? else {
         return Ok(0);
     };
+    ctx.store.gc()?;
     let mut out = Vec::new();
     for rec in ctx.store.list()? {
         if rec.live().status == Status::Running {

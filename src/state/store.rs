@@ -57,7 +57,10 @@ impl Store {
             format!("{}/names", self.root),
             self.run.clone(),
         ] {
-            fs::mkdir_all(&d, 0o700).ctx("mkdir", &d)?;
+            // Usually there already: one mkdir, the walk only the first time.
+            if fs::mkdir(&cs(&d)?, 0o700).is_err() {
+                fs::mkdir_all(&d, 0o700).ctx("mkdir", &d)?;
+            }
         }
         Ok(())
     }
@@ -152,7 +155,8 @@ impl Store {
         // place: a container dir is either complete or absent.
         rec.id = id.clone();
         rec.name = name.clone();
-        let tmp = format!("{}/containers/.{}.tmp", self.root, id);
+        // The pid in the name tells `gc` whether its maker still lives.
+        let tmp = format!("{}/containers/.{}.tmp{}", self.root, id, proc::getpid());
         let dir = self.dir(&id);
         let made = (|| -> Result<()> {
             fs::mkdir(&cs(&tmp)?, 0o700).ctx("mkdir", &tmp)?;
@@ -273,6 +277,39 @@ impl Store {
         }
         let d = self.dir(&rec.id);
         fs::remove_tree(libc::AT_FDCWD, &cs(&d)?).ctx("remove", &d)
+    }
+}
+
+impl Store {
+    /// Clear what a pocket killed halfway through `create` left: name links
+    /// whose container never appeared, and half-built directories whose
+    /// maker is gone.
+    pub fn gc(&self) -> Result<()> {
+        let _l = self.lock_file("names")?;
+        let names = format!("{}/names", self.root);
+        if let Ok(nd) = fd::open(&cs(&names)?, libc::O_RDONLY | libc::O_DIRECTORY, 0) {
+            for e in fs::list_dir(&nd).ctx("list", &names)? {
+                if self.name_owner(&nd, &e.name)?.is_none() {
+                    let _ = fs::unlinkat(nd.raw(), &cs(&e.name)?, 0);
+                }
+            }
+        }
+        let cdir = format!("{}/containers", self.root);
+        if let Ok(cd) = fd::open(&cs(&cdir)?, libc::O_RDONLY | libc::O_DIRECTORY, 0) {
+            for e in fs::list_dir(&cd).ctx("list", &cdir)? {
+                let Some(pid) = e
+                    .name
+                    .rsplit_once(".tmp")
+                    .and_then(|(_, p)| p.parse::<i32>().ok())
+                else {
+                    continue;
+                };
+                if e.name.starts_with('.') && super::record::start_time(pid).is_none() {
+                    let _ = fs::remove_tree(cd.raw(), &cs(&e.name)?);
+                }
+            }
+        }
+        Ok(())
     }
 }
 
