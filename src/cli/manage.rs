@@ -44,7 +44,9 @@ fn load(ctx: &Ctx, q: &str) -> Result<Record> {
 /// Wait (a while) for the process that waits for the container to record
 /// its end, so a command that returns after stop/kill shows the truth.
 fn settle(ctx: &Ctx, id: &str) -> Option<Record> {
-    for _ in 0..200 {
+    // The monitor records within milliseconds of the exit; the bound is
+    // for a machine under heavy load.
+    for _ in 0..1000 {
         match ctx.store.load(id) {
             Ok(r) if r.status != Status::Running => return Some(r),
             Ok(r) if !alive(r.monitor_pid, r.monitor_start) => return Some(r.live()),

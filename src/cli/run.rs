@@ -9,8 +9,7 @@ use crate::spec::{
     DEFAULT_CAPS, DEFAULT_PATH, Io, MASKED_PATHS, Namespace, Process, READONLY_PATHS, Root, Spec,
     default_mounts,
 };
-use crate::state::record::start_time;
-use crate::state::{Record, Status, Store, store, time};
+use crate::state::{Record, Status, Store, store};
 use crate::sys::{cstr, fd, proc};
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -375,45 +374,20 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 /// Run attached: pocket itself is the container's parent and records its
 /// start and exit, like the monitor does for -d.
 pub fn foreground(store: &Store, id: &str, spec: &Spec) -> Result<i32> {
+    // Recording is best effort here: a state dir that went away must not
+    // stop or orphan a running foreground container.
     let r = match parent::start(spec, parent::INHERIT) {
         Ok(r) => r,
         Err(e) => {
-            finish(store, id, Status::Created, e.code);
+            let _ = store.finished(id, Status::Created, e.code);
             return Err(e);
         }
     };
-    if let Ok(_l) = store.lock(id)
-        && let Ok(mut rec) = store.load(id)
-    {
-        let me = proc::getpid();
-        rec.status = Status::Running;
-        rec.pid = r.pid;
-        rec.pid_start = start_time(r.pid).unwrap_or(0);
-        rec.monitor_pid = me;
-        rec.monitor_start = start_time(me).unwrap_or(0);
-        rec.started_at = time::now();
-        let _ = store.save(&rec);
-    }
+    let _ = store.started(id, r.pid);
     let code = relay::run(r.pid, &r.sfd, r.master.as_ref(), spec.io.stdin);
     drop(r);
-    finish(store, id, Status::Exited, *code.as_ref().unwrap_or(&137));
+    let _ = store.finished(id, Status::Exited, *code.as_ref().unwrap_or(&137));
     code
-}
-
-/// Record how a container ended, or remove it (--rm).
-fn finish(store: &Store, id: &str, status: Status, code: i32) {
-    let Ok(_l) = store.lock(id) else { return };
-    let Ok(mut rec) = store.load(id) else { return };
-    if rec.auto_remove {
-        let _ = store.remove(&rec);
-        return;
-    }
-    rec.status = status;
-    rec.exit_code = Some(code);
-    if status == Status::Exited {
-        rec.finished_at = time::now();
-    }
-    let _ = store.save(&rec);
 }
 
 #[cfg(test)]

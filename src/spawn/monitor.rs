@@ -7,8 +7,7 @@ use super::parent::{self, Output};
 use crate::error::{Context, Error, Result};
 use crate::spec::Spec;
 use crate::state::log::{self, Writer};
-use crate::state::record::start_time;
-use crate::state::{Status, Store, time};
+use crate::state::{Status, Store};
 use crate::sys::fd::{self, Fd};
 use crate::sys::{Errno, proc, signal};
 use alloc::ffi::CString;
@@ -87,48 +86,18 @@ fn supervise(store: &Store, id: &str, spec: &Spec, ready: &mut Option<Fd>) -> Re
     let r = match started {
         Ok(r) => r,
         Err(e) => {
-            let _l = store.lock(id)?;
-            let mut rec = store.load(id)?;
-            rec.exit_code = Some(e.code);
-            if rec.auto_remove {
-                let _ = store.remove(&rec);
-            } else {
-                store.save(&rec)?;
-            }
+            store.finished(id, Status::Created, e.code)?;
             return Err(e);
         }
     };
-    {
-        let _l = store.lock(id)?;
-        let mut rec = store.load(id)?;
-        let me = proc::getpid();
-        rec.status = Status::Running;
-        rec.pid = r.pid;
-        rec.pid_start = start_time(r.pid).unwrap_or(0);
-        rec.monitor_pid = me;
-        rec.monitor_start = start_time(me).unwrap_or(0);
-        rec.started_at = time::now();
-        rec.finished_at = time::Timestamp::default();
-        rec.exit_code = None;
-        store.save(&rec)?;
-    }
+    store.started(id, r.pid)?;
     // Started: tell the waiting pocket, and let go of the pipe.
     if let Some(r) = ready.take() {
         let _ = fd::write_all(r.raw(), &[0]);
     }
     let code = pump(&r, &out_r, &err_r, &mut log);
     log.flush();
-    let _l = store.lock(id)?;
-    let mut rec = store.load(id)?;
-    rec.status = Status::Exited;
-    rec.exit_code = Some(code);
-    rec.finished_at = time::now();
-    if rec.auto_remove {
-        store.remove(&rec)?;
-    } else {
-        store.save(&rec)?;
-    }
-    Ok(())
+    store.finished(id, Status::Exited, code)
 }
 
 /// Copy output to the log until the container exits and its pipes close;

@@ -281,6 +281,39 @@ impl Store {
 }
 
 impl Store {
+    /// Record that the container runs as `pid`, waited for by this process
+    /// (the monitor, or the foreground pocket).
+    pub fn started(&self, id: &str, pid: i32) -> Result<()> {
+        let _l = self.lock(id)?;
+        let mut rec = self.load(id)?;
+        let me = proc::getpid();
+        rec.status = super::Status::Running;
+        rec.pid = pid;
+        rec.pid_start = super::record::start_time(pid).unwrap_or(0);
+        rec.monitor_pid = me;
+        rec.monitor_start = super::record::start_time(me).unwrap_or(0);
+        rec.started_at = super::time::now();
+        rec.finished_at = super::time::Timestamp::default();
+        rec.exit_code = None;
+        self.save(&rec)
+    }
+
+    /// Record how the container ended (Exited after a run, Created when it
+    /// never started), or remove it if it was made with --rm.
+    pub fn finished(&self, id: &str, status: super::Status, code: i32) -> Result<()> {
+        let _l = self.lock(id)?;
+        let mut rec = self.load(id)?;
+        if rec.auto_remove {
+            return self.remove(&rec);
+        }
+        rec.status = status;
+        rec.exit_code = Some(code);
+        if status == super::Status::Exited {
+            rec.finished_at = super::time::now();
+        }
+        self.save(&rec)
+    }
+
     /// Clear what a pocket killed halfway through `create` left: name links
     /// whose container never appeared, and half-built directories whose
     /// maker is gone.
