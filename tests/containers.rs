@@ -163,8 +163,9 @@ fn kill_sends_the_named_signal() {
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(stderr(&o).lines().count(), 1);
     assert!(stderr(&o).contains("is not running"), "{}", stderr(&o));
+    // A bad flag value is bad usage: 125.
     let o = r.out(&["kill", "-s", "NOPE", &id]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(125));
     assert!(stderr(&o).contains("invalid signal"));
 }
 

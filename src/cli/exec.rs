@@ -67,7 +67,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let spec = ctx.store.spec(&id)?;
     let pidfd = rec
         .pidfd()
-        .ok_or_else(|| Error::bad("container", rec.name.clone(), "is not running"))?;
+        .ok_or_else(|| Error::bad("container", rec.name.clone(), "is not running").with_code(1))?;
     let mut env = spec.process.env.clone();
     let tty = on("tty");
     if tty && !env.iter().any(|e| e.starts_with(b"TERM=")) {

@@ -144,7 +144,7 @@ pub fn top(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let q = String::from_utf8_lossy(q);
     let rec = ctx.store.load(&ctx.store.resolve(&q)?)?.live();
     if rec.status != Status::Running {
-        return Err(Error::bad("container", rec.name, "is not running"));
+        return Err(Error::bad("container", rec.name, "is not running").with_code(1));
     }
     let mut rows = alloc::vec![
         ["UID", "PID", "PPID", "STAT", "CMD"]

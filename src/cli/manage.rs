@@ -75,7 +75,7 @@ pub fn parse_signal(s: &str) -> Option<i32> {
 fn signal(rec: &Record, sig: i32) -> Result<()> {
     let fd = rec
         .pidfd()
-        .ok_or_else(|| Error::bad("container", rec.name.clone(), "is not running"))?;
+        .ok_or_else(|| Error::bad("container", rec.name.clone(), "is not running").with_code(1))?;
     proc::pidfd_send_signal(&fd, sig).map_err(|e| Error::sys("signal", rec.name.clone(), e))
 }
 

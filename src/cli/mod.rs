@@ -112,26 +112,27 @@ fn dispatch(args: &Args) -> Result<i32> {
         crate::rt::out().bytes(HELP.as_bytes());
         return Ok(0);
     };
-    // docker's management commands fail with 1; run and exec with 125.
-    let mgmt = |r: Result<i32>| r.map_err(|e| if e.code == 125 { e.with_code(1) } else { e });
+    // Exit codes as docker's CLI: 125 for bad usage (flags, arguments),
+    // 1 for a container that is missing or not running (set where that is
+    // found), 126/127 from exec, else the command's own status.
     match *cmd {
         b"run" => run::main(rest, &ctx),
         b"exec" => exec::main(rest, &ctx),
-        b"ps" => mgmt(ps::main(rest, &ctx)),
-        b"logs" => mgmt(logs::main(rest, &ctx)),
-        b"stop" => mgmt(manage::stop(rest, &ctx)),
-        b"kill" => mgmt(manage::kill(rest, &ctx)),
-        b"start" => mgmt(manage::start(rest, &ctx)),
-        b"restart" => mgmt(manage::restart(rest, &ctx)),
-        b"wait" => mgmt(manage::wait(rest, &ctx)),
-        b"rm" => mgmt(manage::rm(rest, &ctx)),
-        b"inspect" => mgmt(inspect::inspect(rest, &ctx)),
-        b"top" => mgmt(inspect::top(rest, &ctx)),
+        b"ps" => ps::main(rest, &ctx),
+        b"logs" => logs::main(rest, &ctx),
+        b"stop" => manage::stop(rest, &ctx),
+        b"kill" => manage::kill(rest, &ctx),
+        b"start" => manage::start(rest, &ctx),
+        b"restart" => manage::restart(rest, &ctx),
+        b"wait" => manage::wait(rest, &ctx),
+        b"rm" => manage::rm(rest, &ctx),
+        b"inspect" => inspect::inspect(rest, &ctx),
+        b"top" => inspect::top(rest, &ctx),
         b"container" => match rest.split_first() {
-            Some((&b"prune", r)) => mgmt(manage::prune(r, &ctx)),
-            Some((&b"ls", r)) | Some((&b"list", r)) => mgmt(ps::main(r, &ctx)),
-            Some((&b"rm", r)) => mgmt(manage::rm(r, &ctx)),
-            Some((&b"inspect", r)) => mgmt(inspect::inspect(r, &ctx)),
+            Some((&b"prune", r)) => manage::prune(r, &ctx),
+            Some((&b"ls", r)) | Some((&b"list", r)) => ps::main(r, &ctx),
+            Some((&b"rm", r)) => manage::rm(r, &ctx),
+            Some((&b"inspect", r)) => inspect::inspect(r, &ctx),
             Some((other, _)) => Err(Error::bad(
                 "unknown command",
                 alloc::format!("container {}", text(other)),

@@ -77,7 +77,7 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     // The fds above belong to the process the pidfd names only if it is
     // still running now (else the pid may have been reused).
     if relay_exited(pidfd) {
-        return Err(Error::bad("container", "", "is not running"));
+        return Err(Error::bad("container", "", "is not running").with_code(1));
     }
     // From here the process is not dumpable: nothing in the container can
     // open /proc/PID/exe of it or of the child (the pocket binary), or
@@ -128,8 +128,9 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
         let _ = proc::wait(child, 0);
         Err(child_error(&report[..n]))
     } else if e.detach {
-        // The command lives on; when pocket exits it is reparented to the
-        // container's init.
+        // The command lives on in the container's namespaces; when pocket
+        // exits, it is reparented to the reaper of pocket's own pid
+        // namespace (a process cannot be handed to a child namespace's init).
         Ok(0)
     } else {
         relay::run(child, &sfd, master.as_ref(), e.stdin)
@@ -144,14 +145,14 @@ fn relay_exited(pidfd: &Fd) -> bool {
 
 /// In the forked child: stdio, working directory, capabilities, fds,
 /// signals, then execve. Returns only on failure.
-fn run_child(
+fn run_child<'a>(
     e: &Exec,
-    cwd: &CString,
+    cwd: &'a CString,
     argv: &[*const c_char],
     envp: &[*const c_char],
     slave: Option<i32>,
     null: i32,
-) -> Fail<'static> {
+) -> Fail<'a> {
     let f = |op: &'static str| {
         move |errno: Errno| Fail {
             op,
@@ -173,7 +174,6 @@ fn run_child(
         } else if !e.stdin {
             fd::dup2(null, 0).map_err(f("dup2"))?;
         }
-        proc::chdir(cwd).map_err(f("chdir"))?;
         caps::drop_bounding(e.caps).map_err(f("drop capabilities"))?;
         caps::set(e.caps).map_err(f("capset"))?;
         fd::close_range(3, u32::MAX, fd::CLOSE_RANGE_CLOEXEC).map_err(f("close_range"))?;
@@ -181,6 +181,13 @@ fn run_child(
     })();
     if let Err(fail) = r {
         return fail;
+    }
+    if let Err(errno) = proc::chdir(cwd) {
+        return Fail {
+            op: "chdir",
+            arg: cwd.as_bytes(),
+            errno,
+        };
     }
     signal::reset_all();
     child::exec(argv, envp)

@@ -79,10 +79,10 @@ impl Record {
     /// is exited. Killed without a word means SIGKILL: 137.
     pub fn live(&self) -> Record {
         let mut r = self.clone();
-        // A zombie still counts while its parent (the monitor) lives: it is
-        // about to reap it and write down how it ended.
-        let running = alive(r.pid, r.pid_start)
-            || (exists(r.pid, r.pid_start) && alive(r.monitor_pid, r.monitor_start));
+        // While the process that waits for it (monitor or foreground
+        // pocket) lives, it has the last word: it may have reaped the init
+        // already and be about to write down how it ended.
+        let running = alive(r.pid, r.pid_start) || alive(r.monitor_pid, r.monitor_start);
         if r.status == Status::Running && !running {
             r.status = Status::Exited;
             r.exit_code = Some(r.exit_code.unwrap_or(137));

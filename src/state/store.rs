@@ -87,7 +87,7 @@ impl Store {
         let d = self.dir(id);
         let f = fd::open(&cs(&d)?, libc::O_RDONLY | libc::O_DIRECTORY, 0).map_err(|e| {
             if e == Errno::ENOENT {
-                Error::bad("no such container", id, "removed")
+                Error::bad("no such container", id, "removed").with_code(1)
             } else {
                 Error::sys("open", d.clone(), e)
             }
@@ -239,7 +239,8 @@ impl Store {
 
     /// Find a container by full id, name, or unique id prefix.
     pub fn resolve(&self, q: &str) -> Result<String> {
-        let nf = || Error::bad("no such container", q, "not found");
+        // Lookup failures exit 1, as docker's "No such container".
+        let nf = || Error::bad("no such container", q, "not found").with_code(1);
         if q.is_empty() || q.contains('/') || q.starts_with('.') {
             return Err(nf());
         }
@@ -260,7 +261,8 @@ impl Store {
                 "ambiguous container id",
                 q,
                 "more than one container matches",
-            )),
+            )
+            .with_code(1)),
             _ => Err(nf()),
         }
     }
