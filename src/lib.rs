@@ -7,6 +7,7 @@
 
 extern crate alloc;
 
+pub mod cgroup;
 pub mod cli;
 pub mod error;
 pub mod fs;

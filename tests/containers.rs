@@ -504,3 +504,53 @@ fn prune_clears_what_a_killed_create_left() {
     assert!(std::fs::symlink_metadata(r.0.join("names/keep")).is_ok());
     assert!(ps(&r, false)[0].starts_with(&keep));
 }
+
+#[test]
+fn exec_joins_the_containers_cgroup() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("execcg");
+    let id = r.run_d(&["sleep", "30"]);
+    let pid = pid_of(&r, &id);
+    // Move the container into a test cgroup of its own (pids hierarchy;
+    // v1 on this host, else v2), so "the same cgroup" means something.
+    let base = [
+        "/sys/fs/cgroup/pids",
+        "/sys/fs/cgroup/unified",
+        "/sys/fs/cgroup",
+    ]
+    .into_iter()
+    .map(std::path::PathBuf::from)
+    .find(|p| p.join("cgroup.procs").exists())
+    .expect("a cgroup hierarchy");
+    let cg = base.join(format!("pocket/test-exec-{}", std::process::id()));
+    std::fs::create_dir_all(&cg).unwrap();
+    std::fs::write(cg.join("cgroup.procs"), pid.to_string()).unwrap();
+    let rel = format!("/pocket/test-exec-{}", std::process::id());
+    let o = r.out(&["exec", "-d", &id, "sleep", "5"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let execd = wait_for(5, "exec'd sleep", || {
+        same_pidns(pid).into_iter().find(|&p| {
+            p != pid
+                && std::fs::read_to_string(format!("/proc/{p}/comm"))
+                    .is_ok_and(|c| c.trim() == "sleep")
+        })
+    });
+    let cgroups = std::fs::read_to_string(format!("/proc/{execd}/cgroup")).unwrap();
+    let theirs = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    assert!(theirs.contains(&rel), "{theirs}");
+    assert_eq!(
+        cgroups, theirs,
+        "exec'd process is not in the container's cgroups"
+    );
+    r.out(&["rm", "-f", &id]);
+    wait_for(5, "cgroup to empty", || {
+        std::fs::read_to_string(cg.join("cgroup.procs"))
+            .ok()?
+            .is_empty()
+            .then_some(())
+    });
+    std::fs::remove_dir(&cg).unwrap();
+    let _ = std::fs::remove_dir(cg.parent().unwrap());
+}

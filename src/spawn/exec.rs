@@ -79,6 +79,9 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     if relay_exited(pidfd) {
         return Err(Error::bad("container", "", "is not running").with_code(1));
     }
+    // Into the container's cgroups (host paths: before joining its mount
+    // and cgroup namespaces); the child inherits them.
+    crate::cgroup::join(pid)?;
     // From here the process is not dumpable: nothing in the container can
     // open /proc/PID/exe of it or of the child (the pocket binary), or
     // ptrace them, until the child's execve.
