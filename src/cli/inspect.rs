@@ -8,7 +8,7 @@ use crate::state::{Record, Status, time};
 use crate::sys::fs;
 use alloc::string::String;
 use alloc::vec::Vec;
-use serde_json::{Value, json};
+use serde::Serialize;
 
 const FLAGS: &[Flag] = &[flag(0, "help", false)];
 
@@ -22,52 +22,97 @@ fn rfc(t: time::Timestamp) -> String {
     time::rfc3339_nano_trimmed(t)
 }
 
-pub fn describe(rec: &Record, spec: Option<&crate::spec::Spec>, log_path: &str) -> Value {
-    let r = rec.live();
-    let lossy = |v: &[Vec<u8>]| {
-        v.iter()
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .collect::<Vec<_>>()
-    };
-    let config = spec.map(|s| {
-        json!({
-            "Hostname": String::from_utf8_lossy(&s.hostname),
-            "Env": lossy(&s.process.env),
-            "Cmd": lossy(&s.process.args),
-            "WorkingDir": String::from_utf8_lossy(&s.process.cwd),
-            "Tty": s.process.terminal,
-            "OpenStdin": s.io.stdin,
-        })
-    });
-    let host = spec.map(|s| {
-        json!({
-            "AutoRemove": r.auto_remove,
-            "ReadonlyRootfs": s.root.readonly,
-            "Init": s.init,
-            "NetworkMode": if s.has(crate::spec::Namespace::Network) { "none" } else { "host" },
-            "CapAdd": Value::Null,
-            "Capabilities": crate::spec::caps::names(s.process.capabilities),
-        })
-    });
-    json!({
-        "Id": r.id,
-        "Created": rfc(r.created),
-        "Path": r.command.first().cloned().unwrap_or_default(),
-        "Args": r.command.get(1..).unwrap_or(&[]),
-        "State": {
-            "Status": r.status.as_str(),
-            "Running": r.status == Status::Running,
-            "Pid": if r.status == Status::Running { r.pid } else { 0 },
-            "ExitCode": r.exit_code.unwrap_or(0),
-            "StartedAt": rfc(r.started_at),
-            "FinishedAt": rfc(r.finished_at),
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Inspect<'a> {
+    id: &'a str,
+    created: String,
+    path: &'a str,
+    args: &'a [String],
+    state: State<'a>,
+    name: String,
+    image: &'a str,
+    log_path: &'a str,
+    config: Option<Config>,
+    host_config: Option<HostConfig>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct State<'a> {
+    status: &'a str,
+    running: bool,
+    pid: i32,
+    exit_code: i32,
+    started_at: String,
+    finished_at: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Config {
+    hostname: String,
+    env: Vec<String>,
+    cmd: Vec<String>,
+    working_dir: String,
+    tty: bool,
+    open_stdin: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct HostConfig {
+    auto_remove: bool,
+    readonly_rootfs: bool,
+    init: bool,
+    network_mode: &'static str,
+    capabilities: Vec<String>,
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn describe(r: &Record, spec: Option<&crate::spec::Spec>, log_path: &str) -> Vec<u8> {
+    let all = |v: &[Vec<u8>]| v.iter().map(|a| lossy(a)).collect::<Vec<_>>();
+    let running = r.status == Status::Running;
+    let i = Inspect {
+        id: &r.id,
+        created: rfc(r.created),
+        path: r.command.first().map_or("", |s| s.as_str()),
+        args: r.command.get(1..).unwrap_or(&[]),
+        state: State {
+            status: r.status.as_str(),
+            running,
+            pid: if running { r.pid } else { 0 },
+            exit_code: r.exit_code.unwrap_or(0),
+            started_at: rfc(r.started_at),
+            finished_at: rfc(r.finished_at),
         },
-        "Name": alloc::format!("/{}", r.name),
-        "Image": r.image,
-        "LogPath": if r.logged { log_path } else { "" },
-        "Config": config.unwrap_or(Value::Null),
-        "HostConfig": host.unwrap_or(Value::Null),
-    })
+        name: alloc::format!("/{}", r.name),
+        image: &r.image,
+        log_path: if r.logged { log_path } else { "" },
+        config: spec.map(|s| Config {
+            hostname: lossy(&s.hostname),
+            env: all(&s.process.env),
+            cmd: all(&s.process.args),
+            working_dir: lossy(&s.process.cwd),
+            tty: s.process.terminal,
+            open_stdin: s.io.stdin,
+        }),
+        host_config: spec.map(|s| HostConfig {
+            auto_remove: r.auto_remove,
+            readonly_rootfs: s.root.readonly,
+            init: s.init,
+            network_mode: if s.has(crate::spec::Namespace::Network) {
+                "none"
+            } else {
+                "host"
+            },
+            capabilities: crate::spec::caps::names(s.process.capabilities),
+        }),
+    };
+    serde_json::to_vec_pretty(&i).unwrap_or_default()
 }
 
 pub fn inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
@@ -77,14 +122,18 @@ pub fn inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     if p.rest.is_empty() {
         return Err(Error::bad("inspect", "", "needs at least one container"));
     }
-    let mut all = Vec::new();
+    let mut all: Vec<Vec<u8>> = Vec::new();
     let mut failed = false;
     for q in p.rest {
         let q = String::from_utf8_lossy(q);
         match ctx.store.resolve(&q).and_then(|id| ctx.store.load(&id)) {
             Ok(rec) => {
                 let spec = ctx.store.spec(&rec.id).ok();
-                all.push(describe(&rec, spec.as_ref(), &ctx.store.log_path(&rec.id)));
+                all.push(describe(
+                    &rec.live(),
+                    spec.as_ref(),
+                    &ctx.store.log_path(&rec.id),
+                ));
             }
             Err(e) => {
                 crate::errln!("pocket: {}", e);
@@ -92,9 +141,14 @@ pub fn inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             }
         }
     }
-    let mut s = serde_json::to_string_pretty(&Value::Array(all)).unwrap_or_default();
-    s.push('\n');
-    crate::rt::out().bytes(s.as_bytes());
+    // A JSON array of the pretty-printed objects, as docker prints it.
+    let mut o = crate::rt::out();
+    o.bytes(b"[");
+    for (n, obj) in all.iter().enumerate() {
+        o.bytes(if n == 0 { b"\n" } else { b",\n" });
+        o.bytes(obj);
+    }
+    o.bytes(if all.is_empty() { b"]\n" } else { b"\n]\n" });
     Ok(if failed { 1 } else { 0 })
 }
 

@@ -7,9 +7,9 @@ use crate::sys::fd::{self, Fd};
 use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-#[derive(Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[derive(Deserialize, Debug, PartialEq, Eq)]
 pub struct Line<'a> {
     #[serde(borrow)]
     pub log: Cow<'a, str>,
@@ -22,16 +22,43 @@ pub struct Line<'a> {
 /// docker splits long lines at 16 KiB.
 const MAX_LINE: usize = 16 * 1024;
 
+/// Append `s` as a JSON string (quotes included).
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    for c in s.chars() {
+        match c {
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            '\t' => out.extend_from_slice(b"\\t"),
+            c if (c as u32) < 0x20 => {
+                let hex = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.push(hex[(c as usize) >> 4]);
+                out.push(hex[(c as usize) & 15]);
+            }
+            c => {
+                let mut b = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+            }
+        }
+    }
+    out.push(b'"');
+}
+
 /// Encode one entry (text is taken as UTF-8, invalid bytes replaced, as
-/// docker does).
+/// docker does). Written by hand: this runs for every line a container
+/// prints, and it is three strings.
 pub fn encode(stream: &str, text: &[u8], t: Timestamp) -> Vec<u8> {
-    let l = Line {
-        log: String::from_utf8_lossy(text),
-        stream: Cow::Borrowed(stream),
-        time: Cow::Owned(time::rfc3339(t)),
-    };
-    let mut v = serde_json::to_vec(&l).unwrap_or_default();
-    v.push(b'\n');
+    let mut v = Vec::with_capacity(text.len() + 80);
+    v.extend_from_slice(b"{\"log\":");
+    json_str(&mut v, &String::from_utf8_lossy(text));
+    v.extend_from_slice(b",\"stream\":");
+    json_str(&mut v, stream);
+    v.extend_from_slice(b",\"time\":");
+    json_str(&mut v, &time::rfc3339(t));
+    v.extend_from_slice(b"}\n");
     v
 }
 
