@@ -4,6 +4,9 @@
 //! so tests can point it at a fake tree.
 
 pub mod detect;
+pub mod resources;
+
+pub use resources::Resources;
 
 use crate::error::{Context, Error, Result};
 use crate::sys::{fd, fs, proc};
