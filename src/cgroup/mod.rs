@@ -1,21 +1,271 @@
-//! cgroups: where a process is (detect), and joining another process's
-//! cgroups (exec). Limits come in their own files per version (v1, v2).
-//! Every function that touches cgroupfs takes its inputs as text or paths,
-//! so tests can point it at a fake tree.
+//! cgroups: where a process is (detect), which hierarchy holds each
+//! controller (layout), a container's own groups (`pocket/<id>` in each
+//! hierarchy) with their limits (v1, v2), and joining another process's
+//! cgroups (exec). Every function that touches cgroupfs takes its paths as
+//! arguments, so tests point it at a fake tree.
 
 pub mod detect;
+pub mod files;
+pub mod flags;
+pub mod layout;
 pub mod resources;
+pub mod v1;
+pub mod v2;
 
+pub use layout::{Layout, Place};
 pub use resources::Resources;
 
 use crate::error::{Context, Error, Result};
 use crate::sys::{fd, fs, proc};
 use alloc::ffi::CString;
 use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
 
-fn read(path: &str) -> Result<alloc::vec::Vec<u8>> {
+fn read(path: &str) -> Result<Vec<u8>> {
     let c = CString::new(path).map_err(|_| Error::bad("path", path, "contains a NUL byte"))?;
     fs::read(&c).ctx("read", path)
+}
+
+/// This host's layout, from /proc/self/mountinfo.
+pub fn host_layout() -> Layout {
+    let mi = read("/proc/self/mountinfo").unwrap_or_default();
+    Layout::parse(&mi, |m| {
+        read(&format!("{m}/cgroup.controllers")).unwrap_or_default()
+    })
+}
+
+/// One directory of a container's cgroup: in a v1 hierarchy (with its
+/// controllers) or in the v2 tree (with the controllers enabled there).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dir {
+    pub mount: String,
+    pub dir: String,
+    pub v2: bool,
+    pub controllers: Vec<String>,
+}
+
+/// A container's cgroup: `path` (e.g. `pocket/<id>`) in each hierarchy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cgroup {
+    pub path: String,
+    pub dirs: Vec<Dir>,
+}
+
+/// Check a cgroup path: relative, plain components, no `..`.
+fn check_path(path: &str) -> Result<()> {
+    let ok = !path.is_empty()
+        && !path.starts_with('/')
+        && path
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != ".." && !c.contains('\0'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::bad(
+            "cgroup path",
+            path,
+            "must be relative, without '..'",
+        ))
+    }
+}
+
+/// Where `path` lives in each hierarchy of `l` (whether it exists or not).
+pub fn open(l: &Layout, path: &str) -> Result<Cgroup> {
+    check_path(path)?;
+    let mut dirs = Vec::new();
+    for p in l.hierarchies() {
+        let (mount, v2) = match p {
+            Place::V1(m) => (m, false),
+            Place::V2(m) => (m, true),
+            Place::Missing => continue,
+        };
+        let controllers = if v2 {
+            l.v2_controllers()
+                .iter()
+                .map(|c| String::from(*c))
+                .collect()
+        } else {
+            l.v1.iter()
+                .find(|(m, _)| *m == mount)
+                .map(|(_, c)| c.clone())
+                .unwrap_or_default()
+        };
+        dirs.push(Dir {
+            dir: format!("{mount}/{path}"),
+            mount,
+            v2,
+            controllers,
+        });
+    }
+    Ok(Cgroup {
+        path: String::from(path),
+        dirs,
+    })
+}
+
+/// The limits in `r` that no hierarchy of `l` can enforce.
+pub fn unsupported(l: &Layout, r: &Resources) -> Option<&'static str> {
+    let cpu = r.cpu.as_ref();
+    let wants = [
+        ("memory", r.memory.is_some()),
+        (
+            "cpu",
+            cpu.is_some_and(|c| c.shares.is_some() || c.quota.is_some() || c.period.is_some()),
+        ),
+        (
+            "cpuset",
+            cpu.is_some_and(|c| c.cpus.is_some() || c.mems.is_some()),
+        ),
+        ("pids", r.pids.is_some()),
+        (
+            "blkio",
+            r.block_io.as_ref().is_some_and(|b| b.weight.is_some()),
+        ),
+    ];
+    wants
+        .iter()
+        .find(|(c, w)| *w && l.place(c) == Place::Missing)
+        .map(|(c, _)| *c)
+}
+
+impl Cgroup {
+    /// Create the groups, parents included, and apply the limits. On a
+    /// fresh v1 cpuset the CPUs and memory nodes are copied down from the
+    /// parent (an empty cpuset cannot hold a process); on v2 the needed
+    /// controllers are enabled in cgroup.subtree_control on the way down.
+    /// Anything made is removed again if a step fails.
+    pub fn create(&self, r: &Resources) -> Result<()> {
+        let r2 = self.create_dirs();
+        let r2 = r2.and_then(|()| self.apply(r, false));
+        if r2.is_err() {
+            let _ = self.remove();
+        }
+        r2
+    }
+
+    fn create_dirs(&self) -> Result<()> {
+        for d in &self.dirs {
+            let rel = d
+                .dir
+                .strip_prefix(&d.mount)
+                .unwrap_or("")
+                .trim_start_matches('/');
+            let mut cur = d.mount.clone();
+            let parts: Vec<&str> = rel.split('/').collect();
+            for (i, part) in parts.iter().enumerate() {
+                if d.v2 && !d.controllers.is_empty() {
+                    let want: Vec<String> = d.controllers.iter().map(|c| format!("+{c}")).collect();
+                    let have = files::read(&cur, "cgroup.subtree_control").unwrap_or_default();
+                    if d.controllers
+                        .iter()
+                        .any(|c| !have.split_whitespace().any(|h| h == c))
+                    {
+                        files::write(&cur, "cgroup.subtree_control", &want.join(" "))?;
+                    }
+                }
+                let parent = cur.clone();
+                cur = format!("{cur}/{part}");
+                let made = files::mkdir(&cur)?;
+                let cpuset_v1 = !d.v2 && d.controllers.iter().any(|c| c == "cpuset");
+                if cpuset_v1
+                    && (made
+                        || files::read(&cur, "cpuset.cpus")
+                            .unwrap_or_default()
+                            .is_empty())
+                {
+                    for f in ["cpuset.cpus", "cpuset.mems"] {
+                        let v = files::read(&parent, f).unwrap_or_default();
+                        files::write(&cur, f, &v)?;
+                    }
+                }
+                let _ = i;
+            }
+        }
+        Ok(())
+    }
+
+    /// Write the limits (create, or `update` of a running container).
+    pub fn apply(&self, r: &Resources, update: bool) -> Result<()> {
+        for d in &self.dirs {
+            if d.v2 {
+                let enabled: Vec<&str> = d.controllers.iter().map(|c| c.as_str()).collect();
+                v2::apply(&d.dir, &enabled, r)?;
+            } else {
+                v1::apply(&d.dir, &d.controllers, r, update)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Move `pid` into every group.
+    pub fn add(&self, pid: i32) -> Result<()> {
+        let s = format!("{pid}");
+        for d in &self.dirs {
+            files::write(&d.dir, "cgroup.procs", &s)?;
+        }
+        Ok(())
+    }
+
+    /// Remove the groups (their processes must be gone). The `pocket`
+    /// parents stay: they are shared.
+    pub fn remove(&self) -> Result<()> {
+        let mut first = None;
+        for d in &self.dirs {
+            if let Err(e) = files::rmdir(&d.dir) {
+                first.get_or_insert(e);
+            }
+        }
+        first.map_or(Ok(()), Err)
+    }
+
+    pub fn exists(&self) -> bool {
+        self.dirs
+            .iter()
+            .any(|d| files::exists(&d.dir, "cgroup.procs"))
+    }
+
+    fn dir_with(&self, c: &str) -> Option<&Dir> {
+        let v2c = layout::v2_name(c);
+        self.dirs
+            .iter()
+            .find(|d| d.controllers.iter().any(|x| x == c || (d.v2 && x == v2c)))
+    }
+
+    /// Usage counters, from whichever version holds each controller.
+    pub fn stats(&self) -> Stats {
+        let mut s = Stats::default();
+        if let Some(d) = self.dir_with("cpuacct") {
+            s.cpu_ns = if d.v2 {
+                files::read_keyed(&d.dir, "cpu.stat", "usage_usec").map(|u| u * 1000)
+            } else {
+                files::read_u64(&d.dir, "cpuacct.usage")
+            };
+        }
+        if let Some(d) = self.dir_with("memory") {
+            if d.v2 {
+                s.mem = files::read_u64(&d.dir, "memory.current");
+                s.mem_limit = files::read_u64(&d.dir, "memory.max");
+            } else {
+                s.mem = files::read_u64(&d.dir, "memory.usage_in_bytes");
+                // v1 reports "unlimited" as a huge page-aligned number.
+                s.mem_limit =
+                    files::read_u64(&d.dir, "memory.limit_in_bytes").filter(|l| *l < (1 << 62));
+            }
+        }
+        if let Some(d) = self.dir_with("pids") {
+            s.pids = files::read_u64(&d.dir, "pids.current");
+        }
+        s
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    pub cpu_ns: Option<u64>,
+    pub mem: Option<u64>,
+    pub mem_limit: Option<u64>,
+    pub pids: Option<u64>,
 }
 
 /// Put the calling process into every cgroup `pid` is in (v1 hierarchies
@@ -34,4 +284,74 @@ pub fn join(pid: i32) -> Result<()> {
         fd::write_all(f.raw(), me.as_bytes()).ctx("join cgroup", &path)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fake pure-v2 tree: root with cgroup.controllers and
+    /// subtree_control, created groups get their files from the test.
+    #[test]
+    fn create_enables_controllers_on_the_way_down_and_cleans_up() {
+        let root = std::env::temp_dir().join(format!("pocket-cgv2-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("cgroup.controllers"), "cpuset cpu io memory pids").unwrap();
+        std::fs::write(root.join("cgroup.subtree_control"), "").unwrap();
+        let mi = format!("25 1 0:22 / {} rw - cgroup2 cgroup2 rw\n", root.display());
+        let l = Layout::parse(mi.as_bytes(), |m| {
+            std::fs::read(format!("{m}/cgroup.controllers")).unwrap()
+        });
+        let cg = open(&l, "pocket/abc").unwrap();
+        assert_eq!(cg.dirs.len(), 1);
+        // Plain directories do not grow control files by themselves: make
+        // the pocket parent's ahead, as the kernel would.
+        std::fs::create_dir_all(root.join("pocket/abc")).unwrap();
+        for f in [
+            "cgroup.subtree_control",
+            "abc/memory.max",
+            "abc/pids.max",
+            "abc/cgroup.procs",
+        ] {
+            std::fs::write(root.join("pocket").join(f), "").unwrap();
+        }
+        let r = Resources {
+            pids: Some(resources::Pids { limit: 7 }),
+            ..Default::default()
+        };
+        cg.create(&r).unwrap();
+        let rd = |f: &str| std::fs::read_to_string(root.join(f)).unwrap();
+        assert_eq!(
+            rd("cgroup.subtree_control"),
+            "+memory +cpu +cpuset +pids +io"
+        );
+        assert_eq!(
+            rd("pocket/cgroup.subtree_control"),
+            "+memory +cpu +cpuset +pids +io"
+        );
+        assert_eq!(rd("pocket/abc/pids.max"), "7");
+        assert!(
+            open(&l, "../x").is_err() && open(&l, "/abs").is_err() && open(&l, "a//b").is_err()
+        );
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn unsupported_limits_are_named() {
+        let l = Layout::parse(
+            b"32 31 0:29 / /c/memory rw - cgroup cgroup rw,memory\n",
+            |_| Vec::new(),
+        );
+        let r = Resources {
+            pids: Some(resources::Pids { limit: 5 }),
+            ..Default::default()
+        };
+        assert_eq!(unsupported(&l, &r), Some("pids"));
+        let r = Resources {
+            memory: Some(Default::default()),
+            ..Default::default()
+        };
+        assert_eq!(unsupported(&l, &r), None);
+    }
 }

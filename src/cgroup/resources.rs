@@ -31,7 +31,11 @@ pub struct Memory {
     /// memory.memsw.limit_in_bytes / memory.swap.max = swap - limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub swap: Option<i64>,
-    #[serde(rename = "disableOOMKiller", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "disableOOMKiller",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub disable_oom_killer: Option<bool>,
 }
 

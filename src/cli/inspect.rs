@@ -67,6 +67,19 @@ struct HostConfig {
     init: bool,
     network_mode: &'static str,
     capabilities: Vec<String>,
+    cgroup: String,
+    memory: i64,
+    memory_swap: i64,
+    memory_reservation: i64,
+    nano_cpus: i64,
+    cpu_shares: u64,
+    cpu_quota: i64,
+    cpu_period: u64,
+    cpuset_cpus: String,
+    cpuset_mems: String,
+    pids_limit: i64,
+    blkio_weight: u16,
+    oom_kill_disable: bool,
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -110,6 +123,61 @@ fn describe(r: &Record, spec: Option<&crate::spec::Spec>, log_path: &str) -> Vec
                 "host"
             },
             capabilities: crate::spec::caps::names(s.process.capabilities),
+            cgroup: s.cgroups_path.clone().unwrap_or_default(),
+            memory: s
+                .resources
+                .memory
+                .as_ref()
+                .and_then(|m| m.limit)
+                .unwrap_or(0),
+            memory_swap: s
+                .resources
+                .memory
+                .as_ref()
+                .and_then(|m| m.swap)
+                .unwrap_or(0),
+            memory_reservation: s
+                .resources
+                .memory
+                .as_ref()
+                .and_then(|m| m.reservation)
+                .unwrap_or(0),
+            nano_cpus: s
+                .resources
+                .cpu
+                .as_ref()
+                .map_or(0, |c| match (c.quota, c.period) {
+                    (Some(q), Some(p)) if q > 0 && p > 0 => q * 1_000_000_000 / p as i64,
+                    _ => 0,
+                }),
+            cpu_shares: s.resources.cpu.as_ref().and_then(|c| c.shares).unwrap_or(0),
+            cpu_quota: s.resources.cpu.as_ref().and_then(|c| c.quota).unwrap_or(0),
+            cpu_period: s.resources.cpu.as_ref().and_then(|c| c.period).unwrap_or(0),
+            cpuset_cpus: s
+                .resources
+                .cpu
+                .as_ref()
+                .and_then(|c| c.cpus.clone())
+                .unwrap_or_default(),
+            cpuset_mems: s
+                .resources
+                .cpu
+                .as_ref()
+                .and_then(|c| c.mems.clone())
+                .unwrap_or_default(),
+            pids_limit: s.resources.pids.as_ref().map_or(0, |p| p.limit),
+            blkio_weight: s
+                .resources
+                .block_io
+                .as_ref()
+                .and_then(|b| b.weight)
+                .unwrap_or(0),
+            oom_kill_disable: s
+                .resources
+                .memory
+                .as_ref()
+                .and_then(|m| m.disable_oom_killer)
+                .unwrap_or(false),
         }),
     };
     serde_json::to_vec_pretty(&i).unwrap_or_default()

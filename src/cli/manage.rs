@@ -270,7 +270,18 @@ fn remove(ctx: &Ctx, q: &str, force: bool) -> Result<()> {
     }
     let _l = ctx.store.lock(&rec.id)?;
     let rec = ctx.store.load(&rec.id)?;
+    remove_cgroup(ctx, &rec.id);
     ctx.store.remove(&rec)
+}
+
+/// A cgroup left by a container whose monitor was killed: its waiter
+/// never got to remove it.
+fn remove_cgroup(ctx: &Ctx, id: &str) {
+    if let Some(path) = ctx.store.spec(id).ok().and_then(|s| s.cgroups_path)
+        && let Ok(cg) = crate::cgroup::open(&crate::cgroup::host_layout(), &path)
+    {
+        let _ = cg.remove();
+    }
 }
 
 pub fn rm(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
@@ -311,6 +322,7 @@ pub fn prune(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         // Re-check under the lock: it may have been started meanwhile.
         match ctx.store.load(&rec.id) {
             Ok(r) if r.live().status != Status::Running => {
+                remove_cgroup(ctx, &r.id);
                 ctx.store.remove(&r)?;
                 out.push(r.id);
             }

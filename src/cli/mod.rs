@@ -9,6 +9,7 @@ mod logs;
 mod manage;
 mod ps;
 pub mod run;
+mod stats;
 mod table;
 
 use crate::error::{Error, Result};
@@ -37,6 +38,8 @@ Commands:
   rm         Remove containers
   inspect    Show a container's record as JSON
   top        Show a container's processes
+  stats      Show containers' CPU, memory and process counts
+  update     Change containers' resource limits
   container prune   Remove all stopped containers
   version    Show the version and the git commit it was built from
 
@@ -128,6 +131,8 @@ fn dispatch(args: &Args) -> Result<i32> {
         b"rm" => manage::rm(rest, &ctx),
         b"inspect" => inspect::inspect(rest, &ctx),
         b"top" => inspect::top(rest, &ctx),
+        b"stats" => stats::stats(rest, &ctx),
+        b"update" => stats::update(rest, &ctx),
         b"container" => match rest.split_first() {
             Some((&b"prune", r)) => manage::prune(r, &ctx),
             Some((&b"ls", r)) | Some((&b"list", r)) => ps::main(r, &ctx),

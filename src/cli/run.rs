@@ -30,6 +30,18 @@ const FLAGS: &[Flag] = &[
     flag(0, "rootfs", true),
     flag(b'd', "detach", false),
     flag(0, "name", true),
+    flag(b'm', "memory", true),
+    flag(0, "memory-swap", true),
+    flag(0, "memory-reservation", true),
+    flag(0, "cpus", true),
+    flag(b'c', "cpu-shares", true),
+    flag(0, "cpu-quota", true),
+    flag(0, "cpu-period", true),
+    flag(0, "cpuset-cpus", true),
+    flag(0, "cpuset-mems", true),
+    flag(0, "pids-limit", true),
+    flag(0, "blkio-weight", true),
+    flag(0, "oom-kill-disable", false),
     flag(0, "help", false),
 ];
 
@@ -52,6 +64,18 @@ Options:
   -d, --detach             Run in the background and print the container id
       --name NAME          Name the container (default: a generated name)
       --rm                 Remove the container when it exits
+  -m, --memory BYTES       Memory limit (b, k, m, g; at least 6m)
+      --memory-swap BYTES  Memory + swap limit (-1: unlimited swap)
+      --memory-reservation BYTES  Soft memory limit
+      --cpus N             Number of CPUs (e.g. 0.5): quota over a 100ms period
+  -c, --cpu-shares N       Relative CPU weight (default 1024)
+      --cpu-quota US       CFS quota in microseconds per period
+      --cpu-period US      CFS period in microseconds
+      --cpuset-cpus LIST   CPUs allowed (0-2,4)
+      --cpuset-mems LIST   Memory nodes allowed
+      --pids-limit N       Maximum number of processes (-1: unlimited)
+      --blkio-weight N     Block IO weight (10 to 1000)
+      --oom-kill-disable   Do not OOM-kill the container (cgroup v1 only)
       --no-pivot           Use MS_MOVE + chroot instead of pivot_root (automatic in an initramfs)
       --rootfs DIR         The container's root filesystem
       --help               Show this help
@@ -77,6 +101,8 @@ pub struct RunArgs<'a> {
     pub rootfs: Option<&'a [u8]>,
     pub detach: bool,
     pub name: Option<&'a [u8]>,
+    /// Resource flags (long name, value) in command-line order.
+    pub limits: Vec<(&'static str, &'a [u8])>,
     pub help: bool,
     pub command: &'a [&'a [u8]],
 }
@@ -105,6 +131,9 @@ pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {
             "rootfs" => r.rootfs = Some(v),
             "detach" => r.detach = on,
             "name" => r.name = Some(v),
+            "memory" | "memory-swap" | "memory-reservation" | "cpus" | "cpu-shares"
+            | "cpu-quota" | "cpu-period" | "cpuset-cpus" | "cpuset-mems" | "pids-limit"
+            | "blkio-weight" | "oom-kill-disable" => r.limits.push((FLAGS[k].long, v)),
             _ => r.help = on,
         }
     }
@@ -278,12 +307,32 @@ pub fn to_spec(r: &RunArgs, host: &[&[u8]], files: &[Vec<u8>], hostname: Vec<u8>
         masked_paths: MASKED_PATHS.iter().map(|p| String::from(*p)).collect(),
         readonly_paths: READONLY_PATHS.iter().map(|p| String::from(*p)).collect(),
         namespaces,
+        cgroups_path: None,
+        resources: Default::default(),
         io: Io {
             stdin: r.interactive,
         },
         init: r.init,
         no_pivot: r.no_pivot,
     })
+}
+
+/// The CPUs (or memory nodes) this host has online: "0-1" in
+/// /sys/devices/system/{cpu,node}/online.
+pub fn host_set(path: &[u8], fallback: &[u32]) -> Vec<u32> {
+    read_file(path, "read")
+        .ok()
+        .and_then(|b| crate::cgroup::flags::parse_cpuset(String::from_utf8_lossy(&b).trim()))
+        .unwrap_or_else(|| fallback.to_vec())
+}
+
+/// Resource flags -> OCI resources, validated as docker validates them.
+pub fn resources(limits: &[(&str, &[u8])]) -> Result<crate::cgroup::Resources> {
+    let pairs: Vec<(&str, String)> = limits.iter().map(|(k, v)| (*k, text(v))).collect();
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let cpus = host_set(b"/sys/devices/system/cpu/online", &[0]);
+    let mems = host_set(b"/sys/devices/system/node/online", &[0]);
+    crate::cgroup::flags::build(&pairs, &cpus, &mems)
 }
 
 /// Read a whole (small) file.
@@ -346,6 +395,11 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         .collect::<Result<Vec<_>>>()?;
     let id = store::new_id();
     let mut spec = to_spec(&r, &ctx.args.env, &files, id.as_bytes()[..12].to_vec())?;
+    // Limits are checked before anything is made (docker refuses them with
+    // 125 too); every container gets its cgroup, limits or not, so it is
+    // counted, contained and visible to `stats`.
+    spec.resources = resources(&r.limits)?;
+    spec.cgroups_path = Some(alloc::format!("pocket/{id}"));
     spec.root.path = check_rootfs(&spec.root.path)?;
     let name = match r.name {
         Some(n) => Some(
@@ -376,7 +430,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 pub fn foreground(store: &Store, id: &str, spec: &Spec) -> Result<i32> {
     // Recording is best effort here: a state dir that went away must not
     // stop or orphan a running foreground container.
-    let r = match parent::start(spec, parent::INHERIT) {
+    let mut r = match parent::start(spec, parent::INHERIT) {
         Ok(r) => r,
         Err(e) => {
             let _ = store.finished(id, Status::Created, e.code);
@@ -385,6 +439,7 @@ pub fn foreground(store: &Store, id: &str, spec: &Spec) -> Result<i32> {
     };
     let _ = store.started(id, r.pid);
     let code = relay::run(r.pid, &r.sfd, r.master.as_ref(), spec.io.stdin);
+    r.cleanup();
     drop(r);
     let _ = store.finished(id, Status::Exited, *code.as_ref().unwrap_or(&137));
     code

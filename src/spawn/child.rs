@@ -1,7 +1,7 @@
 //! The container init, from clone(2) to execve(2). Only syscalls here: the
 //! parent prepared the plan, the receive buffer and the pointer tables.
 
-use super::wire::{self, Config, F_INIT, F_NETNS, F_STDIN, F_TTY, F_UTSNS};
+use super::wire::{self, Config, F_CGROUPNS, F_INIT, F_NETNS, F_STDIN, F_TTY, F_UTSNS};
 use crate::fs::{Op, apply::apply};
 use crate::rt::args::lookup;
 use crate::spec::DEFAULT_PATH;
@@ -91,6 +91,11 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
         });
     }
     fd::close(c.sync_rd);
+    // Now in its cgroup: a cgroup namespace made here is rooted there, so
+    // the container sees itself at "/".
+    if cfg.flags & F_CGROUPNS != 0 {
+        proc::unshare(libc::CLONE_NEWCGROUP).map_err(f("unshare", b"cgroup namespace"))?;
+    }
     // SAFETY: ops live in our copy of the parent's memory until execve.
     let ops: &'static [Op] = unsafe { core::slice::from_raw_parts(c.ops.as_ptr(), c.ops.len()) };
     apply(ops, None).map_err(|e| Fail {

@@ -83,7 +83,7 @@ fn supervise(store: &Store, id: &str, spec: &Spec, ready: &mut Option<Fd>) -> Re
         },
     );
     drop((out_w, err_w));
-    let r = match started {
+    let mut r = match started {
         Ok(r) => r,
         Err(e) => {
             store.finished(id, Status::Created, e.code)?;
@@ -96,6 +96,7 @@ fn supervise(store: &Store, id: &str, spec: &Spec, ready: &mut Option<Fd>) -> Re
         let _ = fd::write_all(r.raw(), &[0]);
     }
     let code = pump(&r, &out_r, &err_r, &mut log);
+    r.cleanup();
     log.flush();
     store.finished(id, Status::Exited, code)
 }

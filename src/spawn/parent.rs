@@ -3,7 +3,8 @@
 
 use super::child::{self, Child};
 use super::relay;
-use super::wire::{self, F_INIT, F_NETNS, F_STDIN, F_TTY, F_UTSNS};
+use super::wire::{self, F_CGROUPNS, F_INIT, F_NETNS, F_STDIN, F_TTY, F_UTSNS};
+use crate::cgroup::{self, Cgroup};
 use crate::error::{Context, Error, Result};
 use crate::fs;
 use crate::spec::{Namespace, Spec};
@@ -73,13 +74,55 @@ pub struct Running {
     pub pid: i32,
     pub master: Option<fd::Fd>,
     pub sfd: fd::Fd,
+    /// The container's own cgroup, removed by `cleanup` once it is reaped.
+    pub cgroup: Option<Cgroup>,
     _restore: Restore,
+}
+
+impl Running {
+    /// After the container was reaped: remove its cgroup.
+    pub fn cleanup(&mut self) {
+        if let Some(cg) = self.cgroup.take() {
+            let _ = cg.remove();
+        }
+    }
+}
+
+/// Removes a cgroup made for a container that then failed to start.
+struct CgroupGuard(Option<Cgroup>);
+
+impl Drop for CgroupGuard {
+    fn drop(&mut self) {
+        if let Some(cg) = self.0.take() {
+            let _ = cg.remove();
+        }
+    }
+}
+
+/// The container's cgroup, made (with its limits) before anything runs.
+fn make_cgroup(spec: &Spec) -> Result<Option<Cgroup>> {
+    let Some(path) = &spec.cgroups_path else {
+        return Ok(None);
+    };
+    let l = cgroup::host_layout();
+    if let Some(c) = cgroup::unsupported(&l, &spec.resources) {
+        return Err(Error::bad(
+            "cgroup",
+            c,
+            "controller not available on this host",
+        ));
+    }
+    let cg = cgroup::open(&l, path)?;
+    cg.create(&spec.resources)?;
+    Ok(Some(cg))
 }
 
 /// Run the container in the foreground; returns its exit status.
 pub fn run(spec: &Spec) -> Result<i32> {
-    let r = start(spec, INHERIT)?;
-    relay::run(r.pid, &r.sfd, r.master.as_ref(), spec.io.stdin)
+    let mut r = start(spec, INHERIT)?;
+    let code = relay::run(r.pid, &r.sfd, r.master.as_ref(), spec.io.stdin);
+    r.cleanup();
+    code
 }
 
 /// Create and start the container; returns once its command was exec'd.
@@ -92,6 +135,7 @@ pub fn start(spec: &Spec, out: Output) -> Result<Running> {
         (spec.init, F_INIT),
         (spec.has(Namespace::Network), F_NETNS),
         (spec.has(Namespace::Uts), F_UTSNS),
+        (spec.has(Namespace::Cgroup), F_CGROUPNS),
     ] {
         if on {
             flags |= f;
@@ -124,6 +168,7 @@ pub fn start(spec: &Spec, out: Output) -> Result<Running> {
         stderr: out.stderr,
     };
     let stack = Stack::new(STACK_SIZE).ctx("mmap", "child stack")?;
+    let mut cg = CgroupGuard(make_cgroup(spec)?);
 
     // Block the signals we forward before the child exists, so none is
     // lost between clone and the relay loop; signalfd takes them.
@@ -133,7 +178,10 @@ pub fn start(spec: &Spec, out: Output) -> Result<Running> {
     let _restore = Restore(old);
     let sfd = signal::signalfd(&set).ctx("signalfd", "")?;
 
-    let clone_flags = spec.clone_flags() | libc::SIGCHLD;
+    // The cgroup namespace is the child's to unshare, once it is in its
+    // cgroup: made at clone, it would be rooted at pocket's own cgroup and
+    // the container would see itself as /../../pocket/<id>.
+    let clone_flags = (spec.clone_flags() & !libc::CLONE_NEWCGROUP) | libc::SIGCHLD;
     // SAFETY: single-threaded; the stack is a fresh mapping of STACK_SIZE.
     let pid = unsafe {
         proc::clone(
@@ -150,7 +198,15 @@ pub fn start(spec: &Spec, out: Output) -> Result<Running> {
     // A child that died early gives EPIPE here; its report says why.
     let sent = fd::write_all(cfg_w.raw(), &config);
     drop(cfg_w);
-    // (Parent-side setup — cgroups, network — goes here, before "go".)
+    // The child waits on the sync pipe: it is in its cgroup (with its
+    // limits) before it does anything, let alone run the command.
+    if let Some(c) = &cg.0
+        && let Err(e) = c.add(pid)
+    {
+        let _ = proc::kill(pid, libc::SIGKILL);
+        let _ = proc::wait(pid, 0);
+        return Err(e);
+    }
     let _ = fd::write_all(sync_w.raw(), b"1");
     drop(sync_w);
 
@@ -181,6 +237,7 @@ pub fn start(spec: &Spec, out: Output) -> Result<Running> {
         pid,
         master,
         sfd,
+        cgroup: cg.0.take(),
         _restore,
     })
 }

@@ -16,6 +16,7 @@ pub const F_STDIN: u32 = 2;
 pub const F_INIT: u32 = 4;
 pub const F_NETNS: u32 = 8;
 pub const F_UTSNS: u32 = 16;
+pub const F_CGROUPNS: u32 = 32;
 
 /// The decoded config, borrowing the receive buffer.
 #[derive(Debug)]

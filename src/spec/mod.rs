@@ -82,6 +82,10 @@ pub struct Spec {
     pub masked_paths: Vec<String>,
     pub readonly_paths: Vec<String>,
     pub namespaces: Vec<Namespace>,
+    /// OCI `linux.cgroupsPath` (relative to each hierarchy's root, e.g.
+    /// `pocket/<id>`) and `linux.resources`.
+    pub cgroups_path: Option<String>,
+    pub resources: crate::cgroup::Resources,
     pub io: Io,
     /// `--init`: pocket stays PID 1, reaps zombies and forwards signals.
     pub init: bool,

@@ -82,6 +82,10 @@ pub struct Linux {
     pub masked_paths: Vec<String>,
     #[serde(default)]
     pub readonly_paths: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroups_path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<crate::cgroup::Resources>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Default, PartialEq)]
@@ -163,6 +167,8 @@ pub fn to_config(s: &Spec) -> Config {
                 .collect(),
             masked_paths: s.masked_paths.clone(),
             readonly_paths: s.readonly_paths.clone(),
+            cgroups_path: s.cgroups_path.clone(),
+            resources: (!s.resources.is_empty()).then(|| s.resources.clone()),
         }),
         annotations,
     }
@@ -228,6 +234,8 @@ pub fn from_config(c: &Config) -> Result<Spec> {
         masked_paths: linux.map(|l| l.masked_paths.clone()).unwrap_or_default(),
         readonly_paths: linux.map(|l| l.readonly_paths.clone()).unwrap_or_default(),
         namespaces,
+        cgroups_path: linux.and_then(|l| l.cgroups_path.clone()),
+        resources: linux.and_then(|l| l.resources.clone()).unwrap_or_default(),
         io: Io { stdin: on(A_STDIN) },
         init: on(A_INIT),
         no_pivot: on(A_NO_PIVOT),

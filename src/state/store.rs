@@ -206,6 +206,13 @@ impl Store {
         fs::write_atomic(&cs(&d)?, "state.json", &to_json(rec), false).ctx("write state", &d)
     }
 
+    /// Replace a container's Spec (update): atomic and durable, as at create.
+    pub fn save_spec(&self, id: &str, spec: &Spec) -> Result<()> {
+        let d = self.dir(id);
+        fs::write_atomic(&cs(&d)?, "config.json", &oci::to_json(spec), true)
+            .ctx("write", "config.json")
+    }
+
     pub fn spec(&self, id: &str) -> Result<Spec> {
         let p = format!("{}/config.json", self.dir(id));
         oci::from_json(&fs::read(&cs(&p)?).ctx("read", &p)?)
@@ -235,7 +242,7 @@ impl Store {
             .iter()
             .filter_map(|id| self.load(id).ok())
             .collect();
-        out.sort_by(|a, b| b.created.cmp(&a.created));
+        out.sort_by_key(|r| core::cmp::Reverse(r.created));
         Ok(out)
     }
 

@@ -180,3 +180,9 @@ pub fn setns(fd: i32, nstype: i32) -> Result<()> {
     // SAFETY: no pointers.
     unsafe { syscall!(Sysno::setns, fd, nstype) }.map(drop)
 }
+
+/// `unshare(flags)` — unshare(2).
+pub fn unshare(flags: i32) -> Result<()> {
+    // SAFETY: no pointers.
+    unsafe { syscall!(Sysno::unshare, flags) }.map(drop)
+}

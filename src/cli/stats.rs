@@ -1,0 +1,353 @@
+//! `pocket stats` (usage read from the containers' cgroups, either
+//! version) and `pocket update` (limits of a running container, live).
+
+use super::Ctx;
+use super::args::{Flag, flag};
+use crate::cgroup::{self, Resources, Stats};
+use crate::error::{Error, Result};
+use crate::sys::time::sleep_ms;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+const STATS_FLAGS: &[Flag] = &[
+    flag(0, "no-stream", false),
+    flag(b'a', "all", false),
+    flag(0, "help", false),
+];
+
+const STATS_HELP: &str = "\
+Usage: pocket stats [--no-stream] [CONTAINER...]
+
+Live CPU, memory and process counts of running containers (all of them
+when none is named), read from their cgroups.
+
+Options:
+  --no-stream   Print one sample and exit
+";
+
+/// docker's binary sizes: "1.5MiB", "64MiB", "512KiB".
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    // Three significant digits, as go-units' HumanSize.
+    if v >= 100.0 || u == 0 {
+        format!("{}{}", v as u64, UNITS[u])
+    } else if v >= 10.0 {
+        format!("{:.1}{}", v, UNITS[u])
+    } else {
+        format!("{:.2}{}", v, UNITS[u])
+    }
+}
+
+struct Row {
+    id: String,
+    name: String,
+    cg: cgroup::Cgroup,
+}
+
+fn rows(ctx: &Ctx, names: &[&[u8]]) -> Result<Vec<Row>> {
+    let l = cgroup::host_layout();
+    let recs = if names.is_empty() {
+        ctx.store
+            .list()?
+            .into_iter()
+            .filter(|r| r.running())
+            .collect::<Vec<_>>()
+    } else {
+        let mut v = Vec::new();
+        for n in names {
+            let id = ctx.store.resolve(&String::from_utf8_lossy(n))?;
+            v.push(ctx.store.load(&id)?);
+        }
+        v
+    };
+    let mut out = Vec::new();
+    for r in recs {
+        let path = ctx
+            .store
+            .spec(&r.id)
+            .ok()
+            .and_then(|s| s.cgroups_path)
+            .unwrap_or_else(|| format!("pocket/{}", r.id));
+        out.push(Row {
+            id: String::from(r.short_id()),
+            name: r.name.clone(),
+            cg: cgroup::open(&l, &path)?,
+        });
+    }
+    Ok(out)
+}
+
+fn host_memory() -> u64 {
+    // SAFETY: sysinfo fills the struct it is given.
+    let mut si: libc::sysinfo = unsafe { core::mem::zeroed() };
+    // SAFETY: si is a valid sysinfo.
+    if unsafe { libc::sysinfo(&mut si) } == 0 {
+        si.totalram as u64 * si.mem_unit as u64
+    } else {
+        0
+    }
+}
+
+fn table(rows: &[Row], before: &[Stats], after: &[Stats], wall_ns: u64) -> String {
+    let mut t = alloc::vec![
+        [
+            "CONTAINER ID",
+            "NAME",
+            "CPU %",
+            "MEM USAGE / LIMIT",
+            "MEM %",
+            "PIDS"
+        ]
+        .iter()
+        .map(|s| String::from(*s))
+        .collect::<Vec<_>>()
+    ];
+    let host = host_memory();
+    for (i, r) in rows.iter().enumerate() {
+        let (a, b) = (before[i], after[i]);
+        let cpu = match (a.cpu_ns, b.cpu_ns) {
+            (Some(x), Some(y)) if wall_ns > 0 => format!(
+                "{:.2}%",
+                y.saturating_sub(x) as f64 * 100.0 / wall_ns as f64
+            ),
+            _ => String::from("--"),
+        };
+        let limit = b.mem_limit.unwrap_or(host);
+        let (mem, pct) = match b.mem {
+            Some(m) => (
+                format!("{} / {}", human_bytes(m), human_bytes(limit)),
+                if limit > 0 {
+                    format!("{:.2}%", m as f64 * 100.0 / limit as f64)
+                } else {
+                    String::from("--")
+                },
+            ),
+            None => (String::from("-- / --"), String::from("--")),
+        };
+        let pids = b.pids.map_or(String::from("--"), |p| format!("{p}"));
+        t.push(alloc::vec![
+            r.id.clone(),
+            r.name.clone(),
+            cpu,
+            mem,
+            pct,
+            pids
+        ]);
+    }
+    super::table::render(&t)
+}
+
+pub fn stats(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
+    let Some(p) = super::flags("stats", STATS_FLAGS, STATS_HELP, argv)? else {
+        return Ok(0);
+    };
+    let once = p
+        .flags
+        .iter()
+        .any(|&(k, v)| STATS_FLAGS[k].long == "no-stream" && v == b"true");
+    let rows = rows(ctx, p.rest)?;
+    let mut before: Vec<Stats> = rows.iter().map(|r| r.cg.stats()).collect();
+    let mut t0 = crate::state::time::monotonic_ms();
+    loop {
+        // CPU % needs two samples; docker waits about this long too.
+        sleep_ms(if once { 500 } else { 1000 });
+        let after: Vec<Stats> = rows.iter().map(|r| r.cg.stats()).collect();
+        let t1 = crate::state::time::monotonic_ms();
+        let out = table(&rows, &before, &after, (t1 - t0) * 1_000_000);
+        let mut o = crate::rt::out();
+        if !once {
+            o.bytes(b"\x1b[2J\x1b[H");
+        }
+        o.bytes(out.as_bytes());
+        drop(o);
+        if once {
+            return Ok(0);
+        }
+        before = after;
+        t0 = t1;
+    }
+}
+
+const UPDATE_FLAGS: &[Flag] = &[
+    flag(b'm', "memory", true),
+    flag(0, "memory-swap", true),
+    flag(0, "memory-reservation", true),
+    flag(0, "cpus", true),
+    flag(b'c', "cpu-shares", true),
+    flag(0, "cpu-quota", true),
+    flag(0, "cpu-period", true),
+    flag(0, "cpuset-cpus", true),
+    flag(0, "cpuset-mems", true),
+    flag(0, "pids-limit", true),
+    flag(0, "blkio-weight", true),
+    flag(0, "help", false),
+];
+
+const UPDATE_HELP: &str = "\
+Usage: pocket update [OPTIONS] CONTAINER...
+
+Change the resource limits of containers; running ones at once.
+
+Options: -m/--memory, --memory-swap, --memory-reservation, --cpus,
+-c/--cpu-shares, --cpu-quota, --cpu-period, --cpuset-cpus, --cpuset-mems,
+--pids-limit, --blkio-weight (as pocket run).
+";
+
+/// `new` over `old`: every limit `new` sets replaces the old one.
+pub fn merge(old: &Resources, new: &Resources) -> Resources {
+    let mut m = old.clone();
+    if let Some(n) = &new.memory {
+        let o = m.memory.get_or_insert_with(Default::default);
+        let old_limit = o.limit;
+        if n.limit.is_some() {
+            o.limit = n.limit;
+            // A swap left at docker's default (twice the memory) follows
+            // the memory; an explicit one stays.
+            if n.swap.is_none()
+                && let (Some(ol), Some(os)) = (old_limit, o.swap)
+                && os == 2 * ol
+            {
+                o.swap = n.limit.map(|l| 2 * l);
+            }
+        }
+        if n.swap.is_some() {
+            o.swap = n.swap;
+        }
+        if n.reservation.is_some() {
+            o.reservation = n.reservation;
+        }
+    }
+    if let Some(n) = &new.cpu {
+        let o = m.cpu.get_or_insert_with(Default::default);
+        if n.shares.is_some() {
+            o.shares = n.shares;
+        }
+        if n.quota.is_some() {
+            o.quota = n.quota;
+        }
+        if n.period.is_some() {
+            o.period = n.period;
+        }
+        if n.cpus.is_some() {
+            o.cpus = n.cpus.clone();
+        }
+        if n.mems.is_some() {
+            o.mems = n.mems.clone();
+        }
+    }
+    if new.pids.is_some() {
+        m.pids = new.pids.clone();
+    }
+    if new.block_io.is_some() {
+        m.block_io = new.block_io.clone();
+    }
+    m
+}
+
+pub fn update(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
+    let Some(p) = super::flags("update", UPDATE_FLAGS, UPDATE_HELP, argv)? else {
+        return Ok(0);
+    };
+    let limits: Vec<(&str, &[u8])> = p
+        .flags
+        .iter()
+        .map(|&(k, v)| (UPDATE_FLAGS[k].long, v))
+        .collect();
+    if limits.is_empty() {
+        return Err(Error::bad(
+            "update",
+            "",
+            "you must provide one or more flags",
+        ));
+    }
+    let new = super::run::resources(&limits)?;
+    if p.rest.is_empty() {
+        return Err(Error::bad("update", "", "needs at least one container"));
+    }
+    let l = cgroup::host_layout();
+    if let Some(c) = cgroup::unsupported(&l, &new) {
+        return Err(Error::bad(
+            "cgroup",
+            c,
+            "controller not available on this host",
+        ));
+    }
+    let mut failed = false;
+    for q in p.rest {
+        let r = (|| -> Result<()> {
+            let id = ctx.store.resolve(&String::from_utf8_lossy(q))?;
+            let _l = ctx.store.lock(&id)?;
+            let mut spec = ctx.store.spec(&id)?;
+            let merged = merge(&spec.resources, &new);
+            if ctx.store.load(&id)?.running()
+                && let Some(path) = &spec.cgroups_path
+            {
+                cgroup::open(&l, path)?.apply(&merged, true)?;
+            }
+            spec.resources = merged;
+            ctx.store.save_spec(&id, &spec)
+        })();
+        match r {
+            Ok(()) => crate::outln!("{}", String::from_utf8_lossy(q)),
+            Err(e) => {
+                crate::errln!("pocket: {}", e);
+                failed = true;
+            }
+        }
+    }
+    Ok(if failed { 1 } else { 0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cgroup::resources::{Memory, Pids};
+
+    #[test]
+    fn sizes_like_docker() {
+        assert_eq!(human_bytes(512), "512B");
+        assert_eq!(human_bytes(1536 * 1024), "1.50MiB");
+        assert_eq!(human_bytes(64 << 20), "64.0MiB");
+        assert_eq!(human_bytes(200 << 20), "200MiB");
+    }
+
+    #[test]
+    fn merge_keeps_what_is_not_updated_and_default_swap_follows() {
+        let old = Resources {
+            memory: Some(Memory {
+                limit: Some(100),
+                swap: Some(200),
+                ..Default::default()
+            }),
+            pids: Some(Pids { limit: 5 }),
+            ..Default::default()
+        };
+        let new = Resources {
+            memory: Some(Memory {
+                limit: Some(300),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let m = merge(&old, &new);
+        assert_eq!(m.memory.as_ref().unwrap().limit, Some(300));
+        assert_eq!(m.memory.as_ref().unwrap().swap, Some(600));
+        assert_eq!(m.pids, Some(Pids { limit: 5 }));
+        let old2 = Resources {
+            memory: Some(Memory {
+                limit: Some(100),
+                swap: Some(-1),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert_eq!(merge(&old2, &new).memory.unwrap().swap, Some(-1));
+    }
+}

@@ -1,0 +1,363 @@
+//! Resource limits on the real kernel (this host: cgroup v1 hierarchies
+//! for memory, cpu, cpuset, pids, blkio; cgroup2 with few controllers).
+//! The v2 logic is tested against fake trees in the unit tests.
+
+mod common;
+use common::*;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// The directory of `id`'s group in the hierarchy holding `controller`.
+fn cg(controller: &str, id: &str) -> PathBuf {
+    let mi = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    for l in mi.lines() {
+        let (pre, post) = l.split_once(" - ").unwrap();
+        let mp = pre.split(' ').nth(4).unwrap();
+        let mut post = post.split(' ');
+        let fstype = post.next().unwrap();
+        let opts = post.nth(1).unwrap_or("");
+        if fstype == "cgroup" && opts.split(',').any(|o| o == controller) {
+            return PathBuf::from(mp).join("pocket").join(id);
+        }
+    }
+    PathBuf::from("/sys/fs/cgroup/pocket").join(id)
+}
+
+fn read(p: PathBuf) -> String {
+    std::fs::read_to_string(&p)
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        .trim()
+        .to_string()
+}
+
+fn no_groups_left(id: &str) {
+    for c in ["memory", "cpu", "cpuacct", "cpuset", "pids", "blkio"] {
+        assert!(!cg(c, id).exists(), "{} left behind", cg(c, id).display());
+    }
+}
+
+fn pid_of(r: &Root, id: &str) -> i32 {
+    let s = stdout(&r.out(&["inspect", id]));
+    let i = s.find("\"Pid\": ").unwrap();
+    s[i + 7..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn limits_are_on_the_host_before_the_command_and_the_container_sees_root() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("cglimits");
+    let id = r.run_d(&[
+        "-m",
+        "64m",
+        "--memory-reservation",
+        "32m",
+        "--cpus",
+        "0.5",
+        "-c",
+        "512",
+        "--cpuset-cpus",
+        "0",
+        "--pids-limit",
+        "20",
+        "--blkio-weight",
+        "300",
+        // Prints what it saw before anything else ran: limits already there.
+        "sh",
+        "-c",
+        "cat /proc/self/cgroup; grep Cpus_allowed_list /proc/self/status; sleep 30",
+    ]);
+    assert_eq!(
+        read(cg("memory", &id).join("memory.limit_in_bytes")),
+        "67108864"
+    );
+    assert_eq!(
+        read(cg("memory", &id).join("memory.soft_limit_in_bytes")),
+        "33554432"
+    );
+    assert_eq!(read(cg("cpu", &id).join("cpu.cfs_quota_us")), "50000");
+    assert_eq!(read(cg("cpu", &id).join("cpu.cfs_period_us")), "100000");
+    assert_eq!(read(cg("cpu", &id).join("cpu.shares")), "512");
+    assert_eq!(read(cg("cpuset", &id).join("cpuset.cpus")), "0");
+    assert_eq!(read(cg("pids", &id).join("pids.max")), "20");
+    let pid = pid_of(&r, &id);
+    for c in ["memory", "cpu", "cpuset", "pids"] {
+        assert!(
+            read(cg(c, &id).join("cgroup.procs"))
+                .lines()
+                .any(|l| l == pid.to_string()),
+            "{c}"
+        );
+    }
+    wait_for(5, "output", || {
+        stdout(&r.out(&["logs", &id]))
+            .contains("Cpus_allowed_list")
+            .then_some(())
+    });
+    let out = stdout(&r.out(&["logs", &id]));
+    for l in out
+        .lines()
+        .filter(|l| l.contains(':') && !l.starts_with("Cpus"))
+    {
+        assert!(
+            l.ends_with(":/"),
+            "container does not see itself at /: {out}"
+        );
+    }
+    assert!(out.contains("Cpus_allowed_list:\t0\n"), "{out}");
+    let ins = stdout(&r.out(&["inspect", &id]));
+    for want in [
+        "\"Memory\": 67108864",
+        "\"NanoCpus\": 500000000",
+        "\"CpuShares\": 512",
+        "\"CpusetCpus\": \"0\"",
+        "\"PidsLimit\": 20",
+    ] {
+        assert!(ins.contains(want), "inspect lacks {want}: {ins}");
+    }
+    assert_eq!(r.out(&["rm", "-f", &id]).status.code(), Some(0));
+    no_groups_left(&id);
+}
+
+#[test]
+fn over_the_memory_limit_is_oom_killed_under_it_finishes() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("cgoom");
+    let rootfs = rootfs_str();
+    // dd's buffer is one block: bs=64M touches 64 MiB.
+    let o = r.out(&[
+        "run",
+        "--rm",
+        "-m",
+        "32m",
+        "--rootfs",
+        &rootfs,
+        "dd",
+        "if=/dev/zero",
+        "of=/dev/null",
+        "bs=64M",
+        "count=1",
+    ]);
+    assert_eq!(o.status.code(), Some(137), "{}", stderr(&o));
+    let o = r.out(&[
+        "run",
+        "--rm",
+        "-m",
+        "32m",
+        "--rootfs",
+        &rootfs,
+        "dd",
+        "if=/dev/zero",
+        "of=/dev/null",
+        "bs=8M",
+        "count=4",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn fork_bomb_is_contained_by_pids_limit() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("cgpids");
+    let id = r.run_d(&["--pids-limit", "20", "sleep", "30"]);
+    // A real fork bomb, exec'd into the container (so it joins its cgroup):
+    // shells whose fork fails die, the others keep forking.
+    let o = r.out(&["exec", "-d", &id, "sh", "-c", "f(){ f | f & }; f"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let dir = cg("pids", &id);
+    let start = Instant::now();
+    let mut max = 0;
+    while start.elapsed() < Duration::from_secs(2) {
+        let cur: u64 = read(dir.join("pids.current")).parse().unwrap();
+        max = max.max(cur);
+        assert!(cur <= 20, "pids.current {cur} over the limit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(max >= 15, "the bomb never got near the limit ({max})");
+    let events = read(dir.join("pids.events"));
+    assert!(
+        events
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            > 0,
+        "{events}"
+    );
+    // The host is fine: pocket itself still runs commands.
+    let o = r.out(&["ps"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(r.out(&["rm", "-f", &id]).status.code(), Some(0));
+    no_groups_left(&id);
+}
+
+#[test]
+fn half_a_cpu_is_about_half_a_cpu() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("cgcpu");
+    let id = r.run_d(&["--cpus", "0.5", "sh", "-c", "while :; do :; done"]);
+    let usage = || {
+        read(cg("cpuacct", &id).join("cpuacct.usage"))
+            .parse::<u64>()
+            .unwrap()
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let (u0, t0) = (usage(), Instant::now());
+    std::thread::sleep(Duration::from_secs(2));
+    let (u1, t1) = (usage(), Instant::now());
+    let cpus = (u1 - u0) as f64 / (t1 - t0).as_nanos() as f64;
+    assert!(
+        (0.3..0.7).contains(&cpus),
+        "used {cpus:.2} CPUs with --cpus 0.5"
+    );
+    // stats reads the same counters: a plausible CPU % and one process.
+    let o = r.out(&["stats", "--no-stream"]);
+    let line = stdout(&o).lines().nth(1).unwrap_or("").to_string();
+    assert!(line.starts_with(&id[..12]), "{}", stdout(&o));
+    let pct: f64 = line
+        .split_whitespace()
+        .nth(2)
+        .unwrap()
+        .trim_end_matches('%')
+        .parse()
+        .unwrap();
+    assert!((25.0..75.0).contains(&pct), "stats CPU {pct}%: {line}");
+    assert!(line.trim_end().ends_with(" 1"), "PIDS: {line}");
+    assert_eq!(r.out(&["rm", "-f", &id]).status.code(), Some(0));
+    no_groups_left(&id);
+}
+
+#[test]
+fn update_changes_limits_live() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("cgupdate");
+    let id = r.run_d(&["-m", "64m", "--pids-limit", "20", "sleep", "30"]);
+    let o = r.out(&[
+        "update",
+        "-m",
+        "128m",
+        "--pids-limit",
+        "50",
+        "--cpus",
+        "1",
+        &id[..10],
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        read(cg("memory", &id).join("memory.limit_in_bytes")),
+        "134217728"
+    );
+    assert_eq!(read(cg("pids", &id).join("pids.max")), "50");
+    assert_eq!(read(cg("cpu", &id).join("cpu.cfs_quota_us")), "100000");
+    let ins = stdout(&r.out(&["inspect", &id]));
+    assert!(
+        ins.contains("\"Memory\": 134217728") && ins.contains("\"PidsLimit\": 50"),
+        "{ins}"
+    );
+    // stats: usage over the new limit.
+    let o = r.out(&["stats", "--no-stream", &id]);
+    assert!(stdout(&o).contains("/ 128MiB"), "{}", stdout(&o));
+    let o = r.out(&["update", "-m", "1m", &id]);
+    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(
+        read(cg("memory", &id).join("memory.limit_in_bytes")),
+        "134217728"
+    );
+    assert_eq!(r.out(&["rm", "-f", &id]).status.code(), Some(0));
+    no_groups_left(&id);
+}
+
+#[test]
+fn refused_values_create_nothing() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("cgbad");
+    let rootfs = rootfs_str();
+    let ncpu = std::fs::read_to_string("/sys/devices/system/cpu/online").unwrap();
+    let too_many = (ncpu
+        .trim()
+        .rsplit(['-', ','])
+        .next()
+        .unwrap()
+        .parse::<u32>()
+        .unwrap()
+        + 2)
+    .to_string();
+    for bad in [
+        vec!["-m", "5m"],
+        vec!["-m", "12x"],
+        vec!["-m", "-1"],
+        vec!["--memory-swap", "64m"],
+        vec!["-m", "64m", "--memory-swap", "32m"],
+        vec!["--cpus", "0"],
+        vec!["--cpus", &too_many],
+        vec!["--cpus", "1", "--cpu-quota", "50000"],
+        vec!["--cpuset-cpus", &too_many],
+        vec!["--cpuset-cpus", "1-0"],
+        vec!["--pids-limit", "-2"],
+        vec!["--blkio-weight", "5"],
+        vec!["-c", "-5"],
+    ] {
+        let mut args = vec!["run", "--rootfs", &rootfs];
+        args.extend(bad.iter());
+        args.push("true");
+        let o = r.out(&args);
+        assert_eq!(o.status.code(), Some(125), "{bad:?}: {}", stderr(&o));
+        assert_eq!(stderr(&o).lines().count(), 1, "{bad:?}: {}", stderr(&o));
+        assert!(stderr(&o).starts_with("pocket: "), "{}", stderr(&o));
+    }
+    assert!(std::fs::read_dir(r.0.join("containers")).map_or(true, |d| d.count() == 0));
+}
+
+#[test]
+fn groups_go_with_the_container_even_after_sigkill() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("cgclean");
+    let rootfs = rootfs_str();
+    // Foreground, --rm: gone at exit.
+    let o = r.out(&[
+        "run", "--rm", "--name", "fg", "-m", "64m", "--rootfs", &rootfs, "true",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    // Detached, exits by itself: the monitor removes the group.
+    let id = r.run_d(&["true"]);
+    assert_eq!(stdout(&r.out(&["wait", &id])), "0\n");
+    wait_for(5, "group removal", || {
+        (!cg("pids", &id).exists()).then_some(())
+    });
+    no_groups_left(&id);
+    // Monitor SIGKILLed: the group stays until rm.
+    let id = r.run_d(&["-m", "64m", "sleep", "30"]);
+    let pid = pid_of(&r, &id);
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let mon: i32 = s[s.rfind(')').unwrap() + 2..]
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    unsafe { libc::kill(mon, libc::SIGKILL) };
+    wait_for(5, "container to die", || {
+        state(pid).is_none_or(|s| s == 'Z').then_some(())
+    });
+    assert_eq!(r.out(&["rm", &id]).status.code(), Some(0));
+    no_groups_left(&id);
+}
