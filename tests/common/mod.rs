@@ -81,6 +81,9 @@ pub fn state_root() -> &'static Path {
         std::fs::create_dir_all(&d).unwrap();
         extern "C" fn cleanup() {
             if let Some(d) = R.get() {
+                // Tests that SIGKILL pocket leave records (and cgroups) for
+                // rm to clean, as a user would.
+                remove_all(d);
                 let _ = std::fs::remove_dir_all(d);
             }
         }
@@ -130,14 +133,21 @@ impl Root {
     }
 }
 
+/// `rm -f` every container of the state root `dir`: processes, records
+/// and cgroups.
+pub fn remove_all(dir: &Path) {
+    let pocket = |args: &[&str]| Command::new(bin()).arg("--root").arg(dir).args(args).stdin(Stdio::null()).output();
+    if let Ok(o) = pocket(&["ps", "-aq", "--no-trunc"]) {
+        for id in String::from_utf8_lossy(&o.stdout).lines() {
+            let _ = pocket(&["rm", "-f", id]);
+        }
+    }
+}
+
 impl Drop for Root {
     fn drop(&mut self) {
         // Kill what is left (a failed test), then remove the tree.
-        if let Ok(o) = self.cmd(&["ps", "-aq", "--no-trunc"]).output() {
-            for id in String::from_utf8_lossy(&o.stdout).lines() {
-                let _ = self.cmd(&["rm", "-f", id]).output();
-            }
-        }
+        remove_all(&self.0);
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
