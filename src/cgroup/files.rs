@@ -59,10 +59,12 @@ pub fn mkdir(dir: &str) -> Result<bool> {
 /// rmdir, retried while the last processes are still leaving (EBUSY).
 pub fn rmdir(dir: &str) -> Result<()> {
     let c = CString::new(dir).map_err(|_| Error::bad("cgroup", dir, "bad path"))?;
-    for _ in 0..200 {
+    // Just after the last task exits the group may still read as busy for
+    // a moment: retry quickly first, then more slowly (2 s in all).
+    for i in 0..300 {
         match fs::unlinkat(libc::AT_FDCWD, &c, libc::AT_REMOVEDIR) {
             Ok(()) | Err(Errno::ENOENT) => return Ok(()),
-            Err(Errno::EBUSY) => crate::sys::time::sleep_ms(10),
+            Err(Errno::EBUSY) => crate::sys::time::sleep_ms(if i < 100 { 1 } else { 10 }),
             Err(e) => return Err(Error::sys("rmdir", dir, e)),
         }
     }
