@@ -87,10 +87,19 @@ fn limits_are_on_the_host_before_the_command_and_the_container_sees_root() {
     assert_eq!(read(cg("cpuset", &id).join("cpuset.cpus")), "0");
     assert_eq!(read(cg("pids", &id).join("pids.max")), "20");
     // docker's default swap: twice the memory.
-    assert_eq!(read(cg("memory", &id).join("memory.memsw.limit_in_bytes")), "134217728");
-    let blkio = ["blkio.weight", "blkio.bfq.weight"].iter().map(|f| cg("blkio", &id).join(f)).find(|p| p.exists());
+    assert_eq!(
+        read(cg("memory", &id).join("memory.memsw.limit_in_bytes")),
+        "134217728"
+    );
+    let blkio = ["blkio.weight", "blkio.bfq.weight"]
+        .iter()
+        .map(|f| cg("blkio", &id).join(f))
+        .find(|p| p.exists());
     if let Some(b) = blkio {
-        assert!(read(b).split_whitespace().any(|w| w == "300"), "blkio weight");
+        assert!(
+            read(b).split_whitespace().any(|w| w == "300"),
+            "blkio weight"
+        );
     }
     let pid = pid_of(&r, &id);
     for c in ["memory", "cpu", "cpuset", "pids"] {
@@ -137,11 +146,21 @@ fn oom_kill_disable_and_explicit_swap() {
         return;
     }
     let r = Root::new("cgoomctl");
-    let id = r.run_d(&["-m", "64m", "--memory-swap", "-1", "--oom-kill-disable", "sleep", "30"]);
+    let id = r.run_d(&[
+        "-m",
+        "64m",
+        "--memory-swap",
+        "-1",
+        "--oom-kill-disable",
+        "sleep",
+        "30",
+    ]);
     let oc = read(cg("memory", &id).join("memory.oom_control"));
     assert!(oc.contains("oom_kill_disable 1"), "{oc}");
     // -1: swap unlimited.
-    let sw: u64 = read(cg("memory", &id).join("memory.memsw.limit_in_bytes")).parse().unwrap();
+    let sw: u64 = read(cg("memory", &id).join("memory.memsw.limit_in_bytes"))
+        .parse()
+        .unwrap();
     assert!(sw > 1 << 50, "{sw}");
     assert_eq!(r.out(&["rm", "-f", &id]).status.code(), Some(0));
     no_groups_left(&id);

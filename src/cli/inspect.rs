@@ -4,11 +4,11 @@
 use super::Ctx;
 use super::args::{Flag, flag};
 use crate::error::{Error, Result};
+use crate::json::{self, Value};
 use crate::state::{Record, Status, time};
 use crate::sys::fs;
 use alloc::string::String;
 use alloc::vec::Vec;
-use serde::Serialize;
 
 const FLAGS: &[Flag] = &[flag(0, "help", false)];
 
@@ -22,165 +22,121 @@ fn rfc(t: time::Timestamp) -> String {
     time::rfc3339_nano_trimmed(t)
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct Inspect<'a> {
-    id: &'a str,
-    created: String,
-    path: &'a str,
-    args: &'a [String],
-    state: State<'a>,
-    name: String,
-    image: &'a str,
-    log_path: &'a str,
-    config: Option<Config>,
-    host_config: Option<HostConfig>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct State<'a> {
-    status: &'a str,
-    running: bool,
-    pid: i32,
-    exit_code: i32,
-    started_at: String,
-    finished_at: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct Config {
-    hostname: String,
-    env: Vec<String>,
-    cmd: Vec<String>,
-    working_dir: String,
-    tty: bool,
-    open_stdin: bool,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct HostConfig {
-    auto_remove: bool,
-    readonly_rootfs: bool,
-    init: bool,
-    network_mode: &'static str,
-    capabilities: Vec<String>,
-    cgroup: String,
-    memory: i64,
-    memory_swap: i64,
-    memory_reservation: i64,
-    nano_cpus: i64,
-    cpu_shares: u64,
-    cpu_quota: i64,
-    cpu_period: u64,
-    cpuset_cpus: String,
-    cpuset_mems: String,
-    pids_limit: i64,
-    blkio_weight: u16,
-    oom_kill_disable: bool,
-}
-
 fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+fn all(v: &[Vec<u8>]) -> Value {
+    Value::Arr(v.iter().map(|a| Value::Str(lossy(a))).collect())
+}
+
+/// docker inspect's shape: Id, State{...}, Config{...}, HostConfig{...}.
 fn describe(r: &Record, spec: Option<&crate::spec::Spec>, log_path: &str) -> Vec<u8> {
-    let all = |v: &[Vec<u8>]| v.iter().map(|a| lossy(a)).collect::<Vec<_>>();
     let running = r.status == Status::Running;
-    let i = Inspect {
-        id: &r.id,
-        created: rfc(r.created),
-        path: r.command.first().map_or("", |s| s.as_str()),
-        args: r.command.get(1..).unwrap_or(&[]),
-        state: State {
-            status: r.status.as_str(),
-            running,
-            pid: if running { r.pid } else { 0 },
-            exit_code: r.exit_code.unwrap_or(0),
-            started_at: rfc(r.started_at),
-            finished_at: rfc(r.finished_at),
-        },
-        name: alloc::format!("/{}", r.name),
-        image: &r.image,
-        log_path: if r.logged { log_path } else { "" },
-        config: spec.map(|s| Config {
-            hostname: lossy(&s.hostname),
-            env: all(&s.process.env),
-            cmd: all(&s.process.args),
-            working_dir: lossy(&s.process.cwd),
-            tty: s.process.terminal,
-            open_stdin: s.io.stdin,
-        }),
-        host_config: spec.map(|s| HostConfig {
-            auto_remove: r.auto_remove,
-            readonly_rootfs: s.root.readonly,
-            init: s.init,
-            network_mode: if s.has(crate::spec::Namespace::Network) {
-                "none"
-            } else {
-                "host"
-            },
-            capabilities: crate::spec::caps::names(s.process.capabilities),
-            cgroup: s.cgroups_path.clone().unwrap_or_default(),
-            memory: s
-                .resources
-                .memory
-                .as_ref()
-                .and_then(|m| m.limit)
-                .unwrap_or(0),
-            memory_swap: s
-                .resources
-                .memory
-                .as_ref()
-                .and_then(|m| m.swap)
-                .unwrap_or(0),
-            memory_reservation: s
-                .resources
-                .memory
-                .as_ref()
-                .and_then(|m| m.reservation)
-                .unwrap_or(0),
-            nano_cpus: s
-                .resources
-                .cpu
-                .as_ref()
-                .map_or(0, |c| match (c.quota, c.period) {
-                    (Some(q), Some(p)) if q > 0 && p > 0 => q * 1_000_000_000 / p as i64,
-                    _ => 0,
-                }),
-            cpu_shares: s.resources.cpu.as_ref().and_then(|c| c.shares).unwrap_or(0),
-            cpu_quota: s.resources.cpu.as_ref().and_then(|c| c.quota).unwrap_or(0),
-            cpu_period: s.resources.cpu.as_ref().and_then(|c| c.period).unwrap_or(0),
-            cpuset_cpus: s
-                .resources
-                .cpu
-                .as_ref()
-                .and_then(|c| c.cpus.clone())
-                .unwrap_or_default(),
-            cpuset_mems: s
-                .resources
-                .cpu
-                .as_ref()
-                .and_then(|c| c.mems.clone())
-                .unwrap_or_default(),
-            pids_limit: s.resources.pids.as_ref().map_or(0, |p| p.limit),
-            blkio_weight: s
-                .resources
-                .block_io
-                .as_ref()
-                .and_then(|b| b.weight)
-                .unwrap_or(0),
-            oom_kill_disable: s
-                .resources
-                .memory
-                .as_ref()
-                .and_then(|m| m.disable_oom_killer)
-                .unwrap_or(false),
-        }),
-    };
-    serde_json::to_vec_pretty(&i).unwrap_or_default()
+    let config = spec.map(|s| {
+        json::obj(alloc::vec![
+            ("Hostname", Some(Value::Str(lossy(&s.hostname)))),
+            ("Env", Some(all(&s.process.env))),
+            ("Cmd", Some(all(&s.process.args))),
+            ("WorkingDir", Some(Value::Str(lossy(&s.process.cwd)))),
+            ("Tty", Some(Value::Bool(s.process.terminal))),
+            ("OpenStdin", Some(Value::Bool(s.io.stdin))),
+        ])
+    });
+    let host = spec.map(|s| {
+        let res = &s.resources;
+        let mem = res.memory.clone().unwrap_or_default();
+        let cpu = res.cpu.clone().unwrap_or_default();
+        let nano = match (cpu.quota, cpu.period) {
+            (Some(q), Some(p)) if q > 0 && p > 0 => q * 1_000_000_000 / p as i64,
+            _ => 0,
+        };
+        json::obj(alloc::vec![
+            ("AutoRemove", Some(Value::Bool(r.auto_remove))),
+            ("ReadonlyRootfs", Some(Value::Bool(s.root.readonly))),
+            ("Init", Some(Value::Bool(s.init))),
+            (
+                "NetworkMode",
+                Some(json::str(if s.has(crate::spec::Namespace::Network) {
+                    "none"
+                } else {
+                    "host"
+                })),
+            ),
+            (
+                "Capabilities",
+                Some(json::strs(&crate::spec::caps::names(
+                    s.process.capabilities
+                )))
+            ),
+            (
+                "Cgroup",
+                Some(json::str(s.cgroups_path.as_deref().unwrap_or("")))
+            ),
+            ("Memory", Some(json::num(mem.limit.unwrap_or(0)))),
+            ("MemorySwap", Some(json::num(mem.swap.unwrap_or(0)))),
+            (
+                "MemoryReservation",
+                Some(json::num(mem.reservation.unwrap_or(0)))
+            ),
+            (
+                "OomKillDisable",
+                Some(Value::Bool(mem.disable_oom_killer.unwrap_or(false)))
+            ),
+            ("NanoCpus", Some(json::num(nano))),
+            ("CpuShares", Some(json::num(cpu.shares.unwrap_or(0)))),
+            ("CpuQuota", Some(json::num(cpu.quota.unwrap_or(0)))),
+            ("CpuPeriod", Some(json::num(cpu.period.unwrap_or(0)))),
+            (
+                "CpusetCpus",
+                Some(json::str(cpu.cpus.as_deref().unwrap_or("")))
+            ),
+            (
+                "CpusetMems",
+                Some(json::str(cpu.mems.as_deref().unwrap_or("")))
+            ),
+            (
+                "PidsLimit",
+                Some(json::num(res.pids.as_ref().map_or(0, |p| p.limit)))
+            ),
+            (
+                "BlkioWeight",
+                Some(json::num(
+                    res.block_io.as_ref().and_then(|b| b.weight).unwrap_or(0)
+                ))
+            ),
+        ])
+    });
+    let v = json::obj(alloc::vec![
+        ("Id", Some(json::str(&r.id))),
+        ("Created", Some(Value::Str(rfc(r.created)))),
+        (
+            "Path",
+            Some(json::str(r.command.first().map_or("", |s| s.as_str())))
+        ),
+        ("Args", Some(json::strs(r.command.get(1..).unwrap_or(&[])))),
+        (
+            "State",
+            Some(json::obj(alloc::vec![
+                ("Status", Some(json::str(r.status.as_str()))),
+                ("Running", Some(Value::Bool(running))),
+                ("Pid", Some(json::num(if running { r.pid } else { 0 }))),
+                ("ExitCode", Some(json::num(r.exit_code.unwrap_or(0)))),
+                ("StartedAt", Some(Value::Str(rfc(r.started_at)))),
+                ("FinishedAt", Some(Value::Str(rfc(r.finished_at)))),
+            ])),
+        ),
+        ("Name", Some(Value::Str(alloc::format!("/{}", r.name)))),
+        ("Image", Some(json::str(&r.image))),
+        (
+            "LogPath",
+            Some(json::str(if r.logged { log_path } else { "" }))
+        ),
+        ("Config", Some(config.unwrap_or(Value::Null))),
+        ("HostConfig", Some(host.unwrap_or(Value::Null))),
+    ]);
+    // Indented one level, as an element of the array printed around it.
+    json::pretty(&v).replace('\n', "\n  ").into_bytes()
 }
 
 pub fn inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
@@ -213,7 +169,7 @@ pub fn inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let mut o = crate::rt::out();
     o.bytes(b"[");
     for (n, obj) in all.iter().enumerate() {
-        o.bytes(if n == 0 { b"\n" } else { b",\n" });
+        o.bytes(if n == 0 { b"\n  " } else { b",\n  " });
         o.bytes(obj);
     }
     o.bytes(if all.is_empty() { b"]\n" } else { b"\n]\n" });

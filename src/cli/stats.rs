@@ -26,22 +26,53 @@ Options:
   --no-stream   Print one sample and exit
 ";
 
-/// docker's binary sizes: "1.5MiB", "64MiB", "512KiB".
+/// `num / den` as a decimal with `places` digits, in integers: float
+/// formatting would add 12 KB of code to the binary for two columns.
+fn fixed(num: u128, den: u128, places: u32) -> String {
+    if den == 0 {
+        return String::from("--");
+    }
+    let scale = 10u128.pow(places);
+    let v = (num * scale + den / 2) / den;
+    if places == 0 {
+        format!("{}", v)
+    } else {
+        format!(
+            "{}.{:0width$}",
+            v / scale,
+            v % scale,
+            width = places as usize
+        )
+    }
+}
+
+/// docker's binary sizes: "1.5MiB", "64MiB", "512KiB" (three significant
+/// digits, as go-units' HumanSize).
 pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < UNITS.len() {
-        v /= 1024.0;
-        u += 1;
+    let mut unit = 0;
+    let mut div: u128 = 1;
+    while (n as u128) / div >= 1024 && unit + 1 < UNITS.len() {
+        div *= 1024;
+        unit += 1;
     }
-    // Three significant digits, as go-units' HumanSize.
-    if v >= 100.0 || u == 0 {
-        format!("{}{}", v as u64, UNITS[u])
-    } else if v >= 10.0 {
-        format!("{:.1}{}", v, UNITS[u])
+    let whole = n as u128 / div;
+    let places = if unit == 0 || whole >= 100 {
+        0
+    } else if whole >= 10 {
+        1
     } else {
-        format!("{:.2}{}", v, UNITS[u])
+        2
+    };
+    format!("{}{}", fixed(n as u128, div, places), UNITS[unit])
+}
+
+/// A percentage with two decimals.
+fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        String::from("--")
+    } else {
+        format!("{}%", fixed(part as u128 * 100, whole as u128, 2))
     }
 }
 
@@ -113,21 +144,14 @@ fn table(rows: &[Row], before: &[Stats], after: &[Stats], wall_ns: u64) -> Strin
     for (i, r) in rows.iter().enumerate() {
         let (a, b) = (before[i], after[i]);
         let cpu = match (a.cpu_ns, b.cpu_ns) {
-            (Some(x), Some(y)) if wall_ns > 0 => format!(
-                "{:.2}%",
-                y.saturating_sub(x) as f64 * 100.0 / wall_ns as f64
-            ),
+            (Some(x), Some(y)) => percent(y.saturating_sub(x), wall_ns),
             _ => String::from("--"),
         };
         let limit = b.mem_limit.unwrap_or(host);
         let (mem, pct) = match b.mem {
             Some(m) => (
                 format!("{} / {}", human_bytes(m), human_bytes(limit)),
-                if limit > 0 {
-                    format!("{:.2}%", m as f64 * 100.0 / limit as f64)
-                } else {
-                    String::from("--")
-                },
+                percent(m, limit),
             ),
             None => (String::from("-- / --"), String::from("--")),
         };

@@ -3,98 +3,11 @@
 //! pocket's own run-time choices travel as annotations.
 
 use super::{Io, Mount, Namespace, Process, Root, Spec, caps};
+use crate::cgroup::Resources;
 use crate::error::{Error, Result};
-use alloc::collections::BTreeMap;
-use alloc::string::{String, ToString};
+use crate::json::{self, Value};
+use alloc::string::String;
 use alloc::vec::Vec;
-use serde::{Deserialize, Serialize};
-
-#[derive(Serialize, Deserialize, Debug, Default, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct Config {
-    pub oci_version: String,
-    #[serde(default)]
-    pub process: Option<OciProcess>,
-    #[serde(default)]
-    pub root: Option<OciRoot>,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub hostname: String,
-    #[serde(default)]
-    pub mounts: Vec<OciMount>,
-    #[serde(default)]
-    pub linux: Option<Linux>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub annotations: BTreeMap<String, String>,
-}
-
-#[derive(Serialize, Deserialize, Debug, Default, PartialEq)]
-pub struct OciProcess {
-    #[serde(default)]
-    pub terminal: bool,
-    #[serde(default)]
-    pub args: Vec<String>,
-    #[serde(default)]
-    pub env: Vec<String>,
-    #[serde(default)]
-    pub cwd: String,
-    #[serde(default)]
-    pub capabilities: Option<Capabilities>,
-}
-
-#[derive(Serialize, Deserialize, Debug, Default, PartialEq)]
-pub struct Capabilities {
-    #[serde(default)]
-    pub bounding: Vec<String>,
-    #[serde(default)]
-    pub effective: Vec<String>,
-    #[serde(default)]
-    pub permitted: Vec<String>,
-    #[serde(default)]
-    pub inheritable: Vec<String>,
-    #[serde(default)]
-    pub ambient: Vec<String>,
-}
-
-#[derive(Serialize, Deserialize, Debug, Default, PartialEq)]
-pub struct OciRoot {
-    pub path: String,
-    #[serde(default)]
-    pub readonly: bool,
-}
-
-#[derive(Serialize, Deserialize, Debug, Default, PartialEq)]
-pub struct OciMount {
-    pub destination: String,
-    #[serde(rename = "type", default)]
-    pub kind: String,
-    #[serde(default)]
-    pub source: String,
-    #[serde(default)]
-    pub options: Vec<String>,
-}
-
-#[derive(Serialize, Deserialize, Debug, Default, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct Linux {
-    #[serde(default)]
-    pub namespaces: Vec<OciNamespace>,
-    #[serde(default)]
-    pub masked_paths: Vec<String>,
-    #[serde(default)]
-    pub readonly_paths: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cgroups_path: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resources: Option<crate::cgroup::Resources>,
-}
-
-#[derive(Serialize, Deserialize, Debug, Default, PartialEq)]
-pub struct OciNamespace {
-    #[serde(rename = "type")]
-    pub kind: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-}
 
 const NS_NAMES: &[(Namespace, &str)] = &[
     (Namespace::Pid, "pid"),
@@ -113,129 +26,188 @@ fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-pub fn to_config(s: &Spec) -> Config {
-    let caps = caps::names(s.process.capabilities);
-    let mut annotations = BTreeMap::new();
-    for (on, key) in [
+fn strings(v: &[Vec<u8>]) -> Value {
+    Value::Arr(v.iter().map(|a| Value::Str(lossy(a))).collect())
+}
+
+/// The Spec as a config.json document.
+pub fn to_value(s: &Spec) -> Value {
+    let caps = json::strs(&caps::names(s.process.capabilities));
+    let annotations: Vec<(String, Value)> = [
         (s.io.stdin, A_STDIN),
         (s.init, A_INIT),
         (s.no_pivot, A_NO_PIVOT),
-    ] {
-        if on {
-            annotations.insert(key.to_string(), "true".to_string());
-        }
-    }
-    Config {
-        oci_version: "1.0.2".into(),
-        process: Some(OciProcess {
-            terminal: s.process.terminal,
-            args: s.process.args.iter().map(|a| lossy(a)).collect(),
-            env: s.process.env.iter().map(|a| lossy(a)).collect(),
-            cwd: lossy(&s.process.cwd),
-            capabilities: Some(Capabilities {
-                bounding: caps.clone(),
-                effective: caps.clone(),
-                permitted: caps.clone(),
-                inheritable: caps,
-                ambient: Vec::new(),
-            }),
-        }),
-        root: Some(OciRoot {
-            path: lossy(&s.root.path),
-            readonly: s.root.readonly,
-        }),
-        hostname: lossy(&s.hostname),
-        mounts: s
-            .mounts
-            .iter()
-            .map(|m| OciMount {
-                destination: m.destination.clone(),
-                kind: m.kind.clone(),
-                source: m.source.clone(),
-                options: m.options.clone(),
-            })
-            .collect(),
-        linux: Some(Linux {
-            namespaces: s
-                .namespaces
-                .iter()
-                .filter_map(|n| NS_NAMES.iter().find(|x| x.0 == *n))
-                .map(|x| OciNamespace {
-                    kind: x.1.into(),
-                    path: None,
-                })
-                .collect(),
-            masked_paths: s.masked_paths.clone(),
-            readonly_paths: s.readonly_paths.clone(),
-            cgroups_path: s.cgroups_path.clone(),
-            resources: (!s.resources.is_empty()).then(|| s.resources.clone()),
-        }),
-        annotations,
+    ]
+    .iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, k)| (String::from(*k), json::str("true")))
+    .collect();
+    let mounts = s
+        .mounts
+        .iter()
+        .map(|m| {
+            json::obj(alloc::vec![
+                ("destination", Some(json::str(&m.destination))),
+                ("type", Some(json::str(&m.kind))),
+                ("source", Some(json::str(&m.source))),
+                ("options", Some(json::strs(&m.options))),
+            ])
+        })
+        .collect();
+    let namespaces = s
+        .namespaces
+        .iter()
+        .filter_map(|n| NS_NAMES.iter().find(|x| x.0 == *n))
+        .map(|x| json::obj(alloc::vec![("type", Some(json::str(x.1)))]))
+        .collect();
+    json::obj(alloc::vec![
+        ("ociVersion", Some(json::str("1.0.2"))),
+        (
+            "process",
+            Some(json::obj(alloc::vec![
+                ("terminal", Some(Value::Bool(s.process.terminal))),
+                ("args", Some(strings(&s.process.args))),
+                ("env", Some(strings(&s.process.env))),
+                ("cwd", Some(Value::Str(lossy(&s.process.cwd)))),
+                (
+                    "capabilities",
+                    Some(json::obj(alloc::vec![
+                        ("bounding", Some(caps.clone())),
+                        ("effective", Some(caps.clone())),
+                        ("permitted", Some(caps.clone())),
+                        ("inheritable", Some(caps)),
+                        ("ambient", Some(Value::Arr(Vec::new()))),
+                    ])),
+                ),
+            ])),
+        ),
+        (
+            "root",
+            Some(json::obj(alloc::vec![
+                ("path", Some(Value::Str(lossy(&s.root.path)))),
+                ("readonly", Some(Value::Bool(s.root.readonly))),
+            ])),
+        ),
+        (
+            "hostname",
+            (!s.hostname.is_empty()).then(|| Value::Str(lossy(&s.hostname)))
+        ),
+        ("mounts", Some(Value::Arr(mounts))),
+        (
+            "linux",
+            Some(json::obj(alloc::vec![
+                ("namespaces", Some(Value::Arr(namespaces))),
+                ("maskedPaths", Some(json::strs(&s.masked_paths))),
+                ("readonlyPaths", Some(json::strs(&s.readonly_paths))),
+                ("cgroupsPath", s.cgroups_path.as_deref().map(json::str)),
+                (
+                    "resources",
+                    (!s.resources.is_empty()).then(|| s.resources.to_json())
+                ),
+            ])),
+        ),
+        (
+            "annotations",
+            (!annotations.is_empty()).then_some(Value::Obj(annotations))
+        ),
+    ])
+}
+
+fn bad(what: impl Into<String>, why: &'static str) -> Error {
+    Error::bad("config.json", what, why)
+}
+
+/// An optional array of strings: absent is empty, anything else an error.
+fn list(v: &Value, key: &str) -> Result<Vec<String>> {
+    match v.get(key) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(x) => x
+            .strings()
+            .ok_or_else(|| bad(key, "must be an array of strings")),
     }
 }
 
-pub fn from_config(c: &Config) -> Result<Spec> {
-    let p = c
-        .process
-        .as_ref()
-        .ok_or_else(|| Error::bad("config.json", "", "no process"))?;
-    let root = c
-        .root
-        .as_ref()
-        .ok_or_else(|| Error::bad("config.json", "", "no root"))?;
-    let capabilities = match &p.capabilities {
-        Some(cs) => caps::mask(&cs.bounding)
-            .map_err(|n| Error::bad("config.json", n, "unknown capability"))?,
+fn text(v: &Value, key: &str) -> Result<String> {
+    match v.get(key) {
+        None | Some(Value::Null) => Ok(String::new()),
+        Some(x) => x
+            .str()
+            .map(String::from)
+            .ok_or_else(|| bad(key, "must be a string")),
+    }
+}
+
+/// Read a config.json document into a Spec.
+pub fn from_value(c: &Value) -> Result<Spec> {
+    let p = c.get("process").ok_or_else(|| bad("", "no process"))?;
+    let root = c.get("root").ok_or_else(|| bad("", "no root"))?;
+    let capabilities = match p.get("capabilities") {
+        Some(cs) => caps::mask(&list(cs, "bounding")?).map_err(|n| bad(n, "unknown capability"))?,
         None => 0,
     };
-    let linux = c.linux.as_ref();
+    let linux = c.get("linux");
     let mut namespaces = Vec::new();
-    for n in linux.map_or(&[][..], |l| &l.namespaces[..]) {
-        let ns = NS_NAMES.iter().find(|x| x.1 == n.kind);
-        match ns {
-            Some(x) if n.path.is_none() => namespaces.push(x.0),
-            _ => {
-                return Err(Error::bad(
-                    "config.json",
-                    n.kind.clone(),
-                    "unsupported namespace",
-                ));
-            }
+    for n in linux
+        .and_then(|l| l.get("namespaces"))
+        .and_then(Value::arr)
+        .unwrap_or(&[])
+    {
+        let kind = text(n, "type")?;
+        match NS_NAMES.iter().find(|x| x.1 == kind) {
+            Some(x) if n.get("path").is_none_or(Value::is_null) => namespaces.push(x.0),
+            _ => return Err(bad(kind, "unsupported namespace")),
         }
     }
-    let on = |k: &str| c.annotations.get(k).is_some_and(|v| v == "true");
+    let mut mounts = Vec::new();
+    for m in c.get("mounts").and_then(Value::arr).unwrap_or(&[]) {
+        mounts.push(Mount {
+            destination: text(m, "destination")?,
+            kind: text(m, "type")?,
+            source: text(m, "source")?,
+            options: list(m, "options")?,
+        });
+    }
+    let on = |k: &str| {
+        c.get("annotations")
+            .and_then(|a| a.get(k))
+            .and_then(Value::str)
+            == Some("true")
+    };
+    let empty = Value::Obj(Vec::new());
+    let l = linux.unwrap_or(&empty);
+    let cwd = text(p, "cwd")?;
     Ok(Spec {
         process: Process {
-            args: p.args.iter().map(|a| a.as_bytes().to_vec()).collect(),
-            env: p.env.iter().map(|a| a.as_bytes().to_vec()).collect(),
-            cwd: if p.cwd.is_empty() {
+            args: list(p, "args")?
+                .into_iter()
+                .map(String::into_bytes)
+                .collect(),
+            env: list(p, "env")?
+                .into_iter()
+                .map(String::into_bytes)
+                .collect(),
+            cwd: if cwd.is_empty() {
                 b"/".to_vec()
             } else {
-                p.cwd.as_bytes().to_vec()
+                cwd.into_bytes()
             },
-            terminal: p.terminal,
+            terminal: p.get("terminal").and_then(Value::bool).unwrap_or(false),
             capabilities,
         },
         root: Root {
-            path: root.path.as_bytes().to_vec(),
-            readonly: root.readonly,
+            path: text(root, "path")?.into_bytes(),
+            readonly: root.get("readonly").and_then(Value::bool).unwrap_or(false),
         },
-        hostname: c.hostname.as_bytes().to_vec(),
-        mounts: c
-            .mounts
-            .iter()
-            .map(|m| Mount {
-                destination: m.destination.clone(),
-                kind: m.kind.clone(),
-                source: m.source.clone(),
-                options: m.options.clone(),
-            })
-            .collect(),
-        masked_paths: linux.map(|l| l.masked_paths.clone()).unwrap_or_default(),
-        readonly_paths: linux.map(|l| l.readonly_paths.clone()).unwrap_or_default(),
+        hostname: text(c, "hostname")?.into_bytes(),
+        mounts,
+        masked_paths: list(l, "maskedPaths")?,
+        readonly_paths: list(l, "readonlyPaths")?,
         namespaces,
-        cgroups_path: linux.and_then(|l| l.cgroups_path.clone()),
-        resources: linux.and_then(|l| l.resources.clone()).unwrap_or_default(),
+        cgroups_path: l.get("cgroupsPath").and_then(Value::str).map(String::from),
+        resources: l
+            .get("resources")
+            .map(Resources::from_json)
+            .unwrap_or_default(),
         io: Io { stdin: on(A_STDIN) },
         init: on(A_INIT),
         no_pivot: on(A_NO_PIVOT),
@@ -244,14 +216,15 @@ pub fn from_config(c: &Config) -> Result<Spec> {
 
 /// The Spec as config.json text.
 pub fn to_json(s: &Spec) -> Vec<u8> {
-    serde_json::to_vec_pretty(&to_config(s)).unwrap_or_default()
+    let mut v = json::pretty(&to_value(s)).into_bytes();
+    v.push(b'\n');
+    v
 }
 
 /// Parse config.json text into a Spec.
 pub fn from_json(b: &[u8]) -> Result<Spec> {
-    let c: Config = serde_json::from_slice(b)
-        .map_err(|e| Error::bad("config.json", "", alloc::format!("{e}")))?;
-    from_config(&c)
+    let v = json::parse(b).map_err(|e| Error::bad("config.json", "", alloc::format!("{e}")))?;
+    from_value(&v)
 }
 
 #[cfg(test)]

@@ -3,67 +3,44 @@
 //! so stdout and stderr stay apart and every line has its time.
 
 use super::time::{self, Timestamp};
+use crate::json;
 use crate::sys::fd::{self, Fd};
-use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
-use serde::Deserialize;
 
-#[derive(Deserialize, Debug, PartialEq, Eq)]
-pub struct Line<'a> {
-    #[serde(borrow)]
-    pub log: Cow<'a, str>,
-    #[serde(borrow)]
-    pub stream: Cow<'a, str>,
-    #[serde(borrow)]
-    pub time: Cow<'a, str>,
+#[derive(Debug, PartialEq, Eq)]
+pub struct Line {
+    pub log: String,
+    pub stream: String,
+    pub time: String,
 }
 
 /// docker splits long lines at 16 KiB.
 const MAX_LINE: usize = 16 * 1024;
 
-/// Append `s` as a JSON string (quotes included).
-fn json_str(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
-    for c in s.chars() {
-        match c {
-            '"' => out.extend_from_slice(b"\\\""),
-            '\\' => out.extend_from_slice(b"\\\\"),
-            '\n' => out.extend_from_slice(b"\\n"),
-            '\r' => out.extend_from_slice(b"\\r"),
-            '\t' => out.extend_from_slice(b"\\t"),
-            c if (c as u32) < 0x20 => {
-                let hex = b"0123456789abcdef";
-                out.extend_from_slice(b"\\u00");
-                out.push(hex[(c as usize) >> 4]);
-                out.push(hex[(c as usize) & 15]);
-            }
-            c => {
-                let mut b = [0u8; 4];
-                out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
-            }
-        }
-    }
-    out.push(b'"');
-}
-
 /// Encode one entry (text is taken as UTF-8, invalid bytes replaced, as
 /// docker does). Written by hand: this runs for every line a container
 /// prints, and it is three strings.
 pub fn encode(stream: &str, text: &[u8], t: Timestamp) -> Vec<u8> {
-    let mut v = Vec::with_capacity(text.len() + 80);
-    v.extend_from_slice(b"{\"log\":");
-    json_str(&mut v, &String::from_utf8_lossy(text));
-    v.extend_from_slice(b",\"stream\":");
-    json_str(&mut v, stream);
-    v.extend_from_slice(b",\"time\":");
-    json_str(&mut v, &time::rfc3339(t));
-    v.extend_from_slice(b"}\n");
-    v
+    let mut v = String::with_capacity(text.len() + 80);
+    v.push_str("{\"log\":");
+    json::write_str(&mut v, &String::from_utf8_lossy(text));
+    v.push_str(",\"stream\":");
+    json::write_str(&mut v, stream);
+    v.push_str(",\"time\":");
+    json::write_str(&mut v, &time::rfc3339(t));
+    v.push_str("}\n");
+    v.into_bytes()
 }
 
-pub fn parse(line: &[u8]) -> Option<Line<'_>> {
-    serde_json::from_slice(line).ok()
+pub fn parse(line: &[u8]) -> Option<Line> {
+    let v = json::parse(line).ok()?;
+    let s = |k: &str| v.get(k).and_then(crate::json::Value::str).map(String::from);
+    Some(Line {
+        log: s("log")?,
+        stream: s("stream")?,
+        time: s("time")?,
+    })
 }
 
 /// Appends output of a container to its log, a line per entry. Partial

@@ -1,12 +1,11 @@
 //! A container's record (state.json): identity, status, processes, times.
 
 use super::time::{self, Timestamp};
+use crate::json::{self, Value};
 use alloc::string::String;
 use alloc::vec::Vec;
-use serde::{Deserialize, Serialize};
 
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
     Created,
     Running,
@@ -23,7 +22,7 @@ impl Status {
     }
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record {
     pub id: String,
     pub name: String,
@@ -49,7 +48,83 @@ pub struct Record {
     pub logged: bool,
 }
 
+fn ts(t: Timestamp) -> Option<Value> {
+    Some(json::obj(alloc::vec![
+        ("secs", Some(json::num(t.secs))),
+        ("nanos", Some(json::num(t.nanos)))
+    ]))
+}
+
+fn get_ts(v: &Value, k: &str) -> Timestamp {
+    let t = v.get(k);
+    Timestamp {
+        secs: t
+            .and_then(|t| t.get("secs"))
+            .and_then(Value::i64)
+            .unwrap_or(0),
+        nanos: t
+            .and_then(|t| t.get("nanos"))
+            .and_then(Value::u64)
+            .map_or(0, |n| n.min(999_999_999) as u32),
+    }
+}
+
 impl Record {
+    /// state.json.
+    pub fn to_json(&self) -> Value {
+        json::obj(alloc::vec![
+            ("id", Some(json::str(&self.id))),
+            ("name", Some(json::str(&self.name))),
+            ("image", Some(json::str(&self.image))),
+            ("command", Some(json::strs(&self.command))),
+            ("created", ts(self.created)),
+            ("status", Some(json::str(self.status.as_str()))),
+            ("pid", Some(json::num(self.pid))),
+            ("pid_start", Some(json::num(self.pid_start))),
+            ("monitor_pid", Some(json::num(self.monitor_pid))),
+            ("monitor_start", Some(json::num(self.monitor_start))),
+            (
+                "exit_code",
+                Some(self.exit_code.map_or(Value::Null, json::num))
+            ),
+            ("started_at", ts(self.started_at)),
+            ("finished_at", ts(self.finished_at)),
+            ("auto_remove", Some(Value::Bool(self.auto_remove))),
+            ("logged", Some(Value::Bool(self.logged))),
+        ])
+    }
+
+    /// Read state.json; None if it is not a record.
+    pub fn from_json(v: &Value) -> Option<Record> {
+        let s = |k: &str| v.get(k).and_then(Value::str).map(String::from);
+        let status = match v.get("status")?.str()? {
+            "created" => Status::Created,
+            "running" => Status::Running,
+            "exited" => Status::Exited,
+            _ => return None,
+        };
+        Some(Record {
+            id: s("id")?,
+            name: s("name")?,
+            image: s("image").unwrap_or_default(),
+            command: v
+                .get("command")
+                .and_then(Value::strings)
+                .unwrap_or_default(),
+            created: get_ts(v, "created"),
+            status,
+            pid: v.get("pid").and_then(Value::i64).unwrap_or(0) as i32,
+            pid_start: v.get("pid_start").and_then(Value::u64).unwrap_or(0),
+            monitor_pid: v.get("monitor_pid").and_then(Value::i64).unwrap_or(0) as i32,
+            monitor_start: v.get("monitor_start").and_then(Value::u64).unwrap_or(0),
+            exit_code: v.get("exit_code").and_then(Value::i64).map(|c| c as i32),
+            started_at: get_ts(v, "started_at"),
+            finished_at: get_ts(v, "finished_at"),
+            auto_remove: v.get("auto_remove").and_then(Value::bool).unwrap_or(false),
+            logged: v.get("logged").and_then(Value::bool).unwrap_or(false),
+        })
+    }
+
     pub fn new(id: String, name: String, image: String, command: Vec<String>) -> Record {
         Record {
             id,
@@ -191,6 +266,26 @@ pub fn wait_pidfd(fd: &crate::sys::fd::Fd, ms: i32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_round_trip() {
+        let mut r = Record::new(
+            "a".repeat(64),
+            "n".into(),
+            "/r".into(),
+            vec!["sh".into(), "-c".into(), "x \"y\"".into()],
+        );
+        r.status = Status::Exited;
+        r.exit_code = Some(7);
+        r.pid = 42;
+        r.pid_start = 1 << 40;
+        let back = Record::from_json(&json::parse(json::pretty(&r.to_json()).as_bytes()).unwrap())
+            .unwrap();
+        assert_eq!(back, r);
+        r.exit_code = None;
+        assert_eq!(Record::from_json(&r.to_json()).unwrap(), r);
+        assert!(Record::from_json(&json::parse(b"{\"id\":\"x\"}").unwrap()).is_none());
+    }
 
     #[test]
     fn start_time_survives_odd_comm() {

@@ -195,7 +195,10 @@ impl Store {
     pub fn load(&self, id: &str) -> Result<Record> {
         let p = format!("{}/state.json", self.dir(id));
         let data = fs::read(&cs(&p)?).ctx("read", &p)?;
-        serde_json::from_slice(&data).map_err(|e| Error::bad("state", p, format!("{e}")))
+        crate::json::parse(&data)
+            .ok()
+            .and_then(|v| Record::from_json(&v))
+            .ok_or_else(|| Error::bad("state", p, "not a container record"))
     }
 
     pub fn save(&self, rec: &Record) -> Result<()> {
@@ -358,7 +361,7 @@ impl Store {
 }
 
 fn to_json(r: &Record) -> Vec<u8> {
-    let mut v = serde_json::to_vec_pretty(r).unwrap_or_default();
+    let mut v = crate::json::pretty(&r.to_json()).into_bytes();
     v.push(b'\n');
     v
 }

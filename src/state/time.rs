@@ -9,11 +9,10 @@
 use alloc::format;
 use alloc::string::String;
 use core::fmt::Write;
-use serde::{Deserialize, Serialize};
 
 /// An instant as Unix time (UTC): seconds since 1970-01-01T00:00:00Z plus
 /// nanoseconds. Field order makes the derived `Ord` chronological.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Timestamp {
     pub secs: i64,
     pub nanos: u32,

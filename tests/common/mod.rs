@@ -136,7 +136,14 @@ impl Root {
 /// `rm -f` every container of the state root `dir`: processes, records
 /// and cgroups.
 pub fn remove_all(dir: &Path) {
-    let pocket = |args: &[&str]| Command::new(bin()).arg("--root").arg(dir).args(args).stdin(Stdio::null()).output();
+    let pocket = |args: &[&str]| {
+        Command::new(bin())
+            .arg("--root")
+            .arg(dir)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+    };
     if let Ok(o) = pocket(&["ps", "-aq", "--no-trunc"]) {
         for id in String::from_utf8_lossy(&o.stdout).lines() {
             let _ = pocket(&["rm", "-f", id]);
