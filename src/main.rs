@@ -5,7 +5,7 @@
 use core::ffi::{c_char, c_int};
 
 #[global_allocator]
-static ALLOC: pocket::rt::Malloc = pocket::rt::Malloc;
+static ALLOC: pocket::rt::Malloc = pocket::rt::Malloc::new();
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {

@@ -196,7 +196,7 @@ pub fn processes(pid: i32) -> Vec<i32> {
         .filter_map(|e| e.name.parse::<i32>().ok())
         .filter(|&p| ns_link(p).as_ref() == Some(&ns))
         .collect();
-    out.sort();
+    crate::rt::sort_by(&mut out, |a, b| a < b);
     out
 }
 

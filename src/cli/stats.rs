@@ -28,11 +28,11 @@ Options:
 
 /// `num / den` as a decimal with `places` digits, in integers: float
 /// formatting would add 12 KB of code to the binary for two columns.
-fn fixed(num: u128, den: u128, places: u32) -> String {
+fn fixed(num: u64, den: u64, places: u32) -> String {
     if den == 0 {
         return String::from("--");
     }
-    let scale = 10u128.pow(places);
+    let scale = 10u64.pow(places);
     let v = (num * scale + den / 2) / den;
     if places == 0 {
         format!("{}", v)
@@ -51,12 +51,12 @@ fn fixed(num: u128, den: u128, places: u32) -> String {
 pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
     let mut unit = 0;
-    let mut div: u128 = 1;
-    while (n as u128) / div >= 1024 && unit + 1 < UNITS.len() {
+    let mut div: u64 = 1;
+    while n / div >= 1024 && unit + 1 < UNITS.len() {
         div *= 1024;
         unit += 1;
     }
-    let whole = n as u128 / div;
+    let whole = n / div;
     let places = if unit == 0 || whole >= 100 {
         0
     } else if whole >= 10 {
@@ -64,7 +64,7 @@ pub fn human_bytes(n: u64) -> String {
     } else {
         2
     };
-    format!("{}{}", fixed(n as u128, div, places), UNITS[unit])
+    format!("{}{}", fixed(n, div, places), UNITS[unit])
 }
 
 /// A percentage with two decimals.
@@ -72,7 +72,7 @@ fn percent(part: u64, whole: u64) -> String {
     if whole == 0 {
         String::from("--")
     } else {
-        format!("{}%", fixed(part as u128 * 100, whole as u128, 2))
+        format!("{}%", fixed(part.saturating_mul(100), whole, 2))
     }
 }
 

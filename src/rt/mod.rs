@@ -1,55 +1,14 @@
 //! Runtime support the binary brings itself in `no_std`: allocator,
 //! output writers, argv/env access and the panic path.
 
+mod alloc;
 pub mod args;
 mod io;
 
+pub use alloc::Malloc;
+
 pub use args::Args;
 pub use io::{Out, err, out};
-
-use core::alloc::{GlobalAlloc, Layout};
-
-/// The global allocator: musl's malloc, which is already linked in.
-pub struct Malloc;
-
-// musl's malloc aligns to 16 bytes; larger alignments go through
-// posix_memalign/aligned_alloc.
-const MALLOC_ALIGN: usize = 16;
-
-// SAFETY: malloc/free/realloc satisfy the GlobalAlloc contract for
-// alignments up to MALLOC_ALIGN; larger ones use aligned_alloc.
-unsafe impl GlobalAlloc for Malloc {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        // SAFETY: plain C allocation calls.
-        unsafe {
-            if l.align() <= MALLOC_ALIGN {
-                libc::malloc(l.size()) as *mut u8
-            } else {
-                libc::aligned_alloc(l.align(), l.size()) as *mut u8
-            }
-        }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, _l: Layout) {
-        // SAFETY: p came from malloc/aligned_alloc above.
-        unsafe { libc::free(p as *mut _) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        if l.align() <= MALLOC_ALIGN {
-            // SAFETY: p came from malloc above.
-            unsafe { libc::realloc(p as *mut _, new) as *mut u8 }
-        } else {
-            // SAFETY: default path: alloc, copy, free.
-            unsafe {
-                let n = self.alloc(Layout::from_size_align_unchecked(new, l.align()));
-                if !n.is_null() {
-                    core::ptr::copy_nonoverlapping(p, n, l.size().min(new));
-                    self.dealloc(p, l);
-                }
-                n
-            }
-        }
-    }
-}
 
 /// Report a bug (a panic) and exit 125 like any pocket failure.
 pub fn panicked(info: &core::panic::PanicInfo) -> ! {
@@ -62,4 +21,32 @@ pub fn panicked(info: &core::panic::PanicInfo) -> ! {
     let _ = e.write_str("\n");
     drop(e);
     crate::sys::proc::exit(125)
+}
+
+/// Insertion sort for the short lists pocket sorts (container ids,
+/// records, pids): core's sort algorithms cost ~2 KB of code per element
+/// type, this costs a hundred bytes.
+pub fn sort_by<T>(v: &mut [T], less: impl Fn(&T, &T) -> bool) {
+    for i in 1..v.len() {
+        let mut j = i;
+        while j > 0 && less(&v[j], &v[j - 1]) {
+            v.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sorts() {
+        let mut v = vec![5, 1, 4, 1, 3];
+        super::sort_by(&mut v, |a, b| a < b);
+        assert_eq!(v, [1, 1, 3, 4, 5]);
+        let mut s = vec!["b".to_string(), "c".into(), "a".into()];
+        super::sort_by(&mut s, |a, b| a > b);
+        assert_eq!(s, ["c", "b", "a"]);
+        let mut e: Vec<u8> = vec![];
+        super::sort_by(&mut e, |a, b| a < b);
+    }
 }

@@ -4,126 +4,43 @@
 use alloc::format;
 use alloc::string::String;
 
-const ADJECTIVES: [&str; 50] = [
-    "admiring",
-    "agitated",
-    "amazing",
-    "awesome",
-    "blissful",
-    "bold",
-    "boring",
-    "brave",
-    "charming",
-    "clever",
-    "compassionate",
-    "confident",
-    "cool",
-    "dazzling",
-    "determined",
-    "eager",
-    "ecstatic",
-    "elastic",
-    "elegant",
-    "epic",
-    "festive",
-    "focused",
-    "friendly",
-    "funny",
-    "gallant",
-    "gifted",
-    "goofy",
-    "gracious",
-    "happy",
-    "hopeful",
-    "inspiring",
-    "jolly",
-    "keen",
-    "kind",
-    "laughing",
-    "loving",
-    "lucid",
-    "magical",
-    "modest",
-    "nostalgic",
-    "peaceful",
-    "practical",
-    "quirky",
-    "relaxed",
-    "serene",
-    "sharp",
-    "stoic",
-    "vibrant",
-    "wizardly",
-    "zealous",
-];
+const ADJECTIVES: &str = "\
+    admiring agitated amazing awesome blissful bold boring brave charming clever \
+    compassionate confident cool dazzling determined eager ecstatic elastic elegant \
+    epic festive focused friendly funny gallant gifted goofy gracious happy hopeful \
+    inspiring jolly keen kind laughing loving lucid magical modest nostalgic \
+    peaceful practical quirky relaxed serene sharp stoic vibrant wizardly zealous";
+const ADJECTIVES_LEN: usize = 50;
 
-const SURNAMES: [&str; 50] = [
-    "agnesi",
-    "babbage",
-    "bardeen",
-    "bell",
-    "bohr",
-    "boole",
-    "curie",
-    "darwin",
-    "dijkstra",
-    "einstein",
-    "euclid",
-    "faraday",
-    "fermat",
-    "feynman",
-    "galileo",
-    "gauss",
-    "goldberg",
-    "hamilton",
-    "hawking",
-    "hertz",
-    "hodgkin",
-    "hopper",
-    "hypatia",
-    "joliot",
-    "kepler",
-    "knuth",
-    "lamarr",
-    "lamport",
-    "leakey",
-    "liskov",
-    "lovelace",
-    "maxwell",
-    "meitner",
-    "mendel",
-    "newton",
-    "noether",
-    "pasteur",
-    "pike",
-    "ramanujan",
-    "ritchie",
-    "shannon",
-    "stallman",
-    "tesla",
-    "thompson",
-    "torvalds",
-    "turing",
-    "wilson",
-    "wozniak",
-    "wright",
-    "yonath",
-];
+const SURNAMES: &str = "\
+    agnesi babbage bardeen bell bohr boole curie darwin dijkstra einstein euclid \
+    faraday fermat feynman galileo gauss goldberg hamilton hawking hertz hodgkin \
+    hopper hypatia joliot kepler knuth lamarr lamport leakey liskov lovelace \
+    maxwell meitner mendel newton noether pasteur pike ramanujan ritchie shannon \
+    stallman tesla thompson torvalds turing wilson wozniak wright yonath";
+const SURNAMES_LEN: usize = 50;
 
 /// "adjective_surname" picked from `r` as two mixed-radix digits, so any
 /// 2500 consecutive values of `r` give distinct names and random ones spread
 /// evenly. The caller supplies the randomness and retries on a clash with
 /// an existing container.
+/// Word `i` of a space-separated list. The lists are single strings, not
+/// arrays of `&str`: a hundred pointers would cost 4 KB of data and
+/// relocations in the static-pie binary.
+fn word(list: &'static str, i: usize) -> &'static str {
+    list.split_ascii_whitespace().nth(i).unwrap_or("pocket")
+}
+
 pub fn generate(r: u64) -> String {
-    let a = (r % ADJECTIVES.len() as u64) as usize;
-    let mut s = (r / ADJECTIVES.len() as u64 % SURNAMES.len() as u64) as usize;
+    let a = (r % ADJECTIVES_LEN as u64) as usize;
+    let mut s = (r / ADJECTIVES_LEN as u64 % SURNAMES_LEN as u64) as usize;
     // Docker's generator never says Steve Wozniak is boring; neither do we.
     // Taking the next surname doubles the odds of one other name, which
     // is harmless.
-    if ADJECTIVES[a] == "boring" && SURNAMES[s] == "wozniak" {
-        s = (s + 1) % SURNAMES.len();
+    if word(ADJECTIVES, a) == "boring" && word(SURNAMES, s) == "wozniak" {
+        s = (s + 1) % SURNAMES_LEN;
     }
-    format!("{}_{}", ADJECTIVES[a], SURNAMES[s])
+    format!("{}_{}", word(ADJECTIVES, a), word(SURNAMES, s))
 }
 
 /// Docker's rule for container names, `^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`
@@ -148,32 +65,37 @@ pub fn valid(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    fn adj() -> Vec<&'static str> {
+        ADJECTIVES.split_ascii_whitespace().collect()
+    }
+    fn sur() -> Vec<&'static str> {
+        SURNAMES.split_ascii_whitespace().collect()
+    }
     use std::collections::HashSet;
 
     #[test]
     fn word_lists_are_sane() {
-        for w in ADJECTIVES.iter().chain(SURNAMES.iter()) {
+        for w in adj().into_iter().chain(sur()) {
             assert!(
                 !w.is_empty() && w.bytes().all(|c| c.is_ascii_lowercase()),
                 "{}",
                 w
             );
         }
-        assert_eq!(
-            ADJECTIVES.iter().collect::<HashSet<_>>().len(),
-            ADJECTIVES.len()
-        );
-        assert_eq!(
-            SURNAMES.iter().collect::<HashSet<_>>().len(),
-            SURNAMES.len()
-        );
+        assert_eq!(adj().iter().collect::<HashSet<_>>().len(), adj().len());
+        assert_eq!(sur().iter().collect::<HashSet<_>>().len(), sur().len());
         // The skip rule must have something to skip.
-        assert!(ADJECTIVES.contains(&"boring") && SURNAMES.contains(&"wozniak"));
+        assert!(
+            adj().contains(&"boring")
+                && sur().contains(&"wozniak")
+                && adj().len() == ADJECTIVES_LEN
+                && sur().len() == SURNAMES_LEN
+        );
     }
 
     #[test]
     fn generated_names_are_valid_and_never_boring_wozniak() {
-        let total = (ADJECTIVES.len() * SURNAMES.len()) as u64;
+        let total = (adj().len() * sur().len()) as u64;
         for r in (0..3 * total).chain([u64::MAX, u64::MAX - 1, 1 << 63]) {
             let n = generate(r);
             assert!(valid(&n), "{}", n);
@@ -184,7 +106,7 @@ mod tests {
 
     #[test]
     fn generated_names_are_mostly_distinct() {
-        let total = ADJECTIVES.len() * SURNAMES.len();
+        let total = adj().len() * sur().len();
         // Consecutive values: every pair but boring_wozniak is reached once.
         let seq: HashSet<_> = (0..total as u64).map(generate).collect();
         assert_eq!(seq.len(), total - 1);

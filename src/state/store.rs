@@ -234,7 +234,7 @@ impl Store {
             .map(|e| e.name)
             .filter(|n| !n.starts_with('.'))
             .collect();
-        ids.sort();
+        crate::rt::sort_by(&mut ids, |a, b| a < b);
         Ok(ids)
     }
 
@@ -245,7 +245,8 @@ impl Store {
             .iter()
             .filter_map(|id| self.load(id).ok())
             .collect();
-        out.sort_by_key(|r| core::cmp::Reverse(r.created));
+        // Newest first.
+        crate::rt::sort_by(&mut out, |a, b| a.created > b.created);
         Ok(out)
     }
 
