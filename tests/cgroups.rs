@@ -36,17 +36,6 @@ fn no_groups_left(id: &str) {
     }
 }
 
-fn pid_of(r: &Root, id: &str) -> i32 {
-    let s = stdout(&r.out(&["inspect", id]));
-    let i = s.find("\"Pid\": ").unwrap();
-    s[i + 7..]
-        .split(|c: char| !c.is_ascii_digit())
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
-}
-
 #[test]
 fn limits_are_on_the_host_before_the_command_and_the_container_sees_root() {
     if !root() {
@@ -101,7 +90,7 @@ fn limits_are_on_the_host_before_the_command_and_the_container_sees_root() {
             "blkio weight"
         );
     }
-    let pid = pid_of(&r, &id);
+    let pid = r.pid(&id);
     for c in ["memory", "cpu", "cpuset", "pids"] {
         assert!(
             read(cg(c, &id).join("cgroup.procs"))
@@ -387,7 +376,7 @@ fn groups_go_with_the_container_even_after_sigkill() {
     no_groups_left(&id);
     // Monitor SIGKILLed: the group stays until rm.
     let id = r.run_d(&["-m", "64m", "sleep", "30"]);
-    let pid = pid_of(&r, &id);
+    let pid = r.pid(&id);
     let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
     let mon: i32 = s[s.rfind(')').unwrap() + 2..]
         .split(' ')

@@ -6,19 +6,6 @@ mod common;
 use common::*;
 use std::time::{Duration, Instant};
 
-/// The container init's host pid, from `inspect`.
-fn pid_of(r: &Root, id: &str) -> i32 {
-    let o = r.out(&["inspect", id]);
-    let s = stdout(&o);
-    let i = s.find("\"Pid\": ").expect("Pid in inspect");
-    s[i + 7..]
-        .split(|c: char| !c.is_ascii_digit())
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
-}
-
 fn ps(r: &Root, all: bool) -> Vec<String> {
     let o = r.out(&if all {
         vec!["ps", "-a", "--no-trunc"]
@@ -57,7 +44,7 @@ fn detached_sleep_shows_in_ps_and_on_the_host() {
         "{rows:?}"
     );
     assert!(rows[0].trim_end().ends_with("sleeper"));
-    let pid = pid_of(&r, &id);
+    let pid = r.pid(&id);
     assert_eq!(
         std::fs::read_to_string(format!("/proc/{pid}/comm"))
             .unwrap()
@@ -101,7 +88,7 @@ fn stop_trapping_process_exits_gracefully() {
         "-c",
         "trap 'echo graceful; exit 0' TERM; while :; do sleep 0.05; done",
     ]);
-    let pid = pid_of(&r, &id);
+    let pid = r.pid(&id);
     let o = r.out(&["stop", &id[..8]]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), format!("{}\n", &id[..8]));
@@ -192,7 +179,7 @@ fn rm_refuses_running_and_force_leaves_nothing() {
     let r = Root::new("rm");
     let mounts = host_mounts();
     let id = r.run_d(&["--name", "victim", "sleep", "30"]);
-    let pid = pid_of(&r, &id);
+    let pid = r.pid(&id);
     let mon = ppid(pid);
     let o = r.out(&["rm", "victim"]);
     assert_eq!(o.status.code(), Some(1));
@@ -265,10 +252,10 @@ fn start_and_restart_run_the_same_spec_again() {
     assert_eq!(stdout(&r.out(&["logs", &id])), "hello again\nhello again\n");
 
     let id = r.run_d(&["sleep", "30"]);
-    let pid = pid_of(&r, &id);
+    let pid = r.pid(&id);
     let o = r.out(&["restart", "-t", "0", &id]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let pid2 = pid_of(&r, &id);
+    let pid2 = r.pid(&id);
     assert_ne!(pid, pid2);
     assert!(gone(pid) && !gone(pid2));
     assert!(ps(&r, false).iter().any(|l| l.starts_with(&id)));
@@ -377,7 +364,7 @@ fn sigkilled_monitor_is_detected_and_cleaned_up() {
     }
     let r = Root::new("monkill");
     let id = r.run_d(&["sleep", "60"]);
-    let pid = pid_of(&r, &id);
+    let pid = r.pid(&id);
     let mon = ppid(pid);
     unsafe { libc::kill(mon, libc::SIGKILL) };
     // The container goes with its monitor (PR_SET_PDEATHSIG)...
@@ -512,7 +499,7 @@ fn exec_joins_the_containers_cgroup() {
     }
     let r = Root::new("execcg");
     let id = r.run_d(&["sleep", "30"]);
-    let pid = pid_of(&r, &id);
+    let pid = r.pid(&id);
     // Move the container into a test cgroup of its own (pids hierarchy;
     // v1 on this host, else v2), so "the same cgroup" means something.
     let base = [

@@ -20,6 +20,28 @@ pub fn write(dir: &str, name: &str, value: &str) -> Result<()> {
         .map_err(|e| Error::sys("write", format!("{dir}/{name} ({value})"), e))
 }
 
+/// The files v1 and v2 share by name and value: cpuset.cpus/mems and
+/// pids.max ("max" for unlimited).
+pub fn cpuset_and_pids(dir: &str, r: &super::Resources, cpuset: bool, pids: bool) -> Result<()> {
+    if let (true, Some(c)) = (cpuset, &r.cpu) {
+        if let Some(cpus) = &c.cpus {
+            write(dir, "cpuset.cpus", cpus)?;
+        }
+        if let Some(mems) = &c.mems {
+            write(dir, "cpuset.mems", mems)?;
+        }
+    }
+    if let (true, Some(p)) = (pids, &r.pids) {
+        let v = if p.limit > 0 {
+            format!("{}", p.limit)
+        } else {
+            String::from("max")
+        };
+        write(dir, "pids.max", &v)?;
+    }
+    Ok(())
+}
+
 pub fn exists(dir: &str, name: &str) -> bool {
     path(dir, name)
         .map(|p| fd::access(&p, libc::F_OK).is_ok())

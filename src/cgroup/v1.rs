@@ -2,7 +2,7 @@
 //! own file names and units (the OCI values are v1's).
 
 use super::Resources;
-use super::files::{exists, write};
+use super::files::{cpuset_and_pids, exists, write};
 use crate::error::Result;
 use alloc::format;
 use alloc::string::ToString;
@@ -54,25 +54,11 @@ pub fn apply(
             write(dir, "cpu.cfs_quota_us", &q.to_string())?;
         }
     }
-    if has("cpuset")
-        && let Some(c) = &r.cpu
-    {
-        if let Some(cpus) = &c.cpus {
-            write(dir, "cpuset.cpus", cpus)?;
-        }
-        if let Some(mems) = &c.mems {
-            write(dir, "cpuset.mems", mems)?;
-        }
+    if has("cpuset") {
+        cpuset_and_pids(dir, r, true, false)?;
     }
-    if has("pids")
-        && let Some(p) = &r.pids
-    {
-        let v = if p.limit > 0 {
-            p.limit.to_string()
-        } else {
-            "max".to_string()
-        };
-        write(dir, "pids.max", &v)?;
+    if has("pids") {
+        cpuset_and_pids(dir, r, false, true)?;
     }
     if has("blkio")
         && let Some(w) = r.block_io.as_ref().and_then(|b| b.weight)

@@ -2,7 +2,7 @@
 //! converted from the OCI (v1) form the way runc and crun convert them.
 
 use super::Resources;
-use super::files::{exists, write};
+use super::files::{cpuset_and_pids, exists, write};
 use super::flags::{blkio_to_io_weight, cpu_max, shares_to_weight, swap_v2};
 use crate::error::Result;
 use alloc::format;
@@ -37,25 +37,11 @@ pub fn apply(dir: &str, enabled: &[&str], r: &Resources) -> Result<()> {
             write(dir, "cpu.max", &v)?;
         }
     }
-    if has("cpuset")
-        && let Some(c) = &r.cpu
-    {
-        if let Some(cpus) = &c.cpus {
-            write(dir, "cpuset.cpus", cpus)?;
-        }
-        if let Some(mems) = &c.mems {
-            write(dir, "cpuset.mems", mems)?;
-        }
+    if has("cpuset") {
+        cpuset_and_pids(dir, r, true, false)?;
     }
-    if has("pids")
-        && let Some(p) = &r.pids
-    {
-        let v = if p.limit > 0 {
-            p.limit.to_string()
-        } else {
-            "max".to_string()
-        };
-        write(dir, "pids.max", &v)?;
+    if has("pids") {
+        cpuset_and_pids(dir, r, false, true)?;
     }
     if has("io")
         && let Some(w) = r.block_io.as_ref().and_then(|b| b.weight)

@@ -10,7 +10,7 @@ use crate::spec::{
     default_mounts,
 };
 use crate::state::{Record, Status, Store, store};
-use crate::sys::{cstr, fd, proc};
+use crate::sys::{cstr, fd};
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -348,16 +348,6 @@ pub fn read_file(path: &[u8], what: &'static str) -> Result<Vec<u8>> {
             n => out.extend_from_slice(&buf[..n]),
         }
     }
-}
-
-/// 12 random hex digits, docker's short id form.
-pub fn random_id() -> Vec<u8> {
-    let mut b = [0u8; 6];
-    let _ = proc::getrandom(&mut b);
-    let hex = b"0123456789abcdef";
-    b.iter()
-        .flat_map(|x| [hex[(x >> 4) as usize], hex[(x & 15) as usize]])
-        .collect()
 }
 
 /// Make the rootfs path absolute and check it is a directory.

@@ -23,6 +23,20 @@ pub fn panicked(info: &core::panic::PanicInfo) -> ! {
     crate::sys::proc::exit(125)
 }
 
+/// Lowercase hex of `bytes` (ids, digests).
+pub fn hex(bytes: &[u8]) -> ::alloc::string::String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    bytes
+        .iter()
+        .flat_map(|x| {
+            [
+                HEX[(x >> 4) as usize] as char,
+                HEX[(x & 15) as usize] as char,
+            ]
+        })
+        .collect()
+}
+
 /// Insertion sort for the short lists pocket sorts (container ids,
 /// records, pids): core's sort algorithms cost ~2 KB of code per element
 /// type, this costs a hundred bytes.

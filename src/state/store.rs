@@ -371,13 +371,5 @@ fn to_json(r: &Record) -> Vec<u8> {
 pub fn new_id() -> String {
     let mut b = [0u8; 32];
     let _ = proc::getrandom(&mut b);
-    let hex = b"0123456789abcdef";
-    b.iter()
-        .flat_map(|x| {
-            [
-                hex[(x >> 4) as usize] as char,
-                hex[(x & 15) as usize] as char,
-            ]
-        })
-        .collect()
+    crate::rt::hex(&b)
 }

@@ -121,6 +121,18 @@ impl Root {
     pub fn out<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Output {
         self.cmd(args).output().expect("spawn pocket")
     }
+    /// The container init's host pid, from `inspect`.
+    pub fn pid(&self, id: &str) -> i32 {
+        let s = stdout(&self.out(&["inspect", id]));
+        let i = s.find("\"Pid\": ").expect("Pid in inspect");
+        s[i + 7..]
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
     /// `run -d --rootfs R ARGS...`; returns the full id.
     pub fn run_d(&self, args: &[&str]) -> String {
         let mut v = vec!["run", "-d", "--rootfs", rootfs().to_str().unwrap()];
