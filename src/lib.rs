@@ -11,6 +11,7 @@ pub mod cgroup;
 pub mod cli;
 pub mod error;
 pub mod fs;
+pub mod image;
 pub mod json;
 pub mod rt;
 pub mod spawn;

@@ -7,6 +7,7 @@
 pub mod caps;
 pub mod cstr;
 pub mod fd;
+pub mod file;
 pub mod fs;
 pub mod mount;
 pub mod net;

@@ -1,0 +1,356 @@
+//! The image store, under the pocket root:
+//!
+//! ```text
+//! <root>/images/layers/<hex>/     a layer, extracted, named by the sha256 of
+//!                                 its uncompressed tar (the OCI diff_id)
+//! <root>/images/<id>.json         an image: config + ordered layers; <id> is
+//!                                 the sha256 of that document
+//! <root>/images/tags/<name>       a file holding the image id, per tag
+//!                                 ("busybox:latest" with '/' as '%')
+//! ```
+//!
+//! Layers are stored once and shared by every image that lists them.
+//! Every file is written atomically; tags are claimed under a flock.
+
+use crate::error::{Context, Error, Result};
+use crate::json::{self, Value};
+use crate::state::time::Timestamp;
+use crate::sys::{fd, fs};
+use alloc::ffi::CString;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// What an image says about how to run it (docker's image config).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Config {
+    pub env: Vec<String>,
+    pub cmd: Vec<String>,
+    pub entrypoint: Vec<String>,
+    pub working_dir: String,
+    pub user: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    pub id: String,
+    pub created: Timestamp,
+    pub config: Config,
+    /// Bottom first, as sha256 hex.
+    pub layers: Vec<String>,
+    pub size: u64,
+}
+
+pub struct Images {
+    pub dir: String,
+}
+
+fn cs(s: &str) -> Result<CString> {
+    CString::new(s).map_err(|_| Error::bad("path", s, "contains a NUL byte"))
+}
+
+/// A tag name as a file name: `busybox:latest`, `a/b:c` -> `a%b:c`.
+fn tag_file(tag: &str) -> String {
+    tag.replace('/', "%")
+}
+
+/// docker's NAME[:TAG] with the default tag.
+pub fn normalize(name: &str) -> Result<String> {
+    let ok = !name.is_empty()
+        && name.len() <= 255
+        && name
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"._-/:".contains(&c))
+        && !name.starts_with(['.', '-', '/', ':'])
+        && !name
+            .split('/')
+            .any(|p| p.is_empty() || p == "." || p == "..");
+    if !ok {
+        return Err(Error::bad(
+            "invalid reference format",
+            name,
+            "use NAME[:TAG]",
+        ));
+    }
+    let last = name.rsplit('/').next().unwrap_or(name);
+    Ok(if last.contains(':') {
+        String::from(name)
+    } else {
+        format!("{name}:latest")
+    })
+}
+
+impl Config {
+    pub fn to_json(&self) -> Value {
+        json::obj(alloc::vec![
+            ("Env", Some(json::strs(&self.env))),
+            ("Cmd", Some(json::strs(&self.cmd))),
+            (
+                "Entrypoint",
+                (!self.entrypoint.is_empty()).then(|| json::strs(&self.entrypoint))
+            ),
+            ("WorkingDir", Some(json::str(&self.working_dir))),
+            ("User", Some(json::str(&self.user))),
+        ])
+    }
+    /// Read a docker/OCI image config's `config` object.
+    pub fn from_json(v: &Value) -> Config {
+        let l = |k: &str| v.get(k).and_then(Value::strings).unwrap_or_default();
+        let s = |k: &str| {
+            v.get(k)
+                .and_then(Value::str)
+                .map(String::from)
+                .unwrap_or_default()
+        };
+        Config {
+            env: l("Env"),
+            cmd: l("Cmd"),
+            entrypoint: l("Entrypoint"),
+            working_dir: s("WorkingDir"),
+            user: s("User"),
+        }
+    }
+}
+
+impl Image {
+    pub fn to_json(&self) -> Value {
+        json::obj(alloc::vec![
+            ("created", Some(json::num(self.created.secs))),
+            ("config", Some(self.config.to_json())),
+            ("layers", Some(json::strs(&self.layers))),
+            ("size", Some(json::num(self.size))),
+        ])
+    }
+}
+
+impl Images {
+    pub fn new(root: &str) -> Images {
+        Images {
+            dir: format!("{root}/images"),
+        }
+    }
+
+    pub fn init(&self) -> Result<()> {
+        for d in [
+            self.dir.clone(),
+            format!("{}/layers", self.dir),
+            format!("{}/tags", self.dir),
+        ] {
+            fs::mkdir_all(&d, 0o700).ctx("mkdir", &d)?;
+        }
+        Ok(())
+    }
+
+    pub fn layer_dir(&self, hex: &str) -> String {
+        format!("{}/layers/{hex}", self.dir)
+    }
+
+    pub fn has_layer(&self, hex: &str) -> bool {
+        cs(&self.layer_dir(hex))
+            .map(|c| fd::access(&c, libc::F_OK).is_ok())
+            .unwrap_or(false)
+    }
+
+    /// Store an image document; its id is the sha256 of it.
+    pub fn put(
+        &self,
+        created: Timestamp,
+        config: Config,
+        layers: Vec<String>,
+        size: u64,
+    ) -> Result<Image> {
+        let mut img = Image {
+            id: String::new(),
+            created,
+            config,
+            layers,
+            size,
+        };
+        let doc = json::pretty(&img.to_json());
+        img.id = String::from(super::digest::of(doc.as_bytes()).trim_start_matches("sha256:"));
+        fs::write_atomic(
+            &cs(&self.dir)?,
+            &format!("{}.json", img.id),
+            doc.as_bytes(),
+            true,
+        )
+        .ctx("write image", &img.id)?;
+        Ok(img)
+    }
+
+    pub fn get(&self, id: &str) -> Result<Image> {
+        let p = format!("{}/{id}.json", self.dir);
+        let b = fs::read(&cs(&p)?).map_err(|e| Error::sys("read image", id, e).with_code(1))?;
+        let v = json::parse(&b).map_err(|e| Error::bad("image", id, format!("{e}")))?;
+        Ok(Image {
+            id: String::from(id),
+            created: Timestamp {
+                secs: v.get("created").and_then(Value::i64).unwrap_or(0),
+                nanos: 0,
+            },
+            config: v.get("config").map(Config::from_json).unwrap_or_default(),
+            layers: v.get("layers").and_then(Value::strings).unwrap_or_default(),
+            size: v.get("size").and_then(Value::u64).unwrap_or(0),
+        })
+    }
+
+    pub fn tag(&self, tag: &str, id: &str) -> Result<()> {
+        let t = normalize(tag)?;
+        fs::write_atomic(
+            &cs(&format!("{}/tags", self.dir))?,
+            &tag_file(&t),
+            id.as_bytes(),
+            true,
+        )
+        .ctx("tag", &t)
+    }
+
+    pub fn untag(&self, tag: &str) -> Result<()> {
+        let t = normalize(tag)?;
+        let p = format!("{}/tags/{}", self.dir, tag_file(&t));
+        fs::unlinkat(libc::AT_FDCWD, &cs(&p)?, 0)
+            .map_err(|e| Error::sys("untag", t, e).with_code(1))
+    }
+
+    /// (tag, image id) pairs.
+    pub fn tags(&self) -> Vec<(String, String)> {
+        let d = format!("{}/tags", self.dir);
+        let Ok(c) = cs(&d) else { return Vec::new() };
+        let Ok(f) = fd::open(&c, libc::O_RDONLY | libc::O_DIRECTORY, 0) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(String, String)> = fs::list_dir(&f)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|e| !e.name.starts_with('.'))
+            .filter_map(|e| {
+                let id = fs::read(&cs(&format!("{d}/{}", e.name)).ok()?).ok()?;
+                Some((
+                    e.name.replace('%', "/"),
+                    String::from_utf8_lossy(&id).trim().into(),
+                ))
+            })
+            .collect();
+        crate::rt::sort_by(&mut out, |a, b| a.0 < b.0);
+        out
+    }
+
+    /// Every image id.
+    pub fn ids(&self) -> Vec<String> {
+        let Ok(c) = cs(&self.dir) else {
+            return Vec::new();
+        };
+        let Ok(f) = fd::open(&c, libc::O_RDONLY | libc::O_DIRECTORY, 0) else {
+            return Vec::new();
+        };
+        fs::list_dir(&f)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|e| {
+                e.name
+                    .strip_suffix(".json")
+                    .filter(|n| n.len() == 64)
+                    .map(String::from)
+            })
+            .collect()
+    }
+
+    /// An image by tag (NAME[:TAG]), full id, or unique id prefix.
+    pub fn resolve(&self, q: &str) -> Result<String> {
+        let nf = || {
+            Error::bad(
+                "no such image",
+                q,
+                "not found (pocket import or pocket load it first)",
+            )
+            .with_code(1)
+        };
+        if let Ok(t) = normalize(q)
+            && let Some((_, id)) = self.tags().into_iter().find(|(tag, _)| *tag == t)
+        {
+            return Ok(id);
+        }
+        let q = q.strip_prefix("sha256:").unwrap_or(q);
+        if q.len() < 4 || !q.bytes().all(|c| c.is_ascii_hexdigit()) {
+            return Err(nf());
+        }
+        let ids = self.ids();
+        let mut m = ids.iter().filter(|i| i.starts_with(q));
+        match (m.next(), m.next()) {
+            (Some(id), None) => Ok(id.clone()),
+            (Some(_), Some(_)) => {
+                Err(Error::bad("ambiguous image id", q, "more than one image matches").with_code(1))
+            }
+            _ => Err(nf()),
+        }
+    }
+
+    /// Remove an image document; layers no other image lists go too.
+    pub fn remove(&self, id: &str) -> Result<()> {
+        let img = self.get(id)?;
+        for (t, i) in self.tags() {
+            if i == id {
+                let _ = self.untag(&t);
+            }
+        }
+        fs::unlinkat(libc::AT_FDCWD, &cs(&format!("{}/{id}.json", self.dir))?, 0)
+            .ctx("remove image", id)?;
+        let still: Vec<String> = self
+            .ids()
+            .iter()
+            .filter_map(|i| self.get(i).ok())
+            .flat_map(|i| i.layers)
+            .collect();
+        for l in img.layers {
+            if !still.contains(&l) {
+                let _ = fs::remove_tree(libc::AT_FDCWD, &cs(&self.layer_dir(&l))?);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references() {
+        assert_eq!(normalize("busybox").unwrap(), "busybox:latest");
+        assert_eq!(normalize("a/b:1.0").unwrap(), "a/b:1.0");
+        assert_eq!(normalize("host:5000/a").unwrap(), "host:5000/a:latest");
+        for bad in ["", "../x", "a//b", "-x", "a b", "a/../b", "/abs"] {
+            assert!(normalize(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn store_round_trip() {
+        let root = std::env::temp_dir().join(format!("pocket-images-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let s = Images::new(root.to_str().unwrap());
+        s.init().unwrap();
+        let cfg = Config {
+            env: vec!["A=1".into()],
+            cmd: vec!["sh".into()],
+            ..Default::default()
+        };
+        let img = s
+            .put(
+                crate::state::time::now(),
+                cfg.clone(),
+                vec!["ab".repeat(32)],
+                10,
+            )
+            .unwrap();
+        assert_eq!(img.id.len(), 64);
+        s.tag("t/x", &img.id).unwrap();
+        assert_eq!(s.resolve("t/x:latest").unwrap(), img.id);
+        assert_eq!(s.resolve(&img.id[..8]).unwrap(), img.id);
+        assert_eq!(s.get(&img.id).unwrap().config, cfg);
+        assert!(s.resolve("nope").is_err());
+        s.remove(&img.id).unwrap();
+        assert!(s.resolve("t/x").is_err());
+        std::fs::remove_dir_all(root).unwrap();
+    }
+}

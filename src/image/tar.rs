@@ -1,0 +1,867 @@
+//! Tar archives: a streaming reader (ustar, POSIX pax, GNU long names,
+//! base-256 numbers) and an extractor that is safe on hostile input.
+//!
+//! The reader never holds more than one header and, for pax / GNU long-name
+//! records, at most `MAX_META` bytes: a layer of any size streams through.
+//!
+//! The extractor keeps every write inside `dest`: paths are normalized and
+//! refused if absolute or holding "..", directories are opened one
+//! component at a time with openat2(RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH)
+//! (`fs::apply::resolve_dir`), and the last component is created with *at()
+//! calls relative to its parent's fd, after removing what was there, with
+//! O_EXCL | O_NOFOLLOW. So "a -> /etc" followed by "a/passwd" fails with
+//! ELOOP instead of writing /etc/passwd, and a hard link can only name a
+//! file already inside `dest`.
+
+use crate::error::{Error, Result};
+use crate::sys::Errno;
+use crate::sys::fd::{self, Fd};
+use alloc::format;
+use alloc::vec;
+use alloc::vec::Vec;
+
+/// A byte stream the reader pulls from: `read` returns 0 at EOF.
+pub trait Source {
+    fn read(&mut self, buf: &mut [u8]) -> core::result::Result<usize, Errno>;
+}
+
+/// An in-memory archive; reading advances the slice.
+impl Source for &[u8] {
+    fn read(&mut self, buf: &mut [u8]) -> core::result::Result<usize, Errno> {
+        let n = buf.len().min(self.len());
+        buf[..n].copy_from_slice(&self[..n]);
+        *self = &self[n..];
+        Ok(n)
+    }
+}
+
+impl Source for Fd {
+    fn read(&mut self, buf: &mut [u8]) -> core::result::Result<usize, Errno> {
+        fd::read(self.raw(), buf)
+    }
+}
+
+/// Largest pax or GNU long-name record accepted, so that a hostile archive
+/// cannot make the reader allocate without bound.
+pub const MAX_META: u64 = 1 << 20;
+
+const BLOCK: usize = 512;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    File,
+    Link,
+    Symlink,
+    Char,
+    Block,
+    Dir,
+    Fifo,
+}
+
+/// One archive member. `size` is the number of data bytes that follow
+/// (0 for every kind but `File`); `mode` holds the permission bits only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub path: Vec<u8>,
+    pub kind: Kind,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub mtime: (i64, u32),
+    pub size: u64,
+    pub link: Vec<u8>,
+    pub major: u32,
+    pub minor: u32,
+    pub xattrs: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+/// Pax overrides for the next entry.
+#[derive(Default)]
+struct Pax {
+    path: Option<Vec<u8>>,
+    link: Option<Vec<u8>>,
+    size: Option<u64>,
+    uid: Option<u32>,
+    gid: Option<u32>,
+    mtime: Option<(i64, u32)>,
+    xattrs: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+/// Streaming reader: call `next` for each entry, `read_data` for its bytes
+/// (unread data is skipped by the following `next`).
+pub struct Reader<'a> {
+    src: &'a mut dyn Source,
+    left: u64,
+    pad: u64,
+    pos: u64,
+    end: bool,
+}
+
+fn bad(pos: u64, why: &'static str) -> Error {
+    Error::bad("read tar", format!("at byte {}", pos), why)
+}
+
+fn padding(size: u64) -> u64 {
+    (BLOCK as u64 - size % BLOCK as u64) % BLOCK as u64
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(src: &'a mut dyn Source) -> Reader<'a> {
+        Reader {
+            src,
+            left: 0,
+            pad: 0,
+            pos: 0,
+            end: false,
+        }
+    }
+
+    /// Fill `buf` unless EOF comes first; returns the bytes read.
+    fn fill(&mut self, buf: &mut [u8]) -> Result<usize> {
+        let mut n = 0;
+        while n < buf.len() {
+            match self.src.read(&mut buf[n..]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(Errno::EINTR) => {}
+                Err(e) => return Err(Error::sys("read tar", "", e)),
+            }
+        }
+        self.pos += n as u64;
+        Ok(n)
+    }
+
+    fn exact(&mut self, buf: &mut [u8]) -> Result<()> {
+        if self.fill(buf)? < buf.len() {
+            return Err(bad(self.pos, "truncated archive"));
+        }
+        Ok(())
+    }
+
+    fn skip(&mut self, mut n: u64) -> Result<()> {
+        let mut buf = [0u8; 4096];
+        while n > 0 {
+            let k = n.min(buf.len() as u64) as usize;
+            self.exact(&mut buf[..k])?;
+            n -= k as u64;
+        }
+        Ok(())
+    }
+
+    /// The data of a pax / GNU long-name record (at most MAX_META bytes).
+    fn meta(&mut self, size: u64) -> Result<Vec<u8>> {
+        if size > MAX_META {
+            return Err(bad(self.pos, "metadata record too large"));
+        }
+        let mut v = vec![0u8; size as usize];
+        self.exact(&mut v)?;
+        self.skip(padding(size))?;
+        Ok(v)
+    }
+
+    /// Read the next entry's data into `buf`; 0 at the end of the entry.
+    pub fn read_data(&mut self, buf: &mut [u8]) -> Result<usize> {
+        if self.left == 0 {
+            return Ok(0);
+        }
+        let k = (buf.len() as u64).min(self.left) as usize;
+        let n = self.fill(&mut buf[..k])?;
+        if n == 0 {
+            return Err(bad(self.pos, "truncated archive"));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+
+    /// The next entry, or None after the end-of-archive blocks.
+    #[allow(clippy::should_implement_trait)] // fallible: not an Iterator
+    pub fn next(&mut self) -> Result<Option<Entry>> {
+        if self.end {
+            return Ok(None);
+        }
+        self.skip(self.left + self.pad)?;
+        self.left = 0;
+        self.pad = 0;
+        let mut pax = Pax::default();
+        let mut long_name: Option<Vec<u8>> = None;
+        let mut long_link: Option<Vec<u8>> = None;
+        let mut meta = 0u64;
+        let mut h = [0u8; BLOCK];
+        loop {
+            let at = self.pos;
+            let n = self.fill(&mut h)?;
+            if n < BLOCK {
+                return Err(bad(self.pos, "truncated archive"));
+            }
+            if h.iter().all(|&c| c == 0) {
+                let n = self.fill(&mut h)?;
+                if n != 0 && (n < BLOCK || h.iter().any(|&c| c != 0)) {
+                    return Err(bad(at, "data after an end-of-archive block"));
+                }
+                if meta > 0 {
+                    return Err(bad(at, "archive ends after a metadata record"));
+                }
+                self.end = true;
+                return Ok(None);
+            }
+            check_sum(&h).ok_or_else(|| bad(at, "bad header checksum (not a tar archive?)"))?;
+            let typ = h[156];
+            let size = num(&h[124..136]).ok_or_else(|| bad(at, "bad size field"))?;
+            let size = u64::try_from(size).map_err(|_| bad(at, "bad size field"))?;
+            if matches!(typ, b'x' | b'g' | b'L' | b'K') {
+                meta += size;
+                if meta > 4 * MAX_META {
+                    return Err(bad(at, "too many metadata records"));
+                }
+                match typ {
+                    b'g' => self.skip(size + padding(size))?,
+                    b'x' => {
+                        let d = self.meta(size)?;
+                        parse_pax(&d, &mut pax).ok_or_else(|| bad(at, "bad pax record"))?;
+                    }
+                    b'L' => long_name = Some(trim_nul(self.meta(size)?)),
+                    _ => long_link = Some(trim_nul(self.meta(size)?)),
+                }
+                continue;
+            }
+            return self
+                .entry(&h, at, size, pax, long_name, long_link)
+                .map(Some);
+        }
+    }
+
+    fn entry(
+        &mut self,
+        h: &[u8; BLOCK],
+        at: u64,
+        size: u64,
+        pax: Pax,
+        long_name: Option<Vec<u8>>,
+        long_link: Option<Vec<u8>>,
+    ) -> Result<Entry> {
+        let field = |r: core::ops::Range<usize>| -> Result<u64> {
+            num(&h[r])
+                .and_then(|v| u64::try_from(v).ok())
+                .ok_or_else(|| bad(at, "bad numeric field"))
+        };
+        let id = |v: u64| u32::try_from(v).map_err(|_| bad(at, "uid/gid/device out of range"));
+        let name = cfield(&h[0..100]);
+        let posix = &h[257..263] == b"ustar\0";
+        let path = match (pax.path, long_name) {
+            (Some(p), _) | (None, Some(p)) => p,
+            _ if posix && h[345] != 0 => {
+                let mut p = cfield(&h[345..500]).to_vec();
+                p.push(b'/');
+                p.extend_from_slice(name);
+                p
+            }
+            _ => name.to_vec(),
+        };
+        let typ = h[156];
+        let kind = match typ {
+            b'0' | b'7' => Kind::File,
+            0 if path.ends_with(b"/") => Kind::Dir,
+            0 => Kind::File,
+            b'1' => Kind::Link,
+            b'2' => Kind::Symlink,
+            b'3' => Kind::Char,
+            b'4' => Kind::Block,
+            b'5' => Kind::Dir,
+            b'6' => Kind::Fifo,
+            _ => return Err(bad(at, "unsupported entry type")),
+        };
+        let size = if kind == Kind::File {
+            pax.size.unwrap_or(size)
+        } else {
+            0
+        };
+        let mtime = match pax.mtime {
+            Some(t) => t,
+            None => (
+                num(&h[136..148])
+                    .and_then(|v| i64::try_from(v).ok())
+                    .ok_or_else(|| bad(at, "bad mtime field"))?,
+                0,
+            ),
+        };
+        let (major, minor) = if matches!(kind, Kind::Char | Kind::Block) {
+            (id(field(329..337)?)?, id(field(337..345)?)?)
+        } else {
+            (0, 0)
+        };
+        let e = Entry {
+            path,
+            kind,
+            mode: (field(100..108)? & 0o7777) as u32,
+            uid: match pax.uid {
+                Some(u) => u,
+                None => id(field(108..116)?)?,
+            },
+            gid: match pax.gid {
+                Some(g) => g,
+                None => id(field(116..124)?)?,
+            },
+            mtime,
+            size,
+            link: pax
+                .link
+                .or(long_link)
+                .unwrap_or_else(|| cfield(&h[157..257]).to_vec()),
+            major,
+            minor,
+            xattrs: pax.xattrs,
+        };
+        self.left = size;
+        self.pad = padding(size);
+        Ok(e)
+    }
+}
+
+/// A header's checksum: the sum of its bytes with the checksum field read
+/// as spaces; old archivers summed signed bytes, so accept that too.
+fn check_sum(h: &[u8; BLOCK]) -> Option<()> {
+    let want = num(&h[148..156])?;
+    let (mut u, mut s) = (0i128, 0i128);
+    for (i, &c) in h.iter().enumerate() {
+        let c = if (148..156).contains(&i) { b' ' } else { c };
+        u += c as i128;
+        s += c as i8 as i128;
+    }
+    (want == u || want == s).then_some(())
+}
+
+/// A numeric field: octal digits (padded with spaces or NULs) or, with the
+/// top bit of the first byte set, a big-endian two's-complement base-256
+/// number (GNU, for values octal cannot hold).
+fn num(f: &[u8]) -> Option<i128> {
+    if f.is_empty() {
+        return Some(0);
+    }
+    if f[0] & 0x80 != 0 {
+        if f.len() > 12 {
+            return None;
+        }
+        let mut v: i128 = (f[0] & 0x7f) as i128;
+        for &c in &f[1..] {
+            v = (v << 8) | c as i128;
+        }
+        if f[0] & 0x40 != 0 {
+            v -= 1i128 << (8 * f.len() - 1);
+        }
+        return Some(v);
+    }
+    let f = match f.iter().position(|&c| c != b' ' && c != 0) {
+        Some(p) => &f[p..],
+        None => return Some(0),
+    };
+    let end = f
+        .iter()
+        .position(|&c| c == b' ' || c == 0)
+        .unwrap_or(f.len());
+    if f[end..].iter().any(|&c| c != b' ' && c != 0) {
+        return None;
+    }
+    let mut v: i128 = 0;
+    for &c in &f[..end] {
+        if !(b'0'..=b'7').contains(&c) || v > (1i128 << 100) {
+            return None;
+        }
+        v = v * 8 + (c - b'0') as i128;
+    }
+    Some(v)
+}
+
+/// A NUL-terminated (or full-width) string field.
+fn cfield(f: &[u8]) -> &[u8] {
+    &f[..f.iter().position(|&c| c == 0).unwrap_or(f.len())]
+}
+
+fn trim_nul(mut v: Vec<u8>) -> Vec<u8> {
+    let n = cfield(&v).len();
+    v.truncate(n);
+    v
+}
+
+fn dec(s: &[u8]) -> Option<u64> {
+    if s.is_empty() || s.len() > 19 || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(s.iter().fold(0u64, |v, &c| v * 10 + (c - b'0') as u64))
+}
+
+/// A pax time "SECONDS[.FRACTION]", possibly negative.
+fn pax_time(s: &[u8]) -> Option<(i64, u32)> {
+    let (neg, s) = match s.strip_prefix(b"-") {
+        Some(r) => (true, r),
+        None => (false, s),
+    };
+    let (int, frac) = match s.iter().position(|&c| c == b'.') {
+        Some(p) => (&s[..p], &s[p + 1..]),
+        None => (s, &b""[..]),
+    };
+    if !frac.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let secs = i64::try_from(dec(int)?).ok()?;
+    let mut ns = 0u32;
+    for i in 0..9 {
+        ns = ns * 10 + frac.get(i).map_or(0, |c| (c - b'0') as u32);
+    }
+    Some(match (neg, ns) {
+        (false, _) => (secs, ns),
+        (true, 0) => (-secs, 0),
+        (true, _) => (-secs - 1, 1_000_000_000 - ns),
+    })
+}
+
+/// Records "LEN KEY=VALUE\n"; LEN counts the whole record.
+fn parse_pax(mut d: &[u8], p: &mut Pax) -> Option<()> {
+    while !d.is_empty() {
+        if d.iter().all(|&c| c == 0) {
+            break;
+        }
+        let sp = d.iter().position(|&c| c == b' ')?;
+        let len = usize::try_from(dec(&d[..sp])?).ok()?;
+        if len <= sp + 1 || len > d.len() || d[len - 1] != b'\n' {
+            return None;
+        }
+        let rec = &d[sp + 1..len - 1];
+        d = &d[len..];
+        let eq = rec.iter().position(|&c| c == b'=')?;
+        let (key, val) = (&rec[..eq], &rec[eq + 1..]);
+        let opt = |v: &[u8]| (!v.is_empty()).then(|| v.to_vec());
+        let id = |v: &[u8]| dec(v).and_then(|n| u32::try_from(n).ok());
+        match key {
+            b"path" => p.path = opt(val),
+            b"linkpath" => p.link = opt(val),
+            b"size" => p.size = Some(dec(val)?),
+            b"uid" => p.uid = Some(id(val)?),
+            b"gid" => p.gid = Some(id(val)?),
+            b"mtime" => p.mtime = Some(pax_time(val)?),
+            _ => {
+                if let Some(name) = key.strip_prefix(b"SCHILY.xattr.") {
+                    p.xattrs.push((name.to_vec(), val.to_vec()));
+                }
+            }
+        }
+    }
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::extract::*;
+    use crate::sys::{cstr, file};
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    use std::path::{Path, PathBuf};
+
+    /// A tiny tar writer: ustar headers with correct checksums.
+    #[derive(Default)]
+    struct T(Vec<u8>);
+
+    fn octal(f: &mut [u8], v: u64) {
+        let s = format!("{:0w$o}\0", v, w = f.len() - 1);
+        f.copy_from_slice(s.as_bytes());
+    }
+
+    impl T {
+        fn header(&mut self, name: &[u8], typ: u8, size: u64, mode: u32, link: &[u8]) -> &mut [u8] {
+            let mut h = [0u8; BLOCK];
+            h[..name.len()].copy_from_slice(name);
+            octal(&mut h[100..108], mode as u64);
+            octal(&mut h[108..116], 0);
+            octal(&mut h[116..124], 0);
+            octal(&mut h[124..136], size);
+            octal(&mut h[136..148], 1_600_000_000);
+            h[156] = typ;
+            h[157..157 + link.len()].copy_from_slice(link);
+            h[257..263].copy_from_slice(b"ustar\0");
+            h[263..265].copy_from_slice(b"00");
+            let at = self.0.len();
+            self.0.extend_from_slice(&h);
+            self.seal(at);
+            &mut self.0[at..at + BLOCK]
+        }
+        /// Recompute the checksum of the header at `at`.
+        fn seal(&mut self, at: usize) {
+            let h = &mut self.0[at..at + BLOCK];
+            h[148..156].copy_from_slice(b"        ");
+            let sum: u64 = h.iter().map(|&c| c as u64).sum();
+            let s = format!("{:06o}\0 ", sum);
+            h[148..156].copy_from_slice(s.as_bytes());
+        }
+        fn data(&mut self, d: &[u8]) {
+            self.0.extend_from_slice(d);
+            self.0
+                .resize(self.0.len() + padding(d.len() as u64) as usize, 0);
+        }
+        fn file(&mut self, name: &str, d: &[u8], mode: u32) -> &mut T {
+            self.header(name.as_bytes(), b'0', d.len() as u64, mode, b"");
+            self.data(d);
+            self
+        }
+        fn node(&mut self, name: &str, typ: u8, link: &str) -> &mut T {
+            self.header(name.as_bytes(), typ, 0, 0o755, link.as_bytes());
+            self
+        }
+        fn meta(&mut self, typ: u8, d: &[u8]) -> &mut T {
+            self.header(b"././@meta", typ, d.len() as u64, 0, b"");
+            self.data(d);
+            self
+        }
+        fn pax(&mut self, recs: &[(&str, &[u8])]) -> &mut T {
+            let mut d = Vec::new();
+            for (k, v) in recs {
+                let body = k.len() + v.len() + 3; // ' ', '=', '\n'
+                let mut len = body + 1;
+                while len != body + len.to_string().len() {
+                    len = body + len.to_string().len();
+                }
+                d.extend_from_slice(format!("{} {}=", len, k).as_bytes());
+                d.extend_from_slice(v);
+                d.push(b'\n');
+            }
+            self.meta(b'x', &d)
+        }
+        fn end(&mut self) -> Vec<u8> {
+            let mut v = self.0.clone();
+            v.resize(v.len() + 2 * BLOCK, 0);
+            v
+        }
+    }
+
+    struct Dirs {
+        dest: PathBuf,
+        out: PathBuf,
+    }
+
+    impl Dirs {
+        fn new(tag: &str) -> Dirs {
+            let base =
+                std::env::temp_dir().join(format!("pocket-tar-{}-{}", tag, std::process::id()));
+            let _ = std::fs::remove_dir_all(&base);
+            let d = Dirs {
+                dest: base.join("dest"),
+                out: base.join("outside"),
+            };
+            std::fs::create_dir_all(&d.dest).unwrap();
+            std::fs::create_dir_all(&d.out).unwrap();
+            d
+        }
+        fn run(&self, tar: &[u8], opts: &Opts) -> Result<Stats> {
+            let p = cstr::cstring(self.dest.as_os_str().as_encoded_bytes()).unwrap();
+            let dest = fd::open(&p, libc::O_PATH | libc::O_DIRECTORY, 0).unwrap();
+            let mut src: &[u8] = tar;
+            extract(&mut src, &dest, opts)
+        }
+        fn p(&self, rel: &str) -> PathBuf {
+            self.dest.join(rel)
+        }
+        fn outside_empty(&self) -> bool {
+            std::fs::read_dir(&self.out).unwrap().next().is_none()
+        }
+    }
+
+    impl Drop for Dirs {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(self.dest.parent().unwrap());
+        }
+    }
+
+    fn root() {
+        assert_eq!(
+            unsafe { libc::geteuid() },
+            0,
+            "image::tar tests create device nodes and chown: run them as root"
+        );
+    }
+
+    fn lmeta(p: &Path) -> std::fs::Metadata {
+        std::fs::symlink_metadata(p).unwrap()
+    }
+
+    #[test]
+    fn normal_tree() {
+        root();
+        let d = Dirs::new("tree");
+        let long = format!("d/{}", "n".repeat(150));
+        let gnu = format!("d/{}", "g".repeat(200));
+        let tar = T::default()
+            .node("./", b'5', "")
+            .node("./d/", b'5', "")
+            .file("./d/hello", b"hello world\n", 0o640)
+            .file("d//x/./script", &[7u8; 70_000], 0o4755)
+            .node("d/link", b'2', "../d/hello")
+            .node("d/hard", b'1', "d/hello")
+            .node("d/fifo", b'6', "")
+            .pax(&[
+                ("path", long.as_bytes()),
+                ("mtime", b"1234567890.5"),
+                ("uid", b"1234"),
+                ("SCHILY.xattr.user.pocket", b"yes"),
+            ])
+            .file("ignored-name", b"pax", 0o600)
+            .meta(b'L', format!("{}\0", gnu).as_bytes())
+            .file("ignored-too", b"gnu", 0o600)
+            .end();
+        let s = d
+            .run(
+                &tar,
+                &Opts {
+                    chown: true,
+                    ..Opts::default()
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            s,
+            Stats {
+                files: 7,
+                dirs: 1,
+                bytes: 12 + 70_000 + 6
+            }
+        );
+        assert_eq!(std::fs::read(d.p("d/hello")).unwrap(), b"hello world\n");
+        let m = lmeta(&d.p("d/hello"));
+        assert_eq!(m.mode() & 0o7777, 0o640);
+        assert_eq!(m.mtime(), 1_600_000_000);
+        assert_eq!(m.nlink(), 2);
+        assert_eq!(lmeta(&d.p("d/hard")).ino(), m.ino());
+        assert_eq!(std::fs::read(d.p("d/x/script")).unwrap(), vec![7u8; 70_000]);
+        assert_eq!(lmeta(&d.p("d/x/script")).mode() & 0o7777, 0o4755);
+        assert_eq!(
+            std::fs::read_link(d.p("d/link")).unwrap(),
+            Path::new("../d/hello")
+        );
+        assert!(lmeta(&d.p("d/fifo")).file_type().is_fifo());
+        let m = lmeta(&d.p(&long));
+        assert_eq!(std::fs::read(d.p(&long)).unwrap(), b"pax");
+        assert_eq!(
+            (m.mtime(), m.mtime_nsec(), m.uid()),
+            (1234567890, 500_000_000, 1234)
+        );
+        assert_eq!(std::fs::read(d.p(&gnu)).unwrap(), b"gnu");
+        let dm = lmeta(&d.p("d"));
+        assert_eq!((dm.mode() & 0o7777, dm.mtime()), (0o755, 1_600_000_000));
+    }
+
+    #[test]
+    fn setuid_dropped_without_chown() {
+        root();
+        let d = Dirs::new("suid");
+        let tar = T::default().file("su", b"x", 0o6755).end();
+        d.run(&tar, &Opts::default()).unwrap();
+        assert_eq!(lmeta(&d.p("su")).mode() & 0o7777, 0o755);
+    }
+
+    #[test]
+    fn reader_fields() {
+        let mut t = T::default();
+        let h = t.header(b"big", b'0', 0, 0o644, b"");
+        // base-256 uid and mtime
+        h[108..116].copy_from_slice(&[0x80, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff]);
+        h[136..148].copy_from_slice(&[0xff; 12]); // -1
+        t.seal(0);
+        t.pax(&[("mtime", b"-1.25"), ("gid", b"42")])
+            .node("lnk", b'2', "t");
+        let tar = t.end();
+        let mut src: &[u8] = &tar;
+        let mut r = Reader::new(&mut src);
+        let e = r.next().unwrap().unwrap();
+        assert_eq!((e.uid, e.mtime, e.kind), (0x7fff_ffff, (-1, 0), Kind::File));
+        let e = r.next().unwrap().unwrap();
+        assert_eq!(
+            (e.gid, e.mtime, e.kind),
+            (42, (-2, 750_000_000), Kind::Symlink)
+        );
+        assert_eq!(e.link, b"t");
+        assert!(r.next().unwrap().is_none());
+        assert!(r.next().unwrap().is_none());
+    }
+
+    #[test]
+    fn oversized_meta_refused() {
+        let mut t = T::default();
+        t.header(b"././@LongLink", b'L', MAX_META + 1, 0, b"");
+        let tar = t.end();
+        let mut src: &[u8] = &tar;
+        let e = Reader::new(&mut src).next().unwrap_err();
+        assert!(e.to_string().contains("too large"), "{}", e);
+    }
+
+    /// Run a hostile archive: it must fail and leave `outside` empty.
+    fn refused(tag: &str, tar: &[u8], opts: &Opts, why: &str) -> Dirs {
+        root();
+        let d = Dirs::new(tag);
+        let e = d.run(tar, opts).expect_err(tag);
+        assert!(e.to_string().contains(why), "{}: {}", tag, e);
+        assert!(d.outside_empty(), "{}: wrote outside", tag);
+        d
+    }
+
+    #[test]
+    fn refuses_escapes() {
+        let o = Opts::default();
+        let d = refused(
+            "abs",
+            &T::default().file("/tmp/x", b"x", 0o644).end(),
+            &o,
+            "absolute",
+        );
+        drop(d);
+        refused(
+            "dotdot",
+            &T::default().file("../x", b"x", 0o644).end(),
+            &o,
+            "\"..\"",
+        );
+        refused(
+            "dotdot2",
+            &T::default().file("a/../../x", b"x", 0o644).end(),
+            &o,
+            "\"..\"",
+        );
+    }
+
+    #[test]
+    fn refuses_write_through_symlink() {
+        root();
+        let d = Dirs::new("symw");
+        let out = d.out.to_str().unwrap().to_string();
+        let tar = T::default()
+            .node("evil", b'2', &out)
+            .file("evil/pwned", b"x", 0o644)
+            .end();
+        let e = d.run(&tar, &Opts::default()).unwrap_err();
+        assert!(e.to_string().contains("evil"), "{}", e);
+        assert!(d.outside_empty());
+        // The same with a directory symlink and a nested file, and a
+        // relative link that climbs out.
+        let tar = T::default()
+            .node("dir", b'2', "../outside")
+            .file("dir/sub/f", b"x", 0o644)
+            .end();
+        assert!(d.run(&tar, &Opts::default()).is_err());
+        assert!(d.outside_empty());
+        // A symlink replaced by a file entry of the same name: the file
+        // lands in dest, the symlink's target is untouched.
+        let tar = T::default()
+            .node("victim", b'2', &format!("{}/v", out))
+            .file("victim", b"safe", 0o644)
+            .end();
+        d.run(&tar, &Opts::default()).unwrap();
+        assert_eq!(std::fs::read(d.p("victim")).unwrap(), b"safe");
+        assert!(d.outside_empty());
+    }
+
+    #[test]
+    fn refuses_hardlink_escapes() {
+        root();
+        let d = Dirs::new("hard");
+        std::fs::write(d.out.join("secret"), b"s").unwrap();
+        let o = Opts::default();
+        for (tag, target) in [
+            ("rel", "../outside/secret".to_string()),
+            ("abs", d.out.join("secret").to_str().unwrap().to_string()),
+        ] {
+            let tar = T::default().node("h", b'1', &target).end();
+            let e = d.run(&tar, &o).expect_err(tag);
+            assert!(e.to_string().contains("hard link"), "{}", e);
+            assert!(!d.p("h").exists());
+        }
+        // through a symlinked directory
+        let tar = T::default()
+            .node("s", b'2', d.out.to_str().unwrap())
+            .node("h", b'1', "s/secret")
+            .end();
+        assert!(d.run(&tar, &o).is_err());
+        assert!(!d.p("h").exists());
+        assert_eq!(lmeta(&d.out.join("secret")).nlink(), 1);
+    }
+
+    #[test]
+    fn refuses_devices_unless_allowed() {
+        let tar = T::default().node("null", b'3', "").end();
+        let d = refused("dev", &tar, &Opts::default(), "device node refused");
+        assert!(!d.p("null").exists());
+        let mut t = T::default();
+        let h = t.header(b"null", b'3', 0, 0o666, b"");
+        octal(&mut h[329..337], 1);
+        octal(&mut h[337..345], 3);
+        t.seal(0);
+        let o = Opts {
+            devices: true,
+            ..Opts::default()
+        };
+        d.run(&t.end(), &o).unwrap();
+        let m = lmeta(&d.p("null"));
+        assert!(m.file_type().is_char_device());
+        assert_eq!((m.rdev(), m.mode() & 0o7777), (libc::makedev(1, 3), 0o666));
+    }
+
+    #[test]
+    fn refuses_bad_checksum_and_truncation() {
+        let mut t = T::default();
+        t.file("a", b"x", 0o644);
+        t.0[0] = b'b';
+        refused("sum", &t.end(), &Opts::default(), "bad header checksum");
+        let full = T::default().file("a", &[1u8; 2000], 0o644).end();
+        for cut in [100, 512 + 1000, 512 + 2047] {
+            refused("trunc", &full[..cut], &Opts::default(), "truncated");
+        }
+        // EOF right after one zero block is a complete archive.
+        let d = Dirs::new("oneblock");
+        d.run(&full[..full.len() - 512], &Opts::default()).unwrap();
+        // no end-of-archive blocks at all
+        let t = T::default().file("a", b"x", 0o644).0.clone();
+        refused("noend", &t, &Opts::default(), "truncated");
+    }
+
+    #[test]
+    fn overlay_whiteouts() {
+        root();
+        let d = Dirs::new("wh");
+        let tar = T::default()
+            .node("d/", b'5', "")
+            .file("d/.wh..wh..opq", b"", 0o644)
+            .file("d/.wh.gone", b"", 0o644)
+            .file(".wh.top", b"", 0o644)
+            .pax(&[("SCHILY.xattr.trusted.overlay.redirect", b"/etc")])
+            .file("d/f", b"", 0o644)
+            .end();
+        let o = Opts {
+            whiteouts: Whiteouts::Overlay,
+            ..Opts::default()
+        };
+        d.run(&tar, &o).unwrap();
+        for w in ["d/gone", "top"] {
+            let m = lmeta(&d.p(w));
+            assert!(m.file_type().is_char_device(), "{}", w);
+            assert_eq!(m.rdev(), 0);
+        }
+        let p = cstr::cstring(d.p("d").as_os_str().as_encoded_bytes()).unwrap();
+        let f = fd::open(&p, libc::O_RDONLY | libc::O_DIRECTORY, 0).unwrap();
+        let mut v = [0u8; 8];
+        assert_eq!(file::fgetxattr(f.raw(), OPAQUE, &mut v), Ok(1));
+        assert_eq!(v[0], b'y');
+        let p = cstr::cstring(d.p("d/f").as_os_str().as_encoded_bytes()).unwrap();
+        let f = fd::open(&p, libc::O_RDONLY, 0).unwrap();
+        let r = file::fgetxattr(f.raw(), c"trusted.overlay.redirect", &mut v);
+        assert_eq!(r, Err(Errno::ENODATA));
+        // Keep mode: plain files.
+        let d = Dirs::new("whkeep");
+        d.run(&tar, &Opts::default()).unwrap();
+        assert!(lmeta(&d.p("d/.wh.gone")).is_file());
+    }
+
+    #[test]
+    fn normalize_paths() {
+        assert_eq!(normalize(b"./a//b/./c/").unwrap(), b"a/b/c");
+        assert_eq!(normalize(b"./").unwrap(), b"");
+        assert!(normalize(b"/etc").is_err());
+        assert!(normalize(b"a/..").is_err());
+        assert!(normalize(b"..").is_err());
+        assert!(normalize("a/".repeat(3000).as_bytes()).is_err());
+    }
+}
