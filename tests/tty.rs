@@ -183,3 +183,51 @@ impl RawI32 for OwnedFd {
         self.as_raw_fd()
     }
 }
+
+#[test]
+fn init_puts_the_command_in_the_foreground_of_its_tty() {
+    if !root() {
+        return;
+    }
+    let pty = openpty(24, 80);
+    // Fields 5 and 8 of /proc/self/stat: process group and the tty's
+    // foreground group. With --init the command must lead the foreground
+    // group (so ^C reaches it once, not the init too).
+    let mut child = spawn_on(
+        &pty,
+        &[
+            "-it",
+            "--init",
+            "sh",
+            "-c",
+            "echo stat: $(cut -d' ' -f5,8 /proc/self/stat)",
+        ],
+    );
+    let m = pty.master.as_raw_fd_i32();
+    let mut acc = vec![];
+    assert!(
+        read_until(m, &mut acc, "stat: ", 10),
+        "{}",
+        String::from_utf8_lossy(&acc)
+    );
+    read_until(m, &mut acc, "\n", 2);
+    let out = String::from_utf8_lossy(&acc).to_string();
+    let line = out
+        .lines()
+        .find(|l| l.contains("stat: "))
+        .unwrap()
+        .to_string();
+    let f: Vec<&str> = line
+        .split("stat: ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(f.len(), 2, "{out}");
+    assert_eq!(
+        f[0], f[1],
+        "the command's group is not the tty's foreground group: {out}"
+    );
+    assert_ne!(f[0], "1", "the command shares the init's group: {out}");
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}

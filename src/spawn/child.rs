@@ -124,6 +124,16 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
             fd::close(c.err_wr);
             super::init::run(pid);
         }
+        if cfg.flags & F_TTY != 0 {
+            // The command gets its own process group, in the foreground of
+            // the tty: ^C then signals it, not the init as well. A
+            // background group calling tcsetpgrp gets SIGTTOU unless it is
+            // blocked (reset_all below unblocks it again).
+            let ttou = signal::SigSet::of(&[libc::SIGTTOU]);
+            signal::sigprocmask(libc::SIG_BLOCK, &ttou).map_err(f("sigprocmask", b""))?;
+            proc::setpgid(0, 0).map_err(f("setpgid", b""))?;
+            tty::set_foreground(0, proc::getpid()).map_err(f("tcsetpgrp", b""))?;
+        }
     }
     signal::reset_all();
     Err(exec(&c.argv, &c.envp))

@@ -186,3 +186,9 @@ pub fn unshare(flags: i32) -> Result<()> {
     // SAFETY: no pointers.
     unsafe { syscall!(Sysno::unshare, flags) }.map(drop)
 }
+
+/// `setpgid(pid, pgid)` — setpgid(2).
+pub fn setpgid(pid: i32, pgid: i32) -> Result<()> {
+    // SAFETY: no pointers.
+    unsafe { syscall!(Sysno::setpgid, pid, pgid) }.map(drop)
+}

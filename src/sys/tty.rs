@@ -75,3 +75,9 @@ pub fn set_winsize(fd: i32, w: &winsize) -> Result<()> {
 pub fn set_ctty(fd: i32) -> Result<()> {
     ioctl(fd, io::TIOCSCTTY, 0).map(drop)
 }
+
+/// `ioctl(fd, TIOCSPGRP, &pgrp)` — tcsetpgrp(3): make `pgrp` the
+/// foreground process group of the tty on `fd`.
+pub fn set_foreground(fd: i32, pgrp: i32) -> Result<()> {
+    ioctl(fd, io::TIOCSPGRP, &pgrp as *const i32 as usize).map(drop)
+}
