@@ -274,3 +274,4 @@ pub fn with_stray_fd(c: &mut Command) {
         });
     }
 }
+pub mod checks;

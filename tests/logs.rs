@@ -1,0 +1,280 @@
+//! `logs`: docker's json-file log, stdout/stderr kept apart, --tail, -t,
+//! -f; and the helpers' own checks.
+
+mod common;
+use common::checks::*;
+use common::*;
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::fs::PermissionsExt;
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::Duration;
+
+#[test]
+fn rfc3339_and_json_helpers_can_fail() {
+    // The checkers used below must reject what is wrong, or the tests
+    // that rely on them would pass on anything.
+    assert_eq!(rfc3339("1970-01-01T00:00:00Z", false), Some((0, 0)));
+    assert_eq!(
+        rfc3339("2023-11-14T22:13:20.000000005Z", true),
+        Some((1_700_000_000, 5))
+    );
+    assert_eq!(
+        rfc3339("2023-11-14T22:13:20.5Z", true),
+        Some((1_700_000_000, 500_000_000))
+    );
+    assert_eq!(rfc3339("2023-11-14T22:13:20Z", true), None);
+    assert_eq!(rfc3339("2023-11-14T22:13:20.123+01:00", true), None);
+    assert_eq!(rfc3339("2023-11-14 22:13:20.1Z", true), None);
+    assert_eq!(rfc3339("2023-11-14T22:13:20.1234567890Z", true), None);
+    let v = json(r#"[{"a":"x\"\\\t\u00e9\ud83d\ude00","b":[1,-2.5e3,true,null]}]"#).unwrap();
+    assert_eq!(v.arr()[0].get("a").str(), "x\"\\\té😀");
+    assert_eq!(v.arr()[0].get("b").arr()[0].int(), 1);
+    for bad in [
+        "[1,]",
+        "{\"a\":1,\"a\":2}",
+        "{\"a\" 1}",
+        "[\"x\ny\"]",
+        "[1] x",
+        "[\"\\q\"]",
+        "{",
+        "",
+    ] {
+        assert!(json(bad).is_err(), "accepted {bad:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Helpers.
+
+/// Kill a child we spawned (logs -f, a background exec) if a test fails.
+#[test]
+fn logs_keeps_stdout_and_stderr_apart_in_a_json_file_log() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("logs-streams");
+    let script = r#"echo out1; echo err1 >&2; printf '%s\n' 'q"b\s'; printf 't\tx\n' >&2; printf 'no newline'"#;
+    let id = r.run_d(&["sh", "-c", script]);
+    assert_eq!(wait_exited(&r, &id), 0);
+
+    let want_out = "out1\nq\"b\\s\nno newline";
+    let want_err = "err1\nt\tx\n";
+    let o = r.out(&["logs", &id]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), want_out, "stdout of logs");
+    assert_eq!(stderr(&o), want_err, "stderr of logs");
+
+    // On disk: docker's json-file format, streams tagged, escapes intact.
+    let es = log_file(&r, &id);
+    assert_eq!(es.len(), 5, "one entry per line");
+    assert_eq!(stream_text(&es, "stdout"), want_out);
+    assert_eq!(stream_text(&es, "stderr"), want_err);
+    assert!(
+        es.iter()
+            .any(|e| e.log == "q\"b\\s\n" && e.stream == "stdout")
+    );
+    assert!(es.iter().any(|e| e.log == "t\tx\n" && e.stream == "stderr"));
+    // The log may hold secrets: not readable by other users.
+    let path = r.0.join("containers").join(&id).join("container.log");
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o007, 0, "log mode {mode:o}");
+    // inspect names the same file.
+    assert_eq!(
+        inspect(&r, &id).get("LogPath").str(),
+        path.to_str().unwrap()
+    );
+}
+
+#[test]
+fn logs_tail_and_timestamps() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("logs-tail");
+    let id = r.run_d(&[
+        "--name",
+        "counter",
+        "sh",
+        "-c",
+        "for i in 1 2 3 4 5 6 7 8 9 10; do echo $i; done",
+    ]);
+    assert_eq!(wait_exited(&r, &id), 0);
+    let all: String = (1..=10).map(|i| format!("{i}\n")).collect();
+    let logs = |args: &[&str]| {
+        let mut v = vec!["logs"];
+        v.extend(args);
+        let o = r.out(&v);
+        assert_eq!(o.status.code(), Some(0), "logs {args:?}: {}", stderr(&o));
+        assert_eq!(stderr(&o), "");
+        stdout(&o)
+    };
+    assert_eq!(logs(&["counter"]), all, "by name");
+    assert_eq!(logs(&["--tail", "3", &id]), "8\n9\n10\n");
+    assert_eq!(logs(&["--tail=1", &id]), "10\n");
+    assert_eq!(logs(&["--tail", "0", &id]), "");
+    assert_eq!(logs(&["--tail", "100", &id]), all);
+    assert_eq!(logs(&["--tail", "all", &id]), all);
+    // A bad flag value is bad usage: 125, as docker's CLI.
+    let o = r.out(&["logs", "--tail", "x", &id]);
+    assert_eq!(o.status.code(), Some(125));
+    one_error_line(&o, "--tail x");
+
+    // -t: each line is "<its time from the log> <text>".
+    let es = log_file(&r, &id);
+    assert_eq!(es.len(), 10);
+    let t = logs(&["-t", &id]);
+    let lines: Vec<&str> = t.lines().collect();
+    assert_eq!(lines.len(), 10, "{t}");
+    for (i, (l, e)) in lines.iter().zip(&es).enumerate() {
+        let (ts, text) = l.split_once(' ').unwrap_or_else(|| panic!("{l:?}"));
+        assert!(rfc3339(ts, true).is_some(), "timestamp {ts:?}");
+        assert_eq!(ts, e.time_text);
+        assert_eq!(text, format!("{}", i + 1));
+    }
+    let t2 = logs(&["--timestamps", "--tail", "2", &id]);
+    assert_eq!(t2.lines().count(), 2);
+    assert!(t2.lines().nth(1).unwrap().ends_with(" 10"), "{t2}");
+}
+
+#[test]
+fn logs_follow_sees_later_lines_and_ends_with_the_container() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("logs-follow");
+    // The container writes only when the test says so (a file in its own
+    // /dev/shm), so the lines come after `logs -f` has started.
+    let id = r.run_d(&[
+        "sh",
+        "-c",
+        "echo ready; \
+         while [ ! -e /dev/shm/go ]; do sleep 0.02; done; echo first; echo efirst >&2; \
+         while [ ! -e /dev/shm/go2 ]; do sleep 0.02; done; echo second; exit 4",
+    ]);
+    let mut c = r.cmd(&["logs", "-f", &id]);
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut g = Guard(c.spawn().unwrap());
+    let (tx, rx) = mpsc::channel::<(&'static str, String)>();
+    let out = g.0.stdout.take().unwrap();
+    let err = g.0.stderr.take().unwrap();
+    for (name, pipe) in [
+        ("stdout", Box::new(out) as Box<dyn Read + Send>),
+        ("stderr", Box::new(err) as Box<dyn Read + Send>),
+    ] {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for l in BufReader::new(pipe).lines() {
+                let Ok(l) = l else { break };
+                if tx.send((name, l)).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    // Only the readers hold senders now: the channel closes with them.
+    drop(tx);
+    let next = |what: &str| {
+        rx.recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("logs -f: no {what} line within 10s"))
+    };
+    assert_eq!(next("ready"), ("stdout", "ready".into()));
+    // logs -f has printed "ready": whatever comes now it reads by following.
+    sh(&r, &id, "touch /dev/shm/go");
+    let mut got = vec![next("first"), next("efirst")];
+    got.sort();
+    assert_eq!(
+        got,
+        [("stderr", "efirst".into()), ("stdout", "first".into())]
+    );
+    sh(&r, &id, "touch /dev/shm/go2");
+    assert_eq!(next("second"), ("stdout", "second".into()));
+    // The container exits: logs -f returns by itself, with status 0.
+    let st = wait_for(15, "logs -f to return", || g.0.try_wait().unwrap());
+    assert_eq!(st.code(), Some(0));
+    assert_eq!(wait_exited(&r, &id), 4);
+    // Nothing printed twice, nothing after the end.
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(10)),
+        Err(mpsc::RecvTimeoutError::Disconnected)
+    );
+
+    // -f on a container that has already exited prints all and returns.
+    let o = output_within(
+        r.cmd(&["logs", "-f", &id]),
+        10,
+        "logs -f of an exited container",
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o), "ready\nfirst\nsecond\n");
+    assert_eq!(stderr(&o), "efirst\n");
+}
+
+#[test]
+fn run_d_with_tty_logs_the_pty() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("logs-tty");
+    let id = r.run_d(&["-t", "sh", "-c", "tty; echo done"]);
+    assert_eq!(wait_exited(&r, &id), 0);
+    let es = log_file(&r, &id);
+    // A terminal turns \n into \r\n; docker keeps it so in the log.
+    assert!(
+        es.iter()
+            .any(|e| e.log == "/dev/pts/0\r\n" && e.stream == "stdout"),
+        "{:?}",
+        es.iter().map(|e| &e.log).collect::<Vec<_>>()
+    );
+    let o = r.out(&["logs", &id]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("/dev/pts/0"), "{}", stdout(&o));
+    assert!(inspect(&r, &id).get("Config").get("Tty").bool());
+}
+
+// ---------------------------------------------------------------------------
+// exec
+
+#[test]
+fn an_exit_is_never_seen_as_137_while_the_monitor_writes_it() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("exit-race");
+    for round in 0..15 {
+        let id = r.run_d(&["sh", "-c", "echo a; exit 3"]);
+        // The first state other than running that inspect shows is the
+        // real one: exited with 3 (not 137 while the monitor is busy).
+        let first = wait_for(15, "the container to leave running", || {
+            let st = inspect(&r, &id).get("State").clone();
+            (st.get("Status").str() != "running")
+                .then(|| (st.get("Status").str().to_string(), st.get("ExitCode").int()))
+        });
+        assert_eq!(first, ("exited".to_string(), 3), "round {round}");
+        assert_eq!(wait_exited(&r, &id), 3);
+        let o = r.out(&["rm", &id]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn logs_f_started_with_the_container_gets_all_its_output() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("follow-race");
+    let want: String = (1..=2000).map(|i| format!("line {i}\n")).collect();
+    for round in 0..15 {
+        let id = r.run_d(&[
+            "sh",
+            "-c",
+            "i=1; while [ $i -le 2000 ]; do echo line $i; i=$((i+1)); done; exit 3",
+        ]);
+        let o = output_within(r.cmd(&["logs", "-f", &id]), 15, "logs -f");
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(stdout(&o), want, "logs -f, round {round}");
+        assert_eq!(wait_exited(&r, &id), 3);
+        let o = r.out(&["rm", &id]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+}
