@@ -105,8 +105,10 @@ pub fn dir(c: &CgroupMount, path: &str) -> Option<String> {
     })
 }
 
-/// The cgroup.procs files to write to move "us" (`ours`) next to a process
-/// (`theirs`), skipping hierarchies where we are already in its cgroup.
+/// The files to write "0" to, to move "us" (`ours`, single-threaded) next to
+/// a process (`theirs`), skipping hierarchies where we already are in its
+/// cgroup: v1's per-thread `tasks` (a task moving itself skips the kernel's
+/// global threadgroup lock and its RCU wait), v2's `cgroup.procs`.
 pub fn procs_files(theirs: &[u8], ours: &[u8], mountinfo: &[u8]) -> Vec<String> {
     let ms = mounts(mountinfo);
     let ours = memberships(ours);
@@ -117,8 +119,11 @@ pub fn procs_files(theirs: &[u8], ours: &[u8], mountinfo: &[u8]) -> Vec<String> 
                 .iter()
                 .any(|o| o.id == t.id && o.controllers == t.controllers && o.path == t.path)
         })
-        .filter_map(|t| mount_for(t, &ms).and_then(|c| dir(c, t.path)))
-        .map(|d| alloc::format!("{d}/cgroup.procs"))
+        .filter_map(|t| {
+            let c = mount_for(t, &ms)?;
+            let file = if c.v2 { "cgroup.procs" } else { "tasks" };
+            Some(alloc::format!("{}/{file}", dir(c, t.path)?))
+        })
         .collect()
 }
 
@@ -145,8 +150,8 @@ mod tests {
         assert_eq!(
             procs_files(theirs, ours, MOUNTINFO),
             vec![
-                "/sys/fs/cgroup/memory/pocket/abc/cgroup.procs",
-                "/sys/fs/cgroup/cpu,cpuacct/pocket/abc/cgroup.procs",
+                "/sys/fs/cgroup/memory/pocket/abc/tasks",
+                "/sys/fs/cgroup/cpu,cpuacct/pocket/abc/tasks",
                 "/sys/fs/cgroup/unified/pocket/abc/cgroup.procs",
             ]
         );

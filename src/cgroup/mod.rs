@@ -16,7 +16,7 @@ pub use layout::{Layout, Place};
 pub use resources::Resources;
 
 use crate::error::{Context, Error, Result};
-use crate::sys::{fd, fs, proc};
+use crate::sys::{fd, fs};
 use alloc::ffi::CString;
 use alloc::format;
 use alloc::string::String;
@@ -198,13 +198,18 @@ impl Cgroup {
         Ok(())
     }
 
-    /// Move `pid` into every group.
-    pub fn add(&self, pid: i32) -> Result<()> {
-        let s = format!("{pid}");
-        for d in &self.dirs {
-            files::write(&d.dir, "cgroup.procs", &s)?;
-        }
-        Ok(())
+    /// The file in each group a task writes "0" to, to move itself in: v1's
+    /// per-thread `tasks` (single-threaded pocket: the whole process), v2's
+    /// `cgroup.procs`.
+    pub fn join_files(&self) -> Result<Vec<CString>> {
+        self.dirs
+            .iter()
+            .map(|d| {
+                let f = if d.v2 { "cgroup.procs" } else { "tasks" };
+                CString::new(format!("{}/{f}", d.dir))
+                    .map_err(|_| Error::bad("cgroup", d.dir.clone(), "bad path"))
+            })
+            .collect()
     }
 
     /// Remove the groups (their processes must be gone). The `pocket`
@@ -276,12 +281,12 @@ pub fn join(pid: i32) -> Result<()> {
     let theirs = read(&format!("/proc/{pid}/cgroup"))?;
     let ours = read("/proc/self/cgroup")?;
     let mounts = read("/proc/self/mountinfo")?;
-    let me = format!("{}", proc::getpid());
     for path in detect::procs_files(&theirs, &ours, &mounts) {
         let c = CString::new(path.as_str())
             .map_err(|_| Error::bad("cgroup", path.clone(), "bad path"))?;
         let f = fd::open(&c, libc::O_WRONLY, 0).ctx("join cgroup", &path)?;
-        fd::write_all(f.raw(), me.as_bytes()).ctx("join cgroup", &path)?;
+        // "0": the writer itself (see detect::procs_files).
+        fd::write_all(f.raw(), b"0").ctx("join cgroup", &path)?;
     }
     Ok(())
 }

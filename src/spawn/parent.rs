@@ -154,6 +154,12 @@ pub fn start(spec: &Spec, out: Output) -> Result<Running> {
     let (cfg_r, cfg_w) = fd::pipe().ctx("pipe", "config")?;
     let (sync_r, sync_w) = fd::pipe().ctx("pipe", "sync")?;
     let (err_r, err_w) = fd::pipe().ctx("pipe", "error")?;
+    let mut cg = CgroupGuard(make_cgroup(spec)?);
+    let joins =
+        cg.0.as_ref()
+            .map(|c| c.join_files())
+            .transpose()?
+            .unwrap_or_default();
     let mut child = Child {
         ops: &ops,
         cfg_rd: cfg_r.raw(),
@@ -166,9 +172,9 @@ pub fn start(spec: &Spec, out: Output) -> Result<Running> {
         caps: p.capabilities,
         stdout: out.stdout,
         stderr: out.stderr,
+        cgroups: &joins,
     };
     let stack = Stack::new(STACK_SIZE).ctx("mmap", "child stack")?;
-    let mut cg = CgroupGuard(make_cgroup(spec)?);
 
     // Block the signals we forward before the child exists, so none is
     // lost between clone and the relay loop; signalfd takes them.
@@ -200,13 +206,6 @@ pub fn start(spec: &Spec, out: Output) -> Result<Running> {
     drop(cfg_w);
     // The child waits on the sync pipe: it is in its cgroup (with its
     // limits) before it does anything, let alone run the command.
-    if let Some(c) = &cg.0
-        && let Err(e) = c.add(pid)
-    {
-        let _ = proc::kill(pid, libc::SIGKILL);
-        let _ = proc::wait(pid, 0);
-        return Err(e);
-    }
     let _ = fd::write_all(sync_w.raw(), b"1");
     drop(sync_w);
 
