@@ -63,7 +63,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         return Err(Error::bad("exec", "", "no command specified"));
     }
     let id = ctx.store.resolve(&text(q))?;
-    let rec = ctx.store.load(&id)?.live();
+    let rec = ctx.store.load_live(&id)?;
     let spec = ctx.store.spec(&id)?;
     let pidfd = rec
         .pidfd()

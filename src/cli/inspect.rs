@@ -154,7 +154,7 @@ pub fn inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             Ok(rec) => {
                 let spec = ctx.store.spec(&rec.id).ok();
                 all.push(describe(
-                    &rec.live(),
+                    &ctx.store.live(rec.clone()),
                     spec.as_ref(),
                     &ctx.store.log_path(&rec.id),
                 ));
@@ -220,7 +220,7 @@ pub fn top(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         return Err(Error::bad("top", "", "needs exactly one container"));
     };
     let q = String::from_utf8_lossy(q);
-    let rec = ctx.store.load(&ctx.store.resolve(&q)?)?.live();
+    let rec = ctx.store.load_live(&ctx.store.resolve(&q)?)?;
     if rec.status != Status::Running {
         return Err(Error::bad("container", rec.name, "is not running").with_code(1));
     }

@@ -38,7 +38,7 @@ fn each(names: &[&[u8]], cmd: &str, mut f: impl FnMut(&str) -> Result<()>) -> Re
 
 fn load(ctx: &Ctx, q: &str) -> Result<Record> {
     let id = ctx.store.resolve(q)?;
-    Ok(ctx.store.load(&id)?.live())
+    ctx.store.load_live(&id)
 }
 
 /// Wait (a while) for the process that waits for the container to record
@@ -49,12 +49,12 @@ fn settle(ctx: &Ctx, id: &str) -> Option<Record> {
     for _ in 0..1000 {
         match ctx.store.load(id) {
             Ok(r) if r.status != Status::Running => return Some(r),
-            Ok(r) if !alive(r.monitor_pid, r.monitor_start) => return Some(r.live()),
+            Ok(r) if !alive(r.monitor_pid, r.monitor_start) => return Some(ctx.store.live(r)),
             Err(_) => return None,
             _ => sleep_ms(10),
         }
     }
-    ctx.store.load(id).ok().map(|r| r.live())
+    ctx.store.load_live(id).ok()
 }
 
 /// Signal names and numbers as `kill -s` takes them: KILL, SIGKILL, 9.
@@ -167,7 +167,7 @@ fn start_one(ctx: &Ctx, q: &str) -> Result<()> {
     let id = ctx.store.resolve(q)?;
     {
         let _l = ctx.store.lock(&id)?;
-        let mut rec = ctx.store.load(&id)?.live();
+        let mut rec = ctx.store.load_live(&id)?;
         if rec.status == Status::Running {
             return Ok(());
         }

@@ -58,7 +58,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         .store
         .list()?
         .into_iter()
-        .map(|r| r.live())
+        .map(|r| ctx.store.live(r))
         .filter(|r| all || r.status == Status::Running)
         .collect();
     let mut out = crate::rt::out();

@@ -201,6 +201,25 @@ impl Store {
             .ok_or_else(|| Error::bad("state", p, "not a container record"))
     }
 
+    /// The record as it really is (`Record::live`). A record that says
+    /// running whose processes are gone is read once more: the waiter
+    /// writes the end down before it exits, so having seen it gone, a
+    /// fresh read is the truth (not a guessed 137).
+    pub fn live(&self, rec: Record) -> Record {
+        let l = rec.live();
+        if rec.status == super::Status::Running && l.status != super::Status::Running {
+            if let Ok(fresh) = self.load(&rec.id) {
+                return fresh.live();
+            }
+        }
+        l
+    }
+
+    /// `load` + `live`.
+    pub fn load_live(&self, id: &str) -> Result<Record> {
+        Ok(self.live(self.load(id)?))
+    }
+
     pub fn save(&self, rec: &Record) -> Result<()> {
         let d = self.dir(&rec.id);
         // Atomic but not fsynced: pids, start times and "running" mean
