@@ -389,3 +389,20 @@ fn tempdir(tag: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+#[test]
+fn the_init_is_not_open_to_the_container() {
+    if !root() {
+        return;
+    }
+    // With --init, PID 1 is the pocket binary: the container must not be
+    // able to open it (CVE-2019-5736-style overwrite) through /proc/1/exe,
+    // while its own processes stay ordinary.
+    let o = run(&[
+        "--init",
+        "sh",
+        "-c",
+        "readlink /proc/1/exe || echo hidden; readlink /proc/self/exe",
+    ]);
+    assert_eq!(stdout(&o), "hidden\n/bin/busybox\n", "{}", stderr(&o));
+}

@@ -129,6 +129,11 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
     // close-on-exec (the error pipe must stay open until execve itself).
     fd::close_range(3, u32::MAX, fd::CLOSE_RANGE_CLOEXEC).map_err(f("close_range", b""))?;
     if cfg.flags & F_INIT != 0 {
+        // Not dumpable before the fork: the init (the pocket binary, PID 1
+        // for the container's whole life) is never open to /proc/1/exe or
+        // ptrace, not even while the command it forks starts up. The
+        // command's execve makes it dumpable again, as any program.
+        proc::prctl(libc::PR_SET_DUMPABLE, 0).map_err(f("prctl", b"PR_SET_DUMPABLE"))?;
         let pid = proc::fork().map_err(f("fork", b"init"))?;
         if pid > 0 {
             // Only the command's execve may hold the error pipe: its EOF

@@ -8,10 +8,6 @@ use crate::sys::{
 };
 
 pub fn run(cmd: i32) -> ! {
-    // The init is the pocket binary running inside the container: not
-    // dumpable, so the container cannot open it through /proc/1/exe or
-    // ptrace it.
-    let _ = proc::prctl(libc::PR_SET_DUMPABLE, 0);
     // Everything but KILL and STOP is blocked and taken with sigtimedwait:
     // a pid-namespace init drops signals it has no handler for, but blocked
     // ones are queued.
