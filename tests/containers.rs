@@ -541,3 +541,103 @@ fn exec_joins_the_containers_cgroup() {
     std::fs::remove_dir(&cg).unwrap();
     let _ = std::fs::remove_dir(cg.parent().unwrap());
 }
+
+#[test]
+fn two_starts_at_once_make_one_container() {
+    if !root() {
+        return;
+    }
+    let r = std::sync::Arc::new(Root::new("twostarts"));
+    // An argument no other test uses, to count this container's copies.
+    let id = r.run_d(&["sleep", "31.25"]);
+    assert_eq!(r.out(&["kill", &id]).status.code(), Some(0));
+    assert_eq!(stdout(&r.out(&["wait", &id])), "137\n");
+    let hs: Vec<_> = (0..4)
+        .map(|_| {
+            let (r, id) = (r.clone(), id.clone());
+            std::thread::spawn(move || r.out(&["start", &id]).status.code())
+        })
+        .collect();
+    for h in hs {
+        assert_eq!(h.join().unwrap(), Some(0));
+    }
+    let copies = || {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                std::fs::read(e.path().join("cmdline")).is_ok_and(|c| c == b"sleep\x0031.25\x00")
+            })
+            .count()
+    };
+    assert_eq!(
+        copies(),
+        1,
+        "concurrent starts ran the container more than once"
+    );
+    assert_eq!(r.out(&["rm", "-f", &id]).status.code(), Some(0));
+    assert_eq!(copies(), 0);
+}
+
+#[test]
+fn prune_racing_runs_breaks_none_of_them() {
+    if !root() {
+        return;
+    }
+    let r = std::sync::Arc::new(Root::new("prunerace"));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let pruner = {
+        let (r, stop) = (r.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                r.out(&["container", "prune"]);
+            }
+        })
+    };
+    let ids: Vec<String> = (0..10).map(|_| r.run_d(&["sleep", "30"])).collect();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    pruner.join().unwrap();
+    let running = ps(&r, false);
+    for id in &ids {
+        assert!(
+            running.iter().any(|l| l.starts_with(id)),
+            "{id} was pruned while starting: {running:?}"
+        );
+    }
+}
+
+#[test]
+fn the_monitor_keeps_nothing_of_its_caller() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("monfds");
+    let marker = r.0.join("caller-file");
+    std::fs::write(&marker, "x").unwrap();
+    let mut c = r.cmd(&["run", "-d", "--rootfs", &rootfs_str(), "sleep", "30"]);
+    let m = std::ffi::CString::new(marker.to_str().unwrap()).unwrap();
+    // SAFETY: open and dup2 are async-signal-safe.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        c.pre_exec(move || {
+            let fd = libc::open(m.as_ptr(), libc::O_RDONLY);
+            libc::dup2(fd, 9);
+            Ok(())
+        });
+    }
+    let o = c.output().unwrap();
+    let id = stdout(&o).trim().to_string();
+    let mon = ppid(r.pid(&id));
+    for e in std::fs::read_dir(format!("/proc/{mon}/fd"))
+        .unwrap()
+        .flatten()
+    {
+        let target = std::fs::read_link(e.path()).unwrap_or_default();
+        assert_ne!(
+            target,
+            marker,
+            "the monitor still holds its caller's fd {:?}",
+            e.file_name()
+        );
+    }
+}

@@ -88,9 +88,11 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     for &(k, v) in &p.flags {
         if FLAGS[k].long == "tail" && v != b"all" {
             let s = String::from_utf8_lossy(v);
-            tail = Some(s.parse().map_err(|_| {
+            // docker: a negative count means all of it.
+            let n: i64 = s.parse().map_err(|_| {
                 Error::bad("invalid --tail", s.into_owned(), "must be a number or all")
-            })?);
+            })?;
+            tail = usize::try_from(n).ok();
         }
     }
     let [q] = p.rest else {

@@ -110,7 +110,7 @@ fn stop_one(ctx: &Ctx, q: &str, secs: i64) -> Result<()> {
     let rec = load(ctx, q)?;
     if let Some(fd) = rec.pidfd() {
         let _ = proc::pidfd_send_signal(&fd, libc::SIGTERM);
-        if !wait_pidfd(&fd, (secs * 1000).min(i32::MAX as i64) as i32) {
+        if !wait_pidfd(&fd, secs.saturating_mul(1000).min(i32::MAX as i64) as i32) {
             let _ = proc::pidfd_send_signal(&fd, libc::SIGKILL);
             wait_pidfd(&fd, -1);
         }
@@ -168,9 +168,16 @@ fn start_one(ctx: &Ctx, q: &str) -> Result<()> {
     {
         let _l = ctx.store.lock(&id)?;
         let mut rec = ctx.store.load_live(&id)?;
-        if rec.status == Status::Running {
+        // Running, or being started by another pocket right now: nothing
+        // to do (two starts must not make two containers).
+        if rec.status == Status::Running || rec.busy() {
             return Ok(());
         }
+        // Claim it: this process is in charge until the monitor takes
+        // over, so a concurrent start (or prune) sees it busy.
+        let me = proc::getpid();
+        rec.monitor_pid = me;
+        rec.monitor_start = crate::state::record::start_time(me).unwrap_or(0);
         rec.status = Status::Created;
         rec.exit_code = None;
         rec.logged = true;
@@ -248,7 +255,16 @@ container is refused unless -f (which kills it first).
 ";
 
 fn remove(ctx: &Ctx, q: &str, force: bool) -> Result<()> {
-    let rec = load(ctx, q)?;
+    let mut rec = load(ctx, q)?;
+    // Being started by another pocket: let it finish (a few ms), so the
+    // start cannot run a container whose record is gone.
+    for _ in 0..300 {
+        if rec.status == Status::Running || !rec.busy() {
+            break;
+        }
+        sleep_ms(10);
+        rec = load(ctx, q)?;
+    }
     if let Some(fd) = rec.pidfd() {
         if !force {
             return Err(Error::bad(
@@ -313,7 +329,7 @@ pub fn prune(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     ctx.store.gc()?;
     let mut out = Vec::new();
     for rec in ctx.store.list()? {
-        if rec.live().status == Status::Running {
+        if rec.live().status == Status::Running || rec.busy() {
             continue;
         }
         let Ok(_l) = ctx.store.lock(&rec.id) else {
@@ -321,7 +337,7 @@ pub fn prune(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         };
         // Re-check under the lock: it may have been started meanwhile.
         match ctx.store.load(&rec.id) {
-            Ok(r) if r.live().status != Status::Running => {
+            Ok(r) if r.live().status != Status::Running && !r.busy() => {
                 remove_cgroup(ctx, &r.id);
                 ctx.store.remove(&r)?;
                 out.push(r.id);

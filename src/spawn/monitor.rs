@@ -48,6 +48,13 @@ fn report(ready: &Fd, e: &Error) {
 }
 
 fn monitor(store: &Store, id: &str, spec: &Spec, ready: Fd) -> i32 {
+    // Nothing of the caller's but the ready pipe: a pipe or file the caller
+    // passed on fd 3 and up must not stay open for the container's life.
+    let r = ready.raw() as u32;
+    if r > 3 {
+        let _ = fd::close_range(3, r - 1, 0);
+    }
+    let _ = fd::close_range(r + 1, u32::MAX, 0);
     let mut ready = Some(ready);
     // Own session, no terminal: the monitor outlives the command that
     // started it, and must not hold its stdout open (`$(pocket run -d)`).
@@ -90,7 +97,14 @@ fn supervise(store: &Store, id: &str, spec: &Spec, ready: &mut Option<Fd>) -> Re
             return Err(e);
         }
     };
-    store.started(id, r.pid)?;
+    if let Err(e) = store.started(id, r.pid) {
+        // Removed meanwhile (rm -f, prune): the container must not outlive
+        // its record, nor its cgroup.
+        let _ = proc::kill(r.pid, libc::SIGKILL);
+        let _ = proc::wait(r.pid, 0);
+        r.cleanup();
+        return Err(e);
+    }
     // Started: tell the waiting pocket, and let go of the pipe.
     if let Some(r) = ready.take() {
         let _ = fd::write_all(r.raw(), &[0]);

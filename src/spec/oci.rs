@@ -75,7 +75,7 @@ pub fn to_value(s: &Spec) -> Value {
                         ("bounding", Some(caps.clone())),
                         ("effective", Some(caps.clone())),
                         ("permitted", Some(caps.clone())),
-                        ("inheritable", Some(caps)),
+                        ("inheritable", Some(Value::Arr(Vec::new()))),
                         ("ambient", Some(Value::Arr(Vec::new()))),
                     ])),
                 ),

@@ -135,8 +135,10 @@ impl Record {
             status: Status::Created,
             pid: 0,
             pid_start: 0,
-            monitor_pid: 0,
-            monitor_start: 0,
+            // The creator is in charge until a monitor (or the foreground
+            // pocket) takes over: while it lives, the record is busy.
+            monitor_pid: crate::sys::proc::getpid(),
+            monitor_start: start_time(crate::sys::proc::getpid()).unwrap_or(0),
             exit_code: None,
             started_at: Timestamp::default(),
             finished_at: Timestamp::default(),
@@ -166,6 +168,15 @@ impl Record {
             }
         }
         r
+    }
+
+    /// Is the process in charge of this record (its creator, monitor or
+    /// foreground pocket) alive? A busy record that is not running yet is
+    /// being started: prune, start and rm leave it alone.
+    pub fn busy(&self) -> bool {
+        // Only a created record: after an exit its monitor lingers a few
+        // ms, and that must not block a restart.
+        self.status == Status::Created && alive(self.monitor_pid, self.monitor_start)
     }
 
     pub fn running(&self) -> bool {
@@ -268,6 +279,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_created_record_is_busy_while_its_creator_lives() {
+        let mut r = Record::new("a".repeat(64), "n".into(), "/r".into(), vec![]);
+        assert!(r.busy(), "the creating process (this one) is alive");
+        r.status = Status::Exited;
+        assert!(!r.busy(), "a lingering monitor must not block a restart");
+        r.status = Status::Created;
+        r.monitor_pid = i32::MAX - 2;
+        assert!(!r.busy());
+    }
+
+    #[test]
     fn json_round_trip() {
         let mut r = Record::new(
             "a".repeat(64),
@@ -300,6 +322,7 @@ mod tests {
         let mut r = Record::new("a".repeat(64), "n".into(), "/r".into(), vec![]);
         r.status = Status::Running;
         r.pid = i32::MAX - 1; // no such process
+        r.monitor_pid = i32::MAX - 2; // nor its monitor
         let l = r.live();
         assert_eq!(l.status, Status::Exited);
         assert_eq!(l.exit_code, Some(137));

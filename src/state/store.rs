@@ -207,10 +207,11 @@ impl Store {
     /// fresh read is the truth (not a guessed 137).
     pub fn live(&self, rec: Record) -> Record {
         let l = rec.live();
-        if rec.status == super::Status::Running && l.status != super::Status::Running {
-            if let Ok(fresh) = self.load(&rec.id) {
-                return fresh.live();
-            }
+        if rec.status == super::Status::Running
+            && l.status != super::Status::Running
+            && let Ok(fresh) = self.load(&rec.id)
+        {
+            return fresh.live();
         }
         l
     }

@@ -37,8 +37,8 @@ pub fn drop_bounding(keep: u64) -> Result<()> {
     Ok(())
 }
 
-/// `capset(&hdr, data)` — capset(2): effective = permitted = inheritable
-/// = `caps`; and clear the ambient set (prctl PR_CAP_AMBIENT_CLEAR_ALL).
+/// `capset(&hdr, data)` — capset(2): effective = permitted = `caps`,
+/// inheritable empty; and clear the ambient set (prctl PR_CAP_AMBIENT_CLEAR_ALL).
 pub fn set(caps: u64) -> Result<()> {
     let h = Header {
         version: VERSION_3,
@@ -46,16 +46,19 @@ pub fn set(caps: u64) -> Result<()> {
     };
     let lo = caps as u32;
     let hi = (caps >> 32) as u32;
+    // Inheritable stays empty (as docker since CVE-2022-24769): a process
+    // that drops to another user and runs a file with inheritable file
+    // capabilities must not gain them.
     let d = [
         Data {
             effective: lo,
             permitted: lo,
-            inheritable: lo,
+            inheritable: 0,
         },
         Data {
             effective: hi,
             permitted: hi,
-            inheritable: hi,
+            inheritable: 0,
         },
     ];
     // SAFETY: header and a two-element data array, as version 3 expects.
