@@ -408,3 +408,26 @@ fn the_init_is_not_open_to_the_container() {
     ]);
     assert_eq!(stdout(&o), "hidden\n/bin/busybox\n", "{}", stderr(&o));
 }
+
+#[test]
+fn workdir_may_go_through_a_symlink_inside_the_root() {
+    if !root() {
+        return;
+    }
+    // As docker: -w through a link in the image works, and an absolute
+    // target is taken inside the root, never the host's.
+    let link = rootfs().join(format!("tmp/pocket-wdlink-{}", std::process::id()));
+    std::os::unix::fs::symlink("/etc", &link).unwrap();
+    let wd = format!("/tmp/{}", link.file_name().unwrap().to_str().unwrap());
+    let o = run(&[
+        "-w",
+        &wd,
+        "sh",
+        "-c",
+        "ls passwd group; cat passwd | head -1",
+    ]);
+    let _ = std::fs::remove_file(&link);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The rootfs's /etc/passwd (busybox's), not the host's.
+    assert_eq!(stdout(&o), "group\npasswd\nroot:x:0:0:root:/root:/bin/sh\n");
+}

@@ -239,7 +239,15 @@ pub fn apply<'a>(ops: &'a [Op], mut root: Option<Fd>) -> Res<'a, Option<Fd>> {
                     arg: rel.to_bytes(),
                     errno: Errno::EBADF,
                 })?;
-                resolve_dir(r, rel.to_bytes(), true).map_err(fail("workdir", rel))?;
+                // An existing workdir may go through symlinks, as docker
+                // allows (-w /var/run -> /run): RESOLVE_IN_ROOT keeps even
+                // absolute link targets inside the root. A missing one is
+                // created without following any symlink.
+                let in_root = (k::RESOLVE_IN_ROOT | k::RESOLVE_NO_MAGICLINKS) as u64;
+                let flags = libc::O_PATH | libc::O_DIRECTORY;
+                if fd::openat2(r.raw(), rel, flags, in_root).is_err() {
+                    resolve_dir(r, rel.to_bytes(), true).map_err(fail("workdir", rel))?;
+                }
             }
             Op::SwitchRoot { no_pivot } => {
                 let r = root.as_ref().ok_or(Fail {
