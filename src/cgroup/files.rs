@@ -5,7 +5,6 @@ use crate::sys::{Errno, fd, fs};
 use alloc::ffi::CString;
 use alloc::format;
 use alloc::string::String;
-use alloc::vec::Vec;
 
 fn path(dir: &str, name: &str) -> Result<CString> {
     CString::new(format!("{dir}/{name}")).map_err(|_| Error::bad("cgroup", dir, "bad path"))
@@ -91,10 +90,4 @@ pub fn rmdir(dir: &str) -> Result<()> {
         }
     }
     Err(Error::sys("rmdir", dir, Errno::EBUSY))
-}
-
-pub fn lines(dir: &str, name: &str) -> Vec<String> {
-    read(dir, name)
-        .map(|s| s.lines().map(String::from).collect())
-        .unwrap_or_default()
 }

@@ -224,12 +224,6 @@ impl Cgroup {
         first.map_or(Ok(()), Err)
     }
 
-    pub fn exists(&self) -> bool {
-        self.dirs
-            .iter()
-            .any(|d| files::exists(&d.dir, "cgroup.procs"))
-    }
-
     fn dir_with(&self, c: &str) -> Option<&Dir> {
         let v2c = layout::v2_name(c);
         self.dirs

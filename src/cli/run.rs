@@ -30,6 +30,8 @@ const FLAGS: &[Flag] = &[
     flag(0, "rootfs", true),
     flag(b'd', "detach", false),
     flag(0, "name", true),
+    flag(0, "oom-kill-disable", false),
+    // From here on: the limits `update` takes too (LIMIT_FLAGS), and help.
     flag(b'm', "memory", true),
     flag(0, "memory-swap", true),
     flag(0, "memory-reservation", true),
@@ -41,9 +43,12 @@ const FLAGS: &[Flag] = &[
     flag(0, "cpuset-mems", true),
     flag(0, "pids-limit", true),
     flag(0, "blkio-weight", true),
-    flag(0, "oom-kill-disable", false),
     flag(0, "help", false),
 ];
+
+/// The resource flags `run` and `update` share (with --help): the tail of
+/// FLAGS, so the two commands cannot drift apart.
+pub const LIMIT_FLAGS: &[Flag] = FLAGS.split_at(FLAGS.len() - 12).1;
 
 pub const HELP: &str = "\
 Usage: pocket run [OPTIONS] --rootfs DIR COMMAND [ARG...]
@@ -446,6 +451,17 @@ mod tests {
 
     fn env_of(s: &Spec) -> Vec<String> {
         s.process.env.iter().map(|e| text(e)).collect()
+    }
+
+    #[test]
+    fn limit_flags_are_the_resource_flags_and_help() {
+        assert_eq!(LIMIT_FLAGS.first().map(|f| f.long), Some("memory"));
+        assert_eq!(LIMIT_FLAGS.last().map(|f| f.long), Some("help"));
+        assert!(
+            !LIMIT_FLAGS
+                .iter()
+                .any(|f| f.long == "oom-kill-disable" || f.long == "name")
+        );
     }
 
     #[test]

@@ -199,20 +199,7 @@ pub fn stats(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     }
 }
 
-const UPDATE_FLAGS: &[Flag] = &[
-    flag(b'm', "memory", true),
-    flag(0, "memory-swap", true),
-    flag(0, "memory-reservation", true),
-    flag(0, "cpus", true),
-    flag(b'c', "cpu-shares", true),
-    flag(0, "cpu-quota", true),
-    flag(0, "cpu-period", true),
-    flag(0, "cpuset-cpus", true),
-    flag(0, "cpuset-mems", true),
-    flag(0, "pids-limit", true),
-    flag(0, "blkio-weight", true),
-    flag(0, "help", false),
-];
+use super::run::LIMIT_FLAGS as UPDATE_FLAGS;
 
 const UPDATE_HELP: &str = "\
 Usage: pocket update [OPTIONS] CONTAINER...
@@ -282,6 +269,7 @@ pub fn update(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let limits: Vec<(&str, &[u8])> = p
         .flags
         .iter()
+        .filter(|&&(k, _)| UPDATE_FLAGS[k].long != "help")
         .map(|&(k, v)| (UPDATE_FLAGS[k].long, v))
         .collect();
     if limits.is_empty() {

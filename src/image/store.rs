@@ -145,12 +145,6 @@ impl Images {
         format!("{}/layers/{hex}", self.dir)
     }
 
-    pub fn has_layer(&self, hex: &str) -> bool {
-        cs(&self.layer_dir(hex))
-            .map(|c| fd::access(&c, libc::F_OK).is_ok())
-            .unwrap_or(false)
-    }
-
     /// Store an image document; its id is the sha256 of it.
     pub fn put(
         &self,

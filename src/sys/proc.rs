@@ -110,26 +110,6 @@ pub fn sethostname(name: &[u8]) -> Result<()> {
     unsafe { syscall!(Sysno::sethostname, name.as_ptr(), name.len()) }.map(drop)
 }
 
-/// `uname(&buf)` — uname(2): this host's nodename.
-pub fn nodename(buf: &mut [u8; 65]) -> &[u8] {
-    // SAFETY: zeroed utsname is valid; uname fills it.
-    let mut u: libc::utsname = unsafe { core::mem::zeroed() };
-    // SAFETY: u is a valid utsname.
-    if unsafe { syscall!(Sysno::uname, &mut u as *mut _) }.is_err() {
-        return &buf[..0];
-    }
-    let n = u
-        .nodename
-        .iter()
-        .position(|&c| c == 0)
-        .unwrap_or(64)
-        .min(64);
-    for (b, &c) in buf.iter_mut().zip(&u.nodename[..n]) {
-        *b = c as u8;
-    }
-    &buf[..n]
-}
-
 /// `chdir(path)` — chdir(2).
 pub fn chdir(path: &CStr) -> Result<()> {
     // SAFETY: path is NUL-terminated.
