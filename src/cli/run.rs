@@ -302,10 +302,12 @@ pub fn to_spec(r: &RunArgs, host: &[&[u8]], files: &[Vec<u8>], hostname: Vec<u8>
             cwd: cwd.to_vec(),
             terminal: r.tty,
             capabilities: DEFAULT_CAPS,
+            user: Default::default(),
         },
         root: Root {
             path: root.to_vec(),
             readonly: r.read_only,
+            overlay: None,
         },
         hostname,
         mounts: default_mounts(),
@@ -319,6 +321,7 @@ pub fn to_spec(r: &RunArgs, host: &[&[u8]], files: &[Vec<u8>], hostname: Vec<u8>
         },
         init: r.init,
         no_pivot: r.no_pivot,
+        image: None,
     })
 }
 

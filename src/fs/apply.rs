@@ -134,6 +134,40 @@ fn mount_fs<'a>(
     m::move_mount(&mnt, &dir).map_err(fail("mount", target))
 }
 
+/// The image rootfs: overlayfs with the layers below the container's
+/// upper dir, mounted on `target` (in the container's mount namespace
+/// only: it goes away with it, nothing to unmount on the host).
+fn overlay<'a>(
+    target: &'a CStr,
+    lower: &'a [alloc::ffi::CString],
+    joined: &'a CStr,
+    upper: &'a CStr,
+    work: &'a CStr,
+) -> Res<'a, ()> {
+    let fs = m::fsopen(c"overlay").map_err(fail("fsopen", c"overlay"))?;
+    let mut each = Ok(());
+    for l in lower {
+        each = m::fsconfig_string(&fs, c"lowerdir+", l);
+        if each.is_err() {
+            break;
+        }
+    }
+    match each {
+        Ok(()) => {}
+        // Before 6.8 there is no lowerdir+: one string, at most a page.
+        Err(Errno::EINVAL) if lower.len() > 0 => m::fsconfig_string(&fs, c"lowerdir", joined)
+            .map_err(fail("overlay lowerdir", joined))?,
+        Err(e) => return Err(fail("overlay lowerdir", target)(e)),
+    }
+    m::fsconfig_string(&fs, c"upperdir", upper).map_err(fail("overlay upperdir", upper))?;
+    m::fsconfig_string(&fs, c"workdir", work).map_err(fail("overlay workdir", work))?;
+    m::fsconfig_create(&fs).map_err(fail("mount overlay", target))?;
+    let mnt = m::fsmount(&fs, 0).map_err(fail("mount overlay", target))?;
+    let dir =
+        fd::open(target, libc::O_PATH | libc::O_DIRECTORY, 0).map_err(fail("open", target))?;
+    m::move_mount(&mnt, &dir).map_err(fail("mount overlay", target))
+}
+
 fn switch_root<'a>(root: &Fd, path: &'a CStr, no_pivot: bool) -> Res<'a, ()> {
     proc::fchdir(root.raw()).map_err(fail("chdir", path))?;
     if !no_pivot {
@@ -178,6 +212,18 @@ pub fn apply<'a>(ops: &'a [Op], mut root: Option<Fd>) -> Res<'a, Option<Fd>> {
                 let flags = libc::O_PATH | libc::O_DIRECTORY;
                 root = Some(fd::open(path, flags, 0).map_err(fail("open rootfs", path))?);
                 root_path = path;
+            }
+            Op::OverlayRoot {
+                target,
+                lower,
+                joined,
+                upper,
+                work,
+            } => {
+                overlay(target, lower, joined, upper, work)?;
+                let flags = libc::O_PATH | libc::O_DIRECTORY;
+                root = Some(fd::open(target, flags, 0).map_err(fail("open rootfs", target))?);
+                root_path = target;
             }
             Op::Mount {
                 fstype,

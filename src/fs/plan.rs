@@ -24,6 +24,17 @@ pub enum Op {
     /// Bind the rootfs onto itself (recursively) so it is a mount point
     /// pivot_root can use; all later paths are resolved inside it.
     BindRoot(CString),
+    /// Mount an overlay of image layers on the rootfs directory, as the
+    /// mount pivot_root will use (instead of `BindRoot`). `lower` is top
+    /// first, one `lowerdir+` each (kernel 6.8+); `joined` is the same as
+    /// one `lowerdir=` string for older kernels.
+    OverlayRoot {
+        target: CString,
+        lower: Vec<CString>,
+        joined: CString,
+        upper: CString,
+        work: CString,
+    },
     /// Mount a fresh filesystem of `fstype` on `target` (relative to the
     /// root, created if missing), through fsopen/fsmount/move_mount.
     Mount {
@@ -146,7 +157,29 @@ pub fn relative(dst: &str) -> Result<CString> {
 pub fn plan(spec: &Spec) -> Result<Vec<Op>> {
     let root =
         cstring(&spec.root.path).ok_or_else(|| Error::bad("rootfs", "", "contains a NUL byte"))?;
-    let mut ops = alloc::vec![Op::Private, Op::BindRoot(root)];
+    let mut ops = alloc::vec![Op::Private];
+    match &spec.root.overlay {
+        None => ops.push(Op::BindRoot(root)),
+        Some(o) => {
+            let c = |s: &str| {
+                cstring(s.as_bytes()).ok_or_else(|| Error::bad("overlay", s, "contains a NUL byte"))
+            };
+            if o.lower.is_empty() || o.lower.iter().any(|l| l.contains([':', ','])) {
+                return Err(Error::bad(
+                    "overlay",
+                    o.lower.join(":"),
+                    "needs layer paths without ':' or ','",
+                ));
+            }
+            ops.push(Op::OverlayRoot {
+                target: root,
+                lower: o.lower.iter().map(|l| c(l)).collect::<Result<_>>()?,
+                joined: c(&o.lower.join(":"))?,
+                upper: c(&o.upper)?,
+                work: c(&o.work)?,
+            });
+        }
+    }
     for m in &spec.mounts {
         let (attrs, mut params) = options(&m.options)?;
         // The source shows in the container's mount table, as with mount(8).
@@ -211,6 +244,7 @@ mod tests {
             root: Root {
                 path: b"/r".to_vec(),
                 readonly: false,
+                overlay: None,
             },
             mounts: default_mounts(),
             ..Default::default()

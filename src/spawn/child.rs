@@ -28,6 +28,8 @@ pub struct Child<'a> {
     pub stderr: i32,
     /// Files the child writes "0" to, to move itself into its cgroups.
     pub cgroups: &'a [alloc::ffi::CString],
+    /// Who the command runs as.
+    pub user: &'a crate::spec::User,
 }
 
 pub(super) struct Fail<'a> {
@@ -125,6 +127,16 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
     // init (--init) as much as for the command.
     caps::drop_bounding(c.caps).map_err(f("drop capabilities", b"bounding set"))?;
     caps::set(c.caps).map_err(f("capset", b""))?;
+    // A non-root uid loses its permitted and effective capabilities here
+    // (no SECBIT_KEEP_CAPS), as with docker's -u.
+    let u = c.user;
+    if u.uid != 0 || u.gid != 0 || !u.additional_gids.is_empty() {
+        proc::set_user(u.uid, u.gid, &u.additional_gids).map_err(|(op, errno)| Fail {
+            op,
+            arg: b"",
+            errno,
+        })?;
+    }
     // Nothing but 0, 1, 2 may reach the container: mark everything else
     // close-on-exec (the error pipe must stay open until execve itself).
     fd::close_range(3, u32::MAX, fd::CLOSE_RANGE_CLOEXEC).map_err(f("close_range", b""))?;

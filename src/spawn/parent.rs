@@ -173,6 +173,7 @@ pub fn start(spec: &Spec, out: Output) -> Result<Running> {
         stdout: out.stdout,
         stderr: out.stderr,
         cgroups: &joins,
+        user: &p.user,
     };
     let stack = Stack::new(STACK_SIZE).ctx("mmap", "child stack")?;
 

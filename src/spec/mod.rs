@@ -23,6 +23,26 @@ pub struct Process {
     pub terminal: bool,
     /// Bounding, effective, permitted and inheritable set, one bit per cap.
     pub capabilities: u64,
+    pub user: User,
+}
+
+/// Who the command runs as (OCI process.user): numeric, resolved against
+/// the image's /etc/passwd and /etc/group before the Spec is made.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct User {
+    pub uid: u32,
+    pub gid: u32,
+    pub additional_gids: Vec<u32>,
+}
+
+/// An image rootfs: overlayfs of read-only layers under the container's
+/// own upper and work directories, mounted on `Root::path`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Overlay {
+    /// Layer directories, top first (overlayfs' lowerdir order).
+    pub lower: Vec<String>,
+    pub upper: String,
+    pub work: String,
 }
 
 /// OCI `root`.
@@ -30,6 +50,7 @@ pub struct Process {
 pub struct Root {
     pub path: Vec<u8>,
     pub readonly: bool,
+    pub overlay: Option<Overlay>,
 }
 
 /// OCI `mounts[]` entry.
@@ -91,6 +112,8 @@ pub struct Spec {
     pub init: bool,
     /// `--no-pivot`: MS_MOVE + chroot instead of pivot_root.
     pub no_pivot: bool,
+    /// The image the rootfs comes from (its id), if any.
+    pub image: Option<String>,
 }
 
 impl Spec {

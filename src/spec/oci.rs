@@ -2,7 +2,7 @@
 //! so a container's record is the same file an engine would hand runc.
 //! pocket's own run-time choices travel as annotations.
 
-use super::{Io, Mount, Namespace, Process, Root, Spec, caps};
+use super::{Io, Mount, Namespace, Overlay, Process, Root, Spec, User, caps};
 use crate::cgroup::Resources;
 use crate::error::{Error, Result};
 use crate::json::{self, Value};
@@ -21,6 +21,10 @@ const NS_NAMES: &[(Namespace, &str)] = &[
 const A_STDIN: &str = "io.pocket.stdin";
 const A_INIT: &str = "io.pocket.init";
 const A_NO_PIVOT: &str = "io.pocket.no-pivot";
+const A_IMAGE: &str = "io.pocket.image";
+const A_LOWER: &str = "io.pocket.overlay.lower";
+const A_UPPER: &str = "io.pocket.overlay.upper";
+const A_WORK: &str = "io.pocket.overlay.work";
 
 fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -33,7 +37,7 @@ fn strings(v: &[Vec<u8>]) -> Value {
 /// The Spec as a config.json document.
 pub fn to_value(s: &Spec) -> Value {
     let caps = json::strs(&caps::names(s.process.capabilities));
-    let annotations: Vec<(String, Value)> = [
+    let mut annotations: Vec<(String, Value)> = [
         (s.io.stdin, A_STDIN),
         (s.init, A_INIT),
         (s.no_pivot, A_NO_PIVOT),
@@ -42,6 +46,17 @@ pub fn to_value(s: &Spec) -> Value {
     .filter(|(on, _)| *on)
     .map(|(_, k)| (String::from(*k), json::str("true")))
     .collect();
+    // An OCI runtime gets a ready rootfs; pocket mounts the overlay itself,
+    // so its parts ride along as annotations (lowerdirs ':'-joined, as
+    // overlayfs writes them; layer paths never hold ':').
+    if let Some(id) = &s.image {
+        annotations.push((String::from(A_IMAGE), json::str(id)));
+    }
+    if let Some(o) = &s.root.overlay {
+        annotations.push((String::from(A_LOWER), json::str(&o.lower.join(":"))));
+        annotations.push((String::from(A_UPPER), json::str(&o.upper)));
+        annotations.push((String::from(A_WORK), json::str(&o.work)));
+    }
     let mounts = s
         .mounts
         .iter()
@@ -69,6 +84,26 @@ pub fn to_value(s: &Spec) -> Value {
                 ("args", Some(strings(&s.process.args))),
                 ("env", Some(strings(&s.process.env))),
                 ("cwd", Some(Value::Str(lossy(&s.process.cwd)))),
+                (
+                    "user",
+                    Some(json::obj(alloc::vec![
+                        ("uid", Some(json::num(s.process.user.uid))),
+                        ("gid", Some(json::num(s.process.user.gid))),
+                        (
+                            "additionalGids",
+                            (!s.process.user.additional_gids.is_empty()).then(|| {
+                                Value::Arr(
+                                    s.process
+                                        .user
+                                        .additional_gids
+                                        .iter()
+                                        .map(|g| json::num(*g))
+                                        .collect(),
+                                )
+                            })
+                        ),
+                    ])),
+                ),
                 (
                     "capabilities",
                     Some(json::obj(alloc::vec![
@@ -167,12 +202,42 @@ pub fn from_value(c: &Value) -> Result<Spec> {
             options: list(m, "options")?,
         });
     }
-    let on = |k: &str| {
+    let ann = |k: &str| {
         c.get("annotations")
             .and_then(|a| a.get(k))
             .and_then(Value::str)
-            == Some("true")
     };
+    let on = |k: &str| ann(k) == Some("true");
+    let overlay = match (ann(A_LOWER), ann(A_UPPER), ann(A_WORK)) {
+        (Some(l), Some(u), Some(w)) => Some(Overlay {
+            lower: l.split(':').map(String::from).collect(),
+            upper: String::from(u),
+            work: String::from(w),
+        }),
+        _ => None,
+    };
+    let u = p.get("user");
+    let id = |k: &str| -> Result<u32> {
+        match u.and_then(|u| u.get(k)) {
+            None | Some(Value::Null) => Ok(0),
+            Some(v) => v
+                .u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| bad(k, "must be a 32-bit number")),
+        }
+    };
+    let mut additional_gids = Vec::new();
+    for g in u
+        .and_then(|u| u.get("additionalGids"))
+        .and_then(Value::arr)
+        .unwrap_or(&[])
+    {
+        additional_gids.push(
+            g.u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| bad("additionalGids", "must be 32-bit numbers"))?,
+        );
+    }
     let empty = Value::Obj(Vec::new());
     let l = linux.unwrap_or(&empty);
     let cwd = text(p, "cwd")?;
@@ -193,10 +258,16 @@ pub fn from_value(c: &Value) -> Result<Spec> {
             },
             terminal: p.get("terminal").and_then(Value::bool).unwrap_or(false),
             capabilities,
+            user: User {
+                uid: id("uid")?,
+                gid: id("gid")?,
+                additional_gids,
+            },
         },
         root: Root {
             path: text(root, "path")?.into_bytes(),
             readonly: root.get("readonly").and_then(Value::bool).unwrap_or(false),
+            overlay,
         },
         hostname: text(c, "hostname")?.into_bytes(),
         mounts,
@@ -211,6 +282,7 @@ pub fn from_value(c: &Value) -> Result<Spec> {
         io: Io { stdin: on(A_STDIN) },
         init: on(A_INIT),
         no_pivot: on(A_NO_PIVOT),
+        image: ann(A_IMAGE).map(String::from),
     })
 }
 

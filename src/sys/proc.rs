@@ -122,6 +122,24 @@ pub fn fchdir(fd: i32) -> Result<()> {
     unsafe { syscall!(Sysno::fchdir, fd) }.map(drop)
 }
 
+/// setgroups(2), setresgid(2), setresuid(2), in that order (groups and
+/// gid need the privilege the uid change gives up). The raw syscalls act
+/// on the calling thread only: pocket has one.
+pub fn set_user(
+    uid: u32,
+    gid: u32,
+    groups: &[u32],
+) -> core::result::Result<(), (&'static str, Errno)> {
+    // SAFETY: groups is valid for its length.
+    unsafe { syscall!(Sysno::setgroups, groups.len(), groups.as_ptr()) }
+        .map_err(|e| ("setgroups", e))?;
+    // SAFETY: no pointers.
+    unsafe { syscall!(Sysno::setresgid, gid, gid, gid) }.map_err(|e| ("setgid", e))?;
+    // SAFETY: no pointers.
+    unsafe { syscall!(Sysno::setresuid, uid, uid, uid) }.map_err(|e| ("setuid", e))?;
+    Ok(())
+}
+
 /// `prctl(option, arg2, 0, 0, 0)` — prctl(2).
 pub fn prctl(option: i32, arg2: u64) -> Result<()> {
     // SAFETY: options used here take no pointers.
