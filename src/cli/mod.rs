@@ -4,13 +4,16 @@
 
 pub mod args;
 mod exec;
+mod images;
 mod inspect;
 mod logs;
 mod manage;
+mod mounts;
 mod ps;
 pub mod run;
 mod stats;
 mod table;
+mod volume;
 
 use crate::error::{Error, Result};
 use crate::rt::Args;
@@ -41,6 +44,13 @@ Commands:
   stats      Show containers' CPU, memory and process counts
   update     Change containers' resource limits
   container prune   Remove all stopped containers
+  volume     Manage named volumes (create, ls, rm, inspect)
+  images     List images
+  load       Load images from a docker-archive or OCI layout (tar or dir)
+  import     Make an image from a root filesystem tarball
+  rmi        Remove images
+  tag        Give an image another name
+  image inspect     Show an image's config as JSON
   version    Show the version and the git commit it was built from
 
 Global options:
@@ -133,6 +143,30 @@ fn dispatch(args: &Args) -> Result<i32> {
         b"top" => inspect::top(rest, &ctx),
         b"stats" => stats::stats(rest, &ctx),
         b"update" => stats::update(rest, &ctx),
+        b"load" => images::load_cmd(rest, &ctx),
+        b"import" => images::import_cmd(rest, &ctx),
+        b"images" => images::images_cmd(rest, &ctx),
+        b"rmi" => images::rmi_cmd(rest, &ctx),
+        b"tag" => images::tag_cmd(rest, &ctx),
+        b"image" => match rest.split_first() {
+            Some((&b"ls", r)) | Some((&b"list", r)) => images::images_cmd(r, &ctx),
+            Some((&b"inspect", r)) => images::image_inspect(r, &ctx),
+            Some((&b"rm", r)) => images::rmi_cmd(r, &ctx),
+            Some((&b"load", r)) => images::load_cmd(r, &ctx),
+            Some((&b"import", r)) => images::import_cmd(r, &ctx),
+            Some((&b"tag", r)) => images::tag_cmd(r, &ctx),
+            Some((other, _)) => Err(Error::bad(
+                "unknown command",
+                alloc::format!("image {}", text(other)),
+                "see 'pocket --help'",
+            )),
+            None => Err(Error::bad(
+                "image",
+                "",
+                "needs a subcommand: ls, inspect, rm, load, import, tag",
+            )),
+        },
+        b"volume" => volume::main(rest, &ctx),
         b"container" => match rest.split_first() {
             Some((&b"prune", r)) => manage::prune(r, &ctx),
             Some((&b"ls", r)) | Some((&b"list", r)) => ps::main(r, &ctx),

@@ -9,6 +9,7 @@ use crate::spec::{
     DEFAULT_CAPS, DEFAULT_PATH, Io, MASKED_PATHS, Namespace, Process, READONLY_PATHS, Root, Spec,
     default_mounts,
 };
+use crate::image::store::Config;
 use crate::state::{Record, Status, Store, store};
 use crate::sys::{cstr, fd};
 use alloc::string::String;
@@ -31,6 +32,10 @@ const FLAGS: &[Flag] = &[
     flag(b'd', "detach", false),
     flag(0, "name", true),
     flag(0, "oom-kill-disable", false),
+    flag(b'v', "volume", true),
+    flag(0, "tmpfs", true),
+    flag(0, "entrypoint", true),
+    flag(b'u', "user", true),
     // From here on: the limits `update` takes too (LIMIT_FLAGS), and help.
     flag(b'm', "memory", true),
     flag(0, "memory-swap", true),
@@ -64,7 +69,10 @@ Options:
   -w, --workdir DIR        Working directory inside the container (absolute)
   -h, --hostname NAME      Container host name (default: a random id)
       --net none|host      Network: a new namespace with lo only (default), or the host's
-      --read-only          Mount the root filesystem read-only
+      --read-only          Mount the root filesystem read-only (volumes stay writable)
+  -v, --volume SRC:DST[:ro|rw]  Bind a host path (made if missing) or a named volume
+                           (made if missing; `pocket volume`) on DST; -v DST: a new volume
+      --tmpfs DST[:OPTS]   Mount a tmpfs on DST (noexec,nosuid,nodev; size=, mode=, exec ...)
       --init               Run a tiny init as PID 1 that reaps zombies and forwards signals
   -d, --detach             Run in the background and print the container id
       --name NAME          Name the container (default: a generated name)
@@ -106,6 +114,14 @@ pub struct RunArgs<'a> {
     pub rootfs: Option<&'a [u8]>,
     pub detach: bool,
     pub name: Option<&'a [u8]>,
+    /// -v values, in order.
+    pub volumes: Vec<&'a [u8]>,
+    /// --tmpfs values, in order.
+    pub tmpfs: Vec<&'a [u8]>,
+    pub entrypoint: Option<&'a [u8]>,
+    pub user: Option<&'a [u8]>,
+    /// The image (NAME[:TAG] or id) when there is no rootfs dir.
+    pub image: Option<&'a [u8]>,
     /// Resource flags (long name, value) in command-line order.
     pub limits: Vec<(&'static str, &'a [u8])>,
     pub help: bool,
@@ -136,6 +152,10 @@ pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {
             "rootfs" => r.rootfs = Some(v),
             "detach" => r.detach = on,
             "name" => r.name = Some(v),
+            "volume" => r.volumes.push(v),
+            "tmpfs" => r.tmpfs.push(v),
+            "entrypoint" => r.entrypoint = Some(v),
+            "user" => r.user = Some(v),
             "memory" | "memory-swap" | "memory-reservation" | "cpus" | "cpu-shares"
             | "cpu-quota" | "cpu-period" | "cpuset-cpus" | "cpuset-mems" | "pids-limit"
             | "blkio-weight" | "oom-kill-disable" => r.limits.push((FLAGS[k].long, v)),
@@ -149,14 +169,17 @@ pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {
                 r.rootfs = Some(dir);
                 r.command = cmd;
             }
-            Some((img, _)) => {
+            Some((img, cmd)) => {
+                r.image = Some(img);
+                r.command = cmd;
+            }
+            None => {
                 return Err(Error::bad(
-                    "image",
-                    text(img),
-                    "images are not supported yet; give --rootfs DIR",
+                    "run",
+                    "",
+                    "no image given (IMAGE, or --rootfs DIR)",
                 ));
             }
-            None => return Err(Error::bad("run", "", "no rootfs given (--rootfs DIR)")),
         }
     }
     Ok(r)
@@ -228,8 +251,40 @@ pub fn env_file_lines(name: &[u8], data: &[u8]) -> Result<Vec<Vec<u8>>> {
 
 /// Turn parsed flags into a Spec. `files` holds the contents of each
 /// --env-file in order; `host` is pocket's own environment.
-pub fn to_spec(r: &RunArgs, host: &[&[u8]], files: &[Vec<u8>], hostname: Vec<u8>) -> Result<Spec> {
-    if r.command.is_empty() {
+/// The command as docker builds it: `--entrypoint` (or the image's
+/// Entrypoint) followed by the given command (or the image's Cmd, unless
+/// --entrypoint was given, which resets it).
+fn command(r: &RunArgs, image: Option<&Config>) -> Vec<Vec<u8>> {
+    let given: Vec<Vec<u8>> = r.command.iter().map(|a| a.to_vec()).collect();
+    let Some(img) = image else {
+        return given;
+    };
+    let b = |v: &[String]| -> Vec<Vec<u8>> { v.iter().map(|a| a.clone().into_bytes()).collect() };
+    let entry = match r.entrypoint {
+        Some(b"") => Vec::new(),
+        Some(e) => alloc::vec![e.to_vec()],
+        None => b(&img.entrypoint),
+    };
+    let cmd = match (given.is_empty(), r.entrypoint) {
+        (false, _) => given,
+        (true, Some(_)) => Vec::new(),
+        (true, None) => b(&img.cmd),
+    };
+    [entry, cmd].concat()
+}
+
+/// Turn parsed flags (and the image's config, if any) into a Spec.
+/// `files` holds the contents of each --env-file in order; `host` is
+/// pocket's own environment.
+pub fn to_spec(
+    r: &RunArgs,
+    host: &[&[u8]],
+    files: &[Vec<u8>],
+    hostname: Vec<u8>,
+    image: Option<&Config>,
+) -> Result<Spec> {
+    let args = command(r, image);
+    if args.is_empty() {
         return Err(Error::bad("run", "", "no command specified"));
     }
     let hostname = r.hostname.map(|h| h.to_vec()).unwrap_or(hostname);
@@ -240,7 +295,11 @@ pub fn to_spec(r: &RunArgs, host: &[&[u8]], files: &[Vec<u8>], hostname: Vec<u8>
             "must be 1 to 64 bytes",
         ));
     }
-    let cwd = r.workdir.unwrap_or(b"/");
+    let cwd = match (r.workdir, image) {
+        (Some(w), _) => w,
+        (None, Some(c)) if !c.working_dir.is_empty() => c.working_dir.as_bytes(),
+        _ => b"/",
+    };
     if !cwd.starts_with(b"/") {
         return Err(Error::bad(
             "invalid working directory",
@@ -252,10 +311,18 @@ pub fn to_spec(r: &RunArgs, host: &[&[u8]], files: &[Vec<u8>], hostname: Vec<u8>
         [b"PATH=", DEFAULT_PATH].concat(),
         [b"HOSTNAME=", &hostname[..]].concat()
     ];
-    if r.tty {
-        env.push(b"TERM=xterm".to_vec());
+    // The image's Env over pocket's defaults (its PATH wins), -e over both.
+    for e in image.map_or(&[][..], |c| &c.env[..]) {
+        if e.contains('=') && !e.contains('\0') {
+            setenv(&mut env, e.clone().into_bytes());
+        }
     }
-    env.push(b"HOME=/root".to_vec());
+    if r.tty {
+        setenv(&mut env, b"TERM=xterm".to_vec());
+    }
+    if !env.iter().any(|e| e.starts_with(b"HOME=")) {
+        env.push(b"HOME=/root".to_vec());
+    }
     // docker applies all --env-file entries first, then all -e.
     let mut files = files.iter();
     let mut entries = Vec::new();
@@ -292,12 +359,12 @@ pub fn to_spec(r: &RunArgs, host: &[&[u8]], files: &[Vec<u8>], hostname: Vec<u8>
     if root.contains(&0) {
         return Err(Error::bad("rootfs", text(root), "contains a NUL byte"));
     }
-    if let Some(a) = r.command.iter().find(|a| a.contains(&0)) {
+    if let Some(a) = args.iter().find(|a| a.contains(&0)) {
         return Err(Error::bad("argument", text(a), "contains a NUL byte"));
     }
     Ok(Spec {
         process: Process {
-            args: r.command.iter().map(|a| a.to_vec()).collect(),
+            args,
             env,
             cwd: cwd.to_vec(),
             terminal: r.tty,
@@ -392,13 +459,45 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         .map(|e| read_file(e.1, "env file"))
         .collect::<Result<Vec<_>>>()?;
     let id = store::new_id();
-    let mut spec = to_spec(&r, &ctx.args.env, &files, id.as_bytes()[..12].to_vec())?;
+    let images = crate::image::store::Images::new(&ctx.store.root);
+    let image = match r.image {
+        Some(q) => {
+            let q = core::str::from_utf8(q)
+                .map_err(|_| Error::bad("invalid reference format", text(q), "not UTF-8"))?;
+            let id = images.resolve(q).map_err(|e| e.with_code(125))?;
+            Some(images.get(&id)?)
+        }
+        None => None,
+    };
+    let hostname = id.as_bytes()[..12].to_vec();
+    let mut spec = to_spec(&r, &ctx.args.env, &files, hostname, image.as_ref().map(|i| &i.config))?;
     // Limits are checked before anything is made (docker refuses them with
     // 125 too); every container gets its cgroup, limits or not, so it is
     // counted, contained and visible to `stats`.
     spec.resources = resources(&r.limits)?;
     spec.cgroups_path = Some(alloc::format!("pocket/{id}"));
-    spec.root.path = check_rootfs(&spec.root.path)?;
+    let dir = ctx.store.dir(&id);
+    match &image {
+        Some(img) => {
+            // Top layer first, as overlayfs stacks lowerdirs.
+            let lower: Vec<String> = img.layers.iter().rev().map(|l| images.layer_dir(l)).collect();
+            let user = r.user.map(text).unwrap_or_else(|| img.config.user.clone());
+            spec.process.user = crate::image::user::resolve(&user, &lower)?;
+            spec.image = Some(img.id.clone());
+            spec.root.path = alloc::format!("{dir}/rootfs").into_bytes();
+            spec.root.overlay = Some(crate::spec::Overlay {
+                lower,
+                upper: alloc::format!("{dir}/upper"),
+                work: alloc::format!("{dir}/work"),
+            });
+        }
+        None => {
+            spec.root.path = check_rootfs(&spec.root.path)?;
+            let user = r.user.map(text).unwrap_or_default();
+            let root = text(&spec.root.path);
+            spec.process.user = crate::image::user::resolve(&user, &[root])?;
+        }
+    }
     let name = match r.name {
         Some(n) => Some(
             core::str::from_utf8(n)
@@ -406,6 +505,9 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         ),
         None => None,
     };
+    // Last of the checks, first of the making: host dirs and volumes.
+    let user = super::mounts::user_mounts(&ctx.store.root, &r.volumes, &r.tmpfs)?;
+    super::mounts::merge(&mut spec.mounts, user);
     let mut rec = Record::new(
         id,
         String::new(),
@@ -415,6 +517,15 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     rec.auto_remove = r.rm;
     rec.logged = r.detach;
     let rec = ctx.store.create(&spec, name, rec)?;
+    if image.is_some() {
+        for d in ["rootfs", "upper", "work"] {
+            let p = alloc::format!("{dir}/{d}");
+            if let Err(e) = crate::sys::fs::mkdir(&cstr::cstring(p.as_bytes()).unwrap_or_default(), 0o755) {
+                let _ = ctx.store.remove(&rec);
+                return Err(Error::sys("mkdir", p, e));
+            }
+        }
+    }
     if r.detach {
         monitor::detach(&ctx.store, &rec.id, &spec)?;
         crate::outln!("{}", rec.id);
@@ -449,7 +560,7 @@ mod tests {
 
     fn spec(v: &[&[u8]], host: &[&[u8]], files: &[Vec<u8>]) -> Result<Spec> {
         let r = parse_run(v)?;
-        to_spec(&r, host, files, b"abc".to_vec())
+        to_spec(&r, host, files, b"abc".to_vec(), None)
     }
 
     fn env_of(s: &Spec) -> Vec<String> {

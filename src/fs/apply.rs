@@ -1,12 +1,14 @@
 //! Run a plan in the child. Allocation-free: every string was prepared by
 //! the parent; paths are split and NUL-terminated on the stack.
 //!
-//! Every path is resolved one component at a time below the root's fd with
-//! openat2(RESOLVE_NO_SYMLINKS), and mounts go onto that fd with
-//! move_mount(2): a symlink in the rootfs (say /proc -> /etc on the host)
-//! can never redirect a mount outside the container.
+//! Every path is resolved below the root's fd with openat2(2), one
+//! component at a time with RESOLVE_NO_SYMLINKS for the standard mounts, or
+//! with RESOLVE_IN_ROOT for volumes (symlinks followed as the container
+//! sees them), and mounts go onto that fd with move_mount(2): a symlink in
+//! the rootfs (say /proc or /data -> /etc) can never redirect a mount or a
+//! created mount point outside the container.
 
-use super::plan::{Op, Param};
+use super::plan::{Op, Param, Resolve};
 use crate::sys::fd::{self, Fd};
 use crate::sys::{Errno, mount as m, proc};
 use core::ffi::CStr;
@@ -85,6 +87,122 @@ pub fn resolve_path(root: &Fd, rel: &[u8]) -> Result<Fd, Errno> {
     fd::openat2(d.raw(), name, libc::O_PATH | libc::O_NOFOLLOW, RESOLVE)
 }
 
+const IN_ROOT: u64 = (k::RESOLVE_IN_ROOT | k::RESOLVE_NO_MAGICLINKS) as u64;
+
+/// Open `rel` below `root` as the container would see it: symlinks are
+/// followed, but absolute ones and `..` stop at the root (RESOLVE_IN_ROOT).
+/// Missing components are created as directories (the last one as an
+/// empty file when `file` is set), each inside the directory its parent
+/// resolved to and by a single name (mkdirat/openat with O_NOFOLLOW), so
+/// nothing is ever created through a symlink; a dangling symlink on the
+/// way is an error (ENOENT), not followed.
+pub fn resolve_in_root(root: &Fd, rel: &[u8], file: bool) -> Result<Fd, Errno> {
+    let mut cur = fd::openat(
+        root.raw(),
+        c".",
+        libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        0,
+    )?;
+    let mut path = [0u8; 4096];
+    let mut len = 0;
+    let mut name = [0u8; 256];
+    let mut comps = rel
+        .split(|&c| c == b'/')
+        .filter(|c| !c.is_empty() && *c != b".")
+        .peekable();
+    while let Some(comp) = comps.next() {
+        let last = comps.peek().is_none();
+        let sep = (len > 0) as usize;
+        if comp.len() >= name.len() || len + sep + comp.len() >= path.len() {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        if sep == 1 {
+            path[len] = b'/';
+        }
+        path[len + sep..len + sep + comp.len()].copy_from_slice(comp);
+        len += sep + comp.len();
+        path[len] = 0;
+        let p = CStr::from_bytes_with_nul(&path[..=len]).map_err(|_| Errno::EINVAL)?;
+        let flags = match last && file {
+            true => libc::O_PATH,
+            false => libc::O_PATH | libc::O_DIRECTORY,
+        };
+        cur = match fd::openat2(root.raw(), p, flags, IN_ROOT) {
+            Err(Errno::ENOENT) => {
+                name[..comp.len()].copy_from_slice(comp);
+                name[comp.len()] = 0;
+                let n =
+                    CStr::from_bytes_with_nul(&name[..=comp.len()]).map_err(|_| Errno::EINVAL)?;
+                let made = if last && file {
+                    let f = libc::O_WRONLY
+                        | libc::O_CREAT
+                        | libc::O_EXCL
+                        | libc::O_NOFOLLOW
+                        | libc::O_CLOEXEC;
+                    fd::openat(cur.raw(), n, f, 0o644).map(drop)
+                } else {
+                    m::mkdirat(cur.raw(), n, 0o755)
+                };
+                match made {
+                    Ok(()) | Err(Errno::EEXIST) => {}
+                    Err(e) => return Err(e),
+                }
+                fd::openat2(root.raw(), p, flags, IN_ROOT)?
+            }
+            r => r?,
+        };
+    }
+    Ok(cur)
+}
+
+/// The fd a mount goes onto: resolved as `how` says, never the root
+/// itself, and (unless asked for by name) never on procfs or sysfs.
+fn target_fd(root: &Fd, rel: &[u8], how: Resolve, file: bool) -> Result<Fd, Errno> {
+    if how == Resolve::Beneath {
+        return resolve_dir(root, rel, true);
+    }
+    let t = resolve_in_root(root, rel, file)?;
+    if how == Resolve::InRoot {
+        let magic = m::fstatfs_type(&t)?;
+        if magic == k::PROC_SUPER_MAGIC as i64 || magic == k::SYSFS_MAGIC as i64 {
+            return Err(Errno::EPERM);
+        }
+    }
+    // `..` or a symlink to "/" may resolve to the root: a mount there
+    // would hide the whole container tree.
+    let a = fd::fstatat(t.raw(), c"", libc::AT_EMPTY_PATH)?;
+    let b = fd::fstatat(root.raw(), c"", libc::AT_EMPTY_PATH)?;
+    if a.st_dev == b.st_dev && a.st_ino == b.st_ino {
+        return Err(Errno::EBUSY);
+    }
+    Ok(t)
+}
+
+/// A volume: a detached copy of the host path `source`, made read-only
+/// (or whatever `attrs` say) before it is attached, so it is never
+/// writable in the container, not even for a moment.
+fn bind<'a>(
+    root: &Fd,
+    source: &'a CStr,
+    target: &'a CStr,
+    recursive: bool,
+    attrs: u32,
+    how: Resolve,
+) -> Res<'a, ()> {
+    let mut flags = k::OPEN_TREE_CLONE | k::OPEN_TREE_CLOEXEC;
+    if recursive {
+        flags |= libc::AT_RECURSIVE as u32;
+    }
+    let tree = m::open_tree(libc::AT_FDCWD, source, flags).map_err(fail("bind", source))?;
+    let st = fd::fstatat(tree.raw(), c"", libc::AT_EMPTY_PATH).map_err(fail("stat", source))?;
+    let file = st.st_mode & libc::S_IFMT != libc::S_IFDIR;
+    let t = target_fd(root, target.to_bytes(), how, file).map_err(fail("mount point", target))?;
+    if attrs != 0 {
+        m::mount_setattr(&tree, attrs).map_err(fail("bind options", target))?;
+    }
+    m::move_mount(&tree, &t).map_err(fail("bind", target))
+}
+
 fn readonly<'a>(root: &Fd, rel: &'a CStr) -> Res<'a, ()> {
     let target = match resolve_path(root, rel.to_bytes()) {
         Err(Errno::ENOENT) => return Ok(()),
@@ -120,8 +238,10 @@ fn mount_fs<'a>(
     target: &'a CStr,
     attrs: u32,
     params: &'a [Param],
+    how: Resolve,
 ) -> Res<'a, ()> {
-    let dir = resolve_dir(root, target.to_bytes(), true).map_err(fail("mkdir", target))?;
+    let dir =
+        target_fd(root, target.to_bytes(), how, false).map_err(fail("mount point", target))?;
     let fs = m::fsopen(fstype).map_err(fail("fsopen", fstype))?;
     for p in params {
         match p {
@@ -230,13 +350,28 @@ pub fn apply<'a>(ops: &'a [Op], mut root: Option<Fd>) -> Res<'a, Option<Fd>> {
                 target,
                 attrs,
                 params,
+                resolve,
             } => {
                 let r = root.as_ref().ok_or(Fail {
                     op: "mount",
                     arg: target.to_bytes(),
                     errno: Errno::EBADF,
                 })?;
-                mount_fs(r, fstype, target, *attrs, params)?;
+                mount_fs(r, fstype, target, *attrs, params, *resolve)?;
+            }
+            Op::Bind {
+                source,
+                target,
+                recursive,
+                attrs,
+                resolve,
+            } => {
+                let r = root.as_ref().ok_or(Fail {
+                    op: "bind",
+                    arg: target.to_bytes(),
+                    errno: Errno::EBADF,
+                })?;
+                bind(r, source, target, *recursive, *attrs, *resolve)?;
             }
             Op::Mknod {
                 dir,

@@ -42,6 +42,19 @@ pub enum Op {
         target: CString,
         attrs: u32,
         params: Vec<Param>,
+        resolve: Resolve,
+    },
+    /// Bind the host path `source` onto `target` (a volume): open_tree(2)
+    /// of the source while the host is still visible, MOUNT_ATTR_* bits
+    /// set on the detached copy, then move_mount(2) onto the target's fd.
+    /// The target is made (a directory, or an empty file for a file
+    /// source) if missing.
+    Bind {
+        source: CString,
+        target: CString,
+        recursive: bool,
+        attrs: u32,
+        resolve: Resolve,
     },
     /// A character device node `dir/name` (mode 0666).
     Mknod {
@@ -70,6 +83,103 @@ pub enum Op {
     /// Remount / read-only (--read-only); after the switch, so the mounts
     /// above could still create their mount points.
     ReadonlyRoot,
+}
+
+/// How a mount's target is looked up below the root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolve {
+    /// Following no symlink at all: the standard mounts (/proc, /dev,
+    /// /sys ...). A rootfs whose /proc is a symlink is refused, not obeyed.
+    Beneath,
+    /// Symlinks are followed as the container would see them, with the
+    /// root as "/" (RESOLVE_IN_ROOT): an image's `/data -> /etc` puts a
+    /// volume on the rootfs's /etc, never the host's. The target may not
+    /// end up on procfs or sysfs: a symlink must not aim a volume over
+    /// kernel files (the runc CVE-2019-16884 / 19921 family).
+    InRoot,
+    /// InRoot for a destination named inside /proc or /sys (lxcfs-style
+    /// binds over /proc/meminfo): asked for, so allowed there.
+    InRootKernel,
+}
+
+/// Destinations of the standard mounts: never through a symlink.
+const SYSTEM: &[&str] = &[
+    "/proc",
+    "/dev",
+    "/dev/pts",
+    "/dev/shm",
+    "/dev/mqueue",
+    "/sys",
+];
+
+fn resolve_of(dst: &str) -> Resolve {
+    let d = dst.trim_end_matches('/');
+    if SYSTEM.contains(&d) {
+        Resolve::Beneath
+    } else if d.starts_with("/proc/") || d.starts_with("/sys/") {
+        Resolve::InRootKernel
+    } else {
+        Resolve::InRoot
+    }
+}
+
+/// Propagation modes: every mount of the container is private (Op::Private
+/// comes first), so these are accepted and have nothing to do.
+const PROPAGATION: &[&str] = &[
+    "private",
+    "rprivate",
+    "shared",
+    "rshared",
+    "slave",
+    "rslave",
+    "unbindable",
+    "runbindable",
+];
+
+/// A bind mount entry (OCI: type "bind", or any type with a "bind" or
+/// "rbind" option, as runc reads it) as an Op::Bind.
+fn bind(m: &crate::spec::Mount) -> Result<Op> {
+    if !m.source.starts_with('/') {
+        return Err(Error::bad(
+            "bind mount source",
+            m.source.as_str(),
+            "must be an absolute path",
+        ));
+    }
+    let mut recursive = false;
+    let mut rest = Vec::new();
+    for o in &m.options {
+        match o.as_str() {
+            "rbind" => recursive = true,
+            "bind" => {}
+            p if PROPAGATION.contains(&p) => {}
+            _ => rest.push(o.clone()),
+        }
+    }
+    let (attrs, params) = options(&rest)?;
+    if let Some(p) = params.first() {
+        let name = match p {
+            Param::Flag(k) | Param::Str(k, _) => k.to_string_lossy().into_owned(),
+        };
+        return Err(Error::bad(
+            "bind mount option",
+            name,
+            "not supported (ro, rw, nosuid, nodev, noexec, atime flags)",
+        ));
+    }
+    Ok(Op::Bind {
+        source: cstring(m.source.as_bytes()).ok_or_else(|| {
+            Error::bad(
+                "bind mount source",
+                m.source.as_str(),
+                "contains a NUL byte",
+            )
+        })?,
+        target: mount_target(&m.destination)?,
+        recursive,
+        attrs,
+        resolve: resolve_of(&m.destination),
+    })
 }
 
 /// Devices every container gets (major, minor), as the OCI spec lists them.
@@ -154,6 +264,20 @@ pub fn relative(dst: &str) -> Result<CString> {
         .ok_or_else(|| Error::bad("mount destination", dst, "contains a NUL byte"))
 }
 
+/// A mount's destination, relative to the root; the root itself is not
+/// one (a mount over it would hide the whole container tree).
+fn mount_target(dst: &str) -> Result<CString> {
+    let rel = relative(dst)?;
+    if rel
+        .as_bytes()
+        .split(|&c| c == b'/')
+        .all(|c| c.is_empty() || c == b".")
+    {
+        return Err(Error::bad("mount destination", dst, "cannot be '/'"));
+    }
+    Ok(rel)
+}
+
 pub fn plan(spec: &Spec) -> Result<Vec<Op>> {
     let root =
         cstring(&spec.root.path).ok_or_else(|| Error::bad("rootfs", "", "contains a NUL byte"))?;
@@ -181,6 +305,10 @@ pub fn plan(spec: &Spec) -> Result<Vec<Op>> {
         }
     }
     for m in &spec.mounts {
+        if m.kind == "bind" || m.options.iter().any(|o| o == "bind" || o == "rbind") {
+            ops.push(bind(m)?);
+            continue;
+        }
         let (attrs, mut params) = options(&m.options)?;
         // The source shows in the container's mount table, as with mount(8).
         if let Some(src) = cstring(m.source.as_bytes()).filter(|s| !s.is_empty()) {
@@ -188,9 +316,10 @@ pub fn plan(spec: &Spec) -> Result<Vec<Op>> {
         }
         ops.push(Op::Mount {
             fstype: cs(&m.kind),
-            target: relative(&m.destination)?,
+            target: mount_target(&m.destination)?,
             attrs,
             params,
+            resolve: resolve_of(&m.destination),
         });
         if m.destination == "/dev" && m.kind == "tmpfs" {
             // A fresh /dev: fill it right after it is mounted, before any
@@ -315,6 +444,101 @@ mod tests {
                 assert!(params.contains(&Param::Str(cs("ptmxmode"), cs("0666"))));
             }
             _ => panic!("no devpts"),
+        }
+    }
+
+    fn user(dst: &str, kind: &str, src: &str, opts: &[&str]) -> crate::spec::Mount {
+        crate::spec::Mount {
+            destination: dst.into(),
+            kind: kind.into(),
+            source: src.into(),
+            options: opts.iter().map(|o| o.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn volumes_are_binds_resolved_in_root_after_the_standard_mounts() {
+        let mut s = spec();
+        s.root.readonly = true;
+        s.mounts
+            .push(user("/data", "bind", "/h", &["rbind", "rprivate", "ro"]));
+        s.mounts.push(user(
+            "/t",
+            "tmpfs",
+            "tmpfs",
+            &["noexec", "nosuid", "nodev", "size=1m"],
+        ));
+        s.mounts
+            .push(user("/proc/meminfo", "none", "/m", &["bind", "rw"]));
+        let ops = plan(&s).unwrap();
+        let at = |f: &dyn Fn(&Op) -> bool| ops.iter().position(f).unwrap();
+        let data = at(&|o| matches!(o, Op::Bind { target, .. } if target.as_bytes() == b"data"));
+        assert_eq!(
+            ops[data],
+            Op::Bind {
+                source: cs("/h"),
+                target: cs("data"),
+                recursive: true,
+                attrs: k::MOUNT_ATTR_RDONLY,
+                resolve: Resolve::InRoot,
+            }
+        );
+        let t = at(&|o| matches!(o, Op::Mount { target, .. } if target.as_bytes() == b"t"));
+        match &ops[t] {
+            Op::Mount {
+                attrs,
+                params,
+                resolve,
+                ..
+            } => {
+                assert_eq!(*resolve, Resolve::InRoot);
+                let want = k::MOUNT_ATTR_NOEXEC | k::MOUNT_ATTR_NOSUID | k::MOUNT_ATTR_NODEV;
+                assert_eq!(*attrs, want);
+                assert!(params.contains(&Param::Str(cs("size"), cs("1m"))));
+            }
+            _ => unreachable!(),
+        }
+        let mi =
+            at(&|o| matches!(o, Op::Bind { target, .. } if target.as_bytes() == b"proc/meminfo"));
+        assert!(matches!(
+            &ops[mi],
+            Op::Bind {
+                recursive: false,
+                attrs: 0,
+                resolve: Resolve::InRootKernel,
+                ..
+            }
+        ));
+        // The standard mounts never follow a symlink, and come first.
+        for o in &ops[..data] {
+            if let Op::Mount { resolve, .. } = o {
+                assert_eq!(*resolve, Resolve::Beneath);
+            }
+        }
+        let sys = at(&|o| matches!(o, Op::Mount { target, .. } if target.as_bytes() == b"sys"));
+        assert!(sys < data && data < t && t < mi);
+        // Masks and read-only paths still cover what volumes might hide.
+        assert!(mi < at(&|o| matches!(o, Op::Readonly(_))));
+        assert!(mi < at(&|o| matches!(o, Op::Mask(_))));
+        let n = ops.len();
+        assert_eq!(ops[n - 1], Op::ReadonlyRoot);
+        assert_eq!(ops[n - 2], Op::SwitchRoot { no_pivot: false });
+    }
+
+    #[test]
+    fn bad_mounts_are_refused_before_anything_runs() {
+        for m in [
+            user("/d", "bind", "rel", &["rbind"]),
+            user("/d", "bind", "/h", &["rbind", "size=1"]),
+            user("/", "bind", "/h", &["rbind"]),
+            user("//./", "tmpfs", "tmpfs", &[]),
+            user("/a/../..", "bind", "/h", &["rbind"]),
+            user("d", "tmpfs", "tmpfs", &[]),
+            user("/d", "bind", "/h\0", &["rbind"]),
+        ] {
+            let mut s = spec();
+            s.mounts.push(m.clone());
+            assert!(plan(&s).is_err(), "{m:?}");
         }
     }
 

@@ -1,7 +1,14 @@
 //! Images: layer archives (tar reader, safe extraction), digests, and the
 //! local image store.
 
+pub mod archive;
 pub mod digest;
 pub mod extract;
+pub mod gzip;
+pub mod layer;
+pub mod load;
+pub mod progress;
 pub mod store;
 pub mod tar;
+pub mod tar_write;
+pub mod user;

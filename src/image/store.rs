@@ -29,6 +29,9 @@ pub struct Config {
     pub entrypoint: Vec<String>,
     pub working_dir: String,
     pub user: String,
+    /// "80/tcp" and the like.
+    pub exposed_ports: Vec<String>,
+    pub labels: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +94,28 @@ impl Config {
             ),
             ("WorkingDir", Some(json::str(&self.working_dir))),
             ("User", Some(json::str(&self.user))),
+            (
+                "ExposedPorts",
+                (!self.exposed_ports.is_empty()).then(|| {
+                    Value::Obj(
+                        self.exposed_ports
+                            .iter()
+                            .map(|p| (p.clone(), Value::Obj(Vec::new())))
+                            .collect(),
+                    )
+                })
+            ),
+            (
+                "Labels",
+                (!self.labels.is_empty()).then(|| {
+                    Value::Obj(
+                        self.labels
+                            .iter()
+                            .map(|(k, v)| (k.clone(), json::str(v)))
+                            .collect(),
+                    )
+                })
+            ),
         ])
     }
     /// Read a docker/OCI image config's `config` object.
@@ -108,6 +133,17 @@ impl Config {
             entrypoint: l("Entrypoint"),
             working_dir: s("WorkingDir"),
             user: s("User"),
+            exposed_ports: match v.get("ExposedPorts") {
+                Some(Value::Obj(m)) => m.iter().map(|(k, _)| k.clone()).collect(),
+                _ => Vec::new(),
+            },
+            labels: match v.get("Labels") {
+                Some(Value::Obj(m)) => m
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.clone(), String::from(v.str()?))))
+                    .collect(),
+                _ => Vec::new(),
+            },
         }
     }
 }
@@ -135,19 +171,39 @@ impl Images {
             self.dir.clone(),
             format!("{}/layers", self.dir),
             format!("{}/tags", self.dir),
+            format!("{}/tmp", self.dir),
         ] {
             fs::mkdir_all(&d, 0o700).ctx("mkdir", &d)?;
         }
+        self.clear_tmp();
         Ok(())
+    }
+
+    /// Held while image documents are written or removed, so that `rmi`
+    /// cannot delete a layer a concurrent load has just decided to reuse.
+    pub fn lock(&self) -> Result<crate::state::store::Lock> {
+        let p = format!("{}/.lock", self.dir);
+        let f = fd::open(&cs(&p)?, libc::O_RDWR | libc::O_CREAT | libc::O_CLOEXEC, 0o600)
+            .ctx("open", &p)?;
+        fs::flock(f.raw(), libc::LOCK_EX).ctx("flock", &p)?;
+        Ok(crate::state::store::Lock(f))
+    }
+
+    pub fn has_layer(&self, hex: &str) -> bool {
+        cs(&self.layer_dir(hex))
+            .ok()
+            .is_some_and(|c| fd::fstatat(libc::AT_FDCWD, &c, 0).is_ok())
     }
 
     pub fn layer_dir(&self, hex: &str) -> String {
         format!("{}/layers/{hex}", self.dir)
     }
 
-    /// Store an image document; its id is the sha256 of it.
+    /// Store an image document; its id is `id` (a loaded image keeps its
+    /// config digest, as docker shows it) or else the sha256 of it.
     pub fn put(
         &self,
+        id: Option<&str>,
         created: Timestamp,
         config: Config,
         layers: Vec<String>,
@@ -161,7 +217,10 @@ impl Images {
             size,
         };
         let doc = json::pretty(&img.to_json());
-        img.id = String::from(super::digest::of(doc.as_bytes()).trim_start_matches("sha256:"));
+        img.id = match id {
+            Some(i) => String::from(i),
+            None => String::from(super::digest::of(doc.as_bytes()).trim_start_matches("sha256:")),
+        };
         fs::write_atomic(
             &cs(&self.dir)?,
             &format!("{}.json", img.id),
@@ -298,6 +357,7 @@ impl Images {
         for l in img.layers {
             if !still.contains(&l) {
                 let _ = fs::remove_tree(libc::AT_FDCWD, &cs(&self.layer_dir(&l))?);
+                let _ = fs::unlinkat(libc::AT_FDCWD, &cs(&format!("{}.size", self.layer_dir(&l)))?, 0);
             }
         }
         Ok(())
@@ -331,6 +391,7 @@ mod tests {
         };
         let img = s
             .put(
+                None,
                 crate::state::time::now(),
                 cfg.clone(),
                 vec!["ab".repeat(32)],

@@ -23,6 +23,21 @@ use alloc::vec::Vec;
 /// A byte stream the reader pulls from: `read` returns 0 at EOF.
 pub trait Source {
     fn read(&mut self, buf: &mut [u8]) -> core::result::Result<usize, Errno>;
+    /// Pass over `n` bytes. A seekable source overrides this, so that
+    /// indexing an archive on disk does not read its data.
+    fn skip(&mut self, mut n: u64) -> core::result::Result<(), Errno> {
+        let mut buf = [0u8; 4096];
+        while n > 0 {
+            let k = n.min(buf.len() as u64) as usize;
+            match self.read(&mut buf[..k]) {
+                Ok(0) => return Err(Errno::EPIPE),
+                Ok(r) => n -= r as u64,
+                Err(Errno::EINTR) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
 }
 
 /// An in-memory archive; reading advances the slice.
@@ -138,14 +153,20 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    fn skip(&mut self, mut n: u64) -> Result<()> {
-        let mut buf = [0u8; 4096];
-        while n > 0 {
-            let k = n.min(buf.len() as u64) as usize;
-            self.exact(&mut buf[..k])?;
-            n -= k as u64;
+    fn skip(&mut self, n: u64) -> Result<()> {
+        match self.src.skip(n) {
+            Ok(()) => {
+                self.pos += n;
+                Ok(())
+            }
+            Err(Errno::EPIPE) => Err(bad(self.pos, "truncated archive")),
+            Err(e) => Err(Error::sys("read tar", "", e)),
         }
-        Ok(())
+    }
+
+    /// Where the current entry's data starts in the stream.
+    pub fn offset(&self) -> u64 {
+        self.pos
     }
 
     /// The data of a pax / GNU long-name record (at most MAX_META bytes).

@@ -320,7 +320,7 @@ mod tests {
             b"echo \"$A\"",
         ];
         let r = parse_run(&argv).unwrap();
-        let s = to_spec(&r, &[], &[], b"id".to_vec()).unwrap();
+        let s = to_spec(&r, &[], &[], b"id".to_vec(), None).unwrap();
         let back = from_json(&to_json(&s)).unwrap();
         assert_eq!(back, s);
     }

@@ -6,6 +6,7 @@ pub mod names;
 pub mod record;
 pub mod store;
 pub mod time;
+pub mod volumes;
 
 pub use record::{Record, Status};
 pub use store::Store;

@@ -32,7 +32,7 @@ fn cs(s: &str) -> Result<CString> {
 }
 
 /// A held flock(2); released when dropped.
-pub struct Lock(#[allow(dead_code)] Fd);
+pub struct Lock(#[allow(dead_code)] pub Fd);
 
 impl Store {
     /// `--root DIR` (or POCKET_ROOT) keeps everything, locks included,

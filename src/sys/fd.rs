@@ -192,3 +192,26 @@ pub fn access(path: &CStr, mode: i32) -> Result<()> {
     // SAFETY: path is NUL-terminated.
     unsafe { syscall!(Sysno::faccessat, libc::AT_FDCWD, path.as_ptr(), mode) }.map(drop)
 }
+
+/// `pread(fd, buf, len, off)` — pread(2): no shared file offset to keep.
+pub fn pread(fd: i32, buf: &mut [u8], off: u64) -> Result<usize> {
+    loop {
+        // SAFETY: buf is valid for writes of its length.
+        match unsafe { syscall!(Sysno::pread64, fd, buf.as_mut_ptr(), buf.len(), off) } {
+            Err(Errno::EINTR) => continue,
+            r => return r,
+        }
+    }
+}
+
+/// `lseek(fd, off, whence)` — lseek(2).
+pub fn lseek(fd: i32, off: i64, whence: i32) -> Result<u64> {
+    // SAFETY: no pointers.
+    unsafe { syscall!(Sysno::lseek, fd, off, whence) }.map(|n| n as u64)
+}
+
+/// `fcntl(fd, F_DUPFD_CLOEXEC, 0)` — a close-on-exec duplicate.
+pub fn dup(fd: i32) -> Result<i32> {
+    // SAFETY: no pointers.
+    unsafe { syscall!(Sysno::fcntl, fd, libc::F_DUPFD_CLOEXEC, 0) }.map(|n| n as i32)
+}

@@ -83,3 +83,35 @@ pub fn fgetxattr(fd: i32, name: &CStr, buf: &mut [u8]) -> Result<usize> {
         )
     }
 }
+
+/// `flistxattr(fd, buf, len)` — listxattr(2): NUL-separated names; with an
+/// empty `buf`, the size they need.
+pub fn flistxattr(fd: i32, buf: &mut [u8]) -> Result<usize> {
+    // SAFETY: buf is valid for writes of its length (NULL-safe when 0).
+    unsafe { syscall!(Sysno::flistxattr, fd, buf.as_mut_ptr(), buf.len()) }
+}
+
+/// `statx(dirfd, path, flags, mask, &stx)` — statx(2): what stat(2) gives
+/// plus the mount id (STATX_MNT_ID), to tell a mount point from a
+/// directory of the same filesystem.
+pub fn statx(
+    dirfd: i32,
+    path: &CStr,
+    flags: i32,
+    mask: u32,
+) -> Result<linux_raw_sys::general::statx> {
+    // SAFETY: a zeroed statx is a valid value for a plain C struct.
+    let mut st: linux_raw_sys::general::statx = unsafe { core::mem::zeroed() };
+    // SAFETY: path is NUL-terminated; st is valid for writes for the call.
+    unsafe {
+        syscall!(
+            Sysno::statx,
+            dirfd,
+            path.as_ptr(),
+            flags,
+            mask,
+            &mut st as *mut linux_raw_sys::general::statx
+        )
+    }?;
+    Ok(st)
+}

@@ -134,6 +134,13 @@ pub struct Entry {
     pub kind: u8,
 }
 
+/// `getdents64(fd, buf, len)` — getdents64(2): raw `linux_dirent64`
+/// records, 0 at the end; for callers that need names as bytes.
+pub fn getdents64(fd: i32, buf: &mut [u8]) -> Result<usize> {
+    // SAFETY: buf is valid for writes of its length.
+    unsafe { syscall!(Sysno::getdents64, fd, buf.as_mut_ptr(), buf.len()) }
+}
+
 /// List a directory (without . and ..) with getdents64(2). Names that are
 /// not UTF-8 are skipped: pocket never creates such names itself.
 pub fn list_dir(dir: &Fd) -> Result<Vec<Entry>> {
@@ -173,6 +180,12 @@ pub fn list_dir(dir: &Fd) -> Result<Vec<Entry>> {
 /// never followed; subdirectories are opened with O_NOFOLLOW relative to
 /// their parent, so nothing outside the tree can be reached.
 pub fn remove_tree(dirfd: i32, name: &CStr) -> Result<()> {
+    remove_below(dirfd, name, None)
+}
+
+/// Never crosses into another filesystem: a mount below the tree (a
+/// volume, say) makes the removal fail with EBUSY instead of emptying it.
+fn remove_below(dirfd: i32, name: &CStr, dev: Option<u64>) -> Result<()> {
     match unlinkat(dirfd, name, 0) {
         Ok(()) | Err(Errno::ENOENT) => return Ok(()),
         Err(Errno::EISDIR) | Err(Errno::EPERM) => {}
@@ -180,8 +193,12 @@ pub fn remove_tree(dirfd: i32, name: &CStr) -> Result<()> {
     }
     let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
     let d = fd::openat(dirfd, name, flags, 0)?;
+    let here = fd::fstatat(d.raw(), c"", libc::AT_EMPTY_PATH)?.st_dev;
+    if dev.is_some_and(|p| p != here) {
+        return Err(Errno::EBUSY);
+    }
     for e in list_dir(&d)? {
-        remove_tree(d.raw(), &cs(&e.name)?)?;
+        remove_below(d.raw(), &cs(&e.name)?, Some(here))?;
     }
     drop(d);
     match unlinkat(dirfd, name, libc::AT_REMOVEDIR) {

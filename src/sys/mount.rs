@@ -188,3 +188,22 @@ pub fn mount_setattr(fd: &Fd, set: u32) -> Result<()> {
     }
     .map(drop)
 }
+
+/// `open_tree(dirfd, path, flags)` — open_tree(2) with the caller's flags:
+/// `OPEN_TREE_CLONE` (with `AT_RECURSIVE` or not) makes a detached bind
+/// mount of `path`, ready for move_mount(2).
+pub fn open_tree(dirfd: i32, path: &CStr, flags: u32) -> Result<Fd> {
+    // SAFETY: path is NUL-terminated.
+    let t = unsafe { syscall!(Sysno::open_tree, dirfd, path.as_ptr(), flags) }?;
+    Ok(Fd::from_raw(t as i32))
+}
+
+/// `fstatfs(fd, &buf)` — statfs(2): the filesystem's magic number
+/// (`f_type`), to tell a procfs or sysfs target from any other.
+pub fn fstatfs_type(fd: &Fd) -> Result<i64> {
+    // SAFETY: a zeroed statfs is a valid value for a plain C struct.
+    let mut st: libc::statfs = unsafe { core::mem::zeroed() };
+    // SAFETY: st is valid for writing for the call.
+    unsafe { syscall!(Sysno::fstatfs, fd.raw(), &mut st as *mut libc::statfs) }?;
+    Ok(st.f_type as i64)
+}

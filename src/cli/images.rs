@@ -1,0 +1,367 @@
+//! Image commands: load, import, images, rmi, tag, image inspect.
+
+use super::args::{Flag, flag};
+use super::{Ctx, table};
+use crate::error::{Error, Result};
+use crate::image::archive::Archive;
+use crate::image::progress::Progress;
+use crate::image::store::{Config, Image, Images};
+use crate::image::{gzip, load};
+use crate::json::{self, Value};
+use crate::state::time;
+use crate::sys::{cstr, fd};
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn on(p: &super::args::Parsed, table: &[Flag], name: &str) -> bool {
+    p.flags
+        .iter()
+        .any(|&(k, v)| table[k].long == name && v == b"true")
+}
+
+fn value<'a>(p: &super::args::Parsed<'a>, table: &[Flag], name: &str) -> Option<&'a [u8]> {
+    p.flags
+        .iter()
+        .rev()
+        .find(|&&(k, _)| table[k].long == name)
+        .map(|&(_, v)| v)
+}
+
+pub fn store(ctx: &Ctx) -> Result<Images> {
+    let i = Images::new(&ctx.store.root);
+    i.init()?;
+    Ok(i)
+}
+
+/// docker's image sizes: decimal units, three significant digits.
+pub fn size_cell(n: u64) -> String {
+    const U: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u + 1 < U.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    // Integer arithmetic for the digits: float formatting costs 16 KB.
+    let c = (v * 100.0 + 0.5) as u64;
+    match c {
+        _ if u == 0 => format!("{n}B"),
+        0..=999 => format!("{}.{:02}{}", c / 100, c % 100, U[u]),
+        1000..=9999 => format!("{}.{}{}", c / 100, c % 100 / 10, U[u]),
+        _ => format!("{}{}", c / 100, U[u]),
+    }
+}
+
+const LOAD_FLAGS: &[Flag] = &[
+    flag(b'i', "input", true),
+    flag(b'q', "quiet", false),
+    flag(0, "help", false),
+];
+const LOAD_HELP: &str = "\
+Usage: pocket load [-i FILE|DIR]
+
+Load images from a docker-archive (docker save, skopeo docker-archive:) or
+an OCI image layout (skopeo oci:DIR or oci-archive:FILE); stdin by default.
+Layers may be plain or gzip; every digest is checked.
+
+Options:
+  -i, --input FILE   Read from FILE (a tar) or DIR (an OCI layout)
+  -q, --quiet        No progress
+";
+
+pub fn load_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
+    let Some(p) = super::flags("load", LOAD_FLAGS, LOAD_HELP, argv)? else {
+        return Ok(0);
+    };
+    if let Some(x) = p.rest.first() {
+        return Err(Error::bad("load", text(x), "takes no arguments (use -i FILE)"));
+    }
+    let input = value(&p, LOAD_FLAGS, "input").map(text).unwrap_or_else(|| "-".into());
+    if input == "-" && crate::sys::tty::isatty(0) {
+        return Err(Error::bad("load", "stdin", "is a terminal; give -i FILE or a pipe"));
+    }
+    let images = store(ctx)?;
+    let mut pr = Progress::new("Loading");
+    if on(&p, LOAD_FLAGS, "quiet") {
+        pr = Progress::quiet("Loading");
+    }
+    let ar = Archive::open(&input, &images, &mut pr)?;
+    let loaded = load::load(&images, &ar, &mut pr);
+    pr.done();
+    for l in loaded? {
+        if l.tags.is_empty() {
+            crate::outln!("Loaded image ID: sha256:{}", l.id);
+        }
+        for t in l.tags {
+            crate::outln!("Loaded image: {t}");
+        }
+    }
+    Ok(0)
+}
+
+const IMPORT_FLAGS: &[Flag] = &[flag(0, "help", false)];
+const IMPORT_HELP: &str = "\
+Usage: pocket import FILE|- [NAME[:TAG]]
+
+Make an image of one layer from a root filesystem tarball (plain or gzip).
+";
+
+pub fn import_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
+    let Some(p) = super::flags("import", IMPORT_FLAGS, IMPORT_HELP, argv)? else {
+        return Ok(0);
+    };
+    let (src, tag) = match p.rest {
+        [s] => (text(s), None),
+        [s, t] => (text(s), Some(crate::image::store::normalize(&text(t))?)),
+        _ => return Err(Error::bad("import", "", "needs FILE|- [NAME[:TAG]]")),
+    };
+    let images = store(ctx)?;
+    let f = if src == "-" {
+        fd::Fd::from_raw(fd::dup(0).map_err(|e| Error::sys("dup", "stdin", e))?)
+    } else {
+        let c = cstr::cstring(src.as_bytes())
+            .ok_or_else(|| Error::bad("import", &*src, "contains a NUL byte"))?;
+        fd::open(&c, libc::O_RDONLY | libc::O_CLOEXEC, 0).map_err(|e| Error::sys("open", &*src, e))?
+    };
+    let mut f = f;
+    let mut pr = Progress::new("Importing");
+    let mut tee = crate::image::layer::Tee::new(&mut f);
+    tee.progress = Some(&mut pr);
+    let pending = {
+        let mut plain = gzip::plain(&mut tee)?;
+        images.extract_layer(&mut *plain)?
+    };
+    drop(tee);
+    pr.done();
+    let size = pending.size;
+    let _l = images.lock()?;
+    let layer = pending.commit()?;
+    let img = images.put(None, time::now(), Config::default(), alloc::vec![layer], size)?;
+    if let Some(t) = tag {
+        images.tag(&t, &img.id)?;
+    }
+    crate::outln!("sha256:{}", img.id);
+    Ok(0)
+}
+
+const IMAGES_FLAGS: &[Flag] = &[
+    flag(b'q', "quiet", false),
+    flag(0, "no-trunc", false),
+    flag(b'a', "all", false),
+    flag(0, "help", false),
+];
+const IMAGES_HELP: &str = "\
+Usage: pocket images [OPTIONS]
+
+List images.
+
+Options:
+  -q, --quiet      Only print ids
+      --no-trunc   Do not truncate ids
+";
+
+pub fn images_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
+    let Some(p) = super::flags("images", IMAGES_FLAGS, IMAGES_HELP, argv)? else {
+        return Ok(0);
+    };
+    let (quiet, trunc) = (on(&p, IMAGES_FLAGS, "quiet"), !on(&p, IMAGES_FLAGS, "no-trunc"));
+    let images = Images::new(&ctx.store.root);
+    let tags = images.tags();
+    let mut all: Vec<Image> = images.ids().iter().filter_map(|i| images.get(i).ok()).collect();
+    crate::rt::sort_by(&mut all, |a, b| a.created.secs > b.created.secs);
+    let now = time::now();
+    let short = |id: &str| {
+        if trunc {
+            String::from(&id[..12])
+        } else {
+            format!("sha256:{id}")
+        }
+    };
+    let mut rows = alloc::vec![alloc::vec![
+        "REPOSITORY".into(),
+        "TAG".into(),
+        "IMAGE ID".into(),
+        "CREATED".into(),
+        "SIZE".into()
+    ]];
+    let mut seen = Vec::new();
+    for img in &all {
+        if quiet {
+            if !seen.contains(&img.id) {
+                crate::outln!("{}", short(&img.id));
+                seen.push(img.id.clone());
+            }
+            continue;
+        }
+        let mine: Vec<&String> = tags.iter().filter(|t| t.1 == img.id).map(|t| &t.0).collect();
+        let names: Vec<(String, String)> = if mine.is_empty() {
+            alloc::vec![("<none>".into(), "<none>".into())]
+        } else {
+            mine.iter()
+                .map(|t| {
+                    let (r, g) = split_tag(t);
+                    (String::from(r), String::from(g))
+                })
+                .collect()
+        };
+        for (repo, tag) in names {
+            rows.push(alloc::vec![
+                repo,
+                tag,
+                short(&img.id),
+                time::human_ago(img.created, now),
+                size_cell(img.size),
+            ]);
+        }
+    }
+    if !quiet {
+        crate::rt::out().bytes(table::render(&rows).as_bytes());
+    }
+    Ok(0)
+}
+
+/// "a/b:c" -> ("a/b", "c"); the tag is after the last ':' past the last '/'.
+fn split_tag(t: &str) -> (&str, &str) {
+    let slash = t.rfind('/').map_or(0, |i| i + 1);
+    match t[slash..].rfind(':') {
+        Some(i) => (&t[..slash + i], &t[slash + i + 1..]),
+        None => (t, "latest"),
+    }
+}
+
+/// Containers (in any state) made from `id`.
+fn users(ctx: &Ctx, id: &str) -> Vec<String> {
+    ctx.store
+        .list()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| ctx.store.spec(&r.id).is_ok_and(|s| s.image.as_deref() == Some(id)))
+        .map(|r| r.id)
+        .collect()
+}
+
+const RMI_FLAGS: &[Flag] = &[flag(b'f', "force", false), flag(0, "help", false)];
+const RMI_HELP: &str = "\
+Usage: pocket rmi [-f] IMAGE...
+
+Remove images (a tag given by name only untags while the image has others).
+An image a container uses is kept unless -f.
+";
+
+pub fn rmi_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
+    let Some(p) = super::flags("rmi", RMI_FLAGS, RMI_HELP, argv)? else {
+        return Ok(0);
+    };
+    if p.rest.is_empty() {
+        return Err(Error::bad("rmi", "", "needs at least one IMAGE"));
+    }
+    let force = on(&p, RMI_FLAGS, "force");
+    let images = Images::new(&ctx.store.root);
+    let mut code = 0;
+    for q in p.rest {
+        let q = text(q);
+        if let Err(e) = rmi_one(ctx, &images, &q, force) {
+            crate::errln!("pocket: {e}");
+            code = e.code;
+        }
+    }
+    Ok(code)
+}
+
+fn rmi_one(ctx: &Ctx, images: &Images, q: &str, force: bool) -> Result<()> {
+    let id = images.resolve(q)?;
+    let by_tag = crate::image::store::normalize(q)
+        .ok()
+        .filter(|t| images.tags().iter().any(|(x, i)| x == t && *i == id));
+    let _l = images.lock()?;
+    let tags: Vec<String> = images.tags().into_iter().filter(|t| t.1 == id).map(|t| t.0).collect();
+    if let Some(t) = &by_tag
+        && tags.len() > 1
+    {
+        images.untag(t)?;
+        crate::outln!("Untagged: {t}");
+        return Ok(());
+    }
+    let used = users(ctx, &id);
+    if !used.is_empty() && !force {
+        return Err(Error::bad(
+            "conflict: unable to remove image",
+            format!("{q}"),
+            format!("in use by container {} (rm it, or rmi -f)", &used[0][..12]),
+        )
+        .with_code(1));
+    }
+    if !used.is_empty() {
+        // -f with users: docker untags and keeps the image for them.
+        for t in &tags {
+            images.untag(t)?;
+            crate::outln!("Untagged: {t}");
+        }
+        return Ok(());
+    }
+    for t in &tags {
+        crate::outln!("Untagged: {t}");
+    }
+    images.remove(&id)?;
+    crate::outln!("Deleted: sha256:{id}");
+    Ok(())
+}
+
+pub fn tag_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
+    let Some(p) = super::flags("tag", &[flag(0, "help", false)], "Usage: pocket tag SOURCE TARGET\n", argv)? else {
+        return Ok(0);
+    };
+    let [src, dst] = p.rest else {
+        return Err(Error::bad("tag", "", "needs SOURCE and TARGET"));
+    };
+    let images = Images::new(&ctx.store.root);
+    let id = images.resolve(&text(src))?;
+    let t = crate::image::store::normalize(&text(dst))?;
+    images.init()?;
+    images.tag(&t, &id)?;
+    Ok(0)
+}
+
+/// docker's `image inspect` shape, for what pocket knows.
+pub fn inspect_value(images: &Images, img: &Image) -> Value {
+    let tags: Vec<String> = images.tags().into_iter().filter(|t| t.1 == img.id).map(|t| t.0).collect();
+    let layers: Vec<String> = img.layers.iter().map(|l| format!("sha256:{l}")).collect();
+    json::obj(alloc::vec![
+        ("Id", Some(json::str(&format!("sha256:{}", img.id)))),
+        ("RepoTags", Some(json::strs(&tags))),
+        ("Created", Some(json::str(&time::rfc3339(img.created)))),
+        ("Architecture", Some(json::str("amd64"))),
+        ("Os", Some(json::str("linux"))),
+        ("Size", Some(json::num(img.size))),
+        ("Config", Some(img.config.to_json())),
+        (
+            "RootFS",
+            Some(json::obj(alloc::vec![
+                ("Type", Some(json::str("layers"))),
+                ("Layers", Some(json::strs(&layers))),
+            ])),
+        ),
+    ])
+}
+
+pub fn image_inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
+    let Some(p) = super::flags("image inspect", &[flag(0, "help", false)], "Usage: pocket image inspect IMAGE...\n", argv)? else {
+        return Ok(0);
+    };
+    if p.rest.is_empty() {
+        return Err(Error::bad("image inspect", "", "needs at least one IMAGE"));
+    }
+    let images = Images::new(&ctx.store.root);
+    let mut out = Vec::new();
+    for q in p.rest {
+        let id = images.resolve(&text(q))?;
+        out.push(inspect_value(&images, &images.get(&id)?));
+    }
+    crate::outln!("{}", json::pretty(&Value::Arr(out)));
+    Ok(0)
+}

@@ -1,0 +1,490 @@
+//! `-v` and `--tmpfs` as docker reads them, turned into OCI mounts.
+//!
+//! Everything is parsed and checked first (`parse`, pure); only then are
+//! missing host directories and named volumes made, so a bad flag leaves
+//! nothing behind.
+
+use crate::error::{Context, Error, Result};
+use crate::spec::Mount;
+use crate::state::volumes;
+use crate::sys::{Errno, cstr, fd, fs};
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+/// Where a `-v` takes its data from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// `-v /host/path:/ctr`: a host path, made (0755) if missing.
+    Host(String),
+    /// `-v NAME:/ctr`: a named volume, made if missing.
+    Named(String),
+    /// `-v /ctr`: a new volume with a random name.
+    Anonymous,
+}
+
+/// One parsed `-v` or `--tmpfs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed {
+    Volume {
+        source: Source,
+        destination: String,
+        ro: bool,
+    },
+    Tmpfs {
+        destination: String,
+        options: Vec<String>,
+    },
+}
+
+impl Parsed {
+    fn destination(&self) -> &str {
+        match self {
+            Parsed::Volume { destination, .. } | Parsed::Tmpfs { destination, .. } => destination,
+        }
+    }
+}
+
+fn bad(spec: &str, why: impl Into<alloc::borrow::Cow<'static, str>>) -> Error {
+    Error::bad(
+        "invalid volume specification",
+        alloc::format!("'{spec}'"),
+        why,
+    )
+}
+
+/// A container path, cleaned: absolute, no `..`, not `/` itself;
+/// `//x/./y/` becomes `/x/y`.
+fn destination(spec: &str, dst: &str) -> Result<String> {
+    if !dst.starts_with('/') {
+        return Err(bad(
+            spec,
+            alloc::format!("mount path '{dst}' must be absolute"),
+        ));
+    }
+    let mut out = String::new();
+    for c in dst.split('/').filter(|c| !c.is_empty() && *c != ".") {
+        if c == ".." {
+            return Err(bad(spec, "mount path must not contain '..'"));
+        }
+        out.push('/');
+        out.push_str(c);
+    }
+    if out.is_empty() {
+        return Err(bad(spec, "destination can't be '/'"));
+    }
+    Ok(out)
+}
+
+fn utf8(v: &[u8]) -> Result<&str> {
+    let s = core::str::from_utf8(v).map_err(|_| {
+        Error::bad(
+            "invalid volume specification",
+            String::from_utf8_lossy(v).into_owned(),
+            "not UTF-8",
+        )
+    })?;
+    if s.contains('\0') {
+        return Err(bad(s, "contains a NUL byte"));
+    }
+    Ok(s)
+}
+
+/// `-v [SRC:]DST[:MODE]`: MODE is a comma list of ro|rw, z|Z (accepted,
+/// no SELinux labels here), nocopy (volumes do not copy image content
+/// anyway), private|rprivate (every mount is private already).
+pub fn parse_volume(v: &[u8]) -> Result<Parsed> {
+    let spec = utf8(v)?;
+    let parts: Vec<&str> = spec.split(':').collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err(bad(spec, "empty section between colons"));
+    }
+    let (src, dst, mode) = match parts[..] {
+        [d] => (None, d, None),
+        [s, d] => (Some(s), d, None),
+        [s, d, m] => (Some(s), d, Some(m)),
+        _ => return Err(bad(spec, "too many colons")),
+    };
+    let destination = destination(spec, dst)?;
+    let source = match src {
+        None => Source::Anonymous,
+        Some(s) if s.starts_with('/') => Source::Host(s.to_string()),
+        Some(s) if volumes::valid(s) => Source::Named(s.to_string()),
+        Some(s) => {
+            return Err(bad(
+                spec,
+                alloc::format!(
+                    "\"{s}\" is not a valid volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+); \
+                     for a host directory, give an absolute path"
+                ),
+            ));
+        }
+    };
+    let mut ro = None;
+    let mut label = false;
+    let mut nocopy = false;
+    let mut propagation = false;
+    for m in mode.map(|m| m.split(',')).into_iter().flatten() {
+        let dup = match m {
+            "ro" | "rw" => ro.replace(m == "ro").is_some(),
+            "z" | "Z" => core::mem::replace(&mut label, true),
+            "nocopy" if !matches!(source, Source::Host(_)) => core::mem::replace(&mut nocopy, true),
+            "private" | "rprivate" => core::mem::replace(&mut propagation, true),
+            "shared" | "rshared" | "slave" | "rslave" => {
+                return Err(bad(
+                    spec,
+                    alloc::format!("propagation {m} is not supported: every mount is private"),
+                ));
+            }
+            _ => return Err(bad(spec, alloc::format!("invalid mode: {m}"))),
+        };
+        if dup {
+            return Err(bad(
+                spec,
+                alloc::format!("invalid mode: {}", mode.unwrap_or("")),
+            ));
+        }
+    }
+    Ok(Parsed::Volume {
+        source,
+        destination,
+        ro: ro.unwrap_or(false),
+    })
+}
+
+/// A size as tmpfs takes it: digits with an optional k/m/g (either case)
+/// or % suffix.
+fn tmpfs_size(v: &str) -> bool {
+    let d = v.trim_end_matches(['k', 'K', 'm', 'M', 'g', 'G', '%']);
+    !d.is_empty() && v.len() - d.len() <= 1 && d.bytes().all(|c| c.is_ascii_digit())
+}
+
+/// `--tmpfs /path[:OPTIONS]`, OPTIONS as mount(8) takes them for tmpfs.
+/// docker's defaults noexec,nosuid,nodev come first; exec, suid and dev
+/// take them back.
+pub fn parse_tmpfs(v: &[u8]) -> Result<Parsed> {
+    let spec = utf8(v)?;
+    let (dst, opts) = match spec.split_once(':') {
+        Some((d, o)) => (d, o),
+        None => (spec, ""),
+    };
+    let destination = destination(spec, dst)?;
+    let mut options: Vec<String> = ["noexec", "nosuid", "nodev"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let bad_opt = |o: &str| {
+        Error::bad(
+            "invalid tmpfs option",
+            alloc::format!("'{o}'"),
+            alloc::format!("in --tmpfs {spec}"),
+        )
+    };
+    for o in opts.split(',').filter(|o| !o.is_empty()) {
+        let (key, val) = match o.split_once('=') {
+            Some((k, v)) => (k, Some(v)),
+            None => (o, None),
+        };
+        // A flag replaces its opposite; a key=value an earlier one.
+        let drop: &[&str] = match (key, val) {
+            ("ro" | "rw", None) => &["ro", "rw"],
+            ("exec" | "noexec", None) => &["exec", "noexec"],
+            ("suid" | "nosuid", None) => &["suid", "nosuid"],
+            ("dev" | "nodev", None) => &["dev", "nodev"],
+            ("atime" | "noatime" | "relatime" | "strictatime", None) => {
+                &["atime", "noatime", "relatime", "strictatime"]
+            }
+            ("size" | "nr_blocks" | "nr_inodes", Some(v)) if tmpfs_size(v) => &[],
+            ("mode", Some(v))
+                if !v.is_empty() && u32::from_str_radix(v, 8).is_ok_and(|m| m <= 0o7777) =>
+            {
+                &[]
+            }
+            ("uid" | "gid", Some(v)) if v.parse::<u32>().is_ok() => &[],
+            _ => return Err(bad_opt(o)),
+        };
+        options.retain(|x| {
+            let k = x.split('=').next().unwrap_or("");
+            !drop.contains(&x.as_str()) && !(val.is_some() && k == key)
+        });
+        // "exec", "suid", "dev", "rw" and "atime" are what is left when
+        // their opposite is gone: nothing to pass on.
+        if !matches!(o, "exec" | "suid" | "dev" | "rw" | "atime") {
+            options.push(o.to_string());
+        }
+    }
+    Ok(Parsed::Tmpfs {
+        destination,
+        options,
+    })
+}
+
+/// Parse all of `-v` and `--tmpfs`; refuse two mounts on one path.
+/// Sorted by depth (stable), as docker mounts them: `/a` before `/a/b`.
+pub fn parse(volumes: &[&[u8]], tmpfs: &[&[u8]]) -> Result<Vec<Parsed>> {
+    let mut out = Vec::with_capacity(volumes.len() + tmpfs.len());
+    for v in volumes {
+        out.push(parse_volume(v)?);
+    }
+    for t in tmpfs {
+        out.push(parse_tmpfs(t)?);
+    }
+    for (i, p) in out.iter().enumerate() {
+        if out[..i].iter().any(|q| q.destination() == p.destination()) {
+            return Err(Error::bad(
+                "duplicate mount point",
+                p.destination().to_string(),
+                "given twice",
+            ));
+        }
+    }
+    let depth = |p: &Parsed| p.destination().matches('/').count();
+    crate::rt::sort_by(&mut out, |a, b| depth(a) < depth(b));
+    Ok(out)
+}
+
+/// The host side of a bind: made (0755, with its parents) if missing, as
+/// docker does for `-v /abs:/x`.
+fn host_source(path: &str) -> Result<()> {
+    let c = cstr::cstring(path.as_bytes())
+        .ok_or_else(|| Error::bad("bind source", path, "contains a NUL byte"))?;
+    match fd::fstatat(libc::AT_FDCWD, &c, 0) {
+        Ok(_) => Ok(()),
+        Err(Errno::ENOENT) => {
+            fs::mkdir_all(path.trim_end_matches('/'), 0o755).ctx("create bind source", path)
+        }
+        Err(e) => Err(Error::sys("bind source", path, e)),
+    }
+}
+
+/// `-v` and `--tmpfs` as OCI mounts, after checking all of them; missing
+/// host directories and named volumes are made (under `pocket_root`).
+pub fn user_mounts(pocket_root: &str, volumes: &[&[u8]], tmpfs: &[&[u8]]) -> Result<Vec<Mount>> {
+    let parsed = parse(volumes, tmpfs)?;
+    let mut out = Vec::with_capacity(parsed.len());
+    for p in parsed {
+        out.push(match p {
+            Parsed::Tmpfs {
+                destination,
+                options,
+            } => Mount {
+                destination,
+                kind: "tmpfs".to_string(),
+                source: "tmpfs".to_string(),
+                options,
+            },
+            Parsed::Volume {
+                source,
+                destination,
+                ro,
+            } => {
+                let source = match source {
+                    Source::Host(h) => {
+                        host_source(&h)?;
+                        h
+                    }
+                    Source::Named(n) => {
+                        volumes::create(pocket_root, Some(&n))?;
+                        volumes::mountpoint(pocket_root, &n)
+                    }
+                    Source::Anonymous => {
+                        let n = volumes::create(pocket_root, None)?;
+                        volumes::mountpoint(pocket_root, &n)
+                    }
+                };
+                let mut options = alloc::vec!["rbind".to_string(), "rprivate".to_string()];
+                options.push(if ro { "ro" } else { "rw" }.to_string());
+                Mount {
+                    destination,
+                    kind: "bind".to_string(),
+                    source,
+                    options,
+                }
+            }
+        });
+    }
+    Ok(out)
+}
+
+/// Add the user's mounts after the standard ones; a standard mount on the
+/// same path (say `--tmpfs /dev/shm:size=1g`) gives way, as in docker.
+pub fn merge(mounts: &mut Vec<Mount>, user: Vec<Mount>) {
+    mounts.retain(|m| !user.iter().any(|u| u.destination == m.destination));
+    mounts.extend(user);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vol(s: &str) -> Result<Parsed> {
+        parse_volume(s.as_bytes())
+    }
+
+    fn tmp(s: &str) -> Vec<String> {
+        match parse_tmpfs(s.as_bytes()).unwrap() {
+            Parsed::Tmpfs { options, .. } => options,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn volume_forms() {
+        assert_eq!(
+            vol("/h:/c").unwrap(),
+            Parsed::Volume {
+                source: Source::Host("/h".into()),
+                destination: "/c".into(),
+                ro: false
+            }
+        );
+        assert_eq!(
+            vol("data:/var//lib/./x/:ro").unwrap(),
+            Parsed::Volume {
+                source: Source::Named("data".into()),
+                destination: "/var/lib/x".into(),
+                ro: true
+            }
+        );
+        assert_eq!(
+            vol("/c").unwrap(),
+            Parsed::Volume {
+                source: Source::Anonymous,
+                destination: "/c".into(),
+                ro: false
+            }
+        );
+        assert!(matches!(
+            vol("/h:/c:rw,Z").unwrap(),
+            Parsed::Volume { ro: false, .. }
+        ));
+        assert!(matches!(
+            vol("v1:/c:nocopy,ro").unwrap(),
+            Parsed::Volume { ro: true, .. }
+        ));
+        assert!(vol("/:/host:ro,rprivate").is_ok());
+    }
+
+    #[test]
+    fn bad_volumes() {
+        for s in [
+            "",
+            ":/c",
+            "/h:",
+            "/h::ro",
+            "/h:/c:",
+            "/h:/c:ro:x",
+            "/h:c",
+            "/h:/",
+            "/h://",
+            "/h:/.",
+            "/h:/a/../b",
+            "rel/dir:/c",
+            "./d:/c",
+            "a:/c",
+            "-x:/c",
+            "/h:/c:rx",
+            "/h:/c:ro,rw",
+            "/h:/c:ro,ro",
+            "/h:/c:nocopy",
+            "/h:/c:rshared",
+            "/h:/c\0",
+        ] {
+            let e = vol(s).expect_err(s);
+            assert_eq!(e.code, 125, "{s}");
+            assert!(!e.to_string().contains('\n'), "{s}");
+        }
+        assert!(
+            vol("a:/c")
+                .unwrap_err()
+                .to_string()
+                .contains("absolute path")
+        );
+        assert!(parse_volume(b"/h:/\xff").is_err());
+    }
+
+    #[test]
+    fn tmpfs_defaults_and_overrides() {
+        assert_eq!(tmp("/t"), ["noexec", "nosuid", "nodev"]);
+        assert_eq!(
+            tmp("/t:size=64m,mode=1777"),
+            ["noexec", "nosuid", "nodev", "size=64m", "mode=1777"]
+        );
+        assert_eq!(
+            tmp("/t:exec,size=1k,size=2k"),
+            ["nosuid", "nodev", "size=2k"]
+        );
+        assert_eq!(tmp("/t:ro,rw"), ["noexec", "nosuid", "nodev"]);
+        assert_eq!(
+            tmp("/t:rw,ro,noatime"),
+            ["noexec", "nosuid", "nodev", "ro", "noatime"]
+        );
+        assert_eq!(tmp("/t:suid,dev,uid=1,gid=2"), ["noexec", "uid=1", "gid=2"]);
+        for s in [
+            "t",
+            "/",
+            "/t:size=",
+            "/t:size=1x",
+            "/t:size=1kk",
+            "/t:mode=9",
+            "/t:mode=17777",
+            "/t:uid=-1",
+            "/t:bogus",
+            "/t:size",
+            "/t:nr_inodes=k",
+            "/a/../t",
+        ] {
+            assert!(parse_tmpfs(s.as_bytes()).is_err(), "{s}");
+        }
+        assert!(tmpfs_size("50%") && tmpfs_size("1G") && tmpfs_size("4096"));
+    }
+
+    #[test]
+    fn duplicates_and_depth_order() {
+        assert!(parse(&[b"/a:/x"], &[b"/x"]).is_err());
+        assert!(parse(&[b"/a:/x", b"v1:/x/"], &[]).is_err());
+        let p = parse(&[b"/a:/x/y/z", b"/b:/x"], &[b"/x/y"]).unwrap();
+        let d: Vec<&str> = p.iter().map(|p| p.destination()).collect();
+        assert_eq!(d, ["/x", "/x/y", "/x/y/z"]);
+    }
+
+    #[test]
+    fn merge_replaces_a_standard_mount() {
+        let mut m = crate::spec::default_mounts();
+        let n = m.len();
+        let user = match parse_tmpfs(b"/dev/shm:size=1g").unwrap() {
+            Parsed::Tmpfs {
+                destination,
+                options,
+            } => Mount {
+                destination,
+                kind: "tmpfs".into(),
+                source: "tmpfs".into(),
+                options,
+            },
+            _ => unreachable!(),
+        };
+        merge(&mut m, vec![user.clone()]);
+        assert_eq!(m.len(), n);
+        assert_eq!(m.last(), Some(&user));
+        assert_eq!(m.iter().filter(|x| x.destination == "/dev/shm").count(), 1);
+    }
+
+    #[test]
+    fn user_mounts_make_nothing_on_a_bad_spec() {
+        let root = std::env::temp_dir().join(format!("pocket-mounts-unit-{}", std::process::id()));
+        let r = root.to_str().unwrap();
+        let host = root.join("host/sub");
+        let good = format!("{}:/a", host.display());
+        let e = user_mounts(r, &[good.as_bytes(), b"vol1:/b", b"/x:rel"], &[]);
+        assert!(e.is_err());
+        assert!(!root.exists());
+        let m = user_mounts(r, &[good.as_bytes(), b"vol1:/b:ro"], &[b"/t:size=1m"]).unwrap();
+        assert!(host.is_dir());
+        assert!(root.join("volumes/vol1/_data").is_dir());
+        assert_eq!(m[1].source, format!("{r}/volumes/vol1/_data"));
+        assert_eq!(m[1].options, ["rbind", "rprivate", "ro"]);
+        assert_eq!(m[1].kind, "bind");
+        assert_eq!(m[2].kind, "tmpfs");
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+}

@@ -1,0 +1,190 @@
+//! `pocket volume create|ls|rm|inspect`: named volumes, as docker's local
+//! driver keeps them (state/volumes.rs).
+
+use super::args::{Flag, flag};
+use super::{Ctx, table};
+use crate::error::{Error, Result};
+use crate::json::{self, Value};
+use crate::state::volumes;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+pub const HELP: &str = "\
+Usage: pocket volume COMMAND
+
+Manage named volumes (kept under <root>/volumes/NAME/_data).
+
+Commands:
+  create [NAME]      Create a volume (a random name if none is given)
+  ls [-q]            List volumes
+  rm [-f] NAME...    Remove volumes (-f: even if a container uses them)
+  inspect NAME...    Show volumes as JSON
+";
+
+const CREATE: &[Flag] = &[
+    flag(0, "name", true),
+    flag(b'd', "driver", true),
+    flag(0, "help", false),
+];
+const LS: &[Flag] = &[flag(b'q', "quiet", false), flag(0, "help", false)];
+const RM: &[Flag] = &[flag(b'f', "force", false), flag(0, "help", false)];
+const INSPECT: &[Flag] = &[flag(0, "help", false)];
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn on(p: &super::args::Parsed, table: &[Flag], name: &str) -> bool {
+    p.flags
+        .iter()
+        .any(|&(k, v)| table[k].long == name && v == b"true")
+}
+
+pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
+    match argv.split_first() {
+        Some((&b"create", r)) => create(r, ctx),
+        Some((&b"ls", r)) | Some((&b"list", r)) => ls(r, ctx),
+        Some((&b"rm", r)) | Some((&b"remove", r)) => rm(r, ctx),
+        Some((&b"inspect", r)) => inspect(r, ctx),
+        Some((&b"--help", _)) | Some((&b"-h", _)) | Some((&b"help", _)) | None => {
+            crate::rt::out().bytes(HELP.as_bytes());
+            Ok(0)
+        }
+        Some((other, _)) => Err(Error::bad(
+            "unknown command",
+            alloc::format!("volume {}", text(other)),
+            "see 'pocket volume --help'",
+        )),
+    }
+}
+
+fn create(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
+    let help = "Usage: pocket volume create [--name NAME] [NAME]\n";
+    let Some(p) = super::flags("volume create", CREATE, help, argv)? else {
+        return Ok(0);
+    };
+    let mut name = None;
+    for &(k, v) in &p.flags {
+        match CREATE[k].long {
+            "name" => name = Some(v),
+            "driver" if v != b"local" => {
+                return Err(Error::bad(
+                    "volume driver",
+                    text(v),
+                    "only local is supported",
+                ));
+            }
+            _ => {}
+        }
+    }
+    match (name, p.rest) {
+        (_, [_, _, ..]) | (Some(_), [_]) => {
+            return Err(Error::bad("volume create", "", "takes at most one name"));
+        }
+        (None, [n]) => name = Some(n),
+        _ => {}
+    }
+    let name = match name {
+        Some(n) => Some(
+            core::str::from_utf8(n)
+                .map_err(|_| Error::bad("invalid volume name", text(n), "not UTF-8"))?,
+        ),
+        None => None,
+    };
+    let made = volumes::create(&ctx.store.root, name)?;
+    crate::outln!("{}", made);
+    Ok(0)
+}
+
+fn ls(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
+    let help = "Usage: pocket volume ls [-q]\n";
+    let Some(p) = super::flags("volume ls", LS, help, argv)? else {
+        return Ok(0);
+    };
+    if let Some(x) = p.rest.first() {
+        return Err(Error::bad("volume ls", text(x), "takes no arguments"));
+    }
+    let all = volumes::list(&ctx.store.root)?;
+    if on(&p, LS, "quiet") {
+        let mut o = crate::rt::out();
+        for v in &all {
+            o.bytes(v.name.as_bytes());
+            o.bytes(b"\n");
+        }
+        return Ok(0);
+    }
+    let mut rows: Vec<Vec<String>> = alloc::vec![alloc::vec![
+        String::from("DRIVER"),
+        String::from("VOLUME NAME")
+    ]];
+    for v in all {
+        rows.push(alloc::vec![String::from("local"), v.name]);
+    }
+    crate::rt::out().bytes(table::render(&rows).as_bytes());
+    Ok(0)
+}
+
+fn rm(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
+    let help = "Usage: pocket volume rm [-f] NAME...\n";
+    let Some(p) = super::flags("volume rm", RM, help, argv)? else {
+        return Ok(0);
+    };
+    let force = on(&p, RM, "force");
+    if p.rest.is_empty() {
+        return Err(Error::bad("volume rm", "", "needs at least one volume"));
+    }
+    let mut failed = false;
+    for n in p.rest {
+        let n = text(n);
+        match volumes::remove(&ctx.store, &n, force) {
+            Ok(()) => crate::outln!("{}", n),
+            // As docker: -f does not complain about a volume already gone.
+            Err(e) if force && e.code == 1 && e.op == "no such volume" => {}
+            Err(e) => {
+                crate::errln!("pocket: {}", e);
+                failed = true;
+            }
+        }
+    }
+    Ok(if failed { 1 } else { 0 })
+}
+
+fn inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
+    let help = "Usage: pocket volume inspect NAME...\n";
+    let Some(p) = super::flags("volume inspect", INSPECT, help, argv)? else {
+        return Ok(0);
+    };
+    if p.rest.is_empty() {
+        return Err(Error::bad(
+            "volume inspect",
+            "",
+            "needs at least one volume",
+        ));
+    }
+    let mut all = Vec::new();
+    let mut failed = false;
+    for n in p.rest {
+        match volumes::get(&ctx.store.root, &text(n)) {
+            Ok(v) => all.push(json::obj(alloc::vec![
+                ("CreatedAt", Some(json::str(&v.created))),
+                ("Driver", Some(json::str("local"))),
+                ("Labels", Some(Value::Null)),
+                (
+                    "Mountpoint",
+                    Some(json::str(&volumes::mountpoint(&ctx.store.root, &v.name)))
+                ),
+                ("Name", Some(json::str(&v.name))),
+                ("Options", Some(Value::Null)),
+                ("Scope", Some(json::str("local"))),
+            ])),
+            Err(e) => {
+                crate::errln!("pocket: {}", e);
+                failed = true;
+            }
+        }
+    }
+    let mut o = crate::rt::out();
+    o.bytes(json::pretty(&Value::Arr(all)).as_bytes());
+    o.bytes(b"\n");
+    Ok(if failed { 1 } else { 0 })
+}

@@ -1,0 +1,182 @@
+//! Adding a layer to the store: a tar stream extracted into a private
+//! temporary directory, its sha256 (the diff_id) computed on the way, then
+//! renamed into `layers/<diff_id>` in one step. A reader never sees half a
+//! layer; two loads of the same layer race harmlessly (the second rename
+//! finds the first one's layer and throws its own copy away).
+
+use super::digest::Sha256;
+use super::extract::{self, Opts, Whiteouts};
+use super::store::Images;
+use super::tar::Source;
+use crate::error::{Context, Error, Result};
+use crate::sys::fd::{self, Fd};
+use crate::sys::{Errno, cstr, fs, proc};
+use alloc::format;
+use alloc::string::String;
+
+/// Hashes and counts what passes through; reports progress if asked.
+pub struct Tee<'a> {
+    pub inner: &'a mut dyn Source,
+    pub hash: Sha256,
+    pub count: u64,
+    pub progress: Option<&'a mut super::progress::Progress>,
+}
+
+impl Source for Tee<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> core::result::Result<usize, Errno> {
+        let n = self.inner.read(buf)?;
+        self.hash.update(&buf[..n]);
+        self.count += n as u64;
+        if let Some(p) = self.progress.as_deref_mut() {
+            p.add(n as u64);
+        }
+        Ok(n)
+    }
+}
+
+impl<'a> Tee<'a> {
+    pub fn new(inner: &'a mut dyn Source) -> Tee<'a> {
+        Tee {
+            inner,
+            hash: Sha256::default(),
+            count: 0,
+            progress: None,
+        }
+    }
+    /// Read to EOF: a digest covers the bytes after a tar's end blocks too.
+    pub fn drain(&mut self) -> Result<()> {
+        let mut buf = [0u8; 8192];
+        loop {
+            match self.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(_) | Err(Errno::EINTR) => {}
+                Err(e) => return Err(Error::sys("read", "layer", e)),
+            }
+        }
+    }
+    pub fn finish(self) -> (String, u64) {
+        (self.hash.hex(), self.count)
+    }
+}
+
+/// A layer extracted but not yet in place.
+pub struct Pending {
+    pub diff_id: String,
+    pub size: u64,
+    tmp: String,
+    images: String,
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if !self.tmp.is_empty() {
+            let _ = remove(&self.tmp);
+        }
+    }
+}
+
+fn remove(path: &str) -> Result<()> {
+    let c = cstr::cstring(path.as_bytes()).unwrap_or_default();
+    fs::remove_tree(libc::AT_FDCWD, &c).ctx("remove", path)
+}
+
+impl Pending {
+    /// Move the layer into the store (or keep the copy already there).
+    pub fn commit(mut self) -> Result<String> {
+        let dst = format!("{}/layers/{}", self.images, self.diff_id);
+        let (a, b) = (cstr::cstring(self.tmp.as_bytes()), cstr::cstring(dst.as_bytes()));
+        let (Some(a), Some(b)) = (a, b) else {
+            return Err(Error::bad("layer", dst, "bad path"));
+        };
+        // The size beside the layer (not in it: the layer is a rootfs).
+        let _ = fs::write_atomic(
+            &cstr::cstring(format!("{}/layers", self.images).as_bytes()).unwrap_or_default(),
+            &format!("{}.size", self.diff_id),
+            format!("{}", self.size).as_bytes(),
+            false,
+        );
+        match fs::renameat(libc::AT_FDCWD, &a, libc::AT_FDCWD, &b) {
+            Ok(()) => self.tmp.clear(),
+            // Someone stored the same layer first: theirs is as good.
+            Err(Errno::EEXIST | Errno::ENOTEMPTY) => {}
+            Err(e) => return Err(Error::sys("rename", dst, e)),
+        }
+        Ok(core::mem::take(&mut self.diff_id))
+    }
+}
+
+impl Images {
+    /// A fresh private directory under `tmp/`, named after this process so
+    /// a later run can clear what a killed one left.
+    pub fn tmp_dir(&self, what: &str) -> Result<String> {
+        let mut r = [0u8; 6];
+        let _ = proc::getrandom(&mut r);
+        let p = format!(
+            "{}/tmp/{}-{what}-{}",
+            self.dir,
+            proc::getpid(),
+            crate::rt::hex(&r)
+        );
+        let c = cstr::cstring(p.as_bytes()).unwrap_or_default();
+        fs::mkdir(&c, 0o700).ctx("mkdir", &p)?;
+        Ok(p)
+    }
+
+    /// Extract a tar stream (already decompressed) as a layer; the caller
+    /// checks the diff_id if it expects one, then commits.
+    pub fn extract_layer(&self, src: &mut dyn Source) -> Result<Pending> {
+        let tmp = self.tmp_dir("layer")?;
+        let mut p = Pending {
+            diff_id: String::new(),
+            size: 0,
+            tmp,
+            images: self.dir.clone(),
+        };
+        let c = cstr::cstring(p.tmp.as_bytes()).unwrap_or_default();
+        let dir: Fd = fd::open(&c, libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC, 0)
+            .ctx("open", &p.tmp)?;
+        let mut tee = Tee::new(src);
+        let opts = Opts {
+            devices: true,
+            chown: true,
+            whiteouts: Whiteouts::Overlay,
+        };
+        extract::extract(&mut tee, &dir, &opts)?;
+        tee.drain()?;
+        (p.diff_id, p.size) = tee.finish();
+        Ok(p)
+    }
+
+    /// Extract and store a layer; returns its diff_id (hex).
+    pub fn add_layer(&self, src: &mut dyn Source) -> Result<(String, u64)> {
+        let p = self.extract_layer(src)?;
+        let size = p.size;
+        Ok((p.commit()?, size))
+    }
+
+    /// A layer's uncompressed tar size, as recorded when it was stored.
+    pub fn layer_size(&self, hex: &str) -> u64 {
+        let p = format!("{}/layers/{hex}.size", self.dir);
+        cstr::cstring(p.as_bytes())
+            .and_then(|c| fs::read(&c).ok())
+            .and_then(|b| core::str::from_utf8(&b).ok()?.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Remove what killed pockets left in tmp/ (their pid is gone).
+    pub fn clear_tmp(&self) {
+        let d = format!("{}/tmp", self.dir);
+        let Some(c) = cstr::cstring(d.as_bytes()) else {
+            return;
+        };
+        let Ok(f) = fd::open(&c, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC, 0) else {
+            return;
+        };
+        for e in fs::list_dir(&f).unwrap_or_default() {
+            let pid: i32 = e.name.split('-').next().and_then(|p| p.parse().ok()).unwrap_or(0);
+            if pid > 0 && pid != proc::getpid() && proc::kill(pid, 0) == Err(Errno::ESRCH) {
+                let _ = remove(&format!("{d}/{}", e.name));
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! `-u` / the image's User: "name", "uid", "name:group", "uid:gid" made
+//! numeric against the image's own /etc/passwd and /etc/group, read
+//! through its layers (top first; a whiteout hides the files below), never
+//! following a symlink, so an image cannot make pocket read a host file.
+
+use crate::error::{Error, Result};
+use crate::fs::apply::resolve_dir;
+use crate::spec::User;
+use crate::sys::fd::{self, Fd};
+use crate::sys::{Errno, cstr, fs};
+use alloc::string::String;
+use alloc::vec::Vec;
+use linux_raw_sys::general as k;
+
+/// `etc/<name>` from the topmost layer that has it (or hides it).
+fn etc_file(roots: &[String], name: &core::ffi::CStr) -> Option<Vec<u8>> {
+    for r in roots {
+        let c = cstr::cstring(r.as_bytes())?;
+        let Ok(root) = fd::open(&c, libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC, 0) else {
+            continue;
+        };
+        let etc: Fd = match resolve_dir(&root, b"etc", false) {
+            Ok(d) => d,
+            Err(Errno::ENOENT) => continue,
+            // A whiteout or anything that is not a plain directory.
+            Err(_) => return None,
+        };
+        let how = (k::RESOLVE_BENEATH | k::RESOLVE_NO_SYMLINKS) as u64;
+        match fd::openat2(etc.raw(), name, libc::O_RDONLY | libc::O_CLOEXEC, how) {
+            Ok(f) => return fs::read_fd(&f).ok(),
+            Err(Errno::ENOENT) => continue,
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
+/// Lines of a colon-separated database, as fields.
+fn records(b: &[u8]) -> impl Iterator<Item = Vec<&str>> {
+    b.split(|&c| c == b'\n')
+        .filter_map(|l| core::str::from_utf8(l).ok())
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| l.split(':').collect())
+}
+
+fn num(s: &str) -> Option<u32> {
+    (!s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()
+}
+
+/// Resolve `spec` ("" is root) against the layers `roots` (top first).
+pub fn resolve(spec: &str, roots: &[String]) -> Result<User> {
+    if spec.is_empty() {
+        return Ok(User::default());
+    }
+    let (u, g) = match spec.split_once(':') {
+        Some((u, g)) => (u, Some(g)),
+        None => (spec, None),
+    };
+    let passwd = etc_file(roots, c"passwd").unwrap_or_default();
+    let entry = records(&passwd).find(|f| f.len() >= 4 && (f[0] == u || num(u).is_some_and(|n| num(f[2]) == Some(n))));
+    let (uid, mut gid, name) = match (num(u), &entry) {
+        (Some(n), Some(f)) => (n, num(f[3]).unwrap_or(0), Some(f[0])),
+        (Some(n), None) => (n, 0, None),
+        (None, Some(f)) => (
+            num(f[2]).ok_or_else(|| Error::bad("user", u, "bad uid in /etc/passwd"))?,
+            num(f[3]).unwrap_or(0),
+            Some(f[0]),
+        ),
+        (None, None) => {
+            return Err(Error::bad(
+                "unable to find user",
+                u,
+                "no matching entries in passwd file",
+            ));
+        }
+    };
+    let group = etc_file(roots, c"group").unwrap_or_default();
+    if let Some(g) = g {
+        gid = match num(g) {
+            Some(n) => n,
+            None => records(&group)
+                .find(|f| f.len() >= 3 && f[0] == g)
+                .and_then(|f| num(f[2]))
+                .ok_or_else(|| {
+                    Error::bad("unable to find group", g, "no matching entries in group file")
+                })?,
+        };
+    }
+    // Supplementary groups: those listing the user by name, as runc does.
+    let mut additional_gids: Vec<u32> = match (name, g) {
+        (Some(n), None) => records(&group)
+            .filter(|f| f.len() >= 4 && f[3].split(',').any(|m| m == n))
+            .filter_map(|f| num(f[2]))
+            .filter(|&x| x != gid)
+            .collect(),
+        _ => Vec::new(),
+    };
+    additional_gids.dedup();
+    Ok(User {
+        uid,
+        gid,
+        additional_gids,
+    })
+}
