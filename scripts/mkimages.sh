@@ -6,6 +6,7 @@
 #   busybox-oci/        skopeo copy oci: with gzip layers, tag "busybox:gz"
 #   layered-oci/        umoci: a second layer that deletes /bin/vi and
 #                       empties /home opaquely, adds /etc/motd (whiteouts)
+#   user-docker.tar     Entrypoint, Cmd and User nobody (withuser:1)
 #   rootfs.tar.gz       a plain rootfs tarball for `pocket import`
 # buildah runs on its own vfs storage in a temp dir: nothing is left in
 # the machine's container storage.
@@ -30,6 +31,9 @@ $B config --env GREETING=hello --env PATH=/usr/sbin:/usr/bin:/sbin:/bin \
   --label org.example.test=yes --port 8080/tcp "$ctr"
 $B commit -q "$ctr" oci-archive:"$out/busybox-oci.tar" >/dev/null
 $B commit -q "$ctr" docker-archive:"$out/busybox-docker.tar":busybox:latest >/dev/null
+# Entrypoint and User set in the image.
+$B config --user nobody --entrypoint '["/bin/echo","ep:"]' --cmd '["default","args"]' "$ctr"
+$B commit -q "$ctr" docker-archive:"$out/user-docker.tar":withuser:1 >/dev/null
 skopeo copy -q --dest-compress oci-archive:"$out/busybox-oci.tar" oci:"$out/busybox-oci":busybox:gz
 # A second layer with deletions, made by umoci (OCI whiteouts).
 skopeo copy -q oci-archive:"$out/busybox-oci.tar" oci:"$tmp/layout":base

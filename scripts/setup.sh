@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 need=""
-for pkg in busybox-static crun runc musl-tools time file; do
+for pkg in busybox-static crun runc musl-tools time file buildah skopeo umoci; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need="$need $pkg"
 done
 if [ -n "$need" ]; then
@@ -26,3 +26,6 @@ if [ ! -x "$rootfs/bin/busybox" ]; then
   scripts/mkrootfs.sh "$rootfs"
 fi
 echo "setup: test rootfs at $rootfs"
+
+# Test images made by buildah, skopeo and umoci (tests/images.rs).
+scripts/mkimages.sh target/images

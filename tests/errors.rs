@@ -42,12 +42,9 @@ fn usage_errors_exit_125() {
         "flag needs an argument -e",
     );
     bad(&["run", "--rootfs", &r], 125, "no command specified");
-    bad(&["run"], 125, "no rootfs given");
-    bad(
-        &["run", "busybox", "sh"],
-        125,
-        "images are not supported yet",
-    );
+    bad(&["run"], 125, "no image given");
+    bad(&["run", "nosuchimage", "sh"], 125, "no such image nosuchimage");
+    bad(&["run", "Bad..Name", "sh"], 125, "no such image");
     bad(
         &["run", "--rootfs", "/nonexistent/rootfs", "true"],
         125,

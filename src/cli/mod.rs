@@ -3,7 +3,9 @@
 //! the state store.
 
 pub mod args;
+mod diff;
 mod exec;
+mod image_out;
 mod images;
 mod inspect;
 mod logs;
@@ -11,6 +13,7 @@ mod manage;
 mod mounts;
 mod ps;
 pub mod run;
+mod save;
 mod stats;
 mod table;
 mod volume;
@@ -51,6 +54,10 @@ Commands:
   rmi        Remove images
   tag        Give an image another name
   image inspect     Show an image's config as JSON
+  save       Write images as a docker-archive (tar)
+  export     Write a container's filesystem as a tar
+  diff       List the files a container added, changed or deleted
+  commit     Make an image from a container's changes
   version    Show the version and the git commit it was built from
 
 Global options:
@@ -148,6 +155,10 @@ fn dispatch(args: &Args) -> Result<i32> {
         b"images" => images::images_cmd(rest, &ctx),
         b"rmi" => images::rmi_cmd(rest, &ctx),
         b"tag" => images::tag_cmd(rest, &ctx),
+        b"save" => save::main(rest, &ctx),
+        b"export" => image_out::export(rest, &ctx),
+        b"diff" => diff::main(rest, &ctx),
+        b"commit" => image_out::commit(rest, &ctx),
         b"image" => match rest.split_first() {
             Some((&b"ls", r)) | Some((&b"list", r)) => images::images_cmd(r, &ctx),
             Some((&b"inspect", r)) => images::image_inspect(r, &ctx),
@@ -155,6 +166,7 @@ fn dispatch(args: &Args) -> Result<i32> {
             Some((&b"load", r)) => images::load_cmd(r, &ctx),
             Some((&b"import", r)) => images::import_cmd(r, &ctx),
             Some((&b"tag", r)) => images::tag_cmd(r, &ctx),
+            Some((&b"save", r)) => save::main(r, &ctx),
             Some((other, _)) => Err(Error::bad(
                 "unknown command",
                 alloc::format!("image {}", text(other)),
@@ -163,7 +175,7 @@ fn dispatch(args: &Args) -> Result<i32> {
             None => Err(Error::bad(
                 "image",
                 "",
-                "needs a subcommand: ls, inspect, rm, load, import, tag",
+                "needs a subcommand: ls, inspect, rm, load, import, tag, save",
             )),
         },
         b"volume" => volume::main(rest, &ctx),
@@ -172,6 +184,9 @@ fn dispatch(args: &Args) -> Result<i32> {
             Some((&b"ls", r)) | Some((&b"list", r)) => ps::main(r, &ctx),
             Some((&b"rm", r)) => manage::rm(r, &ctx),
             Some((&b"inspect", r)) => inspect::inspect(r, &ctx),
+            Some((&b"export", r)) => image_out::export(r, &ctx),
+            Some((&b"diff", r)) => diff::main(r, &ctx),
+            Some((&b"commit", r)) => image_out::commit(r, &ctx),
             Some((other, _)) => Err(Error::bad(
                 "unknown command",
                 alloc::format!("container {}", text(other)),
@@ -180,7 +195,7 @@ fn dispatch(args: &Args) -> Result<i32> {
             None => Err(Error::bad(
                 "container",
                 "",
-                "needs a subcommand: prune, ls, rm, inspect",
+                "needs a subcommand: prune, ls, rm, inspect, export, diff, commit",
             )),
         },
         b"version" | b"--version" | b"-v" => {

@@ -305,11 +305,16 @@ pub fn user_mounts(pocket_root: &str, volumes: &[&[u8]], tmpfs: &[&[u8]]) -> Res
     Ok(out)
 }
 
-/// Add the user's mounts after the standard ones; a standard mount on the
-/// same path (say `--tmpfs /dev/shm:size=1g`) gives way, as in docker.
+/// Add the user's mounts after the standard ones. One on a standard
+/// mount's path (say `--tmpfs /dev/shm:size=1g`) takes its place, as in
+/// docker, and its turn: a user's /dev still gets /dev/pts on top.
 pub fn merge(mounts: &mut Vec<Mount>, user: Vec<Mount>) {
-    mounts.retain(|m| !user.iter().any(|u| u.destination == m.destination));
-    mounts.extend(user);
+    for u in user {
+        match mounts.iter_mut().find(|m| m.destination == u.destination) {
+            Some(m) => *m = u,
+            None => mounts.push(u),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -463,9 +468,15 @@ mod tests {
             },
             _ => unreachable!(),
         };
-        merge(&mut m, vec![user.clone()]);
-        assert_eq!(m.len(), n);
-        assert_eq!(m.last(), Some(&user));
+        let at = m.iter().position(|x| x.destination == "/dev/shm");
+        let extra = Mount {
+            destination: "/x".into(),
+            ..user.clone()
+        };
+        merge(&mut m, vec![user.clone(), extra.clone()]);
+        assert_eq!(m.len(), n + 1);
+        assert_eq!(m.iter().position(|x| *x == user), at);
+        assert_eq!(m.last(), Some(&extra));
         assert_eq!(m.iter().filter(|x| x.destination == "/dev/shm").count(), 1);
     }
 

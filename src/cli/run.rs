@@ -511,7 +511,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let mut rec = Record::new(
         id,
         String::new(),
-        text(&spec.root.path),
+        r.image.map_or_else(|| text(&spec.root.path), text),
         spec.process.args.iter().map(|a| text(a)).collect(),
     );
     rec.auto_remove = r.rm;
@@ -633,6 +633,34 @@ mod tests {
     }
 
     #[test]
+    fn image_entrypoint_cmd_env_workdir() {
+        let img = Config {
+            env: vec!["PATH=/img/bin".into(), "A=image".into()],
+            cmd: vec!["c1".into(), "c2".into()],
+            entrypoint: vec!["/ep".into()],
+            working_dir: "/srv".into(),
+            ..Default::default()
+        };
+        let mk = |argv: &[&[u8]]| {
+            let r = parse_run(argv).unwrap();
+            to_spec(&r, &[], &[], b"h".to_vec(), Some(&img)).unwrap()
+        };
+        let s = mk(&[b"-e", b"A=flag", b"img"]);
+        assert_eq!(s.process.args, vec![b"/ep".to_vec(), b"c1".to_vec(), b"c2".to_vec()]);
+        assert!(s.process.env.contains(&b"PATH=/img/bin".to_vec()));
+        assert!(s.process.env.contains(&b"A=flag".to_vec()));
+        assert_eq!(s.process.cwd, b"/srv");
+        // A command replaces Cmd, not the Entrypoint.
+        assert_eq!(mk(&[b"img", b"x"]).process.args, vec![b"/ep".to_vec(), b"x".to_vec()]);
+        // --entrypoint resets Cmd; "" clears the Entrypoint.
+        assert_eq!(mk(&[b"--entrypoint", b"/e2", b"img"]).process.args, vec![b"/e2".to_vec()]);
+        assert_eq!(mk(&[b"--entrypoint", b"", b"img", b"ls"]).process.args, vec![b"ls".to_vec()]);
+        assert_eq!(mk(&[b"-w", b"/w", b"img"]).process.cwd, b"/w");
+        let r = parse_run(&[b"--entrypoint", b"", b"img"]).unwrap();
+        assert!(to_spec(&r, &[], &[], b"h".to_vec(), Some(&img)).is_err());
+    }
+
+    #[test]
     fn env_file_refuses_whitespace_in_names() {
         assert!(env_file_lines(b"f", b"A B=1\n").is_err());
         assert_eq!(
@@ -646,12 +674,9 @@ mod tests {
         let s = spec(&[b"./r", b"echo", b"hi"], &[], &[]).unwrap();
         assert_eq!(s.root.path, b"./r");
         assert_eq!(s.process.args, vec![b"echo".to_vec(), b"hi".to_vec()]);
-        assert!(
-            spec(&[b"busybox", b"sh"], &[], &[])
-                .unwrap_err()
-                .to_string()
-                .contains("images are not supported")
-        );
+        let r = parse_run(&[b"busybox", b"sh"]).unwrap();
+        assert_eq!((r.image, r.rootfs), (Some(&b"busybox"[..]), None));
+        assert_eq!(r.command, &[&b"sh"[..]]);
         assert!(
             spec(&[b"--rootfs", b"/r"], &[], &[])
                 .unwrap_err()

@@ -152,6 +152,8 @@ fn bind(m: &crate::spec::Mount) -> Result<Op> {
         match o.as_str() {
             "rbind" => recursive = true,
             "bind" => {}
+            // runc's recursive read-only: mount_setattr is recursive anyway.
+            "rro" => rest.push("ro".into()),
             p if PROPAGATION.contains(&p) => {}
             _ => rest.push(o.clone()),
         }

@@ -104,15 +104,13 @@ fn is_dir(st: &libc::stat) -> bool {
 /// Make room for a new entry `name` in `parent`: remove a non-directory,
 /// or an empty directory. Returns true if a directory is there and stays
 /// (only when `keep_dir`).
-fn make_room(parent: &Fd, name: &CString, keep_dir: bool) -> core::result::Result<bool, Errno> {
-    match fd::fstatat(parent.raw(), name, libc::AT_SYMLINK_NOFOLLOW) {
+fn make_room(parent: i32, name: &CString, keep_dir: bool) -> core::result::Result<bool, Errno> {
+    match fd::fstatat(parent, name, libc::AT_SYMLINK_NOFOLLOW) {
         Err(Errno::ENOENT) => Ok(false),
         Err(e) => Err(e),
         Ok(st) if is_dir(&st) && keep_dir => Ok(true),
-        Ok(st) if is_dir(&st) => {
-            sfs::unlinkat(parent.raw(), name, libc::AT_REMOVEDIR).map(|_| false)
-        }
-        Ok(_) => sfs::unlinkat(parent.raw(), name, 0).map(|_| false),
+        Ok(st) if is_dir(&st) => sfs::unlinkat(parent, name, libc::AT_REMOVEDIR).map(|_| false),
+        Ok(_) => sfs::unlinkat(parent, name, 0).map(|_| false),
     }
 }
 
@@ -132,17 +130,170 @@ fn set_xattrs(f: &Fd, xattrs: &[(Vec<u8>, Vec<u8>)], path: &str) -> Result<()> {
     Ok(())
 }
 
+/// Reads ahead in big blocks: the tar reader asks for one 512-byte header
+/// at a time, which on a file or pipe would be a syscall each.
+struct Buffered<'a> {
+    src: &'a mut dyn Source,
+    buf: Vec<u8>,
+    lo: usize,
+    hi: usize,
+}
+
+impl Source for Buffered<'_> {
+    fn read(&mut self, out: &mut [u8]) -> core::result::Result<usize, Errno> {
+        if self.lo == self.hi {
+            if out.len() >= self.buf.len() {
+                return self.src.read(out);
+            }
+            let n = self.src.read(&mut self.buf)?;
+            (self.lo, self.hi) = (0, n.min(self.buf.len()));
+        }
+        let n = out.len().min(self.hi - self.lo);
+        out[..n].copy_from_slice(&self.buf[self.lo..self.lo + n]);
+        self.lo += n;
+        Ok(n)
+    }
+    fn skip(&mut self, n: u64) -> core::result::Result<(), Errno> {
+        let k = n.min((self.hi - self.lo) as u64);
+        self.lo += k as usize;
+        if n > k { self.src.skip(n - k) } else { Ok(()) }
+    }
+}
+
+/// Most entries open at most this many directories deep stay cached;
+/// deeper ones are opened for the entry alone, so a hostile archive of
+/// deep paths cannot run the process out of fds.
+const MAX_OPEN: usize = 32;
+
+/// The directories from `dest` down to the last entry's parent, kept
+/// open: archives list a directory's entries together, so most entries
+/// need no lookup at all.
+///
+/// Why the cached fds stay right: `open` first drops every cached level
+/// that is not an ancestor of the new parent, and an entry only ever
+/// creates or removes a child of its parent, never the parent or one of
+/// its ancestors. So no directory held here is replaced behind its fd.
+/// New levels are opened as `resolve_dir` does, one component at a time
+/// with openat2(RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH), so a symlink made
+/// by an earlier entry is refused, never followed.
+struct Dirs<'a> {
+    dest: &'a Fd,
+    /// The cached levels' path, and for each level where its name ends.
+    path: Vec<u8>,
+    open: Vec<(usize, Fd)>,
+    /// The parent when it lies deeper than MAX_OPEN.
+    deep: Option<Fd>,
+}
+
+impl<'a> Dirs<'a> {
+    fn new(dest: &'a Fd) -> Dirs<'a> {
+        Dirs {
+            dest,
+            path: Vec::new(),
+            open: Vec::new(),
+            deep: None,
+        }
+    }
+
+    fn top(&self) -> i32 {
+        match (&self.deep, self.open.last()) {
+            (Some(d), _) => d.raw(),
+            (None, Some((_, d))) => d.raw(),
+            (None, None) => self.dest.raw(),
+        }
+    }
+
+    /// The directory `dir` (normalized, "" for `dest`), made if missing
+    /// when `create`.
+    fn get(&mut self, dir: &[u8], create: bool) -> core::result::Result<i32, Errno> {
+        self.deep = None;
+        let keep = self
+            .open
+            .iter()
+            .take_while(|(end, _)| {
+                let p = &self.path[..*end];
+                dir.starts_with(p) && matches!(dir.get(p.len()), None | Some(b'/'))
+            })
+            .count();
+        self.open.truncate(keep);
+        self.path.truncate(self.open.last().map_or(0, |l| l.0));
+        let rest = &dir[self.path.len()..];
+        for comp in rest.split(|&c| c == b'/').filter(|c| !c.is_empty()) {
+            let d = step(self.top(), comp, create)?;
+            if self.deep.is_none() && self.open.len() < MAX_OPEN {
+                if !self.path.is_empty() {
+                    self.path.push(b'/');
+                }
+                self.path.extend_from_slice(comp);
+                self.open.push((self.path.len(), d));
+            } else {
+                self.deep = Some(d);
+            }
+        }
+        Ok(self.top())
+    }
+}
+
+/// One level down from `cur`, refusing symlinks (see `resolve_dir`).
+fn step(cur: i32, comp: &[u8], create: bool) -> core::result::Result<Fd, Errno> {
+    if comp == b".." {
+        return Err(Errno::EXDEV);
+    }
+    let c = cstr::cstring(comp).ok_or(Errno::EINVAL)?;
+    let flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW;
+    match fd::openat2(cur, &c, flags, RESOLVE) {
+        Err(Errno::ENOENT) if create => {
+            match m::mkdirat(cur, &c, 0o755) {
+                Ok(()) | Err(Errno::EEXIST) => {}
+                Err(e) => return Err(e),
+            }
+            fd::openat2(cur, &c, flags, RESOLVE)
+        }
+        r => r,
+    }
+}
+
+const RESOLVE: u64 = (linux_raw_sys::general::RESOLVE_NO_SYMLINKS
+    | linux_raw_sys::general::RESOLVE_NO_MAGICLINKS
+    | linux_raw_sys::general::RESOLVE_BENEATH) as u64;
+
+/// Run `make` (a create with O_EXCL semantics); if the name is taken,
+/// clear it with `make_room` and try once more. Fresh trees, the common
+/// case, pay one syscall instead of a stat first.
+fn create<T>(
+    parent: i32,
+    name: &CString,
+    mut make: impl FnMut() -> core::result::Result<T, Errno>,
+) -> core::result::Result<T, Errno> {
+    match make() {
+        Err(Errno::EEXIST) => {
+            make_room(parent, name, false)?;
+            make()
+        }
+        r => r,
+    }
+}
+
 /// Extract the archive in `src` below the directory `dest` (an O_PATH fd
 /// is enough). Stops at the first error, leaving a partial tree for the
 /// caller to remove; nothing is ever written outside `dest`.
 pub fn extract(src: &mut dyn Source, dest: &Fd, opts: &Opts) -> Result<Stats> {
-    let mut r = Reader::new(src);
+    let mut src = Buffered {
+        src,
+        buf: vec![0u8; 128 * 1024],
+        lo: 0,
+        hi: 0,
+    };
+    let mut r = Reader::new(&mut src);
     let mut st = Stats::default();
     let mut dirs: Vec<(Vec<u8>, u32, (i64, u32))> = Vec::new();
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut buf = vec![0u8; 128 * 1024];
+    let mut cache = Dirs::new(dest);
     while let Some(e) = r.next()? {
         let path = normalize(&e.path).map_err(|w| Error::bad("extract", lossy(&e.path), w))?;
-        let shown = lossy(&path);
+        // Named in errors only: built when one happens.
+        let p = &path;
+        let at = |op: &'static str| move |e: Errno| Error::sys(op, lossy(p), e);
         if path.is_empty() {
             if e.kind == Kind::Dir {
                 continue; // "./": the destination itself, left as it is
@@ -150,11 +301,13 @@ pub fn extract(src: &mut dyn Source, dest: &Fd, opts: &Opts) -> Result<Stats> {
             return Err(Error::bad("extract", lossy(&e.path), "not a directory"));
         }
         let (dir, name) = split(&path);
-        let parent = resolve_dir(dest, dir, true).ctx("open directory", &lossy(dir))?;
+        let parent = cache
+            .get(dir, true)
+            .map_err(|e| Error::sys("open directory", lossy(dir), e))?;
         if opts.whiteouts == Whiteouts::Overlay
             && let Some(gone) = name.strip_prefix(b".wh.")
         {
-            whiteout(&parent, gone, &shown)?;
+            whiteout(parent, gone, &lossy(&path))?;
             st.files += 1;
             continue;
         }
@@ -163,24 +316,30 @@ pub fn extract(src: &mut dyn Source, dest: &Fd, opts: &Opts) -> Result<Stats> {
         if !opts.chown && e.kind != Kind::Dir {
             mode &= !(libc::S_ISUID | libc::S_ISGID);
         }
-        let chown = |what: &str| -> Result<()> {
+        let chown = || -> Result<()> {
             if opts.chown {
                 let nf = libc::AT_SYMLINK_NOFOLLOW;
-                file::fchownat(parent.raw(), &c, e.uid, e.gid, nf).ctx("chown", what)?;
+                file::fchownat(parent, &c, e.uid, e.gid, nf).map_err(at("chown"))?;
             }
             Ok(())
         };
         match e.kind {
             Kind::Dir => {
-                if !make_room(&parent, &c, true).ctx("replace", &shown)? {
-                    m::mkdirat(parent.raw(), &c, 0o700).ctx("mkdir", &shown)?;
+                match m::mkdirat(parent, &c, 0o700) {
+                    // A directory already there stays, with its entries.
+                    Err(Errno::EEXIST) => {
+                        if !make_room(parent, &c, true).map_err(at("replace"))? {
+                            m::mkdirat(parent, &c, 0o700).map_err(at("mkdir"))?;
+                        }
+                    }
+                    r => r.map_err(at("mkdir"))?,
                 }
-                chown(&shown)?;
+                chown()?;
                 if !e.xattrs.is_empty() {
                     let fl =
                         libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
-                    let d = fd::openat(parent.raw(), &c, fl, 0).ctx("open", &shown)?;
-                    set_xattrs(&d, &e.xattrs, &shown)?;
+                    let d = fd::openat(parent, &c, fl, 0).map_err(at("open"))?;
+                    set_xattrs(&d, &e.xattrs, &lossy(&path))?;
                 }
                 // Mode and mtime at the end: later entries change the
                 // mtime, and a read-only mode would stop them.
@@ -189,35 +348,35 @@ pub fn extract(src: &mut dyn Source, dest: &Fd, opts: &Opts) -> Result<Stats> {
                 continue;
             }
             Kind::File => {
-                make_room(&parent, &c, false).ctx("replace", &shown)?;
                 let fl = libc::O_WRONLY
                     | libc::O_CREAT
                     | libc::O_EXCL
                     | libc::O_NOFOLLOW
                     | libc::O_CLOEXEC;
-                let f = fd::openat(parent.raw(), &c, fl, 0o600).ctx("create", &shown)?;
+                let f = create(parent, &c, || fd::openat(parent, &c, fl, 0o600))
+                    .map_err(at("create"))?;
                 loop {
                     let n = r.read_data(&mut buf)?;
                     if n == 0 {
                         break;
                     }
-                    fd::write_all(f.raw(), &buf[..n]).ctx("write", &shown)?;
+                    fd::write_all(f.raw(), &buf[..n]).map_err(at("write"))?;
                     st.bytes += n as u64;
                 }
-                chown(&shown)?;
-                file::fchmod(f.raw(), mode).ctx("chmod", &shown)?;
-                set_xattrs(&f, &e.xattrs, &shown)?;
+                chown()?;
+                file::fchmod(f.raw(), mode).map_err(at("chmod"))?;
+                set_xattrs(&f, &e.xattrs, &lossy(&path))?;
             }
             Kind::Symlink => {
-                make_room(&parent, &c, false).ctx("replace", &shown)?;
-                m::symlinkat(&cs(&e.link)?, parent.raw(), &c).ctx("symlink", &shown)?;
-                chown(&shown)?;
+                let t = cs(&e.link)?;
+                create(parent, &c, || m::symlinkat(&t, parent, &c)).map_err(at("symlink"))?;
+                chown()?;
             }
             Kind::Link => {
                 let t =
                     normalize(&e.link).map_err(|w| Error::bad("hard link", lossy(&e.link), w))?;
                 if t.is_empty() {
-                    return Err(Error::bad("hard link", shown, "target is the root"));
+                    return Err(Error::bad("hard link", lossy(&path), "target is the root"));
                 }
                 if t == path {
                     st.files += 1;
@@ -225,10 +384,12 @@ pub fn extract(src: &mut dyn Source, dest: &Fd, opts: &Opts) -> Result<Stats> {
                 }
                 let (tdir, tname) = split(&t);
                 let tparent = resolve_dir(dest, tdir, false).ctx("hard link", &lossy(&t))?;
-                make_room(&parent, &c, false).ctx("replace", &shown)?;
+                let tc = cs(tname)?;
                 // flags 0: a symlink target is linked itself, not followed.
-                file::linkat(tparent.raw(), &cs(tname)?, parent.raw(), &c, 0)
-                    .ctx("hard link", &shown)?;
+                create(parent, &c, || {
+                    file::linkat(tparent.raw(), &tc, parent, &c, 0)
+                })
+                .map_err(at("hard link"))?;
                 st.files += 1;
                 continue; // the inode's attributes come with its first name
             }
@@ -239,53 +400,57 @@ pub fn extract(src: &mut dyn Source, dest: &Fd, opts: &Opts) -> Result<Stats> {
                     _ => libc::S_IFIFO,
                 };
                 if ty != libc::S_IFIFO && !opts.devices {
-                    return Err(Error::bad("extract", shown, "device node refused"));
+                    return Err(Error::bad("extract", lossy(&path), "device node refused"));
                 }
-                make_room(&parent, &c, false).ctx("replace", &shown)?;
-                m::mknodat(parent.raw(), &c, ty | 0o600, e.major, e.minor).ctx("mknod", &shown)?;
-                chown(&shown)?;
+                create(parent, &c, || {
+                    m::mknodat(parent, &c, ty | 0o600, e.major, e.minor)
+                })
+                .map_err(at("mknod"))?;
+                chown()?;
                 // Just created by us, so not a symlink for fchmodat to follow.
-                m::fchmodat(parent.raw(), &c, mode).ctx("chmod", &shown)?;
+                m::fchmodat(parent, &c, mode).map_err(at("chmod"))?;
             }
         }
         let t = [e.mtime, e.mtime];
-        file::utimensat(parent.raw(), &c, t, libc::AT_SYMLINK_NOFOLLOW).ctx("set times", &shown)?;
+        file::utimensat(parent, &c, t, libc::AT_SYMLINK_NOFOLLOW).map_err(at("set times"))?;
         st.files += 1;
     }
+    drop(cache);
+    let mut cache = Dirs::new(dest);
     for (path, mode, mtime) in &dirs {
         let (dir, name) = split(path);
-        let shown = lossy(path);
+        let shown = || lossy(path);
         // A later entry may have replaced the directory: skip it then.
-        let parent = match resolve_dir(dest, dir, false) {
+        let parent = match cache.get(dir, false) {
             Ok(p) => p,
             Err(Errno::ENOENT | Errno::ELOOP | Errno::ENOTDIR) => continue,
-            Err(e) => return Err(Error::sys("open directory", shown, e)),
+            Err(e) => return Err(Error::sys("open directory", shown(), e)),
         };
         let c = cs(name)?;
-        match fd::fstatat(parent.raw(), &c, libc::AT_SYMLINK_NOFOLLOW) {
+        match fd::fstatat(parent, &c, libc::AT_SYMLINK_NOFOLLOW) {
             Ok(s) if is_dir(&s) => {}
             Ok(_) | Err(Errno::ENOENT) => continue,
-            Err(e) => return Err(Error::sys("stat", shown, e)),
+            Err(e) => return Err(Error::sys("stat", shown(), e)),
         }
-        m::fchmodat(parent.raw(), &c, *mode).ctx("chmod", &shown)?;
+        m::fchmodat(parent, &c, *mode).ctx("chmod", &shown())?;
         let t = [*mtime, *mtime];
-        file::utimensat(parent.raw(), &c, t, libc::AT_SYMLINK_NOFOLLOW).ctx("set times", &shown)?;
+        file::utimensat(parent, &c, t, libc::AT_SYMLINK_NOFOLLOW).ctx("set times", &shown())?;
     }
     Ok(st)
 }
 
 /// Overlay whiteouts: ".wh..wh..opq" marks `parent` opaque, ".wh.NAME"
 /// replaces NAME with a 0:0 character device.
-fn whiteout(parent: &Fd, gone: &[u8], shown: &str) -> Result<()> {
+fn whiteout(parent: i32, gone: &[u8], shown: &str) -> Result<()> {
     if gone == b".wh..opq" {
         let fl = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC;
-        let d = fd::openat(parent.raw(), c".", fl, 0).ctx("open", shown)?;
+        let d = fd::openat(parent, c".", fl, 0).ctx("open", shown)?;
         return file::fsetxattr(d.raw(), OPAQUE, b"y").ctx("set opaque", shown);
     }
     if gone.is_empty() || gone == b"." || gone == b".." {
         return Err(Error::bad("extract", shown, "bad whiteout name"));
     }
     let c = cs(gone)?;
-    sfs::remove_tree(parent.raw(), &c).ctx("whiteout", shown)?;
-    m::mknodat(parent.raw(), &c, libc::S_IFCHR, 0, 0).ctx("whiteout", shown)
+    sfs::remove_tree(parent, &c).ctx("whiteout", shown)?;
+    m::mknodat(parent, &c, libc::S_IFCHR, 0, 0).ctx("whiteout", shown)
 }

@@ -43,7 +43,11 @@ impl Crc {
         for i in 0..256 {
             let mut c = i as u32;
             for _ in 0..8 {
-                c = if c & 1 != 0 { 0xedb8_8320 ^ (c >> 1) } else { c >> 1 };
+                c = if c & 1 != 0 {
+                    0xedb8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
             }
             t[0][i] = c;
         }
@@ -284,7 +288,11 @@ impl<'a> Gunzip<'a> {
     }
 
     fn inflate(&mut self) -> core::result::Result<(), Errno> {
-        let flags = if self.eof { 0 } else { TINFL_FLAG_HAS_MORE_INPUT };
+        let flags = if self.eof {
+            0
+        } else {
+            TINFL_FLAG_HAS_MORE_INPUT
+        };
         let (st, used, n) = decompress(
             &mut self.inf,
             &self.inp[self.lo..self.hi],

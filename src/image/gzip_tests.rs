@@ -23,7 +23,14 @@ impl Rng {
 /// Text-like runs with stretches of noise, as layers hold.
 fn sample(len: usize, seed: u64) -> Vec<u8> {
     let mut r = Rng(seed | 1);
-    let words: [&[u8]; 6] = [b"usr ", b"lib ", b"pocket\n", b"layer ", b"\0\0\0\0", b"x86_64 "];
+    let words: [&[u8]; 6] = [
+        b"usr ",
+        b"lib ",
+        b"pocket\n",
+        b"layer ",
+        b"\0\0\0\0",
+        b"x86_64 ",
+    ];
     let mut v = Vec::with_capacity(len + 16);
     while v.len() < len {
         if r.below(10) == 0 {
@@ -202,7 +209,12 @@ fn optional_header_fields() {
         let mut z = full_header(0);
         z[at] = v;
         z.extend_from_slice(&b);
-        assert_eq!(gunzip(&z, usize::MAX, 4096), Err("bad header"), "byte {}", at);
+        assert_eq!(
+            gunzip(&z, usize::MAX, 4096),
+            Err("bad header"),
+            "byte {}",
+            at
+        );
     }
     // An FEXTRA field longer than the input buffer is passed over too.
     let mut z = vec![0x1f, 0x8b, 8, FEXTRA, 0, 0, 0, 0, 0, 3, 0xff, 0xff];
@@ -223,10 +235,20 @@ fn trailer_checked() {
     c[n - 2] ^= 1;
     assert_eq!(gunzip(&c, usize::MAX, 4096), Err("length mismatch"));
     // What follows the last member must be another member.
-    for tail in [&b"\0"[..], b"\0\0\0\0\0\0\0\0\0\0\0\0", b"garbage", b"\x1f\x8b\x09"] {
+    for tail in [
+        &b"\0"[..],
+        b"\0\0\0\0\0\0\0\0\0\0\0\0",
+        b"garbage",
+        b"\x1f\x8b\x09",
+    ] {
         let mut c = z.clone();
         c.extend_from_slice(tail);
-        assert_eq!(gunzip(&c, usize::MAX, 4096), Err("bad header"), "{:?}", tail);
+        assert_eq!(
+            gunzip(&c, usize::MAX, 4096),
+            Err("bad header"),
+            "{:?}",
+            tail
+        );
     }
     // A start of a member is only cut short.
     for cut in [1, 5, 12] {
@@ -245,7 +267,12 @@ fn truncated_anywhere() {
             if step == 1 && cut % 37 != 0 {
                 continue;
             }
-            assert_eq!(gunzip(&z[..cut], step, 4096), Err("truncated"), "cut {}", cut);
+            assert_eq!(
+                gunzip(&z[..cut], step, 4096),
+                Err("truncated"),
+                "cut {}",
+                cut
+            );
         }
     }
 }
@@ -329,7 +356,10 @@ fn plain_detects_and_passes_through() {
     p.skip(5).unwrap();
     assert!(read_all(&mut p, 100).unwrap() == d[8..]);
     for (magic, why) in [
-        (&[0x28, 0xb5, 0x2f, 0xfd, 0, 0][..], "zstd layers are not supported"),
+        (
+            &[0x28, 0xb5, 0x2f, 0xfd, 0, 0][..],
+            "zstd layers are not supported",
+        ),
         (b"\xfd7zXZ\0", "xz layers are not supported"),
         (b"BZh91AY&SY", "bzip2 layers are not supported"),
     ] {

@@ -75,6 +75,12 @@ pub fn normalize(name: &str) -> Result<String> {
             "use NAME[:TAG]",
         ));
     }
+    // docker's familiar form: "docker.io/library/busybox" is "busybox".
+    let name = name
+        .strip_prefix("docker.io/library/")
+        .filter(|n| !n.contains('/'))
+        .or_else(|| name.strip_prefix("docker.io/").filter(|n| n.contains('/')))
+        .unwrap_or(name);
     let last = name.rsplit('/').next().unwrap_or(name);
     Ok(if last.contains(':') {
         String::from(name)
@@ -373,6 +379,8 @@ mod tests {
         assert_eq!(normalize("busybox").unwrap(), "busybox:latest");
         assert_eq!(normalize("a/b:1.0").unwrap(), "a/b:1.0");
         assert_eq!(normalize("host:5000/a").unwrap(), "host:5000/a:latest");
+        assert_eq!(normalize("docker.io/library/busybox").unwrap(), "busybox:latest");
+        assert_eq!(normalize("docker.io/u/x:1").unwrap(), "u/x:1");
         for bad in ["", "../x", "a//b", "-x", "a b", "a/../b", "/abs"] {
             assert!(normalize(bad).is_err(), "{bad}");
         }

@@ -1,0 +1,335 @@
+//! Getting files out of a container: `pocket export` (its whole
+//! filesystem as a tar) and `pocket commit` (its changes as a new image
+//! layer), plus what `diff` and `save` share with them: read-only detached
+//! views of directories and overlays, and archive outputs.
+
+use super::Ctx;
+use super::args::{Flag, flag};
+use crate::error::{Context, Error, Result, Why};
+use crate::image::layer::Pending;
+use crate::image::store::{self, Images};
+use crate::image::tar_write::{self, Opts, Sink, Writer};
+use crate::spec::Spec;
+use crate::state::time;
+use crate::sys::fd::{self, Fd};
+use crate::sys::{Errno, cstr, fs, mount as m, proc, tty};
+use alloc::ffi::CString;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use linux_raw_sys::general as k;
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn cs(p: &[u8]) -> Result<CString> {
+    cstr::cstring(p).ok_or_else(|| Error::bad("path", text(p), "contains a NUL byte"))
+}
+
+/// A flag's last value.
+pub fn value<'a>(p: &super::args::Parsed<'a>, table: &[Flag], name: &str) -> Option<&'a [u8]> {
+    p.flags
+        .iter()
+        .rev()
+        .find(|&&(k, _)| table[k].long == name)
+        .map(|&(_, v)| v)
+}
+
+/// Read-only, and nothing in the view can be run or opened as a device:
+/// a name swapped for a device node by a running container reads nothing.
+const RO: u32 =
+    k::MOUNT_ATTR_RDONLY | k::MOUNT_ATTR_NODEV | k::MOUNT_ATTR_NOSUID | k::MOUNT_ATTR_NOEXEC;
+
+pub fn exists(path: &[u8]) -> bool {
+    cs(path).is_ok_and(|c| fd::fstatat(libc::AT_FDCWD, &c, libc::AT_SYMLINK_NOFOLLOW).is_ok())
+}
+
+/// A read-only view of the directory `path`: a detached bind mount of it
+/// alone (no submounts below it to wander into), never attached anywhere,
+/// gone with the fd. Where the mount API is refused, the directory itself.
+pub fn view_dir(path: &[u8]) -> Result<Fd> {
+    let c = cs(path)?;
+    let shown = text(path);
+    let flags = k::OPEN_TREE_CLONE | k::OPEN_TREE_CLOEXEC;
+    match m::open_tree(libc::AT_FDCWD, &c, flags) {
+        Ok(t) => {
+            m::mount_setattr(&t, RO).ctx("make read-only", &shown)?;
+            Ok(t)
+        }
+        Err(Errno::EPERM | Errno::ENOSYS) => {
+            fd::open(&c, libc::O_PATH | libc::O_DIRECTORY, 0).ctx("open", &shown)
+        }
+        Err(e) => Err(Error::sys("open", shown, e)),
+    }
+}
+
+/// A read-only overlay of `lower` (top first) as a detached mount: it is
+/// never attached, so it touches no mount table, and it shows the same
+/// files whether the container runs or not. A single directory is viewed
+/// as it is (overlayfs needs two layers when there is no upper one).
+pub fn view_overlay(lower: &[String]) -> Result<Fd> {
+    match lower {
+        [] => return Err(Error::bad("overlay", "", "no layers")),
+        [one] => return view_dir(one.as_bytes()),
+        _ => {}
+    }
+    let fs = m::fsopen(c"overlay").ctx("fsopen", "overlay")?;
+    let mut each = Ok(());
+    for l in lower {
+        each = m::fsconfig_string(&fs, c"lowerdir+", &cs(l.as_bytes())?);
+        if each.is_err() {
+            break;
+        }
+    }
+    match each {
+        Ok(()) => {}
+        // Before 6.8 there is no lowerdir+: one string, at most a page.
+        Err(Errno::EINVAL) => {
+            let all = lower.join(":");
+            m::fsconfig_string(&fs, c"lowerdir", &cs(all.as_bytes())?)
+                .ctx("overlay lowerdir", &all)?;
+        }
+        Err(e) => return Err(Error::sys("overlay lowerdir", lower[0].clone(), e)),
+    }
+    m::fsconfig_create(&fs).ctx("mount overlay", &lower[0])?;
+    m::fsmount(&fs, RO).ctx("mount overlay", &lower[0])
+}
+
+/// The container's root filesystem, as it would see it (without volumes):
+/// its upper dir over the image layers, or its --rootfs directory.
+pub fn rootfs_view(spec: &Spec) -> Result<Fd> {
+    match &spec.root.overlay {
+        Some(o) => {
+            let mut lower = Vec::with_capacity(o.lower.len() + 1);
+            // A container never started has no upper dir yet.
+            if exists(o.upper.as_bytes()) {
+                lower.push(o.upper.clone());
+            }
+            lower.extend(o.lower.iter().cloned());
+            view_overlay(&lower)
+        }
+        None => view_dir(&spec.root.path),
+    }
+}
+
+/// A container by id, name or prefix: (id, Spec).
+pub fn container(ctx: &Ctx, q: &[u8]) -> Result<(String, Spec)> {
+    let id = ctx.store.resolve(&text(q))?;
+    let spec = ctx.store.spec(&id)?;
+    Ok((id, spec))
+}
+
+/// Where an archive goes: stdout, which must not be a terminal, or
+/// `-o FILE`, written beside FILE under a temporary name and renamed over
+/// it once complete, so FILE is never half an archive.
+pub struct Output {
+    fd: Fd,
+    tmp: Option<(CString, CString)>,
+}
+
+impl Output {
+    pub fn open(cmd: &'static str, file: Option<&[u8]>) -> Result<Output> {
+        let Some(file) = file.filter(|f| *f != b"-") else {
+            if tty::isatty(1) {
+                return Err(Error::bad(
+                    cmd,
+                    "",
+                    "cowardly refusing to write an archive to a terminal: use -o FILE or redirect",
+                ));
+            }
+            let d = fd::dup(1).ctx("dup", "stdout")?;
+            return Ok(Output {
+                fd: Fd::from_raw(d),
+                tmp: None,
+            });
+        };
+        let path = cs(file)?;
+        let shown = text(file);
+        let w = libc::O_WRONLY | libc::O_CLOEXEC;
+        // Not a regular file (/dev/null, a fifo): written in place.
+        if let Ok(st) = fd::fstatat(libc::AT_FDCWD, &path, 0)
+            && st.st_mode & libc::S_IFMT != libc::S_IFREG
+        {
+            let f = fd::open(&path, w | libc::O_TRUNC, 0).ctx("open", &shown)?;
+            return Ok(Output { fd: f, tmp: None });
+        }
+        let mut t = file.to_vec();
+        t.extend_from_slice(format!(".tmp{}", proc::getpid()).as_bytes());
+        let tmp = cs(&t)?;
+        let f = fd::open(&tmp, w | libc::O_CREAT | libc::O_TRUNC | libc::O_NOFOLLOW, 0o644)
+            .ctx("create", &text(&t))?;
+        Ok(Output {
+            fd: f,
+            tmp: Some((tmp, path)),
+        })
+    }
+
+    /// Everything written: put FILE in place.
+    pub fn done(mut self) -> Result<()> {
+        if let Some((t, f)) = self.tmp.take() {
+            let r = fs::renameat(libc::AT_FDCWD, &t, libc::AT_FDCWD, &f);
+            if let Err(e) = r {
+                let _ = fs::unlinkat(libc::AT_FDCWD, &t, 0);
+                return Err(Error::sys("rename", text(f.as_bytes()), e));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        if let Some((t, _)) = self.tmp.take() {
+            let _ = fs::unlinkat(libc::AT_FDCWD, &t, 0);
+        }
+    }
+}
+
+impl Sink for Output {
+    fn put(&mut self, b: &[u8]) -> Result<()> {
+        self.fd.put(b)
+    }
+}
+
+const EXPORT_FLAGS: &[Flag] = &[flag(b'o', "output", true), flag(0, "help", false)];
+
+const EXPORT_HELP: &str = "\
+Usage: pocket export [-o FILE] CONTAINER
+
+Write a container's filesystem as a tar archive to stdout or FILE: its
+image with its changes (volumes are not part of it), running or not.
+
+Options:
+  -o, --output FILE   Write to FILE instead of stdout
+";
+
+pub fn export(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
+    let Some(p) = super::flags("export", EXPORT_FLAGS, EXPORT_HELP, argv)? else {
+        return Ok(0);
+    };
+    let [q] = p.rest else {
+        return Err(Error::bad("export", "", "needs exactly one container"));
+    };
+    let (_, spec) = container(ctx, q)?;
+    let mut out = Output::open("export", value(&p, EXPORT_FLAGS, "output"))?;
+    let root = rootfs_view(&spec)?;
+    tar_write::write_tree(&root, &mut out, &Opts::default())?;
+    out.done()?;
+    Ok(0)
+}
+
+const COMMIT_FLAGS: &[Flag] = &[flag(0, "help", false)];
+
+const COMMIT_HELP: &str = "\
+Usage: pocket commit CONTAINER [REPOSITORY[:TAG]]
+
+Make a new image from a container's changes: its image's layers and
+config, plus one layer holding what the container added, changed and
+deleted. Prints the new image's id.
+";
+
+pub fn commit(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
+    let Some(p) = super::flags("commit", COMMIT_FLAGS, COMMIT_HELP, argv)? else {
+        return Ok(0);
+    };
+    let (q, tag) = match p.rest {
+        [q] => (q, None),
+        [q, t] => (q, Some(store::normalize(&text(t))?)),
+        _ => {
+            return Err(Error::bad(
+                "commit",
+                "",
+                "needs CONTAINER [REPOSITORY[:TAG]]",
+            ));
+        }
+    };
+    let (id, spec) = container(ctx, q)?;
+    let (Some(image), Some(o)) = (&spec.image, &spec.root.overlay) else {
+        return Err(Error::bad(
+            "commit",
+            text(q),
+            "the container has no image (made with --rootfs DIR): nothing to commit onto",
+        ));
+    };
+    let images = super::images::store(ctx)?;
+    let parent = images
+        .get(image)
+        .map_err(|_| Error::bad("commit", id.clone(), "its image has been removed"))?;
+    let upper = match exists(o.upper.as_bytes()) {
+        true => Some(view_dir(o.upper.as_bytes())?),
+        false => None,
+    };
+    let pending = layer_from(&images, upper.as_ref())?;
+    let size = pending.size;
+    // Under the lock: no rmi takes the parent's layers away in between.
+    let _l = images.lock()?;
+    if let Some(l) = parent.layers.iter().find(|l| !images.has_layer(l)) {
+        return Err(Error::bad("commit", l.clone(), "a layer of the image is gone"));
+    }
+    let mut layers = parent.layers.clone();
+    layers.push(pending.commit()?);
+    let created = time::now();
+    // The id docker would give it: the digest of its image config.
+    let doc = super::save::image_config(&parent.config, created, &layers);
+    let new_id = crate::image::digest::of(doc.as_bytes());
+    let new_id = new_id.trim_start_matches("sha256:");
+    let img = images.put(
+        Some(new_id),
+        created,
+        parent.config.clone(),
+        layers,
+        parent.size + size,
+    )?;
+    if let Some(t) = tag {
+        images.tag(&t, &img.id)?;
+    }
+    crate::outln!("sha256:{}", img.id);
+    Ok(0)
+}
+
+/// The upper dir as a new layer of the store. A forked child writes its
+/// tar (whiteouts in OCI form) into a pipe while this process extracts
+/// it: the layer is streamed, never held whole on disk or in memory, and
+/// its diff_id is the digest of exactly what was extracted. A failure of
+/// the child comes back as its message on a second pipe.
+fn layer_from(images: &Images, upper: Option<&Fd>) -> Result<Pending> {
+    let (r, w) = fd::pipe().ctx("pipe", "layer")?;
+    let (er, ew) = fd::pipe().ctx("pipe", "layer")?;
+    let pid = proc::fork().ctx("fork", "layer writer")?;
+    if pid == 0 {
+        drop((r, er));
+        let mut w = w;
+        let opts = Opts {
+            oci_whiteouts: true,
+        };
+        let res = match upper {
+            Some(u) => tar_write::write_tree(u, &mut w, &opts),
+            None => Writer::new(&mut w).finish(),
+        };
+        let code = match res {
+            Ok(_) => 0,
+            // The reader gave up: its own error is the one to show.
+            Err(e) if e.why == Why::Errno(Errno::EPIPE) => 1,
+            Err(e) => {
+                let _ = fd::write_all(ew.raw(), format!("{e}").as_bytes());
+                125
+            }
+        };
+        proc::exit(code);
+    }
+    drop((w, ew));
+    let mut r = r;
+    let got = images.extract_layer(&mut r);
+    drop(r);
+    let status = proc::wait(pid, 0).ctx("wait", "layer writer")?.1;
+    let why = fs::read_fd(&er).unwrap_or_default();
+    if !why.is_empty() {
+        return Err(Error::text(text(&why)));
+    }
+    let p = got?;
+    if proc::exit_code(status) != 0 {
+        return Err(Error::bad("commit", "", "the layer writer failed"));
+    }
+    Ok(p)
+}

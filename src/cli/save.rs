@@ -1,0 +1,246 @@
+//! `pocket save`: images as a docker-archive, what `docker save` writes
+//! and `docker load` / `skopeo copy docker-archive:` read:
+//!
+//! ```text
+//! manifest.json    [{"Config": "<hex>.json", "RepoTags": [..], "Layers": ["<hex>/layer.tar", ..]}]
+//! <hex>.json       the image config (docker / OCI image-config JSON)
+//! <hex>/layer.tar  each layer, an uncompressed tar
+//! ```
+//!
+//! pocket keeps layers extracted, not as the tars they came in, so each
+//! one is written again from its directory (whiteouts in OCI form). That
+//! tar is not byte for byte the one loaded (another writer made it), so
+//! its sha256 differs from the diff_id the layer is stored under; the
+//! config written here names the new digests. Layers pocket made itself
+//! (commit) come out unchanged: the writer is deterministic. The manifest
+//! and each tar header need a layer's digest and size before its bytes,
+//! so every layer is read twice: once to measure it, once to write it.
+
+use super::Ctx;
+use super::args::{Flag, flag};
+use super::image_out::{Output, text, value, view_dir};
+use crate::error::{Error, Result};
+use crate::image::digest;
+use crate::image::progress::Progress;
+use crate::image::store::{self, Config, Image, Images};
+use crate::image::tar::{Entry, Kind};
+use crate::image::tar_write::{self, Digest, Opts, Sink, Writer};
+use crate::json::{self, Value};
+use crate::state::time::{self, Timestamp};
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::Cell;
+
+/// GOARCH names, as image configs spell the architecture.
+const ARCH: &str = if cfg!(target_arch = "x86_64") {
+    "amd64"
+} else if cfg!(target_arch = "aarch64") {
+    "arm64"
+} else if cfg!(target_arch = "riscv64") {
+    "riscv64"
+} else {
+    "unknown"
+};
+
+const OCI: Opts = Opts {
+    oci_whiteouts: true,
+};
+
+/// An image config document (docker's, which OCI's extends) for `c` with
+/// layers `diff_ids` (hex, bottom first): compact JSON, whose sha256 is
+/// the image's id for docker.
+pub fn image_config(c: &Config, created: Timestamp, diff_ids: &[String]) -> String {
+    let when = time::rfc3339_nano_trimmed(created);
+    let history = diff_ids
+        .iter()
+        .map(|_| {
+            json::obj(alloc::vec![
+                ("created", Some(json::str(&when))),
+                ("created_by", Some(json::str("pocket"))),
+            ])
+        })
+        .collect();
+    let ids = diff_ids.iter().map(|d| format!("sha256:{d}")).collect::<Vec<_>>();
+    json::compact(&json::obj(alloc::vec![
+        ("architecture", Some(json::str(ARCH))),
+        ("config", Some(c.to_json())),
+        ("created", Some(json::str(&when))),
+        ("history", Some(Value::Arr(history))),
+        ("os", Some(json::str("linux"))),
+        (
+            "rootfs",
+            Some(json::obj(alloc::vec![
+                ("type", Some(json::str("layers"))),
+                ("diff_ids", Some(json::strs(&ids))),
+            ]))
+        ),
+    ]))
+}
+
+/// Counts bytes into the progress display on their way to `inner`.
+struct Shown<'a> {
+    inner: Option<&'a mut dyn Sink>,
+    p: Progress,
+    layer: &'a Cell<usize>,
+}
+
+impl Sink for Shown<'_> {
+    fn put(&mut self, b: &[u8]) -> Result<()> {
+        self.p.layer = self.layer.get();
+        self.p.add(b.len() as u64);
+        match self.inner.as_deref_mut() {
+            Some(s) => s.put(b),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A nested archive: the bytes become the current entry's data.
+struct Member<'w, 'a>(&'w mut Writer<'a>);
+
+impl Sink for Member<'_, '_> {
+    fn put(&mut self, b: &[u8]) -> Result<()> {
+        self.0.data(b)
+    }
+}
+
+fn member(path: String, kind: Kind, size: u64) -> Entry {
+    Entry {
+        path: path.into_bytes(),
+        kind,
+        mode: if kind == Kind::Dir { 0o755 } else { 0o644 },
+        uid: 0,
+        gid: 0,
+        mtime: (0, 0),
+        size,
+        link: Vec::new(),
+        major: 0,
+        minor: 0,
+        xattrs: Vec::new(),
+    }
+}
+
+const FLAGS: &[Flag] = &[flag(b'o', "output", true), flag(0, "help", false)];
+
+const HELP: &str = "\
+Usage: pocket save [-o FILE] IMAGE...
+
+Write images as a docker-archive (what docker save writes; docker load,
+skopeo and pocket load read it) to stdout or FILE. An image named by a
+tag keeps that tag in the archive.
+
+Options:
+  -o, --output FILE   Write to FILE instead of stdout
+";
+
+pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
+    let Some(p) = super::flags("save", FLAGS, HELP, argv)? else {
+        return Ok(0);
+    };
+    if p.rest.is_empty() {
+        return Err(Error::bad("save", "", "needs at least one image"));
+    }
+    let images = Images::new(&ctx.store.root);
+    // Every image is found before anything is written.
+    let tags = images.tags();
+    let mut sel: Vec<(Image, Vec<String>)> = Vec::new();
+    for q in p.rest {
+        let q = text(q);
+        let id = images.resolve(&q)?;
+        let tag = store::normalize(&q)
+            .ok()
+            .filter(|t| tags.iter().any(|(n, i)| n == t && *i == id));
+        match sel.iter_mut().find(|(i, _)| i.id == id) {
+            Some((_, t)) => t.extend(tag.filter(|x| !t.contains(x))),
+            None => sel.push((images.get(&id)?, tag.into_iter().collect())),
+        }
+    }
+    let mut out = Output::open("save", value(&p, FLAGS, "output"))?;
+    let mut layers: Vec<String> = Vec::new();
+    for l in sel.iter().flat_map(|(i, _)| &i.layers) {
+        if !layers.contains(l) {
+            layers.push(l.clone());
+        }
+    }
+    let at = Cell::new(0);
+    // Pass 1: each layer's tar measured, (hex, size).
+    let mut made: Vec<(String, u64)> = Vec::with_capacity(layers.len());
+    let mut shown = Shown {
+        inner: None,
+        p: Progress::new("Reading"),
+        layer: &at,
+    };
+    shown.p.layers = layers.len();
+    for (i, l) in layers.iter().enumerate() {
+        at.set(i + 1);
+        let v = view_dir(images.layer_dir(l).as_bytes())?;
+        let mut d = Digest::new(Some(&mut shown));
+        tar_write::write_tree(&v, &mut d, &OCI)?;
+        made.push(d.finish());
+    }
+    shown.p.done();
+    let remade = |l: &String| &made[layers.iter().position(|x| x == l).unwrap_or(0)];
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut manifest = Vec::new();
+    for (img, tags) in &sel {
+        let ids: Vec<String> = img.layers.iter().map(|l| remade(l).0.clone()).collect();
+        let doc = image_config(&img.config, img.created, &ids);
+        let name = format!("{}.json", digest::of(doc.as_bytes()).trim_start_matches("sha256:"));
+        let paths: Vec<String> = ids.iter().map(|d| format!("{d}/layer.tar")).collect();
+        manifest.push(json::obj(alloc::vec![
+            ("Config", Some(json::str(&name))),
+            (
+                "RepoTags",
+                Some(match tags.is_empty() {
+                    true => Value::Null,
+                    false => json::strs(tags),
+                })
+            ),
+            ("Layers", Some(json::strs(&paths))),
+        ]));
+        if !files.iter().any(|(n, _)| *n == name) {
+            files.push((name, doc.into_bytes()));
+        }
+    }
+    let m = json::compact(&Value::Arr(manifest));
+    // The manifest first: a reader of a stream knows what comes.
+    files.insert(0, (String::from("manifest.json"), m.into_bytes()));
+
+    // Pass 2: the archive.
+    let mut shown = Shown {
+        inner: Some(&mut out),
+        p: Progress::new("Saving"),
+        layer: &at,
+    };
+    shown.p.layers = layers.len();
+    at.set(0);
+    let mut w = Writer::new(&mut shown);
+    for (name, data) in &files {
+        w.append(&member(name.clone(), Kind::File, data.len() as u64))?;
+        w.data(data)?;
+    }
+    let mut written: Vec<&str> = Vec::new();
+    for (i, l) in layers.iter().enumerate() {
+        at.set(i + 1);
+        let (hex, size) = &made[i];
+        if written.contains(&hex.as_str()) {
+            continue;
+        }
+        written.push(hex);
+        w.append(&member(format!("{hex}/"), Kind::Dir, 0))?;
+        w.append(&member(format!("{hex}/layer.tar"), Kind::File, *size))?;
+        let v = view_dir(images.layer_dir(l).as_bytes())?;
+        let mut into = Member(&mut w);
+        let mut d = Digest::new(Some(&mut into));
+        tar_write::write_tree(&v, &mut d, &OCI)?;
+        if d.finish() != (hex.clone(), *size) {
+            return Err(Error::bad("save", l.clone(), "the layer changed while being saved"));
+        }
+    }
+    w.finish()?;
+    shown.p.done();
+    drop(shown);
+    out.done()?;
+    Ok(0)
+}

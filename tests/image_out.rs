@@ -1,0 +1,382 @@
+//! Files out of containers and images: `export` (compared with what the
+//! container itself sees), `diff`, `commit` (run the result), and `save`
+//! (read back by skopeo, GNU tar and `pocket load`).
+
+mod common;
+use common::*;
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::Read;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn ok(r: &Root, args: &[&str]) -> String {
+    let o = r.out(args);
+    assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+    stdout(&o)
+}
+
+fn failed(o: &Output, code: i32, msg: &str) {
+    assert_eq!(o.status.code(), Some(code), "{}", stderr(&o));
+    assert!(stderr(o).contains(msg), "{msg:?} not in {:?}", stderr(o));
+}
+
+/// A temp dir of one test, removed on drop.
+struct Tmp(PathBuf);
+
+impl Tmp {
+    fn new(tag: &str) -> Tmp {
+        let d = std::env::temp_dir().join(format!("pocket-out-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        Tmp(d)
+    }
+    fn p(&self, rel: &str) -> String {
+        self.0.join(rel).to_str().unwrap().to_string()
+    }
+}
+
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn sh(cmd: &str) -> Vec<u8> {
+    let o = Command::new("sh").args(["-c", cmd]).output().unwrap();
+    assert!(o.status.success(), "{cmd}: {}", stderr(&o));
+    o.stdout
+}
+
+/// The busybox rootfs as an image NAME, imported from a GNU tar tarball.
+fn import(r: &Root, t: &Tmp, name: &str) {
+    let tar = t.p("rootfs.tar");
+    sh(&format!("tar -C {} -cf {tar} .", rootfs_str()));
+    ok(r, &["import", &tar, name]);
+}
+
+/// Paths in a tar archive, as "/a/b".
+fn tar_paths(tar: &str) -> BTreeSet<String> {
+    let o = String::from_utf8(sh(&format!("tar -tf {tar}"))).unwrap();
+    o.lines()
+        .map(|l| format!("/{}", l.trim_start_matches("./").trim_end_matches('/')))
+        .filter(|p| p != "/")
+        .collect()
+}
+
+/// `find / -xdev` output inside a container, without "/" and what is
+/// below its own mounts (/dev, /proc, /sys are other filesystems there).
+fn find_paths(out: &str) -> BTreeSet<String> {
+    out.lines()
+        .filter(|p| *p != "/")
+        .filter(|p| !["/dev/", "/proc/", "/sys/"].iter().any(|m| p.starts_with(m)))
+        .map(String::from)
+        .collect()
+}
+
+fn show_diff(a: &BTreeSet<String>, b: &BTreeSet<String>) -> String {
+    format!(
+        "only in export: {:?}\nonly in container: {:?}",
+        a.difference(b).collect::<Vec<_>>(),
+        b.difference(a).collect::<Vec<_>>()
+    )
+}
+
+/// A pty pair (master, slave), to stand in for a terminal.
+fn pty() -> (File, File) {
+    unsafe {
+        let m = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY);
+        assert!(m >= 0);
+        assert_eq!(libc::grantpt(m), 0);
+        assert_eq!(libc::unlockpt(m), 0);
+        let name = std::ffi::CStr::from_ptr(libc::ptsname(m)).to_owned();
+        let s = libc::open(name.as_ptr(), libc::O_RDWR | libc::O_NOCTTY);
+        assert!(s >= 0);
+        (
+            File::from(OwnedFd::from_raw_fd(m)),
+            File::from(OwnedFd::from_raw_fd(s)),
+        )
+    }
+}
+
+/// Mount table lines that mention the state root: what pocket could have
+/// left attached on the host.
+fn mounts_under(dir: &Path) -> usize {
+    let d = dir.to_str().unwrap();
+    host_mounts().iter().filter(|l| l.contains(d)).count()
+}
+
+#[test]
+fn export_of_a_rootfs_container_is_what_it_sees() {
+    if !root() {
+        return;
+    }
+    let t = Tmp::new("exp-rootfs");
+    let tree = t.p("tree");
+    sh(&format!("cp -a {} {tree}", rootfs_str()));
+    let r = Root::new("exp-rootfs");
+    let script = "echo hi > /made && mkdir -p /deep/er && ln /made /deep/er/hard && find / -xdev";
+    let o = r.out(&["run", "--name", "c", "--rootfs", &tree, "sh", "-c", script]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let seen = find_paths(&stdout(&o));
+    let tar = t.p("c.tar");
+    let before = host_mounts().len();
+    ok(&r, &["export", "-o", &tar, "c"]);
+    assert_eq!(host_mounts().len(), before, "export leaves no mount");
+    let got = tar_paths(&tar);
+    assert_eq!(got, seen, "{}", show_diff(&got, &seen));
+    let v = String::from_utf8(sh(&format!("TZ=UTC tar -tvf {tar}"))).unwrap();
+    assert!(v.contains("deep/er/hard link to made"), "{v}");
+    assert_eq!(sh(&format!("tar -xOf {tar} made")), b"hi\n");
+    // To stdout: the same bytes (the walk is deterministic).
+    let o = r.out(&["export", "c"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(o.stdout == std::fs::read(&tar).unwrap(), "stdout and -o differ");
+    // Errors: no such container, no container, a terminal on stdout.
+    failed(&r.out(&["export", "nope"]), 1, "no such container");
+    failed(&r.out(&["export"]), 125, "needs exactly one container");
+    let (_m, s) = pty();
+    let o = r.cmd(&["export", "c"]).stdout(Stdio::from(s)).output().unwrap();
+    failed(&o, 125, "cowardly refusing");
+    // -o into a directory that does not exist: an error, nothing made.
+    let o = r.out(&["export", "-o", &t.p("no/such/x.tar"), "c"]);
+    assert_eq!(o.status.code(), Some(125));
+}
+
+#[test]
+fn export_of_an_image_container_running_and_stopped() {
+    if !root() {
+        return;
+    }
+    let t = Tmp::new("exp-img");
+    let r = Root::new("exp-img");
+    import(&r, &t, "bb");
+    let script = "rm /bin/vi; rm -rf /home; mkdir /home; echo z > /home/z; echo hi > /root/x; \
+                  find / -xdev > /tmp/list; touch /tmp/done; sleep 1000";
+    let id = ok(&r, &["run", "-d", "--name", "c", "bb", "sh", "-c", script]);
+    let id = id.trim();
+    let list = wait_for(10, "the container's file list", || {
+        let o = r.out(&["exec", "c", "sh", "-c", "test -e /tmp/done && cat /tmp/list"]);
+        (o.status.code() == Some(0)).then(|| stdout(&o))
+    });
+    let mut seen = find_paths(&list);
+    seen.insert("/tmp/done".into());
+    assert!(!seen.contains("/bin/vi") && seen.contains("/home/z"));
+    let mounts = mounts_under(&r.0);
+    for state in ["running", "stopped"] {
+        let tar = t.p(&format!("{state}.tar"));
+        ok(&r, &["export", "-o", &tar, id]);
+        let got = tar_paths(&tar);
+        assert_eq!(got, seen, "{state}: {}", show_diff(&got, &seen));
+        assert_eq!(sh(&format!("tar -xOf {tar} root/x")), b"hi\n");
+        assert_eq!(mounts_under(&r.0), mounts, "no mount left on the host");
+        ok(&r, &["stop", "-t", "0", "c"]);
+    }
+    // The image itself is untouched.
+    let o = ok(&r, &["run", "--rm", "bb", "sh", "-c", "ls /bin/vi /root"]);
+    assert_eq!(o.trim(), "/bin/vi\n\n/root:");
+}
+
+const CHANGES: &str = "rm /bin/vi; rm -rf /home; mkdir /home; echo z > /home/z; \
+                       echo hi > /root/x; mkdir -p /new/d; touch /new/d/f; \
+                       echo more >> /etc/passwd";
+
+/// diff's lines; "C /etc" is left out: whether copying /etc/passwd up
+/// keeps its directory's mtime is the kernel's business.
+fn diff_lines(r: &Root, c: &str) -> Vec<String> {
+    ok(r, &["diff", c])
+        .lines()
+        .filter(|l| *l != "C /etc")
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn diff_lists_added_changed_and_deleted_files() {
+    if !root() {
+        return;
+    }
+    let t = Tmp::new("diff");
+    let r = Root::new("diff");
+    import(&r, &t, "bb");
+    ok(&r, &["run", "--name", "quiet", "bb", "true"]);
+    assert_eq!(ok(&r, &["diff", "quiet"]), "", "a container that changed nothing");
+    ok(&r, &["run", "--name", "c", "bb", "sh", "-c", CHANGES]);
+    let want = [
+        "C /bin",
+        "D /bin/vi",
+        "C /etc/passwd",
+        "D /home",
+        "A /home/z",
+        "A /new",
+        "A /new/d",
+        "A /new/d/f",
+        "C /root",
+        "A /root/x",
+    ];
+    assert_eq!(diff_lines(&r, "c"), want);
+    // The same through `container diff`, by id prefix.
+    let id = cid(&r, "c");
+    assert_eq!(ok(&r, &["container", "diff", &id[..12]]), ok(&r, &["diff", "c"]));
+    let tree = t.p("tree");
+    sh(&format!("cp -a {} {tree}", rootfs_str()));
+    ok(&r, &["run", "--name", "plain", "--rootfs", &tree, "true"]);
+    failed(&r.out(&["diff", "plain"]), 125, "no image");
+    failed(&r.out(&["diff", "nope"]), 1, "no such container");
+}
+
+/// A container's full id, from inspect.
+fn cid(r: &Root, name: &str) -> String {
+    let s = ok(r, &["inspect", name]);
+    let at = s.find("\"Id\": \"").expect("Id") + 7;
+    s[at..at + 64].to_string()
+}
+
+fn layer_count(r: &Root) -> usize {
+    std::fs::read_dir(r.0.join("images/layers"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().is_dir())
+        .count()
+}
+
+#[test]
+fn commit_makes_an_image_that_keeps_deletions() {
+    if !root() {
+        return;
+    }
+    let t = Tmp::new("commit");
+    let r = Root::new("commit");
+    import(&r, &t, "bb");
+    ok(&r, &["run", "--name", "c", "bb", "sh", "-c", CHANGES]);
+    let layers = layer_count(&r);
+    let o = ok(&r, &["commit", "c", "bb:2"]);
+    let id = o.trim().strip_prefix("sha256:").expect("sha256:<id>");
+    assert_eq!(id.len(), 64, "{o}");
+    assert_eq!(layer_count(&r), layers + 1);
+    assert!(ok(&r, &["images"]).lines().any(|l| l.starts_with("bb ") && l.contains(" 2 ")));
+    let o = ok(
+        &r,
+        &["run", "--rm", "bb:2", "sh", "-c", "ls /bin/vi 2>&1; ls /home; cat /root/x /new/d/f; tail -1 /etc/passwd"],
+    );
+    assert_eq!(o, "ls: /bin/vi: No such file or directory\nz\nhi\nmore\n");
+    // A third layer deleting what the second one added.
+    ok(&r, &["run", "--name", "c2", "bb:2", "rm", "-r", "/root/x", "/new"]);
+    ok(&r, &["commit", "c2", "bb:3"]);
+    let o = ok(&r, &["run", "--rm", "bb:3", "sh", "-c", "ls /root /new 2>&1; ls /home"]);
+    assert!(o.contains("/new: No such file") && o.ends_with("z\n") && !o.contains('x'), "{o}");
+    // By id prefix, untagged.
+    let o = ok(&r, &["container", "commit", &cid(&r, "c2")[..12]]);
+    assert_eq!(o.trim().len(), 71, "{o}");
+    let tree = t.p("tree");
+    sh(&format!("cp -a {} {tree}", rootfs_str()));
+    ok(&r, &["run", "--name", "plain", "--rootfs", &tree, "true"]);
+    failed(&r.out(&["commit", "plain", "x"]), 125, "no image");
+    failed(&r.out(&["commit", "nope", "x"]), 1, "no such container");
+    failed(&r.out(&["commit", "c", "Bad Name"]), 125, "invalid reference");
+}
+
+/// `skopeo inspect` of a docker-archive: (layers, architecture).
+fn skopeo_layers(file: &str, tag: &str) -> Vec<String> {
+    let o = Command::new("skopeo")
+        .args(["inspect", &format!("docker-archive:{file}:{tag}")])
+        .output()
+        .expect("skopeo installed");
+    assert!(o.status.success(), "skopeo: {}", stderr(&o));
+    let s = stdout(&o);
+    assert!(s.contains("\"Architecture\": \"amd64\"") || !cfg!(target_arch = "x86_64"), "{s}");
+    let at = s.find("\"Layers\": [").expect("Layers") + 11;
+    let end = at + s[at..].find(']').unwrap();
+    s[at..end]
+        .split(',')
+        .map(|l| l.trim().trim_matches('"').to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+fn sha256_of_member(tar: &str, member: &str) -> String {
+    let o = sh(&format!("tar -xOf {tar} {member} | sha256sum"));
+    format!("sha256:{}", String::from_utf8(o).unwrap().split(' ').next().unwrap())
+}
+
+#[test]
+fn save_is_read_by_skopeo_gnu_tar_and_load() {
+    if !root() {
+        return;
+    }
+    let t = Tmp::new("save");
+    let r = Root::new("save");
+    import(&r, &t, "bb");
+    ok(&r, &["run", "--name", "c", "bb", "sh", "-c", CHANGES]);
+    ok(&r, &["commit", "c", "bb:2"]);
+    let file = t.p("bb.tar");
+    let o = r.out(&["save", "-o", &file, "bb:2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(o.stderr.is_empty(), "no progress on a pipe: {}", stderr(&o));
+
+    let members = String::from_utf8(sh(&format!("tar -tf {file}"))).unwrap();
+    assert_eq!(members.lines().next(), Some("manifest.json"));
+    let layers = skopeo_layers(&file, "bb:2");
+    assert_eq!(layers.len(), 2);
+    for l in &layers {
+        let hex = l.strip_prefix("sha256:").unwrap();
+        let m = format!("{hex}/layer.tar");
+        assert!(members.lines().any(|x| x == m), "{m} in {members}");
+        assert_eq!(&sha256_of_member(&file, &m), l, "layer digest is its diff_id");
+    }
+    // The committed layer holds OCI whiteouts, as GNU tar lists them.
+    let top = format!("{}/layer.tar", layers[1].strip_prefix("sha256:").unwrap());
+    let list = String::from_utf8(sh(&format!("tar -xOf {file} {top} | tar -tf -"))).unwrap();
+    for want in ["bin/.wh.vi", "home/.wh..wh..opq", "home/z", "root/x"] {
+        assert!(list.lines().any(|l| l == want), "{want} not in {list}");
+    }
+    // GNU tar extracts the base layer into a usable tree.
+    let x = t.p("x");
+    std::fs::create_dir(&x).unwrap();
+    let base = format!("{}/layer.tar", layers[0].strip_prefix("sha256:").unwrap());
+    sh(&format!("tar -xOf {file} {base} | tar -C {x} -xpf -"));
+    assert!(sh(&format!("{x}/bin/busybox echo ok")).starts_with(b"ok"));
+    // skopeo copies it (checking every digest).
+    let oci = t.p("oci");
+    let o = Command::new("skopeo")
+        .args(["copy", "-q", &format!("docker-archive:{file}:bb:2"), &format!("oci:{oci}:bb")])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "skopeo copy: {}", stderr(&o));
+
+    // Back into a fresh pocket: it runs with its deletions.
+    let r2 = Root::new("save-load");
+    ok(&r2, &["load", "-i", &file]);
+    let o = ok(&r2, &["run", "--rm", "bb:2", "sh", "-c", "ls /bin/vi 2>&1; ls /home; cat /root/x"]);
+    assert_eq!(o, "ls: /bin/vi: No such file or directory\nz\nhi\n");
+    // Saved again from there: the same archive, byte for byte.
+    let again = r2.out(&["save", "bb:2"]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert!(again.stdout == std::fs::read(&file).unwrap(), "save of a loaded save differs");
+
+    // Several images, one archive: shared layers once.
+    let both = t.p("both.tar");
+    ok(&r, &["save", "-o", &both, "bb:2", "bb"]);
+    let members = String::from_utf8(sh(&format!("tar -tf {both}"))).unwrap();
+    assert_eq!(members.lines().filter(|l| l.ends_with("/layer.tar")).count(), 2);
+    assert_eq!(skopeo_layers(&both, "bb:latest").len(), 1);
+
+    // Progress on a terminal (stderr), none of it in the archive.
+    let (mut m, s) = pty();
+    let out = t.p("tty.tar");
+    let o = r.cmd(&["save", "-o", &out, "bb:2"]).stderr(Stdio::from(s)).output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let mut shown = vec![0u8; 8192];
+    let n = m.read(&mut shown).unwrap_or(0);
+    let shown = String::from_utf8_lossy(&shown[..n]);
+    assert!(shown.contains("layer 2/2"), "progress: {shown:?}");
+    assert!(std::fs::read(&out).unwrap() == std::fs::read(&file).unwrap());
+
+    // Errors: an unknown image writes nothing; a terminal stdout refused.
+    let none = t.p("none.tar");
+    failed(&r.out(&["save", "-o", &none, "bb:2", "nope"]), 1, "no such image");
+    assert!(!Path::new(&none).exists());
+    let (_m, s) = pty();
+    let o = r.cmd(&["save", "bb:2"]).stdout(Stdio::from(s)).output().unwrap();
+    failed(&o, 125, "cowardly refusing");
+}

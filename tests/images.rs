@@ -1,0 +1,421 @@
+//! Images made by buildah, skopeo and umoci (scripts/mkimages.sh): loaded
+//! from every format they write, run on overlayfs, with docker's
+//! Entrypoint/Cmd/Env/WorkingDir/User semantics, and removed again.
+
+mod common;
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+/// The test images, built once by scripts/mkimages.sh.
+fn images() -> &'static Path {
+    static I: OnceLock<PathBuf> = OnceLock::new();
+    I.get_or_init(|| {
+        rootfs();
+        let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let dir = manifest.join("target/images");
+        let st = Command::new(manifest.join("scripts/mkimages.sh"))
+            .arg(&dir)
+            .status()
+            .expect("mkimages.sh");
+        assert!(st.success(), "scripts/mkimages.sh failed");
+        dir
+    })
+}
+
+fn img(name: &str) -> String {
+    images().join(name).to_str().unwrap().to_string()
+}
+
+fn ok(r: &Root, args: &[&str]) -> String {
+    let o = r.out(args);
+    assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+    stdout(&o)
+}
+
+fn layer_dirs(r: &Root) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(r.0.join("images/layers"))
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn tmp_empty(r: &Root) -> bool {
+    std::fs::read_dir(r.0.join("images/tmp")).map_or(true, |mut d| d.next().is_none())
+}
+
+#[test]
+fn docker_archive_from_buildah_runs_with_its_config() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("img-docker");
+    let out = ok(&r, &["load", "-i", &img("busybox-docker.tar")]);
+    assert_eq!(out.trim(), "Loaded image: busybox:latest");
+    let list = ok(&r, &["images"]);
+    assert!(list.starts_with("REPOSITORY"), "{list}");
+    let line = list
+        .lines()
+        .find(|l| l.starts_with("busybox "))
+        .expect(&list);
+    assert!(line.split_whitespace().nth(1) == Some("latest"), "{line}");
+    assert!(line.contains("MB"), "{line}");
+    // Cmd, Env and WorkingDir from the image.
+    assert_eq!(
+        ok(&r, &["run", "--rm", "busybox"]).trim(),
+        "hello from /srv/app"
+    );
+    // -e over the image's Env; -w over its WorkingDir.
+    let o = ok(
+        &r,
+        &[
+            "run",
+            "--rm",
+            "-e",
+            "GREETING=hi",
+            "-w",
+            "/tmp",
+            "busybox",
+            "sh",
+            "-c",
+            "echo $GREETING $(pwd) $PATH",
+        ],
+    );
+    assert_eq!(o.trim(), "hi /tmp /usr/sbin:/usr/bin:/sbin:/bin");
+    let ins = ok(&r, &["image", "inspect", "busybox"]);
+    for want in [
+        "\"8080/tcp\"",
+        "\"org.example.test\": \"yes\"",
+        "\"WorkingDir\": \"/srv/app\"",
+        "\"RepoTags\"",
+    ] {
+        assert!(ins.contains(want), "{want} in {ins}");
+    }
+}
+
+#[test]
+fn oci_archive_and_gzip_layout_share_one_layer() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("img-oci");
+    let out = ok(&r, &["load", "-i", &img("busybox-oci.tar")]);
+    let id = out
+        .trim()
+        .strip_prefix("Loaded image ID: sha256:")
+        .expect(&out)
+        .to_string();
+    assert_eq!(id.len(), 64);
+    // The same image through skopeo's gzip layout (from stdin as a dir
+    // cannot be: -i DIR).
+    let out = ok(&r, &["load", "-i", &img("busybox-oci")]);
+    assert_eq!(out.trim(), "Loaded image: busybox:gz");
+    assert_eq!(layer_dirs(&r).len(), 1, "one layer, stored once");
+    assert_eq!(
+        ok(&r, &["run", "--rm", &id[..12]]).trim(),
+        "hello from /srv/app"
+    );
+    assert_eq!(
+        ok(
+            &r,
+            &["run", "--rm", "busybox:gz", "cat", "/srv/app/hello.txt"]
+        )
+        .trim(),
+        "from the image"
+    );
+    // stdin, through a pipe.
+    let r2 = Root::new("img-oci-stdin");
+    let f = std::fs::File::open(img("busybox-oci.tar")).unwrap();
+    let mut c = r2.cmd(&["load"]);
+    c.stdin(Stdio::from(f));
+    let o = c.output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let cat = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "cat {} | {} --root {} load -q",
+            img("busybox-oci.tar"),
+            bin().display(),
+            r2.0.display()
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(cat.status.code(), Some(0), "{}", stderr(&cat));
+    assert!(stdout(&cat).contains(&id), "{}", stdout(&cat));
+    assert!(tmp_empty(&r2));
+}
+
+#[test]
+fn umoci_whiteouts_hide_lower_files_and_layers_stay_untouched() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("img-layers");
+    ok(&r, &["load", "-i", &img("layered-oci")]);
+    let o = ok(
+        &r,
+        &[
+            "run",
+            "--rm",
+            "layered:latest",
+            "sh",
+            "-c",
+            "ls /bin/vi 2>&1; ls /srv/app; cat /etc/motd",
+        ],
+    );
+    assert!(o.contains("No such file"), "{o}");
+    assert!(o.contains("only.txt") && !o.contains("hello.txt"), "{o}");
+    assert!(o.contains("layered"), "{o}");
+    let before = layer_dirs(&r);
+    assert_eq!(before.len(), 2);
+    // The container writes and deletes; the image must not change.
+    let o = r.out(&[
+        "run",
+        "--name",
+        "wr",
+        "layered",
+        "sh",
+        "-c",
+        "echo changed > /etc/motd; rm /bin/ls; echo new > /root/n",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = ok(
+        &r,
+        &[
+            "run",
+            "--rm",
+            "layered",
+            "sh",
+            "-c",
+            "cat /etc/motd; ls /bin/ls; ls /root",
+        ],
+    );
+    assert_eq!(o.trim(), "layered\n/bin/ls");
+    let lower_ls = |l: &String| r.0.join("images/layers").join(l).join("bin/ls");
+    assert!(
+        before
+            .iter()
+            .any(|l| std::fs::symlink_metadata(lower_ls(l)).is_ok())
+    );
+    assert_eq!(layer_dirs(&r), before);
+    // The container's changes are in its own upper dir only.
+    let id = ok(&r, &["ps", "-aq", "--no-trunc"]).trim().to_string();
+    let upper = r.0.join("containers").join(&id).join("upper");
+    assert_eq!(
+        std::fs::read_to_string(upper.join("etc/motd")).unwrap(),
+        "changed\n"
+    );
+    // The overlay lived in the container's mount namespace only.
+    assert!(
+        !host_mounts()
+            .iter()
+            .any(|m| m.contains(r.0.to_str().unwrap()))
+    );
+    assert!(
+        std::fs::read_dir(r.0.join("containers").join(&id).join("rootfs"))
+            .unwrap()
+            .next()
+            .is_none()
+    );
+    ok(&r, &["rm", "wr"]);
+    assert!(
+        !r.0.join("containers").join(&id).exists(),
+        "rm removes upper/work"
+    );
+}
+
+#[test]
+fn entrypoint_cmd_and_user_from_the_image() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("img-user");
+    ok(&r, &["load", "-i", &img("user-docker.tar")]);
+    assert_eq!(
+        ok(&r, &["run", "--rm", "withuser:1"]).trim(),
+        "ep: default args"
+    );
+    assert_eq!(
+        ok(&r, &["run", "--rm", "withuser:1", "a", "b"]).trim(),
+        "ep: a b"
+    );
+    let o = ok(&r, &["run", "--rm", "--entrypoint", "id", "withuser:1"]);
+    assert_eq!(o.trim(), "uid=65534(nobody) gid=65534(nogroup)");
+    let o = ok(
+        &r,
+        &["run", "--rm", "-u", "0", "--entrypoint", "id", "withuser:1"],
+    );
+    assert!(o.starts_with("uid=0(root) gid=0(root)"), "{o}");
+    let o = ok(
+        &r,
+        &[
+            "run",
+            "--rm",
+            "-u",
+            "1234:5",
+            "--entrypoint",
+            "id",
+            "withuser:1",
+        ],
+    );
+    assert!(o.starts_with("uid=1234 gid=5(tty)"), "{o}");
+    // A non-root user has no effective capabilities.
+    let o = ok(
+        &r,
+        &[
+            "run",
+            "--rm",
+            "--entrypoint",
+            "grep",
+            "withuser:1",
+            "CapEff",
+            "/proc/self/status",
+        ],
+    );
+    assert_eq!(o.split_whitespace().nth(1), Some("0000000000000000"), "{o}");
+    let o = r.out(&["run", "--rm", "-u", "nosuch", "withuser:1"]);
+    assert_eq!(o.status.code(), Some(125));
+    assert!(
+        stderr(&o).contains("unable to find user nosuch"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        ok(&r, &["ps", "-aq"]).trim().is_empty(),
+        "nothing left by a refused run"
+    );
+}
+
+#[test]
+fn import_rootfs_tarball_file_and_stdin() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("img-import");
+    let out = ok(&r, &["import", &img("rootfs.tar.gz"), "bb:imported"]);
+    assert!(
+        out.trim().starts_with("sha256:") && out.trim().len() == 71,
+        "{out}"
+    );
+    let o = ok(
+        &r,
+        &[
+            "run",
+            "--rm",
+            "bb:imported",
+            "sh",
+            "-c",
+            "cat /etc/passwd | head -1; stat -c %a /tmp",
+        ],
+    );
+    assert_eq!(o.trim(), "root:x:0:0:root:/root:/bin/sh\n1777");
+    let o = r.out(&["run", "--rm", "bb:imported"]);
+    assert_eq!(o.status.code(), Some(125), "no Cmd: no command");
+    let f = std::fs::File::open(img("rootfs.tar.gz")).unwrap();
+    let mut c = r.cmd(&["import", "-", "bb2"]);
+    c.stdin(Stdio::from(f));
+    let o = c.output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(ok(&r, &["images"]).contains("bb2 "));
+    assert_eq!(
+        layer_dirs(&r).len(),
+        1,
+        "the same tarball is the same layer"
+    );
+}
+
+#[test]
+fn rmi_refuses_an_image_in_use() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("img-rmi");
+    ok(&r, &["load", "-i", &img("busybox-docker.tar")]);
+    ok(&r, &["tag", "busybox", "other:1"]);
+    // A second tag: rmi by name only untags.
+    assert_eq!(ok(&r, &["rmi", "other:1"]).trim(), "Untagged: other:1");
+    let o = r.out(&["run", "--name", "user", "busybox", "true"]);
+    assert_eq!(o.status.code(), Some(0));
+    let o = r.out(&["rmi", "busybox"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("in use by container"), "{}", stderr(&o));
+    assert_eq!(layer_dirs(&r).len(), 1);
+    ok(&r, &["rm", "user"]);
+    let o = ok(&r, &["rmi", "busybox"]);
+    assert!(
+        o.contains("Untagged: busybox:latest") && o.contains("Deleted: sha256:"),
+        "{o}"
+    );
+    assert!(layer_dirs(&r).is_empty(), "its layer went with it");
+    assert_eq!(ok(&r, &["images", "-q"]).trim(), "");
+    let o = r.out(&["rmi", "busybox"]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn a_corrupt_blob_fails_the_load_and_leaves_nothing() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("img-corrupt");
+    let t = r.0.join("layout");
+    let st = Command::new("cp")
+        .arg("-a")
+        .arg(img("busybox-oci"))
+        .arg(&t)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    // Flip one byte in the biggest blob (the gzip layer).
+    let blobs = t.join("blobs/sha256");
+    let big = std::fs::read_dir(&blobs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .max_by_key(|p| std::fs::metadata(p).unwrap().len())
+        .unwrap();
+    let mut b = std::fs::read(&big).unwrap();
+    let n = b.len();
+    b[n - 100] ^= 0x55;
+    std::fs::write(&big, b).unwrap();
+    let o = r.out(&["load", "-i", t.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(125), "{}", stdout(&o));
+    let e = stderr(&o);
+    assert!(e.starts_with("pocket: ") && e.lines().count() == 1, "{e}");
+    assert!(layer_dirs(&r).is_empty() && tmp_empty(&r));
+    assert_eq!(ok(&r, &["images", "-q"]).trim(), "");
+}
+
+#[test]
+fn concurrent_loads_of_one_image() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("img-race");
+    let kids: Vec<_> = (0..4)
+        .map(|_| {
+            r.cmd(&["load", "-q", "-i", &img("busybox-docker.tar")])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for k in kids {
+        let o = k.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    assert_eq!(layer_dirs(&r).len(), 1);
+    assert!(tmp_empty(&r));
+    assert_eq!(ok(&r, &["images", "-q"]).lines().count(), 1);
+    assert_eq!(
+        ok(&r, &["run", "--rm", "busybox"]).trim(),
+        "hello from /srv/app"
+    );
+}
