@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Start-up cost of `pocket run --rootfs R true` next to unshare(1), crun and
-# runc doing the same job, plus each tool's peak RSS.
+# runc doing the same job, plus each tool's peak RSS; and `pocket run IMAGE
+# true` (the same rootfs imported as an image, on overlayfs) against
+# --rootfs, which the issue bounds at +2 ms.
 #
 # Usage: scripts/bench.sh [N]     (or N=... scripts/bench.sh; default 200)
 #
@@ -44,11 +46,13 @@ if [ "${1-}" = __inner ]; then
   trap 'exit 143' TERM
   unhybrid
   bundle=$tmp/bundle rootfs=$tmp/bundle/rootfs
-  tools=(pocket unshare crun runc)
+  tools=(pocket pocket-img unshare crun runc)
+  tar -C "$rootfs" -c . | "$pocket" --root "$tmp/state-pocket" import - bench:img >/dev/null
   cmd() { # tool, iteration -> the command line in array c
     case $1 in
       # Like crun/runc run: state kept in a directory of its own, removed at exit.
       pocket)  c=("$pocket" --root "$tmp/state-pocket" run --rm --rootfs "$rootfs" /bin/true) ;;
+      pocket-img) c=("$pocket" --root "$tmp/state-pocket" run --rm bench:img /bin/true) ;;
       unshare) c=(unshare -fpmuin --mount-proc chroot "$rootfs" /bin/true) ;;
       crun)    c=(crun --root "$tmp/state-crun" run --bundle "$bundle" "$prefix-c$2") ;;
       runc)    c=(runc --root "$tmp/state-runc" run --bundle "$bundle" "$prefix-r$2") ;;
@@ -63,8 +67,8 @@ if [ "${1-}" = __inner ]; then
   # Round-robin, with the starting tool rotated every round so no tool
   # always runs right after the same neighbour (e.g. after runc's Go heap).
   for ((i = 0; i < n; i++)); do
-    for ((k = 0; k < 4; k++)); do
-      t=${tools[(i + k) % 4]}
+    for ((k = 0; k < ${#tools[@]}; k++)); do
+      t=${tools[(i + k) % ${#tools[@]}]}
       cmd "$t" "$i"
       timed "${c[@]}" >>"$tmp/times-$t"
     done
@@ -193,15 +197,17 @@ echo "rounds:  $n interleaved (+$warm warm-up), ${elapsed}s total; RSS = max of 
 echo "RSS:     largest process of each tree, the container's /bin/true included (busybox alone: $(maxrss "$tmp/rss-floor") KiB)"
 echo "cgroups: $(hybrid && echo "hybrid v1+v2 on the host; cgroup2 hidden in the bench's mount namespace" || echo "/sys/fs/cgroup is $(stat -fc %T /sys/fs/cgroup)")"
 echo
-printf '%-8s %9s %9s %9s %9s %12s %10s\n' tool p10_ms median_ms p90_ms mean_ms vs_pocket peak_RSS_KiB
+printf '%-10s %9s %9s %9s %9s %12s %10s\n' tool p10_ms median_ms p90_ms mean_ms vs_pocket peak_RSS_KiB
 declare -A med rss
-for t in pocket unshare crun runc; do
+for t in pocket pocket-img unshare crun runc; do
   read -r p10 p50 p90 mean < <(stats "$tmp/times-$t")
   med[$t]=$p50 rss[$t]=$(maxrss "$tmp/rss-$t")
   ratio=$(awk -v a="$p50" -v b="${med[pocket]}" 'BEGIN { printf "%.1fx", a / b }')
-  printf '%-8s %9s %9s %9s %9s %12s %10s\n' "$t" "$p10" "$p50" "$p90" "$mean" "$ratio" "${rss[$t]}"
+  printf '%-10s %9s %9s %9s %9s %12s %10s\n' "$t" "$p10" "$p50" "$p90" "$mean" "$ratio" "${rss[$t]}"
 done
 echo
+awk -v a="${med[pocket-img]}" -v b="${med[pocket]}" \
+  'BEGIN { printf "image over --rootfs: %+.2f ms (median)\n", a - b }'
 for t in unshare crun runc; do
   awk -v t="$t" -v a="${med[$t]}" -v b="${med[pocket]}" \
     'BEGIN { printf "%s/pocket = %.1fx (median)\n", t, a / b }'
@@ -210,10 +216,11 @@ done
 echo
 echo "| runtime | median (ms) | p10 (ms) | p90 (ms) | vs pocket | peak RSS (KiB) |"
 echo "|---|---:|---:|---:|---:|---:|"
-for t in pocket unshare crun runc; do
+for t in pocket pocket-img unshare crun runc; do
   read -r p10 p50 p90 _ < <(stats "$tmp/times-$t")
   case $t in
-    pocket) label='`pocket run`' ;;
+    pocket) label='`pocket run --rootfs`' ;;
+    pocket-img) label='`pocket run IMAGE` (overlayfs)' ;;
     unshare) label='`unshare -fpmuin --mount-proc chroot`' ;;
     *) label="\`$t run\`" ;;
   esac

@@ -117,30 +117,30 @@ fn export_of_a_rootfs_container_is_what_it_sees() {
     sh(&format!("cp -a {} {tree}", rootfs_str()));
     let r = Root::new("exp-rootfs");
     let script = "echo hi > /made && mkdir -p /deep/er && ln /made /deep/er/hard && find / -xdev";
-    let o = r.out(&["run", "--name", "c", "--rootfs", &tree, "sh", "-c", script]);
+    let o = r.out(&["run", "--name", "ctr", "--rootfs", &tree, "sh", "-c", script]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let seen = find_paths(&stdout(&o));
     let tar = t.p("c.tar");
     let before = host_mounts().len();
-    ok(&r, &["export", "-o", &tar, "c"]);
+    ok(&r, &["export", "-o", &tar, "ctr"]);
     assert_eq!(host_mounts().len(), before, "export leaves no mount");
     let got = tar_paths(&tar);
     assert_eq!(got, seen, "{}", show_diff(&got, &seen));
     let v = String::from_utf8(sh(&format!("TZ=UTC tar -tvf {tar}"))).unwrap();
-    assert!(v.contains("deep/er/hard link to made"), "{v}");
-    assert_eq!(sh(&format!("tar -xOf {tar} made")), b"hi\n");
+    assert!(v.contains("made link to deep/er/hard"), "{v}");
+    assert_eq!(sh(&format!("tar -xOf {tar} deep/er/hard")), b"hi\n");
     // To stdout: the same bytes (the walk is deterministic).
-    let o = r.out(&["export", "c"]);
+    let o = r.out(&["export", "ctr"]);
     assert_eq!(o.status.code(), Some(0));
     assert!(o.stdout == std::fs::read(&tar).unwrap(), "stdout and -o differ");
     // Errors: no such container, no container, a terminal on stdout.
     failed(&r.out(&["export", "nope"]), 1, "no such container");
     failed(&r.out(&["export"]), 125, "needs exactly one container");
     let (_m, s) = pty();
-    let o = r.cmd(&["export", "c"]).stdout(Stdio::from(s)).output().unwrap();
+    let o = r.cmd(&["export", "ctr"]).stdout(Stdio::from(s)).output().unwrap();
     failed(&o, 125, "cowardly refusing");
     // -o into a directory that does not exist: an error, nothing made.
-    let o = r.out(&["export", "-o", &t.p("no/such/x.tar"), "c"]);
+    let o = r.out(&["export", "-o", &t.p("no/such/x.tar"), "ctr"]);
     assert_eq!(o.status.code(), Some(125));
 }
 
@@ -154,10 +154,10 @@ fn export_of_an_image_container_running_and_stopped() {
     import(&r, &t, "bb");
     let script = "rm /bin/vi; rm -rf /home; mkdir /home; echo z > /home/z; echo hi > /root/x; \
                   find / -xdev > /tmp/list; touch /tmp/done; sleep 1000";
-    let id = ok(&r, &["run", "-d", "--name", "c", "bb", "sh", "-c", script]);
+    let id = ok(&r, &["run", "-d", "--name", "ctr", "bb", "sh", "-c", script]);
     let id = id.trim();
     let list = wait_for(10, "the container's file list", || {
-        let o = r.out(&["exec", "c", "sh", "-c", "test -e /tmp/done && cat /tmp/list"]);
+        let o = r.out(&["exec", "ctr", "sh", "-c", "test -e /tmp/done && cat /tmp/list"]);
         (o.status.code() == Some(0)).then(|| stdout(&o))
     });
     let mut seen = find_paths(&list);
@@ -171,7 +171,7 @@ fn export_of_an_image_container_running_and_stopped() {
         assert_eq!(got, seen, "{state}: {}", show_diff(&got, &seen));
         assert_eq!(sh(&format!("tar -xOf {tar} root/x")), b"hi\n");
         assert_eq!(mounts_under(&r.0), mounts, "no mount left on the host");
-        ok(&r, &["stop", "-t", "0", "c"]);
+        ok(&r, &["stop", "-t", "0", "ctr"]);
     }
     // The image itself is untouched.
     let o = ok(&r, &["run", "--rm", "bb", "sh", "-c", "ls /bin/vi /root"]);
@@ -202,7 +202,7 @@ fn diff_lists_added_changed_and_deleted_files() {
     import(&r, &t, "bb");
     ok(&r, &["run", "--name", "quiet", "bb", "true"]);
     assert_eq!(ok(&r, &["diff", "quiet"]), "", "a container that changed nothing");
-    ok(&r, &["run", "--name", "c", "bb", "sh", "-c", CHANGES]);
+    ok(&r, &["run", "--name", "ctr", "bb", "sh", "-c", CHANGES]);
     let want = [
         "C /bin",
         "D /bin/vi",
@@ -215,10 +215,10 @@ fn diff_lists_added_changed_and_deleted_files() {
         "C /root",
         "A /root/x",
     ];
-    assert_eq!(diff_lines(&r, "c"), want);
+    assert_eq!(diff_lines(&r, "ctr"), want);
     // The same through `container diff`, by id prefix.
-    let id = cid(&r, "c");
-    assert_eq!(ok(&r, &["container", "diff", &id[..12]]), ok(&r, &["diff", "c"]));
+    let id = cid(&r, "ctr");
+    assert_eq!(ok(&r, &["container", "diff", &id[..12]]), ok(&r, &["diff", "ctr"]));
     let tree = t.p("tree");
     sh(&format!("cp -a {} {tree}", rootfs_str()));
     ok(&r, &["run", "--name", "plain", "--rootfs", &tree, "true"]);
@@ -248,9 +248,9 @@ fn commit_makes_an_image_that_keeps_deletions() {
     let t = Tmp::new("commit");
     let r = Root::new("commit");
     import(&r, &t, "bb");
-    ok(&r, &["run", "--name", "c", "bb", "sh", "-c", CHANGES]);
+    ok(&r, &["run", "--name", "ctr", "bb", "sh", "-c", CHANGES]);
     let layers = layer_count(&r);
-    let o = ok(&r, &["commit", "c", "bb:2"]);
+    let o = ok(&r, &["commit", "ctr", "bb:2"]);
     let id = o.trim().strip_prefix("sha256:").expect("sha256:<id>");
     assert_eq!(id.len(), 64, "{o}");
     assert_eq!(layer_count(&r), layers + 1);
@@ -261,19 +261,19 @@ fn commit_makes_an_image_that_keeps_deletions() {
     );
     assert_eq!(o, "ls: /bin/vi: No such file or directory\nz\nhi\nmore\n");
     // A third layer deleting what the second one added.
-    ok(&r, &["run", "--name", "c2", "bb:2", "rm", "-r", "/root/x", "/new"]);
-    ok(&r, &["commit", "c2", "bb:3"]);
+    ok(&r, &["run", "--name", "ctr2", "bb:2", "rm", "-r", "/root/x", "/new"]);
+    ok(&r, &["commit", "ctr2", "bb:3"]);
     let o = ok(&r, &["run", "--rm", "bb:3", "sh", "-c", "ls /root /new 2>&1; ls /home"]);
     assert!(o.contains("/new: No such file") && o.ends_with("z\n") && !o.contains('x'), "{o}");
     // By id prefix, untagged.
-    let o = ok(&r, &["container", "commit", &cid(&r, "c2")[..12]]);
+    let o = ok(&r, &["container", "commit", &cid(&r, "ctr2")[..12]]);
     assert_eq!(o.trim().len(), 71, "{o}");
     let tree = t.p("tree");
     sh(&format!("cp -a {} {tree}", rootfs_str()));
     ok(&r, &["run", "--name", "plain", "--rootfs", &tree, "true"]);
     failed(&r.out(&["commit", "plain", "x"]), 125, "no image");
     failed(&r.out(&["commit", "nope", "x"]), 1, "no such container");
-    failed(&r.out(&["commit", "c", "Bad Name"]), 125, "invalid reference");
+    failed(&r.out(&["commit", "ctr", "Bad Name"]), 125, "invalid reference");
 }
 
 /// `skopeo inspect` of a docker-archive: (layers, architecture).
@@ -307,8 +307,8 @@ fn save_is_read_by_skopeo_gnu_tar_and_load() {
     let t = Tmp::new("save");
     let r = Root::new("save");
     import(&r, &t, "bb");
-    ok(&r, &["run", "--name", "c", "bb", "sh", "-c", CHANGES]);
-    ok(&r, &["commit", "c", "bb:2"]);
+    ok(&r, &["run", "--name", "ctr", "bb", "sh", "-c", CHANGES]);
+    ok(&r, &["commit", "ctr", "bb:2"]);
     let file = t.p("bb.tar");
     let o = r.out(&["save", "-o", &file, "bb:2"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -379,4 +379,54 @@ fn save_is_read_by_skopeo_gnu_tar_and_load() {
     let (_m, s) = pty();
     let o = r.cmd(&["save", "bb:2"]).stdout(Stdio::from(s)).output().unwrap();
     failed(&o, 125, "cowardly refusing");
+}
+
+/// The test images of scripts/mkimages.sh (buildah, skopeo, umoci).
+fn test_image(name: &str) -> String {
+    rootfs();
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = manifest.join("target/images");
+    let st = Command::new(manifest.join("scripts/mkimages.sh"))
+        .arg(&dir)
+        .status()
+        .expect("mkimages.sh");
+    assert!(st.success(), "scripts/mkimages.sh failed");
+    dir.join(name).to_str().unwrap().to_string()
+}
+
+#[test]
+fn umoci_layers_diff_export_and_save() {
+    if !root() {
+        return;
+    }
+    let t = Tmp::new("layered");
+    let r = Root::new("layered");
+    ok(&r, &["load", "-i", &test_image("layered-oci")]);
+    // Below the container: two layers, the top one with umoci's whiteouts.
+    let script = "echo x > /srv/app/more; rm /etc/motd; touch /bin/vi; \
+                  find / -xdev > /tmp/list";
+    ok(&r, &["run", "--name", "ctr", "layered", "sh", "-c", script]);
+    let d = ok(&r, &["diff", "ctr"]);
+    let want = "C /bin\nA /bin/vi\nC /etc\nD /etc/motd\nC /srv\nC /srv/app\nA /srv/app/more\nA /tmp/list\n";
+    assert_eq!(d.replace("C /tmp\n", ""), want);
+    let tar = t.p("e.tar");
+    ok(&r, &["export", "-o", &tar, "ctr"]);
+    let got = tar_paths(&tar);
+    let list = String::from_utf8(sh(&format!("tar -xOf {tar} tmp/list"))).unwrap();
+    let seen = find_paths(&list);
+    assert_eq!(got, seen, "{}", show_diff(&got, &seen));
+    assert!(got.contains("/srv/app/only.txt") && !got.contains("/srv/app/hello.txt"));
+    // Saved: umoci's deletions are whiteouts again in the layer written.
+    let file = t.p("l.tar");
+    ok(&r, &["save", "-o", &file, "layered"]);
+    let layers = skopeo_layers(&file, "layered:latest");
+    assert_eq!(layers.len(), 2);
+    let top = format!("{}/layer.tar", layers[1].strip_prefix("sha256:").unwrap());
+    assert_eq!(sha256_of_member(&file, &top), layers[1]);
+    let list = String::from_utf8(sh(&format!("tar -xOf {file} {top} | tar -tf -"))).unwrap();
+    assert!(list.lines().any(|l| l == "bin/.wh.vi"), "{list}");
+    let r2 = Root::new("layered-2");
+    ok(&r2, &["load", "-i", &file]);
+    let o = ok(&r2, &["run", "--rm", "layered", "sh", "-c", "ls /bin/vi 2>&1; ls /srv/app; cat /etc/motd"]);
+    assert_eq!(o, "ls: /bin/vi: No such file or directory\nonly.txt\nlayered\n");
 }

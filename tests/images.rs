@@ -280,6 +280,24 @@ fn entrypoint_cmd_and_user_from_the_image() {
         ],
     );
     assert_eq!(o.split_whitespace().nth(1), Some("0000000000000000"), "{o}");
+    // exec runs as the container's user unless -u says otherwise.
+    let o = r.out(&[
+        "run",
+        "-d",
+        "--name",
+        "sleeper",
+        "--entrypoint",
+        "sleep",
+        "withuser:1",
+        "60",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(ok(&r, &["exec", "sleeper", "id", "-u"]).trim(), "65534");
+    assert_eq!(
+        ok(&r, &["exec", "-u", "root", "sleeper", "id", "-u"]).trim(),
+        "0"
+    );
+    ok(&r, &["rm", "-f", "sleeper"]);
     let o = r.out(&["run", "--rm", "-u", "nosuch", "withuser:1"]);
     assert_eq!(o.status.code(), Some(125));
     assert!(

@@ -197,7 +197,9 @@ impl Tar {
 /// has already written something that must be cleaned up.
 fn prelude() -> Tar {
     let mut t = Tar::new();
-    t.dir("ok/").file("ok/fine", b"fine\n").symlink("ok/link", "fine");
+    t.dir("ok/")
+        .file("ok/fine", b"fine\n")
+        .symlink("ok/link", "fine");
     t
 }
 
@@ -290,7 +292,10 @@ fn oci_files(blobs: &[(&[u8], String)], tag: &str) -> Vec<(String, Vec<u8>)> {
     );
     files.push((format!("blobs/sha256/{ch}"), config));
     files.push((format!("blobs/sha256/{mh}"), manifest));
-    files.push(("oci-layout".into(), b"{\"imageLayoutVersion\":\"1.0.0\"}".to_vec()));
+    files.push((
+        "oci-layout".into(),
+        b"{\"imageLayoutVersion\":\"1.0.0\"}".to_vec(),
+    ));
     files.push(("index.json".into(), index.into_bytes()));
     files
 }
@@ -311,10 +316,13 @@ fn oci_archive(files: &[(String, Vec<u8>)]) -> Vec<u8> {
 struct Canary {
     dir: PathBuf,
     input: PathBuf,
-    seen: Vec<(PathBuf, (u64, u32, u32, u32, u64, i64, i64, u64))>,
+    seen: Vec<(PathBuf, Stamp)>,
 }
 
-fn stamp(p: &Path) -> (u64, u32, u32, u32, u64, i64, i64, u64) {
+/// ino, mode, uid, gid, nlink, mtime (s, ns), size.
+type Stamp = (u64, u32, u32, u32, u64, i64, i64, u64);
+
+fn stamp(p: &Path) -> Stamp {
     let m = std::fs::symlink_metadata(p).unwrap_or_else(|e| panic!("canary {p:?}: {e}"));
     (
         m.ino(),
@@ -331,7 +339,10 @@ fn stamp(p: &Path) -> (u64, u32, u32, u32, u64, i64, i64, u64) {
 impl Canary {
     fn new(tag: &str) -> Canary {
         let dir = PathBuf::from(format!("/tmp/pocket-attack-{}-{tag}", std::process::id()));
-        let input = PathBuf::from(format!("/tmp/pocket-attack-{}-{tag}.in", std::process::id()));
+        let input = PathBuf::from(format!(
+            "/tmp/pocket-attack-{}-{tag}.in",
+            std::process::id()
+        ));
         for d in [&dir, &input] {
             let _ = std::fs::remove_dir_all(d);
             std::fs::create_dir_all(d).unwrap();
@@ -349,7 +360,10 @@ impl Canary {
                 tv_nsec: 0,
             }; 2];
             // SAFETY: a valid path and two timespecs.
-            assert_eq!(unsafe { libc::utimensat(libc::AT_FDCWD, c.as_ptr(), t.as_ptr(), 0) }, 0);
+            assert_eq!(
+                unsafe { libc::utimensat(libc::AT_FDCWD, c.as_ptr(), t.as_ptr(), 0) },
+                0
+            );
         }
         let seen = [dir.clone(), dir.join("sub"), dir.join("canary")]
             .into_iter()
@@ -374,7 +388,11 @@ impl Canary {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
-        assert_eq!(names, ["canary", "sub"], "{what}: something appeared outside the store");
+        assert_eq!(
+            names,
+            ["canary", "sub"],
+            "{what}: something appeared outside the store"
+        );
         assert_eq!(
             std::fs::read_dir(self.dir.join("sub")).unwrap().count(),
             0,
@@ -386,7 +404,11 @@ impl Canary {
             "{what}: canary rewritten"
         );
         for (p, s) in &self.seen {
-            assert_eq!(stamp(p), *s, "{what}: {p:?} changed (ino mode uid gid nlink mtime size)");
+            assert_eq!(
+                stamp(p),
+                *s,
+                "{what}: {p:?} changed (ino mode uid gid nlink mtime size)"
+            );
         }
         for p in ["/pwned", "/tmp/pwned"] {
             assert!(std::fs::symlink_metadata(p).is_err(), "{what}: {p} exists");
@@ -442,7 +464,12 @@ enum Via {
     /// `load` from a pipe: oci-archive, the layer gzip-compressed
     LoadOciPipe,
 }
-const VIAS: [Via; 4] = [Via::ImportFile, Via::ImportPipeGz, Via::LoadDocker, Via::LoadOciPipe];
+const VIAS: [Via; 4] = [
+    Via::ImportFile,
+    Via::ImportPipeGz,
+    Via::LoadDocker,
+    Via::LoadOciPipe,
+];
 
 /// The name each way gives the image, if it gets in.
 fn tag_of(via: Via) -> &'static str {
@@ -465,15 +492,25 @@ fn feed(r: &Root, c: &Canary, via: Via, layer: &[u8]) -> Output {
         Via::ImportFile => {
             let f = c.input.join("layer.tar");
             std::fs::write(&f, layer).unwrap();
-            run_input(r.cmd(&["import".as_ref(), f.as_os_str(), tag_of(via).as_ref()]), None, &what)
+            run_input(
+                r.cmd(&["import".as_ref(), f.as_os_str(), tag_of(via).as_ref()]),
+                None,
+                &what,
+            )
         }
-        Via::ImportPipeGz => {
-            run_input(r.cmd(&["import", "-", tag_of(via)]), Some(gzip(layer)), &what)
-        }
+        Via::ImportPipeGz => run_input(
+            r.cmd(&["import", "-", tag_of(via)]),
+            Some(gzip(layer)),
+            &what,
+        ),
         Via::LoadDocker => {
             let f = c.input.join("docker.tar");
             std::fs::write(&f, docker_archive(&[&good_layer(), layer], tag_of(via))).unwrap();
-            run_input(r.cmd(&["load".as_ref(), "-q".as_ref(), "-i".as_ref(), f.as_os_str()]), None, &what)
+            run_input(
+                r.cmd(&["load".as_ref(), "-q".as_ref(), "-i".as_ref(), f.as_os_str()]),
+                None,
+                &what,
+            )
         }
         Via::LoadOciPipe => {
             let files = oci_files(&[(&gzip(layer), sha256(layer))], tag_of(via));
@@ -502,7 +539,12 @@ fn store_empty(r: &Root, what: &str) {
         }
     }
     let o = r.out(&["images", "-q"]);
-    assert_eq!(o.status.code(), Some(0), "{what}: images -q: {}", stderr(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{what}: images -q: {}",
+        stderr(&o)
+    );
     assert_eq!(stdout(&o), "", "{what}: images -q lists an image");
 }
 
@@ -525,12 +567,21 @@ fn no_payload(dir: &Path, what: &str) {
 /// One line `pocket: ...` holding `why`, exit 125, no panic.
 fn clear_error(o: &Output, why: &str, what: &str) {
     let e = stderr(o);
-    assert_eq!(o.status.code(), Some(125), "{what}: accepted or crashed: {e}{}", stdout(o));
+    eprintln!("{what}: {}", e.trim_end());
+    assert_eq!(
+        o.status.code(),
+        Some(125),
+        "{what}: accepted or crashed: {e}{}",
+        stdout(o)
+    );
     assert!(
         e.starts_with("pocket: ") && e.ends_with('\n') && e.lines().count() == 1,
         "{what}: not one error line: {e:?}"
     );
-    assert!(!e.contains("internal error") && !e.contains("panic"), "{what}: {e}");
+    assert!(
+        !e.contains("internal error") && !e.contains("panic"),
+        "{what}: {e}"
+    );
     assert!(e.contains(why), "{what}: {e:?} does not say {why:?}");
 }
 
@@ -555,8 +606,18 @@ fn refused(tag: &str, why: &str, build: impl Fn(&Canary) -> Vec<u8>) {
 
 /// `run --rm IMAGE sh -c SCRIPT`: its output, which must be a success.
 fn sh_in(r: &Root, image: &str, script: &str) -> String {
-    let o = run_input(r.cmd(&["run", "--rm", image, "sh", "-c", script]), None, "run");
-    assert_eq!(o.status.code(), Some(0), "run {script:?}: {}{}", stdout(&o), stderr(&o));
+    let o = run_input(
+        r.cmd(&["run", "--rm", image, "sh", "-c", script]),
+        None,
+        "run",
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "run {script:?}: {}{}",
+        stdout(&o),
+        stderr(&o)
+    );
     stdout(&o)
 }
 
@@ -565,7 +626,9 @@ fn sh_in(r: &Root, image: &str, script: &str) -> String {
 #[test]
 fn dotdot_escape() {
     refused("dotdot", "\"..\" in path", |c| {
-        prelude().file(format!("{}/pwned", c.up()), b"pwned\n").end()
+        prelude()
+            .file(format!("{}/pwned", c.up()), b"pwned\n")
+            .end()
     });
     refused("dotdot-mid", "\"..\" in path", |c| {
         let p = format!("ok/{}/pwned", c.up());
@@ -574,12 +637,22 @@ fn dotdot_escape() {
     refused("dotdot-dir", "\"..\" in path", |c| {
         prelude().dir(format!("{}/sub/", c.up())).end()
     });
+    // The ustar prefix field is part of the name too.
+    refused("dotdot-prefix", "\"..\" in path", |c| {
+        let m = Meta {
+            prefix: c.up().into_bytes(),
+            ..meta(0o644)
+        };
+        prelude().entry("pwned", b'0', b"pwned\n", "", &m).end()
+    });
 }
 
 #[test]
 fn absolute_path() {
     refused("abs-file", "absolute path", |c| {
-        prelude().file(format!("{}/pwned", c.abs()), b"pwned\n").end()
+        prelude()
+            .file(format!("{}/pwned", c.abs()), b"pwned\n")
+            .end()
     });
     // A directory entry would chmod/chown an existing directory.
     refused("abs-dir", "absolute path", |c| {
@@ -587,7 +660,9 @@ fn absolute_path() {
             uid: 4242,
             ..meta(0o777)
         };
-        prelude().entry(format!("{}/sub/", c.abs()), b'5', b"", "", &m).end()
+        prelude()
+            .entry(format!("{}/sub/", c.abs()), b'5', b"", "", &m)
+            .end()
     });
     refused("abs-symlink", "absolute path", |c| {
         prelude().symlink(format!("{}/pwned", c.abs()), "x").end()
@@ -597,21 +672,33 @@ fn absolute_path() {
 #[test]
 fn file_through_planted_symlink() {
     refused("sym-abs", "open directory a", |c| {
-        prelude().symlink("a", c.abs()).file("a/pwned", b"pwned\n").end()
+        prelude()
+            .symlink("a", c.abs())
+            .file("a/pwned", b"pwned\n")
+            .end()
     });
     // Into a directory that exists there, and creating one on the way.
     refused("sym-abs-sub", "open directory a", |c| {
-        prelude().symlink("a", c.abs()).file("a/sub/pwned", b"pwned\n").end()
+        prelude()
+            .symlink("a", c.abs())
+            .file("a/sub/pwned", b"pwned\n")
+            .end()
     });
     refused("sym-abs-mkdir", "open directory a", |c| {
         prelude().symlink("a", c.abs()).dir("a/pwned/").end()
     });
     // "../../.." from images/tmp/<layer>/ is the pocket root itself.
     refused("sym-rel", "open directory a", |_| {
-        prelude().symlink("a", "../../..").file("a/pwned", b"pwned\n").end()
+        prelude()
+            .symlink("a", "../../..")
+            .file("a/pwned", b"pwned\n")
+            .end()
     });
     refused("sym-rel-deep", "open directory ok/b", |c| {
-        prelude().symlink("ok/b", c.up()).file("ok/b/pwned", b"pwned\n").end()
+        prelude()
+            .symlink("ok/b", c.up())
+            .file("ok/b/pwned", b"pwned\n")
+            .end()
     });
     // A chain: the second link is harmless alone.
     refused("sym-chain", "open directory y", |c| {
@@ -627,11 +714,17 @@ fn file_through_planted_symlink() {
 fn hardlink_through_planted_symlink() {
     // The target goes through the link: a second name for the canary.
     refused("hl-sym-target", "hard link a/canary", |c| {
-        prelude().symlink("a", c.abs()).hardlink("h", "a/canary").end()
+        prelude()
+            .symlink("a", c.abs())
+            .hardlink("h", "a/canary")
+            .end()
     });
     // The new name goes through the link: a file made outside.
     refused("hl-sym-name", "open directory a", |c| {
-        prelude().symlink("a", c.abs()).hardlink("a/pwned", "ok/fine").end()
+        prelude()
+            .symlink("a", c.abs())
+            .hardlink("a/pwned", "ok/fine")
+            .end()
     });
 }
 
@@ -646,20 +739,33 @@ fn hardlink_to_outside() {
     refused("hl-abs", "absolute path", |c| {
         prelude().hardlink("h", format!("{}/canary", c.abs())).end()
     });
+    // Directories have no hard links.
+    refused("hl-dir", "hard link h", |_| {
+        prelude().hardlink("h", "ok").end()
+    });
     // A link to a file that does not exist (yet) in the layer.
-    refused("hl-missing", "hard link", |_| prelude().hardlink("h", "nope").end());
+    refused("hl-missing", "hard link", |_| {
+        prelude().hardlink("h", "nope").end()
+    });
 }
 
 #[test]
 fn device_node_outside() {
     refused("dev-dotdot", "\"..\" in path", |c| {
-        prelude().node(format!("{}/pwned", c.up()), b'3', 1, 3).end()
+        prelude()
+            .node(format!("{}/pwned", c.up()), b'3', 1, 3)
+            .end()
     });
     refused("dev-abs", "absolute path", |c| {
-        prelude().node(format!("{}/pwned", c.abs()), b'4', 7, 0).end()
+        prelude()
+            .node(format!("{}/pwned", c.abs()), b'4', 7, 0)
+            .end()
     });
     refused("dev-sym", "open directory a", |c| {
-        prelude().symlink("a", c.abs()).node("a/pwned", b'3', 1, 3).end()
+        prelude()
+            .symlink("a", c.abs())
+            .node("a/pwned", b'3', 1, 3)
+            .end()
     });
 }
 
@@ -697,15 +803,24 @@ fn directory_replaced_by_symlink() {
 fn pax_path_override() {
     refused("pax-path", "\"..\" in path", |c| {
         let p = format!("{}/pwned", c.up());
-        prelude().pax(&[("path", p.as_bytes())]).file("innocent", b"pwned\n").end()
+        prelude()
+            .pax(&[("path", p.as_bytes())])
+            .file("innocent", b"pwned\n")
+            .end()
     });
     refused("pax-path-abs", "absolute path", |c| {
         let p = format!("{}/pwned", c.abs());
-        prelude().pax(&[("path", p.as_bytes())]).file("innocent", b"pwned\n").end()
+        prelude()
+            .pax(&[("path", p.as_bytes())])
+            .file("innocent", b"pwned\n")
+            .end()
     });
     refused("pax-linkpath", "\"..\" in path", |c| {
         let p = format!("{}/canary", c.up());
-        prelude().pax(&[("linkpath", p.as_bytes())]).hardlink("h", "ok/fine").end()
+        prelude()
+            .pax(&[("linkpath", p.as_bytes())])
+            .hardlink("h", "ok/fine")
+            .end()
     });
     // A pax record after a harmless one still counts: the last wins.
     refused("pax-path-twice", "\"..\" in path", |c| {
@@ -722,11 +837,17 @@ fn gnu_long_name_override() {
     refused("gnu-name", "\"..\" in path", |c| {
         // Long enough to need the record.
         let p = format!("{}/{}/../pwned", c.up(), "x".repeat(120));
-        prelude().gnu_long(b'L', p.as_bytes()).file("innocent", b"pwned\n").end()
+        prelude()
+            .gnu_long(b'L', p.as_bytes())
+            .file("innocent", b"pwned\n")
+            .end()
     });
     refused("gnu-link", "\"..\" in path", |c| {
         let p = format!("ok/{}/../{}/canary", "x".repeat(120), c.up());
-        prelude().gnu_long(b'K', p.as_bytes()).hardlink("h", "ok/fine").end()
+        prelude()
+            .gnu_long(b'K', p.as_bytes())
+            .hardlink("h", "ok/fine")
+            .end()
     });
 }
 
@@ -737,7 +858,10 @@ fn nul_in_name() {
     refused("nul-pax", "NUL byte", |c| {
         let mut p = b"safe\0".to_vec();
         p.extend_from_slice(format!("/{}/pwned", c.up()).as_bytes());
-        prelude().pax(&[("path", &p)]).file("innocent", b"pwned\n").end()
+        prelude()
+            .pax(&[("path", &p)])
+            .file("innocent", b"pwned\n")
+            .end()
     });
     refused("nul-link", "NUL byte", |c| {
         let mut p = b"ok/fine\0".to_vec();
@@ -757,7 +881,10 @@ fn control_characters_in_a_refused_name() {
     // sequence must not forge more lines on the user's terminal.
     refused("ctl-name", "\"..\" in path", |_| {
         let p = b"../\n\x1b[2Jpocket: all fine\n../pwned";
-        prelude().pax(&[("path", p)]).file("innocent", b"pwned\n").end()
+        prelude()
+            .pax(&[("path", p)])
+            .file("innocent", b"pwned\n")
+            .end()
     });
 }
 
@@ -797,7 +924,9 @@ fn garbage_is_not_an_archive() {
         v
     });
     refused("bad-type", "unsupported entry type", |_| {
-        prelude().entry("ok/weird", b'V', b"", "", &meta(0o644)).end()
+        prelude()
+            .entry("ok/weird", b'V', b"", "", &meta(0o644))
+            .end()
     });
 }
 
@@ -836,23 +965,41 @@ fn huge_metadata_records() {
     // A record whose length claims more than the header gives.
     refused("pax-bad-len", "bad pax record", |_| {
         let mut t = prelude();
-        t.entry("./PaxHeaders/x", b'x', b"99999999999999 path=x\n", "", &meta(0o644));
+        t.entry(
+            "./PaxHeaders/x",
+            b'x',
+            b"99999999999999 path=x\n",
+            "",
+            &meta(0o644),
+        );
         t.file("ok/x", b"").end()
     });
 }
 
 #[test]
 fn whiteout_tricks() {
-    refused("wh-dotdot", "bad whiteout name", |_| prelude().file(".wh...", b"").end());
-    refused("wh-dot", "bad whiteout name", |_| prelude().file("ok/.wh..", b"").end());
-    refused("wh-empty", "bad whiteout name", |_| prelude().file("ok/.wh.", b"").end());
+    refused("wh-dotdot", "bad whiteout name", |_| {
+        prelude().file(".wh...", b"").end()
+    });
+    refused("wh-dot", "bad whiteout name", |_| {
+        prelude().file("ok/.wh..", b"").end()
+    });
+    refused("wh-empty", "bad whiteout name", |_| {
+        prelude().file("ok/.wh.", b"").end()
+    });
     // Through a planted link, a whiteout would delete the canary or mark
     // its directory opaque.
     refused("wh-sym", "open directory a", |c| {
-        prelude().symlink("a", c.abs()).file("a/.wh.canary", b"").end()
+        prelude()
+            .symlink("a", c.abs())
+            .file("a/.wh.canary", b"")
+            .end()
     });
     refused("wh-sym-opq", "open directory a", |c| {
-        prelude().symlink("a", c.abs()).file("a/.wh..wh..opq", b"").end()
+        prelude()
+            .symlink("a", c.abs())
+            .file("a/.wh..wh..opq", b"")
+            .end()
     });
     refused("wh-dotdot-path", "\"..\" in path", |c| {
         prelude().file(format!("{}/.wh.canary", c.up()), b"").end()
@@ -870,14 +1017,22 @@ fn refused_load(tag: &str, why: &str, build: impl Fn(&Canary) -> PathBuf) {
     let c = Canary::new(tag);
     let r = Root::new(&format!("tar-{tag}"));
     let p = build(&c);
-    let o = run_input(r.cmd(&["load".as_ref(), "-q".as_ref(), "-i".as_ref(), p.as_os_str()]), None, tag);
+    let o = run_input(
+        r.cmd(&["load".as_ref(), "-q".as_ref(), "-i".as_ref(), p.as_os_str()]),
+        None,
+        tag,
+    );
     clear_error(&o, why, tag);
     c.intact(tag);
     store_empty(&r, tag);
     no_payload(&r.0, tag);
     // The same through a pipe, when it is an archive.
     if p.is_file() {
-        let o = run_input(r.cmd(&["load", "-q"]), Some(std::fs::read(&p).unwrap()), tag);
+        let o = run_input(
+            r.cmd(&["load", "-q"]),
+            Some(std::fs::read(&p).unwrap()),
+            tag,
+        );
         clear_error(&o, why, &format!("{tag} from a pipe"));
         c.intact(tag);
         store_empty(&r, tag);
@@ -898,7 +1053,9 @@ fn docker_with(c: &Canary, name: &str, diff: &str, layer_member: impl Fn(&mut Ta
     let mut t = Tar::new();
     t.file(&cname, config.as_bytes()).dir("l0/");
     layer_member(&mut t);
-    let m = format!("[{{\"Config\":\"{cname}\",\"RepoTags\":[\"evil:1\"],\"Layers\":[\"l0/layer.tar\"]}}]");
+    let m = format!(
+        "[{{\"Config\":\"{cname}\",\"RepoTags\":[\"evil:1\"],\"Layers\":[\"l0/layer.tar\"]}}]"
+    );
     t.file("manifest.json", m.as_bytes());
     let p = c.input.join(name);
     std::fs::write(&p, t.end()).unwrap();
@@ -927,9 +1084,14 @@ fn docker_archive_layer_is_a_symlink_out() {
         })
     });
     refused_load("da-sym-etc", "missing from the archive", |c| {
-        docker_with(c, "a.tar", &sha256(&std::fs::read("/etc/passwd").unwrap()), |t| {
-            t.symlink("l0/layer.tar", "/etc/passwd");
-        })
+        docker_with(
+            c,
+            "a.tar",
+            &sha256(&std::fs::read("/etc/passwd").unwrap()),
+            |t| {
+                t.symlink("l0/layer.tar", "/etc/passwd");
+            },
+        )
     });
     refused_load("da-hardlink", "missing from the archive", |c| {
         let o = outside(c);
@@ -946,11 +1108,20 @@ fn docker_archive_manifest_names_a_path_out() {
             let o = c.input.join("outside.tar");
             std::fs::write(&o, payload()).unwrap();
             let o = o.to_str().unwrap().to_string();
-            let name = if how == 0 { o } else { format!("{}{}", "../".repeat(12), &o[1..]) };
+            let name = if how == 0 {
+                o
+            } else {
+                format!("{}{}", "../".repeat(12), &o[1..])
+            };
             let config = config_json(&[sha256(&payload())]);
             let cname = format!("{}.json", sha256(config.as_bytes()));
-            let m = format!("[{{\"Config\":\"{cname}\",\"RepoTags\":[\"evil:1\"],\"Layers\":[\"{name}\"]}}]");
-            let v = Tar::new().file(&cname, config.as_bytes()).file("manifest.json", m.as_bytes()).end();
+            let m = format!(
+                "[{{\"Config\":\"{cname}\",\"RepoTags\":[\"evil:1\"],\"Layers\":[\"{name}\"]}}]"
+            );
+            let v = Tar::new()
+                .file(&cname, config.as_bytes())
+                .file("manifest.json", m.as_bytes())
+                .end();
             let p = c.input.join("a.tar");
             std::fs::write(&p, v).unwrap();
             p
@@ -960,7 +1131,9 @@ fn docker_archive_manifest_names_a_path_out() {
     refused_load("da-man-sym", "neither a docker-archive", |c| {
         let config = config_json(&[sha256(&payload())]);
         let cname = format!("{}.json", sha256(config.as_bytes()));
-        let m = format!("[{{\"Config\":\"{cname}\",\"RepoTags\":[\"evil:1\"],\"Layers\":[\"l0/layer.tar\"]}}]");
+        let m = format!(
+            "[{{\"Config\":\"{cname}\",\"RepoTags\":[\"evil:1\"],\"Layers\":[\"l0/layer.tar\"]}}]"
+        );
         let o = c.input.join("manifest.json");
         std::fs::write(&o, m).unwrap();
         let v = Tar::new()
@@ -1075,7 +1248,9 @@ fn digest_does_not_match_name() {
     refused_load("cfg-docker", "digest mismatch", |c| {
         let config = config_json(&[sha256(&payload())]);
         let cname = format!("{}.json", sha256(b"another config"));
-        let m = format!("[{{\"Config\":\"{cname}\",\"RepoTags\":[\"evil:1\"],\"Layers\":[\"l0/layer.tar\"]}}]");
+        let m = format!(
+            "[{{\"Config\":\"{cname}\",\"RepoTags\":[\"evil:1\"],\"Layers\":[\"l0/layer.tar\"]}}]"
+        );
         let v = Tar::new()
             .file(&cname, config.as_bytes())
             .dir("l0/")
@@ -1087,7 +1262,11 @@ fn digest_does_not_match_name() {
         p
     });
     // OCI: every blob (manifest, config, layer) against its name.
-    for (tag, which) in [("cfg-oci", "config"), ("man-oci", "manifest"), ("layer-oci", "layer")] {
+    for (tag, which) in [
+        ("cfg-oci", "config"),
+        ("man-oci", "manifest"),
+        ("layer-oci", "layer"),
+    ] {
         refused_load(tag, "digest mismatch", |c| {
             let gz = gzip(&payload());
             let mut files = oci_files(&[(&gz, sha256(&payload()))], "evil:1");
@@ -1132,14 +1311,21 @@ fn busybox(t: &mut Tar) {
             .collect();
         es.sort();
         for n in es {
-            let p = if rel.is_empty() { n } else { format!("{rel}/{n}") };
+            let p = if rel.is_empty() {
+                n
+            } else {
+                format!("{rel}/{n}")
+            };
             let m = std::fs::symlink_metadata(base.join(&p)).unwrap();
             let ft = m.file_type();
             if ft.is_dir() {
                 t.entry(format!("{p}/"), b'5', b"", "", &meta(m.mode() & 0o7777));
                 walk(t, base, &p);
             } else if ft.is_symlink() {
-                t.symlink(&p, std::fs::read_link(base.join(&p)).unwrap().to_str().unwrap());
+                t.symlink(
+                    &p,
+                    std::fs::read_link(base.join(&p)).unwrap().to_str().unwrap(),
+                );
             } else if ft.is_file() {
                 let d = std::fs::read(base.join(&p)).unwrap();
                 t.entry(&p, b'0', &d, "", &meta(m.mode() & 0o7777));
@@ -1200,7 +1386,10 @@ fn hardlink_to_a_symlink_pointing_out() {
                 "echo pwned > /h; echo pwned > /s; echo pwned >> /h; readlink /h; true",
             );
             assert!(out.ends_with("/canary\n"), "{out:?}");
-            assert!(lstat(&dir.join("h")).file_type().is_symlink(), "layer changed");
+            assert!(
+                lstat(&dir.join("h")).file_type().is_symlink(),
+                "layer changed"
+            );
         },
     );
     // An entry over the link's name replaces the name, not its target.
@@ -1258,17 +1447,30 @@ fn entries_over_a_planted_symlink_replace_it() {
         },
         |_, dir, via| {
             let f = lstat(&dir.join("f"));
-            assert!(f.is_file() && f.mode() & 0o7777 == 0o777 && f.uid() == 4242, "{via:?}");
+            assert!(
+                f.is_file() && f.mode() & 0o7777 == 0o777 && f.uid() == 4242,
+                "{via:?}"
+            );
             assert_eq!(std::fs::read(dir.join("f")).unwrap(), b"over\n");
             let d = lstat(&dir.join("d"));
-            assert!(d.is_dir() && d.mode() & 0o7777 == 0o777 && d.uid() == 4242, "{via:?}");
+            assert!(
+                d.is_dir() && d.mode() & 0o7777 == 0o777 && d.uid() == 4242,
+                "{via:?}"
+            );
             let k = lstat(&dir.join("k"));
-            assert!(k.is_file() && k.ino() == lstat(&dir.join("ok/fine")).ino(), "{via:?}");
+            assert!(
+                k.is_file() && k.ino() == lstat(&dir.join("ok/fine")).ino(),
+                "{via:?}"
+            );
             assert!(lstat(&dir.join("p")).file_type().is_fifo(), "{via:?}");
             for n in ["t", "u"] {
                 let t = lstat(&dir.join(n));
                 assert!(t.file_type().is_symlink(), "{via:?}");
-                assert_eq!((t.uid(), t.gid(), t.mtime()), (4242, 4343, 5), "{via:?}: {n}");
+                assert_eq!(
+                    (t.uid(), t.gid(), t.mtime()),
+                    (4242, 4343, 5),
+                    "{via:?}: {n}"
+                );
             }
             assert!(lstat(&dir.join("e")).file_type().is_symlink(), "{via:?}");
         },
@@ -1292,12 +1494,27 @@ fn device_nodes_stay_in_the_layer() {
             t.end()
         },
         |r, dir, via| {
-            let want = [("null2", true, 1, 3), ("zero2", true, 1, 5), ("loop", false, 7, 0)];
+            let want = [
+                ("null2", true, 1, 3),
+                ("zero2", true, 1, 5),
+                ("loop", false, 7, 0),
+            ];
             for (n, chr, ma, mi) in want {
                 let m = lstat(&dir.join("devs").join(n));
                 let ft = m.file_type();
-                assert!(if chr { ft.is_char_device() } else { ft.is_block_device() }, "{n}");
-                assert_eq!((libc::major(m.rdev()), libc::minor(m.rdev())), (ma, mi), "{n}");
+                assert!(
+                    if chr {
+                        ft.is_char_device()
+                    } else {
+                        ft.is_block_device()
+                    },
+                    "{n}"
+                );
+                assert_eq!(
+                    (libc::major(m.rdev()), libc::minor(m.rdev())),
+                    (ma, mi),
+                    "{n}"
+                );
                 assert_eq!(m.mode() & 0o7777, 0o666, "{n}");
             }
             assert!(lstat(&dir.join("devs/fifo")).file_type().is_fifo());
@@ -1305,8 +1522,10 @@ fn device_nodes_stay_in_the_layer() {
             let mut found = vec![];
             devices(&r.0, &mut found);
             found.sort();
-            let mut want: Vec<PathBuf> =
-                ["loop", "null2", "zero2"].iter().map(|n| dir.join("devs").join(n)).collect();
+            let mut want: Vec<PathBuf> = ["loop", "null2", "zero2"]
+                .iter()
+                .map(|n| dir.join("devs").join(n))
+                .collect();
             want.sort();
             assert_eq!(found, want, "{via:?}");
             if via != Via::ImportFile {
@@ -1330,7 +1549,10 @@ fn device_nodes_stay_in_the_layer() {
                    if head -c 1 $d >/dev/null 2>&1; then echo $d opened; else echo $d denied; fi; \
                  done",
             );
-            assert_eq!(out, "/devs/null2 denied\n/devs/zero2 denied\n/devs/loop denied\n");
+            assert_eq!(
+                out,
+                "/devs/null2 denied\n/devs/zero2 denied\n/devs/loop denied\n"
+            );
         },
     );
 }
@@ -1352,9 +1574,7 @@ fn xattr(p: &Path, name: &str) -> Option<Vec<u8>> {
     let n = std::ffi::CString::new(name).unwrap();
     let mut buf = [0u8; 256];
     // SAFETY: valid C strings and a buffer of the length given.
-    let r = unsafe {
-        libc::lgetxattr(c.as_ptr(), n.as_ptr(), buf.as_mut_ptr().cast(), buf.len())
-    };
+    let r = unsafe { libc::lgetxattr(c.as_ptr(), n.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
     (r >= 0).then(|| buf[..r as usize].to_vec())
 }
 
@@ -1383,12 +1603,30 @@ fn metadata_and_long_names_are_kept() {
                     ("mtime", b"1000000000.123456789"),
                     ("SCHILY.xattr.user.pocket", b"kept"),
                 ])
-                .entry("data/plain", b'0', b"hello\n", "", &m(0o640, 1234, 5678, MTIME))
+                .entry(
+                    "data/plain",
+                    b'0',
+                    b"hello\n",
+                    "",
+                    &m(0o640, 1234, 5678, MTIME),
+                )
                 .hardlink("data/hard", "data/plain")
-                .entry("data/suid", b'0', b"#!/bin/sh\n", "", &m(0o4755, 0, 0, MTIME))
+                .entry(
+                    "data/suid",
+                    b'0',
+                    b"#!/bin/sh\n",
+                    "",
+                    &m(0o4755, 0, 0, MTIME),
+                )
                 .entry("data/sgid", b'0', b"", "", &m(0o2750, 0, 50, MTIME))
                 .entry("data/sticky/", b'5', b"", "", &m(0o1777, 0, 0, MTIME))
-                .entry("data/rel", b'2', b"", "plain", &m(0o777, 42, 43, 1_111_111_111))
+                .entry(
+                    "data/rel",
+                    b'2',
+                    b"",
+                    "plain",
+                    &m(0o777, 42, 43, 1_111_111_111),
+                )
                 .symlink("data/abs", "/etc/passwd")
                 // PAX long name (parent directory implied) and link target.
                 .pax(&[("path", format!("data/{p1}/{q1}").as_bytes())])
@@ -1397,13 +1635,37 @@ fn metadata_and_long_names_are_kept() {
                 .symlink("data/longsym", "ignored")
                 // GNU long name and long hard link target.
                 .gnu_long(b'L', format!("data/{g1}/{h1}").as_bytes())
-                .entry("ignored-gnu", b'0', b"gnu long\n", "", &Meta { gnu: true, ..meta(0o644) })
+                .entry(
+                    "ignored-gnu",
+                    b'0',
+                    b"gnu long\n",
+                    "",
+                    &Meta {
+                        gnu: true,
+                        ..meta(0o644)
+                    },
+                )
                 .gnu_long(b'K', format!("data/{g1}/{h1}").as_bytes())
-                .entry("data/gnu-hard", b'1', b"", "ignored", &Meta { gnu: true, ..meta(0o644) })
+                .entry(
+                    "data/gnu-hard",
+                    b'1',
+                    b"",
+                    "ignored",
+                    &Meta {
+                        gnu: true,
+                        ..meta(0o644)
+                    },
+                )
                 // Ids beyond octal fields: pax, and GNU base-256.
                 .pax(&[("uid", b"3000000"), ("gid", b"3000001")])
                 .file("data/bigid", b"")
-                .entry("data/b256", b'0', b"", "", &m(0o644, 2_097_157, 2_097_158, MTIME))
+                .entry(
+                    "data/b256",
+                    b'0',
+                    b"",
+                    "",
+                    &m(0o644, 2_097_157, 2_097_158, MTIME),
+                )
                 .entry("data/fifo", b'6', b"", "", &m(0o620, 7, 8, MTIME))
                 .pax(&[("SCHILY.xattr.user.dir", b"yes")])
                 .dir("data/xdir/")
@@ -1422,10 +1684,23 @@ fn metadata_and_long_names_are_kept() {
         |r, dir, via| {
             let d = dir.join("data");
             let plain = lstat(&d.join("plain"));
-            assert_eq!((plain.mtime(), plain.mtime_nsec()), (1_000_000_000, 123_456_789));
-            assert_eq!(xattr(&d.join("plain"), "user.pocket").as_deref(), Some(&b"kept"[..]));
-            assert_eq!(xattr(&d.join("xdir"), "user.dir").as_deref(), Some(&b"yes"[..]));
-            assert_eq!(xattr(&d.join("redir"), "trusted.overlay.redirect"), None, "{via:?}");
+            assert_eq!(
+                (plain.mtime(), plain.mtime_nsec()),
+                (1_000_000_000, 123_456_789)
+            );
+            assert_eq!(
+                xattr(&d.join("plain"), "user.pocket").as_deref(),
+                Some(&b"kept"[..])
+            );
+            assert_eq!(
+                xattr(&d.join("xdir"), "user.dir").as_deref(),
+                Some(&b"yes"[..])
+            );
+            assert_eq!(
+                xattr(&d.join("redir"), "trusted.overlay.redirect"),
+                None,
+                "{via:?}"
+            );
             let rel = lstat(&d.join("rel"));
             assert_eq!((rel.uid(), rel.gid(), rel.mtime()), (42, 43, 1_111_111_111));
             let script = format!(
@@ -1462,4 +1737,91 @@ plain
             assert_eq!(out, want, "{via:?}");
         },
     );
+}
+
+#[test]
+fn pax_global_header_is_not_applied() {
+    // A 'g' record's path would rename every entry that follows; it is
+    // ignored, as GNU tar ignores it on extraction.
+    accepted(
+        "pax-global",
+        |c| {
+            let mut d = pax_rec(b"path", format!("{}/pwned", c.up()).as_bytes());
+            d.extend(pax_rec(
+                b"linkpath",
+                format!("{}/canary", c.abs()).as_bytes(),
+            ));
+            let mut t = prelude();
+            t.entry("./GlobalHead.0", b'g', &d, "", &meta(0o644));
+            t.file("ok/x", b"x\n").hardlink("ok/y", "ok/x").end()
+        },
+        |_, dir, via| {
+            let (x, y) = (lstat(&dir.join("ok/x")), lstat(&dir.join("ok/y")));
+            assert_eq!((x.ino(), x.nlink()), (y.ino(), 2), "{via:?}");
+        },
+    );
+}
+
+#[test]
+fn names_and_digests_that_are_paths() {
+    let manifest = |c: &Canary, config: &str, tag: &str| {
+        let cj = config_json(&[sha256(&payload())]);
+        let m = format!(
+            "[{{\"Config\":\"{config}\",\"RepoTags\":[\"{tag}\"],\"Layers\":[\"l0/layer.tar\"]}}]"
+        );
+        let v = Tar::new()
+            .file(format!("{}.json", sha256(cj.as_bytes())), cj.as_bytes())
+            .dir("l0/")
+            .file("l0/layer.tar", &payload())
+            .file("manifest.json", m.as_bytes())
+            .end();
+        let p = c.input.join("a.tar");
+        std::fs::write(&p, v).unwrap();
+        p
+    };
+    let good = sha256(config_json(&[sha256(&payload())]).as_bytes());
+    // A tag is a file name under tags/.
+    refused_load("tag-dotdot", "invalid reference format", |c| {
+        manifest(c, &format!("{good}.json"), &format!("{}/pwned:1", c.up()))
+    });
+    refused_load("tag-abs", "invalid reference format", |c| {
+        manifest(c, &format!("{good}.json"), &format!("{}/pwned:1", c.abs()))
+    });
+    // The config named by a path out of the archive.
+    refused_load("cfg-path", "missing from the archive", |c| {
+        let o = c.input.join(format!("{good}.json"));
+        std::fs::write(&o, config_json(&[sha256(&payload())])).unwrap();
+        manifest(c, o.to_str().unwrap(), "evil:1")
+    });
+    // An OCI digest is "sha256:" and 64 hex digits, never a path.
+    refused_load("oci-digest-path", "only sha256 digests", |c| {
+        let (d, _) = oci_dir(c, &payload());
+        let o = c.input.join("outside.json");
+        std::fs::copy(d.join("index.json"), &o).unwrap();
+        let idx = std::fs::read_to_string(d.join("index.json")).unwrap();
+        let i = idx.find("sha256:").unwrap();
+        let evil = format!("sha256:../../../../{}", &o.to_str().unwrap()[1..]);
+        let idx = format!("{}{evil}{}", &idx[..i], &idx[i + 71..]);
+        std::fs::write(d.join("index.json"), idx).unwrap();
+        d
+    });
+    // import's NAME too.
+    if !root() {
+        return;
+    }
+    let c = Canary::new("import-name");
+    let r = Root::new("tar-import-name");
+    let f = c.input.join("l.tar");
+    std::fs::write(&f, payload()).unwrap();
+    for name in [format!("{}/pwned", c.up()), format!("{}/pwned", c.abs())] {
+        let o = run_input(
+            r.cmd(&["import".as_ref(), f.as_os_str(), name.as_ref()]),
+            None,
+            "import",
+        );
+        clear_error(&o, "invalid reference format", &name);
+        c.intact(&name);
+        store_empty(&r, &name);
+        no_payload(&r.0, &name);
+    }
 }

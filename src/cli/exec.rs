@@ -17,6 +17,7 @@ const FLAGS: &[Flag] = &[
     flag(b'e', "env", true),
     flag(0, "env-file", true),
     flag(b'w', "workdir", true),
+    flag(b'u', "user", true),
     flag(0, "help", false),
 ];
 
@@ -33,6 +34,7 @@ Options:
   -e, --env KEY=VALUE   Set a variable (-e KEY takes pocket's value)
       --env-file FILE   Read KEY=VALUE lines from FILE
   -w, --workdir DIR     Working directory (default: the container's)
+  -u, --user USER[:GROUP]  Run as USER (name or uid; default: the container's)
 ";
 
 fn text(b: &[u8]) -> String {
@@ -74,6 +76,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         env.push(b"TERM=xterm".to_vec());
     }
     let mut cwd = spec.process.cwd.clone();
+    let mut user = spec.process.user.clone();
     for &(k, v) in &p.flags {
         match FLAGS[k].long {
             "env" | "env-file" => {
@@ -100,6 +103,15 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
                 }
                 cwd = v.to_vec();
             }
+            "user" => {
+                // Names as the container sees them now: its upper dir
+                // (where /etc/passwd may have been changed) over the layers.
+                let roots: Vec<String> = match &spec.root.overlay {
+                    Some(o) => core::iter::once(o.upper.clone()).chain(o.lower.iter().cloned()).collect(),
+                    None => alloc::vec![text(&spec.root.path)],
+                };
+                user = crate::image::user::resolve(&text(v), &roots)?;
+            }
             _ => {}
         }
     }
@@ -111,6 +123,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         stdin: on("interactive"),
         detach: on("detach"),
         caps: spec.process.capabilities,
+        user,
     };
     exec(rec.pid, &pidfd, &e)
 }

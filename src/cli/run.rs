@@ -489,6 +489,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
                 lower,
                 upper: alloc::format!("{dir}/upper"),
                 work: alloc::format!("{dir}/work"),
+                volatile: r.rm,
             });
         }
         None => {

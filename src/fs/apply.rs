@@ -89,6 +89,18 @@ pub fn resolve_path(root: &Fd, rel: &[u8]) -> Result<Fd, Errno> {
 
 const IN_ROOT: u64 = (k::RESOLVE_IN_ROOT | k::RESOLVE_NO_MAGICLINKS) as u64;
 
+/// openat2(RESOLVE_IN_ROOT). The kernel answers EAGAIN when a rename
+/// raced a `..` in the path (it cannot vouch for the result): try again.
+fn open_in_root(root: &Fd, p: &CStr, flags: i32) -> Result<Fd, Errno> {
+    let mut tries = 0;
+    loop {
+        match fd::openat2(root.raw(), p, flags, IN_ROOT) {
+            Err(Errno::EAGAIN) if tries < 16 => tries += 1,
+            r => return r,
+        }
+    }
+}
+
 /// Open `rel` below `root` as the container would see it: symlinks are
 /// followed, but absolute ones and `..` stop at the root (RESOLVE_IN_ROOT).
 /// Missing components are created as directories (the last one as an
@@ -127,7 +139,7 @@ pub fn resolve_in_root(root: &Fd, rel: &[u8], file: bool) -> Result<Fd, Errno> {
             true => libc::O_PATH,
             false => libc::O_PATH | libc::O_DIRECTORY,
         };
-        cur = match fd::openat2(root.raw(), p, flags, IN_ROOT) {
+        cur = match open_in_root(root, p, flags) {
             Err(Errno::ENOENT) => {
                 name[..comp.len()].copy_from_slice(comp);
                 name[comp.len()] = 0;
@@ -147,7 +159,7 @@ pub fn resolve_in_root(root: &Fd, rel: &[u8], file: bool) -> Result<Fd, Errno> {
                     Ok(()) | Err(Errno::EEXIST) => {}
                     Err(e) => return Err(e),
                 }
-                fd::openat2(root.raw(), p, flags, IN_ROOT)?
+                open_in_root(root, p, flags)?
             }
             r => r?,
         };
@@ -263,8 +275,13 @@ fn overlay<'a>(
     joined: &'a CStr,
     upper: &'a CStr,
     work: &'a CStr,
+    volatile: bool,
 ) -> Res<'a, ()> {
     let fs = m::fsopen(c"overlay").map_err(fail("fsopen", c"overlay"))?;
+    if volatile {
+        // Kernels before 5.10 lack it: then the mount just syncs.
+        let _ = m::fsconfig_flag(&fs, c"volatile");
+    }
     let mut each = Ok(());
     for l in lower {
         each = m::fsconfig_string(&fs, c"lowerdir+", l);
@@ -339,8 +356,9 @@ pub fn apply<'a>(ops: &'a [Op], mut root: Option<Fd>) -> Res<'a, Option<Fd>> {
                 joined,
                 upper,
                 work,
+                volatile,
             } => {
-                overlay(target, lower, joined, upper, work)?;
+                overlay(target, lower, joined, upper, work, *volatile)?;
                 let flags = libc::O_PATH | libc::O_DIRECTORY;
                 root = Some(fd::open(target, flags, 0).map_err(fail("open rootfs", target))?);
                 root_path = target;

@@ -34,6 +34,7 @@ pub enum Op {
         joined: CString,
         upper: CString,
         work: CString,
+        volatile: bool,
     },
     /// Mount a fresh filesystem of `fstype` on `target` (relative to the
     /// root, created if missing), through fsopen/fsmount/move_mount.
@@ -303,6 +304,7 @@ pub fn plan(spec: &Spec) -> Result<Vec<Op>> {
                 joined: c(&o.lower.join(":"))?,
                 upper: c(&o.upper)?,
                 work: c(&o.work)?,
+                volatile: o.volatile,
             });
         }
     }

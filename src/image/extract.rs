@@ -169,20 +169,32 @@ const MAX_OPEN: usize = 32;
 /// open: archives list a directory's entries together, so most entries
 /// need no lookup at all.
 ///
-/// Why the cached fds stay right: `open` first drops every cached level
+/// Why the cached fds stay right: `get` first drops every cached level
 /// that is not an ancestor of the new parent, and an entry only ever
 /// creates or removes a child of its parent, never the parent or one of
-/// its ancestors. So no directory held here is replaced behind its fd.
-/// New levels are opened as `resolve_dir` does, one component at a time
-/// with openat2(RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH), so a symlink made
-/// by an earlier entry is refused, never followed.
+/// its ancestors. So no directory held here is replaced, chowned or
+/// chmodded behind its fd. New levels are opened as `resolve_dir` does,
+/// one component at a time with openat2(RESOLVE_NO_SYMLINKS |
+/// RESOLVE_BENEATH), so a symlink made by an earlier entry is refused,
+/// never followed.
 struct Dirs<'a> {
     dest: &'a Fd,
-    /// The cached levels' path, and for each level where its name ends.
+    /// The cached levels' path; each level knows where its name ends.
     path: Vec<u8>,
-    open: Vec<(usize, Fd)>,
+    open: Vec<Level>,
     /// The parent when it lies deeper than MAX_OPEN.
-    deep: Option<Fd>,
+    deep: Option<Level>,
+    root: Option<(u32, u32)>,
+}
+
+struct Level {
+    end: usize,
+    fd: Fd,
+    /// The uid:gid new files in this directory get, once one was made
+    /// and looked at. It depends only on our credentials and on the
+    /// directory (setgid bit, gid, mount options), none of which change
+    /// while the level is cached, so a chown to it can be left out.
+    owner: Option<(u32, u32)>,
 }
 
 impl<'a> Dirs<'a> {
@@ -192,14 +204,22 @@ impl<'a> Dirs<'a> {
             path: Vec::new(),
             open: Vec::new(),
             deep: None,
+            root: None,
         }
     }
 
     fn top(&self) -> i32 {
         match (&self.deep, self.open.last()) {
-            (Some(d), _) => d.raw(),
-            (None, Some((_, d))) => d.raw(),
+            (Some(d), _) | (None, Some(d)) => d.fd.raw(),
             (None, None) => self.dest.raw(),
+        }
+    }
+
+    /// The owner new files get in the directory of the last `get`.
+    fn owner(&mut self) -> &mut Option<(u32, u32)> {
+        match (&mut self.deep, self.open.last_mut()) {
+            (Some(d), _) | (None, Some(d)) => &mut d.owner,
+            (None, None) => &mut self.root,
         }
     }
 
@@ -210,24 +230,33 @@ impl<'a> Dirs<'a> {
         let keep = self
             .open
             .iter()
-            .take_while(|(end, _)| {
-                let p = &self.path[..*end];
+            .take_while(|l| {
+                let p = &self.path[..l.end];
                 dir.starts_with(p) && matches!(dir.get(p.len()), None | Some(b'/'))
             })
             .count();
         self.open.truncate(keep);
-        self.path.truncate(self.open.last().map_or(0, |l| l.0));
+        self.path.truncate(self.open.last().map_or(0, |l| l.end));
         let rest = &dir[self.path.len()..];
         for comp in rest.split(|&c| c == b'/').filter(|c| !c.is_empty()) {
-            let d = step(self.top(), comp, create)?;
+            let fd = step(self.top(), comp, create)?;
             if self.deep.is_none() && self.open.len() < MAX_OPEN {
                 if !self.path.is_empty() {
                     self.path.push(b'/');
                 }
                 self.path.extend_from_slice(comp);
-                self.open.push((self.path.len(), d));
+                let end = self.path.len();
+                self.open.push(Level {
+                    end,
+                    fd,
+                    owner: None,
+                });
             } else {
-                self.deep = Some(d);
+                self.deep = Some(Level {
+                    end: 0,
+                    fd,
+                    owner: None,
+                });
             }
         }
         Ok(self.top())
@@ -316,8 +345,10 @@ pub fn extract(src: &mut dyn Source, dest: &Fd, opts: &Opts) -> Result<Stats> {
         if !opts.chown && e.kind != Kind::Dir {
             mode &= !(libc::S_ISUID | libc::S_ISGID);
         }
-        let chown = || -> Result<()> {
-            if opts.chown {
+        let owner = *cache.owner();
+        // `fresh`: made just now, so owned by `owner` if that is known.
+        let chown = |fresh: bool| -> Result<()> {
+            if opts.chown && !(fresh && owner == Some((e.uid, e.gid))) {
                 let nf = libc::AT_SYMLINK_NOFOLLOW;
                 file::fchownat(parent, &c, e.uid, e.gid, nf).map_err(at("chown"))?;
             }
@@ -325,16 +356,18 @@ pub fn extract(src: &mut dyn Source, dest: &Fd, opts: &Opts) -> Result<Stats> {
         };
         match e.kind {
             Kind::Dir => {
-                match m::mkdirat(parent, &c, 0o700) {
+                let fresh = match m::mkdirat(parent, &c, 0o700) {
                     // A directory already there stays, with its entries.
                     Err(Errno::EEXIST) => {
-                        if !make_room(parent, &c, true).map_err(at("replace"))? {
+                        let kept = make_room(parent, &c, true).map_err(at("replace"))?;
+                        if !kept {
                             m::mkdirat(parent, &c, 0o700).map_err(at("mkdir"))?;
                         }
+                        !kept
                     }
-                    r => r.map_err(at("mkdir"))?,
-                }
-                chown()?;
+                    r => r.map(|_| true).map_err(at("mkdir"))?,
+                };
+                chown(fresh)?;
                 if !e.xattrs.is_empty() {
                     let fl =
                         libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
@@ -363,14 +396,35 @@ pub fn extract(src: &mut dyn Source, dest: &Fd, opts: &Opts) -> Result<Stats> {
                     fd::write_all(f.raw(), &buf[..n]).map_err(at("write"))?;
                     st.bytes += n as u64;
                 }
-                chown()?;
+                // Through the fd: no second lookup of the name.
+                let me = (f.raw(), c"", libc::AT_EMPTY_PATH);
+                if opts.chown {
+                    if owner.is_none() {
+                        let s = fd::fstatat(me.0, me.1, me.2).map_err(at("stat"))?;
+                        *cache.owner() = Some((s.st_uid, s.st_gid));
+                    }
+                    if *cache.owner() != Some((e.uid, e.gid)) {
+                        file::fchownat(me.0, me.1, e.uid, e.gid, me.2).map_err(at("chown"))?;
+                    }
+                }
                 file::fchmod(f.raw(), mode).map_err(at("chmod"))?;
                 set_xattrs(&f, &e.xattrs, &lossy(&path))?;
+                let t = [e.mtime, e.mtime];
+                match file::utimensat(me.0, me.1, t, me.2) {
+                    // Kernels before 5.8 take no AT_EMPTY_PATH here.
+                    Err(Errno::EINVAL) => {
+                        let nf = libc::AT_SYMLINK_NOFOLLOW;
+                        file::utimensat(parent, &c, t, nf).map_err(at("set times"))?
+                    }
+                    r => r.map_err(at("set times"))?,
+                }
+                st.files += 1;
+                continue;
             }
             Kind::Symlink => {
                 let t = cs(&e.link)?;
                 create(parent, &c, || m::symlinkat(&t, parent, &c)).map_err(at("symlink"))?;
-                chown()?;
+                chown(true)?;
             }
             Kind::Link => {
                 let t =
@@ -406,7 +460,7 @@ pub fn extract(src: &mut dyn Source, dest: &Fd, opts: &Opts) -> Result<Stats> {
                     m::mknodat(parent, &c, ty | 0o600, e.major, e.minor)
                 })
                 .map_err(at("mknod"))?;
-                chown()?;
+                chown(true)?;
                 // Just created by us, so not a symlink for fchmodat to follow.
                 m::fchmodat(parent, &c, mode).map_err(at("chmod"))?;
             }

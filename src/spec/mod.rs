@@ -43,6 +43,10 @@ pub struct Overlay {
     pub lower: Vec<String>,
     pub upper: String,
     pub work: String,
+    /// No syncs to the upper filesystem (overlayfs `volatile`): for --rm
+    /// containers, whose upper dir is thrown away at exit anyway, as
+    /// podman does. Spares the sync at unmount.
+    pub volatile: bool,
 }
 
 /// OCI `root`.

@@ -25,6 +25,7 @@ const A_IMAGE: &str = "io.pocket.image";
 const A_LOWER: &str = "io.pocket.overlay.lower";
 const A_UPPER: &str = "io.pocket.overlay.upper";
 const A_WORK: &str = "io.pocket.overlay.work";
+const A_VOLATILE: &str = "io.pocket.overlay.volatile";
 
 fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -56,6 +57,9 @@ pub fn to_value(s: &Spec) -> Value {
         annotations.push((String::from(A_LOWER), json::str(&o.lower.join(":"))));
         annotations.push((String::from(A_UPPER), json::str(&o.upper)));
         annotations.push((String::from(A_WORK), json::str(&o.work)));
+        if o.volatile {
+            annotations.push((String::from(A_VOLATILE), json::str("true")));
+        }
     }
     let mounts = s
         .mounts
@@ -213,6 +217,7 @@ pub fn from_value(c: &Value) -> Result<Spec> {
             lower: l.split(':').map(String::from).collect(),
             upper: String::from(u),
             work: String::from(w),
+            volatile: on(A_VOLATILE),
         }),
         _ => None,
     };

@@ -88,17 +88,15 @@ pub fn create(root: &str, name: Option<&str>) -> Result<String> {
         fs::mkdir(&cs(&tmp)?, 0o700).ctx("mkdir", &tmp)?;
         let data = format!("{tmp}/_data");
         crate::sys::mount::mkdirat(libc::AT_FDCWD, &cs(&data)?, 0o755).ctx("mkdir", &data)?;
-        let meta = json::obj(alloc::vec![(
-            "CreatedAt",
-            // Whole seconds, as docker shows it.
-            Some(json::str(&super::time::rfc3339_nano_trimmed(
-                super::time::Timestamp {
-                    secs: super::time::now().secs,
-                    nanos: 0,
-                }
-            )))
-        )]);
-        let meta = json::compact(&meta);
+        // Whole seconds, as docker shows it; the text needs no escaping.
+        let now = super::time::Timestamp {
+            secs: super::time::now().secs,
+            nanos: 0,
+        };
+        let meta = format!(
+            "{{\"CreatedAt\":\"{}\"}}\n",
+            super::time::rfc3339_nano_trimmed(now)
+        );
         fs::write_new(&cs(&tmp)?, "volume.json", meta.as_bytes(), true)
             .ctx("write", "volume.json")?;
         match fs::renameat(libc::AT_FDCWD, &cs(&tmp)?, libc::AT_FDCWD, &cs(&path)?) {
