@@ -74,15 +74,34 @@ impl<T> Context<T> for core::result::Result<T, Errno> {
     }
 }
 
+/// Control characters as \xNN: names from archives and users reach the
+/// terminal through errors, and must not forge lines or move the cursor.
+fn clean(f: &mut fmt::Formatter, s: &str) -> fmt::Result {
+    for part in s.split_inclusive(|c: char| c.is_control()) {
+        match part.chars().last() {
+            Some(c) if c.is_control() => {
+                f.write_str(&part[..part.len() - c.len_utf8()])?;
+                write!(f, "\\x{:02x}", c as u32)?;
+            }
+            _ => f.write_str(part)?,
+        }
+    }
+    Ok(())
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str(&self.op)?;
+        clean(f, &self.op)?;
         if !self.arg.is_empty() {
-            write!(f, " {}", self.arg)?;
+            f.write_str(" ")?;
+            clean(f, &self.arg)?;
         }
         match &self.why {
             Why::Errno(e) => write!(f, ": {}", strerror(*e)),
-            Why::Text(t) => write!(f, ": {}", t),
+            Why::Text(t) => {
+                f.write_str(": ")?;
+                clean(f, t)
+            }
             Why::None => Ok(()),
         }
     }
@@ -91,6 +110,12 @@ impl fmt::Display for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        let e = Error::bad("extract", "a\n\x1b[2Jb", "bad\r");
+        assert_eq!(e.to_string(), "extract a\\x0a\\x1b[2Jb: bad\\x0d");
+    }
 
     #[test]
     fn display_names_step_arg_and_errno() {

@@ -59,12 +59,10 @@ fn num(f: &mut [u8], v: u64) {
         f[..w].copy_from_slice(s.as_bytes());
         f[w] = 0;
     } else {
-        f.fill(0);
-        f[0] = 0x80;
-        let b = v.to_be_bytes();
         let n = f.len();
-        f[n - 8..].copy_from_slice(&b);
-        f[0] |= 0x80;
+        f.fill(0);
+        f[n - 8..].copy_from_slice(&v.to_be_bytes());
+        f[0] |= 0x80; // values here stay far below 2^63
     }
 }
 

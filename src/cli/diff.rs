@@ -1,6 +1,6 @@
 //! `pocket diff`: what a container changed in its image, as docker prints
-//! it: `A /path` added, `C /path` changed, `D /path` deleted, in the
-//! order of a walk of the container's upper dir (names sorted).
+//! it: `A /path` added, `C /path` changed, `D /path` deleted, sorted as a
+//! tree (a directory, then what is in it, names in byte order).
 //!
 //! docker's rules (moby pkg/archive changes.go, overlay flavour): a
 //! whiteout is a deletion; an opaque directory that hides one below is a
@@ -129,7 +129,16 @@ pub fn changes(upper: &Fd, lower: &Fd) -> Result<Vec<(u8, Vec<u8>)>> {
             });
         }
     }
+    // docker lists a directory found changed only through its contents
+    // after them; sorted, it comes first.
+    out.sort_unstable_by(|a, b| tree_order(&a.1, &b.1));
     Ok(out)
+}
+
+/// Paths compared component by component: "/a/b" before "/a-b".
+fn tree_order(a: &[u8], b: &[u8]) -> core::cmp::Ordering {
+    let key = |c: &u8| if *c == b'/' { 0 } else { *c };
+    a.iter().map(key).cmp(b.iter().map(key))
 }
 
 pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
@@ -159,4 +168,15 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         w.bytes(b"\n");
     }
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tree_order() {
+        let mut v: Vec<&[u8]> = vec![b"/a-b", b"/a/b", b"/a", b"/b", b"/a/b/c", b"/a/a"];
+        v.sort_by(|a, b| super::tree_order(a, b));
+        let want: Vec<&[u8]> = vec![b"/a", b"/a/a", b"/a/b", b"/a/b/c", b"/a-b", b"/b"];
+        assert_eq!(v, want);
+    }
 }

@@ -204,7 +204,7 @@ pub fn parse_tmpfs(v: &[u8]) -> Result<Parsed> {
         };
         options.retain(|x| {
             let k = x.split('=').next().unwrap_or("");
-            !drop.contains(&x.as_str()) && !(val.is_some() && k == key)
+            !drop.contains(&x.as_str()) && (val.is_none() || k != key)
         });
         // "exec", "suid", "dev", "rw" and "atime" are what is left when
         // their opposite is gone: nothing to pass on.

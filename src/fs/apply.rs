@@ -299,7 +299,10 @@ fn overlay<'a>(
     m::fsconfig_string(&fs, c"upperdir", upper).map_err(fail("overlay upperdir", upper))?;
     m::fsconfig_string(&fs, c"workdir", work).map_err(fail("overlay workdir", work))?;
     m::fsconfig_create(&fs).map_err(fail("mount overlay", target))?;
-    let mnt = m::fsmount(&fs, 0).map_err(fail("mount overlay", target))?;
+    // nodev: a device node shipped in an image (say 8:0, the host's disk,
+    // mode 0666) must not open; pocket has no devices cgroup to stop it.
+    // /dev is its own tmpfs, and overlay whiteouts are never opened.
+    let mnt = m::fsmount(&fs, k::MOUNT_ATTR_NODEV).map_err(fail("mount overlay", target))?;
     let dir =
         fd::open(target, libc::O_PATH | libc::O_DIRECTORY, 0).map_err(fail("open", target))?;
     m::move_mount(&mnt, &dir).map_err(fail("mount overlay", target))
@@ -347,7 +350,10 @@ pub fn apply<'a>(ops: &'a [Op], mut root: Option<Fd>) -> Res<'a, Option<Fd>> {
                 let f = libc::MS_BIND | libc::MS_REC;
                 m::mount(Some(path), path, None, f, None).map_err(fail("bind rootfs", path))?;
                 let flags = libc::O_PATH | libc::O_DIRECTORY;
-                root = Some(fd::open(path, flags, 0).map_err(fail("open rootfs", path))?);
+                let r = fd::open(path, flags, 0).map_err(fail("open rootfs", path))?;
+                // nodev, as for an image rootfs (see overlay()).
+                m::mount_setattr(&r, k::MOUNT_ATTR_NODEV).map_err(fail("bind rootfs", path))?;
+                root = Some(r);
                 root_path = path;
             }
             Op::OverlayRoot {
