@@ -18,7 +18,7 @@ fn ok(r: &Root, args: &[&str]) -> String {
 }
 
 fn failed(o: &Output, code: i32, msg: &str) {
-    assert_eq!(o.status.code(), Some(code), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(code), "{}", stderr(o));
     assert!(stderr(o).contains(msg), "{msg:?} not in {:?}", stderr(o));
 }
 
@@ -70,7 +70,11 @@ fn tar_paths(tar: &str) -> BTreeSet<String> {
 fn find_paths(out: &str) -> BTreeSet<String> {
     out.lines()
         .filter(|p| *p != "/")
-        .filter(|p| !["/dev/", "/proc/", "/sys/"].iter().any(|m| p.starts_with(m)))
+        .filter(|p| {
+            !["/dev/", "/proc/", "/sys/"]
+                .iter()
+                .any(|m| p.starts_with(m))
+        })
         .map(String::from)
         .collect()
 }
@@ -117,7 +121,9 @@ fn export_of_a_rootfs_container_is_what_it_sees() {
     sh(&format!("cp -a {} {tree}", rootfs_str()));
     let r = Root::new("exp-rootfs");
     let script = "echo hi > /made && mkdir -p /deep/er && ln /made /deep/er/hard && find / -xdev";
-    let o = r.out(&["run", "--name", "ctr", "--rootfs", &tree, "sh", "-c", script]);
+    let o = r.out(&[
+        "run", "--name", "ctr", "--rootfs", &tree, "sh", "-c", script,
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let seen = find_paths(&stdout(&o));
     let tar = t.p("c.tar");
@@ -132,12 +138,39 @@ fn export_of_a_rootfs_container_is_what_it_sees() {
     // To stdout: the same bytes (the walk is deterministic).
     let o = r.out(&["export", "ctr"]);
     assert_eq!(o.status.code(), Some(0));
-    assert!(o.stdout == std::fs::read(&tar).unwrap(), "stdout and -o differ");
+    assert!(
+        o.stdout == std::fs::read(&tar).unwrap(),
+        "stdout and -o differ"
+    );
+    // A mount below the rootfs dir (in a mount namespace of its own): the
+    // export stays on the rootfs' filesystem.
+    std::fs::create_dir(format!("{tree}/mnt")).unwrap();
+    let m = t.p("m.tar");
+    let script = format!(
+        "mount -t tmpfs none {tree}/mnt && touch {tree}/mnt/inside && \
+         \"$0\" --root {} export -o {m} ctr",
+        r.0.display()
+    );
+    let st = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", &script])
+        .arg(bin())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let got = tar_paths(&m);
+    assert!(
+        got.contains("/mnt") && !got.contains("/mnt/inside"),
+        "{got:?}"
+    );
     // Errors: no such container, no container, a terminal on stdout.
     failed(&r.out(&["export", "nope"]), 1, "no such container");
     failed(&r.out(&["export"]), 125, "needs exactly one container");
     let (_m, s) = pty();
-    let o = r.cmd(&["export", "ctr"]).stdout(Stdio::from(s)).output().unwrap();
+    let o = r
+        .cmd(&["export", "ctr"])
+        .stdout(Stdio::from(s))
+        .output()
+        .unwrap();
     failed(&o, 125, "cowardly refusing");
     // -o into a directory that does not exist: an error, nothing made.
     let o = r.out(&["export", "-o", &t.p("no/such/x.tar"), "ctr"]);
@@ -154,10 +187,19 @@ fn export_of_an_image_container_running_and_stopped() {
     import(&r, &t, "bb");
     let script = "rm /bin/vi; rm -rf /home; mkdir /home; echo z > /home/z; echo hi > /root/x; \
                   find / -xdev > /tmp/list; touch /tmp/done; sleep 1000";
-    let id = ok(&r, &["run", "-d", "--name", "ctr", "bb", "sh", "-c", script]);
+    let id = ok(
+        &r,
+        &["run", "-d", "--name", "ctr", "bb", "sh", "-c", script],
+    );
     let id = id.trim();
     let list = wait_for(10, "the container's file list", || {
-        let o = r.out(&["exec", "ctr", "sh", "-c", "test -e /tmp/done && cat /tmp/list"]);
+        let o = r.out(&[
+            "exec",
+            "ctr",
+            "sh",
+            "-c",
+            "test -e /tmp/done && cat /tmp/list",
+        ]);
         (o.status.code() == Some(0)).then(|| stdout(&o))
     });
     let mut seen = find_paths(&list);
@@ -201,7 +243,11 @@ fn diff_lists_added_changed_and_deleted_files() {
     let r = Root::new("diff");
     import(&r, &t, "bb");
     ok(&r, &["run", "--name", "quiet", "bb", "true"]);
-    assert_eq!(ok(&r, &["diff", "quiet"]), "", "a container that changed nothing");
+    assert_eq!(
+        ok(&r, &["diff", "quiet"]),
+        "",
+        "a container that changed nothing"
+    );
     ok(&r, &["run", "--name", "ctr", "bb", "sh", "-c", CHANGES]);
     let want = [
         "C /bin",
@@ -218,7 +264,10 @@ fn diff_lists_added_changed_and_deleted_files() {
     assert_eq!(diff_lines(&r, "ctr"), want);
     // The same through `container diff`, by id prefix.
     let id = cid(&r, "ctr");
-    assert_eq!(ok(&r, &["container", "diff", &id[..12]]), ok(&r, &["diff", "ctr"]));
+    assert_eq!(
+        ok(&r, &["container", "diff", &id[..12]]),
+        ok(&r, &["diff", "ctr"])
+    );
     let tree = t.p("tree");
     sh(&format!("cp -a {} {tree}", rootfs_str()));
     ok(&r, &["run", "--name", "plain", "--rootfs", &tree, "true"]);
@@ -254,17 +303,46 @@ fn commit_makes_an_image_that_keeps_deletions() {
     let id = o.trim().strip_prefix("sha256:").expect("sha256:<id>");
     assert_eq!(id.len(), 64, "{o}");
     assert_eq!(layer_count(&r), layers + 1);
-    assert!(ok(&r, &["images"]).lines().any(|l| l.starts_with("bb ") && l.contains(" 2 ")));
+    assert!(
+        ok(&r, &["images"])
+            .lines()
+            .any(|l| l.starts_with("bb ") && l.contains(" 2 "))
+    );
     let o = ok(
         &r,
-        &["run", "--rm", "bb:2", "sh", "-c", "ls /bin/vi 2>&1; ls /home; cat /root/x /new/d/f; tail -1 /etc/passwd"],
+        &[
+            "run",
+            "--rm",
+            "bb:2",
+            "sh",
+            "-c",
+            "ls /bin/vi 2>&1; ls /home; cat /root/x /new/d/f; tail -1 /etc/passwd",
+        ],
     );
     assert_eq!(o, "ls: /bin/vi: No such file or directory\nz\nhi\nmore\n");
     // A third layer deleting what the second one added.
-    ok(&r, &["run", "--name", "ctr2", "bb:2", "rm", "-r", "/root/x", "/new"]);
+    ok(
+        &r,
+        &[
+            "run", "--name", "ctr2", "bb:2", "rm", "-r", "/root/x", "/new",
+        ],
+    );
     ok(&r, &["commit", "ctr2", "bb:3"]);
-    let o = ok(&r, &["run", "--rm", "bb:3", "sh", "-c", "ls /root /new 2>&1; ls /home"]);
-    assert!(o.contains("/new: No such file") && o.ends_with("z\n") && !o.contains('x'), "{o}");
+    let o = ok(
+        &r,
+        &[
+            "run",
+            "--rm",
+            "bb:3",
+            "sh",
+            "-c",
+            "ls /root /new 2>&1; ls /home",
+        ],
+    );
+    assert!(
+        o.contains("/new: No such file") && o.ends_with("z\n") && !o.contains('x'),
+        "{o}"
+    );
     // By id prefix, untagged.
     let o = ok(&r, &["container", "commit", &cid(&r, "ctr2")[..12]]);
     assert_eq!(o.trim().len(), 71, "{o}");
@@ -273,7 +351,11 @@ fn commit_makes_an_image_that_keeps_deletions() {
     ok(&r, &["run", "--name", "plain", "--rootfs", &tree, "true"]);
     failed(&r.out(&["commit", "plain", "x"]), 125, "no image");
     failed(&r.out(&["commit", "nope", "x"]), 1, "no such container");
-    failed(&r.out(&["commit", "ctr", "Bad Name"]), 125, "invalid reference");
+    failed(
+        &r.out(&["commit", "ctr", "Bad Name"]),
+        125,
+        "invalid reference",
+    );
 }
 
 /// `skopeo inspect` of a docker-archive: (layers, architecture).
@@ -284,7 +366,10 @@ fn skopeo_layers(file: &str, tag: &str) -> Vec<String> {
         .expect("skopeo installed");
     assert!(o.status.success(), "skopeo: {}", stderr(&o));
     let s = stdout(&o);
-    assert!(s.contains("\"Architecture\": \"amd64\"") || !cfg!(target_arch = "x86_64"), "{s}");
+    assert!(
+        s.contains("\"Architecture\": \"amd64\"") || !cfg!(target_arch = "x86_64"),
+        "{s}"
+    );
     let at = s.find("\"Layers\": [").expect("Layers") + 11;
     let end = at + s[at..].find(']').unwrap();
     s[at..end]
@@ -296,7 +381,10 @@ fn skopeo_layers(file: &str, tag: &str) -> Vec<String> {
 
 fn sha256_of_member(tar: &str, member: &str) -> String {
     let o = sh(&format!("tar -xOf {tar} {member} | sha256sum"));
-    format!("sha256:{}", String::from_utf8(o).unwrap().split(' ').next().unwrap())
+    format!(
+        "sha256:{}",
+        String::from_utf8(o).unwrap().split(' ').next().unwrap()
+    )
 }
 
 #[test]
@@ -322,7 +410,11 @@ fn save_is_read_by_skopeo_gnu_tar_and_load() {
         let hex = l.strip_prefix("sha256:").unwrap();
         let m = format!("{hex}/layer.tar");
         assert!(members.lines().any(|x| x == m), "{m} in {members}");
-        assert_eq!(&sha256_of_member(&file, &m), l, "layer digest is its diff_id");
+        assert_eq!(
+            &sha256_of_member(&file, &m),
+            l,
+            "layer digest is its diff_id"
+        );
     }
     // The committed layer holds OCI whiteouts, as GNU tar lists them.
     let top = format!("{}/layer.tar", layers[1].strip_prefix("sha256:").unwrap());
@@ -339,7 +431,12 @@ fn save_is_read_by_skopeo_gnu_tar_and_load() {
     // skopeo copies it (checking every digest).
     let oci = t.p("oci");
     let o = Command::new("skopeo")
-        .args(["copy", "-q", &format!("docker-archive:{file}:bb:2"), &format!("oci:{oci}:bb")])
+        .args([
+            "copy",
+            "-q",
+            &format!("docker-archive:{file}:bb:2"),
+            &format!("oci:{oci}:bb"),
+        ])
         .output()
         .unwrap();
     assert!(o.status.success(), "skopeo copy: {}", stderr(&o));
@@ -347,24 +444,47 @@ fn save_is_read_by_skopeo_gnu_tar_and_load() {
     // Back into a fresh pocket: it runs with its deletions.
     let r2 = Root::new("save-load");
     ok(&r2, &["load", "-i", &file]);
-    let o = ok(&r2, &["run", "--rm", "bb:2", "sh", "-c", "ls /bin/vi 2>&1; ls /home; cat /root/x"]);
+    let o = ok(
+        &r2,
+        &[
+            "run",
+            "--rm",
+            "bb:2",
+            "sh",
+            "-c",
+            "ls /bin/vi 2>&1; ls /home; cat /root/x",
+        ],
+    );
     assert_eq!(o, "ls: /bin/vi: No such file or directory\nz\nhi\n");
     // Saved again from there: the same archive, byte for byte.
     let again = r2.out(&["save", "bb:2"]);
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
-    assert!(again.stdout == std::fs::read(&file).unwrap(), "save of a loaded save differs");
+    assert!(
+        again.stdout == std::fs::read(&file).unwrap(),
+        "save of a loaded save differs"
+    );
 
     // Several images, one archive: shared layers once.
     let both = t.p("both.tar");
     ok(&r, &["save", "-o", &both, "bb:2", "bb"]);
     let members = String::from_utf8(sh(&format!("tar -tf {both}"))).unwrap();
-    assert_eq!(members.lines().filter(|l| l.ends_with("/layer.tar")).count(), 2);
+    assert_eq!(
+        members
+            .lines()
+            .filter(|l| l.ends_with("/layer.tar"))
+            .count(),
+        2
+    );
     assert_eq!(skopeo_layers(&both, "bb:latest").len(), 1);
 
     // Progress on a terminal (stderr), none of it in the archive.
     let (mut m, s) = pty();
     let out = t.p("tty.tar");
-    let o = r.cmd(&["save", "-o", &out, "bb:2"]).stderr(Stdio::from(s)).output().unwrap();
+    let o = r
+        .cmd(&["save", "-o", &out, "bb:2"])
+        .stderr(Stdio::from(s))
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(0));
     let mut shown = vec![0u8; 8192];
     let n = m.read(&mut shown).unwrap_or(0);
@@ -374,10 +494,18 @@ fn save_is_read_by_skopeo_gnu_tar_and_load() {
 
     // Errors: an unknown image writes nothing; a terminal stdout refused.
     let none = t.p("none.tar");
-    failed(&r.out(&["save", "-o", &none, "bb:2", "nope"]), 1, "no such image");
+    failed(
+        &r.out(&["save", "-o", &none, "bb:2", "nope"]),
+        1,
+        "no such image",
+    );
     assert!(!Path::new(&none).exists());
     let (_m, s) = pty();
-    let o = r.cmd(&["save", "bb:2"]).stdout(Stdio::from(s)).output().unwrap();
+    let o = r
+        .cmd(&["save", "bb:2"])
+        .stdout(Stdio::from(s))
+        .output()
+        .unwrap();
     failed(&o, 125, "cowardly refusing");
 }
 
@@ -427,6 +555,19 @@ fn umoci_layers_diff_export_and_save() {
     assert!(list.lines().any(|l| l == "bin/.wh.vi"), "{list}");
     let r2 = Root::new("layered-2");
     ok(&r2, &["load", "-i", &file]);
-    let o = ok(&r2, &["run", "--rm", "layered", "sh", "-c", "ls /bin/vi 2>&1; ls /srv/app; cat /etc/motd"]);
-    assert_eq!(o, "ls: /bin/vi: No such file or directory\nonly.txt\nlayered\n");
+    let o = ok(
+        &r2,
+        &[
+            "run",
+            "--rm",
+            "layered",
+            "sh",
+            "-c",
+            "ls /bin/vi 2>&1; ls /srv/app; cat /etc/motd",
+        ],
+    );
+    assert_eq!(
+        o,
+        "ls: /bin/vi: No such file or directory\nonly.txt\nlayered\n"
+    );
 }

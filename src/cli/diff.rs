@@ -1,6 +1,7 @@
 //! `pocket diff`: what a container changed in its image, as docker prints
 //! it: `A /path` added, `C /path` changed, `D /path` deleted, sorted as a
-//! tree (a directory, then what is in it, names in byte order).
+//! tree (a directory, then what is in it, names in byte order; docker
+//! lists a directory changed only through its contents after them).
 //!
 //! docker's rules (moby pkg/archive changes.go, overlay flavour): a
 //! whiteout is a deletion; an opaque directory that hides one below is a
@@ -60,6 +61,9 @@ struct Frame {
     plen: usize,
     /// Listed already (or the root, which never is).
     listed: bool,
+    /// Where its line goes in the output if it is listed late (through a
+    /// change inside it): before everything found below it.
+    at: usize,
 }
 
 /// The changes, as (kind letter, "/path").
@@ -74,6 +78,7 @@ pub fn changes(upper: &Fd, lower: &Fd) -> Result<Vec<(u8, Vec<u8>)>> {
         next: 0,
         plen: 0,
         listed: true,
+        at: 0,
     }];
     while let Some(f) = stack.last_mut() {
         let Some(name) = f.names.get_mut(f.next).map(core::mem::take) else {
@@ -109,10 +114,15 @@ pub fn changes(upper: &Fd, lower: &Fd) -> Result<Vec<(u8, Vec<u8>)>> {
             }
         };
         if kind == b'A' || kind == b'D' {
-            // Its directories show as changed, outermost first.
-            for fr in stack.iter_mut().filter(|fr| !fr.listed) {
-                out.push((b'C', path[..fr.plen].to_vec()));
-                fr.listed = true;
+            // Its directories show as changed, each before its contents.
+            let mut shift = 0;
+            for fr in stack.iter_mut() {
+                fr.at += shift;
+                if !fr.listed {
+                    out.insert(fr.at, (b'C', path[..fr.plen].to_vec()));
+                    fr.listed = true;
+                    shift += 1;
+                }
             }
         }
         if kind != 0 {
@@ -126,19 +136,11 @@ pub fn changes(upper: &Fd, lower: &Fd) -> Result<Vec<(u8, Vec<u8>)>> {
                 next: 0,
                 plen: path.len(),
                 listed: kind != 0,
+                at: out.len(),
             });
         }
     }
-    // docker lists a directory found changed only through its contents
-    // after them; sorted, it comes first.
-    out.sort_unstable_by(|a, b| tree_order(&a.1, &b.1));
     Ok(out)
-}
-
-/// Paths compared component by component: "/a/b" before "/a-b".
-fn tree_order(a: &[u8], b: &[u8]) -> core::cmp::Ordering {
-    let key = |c: &u8| if *c == b'/' { 0 } else { *c };
-    a.iter().map(key).cmp(b.iter().map(key))
 }
 
 pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
@@ -168,15 +170,4 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         w.bytes(b"\n");
     }
     Ok(0)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn tree_order() {
-        let mut v: Vec<&[u8]> = vec![b"/a-b", b"/a/b", b"/a", b"/b", b"/a/b/c", b"/a/a"];
-        v.sort_by(|a, b| super::tree_order(a, b));
-        let want: Vec<&[u8]> = vec![b"/a", b"/a/a", b"/a/b", b"/a/b/c", b"/a-b", b"/b"];
-        assert_eq!(v, want);
-    }
 }

@@ -92,6 +92,9 @@ pub fn view_overlay(lower: &[String]) -> Result<Fd> {
         }
         Err(e) => return Err(Error::sys("overlay lowerdir", lower[0].clone(), e)),
     }
+    // A running container's upper dir is in use by its own overlay: with
+    // no index of our own, that is only a warning in the kernel log.
+    let _ = m::fsconfig_string(&fs, c"index", c"off");
     m::fsconfig_create(&fs).ctx("mount overlay", &lower[0])?;
     m::fsmount(&fs, RO).ctx("mount overlay", &lower[0])
 }
@@ -157,8 +160,12 @@ impl Output {
         let mut t = file.to_vec();
         t.extend_from_slice(format!(".tmp{}", proc::getpid()).as_bytes());
         let tmp = cs(&t)?;
-        let f = fd::open(&tmp, w | libc::O_CREAT | libc::O_TRUNC | libc::O_NOFOLLOW, 0o644)
-            .ctx("create", &text(&t))?;
+        let f = fd::open(
+            &tmp,
+            w | libc::O_CREAT | libc::O_TRUNC | libc::O_NOFOLLOW,
+            0o644,
+        )
+        .ctx("create", &text(&t))?;
         Ok(Output {
             fd: f,
             tmp: Some((tmp, path)),
@@ -265,7 +272,11 @@ pub fn commit(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     // Under the lock: no rmi takes the parent's layers away in between.
     let _l = images.lock()?;
     if let Some(l) = parent.layers.iter().find(|l| !images.has_layer(l)) {
-        return Err(Error::bad("commit", l.clone(), "a layer of the image is gone"));
+        return Err(Error::bad(
+            "commit",
+            l.clone(),
+            "a layer of the image is gone",
+        ));
     }
     let mut layers = parent.layers.clone();
     layers.push(pending.commit()?);

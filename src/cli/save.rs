@@ -61,7 +61,10 @@ pub fn image_config(c: &Config, created: Timestamp, diff_ids: &[String]) -> Stri
             ])
         })
         .collect();
-    let ids = diff_ids.iter().map(|d| format!("sha256:{d}")).collect::<Vec<_>>();
+    let ids = diff_ids
+        .iter()
+        .map(|d| format!("sha256:{d}"))
+        .collect::<Vec<_>>();
     json::compact(&json::obj(alloc::vec![
         ("architecture", Some(json::str(ARCH))),
         ("config", Some(c.to_json())),
@@ -186,7 +189,10 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     for (img, tags) in &sel {
         let ids: Vec<String> = img.layers.iter().map(|l| remade(l).0.clone()).collect();
         let doc = image_config(&img.config, img.created, &ids);
-        let name = format!("{}.json", digest::of(doc.as_bytes()).trim_start_matches("sha256:"));
+        let name = format!(
+            "{}.json",
+            digest::of(doc.as_bytes()).trim_start_matches("sha256:")
+        );
         let paths: Vec<String> = ids.iter().map(|d| format!("{d}/layer.tar")).collect();
         manifest.push(json::obj(alloc::vec![
             ("Config", Some(json::str(&name))),
@@ -235,12 +241,15 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         let mut d = Digest::new(Some(&mut into));
         tar_write::write_tree(&v, &mut d, &OCI)?;
         if d.finish() != (hex.clone(), *size) {
-            return Err(Error::bad("save", l.clone(), "the layer changed while being saved"));
+            return Err(Error::bad(
+                "save",
+                l.clone(),
+                "the layer changed while being saved",
+            ));
         }
     }
     w.finish()?;
     shown.p.done();
-    drop(shown);
     out.done()?;
     Ok(0)
 }

@@ -282,6 +282,11 @@ fn overlay<'a>(
         // Kernels before 5.10 lack it: then the mount just syncs.
         let _ = m::fsconfig_flag(&fs, c"volatile");
     }
+    // The upper dir must stay a plain diff that `commit` can tar: no
+    // redirect xattrs for renamed dirs, no metadata-only copy-ups,
+    // whatever the kernel's defaults (best effort on kernels without them).
+    let _ = m::fsconfig_string(&fs, c"redirect_dir", c"off");
+    let _ = m::fsconfig_string(&fs, c"metacopy", c"off");
     let mut each = Ok(());
     for l in lower {
         each = m::fsconfig_string(&fs, c"lowerdir+", l);

@@ -184,17 +184,30 @@ struct Dirs<'a> {
     open: Vec<Level>,
     /// The parent when it lies deeper than MAX_OPEN.
     deep: Option<Level>,
-    root: Option<(u32, u32)>,
+    root: Option<Made>,
 }
 
 struct Level {
     end: usize,
     fd: Fd,
-    /// The uid:gid new files in this directory get, once one was made
-    /// and looked at. It depends only on our credentials and on the
-    /// directory (setgid bit, gid, mount options), none of which change
-    /// while the level is cached, so a chown to it can be left out.
-    owner: Option<(u32, u32)>,
+    made: Option<Made>,
+}
+
+/// What a new file in a directory turns out like, learned by looking at
+/// one (fstat) after creating it. The owner depends only on our
+/// credentials and on the directory (setgid bit, gid, mount options), the
+/// mode on our umask or the directory's default ACL: none of these change
+/// while the level is cached. So later files skip a chown to that owner
+/// and an fchmod to the mode they were created with.
+#[derive(Clone, Copy)]
+struct Made {
+    owner: (u32, u32),
+    /// Permission bits asked for so far, and those of them taken away.
+    asked: u32,
+    masked: u32,
+    /// A bit came that was not asked for (a filesystem with fixed modes):
+    /// look at every file.
+    odd: bool,
 }
 
 impl<'a> Dirs<'a> {
@@ -215,10 +228,10 @@ impl<'a> Dirs<'a> {
         }
     }
 
-    /// The owner new files get in the directory of the last `get`.
-    fn owner(&mut self) -> &mut Option<(u32, u32)> {
+    /// What new files are like in the directory of the last `get`.
+    fn made(&mut self) -> &mut Option<Made> {
         match (&mut self.deep, self.open.last_mut()) {
-            (Some(d), _) | (None, Some(d)) => &mut d.owner,
+            (Some(d), _) | (None, Some(d)) => &mut d.made,
             (None, None) => &mut self.root,
         }
     }
@@ -249,13 +262,13 @@ impl<'a> Dirs<'a> {
                 self.open.push(Level {
                     end,
                     fd,
-                    owner: None,
+                    made: None,
                 });
             } else {
                 self.deep = Some(Level {
                     end: 0,
                     fd,
-                    owner: None,
+                    made: None,
                 });
             }
         }
@@ -345,7 +358,7 @@ pub fn extract(src: &mut dyn Source, dest: &Fd, opts: &Opts) -> Result<Stats> {
         if !opts.chown && e.kind != Kind::Dir {
             mode &= !(libc::S_ISUID | libc::S_ISGID);
         }
-        let owner = *cache.owner();
+        let owner = cache.made().map(|m| m.owner);
         // `fresh`: made just now, so owned by `owner` if that is known.
         let chown = |fresh: bool| -> Result<()> {
             if opts.chown && !(fresh && owner == Some((e.uid, e.gid))) {
@@ -386,7 +399,11 @@ pub fn extract(src: &mut dyn Source, dest: &Fd, opts: &Opts) -> Result<Stats> {
                     | libc::O_EXCL
                     | libc::O_NOFOLLOW
                     | libc::O_CLOEXEC;
-                let f = create(parent, &c, || fd::openat(parent, &c, fl, 0o600))
+                // Its final permission bits from the start (the umask may
+                // take some away); set-id and sticky bits only after the
+                // chown, which would clear them.
+                let asked = mode & 0o777;
+                let f = create(parent, &c, || fd::openat(parent, &c, fl, asked))
                     .map_err(at("create"))?;
                 loop {
                     let n = r.read_data(&mut buf)?;
@@ -398,16 +415,30 @@ pub fn extract(src: &mut dyn Source, dest: &Fd, opts: &Opts) -> Result<Stats> {
                 }
                 // Through the fd: no second lookup of the name.
                 let me = (f.raw(), c"", libc::AT_EMPTY_PATH);
-                if opts.chown {
-                    if owner.is_none() {
+                let m = match *cache.made() {
+                    Some(m) if !m.odd && asked & !m.asked == 0 => m,
+                    known => {
                         let s = fd::fstatat(me.0, me.1, me.2).map_err(at("stat"))?;
-                        *cache.owner() = Some((s.st_uid, s.st_gid));
+                        let got = s.st_mode & 0o7777;
+                        let mut m = known.unwrap_or(Made {
+                            owner: (s.st_uid, s.st_gid),
+                            asked: 0,
+                            masked: 0,
+                            odd: false,
+                        });
+                        m.asked |= asked;
+                        m.masked |= asked & !got;
+                        m.odd |= got & !asked != 0;
+                        *cache.made() = Some(m);
+                        m
                     }
-                    if *cache.owner() != Some((e.uid, e.gid)) {
-                        file::fchownat(me.0, me.1, e.uid, e.gid, me.2).map_err(at("chown"))?;
-                    }
+                };
+                if opts.chown && m.owner != (e.uid, e.gid) {
+                    file::fchownat(me.0, me.1, e.uid, e.gid, me.2).map_err(at("chown"))?;
                 }
-                file::fchmod(f.raw(), mode).map_err(at("chmod"))?;
+                if m.odd || mode != asked || asked & m.masked != 0 {
+                    file::fchmod(f.raw(), mode).map_err(at("chmod"))?;
+                }
                 set_xattrs(&f, &e.xattrs, &lossy(&path))?;
                 let t = [e.mtime, e.mtime];
                 match file::utimensat(me.0, me.1, t, me.2) {
@@ -508,3 +539,7 @@ fn whiteout(parent: i32, gone: &[u8], shown: &str) -> Result<()> {
     sfs::remove_tree(parent, &c).ctx("whiteout", shown)?;
     m::mknodat(parent, &c, libc::S_IFCHR, 0, 0).ctx("whiteout", shown)
 }
+
+#[cfg(test)]
+#[path = "extract_tests.rs"]
+mod tests;

@@ -132,19 +132,8 @@ impl<'a> Writer<'a> {
         }
         let (h, pax) = header(e);
         if !pax.is_empty() {
-            let x = Entry {
-                path: b"././@PaxHeader".to_vec(),
-                kind: Kind::File,
-                mode: 0o644,
-                uid: 0,
-                gid: 0,
-                mtime: (0, 0),
-                size: pax.len() as u64,
-                link: Vec::new(),
-                major: 0,
-                minor: 0,
-                xattrs: Vec::new(),
-            };
+            let mut x = marker(b"././@PaxHeader".to_vec());
+            x.size = pax.len() as u64;
             let (mut ph, _) = header(&x);
             ph[156] = b'x';
             seal(&mut ph);
@@ -163,7 +152,11 @@ impl<'a> Writer<'a> {
     /// The current file's data, in pieces; never more than its size.
     pub fn data(&mut self, b: &[u8]) -> Result<()> {
         if b.len() as u64 > self.left {
-            return Err(Error::bad("write tar", "", "more data than the entry's size"));
+            return Err(Error::bad(
+                "write tar",
+                "",
+                "more data than the entry's size",
+            ));
         }
         self.out(b)?;
         self.left -= b.len() as u64;
@@ -187,7 +180,11 @@ impl<'a> Writer<'a> {
     /// The two zero blocks that end an archive; returns its size.
     pub fn finish(mut self) -> Result<u64> {
         if self.left > 0 {
-            return Err(Error::bad("write tar", "", "the last entry is short of data"));
+            return Err(Error::bad(
+                "write tar",
+                "",
+                "the last entry is short of data",
+            ));
         }
         self.out(&ZEROS)?;
         self.out(&ZEROS)?;
@@ -241,8 +238,7 @@ fn split_at(p: &[u8]) -> Option<usize> {
     if p.len() > 256 {
         return None;
     }
-    (1..p.len().min(156))
-        .find(|&i| p[i] == b'/' && p.len() - i - 1 <= 100 && p.len() - i - 1 > 0)
+    (1..p.len().min(156)).find(|&i| p[i] == b'/' && p.len() - i - 1 <= 100 && p.len() - i - 1 > 0)
 }
 
 /// Checksum: the header's bytes summed with the field itself as spaces.
@@ -451,7 +447,7 @@ impl Walk<'_, '_> {
                 Err(e) => return Err(Error::sys("getxattr", shown(path), e)),
             }
         }
-        out.sort_unstable();
+        crate::rt::sort_by(&mut out, |a, b| a.0 < b.0);
         Ok(out)
     }
 
@@ -601,11 +597,8 @@ impl Walk<'_, '_> {
         } else {
             None
         };
-        let fl = libc::O_RDONLY
-            | libc::O_NOFOLLOW
-            | libc::O_NONBLOCK
-            | libc::O_NOCTTY
-            | libc::O_CLOEXEC;
+        let fl =
+            libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
         let f = match fd::openat(dir, c, fl, 0) {
             Err(Errno::ENOENT | Errno::ELOOP) => return Ok(()),
             r => r.ctx("open", &shown(&e.path))?,

@@ -125,7 +125,10 @@ fn headers_read_back() {
     let mut x = ent(b"xattrs", Kind::File);
     x.size = 3;
     x.xattrs = vec![
-        (b"security.capability".to_vec(), vec![1, 0, 0, 2, 0, 0x20, 0, 0]),
+        (
+            b"security.capability".to_vec(),
+            vec![1, 0, 0, 2, 0, 0x20, 0, 0],
+        ),
         (b"user.odd".to_vec(), b"a\0b\n=c".to_vec()),
     ];
     cases.push((x, b"abc".to_vec()));
@@ -235,9 +238,17 @@ fn mknod(p: &Path, kind: u32, major: u32, minor: u32) {
 }
 
 fn set_mtime(p: &Path, t: i64) {
-    let ts = [libc::timespec { tv_sec: t, tv_nsec: 0 }; 2];
+    let ts = [libc::timespec {
+        tv_sec: t,
+        tv_nsec: 0,
+    }; 2];
     let r = unsafe {
-        libc::utimensat(libc::AT_FDCWD, c(p).as_ptr(), ts.as_ptr(), libc::AT_SYMLINK_NOFOLLOW)
+        libc::utimensat(
+            libc::AT_FDCWD,
+            c(p).as_ptr(),
+            ts.as_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
     };
     assert_eq!(r, 0);
 }
@@ -260,7 +271,7 @@ fn sample(t: &Tmp) -> PathBuf {
     std::fs::set_permissions(r.join("setuid"), std::fs::Permissions::from_mode(0o4755)).unwrap();
     std::fs::hard_link(r.join("etc/passwd"), r.join("etc/sub/passwd2")).unwrap();
     std::os::unix::fs::symlink("../etc/passwd", r.join("opq/link")).unwrap();
-    std::os::unix::fs::symlink("/".repeat(1) + &"t".repeat(200), r.join("longlink")).unwrap();
+    std::os::unix::fs::symlink("/".to_string() + &"t".repeat(200), r.join("longlink")).unwrap();
     std::fs::write(r.join(std::ffi::OsStr::from_bytes(NON_UTF8)), b"raw").unwrap();
     mknod(&r.join("null"), libc::S_IFCHR, 1, 3);
     mknod(&r.join("gone"), libc::S_IFCHR, 0, 0);
@@ -268,7 +279,15 @@ fn sample(t: &Tmp) -> PathBuf {
     setxattr(&r.join("etc/passwd"), "user.pocket", b"v\0\n=1");
     setxattr(&r.join("opq"), "trusted.overlay.opaque", b"y");
     std::os::unix::net::UnixListener::bind(r.join("sock")).unwrap();
-    for p in ["etc/passwd", "opq/new", "setuid", "null", "gone", "fifo", "opq/link"] {
+    for p in [
+        "etc/passwd",
+        "opq/new",
+        "setuid",
+        "null",
+        "gone",
+        "fifo",
+        "opq/link",
+    ] {
         set_mtime(&r.join(p), 1_600_000_000);
     }
     for p in ["etc/sub", "etc", "opq", "deep"] {
@@ -298,12 +317,18 @@ fn tree_in_overlay_form() {
     // Depth first, names in byte order within each directory.
     assert_eq!(paths[0], b"caf\xe9");
     assert!(paths.contains(&&b"etc/"[..]) && paths.contains(&&b"opq/link"[..]));
-    assert!(!paths.iter().any(|p| p.starts_with(b"sock")), "sockets are skipped");
+    assert!(
+        !paths.iter().any(|p| p.starts_with(b"sock")),
+        "sockets are skipped"
+    );
     let get = |p: &[u8]| all.iter().find(|(e, _)| e.path == p).unwrap();
     let (e, d) = get(b"etc/passwd");
     assert_eq!(d, b"root:x:0:0::/root:/bin/sh\n");
     assert_eq!(e.mtime.0, 1_600_000_000);
-    assert_eq!(e.xattrs, vec![(b"user.pocket".to_vec(), b"v\0\n=1".to_vec())]);
+    assert_eq!(
+        e.xattrs,
+        vec![(b"user.pocket".to_vec(), b"v\0\n=1".to_vec())]
+    );
     let (e, _) = get(b"etc/sub/passwd2");
     assert_eq!((e.kind, &e.link[..]), (Kind::Link, &b"etc/passwd"[..]));
     let (e, _) = get(b"setuid");
@@ -311,12 +336,19 @@ fn tree_in_overlay_form() {
     let (e, _) = get(b"gone");
     assert_eq!((e.kind, e.major, e.minor), (Kind::Char, 0, 0));
     let (e, _) = get(b"null");
-    assert_eq!((e.kind, e.major, e.minor, e.mode), (Kind::Char, 1, 3, 0o640));
+    assert_eq!(
+        (e.kind, e.major, e.minor, e.mode),
+        (Kind::Char, 1, 3, 0o640)
+    );
     assert_eq!(get(b"fifo").0.kind, Kind::Fifo);
     let (e, _) = get(b"opq/");
     assert!(e.xattrs.is_empty(), "trusted.overlay.* never written");
     assert_eq!(e.mtime.0, 1_500_000_000);
-    assert!(!paths.iter().any(|p| p.starts_with(b".wh.") || p.ends_with(b".wh..wh..opq")));
+    assert!(
+        !paths
+            .iter()
+            .any(|p| p.starts_with(b".wh.") || p.ends_with(b".wh..wh..opq"))
+    );
     let long = format!("deep/{0}/{0}/f", "n".repeat(120));
     assert_eq!(get(long.as_bytes()).1.len(), 70_000);
     assert_eq!(get(b"longlink").0.link.len(), 201);
@@ -334,7 +366,11 @@ fn tree_in_oci_form_round_trips() {
     assert!(!paths.contains(&&b"gone"[..]));
     let (wh, _) = &all[at(b".wh.gone")];
     assert_eq!((wh.kind, wh.size, wh.mtime.0), (Kind::File, 0, 0));
-    assert_eq!(at(b"opq/.wh..wh..opq"), at(b"opq/") + 1, "marker right after its dir");
+    assert_eq!(
+        at(b"opq/.wh..wh..opq"),
+        at(b"opq/") + 1,
+        "marker right after its dir"
+    );
     assert_eq!(all[at(b"null")].0.kind, Kind::Char, "other devices stay");
 
     // Extract it as a layer, write that again: the same bytes.
@@ -347,18 +383,37 @@ fn tree_in_oci_form_round_trips() {
     };
     let mut src: &[u8] = &tar;
     extract::extract(&mut src, &open_dir(&out), &o).unwrap();
-    assert_eq!(getxattr(&out.join("opq"), "trusted.overlay.opaque").unwrap(), b"y");
-    assert_eq!(std::fs::symlink_metadata(out.join("gone")).unwrap().rdev(), 0);
+    assert_eq!(
+        getxattr(&out.join("opq"), "trusted.overlay.opaque").unwrap(),
+        b"y"
+    );
+    assert_eq!(
+        std::fs::symlink_metadata(out.join("gone")).unwrap().rdev(),
+        0
+    );
     assert_eq!(
         std::fs::metadata(out.join("etc/passwd")).unwrap().ino(),
-        std::fs::metadata(out.join("etc/sub/passwd2")).unwrap().ino()
+        std::fs::metadata(out.join("etc/sub/passwd2"))
+            .unwrap()
+            .ino()
     );
-    assert!(tar == tree_tar(&out, true), "extract + write gives the same archive");
+    assert!(
+        tar == tree_tar(&out, true),
+        "extract + write gives the same archive"
+    );
 }
 
 fn gnu_tar(args: &[&str]) -> String {
-    let o = Command::new("tar").env("TZ", "UTC").args(args).output().expect("GNU tar installed");
-    assert!(o.status.success(), "tar {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    let o = Command::new("tar")
+        .env("TZ", "UTC")
+        .args(args)
+        .output()
+        .expect("GNU tar installed");
+    assert!(
+        o.status.success(),
+        "tar {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
@@ -377,7 +432,9 @@ fn gnu_tar_reads_it() {
         ("lrwxrwxrwx", " opq/link -> ../etc/passwd"),
         ("prw-r-----", " fifo"),
     ] {
-        let ok = list.lines().any(|l| l.starts_with(start) && l.ends_with(end));
+        let ok = list
+            .lines()
+            .any(|l| l.starts_with(start) && l.ends_with(end));
         assert!(ok, "{start:?}..{end:?} not in:\n{list}");
     }
     let x = t.p("x");
@@ -391,19 +448,40 @@ fn gnu_tar_reads_it() {
         x.to_str().unwrap(),
     ]);
     let m = |p: &str| std::fs::symlink_metadata(x.join(p)).unwrap();
-    assert_eq!(std::fs::read(x.join("etc/passwd")).unwrap(), b"root:x:0:0::/root:/bin/sh\n");
+    assert_eq!(
+        std::fs::read(x.join("etc/passwd")).unwrap(),
+        b"root:x:0:0::/root:/bin/sh\n"
+    );
     assert_eq!(m("etc/passwd").ino(), m("etc/sub/passwd2").ino());
     assert_eq!(m("etc/passwd").mtime(), 1_600_000_000);
     assert_eq!(m("etc").mtime(), 1_500_000_000);
-    assert_eq!((m("setuid").mode() & 0o7777, m("setuid").uid()), (0o4755, 1234));
+    assert_eq!(
+        (m("setuid").mode() & 0o7777, m("setuid").uid()),
+        (0o4755, 1234)
+    );
     assert!(m("fifo").file_type().is_fifo());
     assert_eq!(m("null").rdev(), libc::makedev(1, 3));
-    assert_eq!(std::fs::read_link(x.join("opq/link")).unwrap(), Path::new("../etc/passwd"));
-    assert_eq!(std::fs::read_link(x.join("longlink")).unwrap().as_os_str().len(), 201);
+    assert_eq!(
+        std::fs::read_link(x.join("opq/link")).unwrap(),
+        Path::new("../etc/passwd")
+    );
+    assert_eq!(
+        std::fs::read_link(x.join("longlink"))
+            .unwrap()
+            .as_os_str()
+            .len(),
+        201
+    );
     let long = format!("deep/{0}/{0}/f", "n".repeat(120));
     assert_eq!(std::fs::read(x.join(long)).unwrap().len(), 70_000);
-    assert_eq!(std::fs::read(x.join(std::ffi::OsStr::from_bytes(NON_UTF8))).unwrap(), b"raw");
-    assert_eq!(getxattr(&x.join("etc/passwd"), "user.pocket").unwrap(), b"v\0\n=1");
+    assert_eq!(
+        std::fs::read(x.join(std::ffi::OsStr::from_bytes(NON_UTF8))).unwrap(),
+        b"raw"
+    );
+    assert_eq!(
+        getxattr(&x.join("etc/passwd"), "user.pocket").unwrap(),
+        b"v\0\n=1"
+    );
 }
 
 #[test]
@@ -414,5 +492,54 @@ fn names_are_bytes_sorted() {
     }
     let d = fd::open(&c(&t.0), libc::O_RDONLY | libc::O_DIRECTORY, 0).unwrap();
     let got = names(&d).unwrap();
-    assert_eq!(got, vec![b".x".to_vec(), b"B".to_vec(), b"a".to_vec(), b"b".to_vec(), b"\xff".to_vec()]);
+    assert_eq!(
+        got,
+        vec![
+            b".x".to_vec(),
+            b"B".to_vec(),
+            b"a".to_vec(),
+            b"b".to_vec(),
+            b"\xff".to_vec()
+        ]
+    );
+}
+
+/// A mount below the tree is written as an empty directory. Run twice:
+/// outside, it makes a private mount namespace (unshare -m) with a tmpfs
+/// in the tree and runs itself again in there, where it checks the walk.
+#[test]
+fn stops_at_mount_points() {
+    root();
+    if let Ok(dir) = std::env::var("POCKET_TW_MNT") {
+        let dir = Path::new(&dir);
+        let all = read_all(&tree_tar(&dir.join("tree"), false));
+        let paths: Vec<&[u8]> = all.iter().map(|(e, _)| &e.path[..]).collect();
+        assert_eq!(paths, [&b"mnt/"[..], b"plain"]);
+        std::fs::write(dir.join("checked"), b"").unwrap();
+        return;
+    }
+    let t = Tmp::new("mnt");
+    let m = t.p("tree/mnt");
+    std::fs::create_dir_all(&m).unwrap();
+    std::fs::write(t.p("tree/plain"), b"x").unwrap();
+    let script = format!(
+        "mount -t tmpfs none {0} && touch {0}/inside && \
+         exec \"$0\" --exact image::tar_write::tests::stops_at_mount_points --test-threads 1",
+        m.display()
+    );
+    let st = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", &script])
+        .arg(std::env::current_exe().unwrap())
+        .env("POCKET_TW_MNT", &t.0)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert!(
+        t.p("checked").exists(),
+        "the walk ran in the mount namespace"
+    );
+    assert!(
+        !Path::new(&m).join("inside").exists(),
+        "the tmpfs stayed in there"
+    );
 }
