@@ -43,7 +43,11 @@ fn usage_errors_exit_125() {
     );
     bad(&["run", "--rootfs", &r], 125, "no command specified");
     bad(&["run"], 125, "no image given");
-    bad(&["run", "nosuchimage", "sh"], 125, "no such image nosuchimage");
+    bad(
+        &["run", "nosuchimage", "sh"],
+        125,
+        "no such image nosuchimage",
+    );
     bad(&["run", "Bad..Name", "sh"], 125, "no such image");
     bad(
         &["run", "--rootfs", "/nonexistent/rootfs", "true"],

@@ -107,7 +107,9 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
                 // Names as the container sees them now: its upper dir
                 // (where /etc/passwd may have been changed) over the layers.
                 let roots: Vec<String> = match &spec.root.overlay {
-                    Some(o) => core::iter::once(o.upper.clone()).chain(o.lower.iter().cloned()).collect(),
+                    Some(o) => core::iter::once(o.upper.clone())
+                        .chain(o.lower.iter().cloned())
+                        .collect(),
                     None => alloc::vec![text(&spec.root.path)],
                 };
                 user = crate::image::user::resolve(&text(v), &roots)?;

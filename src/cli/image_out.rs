@@ -331,7 +331,7 @@ fn layer_from(images: &Images, upper: Option<&Fd>) -> Result<Pending> {
     }
     drop((w, ew));
     let mut r = r;
-    let got = images.extract_layer(&mut r);
+    let got = images.extract_layer(&mut r, None);
     drop(r);
     let status = proc::wait(pid, 0).ctx("wait", "layer writer")?.1;
     let why = fs::read_fd(&er).unwrap_or_default();

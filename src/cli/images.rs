@@ -79,11 +79,21 @@ pub fn load_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         return Ok(0);
     };
     if let Some(x) = p.rest.first() {
-        return Err(Error::bad("load", text(x), "takes no arguments (use -i FILE)"));
+        return Err(Error::bad(
+            "load",
+            text(x),
+            "takes no arguments (use -i FILE)",
+        ));
     }
-    let input = value(&p, LOAD_FLAGS, "input").map(text).unwrap_or_else(|| "-".into());
+    let input = value(&p, LOAD_FLAGS, "input")
+        .map(text)
+        .unwrap_or_else(|| "-".into());
     if input == "-" && crate::sys::tty::isatty(0) {
-        return Err(Error::bad("load", "stdin", "is a terminal; give -i FILE or a pipe"));
+        return Err(Error::bad(
+            "load",
+            "stdin",
+            "is a terminal; give -i FILE or a pipe",
+        ));
     }
     let images = store(ctx)?;
     let mut pr = Progress::new("Loading");
@@ -126,22 +136,28 @@ pub fn import_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     } else {
         let c = cstr::cstring(src.as_bytes())
             .ok_or_else(|| Error::bad("import", &*src, "contains a NUL byte"))?;
-        fd::open(&c, libc::O_RDONLY | libc::O_CLOEXEC, 0).map_err(|e| Error::sys("open", &*src, e))?
+        fd::open(&c, libc::O_RDONLY | libc::O_CLOEXEC, 0)
+            .map_err(|e| Error::sys("open", &*src, e))?
     };
     let mut f = f;
     let mut pr = Progress::new("Importing");
-    let mut tee = crate::image::layer::Tee::new(&mut f);
-    tee.progress = Some(&mut pr);
     let pending = {
-        let mut plain = gzip::plain(&mut tee)?;
-        images.extract_layer(&mut *plain)?
+        let mut plain = gzip::plain(&mut f)?;
+        images
+            .extract_layer(&mut *plain, Some(&mut pr))
+            .map_err(|e| plain.explain(e))?
     };
-    drop(tee);
     pr.done();
     let size = pending.size;
     let _l = images.lock()?;
     let layer = pending.commit()?;
-    let img = images.put(None, time::now(), Config::default(), alloc::vec![layer], size)?;
+    let img = images.put(
+        None,
+        time::now(),
+        Config::default(),
+        alloc::vec![layer],
+        size,
+    )?;
     if let Some(t) = tag {
         images.tag(&t, &img.id)?;
     }
@@ -169,10 +185,17 @@ pub fn images_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let Some(p) = super::flags("images", IMAGES_FLAGS, IMAGES_HELP, argv)? else {
         return Ok(0);
     };
-    let (quiet, trunc) = (on(&p, IMAGES_FLAGS, "quiet"), !on(&p, IMAGES_FLAGS, "no-trunc"));
+    let (quiet, trunc) = (
+        on(&p, IMAGES_FLAGS, "quiet"),
+        !on(&p, IMAGES_FLAGS, "no-trunc"),
+    );
     let images = Images::new(&ctx.store.root);
     let tags = images.tags();
-    let mut all: Vec<Image> = images.ids().iter().filter_map(|i| images.get(i).ok()).collect();
+    let mut all: Vec<Image> = images
+        .ids()
+        .iter()
+        .filter_map(|i| images.get(i).ok())
+        .collect();
     crate::rt::sort_by(&mut all, |a, b| a.created.secs > b.created.secs);
     let now = time::now();
     let short = |id: &str| {
@@ -198,7 +221,11 @@ pub fn images_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             }
             continue;
         }
-        let mine: Vec<&String> = tags.iter().filter(|t| t.1 == img.id).map(|t| &t.0).collect();
+        let mine: Vec<&String> = tags
+            .iter()
+            .filter(|t| t.1 == img.id)
+            .map(|t| &t.0)
+            .collect();
         let names: Vec<(String, String)> = if mine.is_empty() {
             alloc::vec![("<none>".into(), "<none>".into())]
         } else {
@@ -240,7 +267,11 @@ fn users(ctx: &Ctx, id: &str) -> Vec<String> {
         .list()
         .unwrap_or_default()
         .into_iter()
-        .filter(|r| ctx.store.spec(&r.id).is_ok_and(|s| s.image.as_deref() == Some(id)))
+        .filter(|r| {
+            ctx.store
+                .spec(&r.id)
+                .is_ok_and(|s| s.image.as_deref() == Some(id))
+        })
         .map(|r| r.id)
         .collect()
 }
@@ -279,7 +310,12 @@ fn rmi_one(ctx: &Ctx, images: &Images, q: &str, force: bool) -> Result<()> {
         .ok()
         .filter(|t| images.tags().iter().any(|(x, i)| x == t && *i == id));
     let _l = images.lock()?;
-    let tags: Vec<String> = images.tags().into_iter().filter(|t| t.1 == id).map(|t| t.0).collect();
+    let tags: Vec<String> = images
+        .tags()
+        .into_iter()
+        .filter(|t| t.1 == id)
+        .map(|t| t.0)
+        .collect();
     if let Some(t) = &by_tag
         && tags.len() > 1
     {
@@ -313,7 +349,13 @@ fn rmi_one(ctx: &Ctx, images: &Images, q: &str, force: bool) -> Result<()> {
 }
 
 pub fn tag_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("tag", &[flag(0, "help", false)], "Usage: pocket tag SOURCE TARGET\n", argv)? else {
+    let Some(p) = super::flags(
+        "tag",
+        &[flag(0, "help", false)],
+        "Usage: pocket tag SOURCE TARGET\n",
+        argv,
+    )?
+    else {
         return Ok(0);
     };
     let [src, dst] = p.rest else {
@@ -329,7 +371,12 @@ pub fn tag_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 
 /// docker's `image inspect` shape, for what pocket knows.
 pub fn inspect_value(images: &Images, img: &Image) -> Value {
-    let tags: Vec<String> = images.tags().into_iter().filter(|t| t.1 == img.id).map(|t| t.0).collect();
+    let tags: Vec<String> = images
+        .tags()
+        .into_iter()
+        .filter(|t| t.1 == img.id)
+        .map(|t| t.0)
+        .collect();
     let layers: Vec<String> = img.layers.iter().map(|l| format!("sha256:{l}")).collect();
     json::obj(alloc::vec![
         ("Id", Some(json::str(&format!("sha256:{}", img.id)))),
@@ -350,7 +397,13 @@ pub fn inspect_value(images: &Images, img: &Image) -> Value {
 }
 
 pub fn image_inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("image inspect", &[flag(0, "help", false)], "Usage: pocket image inspect IMAGE...\n", argv)? else {
+    let Some(p) = super::flags(
+        "image inspect",
+        &[flag(0, "help", false)],
+        "Usage: pocket image inspect IMAGE...\n",
+        argv,
+    )?
+    else {
         return Ok(0);
     };
     if p.rest.is_empty() {

@@ -3,13 +3,13 @@
 use super::Ctx;
 use super::args::{Flag, flag, parse};
 use crate::error::{Context, Error, Result};
+use crate::image::store::Config;
 use crate::rt::args::lookup;
 use crate::spawn::{monitor, parent, relay};
 use crate::spec::{
     DEFAULT_CAPS, DEFAULT_PATH, Io, MASKED_PATHS, Namespace, Process, READONLY_PATHS, Root, Spec,
     default_mounts,
 };
-use crate::image::store::Config;
 use crate::state::{Record, Status, Store, store};
 use crate::sys::{cstr, fd};
 use alloc::string::String;
@@ -470,7 +470,13 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         None => None,
     };
     let hostname = id.as_bytes()[..12].to_vec();
-    let mut spec = to_spec(&r, &ctx.args.env, &files, hostname, image.as_ref().map(|i| &i.config))?;
+    let mut spec = to_spec(
+        &r,
+        &ctx.args.env,
+        &files,
+        hostname,
+        image.as_ref().map(|i| &i.config),
+    )?;
     // Limits are checked before anything is made (docker refuses them with
     // 125 too); every container gets its cgroup, limits or not, so it is
     // counted, contained and visible to `stats`.
@@ -480,7 +486,12 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     match &image {
         Some(img) => {
             // Top layer first, as overlayfs stacks lowerdirs.
-            let lower: Vec<String> = img.layers.iter().rev().map(|l| images.layer_dir(l)).collect();
+            let lower: Vec<String> = img
+                .layers
+                .iter()
+                .rev()
+                .map(|l| images.layer_dir(l))
+                .collect();
             let user = r.user.map(text).unwrap_or_else(|| img.config.user.clone());
             spec.process.user = crate::image::user::resolve(&user, &lower)?;
             spec.image = Some(img.id.clone());
@@ -521,7 +532,9 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     if image.is_some() {
         for d in ["rootfs", "upper", "work"] {
             let p = alloc::format!("{dir}/{d}");
-            if let Err(e) = crate::sys::fs::mkdir(&cstr::cstring(p.as_bytes()).unwrap_or_default(), 0o755) {
+            if let Err(e) =
+                crate::sys::fs::mkdir(&cstr::cstring(p.as_bytes()).unwrap_or_default(), 0o755)
+            {
                 let _ = ctx.store.remove(&rec);
                 return Err(Error::sys("mkdir", p, e));
             }
@@ -647,15 +660,27 @@ mod tests {
             to_spec(&r, &[], &[], b"h".to_vec(), Some(&img)).unwrap()
         };
         let s = mk(&[b"-e", b"A=flag", b"img"]);
-        assert_eq!(s.process.args, vec![b"/ep".to_vec(), b"c1".to_vec(), b"c2".to_vec()]);
+        assert_eq!(
+            s.process.args,
+            vec![b"/ep".to_vec(), b"c1".to_vec(), b"c2".to_vec()]
+        );
         assert!(s.process.env.contains(&b"PATH=/img/bin".to_vec()));
         assert!(s.process.env.contains(&b"A=flag".to_vec()));
         assert_eq!(s.process.cwd, b"/srv");
         // A command replaces Cmd, not the Entrypoint.
-        assert_eq!(mk(&[b"img", b"x"]).process.args, vec![b"/ep".to_vec(), b"x".to_vec()]);
+        assert_eq!(
+            mk(&[b"img", b"x"]).process.args,
+            vec![b"/ep".to_vec(), b"x".to_vec()]
+        );
         // --entrypoint resets Cmd; "" clears the Entrypoint.
-        assert_eq!(mk(&[b"--entrypoint", b"/e2", b"img"]).process.args, vec![b"/e2".to_vec()]);
-        assert_eq!(mk(&[b"--entrypoint", b"", b"img", b"ls"]).process.args, vec![b"ls".to_vec()]);
+        assert_eq!(
+            mk(&[b"--entrypoint", b"/e2", b"img"]).process.args,
+            vec![b"/e2".to_vec()]
+        );
+        assert_eq!(
+            mk(&[b"--entrypoint", b"", b"img", b"ls"]).process.args,
+            vec![b"ls".to_vec()]
+        );
         assert_eq!(mk(&[b"-w", b"/w", b"img"]).process.cwd, b"/w");
         let r = parse_run(&[b"--entrypoint", b"", b"img"]).unwrap();
         assert!(to_spec(&r, &[], &[], b"h".to_vec(), Some(&img)).is_err());

@@ -128,7 +128,10 @@ impl Archive {
     }
 
     fn stdin(images: &Images, p: &mut super::progress::Progress) -> Result<Archive> {
-        let mode = fd::fstatat(0, c"", libc::AT_EMPTY_PATH).ctx("stat", "stdin")?.st_mode & libc::S_IFMT;
+        let mode = fd::fstatat(0, c"", libc::AT_EMPTY_PATH)
+            .ctx("stat", "stdin")?
+            .st_mode
+            & libc::S_IFMT;
         let file = if mode == libc::S_IFREG {
             Fd::from_raw(fd::dup(0).ctx("dup", "stdin")?)
         } else {
@@ -214,7 +217,13 @@ impl Archive {
 
     /// A member's data as a stream.
     pub fn blob(&self, name: &str) -> Result<Blob> {
-        let missing = || Error::bad("load", alloc::format!("{}: {name}", self.name), "missing from the archive");
+        let missing = || {
+            Error::bad(
+                "load",
+                alloc::format!("{}: {name}", self.name),
+                "missing from the archive",
+            )
+        };
         match &self.kind {
             Kind2::Tar { file, .. } => {
                 let (off, size) = self.member(name).ok_or_else(missing)?;

@@ -160,9 +160,9 @@ impl Source for Buffered<'_> {
     }
 }
 
-/// Most entries open at most this many directories deep stay cached;
-/// deeper ones are opened for the entry alone, so a hostile archive of
-/// deep paths cannot run the process out of fds.
+/// How many directory levels stay open at most; a parent deeper than
+/// this is opened for its entry alone, so a hostile archive of deep paths
+/// cannot run the process out of fds.
 const MAX_OPEN: usize = 32;
 
 /// The directories from `dest` down to the last entry's parent, kept
@@ -400,8 +400,9 @@ pub fn extract(src: &mut dyn Source, dest: &Fd, opts: &Opts) -> Result<Stats> {
                     | libc::O_NOFOLLOW
                     | libc::O_CLOEXEC;
                 // Its final permission bits from the start (the umask may
-                // take some away); set-id and sticky bits only after the
-                // chown, which would clear them.
+                // take some away): they grant nothing the finished file
+                // will not. Set-id and sticky bits only after the chown,
+                // which would clear them.
                 let asked = mode & 0o777;
                 let f = create(parent, &c, || fd::openat(parent, &c, fl, asked))
                     .map_err(at("create"))?;

@@ -101,9 +101,12 @@ const CHOWN: Opts = Opts {
     whiteouts: Whiteouts::Overlay,
 };
 
+/// (name, mode, (uid, gid)) of each file.
+type Want = Vec<(String, u32, (u32, u32))>;
+
 /// Modes and owners in the order an archive gives them, several per
 /// directory so that later files take the shortcuts the first one taught.
-fn mixed() -> (Vec<u8>, Vec<(String, u32, (u32, u32))>) {
+fn mixed() -> (Vec<u8>, Want) {
     let mut t = T::default();
     let mut want = Vec::new();
     let kinds = [
@@ -261,6 +264,12 @@ fn deep_and_wandering_paths() {
         "x/y/",
         "",
         deep.as_str(),
+        // a cached name that is a prefix of the next one's
+        "p/ab/",
+        "p/abc/",
+        "p/ab/",
+        "p/a/",
+        "pq/",
     ]
     .iter()
     .enumerate()
@@ -328,7 +337,7 @@ fn buffered_reads_and_skips() {
     let mut i = 0usize;
     loop {
         i += 1;
-        if i % 4 == 0 {
+        if i.is_multiple_of(4) {
             let before = got.len();
             if b.skip(777).is_err() {
                 break;

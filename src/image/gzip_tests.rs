@@ -74,7 +74,7 @@ struct Slow<'a> {
 impl Source for Slow<'_> {
     fn read(&mut self, buf: &mut [u8]) -> core::result::Result<usize, Errno> {
         self.calls += 1;
-        if self.calls % 5 == 0 {
+        if self.calls.is_multiple_of(5) {
             return Err(Errno::EINTR);
         }
         let n = buf.len().min(self.step).min(self.d.len());

@@ -11,6 +11,7 @@ use super::digest;
 use super::layer::{Pending, Tee};
 use super::progress::Progress;
 use super::store::{Config, Images};
+use super::tar::Source;
 use crate::error::{Error, Result};
 use crate::json::{self, Value};
 use crate::state::time::{Timestamp, parse_rfc3339};
@@ -65,7 +66,10 @@ fn check(name: &str, data: &[u8], want: &Option<String>) -> Result<()> {
     if let Some(w) = want {
         let got = digest::of(data);
         if got.trim_start_matches("sha256:") != w {
-            return Err(bad(name, format!("digest mismatch: sha256:{w} expected, {got} read")));
+            return Err(bad(
+                name,
+                format!("digest mismatch: sha256:{w} expected, {got} read"),
+            ));
         }
     }
     Ok(())
@@ -74,7 +78,10 @@ fn check(name: &str, data: &[u8], want: &Option<String>) -> Result<()> {
 fn docker_archive(ar: &Archive) -> Result<Vec<Found>> {
     let (_, m) = parse(ar, "manifest.json")?;
     let mut out = Vec::new();
-    for img in m.arr().ok_or_else(|| bad("manifest.json", "not an array"))? {
+    for img in m
+        .arr()
+        .ok_or_else(|| bad("manifest.json", "not an array"))?
+    {
         let config = img
             .get("Config")
             .and_then(Value::str)
@@ -90,11 +97,17 @@ fn docker_archive(ar: &Archive) -> Result<Vec<Found>> {
             layers: layers
                 .into_iter()
                 .map(|l| {
-                    let d = l.starts_with("blobs/").then(|| digest_in_name(&l)).flatten();
+                    let d = l
+                        .starts_with("blobs/")
+                        .then(|| digest_in_name(&l))
+                        .flatten();
                     (l, d)
                 })
                 .collect(),
-            tags: img.get("RepoTags").and_then(Value::strings).unwrap_or_default(),
+            tags: img
+                .get("RepoTags")
+                .and_then(Value::strings)
+                .unwrap_or_default(),
         });
     }
     Ok(out)
@@ -102,28 +115,53 @@ fn docker_archive(ar: &Archive) -> Result<Vec<Found>> {
 
 /// Manifests reachable from an OCI index (nested indexes followed), with
 /// the tag the index gives them.
-fn oci_manifests(ar: &Archive, index: &Value, tag: Option<String>, out: &mut Vec<(Value, Option<String>)>, depth: u32) -> Result<()> {
+fn oci_manifests(
+    ar: &Archive,
+    index: &Value,
+    tag: Option<String>,
+    out: &mut Vec<(Value, Option<String>)>,
+    depth: u32,
+) -> Result<()> {
     if depth > 4 {
         return Err(bad("index.json", "indexes nested too deep"));
     }
     for m in index.get("manifests").and_then(Value::arr).unwrap_or(&[]) {
-        let ann = |k: &str| m.get("annotations").and_then(|a| a.get(k)).and_then(Value::str);
+        let ann = |k: &str| {
+            m.get("annotations")
+                .and_then(|a| a.get(k))
+                .and_then(Value::str)
+        };
         let name = ann("io.containerd.image.name")
             .or_else(|| ann("org.opencontainers.image.ref.name").filter(|n| n.contains([':', '/'])))
             .map(String::from)
             .or_else(|| tag.clone());
         if let Some(p) = m.get("platform")
-            && (p.get("os").and_then(Value::str).is_some_and(|o| o != "linux")
-                || p.get("architecture").and_then(Value::str).is_some_and(|a| a != "amd64"))
+            && (p
+                .get("os")
+                .and_then(Value::str)
+                .is_some_and(|o| o != "linux")
+                || p.get("architecture")
+                    .and_then(Value::str)
+                    .is_some_and(|a| a != "amd64"))
         {
             continue;
         }
-        let digest = m.get("digest").and_then(Value::str).ok_or_else(|| bad("index", "a manifest has no digest"))?;
+        let digest = m
+            .get("digest")
+            .and_then(Value::str)
+            .ok_or_else(|| bad("index", "a manifest has no digest"))?;
         let (path, hex) = blob_path(digest)?;
         let (b, v) = parse(ar, &path)?;
         check(&path, &b, &Some(hex))?;
-        let media = m.get("mediaType").and_then(Value::str).or_else(|| v.get("mediaType").and_then(Value::str)).unwrap_or("");
-        if media.contains("index") || media.contains("manifest.list") || v.get("manifests").is_some() {
+        let media = m
+            .get("mediaType")
+            .and_then(Value::str)
+            .or_else(|| v.get("mediaType").and_then(Value::str))
+            .unwrap_or("");
+        if media.contains("index")
+            || media.contains("manifest.list")
+            || v.get("manifests").is_some()
+        {
             oci_manifests(ar, &v, name, out, depth + 1)?;
         } else {
             out.push((v, name));
@@ -150,7 +188,10 @@ fn oci_layout(ar: &Archive) -> Result<Vec<Found>> {
             if media.contains("zstd") {
                 return Err(bad(media, "zstd layers are not supported"));
             }
-            let d = l.get("digest").and_then(Value::str).ok_or_else(|| bad("manifest", "a layer has no digest"))?;
+            let d = l
+                .get("digest")
+                .and_then(Value::str)
+                .ok_or_else(|| bad("manifest", "a layer has no digest"))?;
             let (p, h) = blob_path(d)?;
             layers.push((p, Some(h)));
         }
@@ -171,7 +212,10 @@ pub fn load(images: &Images, ar: &Archive, p: &mut Progress) -> Result<Vec<Loade
     } else if ar.has("index.json") {
         oci_layout(ar)?
     } else {
-        return Err(bad(&ar.name, "neither a docker-archive (manifest.json) nor an OCI layout (index.json)"));
+        return Err(bad(
+            &ar.name,
+            "neither a docker-archive (manifest.json) nor an OCI layout (index.json)",
+        ));
     };
     if found.is_empty() {
         return Err(bad(&ar.name, "holds no image (for linux/amd64)"));
@@ -209,22 +253,48 @@ fn load_one(images: &Images, ar: &Archive, f: &Found, p: &mut Progress) -> Resul
         if images.has_layer(&want) || pending.iter().any(|x| x.diff_id == want) {
             continue;
         }
-        let mut raw = ar.blob(name)?;
-        let mut tee = Tee::new(&mut raw);
-        tee.progress = Some(p);
-        let got = {
-            let mut plain = super::gzip::plain(&mut tee)?;
-            images.extract_layer(&mut *plain)?
+        // A gzip blob is hashed twice (compressed: its digest; plain: the
+        // diff_id); a plain one once, its digest being its diff_id.
+        let gz = {
+            let mut head = [0u8; 2];
+            let mut b = ar.blob(name)?;
+            b.read(&mut head).ok() == Some(2) && head == [0x1f, 0x8b]
         };
-        tee.drain()?;
-        let (blob, _) = tee.finish();
+        let mut raw = ar.blob(name)?;
+        let (got, blob) = if gz {
+            let mut tee = Tee::new(&mut raw);
+            let got = {
+                let mut plain = super::gzip::plain(&mut tee)?;
+                images
+                    .extract_layer(&mut *plain, Some(&mut *p))
+                    .map_err(|e| plain.explain(e))?
+            };
+            tee.drain()?;
+            (got, tee.finish().0)
+        } else {
+            let mut plain = super::gzip::plain(&mut raw)?;
+            let got = images
+                .extract_layer(&mut *plain, Some(&mut *p))
+                .map_err(|e| plain.explain(e))?;
+            let d = got.diff_id.clone();
+            (got, d)
+        };
         if let Some(h) = blob_hex
             && *h != blob
         {
-            return Err(bad(name, format!("digest mismatch: sha256:{h} expected, sha256:{blob} read")));
+            return Err(bad(
+                name,
+                format!("digest mismatch: sha256:{h} expected, sha256:{blob} read"),
+            ));
         }
         if got.diff_id != want {
-            return Err(bad(name, format!("diff_id mismatch: sha256:{want} expected, sha256:{} read", got.diff_id)));
+            return Err(bad(
+                name,
+                format!(
+                    "diff_id mismatch: sha256:{want} expected, sha256:{} read",
+                    got.diff_id
+                ),
+            ));
         }
         pending.push(got);
     }

@@ -47,10 +47,15 @@ impl Progress {
     fn draw(&self) {
         let (m, t) = mb(self.bytes);
         if self.layers > 0 {
-            rt::err().bytes(alloc::format!(
-                "\r{} layer {}/{}: {m}.{t} MB   ",
-                self.what, self.layer, self.layers
-            ).as_bytes());
+            rt::err().bytes(
+                alloc::format!(
+                    "\r{} layer {}/{}: {m}.{t} MB   ",
+                    self.what,
+                    self.layer,
+                    self.layers
+                )
+                .as_bytes(),
+            );
         } else {
             rt::err().bytes(alloc::format!("\r{}: {m}.{t} MB   ", self.what).as_bytes());
         }

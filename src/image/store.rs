@@ -189,8 +189,12 @@ impl Images {
     /// cannot delete a layer a concurrent load has just decided to reuse.
     pub fn lock(&self) -> Result<crate::state::store::Lock> {
         let p = format!("{}/.lock", self.dir);
-        let f = fd::open(&cs(&p)?, libc::O_RDWR | libc::O_CREAT | libc::O_CLOEXEC, 0o600)
-            .ctx("open", &p)?;
+        let f = fd::open(
+            &cs(&p)?,
+            libc::O_RDWR | libc::O_CREAT | libc::O_CLOEXEC,
+            0o600,
+        )
+        .ctx("open", &p)?;
         fs::flock(f.raw(), libc::LOCK_EX).ctx("flock", &p)?;
         Ok(crate::state::store::Lock(f))
     }
@@ -363,7 +367,11 @@ impl Images {
         for l in img.layers {
             if !still.contains(&l) {
                 let _ = fs::remove_tree(libc::AT_FDCWD, &cs(&self.layer_dir(&l))?);
-                let _ = fs::unlinkat(libc::AT_FDCWD, &cs(&format!("{}.size", self.layer_dir(&l)))?, 0);
+                let _ = fs::unlinkat(
+                    libc::AT_FDCWD,
+                    &cs(&format!("{}.size", self.layer_dir(&l)))?,
+                    0,
+                );
             }
         }
         Ok(())
@@ -379,7 +387,10 @@ mod tests {
         assert_eq!(normalize("busybox").unwrap(), "busybox:latest");
         assert_eq!(normalize("a/b:1.0").unwrap(), "a/b:1.0");
         assert_eq!(normalize("host:5000/a").unwrap(), "host:5000/a:latest");
-        assert_eq!(normalize("docker.io/library/busybox").unwrap(), "busybox:latest");
+        assert_eq!(
+            normalize("docker.io/library/busybox").unwrap(),
+            "busybox:latest"
+        );
         assert_eq!(normalize("docker.io/u/x:1").unwrap(), "u/x:1");
         for bad in ["", "../x", "a//b", "-x", "a b", "a/../b", "/abs"] {
             assert!(normalize(bad).is_err(), "{bad}");

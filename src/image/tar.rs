@@ -342,13 +342,14 @@ impl<'a> Reader<'a> {
 /// as spaces; old archivers summed signed bytes, so accept that too.
 fn check_sum(h: &[u8; BLOCK]) -> Option<()> {
     let want = num(&h[148..156])?;
-    let (mut u, mut s) = (0i128, 0i128);
-    for (i, &c) in h.iter().enumerate() {
-        let c = if (148..156).contains(&i) { b' ' } else { c };
-        u += c as i128;
-        s += c as i8 as i128;
+    // 512 bytes of at most 255 each: i32 never overflows. The checksum
+    // field itself counts as spaces.
+    let (mut u, mut s) = (8 * b' ' as i32, 8 * b' ' as i32);
+    for &c in h[..148].iter().chain(&h[156..]) {
+        u += c as i32;
+        s += c as i8 as i32;
     }
-    (want == u || want == s).then_some(())
+    (want == u as i128 || want == s as i128).then_some(())
 }
 
 /// A numeric field: octal digits (padded with spaces or NULs) or, with the

@@ -59,7 +59,8 @@ pub fn resolve(spec: &str, roots: &[String]) -> Result<User> {
         None => (spec, None),
     };
     let passwd = etc_file(roots, c"passwd").unwrap_or_default();
-    let entry = records(&passwd).find(|f| f.len() >= 4 && (f[0] == u || num(u).is_some_and(|n| num(f[2]) == Some(n))));
+    let entry = records(&passwd)
+        .find(|f| f.len() >= 4 && (f[0] == u || num(u).is_some_and(|n| num(f[2]) == Some(n))));
     let (uid, mut gid, name) = match (num(u), &entry) {
         (Some(n), Some(f)) => (n, num(f[3]).unwrap_or(0), Some(f[0])),
         (Some(n), None) => (n, 0, None),
@@ -84,7 +85,11 @@ pub fn resolve(spec: &str, roots: &[String]) -> Result<User> {
                 .find(|f| f.len() >= 3 && f[0] == g)
                 .and_then(|f| num(f[2]))
                 .ok_or_else(|| {
-                    Error::bad("unable to find group", g, "no matching entries in group file")
+                    Error::bad(
+                        "unable to find group",
+                        g,
+                        "no matching entries in group file",
+                    )
                 })?,
         };
     }
