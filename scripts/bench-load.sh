@@ -6,7 +6,8 @@
 #   pocket   pocket load -i image.tar (index, sha256 of every byte, safe
 #            extraction, rename into the store)
 # and the same with a gzip layer (tar -xzf vs a gzip docker-archive).
-# Usage: scripts/bench-load.sh [N] (default 5); MB=... for another size.
+# Usage: scripts/bench-load.sh [N] (default 5); MB=... for another size,
+# BENCH_DIR=/dev/shm to take the disk out (default /var/tmp).
 set -euo pipefail
 export LC_ALL=C
 self=$(readlink -f "${BASH_SOURCE[0]}")
@@ -16,7 +17,7 @@ n=${1:-5}
 mb=${MB:-200}
 [ "$(id -u)" = 0 ] || { echo "bench-load: must run as root" >&2; exit 1; }
 [ -x "$pocket" ] || (cd "$repo" && cargo build --release -q)
-tmp=$(mktemp -d /var/tmp/pocket-bench-load.XXXXXX)
+tmp=$(mktemp -d "${BENCH_DIR:-/var/tmp}/pocket-bench-load.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
 echo "bench-load: making a ${mb} MB layer of small files..." >&2

@@ -192,6 +192,26 @@ is "--net none: lo is up" "$rc $up" "0 1"
 pk run --net host --rootfs "$R" cat /proc/net/dev
 is "--net host sees the host's interfaces" "$rc $(printf '%s\n' "$out" | ifaces)" "0 $(ifaces </proc/net/dev)"
 
+# Images: the rootfs as a tarball, imported, run on overlayfs.
+tar -C "$R" -cf "$T/rootfs.tar" . 2>"$T/err"
+pk import "$T/rootfs.tar" smoke:1
+case $out in sha256:????????????????????????????????????????????????????????????????) imp=yes ;; *) imp=no ;; esac
+is "import makes an image and prints its id" "$rc $imp" "0 yes"
+
+pk run --rm smoke:1 sh -c "echo changed >/tmp/$mark; cat /tmp/$mark"
+is "an image container writes its own copy, never the image's" "$rc $out $(cat "$R/tmp/$mark")" "0 changed echo smoke"
+
+pk run --rm smoke:1 cat "/tmp/$mark"
+is "the next container starts from the image again" "$rc $out" "0 echo smoke"
+
+mkdir "$T/vol"
+pk run --rm -v "$T/vol:/data" -v "$T/vol:/ro:ro" smoke:1 sh -c 'echo v >/data/f; echo x 2>/dev/null >/ro/g || echo refused; cat /ro/f'
+is "-v: writes reach the host, :ro is read-only" "$rc $(echo $out) $(cat "$T/vol/f") $(ls "$T/vol")" "0 refused v v f"
+
+pk rmi smoke:1
+pk images -q
+is "rmi removes the image" "$rc $out" "0 "
+
 is "no mounts leaked onto the host" "$(wc -l </proc/self/mountinfo)" "$mounts_before"
 
 echo "1..$n"
