@@ -20,6 +20,8 @@ mount -t tmpfs tmpfs /dev/shm
 # controller for child groups; pocket must do it on its way down.
 mkdir -p /sys/fs/cgroup
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
+# overlayfs is a module in Debian's cloud kernel: image containers need it.
+[ ! -f /lib/overlay.ko ] || insmod /lib/overlay.ko
 # The kernel may have started us without stdio if the archive had no
 # /dev/console; re-open it now that devtmpfs provides one.
 exec </dev/console >/dev/console 2>&1

@@ -101,6 +101,8 @@ if [ -n "${POCKET_VM_KERNEL:-}" ]; then
   [ -f "$kernel" ] || die "POCKET_VM_KERNEL=$kernel does not exist"
 else
   kdir=$vm/kernel
+  # overlay.ko came later: an older kernel dir without it is fetched again.
+  [ -f "$kdir/overlay.ko" ] || rm -rf "$kdir"
   if [ ! -f "$kdir/vmlinuz" ]; then
     find_pkg() {
       apt-cache pkgnames linux-image-6.1.0- 2>/dev/null |
@@ -118,11 +120,14 @@ else
       (cd "$dl" && apt-get download -qq -o APT::Sandbox::User=root "$pkg" >/dev/null 2>&1) ||
         skip "cannot apt-get download $pkg"
     }
-    # Only /boot is needed, not the 100 MB of modules.
+    # Only /boot and overlayfs (a module in this flavour; images need it)
+    # are needed, not the 100 MB of modules.
     mkdir -p "$dl/x"
-    dpkg-deb --fsys-tarfile "$dl"/*.deb | tar -x -C "$dl/x" --wildcards './boot/*'
+    dpkg-deb --fsys-tarfile "$dl"/*.deb | tar -x -C "$dl/x" --wildcards './boot/*' \
+      './lib/modules/*/kernel/fs/overlayfs/overlay.ko'
     mkdir -p "$kdir.new"
     cp "$dl"/x/boot/vmlinuz-* "$kdir.new/vmlinuz"
+    cp "$dl"/x/lib/modules/*/kernel/fs/overlayfs/overlay.ko "$kdir.new/overlay.ko"
     cp "$dl"/x/boot/config-* "$kdir.new/config"
     echo "$pkg" >"$kdir.new/package"
     rm -rf "$kdir" "$dl"
@@ -174,6 +179,10 @@ done
 cp "$repo/scripts/initramfs-init.sh" "$stage/init"
 chmod 755 "$stage/init"
 cp "$pocket" "$stage/pocket"
+# The init loads it (busybox insmod) so that image containers work.
+if [ -n "${kdir:-}" ] && [ -f "$kdir/overlay.ko" ]; then
+  mkdir -p "$stage/lib" && cp "$kdir/overlay.ko" "$stage/lib/overlay.ko"
+fi
 sh "$repo/scripts/mkrootfs.sh" "$stage/rootfs" >/dev/null
 if [ -f "$repo/scripts/smoke.sh" ]; then
   cp "$repo/scripts/smoke.sh" "$stage/smoke.sh"

@@ -266,6 +266,35 @@ fn entrypoint_cmd_and_user_from_the_image() {
         ],
     );
     assert!(o.starts_with("uid=1234 gid=5(tty)"), "{o}");
+    // $HOME from the user's passwd entry, as docker sets it.
+    let o = ok(
+        &r,
+        &[
+            "run",
+            "--rm",
+            "--entrypoint",
+            "sh",
+            "withuser:1",
+            "-c",
+            "echo $HOME",
+        ],
+    );
+    assert_eq!(o.trim(), "/nonexistent");
+    let o = ok(
+        &r,
+        &[
+            "run",
+            "--rm",
+            "-u",
+            "4242",
+            "--entrypoint",
+            "sh",
+            "withuser:1",
+            "-c",
+            "echo $HOME",
+        ],
+    );
+    assert_eq!(o.trim(), "/");
     // A non-root user has no effective capabilities.
     let o = ok(
         &r,

@@ -260,17 +260,22 @@ fn volume_rm_is_refused_while_a_container_uses_it() {
     assert_eq!(ok(&r.out(&["volume", "rm", "busy"])), "busy\n");
     assert!(!r.0.join("volumes/busy").exists());
     assert_eq!(ok(&r.out(&["volume", "ls", "-q"])), "");
-    // -f removes it anyway, and does not mind a volume that is not there.
+    // As docker: -f does not mind a volume that is not there, but never
+    // takes one from under a running container.
     let id = run_d_in(&r, &rf, &["-v", "forced:/v", "sleep", "30"]);
     assert_eq!(r.out(&["volume", "rm", "forced"]).status.code(), Some(1));
+    let o = r.out(&["volume", "rm", "-f", "forced", "nothere"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("in use"), "{}", stderr(&o));
+    assert!(r.0.join("volumes/forced/_data").is_dir());
+    let o = r.out(&["volume", "rm", "nothere"]);
+    assert_eq!(o.status.code(), Some(1));
+    ok(&r.out(&["rm", "-f", &id]));
     assert_eq!(
         ok(&r.out(&["volume", "rm", "-f", "forced", "nothere"])),
         "forced\n"
     );
     assert!(!r.0.join("volumes/forced").exists());
-    let o = r.out(&["volume", "rm", "nothere"]);
-    assert_eq!(o.status.code(), Some(1));
-    ok(&r.out(&["rm", "-f", &id]));
 }
 
 #[test]

@@ -74,28 +74,15 @@ pub fn view_overlay(lower: &[String]) -> Result<Fd> {
         [one] => return view_dir(one.as_bytes()),
         _ => {}
     }
-    let fs = m::fsopen(c"overlay").ctx("fsopen", "overlay")?;
-    let mut each = Ok(());
-    for l in lower {
-        each = m::fsconfig_string(&fs, c"lowerdir+", &cs(l.as_bytes())?);
-        if each.is_err() {
-            break;
-        }
-    }
-    match each {
-        Ok(()) => {}
-        // Before 6.8 there is no lowerdir+: one string, at most a page.
-        Err(Errno::EINVAL) => {
-            let all = lower.join(":");
-            m::fsconfig_string(&fs, c"lowerdir", &cs(all.as_bytes())?)
-                .ctx("overlay lowerdir", &all)?;
-        }
-        Err(e) => return Err(Error::sys("overlay lowerdir", lower[0].clone(), e)),
-    }
+    let each = lower
+        .iter()
+        .map(|l| cs(l.as_bytes()))
+        .collect::<Result<Vec<_>>>()?;
+    let all = cs(lower.join(":").as_bytes())?;
     // A running container's upper dir is in use by its own overlay: with
     // no index of our own, that is only a warning in the kernel log.
-    let _ = m::fsconfig_string(&fs, c"index", c"off");
-    m::fsconfig_create(&fs).ctx("mount overlay", &lower[0])?;
+    let fs = crate::fs::overlay::create(&each, &all, None, &[(c"index", Some(c"off"))])
+        .map_err(|(op, e)| Error::sys(op, lower[0].clone(), e))?;
     m::fsmount(&fs, RO).ctx("mount overlay", &lower[0])
 }
 
@@ -158,11 +145,15 @@ impl Output {
             return Ok(Output { fd: f, tmp: None });
         }
         let mut t = file.to_vec();
-        t.extend_from_slice(format!(".tmp{}", proc::getpid()).as_bytes());
+        // A fresh random name, O_EXCL: in a shared dir such as /tmp a file
+        // someone planted under a guessable name must not get the data.
+        let mut rnd = [0u8; 6];
+        let _ = proc::getrandom(&mut rnd);
+        t.extend_from_slice(format!(".tmp{}", crate::rt::hex(&rnd)).as_bytes());
         let tmp = cs(&t)?;
         let f = fd::open(
             &tmp,
-            w | libc::O_CREAT | libc::O_TRUNC | libc::O_NOFOLLOW,
+            w | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW,
             0o644,
         )
         .ctx("create", &text(&t))?;

@@ -328,7 +328,10 @@ fn rmi_one(ctx: &Ctx, images: &Images, q: &str, force: bool) -> Result<()> {
         return Err(Error::bad(
             "conflict: unable to remove image",
             format!("{q}"),
-            format!("in use by container {} (rm it, or rmi -f)", &used[0][..12]),
+            format!(
+                "in use by container {} (rm it, or rmi -f)",
+                used[0].get(..12).unwrap_or(&used[0])
+            ),
         )
         .with_code(1));
     }
@@ -362,9 +365,11 @@ pub fn tag_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         return Err(Error::bad("tag", "", "needs SOURCE and TARGET"));
     };
     let images = Images::new(&ctx.store.root);
-    let id = images.resolve(&text(src))?;
     let t = crate::image::store::normalize(&text(dst))?;
     images.init()?;
+    // Under the lock: an rmi cannot remove the image between the two.
+    let _l = images.lock()?;
+    let id = images.resolve(&text(src))?;
     images.tag(&t, &id)?;
     Ok(0)
 }

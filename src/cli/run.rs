@@ -446,6 +446,29 @@ fn check_rootfs(path: &[u8]) -> Result<Vec<u8>> {
     Ok(real.to_vec())
 }
 
+/// $HOME from the user's passwd entry (docker's rule), unless the image,
+/// -e or an env file set it.
+fn set_home(
+    spec: &mut Spec,
+    r: &RunArgs,
+    files: &[Vec<u8>],
+    image_env: &[String],
+    user: &str,
+    roots: &[String],
+) {
+    let given = image_env.iter().any(|e| e.starts_with("HOME="))
+        || r.env.iter().any(|e| !e.0 && e.1.starts_with(b"HOME"))
+        || files.iter().any(|f| {
+            f.split(|&c| c == b'\n')
+                .any(|l| l.trim_ascii_start().starts_with(b"HOME"))
+        });
+    if given || user.is_empty() {
+        return;
+    }
+    let home = crate::image::user::home(user, roots);
+    setenv(&mut spec.process.env, [b"HOME=", home.as_bytes()].concat());
+}
+
 pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let r = parse_run(argv)?;
     if r.help {
@@ -460,6 +483,12 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         .collect::<Result<Vec<_>>>()?;
     let id = store::new_id();
     let images = crate::image::store::Images::new(&ctx.store.root);
+    // Held until the container's record exists: from then on `rmi` sees
+    // it as a user; before, it must not remove the layers being mounted.
+    let image_lock = match r.image {
+        Some(_) => images.lock().ok(),
+        None => None,
+    };
     let image = match r.image {
         Some(q) => {
             let q = core::str::from_utf8(q)
@@ -486,14 +515,18 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     match &image {
         Some(img) => {
             // Top layer first, as overlayfs stacks lowerdirs.
-            let lower: Vec<String> = img
-                .layers
-                .iter()
-                .rev()
-                .map(|l| images.layer_dir(l))
-                .collect();
+            // A layer listed twice (identical build steps) is one lowerdir:
+            // overlayfs refuses the same dir twice, and the topmost copy
+            // shadows all the lower one would show or hide.
+            let mut lower: Vec<String> = Vec::new();
+            for l in img.layers.iter().rev().map(|l| images.layer_dir(l)) {
+                if !lower.contains(&l) {
+                    lower.push(l);
+                }
+            }
             let user = r.user.map(text).unwrap_or_else(|| img.config.user.clone());
             spec.process.user = crate::image::user::resolve(&user, &lower)?;
+            set_home(&mut spec, &r, &files, &img.config.env, &user, &lower);
             spec.image = Some(img.id.clone());
             spec.root.path = alloc::format!("{dir}/rootfs").into_bytes();
             spec.root.overlay = Some(crate::spec::Overlay {
@@ -506,8 +539,9 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         None => {
             spec.root.path = check_rootfs(&spec.root.path)?;
             let user = r.user.map(text).unwrap_or_default();
-            let root = text(&spec.root.path);
-            spec.process.user = crate::image::user::resolve(&user, &[root])?;
+            let root = [text(&spec.root.path)];
+            spec.process.user = crate::image::user::resolve(&user, &root)?;
+            set_home(&mut spec, &r, &files, &[], &user, &root);
         }
     }
     let name = match r.name {
@@ -529,6 +563,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     rec.auto_remove = r.rm;
     rec.logged = r.detach;
     let rec = ctx.store.create(&spec, name, rec)?;
+    drop(image_lock);
     if image.is_some() {
         for d in ["rootfs", "upper", "work"] {
             let p = alloc::format!("{dir}/{d}");

@@ -136,7 +136,7 @@ fn rm(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let mut failed = false;
     for n in p.rest {
         let n = text(n);
-        match volumes::remove(&ctx.store, &n, force) {
+        match volumes::remove(&ctx.store, &n) {
             Ok(()) => crate::outln!("{}", n),
             // As docker: -f does not complain about a volume already gone.
             Err(e) if force && e.code == 1 && e.op == "no such volume" => {}

@@ -277,33 +277,26 @@ fn overlay<'a>(
     work: &'a CStr,
     volatile: bool,
 ) -> Res<'a, ()> {
-    let fs = m::fsopen(c"overlay").map_err(fail("fsopen", c"overlay"))?;
-    if volatile {
-        // Kernels before 5.10 lack it: then the mount just syncs.
-        let _ = m::fsconfig_flag(&fs, c"volatile");
-    }
     // The upper dir must stay a plain diff that `commit` can tar: no
     // redirect xattrs for renamed dirs, no metadata-only copy-ups,
-    // whatever the kernel's defaults (best effort on kernels without them).
-    let _ = m::fsconfig_string(&fs, c"redirect_dir", c"off");
-    let _ = m::fsconfig_string(&fs, c"metacopy", c"off");
-    let mut each = Ok(());
-    for l in lower {
-        each = m::fsconfig_string(&fs, c"lowerdir+", l);
-        if each.is_err() {
-            break;
-        }
-    }
-    match each {
-        Ok(()) => {}
-        // Before 6.8 there is no lowerdir+: one string, at most a page.
-        Err(Errno::EINVAL) if lower.len() > 0 => m::fsconfig_string(&fs, c"lowerdir", joined)
-            .map_err(fail("overlay lowerdir", joined))?,
-        Err(e) => return Err(fail("overlay lowerdir", target)(e)),
-    }
-    m::fsconfig_string(&fs, c"upperdir", upper).map_err(fail("overlay upperdir", upper))?;
-    m::fsconfig_string(&fs, c"workdir", work).map_err(fail("overlay workdir", work))?;
-    m::fsconfig_create(&fs).map_err(fail("mount overlay", target))?;
+    // whatever the kernel's defaults. `volatile` (5.10+): no syncs.
+    let off = Some(c"off");
+    let opts: &[(&CStr, Option<&CStr>)] = if volatile {
+        &[
+            (c"redirect_dir", off),
+            (c"metacopy", off),
+            (c"volatile", None),
+        ]
+    } else {
+        &[(c"redirect_dir", off), (c"metacopy", off)]
+    };
+    let fs = super::overlay::create(lower, joined, Some((upper, work)), opts).map_err(
+        |(op, errno)| Fail {
+            op,
+            arg: target.to_bytes(),
+            errno,
+        },
+    )?;
     // nodev: a device node shipped in an image (say 8:0, the host's disk,
     // mode 0666) must not open; pocket has no devices cgroup to stop it.
     // /dev is its own tmpfs, and overlay whiteouts are never opened.

@@ -4,6 +4,7 @@
 //! order, as in bubblewrap, so the list is easy to audit.
 
 pub mod apply;
+pub mod overlay;
 pub mod plan;
 
 pub use plan::{Op, plan};

@@ -119,7 +119,7 @@ impl Archive {
         let kind = if mode == libc::S_IFDIR {
             Kind2::Dir(f)
         } else {
-            Self::index(f)?
+            Self::seekable(f, images, p)?
         };
         Ok(Archive {
             kind,
@@ -128,36 +128,36 @@ impl Archive {
     }
 
     fn stdin(images: &Images, p: &mut super::progress::Progress) -> Result<Archive> {
-        let mode = fd::fstatat(0, c"", libc::AT_EMPTY_PATH)
-            .ctx("stat", "stdin")?
-            .st_mode
-            & libc::S_IFMT;
-        let file = if mode == libc::S_IFREG {
-            Fd::from_raw(fd::dup(0).ctx("dup", "stdin")?)
-        } else {
-            // A pipe cannot be read twice: keep a copy (unlinked at once,
-            // so nothing is left behind whatever happens).
-            let tmp = images.tmp_dir("stdin")?;
-            let c = cstr::cstring(tmp.as_bytes()).unwrap_or_default();
-            let f = fd::open(&c, libc::O_TMPFILE | libc::O_RDWR | libc::O_CLOEXEC, 0o600)
-                .ctx("create", &tmp);
-            let _ = crate::sys::fs::remove_tree(libc::AT_FDCWD, &c);
-            let f = f?;
-            let mut buf = alloc::vec![0u8; 256 * 1024];
-            loop {
-                let n = fd::read(0, &mut buf).ctx("read", "stdin")?;
-                if n == 0 {
-                    break;
-                }
-                fd::write_all(f.raw(), &buf[..n]).ctx("write", &tmp)?;
-                p.add(n as u64);
-            }
-            f
-        };
+        let f = Fd::from_raw(fd::dup(0).ctx("dup", "stdin")?);
         Ok(Archive {
-            kind: Self::index(file)?,
+            kind: Self::seekable(f, images, p)?,
             name: String::from("stdin"),
         })
+    }
+
+    /// A regular file is indexed in place; a pipe, a fifo or a character
+    /// device cannot be read twice, so it is copied first (into a file
+    /// unlinked at once: nothing is left behind whatever happens).
+    fn seekable(f: Fd, images: &Images, p: &mut super::progress::Progress) -> Result<Kind2> {
+        if size_of(&f)?.1 == libc::S_IFREG {
+            return Self::index(f);
+        }
+        let tmp = images.tmp_dir("stdin")?;
+        let c = cstr::cstring(tmp.as_bytes()).unwrap_or_default();
+        let copy = fd::open(&c, libc::O_TMPFILE | libc::O_RDWR | libc::O_CLOEXEC, 0o600)
+            .ctx("create", &tmp);
+        let _ = crate::sys::fs::remove_tree(libc::AT_FDCWD, &c);
+        let copy = copy?;
+        let mut buf = alloc::vec![0u8; 256 * 1024];
+        loop {
+            let n = fd::read(f.raw(), &mut buf).ctx("read", "archive")?;
+            if n == 0 {
+                break;
+            }
+            fd::write_all(copy.raw(), &buf[..n]).ctx("write", &tmp)?;
+            p.add(n as u64);
+        }
+        Self::index(copy)
     }
 
     fn index(file: Fd) -> Result<Kind2> {
@@ -236,8 +236,12 @@ impl Archive {
             Kind2::Dir(d) => {
                 let c = cstr::cstring(name.as_bytes()).ok_or_else(missing)?;
                 let how = (k::RESOLVE_BENEATH | k::RESOLVE_NO_SYMLINKS) as u64;
-                match fd::openat2(d.raw(), &c, libc::O_RDONLY | libc::O_CLOEXEC, how) {
-                    Ok(f) => Ok(Blob::File(f)),
+                // Non-blocking and regular files only: a fifo or a device
+                // in a layout directory must not hang or feed the load.
+                let fl = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
+                match fd::openat2(d.raw(), &c, fl, how) {
+                    Ok(f) if size_of(&f)?.1 == libc::S_IFREG => Ok(Blob::File(f)),
+                    Ok(_) => Err(Error::bad("load", name, "not a regular file")),
                     Err(Errno::ENOENT) => Err(missing()),
                     Err(e) => Err(Error::sys("open", name, e)),
                 }

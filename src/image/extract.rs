@@ -533,6 +533,11 @@ fn whiteout(parent: i32, gone: &[u8], shown: &str) -> Result<()> {
         let d = fd::openat(parent, c".", fl, 0).ctx("open", shown)?;
         return file::fsetxattr(d.raw(), OPAQUE, b"y").ctx("set opaque", shown);
     }
+    if gone.starts_with(b".wh.") {
+        // aufs metadata (.wh..wh.plnk, .wh..wh.aufs): not a whiteout of
+        // anything, skipped as docker skips it.
+        return Ok(());
+    }
     if gone.is_empty() || gone == b"." || gone == b".." {
         return Err(Error::bad("extract", shown, "bad whiteout name"));
     }

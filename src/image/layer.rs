@@ -198,3 +198,27 @@ impl Images {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tee_counts_hashes_and_drains() {
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut src: &[u8] = &data;
+        let mut t = Tee::new(&mut src);
+        let mut buf = [0u8; 1000];
+        assert_eq!(t.read(&mut buf), Ok(1000));
+        assert_eq!(t.count, 1000);
+        t.drain().unwrap();
+        let (hex, n) = t.finish();
+        assert_eq!(n, 200_000);
+        assert_eq!(format!("sha256:{hex}"), super::super::digest::of(&data));
+        let mut src: &[u8] = &data;
+        let mut t = Tee::new(&mut src);
+        t.hash = None;
+        t.drain().unwrap();
+        assert_eq!(t.finish(), (String::new(), 200_000));
+    }
+}

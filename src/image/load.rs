@@ -45,19 +45,23 @@ fn parse(ar: &Archive, name: &str) -> Result<(Vec<u8>, Value)> {
     Ok((b, v))
 }
 
+/// A sha256 digest as OCI writes it: 64 lowercase hex digits.
+fn is_hex64(h: &str) -> bool {
+    h.len() == 64 && h.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 /// "blobs/sha256/<hex>" -> Some(hex); "<hex>.json" -> Some(hex).
 fn digest_in_name(name: &str) -> Option<String> {
     let last = name.rsplit('/').next()?;
     let hex = last.strip_suffix(".json").unwrap_or(last);
     let hex = hex.strip_suffix(".tar").unwrap_or(hex);
-    (hex.len() == 64 && hex.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')))
-        .then(|| String::from(hex))
+    is_hex64(hex).then(|| String::from(hex))
 }
 
 fn blob_path(digest: &str) -> Result<(String, String)> {
     let hex = digest
         .strip_prefix("sha256:")
-        .filter(|h| h.len() == 64 && h.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')))
+        .filter(|h| is_hex64(h))
         .ok_or_else(|| bad(digest, "only sha256 digests are supported"))?;
     Ok((format!("blobs/sha256/{hex}"), String::from(hex)))
 }

@@ -7,12 +7,18 @@ use crate::error::{Error, Result};
 use crate::fs::apply::resolve_dir;
 use crate::spec::User;
 use crate::sys::fd::{self, Fd};
-use crate::sys::{Errno, cstr, fs};
+use crate::sys::{Errno, cstr};
 use alloc::string::String;
 use alloc::vec::Vec;
 use linux_raw_sys::general as k;
 
-/// `etc/<name>` from the topmost layer that has it (or hides it).
+/// Largest passwd/group file read: the files come from an image or a
+/// running container, and must not make pocket allocate without bound.
+const MAX: usize = 4 << 20;
+
+/// `etc/<name>` from the topmost layer that has it (or hides it). Only a
+/// regular file is read, opened non-blocking: layers hold device nodes
+/// and fifos an image planted, and this runs on the host.
 fn etc_file(roots: &[String], name: &core::ffi::CStr) -> Option<Vec<u8>> {
     for r in roots {
         let c = cstr::cstring(r.as_bytes())?;
@@ -26,10 +32,34 @@ fn etc_file(roots: &[String], name: &core::ffi::CStr) -> Option<Vec<u8>> {
             Err(_) => return None,
         };
         let how = (k::RESOLVE_BENEATH | k::RESOLVE_NO_SYMLINKS) as u64;
-        match fd::openat2(etc.raw(), name, libc::O_RDONLY | libc::O_CLOEXEC, how) {
-            Ok(f) => return fs::read_fd(&f).ok(),
-            Err(Errno::ENOENT) => continue,
+        let fl = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
+        match fd::openat2(etc.raw(), name, fl, how) {
+            Ok(f) => {
+                let st = fd::fstatat(f.raw(), c"", libc::AT_EMPTY_PATH).ok()?;
+                if st.st_mode & libc::S_IFMT != libc::S_IFREG || st.st_size as usize > MAX {
+                    return None;
+                }
+                let mut out = alloc::vec![0u8; st.st_size as usize];
+                let n = fd::read_full(f.raw(), &mut out).ok()?;
+                out.truncate(n);
+                return Some(out);
+            }
+            Err(Errno::ENOENT) => {}
             Err(_) => return None,
+        }
+        // An opaque etc hides every etc below it.
+        let d = fd::openat(
+            etc.raw(),
+            c".",
+            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+            0,
+        )
+        .ok()?;
+        let mut v = [0u8; 1];
+        if crate::sys::file::fgetxattr(d.raw(), crate::image::extract::OPAQUE, &mut v) == Ok(1)
+            && v[0] == b'y'
+        {
+            return None;
         }
     }
     None
@@ -47,6 +77,21 @@ fn num(s: &str) -> Option<u32> {
     (!s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()))
         .then(|| s.parse().ok())
         .flatten()
+}
+
+/// The home directory of `spec`'s user in the image's /etc/passwd, as
+/// docker sets $HOME: "/root" for root by default, "/" when not listed.
+pub fn home(spec: &str, roots: &[String]) -> String {
+    let u = spec.split(':').next().unwrap_or("");
+    if u.is_empty() {
+        return String::from("/root");
+    }
+    let passwd = etc_file(roots, c"passwd").unwrap_or_default();
+    records(&passwd)
+        .find(|f| f.len() >= 6 && (f[0] == u || num(u).is_some_and(|n| num(f[2]) == Some(n))))
+        .map(|f| String::from(f[5]))
+        .filter(|h| h.starts_with('/'))
+        .unwrap_or_else(|| String::from("/"))
 }
 
 /// Resolve `spec` ("" is root) against the layers `roots` (top first).

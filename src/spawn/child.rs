@@ -130,13 +130,12 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
     // A non-root uid loses its permitted and effective capabilities here
     // (no SECBIT_KEEP_CAPS), as with docker's -u.
     let u = c.user;
-    if u.uid != 0 || u.gid != 0 || !u.additional_gids.is_empty() {
-        proc::set_user(u.uid, u.gid, &u.additional_gids).map_err(|(op, errno)| Fail {
-            op,
-            arg: b"",
-            errno,
-        })?;
-    }
+    // Always, root too: pocket's own supplementary groups must not leak in.
+    proc::set_user(u.uid, u.gid, &u.additional_gids).map_err(|(op, errno)| Fail {
+        op,
+        arg: b"",
+        errno,
+    })?;
     // Nothing but 0, 1, 2 may reach the container: mark everything else
     // close-on-exec (the error pipe must stay open until execve itself).
     fd::close_range(3, u32::MAX, fd::CLOSE_RANGE_CLOEXEC).map_err(f("close_range", b""))?;

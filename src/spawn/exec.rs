@@ -181,13 +181,12 @@ fn run_child<'a>(
         caps::drop_bounding(e.caps).map_err(f("drop capabilities"))?;
         caps::set(e.caps).map_err(f("capset"))?;
         let u = &e.user;
-        if u.uid != 0 || u.gid != 0 || !u.additional_gids.is_empty() {
-            proc::set_user(u.uid, u.gid, &u.additional_gids).map_err(|(op, errno)| Fail {
-                op,
-                arg: b"",
-                errno,
-            })?;
-        }
+        // Always, root too: pocket's own supplementary groups must not leak in.
+        proc::set_user(u.uid, u.gid, &u.additional_gids).map_err(|(op, errno)| Fail {
+            op,
+            arg: b"",
+            errno,
+        })?;
         fd::close_range(3, u32::MAX, fd::CLOSE_RANGE_CLOEXEC).map_err(f("close_range"))?;
         Ok(())
     })();

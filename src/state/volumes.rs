@@ -176,19 +176,19 @@ pub fn users(store: &Store, name: &str) -> Result<Vec<String>> {
 
 /// Remove volume `name` and its data. Unless `force`, a volume that a
 /// container uses (running or not) is refused, as docker refuses it.
-pub fn remove(store: &Store, name: &str, force: bool) -> Result<()> {
+pub fn remove(store: &Store, name: &str) -> Result<()> {
+    // One in use is refused even with `rm -f`, as docker does (its data
+    // would vanish under a running container); -f only quiets a missing one.
     get(&store.root, name)?;
-    if !force {
-        let ids = users(store, name)?;
-        if !ids.is_empty() {
-            let short: Vec<&str> = ids.iter().map(|i| &i[..i.len().min(12)]).collect();
-            return Err(Error::bad(
-                "remove",
-                String::from(name),
-                format!("volume is in use - [{}]", short.join(", ")),
-            )
-            .with_code(1));
-        }
+    let ids = users(store, name)?;
+    if !ids.is_empty() {
+        let short: Vec<&str> = ids.iter().map(|i| &i[..i.len().min(12)]).collect();
+        return Err(Error::bad(
+            "remove",
+            String::from(name),
+            format!("volume is in use - [{}]", short.join(", ")),
+        )
+        .with_code(1));
     }
     // Renamed away first: the volume is gone at once for everyone, and a
     // removal cut short leaves a dot-name `ls` does not show.
