@@ -5,9 +5,8 @@
 mod common;
 use common::*;
 use std::collections::BTreeSet;
-use std::fs::File;
 use std::io::Read;
-use std::os::fd::{FromRawFd, OwnedFd};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -85,23 +84,6 @@ fn show_diff(a: &BTreeSet<String>, b: &BTreeSet<String>) -> String {
         a.difference(b).collect::<Vec<_>>(),
         b.difference(a).collect::<Vec<_>>()
     )
-}
-
-/// A pty pair (master, slave), to stand in for a terminal.
-fn pty() -> (File, File) {
-    unsafe {
-        let m = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY);
-        assert!(m >= 0);
-        assert_eq!(libc::grantpt(m), 0);
-        assert_eq!(libc::unlockpt(m), 0);
-        let name = std::ffi::CStr::from_ptr(libc::ptsname(m)).to_owned();
-        let s = libc::open(name.as_ptr(), libc::O_RDWR | libc::O_NOCTTY);
-        assert!(s >= 0);
-        (
-            File::from(OwnedFd::from_raw_fd(m)),
-            File::from(OwnedFd::from_raw_fd(s)),
-        )
-    }
 }
 
 /// Mount table lines that mention the state root: what pocket could have

@@ -466,3 +466,41 @@ fn concurrent_loads_of_one_image() {
         "hello from /srv/app"
     );
 }
+
+#[test]
+fn load_and_import_show_progress_on_a_terminal_only() {
+    if !root() {
+        return;
+    }
+    use std::io::Read;
+    let r = Root::new("img-progress");
+    let (mut m, s) = pty();
+    let o = r
+        .cmd(&["load", "-i", &img("busybox-oci")])
+        .stderr(Stdio::from(s))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let mut shown = vec![0u8; 8192];
+    let n = m.read(&mut shown).unwrap_or(0);
+    let shown = String::from_utf8_lossy(&shown[..n]);
+    assert!(
+        shown.contains("Loading layer 1/1: ") && shown.contains(" MB"),
+        "{shown:?}"
+    );
+    let (mut m, s) = pty();
+    let o = r
+        .cmd(&["import", &img("rootfs.tar.gz"), "p:1"])
+        .stderr(Stdio::from(s))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let mut buf = vec![0u8; 8192];
+    let n = m.read(&mut buf).unwrap_or(0);
+    let shown = String::from_utf8_lossy(&buf[..n]);
+    assert!(shown.contains("Importing: "), "{shown:?}");
+    // On a pipe: nothing at all.
+    let o = r.out(&["load", "-i", &img("busybox-docker.tar")]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(o.stderr.is_empty(), "{}", stderr(&o));
+}

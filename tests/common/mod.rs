@@ -275,3 +275,21 @@ pub fn with_stray_fd(c: &mut Command) {
     }
 }
 pub mod checks;
+
+/// A pty pair (master, slave), to stand in for a terminal.
+pub fn pty() -> (std::fs::File, std::fs::File) {
+    use std::os::fd::FromRawFd;
+    unsafe {
+        let m = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY);
+        assert!(m >= 0);
+        assert_eq!(libc::grantpt(m), 0);
+        assert_eq!(libc::unlockpt(m), 0);
+        let name = std::ffi::CStr::from_ptr(libc::ptsname(m)).to_owned();
+        let s = libc::open(name.as_ptr(), libc::O_RDWR | libc::O_NOCTTY);
+        assert!(s >= 0);
+        (
+            std::fs::File::from(std::os::fd::OwnedFd::from_raw_fd(m)),
+            std::fs::File::from(std::os::fd::OwnedFd::from_raw_fd(s)),
+        )
+    }
+}
