@@ -28,8 +28,26 @@ pub struct Parsed<'a> {
     pub rest: &'a [&'a [u8]],
 }
 
-fn text(b: &[u8]) -> String {
+/// An argument as text, for messages and names (lossy: argv is bytes).
+pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
+}
+
+impl<'a> Parsed<'a> {
+    /// A boolean flag given (and not `=false`).
+    pub fn on(&self, table: &[Flag], name: &str) -> bool {
+        self.flags
+            .iter()
+            .any(|&(k, v)| table[k].long == name && v == b"true")
+    }
+    /// A flag's last value.
+    pub fn value(&self, table: &[Flag], name: &str) -> Option<&'a [u8]> {
+        self.flags
+            .iter()
+            .rev()
+            .find(|&&(k, _)| table[k].long == name)
+            .map(|&(_, v)| v)
+    }
 }
 
 fn unknown(cmd: &str, f: &[u8]) -> Error {

@@ -11,8 +11,9 @@
 //! when something directly in it was added or deleted.
 
 use super::Ctx;
+use super::args::text;
 use super::args::{Flag, flag};
-use super::image_out::{container, exists, text, view_dir, view_overlay};
+use super::image_out::{container, exists, view_dir, view_overlay};
 use crate::error::{Context, Error, Result};
 use crate::image::tar_write::{is_opaque, is_whiteout, mode_type, names};
 use crate::sys::fd::{self, Fd};

@@ -2,6 +2,7 @@
 //! working directory (from its Spec, not from pocket's environment).
 
 use super::Ctx;
+use super::args::text;
 use super::args::{Flag, flag, parse};
 use super::run::{env_file_lines, read_file};
 use crate::error::{Error, Result};
@@ -36,10 +37,6 @@ Options:
   -w, --workdir DIR     Working directory (default: the container's)
   -u, --user USER[:GROUP]  Run as USER (name or uid; default: the container's)
 ";
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 fn setenv(env: &mut Vec<Vec<u8>>, kv: Vec<u8>) {
     let key = kv.split(|&c| c == b'=').next().unwrap_or(b"").to_vec();

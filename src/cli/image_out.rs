@@ -4,6 +4,7 @@
 //! views of directories and overlays, and archive outputs.
 
 use super::Ctx;
+use super::args::text;
 use super::args::{Flag, flag};
 use crate::error::{Context, Error, Result, Why};
 use crate::image::layer::Pending;
@@ -19,21 +20,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use linux_raw_sys::general as k;
 
-pub fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 fn cs(p: &[u8]) -> Result<CString> {
     cstr::cstring(p).ok_or_else(|| Error::bad("path", text(p), "contains a NUL byte"))
-}
-
-/// A flag's last value.
-pub fn value<'a>(p: &super::args::Parsed<'a>, table: &[Flag], name: &str) -> Option<&'a [u8]> {
-    p.flags
-        .iter()
-        .rev()
-        .find(|&&(k, _)| table[k].long == name)
-        .map(|&(_, v)| v)
 }
 
 /// Read-only, and nothing in the view can be run or opened as a device:
@@ -210,7 +198,7 @@ pub fn export(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         return Err(Error::bad("export", "", "needs exactly one container"));
     };
     let (_, spec) = container(ctx, q)?;
-    let mut out = Output::open("export", value(&p, EXPORT_FLAGS, "output"))?;
+    let mut out = Output::open("export", p.value(EXPORT_FLAGS, "output"))?;
     let root = rootfs_view(&spec)?;
     tar_write::write_tree(&root, &mut out, &Opts::default())?;
     out.done()?;

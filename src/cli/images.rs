@@ -1,5 +1,6 @@
 //! Image commands: load, import, images, rmi, tag, image inspect.
 
+use super::args::text;
 use super::args::{Flag, flag};
 use super::{Ctx, table};
 use crate::error::{Error, Result};
@@ -13,24 +14,6 @@ use crate::sys::{cstr, fd};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn on(p: &super::args::Parsed, table: &[Flag], name: &str) -> bool {
-    p.flags
-        .iter()
-        .any(|&(k, v)| table[k].long == name && v == b"true")
-}
-
-fn value<'a>(p: &super::args::Parsed<'a>, table: &[Flag], name: &str) -> Option<&'a [u8]> {
-    p.flags
-        .iter()
-        .rev()
-        .find(|&&(k, _)| table[k].long == name)
-        .map(|&(_, v)| v)
-}
 
 pub fn store(ctx: &Ctx) -> Result<Images> {
     let i = Images::new(&ctx.store.root);
@@ -85,7 +68,8 @@ pub fn load_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             "takes no arguments (use -i FILE)",
         ));
     }
-    let input = value(&p, LOAD_FLAGS, "input")
+    let input = p
+        .value(LOAD_FLAGS, "input")
         .map(text)
         .unwrap_or_else(|| "-".into());
     if input == "-" && crate::sys::tty::isatty(0) {
@@ -97,7 +81,7 @@ pub fn load_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     }
     let images = store(ctx)?;
     let mut pr = Progress::new("Loading");
-    if on(&p, LOAD_FLAGS, "quiet") {
+    if p.on(LOAD_FLAGS, "quiet") {
         pr = Progress::quiet("Loading");
     }
     let ar = Archive::open(&input, &images, &mut pr)?;
@@ -185,10 +169,7 @@ pub fn images_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let Some(p) = super::flags("images", IMAGES_FLAGS, IMAGES_HELP, argv)? else {
         return Ok(0);
     };
-    let (quiet, trunc) = (
-        on(&p, IMAGES_FLAGS, "quiet"),
-        !on(&p, IMAGES_FLAGS, "no-trunc"),
-    );
+    let (quiet, trunc) = (p.on(IMAGES_FLAGS, "quiet"), !p.on(IMAGES_FLAGS, "no-trunc"));
     let images = Images::new(&ctx.store.root);
     let tags = images.tags();
     let mut all: Vec<Image> = images
@@ -291,7 +272,7 @@ pub fn rmi_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     if p.rest.is_empty() {
         return Err(Error::bad("rmi", "", "needs at least one IMAGE"));
     }
-    let force = on(&p, RMI_FLAGS, "force");
+    let force = p.on(RMI_FLAGS, "force");
     let images = Images::new(&ctx.store.root);
     let mut code = 0;
     for q in p.rest {

@@ -3,6 +3,7 @@
 //! record's start time, so a reused pid is never signalled.
 
 use super::Ctx;
+use super::args::text;
 use super::args::{Flag, flag};
 use crate::error::{Error, Result};
 use crate::spawn::monitor;
@@ -11,10 +12,6 @@ use crate::state::{Record, Status};
 use crate::sys::{proc, time::sleep_ms};
 use alloc::string::String;
 use alloc::vec::Vec;
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 /// Run `f` on each named container; report each failure on its own line
 /// and fail (exit 1) if any did, as docker does.

@@ -21,7 +21,7 @@ mod volume;
 use crate::error::{Error, Result};
 use crate::rt::Args;
 use crate::state::Store;
-use alloc::string::String;
+use args::text;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const COMMIT: &str = env!("POCKET_COMMIT");
@@ -84,10 +84,6 @@ pub fn main(args: &Args) -> i32 {
             e.code
         }
     }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 fn dispatch(args: &Args) -> Result<i32> {

@@ -1,6 +1,7 @@
 //! `pocket run`: flags -> Spec -> spawn.
 
 use super::Ctx;
+use super::args::text;
 use super::args::{Flag, flag, parse};
 use crate::error::{Context, Error, Result};
 use crate::image::store::Config;
@@ -126,10 +127,6 @@ pub struct RunArgs<'a> {
     pub limits: Vec<(&'static str, &'a [u8])>,
     pub help: bool,
     pub command: &'a [&'a [u8]],
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {

@@ -17,8 +17,9 @@
 //! so every layer is read twice: once to measure it, once to write it.
 
 use super::Ctx;
+use super::args::text;
 use super::args::{Flag, flag};
-use super::image_out::{Output, text, value, view_dir};
+use super::image_out::{Output, view_dir};
 use crate::error::{Error, Result};
 use crate::image::digest;
 use crate::image::progress::Progress;
@@ -159,7 +160,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             None => sel.push((images.get(&id)?, tag.into_iter().collect())),
         }
     }
-    let mut out = Output::open("save", value(&p, FLAGS, "output"))?;
+    let mut out = Output::open("save", p.value(FLAGS, "output"))?;
     let mut layers: Vec<String> = Vec::new();
     for l in sel.iter().flat_map(|(i, _)| &i.layers) {
         if !layers.contains(l) {

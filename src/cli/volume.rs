@@ -1,6 +1,7 @@
 //! `pocket volume create|ls|rm|inspect`: named volumes, as docker's local
 //! driver keeps them (state/volumes.rs).
 
+use super::args::text;
 use super::args::{Flag, flag};
 use super::{Ctx, table};
 use crate::error::{Error, Result};
@@ -29,16 +30,6 @@ const CREATE: &[Flag] = &[
 const LS: &[Flag] = &[flag(b'q', "quiet", false), flag(0, "help", false)];
 const RM: &[Flag] = &[flag(b'f', "force", false), flag(0, "help", false)];
 const INSPECT: &[Flag] = &[flag(0, "help", false)];
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn on(p: &super::args::Parsed, table: &[Flag], name: &str) -> bool {
-    p.flags
-        .iter()
-        .any(|&(k, v)| table[k].long == name && v == b"true")
-}
 
 pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     match argv.split_first() {
@@ -105,7 +96,7 @@ fn ls(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         return Err(Error::bad("volume ls", text(x), "takes no arguments"));
     }
     let all = volumes::list(&ctx.store.root)?;
-    if on(&p, LS, "quiet") {
+    if p.on(LS, "quiet") {
         let mut o = crate::rt::out();
         for v in &all {
             o.bytes(v.name.as_bytes());
@@ -129,7 +120,7 @@ fn rm(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let Some(p) = super::flags("volume rm", RM, help, argv)? else {
         return Ok(0);
     };
-    let force = on(&p, RM, "force");
+    let force = p.on(RM, "force");
     if p.rest.is_empty() {
         return Err(Error::bad("volume rm", "", "needs at least one volume"));
     }
