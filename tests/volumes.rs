@@ -654,3 +654,54 @@ fn image_container_removal_leaves_volume_data() {
     assert_eq!(fs::read_to_string(data.join("f")).unwrap(), "v\n");
     assert_eq!(fs::read_to_string(t.p("h/f")).unwrap(), "h\n");
 }
+
+#[test]
+fn anonymous_volumes_go_with_rm_v_and_with_rm_flag() {
+    if !root() {
+        return;
+    }
+    let t = Tmp::new("anon");
+    let rf = t.rootfs("rootfs");
+    let r = Root::new("vol-anon");
+    let anon = || -> Vec<String> {
+        ok(&r.out(&["volume", "ls", "-q"]))
+            .lines()
+            .filter(|l| l.len() == 64)
+            .map(String::from)
+            .collect()
+    };
+    // --rm: the container's anonymous volume goes with it, a named one stays.
+    ok(&run_in(
+        &r,
+        &rf,
+        &[
+            "--rm",
+            "-v",
+            "/scratch",
+            "-v",
+            "kept:/k",
+            "sh",
+            "-c",
+            "echo x > /scratch/f",
+        ],
+    ));
+    assert!(anon().is_empty(), "{:?}", anon());
+    assert!(r.0.join("volumes/kept/_data").is_dir());
+    // Plain rm keeps it; rm -v removes it.
+    ok(&run_in(
+        &r,
+        &rf,
+        &["--name", "c1", "-v", "/scratch", "true"],
+    ));
+    ok(&r.out(&["rm", "c1"]));
+    assert_eq!(anon().len(), 1);
+    ok(&r.out(&["volume", "rm", &anon()[0]]));
+    ok(&run_in(
+        &r,
+        &rf,
+        &["--name", "c2", "-v", "/scratch", "true"],
+    ));
+    assert_eq!(anon().len(), 1);
+    ok(&r.out(&["rm", "-v", "c2"]));
+    assert!(anon().is_empty());
+}

@@ -245,13 +245,14 @@ const RM_FLAGS: &[Flag] = &[
     flag(0, "help", false),
 ];
 const RM_HELP: &str = "\
-Usage: pocket rm [-f] CONTAINER...
+Usage: pocket rm [-f] [-v] CONTAINER...
 
 Remove containers and everything pocket kept for them. A running
-container is refused unless -f (which kills it first).
+container is refused unless -f (which kills it first). -v also removes
+the anonymous volumes (-v /path) no other container uses.
 ";
 
-fn remove(ctx: &Ctx, q: &str, force: bool) -> Result<()> {
+fn remove(ctx: &Ctx, q: &str, force: bool, volumes: bool) -> Result<()> {
     let mut rec = load(ctx, q)?;
     // Being started by another pocket: let it finish (a few ms), so the
     // start cannot run a container whose record is gone.
@@ -284,7 +285,13 @@ fn remove(ctx: &Ctx, q: &str, force: bool) -> Result<()> {
     let _l = ctx.store.lock(&rec.id)?;
     let rec = ctx.store.load(&rec.id)?;
     remove_cgroup(ctx, &rec.id);
-    ctx.store.remove(&rec)
+    let anon = match (volumes, ctx.store.spec(&rec.id)) {
+        (true, Ok(s)) => crate::state::volumes::anonymous(&ctx.store.root, &s),
+        _ => Vec::new(),
+    };
+    ctx.store.remove(&rec)?;
+    crate::state::volumes::remove_unused(&ctx.store, &anon);
+    Ok(())
 }
 
 /// A cgroup left by a container whose monitor was killed: its waiter
@@ -301,12 +308,9 @@ pub fn rm(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let Some(p) = super::flags("rm", RM_FLAGS, RM_HELP, argv)? else {
         return Ok(0);
     };
-    let force = p
-        .flags
-        .iter()
-        .any(|&(k, v)| RM_FLAGS[k].long == "force" && v == b"true");
+    let (force, volumes) = (p.on(RM_FLAGS, "force"), p.on(RM_FLAGS, "volumes"));
     each(p.rest, "rm", |q| {
-        remove(ctx, q, force)?;
+        remove(ctx, q, force, volumes)?;
         crate::outln!("{q}");
         Ok(())
     })

@@ -339,7 +339,13 @@ impl Store {
         let _l = self.lock(id)?;
         let mut rec = self.load(id)?;
         if rec.auto_remove {
-            return self.remove(&rec);
+            let anon = self
+                .spec(id)
+                .map(|s| super::volumes::anonymous(&self.root, &s))
+                .unwrap_or_default();
+            self.remove(&rec)?;
+            super::volumes::remove_unused(self, &anon);
+            return Ok(());
         }
         rec.status = status;
         rec.exit_code = Some(code);

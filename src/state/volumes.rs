@@ -156,6 +156,25 @@ pub fn list(root: &str) -> Result<Vec<Volume>> {
     Ok(out)
 }
 
+/// The anonymous volumes (64-hex names, made for `-v /path`) `spec` mounts.
+pub fn anonymous(root: &str, spec: &crate::spec::Spec) -> Vec<String> {
+    let base = format!("{root}/volumes/");
+    spec.mounts
+        .iter()
+        .filter_map(|m| m.source.strip_prefix(&base)?.strip_suffix("/_data"))
+        .filter(|n| n.len() == 64 && n.bytes().all(|c| c.is_ascii_hexdigit()))
+        .map(String::from)
+        .collect()
+}
+
+/// Once their container is gone (`--rm`, `rm -v`): remove those anonymous
+/// volumes no other container uses, as docker does. Best effort.
+pub fn remove_unused(store: &Store, names: &[String]) {
+    for n in names {
+        let _ = remove(store, n);
+    }
+}
+
 /// Ids of the containers (any state) whose mounts use volume `name`.
 pub fn users(store: &Store, name: &str) -> Result<Vec<String>> {
     let mp = mountpoint(&store.root, name);
