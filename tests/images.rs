@@ -212,6 +212,11 @@ fn umoci_whiteouts_hide_lower_files_and_layers_stay_untouched() {
         std::fs::read_to_string(upper.join("etc/motd")).unwrap(),
         "changed\n"
     );
+    let ins = ok(&r, &["inspect", &id]);
+    assert!(
+        ins.contains(&format!("\"UpperDir\": \"{}\"", upper.display())),
+        "{ins}"
+    );
     // The overlay lived in the container's mount namespace only.
     assert!(
         !host_mounts()
@@ -386,7 +391,15 @@ fn rmi_refuses_an_image_in_use() {
     let r = Root::new("img-rmi");
     ok(&r, &["load", "-i", &img("busybox-docker.tar")]);
     ok(&r, &["tag", "busybox", "other:1"]);
-    // A second tag: rmi by name only untags.
+    // Two tags: by id refused (docker), by name only untags.
+    let id = ok(&r, &["images", "-q"]).trim().to_string();
+    let o = r.out(&["rmi", &id]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("multiple repositories"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(ok(&r, &["rmi", "other:1"]).trim(), "Untagged: other:1");
     let o = r.out(&["run", "--name", "user", "busybox", "true"]);
     assert_eq!(o.status.code(), Some(0));

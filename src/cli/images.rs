@@ -304,6 +304,14 @@ fn rmi_one(ctx: &Ctx, images: &Images, q: &str, force: bool) -> Result<()> {
         crate::outln!("Untagged: {t}");
         return Ok(());
     }
+    if by_tag.is_none() && tags.len() > 1 && !force {
+        return Err(Error::bad(
+            "conflict: unable to delete image",
+            String::from(q),
+            "it is referenced in multiple repositories (untag them, or rmi -f)",
+        )
+        .with_code(1));
+    }
     let used = users(ctx, &id);
     if !used.is_empty() && !force {
         return Err(Error::bad(

@@ -30,6 +30,51 @@ fn all(v: &[Vec<u8>]) -> Value {
     Value::Arr(v.iter().map(|a| Value::Str(lossy(a))).collect())
 }
 
+/// The overlay dirs of an image container, as docker shows them.
+fn graph_driver(s: &crate::spec::Spec) -> Option<Value> {
+    let o = s.root.overlay.as_ref()?;
+    Some(json::obj(alloc::vec![
+        ("Name", Some(json::str("overlay"))),
+        (
+            "Data",
+            Some(json::obj(alloc::vec![
+                ("LowerDir", Some(json::str(&o.lower.join(":")))),
+                ("UpperDir", Some(json::str(&o.upper))),
+                ("WorkDir", Some(json::str(&o.work))),
+                ("MergedDir", Some(Value::Str(lossy(&s.root.path)))),
+            ])),
+        ),
+    ]))
+}
+
+/// The user's mounts (-v, --tmpfs), not the standard /proc, /dev ones.
+fn mounts(s: &crate::spec::Spec) -> Value {
+    let standard = crate::spec::default_mounts();
+    Value::Arr(
+        s.mounts
+            .iter()
+            .filter(|m| !standard.contains(m))
+            .map(|m| {
+                let kind = match m.kind.as_str() {
+                    "bind" if m.source.ends_with("/_data") && m.source.contains("/volumes/") => {
+                        "volume"
+                    }
+                    k => k,
+                };
+                json::obj(alloc::vec![
+                    ("Type", Some(json::str(kind))),
+                    ("Source", Some(json::str(&m.source))),
+                    ("Destination", Some(json::str(&m.destination))),
+                    (
+                        "RW",
+                        Some(Value::Bool(!m.options.iter().any(|o| o == "ro")))
+                    ),
+                ])
+            })
+            .collect(),
+    )
+}
+
 /// docker inspect's shape: Id, State{...}, Config{...}, HostConfig{...}.
 fn describe(r: &Record, spec: Option<&crate::spec::Spec>, log_path: &str) -> Vec<u8> {
     let running = r.status == Status::Running;
@@ -134,6 +179,8 @@ fn describe(r: &Record, spec: Option<&crate::spec::Spec>, log_path: &str) -> Vec
         ),
         ("Config", Some(config.unwrap_or(Value::Null))),
         ("HostConfig", Some(host.unwrap_or(Value::Null))),
+        ("GraphDriver", spec.and_then(graph_driver)),
+        ("Mounts", spec.map(mounts)),
     ]);
     // Indented one level, as an element of the array printed around it.
     json::pretty(&v).replace('\n', "\n  ").into_bytes()
