@@ -13,6 +13,7 @@ pub mod error;
 pub mod fs;
 pub mod image;
 pub mod json;
+pub mod net;
 pub mod rt;
 pub mod spawn;
 pub mod spec;

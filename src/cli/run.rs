@@ -37,6 +37,11 @@ const FLAGS: &[Flag] = &[
     flag(0, "tmpfs", true),
     flag(0, "entrypoint", true),
     flag(b'u', "user", true),
+    flag(0, "ip", true),
+    flag(b'p', "publish", true),
+    flag(b'P', "publish-all", false),
+    flag(0, "add-host", true),
+    flag(0, "dns", true),
     // From here on: the limits `update` takes too (LIMIT_FLAGS), and help.
     flag(b'm', "memory", true),
     flag(0, "memory-swap", true),
@@ -123,6 +128,12 @@ pub struct RunArgs<'a> {
     pub user: Option<&'a [u8]>,
     /// The image (NAME[:TAG] or id) when there is no rootfs dir.
     pub image: Option<&'a [u8]>,
+    /// --ip, -p (in order), -P, --add-host, --dns.
+    pub ip: Option<&'a [u8]>,
+    pub publish: Vec<&'a [u8]>,
+    pub publish_all: bool,
+    pub add_hosts: Vec<&'a [u8]>,
+    pub dns: Vec<&'a [u8]>,
     /// Resource flags (long name, value) in command-line order.
     pub limits: Vec<(&'static str, &'a [u8])>,
     pub help: bool,
@@ -153,6 +164,11 @@ pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {
             "tmpfs" => r.tmpfs.push(v),
             "entrypoint" => r.entrypoint = Some(v),
             "user" => r.user = Some(v),
+            "ip" => r.ip = Some(v),
+            "publish" => r.publish.push(v),
+            "publish-all" => r.publish_all = on,
+            "add-host" => r.add_hosts.push(v),
+            "dns" => r.dns.push(v),
             "memory" | "memory-swap" | "memory-reservation" | "cpus" | "cpu-shares"
             | "cpu-quota" | "cpu-period" | "cpuset-cpus" | "cpuset-mems" | "pids-limit"
             | "blkio-weight" | "oom-kill-disable" => r.limits.push((FLAGS[k].long, v)),
@@ -386,6 +402,7 @@ pub fn to_spec(
         init: r.init,
         no_pivot: r.no_pivot,
         image: None,
+        net: None,
     })
 }
 

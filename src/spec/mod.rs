@@ -118,6 +118,19 @@ pub struct Spec {
     pub no_pivot: bool,
     /// The image the rootfs comes from (its id), if any.
     pub image: Option<String>,
+    /// A bridge network to attach to (with a Network namespace).
+    pub net: Option<NetAttach>,
+}
+
+/// The container's place on a bridge network: a veth pair, one end on
+/// `bridge`, the other its eth0 with `ip`/`prefix`, routed via `gateway`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NetAttach {
+    pub network: String,
+    pub bridge: String,
+    pub ip: [u8; 4],
+    pub prefix: u8,
+    pub gateway: [u8; 4],
 }
 
 impl Spec {

@@ -2,7 +2,7 @@
 //! so a container's record is the same file an engine would hand runc.
 //! pocket's own run-time choices travel as annotations.
 
-use super::{Io, Mount, Namespace, Overlay, Process, Root, Spec, User, caps};
+use super::{Io, Mount, Namespace, NetAttach, Overlay, Process, Root, Spec, User, caps};
 use crate::cgroup::Resources;
 use crate::error::{Error, Result};
 use crate::json::{self, Value};
@@ -26,6 +26,28 @@ const A_LOWER: &str = "io.pocket.overlay.lower";
 const A_UPPER: &str = "io.pocket.overlay.upper";
 const A_WORK: &str = "io.pocket.overlay.work";
 const A_VOLATILE: &str = "io.pocket.overlay.volatile";
+const A_NET: &str = "io.pocket.net";
+const A_BRIDGE: &str = "io.pocket.net.bridge";
+const A_IP: &str = "io.pocket.net.ip";
+const A_GATEWAY: &str = "io.pocket.net.gateway";
+
+fn ip4(a: [u8; 4]) -> String {
+    alloc::format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3])
+}
+
+/// "a.b.c.d" -> bytes; None for anything else.
+pub fn parse_ip4(s: &str) -> Option<[u8; 4]> {
+    let mut out = [0u8; 4];
+    let mut it = s.split('.');
+    for o in &mut out {
+        let p = it.next()?;
+        if p.is_empty() || p.len() > 3 || !p.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        *o = p.parse().ok()?;
+    }
+    it.next().is_none().then_some(out)
+}
 
 fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -60,6 +82,13 @@ pub fn to_value(s: &Spec) -> Value {
         if o.volatile {
             annotations.push((String::from(A_VOLATILE), json::str("true")));
         }
+    }
+    if let Some(n) = &s.net {
+        annotations.push((String::from(A_NET), json::str(&n.network)));
+        annotations.push((String::from(A_BRIDGE), json::str(&n.bridge)));
+        let ip = alloc::format!("{}/{}", ip4(n.ip), n.prefix);
+        annotations.push((String::from(A_IP), Value::Str(ip)));
+        annotations.push((String::from(A_GATEWAY), Value::Str(ip4(n.gateway))));
     }
     let mounts = s
         .mounts
@@ -221,6 +250,19 @@ pub fn from_value(c: &Value) -> Result<Spec> {
         }),
         _ => None,
     };
+    let net = match (ann(A_NET), ann(A_BRIDGE), ann(A_IP), ann(A_GATEWAY)) {
+        (Some(name), Some(bridge), Some(ip), Some(gw)) => {
+            let (a, p) = ip.split_once('/').ok_or_else(|| bad(A_IP, "must be ADDRESS/PREFIX"))?;
+            Some(NetAttach {
+                network: String::from(name),
+                bridge: String::from(bridge),
+                ip: parse_ip4(a).ok_or_else(|| bad(A_IP, "bad address"))?,
+                prefix: p.parse().ok().filter(|&p| p <= 32).ok_or_else(|| bad(A_IP, "bad prefix"))?,
+                gateway: parse_ip4(gw).ok_or_else(|| bad(A_GATEWAY, "bad address"))?,
+            })
+        }
+        _ => None,
+    };
     let u = p.get("user");
     let id = |k: &str| -> Result<u32> {
         match u.and_then(|u| u.get(k)) {
@@ -288,6 +330,7 @@ pub fn from_value(c: &Value) -> Result<Spec> {
         init: on(A_INIT),
         no_pivot: on(A_NO_PIVOT),
         image: ann(A_IMAGE).map(String::from),
+        net,
     })
 }
 
@@ -325,9 +368,30 @@ mod tests {
             b"echo \"$A\"",
         ];
         let r = parse_run(&argv).unwrap();
-        let s = to_spec(&r, &[], &[], b"id".to_vec(), None).unwrap();
+        let mut s = to_spec(&r, &[], &[], b"id".to_vec(), None).unwrap();
+        s.net = Some(NetAttach {
+            network: "n1".into(),
+            bridge: "pocket0".into(),
+            ip: [10, 89, 0, 7],
+            prefix: 24,
+            gateway: [10, 89, 0, 1],
+        });
+        s.process.user = User {
+            uid: 7,
+            gid: 8,
+            additional_gids: vec![9],
+        };
+        s.image = Some("ab".repeat(32));
         let back = from_json(&to_json(&s)).unwrap();
         assert_eq!(back, s);
+    }
+
+    #[test]
+    fn ip4_parsing() {
+        assert_eq!(parse_ip4("10.89.0.255"), Some([10, 89, 0, 255]));
+        for bad in ["", "1.2.3", "1.2.3.4.5", "256.0.0.1", "1..2.3", "a.b.c.d", "01234.1.1.1"] {
+            assert_eq!(parse_ip4(bad), None, "{bad}");
+        }
     }
 
     #[test]

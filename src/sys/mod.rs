@@ -11,6 +11,7 @@ pub mod file;
 pub mod fs;
 pub mod mount;
 pub mod net;
+pub mod nlsock;
 pub mod proc;
 pub mod signal;
 pub mod sock;
