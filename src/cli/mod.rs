@@ -11,6 +11,7 @@ mod inspect;
 mod logs;
 mod manage;
 mod mounts;
+mod network;
 mod ps;
 pub mod run;
 mod save;
@@ -48,6 +49,7 @@ Commands:
   update     Change containers' resource limits
   container prune   Remove all stopped containers
   volume     Manage named volumes (create, ls, rm, inspect)
+  network    Manage bridge networks (create, ls, inspect, rm)
   images     List images
   load       Load images from a docker-archive or OCI layout (tar or dir)
   import     Make an image from a root filesystem tarball
@@ -175,6 +177,7 @@ fn dispatch(args: &Args) -> Result<i32> {
             )),
         },
         b"volume" => volume::main(rest, &ctx),
+        b"network" => network::main(rest, &ctx),
         b"container" => match rest.split_first() {
             Some((&b"prune", r)) => manage::prune(r, &ctx),
             Some((&b"ls", r)) | Some((&b"list", r)) => ps::main(r, &ctx),

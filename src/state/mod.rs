@@ -3,6 +3,8 @@
 
 pub mod log;
 pub mod names;
+pub mod networks;
+pub mod ports;
 pub mod record;
 pub mod store;
 pub mod time;

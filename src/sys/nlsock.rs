@@ -34,22 +34,23 @@ fn addr() -> libc::sockaddr_nl {
     sa
 }
 
+/// `setsockopt(fd, level, opt, &val, 4)` — setsockopt(2).
+fn setsockopt(fd: i32, level: i32, opt: i32, val: i32) -> Result<()> {
+    // SAFETY: &val is valid for 4 bytes.
+    unsafe { syscall!(Sysno::setsockopt, fd, level, opt, &val as *const i32, 4) }.map(drop)
+}
+
 /// `setsockopt(fd, SOL_NETLINK, opt, &1, 4)` — netlink(7), for the
 /// NETLINK_EXT_ACK / NETLINK_CAP_ACK switches.
 pub fn set_flag(fd: i32, opt: i32) -> Result<()> {
-    let one: i32 = 1;
-    // SAFETY: &one is valid for 4 bytes.
-    unsafe {
-        syscall!(
-            Sysno::setsockopt,
-            fd,
-            libc::SOL_NETLINK,
-            opt,
-            &one as *const i32,
-            4
-        )
-    }
-    .map(drop)
+    setsockopt(fd, libc::SOL_NETLINK, opt, 1)
+}
+
+/// Receive buffer of at least `bytes`: SO_RCVBUFFORCE (CAP_NET_ADMIN),
+/// else SO_RCVBUF, which the kernel caps at net.core.rmem_max — socket(7).
+pub fn set_rcvbuf(fd: i32, bytes: i32) -> Result<()> {
+    setsockopt(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, bytes)
+        .or_else(|_| setsockopt(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, bytes))
 }
 
 /// `sendto(fd, buf, len, 0, {AF_NETLINK, pid 0}, sizeof)` — to the kernel;
@@ -76,11 +77,11 @@ pub fn send(fd: i32, buf: &[u8]) -> Result<()> {
 }
 
 /// The size of the next datagram, without taking it:
-/// `recvfrom(fd, NULL, 0, MSG_PEEK|MSG_TRUNC, NULL, NULL)` — with
+/// `recvfrom(fd, NULL, 0, flags|MSG_PEEK|MSG_TRUNC, NULL, NULL)` — with
 /// MSG_TRUNC a netlink socket returns the real length — netlink(7).
-pub fn peek_len(fd: i32) -> Result<usize> {
+pub fn peek_len(fd: i32, flags: i32) -> Result<usize> {
     loop {
-        let flags = libc::MSG_PEEK | libc::MSG_TRUNC;
+        let flags = flags | libc::MSG_PEEK | libc::MSG_TRUNC;
         // SAFETY: a zero-length buffer is never written.
         match unsafe { syscall!(Sysno::recvfrom, fd, 0usize, 0usize, flags, 0usize, 0usize) } {
             Err(Errno::EINTR) => continue,

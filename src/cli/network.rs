@@ -1,0 +1,338 @@
+//! `pocket network create|ls|inspect|rm`: bridge networks (the state in
+//! state/networks.rs), and the host side they need: the bridge device with
+//! the gateway address, IP forwarding, and pocket's nf_tables table, all
+//! over netlink. `run` uses `ensure_bridge` and `sync` for its containers.
+
+use super::args::text;
+use super::args::{Flag, flag};
+use super::{Ctx, table};
+use crate::error::{Error, Result};
+use crate::json::{self, Value};
+use crate::net::{link, nft, nl, sysctl};
+use crate::state::networks::{self, Ip, Nets, Network, fmt_ip, parse_cidr, parse_ip};
+use crate::state::ports;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+pub const HELP: &str = "\
+Usage: pocket network COMMAND
+
+Manage bridge networks (kept under <root>/networks/NAME.json).
+
+Commands:
+  create [--subnet CIDR] [--gateway IP] NAME   Create a network; prints its id
+  ls [-q] [--no-trunc]                          List networks
+  inspect NAME...                               Show networks as JSON
+  rm NAME...                                    Remove networks no container uses
+";
+
+const CREATE: &[Flag] = &[
+    flag(0, "subnet", true),
+    flag(0, "gateway", true),
+    flag(b'd', "driver", true),
+    flag(0, "help", false),
+];
+const LS: &[Flag] = &[
+    flag(b'q', "quiet", false),
+    flag(0, "no-trunc", false),
+    flag(0, "help", false),
+];
+const ONLY_HELP: &[Flag] = &[flag(0, "help", false)];
+
+pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
+    match argv.split_first() {
+        Some((&b"create", r)) => create(r, ctx),
+        Some((&b"ls", r)) | Some((&b"list", r)) => ls(r, ctx),
+        Some((&b"rm", r)) | Some((&b"remove", r)) => rm(r, ctx),
+        Some((&b"inspect", r)) => inspect(r, ctx),
+        Some((&b"--help", _)) | Some((&b"-h", _)) | Some((&b"help", _)) | None => {
+            crate::rt::out().bytes(HELP.as_bytes());
+            Ok(0)
+        }
+        Some((other, _)) => Err(Error::bad(
+            "unknown command",
+            alloc::format!("network {}", text(other)),
+            "see 'pocket network --help'",
+        )),
+    }
+}
+
+fn utf8<'a>(what: &'static str, v: &'a [u8]) -> Result<&'a str> {
+    core::str::from_utf8(v).map_err(|_| Error::bad(what, text(v), "not UTF-8"))
+}
+
+fn create(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
+    let help = "Usage: pocket network create [--subnet CIDR] [--gateway IP] NAME\n";
+    let Some(p) = super::flags("network create", CREATE, help, argv)? else {
+        return Ok(0);
+    };
+    if let Some(d) = p.value(CREATE, "driver")
+        && d != b"bridge"
+    {
+        return Err(Error::bad(
+            "network driver",
+            text(d),
+            "only bridge is supported",
+        ));
+    }
+    let subnet = match p.value(CREATE, "subnet") {
+        Some(s) => {
+            let s = utf8("invalid --subnet", s)?;
+            Some(parse_cidr(s).ok_or_else(|| {
+                Error::bad(
+                    "invalid --subnet",
+                    s,
+                    "expected an IPv4 CIDR such as 10.90.0.0/24",
+                )
+            })?)
+        }
+        None => None,
+    };
+    let gateway = match p.value(CREATE, "gateway") {
+        Some(g) => {
+            let g = utf8("invalid --gateway", g)?;
+            Some(parse_ip(g).ok_or_else(|| {
+                Error::bad(
+                    "invalid --gateway",
+                    g,
+                    "expected an IPv4 address such as 10.90.0.1",
+                )
+            })?)
+        }
+        None => None,
+    };
+    let name = match p.rest {
+        [n] => utf8("invalid network name", n)?,
+        [] => return Err(Error::bad("network create", "", "needs a network name")),
+        [_, x, ..] => {
+            return Err(Error::bad(
+                "network create",
+                text(x),
+                "takes exactly one network name",
+            ));
+        }
+    };
+    let nets = Nets::lock(&ctx.store)?;
+    let net = nets.create(name, subnet, gateway, &host_routes())?;
+    // The host side follows the record; if it cannot be made, neither
+    // stays (a half-made network would hold its subnet for nothing).
+    if let Err(e) = ensure_bridge(&net).and_then(|_| sync(&nets)) {
+        let _ = nets.remove(&net.name, |_| false, delete_bridge);
+        let _ = sync(&nets);
+        return Err(e);
+    }
+    crate::outln!("{}", net.id);
+    Ok(0)
+}
+
+fn ls(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
+    let help = "Usage: pocket network ls [-q] [--no-trunc]\n";
+    let Some(p) = super::flags("network ls", LS, help, argv)? else {
+        return Ok(0);
+    };
+    if let Some(x) = p.rest.first() {
+        return Err(Error::bad("network ls", text(x), "takes no arguments"));
+    }
+    let all = networks::list(&ctx.store.root)?;
+    let w = if p.on(LS, "no-trunc") { 64 } else { 12 };
+    let mut o = crate::rt::out();
+    if p.on(LS, "quiet") {
+        for n in &all {
+            o.bytes(n.id[..w.min(n.id.len())].as_bytes());
+            o.bytes(b"\n");
+        }
+        return Ok(0);
+    }
+    let mut rows: Vec<Vec<String>> = alloc::vec![
+        ["NETWORK ID", "NAME", "DRIVER", "SCOPE"]
+            .iter()
+            .map(|s| String::from(*s))
+            .collect()
+    ];
+    for n in all {
+        rows.push(alloc::vec![
+            String::from(&n.id[..w.min(n.id.len())]),
+            n.name,
+            String::from("bridge"),
+            String::from("local"),
+        ]);
+    }
+    o.bytes(table::render(&rows).as_bytes());
+    Ok(0)
+}
+
+/// One network as `docker network inspect` shows it.
+fn inspect_json(n: &Network, ctx: &Ctx) -> Value {
+    let containers = n
+        .containers
+        .iter()
+        // An address still held by a container that is gone (pocket was
+        // killed before releasing it) is no endpoint: gc frees it later.
+        .filter_map(|(id, ip)| {
+            let name = ctx.store.load(id).ok()?.name;
+            let ep = json::obj(alloc::vec![
+                ("Name", Some(json::str(&name))),
+                (
+                    "IPv4Address",
+                    Some(json::str(&networks::fmt_cidr(*ip, n.prefix)))
+                ),
+                ("IPv6Address", Some(json::str(""))),
+            ]);
+            Some((id.clone(), ep))
+        })
+        .collect();
+    let config = json::obj(alloc::vec![
+        ("Subnet", Some(json::str(&n.cidr()))),
+        ("Gateway", Some(json::str(&fmt_ip(n.gateway)))),
+    ]);
+    json::obj(alloc::vec![
+        ("Name", Some(json::str(&n.name))),
+        ("Id", Some(json::str(&n.id))),
+        ("Created", Some(json::str(&n.created))),
+        ("Scope", Some(json::str("local"))),
+        ("Driver", Some(json::str("bridge"))),
+        ("EnableIPv6", Some(Value::Bool(false))),
+        (
+            "IPAM",
+            Some(json::obj(alloc::vec![
+                ("Driver", Some(json::str("default"))),
+                ("Options", Some(Value::Obj(Vec::new()))),
+                ("Config", Some(Value::Arr(alloc::vec![config]))),
+            ]))
+        ),
+        ("Internal", Some(Value::Bool(false))),
+        ("Containers", Some(Value::Obj(containers))),
+        (
+            "Options",
+            Some(Value::Obj(alloc::vec![(
+                String::from("com.docker.network.bridge.name"),
+                json::str(&n.bridge)
+            )]))
+        ),
+        ("Labels", Some(Value::Obj(Vec::new()))),
+    ])
+}
+
+fn inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
+    let help = "Usage: pocket network inspect NAME...\n";
+    let Some(p) = super::flags("network inspect", ONLY_HELP, help, argv)? else {
+        return Ok(0);
+    };
+    if p.rest.is_empty() {
+        return Err(Error::bad(
+            "network inspect",
+            "",
+            "needs at least one network",
+        ));
+    }
+    let mut all = Vec::new();
+    let mut failed = false;
+    for n in p.rest {
+        match networks::resolve(&ctx.store.root, &text(n)) {
+            Ok(net) => all.push(inspect_json(&net, ctx)),
+            Err(e) => {
+                crate::errln!("pocket: {}", e);
+                failed = true;
+            }
+        }
+    }
+    let mut o = crate::rt::out();
+    o.bytes(json::pretty(&Value::Arr(all)).as_bytes());
+    o.bytes(b"\n");
+    Ok(if failed { 1 } else { 0 })
+}
+
+fn rm(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
+    let help = "Usage: pocket network rm NAME...\n";
+    let Some(p) = super::flags("network rm", ONLY_HELP, help, argv)? else {
+        return Ok(0);
+    };
+    if p.rest.is_empty() {
+        return Err(Error::bad("network rm", "", "needs at least one network"));
+    }
+    // Any container that still exists, running or not, holds its address:
+    // docker refuses to remove a network with endpoints.
+    let ids = ctx.store.ids()?;
+    let exists = |c: &str| ids.iter().any(|i| i == c);
+    let mut failed = false;
+    for n in p.rest {
+        let n = text(n);
+        let r = Nets::lock(&ctx.store).and_then(|nets| {
+            nets.remove(&n, exists, delete_bridge)?;
+            sync(&nets)
+        });
+        match r {
+            Ok(()) => crate::outln!("{}", n),
+            Err(e) => {
+                crate::errln!("pocket: {}", e);
+                failed = true;
+            }
+        }
+    }
+    Ok(if failed { 1 } else { 0 })
+}
+
+// The host side. Everything here acts on the network namespace pocket
+// runs in; the state it follows is read under the networks lock.
+
+/// The host's IPv4 routes (default routes left out): what a new subnet
+/// must not clash with. Falls back to /proc/net/route without netlink.
+pub fn host_routes() -> Vec<(Ip, u8)> {
+    nl::Sock::open(nl::NETLINK_ROUTE)
+        .and_then(|mut s| link::routes_v4(&mut s))
+        .unwrap_or_else(|_| networks::host_routes())
+}
+
+/// Make `net`'s bridge if it is missing: the device, the gateway address
+/// on it, up; forwarding on, so containers reach past the bridge.
+pub fn ensure_bridge(net: &Network) -> Result<()> {
+    let mut s = nl::Sock::open(nl::NETLINK_ROUTE)?;
+    link::create_bridge(&mut s, &net.bridge)?;
+    link::add_addr(&mut s, &net.bridge, net.gateway, net.prefix)?;
+    link::set_up(&mut s, &net.bridge)?;
+    forwarding(&net.bridge)
+}
+
+/// Delete `net`'s bridge (the veths on it go with their containers);
+/// already gone is fine.
+pub fn delete_bridge(net: &Network) -> Result<()> {
+    let mut s = nl::Sock::open(nl::NETLINK_ROUTE)?;
+    link::delete(&mut s, &net.bridge)
+}
+
+/// Make pocket's nf_tables table match the state: masquerade for every
+/// network, DNAT for every published port; no network left, no table.
+pub fn sync(nets: &Nets) -> Result<()> {
+    let (all, maps) = nets.ruleset()?;
+    firewall(&all, &maps)
+}
+
+fn forwarding(bridge: &str) -> Result<()> {
+    sysctl::ip_forward()?;
+    sysctl::route_localnet(bridge)
+}
+
+fn firewall(all: &[Network], maps: &[ports::Mapping]) -> Result<()> {
+    let nets: Vec<nft::Net> = all
+        .iter()
+        .map(|n| nft::Net {
+            bridge: n.bridge.clone(),
+            subnet: n.subnet,
+            prefix: n.prefix,
+        })
+        .collect();
+    let ports: Vec<nft::Port> = maps
+        .iter()
+        .map(|m| nft::Port {
+            proto: match m.proto {
+                ports::Proto::Tcp => nft::Proto::Tcp,
+                ports::Proto::Udp => nft::Proto::Udp,
+            },
+            host_ip: (m.host_ip != [0; 4]).then_some(m.host_ip),
+            host_port: m.host_port,
+            ctr_ip: m.ctr_ip,
+            ctr_port: m.ctr_port,
+        })
+        .collect();
+    nft::sync(&nets, &ports)
+}

@@ -1,0 +1,106 @@
+//! The files docker writes for a container and mounts in: /etc/hosts,
+//! /etc/resolv.conf, /etc/hostname. Pure text building here; run.rs writes
+//! them into the container's directory and binds them over the image's.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+fn ip4(a: [u8; 4]) -> String {
+    format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3])
+}
+
+/// localhost, the container itself (if it has an address), then each
+/// `--add-host NAME:IP` in order.
+pub fn hosts(hostname: &str, ip: Option<[u8; 4]>, extra: &[(String, String)]) -> String {
+    let mut s = String::from(
+        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n\
+         fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n\
+         ff02::2\tip6-allrouters\n",
+    );
+    for (name, addr) in extra {
+        s.push_str(&format!("{addr}\t{name}\n"));
+    }
+    if let Some(a) = ip {
+        s.push_str(&format!("{}\t{hostname}\n", ip4(a)));
+    }
+    s
+}
+
+/// `--add-host NAME:IP` checked: a host name and an IPv4 or IPv6 address.
+pub fn parse_add_host(v: &str) -> Option<(String, String)> {
+    let (name, addr) = v.split_once(':')?;
+    let name_ok = !name.is_empty()
+        && name.len() <= 253
+        && name.bytes().all(|c| c.is_ascii_alphanumeric() || b".-_".contains(&c));
+    let addr_ok = crate::spec::oci::parse_ip4(addr).is_some()
+        || (addr.contains(':') && addr.bytes().all(|c| c.is_ascii_hexdigit() || c == b':'));
+    (name_ok && addr_ok).then(|| (String::from(name), String::from(addr)))
+}
+
+/// The host's resolv.conf for a container on a bridge: its nameservers
+/// unless they are loopback addresses (unreachable from the container's
+/// namespace: systemd-resolved's 127.0.0.53, dnsmasq), in which case
+/// docker's fallback, Google's public servers; `dns` (--dns) replaces them.
+pub fn resolv_conf(host: &str, dns: &[String]) -> String {
+    let mut out = String::new();
+    let mut servers = 0;
+    for line in host.lines() {
+        let t = line.trim();
+        if let Some(ns) = t.strip_prefix("nameserver") {
+            let ns = ns.trim();
+            if !dns.is_empty() || ns.starts_with("127.") || ns == "::1" {
+                continue;
+            }
+            servers += 1;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    let add: Vec<&str> = if !dns.is_empty() {
+        dns.iter().map(|s| s.as_str()).collect()
+    } else if servers == 0 {
+        alloc::vec!["8.8.8.8", "8.8.4.4"]
+    } else {
+        Vec::new()
+    };
+    for ns in add {
+        out.push_str(&format!("nameserver {ns}\n"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_lists_localhost_extras_and_self() {
+        let h = hosts("box", Some([10, 89, 0, 2]), &[("db".into(), "10.0.0.9".into())]);
+        assert!(h.starts_with("127.0.0.1\tlocalhost\n"));
+        assert!(h.contains("10.0.0.9\tdb\n"));
+        assert!(h.ends_with("10.89.0.2\tbox\n"));
+    }
+
+    #[test]
+    fn add_host_values() {
+        assert_eq!(parse_add_host("db:10.0.0.9"), Some(("db".into(), "10.0.0.9".into())));
+        assert!(parse_add_host("v6:fe80::1").is_some());
+        for bad in ["db", ":1.2.3.4", "db:", "d b:1.2.3.4", "db:1.2.3", "db:x.y"] {
+            assert_eq!(parse_add_host(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn resolv_conf_drops_loopback_servers() {
+        let host = "# comment\nnameserver 127.0.0.53\noptions edns0\nsearch lan\n";
+        let r = resolv_conf(host, &[]);
+        assert!(!r.contains("127.0.0.53"));
+        assert!(r.contains("options edns0\n") && r.contains("search lan\n"));
+        assert!(r.ends_with("nameserver 8.8.8.8\nnameserver 8.8.4.4\n"));
+        let r = resolv_conf("nameserver 192.168.1.1\n", &[]);
+        assert_eq!(r, "nameserver 192.168.1.1\n");
+        let r = resolv_conf("nameserver 192.168.1.1\n", &["1.1.1.1".into()]);
+        assert_eq!(r, "nameserver 1.1.1.1\n");
+    }
+}

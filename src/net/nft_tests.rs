@@ -1,0 +1,638 @@
+//! Unit tests of nft.rs: the transaction byte for byte against what nft(8)
+//! 1.0.6 sends for the same rule text, and (as root, each in a private
+//! network namespace) the table the kernel ends up holding, and traffic.
+use super::*;
+use std::process::Command;
+
+fn hex(s: &str) -> Vec<u8> {
+    let h: Vec<u8> = s.bytes().filter(|b| b.is_ascii_hexdigit()).collect();
+    h.chunks(2)
+        .map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 16).unwrap())
+        .collect()
+}
+
+fn sample() -> (Vec<Net>, Vec<Port>) {
+    let net = |bridge: &str, subnet, prefix| Net {
+        bridge: bridge.into(),
+        subnet,
+        prefix,
+    };
+    let nets = vec![
+        net("pocket0", [10, 88, 0, 0], 16),
+        net("br-test", [10, 89, 16, 0], 20),
+    ];
+    let ports = vec![
+        Port {
+            proto: Proto::Tcp,
+            host_ip: None,
+            host_port: 8080,
+            ctr_ip: [10, 88, 0, 2],
+            ctr_port: 80,
+        },
+        Port {
+            proto: Proto::Udp,
+            host_ip: Some([127, 0, 0, 1]),
+            host_port: 5353,
+            ctr_ip: [10, 89, 16, 3],
+            ctr_port: 53,
+        },
+    ];
+    (nets, ports)
+}
+
+/// The rule text `sample()` stands for, as `nft list` prints it back.
+const LISTING: &str = r#"table ip pocket {
+chain postrouting {
+type nat hook postrouting priority srcnat; policy accept;
+ip saddr 10.88.0.0/16 oifname != "pocket0" masquerade
+ip saddr 127.0.0.0/8 oifname "pocket0" masquerade
+ip saddr 10.89.16.0/20 oifname != "br-test" masquerade
+ip saddr 127.0.0.0/8 oifname "br-test" masquerade
+}
+chain prerouting {
+type nat hook prerouting priority dstnat; policy accept;
+fib daddr type local tcp dport 8080 dnat to 10.88.0.2:80
+fib daddr type local ip daddr 127.0.0.1 udp dport 5353 dnat to 10.89.16.3:53
+}
+chain output {
+type nat hook output priority -100; policy accept;
+fib daddr type local tcp dport 8080 dnat to 10.88.0.2:80
+fib daddr type local ip daddr 127.0.0.1 udp dport 5353 dnat to 10.89.16.3:53
+}
+chain forward {
+type filter hook forward priority filter; policy accept;
+iifname "pocket0" accept
+oifname "pocket0" ct state established,related accept
+iifname "br-test" accept
+oifname "br-test" ct state established,related accept
+ct status dnat accept
+}
+}"#;
+
+/// What `strace -e write=3 nft -f` showed nft 1.0.6 sending for LISTING
+/// (one file with the four chains and their rules), sequence numbers
+/// zeroed: one message per entry, in order.
+const NFT: [&str; 20] = [
+    // batch begin
+    "140000001000010000000000000000000000000a",
+    // table
+    "28000000000a01000000000000000000020000000b000100706f636b657400000800020000000000",
+    // chain postrouting
+    "54000000030a01040000000000000000020000000b000100706f636b6574000010000300706f7374726f7574\
+     696e6700080007006e61740008000500000000011400048008000100000000040800020000000064",
+    // chain prerouting
+    "54000000030a01040000000000000000020000000b000100706f636b657400000f000300707265726f757469\
+     6e670000080007006e617400080005000000000114000480080001000000000008000200ffffff9c",
+    // chain output
+    "50000000030a01040000000000000000020000000b000100706f636b657400000b0003006f75747075740000\
+     080007006e617400080005000000000114000480080001000000000308000200ffffff9c",
+    // chain forward
+    "54000000030a01040000000000000000020000000b000100706f636b657400000c000300666f727761726400\
+     0b00070066696c746572000008000500000000011400048008000100000000020800020000000000",
+    // ip saddr 10.88.0.0/16 oifname != "pocket0" masquerade
+    "04010000060a010c0000000000000000020000000b000100706f636b6574000010000200706f7374726f7574\
+     696e6700d4000480340001800c0001007061796c6f6164002400028008000100000000010800020000000001\
+     080003000000000c08000400000000022c00018008000100636d700020000280080001000000000108000200\
+     000000000c000380060001000a58000024000180090001006d65746100000000140002800800020000000007\
+     08000100000000013800018008000100636d70002c0002800800010000000001080002000000000118000380\
+     14000100706f636b65743000000000000000000014000180090001006d6173710000000004000280",
+    // ip saddr 127.0.0.0/8 oifname "pocket0" masquerade
+    "04010000060a010c0000000000000000020000000b000100706f636b6574000010000200706f7374726f7574\
+     696e6700d4000480340001800c0001007061796c6f6164002400028008000100000000010800020000000001\
+     080003000000000c08000400000000012c00018008000100636d700020000280080001000000000108000200\
+     000000000c000380050001007f00000024000180090001006d65746100000000140002800800020000000007\
+     08000100000000013800018008000100636d70002c0002800800010000000001080002000000000018000380\
+     14000100706f636b65743000000000000000000014000180090001006d6173710000000004000280",
+    // ip saddr 10.89.16.0/20 oifname != "br-test" masquerade
+    "48010000060a010c0000000000000000020000000b000100706f636b6574000010000200706f7374726f7574\
+     696e670018010480340001800c0001007061796c6f6164002400028008000100000000010800020000000001\
+     080003000000000c0800040000000004440001800c0001006269747769736500340002800800010000000001\
+     080002000000000108000300000000040c00048008000100fffff0000c00058008000100000000002c000180\
+     08000100636d700020000280080001000000000108000200000000000c000380080001000a59100024000180\
+     090001006d6574610000000014000280080002000000000708000100000000013800018008000100636d7000\
+     2c00028008000100000000010800020000000001180003801400010062722d74657374000000000000000000\
+     14000180090001006d6173710000000004000280",
+    // ip saddr 127.0.0.0/8 oifname "br-test" masquerade
+    "04010000060a010c0000000000000000020000000b000100706f636b6574000010000200706f7374726f7574\
+     696e6700d4000480340001800c0001007061796c6f6164002400028008000100000000010800020000000001\
+     080003000000000c08000400000000012c00018008000100636d700020000280080001000000000108000200\
+     000000000c000380050001007f00000024000180090001006d65746100000000140002800800020000000007\
+     08000100000000013800018008000100636d70002c0002800800010000000001080002000000000018000380\
+     1400010062722d7465737400000000000000000014000180090001006d6173710000000004000280",
+    // prerouting: fib daddr type local tcp dport 8080 dnat to 10.88.0.2:80
+    "c8010000060a010c0000000000000000020000000b000100706f636b657400000f000200707265726f757469\
+     6e670000980104802800018008000100666962001c0002800800030000000002080002000000000308000100\
+     000000012c00018008000100636d700020000280080001000000000108000200000000000c00038008000100\
+     0200000024000180090001006d6574610000000014000280080002000000001008000100000000012c000180\
+     08000100636d700020000280080001000000000108000200000000000c000380050001000600000034000180\
+     0c0001007061796c6f6164002400028008000100000000010800020000000002080003000000000208000400\
+     000000022c00018008000100636d700020000280080001000000000108000200000000000c00038006000100\
+     1f9000002c0001800e000100696d6d6564696174650000001800028008000100000000010c00028008000100\
+     0a5800022c0001800e000100696d6d6564696174650000001800028008000100000000020c00028006000100\
+     0050000038000180080001006e6174002c000280080001000000000108000200000000020800030000000001\
+     08000500000000020800070000000002",
+    // prerouting: fib daddr type local ip daddr 127.0.0.1 udp dport 5353 dnat to 10.89.16.3:53
+    "28020000060a010c0000000000000000020000000b000100706f636b657400000f000200707265726f757469\
+     6e670000f80104802800018008000100666962001c0002800800030000000002080002000000000308000100\
+     000000012c00018008000100636d700020000280080001000000000108000200000000000c00038008000100\
+     02000000340001800c0001007061796c6f616400240002800800010000000001080002000000000108000300\
+     0000001008000400000000042c00018008000100636d70002000028008000100000000010800020000000000\
+     0c000380080001007f00000124000180090001006d6574610000000014000280080002000000001008000100\
+     000000012c00018008000100636d700020000280080001000000000108000200000000000c00038005000100\
+     11000000340001800c0001007061796c6f616400240002800800010000000001080002000000000208000300\
+     0000000208000400000000022c00018008000100636d70002000028008000100000000010800020000000000\
+     0c0003800600010014e900002c0001800e000100696d6d656469617465000000180002800800010000000001\
+     0c000280080001000a5910032c0001800e000100696d6d656469617465000000180002800800010000000002\
+     0c000280060001000035000038000180080001006e6174002c00028008000100000000010800020000000002\
+     080003000000000108000500000000020800070000000002",
+    // output: (as prerouting)
+    "c4010000060a010c0000000000000000020000000b000100706f636b657400000b0002006f75747075740000\
+     980104802800018008000100666962001c000280080003000000000208000200000000030800010000000001\
+     2c00018008000100636d700020000280080001000000000108000200000000000c0003800800010002000000\
+     24000180090001006d6574610000000014000280080002000000001008000100000000012c00018008000100\
+     636d700020000280080001000000000108000200000000000c0003800500010006000000340001800c000100\
+     7061796c6f616400240002800800010000000001080002000000000208000300000000020800040000000002\
+     2c00018008000100636d700020000280080001000000000108000200000000000c000380060001001f900000\
+     2c0001800e000100696d6d6564696174650000001800028008000100000000010c000280080001000a580002\
+     2c0001800e000100696d6d6564696174650000001800028008000100000000020c0002800600010000500000\
+     38000180080001006e6174002c00028008000100000000010800020000000002080003000000000108000500\
+     000000020800070000000002",
+    // output: (as prerouting)
+    "24020000060a010c0000000000000000020000000b000100706f636b657400000b0002006f75747075740000\
+     f80104802800018008000100666962001c000280080003000000000208000200000000030800010000000001\
+     2c00018008000100636d700020000280080001000000000108000200000000000c0003800800010002000000\
+     340001800c0001007061796c6f61640024000280080001000000000108000200000000010800030000000010\
+     08000400000000042c00018008000100636d700020000280080001000000000108000200000000000c000380\
+     080001007f00000124000180090001006d657461000000001400028008000200000000100800010000000001\
+     2c00018008000100636d700020000280080001000000000108000200000000000c0003800500010011000000\
+     340001800c0001007061796c6f61640024000280080001000000000108000200000000020800030000000002\
+     08000400000000022c00018008000100636d700020000280080001000000000108000200000000000c000380\
+     0600010014e900002c0001800e000100696d6d6564696174650000001800028008000100000000010c000280\
+     080001000a5910032c0001800e000100696d6d6564696174650000001800028008000100000000020c000280\
+     060001000035000038000180080001006e6174002c0002800800010000000001080002000000000208000300\
+     0000000108000500000000020800070000000002",
+    // iifname "pocket0" accept
+    "bc000000060a010c0000000000000000020000000b000100706f636b657400000c000200666f727761726400\
+     9000048024000180090001006d65746100000000140002800800020000000006080001000000000138000180\
+     08000100636d70002c000280080001000000000108000200000000001800038014000100706f636b65743000\
+     0000000000000000300001800e000100696d6d6564696174650000001c000280080001000000000010000280\
+     0c0002800800010000000001",
+    // oifname "pocket0" ct state established,related accept
+    "4c010000060a010c0000000000000000020000000b000100706f636b657400000c000200666f727761726400\
+     2001048024000180090001006d65746100000000140002800800020000000007080001000000000138000180\
+     08000100636d70002c000280080001000000000108000200000000001800038014000100706f636b65743000\
+     0000000000000000200001800700010063740000140002800800020000000000080001000000000144000180\
+     0c0001006269747769736500340002800800010000000001080002000000000108000300000000040c000480\
+     08000100060000000c00058008000100000000002c00018008000100636d7000200002800800010000000001\
+     08000200000000010c0003800800010000000000300001800e000100696d6d6564696174650000001c000280\
+     0800010000000000100002800c0002800800010000000001",
+    // iifname "br-test" accept
+    "bc000000060a010c0000000000000000020000000b000100706f636b657400000c000200666f727761726400\
+     9000048024000180090001006d65746100000000140002800800020000000006080001000000000138000180\
+     08000100636d70002c00028008000100000000010800020000000000180003801400010062722d7465737400\
+     0000000000000000300001800e000100696d6d6564696174650000001c000280080001000000000010000280\
+     0c0002800800010000000001",
+    // oifname "br-test" ct state established,related accept
+    "4c010000060a010c0000000000000000020000000b000100706f636b657400000c000200666f727761726400\
+     2001048024000180090001006d65746100000000140002800800020000000007080001000000000138000180\
+     08000100636d70002c00028008000100000000010800020000000000180003801400010062722d7465737400\
+     0000000000000000200001800700010063740000140002800800020000000000080001000000000144000180\
+     0c0001006269747769736500340002800800010000000001080002000000000108000300000000040c000480\
+     08000100060000000c00058008000100000000002c00018008000100636d7000200002800800010000000001\
+     08000200000000010c0003800800010000000000300001800e000100696d6d6564696174650000001c000280\
+     0800010000000000100002800c0002800800010000000001",
+    // ct status dnat accept
+    "f0000000060a010c0000000000000000020000000b000100706f636b657400000c000200666f727761726400\
+     c40004802000018007000100637400001400028008000200000000020800010000000001440001800c000100\
+     6269747769736500340002800800010000000001080002000000000108000300000000040c00048008000100\
+     200000000c00058008000100000000002c00018008000100636d700020000280080001000000000108000200\
+     000000010c0003800800010000000000300001800e000100696d6d6564696174650000001c00028008000100\
+     00000000100002800c0002800800010000000001",
+    // batch end
+    "140000001100010000000000000000000000000a",
+];
+
+/// `nft delete table ip pocket`, seq zeroed.
+const DELTABLE_BYTES: &str = "20000000020a01000000000000000000020000000b000100706f636b65740000";
+
+/// Our transaction is nft's with the add+delete of the table in front.
+fn check(range: core::ops::Range<usize>) {
+    let (nets, ports) = sample();
+    let ours = batch(&nets, &ports).unwrap();
+    assert_eq!(ours.len(), NFT.len() + 2);
+    for i in range {
+        let our = if i == 0 { 0 } else { i + 2 };
+        assert_eq!(
+            hex_of(ours[our].bytes()),
+            hex_of(&hex(NFT[i])),
+            "message {i} of nft's batch"
+        );
+    }
+}
+
+fn hex_of(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[test]
+fn table_and_chains_match_nft() {
+    check(0..6);
+}
+
+#[test]
+fn masquerade_rules_match_nft() {
+    check(6..10);
+}
+
+#[test]
+fn dnat_rules_match_nft() {
+    check(10..14);
+}
+
+#[test]
+fn forward_rules_and_batch_end_match_nft() {
+    check(14..20);
+}
+
+#[test]
+fn table_is_added_deleted_and_added_again() {
+    let (nets, ports) = sample();
+    let ours = batch(&nets, &ports).unwrap();
+    assert_eq!(hex_of(ours[1].bytes()), hex_of(&hex(NFT[1])));
+    assert_eq!(hex_of(ours[2].bytes()), DELTABLE_BYTES);
+    assert_eq!(hex_of(ours[3].bytes()), hex_of(&hex(NFT[1])));
+}
+
+#[test]
+fn nothing_to_hold_deletes_the_table() {
+    let ours: Vec<String> = batch(&[], &[])
+        .unwrap()
+        .iter()
+        .map(|m| hex_of(m.bytes()))
+        .collect();
+    let want = [hex(NFT[0]), hex(NFT[1]), hex(DELTABLE_BYTES), hex(NFT[19])];
+    assert_eq!(ours, want.map(|b| hex_of(&b)));
+}
+
+#[test]
+fn bad_bridge_names_are_refused() {
+    for bad in ["", "sixteen-chars-xx", "a\0b"] {
+        let n = Net {
+            bridge: bad.into(),
+            subnet: [10, 0, 0, 0],
+            prefix: 8,
+        };
+        let e = batch(&[n], &[]).unwrap_err();
+        assert!(e.to_string().contains("not an interface name"), "{e}");
+    }
+    // 15 bytes is the longest name a kernel interface can have.
+    let n = Net {
+        bridge: "fifteen-chars-x".into(),
+        subnet: [10, 0, 0, 0],
+        prefix: 8,
+    };
+    assert!(batch(&[n], &[]).is_ok());
+}
+
+#[test]
+fn host_ip_0_0_0_0_means_any() {
+    let (_, mut ports) = sample();
+    ports.truncate(1);
+    let any = batch(&[], &ports).unwrap();
+    ports[0].host_ip = Some([0; 4]);
+    assert_eq!(batch(&[], &ports).unwrap(), any);
+}
+
+// ---- as root, each in a network namespace of its own ----
+
+/// Run `f` on a new thread in a new network namespace, so the host's
+/// ruleset and interfaces are never touched; children it starts are in
+/// that namespace too.
+fn in_new_netns<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> Option<R> {
+    if !root() {
+        return None;
+    }
+    let t = std::thread::spawn(move || {
+        // SAFETY: no pointers; only this thread's namespace changes.
+        let r = unsafe { libc::unshare(libc::CLONE_NEWNET) };
+        assert_eq!(
+            r,
+            0,
+            "unshare(CLONE_NEWNET): {}",
+            std::io::Error::last_os_error()
+        );
+        f()
+    });
+    Some(t.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+}
+
+/// As tests/common: failing unless root, or skipped on explicit opt-out.
+fn root() -> bool {
+    // SAFETY: no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        return true;
+    }
+    if std::env::var_os("POCKET_SKIP_ROOT_TESTS").is_some() {
+        eprintln!("SKIPPED: needs root (POCKET_SKIP_ROOT_TESTS is set)");
+        return false;
+    }
+    panic!("nft tests need root; set POCKET_SKIP_ROOT_TESTS=1 to skip them");
+}
+
+fn sh(cmd: &str) -> (bool, String) {
+    let o = Command::new("timeout")
+        .args(["20", "sh", "-c", &format!("set -e\n{cmd}")])
+        .output()
+        .expect("sh");
+    let mut s = String::from_utf8_lossy(&o.stdout).into_owned();
+    s += &String::from_utf8_lossy(&o.stderr);
+    (o.status.success(), s)
+}
+
+fn ok(cmd: &str) -> String {
+    let (ok, out) = sh(cmd);
+    assert!(ok, "{cmd}: {out}");
+    out
+}
+
+/// `nft list table ip pocket`, lines trimmed, blank lines dropped.
+fn listing() -> Option<String> {
+    let (ok, out) = sh("nft list table ip pocket");
+    ok.then(|| {
+        let lines: Vec<&str> = out
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        lines.join("\n")
+    })
+}
+
+#[test]
+fn root_sync_replaces_the_table_and_leaves_others_alone() {
+    in_new_netns(|| {
+        ok(
+            "nft add table ip other && nft add chain ip other c '{ type filter hook forward priority 0; policy drop; }' && nft add rule ip other c iifname lo counter accept",
+        );
+        let other = ok("nft list table ip other");
+        remove().unwrap(); // absent: fine
+        let (nets, mut ports) = sample();
+        sync(&nets, &ports).unwrap();
+        assert_eq!(listing().unwrap(), LISTING);
+        // Again: the same, not twice the rules.
+        sync(&nets, &ports).unwrap();
+        assert_eq!(listing().unwrap(), LISTING);
+
+        // A port gone (say its pocket was SIGKILLed): its rules go.
+        ports.remove(0);
+        sync(&nets, &ports).unwrap();
+        let l = listing().unwrap();
+        assert!(!l.contains("8080"), "{l}");
+        assert_eq!(l.matches("udp dport 5353").count(), 2, "{l}");
+        assert_eq!(l.lines().count(), LISTING.lines().count() - 2, "{l}");
+
+        // A rule someone added to our table by hand goes too.
+        ok("nft add rule ip pocket forward counter");
+        sync(&nets, &ports).unwrap();
+        assert!(!listing().unwrap().contains("counter"));
+
+        assert_eq!(ok("nft list table ip other"), other);
+        remove().unwrap();
+        assert_eq!(listing(), None);
+        remove().unwrap();
+        sync(&[], &[]).unwrap();
+        assert_eq!(ok("nft list tables"), "table ip other\n");
+        assert_eq!(ok("nft list table ip other"), other);
+    });
+}
+
+#[test]
+fn root_kernel_errors_name_the_message() {
+    in_new_netns(|| {
+        // The kernel rejects a rule in a chain that is not there; that
+        // cannot come from sync(), so send one by hand.
+        let mut v = batch(&[], &[]).unwrap();
+        let end = v.pop().unwrap();
+        v.push(rule("nochain", &|m| accept(m)));
+        v.push(end);
+        let e = Sock::open(NETLINK_NETFILTER).unwrap().batch(v).unwrap_err();
+        let s = e.to_string();
+        assert!(s.starts_with("NFT_MSG_NEWRULE"), "{s}");
+        assert!(s.ends_with("No such file or directory"), "{s}");
+        assert_eq!(listing(), None);
+    });
+}
+
+#[test]
+fn root_sysctls_in_a_netns() {
+    in_new_netns(|| {
+        let fwd = "/proc/sys/net/ipv4/ip_forward";
+        // A new namespace starts with forwarding off.
+        assert_eq!(std::fs::read_to_string(fwd).unwrap(), "0\n");
+        crate::net::sysctl::ip_forward().unwrap();
+        assert_eq!(std::fs::read_to_string(fwd).unwrap(), "1\n");
+        ok("ip link add pk-sysbr type bridge");
+        let rl = "/proc/sys/net/ipv4/conf/pk-sysbr/route_localnet";
+        assert_eq!(std::fs::read_to_string(rl).unwrap(), "0\n");
+        crate::net::sysctl::route_localnet("pk-sysbr").unwrap();
+        assert_eq!(std::fs::read_to_string(rl).unwrap(), "1\n");
+        let e = crate::net::sysctl::route_localnet("pk-nosuch").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "open /proc/sys/net/ipv4/conf/pk-nosuch/route_localnet: No such file or directory"
+        );
+    });
+}
+
+mod traffic {
+    //! A host namespace with a bridge, a "container" namespace on it
+    //! through a veth, and an "other host" namespace on a second link.
+    use super::*;
+    use std::io::{Read, Write};
+    use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+    use std::process::Child;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    /// A process holding a network namespace; killed and reaped on drop.
+    struct Ns(Child);
+
+    impl Ns {
+        fn new() -> Ns {
+            let me = std::fs::read_link("/proc/thread-self/ns/net").unwrap();
+            let c = Command::new("unshare")
+                .args(["-n", "sleep", "60"])
+                .spawn()
+                .expect("unshare");
+            let ns = Ns(c);
+            // unshare(1) makes the namespace just before exec: wait for it.
+            let t = Instant::now();
+            while std::fs::read_link(ns.path()).ok().as_ref() == Some(&me) {
+                assert!(t.elapsed() < Duration::from_secs(5), "unshare -n too slow");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            ns
+        }
+        fn pid(&self) -> u32 {
+            self.0.id()
+        }
+        fn path(&self) -> String {
+            format!("/proc/{}/ns/net", self.pid())
+        }
+        fn sh(&self, cmd: &str) {
+            ok(&format!("nsenter -t {} -n sh -c '{cmd}'", self.pid()));
+        }
+        /// Run `f` on a thread inside this namespace.
+        fn run<R: Send + 'static>(
+            &self,
+            f: impl FnOnce() -> R + Send + 'static,
+        ) -> std::thread::JoinHandle<R> {
+            let file = std::fs::File::open(self.path()).unwrap();
+            std::thread::spawn(move || {
+                use std::os::fd::AsRawFd;
+                // SAFETY: a valid netns fd; only this thread moves.
+                let r = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+                assert_eq!(r, 0, "setns: {}", std::io::Error::last_os_error());
+                f()
+            })
+        }
+        /// A TCP server in this namespace answering each connection with
+        /// the peer address it sees; stops when the flag is set.
+        fn serve_tcp(&self, port: u16, stop: Arc<AtomicBool>) {
+            let (tx, rx) = std::sync::mpsc::channel();
+            self.run(move || {
+                let l = TcpListener::bind(("0.0.0.0", port)).unwrap();
+                l.set_nonblocking(true).unwrap();
+                tx.send(()).unwrap();
+                while !stop.load(Ordering::Relaxed) {
+                    match l.accept() {
+                        Ok((mut s, peer)) => {
+                            let _ = s.write_all(peer.ip().to_string().as_bytes());
+                        }
+                        Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                    }
+                }
+            });
+            rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        }
+        /// A UDP echo of the peer address.
+        fn serve_udp(&self, port: u16, stop: Arc<AtomicBool>) {
+            let (tx, rx) = std::sync::mpsc::channel();
+            self.run(move || {
+                let s = UdpSocket::bind(("0.0.0.0", port)).unwrap();
+                s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+                tx.send(()).unwrap();
+                let mut b = [0u8; 64];
+                while !stop.load(Ordering::Relaxed) {
+                    if let Ok((_, peer)) = s.recv_from(&mut b) {
+                        let _ = s.send_to(peer.ip().to_string().as_bytes(), peer);
+                    }
+                }
+            });
+            rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        }
+    }
+
+    impl Drop for Ns {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    /// The address the server saw, or the error.
+    fn ask(addr: &str) -> std::result::Result<String, String> {
+        let a: SocketAddr = addr.parse().unwrap();
+        let mut s =
+            TcpStream::connect_timeout(&a, Duration::from_secs(2)).map_err(|e| e.to_string())?;
+        s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).map_err(|e| e.to_string())?;
+        Ok(out)
+    }
+
+    fn ask_udp(addr: &str) -> std::result::Result<String, String> {
+        let s = UdpSocket::bind("0.0.0.0:0").unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        s.connect(addr).map_err(|e| e.to_string())?;
+        s.send(b"?").map_err(|e| e.to_string())?;
+        let mut b = [0u8; 64];
+        let n = s.recv(&mut b).map_err(|e| e.to_string())?;
+        Ok(String::from_utf8_lossy(&b[..n]).into_owned())
+    }
+
+    #[test]
+    fn root_dnat_and_masquerade_carry_traffic() {
+        in_new_netns(|| {
+            let ctr = Ns::new();
+            let far = Ns::new();
+            ok("ip link set lo up
+                ip link add pk-br type bridge && ip addr add 10.200.0.1/24 dev pk-br && ip link set pk-br up
+                ip link add pk-h type veth peer name pk-c && ip link set pk-h master pk-br up");
+            ok(&format!("ip link set pk-c netns {}", ctr.pid()));
+            ctr.sh("ip link set lo up && ip addr add 10.200.0.2/24 dev pk-c && ip link set pk-c up && ip route add default via 10.200.0.1");
+            ok(
+                "ip link add pk-o type veth peer name pk-oc && ip addr add 10.201.0.1/24 dev pk-o && ip link set pk-o up",
+            );
+            ok(&format!("ip link set pk-oc netns {}", far.pid()));
+            far.sh(
+                "ip link set lo up && ip addr add 10.201.0.2/24 dev pk-oc && ip link set pk-oc up",
+            );
+
+            let stop = Arc::new(AtomicBool::new(false));
+            ctr.serve_tcp(8000, stop.clone());
+            ctr.serve_udp(53, stop.clone());
+            far.serve_tcp(9000, stop.clone());
+
+            // Before: nothing is published, nothing is masqueraded.
+            assert!(ask("127.0.0.1:8080").is_err());
+            let out = ctr.run(|| ask("10.201.0.2:9000")).join().unwrap();
+            assert!(out.is_err(), "{out:?}");
+
+            crate::net::sysctl::ip_forward().unwrap();
+            crate::net::sysctl::route_localnet("pk-br").unwrap();
+            let nets = [Net {
+                bridge: "pk-br".into(),
+                subnet: [10, 200, 0, 0],
+                prefix: 24,
+            }];
+            let port = |proto, host_port, ctr_port| Port {
+                proto,
+                host_ip: None,
+                host_port,
+                ctr_ip: [10, 200, 0, 2],
+                ctr_port,
+            };
+            let ports = [port(Proto::Tcp, 8080, 8000), port(Proto::Udp, 5353, 53)];
+            sync(&nets, &ports).unwrap();
+
+            // From the host itself: loopback (masqueraded to the bridge
+            // address) and its own addresses.
+            assert_eq!(ask("127.0.0.1:8080").unwrap(), "10.200.0.1");
+            assert_eq!(ask("10.201.0.1:8080").unwrap(), "10.201.0.1");
+            assert_eq!(ask("10.200.0.1:8080").unwrap(), "10.200.0.1");
+            assert_eq!(ask_udp("127.0.0.1:5353").unwrap(), "10.200.0.1");
+            // From another host: its own address reaches the container.
+            let out = far.run(|| ask("10.201.0.1:8080")).join().unwrap();
+            assert_eq!(out.unwrap(), "10.201.0.2");
+            let out = far.run(|| ask_udp("10.201.0.1:5353")).join().unwrap();
+            assert_eq!(out.unwrap(), "10.201.0.2");
+            // Out of the container: masqueraded to the host's address.
+            let out = ctr.run(|| ask("10.201.0.2:9000")).join().unwrap();
+            assert_eq!(out.unwrap(), "10.201.0.1");
+
+            // The TCP port unpublished: refused from the host and far away.
+            sync(&nets, &ports[1..]).unwrap();
+            assert!(ask("127.0.0.1:8080").is_err());
+            assert!(far.run(|| ask("10.201.0.1:8080")).join().unwrap().is_err());
+            assert_eq!(ask_udp("127.0.0.1:5353").unwrap(), "10.200.0.1");
+
+            remove().unwrap();
+            // New connections only: conntrack keeps NAT for live flows.
+            let out = ctr.run(|| ask("10.201.0.2:9000")).join().unwrap();
+            assert!(out.is_err(), "{out:?}");
+            stop.store(true, Ordering::Relaxed);
+        });
+    }
+}

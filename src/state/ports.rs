@@ -1,0 +1,311 @@
+//! Published ports (`-p`): docker's syntax, and the host ports containers
+//! hold, in `<root>/networks/_ports.json` under the networks lock (so two
+//! pockets never publish one host port twice).
+
+use super::networks::{self, Ip, Nets, fmt_ip, parse_ip};
+use crate::error::{Context, Error, Result};
+use crate::json::{self, Value};
+use crate::sys::{Errno, fs, proc};
+use alloc::ffi::CString;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proto {
+    Tcp,
+    Udp,
+}
+
+impl Proto {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+        }
+    }
+}
+
+/// One `-p` mapping as asked for. The host port is a range to pick from:
+/// `(p, p)` for a fixed one, `(0, 0)` for any free ephemeral port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PortSpec {
+    /// 0.0.0.0: every address of the host.
+    pub host_ip: Ip,
+    pub host_lo: u16,
+    pub host_hi: u16,
+    pub ctr_port: u16,
+    pub proto: Proto,
+}
+
+/// A published port as held: the DNAT rule nf_tables gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mapping {
+    pub container: String,
+    pub proto: Proto,
+    pub host_ip: Ip,
+    pub host_port: u16,
+    pub ctr_ip: Ip,
+    pub ctr_port: u16,
+}
+
+/// Where `-p CTRPORT` takes host ports from: Linux's default
+/// ip_local_port_range, as docker does.
+pub const EPHEMERAL: (u16, u16) = (32768, 60999);
+
+fn bad(s: &str, why: &'static str) -> Error {
+    Error::bad("invalid port mapping", s, why)
+}
+
+/// `N` or `N-M`, 1-65535 (0 allowed where `zero`).
+fn range(s: &str, whole: &str, zero: bool) -> Result<(u16, u16)> {
+    let num = |p: &str| -> Result<u16> {
+        if p.is_empty() || p.len() > 5 || !p.bytes().all(|c| c.is_ascii_digit()) {
+            return Err(bad(whole, "ports are numbers 1-65535"));
+        }
+        match p.parse::<u16>() {
+            Ok(0) if !zero => Err(bad(whole, "ports are numbers 1-65535")),
+            Ok(n) => Ok(n),
+            Err(_) => Err(bad(whole, "ports are numbers 1-65535")),
+        }
+    };
+    let (lo, hi) = match s.split_once('-') {
+        Some((a, b)) => (num(a)?, num(b)?),
+        None => {
+            let n = num(s)?;
+            (n, n)
+        }
+    };
+    if hi < lo || (lo == 0 && hi != 0) {
+        return Err(bad(whole, "a range goes from low to high"));
+    }
+    Ok((lo, hi))
+}
+
+/// Docker's `-p`: `[[IP:]HOSTPORT:]CTRPORT[/tcp|/udp]`, where HOSTPORT may
+/// be empty (`IP::80`) or 0 for a free ephemeral port, and either side a
+/// range `A-B`. Equal-length ranges map port by port; a host range with
+/// one container port picks one free host port from it; a container range
+/// alone gets a free host port each.
+pub fn parse_port(s: &str) -> Result<Vec<PortSpec>> {
+    let (addr, proto) = match s.split_once('/') {
+        Some((a, "tcp")) => (a, Proto::Tcp),
+        Some((a, "udp")) => (a, Proto::Udp),
+        Some((_, "sctp")) => return Err(bad(s, "sctp is not supported")),
+        Some(_) => return Err(bad(s, "the protocol is tcp or udp")),
+        None => (s, Proto::Tcp),
+    };
+    if addr.starts_with('[') {
+        return Err(bad(s, "IPv6 is not supported"));
+    }
+    let mut parts = addr.rsplitn(3, ':');
+    let ctr = parts.next().unwrap_or("");
+    let host = parts.next();
+    let ip = parts.next();
+    let host_ip = match ip {
+        None => [0; 4],
+        Some(i) if i.contains(':') => return Err(bad(s, "IPv6 is not supported")),
+        Some(i) => parse_ip(i).ok_or_else(|| bad(s, "the host address is not an IPv4 address"))?,
+    };
+    let (c_lo, c_hi) = range(ctr, s, false)?;
+    let (h_lo, h_hi) = match host {
+        None | Some("") => (0, 0),
+        Some(h) => range(h, s, true)?,
+    };
+    let spec = |host_lo, host_hi, ctr_port| PortSpec {
+        host_ip,
+        host_lo,
+        host_hi,
+        ctr_port,
+        proto,
+    };
+    let n = c_hi - c_lo;
+    let out = if h_lo == 0 {
+        (c_lo..=c_hi).map(|c| spec(0, 0, c)).collect()
+    } else if h_hi - h_lo == n {
+        (0..=n)
+            .map(|i| spec(h_lo + i, h_lo + i, c_lo + i))
+            .collect()
+    } else if n == 0 {
+        alloc::vec![spec(h_lo, h_hi, c_lo)]
+    } else {
+        return Err(bad(s, "host and container port ranges differ in length"));
+    };
+    Ok(out)
+}
+
+// The ports file.
+
+fn path(root: &str) -> String {
+    format!("{}/_ports.json", networks::dir(root))
+}
+
+fn cs(s: &str) -> Result<CString> {
+    CString::new(s).map_err(|_| Error::bad("path", s, "contains a NUL byte"))
+}
+
+fn to_json(ms: &[Mapping]) -> Vec<u8> {
+    let arr = ms
+        .iter()
+        .map(|m| {
+            json::obj(alloc::vec![
+                ("Container", Some(json::str(&m.container))),
+                ("Proto", Some(json::str(m.proto.as_str()))),
+                ("HostIp", Some(json::str(&fmt_ip(m.host_ip)))),
+                ("HostPort", Some(json::num(m.host_port))),
+                ("ContainerIp", Some(json::str(&fmt_ip(m.ctr_ip)))),
+                ("ContainerPort", Some(json::num(m.ctr_port))),
+            ])
+        })
+        .collect();
+    let mut v =
+        json::pretty(&json::obj(alloc::vec![("Ports", Some(Value::Arr(arr)))])).into_bytes();
+    v.push(b'\n');
+    v
+}
+
+fn from_json(v: &Value) -> Option<Mapping> {
+    let port = |k| {
+        v.get(k)
+            .and_then(Value::u64)
+            .and_then(|p| u16::try_from(p).ok())
+    };
+    let ip = |k| v.get(k).and_then(Value::str).and_then(parse_ip);
+    Some(Mapping {
+        container: String::from(v.get("Container")?.str()?),
+        proto: match v.get("Proto")?.str()? {
+            "tcp" => Proto::Tcp,
+            "udp" => Proto::Udp,
+            _ => return None,
+        },
+        host_ip: ip("HostIp")?,
+        host_port: port("HostPort")?,
+        ctr_ip: ip("ContainerIp")?,
+        ctr_port: port("ContainerPort")?,
+    })
+}
+
+/// Every published port (bad entries skipped).
+pub fn all(root: &str) -> Result<Vec<Mapping>> {
+    let p = path(root);
+    let data = match fs::read(&cs(&p)?) {
+        Ok(d) => d,
+        Err(Errno::ENOENT) => return Ok(Vec::new()),
+        Err(e) => return Err(Error::sys("read", p, e)),
+    };
+    let v = json::parse(&data).map_err(|_| Error::bad("ports", p.clone(), "not JSON"))?;
+    Ok(v.get("Ports")
+        .and_then(Value::arr)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(from_json)
+        .collect())
+}
+
+/// The ports `container` publishes (for `port`, `ps`, `inspect`).
+pub fn of(root: &str, container: &str) -> Result<Vec<Mapping>> {
+    let mut v = all(root)?;
+    v.retain(|m| m.container == container);
+    Ok(v)
+}
+
+/// Two mappings would catch the same packets.
+fn collides(m: &Mapping, proto: Proto, ip: Ip, port: u16) -> bool {
+    m.proto == proto
+        && m.host_port == port
+        && (m.host_ip == [0; 4] || ip == [0; 4] || m.host_ip == ip)
+}
+
+/// "0.0.0.0:8080/tcp".
+pub fn fmt_host(ip: Ip, port: u16, proto: Proto) -> String {
+    format!("{}:{port}/{}", fmt_ip(ip), proto.as_str())
+}
+
+impl Nets<'_> {
+    fn save_ports(&self, ms: &[Mapping]) -> Result<()> {
+        let d = networks::dir(&self.st.root);
+        fs::write_atomic(&cs(&d)?, "_ports.json", &to_json(ms), false)
+            .ctx("write", &path(&self.st.root))
+    }
+
+    /// Publish `specs` for `container` (reached at `ctr_ip`), replacing
+    /// what it published before. A host port another container holds
+    /// (same protocol, overlapping host address) is refused and nothing
+    /// changes; free ports are picked at random within the asked range.
+    pub fn publish(&self, container: &str, ctr_ip: Ip, specs: &[PortSpec]) -> Result<Vec<Mapping>> {
+        let mut ms = all(&self.st.root)?;
+        ms.retain(|m| m.container != container);
+        let mut new: Vec<Mapping> = Vec::new();
+        for s in specs {
+            let taken = |p: u16| {
+                ms.iter()
+                    .chain(&new)
+                    .find(|m| collides(m, s.proto, s.host_ip, p))
+            };
+            let host_port = if s.host_lo != 0 && s.host_lo == s.host_hi {
+                if let Some(m) = taken(s.host_lo) {
+                    return Err(Error::bad(
+                        "publish",
+                        fmt_host(s.host_ip, s.host_lo, s.proto),
+                        format!(
+                            "port is already allocated by container {}",
+                            &m.container[..m.container.len().min(12)]
+                        ),
+                    ));
+                }
+                s.host_lo
+            } else {
+                let (lo, hi) = if s.host_lo == 0 {
+                    EPHEMERAL
+                } else {
+                    (s.host_lo, s.host_hi)
+                };
+                // A random start, so a port just freed is not handed out
+                // again at once (a client may still talk to the old one).
+                let mut r = [0u8; 2];
+                let _ = proc::getrandom(&mut r);
+                let n = (hi - lo) as u32 + 1;
+                let start = u16::from_ne_bytes(r) as u32 % n;
+                (0..n)
+                    .map(|i| lo + ((start + i) % n) as u16)
+                    .find(|&p| taken(p).is_none())
+                    .ok_or_else(|| {
+                        Error::bad(
+                            "publish",
+                            format!("{}:{lo}-{hi}/{}", fmt_ip(s.host_ip), s.proto.as_str()),
+                            "no free host port in the range",
+                        )
+                    })?
+            };
+            new.push(Mapping {
+                container: String::from(container),
+                proto: s.proto,
+                host_ip: s.host_ip,
+                host_port,
+                ctr_ip,
+                ctr_port: s.ctr_port,
+            });
+        }
+        ms.extend(new.iter().cloned());
+        self.save_ports(&ms)?;
+        Ok(new)
+    }
+
+    /// Forget the mappings `drop` picks.
+    pub(super) fn drop_ports(&self, drop: impl Fn(&Mapping) -> bool) -> Result<()> {
+        let mut ms = all(&self.st.root)?;
+        let before = ms.len();
+        ms.retain(|m| !drop(m));
+        if ms.len() != before {
+            self.save_ports(&ms)?;
+        }
+        Ok(())
+    }
+
+    /// Everything nf_tables must hold: every network (masquerade from its
+    /// subnet, its bridge) and every published port (DNAT), read under
+    /// the lock so a sync never sees half a change.
+    pub fn ruleset(&self) -> Result<(Vec<networks::Network>, Vec<Mapping>)> {
+        Ok((networks::list(&self.st.root)?, all(&self.st.root)?))
+    }
+}

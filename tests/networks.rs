@@ -1,0 +1,529 @@
+//! `pocket network create|ls|inspect|rm`. Every test runs pocket inside a
+//! network namespace of its own (held by an `unshare -n sleep`), so the
+//! bridges, addresses and nf_tables rules it makes live and die there and
+//! the host's interfaces and tables are never touched.
+
+mod common;
+use common::*;
+use std::process::{Child, Command, Output, Stdio};
+
+/// A throwaway network namespace: a sleeping process holds it; killing it
+/// destroys the namespace with everything pocket made in it.
+struct Ns(Child);
+
+impl Ns {
+    fn new() -> Ns {
+        let c = Command::new("unshare")
+            .args(["-n", "--", "sleep", "600"])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("unshare (util-linux)");
+        let pid = c.id();
+        let me = std::fs::read_link("/proc/self/ns/net").unwrap();
+        wait_for(10, "the new network namespace", || {
+            let ns = std::fs::read_link(format!("/proc/{pid}/ns/net")).ok()?;
+            (ns != me).then_some(())
+        });
+        Ns(c)
+    }
+    /// `nsenter --net=<ns> PROG ARGS...`.
+    fn cmd(&self, prog: &std::path::Path) -> Command {
+        let mut c = Command::new("nsenter");
+        c.arg(format!("--net=/proc/{}/ns/net", self.0.id()))
+            .arg("--")
+            .arg(prog)
+            .stdin(Stdio::null());
+        c
+    }
+    fn pocket(&self, r: &Root, args: &[&str]) -> Output {
+        self.cmd(&bin())
+            .arg("--root")
+            .arg(&r.0)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+    fn sh(&self, script: &str) -> String {
+        let o = self
+            .cmd(std::path::Path::new("/bin/sh"))
+            .args(["-c", script])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{script}: {}", stderr(&o));
+        stdout(&o)
+    }
+    /// Interface names in the namespace (/proc/PID/net is the namespace of PID).
+    fn links(&self) -> Vec<String> {
+        std::fs::read_to_string(format!("/proc/{}/net/dev", self.0.id()))
+            .unwrap()
+            .lines()
+            .skip(2)
+            .filter_map(|l| l.split(':').next().map(|s| s.trim().to_string()))
+            .collect()
+    }
+    /// `ip -4 -o addr show dev D`: "10.89.0.1/24" and the like.
+    fn addrs(&self, dev: &str) -> Vec<String> {
+        self.sh(&format!("ip -4 -o addr show dev {dev}"))
+            .lines()
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                let i = f.iter().position(|w| *w == "inet")?;
+                f.get(i + 1).map(|s| s.to_string())
+            })
+            .collect()
+    }
+    fn is_up(&self, dev: &str) -> bool {
+        self.sh(&format!("ip -o link show dev {dev}"))
+            .contains(",UP")
+    }
+    /// pocket's nf_tables table as nft prints it, None if absent.
+    fn table(&self) -> Option<String> {
+        let o = self
+            .cmd(std::path::Path::new("nft"))
+            .args(["list", "table", "ip", "pocket"])
+            .output()
+            .unwrap();
+        o.status.success().then(|| stdout(&o))
+    }
+}
+
+impl Drop for Ns {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn ok(o: &Output, what: &str) -> String {
+    assert_eq!(o.status.code(), Some(0), "{what}: {}", stderr(o));
+    stdout(o)
+}
+
+/// The JSON files under <root>/networks.
+fn files(r: &Root) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(r.0.join("networks"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn inspect(ns: &Ns, r: &Root, name: &str) -> pocket::json::Value {
+    let out = ok(&ns.pocket(r, &["network", "inspect", name]), "inspect");
+    let v = pocket::json::parse(out.as_bytes()).expect("inspect prints JSON");
+    v.arr().expect("an array")[0].clone()
+}
+
+fn get<'a>(v: &'a pocket::json::Value, path: &[&str]) -> &'a pocket::json::Value {
+    path.iter()
+        .fold(v, |v, k| v.get(k).unwrap_or_else(|| panic!("{k} in {v:?}")))
+}
+
+#[test]
+fn create_ls_inspect_rm() {
+    if !root() {
+        return;
+    }
+    let ns = Ns::new();
+    let r = Root::new("net-cycle");
+    let id = ok(&ns.pocket(&r, &["network", "create", "alpha"]), "create");
+    let id = id.trim();
+    assert!(
+        id.len() == 64 && id.bytes().all(|c| c.is_ascii_hexdigit()),
+        "{id:?}"
+    );
+    let br = format!("pk-{}", &id[..8]);
+    // The bridge is real, up, with the gateway on it; and only in the test
+    // namespace, never on the host.
+    assert!(ns.links().contains(&br), "{:?}", ns.links());
+    assert_eq!(ns.addrs(&br), ["10.89.0.1/24"]);
+    assert!(ns.is_up(&br));
+    assert!(!std::path::Path::new("/sys/class/net").join(&br).exists());
+    assert_eq!(files(&r), ["alpha.json"]);
+
+    let ls = ok(&ns.pocket(&r, &["network", "ls"]), "ls");
+    let lines: Vec<&str> = ls.lines().collect();
+    assert_eq!(lines.len(), 2, "{ls}");
+    assert!(lines[0].starts_with("NETWORK ID") && lines[0].contains("NAME"));
+    let row: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(row, [&id[..12], "alpha", "bridge", "local"]);
+    assert_eq!(
+        ok(&ns.pocket(&r, &["network", "ls", "-q"]), "ls -q"),
+        format!("{}\n", &id[..12])
+    );
+    assert_eq!(
+        ok(
+            &ns.pocket(&r, &["network", "ls", "-q", "--no-trunc"]),
+            "ls -q"
+        ),
+        format!("{id}\n")
+    );
+
+    let v = inspect(&ns, &r, "alpha");
+    assert_eq!(get(&v, &["Name"]).str(), Some("alpha"));
+    assert_eq!(get(&v, &["Id"]).str(), Some(id));
+    assert_eq!(get(&v, &["Driver"]).str(), Some("bridge"));
+    let cfg = &get(&v, &["IPAM", "Config"]).arr().unwrap()[0];
+    assert_eq!(
+        cfg.get("Subnet").and_then(|s| s.str()),
+        Some("10.89.0.0/24")
+    );
+    assert_eq!(cfg.get("Gateway").and_then(|s| s.str()), Some("10.89.0.1"));
+    assert_eq!(get(&v, &["Containers"]), &pocket::json::Value::Obj(vec![]));
+    // By id prefix too; an unknown one is exit 1 and still prints the rest.
+    assert_eq!(
+        get(&inspect(&ns, &r, &id[..6]), &["Name"]).str(),
+        Some("alpha")
+    );
+    let o = ns.pocket(&r, &["network", "inspect", "alpha", "nope"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("no such network nope"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        pocket::json::parse(&o.stdout).unwrap().arr().unwrap().len(),
+        1
+    );
+
+    // A second network with its own subnet and gateway, then both removed.
+    let o = ns.pocket(
+        &r,
+        &[
+            "network",
+            "create",
+            "--subnet",
+            "10.123.0.0/16",
+            "--gateway",
+            "10.123.4.5",
+            "beta",
+        ],
+    );
+    let id2 = ok(&o, "create beta").trim().to_string();
+    let br2 = format!("pk-{}", &id2[..8]);
+    assert_eq!(ns.addrs(&br2), ["10.123.4.5/16"]);
+    let o = ns.pocket(&r, &["network", "rm", "alpha", "beta"]);
+    assert_eq!(ok(&o, "rm"), "alpha\nbeta\n");
+    assert!(
+        !ns.links().contains(&br) && !ns.links().contains(&br2),
+        "{:?}",
+        ns.links()
+    );
+    assert!(
+        files(&r)
+            .iter()
+            .all(|f| !f.ends_with(".json") || f.starts_with('_')),
+        "{:?}",
+        files(&r)
+    );
+    assert_eq!(ok(&ns.pocket(&r, &["network", "ls", "-q"]), "ls"), "");
+    let o = ns.pocket(&r, &["network", "rm", "alpha"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stderr(&o), "pocket: no such network alpha: not found\n");
+}
+
+#[test]
+fn nf_tables_follow_the_networks() {
+    if !root() {
+        return;
+    }
+    let ns = Ns::new();
+    let r = Root::new("net-nft");
+    ok(
+        &ns.pocket(
+            &r,
+            &["network", "create", "--subnet", "10.124.0.0/24", "n1"],
+        ),
+        "create",
+    );
+    let t = ns.table().expect("table ip pocket after create");
+    assert!(
+        t.contains("10.124.0.0/24") && t.contains("masquerade"),
+        "{t}"
+    );
+    assert_eq!(ns.sh("cat /proc/sys/net/ipv4/ip_forward").trim(), "1");
+    ok(
+        &ns.pocket(
+            &r,
+            &["network", "create", "--subnet", "10.125.0.0/24", "n2"],
+        ),
+        "create",
+    );
+    let t = ns.table().unwrap();
+    assert!(
+        t.contains("10.124.0.0/24") && t.contains("10.125.0.0/24"),
+        "{t}"
+    );
+    ok(&ns.pocket(&r, &["network", "rm", "n1"]), "rm");
+    let t = ns.table().unwrap();
+    assert!(
+        !t.contains("10.124.0.0/24") && t.contains("10.125.0.0/24"),
+        "{t}"
+    );
+    // The last network takes the table with it.
+    ok(&ns.pocket(&r, &["network", "rm", "n2"]), "rm");
+    assert_eq!(ns.table(), None);
+}
+
+#[test]
+fn overlapping_subnets_are_refused() {
+    if !root() {
+        return;
+    }
+    let ns = Ns::new();
+    let r = Root::new("net-overlap");
+    ok(
+        &ns.pocket(
+            &r,
+            &["network", "create", "--subnet", "10.126.0.0/16", "first"],
+        ),
+        "create",
+    );
+    let links = ns.links();
+    for (sub, why) in [
+        (
+            "10.126.7.0/24",
+            "subnet 10.126.7.0/24 overlaps network first (10.126.0.0/16)",
+        ),
+        (
+            "10.0.0.0/8",
+            "subnet 10.0.0.0/8 overlaps network first (10.126.0.0/16)",
+        ),
+        (
+            "10.126.0.0/16",
+            "subnet 10.126.0.0/16 overlaps network first (10.126.0.0/16)",
+        ),
+    ] {
+        let o = ns.pocket(&r, &["network", "create", "--subnet", sub, "second"]);
+        assert_eq!(o.status.code(), Some(125), "{sub}");
+        assert_eq!(
+            stderr(&o),
+            format!("pocket: network create second: {why}\n")
+        );
+        assert_eq!(files(&r), ["first.json"]);
+        assert_eq!(ns.links(), links);
+    }
+    // The host's own routes count as taken too: a LAN on a veth.
+    ns.sh("ip link add pkt-lan type veth peer name pkt-lan1 && ip addr add 10.89.0.7/24 dev pkt-lan && ip link set pkt-lan1 up && ip link set pkt-lan up");
+    let o = ns.pocket(
+        &r,
+        &["network", "create", "--subnet", "10.89.0.128/25", "lan"],
+    );
+    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(
+        stderr(&o),
+        "pocket: network create lan: subnet 10.89.0.128/25 overlaps the host's route to 10.89.0.0/24\n"
+    );
+    // ...and an automatic pick steps over it.
+    ok(
+        &ns.pocket(&r, &["network", "create", "auto"]),
+        "create auto",
+    );
+    let v = inspect(&ns, &r, "auto");
+    let cfg = &get(&v, &["IPAM", "Config"]).arr().unwrap()[0];
+    assert_eq!(
+        cfg.get("Subnet").and_then(|s| s.str()),
+        Some("10.89.1.0/24")
+    );
+    // Same name twice.
+    let o = ns.pocket(&r, &["network", "create", "auto"]);
+    assert_eq!(o.status.code(), Some(125));
+    assert!(stderr(&o).contains("already exists"), "{}", stderr(&o));
+    ok(&ns.pocket(&r, &["network", "rm", "first", "auto"]), "rm");
+}
+
+#[test]
+fn bad_subnet_gateway_and_names_fail_cleanly() {
+    if !root() {
+        return;
+    }
+    let ns = Ns::new();
+    let r = Root::new("net-bad");
+    let links = ns.links();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--subnet", "10.1.2.3/24", "n1"],
+            "invalid --subnet 10.1.2.3/24: host bits are set; the network is 10.1.2.0/24",
+        ),
+        (
+            &["--subnet", "10.1.2.0", "n1"],
+            "invalid --subnet 10.1.2.0: expected an IPv4 CIDR",
+        ),
+        (&["--subnet", "10.1.2.0/33", "n1"], "invalid --subnet"),
+        (&["--subnet", "fd00::/64", "n1"], "invalid --subnet"),
+        (&["--subnet", "10.1.2.0/31", "n1"], "/30 at most"),
+        (&["--subnet", "127.0.0.0/16", "n1"], "reserved"),
+        (
+            &["--subnet", "10.1.2.0/24", "--gateway", "10.1.3.1", "n1"],
+            "invalid --gateway 10.1.3.1: not a host address of subnet 10.1.2.0/24",
+        ),
+        (
+            &["--subnet", "10.1.2.0/24", "--gateway", "10.1.2.255", "n1"],
+            "not a host address",
+        ),
+        (
+            &["--subnet", "10.1.2.0/24", "--gateway", "10.1.2", "n1"],
+            "invalid --gateway 10.1.2: expected an IPv4 address",
+        ),
+        (
+            &["--gateway", "10.1.2.1", "n1"],
+            "invalid --gateway 10.1.2.1: needs --subnet",
+        ),
+        (&["--subnet"], "flag needs an argument"),
+        (&["--driver", "overlay", "n1"], "only bridge"),
+        (&["--frob", "n1"], "unknown flag"),
+        (&["x"], "invalid network name x"),
+        (&["../up"], "invalid network name"),
+        (&["host"], "predefined"),
+        (&[], "needs a network name"),
+        (&["n1", "n2"], "takes exactly one network name"),
+    ];
+    for (args, want) in cases {
+        let mut a = vec!["network", "create"];
+        a.extend_from_slice(args);
+        let o = ns.pocket(&r, &a);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(125), "{args:?}: {e}");
+        assert!(
+            e.starts_with("pocket: ") && e.contains(want),
+            "{args:?}: {e}"
+        );
+        assert_eq!(e.lines().count(), 1, "{e}");
+        assert!(stdout(&o).is_empty());
+        assert!(
+            files(&r).iter().all(|f| !f.ends_with(".json")),
+            "{args:?}: {:?}",
+            files(&r)
+        );
+        assert_eq!(ns.links(), links, "{args:?}");
+    }
+    let o = ns.pocket(&r, &["network", "frob"]);
+    assert_eq!(o.status.code(), Some(125));
+    let o = ns.pocket(&r, &["network", "rm"]);
+    assert_eq!(o.status.code(), Some(125));
+}
+
+/// An address allocation as `run --net` records it, for a container
+/// that exists (any state): put straight into the network's file, since
+/// this test is about `network rm` and `inspect`, not about run.
+fn attach(r: &Root, net: &str, id: &str, ip: &str) {
+    let p = r.0.join(format!("networks/{net}.json"));
+    let s = std::fs::read_to_string(&p).unwrap();
+    let s = s.replace(
+        "\"Containers\": {}",
+        &format!("\"Containers\": {{\"{id}\": \"{ip}\"}}"),
+    );
+    assert!(s.contains(id));
+    std::fs::write(&p, s).unwrap();
+}
+
+#[test]
+fn rm_refused_while_a_container_is_attached() {
+    if !root() {
+        return;
+    }
+    let ns = Ns::new();
+    let r = Root::new("net-busy");
+    let nid = ok(
+        &ns.pocket(
+            &r,
+            &["network", "create", "--subnet", "10.127.0.0/24", "busy"],
+        ),
+        "create",
+    );
+    let br = format!("pk-{}", &nid.trim()[..8]);
+    // An exited container (not removed) still holds its address.
+    let o = ns.pocket(
+        &r,
+        &["run", "--name", "holder", "--rootfs", &rootfs_str(), "true"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let id = stdout(&r.out(&["ps", "-aq", "--no-trunc"]))
+        .trim()
+        .to_string();
+    assert_eq!(id.len(), 64);
+    attach(&r, "busy", &id, "10.127.0.2");
+
+    let v = inspect(&ns, &r, "busy");
+    let ep = get(&v, &["Containers", &id]);
+    assert_eq!(
+        ep.get("IPv4Address").and_then(|s| s.str()),
+        Some("10.127.0.2/24")
+    );
+    assert_eq!(ep.get("Name").and_then(|s| s.str()), Some("holder"));
+
+    let o = ns.pocket(&r, &["network", "rm", "busy"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "pocket: network rm busy: network has active endpoints: [{}]\n",
+            &id[..12]
+        )
+    );
+    assert!(ns.links().contains(&br));
+    assert_eq!(files(&r), ["busy.json"]);
+
+    // Once the container is gone its allocation no longer counts.
+    ok(&r.out(&["rm", &id]), "rm container");
+    let v = inspect(&ns, &r, "busy");
+    assert_eq!(get(&v, &["Containers"]), &pocket::json::Value::Obj(vec![]));
+    ok(&ns.pocket(&r, &["network", "rm", "busy"]), "network rm");
+    assert!(!ns.links().contains(&br));
+    assert!(
+        files(&r).is_empty() || files(&r) == ["_ports.json"],
+        "{:?}",
+        files(&r)
+    );
+}
+
+#[test]
+fn parallel_creates_get_distinct_subnets() {
+    if !root() {
+        return;
+    }
+    let ns = Ns::new();
+    let r = Root::new("net-par");
+    let ps: Vec<Child> = (0..10)
+        .map(|i| {
+            ns.cmd(&bin())
+                .arg("--root")
+                .arg(&r.0)
+                .args(["network", "create", &format!("p{i}")])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for p in ps {
+        let o = p.wait_with_output().unwrap();
+        ok(&o, "parallel create");
+    }
+    let mut subs = vec![];
+    for i in 0..10 {
+        let v = inspect(&ns, &r, &format!("p{i}"));
+        let cfg = &get(&v, &["IPAM", "Config"]).arr().unwrap()[0];
+        subs.push(cfg.get("Subnet").unwrap().str().unwrap().to_string());
+    }
+    subs.sort();
+    subs.dedup();
+    assert_eq!(subs.len(), 10, "{subs:?}");
+    assert_eq!(
+        ns.links().iter().filter(|l| l.starts_with("pk-")).count(),
+        10
+    );
+    let names: Vec<String> = (0..10).map(|i| format!("p{i}")).collect();
+    let mut a = vec!["network", "rm"];
+    a.extend(names.iter().map(|s| s.as_str()));
+    ok(&ns.pocket(&r, &a), "rm all");
+    assert_eq!(
+        ns.links().iter().filter(|l| l.starts_with("pk-")).count(),
+        0
+    );
+}
