@@ -3,6 +3,7 @@
 //! the state store.
 
 pub mod args;
+mod attach;
 mod diff;
 mod exec;
 mod image_out;
@@ -12,6 +13,7 @@ mod logs;
 mod manage;
 mod mounts;
 mod network;
+mod port;
 mod ps;
 pub mod run;
 mod save;
@@ -45,6 +47,7 @@ Commands:
   rm         Remove containers
   inspect    Show a container's record as JSON
   top        Show a container's processes
+  port       Show a container's published ports
   stats      Show containers' CPU, memory and process counts
   update     Change containers' resource limits
   container prune   Remove all stopped containers
@@ -137,6 +140,7 @@ fn dispatch(args: &Args) -> Result<i32> {
         b"run" => run::main(rest, &ctx),
         b"exec" => exec::main(rest, &ctx),
         b"ps" => ps::main(rest, &ctx),
+        b"port" => port::main(rest, &ctx),
         b"logs" => logs::main(rest, &ctx),
         b"stop" => manage::stop(rest, &ctx),
         b"kill" => manage::kill(rest, &ctx),

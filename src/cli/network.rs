@@ -1,16 +1,15 @@
 //! `pocket network create|ls|inspect|rm`: bridge networks (the state in
 //! state/networks.rs), and the host side they need: the bridge device with
 //! the gateway address, IP forwarding, and pocket's nf_tables table, all
-//! over netlink. `run` uses `ensure_bridge` and `sync` for its containers.
+//! over netlink (net/host.rs, which `run` uses for its containers too).
 
 use super::args::text;
 use super::args::{Flag, flag};
 use super::{Ctx, table};
 use crate::error::{Error, Result};
 use crate::json::{self, Value};
-use crate::net::{link, nft, nl, sysctl};
-use crate::state::networks::{self, Ip, Nets, Network, fmt_ip, parse_cidr, parse_ip};
-use crate::state::ports;
+use crate::net::host::{delete_bridge, ensure_bridge, host_routes, sync};
+use crate::state::networks::{self, Nets, Network, fmt_ip, parse_cidr, parse_ip};
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -270,69 +269,4 @@ fn rm(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         }
     }
     Ok(if failed { 1 } else { 0 })
-}
-
-// The host side. Everything here acts on the network namespace pocket
-// runs in; the state it follows is read under the networks lock.
-
-/// The host's IPv4 routes (default routes left out): what a new subnet
-/// must not clash with. Falls back to /proc/net/route without netlink.
-pub fn host_routes() -> Vec<(Ip, u8)> {
-    nl::Sock::open(nl::NETLINK_ROUTE)
-        .and_then(|mut s| link::routes_v4(&mut s))
-        .unwrap_or_else(|_| networks::host_routes())
-}
-
-/// Make `net`'s bridge if it is missing: the device, the gateway address
-/// on it, up; forwarding on, so containers reach past the bridge.
-pub fn ensure_bridge(net: &Network) -> Result<()> {
-    let mut s = nl::Sock::open(nl::NETLINK_ROUTE)?;
-    link::create_bridge(&mut s, &net.bridge)?;
-    link::add_addr(&mut s, &net.bridge, net.gateway, net.prefix)?;
-    link::set_up(&mut s, &net.bridge)?;
-    forwarding(&net.bridge)
-}
-
-/// Delete `net`'s bridge (the veths on it go with their containers);
-/// already gone is fine.
-pub fn delete_bridge(net: &Network) -> Result<()> {
-    let mut s = nl::Sock::open(nl::NETLINK_ROUTE)?;
-    link::delete(&mut s, &net.bridge)
-}
-
-/// Make pocket's nf_tables table match the state: masquerade for every
-/// network, DNAT for every published port; no network left, no table.
-pub fn sync(nets: &Nets) -> Result<()> {
-    let (all, maps) = nets.ruleset()?;
-    firewall(&all, &maps)
-}
-
-fn forwarding(bridge: &str) -> Result<()> {
-    sysctl::ip_forward()?;
-    sysctl::route_localnet(bridge)
-}
-
-fn firewall(all: &[Network], maps: &[ports::Mapping]) -> Result<()> {
-    let nets: Vec<nft::Net> = all
-        .iter()
-        .map(|n| nft::Net {
-            bridge: n.bridge.clone(),
-            subnet: n.subnet,
-            prefix: n.prefix,
-        })
-        .collect();
-    let ports: Vec<nft::Port> = maps
-        .iter()
-        .map(|m| nft::Port {
-            proto: match m.proto {
-                ports::Proto::Tcp => nft::Proto::Tcp,
-                ports::Proto::Udp => nft::Proto::Udp,
-            },
-            host_ip: (m.host_ip != [0; 4]).then_some(m.host_ip),
-            host_port: m.host_port,
-            ctr_ip: m.ctr_ip,
-            ctr_port: m.ctr_port,
-        })
-        .collect();
-    nft::sync(&nets, &ports)
 }

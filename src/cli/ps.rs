@@ -36,6 +36,12 @@ pub fn command_cell(cmd: &[String], trunc: bool) -> String {
     }
 }
 
+/// docker's "0.0.0.0:8080->80/tcp".
+pub fn port_cell(m: &crate::state::ports::Mapping) -> String {
+    let h = crate::state::networks::fmt_ip(m.host_ip);
+    alloc::format!("{h}:{}->{}/{}", m.host_port, m.ctr_port, m.proto.as_str())
+}
+
 pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let Some(p) = super::flags("ps", FLAGS, HELP, argv)? else {
         return Ok(0);
@@ -83,14 +89,21 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         .map(|s| String::from(*s))
         .collect::<Vec<_>>()
     ];
+    // Read once: published ports of every container.
+    let maps = crate::state::ports::all(&ctx.store.root).unwrap_or_default();
     for r in &recs {
+        let ports: Vec<String> = maps
+            .iter()
+            .filter(|m| m.container == r.id)
+            .map(port_cell)
+            .collect();
         rows.push(alloc::vec![
             String::from(if trunc { r.short_id() } else { &r.id }),
             r.image.clone(),
             command_cell(&r.command, trunc),
             time::human_ago(r.created, now),
             r.status_text(now),
-            String::new(),
+            ports.join(", "),
             r.name.clone(),
         ]);
     }

@@ -264,6 +264,11 @@ pub fn env_file_lines(name: &[u8], data: &[u8]) -> Result<Vec<Vec<u8>>> {
 
 /// Turn parsed flags into a Spec. `files` holds the contents of each
 /// --env-file in order; `host` is pocket's own environment.
+/// On a bridge network (`--net bridge` or a network's name)?
+pub fn bridged(r: &RunArgs) -> bool {
+    !matches!(r.net, None | Some(b"none") | Some(b"host"))
+}
+
 /// The command as docker builds it: `--entrypoint` (or the image's
 /// Entrypoint) followed by the given command (or the image's Cmd, unless
 /// --entrypoint was given, which resets it).
@@ -360,12 +365,28 @@ pub fn to_spec(
     match r.net.unwrap_or(b"none") {
         b"none" => namespaces.push(Namespace::Network),
         b"host" => {}
-        other => {
+        other if other.starts_with(b"container:") => {
             return Err(Error::bad(
                 "network",
                 text(other),
-                "not found (use none or host)",
+                "container networks are not supported yet",
             ));
+        }
+        // bridge or a network's name: main attaches it.
+        _ => namespaces.push(Namespace::Network),
+    }
+    if !bridged(r) {
+        for (on, what) in [
+            (!r.publish.is_empty() || r.publish_all, "-p/-P"),
+            (r.ip.is_some(), "--ip"),
+        ] {
+            if on {
+                return Err(Error::bad(
+                    "conflicting options",
+                    what,
+                    "needs a bridge network (--net bridge or --net NAME)",
+                ));
+            }
         }
     }
     let root = r.rootfs.unwrap_or(b"");
@@ -568,6 +589,30 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     // Last of the checks, first of the making: host dirs and volumes.
     let user = super::mounts::user_mounts(&ctx.store.root, &r.volumes, &r.tmpfs)?;
     super::mounts::merge(&mut spec.mounts, user);
+    // A bridge network: address, ports and rules claimed now, under the
+    // networks lock held until the record exists.
+    let claim = if bridged(&r) {
+        let exposed = image
+            .as_ref()
+            .map_or(&[][..], |i| &i.config.exposed_ports[..]);
+        Some(super::attach::claim(
+            &ctx.store, &r, &id, &dir, &mut spec, exposed,
+        )?)
+    } else {
+        for (given, what) in [
+            (!r.add_hosts.is_empty(), "--add-host"),
+            (!r.dns.is_empty(), "--dns"),
+        ] {
+            if given {
+                return Err(Error::bad(
+                    "conflicting options",
+                    what,
+                    "needs a bridge network (--net bridge or --net NAME)",
+                ));
+            }
+        }
+        None
+    };
     let mut rec = Record::new(
         id,
         String::new(),
@@ -578,6 +623,12 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     rec.logged = r.detach;
     let rec = ctx.store.create(&spec, name, rec)?;
     drop(image_lock);
+    if let Some(c) = claim
+        && let Err(e) = c.keep(&dir)
+    {
+        let _ = ctx.store.remove(&rec);
+        return Err(e);
+    }
     if image.is_some() {
         for d in ["rootfs", "upper", "work"] {
             let p = alloc::format!("{dir}/{d}");

@@ -32,7 +32,9 @@ pub fn parse_add_host(v: &str) -> Option<(String, String)> {
     let (name, addr) = v.split_once(':')?;
     let name_ok = !name.is_empty()
         && name.len() <= 253
-        && name.bytes().all(|c| c.is_ascii_alphanumeric() || b".-_".contains(&c));
+        && name
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b".-_".contains(&c));
     let addr_ok = crate::spec::oci::parse_ip4(addr).is_some()
         || (addr.contains(':') && addr.bytes().all(|c| c.is_ascii_hexdigit() || c == b':'));
     (name_ok && addr_ok).then(|| (String::from(name), String::from(addr)))
@@ -76,7 +78,11 @@ mod tests {
 
     #[test]
     fn hosts_lists_localhost_extras_and_self() {
-        let h = hosts("box", Some([10, 89, 0, 2]), &[("db".into(), "10.0.0.9".into())]);
+        let h = hosts(
+            "box",
+            Some([10, 89, 0, 2]),
+            &[("db".into(), "10.0.0.9".into())],
+        );
         assert!(h.starts_with("127.0.0.1\tlocalhost\n"));
         assert!(h.contains("10.0.0.9\tdb\n"));
         assert!(h.ends_with("10.89.0.2\tbox\n"));
@@ -84,7 +90,10 @@ mod tests {
 
     #[test]
     fn add_host_values() {
-        assert_eq!(parse_add_host("db:10.0.0.9"), Some(("db".into(), "10.0.0.9".into())));
+        assert_eq!(
+            parse_add_host("db:10.0.0.9"),
+            Some(("db".into(), "10.0.0.9".into()))
+        );
         assert!(parse_add_host("v6:fe80::1").is_some());
         for bad in ["db", ":1.2.3.4", "db:", "d b:1.2.3.4", "db:1.2.3", "db:x.y"] {
             assert_eq!(parse_add_host(bad), None, "{bad}");

@@ -152,7 +152,20 @@ pub fn addr_msg(index: u32, ip: [u8; 4], prefix: u8) -> Msg {
 
 /// struct rtmsg for the main IPv4 table.
 fn rtmsg(dst_len: u8, protocol: u8, ty: u8) -> [u8; 12] {
-    [AF_INET, dst_len, 0, 0, RT_TABLE_MAIN, protocol, RT_SCOPE_UNIVERSE, ty, 0, 0, 0, 0]
+    [
+        AF_INET,
+        dst_len,
+        0,
+        0,
+        RT_TABLE_MAIN,
+        protocol,
+        RT_SCOPE_UNIVERSE,
+        ty,
+        0,
+        0,
+        0,
+        0,
+    ]
 }
 
 /// RTM_NEWROUTE: 0.0.0.0/0 via `gw` in the main table.
@@ -233,7 +246,11 @@ pub fn create_bridge(s: &mut Sock, name: &str) -> Result<()> {
             let link = get_link(s, name)?;
             match link.as_deref().and_then(parse_kind) {
                 Some("bridge") => Ok(()),
-                _ => Err(Error::bad("create bridge", name, "exists and is not a bridge")),
+                _ => Err(Error::bad(
+                    "create bridge",
+                    name,
+                    "exists and is not a bridge",
+                )),
             }
         }
         r => r.map_err(step("create bridge", name)),
@@ -311,7 +328,9 @@ pub fn parse_route_v4(payload: &[u8]) -> Option<([u8; 4], u8)> {
 /// The main table's IPv4 destinations (default routes left out), to keep
 /// a new subnet from clashing with the host's.
 pub fn routes_v4(s: &mut Sock) -> Result<Vec<([u8; 4], u8)>> {
-    let r = s.dump(getroute_msg()).map_err(step("list routes", "ipv4"))?;
+    let r = s
+        .dump(getroute_msg())
+        .map_err(step("list routes", "ipv4"))?;
     Ok(r.iter().filter_map(|p| parse_route_v4(p)).collect())
 }
 

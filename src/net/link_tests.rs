@@ -21,10 +21,10 @@ fn cat(parts: &[&[u8]]) -> Vec<u8> {
 #[test]
 fn newlink_bridge_bytes() {
     let want = cat(&[
-        &hdr(56, 16, CREATE_EXCL), // RTM_NEWLINK
-        &[0; 16],                  // ifinfomsg: AF_UNSPEC, no index
-        &[8, 0, 3, 0, b'b', b'r', b'0', 0], // IFLA_IFNAME
-        &[16, 0, 18, 0x80],        // IFLA_LINKINFO, nested
+        &hdr(56, 16, CREATE_EXCL),                                // RTM_NEWLINK
+        &[0; 16],                                                 // ifinfomsg: AF_UNSPEC, no index
+        &[8, 0, 3, 0, b'b', b'r', b'0', 0],                       // IFLA_IFNAME
+        &[16, 0, 18, 0x80],                                       // IFLA_LINKINFO, nested
         &[11, 0, 1, 0, b'b', b'r', b'i', b'd', b'g', b'e', 0, 0], // IFLA_INFO_KIND
     ]);
     assert_eq!(bridge_msg("br0").bytes(), &want[..]);
@@ -64,20 +64,28 @@ fn newlink_master_up_and_dellink_bytes() {
     ]);
     assert_eq!(up_msg("eth0").bytes(), &want[..]);
 
-    let want = cat(&[&hdr(40, 17, 0), &[0; 16], &[8, 0, 3, 0, b'v', b'h', b'0', 0]]);
+    let want = cat(&[
+        &hdr(40, 17, 0),
+        &[0; 16],
+        &[8, 0, 3, 0, b'v', b'h', b'0', 0],
+    ]);
     assert_eq!(delete_msg("vh0").bytes(), &want[..]);
 
-    let want = cat(&[&hdr(40, 18, 0), &[0; 16], &[8, 0, 3, 0, b'v', b'h', b'0', 0]]);
+    let want = cat(&[
+        &hdr(40, 18, 0),
+        &[0; 16],
+        &[8, 0, 3, 0, b'v', b'h', b'0', 0],
+    ]);
     assert_eq!(getlink_msg("vh0").bytes(), &want[..]);
 }
 
 #[test]
 fn newaddr_bytes() {
     let want = cat(&[
-        &hdr(40, 20, CREATE_EXCL),           // RTM_NEWADDR
-        &[2, 16, 0, 0, 5, 0, 0, 0],           // AF_INET, /16, scope universe, index 5
-        &[8, 0, 2, 0, 10, 88, 0, 1],          // IFA_LOCAL
-        &[8, 0, 1, 0, 10, 88, 0, 1],          // IFA_ADDRESS
+        &hdr(40, 20, CREATE_EXCL),   // RTM_NEWADDR
+        &[2, 16, 0, 0, 5, 0, 0, 0],  // AF_INET, /16, scope universe, index 5
+        &[8, 0, 2, 0, 10, 88, 0, 1], // IFA_LOCAL
+        &[8, 0, 1, 0, 10, 88, 0, 1], // IFA_ADDRESS
     ]);
     assert_eq!(addr_msg(5, [10, 88, 0, 1], 16).bytes(), &want[..]);
 }
@@ -102,7 +110,18 @@ fn interface_names() {
     for ok in ["eth0", "a", "pocket0", "veth1234567890a", "br-x_y.z"] {
         check_name(ok).unwrap();
     }
-    for bad in ["", ".", "..", "a/b", "a b", "a\tb", "a\nb", "eth0:1", "a\0b", "veth1234567890ab"] {
+    for bad in [
+        "",
+        ".",
+        "..",
+        "a/b",
+        "a b",
+        "a\tb",
+        "a\nb",
+        "eth0:1",
+        "a\0b",
+        "veth1234567890ab",
+    ] {
         let e = check_name(bad).unwrap_err();
         assert!(e.to_string().starts_with("interface name"), "{e}");
     }
@@ -143,10 +162,16 @@ fn routes_from_canned_dumps() {
     // Broken: no RTA_DST, short RTA_DST, prefix over 32, truncated header,
     // attribute running past the end.
     assert_eq!(parse_route_v4(&route(2, 24, 254, &[&oif])), None);
-    assert_eq!(parse_route_v4(&route(2, 24, 254, &[&[7, 0, 1, 0, 1, 2, 3, 0]])), None);
+    assert_eq!(
+        parse_route_v4(&route(2, 24, 254, &[&[7, 0, 1, 0, 1, 2, 3, 0]])),
+        None
+    );
     assert_eq!(parse_route_v4(&route(2, 33, 254, &[&dst])), None);
     assert_eq!(parse_route_v4(&[2, 24, 0]), None);
-    assert_eq!(parse_route_v4(&route(2, 24, 254, &[&[40, 0, 1, 0, 1, 2, 3, 4]])), None);
+    assert_eq!(
+        parse_route_v4(&route(2, 24, 254, &[&[40, 0, 1, 0, 1, 2, 3, 4]])),
+        None
+    );
 }
 
 #[test]
@@ -196,7 +221,11 @@ impl Sysfs {
             )
         };
         assert_eq!(r, 0, "make / private in the test's mount namespace");
-        let dir = std::env::temp_dir().join(format!("pocket-linktest-{}-{}", std::process::id(), netns_ino()));
+        let dir = std::env::temp_dir().join(format!(
+            "pocket-linktest-{}-{}",
+            std::process::id(),
+            netns_ino()
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         let c = std::ffi::CString::new(dir.to_str().unwrap()).unwrap();
         // SAFETY: as above.
@@ -238,14 +267,21 @@ fn other_netns() -> Fd {
 }
 
 fn fd_ino(f: &Fd) -> u64 {
-    crate::sys::fd::fstatat(f.raw(), c"", libc::AT_EMPTY_PATH).unwrap().st_ino
+    crate::sys::fd::fstatat(f.raw(), c"", libc::AT_EMPTY_PATH)
+        .unwrap()
+        .st_ino
 }
 
 /// Send UDP datagrams from `send` (a socket in the peer netns) to `to`
 /// until `recv` (here) gets one: links, addresses and routes really carry
 /// traffic.
-fn udp_reaches(send: &std::net::UdpSocket, recv: &std::net::UdpSocket, to: std::net::SocketAddr) -> bool {
-    recv.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+fn udp_reaches(
+    send: &std::net::UdpSocket,
+    recv: &std::net::UdpSocket,
+    to: std::net::SocketAddr,
+) -> bool {
+    recv.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
     let t = Instant::now();
     let mut b = [0u8; 16];
     while t.elapsed() < Duration::from_secs(10) {
@@ -274,7 +310,10 @@ fn bridge_veth_addresses_routes_for_real() {
         assert_eq!(e.to_string(), "create veth ptv0: File exists");
         // A veth under the bridge's name is not a bridge.
         let e = create_bridge(&mut s, "ptv0").unwrap_err();
-        assert_eq!(e.to_string(), "create bridge ptv0: exists and is not a bridge");
+        assert_eq!(
+            e.to_string(),
+            "create bridge ptv0: exists and is not a bridge"
+        );
         set_master(&mut s, "ptv0", "ptbr0").unwrap();
         for l in ["lo", "ptbr0", "ptv0"] {
             set_up(&mut s, l).unwrap();
@@ -298,7 +337,11 @@ fn bridge_veth_addresses_routes_for_real() {
         let ifindex = std::fs::read_to_string(sys.net("ptbr0/ifindex")).unwrap();
         assert_eq!(ifindex.trim(), br.to_string());
         assert!(routes_v4(&mut s).unwrap().contains(&([10, 99, 0, 0], 24)));
-        assert!(proc_net("route").lines().any(|l| l.starts_with("ptbr0\t0000630A\t")));
+        assert!(
+            proc_net("route")
+                .lines()
+                .any(|l| l.starts_with("ptbr0\t0000630A\t"))
+        );
         assert!(proc_net("fib_trie").contains("10.99.0.1"));
 
         // The other end, from inside its netns; the socket made there
@@ -312,28 +355,45 @@ fn bridge_veth_addresses_routes_for_real() {
             set_up(&mut p, "eth0")?;
             add_addr(&mut p, "eth0", [10, 99, 0, 2], 24)?;
             add_default_route(&mut p, [10, 99, 0, 1])?;
-            assert!(proc_net("route").lines().any(|l| l.starts_with("eth0\t00000000\t0100630A\t")));
+            assert!(
+                proc_net("route")
+                    .lines()
+                    .any(|l| l.starts_with("eth0\t00000000\t0100630A\t"))
+            );
             // The default route is left out; the subnet's is there.
             assert_eq!(routes_v4(&mut p)?, [([10, 99, 0, 0], 24)]);
             Ok(p)
         })
         .unwrap();
         assert_eq!(netns_ino(), here, "in_netns came back");
-        assert!(index(&mut p, "eth0").unwrap().is_some(), "socket still in the peer netns");
+        assert!(
+            index(&mut p, "eth0").unwrap().is_some(),
+            "socket still in the peer netns"
+        );
 
         // Traffic: to the bridge address (on-link), and to 10.77.0.1 on lo
         // here, which only the default route via 10.99.0.1 reaches.
         for to in ["10.99.0.1", "10.77.0.1"] {
             let recv = std::net::UdpSocket::bind((to, 0)).unwrap();
             let dst = recv.local_addr().unwrap();
-            let send = in_netns(&peer_ns, || Ok(std::net::UdpSocket::bind("10.99.0.2:0").unwrap())).unwrap();
-            assert!(udp_reaches(&send, &recv, dst), "no datagram from the peer netns to {to}");
+            let send = in_netns(&peer_ns, || {
+                Ok(std::net::UdpSocket::bind("10.99.0.2:0").unwrap())
+            })
+            .unwrap();
+            assert!(
+                udp_reaches(&send, &recv, dst),
+                "no datagram from the peer netns to {to}"
+            );
         }
 
         // Delete: the veth takes its peer along; gone twice is fine.
         delete(&mut s, "ptv0").unwrap();
         delete(&mut s, "ptv0").unwrap();
-        assert_eq!(index(&mut p, "eth0").unwrap(), None, "peer went with the veth");
+        assert_eq!(
+            index(&mut p, "eth0").unwrap(),
+            None,
+            "peer went with the veth"
+        );
         assert!(!sys.net("ptbr0/brif/ptv0").exists());
         delete(&mut s, "ptbr0").unwrap();
         assert_eq!(dev_names(), ["lo"]);
@@ -352,10 +412,16 @@ fn errors_name_the_step_and_the_link() {
         let e = add_addr(&mut s, "nosuch0", [10, 0, 0, 1], 8).unwrap_err();
         assert_eq!(e.to_string(), "find interface nosuch0: No such device");
         let e = add_addr(&mut s, "lo", [10, 0, 0, 1], 33).unwrap_err();
-        assert_eq!(e.to_string(), "add address 10.0.0.1/33 lo: prefix length over 32");
+        assert_eq!(
+            e.to_string(),
+            "add address 10.0.0.1/33 lo: prefix length over 32"
+        );
         // No route to the gateway: the kernel's own words come along.
         let e = add_default_route(&mut s, [10, 1, 2, 3]).unwrap_err();
-        assert!(e.to_string().starts_with("add default route via 10.1.2.3"), "{e}");
+        assert!(
+            e.to_string().starts_with("add default route via 10.1.2.3"),
+            "{e}"
+        );
         assert_eq!(e.why, crate::error::Why::Errno(Errno::ENETUNREACH), "{e}");
         let e = create_bridge(&mut s, "bad/name").unwrap_err();
         assert!(e.to_string().starts_with("interface name bad/name"), "{e}");
@@ -367,7 +433,10 @@ fn errors_name_the_step_and_the_link() {
         assert_eq!(netns_ino(), here);
         // An error from f comes out as is, after coming back.
         let ns = other_netns();
-        let e = in_netns(&ns, || -> Result<()> { Err(Error::bad("inside", "", "no")) }).unwrap_err();
+        let e = in_netns(&ns, || -> Result<()> {
+            Err(Error::bad("inside", "", "no"))
+        })
+        .unwrap_err();
         assert_eq!(e.to_string(), "inside: no");
         assert_eq!(netns_ino(), here);
     });

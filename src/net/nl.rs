@@ -543,7 +543,11 @@ impl Sock {
                             };
                             if err != 0 {
                                 let arg = text.map(|t| alloc::format!("({t})"));
-                                return Err(Error::sys(op, arg.unwrap_or_default(), Errno::new(err)));
+                                return Err(Error::sys(
+                                    op,
+                                    arg.unwrap_or_default(),
+                                    Errno::new(err),
+                                ));
                             }
                             break 'read;
                         }

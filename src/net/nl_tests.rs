@@ -17,14 +17,20 @@ pub(crate) fn in_new_netns<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'st
             eprintln!("SKIPPED: needs root (POCKET_SKIP_ROOT_TESTS is set)");
             return None;
         }
-        panic!("netlink tests need root (a network namespace); set POCKET_SKIP_ROOT_TESTS=1 to skip them");
+        panic!(
+            "netlink tests need root (a network namespace); set POCKET_SKIP_ROOT_TESTS=1 to skip them"
+        );
     }
     let t = std::thread::spawn(move || {
         let host = netns_ino();
         crate::sys::proc::unshare(libc::CLONE_NEWNET).expect("unshare(CLONE_NEWNET)");
         // The guard the rest relies on: this thread is no longer in the
         // namespace it started in.
-        assert_ne!(netns_ino(), host, "unshare left the thread in the host netns");
+        assert_ne!(
+            netns_ino(),
+            host,
+            "unshare left the thread in the host netns"
+        );
         f()
     });
     match t.join() {
@@ -146,10 +152,7 @@ fn a_bad_message_is_not_sent() {
     let mut m = Msg::new(16, 0);
     m.attr(1, &vec![0u8; 70_000]);
     let e = s.request(m).unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "RTM_NEWLINK: attribute longer than 64 KiB"
-    );
+    assert_eq!(e.to_string(), "RTM_NEWLINK: attribute longer than 64 KiB");
 }
 
 fn hdr(len: u32, ty: u16, flags: u16, seq: u32) -> Vec<u8> {
@@ -210,8 +213,16 @@ fn malformed_attributes_stop_parsing() {
     assert_eq!(attrs(&[]).count(), 0);
     assert_eq!(attrs(&[4, 0, 1]).count(), 0, "short header");
     assert_eq!(attrs(&[3, 0, 1, 0]).count(), 0, "length below 4");
-    assert_eq!(attrs(&[0, 0, 1, 0, 4, 0, 2, 0]).count(), 0, "zero length never loops");
-    assert_eq!(attrs(&[9, 0, 1, 0, 1, 2, 3, 4]).count(), 0, "length past the end");
+    assert_eq!(
+        attrs(&[0, 0, 1, 0, 4, 0, 2, 0]).count(),
+        0,
+        "zero length never loops"
+    );
+    assert_eq!(
+        attrs(&[9, 0, 1, 0, 1, 2, 3, 4]).count(),
+        0,
+        "length past the end"
+    );
     // One good attribute, then one that overruns.
     let b = [5, 0, 1, 0, 0xaa, 0, 0, 0, 200, 0, 2, 0, 1];
     let v: Vec<_> = attrs(&b).collect();
@@ -296,7 +307,10 @@ fn malformed_errors_are_protocol_errors_not_panics() {
         }
     }
     assert_eq!(parse_error(&m(NLMSG_ERROR, 0, &[1, 2])), (eproto, None));
-    assert_eq!(parse_error(&m(NLMSG_ERROR, 0, &5i32.to_ne_bytes())), (eproto, None));
+    assert_eq!(
+        parse_error(&m(NLMSG_ERROR, 0, &5i32.to_ne_bytes())),
+        (eproto, None)
+    );
     assert_eq!(
         parse_error(&m(NLMSG_ERROR, 0, &i32::MIN.to_ne_bytes())),
         (eproto, None)
@@ -307,7 +321,11 @@ fn malformed_errors_are_protocol_errors_not_panics() {
     assert_eq!(parse_error(&m(NLMSG_ERROR, NLM_F_ACK_TLVS, &p)), (2, None));
     // TLVs announced, capped, but none there.
     assert_eq!(
-        parse_error(&m(NLMSG_ERROR, NLM_F_ACK_TLVS | NLM_F_CAPPED, &(-2i32).to_ne_bytes())),
+        parse_error(&m(
+            NLMSG_ERROR,
+            NLM_F_ACK_TLVS | NLM_F_CAPPED,
+            &(-2i32).to_ne_bytes()
+        )),
         (2, None)
     );
 }
@@ -320,7 +338,9 @@ fn random_bytes_never_panic() {
         let len = round % 97;
         let b: Vec<u8> = (0..len)
             .map(|_| {
-                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 // Small numbers make plausible lengths more often.
                 let v = (x >> 33) as u8;
                 if v & 1 == 0 { v % 24 } else { v }
@@ -347,9 +367,15 @@ fn type_names() {
     assert_eq!(type_name(NETLINK_ROUTE, 2), "netlink request");
     assert_eq!(type_name(NETLINK_ROUTE, 999), "netlink request");
     assert_eq!(type_name(NETLINK_NETFILTER, 10 << 8), "NFT_MSG_NEWTABLE");
-    assert_eq!(type_name(NETLINK_NETFILTER, (10 << 8) | 6), "NFT_MSG_NEWRULE");
+    assert_eq!(
+        type_name(NETLINK_NETFILTER, (10 << 8) | 6),
+        "NFT_MSG_NEWRULE"
+    );
     assert_eq!(type_name(NETLINK_NETFILTER, 16), "NFNL_MSG_BATCH_BEGIN");
-    assert_eq!(type_name(NETLINK_NETFILTER, (10 << 8) | 200), "netlink request");
+    assert_eq!(
+        type_name(NETLINK_NETFILTER, (10 << 8) | 200),
+        "netlink request"
+    );
 }
 
 // ---- against the kernel, in a private network namespace ----
@@ -377,7 +403,9 @@ fn request_error_names_the_message_and_carries_the_errno() {
         assert_eq!(e.why, crate::error::Why::Errno(Errno::EEXIST));
         assert!(e.to_string().starts_with("RTM_NEWLINK"), "{e}");
         // Deleting what is not there: ENODEV, named RTM_DELLINK.
-        let e = s.request(crate::net::link::delete_msg("nope0")).unwrap_err();
+        let e = s
+            .request(crate::net::link::delete_msg("nope0"))
+            .unwrap_err();
         assert_eq!(e.why, crate::error::Why::Errno(Errno::ENODEV));
         assert_eq!(e.op, "RTM_DELLINK");
         // The socket is still in step after the errors.
@@ -390,7 +418,8 @@ fn request_error_names_the_message_and_carries_the_errno() {
 fn batch_reads_every_ack_and_the_first_error_wins() {
     in_new_netns(|| {
         let mut s = Sock::open(NETLINK_ROUTE).unwrap();
-        s.batch(vec![bridge("b1"), bridge("b2"), bridge("b3")]).unwrap();
+        s.batch(vec![bridge("b1"), bridge("b2"), bridge("b3")])
+            .unwrap();
         let mut l = links(&mut s);
         l.sort();
         assert_eq!(l, ["b1", "b2", "b3", "lo"]);

@@ -205,6 +205,15 @@ pub fn start(spec: &Spec, out: Output) -> Result<Running> {
     // A child that died early gives EPIPE here; its report says why.
     let sent = fd::write_all(cfg_w.raw(), &config);
     drop(cfg_w);
+    // On a bridge network the child's eth0 is made, addressed and routed
+    // now, while it waits: its command never runs without its network.
+    if let (Ok(()), Some(a)) = (&sent, &spec.net)
+        && let Err(e) = crate::net::host::attach(pid, a)
+    {
+        let _ = proc::kill(pid, libc::SIGKILL);
+        let _ = proc::wait(pid, 0);
+        return Err(e);
+    }
     // The child waits on the sync pipe: it is in its cgroup (with its
     // limits) before it does anything, let alone run the command.
     let _ = fd::write_all(sync_w.raw(), b"1");

@@ -252,12 +252,18 @@ pub fn from_value(c: &Value) -> Result<Spec> {
     };
     let net = match (ann(A_NET), ann(A_BRIDGE), ann(A_IP), ann(A_GATEWAY)) {
         (Some(name), Some(bridge), Some(ip), Some(gw)) => {
-            let (a, p) = ip.split_once('/').ok_or_else(|| bad(A_IP, "must be ADDRESS/PREFIX"))?;
+            let (a, p) = ip
+                .split_once('/')
+                .ok_or_else(|| bad(A_IP, "must be ADDRESS/PREFIX"))?;
             Some(NetAttach {
                 network: String::from(name),
                 bridge: String::from(bridge),
                 ip: parse_ip4(a).ok_or_else(|| bad(A_IP, "bad address"))?,
-                prefix: p.parse().ok().filter(|&p| p <= 32).ok_or_else(|| bad(A_IP, "bad prefix"))?,
+                prefix: p
+                    .parse()
+                    .ok()
+                    .filter(|&p| p <= 32)
+                    .ok_or_else(|| bad(A_IP, "bad prefix"))?,
                 gateway: parse_ip4(gw).ok_or_else(|| bad(A_GATEWAY, "bad address"))?,
             })
         }
@@ -389,7 +395,15 @@ mod tests {
     #[test]
     fn ip4_parsing() {
         assert_eq!(parse_ip4("10.89.0.255"), Some([10, 89, 0, 255]));
-        for bad in ["", "1.2.3", "1.2.3.4.5", "256.0.0.1", "1..2.3", "a.b.c.d", "01234.1.1.1"] {
+        for bad in [
+            "",
+            "1.2.3",
+            "1.2.3.4.5",
+            "256.0.0.1",
+            "1..2.3",
+            "a.b.c.d",
+            "01234.1.1.1",
+        ] {
             assert_eq!(parse_ip4(bad), None, "{bad}");
         }
     }

@@ -310,8 +310,12 @@ impl Store {
                 let _ = fs::unlinkat(nd.raw(), &n, 0);
             }
         }
+        let had_net = self.spec(&rec.id).is_ok_and(|s| s.net.is_some());
         let d = self.dir(&rec.id);
-        fs::remove_tree(libc::AT_FDCWD, &cs(&d)?).ctx("remove", &d)
+        fs::remove_tree(libc::AT_FDCWD, &cs(&d)?).ctx("remove", &d)?;
+        // Its address and published ports go back (after a SIGKILLed
+        // pocket too: this is where every removal passes).
+        crate::net::host::release(self, &rec.id, had_net)
     }
 }
 

@@ -1,0 +1,122 @@
+//! The host side of bridge networks: the bridge device with the gateway
+//! address, IP forwarding, pocket's nf_tables table, and a container's
+//! veth pair. Everything here acts on the network namespace pocket runs
+//! in (the veth's peer excepted); the state it follows is read under the
+//! networks lock (state/networks.rs).
+
+use super::{link, nft, nl, sysctl};
+use crate::error::Result;
+use crate::spec::NetAttach;
+use crate::state::Store;
+use crate::state::networks::{self, Ip, Nets, Network};
+use crate::state::ports;
+use crate::sys::fd::{self, Fd};
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// The host's IPv4 routes (default routes left out): what a new subnet
+/// must not clash with. Falls back to /proc/net/route without netlink.
+pub fn host_routes() -> Vec<(Ip, u8)> {
+    nl::Sock::open(nl::NETLINK_ROUTE)
+        .and_then(|mut s| link::routes_v4(&mut s))
+        .unwrap_or_else(|_| networks::host_routes())
+}
+
+/// Make `net`'s bridge if it is missing: the device, the gateway address
+/// on it, up; forwarding on, so containers reach past the bridge.
+pub fn ensure_bridge(net: &Network) -> Result<()> {
+    let mut s = nl::Sock::open(nl::NETLINK_ROUTE)?;
+    link::create_bridge(&mut s, &net.bridge)?;
+    link::add_addr(&mut s, &net.bridge, net.gateway, net.prefix)?;
+    link::set_up(&mut s, &net.bridge)?;
+    forwarding(&net.bridge)
+}
+
+/// Delete `net`'s bridge (the veths on it go with their containers);
+/// already gone is fine.
+pub fn delete_bridge(net: &Network) -> Result<()> {
+    let mut s = nl::Sock::open(nl::NETLINK_ROUTE)?;
+    link::delete(&mut s, &net.bridge)
+}
+
+/// Make pocket's nf_tables table match the state: masquerade for every
+/// network, DNAT for every published port; no network left, no table.
+pub fn sync(nets: &Nets) -> Result<()> {
+    let (all, maps) = nets.ruleset()?;
+    firewall(&all, &maps)
+}
+
+fn forwarding(bridge: &str) -> Result<()> {
+    sysctl::ip_forward()?;
+    sysctl::route_localnet(bridge)
+}
+
+fn firewall(all: &[Network], maps: &[ports::Mapping]) -> Result<()> {
+    let nets: Vec<nft::Net> = all
+        .iter()
+        .map(|n| nft::Net {
+            bridge: n.bridge.clone(),
+            subnet: n.subnet,
+            prefix: n.prefix,
+        })
+        .collect();
+    let ports: Vec<nft::Port> = maps
+        .iter()
+        .map(|m| nft::Port {
+            proto: match m.proto {
+                ports::Proto::Tcp => nft::Proto::Tcp,
+                ports::Proto::Udp => nft::Proto::Udp,
+            },
+            host_ip: (m.host_ip != [0; 4]).then_some(m.host_ip),
+            host_port: m.host_port,
+            ctr_ip: m.ctr_ip,
+            ctr_port: m.ctr_port,
+        })
+        .collect();
+    nft::sync(&nets, &ports)
+}
+
+/// The host end of a container's veth: named after its address (unique
+/// while it is allocated), at most 15 bytes.
+pub fn veth_name(ip: Ip) -> String {
+    format!("pk{:02x}{:02x}{:02x}{:02x}", ip[0], ip[1], ip[2], ip[3])
+}
+
+/// Put the container `pid` on its bridge: a veth pair whose peer is made
+/// directly inside the container's namespace as eth0, the host end on
+/// the bridge; then, in there, its address, up, and the default route.
+/// Called between clone and the child's go: the command never runs
+/// without its network. On failure the caller kills the child, and the
+/// pair goes with its namespace.
+pub fn attach(pid: i32, a: &NetAttach) -> Result<()> {
+    let path = format!("/proc/{pid}/ns/net");
+    let c = crate::sys::cstr::cstring(path.as_bytes()).unwrap_or_default();
+    let ns: Fd = fd::open(&c, libc::O_RDONLY | libc::O_CLOEXEC, 0)
+        .map_err(|e| crate::error::Error::sys("open", path, e))?;
+    let mut s = nl::Sock::open(nl::NETLINK_ROUTE)?;
+    let host = veth_name(a.ip);
+    // A veth of a container that was SIGKILLed with its namespace still
+    // held somewhere: the address is ours now.
+    link::delete(&mut s, &host)?;
+    link::create_veth(&mut s, &host, "eth0", ns.raw())?;
+    link::set_master(&mut s, &host, &a.bridge)?;
+    link::set_up(&mut s, &host)?;
+    link::in_netns(&ns, || {
+        let mut c = nl::Sock::open(nl::NETLINK_ROUTE)?;
+        link::add_addr(&mut c, "eth0", a.ip, a.prefix)?;
+        link::set_up(&mut c, "eth0")?;
+        link::add_default_route(&mut c, a.gateway)
+    })
+}
+
+/// A container is gone: its addresses and ports go back, and the rules
+/// follow. Containers without a network do not take the lock.
+pub fn release(store: &Store, id: &str, had_net: bool) -> Result<()> {
+    if !had_net {
+        return Ok(());
+    }
+    let nets = Nets::lock(store)?;
+    nets.release(id)?;
+    sync(&nets)
+}
