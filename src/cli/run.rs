@@ -74,7 +74,13 @@ Options:
       --env-file FILE      Read KEY=VALUE lines from FILE
   -w, --workdir DIR        Working directory inside the container (absolute)
   -h, --hostname NAME      Container host name (default: a random id)
-      --net none|host      Network: a new namespace with lo only (default), or the host's
+      --net MODE           Network: none (default: a new namespace with lo only), host (the
+                           host's), bridge (pocket's default bridge network), or a network's name
+      --ip IP              The container's address on its bridge network
+  -p, --publish [IP:]HOST:CTR[/udp]  Publish a port (-p CTR: a random host port)
+  -P, --publish-all        Publish the image's exposed ports on random host ports
+      --add-host NAME:IP   A line in /etc/hosts (bridge networks)
+      --dns IP             A nameserver for /etc/resolv.conf (bridge networks)
       --read-only          Mount the root filesystem read-only (volumes stay writable)
   -v, --volume SRC:DST[:ro|rw]  Bind a host path (made if missing) or a named volume
                            (made if missing; `pocket volume`) on DST; -v DST: a new volume
@@ -810,7 +816,35 @@ mod tests {
                 .contains("no command")
         );
         assert!(spec(&[b"-w", b"rel", b"--rootfs", b"/r", b"sh"], &[], &[]).is_err());
-        assert!(spec(&[b"--net", b"bridge", b"--rootfs", b"/r", b"sh"], &[], &[]).is_err());
+        // A bridge network gets its own namespace (main attaches it);
+        // -p and --ip need one; container: networks are not there yet.
+        let b = spec(&[b"--net", b"bridge", b"--rootfs", b"/r", b"sh"], &[], &[]).unwrap();
+        assert!(b.has(Namespace::Network));
+        assert!(spec(&[b"-p", b"80", b"--rootfs", b"/r", b"sh"], &[], &[]).is_err());
+        assert!(
+            spec(
+                &[
+                    b"--net",
+                    b"host",
+                    b"--ip",
+                    b"10.0.0.2",
+                    b"--rootfs",
+                    b"/r",
+                    b"sh"
+                ],
+                &[],
+                &[]
+            )
+            .is_err()
+        );
+        assert!(
+            spec(
+                &[b"--net", b"container:x", b"--rootfs", b"/r", b"sh"],
+                &[],
+                &[]
+            )
+            .is_err()
+        );
         assert!(spec(&[b"-h", &[b'x'; 65], b"--rootfs", b"/r", b"sh"], &[], &[]).is_err());
     }
 

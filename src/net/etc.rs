@@ -6,10 +6,6 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-fn ip4(a: [u8; 4]) -> String {
-    format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3])
-}
-
 /// localhost, the container itself (if it has an address), then each
 /// `--add-host NAME:IP` in order.
 pub fn hosts(hostname: &str, ip: Option<[u8; 4]>, extra: &[(String, String)]) -> String {
@@ -22,7 +18,10 @@ pub fn hosts(hostname: &str, ip: Option<[u8; 4]>, extra: &[(String, String)]) ->
         s.push_str(&format!("{addr}\t{name}\n"));
     }
     if let Some(a) = ip {
-        s.push_str(&format!("{}\t{hostname}\n", ip4(a)));
+        s.push_str(&format!(
+            "{}\t{hostname}\n",
+            crate::state::networks::fmt_ip(a)
+        ));
     }
     s
 }
@@ -35,7 +34,7 @@ pub fn parse_add_host(v: &str) -> Option<(String, String)> {
         && name
             .bytes()
             .all(|c| c.is_ascii_alphanumeric() || b".-_".contains(&c));
-    let addr_ok = crate::spec::oci::parse_ip4(addr).is_some()
+    let addr_ok = crate::state::networks::parse_ip(addr).is_some()
         || (addr.contains(':') && addr.bytes().all(|c| c.is_ascii_hexdigit() || c == b':'));
     (name_ok && addr_ok).then(|| (String::from(name), String::from(addr)))
 }

@@ -508,5 +508,20 @@ fn netfilter_batch_with_delimiters() {
         ])
         .unwrap();
         assert_eq!(s.dump(get).unwrap().len(), 0);
+
+        // A batch the kernel refuses as a whole answers on BATCH_BEGIN
+        // only: reported, and nothing waits for acks that never come.
+        let mut begin = Msg::new(NFNL_MSG_BATCH_BEGIN, 0);
+        begin.put_bytes(&nfgen(0, 200)); // no such subsystem
+        let e = s
+            .batch(vec![begin, table(0, "never"), delim(NFNL_MSG_BATCH_END)])
+            .unwrap_err();
+        assert_eq!(e.op, "NFNL_MSG_BATCH_BEGIN", "{e}");
+        s.batch(vec![
+            delim(NFNL_MSG_BATCH_BEGIN),
+            table(0, "after"),
+            delim(NFNL_MSG_BATCH_END),
+        ])
+        .unwrap();
     });
 }

@@ -6,6 +6,7 @@ use super::{Io, Mount, Namespace, NetAttach, Overlay, Process, Root, Spec, User,
 use crate::cgroup::Resources;
 use crate::error::{Error, Result};
 use crate::json::{self, Value};
+use crate::state::networks::{fmt_cidr, fmt_ip, parse_ip};
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -30,24 +31,6 @@ const A_NET: &str = "io.pocket.net";
 const A_BRIDGE: &str = "io.pocket.net.bridge";
 const A_IP: &str = "io.pocket.net.ip";
 const A_GATEWAY: &str = "io.pocket.net.gateway";
-
-fn ip4(a: [u8; 4]) -> String {
-    alloc::format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3])
-}
-
-/// "a.b.c.d" -> bytes; None for anything else.
-pub fn parse_ip4(s: &str) -> Option<[u8; 4]> {
-    let mut out = [0u8; 4];
-    let mut it = s.split('.');
-    for o in &mut out {
-        let p = it.next()?;
-        if p.is_empty() || p.len() > 3 || !p.bytes().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        *o = p.parse().ok()?;
-    }
-    it.next().is_none().then_some(out)
-}
 
 fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -86,9 +69,9 @@ pub fn to_value(s: &Spec) -> Value {
     if let Some(n) = &s.net {
         annotations.push((String::from(A_NET), json::str(&n.network)));
         annotations.push((String::from(A_BRIDGE), json::str(&n.bridge)));
-        let ip = alloc::format!("{}/{}", ip4(n.ip), n.prefix);
+        let ip = fmt_cidr(n.ip, n.prefix);
         annotations.push((String::from(A_IP), Value::Str(ip)));
-        annotations.push((String::from(A_GATEWAY), Value::Str(ip4(n.gateway))));
+        annotations.push((String::from(A_GATEWAY), Value::Str(fmt_ip(n.gateway))));
     }
     let mounts = s
         .mounts
@@ -258,13 +241,13 @@ pub fn from_value(c: &Value) -> Result<Spec> {
             Some(NetAttach {
                 network: String::from(name),
                 bridge: String::from(bridge),
-                ip: parse_ip4(a).ok_or_else(|| bad(A_IP, "bad address"))?,
+                ip: parse_ip(a).ok_or_else(|| bad(A_IP, "bad address"))?,
                 prefix: p
                     .parse()
                     .ok()
                     .filter(|&p| p <= 32)
                     .ok_or_else(|| bad(A_IP, "bad prefix"))?,
-                gateway: parse_ip4(gw).ok_or_else(|| bad(A_GATEWAY, "bad address"))?,
+                gateway: parse_ip(gw).ok_or_else(|| bad(A_GATEWAY, "bad address"))?,
             })
         }
         _ => None,
@@ -390,22 +373,6 @@ mod tests {
         s.image = Some("ab".repeat(32));
         let back = from_json(&to_json(&s)).unwrap();
         assert_eq!(back, s);
-    }
-
-    #[test]
-    fn ip4_parsing() {
-        assert_eq!(parse_ip4("10.89.0.255"), Some([10, 89, 0, 255]));
-        for bad in [
-            "",
-            "1.2.3",
-            "1.2.3.4.5",
-            "256.0.0.1",
-            "1..2.3",
-            "a.b.c.d",
-            "01234.1.1.1",
-        ] {
-            assert_eq!(parse_ip4(bad), None, "{bad}");
-        }
     }
 
     #[test]
