@@ -328,6 +328,15 @@ pub fn prune(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         return Ok(0);
     };
     ctx.store.gc()?;
+    // Addresses and ports of containers that never got a record (a pocket
+    // killed between claiming them and creating it).
+    let any = crate::state::networks::list(&ctx.store.root).is_ok_and(|l| !l.is_empty());
+    if any && let Ok(nets) = crate::state::networks::Nets::lock(&ctx.store) {
+        let exists = |id: &str| ctx.store.load(id).is_ok();
+        if nets.gc(exists).is_ok() {
+            let _ = crate::net::host::sync(&nets);
+        }
+    }
     let mut out = Vec::new();
     for rec in ctx.store.list()? {
         if rec.live().status == Status::Running || rec.busy() {
