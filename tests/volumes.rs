@@ -224,11 +224,12 @@ fn named_volume_outlives_its_container_and_is_shared() {
     // A second container sees it, at another path.
     let o = run_in(&r, &rf, &["--rm", "-v", "shared:/w:ro", "cat", "/w/f"]);
     assert_eq!(ok(&o), "kept\n");
-    // -v /path alone: a new volume with a random 64-hex name.
+    // -v /path alone: a new volume with a random 64-hex name (kept while
+    // its container is: --rm would take it along, as docker does).
     ok(&run_in(
         &r,
         &rf,
-        &["--rm", "-v", "/anon", "touch", "/anon/x"],
+        &["--name", "anonuser", "-v", "/anon", "touch", "/anon/x"],
     ));
     let names = ok(&r.out(&["volume", "ls", "-q"]));
     let anon: Vec<&str> = names.lines().filter(|n| *n != "shared").collect();
