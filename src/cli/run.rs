@@ -272,7 +272,12 @@ pub fn env_file_lines(name: &[u8], data: &[u8]) -> Result<Vec<Vec<u8>>> {
 /// --env-file in order; `host` is pocket's own environment.
 /// On a bridge network (`--net bridge` or a network's name)?
 pub fn bridged(r: &RunArgs) -> bool {
-    !matches!(r.net, None | Some(b"none") | Some(b"host"))
+    !matches!(r.net, None | Some(b"none") | Some(b"host")) && joined(r).is_none()
+}
+
+/// `--net container:ID`: the container whose network is joined.
+fn joined<'a>(r: &RunArgs<'a>) -> Option<&'a [u8]> {
+    r.net.and_then(|n| n.strip_prefix(b"container:"))
 }
 
 /// The command as docker builds it: `--entrypoint` (or the image's
@@ -371,13 +376,8 @@ pub fn to_spec(
     match r.net.unwrap_or(b"none") {
         b"none" => namespaces.push(Namespace::Network),
         b"host" => {}
-        other if other.starts_with(b"container:") => {
-            return Err(Error::bad(
-                "network",
-                text(other),
-                "container networks are not supported yet",
-            ));
-        }
+        // Another container's namespace: main finds its path.
+        other if other.starts_with(b"container:") => {}
         // bridge or a network's name: main attaches it.
         _ => namespaces.push(Namespace::Network),
     }
@@ -430,6 +430,7 @@ pub fn to_spec(
         no_pivot: r.no_pivot,
         image: None,
         net: None,
+        netns_path: None,
     })
 }
 
@@ -595,6 +596,20 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     // Last of the checks, first of the making: host dirs and volumes.
     let user = super::mounts::user_mounts(&ctx.store.root, &r.volumes, &r.tmpfs)?;
     super::mounts::merge(&mut spec.mounts, user);
+    // Another container's network: its namespace, while it runs.
+    if let Some(q) = joined(&r) {
+        // 125, as docker: a bad --net value, not a command on a container.
+        let other = ctx.store.resolve(&text(q)).map_err(|e| e.with_code(125))?;
+        let rec = ctx.store.load_live(&other).map_err(|e| e.with_code(125))?;
+        if rec.status != Status::Running {
+            return Err(Error::bad(
+                "cannot join network of a non running container",
+                text(q),
+                "start it first",
+            ));
+        }
+        spec.netns_path = Some(alloc::format!("/proc/{}/ns/net", rec.pid));
+    }
     // A bridge network: address, ports and rules claimed now, under the
     // networks lock held until the record exists.
     let claim = if bridged(&r) {

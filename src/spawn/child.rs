@@ -30,6 +30,8 @@ pub struct Child<'a> {
     pub cgroups: &'a [alloc::ffi::CString],
     /// Who the command runs as.
     pub user: &'a crate::spec::User,
+    /// A network namespace to join (`--net container:ID`), or -1.
+    pub netns: i32,
 }
 
 pub(super) struct Fail<'a> {
@@ -94,6 +96,10 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
         let path: &'static CStr = unsafe { CStr::from_ptr(path.as_ptr()) };
         let file = fd::open(path, libc::O_WRONLY, 0).map_err(f("join cgroup", path.to_bytes()))?;
         fd::write_all(file.raw(), b"0").map_err(f("join cgroup", path.to_bytes()))?;
+    }
+    if c.netns >= 0 {
+        proc::setns(c.netns, libc::CLONE_NEWNET).map_err(f("join network namespace", b""))?;
+        fd::close(c.netns);
     }
     // Hold here until the parent has finished its side (cgroups, network).
     let mut go = [0u8; 1];

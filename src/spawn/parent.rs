@@ -160,6 +160,18 @@ pub fn start(spec: &Spec, out: Output) -> Result<Running> {
             .map(|c| c.join_files())
             .transpose()?
             .unwrap_or_default();
+    // Opened before clone, while the other container surely runs: a
+    // stale path fails here, with its name, not inside the child.
+    let netns = match &spec.netns_path {
+        Some(p) => {
+            let c = crate::sys::cstr::cstring(p.as_bytes()).unwrap_or_default();
+            Some(
+                fd::open(&c, libc::O_RDONLY | libc::O_CLOEXEC, 0)
+                    .ctx("open network namespace", p)?,
+            )
+        }
+        None => None,
+    };
     let mut child = Child {
         ops: &ops,
         cfg_rd: cfg_r.raw(),
@@ -174,6 +186,7 @@ pub fn start(spec: &Spec, out: Output) -> Result<Running> {
         stderr: out.stderr,
         cgroups: &joins,
         user: &p.user,
+        netns: netns.as_ref().map_or(-1, |f| f.raw()),
     };
     let stack = Stack::new(STACK_SIZE).ctx("mmap", "child stack")?;
 
@@ -199,7 +212,7 @@ pub fn start(spec: &Spec, out: Output) -> Result<Running> {
         )
     }
     .ctx("clone", "")?;
-    drop((cfg_r, sync_r, err_w));
+    drop((cfg_r, sync_r, err_w, netns));
     let tty_sock = tty_sock.map(|(ours, _theirs)| ours);
 
     // A child that died early gives EPIPE here; its report says why.

@@ -120,6 +120,9 @@ pub struct Spec {
     pub image: Option<String>,
     /// A bridge network to attach to (with a Network namespace).
     pub net: Option<NetAttach>,
+    /// Join this network namespace instead of making one (OCI
+    /// linux.namespaces[network].path; `--net container:ID`).
+    pub netns_path: Option<String>,
 }
 
 /// The container's place on a bridge network: a veth pair, one end on

@@ -85,12 +85,18 @@ pub fn to_value(s: &Spec) -> Value {
             ])
         })
         .collect();
-    let namespaces = s
+    let mut namespaces: Vec<Value> = s
         .namespaces
         .iter()
         .filter_map(|n| NS_NAMES.iter().find(|x| x.0 == *n))
         .map(|x| json::obj(alloc::vec![("type", Some(json::str(x.1)))]))
         .collect();
+    if let Some(p) = &s.netns_path {
+        namespaces.push(json::obj(alloc::vec![
+            ("type", Some(json::str("network"))),
+            ("path", Some(json::str(p))),
+        ]));
+    }
     json::obj(alloc::vec![
         ("ociVersion", Some(json::str("1.0.2"))),
         (
@@ -198,6 +204,7 @@ pub fn from_value(c: &Value) -> Result<Spec> {
     };
     let linux = c.get("linux");
     let mut namespaces = Vec::new();
+    let mut netns_path = None;
     for n in linux
         .and_then(|l| l.get("namespaces"))
         .and_then(Value::arr)
@@ -206,6 +213,8 @@ pub fn from_value(c: &Value) -> Result<Spec> {
         let kind = text(n, "type")?;
         match NS_NAMES.iter().find(|x| x.1 == kind) {
             Some(x) if n.get("path").is_none_or(Value::is_null) => namespaces.push(x.0),
+            // Joining an existing one: only the network namespace.
+            Some(x) if x.0 == Namespace::Network => netns_path = Some(text(n, "path")?),
             _ => return Err(bad(kind, "unsupported namespace")),
         }
     }
@@ -320,6 +329,7 @@ pub fn from_value(c: &Value) -> Result<Spec> {
         no_pivot: on(A_NO_PIVOT),
         image: ann(A_IMAGE).map(String::from),
         net,
+        netns_path,
     })
 }
 
