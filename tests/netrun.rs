@@ -195,14 +195,12 @@ struct Env {
 
 impl Env {
     fn new(tag: &str) -> Env {
-        let tmp = std::env::temp_dir().join(format!("pocket-netrun-{tag}-{}", std::process::id()));
+        let ns = Ns::new();
+        let r = Root::new(&format!("netrun-{tag}"));
+        let tmp = r.0.with_extension("files");
         let _ = std::fs::remove_dir_all(&tmp);
         std::fs::create_dir_all(&tmp).unwrap();
-        Env {
-            ns: Ns::new(),
-            r: Root::new(&format!("netrun-{tag}")),
-            tmp,
-        }
+        Env { ns, r, tmp }
     }
 
     /// pocket (no time limit: for the SIGKILL test, which needs its pid).
@@ -212,16 +210,18 @@ impl Env {
         c
     }
 
-    fn out(&self, args: &[&str]) -> Output {
-        self.ns
-            .cmd("timeout")
-            .args(["-k", "5", "60"])
+    /// pocket under a time limit.
+    fn timed(&self) -> Command {
+        let mut c = self.ns.cmd("timeout");
+        c.args(["-k", "5", "60"])
             .arg(bin())
             .arg("--root")
-            .arg(&self.r.0)
-            .args(args)
-            .output()
-            .unwrap()
+            .arg(&self.r.0);
+        c
+    }
+
+    fn out(&self, args: &[&str]) -> Output {
+        self.timed().args(args).output().unwrap()
     }
 
     fn ok(&self, args: &[&str]) -> String {
@@ -312,9 +312,9 @@ impl Env {
 
 impl Drop for Env {
     fn drop(&mut self) {
-        if let Ok(o) = self.raw().args(["ps", "-aq", "--no-trunc"]).output() {
+        if let Ok(o) = self.timed().args(["ps", "-aq", "--no-trunc"]).output() {
             for id in stdout(&o).lines() {
-                let _ = self.raw().args(["rm", "-f", id]).output();
+                let _ = self.timed().args(["rm", "-f", id]).output();
             }
         }
         let _ = std::fs::remove_dir_all(&self.r.0);
@@ -628,6 +628,44 @@ fn published_ports_reach_the_container_from_everywhere() {
     e.ns.wait_veths(&[]);
 }
 
+#[test]
+fn publish_all_maps_the_image_exposed_ports() {
+    if !root() {
+        return;
+    }
+    // busybox-docker.tar (scripts/mkimages.sh, buildah) exposes 8080/tcp.
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let images = manifest.join("target/images");
+    rootfs();
+    let st = Command::new(manifest.join("scripts/mkimages.sh"))
+        .arg(&images)
+        .status()
+        .expect("mkimages.sh");
+    assert!(st.success(), "scripts/mkimages.sh failed");
+    let e = Env::new("pall");
+    let tar = images.join("busybox-docker.tar");
+    e.ok(&["load", "-i", tar.to_str().unwrap()]);
+    let o = e.ok(&[
+        "run", "-d", "--net", "bridge", "-P", "busybox", "httpd", "-f", "-p", "8080", "-h",
+        "/srv/app",
+    ]);
+    let c = o.trim();
+    let port = e.ok(&["port", c]);
+    let p: u16 = port
+        .strip_prefix("8080/tcp -> 0.0.0.0:")
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{port:?}"));
+    assert!((32768..=60999).contains(&p), "{p}");
+    assert_eq!(e.ok(&["port", c, "8080"]), format!("0.0.0.0:{p}\n"));
+    assert_eq!(
+        wait_http(&e.ns, &format!("127.0.0.1:{p}"), "/hello.txt"),
+        "from the image\n"
+    );
+    // Without -P nothing is published.
+    let o = e.ok(&["run", "-d", "--net", "bridge", "busybox", "sleep", "60"]);
+    assert_eq!(e.ok(&["port", o.trim()]), "");
+}
+
 /// Not a test of its own: the UDP echo server `udp_publish` runs inside a
 /// container, from this very (static) binary mounted in, since busybox's
 /// nc has no UDP. Does nothing unless NETRUN_UDP_ECHO names a port.
@@ -809,77 +847,148 @@ fn a_taken_port_and_a_port_without_a_bridge_are_refused() {
     }
 }
 
-/// No trace of a container at `ip` (veth `veth`) or of host port 7070:
-/// no veth, no DNAT rule, no endpoint; and the address can be had again.
-fn assert_released(e: &Env, ip: &str, what: &str) {
-    e.ns.wait_veths(&[]);
-    if let Some(t) = e.ns.table("pocket") {
-        assert!(
-            !t.contains(" dnat to ") && !t.contains("7070"),
-            "{what}: {t}"
-        );
+/// The address the SIGKILL tests ask for, its veth, and the host port.
+const KILL_IP: &str = "10.88.0.50";
+const KILL_VETH: &str = "pk0a580032";
+
+/// A foreground `run --ip KILL_IP -p 7070:80 ... sleep 100`: the child is
+/// pocket itself.
+fn start_killable(e: &Env) -> Child {
+    e.raw()
+        .args(["run", "--net", "bridge", "--ip", KILL_IP, "-p", "7070:80"])
+        .args(["--rootfs", rootfs().to_str().unwrap(), "sleep", "100"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// `rm -f` of every container `ps -a` lists; the ids.
+fn rm_all(e: &Env) -> Vec<String> {
+    let ids = e.ids();
+    for id in &ids {
+        e.ok(&["rm", "-f", id]);
     }
-    if e.ok(&["network", "ls", "-q"]).trim() != "" {
-        assert_eq!(e.endpoints("bridge"), [], "{what}");
+    ids
+}
+
+/// What is left of containers at KILL_IP, as a user meets it: a veth
+/// (after giving the kernel time to free the namespace); the address or
+/// host port 7070 refused to a new container; DNAT rules besides that new
+/// container's own; and once it is removed too, any rule, endpoint or
+/// mention of the address in pocket's files. Empty when everything was
+/// given back.
+fn leftovers(e: &Env) -> Vec<String> {
+    let mut out = vec![];
+    let end = Instant::now() + Duration::from_secs(10);
+    while !e.ns.veths().is_empty() && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(20));
     }
-    let c = e.run_d(&[
-        "--net", "bridge", "--ip", ip, "-p", "7070:80", "sleep", "60",
+    if !e.ns.veths().is_empty() {
+        out.push(format!("veths {:?}", e.ns.veths()));
+    }
+    let dnat = |e: &Env| -> Vec<String> {
+        e.ns.table("pocket")
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains(" dnat to "))
+            .map(String::from)
+            .collect()
+    };
+    let mut v = vec!["run", "-d", "--rootfs", rootfs().to_str().unwrap()];
+    v.extend([
+        "--net", "bridge", "--ip", KILL_IP, "-p", "7070:80", "sleep", "60",
     ]);
-    e.ok(&["rm", "-f", &c]);
+    let o = e.out(&v);
+    if o.status.code() != Some(0) {
+        out.push(format!(
+            "a new --ip {KILL_IP} -p 7070:80 is refused: {}",
+            stderr(&o).trim()
+        ));
+        return out;
+    }
+    // prerouting and output: one rule each, the new container's.
+    let rules = dnat(e);
+    if rules.len() != 2 {
+        out.push(format!("DNAT rules with the new container: {rules:?}"));
+    }
+    e.ok(&["rm", "-f", stdout(&o).trim()]);
+    for l in dnat(e) {
+        out.push(format!("rule `{l}` after rm"));
+    }
+    let eps = e.endpoints("bridge");
+    if !eps.is_empty() {
+        out.push(format!("endpoints {eps:?}"));
+    }
+    for f in ["bridge.json", "_ports.json"] {
+        if let Ok(s) = std::fs::read_to_string(e.r.0.join("networks").join(f))
+            && s.contains("\"10.88.0.50\"")
+        {
+            out.push(format!("{KILL_IP} still in networks/{f}"));
+        }
+    }
+    out
 }
 
 #[test]
-fn sigkill_of_pocket_leaves_nothing_after_rm() {
+fn sigkill_of_a_running_foreground_pocket_then_rm() {
     if !root() {
         return;
     }
-    let e = Env::new("kill");
-    let ip = "10.88.0.50";
-    let rootfs = rootfs_str();
-    let start = |e: &Env| {
-        e.raw()
-            .args(["run", "--net", "bridge", "--ip", ip, "-p", "7070:80"])
-            .args(["--rootfs", &rootfs, "sleep", "100"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap()
-    };
-    let rm_all = |e: &Env| {
-        for id in e.ids() {
-            e.ok(&["rm", "-f", &id]);
-        }
-    };
-    // While running: the container is up, on its address, when pocket dies.
-    let mut p = start(&e);
+    let e = Env::new("kill-run");
+    let mut p = start_killable(&e);
     wait_for(20, "the container's veth", || {
-        e.ns.veths()
-            .contains(&"pk0a580032".to_string())
-            .then_some(())
+        e.ns.veths().contains(&KILL_VETH.to_string()).then_some(())
     });
     let id = e.ids().pop().expect("a record");
-    assert_eq!(e.ip("bridge", &id), ip);
-    assert!(
-        e.ns.table("pocket")
-            .unwrap()
-            .contains("dnat to 10.88.0.50:80")
-    );
+    assert_eq!(e.ip("bridge", &id), KILL_IP);
+    let t = e.ns.table("pocket").unwrap();
+    assert!(t.contains("dnat to 10.88.0.50:80"), "{t}");
     p.kill().unwrap();
     p.wait().unwrap();
-    rm_all(&e);
-    assert_released(&e, ip, "killed while running");
+    assert_eq!(rm_all(&e), [id]);
+    assert_eq!(leftovers(&e), Vec::<String>::new());
+}
 
-    // During setup: at a spread of moments from exec on.
+#[test]
+fn sigkill_of_pocket_during_setup_then_rm() {
+    if !root() {
+        return;
+    }
+    let e = Env::new("kill-setup");
+    // Moments from exec on: before the network is made, while the
+    // address, ports and rules are claimed, while the record is written,
+    // while the container and its veth are made, once it runs.
+    let mut leaks = vec![];
     for delay_us in [
-        0, 200, 500, 1000, 2000, 3000, 5000, 8000, 12000, 20000, 40000,
+        0, 300, 600, 800, 1000, 1200, 1500, 2000, 2500, 3000, 4000, 6000, 10000, 20000, 40000,
     ] {
-        let mut p = start(&e);
+        let mut p = start_killable(&e);
         std::thread::sleep(Duration::from_micros(delay_us));
         p.kill().unwrap();
         p.wait().unwrap();
-        rm_all(&e);
-        assert_released(&e, ip, &format!("killed after {delay_us}us"));
+        let ids = rm_all(&e);
+        let left = leftovers(&e);
+        if !left.is_empty() {
+            // `container prune` gives back the claims of a pocket killed
+            // before its record existed: after it, nothing may be left.
+            e.ok(&["container", "prune", "-f"]);
+            assert_eq!(
+                leftovers(&e),
+                Vec::<String>::new(),
+                "killed after {delay_us}us, even after prune"
+            );
+            leaks.push(format!(
+                "killed after {delay_us}us, records {ids:?}, after rm -f: {left:?}"
+            ));
+        }
     }
+    // But prune must not be needed: `rm -f` of what ps lists has to be
+    // enough. A pocket killed between claiming the address and ports and
+    // writing the record leaves them held by an id no command shows
+    // (ps, inspect, network inspect) and `rm` cannot name; the address
+    // and the port are refused to everyone, and its DNAT rules stay.
+    assert!(leaks.is_empty(), "{}", leaks.join("\n"));
 }
 
 #[test]
@@ -982,7 +1091,7 @@ fn none_host_and_missing_networks() {
     let e = Env::new("modes");
     e.ns.sh("ip link add pkt-h0 type veth peer name pkt-h1");
     // none (and the default): loopback only.
-    for args in [&["--net", "none"][..], &[]] {
+    for args in [&["--rm", "--net", "none"][..], &["--rm"]] {
         let mut v = args.to_vec();
         v.extend(["ls", "/sys/class/net"]);
         let o = e.run(&v);
@@ -990,7 +1099,7 @@ fn none_host_and_missing_networks() {
         assert_eq!(stdout(&o), "lo\n", "{args:?}");
     }
     // host: the test namespace's interfaces.
-    let o = e.run(&["--net", "host", "ls", "/sys/class/net"]);
+    let o = e.run(&["--rm", "--net", "host", "ls", "/sys/class/net"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let mut got: Vec<String> = stdout(&o).split_whitespace().map(String::from).collect();
     let mut want = e.ns.links();

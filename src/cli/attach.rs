@@ -109,6 +109,10 @@ pub fn claim<'a>(
         dns.push(t);
     }
     let nets = Nets::lock(store)?;
+    // Every claim keeps the lock until its record exists, so under the
+    // lock an address or port whose container has no record was left by a
+    // pocket killed in between: take it back before claiming.
+    nets.gc(|c| store.load(c).is_ok())?;
     let net = if name == networks::DEFAULT {
         nets.default_network(&host::host_routes())?
     } else {

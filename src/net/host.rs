@@ -118,5 +118,8 @@ pub fn release(store: &Store, id: &str, had_net: bool) -> Result<()> {
     }
     let nets = Nets::lock(store)?;
     nets.release(id)?;
+    // And what pockets killed between claim and record left (see
+    // cli/attach.rs): no record can appear for them any more.
+    nets.gc(|c| store.load(c).is_ok())?;
     sync(&nets)
 }
