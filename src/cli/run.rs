@@ -832,7 +832,7 @@ mod tests {
         );
         assert!(spec(&[b"-w", b"rel", b"--rootfs", b"/r", b"sh"], &[], &[]).is_err());
         // A bridge network gets its own namespace (main attaches it);
-        // -p and --ip need one; container: networks are not there yet.
+        // -p and --ip need one.
         let b = spec(&[b"--net", b"bridge", b"--rootfs", b"/r", b"sh"], &[], &[]).unwrap();
         assert!(b.has(Namespace::Network));
         assert!(spec(&[b"-p", b"80", b"--rootfs", b"/r", b"sh"], &[], &[]).is_err());
@@ -852,9 +852,26 @@ mod tests {
             )
             .is_err()
         );
+        // Joining a container's network: no namespace of its own (main
+        // finds the other's), and no ports of its own either.
+        let j = spec(
+            &[b"--net", b"container:x", b"--rootfs", b"/r", b"sh"],
+            &[],
+            &[],
+        )
+        .unwrap();
+        assert!(!j.has(Namespace::Network));
         assert!(
             spec(
-                &[b"--net", b"container:x", b"--rootfs", b"/r", b"sh"],
+                &[
+                    b"--net",
+                    b"container:x",
+                    b"-p",
+                    b"80",
+                    b"--rootfs",
+                    b"/r",
+                    b"sh"
+                ],
                 &[],
                 &[]
             )
