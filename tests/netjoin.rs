@@ -55,6 +55,33 @@ fn a_container_joins_anothers_network() {
         (o.status.code() == Some(0)).then(|| stdout(&o))
     });
     assert_eq!(got, "shared lo\n");
+    // Restarted, b joins a's namespace as it is now (a new pid), never a
+    // stale /proc path; with a stopped, b does not start.
+    r.out(&["stop", "-t", "0", &b]);
+    r.out(&["restart", "-t", "0", &a]);
+    let o = r.out(&["start", &b]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(netns(&r, &a), netns(&r, &b), "joined again after restarts");
+    r.out(&["stop", "-t", "0", &b]);
+    r.out(&["stop", "-t", "0", &a]);
+    let o = r.out(&["start", &b]);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(
+        stderr(&o).contains("non running container"),
+        "{}",
+        stderr(&o)
+    );
+    let o = r.out(&[
+        "run",
+        "--net",
+        &format!("container:{a}"),
+        "--dns",
+        "1.1.1.1",
+        "--rootfs",
+        &rf,
+        "true",
+    ]);
+    assert_eq!(o.status.code(), Some(125));
     // Joining a container that does not run: 125, nothing made.
     r.out(&["rm", "-f", &a]);
     let before = stdout(&r.out(&["ps", "-aq"]));

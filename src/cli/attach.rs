@@ -27,9 +27,10 @@ const FILES: [(&str, &str); 3] = [
 ];
 
 /// A network claimed for a container that does not exist yet: dropped
-/// without `keep`, it gives the address and ports back.
+/// without `keep`, it gives the address and ports back. With `--net none`
+/// or `host` there is nothing to claim (`nets` is None), only the files.
 pub struct Claim<'a> {
-    nets: Nets<'a>,
+    nets: Option<Nets<'a>>,
     id: String,
     kept: bool,
     hosts: String,
@@ -39,9 +40,9 @@ pub struct Claim<'a> {
 
 impl Drop for Claim<'_> {
     fn drop(&mut self) {
-        if !self.kept {
-            let _ = self.nets.release(&self.id);
-            let _ = host::sync(&self.nets);
+        if let (false, Some(n)) = (self.kept, &self.nets) {
+            let _ = n.release(&self.id);
+            let _ = host::sync(n);
         }
     }
 }
@@ -65,6 +66,100 @@ impl Claim<'_> {
 
 fn bad(what: &str, v: &[u8], why: &'static str) -> Error {
     Error::bad(String::from(what), text(v), why)
+}
+
+/// The host's resolv.conf; with systemd-resolved's stub (127.0.0.53, out
+/// of a container's reach) the file with the real upstream servers, as
+/// docker reads it.
+fn host_resolv() -> Vec<u8> {
+    let r = fs::read(c"/etc/resolv.conf").unwrap_or_default();
+    let stub = String::from_utf8_lossy(&r)
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("nameserver"))
+        .all(|ns| ns.trim().starts_with("127."));
+    if stub && let Ok(up) = fs::read(c"/run/systemd/resolve/resolv.conf") {
+        return up;
+    }
+    r
+}
+
+/// --add-host and --dns, checked.
+fn extras(r: &RunArgs) -> Result<(Vec<(String, String)>, Vec<String>)> {
+    let mut extra = Vec::new();
+    for h in &r.add_hosts {
+        extra.push(
+            etc::parse_add_host(&text(h))
+                .ok_or_else(|| bad("invalid --add-host", h, "use NAME:IP"))?,
+        );
+    }
+    let mut dns = Vec::new();
+    for d in &r.dns {
+        let t = text(d);
+        networks::parse_ip(&t).ok_or_else(|| bad("invalid --dns", d, "not an IPv4 address"))?;
+        dns.push(t);
+    }
+    Ok((extra, dns))
+}
+
+/// Bind the files over the image's: they are written once the record
+/// exists (`Claim::keep`). Before the user's mounts, which win: a volume
+/// on /etc (or through a link to it) hides them rather than getting their
+/// mount points created in it.
+fn mount_files(spec: &mut Spec, dir: &str) {
+    let at = crate::spec::default_mounts().len().min(spec.mounts.len());
+    for (i, (file, dst)) in FILES.iter().enumerate() {
+        spec.mounts.insert(
+            at + i,
+            Mount {
+                destination: String::from(*dst),
+                kind: String::from("bind"),
+                source: alloc::format!("{dir}/{file}"),
+                options: alloc::vec![String::from("rbind"), String::from("rprivate")],
+            },
+        );
+    }
+}
+
+/// `--net none` or `host`: no network to claim, but docker's files all
+/// the same: /etc/hosts with localhost (with `host`, the host's own) and
+/// --add-host lines, the host's resolv.conf (or --dns), /etc/hostname.
+pub fn files_only<'a>(
+    r: &RunArgs,
+    dir: &str,
+    spec: &mut Spec,
+    host_mode: bool,
+) -> Result<Claim<'a>> {
+    let (extra, dns) = extras(r)?;
+    let hostname = String::from_utf8_lossy(&spec.hostname).into_owned();
+    let resolv = host_resolv();
+    let resolv = String::from_utf8_lossy(&resolv);
+    let (hosts, resolv) = if host_mode {
+        let mut h =
+            String::from_utf8_lossy(&fs::read(c"/etc/hosts").unwrap_or_default()).into_owned();
+        for (name, addr) in &extra {
+            h.push_str(&alloc::format!("{addr}\t{name}\n"));
+        }
+        let r = if dns.is_empty() {
+            resolv.into_owned()
+        } else {
+            etc::resolv_conf(&resolv, &dns)
+        };
+        (h, r)
+    } else {
+        (
+            etc::hosts(&hostname, None, &extra),
+            etc::resolv_conf(&resolv, &dns),
+        )
+    };
+    mount_files(spec, dir);
+    Ok(Claim {
+        nets: None,
+        id: String::new(),
+        kept: false,
+        hosts,
+        resolv,
+        hostname: alloc::format!("{hostname}\n"),
+    })
 }
 
 /// Claim the network `r` asks for and fill `spec.net` and its mounts.
@@ -95,41 +190,39 @@ pub fn claim<'a>(
             specs.extend(ports::parse_port(e)?);
         }
     }
-    let mut extra = Vec::new();
-    for h in &r.add_hosts {
-        extra.push(
-            etc::parse_add_host(&text(h))
-                .ok_or_else(|| bad("invalid --add-host", h, "use NAME:IP"))?,
-        );
-    }
-    let mut dns = Vec::new();
-    for d in &r.dns {
-        let t = text(d);
-        networks::parse_ip(&t).ok_or_else(|| bad("invalid --dns", d, "not an IPv4 address"))?;
-        dns.push(t);
-    }
+    let (extra, dns) = extras(r)?;
     let nets = Nets::lock(store)?;
     // Every claim keeps the lock until its record exists, so under the
     // lock an address or port whose container has no record was left by a
     // pocket killed in between: take it back before claiming.
     nets.gc(|c| store.load(c).is_ok())?;
     let net = if name == networks::DEFAULT {
-        nets.default_network(&host::host_routes())?
+        // The host's routes only matter (and are only read: a full BGP
+        // table is large) when the default network is still to be made.
+        let routes = match networks::get(&store.root, networks::DEFAULT) {
+            Ok(_) => Vec::new(),
+            Err(_) => host::host_routes(),
+        };
+        nets.default_network(&routes)?
     } else {
         networks::resolve(&store.root, &name).map_err(|e| e.with_code(125))?
     };
     host::ensure_bridge(&net)?;
     let mut claim = Claim {
-        nets,
+        nets: Some(nets),
         id: String::from(id),
         kept: false,
         hosts: String::new(),
         resolv: String::new(),
         hostname: String::new(),
     };
-    let ip = claim.nets.allocate(&net.name, id, want)?;
-    claim.nets.publish(id, ip, &specs)?;
-    host::sync(&claim.nets)?;
+    // Through the claim: a failure from here on gives everything back.
+    let Some(nets) = claim.nets.as_ref() else {
+        return Err(Error::bad("network", net.name.clone(), "not locked"));
+    };
+    let ip = nets.allocate(&net.name, id, want)?;
+    nets.publish(id, ip, &specs)?;
+    host::sync(nets)?;
     spec.net = Some(NetAttach {
         network: net.name.clone(),
         bridge: net.bridge.clone(),
@@ -138,17 +231,10 @@ pub fn claim<'a>(
         gateway: net.gateway,
     });
     let hostname = String::from_utf8_lossy(&spec.hostname).into_owned();
-    let resolv = fs::read(c"/etc/resolv.conf").unwrap_or_default();
+    let resolv = host_resolv();
     claim.hosts = etc::hosts(&hostname, Some(ip), &extra);
     claim.resolv = etc::resolv_conf(&String::from_utf8_lossy(&resolv), &dns);
     claim.hostname = alloc::format!("{hostname}\n");
-    for (file, dst) in FILES {
-        spec.mounts.push(Mount {
-            destination: String::from(dst),
-            kind: String::from("bind"),
-            source: alloc::format!("{dir}/{file}"),
-            options: alloc::vec![String::from("rbind"), String::from("rprivate")],
-        });
-    }
+    mount_files(spec, dir);
     Ok(claim)
 }

@@ -181,7 +181,7 @@ pub fn images_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let now = time::now();
     let short = |id: &str| {
         if trunc {
-            String::from(&id[..12])
+            String::from(id.get(..12).unwrap_or(id))
         } else {
             format!("sha256:{id}")
         }

@@ -180,7 +180,19 @@ fn start_one(ctx: &Ctx, q: &str) -> Result<()> {
         rec.logged = true;
         ctx.store.save(&rec)?;
     }
-    let spec = ctx.store.spec(&id)?;
+    let mut spec = ctx.store.spec(&id)?;
+    if let Some(other) = spec.net_container.clone() {
+        // Its namespace as it is now: the other container must run.
+        let rec = ctx.store.load_live(&other)?;
+        if rec.status != Status::Running {
+            return Err(Error::bad(
+                "cannot join network of a non running container",
+                other,
+                "start it first",
+            ));
+        }
+        spec.netns_owner = Some((rec.pid, rec.pid_start));
+    }
     monitor::detach(&ctx.store, &id, &spec)
 }
 

@@ -137,7 +137,7 @@ fn ls(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let mut o = crate::rt::out();
     if p.on(LS, "quiet") {
         for n in &all {
-            o.bytes(n.id[..w.min(n.id.len())].as_bytes());
+            o.bytes(n.id.get(..w).unwrap_or(&n.id).as_bytes());
             o.bytes(b"\n");
         }
         return Ok(0);
@@ -150,7 +150,7 @@ fn ls(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     ];
     for n in all {
         rows.push(alloc::vec![
-            String::from(&n.id[..w.min(n.id.len())]),
+            String::from(n.id.get(..w).unwrap_or(&n.id)),
             n.name,
             String::from("bridge"),
             String::from("local"),
@@ -251,8 +251,9 @@ fn rm(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     }
     // Any container that still exists, running or not, holds its address:
     // docker refuses to remove a network with endpoints.
-    let ids = ctx.store.ids()?;
-    let exists = |c: &str| ids.iter().any(|i| i == c);
+    // Decided under the networks lock (in `remove`): a run holds it until
+    // its record exists, so none can appear unseen.
+    let exists = |c: &str| ctx.store.load(c).is_ok();
     let mut failed = false;
     for n in p.rest {
         let n = text(n);

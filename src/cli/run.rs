@@ -431,6 +431,8 @@ pub fn to_spec(
         image: None,
         net: None,
         netns_path: None,
+        net_container: None,
+        netns_owner: None,
     })
 }
 
@@ -608,7 +610,8 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
                 "start it first",
             ));
         }
-        spec.netns_path = Some(alloc::format!("/proc/{}/ns/net", rec.pid));
+        spec.net_container = Some(other);
+        spec.netns_owner = Some((rec.pid, rec.pid_start));
     }
     // A bridge network: address, ports and rules claimed now, under the
     // networks lock held until the record exists.
@@ -619,7 +622,12 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         Some(super::attach::claim(
             &ctx.store, &r, &id, &dir, &mut spec, exposed,
         )?)
+    } else if joined(&r).is_none() {
+        let host_mode = r.net == Some(b"host");
+        Some(super::attach::files_only(&r, &dir, &mut spec, host_mode)?)
     } else {
+        // The other container's network, and so its names: docker
+        // refuses these too.
         for (given, what) in [
             (!r.add_hosts.is_empty(), "--add-host"),
             (!r.dns.is_empty(), "--dns"),
@@ -628,7 +636,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
                 return Err(Error::bad(
                     "conflicting options",
                     what,
-                    "needs a bridge network (--net bridge or --net NAME)",
+                    "not with --net container:ID",
                 ));
             }
         }

@@ -37,7 +37,7 @@ pub fn ensure_bridge(net: &Network) -> Result<()> {
 /// already gone is fine.
 pub fn delete_bridge(net: &Network) -> Result<()> {
     let mut s = nl::Sock::open(nl::NETLINK_ROUTE)?;
-    link::delete(&mut s, &net.bridge)
+    link::delete_if(&mut s, &net.bridge, "bridge")
 }
 
 /// Make pocket's nf_tables table match the state: masquerade for every
@@ -98,7 +98,7 @@ pub fn attach(pid: i32, a: &NetAttach) -> Result<()> {
     let host = veth_name(a.ip);
     // A veth of a container that was SIGKILLed with its namespace still
     // held somewhere: the address is ours now.
-    link::delete(&mut s, &host)?;
+    link::delete_if(&mut s, &host, "veth")?;
     link::create_veth(&mut s, &host, "eth0", ns.raw())?;
     link::set_master(&mut s, &host, &a.bridge)?;
     link::set_up(&mut s, &host)?;

@@ -288,6 +288,16 @@ pub fn delete(s: &mut Sock, name: &str) -> Result<()> {
     }
 }
 
+/// Delete link `name` only if it is of `kind` ("bridge", "veth"): a
+/// host's own interface that happens to bear the name is never touched.
+pub fn delete_if(s: &mut Sock, name: &str, kind: &str) -> Result<()> {
+    check_name(name)?;
+    match get_link(s, name)?.as_deref().and_then(parse_kind) {
+        Some(k) if k == kind => delete(s, name),
+        _ => Ok(()),
+    }
+}
+
 /// Add `ip/prefix` to link `name`; the same address already there is fine.
 pub fn add_addr(s: &mut Sock, name: &str, ip: [u8; 4], prefix: u8) -> Result<()> {
     let arg = alloc::format!("{}.{}.{}.{}/{prefix} {name}", ip[0], ip[1], ip[2], ip[3]);

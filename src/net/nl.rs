@@ -464,6 +464,14 @@ impl Sock {
             nlsock::send(self.fd.raw(), msgs[0].bytes())
         } else {
             let all: Vec<u8> = msgs.iter().flat_map(|m| m.bytes()).copied().collect();
+            // One datagram must fit the send buffer (~208 KiB by default,
+            // some 400 nf_tables rules): grow it first, as nft does.
+            if all.len() > 128 << 10 {
+                let _ = nlsock::set_sndbuf(
+                    self.fd.raw(),
+                    (all.len() * 2).min(i32::MAX as usize) as i32,
+                );
+            }
             nlsock::send(self.fd.raw(), &all)
         }
         .map_err(|e| Error::sys(op, "(send)", e))?;

@@ -162,13 +162,26 @@ pub fn start(spec: &Spec, out: Output) -> Result<Running> {
             .unwrap_or_default();
     // Opened before clone, while the other container surely runs: a
     // stale path fails here, with its name, not inside the child.
-    let netns = match &spec.netns_path {
+    let owner = spec
+        .netns_owner
+        .map(|(pid, _)| alloc::format!("/proc/{pid}/ns/net"));
+    let netns = match owner.as_ref().or(spec.netns_path.as_ref()) {
         Some(p) => {
             let c = crate::sys::cstr::cstring(p.as_bytes()).unwrap_or_default();
-            Some(
-                fd::open(&c, libc::O_RDONLY | libc::O_CLOEXEC, 0)
-                    .ctx("open network namespace", p)?,
-            )
+            let f = fd::open(&c, libc::O_RDONLY | libc::O_CLOEXEC, 0)
+                .ctx("open network namespace", p)?;
+            // Checked after the open: had the pid been reused, the start
+            // time would differ, and the namespace is not joined.
+            if let Some((pid, start)) = spec.netns_owner
+                && crate::state::record::start_time(pid) != Some(start)
+            {
+                return Err(Error::bad(
+                    "cannot join network of a non running container",
+                    alloc::format!("pid {pid}"),
+                    "it stopped",
+                ));
+            }
+            Some(f)
         }
         None => None,
     };

@@ -121,8 +121,15 @@ pub struct Spec {
     /// A bridge network to attach to (with a Network namespace).
     pub net: Option<NetAttach>,
     /// Join this network namespace instead of making one (OCI
-    /// linux.namespaces[network].path; `--net container:ID`).
+    /// linux.namespaces[network].path, as another runtime's config gives).
     pub netns_path: Option<String>,
+    /// `--net container:ID`: the container whose namespace is joined,
+    /// found again at every start (its pid changes).
+    pub net_container: Option<String>,
+    /// That container's init (pid, start time) for this start: the
+    /// namespace is opened from /proc/PID and the start time checked after,
+    /// so a reused pid is never joined. Not saved.
+    pub netns_owner: Option<(i32, u64)>,
 }
 
 /// The container's place on a bridge network: a veth pair, one end on

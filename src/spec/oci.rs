@@ -31,6 +31,7 @@ const A_NET: &str = "io.pocket.net";
 const A_BRIDGE: &str = "io.pocket.net.bridge";
 const A_IP: &str = "io.pocket.net.ip";
 const A_GATEWAY: &str = "io.pocket.net.gateway";
+const A_NET_CONTAINER: &str = "io.pocket.net.container";
 
 fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -65,6 +66,9 @@ pub fn to_value(s: &Spec) -> Value {
         if o.volatile {
             annotations.push((String::from(A_VOLATILE), json::str("true")));
         }
+    }
+    if let Some(c) = &s.net_container {
+        annotations.push((String::from(A_NET_CONTAINER), json::str(c)));
     }
     if let Some(n) = &s.net {
         annotations.push((String::from(A_NET), json::str(&n.network)));
@@ -330,6 +334,8 @@ pub fn from_value(c: &Value) -> Result<Spec> {
         image: ann(A_IMAGE).map(String::from),
         net,
         netns_path,
+        net_container: ann(A_NET_CONTAINER).map(String::from),
+        netns_owner: None,
     })
 }
 

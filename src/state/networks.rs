@@ -450,7 +450,7 @@ impl<'a> Nets<'a> {
             .filter(|c| exists(c))
             .collect();
         if !users.is_empty() {
-            let short: Vec<&str> = users.iter().map(|c| &c[..c.len().min(12)]).collect();
+            let short: Vec<&str> = users.iter().map(|c| c.get(..12).unwrap_or(c)).collect();
             return Err(Error::bad(
                 "network rm",
                 n.name.clone(),
@@ -506,7 +506,7 @@ impl<'a> Nets<'a> {
                         fmt_ip(w),
                         format!(
                             "address already in use by container {}",
-                            &c[..c.len().min(12)]
+                            c.get(..12).unwrap_or(c)
                         ),
                     ));
                 }

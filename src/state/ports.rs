@@ -242,6 +242,11 @@ impl Nets<'_> {
                     .chain(&new)
                     .find(|m| collides(m, s.proto, s.host_ip, p))
             };
+            // A host service on the port (sshd on 22): DNAT would steal its
+            // clients, so the port is refused, as docker refuses it when
+            // its bind fails.
+            let udp = s.proto == Proto::Udp;
+            let busy = |p: u16| !crate::sys::inet::port_free(udp, s.host_ip, p).unwrap_or(true);
             let host_port = if s.host_lo != 0 && s.host_lo == s.host_hi {
                 if let Some(m) = taken(s.host_lo) {
                     return Err(Error::bad(
@@ -249,8 +254,15 @@ impl Nets<'_> {
                         fmt_host(s.host_ip, s.host_lo, s.proto),
                         format!(
                             "port is already allocated by container {}",
-                            &m.container[..m.container.len().min(12)]
+                            m.container.get(..12).unwrap_or(&m.container)
                         ),
+                    ));
+                }
+                if busy(s.host_lo) {
+                    return Err(Error::bad(
+                        "publish",
+                        fmt_host(s.host_ip, s.host_lo, s.proto),
+                        "port is already in use on the host",
                     ));
                 }
                 s.host_lo
@@ -268,7 +280,7 @@ impl Nets<'_> {
                 let start = u16::from_ne_bytes(r) as u32 % n;
                 (0..n)
                     .map(|i| lo + ((start + i) % n) as u16)
-                    .find(|&p| taken(p).is_none())
+                    .find(|&p| taken(p).is_none() && !busy(p))
                     .ok_or_else(|| {
                         Error::bad(
                             "publish",

@@ -9,6 +9,7 @@ pub mod cstr;
 pub mod fd;
 pub mod file;
 pub mod fs;
+pub mod inet;
 pub mod mount;
 pub mod net;
 pub mod nlsock;

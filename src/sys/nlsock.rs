@@ -53,6 +53,12 @@ pub fn set_rcvbuf(fd: i32, bytes: i32) -> Result<()> {
         .or_else(|_| setsockopt(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, bytes))
 }
 
+/// Send buffer of at least `bytes`: SO_SNDBUFFORCE, else SO_SNDBUF.
+pub fn set_sndbuf(fd: i32, bytes: i32) -> Result<()> {
+    setsockopt(fd, libc::SOL_SOCKET, libc::SO_SNDBUFFORCE, bytes)
+        .or_else(|_| setsockopt(fd, libc::SOL_SOCKET, libc::SO_SNDBUF, bytes))
+}
+
 /// `sendto(fd, buf, len, 0, {AF_NETLINK, pid 0}, sizeof)` — to the kernel;
 /// retried on EINTR. A netlink datagram goes whole or not at all.
 pub fn send(fd: i32, buf: &[u8]) -> Result<()> {
