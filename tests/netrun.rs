@@ -1017,7 +1017,13 @@ fn the_table_holds_exactly_the_rules() {
     let b = e.run_d(&["--net", "n2", "-p", "9090:90", "sleep", "60"]);
     assert_eq!(e.ip("n2", &b), "10.130.0.2");
 
+    // Loopback ports are DNATed for the host itself only (output).
     let head = |post: &str, dnat: &str, fwd: &str| {
+        let pre: String = dnat
+            .lines()
+            .filter(|l| !l.contains(" ip daddr 127."))
+            .map(|l| format!("{l}\n"))
+            .collect();
         format!(
             "table ip pocket {{\n\
              chain postrouting {{\n\
@@ -1025,13 +1031,17 @@ fn the_table_holds_exactly_the_rules() {
              {post}}}\n\
              chain prerouting {{\n\
              type nat hook prerouting priority dstnat; policy accept;\n\
-             {dnat}}}\n\
+             {pre}}}\n\
              chain output {{\n\
              type nat hook output priority -100; policy accept;\n\
              {dnat}}}\n\
              chain forward {{\n\
              type filter hook forward priority filter; policy accept;\n\
-             {fwd}ct status dnat accept\n\
+             ct status dnat accept\n\
+             {fwd}}}\n\
+             chain raw {{\n\
+             type filter hook prerouting priority raw; policy accept;\n\
+             iifname != \"lo\" ip daddr 127.0.0.0/8 drop\n\
              }}\n\
              }}"
         )
@@ -1039,7 +1049,8 @@ fn the_table_holds_exactly_the_rules() {
     let post = |br: &str, sub: &str| {
         format!(
             "ip saddr {sub} oifname != \"{br}\" masquerade\n\
-             ip saddr 127.0.0.0/8 oifname \"{br}\" masquerade\n"
+             ip saddr 127.0.0.0/8 oifname \"{br}\" masquerade\n\
+             ip saddr {sub} oifname \"{br}\" ct status dnat masquerade\n"
         )
     };
     let fwd = |br: &str| {
@@ -1052,7 +1063,12 @@ fn the_table_holds_exactly_the_rules() {
                   fib daddr type local ip daddr 127.0.0.1 udp dport 5353 dnat to 10.88.0.2:53\n";
     let dnat_b = "fib daddr type local tcp dport 9090 dnat to 10.130.0.2:90\n";
     let both_post = post("pocket0", "10.88.0.0/16") + &post(&br2, "10.130.0.0/24");
-    let both_fwd = fwd("pocket0") + &fwd(&br2);
+    // The two networks isolated from each other, then each's accepts.
+    let both_fwd = format!(
+        "iifname \"pocket0\" oifname \"{br2}\" drop\n\
+         iifname \"{br2}\" oifname \"pocket0\" drop\n"
+    ) + &fwd("pocket0")
+        + &fwd(&br2);
     assert_eq!(
         e.ns.table("pocket").unwrap(),
         head(&both_post, &format!("{dnat_a}{dnat_b}"), &both_fwd)

@@ -490,6 +490,27 @@ fn check_rootfs(path: &[u8]) -> Result<Vec<u8>> {
     Ok(real.to_vec())
 }
 
+/// The container's overlay dirs, and its init layer's mount points.
+fn make_dirs(dir: &str, init: bool) -> Result<()> {
+    let mk = |p: &str| {
+        crate::sys::fs::mkdir(&cstr::cstring(p.as_bytes()).unwrap_or_default(), 0o755)
+            .map_err(|e| Error::sys("mkdir", p, e))
+    };
+    for d in ["rootfs", "upper", "work"] {
+        mk(&alloc::format!("{dir}/{d}"))?;
+    }
+    if init {
+        mk(&alloc::format!("{dir}/init"))?;
+        mk(&alloc::format!("{dir}/init/etc"))?;
+        let etc = cstr::cstring(alloc::format!("{dir}/init/etc").as_bytes()).unwrap_or_default();
+        for f in ["hosts", "resolv.conf", "hostname"] {
+            crate::sys::fs::write_new(&etc, f, b"", false)
+                .map_err(|e| Error::sys("create", alloc::format!("{dir}/init/etc/{f}"), e))?;
+        }
+    }
+    Ok(())
+}
+
 /// $HOME from the user's passwd entry (docker's rule), unless the image,
 /// -e or an env file set it.
 fn set_home(
@@ -571,6 +592,14 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             let user = r.user.map(text).unwrap_or_else(|| img.config.user.clone());
             spec.process.user = crate::image::user::resolve(&user, &lower)?;
             set_home(&mut spec, &r, &files, &img.config.env, &user, &lower);
+            // docker's "init layer": the mount points of /etc/hosts,
+            // resolv.conf and hostname in a layer of the container's own
+            // above the image's, so they never show in its upper dir
+            // (diff, commit). Only over a real /etc: a directory above a
+            // symlinked /etc would hide the image's.
+            if crate::image::user::etc_is_dir(&lower) {
+                lower.insert(0, alloc::format!("{dir}/init"));
+            }
             spec.image = Some(img.id.clone());
             spec.root.path = alloc::format!("{dir}/rootfs").into_bytes();
             spec.root.overlay = Some(crate::spec::Overlay {
@@ -658,16 +687,11 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         let _ = ctx.store.remove(&rec);
         return Err(e);
     }
-    if image.is_some() {
-        for d in ["rootfs", "upper", "work"] {
-            let p = alloc::format!("{dir}/{d}");
-            if let Err(e) =
-                crate::sys::fs::mkdir(&cstr::cstring(p.as_bytes()).unwrap_or_default(), 0o755)
-            {
-                let _ = ctx.store.remove(&rec);
-                return Err(Error::sys("mkdir", p, e));
-            }
-        }
+    if let Some(o) = &spec.root.overlay
+        && let Err(e) = make_dirs(&dir, o.lower.first().is_some_and(|l| l.ends_with("/init")))
+    {
+        let _ = ctx.store.remove(&rec);
+        return Err(e);
     }
     if r.detach {
         monitor::detach(&ctx.store, &rec.id, &spec)?;

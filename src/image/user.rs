@@ -65,6 +65,22 @@ fn etc_file(roots: &[String], name: &core::ffi::CStr) -> Option<Vec<u8>> {
     None
 }
 
+/// Is the image's /etc a plain directory (in the topmost layer that has
+/// an `etc` at all)? Not if that is a symlink, a whiteout or a file.
+pub fn etc_is_dir(roots: &[String]) -> bool {
+    for r in roots {
+        let Some(c) = cstr::cstring(alloc::format!("{r}/etc").as_bytes()) else {
+            return false;
+        };
+        match fd::fstatat(libc::AT_FDCWD, &c, libc::AT_SYMLINK_NOFOLLOW) {
+            Ok(st) => return st.st_mode & libc::S_IFMT == libc::S_IFDIR,
+            Err(Errno::ENOENT) => continue,
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
 /// Lines of a colon-separated database, as fields.
 fn records(b: &[u8]) -> impl Iterator<Item = Vec<&str>> {
     b.split(|&c| c == b'\n')

@@ -1,6 +1,10 @@
 //! pocket's own nf_tables table, `ip pocket`: masquerade for the bridge
 //! networks and DNAT for published ports, as docker's default bridge does
 //! with userland-proxy=false, sent over NETLINK_NETFILTER with no `nft`.
+//! It also keeps the networks apart, masquerades hairpin connections and
+//! drops 127.0.0.0/8 from anywhere but lo (route_localnet is on for the
+//! bridges so that 127.0.0.1 ports work, which would otherwise let
+//! containers and the LAN reach the host's loopback services).
 //!
 //! The rules are encoded by hand exactly as nft(8) 1.0 encodes the same
 //! rule text, so `nft list table ip pocket` prints them back as written
@@ -70,6 +74,7 @@ const EXPR_DATA: u16 = 2;
 const DATA_VALUE: u16 = 1;
 const DATA_VERDICT: u16 = 2;
 const VERDICT_CODE: u16 = 1;
+const NF_DROP: u32 = 0;
 const NF_ACCEPT: u32 = 1;
 
 /// NFT_REG_1 (a 16-byte register, as nft uses); NFT_REG_VERDICT is 0.
@@ -93,12 +98,15 @@ const RTN_LOCAL: u32 = 2;
 const IFNAMSIZ: usize = 16;
 
 /// (name, type, hook (NF_INET_*), priority): nat chains at srcnat/dstnat
-/// as docker's, forward at the filter priority. Rules go in this order.
-const CHAINS: [(&str, &str, u32, i32); 4] = [
+/// as docker's, forward at the filter priority, and raw, before conntrack
+/// and NAT, so nothing can be rewritten to or from 127.0.0.0/8 first.
+/// Rules go in this order.
+const CHAINS: [(&str, &str, u32, i32); 5] = [
     ("postrouting", "nat", 4, 100),
     ("prerouting", "nat", 0, -100),
     ("output", "nat", 3, -100),
     ("forward", "filter", 2, 0),
+    ("raw", "filter", 0, -300),
 ];
 
 /// Make table `ip pocket` hold exactly the rules for `nets` and `ports`,
@@ -136,7 +144,8 @@ pub fn batch(nets: &[Net], ports: &[Port]) -> Result<Vec<Msg>> {
 }
 
 fn rules(v: &mut Vec<Msg>, nets: &[Net], ports: &[Port]) -> Result<()> {
-    let [post, pre, out, fwd] = CHAINS.map(|c| c.0);
+    let [post, pre, out, fwd, raw] = CHAINS.map(|c| c.0);
+    let lo = ifname("lo")?;
     for n in nets {
         let br = ifname(&n.bridge)?;
         v.push(rule(post, &|m| {
@@ -151,11 +160,39 @@ fn rules(v: &mut Vec<Msg>, nets: &[Net], ports: &[Port]) -> Result<()> {
             ifname_cmp(m, META_OIFNAME, CMP_EQ, &br);
             expr(m, "masq", &[], &[]);
         }));
+        // Hairpin: a container reaching a neighbour through a published
+        // port must see the answer come back through the host, not
+        // straight from the neighbour's address it never spoke to.
+        v.push(rule(post, &|m| {
+            saddr(m, n.subnet, n.prefix);
+            ifname_cmp(m, META_OIFNAME, CMP_EQ, &br);
+            ct_bits(m, CT_STATUS, CT_DNAT);
+            expr(m, "masq", &[], &[]);
+        }));
     }
-    // prerouting for other hosts and containers, output for the host itself.
-    for chain in [pre, out] {
-        for p in ports {
+    // prerouting for other hosts and containers, output for the host
+    // itself; a loopback port is the host's alone, as its name says.
+    for (chain, remote) in [(pre, true), (out, false)] {
+        for p in ports.iter().filter(|p| !(remote && loopback(p))) {
             v.push(rule(chain, &|m| dnat(m, p)));
+        }
+    }
+    // First, so a port published on one network stays reachable through
+    // the host's address from another, as from any other machine.
+    v.push(rule(fwd, &|m| {
+        ct_bits(m, CT_STATUS, CT_DNAT);
+        accept(m);
+    }));
+    // Networks are isolated from each other, as docker's are.
+    for a in nets {
+        let ia = ifname(&a.bridge)?;
+        for b in nets.iter().filter(|b| b.bridge != a.bridge) {
+            let ib = ifname(&b.bridge)?;
+            v.push(rule(fwd, &|m| {
+                ifname_cmp(m, META_IIFNAME, CMP_EQ, &ia);
+                ifname_cmp(m, META_OIFNAME, CMP_EQ, &ib);
+                verdict(m, NF_DROP);
+            }));
         }
     }
     for n in nets {
@@ -170,11 +207,20 @@ fn rules(v: &mut Vec<Msg>, nets: &[Net], ports: &[Port]) -> Result<()> {
             accept(m);
         }));
     }
-    v.push(rule(fwd, &|m| {
-        ct_bits(m, CT_STATUS, CT_DNAT);
-        accept(m);
+    // `iifname != "lo" ip daddr 127.0.0.0/8 drop`, as docker and
+    // kube-proxy guard route_localnet (CVE-2020-8558).
+    v.push(rule(raw, &|m| {
+        ifname_cmp(m, META_IIFNAME, CMP_NEQ, &lo);
+        payload(m, BASE_NETWORK, 16, 1);
+        cmp(m, CMP_EQ, &[127]);
+        verdict(m, NF_DROP);
     }));
     Ok(())
+}
+
+/// Published on 127.0.0.0/8 only.
+fn loopback(p: &Port) -> bool {
+    p.host_ip.is_some_and(|ip| ip[0] == 127)
 }
 
 /// `fib daddr type local [ip daddr IP] tcp|udp dport P dnat to IP:PORT`
@@ -272,13 +318,17 @@ fn bitwise(m: &mut Msg, mask: &[u8]) {
 }
 
 fn accept(m: &mut Msg) {
+    verdict(m, NF_ACCEPT)
+}
+
+fn verdict(m: &mut Msg, code: u32) {
     let elem = m.nest(LIST_ELEM);
     m.attr_str(EXPR_NAME, "immediate");
     let d = m.nest(EXPR_DATA);
     m.attr_be32(1, 0); // NFT_REG_VERDICT
     let data = m.nest(2);
     let verdict = m.nest(DATA_VERDICT);
-    m.attr_be32(VERDICT_CODE, NF_ACCEPT);
+    m.attr_be32(VERDICT_CODE, code);
     m.end(verdict);
     m.end(data);
     m.end(d);
