@@ -268,8 +268,6 @@ pub fn env_file_lines(name: &[u8], data: &[u8]) -> Result<Vec<Vec<u8>>> {
     Ok(out)
 }
 
-/// Turn parsed flags into a Spec. `files` holds the contents of each
-/// --env-file in order; `host` is pocket's own environment.
 /// On a bridge network (`--net bridge` or a network's name)?
 pub fn bridged(r: &RunArgs) -> bool {
     !matches!(r.net, None | Some(b"none") | Some(b"host")) && joined(r).is_none()
