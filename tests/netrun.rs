@@ -615,6 +615,14 @@ fn published_ports_reach_the_container_from_everywhere() {
         wait_http(&other, &format!("192.168.77.1:{random}"), "/file"),
         "published\n"
     );
+    // The container itself, through the host's address and its own
+    // published port: hairpin (the bridge port sends the DNAT'd packet
+    // back the way it came).
+    let own = e.exec(
+        &c,
+        &["wget", "-q", "-O", "-", "http://192.168.77.1:8080/file"],
+    );
+    assert_eq!(own, "published\n");
     // 127.0.0.1:8081 is published on loopback only.
     refused_from(&e.ns, "192.168.77.1:8081");
     refused_from(&other, "192.168.77.1:8081");

@@ -101,6 +101,7 @@ pub fn attach(pid: i32, a: &NetAttach) -> Result<()> {
     link::delete_if(&mut s, &host, "veth")?;
     link::create_veth(&mut s, &host, "eth0", ns.raw())?;
     link::set_master(&mut s, &host, &a.bridge)?;
+    link::set_hairpin(&mut s, &host)?;
     link::set_up(&mut s, &host)?;
     link::in_netns(&ns, || {
         let mut c = nl::Sock::open(nl::NETLINK_ROUTE)?;

@@ -15,6 +15,9 @@ use linux_raw_sys::netlink as k;
 
 const RTM_NEWLINK: u16 = k::RTM_NEWLINK as u16;
 const RTM_DELLINK: u16 = k::RTM_DELLINK as u16;
+const RTM_SETLINK: u16 = k::RTM_SETLINK as u16;
+const IFLA_PROTINFO: u16 = k::IFLA_PROTINFO as u16;
+const IFLA_BRPORT_MODE: u16 = k::IFLA_BRPORT_MODE as u16;
 const RTM_GETLINK: u16 = k::RTM_GETLINK as u16;
 const RTM_NEWADDR: u16 = k::RTM_NEWADDR as u16;
 const RTM_NEWROUTE: u16 = k::RTM_NEWROUTE as u16;
@@ -265,6 +268,28 @@ pub fn create_veth(s: &mut Sock, host: &str, peer: &str, peer_netns_fd: i32) -> 
     check_name(peer)?;
     s.request(veth_msg(host, peer, peer_netns_fd))
         .map_err(step("create veth", host))
+}
+
+/// RTM_SETLINK (AF_BRIDGE) on bridge port `index`: hairpin mode on, so a
+/// frame may leave by the port it came in on.
+pub fn hairpin_msg(index: u32) -> Msg {
+    let mut m = Msg::new(RTM_SETLINK, 0);
+    let mut h = ifinfomsg(index, 0, 0);
+    h[0] = libc::AF_BRIDGE as u8;
+    m.put_bytes(&h);
+    let n = m.nest(IFLA_PROTINFO);
+    m.attr_u8(IFLA_BRPORT_MODE, 1);
+    m.end(n);
+    m
+}
+
+/// Hairpin mode on bridge port `name`: a container reaches its own
+/// published port through the host's address (the DNAT'd packet goes
+/// back out the port it came in by), as docker sets it without its proxy.
+pub fn set_hairpin(s: &mut Sock, name: &str) -> Result<()> {
+    check_name(name)?;
+    let i = must_index(s, name)?;
+    s.request(hairpin_msg(i)).map_err(step("set hairpin", name))
 }
 
 pub fn set_master(s: &mut Sock, name: &str, bridge: &str) -> Result<()> {

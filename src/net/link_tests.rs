@@ -441,3 +441,19 @@ fn errors_name_the_step_and_the_link() {
         assert_eq!(netns_ino(), here);
     });
 }
+
+#[test]
+fn hairpin_bytes() {
+    // RTM_SETLINK (19), family AF_BRIDGE (7), index 5; IFLA_PROTINFO (12)
+    // nested, holding IFLA_BRPORT_MODE (4) = 1 as a u8 padded to 4.
+    let mut h = [0u8; 16];
+    h[0] = 7;
+    h[4] = 5;
+    let want = cat(&[
+        &hdr(44, 19, 0),
+        &h,
+        &[12, 0, 12, 0x80],
+        &[5, 0, 4, 0, 1, 0, 0, 0],
+    ]);
+    assert_eq!(hairpin_msg(5).bytes(), &want[..]);
+}
