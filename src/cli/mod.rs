@@ -222,6 +222,39 @@ fn dispatch(args: &Args) -> Result<i32> {
     }
 }
 
+/// A command's handler: its arguments after the command name.
+pub type Handler = fn(&[&[u8]], &Ctx) -> Result<i32>;
+
+/// `pocket GROUP SUB ...` (volume, network): the handler whose names hold
+/// SUB; the group's help for none, `help`, `-h` or `--help`.
+pub fn subcommand(
+    group: &str,
+    help: &str,
+    table: &[(&[&str], Handler)],
+    argv: &[&[u8]],
+    ctx: &Ctx,
+) -> Result<i32> {
+    let Some((sub, rest)) = argv.split_first() else {
+        crate::rt::out().bytes(help.as_bytes());
+        return Ok(0);
+    };
+    if matches!(*sub, b"--help" | b"-h" | b"help") {
+        crate::rt::out().bytes(help.as_bytes());
+        return Ok(0);
+    }
+    match table
+        .iter()
+        .find(|(names, _)| names.iter().any(|n| n.as_bytes() == *sub))
+    {
+        Some((_, h)) => h(rest, ctx),
+        None => Err(Error::bad(
+            "unknown command",
+            alloc::format!("{group} {}", text(sub)),
+            alloc::format!("see 'pocket {group} --help'"),
+        )),
+    }
+}
+
 /// Parse a command's flags; print its help and return None for --help.
 pub fn flags<'a>(
     cmd: &str,

@@ -39,21 +39,18 @@ const LS: &[Flag] = &[
 const ONLY_HELP: &[Flag] = &[flag(0, "help", false)];
 
 pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    match argv.split_first() {
-        Some((&b"create", r)) => create(r, ctx),
-        Some((&b"ls", r)) | Some((&b"list", r)) => ls(r, ctx),
-        Some((&b"rm", r)) | Some((&b"remove", r)) => rm(r, ctx),
-        Some((&b"inspect", r)) => inspect(r, ctx),
-        Some((&b"--help", _)) | Some((&b"-h", _)) | Some((&b"help", _)) | None => {
-            crate::rt::out().bytes(HELP.as_bytes());
-            Ok(0)
-        }
-        Some((other, _)) => Err(Error::bad(
-            "unknown command",
-            alloc::format!("network {}", text(other)),
-            "see 'pocket network --help'",
-        )),
-    }
+    super::subcommand(
+        "network",
+        HELP,
+        &[
+            (&["create"], create),
+            (&["ls", "list"], ls),
+            (&["rm", "remove"], rm),
+            (&["inspect"], inspect),
+        ],
+        argv,
+        ctx,
+    )
 }
 
 fn utf8<'a>(what: &'static str, v: &'a [u8]) -> Result<&'a str> {

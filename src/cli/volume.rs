@@ -32,21 +32,18 @@ const RM: &[Flag] = &[flag(b'f', "force", false), flag(0, "help", false)];
 const INSPECT: &[Flag] = &[flag(0, "help", false)];
 
 pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    match argv.split_first() {
-        Some((&b"create", r)) => create(r, ctx),
-        Some((&b"ls", r)) | Some((&b"list", r)) => ls(r, ctx),
-        Some((&b"rm", r)) | Some((&b"remove", r)) => rm(r, ctx),
-        Some((&b"inspect", r)) => inspect(r, ctx),
-        Some((&b"--help", _)) | Some((&b"-h", _)) | Some((&b"help", _)) | None => {
-            crate::rt::out().bytes(HELP.as_bytes());
-            Ok(0)
-        }
-        Some((other, _)) => Err(Error::bad(
-            "unknown command",
-            alloc::format!("volume {}", text(other)),
-            "see 'pocket volume --help'",
-        )),
-    }
+    super::subcommand(
+        "volume",
+        HELP,
+        &[
+            (&["create"], create),
+            (&["ls", "list"], ls),
+            (&["rm", "remove"], rm),
+            (&["inspect"], inspect),
+        ],
+        argv,
+        ctx,
+    )
 }
 
 fn create(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {

@@ -14,9 +14,9 @@
 
 use crate::error::{Context, Error, Result};
 use crate::json::{self, Value};
+use crate::state::store::cs;
 use crate::state::time::Timestamp;
 use crate::sys::{fd, fs};
-use alloc::ffi::CString;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -46,10 +46,6 @@ pub struct Image {
 
 pub struct Images {
     pub dir: String,
-}
-
-fn cs(s: &str) -> Result<CString> {
-    CString::new(s).map_err(|_| Error::bad("path", s, "contains a NUL byte"))
 }
 
 /// A tag name as a file name: `busybox:latest`, `a/b:c` -> `a%b:c`.

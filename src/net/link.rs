@@ -63,7 +63,7 @@ pub fn check_name(name: &str) -> Result<()> {
         Err(Error::bad(
             "interface name",
             name,
-            "must be 1 to 15 bytes without '/', ':' or whitespace",
+            "not an interface name (1 to 15 bytes without '/', ':' or whitespace)",
         ))
     }
 }

@@ -127,7 +127,7 @@ fn interface_names() {
     }
     assert_eq!(
         check_name("x y").unwrap_err().to_string(),
-        "interface name x y: must be 1 to 15 bytes without '/', ':' or whitespace"
+        "interface name x y: not an interface name (1 to 15 bytes without '/', ':' or whitespace)"
     );
 }
 

@@ -15,7 +15,7 @@ use super::nl::{
     Msg, NETLINK_NETFILTER, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NLM_F_APPEND, NLM_F_CREATE,
     NLM_F_REQUEST, Sock,
 };
-use crate::error::{Error, Result};
+use crate::error::Result;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -277,9 +277,7 @@ fn saddr(m: &mut Msg, net: [u8; 4], prefix: u8) {
 /// An interface name as the kernel compares it: NUL-padded to IFNAMSIZ.
 fn ifname(name: &str) -> Result<[u8; IFNAMSIZ]> {
     let mut b = [0; IFNAMSIZ];
-    if name.is_empty() || name.len() >= IFNAMSIZ || name.contains('\0') {
-        return Err(Error::bad("nf_tables rule", name, "not an interface name"));
-    }
+    super::link::check_name(name)?;
     b[..name.len()].copy_from_slice(name.as_bytes());
     Ok(b)
 }

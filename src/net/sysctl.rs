@@ -16,14 +16,8 @@ pub fn ip_forward() -> Result<()> {
 /// net.ipv4.conf.BRIDGE.route_localnet = 1: without it a connection to
 /// 127.0.0.1 that DNAT sends out of the bridge is dropped as martian.
 pub fn route_localnet(bridge: &str) -> Result<()> {
-    // The name becomes a path component: keep it one.
-    if bridge.is_empty() || bridge == "." || bridge == ".." || bridge.contains(['/', '\0']) {
-        return Err(Error::bad(
-            "route_localnet",
-            bridge,
-            "not an interface name",
-        ));
-    }
+    // The name becomes a path component: check_name keeps it one.
+    super::link::check_name(bridge)?;
     set(IPV4, &format!("conf/{bridge}/route_localnet"))
 }
 

@@ -17,8 +17,8 @@ use super::Store;
 use super::store::Lock;
 use crate::error::{Context, Error, Result};
 use crate::json::{self, Value};
+use crate::state::store::cs;
 use crate::sys::{Errno, fd, fs};
-use alloc::ffi::CString;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -44,10 +44,6 @@ pub struct Network {
     pub created: String,
     /// Container id and its address, in allocation order.
     pub containers: Vec<(String, Ip)>,
-}
-
-fn cs(s: &str) -> Result<CString> {
-    CString::new(s).map_err(|_| Error::bad("path", s, "contains a NUL byte"))
 }
 
 // Addresses.

@@ -5,8 +5,8 @@
 use super::networks::{self, Ip, Nets, fmt_ip, parse_ip};
 use crate::error::{Context, Error, Result};
 use crate::json::{self, Value};
+use crate::state::store::cs;
 use crate::sys::{Errno, fs, proc};
-use alloc::ffi::CString;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -138,10 +138,6 @@ pub fn parse_port(s: &str) -> Result<Vec<PortSpec>> {
 
 fn path(root: &str) -> String {
     format!("{}/_ports.json", networks::dir(root))
-}
-
-fn cs(s: &str) -> Result<CString> {
-    CString::new(s).map_err(|_| Error::bad("path", s, "contains a NUL byte"))
 }
 
 fn to_json(ms: &[Mapping]) -> Vec<u8> {

@@ -27,7 +27,8 @@ pub struct Store {
     pub run: String,
 }
 
-fn cs(s: &str) -> Result<CString> {
+/// A path as a C string, refused (one line, exit 125) if it holds a NUL.
+pub fn cs(s: &str) -> Result<CString> {
     CString::new(s).map_err(|_| Error::bad("path", s, "contains a NUL byte"))
 }
 

@@ -15,8 +15,8 @@
 use super::Store;
 use crate::error::{Context, Error, Result};
 use crate::json::{self, Value};
+use crate::state::store::cs;
 use crate::sys::{Errno, fd, fs, proc};
-use alloc::ffi::CString;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -27,10 +27,6 @@ pub struct Volume {
     pub name: String,
     /// RFC 3339, as written when it was created.
     pub created: String,
-}
-
-fn cs(s: &str) -> Result<CString> {
-    CString::new(s).map_err(|_| Error::bad("path", s, "contains a NUL byte"))
 }
 
 pub fn dir(root: &str) -> String {
