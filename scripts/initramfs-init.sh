@@ -122,6 +122,33 @@ if [ "$sub" = ok ]; then ok "v2: controllers enabled on the way down"; else
   notok "v2: controllers enabled on the way down" "$(cat /sys/fs/cgroup/cgroup.subtree_control)"; fi
 timeout $T $P rm -f "$id" >/dev/null 2>&1
 if [ -n "$id" ] && [ ! -e "$g" ]; then ok "v2: rm -f removes the group"; else notok "v2: rm -f removes the group" "$g"; fi
+# Limits this v2 host cannot enforce, as docker treats them: warned about
+# and dropped (--oom-kill-disable: v2 has no switch), or refused
+# (real-time: no RT_GROUP_SCHED on v2), leaving no group behind.
+groups_before=$(ls /sys/fs/cgroup/pocket)
+expect "v2: --oom-kill-disable is warned about and dropped, as docker" \
+  "WARNING: Your kernel does not support OomKillDisable. OomKillDisable discarded.
+ran" 0 $P run --rm -m 32m --oom-kill-disable --rootfs $R echo ran
+expect "v2: --cpu-rt-runtime is refused (125), as docker" \
+  "pocket: --cpu-rt-runtime: Your kernel does not support cgroup cpu real-time runtime" 125 \
+  $P run --rm --cpu-rt-runtime 1000 --rootfs $R true
+if [ "$(ls /sys/fs/cgroup/pocket)" = "$groups_before" ]; then ok "v2: warned and refused runs leave no group"; else
+  notok "v2: warned and refused runs leave no group" "$(ls /sys/fs/cgroup/pocket)"; fi
+# --blkio-weight 300: iocost's io.weight (1..10000 scale: 1 + 290 * 9999 / 990
+# = 2930) without BFQ; BFQ's own io.bfq.weight (as is) once bfq.ko is in.
+weight() {
+  id=$(timeout $T $P run -d --blkio-weight 300 --rootfs $R sleep 30 2>&1)
+  got=$(cat /sys/fs/cgroup/pocket/$id/$1 2>&1 | tr '\n' ' ')
+  timeout $T $P rm -f "$id" >/dev/null 2>&1
+  if [ "$got" = "$2 " ]; then ok "v2: --blkio-weight 300 in $1 ($3)"; else
+    notok "v2: --blkio-weight 300 in $1 ($3)" "want '$2 ' got '$got' (id: $id)"; fi
+}
+weight io.weight "default 2930" "iocost, no BFQ"
+if [ -f /lib/bfq.ko ] && insmod /lib/bfq.ko; then
+  weight io.bfq.weight "default 300" "BFQ loaded"
+else
+  echo "SKIP blkio weight with BFQ: no bfq.ko for this kernel"
+fi
 expect "v2: over the memory limit is OOM-killed (137)" \
   "" 137 $P run --rm -m 32m --rootfs $R sh -c 'dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null'
 # The fallback moves a mount onto / inside the container's mount namespace;

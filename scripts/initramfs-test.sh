@@ -28,7 +28,7 @@ die() { say "FAIL: $*"; exit 1; }
 # nested virtualisation can opt out.
 skip() {
   if [ "${POCKET_VM_OPTIONAL:-0}" = 1 ]; then
-    echo "SKIP: $*"
+    echo "SKIP initramfs VM: $*"
     exit 0
   fi
   die "$* (set POCKET_VM_OPTIONAL=1 to skip instead)"
@@ -74,7 +74,9 @@ if [ -z "$accel" ]; then
   else
     accel=kvm why=
   fi
-  [ -z "$why" ] || say "using TCG: $why"
+  # Not a failure: the same checks run, only slower. Said as a SKIP so
+  # the suite's summary shows what this host lacks.
+  [ -z "$why" ] || { say "using TCG: $why"; echo "SKIP kvm acceleration: $why (the VM runs under TCG)"; }
 fi
 case $accel in
   kvm) accel_args=(-enable-kvm) ;;
@@ -101,8 +103,9 @@ if [ -n "${POCKET_VM_KERNEL:-}" ]; then
   [ -f "$kernel" ] || die "POCKET_VM_KERNEL=$kernel does not exist"
 else
   kdir=$vm/kernel
-  # overlay.ko came later: an older kernel dir without it is fetched again.
-  [ -f "$kdir/overlay.ko" ] || rm -rf "$kdir"
+  # overlay.ko and bfq.ko came later: an older kernel dir without them is
+  # fetched again.
+  { [ -f "$kdir/overlay.ko" ] && [ -f "$kdir/bfq.ko" ]; } || rm -rf "$kdir"
   if [ ! -f "$kdir/vmlinuz" ]; then
     find_pkg() {
       apt-cache pkgnames linux-image-6.1.0- 2>/dev/null |
@@ -120,14 +123,16 @@ else
       (cd "$dl" && apt-get download -qq -o APT::Sandbox::User=root "$pkg" >/dev/null 2>&1) ||
         skip "cannot apt-get download $pkg"
     }
-    # Only /boot and overlayfs (a module in this flavour; images need it)
-    # are needed, not the 100 MB of modules.
+    # Only /boot, overlayfs (a module in this flavour; images need it) and
+    # BFQ (a module too: the VM is the suite's host with BFQ) are needed,
+    # not the 100 MB of modules.
     mkdir -p "$dl/x"
     dpkg-deb --fsys-tarfile "$dl"/*.deb | tar -x -C "$dl/x" --wildcards './boot/*' \
-      './lib/modules/*/kernel/fs/overlayfs/overlay.ko'
+      './lib/modules/*/kernel/fs/overlayfs/overlay.ko' './lib/modules/*/kernel/block/bfq.ko'
     mkdir -p "$kdir.new"
     cp "$dl"/x/boot/vmlinuz-* "$kdir.new/vmlinuz"
     cp "$dl"/x/lib/modules/*/kernel/fs/overlayfs/overlay.ko "$kdir.new/overlay.ko"
+    cp "$dl"/x/lib/modules/*/kernel/block/bfq.ko "$kdir.new/bfq.ko"
     cp "$dl"/x/boot/config-* "$kdir.new/config"
     echo "$pkg" >"$kdir.new/package"
     rm -rf "$kdir" "$dl"
@@ -182,6 +187,10 @@ cp "$pocket" "$stage/pocket"
 # The init loads it (busybox insmod) so that image containers work.
 if [ -n "${kdir:-}" ] && [ -f "$kdir/overlay.ko" ]; then
   mkdir -p "$stage/lib" && cp "$kdir/overlay.ko" "$stage/lib/overlay.ko"
+fi
+# Loaded halfway through the checks: block IO weights without, then with BFQ.
+if [ -n "${kdir:-}" ] && [ -f "$kdir/bfq.ko" ]; then
+  mkdir -p "$stage/lib" && cp "$kdir/bfq.ko" "$stage/lib/bfq.ko"
 fi
 sh "$repo/scripts/mkrootfs.sh" "$stage/rootfs" >/dev/null
 if [ -f "$repo/scripts/smoke.sh" ]; then

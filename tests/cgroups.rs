@@ -30,6 +30,9 @@ fn read(p: PathBuf) -> String {
         .to_string()
 }
 
+/// docker's words, byte for byte.
+const BLKIO_WARNING: &str = "WARNING: Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.";
+
 fn no_groups_left(id: &str) {
     for c in ["memory", "cpu", "cpuacct", "cpuset", "pids", "blkio"] {
         assert!(!cg(c, id).exists(), "{} left behind", cg(c, id).display());
@@ -42,7 +45,12 @@ fn limits_are_on_the_host_before_the_command_and_the_container_sees_root() {
         return;
     }
     let r = Root::new("cglimits");
-    let id = r.run_d(&[
+    let rootfs = rootfs_str();
+    let o = r.out(&[
+        "run",
+        "-d",
+        "--rootfs",
+        &rootfs,
         "-m",
         "64m",
         "--memory-reservation",
@@ -62,6 +70,9 @@ fn limits_are_on_the_host_before_the_command_and_the_container_sees_root() {
         "-c",
         "cat /proc/self/cgroup; grep Cpus_allowed_list /proc/self/status; sleep 30",
     ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let id = stdout(&o).trim().to_string();
+    let warnings = stderr(&o);
     assert_eq!(
         read(cg("memory", &id).join("memory.limit_in_bytes")),
         "67108864"
@@ -75,21 +86,44 @@ fn limits_are_on_the_host_before_the_command_and_the_container_sees_root() {
     assert_eq!(read(cg("cpu", &id).join("cpu.shares")), "512");
     assert_eq!(read(cg("cpuset", &id).join("cpuset.cpus")), "0");
     assert_eq!(read(cg("pids", &id).join("pids.max")), "20");
+    let ins = stdout(&r.out(&["inspect", &id]));
     // docker's default swap: twice the memory.
-    assert_eq!(
-        read(cg("memory", &id).join("memory.memsw.limit_in_bytes")),
-        "134217728"
-    );
-    let blkio = ["blkio.weight", "blkio.bfq.weight"]
-        .iter()
-        .map(|f| cg("blkio", &id).join(f))
-        .find(|p| p.exists());
-    if let Some(b) = blkio {
-        assert!(
-            read(b).split_whitespace().any(|w| w == "300"),
-            "blkio weight"
-        );
+    match features::swap_accounting() {
+        Ok(()) => assert_eq!(
+            read(cg("memory", &id).join("memory.memsw.limit_in_bytes")),
+            "134217728"
+        ),
+        Err(why) => {
+            features::skip("memory+swap limit", &why);
+            assert!(
+                warnings.contains("Memory limited without swap."),
+                "{warnings}"
+            );
+        }
     }
+    // The weight where the kernel can take it; elsewhere docker's warning,
+    // the container runs, and inspect shows what was applied: nothing.
+    match features::blkio_weight() {
+        Ok(f) => {
+            assert!(
+                read(cg("blkio", &id).join(f))
+                    .split_whitespace()
+                    .any(|w| w == "300"),
+                "blkio weight in {f}"
+            );
+            assert!(ins.contains("\"BlkioWeight\": 300"), "{ins}");
+            assert!(!warnings.contains("Block I/O"), "{warnings}");
+        }
+        Err(why) => {
+            features::skip("blkio weight", &why);
+            assert!(warnings.lines().any(|l| l == BLKIO_WARNING), "{warnings}");
+            assert!(ins.contains("\"BlkioWeight\": 0"), "{ins}");
+        }
+    }
+    assert!(
+        warnings.lines().all(|l| l.starts_with("WARNING: ")),
+        "{warnings}"
+    );
     let pid = r.pid(&id);
     for c in ["memory", "cpu", "cpuset", "pids"] {
         assert!(
@@ -115,7 +149,6 @@ fn limits_are_on_the_host_before_the_command_and_the_container_sees_root() {
         );
     }
     assert!(out.contains("Cpus_allowed_list:\t0\n"), "{out}");
-    let ins = stdout(&r.out(&["inspect", &id]));
     for want in [
         "\"Memory\": 67108864",
         "\"NanoCpus\": 500000000",
@@ -135,7 +168,12 @@ fn oom_kill_disable_and_explicit_swap() {
         return;
     }
     let r = Root::new("cgoomctl");
-    let id = r.run_d(&[
+    let rootfs = rootfs_str();
+    let o = r.out(&[
+        "run",
+        "-d",
+        "--rootfs",
+        &rootfs,
         "-m",
         "64m",
         "--memory-swap",
@@ -144,13 +182,33 @@ fn oom_kill_disable_and_explicit_swap() {
         "sleep",
         "30",
     ]);
-    let oc = read(cg("memory", &id).join("memory.oom_control"));
-    assert!(oc.contains("oom_kill_disable 1"), "{oc}");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let id = stdout(&o).trim().to_string();
+    match features::oom_control() {
+        Ok(()) => {
+            let oc = read(cg("memory", &id).join("memory.oom_control"));
+            assert!(oc.contains("oom_kill_disable 1"), "{oc}");
+            assert_eq!(stderr(&o), "");
+        }
+        Err(why) => {
+            // docker on cgroup v2: warned about and discarded.
+            features::skip("--oom-kill-disable", &why);
+            assert_eq!(
+                stderr(&o),
+                "WARNING: Your kernel does not support OomKillDisable. OomKillDisable discarded.\n"
+            );
+        }
+    }
     // -1: swap unlimited.
-    let sw: u64 = read(cg("memory", &id).join("memory.memsw.limit_in_bytes"))
-        .parse()
-        .unwrap();
-    assert!(sw > 1 << 50, "{sw}");
+    match features::swap_accounting() {
+        Ok(()) => {
+            let sw: u64 = read(cg("memory", &id).join("memory.memsw.limit_in_bytes"))
+                .parse()
+                .unwrap();
+            assert!(sw > 1 << 50, "{sw}");
+        }
+        Err(why) => features::skip("--memory-swap -1", &why),
+    }
     assert_eq!(r.out(&["rm", "-f", &id]).status.code(), Some(0));
     no_groups_left(&id);
 }
@@ -390,4 +448,118 @@ fn groups_go_with_the_container_even_after_sigkill() {
     });
     assert_eq!(r.out(&["rm", &id]).status.code(), Some(0));
     no_groups_left(&id);
+}
+
+/// docker: "WARNING: Your kernel does not support Block I/O weight or the
+/// cgroup is not mounted. Weight discarded." and the container runs. Where
+/// the kernel has a weight file, the weight is there instead, and no
+/// warning. Both for `run` (foreground, --rm: nothing left) and `update`.
+#[test]
+fn blkio_weight_is_applied_or_warned_about_as_docker_does() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("cgblkio");
+    let rootfs = rootfs_str();
+    let support = features::blkio_weight();
+    let o = r.out(&[
+        "run",
+        "--rm",
+        "--blkio-weight",
+        "300",
+        "--rootfs",
+        &rootfs,
+        "echo",
+        "ran",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "ran\n");
+    match &support {
+        Ok(_) => assert_eq!(stderr(&o), ""),
+        Err(why) => {
+            features::skip("blkio weight (run)", why);
+            assert_eq!(stderr(&o), format!("{BLKIO_WARNING}\n"));
+        }
+    }
+    assert!(std::fs::read_dir(r.0.join("containers")).map_or(true, |d| d.count() == 0));
+    let id = r.run_d(&["sleep", "30"]);
+    let o = r.out(&["update", "--blkio-weight", "300", &id]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let ins = stdout(&r.out(&["inspect", &id]));
+    match support {
+        Ok(f) => {
+            assert_eq!(stderr(&o), "");
+            assert!(read(cg("blkio", &id).join(f)).contains("300"));
+            assert!(ins.contains("\"BlkioWeight\": 300"), "{ins}");
+        }
+        Err(why) => {
+            features::skip("blkio weight (update)", &why);
+            assert_eq!(stderr(&o), format!("{BLKIO_WARNING}\n"));
+            assert!(ins.contains("\"BlkioWeight\": 0"), "{ins}");
+        }
+    }
+    assert_eq!(r.out(&["rm", "-f", &id]).status.code(), Some(0));
+    no_groups_left(&id);
+}
+
+/// --cpu-rt-runtime / --cpu-rt-period: written where the kernel has RT
+/// group scheduling (v1 with CONFIG_RT_GROUP_SCHED), the parent group's
+/// budget raised to fit; refused with docker's message and 125 elsewhere
+/// (cgroup v2), leaving nothing.
+#[test]
+fn realtime_limits_are_set_or_refused_as_docker_does() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("cgrt");
+    let rootfs = rootfs_str();
+    let args = [
+        "run",
+        "-d",
+        "--cpu-rt-period",
+        "1000000",
+        "--cpu-rt-runtime",
+        "10000",
+        "--rootfs",
+        &rootfs,
+        "sleep",
+        "30",
+    ];
+    match features::rt_groups() {
+        Ok(()) => {
+            let o = r.out(&args);
+            assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+            let id = stdout(&o).trim().to_string();
+            let g = cg("cpu", &id);
+            assert_eq!(read(g.join("cpu.rt_period_us")), "1000000");
+            assert_eq!(read(g.join("cpu.rt_runtime_us")), "10000");
+            let parent: u64 = read(g.parent().unwrap().join("cpu.rt_runtime_us"))
+                .parse()
+                .unwrap();
+            assert!(parent >= 10000, "parent budget {parent}");
+            let ins = stdout(&r.out(&["inspect", &id]));
+            assert!(ins.contains("\"CpuRealtimeRuntime\": 10000"), "{ins}");
+            // More than the root can give: refused by the kernel, named.
+            let o = r.out(&["update", "--cpu-rt-runtime", "990000", &id]);
+            assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+            assert!(stderr(&o).contains("cpu.rt_runtime_us"), "{}", stderr(&o));
+            assert_eq!(read(g.join("cpu.rt_runtime_us")), "10000");
+            assert_eq!(r.out(&["rm", "-f", &id]).status.code(), Some(0));
+            no_groups_left(&id);
+            // The budget goes back with the container (other tests' groups
+            // hold none).
+            let parent = read(g.parent().unwrap().join("cpu.rt_runtime_us"));
+            assert_eq!(parent, "0", "budget left in pocket/");
+        }
+        Err(why) => {
+            features::skip("real-time cgroup limits", &why);
+            let o = r.out(&args);
+            assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+            assert_eq!(
+                stderr(&o),
+                "pocket: --cpu-rt-period: Your kernel does not support cgroup cpu real-time period\n"
+            );
+            assert!(std::fs::read_dir(r.0.join("containers")).map_or(true, |d| d.count() == 0));
+        }
+    }
 }

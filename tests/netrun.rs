@@ -742,9 +742,13 @@ fn udp_publish() {
     });
     assert!(reply.starts_with("echo ping-udp from "), "{reply:?}");
     assert_eq!(from.to_string(), "127.0.0.1:5353");
-    // The container saw it (its log), and TCP on that port is not mapped.
-    let log = e.ok(&["logs", &c]);
-    assert!(log.contains("echo ping-udp from "), "{log}");
+    // The container saw it (its log: the monitor writes it a moment after
+    // the reply may have arrived), and TCP on that port is not mapped.
+    wait_for(5, "the echo line in the container's log", || {
+        e.ok(&["logs", &c])
+            .contains("echo ping-udp from ")
+            .then_some(())
+    });
     refused_from(&e.ns, "127.0.0.1:5353");
 }
 

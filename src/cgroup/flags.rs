@@ -250,6 +250,8 @@ struct Seen<'a> {
     mems: Last<'a, &'a str>,
     pids: Last<'a, i64>,
     blkio: Last<'a, u16>,
+    rt_runtime: Last<'a, i64>,
+    rt_period: Last<'a, i64>,
 }
 
 /// Turn docker's resource flags — (long name, value) pairs in command-line
@@ -287,6 +289,8 @@ pub fn build(flags: &[(&str, &str)], host_cpus: &[u32], host_mems: &[u32]) -> Re
             "cpuset-cpus" => s.cpus = Some((value.trim(), value)),
             "cpuset-mems" => s.mems = Some((value.trim(), value)),
             "pids-limit" => s.pids = at(int(name, value)?),
+            "cpu-rt-runtime" => s.rt_runtime = at(int(name, value)?),
+            "cpu-rt-period" => s.rt_period = at(int(name, value)?),
             "blkio-weight" => {
                 // docker's flag is a uint16: "x", "-1" or "65536" fail here.
                 let w = value
@@ -453,6 +457,24 @@ fn cpu(s: &Seen, host_cpus: &[u32], host_mems: &[u32]) -> Result<Option<Cpu>> {
         )?),
         None => None,
     };
+    // 0 means unset, as docker's `if r.CPURealtimeRuntime != 0`.
+    let rt_runtime = s.rt_runtime.filter(|r| r.0 != 0);
+    let rt_period = s.rt_period.filter(|p| p.0 != 0);
+    if let Some((p, text)) = rt_period
+        && p < 0
+    {
+        return Err(bad(
+            "cpu-rt-period",
+            text,
+            "must be a positive number of microseconds",
+        ));
+    }
+    if let (Some((r, text)), Some((p, _))) = (rt_runtime, rt_period)
+        && r > p
+    {
+        let why = "cpu real-time runtime cannot be higher than cpu real-time period";
+        return Err(bad("cpu-rt-runtime", text, why));
+    }
     let (mut quota, mut period) = (quota.map(|q| q.0), period.map(|p| p.0 as u64));
     if let Some((n, _)) = s.nano_cpus {
         // moby getCPUResources: quota = NanoCPUs * period / 1e9, truncated
@@ -468,6 +490,8 @@ fn cpu(s: &Seen, host_cpus: &[u32], host_mems: &[u32]) -> Result<Option<Cpu>> {
         period,
         cpus,
         mems,
+        realtime_runtime: rt_runtime.map(|r| r.0),
+        realtime_period: rt_period.map(|p| p.0 as u64),
     };
     Ok((cpu != Cpu::default()).then_some(cpu))
 }

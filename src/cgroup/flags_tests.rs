@@ -451,6 +451,7 @@ fn everything_together_and_errors_are_125() {
                 period: Some(100_000),
                 cpus: Some("0-1".into()),
                 mems: Some("0".into()),
+                ..Default::default()
             }),
             pids: Some(Pids { limit: 64 }),
             block_io: Some(BlockIo { weight: Some(500) }),
@@ -548,4 +549,22 @@ fn v2_swap() {
     // Default from build: twice the memory -> as much swap as memory.
     let m = mem(&[("memory", "64m")]);
     assert_eq!(swap_v2(m.limit, m.swap), Some(format!("{}", 64 * MIB)));
+}
+
+#[test]
+fn realtime() {
+    let c = cpu(&[("cpu-rt-period", "1000000"), ("cpu-rt-runtime", "950000")]);
+    assert_eq!(
+        (c.realtime_period, c.realtime_runtime),
+        (Some(1_000_000), Some(950_000))
+    );
+    // 0 is unset; -1 (no limit) is the kernel's to judge.
+    assert!(run(&[("cpu-rt-runtime", "0")]).unwrap().cpu.is_none());
+    assert_eq!(cpu(&[("cpu-rt-runtime", "-1")]).realtime_runtime, Some(-1));
+    assert_eq!(
+        err(&[("cpu-rt-period", "1000"), ("cpu-rt-runtime", "2000")]),
+        "invalid argument --cpu-rt-runtime 2000: cpu real-time runtime cannot be higher than cpu real-time period"
+    );
+    assert!(err(&[("cpu-rt-period", "-5")]).contains("positive"));
+    assert!(err(&[("cpu-rt-runtime", "x")]).contains("not an integer"));
 }

@@ -9,11 +9,13 @@ pub mod files;
 pub mod flags;
 pub mod layout;
 pub mod resources;
+pub mod support;
 pub mod v1;
 pub mod v2;
 
 pub use layout::{Layout, Place};
 pub use resources::Resources;
+pub use support::Support;
 
 use crate::error::{Context, Error, Result};
 use crate::sys::{fd, fs};
@@ -33,6 +35,49 @@ pub fn host_layout() -> Layout {
     Layout::parse(&mi, |m| {
         read(&format!("{m}/cgroup.controllers")).unwrap_or_default()
     })
+}
+
+/// The parent of every container's group, in each hierarchy.
+pub const PARENT: &str = "pocket";
+
+/// The host's layout and what it can enforce, detected once per process
+/// (the first time a limit is about to be checked or written).
+pub struct Host {
+    pub layout: Layout,
+    pub support: Support,
+}
+
+/// This host, probed on first use: the parent group is made in every
+/// hierarchy (controllers enabled on v2) so that the files a container's
+/// group will have can be seen in it.
+pub fn host() -> &'static Host {
+    static HOST: crate::rt::Once<Host> = crate::rt::Once::new();
+    HOST.get_or_init(|| {
+        let layout = host_layout();
+        // Best effort: where the parent cannot be made, its files are
+        // missing and the limits are discarded or refused by name.
+        if let Ok(cg) = open(&layout, PARENT) {
+            let _ = cg.create_dirs();
+        }
+        let support = Support::detect(&layout, PARENT, files::exists);
+        Host { layout, support }
+    })
+}
+
+/// The names of the child groups of a cgroup directory.
+pub fn list_groups(dir: &str) -> Vec<String> {
+    let Ok(c) = CString::new(dir) else {
+        return Vec::new();
+    };
+    let Ok(f) = fd::open(&c, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC, 0) else {
+        return Vec::new();
+    };
+    fs::list_dir(&f)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| e.kind == libc::DT_DIR)
+        .map(|e| e.name)
+        .collect()
 }
 
 /// One directory of a container's cgroup: in a v1 hierarchy (with its
@@ -104,40 +149,16 @@ pub fn open(l: &Layout, path: &str) -> Result<Cgroup> {
     })
 }
 
-/// The limits in `r` that no hierarchy of `l` can enforce.
-pub fn unsupported(l: &Layout, r: &Resources) -> Option<&'static str> {
-    let cpu = r.cpu.as_ref();
-    let wants = [
-        ("memory", r.memory.is_some()),
-        (
-            "cpu",
-            cpu.is_some_and(|c| c.shares.is_some() || c.quota.is_some() || c.period.is_some()),
-        ),
-        (
-            "cpuset",
-            cpu.is_some_and(|c| c.cpus.is_some() || c.mems.is_some()),
-        ),
-        ("pids", r.pids.is_some()),
-        (
-            "blkio",
-            r.block_io.as_ref().is_some_and(|b| b.weight.is_some()),
-        ),
-    ];
-    wants
-        .iter()
-        .find(|(c, w)| *w && l.place(c) == Place::Missing)
-        .map(|(c, _)| *c)
-}
-
 impl Cgroup {
     /// Create the groups, parents included, and apply the limits. On a
     /// fresh v1 cpuset the CPUs and memory nodes are copied down from the
     /// parent (an empty cpuset cannot hold a process); on v2 the needed
     /// controllers are enabled in cgroup.subtree_control on the way down.
-    /// Anything made is removed again if a step fails.
-    pub fn create(&self, r: &Resources) -> Result<()> {
+    /// Anything made is removed again if a step fails. `r` was fitted to
+    /// the host (`Support::fit`).
+    pub fn create(&self, r: &Resources, s: &Support) -> Result<()> {
         let r2 = self.create_dirs();
-        let r2 = r2.and_then(|()| self.apply(r, false));
+        let r2 = r2.and_then(|()| self.apply(r, s, false));
         if r2.is_err() {
             let _ = self.remove();
         }
@@ -186,13 +207,13 @@ impl Cgroup {
     }
 
     /// Write the limits (create, or `update` of a running container).
-    pub fn apply(&self, r: &Resources, update: bool) -> Result<()> {
+    pub fn apply(&self, r: &Resources, s: &Support, update: bool) -> Result<()> {
         for d in &self.dirs {
             if d.v2 {
                 let enabled: Vec<&str> = d.controllers.iter().map(|c| c.as_str()).collect();
-                v2::apply(&d.dir, &enabled, r)?;
+                v2::apply(&d.dir, &enabled, r, s)?;
             } else {
-                v1::apply(&d.dir, &d.controllers, r, update)?;
+                v1::apply(&d.dir, &d.controllers, r, s, update)?;
             }
         }
         Ok(())
@@ -219,6 +240,11 @@ impl Cgroup {
         for d in &self.dirs {
             if let Err(e) = files::rmdir(&d.dir) {
                 first.get_or_insert(e);
+            } else if !d.v2
+                && d.controllers.iter().any(|c| c == "cpu")
+                && let Some((parent, _)) = d.dir.rsplit_once('/')
+            {
+                v1::rt_release(parent);
             }
         }
         first.map_or(Ok(()), Err)
@@ -319,7 +345,7 @@ mod tests {
             pids: Some(resources::Pids { limit: 7 }),
             ..Default::default()
         };
-        cg.create(&r).unwrap();
+        cg.create(&r, &Support::default()).unwrap();
         let rd = |f: &str| std::fs::read_to_string(root.join(f)).unwrap();
         assert_eq!(
             rd("cgroup.subtree_control"),
@@ -334,23 +360,5 @@ mod tests {
             open(&l, "../x").is_err() && open(&l, "/abs").is_err() && open(&l, "a//b").is_err()
         );
         std::fs::remove_dir_all(root).unwrap();
-    }
-
-    #[test]
-    fn unsupported_limits_are_named() {
-        let l = Layout::parse(
-            b"32 31 0:29 / /c/memory rw - cgroup cgroup rw,memory\n",
-            |_| Vec::new(),
-        );
-        let r = Resources {
-            pids: Some(resources::Pids { limit: 5 }),
-            ..Default::default()
-        };
-        assert_eq!(unsupported(&l, &r), Some("pids"));
-        let r = Resources {
-            memory: Some(Default::default()),
-            ..Default::default()
-        };
-        assert_eq!(unsupported(&l, &r), None);
     }
 }

@@ -36,6 +36,11 @@ pub struct Cpu {
     /// cpuset lists ("0-2,4").
     pub cpus: Option<String>,
     pub mems: Option<String>,
+    /// Real-time bandwidth in µs per period (`--cpu-rt-runtime`);
+    /// cpu.rt_runtime_us (v1 only).
+    pub realtime_runtime: Option<i64>,
+    /// µs (`--cpu-rt-period`); cpu.rt_period_us.
+    pub realtime_period: Option<u64>,
 }
 
 #[derive(Default, Debug, Clone, PartialEq, Eq)]
@@ -72,6 +77,8 @@ impl Resources {
                 ("period", c.period.map(json::num)),
                 ("cpus", c.cpus.as_deref().map(json::str)),
                 ("mems", c.mems.as_deref().map(json::str)),
+                ("realtimeRuntime", c.realtime_runtime.map(json::num)),
+                ("realtimePeriod", c.realtime_period.map(json::num)),
             ])
         });
         json::obj(alloc::vec![
@@ -108,6 +115,8 @@ impl Resources {
                 period: c.get("period").and_then(Value::u64),
                 cpus: s(c, "cpus"),
                 mems: s(c, "mems"),
+                realtime_runtime: c.get("realtimeRuntime").and_then(Value::i64),
+                realtime_period: c.get("realtimePeriod").and_then(Value::u64),
             }),
             pids: v
                 .get("pids")
@@ -143,6 +152,8 @@ mod tests {
                 period: Some(100000),
                 cpus: Some("0-1".into()),
                 mems: None,
+                realtime_runtime: Some(950),
+                realtime_period: Some(1000),
             }),
             pids: Some(Pids { limit: 20 }),
             block_io: Some(BlockIo { weight: Some(300) }),

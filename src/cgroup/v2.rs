@@ -2,14 +2,16 @@
 //! converted from the OCI (v1) form the way runc and crun convert them.
 
 use super::Resources;
-use super::files::{cpuset_and_pids, exists, write};
+use super::files::{cpuset_and_pids, write};
 use super::flags::{blkio_to_io_weight, cpu_max, shares_to_weight, swap_v2};
+use super::support::Support;
 use crate::error::Result;
 use alloc::format;
 use alloc::string::ToString;
 
-/// Apply the limits whose controllers are in `enabled` (v2 names).
-pub fn apply(dir: &str, enabled: &[&str], r: &Resources) -> Result<()> {
+/// Apply the limits whose controllers are in `enabled` (v2 names). `r`
+/// was fitted to the host (`Support::fit`); `s` names the weight file.
+pub fn apply(dir: &str, enabled: &[&str], r: &Resources, s: &Support) -> Result<()> {
     let has = |c: &str| enabled.contains(&c);
     if has("memory")
         && let Some(m) = &r.memory
@@ -17,11 +19,8 @@ pub fn apply(dir: &str, enabled: &[&str], r: &Resources) -> Result<()> {
         if let Some(l) = m.limit {
             write(dir, "memory.max", &l.to_string())?;
         }
-        if let Some(s) = swap_v2(m.limit, m.swap) {
-            // Absent when the kernel has no swap accounting.
-            if exists(dir, "memory.swap.max") {
-                write(dir, "memory.swap.max", &s)?;
-            }
+        if let Some(sw) = swap_v2(m.limit, m.swap) {
+            write(dir, "memory.swap.max", &sw)?;
         }
         if let Some(res) = m.reservation {
             write(dir, "memory.low", &res.to_string())?;
@@ -46,16 +45,12 @@ pub fn apply(dir: &str, enabled: &[&str], r: &Resources) -> Result<()> {
     if has("io")
         && let Some(w) = r.block_io.as_ref().and_then(|b| b.weight)
     {
-        // BFQ takes the v1 range as is; the generic io.weight needs the
+        // BFQ takes the v1 range as is; iocost's io.weight needs the
         // 1..10000 scale.
-        if exists(dir, "io.bfq.weight") {
-            write(dir, "io.bfq.weight", &format!("{w}"))?;
-        } else {
-            write(
-                dir,
-                "io.weight",
-                &format!("default {}", blkio_to_io_weight(w)),
-            )?;
+        match s.blkio_weight {
+            Some("io.bfq.weight") => write(dir, "io.bfq.weight", &format!("{w}"))?,
+            Some(f) => write(dir, f, &format!("default {}", blkio_to_io_weight(w)))?,
+            None => {}
         }
     }
     Ok(())
@@ -96,12 +91,17 @@ mod tests {
                 period: Some(100000),
                 cpus: Some("0-1".into()),
                 mems: None,
+                ..Default::default()
             }),
             pids: Some(Pids { limit: 20 }),
             block_io: Some(BlockIo { weight: Some(1000) }),
         };
         let dir = d.to_str().unwrap();
-        apply(dir, &["memory", "cpu", "cpuset", "pids", "io"], &r).unwrap();
+        let s = Support {
+            blkio_weight: Some("io.weight"),
+            ..Default::default()
+        };
+        apply(dir, &["memory", "cpu", "cpuset", "pids", "io"], &r, &s).unwrap();
         let rd = |f: &str| std::fs::read_to_string(d.join(f)).unwrap();
         assert_eq!(rd("memory.max"), "67108864");
         assert_eq!(rd("memory.swap.max"), "33554432"); // swap - limit
@@ -113,7 +113,7 @@ mod tests {
         assert_eq!(rd("io.weight"), "default 10000");
         // A controller that is not enabled is left alone.
         std::fs::write(d.join("pids.max"), "").unwrap();
-        apply(dir, &["memory"], &r).unwrap();
+        apply(dir, &["memory"], &r, &s).unwrap();
         assert_eq!(rd("pids.max"), "");
         std::fs::remove_dir_all(d).unwrap();
     }

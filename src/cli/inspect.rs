@@ -133,6 +133,14 @@ fn describe(r: &Record, spec: Option<&crate::spec::Spec>, log_path: &str) -> Vec
             ("CpuQuota", Some(json::num(cpu.quota.unwrap_or(0)))),
             ("CpuPeriod", Some(json::num(cpu.period.unwrap_or(0)))),
             (
+                "CpuRealtimePeriod",
+                Some(json::num(cpu.realtime_period.unwrap_or(0)))
+            ),
+            (
+                "CpuRealtimeRuntime",
+                Some(json::num(cpu.realtime_runtime.unwrap_or(0)))
+            ),
+            (
                 "CpusetCpus",
                 Some(json::str(cpu.cpus.as_deref().unwrap_or("")))
             ),

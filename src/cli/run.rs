@@ -54,12 +54,14 @@ const FLAGS: &[Flag] = &[
     flag(0, "cpuset-mems", true),
     flag(0, "pids-limit", true),
     flag(0, "blkio-weight", true),
+    flag(0, "cpu-rt-period", true),
+    flag(0, "cpu-rt-runtime", true),
     flag(0, "help", false),
 ];
 
 /// The resource flags `run` and `update` share (with --help): the tail of
 /// FLAGS, so the two commands cannot drift apart.
-pub const LIMIT_FLAGS: &[Flag] = FLAGS.split_at(FLAGS.len() - 12).1;
+pub const LIMIT_FLAGS: &[Flag] = FLAGS.split_at(FLAGS.len() - 14).1;
 
 pub const HELP: &str = "\
 Usage: pocket run [OPTIONS] --rootfs DIR COMMAND [ARG...]
@@ -99,8 +101,12 @@ Options:
       --cpuset-cpus LIST   CPUs allowed (0-2,4)
       --cpuset-mems LIST   Memory nodes allowed
       --pids-limit N       Maximum number of processes (-1: unlimited)
-      --blkio-weight N     Block IO weight (10 to 1000)
-      --oom-kill-disable   Do not OOM-kill the container (cgroup v1 only)
+      --blkio-weight N     Block IO weight (10 to 1000; dropped with a warning where the
+                           kernel has no weight file, e.g. no BFQ)
+      --cpu-rt-period US   Real-time period in microseconds (cgroup v1, RT_GROUP_SCHED)
+      --cpu-rt-runtime US  Real-time runtime in microseconds per period
+      --oom-kill-disable   Do not OOM-kill the container (cgroup v1 only; dropped with a
+                           warning elsewhere)
       --no-pivot           Use MS_MOVE + chroot instead of pivot_root (automatic in an initramfs)
       --rootfs DIR         The container's root filesystem
       --help               Show this help
@@ -177,7 +183,9 @@ pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {
             "dns" => r.dns.push(v),
             "memory" | "memory-swap" | "memory-reservation" | "cpus" | "cpu-shares"
             | "cpu-quota" | "cpu-period" | "cpuset-cpus" | "cpuset-mems" | "pids-limit"
-            | "blkio-weight" | "oom-kill-disable" => r.limits.push((FLAGS[k].long, v)),
+            | "blkio-weight" | "oom-kill-disable" | "cpu-rt-period" | "cpu-rt-runtime" => {
+                r.limits.push((FLAGS[k].long, v))
+            }
             _ => r.help = on,
         }
     }
@@ -573,6 +581,18 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     // 125 too); every container gets its cgroup, limits or not, so it is
     // counted, contained and visible to `stats`.
     spec.resources = resources(&r.limits)?;
+    // What this host cannot enforce is dropped with docker's warning (or
+    // refused, as docker refuses --cpus and the real-time limits), before
+    // the Spec is kept: inspect shows what was applied.
+    let nano = r.limits.iter().any(|(k, _)| *k == "cpus");
+    if !spec.resources.is_empty() {
+        for w in crate::cgroup::host()
+            .support
+            .fit(&mut spec.resources, nano)?
+        {
+            crate::errln!("WARNING: {w}");
+        }
+    }
     spec.cgroups_path = Some(alloc::format!("pocket/{id}"));
     let dir = ctx.store.dir(&id);
     match &image {

@@ -208,7 +208,9 @@ Change the resource limits of containers; running ones at once.
 
 Options: -m/--memory, --memory-swap, --memory-reservation, --cpus,
 -c/--cpu-shares, --cpu-quota, --cpu-period, --cpuset-cpus, --cpuset-mems,
---pids-limit, --blkio-weight (as pocket run).
+--pids-limit, --blkio-weight, --cpu-rt-period, --cpu-rt-runtime (as
+pocket run). A limit the host cannot enforce is dropped with a warning, as
+docker does.
 ";
 
 /// `new` over `old`: every limit `new` sets replaces the old one.
@@ -252,6 +254,12 @@ pub fn merge(old: &Resources, new: &Resources) -> Resources {
         if n.mems.is_some() {
             o.mems = n.mems.clone();
         }
+        if n.realtime_runtime.is_some() {
+            o.realtime_runtime = n.realtime_runtime;
+        }
+        if n.realtime_period.is_some() {
+            o.realtime_period = n.realtime_period;
+        }
     }
     if new.pids.is_some() {
         m.pids = new.pids.clone();
@@ -283,13 +291,11 @@ pub fn update(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     if p.rest.is_empty() {
         return Err(Error::bad("update", "", "needs at least one container"));
     }
-    let l = cgroup::host_layout();
-    if let Some(c) = cgroup::unsupported(&l, &new) {
-        return Err(Error::bad(
-            "cgroup",
-            c,
-            "controller not available on this host",
-        ));
+    let mut new = new;
+    let host = cgroup::host();
+    let nano = limits.iter().any(|(k, _)| *k == "cpus");
+    for w in host.support.fit(&mut new, nano)? {
+        crate::errln!("WARNING: {w}");
     }
     let mut failed = false;
     for q in p.rest {
@@ -301,7 +307,7 @@ pub fn update(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             if ctx.store.load(&id)?.running()
                 && let Some(path) = &spec.cgroups_path
             {
-                cgroup::open(&l, path)?.apply(&merged, true)?;
+                cgroup::open(&host.layout, path)?.apply(&merged, &host.support, true)?;
             }
             spec.resources = merged;
             ctx.store.save_spec(&id, &spec)

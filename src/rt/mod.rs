@@ -4,11 +4,13 @@
 mod alloc;
 pub mod args;
 mod io;
+mod once;
 
 pub use alloc::Malloc;
 
 pub use args::Args;
 pub use io::{Out, err, out};
+pub use once::Once;
 
 /// Report a bug (a panic) and exit 125 like any pocket failure.
 pub fn panicked(info: &core::panic::PanicInfo) -> ! {

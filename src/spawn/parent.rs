@@ -100,20 +100,18 @@ impl Drop for CgroupGuard {
 }
 
 /// The container's cgroup, made (with its limits) before anything runs.
+/// The limits were fitted to the host when the container was made; fitted
+/// again here (quietly) in case the host changed since, e.g. BFQ unloaded
+/// before a `start`: a limit the host lost is dropped, not an error.
 fn make_cgroup(spec: &Spec) -> Result<Option<Cgroup>> {
     let Some(path) = &spec.cgroups_path else {
         return Ok(None);
     };
-    let l = cgroup::host_layout();
-    if let Some(c) = cgroup::unsupported(&l, &spec.resources) {
-        return Err(Error::bad(
-            "cgroup",
-            c,
-            "controller not available on this host",
-        ));
-    }
-    let cg = cgroup::open(&l, path)?;
-    cg.create(&spec.resources)?;
+    let host = cgroup::host();
+    let mut r = spec.resources.clone();
+    host.support.fit(&mut r, false)?;
+    let cg = cgroup::open(&host.layout, path)?;
+    cg.create(&r, &host.support)?;
     Ok(Some(cg))
 }
 
