@@ -61,6 +61,9 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     if cmd.is_empty() {
         return Err(Error::bad("exec", "", "no command specified"));
     }
+    // From here on this process will enter the container: from a sealed
+    // copy of pocket only (spawn/sealed.rs).
+    crate::spawn::sealed::ensure(ctx.args)?;
     let id = ctx.store.resolve(&text(q))?;
     let rec = ctx.store.load_live(&id)?;
     let spec = ctx.store.spec(&id)?;

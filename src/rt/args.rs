@@ -7,6 +7,9 @@ use core::ffi::{CStr, c_char, c_int};
 pub struct Args {
     pub argv: Vec<&'static [u8]>,
     pub env: Vec<&'static [u8]>,
+    /// The kernel's own tables, for re-executing with the same arguments.
+    pub raw_argv: *const *const c_char,
+    pub raw_envp: *const *const c_char,
 }
 
 impl Args {
@@ -32,7 +35,12 @@ impl Args {
                 p = p.add(1);
             }
         }
-        Args { argv: a, env: e }
+        Args {
+            argv: a,
+            env: e,
+            raw_argv: argv,
+            raw_envp: envp,
+        }
     }
 
     /// Value of environment variable `key` in this process.

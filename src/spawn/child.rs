@@ -129,6 +129,16 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
             fd::dup2(from, to).map_err(f("dup2", b"output"))?;
         }
     }
+    // Every fd pocket inherited or opened is closed now, for real, but the
+    // error pipe: none can serve as /proc/self/fd/N below, nor reach the
+    // container.
+    close_all_but(c.err_wr);
+    // The caller's session keyring (root's keys, on the host) stays
+    // behind: the container gets a fresh, empty one, as with runc.
+    proc::join_session_keyring().map_err(f("join session keyring", b""))?;
+    // SAFETY: cfg borrows the receive buffer, alive until execve.
+    let cwd: &'static CStr = unsafe { CStr::from_ptr(cfg.cwd.as_ptr()) };
+    enter_cwd(cwd)?;
     // Root in the container keeps only the Spec's capabilities, for the
     // init (--init) as much as for the command.
     caps::drop_bounding(c.caps).map_err(f("drop capabilities", b"bounding set"))?;
@@ -142,9 +152,6 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
         arg: b"",
         errno,
     })?;
-    // Nothing but 0, 1, 2 may reach the container: mark everything else
-    // close-on-exec (the error pipe must stay open until execve itself).
-    fd::close_range(3, u32::MAX, fd::CLOSE_RANGE_CLOEXEC).map_err(f("close_range", b""))?;
     if cfg.flags & F_INIT != 0 {
         // Not dumpable before the fork: the init (the pocket binary, PID 1
         // for the container's whole life) is never open to /proc/1/exe or
@@ -201,13 +208,51 @@ fn setup(cfg: &Config, tty_sock: i32) -> Result<(), Fail<'static>> {
         for i in 0..3 {
             fd::dup2(slave.raw(), i).map_err(f("dup2", b"tty"))?;
         }
-    } else if cfg.flags & F_STDIN == 0 {
-        let null = fd::open(c"/dev/null", libc::O_RDONLY, 0).map_err(f("open", b"/dev/null"))?;
-        fd::dup2(null.raw(), 0).map_err(f("dup2", b"/dev/null"))?;
+    } else {
+        // A session of its own and so no controlling terminal, as docker's
+        // containers: open("/dev/tty") gives ENXIO, and a terminal fd the
+        // caller passed on (stdin/stdout) is not this session's, so
+        // TIOCSTI on it needs CAP_SYS_ADMIN: nothing can type into the
+        // admin's shell.
+        proc::setsid().map_err(f("setsid", b""))?;
+        if cfg.flags & F_STDIN == 0 {
+            let null =
+                fd::open(c"/dev/null", libc::O_RDONLY, 0).map_err(f("open", b"/dev/null"))?;
+            fd::dup2(null.raw(), 0).map_err(f("dup2", b"/dev/null"))?;
+        }
     }
-    // SAFETY: cfg borrows the receive buffer, alive until execve.
-    let cwd: &'static CStr = unsafe { CStr::from_ptr(cfg.cwd.as_ptr()) };
-    proc::chdir(cwd).map_err(f("chdir", cwd.to_bytes()))
+    Ok(())
+}
+
+/// Close every fd but 0, 1, 2 and `keep`.
+pub(super) fn close_all_but(keep: i32) {
+    let k = keep as u32;
+    if k > 3 {
+        let _ = fd::close_range(3, k - 1, 0);
+    }
+    let _ = fd::close_range(k.max(2) + 1, u32::MAX, 0);
+}
+
+/// chdir(2) into `cwd` resolved inside the container's root (this
+/// process's "/"): symlinks stay inside it and magic links
+/// (/proc/self/fd/N, /proc/self/cwd...) are refused, so neither `-w`, an
+/// image's WorkingDir nor a symlink the container planted there can put
+/// the command in a directory of the host (runc CVE-2024-21626). Then the
+/// result is checked: getcwd(2) must see it under the root.
+pub(super) fn enter_cwd(cwd: &CStr) -> Result<(), Fail<'_>> {
+    const IN_ROOT: u64 = (linux_raw_sys::general::RESOLVE_IN_ROOT
+        | linux_raw_sys::general::RESOLVE_NO_MAGICLINKS) as u64;
+    let fail = f("chdir", cwd.to_bytes());
+    let root = fd::open(c"/", libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC, 0)
+        .map_err(f("chdir", cwd.to_bytes()))?;
+    let dir = fd::openat2(root.raw(), cwd, libc::O_PATH | libc::O_DIRECTORY, IN_ROOT)
+        .map_err(f("chdir", cwd.to_bytes()))?;
+    proc::fchdir(dir.raw()).map_err(f("chdir", cwd.to_bytes()))?;
+    let mut buf = [0u8; 4096];
+    match proc::getcwd(&mut buf) {
+        Ok(p) if p.first() == Some(&b'/') => Ok(()),
+        _ => Err(fail(Errno::EPERM)),
+    }
 }
 
 fn bytes(p: *const c_char) -> &'static [u8] {

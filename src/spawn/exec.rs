@@ -121,6 +121,7 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
             &envp,
             pty.as_ref().map(|p| p.1.raw()),
             null.raw(),
+            err_w.raw(),
         );
         proc::exit(child::report(err_w.raw(), &f));
     }
@@ -156,6 +157,7 @@ fn run_child<'a>(
     envp: &[*const c_char],
     slave: Option<i32>,
     null: i32,
+    err_w: i32,
 ) -> Fail<'a> {
     let f = |op: &'static str| {
         move |errno: Errno| Fail {
@@ -171,13 +173,21 @@ fn run_child<'a>(
             for i in 0..3 {
                 fd::dup2(s, i).map_err(f("dup2"))?;
             }
-        } else if e.detach {
-            for i in 0..3 {
-                fd::dup2(null, i).map_err(f("dup2"))?;
+        } else {
+            // No controlling terminal (see child::setup): not the caller's.
+            proc::setsid().map_err(f("setsid"))?;
+            if e.detach {
+                for i in 0..3 {
+                    fd::dup2(null, i).map_err(f("dup2"))?;
+                }
+            } else if !e.stdin {
+                fd::dup2(null, 0).map_err(f("dup2"))?;
             }
-        } else if !e.stdin {
-            fd::dup2(null, 0).map_err(f("dup2"))?;
         }
+        // Only 0, 1, 2 and the error pipe from here: nothing of pocket's
+        // (or its caller's) can be reached as /proc/self/fd/N.
+        child::close_all_but(err_w);
+        proc::join_session_keyring().map_err(f("join session keyring"))?;
         caps::drop_bounding(e.caps).map_err(f("drop capabilities"))?;
         caps::set(e.caps).map_err(f("capset"))?;
         let u = &e.user;
@@ -187,18 +197,16 @@ fn run_child<'a>(
             arg: b"",
             errno,
         })?;
-        fd::close_range(3, u32::MAX, fd::CLOSE_RANGE_CLOEXEC).map_err(f("close_range"))?;
         Ok(())
     })();
     if let Err(fail) = r {
         return fail;
     }
-    if let Err(errno) = proc::chdir(cwd) {
-        return Fail {
-            op: "chdir",
-            arg: cwd.as_bytes(),
-            errno,
-        };
+    // Resolved in the container's root (we are chrooted there), magic
+    // links refused: `-w /proc/self/fd/N` or a workdir the container
+    // replaced by such a symlink cannot lead out (CVE-2024-21626).
+    if let Err(fail) = child::enter_cwd(cwd) {
+        return fail;
     }
     signal::reset_all();
     child::exec(argv, envp)

@@ -9,6 +9,7 @@ mod init;
 pub mod monitor;
 pub mod parent;
 pub mod relay;
+pub mod sealed;
 pub mod wire;
 
 pub use parent::run;

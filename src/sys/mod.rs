@@ -6,6 +6,7 @@
 
 pub mod caps;
 pub mod cstr;
+pub mod exe;
 pub mod fd;
 pub mod file;
 pub mod fs;

@@ -116,6 +116,23 @@ pub fn chdir(path: &CStr) -> Result<()> {
     unsafe { syscall!(Sysno::chdir, path.as_ptr()) }.map(drop)
 }
 
+/// `getcwd(buf, len)` — getcwd(2): the working directory as the caller's
+/// root sees it; a directory outside that root reads "(unreachable)/...".
+pub fn getcwd(buf: &mut [u8]) -> Result<&[u8]> {
+    // SAFETY: buf is valid for writes of its length.
+    let n = unsafe { syscall!(Sysno::getcwd, buf.as_mut_ptr(), buf.len()) }?;
+    // The length includes the NUL.
+    Ok(&buf[..n.saturating_sub(1)])
+}
+
+/// `keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL)` — keyctl(2): a new anonymous
+/// session keyring for this process, so the caller's keys stay behind.
+pub fn join_session_keyring() -> Result<i32> {
+    const KEYCTL_JOIN_SESSION_KEYRING: usize = 1;
+    // SAFETY: a NULL name asks for an anonymous keyring.
+    unsafe { syscall!(Sysno::keyctl, KEYCTL_JOIN_SESSION_KEYRING, 0usize) }.map(|k| k as i32)
+}
+
 /// `fchdir(fd)` — fchdir(2).
 pub fn fchdir(fd: i32) -> Result<()> {
     // SAFETY: no pointers.
