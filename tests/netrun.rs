@@ -742,9 +742,9 @@ fn udp_publish() {
     });
     assert!(reply.starts_with("echo ping-udp from "), "{reply:?}");
     assert_eq!(from.to_string(), "127.0.0.1:5353");
-    // The container saw it (its log: the monitor writes it a moment after
-    // the reply may have arrived), and TCP on that port is not mapped.
-    wait_for(5, "the echo line in the container's log", || {
+    // The container saw it (its log, which the monitor may write a moment
+    // after the answer went out), and TCP on that port is not mapped.
+    wait_for(10, "the echo in the container's log", || {
         e.ok(&["logs", &c])
             .contains("echo ping-udp from ")
             .then_some(())
@@ -1068,7 +1068,8 @@ fn the_table_holds_exactly_the_rules() {
     let fwd = |br: &str| {
         format!(
             "iifname \"{br}\" accept\n\
-             oifname \"{br}\" ct state established,related accept\n"
+             oifname \"{br}\" ct state established,related accept\n\
+             oifname \"{br}\" drop\n"
         )
     };
     let dnat_a = "fib daddr type local tcp dport 8080 dnat to 10.88.0.2:80\n\
@@ -1150,4 +1151,244 @@ fn none_host_and_missing_networks() {
     assert_eq!(e.ok(&["network", "ls", "-q"]), "");
     assert_eq!(e.ns.table("pocket"), None);
     assert!(!e.ns.links().contains(&"pocket0".to_string()));
+}
+
+/// The LAN host of the isolation tests: a namespace on a veth to the
+/// test's "host" (192.168.77.2, the host 192.168.77.1), routing
+/// everything, the bridge subnets included, through the host: what any
+/// machine on the host's LAN can do with one `ip route add`.
+fn lan_host(e: &Env) -> Ns {
+    let lan = Ns::new();
+    e.ns.sh(&format!(
+        "ip link add pkt-lan type veth peer name pkt-lan1 netns {} && \
+         ip addr add 192.168.77.1/24 dev pkt-lan && ip link set pkt-lan up",
+        lan.pid()
+    ));
+    lan.sh(
+        "ip addr add 192.168.77.2/24 dev pkt-lan1 && ip link set pkt-lan1 up && \
+         ip route add default via 192.168.77.1",
+    );
+    lan
+}
+
+/// A connection the host must drop: connect times out (a refusal would
+/// mean it reached the container). Prints why.
+fn dropped_from(ns: &Ns, who: &str, addr: &str) {
+    match ns.within(|| http_get(addr, "/file")) {
+        Err(e) if e.kind() == ErrorKind::TimedOut => eprintln!(
+            "{who} to {addr}: {e}: dropped by `oifname \"pocket0\" drop` in ip pocket's \
+             forward chain (neither an answer nor DNATed to a published port)"
+        ),
+        other => panic!("{who} reached {addr}, which nothing published: {other:?}"),
+    }
+}
+
+/// A one-shot HTTP server in `ns` answering with the peer address.
+fn serve_peer(ns: &Ns, addr: &str) -> std::thread::JoinHandle<String> {
+    let l = ns.within(|| TcpListener::bind(addr).unwrap());
+    ns.spawn(move || {
+        let (mut s, peer) = l.accept().unwrap();
+        let mut b = [0u8; 512];
+        let _ = s.read(&mut b);
+        let ip = peer.ip().to_string();
+        let _ = write!(
+            s,
+            "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n{ip}",
+            ip.len()
+        );
+        ip
+    })
+}
+
+#[test]
+fn another_host_reaches_published_ports_only() {
+    if !root() {
+        return;
+    }
+    let e = Env::new("lan");
+    let site = e.site("l", "served\n");
+    // httpd on 80, published as 8080, and on 81, not published.
+    let c = e.run_d(&[
+        "--net",
+        "bridge",
+        "-p",
+        "8080:80",
+        "-v",
+        &site,
+        "sh",
+        "-c",
+        "httpd -p 81 -h /w && exec httpd -f -p 80 -h /w",
+    ]);
+    let ip = e.ip("bridge", &c);
+    let lan = lan_host(&e);
+    let (p80, p81) = (format!("{ip}:80"), format!("{ip}:81"));
+    // Both servers are up (the host itself reaches the container).
+    assert_eq!(wait_http(&e.ns, &p81, "/file"), "served\n");
+    assert_eq!(wait_http(&e.ns, &p80, "/file"), "served\n");
+    // The published port, through the host's address.
+    assert_eq!(wait_http(&lan, "192.168.77.1:8080", "/file"), "served\n");
+    // The attack: the container's own address, routed through the host.
+    // The unpublished port, and the published one not through DNAT.
+    dropped_from(&lan, "another host", &p81);
+    dropped_from(&lan, "another host", &p80);
+    // The container still reaches out (masqueraded to the host's address)
+    // and its neighbours on the same network (port 81 included).
+    let seen = serve_peer(&lan, "192.168.77.2:9000");
+    let got = e.exec(&c, &["wget", "-q", "-O", "-", "http://192.168.77.2:9000/"]);
+    assert_eq!(got, "192.168.77.1");
+    assert_eq!(seen.join().unwrap(), "192.168.77.1");
+    let n = e.run_d(&["--net", "bridge", "sleep", "60"]);
+    let url = format!("http://{p81}/file");
+    assert_eq!(e.exec(&n, &["wget", "-q", "-O", "-", &url]), "served\n");
+
+    // Without the rule the other host gets in: what it is there for (the
+    // chain's policy is accept; pocket must not change anyone's policy).
+    let l = e.ns.sh("nft -a list chain ip pocket forward");
+    let h = l
+        .lines()
+        .find(|l| l.trim().starts_with("oifname \"pocket0\" drop"))
+        .and_then(|l| l.rsplit("# handle ").next())
+        .unwrap_or_else(|| panic!("no drop rule in {l}"))
+        .trim()
+        .to_string();
+    e.ns.sh(&format!("nft delete rule ip pocket forward handle {h}"));
+    assert_eq!(wait_http(&lan, &p81, "/file"), "served\n");
+    e.ok(&["rm", "-f", &c, &n]);
+    e.ns.wait_veths(&[]);
+}
+
+/// A router advertisement from `src` (a link-local address) to all
+/// nodes, router lifetime 1800 s: "make me your default router".
+fn router_advertisement(src: [u8; 16]) -> Vec<u8> {
+    let dst = [0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+    // type 134, code 0, checksum, hop limit 64, flags 0, lifetime,
+    // reachable time 0, retransmit timer 0.
+    let mut icmp = vec![134, 0, 0, 0, 64, 0, 0x07, 0x08, 0, 0, 0, 0, 0, 0, 0, 0];
+    // The checksum covers a pseudo-header: addresses, length, next header.
+    let mut sum: u32 = 0;
+    let mut pseudo = Vec::new();
+    pseudo.extend_from_slice(&src);
+    pseudo.extend_from_slice(&dst);
+    pseudo.extend_from_slice(&(icmp.len() as u32).to_be_bytes());
+    pseudo.extend_from_slice(&[0, 0, 0, 58]);
+    pseudo.extend_from_slice(&icmp);
+    for w in pseudo.chunks(2) {
+        sum += u16::from_be_bytes([w[0], *w.get(1).unwrap_or(&0)]) as u32;
+    }
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    icmp[2..4].copy_from_slice(&(!(sum as u16)).to_be_bytes());
+    // Ethernet to 33:33:00:00:00:01 from a made-up unicast MAC, then the
+    // IPv6 header: payload length, next header ICMPv6, hop limit 255.
+    let mut f = vec![0x33, 0x33, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 0x66, 0x86, 0xdd];
+    f.extend_from_slice(&[0x60, 0, 0, 0, 0, icmp.len() as u8, 58, 255]);
+    f.extend_from_slice(&src);
+    f.extend_from_slice(&dst);
+    f.extend_from_slice(&icmp);
+    f
+}
+
+/// Send `frame` out of `dev` over a packet socket, from the network
+/// namespace of process `pid`: what a container with CAP_NET_RAW (in
+/// docker's default set) can do on its eth0.
+fn send_frame(pid: i32, dev: &str, frame: &[u8]) {
+    let ns = File::open(format!("/proc/{pid}/ns/net")).unwrap();
+    let dev = std::ffi::CString::new(dev).unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            enter(ns.as_raw_fd());
+            // SAFETY: plain syscalls on a socket this thread owns and a
+            // sockaddr_ll on the stack.
+            unsafe {
+                let fd = libc::socket(libc::AF_PACKET, libc::SOCK_RAW, 0);
+                assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+                let mut sa: libc::sockaddr_ll = std::mem::zeroed();
+                sa.sll_family = libc::AF_PACKET as u16;
+                sa.sll_ifindex = libc::if_nametoindex(dev.as_ptr()) as i32;
+                sa.sll_halen = 6;
+                sa.sll_addr[..6].copy_from_slice(&frame[..6]);
+                let n = libc::sendto(
+                    fd,
+                    frame.as_ptr().cast(),
+                    frame.len(),
+                    0,
+                    (&raw const sa).cast(),
+                    size_of::<libc::sockaddr_ll>() as u32,
+                );
+                let err = std::io::Error::last_os_error();
+                libc::close(fd);
+                assert_eq!(n, frame.len() as isize, "sendto: {err}");
+            }
+        });
+    });
+}
+
+#[test]
+fn ipv6_is_off_on_the_bridge_and_both_veth_ends() {
+    if !root() {
+        return;
+    }
+    let e = Env::new("v6");
+    let c = e.run_d(&["--net", "bridge", "sleep", "60"]);
+    let n = e.run_d(&["--net", "bridge", "sleep", "60"]);
+    if !std::path::Path::new("/proc/sys/net/ipv6").exists() {
+        eprintln!("SKIP ipv6: no /proc/sys/net/ipv6 (kernel without IPv6)");
+        e.ok(&["rm", "-f", &c, &n]);
+        return;
+    }
+    let veths = e.ns.veths();
+    assert_eq!(veths.len(), 2, "{veths:?}");
+    let conf = |dev: &str| format!("/proc/sys/net/ipv6/conf/{dev}");
+    // In the test's "host" namespace: the bridge and the host ends.
+    for dev in ["pocket0", &veths[0], &veths[1]] {
+        let got =
+            e.ns.sh(&format!("cat {0}/disable_ipv6 {0}/accept_ra", conf(dev)));
+        assert_eq!(got, "1\n0\n", "{dev}: disable_ipv6, accept_ra");
+    }
+    // In the containers' namespaces (as they see their own /proc/sys).
+    for id in [&c, &n] {
+        let d = conf("eth0");
+        let got = e.exec(
+            id,
+            &[
+                "cat",
+                &format!("{d}/disable_ipv6"),
+                &format!("{d}/accept_ra"),
+            ],
+        );
+        assert_eq!(got, "1\n0\n", "eth0: disable_ipv6, accept_ra");
+        // No IPv6 address but loopback's.
+        let a = e.exec(id, &["cat", "/proc/net/if_inet6"]);
+        assert!(a.lines().all(|l| l.ends_with(" lo")), "{a}");
+    }
+    let a = std::fs::read_to_string(format!("/proc/{}/net/if_inet6", e.ns.pid())).unwrap();
+    assert!(a.lines().all(|l| l.ends_with(" lo")), "host: {a}");
+
+    // The attack (CVE-2020-13401): a container advertises itself as a
+    // router. The host must not take it as its IPv6 default route.
+    let ra = router_advertisement([0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x66]);
+    let pid = e.r.pid(&c);
+    let default6 = || e.ns.sh("ip -6 route show default");
+    for _ in 0..5 {
+        send_frame(pid, "eth0", &ra);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(default6(), "", "the host took a container's RA");
+    eprintln!(
+        "a container's router advertisement on pocket0: ignored (disable_ipv6=1, accept_ra=0)"
+    );
+    // With the kernel's defaults on the bridge it would have worked.
+    e.ns.sh(&format!(
+        "echo 1 > {0}/accept_ra && echo 0 > {0}/disable_ipv6",
+        conf("pocket0")
+    ));
+    let route = wait_for(10, "the RA to be taken with IPv6 on", || {
+        send_frame(pid, "eth0", &ra);
+        let r = default6();
+        (!r.is_empty()).then_some(r)
+    });
+    assert!(route.contains("via fe80::66 dev pocket0"), "{route}");
+    e.ok(&["rm", "-f", &c, &n]);
+    e.ns.wait_veths(&[]);
 }

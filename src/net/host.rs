@@ -23,11 +23,15 @@ pub fn host_routes() -> Vec<(Ip, u8)> {
         .unwrap_or_else(|_| networks::host_routes())
 }
 
-/// Make `net`'s bridge if it is missing: the device, the gateway address
-/// on it, up; forwarding on, so containers reach past the bridge.
+/// Make `net`'s bridge if it is missing: the device, IPv6 off, the
+/// gateway address on it, up; forwarding on, so containers reach past
+/// the bridge.
 pub fn ensure_bridge(net: &Network) -> Result<()> {
     let mut s = nl::Sock::open(nl::NETLINK_ROUTE)?;
     link::create_bridge(&mut s, &net.bridge)?;
+    // Before it is up; a bridge made by an older pocket loses its
+    // link-local address here.
+    sysctl::ipv6_off(&net.bridge)?;
     link::add_addr(&mut s, &net.bridge, net.gateway, net.prefix)?;
     link::set_up(&mut s, &net.bridge)?;
     forwarding(&net.bridge)
@@ -86,6 +90,8 @@ pub fn veth_name(ip: Ip) -> String {
 /// Put the container `pid` on its bridge: a veth pair whose peer is made
 /// directly inside the container's namespace as eth0, the host end on
 /// the bridge; then, in there, its address, up, and the default route.
+/// IPv6 is off on both ends before they go up (sysctl::ipv6_off says
+/// why); it stays off until pocket has IPv6 networks to ask for it.
 /// Called between clone and the child's go: the command never runs
 /// without its network. On failure the caller kills the child, and the
 /// pair goes with its namespace.
@@ -100,11 +106,14 @@ pub fn attach(pid: i32, a: &NetAttach) -> Result<()> {
     // held somewhere: the address is ours now.
     link::delete_if(&mut s, &host, "veth")?;
     link::create_veth(&mut s, &host, "eth0", ns.raw())?;
+    sysctl::ipv6_off(&host)?;
     link::set_master(&mut s, &host, &a.bridge)?;
     link::set_hairpin(&mut s, &host)?;
     link::set_up(&mut s, &host)?;
     link::in_netns(&ns, || {
         let mut c = nl::Sock::open(nl::NETLINK_ROUTE)?;
+        // /proc/sys/net opened from here is the container's.
+        sysctl::ipv6_off("eth0")?;
         link::add_addr(&mut c, "eth0", a.ip, a.prefix)?;
         link::set_up(&mut c, "eth0")?;
         link::add_default_route(&mut c, a.gateway)

@@ -1,10 +1,12 @@
 //! pocket's own nf_tables table, `ip pocket`: masquerade for the bridge
 //! networks and DNAT for published ports, as docker's default bridge does
 //! with userland-proxy=false, sent over NETLINK_NETFILTER with no `nft`.
-//! It also keeps the networks apart, masquerades hairpin connections and
-//! drops 127.0.0.0/8 from anywhere but lo (route_localnet is on for the
-//! bridges so that 127.0.0.1 ports work, which would otherwise let
-//! containers and the LAN reach the host's loopback services).
+//! It also keeps the networks apart, lets nothing into a bridge from
+//! elsewhere but answers and DNATed (published) connections, masquerades
+//! hairpin connections and drops 127.0.0.0/8 from anywhere but lo
+//! (route_localnet is on for the bridges so that 127.0.0.1 ports work,
+//! which would otherwise let containers and the LAN reach the host's
+//! loopback services).
 //!
 //! The rules are encoded by hand exactly as nft(8) 1.0 encodes the same
 //! rule text, so `nft list table ip pocket` prints them back as written
@@ -205,6 +207,16 @@ fn rules(v: &mut Vec<Msg>, nets: &[Net], ports: &[Port]) -> Result<()> {
             ifname_cmp(m, META_OIFNAME, CMP_EQ, &br);
             ct_bits(m, CT_STATE, CT_ESTABLISHED_RELATED);
             accept(m);
+        }));
+        // Anything else into the bridge: ip_forward=1 makes the host a
+        // router, and the chain's policy is accept (pocket leaves other
+        // tables' policies alone), so without this another host on the
+        // LAN routing the subnet through us reaches every unpublished
+        // port of every container. Docker's FORWARD policy drop and its
+        // `-o docker0 -j DROP` do the same.
+        v.push(rule(fwd, &|m| {
+            ifname_cmp(m, META_OIFNAME, CMP_EQ, &br);
+            verdict(m, NF_DROP);
         }));
     }
     // `iifname != "lo" ip daddr 127.0.0.0/8 drop`, as docker and

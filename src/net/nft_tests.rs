@@ -67,8 +67,10 @@ iifname "pocket0" oifname "br-test" drop
 iifname "br-test" oifname "pocket0" drop
 iifname "pocket0" accept
 oifname "pocket0" ct state established,related accept
+oifname "pocket0" drop
 iifname "br-test" accept
 oifname "br-test" ct state established,related accept
+oifname "br-test" drop
 }
 chain raw {
 type filter hook prerouting priority raw; policy accept;
@@ -79,7 +81,7 @@ iifname != "lo" ip daddr 127.0.0.0/8 drop
 /// What `strace -e write=3 nft -f` showed nft 1.0.6 sending for LISTING
 /// (one file with the five chains and their rules), sequence numbers
 /// zeroed: one message per entry, in order.
-const NFT: [&str; 25] = [
+const NFT: [&str; 27] = [
     // batch begin
     "140000001000010000000000000000000000000a",
     // table
@@ -228,6 +230,12 @@ const NFT: [&str; 25] = [
      08000100060000000c00058008000100000000002c00018008000100636d7000200002800800010000000001\
      08000200000000010c0003800800010000000000300001800e000100696d6d6564696174650000001c000280\
      0800010000000000100002800c0002800800010000000001",
+    // oifname "pocket0" drop
+    "bc000000060a010c0000000000000000020000000b000100706f636b657400000c000200666f727761726400\
+     9000048024000180090001006d65746100000000140002800800020000000007080001000000000138000180\
+     08000100636d70002c000280080001000000000108000200000000001800038014000100706f636b65743000\
+     0000000000000000300001800e000100696d6d6564696174650000001c000280080001000000000010000280\
+     0c0002800800010000000000",
     // iifname "br-test" accept
     "bc000000060a010c0000000000000000020000000b000100706f636b657400000c000200666f727761726400\
      9000048024000180090001006d65746100000000140002800800020000000006080001000000000138000180\
@@ -243,6 +251,12 @@ const NFT: [&str; 25] = [
      08000100060000000c00058008000100000000002c00018008000100636d7000200002800800010000000001\
      08000200000000010c0003800800010000000000300001800e000100696d6d6564696174650000001c000280\
      0800010000000000100002800c0002800800010000000001",
+    // oifname "br-test" drop
+    "bc000000060a010c0000000000000000020000000b000100706f636b657400000c000200666f727761726400\
+     9000048024000180090001006d65746100000000140002800800020000000007080001000000000138000180\
+     08000100636d70002c00028008000100000000010800020000000000180003801400010062722d7465737400\
+     0000000000000000300001800e000100696d6d6564696174650000001c000280080001000000000010000280\
+     0c0002800800010000000000",
     // raw: iifname != "lo" ip daddr 127.0.0.0/8 drop
     "18010000060a010c0000000000000000020000000b000100706f636b657400000800020072617700f0000480\
      24000180090001006d6574610000000014000280080002000000000608000100000000013800018008000100\
@@ -294,12 +308,12 @@ fn dnat_rules_match_nft() {
 
 #[test]
 fn forward_and_isolation_rules_match_nft() {
-    check(16..23);
+    check(16..25);
 }
 
 #[test]
 fn loopback_guard_and_batch_end_match_nft() {
-    check(23..25);
+    check(25..27);
 }
 
 #[test]
@@ -318,7 +332,7 @@ fn nothing_to_hold_deletes_the_table() {
         .iter()
         .map(|m| hex_of(m.bytes()))
         .collect();
-    let want = [hex(NFT[0]), hex(NFT[1]), hex(DELTABLE_BYTES), hex(NFT[24])];
+    let want = [hex(NFT[0]), hex(NFT[1]), hex(DELTABLE_BYTES), hex(NFT[26])];
     assert_eq!(ours, want.map(|b| hex_of(&b)));
 }
 
@@ -489,6 +503,27 @@ fn root_sysctls_in_a_netns() {
             e.to_string(),
             "open /proc/sys/net/ipv4/conf/pk-nosuch/route_localnet: No such file or directory"
         );
+        if !std::path::Path::new("/proc/sys/net/ipv6").exists() {
+            eprintln!("SKIP ipv6: no /proc/sys/net/ipv6 (kernel without IPv6)");
+            crate::net::sysctl::ipv6_off("pk-sysbr").unwrap();
+            return;
+        }
+        let v6 = |k: &str| {
+            std::fs::read_to_string(format!("/proc/sys/net/ipv6/conf/pk-sysbr/{k}")).unwrap()
+        };
+        // The kernel's defaults for a new interface: what a container's
+        // router advertisement would be accepted with.
+        assert_eq!(
+            (v6("disable_ipv6"), v6("accept_ra")),
+            ("0\n".into(), "1\n".into())
+        );
+        crate::net::sysctl::ipv6_off("pk-sysbr").unwrap();
+        assert_eq!(
+            (v6("disable_ipv6"), v6("accept_ra")),
+            ("1\n".into(), "0\n".into())
+        );
+        ok("ip link set pk-sysbr up");
+        assert_eq!(ok("ip -6 addr show dev pk-sysbr"), "");
     });
 }
 
@@ -669,6 +704,19 @@ mod traffic {
             // Out of the container: masqueraded to the host's address.
             let out = ctr.run(|| ask("10.201.0.2:9000")).join().unwrap();
             assert_eq!(out.unwrap(), "10.201.0.1");
+            // Another host routing the subnet through this one: dropped,
+            // not refused (the host forwards, the container would answer).
+            far.sh("ip route add 10.200.0.0/24 via 10.201.0.1");
+            let out = far.run(|| ask("10.200.0.2:8000")).join().unwrap();
+            assert!(
+                out.as_ref().is_err_and(|e| e.contains("timed out")),
+                "{out:?}"
+            );
+            ok("nft flush chain ip pocket forward");
+            let out = far.run(|| ask("10.200.0.2:8000")).join().unwrap();
+            assert_eq!(out.unwrap(), "10.201.0.2", "the test can tell");
+            sync(&nets, &ports).unwrap();
+            far.sh("ip route del 10.200.0.0/24");
 
             // The TCP port unpublished: refused from the host and far away.
             sync(&nets, &ports[1..]).unwrap();
