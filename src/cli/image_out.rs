@@ -238,7 +238,8 @@ pub fn commit(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             "the container has no image (made with --rootfs DIR): nothing to commit onto",
         ));
     };
-    let images = super::images::store(ctx)?;
+    let mut images = super::images::store(ctx)?;
+    images.limits = super::images::layer_limits(ctx, None)?;
     let parent = images
         .get(image)
         .map_err(|_| Error::bad("commit", id.clone(), "its image has been removed"))?;
