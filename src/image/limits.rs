@@ -37,8 +37,8 @@ impl Limits {
         entries: u64::MAX,
     };
     /// 100 GiB: real layers reach tens of GiB (ECR takes layers up to
-    /// 52,000 MiB, compressed); 1,000,000 entries: large real layers hold
-    /// a few hundred thousand (a full TeX Live is ~200,000 files).
+    /// 52,000 MiB, compressed); 1,000,000 entries: large real layers
+    /// (node_modules trees, TeX Live) hold a few hundred thousand.
     pub const DEFAULT: Limits = Limits {
         size: 100 << 30,
         entries: 1_000_000,
