@@ -707,3 +707,47 @@ fn deep_tar_imported() {
     assert!(!layer.exists(), "the deep layer is left");
     tmp_empty(&r);
 }
+
+/// `commit` extracts the container's changes as a layer: the same bounds,
+/// from its flags or the environment; a refused commit adds no image and
+/// leaves nothing in tmp/.
+#[test]
+fn commit_over_a_lowered_limit() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("lim-commit");
+    bb(&r);
+    let id = ok(
+        &r,
+        &[
+            "run",
+            "-d",
+            "bb",
+            "sh",
+            "-c",
+            "head -c 3000000 /dev/zero > /big && touch /ready && sleep 1000",
+        ],
+    );
+    let id = id.trim();
+    ready(&r, id);
+    let images = || stdout(&r.out(&["images", "-q"])).lines().count();
+    let o = r.out(&["commit", "--max-layer-size", "1m", id, "c:1"]);
+    refused(
+        &o,
+        "extract big: layer over its size limit of 1MiB",
+        "commit",
+    );
+    let mut c = r.cmd(&["commit", id, "c:1"]);
+    c.env("POCKET_MAX_LAYER_ENTRIES", "1");
+    refused(
+        &c.output().unwrap(),
+        "layer over its limit of 1 entries",
+        "commit env",
+    );
+    assert_eq!(images(), 1, "a refused commit made an image");
+    tmp_empty(&r);
+    ok(&r, &["commit", "--max-layer-entries", "2", id, "c:1"]);
+    assert_eq!(images(), 2);
+    ok(&r, &["rm", "-f", id]);
+}

@@ -43,7 +43,8 @@ pub fn size_cell(n: u64) -> String {
 
 /// Bounds on each layer: the defaults, then $POCKET_MAX_LAYER_SIZE and
 /// $POCKET_MAX_LAYER_ENTRIES, then the command's --max-layer-size and
-/// --max-layer-entries (load and import have them). 0 lifts a bound.
+/// --max-layer-entries (load, import and commit have them). 0 lifts a
+/// bound.
 pub fn layer_limits(ctx: &Ctx, flags: Option<(&[Flag], &Parsed)>) -> Result<Limits> {
     let mut l = Limits::DEFAULT;
     let given = |env: &'static str, flag: &'static str| -> Option<(String, &[u8])> {
