@@ -17,6 +17,7 @@ use super::image_out::{container, exists, view_dir, view_overlay};
 use crate::error::{Context, Error, Result};
 use crate::image::tar_write::{is_opaque, is_whiteout, mode_type, names};
 use crate::sys::fd::{self, Fd};
+use crate::sys::tree::Stack;
 use crate::sys::{Errno, file};
 use alloc::ffi::CString;
 use alloc::vec::Vec;
@@ -54,8 +55,8 @@ fn same(a: &k::statx, b: &k::statx) -> bool {
         && (ta.tv_nsec == tb.tv_nsec || ta.tv_nsec == 0 || tb.tv_nsec == 0)
 }
 
+/// A directory being walked (its fd is in the `Stack`).
 struct Frame {
-    dir: Fd,
     names: Vec<Vec<u8>>,
     next: usize,
     /// Length of this directory's path ("/a/b") in the walk's path.
@@ -73,24 +74,27 @@ pub fn changes(upper: &Fd, lower: &Fd) -> Result<Vec<(u8, Vec<u8>)>> {
     let first = names(&top).ctx("list", "/")?;
     let mut out = Vec::new();
     let mut path: Vec<u8> = Vec::new();
-    let mut stack = alloc::vec![Frame {
-        dir: top,
+    // Any depth with a bounded number of fds (see sys::tree).
+    let mut stack = Stack::default();
+    let frame = Frame {
         names: first,
         next: 0,
         plen: 0,
         listed: true,
         at: 0,
-    }];
-    while let Some(f) = stack.last_mut() {
+    };
+    stack.push(top, frame).ctx("open", "/")?;
+    while let Some((parent, f)) = stack.top() {
         let Some(name) = f.names.get_mut(f.next).map(core::mem::take) else {
-            stack.pop();
+            let plen = f.plen;
+            let up = |e| Error::sys("reopen the parent of", text(&path[..plen]), e);
+            stack.pop().map_err(up)?;
             continue;
         };
         f.next += 1;
         path.truncate(f.plen);
         path.push(b'/');
         path.extend_from_slice(&name);
-        let parent = f.dir.raw();
         let Ok(c) = CString::new(name) else { continue };
         let mask = k::STATX_BASIC_STATS;
         let st = match file::statx(parent, &c, libc::AT_SYMLINK_NOFOLLOW, mask) {
@@ -131,14 +135,14 @@ pub fn changes(upper: &Fd, lower: &Fd) -> Result<Vec<(u8, Vec<u8>)>> {
         }
         if let Some(d) = d {
             let list = names(&d).ctx("list", &text(&path))?;
-            stack.push(Frame {
-                dir: d,
+            let frame = Frame {
                 names: list,
                 next: 0,
                 plen: path.len(),
                 listed: kind != 0,
                 at: out.len(),
-            });
+            };
+            stack.push(d, frame).ctx("open", &text(&path))?;
         }
     }
     Ok(out)

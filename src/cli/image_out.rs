@@ -205,14 +205,26 @@ pub fn export(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     Ok(0)
 }
 
-const COMMIT_FLAGS: &[Flag] = &[flag(0, "help", false)];
+const COMMIT_FLAGS: &[Flag] = &[
+    flag(0, "max-layer-size", true),
+    flag(0, "max-layer-entries", true),
+    flag(0, "help", false),
+];
 
 const COMMIT_HELP: &str = "\
-Usage: pocket commit CONTAINER [REPOSITORY[:TAG]]
+Usage: pocket commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]
 
 Make a new image from a container's changes: its image's layers and
 config, plus one layer holding what the container added, changed and
 deleted. Prints the new image's id.
+
+Options:
+      --max-layer-size SIZE    Refuse a layer whose files add up to more
+                               than SIZE (default 100g; 0: no limit; also
+                               $POCKET_MAX_LAYER_SIZE)
+      --max-layer-entries N    Refuse a layer of more than N entries
+                               (default 1000000; 0: no limit; also
+                               $POCKET_MAX_LAYER_ENTRIES)
 ";
 
 pub fn commit(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
@@ -238,7 +250,8 @@ pub fn commit(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             "the container has no image (made with --rootfs DIR): nothing to commit onto",
         ));
     };
-    let images = super::images::store(ctx)?;
+    let mut images = super::images::store(ctx)?;
+    images.limits = super::images::layer_limits(ctx, Some((COMMIT_FLAGS, &p)))?;
     let parent = images
         .get(image)
         .map_err(|_| Error::bad("commit", id.clone(), "its image has been removed"))?;

@@ -1,10 +1,11 @@
 //! Image commands: load, import, images, rmi, tag, image inspect.
 
 use super::args::text;
-use super::args::{Flag, flag};
+use super::args::{Flag, Parsed, flag};
 use super::{Ctx, table};
 use crate::error::{Error, Result};
 use crate::image::archive::Archive;
+use crate::image::limits::Limits;
 use crate::image::progress::Progress;
 use crate::image::store::{Config, Image, Images};
 use crate::image::{gzip, load};
@@ -40,21 +41,62 @@ pub fn size_cell(n: u64) -> String {
     }
 }
 
+/// Bounds on each layer: the defaults, then $POCKET_MAX_LAYER_SIZE and
+/// $POCKET_MAX_LAYER_ENTRIES, then the command's --max-layer-size and
+/// --max-layer-entries (load, import and commit have them). 0 lifts a
+/// bound.
+pub fn layer_limits(ctx: &Ctx, flags: Option<(&[Flag], &Parsed)>) -> Result<Limits> {
+    let mut l = Limits::DEFAULT;
+    let given = |env: &'static str, flag: &'static str| -> Option<(String, &[u8])> {
+        match flags.and_then(|(t, p)| p.value(t, flag)) {
+            Some(v) => Some((format!("--{flag}"), v)),
+            None => Some((String::from(env), ctx.args.getenv(env.as_bytes())?)),
+        }
+    };
+    let none = |v: u64| if v == 0 { u64::MAX } else { v };
+    if let Some((what, v)) = given("POCKET_MAX_LAYER_SIZE", "max-layer-size") {
+        let n = core::str::from_utf8(v)
+            .ok()
+            .and_then(crate::cgroup::flags::parse_bytes)
+            .ok_or_else(|| Error::bad(what, text(v), "not a size (bytes, or with k, m, g)"))?;
+        l.size = none(n as u64);
+    }
+    if let Some((what, v)) = given("POCKET_MAX_LAYER_ENTRIES", "max-layer-entries") {
+        let n = core::str::from_utf8(v)
+            .ok()
+            .filter(|s| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()))
+            .and_then(|s| s.parse::<u64>().ok())
+            .ok_or_else(|| Error::bad(what, text(v), "not a number of entries"))?;
+        l.entries = none(n);
+    }
+    Ok(l)
+}
+
 const LOAD_FLAGS: &[Flag] = &[
     flag(b'i', "input", true),
     flag(b'q', "quiet", false),
+    flag(0, "max-layer-size", true),
+    flag(0, "max-layer-entries", true),
     flag(0, "help", false),
 ];
 const LOAD_HELP: &str = "\
-Usage: pocket load [-i FILE|DIR]
+Usage: pocket load [-i FILE|DIR] [--max-layer-size SIZE] [--max-layer-entries N]
 
 Load images from a docker-archive (docker save, skopeo docker-archive:) or
 an OCI image layout (skopeo oci:DIR or oci-archive:FILE); stdin by default.
-Layers may be plain or gzip; every digest is checked.
+Layers may be plain or gzip; every digest is checked. A layer over its
+limits, or larger than the free space of the store's filesystem, is
+refused and nothing of the image is kept.
 
 Options:
-  -i, --input FILE   Read from FILE (a tar) or DIR (an OCI layout)
-  -q, --quiet        No progress
+  -i, --input FILE             Read from FILE (a tar) or DIR (an OCI layout)
+  -q, --quiet                  No progress
+      --max-layer-size SIZE    Refuse a layer whose files add up to more
+                               than SIZE (default 100g; 0: no limit; also
+                               $POCKET_MAX_LAYER_SIZE)
+      --max-layer-entries N    Refuse a layer of more than N entries
+                               (default 1000000; 0: no limit; also
+                               $POCKET_MAX_LAYER_ENTRIES)
 ";
 
 pub fn load_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
@@ -79,7 +121,8 @@ pub fn load_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             "is a terminal; give -i FILE or a pipe",
         ));
     }
-    let images = store(ctx)?;
+    let mut images = store(ctx)?;
+    images.limits = layer_limits(ctx, Some((LOAD_FLAGS, &p)))?;
     let mut pr = Progress::new("Loading");
     if p.on(LOAD_FLAGS, "quiet") {
         pr = Progress::quiet("Loading");
@@ -98,11 +141,23 @@ pub fn load_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     Ok(0)
 }
 
-const IMPORT_FLAGS: &[Flag] = &[flag(0, "help", false)];
+const IMPORT_FLAGS: &[Flag] = &[
+    flag(0, "max-layer-size", true),
+    flag(0, "max-layer-entries", true),
+    flag(0, "help", false),
+];
 const IMPORT_HELP: &str = "\
-Usage: pocket import FILE|- [NAME[:TAG]]
+Usage: pocket import [OPTIONS] FILE|- [NAME[:TAG]]
 
 Make an image of one layer from a root filesystem tarball (plain or gzip).
+
+Options:
+      --max-layer-size SIZE    Refuse a layer whose files add up to more
+                               than SIZE (default 100g; 0: no limit; also
+                               $POCKET_MAX_LAYER_SIZE)
+      --max-layer-entries N    Refuse a layer of more than N entries
+                               (default 1000000; 0: no limit; also
+                               $POCKET_MAX_LAYER_ENTRIES)
 ";
 
 pub fn import_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
@@ -114,7 +169,8 @@ pub fn import_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         [s, t] => (text(s), Some(crate::image::store::normalize(&text(t))?)),
         _ => return Err(Error::bad("import", "", "needs FILE|- [NAME[:TAG]]")),
     };
-    let images = store(ctx)?;
+    let mut images = store(ctx)?;
+    images.limits = layer_limits(ctx, Some((IMPORT_FLAGS, &p)))?;
     let f = if src == "-" {
         fd::Fd::from_raw(fd::dup(0).map_err(|e| Error::sys("dup", "stdin", e))?)
     } else {

@@ -1,6 +1,7 @@
 //! Extracting a layer: every entry of a tar stream written below one
 //! directory, never outside it, whatever the archive says.
 
+use super::limits::{Budget, Limits};
 use super::tar::{Kind, Reader, Source};
 use crate::error::{Context, Error, Result};
 use crate::fs::apply::resolve_dir;
@@ -29,6 +30,9 @@ pub struct Opts {
     /// caller and lose their setuid/setgid bits.
     pub chown: bool,
     pub whiteouts: Whiteouts,
+    /// Size and entry bounds (the free space of `dest`'s filesystem is
+    /// checked whatever they are).
+    pub limits: Limits,
 }
 
 impl Default for Opts {
@@ -37,6 +41,7 @@ impl Default for Opts {
             devices: false,
             chown: false,
             whiteouts: Whiteouts::Keep,
+            limits: Limits::NONE,
         }
     }
 }
@@ -331,7 +336,9 @@ pub fn extract(src: &mut dyn Source, dest: &Fd, opts: &Opts) -> Result<Stats> {
     let mut dirs: Vec<(Vec<u8>, u32, (i64, u32))> = Vec::new();
     let mut buf = vec![0u8; 128 * 1024];
     let mut cache = Dirs::new(dest);
+    let mut budget = Budget::new(opts.limits, dest);
     while let Some(e) = r.next()? {
+        budget.entry(&e.path)?;
         let path = normalize(&e.path).map_err(|w| Error::bad("extract", lossy(&e.path), w))?;
         // Named in errors only: built when one happens.
         let p = &path;
@@ -394,6 +401,8 @@ pub fn extract(src: &mut dyn Source, dest: &Fd, opts: &Opts) -> Result<Stats> {
                 continue;
             }
             Kind::File => {
+                // Before the file exists: refused, it takes no space.
+                budget.file(e.size, &path)?;
                 let fl = libc::O_WRONLY
                     | libc::O_CREAT
                     | libc::O_EXCL

@@ -99,6 +99,7 @@ const CHOWN: Opts = Opts {
     devices: false,
     chown: true,
     whiteouts: Whiteouts::Overlay,
+    limits: Limits::NONE,
 };
 
 /// (name, mode, (uid, gid)) of each file.
@@ -353,4 +354,42 @@ fn buffered_reads_and_skips() {
     }
     assert!(got == data[..got.len()]);
     assert!(data.len() - got.len() < 777);
+}
+
+/// Every entry counts against the entry limit (directories, links and
+/// whiteouts too), and declared file sizes against the size limit, each
+/// checked before the entry is made.
+#[test]
+fn limits_refuse_before_writing() {
+    root();
+    let lim = |size, entries| Opts {
+        limits: Limits { size, entries },
+        ..CHOWN
+    };
+    let mut t = T::default();
+    t.node("d/", b'5', "")
+        .node("d/.wh.gone", b'0', "")
+        .node("d/l", b'2', "x")
+        .file("d/f", 0o644, (0, 0));
+    let tar = t.end();
+    let x = Tmp::new("limits");
+    let e = x.run(&tar, &lim(u64::MAX, 3)).unwrap_err().to_string();
+    assert!(
+        e.starts_with("extract d/f: layer over its limit of 3 entries"),
+        "{e}"
+    );
+    assert!(!x.dest().join("d/f").exists());
+    assert!(x.dest().join("d/l").symlink_metadata().is_ok());
+    let x = Tmp::new("limits2");
+    assert_eq!(x.run(&tar, &lim(u64::MAX, 4)).unwrap().files, 3);
+    // "d/f" holds its own name, 3 bytes.
+    let x = Tmp::new("limits3");
+    let e = x.run(&tar, &lim(2, 4)).unwrap_err().to_string();
+    assert!(
+        e.starts_with("extract d/f: layer over its size limit of 2 bytes"),
+        "{e}"
+    );
+    assert!(!x.dest().join("d/f").exists());
+    let x = Tmp::new("limits4");
+    assert!(x.run(&tar, &lim(3, 4)).is_ok());
 }

@@ -153,6 +153,7 @@ impl Images {
             devices: true,
             chown: true,
             whiteouts: Whiteouts::Overlay,
+            limits: self.limits,
         };
         extract::extract(&mut tee, &dir, &opts)?;
         tee.drain()?;

@@ -46,6 +46,8 @@ pub struct Image {
 
 pub struct Images {
     pub dir: String,
+    /// Bounds on each layer extracted into the store.
+    pub limits: super::limits::Limits,
 }
 
 /// A tag name as a file name: `busybox:latest`, `a/b:c` -> `a%b:c`.
@@ -165,6 +167,7 @@ impl Images {
     pub fn new(root: &str) -> Images {
         Images {
             dir: format!("{root}/images"),
+            limits: super::limits::Limits::DEFAULT,
         }
     }
 

@@ -14,6 +14,7 @@ use super::extract::OPAQUE;
 use super::tar::{Entry, Kind};
 use crate::error::{Context, Error, Result};
 use crate::sys::fd::{self, Fd};
+use crate::sys::tree::Stack;
 use crate::sys::{Errno, file, fs as sfs};
 use alloc::ffi::CString;
 use alloc::string::String;
@@ -335,27 +336,10 @@ pub struct Opts {
 /// The names in a directory (not "." and ".."), as bytes, sorted.
 pub fn names(dir: &Fd) -> core::result::Result<Vec<Vec<u8>>, Errno> {
     let mut out: Vec<Vec<u8>> = Vec::new();
-    let mut buf = vec![0u8; 32 * 1024];
-    loop {
-        let n = sfs::getdents64(dir.raw(), &mut buf)?;
-        if n == 0 {
-            break;
-        }
-        let mut off = 0;
-        // struct linux_dirent64: ino u64, off i64, reclen u16, type u8, name.
-        while off + 19 <= n {
-            let reclen = u16::from_ne_bytes([buf[off + 16], buf[off + 17]]) as usize;
-            if reclen < 19 || off + reclen > n {
-                break;
-            }
-            let name = &buf[off + 19..off + reclen];
-            let name = &name[..name.iter().position(|&c| c == 0).unwrap_or(name.len())];
-            if !name.is_empty() && name != b"." && name != b".." {
-                out.push(name.to_vec());
-            }
-            off += reclen;
-        }
-    }
+    sfs::each_entry(dir, |name, _| {
+        out.push(name.to_bytes().to_vec());
+        Ok(())
+    })?;
     out.sort_unstable();
     Ok(out)
 }
@@ -406,10 +390,9 @@ fn shown(p: &[u8]) -> String {
     s
 }
 
-/// A directory being walked: its fd, its sorted names, where it is in
-/// them, and the length of its path prefix ("a/b/").
+/// A directory being walked (its fd is in the `Stack`): its sorted
+/// names, where it is in them, and the length of its path prefix ("a/b/").
 struct Frame {
-    dir: Fd,
     names: Vec<Vec<u8>>,
     next: usize,
     plen: usize,
@@ -484,15 +467,19 @@ impl Walk<'_, '_> {
             .stx_mnt_id;
         let first = names(&top).ctx("list", "/")?;
         let mut path: Vec<u8> = Vec::new();
-        let mut stack = vec![Frame {
-            dir: top,
+        // Any depth with a bounded number of fds (see sys::tree).
+        let mut stack = Stack::default();
+        let frame = Frame {
             names: first,
             next: 0,
             plen: 0,
-        }];
-        while let Some(f) = stack.last_mut() {
+        };
+        stack.push(top, frame).ctx("open", "/")?;
+        while let Some((dir, f)) = stack.top() {
             let Some(name) = f.names.get_mut(f.next).map(core::mem::take) else {
-                stack.pop();
+                let plen = f.plen;
+                let up = |e| Error::sys("reopen the parent of", shown(&path[..plen]), e);
+                stack.pop().map_err(up)?;
                 continue;
             };
             f.next += 1;
@@ -501,7 +488,6 @@ impl Walk<'_, '_> {
             let Ok(c) = CString::new(name.clone()) else {
                 continue;
             };
-            let dir = f.dir.raw();
             // Gone since it was listed: a running container changes its
             // files while they are read. Skipped, as GNU tar does.
             let st = match file::statx(dir, &c, NOFOLLOW, MASK) {
@@ -542,12 +528,12 @@ impl Walk<'_, '_> {
                     }
                     let list = names(&d).ctx("list", &shown(&path))?;
                     path.push(b'/');
-                    stack.push(Frame {
-                        dir: d,
+                    let frame = Frame {
                         names: list,
                         next: 0,
                         plen: path.len(),
-                    });
+                    };
+                    stack.push(d, frame).ctx("open", &shown(&path))?;
                 }
                 libc::S_IFREG => self.regular(dir, &c, &st, e)?,
                 libc::S_IFLNK => {

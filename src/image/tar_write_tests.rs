@@ -380,6 +380,7 @@ fn tree_in_oci_form_round_trips() {
         devices: true,
         chown: true,
         whiteouts: Whiteouts::Overlay,
+        limits: crate::image::limits::Limits::NONE,
     };
     let mut src: &[u8] = &tar;
     extract::extract(&mut src, &open_dir(&out), &o).unwrap();

@@ -1,5 +1,5 @@
 //! Files and directories for the state store: atomic writes, directory
-//! listing, removal of whole trees without following symlinks, flock.
+//! listing, flock (removal of whole trees is in tree.rs).
 
 use super::fd::{self, Fd};
 use super::{Errno, Result, Sysno};
@@ -135,74 +135,58 @@ pub struct Entry {
 }
 
 /// `getdents64(fd, buf, len)` — getdents64(2): raw `linux_dirent64`
-/// records, 0 at the end; for callers that need names as bytes.
+/// records, 0 at the end (`each_entry` parses them).
 pub fn getdents64(fd: i32, buf: &mut [u8]) -> Result<usize> {
     // SAFETY: buf is valid for writes of its length.
     unsafe { syscall!(Sysno::getdents64, fd, buf.as_mut_ptr(), buf.len()) }
 }
 
-/// List a directory (without . and ..) with getdents64(2). Names that are
-/// not UTF-8 are skipped: pocket never creates such names itself.
-pub fn list_dir(dir: &Fd) -> Result<Vec<Entry>> {
-    let mut out = Vec::new();
+/// Call `f` with the name and d_type (DT_DIR, DT_LNK, DT_UNKNOWN...) of
+/// each entry of the directory open on `dir`, without "." and "..", as
+/// the raw bytes the kernel gives (any name but NUL and '/' is possible
+/// in a container's files). Entries may be unlinked from inside `f`:
+/// getdents64 goes on from where it was.
+pub fn each_entry(dir: &Fd, mut f: impl FnMut(&CStr, u8) -> Result<()>) -> Result<()> {
     let mut buf = alloc::vec![0u8; 16384];
     loop {
-        // SAFETY: buf is valid for its length.
-        let n = unsafe { syscall!(Sysno::getdents64, dir.raw(), buf.as_mut_ptr(), buf.len()) }?;
+        let n = getdents64(dir.raw(), &mut buf)?;
         if n == 0 {
-            return Ok(out);
+            return Ok(());
         }
         let mut off = 0;
         // struct linux_dirent64: ino u64, off i64, reclen u16, type u8, name.
         while off + 19 <= n {
             let reclen = u16::from_ne_bytes([buf[off + 16], buf[off + 17]]) as usize;
-            if reclen == 0 || off + reclen > n {
+            if reclen < 19 || off + reclen > n {
                 break;
             }
             let kind = buf[off + 18];
-            let name = &buf[off + 19..off + reclen];
-            let name = &name[..name.iter().position(|&c| c == 0).unwrap_or(name.len())];
-            if name != b"."
-                && name != b".."
-                && let Ok(s) = core::str::from_utf8(name)
-            {
-                out.push(Entry {
-                    name: String::from(s),
-                    kind,
-                });
+            if let Ok(name) = CStr::from_bytes_until_nul(&buf[off + 19..off + reclen]) {
+                let b = name.to_bytes();
+                if !b.is_empty() && b != b"." && b != b".." {
+                    f(name, kind)?;
+                }
             }
             off += reclen;
         }
     }
 }
 
-/// Remove `name` in `dirfd` and everything below it. Symlinks are removed,
-/// never followed; subdirectories are opened with O_NOFOLLOW relative to
-/// their parent, so nothing outside the tree can be reached.
-pub fn remove_tree(dirfd: i32, name: &CStr) -> Result<()> {
-    remove_below(dirfd, name, None)
+/// List a directory (without . and ..). Names that are not UTF-8 are
+/// skipped: pocket never creates such names itself in the directories
+/// it lists this way (its own state).
+pub fn list_dir(dir: &Fd) -> Result<Vec<Entry>> {
+    let mut out = Vec::new();
+    each_entry(dir, |name, kind| {
+        if let Ok(s) = name.to_str() {
+            out.push(Entry {
+                name: String::from(s),
+                kind,
+            });
+        }
+        Ok(())
+    })?;
+    Ok(out)
 }
 
-/// Never crosses into another filesystem: a mount below the tree (a
-/// volume, say) makes the removal fail with EBUSY instead of emptying it.
-fn remove_below(dirfd: i32, name: &CStr, dev: Option<u64>) -> Result<()> {
-    match unlinkat(dirfd, name, 0) {
-        Ok(()) | Err(Errno::ENOENT) => return Ok(()),
-        Err(Errno::EISDIR) | Err(Errno::EPERM) => {}
-        Err(e) => return Err(e),
-    }
-    let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
-    let d = fd::openat(dirfd, name, flags, 0)?;
-    let here = fd::fstatat(d.raw(), c"", libc::AT_EMPTY_PATH)?.st_dev;
-    if dev.is_some_and(|p| p != here) {
-        return Err(Errno::EBUSY);
-    }
-    for e in list_dir(&d)? {
-        remove_below(d.raw(), &cs(&e.name)?, Some(here))?;
-    }
-    drop(d);
-    match unlinkat(dirfd, name, libc::AT_REMOVEDIR) {
-        Err(Errno::ENOENT) => Ok(()),
-        r => r,
-    }
-}
+pub use super::tree::remove_tree;

@@ -19,6 +19,7 @@ pub mod signal;
 pub mod sock;
 pub mod stack;
 pub mod time;
+pub mod tree;
 pub mod tty;
 
 pub use syscalls::{Errno, Sysno};

@@ -198,12 +198,18 @@ pub fn open_tree(dirfd: i32, path: &CStr, flags: u32) -> Result<Fd> {
     Ok(Fd::from_raw(t as i32))
 }
 
-/// `fstatfs(fd, &buf)` — statfs(2): the filesystem's magic number
-/// (`f_type`), to tell a procfs or sysfs target from any other.
-pub fn fstatfs_type(fd: &Fd) -> Result<i64> {
+/// `fstatfs(fd, &buf)` — statfs(2): type, size and free blocks and
+/// inodes of the filesystem holding `fd` (an O_PATH fd is enough).
+pub fn fstatfs(fd: &Fd) -> Result<libc::statfs> {
     // SAFETY: a zeroed statfs is a valid value for a plain C struct.
     let mut st: libc::statfs = unsafe { core::mem::zeroed() };
     // SAFETY: st is valid for writing for the call.
     unsafe { syscall!(Sysno::fstatfs, fd.raw(), &mut st as *mut libc::statfs) }?;
-    Ok(st.f_type as i64)
+    Ok(st)
+}
+
+/// The filesystem's magic number (`f_type`), to tell a procfs or sysfs
+/// target from any other.
+pub fn fstatfs_type(fd: &Fd) -> Result<i64> {
+    Ok(fstatfs(fd)?.f_type as i64)
 }
