@@ -631,3 +631,123 @@ fn the_host_binary_cannot_be_written_through_exec() {
     // The process that entered the container ran from a sealed memfd.
     let _ = run(&["rm", "-f", &id]);
 }
+
+// ---------------------------------------------------------------------
+// 5. setuid files a container makes, and the host's other users.
+
+/// Inside (or on the host): print the effective uid this program got.
+#[test]
+#[ignore]
+fn euid_helper() {
+    if std::env::var("POCKET_ATTACK").as_deref() != Ok("euid_helper") {
+        return;
+    }
+    println!("euid {}", unsafe { libc::geteuid() });
+}
+
+/// Run `path` as the host user nobody (65534, no groups, no
+/// capabilities), as a local user would try a setuid file a container left
+/// behind. (Not setpriv(1): it keeps its capabilities through the execve
+/// lookup, which a real user has not.)
+fn as_nobody(path: &Path) -> std::process::Output {
+    Command::new(path)
+        .args(["--exact", "euid_helper", "--ignored", "--nocapture"])
+        .env("POCKET_ATTACK", "euid_helper")
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .unwrap_or_else(|e| std::process::Output {
+            status: std::os::unix::process::ExitStatusExt::from_raw(126 << 8),
+            stdout: vec![],
+            stderr: e.to_string().into_bytes(),
+        })
+}
+
+/// docker's answer to setuid files planted by a container is its store's
+/// permissions: only root can enter it. pocket's store is 0700 too
+/// (narrowed if it was wider), so a setuid-root file a container made in
+/// its upper dir or in a named volume cannot be run by other host users.
+#[test]
+fn setuid_files_from_a_container_are_out_of_other_users_reach() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("secsuid");
+    // A store whose directories someone made world-enterable.
+    for d in ["containers", "volumes", "images"] {
+        std::fs::create_dir_all(r.0.join(d)).unwrap();
+        std::fs::set_permissions(
+            r.0.join(d),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+    }
+    std::fs::set_permissions(&r.0, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut c = r.cmd(&["import", "-", "bb:suid"]);
+    let tar = Command::new("tar")
+        .args(["-C", &rootfs_str(), "-c", "."])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let o = c.stdin(tar.stdout.unwrap()).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let o = r.out(&[
+        "run",
+        "-d",
+        "-v",
+        "vol:/vol",
+        "-v",
+        &format!("{}:/payload:ro", me().display()),
+        "bb:suid",
+        "sleep",
+        "60",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let id = stdout(&o).trim().to_string();
+    // The container, as root, makes setuid-root copies of a program.
+    let o = r.out(&[
+        "exec",
+        &id,
+        "sh",
+        "-c",
+        "cp /payload /suid && chmod 4755 /suid && cp /payload /vol/suid && chmod 4755 /vol/suid",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let upper = r.0.join(format!("containers/{id}/upper/suid"));
+    let vol = r.0.join("volumes/vol/_data/suid");
+    for p in [&upper, &vol] {
+        let m = std::fs::metadata(p).unwrap();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o4000,
+            0o4000
+        );
+    }
+    // Control: that file, where nobody can reach it, does run as root.
+    let open = r.0.join("reachable");
+    std::fs::create_dir_all(&open).unwrap();
+    std::fs::set_permissions(&open, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let copy = open.join("suid");
+    std::fs::copy(&upper, &copy).unwrap();
+    std::fs::set_permissions(&copy, std::os::unix::fs::PermissionsExt::from_mode(0o4755)).unwrap();
+    let o = as_nobody(&copy);
+    assert!(stdout(&o).contains("euid 0"), "control: {o:?}");
+    // In the store: out of reach.
+    for d in ["containers", "volumes", "images"] {
+        let m = std::fs::metadata(r.0.join(d)).unwrap();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777,
+            0o700,
+            "{d} not narrowed"
+        );
+    }
+    for p in [&upper, &vol] {
+        let o = as_nobody(p);
+        assert!(
+            !stdout(&o).contains("euid 0"),
+            "{} ran as root: {o:?}",
+            p.display()
+        );
+        assert!(stderr(&o).contains("Permission denied"), "{o:?}");
+        eprintln!("nobody running {}: {}", p.display(), stderr(&o).trim());
+    }
+}

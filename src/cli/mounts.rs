@@ -277,6 +277,7 @@ pub fn user_mounts(pocket_root: &str, volumes: &[&[u8]], tmpfs: &[&[u8]]) -> Res
                 destination,
                 ro,
             } => {
+                let host = matches!(source, Source::Host(_));
                 let source = match source {
                     Source::Host(h) => {
                         host_source(&h)?;
@@ -293,6 +294,11 @@ pub fn user_mounts(pocket_root: &str, volumes: &[&[u8]], tmpfs: &[&[u8]]) -> Res
                 };
                 let mut options = alloc::vec!["rbind".to_string(), "rprivate".to_string()];
                 options.push(if ro { "ro" } else { "rw" }.to_string());
+                // A host directory is the user's, not the store's: nothing
+                // in it gains privileges by setuid inside the container.
+                if host {
+                    options.push("nosuid".to_string());
+                }
                 Mount {
                     destination,
                     kind: "bind".to_string(),

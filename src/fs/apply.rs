@@ -349,8 +349,11 @@ pub fn apply<'a>(ops: &'a [Op], mut root: Option<Fd>) -> Res<'a, Option<Fd>> {
                 m::mount(Some(path), path, None, f, None).map_err(fail("bind rootfs", path))?;
                 let flags = libc::O_PATH | libc::O_DIRECTORY;
                 let r = fd::open(path, flags, 0).map_err(fail("open rootfs", path))?;
-                // nodev, as for an image rootfs (see overlay()).
-                m::mount_setattr(&r, k::MOUNT_ATTR_NODEV).map_err(fail("bind rootfs", path))?;
+                // nodev, as for an image rootfs (see overlay()); nosuid: a
+                // directory of the user's, not the store's (README,
+                // "setuid and the user's directories").
+                let attrs = k::MOUNT_ATTR_NODEV | k::MOUNT_ATTR_NOSUID;
+                m::mount_setattr(&r, attrs).map_err(fail("bind rootfs", path))?;
                 root = Some(r);
                 root_path = path;
             }

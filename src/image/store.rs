@@ -172,8 +172,9 @@ impl Images {
     }
 
     pub fn init(&self) -> Result<()> {
+        // images/ itself 0700: the layers below keep their archive's modes.
+        fs::mkdir_private(&self.dir).ctx("mkdir", &self.dir)?;
         for d in [
-            self.dir.clone(),
             format!("{}/layers", self.dir),
             format!("{}/tags", self.dir),
             format!("{}/tmp", self.dir),

@@ -51,17 +51,15 @@ impl Store {
         }
     }
 
-    /// Create the directories (mode 0700: records name host paths).
+    /// Create the directories (mode 0700, narrowed if wider: records name
+    /// host paths, and container dirs hold what containers wrote).
     pub fn init(&self) -> Result<()> {
         for d in [
             format!("{}/containers", self.root),
             format!("{}/names", self.root),
             self.run.clone(),
         ] {
-            // Usually there already: one mkdir, the walk only the first time.
-            if fs::mkdir(&cs(&d)?, 0o700).is_err() {
-                fs::mkdir_all(&d, 0o700).ctx("mkdir", &d)?;
-            }
+            fs::mkdir_private(&d).ctx("mkdir", &d)?;
         }
         Ok(())
     }

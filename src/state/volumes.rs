@@ -72,9 +72,7 @@ pub fn create(root: &str, name: Option<&str>) -> Result<String> {
         None => super::store::new_id(),
     };
     let d = dir(root);
-    if fs::mkdir(&cs(&d)?, 0o700).is_err() {
-        fs::mkdir_all(&d, 0o700).ctx("mkdir", &d)?;
-    }
+    fs::mkdir_private(&d).ctx("mkdir", &d)?;
     let path = format!("{d}/{name}");
     if exists(&path)? {
         return Ok(name);

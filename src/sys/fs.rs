@@ -124,6 +124,22 @@ pub fn mkdir_all(path: &str, mode: u32) -> Result<()> {
     mkdir(&cs(path)?, mode)
 }
 
+/// A directory only its owner may enter: made 0700 if missing (parents
+/// too), narrowed to 0700 if it exists with more. Under such a directory
+/// nothing a container made (a setuid-root file in its upper dir, a
+/// layer, a volume) can be reached, let alone run, by other host users.
+pub fn mkdir_private(path: &str) -> Result<()> {
+    let c = cs(path)?;
+    if mkdir(&c, 0o700).is_err() {
+        mkdir_all(path, 0o700)?;
+    }
+    let st = fd::fstatat(libc::AT_FDCWD, &c, 0)?;
+    if st.st_mode & 0o077 != 0 {
+        super::mount::fchmodat(libc::AT_FDCWD, &c, st.st_mode & 0o7700)?;
+    }
+    Ok(())
+}
+
 fn cs(s: &str) -> Result<CString> {
     CString::new(s).map_err(|_| Errno::EINVAL)
 }
