@@ -114,6 +114,19 @@ fn describe(r: &Record, spec: Option<&crate::spec::Spec>, log_path: &str) -> Vec
                     s.process.capabilities
                 )))
             ),
+            ("Privileged", Some(Value::Bool(s.privileged))),
+            (
+                "CapAdd",
+                Some(json::strs(&crate::spec::caps::names(
+                    s.process.capabilities & !crate::spec::DEFAULT_CAPS
+                )))
+            ),
+            (
+                "CapDrop",
+                Some(json::strs(&crate::spec::caps::names(
+                    crate::spec::DEFAULT_CAPS & !s.process.capabilities
+                )))
+            ),
             (
                 "Cgroup",
                 Some(json::str(s.cgroups_path.as_deref().unwrap_or("")))

@@ -42,6 +42,9 @@ const FLAGS: &[Flag] = &[
     flag(b'P', "publish-all", false),
     flag(0, "add-host", true),
     flag(0, "dns", true),
+    flag(0, "cap-add", true),
+    flag(0, "cap-drop", true),
+    flag(0, "privileged", false),
     // From here on: the limits `update` takes too (LIMIT_FLAGS), and help.
     flag(b'm', "memory", true),
     flag(0, "memory-swap", true),
@@ -146,6 +149,10 @@ pub struct RunArgs<'a> {
     pub publish_all: bool,
     pub add_hosts: Vec<&'a [u8]>,
     pub dns: Vec<&'a [u8]>,
+    /// --cap-add and --cap-drop values, in order; --privileged.
+    pub cap_add: Vec<&'a [u8]>,
+    pub cap_drop: Vec<&'a [u8]>,
+    pub privileged: bool,
     /// Resource flags (long name, value) in command-line order.
     pub limits: Vec<(&'static str, &'a [u8])>,
     pub help: bool,
@@ -181,6 +188,9 @@ pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {
             "publish-all" => r.publish_all = on,
             "add-host" => r.add_hosts.push(v),
             "dns" => r.dns.push(v),
+            "cap-add" => r.cap_add.push(v),
+            "cap-drop" => r.cap_drop.push(v),
+            "privileged" => r.privileged = on,
             "memory" | "memory-swap" | "memory-reservation" | "cpus" | "cpu-shares"
             | "cpu-quota" | "cpu-period" | "cpuset-cpus" | "cpuset-mems" | "pids-limit"
             | "blkio-weight" | "oom-kill-disable" | "cpu-rt-period" | "cpu-rt-runtime" => {
@@ -408,13 +418,23 @@ pub fn to_spec(
     if let Some(a) = args.iter().find(|a| a.contains(&0)) {
         return Err(Error::bad("argument", text(a), "contains a NUL byte"));
     }
+    let capabilities = capabilities(r)?;
+    let mut mounts = default_mounts();
+    if r.privileged {
+        // docker --privileged: /sys writable (and no masked paths below).
+        for m in mounts.iter_mut().filter(|m| m.kind == "sysfs") {
+            m.options.retain(|o| o != "ro");
+        }
+    }
+    let masked: &[&str] = if r.privileged { &[] } else { MASKED_PATHS };
+    let readonly: &[&str] = if r.privileged { &[] } else { READONLY_PATHS };
     Ok(Spec {
         process: Process {
             args,
             env,
             cwd: cwd.to_vec(),
             terminal: r.tty,
-            capabilities: DEFAULT_CAPS,
+            capabilities,
             user: Default::default(),
         },
         root: Root {
@@ -423,9 +443,10 @@ pub fn to_spec(
             overlay: None,
         },
         hostname,
-        mounts: default_mounts(),
-        masked_paths: MASKED_PATHS.iter().map(|p| String::from(*p)).collect(),
-        readonly_paths: READONLY_PATHS.iter().map(|p| String::from(*p)).collect(),
+        mounts,
+        masked_paths: masked.iter().map(|p| String::from(*p)).collect(),
+        readonly_paths: readonly.iter().map(|p| String::from(*p)).collect(),
+        privileged: r.privileged,
         namespaces,
         cgroups_path: None,
         resources: Default::default(),
@@ -439,6 +460,33 @@ pub fn to_spec(
         netns_path: None,
         net_container: None,
         netns_owner: None,
+    })
+}
+
+/// docker's capability set for `r`: every one with --privileged, else the
+/// default set tweaked by --cap-add/--cap-drop (docker's messages for an
+/// unknown name).
+fn capabilities(r: &RunArgs) -> Result<u64> {
+    if r.privileged {
+        return Ok(crate::spec::caps::ALL);
+    }
+    let names = |v: &[&[u8]]| -> Vec<String> { v.iter().map(|n| text(n)).collect() };
+    let (add, drop) = (names(&r.cap_add), names(&r.cap_drop));
+    crate::spec::caps::tweak(DEFAULT_CAPS, &add, &drop).map_err(|n| {
+        let which = if add.contains(&n) {
+            "CapAdd"
+        } else {
+            "CapDrop"
+        };
+        let full = match n.to_ascii_uppercase() {
+            u if u.starts_with("CAP_") => u,
+            u => alloc::format!("CAP_{u}"),
+        };
+        Error::bad(
+            alloc::format!("invalid {which}"),
+            "",
+            alloc::format!("unknown capability: \"{full}\""),
+        )
     })
 }
 
@@ -577,6 +625,29 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         hostname,
         image.as_ref().map(|i| &i.config),
     )?;
+    // A capability pocket itself lacks cannot be given (capset would
+    // fail): --privileged and --cap-add ALL get what the host lets pocket
+    // hand on (here: all but CAP_SYS_RESOURCE); one named on its own must
+    // be there.
+    let have = crate::sys::caps::bounding();
+    let lacking = spec.process.capabilities & !have;
+    if lacking != 0 {
+        let named: Vec<String> = r
+            .cap_add
+            .iter()
+            .filter(|n| !n.eq_ignore_ascii_case(b"ALL"))
+            .map(|n| text(n))
+            .collect();
+        let named = crate::spec::caps::mask(&named).unwrap_or(0) & lacking;
+        if named != 0 && !r.privileged {
+            return Err(Error::bad(
+                "--cap-add",
+                crate::spec::caps::names(named).join(","),
+                "not in pocket's own capability bounding set (the host withholds it)",
+            ));
+        }
+        spec.process.capabilities &= have;
+    }
     // Limits are checked before anything is made (docker refuses them with
     // 125 too); every container gets its cgroup, limits or not, so it is
     // counted, contained and visible to `stats`.

@@ -141,17 +141,7 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
     enter_cwd(cwd)?;
     // Root in the container keeps only the Spec's capabilities, for the
     // init (--init) as much as for the command.
-    caps::drop_bounding(c.caps).map_err(f("drop capabilities", b"bounding set"))?;
-    caps::set(c.caps).map_err(f("capset", b""))?;
-    // A non-root uid loses its permitted and effective capabilities here
-    // (no SECBIT_KEEP_CAPS), as with docker's -u.
-    let u = c.user;
-    // Always, root too: pocket's own supplementary groups must not leak in.
-    proc::set_user(u.uid, u.gid, &u.additional_gids).map_err(|(op, errno)| Fail {
-        op,
-        arg: b"",
-        errno,
-    })?;
+    become_user(c.caps, c.user)?;
     if cfg.flags & F_INIT != 0 {
         // Not dumpable before the fork: the init (the pocket binary, PID 1
         // for the container's whole life) is never open to /proc/1/exe or
@@ -222,6 +212,22 @@ fn setup(cfg: &Config, tty_sock: i32) -> Result<(), Fail<'static>> {
         }
     }
     Ok(())
+}
+
+/// Drop to the container's user and capabilities: the bounding set first
+/// (needs CAP_SETPCAP), then the ids (need CAP_SETUID/SETGID, which the
+/// container's own set may lack: `--cap-drop ALL`), then the capabilities.
+/// A non-root user keeps none (as with docker's -u): setresuid cleared its
+/// permitted set, and nothing is raised again.
+pub(super) fn become_user(caps: u64, u: &crate::spec::User) -> Result<(), Fail<'static>> {
+    caps::drop_bounding(caps).map_err(f("drop capabilities", b"bounding set"))?;
+    // Always, root too: pocket's own supplementary groups must not leak in.
+    proc::set_user(u.uid, u.gid, &u.additional_gids).map_err(|(op, errno)| Fail {
+        op,
+        arg: b"",
+        errno,
+    })?;
+    caps::set(if u.uid == 0 { caps } else { 0 }).map_err(f("capset", b""))
 }
 
 /// Close every fd but 0, 1, 2 and `keep`.

@@ -11,7 +11,7 @@ use crate::error::{Context, Error, Result};
 use crate::sys::cstr::cstring;
 use crate::sys::fd::{self, Fd};
 use crate::sys::signal::{self, SigSet};
-use crate::sys::{Errno, caps, mount, proc, tty};
+use crate::sys::{Errno, mount, proc, tty};
 use alloc::ffi::CString;
 use alloc::vec::Vec;
 use core::ffi::c_char;
@@ -188,15 +188,7 @@ fn run_child<'a>(
         // (or its caller's) can be reached as /proc/self/fd/N.
         child::close_all_but(err_w);
         proc::join_session_keyring().map_err(f("join session keyring"))?;
-        caps::drop_bounding(e.caps).map_err(f("drop capabilities"))?;
-        caps::set(e.caps).map_err(f("capset"))?;
-        let u = &e.user;
-        // Always, root too: pocket's own supplementary groups must not leak in.
-        proc::set_user(u.uid, u.gid, &u.additional_gids).map_err(|(op, errno)| Fail {
-            op,
-            arg: b"",
-            errno,
-        })?;
+        child::become_user(e.caps, &e.user)?;
         Ok(())
     })();
     if let Err(fail) = r {

@@ -48,6 +48,34 @@ pub const NAMES: &[&str] = &[
     "CAP_CHECKPOINT_RESTORE",
 ];
 
+/// Every capability pocket knows (`--cap-add ALL`, `--privileged`).
+pub const ALL: u64 = (1 << NAMES.len()) - 1;
+
+/// docker's `--cap-add`/`--cap-drop` over `base` (moby
+/// `TweakCapabilities`): `--cap-add ALL` gives everything but the drops;
+/// `--cap-drop ALL` keeps only the adds; otherwise drops come off the base,
+/// then adds go on. Names with or without `CAP_`, any case; an unknown one
+/// is returned as the error.
+pub fn tweak<S: AsRef<str>>(base: u64, add: &[S], drop: &[S]) -> Result<u64, String> {
+    let all = |v: &[S]| v.iter().any(|n| n.as_ref().eq_ignore_ascii_case("ALL"));
+    let named = |v: &[S]| -> Result<u64, String> {
+        let v: Vec<&str> = v
+            .iter()
+            .map(|n| n.as_ref())
+            .filter(|n| !n.eq_ignore_ascii_case("ALL"))
+            .collect();
+        mask(&v)
+    };
+    let (a, d) = (named(add)?, named(drop)?);
+    Ok(if all(add) {
+        ALL & !d
+    } else if all(drop) {
+        a
+    } else {
+        (base & !d) | a
+    })
+}
+
 /// The names of the bits set in `mask`.
 pub fn names(mask: u64) -> Vec<String> {
     NAMES
@@ -88,5 +116,29 @@ mod tests {
         assert_eq!(mask(&["CAP_NOPE"]), Err("CAP_NOPE".into()));
         assert_eq!(NAMES[21], "CAP_SYS_ADMIN");
         assert_eq!(NAMES[40], "CAP_CHECKPOINT_RESTORE");
+    }
+
+    #[test]
+    fn tweaks_as_docker() {
+        let base = crate::spec::DEFAULT_CAPS;
+        let none: [&str; 0] = [];
+        let m = |n: &[&str]| mask(n).unwrap();
+        assert_eq!(tweak(base, &none, &none).unwrap(), base);
+        assert_eq!(
+            tweak(base, &["sys_admin"], &["CAP_CHOWN"]).unwrap(),
+            (base & !m(&["CHOWN"])) | m(&["SYS_ADMIN"])
+        );
+        assert_eq!(
+            tweak(base, &["ALL"], &["net_raw"]).unwrap(),
+            ALL & !m(&["NET_RAW"])
+        );
+        assert_eq!(
+            tweak(base, &["kill", "chown"], &["all"]).unwrap(),
+            m(&["KILL", "CHOWN"])
+        );
+        assert_eq!(tweak(base, &none, &["ALL"]).unwrap(), 0);
+        assert_eq!(tweak(base, &["CAP_FOO"], &none), Err("CAP_FOO".into()));
+        assert_eq!(tweak(base, &none, &["bar"]), Err("bar".into()));
+        assert_eq!(ALL.count_ones() as usize, NAMES.len());
     }
 }

@@ -114,6 +114,10 @@ pub struct Spec {
     pub io: Io,
     /// `--init`: pocket stays PID 1, reaps zombies and forwards signals.
     pub init: bool,
+    /// `--privileged`, as given (its effects are in the other fields:
+    /// every capability, no masked paths, /sys writable...); kept for
+    /// `inspect`.
+    pub privileged: bool,
     /// `--no-pivot`: MS_MOVE + chroot instead of pivot_root.
     pub no_pivot: bool,
     /// The image the rootfs comes from (its id), if any.

@@ -21,6 +21,7 @@ const NS_NAMES: &[(Namespace, &str)] = &[
 
 const A_STDIN: &str = "io.pocket.stdin";
 const A_INIT: &str = "io.pocket.init";
+const A_PRIVILEGED: &str = "io.pocket.privileged";
 const A_NO_PIVOT: &str = "io.pocket.no-pivot";
 const A_IMAGE: &str = "io.pocket.image";
 const A_LOWER: &str = "io.pocket.overlay.lower";
@@ -48,6 +49,7 @@ pub fn to_value(s: &Spec) -> Value {
         (s.io.stdin, A_STDIN),
         (s.init, A_INIT),
         (s.no_pivot, A_NO_PIVOT),
+        (s.privileged, A_PRIVILEGED),
     ]
     .iter()
     .filter(|(on, _)| *on)
@@ -330,6 +332,7 @@ pub fn from_value(c: &Value) -> Result<Spec> {
             .unwrap_or_default(),
         io: Io { stdin: on(A_STDIN) },
         init: on(A_INIT),
+        privileged: on(A_PRIVILEGED),
         no_pivot: on(A_NO_PIVOT),
         image: ann(A_IMAGE).map(String::from),
         net,

@@ -19,6 +19,22 @@ struct Data {
     inheritable: u32,
 }
 
+/// This process's capability bounding set: what it can hand on at all
+/// (`prctl(PR_CAPBSET_READ, cap)` — prctl(2), until the kernel says
+/// EINVAL for a capability it does not know).
+pub fn bounding() -> u64 {
+    let mut set = 0u64;
+    for cap in 0..64u64 {
+        // SAFETY: no pointers.
+        match unsafe { syscall!(Sysno::prctl, libc::PR_CAPBSET_READ, cap, 0, 0, 0) } {
+            Ok(1) => set |= 1 << cap,
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    set
+}
+
 /// Drop every capability not in `keep` from the bounding set:
 /// `prctl(PR_CAPBSET_DROP, cap)` — prctl(2). Needs CAP_SETPCAP, so it
 /// comes before capset. Caps the kernel does not know give EINVAL: the end.
