@@ -134,6 +134,30 @@ expect "v2: --cpu-rt-runtime is refused (125), as docker" \
   $P run --rm --cpu-rt-runtime 1000 --rootfs $R true
 if [ "$(ls /sys/fs/cgroup/pocket)" = "$groups_before" ]; then ok "v2: warned and refused runs leave no group"; else
   notok "v2: warned and refused runs leave no group" "$(ls /sys/fs/cgroup/pocket)"; fi
+# The devices cgroup on v2: no devices.allow there, a BPF program pocket
+# builds and attaches to the container's group. Root inside may make any
+# node (CAP_MKNOD, as docker) but open only the allowed ones: /dev/kmsg
+# (c 1:11) is not, until a rule or --device says so. Opened write-only:
+# that is the one open of /dev/kmsg the kernel allows without CAP_SYSLOG
+# (dmesg_restrict), so an EPERM here is the devices cgroup's.
+expect "v2 devices: a node made inside opens only if allowed (EPERM)" \
+  "sh: can't create /dev/k: Operation not permitted
+null" 0 $P run --rm --rootfs $R sh -c 'mknod /dev/k c 1 11 && { (exec 3>/dev/k); echo x >/dev/null && echo null; } 2>&1'
+expect "v2 devices: --device-cgroup-rule 'c 1:11 w' allows it" \
+  "w" 0 $P run --rm --device-cgroup-rule 'c 1:11 w' --rootfs $R \
+  sh -c 'mknod /dev/k c 1 11 && (exec 3>/dev/k) 2>&1 && echo w'
+expect "v2 devices: --device-cgroup-rule 'c 1:11 r' does not allow writing" \
+  "sh: can't create /dev/k: Operation not permitted" 0 $P run --rm --device-cgroup-rule 'c 1:11 r' --rootfs $R \
+  sh -c 'mknod /dev/k c 1 11 && { (exec 3>/dev/k) && echo w; } 2>&1; true'
+expect "v2 devices: --device /dev/kmsg makes the node and allows it" \
+  "character special file 1:b
+w" 0 $P run --rm --device /dev/kmsg --rootfs $R sh -c 'stat -c "%F %t:%T" /dev/kmsg && (exec 3>/dev/kmsg) && echo w'
+id=$(timeout $T $P run -d --rootfs $R sleep 30 2>&1)
+expect "v2 devices: exec joins the group, and its program" \
+  "sh: can't create /dev/k: Operation not permitted" 0 $P exec "$id" sh -c 'mknod /dev/k c 1 11 && (exec 3>/dev/k) 2>&1; true'
+timeout $T $P rm -f "$id" >/dev/null 2>&1
+if [ -n "$id" ] && [ ! -e "/sys/fs/cgroup/pocket/$id" ]; then ok "v2 devices: the group (and its program) goes with rm -f"; else
+  notok "v2 devices: the group (and its program) goes with rm -f" "/sys/fs/cgroup/pocket/$id"; fi
 # --blkio-weight 300: iocost's io.weight (1..10000 scale: 1 + 290 * 9999 / 990
 # = 2930) without BFQ; BFQ's own io.bfq.weight (as is) once bfq.ko is in.
 weight() {

@@ -34,7 +34,9 @@ fn read(p: PathBuf) -> String {
 const BLKIO_WARNING: &str = "WARNING: Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.";
 
 fn no_groups_left(id: &str) {
-    for c in ["memory", "cpu", "cpuacct", "cpuset", "pids", "blkio"] {
+    for c in [
+        "memory", "cpu", "cpuacct", "cpuset", "pids", "blkio", "devices",
+    ] {
         assert!(!cg(c, id).exists(), "{} left behind", cg(c, id).display());
     }
 }

@@ -172,6 +172,23 @@ fn privileged_lifts_the_defaults() {
     assert!(out.contains("/sys rw,"), "{out}");
     assert!(!out.contains("/proc/sys "), "{out}");
     assert!(!out.contains("/proc/keys"), "{out}");
+    // The host's device nodes, all allowed: /dev/kmsg (c 1:11), which
+    // docker's default list leaves out.
+    let kmsg = "ls /dev/kmsg >/dev/null 2>&1 && echo present; \
+        dd if=/dev/kmsg of=/dev/null bs=8k count=1 2>/dev/null && echo read";
+    let o = r.out(&["run", "--rm", "--rootfs", &rootfs, "sh", "-c", kmsg]);
+    assert_eq!(stdout(&o), "", "{}", stderr(&o));
+    let o = r.out(&[
+        "run",
+        "--rm",
+        "--privileged",
+        "--rootfs",
+        &rootfs,
+        "sh",
+        "-c",
+        kmsg,
+    ]);
+    assert_eq!(stdout(&o), "present\nread\n", "{}", stderr(&o));
     let o = r.out(&[
         "run",
         "-d",

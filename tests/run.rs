@@ -352,7 +352,7 @@ fn container_root_is_limited() {
     let o = run(&[
         "sh",
         "-c",
-        "{ grep CapBnd /proc/self/status; grep CapInh /proc/self/status; mknod /tmp/disk b 8 0; echo 1 > /proc/sys/kernel/ns_last_pid; mount -t tmpfs x /tmp; } 2>&1",
+        "{ grep CapBnd /proc/self/status; grep CapInh /proc/self/status; echo 1 > /proc/sys/kernel/ns_last_pid; mount -t tmpfs x /tmp; } 2>&1",
     ]);
     let out = stdout(&o);
     let bnd = u64::from_str_radix(
@@ -366,14 +366,12 @@ fn container_root_is_limited() {
     )
     .unwrap();
     assert_eq!(bnd & (1 << 21), 0, "CAP_SYS_ADMIN kept: {out}");
-    assert_eq!(bnd & (1 << 27), 0, "CAP_MKNOD kept: {out}");
     assert_ne!(bnd & 1, 0, "CAP_CHOWN dropped: {out}");
+    // docker's set: CAP_MKNOD is in it; the devices cgroup refuses to
+    // open what it makes (tests/devices.rs).
+    assert_eq!(bnd, 0xa80425fb, "not docker's default set: {out}");
     // Inheritable is empty (CVE-2022-24769).
     assert!(out.contains("CapInh:\t0000000000000000"), "{out}");
-    assert!(
-        out.contains("mknod: /tmp/disk: Operation not permitted"),
-        "{out}"
-    );
     assert!(
         out.contains("Read-only file system"),
         "/proc/sys writable: {out}"
@@ -383,7 +381,6 @@ fn container_root_is_limited() {
             || out.contains("mounting x on /tmp failed: Operation not permitted"),
         "{out}"
     );
-    assert!(!rootfs().join("tmp/disk").exists());
 }
 
 fn tempdir(tag: &str) -> std::path::PathBuf {

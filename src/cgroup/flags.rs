@@ -331,6 +331,7 @@ pub fn build(flags: &[(&str, &str)], host_cpus: &[u32], host_mems: &[u32]) -> Re
         cpu,
         pids,
         block_io,
+        devices: Vec::new(),
     })
 }
 

@@ -455,6 +455,7 @@ fn everything_together_and_errors_are_125() {
             }),
             pids: Some(Pids { limit: 64 }),
             block_io: Some(BlockIo { weight: Some(500) }),
+            devices: Vec::new(),
         }
     );
     let e = run(&[("frobnicate", "1")]).unwrap_err();

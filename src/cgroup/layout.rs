@@ -8,8 +8,11 @@ use super::detect::mounts;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-/// The controllers pocket limits or reads, by their v1 names.
-pub const CONTROLLERS: &[&str] = &["memory", "cpu", "cpuacct", "cpuset", "pids", "blkio"];
+/// The controllers pocket limits or reads, by their v1 names. `devices`
+/// is v1 only: on v2 a BPF program on the group does its work.
+pub const CONTROLLERS: &[&str] = &[
+    "memory", "cpu", "cpuacct", "cpuset", "pids", "blkio", "devices",
+];
 
 /// The v2 name of a v1 controller (cpuacct is part of v2's cpu).
 pub fn v2_name(c: &str) -> &str {
@@ -87,8 +90,10 @@ impl Layout {
 
     /// The hierarchies a container gets a cgroup in: every v1 mount that
     /// carries one of pocket's controllers, and the v2 tree if any of them
-    /// lives there, or if it is all there is (a pure v2 host: even with no
-    /// controller enabled, the group still holds and counts the container).
+    /// lives there, or if no v1 hierarchy has `devices` (a pure v2 host,
+    /// or a hybrid one without it): even with no controller enabled, the
+    /// v2 group holds and counts the container, and carries its device
+    /// program.
     pub fn hierarchies(&self) -> Vec<Place> {
         let mut out: Vec<Place> = Vec::new();
         for c in CONTROLLERS {
@@ -98,7 +103,7 @@ impl Layout {
             }
         }
         if let Some((m, _)) = &self.v2
-            && self.v1.is_empty()
+            && !matches!(self.place("devices"), Place::V1(_))
             && !out.contains(&Place::V2(m.clone()))
         {
             out.push(Place::V2(m.clone()));
@@ -116,7 +121,8 @@ impl Layout {
                     "cpu" => "cpu",
                     "memory" => "memory",
                     "cpuset" => "cpuset",
-                    _ => "pids",
+                    "pids" => "pids",
+                    _ => continue,
                 };
                 if !out.contains(&n) {
                     out.push(n);
@@ -137,6 +143,7 @@ mod tests {
 33 31 0:30 / /sys/fs/cgroup/cpuacct rw - cgroup cgroup rw,cpuacct
 34 31 0:31 / /sys/fs/cgroup/cpuset rw - cgroup cgroup rw,cpuset
 35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory
+36 31 0:33 / /sys/fs/cgroup/devices rw - cgroup cgroup rw,devices
 38 31 0:35 / /sys/fs/cgroup/blkio rw - cgroup cgroup rw,blkio
 39 31 0:36 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids
 40 31 0:37 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,name=systemd
@@ -154,7 +161,11 @@ mod tests {
             l.place("cpuacct"),
             Place::V1("/sys/fs/cgroup/cpuacct".into())
         );
-        assert_eq!(l.hierarchies().len(), 6);
+        assert_eq!(l.hierarchies().len(), 7);
+        assert_eq!(
+            l.place("devices"),
+            Place::V1("/sys/fs/cgroup/devices".into())
+        );
         assert!(
             !l.hierarchies()
                 .contains(&Place::V2("/sys/fs/cgroup/unified".into()))
@@ -181,6 +192,23 @@ mod tests {
             l.hierarchies()
                 .contains(&Place::V2("/sys/fs/cgroup/unified".into()))
         );
+    }
+
+    #[test]
+    fn hybrid_without_v1_devices_gets_a_v2_group_for_its_device_program() {
+        let mi: Vec<u8> = HYBRID
+            .split(|&c| c == b'\n')
+            .filter(|l| !l.ends_with(b"rw,devices"))
+            .flat_map(|l| [l, b"\n"].concat())
+            .collect();
+        let l = Layout::parse(&mi, |_| b"hugetlb".to_vec());
+        assert_eq!(l.place("devices"), Place::Missing);
+        assert_eq!(l.hierarchies().len(), 7);
+        assert!(
+            l.hierarchies()
+                .contains(&Place::V2("/sys/fs/cgroup/unified".into()))
+        );
+        assert!(l.v2_controllers().is_empty());
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! arguments, so tests point it at a fake tree.
 
 pub mod detect;
+pub mod devfilter;
+pub mod devices;
 pub mod files;
 pub mod flags;
 pub mod layout;
@@ -159,6 +161,7 @@ impl Cgroup {
     pub fn create(&self, r: &Resources, s: &Support) -> Result<()> {
         let r2 = self.create_dirs();
         let r2 = r2.and_then(|()| self.apply(r, s, false));
+        let r2 = r2.and_then(|()| self.devices(&r.devices, s));
         if r2.is_err() {
             let _ = self.remove();
         }
@@ -204,6 +207,39 @@ impl Cgroup {
             }
         }
         Ok(())
+    }
+
+    /// The device rules, in the devices hierarchy (v1) or as a BPF program
+    /// on the v2 group: at creation only, before any process is in the
+    /// group (rewriting them under a running container would refuse its
+    /// /dev/null for a moment, and `update` has no device flags).
+    fn devices(&self, rules: &[resources::DeviceRule], s: &Support) -> Result<()> {
+        if rules.is_empty() {
+            return Ok(());
+        }
+        let state = devices::reduce(rules);
+        if !state.restricts() {
+            return Ok(());
+        }
+        let mut done = false;
+        for d in &self.dirs {
+            match s.devices {
+                Some(support::DeviceCgroup::V1)
+                    if !d.v2 && d.controllers.iter().any(|c| c == "devices") =>
+                {
+                    devices::write_v1(&d.dir, &state)?
+                }
+                Some(support::DeviceCgroup::Bpf) if d.v2 => devfilter::attach(&d.dir, &state)?,
+                _ => continue,
+            }
+            done = true;
+        }
+        // Never a container without them: docker refuses to run one too.
+        if done {
+            Ok(())
+        } else {
+            Err(support::no_devices_cgroup())
+        }
     }
 
     /// Write the limits (create, or `update` of a running container).

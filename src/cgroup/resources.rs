@@ -4,6 +4,7 @@
 
 use crate::json::{self, Value};
 use alloc::string::String;
+use alloc::vec::Vec;
 
 #[derive(Default, Debug, Clone, PartialEq, Eq)]
 pub struct Resources {
@@ -11,6 +12,9 @@ pub struct Resources {
     pub cpu: Option<Cpu>,
     pub pids: Option<Pids>,
     pub block_io: Option<BlockIo>,
+    /// The devices cgroup, in order (`devices.rs` reads them as the v1
+    /// kernel does). Empty: pocket's defaults (`devices::defaults`).
+    pub devices: Vec<DeviceRule>,
 }
 
 #[derive(Default, Debug, Clone, PartialEq, Eq)]
@@ -55,6 +59,99 @@ pub struct BlockIo {
     pub weight: Option<u16>,
 }
 
+/// mknod, read, write: the bits of the kernel's BPF_DEVCG_ACC_* (so the
+/// v2 program compares them as they are).
+pub const ACC_MKNOD: u8 = 1;
+pub const ACC_READ: u8 = 2;
+pub const ACC_WRITE: u8 = 4;
+pub const ACC_ALL: u8 = 7;
+
+/// "rwm", in that order, of the ACC_* bits set.
+pub fn access_str(access: u8) -> String {
+    [(ACC_READ, 'r'), (ACC_WRITE, 'w'), (ACC_MKNOD, 'm')]
+        .iter()
+        .filter(|(b, _)| access & b != 0)
+        .map(|(_, c)| *c)
+        .collect()
+}
+
+/// One OCI `linux.resources.devices[]` entry: allow or deny `access` to
+/// the devices of `kind` (b'a' all, b'c' char, b'b' block) numbered
+/// `major:minor` (None: any), as a devices.allow/deny line says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceRule {
+    pub allow: bool,
+    pub kind: u8,
+    pub major: Option<u32>,
+    pub minor: Option<u32>,
+    pub access: u8,
+}
+
+impl DeviceRule {
+    pub fn access_str(&self) -> String {
+        access_str(self.access)
+    }
+
+    fn to_json(self) -> Value {
+        json::obj(alloc::vec![
+            ("allow", Some(Value::Bool(self.allow))),
+            ("type", Some(Value::Str(String::from(self.kind as char)))),
+            ("major", self.major.map(json::num)),
+            ("minor", self.minor.map(json::num)),
+            ("access", Some(Value::Str(self.access_str()))),
+        ])
+    }
+
+    /// Lenient, as the kernel's own parser: a missing type is 'a', a
+    /// missing or negative number any. An entry that cannot mean a device
+    /// (an unknown type, a number no device has) is dropped: it matches
+    /// nothing.
+    fn from_json(v: &Value) -> Option<DeviceRule> {
+        let kind = match v.get("type").and_then(Value::str).unwrap_or("a") {
+            "a" => b'a',
+            "c" => b'c',
+            "b" => b'b',
+            _ => return None,
+        };
+        let num = |k: &str| match v.get(k).and_then(Value::i64) {
+            None => Some(None),
+            Some(n) if n < 0 => Some(None),
+            Some(n) => i32::try_from(n).ok().map(|n| Some(n as u32)),
+        };
+        let mut access = 0;
+        for c in v.get("access").and_then(Value::str).unwrap_or("").bytes() {
+            access |= match c {
+                b'r' => ACC_READ,
+                b'w' => ACC_WRITE,
+                b'm' => ACC_MKNOD,
+                _ => 0,
+            };
+        }
+        Some(DeviceRule {
+            allow: v.get("allow").and_then(Value::bool).unwrap_or(false),
+            kind,
+            major: num("major")?,
+            minor: num("minor")?,
+            access,
+        })
+    }
+}
+
+impl core::fmt::Display for DeviceRule {
+    /// As devices.allow takes it: "c 1:3 rwm", "b *:* m".
+    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        let n = |x: Option<u32>| x.map_or(String::from("*"), |n| alloc::format!("{n}"));
+        write!(
+            f,
+            "{} {}:{} {}",
+            self.kind as char,
+            n(self.major),
+            n(self.minor),
+            self.access_str()
+        )
+    }
+}
+
 impl Resources {
     pub fn is_empty(&self) -> bool {
         *self == Resources::default()
@@ -96,6 +193,11 @@ impl Resources {
                     .as_ref()
                     .map(|b| json::obj(alloc::vec![("weight", b.weight.map(json::num))])),
             ),
+            (
+                "devices",
+                (!self.devices.is_empty())
+                    .then(|| Value::Arr(self.devices.iter().map(|d| d.to_json()).collect())),
+            ),
         ])
     }
 
@@ -129,6 +231,13 @@ impl Resources {
                     .and_then(Value::u64)
                     .and_then(|w| u16::try_from(w).ok()),
             }),
+            devices: v
+                .get("devices")
+                .and_then(Value::arr)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(DeviceRule::from_json)
+                .collect(),
         }
     }
 }
@@ -157,6 +266,7 @@ mod tests {
             }),
             pids: Some(Pids { limit: 20 }),
             block_io: Some(BlockIo { weight: Some(300) }),
+            devices: crate::cgroup::devices::defaults(),
         };
         let j = json::compact(&r.to_json());
         assert!(
@@ -165,5 +275,27 @@ mod tests {
         );
         assert_eq!(Resources::from_json(&json::parse(j.as_bytes()).unwrap()), r);
         assert!(Resources::from_json(&json::parse(b"{}").unwrap()).is_empty());
+        assert!(
+            j.contains(r#"{"allow":false,"type":"a","access":"rwm"}"#)
+                && j.contains(r#"{"allow":true,"type":"c","major":136,"access":"rwm"}"#),
+            "{j}"
+        );
+    }
+
+    #[test]
+    fn device_rules_read_as_the_kernel_would() {
+        let r = Resources::from_json(
+            &json::parse(
+                br#"{"devices":[{"allow":false,"access":"rwm"},
+                {"allow":true,"type":"b","major":-1,"minor":3,"access":"mrx"},
+                {"allow":true,"type":"p","major":1,"access":"rwm"},
+                {"allow":true,"type":"c","major":4294967296,"access":"rwm"}]}"#,
+            )
+            .unwrap(),
+        );
+        assert_eq!(r.devices.len(), 2);
+        assert_eq!(alloc::format!("{}", r.devices[0]), "a *:* rwm");
+        assert!(!r.devices[0].allow);
+        assert_eq!(alloc::format!("{}", r.devices[1]), "b *:3 rm");
     }
 }

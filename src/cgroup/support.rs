@@ -42,6 +42,29 @@ pub struct Support {
     /// `blkio.bfq.weight`, v2 `io.bfq.weight` or `io.weight` (iocost);
     /// `None` when the kernel has neither (e.g. mq-deadline, no BFQ).
     pub blkio_weight: Option<&'static str>,
+    /// Where the device rules go; `None`: nowhere, and containers are
+    /// refused (docker: "Devices cgroup isn't mounted").
+    pub devices: Option<DeviceCgroup>,
+}
+
+/// The devices cgroup of this host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceCgroup {
+    /// A v1 hierarchy with the devices controller: devices.allow/deny.
+    V1,
+    /// The v2 tree: a BPF_PROG_TYPE_CGROUP_DEVICE program per group
+    /// (CONFIG_CGROUP_BPF; a kernel without it fails at load, by name).
+    Bpf,
+}
+
+/// docker's words (moby daemon.NewDaemon refuses to start without it: "a
+/// hard requirement for container security").
+pub fn no_devices_cgroup() -> Error {
+    Error::bad(
+        "devices cgroup",
+        String::new(),
+        "Devices cgroup isn't mounted",
+    )
 }
 
 impl Support {
@@ -91,6 +114,13 @@ impl Support {
                 &["blkio.weight", "blkio.bfq.weight"],
                 &["io.bfq.weight", "io.weight"],
             ),
+            devices: match l.place("devices") {
+                Place::V1(m) if has(&format!("{m}/{probe}"), "devices.allow") => {
+                    Some(DeviceCgroup::V1)
+                }
+                Place::V1(_) => None,
+                _ => l.v2.as_ref().map(|_| DeviceCgroup::Bpf),
+            },
         }
     }
 
@@ -101,6 +131,12 @@ impl Support {
     /// from --cpus.
     pub fn fit(&self, r: &mut Resources, nano_cpus: bool) -> Result<Vec<&'static str>> {
         let mut warn = Vec::new();
+        if !r.devices.is_empty()
+            && self.devices.is_none()
+            && super::devices::reduce(&r.devices).restricts()
+        {
+            return Err(no_devices_cgroup());
+        }
         if let Some(c) = &r.cpu {
             let refuse = |what: &str| {
                 Err(Error::bad(

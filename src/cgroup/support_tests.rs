@@ -56,6 +56,7 @@ fn full() -> Resources {
         }),
         pids: Some(Pids { limit: 20 }),
         block_io: Some(BlockIo { weight: Some(300) }),
+        devices: Vec::new(),
     }
 }
 
@@ -185,4 +186,40 @@ fn missing_controllers_warn_and_discard_but_cpus_is_refused() {
     // An empty request never warns.
     let mut r = Resources::default();
     assert!(none.fit(&mut r, true).unwrap().is_empty());
+}
+
+#[test]
+fn devices_cgroup_v1_bpf_or_refused_as_docker() {
+    // This host's kind: a v1 devices hierarchy.
+    let with_devices = [
+        HYBRID,
+        b"36 31 0:33 / /c/devices rw - cgroup cgroup rw,devices\n",
+    ]
+    .concat();
+    let mut files = THIS_HOST.to_vec();
+    files.push("/c/devices/pocket/devices.allow");
+    assert_eq!(
+        detect(&with_devices, &files).devices,
+        Some(DeviceCgroup::V1)
+    );
+    // v2 (pure, or hybrid without a v1 devices hierarchy): BPF.
+    assert_eq!(detect(V2, &[]).devices, Some(DeviceCgroup::Bpf));
+    assert_eq!(detect(HYBRID, THIS_HOST).devices, Some(DeviceCgroup::Bpf));
+    // Neither: a restricting rule set is refused, with docker's words.
+    let mi = b"35 31 0:32 / /c/memory rw - cgroup cgroup rw,memory\n";
+    let none = detect(mi, &[]);
+    assert_eq!(none.devices, None);
+    let mut r = Resources {
+        devices: crate::cgroup::devices::defaults(),
+        ..Default::default()
+    };
+    let e = none.fit(&mut r, false).unwrap_err();
+    assert_eq!(
+        (e.to_string().as_str(), e.code),
+        ("devices cgroup: Devices cgroup isn't mounted", 125)
+    );
+    // Allow-all (--privileged) and no rules at all (update) need none.
+    r.devices = crate::cgroup::devices::allow_all();
+    assert!(none.fit(&mut r, false).is_ok());
+    assert!(none.fit(&mut Resources::default(), false).is_ok());
 }

@@ -213,6 +213,7 @@ mod tests {
             }),
             pids: Some(Pids { limit: 20 }),
             block_io: None,
+            devices: Vec::new(),
         };
         let dir = d.to_str().unwrap();
         let s = Support {

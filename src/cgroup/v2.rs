@@ -95,6 +95,7 @@ mod tests {
             }),
             pids: Some(Pids { limit: 20 }),
             block_io: Some(BlockIo { weight: Some(1000) }),
+            devices: Vec::new(),
         };
         let dir = d.to_str().unwrap();
         let s = Support {

@@ -75,6 +75,20 @@ fn mounts(s: &crate::spec::Spec) -> Value {
     )
 }
 
+/// HostConfig.Devices as docker shows --device: one entry per flag.
+fn devices(s: &crate::spec::Spec) -> Value {
+    let one = |m: &String| {
+        let mut p = m.splitn(3, ':');
+        let mut next = || Some(json::str(p.next().unwrap_or("")));
+        json::obj(alloc::vec![
+            ("PathOnHost", next()),
+            ("PathInContainer", next()),
+            ("CgroupPermissions", next()),
+        ])
+    };
+    Value::Arr(s.device_mappings.iter().map(one).collect())
+}
+
 /// docker inspect's shape: Id, State{...}, Config{...}, HostConfig{...}.
 fn describe(r: &Record, spec: Option<&crate::spec::Spec>, log_path: &str) -> Vec<u8> {
     let running = r.status == Status::Running;
@@ -170,6 +184,14 @@ fn describe(r: &Record, spec: Option<&crate::spec::Spec>, log_path: &str) -> Vec
                 Some(json::num(
                     res.block_io.as_ref().and_then(|b| b.weight).unwrap_or(0)
                 ))
+            ),
+            ("Devices", Some(devices(s))),
+            (
+                "DeviceCgroupRules",
+                Some(match s.device_cgroup_rules.is_empty() {
+                    true => Value::Null,
+                    false => json::strs(&s.device_cgroup_rules),
+                }),
             ),
         ])
     });

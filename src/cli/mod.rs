@@ -4,6 +4,7 @@
 
 pub mod args;
 mod attach;
+mod devices;
 mod diff;
 mod exec;
 mod image_out;

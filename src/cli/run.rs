@@ -45,6 +45,8 @@ const FLAGS: &[Flag] = &[
     flag(0, "cap-add", true),
     flag(0, "cap-drop", true),
     flag(0, "privileged", false),
+    flag(0, "device", true),
+    flag(0, "device-cgroup-rule", true),
     // From here on: the limits `update` takes too (LIMIT_FLAGS), and help.
     flag(b'm', "memory", true),
     flag(0, "memory-swap", true),
@@ -86,6 +88,9 @@ Options:
   -P, --publish-all        Publish the image's exposed ports on random host ports
       --add-host NAME:IP   A line in /etc/hosts (bridge networks)
       --dns IP             A nameserver for /etc/resolv.conf (bridge networks)
+      --device HOST[:CTR][:rwm]  Make the host's device node (or the nodes below a
+                           directory) in the container's /dev and allow it (default rwm)
+      --device-cgroup-rule RULE  Allow devices in the devices cgroup: 'c 1:3 rwm', 'b 8:* r'
       --read-only          Mount the root filesystem read-only (volumes stay writable)
   -v, --volume SRC:DST[:ro|rw]  Bind a host path (made if missing) or a named volume
                            (made if missing; `pocket volume`) on DST; -v DST: a new volume
@@ -153,6 +158,9 @@ pub struct RunArgs<'a> {
     pub cap_add: Vec<&'a [u8]>,
     pub cap_drop: Vec<&'a [u8]>,
     pub privileged: bool,
+    /// --device and --device-cgroup-rule values, in order.
+    pub devices: Vec<&'a [u8]>,
+    pub device_rules: Vec<&'a [u8]>,
     /// Resource flags (long name, value) in command-line order.
     pub limits: Vec<(&'static str, &'a [u8])>,
     pub help: bool,
@@ -191,6 +199,8 @@ pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {
             "cap-add" => r.cap_add.push(v),
             "cap-drop" => r.cap_drop.push(v),
             "privileged" => r.privileged = on,
+            "device" => r.devices.push(v),
+            "device-cgroup-rule" => r.device_rules.push(v),
             "memory" | "memory-swap" | "memory-reservation" | "cpus" | "cpu-shares"
             | "cpu-quota" | "cpu-period" | "cpuset-cpus" | "cpuset-mems" | "pids-limit"
             | "blkio-weight" | "oom-kill-disable" | "cpu-rt-period" | "cpu-rt-runtime" => {
@@ -450,6 +460,9 @@ pub fn to_spec(
         namespaces,
         cgroups_path: None,
         resources: Default::default(),
+        devices: Vec::new(),
+        device_mappings: Vec::new(),
+        device_cgroup_rules: Vec::new(),
         io: Io {
             stdin: r.interactive,
         },
@@ -652,6 +665,9 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     // 125 too); every container gets its cgroup, limits or not, so it is
     // counted, contained and visible to `stats`.
     spec.resources = resources(&r.limits)?;
+    // The devices cgroup (docker's list, --device, --device-cgroup-rule),
+    // host nodes looked at now: a bad one leaves nothing behind.
+    super::devices::apply(&mut spec, &r.devices, &r.device_rules, r.privileged)?;
     // What this host cannot enforce is dropped with docker's warning (or
     // refused, as docker refuses --cpus and the real-time limits), before
     // the Spec is kept: inspect shows what was applied.

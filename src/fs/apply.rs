@@ -401,18 +401,32 @@ pub fn apply<'a>(ops: &'a [Op], mut root: Option<Fd>) -> Res<'a, Option<Fd>> {
             Op::Mknod {
                 dir,
                 name,
+                mode,
                 major,
                 minor,
+                uid,
+                gid,
             } => {
                 let r = root.as_ref().ok_or(Fail {
                     op: "mknod",
                     arg: name.to_bytes(),
                     errno: Errno::EBADF,
                 })?;
-                let d = resolve_dir(r, dir.to_bytes(), false).map_err(fail("open", dir))?;
-                m::mknodat(d.raw(), name, libc::S_IFCHR | 0o666, *major, *minor)
-                    .map_err(fail("mknod", name))?;
-                m::fchmodat(d.raw(), name, 0o666).map_err(fail("chmod", name))?;
+                // Below /dev, on its fresh tmpfs: made without following
+                // any symlink (there are none yet, but the rule holds).
+                let d = resolve_dir(r, dir.to_bytes(), true).map_err(fail("open", dir))?;
+                m::mknodat(d.raw(), name, *mode, *major, *minor).map_err(fail("mknod", name))?;
+                m::fchmodat(d.raw(), name, *mode & 0o7777).map_err(fail("chmod", name))?;
+                if (*uid, *gid) != (0, 0) {
+                    crate::sys::file::fchownat(
+                        d.raw(),
+                        name,
+                        *uid,
+                        *gid,
+                        libc::AT_SYMLINK_NOFOLLOW,
+                    )
+                    .map_err(fail("chown", name))?;
+                }
             }
             Op::Symlink { dir, name, target } => {
                 let r = root.as_ref().ok_or(Fail {

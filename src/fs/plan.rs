@@ -57,12 +57,16 @@ pub enum Op {
         attrs: u32,
         resolve: Resolve,
     },
-    /// A character device node `dir/name` (mode 0666).
+    /// A device node `dir/name` (`dir` made if missing): `mode` is
+    /// S_IFCHR or S_IFBLK with the permission bits, owned by `uid:gid`.
     Mknod {
         dir: CString,
         name: CString,
+        mode: u32,
         major: u32,
         minor: u32,
+        uid: u32,
+        gid: u32,
     },
     /// A symlink `dir/name` -> `target`.
     Symlink {
@@ -208,6 +212,45 @@ fn cs(s: &str) -> CString {
     cstring(s.as_bytes()).unwrap_or_default()
 }
 
+/// A node of the Spec's `devices` (OCI linux.devices): its path relative
+/// to the root (cleaned) and the op that makes it. Only below /dev, on
+/// pocket's own tmpfs: the root is mounted nodev (a node there could
+/// never be opened), and /dev/pts, /dev/shm, /dev/mqueue are mounted over
+/// /dev after it is filled (a node there would be hidden).
+pub fn device(d: &crate::spec::Device) -> Result<(alloc::string::String, Op)> {
+    let bad = |why: &'static str| Error::bad("device path", d.path.as_str(), why);
+    let rel = relative(&d.path).map_err(|_| bad("must be an absolute path without '..'"))?;
+    let rel = rel.to_str().map_err(|_| bad("not UTF-8"))?;
+    let parts: Vec<&str> = rel
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
+    match parts[..] {
+        ["dev", first, ..] if parts.len() > 1 && !["pts", "shm", "mqueue"].contains(&first) => {}
+        _ => {
+            return Err(bad(
+                "must be below /dev (not /dev/pts, /dev/shm or /dev/mqueue)",
+            ));
+        }
+    }
+    let (dir, name) = (parts[..parts.len() - 1].join("/"), parts[parts.len() - 1]);
+    let kind = match d.kind {
+        b'c' => libc::S_IFCHR,
+        b'b' => libc::S_IFBLK,
+        _ => return Err(bad("not a character or block device")),
+    };
+    let op = Op::Mknod {
+        dir: cs(&dir),
+        name: cs(name),
+        mode: kind | (d.file_mode & 0o777),
+        major: d.major,
+        minor: d.minor,
+        uid: d.uid,
+        gid: d.gid,
+    };
+    Ok((parts.join("/"), op))
+}
+
 /// Mount options: attribute bits for fsmount(2) and fs parameters for
 /// fsconfig(2). `rw`, `private` and friends need nothing.
 pub fn options(opts: &[alloc::string::String]) -> Result<(u32, Vec<Param>)> {
@@ -284,6 +327,14 @@ fn mount_target(dst: &str) -> Result<CString> {
 pub fn plan(spec: &Spec) -> Result<Vec<Op>> {
     let root =
         cstring(&spec.root.path).ok_or_else(|| Error::bad("rootfs", "", "contains a NUL byte"))?;
+    // Checked whether or not /dev is pocket's tmpfs: a bad path is an
+    // error, not skipped. Last one wins for a path given twice.
+    let mut user: Vec<(alloc::string::String, Op)> = Vec::new();
+    for d in &spec.devices {
+        let (rel, op) = device(d)?;
+        user.retain(|(p, _)| *p != rel);
+        user.push((rel, op));
+    }
     let mut ops = alloc::vec![Op::Private];
     match &spec.root.overlay {
         None => ops.push(Op::BindRoot(root)),
@@ -327,16 +378,27 @@ pub fn plan(spec: &Spec) -> Result<Vec<Op>> {
         });
         if m.destination == "/dev" && m.kind == "tmpfs" {
             // A fresh /dev: fill it right after it is mounted, before any
-            // submount hides part of it.
-            for (name, major, minor) in DEVICES {
+            // submount hides part of it. The Spec's own devices replace a
+            // standard one of the same name. (A /dev the user bound from
+            // elsewhere is left as it is, as runc does: nothing is made
+            // in it, the devices cgroup alone decides.)
+            let taken = |name: &str| {
+                user.iter()
+                    .any(|(p, _)| p.strip_prefix("dev/") == Some(name))
+            };
+            for (name, major, minor) in DEVICES.iter().filter(|d| !taken(d.0)) {
                 ops.push(Op::Mknod {
                     dir: cs("dev"),
                     name: cs(name),
+                    mode: libc::S_IFCHR | 0o666,
                     major: *major,
                     minor: *minor,
+                    uid: 0,
+                    gid: 0,
                 });
             }
-            for (name, target) in DEV_LINKS {
+            ops.extend(user.iter().map(|(_, op)| op.clone()));
+            for (name, target) in DEV_LINKS.iter().filter(|d| !taken(d.0)) {
                 ops.push(Op::Symlink {
                     dir: cs("dev"),
                     name: cs(name),
@@ -397,7 +459,7 @@ mod tests {
         assert!(matches!(&ops[3], Op::Mount { target, .. } if target.as_bytes() == b"dev"));
         // devices come right after /dev and before /dev/pts
         assert!(
-            matches!(&ops[4], Op::Mknod { name, major: 1, minor: 3, .. } if name.as_bytes() == b"null")
+            matches!(&ops[4], Op::Mknod { name, major: 1, minor: 3, mode, .. } if name.as_bytes() == b"null" && *mode == libc::S_IFCHR | 0o666)
         );
         let pts = ops
             .iter()
@@ -544,6 +606,107 @@ mod tests {
             s.mounts.push(m.clone());
             assert!(plan(&s).is_err(), "{m:?}");
         }
+    }
+
+    fn dev(path: &str, kind: u8) -> crate::spec::Device {
+        crate::spec::Device {
+            path: path.into(),
+            kind,
+            major: 10,
+            minor: 229,
+            file_mode: 0o600,
+            uid: 5,
+            gid: 6,
+        }
+    }
+
+    #[test]
+    fn spec_devices_are_made_with_the_standard_ones() {
+        let mut s = spec();
+        s.devices = vec![
+            dev("/dev/fuse", b'c'),
+            dev("/dev//net/./tun", b'c'),
+            dev("/dev/null", b'c'),
+            dev("/dev/xvda", b'b'),
+            dev("/dev/fuse", b'b'),
+        ];
+        let ops = plan(&s).unwrap();
+        let nodes: Vec<(String, String, u32)> = ops
+            .iter()
+            .filter_map(|o| match o {
+                Op::Mknod {
+                    dir, name, mode, ..
+                } => Some((
+                    dir.to_str().unwrap().into(),
+                    name.to_str().unwrap().into(),
+                    *mode,
+                )),
+                _ => None,
+            })
+            .collect();
+        let n = |d: &str, f: &str, m: u32| (d.to_string(), f.to_string(), m);
+        let chr = libc::S_IFCHR;
+        assert_eq!(
+            nodes,
+            [
+                n("dev", "zero", chr | 0o666),
+                n("dev", "full", chr | 0o666),
+                n("dev", "random", chr | 0o666),
+                n("dev", "urandom", chr | 0o666),
+                n("dev", "tty", chr | 0o666),
+                // the user's, in order, the last /dev/fuse winning; the
+                // standard /dev/null replaced by the user's.
+                n("dev/net", "tun", chr | 0o600),
+                n("dev", "null", chr | 0o600),
+                n("dev", "xvda", libc::S_IFBLK | 0o600),
+                n("dev", "fuse", libc::S_IFBLK | 0o600),
+            ]
+        );
+        assert!(ops.contains(&Op::Mknod {
+            dir: cs("dev"),
+            name: cs("xvda"),
+            mode: libc::S_IFBLK | 0o600,
+            major: 10,
+            minor: 229,
+            uid: 5,
+            gid: 6
+        }));
+        // Before /dev/pts is mounted over /dev.
+        let pts = ops
+            .iter()
+            .position(|o| matches!(o, Op::Mount { target, .. } if target.as_bytes() == b"dev/pts"));
+        assert!(ops.iter().rposition(|o| matches!(o, Op::Mknod { .. })) < pts);
+        // A /dev that is not pocket's tmpfs gets none of them.
+        s.mounts.retain(|m| m.destination != "/dev");
+        assert!(
+            !plan(&s)
+                .unwrap()
+                .iter()
+                .any(|o| matches!(o, Op::Mknod { .. }))
+        );
+    }
+
+    #[test]
+    fn spec_devices_outside_dev_are_refused() {
+        for p in [
+            "/dev",
+            "/dev/",
+            "/xvda",
+            "dev/x",
+            "/dev/../etc/x",
+            "/dev/pts/9",
+            "/dev/shm/x",
+            "/dev/mqueue/q",
+            "/devx/y",
+        ] {
+            let mut s = spec();
+            s.devices = vec![dev(p, b'c')];
+            let e = plan(&s).unwrap_err();
+            assert!(e.to_string().starts_with("device path"), "{p}: {e}");
+        }
+        let mut s = spec();
+        s.devices = vec![dev("/dev/p", b'p')];
+        assert!(plan(&s).is_err());
     }
 
     #[test]

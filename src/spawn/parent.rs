@@ -109,6 +109,10 @@ fn make_cgroup(spec: &Spec) -> Result<Option<Cgroup>> {
     };
     let host = cgroup::host();
     let mut r = spec.resources.clone();
+    // A record from before device rules existed: docker's defaults.
+    if r.devices.is_empty() {
+        r.devices = cgroup::devices::defaults();
+    }
     host.support.fit(&mut r, false)?;
     let cg = cgroup::open(&host.layout, path)?;
     cg.create(&r, &host.support)?;

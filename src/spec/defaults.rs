@@ -47,9 +47,9 @@ pub fn default_mounts() -> Vec<Mount> {
     ]
 }
 
-/// docker's default capability set, less CAP_MKNOD: without a devices
-/// cgroup to deny them, device nodes the container made (say, of the
-/// host's disk) would be open to it. The /dev pocket builds needs none.
+/// docker's default capability set (moby's caps.DefaultCapabilities).
+/// CAP_MKNOD included: a node the container makes (say, of the host's
+/// disk) can be made but not opened, the devices cgroup refuses that.
 pub const DEFAULT_CAPS: u64 = {
     let caps = [
         0,  // CAP_CHOWN
@@ -63,6 +63,7 @@ pub const DEFAULT_CAPS: u64 = {
         10, // CAP_NET_BIND_SERVICE
         13, // CAP_NET_RAW
         18, // CAP_SYS_CHROOT
+        27, // CAP_MKNOD
         29, // CAP_AUDIT_WRITE
         31, // CAP_SETFCAP
     ];

@@ -66,6 +66,21 @@ pub struct Mount {
     pub options: Vec<String>,
 }
 
+/// OCI `linux.devices[]`: a node made in the container's /dev (`--device`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    /// In the container, below /dev.
+    pub path: String,
+    /// b'c' or b'b'.
+    pub kind: u8,
+    pub major: u32,
+    pub minor: u32,
+    /// Permission bits (the host node's).
+    pub file_mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+}
+
 /// OCI `linux.namespaces[].type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Namespace {
@@ -111,6 +126,13 @@ pub struct Spec {
     /// `pocket/<id>`) and `linux.resources`.
     pub cgroups_path: Option<String>,
     pub resources: crate::cgroup::Resources,
+    /// OCI `linux.devices`: nodes made in /dev beside the standard ones.
+    pub devices: Vec<Device>,
+    /// What `--device` and `--device-cgroup-rule` said, for inspect's
+    /// HostConfig ("HOST:CONTAINER:PERMS", "c 1:3 rwm"); their effect is in
+    /// `devices` and `resources.devices`.
+    pub device_mappings: Vec<String>,
+    pub device_cgroup_rules: Vec<String>,
     pub io: Io,
     /// `--init`: pocket stays PID 1, reaps zombies and forwards signals.
     pub init: bool,

@@ -2,7 +2,7 @@
 //! so a container's record is the same file an engine would hand runc.
 //! pocket's own run-time choices travel as annotations.
 
-use super::{Io, Mount, Namespace, NetAttach, Overlay, Process, Root, Spec, User, caps};
+use super::{Device, Io, Mount, Namespace, NetAttach, Overlay, Process, Root, Spec, User, caps};
 use crate::cgroup::Resources;
 use crate::error::{Error, Result};
 use crate::json::{self, Value};
@@ -33,6 +33,8 @@ const A_BRIDGE: &str = "io.pocket.net.bridge";
 const A_IP: &str = "io.pocket.net.ip";
 const A_GATEWAY: &str = "io.pocket.net.gateway";
 const A_NET_CONTAINER: &str = "io.pocket.net.container";
+const A_DEVICES: &str = "io.pocket.devices";
+const A_DEVICE_RULES: &str = "io.pocket.device-cgroup-rules";
 
 fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -79,6 +81,31 @@ pub fn to_value(s: &Spec) -> Value {
         annotations.push((String::from(A_IP), Value::Str(ip)));
         annotations.push((String::from(A_GATEWAY), Value::Str(fmt_ip(n.gateway))));
     }
+    // One per line: --device paths never hold a newline (refused), rules
+    // are docker's one-line syntax.
+    for (list, key) in [
+        (&s.device_mappings, A_DEVICES),
+        (&s.device_cgroup_rules, A_DEVICE_RULES),
+    ] {
+        if !list.is_empty() {
+            annotations.push((String::from(key), Value::Str(list.join("\n"))));
+        }
+    }
+    let devices: Vec<Value> = s
+        .devices
+        .iter()
+        .map(|d| {
+            json::obj(alloc::vec![
+                ("path", Some(json::str(&d.path))),
+                ("type", Some(Value::Str(String::from(d.kind as char)))),
+                ("major", Some(json::num(d.major))),
+                ("minor", Some(json::num(d.minor))),
+                ("fileMode", Some(json::num(d.file_mode))),
+                ("uid", Some(json::num(d.uid))),
+                ("gid", Some(json::num(d.gid))),
+            ])
+        })
+        .collect();
     let mounts = s
         .mounts
         .iter()
@@ -162,6 +189,10 @@ pub fn to_value(s: &Spec) -> Value {
                 ("namespaces", Some(Value::Arr(namespaces))),
                 ("maskedPaths", Some(json::strs(&s.masked_paths))),
                 ("readonlyPaths", Some(json::strs(&s.readonly_paths))),
+                (
+                    "devices",
+                    (!devices.is_empty()).then_some(Value::Arr(devices))
+                ),
                 ("cgroupsPath", s.cgroups_path.as_deref().map(json::str)),
                 (
                     "resources",
@@ -291,6 +322,35 @@ pub fn from_value(c: &Value) -> Result<Spec> {
     }
     let empty = Value::Obj(Vec::new());
     let l = linux.unwrap_or(&empty);
+    let mut devices = Vec::new();
+    for d in l.get("devices").and_then(Value::arr).unwrap_or(&[]) {
+        let n = |k: &str, default: u32| -> Result<u32> {
+            match d.get(k) {
+                None | Some(Value::Null) => Ok(default),
+                Some(v) => v
+                    .u64()
+                    .and_then(|n| u32::try_from(n).ok())
+                    .ok_or_else(|| bad(k, "must be a 32-bit number")),
+            }
+        };
+        devices.push(Device {
+            path: text(d, "path")?,
+            // "u" is an unbuffered character device: a character device.
+            kind: match text(d, "type")?.as_str() {
+                "c" | "u" => b'c',
+                "b" => b'b',
+                _ => return Err(bad("linux.devices", "type must be c, u or b")),
+            },
+            major: n("major", 0)?,
+            minor: n("minor", 0)?,
+            file_mode: n("fileMode", 0o666)?,
+            uid: n("uid", 0)?,
+            gid: n("gid", 0)?,
+        });
+    }
+    let lines = |k: &str| -> Vec<String> {
+        ann(k).map_or(Vec::new(), |v| v.lines().map(String::from).collect())
+    };
     let cwd = text(p, "cwd")?;
     Ok(Spec {
         process: Process {
@@ -330,6 +390,9 @@ pub fn from_value(c: &Value) -> Result<Spec> {
             .get("resources")
             .map(Resources::from_json)
             .unwrap_or_default(),
+        devices,
+        device_mappings: lines(A_DEVICES),
+        device_cgroup_rules: lines(A_DEVICE_RULES),
         io: Io { stdin: on(A_STDIN) },
         init: on(A_INIT),
         privileged: on(A_PRIVILEGED),
@@ -390,8 +453,22 @@ mod tests {
             additional_gids: vec![9],
         };
         s.image = Some("ab".repeat(32));
+        s.devices = vec![Device {
+            path: "/dev/fuse".into(),
+            kind: b'c',
+            major: 10,
+            minor: 229,
+            file_mode: 0o600,
+            uid: 0,
+            gid: 5,
+        }];
+        s.device_mappings = vec!["/dev/fuse:/dev/fuse:rwm".into(), "/dev/sda:/dev/x:r".into()];
+        s.device_cgroup_rules = vec!["b 7:* r".into()];
+        s.resources.devices = crate::cgroup::devices::defaults();
         let back = from_json(&to_json(&s)).unwrap();
         assert_eq!(back, s);
+        let text = String::from_utf8(to_json(&s)).unwrap();
+        assert!(text.contains("\"fileMode\": 384"), "{text}");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! `syscalls` crate) that returns `Result<T, Errno>`; its doc names the C
 //! call and the man page. Callers add the step name (see `crate::Error`).
 
+pub mod bpf;
 pub mod caps;
 pub mod cstr;
 pub mod exe;
