@@ -17,6 +17,7 @@ mod port;
 mod ps;
 pub mod run;
 mod save;
+mod security;
 mod stats;
 mod table;
 mod volume;

@@ -42,6 +42,7 @@ const FLAGS: &[Flag] = &[
     flag(b'P', "publish-all", false),
     flag(0, "add-host", true),
     flag(0, "dns", true),
+    flag(0, "security-opt", true),
     // From here on: the limits `update` takes too (LIMIT_FLAGS), and help.
     flag(b'm', "memory", true),
     flag(0, "memory-swap", true),
@@ -82,6 +83,8 @@ Options:
       --add-host NAME:IP   A line in /etc/hosts (bridge networks)
       --dns IP             A nameserver for /etc/resolv.conf (bridge networks)
       --read-only          Mount the root filesystem read-only (volumes stay writable)
+      --security-opt OPT   seccomp=unconfined|PROFILE.json (default: docker's profile),
+                           no-new-privileges=false (default: true)
   -v, --volume SRC:DST[:ro|rw]  Bind a host path (made if missing) or a named volume
                            (made if missing; `pocket volume`) on DST; -v DST: a new volume
       --tmpfs DST[:OPTS]   Mount a tmpfs on DST (noexec,nosuid,nodev; size=, mode=, exec ...)
@@ -140,6 +143,8 @@ pub struct RunArgs<'a> {
     pub publish_all: bool,
     pub add_hosts: Vec<&'a [u8]>,
     pub dns: Vec<&'a [u8]>,
+    /// --security-opt values, in order.
+    pub security_opts: Vec<&'a [u8]>,
     /// Resource flags (long name, value) in command-line order.
     pub limits: Vec<(&'static str, &'a [u8])>,
     pub help: bool,
@@ -175,6 +180,7 @@ pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {
             "publish-all" => r.publish_all = on,
             "add-host" => r.add_hosts.push(v),
             "dns" => r.dns.push(v),
+            "security-opt" => r.security_opts.push(v),
             "memory" | "memory-swap" | "memory-reservation" | "cpus" | "cpu-shares"
             | "cpu-quota" | "cpu-period" | "cpuset-cpus" | "cpuset-mems" | "pids-limit"
             | "blkio-weight" | "oom-kill-disable" => r.limits.push((FLAGS[k].long, v)),
@@ -408,6 +414,9 @@ pub fn to_spec(
             terminal: r.tty,
             capabilities: DEFAULT_CAPS,
             user: Default::default(),
+            // On, as the issue asks (docker's default is off);
+            // `--security-opt no-new-privileges=false` turns it off.
+            no_new_privileges: true,
         },
         root: Root {
             path: root.to_vec(),
@@ -431,6 +440,7 @@ pub fn to_spec(
         netns_path: None,
         net_container: None,
         netns_owner: None,
+        seccomp: crate::seccomp::Seccomp::Builtin,
     })
 }
 
@@ -573,6 +583,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     // 125 too); every container gets its cgroup, limits or not, so it is
     // counted, contained and visible to `stats`.
     spec.resources = resources(&r.limits)?;
+    super::security::apply(&mut spec, &r.security_opts)?;
     spec.cgroups_path = Some(alloc::format!("pocket/{id}"));
     let dir = ctx.store.dir(&id);
     match &image {

@@ -32,6 +32,8 @@ pub struct Child<'a> {
     pub user: &'a crate::spec::User,
     /// A network namespace to join (`--net container:ID`), or -1.
     pub netns: i32,
+    /// The seccomp filter (built by the parent) and no_new_privs.
+    pub confine: crate::seccomp::Confine<'a>,
 }
 
 pub(super) struct Fail<'a> {
@@ -129,6 +131,12 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
             fd::dup2(from, to).map_err(f("dup2", b"output"))?;
         }
     }
+    // Seccomp without no_new_privs must go in while we hold CAP_SYS_ADMIN.
+    c.confine.before_caps().map_err(|(op, errno)| Fail {
+        op,
+        arg: b"",
+        errno,
+    })?;
     // Root in the container keeps only the Spec's capabilities, for the
     // init (--init) as much as for the command.
     caps::drop_bounding(c.caps).map_err(f("drop capabilities", b"bounding set"))?;
@@ -145,6 +153,13 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
     // Nothing but 0, 1, 2 may reach the container: mark everything else
     // close-on-exec (the error pipe must stay open until execve itself).
     fd::close_range(3, u32::MAX, fd::CLOSE_RANGE_CLOEXEC).map_err(f("close_range", b""))?;
+    // no_new_privs and seccomp last (before --init's fork: pocket's init
+    // runs filtered too, as docker's tini does).
+    c.confine.last().map_err(|(op, errno)| Fail {
+        op,
+        arg: b"",
+        errno,
+    })?;
     if cfg.flags & F_INIT != 0 {
         // Not dumpable before the fork: the init (the pocket binary, PID 1
         // for the container's whole life) is never open to /proc/1/exe or

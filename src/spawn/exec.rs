@@ -25,6 +25,9 @@ pub struct Exec {
     pub detach: bool,
     pub caps: u64,
     pub user: crate::spec::User,
+    /// The container's seccomp profile and no_new_privs setting.
+    pub seccomp: crate::seccomp::Seccomp,
+    pub no_new_privs: bool,
 }
 
 /// Namespaces in the order nsenter(1) joins them: mount last, because
@@ -57,6 +60,11 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     let env = cstrings(&e.env, "environment variable")?;
     let cwd = cstring(&e.cwd).ok_or_else(|| Error::bad("workdir", "", "contains a NUL byte"))?;
     let (argv, envp) = (table(&args), table(&env));
+    let filter = crate::seccomp::build(&e.seccomp, e.caps)?;
+    let confine = crate::seccomp::Confine {
+        filter: filter.as_deref(),
+        no_new_privs: e.no_new_privs,
+    };
 
     let mut ns = Vec::new();
     for (name, kind) in NAMESPACES {
@@ -116,6 +124,7 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     if child == 0 {
         let f = run_child(
             e,
+            confine,
             &cwd,
             &argv,
             &envp,
@@ -151,6 +160,7 @@ fn relay_exited(pidfd: &Fd) -> bool {
 /// signals, then execve. Returns only on failure.
 fn run_child<'a>(
     e: &Exec,
+    confine: crate::seccomp::Confine,
     cwd: &'a CString,
     argv: &[*const c_char],
     envp: &[*const c_char],
@@ -178,6 +188,7 @@ fn run_child<'a>(
         } else if !e.stdin {
             fd::dup2(null, 0).map_err(f("dup2"))?;
         }
+        confine.before_caps().map_err(|(op, e)| f(op)(e))?;
         caps::drop_bounding(e.caps).map_err(f("drop capabilities"))?;
         caps::set(e.caps).map_err(f("capset"))?;
         let u = &e.user;
@@ -197,6 +208,13 @@ fn run_child<'a>(
         return Fail {
             op: "chdir",
             arg: cwd.as_bytes(),
+            errno,
+        };
+    }
+    if let Err((op, errno)) = confine.last() {
+        return Fail {
+            op,
+            arg: b"",
             errno,
         };
     }
