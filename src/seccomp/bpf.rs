@@ -24,7 +24,8 @@
 //! runs it for every syscall number to find the ones allowed whatever
 //! their arguments (and skips the filter for those from then on), so its
 //! cost grows with the path length times the number of syscalls: a
-//! chain of 400 compares costs ~1 ms to install, this tree ~40 us.
+//! chain of 400 compares cost 1 ms to install here, this tree 60 us
+//! (seccomp_cache_prepare, kernel 5.11+).
 //!
 //! The program is emitted back to front, so every jump target is known
 //! when its jump is written; a target beyond jt/jf's 8 bits gets a `ja`
