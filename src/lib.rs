@@ -15,6 +15,7 @@ pub mod image;
 pub mod json;
 pub mod net;
 pub mod rt;
+pub mod seccomp;
 pub mod spawn;
 pub mod spec;
 pub mod state;

@@ -74,6 +74,8 @@ fn cap_add_and_cap_drop_as_docker() {
     assert_eq!(stdout(&run(&["--cap-drop", "net_raw"], ping)), "1\n");
     let mount = "mount -t tmpfs t /tmp 2>/dev/null; echo $?";
     assert_ne!(stdout(&run(&[], mount)), "0\n");
+    // docker's profile opens mount to CAP_SYS_ADMIN.
+    assert_eq!(stdout(&run(&["--cap-add", "SYS_ADMIN"], mount)), "0\n");
 
     // exec keeps the container's set.
     let o = r.out(&[
@@ -149,7 +151,7 @@ fn privileged_lifts_the_defaults() {
     }
     let r = Root::new("capspriv");
     let rootfs = rootfs_str();
-    let check = "grep CapEff /proc/self/status; \
+    let check = "grep -E 'CapEff|Seccomp:' /proc/self/status; \
         grep -E ' /sys | /proc/sys | /proc/keys ' /proc/self/mountinfo | awk '{print $5, $6}'";
     let o = r.out(&["run", "--rm", "--rootfs", &rootfs, "sh", "-c", check]);
     let plain = stdout(&o);
@@ -170,6 +172,9 @@ fn privileged_lifts_the_defaults() {
     let out = stdout(&o);
     assert_eq!(cap_eff(&out), host_bounding() & ((1 << 41) - 1), "{out}");
     assert!(out.contains("/sys rw,"), "{out}");
+    // No seccomp filter (docker: privileged containers are unconfined).
+    assert!(out.contains("Seccomp:\t0"), "{out}");
+    assert!(plain.contains("Seccomp:\t2"), "{plain}");
     assert!(!out.contains("/proc/sys "), "{out}");
     assert!(!out.contains("/proc/keys"), "{out}");
     // The host's device nodes, all allowed: /dev/kmsg (c 1:11), which

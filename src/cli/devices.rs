@@ -287,6 +287,7 @@ mod tests {
             &mut s,
             &[b"/dev/null:/dev/mynull:r"],
             &[b"c 10:229 rw", b"b 7:* r"],
+            false,
         )
         .unwrap();
         assert_eq!(s.devices.len(), 1);
@@ -303,7 +304,7 @@ mod tests {
         assert_eq!(s.device_cgroup_rules, ["c 10:229 rw", "b 7:* r"]);
         // No flags: docker's defaults, nothing else.
         let mut s = Spec::default();
-        apply(&mut s, &[], &[]).unwrap();
+        apply(&mut s, &[], &[], false).unwrap();
         assert_eq!(s.resources.devices, devices::defaults());
         assert!(s.devices.is_empty() && s.device_mappings.is_empty());
     }
@@ -311,15 +312,15 @@ mod tests {
     #[test]
     fn host_paths_that_are_not_devices() {
         let mut s = Spec::default();
-        let e = apply(&mut s, &[b"/nonexistent-pocket-dev"], &[]).unwrap_err();
+        let e = apply(&mut s, &[b"/nonexistent-pocket-dev"], &[], false).unwrap_err();
         assert_eq!(
             e.to_string(),
             "--device /nonexistent-pocket-dev: No such file or directory"
         );
-        let e = apply(&mut s, &[b"/proc/self/status"], &[]).unwrap_err();
+        let e = apply(&mut s, &[b"/proc/self/status"], &[], false).unwrap_err();
         assert!(e.to_string().contains("not a device node"), "{e}");
         // A node, but not below /dev in the container.
-        let e = apply(&mut s, &[b"/dev/null:/null"], &[]).unwrap_err();
+        let e = apply(&mut s, &[b"/dev/null:/null"], &[], false).unwrap_err();
         assert!(
             e.to_string()
                 .starts_with("device path /null: must be below /dev"),

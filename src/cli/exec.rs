@@ -126,6 +126,8 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         detach: on("detach"),
         caps: spec.process.capabilities,
         user,
+        seccomp: spec.seccomp.clone(),
+        no_new_privs: spec.process.no_new_privileges,
     };
     exec(rec.pid, &pidfd, &e)
 }

@@ -114,6 +114,7 @@ fn describe(r: &Record, spec: Option<&crate::spec::Spec>, log_path: &str) -> Vec
             ("AutoRemove", Some(Value::Bool(r.auto_remove))),
             ("ReadonlyRootfs", Some(Value::Bool(s.root.readonly))),
             ("Init", Some(Value::Bool(s.init))),
+            ("SecurityOpt", Some(super::security::inspect(s))),
             (
                 "NetworkMode",
                 Some(json::str(if s.has(crate::spec::Namespace::Network) {

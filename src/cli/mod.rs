@@ -18,6 +18,7 @@ mod port;
 mod ps;
 pub mod run;
 mod save;
+mod security;
 mod stats;
 mod table;
 mod volume;

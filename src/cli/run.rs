@@ -47,6 +47,7 @@ const FLAGS: &[Flag] = &[
     flag(0, "privileged", false),
     flag(0, "device", true),
     flag(0, "device-cgroup-rule", true),
+    flag(0, "security-opt", true),
     // From here on: the limits `update` takes too (LIMIT_FLAGS), and help.
     flag(b'm', "memory", true),
     flag(0, "memory-swap", true),
@@ -92,6 +93,8 @@ Options:
                            directory) in the container's /dev and allow it (default rwm)
       --device-cgroup-rule RULE  Allow devices in the devices cgroup: 'c 1:3 rwm', 'b 8:* r'
       --read-only          Mount the root filesystem read-only (volumes stay writable)
+      --security-opt OPT   seccomp=unconfined|PROFILE.json (default: docker's profile),
+                           no-new-privileges=false (default: true)
   -v, --volume SRC:DST[:ro|rw]  Bind a host path (made if missing) or a named volume
                            (made if missing; `pocket volume`) on DST; -v DST: a new volume
       --tmpfs DST[:OPTS]   Mount a tmpfs on DST (noexec,nosuid,nodev; size=, mode=, exec ...)
@@ -161,6 +164,8 @@ pub struct RunArgs<'a> {
     /// --device and --device-cgroup-rule values, in order.
     pub devices: Vec<&'a [u8]>,
     pub device_rules: Vec<&'a [u8]>,
+    /// --security-opt values, in order.
+    pub security_opts: Vec<&'a [u8]>,
     /// Resource flags (long name, value) in command-line order.
     pub limits: Vec<(&'static str, &'a [u8])>,
     pub help: bool,
@@ -201,6 +206,7 @@ pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {
             "privileged" => r.privileged = on,
             "device" => r.devices.push(v),
             "device-cgroup-rule" => r.device_rules.push(v),
+            "security-opt" => r.security_opts.push(v),
             "memory" | "memory-swap" | "memory-reservation" | "cpus" | "cpu-shares"
             | "cpu-quota" | "cpu-period" | "cpuset-cpus" | "cpuset-mems" | "pids-limit"
             | "blkio-weight" | "oom-kill-disable" | "cpu-rt-period" | "cpu-rt-runtime" => {
@@ -446,6 +452,9 @@ pub fn to_spec(
             terminal: r.tty,
             capabilities,
             user: Default::default(),
+            // On, as the issue asks (docker's default is off);
+            // `--security-opt no-new-privileges=false` turns it off.
+            no_new_privileges: true,
         },
         root: Root {
             path: root.to_vec(),
@@ -473,6 +482,7 @@ pub fn to_spec(
         netns_path: None,
         net_container: None,
         netns_owner: None,
+        seccomp: crate::seccomp::Seccomp::Builtin,
     })
 }
 
@@ -679,6 +689,13 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         {
             crate::errln!("WARNING: {w}");
         }
+    }
+    // Seccomp and no_new_privs (--security-opt), against the final
+    // capability set: a profile's includes.caps are resolved with it.
+    super::security::apply(&mut spec, &r.security_opts)?;
+    if r.privileged {
+        // docker --privileged: no seccomp filter, whatever was asked.
+        spec.seccomp = crate::seccomp::Seccomp::Unconfined;
     }
     spec.cgroups_path = Some(alloc::format!("pocket/{id}"));
     let dir = ctx.store.dir(&id);

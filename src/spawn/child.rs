@@ -32,6 +32,8 @@ pub struct Child<'a> {
     pub user: &'a crate::spec::User,
     /// A network namespace to join (`--net container:ID`), or -1.
     pub netns: i32,
+    /// The seccomp filter (built by the parent) and no_new_privs.
+    pub confine: crate::seccomp::Confine<'a>,
 }
 
 pub(super) struct Fail<'a> {
@@ -134,14 +136,28 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
     // container.
     close_all_but(c.err_wr);
     // The caller's session keyring (root's keys, on the host) stays
-    // behind: the container gets a fresh, empty one, as with runc.
+    // behind: the container gets a fresh, empty one, as with runc. Before
+    // seccomp, which answers keyctl with EPERM.
     proc::join_session_keyring().map_err(f("join session keyring", b""))?;
     // SAFETY: cfg borrows the receive buffer, alive until execve.
     let cwd: &'static CStr = unsafe { CStr::from_ptr(cfg.cwd.as_ptr()) };
     enter_cwd(cwd)?;
+    // Seccomp without no_new_privs must go in while we hold CAP_SYS_ADMIN.
+    c.confine.before_caps().map_err(|(op, errno)| Fail {
+        op,
+        arg: b"",
+        errno,
+    })?;
     // Root in the container keeps only the Spec's capabilities, for the
     // init (--init) as much as for the command.
     become_user(c.caps, c.user)?;
+    // no_new_privs and seccomp last (before --init's fork: pocket's init
+    // runs filtered too, as docker's tini does).
+    c.confine.last().map_err(|(op, errno)| Fail {
+        op,
+        arg: b"",
+        errno,
+    })?;
     if cfg.flags & F_INIT != 0 {
         // Not dumpable before the fork: the init (the pocket binary, PID 1
         // for the container's whole life) is never open to /proc/1/exe or

@@ -25,6 +25,9 @@ pub struct Exec {
     pub detach: bool,
     pub caps: u64,
     pub user: crate::spec::User,
+    /// The container's seccomp profile and no_new_privs setting.
+    pub seccomp: crate::seccomp::Seccomp,
+    pub no_new_privs: bool,
 }
 
 /// Namespaces in the order nsenter(1) joins them: mount last, because
@@ -57,6 +60,11 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     let env = cstrings(&e.env, "environment variable")?;
     let cwd = cstring(&e.cwd).ok_or_else(|| Error::bad("workdir", "", "contains a NUL byte"))?;
     let (argv, envp) = (table(&args), table(&env));
+    let filter = crate::seccomp::build(&e.seccomp, e.caps)?;
+    let confine = crate::seccomp::Confine {
+        filter: filter.as_deref(),
+        no_new_privs: e.no_new_privs,
+    };
 
     let mut ns = Vec::new();
     for (name, kind) in NAMESPACES {
@@ -116,6 +124,7 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     if child == 0 {
         let f = run_child(
             e,
+            confine,
             &cwd,
             &argv,
             &envp,
@@ -152,6 +161,7 @@ fn relay_exited(pidfd: &Fd) -> bool {
 /// signals, then execve. Returns only on failure.
 fn run_child<'a>(
     e: &Exec,
+    confine: crate::seccomp::Confine,
     cwd: &'a CString,
     argv: &[*const c_char],
     envp: &[*const c_char],
@@ -188,6 +198,7 @@ fn run_child<'a>(
         // (or its caller's) can be reached as /proc/self/fd/N.
         child::close_all_but(err_w);
         proc::join_session_keyring().map_err(f("join session keyring"))?;
+        confine.before_caps().map_err(|(op, e)| f(op)(e))?;
         child::become_user(e.caps, &e.user)?;
         Ok(())
     })();
@@ -199,6 +210,13 @@ fn run_child<'a>(
     // replaced by such a symlink cannot lead out (CVE-2024-21626).
     if let Err(fail) = child::enter_cwd(cwd) {
         return fail;
+    }
+    if let Err((op, errno)) = confine.last() {
+        return Fail {
+            op,
+            arg: b"",
+            errno,
+        };
     }
     signal::reset_all();
     child::exec(argv, envp)

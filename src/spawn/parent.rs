@@ -187,6 +187,8 @@ pub fn start(spec: &Spec, out: Output) -> Result<Running> {
         }
         None => None,
     };
+    // Compiled here, once: the child only installs it.
+    let filter = crate::seccomp::build(&spec.seccomp, p.capabilities)?;
     let mut child = Child {
         ops: &ops,
         cfg_rd: cfg_r.raw(),
@@ -202,6 +204,10 @@ pub fn start(spec: &Spec, out: Output) -> Result<Running> {
         cgroups: &joins,
         user: &p.user,
         netns: netns.as_ref().map_or(-1, |f| f.raw()),
+        confine: crate::seccomp::Confine {
+            filter: filter.as_deref(),
+            no_new_privs: p.no_new_privileges,
+        },
     };
     let stack = Stack::new(STACK_SIZE).ctx("mmap", "child stack")?;
 

@@ -24,6 +24,9 @@ pub struct Process {
     /// Bounding, effective, permitted and inheritable set, one bit per cap.
     pub capabilities: u64,
     pub user: User,
+    /// OCI `process.noNewPrivileges`: execve never grants privileges
+    /// (setuid bits, file capabilities) inside the container.
+    pub no_new_privileges: bool,
 }
 
 /// Who the command runs as (OCI process.user): numeric, resolved against
@@ -156,6 +159,8 @@ pub struct Spec {
     /// namespace is opened from /proc/PID and the start time checked after,
     /// so a reused pid is never joined. Not saved.
     pub netns_owner: Option<(i32, u64)>,
+    /// OCI `linux.seccomp`: docker's default profile unless said otherwise.
+    pub seccomp: crate::seccomp::Seccomp,
 }
 
 /// The container's place on a bridge network: a veth pair, one end on

@@ -6,6 +6,7 @@ use super::{Device, Io, Mount, Namespace, NetAttach, Overlay, Process, Root, Spe
 use crate::cgroup::Resources;
 use crate::error::{Error, Result};
 use crate::json::{self, Value};
+use crate::seccomp::Seccomp;
 use crate::state::networks::{fmt_cidr, fmt_ip, parse_ip};
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -35,6 +36,11 @@ const A_GATEWAY: &str = "io.pocket.net.gateway";
 const A_NET_CONTAINER: &str = "io.pocket.net.container";
 const A_DEVICES: &str = "io.pocket.devices";
 const A_DEVICE_RULES: &str = "io.pocket.device-cgroup-rules";
+/// docker's default seccomp profile, by name: 400 syscall names in every
+/// config.json would cost each start a parse. Written out in full only
+/// for a profile from a file (`linux.seccomp`).
+const A_SECCOMP: &str = "io.pocket.seccomp";
+const BUILTIN: &str = "builtin";
 
 fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -73,6 +79,9 @@ pub fn to_value(s: &Spec) -> Value {
     }
     if let Some(c) = &s.net_container {
         annotations.push((String::from(A_NET_CONTAINER), json::str(c)));
+    }
+    if s.seccomp == Seccomp::Builtin {
+        annotations.push((String::from(A_SECCOMP), json::str(BUILTIN)));
     }
     if let Some(n) = &s.net {
         annotations.push((String::from(A_NET), json::str(&n.network)));
@@ -160,6 +169,10 @@ pub fn to_value(s: &Spec) -> Value {
                     ])),
                 ),
                 (
+                    "noNewPrivileges",
+                    s.process.no_new_privileges.then_some(Value::Bool(true))
+                ),
+                (
                     "capabilities",
                     Some(json::obj(alloc::vec![
                         ("bounding", Some(caps.clone())),
@@ -197,6 +210,13 @@ pub fn to_value(s: &Spec) -> Value {
                 (
                     "resources",
                     (!s.resources.is_empty()).then(|| s.resources.to_json())
+                ),
+                (
+                    "seccomp",
+                    match &s.seccomp {
+                        Seccomp::Profile(p) => Some(crate::seccomp::json::to_value(p)),
+                        _ => None,
+                    }
                 ),
             ])),
         ),
@@ -351,6 +371,16 @@ pub fn from_value(c: &Value) -> Result<Spec> {
     let lines = |k: &str| -> Vec<String> {
         ann(k).map_or(Vec::new(), |v| v.lines().map(String::from).collect())
     };
+    // No linux.seccomp is no filter (OCI); pocket's own records name the
+    // built-in profile instead.
+    let seccomp = match l.get("seccomp").filter(|v| !v.is_null()) {
+        Some(v) => Seccomp::Profile(
+            crate::seccomp::json::from_value(v, capabilities)
+                .map_err(|e| Error::bad("config.json", "linux.seccomp", e))?,
+        ),
+        None if ann(A_SECCOMP) == Some(BUILTIN) => Seccomp::Builtin,
+        None => Seccomp::Unconfined,
+    };
     let cwd = text(p, "cwd")?;
     Ok(Spec {
         process: Process {
@@ -369,6 +399,10 @@ pub fn from_value(c: &Value) -> Result<Spec> {
             },
             terminal: p.get("terminal").and_then(Value::bool).unwrap_or(false),
             capabilities,
+            no_new_privileges: p
+                .get("noNewPrivileges")
+                .and_then(Value::bool)
+                .unwrap_or(false),
             user: User {
                 uid: id("uid")?,
                 gid: id("gid")?,
@@ -402,6 +436,7 @@ pub fn from_value(c: &Value) -> Result<Spec> {
         netns_path,
         net_container: ann(A_NET_CONTAINER).map(String::from),
         netns_owner: None,
+        seccomp,
     })
 }
 
@@ -469,6 +504,20 @@ mod tests {
         assert_eq!(back, s);
         let text = String::from_utf8(to_json(&s)).unwrap();
         assert!(text.contains("\"fileMode\": 384"), "{text}");
+        // Seccomp: the built-in profile by name, a file's profile in full
+        // (OCI linux.seccomp), unconfined as no linux.seccomp at all.
+        assert_eq!(back.seccomp, Seccomp::Builtin);
+        assert!(back.process.no_new_privileges);
+        let p = crate::seccomp::json::parse(
+            br#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}"#,
+            0,
+        )
+        .unwrap();
+        for sc in [Seccomp::Profile(p), Seccomp::Unconfined] {
+            s.seccomp = sc;
+            s.process.no_new_privileges = false;
+            assert_eq!(from_json(&to_json(&s)).unwrap(), s);
+        }
     }
 
     #[test]

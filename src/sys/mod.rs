@@ -16,6 +16,7 @@ pub mod mount;
 pub mod net;
 pub mod nlsock;
 pub mod proc;
+pub mod seccomp;
 pub mod signal;
 pub mod sock;
 pub mod stack;

@@ -1,0 +1,156 @@
+//! Seccomp: docker's default profile, or a profile in docker's JSON form
+//! (OCI `linux.seccomp`), compiled to classic BPF by pocket itself: no
+//! libseccomp, no profile file on the host.
+//!
+//! `profile` holds the built-in table, `json` reads and writes profiles,
+//! `bpf` compiles rules for one container's capabilities into a program
+//! the parent builds once per run; the child only installs it (`Confine`).
+
+pub mod bpf;
+pub mod json;
+mod names;
+pub mod profile;
+
+use crate::error::{Error, Result};
+use crate::sys::Errno;
+use crate::sys::seccomp::{self as sys, SockFilter};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// What a rule (or the default) does: SECCOMP_RET_* and its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Allow,
+    /// Fail the call with this errno.
+    Errno(u16),
+    KillThread,
+    KillProcess,
+    /// SIGSYS to the caller.
+    Trap,
+    /// Notify a ptrace tracer, with this data (ENOSYS if none is attached).
+    Trace(u16),
+    /// Allow, and log it (kernel 4.14+).
+    Log,
+}
+
+impl Action {
+    /// The filter's return value, <linux/seccomp.h>.
+    pub fn ret(self) -> u32 {
+        match self {
+            Action::Allow => 0x7fff_0000,
+            Action::Errno(e) => 0x0005_0000 | e as u32,
+            Action::KillThread => 0,
+            Action::KillProcess => 0x8000_0000,
+            Action::Trap => 0x0003_0000,
+            Action::Trace(d) => 0x7ff0_0000 | d as u32,
+            Action::Log => 0x7ffc_0000,
+        }
+    }
+}
+
+/// libseccomp's comparison operators (OCI `args[].op`), on the full
+/// 64-bit argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    /// `(arg & value) == value_two`.
+    MaskedEq,
+}
+
+/// One argument comparison (OCI `args[]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arg {
+    /// 0..=5.
+    pub index: u8,
+    pub op: Op,
+    pub value: u64,
+    pub value_two: u64,
+}
+
+/// OCI `linux.syscalls[]`: docker's includes/excludes already applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Syscall {
+    pub names: Vec<String>,
+    pub action: Action,
+    pub args: Vec<Arg>,
+}
+
+/// OCI `linux.seccomp`, resolved for one container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub default: Action,
+    /// As given (SCMP_ARCH_*); kept for config.json. Only the x86_64 ABI
+    /// is compiled, whatever the list says (see `bpf`).
+    pub architectures: Vec<String>,
+    pub syscalls: Vec<Syscall>,
+}
+
+/// The container's seccomp choice (Spec, config.json).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Seccomp {
+    /// `--security-opt seccomp=unconfined`: no filter.
+    Unconfined,
+    /// docker's default profile, compiled from pocket's own table.
+    #[default]
+    Builtin,
+    /// A profile from a JSON file (or an OCI config.json).
+    Profile(Profile),
+}
+
+/// The filter for a container with capabilities `caps` (bit N = cap N);
+/// None when unconfined. Built by the parent, once per container start.
+pub fn build(s: &Seccomp, caps: u64) -> Result<Option<Vec<SockFilter>>> {
+    let (default, rules) = match s {
+        Seccomp::Unconfined => return Ok(None),
+        Seccomp::Builtin => (profile::DEFAULT_ACTION, profile::rules(caps)),
+        Seccomp::Profile(p) => (p.default, json::rules(p)),
+    };
+    bpf::compile(default.ret(), &rules)
+        .map(Some)
+        .map_err(|why| Error::bad("seccomp", "", why))
+}
+
+/// What the child installs: built by the parent before clone/fork, so
+/// the child only makes syscalls.
+#[derive(Clone, Copy)]
+pub struct Confine<'a> {
+    pub filter: Option<&'a [SockFilter]>,
+    pub no_new_privs: bool,
+}
+
+pub const NONE: Confine<'static> = Confine {
+    filter: None,
+    no_new_privs: false,
+};
+
+impl Confine<'_> {
+    /// Before capabilities are dropped. Without no_new_privs the kernel
+    /// takes a filter only from a task with CAP_SYS_ADMIN, so it goes in
+    /// now (runc's order), and must allow what pocket does after it:
+    /// prctl, capset, setgroups/setres[ug]id, close_range, execve.
+    pub fn before_caps(&self) -> core::result::Result<(), (&'static str, Errno)> {
+        match self.filter {
+            Some(f) if !self.no_new_privs => sys::set_filter(f).map_err(|e| ("seccomp", e)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Last, right before execve (or the `--init` fork): no_new_privs,
+    /// then the filter. From here pocket only calls execve, write (the
+    /// error pipe) and exit_group, all in every profile docker ships.
+    pub fn last(&self) -> core::result::Result<(), (&'static str, Errno)> {
+        if !self.no_new_privs {
+            return Ok(());
+        }
+        sys::set_no_new_privs().map_err(|e| ("prctl", e))?;
+        match self.filter {
+            Some(f) => sys::set_filter(f).map_err(|e| ("seccomp", e)),
+            None => Ok(()),
+        }
+    }
+}
