@@ -46,13 +46,16 @@ if [ "${1-}" = __inner ]; then
   trap 'exit 143' TERM
   unhybrid
   bundle=$tmp/bundle rootfs=$tmp/bundle/rootfs
-  tools=(pocket pocket-img pocket-net unshare crun runc)
+  tools=(pocket pocket-nosec pocket-img pocket-net unshare crun runc)
   tar -C "$rootfs" -c . | "$pocket" --root "$tmp/state-pocket" import - bench:img >/dev/null
   cmd() { # tool, iteration -> the command line in array c
     case $1 in
       # Like crun/runc run: state kept in a directory of its own, removed at exit.
       pocket)  c=("$pocket" --root "$tmp/state-pocket" run --rm --rootfs "$rootfs" /bin/true) ;;
       pocket-img) c=("$pocket" --root "$tmp/state-pocket" run --rm bench:img /bin/true) ;;
+      # Without the seccomp filter and no_new_privs: what they cost.
+      pocket-nosec) c=("$pocket" --root "$tmp/state-pocket" run --rm --security-opt seccomp=unconfined \
+        --security-opt no-new-privileges=false --rootfs "$rootfs" /bin/true) ;;
       # On pocket's default bridge (inside the bench's own network namespace).
       pocket-net) c=("$pocket" --root "$tmp/state-pocket" run --rm --net bridge --rootfs "$rootfs" /bin/true) ;;
       unshare) c=(unshare -fpmuin --mount-proc chroot "$rootfs" /bin/true) ;;
@@ -201,13 +204,15 @@ echo "cgroups: $(hybrid && echo "hybrid v1+v2 on the host; cgroup2 hidden in the
 echo
 printf '%-10s %9s %9s %9s %9s %12s %10s\n' tool p10_ms median_ms p90_ms mean_ms vs_pocket peak_RSS_KiB
 declare -A med rss
-for t in pocket pocket-img pocket-net unshare crun runc; do
+for t in pocket pocket-nosec pocket-img pocket-net unshare crun runc; do
   read -r p10 p50 p90 mean < <(stats "$tmp/times-$t")
   med[$t]=$p50 rss[$t]=$(maxrss "$tmp/rss-$t")
   ratio=$(awk -v a="$p50" -v b="${med[pocket]}" 'BEGIN { printf "%.1fx", a / b }')
   printf '%-10s %9s %9s %9s %9s %12s %10s\n' "$t" "$p10" "$p50" "$p90" "$mean" "$ratio" "${rss[$t]}"
 done
 echo
+awk -v a="${med[pocket]}" -v b="${med[pocket-nosec]}" \
+  'BEGIN { printf "seccomp + no_new_privs: %+.2f ms (median)\n", a - b }'
 awk -v a="${med[pocket-img]}" -v b="${med[pocket]}" \
   'BEGIN { printf "image over --rootfs: %+.2f ms (median)\n", a - b }'
 awk -v a="${med[pocket-net]}" -v b="${med[pocket]}" \
@@ -220,11 +225,12 @@ done
 echo
 echo "| runtime | median (ms) | p10 (ms) | p90 (ms) | vs pocket | peak RSS (KiB) |"
 echo "|---|---:|---:|---:|---:|---:|"
-for t in pocket pocket-img pocket-net unshare crun runc; do
+for t in pocket pocket-nosec pocket-img pocket-net unshare crun runc; do
   read -r p10 p50 p90 _ < <(stats "$tmp/times-$t")
   case $t in
     pocket) label='`pocket run --rootfs`' ;;
     pocket-img) label='`pocket run IMAGE` (overlayfs)' ;;
+    pocket-nosec) label='`pocket run --rootfs`, seccomp unconfined, no_new_privs off' ;;
     pocket-net) label='`pocket run --net bridge` (veth, address, route)' ;;
     unshare) label='`unshare -fpmuin --mount-proc chroot`' ;;
     *) label="\`$t run\`" ;;
