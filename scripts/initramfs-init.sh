@@ -173,6 +173,19 @@ if [ -f /lib/bfq.ko ] && insmod /lib/bfq.ko; then
 else
   echo "SKIP blkio weight with BFQ: no bfq.ko for this kernel"
 fi
+# pause/unpause on v2: cgroup.freeze, and the kernel's "frozen 1" in
+# cgroup.events.
+id=$(timeout $T $P run -d --rootfs $R sleep 30 2>&1)
+timeout $T $P pause "$id" >/dev/null 2>&1
+a=$(grep frozen /sys/fs/cgroup/pocket/$id/cgroup.events 2>&1)
+timeout $T $P unpause "$id" >/dev/null 2>&1
+b=$(grep frozen /sys/fs/cgroup/pocket/$id/cgroup.events 2>&1)
+if [ "$a" = "frozen 1" ] && [ "$b" = "frozen 0" ]; then ok "v2: pause and unpause through cgroup.freeze"; else
+  notok "v2: pause and unpause through cgroup.freeze" "paused: '$a' unpaused: '$b' (id: $id)"; fi
+timeout $T $P pause "$id" >/dev/null 2>&1
+timeout $T $P rm -f "$id" >/dev/null 2>&1
+if [ ! -e /sys/fs/cgroup/pocket/$id ]; then ok "v2: rm -f of a paused container"; else
+  notok "v2: rm -f of a paused container" "group left: $id"; fi
 expect "v2: over the memory limit is OOM-killed (137)" \
   "" 137 $P run --rm -m 32m --rootfs $R sh -c 'dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null'
 # The fallback moves a mount onto / inside the container's mount namespace;

@@ -63,6 +63,11 @@ impl Error {
     }
 }
 
+/// A path as a C string, refused (one line, exit 125) if it holds a NUL.
+pub fn cpath(s: &str) -> Result<alloc::ffi::CString> {
+    alloc::ffi::CString::new(s).map_err(|_| Error::bad("path", s, "contains a NUL byte"))
+}
+
 /// Attach a step name and argument to a bare errno.
 pub trait Context<T> {
     fn ctx(self, op: &'static str, arg: &str) -> Result<T>;

@@ -9,6 +9,7 @@ extern crate alloc;
 
 pub mod cgroup;
 pub mod cli;
+pub mod container;
 pub mod error;
 pub mod fs;
 pub mod image;

@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 /// The controllers pocket limits or reads, by their v1 names. `devices`
 /// is v1 only: on v2 a BPF program on the group does its work.
 pub const CONTROLLERS: &[&str] = &[
-    "memory", "cpu", "cpuacct", "cpuset", "pids", "blkio", "devices",
+    "memory", "cpu", "cpuacct", "cpuset", "pids", "blkio", "devices", "freezer",
 ];
 
 /// The v2 name of a v1 controller (cpuacct is part of v2's cpu).
@@ -102,8 +102,11 @@ impl Layout {
                 out.push(p);
             }
         }
+        // v2 has no devices nor freezer controller: its group carries the
+        // device program and cgroup.freeze where v1 does not do both.
+        let v1 = |c| matches!(self.place(c), Place::V1(_));
         if let Some((m, _)) = &self.v2
-            && !matches!(self.place("devices"), Place::V1(_))
+            && !(v1("devices") && v1("freezer"))
             && !out.contains(&Place::V2(m.clone()))
         {
             out.push(Place::V2(m.clone()));
@@ -144,6 +147,7 @@ mod tests {
 34 31 0:31 / /sys/fs/cgroup/cpuset rw - cgroup cgroup rw,cpuset
 35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory
 36 31 0:33 / /sys/fs/cgroup/devices rw - cgroup cgroup rw,devices
+37 31 0:34 / /sys/fs/cgroup/freezer rw - cgroup cgroup rw,freezer
 38 31 0:35 / /sys/fs/cgroup/blkio rw - cgroup cgroup rw,blkio
 39 31 0:36 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids
 40 31 0:37 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,name=systemd
@@ -161,7 +165,7 @@ mod tests {
             l.place("cpuacct"),
             Place::V1("/sys/fs/cgroup/cpuacct".into())
         );
-        assert_eq!(l.hierarchies().len(), 7);
+        assert_eq!(l.hierarchies().len(), 8);
         assert_eq!(
             l.place("devices"),
             Place::V1("/sys/fs/cgroup/devices".into())
@@ -203,7 +207,7 @@ mod tests {
             .collect();
         let l = Layout::parse(&mi, |_| b"hugetlb".to_vec());
         assert_eq!(l.place("devices"), Place::Missing);
-        assert_eq!(l.hierarchies().len(), 7);
+        assert_eq!(l.hierarchies().len(), 8);
         assert!(
             l.hierarchies()
                 .contains(&Place::V2("/sys/fs/cgroup/unified".into()))

@@ -242,6 +242,63 @@ impl Resources {
     }
 }
 
+/// `new` over `old`: every limit `new` sets replaces the old one.
+pub fn merge(old: &Resources, new: &Resources) -> Resources {
+    let mut m = old.clone();
+    if let Some(n) = &new.memory {
+        let o = m.memory.get_or_insert_with(Default::default);
+        let old_limit = o.limit;
+        if n.limit.is_some() {
+            o.limit = n.limit;
+            // A swap left at docker's default (twice the memory) follows
+            // the memory; an explicit one stays.
+            if n.swap.is_none()
+                && let (Some(ol), Some(os)) = (old_limit, o.swap)
+                && os == 2 * ol
+            {
+                o.swap = n.limit.map(|l| 2 * l);
+            }
+        }
+        if n.swap.is_some() {
+            o.swap = n.swap;
+        }
+        if n.reservation.is_some() {
+            o.reservation = n.reservation;
+        }
+    }
+    if let Some(n) = &new.cpu {
+        let o = m.cpu.get_or_insert_with(Default::default);
+        if n.shares.is_some() {
+            o.shares = n.shares;
+        }
+        if n.quota.is_some() {
+            o.quota = n.quota;
+        }
+        if n.period.is_some() {
+            o.period = n.period;
+        }
+        if n.cpus.is_some() {
+            o.cpus = n.cpus.clone();
+        }
+        if n.mems.is_some() {
+            o.mems = n.mems.clone();
+        }
+        if n.realtime_runtime.is_some() {
+            o.realtime_runtime = n.realtime_runtime;
+        }
+        if n.realtime_period.is_some() {
+            o.realtime_period = n.realtime_period;
+        }
+    }
+    if new.pids.is_some() {
+        m.pids = new.pids.clone();
+    }
+    if new.block_io.is_some() {
+        m.block_io = new.block_io.clone();
+    }
+    m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,5 +354,38 @@ mod tests {
         assert_eq!(alloc::format!("{}", r.devices[0]), "a *:* rwm");
         assert!(!r.devices[0].allow);
         assert_eq!(alloc::format!("{}", r.devices[1]), "b *:3 rm");
+    }
+
+    #[test]
+    fn merge_keeps_what_is_not_updated_and_default_swap_follows() {
+        let old = Resources {
+            memory: Some(Memory {
+                limit: Some(100),
+                swap: Some(200),
+                ..Default::default()
+            }),
+            pids: Some(Pids { limit: 5 }),
+            ..Default::default()
+        };
+        let new = Resources {
+            memory: Some(Memory {
+                limit: Some(300),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let m = merge(&old, &new);
+        assert_eq!(m.memory.as_ref().unwrap().limit, Some(300));
+        assert_eq!(m.memory.as_ref().unwrap().swap, Some(600));
+        assert_eq!(m.pids, Some(Pids { limit: 5 }));
+        let old2 = Resources {
+            memory: Some(Memory {
+                limit: Some(100),
+                swap: Some(-1),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert_eq!(merge(&old2, &new).memory.unwrap().swap, Some(-1));
     }
 }

@@ -7,7 +7,7 @@ use super::args::{Flag, flag, parse};
 use super::run::{env_file_lines, read_file};
 use crate::error::{Error, Result};
 use crate::rt::args::lookup;
-use crate::spawn::exec::{Exec, exec};
+use crate::spawn::exec::Exec;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -65,11 +65,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     // copy of pocket only (spawn/sealed.rs).
     crate::spawn::sealed::ensure(ctx.args)?;
     let id = ctx.store.resolve(&text(q))?;
-    let rec = ctx.store.load_live(&id)?;
     let spec = ctx.store.spec(&id)?;
-    let pidfd = rec
-        .pidfd()
-        .ok_or_else(|| Error::bad("container", rec.name.clone(), "is not running").with_code(1))?;
     let mut env = spec.process.env.clone();
     let tty = on("tty");
     if tty && !env.iter().any(|e| e.starts_with(b"TERM=")) {
@@ -129,5 +125,5 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         seccomp: spec.seccomp.clone(),
         no_new_privs: spec.process.no_new_privileges,
     };
-    exec(rec.pid, &pidfd, &e)
+    crate::container::exec(&ctx.store, &id, &e)
 }

@@ -10,8 +10,8 @@ use crate::error::{Context, Error, Result, Why};
 use crate::image::layer::Pending;
 use crate::image::store::{self, Images};
 use crate::image::tar_write::{self, Opts, Sink, Writer};
+use crate::rt::time;
 use crate::spec::Spec;
-use crate::state::time;
 use crate::sys::fd::{self, Fd};
 use crate::sys::{Errno, cstr, fs, mount as m, proc, tty};
 use alloc::ffi::CString;
@@ -206,6 +206,7 @@ pub fn export(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 }
 
 const COMMIT_FLAGS: &[Flag] = &[
+    flag(b'p', "pause", false),
     flag(0, "max-layer-size", true),
     flag(0, "max-layer-entries", true),
     flag(0, "help", false),
@@ -219,6 +220,8 @@ config, plus one layer holding what the container added, changed and
 deleted. Prints the new image's id.
 
 Options:
+  -p, --pause                  Pause the container while its changes are
+                               read (default true, as docker; --pause=false)
       --max-layer-size SIZE    Refuse a layer whose files add up to more
                                than SIZE (default 100g; 0: no limit; also
                                $POCKET_MAX_LAYER_SIZE)
@@ -255,11 +258,26 @@ pub fn commit(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let parent = images
         .get(image)
         .map_err(|_| Error::bad("commit", id.clone(), "its image has been removed"))?;
+    // As docker: a running container is paused while its upper dir is
+    // read, so the layer is one moment of it, not files half-written.
+    let pause = !p
+        .flags
+        .iter()
+        .any(|&(k, v)| COMMIT_FLAGS[k].long == "pause" && v == b"false");
+    let rec = crate::container::state(&ctx.store, &id)?;
+    let paused_here = pause && rec.running() && !rec.paused;
+    if paused_here {
+        crate::container::pause(&ctx.store, &rec)?;
+    }
     let upper = match exists(o.upper.as_bytes()) {
-        true => Some(view_dir(o.upper.as_bytes())?),
-        false => None,
+        true => view_dir(o.upper.as_bytes()).map(Some),
+        false => Ok(None),
     };
-    let pending = layer_from(&images, upper.as_ref())?;
+    let pending = upper.and_then(|u| layer_from(&images, u.as_ref()));
+    if paused_here {
+        let _ = crate::container::resume(&ctx.store, &rec);
+    }
+    let pending = pending?;
     let size = pending.size;
     // Under the lock: no rmi takes the parent's layers away in between.
     let _l = images.lock()?;
@@ -274,7 +292,7 @@ pub fn commit(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     layers.push(pending.commit()?);
     let created = time::now();
     // The id docker would give it: the digest of its image config.
-    let doc = super::save::image_config(&parent.config, created, &layers);
+    let doc = crate::image::store::config_document(&parent.config, created, &layers);
     let new_id = crate::image::digest::of(doc.as_bytes());
     let new_id = new_id.trim_start_matches("sha256:");
     let img = images.put(

@@ -10,7 +10,7 @@ use crate::image::progress::Progress;
 use crate::image::store::{Config, Image, Images};
 use crate::image::{gzip, load};
 use crate::json::{self, Value};
-use crate::state::time;
+use crate::rt::time;
 use crate::sys::{cstr, fd};
 use alloc::format;
 use alloc::string::String;

@@ -3,7 +3,6 @@
 //! the state store.
 
 pub mod args;
-mod attach;
 mod devices;
 mod diff;
 mod exec;
@@ -46,6 +45,8 @@ Commands:
   start      Start stopped containers again
   restart    Stop and start containers
   wait       Wait for containers to exit and print their exit codes
+  pause      Suspend every process of containers (cgroup freezer)
+  unpause    Resume paused containers
   rm         Remove containers
   inspect    Show a container's record as JSON
   top        Show a container's processes
@@ -150,6 +151,8 @@ fn dispatch(args: &Args) -> Result<i32> {
         b"restart" => manage::restart(rest, &ctx),
         b"wait" => manage::wait(rest, &ctx),
         b"rm" => manage::rm(rest, &ctx),
+        b"pause" => manage::pause(rest, &ctx),
+        b"unpause" => manage::unpause(rest, &ctx),
         b"inspect" => inspect::inspect(rest, &ctx),
         b"top" => inspect::top(rest, &ctx),
         b"stats" => stats::stats(rest, &ctx),

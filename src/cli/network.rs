@@ -9,7 +9,7 @@ use super::{Ctx, table};
 use crate::error::{Error, Result};
 use crate::json::{self, Value};
 use crate::net::host::{delete_bridge, ensure_bridge, host_routes, sync};
-use crate::state::networks::{self, Nets, Network, fmt_ip, parse_cidr, parse_ip};
+use crate::net::networks::{self, Nets, Network, fmt_ip, parse_cidr, parse_ip};
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -108,7 +108,7 @@ fn create(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             ));
         }
     };
-    let nets = Nets::lock(&ctx.store)?;
+    let nets = Nets::lock(&ctx.store.root, &ctx.store.run)?;
     let net = nets.create(name, subnet, gateway, &host_routes())?;
     // The host side follows the record; if it cannot be made, neither
     // stays (a half-made network would hold its subnet for nothing).
@@ -254,7 +254,7 @@ fn rm(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let mut failed = false;
     for n in p.rest {
         let n = text(n);
-        let r = Nets::lock(&ctx.store).and_then(|nets| {
+        let r = Nets::lock(&ctx.store.root, &ctx.store.run).and_then(|nets| {
             nets.remove(&n, exists, delete_bridge)?;
             sync(&nets)
         });

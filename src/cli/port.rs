@@ -4,8 +4,8 @@
 use super::Ctx;
 use super::args::{flag, text};
 use crate::error::{Error, Result};
-use crate::state::networks::fmt_ip;
-use crate::state::ports;
+use crate::net::networks::fmt_ip;
+use crate::net::ports;
 
 const HELP: &str = "\
 Usage: pocket port CONTAINER [PRIVATE_PORT[/PROTO]]

@@ -3,7 +3,8 @@
 use super::args::{Flag, flag};
 use super::{Ctx, table};
 use crate::error::Result;
-use crate::state::{Status, time};
+use crate::rt::time;
+use crate::state::Status;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -37,8 +38,8 @@ pub fn command_cell(cmd: &[String], trunc: bool) -> String {
 }
 
 /// docker's "0.0.0.0:8080->80/tcp".
-pub fn port_cell(m: &crate::state::ports::Mapping) -> String {
-    let h = crate::state::networks::fmt_ip(m.host_ip);
+pub fn port_cell(m: &crate::net::ports::Mapping) -> String {
+    let h = crate::net::networks::fmt_ip(m.host_ip);
     alloc::format!("{h}:{}->{}/{}", m.host_port, m.ctr_port, m.proto.as_str())
 }
 
@@ -90,7 +91,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         .collect::<Vec<_>>()
     ];
     // Read once: published ports of every container.
-    let maps = crate::state::ports::all(&ctx.store.root).unwrap_or_default();
+    let maps = crate::net::ports::all(&ctx.store.root).unwrap_or_default();
     for r in &recs {
         let ports: Vec<String> = maps
             .iter()

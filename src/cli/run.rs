@@ -3,15 +3,16 @@
 use super::Ctx;
 use super::args::text;
 use super::args::{Flag, flag, parse};
+use crate::container::Attach;
+use crate::container::network::{Mode, Request};
 use crate::error::{Context, Error, Result};
 use crate::image::store::Config;
+use crate::net::networks;
 use crate::rt::args::lookup;
-use crate::spawn::{monitor, parent, relay};
 use crate::spec::{
     DEFAULT_CAPS, DEFAULT_PATH, Io, MASKED_PATHS, Namespace, Process, READONLY_PATHS, Root, Spec,
     default_mounts,
 };
-use crate::state::{Record, Status, Store, store};
 use crate::sys::{cstr, fd};
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -567,27 +568,6 @@ fn check_rootfs(path: &[u8]) -> Result<Vec<u8>> {
     Ok(real.to_vec())
 }
 
-/// The container's overlay dirs, and its init layer's mount points.
-fn make_dirs(dir: &str, init: bool) -> Result<()> {
-    let mk = |p: &str| {
-        crate::sys::fs::mkdir(&cstr::cstring(p.as_bytes()).unwrap_or_default(), 0o755)
-            .map_err(|e| Error::sys("mkdir", p, e))
-    };
-    for d in ["rootfs", "upper", "work"] {
-        mk(&alloc::format!("{dir}/{d}"))?;
-    }
-    if init {
-        mk(&alloc::format!("{dir}/init"))?;
-        mk(&alloc::format!("{dir}/init/etc"))?;
-        let etc = cstr::cstring(alloc::format!("{dir}/init/etc").as_bytes()).unwrap_or_default();
-        for f in ["hosts", "resolv.conf", "hostname"] {
-            crate::sys::fs::write_new(&etc, f, b"", false)
-                .map_err(|e| Error::sys("create", alloc::format!("{dir}/init/etc/{f}"), e))?;
-        }
-    }
-    Ok(())
-}
-
 /// $HOME from the user's passwd entry (docker's rule), unless the image,
 /// -e or an env file set it.
 fn set_home(
@@ -623,7 +603,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         .filter(|e| e.0)
         .map(|e| read_file(e.1, "env file"))
         .collect::<Result<Vec<_>>>()?;
-    let id = store::new_id();
+    let id = crate::rt::names::new_id();
     let images = crate::image::store::Images::new(&ctx.store.root);
     // Held until the container's record exists: from then on `rmi` sees
     // it as a user; before, it must not remove the layers being mounted.
@@ -749,98 +729,83 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     // Last of the checks, first of the making: host dirs and volumes.
     let user = super::mounts::user_mounts(&ctx.store.root, &r.volumes, &r.tmpfs)?;
     super::mounts::merge(&mut spec.mounts, user);
-    // Another container's network: its namespace, while it runs.
+    let network = net_request(&r, image.as_ref().map(|i| &i.config))?;
     if let Some(q) = joined(&r) {
-        // 125, as docker: a bad --net value, not a command on a container.
-        let other = ctx.store.resolve(&text(q)).map_err(|e| e.with_code(125))?;
-        let rec = ctx.store.load_live(&other).map_err(|e| e.with_code(125))?;
-        if rec.status != Status::Running {
-            return Err(Error::bad(
-                "cannot join network of a non running container",
-                text(q),
-                "start it first",
-            ));
-        }
-        spec.net_container = Some(other);
-        spec.netns_owner = Some((rec.pid, rec.pid_start));
+        spec.net_container = Some(text(q));
     }
-    // A bridge network: address, ports and rules claimed now, under the
-    // networks lock held until the record exists.
-    let claim = if bridged(&r) {
-        let exposed = image
-            .as_ref()
-            .map_or(&[][..], |i| &i.config.exposed_ports[..]);
-        Some(super::attach::claim(
-            &ctx.store, &r, &id, &dir, &mut spec, exposed,
-        )?)
-    } else if joined(&r).is_none() {
-        let host_mode = r.net == Some(b"host");
-        Some(super::attach::files_only(&r, &dir, &mut spec, host_mode)?)
-    } else {
-        // The other container's network, and so its names: docker
-        // refuses these too.
-        for (given, what) in [
-            (!r.add_hosts.is_empty(), "--add-host"),
-            (!r.dns.is_empty(), "--dns"),
-        ] {
-            if given {
-                return Err(Error::bad(
-                    "conflicting options",
-                    what,
-                    "not with --net container:ID",
-                ));
-            }
-        }
-        None
-    };
-    let mut rec = Record::new(
-        id,
-        String::new(),
-        r.image.map_or_else(|| text(&spec.root.path), text),
-        spec.process.args.iter().map(|a| text(a)).collect(),
-    );
-    rec.auto_remove = r.rm;
-    rec.logged = r.detach;
-    let rec = ctx.store.create(&spec, name, rec)?;
-    drop(image_lock);
-    if let Some(c) = claim
-        && let Err(e) = c.keep(&dir)
-    {
-        let _ = ctx.store.remove(&rec);
-        return Err(e);
-    }
-    if let Some(o) = &spec.root.overlay
-        && let Err(e) = make_dirs(&dir, o.lower.first().is_some_and(|l| l.ends_with("/init")))
-    {
-        let _ = ctx.store.remove(&rec);
-        return Err(e);
-    }
+    let shown = r.image.map_or_else(|| text(&spec.root.path), text);
+    let rec = crate::container::create(
+        &ctx.store,
+        &mut spec,
+        crate::container::Options {
+            id,
+            name,
+            image: shown,
+            network,
+            auto_remove: r.rm,
+            logged: r.detach,
+            image_lock,
+        },
+    )?;
     if r.detach {
-        monitor::detach(&ctx.store, &rec.id, &spec)?;
+        crate::container::start(&ctx.store, &rec, &spec, Attach::Detached)?;
         crate::outln!("{}", rec.id);
         return Ok(0);
     }
-    foreground(&ctx.store, &rec.id, &spec)
+    crate::container::start(&ctx.store, &rec, &spec, Attach::Foreground)
 }
 
-/// Run attached: pocket itself is the container's parent and records its
-/// start and exit, like the monitor does for -d.
-pub fn foreground(store: &Store, id: &str, spec: &Spec) -> Result<i32> {
-    // Recording is best effort here: a state dir that went away must not
-    // stop or orphan a running foreground container.
-    let mut r = match parent::start(spec, parent::INHERIT) {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = store.finished(id, Status::Created, e.code);
-            return Err(e);
-        }
+/// The network `r` asks for, its flags parsed and checked (docker's
+/// words), for the core to claim. `image`: its ExposedPorts for -P.
+fn net_request(r: &RunArgs, image: Option<&Config>) -> Result<Request> {
+    let bad =
+        |what: &str, v: &[u8], why: &'static str| Error::bad(String::from(what), text(v), why);
+    let mode = if joined(r).is_some() {
+        Mode::Container
+    } else if bridged(r) {
+        Mode::Bridge(text(r.net.unwrap_or(b"bridge")))
+    } else if r.net == Some(b"host") {
+        Mode::Host
+    } else {
+        Mode::None
     };
-    let _ = store.started(id, r.pid);
-    let code = relay::run(r.pid, &r.sfd, r.master.as_ref(), spec.io.stdin);
-    r.cleanup();
-    drop(r);
-    let _ = store.finished(id, Status::Exited, *code.as_ref().unwrap_or(&137));
-    code
+    let ip = match r.ip {
+        Some(v) => Some(
+            networks::parse_ip(&text(v))
+                .ok_or_else(|| bad("invalid --ip", v, "not an IPv4 address"))?,
+        ),
+        None => None,
+    };
+    let mut ports = Vec::new();
+    for p in &r.publish {
+        ports.extend(crate::net::ports::parse_port(&text(p))?);
+    }
+    if r.publish_all {
+        // -P: each exposed port on a random host port, as docker.
+        for e in image.map_or(&[][..], |i| &i.exposed_ports[..]) {
+            ports.extend(crate::net::ports::parse_port(e)?);
+        }
+    }
+    let mut add_hosts = Vec::new();
+    for h in &r.add_hosts {
+        add_hosts.push(
+            crate::net::etc::parse_add_host(&text(h))
+                .ok_or_else(|| bad("invalid --add-host", h, "use NAME:IP"))?,
+        );
+    }
+    let mut dns = Vec::new();
+    for d in &r.dns {
+        let t = text(d);
+        networks::parse_ip(&t).ok_or_else(|| bad("invalid --dns", d, "not an IPv4 address"))?;
+        dns.push(t);
+    }
+    Ok(Request {
+        mode,
+        ip,
+        ports,
+        add_hosts,
+        dns,
+    })
 }
 
 #[cfg(test)]
@@ -1035,5 +1000,73 @@ mod tests {
         assert!(s.root.readonly && s.init && s.no_pivot && s.io.stdin);
         assert_eq!(s.hostname, b"box");
         assert_eq!(s.process.cwd, b"/tmp");
+    }
+
+    #[test]
+    fn a_run_spec_round_trips_through_config_json() {
+        let argv: Vec<&[u8]> = vec![
+            b"--init",
+            b"-i",
+            b"-e",
+            b"A=1",
+            b"-h",
+            b"h",
+            b"--rootfs",
+            b"/r",
+            b"sh",
+            b"-c",
+            b"echo \"$A\"",
+        ];
+        let r = parse_run(&argv).unwrap();
+        let mut s = to_spec(&r, &[], &[], b"id".to_vec(), None).unwrap();
+        s.net = Some(crate::spec::NetAttach {
+            network: "n1".into(),
+            bridge: "pocket0".into(),
+            ip: [10, 89, 0, 7],
+            prefix: 24,
+            gateway: [10, 89, 0, 1],
+        });
+        s.process.user = crate::spec::User {
+            uid: 7,
+            gid: 8,
+            additional_gids: vec![9],
+        };
+        s.image = Some("ab".repeat(32));
+        s.devices = vec![crate::spec::Device {
+            path: "/dev/fuse".into(),
+            kind: b'c',
+            major: 10,
+            minor: 229,
+            file_mode: 0o600,
+            uid: 0,
+            gid: 5,
+        }];
+        s.device_mappings = vec!["/dev/fuse:/dev/fuse:rwm".into(), "/dev/sda:/dev/x:r".into()];
+        s.device_cgroup_rules = vec!["b 7:* r".into()];
+        s.resources.devices = crate::cgroup::devices::defaults();
+        let back = crate::spec::oci::from_json(&crate::spec::oci::to_json(&s)).unwrap();
+        assert_eq!(back, s);
+        let text = String::from_utf8(crate::spec::oci::to_json(&s)).unwrap();
+        assert!(text.contains("\"fileMode\": 384"), "{text}");
+        // Seccomp: the built-in profile by name, a file's profile in full
+        // (OCI linux.seccomp), unconfined as no linux.seccomp at all.
+        assert_eq!(back.seccomp, crate::seccomp::Seccomp::Builtin);
+        assert!(back.process.no_new_privileges);
+        let p = crate::seccomp::json::parse(
+            br#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}"#,
+            0,
+        )
+        .unwrap();
+        for sc in [
+            crate::seccomp::Seccomp::Profile(p),
+            crate::seccomp::Seccomp::Unconfined,
+        ] {
+            s.seccomp = sc;
+            s.process.no_new_privileges = false;
+            assert_eq!(
+                crate::spec::oci::from_json(&crate::spec::oci::to_json(&s)).unwrap(),
+                s
+            );
+        }
     }
 }

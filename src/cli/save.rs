@@ -23,64 +23,18 @@ use super::image_out::{Output, view_dir};
 use crate::error::{Error, Result};
 use crate::image::digest;
 use crate::image::progress::Progress;
-use crate::image::store::{self, Config, Image, Images};
+use crate::image::store::{self, Image, Images};
 use crate::image::tar::{Entry, Kind};
 use crate::image::tar_write::{self, Digest, Opts, Sink, Writer};
 use crate::json::{self, Value};
-use crate::state::time::{self, Timestamp};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::Cell;
 
-/// GOARCH names, as image configs spell the architecture.
-const ARCH: &str = if cfg!(target_arch = "x86_64") {
-    "amd64"
-} else if cfg!(target_arch = "aarch64") {
-    "arm64"
-} else if cfg!(target_arch = "riscv64") {
-    "riscv64"
-} else {
-    "unknown"
-};
-
 const OCI: Opts = Opts {
     oci_whiteouts: true,
 };
-
-/// An image config document (docker's, which OCI's extends) for `c` with
-/// layers `diff_ids` (hex, bottom first): compact JSON, whose sha256 is
-/// the image's id for docker.
-pub fn image_config(c: &Config, created: Timestamp, diff_ids: &[String]) -> String {
-    let when = time::rfc3339_nano_trimmed(created);
-    let history = diff_ids
-        .iter()
-        .map(|_| {
-            json::obj(alloc::vec![
-                ("created", Some(json::str(&when))),
-                ("created_by", Some(json::str("pocket"))),
-            ])
-        })
-        .collect();
-    let ids = diff_ids
-        .iter()
-        .map(|d| format!("sha256:{d}"))
-        .collect::<Vec<_>>();
-    json::compact(&json::obj(alloc::vec![
-        ("architecture", Some(json::str(ARCH))),
-        ("config", Some(c.to_json())),
-        ("created", Some(json::str(&when))),
-        ("history", Some(Value::Arr(history))),
-        ("os", Some(json::str("linux"))),
-        (
-            "rootfs",
-            Some(json::obj(alloc::vec![
-                ("type", Some(json::str("layers"))),
-                ("diff_ids", Some(json::strs(&ids))),
-            ]))
-        ),
-    ]))
-}
 
 /// Counts bytes into the progress display on their way to `inner`.
 struct Shown<'a> {
@@ -189,7 +143,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let mut manifest = Vec::new();
     for (img, tags) in &sel {
         let ids: Vec<String> = img.layers.iter().map(|l| remade(l).0.clone()).collect();
-        let doc = image_config(&img.config, img.created, &ids);
+        let doc = crate::image::store::config_document(&img.config, img.created, &ids);
         let name = format!(
             "{}.json",
             digest::of(doc.as_bytes()).trim_start_matches("sha256:")

@@ -3,7 +3,7 @@
 
 use super::Ctx;
 use super::args::{Flag, flag};
-use crate::cgroup::{self, Resources, Stats};
+use crate::cgroup::{self, Stats};
 use crate::error::{Error, Result};
 use crate::sys::time::sleep_ms;
 use alloc::format;
@@ -178,12 +178,12 @@ pub fn stats(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         .any(|&(k, v)| STATS_FLAGS[k].long == "no-stream" && v == b"true");
     let rows = rows(ctx, p.rest)?;
     let mut before: Vec<Stats> = rows.iter().map(|r| r.cg.stats()).collect();
-    let mut t0 = crate::state::time::monotonic_ms();
+    let mut t0 = crate::rt::time::monotonic_ms();
     loop {
         // CPU % needs two samples; docker waits about this long too.
         sleep_ms(if once { 500 } else { 1000 });
         let after: Vec<Stats> = rows.iter().map(|r| r.cg.stats()).collect();
-        let t1 = crate::state::time::monotonic_ms();
+        let t1 = crate::rt::time::monotonic_ms();
         let out = table(&rows, &before, &after, (t1 - t0) * 1_000_000);
         let mut o = crate::rt::out();
         if !once {
@@ -212,63 +212,6 @@ Options: -m/--memory, --memory-swap, --memory-reservation, --cpus,
 pocket run). A limit the host cannot enforce is dropped with a warning, as
 docker does.
 ";
-
-/// `new` over `old`: every limit `new` sets replaces the old one.
-pub fn merge(old: &Resources, new: &Resources) -> Resources {
-    let mut m = old.clone();
-    if let Some(n) = &new.memory {
-        let o = m.memory.get_or_insert_with(Default::default);
-        let old_limit = o.limit;
-        if n.limit.is_some() {
-            o.limit = n.limit;
-            // A swap left at docker's default (twice the memory) follows
-            // the memory; an explicit one stays.
-            if n.swap.is_none()
-                && let (Some(ol), Some(os)) = (old_limit, o.swap)
-                && os == 2 * ol
-            {
-                o.swap = n.limit.map(|l| 2 * l);
-            }
-        }
-        if n.swap.is_some() {
-            o.swap = n.swap;
-        }
-        if n.reservation.is_some() {
-            o.reservation = n.reservation;
-        }
-    }
-    if let Some(n) = &new.cpu {
-        let o = m.cpu.get_or_insert_with(Default::default);
-        if n.shares.is_some() {
-            o.shares = n.shares;
-        }
-        if n.quota.is_some() {
-            o.quota = n.quota;
-        }
-        if n.period.is_some() {
-            o.period = n.period;
-        }
-        if n.cpus.is_some() {
-            o.cpus = n.cpus.clone();
-        }
-        if n.mems.is_some() {
-            o.mems = n.mems.clone();
-        }
-        if n.realtime_runtime.is_some() {
-            o.realtime_runtime = n.realtime_runtime;
-        }
-        if n.realtime_period.is_some() {
-            o.realtime_period = n.realtime_period;
-        }
-    }
-    if new.pids.is_some() {
-        m.pids = new.pids.clone();
-    }
-    if new.block_io.is_some() {
-        m.block_io = new.block_io.clone();
-    }
-    m
-}
 
 pub fn update(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let Some(p) = super::flags("update", UPDATE_FLAGS, UPDATE_HELP, argv)? else {
@@ -299,19 +242,7 @@ pub fn update(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     }
     let mut failed = false;
     for q in p.rest {
-        let r = (|| -> Result<()> {
-            let id = ctx.store.resolve(&String::from_utf8_lossy(q))?;
-            let _l = ctx.store.lock(&id)?;
-            let mut spec = ctx.store.spec(&id)?;
-            let merged = merge(&spec.resources, &new);
-            if ctx.store.load(&id)?.running()
-                && let Some(path) = &spec.cgroups_path
-            {
-                cgroup::open(&host.layout, path)?.apply(&merged, &host.support, true)?;
-            }
-            spec.resources = merged;
-            ctx.store.save_spec(&id, &spec)
-        })();
+        let r = crate::container::update(&ctx.store, &String::from_utf8_lossy(q), &new);
         match r {
             Ok(()) => crate::outln!("{}", String::from_utf8_lossy(q)),
             Err(e) => {
@@ -326,7 +257,6 @@ pub fn update(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cgroup::resources::{Memory, Pids};
 
     #[test]
     fn sizes_like_docker() {
@@ -334,38 +264,5 @@ mod tests {
         assert_eq!(human_bytes(1536 * 1024), "1.50MiB");
         assert_eq!(human_bytes(64 << 20), "64.0MiB");
         assert_eq!(human_bytes(200 << 20), "200MiB");
-    }
-
-    #[test]
-    fn merge_keeps_what_is_not_updated_and_default_swap_follows() {
-        let old = Resources {
-            memory: Some(Memory {
-                limit: Some(100),
-                swap: Some(200),
-                ..Default::default()
-            }),
-            pids: Some(Pids { limit: 5 }),
-            ..Default::default()
-        };
-        let new = Resources {
-            memory: Some(Memory {
-                limit: Some(300),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        let m = merge(&old, &new);
-        assert_eq!(m.memory.as_ref().unwrap().limit, Some(300));
-        assert_eq!(m.memory.as_ref().unwrap().swap, Some(600));
-        assert_eq!(m.pids, Some(Pids { limit: 5 }));
-        let old2 = Resources {
-            memory: Some(Memory {
-                limit: Some(100),
-                swap: Some(-1),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        assert_eq!(merge(&old2, &new).memory.unwrap().swap, Some(-1));
     }
 }

@@ -14,7 +14,7 @@ use super::store::{Config, Images};
 use super::tar::Source;
 use crate::error::{Error, Result};
 use crate::json::{self, Value};
-use crate::state::time::{Timestamp, parse_rfc3339};
+use crate::rt::time::{Timestamp, parse_rfc3339};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;

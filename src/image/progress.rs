@@ -2,7 +2,7 @@
 //! in place on stderr at most a few times a second. Silent on a pipe.
 
 use crate::rt;
-use crate::state::time;
+use crate::rt::time;
 
 pub struct Progress {
     on: bool,

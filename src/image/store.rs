@@ -12,10 +12,10 @@
 //! Layers are stored once and shared by every image that lists them.
 //! Every file is written atomically; tags are claimed under a flock.
 
+use crate::error::cpath as cs;
 use crate::error::{Context, Error, Result};
 use crate::json::{self, Value};
-use crate::state::store::cs;
-use crate::state::time::Timestamp;
+use crate::rt::time::Timestamp;
 use crate::sys::{fd, fs};
 use alloc::format;
 use alloc::string::String;
@@ -187,16 +187,9 @@ impl Images {
 
     /// Held while image documents are written or removed, so that `rmi`
     /// cannot delete a layer a concurrent load has just decided to reuse.
-    pub fn lock(&self) -> Result<crate::state::store::Lock> {
+    pub fn lock(&self) -> Result<crate::sys::lock::Lock> {
         let p = format!("{}/.lock", self.dir);
-        let f = fd::open(
-            &cs(&p)?,
-            libc::O_RDWR | libc::O_CREAT | libc::O_CLOEXEC,
-            0o600,
-        )
-        .ctx("open", &p)?;
-        fs::flock(f.raw(), libc::LOCK_EX).ctx("flock", &p)?;
-        Ok(crate::state::store::Lock(f))
+        crate::sys::lock::Lock::file(&cs(&p)?).ctx("flock", &p)
     }
 
     pub fn has_layer(&self, hex: &str) -> bool {
@@ -391,6 +384,51 @@ impl Images {
     }
 }
 
+/// GOARCH names, as image configs spell the architecture.
+const ARCH: &str = if cfg!(target_arch = "x86_64") {
+    "amd64"
+} else if cfg!(target_arch = "aarch64") {
+    "arm64"
+} else if cfg!(target_arch = "riscv64") {
+    "riscv64"
+} else {
+    "unknown"
+};
+
+/// An image config document (docker's, which OCI's extends) for `c` with
+/// layers `diff_ids` (hex, bottom first): compact JSON, whose sha256 is
+/// the image's id for docker.
+pub fn config_document(c: &Config, created: Timestamp, diff_ids: &[String]) -> String {
+    let when = crate::rt::time::rfc3339_nano_trimmed(created);
+    let history = diff_ids
+        .iter()
+        .map(|_| {
+            json::obj(alloc::vec![
+                ("created", Some(json::str(&when))),
+                ("created_by", Some(json::str("pocket"))),
+            ])
+        })
+        .collect();
+    let ids = diff_ids
+        .iter()
+        .map(|d| format!("sha256:{d}"))
+        .collect::<Vec<_>>();
+    json::compact(&json::obj(alloc::vec![
+        ("architecture", Some(json::str(ARCH))),
+        ("config", Some(c.to_json())),
+        ("created", Some(json::str(&when))),
+        ("history", Some(Value::Arr(history))),
+        ("os", Some(json::str("linux"))),
+        (
+            "rootfs",
+            Some(json::obj(alloc::vec![
+                ("type", Some(json::str("layers"))),
+                ("diff_ids", Some(json::strs(&ids))),
+            ]))
+        ),
+    ]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -424,7 +462,7 @@ mod tests {
         let img = s
             .put(
                 None,
-                crate::state::time::now(),
+                crate::rt::time::now(),
                 cfg.clone(),
                 vec!["ab".repeat(32)],
                 10,

@@ -20,7 +20,7 @@ pub fn hosts(hostname: &str, ip: Option<[u8; 4]>, extra: &[(String, String)]) ->
     if let Some(a) = ip {
         s.push_str(&format!(
             "{}\t{hostname}\n",
-            crate::state::networks::fmt_ip(a)
+            crate::net::networks::fmt_ip(a)
         ));
     }
     s
@@ -34,7 +34,7 @@ pub fn parse_add_host(v: &str) -> Option<(String, String)> {
         && name
             .bytes()
             .all(|c| c.is_ascii_alphanumeric() || b".-_".contains(&c));
-    let addr_ok = crate::state::networks::parse_ip(addr).is_some()
+    let addr_ok = crate::net::networks::parse_ip(addr).is_some()
         || (addr.contains(':') && addr.bytes().all(|c| c.is_ascii_hexdigit() || c == b':'));
     (name_ok && addr_ok).then(|| (String::from(name), String::from(addr)))
 }

@@ -4,12 +4,11 @@
 //! in (the veth's peer excepted); the state it follows is read under the
 //! networks lock (state/networks.rs).
 
+use super::NetAttach;
 use super::{link, nft, nl, sysctl};
 use crate::error::Result;
-use crate::spec::NetAttach;
-use crate::state::Store;
-use crate::state::networks::{self, Ip, Nets, Network};
-use crate::state::ports;
+use crate::net::networks::{self, Ip, Nets, Network};
+use crate::net::ports;
 use crate::sys::fd::{self, Fd};
 use alloc::format;
 use alloc::string::String;
@@ -121,15 +120,12 @@ pub fn attach(pid: i32, a: &NetAttach) -> Result<()> {
 }
 
 /// A container is gone: its addresses and ports go back, and the rules
-/// follow. Containers without a network do not take the lock.
-pub fn release(store: &Store, id: &str, had_net: bool) -> Result<()> {
-    if !had_net {
-        return Ok(());
-    }
-    let nets = Nets::lock(store)?;
+/// follow. `exists`: whether a container still has a record, for the
+/// addresses pockets killed between claim and record left (no record can
+/// appear for them any more).
+pub fn release(root: &str, run: &str, id: &str, exists: impl Fn(&str) -> bool) -> Result<()> {
+    let nets = Nets::lock(root, run)?;
     nets.release(id)?;
-    // And what pockets killed between claim and record left (see
-    // cli/attach.rs): no record can appear for them any more.
-    nets.gc(|c| store.load(c).is_ok())?;
+    nets.gc(exists)?;
     sync(&nets)
 }

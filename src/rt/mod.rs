@@ -4,7 +4,9 @@
 mod alloc;
 pub mod args;
 mod io;
+pub mod names;
 mod once;
+pub mod time;
 
 pub use alloc::Malloc;
 

@@ -126,7 +126,7 @@ fn matches(f: Option<&Value>, caps: u64, all: bool) -> R<Option<bool>> {
     }
     // A cap this pocket does not know is one the container does not hold.
     let held = |n: &String| {
-        crate::spec::caps::NAMES
+        crate::sys::caps::NAMES
             .iter()
             .position(|c| c == n)
             .is_some_and(|i| caps & (1 << i) != 0)

@@ -154,7 +154,7 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
 }
 
 fn relay_exited(pidfd: &Fd) -> bool {
-    crate::state::record::wait_pidfd(pidfd, 0)
+    crate::sys::procfs::wait_pidfd(pidfd, 0)
 }
 
 /// In the forked child: stdio, working directory, capabilities, fds,

@@ -6,7 +6,6 @@
 mod child;
 pub mod exec;
 mod init;
-pub mod monitor;
 pub mod parent;
 pub mod relay;
 pub mod sealed;

@@ -175,7 +175,7 @@ pub fn start(spec: &Spec, out: Output) -> Result<Running> {
             // Checked after the open: had the pid been reused, the start
             // time would differ, and the namespace is not joined.
             if let Some((pid, start)) = spec.netns_owner
-                && crate::state::record::start_time(pid) != Some(start)
+                && crate::sys::procfs::start_time(pid) != Some(start)
             {
                 return Err(Error::bad(
                     "cannot join network of a non running container",

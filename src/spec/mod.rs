@@ -11,6 +11,7 @@ pub mod oci;
 
 pub use defaults::{DEFAULT_CAPS, DEFAULT_PATH, MASKED_PATHS, READONLY_PATHS, default_mounts};
 
+pub use crate::net::NetAttach;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -161,17 +162,6 @@ pub struct Spec {
     pub netns_owner: Option<(i32, u64)>,
     /// OCI `linux.seccomp`: docker's default profile unless said otherwise.
     pub seccomp: crate::seccomp::Seccomp,
-}
-
-/// The container's place on a bridge network: a veth pair, one end on
-/// `bridge`, the other its eth0 with `ip`/`prefix`, routed via `gateway`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct NetAttach {
-    pub network: String,
-    pub bridge: String,
-    pub ip: [u8; 4],
-    pub prefix: u8,
-    pub gateway: [u8; 4],
 }
 
 impl Spec {

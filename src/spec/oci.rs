@@ -6,8 +6,8 @@ use super::{Device, Io, Mount, Namespace, NetAttach, Overlay, Process, Root, Spe
 use crate::cgroup::Resources;
 use crate::error::{Error, Result};
 use crate::json::{self, Value};
+use crate::net::networks::{fmt_cidr, fmt_ip, parse_ip};
 use crate::seccomp::Seccomp;
-use crate::state::networks::{fmt_cidr, fmt_ip, parse_ip};
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -456,69 +456,6 @@ pub fn from_json(b: &[u8]) -> Result<Spec> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::run::{parse_run, to_spec};
-
-    #[test]
-    fn spec_round_trips_through_config_json() {
-        let argv: Vec<&[u8]> = vec![
-            b"--init",
-            b"-i",
-            b"-e",
-            b"A=1",
-            b"-h",
-            b"h",
-            b"--rootfs",
-            b"/r",
-            b"sh",
-            b"-c",
-            b"echo \"$A\"",
-        ];
-        let r = parse_run(&argv).unwrap();
-        let mut s = to_spec(&r, &[], &[], b"id".to_vec(), None).unwrap();
-        s.net = Some(NetAttach {
-            network: "n1".into(),
-            bridge: "pocket0".into(),
-            ip: [10, 89, 0, 7],
-            prefix: 24,
-            gateway: [10, 89, 0, 1],
-        });
-        s.process.user = User {
-            uid: 7,
-            gid: 8,
-            additional_gids: vec![9],
-        };
-        s.image = Some("ab".repeat(32));
-        s.devices = vec![Device {
-            path: "/dev/fuse".into(),
-            kind: b'c',
-            major: 10,
-            minor: 229,
-            file_mode: 0o600,
-            uid: 0,
-            gid: 5,
-        }];
-        s.device_mappings = vec!["/dev/fuse:/dev/fuse:rwm".into(), "/dev/sda:/dev/x:r".into()];
-        s.device_cgroup_rules = vec!["b 7:* r".into()];
-        s.resources.devices = crate::cgroup::devices::defaults();
-        let back = from_json(&to_json(&s)).unwrap();
-        assert_eq!(back, s);
-        let text = String::from_utf8(to_json(&s)).unwrap();
-        assert!(text.contains("\"fileMode\": 384"), "{text}");
-        // Seccomp: the built-in profile by name, a file's profile in full
-        // (OCI linux.seccomp), unconfined as no linux.seccomp at all.
-        assert_eq!(back.seccomp, Seccomp::Builtin);
-        assert!(back.process.no_new_privileges);
-        let p = crate::seccomp::json::parse(
-            br#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}"#,
-            0,
-        )
-        .unwrap();
-        for sc in [Seccomp::Profile(p), Seccomp::Unconfined] {
-            s.seccomp = sc;
-            s.process.no_new_privileges = false;
-            assert_eq!(from_json(&to_json(&s)).unwrap(), s);
-        }
-    }
 
     #[test]
     fn reads_a_runc_style_config() {

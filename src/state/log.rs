@@ -2,8 +2,8 @@
 //! `{"log":"text\n","stream":"stdout","time":"2026-11-23T13:37:33.123456789Z"}`,
 //! so stdout and stderr stay apart and every line has its time.
 
-use super::time::{self, Timestamp};
 use crate::json;
+use crate::rt::time::{self, Timestamp};
 use crate::sys::fd::{self, Fd};
 use alloc::string::String;
 use alloc::vec::Vec;

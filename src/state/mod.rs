@@ -2,12 +2,8 @@
 //! locks and logs, in a directory tree written atomically.
 
 pub mod log;
-pub mod names;
-pub mod networks;
-pub mod ports;
 pub mod record;
 pub mod store;
-pub mod time;
 pub mod volumes;
 
 pub use record::{Record, Status};

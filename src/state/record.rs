@@ -1,9 +1,11 @@
 //! A container's record (state.json): identity, status, processes, times.
 
-use super::time::{self, Timestamp};
 use crate::json::{self, Value};
+use crate::rt::time::{self, Timestamp};
 use alloc::string::String;
 use alloc::vec::Vec;
+
+pub use crate::sys::procfs::{alive, exists, parse_start_time, start_time, wait_pidfd};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
@@ -46,6 +48,8 @@ pub struct Record {
     pub auto_remove: bool,
     /// The container's stdout/stderr go to its log (detached runs).
     pub logged: bool,
+    /// Frozen (`pause`): its cgroup's freezer holds every process.
+    pub paused: bool,
 }
 
 fn ts(t: Timestamp) -> Option<Value> {
@@ -91,6 +95,7 @@ impl Record {
             ("finished_at", ts(self.finished_at)),
             ("auto_remove", Some(Value::Bool(self.auto_remove))),
             ("logged", Some(Value::Bool(self.logged))),
+            ("paused", Some(Value::Bool(self.paused))),
         ])
     }
 
@@ -122,6 +127,7 @@ impl Record {
             finished_at: get_ts(v, "finished_at"),
             auto_remove: v.get("auto_remove").and_then(Value::bool).unwrap_or(false),
             logged: v.get("logged").and_then(Value::bool).unwrap_or(false),
+            paused: v.get("paused").and_then(Value::bool).unwrap_or(false),
         })
     }
 
@@ -144,6 +150,7 @@ impl Record {
             finished_at: Timestamp::default(),
             auto_remove: false,
             logged: false,
+            paused: false,
         }
     }
 
@@ -188,9 +195,11 @@ impl Record {
         let r = self.live();
         match r.status {
             Status::Created => String::from("Created"),
-            Status::Running => {
-                alloc::format!("Up {}", time::human_duration(now.secs - r.started_at.secs))
-            }
+            Status::Running => alloc::format!(
+                "Up {}{}",
+                time::human_duration(now.secs - r.started_at.secs),
+                if r.paused { " (Paused)" } else { "" }
+            ),
             Status::Exited => alloc::format!(
                 "Exited ({}) {}",
                 r.exit_code.unwrap_or(0),
@@ -198,54 +207,6 @@ impl Record {
             ),
         }
     }
-}
-
-/// Start time of `pid` (field 22 of /proc/PID/stat), None if it is gone.
-pub fn start_time(pid: i32) -> Option<u64> {
-    if pid <= 0 {
-        return None;
-    }
-    let path = alloc::format!("/proc/{pid}/stat\0");
-    let c = core::ffi::CStr::from_bytes_with_nul(path.as_bytes()).ok()?;
-    let data = crate::sys::fs::read(c).ok()?;
-    parse_start_time(&data)
-}
-
-/// Parse field 22 of a /proc/PID/stat line; the comm field (2) may hold
-/// spaces and parentheses, so count from the last ')'.
-pub fn parse_start_time(stat: &[u8]) -> Option<u64> {
-    let close = stat.iter().rposition(|&c| c == b')')?;
-    let rest = core::str::from_utf8(&stat[close + 1..]).ok()?;
-    // After ')': field 3 (state) is the first; field 22 is the 20th.
-    let f = rest.split_ascii_whitespace().nth(19)?;
-    f.parse().ok()
-}
-
-/// Does the process `pid` with start time `start` still exist (a zombie
-/// included)?
-pub fn exists(pid: i32, start: u64) -> bool {
-    pid > 0 && start_time(pid) == Some(start)
-}
-
-/// Is the process `pid` with start time `start` still there (and not a
-/// zombie)?
-pub fn alive(pid: i32, start: u64) -> bool {
-    if pid <= 0 {
-        return false;
-    }
-    let path = alloc::format!("/proc/{pid}/stat\0");
-    let Ok(c) = core::ffi::CStr::from_bytes_with_nul(path.as_bytes()) else {
-        return false;
-    };
-    let Ok(data) = crate::sys::fs::read(c) else {
-        return false;
-    };
-    let state = data
-        .iter()
-        .rposition(|&c| c == b')')
-        .and_then(|i| data.get(i + 2))
-        .copied();
-    state != Some(b'Z') && state != Some(b'X') && parse_start_time(&data) == Some(start)
 }
 
 impl Record {
@@ -259,19 +220,6 @@ impl Record {
         let fd = crate::sys::proc::pidfd_open(self.pid).ok()?;
         exists(self.pid, self.pid_start).then_some(fd)
     }
-}
-
-/// Wait up to `ms` milliseconds (-1: forever) for the process behind a
-/// pidfd to exit; true if it did.
-pub fn wait_pidfd(fd: &crate::sys::fd::Fd, ms: i32) -> bool {
-    let mut p = [libc::pollfd {
-        fd: fd.raw(),
-        events: libc::POLLIN,
-        revents: 0,
-    }];
-    crate::sys::fd::poll(&mut p, ms)
-        .map(|n| n > 0)
-        .unwrap_or(true)
 }
 
 #[cfg(test)]

@@ -14,7 +14,6 @@ use crate::error::{Context, Error, Result};
 use crate::spec::{Spec, oci};
 use crate::sys::fd::{self, Fd};
 use crate::sys::{Errno, fs, mount, proc};
-use alloc::ffi::CString;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -27,13 +26,14 @@ pub struct Store {
     pub run: String,
 }
 
-/// A path as a C string, refused (one line, exit 125) if it holds a NUL.
-pub fn cs(s: &str) -> Result<CString> {
-    CString::new(s).map_err(|_| Error::bad("path", s, "contains a NUL byte"))
-}
+pub use crate::error::cpath as cs;
+pub use crate::sys::lock::Lock;
 
-/// A held flock(2); released when dropped.
-pub struct Lock(#[allow(dead_code)] pub Fd);
+/// The lock file `<run>/<name>.lock`, taken.
+pub fn lock_file(run: &str, name: &str) -> Result<Lock> {
+    let path = format!("{run}/{name}.lock");
+    Lock::file(&cs(&path)?).ctx("flock", &path)
+}
 
 impl Store {
     /// `--root DIR` (or POCKET_ROOT) keeps everything, locks included,
@@ -73,10 +73,7 @@ impl Store {
     }
 
     pub fn lock_file(&self, name: &str) -> Result<Lock> {
-        let path = format!("{}/{}.lock", self.run, name);
-        let f = fd::open(&cs(&path)?, libc::O_RDWR | libc::O_CREAT, 0o600).ctx("open", &path)?;
-        fs::flock(f.raw(), libc::LOCK_EX).ctx("flock", &path)?;
-        Ok(Lock(f))
+        lock_file(&self.run, name)
     }
 
     /// Serialize changes to one container (monitor vs rm vs start): a
@@ -91,8 +88,7 @@ impl Store {
                 Error::sys("open", d.clone(), e)
             }
         })?;
-        fs::flock(f.raw(), libc::LOCK_EX).ctx("flock", &d)?;
-        Ok(Lock(f))
+        Lock::on(f).ctx("flock", &d)
     }
 
     /// Make a new container: a fresh id, a unique name, its Spec and record.
@@ -104,7 +100,7 @@ impl Store {
         let id = if rec.id.len() == 64 {
             rec.id.clone()
         } else {
-            new_id()
+            crate::rt::names::new_id()
         };
         let names = format!("{}/names", self.root);
         let names_c = cs(&names)?;
@@ -112,7 +108,7 @@ impl Store {
         let _l = self.lock_file("names")?;
         let name = match name {
             Some(n) => {
-                if !super::names::valid(n) {
+                if !crate::rt::names::valid(n) {
                     return Err(Error::bad(
                         "invalid container name",
                         n,
@@ -135,7 +131,7 @@ impl Store {
                 for i in 0..64u64 {
                     let mut r = [0u8; 8];
                     let _ = proc::getrandom(&mut r);
-                    let mut n = super::names::generate(u64::from_ne_bytes(r));
+                    let mut n = crate::rt::names::generate(u64::from_ne_bytes(r));
                     if i >= 32 {
                         n = format!("{n}{}", i);
                     }
@@ -309,12 +305,8 @@ impl Store {
                 let _ = fs::unlinkat(nd.raw(), &n, 0);
             }
         }
-        let had_net = self.spec(&rec.id).is_ok_and(|s| s.net.is_some());
         let d = self.dir(&rec.id);
-        fs::remove_tree(libc::AT_FDCWD, &cs(&d)?).ctx("remove", &d)?;
-        // Its address and published ports go back (after a SIGKILLed
-        // pocket too: this is where every removal passes).
-        crate::net::host::release(self, &rec.id, had_net)
+        fs::remove_tree(libc::AT_FDCWD, &cs(&d)?).ctx("remove", &d)
     }
 }
 
@@ -330,31 +322,9 @@ impl Store {
         rec.pid_start = super::record::start_time(pid).unwrap_or(0);
         rec.monitor_pid = me;
         rec.monitor_start = super::record::start_time(me).unwrap_or(0);
-        rec.started_at = super::time::now();
-        rec.finished_at = super::time::Timestamp::default();
+        rec.started_at = crate::rt::time::now();
+        rec.finished_at = crate::rt::time::Timestamp::default();
         rec.exit_code = None;
-        self.save(&rec)
-    }
-
-    /// Record how the container ended (Exited after a run, Created when it
-    /// never started), or remove it if it was made with --rm.
-    pub fn finished(&self, id: &str, status: super::Status, code: i32) -> Result<()> {
-        let _l = self.lock(id)?;
-        let mut rec = self.load(id)?;
-        if rec.auto_remove {
-            let anon = self
-                .spec(id)
-                .map(|s| super::volumes::anonymous(&self.root, &s))
-                .unwrap_or_default();
-            self.remove(&rec)?;
-            super::volumes::remove_unused(self, &anon);
-            return Ok(());
-        }
-        rec.status = status;
-        rec.exit_code = Some(code);
-        if status == super::Status::Exited {
-            rec.finished_at = super::time::now();
-        }
         self.save(&rec)
     }
 
@@ -394,11 +364,4 @@ fn to_json(r: &Record) -> Vec<u8> {
     let mut v = crate::json::pretty(&r.to_json()).into_bytes();
     v.push(b'\n');
     v
-}
-
-/// 64 hex digits from getrandom(2), as docker ids.
-pub fn new_id() -> String {
-    let mut b = [0u8; 32];
-    let _ = proc::getrandom(&mut b);
-    crate::rt::hex(&b)
 }

@@ -41,7 +41,7 @@ pub fn mountpoint(root: &str, name: &str) -> String {
 /// Docker's rule for volume names, `[a-zA-Z0-9][a-zA-Z0-9_.-]+`: the name
 /// is a directory under the root, so no '/', no leading '.'.
 pub fn valid(name: &str) -> bool {
-    super::names::valid(name)
+    crate::rt::names::valid(name)
 }
 
 fn check(name: &str) -> Result<()> {
@@ -69,7 +69,7 @@ pub fn create(root: &str, name: Option<&str>) -> Result<String> {
             check(n)?;
             String::from(n)
         }
-        None => super::store::new_id(),
+        None => crate::rt::names::new_id(),
     };
     let d = dir(root);
     fs::mkdir_private(&d).ctx("mkdir", &d)?;
@@ -83,13 +83,13 @@ pub fn create(root: &str, name: Option<&str>) -> Result<String> {
         let data = format!("{tmp}/_data");
         crate::sys::mount::mkdirat(libc::AT_FDCWD, &cs(&data)?, 0o755).ctx("mkdir", &data)?;
         // Whole seconds, as docker shows it; the text needs no escaping.
-        let now = super::time::Timestamp {
-            secs: super::time::now().secs,
+        let now = crate::rt::time::Timestamp {
+            secs: crate::rt::time::now().secs,
             nanos: 0,
         };
         let meta = format!(
             "{{\"CreatedAt\":\"{}\"}}\n",
-            super::time::rfc3339_nano_trimmed(now)
+            crate::rt::time::rfc3339_nano_trimmed(now)
         );
         fs::write_new(&cs(&tmp)?, "volume.json", meta.as_bytes(), true)
             .ctx("write", "volume.json")?;

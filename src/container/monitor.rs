@@ -3,8 +3,8 @@
 //! writes the container's output to its log, reaps it, records the exit
 //! code and time, and removes it if asked (--rm).
 
-use super::parent::{self, Output};
 use crate::error::{Context, Error, Result};
+use crate::spawn::parent::{self, Output};
 use crate::spec::Spec;
 use crate::state::log::{self, Writer};
 use crate::state::{Status, Store};
@@ -93,7 +93,7 @@ fn supervise(store: &Store, id: &str, spec: &Spec, ready: &mut Option<Fd>) -> Re
     let mut r = match started {
         Ok(r) => r,
         Err(e) => {
-            store.finished(id, Status::Created, e.code)?;
+            super::finish(store, id, Status::Created, e.code)?;
             return Err(e);
         }
     };
@@ -112,7 +112,7 @@ fn supervise(store: &Store, id: &str, spec: &Spec, ready: &mut Option<Fd>) -> Re
     let code = pump(&r, &out_r, &err_r, &mut log);
     r.cleanup();
     log.flush();
-    store.finished(id, Status::Exited, code)
+    super::finish(store, id, Status::Exited, code)
 }
 
 /// Copy output to the log until the container exits and its pipes close;

@@ -3,9 +3,9 @@
 //! pockets never publish one host port twice).
 
 use super::networks::{self, Ip, Nets, fmt_ip, parse_ip};
+use crate::error::cpath as cs;
 use crate::error::{Context, Error, Result};
 use crate::json::{self, Value};
-use crate::state::store::cs;
 use crate::sys::{Errno, fs, proc};
 use alloc::format;
 use alloc::string::String;
@@ -217,11 +217,11 @@ pub fn fmt_host(ip: Ip, port: u16, proto: Proto) -> String {
     format!("{}:{port}/{}", fmt_ip(ip), proto.as_str())
 }
 
-impl Nets<'_> {
+impl Nets {
     fn save_ports(&self, ms: &[Mapping]) -> Result<()> {
-        let d = networks::dir(&self.st.root);
+        let d = networks::dir(&self.root);
         fs::write_atomic(&cs(&d)?, "_ports.json", &to_json(ms), false)
-            .ctx("write", &path(&self.st.root))
+            .ctx("write", &path(&self.root))
     }
 
     /// Publish `specs` for `container` (reached at `ctr_ip`), replacing
@@ -229,7 +229,7 @@ impl Nets<'_> {
     /// (same protocol, overlapping host address) is refused and nothing
     /// changes; free ports are picked at random within the asked range.
     pub fn publish(&self, container: &str, ctr_ip: Ip, specs: &[PortSpec]) -> Result<Vec<Mapping>> {
-        let mut ms = all(&self.st.root)?;
+        let mut ms = all(&self.root)?;
         ms.retain(|m| m.container != container);
         let mut new: Vec<Mapping> = Vec::new();
         for s in specs {
@@ -301,7 +301,7 @@ impl Nets<'_> {
 
     /// Forget the mappings `drop` picks.
     pub(super) fn drop_ports(&self, drop: impl Fn(&Mapping) -> bool) -> Result<()> {
-        let mut ms = all(&self.st.root)?;
+        let mut ms = all(&self.root)?;
         let before = ms.len();
         ms.retain(|m| !drop(m));
         if ms.len() != before {
@@ -314,6 +314,6 @@ impl Nets<'_> {
     /// subnet, its bridge) and every published port (DNAT), read under
     /// the lock so a sync never sees half a change.
     pub fn ruleset(&self) -> Result<(Vec<networks::Network>, Vec<Mapping>)> {
-        Ok((networks::list(&self.st.root)?, all(&self.st.root)?))
+        Ok((networks::list(&self.root)?, all(&self.root)?))
     }
 }

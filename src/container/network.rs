@@ -1,22 +1,47 @@
-//! `run` on a bridge network (`--net bridge` or `--net NAME`): the
-//! network (the default one made on first use), the bridge, an address,
-//! published ports and pocket's nf_tables rules, all decided under the
-//! networks lock, which the caller keeps until the container's record
-//! exists (so no other pocket's gc can take the address back meanwhile);
-//! then /etc/hosts, /etc/resolv.conf and /etc/hostname for the container.
-//! The veth itself is made by the spawn, between clone and the go.
+//! A container's network, claimed as it is created: on a bridge network
+//! (`--net bridge` or `--net NAME`) the network (the default one made on
+//! first use), the bridge, an address, published ports and pocket's
+//! nf_tables rules, all decided under the networks lock, which is kept
+//! until the container's record exists (so no other pocket's gc can take
+//! the address back meanwhile); for every mode but another container's
+//! namespace, /etc/hosts, /etc/resolv.conf and /etc/hostname. The veth
+//! itself is made by the spawn, between clone and the go.
 
-use super::args::text;
-use super::run::RunArgs;
 use crate::error::{Error, Result};
+use crate::net::networks::{self, Ip, Nets};
+use crate::net::ports::PortSpec;
 use crate::net::{etc, host};
 use crate::spec::{Mount, NetAttach, Spec};
 use crate::state::Store;
-use crate::state::networks::{self, Nets};
-use crate::state::ports::{self, PortSpec};
 use crate::sys::{cstr, fs};
 use alloc::string::String;
 use alloc::vec::Vec;
+
+/// What a front end asks of the network, parsed and checked.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub mode: Mode,
+    /// A fixed address on the bridge network (docker's --ip).
+    pub ip: Option<Ip>,
+    /// Ports to publish (docker's -p, and -P's exposed ports).
+    pub ports: Vec<PortSpec>,
+    /// /etc/hosts lines (name, address) and nameservers.
+    pub add_hosts: Vec<(String, String)>,
+    pub dns: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// A namespace of its own with `lo` only.
+    #[default]
+    None,
+    /// The host's network namespace.
+    Host,
+    /// A pocket bridge network, by name.
+    Bridge(String),
+    /// Another container's namespace: nothing to claim, no files.
+    Container,
+}
 
 /// The files written into the container's directory and bound over the
 /// image's: (file name, path in the container).
@@ -29,8 +54,8 @@ const FILES: [(&str, &str); 3] = [
 /// A network claimed for a container that does not exist yet: dropped
 /// without `keep`, it gives the address and ports back. With `--net none`
 /// or `host` there is nothing to claim (`nets` is None), only the files.
-pub struct Claim<'a> {
-    nets: Option<Nets<'a>>,
+pub struct Claim {
+    nets: Option<Nets>,
     id: String,
     kept: bool,
     hosts: String,
@@ -38,7 +63,7 @@ pub struct Claim<'a> {
     hostname: String,
 }
 
-impl Drop for Claim<'_> {
+impl Drop for Claim {
     fn drop(&mut self) {
         if let (false, Some(n)) = (self.kept, &self.nets) {
             let _ = n.release(&self.id);
@@ -47,7 +72,7 @@ impl Drop for Claim<'_> {
     }
 }
 
-impl Claim<'_> {
+impl Claim {
     /// The record exists: write the /etc files into its directory; the
     /// lock goes with `self`.
     pub fn keep(mut self, dir: &str) -> Result<()> {
@@ -64,10 +89,6 @@ impl Claim<'_> {
     }
 }
 
-fn bad(what: &str, v: &[u8], why: &'static str) -> Error {
-    Error::bad(String::from(what), text(v), why)
-}
-
 /// The host's resolv.conf; with systemd-resolved's stub (127.0.0.53, out
 /// of a container's reach) the file with the real upstream servers, as
 /// docker reads it.
@@ -81,24 +102,6 @@ fn host_resolv() -> Vec<u8> {
         return up;
     }
     r
-}
-
-/// --add-host and --dns, checked.
-fn extras(r: &RunArgs) -> Result<(Vec<(String, String)>, Vec<String>)> {
-    let mut extra = Vec::new();
-    for h in &r.add_hosts {
-        extra.push(
-            etc::parse_add_host(&text(h))
-                .ok_or_else(|| bad("invalid --add-host", h, "use NAME:IP"))?,
-        );
-    }
-    let mut dns = Vec::new();
-    for d in &r.dns {
-        let t = text(d);
-        networks::parse_ip(&t).ok_or_else(|| bad("invalid --dns", d, "not an IPv4 address"))?;
-        dns.push(t);
-    }
-    Ok((extra, dns))
 }
 
 /// Bind the files over the image's: they are written once the record
@@ -123,32 +126,27 @@ fn mount_files(spec: &mut Spec, dir: &str) {
 /// `--net none` or `host`: no network to claim, but docker's files all
 /// the same: /etc/hosts with localhost (with `host`, the host's own) and
 /// --add-host lines, the host's resolv.conf (or --dns), /etc/hostname.
-pub fn files_only<'a>(
-    r: &RunArgs,
-    dir: &str,
-    spec: &mut Spec,
-    host_mode: bool,
-) -> Result<Claim<'a>> {
-    let (extra, dns) = extras(r)?;
+fn files_only(r: &Request, dir: &str, spec: &mut Spec, host_mode: bool) -> Result<Claim> {
+    let (extra, dns) = (&r.add_hosts, &r.dns);
     let hostname = String::from_utf8_lossy(&spec.hostname).into_owned();
     let resolv = host_resolv();
     let resolv = String::from_utf8_lossy(&resolv);
     let (hosts, resolv) = if host_mode {
         let mut h =
             String::from_utf8_lossy(&fs::read(c"/etc/hosts").unwrap_or_default()).into_owned();
-        for (name, addr) in &extra {
+        for (name, addr) in extra {
             h.push_str(&alloc::format!("{addr}\t{name}\n"));
         }
         let r = if dns.is_empty() {
             resolv.into_owned()
         } else {
-            etc::resolv_conf(&resolv, &dns)
+            etc::resolv_conf(&resolv, dns)
         };
         (h, r)
     } else {
         (
-            etc::hosts(&hostname, None, &extra),
-            etc::resolv_conf(&resolv, &dns),
+            etc::hosts(&hostname, None, extra),
+            etc::resolv_conf(&resolv, dns),
         )
     };
     mount_files(spec, dir);
@@ -162,36 +160,24 @@ pub fn files_only<'a>(
     })
 }
 
-/// Claim the network `r` asks for and fill `spec.net` and its mounts.
-/// `exposed`: the image's ExposedPorts, for -P.
-pub fn claim<'a>(
-    store: &'a Store,
-    r: &RunArgs,
+/// Claim the network `r` asks for container `id` (whose directory is
+/// `dir`), and fill `spec.net` and its mounts. None for another
+/// container's namespace: nothing of its own to claim.
+pub fn claim(
+    store: &Store,
+    r: &Request,
     id: &str,
     dir: &str,
     spec: &mut Spec,
-    exposed: &[String],
-) -> Result<Claim<'a>> {
-    let name = text(r.net.unwrap_or(b"bridge"));
-    let want = match r.ip {
-        Some(v) => Some(
-            networks::parse_ip(&text(v))
-                .ok_or_else(|| bad("invalid --ip", v, "not an IPv4 address"))?,
-        ),
-        None => None,
+) -> Result<Option<Claim>> {
+    let name = match &r.mode {
+        Mode::None => return files_only(r, dir, spec, false).map(Some),
+        Mode::Host => return files_only(r, dir, spec, true).map(Some),
+        Mode::Container => return Ok(None),
+        Mode::Bridge(n) => n.clone(),
     };
-    let mut specs: Vec<PortSpec> = Vec::new();
-    for p in &r.publish {
-        specs.extend(ports::parse_port(&text(p))?);
-    }
-    if r.publish_all {
-        // -P: each exposed port on a random host port, as docker.
-        for e in exposed {
-            specs.extend(ports::parse_port(e)?);
-        }
-    }
-    let (extra, dns) = extras(r)?;
-    let nets = Nets::lock(store)?;
+    let (want, specs, extra, dns) = (r.ip, &r.ports, &r.add_hosts, &r.dns);
+    let nets = Nets::lock(&store.root, &store.run)?;
     // Every claim keeps the lock until its record exists, so under the
     // lock an address or port whose container has no record was left by a
     // pocket killed in between: take it back before claiming.
@@ -221,7 +207,7 @@ pub fn claim<'a>(
         return Err(Error::bad("network", net.name.clone(), "not locked"));
     };
     let ip = nets.allocate(&net.name, id, want)?;
-    nets.publish(id, ip, &specs)?;
+    nets.publish(id, ip, specs)?;
     host::sync(nets)?;
     spec.net = Some(NetAttach {
         network: net.name.clone(),
@@ -232,9 +218,9 @@ pub fn claim<'a>(
     });
     let hostname = String::from_utf8_lossy(&spec.hostname).into_owned();
     let resolv = host_resolv();
-    claim.hosts = etc::hosts(&hostname, Some(ip), &extra);
-    claim.resolv = etc::resolv_conf(&String::from_utf8_lossy(&resolv), &dns);
+    claim.hosts = etc::hosts(&hostname, Some(ip), extra);
+    claim.resolv = etc::resolv_conf(&String::from_utf8_lossy(&resolv), dns);
     claim.hostname = alloc::format!("{hostname}\n");
     mount_files(spec, dir);
-    Ok(claim)
+    Ok(Some(claim))
 }

@@ -62,6 +62,13 @@ pub fn valid(name: &str) -> bool {
     }
 }
 
+/// 64 hex digits from getrandom(2), as docker ids.
+pub fn new_id() -> String {
+    let mut b = [0u8; 32];
+    let _ = crate::sys::proc::getrandom(&mut b);
+    crate::rt::hex(&b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

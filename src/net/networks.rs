@@ -13,11 +13,10 @@
 //! host (bridge, nf_tables) from this state sees it whole. Readers (ls,
 //! inspect, ps) need no lock: files are replaced atomically.
 
-use super::Store;
-use super::store::Lock;
+use crate::error::cpath as cs;
 use crate::error::{Context, Error, Result};
 use crate::json::{self, Value};
-use crate::state::store::cs;
+use crate::sys::lock::Lock;
 use crate::sys::{Errno, fd, fs};
 use alloc::format;
 use alloc::string::String;
@@ -204,7 +203,7 @@ fn read_at(root: &str, name: &str) -> Result<Option<Network>> {
 
 /// Network `name`, or "no such network" (exit 1).
 pub fn get(root: &str, name: &str) -> Result<Network> {
-    if !super::names::valid(name) {
+    if !crate::rt::names::valid(name) {
         return Err(no_such(name));
     }
     read_at(root, name)?.ok_or_else(|| no_such(name))
@@ -222,7 +221,7 @@ pub fn list(root: &str) -> Result<Vec<Network>> {
         .ctx("list", &d)?
         .iter()
         .filter_map(|e| e.name.strip_suffix(".json"))
-        .filter(|n| super::names::valid(n))
+        .filter(|n| crate::rt::names::valid(n))
         .filter_map(|n| read_at(root, n).ok().flatten())
         .collect();
     crate::rt::sort_by(&mut out, |a, b| a.name < b.name);
@@ -258,8 +257,9 @@ pub fn endpoints(root: &str, container: &str) -> Result<Vec<(Network, Ip)>> {
 // Changing (under the lock).
 
 /// The networks lock, held: every change goes through this.
-pub struct Nets<'a> {
-    pub st: &'a Store,
+pub struct Nets {
+    /// The pocket root the networks live under (`<root>/networks/`).
+    pub root: alloc::string::String,
     _lock: Lock,
 }
 
@@ -287,19 +287,24 @@ const RESERVED: [(Ip, u8); 4] = [
     ([224, 0, 0, 0], 3),
 ];
 
-impl<'a> Nets<'a> {
-    pub fn lock(st: &'a Store) -> Result<Nets<'a>> {
-        for d in [dir(&st.root), st.run.clone()] {
+impl Nets {
+    /// Take `<run>/networks.lock` for changes to the networks of `root`.
+    pub fn lock(root: &str, run: &str) -> Result<Nets> {
+        for d in [dir(root), alloc::string::String::from(run)] {
             if fs::mkdir(&cs(&d)?, 0o700).is_err() {
                 fs::mkdir_all(&d, 0o700).ctx("mkdir", &d)?;
             }
         }
-        let _lock = st.lock_file("networks")?;
-        Ok(Nets { st, _lock })
+        let path = format!("{run}/networks.lock");
+        let _lock = Lock::file(&cs(&path)?).ctx("flock", &path)?;
+        Ok(Nets {
+            root: alloc::string::String::from(root),
+            _lock,
+        })
     }
 
     fn root(&self) -> &str {
-        &self.st.root
+        &self.root
     }
 
     fn save(&self, n: &Network, durable: bool) -> Result<()> {
@@ -344,7 +349,7 @@ impl<'a> Nets<'a> {
         gateway: Option<Ip>,
         routes: &[(Ip, u8)],
     ) -> Result<Network> {
-        if !super::names::valid(name) {
+        if !crate::rt::names::valid(name) {
             return Err(Error::bad(
                 "invalid network name",
                 name,
@@ -403,8 +408,8 @@ impl<'a> Nets<'a> {
                 format!("not a host address of subnet {}", fmt_cidr(sub, prefix)),
             ));
         }
-        let id = super::store::new_id();
-        let now = super::time::now();
+        let id = crate::rt::names::new_id();
+        let now = crate::rt::time::now();
         let n = Network {
             name: String::from(name),
             bridge: bridge_name(name, &id),
@@ -412,7 +417,7 @@ impl<'a> Nets<'a> {
             subnet: sub,
             prefix,
             gateway: gw,
-            created: super::time::rfc3339_nano_trimmed(now),
+            created: crate::rt::time::rfc3339_nano_trimmed(now),
             containers: Vec::new(),
         };
         self.save(&n, true)?;

@@ -1,9 +1,10 @@
 use super::*;
-use crate::state::ports::{self, EPHEMERAL, Mapping, PortSpec, Proto, parse_port};
+use crate::net::ports::{self, EPHEMERAL, Mapping, PortSpec, Proto, parse_port};
 use std::collections::HashSet;
 
-/// A store in a temp dir of its own, removed when dropped.
-struct Tmp(String, Store);
+/// A pocket root in a temp dir of its own (locks in its run/), removed
+/// when dropped.
+struct Tmp(String, String);
 
 impl Tmp {
     fn new(tag: &str) -> Tmp {
@@ -15,10 +16,10 @@ impl Tmp {
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
         let s = d.to_str().unwrap().to_string();
-        Tmp(s.clone(), Store::new(Some(&s)))
+        Tmp(s.clone(), format!("{s}/run"))
     }
-    fn nets(&self) -> Nets<'_> {
-        Nets::lock(&self.1).unwrap()
+    fn nets(&self) -> Nets {
+        Nets::lock(&self.0, &self.1).unwrap()
     }
     fn files(&self) -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(format!("{}/networks", self.0))
@@ -341,12 +342,12 @@ fn twenty_threads_get_twenty_addresses() {
     t.nets()
         .create("par", Some(cidr("10.80.0.0/24")), None, &[])
         .unwrap();
-    let st = &t.1;
+    let (root, run) = (&t.0, &t.1);
     let got: Vec<Ip> = std::thread::scope(|s| {
         let hs: Vec<_> = (0..20)
             .map(|i| {
                 s.spawn(move || {
-                    Nets::lock(st)
+                    Nets::lock(root, run)
                         .unwrap()
                         .allocate("par", &format!("c{i}"), None)
                         .unwrap()

@@ -1,0 +1,121 @@
+//! `create`: from a Spec to a container that exists, in state "created".
+//! The network is claimed (and given back if anything after fails), the
+//! record written under a unique name, the overlay's directories made.
+
+use super::network::{self, Mode, Request};
+use crate::error::{Error, Result};
+use crate::spec::Spec;
+use crate::state::{Record, Status, Store};
+use crate::sys::{cstr, lock::Lock};
+use alloc::string::String;
+
+/// How to create: what the Spec does not say.
+pub struct Options<'a> {
+    /// The id (64 hex), chosen by the caller: the Spec's paths (overlay
+    /// dirs, /etc files) already name the container's directory.
+    pub id: String,
+    pub name: Option<&'a str>,
+    /// What `ps` shows as its image (the reference, or the rootfs dir).
+    pub image: String,
+    pub network: Request,
+    /// Removed when it stops (`--rm`).
+    pub auto_remove: bool,
+    /// Its output goes to its log (detached).
+    pub logged: bool,
+    /// The image store's lock, held by the caller since the image was
+    /// resolved: released once the record exists (from then on `rmi`
+    /// sees the container as a user of the image).
+    pub image_lock: Option<Lock>,
+}
+
+/// Create the container: on success it is recorded as "created", with its
+/// network claimed and its directories made; on failure nothing is left.
+pub fn create(store: &Store, spec: &mut Spec, o: Options) -> Result<Record> {
+    let dir = store.dir(&o.id);
+    if o.network.mode == Mode::Container {
+        join_network(store, spec, &o.network)?;
+    }
+    // Under the networks lock until the record exists.
+    let claim = network::claim(store, &o.network, &o.id, &dir, spec)?;
+    let mut rec = Record::new(
+        o.id,
+        String::new(),
+        o.image,
+        spec.process
+            .args
+            .iter()
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect(),
+    );
+    rec.auto_remove = o.auto_remove;
+    rec.logged = o.logged;
+    let rec = store.create(spec, o.name, rec)?;
+    drop(o.image_lock);
+    let made = match claim {
+        Some(c) => c.keep(&dir),
+        None => Ok(()),
+    };
+    let made = made.and_then(|()| match &spec.root.overlay {
+        Some(ov) => make_overlay_dirs(&dir, ov.lower.first().is_some_and(|l| l.ends_with("/init"))),
+        None => Ok(()),
+    });
+    if let Err(e) = made {
+        let _ = super::delete::remove(store, &rec, false);
+        return Err(e);
+    }
+    Ok(rec)
+}
+
+/// `--net container:ID`: that container's namespace, while it runs; none
+/// of docker's --add-host/--dns with it.
+fn join_network(store: &Store, spec: &mut Spec, r: &Request) -> Result<()> {
+    for (given, what) in [
+        (!r.add_hosts.is_empty(), "--add-host"),
+        (!r.dns.is_empty(), "--dns"),
+    ] {
+        if given {
+            return Err(Error::bad(
+                "conflicting options",
+                what,
+                "not with --net container:ID",
+            ));
+        }
+    }
+    let Some(q) = spec.net_container.clone() else {
+        return Err(Error::bad("network", "container:", "no container named"));
+    };
+    // 125, as docker: a bad --net value, not a command on a container.
+    let other = store.resolve(&q).map_err(|e| e.with_code(125))?;
+    let rec = store.load_live(&other).map_err(|e| e.with_code(125))?;
+    if rec.status != Status::Running {
+        return Err(Error::bad(
+            "cannot join network of a non running container",
+            q,
+            "start it first",
+        ));
+    }
+    spec.net_container = Some(other);
+    spec.netns_owner = Some((rec.pid, rec.pid_start));
+    Ok(())
+}
+
+/// The container's overlay dirs, and its init layer's mount points.
+pub fn make_overlay_dirs(dir: &str, init: bool) -> Result<()> {
+    let mk = |p: &str| {
+        crate::sys::fs::mkdir(&cstr::cstring(p.as_bytes()).unwrap_or_default(), 0o755)
+            .map_err(|e| Error::sys("mkdir", p, e))
+    };
+    for d in ["rootfs", "upper", "work"] {
+        mk(&alloc::format!("{dir}/{d}"))?;
+    }
+    if init {
+        mk(&alloc::format!("{dir}/init"))?;
+        mk(&alloc::format!("{dir}/init/etc"))?;
+        let etc = cstr::cstring(alloc::format!("{dir}/init/etc").as_bytes()).unwrap_or_default();
+        for f in ["hosts", "resolv.conf", "hostname"] {
+            crate::sys::fs::write_new(&etc, f, b"", false)
+                .map_err(|e| Error::sys("create", alloc::format!("{dir}/init/etc/{f}"), e))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,130 @@
+//! The one removal sequence, for `rm`, `--rm`, `container prune` and OCI
+//! `delete`: stop what still runs (when forced), wait for the process that
+//! waits for it, then remove the cgroup, the anonymous volumes (if asked),
+//! the record and name, and give back the network's address and ports.
+
+use crate::error::{Error, Result};
+use crate::net::networks;
+use crate::rt::time::now;
+use crate::state::record::{alive, wait_pidfd};
+use crate::state::{Record, Status, Store, volumes};
+use crate::sys::{proc, time::sleep_ms};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// Remove container `q`. A running one only when `force` (killed first),
+/// as docker's `rm -f`; `volumes`: its anonymous volumes too (`rm -v`).
+pub fn delete(store: &Store, q: &str, force: bool, volumes: bool) -> Result<()> {
+    let id = store.resolve(q)?;
+    let mut rec = store.load_live(&id)?;
+    // Being started by another pocket: let it finish (a few ms), so the
+    // start cannot run a container whose record is gone.
+    for _ in 0..300 {
+        if rec.status == Status::Running || !rec.busy() {
+            break;
+        }
+        sleep_ms(10);
+        rec = store.load_live(&id)?;
+    }
+    if let Some(fd) = rec.pidfd() {
+        if !force {
+            return Err(Error::bad(
+                "cannot remove container",
+                rec.name.clone(),
+                "container is running: stop it first or use rm -f",
+            ));
+        }
+        let _ = proc::pidfd_send_signal(&fd, libc::SIGKILL);
+        // Frozen, it would never die: thaw it.
+        if rec.paused {
+            let _ = super::resume(store, &rec);
+        }
+        wait_pidfd(&fd, -1);
+    }
+    // The monitor goes once its container has: wait for it, so nothing of
+    // the container is left running when this returns.
+    for _ in 0..300 {
+        if !alive(rec.monitor_pid, rec.monitor_start) {
+            break;
+        }
+        sleep_ms(10);
+    }
+    let _l = store.lock(&rec.id)?;
+    let rec = store.load(&rec.id)?;
+    remove(store, &rec, volumes)
+}
+
+/// Everything of a container that is not running (the caller holds its
+/// lock, or it never ran): its cgroup (left by a SIGKILLed monitor), the
+/// anonymous volumes if `volumes`, the record, and its network's address
+/// and ports. Also what pockets killed between claiming an address and
+/// writing their record left: no record can appear for those any more.
+pub(super) fn remove(store: &Store, rec: &Record, volumes: bool) -> Result<()> {
+    let spec = store.spec(&rec.id).ok();
+    if let Some(path) = spec.as_ref().and_then(|s| s.cgroups_path.as_deref())
+        && let Ok(cg) = crate::cgroup::open(&crate::cgroup::host_layout(), path)
+    {
+        let _ = cg.remove();
+    }
+    let anon = match (volumes, &spec) {
+        (true, Some(s)) => volumes::anonymous(&store.root, s),
+        _ => Vec::new(),
+    };
+    let had_net = spec.as_ref().is_some_and(|s| s.net.is_some());
+    store.remove(rec)?;
+    volumes::remove_unused(store, &anon);
+    if had_net {
+        crate::net::host::release(&store.root, &store.run, &rec.id, |c| store.load(c).is_ok())?;
+    }
+    Ok(())
+}
+
+/// The container ended (`Exited`), or never started (`Created`, with
+/// pocket's exit code): record it, or remove it if it was made with --rm.
+/// Called by whoever waited for it: the monitor or the foreground pocket.
+pub fn finish(store: &Store, id: &str, status: Status, code: i32) -> Result<()> {
+    let _l = store.lock(id)?;
+    let mut rec = store.load(id)?;
+    if rec.auto_remove {
+        return remove(store, &rec, true);
+    }
+    rec.status = status;
+    rec.exit_code = Some(code);
+    rec.paused = false;
+    if status == Status::Exited {
+        rec.finished_at = now();
+    }
+    store.save(&rec)
+}
+
+/// `container prune`: every container that is not running (nor being
+/// started), and what killed pockets left (name links, half-made
+/// directories, addresses without a record). Returns the removed ids.
+pub fn prune(store: &Store) -> Result<Vec<String>> {
+    store.gc()?;
+    let any = networks::list(&store.root).is_ok_and(|l| !l.is_empty());
+    if any && let Ok(nets) = networks::Nets::lock(&store.root, &store.run) {
+        let exists = |id: &str| store.load(id).is_ok();
+        if nets.gc(exists).is_ok() {
+            let _ = crate::net::host::sync(&nets);
+        }
+    }
+    let mut out = Vec::new();
+    for rec in store.list()? {
+        if rec.live().status == Status::Running || rec.busy() {
+            continue;
+        }
+        let Ok(_l) = store.lock(&rec.id) else {
+            continue;
+        };
+        // Re-checked under the lock: it may have been started meanwhile.
+        match store.load(&rec.id) {
+            Ok(r) if r.live().status != Status::Running && !r.busy() => {
+                remove(store, &r, false)?;
+                out.push(r.id);
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}

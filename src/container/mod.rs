@@ -1,0 +1,76 @@
+//! The container core: one container's life, for every front end (the
+//! docker-like CLI now, the OCI runtime CLI next). A front end parses,
+//! builds a Spec, calls these and prints; it never claims addresses,
+//! mounts, locks or removes files itself.
+//!
+//! The life is OCI's: `create` makes the record (creating -> created),
+//! `start` runs it (running), its end is recorded by whoever waits for
+//! it (stopped; docker says "exited"), `pause`/`resume` freeze it, and
+//! `delete` is the one removal sequence every way out goes through (`rm`,
+//! `--rm`, `container prune`, OCI `delete`).
+
+mod create;
+mod delete;
+mod freeze;
+pub mod monitor;
+pub mod network;
+mod signal;
+mod start;
+
+pub use create::{Options, create, make_overlay_dirs};
+pub use delete::{delete, finish, prune};
+pub use freeze::{pause, resume};
+pub use signal::{kill, settle, stop};
+pub use start::{Attach, restart_detached, start};
+
+use crate::error::{Error, Result};
+use crate::state::{Record, Store};
+
+/// The container `q` names (id, id prefix or name), its record as it is
+/// now (a dead monitor's "running" reads as exited).
+pub fn state(store: &Store, q: &str) -> Result<Record> {
+    let id = store.resolve(q)?;
+    store.load_live(&id)
+}
+
+/// The record of a running container, or docker's "is not running" (1).
+pub fn running(store: &Store, q: &str) -> Result<Record> {
+    let rec = state(store, q)?;
+    if !rec.running() {
+        return Err(Error::bad("container", rec.name.clone(), "is not running").with_code(1));
+    }
+    Ok(rec)
+}
+
+/// Run `e` in the running container `q` (docker's and OCI's `exec`);
+/// returns the command's status (0 at once for a detached one).
+pub fn exec(store: &Store, q: &str, e: &crate::spawn::exec::Exec) -> Result<i32> {
+    let rec = running(store, q)?;
+    if rec.paused {
+        return Err(
+            Error::bad("container", rec.name.clone(), "is paused, unpause it first").with_code(1),
+        );
+    }
+    let pidfd = rec
+        .pidfd()
+        .ok_or_else(|| Error::bad("container", rec.name.clone(), "is not running").with_code(1))?;
+    crate::spawn::exec::exec(rec.pid, &pidfd, e)
+}
+
+/// New limits for container `q` (docker's `update`, OCI `update`): merged
+/// over the ones it has, fitted to the host (docker's warnings returned),
+/// written to its cgroup at once if it runs, and kept in its Spec.
+pub fn update(store: &Store, q: &str, new: &crate::cgroup::Resources) -> Result<()> {
+    let id = store.resolve(q)?;
+    let _l = store.lock(&id)?;
+    let mut spec = store.spec(&id)?;
+    let merged = crate::cgroup::resources::merge(&spec.resources, new);
+    if store.load(&id)?.running()
+        && let Some(path) = &spec.cgroups_path
+    {
+        let host = crate::cgroup::host();
+        crate::cgroup::open(&host.layout, path)?.apply(&merged, &host.support, true)?;
+    }
+    spec.resources = merged;
+    store.save_spec(&id, &spec)
+}

@@ -1,0 +1,56 @@
+//! Signals to a running container: through a pidfd opened and checked
+//! against the record's start time, so a reused pid is never signalled.
+
+use crate::error::{Error, Result};
+use crate::state::record::{alive, wait_pidfd};
+use crate::state::{Record, Status, Store};
+use crate::sys::{proc, time::sleep_ms};
+
+/// Send `sig` to the container's init; docker's "is not running" (1) if
+/// it does not run. A frozen process acts on no signal, SIGKILL included,
+/// until it is thawed: a paused container is resumed after a SIGKILL, as
+/// docker's daemon does, so that it dies.
+pub fn kill(store: &Store, rec: &Record, sig: i32) -> Result<()> {
+    let fd = rec
+        .pidfd()
+        .ok_or_else(|| Error::bad("container", rec.name.clone(), "is not running").with_code(1))?;
+    proc::pidfd_send_signal(&fd, sig).map_err(|e| Error::sys("signal", rec.name.clone(), e))?;
+    if sig == libc::SIGKILL && rec.paused {
+        let _ = super::resume(store, rec);
+    }
+    Ok(())
+}
+
+/// SIGTERM, then SIGKILL after `secs`; returns once the end is recorded.
+/// A container that does not run is left as it is.
+pub fn stop(store: &Store, rec: &Record, secs: i64) -> Result<()> {
+    if let Some(fd) = rec.pidfd() {
+        // A frozen container cannot act on SIGTERM: thaw it first.
+        if rec.paused {
+            let _ = super::resume(store, rec);
+        }
+        let _ = proc::pidfd_send_signal(&fd, libc::SIGTERM);
+        if !wait_pidfd(&fd, secs.saturating_mul(1000).min(i32::MAX as i64) as i32) {
+            let _ = proc::pidfd_send_signal(&fd, libc::SIGKILL);
+            wait_pidfd(&fd, -1);
+        }
+        settle(store, &rec.id);
+    }
+    Ok(())
+}
+
+/// Wait (a while) for the process that waits for the container to record
+/// its end, so a command that returns after stop/kill shows the truth.
+pub fn settle(store: &Store, id: &str) -> Option<Record> {
+    // The monitor records within milliseconds of the exit; the bound is
+    // for a machine under heavy load.
+    for _ in 0..1000 {
+        match store.load(id) {
+            Ok(r) if r.status != Status::Running => return Some(r),
+            Ok(r) if !alive(r.monitor_pid, r.monitor_start) => return Some(store.live(r)),
+            Err(_) => return None,
+            _ => sleep_ms(10),
+        }
+    }
+    store.load_live(id).ok()
+}
