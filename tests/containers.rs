@@ -86,15 +86,23 @@ fn stop_trapping_process_exits_gracefully() {
     let id = r.run_d(&[
         "sh",
         "-c",
-        "trap 'echo graceful; exit 0' TERM; while :; do sleep 0.05; done",
+        "trap 'echo graceful; exit 0' TERM; echo ready; while :; do sleep 0.05; done",
     ]);
     let pid = r.pid(&id);
+    // The trap must be set before the TERM comes (as PID 1 the shell
+    // ignores a signal it has no handler for): a loaded machine may take
+    // a while to get there.
+    wait_for(10, "the trap", || {
+        stdout(&r.out(&["logs", &id]))
+            .contains("ready")
+            .then_some(())
+    });
     let o = r.out(&["stop", &id[..8]]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), format!("{}\n", &id[..8]));
     assert!(gone(pid));
     let o = r.out(&["logs", &id]);
-    assert_eq!(stdout(&o), "graceful\n");
+    assert_eq!(stdout(&o), "ready\ngraceful\n");
     let rows = ps(&r, true);
     assert!(rows[0].contains("Exited (0)"), "{rows:?}");
     assert!(ps(&r, false).is_empty());

@@ -34,6 +34,13 @@ pub struct Child<'a> {
     pub netns: i32,
     /// The seccomp filter (built by the parent) and no_new_privs.
     pub confine: crate::seccomp::Confine<'a>,
+    /// OCI `create`: an O_PATH fd of the exec fifo, else -1. The child
+    /// then says "ready" on the error pipe once set up, stops caring
+    /// whether its parent lives, and waits for `start` to open the fifo
+    /// before it execs (runc's exec.fifo).
+    pub exec_fifo: i32,
+    /// OCI `--preserve-fds N`: fds 3..3+N stay open into the container.
+    pub preserve_fds: u32,
 }
 
 pub(super) struct Fail<'a> {
@@ -132,9 +139,10 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
         }
     }
     // Every fd pocket inherited or opened is closed now, for real, but the
-    // error pipe: none can serve as /proc/self/fd/N below, nor reach the
+    // error pipe (and, for OCI, the exec fifo and the fds asked to be
+    // preserved): none can serve as /proc/self/fd/N below, nor reach the
     // container.
-    close_all_but(c.err_wr);
+    close_all_but(&[c.err_wr, c.exec_fifo], c.preserve_fds);
     // The caller's session keyring (root's keys, on the host) stays
     // behind: the container gets a fresh, empty one, as with runc. Before
     // seccomp, which answers keyctl with EPERM.
@@ -182,8 +190,44 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
             tty::set_foreground(0, proc::getpid()).map_err(f("tcsetpgrp", b""))?;
         }
     }
+    if c.exec_fifo >= 0 {
+        wait_for_start(c.err_wr, c.exec_fifo)?;
+    }
     signal::reset_all();
     Err(exec(&c.argv, &c.envp))
+}
+
+/// OCI `create` is done: say so, outlive the `pocket create` that made
+/// us (its caller, conmon or a shim, is our reaper), and block until
+/// `start` opens the exec fifo for reading.
+fn wait_for_start(err_wr: i32, fifo: i32) -> Result<(), Fail<'static>> {
+    fd::write_all(err_wr, wire::READY).map_err(f("report ready", b""))?;
+    proc::prctl(libc::PR_SET_PDEATHSIG, 0).map_err(f("prctl", b"PDEATHSIG"))?;
+    let mut b = [0u8; 32];
+    let path =
+        cstr::join(&mut b, b"/proc/self/fd", itoa(fifo as u32, &mut [0u8; 10])).ok_or(Fail {
+            op: "open",
+            arg: b"exec fifo",
+            errno: Errno::ENAMETOOLONG,
+        })?;
+    let w = fd::open(path, libc::O_WRONLY | libc::O_CLOEXEC, 0).map_err(f("open", b"exec fifo"))?;
+    fd::write_all(w.raw(), b"0").map_err(f("write", b"exec fifo"))?;
+    drop(w);
+    fd::close(fifo);
+    Ok(())
+}
+
+/// `n` in decimal, in `buf`, without allocating.
+fn itoa(mut n: u32, buf: &mut [u8; 10]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[i..];
+        }
+    }
 }
 
 fn setup(cfg: &Config, tty_sock: i32) -> Result<(), Fail<'static>> {
@@ -246,13 +290,24 @@ pub(super) fn become_user(caps: u64, u: &crate::spec::User) -> Result<(), Fail<'
     caps::set(if u.uid == 0 { caps } else { 0 }).map_err(f("capset", b""))
 }
 
-/// Close every fd but 0, 1, 2 and `keep`.
-pub(super) fn close_all_but(keep: i32) {
-    let k = keep as u32;
-    if k > 3 {
-        let _ = fd::close_range(3, k - 1, 0);
+/// Close every fd but 0, 1, 2, the `preserve` ones after them (3..3+N,
+/// OCI's --preserve-fds) and those in `keep` (-1: none).
+pub(super) fn close_all_but(keep: &[i32], preserve: u32) {
+    let mut from = 3u32.saturating_add(preserve);
+    let mut k = [u32::MAX; 4];
+    for (i, &x) in keep.iter().take(4).enumerate() {
+        if x >= 0 {
+            k[i] = x as u32;
+        }
     }
-    let _ = fd::close_range(k.max(2) + 1, u32::MAX, 0);
+    crate::rt::sort_by(&mut k, |a, b| a < b);
+    for &x in k.iter().filter(|&&x| x != u32::MAX) {
+        if x > from {
+            let _ = fd::close_range(from, x - 1, 0);
+        }
+        from = from.max(x.saturating_add(1));
+    }
+    let _ = fd::close_range(from, u32::MAX, 0);
 }
 
 /// chdir(2) into `cwd` resolved inside the container's root (this

@@ -196,7 +196,7 @@ fn run_child<'a>(
         }
         // Only 0, 1, 2 and the error pipe from here: nothing of pocket's
         // (or its caller's) can be reached as /proc/self/fd/N.
-        child::close_all_but(err_w);
+        child::close_all_but(&[err_w], 0);
         proc::join_session_keyring().map_err(f("join session keyring"))?;
         confine.before_caps().map_err(|(op, e)| f(op)(e))?;
         child::become_user(e.caps, &e.user)?;

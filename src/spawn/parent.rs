@@ -129,6 +129,26 @@ pub fn run(spec: &Spec) -> Result<i32> {
 
 /// Create and start the container; returns once its command was exec'd.
 pub fn start(spec: &Spec, out: Output) -> Result<Running> {
+    launch(spec, out, None)
+}
+
+/// OCI `create`: what makes a container wait for `start`.
+pub struct Waiting<'a> {
+    /// An O_PATH fd of the exec fifo the child opens, once set up, and
+    /// blocks on until `start` opens it for reading.
+    pub fifo: &'a fd::Fd,
+    /// `--preserve-fds N`: fds 3..3+N go into the container.
+    pub preserve_fds: u32,
+}
+
+/// OCI `create`: set the container up and return while its init waits
+/// for `start`, no longer tied to this process (the caller exits; its own
+/// caller reaps the init).
+pub fn create(spec: &Spec, out: Output, w: &Waiting) -> Result<Running> {
+    launch(spec, out, Some(w))
+}
+
+fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running> {
     let ops = fs::plan(spec)?;
     let mut flags = 0;
     for (on, f) in [
@@ -204,6 +224,8 @@ pub fn start(spec: &Spec, out: Output) -> Result<Running> {
         cgroups: &joins,
         user: &p.user,
         netns: netns.as_ref().map_or(-1, |f| f.raw()),
+        exec_fifo: waiting.map_or(-1, |w| w.fifo.raw()),
+        preserve_fds: waiting.map_or(0, |w| w.preserve_fds),
         confine: crate::seccomp::Confine {
             filter: filter.as_deref(),
             no_new_privs: p.no_new_privileges,
@@ -261,8 +283,26 @@ pub fn start(spec: &Spec, out: Output) -> Result<Running> {
     drop(tty_sock);
 
     let mut report = [0u8; 512];
-    let n = fd::read_full(err_r.raw(), &mut report).unwrap_or(0);
+    let n = match waiting {
+        // One message: READY, or a failure report (one write each). The
+        // pipe stays open in the child until its execve, after `start`.
+        Some(_) => fd::read(err_r.raw(), &mut report).unwrap_or(0),
+        None => fd::read_full(err_r.raw(), &mut report).unwrap_or(0),
+    };
     drop(err_r);
+    if waiting.is_some() && &report[..n] == super::wire::READY && sent.is_ok() {
+        return Ok(Running {
+            pid,
+            master,
+            sfd,
+            cgroup: cg.0.take(),
+            _restore,
+        });
+    }
+    if waiting.is_some() && n == 0 {
+        let _ = proc::wait(pid, 0);
+        return Err(Error::sys("container init", "", Errno::EPIPE));
+    }
     if n > 0 || sent.is_err() {
         let _ = proc::wait(pid, 0);
         return Err(if n > 0 {

@@ -18,6 +18,10 @@ pub const F_NETNS: u32 = 8;
 pub const F_UTSNS: u32 = 16;
 pub const F_CGROUPNS: u32 = 32;
 
+/// What an OCI `create`'s child writes on the error pipe once it is set
+/// up and waits for `start`: one byte (a failure report has 8 at least).
+pub const READY: &[u8] = b"R";
+
 /// The decoded config, borrowing the receive buffer.
 #[derive(Debug)]
 pub struct Config<'a> {
