@@ -46,6 +46,10 @@
 # (`podman container cleanup`), so the runtime's default --root is used
 # (runc: /run/runc): podman never passes --root itself.
 set -u
+# runtimes given relative to where we were called from
+ARGS=()
+for r in "$@"; do ARGS+=("$(realpath -s -- "$r" 2>/dev/null || echo "$r")"); done
+set -- "${ARGS[@]}"
 cd "$(dirname "$0")/.." || exit 1
 REPO=$PWD
 START=$SECONDS
@@ -78,10 +82,9 @@ fi
 # --- runtimes: runc first (the control), then the ones asked for ---------
 RT_PATH=("$CONTROL")
 for r in "$@"; do
-	p=$(realpath -s "$r" 2>/dev/null) || bail "no runtime at $r"
-	[ -x "$p" ] && [ -f "$p" ] || bail "$r is not an executable file"
-	[ "$(realpath "$p")" = "$(realpath "$CONTROL")" ] && continue
-	RT_PATH+=("$p")
+	[ -x "$r" ] && [ -f "$r" ] || bail "$r is not an executable file"
+	[ "$(realpath "$r")" = "$(realpath "$CONTROL")" ] && continue
+	RT_PATH+=("$r")
 done
 RT_LABEL=()
 for i in "${!RT_PATH[@]}"; do
@@ -516,6 +519,26 @@ p_netnone() {
 	pm run --rm "${RUNF[@]}" $IMG ls /sys/class/net
 	want_rc 0 "ls /sys/class/net"
 	want_out "lo" "--network none"
+	OBS="exit $RC, out '$OUT'"
+}
+# A namespace left out of config.json is the caller's: podman runs in a
+# network namespace made here (never the host's), and --network host must
+# give the container that one.
+p_nethost() {
+	SHOW="[unshare -n] podman run --rm --network host $IMG readlink /proc/self/ns/net"
+	x unshare -n sh -c 'readlink /proc/self/ns/net; exec "$@"' sh podman "${PG[@]}" --runtime "${RT_WRAP[CUR]}" \
+		run --rm --cgroup-parent "$CGP" --network host $IMG readlink /proc/self/ns/net
+	want_rc 0 "run --network host"
+	OBS="exit $RC"
+	check "the caller's net namespace" test "$(printf '%s\n' "$OUT" | sed -n 1p)" = "$(printf '%s\n' "$OUT" | sed -n 2p)"
+	check "not the host's" test "$(printf '%s\n' "$OUT" | sed -n 1p)" != "$(readlink /proc/self/ns/net)"
+}
+p_process() {
+	pm run --rm -e FOO=bar -w /tmp --hostname eng-host --tmpfs /scratch:size=1m --sysctl net.ipv4.ip_forward=1 \
+		"${RUNF[@]}" $IMG sh -c 'echo "$FOO $(pwd) $(hostname) $(cat /proc/sys/net/ipv4/ip_forward)"; grep " /scratch " /proc/mounts | cut -d" " -f1-3'
+	want_rc 0 "run -e -w --hostname --tmpfs --sysctl"
+	want_out "bar /tmp eng-host 1
+tmpfs /scratch tmpfs" "run -e -w --hostname --tmpfs --sysctl"
 	OBS="exit $RC, out '$OUT'"
 }
 p_logs() {
@@ -1122,6 +1145,8 @@ scenario "podman run: exit code 127 for a missing command" p_exit127
 scenario "podman run: exit code 126 for a non-executable" p_exit126
 scenario "podman run -i: stdin through to EOF" p_stdin
 scenario "podman run --network none: only lo" p_netnone
+scenario "podman run --network host in a fresh netns: the caller's namespace" p_nethost
+scenario "podman run -e -w --hostname --tmpfs --sysctl" p_process
 scenario "podman run -d, logs: stdout and stderr" p_logs
 scenario "podman exec: output, exit code, 127, --user --workdir -e" p_exec
 scenario "podman exec -t, exec -it (pty)" p_exec_t
