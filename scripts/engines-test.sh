@@ -36,7 +36,8 @@
 # * at the end: no process in our cgroups or naming the temp dir, no mount
 #   under the temp dir, no new entry in /run, /var/lib, /dev/shm, ... (an
 #   empty state root a runtime made, such as /run/runc, is removed); each
-#   leak is a failing test line, then cleaned. Processes are only ever
+#   leak is a failing test line, then cleaned (files: when in /run, /tmp or
+#   /dev/shm; elsewhere they are left to look at). Processes are only ever
 #   killed by pid.
 #
 # Quirks of this host handled here: the sandbox has no CAP_SYS_RESOURCE, so
@@ -192,6 +193,8 @@ cat >"$T/fdlog.py" <<'EOF'
 import os, re, sys
 # fdlog.py PID WRAPPER CALLER LOG ARGS...: the fds and environment names
 # of PID (the wrapper's shell: its fd reading WRAPPER is not counted).
+# Its stderr is the runtime's, maybe the container's: never write there.
+sys.stderr = open(os.devnull, "w")
 pid, wrapper, caller, log, args = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
 unix = {}
 try:
@@ -231,10 +234,10 @@ with open(log, "a") as f:
 flat = []
 for a in args:
     flat.extend(a.split("=", 1) if a.startswith("--") and "=" in a else [a])
-for flag, name in (("--bundle", "config.json"), ("--process", ""), ("--resources", "")):
+for flag, doc in (("--bundle", "config.json"), ("--process", ""), ("--resources", "")):
     if flag in flat[:-1]:
         src = flat[flat.index(flag) + 1]
-        src = os.path.join(src, name) if name else src
+        src = os.path.join(src, doc) if doc else src
         dst = "%s.%s-%s-%d.json" % (log, caller, sub, os.getpid())
         try:
             with open(src, "rb") as i, open(dst, "wb") as o:
@@ -299,7 +302,6 @@ transcript() {
 	} >>"$TR"
 	SHOW=""
 }
-note() { echo "  note: $*" >>"$TR"; }
 
 # podman with its private configuration; CUR is the runtime being tested.
 CUR=0
@@ -1090,7 +1092,8 @@ final_cleanup() {
 	# Files outside the temp dir. A new entry named after an engine or a
 	# runtime is ours: an empty directory tree is a default state root
 	# (runc: /run/runc, containerd's shims: /run/containerd/s), removed
-	# with a note; anything else is a leak, removed too. Other new entries
+	# with a note; anything else is a leak, removed too when it is volatile
+	# state (/run, /tmp, /dev/shm), else left to look at. Other new entries
 	# are only shown: other people work on this machine at the same time.
 	snapshot_dirs | sort >"$T/dirs.after"
 	for d in $(comm -13 "$T/dirs.before" "$T/dirs.after"); do
@@ -1102,7 +1105,7 @@ final_cleanup() {
 		else
 			FINAL_LEFT="$FINAL_LEFT${FINAL_LEFT:+
 }left on the host: $(find "$d" | head -10 | tr '\n' ' ')"
-			rm -rf --one-file-system "$d"
+			case $d in /run/* | /tmp/* | /dev/shm/*) rm -rf --one-file-system "$d" ;; esac
 		fi
 	done
 	grep -v -F "$T" /proc/self/mountinfo | awk '{print $5}' | sort >"$T/mounts.after"
