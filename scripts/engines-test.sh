@@ -142,6 +142,11 @@ for fd in /proc/$$/fd/*; do
 	case $fd in 0 | 1 | 2 | 255) ;; *) eval "exec $fd>&-" 2>/dev/null ;; esac
 done
 
+# Engines and daemons work from the temp dir: conmon 2.1.6 writes an empty
+# file "oom" into its working directory (podman's) when a container is
+# OOM-killed.
+cd "$T" || bail "cd $T"
+
 # the environment as we got it: the runtime's summary shows what the engines add
 { compgen -e; echo CONTAINERS_CONF; echo CONTAINERS_STORAGE_CONF; } | sort -u >"$T/env.base"
 mkdir -p "$T/tr" "$T/vol" "$T/p/tmp" "$T/p/net" "$T/c/tmp" "$T/c/fifo" "$T/calls"
