@@ -1036,6 +1036,9 @@ kill_pids() { # send TERM, wait, then KILL: by pid only
 	kill -KILL "$@" 2>/dev/null
 }
 our_mounts() { grep -F "$T" /proc/self/mountinfo | awk '{print $5}'; }
+# Not a leak: podman's overlay driver bind-mounts its home onto itself
+# (made private) and a podman that exits on an error path may leave it.
+leaked_mounts() { our_mounts | grep -v -x -F "$T/p/root/overlay"; }
 our_cgroups() { find /sys/fs/cgroup -mindepth 2 -maxdepth 7 -type d \( -path "*$CGP" -o -path "*$CGP/*" \) 2>/dev/null | sort -r; }
 no_cleanup_procs() { [ -z "$(our_pids "$CTD_PID")" ]; }
 
@@ -1046,7 +1049,7 @@ engine_left() { # NAME MOUNT-PREFIX
 	p=$(our_pids "$CTD_PID")
 	left=""
 	[ -z "$p" ] || left="processes: $(describe_pids $p)"
-	m=$(our_mounts | grep -F "$2")
+	m=$(leaked_mounts | grep -F "$2")
 	[ -z "$m" ] || left="$left${left:+
 }mounts: $m"
 	# container cgroups (podman's shared conmon group is its own, kept)
@@ -1082,13 +1085,11 @@ final_cleanup() {
 		FINAL_LEFT="processes: $(describe_pids $p)"
 		kill_pids $p
 	fi
-	m=$(our_mounts)
-	if [ -n "$m" ]; then
-		FINAL_LEFT="$FINAL_LEFT${FINAL_LEFT:+
+	m=$(leaked_mounts)
+	[ -z "$m" ] || FINAL_LEFT="$FINAL_LEFT${FINAL_LEFT:+
 }mounts: $m"
-		# ours, deepest first, so that rm -rf can never reach through one
-		for d in $(echo "$m" | sort -r); do umount -l "$d"; done
-	fi
+	# ours, deepest first, so that rm -rf can never reach through one
+	for d in $(our_mounts | sort -r); do umount -l "$d"; done
 	for d in $(our_cgroups); do
 		rmdir "$d" 2>/dev/null || FINAL_LEFT="$FINAL_LEFT${FINAL_LEFT:+
 }cgroup not removable: $d ($(cat "$d/cgroup.procs" 2>/dev/null | tr '\n' ' '))"
