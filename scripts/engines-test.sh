@@ -1105,9 +1105,11 @@ final_cleanup() {
 	for d in $(comm -13 "$T/dirs.before" "$T/dirs.after"); do
 		if ! basename "$d" | grep -q -E "^($ENGINE_NAMES)"; then
 			echo "# engines-test: new on the host, not ours?: $d"
-		elif [ -d "$d" ] && [ -z "$(find "$d" ! -type d | head -1)" ]; then
+		elif [ -d "$d" ] && [ -z "$(find "$d" ! -type d ! -name '*.lock' | head -1)" ]; then
+			# pocket's state roots keep their flock(2) files (names.lock).
+			find "$d" -name '*.lock' -type f -delete
 			find "$d" -depth -type d -empty -delete
-			echo "# engines-test: removed $d (empty directories, an engine's or runtime's default state root)"
+			echo "# engines-test: removed $d (empty directories and lock files, an engine's or runtime's default state root)"
 		else
 			FINAL_LEFT="$FINAL_LEFT${FINAL_LEFT:+
 }left on the host: $(find "$d" | head -10 | tr '\n' ' ')"

@@ -15,6 +15,7 @@ pub mod fs;
 pub mod image;
 pub mod json;
 pub mod net;
+pub mod oci;
 pub mod rt;
 pub mod seccomp;
 pub mod spawn;

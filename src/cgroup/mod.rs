@@ -337,6 +337,16 @@ impl Cgroup {
         ))
     }
 
+    /// Every process in the group (host pids, from the first hierarchy's
+    /// cgroup.procs): `kill --all`, `ps`.
+    pub fn pids(&self) -> Vec<i32> {
+        self.dirs
+            .iter()
+            .find_map(|d| files::read(&d.dir, "cgroup.procs"))
+            .map(|t| t.lines().filter_map(|l| l.trim().parse().ok()).collect())
+            .unwrap_or_default()
+    }
+
     fn dir_with(&self, c: &str) -> Option<&Dir> {
         let v2c = layout::v2_name(c);
         self.dirs

@@ -124,6 +124,9 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         user,
         seccomp: spec.seccomp.clone(),
         no_new_privs: spec.process.no_new_privileges,
+        keep_stdio: false,
+        console: -1,
+        pid: Default::default(),
     };
     crate::container::exec(&ctx.store, &id, &e)
 }

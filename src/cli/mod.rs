@@ -10,7 +10,7 @@ mod image_out;
 mod images;
 mod inspect;
 mod logs;
-mod manage;
+pub mod manage;
 mod mounts;
 mod network;
 mod port;
@@ -19,7 +19,7 @@ pub mod run;
 mod save;
 mod security;
 mod stats;
-mod table;
+pub mod table;
 mod volume;
 
 use crate::error::{Error, Result};
@@ -96,6 +96,18 @@ pub fn main(args: &Args) -> i32 {
 
 fn dispatch(args: &Args) -> Result<i32> {
     let mut argv = args.argv.get(1..).unwrap_or(&[]);
+    // The OCI runtime front end: by the binary's name (`pocket-runc`), as
+    // engines call it, or `pocket oci ...`.
+    if args
+        .argv
+        .first()
+        .is_some_and(|a| crate::oci::called_as_runtime(a))
+    {
+        return Ok(crate::oci::main(args, argv));
+    }
+    if argv.first() == Some(&&b"oci"[..]) {
+        return Ok(crate::oci::main(args, &argv[1..]));
+    }
     let mut root = args.getenv(b"POCKET_ROOT").filter(|r| !r.is_empty());
     // Global options come before the command.
     loop {

@@ -744,6 +744,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             network,
             auto_remove: r.rm,
             logged: r.detach,
+            bundle: String::new(),
             image_lock,
         },
     )?;

@@ -22,6 +22,8 @@ pub struct Options<'a> {
     pub auto_remove: bool,
     /// Its output goes to its log (detached).
     pub logged: bool,
+    /// The OCI bundle it comes from (`state` shows it).
+    pub bundle: String,
     /// The image store's lock, held by the caller since the image was
     /// resolved: released once the record exists (from then on `rmi`
     /// sees the container as a user of the image).
@@ -49,6 +51,7 @@ pub fn create(store: &Store, spec: &mut Spec, o: Options) -> Result<Record> {
     );
     rec.auto_remove = o.auto_remove;
     rec.logged = o.logged;
+    rec.bundle = o.bundle;
     let rec = store.create(spec, o.name, rec)?;
     drop(o.image_lock);
     let made = match claim {

@@ -41,6 +41,9 @@ pub enum Mode {
     Bridge(String),
     /// Another container's namespace: nothing to claim, no files.
     Container,
+    /// As the Spec says (an OCI bundle's config.json): nothing claimed,
+    /// no files written; the engine made the network.
+    Spec,
 }
 
 /// The files written into the container's directory and bound over the
@@ -173,7 +176,7 @@ pub fn claim(
     let name = match &r.mode {
         Mode::None => return files_only(r, dir, spec, false).map(Some),
         Mode::Host => return files_only(r, dir, spec, true).map(Some),
-        Mode::Container => return Ok(None),
+        Mode::Container | Mode::Spec => return Ok(None),
         Mode::Bridge(n) => n.clone(),
     };
     let (want, specs, extra, dns) = (r.ip, &r.ports, &r.add_hosts, &r.dns);

@@ -334,6 +334,43 @@ fn switch_root<'a>(root: &Fd, path: &'a CStr, no_pivot: bool) -> Res<'a, ()> {
     proc::chdir(c"/").map_err(fail("chdir", c"/"))
 }
 
+/// Bind `/<dir>/<name>` of the host (the root is not pivoted yet) onto a
+/// new empty file `name` in `d`, if it is the device asked for (type and
+/// numbers checked: never some other file of the host).
+fn bind_host_node(
+    d: &Fd,
+    dir: &CStr,
+    name: &CStr,
+    mode: u32,
+    major: u32,
+    minor: u32,
+) -> Result<(), Errno> {
+    let mut b = [0u8; 512];
+    let mut host = [0u8; 512];
+    let rel = crate::sys::cstr::join(&mut b, b"/", dir.to_bytes()).ok_or(Errno::ENAMETOOLONG)?;
+    let path = crate::sys::cstr::join(&mut host, rel.to_bytes(), name.to_bytes())
+        .ok_or(Errno::ENAMETOOLONG)?;
+    let st = fd::fstatat(libc::AT_FDCWD, path, 0)?;
+    let want = libc::makedev(major, minor);
+    if st.st_mode & libc::S_IFMT != mode & libc::S_IFMT || st.st_rdev != want {
+        return Err(Errno::EPERM);
+    }
+    let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    drop(fd::openat(d.raw(), name, flags, 0)?);
+    let target = fd::openat(
+        d.raw(),
+        name,
+        libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+        0,
+    )?;
+    let t = m::open_tree(
+        libc::AT_FDCWD,
+        path,
+        k::OPEN_TREE_CLONE | k::OPEN_TREE_CLOEXEC,
+    )?;
+    m::move_mount(&t, &target)
+}
+
 /// Apply `ops` in order. Returns the root's fd (for resolving more paths
 /// in it, e.g. the working directory) once the root has been bound.
 pub fn apply<'a>(ops: &'a [Op], mut root: Option<Fd>) -> Res<'a, Option<Fd>> {
@@ -415,7 +452,17 @@ pub fn apply<'a>(ops: &'a [Op], mut root: Option<Fd>) -> Res<'a, Option<Fd>> {
                 // Below /dev, on its fresh tmpfs: made without following
                 // any symlink (there are none yet, but the rule holds).
                 let d = resolve_dir(r, dir.to_bytes(), true).map_err(fail("open", dir))?;
-                m::mknodat(d.raw(), name, *mode, *major, *minor).map_err(fail("mknod", name))?;
+                match m::mknodat(d.raw(), name, *mode, *major, *minor) {
+                    // Not allowed (a devices cgroup without "m" for it, as
+                    // podman's; no CAP_MKNOD): the host's own node at the
+                    // same path bound in instead, as runc does.
+                    Err(Errno::EPERM) => {
+                        bind_host_node(&d, dir, name, *mode, *major, *minor)
+                            .map_err(fail("mknod", name))?;
+                        continue;
+                    }
+                    r => r.map_err(fail("mknod", name))?,
+                }
                 m::fchmodat(d.raw(), name, *mode & 0o7777).map_err(fail("chmod", name))?;
                 if (*uid, *gid) != (0, 0) {
                     crate::sys::file::fchownat(

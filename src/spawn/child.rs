@@ -191,6 +191,10 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
         }
     }
     if c.exec_fifo >= 0 {
+        // As runc: a command that is not there fails `create` itself (the
+        // engine shows "executable file not found" and no container stays),
+        // not the later `start`.
+        look_up(&c.argv, &c.envp)?;
         wait_for_start(c.err_wr, c.exec_fifo)?;
     }
     signal::reset_all();
@@ -201,8 +205,10 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
 /// us (its caller, conmon or a shim, is our reaper), and block until
 /// `start` opens the exec fifo for reading.
 fn wait_for_start(err_wr: i32, fifo: i32) -> Result<(), Fail<'static>> {
-    fd::write_all(err_wr, wire::READY).map_err(f("report ready", b""))?;
+    // No longer tied to the parent before it hears "ready" (it exits
+    // right after): else the kernel could kill us as it goes.
     proc::prctl(libc::PR_SET_PDEATHSIG, 0).map_err(f("prctl", b"PDEATHSIG"))?;
+    fd::write_all(err_wr, wire::READY).map_err(f("report ready", b""))?;
     let mut b = [0u8; 32];
     let path =
         cstr::join(&mut b, b"/proc/self/fd", itoa(fifo as u32, &mut [0u8; 10])).ok_or(Fail {
@@ -335,6 +341,53 @@ pub(super) fn enter_cwd(cwd: &CStr) -> Result<(), Fail<'_>> {
 fn bytes(p: *const c_char) -> &'static [u8] {
     // SAFETY: p points into the receive buffer, NUL-terminated by decode.
     unsafe { CStr::from_ptr(p) }.to_bytes()
+}
+
+/// The search `exec` makes, without the execve: Ok if argv[0] names an
+/// executable regular file (directly, or in the container's PATH).
+fn look_up(argv: &[*const c_char], envp: &[*const c_char]) -> Result<(), Fail<'static>> {
+    let file = bytes(argv[0]);
+    let ok = |p: &CStr| {
+        fd::access(p, libc::X_OK).is_ok()
+            && fd::fstatat(libc::AT_FDCWD, p, 0)
+                .is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFREG)
+    };
+    let not_found = Fail {
+        op: "exec",
+        arg: file,
+        errno: Errno::ENOENT,
+    };
+    if file.is_empty() {
+        return Err(not_found);
+    }
+    if file.contains(&b'/') {
+        // SAFETY: argv[0] is a NUL-terminated string from the buffer.
+        let p = unsafe { CStr::from_ptr(argv[0]) };
+        return match fd::fstatat(libc::AT_FDCWD, p, 0) {
+            Err(_) => Err(not_found),
+            Ok(_) if ok(p) => Ok(()),
+            // There but not a program: "permission denied", 126.
+            Ok(_) => Err(Fail {
+                op: "exec",
+                arg: file,
+                errno: Errno::EACCES,
+            }),
+        };
+    }
+    let path = envp
+        .iter()
+        .take_while(|p| !p.is_null())
+        .find_map(|&p| lookup(&[bytes(p)], b"PATH"))
+        .unwrap_or(DEFAULT_PATH);
+    let mut buf = [0u8; 4096];
+    for dir in path.split(|&c| c == b':') {
+        if let Some(full) = cstr::join(&mut buf, dir, file)
+            && ok(full)
+        {
+            return Ok(());
+        }
+    }
+    Err(not_found)
 }
 
 /// execvpe(3) without allocating: the container's PATH, not the host's.

@@ -28,6 +28,14 @@ pub struct Exec {
     /// The container's seccomp profile and no_new_privs setting.
     pub seccomp: crate::seccomp::Seccomp,
     pub no_new_privs: bool,
+    /// OCI: detached, stdio stays the caller's (an engine's pipes), not
+    /// /dev/null as docker's `exec -d`.
+    pub keep_stdio: bool,
+    /// OCI `--console-socket`: a connected socket the pty master is sent
+    /// to (the engine relays it), or -1.
+    pub console: i32,
+    /// Set to the new process's host pid once it runs.
+    pub pid: core::cell::Cell<i32>,
 }
 
 /// Namespaces in the order nsenter(1) joins them: mount last, because
@@ -138,6 +146,12 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     let master = pty.map(|(m, _slave)| m);
     let mut report = [0u8; 512];
     let n = fd::read_full(err_r.raw(), &mut report).unwrap_or(0);
+    if n == 0 {
+        e.pid.set(child);
+        if let (true, Some(m)) = (e.console >= 0, &master) {
+            crate::sys::sock::send_fd(e.console, m.raw()).ctx("send pty", "console socket")?;
+        }
+    }
     let r = if n > 0 {
         let _ = proc::wait(child, 0);
         Err(child_error(&report[..n]))
@@ -186,7 +200,7 @@ fn run_child<'a>(
         } else {
             // No controlling terminal (see child::setup): not the caller's.
             proc::setsid().map_err(f("setsid"))?;
-            if e.detach {
+            if e.detach && !e.keep_stdio {
                 for i in 0..3 {
                     fd::dup2(null, i).map_err(f("dup2"))?;
                 }

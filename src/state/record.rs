@@ -50,6 +50,8 @@ pub struct Record {
     pub logged: bool,
     /// Frozen (`pause`): its cgroup's freezer holds every process.
     pub paused: bool,
+    /// The OCI bundle it was created from (empty for the docker CLI's).
+    pub bundle: String,
 }
 
 fn ts(t: Timestamp) -> Option<Value> {
@@ -96,6 +98,10 @@ impl Record {
             ("auto_remove", Some(Value::Bool(self.auto_remove))),
             ("logged", Some(Value::Bool(self.logged))),
             ("paused", Some(Value::Bool(self.paused))),
+            (
+                "bundle",
+                (!self.bundle.is_empty()).then(|| json::str(&self.bundle))
+            ),
         ])
     }
 
@@ -128,6 +134,7 @@ impl Record {
             auto_remove: v.get("auto_remove").and_then(Value::bool).unwrap_or(false),
             logged: v.get("logged").and_then(Value::bool).unwrap_or(false),
             paused: v.get("paused").and_then(Value::bool).unwrap_or(false),
+            bundle: s("bundle").unwrap_or_default(),
         })
     }
 
@@ -151,6 +158,7 @@ impl Record {
             auto_remove: false,
             logged: false,
             paused: false,
+            bundle: String::new(),
         }
     }
 

@@ -97,10 +97,12 @@ impl Store {
     /// killed halfway) is free again.
     pub fn create(&self, spec: &Spec, name: Option<&str>, mut rec: Record) -> Result<Record> {
         self.init()?;
-        let id = if rec.id.len() == 64 {
-            rec.id.clone()
-        } else {
+        // The caller's id (docker's 64 hex, or an OCI container id the
+        // front end checked), else a fresh one.
+        let id = if rec.id.is_empty() {
             crate::rt::names::new_id()
+        } else {
+            rec.id.clone()
         };
         let names = format!("{}/names", self.root);
         let names_c = cs(&names)?;

@@ -1,0 +1,768 @@
+//! runc's commands over the container core: create, start, run, state,
+//! list, kill, delete, pause, resume, ps, update, events.
+
+use super::Ctx;
+use super::args::{check_id, command, id};
+use crate::cli::args::{Flag, flag, text};
+use crate::container::{self, network};
+use crate::error::{Context, Error, Result};
+use crate::json::{self, Value};
+use crate::spawn::parent;
+use crate::spec::Spec;
+use crate::state::record::{alive, start_time};
+use crate::state::{Record, Status};
+use crate::sys::{fd, fs, proc};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+pub fn dispatch(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
+    let Some((&cmd, rest)) = argv.split_first() else {
+        crate::rt::out().bytes(super::info::HELP.as_bytes());
+        return Ok(0);
+    };
+    match cmd {
+        b"create" => create(ctx, rest, false),
+        b"run" => create(ctx, rest, true),
+        b"start" => start(ctx, rest),
+        b"state" => state(ctx, rest),
+        b"list" | b"ls" => list(ctx, rest),
+        b"kill" => kill(ctx, rest),
+        b"delete" | b"rm" => delete(ctx, rest),
+        b"pause" => pause(ctx, rest, true),
+        b"resume" => pause(ctx, rest, false),
+        b"ps" => ps(ctx, rest),
+        b"update" => update(ctx, rest),
+        b"events" => events(ctx, rest),
+        b"exec" => super::exec::exec(ctx, rest),
+        b"features" => super::info::features(),
+        b"spec" => super::info::spec(rest),
+        b"--version" | b"version" => super::info::version(),
+        b"--help" | b"help" => {
+            crate::rt::out().bytes(super::info::HELP.as_bytes());
+            Ok(0)
+        }
+        _ => Err(Error::bad(
+            "No help topic for",
+            alloc::format!("'{}'", text(cmd)),
+            "see --help",
+        )),
+    }
+}
+
+/// The OCI status of a record: created (waiting for start), running,
+/// paused, stopped (its init is gone).
+pub fn status(rec: &Record) -> &'static str {
+    let up = alive(rec.pid, rec.pid_start);
+    match rec.status {
+        _ if !up => "stopped",
+        Status::Created => "created",
+        Status::Running if rec.paused => "paused",
+        Status::Running => "running",
+        Status::Exited => "stopped",
+    }
+}
+
+fn load(ctx: &Ctx, id: &str) -> Result<Record> {
+    if check_id(id).is_err() {
+        return Err(Error::bad(
+            "container does not exist",
+            String::from(id),
+            "no such id",
+        ));
+    }
+    ctx.store
+        .load(id)
+        .map_err(|_| Error::text(String::from("container does not exist")))
+}
+
+/// The bundle's config.json as a Spec: root.path relative to the bundle,
+/// the cgroups path made pocket's (relative to each hierarchy; systemd's
+/// `slice:prefix:name` as cgroupfs would name it).
+fn load_spec(ctx: &Ctx, bundle: &str, id: &str) -> Result<Spec> {
+    let path = alloc::format!("{bundle}/config.json");
+    let data = fs::read(&crate::error::cpath(&path)?).ctx("open", &path)?;
+    let v = json::parse(&data).map_err(|e| Error::bad("config.json", "", alloc::format!("{e}")))?;
+    let mut spec = crate::spec::oci::from_value(&v)?;
+    if !spec.root.path.starts_with(b"/") {
+        let mut p = alloc::format!("{bundle}/").into_bytes();
+        p.extend_from_slice(&spec.root.path);
+        spec.root.path = p;
+    }
+    spec.cgroups_path = Some(cgroups_path(
+        spec.cgroups_path.as_deref(),
+        id,
+        ctx.systemd_cgroup,
+    )?);
+    // A "cgroup" mount (/sys/fs/cgroup): on a pure v2 host the container's
+    // own cgroup2 (its cgroup namespace makes its group the root); on v1
+    // and hybrid hosts, where a v1 hierarchy cannot be mounted twice
+    // with other options (EBUSY), an empty read-only tmpfs for now.
+    let pure_v2 = crate::cgroup::host_layout().v1.is_empty();
+    for m in spec.mounts.iter_mut().filter(|m| m.kind == "cgroup") {
+        if pure_v2 {
+            m.kind = String::from("cgroup2");
+        } else {
+            m.kind = String::from("tmpfs");
+            m.options.retain(|o| o != "rprivate" && o != "private");
+            if !m.options.iter().any(|o| o == "ro") {
+                m.options.push(String::from("ro"));
+            }
+        }
+    }
+    // An engine made the namespaces' contents; pocket only what the
+    // config says. The container's stdin is pocket's own (a pipe from the
+    // engine, or /dev/null).
+    spec.io.stdin = true;
+    Ok(spec)
+}
+
+/// linux.cgroupsPath as a path below each hierarchy's root: absolute
+/// (`/libpod_parent/libpod-ID`) or relative, never with `..`; systemd's
+/// `slice:prefix:name` (with --systemd-cgroup) as `slice/prefix-name.scope`,
+/// the path systemd would give it, since pocket talks to no systemd;
+/// none: `pocket-runc/ID`.
+pub fn cgroups_path(p: Option<&str>, id: &str, systemd: bool) -> Result<String> {
+    let p = match p.filter(|p| !p.is_empty()) {
+        None => return Ok(alloc::format!("pocket-runc/{id}")),
+        Some(p) => p,
+    };
+    let path = match p.split(':').collect::<Vec<_>>()[..] {
+        [slice, prefix, name] if systemd || !p.contains('/') => {
+            let slice = if slice.is_empty() {
+                "system.slice"
+            } else {
+                slice
+            };
+            alloc::format!("{slice}/{prefix}-{name}.scope")
+        }
+        _ => String::from(p.trim_start_matches('/')),
+    };
+    if path.is_empty()
+        || path
+            .split('/')
+            .any(|c| c.is_empty() || c == "." || c == "..")
+    {
+        return Err(Error::bad(
+            "config.json",
+            "linux.cgroupsPath",
+            alloc::format!("bad path '{p}'"),
+        ));
+    }
+    Ok(path)
+}
+
+const CREATE_FLAGS: &[Flag] = &[
+    flag(b'b', "bundle", true),
+    flag(0, "pid-file", true),
+    flag(0, "console-socket", true),
+    flag(0, "no-pivot", false),
+    flag(0, "no-new-keyring", false),
+    flag(0, "preserve-fds", true),
+    flag(b'd', "detach", false),
+    flag(0, "keep", false),
+    flag(0, "no-subreaper", false),
+    flag(0, "help", false),
+];
+
+/// `create [--bundle DIR] [--pid-file F] [--console-socket S] ID`, and
+/// `run` (create + start, waiting for the end unless --detach).
+fn create(ctx: &Ctx, argv: &[&[u8]], run: bool) -> Result<i32> {
+    let name = if run { "run" } else { "create" };
+    let p = command(name, CREATE_FLAGS, argv)?;
+    let id = id(name, &p)?;
+    check_id(id)?;
+    if ctx.store.load(id).is_ok() {
+        return Err(Error::text(alloc::format!(
+            "container with id exists: {id}"
+        )));
+    }
+    let bundle = absolute(&text(p.value(CREATE_FLAGS, "bundle").unwrap_or(b".")))?;
+    let mut spec = load_spec(ctx, &bundle, id)?;
+    spec.no_pivot = p.on(CREATE_FLAGS, "no-pivot");
+    let preserve = match p.value(CREATE_FLAGS, "preserve-fds") {
+        Some(v) => text(v)
+            .parse::<u32>()
+            .map_err(|_| Error::bad("--preserve-fds", text(v), "not a number"))?,
+        None => 0,
+    };
+    let console = match (
+        spec.process.terminal,
+        p.value(CREATE_FLAGS, "console-socket"),
+    ) {
+        (true, Some(s)) => Some(
+            crate::sys::sock::connect_unix(s)
+                .map_err(|e| Error::sys("connect console socket", text(s), e))?,
+        ),
+        (true, None) if !run => {
+            return Err(Error::text(String::from(
+                "cannot allocate tty if runc will detach without setting console socket",
+            )));
+        }
+        _ => None,
+    };
+    let rec = container::create(
+        &ctx.store,
+        &mut spec,
+        container::Options {
+            id: String::from(id),
+            name: crate::rt::names::valid(id).then_some(id),
+            image: bundle.clone(),
+            network: network::Request {
+                mode: network::Mode::Spec,
+                ..Default::default()
+            },
+            auto_remove: false,
+            logged: false,
+            bundle,
+            image_lock: None,
+        },
+    )?;
+    let made = init(
+        ctx,
+        &rec,
+        &spec,
+        preserve,
+        console.as_ref(),
+        p.value(CREATE_FLAGS, "pid-file"),
+    );
+    let init_pid = match made {
+        Ok(pid) => pid,
+        Err(e) => {
+            let _ = container::delete(&ctx.store, id, true, false);
+            return Err(e);
+        }
+    };
+    if !run {
+        return Ok(0);
+    }
+    open_fifo(ctx, id)?;
+    if p.on(CREATE_FLAGS, "detach") {
+        return Ok(0);
+    }
+    // Foreground: this process is the init's parent; its status is ours.
+    let code = match proc::wait(init_pid, 0) {
+        Ok((_, st)) => proc::exit_code(st),
+        Err(_) => 137,
+    };
+    let _ = container::delete(&ctx.store, id, true, false);
+    Ok(code)
+}
+
+/// Clone the container's init, set up and waiting on the exec fifo;
+/// record it; write the pid file; hand the pty to the console socket.
+fn init(
+    ctx: &Ctx,
+    rec: &Record,
+    spec: &Spec,
+    preserve: u32,
+    console: Option<&fd::Fd>,
+    pid_file: Option<&[u8]>,
+) -> Result<i32> {
+    let dir = ctx.store.dir(&rec.id);
+    let fifo = alloc::format!("{dir}/exec.fifo");
+    let fc = crate::error::cpath(&fifo)?;
+    crate::sys::mount::mknodat(libc::AT_FDCWD, &fc, libc::S_IFIFO | 0o600, 0, 0)
+        .ctx("mkfifo", &fifo)?;
+    let f = fd::open(&fc, libc::O_PATH | libc::O_CLOEXEC, 0).ctx("open", &fifo)?;
+    let mut r = parent::create(
+        spec,
+        parent::INHERIT,
+        &parent::Waiting {
+            fifo: &f,
+            preserve_fds: preserve,
+        },
+    )?;
+    // The cgroup stays with the container until `delete`: nobody here
+    // waits for it (the engine reaps it).
+    let _ = r.cgroup.take();
+    let pid = r.pid;
+    {
+        let _l = ctx.store.lock(&rec.id)?;
+        let mut rec = ctx.store.load(&rec.id)?;
+        rec.pid = pid;
+        rec.pid_start = start_time(pid).unwrap_or(0);
+        rec.monitor_pid = 0;
+        rec.monitor_start = 0;
+        ctx.store.save(&rec)?;
+    }
+    if let (Some(sock), Some(m)) = (console, r.master.take()) {
+        crate::sys::sock::send_fd(sock.raw(), m.raw()).ctx("send pty", "console socket")?;
+    }
+    if let Some(pf) = pid_file {
+        write_pid_file(&text(pf), pid)?;
+    }
+    Ok(pid)
+}
+
+/// The pid file, written whole or not at all (engines read it at once):
+/// a temporary file renamed over it. Its directory is opened first, so it
+/// can be written after this process entered a container (`exec`).
+pub struct PidFile {
+    dir: fd::Fd,
+    name: String,
+    path: String,
+}
+
+impl PidFile {
+    pub fn prepare(path: &str) -> Result<PidFile> {
+        let path = absolute(path)?;
+        let (d, name) = path.rsplit_once('/').unwrap_or(("/", &path));
+        let d = if d.is_empty() { "/" } else { d };
+        let dir = fd::open(
+            &crate::error::cpath(d)?,
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+            0,
+        )
+        .ctx("open pid file directory", d)?;
+        Ok(PidFile {
+            dir,
+            name: String::from(name),
+            path: path.clone(),
+        })
+    }
+
+    pub fn write(&self, pid: i32) -> Result<()> {
+        let tmp = alloc::format!(".{}.tmp{}", self.name, proc::getpid());
+        let (t, n) = (crate::error::cpath(&tmp)?, crate::error::cpath(&self.name)?);
+        let flags =
+            libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_CLOEXEC | libc::O_NOFOLLOW;
+        let f = fd::openat(self.dir.raw(), &t, flags, 0o644).ctx("write pid file", &self.path)?;
+        fd::write_all(f.raw(), alloc::format!("{pid}").as_bytes())
+            .ctx("write pid file", &self.path)?;
+        drop(f);
+        fs::renameat(self.dir.raw(), &t, self.dir.raw(), &n).ctx("write pid file", &self.path)
+    }
+}
+
+pub fn write_pid_file(path: &str, pid: i32) -> Result<()> {
+    PidFile::prepare(path)?.write(pid)
+}
+
+/// `path` made absolute against the working directory.
+fn absolute(path: &str) -> Result<String> {
+    if path.starts_with('/') {
+        let p = path.trim_end_matches('/');
+        return Ok(String::from(if p.is_empty() { "/" } else { p }));
+    }
+    let mut buf = [0u8; 4096];
+    let cwd = proc::getcwd(&mut buf).ctx("getcwd", "")?;
+    let cwd = String::from_utf8_lossy(cwd).into_owned();
+    let p = path.trim_start_matches("./").trim_end_matches('/');
+    Ok(if p == "." || p.is_empty() {
+        cwd
+    } else {
+        alloc::format!("{}/{p}", cwd.trim_end_matches('/'))
+    })
+}
+
+const NO_FLAGS: &[Flag] = &[flag(0, "help", false)];
+
+/// `start ID`: let the waiting init go (open its exec fifo and read the
+/// byte it writes right before its execve).
+fn start(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
+    let p = command("start", NO_FLAGS, argv)?;
+    let id = id("start", &p)?;
+    let rec = load(ctx, id)?;
+    match status(&rec) {
+        "created" => {}
+        "stopped" => {
+            return Err(Error::text(String::from(
+                "cannot start a container that has stopped",
+            )));
+        }
+        _ => {
+            return Err(Error::text(String::from(
+                "cannot start an already running container",
+            )));
+        }
+    }
+    open_fifo(ctx, id)?;
+    Ok(0)
+}
+
+fn open_fifo(ctx: &Ctx, id: &str) -> Result<()> {
+    let fifo = alloc::format!("{}/exec.fifo", ctx.store.dir(id));
+    let fc = crate::error::cpath(&fifo)?;
+    // Non-blocking: an init that died meanwhile must not hang `start`.
+    let f = fd::open(&fc, libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC, 0)
+        .map_err(|_| Error::text(String::from("cannot start a container that has stopped")))?;
+    let rec = load(ctx, id)?;
+    let mut b = [0u8; 1];
+    let mut got = false;
+    for _ in 0..10_000 {
+        match fd::read(f.raw(), &mut b) {
+            Ok(1) => {
+                got = true;
+                break;
+            }
+            // EOF before any writer, or EAGAIN: the init has not opened
+            // its end yet (it does, right after create); gone: give up.
+            _ if !alive(rec.pid, rec.pid_start) => break,
+            _ => {
+                let mut pf = [libc::pollfd {
+                    fd: f.raw(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                }];
+                let _ = fd::poll(&mut pf, 10);
+            }
+        }
+    }
+    if !got {
+        return Err(Error::text(String::from(
+            "cannot start a container that has stopped",
+        )));
+    }
+    let _ = fs::unlinkat(libc::AT_FDCWD, &fc, 0);
+    let _l = ctx.store.lock(id)?;
+    let mut rec = ctx.store.load(id)?;
+    rec.status = Status::Running;
+    rec.started_at = crate::rt::time::now();
+    ctx.store.save(&rec)
+}
+
+/// runc's state document.
+fn state_json(ctx: &Ctx, rec: &Record) -> Value {
+    let spec = ctx.store.spec(&rec.id).ok();
+    let st = status(rec);
+    let pid = if st == "stopped" { 0 } else { rec.pid };
+    let rootfs = spec
+        .as_ref()
+        .map(|s| String::from_utf8_lossy(&s.root.path).into_owned())
+        .unwrap_or_default();
+    json::obj(alloc::vec![
+        ("ociVersion", Some(json::str("1.0.2"))),
+        ("id", Some(json::str(&rec.id))),
+        ("pid", Some(json::num(pid))),
+        ("status", Some(json::str(st))),
+        ("bundle", Some(json::str(&rec.bundle))),
+        ("rootfs", Some(json::str(&rootfs))),
+        (
+            "created",
+            Some(json::str(&crate::rt::time::rfc3339_nano_trimmed(
+                rec.created
+            )))
+        ),
+        ("owner", Some(json::str(""))),
+    ])
+}
+
+fn state(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
+    let p = command("state", NO_FLAGS, argv)?;
+    let rec = load(ctx, id("state", &p)?)?;
+    crate::outln!("{}", json::pretty(&state_json(ctx, &rec)));
+    Ok(0)
+}
+
+const LIST_FLAGS: &[Flag] = &[
+    flag(b'f', "format", true),
+    flag(b'q', "quiet", false),
+    flag(0, "help", false),
+];
+
+fn list(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
+    let p = command("list", LIST_FLAGS, argv)?;
+    let recs = ctx.store.list().unwrap_or_default();
+    if p.on(LIST_FLAGS, "quiet") {
+        for r in &recs {
+            crate::outln!("{}", r.id);
+        }
+        return Ok(0);
+    }
+    if p.value(LIST_FLAGS, "format") == Some(b"json") {
+        let all: Vec<Value> = recs.iter().map(|r| state_json(ctx, r)).collect();
+        crate::outln!("{}", json::compact(&Value::Arr(all)));
+        return Ok(0);
+    }
+    let mut rows = alloc::vec![alloc::vec![
+        String::from("ID"),
+        "PID".into(),
+        "STATUS".into(),
+        "BUNDLE".into(),
+        "CREATED".into(),
+        "OWNER".into(),
+    ]];
+    for r in &recs {
+        let st = status(r);
+        rows.push(alloc::vec![
+            r.id.clone(),
+            alloc::format!("{}", if st == "stopped" { 0 } else { r.pid }),
+            String::from(st),
+            r.bundle.clone(),
+            crate::rt::time::rfc3339_nano_trimmed(r.created),
+            String::from("root"),
+        ]);
+    }
+    crate::rt::out().bytes(crate::cli::table::render(&rows).as_bytes());
+    Ok(0)
+}
+
+/// runc's signal argument: a number, or a name with or without SIG.
+fn signal(s: &str) -> Result<i32> {
+    crate::cli::manage::parse_signal(s)
+        .ok_or_else(|| Error::bad("invalid signal", String::from(s), "use a name or a number"))
+}
+
+const KILL_FLAGS: &[Flag] = &[flag(b'a', "all", false), flag(0, "help", false)];
+
+/// `kill [--all] ID [SIGNAL]` (default SIGTERM).
+fn kill(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
+    let p = command("kill", KILL_FLAGS, argv)?;
+    let id = id("kill", &p)?;
+    let sig = match p.rest.get(1) {
+        Some(s) => signal(&text(s))?,
+        None => libc::SIGTERM,
+    };
+    let rec = load(ctx, id)?;
+    if status(&rec) == "stopped" {
+        return Err(Error::text(String::from("container not running")));
+    }
+    if p.on(KILL_FLAGS, "all") {
+        for pid in group(ctx, &rec)?.pids() {
+            let _ = proc::kill(pid, sig);
+        }
+        if sig == libc::SIGKILL && rec.paused {
+            let _ = container::resume(&ctx.store, &rec);
+        }
+        return Ok(0);
+    }
+    signal_init(ctx, &rec, sig)
+}
+
+/// Signal the init through a pidfd checked against its start time.
+fn signal_init(ctx: &Ctx, rec: &Record, sig: i32) -> Result<i32> {
+    let f = proc::pidfd_open(rec.pid)
+        .map_err(|_| Error::text(String::from("container not running")))?;
+    if start_time(rec.pid) != Some(rec.pid_start) {
+        return Err(Error::text(String::from("container not running")));
+    }
+    proc::pidfd_send_signal(&f, sig).ctx("kill", &rec.id)?;
+    if sig == libc::SIGKILL && rec.paused {
+        let _ = container::resume(&ctx.store, rec);
+    }
+    Ok(0)
+}
+
+fn group(ctx: &Ctx, rec: &Record) -> Result<crate::cgroup::Cgroup> {
+    let spec = ctx.store.spec(&rec.id)?;
+    let path = spec
+        .cgroups_path
+        .ok_or_else(|| Error::text(String::from("container has no cgroup")))?;
+    crate::cgroup::open(&crate::cgroup::host_layout(), &path)
+}
+
+const DELETE_FLAGS: &[Flag] = &[flag(b'f', "force", false), flag(0, "help", false)];
+
+/// `delete [--force] ID`: a stopped container goes; a running one only
+/// with --force (killed first). An unknown id with --force is no error
+/// (containerd deletes twice).
+fn delete(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
+    let p = command("delete", DELETE_FLAGS, argv)?;
+    let id = id("delete", &p)?;
+    let force = p.on(DELETE_FLAGS, "force");
+    let rec = match load(ctx, id) {
+        Ok(r) => r,
+        Err(_) if force => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let st = status(&rec);
+    if st != "stopped" && st != "created" && !force {
+        return Err(Error::text(alloc::format!(
+            "cannot delete container {id} that is not stopped: {st}"
+        )));
+    }
+    if st != "stopped" {
+        // Every process of it, the waiting init included.
+        if let Ok(cg) = group(ctx, &rec) {
+            for pid in cg.pids() {
+                let _ = proc::kill(pid, libc::SIGKILL);
+            }
+            if rec.paused {
+                let _ = cg.freeze(false);
+            }
+        }
+        let _ = proc::kill(rec.pid, libc::SIGKILL);
+        for _ in 0..500 {
+            if !alive(rec.pid, rec.pid_start) {
+                break;
+            }
+            crate::sys::time::sleep_ms(2);
+        }
+    }
+    let mut rec = rec;
+    rec.status = Status::Exited;
+    let _ = ctx.store.save(&rec);
+    container::delete(&ctx.store, id, true, false)?;
+    Ok(0)
+}
+
+fn pause(ctx: &Ctx, argv: &[&[u8]], freeze: bool) -> Result<i32> {
+    let cmd = if freeze { "pause" } else { "resume" };
+    let p = command(cmd, NO_FLAGS, argv)?;
+    let rec = load(ctx, id(cmd, &p)?)?;
+    match (freeze, status(&rec)) {
+        (true, "running") => container::pause(&ctx.store, &rec)?,
+        (false, "paused") => container::resume(&ctx.store, &rec)?,
+        (true, "paused") => {}
+        (false, "running") => return Err(Error::text(String::from("container not paused"))),
+        _ => return Err(Error::text(String::from("container not running"))),
+    }
+    Ok(0)
+}
+
+const PS_FLAGS: &[Flag] = &[flag(b'f', "format", true), flag(0, "help", false)];
+
+/// `ps [--format table|json] ID`: the container's processes (host pids).
+fn ps(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
+    let p = command("ps", PS_FLAGS, argv)?;
+    let rec = load(ctx, id("ps", &p)?)?;
+    let pids = group(ctx, &rec)?.pids();
+    if p.value(PS_FLAGS, "format") == Some(b"json") {
+        let v: Vec<Value> = pids.iter().map(|p| json::num(*p)).collect();
+        crate::outln!("{}", json::compact(&Value::Arr(v)));
+        return Ok(0);
+    }
+    let mut rows = alloc::vec![alloc::vec![String::from("PID"), String::from("CMD")]];
+    for pid in pids {
+        let cmd = fs::read(&crate::error::cpath(&alloc::format!(
+            "/proc/{pid}/cmdline"
+        ))?)
+        .unwrap_or_default();
+        let cmd: Vec<String> = cmd
+            .split(|&c| c == 0)
+            .filter(|a| !a.is_empty())
+            .map(text)
+            .collect();
+        rows.push(alloc::vec![alloc::format!("{pid}"), cmd.join(" ")]);
+    }
+    crate::rt::out().bytes(crate::cli::table::render(&rows).as_bytes());
+    Ok(0)
+}
+
+const UPDATE_FLAGS: &[Flag] = &[
+    flag(0, "resources", true),
+    flag(b'r', "r", true),
+    flag(0, "help", false),
+];
+
+/// `update --resources FILE|- ID`: OCI LinuxResources JSON.
+fn update(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
+    let p = command("update", UPDATE_FLAGS, argv)?;
+    let id = id("update", &p)?;
+    let _ = load(ctx, id)?;
+    let src = p
+        .value(UPDATE_FLAGS, "resources")
+        .or_else(|| p.value(UPDATE_FLAGS, "r"))
+        .ok_or_else(|| Error::bad("update", "", "needs --resources FILE (or - for stdin)"))?;
+    let data = if src == b"-" {
+        let mut out = Vec::new();
+        let mut b = [0u8; 4096];
+        loop {
+            match fd::read(0, &mut b).ctx("read", "stdin")? {
+                0 => break,
+                n => out.extend_from_slice(&b[..n]),
+            }
+        }
+        out
+    } else {
+        fs::read(&crate::error::cpath(&text(src))?).ctx("read", &text(src))?
+    };
+    let v = json::parse(&data)
+        .map_err(|e| Error::bad("resources", text(src), alloc::format!("{e}")))?;
+    let mut new = crate::cgroup::Resources::from_json(&v);
+    // What the host cannot enforce goes, as the docker CLI's update.
+    let _ = crate::cgroup::host().support.fit(&mut new, false)?;
+    container::update(&ctx.store, id, &new)?;
+    Ok(0)
+}
+
+const EVENTS_FLAGS: &[Flag] = &[
+    flag(0, "stats", false),
+    flag(0, "interval", true),
+    flag(0, "help", false),
+];
+
+/// `events [--stats] [--interval S] ID`: runc's stats records, once with
+/// --stats, else every interval (default 5 s) while the container lives.
+fn events(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
+    let p = command("events", EVENTS_FLAGS, argv)?;
+    let id = id("events", &p)?;
+    let secs = match p.value(EVENTS_FLAGS, "interval") {
+        Some(v) => text(v)
+            .trim_end_matches('s')
+            .parse::<u64>()
+            .ok()
+            .filter(|s| *s > 0)
+            .ok_or_else(|| Error::bad("--interval", text(v), "a number of seconds"))?,
+        None => 5,
+    };
+    loop {
+        let rec = load(ctx, id)?;
+        if status(&rec) == "stopped" {
+            return Ok(0);
+        }
+        let s = group(ctx, &rec)?.stats();
+        let n = |v: Option<u64>| json::num(v.unwrap_or(0));
+        let data = json::obj(alloc::vec![
+            (
+                "cpu",
+                Some(json::obj(alloc::vec![(
+                    "usage",
+                    Some(json::obj(alloc::vec![("total", Some(n(s.cpu_ns)))]))
+                )]))
+            ),
+            (
+                "memory",
+                Some(json::obj(alloc::vec![(
+                    "usage",
+                    Some(json::obj(alloc::vec![
+                        ("usage", Some(n(s.mem))),
+                        ("limit", Some(n(s.mem_limit)))
+                    ]))
+                )]))
+            ),
+            (
+                "pids",
+                Some(json::obj(alloc::vec![("current", Some(n(s.pids)))]))
+            ),
+        ]);
+        let ev = json::obj(alloc::vec![
+            ("type", Some(json::str("stats"))),
+            ("id", Some(json::str(id))),
+            ("data", Some(data)),
+        ]);
+        crate::outln!("{}", json::compact(&ev));
+        if p.on(EVENTS_FLAGS, "stats") {
+            return Ok(0);
+        }
+        crate::sys::time::sleep_ms((secs * 1000).min(3_600_000));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cgroups_path;
+
+    #[test]
+    fn cgroups_paths_as_engines_give_them() {
+        assert_eq!(cgroups_path(None, "x", false).unwrap(), "pocket-runc/x");
+        assert_eq!(
+            cgroups_path(Some("/libpod_parent/libpod-x"), "x", false).unwrap(),
+            "libpod_parent/libpod-x"
+        );
+        assert_eq!(
+            cgroups_path(Some("default/x"), "x", false).unwrap(),
+            "default/x"
+        );
+        assert_eq!(
+            cgroups_path(Some("machine.slice:libpod:abc"), "abc", true).unwrap(),
+            "machine.slice/libpod-abc.scope"
+        );
+        assert_eq!(
+            cgroups_path(Some(":cri:abc"), "abc", true).unwrap(),
+            "system.slice/cri-abc.scope"
+        );
+        assert!(cgroups_path(Some("/a/../b"), "x", false).is_err());
+        assert!(cgroups_path(Some("/"), "x", false).is_err());
+    }
+}

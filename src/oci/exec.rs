@@ -1,0 +1,195 @@
+//! `exec`: a new process in a running container, as runc takes it: an OCI
+//! process document (`--process FILE`) or the command line
+//! (`exec [--tty] [--cwd D] [--env K=V] [--user U[:G]] [--cap C] ID CMD...`);
+//! `--detach` leaves it to the caller (the engine reaps it), `--pid-file`
+//! names it, `--console-socket` gets its pty.
+
+use super::Ctx;
+use super::args::command;
+use crate::cli::args::{Flag, flag, text};
+use crate::error::{Context, Error, Result};
+use crate::json::{self, Value};
+use crate::spawn::exec::Exec;
+use crate::spec::caps;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+const FLAGS: &[Flag] = &[
+    flag(b'p', "process", true),
+    flag(b'd', "detach", false),
+    flag(0, "pid-file", true),
+    flag(0, "console-socket", true),
+    flag(b't', "tty", false),
+    flag(0, "cwd", true),
+    flag(b'e', "env", true),
+    flag(b'u', "user", true),
+    flag(b'g', "additional-gids", true),
+    flag(b'c', "cap", true),
+    flag(0, "no-new-privs", false),
+    flag(0, "preserve-fds", true),
+    flag(0, "process-label", true),
+    flag(0, "apparmor", true),
+    flag(0, "ignore-paused", false),
+    flag(0, "cgroup", true),
+    flag(0, "help", false),
+];
+
+fn strings(v: &Value, k: &str) -> Vec<Vec<u8>> {
+    v.get(k)
+        .and_then(Value::strings)
+        .unwrap_or_default()
+        .into_iter()
+        .map(String::into_bytes)
+        .collect()
+}
+
+fn u32_of(v: Option<&Value>, what: &str) -> Result<u32> {
+    match v {
+        None | Some(Value::Null) => Ok(0),
+        Some(n) => n.u64().and_then(|n| u32::try_from(n).ok()).ok_or_else(|| {
+            Error::bad(
+                "process.json",
+                String::from(what),
+                "must be a 32-bit number",
+            )
+        }),
+    }
+}
+
+pub fn exec(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
+    let p = command("exec", FLAGS, argv)?;
+    let Some((id, cmd)) = p.rest.split_first() else {
+        return Err(Error::bad("exec", "", "needs a container id"));
+    };
+    let id = text(id);
+    // From here this process enters the container: from a sealed copy
+    // of pocket only (CVE-2019-5736, spawn/sealed.rs).
+    crate::spawn::sealed::ensure(ctx.args)?;
+    let rec = ctx
+        .store
+        .load(&id)
+        .map_err(|_| Error::text(String::from("container does not exist")))?;
+    if super::cmd::status(&rec) != "running" && !(rec.paused && p.on(FLAGS, "ignore-paused")) {
+        return Err(Error::text(String::from(
+            "cannot exec in a stopped or paused container",
+        )));
+    }
+    let spec = ctx.store.spec(&rec.id)?;
+    let mut e = Exec {
+        args: cmd.iter().map(|a| a.to_vec()).collect(),
+        env: spec.process.env.clone(),
+        cwd: spec.process.cwd.clone(),
+        tty: false,
+        stdin: true,
+        detach: p.on(FLAGS, "detach"),
+        caps: spec.process.capabilities,
+        user: spec.process.user.clone(),
+        seccomp: spec.seccomp.clone(),
+        no_new_privs: spec.process.no_new_privileges,
+        keep_stdio: true,
+        console: -1,
+        pid: Default::default(),
+    };
+    if let Some(f) = p.value(FLAGS, "process") {
+        let data = crate::sys::fs::read(&crate::error::cpath(&text(f))?).ctx("read", &text(f))?;
+        let v = json::parse(&data)
+            .map_err(|err| Error::bad("process.json", text(f), alloc::format!("{err}")))?;
+        e.args = strings(&v, "args");
+        e.env = strings(&v, "env");
+        if let Some(c) = v.get("cwd").and_then(Value::str).filter(|c| !c.is_empty()) {
+            e.cwd = c.as_bytes().to_vec();
+        }
+        e.tty = v.get("terminal").and_then(Value::bool).unwrap_or(false);
+        if let Some(u) = v.get("user") {
+            e.user.uid = u32_of(u.get("uid"), "user.uid")?;
+            e.user.gid = u32_of(u.get("gid"), "user.gid")?;
+            e.user.additional_gids = Vec::new();
+            for g in u.get("additionalGids").and_then(Value::arr).unwrap_or(&[]) {
+                e.user
+                    .additional_gids
+                    .push(u32_of(Some(g), "user.additionalGids")?);
+            }
+        }
+        if let Some(c) = v.get("capabilities") {
+            let b = c
+                .get("bounding")
+                .and_then(Value::strings)
+                .unwrap_or_default();
+            e.caps =
+                caps::mask(&b).map_err(|n| Error::bad("process.json", n, "unknown capability"))?;
+        }
+        if let Some(n) = v.get("noNewPrivileges").and_then(Value::bool) {
+            e.no_new_privs = n;
+        }
+    }
+    if p.on(FLAGS, "tty") {
+        e.tty = true;
+    }
+    if let Some(c) = p.value(FLAGS, "cwd") {
+        e.cwd = c.to_vec();
+    }
+    for &(k, v) in &p.flags {
+        match FLAGS[k].long {
+            "env" => {
+                let key = v.split(|&c| c == b'=').next().unwrap_or(b"").to_vec();
+                e.env
+                    .retain(|x| !(x.starts_with(&key) && x.get(key.len()) == Some(&b'=')));
+                e.env.push(v.to_vec());
+            }
+            "cap" => {
+                e.caps |= caps::mask(&[text(v)])
+                    .map_err(|n| Error::bad("--cap", n, "unknown capability"))?;
+            }
+            "user" => {
+                let t = text(v);
+                let (u, g) = t.split_once(':').unwrap_or((&t, "0"));
+                e.user.uid = u
+                    .parse()
+                    .map_err(|_| Error::bad("--user", t.clone(), "UID[:GID]"))?;
+                e.user.gid = g
+                    .parse()
+                    .map_err(|_| Error::bad("--user", t.clone(), "UID[:GID]"))?;
+            }
+            "additional-gids" => {
+                let g = text(v);
+                e.user.additional_gids.push(
+                    g.parse()
+                        .map_err(|_| Error::bad("--additional-gids", g, "a number"))?,
+                );
+            }
+            "no-new-privs" => e.no_new_privs = true,
+            _ => {}
+        }
+    }
+    if e.args.is_empty() {
+        return Err(Error::bad(
+            "exec",
+            "",
+            "no command specified (args in --process, or after the id)",
+        ));
+    }
+    let console = match (e.tty, p.value(FLAGS, "console-socket")) {
+        (true, Some(s)) => Some(
+            crate::sys::sock::connect_unix(s)
+                .map_err(|err| Error::sys("connect console socket", text(s), err))?,
+        ),
+        (true, None) if e.detach => {
+            return Err(Error::text(String::from(
+                "cannot allocate tty if runc will detach without setting console socket",
+            )));
+        }
+        _ => None,
+    };
+    e.console = console.as_ref().map_or(-1, |c| c.raw());
+    // Detached (as engines always exec), the pid file is written as soon
+    // as the process runs; in the foreground once it has ended.
+    let pid_file = match p.value(FLAGS, "pid-file") {
+        Some(pf) => Some(super::cmd::PidFile::prepare(&text(pf))?),
+        None => None,
+    };
+    let code = crate::container::exec(&ctx.store, &rec.id, &e);
+    if let (Some(pf), true) = (&pid_file, e.pid.get() > 0) {
+        pf.write(e.pid.get())?;
+    }
+    code
+}

@@ -1,0 +1,256 @@
+//! What the runtime says about itself: `--version` in runc's three-line
+//! form (go-runc parses it), `features` (runc's JSON), `spec` (a default
+//! config.json), and the help.
+
+use crate::error::{Context, Error, Result};
+use crate::json::{self, Value};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+pub const HELP: &str = "\
+Usage: pocket-runc [GLOBAL OPTIONS] COMMAND [OPTIONS] ARGS...
+       pocket oci [GLOBAL OPTIONS] COMMAND [OPTIONS] ARGS...
+
+pocket's OCI runtime front end, with runc's commands, flags and output.
+
+Commands:
+  create   create a container from a bundle (its init waits for start)
+  start    run the user process of a created container
+  run      create and start a container (and wait, unless --detach)
+  state    print the state of a container (JSON)
+  list     list containers (--format table|json)
+  kill     send a signal to a container's init (--all: every process)
+  delete   delete a container (--force: even a running one)
+  exec     run a process in a container (--process FILE or the command line)
+  pause    freeze every process of a container
+  resume   thaw a paused container
+  ps       a container's processes (--format table|json)
+  update   change a container's resources (--resources FILE|-)
+  events   resource statistics (--stats: once)
+  features what this runtime supports (JSON)
+  spec     write a default config.json
+
+Global options:
+  --root DIR          state directory (default /run/pocket-runc)
+  --log FILE          append errors to FILE
+  --log-format FORMAT text or json
+  --systemd-cgroup    read cgroupsPath as slice:prefix:name
+  --debug, --rootless, --criu PATH   accepted
+";
+
+pub fn version() -> Result<i32> {
+    crate::outln!(
+        "runc version {} (pocket)\ncommit: {}\nspec: 1.0.2",
+        crate::cli::VERSION,
+        crate::cli::COMMIT
+    );
+    Ok(0)
+}
+
+fn strs(v: &[&str]) -> Value {
+    Value::Arr(v.iter().map(|s| json::str(s)).collect())
+}
+
+/// runc's `features` document, for what pocket does.
+pub fn features() -> Result<i32> {
+    let caps: Vec<&str> = crate::spec::caps::NAMES.to_vec();
+    let v = json::obj(alloc::vec![
+        ("ociVersionMin", Some(json::str("1.0.0"))),
+        ("ociVersionMax", Some(json::str("1.2.0"))),
+        (
+            "hooks",
+            Some(strs(&[
+                "prestart",
+                "createRuntime",
+                "createContainer",
+                "startContainer",
+                "poststart",
+                "poststop"
+            ]))
+        ),
+        (
+            "mountOptions",
+            Some(strs(&[
+                "bind",
+                "rbind",
+                "ro",
+                "rw",
+                "nosuid",
+                "suid",
+                "nodev",
+                "dev",
+                "noexec",
+                "exec",
+                "noatime",
+                "atime",
+                "nodiratime",
+                "relatime",
+                "strictatime",
+                "private",
+                "rprivate",
+                "shared",
+                "rshared",
+                "slave",
+                "rslave",
+                "unbindable",
+                "runbindable",
+                "rro",
+                "tmpcopyup"
+            ]))
+        ),
+        (
+            "linux",
+            Some(json::obj(alloc::vec![
+                (
+                    "namespaces",
+                    Some(strs(&["cgroup", "ipc", "mount", "network", "pid", "uts"]))
+                ),
+                ("capabilities", Some(strs(&caps))),
+                (
+                    "cgroup",
+                    Some(json::obj(alloc::vec![
+                        ("v1", Some(Value::Bool(true))),
+                        ("v2", Some(Value::Bool(true))),
+                        ("systemd", Some(Value::Bool(false))),
+                        ("systemdUser", Some(Value::Bool(false))),
+                    ]))
+                ),
+                (
+                    "seccomp",
+                    Some(json::obj(alloc::vec![
+                        ("enabled", Some(Value::Bool(true))),
+                        (
+                            "actions",
+                            Some(strs(&[
+                                "SCMP_ACT_ALLOW",
+                                "SCMP_ACT_ERRNO",
+                                "SCMP_ACT_KILL",
+                                "SCMP_ACT_KILL_PROCESS",
+                                "SCMP_ACT_KILL_THREAD",
+                                "SCMP_ACT_LOG",
+                                "SCMP_ACT_TRACE",
+                                "SCMP_ACT_TRAP"
+                            ]))
+                        ),
+                        (
+                            "operators",
+                            Some(strs(&[
+                                "SCMP_CMP_EQ",
+                                "SCMP_CMP_GE",
+                                "SCMP_CMP_GT",
+                                "SCMP_CMP_LE",
+                                "SCMP_CMP_LT",
+                                "SCMP_CMP_MASKED_EQ",
+                                "SCMP_CMP_NE"
+                            ]))
+                        ),
+                        ("archs", Some(strs(&["SCMP_ARCH_X86_64"]))),
+                    ]))
+                ),
+                (
+                    "apparmor",
+                    Some(json::obj(alloc::vec![(
+                        "enabled",
+                        Some(Value::Bool(false))
+                    )]))
+                ),
+                (
+                    "selinux",
+                    Some(json::obj(alloc::vec![(
+                        "enabled",
+                        Some(Value::Bool(false))
+                    )]))
+                ),
+            ]))
+        ),
+        (
+            "annotations",
+            Some(json::obj(alloc::vec![
+                (
+                    "io.github.pocket.version",
+                    Some(json::str(crate::cli::VERSION))
+                ),
+                (
+                    "io.github.pocket.commit",
+                    Some(json::str(crate::cli::COMMIT))
+                ),
+            ]))
+        ),
+    ]);
+    crate::outln!("{}", json::pretty(&v));
+    Ok(0)
+}
+
+/// `spec [--bundle DIR]`: runc's default config.json (busybox `sh` on a
+/// terminal, docker's masked and read-only paths, the usual mounts).
+pub fn spec(argv: &[&[u8]]) -> Result<i32> {
+    let mut dir = String::from(".");
+    let mut it = argv.iter();
+    while let Some(a) = it.next() {
+        match *a {
+            b"--bundle" | b"-b" => {
+                dir = crate::cli::args::text(it.next().ok_or_else(|| {
+                    Error::bad("flag needs an argument", "--bundle", "see --help")
+                })?);
+            }
+            b"--rootless" => {}
+            x if x.starts_with(b"--bundle=") => dir = crate::cli::args::text(&x[9..]),
+            x => {
+                return Err(Error::bad(
+                    "flag provided but not defined",
+                    crate::cli::args::text(x),
+                    "see --help",
+                ));
+            }
+        }
+    }
+    let mut s = crate::spec::Spec {
+        process: crate::spec::Process {
+            args: alloc::vec![b"sh".to_vec()],
+            env: alloc::vec![
+                b"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_vec(),
+                b"TERM=xterm".to_vec()
+            ],
+            cwd: b"/".to_vec(),
+            terminal: true,
+            capabilities: crate::spec::DEFAULT_CAPS,
+            ..Default::default()
+        },
+        hostname: b"runc".to_vec(),
+        mounts: crate::spec::default_mounts(),
+        masked_paths: crate::spec::MASKED_PATHS
+            .iter()
+            .map(|p| String::from(*p))
+            .collect(),
+        readonly_paths: crate::spec::READONLY_PATHS
+            .iter()
+            .map(|p| String::from(*p))
+            .collect(),
+        namespaces: alloc::vec![
+            crate::spec::Namespace::Pid,
+            crate::spec::Namespace::Network,
+            crate::spec::Namespace::Ipc,
+            crate::spec::Namespace::Uts,
+            crate::spec::Namespace::Mount,
+        ],
+        ..Default::default()
+    };
+    s.root.path = b"rootfs".to_vec();
+    s.root.readonly = true;
+    s.resources.devices = crate::cgroup::devices::defaults();
+    let path = alloc::format!("{dir}/config.json");
+    let c = crate::error::cpath(&path)?;
+    if crate::sys::fd::access(&c, libc::F_OK).is_ok() {
+        return Err(Error::text(String::from(
+            "File config.json exists. Remove it first",
+        )));
+    }
+    crate::sys::fs::write_new(
+        &crate::error::cpath(&dir)?,
+        "config.json",
+        &crate::spec::oci::to_json(&s),
+        false,
+    )
+    .ctx("write", &path)?;
+    Ok(0)
+}
