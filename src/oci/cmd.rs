@@ -93,22 +93,68 @@ fn load_spec(ctx: &Ctx, bundle: &str, id: &str) -> Result<Spec> {
         id,
         ctx.systemd_cgroup,
     )?);
-    // A "cgroup" mount (/sys/fs/cgroup): on a pure v2 host the container's
-    // own cgroup2 (its cgroup namespace makes its group the root); on v1
-    // and hybrid hosts, where a v1 hierarchy cannot be mounted twice
-    // with other options (EBUSY), an empty read-only tmpfs for now.
-    let pure_v2 = crate::cgroup::host_layout().v1.is_empty();
-    for m in spec.mounts.iter_mut().filter(|m| m.kind == "cgroup") {
-        if pure_v2 {
-            m.kind = String::from("cgroup2");
-        } else {
-            m.kind = String::from("tmpfs");
-            m.options.retain(|o| o != "rprivate" && o != "private");
-            if !m.options.iter().any(|o| o == "ro") {
-                m.options.push(String::from("ro"));
+    // runc's own device rules come after the config's (podman's config
+    // only denies all): /dev/null, zero, ptmx, pts... and mknod of any.
+    spec.resources.devices.extend(
+        crate::cgroup::devices::defaults()
+            .into_iter()
+            .filter(|r| r.allow),
+    );
+    // podman's tmpcopyup (copy the image's files into a tmpfs mounted
+    // over them, as crun does): accepted, not done; the tmpfs starts empty.
+    for m in spec.mounts.iter_mut() {
+        m.options.retain(|o| o != "tmpcopyup");
+    }
+    // A "cgroup" mount (/sys/fs/cgroup), as runc makes it: on a pure v2
+    // host the container's own cgroup2 (its cgroup namespace makes its
+    // group the root); on v1 and hybrid hosts, where a hierarchy cannot be
+    // mounted again with other options (EBUSY), a tmpfs holding a bind of
+    // the container's own group of each hierarchy, named as on the host
+    // (/sys/fs/cgroup/memory, .../pids, .../unified).
+    let layout = crate::cgroup::host_layout();
+    let groups = crate::cgroup::open(&layout, spec.cgroups_path.as_deref().unwrap_or(""))?;
+    let mut mounts = Vec::with_capacity(spec.mounts.len() + groups.dirs.len());
+    for m in core::mem::take(&mut spec.mounts) {
+        if m.kind != "cgroup" {
+            mounts.push(m);
+            continue;
+        }
+        if layout.v1.is_empty() {
+            mounts.push(crate::spec::Mount {
+                kind: String::from("cgroup2"),
+                ..m
+            });
+            continue;
+        }
+        let ro = m.options.iter().any(|o| o == "ro");
+        let dst = m.destination.trim_end_matches('/');
+        mounts.push(crate::spec::Mount {
+            destination: String::from(dst),
+            kind: String::from("tmpfs"),
+            source: String::from("tmpfs"),
+            options: ["nosuid", "noexec", "nodev", "mode=755"]
+                .iter()
+                .map(|o| String::from(*o))
+                .collect(),
+        });
+        for d in &groups.dirs {
+            let name = d.mount.rsplit('/').next().unwrap_or("cgroup");
+            let mut options: Vec<String> = ["rbind", "nosuid", "noexec", "nodev"]
+                .iter()
+                .map(|o| String::from(*o))
+                .collect();
+            if ro {
+                options.push(String::from("ro"));
             }
+            mounts.push(crate::spec::Mount {
+                destination: alloc::format!("{dst}/{name}"),
+                kind: String::from("bind"),
+                source: d.dir.clone(),
+                options,
+            });
         }
     }
+    spec.mounts = mounts;
     // An engine made the namespaces' contents; pocket only what the
     // config says. The container's stdin is pocket's own (a pipe from the
     // engine, or /dev/null).
@@ -261,8 +307,13 @@ fn init(
     let dir = ctx.store.dir(&rec.id);
     let fifo = alloc::format!("{dir}/exec.fifo");
     let fc = crate::error::cpath(&fifo)?;
-    crate::sys::mount::mknodat(libc::AT_FDCWD, &fc, libc::S_IFIFO | 0o600, 0, 0)
+    // 0622 as runc's: a container process that dropped to another user
+    // still opens it for writing (through /proc/self/fd); the state dir
+    // is 0700, so no one else reaches it by its path.
+    crate::sys::mount::mknodat(libc::AT_FDCWD, &fc, libc::S_IFIFO | 0o622, 0, 0)
         .ctx("mkfifo", &fifo)?;
+    // (the umask took the write bits off)
+    crate::sys::mount::fchmodat(libc::AT_FDCWD, &fc, 0o622).ctx("chmod", &fifo)?;
     let f = fd::open(&fc, libc::O_PATH | libc::O_CLOEXEC, 0).ctx("open", &fifo)?;
     let mut r = parent::create(
         spec,
