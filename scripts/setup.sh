@@ -19,6 +19,8 @@ rustup target list --installed 2>/dev/null | grep -q x86_64-unknown-linux-musl \
 
 cargo build --release
 bin=target/x86_64-unknown-linux-musl/release/pocket
+# The OCI runtime front end is the same binary under another name.
+ln -sf pocket target/x86_64-unknown-linux-musl/release/pocket-runc
 echo "setup: $bin: $(stat -c %s "$bin") bytes stripped ($(file -b "$bin" | cut -d, -f1-2))"
 
 rootfs=${POCKET_TEST_ROOTFS:-target/rootfs}

@@ -53,6 +53,19 @@ sh scripts/smoke.sh target/x86_64-unknown-linux-musl/release/pocket 2>&1 | tee "
 tap "$out/smoke.log"
 grep -q '^1\.\.[0-9]' "$out/smoke.log" || part_failed smoke.sh
 
+# Real engines (podman + conmon, containerd's shim through ctr) driving
+# pocket-runc, each scenario compared with runc's result.
+if [ -x scripts/engines-test.sh ]; then
+  engrc=0
+  timeout 900 scripts/engines-test.sh target/x86_64-unknown-linux-musl/release/pocket-runc \
+    >"$out/engines.log" 2>&1 || engrc=$?
+  cat "$out/engines.log"
+  tap "$out/engines.log"
+  if [ "$engrc" != 0 ] && ! grep -q '^not ok' "$out/engines.log"; then
+    part_failed engines-test.sh
+  fi
+fi
+
 if [ -x scripts/initramfs-test.sh ]; then
   vmrc=0
   POCKET_VM_OPTIONAL=${POCKET_VM_OPTIONAL:-1} scripts/initramfs-test.sh >"$out/vm.log" 2>&1 || vmrc=$?

@@ -166,10 +166,10 @@ fn load_spec(ctx: &Ctx, bundle: &str, id: &str) -> Result<Spec> {
 /// (`/libpod_parent/libpod-ID`) or relative, never with `..`; systemd's
 /// `slice:prefix:name` (with --systemd-cgroup) as `slice/prefix-name.scope`,
 /// the path systemd would give it, since pocket talks to no systemd;
-/// none: `pocket-runc/ID`.
+/// none: `pocket/ID`, next to the docker CLI's containers.
 pub fn cgroups_path(p: Option<&str>, id: &str, systemd: bool) -> Result<String> {
     let p = match p.filter(|p| !p.is_empty()) {
-        None => return Ok(alloc::format!("pocket-runc/{id}")),
+        None => return Ok(alloc::format!("pocket/{id}")),
         Some(p) => p,
     };
     let path = match p.split(':').collect::<Vec<_>>()[..] {
@@ -796,7 +796,7 @@ mod tests {
 
     #[test]
     fn cgroups_paths_as_engines_give_them() {
-        assert_eq!(cgroups_path(None, "x", false).unwrap(), "pocket-runc/x");
+        assert_eq!(cgroups_path(None, "x", false).unwrap(), "pocket/x");
         assert_eq!(
             cgroups_path(Some("/libpod_parent/libpod-x"), "x", false).unwrap(),
             "libpod_parent/libpod-x"

@@ -1,0 +1,493 @@
+//! The OCI runtime front end as an engine drives it (scripts/engines-calls.txt
+//! lists what podman and containerd call): runc's commands, flags in both
+//! forms, state documents, pid files, the console socket, the log, and
+//! what is left after delete. The real engines are in scripts/engines-test.sh.
+
+mod common;
+use common::*;
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::unix::net::UnixListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+/// `pocket-runc`: a link to the binary, as engines find it.
+fn runc_bin() -> PathBuf {
+    let link = std::env::temp_dir().join(format!("pocket-oci-{}/pocket-runc", std::process::id()));
+    if !link.exists() {
+        std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(bin(), &link).unwrap();
+    }
+    link
+}
+
+struct Oci {
+    root: Root,
+    bundle: PathBuf,
+}
+
+impl Oci {
+    /// A bundle (rootfs: the test rootfs, read-only) whose config.json
+    /// runs `args` without a terminal, and a state root of its own.
+    fn new(tag: &str, args: &[&str]) -> Oci {
+        let root = Root::new(&format!("oci{tag}"));
+        let bundle = root.0.join("bundle");
+        std::fs::create_dir_all(&bundle).unwrap();
+        let oci = Oci { root, bundle };
+        oci.write_config(args, false);
+        oci
+    }
+
+    /// A config.json as runc's `spec` writes one (the test's own text,
+    /// independent of pocket's JSON code).
+    fn write_config(&self, args: &[&str], terminal: bool) {
+        let q = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+        let args: Vec<String> = args.iter().map(|a| q(a)).collect();
+        let caps = r#"["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FOWNER","CAP_FSETID","CAP_KILL","CAP_SETGID","CAP_SETUID","CAP_SETPCAP","CAP_NET_BIND_SERVICE","CAP_NET_RAW","CAP_SYS_CHROOT","CAP_MKNOD","CAP_AUDIT_WRITE","CAP_SETFCAP"]"#;
+        let c = format!(
+            r#"{{"ociVersion":"1.0.2","process":{{"terminal":{terminal},"user":{{"uid":0,"gid":0}},"args":[{}],
+"env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","TERM=xterm"],"cwd":"/",
+"capabilities":{{"bounding":{caps},"effective":{caps},"permitted":{caps},"inheritable":[],"ambient":[]}},
+"rlimits":[{{"type":"RLIMIT_NOFILE","hard":1024,"soft":1024}}],"noNewPrivileges":true}},
+"root":{{"path":{},"readonly":true}},"hostname":"runc",
+"mounts":[{{"destination":"/proc","type":"proc","source":"proc"}},
+{{"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","strictatime","mode=755","size=65536k"]}},
+{{"destination":"/dev/pts","type":"devpts","source":"devpts","options":["nosuid","noexec","newinstance","ptmxmode=0666","mode=0620","gid=5"]}},
+{{"destination":"/dev/shm","type":"tmpfs","source":"shm","options":["nosuid","noexec","nodev","mode=1777","size=65536k"]}},
+{{"destination":"/dev/mqueue","type":"mqueue","source":"mqueue","options":["nosuid","noexec","nodev"]}},
+{{"destination":"/sys","type":"sysfs","source":"sysfs","options":["nosuid","noexec","nodev","ro"]}},
+{{"destination":"/sys/fs/cgroup","type":"cgroup","source":"cgroup","options":["nosuid","noexec","nodev","relatime","ro"]}}],
+"linux":{{"resources":{{"devices":[{{"allow":false,"access":"rwm"}}]}},
+"namespaces":[{{"type":"pid"}},{{"type":"network"}},{{"type":"ipc"}},{{"type":"uts"}},{{"type":"mount"}}],
+"maskedPaths":["/proc/acpi","/proc/kcore","/proc/keys","/sys/firmware"],
+"readonlyPaths":["/proc/bus","/proc/fs","/proc/irq","/proc/sys","/proc/sysrq-trigger"]}}}}"#,
+            args.join(","),
+            q(&rootfs_str())
+        );
+        std::fs::write(self.bundle.join("config.json"), c).unwrap();
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(runc_bin());
+        c.arg("--root")
+            .arg(self.root.0.join("state"))
+            .args(args)
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// Run and collect: stdout and stderr through files, not pipes, since
+    /// a container's init (create, run -d, exec -d) keeps pocket's own
+    /// stdio as its own and a pipe would not end before it does.
+    fn out(&self, args: &[&str]) -> Output {
+        files_output(self.cmd(args))
+    }
+
+    fn state(&self, id: &str) -> String {
+        stdout(&self.out(&["state", id]))
+    }
+
+    fn bundle(&self) -> &str {
+        self.bundle.to_str().unwrap()
+    }
+}
+
+static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+fn files_output(mut c: Command) -> Output {
+    let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let base = std::env::temp_dir().join(format!("pocket-oci-out-{}-{n}", std::process::id()));
+    let (o, e) = (base.with_extension("out"), base.with_extension("err"));
+    let status = c
+        .stdout(std::fs::File::create(&o).unwrap())
+        .stderr(std::fs::File::create(&e).unwrap())
+        .status()
+        .unwrap();
+    let out = Output {
+        status,
+        stdout: std::fs::read(&o).unwrap_or_default(),
+        stderr: std::fs::read(&e).unwrap_or_default(),
+    };
+    let _ = std::fs::remove_file(o);
+    let _ = std::fs::remove_file(e);
+    out
+}
+
+fn field<'a>(state: &'a str, key: &str) -> &'a str {
+    let k = format!("\"{key}\": ");
+    let i = state.find(&k).unwrap_or_else(|| panic!("{key} in {state}")) + k.len();
+    state[i..]
+        .split([',', '\n'])
+        .next()
+        .unwrap()
+        .trim_matches('"')
+}
+
+#[test]
+fn create_waits_for_start_then_runs_and_delete_leaves_nothing() {
+    if !root() {
+        return;
+    }
+    let o = Oci::new("life", &["sh", "-c", "echo started; exec sleep 30"]);
+    let pidf = o.root.0.join("init.pid");
+    // The container's output is pocket's own stdout: a pipe here.
+    let mut c = o.cmd(&[
+        "create",
+        "--bundle",
+        o.bundle(),
+        "--pid-file",
+        pidf.to_str().unwrap(),
+        "c1",
+    ]);
+    let (mut rd, wr) = std::io::pipe().unwrap();
+    let st = c.stdout(wr).stderr(Stdio::null()).status().unwrap();
+    assert_eq!(st.code(), Some(0));
+    let pid: i32 = std::fs::read_to_string(&pidf).unwrap().parse().unwrap();
+    let st = o.state("c1");
+    assert_eq!(field(&st, "status"), "created", "{st}");
+    assert_eq!(field(&st, "pid"), pid.to_string());
+    assert_eq!(field(&st, "bundle"), o.bundle());
+    // The init is there, waiting (in the exec fifo's open), not running
+    // the command yet; its parent is not a pocket process (the caller reaps).
+    assert!(state(pid).is_some());
+    std::thread::sleep(Duration::from_millis(200));
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+    assert!(!cmdline.starts_with(b"sleep"), "ran before start");
+    let t = std::time::Instant::now();
+    assert_eq!(o.out(&["start", "c1"]).status.code(), Some(0));
+    assert!(t.elapsed() < Duration::from_secs(2), "start waited");
+    let st = wait_for(5, "running", || {
+        let s = o.state("c1");
+        (field(&s, "status") == "running").then_some(s)
+    });
+    assert_eq!(field(&st, "pid"), pid.to_string());
+    drop(c);
+    let mut line = [0u8; 8];
+    rd.read_exact(&mut line).unwrap();
+    assert_eq!(&line, b"started\n");
+    // A second start, and a delete without --force, are refused (1).
+    let o2 = o.out(&["start", "c1"]);
+    assert_eq!(o2.status.code(), Some(1));
+    assert!(stderr(&o2).contains("already running"), "{o2:?}");
+    let o2 = o.out(&["delete", "c1"]);
+    assert_eq!(o2.status.code(), Some(1));
+    assert!(stderr(&o2).contains("not stopped"), "{o2:?}");
+    // runc's kill: a signal number, as engines send it.
+    assert_eq!(o.out(&["kill", "c1", "9"]).status.code(), Some(0));
+    wait_for(5, "stopped", || {
+        (field(&o.state("c1"), "status") == "stopped").then_some(())
+    });
+    let cg = PathBuf::from("/sys/fs/cgroup/pids/pocket/c1");
+    assert!(cg.exists() || !Path::new("/sys/fs/cgroup/pids").exists());
+    assert_eq!(o.out(&["delete", "c1"]).status.code(), Some(0));
+    assert!(!cg.exists(), "cgroup left");
+    let gone = o.out(&["state", "c1"]);
+    assert_eq!(gone.status.code(), Some(1));
+    assert!(stderr(&gone).contains("does not exist"));
+    // containerd deletes twice: an unknown id with --force is fine.
+    assert_eq!(o.out(&["delete", "--force", "c1"]).status.code(), Some(0));
+    assert_eq!(o.out(&["delete", "c1"]).status.code(), Some(1));
+}
+
+#[test]
+fn flags_in_both_forms_and_errors_in_the_log() {
+    if !root() {
+        return;
+    }
+    let o = Oci::new("forms", &["true"]);
+    let log = o.root.0.join("log.json");
+    let state = format!("--root={}", o.root.0.join("state").display());
+    let run = |args: &[&str]| {
+        let mut c = Command::new(runc_bin());
+        c.arg(&state).args(args).stdin(Stdio::null());
+        files_output(c)
+    };
+    let o1 = run(&[
+        &format!("--log={}", log.display()),
+        "--log-format=json",
+        "create",
+        &format!("--bundle={}", o.bundle()),
+        "f1",
+    ]);
+    assert_eq!(o1.status.code(), Some(0), "{o1:?}");
+    assert_eq!(run(&["delete", "--force", "f1"]).status.code(), Some(0));
+    // An error: one line on stderr and a record in the log, exit 1.
+    let o2 = run(&[
+        "--log",
+        log.to_str().unwrap(),
+        "--log-format",
+        "json",
+        "create",
+        "--bundle",
+        "/nonexistent",
+        "f2",
+    ]);
+    assert_eq!(o2.status.code(), Some(1));
+    assert_eq!(stderr(&o2).lines().count(), 1, "{o2:?}");
+    let l = std::fs::read_to_string(&log).unwrap();
+    assert!(l.starts_with("{\"level\":\"error\",\"msg\":\""), "{l}");
+    assert!(l.contains("\"time\":\""), "{l}");
+    assert_eq!(run(&["state", "f2"]).status.code(), Some(1));
+    // A missing command fails create, as runc's, with the words engines
+    // look for; nothing stays.
+    o.write_config(&["nosuchcmd"], false);
+    let o3 = run(&["create", "--bundle", o.bundle(), "f3"]);
+    assert_eq!(o3.status.code(), Some(1));
+    assert!(stderr(&o3).contains("executable file not found"), "{o3:?}");
+    assert_eq!(run(&["state", "f3"]).status.code(), Some(1));
+    let o4 = run(&["frobnicate"]);
+    assert_eq!(o4.status.code(), Some(1));
+    let o5 = run(&["create", "--frob", "x"]);
+    assert!(
+        stderr(&o5).contains("flag provided but not defined"),
+        "{o5:?}"
+    );
+}
+
+#[test]
+fn exec_as_engines_do_it_and_no_fd_leaks_in() {
+    if !root() {
+        return;
+    }
+    let o = Oci::new("exec", &["sleep", "30"]);
+    // fd 3 open and inherited, as containerd's shim passes its socket.
+    let mut c = o.cmd(&["create", "--bundle", o.bundle(), "e1"]);
+    with_stray_fd(&mut c);
+    assert_eq!(files_output(c).status.code(), Some(0));
+    assert_eq!(o.out(&["start", "e1"]).status.code(), Some(0));
+    let process = o.root.0.join("process.json");
+    std::fs::write(
+        &process,
+        r#"{"terminal":false,"args":["sh","-c","echo in; ls /proc/self/fd; exit 4"],"env":["PATH=/bin"],"cwd":"/tmp","user":{"uid":1000,"gid":0}}"#,
+    )
+    .unwrap();
+    let pidf = o.root.0.join("exec.pid");
+    let (mut rd, wr) = std::io::pipe().unwrap();
+    let mut c = o.cmd(&[
+        "exec",
+        "--process",
+        process.to_str().unwrap(),
+        "--detach",
+        "--pid-file",
+        pidf.to_str().unwrap(),
+        "e1",
+    ]);
+    with_stray_fd(&mut c);
+    let st = c.stdout(wr).stderr(Stdio::null()).status().unwrap();
+    assert_eq!(st.code(), Some(0));
+    let pid: i32 = std::fs::read_to_string(&pidf)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(pid > 0);
+    drop(c);
+    let mut s = String::new();
+    rd.read_to_string(&mut s).unwrap();
+    // Only 0, 1, 2 (and ls's own directory fd) inside.
+    assert_eq!(s, "in\n0\n1\n2\n3\n", "{s:?}");
+    // The argv form, in the foreground: the status passes through.
+    let o2 = o.out(&[
+        "exec",
+        "--cwd",
+        "/tmp",
+        "--env",
+        "A=b",
+        "e1",
+        "sh",
+        "-c",
+        "echo $A $(pwd); exit 5",
+    ]);
+    assert_eq!(o2.status.code(), Some(5), "{o2:?}");
+    assert_eq!(stdout(&o2), "b /tmp\n");
+    // The container's own fds too: 0, 1, 2 only in its init.
+    let init: i32 = field(&o.state("e1"), "pid").parse().unwrap();
+    let fds: Vec<_> = std::fs::read_dir(format!("/proc/{init}/fd"))
+        .unwrap()
+        .collect();
+    assert_eq!(fds.len(), 3, "stray fd in the container's init");
+    let ps = stdout(&o.out(&["ps", "--format", "json", "e1"]));
+    assert!(
+        ps.starts_with('[') && ps.contains(&init.to_string()),
+        "{ps}"
+    );
+    assert_eq!(o.out(&["delete", "-f", "e1"]).status.code(), Some(0));
+}
+
+/// Receive the fd sent with SCM_RIGHTS on `s` (an engine's console socket).
+fn recv_fd(s: &std::os::unix::net::UnixStream) -> std::fs::File {
+    unsafe {
+        let mut byte = [0u8; 64];
+        let mut iov = libc::iovec {
+            iov_base: byte.as_mut_ptr().cast(),
+            iov_len: byte.len(),
+        };
+        let mut cbuf = [0u64; 8];
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = cbuf.as_mut_ptr().cast();
+        msg.msg_controllen = std::mem::size_of_val(&cbuf) as _;
+        assert!(libc::recvmsg(s.as_raw_fd(), &mut msg, 0) >= 0);
+        let c = libc::CMSG_FIRSTHDR(&msg);
+        assert!(!c.is_null(), "no fd received");
+        let fd = *(libc::CMSG_DATA(c) as *const i32);
+        std::fs::File::from_raw_fd(fd)
+    }
+}
+
+#[test]
+fn the_console_socket_gets_the_pty() {
+    if !root() {
+        return;
+    }
+    let o = Oci::new("tty", &["sh", "-c", "tty; read x; echo got $x"]);
+    o.write_config(&["sh", "-c", "tty; read x; echo got $x"], true);
+    let sock = o.root.0.join("console.sock");
+    let l = UnixListener::bind(&sock).unwrap();
+    // Without the socket: refused, as runc.
+    let o0 = o.out(&["create", "--bundle", o.bundle(), "t0"]);
+    assert_eq!(o0.status.code(), Some(1));
+    let t = std::thread::spawn({
+        let l = l.try_clone().unwrap();
+        move || recv_fd(&l.accept().unwrap().0)
+    });
+    let out = o.out(&[
+        "create",
+        "--bundle",
+        o.bundle(),
+        "--console-socket",
+        sock.to_str().unwrap(),
+        "t1",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let mut master = t.join().unwrap();
+    assert_eq!(o.out(&["start", "t1"]).status.code(), Some(0));
+    master.write_all(b"hello\n").unwrap();
+    let mut got = Vec::new();
+    let mut b = [0u8; 256];
+    let end = std::time::Instant::now() + Duration::from_secs(5);
+    while !String::from_utf8_lossy(&got).contains("got hello") && std::time::Instant::now() < end {
+        match master.read(&mut b) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&b[..n]),
+        }
+    }
+    let s = String::from_utf8_lossy(&got);
+    assert!(s.contains("/dev/pts/0") && s.contains("got hello"), "{s:?}");
+    let _ = o.out(&["delete", "-f", "t1"]);
+}
+
+#[test]
+fn pause_resume_update_events_and_a_created_container_deleted() {
+    if !root() {
+        return;
+    }
+    let o = Oci::new("more", &["sleep", "30"]);
+    assert_eq!(
+        o.out(&["create", "--bundle", o.bundle(), "m1"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let init: i32 = field(&o.state("m1"), "pid").parse().unwrap();
+    // Deleting a created container kills its waiting init.
+    assert_eq!(o.out(&["delete", "m1"]).status.code(), Some(0));
+    wait_for(5, "the init to go", || {
+        state(init).is_none_or(|s| s == 'Z').then_some(())
+    });
+    assert_eq!(
+        o.out(&["run", "-d", "--bundle", o.bundle(), "m2"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(o.out(&["pause", "m2"]).status.code(), Some(0));
+    assert_eq!(field(&o.state("m2"), "status"), "paused");
+    assert_eq!(o.out(&["resume", "m2"]).status.code(), Some(0));
+    assert_eq!(field(&o.state("m2"), "status"), "running");
+    let res = o.root.0.join("res.json");
+    std::fs::write(
+        &res,
+        r#"{"memory":{"limit":134217728},"pids":{"limit":50}}"#,
+    )
+    .unwrap();
+    let u = o.out(
+        &[&format!("--resources={}", res.display()), "m2"]
+            .iter()
+            .fold(vec!["update"], |mut v, a| {
+                v.push(a);
+                v
+            }),
+    );
+    assert_eq!(u.status.code(), Some(0), "{u:?}");
+    if Path::new("/sys/fs/cgroup/pids/pocket/m2").exists() {
+        let m = std::fs::read_to_string("/sys/fs/cgroup/pids/pocket/m2/pids.max").unwrap();
+        assert_eq!(m.trim(), "50");
+    }
+    let ev = stdout(&o.out(&["events", "--stats", "m2"]));
+    assert!(ev.starts_with("{\"type\":\"stats\",\"id\":\"m2\""), "{ev}");
+    let l = stdout(&o.out(&["list", "--format", "json"]));
+    assert!(l.contains("\"id\":\"m2\""), "{l}");
+    assert_eq!(
+        o.out(&["kill", "--all", "m2", "KILL"]).status.code(),
+        Some(0)
+    );
+    wait_for(5, "stopped", || {
+        (field(&o.state("m2"), "status") == "stopped").then_some(())
+    });
+    assert_eq!(o.out(&["delete", "m2"]).status.code(), Some(0));
+}
+
+#[test]
+fn version_features_and_spec() {
+    let v = files_output({
+        let mut c = Command::new(runc_bin());
+        c.arg("--version");
+        c
+    });
+    let s = stdout(&v);
+    let lines: Vec<&str> = s.lines().collect();
+    // go-runc reads these three lines.
+    assert!(lines[0].starts_with("runc version "), "{s}");
+    assert!(
+        lines[1].starts_with("commit: ") && lines[2].starts_with("spec: 1."),
+        "{s}"
+    );
+    let f = stdout(&Command::new(runc_bin()).arg("features").output().unwrap());
+    assert!(
+        f.contains("\"ociVersionMax\"") && f.contains("SCMP_ACT_ERRNO"),
+        "{f}"
+    );
+    // `pocket oci` is the same front end.
+    let v2 = Command::new(bin())
+        .args(["oci", "--version"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&v2), s);
+    let d = std::env::temp_dir().join(format!("pocket-ocispec-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    let o = Command::new(runc_bin())
+        .args(["spec", "-b"])
+        .arg(&d)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let c = std::fs::read_to_string(d.join("config.json")).unwrap();
+    assert!(
+        c.contains("\"ociVersion\"") && c.contains("\"rootfs\""),
+        "{c}"
+    );
+    let again = Command::new(runc_bin())
+        .args(["spec", "-b"])
+        .arg(&d)
+        .output()
+        .unwrap();
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "an existing config.json is kept"
+    );
+    let _ = std::fs::remove_dir_all(d);
+}
