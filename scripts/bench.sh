@@ -46,7 +46,14 @@ if [ "${1-}" = __inner ]; then
   trap 'exit 143' TERM
   unhybrid
   bundle=$tmp/bundle rootfs=$tmp/bundle/rootfs
-  tools=(pocket pocket-nosec pocket-img pocket-net unshare crun runc)
+  tools=(pocket pocket-nosec pocket-img pocket-net unshare crun runc oci-pocket oci-crun oci-runc)
+  # OCI life cycle of one bundle, as an engine drives it: create, start,
+  # delete --force (the command may still run: it is killed).
+  oci_cycle() { # runtime... -- id
+    local id=${*: -1} rt=("${@:1:$#-2}")
+    "${rt[@]}" create --bundle "$bundle" "$id" && "${rt[@]}" start "$id" &&
+      "${rt[@]}" delete --force "$id"
+  }
   tar -C "$rootfs" -c . | "$pocket" --root "$tmp/state-pocket" import - bench:img >/dev/null
   cmd() { # tool, iteration -> the command line in array c
     case $1 in
@@ -61,6 +68,9 @@ if [ "${1-}" = __inner ]; then
       unshare) c=(unshare -fpmuin --mount-proc chroot "$rootfs" /bin/true) ;;
       crun)    c=(crun --root "$tmp/state-crun" run --bundle "$bundle" "$prefix-c$2") ;;
       runc)    c=(runc --root "$tmp/state-runc" run --bundle "$bundle" "$prefix-r$2") ;;
+      oci-pocket) c=(oci_cycle "$pocket" oci --root "$tmp/state-oci-pocket" -- "$prefix-op$2") ;;
+      oci-crun) c=(oci_cycle crun --root "$tmp/state-crun" -- "$prefix-oc$2") ;;
+      oci-runc) c=(oci_cycle runc --root "$tmp/state-runc" -- "$prefix-or$2") ;;
     esac
   }
 
@@ -84,6 +94,8 @@ if [ "${1-}" = __inner ]; then
   # gives the floor under every tool's figure.
   for ((i = 0; i < rss_runs; i++)); do
     for t in "${tools[@]}"; do
+      # A life cycle is three processes: no one peak to show.
+      case $t in oci-*) echo 0 >>"$tmp/rss-$t"; continue ;; esac
       cmd "$t" "m$i"
       /usr/bin/time -f %M -a -o "$tmp/rss-$t" "${c[@]}" </dev/null >/dev/null 2>"$tmp/err" ||
         { cat "$tmp/err" >&2; die "rss run of $t failed"; }
@@ -204,7 +216,7 @@ echo "cgroups: $(hybrid && echo "hybrid v1+v2 on the host; cgroup2 hidden in the
 echo
 printf '%-10s %9s %9s %9s %9s %12s %10s\n' tool p10_ms median_ms p90_ms mean_ms vs_pocket peak_RSS_KiB
 declare -A med rss
-for t in pocket pocket-nosec pocket-img pocket-net unshare crun runc; do
+for t in pocket pocket-nosec pocket-img pocket-net unshare crun runc oci-pocket oci-crun oci-runc; do
   read -r p10 p50 p90 mean < <(stats "$tmp/times-$t")
   med[$t]=$p50 rss[$t]=$(maxrss "$tmp/rss-$t")
   ratio=$(awk -v a="$p50" -v b="${med[pocket]}" 'BEGIN { printf "%.1fx", a / b }')
@@ -221,11 +233,15 @@ for t in unshare crun runc; do
   awk -v t="$t" -v a="${med[$t]}" -v b="${med[pocket]}" \
     'BEGIN { printf "%s/pocket = %.1fx (median)\n", t, a / b }'
 done
+for t in oci-crun oci-runc; do
+  awk -v t="$t" -v a="${med[oci-pocket]}" -v b="${med[$t]}" \
+    'BEGIN { printf "OCI create+start+delete: pocket/%s = %.2fx (median)\n", substr(t, 5), a / b }'
+done
 
 echo
 echo "| runtime | median (ms) | p10 (ms) | p90 (ms) | vs pocket | peak RSS (KiB) |"
 echo "|---|---:|---:|---:|---:|---:|"
-for t in pocket pocket-nosec pocket-img pocket-net unshare crun runc; do
+for t in pocket pocket-nosec pocket-img pocket-net unshare crun runc oci-pocket oci-crun oci-runc; do
   read -r p10 p50 p90 _ < <(stats "$tmp/times-$t")
   case $t in
     pocket) label='`pocket run --rootfs`' ;;
@@ -233,6 +249,7 @@ for t in pocket pocket-nosec pocket-img pocket-net unshare crun runc; do
     pocket-nosec) label='`pocket run --rootfs`, seccomp unconfined, no_new_privs off' ;;
     pocket-net) label='`pocket run --net bridge` (veth, address, route)' ;;
     unshare) label='`unshare -fpmuin --mount-proc chroot`' ;;
+    oci-*) label="OCI \`create\` + \`start\` + \`delete -f\`: ${t#oci-}" ;;
     *) label="\`$t run\`" ;;
   esac
   ratio=$(awk -v a="$p50" -v b="${med[pocket]}" 'BEGIN { printf "%.1fx", a / b }')
