@@ -551,21 +551,12 @@ pub fn read_file(path: &[u8], what: &'static str) -> Result<Vec<u8>> {
 fn check_rootfs(path: &[u8]) -> Result<Vec<u8>> {
     let c = cstr::cstring(path)
         .ok_or_else(|| Error::bad("rootfs", text(path), "contains a NUL byte"))?;
-    let mut buf = [0u8; libc::PATH_MAX as usize];
-    // SAFETY: buf has PATH_MAX bytes as realpath(3) requires.
-    let p = unsafe { libc::realpath(c.as_ptr(), buf.as_mut_ptr() as *mut _) };
-    if p.is_null() {
-        // SAFETY: musl's errno location is valid in this thread.
-        let e = crate::sys::Errno::new(unsafe { *libc::__errno_location() });
-        return Err(Error::sys("rootfs", text(path), e));
-    }
-    let n = buf.iter().position(|&c| c == 0).unwrap_or(0);
-    let real = &buf[..n];
+    let real = crate::sys::fs::realpath(&c).ctx("rootfs", &text(path))?;
     let st = fd::fstatat(libc::AT_FDCWD, &c, 0).ctx("rootfs", &text(path))?;
     if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
         return Err(Error::bad("rootfs", text(path), "not a directory"));
     }
-    Ok(real.to_vec())
+    Ok(real)
 }
 
 /// $HOME from the user's passwd entry (docker's rule), unless the image,

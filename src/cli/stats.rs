@@ -116,14 +116,7 @@ fn rows(ctx: &Ctx, names: &[&[u8]]) -> Result<Vec<Row>> {
 }
 
 fn host_memory() -> u64 {
-    // SAFETY: sysinfo fills the struct it is given.
-    let mut si: libc::sysinfo = unsafe { core::mem::zeroed() };
-    // SAFETY: si is a valid sysinfo.
-    if unsafe { libc::sysinfo(&mut si) } == 0 {
-        si.totalram as u64 * si.mem_unit as u64
-    } else {
-        0
-    }
+    crate::sys::proc::total_ram()
 }
 
 fn table(rows: &[Row], before: &[Stats], after: &[Stats], wall_ns: u64) -> String {

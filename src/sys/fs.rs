@@ -124,6 +124,20 @@ pub fn mkdir_all(path: &str, mode: u32) -> Result<()> {
     mkdir(&cs(path)?, mode)
 }
 
+/// `realpath(path)` — realpath(3) (musl's): the absolute path with every
+/// symlink, `.` and `..` resolved.
+pub fn realpath(path: &CStr) -> Result<Vec<u8>> {
+    let mut buf = [0u8; libc::PATH_MAX as usize];
+    // SAFETY: buf has PATH_MAX bytes as realpath(3) requires.
+    let p = unsafe { libc::realpath(path.as_ptr(), buf.as_mut_ptr() as *mut _) };
+    if p.is_null() {
+        // SAFETY: musl's errno location is valid in this (only) thread.
+        return Err(Errno::new(unsafe { *libc::__errno_location() }));
+    }
+    let n = buf.iter().position(|&c| c == 0).unwrap_or(0);
+    Ok(buf[..n].to_vec())
+}
+
 /// A directory only its owner may enter: made 0700 if missing (parents
 /// too), narrowed to 0700 if it exists with more. Under such a directory
 /// nothing a container made (a setuid-root file in its upper dir, a

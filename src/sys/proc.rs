@@ -133,6 +133,18 @@ pub fn join_session_keyring() -> Result<i32> {
     unsafe { syscall!(Sysno::keyctl, KEYCTL_JOIN_SESSION_KEYRING, 0usize) }.map(|k| k as i32)
 }
 
+/// The host's RAM in bytes — sysinfo(2); 0 if it cannot tell.
+pub fn total_ram() -> u64 {
+    // SAFETY: a zeroed sysinfo is valid for the kernel to fill.
+    let mut si: libc::sysinfo = unsafe { core::mem::zeroed() };
+    // SAFETY: si is a valid sysinfo.
+    if unsafe { libc::sysinfo(&mut si) } == 0 {
+        si.totalram as u64 * si.mem_unit as u64
+    } else {
+        0
+    }
+}
+
 /// `fchdir(fd)` — fchdir(2).
 pub fn fchdir(fd: i32) -> Result<()> {
     // SAFETY: no pointers.
