@@ -9,6 +9,7 @@ mod exec;
 mod image_out;
 mod images;
 mod inspect;
+mod kernel;
 mod logs;
 mod manage;
 mod mounts;

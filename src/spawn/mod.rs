@@ -5,7 +5,10 @@
 
 mod child;
 pub mod exec;
+pub mod hooks;
 mod init;
+mod joins;
+mod limits;
 pub mod parent;
 pub mod relay;
 pub mod sealed;
