@@ -10,14 +10,16 @@
 //!   `root.path` as given, which an engine has mounted before `create`;
 //!   an image rootfs pocket mounts itself (in the child) has none there
 //!   yet, and its tmpfs starts empty.
-//! * the "cgroup" mount at /sys/fs/cgroup: on a pure cgroup v2 host with
-//!   a cgroup namespace of the container's own, a cgroup2 mount (rooted
-//!   at the container's group by the namespace). Elsewhere (v1 or hybrid
-//!   hosts, or without a cgroup namespace) what runc does in spirit: a
-//!   tmpfs with one directory per hierarchy the container has a group in,
-//!   that group bound on it, so it sees its own groups (and limits) and
-//!   nothing of the host's other groups; the tmpfs read-only with "ro".
-//!   The host's hierarchies themselves are never mounted or changed.
+//! * the "cgroup" mount at /sys/fs/cgroup: on a pure cgroup v2 host, a
+//!   cgroup2 mount if the container has a cgroup namespace of its own (the
+//!   kernel roots it at the container's group), else its group bound
+//!   there. On v1 and hybrid hosts, what runc does in spirit: a tmpfs with
+//!   one directory per hierarchy the container has a group in (cpu,
+//!   memory, ..., unified), that group bound on it, so it sees its own
+//!   groups (and limits) and nothing of the host's other groups; all of
+//!   it read-only with "ro" (podman's default). Hierarchies pocket makes
+//!   no group in (name=systemd) are not shown. The host's hierarchies
+//!   themselves are never mounted or changed.
 
 use super::plan::{Op, Param, Resolve};
 use crate::cgroup::{Cgroup, Layout};
@@ -98,6 +100,7 @@ pub fn prepare(
     Ok(held)
 }
 
+/// The cgroup mount (see the top of this file).
 #[allow(clippy::too_many_arguments)]
 fn cgroup(
     out: &mut Vec<Op>,
@@ -111,16 +114,38 @@ fn cgroup(
 ) -> Result<()> {
     let attrs = attrs | k::MOUNT_ATTR_NOSUID | k::MOUNT_ATTR_NODEV | k::MOUNT_ATTR_NOEXEC;
     let dirs = cg.map_or(&[][..], |c| &c.dirs[..]);
-    // Pure v2, own namespace: the kernel roots the mount at the group.
-    if layout.v1.is_empty() && layout.v2.is_some() && cgroupns {
-        out.push(Op::Mount {
-            fstype: CString::from(c"cgroup2"),
-            target,
-            attrs,
-            params: Vec::new(),
-            resolve,
-            copy_up: false,
-        });
+    if layout.v1.is_empty() && layout.v2.is_some() {
+        let v2 = dirs.iter().find(|d| d.v2);
+        match (cgroupns, v2) {
+            // Own namespace: the kernel roots a cgroup2 mount at the group.
+            (true, _) => out.push(Op::Mount {
+                fstype: CString::from(c"cgroup2"),
+                target,
+                attrs,
+                params: Vec::new(),
+                resolve,
+                copy_up: false,
+            }),
+            // The host's namespace: its own group, bound.
+            (false, Some(d)) => out.push(Op::Bind {
+                source: crate::error::cpath(&d.dir)?,
+                target,
+                recursive: false,
+                attrs,
+                resolve,
+            }),
+            // No group of its own: nothing to show but an empty tmpfs.
+            (false, None) => {
+                let t = detached(c"tmpfs", &[], attrs)?;
+                m::mount_setattr(&t, k::MOUNT_ATTR_RDONLY).ctx("mount", "cgroup tmpfs")?;
+                out.push(Op::Attach {
+                    fd: t.raw(),
+                    target,
+                    resolve,
+                });
+                held.push(t);
+            }
+        }
         return Ok(());
     }
     let name = |d: &crate::cgroup::Dir| {
@@ -251,4 +276,71 @@ fn copy_dir(src: &Fd, dst: &Fd, depth: u32) -> core::result::Result<(), Errno> {
         owner(dst, n, &st, 0)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cgroup::Dir;
+
+    fn cs(s: &str) -> CString {
+        CString::new(s).unwrap()
+    }
+
+    /// Pure cgroup v2 hosts need no mount made here: testable without root.
+    #[test]
+    fn pure_v2_cgroup_mount() {
+        let layout = Layout {
+            v1: vec![],
+            v2: Some(("/sys/fs/cgroup".into(), vec!["memory".into()])),
+        };
+        let cg = Cgroup {
+            path: "pocket/x".into(),
+            dirs: vec![Dir {
+                mount: "/sys/fs/cgroup".into(),
+                dir: "/sys/fs/cgroup/pocket/x".into(),
+                v2: true,
+                controllers: vec![],
+            }],
+        };
+        let op = || Op::Cgroup {
+            target: cs("sys/fs/cgroup"),
+            attrs: k::MOUNT_ATTR_RDONLY,
+            resolve: Resolve::InRootKernel,
+        };
+        let all = k::MOUNT_ATTR_RDONLY
+            | k::MOUNT_ATTR_NOSUID
+            | k::MOUNT_ATTR_NODEV
+            | k::MOUNT_ATTR_NOEXEC;
+        let mut ops = vec![Op::Private, op()];
+        let held = prepare(&mut ops, b"/r", &layout, Some(&cg), true).unwrap();
+        assert!(held.is_empty());
+        assert_eq!(
+            ops[1],
+            Op::Mount {
+                fstype: cs("cgroup2"),
+                target: cs("sys/fs/cgroup"),
+                attrs: all,
+                params: vec![],
+                resolve: Resolve::InRootKernel,
+                copy_up: false,
+            }
+        );
+        let mut ops = vec![op()];
+        prepare(&mut ops, b"/r", &layout, Some(&cg), false).unwrap();
+        assert_eq!(
+            ops,
+            vec![Op::Bind {
+                source: cs("/sys/fs/cgroup/pocket/x"),
+                target: cs("sys/fs/cgroup"),
+                recursive: false,
+                attrs: all,
+                resolve: Resolve::InRootKernel,
+            }]
+        );
+        // Everything else passes through as it is.
+        let mut ops = vec![Op::Private, Op::ReadonlyRoot];
+        prepare(&mut ops, b"/r", &layout, None, false).unwrap();
+        assert_eq!(ops, vec![Op::Private, Op::ReadonlyRoot]);
+    }
 }
