@@ -573,7 +573,22 @@ fn namespaces_joined_by_path() {
         "linux.sysctl",
         Some(r#"{"net.ipv4.ip_forward":"1"}"#),
     );
+    // A prestart hook sees the joined namespaces as the container's own.
+    let peek = format!(
+        r#"p=$(sed 's/.*"pid":\([0-9]*\).*/\1/'); readlink /proc/$p/ns/net /proc/$p/ns/ipc > {}/prestart.ns"#,
+        b.out.to_str().unwrap()
+    );
+    set(&mut vb, "hooks.prestart", Some(&hook("prestart", &peek)));
     let (code, out) = b.run(&vb).unwrap();
+    let seen = std::fs::read_to_string(b.out.join("prestart.ns")).unwrap();
+    assert_eq!(
+        seen,
+        format!(
+            "{}\n{}\n",
+            ns(p, "net").to_str().unwrap(),
+            ns(p, "ipc").to_str().unwrap()
+        )
+    );
     println!("{out}");
     assert_eq!(code, 0, "{out}");
     assert_eq!(line_of(&out, "host="), "alpha");
@@ -624,6 +639,7 @@ fn namespaces_joined_by_path() {
     proc::kill(p, libc::SIGKILL).unwrap();
     assert_eq!(reap(ra), 137);
     // A namespace path that is gone: an error naming it, nothing made.
+    set(&mut vb, "hooks", None);
     let e = b.run(&vb).unwrap_err().to_string();
     assert_eq!(
         e,

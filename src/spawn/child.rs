@@ -14,6 +14,8 @@ use core::ffi::{CStr, c_char, c_int, c_void};
 pub struct Child<'a> {
     pub ops: &'a [Op],
     pub cfg_rd: i32,
+    /// The sync socket: "go on" (with our host pid) from the parent; a
+    /// byte to it once we joined namespaces by path.
     pub sync_rd: i32,
     pub err_wr: i32,
     /// Receives the config; exactly as long as the encoded config.
@@ -123,6 +125,10 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
     for &(ns, kind) in c.joins {
         proc::setns(ns, kind).map_err(f("join namespace", ns_name(kind)))?;
         fd::close(ns);
+    }
+    // The parent waits for this before its prestart hooks look at us.
+    if !c.joins.is_empty() {
+        fd::write_all(c.sync_rd, b"j").map_err(f("tell parent", b"joined"))?;
     }
     // Hold here until the parent has finished its side (cgroups, network,
     // prestart hooks); it sends our pid as the host sees it (the hooks'

@@ -188,7 +188,8 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
         false => None,
     };
     let (cfg_r, cfg_w) = fd::pipe().ctx("pipe", "config")?;
-    let (sync_r, sync_w) = fd::pipe().ctx("pipe", "sync")?;
+    // A socket pair, as the child answers once when it joins namespaces.
+    let (sync_w, sync_r) = sock::socketpair().ctx("socketpair", "sync")?;
     let (err_r, err_w) = fd::pipe().ctx("pipe", "error")?;
     let mut cg = CgroupGuard(make_cgroup(spec)?);
     let joins =
@@ -211,6 +212,7 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
         .position(|o| matches!(o, fs::Op::SwitchRoot { .. }))
         .unwrap_or(ops.len());
     let ns = super::joins::open_all(spec)?;
+    let joined = !ns.table.is_empty();
     // The hooks' state document, and the hooks the init runs itself.
     let (id, bundle) = waiting.map_or(("", ""), |w| (w.id, w.bundle));
     let state = super::hooks::StateDoc::new(id, bundle, &spec.annotations);
@@ -286,6 +288,11 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
     // A child that died early gives EPIPE here; its report says why.
     let sent = fd::write_all(cfg_w.raw(), &config);
     drop(cfg_w);
+    // Namespaces it joins by path are its own once it says so: only then
+    // do the hooks below see them (EOF: it died; its report says why).
+    if joined {
+        let _ = fd::read(sync_w.raw(), &mut [0u8; 1]);
+    }
     // While the child waits: its network, OOM score and the runtime's
     // hooks. Its command never runs without them.
     if let (Ok(()), Err(e)) = (&sent, while_waiting(spec, pid, &state)) {
