@@ -16,6 +16,7 @@
 //!   seccomp), as runc.
 //! * poststart, poststop: by the front end (`start`, `delete`) with
 //!   `run_all` / `warn_all`.
+//!
 //! A failing hook of the first four fails the create (or the start);
 //! poststart and poststop failures are warnings, as the spec says.
 //!

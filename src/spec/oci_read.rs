@@ -199,13 +199,10 @@ pub(super) fn process(p: &At) -> Result<Process> {
     for g in u.key("additionalGids").items()? {
         additional_gids.push(g.u32()?.unwrap_or(0));
     }
-    let umask = match u
+    let umask = u
         .key("umask")
-        .int(0, 0o777, "must be from 0 to 0777 (511)")?
-    {
-        Some(m) => Some(m as u32),
-        None => None,
-    };
+        .int(0, 0o777, "must be from 0 to 0777 (511)")?;
+    let umask = umask.map(|m| m as u32);
     let c = p.key("capabilities");
     c.object()?;
     let bounding = cap_set(&c.key("bounding"))?;
