@@ -202,6 +202,8 @@ fn podman_config_runs() {
          echo host=$(hostname); echo cg=$(ls /sys/fs/cgroup | tr '\\n' ' '); \
          echo pids=$(cat /sys/fs/cgroup/pids/pids.max); \
          echo mem=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes); \
+         echo memsw=$(cat /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes 2>/dev/null || echo none); \
+         echo shares=$(cat /sys/fs/cgroup/cpu/cpu.shares); \
          echo cgchild=$(ls -d /sys/fs/cgroup/memory/*/ 2>/dev/null | wc -l); \
          touch /sys/fs/cgroup/x 2>/dev/null || echo cgro=yes; \
          echo 1 > /sys/fs/cgroup/pids/pids.max 2>/dev/null || echo pidsro=yes; \
@@ -214,8 +216,10 @@ fn podman_config_runs() {
     set(
         &mut v,
         "linux.resources.memory",
-        Some(&format!(r#"{{"limit":{memory}}}"#)),
+        Some(&format!(r#"{{"limit":{memory},"swap":268435456}}"#)),
     );
+    // containerd's cpu.shares.
+    set(&mut v, "linux.resources.cpu", Some(r#"{"shares":512}"#));
     set(
         &mut v,
         "linux.sysctl",
@@ -259,6 +263,10 @@ fn podman_config_runs() {
     }
     assert_eq!(line_of(&out, "pids="), "2048");
     assert_eq!(line_of(&out, "mem="), memory);
+    // Memory + swap where the host accounts swap (else dropped quietly).
+    let memsw = line_of(&out, "memsw=");
+    assert!(memsw == "268435456" || memsw == "none", "{memsw}");
+    assert_eq!(line_of(&out, "shares="), "512");
     assert_eq!(line_of(&out, "cgchild="), "0", "no other group is visible");
     assert_eq!(line_of(&out, "cgro="), "yes");
     assert_eq!(line_of(&out, "pidsro="), "yes");
@@ -815,20 +823,29 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .collect();
-    let mut failed = vec![];
+    let (mut passed, mut failed) = (0, vec![]);
     for (name, f) in tests {
         if !filter.is_empty() && !filter.iter().any(|x| name.contains(x.as_str())) {
             continue;
         }
         println!("test {name} ...");
         match std::panic::catch_unwind(f) {
-            Ok(()) => println!("test {name} ... ok"),
+            Ok(()) => {
+                println!("test {name} ... ok");
+                passed += 1;
+            }
             Err(_) => {
                 println!("test {name} ... FAILED");
                 failed.push(*name);
             }
         }
     }
+    // libtest's summary line, which scripts/test.sh counts.
+    let verdict = if failed.is_empty() { "ok" } else { "FAILED" };
+    println!(
+        "test result: {verdict}. {passed} passed; {} failed; 0 ignored; 0 measured; 0 filtered out",
+        failed.len()
+    );
     if !failed.is_empty() {
         println!("failed: {failed:?}");
         std::process::exit(1);
