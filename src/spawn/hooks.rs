@@ -6,7 +6,7 @@
 //! Where each point runs:
 //! * prestart, createRuntime: by the spawn's parent (`parent::launch`),
 //!   once the namespaces exist and before the child mounts anything (it
-//!   waits on the sync pipe meanwhile); in the runtime's namespaces.
+//!   waits on the sync socket meanwhile); in the runtime's namespaces.
 //! * createContainer: by the container's init itself, in the container's
 //!   namespaces, after its mounts and before pivot_root, so the hook's
 //!   path is still the host's (the spec: "called in the container

@@ -3,7 +3,7 @@
 //! before clone, while their owners surely run, so a stale path fails
 //! here with its name, not inside the child.
 //!
-//! The child joins them with setns(2) before it waits on the sync pipe,
+//! The child joins them with setns(2) before it waits on the sync socket,
 //! mount last (after it the host's paths are gone). A pid namespace is
 //! different: setns(CLONE_NEWPID) only moves the caller's future
 //! children, so the parent enters it for the clone and goes back to its

@@ -300,7 +300,7 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
         let _ = proc::wait(pid, 0);
         return Err(e);
     }
-    // The child waits on the sync pipe: it is in its cgroup (with its
+    // The child waits on the sync socket: it is in its cgroup (with its
     // limits) before it does anything, let alone run the command. Its
     // pid goes with the go-ahead, for its hooks' state.
     let _ = fd::write_all(sync_w.raw(), &pid.to_le_bytes());
