@@ -99,27 +99,82 @@ pub struct Cgroup {
     pub dirs: Vec<Dir>,
 }
 
-/// Check a cgroup path: relative, plain components, no `..`.
-fn check_path(path: &str) -> Result<()> {
-    let ok = !path.is_empty()
-        && !path.starts_with('/')
-        && path
-            .split('/')
-            .all(|c| !c.is_empty() && c != "." && c != ".." && !c.contains('\0'));
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::bad(
-            "cgroup path",
-            path,
-            "must be relative, without '..'",
-        ))
+/// A cgroup path as OCI `linux.cgroupsPath` gives it, as the path below
+/// each hierarchy's root pocket uses: relative (`pocket/<id>`, pocket's
+/// own) or absolute (`/libpod_parent/libpod-<id>`, podman's) are both
+/// taken below the root (runc takes a relative one below its own cgroup;
+/// pocket's records have always meant the root); systemd's
+/// `slice:prefix:name` (`system.slice:cri-containerd:<id>`) is where
+/// systemd would put that scope, `system.slice/cri-containerd-<id>.scope`
+/// (pocket has no systemd driver: the groups are made there directly).
+/// Plain components only: no `..`, `.` or empty ones.
+pub fn normalize(path: &str) -> Result<String> {
+    let bad = |why: &'static str| Error::bad("cgroup path", path, why);
+    let plain = |p: &str| {
+        !p.is_empty()
+            && p.split('/')
+                .all(|c| !c.is_empty() && c != "." && c != ".." && !c.contains('\0'))
+    };
+    let parts: Vec<&str> = path.split(':').collect();
+    if !path.starts_with('/') && parts.len() == 3 {
+        let (slice, prefix, name) = (parts[0], parts[1], parts[2]);
+        let slice = match slice {
+            "" => "system.slice",
+            s => s,
+        };
+        let unit = match (name.ends_with(".slice"), prefix) {
+            (true, _) => String::from(name),
+            (false, "") => format!("{name}.scope"),
+            (false, p) => format!("{p}-{name}.scope"),
+        };
+        let parent = expand_slice(slice).ok_or_else(|| bad("bad systemd slice"))?;
+        let full = match parent.is_empty() {
+            true => unit,
+            false => format!("{parent}/{unit}"),
+        };
+        let one = !name.is_empty() && !name.contains('/') && !prefix.contains('/');
+        return match plain(&full) && one {
+            true => Ok(full),
+            false => Err(bad("bad systemd unit name")),
+        };
     }
+    let rel = path.strip_prefix('/').unwrap_or(path);
+    match plain(rel) {
+        true => Ok(String::from(rel)),
+        false => Err(bad("must be a path of plain names, without '..'")),
+    }
+}
+
+/// systemd's slice nesting: `a-b-c.slice` is `a.slice/a-b.slice/a-b-c.slice`
+/// below the root, `-.slice` the root itself.
+fn expand_slice(slice: &str) -> Option<String> {
+    let base = slice.strip_suffix(".slice")?;
+    if slice == "-.slice" {
+        return Some(String::new());
+    }
+    if base.is_empty() || base.contains('/') || base.starts_with('-') || base.ends_with('-') {
+        return None;
+    }
+    let mut out = String::new();
+    let mut prefix = String::new();
+    for part in base.split('-') {
+        if part.is_empty() {
+            return None;
+        }
+        if !prefix.is_empty() {
+            prefix.push('-');
+            out.push('/');
+        }
+        prefix.push_str(part);
+        out.push_str(&prefix);
+        out.push_str(".slice");
+    }
+    Some(out)
 }
 
 /// Where `path` lives in each hierarchy of `l` (whether it exists or not).
 pub fn open(l: &Layout, path: &str) -> Result<Cgroup> {
-    check_path(path)?;
+    let path = &normalize(path)?;
     let mut dirs = Vec::new();
     for p in l.hierarchies() {
         let (mount, v2) = match p {
@@ -453,9 +508,42 @@ mod tests {
             "+memory +cpu +cpuset +pids +io"
         );
         assert_eq!(rd("pocket/abc/pids.max"), "7");
-        assert!(
-            open(&l, "../x").is_err() && open(&l, "/abs").is_err() && open(&l, "a//b").is_err()
-        );
+        assert!(open(&l, "../x").is_err() && open(&l, "/").is_err() && open(&l, "a//b").is_err());
+        assert_eq!(open(&l, "/pocket/abc").unwrap(), cg);
         std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn cgroups_paths_as_engines_give_them() {
+        let ok = |p: &str| normalize(p).unwrap();
+        assert_eq!(ok("pocket/abc"), "pocket/abc");
+        assert_eq!(ok("/libpod_parent/libpod-abc"), "libpod_parent/libpod-abc");
+        assert_eq!(
+            ok("system.slice:cri-containerd:abc"),
+            "system.slice/cri-containerd-abc.scope"
+        );
+        assert_eq!(
+            ok("kubepods-besteffort-pod1.slice:cri-containerd:abc"),
+            "kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/cri-containerd-abc.scope"
+        );
+        assert_eq!(ok(":docker:abc"), "system.slice/docker-abc.scope");
+        assert_eq!(ok("machine.slice::abc"), "machine.slice/abc.scope");
+        assert_eq!(ok("-.slice:p:x"), "p-x.scope");
+        assert_eq!(ok("system.slice::my.slice"), "system.slice/my.slice");
+        for bad in [
+            "",
+            "/",
+            "//",
+            "/a/../b",
+            "a/./b",
+            "../x",
+            "a:b:c",
+            "x.slice:p:",
+            "a-.slice:p:x",
+            "system.slice:p:../x",
+            "a\0b",
+        ] {
+            assert!(normalize(bad).is_err(), "{bad:?}");
+        }
     }
 }

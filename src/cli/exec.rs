@@ -121,7 +121,11 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         stdin: on("interactive"),
         detach: on("detach"),
         caps: spec.process.capabilities,
+        cap_sets: spec.process.cap_sets,
         user,
+        // The container's own, as runc gives an exec'd process.
+        rlimits: spec.process.rlimits.clone(),
+        umask: spec.process.umask,
         seccomp: spec.seccomp.clone(),
         no_new_privs: spec.process.no_new_privileges,
         keep_stdio: false,

@@ -91,6 +91,28 @@ fn devices(s: &crate::spec::Spec) -> Value {
 }
 
 /// docker inspect's shape: Id, State{...}, Config{...}, HostConfig{...}.
+/// docker's HostConfig.Ulimits: `--ulimit` names, -1 for unlimited.
+fn ulimits(r: &[crate::spec::Rlimit]) -> Value {
+    if r.is_empty() {
+        return Value::Null;
+    }
+    let n = |v: u64| json::num(if v == u64::MAX { -1 } else { v as i64 });
+    Value::Arr(
+        r.iter()
+            .map(|r| {
+                let name = crate::spec::rlimit::name(r.resource)
+                    .trim_start_matches("RLIMIT_")
+                    .to_ascii_lowercase();
+                json::obj(alloc::vec![
+                    ("Name", Some(Value::Str(name))),
+                    ("Hard", Some(n(r.hard))),
+                    ("Soft", Some(n(r.soft))),
+                ])
+            })
+            .collect(),
+    )
+}
+
 fn describe(r: &Record, spec: Option<&crate::spec::Spec>, log_path: &str) -> Vec<u8> {
     let running = r.status == Status::Running;
     let config = spec.map(|s| {
@@ -131,6 +153,22 @@ fn describe(r: &Record, spec: Option<&crate::spec::Spec>, log_path: &str) -> Vec
                 )))
             ),
             ("Privileged", Some(Value::Bool(s.privileged))),
+            (
+                "OomScoreAdj",
+                Some(json::num(s.process.oom_score_adj.unwrap_or(0)))
+            ),
+            (
+                "Sysctls",
+                (!s.sysctl.is_empty()).then(|| {
+                    Value::Obj(
+                        s.sysctl
+                            .iter()
+                            .map(|(k, v)| (k.clone(), json::str(v)))
+                            .collect(),
+                    )
+                })
+            ),
+            ("Ulimits", Some(ulimits(&s.process.rlimits))),
             (
                 "CapAdd",
                 Some(json::strs(&crate::spec::caps::names(

@@ -9,6 +9,7 @@ mod exec;
 mod image_out;
 mod images;
 mod inspect;
+mod kernel;
 mod logs;
 pub mod manage;
 mod mounts;

@@ -49,6 +49,9 @@ const FLAGS: &[Flag] = &[
     flag(0, "device", true),
     flag(0, "device-cgroup-rule", true),
     flag(0, "security-opt", true),
+    flag(0, "ulimit", true),
+    flag(0, "sysctl", true),
+    flag(0, "oom-score-adj", true),
     // From here on: the limits `update` takes too (LIMIT_FLAGS), and help.
     flag(b'm', "memory", true),
     flag(0, "memory-swap", true),
@@ -94,6 +97,10 @@ Options:
                            directory) in the container's /dev and allow it (default rwm)
       --device-cgroup-rule RULE  Allow devices in the devices cgroup: 'c 1:3 rwm', 'b 8:* r'
       --read-only          Mount the root filesystem read-only (volumes stay writable)
+      --ulimit NAME=SOFT[:HARD]  A resource limit (nofile, nproc, core, ...; -1 unlimited)
+      --sysctl KEY=VALUE   A namespaced kernel parameter (net.*, kernel.shm*, kernel.msg*,
+                           kernel.sem, fs.mqueue.*)
+      --oom-score-adj N    The container's OOM score adjustment (-1000 to 1000)
       --security-opt OPT   seccomp=unconfined|PROFILE.json (default: docker's profile),
                            no-new-privileges=false (default: true)
   -v, --volume SRC:DST[:ro|rw]  Bind a host path (made if missing) or a named volume
@@ -167,6 +174,10 @@ pub struct RunArgs<'a> {
     pub device_rules: Vec<&'a [u8]>,
     /// --security-opt values, in order.
     pub security_opts: Vec<&'a [u8]>,
+    /// --ulimit and --sysctl values, in order; --oom-score-adj.
+    pub ulimits: Vec<&'a [u8]>,
+    pub sysctls: Vec<&'a [u8]>,
+    pub oom_score_adj: Option<&'a [u8]>,
     /// Resource flags (long name, value) in command-line order.
     pub limits: Vec<(&'static str, &'a [u8])>,
     pub help: bool,
@@ -208,6 +219,9 @@ pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {
             "device" => r.devices.push(v),
             "device-cgroup-rule" => r.device_rules.push(v),
             "security-opt" => r.security_opts.push(v),
+            "ulimit" => r.ulimits.push(v),
+            "sysctl" => r.sysctls.push(v),
+            "oom-score-adj" => r.oom_score_adj = Some(v),
             "memory" | "memory-swap" | "memory-reservation" | "cpus" | "cpu-shares"
             | "cpu-quota" | "cpu-period" | "cpuset-cpus" | "cpuset-mems" | "pids-limit"
             | "blkio-weight" | "oom-kill-disable" | "cpu-rt-period" | "cpu-rt-runtime" => {
@@ -445,17 +459,17 @@ pub fn to_spec(
     }
     let masked: &[&str] = if r.privileged { &[] } else { MASKED_PATHS };
     let readonly: &[&str] = if r.privileged { &[] } else { READONLY_PATHS };
-    Ok(Spec {
+    let mut spec = Spec {
         process: Process {
             args,
             env,
             cwd: cwd.to_vec(),
             terminal: r.tty,
             capabilities,
-            user: Default::default(),
             // On, as the issue asks (docker's default is off);
             // `--security-opt no-new-privileges=false` turns it off.
             no_new_privileges: true,
+            ..Default::default()
         },
         root: Root {
             path: root.to_vec(),
@@ -480,11 +494,13 @@ pub fn to_spec(
         no_pivot: r.no_pivot,
         image: None,
         net: None,
-        netns_path: None,
         net_container: None,
         netns_owner: None,
         seccomp: crate::seccomp::Seccomp::Builtin,
-    })
+        ..Default::default()
+    };
+    super::kernel::apply(&mut spec, &r.ulimits, &r.sysctls, r.oom_score_adj)?;
+    Ok(spec)
 }
 
 /// docker's capability set for `r`: every one with --privileged, else the

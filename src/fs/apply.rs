@@ -215,6 +215,32 @@ fn bind<'a>(
     m::move_mount(&tree, &t).map_err(fail("bind", target))
 }
 
+/// Write a /proc/sys file below the root: reached without following any
+/// symlink, and only on procfs (a rootfs without a /proc mount of its
+/// own must not turn this into a write to one of its files).
+fn sysctl<'a>(root: &Fd, rel: &'a CStr, value: &'a CStr) -> Res<'a, ()> {
+    let b = rel.to_bytes();
+    let (dir, name) = b.split_at(b.iter().rposition(|&c| c == b'/').unwrap_or(0));
+    let d = resolve_dir(root, dir, false).map_err(fail("sysctl", rel))?;
+    let mut buf = [0u8; 256];
+    let name = crate::sys::cstr::join(&mut buf, b"", name.strip_prefix(b"/").unwrap_or(name))
+        .ok_or(Fail {
+            op: "sysctl",
+            arg: b,
+            errno: Errno::ENAMETOOLONG,
+        })?;
+    let flags = libc::O_WRONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW;
+    let f = fd::openat2(d.raw(), name, flags, RESOLVE).map_err(fail("sysctl", rel))?;
+    if m::fstatfs_type(&f).map_err(fail("sysctl", rel))? != k::PROC_SUPER_MAGIC as i64 {
+        return Err(Fail {
+            op: "sysctl (not on procfs)",
+            arg: b,
+            errno: Errno::EXDEV,
+        });
+    }
+    fd::write_all(f.raw(), value.to_bytes()).map_err(fail("sysctl", rel))
+}
+
 fn readonly<'a>(root: &Fd, rel: &'a CStr) -> Res<'a, ()> {
     let target = match resolve_path(root, rel.to_bytes()) {
         Err(Errno::ENOENT) => return Ok(()),
@@ -413,6 +439,7 @@ pub fn apply<'a>(ops: &'a [Op], mut root: Option<Fd>) -> Res<'a, Option<Fd>> {
                 attrs,
                 params,
                 resolve,
+                ..
             } => {
                 let r = root.as_ref().ok_or(Fail {
                     op: "mount",
@@ -420,6 +447,39 @@ pub fn apply<'a>(ops: &'a [Op], mut root: Option<Fd>) -> Res<'a, Option<Fd>> {
                     errno: Errno::EBADF,
                 })?;
                 mount_fs(r, fstype, target, *attrs, params, *resolve)?;
+            }
+            Op::Attach {
+                fd: mnt,
+                target,
+                resolve,
+            } => {
+                let r = root.as_ref().ok_or(Fail {
+                    op: "mount",
+                    arg: target.to_bytes(),
+                    errno: Errno::EBADF,
+                })?;
+                let dir = target_fd(r, target.to_bytes(), *resolve, false)
+                    .map_err(fail("mount point", target))?;
+                // The parent's detached mount, inherited: attached in this
+                // namespace (it stays the parent's fd to close).
+                let mnt = core::mem::ManuallyDrop::new(Fd::from_raw(*mnt));
+                m::move_mount(&mnt, &dir).map_err(fail("mount", target))?;
+            }
+            // `prepare` replaces it in the parent; never left for here.
+            Op::Cgroup { target, .. } => {
+                return Err(Fail {
+                    op: "mount cgroup",
+                    arg: target.to_bytes(),
+                    errno: Errno::EINVAL,
+                });
+            }
+            Op::Sysctl { path, value } => {
+                let r = root.as_ref().ok_or(Fail {
+                    op: "sysctl",
+                    arg: path.to_bytes(),
+                    errno: Errno::EBADF,
+                })?;
+                sysctl(r, path, value)?;
             }
             Op::Bind {
                 source,

@@ -6,5 +6,6 @@
 pub mod apply;
 pub mod overlay;
 pub mod plan;
+pub mod prepare;
 
 pub use plan::{Op, plan};

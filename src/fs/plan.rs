@@ -44,7 +44,29 @@ pub enum Op {
         attrs: u32,
         params: Vec<Param>,
         resolve: Resolve,
+        /// podman's `tmpcopyup` (a tmpfs over an image directory keeps
+        /// its content, as crun does): the parent makes this tmpfs and
+        /// copies the directory in (`prepare`), then attaches it here.
+        copy_up: bool,
     },
+    /// Attach a detached mount the parent made (`prepare`: a copied-up
+    /// tmpfs, the cgroup tmpfs) on `target`: the fd is inherited.
+    Attach {
+        fd: i32,
+        target: CString,
+        resolve: Resolve,
+    },
+    /// OCI type "cgroup" (the container's cgroups at /sys/fs/cgroup):
+    /// `prepare` turns it into what the host allows (see there).
+    Cgroup {
+        target: CString,
+        attrs: u32,
+        resolve: Resolve,
+    },
+    /// Write `value` to a /proc/sys file, `path` relative to the root
+    /// (OCI linux.sysctl): after /proc is mounted, before /proc/sys is
+    /// made read-only, on procfs only.
+    Sysctl { path: CString, value: CString },
     /// Bind the host path `source` onto `target` (a volume): open_tree(2)
     /// of the source while the host is still visible, MOUNT_ATTR_* bits
     /// set on the detached copy, then move_mount(2) onto the target's fd.
@@ -141,6 +163,53 @@ const PROPAGATION: &[&str] = &[
     "runbindable",
 ];
 
+/// Options that are the runtime's, not the kernel's, and need nothing
+/// here: `bind`/`rbind` (a bind, see `bind`), `tmpcopyup` (plan reads it),
+/// crun's and podman's extensions (their effect is theirs: `z`/`Z` are
+/// SELinux relabels, `U` a chown podman did), and flags whose absence is
+/// the default.
+const IGNORED: &[&str] = &[
+    "bind",
+    "rbind",
+    "tmpcopyup",
+    "notmpcopyup",
+    "copy-symlink",
+    "src-nofollow",
+    "dest-nofollow",
+    "z",
+    "Z",
+    "U",
+    "defaults",
+    "rw",
+    "suid",
+    "dev",
+    "exec",
+    "atime",
+    "diratime",
+    "norelatime",
+    "nostrictatime",
+    "symfollow",
+    "iversion",
+    "noiversion",
+    "silent",
+    "loud",
+];
+
+/// Mount flags as MOUNT_ATTR_* bits (runc's recursive `r` forms too: a
+/// bind's attributes are set on the whole tree anyway, a fresh mount has
+/// no submounts).
+const ATTRS: &[(&str, u32)] = &[
+    ("ro", k::MOUNT_ATTR_RDONLY),
+    ("nosuid", k::MOUNT_ATTR_NOSUID),
+    ("nodev", k::MOUNT_ATTR_NODEV),
+    ("noexec", k::MOUNT_ATTR_NOEXEC),
+    ("strictatime", k::MOUNT_ATTR_STRICTATIME),
+    ("noatime", k::MOUNT_ATTR_NOATIME),
+    ("relatime", k::MOUNT_ATTR_RELATIME),
+    ("nodiratime", k::MOUNT_ATTR_NODIRATIME),
+    ("nosymfollow", k::MOUNT_ATTR_NOSYMFOLLOW),
+];
+
 /// A bind mount entry (OCI: type "bind", or any type with a "bind" or
 /// "rbind" option, as runc reads it) as an Op::Bind.
 fn bind(m: &crate::spec::Mount) -> Result<Op> {
@@ -156,10 +225,6 @@ fn bind(m: &crate::spec::Mount) -> Result<Op> {
     for o in &m.options {
         match o.as_str() {
             "rbind" => recursive = true,
-            "bind" => {}
-            // runc's recursive read-only: mount_setattr is recursive anyway.
-            "rro" => rest.push("ro".into()),
-            p if PROPAGATION.contains(&p) => {}
             _ => rest.push(o.clone()),
         }
     }
@@ -252,36 +317,47 @@ pub fn device(d: &crate::spec::Device) -> Result<(alloc::string::String, Op)> {
 }
 
 /// Mount options: attribute bits for fsmount(2) and fs parameters for
-/// fsconfig(2). `rw`, `private` and friends need nothing.
+/// fsconfig(2) (`size=1m`, `newinstance`, and the superblock flags the
+/// kernel reads there: `sync`, `dirsync`, `lazytime`, `mand`...).
+/// Propagation and the runtime's own options need nothing; an option
+/// the filesystem does not know fails at fsconfig, naming it.
 pub fn options(opts: &[alloc::string::String]) -> Result<(u32, Vec<Param>)> {
     let mut attrs = 0;
     let mut params = Vec::new();
     for o in opts {
-        match o.as_str() {
-            "ro" => attrs |= k::MOUNT_ATTR_RDONLY,
-            "nosuid" => attrs |= k::MOUNT_ATTR_NOSUID,
-            "nodev" => attrs |= k::MOUNT_ATTR_NODEV,
-            "noexec" => attrs |= k::MOUNT_ATTR_NOEXEC,
-            "strictatime" => attrs |= k::MOUNT_ATTR_STRICTATIME,
-            "noatime" => attrs |= k::MOUNT_ATTR_NOATIME,
-            "relatime" => attrs |= k::MOUNT_ATTR_RELATIME,
-            "rw" | "suid" | "dev" | "exec" | "private" | "rprivate" => {}
-            _ => match o.split_once('=') {
-                Some((key, val)) => {
-                    let (key, val) = (cstring(key.as_bytes()), cstring(val.as_bytes()));
-                    match (key, val) {
-                        (Some(k), Some(v)) => params.push(Param::Str(k, v)),
-                        _ => {
-                            return Err(Error::bad(
-                                "mount option",
-                                o.as_str(),
-                                "contains a NUL byte",
-                            ));
-                        }
-                    }
-                }
-                None => params.push(Param::Flag(cs(o))),
+        let o = o.as_str();
+        let flag = o
+            .strip_prefix('r')
+            .filter(|f| ATTRS.iter().any(|a| a.0 == *f));
+        if let Some((_, a)) = ATTRS.iter().find(|a| a.0 == o || Some(a.0) == flag) {
+            attrs |= a;
+            continue;
+        }
+        if PROPAGATION.contains(&o) || IGNORED.contains(&o) || flag.is_some() {
+            continue;
+        }
+        // rrw, rsuid, ratime...: the absence of a flag, recursively.
+        if let Some(f) = o.strip_prefix('r')
+            && IGNORED.contains(&f)
+        {
+            continue;
+        }
+        if o == "idmap" || o == "ridmap" {
+            return Err(Error::bad(
+                "mount option",
+                o,
+                "not supported yet (idmapped mounts need user namespaces)",
+            ));
+        }
+        match o.split_once('=') {
+            Some((key, val)) => match (cstring(key.as_bytes()), cstring(val.as_bytes())) {
+                (Some(k), Some(v)) => params.push(Param::Str(k, v)),
+                _ => return Err(Error::bad("mount option", o, "contains a NUL byte")),
             },
+            None => params
+                .push(Param::Flag(cstring(o.as_bytes()).ok_or_else(|| {
+                    Error::bad("mount option", o, "contains a NUL byte")
+                })?)),
         }
     }
     Ok((attrs, params))
@@ -335,6 +411,12 @@ pub fn plan(spec: &Spec) -> Result<Vec<Op>> {
         user.retain(|(p, _)| *p != rel);
         user.push((rel, op));
     }
+    // A mount namespace joined by path is the other's filesystem as it
+    // is: nothing is mounted in it (the container's init starts at its
+    // root, as nsenter(1) would), and its /proc is not ours to write.
+    if spec.ns_path(crate::spec::Namespace::Mount).is_some() {
+        return Ok(Vec::new());
+    }
     let mut ops = alloc::vec![Op::Private];
     match &spec.root.overlay {
         None => ops.push(Op::BindRoot(root)),
@@ -365,16 +447,34 @@ pub fn plan(spec: &Spec) -> Result<Vec<Op>> {
             continue;
         }
         let (attrs, mut params) = options(&m.options)?;
+        let (target, resolve) = (mount_target(&m.destination)?, resolve_of(&m.destination));
+        if m.kind == "cgroup" || m.kind == "cgroup2" {
+            ops.push(Op::Cgroup {
+                target,
+                attrs,
+                resolve,
+            });
+            continue;
+        }
+        if m.kind.is_empty() || m.kind.contains('\0') {
+            return Err(Error::bad(
+                "mount type",
+                m.destination.as_str(),
+                "missing (only a bind may omit it)",
+            ));
+        }
         // The source shows in the container's mount table, as with mount(8).
         if let Some(src) = cstring(m.source.as_bytes()).filter(|s| !s.is_empty()) {
             params.insert(0, Param::Str(cs("source"), src));
         }
+        let copy_up = m.kind == "tmpfs" && m.options.iter().any(|o| o == "tmpcopyup");
         ops.push(Op::Mount {
             fstype: cs(&m.kind),
-            target: mount_target(&m.destination)?,
+            target,
             attrs,
             params,
-            resolve: resolve_of(&m.destination),
+            resolve,
+            copy_up,
         });
         if m.destination == "/dev" && m.kind == "tmpfs" {
             // A fresh /dev: fill it right after it is mounted, before any
@@ -406,6 +506,17 @@ pub fn plan(spec: &Spec) -> Result<Vec<Op>> {
                 });
             }
         }
+    }
+    // Once every mount is there (a /proc of the config's own included)
+    // and before /proc/sys is made read-only below.
+    for (key, value) in &spec.sysctl {
+        let bad = |why: alloc::borrow::Cow<'static, str>| Error::bad("sysctl", key.as_str(), why);
+        crate::spec::sysctl::check(spec, key).map_err(|e| bad(e.into()))?;
+        ops.push(Op::Sysctl {
+            path: cstring(crate::spec::sysctl::path(key).as_bytes())
+                .ok_or_else(|| bad("contains a NUL byte".into()))?,
+            value: cstring(value.as_bytes()).ok_or_else(|| bad("contains a NUL byte".into()))?,
+        });
     }
     for p in &spec.readonly_paths {
         ops.push(Op::Readonly(relative(p)?));
@@ -707,6 +818,153 @@ mod tests {
         let mut s = spec();
         s.devices = vec![dev("/dev/p", b'p')];
         assert!(plan(&s).is_err());
+    }
+
+    #[test]
+    fn podman_mounts_cgroup_tmpcopyup_and_runtime_options() {
+        let mut s = spec();
+        s.mounts.push(user(
+            "/sys/fs/cgroup",
+            "cgroup",
+            "cgroup",
+            &["rprivate", "nosuid", "noexec", "nodev", "relatime", "ro"],
+        ));
+        s.mounts.push(user(
+            "/run",
+            "tmpfs",
+            "tmpfs",
+            &["rw", "rprivate", "nosuid", "nodev", "tmpcopyup", "size=1m"],
+        ));
+        s.mounts.push(user(
+            "/data",
+            "bind",
+            "/h",
+            &[
+                "rbind",
+                "rslave",
+                "rro",
+                "rnosuid",
+                "z",
+                "U",
+                "nodiratime",
+                "rrw",
+            ],
+        ));
+        s.mounts
+            .push(user("/t", "tmpfs", "tmpfs", &["notmpcopyup", "Z", "sync"]));
+        let ops = plan(&s).unwrap();
+        let find = |t: &[u8]| {
+            ops.iter()
+                .find(|o| match o {
+                    Op::Mount { target, .. }
+                    | Op::Bind { target, .. }
+                    | Op::Cgroup { target, .. } => target.as_bytes() == t,
+                    _ => false,
+                })
+                .cloned()
+                .unwrap()
+        };
+        let ro = k::MOUNT_ATTR_RDONLY;
+        let nsd = k::MOUNT_ATTR_NOSUID | k::MOUNT_ATTR_NODEV;
+        assert_eq!(
+            find(b"sys/fs/cgroup"),
+            Op::Cgroup {
+                target: cs("sys/fs/cgroup"),
+                attrs: ro | nsd | k::MOUNT_ATTR_NOEXEC | k::MOUNT_ATTR_RELATIME,
+                resolve: Resolve::InRootKernel,
+            }
+        );
+        assert_eq!(
+            find(b"run"),
+            Op::Mount {
+                fstype: cs("tmpfs"),
+                target: cs("run"),
+                attrs: nsd,
+                params: vec![
+                    Param::Str(cs("source"), cs("tmpfs")),
+                    Param::Str(cs("size"), cs("1m"))
+                ],
+                resolve: Resolve::InRoot,
+                copy_up: true,
+            }
+        );
+        assert!(matches!(
+            find(b"data"),
+            Op::Bind { attrs, recursive: true, .. }
+                if attrs == ro | k::MOUNT_ATTR_NOSUID | k::MOUNT_ATTR_NODIRATIME
+        ));
+        // The kernel reads superblock flags (sync) itself; runtime options
+        // never reach it.
+        assert!(matches!(
+            find(b"t"),
+            Op::Mount { params, copy_up: false, .. }
+                if params == vec![Param::Str(cs("source"), cs("tmpfs")), Param::Flag(cs("sync"))]
+        ));
+        // idmapped mounts need user namespaces; an unknown option still
+        // goes to the filesystem (which refuses it by name).
+        for (m, want) in [
+            (
+                user("/d", "bind", "/h", &["rbind", "idmap"]),
+                "mount option idmap",
+            ),
+            (user("/d", "", "", &[]), "mount type /d"),
+            (
+                user("/d", "bind", "/h", &["bind", "frob"]),
+                "bind mount option frob",
+            ),
+        ] {
+            let mut s = spec();
+            s.mounts.push(m);
+            let e = plan(&s).unwrap_err().to_string();
+            assert!(e.starts_with(want), "{e}");
+        }
+    }
+
+    #[test]
+    fn sysctls_after_the_mounts_before_proc_sys_is_read_only() {
+        let mut s = spec();
+        s.namespaces = vec![crate::spec::Namespace::Network, crate::spec::Namespace::Ipc];
+        s.mounts.push(user("/v", "bind", "/h", &["rbind"]));
+        s.sysctl = vec![
+            ("net.ipv4.ip_forward".into(), "1".into()),
+            ("net/ipv4/conf/eth0.1/forwarding".into(), "0".into()),
+            ("kernel.sem".into(), "1 2 3 4".into()),
+        ];
+        let ops = plan(&s).unwrap();
+        let at = |f: &dyn Fn(&Op) -> bool| ops.iter().position(f).unwrap();
+        let first = at(&|o| matches!(o, Op::Sysctl { .. }));
+        assert_eq!(
+            ops[first],
+            Op::Sysctl {
+                path: cs("proc/sys/net/ipv4/ip_forward"),
+                value: cs("1")
+            }
+        );
+        assert_eq!(
+            ops[first + 1],
+            Op::Sysctl {
+                path: cs("proc/sys/net/ipv4/conf/eth0.1/forwarding"),
+                value: cs("0")
+            }
+        );
+        assert!(at(&|o| matches!(o, Op::Bind { .. })) < first);
+        assert!(first + 2 < at(&|o| matches!(o, Op::Readonly(_))));
+        // A Spec that was not checked (an old record, a front end's bug):
+        // the plan checks again.
+        s.namespaces.clear();
+        assert!(
+            plan(&s)
+                .unwrap_err()
+                .to_string()
+                .starts_with("sysctl net.ipv4.ip_forward")
+        );
+    }
+
+    #[test]
+    fn a_joined_mount_namespace_is_left_as_it_is() {
+        let mut s = spec();
+        s.ns_paths = vec![(crate::spec::Namespace::Mount, "/proc/1/ns/mnt".into())];
+        assert_eq!(plan(&s).unwrap(), vec![]);
     }
 
     #[test]

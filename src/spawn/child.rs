@@ -14,6 +14,8 @@ use core::ffi::{CStr, c_char, c_int, c_void};
 pub struct Child<'a> {
     pub ops: &'a [Op],
     pub cfg_rd: i32,
+    /// The sync socket: "go on" (with our host pid) from the parent; a
+    /// byte to it once we joined namespaces by path.
     pub sync_rd: i32,
     pub err_wr: i32,
     /// Receives the config; exactly as long as the encoded config.
@@ -30,8 +32,22 @@ pub struct Child<'a> {
     pub cgroups: &'a [alloc::ffi::CString],
     /// Who the command runs as.
     pub user: &'a crate::spec::User,
-    /// A network namespace to join (`--net container:ID`), or -1.
-    pub netns: i32,
+    /// Namespaces to join instead of making them (fd, CLONE_NEW*), in
+    /// join order (mount last: the host's paths are gone after it);
+    /// `--net container:ID`, OCI linux.namespaces[].path.
+    pub joins: &'a [(i32, i32)],
+    /// OCI's other capability sets, when not docker's shape.
+    pub cap_sets: Option<crate::spec::caps::Sets>,
+    /// The command's umask.
+    pub umask: u32,
+    /// Resource limits, set before the capabilities go (raising a hard
+    /// limit needs CAP_SYS_RESOURCE).
+    pub rlimits: &'a [crate::spec::Rlimit],
+    /// The hooks the init runs itself (createContainer, startContainer).
+    pub hooks: Option<&'a super::hooks::InChild>,
+    /// Where in `ops` the root switches: createContainer hooks run
+    /// before that, with the host's paths still in view.
+    pub switch_at: usize,
     /// The seccomp filter (built by the parent) and no_new_privs.
     pub confine: crate::seccomp::Confine<'a>,
     /// OCI `create`: an O_PATH fd of the exec fifo, else -1. The child
@@ -106,13 +122,19 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
         let file = fd::open(path, libc::O_WRONLY, 0).map_err(f("join cgroup", path.to_bytes()))?;
         fd::write_all(file.raw(), b"0").map_err(f("join cgroup", path.to_bytes()))?;
     }
-    if c.netns >= 0 {
-        proc::setns(c.netns, libc::CLONE_NEWNET).map_err(f("join network namespace", b""))?;
-        fd::close(c.netns);
+    for &(ns, kind) in c.joins {
+        proc::setns(ns, kind).map_err(f("join namespace", ns_name(kind)))?;
+        fd::close(ns);
     }
-    // Hold here until the parent has finished its side (cgroups, network).
-    let mut go = [0u8; 1];
-    if fd::read(c.sync_rd, &mut go) != Ok(1) {
+    // The parent waits for this before its prestart hooks look at us.
+    if !c.joins.is_empty() {
+        fd::write_all(c.sync_rd, b"j").map_err(f("tell parent", b"joined"))?;
+    }
+    // Hold here until the parent has finished its side (cgroups, network,
+    // prestart hooks); it sends our pid as the host sees it (the hooks'
+    // state names it).
+    let mut go = [0u8; 4];
+    if fd::read_full(c.sync_rd, &mut go) != Ok(4) {
         return Err(Fail {
             op: "wait for parent",
             arg: b"",
@@ -120,6 +142,8 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
         });
     }
     fd::close(c.sync_rd);
+    let mut pid_buf = [0u8; 12];
+    let pid = super::hooks::decimal(i32::from_le_bytes(go), &mut pid_buf);
     // Now in its cgroup: a cgroup namespace made here is rooted there, so
     // the container sees itself at "/".
     if cfg.flags & F_CGROUPNS != 0 {
@@ -127,11 +151,23 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
     }
     // SAFETY: ops live in our copy of the parent's memory until execve.
     let ops: &'static [Op] = unsafe { core::slice::from_raw_parts(c.ops.as_ptr(), c.ops.len()) };
-    apply(ops, None).map_err(|e| Fail {
+    let (before, after) = ops.split_at(c.switch_at.min(ops.len()));
+    let of = |e: crate::fs::apply::Fail<'static>| Fail {
         op: e.op,
         arg: e.arg,
         errno: e.errno,
-    })?;
+    };
+    let root = apply(before, None).map_err(of)?;
+    if let Some(h) = c.hooks {
+        run_hooks(
+            &h.create_container,
+            "createContainer hook",
+            h,
+            "creating",
+            pid,
+        )?;
+    }
+    apply(after, root).map_err(of)?;
     setup(&cfg, c.tty_sock)?;
     for (from, to) in [(c.stdout, 1), (c.stderr, 2)] {
         if from >= 0 && cfg.flags & F_TTY == 0 {
@@ -150,6 +186,14 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
     // SAFETY: cfg borrows the receive buffer, alive until execve.
     let cwd: &'static CStr = unsafe { CStr::from_ptr(cfg.cwd.as_ptr()) };
     enter_cwd(cwd)?;
+    // Before the capabilities go: raising a hard limit needs
+    // CAP_SYS_RESOURCE (the parent checked it is there if needed).
+    for r in c.rlimits {
+        proc::prlimit(0, r.resource, Some((r.soft, r.hard))).map_err(f(
+            "setrlimit",
+            crate::spec::rlimit::name(r.resource).as_bytes(),
+        ))?;
+    }
     // Seccomp without no_new_privs must go in while we hold CAP_SYS_ADMIN.
     c.confine.before_caps().map_err(|(op, errno)| Fail {
         op,
@@ -158,7 +202,9 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
     })?;
     // Root in the container keeps only the Spec's capabilities, for the
     // init (--init) as much as for the command.
-    become_user(c.caps, c.user)?;
+    become_user(c.caps, c.cap_sets.as_ref(), c.user)?;
+    // For the command (and --init): runc's default 0022 unless told.
+    proc::umask(c.umask);
     // no_new_privs and seccomp last (before --init's fork: pocket's init
     // runs filtered too, as docker's tini does).
     c.confine.last().map_err(|(op, errno)| Fail {
@@ -197,6 +243,9 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
         look_up(&c.argv, &c.envp)?;
         wait_for_start(c.err_wr, c.exec_fifo)?;
     }
+    if let Some(h) = c.hooks {
+        run_hooks(&h.start_container, "startContainer hook", h, "created", pid)?;
+    }
     signal::reset_all();
     Err(exec(&c.argv, &c.envp))
 }
@@ -221,6 +270,43 @@ fn wait_for_start(err_wr: i32, fifo: i32) -> Result<(), Fail<'static>> {
     drop(w);
     fd::close(fifo);
     Ok(())
+}
+
+/// Run hooks of the init; the first failure is reported by `op` with the
+/// hook's path, its failure encoded as the errno (`hooks::Fail::code`).
+fn run_hooks(
+    list: &[super::hooks::Prepared],
+    op: &'static str,
+    h: &super::hooks::InChild,
+    status: &str,
+    pid: &[u8],
+) -> Result<(), Fail<'static>> {
+    for p in list {
+        if let Err(e) = super::hooks::run(p, &h.state.parts(status, pid)) {
+            // SAFETY: the parent's string, in our copy of its memory,
+            // alive until execve.
+            let path: &'static CStr = unsafe { CStr::from_ptr(p.path.as_ptr()) };
+            return Err(Fail {
+                op,
+                arg: path.to_bytes(),
+                errno: Errno::new(e.code()),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A namespace kind's name, for errors.
+fn ns_name(kind: i32) -> &'static [u8] {
+    match kind {
+        libc::CLONE_NEWNET => b"net",
+        libc::CLONE_NEWIPC => b"ipc",
+        libc::CLONE_NEWUTS => b"uts",
+        libc::CLONE_NEWCGROUP => b"cgroup",
+        libc::CLONE_NEWNS => b"mnt",
+        libc::CLONE_NEWPID => b"pid",
+        _ => b"",
+    }
 }
 
 /// `n` in decimal, in `buf`, without allocating.
@@ -283,17 +369,37 @@ fn setup(cfg: &Config, tty_sock: i32) -> Result<(), Fail<'static>> {
 /// Drop to the container's user and capabilities: the bounding set first
 /// (needs CAP_SETPCAP), then the ids (need CAP_SETUID/SETGID, which the
 /// container's own set may lack: `--cap-drop ALL`), then the capabilities.
-/// A non-root user keeps none (as with docker's -u): setresuid cleared its
-/// permitted set, and nothing is raised again.
-pub(super) fn become_user(caps: u64, u: &crate::spec::User) -> Result<(), Fail<'static>> {
+/// Docker's shape (`sets` None): a non-root user keeps none (as with
+/// docker's -u): setresuid cleared its permitted set, and nothing is
+/// raised again. OCI's sets: each as given, for any user, as runc does
+/// (PR_SET_KEEPCAPS keeps the permitted set across the uid change; a
+/// non-root user's execve then keeps only the ambient ones).
+pub(super) fn become_user(
+    caps: u64,
+    sets: Option<&crate::spec::caps::Sets>,
+    u: &crate::spec::User,
+) -> Result<(), Fail<'static>> {
     caps::drop_bounding(caps).map_err(f("drop capabilities", b"bounding set"))?;
+    let keep = sets.is_some() && u.uid != 0;
+    if keep {
+        proc::prctl(libc::PR_SET_KEEPCAPS, 1).map_err(f("prctl", b"PR_SET_KEEPCAPS"))?;
+    }
     // Always, root too: pocket's own supplementary groups must not leak in.
     proc::set_user(u.uid, u.gid, &u.additional_gids).map_err(|(op, errno)| Fail {
         op,
         arg: b"",
         errno,
     })?;
-    caps::set(if u.uid == 0 { caps } else { 0 }).map_err(f("capset", b""))
+    match sets {
+        None => caps::set(if u.uid == 0 { caps } else { 0 }),
+        Some(s) => {
+            if keep {
+                proc::prctl(libc::PR_SET_KEEPCAPS, 0).map_err(f("prctl", b"PR_SET_KEEPCAPS"))?;
+            }
+            caps::set_all(s.effective, s.permitted, s.inheritable, s.ambient)
+        }
+    }
+    .map_err(f("capset", b""))
 }
 
 /// Close every fd but 0, 1, 2, the `preserve` ones after them (3..3+N,

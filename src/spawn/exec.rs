@@ -23,8 +23,13 @@ pub struct Exec {
     pub tty: bool,
     pub stdin: bool,
     pub detach: bool,
+    /// The bounding set, and OCI's other sets when not docker's shape.
     pub caps: u64,
+    pub cap_sets: Option<crate::spec::caps::Sets>,
     pub user: crate::spec::User,
+    /// Set before the capabilities go; None: 0022.
+    pub rlimits: Vec<crate::spec::Rlimit>,
+    pub umask: Option<u32>,
     /// The container's seccomp profile and no_new_privs setting.
     pub seccomp: crate::seccomp::Seccomp,
     pub no_new_privs: bool,
@@ -63,6 +68,7 @@ fn table(v: &[CString]) -> Vec<*const c_char> {
 
 /// Run `e` in the container whose init is `pid` (held by `pidfd`).
 pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
+    super::limits::check_rlimits(&e.rlimits)?;
     // Everything the child needs is prepared before fork.
     let args = cstrings(&e.args, "argument")?;
     let env = cstrings(&e.env, "environment variable")?;
@@ -212,8 +218,16 @@ fn run_child<'a>(
         // (or its caller's) can be reached as /proc/self/fd/N.
         child::close_all_but(&[err_w], 0);
         proc::join_session_keyring().map_err(f("join session keyring"))?;
+        for r in &e.rlimits {
+            proc::prlimit(0, r.resource, Some((r.soft, r.hard))).map_err(|errno| Fail {
+                op: "setrlimit",
+                arg: crate::spec::rlimit::name(r.resource).as_bytes(),
+                errno,
+            })?;
+        }
         confine.before_caps().map_err(|(op, e)| f(op)(e))?;
-        child::become_user(e.caps, &e.user)?;
+        child::become_user(e.caps, e.cap_sets.as_ref(), &e.user)?;
+        proc::umask(e.umask.unwrap_or(0o022));
         Ok(())
     })();
     if let Err(fail) = r {

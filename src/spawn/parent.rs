@@ -49,6 +49,10 @@ pub fn child_error(report: &[u8]) -> Error {
             _ => Error::sys("exec", arg, e),
         };
     }
+    // A hook of the init: its failure travels as a code (hooks::Fail).
+    if let Some(point) = op.strip_suffix(" hook") {
+        return super::hooks::Fail::decode(errno).error(point, &arg);
+    }
     let mut err = Error::sys("", arg, e);
     err.op = Cow::Owned(op);
     err
@@ -139,6 +143,9 @@ pub struct Waiting<'a> {
     pub fifo: &'a fd::Fd,
     /// `--preserve-fds N`: fds 3..3+N go into the container.
     pub preserve_fds: u32,
+    /// The container's id and bundle directory, for the hooks' state.
+    pub id: &'a str,
+    pub bundle: &'a str,
 }
 
 /// OCI `create`: set the container up and return while its init waits
@@ -149,14 +156,18 @@ pub fn create(spec: &Spec, out: Output, w: &Waiting) -> Result<Running> {
 }
 
 fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running> {
-    let ops = fs::plan(spec)?;
+    let mut ops = fs::plan(spec)?;
+    // The hostname is set when there is one (runc's rule): a new UTS
+    // namespace without one keeps the copy of the host's it starts with.
+    let uts = (spec.has(Namespace::Uts) || spec.ns_path(Namespace::Uts).is_some())
+        && !spec.hostname.is_empty();
     let mut flags = 0;
     for (on, f) in [
         (spec.process.terminal, F_TTY),
         (spec.io.stdin, F_STDIN),
         (spec.init, F_INIT),
         (spec.has(Namespace::Network), F_NETNS),
-        (spec.has(Namespace::Uts), F_UTSNS),
+        (uts, F_UTSNS),
         (spec.has(Namespace::Cgroup), F_CGROUPNS),
     ] {
         if on {
@@ -165,16 +176,20 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
     }
     let p = &spec.process;
     let winsize = match tty::get_winsize(0).or_else(|_| tty::get_winsize(1)) {
-        Ok(ws) if p.terminal => (ws.ws_row, ws.ws_col),
+        _ if !p.terminal => (0, 0),
+        _ if p.console_size.is_some() => p.console_size.unwrap_or_default(),
+        Ok(ws) => (ws.ws_row, ws.ws_col),
         _ => (0, 0),
     };
+    super::limits::check_rlimits(&p.rlimits)?;
     let config = wire::encode(flags, winsize, &p.args, &p.env, &p.cwd, &spec.hostname);
     let tty_sock = match p.terminal {
         true => Some(sock::socketpair().ctx("socketpair", "pty")?),
         false => None,
     };
     let (cfg_r, cfg_w) = fd::pipe().ctx("pipe", "config")?;
-    let (sync_r, sync_w) = fd::pipe().ctx("pipe", "sync")?;
+    // A socket pair, as the child answers once when it joins namespaces.
+    let (sync_w, sync_r) = sock::socketpair().ctx("socketpair", "sync")?;
     let (err_r, err_w) = fd::pipe().ctx("pipe", "error")?;
     let mut cg = CgroupGuard(make_cgroup(spec)?);
     let joins =
@@ -182,30 +197,33 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
             .map(|c| c.join_files())
             .transpose()?
             .unwrap_or_default();
-    // Opened before clone, while the other container surely runs: a
-    // stale path fails here, with its name, not inside the child.
-    let owner = spec
-        .netns_owner
-        .map(|(pid, _)| alloc::format!("/proc/{pid}/ns/net"));
-    let netns = match owner.as_ref().or(spec.netns_path.as_ref()) {
-        Some(p) => {
-            let c = crate::sys::cstr::cstring(p.as_bytes()).unwrap_or_default();
-            let f = fd::open(&c, libc::O_RDONLY | libc::O_CLOEXEC, 0)
-                .ctx("open network namespace", p)?;
-            // Checked after the open: had the pid been reused, the start
-            // time would differ, and the namespace is not joined.
-            if let Some((pid, start)) = spec.netns_owner
-                && crate::sys::procfs::start_time(pid) != Some(start)
-            {
-                return Err(Error::bad(
-                    "cannot join network of a non running container",
-                    alloc::format!("pid {pid}"),
-                    "it stopped",
-                ));
-            }
-            Some(f)
-        }
-        None => None,
+    // Mounts that need the host (tmpcopyup, the cgroup mount): made now,
+    // attached by the child. Then the step the createContainer hooks
+    // run before.
+    let layout = match ops.iter().any(|o| matches!(o, fs::Op::Cgroup { .. })) {
+        true => cgroup::host().layout.clone(),
+        false => cgroup::Layout::default(),
+    };
+    let cgroupns = spec.has(Namespace::Cgroup);
+    let _mounts =
+        fs::prepare::prepare(&mut ops, &spec.root.path, &layout, cg.0.as_ref(), cgroupns)?;
+    let switch_at = ops
+        .iter()
+        .position(|o| matches!(o, fs::Op::SwitchRoot { .. }))
+        .unwrap_or(ops.len());
+    let ns = super::joins::open_all(spec)?;
+    let joined = !ns.table.is_empty();
+    // The hooks' state document, and the hooks the init runs itself.
+    let (id, bundle) = waiting.map_or(("", ""), |w| (w.id, w.bundle));
+    let state = super::hooks::StateDoc::new(id, bundle, &spec.annotations);
+    let h = &spec.hooks;
+    let in_child = match h.create_container.is_empty() && h.start_container.is_empty() {
+        true => None,
+        false => Some(super::hooks::InChild {
+            create_container: super::hooks::prepare_all(&h.create_container)?,
+            start_container: super::hooks::prepare_all(&h.start_container)?,
+            state: super::hooks::StateDoc::new(id, bundle, &spec.annotations),
+        }),
     };
     // Compiled here, once: the child only installs it.
     let filter = crate::seccomp::build(&spec.seccomp, p.capabilities)?;
@@ -223,7 +241,12 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
         stderr: out.stderr,
         cgroups: &joins,
         user: &p.user,
-        netns: netns.as_ref().map_or(-1, |f| f.raw()),
+        joins: &ns.table,
+        cap_sets: p.cap_sets,
+        umask: p.umask.unwrap_or(0o022),
+        rlimits: &p.rlimits,
+        hooks: in_child.as_ref(),
+        switch_at,
         exec_fifo: waiting.map_or(-1, |w| w.fifo.raw()),
         preserve_fds: waiting.map_or(0, |w| w.preserve_fds),
         confine: crate::seccomp::Confine {
@@ -245,6 +268,8 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
     // cgroup: made at clone, it would be rooted at pocket's own cgroup and
     // the container would see itself as /../../pocket/<id>.
     let clone_flags = (spec.clone_flags() & !libc::CLONE_NEWCGROUP) | libc::SIGCHLD;
+    // A pid namespace to join: entered for the clone only.
+    let pidns = ns.enter_pid()?;
     // SAFETY: single-threaded; the stack is a fresh mapping of STACK_SIZE.
     let pid = unsafe {
         proc::clone(
@@ -254,25 +279,31 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
             &mut child as *mut Child as *mut c_void,
         )
     }
-    .ctx("clone", "")?;
-    drop((cfg_r, sync_r, err_w, netns));
+    .ctx("clone", "");
+    drop(pidns);
+    let pid = pid?;
+    drop((cfg_r, sync_r, err_w, ns));
     let tty_sock = tty_sock.map(|(ours, _theirs)| ours);
 
     // A child that died early gives EPIPE here; its report says why.
     let sent = fd::write_all(cfg_w.raw(), &config);
     drop(cfg_w);
-    // On a bridge network the child's eth0 is made, addressed and routed
-    // now, while it waits: its command never runs without its network.
-    if let (Ok(()), Some(a)) = (&sent, &spec.net)
-        && let Err(e) = crate::net::host::attach(pid, a)
-    {
+    // Namespaces it joins by path are its own once it says so: only then
+    // do the hooks below see them (EOF: it died; its report says why).
+    if joined {
+        let _ = fd::read(sync_w.raw(), &mut [0u8; 1]);
+    }
+    // While the child waits: its network, OOM score and the runtime's
+    // hooks. Its command never runs without them.
+    if let (Ok(()), Err(e)) = (&sent, while_waiting(spec, pid, &state)) {
         let _ = proc::kill(pid, libc::SIGKILL);
         let _ = proc::wait(pid, 0);
         return Err(e);
     }
-    // The child waits on the sync pipe: it is in its cgroup (with its
-    // limits) before it does anything, let alone run the command.
-    let _ = fd::write_all(sync_w.raw(), b"1");
+    // The child waits on the sync socket: it is in its cgroup (with its
+    // limits) before it does anything, let alone run the command. Its
+    // pid goes with the go-ahead, for its hooks' state.
+    let _ = fd::write_all(sync_w.raw(), &pid.to_le_bytes());
     drop(sync_w);
 
     // For -t the child sends the pty master it made; none if it failed first.
@@ -323,6 +354,26 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
         cgroup: cg.0.take(),
         _restore,
     })
+}
+
+/// The parent's steps between clone and the child's go-ahead, with the
+/// child's namespaces made: on a bridge network its eth0 is made,
+/// addressed and routed; its OOM score is set; then the prestart and
+/// createRuntime hooks run (in this order, as runc), state "creating".
+fn while_waiting(spec: &Spec, pid: i32, state: &super::hooks::StateDoc) -> Result<()> {
+    if let Some(a) = &spec.net {
+        crate::net::host::attach(pid, a)?;
+    }
+    if let Some(v) = spec.process.oom_score_adj {
+        super::limits::set_oom_score_adj(pid, v)?;
+    }
+    let h = &spec.hooks;
+    if !h.prestart.is_empty() || !h.create_runtime.is_empty() {
+        let st = state.render("creating", pid);
+        super::hooks::run_all("prestart", &h.prestart, &st)?;
+        super::hooks::run_all("createRuntime", &h.create_runtime, &st)?;
+    }
+    Ok(())
 }
 
 /// Restores the signal mask on every way out of `run`.

@@ -9,6 +9,33 @@ pub use crate::sys::caps::NAMES;
 /// Every capability pocket knows (`--cap-add ALL`, `--privileged`).
 pub const ALL: u64 = (1 << NAMES.len()) - 1;
 
+/// OCI's four sets beside the bounding one (bit N = capability N).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Sets {
+    pub effective: u64,
+    pub permitted: u64,
+    pub inheritable: u64,
+    /// Kept across execve by a non-root user (capabilities(7)); the
+    /// kernel takes only those also permitted and inheritable, the others
+    /// are skipped, as runc skips them (with a warning).
+    pub ambient: u64,
+}
+
+impl Sets {
+    /// `bounding` and the four sets as a Process keeps them: None when
+    /// they have docker's shape (effective = permitted = bounding, no
+    /// inheritable nor ambient), which pocket applies as it always has.
+    pub fn of(bounding: u64, s: Sets) -> Option<Sets> {
+        let docker = Sets {
+            effective: bounding,
+            permitted: bounding,
+            inheritable: 0,
+            ambient: 0,
+        };
+        (s != docker).then_some(s)
+    }
+}
+
 /// docker's `--cap-add`/`--cap-drop` over `base` (moby
 /// `TweakCapabilities`): `--cap-add ALL` gives everything but the drops;
 /// `--cap-drop ALL` keeps only the adds; otherwise drops come off the base,

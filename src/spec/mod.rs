@@ -8,6 +8,9 @@
 pub mod caps;
 mod defaults;
 pub mod oci;
+mod oci_read;
+pub mod rlimit;
+pub mod sysctl;
 
 pub use defaults::{DEFAULT_CAPS, DEFAULT_PATH, MASKED_PATHS, READONLY_PATHS, default_mounts};
 
@@ -22,12 +25,66 @@ pub struct Process {
     pub env: Vec<Vec<u8>>,
     pub cwd: Vec<u8>,
     pub terminal: bool,
-    /// Bounding, effective, permitted and inheritable set, one bit per cap.
+    /// The bounding set, one bit per cap; also the effective and
+    /// permitted sets unless `cap_sets` says otherwise (docker's shape).
     pub capabilities: u64,
+    /// OCI's effective, permitted, inheritable and ambient sets, when a
+    /// config.json gives them otherwise than docker does (bounding =
+    /// effective = permitted, the other two empty). None: docker's shape.
+    pub cap_sets: Option<caps::Sets>,
     pub user: User,
     /// OCI `process.noNewPrivileges`: execve never grants privileges
     /// (setuid bits, file capabilities) inside the container.
     pub no_new_privileges: bool,
+    /// OCI `process.user.umask`; None: 0022, as runc.
+    pub umask: Option<u32>,
+    /// OCI `process.rlimits`, at most one per resource.
+    pub rlimits: Vec<Rlimit>,
+    /// OCI `process.oomScoreAdj` (-1000..1000), written by the parent.
+    pub oom_score_adj: Option<i32>,
+    /// OCI `process.consoleSize` (rows, columns): the terminal's first
+    /// size, instead of the caller's.
+    pub console_size: Option<(u16, u16)>,
+}
+
+/// OCI `process.rlimits[]`: a resource (RLIMIT_*, as setrlimit(2)
+/// numbers it) and its soft and hard limits (u64::MAX: unlimited).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rlimit {
+    pub resource: u32,
+    pub soft: u64,
+    pub hard: u64,
+}
+
+/// One OCI hook: a program of the host run with the container's state
+/// on its stdin (src/spawn/hooks.rs).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Hook {
+    /// Absolute.
+    pub path: String,
+    /// argv, argv[0] included (empty: the path alone).
+    pub args: Vec<String>,
+    /// The whole environment (nothing is inherited).
+    pub env: Vec<String>,
+    /// Seconds before it is killed and counted as failed.
+    pub timeout: Option<u32>,
+}
+
+/// OCI `hooks`, by the point of the container's life they run at.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Hooks {
+    pub prestart: Vec<Hook>,
+    pub create_runtime: Vec<Hook>,
+    pub create_container: Vec<Hook>,
+    pub start_container: Vec<Hook>,
+    pub poststart: Vec<Hook>,
+    pub poststop: Vec<Hook>,
+}
+
+impl Hooks {
+    pub fn is_empty(&self) -> bool {
+        *self == Hooks::default()
+    }
 }
 
 /// Who the command runs as (OCI process.user): numeric, resolved against
@@ -125,9 +182,16 @@ pub struct Spec {
     /// OCI `linux.maskedPaths` and `linux.readonlyPaths`.
     pub masked_paths: Vec<String>,
     pub readonly_paths: Vec<String>,
+    /// The namespaces made new at clone.
     pub namespaces: Vec<Namespace>,
-    /// OCI `linux.cgroupsPath` (relative to each hierarchy's root, e.g.
-    /// `pocket/<id>`) and `linux.resources`.
+    /// Namespaces joined instead (OCI linux.namespaces[].path, as an
+    /// engine's pods give them): at most one per kind, none of them in
+    /// `namespaces`.
+    pub ns_paths: Vec<(Namespace, String)>,
+    /// OCI `linux.cgroupsPath`: relative or absolute, both below each
+    /// hierarchy's root (`pocket/<id>`, `/libpod_parent/libpod-<id>`),
+    /// or systemd's `slice:prefix:name` (cgroup::open maps it); and
+    /// `linux.resources`.
     pub cgroups_path: Option<String>,
     pub resources: crate::cgroup::Resources,
     /// OCI `linux.devices`: nodes made in /dev beside the standard ones.
@@ -150,9 +214,6 @@ pub struct Spec {
     pub image: Option<String>,
     /// A bridge network to attach to (with a Network namespace).
     pub net: Option<NetAttach>,
-    /// Join this network namespace instead of making one (OCI
-    /// linux.namespaces[network].path, as another runtime's config gives).
-    pub netns_path: Option<String>,
     /// `--net container:ID`: the container whose namespace is joined,
     /// found again at every start (its pid changes).
     pub net_container: Option<String>,
@@ -162,6 +223,17 @@ pub struct Spec {
     pub netns_owner: Option<(i32, u64)>,
     /// OCI `linux.seccomp`: docker's default profile unless said otherwise.
     pub seccomp: crate::seccomp::Seccomp,
+    /// OCI `linux.sysctl` (key, value), checked by `sysctl::check`:
+    /// written in the child once /proc is mounted.
+    pub sysctl: Vec<(String, String)>,
+    /// OCI `linux.rootfsPropagation`, as given: accepted and kept, but
+    /// pocket keeps every mount of the container private (fs::plan's
+    /// first step), so nothing propagates back to the host whatever it says.
+    pub rootfs_propagation: Option<String>,
+    /// OCI `hooks`.
+    pub hooks: Hooks,
+    /// OCI `annotations` but pocket's own (io.pocket.*), in order.
+    pub annotations: Vec<(String, String)>,
 }
 
 impl Spec {
@@ -170,5 +242,12 @@ impl Spec {
     }
     pub fn has(&self, ns: Namespace) -> bool {
         self.namespaces.contains(&ns)
+    }
+    /// The path of a namespace joined instead of made, if any.
+    pub fn ns_path(&self, ns: Namespace) -> Option<&str> {
+        self.ns_paths
+            .iter()
+            .find(|(n, _)| *n == ns)
+            .map(|(_, p)| p.as_str())
     }
 }

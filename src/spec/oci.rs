@@ -2,7 +2,8 @@
 //! so a container's record is the same file an engine would hand runc.
 //! pocket's own run-time choices travel as annotations.
 
-use super::{Device, Io, Mount, Namespace, NetAttach, Overlay, Process, Root, Spec, User, caps};
+use super::oci_read::{self, At};
+use super::{Device, Hook, Io, Mount, Namespace, NetAttach, Overlay, Process, Root, Spec, caps};
 use crate::cgroup::Resources;
 use crate::error::{Error, Result};
 use crate::json::{self, Value};
@@ -20,6 +21,8 @@ const NS_NAMES: &[(Namespace, &str)] = &[
     (Namespace::Cgroup, "cgroup"),
 ];
 
+/// pocket's own annotations start so; the others are the config's own.
+const POCKET: &str = "io.pocket.";
 const A_STDIN: &str = "io.pocket.stdin";
 const A_INIT: &str = "io.pocket.init";
 const A_PRIVILEGED: &str = "io.pocket.privileged";
@@ -50,19 +53,127 @@ fn strings(v: &[Vec<u8>]) -> Value {
     Value::Arr(v.iter().map(|a| Value::Str(lossy(a))).collect())
 }
 
+fn ids(v: &[u32]) -> Value {
+    Value::Arr(v.iter().map(|g| json::num(*g)).collect())
+}
+
+/// OCI `process`, as `process_from_value` reads it back.
+pub fn process_to_value(p: &Process) -> Value {
+    let set = |m: u64| Some(json::strs(&caps::names(m)));
+    let sets = p.cap_sets.unwrap_or(caps::Sets {
+        effective: p.capabilities,
+        permitted: p.capabilities,
+        inheritable: 0,
+        ambient: 0,
+    });
+    let rlimits: Vec<Value> = p
+        .rlimits
+        .iter()
+        .map(|r| {
+            json::obj(alloc::vec![
+                ("type", Some(json::str(super::rlimit::name(r.resource)))),
+                ("soft", Some(json::num(r.soft))),
+                ("hard", Some(json::num(r.hard))),
+            ])
+        })
+        .collect();
+    json::obj(alloc::vec![
+        ("terminal", Some(Value::Bool(p.terminal))),
+        (
+            "consoleSize",
+            p.console_size.map(|(h, w)| {
+                json::obj(alloc::vec![
+                    ("height", Some(json::num(h))),
+                    ("width", Some(json::num(w))),
+                ])
+            })
+        ),
+        ("args", Some(strings(&p.args))),
+        ("env", Some(strings(&p.env))),
+        ("cwd", Some(Value::Str(lossy(&p.cwd)))),
+        (
+            "user",
+            Some(json::obj(alloc::vec![
+                ("uid", Some(json::num(p.user.uid))),
+                ("gid", Some(json::num(p.user.gid))),
+                ("umask", p.umask.map(json::num)),
+                (
+                    "additionalGids",
+                    (!p.user.additional_gids.is_empty()).then(|| ids(&p.user.additional_gids))
+                ),
+            ])),
+        ),
+        (
+            "noNewPrivileges",
+            p.no_new_privileges.then_some(Value::Bool(true))
+        ),
+        (
+            "capabilities",
+            Some(json::obj(alloc::vec![
+                ("bounding", set(p.capabilities)),
+                ("effective", set(sets.effective)),
+                ("permitted", set(sets.permitted)),
+                ("inheritable", set(sets.inheritable)),
+                ("ambient", set(sets.ambient)),
+            ])),
+        ),
+        (
+            "rlimits",
+            (!rlimits.is_empty()).then_some(Value::Arr(rlimits))
+        ),
+        ("oomScoreAdj", p.oom_score_adj.map(json::num)),
+    ])
+}
+
+fn hooks_value(h: &super::Hooks) -> Option<Value> {
+    if h.is_empty() {
+        return None;
+    }
+    let list = |v: &[Hook]| -> Option<Value> {
+        (!v.is_empty()).then(|| {
+            Value::Arr(
+                v.iter()
+                    .map(|h| {
+                        json::obj(alloc::vec![
+                            ("path", Some(json::str(&h.path))),
+                            ("args", (!h.args.is_empty()).then(|| json::strs(&h.args))),
+                            ("env", (!h.env.is_empty()).then(|| json::strs(&h.env))),
+                            ("timeout", h.timeout.map(json::num)),
+                        ])
+                    })
+                    .collect(),
+            )
+        })
+    };
+    Some(json::obj(alloc::vec![
+        ("prestart", list(&h.prestart)),
+        ("createRuntime", list(&h.create_runtime)),
+        ("createContainer", list(&h.create_container)),
+        ("startContainer", list(&h.start_container)),
+        ("poststart", list(&h.poststart)),
+        ("poststop", list(&h.poststop)),
+    ]))
+}
+
 /// The Spec as a config.json document.
 pub fn to_value(s: &Spec) -> Value {
-    let caps = json::strs(&caps::names(s.process.capabilities));
-    let mut annotations: Vec<(String, Value)> = [
-        (s.io.stdin, A_STDIN),
-        (s.init, A_INIT),
-        (s.no_pivot, A_NO_PIVOT),
-        (s.privileged, A_PRIVILEGED),
-    ]
-    .iter()
-    .filter(|(on, _)| *on)
-    .map(|(_, k)| (String::from(*k), json::str("true")))
-    .collect();
+    // The config's own annotations first, then pocket's.
+    let mut annotations: Vec<(String, Value)> = s
+        .annotations
+        .iter()
+        .map(|(k, v)| (k.clone(), json::str(v)))
+        .collect();
+    annotations.extend(
+        [
+            (s.io.stdin, A_STDIN),
+            (s.init, A_INIT),
+            (s.no_pivot, A_NO_PIVOT),
+            (s.privileged, A_PRIVILEGED),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, k)| (String::from(*k), json::str("true"))),
+    );
     // An OCI runtime gets a ready rootfs; pocket mounts the overlay itself,
     // so its parts ride along as annotations (lowerdirs ':'-joined, as
     // overlayfs writes them; layer paths never hold ':').
@@ -133,57 +244,25 @@ pub fn to_value(s: &Spec) -> Value {
         .filter_map(|n| NS_NAMES.iter().find(|x| x.0 == *n))
         .map(|x| json::obj(alloc::vec![("type", Some(json::str(x.1)))]))
         .collect();
-    if let Some(p) = &s.netns_path {
-        namespaces.push(json::obj(alloc::vec![
-            ("type", Some(json::str("network"))),
-            ("path", Some(json::str(p))),
-        ]));
+    for (n, p) in &s.ns_paths {
+        if let Some(x) = NS_NAMES.iter().find(|x| x.0 == *n) {
+            namespaces.push(json::obj(alloc::vec![
+                ("type", Some(json::str(x.1))),
+                ("path", Some(json::str(p))),
+            ]));
+        }
     }
+    let sysctl = (!s.sysctl.is_empty()).then(|| {
+        Value::Obj(
+            s.sysctl
+                .iter()
+                .map(|(k, v)| (k.clone(), json::str(v)))
+                .collect(),
+        )
+    });
     json::obj(alloc::vec![
         ("ociVersion", Some(json::str("1.0.2"))),
-        (
-            "process",
-            Some(json::obj(alloc::vec![
-                ("terminal", Some(Value::Bool(s.process.terminal))),
-                ("args", Some(strings(&s.process.args))),
-                ("env", Some(strings(&s.process.env))),
-                ("cwd", Some(Value::Str(lossy(&s.process.cwd)))),
-                (
-                    "user",
-                    Some(json::obj(alloc::vec![
-                        ("uid", Some(json::num(s.process.user.uid))),
-                        ("gid", Some(json::num(s.process.user.gid))),
-                        (
-                            "additionalGids",
-                            (!s.process.user.additional_gids.is_empty()).then(|| {
-                                Value::Arr(
-                                    s.process
-                                        .user
-                                        .additional_gids
-                                        .iter()
-                                        .map(|g| json::num(*g))
-                                        .collect(),
-                                )
-                            })
-                        ),
-                    ])),
-                ),
-                (
-                    "noNewPrivileges",
-                    s.process.no_new_privileges.then_some(Value::Bool(true))
-                ),
-                (
-                    "capabilities",
-                    Some(json::obj(alloc::vec![
-                        ("bounding", Some(caps.clone())),
-                        ("effective", Some(caps.clone())),
-                        ("permitted", Some(caps.clone())),
-                        ("inheritable", Some(Value::Arr(Vec::new()))),
-                        ("ambient", Some(Value::Arr(Vec::new()))),
-                    ])),
-                ),
-            ])),
-        ),
+        ("process", Some(process_to_value(&s.process))),
         (
             "root",
             Some(json::obj(alloc::vec![
@@ -202,6 +281,11 @@ pub fn to_value(s: &Spec) -> Value {
                 ("namespaces", Some(Value::Arr(namespaces))),
                 ("maskedPaths", Some(json::strs(&s.masked_paths))),
                 ("readonlyPaths", Some(json::strs(&s.readonly_paths))),
+                ("sysctl", sysctl),
+                (
+                    "rootfsPropagation",
+                    s.rootfs_propagation.as_deref().map(json::str)
+                ),
                 (
                     "devices",
                     (!devices.is_empty()).then_some(Value::Arr(devices))
@@ -220,6 +304,7 @@ pub fn to_value(s: &Spec) -> Value {
                 ),
             ])),
         ),
+        ("hooks", hooks_value(&s.hooks)),
         (
             "annotations",
             (!annotations.is_empty()).then_some(Value::Obj(annotations))
@@ -227,68 +312,107 @@ pub fn to_value(s: &Spec) -> Value {
     ])
 }
 
-fn bad(what: impl Into<String>, why: &'static str) -> Error {
-    Error::bad("config.json", what, why)
-}
-
-/// An optional array of strings: absent is empty, anything else an error.
-fn list(v: &Value, key: &str) -> Result<Vec<String>> {
-    match v.get(key) {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(x) => x
-            .strings()
-            .ok_or_else(|| bad(key, "must be an array of strings")),
+/// `ociVersion`: 1.0.x, 1.1.x or 1.2.x (with any pre-release or build
+/// suffix, "1.0.2-dev" as podman writes it); the documents pocket reads
+/// are the same in all three as far as it uses them.
+fn check_version(at: &At) -> Result<()> {
+    let v = at.str()?.ok_or_else(|| at.err("missing"))?;
+    let core = v.split(['-', '+']).next().unwrap_or("");
+    let parts: Vec<&str> = core.split('.').collect();
+    let num = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
+    match parts[..] {
+        ["1", "0" | "1" | "2", p] if num(p) => Ok(()),
+        _ => Err(at.err(alloc::format!(
+            "{v:?} is not supported (pocket reads 1.0.x to 1.2.x)"
+        ))),
     }
 }
 
-fn text(v: &Value, key: &str) -> Result<String> {
-    match v.get(key) {
-        None | Some(Value::Null) => Ok(String::new()),
-        Some(x) => x
-            .str()
-            .map(String::from)
-            .ok_or_else(|| bad(key, "must be a string")),
-    }
-}
+/// `linux.rootfsPropagation`'s values (mount(8)'s propagation flags).
+const PROPAGATIONS: &[&str] = &[
+    "private",
+    "rprivate",
+    "slave",
+    "rslave",
+    "shared",
+    "rshared",
+    "unbindable",
+    "runbindable",
+];
 
-/// Read a config.json document into a Spec.
+/// Read a config.json document into a Spec. Every field pocket uses is
+/// checked; the first bad one is the error, naming it.
 pub fn from_value(c: &Value) -> Result<Spec> {
-    let p = c.get("process").ok_or_else(|| bad("", "no process"))?;
-    let root = c.get("root").ok_or_else(|| bad("", "no root"))?;
-    let capabilities = match p.get("capabilities") {
-        Some(cs) => caps::mask(&list(cs, "bounding")?).map_err(|n| bad(n, "unknown capability"))?,
-        None => 0,
-    };
-    let linux = c.get("linux");
+    let at = At::root("config.json", c);
+    if !matches!(c, Value::Obj(_)) {
+        return Err(at.err("must be a JSON object"));
+    }
+    check_version(&at.key("ociVersion"))?;
+    let process = oci_read::process(&at.key("process"))?;
+    let r = at.key("root");
+    if !r.object()? {
+        return Err(r.err("missing"));
+    }
+    let root_path = r.key("path").string()?;
+    if root_path.is_empty() {
+        return Err(r.key("path").err("missing"));
+    }
+    let l = at.key("linux");
+    l.object()?;
     let mut namespaces = Vec::new();
-    let mut netns_path = None;
-    for n in linux
-        .and_then(|l| l.get("namespaces"))
-        .and_then(Value::arr)
-        .unwrap_or(&[])
+    let mut ns_paths: Vec<(Namespace, String)> = Vec::new();
+    for n in l.key("namespaces").items()? {
+        let t = n.key("type");
+        let kind = t.str()?.ok_or_else(|| t.err("missing"))?;
+        let ns = match NS_NAMES.iter().find(|x| x.1 == kind) {
+            Some(x) => x.0,
+            None if kind == "user" => {
+                return Err(t.err("user namespaces are not supported yet"));
+            }
+            None => return Err(t.err(alloc::format!("unsupported namespace {kind:?}"))),
+        };
+        if namespaces.contains(&ns) || ns_paths.iter().any(|(x, _)| *x == ns) {
+            return Err(n.err(alloc::format!("{kind} given twice")));
+        }
+        match n.key("path").str()? {
+            None | Some("") => namespaces.push(ns),
+            Some(p) if p.starts_with('/') => ns_paths.push((ns, String::from(p))),
+            Some(_) => return Err(n.key("path").err("must be an absolute path")),
+        }
+    }
+    // Without one, every mount below would be made on the host's tree.
+    if !namespaces.contains(&Namespace::Mount) && !ns_paths.iter().any(|n| n.0 == Namespace::Mount)
     {
-        let kind = text(n, "type")?;
-        match NS_NAMES.iter().find(|x| x.1 == kind) {
-            Some(x) if n.get("path").is_none_or(Value::is_null) => namespaces.push(x.0),
-            // Joining an existing one: only the network namespace.
-            Some(x) if x.0 == Namespace::Network => netns_path = Some(text(n, "path")?),
-            _ => return Err(bad(kind, "unsupported namespace")),
+        return Err(l
+            .key("namespaces")
+            .err("a mount namespace is required (pocket never mounts in the host's)"));
+    }
+    for k in ["uidMappings", "gidMappings"] {
+        if !l.key(k).items()?.is_empty() {
+            return Err(l.key(k).err("user namespaces are not supported yet"));
         }
     }
     let mut mounts = Vec::new();
-    for m in c.get("mounts").and_then(Value::arr).unwrap_or(&[]) {
+    for m in at.key("mounts").items()? {
+        let d = m.key("destination");
+        let destination = d.string()?;
+        if !destination.starts_with('/') {
+            return Err(d.err("must be an absolute path"));
+        }
+        for k in ["uidMappings", "gidMappings"] {
+            if !m.key(k).items()?.is_empty() {
+                return Err(m.key(k).err("idmapped mounts are not supported yet"));
+            }
+        }
         mounts.push(Mount {
-            destination: text(m, "destination")?,
-            kind: text(m, "type")?,
-            source: text(m, "source")?,
-            options: list(m, "options")?,
+            destination,
+            kind: m.key("type").string()?,
+            source: m.key("source").string()?,
+            options: m.key("options").strings()?,
         });
     }
-    let ann = |k: &str| {
-        c.get("annotations")
-            .and_then(|a| a.get(k))
-            .and_then(Value::str)
-    };
+    let all = at.key("annotations").string_map()?;
+    let ann = |k: &str| all.iter().find(|(x, _)| x == k).map(|(_, v)| v.as_str());
     let on = |k: &str| ann(k) == Some("true");
     let overlay = match (ann(A_LOWER), ann(A_UPPER), ann(A_WORK)) {
         (Some(l), Some(u), Some(w)) => Some(Overlay {
@@ -299,6 +423,7 @@ pub fn from_value(c: &Value) -> Result<Spec> {
         }),
         _ => None,
     };
+    let bad = |what: &str, why: &'static str| at.key("annotations").key(what).err(why);
     let net = match (ann(A_NET), ann(A_BRIDGE), ann(A_IP), ann(A_GATEWAY)) {
         (Some(name), Some(bridge), Some(ip), Some(gw)) => {
             let (a, p) = ip
@@ -318,48 +443,20 @@ pub fn from_value(c: &Value) -> Result<Spec> {
         }
         _ => None,
     };
-    let u = p.get("user");
-    let id = |k: &str| -> Result<u32> {
-        match u.and_then(|u| u.get(k)) {
-            None | Some(Value::Null) => Ok(0),
-            Some(v) => v
-                .u64()
-                .and_then(|n| u32::try_from(n).ok())
-                .ok_or_else(|| bad(k, "must be a 32-bit number")),
-        }
-    };
-    let mut additional_gids = Vec::new();
-    for g in u
-        .and_then(|u| u.get("additionalGids"))
-        .and_then(Value::arr)
-        .unwrap_or(&[])
-    {
-        additional_gids.push(
-            g.u64()
-                .and_then(|n| u32::try_from(n).ok())
-                .ok_or_else(|| bad("additionalGids", "must be 32-bit numbers"))?,
-        );
-    }
-    let empty = Value::Obj(Vec::new());
-    let l = linux.unwrap_or(&empty);
     let mut devices = Vec::new();
-    for d in l.get("devices").and_then(Value::arr).unwrap_or(&[]) {
-        let n = |k: &str, default: u32| -> Result<u32> {
-            match d.get(k) {
-                None | Some(Value::Null) => Ok(default),
-                Some(v) => v
-                    .u64()
-                    .and_then(|n| u32::try_from(n).ok())
-                    .ok_or_else(|| bad(k, "must be a 32-bit number")),
-            }
-        };
+    for d in l.key("devices").items()? {
+        let n = |k: &str, default: u32| -> Result<u32> { Ok(d.key(k).u32()?.unwrap_or(default)) };
+        let path = d.key("path").string()?;
+        if !path.starts_with('/') {
+            return Err(d.key("path").err("must be an absolute path"));
+        }
         devices.push(Device {
-            path: text(d, "path")?,
+            path,
             // "u" is an unbuffered character device: a character device.
-            kind: match text(d, "type")?.as_str() {
+            kind: match d.key("type").string()?.as_str() {
                 "c" | "u" => b'c',
                 "b" => b'b',
-                _ => return Err(bad("linux.devices", "type must be c, u or b")),
+                _ => return Err(d.key("type").err("must be c, u or b")),
             },
             major: n("major", 0)?,
             minor: n("minor", 0)?,
@@ -372,58 +469,41 @@ pub fn from_value(c: &Value) -> Result<Spec> {
         ann(k).map_or(Vec::new(), |v| v.lines().map(String::from).collect())
     };
     // No linux.seccomp is no filter (OCI); pocket's own records name the
-    // built-in profile instead.
-    let seccomp = match l.get("seccomp").filter(|v| !v.is_null()) {
+    // built-in profile instead. Capability includes resolve against the
+    // bounding set, as moby resolves them.
+    let sc = l.key("seccomp");
+    let seccomp = match sc.v {
         Some(v) => Seccomp::Profile(
-            crate::seccomp::json::from_value(v, capabilities)
-                .map_err(|e| Error::bad("config.json", "linux.seccomp", e))?,
+            crate::seccomp::json::from_value(v, process.capabilities).map_err(|e| sc.err(e))?,
         ),
         None if ann(A_SECCOMP) == Some(BUILTIN) => Seccomp::Builtin,
         None => Seccomp::Unconfined,
     };
-    let cwd = text(p, "cwd")?;
-    Ok(Spec {
-        process: Process {
-            args: list(p, "args")?
-                .into_iter()
-                .map(String::into_bytes)
-                .collect(),
-            env: list(p, "env")?
-                .into_iter()
-                .map(String::into_bytes)
-                .collect(),
-            cwd: if cwd.is_empty() {
-                b"/".to_vec()
-            } else {
-                cwd.into_bytes()
-            },
-            terminal: p.get("terminal").and_then(Value::bool).unwrap_or(false),
-            capabilities,
-            no_new_privileges: p
-                .get("noNewPrivileges")
-                .and_then(Value::bool)
-                .unwrap_or(false),
-            user: User {
-                uid: id("uid")?,
-                gid: id("gid")?,
-                additional_gids,
-            },
-        },
+    let res = l.key("resources");
+    oci_read::check_resources(&res)?;
+    let prop = l.key("rootfsPropagation");
+    if let Some(p) = prop.str()?
+        && !PROPAGATIONS.contains(&p)
+    {
+        return Err(prop.err("must be private, slave, shared or unbindable (r-prefixed or not)"));
+    }
+    // Type-checked, not applied: no LSM labels (see oci_read::process).
+    l.key("mountLabel").str()?;
+    let mut spec = Spec {
+        process,
         root: Root {
-            path: text(root, "path")?.into_bytes(),
-            readonly: root.get("readonly").and_then(Value::bool).unwrap_or(false),
+            path: root_path.into_bytes(),
+            readonly: r.key("readonly").bool()?.unwrap_or(false),
             overlay,
         },
-        hostname: text(c, "hostname")?.into_bytes(),
+        hostname: at.key("hostname").string()?.into_bytes(),
         mounts,
-        masked_paths: list(l, "maskedPaths")?,
-        readonly_paths: list(l, "readonlyPaths")?,
+        masked_paths: l.key("maskedPaths").strings()?,
+        readonly_paths: l.key("readonlyPaths").strings()?,
         namespaces,
-        cgroups_path: l.get("cgroupsPath").and_then(Value::str).map(String::from),
-        resources: l
-            .get("resources")
-            .map(Resources::from_json)
-            .unwrap_or_default(),
+        ns_paths,
+        cgroups_path: l.key("cgroupsPath").str()?.map(String::from),
+        resources: res.v.map(Resources::from_json).unwrap_or_default(),
         devices,
         device_mappings: lines(A_DEVICES),
         device_cgroup_rules: lines(A_DEVICE_RULES),
@@ -433,11 +513,53 @@ pub fn from_value(c: &Value) -> Result<Spec> {
         no_pivot: on(A_NO_PIVOT),
         image: ann(A_IMAGE).map(String::from),
         net,
-        netns_path,
         net_container: ann(A_NET_CONTAINER).map(String::from),
         netns_owner: None,
         seccomp,
-    })
+        sysctl: Vec::new(),
+        rootfs_propagation: prop.str()?.map(String::from),
+        hooks: oci_read::hooks(&at.key("hooks"))?,
+        annotations: all
+            .iter()
+            .filter(|(k, _)| !k.starts_with(POCKET))
+            .cloned()
+            .collect(),
+    };
+    let uts = spec.has(Namespace::Uts) || spec.ns_path(Namespace::Uts).is_some();
+    if !spec.hostname.is_empty() && !uts {
+        return Err(at
+            .key("hostname")
+            .err("needs a UTS namespace (linux.namespaces)"));
+    }
+    let sy = l.key("sysctl");
+    let sysctl = sy.string_map()?;
+    if !sysctl.is_empty() && spec.ns_path(Namespace::Mount).is_some() {
+        return Err(sy.err("not with a joined mount namespace (no /proc of the container's own)"));
+    }
+    for (k, _) in &sysctl {
+        super::sysctl::check(&spec, k).map_err(|why| sy.err(why))?;
+    }
+    spec.sysctl = sysctl;
+    Ok(spec)
+}
+
+/// Read `bundle`/config.json's document: as `from_value`, with a relative
+/// `root.path` (containerd's "rootfs") taken below `bundle`, which should
+/// be absolute (the child resolves the root from its own cwd otherwise).
+pub fn from_bundle(bundle: &str, c: &Value) -> Result<Spec> {
+    let mut s = from_value(c)?;
+    if !s.root.path.starts_with(b"/") {
+        let b = bundle.trim_end_matches('/');
+        s.root.path = [b.as_bytes(), b"/", &s.root.path[..]].concat();
+    }
+    Ok(s)
+}
+
+/// Read an OCI `process` object on its own: what `exec --process FILE`
+/// gives. Errors name the field as in that file
+/// (`process.json: user.uid: must be a 32-bit number`).
+pub fn process_from_value(v: &Value) -> Result<Process> {
+    oci_read::process(&At::root("process.json", v))
 }
 
 /// The Spec as config.json text.
@@ -454,20 +576,5 @@ pub fn from_json(b: &[u8]) -> Result<Spec> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_a_runc_style_config() {
-        let j = br#"{"ociVersion":"1.0.2","process":{"terminal":false,"args":["sh"],"env":["PATH=/bin"],"cwd":"/",
-            "capabilities":{"bounding":["CAP_KILL"]}},"root":{"path":"rootfs","readonly":true},"hostname":"x",
-            "mounts":[{"destination":"/proc","type":"proc","source":"proc"}],
-            "linux":{"namespaces":[{"type":"pid"},{"type":"mount"}],"maskedPaths":["/proc/kcore"]},"extra":1}"#;
-        let s = from_json(j).unwrap();
-        assert_eq!(s.process.args, vec![b"sh".to_vec()]);
-        assert_eq!(s.process.capabilities, 1 << 5);
-        assert!(s.root.readonly && s.has(Namespace::Pid) && !s.has(Namespace::Network));
-        assert!(from_json(b"{").is_err());
-        assert!(from_json(br#"{"ociVersion":"1"}"#).is_err());
-    }
-}
+#[path = "oci_tests.rs"]
+mod tests;

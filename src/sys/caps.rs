@@ -100,28 +100,29 @@ pub fn drop_bounding(keep: u64) -> Result<()> {
 
 /// `capset(&hdr, data)` — capset(2): effective = permitted = `caps`,
 /// inheritable empty; and clear the ambient set (prctl PR_CAP_AMBIENT_CLEAR_ALL).
+/// Inheritable stays empty (as docker since CVE-2022-24769): a process
+/// that drops to another user and runs a file with inheritable file
+/// capabilities must not gain them.
 pub fn set(caps: u64) -> Result<()> {
+    set_all(caps, caps, 0, 0)
+}
+
+/// `capset(&hdr, data)` — capset(2) with each set as given, then the
+/// ambient set: cleared, and raised cap by cap
+/// (`prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap)` — prctl(2)). The
+/// kernel raises only a cap that is permitted and inheritable; the others
+/// are skipped, as runc skips them.
+pub fn set_all(effective: u64, permitted: u64, inheritable: u64, ambient: u64) -> Result<()> {
     let h = Header {
         version: VERSION_3,
         pid: 0,
     };
-    let lo = caps as u32;
-    let hi = (caps >> 32) as u32;
-    // Inheritable stays empty (as docker since CVE-2022-24769): a process
-    // that drops to another user and runs a file with inheritable file
-    // capabilities must not gain them.
-    let d = [
-        Data {
-            effective: lo,
-            permitted: lo,
-            inheritable: 0,
-        },
-        Data {
-            effective: hi,
-            permitted: hi,
-            inheritable: 0,
-        },
-    ];
+    let half = |m: u64, hi: bool| if hi { (m >> 32) as u32 } else { m as u32 };
+    let d = [false, true].map(|hi| Data {
+        effective: half(effective, hi),
+        permitted: half(permitted, hi),
+        inheritable: half(inheritable, hi),
+    });
     // SAFETY: header and a two-element data array, as version 3 expects.
     unsafe { syscall!(Sysno::capset, &h as *const Header, d.as_ptr()) }?;
     // SAFETY: no pointers.
@@ -134,6 +135,37 @@ pub fn set(caps: u64) -> Result<()> {
             0,
             0
         )
+    }?;
+    for cap in 0..64u64 {
+        if ambient & permitted & inheritable & (1 << cap) != 0 {
+            // SAFETY: no pointers.
+            let _ = unsafe {
+                syscall!(
+                    Sysno::prctl,
+                    libc::PR_CAP_AMBIENT,
+                    libc::PR_CAP_AMBIENT_RAISE,
+                    cap,
+                    0,
+                    0
+                )
+            };
+        }
     }
-    .map(drop)
+    Ok(())
+}
+
+/// This process's effective set (`capget(&hdr, data)` — capget(2)).
+pub fn effective() -> Result<u64> {
+    let h = Header {
+        version: VERSION_3,
+        pid: 0,
+    };
+    let mut d = [Data {
+        effective: 0,
+        permitted: 0,
+        inheritable: 0,
+    }; 2];
+    // SAFETY: header and a writable two-element data array (version 3).
+    unsafe { syscall!(Sysno::capget, &h as *const Header, d.as_mut_ptr()) }?;
+    Ok(d[0].effective as u64 | (d[1].effective as u64) << 32)
 }

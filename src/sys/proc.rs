@@ -219,3 +219,37 @@ pub fn setpgid(pid: i32, pgid: i32) -> Result<()> {
     // SAFETY: no pointers.
     unsafe { syscall!(Sysno::setpgid, pid, pgid) }.map(drop)
 }
+
+/// `prlimit64(pid, resource, new, old)` — prlimit(2): set `resource`'s
+/// limits of `pid` (0: this process) to `new` if given; returns the old
+/// ones (soft, hard).
+pub fn prlimit(pid: i32, resource: u32, new: Option<(u64, u64)>) -> Result<(u64, u64)> {
+    let n = new.map(|(soft, hard)| libc::rlimit64 {
+        rlim_cur: soft,
+        rlim_max: hard,
+    });
+    let mut old = libc::rlimit64 {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    let np = n
+        .as_ref()
+        .map_or(core::ptr::null(), |n| n as *const libc::rlimit64);
+    // SAFETY: np is NULL or a valid rlimit64; old is writable.
+    unsafe {
+        syscall!(
+            Sysno::prlimit64,
+            pid,
+            resource,
+            np,
+            &mut old as *mut libc::rlimit64
+        )
+    }?;
+    Ok((old.rlim_cur, old.rlim_max))
+}
+
+/// `umask(mask)` — umask(2); the old mask.
+pub fn umask(mask: u32) -> u32 {
+    // SAFETY: no pointers; umask cannot fail.
+    unsafe { syscall!(Sysno::umask, mask) }.unwrap_or(0) as u32
+}
