@@ -17,7 +17,11 @@ fn runc_bin() -> PathBuf {
     let link = std::env::temp_dir().join(format!("pocket-oci-{}/pocket-runc", std::process::id()));
     if !link.exists() {
         std::fs::create_dir_all(link.parent().unwrap()).unwrap();
-        std::os::unix::fs::symlink(bin(), &link).unwrap();
+        // Tests run in parallel: another may have made it just now.
+        match std::os::unix::fs::symlink(bin(), &link) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => panic!("{e}"),
+            _ => {}
+        }
     }
     link
 }

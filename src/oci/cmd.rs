@@ -82,12 +82,7 @@ fn load_spec(ctx: &Ctx, bundle: &str, id: &str) -> Result<Spec> {
     let path = alloc::format!("{bundle}/config.json");
     let data = fs::read(&crate::error::cpath(&path)?).ctx("open", &path)?;
     let v = json::parse(&data).map_err(|e| Error::bad("config.json", "", alloc::format!("{e}")))?;
-    let mut spec = crate::spec::oci::from_value(&v)?;
-    if !spec.root.path.starts_with(b"/") {
-        let mut p = alloc::format!("{bundle}/").into_bytes();
-        p.extend_from_slice(&spec.root.path);
-        spec.root.path = p;
-    }
+    let mut spec = crate::spec::oci::from_bundle(bundle, &v)?;
     spec.cgroups_path = Some(cgroups_path(
         spec.cgroups_path.as_deref(),
         id,
@@ -100,61 +95,6 @@ fn load_spec(ctx: &Ctx, bundle: &str, id: &str) -> Result<Spec> {
             .into_iter()
             .filter(|r| r.allow),
     );
-    // podman's tmpcopyup (copy the image's files into a tmpfs mounted
-    // over them, as crun does): accepted, not done; the tmpfs starts empty.
-    for m in spec.mounts.iter_mut() {
-        m.options.retain(|o| o != "tmpcopyup");
-    }
-    // A "cgroup" mount (/sys/fs/cgroup), as runc makes it: on a pure v2
-    // host the container's own cgroup2 (its cgroup namespace makes its
-    // group the root); on v1 and hybrid hosts, where a hierarchy cannot be
-    // mounted again with other options (EBUSY), a tmpfs holding a bind of
-    // the container's own group of each hierarchy, named as on the host
-    // (/sys/fs/cgroup/memory, .../pids, .../unified).
-    let layout = crate::cgroup::host_layout();
-    let groups = crate::cgroup::open(&layout, spec.cgroups_path.as_deref().unwrap_or(""))?;
-    let mut mounts = Vec::with_capacity(spec.mounts.len() + groups.dirs.len());
-    for m in core::mem::take(&mut spec.mounts) {
-        if m.kind != "cgroup" {
-            mounts.push(m);
-            continue;
-        }
-        if layout.v1.is_empty() {
-            mounts.push(crate::spec::Mount {
-                kind: String::from("cgroup2"),
-                ..m
-            });
-            continue;
-        }
-        let ro = m.options.iter().any(|o| o == "ro");
-        let dst = m.destination.trim_end_matches('/');
-        mounts.push(crate::spec::Mount {
-            destination: String::from(dst),
-            kind: String::from("tmpfs"),
-            source: String::from("tmpfs"),
-            options: ["nosuid", "noexec", "nodev", "mode=755"]
-                .iter()
-                .map(|o| String::from(*o))
-                .collect(),
-        });
-        for d in &groups.dirs {
-            let name = d.mount.rsplit('/').next().unwrap_or("cgroup");
-            let mut options: Vec<String> = ["rbind", "nosuid", "noexec", "nodev"]
-                .iter()
-                .map(|o| String::from(*o))
-                .collect();
-            if ro {
-                options.push(String::from("ro"));
-            }
-            mounts.push(crate::spec::Mount {
-                destination: alloc::format!("{dst}/{name}"),
-                kind: String::from("bind"),
-                source: d.dir.clone(),
-                options,
-            });
-        }
-    }
-    spec.mounts = mounts;
     // An engine made the namespaces' contents; pocket only what the
     // config says. The container's stdin is pocket's own (a pipe from the
     // engine, or /dev/null).
@@ -321,6 +261,8 @@ fn init(
         &parent::Waiting {
             fifo: &f,
             preserve_fds: preserve,
+            id: &rec.id,
+            bundle: &rec.bundle,
         },
     )?;
     // The cgroup stays with the container until `delete`: nobody here
@@ -465,11 +407,33 @@ fn open_fifo(ctx: &Ctx, id: &str) -> Result<()> {
         )));
     }
     let _ = fs::unlinkat(libc::AT_FDCWD, &fc, 0);
-    let _l = ctx.store.lock(id)?;
-    let mut rec = ctx.store.load(id)?;
-    rec.status = Status::Running;
-    rec.started_at = crate::rt::time::now();
-    ctx.store.save(&rec)
+    {
+        let _l = ctx.store.lock(id)?;
+        let mut rec = ctx.store.load(id)?;
+        rec.status = Status::Running;
+        rec.started_at = crate::rt::time::now();
+        ctx.store.save(&rec)?;
+    }
+    // After the user's process started; a failure is only a warning.
+    hooks(ctx, &rec, "poststart", "running");
+    Ok(())
+}
+
+/// Run the front end's hooks (`poststart`, `poststop`) with the state
+/// document on stdin; their failures are warnings, as the spec says.
+fn hooks(ctx: &Ctx, rec: &Record, point: &str, status: &str) {
+    let Ok(spec) = ctx.store.spec(&rec.id) else {
+        return;
+    };
+    let list = match point {
+        "poststart" => &spec.hooks.poststart,
+        _ => &spec.hooks.poststop,
+    };
+    if list.is_empty() {
+        return;
+    }
+    let doc = crate::spawn::hooks::StateDoc::new(&rec.id, &rec.bundle, &spec.annotations);
+    crate::spawn::hooks::warn_all(point, list, &doc.render(status, rec.pid));
 }
 
 /// runc's state document.
@@ -643,7 +607,13 @@ fn delete(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
     let mut rec = rec;
     rec.status = Status::Exited;
     let _ = ctx.store.save(&rec);
+    // Read before the record goes: the hooks are in its Spec.
+    let spec = ctx.store.spec(&rec.id).ok();
     container::delete(&ctx.store, id, true, false)?;
+    if let Some(spec) = spec.filter(|s| !s.hooks.poststop.is_empty()) {
+        let doc = crate::spawn::hooks::StateDoc::new(&rec.id, &rec.bundle, &spec.annotations);
+        crate::spawn::hooks::warn_all("poststop", &spec.hooks.poststop, &doc.render("stopped", 0));
+    }
     Ok(0)
 }
 

@@ -8,11 +8,10 @@ use super::Ctx;
 use super::args::command;
 use crate::cli::args::{Flag, flag, text};
 use crate::error::{Context, Error, Result};
-use crate::json::{self, Value};
+use crate::json;
 use crate::spawn::exec::Exec;
 use crate::spec::caps;
 use alloc::string::String;
-use alloc::vec::Vec;
 
 const FLAGS: &[Flag] = &[
     flag(b'p', "process", true),
@@ -33,28 +32,6 @@ const FLAGS: &[Flag] = &[
     flag(0, "cgroup", true),
     flag(0, "help", false),
 ];
-
-fn strings(v: &Value, k: &str) -> Vec<Vec<u8>> {
-    v.get(k)
-        .and_then(Value::strings)
-        .unwrap_or_default()
-        .into_iter()
-        .map(String::into_bytes)
-        .collect()
-}
-
-fn u32_of(v: Option<&Value>, what: &str) -> Result<u32> {
-    match v {
-        None | Some(Value::Null) => Ok(0),
-        Some(n) => n.u64().and_then(|n| u32::try_from(n).ok()).ok_or_else(|| {
-            Error::bad(
-                "process.json",
-                String::from(what),
-                "must be a 32-bit number",
-            )
-        }),
-    }
-}
 
 pub fn exec(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
     let p = command("exec", FLAGS, argv)?;
@@ -89,37 +66,33 @@ pub fn exec(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
         keep_stdio: true,
         console: -1,
         pid: Default::default(),
+        cap_sets: spec.process.cap_sets,
+        rlimits: spec.process.rlimits.clone(),
+        umask: spec.process.umask,
     };
     if let Some(f) = p.value(FLAGS, "process") {
         let data = crate::sys::fs::read(&crate::error::cpath(&text(f))?).ctx("read", &text(f))?;
         let v = json::parse(&data)
             .map_err(|err| Error::bad("process.json", text(f), alloc::format!("{err}")))?;
-        e.args = strings(&v, "args");
-        e.env = strings(&v, "env");
-        if let Some(c) = v.get("cwd").and_then(Value::str).filter(|c| !c.is_empty()) {
-            e.cwd = c.as_bytes().to_vec();
+        let pr = crate::spec::oci::process_from_value(&v)?;
+        e.args = pr.args;
+        e.env = pr.env;
+        if !pr.cwd.is_empty() {
+            e.cwd = pr.cwd;
         }
-        e.tty = v.get("terminal").and_then(Value::bool).unwrap_or(false);
-        if let Some(u) = v.get("user") {
-            e.user.uid = u32_of(u.get("uid"), "user.uid")?;
-            e.user.gid = u32_of(u.get("gid"), "user.gid")?;
-            e.user.additional_gids = Vec::new();
-            for g in u.get("additionalGids").and_then(Value::arr).unwrap_or(&[]) {
-                e.user
-                    .additional_gids
-                    .push(u32_of(Some(g), "user.additionalGids")?);
-            }
+        e.tty = pr.terminal;
+        e.user = pr.user;
+        if v.get("capabilities").is_some() {
+            e.caps = pr.capabilities;
+            e.cap_sets = pr.cap_sets;
         }
-        if let Some(c) = v.get("capabilities") {
-            let b = c
-                .get("bounding")
-                .and_then(Value::strings)
-                .unwrap_or_default();
-            e.caps =
-                caps::mask(&b).map_err(|n| Error::bad("process.json", n, "unknown capability"))?;
+        e.no_new_privs = pr.no_new_privileges;
+        // runc's rule: the process's own rlimits, else the container's.
+        if !pr.rlimits.is_empty() {
+            e.rlimits = pr.rlimits;
         }
-        if let Some(n) = v.get("noNewPrivileges").and_then(Value::bool) {
-            e.no_new_privs = n;
+        if pr.umask.is_some() {
+            e.umask = pr.umask;
         }
     }
     if p.on(FLAGS, "tty") {
