@@ -596,12 +596,13 @@ fn delete(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
                 let _ = cg.freeze(false);
             }
         }
-        let _ = proc::kill(rec.pid, libc::SIGKILL);
-        for _ in 0..500 {
-            if !alive(rec.pid, rec.pid_start) {
-                break;
-            }
-            crate::sys::time::sleep_ms(2);
+        // Waited for on a pidfd: woken the moment it is gone (it is the
+        // engine's child, or init's, never ours to reap).
+        if let Ok(f) = proc::pidfd_open(rec.pid)
+            && start_time(rec.pid) == Some(rec.pid_start)
+        {
+            let _ = proc::pidfd_send_signal(&f, libc::SIGKILL);
+            crate::sys::procfs::wait_pidfd(&f, 5000);
         }
     }
     let mut rec = rec;

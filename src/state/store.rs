@@ -163,7 +163,11 @@ impl Store {
             // unless the container is gone when it exits anyway (--rm).
             // Metadata operations cost a third of a millisecond each on a
             // journaled disk, so there are as few as can be.
-            fs::write_new(&t, "config.json", &oci::to_json(spec), !rec.auto_remove)
+            // An OCI runtime's state (`rec.bundle` set) is as volatile as
+            // runc's: the engine keeps the bundle, and nothing of it means
+            // anything after a reboot.
+            let durable = !rec.auto_remove && rec.bundle.is_empty();
+            fs::write_new(&t, "config.json", &oci::to_json(spec), durable)
                 .ctx("write", "config.json")?;
             fs::write_new(&t, "state.json", &to_json(&rec), false).ctx("write", "state.json")?;
             fs::renameat(libc::AT_FDCWD, &t, libc::AT_FDCWD, &cs(&dir)?).ctx("rename", &dir)
