@@ -329,11 +329,16 @@ impl Cgroup {
     pub fn remove(&self) -> Result<()> {
         let mut first = None;
         for d in &self.dirs {
+            // Only a group that held real-time budget gives any back, and
+            // only to pocket's own parent (which it raised).
+            let rt = !d.v2
+                && d.controllers.iter().any(|c| c == "cpu")
+                && files::read_u64(&d.dir, "cpu.rt_runtime_us").is_some_and(|r| r > 0);
             if let Err(e) = files::rmdir(&d.dir) {
                 first.get_or_insert(e);
-            } else if !d.v2
-                && d.controllers.iter().any(|c| c == "cpu")
+            } else if rt
                 && let Some((parent, _)) = d.dir.rsplit_once('/')
+                && parent.ends_with("/pocket")
             {
                 v1::rt_release(parent);
             }

@@ -45,14 +45,20 @@ pub fn running(store: &Store, q: &str) -> Result<Record> {
 /// Run `e` in the running container `q` (docker's and OCI's `exec`);
 /// returns the command's status (0 at once for a detached one).
 pub fn exec(store: &Store, q: &str, e: &crate::spawn::exec::Exec) -> Result<i32> {
-    let rec = running(store, q)?;
+    let id = store.resolve(q)?;
+    let rec = store.load_live(&id)?;
+    // Running, or (OCI) created with its init waiting: runc execs into both.
+    if !rec.running() && !crate::sys::procfs::alive(rec.pid, rec.pid_start) {
+        return Err(Error::bad("container", rec.name.clone(), "is not running").with_code(1));
+    }
     if rec.paused {
         return Err(
             Error::bad("container", rec.name.clone(), "is paused, unpause it first").with_code(1),
         );
     }
-    let pidfd = rec
-        .pidfd()
+    let pidfd = crate::sys::proc::pidfd_open(rec.pid)
+        .ok()
+        .filter(|_| crate::sys::procfs::start_time(rec.pid) == Some(rec.pid_start))
         .ok_or_else(|| Error::bad("container", rec.name.clone(), "is not running").with_code(1))?;
     crate::spawn::exec::exec(rec.pid, &pidfd, e)
 }
@@ -65,7 +71,9 @@ pub fn update(store: &Store, q: &str, new: &crate::cgroup::Resources) -> Result<
     let _l = store.lock(&id)?;
     let mut spec = store.spec(&id)?;
     let merged = crate::cgroup::resources::merge(&spec.resources, new);
-    if store.load(&id)?.running()
+    let rec = store.load(&id)?;
+    // Its cgroup is live while its init is (an OCI created one too).
+    if (rec.running() || crate::sys::procfs::alive(rec.pid, rec.pid_start))
         && let Some(path) = &spec.cgroups_path
     {
         let host = crate::cgroup::host();

@@ -119,8 +119,7 @@ pub fn id<'a>(cmd: &str, p: &Parsed<'a>) -> Result<&'a str> {
 pub fn check_id(id: &str) -> Result<()> {
     let ok = !id.is_empty()
         && id.len() <= 1024
-        && id != "."
-        && id != ".."
+        && !id.starts_with('.')
         && id
             .bytes()
             .all(|c| c.is_ascii_alphanumeric() || b"_+-.".contains(&c));
@@ -168,7 +167,7 @@ mod tests {
         for ok in ["a", "ctr-1", "A_b.c+d", &"f".repeat(64)] {
             assert!(check_id(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "..", "a/b", "a b", "é"] {
+        for bad in ["", "..", ".hidden", "a/b", "a b", "é"] {
             assert!(check_id(bad).is_err(), "{bad}");
         }
     }

@@ -81,7 +81,23 @@ fn load(ctx: &Ctx, id: &str) -> Result<Record> {
 fn load_spec(ctx: &Ctx, bundle: &str, id: &str) -> Result<Spec> {
     let path = alloc::format!("{bundle}/config.json");
     let data = fs::read(&crate::error::cpath(&path)?).ctx("open", &path)?;
-    let v = json::parse(&data).map_err(|e| Error::bad("config.json", "", alloc::format!("{e}")))?;
+    let mut v =
+        json::parse(&data).map_err(|e| Error::bad("config.json", "", alloc::format!("{e}")))?;
+    // pocket's own io.pocket.* annotations (overlay dirs, a bridge and an
+    // address...) mean something only in pocket's records: from a bundle
+    // (podman --annotation, a pod's annotations) they could point an
+    // overlay's upper dir at any host directory. Only the built-in seccomp
+    // profile, which makes things stricter, may come that way.
+    if let Value::Obj(top) = &mut v {
+        for (k, a) in top.iter_mut() {
+            if let (true, Value::Obj(a)) = (k == "annotations", a) {
+                a.retain(|(k, val)| {
+                    !k.starts_with("io.pocket.")
+                        || (k == "io.pocket.seccomp" && val.str() == Some("builtin"))
+                });
+            }
+        }
+    }
     let mut spec = crate::spec::oci::from_bundle(bundle, &v)?;
     spec.cgroups_path = Some(cgroups_path(
         spec.cgroups_path.as_deref(),
@@ -112,29 +128,81 @@ pub fn cgroups_path(p: Option<&str>, id: &str, systemd: bool) -> Result<String> 
         None => return Ok(alloc::format!("pocket/{id}")),
         Some(p) => p,
     };
-    let path = match p.split(':').collect::<Vec<_>>()[..] {
-        [slice, prefix, name] if systemd || !p.contains('/') => {
-            let slice = if slice.is_empty() {
-                "system.slice"
-            } else {
-                slice
-            };
-            alloc::format!("{slice}/{prefix}-{name}.scope")
-        }
-        _ => String::from(p.trim_start_matches('/')),
-    };
-    if path.is_empty()
-        || path
-            .split('/')
-            .any(|c| c.is_empty() || c == "." || c == "..")
-    {
-        return Err(Error::bad(
+    let bad = || {
+        Error::bad(
             "config.json",
             "linux.cgroupsPath",
             alloc::format!("bad path '{p}'"),
-        ));
+        )
+    };
+    let path = if systemd {
+        // slice:prefix:name, nested as systemd nests slices.
+        crate::cgroup::normalize(p).map_err(|_| bad())?
+    } else {
+        // Without --systemd-cgroup a ':' is part of a name, as with runc.
+        let rel = p.trim_start_matches('/');
+        if rel.is_empty()
+            || rel
+                .split('/')
+                .any(|c| c.is_empty() || c == "." || c == "..")
+        {
+            return Err(bad());
+        }
+        String::from(rel)
+    };
+    // pocket's own parent holds every docker-side container.
+    if path == "pocket" {
+        return Err(bad());
     }
     Ok(path)
+}
+
+/// runc 1.2's rule: a container's cgroup must not be somebody else's. One
+/// that exists and holds processes (an admin's slice, another container's
+/// group) is refused; limits, freezing and `kill --all` would reach them.
+fn check_cgroup_free(path: &str) -> Result<()> {
+    let cg = crate::cgroup::open(&crate::cgroup::host_layout(), path)?;
+    if !cg.pids().is_empty() || cg.dirs.iter().any(|d| populated(&d.dir)) {
+        return Err(Error::text(alloc::format!(
+            "container's cgroup is not empty: {path}"
+        )));
+    }
+    Ok(())
+}
+
+/// Any process in `dir` or below (v1 has no cgroup.events: walked).
+fn populated(dir: &str) -> bool {
+    let procs =
+        fs::read(&crate::error::cpath(&alloc::format!("{dir}/cgroup.procs")).unwrap_or_default())
+            .unwrap_or_default();
+    if procs.iter().any(|c| c.is_ascii_digit()) {
+        return true;
+    }
+    crate::cgroup::list_groups(dir)
+        .iter()
+        .any(|g| populated(&alloc::format!("{dir}/{g}")))
+}
+
+/// Kill every process of a container: its cgroup frozen first so none
+/// forks or exits (pid reuse) between the list and the signal, as runc's
+/// signalAllProcesses does; then thawed, so the SIGKILL lands. And its
+/// init through a pidfd checked against its start time.
+fn kill_everything(ctx: &Ctx, rec: &Record) {
+    if let Ok(cg) = group(ctx, rec) {
+        let frozen = cg.freeze(true).is_ok();
+        for pid in cg.pids() {
+            let _ = proc::kill(pid, libc::SIGKILL);
+        }
+        if frozen || rec.paused {
+            let _ = cg.freeze(false);
+        }
+    }
+    if let Ok(f) = proc::pidfd_open(rec.pid)
+        && start_time(rec.pid) == Some(rec.pid_start)
+    {
+        let _ = proc::pidfd_send_signal(&f, libc::SIGKILL);
+        crate::sys::procfs::wait_pidfd(&f, 5000);
+    }
 }
 
 const CREATE_FLAGS: &[Flag] = &[
@@ -162,8 +230,12 @@ fn create(ctx: &Ctx, argv: &[&[u8]], run: bool) -> Result<i32> {
             "container with id exists: {id}"
         )));
     }
+    // The init runs pocket's code until its execve, and nobody of pocket's
+    // stays to keep the file busy: only from a sealed copy (CVE-2019-5736).
+    crate::spawn::sealed::ensure(ctx.args)?;
     let bundle = absolute(&text(p.value(CREATE_FLAGS, "bundle").unwrap_or(b".")))?;
     let mut spec = load_spec(ctx, &bundle, id)?;
+    check_cgroup_free(spec.cgroups_path.as_deref().unwrap_or(""))?;
     spec.no_pivot = p.on(CREATE_FLAGS, "no-pivot");
     let preserve = match p.value(CREATE_FLAGS, "preserve-fds") {
         Some(v) => text(v)
@@ -211,27 +283,37 @@ fn create(ctx: &Ctx, argv: &[&[u8]], run: bool) -> Result<i32> {
         console.as_ref(),
         p.value(CREATE_FLAGS, "pid-file"),
     );
-    let init_pid = match made {
-        Ok(pid) => pid,
+    let gone = |ctx: &Ctx| {
+        // A created init waits on its fifo: killed, not just forgotten.
+        if let Ok(r) = ctx.store.load(id) {
+            kill_everything(ctx, &r);
+        }
+        let _ = container::delete(&ctx.store, id, true, false);
+    };
+    let mut init = match made {
+        Ok(r) => r,
         Err(e) => {
-            let _ = container::delete(&ctx.store, id, true, false);
+            gone(ctx);
             return Err(e);
         }
     };
     if !run {
         return Ok(0);
     }
-    open_fifo(ctx, id)?;
+    if let Err(e) = open_fifo(ctx, id) {
+        gone(ctx);
+        return Err(e);
+    }
     if p.on(CREATE_FLAGS, "detach") {
         return Ok(0);
     }
-    // Foreground: this process is the init's parent; its status is ours.
-    let code = match proc::wait(init_pid, 0) {
-        Ok((_, st)) => proc::exit_code(st),
-        Err(_) => 137,
-    };
+    // Foreground: this process is the init's parent; signals are passed
+    // on and its terminal relayed (without a console socket), its status
+    // is ours.
+    let code = crate::spawn::relay::run(init.pid, &init.sfd, init.master.as_ref(), true);
+    init.master = None;
     let _ = container::delete(&ctx.store, id, true, false);
-    Ok(code)
+    code
 }
 
 /// Clone the container's init, set up and waiting on the exec fifo;
@@ -243,7 +325,7 @@ fn init(
     preserve: u32,
     console: Option<&fd::Fd>,
     pid_file: Option<&[u8]>,
-) -> Result<i32> {
+) -> Result<parent::Running> {
     let dir = ctx.store.dir(&rec.id);
     let fifo = alloc::format!("{dir}/exec.fifo");
     let fc = crate::error::cpath(&fifo)?;
@@ -284,7 +366,7 @@ fn init(
     if let Some(pf) = pid_file {
         write_pid_file(&text(pf), pid)?;
     }
-    Ok(pid)
+    Ok(r)
 }
 
 /// The pid file, written whole or not at all (engines read it at once):
@@ -529,15 +611,22 @@ fn kill(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
         None => libc::SIGTERM,
     };
     let rec = load(ctx, id)?;
-    if status(&rec) == "stopped" {
+    if status(&rec) == "stopped" && !p.on(KILL_FLAGS, "all") {
         return Err(Error::text(String::from("container not running")));
     }
     if p.on(KILL_FLAGS, "all") {
-        for pid in group(ctx, &rec)?.pids() {
+        // Frozen while signalled: no fork escapes the list, no pid is
+        // reused between reading it and the kill (runc's way).
+        let cg = group(ctx, &rec)?;
+        let frozen = !rec.paused && cg.freeze(true).is_ok();
+        for pid in cg.pids() {
             let _ = proc::kill(pid, sig);
         }
-        if sig == libc::SIGKILL && rec.paused {
-            let _ = container::resume(&ctx.store, &rec);
+        if frozen || (sig == libc::SIGKILL && rec.paused) {
+            let _ = cg.freeze(false);
+            if rec.paused {
+                let _ = container::resume(&ctx.store, &rec);
+            }
         }
         return Ok(0);
     }
@@ -586,25 +675,9 @@ fn delete(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
             "cannot delete container {id} that is not stopped: {st}"
         )));
     }
-    if st != "stopped" {
-        // Every process of it, the waiting init included.
-        if let Ok(cg) = group(ctx, &rec) {
-            for pid in cg.pids() {
-                let _ = proc::kill(pid, libc::SIGKILL);
-            }
-            if rec.paused {
-                let _ = cg.freeze(false);
-            }
-        }
-        // Waited for on a pidfd: woken the moment it is gone (it is the
-        // engine's child, or init's, never ours to reap).
-        if let Ok(f) = proc::pidfd_open(rec.pid)
-            && start_time(rec.pid) == Some(rec.pid_start)
-        {
-            let _ = proc::pidfd_send_signal(&f, libc::SIGKILL);
-            crate::sys::procfs::wait_pidfd(&f, 5000);
-        }
-    }
+    // Every process of it, the waiting init included; after a stopped
+    // init too: without a pid namespace of its own, its orphans live on.
+    kill_everything(ctx, &rec);
     let mut rec = rec;
     rec.status = Status::Exited;
     let _ = ctx.store.save(&rec);
@@ -757,7 +830,7 @@ fn events(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
         if p.on(EVENTS_FLAGS, "stats") {
             return Ok(0);
         }
-        crate::sys::time::sleep_ms((secs * 1000).min(3_600_000));
+        crate::sys::time::sleep_ms(secs.saturating_mul(1000).min(3_600_000));
     }
 }
 
@@ -786,5 +859,13 @@ mod tests {
         );
         assert!(cgroups_path(Some("/a/../b"), "x", false).is_err());
         assert!(cgroups_path(Some("/"), "x", false).is_err());
+        // pocket's own parent is nobody's container group.
+        assert!(cgroups_path(Some("/pocket"), "x", false).is_err());
+        // Without --systemd-cgroup a ':' is part of a name, as runc reads it.
+        assert_eq!(cgroups_path(Some("a:b:c"), "x", false).unwrap(), "a:b:c");
+        assert_eq!(
+            cgroups_path(Some("kubepods-burstable.slice:cri:abc"), "abc", true).unwrap(),
+            "kubepods.slice/kubepods-burstable.slice/cri-abc.scope"
+        );
     }
 }
