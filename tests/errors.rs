@@ -235,7 +235,7 @@ fn no_panic_on_odd_input() {
 /// A rootfs of just a static busybox, for tests that plant traps in it.
 fn mini_rootfs(dir: &Path) {
     std::fs::create_dir_all(dir.join("bin")).unwrap();
-    std::fs::copy(rootfs().join("bin/busybox"), dir.join("bin/busybox")).unwrap();
+    copy_exe(rootfs().join("bin/busybox"), dir.join("bin/busybox"));
     std::os::unix::fs::symlink("busybox", dir.join("bin/sh")).unwrap();
 }
 

@@ -203,7 +203,7 @@ fn no_controlling_terminal_and_no_keys_typed_into_the_callers() {
     let o = r.out(&["run", "-d", "--rootfs", &rootfs, "sleep", "60"]);
     let id = stdout(&o).trim().to_string();
     let pid = r.pid(&id);
-    std::fs::copy(me(), format!("/proc/{pid}/root/tmp/attack")).unwrap();
+    copy_exe(me(), format!("/proc/{pid}/root/tmp/attack"));
     let mut c2 = r.cmd::<&str>(&[]);
     c2.args(["exec", "-i", "-e", "POCKET_ATTACK=tty_attack", &id]);
     c2.args([
@@ -537,30 +537,26 @@ fn exe_attack() {
     std::fs::write(&report, out).unwrap();
 }
 
-#[test]
-fn the_host_binary_cannot_be_written_through_exec() {
-    if !root() {
-        return;
-    }
-    let r = Root::new("secexe");
+/// The attack, with pocket at `path` (which `old` also names) and its
+/// state under `state`; returns what the attacker grabbed first.
+fn exe_attack_on(r: &Root, path: &Path, old: &Path, state: &Path) -> String {
     // A private rootfs: the container plants its trap in it.
-    let rootfs = PathBuf::from(private_rootfs(&r));
+    let rootfs = PathBuf::from(private_rootfs(r));
     // The trap: the container's `trap` is the exec'ing process's own binary.
     std::os::unix::fs::symlink("/proc/self/exe", rootfs.join("bin/trap")).unwrap();
-    std::fs::copy(me(), rootfs.join("attack")).unwrap();
+    copy_exe(me(), rootfs.join("attack"));
     // pocket at a path of its own; the container starts from one inode...
-    let path = r.0.join("pocket");
-    std::fs::copy(bin(), &path).unwrap();
-    let old = r.0.join("pocket-old");
-    std::fs::hard_link(&path, &old).unwrap();
+    copy_exe(bin(), path);
+    std::fs::hard_link(path, old).unwrap();
     let run = |args: &[&str]| {
-        Command::new(&path)
-            .arg("--root")
-            .arg(&r.0)
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
+        output_fresh(
+            Command::new(path)
+                .arg("--root")
+                .arg(state)
+                .args(args)
+                .stdin(Stdio::null()),
+        )
+        .unwrap()
     };
     let o = run(&[
         "run",
@@ -574,10 +570,10 @@ fn the_host_binary_cannot_be_written_through_exec() {
     let id = stdout(&o).trim().to_string();
     // ...then an upgrade puts another inode at the path, and `exec` (the
     // new binary) enters the container, which no running process keeps busy.
-    let new = r.0.join("pocket.new");
-    std::fs::copy(bin(), &new).unwrap();
-    std::fs::rename(&new, &path).unwrap();
-    let before = (std::fs::read(&path).unwrap(), std::fs::read(&old).unwrap());
+    let new = path.with_extension("new");
+    copy_exe(bin(), &new);
+    std::fs::rename(&new, path).unwrap();
+    let before = (std::fs::read(path).unwrap(), std::fs::read(old).unwrap());
 
     let report = "/tmp/exe-report";
     let o = run(&[
@@ -596,9 +592,9 @@ fn the_host_binary_cannot_be_written_through_exec() {
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     // The admin's exec of what the container made `trap`: pocket itself,
     // inside the container, kept waiting on stdin (`load`).
-    let mut trapped = Command::new(&path)
+    let mut trapped = Command::new(path)
         .arg("--root")
-        .arg(&r.0)
+        .arg(state)
         .args(["exec", "-i", &id, "trap", "load"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -607,7 +603,7 @@ fn the_host_binary_cannot_be_written_through_exec() {
         .unwrap();
     let host_report = rootfs.join(report.trim_start_matches('/'));
     let ready = PathBuf::from(format!("{}.ready", host_report.display()));
-    let grabbed = wait_for(20, "the attack to hold the trapped exe", || {
+    wait_for(20, "the attack to hold the trapped exe", || {
         std::fs::read_to_string(&ready)
             .ok()
             .or_else(|| std::fs::read_to_string(&host_report).ok())
@@ -619,17 +615,56 @@ fn the_host_binary_cannot_be_written_through_exec() {
     });
     eprintln!("attack from inside:\n{rep}");
     assert!(
-        grabbed.contains("grabbed: /memfd:pocket"),
-        "the process inside was not the sealed copy: {grabbed}"
-    );
-    assert!(
         !rep.contains("write: ok"),
         "wrote through /proc/PID/exe: {rep}"
     );
-    let after = (std::fs::read(&path).unwrap(), std::fs::read(&old).unwrap());
+    let after = (std::fs::read(path).unwrap(), std::fs::read(old).unwrap());
     assert!(after == before, "the host's pocket binary changed");
-    // The process that entered the container ran from a sealed memfd.
     let _ = run(&["rm", "-f", &id]);
+    rep
+}
+
+/// pocket in a directory of its own, as installed: `exec` re-executes
+/// from a read-only overlayfs view of that directory, and the write
+/// through /proc/PID/exe meets EROFS.
+#[test]
+fn the_host_binary_cannot_be_written_through_exec() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("secexe");
+    let bindir = r.0.join("bin");
+    std::fs::create_dir(&bindir).unwrap();
+    let state = r.0.join("state");
+    let rep = exe_attack_on(&r, &bindir.join("pocket"), &r.0.join("pocket-old"), &state);
+    assert!(
+        rep.contains("grabbed: /pocket\n"),
+        "the process inside did not run from the overlay view: {rep}"
+    );
+    assert!(
+        rep.contains("open for writing: Read-only file system (os error 30)"),
+        "not refused by the read-only view: {rep}"
+    );
+}
+
+/// pocket inside its own state root: overlayfs refuses layers that
+/// overlap (ELOOP), and `exec` re-executes from a sealed memfd copy; the
+/// write meets the seal (EPERM).
+#[test]
+fn the_host_binary_cannot_be_written_through_exec_from_a_copy() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("secexe2");
+    let rep = exe_attack_on(&r, &r.0.join("pocket"), &r.0.join("pocket-old"), &r.0);
+    assert!(
+        rep.contains("grabbed: /memfd:pocket"),
+        "the process inside was not the sealed copy: {rep}"
+    );
+    assert!(
+        rep.contains("(os error 1)"),
+        "not refused by the seal: {rep}"
+    );
 }
 
 // ---------------------------------------------------------------------
@@ -650,17 +685,16 @@ fn euid_helper() {
 /// behind. (Not setpriv(1): it keeps its capabilities through the execve
 /// lookup, which a real user has not.)
 fn as_nobody(path: &Path) -> std::process::Output {
-    Command::new(path)
-        .args(["--exact", "euid_helper", "--ignored", "--nocapture"])
+    let mut c = Command::new(path);
+    c.args(["--exact", "euid_helper", "--ignored", "--nocapture"])
         .env("POCKET_ATTACK", "euid_helper")
         .uid(65534)
-        .gid(65534)
-        .output()
-        .unwrap_or_else(|e| std::process::Output {
-            status: std::os::unix::process::ExitStatusExt::from_raw(126 << 8),
-            stdout: vec![],
-            stderr: e.to_string().into_bytes(),
-        })
+        .gid(65534);
+    output_fresh(&mut c).unwrap_or_else(|e| std::process::Output {
+        status: std::os::unix::process::ExitStatusExt::from_raw(126 << 8),
+        stdout: vec![],
+        stderr: e.to_string().into_bytes(),
+    })
 }
 
 /// docker's answer to setuid files planted by a container is its store's
@@ -727,7 +761,7 @@ fn setuid_files_from_a_container_are_out_of_other_users_reach() {
     std::fs::create_dir_all(&open).unwrap();
     std::fs::set_permissions(&open, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let copy = open.join("suid");
-    std::fs::copy(&upper, &copy).unwrap();
+    copy_exe(&upper, &copy);
     std::fs::set_permissions(&copy, std::os::unix::fs::PermissionsExt::from_mode(0o4755)).unwrap();
     let o = as_nobody(&copy);
     assert!(stdout(&o).contains("euid 0"), "control: {o:?}");

@@ -348,7 +348,7 @@ fn no_new_privileges_false_lets_setuid_work() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let data = state_root().join("volumes").join(&name).join("_data");
     let bin = data.join("probe");
-    std::fs::copy(probe_dir().join("probe"), &bin).unwrap();
+    copy_exe(probe_dir().join("probe"), &bin);
     std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o4755)).unwrap();
     let named = format!("{name}:/p:ro");
     let host = vol(&data);

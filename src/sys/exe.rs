@@ -1,9 +1,12 @@
-//! The running binary as a sealed memfd: `memfd_create`, `sendfile`,
-//! `F_ADD_SEALS` and `execveat`, so pocket can re-execute itself from a
-//! copy nothing can write through (runc's answer to CVE-2019-5736).
+//! The running binary where nothing can write through it, so pocket can
+//! re-execute itself from there (runc's answer to CVE-2019-5736): a view
+//! of it through a private read-only overlayfs, or else a sealed memfd
+//! copy (`memfd_create`, `sendfile`, `F_ADD_SEALS`), and `execveat`.
 
 use super::fd::{self, Fd};
 use super::{Errno, Result, Sysno};
+use alloc::ffi::CString;
+use alloc::vec::Vec;
 use core::ffi::{CStr, c_char};
 use syscalls::syscall;
 
@@ -56,11 +59,78 @@ pub fn execveat_fd(f: &Fd, argv: *const *const c_char, envp: *const *const c_cha
     }
 }
 
-/// True if this process runs from a memfd sealed against writes.
+const OVERLAYFS_SUPER_MAGIC: i64 = 0x794c_7630;
+
+/// True if this process runs from a memfd sealed against writes, or from
+/// a read-only overlayfs: an open of /proc/PID/exe for writing goes
+/// through that mount and meets EROFS, and an overlay inode has no way
+/// back to the file beneath it (unlike a read-only bind mount).
 pub fn running_sealed() -> bool {
-    fd::open(c"/proc/self/exe", libc::O_RDONLY | libc::O_CLOEXEC, 0)
-        .and_then(|f| get_seals(f.raw()))
-        .is_ok_and(|s| s & libc::F_SEAL_WRITE != 0)
+    let Ok(f) = fd::open(c"/proc/self/exe", libc::O_RDONLY | libc::O_CLOEXEC, 0) else {
+        return false;
+    };
+    if get_seals(f.raw()).is_ok_and(|s| s & libc::F_SEAL_WRITE != 0) {
+        return true;
+    }
+    super::mount::fstatfs(&f).is_ok_and(|s| {
+        s.f_type as i64 == OVERLAYFS_SUPER_MAGIC && s.f_flags as u64 & libc::ST_RDONLY != 0
+    })
+}
+
+/// The running binary, opened (O_PATH) through a private, detached,
+/// read-only overlayfs whose top layer is the binary's own directory:
+/// no copy, the page cache is shared, and nothing can write through it.
+/// Overlayfs needs two lower layers to run without an upper one; `empty`
+/// is the second (an empty directory of pocket's own). Fails when the
+/// binary was replaced or removed since it started (the name now means
+/// another file), or the kernel or filesystem cannot do it: the caller
+/// then copies into a memfd instead.
+pub fn overlay_view(empty: &CStr) -> Result<Fd> {
+    let exe = fd::open(c"/proc/self/exe", libc::O_PATH | libc::O_CLOEXEC, 0)?;
+    let me = fd::fstatat(exe.raw(), c"", libc::AT_EMPTY_PATH)?;
+    let path = super::fs::readlinkat(libc::AT_FDCWD, c"/proc/self/exe")?;
+    let slash = path.iter().rposition(|&b| b == b'/').ok_or(Errno::ENOENT)?;
+    let (dir, name) = (&path[..slash.max(1)], &path[slash + 1..]);
+    let there = fd::fstatat(libc::AT_FDCWD, &cstring(&path)?, libc::AT_SYMLINK_NOFOLLOW)?;
+    if (there.st_dev, there.st_ino) != (me.st_dev, me.st_ino) {
+        return Err(Errno::ESTALE);
+    }
+    let mut lower = escape_lower(dir);
+    lower.push(b':');
+    lower.extend_from_slice(&escape_lower(empty.to_bytes()));
+    let ctx = super::mount::fsopen(c"overlay")?;
+    super::mount::fsconfig_string(&ctx, c"lowerdir", &cstring(&lower)?)?;
+    // Inode-number remapping is of no use here and logs to dmesg when
+    // the layers sit on different filesystems.
+    let _ = super::mount::fsconfig_string(&ctx, c"xino", c"off");
+    super::mount::fsconfig_create(&ctx)?;
+    let attrs = linux_raw_sys::general::MOUNT_ATTR_RDONLY
+        | linux_raw_sys::general::MOUNT_ATTR_NODEV
+        | linux_raw_sys::general::MOUNT_ATTR_NOSUID;
+    let mnt = super::mount::fsmount(&ctx, attrs)?;
+    fd::openat(
+        mnt.raw(),
+        &cstring(name)?,
+        libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+        0,
+    )
+}
+
+/// A path as one overlayfs `lowerdir` entry: `:` separates layers and
+/// `\` escapes, so both are escaped.
+fn escape_lower(p: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(p.len() + 2);
+    for &b in p {
+        if b == b':' || b == b'\\' {
+            out.push(b'\\');
+        }
+        out.push(b);
+    }
+    out
+}
+
+fn cstring(b: &[u8]) -> Result<CString> {
+    CString::new(b).map_err(|_| Errno::EINVAL)
 }
 
 /// A sealed memfd copy of the running binary.
@@ -81,4 +151,15 @@ pub fn sealed_copy() -> Result<Fd> {
     }
     add_seals(m.raw(), SEALS)?;
     Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lower_paths_escape_colons_and_backslashes() {
+        assert_eq!(escape_lower(b"/usr/bin"), b"/usr/bin");
+        assert_eq!(escape_lower(b"/a:b\\c"), b"/a\\:b\\\\c");
+    }
 }

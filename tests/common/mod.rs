@@ -294,3 +294,30 @@ pub fn pty() -> (std::fs::File, std::fs::File) {
         )
     }
 }
+
+/// `c.output()`, again while the program is ETXTBSY: a file this process
+/// just wrote can be busy for a moment, because another test thread's fork
+/// holds a copy of the write fd until its exec (rust-lang/rust#114554).
+pub fn output_fresh(c: &mut Command) -> std::io::Result<Output> {
+    for _ in 0..200 {
+        match c.output() {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {
+                std::thread::sleep(std::time::Duration::from_millis(10))
+            }
+            r => return r,
+        }
+    }
+    c.output()
+}
+
+/// Copy a program that is about to run, with cp(1): the write fd is then
+/// never this process's, so no other test thread's fork can keep it open
+/// and make the program ETXTBSY.
+pub fn copy_exe(from: impl AsRef<Path>, to: impl AsRef<Path>) {
+    let o = Command::new("cp")
+        .arg(from.as_ref())
+        .arg(to.as_ref())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "cp: {o:?}");
+}
