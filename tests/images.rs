@@ -100,6 +100,83 @@ fn docker_archive_from_buildah_runs_with_its_config() {
     }
 }
 
+/// Names with a '/' are images (docker's reference grammar), run by
+/// name; only a path (/..., ./..., ../...) is a rootfs directory, even
+/// where a directory of the same relative name exists.
+#[test]
+fn references_with_a_slash_run_and_paths_are_directories() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("img-refs");
+    ok(&r, &["load", "-i", &img("busybox-docker.tar")]);
+    for name in [
+        "localhost/peer/busybox:latest",
+        "ghcr.io/org/app:1",
+        "org/app",
+    ] {
+        ok(&r, &["tag", "busybox", name]);
+    }
+    for (q, tagged) in [
+        ("localhost/peer/busybox:latest", "localhost/peer/busybox"),
+        ("localhost/peer/busybox", "localhost/peer/busybox"),
+        ("ghcr.io/org/app:1", "ghcr.io/org/app"),
+        ("docker.io/org/app:latest", "org/app"),
+        ("docker.io/library/busybox", "busybox"),
+        ("index.docker.io/library/busybox:latest", "busybox"),
+    ] {
+        assert_eq!(
+            ok(&r, &["run", "--rm", q, "echo", "in", q]).trim(),
+            format!("in {q}")
+        );
+        let list = ok(&r, &["images"]);
+        assert!(
+            list.lines()
+                .any(|l| l.split_whitespace().next() == Some(tagged)),
+            "{tagged} in {list}"
+        );
+    }
+    // A directory named like a reference, in the working directory.
+    let cwd = r.0.join("cwd");
+    std::fs::create_dir_all(cwd.join("some")).unwrap();
+    std::os::unix::fs::symlink(rootfs(), cwd.join("some/dir")).unwrap();
+    let o = r
+        .cmd(&["run", "--rm", "some/dir", "true"])
+        .current_dir(&cwd)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(125), "{o:?}");
+    assert_eq!(
+        stderr(&o),
+        "pocket: no such image some/dir: not found (pocket import or pocket load it first)\n"
+    );
+    let o = r
+        .cmd(&["run", "--rm", "./some/dir", "echo", "dir"])
+        .current_dir(&cwd)
+        .output()
+        .unwrap();
+    assert_eq!(
+        (o.status.code(), stdout(&o).as_str()),
+        (Some(0), "dir\n"),
+        "{o:?}"
+    );
+    // Invalid references: docker's words, one line, 125.
+    for (q, why) in [
+        (
+            "Busybox",
+            "invalid reference format: repository name (library/Busybox) must be lowercase",
+        ),
+        ("a//b", "invalid reference format"),
+        ("busybox:a:b", "invalid reference format"),
+    ] {
+        let o = r.out(&["run", "--rm", q, "true"]);
+        assert_eq!(o.status.code(), Some(125), "{q}: {o:?}");
+        assert_eq!(stderr(&o), format!("pocket: {why}\n"), "{q}");
+    }
+    let o = r.out(&["tag", "busybox", "Up"]);
+    assert_eq!(o.status.code(), Some(125), "{o:?}");
+}
+
 #[test]
 fn oci_archive_and_gzip_layout_share_one_layer() {
     if !root() {

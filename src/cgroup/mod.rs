@@ -39,6 +39,14 @@ pub fn host_layout() -> Layout {
     })
 }
 
+/// `host_layout`, read once per process: a pocket command that opens a
+/// container's group more than once (delete: kill, then remove) reads
+/// mountinfo once.
+pub fn layout() -> &'static Layout {
+    static LAYOUT: crate::rt::Once<Layout> = crate::rt::Once::new();
+    LAYOUT.get_or_init(host_layout)
+}
+
 /// The parent of every container's group, in each hierarchy.
 pub const PARENT: &str = "pocket";
 
@@ -55,7 +63,7 @@ pub struct Host {
 pub fn host() -> &'static Host {
     static HOST: crate::rt::Once<Host> = crate::rt::Once::new();
     HOST.get_or_init(|| {
-        let layout = host_layout();
+        let layout = layout().clone();
         // Best effort: where the parent cannot be made, its files are
         // missing and the limits are discarded or refused by name.
         if let Ok(cg) = open(&layout, PARENT) {

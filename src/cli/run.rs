@@ -233,7 +233,9 @@ pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {
     r.command = p.rest;
     if r.rootfs.is_none() && !r.help {
         match r.command.split_first() {
-            Some((dir, cmd)) if dir.contains(&b'/') => {
+            // A path (/..., ./..., ../...) can never be a reference; any
+            // other word is one (`localhost/peer/busybox`, `org/app`).
+            Some((dir, cmd)) if dir.starts_with(b"/") || dir.starts_with(b".") => {
                 r.rootfs = Some(dir);
                 r.command = cmd;
             }
@@ -950,6 +952,17 @@ mod tests {
         assert_eq!(s.process.args, vec![b"echo".to_vec(), b"hi".to_vec()]);
         let r = parse_run(&[b"busybox", b"sh"]).unwrap();
         assert_eq!((r.image, r.rootfs), (Some(&b"busybox"[..]), None));
+        // A name with a '/' is an image; a path is a directory.
+        for img in [&b"localhost/peer/busybox:latest"[..], b"org/app", b"r/"] {
+            let argv = [img, b"sh"];
+            let r = parse_run(&argv).unwrap();
+            assert_eq!((r.image, r.rootfs), (Some(img), None));
+        }
+        for dir in [&b"/r"[..], b"./r", b"../r", b"."] {
+            let argv = [dir, b"sh"];
+            let r = parse_run(&argv).unwrap();
+            assert_eq!((r.image, r.rootfs), (None, Some(dir)));
+        }
         assert_eq!(r.command, &[&b"sh"[..]]);
         assert!(
             spec(&[b"--rootfs", b"/r"], &[], &[])

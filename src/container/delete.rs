@@ -6,6 +6,7 @@
 use crate::error::{Error, Result};
 use crate::net::networks;
 use crate::rt::time::now;
+use crate::spec::Spec;
 use crate::state::record::{alive, wait_pidfd};
 use crate::state::{Record, Status, Store, volumes};
 use crate::sys::{proc, time::sleep_ms};
@@ -15,6 +16,18 @@ use alloc::vec::Vec;
 /// Remove container `q`. A running one only when `force` (killed first),
 /// as docker's `rm -f`; `volumes`: its anonymous volumes too (`rm -v`).
 pub fn delete(store: &Store, q: &str, force: bool, volumes: bool) -> Result<()> {
+    delete_with(store, q, force, volumes, None)
+}
+
+/// `delete`, given the container's Spec when the caller has already read
+/// it (parsing it is most of what removal costs).
+pub fn delete_with(
+    store: &Store,
+    q: &str,
+    force: bool,
+    volumes: bool,
+    spec: Option<Spec>,
+) -> Result<()> {
     let id = store.resolve(q)?;
     let mut rec = store.load_live(&id)?;
     // Being started by another pocket: let it finish (a few ms), so the
@@ -51,7 +64,8 @@ pub fn delete(store: &Store, q: &str, force: bool, volumes: bool) -> Result<()> 
     }
     let _l = store.lock(&rec.id)?;
     let rec = store.load(&rec.id)?;
-    remove(store, &rec, volumes)
+    let spec = spec.or_else(|| store.spec(&rec.id).ok());
+    remove_with(store, &rec, volumes, spec)
 }
 
 /// Everything of a container that is not running (the caller holds its
@@ -60,9 +74,12 @@ pub fn delete(store: &Store, q: &str, force: bool, volumes: bool) -> Result<()> 
 /// and ports. Also what pockets killed between claiming an address and
 /// writing their record left: no record can appear for those any more.
 pub(super) fn remove(store: &Store, rec: &Record, volumes: bool) -> Result<()> {
-    let spec = store.spec(&rec.id).ok();
+    remove_with(store, rec, volumes, store.spec(&rec.id).ok())
+}
+
+fn remove_with(store: &Store, rec: &Record, volumes: bool, spec: Option<Spec>) -> Result<()> {
     if let Some(path) = spec.as_ref().and_then(|s| s.cgroups_path.as_deref())
-        && let Ok(cg) = crate::cgroup::open(&crate::cgroup::host_layout(), path)
+        && let Ok(cg) = crate::cgroup::open(crate::cgroup::layout(), path)
     {
         let _ = cg.remove();
     }

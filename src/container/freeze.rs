@@ -10,7 +10,7 @@ fn group(store: &Store, rec: &Record) -> Result<crate::cgroup::Cgroup> {
     let path = spec
         .cgroups_path
         .ok_or_else(|| Error::bad("container", rec.name.clone(), "has no cgroup"))?;
-    crate::cgroup::open(&crate::cgroup::host_layout(), &path)
+    crate::cgroup::open(crate::cgroup::layout(), &path)
 }
 
 /// Freeze a running container (docker `pause`): refused, with docker's

@@ -18,7 +18,7 @@ mod signal;
 mod start;
 
 pub use create::{Options, create, make_overlay_dirs};
-pub use delete::{delete, finish, prune};
+pub use delete::{delete, delete_with, finish, prune};
 pub use freeze::{pause, resume};
 pub use signal::{kill, settle, stop};
 pub use start::{Attach, restart_detached, start};

@@ -9,6 +9,7 @@ pub mod layer;
 pub mod limits;
 pub mod load;
 pub mod progress;
+pub mod reference;
 pub mod store;
 pub mod tar;
 pub mod tar_write;

@@ -55,36 +55,18 @@ fn tag_file(tag: &str) -> String {
     tag.replace('/', "%")
 }
 
-/// docker's NAME[:TAG] with the default tag.
+/// A reference (docker's grammar, `latest` by default) in the familiar
+/// form images are tagged with: `busybox:latest`,
+/// `localhost/peer/busybox:latest`, `ghcr.io/org/app:1`. A tag cannot
+/// hold a digest.
 pub fn normalize(name: &str) -> Result<String> {
-    let ok = !name.is_empty()
-        && name.len() <= 255
-        && name
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || b"._-/:".contains(&c))
-        && !name.starts_with(['.', '-', '/', ':'])
-        && !name
-            .split('/')
-            .any(|p| p.is_empty() || p == "." || p == "..");
-    if !ok {
-        return Err(Error::bad(
-            "invalid reference format",
-            name,
-            "use NAME[:TAG]",
-        ));
+    let r = super::reference::Reference::parse(name)?;
+    if r.digest.is_some() {
+        return Err(Error::text(format!(
+            "refusing to create a tag with a digest reference: {name}"
+        )));
     }
-    // docker's familiar form: "docker.io/library/busybox" is "busybox".
-    let name = name
-        .strip_prefix("docker.io/library/")
-        .filter(|n| !n.contains('/'))
-        .or_else(|| name.strip_prefix("docker.io/").filter(|n| n.contains('/')))
-        .unwrap_or(name);
-    let last = name.rsplit('/').next().unwrap_or(name);
-    Ok(if last.contains(':') {
-        String::from(name)
-    } else {
-        format!("{name}:latest")
-    })
+    Ok(r.familiar())
 }
 
 impl Config {
@@ -321,14 +303,16 @@ impl Images {
             )
             .with_code(1)
         };
-        if let Ok(t) = normalize(q)
-            && let Some((_, id)) = self.tags().into_iter().find(|(tag, _)| *tag == t)
+        let by_tag = normalize(q);
+        if let Ok(t) = &by_tag
+            && let Some((_, id)) = self.tags().into_iter().find(|(tag, _)| tag == t)
         {
             return Ok(id);
         }
         let q = q.strip_prefix("sha256:").unwrap_or(q);
         if q.len() < 4 || !q.bytes().all(|c| c.is_ascii_hexdigit()) {
-            return Err(nf());
+            // Neither an id nor a valid reference: say what is wrong with it.
+            return Err(by_tag.err().unwrap_or_else(nf));
         }
         let ids = self.ids();
         let mut m = ids.iter().filter(|i| i.starts_with(q));
@@ -443,7 +427,13 @@ mod tests {
             "busybox:latest"
         );
         assert_eq!(normalize("docker.io/u/x:1").unwrap(), "u/x:1");
-        for bad in ["", "../x", "a//b", "-x", "a b", "a/../b", "/abs"] {
+        assert_eq!(
+            normalize("localhost/peer/busybox").unwrap(),
+            "localhost/peer/busybox:latest"
+        );
+        let d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        assert!(normalize(&format!("busybox@{d}")).is_err());
+        for bad in ["", "../x", "a//b", "-x", "a b", "a/../b", "/abs", "Up"] {
             assert!(normalize(bad).is_err(), "{bad}");
         }
     }

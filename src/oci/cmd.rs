@@ -161,8 +161,8 @@ pub fn cgroups_path(p: Option<&str>, id: &str, systemd: bool) -> Result<String> 
 /// that exists and holds processes (an admin's slice, another container's
 /// group) is refused; limits, freezing and `kill --all` would reach them.
 fn check_cgroup_free(path: &str) -> Result<()> {
-    let cg = crate::cgroup::open(&crate::cgroup::host_layout(), path)?;
-    if !cg.pids().is_empty() || cg.dirs.iter().any(|d| populated(&d.dir)) {
+    let cg = crate::cgroup::open(crate::cgroup::layout(), path)?;
+    if cg.dirs.iter().any(|d| populated(&d.dir)) {
         return Err(Error::text(alloc::format!(
             "container's cgroup is not empty: {path}"
         )));
@@ -187,8 +187,13 @@ fn populated(dir: &str) -> bool {
 /// forks or exits (pid reuse) between the list and the signal, as runc's
 /// signalAllProcesses does; then thawed, so the SIGKILL lands. And its
 /// init through a pidfd checked against its start time.
-fn kill_everything(ctx: &Ctx, rec: &Record) {
-    if let Ok(cg) = group(ctx, rec) {
+fn kill_everything(rec: &Record, spec: Option<&Spec>) {
+    let cg = spec
+        .and_then(|s| s.cgroups_path.as_deref())
+        .and_then(|p| crate::cgroup::open(crate::cgroup::layout(), p).ok());
+    // An empty group (the init gone, as after most runs) has nothing to
+    // freeze: no process is left in it to fork.
+    if let Some(cg) = cg.filter(|g| !g.pids().is_empty()) {
         let frozen = cg.freeze(true).is_ok();
         for pid in cg.pids() {
             let _ = proc::kill(pid, libc::SIGKILL);
@@ -286,7 +291,7 @@ fn create(ctx: &Ctx, argv: &[&[u8]], run: bool) -> Result<i32> {
     let gone = |ctx: &Ctx| {
         // A created init waits on its fifo: killed, not just forgotten.
         if let Ok(r) = ctx.store.load(id) {
-            kill_everything(ctx, &r);
+            kill_everything(&r, Some(&spec));
         }
         let _ = container::delete(&ctx.store, id, true, false);
     };
@@ -488,14 +493,8 @@ fn open_fifo(ctx: &Ctx, id: &str) -> Result<()> {
             "cannot start a container that has stopped",
         )));
     }
+    // From here on the record reads as running (`Store::load`).
     let _ = fs::unlinkat(libc::AT_FDCWD, &fc, 0);
-    {
-        let _l = ctx.store.lock(id)?;
-        let mut rec = ctx.store.load(id)?;
-        rec.status = Status::Running;
-        rec.started_at = crate::rt::time::now();
-        ctx.store.save(&rec)?;
-    }
     // After the user's process started; a failure is only a warning.
     hooks(ctx, &rec, "poststart", "running");
     Ok(())
@@ -504,6 +503,10 @@ fn open_fifo(ctx: &Ctx, id: &str) -> Result<()> {
 /// Run the front end's hooks (`poststart`, `poststop`) with the state
 /// document on stdin; their failures are warnings, as the spec says.
 fn hooks(ctx: &Ctx, rec: &Record, point: &str, status: &str) {
+    // Most bundles have none: not worth parsing the whole config for.
+    if !ctx.store.config_mentions(&rec.id, point) {
+        return;
+    }
     let Ok(spec) = ctx.store.spec(&rec.id) else {
         return;
     };
@@ -652,7 +655,7 @@ fn group(ctx: &Ctx, rec: &Record) -> Result<crate::cgroup::Cgroup> {
     let path = spec
         .cgroups_path
         .ok_or_else(|| Error::text(String::from("container has no cgroup")))?;
-    crate::cgroup::open(&crate::cgroup::host_layout(), &path)
+    crate::cgroup::open(crate::cgroup::layout(), &path)
 }
 
 const DELETE_FLAGS: &[Flag] = &[flag(b'f', "force", false), flag(0, "help", false)];
@@ -677,16 +680,17 @@ fn delete(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
     }
     // Every process of it, the waiting init included; after a stopped
     // init too: without a pid namespace of its own, its orphans live on.
-    kill_everything(ctx, &rec);
-    let mut rec = rec;
-    rec.status = Status::Exited;
-    let _ = ctx.store.save(&rec);
-    // Read before the record goes: the hooks are in its Spec.
+    // Read once, before the record goes: its cgroup, its hooks.
     let spec = ctx.store.spec(&rec.id).ok();
-    container::delete(&ctx.store, id, true, false)?;
-    if let Some(spec) = spec.filter(|s| !s.hooks.poststop.is_empty()) {
-        let doc = crate::spawn::hooks::StateDoc::new(&rec.id, &rec.bundle, &spec.annotations);
-        crate::spawn::hooks::warn_all("poststop", &spec.hooks.poststop, &doc.render("stopped", 0));
+    kill_everything(&rec, spec.as_ref());
+    let poststop = spec
+        .as_ref()
+        .filter(|s| !s.hooks.poststop.is_empty())
+        .map(|s| (s.hooks.poststop.clone(), s.annotations.clone()));
+    container::delete_with(&ctx.store, id, true, false, spec)?;
+    if let Some((hooks, annotations)) = poststop {
+        let doc = crate::spawn::hooks::StateDoc::new(&rec.id, &rec.bundle, &annotations);
+        crate::spawn::hooks::warn_all("poststop", &hooks, &doc.render("stopped", 0));
     }
     Ok(0)
 }

@@ -196,10 +196,27 @@ impl Store {
     pub fn load(&self, id: &str) -> Result<Record> {
         let p = format!("{}/state.json", self.dir(id));
         let data = fs::read(&cs(&p)?).ctx("read", &p)?;
-        crate::json::parse(&data)
+        let mut rec = crate::json::parse(&data)
             .ok()
             .and_then(|v| Record::from_json(&v))
-            .ok_or_else(|| Error::bad("state", p, "not a container record"))
+            .ok_or_else(|| Error::bad("state", p, "not a container record"))?;
+        if self.oci_started(&rec) {
+            rec.status = super::Status::Running;
+        }
+        Ok(rec)
+    }
+
+    /// OCI `start` does not rewrite the record (a new file and a rename on
+    /// an engine's hot path): as runc, it only removes the exec fifo once
+    /// the init got past it. So an OCI record (it has a bundle) that is
+    /// created, has an init (its pid is written after the fifo was made)
+    /// and no fifo any more, has started.
+    fn oci_started(&self, rec: &Record) -> bool {
+        !rec.bundle.is_empty()
+            && rec.status == super::Status::Created
+            && rec.pid > 0
+            && cs(&format!("{}/exec.fifo", self.dir(&rec.id)))
+                .is_ok_and(|f| fd::access(&f, libc::F_OK) == Err(Errno::ENOENT))
     }
 
     /// The record as it really is (`Record::live`). A record that says
@@ -240,6 +257,17 @@ impl Store {
     pub fn spec(&self, id: &str) -> Result<Spec> {
         let p = format!("{}/config.json", self.dir(id));
         oci::from_json(&fs::read(&cs(&p)?).ctx("read", &p)?)
+    }
+
+    /// Whether the container's config.json has the key `key` anywhere: a
+    /// cheap "certainly not" before parsing it (hooks, mostly absent).
+    pub fn config_mentions(&self, id: &str, key: &str) -> bool {
+        let p = format!("{}/config.json", self.dir(id));
+        let Ok(data) = cs(&p).and_then(|c| fs::read(&c).ctx("read", &p)) else {
+            return true;
+        };
+        let k = format!("\"{key}\"");
+        data.windows(k.len()).any(|w| w == k.as_bytes())
     }
 
     /// Every container id (complete directories only).
@@ -370,4 +398,49 @@ fn to_json(r: &Record) -> Vec<u8> {
     let mut v = crate::json::pretty(&r.to_json()).into_bytes();
     v.push(b'\n');
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::Status;
+
+    /// OCI `start` only unlinks the exec fifo: the record reads running
+    /// from then on; a docker record (no bundle) that is created again
+    /// with an old pid (docker `start` after an exit) is not touched.
+    #[test]
+    fn an_oci_record_without_its_exec_fifo_has_started() {
+        let d = std::env::temp_dir().join(format!("pocket-store-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        let st = Store::new(Some(d.to_str().unwrap()));
+        st.init().unwrap();
+        let id = "c".repeat(64);
+        std::fs::create_dir(st.dir(&id)).unwrap();
+        let mut rec = Record::new(id.clone(), "n".into(), "/b".into(), Vec::new());
+        rec.bundle = "/b".into();
+        st.save(&rec).unwrap();
+        assert_eq!(st.load(&id).unwrap().status, Status::Created, "no init yet");
+        let fifo = format!("{}/exec.fifo", st.dir(&id));
+        crate::sys::mount::mknodat(
+            libc::AT_FDCWD,
+            &cs(&fifo).unwrap(),
+            libc::S_IFIFO | 0o600,
+            0,
+            0,
+        )
+        .unwrap();
+        rec.pid = std::process::id() as i32;
+        st.save(&rec).unwrap();
+        assert_eq!(st.load(&id).unwrap().status, Status::Created, "waiting");
+        std::fs::remove_file(&fifo).unwrap();
+        assert_eq!(st.load(&id).unwrap().status, Status::Running, "started");
+        rec.bundle = String::new();
+        st.save(&rec).unwrap();
+        assert_eq!(st.load(&id).unwrap().status, Status::Created, "docker's");
+        rec.bundle = "/b".into();
+        rec.pid = 0;
+        st.save(&rec).unwrap();
+        assert_eq!(st.load(&id).unwrap().status, Status::Created, "no pid");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
 }

@@ -1,0 +1,359 @@
+//! Image references, by docker's grammar (distribution/reference) and
+//! normalisation: `busybox` is `docker.io/library/busybox:latest`,
+//! `host:5000/a/b:tag`, `name@sha256:...`, `name:tag@sha256:...`.
+//!
+//! ```text
+//! reference  := name [ ":" tag ] [ "@" digest ]
+//! name       := [domain "/"] path            (at most 255 characters)
+//! domain     := host [":" port]               host: dns labels, IPv4, [IPv6]
+//! path       := component ("/" component)*
+//! component  := [a-z0-9]+ ( ("." | "_" | "__" | "-"+) [a-z0-9]+ )*
+//! tag        := [A-Za-z0-9_] [A-Za-z0-9_.-]{0,127}
+//! digest     := algorithm ":" hex             sha256: 64, sha512: 128 hex
+//! ```
+//!
+//! The first `/`-separated part is a registry only if it has a `.` or a
+//! `:`, or is `localhost`, or has an upper-case letter (docker's rule);
+//! otherwise the name is on docker.io, and a one-part name there is in
+//! `library/`. The familiar form (what `images` shows) drops `docker.io/`
+//! and `docker.io/library/` again.
+
+use crate::error::{Error, Result};
+use alloc::format;
+use alloc::string::String;
+
+pub const DOCKER_IO: &str = "docker.io";
+const MAX_NAME: usize = 255;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    /// `docker.io`, `localhost:5000`, `[::1]:5000`, `ghcr.io`...
+    pub domain: String,
+    /// `library/busybox`, `org/app`, ...
+    pub path: String,
+    pub tag: Option<String>,
+    /// `sha256:<hex>`
+    pub digest: Option<String>,
+}
+
+fn invalid() -> Error {
+    Error::text(String::from("invalid reference format"))
+}
+
+impl Reference {
+    /// Parse and normalise `s` as docker does; a reference with neither
+    /// tag nor digest gets `latest`.
+    pub fn parse(s: &str) -> Result<Reference> {
+        let mut r = Reference::parse_name_only(s)?;
+        if r.tag.is_none() && r.digest.is_none() {
+            r.tag = Some(String::from("latest"));
+        }
+        Ok(r)
+    }
+
+    /// As `parse`, without the default tag.
+    pub fn parse_name_only(s: &str) -> Result<Reference> {
+        if s.len() == 64 && s.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
+            return Err(Error::text(format!(
+                "invalid repository name ({s}), cannot specify 64-byte hexadecimal strings"
+            )));
+        }
+        let (rest, digest) = match s.split_once('@') {
+            Some((r, d)) => (r, Some(d)),
+            None => (s, None),
+        };
+        if let Some(d) = digest
+            && !valid_digest(d)
+        {
+            return Err(invalid());
+        }
+        // A tag follows the last ':' that comes after the last '/' (a
+        // ':' before it is a port).
+        let slash = rest.rfind('/').map_or(0, |i| i + 1);
+        let (name, tag) = match rest[slash..].rfind(':') {
+            Some(i) => (&rest[..slash + i], Some(&rest[slash + i + 1..])),
+            None => (rest, None),
+        };
+        if let Some(t) = tag
+            && !valid_tag(t)
+        {
+            return Err(invalid());
+        }
+        let (domain, path) = split_domain(name);
+        if path.bytes().any(|c| c.is_ascii_uppercase()) {
+            return Err(Error::text(format!(
+                "invalid reference format: repository name ({path}) must be lowercase"
+            )));
+        }
+        if !valid_domain(domain) || !valid_path(&path) {
+            return Err(invalid());
+        }
+        if domain.len() + 1 + path.len() > MAX_NAME {
+            return Err(Error::text(format!(
+                "invalid reference format: repository name must not be more than {MAX_NAME} characters"
+            )));
+        }
+        Ok(Reference {
+            domain: String::from(domain),
+            path,
+            tag: tag.map(String::from),
+            digest: digest.map(String::from),
+        })
+    }
+
+    /// `docker.io/library/busybox`
+    pub fn name(&self) -> String {
+        format!("{}/{}", self.domain, self.path)
+    }
+
+    /// `busybox`, `user/app`, `ghcr.io/org/app`: docker's short form.
+    pub fn familiar_name(&self) -> String {
+        if self.domain != DOCKER_IO {
+            return self.name();
+        }
+        match self.path.strip_prefix("library/") {
+            Some(p) if !p.contains('/') => String::from(p),
+            _ => self.path.clone(),
+        }
+    }
+
+    /// `busybox:latest`, `busybox@sha256:...`, `a/b:1@sha256:...`
+    pub fn familiar(&self) -> String {
+        let mut s = self.familiar_name();
+        if let Some(t) = &self.tag {
+            s.push(':');
+            s.push_str(t);
+        }
+        if let Some(d) = &self.digest {
+            s.push('@');
+            s.push_str(d);
+        }
+        s
+    }
+
+    /// What a registry is asked for: the digest if there is one, else the tag.
+    pub fn object(&self) -> &str {
+        self.digest
+            .as_deref()
+            .or(self.tag.as_deref())
+            .unwrap_or("latest")
+    }
+}
+
+/// docker's splitDockerDomain.
+fn split_domain(name: &str) -> (&str, String) {
+    let (domain, rest) = match name.split_once('/') {
+        Some((d, r))
+            if d.contains(['.', ':'])
+                || d == "localhost"
+                || d.bytes().any(|c| c.is_ascii_uppercase()) =>
+        {
+            (d, r)
+        }
+        _ => (DOCKER_IO, name),
+    };
+    let domain = if domain == "index.docker.io" {
+        DOCKER_IO
+    } else {
+        domain
+    };
+    let path = if domain == DOCKER_IO && !rest.contains('/') {
+        format!("library/{rest}")
+    } else {
+        String::from(rest)
+    };
+    (domain, path)
+}
+
+fn valid_digest(d: &str) -> bool {
+    let hex = |h: &str, n: usize| h.len() == n && h.bytes().all(|c| c.is_ascii_hexdigit());
+    match d.split_once(':') {
+        Some(("sha256", h)) => hex(h, 64),
+        Some(("sha512", h)) => hex(h, 128),
+        _ => false,
+    }
+}
+
+fn valid_tag(t: &str) -> bool {
+    let w = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let b = t.as_bytes();
+    !b.is_empty()
+        && b.len() <= 128
+        && w(b[0])
+        && b[1..].iter().all(|&c| w(c) || c == b'.' || c == b'-')
+}
+
+/// host[:port]: dns labels (alphanumeric, inner '-'), an IPv4 address
+/// (labels of digits pass as dns labels), or a bracketed IPv6 address.
+fn valid_domain(d: &str) -> bool {
+    let (host, port) = if let Some(r) = d.strip_prefix('[') {
+        let Some((v6, after)) = r.split_once(']') else {
+            return false;
+        };
+        if v6.is_empty()
+            || !v6
+                .bytes()
+                .all(|c| c.is_ascii_hexdigit() || c == b':' || c == b'.')
+        {
+            return false;
+        }
+        match after {
+            "" => return true,
+            a => match a.strip_prefix(':') {
+                Some(p) => ("x", Some(p)),
+                None => return false,
+            },
+        }
+    } else {
+        match d.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (d, None),
+        }
+    };
+    let label = |l: &str| {
+        let b = l.as_bytes();
+        !b.is_empty()
+            && b[0].is_ascii_alphanumeric()
+            && b[b.len() - 1].is_ascii_alphanumeric()
+            && b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-')
+    };
+    host.split('.').all(label)
+        && port.is_none_or(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()))
+}
+
+fn valid_path(p: &str) -> bool {
+    !p.is_empty() && p.split('/').all(valid_component)
+}
+
+/// [a-z0-9]+ joined by '.', '_', '__' or any run of '-'.
+fn valid_component(c: &str) -> bool {
+    let b = c.as_bytes();
+    let an = |x: u8| x.is_ascii_lowercase() || x.is_ascii_digit();
+    if b.is_empty() || !an(b[0]) || !an(b[b.len() - 1]) {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        if an(b[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && !an(b[i]) {
+            i += 1;
+        }
+        let sep = &b[start..i];
+        let ok = sep == b"." || sep == b"_" || sep == b"__" || sep.iter().all(|&x| x == b'-');
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    fn full(s: &str) -> String {
+        let r = Reference::parse(s).unwrap();
+        let mut o = r.name();
+        if let Some(t) = &r.tag {
+            o = format!("{o}:{t}");
+        }
+        if let Some(d) = &r.digest {
+            o = format!("{o}@{d}");
+        }
+        o
+    }
+
+    const D: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn normalised_as_docker() {
+        assert_eq!(full("busybox"), "docker.io/library/busybox:latest");
+        assert_eq!(full("busybox:1.36"), "docker.io/library/busybox:1.36");
+        assert_eq!(full("library/busybox"), "docker.io/library/busybox:latest");
+        assert_eq!(full("bitnami/redis:7"), "docker.io/bitnami/redis:7");
+        assert_eq!(full("index.docker.io/x"), "docker.io/library/x:latest");
+        assert_eq!(
+            full("localhost/peer/busybox:latest"),
+            "localhost/peer/busybox:latest"
+        );
+        assert_eq!(full("localhost:5000/a"), "localhost:5000/a:latest");
+        assert_eq!(full("127.0.0.1:5000/a/b/c:v1"), "127.0.0.1:5000/a/b/c:v1");
+        assert_eq!(full("[::1]:5000/a"), "[::1]:5000/a:latest");
+        assert_eq!(full("ghcr.io/org/app"), "ghcr.io/org/app:latest");
+        assert_eq!(
+            full(&format!("busybox@{D}")),
+            format!("docker.io/library/busybox@{D}")
+        );
+        assert_eq!(full(&format!("a/b:t@{D}")), format!("docker.io/a/b:t@{D}"));
+        // A domain is recognised by '.', ':', localhost or an upper case letter.
+        assert_eq!(full("Registry/a"), "Registry/a:latest");
+        assert_eq!(full("a/b.c_d__e-f--g"), "docker.io/a/b.c_d__e-f--g:latest");
+    }
+
+    #[test]
+    fn familiar_forms() {
+        let f = |s: &str| Reference::parse(s).unwrap().familiar();
+        assert_eq!(f("docker.io/library/busybox"), "busybox:latest");
+        assert_eq!(f("docker.io/u/x:1"), "u/x:1");
+        assert_eq!(f("docker.io/library/a/b"), "library/a/b:latest");
+        assert_eq!(f("localhost/peer/busybox"), "localhost/peer/busybox:latest");
+        assert_eq!(f(&format!("busybox@{D}")), format!("busybox@{D}"));
+        let r = Reference::parse(&format!("b:t@{D}")).unwrap();
+        assert_eq!(r.object(), D);
+        assert_eq!(Reference::parse("b:t").unwrap().object(), "t");
+    }
+
+    #[test]
+    fn refused_with_dockers_words() {
+        let e = |s: &str| Reference::parse(s).unwrap_err().to_string();
+        for bad in [
+            "",
+            ":",
+            "a:",
+            "/a",
+            "a/",
+            "a//b",
+            "-a",
+            "a-",
+            "a..b",
+            "a___b",
+            "a:t:t",
+            "a:-t",
+            "a@sha256:12",
+            "a@md5:0123456789abcdef0123456789abcdef",
+            "host:port/a",
+            "a b",
+            "a/.b",
+            "[::1/a",
+            "a:x@",
+            "./dir",
+            "../dir",
+            "a/b/../c",
+        ] {
+            assert_eq!(e(bad), "invalid reference format", "{bad:?}");
+        }
+        assert_eq!(
+            e("Busybox"),
+            "invalid reference format: repository name (library/Busybox) must be lowercase"
+        );
+        assert_eq!(
+            e("ghcr.io/Org/app"),
+            "invalid reference format: repository name (Org/app) must be lowercase"
+        );
+        assert_eq!(
+            e(&"a".repeat(64).replace('a', "f")),
+            format!(
+                "invalid repository name ({}), cannot specify 64-byte hexadecimal strings",
+                "f".repeat(64)
+            )
+        );
+        assert!(e(&format!("x/{}", "a".repeat(250))).contains("not be more than 255"));
+        assert!(Reference::parse(&format!("a:{}", "t".repeat(128))).is_ok());
+        assert!(Reference::parse(&format!("a:{}", "t".repeat(129))).is_err());
+    }
+}
