@@ -5,6 +5,9 @@
 # --rootfs, which the issue bounds at +2 ms.
 #
 # Usage: scripts/bench.sh [N]     (or N=... scripts/bench.sh; default 200)
+# Then `podman run --rm` with pocket-runc, crun and runc as podman's runtime
+# (scripts/bench-podman.sh, PODMAN_N rounds, default 20; BENCH_PODMAN=0
+# skips it).
 #
 # Runs as root. Installs crun/runc/time/busybox-static if missing, builds
 # pocket if missing, and works in a temp dir it removes on exit.
@@ -79,11 +82,12 @@ if [ "${1-}" = __inner ]; then
     for t in "${tools[@]}"; do cmd "$t" "w$i"; timed "${c[@]}" >/dev/null; done
   done
 
-  # Round-robin, with the starting tool rotated every round so no tool
-  # always runs right after the same neighbour (e.g. after runc's Go heap).
+  # Every round in a new random order: no tool always runs right after the
+  # same neighbour (whose teardown, e.g. a network namespace the kernel
+  # cleans up in the background, would land on it).
   for ((i = 0; i < n; i++)); do
-    for ((k = 0; k < ${#tools[@]}; k++)); do
-      t=${tools[(i + k) % ${#tools[@]}]}
+    mapfile -t order < <(printf '%s\n' "${tools[@]}" | shuf)
+    for t in "${order[@]}"; do
       cmd "$t" "$i"
       timed "${c[@]}" >>"$tmp/times-$t"
     done
@@ -255,3 +259,10 @@ for t in pocket pocket-nosec pocket-img pocket-net unshare crun runc oci-pocket 
   ratio=$(awk -v a="$p50" -v b="${med[pocket]}" 'BEGIN { printf "%.1fx", a / b }')
   echo "| $label | $p50 | $p10 | $p90 | $ratio | ${rss[$t]} |"
 done
+
+if [ "${BENCH_PODMAN:-1}" != 0 ]; then
+  echo
+  POCKET_RUNC=$(dirname "$pocket")/pocket-runc
+  [ -x "$POCKET_RUNC" ] || ln -sf "$(basename "$pocket")" "$POCKET_RUNC"
+  POCKET_RUNC=$POCKET_RUNC "$repo/scripts/bench-podman.sh" "${PODMAN_N:-20}"
+fi
