@@ -14,6 +14,25 @@ if [ -n "$need" ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
 fi
+# The registry the pull tests run on 127.0.0.1 (and htpasswd for its
+# Basic auth). Debian starts the packaged service on install; a temporary
+# policy-rc.d keeps it from starting (the tests run their own, on a free
+# loopback port).
+for pkg in docker-registry apache2-utils; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed"; then
+    echo "setup: installing $pkg"
+    [ -n "$need" ] || apt-get update -qq
+    need=x
+    made=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+      chmod 755 /usr/sbin/policy-rc.d
+      made=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null
+    [ -z "$made" ] || rm -f /usr/sbin/policy-rc.d
+  fi
+done
 rustup target list --installed 2>/dev/null | grep -q x86_64-unknown-linux-musl \
   || rustup target add x86_64-unknown-linux-musl
 

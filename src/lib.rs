@@ -16,6 +16,7 @@ pub mod image;
 pub mod json;
 pub mod net;
 pub mod oci;
+pub mod registry;
 pub mod rt;
 pub mod seccomp;
 pub mod spawn;

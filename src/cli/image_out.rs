@@ -301,6 +301,7 @@ pub fn commit(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         parent.config.clone(),
         layers,
         parent.size + size,
+        &parent.platform,
     )?;
     if let Some(t) = tag {
         images.tag(&t, &img.id)?;

@@ -197,6 +197,7 @@ pub fn import_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         Config::default(),
         alloc::vec![layer],
         size,
+        "",
     )?;
     if let Some(t) = tag {
         images.tag(&t, &img.id)?;
@@ -428,12 +429,18 @@ pub fn inspect_value(images: &Images, img: &Image) -> Value {
         .map(|t| t.0)
         .collect();
     let layers: Vec<String> = img.layers.iter().map(|l| format!("sha256:{l}")).collect();
+    let host = crate::registry::manifest::Platform::host();
+    let mut p = img.platform.split('/');
+    let os = String::from(p.next().filter(|s| !s.is_empty()).unwrap_or(&host.os));
+    let arch = String::from(p.next().unwrap_or(&host.arch));
+    let variant = p.next().map(String::from);
     json::obj(alloc::vec![
         ("Id", Some(json::str(&format!("sha256:{}", img.id)))),
         ("RepoTags", Some(json::strs(&tags))),
         ("Created", Some(json::str(&time::rfc3339(img.created)))),
-        ("Architecture", Some(json::str("amd64"))),
-        ("Os", Some(json::str("linux"))),
+        ("Architecture", Some(json::str(&arch))),
+        ("Variant", variant.map(|v| json::str(&v))),
+        ("Os", Some(json::str(&os))),
         ("Size", Some(json::num(img.size))),
         ("Config", Some(img.config.to_json())),
         (

@@ -16,6 +16,7 @@ mod mounts;
 mod network;
 mod port;
 mod ps;
+mod pull;
 pub mod run;
 mod save;
 mod security;
@@ -171,6 +172,7 @@ fn dispatch(args: &Args) -> Result<i32> {
         b"stats" => stats::stats(rest, &ctx),
         b"update" => stats::update(rest, &ctx),
         b"load" => images::load_cmd(rest, &ctx),
+        b"pull" => pull::main(rest, &ctx),
         b"import" => images::import_cmd(rest, &ctx),
         b"images" => images::images_cmd(rest, &ctx),
         b"rmi" => images::rmi_cmd(rest, &ctx),
@@ -184,6 +186,7 @@ fn dispatch(args: &Args) -> Result<i32> {
             Some((&b"inspect", r)) => images::image_inspect(r, &ctx),
             Some((&b"rm", r)) => images::rmi_cmd(r, &ctx),
             Some((&b"load", r)) => images::load_cmd(r, &ctx),
+            Some((&b"pull", r)) => pull::main(r, &ctx),
             Some((&b"import", r)) => images::import_cmd(r, &ctx),
             Some((&b"tag", r)) => images::tag_cmd(r, &ctx),
             Some((&b"save", r)) => save::main(r, &ctx),
@@ -195,7 +198,7 @@ fn dispatch(args: &Args) -> Result<i32> {
             None => Err(Error::bad(
                 "image",
                 "",
-                "needs a subcommand: ls, inspect, rm, load, import, tag, save",
+                "needs a subcommand: ls, inspect, rm, load, pull, import, tag, save",
             )),
         },
         b"volume" => volume::main(rest, &ctx),

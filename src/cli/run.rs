@@ -52,6 +52,8 @@ const FLAGS: &[Flag] = &[
     flag(0, "ulimit", true),
     flag(0, "sysctl", true),
     flag(0, "oom-score-adj", true),
+    flag(0, "pull", true),
+    flag(0, "platform", true),
     // From here on: the limits `update` takes too (LIMIT_FLAGS), and help.
     flag(b'm', "memory", true),
     flag(0, "memory-swap", true),
@@ -74,10 +76,12 @@ const FLAGS: &[Flag] = &[
 pub const LIMIT_FLAGS: &[Flag] = FLAGS.split_at(FLAGS.len() - 14).1;
 
 pub const HELP: &str = "\
-Usage: pocket run [OPTIONS] --rootfs DIR COMMAND [ARG...]
-       pocket run [OPTIONS] DIR COMMAND [ARG...]     (DIR containing a '/')
+Usage: pocket run [OPTIONS] IMAGE [COMMAND [ARG...]]
+       pocket run [OPTIONS] --rootfs DIR COMMAND [ARG...]
+       pocket run [OPTIONS] DIR COMMAND [ARG...]     (DIR starting with '/' or '.')
 
-Run COMMAND in a new container whose root filesystem is DIR.
+Run COMMAND in a new container whose root filesystem is IMAGE (pulled
+first if the store lacks it) or DIR.
 
 Options:
   -i, --interactive        Keep stdin open (else it is /dev/null)
@@ -101,6 +105,9 @@ Options:
       --sysctl KEY=VALUE   A namespaced kernel parameter (net.*, kernel.shm*, kernel.msg*,
                            kernel.sem, fs.mqueue.*)
       --oom-score-adj N    The container's OOM score adjustment (-1000 to 1000)
+      --pull POLICY        missing (default): pull IMAGE if the store lacks it;
+                           always: pull first; never: only the store
+      --platform OS/ARCH[/VARIANT]  The platform to pull (default: the host's)
       --security-opt OPT   seccomp=unconfined|PROFILE.json (default: docker's profile),
                            no-new-privileges=false (default: true)
   -v, --volume SRC:DST[:ro|rw]  Bind a host path (made if missing) or a named volume
@@ -159,6 +166,10 @@ pub struct RunArgs<'a> {
     pub user: Option<&'a [u8]>,
     /// The image (NAME[:TAG] or id) when there is no rootfs dir.
     pub image: Option<&'a [u8]>,
+    /// `--pull missing|always|never` (docker's default: missing).
+    pub pull: Option<&'a [u8]>,
+    /// `--platform OS/ARCH[/VARIANT]` for a pull.
+    pub platform: Option<&'a [u8]>,
     /// --ip, -p (in order), -P, --add-host, --dns.
     pub ip: Option<&'a [u8]>,
     pub publish: Vec<&'a [u8]>,
@@ -222,6 +233,8 @@ pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {
             "ulimit" => r.ulimits.push(v),
             "sysctl" => r.sysctls.push(v),
             "oom-score-adj" => r.oom_score_adj = Some(v),
+            "pull" => r.pull = Some(v),
+            "platform" => r.platform = Some(v),
             "memory" | "memory-swap" | "memory-reservation" | "cpus" | "cpu-shares"
             | "cpu-quota" | "cpu-period" | "cpuset-cpus" | "cpuset-mems" | "pids-limit"
             | "blkio-weight" | "oom-kill-disable" | "cpu-rt-period" | "cpu-rt-runtime" => {
@@ -577,6 +590,67 @@ fn check_rootfs(path: &[u8]) -> Result<Vec<u8>> {
     Ok(real)
 }
 
+/// `--pull`: fetch the image first (`always`), or when the store does not
+/// have it (`missing`, docker's default), telling stderr as docker does;
+/// `never` leaves a missing image to the usual error.
+fn pull_if_needed(
+    ctx: &Ctx,
+    images: &crate::image::store::Images,
+    r: &RunArgs,
+    q: &[u8],
+) -> Result<()> {
+    let always = match r.pull {
+        None | Some(b"missing") => false,
+        Some(b"always") => true,
+        Some(b"never") => return Ok(()),
+        Some(o) => {
+            return Err(Error::text(alloc::format!(
+                "invalid pull option: '{}': must be one of \"always\", \"missing\" or \"never\"",
+                text(o)
+            )));
+        }
+    };
+    let q = core::str::from_utf8(q)
+        .map_err(|_| Error::bad("invalid reference format", text(q), "not UTF-8"))?;
+    if !always {
+        images.init()?;
+        match images.resolve(q) {
+            Ok(_) => return Ok(()),
+            // Not a reference (an id prefix that matched nothing, a bad
+            // name): its own error, no pull.
+            Err(e) => {
+                let Ok(rf) = crate::image::reference::Reference::parse(q) else {
+                    return Err(e.with_code(125));
+                };
+                if rf.digest.is_none() && is_id_prefix(q) {
+                    return Err(e.with_code(125));
+                }
+                crate::errln!("Unable to find image '{}' locally", rf.familiar());
+            }
+        }
+    }
+    let platform = r
+        .platform
+        .map(|v| crate::registry::manifest::Platform::parse(&text(v)))
+        .transpose()?;
+    images.init()?;
+    let o = crate::registry::pull::Pull {
+        platform,
+        quiet: false,
+        to_stderr: true,
+        registry: crate::registry::Options::from_env(ctx.args, Vec::new()),
+    };
+    crate::registry::pull::pull(images, q, &o)
+        .map(drop)
+        .map_err(|e| e.with_code(125))
+}
+
+/// A string that reads as an image id (prefix): 12 to 64 hex digits.
+fn is_id_prefix(q: &str) -> bool {
+    let h = q.strip_prefix("sha256:").unwrap_or(q);
+    (12..=64).contains(&h.len()) && h.bytes().all(|c| c.is_ascii_hexdigit())
+}
+
 /// $HOME from the user's passwd entry (docker's rule), unless the image,
 /// -e or an env file set it.
 fn set_home(
@@ -614,6 +688,9 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         .collect::<Result<Vec<_>>>()?;
     let id = crate::rt::names::new_id();
     let images = crate::image::store::Images::new(&ctx.store.root);
+    if let Some(q) = r.image {
+        pull_if_needed(ctx, &images, &r, q)?;
+    }
     // Held until the container's record exists: from then on `rmi` sees
     // it as a user; before, it must not remove the layers being mounted.
     let image_lock = match r.image {

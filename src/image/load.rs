@@ -321,7 +321,14 @@ fn load_one(images: &Images, ar: &Archive, f: &Found, p: &mut Progress) -> Resul
         x.commit()?;
     }
     let size = layers.iter().map(|l| images.layer_size(l)).sum();
-    let img = images.put(Some(id), created, c, layers, size)?;
+    let img = images.put(
+        Some(id),
+        created,
+        c,
+        layers,
+        size,
+        &Images::platform_of(&cv),
+    )?;
     for t in &tags {
         images.tag(t, &img.id)?;
     }

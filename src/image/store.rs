@@ -42,6 +42,8 @@ pub struct Image {
     /// Bottom first, as sha256 hex.
     pub layers: Vec<String>,
     pub size: u64,
+    /// `os/arch[/variant]` from the image's config; empty: the host's.
+    pub platform: String,
 }
 
 pub struct Images {
@@ -141,6 +143,10 @@ impl Image {
             ("config", Some(self.config.to_json())),
             ("layers", Some(json::strs(&self.layers))),
             ("size", Some(json::num(self.size))),
+            (
+                "platform",
+                (!self.platform.is_empty()).then(|| json::str(&self.platform))
+            ),
         ])
     }
 }
@@ -193,6 +199,7 @@ impl Images {
         config: Config,
         layers: Vec<String>,
         size: u64,
+        platform: &str,
     ) -> Result<Image> {
         let mut img = Image {
             id: String::new(),
@@ -200,6 +207,7 @@ impl Images {
             config,
             layers,
             size,
+            platform: String::from(platform),
         };
         let doc = json::pretty(&img.to_json());
         img.id = match id {
@@ -229,7 +237,23 @@ impl Images {
             config: v.get("config").map(Config::from_json).unwrap_or_default(),
             layers: v.get("layers").and_then(Value::strings).unwrap_or_default(),
             size: v.get("size").and_then(Value::u64).unwrap_or(0),
+            platform: String::from(v.get("platform").and_then(Value::str).unwrap_or("")),
         })
+    }
+
+    /// `os/arch[/variant]` of an image config document (empty if it says
+    /// nothing).
+    pub fn platform_of(config: &Value) -> String {
+        let (Some(os), Some(arch)) = (
+            config.get("os").and_then(Value::str),
+            config.get("architecture").and_then(Value::str),
+        ) else {
+            return String::new();
+        };
+        match config.get("variant").and_then(Value::str) {
+            Some(v) => format!("{os}/{arch}/{v}"),
+            None => format!("{os}/{arch}"),
+        }
     }
 
     pub fn tag(&self, tag: &str, id: &str) -> Result<()> {
@@ -248,6 +272,22 @@ impl Images {
         let p = format!("{}/tags/{}", self.dir, tag_file(&t));
         fs::unlinkat(libc::AT_FDCWD, &cs(&p)?, 0)
             .map_err(|e| Error::sys("untag", t, e).with_code(1))
+    }
+
+    /// Record that `name_at_digest` (`busybox@sha256:...`, the manifest
+    /// digest a registry served) is image `id`.
+    pub fn add_digest(&self, name_at_digest: &str, id: &str) -> Result<()> {
+        let d = format!("{}/digests", self.dir);
+        fs::mkdir_all(&d, 0o700).ctx("mkdir", &d)?;
+        fs::write_atomic(&cs(&d)?, &tag_file(name_at_digest), id.as_bytes(), true)
+            .ctx("write", name_at_digest)
+    }
+
+    /// The image a `name@digest` reference was pulled as.
+    pub fn by_digest(&self, name_at_digest: &str) -> Option<String> {
+        let p = format!("{}/digests/{}", self.dir, tag_file(name_at_digest));
+        let id = fs::read(&cs(&p).ok()?).ok()?;
+        Some(String::from_utf8_lossy(&id).trim().into())
     }
 
     /// (tag, image id) pairs.
@@ -303,6 +343,14 @@ impl Images {
             )
             .with_code(1)
         };
+        if let Ok(r) = super::reference::Reference::parse(q)
+            && let Some(d) = &r.digest
+        {
+            return self
+                .by_digest(&format!("{}@{d}", r.familiar_name()))
+                .filter(|id| self.get(id).is_ok())
+                .ok_or_else(nf);
+        }
         let by_tag = normalize(q);
         if let Ok(t) = &by_tag
             && let Some((_, id)) = self.tags().into_iter().find(|(tag, _)| tag == t)
@@ -456,6 +504,7 @@ mod tests {
                 cfg.clone(),
                 vec!["ab".repeat(32)],
                 10,
+                "",
             )
             .unwrap();
         assert_eq!(img.id.len(), 64);

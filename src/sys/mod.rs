@@ -22,6 +22,7 @@ pub mod seccomp;
 pub mod signal;
 pub mod sock;
 pub mod stack;
+pub mod tcp;
 pub mod time;
 pub mod tree;
 pub mod tty;

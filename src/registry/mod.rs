@@ -1,0 +1,339 @@
+//! Registries, by the OCI distribution API v2: one session per registry
+//! (its endpoint, one connection, the credentials and the token it
+//! handed out), manifests negotiated across OCI and docker schema 2,
+//! blobs streamed and verified by the caller.
+
+pub mod auth;
+pub mod http;
+pub mod manifest;
+pub mod pull;
+
+use crate::error::{Error, Result};
+use crate::image::reference::{DOCKER_IO, Reference};
+use crate::json::{self, Value};
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use auth::Challenge;
+use http::{Client, Response, Url};
+
+/// Where registries' settings come from, and which may be spoken to in
+/// plain HTTP.
+#[derive(Default, Clone)]
+pub struct Options {
+    /// `--insecure-registry HOST[:PORT]` and the config file's
+    /// `insecure-registries`: plain HTTP allowed.
+    pub insecure: Vec<String>,
+    /// `~/.docker/config.json` (credentials), if present.
+    pub docker_config: Option<Value>,
+}
+
+impl Options {
+    /// From the environment: `$HOME/.docker/config.json` (or
+    /// `$DOCKER_CONFIG/config.json`) and `/etc/pocket/config.json`.
+    pub fn from_env(args: &crate::rt::args::Args, insecure: Vec<String>) -> Options {
+        let env = |k: &[u8]| {
+            args.getenv(k)
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+        };
+        let path = match env(b"DOCKER_CONFIG") {
+            Some(d) => Some(format!("{d}/config.json")),
+            None => env(b"HOME").map(|h| format!("{h}/.docker/config.json")),
+        };
+        let read = |p: &str| {
+            crate::error::cpath(p)
+                .ok()
+                .and_then(|c| crate::sys::fs::read(&c).ok())
+                .and_then(|b| json::parse(&b).ok())
+        };
+        let mut insecure = insecure;
+        if let Some(v) = read("/etc/pocket/config.json")
+            && let Some(l) = v.get("insecure-registries").and_then(Value::strings)
+        {
+            insecure.extend(l);
+        }
+        Options {
+            insecure,
+            docker_config: path.as_deref().and_then(read),
+        }
+    }
+
+    /// Plain HTTP for this registry: listed as insecure, or on the
+    /// loopback (docker's own default: 127.0.0.0/8 is insecure).
+    pub fn plain_http(&self, domain: &str) -> bool {
+        let host = match domain.strip_prefix('[') {
+            Some(r) => r.split(']').next().unwrap_or(r),
+            None => domain.rsplit_once(':').map_or(domain, |(h, p)| {
+                if p.bytes().all(|c| c.is_ascii_digit()) {
+                    h
+                } else {
+                    domain
+                }
+            }),
+        };
+        host == "localhost"
+            || host == "::1"
+            || host.starts_with("127.")
+            || self
+                .insecure
+                .iter()
+                .any(|i| i == domain || i.as_str() == host)
+    }
+}
+
+/// A registry and the state of talking to it.
+pub struct Session {
+    pub domain: String,
+    base: Url,
+    client: Client,
+    /// `user:password`, if docker's config has them.
+    creds: Option<String>,
+    /// The Authorization header that worked last.
+    authorization: Option<String>,
+}
+
+/// The error document of a registry (`{"errors":[{"code","message"}]}`)
+/// as docker shows it: `code: message`, lower-cased as the API wrote it.
+fn api_error(body: &[u8]) -> Option<String> {
+    let v = json::parse(body).ok()?;
+    let e = v.get("errors")?.arr()?.first()?;
+    let code = e.get("code").and_then(Value::str).unwrap_or("");
+    let msg = e.get("message").and_then(Value::str).unwrap_or("");
+    Some(format!(
+        "{}: {msg}",
+        code.to_ascii_lowercase().replace('_', " ")
+    ))
+}
+
+impl Session {
+    pub fn new(domain: &str, opts: &Options) -> Result<Session> {
+        let endpoint = if domain == DOCKER_IO {
+            "registry-1.docker.io"
+        } else {
+            domain
+        };
+        let scheme = if opts.plain_http(domain) {
+            "http"
+        } else {
+            "https"
+        };
+        let base = Url::parse(&format!("{scheme}://{endpoint}/v2/"))?;
+        Ok(Session {
+            domain: String::from(domain),
+            base,
+            client: Client::default(),
+            creds: opts
+                .docker_config
+                .as_ref()
+                .and_then(|c| auth::find_auth(c, domain)),
+            authorization: None,
+        })
+    }
+
+    fn url(&self, path: &str) -> Result<Url> {
+        self.base.join(path)
+    }
+
+    /// GET `url` with `accept`, answering an auth challenge once and
+    /// following redirects (blob storage lives elsewhere); the response
+    /// is 2xx, or an error naming `what`.
+    pub fn get(&mut self, url: Url, accept: &str, what: &str, repo: &str) -> Result<Response> {
+        let mut url = url;
+        let mut tried_auth = false;
+        for _ in 0..8 {
+            let same_host = url.host == self.base.host && url.port == self.base.port;
+            let mut h: Vec<(&str, &str)> = Vec::new();
+            if !accept.is_empty() {
+                h.push(("Accept", accept));
+            }
+            // Credentials only ever go to the registry itself, never to
+            // the storage it redirects to.
+            let authz = if same_host {
+                self.authorization.clone()
+            } else {
+                None
+            };
+            if let Some(a) = &authz {
+                h.push(("Authorization", a));
+            }
+            let mut r = self.client.request("GET", &url, &h, &[])?;
+            if (200..300).contains(&r.status) {
+                return Ok(r);
+            }
+            let status = r.status;
+            let location = r.header("location").map(String::from);
+            let challenge = r.header("www-authenticate").map(String::from);
+            let body = r.read_all(64 << 10).unwrap_or_default();
+            self.client.recycle(r);
+            if status == 401 && !tried_auth && same_host {
+                tried_auth = true;
+                self.authenticate(challenge.as_deref(), repo)?;
+                continue;
+            }
+            if matches!(status, 301 | 302 | 303 | 307 | 308) {
+                let l = location.ok_or_else(|| {
+                    Error::bad(
+                        String::from(what),
+                        url.to_text(),
+                        "redirect without a Location",
+                    )
+                })?;
+                url = url.join(&l)?;
+                continue;
+            }
+            return Err(self.failure(status, &body, what, repo));
+        }
+        Err(Error::bad(
+            String::from(what),
+            url.to_text(),
+            "too many redirects",
+        ))
+    }
+
+    /// Hand a read response's connection back for the next request.
+    pub fn recycle(&mut self, r: Response) {
+        self.client.recycle(r);
+    }
+
+    /// Answer a 401: Basic with docker's stored credentials, or a Bearer
+    /// token from the realm (anonymous, or with those credentials).
+    fn authenticate(&mut self, challenge: Option<&str>, repo: &str) -> Result<()> {
+        let denied = || denied(&self.domain, repo);
+        match challenge.and_then(auth::parse_challenge) {
+            Some(Challenge::Basic) => {
+                let c = self.creds.as_deref().ok_or_else(denied)?;
+                self.authorization = Some(auth::basic(c));
+                Ok(())
+            }
+            Some(Challenge::Bearer {
+                realm,
+                service,
+                scope,
+            }) => {
+                let scope = scope.unwrap_or_else(|| format!("repository:{repo}:pull"));
+                let mut q = Vec::new();
+                if let Some(sv) = &service {
+                    q.push(format!("service={}", urlencode(sv)));
+                }
+                q.push(format!("scope={}", urlencode(&scope)));
+                let mut realm_url = Url::parse(&realm)?;
+                let sep = if realm_url.path.contains('?') {
+                    '&'
+                } else {
+                    '?'
+                };
+                realm_url.path = format!("{}{sep}{}", realm_url.path, q.join("&"));
+                let basic = self.creds.as_deref().map(auth::basic);
+                let mut h: Vec<(&str, &str)> = Vec::new();
+                if let Some(b) = &basic {
+                    h.push(("Authorization", b));
+                }
+                let mut r = self.client.request("GET", &realm_url, &h, &[])?;
+                let status = r.status;
+                let body = r.read_all(1 << 20)?;
+                self.client.recycle(r);
+                if status == 401 || status == 403 {
+                    return Err(denied());
+                }
+                if !(200..300).contains(&status) {
+                    return Err(Error::bad(
+                        "token",
+                        realm_url.to_text(),
+                        format!("token service answered {status}"),
+                    ));
+                }
+                let token = json::parse(&body)
+                    .ok()
+                    .as_ref()
+                    .and_then(auth::token_of)
+                    .ok_or_else(|| Error::bad("token", realm, "no token in the answer"))?;
+                self.authorization = Some(format!("Bearer {token}"));
+                Ok(())
+            }
+            None => Err(denied()),
+        }
+    }
+
+    fn failure(&self, status: u16, body: &[u8], what: &str, repo: &str) -> Error {
+        if status == 401 || status == 403 {
+            return denied(&self.domain, repo);
+        }
+        let why = api_error(body).unwrap_or_else(|| format!("HTTP status {status}"));
+        Error::text(format!("{what}: {why}")).with_code(1)
+    }
+}
+
+fn denied(domain: &str, repo: &str) -> Error {
+    Error::text(format!(
+        "pull access denied for {}, repository does not exist or may require 'pocket login'",
+        familiar(domain, repo)
+    ))
+    .with_code(1)
+}
+
+/// `docker.io/library/x` shown as docker does: `x`.
+fn familiar(domain: &str, repo: &str) -> String {
+    Reference {
+        domain: String::from(domain),
+        path: String::from(repo),
+        tag: None,
+        digest: None,
+    }
+    .familiar_name()
+}
+
+/// Query-string encoding of a value (RFC 3986 unreserved kept).
+fn urlencode(s: &str) -> String {
+    let mut o = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            o.push(b as char);
+        } else {
+            o.push_str(&format!("%{b:02X}"));
+        }
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_where_docker_allows_it() {
+        let o = Options {
+            insecure: alloc::vec![String::from("reg.lan:5000"), String::from("other")],
+            docker_config: None,
+        };
+        for d in [
+            "localhost",
+            "localhost:5000",
+            "127.0.0.1:5000",
+            "[::1]:5000",
+            "reg.lan:5000",
+            "other:1",
+        ] {
+            assert!(o.plain_http(d), "{d}");
+        }
+        for d in [
+            "docker.io",
+            "ghcr.io",
+            "reg.lan:5001",
+            "10.0.0.1:5000",
+            "localhost.evil.com",
+        ] {
+            assert!(!o.plain_http(d), "{d}");
+        }
+        assert_eq!(
+            urlencode("repository:a/b:pull"),
+            "repository%3Aa%2Fb%3Apull"
+        );
+        assert_eq!(
+            api_error(br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#)
+                .as_deref(),
+            Some("manifest unknown: manifest unknown")
+        );
+        assert_eq!(familiar("docker.io", "library/busybox"), "busybox");
+        assert_eq!(familiar("127.0.0.1:5000", "a/b"), "127.0.0.1:5000/a/b");
+    }
+}

@@ -1,0 +1,309 @@
+//! `pocket pull`: a manifest negotiated (an index resolved to the wanted
+//! platform), the config and each missing layer fetched and verified
+//! against their digests. A layer streams from the socket through its
+//! digest, the decompressor and the diff_id hash straight into the store
+//! (download and extraction pipelined, one layer at a time: pocket is
+//! single-threaded). Each verified layer is kept, so an interrupted pull
+//! resumes at the next one; the image itself appears only when all of it
+//! is there.
+
+use super::manifest::{self, Compression, Descriptor, Manifest, Platform};
+use super::{Options, Session};
+use crate::error::{Error, Result};
+use crate::image::digest;
+use crate::image::layer::Tee;
+use crate::image::reference::Reference;
+use crate::image::store::{Config, Images};
+use crate::json::{self, Value};
+use crate::rt::time::{Timestamp, parse_rfc3339};
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+pub struct Pull {
+    pub platform: Option<Platform>,
+    /// Only the image's name at the end.
+    pub quiet: bool,
+    /// Everything on stderr (`run`: stdout is the container's).
+    pub to_stderr: bool,
+    pub registry: Options,
+}
+
+const MAX_CONFIG: usize = 16 << 20;
+
+fn hex(d: &str) -> &str {
+    d.trim_start_matches("sha256:")
+}
+
+fn short(d: &str) -> &str {
+    &hex(d)[..12]
+}
+
+/// Pull `q` into `images`; returns the image id.
+pub fn pull(images: &Images, q: &str, o: &Pull) -> Result<String> {
+    let given = Reference::parse_name_only(q)?;
+    let r = Reference::parse(q)?;
+    let say = |l: &str| match (o.quiet, o.to_stderr) {
+        (true, _) => {}
+        (false, true) => crate::errln!("{l}"),
+        (false, false) => crate::outln!("{l}"),
+    };
+    if given.tag.is_none() && given.digest.is_none() && !o.to_stderr {
+        say("Using default tag: latest");
+    }
+    say(&format!("{}: Pulling from {}", r.object(), r.path));
+    let mut s = Session::new(&r.domain, &o.registry)?;
+    let repo = r.path.clone();
+    let what = format!("manifest for {}", r.familiar());
+
+    // The manifest, or the index and then the platform's manifest.
+    let (top, body, ct) = fetch_manifest(&mut s, &repo, r.object(), &what)?;
+    if let Some(d) = &r.digest
+        && *d != top
+    {
+        return Err(Error::bad(
+            what.clone(),
+            d.clone(),
+            format!("the registry sent {top}"),
+        ));
+    }
+    let want = o.platform.clone().unwrap_or_else(Platform::host);
+    let (config, layers) = match manifest::parse(ct.as_deref(), &body)? {
+        Manifest::Image { config, layers } => (config, layers),
+        Manifest::Index(list) => {
+            let d = manifest::choose(&list, &want).ok_or_else(|| {
+                Error::text(format!(
+                    "no matching manifest for {} in the manifest list entries",
+                    want.to_text()
+                ))
+                .with_code(1)
+            })?;
+            let (got, body, ct) = fetch_manifest(&mut s, &repo, &d.digest, &what)?;
+            if got != d.digest {
+                return Err(Error::bad(
+                    what.clone(),
+                    d.digest.clone(),
+                    format!("the registry sent {got}"),
+                ));
+            }
+            match manifest::parse(ct.as_deref(), &body)? {
+                Manifest::Image { config, layers } => (config, layers),
+                Manifest::Index(_) => {
+                    return Err(Error::bad(
+                        what.clone(),
+                        d.digest.clone(),
+                        "an index inside an index",
+                    ));
+                }
+            }
+        }
+    };
+
+    // The config: the image id is its digest.
+    let cb = fetch_blob_small(&mut s, &repo, &config, MAX_CONFIG)?;
+    let cv = json::parse(&cb)
+        .map_err(|e| Error::bad("image config", config.digest.clone(), format!("{e}")))?;
+    check_platform(&cv, o.platform.as_ref(), &r)?;
+    let diff_ids = cv
+        .get("rootfs")
+        .and_then(|x| x.get("diff_ids"))
+        .and_then(Value::strings)
+        .ok_or_else(|| Error::bad("image config", config.digest.clone(), "no rootfs.diff_ids"))?;
+    if diff_ids.len() != layers.len() {
+        return Err(Error::bad(
+            "image config",
+            config.digest.clone(),
+            "layer count differs from rootfs.diff_ids",
+        ));
+    }
+    let diff_ids: Vec<String> = diff_ids
+        .iter()
+        .map(|d| {
+            manifest::valid_sha256(d)
+                .then(|| String::from(hex(d)))
+                .ok_or_else(|| Error::bad("image config", d.clone(), "not a sha256 diff_id"))
+        })
+        .collect::<Result<_>>()?;
+    let id = String::from(hex(&config.digest));
+    let fresh = images.get(&id).is_err() || !diff_ids.iter().all(|d| images.has_layer(d));
+
+    for (l, diff) in layers.iter().zip(&diff_ids) {
+        if images.has_layer(diff) {
+            if fresh {
+                say(&format!("{}: Already exists", short(&l.digest)));
+            }
+            continue;
+        }
+        fetch_layer(images, &mut s, &repo, l, diff)?;
+        say(&format!("{}: Pull complete", short(&l.digest)));
+    }
+
+    // All there: the image document, its tag and its digest.
+    let c = cv.get("config").map(Config::from_json).unwrap_or_default();
+    let created = cv
+        .get("created")
+        .and_then(Value::str)
+        .and_then(parse_rfc3339)
+        .unwrap_or(Timestamp { secs: 0, nanos: 0 });
+    {
+        let _l = images.lock()?;
+        for d in &diff_ids {
+            if !images.has_layer(d) {
+                return Err(Error::bad(
+                    "pull",
+                    d.clone(),
+                    "layer removed by a concurrent rmi; pull again",
+                ));
+            }
+        }
+        let size = diff_ids.iter().map(|l| images.layer_size(l)).sum();
+        images.put(
+            Some(&id),
+            created,
+            c,
+            diff_ids.clone(),
+            size,
+            &Images::platform_of(&cv),
+        )?;
+        if r.tag.is_some() {
+            let mut t = r.clone();
+            t.digest = None;
+            images.tag(&t.familiar(), &id)?;
+        }
+        images.add_digest(&format!("{}@{top}", r.familiar_name()), &id)?;
+    }
+    say(&format!("Digest: {top}"));
+    say(&format!(
+        "Status: {} for {}",
+        if fresh {
+            "Downloaded newer image"
+        } else {
+            "Image is up to date"
+        },
+        r.familiar()
+    ));
+    let mut full = r.name();
+    if let Some(t) = &r.tag {
+        full = format!("{full}:{t}");
+    }
+    if let Some(d) = &r.digest {
+        full = format!("{full}@{d}");
+    }
+    // (`run` shows the pull's lines, not the name: as docker.)
+    if !o.to_stderr {
+        crate::outln!("{full}");
+    }
+    Ok(id)
+}
+
+/// A manifest by tag or digest: (its digest, its bytes, Content-Type).
+fn fetch_manifest(
+    s: &mut Session,
+    repo: &str,
+    object: &str,
+    what: &str,
+) -> Result<(String, Vec<u8>, Option<String>)> {
+    let url = s.url(&format!("{repo}/manifests/{object}"))?;
+    let mut r = s
+        .get(url, manifest::ACCEPT, what, repo)
+        .map_err(|e| not_found(e, what))?;
+    let ct = r.header("content-type").map(String::from);
+    let body = r.read_all(manifest::MAX_MANIFEST)?;
+    s.recycle(r);
+    Ok((digest::of(&body), body, ct))
+}
+
+/// docker's words for a missing tag: `manifest for x:y not found: ...`.
+fn not_found(e: Error, what: &str) -> Error {
+    let t = alloc::string::ToString::to_string(&e);
+    match t.strip_prefix(what).and_then(|r| r.strip_prefix(": ")) {
+        Some(why) if why.starts_with("manifest unknown") || why.starts_with("name unknown") => {
+            Error::text(format!("{what} not found: {why}")).with_code(1)
+        }
+        _ => e,
+    }
+}
+
+/// A small blob (the config), read whole and verified.
+fn fetch_blob_small(s: &mut Session, repo: &str, d: &Descriptor, max: usize) -> Result<Vec<u8>> {
+    let url = s.url(&format!("{repo}/blobs/{}", d.digest))?;
+    let what = format!("blob {}", d.digest);
+    let mut r = s.get(url, "", &what, repo)?;
+    let b = r.read_all(max)?;
+    s.recycle(r);
+    let got = digest::of(&b);
+    if got != d.digest {
+        return Err(Error::bad(
+            what.clone(),
+            got,
+            "digest mismatch: the blob is corrupt",
+        ));
+    }
+    Ok(b)
+}
+
+/// One layer: streamed, verified (blob digest and size, diff_id), kept.
+fn fetch_layer(
+    images: &Images,
+    s: &mut Session,
+    repo: &str,
+    l: &Descriptor,
+    diff: &str,
+) -> Result<()> {
+    if manifest::compression(&l.media_type)? == Compression::Zstd {
+        return Err(Error::bad(
+            "layer",
+            l.digest.clone(),
+            "zstd-compressed layers are not supported yet",
+        ));
+    }
+    let what = format!("blob {}", l.digest);
+    let url = s.url(&format!("{repo}/blobs/{}", l.digest))?;
+    let mut body = s.get(url, "", &what, repo)?;
+    let mut tee = Tee::new(&mut body);
+    let pending = {
+        let mut plain = crate::image::gzip::plain(&mut tee)?;
+        images
+            .extract_layer(&mut *plain, None)
+            .map_err(|e| plain.explain(e))?
+    };
+    tee.drain()?;
+    let (got, n) = tee.finish();
+    if got != hex(&l.digest) || (l.size != 0 && n != l.size) {
+        return Err(Error::bad(
+            what.clone(),
+            format!("sha256:{got} ({n} bytes)"),
+            "digest mismatch: the blob is corrupt",
+        ));
+    }
+    if pending.diff_id != diff {
+        return Err(Error::bad(
+            what.clone(),
+            format!("sha256:{}", pending.diff_id),
+            format!("diff_id mismatch: sha256:{diff} expected"),
+        ));
+    }
+    pending.commit()?;
+    s.recycle(body);
+    Ok(())
+}
+
+/// A single-platform image pulled with --platform must be that platform.
+fn check_platform(cv: &Value, want: Option<&Platform>, r: &Reference) -> Result<()> {
+    let Some(w) = want else { return Ok(()) };
+    let have = Platform {
+        os: String::from(cv.get("os").and_then(Value::str).unwrap_or("linux")),
+        arch: String::from(cv.get("architecture").and_then(Value::str).unwrap_or("")),
+        variant: cv.get("variant").and_then(Value::str).map(String::from),
+    };
+    if have.os != w.os || have.arch != w.arch {
+        return Err(Error::text(format!(
+            "image with reference {} was found but does not match the specified platform: wanted {}, actual: {}",
+            r.familiar(),
+            w.to_text(),
+            have.to_text()
+        ))
+        .with_code(1));
+    }
+    Ok(())
+}

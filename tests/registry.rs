@@ -1,0 +1,862 @@
+//! `pocket pull` against registries on 127.0.0.1: Debian's docker-registry
+//! (Distribution 2.8, images pushed by skopeo) for tags, digests, manifest
+//! lists and htpasswd Basic auth; a small fake registry written here for
+//! what a real one will not do on demand (a blob cut off mid-way, a
+//! corrupt blob, a Bearer token service).
+
+mod common;
+use common::*;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+fn images_dir() -> PathBuf {
+    static I: OnceLock<PathBuf> = OnceLock::new();
+    I.get_or_init(|| {
+        rootfs();
+        let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let dir = manifest.join("target/images");
+        let st = Command::new(manifest.join("scripts/mkimages.sh"))
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .status()
+            .expect("mkimages.sh");
+        assert!(st.success(), "scripts/mkimages.sh failed");
+        dir
+    })
+    .clone()
+}
+
+fn have(prog: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {prog}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn sh(cmd: &str) -> String {
+    let o = Command::new("sh").args(["-c", cmd]).output().unwrap();
+    assert!(
+        o.status.success(),
+        "{cmd}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    let mut c = Command::new("sha256sum")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin.take().unwrap().write_all(b).unwrap();
+    let o = c.wait_with_output().unwrap();
+    String::from_utf8_lossy(&o.stdout)[..64].to_string()
+}
+
+// ---------------------------------------------------------------------
+// Debian's docker-registry, on a free loopback port, killed by pid.
+
+struct Registry {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Registry {
+    fn start(tag: &str, htpasswd: Option<(&str, &str)>) -> Option<Registry> {
+        if !have("docker-registry") || !have("skopeo") {
+            features::skip(
+                "registry tests",
+                "docker-registry or skopeo not installed (scripts/setup.sh)",
+            );
+            return None;
+        }
+        let dir = std::env::temp_dir().join(format!("pocket-reg-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let port = free_port();
+        let mut auth = String::new();
+        if let Some((u, p)) = htpasswd {
+            let line = sh(&format!("htpasswd -Bbn {u} {p}"));
+            std::fs::write(dir.join("htpasswd"), line.trim()).unwrap();
+            auth = format!(
+                "auth:\n  htpasswd:\n    realm: pocket-test\n    path: {}\n",
+                dir.join("htpasswd").display()
+            );
+        }
+        let cfg = format!(
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{auth}",
+            dir.join("data").display()
+        );
+        std::fs::write(dir.join("config.yml"), cfg).unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(dir.join("config.yml"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("log")).unwrap())
+            .spawn()
+            .unwrap();
+        let r = Registry { child, port, dir };
+        let end = Instant::now() + Duration::from_secs(15);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < end, "docker-registry did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(r)
+    }
+
+    fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// skopeo copy SRC docker://ADDR/DST (--all: every platform of a list).
+    fn push(&self, src: &str, dst: &str, extra: &[&str]) {
+        let o = Command::new("skopeo")
+            .args(["copy", "-q", "--dest-tls-verify=false"])
+            .args(extra)
+            .arg(src)
+            .arg(format!("docker://{}/{dst}", self.addr()))
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "skopeo copy {src}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+
+    /// The manifest digest skopeo sees for ADDR/NAME.
+    fn digest(&self, name: &str, extra: &[&str]) -> String {
+        let o = Command::new("skopeo")
+            .args(["inspect", "--raw", "--tls-verify=false"])
+            .args(extra)
+            .arg(format!("docker://{}/{name}", self.addr()))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        format!("sha256:{}", sha256_hex(&o.stdout))
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn ok(r: &Root, args: &[&str]) -> String {
+    let o = r.out(args);
+    assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+    stdout(&o)
+}
+
+/// Nothing half-made in the store: no tmp entries, no image documents
+/// beyond `images`, and only complete layers.
+fn tmp_is_empty(r: &Root) -> bool {
+    std::fs::read_dir(r.0.join("images/tmp")).map_or(true, |mut d| d.next().is_none())
+}
+
+fn image_docs(r: &Root) -> usize {
+    std::fs::read_dir(r.0.join("images"))
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn pull_by_tag_and_by_digest_then_run() {
+    if !root() {
+        return;
+    }
+    let Some(reg) = Registry::start("tags", None) else {
+        return;
+    };
+    let imgs = images_dir();
+    reg.push(
+        &format!(
+            "docker-archive:{}",
+            imgs.join("busybox-docker.tar").display()
+        ),
+        "test/busybox:1",
+        &[],
+    );
+    reg.push(
+        &format!("oci:{}", imgs.join("layered-oci").display()),
+        "test/layered:latest",
+        &[],
+    );
+    let r = Root::new("pull-tags");
+    let name = format!("{}/test/busybox:1", reg.addr());
+    let out = ok(&r, &["pull", &name]);
+    let want_digest = reg.digest("test/busybox:1", &[]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "1: Pulling from test/busybox", "{out}");
+    assert!(
+        lines[1].ends_with(": Pull complete") && lines[1].len() == 12 + 15,
+        "{out}"
+    );
+    assert_eq!(lines[2], format!("Digest: {want_digest}"), "{out}");
+    assert_eq!(
+        lines[3],
+        format!("Status: Downloaded newer image for {name}"),
+        "{out}"
+    );
+    assert_eq!(lines[4], name, "{out}");
+    assert_eq!(lines.len(), 5, "{out}");
+    let list = ok(&r, &["images"]);
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with(&format!("{}/test/busybox ", reg.addr())) && l.contains(" 1 ")),
+        "{list}"
+    );
+    // The image's own Cmd, as the archive had it.
+    assert_eq!(
+        ok(&r, &["run", "--rm", &name]).trim(),
+        "hello from /srv/app"
+    );
+    // Again: nothing fetched.
+    let out = ok(&r, &["pull", &name]);
+    assert_eq!(
+        out,
+        format!(
+            "1: Pulling from test/busybox\nDigest: {want_digest}\nStatus: Image is up to date for {name}\n{name}\n"
+        )
+    );
+    assert_eq!(ok(&r, &["pull", "-q", &name]), format!("{name}\n"));
+    // By digest, into a fresh store; run by that reference.
+    let r2 = Root::new("pull-digest");
+    let by_digest = format!("{}/test/busybox@{want_digest}", reg.addr());
+    let out = ok(&r2, &["pull", &by_digest]);
+    assert!(out.ends_with(&format!("{by_digest}\n")), "{out}");
+    assert_eq!(
+        ok(&r2, &["run", "--rm", &by_digest, "echo", "by digest"]),
+        "by digest\n"
+    );
+    // A digest the registry does not have.
+    let other = format!("{}/test/busybox@sha256:{}", reg.addr(), "0".repeat(64));
+    let o = r2.out(&["pull", &other]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(
+        stderr(&o).starts_with(&format!("pocket: manifest for {other} not found: ")),
+        "{o:?}"
+    );
+    // Two layers with a whiteout, pulled by `run` itself (the pull's lines
+    // on stderr, stdout is the container's).
+    let layered = format!("{}/test/layered", reg.addr());
+    let o = r2.out(&[
+        "run",
+        "--rm",
+        &layered,
+        "sh",
+        "-c",
+        "ls /etc/layered* 2>&1; echo end",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(&format!(
+            "Unable to find image '{layered}:latest' locally\nlatest: Pulling from test/layered\n"
+        )),
+        "{err}"
+    );
+    // The busybox layer is shared with the image pulled before.
+    assert_eq!(err.matches(": Pull complete").count(), 1, "{err}");
+    assert_eq!(err.matches(": Already exists").count(), 1, "{err}");
+    assert!(stdout(&o).ends_with("end\n"), "{o:?}");
+    // A missing tag: docker's words, exit 1; nothing added.
+    let before = image_docs(&r2);
+    let o = r2.out(&["pull", &format!("{}/test/busybox:nope", reg.addr())]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "pocket: manifest for {}/test/busybox:nope not found: manifest unknown: manifest unknown\n",
+            reg.addr()
+        )
+    );
+    assert_eq!(image_docs(&r2), before);
+    assert!(tmp_is_empty(&r2));
+    // --pull never does not pull; an invalid policy is refused.
+    let o = r2.out(&[
+        "run",
+        "--rm",
+        "--pull",
+        "never",
+        &format!("{}/test/x", reg.addr()),
+        "true",
+    ]);
+    assert_eq!(o.status.code(), Some(125), "{o:?}");
+    let o = r2.out(&["run", "--rm", "--pull", "maybe", &layered, "true"]);
+    assert_eq!(o.status.code(), Some(125), "{o:?}");
+}
+
+/// An OCI layout holding an index of two platforms: the busybox layer plus
+/// a layer whose /arch names the platform.
+fn multi_arch_layout(dir: &Path) {
+    let imgs = images_dir();
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let put = |b: &[u8]| -> (String, usize) {
+        let h = sha256_hex(b);
+        std::fs::write(blobs.join(&h), b).unwrap();
+        (format!("sha256:{h}"), b.len())
+    };
+    let arc = imgs.join("busybox-docker.tar");
+    let m = sh(&format!("tar -xOf {} manifest.json", arc.display()));
+    let layer_name = m
+        .split("\"Layers\":[\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let base = Command::new("tar")
+        .arg("-xOf")
+        .arg(&arc)
+        .arg(&layer_name)
+        .output()
+        .unwrap()
+        .stdout;
+    let base_diff = format!("sha256:{}", sha256_hex(&base));
+    let (base_d, base_n) = put(&base);
+    let mut entries = Vec::new();
+    for (arch, variant) in [("amd64", None), ("arm64", Some("v8"))] {
+        let t = dir.join(format!("arch-{arch}"));
+        std::fs::create_dir_all(&t).unwrap();
+        std::fs::write(t.join("arch"), format!("{arch}\n")).unwrap();
+        let layer = Command::new("tar")
+            .args(["--owner=0", "--group=0", "--mtime=@0", "-C"])
+            .arg(&t)
+            .args(["-c", "arch"])
+            .output()
+            .unwrap()
+            .stdout;
+        let diff = format!("sha256:{}", sha256_hex(&layer));
+        let (ld, ln) = put(&layer);
+        let v = variant
+            .map(|v| format!(",\"variant\":\"{v}\""))
+            .unwrap_or_default();
+        let config = format!(
+            r#"{{"architecture":"{arch}"{v},"os":"linux","config":{{"Cmd":["cat","/arch"]}},"rootfs":{{"type":"layers","diff_ids":["{base_diff}","{diff}"]}}}}"#
+        );
+        let (cd, cn) = put(config.as_bytes());
+        let manifest = format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{cd}","size":{cn}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{base_d}","size":{base_n}}},{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{ld}","size":{ln}}}]}}"#
+        );
+        let (md, mn) = put(manifest.as_bytes());
+        entries.push(format!(
+            r#"{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{md}","size":{mn},"platform":{{"architecture":"{arch}","os":"linux"{v}}}}}"#
+        ));
+    }
+    let index = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{}]}}"#,
+        entries.join(",")
+    );
+    let (id, n) = put(index.as_bytes());
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    std::fs::write(
+        dir.join("index.json"),
+        format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"{id}","size":{n},"annotations":{{"org.opencontainers.image.ref.name":"multi"}}}}]}}"#
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn manifest_lists_by_platform() {
+    if !root() {
+        return;
+    }
+    let Some(reg) = Registry::start("multi", None) else {
+        return;
+    };
+    let r = Root::new("pull-multi");
+    let layout = r.0.join("layout");
+    multi_arch_layout(&layout);
+    reg.push(
+        &format!("oci:{}:multi", layout.display()),
+        "test/multi:1",
+        &["--all"],
+    );
+    let name = format!("{}/test/multi:1", reg.addr());
+    let index_digest = reg.digest("test/multi:1", &[]);
+    let out = ok(&r, &["pull", &name]);
+    assert!(out.contains(&format!("Digest: {index_digest}\n")), "{out}");
+    // The host's platform (amd64 here), then arm64 by --platform: the
+    // busybox layer is shared, only the arch layer is new.
+    assert_eq!(ok(&r, &["run", "--rm", &name]), "amd64\n");
+    let out = ok(&r, &["pull", "--platform", "linux/arm64", &name]);
+    assert_eq!(out.matches("Already exists").count(), 1, "{out}");
+    assert_eq!(out.matches("Pull complete").count(), 1, "{out}");
+    assert_eq!(ok(&r, &["run", "--rm", &name]), "arm64\n");
+    let ins = ok(&r, &["image", "inspect", &name]);
+    assert!(ins.contains("\"Architecture\": \"arm64\""), "{ins}");
+    assert_eq!(
+        ok(
+            &r,
+            &[
+                "run",
+                "--rm",
+                "--pull",
+                "always",
+                "--platform",
+                "linux/amd64",
+                &name
+            ]
+        ),
+        "amd64\n"
+    );
+    let o = r.out(&["pull", "--platform", "linux/s390x", &name]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert_eq!(
+        stderr(&o),
+        "pocket: no matching manifest for linux/s390x in the manifest list entries\n"
+    );
+    let o = r.out(&["pull", "--platform", "linux", &name]);
+    assert_eq!(o.status.code(), Some(125), "{o:?}");
+}
+
+#[test]
+fn basic_auth_with_dockers_stored_credentials() {
+    if !root() {
+        return;
+    }
+    let Some(reg) = Registry::start("auth", Some(("alice", "s3cret"))) else {
+        return;
+    };
+    reg.push(
+        &format!(
+            "docker-archive:{}",
+            images_dir().join("busybox-docker.tar").display()
+        ),
+        "private/bb:1",
+        &["--dest-creds", "alice:s3cret"],
+    );
+    let r = Root::new("pull-auth");
+    let name = format!("{}/private/bb:1", reg.addr());
+    let cfg = r.0.join("dockercfg");
+    std::fs::create_dir_all(&cfg).unwrap();
+    let o = r
+        .cmd(&["pull", &name])
+        .env("DOCKER_CONFIG", &cfg)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "pocket: pull access denied for {}/private/bb, repository does not exist or may require 'pocket login'\n",
+            reg.addr()
+        )
+    );
+    // Wrong password: denied too.
+    std::fs::write(
+        cfg.join("config.json"),
+        format!(
+            r#"{{"auths":{{"{}":{{"auth":"YWxpY2U6bm9wZQ=="}}}}}}"#,
+            reg.addr()
+        ),
+    )
+    .unwrap();
+    let o = r
+        .cmd(&["pull", &name])
+        .env("DOCKER_CONFIG", &cfg)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    // alice:s3cret, as `docker login` writes it.
+    std::fs::write(
+        cfg.join("config.json"),
+        format!(
+            r#"{{"auths":{{"{}":{{"auth":"YWxpY2U6czNjcmV0"}}}}}}"#,
+            reg.addr()
+        ),
+    )
+    .unwrap();
+    let o = r
+        .cmd(&["pull", "-q", &name])
+        .env("DOCKER_CONFIG", &cfg)
+        .output()
+        .unwrap();
+    assert_eq!(
+        (o.status.code(), stdout(&o)),
+        (Some(0), format!("{name}\n")),
+        "{o:?}"
+    );
+    assert!(!stdout(&o).contains("s3cret") && !stderr(&o).contains("s3cret"));
+}
+
+#[test]
+fn https_registries_are_refused_by_name_for_now() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("pull-tls");
+    let o = r.out(&["pull", "registry.example.invalid/a/b"]);
+    assert_eq!(o.status.code(), Some(125), "{o:?}");
+    assert!(
+        stderr(&o).contains("TLS is not built into this pocket yet"),
+        "{o:?}"
+    );
+    let o = r.out(&["pull", "Bad/Name"]);
+    assert_eq!(o.status.code(), Some(125), "{o:?}");
+    assert_eq!(
+        stderr(&o),
+        "pocket: invalid reference format: repository name (Name) must be lowercase\n"
+    );
+}
+
+// ---------------------------------------------------------------------
+// A fake registry: one image of two gzip layers, served over keep-alive
+// HTTP/1.1; the second layer can be cut off or corrupted, and access can
+// need a Bearer token from its own token service.
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Good,
+    Cut,
+    Corrupt,
+}
+
+struct Fake {
+    port: u16,
+    mode: Arc<Mutex<Mode>>,
+    /// Request lines and their Authorization headers, in order.
+    seen: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+struct Blobs {
+    manifest: Vec<u8>,
+    blobs: HashMap<String, Vec<u8>>,
+    layer2: String,
+}
+
+fn gzip(b: &[u8]) -> Vec<u8> {
+    let mut c = Command::new("gzip")
+        .args(["-c", "-n"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut i = c.stdin.take().unwrap();
+    let data = b.to_vec();
+    let w = std::thread::spawn(move || i.write_all(&data));
+    let o = c.wait_with_output().unwrap();
+    w.join().unwrap().unwrap();
+    o.stdout
+}
+
+fn fake_image(dir: &Path) -> Blobs {
+    let arc = images_dir().join("busybox-docker.tar");
+    let m = sh(&format!("tar -xOf {} manifest.json", arc.display()));
+    let layer_name = m
+        .split("\"Layers\":[\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let base = Command::new("tar")
+        .arg("-xOf")
+        .arg(&arc)
+        .arg(&layer_name)
+        .output()
+        .unwrap()
+        .stdout;
+    let t = dir.join("l2");
+    std::fs::create_dir_all(&t).unwrap();
+    // Big enough that a cut lands inside it.
+    let big: Vec<u8> = (0..3_000_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    std::fs::write(t.join("big"), &big).unwrap();
+    let l2 = Command::new("tar")
+        .args(["--owner=0", "--group=0", "--mtime=@0", "-C"])
+        .arg(&t)
+        .args(["-c", "big"])
+        .output()
+        .unwrap()
+        .stdout;
+    let mut blobs = HashMap::new();
+    let mut descs = Vec::new();
+    let mut diffs = Vec::new();
+    for raw in [&base, &l2] {
+        diffs.push(format!("\"sha256:{}\"", sha256_hex(raw)));
+        let gz = gzip(raw);
+        let d = format!("sha256:{}", sha256_hex(&gz));
+        descs.push(format!(
+            r#"{{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","digest":"{d}","size":{}}}"#,
+            gz.len()
+        ));
+        blobs.insert(d, gz);
+    }
+    let layer2 = blobs
+        .keys()
+        .find(|k| descs[1].contains(k.as_str()))
+        .unwrap()
+        .clone();
+    let config = format!(
+        r#"{{"architecture":"amd64","os":"linux","config":{{"Cmd":["sh","-c","wc -c </big"]}},"rootfs":{{"type":"layers","diff_ids":[{}]}}}}"#,
+        diffs.join(",")
+    );
+    let cd = format!("sha256:{}", sha256_hex(config.as_bytes()));
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"{cd}","size":{}}},"layers":[{}]}}"#,
+        config.len(),
+        descs.join(",")
+    );
+    blobs.insert(cd, config.into_bytes());
+    Blobs {
+        manifest: manifest.into_bytes(),
+        blobs,
+        layer2,
+    }
+}
+
+impl Fake {
+    fn start(dir: &Path, token: bool) -> Fake {
+        let img = Arc::new(fake_image(dir));
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let mode = Arc::new(Mutex::new(Mode::Good));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (m, s) = (mode.clone(), seen.clone());
+        std::thread::spawn(move || {
+            for c in l.incoming().flatten() {
+                let (img, m, s) = (img.clone(), m.clone(), s.clone());
+                std::thread::spawn(move || serve(c, &img, &m, &s, port, token));
+            }
+        });
+        Fake { port, mode, seen }
+    }
+    fn set(&self, m: Mode) {
+        *self.mode.lock().unwrap() = m;
+    }
+    fn name(&self) -> String {
+        format!("127.0.0.1:{}/fake/app:v1", self.port)
+    }
+}
+
+fn serve(
+    c: TcpStream,
+    img: &Blobs,
+    mode: &Mutex<Mode>,
+    seen: &Mutex<Vec<(String, String)>>,
+    port: u16,
+    token: bool,
+) {
+    let mut w = c.try_clone().unwrap();
+    let mut r = BufReader::new(c);
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let line = line.trim_end().to_string();
+        let mut authz = String::new();
+        loop {
+            let mut h = String::new();
+            if r.read_line(&mut h).unwrap_or(0) == 0 {
+                return;
+            }
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some(v) = h.strip_prefix("Authorization: ") {
+                authz = v.to_string();
+            }
+        }
+        seen.lock().unwrap().push((line.clone(), authz.clone()));
+        let path = line.split(' ').nth(1).unwrap_or("").to_string();
+        let send = |w: &mut TcpStream, status: &str, headers: &str, body: &[u8]| {
+            let _ = write!(
+                w,
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\n{headers}\r\n",
+                body.len()
+            );
+            let _ = w.write_all(body);
+        };
+        if path.starts_with("/token?") {
+            send(
+                &mut w,
+                "200 OK",
+                "Content-Type: application/json\r\n",
+                br#"{"token":"good-token"}"#,
+            );
+            continue;
+        }
+        if token && authz != "Bearer good-token" {
+            let h = format!(
+                "WWW-Authenticate: Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"fake\",scope=\"repository:fake/app:pull\"\r\n"
+            );
+            send(
+                &mut w,
+                "401 Unauthorized",
+                &h,
+                br#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#,
+            );
+            continue;
+        }
+        if path == "/v2/fake/app/manifests/v1" {
+            send(
+                &mut w,
+                "200 OK",
+                "Content-Type: application/vnd.docker.distribution.manifest.v2+json\r\n",
+                &img.manifest,
+            );
+            continue;
+        }
+        let Some(d) = path.strip_prefix("/v2/fake/app/blobs/") else {
+            send(&mut w, "404 Not Found", "", br#"{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry"}]}"#);
+            continue;
+        };
+        let Some(b) = img.blobs.get(d) else {
+            send(
+                &mut w,
+                "404 Not Found",
+                "",
+                br#"{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown to registry"}]}"#,
+            );
+            continue;
+        };
+        let m = *mode.lock().unwrap();
+        if d == img.layer2 && m == Mode::Cut {
+            // The whole length promised, a third sent, then the server dies.
+            let _ = write!(w, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", b.len());
+            let _ = w.write_all(&b[..b.len() / 3]);
+            return;
+        }
+        if d == img.layer2 && m == Mode::Corrupt {
+            let mut bad = b.clone();
+            let i = bad.len() / 2;
+            bad[i] ^= 0x55;
+            send(&mut w, "200 OK", "", &bad);
+            continue;
+        }
+        // Chunked, as registries behind proxies answer.
+        let _ = write!(w, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+        for part in b.chunks(100_000) {
+            let _ = write!(w, "{:x};ext=1\r\n", part.len());
+            let _ = w.write_all(part);
+            let _ = w.write_all(b"\r\n");
+        }
+        let _ = w.write_all(b"0\r\nX-Trailer: t\r\n\r\n");
+    }
+}
+
+#[test]
+fn an_interrupted_or_corrupt_pull_leaves_no_image_and_resumes() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("pull-cut");
+    let fake = Fake::start(&r.0, false);
+    let name = fake.name();
+    for (mode, why) in [(Mode::Cut, "Broken pipe"), (Mode::Corrupt, "")] {
+        fake.set(mode);
+        let o = r.out(&["pull", &name]);
+        assert_ne!(o.status.code(), Some(0), "{o:?}");
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(why), "{err}");
+        assert_eq!(image_docs(&r), 0, "an image was written: {err}");
+        assert!(tmp_is_empty(&r), "a partial layer stayed in tmp/");
+        let o = r.out(&["run", "--rm", "--pull", "never", &name, "true"]);
+        assert_eq!(o.status.code(), Some(125), "{o:?}");
+    }
+    // The first layer was complete and verified: kept, not fetched again.
+    fake.set(Mode::Good);
+    let before = fake.seen.lock().unwrap().len();
+    let out = ok(&r, &["pull", &name]);
+    assert_eq!(out.matches("Already exists").count(), 1, "{out}");
+    assert_eq!(out.matches("Pull complete").count(), 1, "{out}");
+    let blob_gets = fake.seen.lock().unwrap()[before..]
+        .iter()
+        .filter(|(l, _)| l.contains("/blobs/"))
+        .count();
+    assert_eq!(blob_gets, 2, "config and the second layer only");
+    assert_eq!(ok(&r, &["run", "--rm", &name]).trim(), "3000000");
+}
+
+#[test]
+fn bearer_tokens_from_the_registrys_token_service() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("pull-token");
+    let fake = Fake::start(&r.0, true);
+    let cfg = r.0.join("dockercfg");
+    std::fs::create_dir_all(&cfg).unwrap();
+    // Anonymous: a token for the repository's pull scope.
+    let o = r
+        .cmd(&["pull", "-q", &fake.name()])
+        .env("DOCKER_CONFIG", &cfg)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let seen = fake.seen.lock().unwrap().clone();
+    let tok: Vec<_> = seen
+        .iter()
+        .filter(|(l, _)| l.starts_with("GET /token?"))
+        .collect();
+    assert_eq!(tok.len(), 1, "{seen:?}");
+    assert!(
+        tok[0].0.contains("service=fake")
+            && tok[0].0.contains("scope=repository%3Afake%2Fapp%3Apull"),
+        "{seen:?}"
+    );
+    assert_eq!(tok[0].1, "", "anonymous");
+    assert!(
+        seen.iter()
+            .filter(|(l, _)| l.contains("/blobs/"))
+            .all(|(_, a)| a == "Bearer good-token"),
+        "{seen:?}"
+    );
+    // With stored credentials: the token request carries them, Basic.
+    std::fs::write(
+        cfg.join("config.json"),
+        format!(
+            r#"{{"auths":{{"127.0.0.1:{}":{{"auth":"dTpw"}}}}}}"#,
+            fake.port
+        ),
+    )
+    .unwrap();
+    let r2 = Root::new("pull-token2");
+    let o = r2
+        .cmd(&["pull", "-q", &fake.name()])
+        .env("DOCKER_CONFIG", &cfg)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let seen = fake.seen.lock().unwrap().clone();
+    let last_tok = seen
+        .iter()
+        .rev()
+        .find(|(l, _)| l.starts_with("GET /token?"))
+        .unwrap();
+    assert_eq!(last_tok.1, "Basic dTpw");
+}
