@@ -44,11 +44,28 @@ fn usage_errors_exit_125() {
     bad(&["run", "--rootfs", &r], 125, "no command specified");
     bad(&["run"], 125, "no image given");
     bad(
-        &["run", "nosuchimage", "sh"],
+        &["run", "--pull", "never", "nosuchimage", "sh"],
         125,
         "no such image nosuchimage",
     );
-    bad(&["run", "Bad..Name", "sh"], 125, "no such image");
+    // Without --pull never, docker's two lines: the image is not here, and
+    // why pulling it failed (no TLS yet, or no network).
+    let o = pocket(&["run", "nosuchimage", "sh"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(125), "{o:?}");
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert_eq!(
+        lines[0],
+        "Unable to find image 'nosuchimage:latest' locally"
+    );
+    assert!(lines[1].starts_with("pocket: "), "{err}");
+    bad(
+        &["run", "Bad..Name", "sh"],
+        125,
+        "invalid reference format: repository name (library/Bad..Name) must be lowercase",
+    );
+    bad(&["run", "a//b", "sh"], 125, "invalid reference format");
     bad(
         &["run", "--rootfs", "/nonexistent/rootfs", "true"],
         125,

@@ -141,7 +141,7 @@ fn references_with_a_slash_run_and_paths_are_directories() {
     std::fs::create_dir_all(cwd.join("some")).unwrap();
     std::os::unix::fs::symlink(rootfs(), cwd.join("some/dir")).unwrap();
     let o = r
-        .cmd(&["run", "--rm", "some/dir", "true"])
+        .cmd(&["run", "--rm", "--pull", "never", "some/dir", "true"])
         .current_dir(&cwd)
         .output()
         .unwrap();
@@ -149,6 +149,17 @@ fn references_with_a_slash_run_and_paths_are_directories() {
     assert_eq!(
         stderr(&o),
         "pocket: no such image some/dir: not found (pocket import or pocket load it first)\n"
+    );
+    // (and by default it is pulled, as docker would: docker.io/some/dir)
+    let o = r
+        .cmd(&["run", "--rm", "some/dir", "true"])
+        .current_dir(&cwd)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(125), "{o:?}");
+    assert!(
+        stderr(&o).starts_with("Unable to find image 'some/dir:latest' locally\n"),
+        "{o:?}"
     );
     let o = r
         .cmd(&["run", "--rm", "./some/dir", "echo", "dir"])

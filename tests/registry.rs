@@ -508,6 +508,114 @@ fn basic_auth_with_dockers_stored_credentials() {
     assert!(!stdout(&o).contains("s3cret") && !stderr(&o).contains("s3cret"));
 }
 
+/// `login` checks the credentials with the registry, then keeps them as
+/// docker does (config.json, 0600, base64 user:pass); `pull` uses them;
+/// `logout` removes them.
+#[test]
+fn login_and_logout_keep_dockers_config() {
+    if !root() {
+        return;
+    }
+    let Some(reg) = Registry::start("login", Some(("alice", "s3cret"))) else {
+        return;
+    };
+    reg.push(
+        &format!(
+            "docker-archive:{}",
+            images_dir().join("busybox-docker.tar").display()
+        ),
+        "private/bb:1",
+        &["--dest-creds", "alice:s3cret"],
+    );
+    let r = Root::new("login");
+    let cfg = r.0.join("dockercfg");
+    let addr = reg.addr();
+    let name = format!("{addr}/private/bb:1");
+    let run = |args: &[&str], input: &str| {
+        let mut c = r.cmd(args);
+        c.env("DOCKER_CONFIG", &cfg)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut ch = c.spawn().unwrap();
+        ch.stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        ch.wait_with_output().unwrap()
+    };
+    let o = run(
+        &["login", "-u", "alice", "--password-stdin", &addr],
+        "wrong\n",
+    );
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert_eq!(
+        stderr(&o),
+        format!("pocket: login {addr}: unauthorized: incorrect username or password\n")
+    );
+    assert!(
+        !cfg.join("config.json").exists(),
+        "nothing kept for refused credentials"
+    );
+    let o = run(&["login", "--password-stdin", &addr], "s3cret\n");
+    assert_eq!(o.status.code(), Some(125), "{o:?}");
+    let o = run(&["login", &addr], "");
+    assert_eq!(
+        stderr(&o),
+        "pocket: Cannot perform an interactive login from a non TTY device\n",
+        "{o:?}"
+    );
+    let o = run(
+        &["login", "-u", "alice", "--password-stdin", &addr],
+        "s3cret\n",
+    );
+    assert_eq!(
+        (o.status.code(), stdout(&o).as_str()),
+        (Some(0), "Login Succeeded\n"),
+        "{o:?}"
+    );
+    assert!(!stdout(&o).contains("s3cret") && !stderr(&o).contains("s3cret"));
+    let meta = std::fs::metadata(cfg.join("config.json")).unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o777,
+        0o600
+    );
+    let doc = std::fs::read_to_string(cfg.join("config.json")).unwrap();
+    assert!(
+        doc.contains(&format!("\"{addr}\"")) && doc.contains("\"auth\": \"YWxpY2U6czNjcmV0\""),
+        "{doc}"
+    );
+    let o = run(&["pull", "-q", &name], "");
+    assert_eq!(
+        (o.status.code(), stdout(&o)),
+        (Some(0), format!("{name}\n")),
+        "{o:?}"
+    );
+    let o = run(&["logout", &addr], "");
+    assert_eq!(
+        stdout(&o),
+        format!("Removing login credentials for {addr}\n"),
+        "{o:?}"
+    );
+    let o = run(&["logout", &addr], "");
+    assert_eq!(stdout(&o), format!("Not logged in to {addr}\n"), "{o:?}");
+    let r2 = Root::new("login2");
+    let o = r2
+        .cmd(&["pull", &name])
+        .env("DOCKER_CONFIG", &cfg)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    // -p works too, with docker's warning.
+    let o = run(&["login", "-u", "alice", "-p", "s3cret", &addr], "");
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert_eq!(
+        stderr(&o),
+        "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n"
+    );
+}
+
 #[test]
 fn https_registries_are_refused_by_name_for_now() {
     if !root() {
@@ -700,7 +808,12 @@ fn serve(
             );
             let _ = w.write_all(body);
         };
-        if path.starts_with("/token?") {
+        if path.starts_with("/token") {
+            // Anonymous, or u:p; any other credentials are refused.
+            if !authz.is_empty() && authz != "Basic dTpw" {
+                send(&mut w, "401 Unauthorized", "", b"{}");
+                continue;
+            }
             send(
                 &mut w,
                 "200 OK",
@@ -859,4 +972,34 @@ fn bearer_tokens_from_the_registrys_token_service() {
         .find(|(l, _)| l.starts_with("GET /token?"))
         .unwrap();
     assert_eq!(last_tok.1, "Basic dTpw");
+    // `login` against the token service: u:p opens it, u:x does not.
+    let cfg2 = r.0.join("dockercfg2");
+    let addr = format!("127.0.0.1:{}", fake.port);
+    let login = |pw: &str| {
+        let mut c = r.cmd(&["login", "-u", "u", "--password-stdin", &addr]);
+        c.env("DOCKER_CONFIG", &cfg2)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut ch = c.spawn().unwrap();
+        ch.stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{pw}\n").as_bytes())
+            .unwrap();
+        ch.wait_with_output().unwrap()
+    };
+    let o = login("x");
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert_eq!(
+        stderr(&o),
+        format!("pocket: login {addr}: unauthorized: incorrect username or password\n")
+    );
+    assert!(!cfg2.join("config.json").exists());
+    let o = login("p");
+    assert_eq!(
+        (o.status.code(), stdout(&o).as_str()),
+        (Some(0), "Login Succeeded\n"),
+        "{o:?}"
+    );
 }

@@ -10,6 +10,7 @@ mod image_out;
 mod images;
 mod inspect;
 mod kernel;
+mod login;
 mod logs;
 pub mod manage;
 mod mounts;
@@ -59,6 +60,9 @@ Commands:
   volume     Manage named volumes (create, ls, rm, inspect)
   network    Manage bridge networks (create, ls, inspect, rm)
   images     List images
+  pull       Download an image from a registry
+  login      Log in to a registry (credentials in docker's config.json)
+  logout     Remove a registry's stored credentials
   load       Load images from a docker-archive or OCI layout (tar or dir)
   import     Make an image from a root filesystem tarball
   rmi        Remove images
@@ -173,6 +177,8 @@ fn dispatch(args: &Args) -> Result<i32> {
         b"update" => stats::update(rest, &ctx),
         b"load" => images::load_cmd(rest, &ctx),
         b"pull" => pull::main(rest, &ctx),
+        b"login" => login::login(rest, &ctx),
+        b"logout" => login::logout(rest, &ctx),
         b"import" => images::import_cmd(rest, &ctx),
         b"images" => images::images_cmd(rest, &ctx),
         b"rmi" => images::rmi_cmd(rest, &ctx),

@@ -198,7 +198,8 @@ impl Session {
     /// Answer a 401: Basic with docker's stored credentials, or a Bearer
     /// token from the realm (anonymous, or with those credentials).
     fn authenticate(&mut self, challenge: Option<&str>, repo: &str) -> Result<()> {
-        let denied = || denied(&self.domain, repo);
+        let domain = self.domain.clone();
+        let denied = || denied(&domain, repo);
         match challenge.and_then(auth::parse_challenge) {
             Some(Challenge::Basic) => {
                 let c = self.creds.as_deref().ok_or_else(denied)?;
@@ -211,46 +212,112 @@ impl Session {
                 scope,
             }) => {
                 let scope = scope.unwrap_or_else(|| format!("repository:{repo}:pull"));
-                let mut q = Vec::new();
-                if let Some(sv) = &service {
-                    q.push(format!("service={}", urlencode(sv)));
-                }
-                q.push(format!("scope={}", urlencode(&scope)));
-                let mut realm_url = Url::parse(&realm)?;
-                let sep = if realm_url.path.contains('?') {
-                    '&'
-                } else {
-                    '?'
-                };
-                realm_url.path = format!("{}{sep}{}", realm_url.path, q.join("&"));
                 let basic = self.creds.as_deref().map(auth::basic);
-                let mut h: Vec<(&str, &str)> = Vec::new();
-                if let Some(b) = &basic {
-                    h.push(("Authorization", b));
-                }
-                let mut r = self.client.request("GET", &realm_url, &h, &[])?;
-                let status = r.status;
-                let body = r.read_all(1 << 20)?;
-                self.client.recycle(r);
-                if status == 401 || status == 403 {
-                    return Err(denied());
-                }
-                if !(200..300).contains(&status) {
-                    return Err(Error::bad(
-                        "token",
-                        realm_url.to_text(),
-                        format!("token service answered {status}"),
-                    ));
-                }
-                let token = json::parse(&body)
-                    .ok()
-                    .as_ref()
-                    .and_then(auth::token_of)
-                    .ok_or_else(|| Error::bad("token", realm, "no token in the answer"))?;
+                let token = self
+                    .token(&realm, service.as_deref(), Some(&scope), basic.as_deref())?
+                    .ok_or_else(denied)?;
                 self.authorization = Some(format!("Bearer {token}"));
                 Ok(())
             }
             None => Err(denied()),
+        }
+    }
+
+    /// A token from a token service; None when it refuses (401/403).
+    fn token(
+        &mut self,
+        realm: &str,
+        service: Option<&str>,
+        scope: Option<&str>,
+        basic: Option<&str>,
+    ) -> Result<Option<String>> {
+        let mut q = Vec::new();
+        if let Some(sv) = service {
+            q.push(format!("service={}", urlencode(sv)));
+        }
+        if let Some(sc) = scope {
+            q.push(format!("scope={}", urlencode(sc)));
+        }
+        let mut realm_url = Url::parse(realm)?;
+        if !q.is_empty() {
+            let sep = if realm_url.path.contains('?') {
+                '&'
+            } else {
+                '?'
+            };
+            realm_url.path = format!("{}{sep}{}", realm_url.path, q.join("&"));
+        }
+        let mut h: Vec<(&str, &str)> = Vec::new();
+        if let Some(b) = basic {
+            h.push(("Authorization", b));
+        }
+        let mut r = self.client.request("GET", &realm_url, &h, &[])?;
+        let status = r.status;
+        let body = r.read_all(1 << 20)?;
+        self.client.recycle(r);
+        if status == 401 || status == 403 {
+            return Ok(None);
+        }
+        if !(200..300).contains(&status) {
+            return Err(Error::bad(
+                "token",
+                realm_url.to_text(),
+                format!("token service answered {status}"),
+            ));
+        }
+        json::parse(&body)
+            .ok()
+            .as_ref()
+            .and_then(auth::token_of)
+            .map(Some)
+            .ok_or_else(|| Error::bad("token", String::from(realm), "no token in the answer"))
+    }
+
+    /// `login`: do these credentials open the registry? Its `/v2/` is
+    /// asked, and a challenge answered with them (Basic, or a token
+    /// fetched with them); refused credentials are docker's words.
+    pub fn check_login(&mut self, user_pass: &str) -> Result<()> {
+        let url = self.base.clone();
+        let mut r = self.client.request("GET", &url, &[], &[])?;
+        let status = r.status;
+        let challenge = r.header("www-authenticate").map(String::from);
+        let _ = r.read_all(64 << 10);
+        self.client.recycle(r);
+        if (200..300).contains(&status) {
+            return Ok(());
+        }
+        let domain = self.domain.clone();
+        let wrong = || {
+            Error::text(format!(
+                "login {domain}: unauthorized: incorrect username or password"
+            ))
+            .with_code(1)
+        };
+        if status != 401 {
+            return Err(Error::text(format!(
+                "login {}: the registry answered HTTP status {status}",
+                self.domain
+            ))
+            .with_code(1));
+        }
+        let basic = auth::basic(user_pass);
+        match challenge.as_deref().and_then(auth::parse_challenge) {
+            Some(Challenge::Basic) => {
+                let mut r = self
+                    .client
+                    .request("GET", &url, &[("Authorization", &basic)], &[])?;
+                let ok = (200..300).contains(&r.status);
+                let _ = r.read_all(64 << 10);
+                self.client.recycle(r);
+                if ok { Ok(()) } else { Err(wrong()) }
+            }
+            Some(Challenge::Bearer { realm, service, .. }) => {
+                match self.token(&realm, service.as_deref(), None, Some(&basic))? {
+                    Some(_) => Ok(()),
+                    None => Err(wrong()),
+                }
+            }
+            None => Err(wrong()),
         }
     }
 

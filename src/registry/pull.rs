@@ -51,13 +51,14 @@ pub fn pull(images: &Images, q: &str, o: &Pull) -> Result<String> {
     if given.tag.is_none() && given.digest.is_none() && !o.to_stderr {
         say("Using default tag: latest");
     }
-    say(&format!("{}: Pulling from {}", r.object(), r.path));
     let mut s = Session::new(&r.domain, &o.registry)?;
     let repo = r.path.clone();
     let what = format!("manifest for {}", r.familiar());
 
     // The manifest, or the index and then the platform's manifest.
     let (top, body, ct) = fetch_manifest(&mut s, &repo, r.object(), &what)?;
+    // (docker says so once the registry has the image)
+    say(&format!("{}: Pulling from {}", r.object(), r.path));
     if let Some(d) = &r.digest
         && *d != top
     {
