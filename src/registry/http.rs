@@ -5,8 +5,8 @@
 //! socket through the digest and the decompressor into the store without
 //! touching the disk first.
 //!
-//! Plain HTTP only for now: an `https://` URL is refused by name (TLS is
-//! the next step of the registry work; see README).
+//! `https://` goes through rustls (`tls.rs`) with the trust settings the
+//! client was made with.
 
 use crate::error::{Error, Result};
 use crate::image::tar::Source;
@@ -129,8 +129,28 @@ impl Url {
     }
 }
 
+enum Stream {
+    Plain(Fd),
+    Tls(alloc::boxed::Box<super::tls::Tls>),
+}
+
+impl Stream {
+    fn read(&mut self, b: &mut [u8]) -> core::result::Result<usize, Errno> {
+        match self {
+            Stream::Plain(f) => fd::read(f.raw(), b),
+            Stream::Tls(t) => t.read(b),
+        }
+    }
+    fn write_all(&mut self, b: &[u8]) -> core::result::Result<(), Errno> {
+        match self {
+            Stream::Plain(f) => fd::write_all(f.raw(), b),
+            Stream::Tls(t) => t.write_all(b),
+        }
+    }
+}
+
 struct Conn {
-    fd: Fd,
+    stream: Stream,
     key: String,
     buf: Vec<u8>,
     pos: usize,
@@ -149,7 +169,7 @@ impl Conn {
             self.pos = 0;
         }
         loop {
-            match fd::read(self.fd.raw(), &mut self.buf[self.end..]) {
+            match self.stream.read(&mut self.buf[self.end..]) {
                 Err(Errno::EINTR) => continue,
                 Err(Errno::EAGAIN) => return Err(Errno::ETIMEDOUT),
                 Ok(n) => {
@@ -190,6 +210,12 @@ impl Conn {
 #[derive(Default)]
 pub struct Client {
     conn: Option<Conn>,
+    /// What https connections trust (None: the host's bundle only).
+    pub trust: Option<super::tls::Trust>,
+    configs: Vec<(String, alloc::sync::Arc<rustls::ClientConfig>)>,
+    /// The last https connection failed because the server does not speak
+    /// TLS (not because of its certificate).
+    pub not_tls: bool,
 }
 
 enum Body {
@@ -211,8 +237,9 @@ pub struct Response {
     conn: Option<Conn>,
 }
 
+/// A network failure: exit status 1, as docker's for a failed pull.
 fn io<'a>(url: &'a Url, what: &'static str) -> impl Fn(Errno) -> Error + 'a {
-    move |e| Error::sys(what, url.to_text(), e)
+    move |e| Error::sys(what, url.to_text(), e).with_code(1)
 }
 
 impl Client {
@@ -225,13 +252,6 @@ impl Client {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> Result<Response> {
-        if url.https {
-            return Err(Error::bad(
-                "https",
-                url.to_text(),
-                "TLS is not built into this pocket yet: only plain-HTTP registries (localhost, --insecure-registry) work",
-            ));
-        }
         let mut req = format!(
             "{method} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: pocket/{}\r\n",
             url.path,
@@ -256,9 +276,9 @@ impl Client {
         }
         for attempt in 0..2 {
             if self.conn.is_none() {
-                let f = tcp::connect(&url.host, url.port).map_err(io(url, "connect"))?;
+                let stream = self.connect(url)?;
                 self.conn = Some(Conn {
-                    fd: f,
+                    stream,
                     key: url.key(),
                     buf: alloc::vec![0u8; BUF],
                     pos: 0,
@@ -266,8 +286,10 @@ impl Client {
                 });
             }
             let c = self.conn.as_mut().unwrap();
-            let sent = fd::write_all(c.fd.raw(), req.as_bytes())
-                .and_then(|_| fd::write_all(c.fd.raw(), body));
+            let sent = c
+                .stream
+                .write_all(req.as_bytes())
+                .and_then(|_| c.stream.write_all(body));
             let head = match sent {
                 Ok(()) => read_head(c),
                 Err(e) => Err(e),
@@ -284,6 +306,48 @@ impl Client {
             }
         }
         Err(io(url, "HTTP request")(Errno::EPIPE))
+    }
+
+    /// A TCP connection to the URL's host, with TLS for https.
+    fn connect(&mut self, url: &Url) -> Result<Stream> {
+        self.not_tls = false;
+        let f = match tcp::connect(&url.host, url.port) {
+            // (tcp::resolve's answer for a name that does not resolve)
+            Err(Errno::ENOENT) => {
+                return Err(
+                    Error::text(alloc::format!("lookup {}: no such host", url.host)).with_code(1),
+                );
+            }
+            r => r.map_err(io(url, "connect"))?,
+        };
+        if !url.https {
+            return Ok(Stream::Plain(f));
+        }
+        let auth = url.authority();
+        let cfg = match self.configs.iter().find(|(a, _)| *a == auth) {
+            Some((_, c)) => c.clone(),
+            None => {
+                let t = self.trust.take().unwrap_or(super::tls::Trust {
+                    bundle: None,
+                    certs_d: String::from(super::tls::CERTS_D),
+                });
+                let c = super::tls::config(&auth, &t);
+                self.trust = Some(t);
+                let c = c?;
+                self.configs.push((auth.clone(), c.clone()));
+                c
+            }
+        };
+        match super::tls::Tls::connect(f, &url.host, cfg) {
+            Ok(t) => Ok(Stream::Tls(alloc::boxed::Box::new(t))),
+            Err((e, why)) => {
+                let why = why.unwrap_or_else(|| alloc::string::ToString::to_string(&e));
+                // A certificate that does not verify is the answer; a
+                // server that does not speak TLS at all may speak HTTP.
+                self.not_tls = !why.starts_with("x509: ");
+                Err(Error::bad("TLS", url.to_text(), why).with_code(1))
+            }
+        }
     }
 
     /// Take the connection back from a response whose body was read.

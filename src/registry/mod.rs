@@ -7,6 +7,7 @@ pub mod auth;
 pub mod http;
 pub mod manifest;
 pub mod pull;
+pub mod tls;
 
 use crate::error::{Error, Result};
 use crate::image::reference::{DOCKER_IO, Reference};
@@ -26,6 +27,11 @@ pub struct Options {
     pub insecure: Vec<String>,
     /// `~/.docker/config.json` (credentials), if present.
     pub docker_config: Option<Value>,
+    /// `$SSL_CERT_FILE`: the CA bundle instead of the distribution's.
+    pub bundle: Option<String>,
+    /// docker's per-registry CA directories (`$POCKET_CERTS_D`, else
+    /// /etc/docker/certs.d).
+    pub certs_d: String,
 }
 
 impl Options {
@@ -55,11 +61,16 @@ impl Options {
         Options {
             insecure,
             docker_config: path.as_deref().and_then(read),
+            bundle: env(b"SSL_CERT_FILE").filter(|b| !b.is_empty()),
+            certs_d: env(b"POCKET_CERTS_D")
+                .filter(|d| !d.is_empty())
+                .unwrap_or_else(|| String::from(tls::CERTS_D)),
         }
     }
 
-    /// Plain HTTP for this registry: listed as insecure, or on the
-    /// loopback (docker's own default: 127.0.0.0/8 is insecure).
+    /// Plain HTTP allowed for this registry (after HTTPS was tried, as
+    /// docker does): listed as insecure, or on the loopback (docker's own
+    /// default: 127.0.0.0/8 is insecure).
     pub fn plain_http(&self, domain: &str) -> bool {
         let host = match domain.strip_prefix('[') {
             Some(r) => r.split(']').next().unwrap_or(r),
@@ -84,6 +95,9 @@ impl Options {
 /// A registry and the state of talking to it.
 pub struct Session {
     pub domain: String,
+    endpoint: String,
+    /// HTTPS first; plain HTTP once HTTPS found no TLS server there.
+    allow_plain: bool,
     base: Url,
     client: Client,
     /// `user:password`, if docker's config has them.
@@ -112,16 +126,18 @@ impl Session {
         } else {
             domain
         };
-        let scheme = if opts.plain_http(domain) {
-            "http"
-        } else {
-            "https"
-        };
-        let base = Url::parse(&format!("{scheme}://{endpoint}/v2/"))?;
+        let base = Url::parse(&format!("https://{endpoint}/v2/"))?;
+        let mut client = Client::default();
+        client.trust = Some(tls::Trust {
+            bundle: opts.bundle.clone(),
+            certs_d: opts.certs_d.clone(),
+        });
         Ok(Session {
             domain: String::from(domain),
+            endpoint: String::from(endpoint),
+            allow_plain: opts.plain_http(domain),
             base,
-            client: Client::default(),
+            client,
             creds: opts
                 .docker_config
                 .as_ref()
@@ -156,7 +172,13 @@ impl Session {
             if let Some(a) = &authz {
                 h.push(("Authorization", a));
             }
-            let mut r = self.client.request("GET", &url, &h, &[])?;
+            let mut r = match self.client.request("GET", &url, &h, &[]) {
+                Err(_) if same_host && self.downgrade() => {
+                    url = self.base.join(&url.path)?;
+                    continue;
+                }
+                r => r?,
+            };
             if (200..300).contains(&r.status) {
                 return Ok(r);
             }
@@ -188,6 +210,21 @@ impl Session {
             url.to_text(),
             "too many redirects",
         ))
+    }
+
+    /// After an HTTPS attempt met no TLS server: plain HTTP, where allowed
+    /// (once). True if the caller should try again.
+    fn downgrade(&mut self) -> bool {
+        if !(self.allow_plain && self.base.https && self.client.not_tls) {
+            return false;
+        }
+        match Url::parse(&format!("http://{}/v2/", self.endpoint)) {
+            Ok(u) => {
+                self.base = u;
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     /// Hand a read response's connection back for the next request.
@@ -277,8 +314,13 @@ impl Session {
     /// asked, and a challenge answered with them (Basic, or a token
     /// fetched with them); refused credentials are docker's words.
     pub fn check_login(&mut self, user_pass: &str) -> Result<()> {
+        let mut r = match self.client.request("GET", &self.base.clone(), &[], &[]) {
+            Err(_) if self.downgrade() => {
+                self.client.request("GET", &self.base.clone(), &[], &[])?
+            }
+            r => r?,
+        };
         let url = self.base.clone();
-        let mut r = self.client.request("GET", &url, &[], &[])?;
         let status = r.status;
         let challenge = r.header("www-authenticate").map(String::from);
         let _ = r.read_all(64 << 10);
@@ -370,7 +412,7 @@ mod tests {
     fn plain_http_only_where_docker_allows_it() {
         let o = Options {
             insecure: alloc::vec![String::from("reg.lan:5000"), String::from("other")],
-            docker_config: None,
+            ..Default::default()
         };
         for d in [
             "localhost",
