@@ -328,6 +328,54 @@ fn pull_by_tag_and_by_digest_then_run() {
     assert_eq!(o.status.code(), Some(125), "{o:?}");
 }
 
+/// zstd layers (OCI `+zstd`), as skopeo writes them: pulled and run,
+/// and loaded from an OCI layout too.
+#[test]
+fn zstd_layers_pull_and_load() {
+    if !root() {
+        return;
+    }
+    let Some(reg) = Registry::start("zstd", None) else {
+        return;
+    };
+    let src = format!(
+        "docker-archive:{}",
+        images_dir().join("busybox-docker.tar").display()
+    );
+    reg.push(
+        &src,
+        "test/zstd:1",
+        &["--format", "oci", "--dest-compress-format", "zstd"],
+    );
+    let r = Root::new("pull-zstd");
+    let name = format!("{}/test/zstd:1", reg.addr());
+    let o = Command::new("skopeo")
+        .args(["inspect", "--raw", "--tls-verify=false"])
+        .arg(format!("docker://{name}"))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("tar+zstd"),
+        "not a zstd layer: {o:?}"
+    );
+    ok(&r, &["pull", "-q", &name]);
+    assert_eq!(ok(&r, &["run", "--rm", &name, "echo", "zstd"]), "zstd\n");
+    // The same image in an OCI layout, loaded.
+    let layout = r.0.join("oci");
+    let o = Command::new("skopeo")
+        .args(["copy", "-q", "--dest-compress-format", "zstd"])
+        .arg(&src)
+        .arg(format!("oci:{}:z", layout.display()))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    let r2 = Root::new("load-zstd");
+    ok(&r2, &["load", "-q", "-i", layout.to_str().unwrap()]);
+    let list = ok(&r2, &["images", "-q"]);
+    let id = list.lines().next().expect("an image").trim().to_string();
+    assert_eq!(ok(&r2, &["run", "--rm", &id, "echo", "loaded"]), "loaded\n");
+}
+
 /// An OCI layout holding an index of two platforms: the busybox layer plus
 /// a layer whose /arch names the platform.
 fn multi_arch_layout(dir: &Path) {

@@ -17,6 +17,7 @@ use super::tar::Source;
 use crate::error::{Error, Result, Why};
 use crate::sys::Errno;
 use alloc::boxed::Box;
+use alloc::string::String;
 use alloc::vec;
 use core::ops::{Deref, DerefMut};
 use miniz_oxide::inflate::TINFLStatus;
@@ -409,6 +410,7 @@ impl Source for Peeked<'_> {
 /// A layer's tar stream: gunzipped, or as it was.
 pub enum Plain<'a> {
     Gzip(Gunzip<'a>),
+    Zstd(super::zstd::Unzstd<'a>),
     Raw(Peeked<'a>),
 }
 
@@ -420,6 +422,10 @@ impl Plain<'_> {
     pub fn explain(&self, e: Error) -> Error {
         match self {
             Plain::Gzip(g) => g.explain(e),
+            Plain::Zstd(z) => match &z.why {
+                Some(w) => Error::bad("zstd", String::new(), w.clone()),
+                None => e,
+            },
             Plain::Raw(_) => e,
         }
     }
@@ -429,12 +435,14 @@ impl Source for Plain<'_> {
     fn read(&mut self, buf: &mut [u8]) -> core::result::Result<usize, Errno> {
         match self {
             Plain::Gzip(g) => g.read(buf),
+            Plain::Zstd(z) => z.read(buf),
             Plain::Raw(p) => p.read(buf),
         }
     }
     fn skip(&mut self, n: u64) -> core::result::Result<(), Errno> {
         match self {
             Plain::Gzip(g) => g.skip(n),
+            Plain::Zstd(z) => z.skip(n),
             Plain::Raw(p) => p.skip(n),
         }
     }
@@ -457,9 +465,6 @@ impl<'a> DerefMut for Plain<'a> {
 /// What a stream starting with `h` is compressed with, if we know it but
 /// cannot read it.
 fn unsupported(h: &[u8]) -> Option<&'static str> {
-    if h.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        return Some("zstd layers are not supported");
-    }
     if h.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
         return Some("xz layers are not supported");
     }
@@ -494,12 +499,16 @@ pub fn plain<'a>(src: &'a mut dyn Source) -> Result<Plain<'a>> {
     if head[..len].starts_with(&[0x1f, 0x8b]) {
         return Ok(Plain::Gzip(Gunzip::with_prefix(src, &head[..len])));
     }
-    Ok(Plain::Raw(Peeked {
+    let peeked = Peeked {
         src,
         head,
         at: 0,
         len,
-    }))
+    };
+    if head[..len].starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        return Ok(Plain::Zstd(super::zstd::Unzstd::new(peeked)));
+    }
+    Ok(Plain::Raw(peeked))
 }
 
 #[cfg(test)]

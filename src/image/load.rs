@@ -188,10 +188,6 @@ fn oci_layout(ar: &Archive) -> Result<Vec<Found>> {
         let (config, hex) = blob_path(cfg)?;
         let mut layers = Vec::new();
         for l in m.get("layers").and_then(Value::arr).unwrap_or(&[]) {
-            let media = l.get("mediaType").and_then(Value::str).unwrap_or("");
-            if media.contains("zstd") {
-                return Err(bad(media, "zstd layers are not supported"));
-            }
             let d = l
                 .get("digest")
                 .and_then(Value::str)
@@ -257,12 +253,13 @@ fn load_one(images: &Images, ar: &Archive, f: &Found, p: &mut Progress) -> Resul
         if images.has_layer(&want) || pending.iter().any(|x| x.diff_id == want) {
             continue;
         }
-        // A gzip blob is hashed twice (compressed: its digest; plain: the
-        // diff_id); a plain one once, its digest being its diff_id.
+        // A gzip or zstd blob is hashed twice (compressed: its digest;
+        // plain: the diff_id); a plain one once, its digest being its diff_id.
         let gz = {
-            let mut head = [0u8; 2];
+            let mut head = [0u8; 4];
             let mut b = ar.blob(name)?;
-            b.read(&mut head).ok() == Some(2) && head == [0x1f, 0x8b]
+            let n = b.read(&mut head).unwrap_or(0);
+            head[..n].starts_with(&[0x1f, 0x8b]) || head[..n] == [0x28, 0xb5, 0x2f, 0xfd]
         };
         let mut raw = ar.blob(name)?;
         let (got, blob) = if gz {

@@ -14,3 +14,4 @@ pub mod store;
 pub mod tar;
 pub mod tar_write;
 pub mod user;
+pub mod zstd;
