@@ -376,6 +376,59 @@ fn zstd_layers_pull_and_load() {
     assert_eq!(ok(&r2, &["run", "--rm", &id, "echo", "loaded"]), "loaded\n");
 }
 
+/// `registry-mirrors` (docker daemon.json's key, in pocket's config file):
+/// docker.io's images come from the first mirror that has them.
+#[test]
+fn docker_io_through_a_mirror() {
+    if !root() {
+        return;
+    }
+    let Some(reg) = Registry::start("mirror", None) else {
+        return;
+    };
+    reg.push(
+        &format!(
+            "docker-archive:{}",
+            images_dir().join("busybox-docker.tar").display()
+        ),
+        "library/busybox:latest",
+        &[],
+    );
+    let r = Root::new("pull-mirror");
+    let cfg = r.0.join("pocket.json");
+    // A dead mirror first: skipped.
+    std::fs::write(
+        &cfg,
+        format!(
+            r#"{{"registry-mirrors": ["http://127.0.0.1:{}", "http://{}"]}}"#,
+            free_port(),
+            reg.addr()
+        ),
+    )
+    .unwrap();
+    let o = r
+        .cmd(&["pull", "busybox"])
+        .env("POCKET_CONFIG", &cfg)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("Using default tag: latest\nlatest: Pulling from library/busybox\n"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with(
+            "Status: Downloaded newer image for busybox:latest\ndocker.io/library/busybox:latest\n"
+        ),
+        "{out}"
+    );
+    assert_eq!(
+        ok(&r, &["run", "--rm", "busybox", "echo", "mirrored"]),
+        "mirrored\n"
+    );
+}
+
 /// An OCI layout holding an index of two platforms: the busybox layer plus
 /// a layer whose /arch names the platform.
 fn multi_arch_layout(dir: &Path) {

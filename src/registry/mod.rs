@@ -18,6 +18,9 @@ use alloc::vec::Vec;
 use auth::Challenge;
 use http::{Client, Response, Url};
 
+/// pocket's own settings file (docker daemon.json's keys).
+pub const CONFIG: &str = "/etc/pocket/config.json";
+
 /// Where registries' settings come from, and which may be spoken to in
 /// plain HTTP.
 #[derive(Default, Clone)]
@@ -32,6 +35,8 @@ pub struct Options {
     /// docker's per-registry CA directories (`$POCKET_CERTS_D`, else
     /// /etc/docker/certs.d).
     pub certs_d: String,
+    /// `registry-mirrors` (URLs) for docker.io, tried in order before it.
+    pub mirrors: Vec<String>,
 }
 
 impl Options {
@@ -52,12 +57,20 @@ impl Options {
                 .and_then(|c| crate::sys::fs::read(&c).ok())
                 .and_then(|b| json::parse(&b).ok())
         };
+        // pocket's settings, with docker daemon.json's keys
+        // (`$POCKET_CONFIG` names another file).
+        let own = env(b"POCKET_CONFIG")
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| String::from(CONFIG));
+        let own = read(&own);
+        let list = |k: &str| {
+            own.as_ref()
+                .and_then(|v| v.get(k))
+                .and_then(Value::strings)
+                .unwrap_or_default()
+        };
         let mut insecure = insecure;
-        if let Some(v) = read("/etc/pocket/config.json")
-            && let Some(l) = v.get("insecure-registries").and_then(Value::strings)
-        {
-            insecure.extend(l);
-        }
+        insecure.extend(list("insecure-registries"));
         Options {
             insecure,
             docker_config: path.as_deref().and_then(read),
@@ -65,6 +78,7 @@ impl Options {
             certs_d: env(b"POCKET_CERTS_D")
                 .filter(|d| !d.is_empty())
                 .unwrap_or_else(|| String::from(tls::CERTS_D)),
+            mirrors: list("registry-mirrors"),
         }
     }
 
@@ -144,6 +158,24 @@ impl Session {
                 .and_then(|c| auth::find_auth(c, domain)),
             authorization: None,
         })
+    }
+
+    /// docker.io through a mirror (`registry-mirrors`: `http://h:p` or
+    /// `https://h`): the same API at another endpoint. Plain HTTP only as
+    /// the mirror's URL says, or as for any registry (insecure, loopback).
+    pub fn mirror(url: &str, opts: &Options) -> Result<Session> {
+        let u = Url::parse(url)?;
+        let endpoint = u.authority();
+        let mut s = Session::new(DOCKER_IO, opts)?;
+        s.allow_plain = !u.https || opts.plain_http(&endpoint);
+        s.base = Url::parse(&format!("https://{endpoint}/v2/"))?;
+        if !u.https {
+            s.base = Url::parse(&format!("http://{endpoint}/v2/"))?;
+        }
+        s.endpoint = endpoint;
+        // Credentials are docker.io's: a mirror gets none.
+        s.creds = None;
+        Ok(s)
     }
 
     fn url(&self, path: &str) -> Result<Url> {

@@ -51,12 +51,33 @@ pub fn pull(images: &Images, q: &str, o: &Pull) -> Result<String> {
     if given.tag.is_none() && given.digest.is_none() && !o.to_stderr {
         say("Using default tag: latest");
     }
-    let mut s = Session::new(&r.domain, &o.registry)?;
     let repo = r.path.clone();
     let what = format!("manifest for {}", r.familiar());
 
-    // The manifest, or the index and then the platform's manifest.
-    let (top, body, ct) = fetch_manifest(&mut s, &repo, r.object(), &what)?;
+    // The manifest, or the index and then the platform's manifest; for
+    // docker.io from the first mirror that has it, else from docker.io.
+    let mut sessions = Vec::new();
+    if r.domain == crate::image::reference::DOCKER_IO {
+        for m in &o.registry.mirrors {
+            sessions.push(Session::mirror(m, &o.registry)?);
+        }
+    }
+    sessions.push(Session::new(&r.domain, &o.registry)?);
+    let last = sessions.len() - 1;
+    let mut found = None;
+    for (i, mut s) in sessions.into_iter().enumerate() {
+        match fetch_manifest(&mut s, &repo, r.object(), &what) {
+            Ok(m) => {
+                found = Some((s, m));
+                break;
+            }
+            Err(e) if i == last => return Err(e),
+            Err(_) => {}
+        }
+    }
+    let Some((mut s, (top, body, ct))) = found else {
+        return Err(Error::text(what));
+    };
     // (docker says so once the registry has the image)
     say(&format!("{}: Pulling from {}", r.object(), r.path));
     if let Some(d) = &r.digest
