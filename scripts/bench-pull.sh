@@ -45,7 +45,7 @@ for ((l = 0; l < layers; l++)); do
     if ((f % 2)); then
       head -c 102400 /dev/urandom >"$d/data$l/f$f"
     else
-      yes "layer $l file $f: the quick brown fox jumps over the lazy dog" | head -c 102400 >"$d/data$l/f$f"
+      (yes "layer $l file $f: the quick brown fox jumps over the lazy dog" || true) | head -c 102400 >"$d/data$l/f$f"
     fi
   done
   tar --owner=0 --group=0 -C "$d" -cf "$T/img/layer$l.tar" .
@@ -93,7 +93,7 @@ pm() { podman --root "$1" --runroot "$1.run" --storage-driver overlay --cgroup-m
   --events-backend file --tmpdir "$1.tmp" "${@:2}"; }
 
 now() { echo "$EPOCHREALTIME"; }
-ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", (b - a) * 1000 }'; }
+ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f\n", (b - a) * 1000 }'; }
 : >"$T/t-pocket"; : >"$T/t-skopeo"; : >"$T/t-podman"
 echo "bench-pull: $n rounds of 3 pulls of $img ($blob_mb MB in the registry)..." >&2
 for ((i = 0; i < n; i++)); do
