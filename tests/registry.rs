@@ -885,6 +885,8 @@ enum Mode {
     Good,
     Cut,
     Corrupt,
+    /// The blob, then a megabyte more than the manifest's size.
+    Long,
 }
 
 struct Fake {
@@ -1111,6 +1113,10 @@ fn serve(
         }
         // Chunked, as registries behind proxies answer.
         let _ = write!(w, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+        let mut b = b.clone();
+        if d == img.layer2 && m == Mode::Long {
+            b.extend(std::iter::repeat_n(0u8, 1 << 20));
+        }
         for part in b.chunks(100_000) {
             let _ = write!(w, "{:x};ext=1\r\n", part.len());
             let _ = w.write_all(part);
@@ -1128,7 +1134,11 @@ fn an_interrupted_or_corrupt_pull_leaves_no_image_and_resumes() {
     let r = Root::new("pull-cut");
     let fake = Fake::start(&r.0, false);
     let name = fake.name();
-    for (mode, why) in [(Mode::Cut, "Broken pipe"), (Mode::Corrupt, "")] {
+    for (mode, why) in [
+        (Mode::Cut, "Broken pipe"),
+        (Mode::Corrupt, ""),
+        (Mode::Long, "File too large"),
+    ] {
         fake.set(mode);
         let o = r.out(&["pull", &name]);
         assert_ne!(o.status.code(), Some(0), "{o:?}");

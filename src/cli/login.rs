@@ -83,11 +83,27 @@ fn set_auth(doc: &mut Value, key: &str, auth: Option<&str>) -> bool {
     if !top.iter().any(|(k, _)| k == "auths") {
         top.push((String::from("auths"), Value::Obj(Vec::new())));
     }
+    // An `auths` that is not an object (null, ...) is replaced.
+    if let Some((_, v)) = top.iter_mut().find(|(k, _)| k == "auths")
+        && !matches!(v, Value::Obj(_))
+    {
+        *v = Value::Obj(Vec::new());
+    }
     let Some((_, Value::Obj(auths))) = top.iter_mut().find(|(k, _)| k == "auths") else {
         return false;
     };
-    let had = auths.iter().any(|(k, _)| k == key);
-    auths.retain(|(k, _)| k != key);
+    // Every spelling of the same registry (`https://reg/v1/`, `reg`, ...),
+    // as docker's logout: pull would still find the others.
+    let host = |k: &str| {
+        let k = k
+            .strip_prefix("https://")
+            .or_else(|| k.strip_prefix("http://"))
+            .unwrap_or(k);
+        String::from(k.split('/').next().unwrap_or(k))
+    };
+    let want = host(key);
+    let had = auths.iter().any(|(k, _)| host(k) == want);
+    auths.retain(|(k, _)| host(k) != want);
     if let Some(a) = auth {
         auths.push((
             String::from(key),
@@ -277,5 +293,11 @@ mod tests {
         let mut e = Value::Obj(Vec::new());
         set_auth(&mut e, "h", Some("q"));
         assert_eq!(json::compact(&e), r#"{"auths":{"h":{"auth":"q"}}}"#);
+        let mut n = json::parse(br#"{"auths":null}"#).unwrap();
+        set_auth(&mut n, "h", Some("q"));
+        assert_eq!(json::compact(&n), r#"{"auths":{"h":{"auth":"q"}}}"#);
+        let mut m = json::parse(br#"{"auths":{"https://h/v2/":{},"h":{},"i":{}}}"#).unwrap();
+        assert!(set_auth(&mut m, "h", None));
+        assert_eq!(json::compact(&m), r#"{"auths":{"i":{}}}"#);
     }
 }

@@ -166,9 +166,13 @@ fn split_domain(name: &str) -> (&str, String) {
 }
 
 fn valid_digest(d: &str) -> bool {
-    let hex = |h: &str, n: usize| h.len() == n && h.bytes().all(|c| c.is_ascii_hexdigit());
+    // go-digest: lower-case hex of the algorithm's length.
+    let hex = |h: &str, n: usize| {
+        h.len() == n && h.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+    };
     match d.split_once(':') {
         Some(("sha256", h)) => hex(h, 64),
+        Some(("sha384", h)) => hex(h, 96),
         Some(("sha512", h)) => hex(h, 128),
         _ => false,
     }
@@ -190,11 +194,7 @@ fn valid_domain(d: &str) -> bool {
         let Some((v6, after)) = r.split_once(']') else {
             return false;
         };
-        if v6.is_empty()
-            || !v6
-                .bytes()
-                .all(|c| c.is_ascii_hexdigit() || c == b':' || c == b'.')
-        {
+        if v6.is_empty() || !v6.bytes().all(|c| c.is_ascii_hexdigit() || c == b':') {
             return false;
         }
         match after {
@@ -330,6 +330,8 @@ mod tests {
             "a b",
             "a/.b",
             "[::1/a",
+            "[..]/a",
+            "a@sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef",
             "a:x@",
             "./dir",
             "../dir",

@@ -124,8 +124,10 @@ impl Url {
         Ok(u)
     }
 
+    /// A connection serves only this scheme, host and port.
     fn key(&self) -> String {
-        format!("{}:{}", self.host, self.port)
+        let s = if self.https { "https" } else { "http" };
+        format!("{s}://{}:{}", self.host, self.port)
     }
 }
 
@@ -405,8 +407,18 @@ impl Client {
     }
 }
 
-/// Status line and headers.
+/// Status line and headers of the final response: interim ones (1xx but
+/// 101) are read past.
 fn read_head(c: &mut Conn) -> core::result::Result<(u16, Vec<(String, String)>), Errno> {
+    loop {
+        let (status, headers) = read_one_head(c)?;
+        if !(100..200).contains(&status) || status == 101 {
+            return Ok((status, headers));
+        }
+    }
+}
+
+fn read_one_head(c: &mut Conn) -> core::result::Result<(u16, Vec<(String, String)>), Errno> {
     let mut budget = MAX_HEAD;
     let status_line = c.line(&mut budget)?;
     let s = core::str::from_utf8(&status_line).map_err(|_| Errno::EPROTO)?;

@@ -125,7 +125,11 @@ fn descriptor(v: &Value) -> Result<Descriptor> {
     Ok(Descriptor {
         media_type: String::from(v.get("mediaType").and_then(Value::str).unwrap_or("")),
         digest: String::from(digest),
-        size: v.get("size").and_then(Value::u64).unwrap_or(0),
+        // Required by the spec; a pull trusts no stream beyond it.
+        size: v
+            .get("size")
+            .and_then(Value::u64)
+            .ok_or_else(|| bad("a descriptor without a size"))?,
         platform,
     })
 }

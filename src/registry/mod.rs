@@ -47,7 +47,7 @@ impl Options {
             args.getenv(k)
                 .map(|v| String::from_utf8_lossy(v).into_owned())
         };
-        let path = match env(b"DOCKER_CONFIG") {
+        let path = match env(b"DOCKER_CONFIG").filter(|d| !d.is_empty()) {
             Some(d) => Some(format!("{d}/config.json")),
             None => env(b"HOME").map(|h| format!("{h}/.docker/config.json")),
         };
@@ -98,7 +98,9 @@ impl Options {
         };
         host == "localhost"
             || host == "::1"
-            || host.starts_with("127.")
+            || host
+                .parse::<core::net::Ipv4Addr>()
+                .is_ok_and(|a| a.is_loopback())
             || self
                 .insecure
                 .iter()
@@ -189,7 +191,9 @@ impl Session {
         let mut url = url;
         let mut tried_auth = false;
         for _ in 0..8 {
-            let same_host = url.host == self.base.host && url.port == self.base.port;
+            let same_host = url.host == self.base.host
+                && url.port == self.base.port
+                && url.https == self.base.https;
             let mut h: Vec<(&str, &str)> = Vec::new();
             if !accept.is_empty() {
                 h.push(("Accept", accept));
@@ -317,7 +321,10 @@ impl Session {
             realm_url.path = format!("{}{sep}{}", realm_url.path, q.join("&"));
         }
         let mut h: Vec<(&str, &str)> = Vec::new();
-        if let Some(b) = basic {
+        // Credentials only over TLS, unless the registry itself is plain.
+        if let Some(b) = basic
+            && (realm_url.https || !self.base.https)
+        {
             h.push(("Authorization", b));
         }
         let mut r = self.client.request("GET", &realm_url, &h, &[])?;

@@ -51,6 +51,16 @@ pub fn pull(images: &Images, q: &str, o: &Pull) -> Result<String> {
     if given.tag.is_none() && given.digest.is_none() && !o.to_stderr {
         say("Using default tag: latest");
     }
+    // Its tag and digest are file names in the store: refused before any
+    // download if they could not be (a name of 255 and a long tag fit
+    // the grammar, not NAME_MAX).
+    if r.familiar_name().len() + 1 + 7 + 128 > 255 || r.familiar().len() > 255 {
+        return Err(Error::bad(
+            "pull",
+            r.familiar(),
+            "reference too long to keep in the store (255 bytes with its digest)",
+        ));
+    }
     let repo = r.path.clone();
     let what = format!("manifest for {}", r.familiar());
 
@@ -278,7 +288,13 @@ fn fetch_layer(
     let what = format!("blob {}", l.digest);
     let url = s.url(&format!("{repo}/blobs/{}", l.digest))?;
     let mut body = s.get(url, "", &what, repo)?;
-    let mut tee = Tee::new(&mut body);
+    // Never more than the manifest's size: a server sending endless
+    // bytes after a valid tar is cut off at once.
+    let mut capped = Capped {
+        inner: &mut body,
+        left: l.size,
+    };
+    let mut tee = Tee::new(&mut capped);
     let pending = {
         let mut plain = crate::image::gzip::plain(&mut tee)?;
         images
@@ -287,7 +303,7 @@ fn fetch_layer(
     };
     tee.drain()?;
     let (got, n) = tee.finish();
-    if got != hex(&l.digest) || (l.size != 0 && n != l.size) {
+    if got != hex(&l.digest) || n != l.size {
         return Err(Error::bad(
             what.clone(),
             format!("sha256:{got} ({n} bytes)"),
@@ -304,6 +320,29 @@ fn fetch_layer(
     pending.commit()?;
     s.recycle(body);
     Ok(())
+}
+
+/// At most `left` bytes of `inner`; more is an error (EFBIG).
+struct Capped<'a> {
+    inner: &'a mut dyn crate::image::tar::Source,
+    left: u64,
+}
+
+impl crate::image::tar::Source for Capped<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> core::result::Result<usize, crate::sys::Errno> {
+        if self.left == 0 {
+            // One byte more than promised is already too many.
+            let mut b = [0u8; 1];
+            return match self.inner.read(&mut b)? {
+                0 => Ok(0),
+                _ => Err(crate::sys::Errno::EFBIG),
+            };
+        }
+        let k = buf.len().min(self.left.min(usize::MAX as u64) as usize);
+        let n = self.inner.read(&mut buf[..k])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
 }
 
 /// A single-platform image pulled with --platform must be that platform.
