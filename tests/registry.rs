@@ -1252,3 +1252,48 @@ fn bearer_tokens_from_the_registrys_token_service() {
         "{o:?}"
     );
 }
+
+/// On a terminal each layer's line counts up in place while it downloads
+/// (`abc123def456: Downloading  1.2MB/3.0MB`), then reads "Pull complete";
+/// on a pipe only the final lines come (the other tests check them whole).
+#[test]
+fn progress_on_a_terminal_one_line_per_layer() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("pull-tty");
+    let fake = Fake::start(&r.0, false);
+    let (mut master, slave) = pty();
+    let mut c = r.cmd(&["pull", &fake.name()]);
+    c.stdout(slave.try_clone().unwrap()).stderr(Stdio::piped());
+    let child = c.spawn().unwrap();
+    drop(slave);
+    drop(c);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let mut out = Vec::new();
+    let mut b = [0u8; 65536];
+    loop {
+        match std::io::Read::read(&mut master, &mut b) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&b[..n]),
+        }
+    }
+    let out = String::from_utf8_lossy(&out).replace("\r\n", "\n");
+    let layers: Vec<&str> = out
+        .lines()
+        .filter(|l| l.ends_with(": Pull complete"))
+        .collect();
+    assert_eq!(layers.len(), 2, "{out:?}");
+    for l in layers {
+        let name = l.rsplit("\x1b[K").next().unwrap().split(':').next().unwrap();
+        assert!(
+            out.contains(&format!("\x1b[K{name}: Downloading  ")),
+            "no progress for {name}: {out:?}"
+        );
+        assert!(
+            l.ends_with(&format!("\r\x1b[K{name}: Pull complete")),
+            "{l:?}"
+        );
+    }
+}

@@ -166,7 +166,14 @@ pub fn pull(images: &Images, q: &str, o: &Pull) -> Result<String> {
             }
             continue;
         }
-        fetch_layer(images, &mut s, &repo, l, diff)?;
+        // On a terminal the layer's line counts up while it downloads,
+        // then reads "Pull complete" (docker's one line per layer).
+        let fd = if o.to_stderr { 2 } else { 1 };
+        let live = !o.quiet && crate::sys::tty::isatty(fd);
+        fetch_layer(images, &mut s, &repo, l, diff, live.then_some(fd))?;
+        if live {
+            let _ = crate::sys::fd::write_all(fd, b"\r\x1b[K");
+        }
         say(&format!("{}: Pull complete", short(&l.digest)));
     }
 
@@ -281,6 +288,7 @@ fn fetch_layer(
     repo: &str,
     l: &Descriptor,
     diff: &str,
+    meter: Option<i32>,
 ) -> Result<()> {
     // gzip and zstd are told apart by their magic (gzip::plain), as load
     // does; the media type only has to name a tar layer.
@@ -293,6 +301,12 @@ fn fetch_layer(
     let mut capped = Capped {
         inner: &mut body,
         left: l.size,
+        meter: meter.map(|fd| Meter {
+            fd,
+            name: String::from(short(&l.digest)),
+            total: l.size,
+            last: 0,
+        }),
     };
     let mut tee = Tee::new(&mut capped);
     let pending = {
@@ -326,6 +340,42 @@ fn fetch_layer(
 struct Capped<'a> {
     inner: &'a mut dyn crate::image::tar::Source,
     left: u64,
+    meter: Option<Meter>,
+}
+
+/// `abc123def456: Downloading  12.3MB/45.6MB`, redrawn in place at most
+/// five times a second.
+struct Meter {
+    fd: i32,
+    name: String,
+    total: u64,
+    last: i64,
+}
+
+impl Meter {
+    fn show(&mut self, done: u64) {
+        let t = crate::rt::time::now();
+        let ms = t.secs * 1000 + t.nanos as i64 / 1_000_000;
+        if ms - self.last < 200 && done < self.total {
+            return;
+        }
+        self.last = ms;
+        // docker's units: decimal kB below a megabyte, MB above.
+        let mb = |b: u64| {
+            if self.total < 1_000_000 {
+                format!("{}.{}kB", b / 1000, b % 1000 / 100)
+            } else {
+                format!("{}.{}MB", b / 1_000_000, b % 1_000_000 / 100_000)
+            }
+        };
+        let line = format!(
+            "\r\x1b[K{}: Downloading  {}/{}",
+            self.name,
+            mb(done),
+            mb(self.total)
+        );
+        let _ = crate::sys::fd::write_all(self.fd, line.as_bytes());
+    }
 }
 
 impl crate::image::tar::Source for Capped<'_> {
@@ -341,6 +391,9 @@ impl crate::image::tar::Source for Capped<'_> {
         let k = buf.len().min(self.left.min(usize::MAX as u64) as usize);
         let n = self.inner.read(&mut buf[..k])?;
         self.left -= n as u64;
+        if let Some(m) = &mut self.meter {
+            m.show(m.total - self.left);
+        }
         Ok(n)
     }
 }
