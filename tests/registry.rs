@@ -261,6 +261,23 @@ fn pull_by_tag_and_by_digest_then_run() {
         )
     );
     assert_eq!(ok(&r, &["pull", "-q", &name]), format!("{name}\n"));
+    // The digest it was pulled by, as docker shows it.
+    let repo = format!("{}/test/busybox", reg.addr());
+    let ins = ok(&r, &["image", "inspect", &name]);
+    assert!(
+        ins.contains(&format!(
+            "\"RepoDigests\": [\n      \"{repo}@{want_digest}\""
+        )),
+        "{ins}"
+    );
+    let list = ok(&r, &["images", "--digests"]);
+    assert!(list.starts_with("REPOSITORY"), "{list}");
+    assert!(list.lines().next().unwrap().contains(" DIGEST "), "{list}");
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with(&repo) && l.contains(&want_digest)),
+        "{list}"
+    );
     // By digest, into a fresh store; run by that reference.
     let r2 = Root::new("pull-digest");
     let by_digest = format!("{}/test/busybox@{want_digest}", reg.addr());
@@ -1286,7 +1303,13 @@ fn progress_on_a_terminal_one_line_per_layer() {
         .collect();
     assert_eq!(layers.len(), 2, "{out:?}");
     for l in layers {
-        let name = l.rsplit("\x1b[K").next().unwrap().split(':').next().unwrap();
+        let name = l
+            .rsplit("\x1b[K")
+            .next()
+            .unwrap()
+            .split(':')
+            .next()
+            .unwrap();
         assert!(
             out.contains(&format!("\x1b[K{name}: Downloading  ")),
             "no progress for {name}: {out:?}"

@@ -210,6 +210,7 @@ const IMAGES_FLAGS: &[Flag] = &[
     flag(b'q', "quiet", false),
     flag(0, "no-trunc", false),
     flag(b'a', "all", false),
+    flag(0, "digests", false),
     flag(0, "help", false),
 ];
 const IMAGES_HELP: &str = "\
@@ -220,6 +221,7 @@ List images.
 Options:
   -q, --quiet      Only print ids
       --no-trunc   Do not truncate ids
+      --digests    Show the digest each image was pulled by
 ";
 
 pub fn images_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
@@ -227,8 +229,14 @@ pub fn images_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         return Ok(0);
     };
     let (quiet, trunc) = (p.on(IMAGES_FLAGS, "quiet"), !p.on(IMAGES_FLAGS, "no-trunc"));
+    let with_digests = p.on(IMAGES_FLAGS, "digests");
     let images = Images::new(&ctx.store.root);
     let tags = images.tags();
+    let digests = if with_digests {
+        images.digests()
+    } else {
+        Vec::new()
+    };
     let mut all: Vec<Image> = images
         .ids()
         .iter()
@@ -243,13 +251,12 @@ pub fn images_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             format!("sha256:{id}")
         }
     };
-    let mut rows = alloc::vec![alloc::vec![
-        "REPOSITORY".into(),
-        "TAG".into(),
-        "IMAGE ID".into(),
-        "CREATED".into(),
-        "SIZE".into()
-    ]];
+    let mut head: Vec<String> = alloc::vec!["REPOSITORY".into(), "TAG".into()];
+    if with_digests {
+        head.push("DIGEST".into());
+    }
+    head.extend(["IMAGE ID".into(), "CREATED".into(), "SIZE".into()]);
+    let mut rows = alloc::vec![head];
     let mut seen = Vec::new();
     for img in &all {
         if quiet {
@@ -275,13 +282,22 @@ pub fn images_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
                 .collect()
         };
         for (repo, tag) in names {
-            rows.push(alloc::vec![
-                repo,
-                tag,
+            let mut row = alloc::vec![repo.clone(), tag];
+            if with_digests {
+                // The digest this repository's image was pulled by.
+                let d = digests
+                    .iter()
+                    .find(|(n, id)| *id == img.id && n.split('@').next() == Some(repo.as_str()))
+                    .and_then(|(n, _)| n.split_once('@'))
+                    .map_or_else(|| String::from("<none>"), |(_, d)| String::from(d));
+                row.push(d);
+            }
+            row.extend([
                 short(&img.id),
                 time::human_ago(img.created, now),
                 size_cell(img.size),
             ]);
+            rows.push(row);
         }
     }
     if !quiet {
@@ -428,6 +444,12 @@ pub fn inspect_value(images: &Images, img: &Image) -> Value {
         .filter(|t| t.1 == img.id)
         .map(|t| t.0)
         .collect();
+    let repo_digests: Vec<String> = images
+        .digests()
+        .into_iter()
+        .filter(|d| d.1 == img.id)
+        .map(|d| d.0)
+        .collect();
     let layers: Vec<String> = img.layers.iter().map(|l| format!("sha256:{l}")).collect();
     let host = crate::registry::manifest::Platform::host();
     let mut p = img.platform.split('/');
@@ -437,6 +459,7 @@ pub fn inspect_value(images: &Images, img: &Image) -> Value {
     json::obj(alloc::vec![
         ("Id", Some(json::str(&format!("sha256:{}", img.id)))),
         ("RepoTags", Some(json::strs(&tags))),
+        ("RepoDigests", Some(json::strs(&repo_digests))),
         ("Created", Some(json::str(&time::rfc3339(img.created)))),
         ("Architecture", Some(json::str(&arch))),
         ("Variant", variant.map(|v| json::str(&v))),

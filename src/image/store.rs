@@ -290,9 +290,20 @@ impl Images {
         Some(String::from_utf8_lossy(&id).trim().into())
     }
 
+    /// (`name@digest`, image id) pairs: what pulls recorded.
+    pub fn digests(&self) -> Vec<(String, String)> {
+        self.name_files("digests")
+    }
+
     /// (tag, image id) pairs.
     pub fn tags(&self) -> Vec<(String, String)> {
-        let d = format!("{}/tags", self.dir);
+        self.name_files("tags")
+    }
+
+    /// The files of `tags/` or `digests/`: each named after a reference
+    /// ('/' as '%'), holding an image id.
+    fn name_files(&self, sub: &str) -> Vec<(String, String)> {
+        let d = format!("{}/{sub}", self.dir);
         let Ok(c) = cs(&d) else { return Vec::new() };
         let Ok(f) = fd::open(&c, libc::O_RDONLY | libc::O_DIRECTORY, 0) else {
             return Vec::new();
