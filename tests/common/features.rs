@@ -21,7 +21,9 @@ pub fn skip(what: &str, why: &str) {
         .append(true)
         .open(log)
     {
-        let _ = writeln!(f, "{line}");
+        // One write of the whole line: O_APPEND keeps concurrent tests'
+        // lines whole (writeln! may split it into two writes).
+        let _ = f.write_all(format!("{line}\n").as_bytes());
     }
 }
 
