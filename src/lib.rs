@@ -7,6 +7,10 @@
 
 extern crate alloc;
 
+/// pocket's version, and the git commit it was built from (build.rs).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub const COMMIT: &str = env!("POCKET_COMMIT");
+
 pub mod cgroup;
 pub mod cli;
 pub mod container;

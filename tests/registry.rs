@@ -31,6 +31,14 @@ fn images_dir() -> PathBuf {
     .clone()
 }
 
+/// skopeo's name of the busybox test image (a docker-archive).
+fn busybox_archive() -> String {
+    format!(
+        "docker-archive:{}",
+        images_dir().join("busybox-docker.tar").display()
+    )
+}
+
 fn have(prog: &str) -> bool {
     Command::new("sh")
         .args(["-c", &format!("command -v {prog}")])
@@ -355,10 +363,7 @@ fn zstd_layers_pull_and_load() {
     let Some(reg) = Registry::start("zstd", None) else {
         return;
     };
-    let src = format!(
-        "docker-archive:{}",
-        images_dir().join("busybox-docker.tar").display()
-    );
+    let src = busybox_archive();
     reg.push(
         &src,
         "test/zstd:1",
@@ -403,14 +408,7 @@ fn docker_io_through_a_mirror() {
     let Some(reg) = Registry::start("mirror", None) else {
         return;
     };
-    reg.push(
-        &format!(
-            "docker-archive:{}",
-            images_dir().join("busybox-docker.tar").display()
-        ),
-        "library/busybox:latest",
-        &[],
-    );
+    reg.push(&busybox_archive(), "library/busybox:latest", &[]);
     let r = Root::new("pull-mirror");
     let cfg = r.0.join("pocket.json");
     // A dead mirror first: skipped.
@@ -574,22 +572,25 @@ fn manifest_lists_by_platform() {
     assert_eq!(o.status.code(), Some(125), "{o:?}");
 }
 
+/// A registry behind htpasswd (alice:s3cret) holding private/bb:1.
+fn private_registry(tag: &str) -> Option<Registry> {
+    let reg = Registry::start(tag, Some(("alice", "s3cret")))?;
+    reg.push(
+        &busybox_archive(),
+        "private/bb:1",
+        &["--dest-creds", "alice:s3cret"],
+    );
+    Some(reg)
+}
+
 #[test]
 fn basic_auth_with_dockers_stored_credentials() {
     if !root() {
         return;
     }
-    let Some(reg) = Registry::start("auth", Some(("alice", "s3cret"))) else {
+    let Some(reg) = private_registry("auth") else {
         return;
     };
-    reg.push(
-        &format!(
-            "docker-archive:{}",
-            images_dir().join("busybox-docker.tar").display()
-        ),
-        "private/bb:1",
-        &["--dest-creds", "alice:s3cret"],
-    );
     let r = Root::new("pull-auth");
     let name = format!("{}/private/bb:1", reg.addr());
     let cfg = r.0.join("dockercfg");
@@ -652,17 +653,9 @@ fn login_and_logout_keep_dockers_config() {
     if !root() {
         return;
     }
-    let Some(reg) = Registry::start("login", Some(("alice", "s3cret"))) else {
+    let Some(reg) = private_registry("login") else {
         return;
     };
-    reg.push(
-        &format!(
-            "docker-archive:{}",
-            images_dir().join("busybox-docker.tar").display()
-        ),
-        "private/bb:1",
-        &["--dest-creds", "alice:s3cret"],
-    );
     let r = Root::new("login");
     let cfg = r.0.join("dockercfg");
     let addr = reg.addr();
@@ -792,14 +785,7 @@ fn tls_registries_verified_by_their_certificates() {
     let Some(reg) = Registry::start_tls("tls", None, Some((&gc, &gk))) else {
         return;
     };
-    reg.push(
-        &format!(
-            "docker-archive:{}",
-            images_dir().join("busybox-docker.tar").display()
-        ),
-        "secure/bb:1",
-        &[],
-    );
+    reg.push(&busybox_archive(), "secure/bb:1", &[]);
     let name = format!("{}/secure/bb:1", reg.addr());
     let certs_d = r.0.join("certs.d");
     std::fs::create_dir_all(certs_d.join(reg.addr())).unwrap();

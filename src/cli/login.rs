@@ -43,22 +43,8 @@ Remove the stored credentials of a registry (default: docker.io).
 
 /// docker's config.json: its directory and path.
 fn config_path(ctx: &Ctx) -> Result<(String, String)> {
-    let env = |k: &[u8]| {
-        ctx.args
-            .getenv(k)
-            .map(|v| String::from_utf8_lossy(v).into_owned())
-    };
-    let dir = match env(b"DOCKER_CONFIG") {
-        Some(d) if !d.is_empty() => d,
-        _ => match env(b"HOME") {
-            Some(h) if !h.is_empty() => format!("{}/.docker", h.trim_end_matches('/')),
-            _ => {
-                return Err(Error::text(String::from(
-                    "login: no $HOME for ~/.docker/config.json",
-                )));
-            }
-        },
-    };
+    let dir = auth::config_dir(ctx.args)
+        .ok_or_else(|| Error::text(String::from("login: no $HOME for ~/.docker/config.json")))?;
     let path = format!("{dir}/config.json");
     Ok((dir, path))
 }
@@ -94,16 +80,9 @@ fn set_auth(doc: &mut Value, key: &str, auth: Option<&str>) -> bool {
     };
     // Every spelling of the same registry (`https://reg/v1/`, `reg`, ...),
     // as docker's logout: pull would still find the others.
-    let host = |k: &str| {
-        let k = k
-            .strip_prefix("https://")
-            .or_else(|| k.strip_prefix("http://"))
-            .unwrap_or(k);
-        String::from(k.split('/').next().unwrap_or(k))
-    };
-    let want = host(key);
-    let had = auths.iter().any(|(k, _)| host(k) == want);
-    auths.retain(|(k, _)| host(k) != want);
+    let want = auth::config_host(key);
+    let had = auths.iter().any(|(k, _)| auth::config_host(k) == want);
+    auths.retain(|(k, _)| auth::config_host(k) != want);
     if let Some(a) = auth {
         auths.push((
             String::from(key),

@@ -30,8 +30,7 @@ use crate::rt::Args;
 use crate::state::Store;
 use args::text;
 
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-pub const COMMIT: &str = env!("POCKET_COMMIT");
+pub use crate::{COMMIT, VERSION};
 
 const HELP: &str = "\
 Usage: pocket [--root DIR] COMMAND [ARG...]

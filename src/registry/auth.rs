@@ -105,6 +105,27 @@ pub fn config_key(domain: &str) -> String {
     }
 }
 
+/// The registry a config.json key names: `https://reg:5000/v2/` is
+/// `reg:5000` (docker files the same registry under several spellings).
+pub fn config_host(key: &str) -> &str {
+    let k = key
+        .strip_prefix("https://")
+        .or_else(|| key.strip_prefix("http://"))
+        .unwrap_or(key);
+    k.split('/').next().unwrap_or(k)
+}
+
+/// docker's config directory: `$DOCKER_CONFIG`, else `$HOME/.docker`.
+pub fn config_dir(args: &crate::rt::args::Args) -> Option<String> {
+    let env = |k: &[u8]| {
+        args.getenv(k)
+            .filter(|v| !v.is_empty())
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+    };
+    env(b"DOCKER_CONFIG")
+        .or_else(|| env(b"HOME").map(|h| format!("{}/.docker", h.trim_end_matches('/'))))
+}
+
 /// `user:password` of `domain` from a docker config.json document.
 pub fn find_auth(config: &Value, domain: &str) -> Option<String> {
     let auths = config.get("auths")?;
@@ -112,17 +133,14 @@ pub fn find_auth(config: &Value, domain: &str) -> Option<String> {
         return None;
     };
     let key = config_key(domain);
-    let strip = |k: &str| {
-        let k = k
-            .strip_prefix("https://")
-            .or_else(|| k.strip_prefix("http://"))
-            .unwrap_or(k);
-        String::from(k.split('/').next().unwrap_or(k))
-    };
     let e = members
         .iter()
         .find(|(k, _)| *k == key)
-        .or_else(|| members.iter().find(|(k, _)| strip(k) == strip(&key)))
+        .or_else(|| {
+            members
+                .iter()
+                .find(|(k, _)| config_host(k) == config_host(&key))
+        })
         .map(|(_, v)| v)?;
     let raw = decode64(e.get("auth")?.str()?)?;
     let s = String::from_utf8(raw).ok()?;

@@ -258,7 +258,7 @@ impl Client {
             "{method} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: pocket/{}\r\n",
             url.path,
             url.authority(),
-            crate::cli::VERSION
+            crate::VERSION
         );
         for (k, v) in headers {
             if v.bytes().any(|c| c == b'\r' || c == b'\n') {

@@ -47,10 +47,7 @@ impl Options {
             args.getenv(k)
                 .map(|v| String::from_utf8_lossy(v).into_owned())
         };
-        let path = match env(b"DOCKER_CONFIG").filter(|d| !d.is_empty()) {
-            Some(d) => Some(format!("{d}/config.json")),
-            None => env(b"HOME").map(|h| format!("{h}/.docker/config.json")),
-        };
+        let path = auth::config_dir(args).map(|d| format!("{d}/config.json"));
         let read = |p: &str| {
             crate::error::cpath(p)
                 .ok()
@@ -170,10 +167,7 @@ impl Session {
         let endpoint = u.authority();
         let mut s = Session::new(DOCKER_IO, opts)?;
         s.allow_plain = !u.https || opts.plain_http(&endpoint);
-        s.base = Url::parse(&format!("https://{endpoint}/v2/"))?;
-        if !u.https {
-            s.base = Url::parse(&format!("http://{endpoint}/v2/"))?;
-        }
+        s.base = u.join("/v2/")?;
         s.endpoint = endpoint;
         // Credentials are docker.io's: a mirror gets none.
         s.creds = None;
