@@ -5,6 +5,7 @@
 //! corrupt blob, a Bearer token service).
 
 mod common;
+use common::checks::{json, one_error_line};
 use common::*;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -126,14 +127,15 @@ impl Registry {
             })
             .unwrap_or_default();
         let cfg = format!(
-            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{tls}{auth}",
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{tls}{auth}",
             dir.join("data").display()
         );
         std::fs::write(dir.join("config.yml"), cfg).unwrap();
         let child = Command::new("docker-registry")
             .arg("serve")
             .arg(dir.join("config.yml"))
-            .stdout(Stdio::null())
+            // Its access log: one line per request ("PATCH /v2/...").
+            .stdout(std::fs::File::create(dir.join("access")).unwrap())
             .stderr(std::fs::File::create(dir.join("log")).unwrap())
             .spawn()
             .unwrap();
@@ -164,6 +166,19 @@ impl Registry {
             "skopeo copy {src}: {}",
             String::from_utf8_lossy(&o.stderr)
         );
+    }
+
+    /// Request lines the registry logged: ("PATCH", "/v2/...").
+    fn requests(&self) -> Vec<(String, String)> {
+        std::fs::read_to_string(self.dir.join("access"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| {
+                let q = l.split('"').nth(1)?;
+                let mut w = q.split(' ');
+                Some((w.next()?.to_string(), w.next()?.to_string()))
+            })
+            .collect()
     }
 
     /// The manifest digest skopeo sees for ADDR/NAME.
@@ -1305,4 +1320,239 @@ fn progress_on_a_terminal_one_line_per_layer() {
             "{l:?}"
         );
     }
+}
+
+/// `push` of what commit, pull and save made: skopeo sees the manifest
+/// push printed; a fresh store pulls it back with that digest and the
+/// same image id; a layer bigger than a chunk goes up in PATCHes and a
+/// small one in a single PUT; a second push sends nothing; another
+/// repository of the registry mounts the layers instead.
+#[test]
+fn push_then_pull_back_bit_for_bit() {
+    if !root() {
+        return;
+    }
+    let Some(reg) = Registry::start("push", None) else {
+        return;
+    };
+    let addr = reg.addr();
+    let r = Root::new("push");
+    ok(
+        &r,
+        &[
+            "load",
+            "-i",
+            images_dir().join("busybox-docker.tar").to_str().unwrap(),
+        ],
+    );
+    // A container's changes: a word and 10 MB that do not compress (more
+    // than one 8 MiB chunk).
+    ok(
+        &r,
+        &[
+            "run",
+            "--name",
+            "maker",
+            "busybox",
+            "sh",
+            "-c",
+            "echo pushed >/hello && head -c 10000000 /dev/urandom >/big",
+        ],
+    );
+    let app = format!("{addr}/app:1");
+    ok(&r, &["commit", "maker", &app]);
+    ok(&r, &["rm", "maker"]);
+
+    let out = ok(&r, &["push", &app]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!("The push refers to repository [{addr}/app]"),
+        "{out}"
+    );
+    assert_eq!(lines.len(), 4, "{out}");
+    for l in &lines[1..3] {
+        assert!(l.len() == 12 + 8 && l.ends_with(": Pushed"), "{out}");
+    }
+    let (tag, rest) = lines[3].split_once(": digest: ").expect(&out);
+    assert_eq!(tag, "1", "{out}");
+    let (digest, size) = rest.split_once(" size: ").expect(&out);
+    // skopeo reads what pocket says it pushed.
+    assert_eq!(reg.digest("app:1", &[]), digest);
+    let raw = Command::new("skopeo")
+        .args(["inspect", "--raw", "--tls-verify=false"])
+        .arg(format!("docker://{app}"))
+        .output()
+        .unwrap()
+        .stdout;
+    assert_eq!(raw.len().to_string(), size);
+    let info = sh(&format!("skopeo inspect --tls-verify=false docker://{app}"));
+    let info = json(&info).unwrap();
+    assert_eq!(info.get("Digest").str(), digest);
+    assert_eq!(info.get("Layers").arr().len(), 2, "{info:?}");
+    assert_eq!(info.get("Os").str(), "linux");
+
+    // Chunked for the big layer, one PUT for the small ones (and config).
+    let reqs = reg.requests();
+    let upload = |p: &str| p.split('?').next().unwrap_or("").to_string();
+    let patched: Vec<String> = reqs
+        .iter()
+        .filter(|(m, p)| m == "PATCH" && p.starts_with("/v2/app/blobs/uploads/"))
+        .map(|(_, p)| upload(p))
+        .collect();
+    assert!(patched.len() >= 2, "{reqs:?}");
+    let whole = reqs
+        .iter()
+        .filter(|(m, p)| m == "PUT" && p.contains("digest=") && !patched.contains(&upload(p)))
+        .count();
+    assert!(whole >= 2, "layer and config in one PUT each: {reqs:?}");
+
+    // Again: the registry has every layer; the same manifest.
+    let again = ok(&r, &["push", &app]);
+    assert_eq!(
+        again.matches(": Layer already exists").count(),
+        2,
+        "{again}"
+    );
+    assert!(
+        again.ends_with(&format!("1: digest: {digest} size: {size}\n")),
+        "{again}"
+    );
+
+    // Pulled back elsewhere: that digest, the files, and pushed from there
+    // to another repository, the same manifest, its layers mounted.
+    let r2 = Root::new("push-back");
+    let pulled = ok(&r2, &["pull", &app]);
+    assert!(pulled.contains(&format!("Digest: {digest}\n")), "{pulled}");
+    assert_eq!(ok(&r2, &["run", "--rm", &app, "cat", "/hello"]), "pushed\n");
+    assert_eq!(
+        ok(&r2, &["run", "--rm", &app, "sh", "-c", "wc -c </big"]).trim(),
+        "10000000"
+    );
+    let copy = format!("{addr}/copy:1");
+    ok(&r2, &["tag", &app, &copy]);
+    let out = ok(&r2, &["push", &copy]);
+    assert_eq!(out.matches(": Mounted from app").count(), 2, "{out}");
+    assert!(
+        out.ends_with(&format!("1: digest: {digest} size: {size}\n")),
+        "{out}"
+    );
+    let id2 = ok(&r2, &["images", "-q", "--no-trunc", &app]);
+
+    // What save wrote, loaded into a third store: the same image id, and
+    // pushed, the same manifest.
+    let tar = r2.0.join("saved.tar");
+    ok(&r2, &["save", "-o", tar.to_str().unwrap(), &app]);
+    let r3 = Root::new("push-saved");
+    ok(&r3, &["load", "-i", tar.to_str().unwrap()]);
+    assert_eq!(ok(&r3, &["images", "-q", "--no-trunc", &app]), id2);
+    let out = ok(&r3, &["push", &app]);
+    assert!(
+        out.ends_with(&format!("1: digest: {digest} size: {size}\n")),
+        "{out}"
+    );
+
+    // A commit onto layers pocket wrote: pulled back, the very image id.
+    ok(
+        &r2,
+        &["run", "--name", "c2", &app, "sh", "-c", "echo two >/two"],
+    );
+    let v2 = format!("{addr}/app:2");
+    let made = ok(&r2, &["commit", "c2", &v2]);
+    ok(&r2, &["rm", "c2"]);
+    ok(&r2, &["push", "-q", &v2]);
+    let r4 = Root::new("push-commit");
+    ok(&r4, &["pull", "-q", &v2]);
+    assert_eq!(ok(&r4, &["images", "-q", "--no-trunc", &v2]), made);
+    assert_eq!(ok(&r4, &["run", "--rm", &v2, "cat", "/two"]), "two\n");
+    // `images --digests` knows what push recorded.
+    let listed = ok(&r, &["images", "--digests", &app]);
+    assert!(listed.contains(digest), "{listed}");
+    assert!(tmp_is_empty(&r) && tmp_is_empty(&r2));
+}
+
+/// push's refusals in docker's words: no such local tag, a digest, -a
+/// with a tag, no credentials for a registry that wants them; with
+/// `login`, it goes; -a pushes every tag of the name, -q prints the
+/// references only.
+#[test]
+fn push_refusals_credentials_and_all_tags() {
+    if !root() {
+        return;
+    }
+    let Some(reg) = private_registry("push-auth") else {
+        return;
+    };
+    let addr = reg.addr();
+    let r = Root::new("push-auth");
+    let cfg = r.0.join("dockercfg");
+    std::fs::create_dir_all(&cfg).unwrap();
+    let pocket = |args: &[&str]| r.cmd(args).env("DOCKER_CONFIG", &cfg).output().unwrap();
+    ok(
+        &r,
+        &[
+            "load",
+            "-i",
+            images_dir().join("busybox-docker.tar").to_str().unwrap(),
+        ],
+    );
+    let o = pocket(&["push", &format!("{addr}/nope:1")]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert_eq!(
+        stderr(&o),
+        format!("pocket: An image does not exist locally with the tag: {addr}/nope\n")
+    );
+    let d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    let o = pocket(&["push", &format!("{addr}/bb@{d}")]);
+    assert_eq!(o.status.code(), Some(125), "{o:?}");
+    one_error_line(&o, "digest reference");
+    assert!(stderr(&o).contains("digest reference"), "{o:?}");
+    let o = pocket(&["push", "-a", &format!("{addr}/bb:1")]);
+    assert_eq!(o.status.code(), Some(125), "{o:?}");
+    one_error_line(&o, "all-tags");
+    assert!(stderr(&o).contains("all-tags"), "{o:?}");
+
+    for t in ["1", "2"] {
+        ok(&r, &["tag", "busybox", &format!("{addr}/team/bb:{t}")]);
+    }
+    let o = pocket(&["push", &format!("{addr}/team/bb:1")]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(
+        stderr(&o).ends_with("pocket: no basic auth credentials\n"),
+        "{o:?}"
+    );
+    // Wrong credentials: the registry's refusal.
+    std::fs::write(
+        cfg.join("config.json"),
+        format!(r#"{{"auths":{{"{addr}":{{"auth":"YWxpY2U6bm9wZQ=="}}}}}}"#),
+    )
+    .unwrap();
+    let o = pocket(&["push", &format!("{addr}/team/bb:1")]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    // (after docker's first line, as docker)
+    assert_eq!(
+        stdout(&o),
+        format!("The push refers to repository [{addr}/team/bb]\n")
+    );
+    assert!(
+        stderr(&o).starts_with("pocket: unauthorized: ") && stderr(&o).lines().count() == 1,
+        "{o:?}"
+    );
+    let mut c = r.cmd(&["login", "-u", "alice", "--password-stdin", &addr]);
+    c.env("DOCKER_CONFIG", &cfg)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    let mut ch = c.spawn().unwrap();
+    ch.stdin.take().unwrap().write_all(b"s3cret\n").unwrap();
+    assert!(ch.wait_with_output().unwrap().status.success());
+    let o = pocket(&["push", "-q", "-a", &format!("{addr}/team/bb")]);
+    assert_eq!(
+        (o.status.code(), stdout(&o)),
+        (Some(0), format!("{addr}/team/bb:1\n{addr}/team/bb:2\n")),
+        "{o:?}"
+    );
+    let tags = sh(&format!(
+        "skopeo list-tags --tls-verify=false --creds alice:s3cret docker://{addr}/team/bb"
+    ));
+    assert!(tags.contains("\"1\"") && tags.contains("\"2\""), "{tags}");
 }

@@ -290,19 +290,8 @@ pub fn commit(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     }
     let mut layers = parent.layers.clone();
     layers.push(pending.commit()?);
-    let created = time::now();
-    // The id docker would give it: the digest of its image config.
-    let doc = crate::image::store::config_document(&parent.config, created, &layers);
-    let new_id = crate::image::digest::of(doc.as_bytes());
-    let new_id = new_id.trim_start_matches("sha256:");
-    let img = images.put(
-        Some(new_id),
-        created,
-        parent.config.clone(),
-        layers,
-        parent.size + size,
-        &parent.platform,
-    )?;
+    let doc = crate::image::store::config_document(&parent.config, time::now(), &layers);
+    let img = images.put(doc.as_bytes(), layers, parent.size + size)?;
     if let Some(t) = tag {
         images.tag(&t, &img.id)?;
     }

@@ -191,14 +191,9 @@ pub fn import_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let size = pending.size;
     let _l = images.lock()?;
     let layer = pending.commit()?;
-    let img = images.put(
-        None,
-        time::now(),
-        Config::default(),
-        alloc::vec![layer],
-        size,
-        "",
-    )?;
+    let layers = alloc::vec![layer];
+    let doc = crate::image::store::config_document(&Config::default(), time::now(), &layers);
+    let img = images.put(doc.as_bytes(), layers, size)?;
     if let Some(t) = tag {
         images.tag(&t, &img.id)?;
     }

@@ -18,6 +18,7 @@ mod network;
 mod port;
 mod ps;
 mod pull;
+mod push;
 pub mod run;
 mod save;
 mod security;
@@ -60,6 +61,7 @@ Commands:
   network    Manage bridge networks (create, ls, inspect, rm)
   images     List images
   pull       Download an image from a registry
+  push       Upload an image to a registry
   login      Log in to a registry (credentials in docker's config.json)
   logout     Remove a registry's stored credentials
   load       Load images from a docker-archive or OCI layout (tar or dir)
@@ -176,6 +178,7 @@ fn dispatch(args: &Args) -> Result<i32> {
         b"update" => stats::update(rest, &ctx),
         b"load" => images::load_cmd(rest, &ctx),
         b"pull" => pull::main(rest, &ctx),
+        b"push" => push::main(rest, &ctx),
         b"login" => login::login(rest, &ctx),
         b"logout" => login::logout(rest, &ctx),
         b"import" => images::import_cmd(rest, &ctx),
@@ -192,6 +195,7 @@ fn dispatch(args: &Args) -> Result<i32> {
             Some((&b"rm", r)) => images::rmi_cmd(r, &ctx),
             Some((&b"load", r)) => images::load_cmd(r, &ctx),
             Some((&b"pull", r)) => pull::main(r, &ctx),
+            Some((&b"push", r)) => push::main(r, &ctx),
             Some((&b"import", r)) => images::import_cmd(r, &ctx),
             Some((&b"tag", r)) => images::tag_cmd(r, &ctx),
             Some((&b"save", r)) => save::main(r, &ctx),
@@ -203,7 +207,7 @@ fn dispatch(args: &Args) -> Result<i32> {
             None => Err(Error::bad(
                 "image",
                 "",
-                "needs a subcommand: ls, inspect, rm, load, pull, import, tag, save",
+                "needs a subcommand: ls, inspect, rm, load, pull, push, import, tag, save",
             )),
         },
         b"volume" => volume::main(rest, &ctx),

@@ -11,8 +11,10 @@
 //! one is written again from its directory (whiteouts in OCI form). That
 //! tar is not byte for byte the one loaded (another writer made it), so
 //! its sha256 differs from the diff_id the layer is stored under; the
-//! config written here names the new digests. Layers pocket made itself
-//! (commit) come out unchanged: the writer is deterministic. The manifest
+//! config written here is the image's own with the new digests. Layers
+//! pocket made itself (commit, pull or load of what pocket wrote) come
+//! out unchanged, the writer being deterministic: then the config is the
+//! image's own, byte for byte, and the image keeps its id. The manifest
 //! and each tar header need a layer's digest and size before its bytes,
 //! so every layer is read twice: once to measure it, once to write it.
 
@@ -143,11 +145,8 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let mut manifest = Vec::new();
     for (img, tags) in &sel {
         let ids: Vec<String> = img.layers.iter().map(|l| remade(l).0.clone()).collect();
-        let doc = crate::image::store::config_document(&img.config, img.created, &ids);
-        let name = format!(
-            "{}.json",
-            digest::of(doc.as_bytes()).trim_start_matches("sha256:")
-        );
+        let doc = images.config_doc(img, &ids);
+        let name = format!("{}.json", digest::of(&doc).trim_start_matches("sha256:"));
         let paths: Vec<String> = ids.iter().map(|d| format!("{d}/layer.tar")).collect();
         manifest.push(json::obj(alloc::vec![
             ("Config", Some(json::str(&name))),
@@ -161,7 +160,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             ("Layers", Some(json::strs(&paths))),
         ]));
         if !files.iter().any(|(n, _)| *n == name) {
-            files.push((name, doc.into_bytes()));
+            files.push((name, doc));
         }
     }
     let m = json::compact(&Value::Arr(manifest));

@@ -36,10 +36,10 @@ const FCOMMENT: u8 = 16;
 
 /// CRC-32 (IEEE, as gzip), eight bytes per step. The 8 KiB of tables are
 /// built when a stream opens rather than stored in the binary.
-struct Crc(Box<[[u32; 256]; 8]>);
+pub(crate) struct Crc(Box<[[u32; 256]; 8]>);
 
 impl Crc {
-    fn new() -> Crc {
+    pub(crate) fn new() -> Crc {
         let mut t = Box::new([[0u32; 256]; 8]);
         for i in 0..256 {
             let mut c = i as u32;
@@ -61,7 +61,7 @@ impl Crc {
         Crc(t)
     }
 
-    fn update(&self, crc: u32, data: &[u8]) -> u32 {
+    pub(crate) fn update(&self, crc: u32, data: &[u8]) -> u32 {
         let t = &*self.0;
         let mut c = !crc;
         let mut it = data.chunks_exact(8);

@@ -10,11 +10,10 @@ use super::archive::Archive;
 use super::digest;
 use super::layer::{Pending, Tee};
 use super::progress::Progress;
-use super::store::{Config, Images};
+use super::store::Images;
 use super::tar::Source;
 use crate::error::{Error, Result};
 use crate::json::{self, Value};
-use crate::rt::time::{Timestamp, parse_rfc3339};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -299,14 +298,6 @@ fn load_one(images: &Images, ar: &Archive, f: &Found, p: &mut Progress) -> Resul
         }
         pending.push(got);
     }
-    let c = cv.get("config").map(Config::from_json).unwrap_or_default();
-    let created = cv
-        .get("created")
-        .and_then(Value::str)
-        .and_then(parse_rfc3339)
-        .unwrap_or(Timestamp { secs: 0, nanos: 0 });
-    let id = digest::of(&cb);
-    let id = id.trim_start_matches("sha256:");
     // Under the lock: no rmi can take a reused layer away in between.
     let _l = images.lock()?;
     for l in &layers {
@@ -318,14 +309,7 @@ fn load_one(images: &Images, ar: &Archive, f: &Found, p: &mut Progress) -> Resul
         x.commit()?;
     }
     let size = layers.iter().map(|l| images.layer_size(l)).sum();
-    let img = images.put(
-        Some(id),
-        created,
-        c,
-        layers,
-        size,
-        &Images::platform_of(&cv),
-    )?;
+    let img = images.put(&cb, layers, size)?;
     for t in &tags {
         images.tag(t, &img.id)?;
     }

@@ -5,6 +5,7 @@ pub mod archive;
 pub mod digest;
 pub mod extract;
 pub mod gzip;
+pub mod gzip_write;
 pub mod layer;
 pub mod limits;
 pub mod load;

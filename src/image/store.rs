@@ -3,8 +3,12 @@
 //! ```text
 //! <root>/images/layers/<hex>/     a layer, extracted, named by the sha256 of
 //!                                 its uncompressed tar (the OCI diff_id)
-//! <root>/images/<id>.json         an image: config + ordered layers; <id> is
-//!                                 the sha256 of that document
+//! <root>/images/layers/<hex>.size  its files' bytes; `.pushed`: the blob
+//!                                 push made of it and where it went
+//! <root>/images/<id>.config       an image's config document as it came;
+//!                                 <id> is its sha256 (docker's image id)
+//! <root>/images/<id>.json         what pocket reads of it: config, ordered
+//!                                 layers, size
 //! <root>/images/tags/<name>       a file holding the image id, per tag
 //!                                 ("busybox:latest" with '/' as '%')
 //! ```
@@ -190,38 +194,63 @@ impl Images {
         format!("{}/layers/{hex}", self.dir)
     }
 
-    /// Store an image document; its id is `id` (a loaded image keeps its
-    /// config digest, as docker shows it) or else the sha256 of it.
-    pub fn put(
-        &self,
-        id: Option<&str>,
-        created: Timestamp,
-        config: Config,
-        layers: Vec<String>,
-        size: u64,
-        platform: &str,
-    ) -> Result<Image> {
-        let mut img = Image {
-            id: String::new(),
-            created,
-            config,
+    /// Store an image: its config document as it came (`<id>.config`,
+    /// what push and save hand on) and the document pocket reads
+    /// (`<id>.json`, written last: its presence is the image). The id is
+    /// the config's sha256, as docker's; `layers` are its diff_ids.
+    pub fn put(&self, config_doc: &[u8], layers: Vec<String>, size: u64) -> Result<Image> {
+        let cv =
+            json::parse(config_doc).map_err(|e| Error::bad("image config", "", format!("{e}")))?;
+        let id = super::digest::of(config_doc);
+        let img = Image {
+            id: String::from(id.trim_start_matches("sha256:")),
+            created: cv
+                .get("created")
+                .and_then(Value::str)
+                .and_then(crate::rt::time::parse_rfc3339)
+                .unwrap_or(Timestamp { secs: 0, nanos: 0 }),
+            config: cv.get("config").map(Config::from_json).unwrap_or_default(),
             layers,
             size,
-            platform: String::from(platform),
+            platform: Images::platform_of(&cv),
         };
+        let dir = cs(&self.dir)?;
+        fs::write_atomic(&dir, &format!("{}.config", img.id), config_doc, true)
+            .ctx("write image config", &img.id)?;
         let doc = json::pretty(&img.to_json());
-        img.id = match id {
-            Some(i) => String::from(i),
-            None => String::from(super::digest::of(doc.as_bytes()).trim_start_matches("sha256:")),
-        };
-        fs::write_atomic(
-            &cs(&self.dir)?,
-            &format!("{}.json", img.id),
-            doc.as_bytes(),
-            true,
-        )
-        .ctx("write image", &img.id)?;
+        fs::write_atomic(&dir, &format!("{}.json", img.id), doc.as_bytes(), true)
+            .ctx("write image", &img.id)?;
         Ok(img)
+    }
+
+    /// The image's config document with `diff_ids` as its layers: the one
+    /// it came with when they are its own, else that one with only
+    /// `rootfs.diff_ids` replaced (an image stored before configs were
+    /// kept: one made from what pocket knows of it).
+    pub fn config_doc(&self, img: &Image, diff_ids: &[String]) -> Vec<u8> {
+        let kept = cs(&format!("{}/{}.config", self.dir, img.id))
+            .ok()
+            .and_then(|c| fs::read(&c).ok());
+        if let Some(b) = &kept
+            && img.layers == diff_ids
+        {
+            return b.clone();
+        }
+        let ids: Vec<String> = diff_ids.iter().map(|d| format!("sha256:{d}")).collect();
+        match kept.and_then(|b| json::parse(&b).ok()) {
+            Some(Value::Obj(mut m)) => {
+                let rootfs = json::obj(alloc::vec![
+                    ("type", Some(json::str("layers"))),
+                    ("diff_ids", Some(json::strs(&ids))),
+                ]);
+                match m.iter_mut().find(|(k, _)| k == "rootfs") {
+                    Some((_, v)) => *v = rootfs,
+                    None => m.push((String::from("rootfs"), rootfs)),
+                }
+                json::compact(&Value::Obj(m)).into_bytes()
+            }
+            _ => config_document(&img.config, img.created, diff_ids).into_bytes(),
+        }
     }
 
     pub fn get(&self, id: &str) -> Result<Image> {
@@ -394,6 +423,11 @@ impl Images {
         }
         fs::unlinkat(libc::AT_FDCWD, &cs(&format!("{}/{id}.json", self.dir))?, 0)
             .ctx("remove image", id)?;
+        let _ = fs::unlinkat(
+            libc::AT_FDCWD,
+            &cs(&format!("{}/{id}.config", self.dir))?,
+            0,
+        );
         let still: Vec<String> = self
             .ids()
             .iter()
@@ -416,11 +450,13 @@ impl Images {
                 {
                     let _ = fs::remove_tree(libc::AT_FDCWD, &cs(&gone)?);
                 }
-                let _ = fs::unlinkat(
-                    libc::AT_FDCWD,
-                    &cs(&format!("{}.size", self.layer_dir(&l)))?,
-                    0,
-                );
+                for what in ["size", "pushed"] {
+                    let _ = fs::unlinkat(
+                        libc::AT_FDCWD,
+                        &cs(&format!("{}.{what}", self.layer_dir(&l)))?,
+                        0,
+                    );
+                }
             }
         }
         Ok(())
@@ -508,17 +544,20 @@ mod tests {
             cmd: vec!["sh".into()],
             ..Default::default()
         };
-        let img = s
-            .put(
-                None,
-                crate::rt::time::now(),
-                cfg.clone(),
-                vec!["ab".repeat(32)],
-                10,
-                "",
-            )
-            .unwrap();
-        assert_eq!(img.id.len(), 64);
+        let layers = vec!["ab".repeat(32)];
+        let doc = config_document(&cfg, crate::rt::time::now(), &layers);
+        let img = s.put(doc.as_bytes(), layers.clone(), 10).unwrap();
+        assert_eq!(img.id, crate::image::digest::of(doc.as_bytes())[7..]);
+        // Its config comes back as it went in, or with other layers.
+        assert_eq!(s.config_doc(&img, &layers), doc.as_bytes());
+        let other = vec!["cd".repeat(32)];
+        let v = crate::json::parse(&s.config_doc(&img, &other)).unwrap();
+        let ids = v.get("rootfs").and_then(|r| r.get("diff_ids"));
+        assert_eq!(
+            ids.and_then(Value::strings),
+            Some(vec![format!("sha256:{}", other[0])])
+        );
+        assert_eq!(v.get("config").map(Config::from_json), Some(cfg.clone()));
         s.tag("t/x", &img.id).unwrap();
         assert_eq!(s.resolve("t/x:latest").unwrap(), img.id);
         assert_eq!(s.resolve(&img.id[..8]).unwrap(), img.id);

@@ -6,7 +6,9 @@
 pub mod auth;
 pub mod http;
 pub mod manifest;
+pub mod meter;
 pub mod pull;
+pub mod push;
 pub mod tls;
 
 use crate::error::{Error, Result};
@@ -117,6 +119,8 @@ pub struct Session {
     creds: Option<String>,
     /// The Authorization header that worked last.
     authorization: Option<String>,
+    /// Pushing: tokens are asked for `pull,push`, refusals worded so.
+    pub push: bool,
 }
 
 /// The error document of a registry (`{"errors":[{"code","message"}]}`)
@@ -156,6 +160,7 @@ impl Session {
                 .as_ref()
                 .and_then(|c| auth::find_auth(c, domain)),
             authorization: None,
+            push: false,
         })
     }
 
@@ -176,6 +181,55 @@ impl Session {
 
     fn url(&self, path: &str) -> Result<Url> {
         self.base.join(path)
+    }
+
+    /// One request to the registry itself (uploads, HEAD, manifests):
+    /// credentials sent, a challenge answered once, no redirects
+    /// followed. The response may have any status; the caller reads it.
+    pub fn send(
+        &mut self,
+        method: &str,
+        url: Url,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        repo: &str,
+    ) -> Result<Response> {
+        let mut url = url;
+        let mut tried_auth = false;
+        loop {
+            let mut h: Vec<(&str, &str)> = headers.to_vec();
+            // (an upload's Location may name another host: no credentials)
+            let ours = url.host == self.base.host
+                && url.port == self.base.port
+                && url.https == self.base.https;
+            let authz = self.authorization.clone().filter(|_| ours);
+            if let Some(a) = &authz {
+                h.push(("Authorization", a));
+            }
+            let mut r = match self.client.request(method, &url, &h, body) {
+                Err(_) if self.downgrade() => {
+                    url = self.base.join(&url.path)?;
+                    continue;
+                }
+                r => r?,
+            };
+            if r.status != 401 || tried_auth || !ours {
+                return Ok(r);
+            }
+            tried_auth = true;
+            let challenge = r.header("www-authenticate").map(String::from);
+            let _ = r.read_all(64 << 10);
+            self.client.recycle(r);
+            self.authenticate(challenge.as_deref(), repo)?;
+        }
+    }
+
+    /// A response to `send` that is not 2xx, as an error naming `what`.
+    pub fn refused(&mut self, mut r: Response, what: &str, repo: &str) -> Error {
+        let body = r.read_all(64 << 10).unwrap_or_default();
+        let status = r.status;
+        self.client.recycle(r);
+        self.failure(status, &body, what, repo)
     }
 
     /// GET `url` with `accept`, answering an auth challenge once and
@@ -266,9 +320,20 @@ impl Session {
     /// token from the realm (anonymous, or with those credentials).
     fn authenticate(&mut self, challenge: Option<&str>, repo: &str) -> Result<()> {
         let domain = self.domain.clone();
-        let denied = || denied(&domain, repo);
+        let push = self.push;
+        let denied = || match push {
+            true => Error::text(String::from(
+                "denied: requested access to the resource is denied",
+            ))
+            .with_code(1),
+            false => denied(&domain, repo),
+        };
         match challenge.and_then(auth::parse_challenge) {
             Some(Challenge::Basic) => {
+                // (docker's words when a push has nothing to offer)
+                if push && self.creds.is_none() {
+                    return Err(Error::text(String::from("no basic auth credentials")).with_code(1));
+                }
                 let c = self.creds.as_deref().ok_or_else(denied)?;
                 self.authorization = Some(auth::basic(c));
                 Ok(())
@@ -278,7 +343,8 @@ impl Session {
                 service,
                 scope,
             }) => {
-                let scope = scope.unwrap_or_else(|| format!("repository:{repo}:pull"));
+                let access = if self.push { "pull,push" } else { "pull" };
+                let scope = scope.unwrap_or_else(|| format!("repository:{repo}:{access}"));
                 let basic = self.creds.as_deref().map(auth::basic);
                 let token = self
                     .token(&realm, service.as_deref(), Some(&scope), basic.as_deref())?
@@ -302,8 +368,12 @@ impl Session {
         if let Some(sv) = service {
             q.push(format!("service={}", urlencode(sv)));
         }
-        if let Some(sc) = scope {
-            q.push(format!("scope={}", urlencode(sc)));
+        // A challenge may ask for several scopes (a cross-repository
+        // mount: this one to push, that one to pull), one parameter each.
+        for sc in scope.into_iter().flat_map(|s| s.split(' ')) {
+            if !sc.is_empty() {
+                q.push(format!("scope={}", urlencode(sc)));
+            }
         }
         let mut realm_url = Url::parse(realm)?;
         if !q.is_empty() {
@@ -397,6 +467,13 @@ impl Session {
     }
 
     fn failure(&self, status: u16, body: &[u8], what: &str, repo: &str) -> Error {
+        if (status == 401 || status == 403) && self.push {
+            // docker's words, or the registry's own when it gave some.
+            let why = api_error(body).unwrap_or_else(|| {
+                String::from("denied: requested access to the resource is denied")
+            });
+            return Error::text(why).with_code(1);
+        }
         if status == 401 || status == 403 {
             return denied(&self.domain, repo);
         }

@@ -7,15 +7,15 @@
 //! resumes at the next one; the image itself appears only when all of it
 //! is there.
 
-use super::manifest::{self, Descriptor, Manifest, Platform};
+use super::manifest::{self, Compression, Descriptor, Manifest, Platform};
+use super::meter::Meter;
 use super::{Options, Session};
 use crate::error::{Error, Result};
 use crate::image::digest;
 use crate::image::layer::Tee;
 use crate::image::reference::Reference;
-use crate::image::store::{Config, Images};
+use crate::image::store::Images;
 use crate::json::{self, Value};
-use crate::rt::time::{Timestamp, parse_rfc3339};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -159,11 +159,23 @@ pub fn pull(images: &Images, q: &str, o: &Pull) -> Result<String> {
     let id = String::from(hex(&config.digest));
     let fresh = images.get(&id).is_err() || !diff_ids.iter().all(|d| images.has_layer(d));
 
+    let here = r.name();
     for (l, diff) in layers.iter().zip(&diff_ids) {
+        // The registry has this blob of this layer: a push finds it.
+        let gzip = matches!(manifest::compression(&l.media_type), Ok(Compression::Gzip))
+            && !l.media_type.is_empty()
+            && !l.media_type.contains("foreign")
+            && !l.media_type.contains("nondistributable");
+        let keep = || {
+            if gzip {
+                super::push::remember(images, diff, &l.digest, l.size, here.clone());
+            }
+        };
         if images.has_layer(diff) {
             if fresh {
                 say(&format!("{}: Already exists", short(&l.digest)));
             }
+            keep();
             continue;
         }
         // On a terminal the layer's line counts up while it downloads,
@@ -174,16 +186,11 @@ pub fn pull(images: &Images, q: &str, o: &Pull) -> Result<String> {
         if live {
             let _ = crate::sys::fd::write_all(fd, b"\r\x1b[K");
         }
+        keep();
         say(&format!("{}: Pull complete", short(&l.digest)));
     }
 
     // All there: the image document, its tag and its digest.
-    let c = cv.get("config").map(Config::from_json).unwrap_or_default();
-    let created = cv
-        .get("created")
-        .and_then(Value::str)
-        .and_then(parse_rfc3339)
-        .unwrap_or(Timestamp { secs: 0, nanos: 0 });
     {
         let _l = images.lock()?;
         for d in &diff_ids {
@@ -196,14 +203,7 @@ pub fn pull(images: &Images, q: &str, o: &Pull) -> Result<String> {
             }
         }
         let size = diff_ids.iter().map(|l| images.layer_size(l)).sum();
-        images.put(
-            Some(&id),
-            created,
-            c,
-            diff_ids.clone(),
-            size,
-            &Images::platform_of(&cv),
-        )?;
+        images.put(&cb, diff_ids.clone(), size)?;
         if r.tag.is_some() {
             let mut t = r.clone();
             t.digest = None;
@@ -301,12 +301,7 @@ fn fetch_layer(
     let mut capped = Capped {
         inner: &mut body,
         left: l.size,
-        meter: meter.map(|fd| Meter {
-            fd,
-            name: String::from(short(&l.digest)),
-            total: l.size,
-            last: 0,
-        }),
+        meter: meter.map(|fd| Meter::new(fd, short(&l.digest), "Downloading", l.size)),
     };
     let mut tee = Tee::new(&mut capped);
     let pending = {
@@ -341,41 +336,6 @@ struct Capped<'a> {
     inner: &'a mut dyn crate::image::tar::Source,
     left: u64,
     meter: Option<Meter>,
-}
-
-/// `abc123def456: Downloading  12.3MB/45.6MB`, redrawn in place at most
-/// five times a second.
-struct Meter {
-    fd: i32,
-    name: String,
-    total: u64,
-    last: i64,
-}
-
-impl Meter {
-    fn show(&mut self, done: u64) {
-        let t = crate::rt::time::now();
-        let ms = t.secs * 1000 + t.nanos as i64 / 1_000_000;
-        if ms - self.last < 200 && done < self.total {
-            return;
-        }
-        self.last = ms;
-        // docker's units: decimal kB below a megabyte, MB above.
-        let mb = |b: u64| {
-            if self.total < 1_000_000 {
-                format!("{}.{}kB", b / 1000, b % 1000 / 100)
-            } else {
-                format!("{}.{}MB", b / 1_000_000, b % 1_000_000 / 100_000)
-            }
-        };
-        let line = format!(
-            "\r\x1b[K{}: Downloading  {}/{}",
-            self.name,
-            mb(done),
-            mb(self.total)
-        );
-        let _ = crate::sys::fd::write_all(self.fd, line.as_bytes());
-    }
 }
 
 impl crate::image::tar::Source for Capped<'_> {
