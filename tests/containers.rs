@@ -649,3 +649,51 @@ fn the_monitor_keeps_nothing_of_its_caller() {
         );
     }
 }
+
+/// docker's CLI takes options after the positional arguments (`logs web
+/// -f`, `stop web -t 1`, `rm web -f`), except after `run`'s image and
+/// `exec`'s container, where they belong to the command.
+#[test]
+fn options_after_the_container_name_as_docker() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("optorder");
+    let id = r.run_d(&["--name", "late", "sh", "-c", "echo one; echo two; exec sleep 60"]);
+    let pid = r.pid(&id);
+    // logs NAME --tail 1: the last line only.
+    let mut last = String::new();
+    for _ in 0..100 {
+        last = stdout(&r.out(&["logs", "late", "--tail", "1"]));
+        if last == "two\n" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(last, "two\n");
+    // exec CONTAINER CMD -x: `-x`... is the command's.
+    let o = r.out(&["exec", "late", "ls", "-d", "/"]);
+    assert_eq!((o.status.code(), stdout(&o)), (Some(0), "/\n".to_string()), "{o:?}");
+    // stop NAME -t 1: SIGTERM is ignored by PID 1, so SIGKILL after 1 s,
+    // not docker's default 10.
+    let t = Instant::now();
+    let o = r.out(&["stop", "late", "-t", "1"]);
+    assert_eq!((o.status.code(), stdout(&o)), (Some(0), "late\n".to_string()), "{o:?}");
+    assert!(t.elapsed() < Duration::from_secs(8), "-t 1 ignored: {:?}", t.elapsed());
+    assert!(gone(pid));
+    assert_eq!(stdout(&r.out(&["wait", "late"])), "137\n");
+    // rm NAME -f on a running one.
+    let id2 = r.run_d(&["--name", "late2", "sleep", "60"]);
+    let pid2 = r.pid(&id2);
+    let o = r.out(&["rm", "late2", "-f", "late"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(gone(pid2));
+    assert!(ps(&r, true).is_empty(), "{:?}", ps(&r, true));
+    // An unknown option after a name is still refused, and nothing done.
+    let id3 = r.run_d(&["--name", "late3", "sleep", "60"]);
+    let o = r.out(&["rm", "late3", "--frob"]);
+    assert_eq!(o.status.code(), Some(125), "{o:?}");
+    assert!(!gone(r.pid(&id3)));
+    let o = r.out(&["rm", "-f", "late3"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+}

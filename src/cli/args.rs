@@ -1,6 +1,9 @@
 //! Docker-style flag parsing, pure: `-it`, `-e K=V`, `-eK=V`, `--env K=V`,
-//! `--env=K=V`, `--rm=false`, `--` and the first positional argument end
-//! the options (everything after it belongs to the command).
+//! `--env=K=V`, `--rm=false`. As docker's CLI (cobra): options may follow
+//! positional arguments (`logs web -f`, `rm web -f`), except for the
+//! commands whose positionals end in a command of their own (`run IMAGE
+//! CMD -x`, `exec CTR CMD -x`, `top CTR ps-options`), where the first
+//! positional ends the options. `--` always does.
 
 use crate::error::{Error, Result};
 use alloc::string::String;
@@ -21,11 +24,11 @@ pub const fn flag(short: u8, long: &'static str, value: bool) -> Flag {
 }
 
 /// Parsed flags in command-line order (index into the table, value), and
-/// the positional arguments that follow them.
+/// the positional arguments, in order.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Parsed<'a> {
     pub flags: Vec<(usize, &'a [u8])>,
-    pub rest: &'a [&'a [u8]],
+    pub rest: Vec<&'a [u8]>,
 }
 
 /// An argument as text, for messages and names (lossy: argv is bytes).
@@ -75,8 +78,29 @@ fn boolean(name: &str, v: Option<&[u8]>) -> Result<&'static [u8]> {
     }
 }
 
+/// Options up to the first positional argument; the rest is the
+/// command's (`run`, `exec`, `top`).
 pub fn parse<'a>(cmd: &str, table: &[Flag], argv: &'a [&'a [u8]]) -> Result<Parsed<'a>> {
+    parse_mode(cmd, table, argv, false)
+}
+
+/// Options anywhere among the positional arguments, up to `--`.
+pub fn parse_interspersed<'a>(
+    cmd: &str,
+    table: &[Flag],
+    argv: &'a [&'a [u8]],
+) -> Result<Parsed<'a>> {
+    parse_mode(cmd, table, argv, true)
+}
+
+fn parse_mode<'a>(
+    cmd: &str,
+    table: &[Flag],
+    argv: &'a [&'a [u8]],
+    interspersed: bool,
+) -> Result<Parsed<'a>> {
     let mut flags = Vec::new();
+    let mut rest = Vec::new();
     let mut i = 0;
     while i < argv.len() {
         let a = argv[i];
@@ -85,7 +109,12 @@ pub fn parse<'a>(cmd: &str, table: &[Flag], argv: &'a [&'a [u8]]) -> Result<Pars
             break;
         }
         if a.len() < 2 || a[0] != b'-' {
-            break;
+            if !interspersed {
+                break;
+            }
+            rest.push(a);
+            i += 1;
+            continue;
         }
         i += 1;
         if let Some(long) = a.strip_prefix(b"--") {
@@ -139,10 +168,8 @@ pub fn parse<'a>(cmd: &str, table: &[Flag], argv: &'a [&'a [u8]]) -> Result<Pars
             j += 1;
         }
     }
-    Ok(Parsed {
-        flags,
-        rest: &argv[i..],
-    })
+    rest.extend_from_slice(&argv[i..]);
+    Ok(Parsed { flags, rest })
 }
 
 #[cfg(test)]
@@ -229,6 +256,21 @@ mod tests {
         );
         let v: Vec<&[u8]> = vec![b"--env"];
         assert!(p(&v).is_err());
+    }
+
+    #[test]
+    fn options_after_positionals_where_docker_takes_them() {
+        let v: Vec<&[u8]> = vec![b"web", b"-i", b"--env", b"A=1", b"db", b"--", b"-t"];
+        let r = parse_interspersed("rm", T, &v).unwrap();
+        assert_eq!(r.flags, vec![(0, &b"true"[..]), (2, &b"A=1"[..])]);
+        assert_eq!(r.rest, vec![&b"web"[..], b"db", b"-t"]);
+        // run's command keeps its own options.
+        let r = p(&v).unwrap();
+        assert!(r.flags.is_empty());
+        assert_eq!(r.rest.len(), v.len());
+        // An unknown option after a positional is still refused.
+        let v: Vec<&[u8]> = vec![b"web", b"--frob"];
+        assert!(parse_interspersed("rm", T, &v).is_err());
     }
 
     #[test]

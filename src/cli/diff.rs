@@ -152,7 +152,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let Some(p) = super::flags("diff", FLAGS, HELP, argv)? else {
         return Ok(0);
     };
-    let [q] = p.rest else {
+    let [q] = p.rest[..] else {
         return Err(Error::bad("diff", "", "needs exactly one container"));
     };
     let (_, spec) = container(ctx, q)?;

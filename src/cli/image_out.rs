@@ -194,7 +194,7 @@ pub fn export(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let Some(p) = super::flags("export", EXPORT_FLAGS, EXPORT_HELP, argv)? else {
         return Ok(0);
     };
-    let [q] = p.rest else {
+    let [q] = p.rest[..] else {
         return Err(Error::bad("export", "", "needs exactly one container"));
     };
     let (_, spec) = container(ctx, q)?;
@@ -234,7 +234,7 @@ pub fn commit(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let Some(p) = super::flags("commit", COMMIT_FLAGS, COMMIT_HELP, argv)? else {
         return Ok(0);
     };
-    let (q, tag) = match p.rest {
+    let (q, tag) = match p.rest[..] {
         [q] => (q, None),
         [q, t] => (q, Some(store::normalize(&text(t))?)),
         _ => {

@@ -164,7 +164,7 @@ pub fn import_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let Some(p) = super::flags("import", IMPORT_FLAGS, IMPORT_HELP, argv)? else {
         return Ok(0);
     };
-    let (src, tag) = match p.rest {
+    let (src, tag) = match p.rest[..] {
         [s] => (text(s), None),
         [s, t] => (text(s), Some(crate::image::store::normalize(&text(t))?)),
         _ => return Err(Error::bad("import", "", "needs FILE|- [NAME[:TAG]]")),
@@ -343,7 +343,7 @@ pub fn rmi_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let force = p.on(RMI_FLAGS, "force");
     let images = Images::new(&ctx.store.root);
     let mut code = 0;
-    for q in p.rest {
+    for q in &p.rest {
         let q = text(q);
         if let Err(e) = rmi_one(ctx, &images, &q, force) {
             crate::errln!("pocket: {e}");
@@ -418,7 +418,7 @@ pub fn tag_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     else {
         return Ok(0);
     };
-    let [src, dst] = p.rest else {
+    let [src, dst] = p.rest[..] else {
         return Err(Error::bad("tag", "", "needs SOURCE and TARGET"));
     };
     let images = Images::new(&ctx.store.root);
@@ -486,7 +486,7 @@ pub fn image_inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     }
     let images = Images::new(&ctx.store.root);
     let mut out = Vec::new();
-    for q in p.rest {
+    for q in &p.rest {
         let id = images.resolve(&text(q))?;
         out.push(inspect_value(&images, &images.get(&id)?));
     }

@@ -278,7 +278,7 @@ pub fn inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     }
     let mut all: Vec<Vec<u8>> = Vec::new();
     let mut failed = false;
-    for q in p.rest {
+    for q in &p.rest {
         let q = String::from_utf8_lossy(q);
         match ctx.store.resolve(&q).and_then(|id| ctx.store.load(&id)) {
             Ok(rec) => {
@@ -346,7 +346,7 @@ pub fn top(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let Some(p) = super::flags("top", FLAGS, TOP_HELP, argv)? else {
         return Ok(0);
     };
-    let [q] = p.rest else {
+    let [q] = p.rest[..] else {
         return Err(Error::bad("top", "", "needs exactly one container"));
     };
     let q = String::from_utf8_lossy(q);

@@ -147,7 +147,7 @@ fn read_line(prompt: &str, secret: bool) -> Result<String> {
 }
 
 fn server(p: &super::args::Parsed) -> Result<String> {
-    match p.rest {
+    match p.rest[..] {
         [] => Ok(String::from(crate::image::reference::DOCKER_IO)),
         [s] => {
             let s = text(s);

@@ -95,7 +95,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             tail = usize::try_from(n).ok();
         }
     }
-    let [q] = p.rest else {
+    let [q] = p.rest[..] else {
         return Err(Error::bad("logs", "", "needs exactly one container"));
     };
     let id = ctx.store.resolve(&String::from_utf8_lossy(q))?;

@@ -82,7 +82,7 @@ pub fn stop(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         return Ok(0);
     };
     let secs = timeout(&p, STOP_FLAGS)?;
-    each(p.rest, "stop", |q| {
+    each(&p.rest, "stop", |q| {
         stop_one(ctx, q, secs)?;
         crate::outln!("{q}");
         Ok(())
@@ -105,7 +105,7 @@ pub fn kill(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         sig = parse_signal(&text(v))
             .ok_or_else(|| Error::bad("invalid signal", text(v), "use a name or number"))?;
     }
-    each(p.rest, "kill", |q| {
+    each(&p.rest, "kill", |q| {
         container::kill(&ctx.store, &container::state(&ctx.store, q)?, sig)?;
         crate::outln!("{q}");
         Ok(())
@@ -128,7 +128,7 @@ pub fn start(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let Some(p) = super::flags("start", START_FLAGS, START_HELP, argv)? else {
         return Ok(0);
     };
-    each(p.rest, "start", |q| {
+    each(&p.rest, "start", |q| {
         start_one(ctx, q)?;
         crate::outln!("{q}");
         Ok(())
@@ -146,7 +146,7 @@ pub fn restart(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         return Ok(0);
     };
     let secs = timeout(&p, STOP_FLAGS)?;
-    each(p.rest, "restart", |q| {
+    each(&p.rest, "restart", |q| {
         stop_one(ctx, q, secs)?;
         start_one(ctx, q)?;
         crate::outln!("{q}");
@@ -164,7 +164,7 @@ pub fn wait(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let Some(p) = super::flags("wait", START_FLAGS, WAIT_HELP, argv)? else {
         return Ok(0);
     };
-    each(p.rest, "wait", |q| {
+    each(&p.rest, "wait", |q| {
         let id = ctx.store.resolve(q)?;
         let mut rec = ctx.store.load(&id)?;
         if rec.status == Status::Running {
@@ -195,7 +195,7 @@ pub fn pause(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let Some(p) = super::flags("pause", START_FLAGS, PAUSE_HELP, argv)? else {
         return Ok(0);
     };
-    each(p.rest, "pause", |q| {
+    each(&p.rest, "pause", |q| {
         container::pause(&ctx.store, &container::state(&ctx.store, q)?)?;
         crate::outln!("{q}");
         Ok(())
@@ -206,7 +206,7 @@ pub fn unpause(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let Some(p) = super::flags("unpause", START_FLAGS, UNPAUSE_HELP, argv)? else {
         return Ok(0);
     };
-    each(p.rest, "unpause", |q| {
+    each(&p.rest, "unpause", |q| {
         container::resume(&ctx.store, &container::state(&ctx.store, q)?)?;
         crate::outln!("{q}");
         Ok(())
@@ -231,7 +231,7 @@ pub fn rm(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         return Ok(0);
     };
     let (force, volumes) = (p.on(RM_FLAGS, "force"), p.on(RM_FLAGS, "volumes"));
-    each(p.rest, "rm", |q| {
+    each(&p.rest, "rm", |q| {
         container::delete(&ctx.store, q, force, volumes)?;
         crate::outln!("{q}");
         Ok(())

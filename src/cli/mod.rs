@@ -292,7 +292,7 @@ pub fn flags<'a>(
     help: &str,
     argv: &'a [&'a [u8]],
 ) -> Result<Option<args::Parsed<'a>>> {
-    let p = args::parse(cmd, table, argv)?;
+    let p = args::parse_interspersed(cmd, table, argv)?;
     if p.flags
         .iter()
         .any(|&(k, v)| table[k].long == "help" && v == b"true")

@@ -97,7 +97,7 @@ fn create(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         }
         None => None,
     };
-    let name = match p.rest {
+    let name = match p.rest[..] {
         [n] => utf8("invalid network name", n)?,
         [] => return Err(Error::bad("network create", "", "needs a network name")),
         [_, x, ..] => {
@@ -223,7 +223,7 @@ fn inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     }
     let mut all = Vec::new();
     let mut failed = false;
-    for n in p.rest {
+    for n in &p.rest {
         match networks::resolve(&ctx.store.root, &text(n)) {
             Ok(net) => all.push(inspect_json(&net, ctx)),
             Err(e) => {
@@ -252,7 +252,7 @@ fn rm(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     // its record exists, so none can appear unseen.
     let exists = |c: &str| ctx.store.load(c).is_ok();
     let mut failed = false;
-    for n in p.rest {
+    for n in &p.rest {
         let n = text(n);
         let r = Nets::lock(&ctx.store.root, &ctx.store.run).and_then(|nets| {
             nets.remove(&n, exists, delete_bridge)?;

@@ -17,7 +17,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let Some(p) = super::flags("port", &[flag(0, "help", false)], HELP, argv)? else {
         return Ok(0);
     };
-    let (q, want) = match p.rest {
+    let (q, want) = match p.rest[..] {
         [q] => (q, None),
         [q, w] => (q, Some(text(w))),
         _ => {

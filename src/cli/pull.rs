@@ -46,7 +46,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let Some(p) = super::flags("pull", PULL_FLAGS, PULL_HELP, argv)? else {
         return Ok(0);
     };
-    let [q] = p.rest else {
+    let [q] = p.rest[..] else {
         return Err(Error::bad(
             "pull",
             "",

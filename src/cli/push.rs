@@ -41,7 +41,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let Some(p) = super::flags("push", FLAGS, HELP, argv)? else {
         return Ok(0);
     };
-    let [q] = p.rest else {
+    let [q] = p.rest[..] else {
         return Err(Error::bad(
             "push",
             "",

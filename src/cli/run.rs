@@ -243,7 +243,8 @@ pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {
             _ => r.help = on,
         }
     }
-    r.command = p.rest;
+    // (options end at the image: the rest is a suffix of argv)
+    r.command = &argv[argv.len() - p.rest.len()..];
     if r.rootfs.is_none() && !r.help {
         match r.command.split_first() {
             // A path (/..., ./..., ../...) can never be a reference; any

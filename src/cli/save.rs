@@ -105,7 +105,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     // Every image is found before anything is written.
     let tags = images.tags();
     let mut sel: Vec<(Image, Vec<String>)> = Vec::new();
-    for q in p.rest {
+    for q in &p.rest {
         let q = text(q);
         let id = images.resolve(&q)?;
         let tag = store::normalize(&q)

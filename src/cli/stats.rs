@@ -169,7 +169,7 @@ pub fn stats(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         .flags
         .iter()
         .any(|&(k, v)| STATS_FLAGS[k].long == "no-stream" && v == b"true");
-    let rows = rows(ctx, p.rest)?;
+    let rows = rows(ctx, &p.rest)?;
     let mut before: Vec<Stats> = rows.iter().map(|r| r.cg.stats()).collect();
     let mut t0 = crate::rt::time::monotonic_ms();
     loop {
@@ -234,7 +234,7 @@ pub fn update(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         crate::errln!("WARNING: {w}");
     }
     let mut failed = false;
-    for q in p.rest {
+    for q in &p.rest {
         let r = crate::container::update(&ctx.store, &String::from_utf8_lossy(q), &new);
         match r {
             Ok(()) => crate::outln!("{}", String::from_utf8_lossy(q)),

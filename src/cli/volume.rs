@@ -65,7 +65,7 @@ fn create(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             _ => {}
         }
     }
-    match (name, p.rest) {
+    match (name, &p.rest[..]) {
         (_, [_, _, ..]) | (Some(_), [_]) => {
             return Err(Error::bad("volume create", "", "takes at most one name"));
         }
@@ -122,7 +122,7 @@ fn rm(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         return Err(Error::bad("volume rm", "", "needs at least one volume"));
     }
     let mut failed = false;
-    for n in p.rest {
+    for n in &p.rest {
         let n = text(n);
         match volumes::remove(&ctx.store, &n) {
             Ok(()) => crate::outln!("{}", n),
@@ -151,7 +151,7 @@ fn inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     }
     let mut all = Vec::new();
     let mut failed = false;
-    for n in p.rest {
+    for n in &p.rest {
         match volumes::get(&ctx.store.root, &text(n)) {
             Ok(v) => all.push(json::obj(alloc::vec![
                 ("CreatedAt", Some(json::str(&v.created))),
