@@ -659,7 +659,13 @@ fn options_after_the_container_name_as_docker() {
         return;
     }
     let r = Root::new("optorder");
-    let id = r.run_d(&["--name", "late", "sh", "-c", "echo one; echo two; exec sleep 60"]);
+    let id = r.run_d(&[
+        "--name",
+        "late",
+        "sh",
+        "-c",
+        "echo one; echo two; exec sleep 60",
+    ]);
     let pid = r.pid(&id);
     // logs NAME --tail 1: the last line only.
     let mut last = String::new();
@@ -673,13 +679,25 @@ fn options_after_the_container_name_as_docker() {
     assert_eq!(last, "two\n");
     // exec CONTAINER CMD -x: `-x`... is the command's.
     let o = r.out(&["exec", "late", "ls", "-d", "/"]);
-    assert_eq!((o.status.code(), stdout(&o)), (Some(0), "/\n".to_string()), "{o:?}");
+    assert_eq!(
+        (o.status.code(), stdout(&o)),
+        (Some(0), "/\n".to_string()),
+        "{o:?}"
+    );
     // stop NAME -t 1: SIGTERM is ignored by PID 1, so SIGKILL after 1 s,
     // not docker's default 10.
     let t = Instant::now();
     let o = r.out(&["stop", "late", "-t", "1"]);
-    assert_eq!((o.status.code(), stdout(&o)), (Some(0), "late\n".to_string()), "{o:?}");
-    assert!(t.elapsed() < Duration::from_secs(8), "-t 1 ignored: {:?}", t.elapsed());
+    assert_eq!(
+        (o.status.code(), stdout(&o)),
+        (Some(0), "late\n".to_string()),
+        "{o:?}"
+    );
+    assert!(
+        t.elapsed() < Duration::from_secs(8),
+        "-t 1 ignored: {:?}",
+        t.elapsed()
+    );
     assert!(gone(pid));
     assert_eq!(stdout(&r.out(&["wait", "late"])), "137\n");
     // rm NAME -f on a running one.

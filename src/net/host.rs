@@ -47,7 +47,7 @@ pub fn delete_bridge(net: &Network) -> Result<()> {
 /// network, DNAT for every published port; no network left, no table.
 pub fn sync(nets: &Nets) -> Result<()> {
     let (all, maps) = nets.ruleset()?;
-    firewall(&all, &maps)
+    firewall(&all, &maps, &format!("{}/networks.nft", nets.run))
 }
 
 fn forwarding(bridge: &str) -> Result<()> {
@@ -55,7 +55,7 @@ fn forwarding(bridge: &str) -> Result<()> {
     sysctl::route_localnet(bridge)
 }
 
-fn firewall(all: &[Network], maps: &[ports::Mapping]) -> Result<()> {
+fn firewall(all: &[Network], maps: &[ports::Mapping], memo: &str) -> Result<()> {
     let nets: Vec<nft::Net> = all
         .iter()
         .map(|n| nft::Net {
@@ -77,7 +77,52 @@ fn firewall(all: &[Network], maps: &[ports::Mapping]) -> Result<()> {
             ctr_port: m.ctr_port,
         })
         .collect();
-    nft::sync(&nets, &ports)
+    unchanged_or_write(nft::batch(&nets, &ports)?, memo)
+}
+
+/// Send the transaction unless the table already holds exactly it. A
+/// commit costs the process a wait for an RCU grace period when it closes
+/// its socket (nf_tables flushes its destroy work then: ~10 ms here, the
+/// most of a bridged `run`), and most containers change no rule (the
+/// rules are per network and per published port). `memo` keeps what
+/// pocket last wrote: (boot, network namespace, ruleset generation just
+/// after, fingerprint). Any commit since, anyone's (a rule added by hand,
+/// a flush, another pocket root), has moved the generation on, and the
+/// table is written again.
+pub(crate) fn unchanged_or_write(msgs: Vec<nl::Msg>, memo: &str) -> Result<()> {
+    let fp = nft::fingerprint(&msgs);
+    let mut s = nl::Sock::open(nl::NETLINK_NETFILTER)?;
+    // Without a namespace cookie (before 5.14) nothing is remembered.
+    let place = s.netns_cookie().ok().map(|ns| place(ns));
+    let key = |g: u32, fp: u64| match &place {
+        Some(p) => format!("{p} {g} {fp:016x}\n"),
+        None => String::new(),
+    };
+    let before = nft::generation(&mut s)?;
+    let c = crate::sys::cstr::cstring(memo.as_bytes()).unwrap_or_default();
+    if place.is_some() && crate::sys::fs::read(&c).is_ok_and(|b| b == key(before, fp).as_bytes()) {
+        return Ok(());
+    }
+    s.batch(msgs)?;
+    // Ours is the commit just made only if the generation moved by one.
+    let (dir, name) = memo.rsplit_once('/').unwrap_or((".", memo));
+    match nft::generation(&mut s) {
+        Ok(g) if g == before.wrapping_add(1) && place.is_some() => {
+            let d = crate::sys::cstr::cstring(dir.as_bytes()).unwrap_or_default();
+            let _ = crate::sys::fs::write_atomic(&d, name, key(g, fp).as_bytes(), true);
+        }
+        _ => {
+            let _ = crate::sys::fs::unlinkat(libc::AT_FDCWD, &c, 0);
+        }
+    }
+    Ok(())
+}
+
+/// This boot and this network namespace (its cookie, never reused):
+/// a generation means nothing in another.
+fn place(netns: u64) -> String {
+    let boot = crate::sys::fs::read(c"/proc/sys/kernel/random/boot_id").unwrap_or_default();
+    format!("{}:{netns}", String::from_utf8_lossy(&boot).trim())
 }
 
 /// The host end of a container's veth: named after its address (unique

@@ -260,6 +260,8 @@ pub fn endpoints(root: &str, container: &str) -> Result<Vec<(Network, Ip)>> {
 pub struct Nets {
     /// The pocket root the networks live under (`<root>/networks/`).
     pub root: alloc::string::String,
+    /// The run directory (its lock, the nf_tables memo).
+    pub run: alloc::string::String,
     _lock: Lock,
 }
 
@@ -299,6 +301,7 @@ impl Nets {
         let _lock = Lock::file(&cs(&path)?).ctx("flock", &path)?;
         Ok(Nets {
             root: alloc::string::String::from(root),
+            run: alloc::string::String::from(run),
             _lock,
         })
     }

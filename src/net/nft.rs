@@ -56,6 +56,8 @@ const NEWTABLE: u16 = SUBSYS;
 const DELTABLE: u16 = SUBSYS | 2;
 const NEWCHAIN: u16 = SUBSYS | 3;
 const NEWRULE: u16 = SUBSYS | 6;
+const GETGEN: u16 = SUBSYS | 16;
+const GEN_ID: u16 = 1;
 
 // Attributes, linux/netfilter/nf_tables.h. Every u32 is big-endian.
 const TABLE_NAME: u16 = 1;
@@ -119,6 +121,30 @@ const CHAINS: [(&str, &str, u32, i32); 5] = [
 pub fn sync(nets: &[Net], ports: &[Port]) -> Result<()> {
     let msgs = batch(nets, ports)?;
     Sock::open(NETLINK_NETFILTER)?.batch(msgs)
+}
+
+/// The ruleset's generation in this namespace: every commit, anyone's
+/// (pocket, nft, docker, firewalld), moves it on by one.
+pub fn generation(s: &mut Sock) -> Result<u32> {
+    // nfgenmsg for AF_UNSPEC: the generation is the namespace's.
+    let mut m = Msg::new(GETGEN, NLM_F_REQUEST);
+    m.put_bytes(&[0, 0, 0, 0]);
+    s.get(m)?
+        .iter()
+        .find_map(|p| p.get(4..).and_then(|a| super::nl::find(a, GEN_ID)))
+        .and_then(super::nl::u32_be)
+        .ok_or_else(|| crate::error::Error::bad("NFT_MSG_GETGEN", "", "no generation in the reply"))
+}
+
+/// A fingerprint of a transaction (FNV-1a over its messages, sent or
+/// not: they differ only in sequence numbers once sent, which are set
+/// later).
+pub fn fingerprint(msgs: &[Msg]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in msgs.iter().flat_map(|m| m.bytes()) {
+        h = (h ^ *b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
 }
 
 /// Delete table `ip pocket`; fine if it is not there.

@@ -990,3 +990,48 @@ mod traffic {
         });
     }
 }
+
+/// host::sync's skip: the same rules again commit nothing (the
+/// generation stays), but any commit since pocket's own (a rule added by
+/// hand, a flush) has the table written again.
+#[test]
+fn root_the_same_rules_are_not_committed_twice() {
+    in_new_netns(|| {
+        let memo = std::env::temp_dir().join(format!("pocket-nft-memo-{}", std::process::id()));
+        let memo = memo.to_str().unwrap().to_string();
+        let _ = std::fs::remove_file(&memo);
+        let generation_now = || generation(&mut Sock::open(NETLINK_NETFILTER).unwrap()).unwrap();
+        let (nets, mut ports) = sample();
+        let write = |n: &[Net], p: &[Port]| {
+            crate::net::host::unchanged_or_write(batch(n, p).unwrap(), &memo).unwrap()
+        };
+        write(&nets, &ports);
+        assert_eq!(listing().unwrap(), LISTING);
+        let g = generation_now();
+        write(&nets, &ports);
+        assert_eq!(generation_now(), g, "nothing changed: no commit");
+        assert_eq!(listing().unwrap(), LISTING);
+        // Someone else's commit: ours again.
+        ok("nft add rule ip pocket forward counter");
+        write(&nets, &ports);
+        assert_eq!(generation_now(), g + 2);
+        assert_eq!(listing().unwrap(), LISTING);
+        ok("nft flush ruleset");
+        write(&nets, &ports);
+        assert_eq!(listing().unwrap(), LISTING);
+        // Other rules: written.
+        ports.remove(0);
+        let g = generation_now();
+        write(&nets, &ports);
+        assert_eq!(generation_now(), g + 1);
+        assert!(!listing().unwrap().contains("8080"));
+        // A memo from elsewhere (another namespace or boot) is not ours.
+        std::fs::write(&memo, "other:1 0 0\n").unwrap();
+        let g = generation_now();
+        write(&nets, &ports);
+        assert_eq!(generation_now(), g + 1);
+        write(&[], &[]);
+        assert_eq!(listing(), None);
+        let _ = std::fs::remove_file(&memo);
+    });
+}

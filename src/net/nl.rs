@@ -386,6 +386,13 @@ impl Sock {
         self.protocol
     }
 
+    /// The network namespace this socket talks to, as a number never
+    /// reused (SO_NETNS_COOKIE).
+    pub fn netns_cookie(&self) -> Result<u64> {
+        nlsock::netns_cookie(self.fd.raw())
+            .map_err(|e| Error::sys("getsockopt SO_NETNS_COOKIE", "", e))
+    }
+
     /// Send one request and wait for its ack.
     pub fn request(&mut self, m: Msg) -> Result<()> {
         self.exchange(&mut [m], None)

@@ -59,6 +59,27 @@ pub fn set_sndbuf(fd: i32, bytes: i32) -> Result<()> {
         .or_else(|_| setsockopt(fd, libc::SOL_SOCKET, libc::SO_SNDBUF, bytes))
 }
 
+/// `getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE)` — socket(7), Linux
+/// 5.14: the socket's network namespace as a 64-bit number that, unlike
+/// the namespace's inode, is never given to another namespace.
+pub fn netns_cookie(fd: i32) -> Result<u64> {
+    const SO_NETNS_COOKIE: i32 = 71;
+    let mut v: u64 = 0;
+    let mut len = core::mem::size_of::<u64>() as u32;
+    // SAFETY: v and len are valid for the call and len says v's size.
+    unsafe {
+        syscall!(
+            Sysno::getsockopt,
+            fd,
+            libc::SOL_SOCKET,
+            SO_NETNS_COOKIE,
+            &mut v as *mut u64,
+            &mut len as *mut u32
+        )
+    }?;
+    Ok(v)
+}
+
 /// `sendto(fd, buf, len, 0, {AF_NETLINK, pid 0}, sizeof)` — to the kernel;
 /// retried on EINTR. A netlink datagram goes whole or not at all.
 pub fn send(fd: i32, buf: &[u8]) -> Result<()> {
