@@ -60,11 +60,12 @@ if [ "${1-}" = __inner ]; then
   tar -C "$rootfs" -c . | "$pocket" --root "$tmp/state-pocket" import - bench:img >/dev/null
   cmd() { # tool, iteration -> the command line in array c
     case $1 in
-      # Like crun/runc run: state kept in a directory of its own, removed at exit.
-      pocket)  c=("$pocket" --root "$tmp/state-pocket" run --rm --rootfs "$rootfs" /bin/true) ;;
-      pocket-img) c=("$pocket" --root "$tmp/state-pocket" run --rm bench:img /bin/true) ;;
+      # Like crun/runc run: state kept in a directory of its own, removed at
+      # exit; no network, as theirs (pocket-net is the default bridge's cost).
+      pocket)  c=("$pocket" --root "$tmp/state-pocket" run --rm --net none --rootfs "$rootfs" /bin/true) ;;
+      pocket-img) c=("$pocket" --root "$tmp/state-pocket" run --rm --net none bench:img /bin/true) ;;
       # Without the seccomp filter and no_new_privs: what they cost.
-      pocket-nosec) c=("$pocket" --root "$tmp/state-pocket" run --rm --security-opt seccomp=unconfined \
+      pocket-nosec) c=("$pocket" --root "$tmp/state-pocket" run --rm --net none --security-opt seccomp=unconfined \
         --security-opt no-new-privileges=false --rootfs "$rootfs" /bin/true) ;;
       # On pocket's default bridge (inside the bench's own network namespace).
       pocket-net) c=("$pocket" --root "$tmp/state-pocket" run --rm --net bridge --rootfs "$rootfs" /bin/true) ;;

@@ -25,6 +25,13 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/pocket-smoke.XXXXXX") || bail "mktemp failed"
 # Container records go to the temp dir, removed with it at exit.
 POCKET_ROOT=$T/state
 export POCKET_ROOT
+# The host's network is not the smoke test's to change: no default bridge
+# (docker daemon.json's "bridge": "none"), unless the caller set its own.
+if [ -z "${POCKET_CONFIG:-}" ]; then
+  echo '{"bridge": "none"}' >"$T/config.json"
+  POCKET_CONFIG=$T/config.json
+  export POCKET_CONFIG
+fi
 mark=pocket-smoke.$$
 bg=""
 # A user's rootfs gets a marker file in /tmp, and a container may still run

@@ -13,6 +13,7 @@ pub const COMMIT: &str = env!("POCKET_COMMIT");
 
 pub mod cgroup;
 pub mod cli;
+pub mod config;
 pub mod container;
 pub mod error;
 pub mod fs;

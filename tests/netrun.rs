@@ -21,7 +21,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -206,13 +206,17 @@ impl Env {
     /// pocket (no time limit: for the SIGKILL test, which needs its pid).
     fn raw(&self) -> Command {
         let mut c = self.ns.cmd(bin());
-        c.arg("--root").arg(&self.r.0);
+        c.env("POCKET_CONFIG", "/dev/null")
+            .arg("--root")
+            .arg(&self.r.0);
         c
     }
 
     /// pocket under a time limit.
     fn timed(&self) -> Command {
         let mut c = self.ns.cmd("timeout");
+        // In its own namespace: pocket's defaults (no settings file).
+        c.env("POCKET_CONFIG", "/dev/null");
         c.args(["-k", "5", "60"])
             .arg(bin())
             .arg("--root")
@@ -845,10 +849,9 @@ fn a_taken_port_and_a_port_without_a_bridge_are_refused() {
     e.ok(&["rm", "-f", &u]);
     assert_eq!(snapshot(&e).2, before.2);
 
-    // -p needs a bridge network.
+    // -p needs a bridge network (the default is one).
     for args in [
         &["--net", "none", "-p", "9090:80", "true"][..],
-        &["-p", "9090:80", "true"],
         &["--net", "host", "-p", "9090:80", "true"],
     ] {
         let mut v = vec!["run", "--rootfs", rootfs().to_str().unwrap()];
@@ -1119,11 +1122,22 @@ fn none_host_and_missing_networks() {
     }
     let e = Env::new("modes");
     e.ns.sh("ip link add pkt-h0 type veth peer name pkt-h1");
-    // none (and the default): loopback only.
-    for args in [&["--rm", "--net", "none"][..], &["--rm"]] {
-        let mut v = args.to_vec();
+    // none (and the default with `"bridge": "none"` set): loopback only.
+    let off = e.tmp.join("bridge-none.json");
+    std::fs::write(&off, r#"{"bridge": "none"}"#).unwrap();
+    for (args, cfg) in [
+        (&["--rm", "--net", "none"][..], Path::new("/dev/null")),
+        (&["--rm"], off.as_path()),
+    ] {
+        let mut v = vec!["run", "--rootfs", rootfs().to_str().unwrap()];
+        v.extend_from_slice(args);
         v.extend(["ls", "/sys/class/net"]);
-        let o = e.run(&v);
+        let o = e
+            .timed()
+            .env("POCKET_CONFIG", cfg)
+            .args(&v)
+            .output()
+            .unwrap();
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         assert_eq!(stdout(&o), "lo\n", "{args:?}");
     }
@@ -1391,4 +1405,33 @@ fn ipv6_is_off_on_the_bridge_and_both_veth_ends() {
     assert!(route.contains("via fe80::66 dev pocket0"), "{route}");
     e.ok(&["rm", "-f", &c, &n]);
     e.ns.wait_veths(&[]);
+}
+
+/// docker's default: a container without --net is on the default bridge
+/// network (eth0, an address, -p works), and inspect says so.
+#[test]
+fn the_default_network_is_the_bridge() {
+    if !root() {
+        return;
+    }
+    let e = Env::new("default");
+    let o = e.run(&["--rm", "ls", "/sys/class/net"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "eth0\nlo\n");
+    assert_eq!(stderr(&o), "", "no warning where a bridge can be made");
+    // -p without --net: the bridge it needs is the default.
+    let id = e.run_d(&["-p", "18080:80", "sleep", "30"]);
+    let doc = e.ok(&["inspect", &id]);
+    assert!(doc.contains("\"NetworkMode\": \"bridge\""), "{doc}");
+    let addr = e.exec(&id, &["ip", "-4", "-o", "addr", "show", "dev", "eth0"]);
+    assert!(addr.contains("inet 10.88."), "{addr}");
+    assert!(e.ns.sh("nft list table ip pocket").contains("dport 18080"));
+    e.ok(&["rm", "-f", &id]);
+    // --net none: lo only, and inspect says none.
+    let id = e.run_d(&["--net", "none", "sleep", "30"]);
+    assert!(
+        e.ok(&["inspect", &id])
+            .contains("\"NetworkMode\": \"none\"")
+    );
+    e.ok(&["rm", "-f", &id]);
 }

@@ -29,7 +29,8 @@ impl Ns {
     /// `nsenter --net=<ns> PROG ARGS...`.
     fn cmd(&self, prog: &std::path::Path) -> Command {
         let mut c = Command::new("nsenter");
-        c.arg(format!("--net=/proc/{}/ns/net", self.0.id()))
+        c.env("POCKET_CONFIG", settings())
+            .arg(format!("--net=/proc/{}/ns/net", self.0.id()))
             .arg("--")
             .arg(prog)
             .stdin(Stdio::null());

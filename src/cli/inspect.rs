@@ -140,10 +140,11 @@ fn describe(r: &Record, spec: Option<&crate::spec::Spec>, log_path: &str) -> Vec
             ("SecurityOpt", Some(super::security::inspect(s))),
             (
                 "NetworkMode",
-                Some(json::str(if s.has(crate::spec::Namespace::Network) {
-                    "none"
-                } else {
-                    "host"
+                Some(json::str(&match (&s.net, &s.net_container) {
+                    (Some(n), _) => n.network.clone(),
+                    (None, Some(c)) => alloc::format!("container:{c}"),
+                    (None, None) if s.has(crate::spec::Namespace::Network) => "none".into(),
+                    (None, None) => "host".into(),
                 })),
             ),
             (

@@ -90,8 +90,9 @@ Options:
       --env-file FILE      Read KEY=VALUE lines from FILE
   -w, --workdir DIR        Working directory inside the container (absolute)
   -h, --hostname NAME      Container host name (default: a random id)
-      --net MODE           Network: none (default: a new namespace with lo only), host (the
-                           host's), bridge (pocket's default bridge network), or a network's name
+      --net MODE           Network: bridge (default: pocket's default bridge network, made
+                           on first use), none (a new namespace with lo only), host (the
+                           host's), a network's name, or container:ID
       --ip IP              The container's address on its bridge network
   -p, --publish [IP:]HOST:CTR[/udp]  Publish a port (-p CTR: a random host port)
   -P, --publish-all        Publish the image's exposed ports on random host ports
@@ -333,9 +334,10 @@ pub fn env_file_lines(name: &[u8], data: &[u8]) -> Result<Vec<Vec<u8>>> {
     Ok(out)
 }
 
-/// On a bridge network (`--net bridge` or a network's name)?
+/// On a bridge network (`--net bridge`, a network's name, or no --net at
+/// all: docker's default is its bridge network)?
 pub fn bridged(r: &RunArgs) -> bool {
-    !matches!(r.net, None | Some(b"none") | Some(b"host")) && joined(r).is_none()
+    !matches!(r.net, Some(b"none") | Some(b"host")) && joined(r).is_none()
 }
 
 /// `--net container:ID`: the container whose network is joined.
@@ -436,7 +438,7 @@ pub fn to_spec(
         Namespace::Ipc,
         Namespace::Cgroup
     ];
-    match r.net.unwrap_or(b"none") {
+    match r.net.unwrap_or(b"bridge") {
         b"none" => namespaces.push(Namespace::Network),
         b"host" => {}
         // Another container's namespace: main finds its path.
@@ -676,10 +678,16 @@ fn set_home(
 }
 
 pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let r = parse_run(argv)?;
+    let mut r = parse_run(argv)?;
     if r.help {
         crate::rt::out().bytes(HELP.as_bytes());
         return Ok(0);
+    }
+    // No --net: the bridge network, unless the settings say
+    // `"bridge": "none"` (dockerd's --bridge=none).
+    if r.net.is_none() && crate::config::default_bridge_off(crate::config::load(ctx.args).as_ref())
+    {
+        r.net = Some(b"none");
     }
     let files = r
         .env
@@ -889,6 +897,7 @@ fn net_request(r: &RunArgs, image: Option<&Config>) -> Result<Request> {
     }
     Ok(Request {
         mode,
+        implicit: r.net.is_none(),
         ip,
         ports,
         add_hosts,
@@ -1055,7 +1064,7 @@ mod tests {
         assert!(b.has(Namespace::Network));
         // -p and --ip need a bridge network (not none, host, container:).
         let no_bridge: [&[&[u8]]; 3] = [
-            &[b"-p", b"80"],
+            &[b"--net", b"none", b"-p", b"80"],
             &[b"--net", b"host", b"--ip", b"10.0.0.2"],
             &[b"--net", b"container:x", b"-p", b"80"],
         ];

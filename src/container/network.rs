@@ -21,6 +21,9 @@ use alloc::vec::Vec;
 #[derive(Debug, Clone, Default)]
 pub struct Request {
     pub mode: Mode,
+    /// No --net given: the default bridge network, or `none` (with a
+    /// warning) where this kernel or these privileges cannot make one.
+    pub implicit: bool,
     /// A fixed address on the bridge network (docker's --ip).
     pub ip: Option<Ip>,
     /// Ports to publish (docker's -p, and -P's exposed ports).
@@ -179,6 +182,40 @@ pub fn claim(
         Mode::Container | Mode::Spec => return Ok(None),
         Mode::Bridge(n) => n.clone(),
     };
+    match bridge(store, r, &name, id, dir, spec) {
+        Err(e) if r.implicit && r.ports.is_empty() && r.ip.is_none() && cannot(&e) => {
+            crate::errln!("pocket: WARNING: no bridge network here ({e}); running with --net none");
+            files_only(r, dir, spec, false).map(Some)
+        }
+        res => res.map(Some),
+    }
+}
+
+/// A failure that says this kernel (no bridge, veth or nf_tables) or
+/// these privileges (no CAP_NET_ADMIN) cannot give a bridge network,
+/// rather than that something is wrong with this one.
+fn cannot(e: &Error) -> bool {
+    use crate::sys::Errno;
+    matches!(
+        e.why,
+        crate::error::Why::Errno(
+            Errno::EOPNOTSUPP
+                | Errno::EPROTONOSUPPORT
+                | Errno::EAFNOSUPPORT
+                | Errno::EPERM
+                | Errno::EACCES
+        )
+    )
+}
+
+fn bridge(
+    store: &Store,
+    r: &Request,
+    name: &str,
+    id: &str,
+    dir: &str,
+    spec: &mut Spec,
+) -> Result<Claim> {
     let (want, specs, extra, dns) = (r.ip, &r.ports, &r.add_hosts, &r.dns);
     let nets = Nets::lock(&store.root, &store.run)?;
     // Every claim keeps the lock until its record exists, so under the
@@ -194,7 +231,7 @@ pub fn claim(
         };
         nets.default_network(&routes)?
     } else {
-        networks::resolve(&store.root, &name).map_err(|e| e.with_code(125))?
+        networks::resolve(&store.root, name).map_err(|e| e.with_code(125))?
     };
     host::ensure_bridge(&net)?;
     let mut claim = Claim {
@@ -225,5 +262,5 @@ pub fn claim(
     claim.resolv = etc::resolv_conf(&String::from_utf8_lossy(&resolv), dns);
     claim.hostname = alloc::format!("{hostname}\n");
     mount_files(spec, dir);
-    Ok(Some(claim))
+    Ok(claim)
 }

@@ -20,9 +20,6 @@ use alloc::vec::Vec;
 use auth::Challenge;
 use http::{Client, Response, Url};
 
-/// pocket's own settings file (docker daemon.json's keys).
-pub const CONFIG: &str = "/etc/pocket/config.json";
-
 /// Where registries' settings come from, and which may be spoken to in
 /// plain HTTP.
 #[derive(Default, Clone)]
@@ -56,12 +53,8 @@ impl Options {
                 .and_then(|c| crate::sys::fs::read(&c).ok())
                 .and_then(|b| json::parse(&b).ok())
         };
-        // pocket's settings, with docker daemon.json's keys
-        // (`$POCKET_CONFIG` names another file).
-        let own = env(b"POCKET_CONFIG")
-            .filter(|p| !p.is_empty())
-            .unwrap_or_else(|| String::from(CONFIG));
-        let own = read(&own);
+        // pocket's settings, with docker daemon.json's keys.
+        let own = crate::config::load(args);
         let list = |k: &str| {
             own.as_ref()
                 .and_then(|v| v.get(k))

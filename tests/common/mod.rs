@@ -94,8 +94,27 @@ pub fn state_root() -> &'static Path {
 }
 
 /// `pocket --root <this process's state root> ARGS...`, stdin /dev/null.
+/// Settings for every pocket the tests start, unless the caller (test.sh)
+/// gave its own: `"bridge": "none"`, so that a container without --net
+/// makes no bridge on the host (tests of bridges use namespaces of their
+/// own and settings of their own).
+pub fn settings() -> PathBuf {
+    static S: OnceLock<PathBuf> = OnceLock::new();
+    S.get_or_init(|| {
+        if let Some(p) = std::env::var_os("POCKET_CONFIG") {
+            return PathBuf::from(p);
+        }
+        let p =
+            std::env::temp_dir().join(format!("pocket-test-config-{}.json", std::process::id()));
+        std::fs::write(&p, "{\"bridge\": \"none\"}\n").unwrap();
+        p
+    })
+    .clone()
+}
+
 pub fn pocket<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Command {
     let mut c = Command::new(bin());
+    c.env("POCKET_CONFIG", settings());
     c.arg("--root")
         .arg(state_root())
         .args(args)
@@ -115,6 +134,7 @@ impl Root {
     }
     pub fn cmd<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Command {
         let mut c = Command::new(bin());
+        c.env("POCKET_CONFIG", settings());
         c.arg("--root").arg(&self.0).args(args).stdin(Stdio::null());
         c
     }

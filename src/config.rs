@@ -1,0 +1,30 @@
+//! pocket's settings file, `/etc/pocket/config.json` (`$POCKET_CONFIG`
+//! names another), with docker daemon.json's keys: `registry-mirrors`,
+//! `insecure-registries`, and `"bridge": "none"`, which (as dockerd's
+//! `--bridge=none`) leaves containers without a --net on `none` instead
+//! of the default bridge network. No file, or one that does not parse,
+//! is no settings.
+
+use crate::json::{self, Value};
+use alloc::string::String;
+
+pub const PATH: &str = "/etc/pocket/config.json";
+
+/// The settings, if any.
+pub fn load(args: &crate::rt::args::Args) -> Option<Value> {
+    let path = args
+        .getenv(b"POCKET_CONFIG")
+        .filter(|p| !p.is_empty())
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .unwrap_or_else(|| String::from(PATH));
+    let c = crate::error::cpath(&path).ok()?;
+    json::parse(&crate::sys::fs::read(&c).ok()?).ok()
+}
+
+/// `"bridge": "none"`: no default bridge network.
+pub fn default_bridge_off(settings: Option<&Value>) -> bool {
+    settings
+        .and_then(|v| v.get("bridge"))
+        .and_then(Value::str)
+        .is_some_and(|b| b == "none")
+}
