@@ -28,3 +28,17 @@ pub fn default_bridge_off(settings: Option<&Value>) -> bool {
         .and_then(Value::str)
         .is_some_and(|b| b == "none")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bridge_none_turns_the_default_bridge_off() {
+        let v = |s: &str| json::parse(s.as_bytes()).ok();
+        assert!(default_bridge_off(v(r#"{"bridge": "none"}"#).as_ref()));
+        assert!(!default_bridge_off(v(r#"{"bridge": "pocket0"}"#).as_ref()));
+        assert!(!default_bridge_off(v(r#"{"registry-mirrors": []}"#).as_ref()));
+        assert!(!default_bridge_off(None));
+    }
+}
