@@ -75,6 +75,29 @@ case "$rc:$got" in
   [1-9]*:*"Invalid argument"*) ok "control: plain pivot_root(2) fails with EINVAL here" ;;
   *) notok "control: plain pivot_root(2) fails with EINVAL here" "rc=$rc: $got" ;;
 esac
+
+# This kernel has no bridge (a module the initramfs does not carry): a
+# container without --net falls back to none with one warning line; an
+# explicit --net bridge fails in one line and leaves no container.
+got=$(timeout $T $P run --rm --rootfs $R ls /sys/class/net 2>&1) && rc=0 || rc=$?
+first=$(printf '%s\n' "$got" | head -n 1)
+rest=$(printf '%s\n' "$got" | tail -n +2)
+case "$rc:$first:$rest" in
+  "0:pocket: WARNING: no bridge network here ("*"); running with --net none:lo")
+    ok "no bridge in this kernel: the default falls back to none, one warning" ;;
+  *) notok "no bridge in this kernel: the default falls back to none, one warning" "rc=$rc: $got" ;;
+esac
+got=$(timeout $T $P run --rm --net bridge --rootfs $R true 2>&1) && rc=0 || rc=$?
+case "$rc:$got" in
+  0:*) notok "an explicit --net bridge fails without a bridge" "rc=$rc: $got" ;;
+  *:pocket:*) [ "$(printf '%s\n' "$got" | wc -l)" = 1 ] && [ -z "$($P ps -aq)" ] &&
+    ok "an explicit --net bridge fails without a bridge" ||
+    notok "an explicit --net bridge fails without a bridge" "rc=$rc: $got; ps: $($P ps -aq)" ;;
+  *) notok "an explicit --net bridge fails without a bridge" "rc=$rc: $got" ;;
+esac
+# The rest: as a host with no bridge is set up (docker's "bridge": "none").
+mkdir -p /etc/pocket
+echo '{"bridge": "none"}' >/etc/pocket/config.json
 mounts_before=$(cat /proc/self/mountinfo)
 
 expect "run from an initramfs: automatic fallback, PID 1 in the container" \

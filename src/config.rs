@@ -38,7 +38,9 @@ mod tests {
         let v = |s: &str| json::parse(s.as_bytes()).ok();
         assert!(default_bridge_off(v(r#"{"bridge": "none"}"#).as_ref()));
         assert!(!default_bridge_off(v(r#"{"bridge": "pocket0"}"#).as_ref()));
-        assert!(!default_bridge_off(v(r#"{"registry-mirrors": []}"#).as_ref()));
+        assert!(!default_bridge_off(
+            v(r#"{"registry-mirrors": []}"#).as_ref()
+        ));
         assert!(!default_bridge_off(None));
     }
 }

@@ -715,3 +715,64 @@ fn options_after_the_container_name_as_docker() {
     let o = r.out(&["rm", "-f", "late3"]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
 }
+
+/// `rename`, as docker: the container answers to the new name only, ps
+/// shows it, the old name is free; a taken name, the same name, a bad
+/// name and an unknown container are refused with nothing changed.
+#[test]
+fn rename_moves_the_name_and_frees_the_old_one() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("rename");
+    let id = r.run_d(&["--name", "before", "sleep", "60"]);
+    let o = r.out(&["rename", "before", "after"]);
+    assert_eq!(
+        (o.status.code(), stdout(&o)),
+        (Some(0), String::new()),
+        "{o:?}"
+    );
+    assert!(ps(&r, false)[0].ends_with("after"), "{:?}", ps(&r, false));
+    let o = r.out(&["exec", "after", "true"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert_eq!(r.out(&["exec", "before", "true"]).status.code(), Some(1));
+    assert!(std::fs::symlink_metadata(r.0.join("names/before")).is_err());
+    assert_eq!(
+        std::fs::read_link(r.0.join("names/after"))
+            .unwrap()
+            .to_str(),
+        Some(id.as_str())
+    );
+    // The old name is free for another container.
+    let other = r.run_d(&["--name", "before", "sleep", "60"]);
+    // Refusals: taken, same, invalid, unknown.
+    let o = r.out(&["rename", "after", "before"]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(
+        stderr(&o).contains("already in use by container") && stderr(&o).contains(&other),
+        "{o:?}"
+    );
+    let o = r.out(&["rename", "after", "after"]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert_eq!(
+        stderr(&o),
+        "pocket: Renaming a container with the same name as its current name\n"
+    );
+    let o = r.out(&["rename", "after", "-bad"]);
+    assert_eq!(o.status.code(), Some(125), "{o:?}");
+    let o = r.out(&["rename", "nope", "x"]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let o = r.out(&["rename", "after"]);
+    assert_eq!(o.status.code(), Some(125), "{o:?}");
+    assert_eq!(
+        std::fs::read_link(r.0.join("names/after"))
+            .unwrap()
+            .to_str(),
+        Some(id.as_str())
+    );
+    // inspect shows the new name, docker's "/name".
+    assert!(stdout(&r.out(&["inspect", &id])).contains("\"Name\": \"/after\""));
+    for c in [&id, &other] {
+        assert_eq!(r.out(&["rm", "-f", c]).status.code(), Some(0));
+    }
+}

@@ -1,5 +1,5 @@
 //! Acting on existing containers: stop, kill, start, restart, wait, rm,
-//! container prune. Signals go through pidfds checked against the
+//! rename, container prune. Signals go through pidfds checked against the
 //! record's start time, so a reused pid is never signalled.
 
 use super::Ctx;
@@ -236,6 +236,29 @@ pub fn rm(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         crate::outln!("{q}");
         Ok(())
     })
+}
+
+const RENAME_FLAGS: &[Flag] = &[flag(0, "help", false)];
+const RENAME_HELP: &str = "\
+Usage: pocket rename CONTAINER NEW_NAME
+
+Rename a container (running or not); its id, hostname and files stay.
+";
+
+pub fn rename(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
+    let Some(p) = super::flags("rename", RENAME_FLAGS, RENAME_HELP, argv)? else {
+        return Ok(0);
+    };
+    let [q, new] = p.rest[..] else {
+        return Err(Error::bad(
+            "rename",
+            "",
+            "requires exactly 2 arguments: CONTAINER NEW_NAME",
+        ));
+    };
+    let id = ctx.store.resolve(&text(q))?;
+    ctx.store.rename(&id, &text(new))?;
+    Ok(0)
 }
 
 const PRUNE_FLAGS: &[Flag] = &[flag(b'f', "force", false), flag(0, "help", false)];

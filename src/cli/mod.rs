@@ -51,6 +51,7 @@ Commands:
   pause      Suspend every process of containers (cgroup freezer)
   unpause    Resume paused containers
   rm         Remove containers
+  rename     Rename a container
   inspect    Show a container's record as JSON
   top        Show a container's processes
   port       Show a container's published ports
@@ -181,6 +182,7 @@ fn dispatch(args: &Args) -> Result<i32> {
         b"push" => push::main(rest, &ctx),
         b"login" => login::login(rest, &ctx),
         b"logout" => login::logout(rest, &ctx),
+        b"rename" => manage::rename(rest, &ctx),
         b"import" => images::import_cmd(rest, &ctx),
         b"images" => images::images_cmd(rest, &ctx),
         b"rmi" => images::rmi_cmd(rest, &ctx),
@@ -216,6 +218,7 @@ fn dispatch(args: &Args) -> Result<i32> {
             Some((&b"prune", r)) => manage::prune(r, &ctx),
             Some((&b"ls", r)) | Some((&b"list", r)) => ps::main(r, &ctx),
             Some((&b"rm", r)) => manage::rm(r, &ctx),
+            Some((&b"rename", r)) => manage::rename(r, &ctx),
             Some((&b"inspect", r)) => inspect::inspect(r, &ctx),
             Some((&b"export", r)) => image_out::export(r, &ctx),
             Some((&b"diff", r)) => diff::main(r, &ctx),

@@ -180,6 +180,53 @@ impl Store {
         Ok(rec)
     }
 
+    /// Give container `id` the name `new` (docker `rename`). Under the
+    /// names lock the new name is claimed first (a symlink, atomic), then
+    /// the record says it (under the container's lock), then the old name
+    /// goes: killed halfway, the container answers to both names until
+    /// `gc`, never to none.
+    pub fn rename(&self, id: &str, new: &str) -> Result<()> {
+        if !crate::rt::names::valid(new) {
+            return Err(Error::bad(
+                "invalid container name",
+                new,
+                "only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+            ));
+        }
+        let names = format!("{}/names", self.root);
+        let nd = fd::open(&cs(&names)?, libc::O_PATH | libc::O_DIRECTORY, 0).ctx("open", &names)?;
+        let _n = self.lock_file("names")?;
+        let _c = self.lock(id)?;
+        let mut rec = self.load(id)?;
+        if rec.name == new {
+            return Err(Error::text(String::from(
+                "Renaming a container with the same name as its current name",
+            ))
+            .with_code(1));
+        }
+        if let Some(owner) = self.name_owner(&nd, new)? {
+            return Err(Error::bad(
+                "conflict",
+                format!("the container name \"/{new}\" is already in use by container \"{owner}\""),
+                "remove or rename that container",
+            )
+            .with_code(1));
+        }
+        let n_c = cs(new)?;
+        let _ = fs::unlinkat(nd.raw(), &n_c, 0);
+        mount::symlinkat(&cs(id)?, nd.raw(), &n_c).ctx("claim name", new)?;
+        let old = core::mem::replace(&mut rec.name, String::from(new));
+        if let Err(e) = self.save(&rec) {
+            let _ = fs::unlinkat(nd.raw(), &n_c, 0);
+            return Err(e);
+        }
+        let o = cs(&old)?;
+        if fs::readlinkat(nd.raw(), &o).ok().as_deref() == Some(id.as_bytes()) {
+            let _ = fs::unlinkat(nd.raw(), &o, 0);
+        }
+        Ok(())
+    }
+
     /// The id that holds `name`, if its container still exists.
     fn name_owner(&self, names: &Fd, name: &str) -> Result<Option<String>> {
         match fs::readlinkat(names.raw(), &cs(name)?) {
