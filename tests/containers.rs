@@ -3,6 +3,7 @@
 //! container is killed.
 
 mod common;
+use common::checks::comm;
 use common::*;
 use std::time::{Duration, Instant};
 
@@ -775,4 +776,75 @@ fn rename_moves_the_name_and_frees_the_old_one() {
     for c in [&id, &other] {
         assert_eq!(r.out(&["rm", "-f", c]).status.code(), Some(0));
     }
+}
+
+/// `create` makes a container that does not run ("Created" in ps, no
+/// process); `start -a` runs it in the foreground with its exit status;
+/// `start` runs one in the background; a running one cannot be attached.
+#[test]
+fn create_then_start_or_start_attached() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("create");
+    let rootfs = rootfs().to_str().unwrap().to_string();
+    let o = r.out(&[
+        "create",
+        "--name",
+        "made",
+        "--rootfs",
+        &rootfs,
+        "sh",
+        "-c",
+        "echo hi; exit 3",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let id = stdout(&o).trim().to_string();
+    assert_eq!(id.len(), 64, "{id}");
+    let rows = ps(&r, true);
+    assert!(
+        rows[0].contains("Created") && rows[0].ends_with("made"),
+        "{rows:?}"
+    );
+    assert!(ps(&r, false).is_empty(), "created is not running");
+    let doc = stdout(&r.out(&["inspect", "made"]));
+    assert!(doc.contains("\"Status\": \"created\""), "{doc}");
+    // start -a: its output here, its status ours.
+    let o = r.out(&["start", "-a", "made"]);
+    assert_eq!(
+        (o.status.code(), stdout(&o)),
+        (Some(3), "hi\n".to_string()),
+        "{o:?}"
+    );
+    assert!(ps(&r, true)[0].contains("Exited (3)"), "{:?}", ps(&r, true));
+    // Again: the same command once more.
+    let o = r.out(&["start", "--attach", "made"]);
+    assert_eq!(
+        (o.status.code(), stdout(&o)),
+        (Some(3), "hi\n".to_string()),
+        "{o:?}"
+    );
+
+    // create + start: in the background.
+    let o = r.out(&["create", "--name", "bg", "--rootfs", &rootfs, "sleep", "60"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let o = r.out(&["start", "bg"]);
+    assert_eq!(
+        (o.status.code(), stdout(&o)),
+        (Some(0), "bg\n".to_string()),
+        "{o:?}"
+    );
+    let pid = r.pid("bg");
+    assert!(!gone(pid));
+    assert_eq!(comm(pid).as_deref(), Some("sleep"));
+    let o = r.out(&["start", "-a", "bg"]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(stderr(&o).contains("running"), "{o:?}");
+    let o = r.out(&["start", "-a", "made", "bg"]);
+    assert_eq!(o.status.code(), Some(125), "{o:?}");
+    for c in ["made", "bg"] {
+        assert_eq!(r.out(&["rm", "-f", c]).status.code(), Some(0));
+    }
+    assert!(gone(pid));
+    assert!(ps(&r, true).is_empty());
 }

@@ -112,12 +112,21 @@ pub fn kill(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     })
 }
 
-const START_FLAGS: &[Flag] = &[flag(0, "help", false)];
+const START_FLAGS: &[Flag] = &[
+    flag(b'a', "attach", false),
+    flag(b'i', "interactive", false),
+    flag(0, "help", false),
+];
 const START_HELP: &str = "\
-Usage: pocket start CONTAINER...
+Usage: pocket start [-a [-i]] CONTAINER...
 
-Start stopped containers again with the same configuration, in the
-background (their output goes to the log).
+Start created or stopped containers with the configuration they were
+made with, in the background (their output goes to the log).
+
+Options:
+  -a, --attach        Run one container in the foreground: its output
+                      here, its exit status pocket's
+  -i, --interactive   With -a: its stdin is this one (if made with -i)
 ";
 
 fn start_one(ctx: &Ctx, q: &str) -> Result<()> {
@@ -128,6 +137,16 @@ pub fn start(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let Some(p) = super::flags("start", START_FLAGS, START_HELP, argv)? else {
         return Ok(0);
     };
+    if p.on(START_FLAGS, "attach") || p.on(START_FLAGS, "interactive") {
+        let [q] = p.rest[..] else {
+            return Err(Error::bad(
+                "start",
+                "",
+                "you cannot start and attach multiple containers at once",
+            ));
+        };
+        return container::start_attached(&ctx.store, &text(q));
+    }
     each(&p.rest, "start", |q| {
         start_one(ctx, q)?;
         crate::outln!("{q}");

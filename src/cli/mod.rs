@@ -40,6 +40,7 @@ A container runtime in one static binary: no daemon, no shared libraries.
 
 Commands:
   run        Run a command in a new container (-d: in the background)
+  create     Make a container without starting it (start runs it)
   ps         List containers
   logs       Show a container's output
   exec       Run a command in a running container
@@ -183,6 +184,7 @@ fn dispatch(args: &Args) -> Result<i32> {
         b"login" => login::login(rest, &ctx),
         b"logout" => login::logout(rest, &ctx),
         b"rename" => manage::rename(rest, &ctx),
+        b"create" => run::create(rest, &ctx),
         b"import" => images::import_cmd(rest, &ctx),
         b"images" => images::images_cmd(rest, &ctx),
         b"rmi" => images::rmi_cmd(rest, &ctx),
@@ -219,6 +221,8 @@ fn dispatch(args: &Args) -> Result<i32> {
             Some((&b"ls", r)) | Some((&b"list", r)) => ps::main(r, &ctx),
             Some((&b"rm", r)) => manage::rm(r, &ctx),
             Some((&b"rename", r)) => manage::rename(r, &ctx),
+            Some((&b"create", r)) => run::create(r, &ctx),
+            Some((&b"start", r)) => manage::start(r, &ctx),
             Some((&b"inspect", r)) => inspect::inspect(r, &ctx),
             Some((&b"export", r)) => image_out::export(r, &ctx),
             Some((&b"diff", r)) => diff::main(r, &ctx),

@@ -678,6 +678,16 @@ fn set_home(
 }
 
 pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
+    make(argv, ctx, false)
+}
+
+/// `pocket create`: run's flags, the container made and not started
+/// (docker's `create`); `start` runs it, `start -a` in the foreground.
+pub fn create(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
+    make(argv, ctx, true)
+}
+
+fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
     let mut r = parse_run(argv)?;
     if r.help {
         crate::rt::out().bytes(HELP.as_bytes());
@@ -843,6 +853,10 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             image_lock,
         },
     )?;
+    if create_only {
+        crate::outln!("{}", rec.id);
+        return Ok(0);
+    }
     if r.detach {
         crate::container::start(&ctx.store, &rec, &spec, Attach::Detached)?;
         crate::outln!("{}", rec.id);

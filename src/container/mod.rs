@@ -21,7 +21,7 @@ pub use create::{Options, create, make_overlay_dirs};
 pub use delete::{delete, delete_with, finish, prune};
 pub use freeze::{pause, resume};
 pub use signal::{kill, settle, stop};
-pub use start::{Attach, restart_detached, start};
+pub use start::{Attach, restart_detached, start, start_attached};
 
 use crate::error::{Error, Result};
 use crate::state::{Record, Store};

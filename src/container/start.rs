@@ -8,6 +8,7 @@ use crate::spawn::{parent, relay};
 use crate::spec::Spec;
 use crate::state::{Record, Status, Store};
 use crate::sys::proc;
+use alloc::string::String;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Attach {
@@ -50,13 +51,38 @@ fn foreground(store: &Store, id: &str, spec: &Spec) -> Result<i32> {
 /// the Spec it was made with (docker's `start`). One that runs, or that
 /// another pocket is starting right now, is left alone.
 pub fn restart_detached(store: &Store, q: &str) -> Result<()> {
+    match claim(store, q, true)? {
+        Some((id, spec)) => monitor::detach(store, &id, &spec),
+        None => Ok(()),
+    }
+}
+
+/// Start a created or stopped container in the foreground, this process
+/// its parent (docker's `start -a`): its output here, its exit status
+/// returned. One that runs already cannot be attached to: refused.
+pub fn start_attached(store: &Store, q: &str) -> Result<i32> {
+    match claim(store, q, false)? {
+        Some((id, spec)) => foreground(store, &id, &spec),
+        None => Err(Error::bad(
+            "start -a",
+            String::from(q),
+            "the container is running; pocket cannot attach to it (pocket logs -f follows it)",
+        )
+        .with_code(1)),
+    }
+}
+
+/// Take a container that does not run for this process to start: None
+/// if it runs (or another pocket is starting it). `logged`: its output
+/// goes to the log (a monitor's start).
+fn claim(store: &Store, q: &str, logged: bool) -> Result<Option<(String, Spec)>> {
     let id = store.resolve(q)?;
     {
         let _l = store.lock(&id)?;
         let mut rec = store.load_live(&id)?;
         // Two starts must not make two containers.
         if rec.status == Status::Running || rec.busy() {
-            return Ok(());
+            return Ok(None);
         }
         // Claim it: this process is in charge until the monitor takes
         // over, so a concurrent start (or prune) sees it busy.
@@ -66,7 +92,7 @@ pub fn restart_detached(store: &Store, q: &str) -> Result<()> {
         rec.status = Status::Created;
         rec.exit_code = None;
         rec.paused = false;
-        rec.logged = true;
+        rec.logged = logged;
         store.save(&rec)?;
     }
     let mut spec = store.spec(&id)?;
@@ -82,5 +108,5 @@ pub fn restart_detached(store: &Store, q: &str) -> Result<()> {
         }
         spec.netns_owner = Some((rec.pid, rec.pid_start));
     }
-    monitor::detach(store, &id, &spec)
+    Ok(Some((id, spec)))
 }
