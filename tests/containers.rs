@@ -435,7 +435,7 @@ fn prune_removes_stopped_keeps_running() {
     let live = r.run_d(&["sleep", "30"]);
     let dead = r.run_d(&["true"]);
     assert_eq!(stdout(&r.out(&["wait", &dead])), "0\n");
-    let o = r.out(&["container", "prune"]);
+    let o = r.out(&["container", "prune", "-f"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains(&dead));
     let rows = ps(&r, true);
@@ -492,7 +492,7 @@ fn prune_clears_what_a_killed_create_left() {
     std::os::unix::fs::symlink("f".repeat(64), r.0.join("names/orphan")).unwrap();
     // ... ps ignores the half-built dir, and prune clears both.
     assert!(ps(&r, true).iter().all(|l| !l.contains("eeeeeeee")));
-    let o = r.out(&["container", "prune"]);
+    let o = r.out(&["container", "prune", "-f"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(!half.exists());
     // (symlink_metadata: name links point at ids, not at paths.)
@@ -599,7 +599,7 @@ fn prune_racing_runs_breaks_none_of_them() {
         let (r, stop) = (r.clone(), stop.clone());
         std::thread::spawn(move || {
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                r.out(&["container", "prune"]);
+                r.out(&["container", "prune", "-f"]);
             }
         })
     };

@@ -528,3 +528,58 @@ fn parallel_creates_get_distinct_subnets() {
         0
     );
 }
+
+/// `network prune`: the networks no container is on go (bridges too),
+/// one with a container stays; the question unless -f.
+#[test]
+fn prune_removes_networks_without_containers() {
+    if !root() {
+        return;
+    }
+    let ns = Ns::new();
+    let r = Root::new("net-prune");
+    for n in ["used", "idle1", "idle2"] {
+        ok(&ns.pocket(&r, &["network", "create", n]), "create");
+    }
+    let rootfs = rootfs().to_str().unwrap().to_string();
+    let id = ok(
+        &ns.pocket(
+            &r,
+            &[
+                "run", "-d", "--net", "used", "--rootfs", &rootfs, "sleep", "30",
+            ],
+        ),
+        "run",
+    );
+    let id = id.trim();
+    let bridges = |ns: &Ns| {
+        ns.links()
+            .into_iter()
+            .filter(|l| l.starts_with("pk-"))
+            .count()
+    };
+    assert_eq!(bridges(&ns), 3);
+    // Without -f and no answer: nothing.
+    let o = ns.pocket(&r, &["network", "prune"]);
+    assert_eq!(
+        stdout(&o),
+        "WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] "
+    );
+    let nets = |r: &Root| files(r).into_iter().filter(|f| !f.starts_with('_')).count();
+    assert_eq!(nets(&r), 3, "{:?}", files(&r));
+    let out = ok(&ns.pocket(&r, &["network", "prune", "-f"]), "prune");
+    assert_eq!(out, "Deleted Networks:\nidle1\nidle2\n\n");
+    assert_eq!(
+        files(&r).iter().filter(|f| !f.starts_with('_')).count(),
+        1,
+        "{:?}",
+        files(&r)
+    );
+    assert_eq!(bridges(&ns), 1);
+    ok(&ns.pocket(&r, &["rm", "-f", id]), "rm");
+    assert_eq!(
+        ok(&ns.pocket(&r, &["network", "prune", "-f"]), "prune"),
+        "Deleted Networks:\nused\n\n"
+    );
+    assert_eq!(bridges(&ns), 0);
+}

@@ -224,6 +224,25 @@ pub fn images_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         return Ok(0);
     };
     let (quiet, trunc) = (p.on(IMAGES_FLAGS, "quiet"), !p.on(IMAGES_FLAGS, "no-trunc"));
+    // `images [REPOSITORY[:TAG]]`: only that repository (and tag).
+    let want = match p.rest[..] {
+        [] => None,
+        [q] => {
+            let r = crate::image::reference::Reference::parse_name_only(&text(q))?;
+            Some((r.familiar_name(), r.tag))
+        }
+        _ => {
+            return Err(Error::bad(
+                "images",
+                "",
+                "takes at most one REPOSITORY[:TAG]",
+            ));
+        }
+    };
+    let wanted = |repo: &str, tag: &str| {
+        want.as_ref()
+            .is_none_or(|(r, t)| r == repo && t.as_deref().is_none_or(|t| t == tag))
+    };
     let with_digests = p.on(IMAGES_FLAGS, "digests");
     let images = Images::new(&ctx.store.root);
     let tags = images.tags();
@@ -254,6 +273,13 @@ pub fn images_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let mut rows = alloc::vec![head];
     let mut seen = Vec::new();
     for img in &all {
+        let listed = tags.iter().filter(|t| t.1 == img.id).any(|t| {
+            let (r, g) = split_tag(&t.0);
+            wanted(r, g)
+        });
+        if want.is_some() && !listed {
+            continue;
+        }
         if quiet {
             if !seen.contains(&img.id) {
                 crate::outln!("{}", short(&img.id));
@@ -277,6 +303,9 @@ pub fn images_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
                 .collect()
         };
         for (repo, tag) in names {
+            if want.is_some() && !wanted(&repo, &tag) {
+                continue;
+            }
             let mut row = alloc::vec![repo.clone(), tag];
             if with_digests {
                 // The digest this repository's image was pulled by.

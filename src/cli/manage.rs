@@ -1,5 +1,5 @@
 //! Acting on existing containers: stop, kill, start, restart, wait, rm,
-//! rename, container prune. Signals go through pidfds checked against the
+//! rename (prune is prune.rs). Signals go through pidfds checked against the
 //! record's start time, so a reused pid is never signalled.
 
 use super::Ctx;
@@ -277,26 +277,6 @@ pub fn rename(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     };
     let id = ctx.store.resolve(&text(q))?;
     ctx.store.rename(&id, &text(new))?;
-    Ok(0)
-}
-
-const PRUNE_FLAGS: &[Flag] = &[flag(b'f', "force", false), flag(0, "help", false)];
-const PRUNE_HELP: &str = "\
-Usage: pocket container prune [-f]
-
-Remove all stopped containers.
-";
-
-pub fn prune(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(_) = super::flags("container prune", PRUNE_FLAGS, PRUNE_HELP, argv)? else {
-        return Ok(0);
-    };
-    let out = container::prune(&ctx.store)?;
-    crate::outln!("Deleted Containers:");
-    for id in &out {
-        crate::outln!("{id}");
-    }
-    crate::outln!("\nTotal: {} container(s)", out.len());
     Ok(0)
 }
 

@@ -16,6 +16,7 @@ pub mod manage;
 mod mounts;
 mod network;
 mod port;
+mod prune;
 mod ps;
 mod pull;
 mod push;
@@ -59,6 +60,10 @@ Commands:
   stats      Show containers' CPU, memory and process counts
   update     Change containers' resource limits
   container prune   Remove all stopped containers
+  image prune       Remove unused images (dangling; -a: all unused)
+  volume prune      Remove unused anonymous volumes (-a: all unused)
+  network prune     Remove networks no container is on
+  system prune      All of the above (volumes with --volumes)
   volume     Manage named volumes (create, ls, rm, inspect)
   network    Manage bridge networks (create, ls, inspect, rm)
   images     List images
@@ -203,6 +208,7 @@ fn dispatch(args: &Args) -> Result<i32> {
             Some((&b"import", r)) => images::import_cmd(r, &ctx),
             Some((&b"tag", r)) => images::tag_cmd(r, &ctx),
             Some((&b"save", r)) => save::main(r, &ctx),
+            Some((&b"prune", r)) => prune::image(r, &ctx),
             Some((other, _)) => Err(Error::bad(
                 "unknown command",
                 alloc::format!("image {}", text(other)),
@@ -211,13 +217,22 @@ fn dispatch(args: &Args) -> Result<i32> {
             None => Err(Error::bad(
                 "image",
                 "",
-                "needs a subcommand: ls, inspect, rm, load, pull, push, import, tag, save",
+                "needs a subcommand: ls, inspect, rm, load, pull, push, import, tag, save, prune",
             )),
         },
         b"volume" => volume::main(rest, &ctx),
+        b"system" => match rest.split_first() {
+            Some((&b"prune", r)) => prune::system(r, &ctx),
+            Some((other, _)) => Err(Error::bad(
+                "unknown command",
+                alloc::format!("system {}", text(other)),
+                "see 'pocket --help'",
+            )),
+            None => Err(Error::bad("system", "", "needs a subcommand: prune")),
+        },
         b"network" => network::main(rest, &ctx),
         b"container" => match rest.split_first() {
-            Some((&b"prune", r)) => manage::prune(r, &ctx),
+            Some((&b"prune", r)) => prune::container(r, &ctx),
             Some((&b"ls", r)) | Some((&b"list", r)) => ps::main(r, &ctx),
             Some((&b"rm", r)) => manage::rm(r, &ctx),
             Some((&b"rename", r)) => manage::rename(r, &ctx),

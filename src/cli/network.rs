@@ -47,6 +47,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             (&["ls", "list"], ls),
             (&["rm", "remove"], rm),
             (&["inspect"], inspect),
+            (&["prune"], super::prune::network),
         ],
         argv,
         ctx,

@@ -62,7 +62,12 @@ pub fn delete_with(
         }
         sleep_ms(10);
     }
-    let _l = store.lock(&rec.id)?;
+    // A --rm container is removed by its monitor once it ends: gone
+    // meanwhile is what was asked (docker's rm -f of one succeeds).
+    let _l = match store.lock(&rec.id) {
+        Err(_) if rec.auto_remove && store.load(&rec.id).is_err() => return Ok(()),
+        l => l?,
+    };
     let rec = store.load(&rec.id)?;
     let spec = spec.or_else(|| store.spec(&rec.id).ok());
     remove_with(store, &rec, volumes, spec)
