@@ -24,6 +24,7 @@ pub mod run;
 mod save;
 mod security;
 mod stats;
+mod system;
 pub mod table;
 mod volume;
 
@@ -64,6 +65,8 @@ Commands:
   volume prune      Remove unused anonymous volumes (-a: all unused)
   network prune     Remove networks no container is on
   system prune      All of the above (volumes with --volumes)
+  system df         Show the space images, containers and volumes take
+  info              Show the runtime facts of this host (also system info)
   volume     Manage named volumes (create, ls, rm, inspect)
   network    Manage bridge networks (create, ls, inspect, rm)
   images     List images
@@ -221,14 +224,21 @@ fn dispatch(args: &Args) -> Result<i32> {
             )),
         },
         b"volume" => volume::main(rest, &ctx),
+        b"info" => system::info(rest, &ctx),
         b"system" => match rest.split_first() {
             Some((&b"prune", r)) => prune::system(r, &ctx),
+            Some((&b"df", r)) => system::df(r, &ctx),
+            Some((&b"info", r)) => system::info(r, &ctx),
             Some((other, _)) => Err(Error::bad(
                 "unknown command",
                 alloc::format!("system {}", text(other)),
                 "see 'pocket --help'",
             )),
-            None => Err(Error::bad("system", "", "needs a subcommand: prune")),
+            None => Err(Error::bad(
+                "system",
+                "",
+                "needs a subcommand: df, info, prune",
+            )),
         },
         b"network" => network::main(rest, &ctx),
         b"container" => match rest.split_first() {
