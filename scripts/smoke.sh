@@ -88,7 +88,7 @@ keep_err() { cp "$T/err" "$T/err.$1"; }
 mounts_before=$(wc -l </proc/self/mountinfo)
 host_name=$(cat /proc/sys/kernel/hostname)
 
-pk version
+pk --version
 case $out in "pocket version "[0-9]*) v=yes ;; *) v=no ;; esac
 is "version prints a version" "$rc $v" "0 yes"
 

@@ -121,3 +121,28 @@ fn df_and_info_count_what_the_store_holds() {
         "{df}"
     );
 }
+
+/// `version`: docker's sections (no server: pocket is its own engine);
+/// `--version`: one line.
+#[test]
+fn version_in_sections_and_one_line() {
+    let o = pocket(&["version"]).output().unwrap();
+    let v = stdout(&o);
+    assert_eq!(o.status.code(), Some(0));
+    let ver = env!("CARGO_PKG_VERSION");
+    assert!(
+        v.starts_with(&format!(
+            "Client:\n Version:           {ver}\n Git commit:        "
+        )),
+        "{v}"
+    );
+    assert!(
+        v.contains("\nServer: none (pocket runs containers itself, no daemon)\n"),
+        "{v}"
+    );
+    let one = stdout(&pocket(&["--version"]).output().unwrap());
+    assert!(
+        one.starts_with(&format!("pocket version {ver} (commit ")) && one.lines().count() == 1,
+        "{one}"
+    );
+}

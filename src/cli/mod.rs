@@ -263,8 +263,22 @@ fn dispatch(args: &Args) -> Result<i32> {
                 "needs a subcommand: prune, ls, rm, inspect, export, diff, commit",
             )),
         },
-        b"version" | b"--version" | b"-v" => {
+        b"--version" | b"-v" => {
             crate::outln!("pocket version {} (commit {})", VERSION, COMMIT);
+            Ok(0)
+        }
+        // docker's sections; pocket has no server: the runtime is itself.
+        b"version" => {
+            let arch = if cfg!(target_arch = "x86_64") {
+                "amd64"
+            } else if cfg!(target_arch = "aarch64") {
+                "arm64"
+            } else {
+                "unknown"
+            };
+            crate::outln!(
+                "Client:\n Version:           {VERSION}\n Git commit:        {COMMIT}\n OS/Arch:           linux/{arch}\n Context:           default\n\nServer: none (pocket runs containers itself, no daemon)\n Engine:\n  Version:          {VERSION}\n  OS/Arch:          linux/{arch}\n pocket-runc (OCI runtime CLI):\n  Version:          {VERSION}\n  spec:             1.2.0"
+            );
             Ok(0)
         }
         b"help" | b"--help" | b"-h" => {
