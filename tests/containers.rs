@@ -848,3 +848,97 @@ fn create_then_start_or_start_attached() {
     assert!(gone(pid));
     assert!(ps(&r, true).is_empty());
 }
+
+/// Labels (`-l`, `--label-file`, the image's) on the container, in
+/// inspect, and `ps --filter` by id, name, label, status, exited and
+/// ancestor, as docker: a key twice is either, keys together are all.
+#[test]
+fn labels_and_ps_filters() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("filters");
+    let lf = r.0.join("labels.txt");
+    std::fs::write(&lf, "# ops owns it\ntier=db\n\nowner=ops\n").unwrap();
+    let lf = lf.to_str().unwrap();
+    let a = r.run_d(&[
+        "--name",
+        "alpha",
+        "-l",
+        "app=web",
+        "--label",
+        "tier=front",
+        "sleep",
+        "60",
+    ]);
+    let b = r.run_d(&[
+        "--name",
+        "beta",
+        "--label-file",
+        lf,
+        "-l",
+        "tier=back",
+        "sleep",
+        "60",
+    ]);
+    let c = r.run_d(&["--name", "gamma", "sh", "-c", "exit 3"]);
+    assert_eq!(stdout(&r.out(&["wait", &c])), "3\n");
+    let ids = |f: &[&str]| -> Vec<String> {
+        let mut v = vec!["ps", "-q", "--no-trunc"];
+        v.extend_from_slice(f);
+        let o = r.out(&v);
+        assert_eq!(o.status.code(), Some(0), "{f:?}: {o:?}");
+        let mut l: Vec<String> = stdout(&o).lines().map(String::from).collect();
+        l.sort();
+        l
+    };
+    let sorted = |mut v: Vec<&String>| {
+        v.sort();
+        v.into_iter().cloned().collect::<Vec<String>>()
+    };
+    assert_eq!(ids(&["-f", "label=app"]), [a.clone()]);
+    assert_eq!(ids(&["-f", "label=tier=back"]), [b.clone()]);
+    assert_eq!(ids(&["--filter", "label=owner=ops"]), [b.clone()]);
+    assert_eq!(
+        ids(&["-f", "label=tier=db"]),
+        Vec::<String>::new(),
+        "overridden"
+    );
+    assert_eq!(
+        ids(&["-f", "name=alp", "-f", "name=bet"]),
+        sorted(vec![&a, &b])
+    );
+    assert!(ids(&["-f", "name=alp", "-f", "label=tier=back"]).is_empty());
+    assert_eq!(ids(&["-f", "status=exited"]), [c.clone()], "without -a");
+    assert_eq!(ids(&["-f", "exited=3"]), [c.clone()]);
+    assert!(ids(&["-f", "exited=0"]).is_empty());
+    assert_eq!(ids(&["-f", "status=running"]), sorted(vec![&a, &b]));
+    assert_eq!(ids(&["-f", &format!("id={}", &a[..6])]), [a.clone()]);
+    assert_eq!(r.out(&["pause", "alpha"]).status.code(), Some(0));
+    assert_eq!(ids(&["-f", "status=paused"]), [a.clone()]);
+    assert_eq!(r.out(&["unpause", "alpha"]).status.code(), Some(0));
+    let root = rootfs().to_str().unwrap().to_string();
+    assert_eq!(ids(&["-a", "-f", &format!("ancestor={root}")]).len(), 3);
+    for bad in ["foo=bar", "status=zzz", "exited=x", "label"] {
+        let o = r.out(&["ps", "-f", bad]);
+        assert_eq!(o.status.code(), Some(125), "{bad}: {o:?}");
+    }
+    let doc = stdout(&r.out(&["inspect", "beta"]));
+    let labels = doc
+        .split("\"Labels\": {")
+        .nth(1)
+        .unwrap()
+        .split('}')
+        .next()
+        .unwrap();
+    assert_eq!(
+        labels.split_whitespace().collect::<Vec<_>>().join(" "),
+        "\"owner\": \"ops\", \"tier\": \"back\"",
+        "{doc}"
+    );
+    for id in [&a, &b, &c] {
+        assert_eq!(r.out(&["rm", "-f", id]).status.code(), Some(0));
+    }
+    let o = r.out(&["run", "--rm", "--rootfs", &root, "-l", "=x", "true"]);
+    assert_eq!(o.status.code(), Some(125), "{o:?}");
+}

@@ -605,3 +605,58 @@ fn load_and_import_show_progress_on_a_terminal_only() {
     assert_eq!(o.status.code(), Some(0));
     assert!(o.stderr.is_empty(), "{}", stderr(&o));
 }
+
+/// A container of an image carries the image's labels, then its own;
+/// `ps --filter ancestor=` finds it by the image's name (normalised) or id.
+#[test]
+fn image_labels_and_ancestor_filter() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("img-labels");
+    ok(&r, &["load", "-i", &img("busybox-docker.tar")]);
+    let id = ok(
+        &r,
+        &[
+            "run",
+            "-d",
+            "-l",
+            "x=y",
+            "-l",
+            "org.example.test=no",
+            "busybox",
+            "sleep",
+            "30",
+        ],
+    );
+    let id = id.trim();
+    let doc = ok(&r, &["inspect", id]);
+    let labels = doc
+        .split("\"Labels\": {")
+        .nth(1)
+        .unwrap()
+        .split('}')
+        .next()
+        .unwrap();
+    assert_eq!(
+        labels.split_whitespace().collect::<Vec<_>>().join(" "),
+        "\"io.buildah.version\": \"1.28.2\", \"x\": \"y\", \"org.example.test\": \"no\"",
+        "the image's label, overridden: {doc}"
+    );
+    let image_id = ok(&r, &["images", "-q", "busybox"]);
+    for q in [
+        "busybox",
+        "busybox:latest",
+        "docker.io/library/busybox",
+        image_id.trim(),
+    ] {
+        let f = format!("ancestor={q}");
+        assert_eq!(
+            ok(&r, &["ps", "-q", "--no-trunc", "-f", &f]).trim(),
+            id,
+            "{q}"
+        );
+    }
+    assert_eq!(ok(&r, &["ps", "-q", "-f", "ancestor=alpine"]), "");
+    ok(&r, &["rm", "-f", id]);
+}

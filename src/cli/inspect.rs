@@ -123,6 +123,15 @@ fn describe(r: &Record, spec: Option<&crate::spec::Spec>, log_path: &str) -> Vec
             ("WorkingDir", Some(Value::Str(lossy(&s.process.cwd)))),
             ("Tty", Some(Value::Bool(s.process.terminal))),
             ("OpenStdin", Some(Value::Bool(s.io.stdin))),
+            (
+                "Labels",
+                Some(Value::Obj(
+                    r.labels
+                        .iter()
+                        .map(|(k, v)| (k.clone(), json::str(v)))
+                        .collect(),
+                )),
+            ),
         ])
     });
     let host = spec.map(|s| {

@@ -12,6 +12,7 @@ const FLAGS: &[Flag] = &[
     flag(b'a', "all", false),
     flag(b'q', "quiet", false),
     flag(0, "no-trunc", false),
+    flag(b'f', "filter", true),
     flag(0, "help", false),
 ];
 
@@ -24,7 +25,97 @@ Options:
   -a, --all        Show all containers
   -q, --quiet      Only print ids
       --no-trunc   Do not truncate ids and commands
+  -f, --filter KEY=VALUE
+                   Only containers that match: id=PREFIX, name=PART,
+                   label=KEY or label=KEY=VALUE, status=(created|running|
+                   paused|exited), ancestor=IMAGE (name or id), exited=CODE.
+                   A key given twice matches either value; different keys
+                   must all match. status= and exited= look at all
+                   containers, as -a.
 ";
+
+const KEYS: &[&str] = &["id", "name", "label", "status", "ancestor", "exited"];
+const STATUSES: &[&str] = &[
+    "created",
+    "restarting",
+    "running",
+    "removing",
+    "paused",
+    "exited",
+    "dead",
+];
+
+/// `--filter` values, checked: (key, value).
+fn filters(p: &super::args::Parsed) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for &(k, v) in &p.flags {
+        if FLAGS[k].long != "filter" {
+            continue;
+        }
+        let t = String::from_utf8_lossy(v).into_owned();
+        let bad = || crate::Error::bad("invalid filter", t.clone(), "see 'pocket ps --help'");
+        let (key, val) = t.split_once('=').ok_or_else(bad)?;
+        if !KEYS.contains(&key)
+            || (key == "status" && !STATUSES.contains(&val))
+            || (key == "exited" && val.parse::<i32>().is_err())
+        {
+            return Err(bad());
+        }
+        out.push((String::from(key), String::from(val)));
+    }
+    Ok(out)
+}
+
+/// docker's status word for a filter: paused is its own.
+fn status_word(r: &crate::state::Record) -> &'static str {
+    match r.status {
+        Status::Running if r.paused => "paused",
+        s => s.as_str(),
+    }
+}
+
+/// Does `r` pass every key's filters (any value of a key)?
+fn matches(ctx: &Ctx, r: &crate::state::Record, fs: &[(String, String)]) -> bool {
+    KEYS.iter().all(|key| {
+        let mut vals = fs
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .peekable();
+        if vals.peek().is_none() {
+            return true;
+        }
+        vals.any(|v| match *key {
+            "id" => r.id.starts_with(v),
+            "name" => r.name.contains(v),
+            "label" => match v.split_once('=') {
+                Some((k, val)) => r.labels.iter().any(|(a, b)| a == k && b == val),
+                None => r.labels.iter().any(|(a, _)| a == v),
+            },
+            "status" => status_word(r) == v,
+            "exited" => r.status == Status::Exited && r.exit_code == v.parse::<i32>().ok(),
+            "ancestor" => ancestor(ctx, r, v),
+            _ => false,
+        })
+    })
+}
+
+/// Made from image `q`: by the name it was run with (normalised, so
+/// `busybox` is `busybox:latest`) or by the image's id (a prefix).
+fn ancestor(ctx: &Ctx, r: &crate::state::Record, q: &str) -> bool {
+    let norm = |s: &str| crate::image::store::normalize(s).ok();
+    if r.image == q || (norm(q).is_some() && norm(q) == norm(&r.image)) {
+        return true;
+    }
+    let q = q.strip_prefix("sha256:").unwrap_or(q);
+    q.len() >= 4
+        && ctx
+            .store
+            .spec(&r.id)
+            .ok()
+            .and_then(|s| s.image)
+            .is_some_and(|id| id.starts_with(q))
+}
 
 /// docker's COMMAND cell: quoted, cut to 20 characters with an ellipsis.
 pub fn command_cell(cmd: &[String], trunc: bool) -> String {
@@ -60,6 +151,8 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             "takes no arguments",
         ));
     }
+    let fs = filters(&p)?;
+    let all = all || fs.iter().any(|(k, _)| k == "status" || k == "exited");
     let now = time::now();
     let recs: Vec<_> = ctx
         .store
@@ -67,6 +160,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         .into_iter()
         .map(|r| ctx.store.live(r))
         .filter(|r| all || r.status == Status::Running)
+        .filter(|r| matches(ctx, r, &fs))
         .collect();
     let mut out = crate::rt::out();
     if quiet {

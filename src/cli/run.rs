@@ -53,6 +53,8 @@ const FLAGS: &[Flag] = &[
     flag(0, "sysctl", true),
     flag(0, "oom-score-adj", true),
     flag(0, "pull", true),
+    flag(b'l', "label", true),
+    flag(0, "label-file", true),
     flag(0, "platform", true),
     // From here on: the limits `update` takes too (LIMIT_FLAGS), and help.
     flag(b'm', "memory", true),
@@ -97,6 +99,8 @@ Options:
   -p, --publish [IP:]HOST:CTR[/udp]  Publish a port (-p CTR: a random host port)
   -P, --publish-all        Publish the image's exposed ports on random host ports
       --add-host NAME:IP   A line in /etc/hosts (bridge networks)
+  -l, --label KEY=VALUE    A label on the container (after the image's)
+      --label-file FILE    Labels from a file, one KEY=VALUE a line
       --dns IP             A nameserver for /etc/resolv.conf (bridge networks)
       --device HOST[:CTR][:rwm]  Make the host's device node (or the nodes below a
                            directory) in the container's /dev and allow it (default rwm)
@@ -169,6 +173,8 @@ pub struct RunArgs<'a> {
     pub image: Option<&'a [u8]>,
     /// `--pull missing|always|never` (docker's default: missing).
     pub pull: Option<&'a [u8]>,
+    /// --label and --label-file in command-line order: (is_file, value).
+    pub labels: Vec<(bool, &'a [u8])>,
     /// `--platform OS/ARCH[/VARIANT]` for a pull.
     pub platform: Option<&'a [u8]>,
     /// --ip, -p (in order), -P, --add-host, --dns.
@@ -235,6 +241,8 @@ pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {
             "sysctl" => r.sysctls.push(v),
             "oom-score-adj" => r.oom_score_adj = Some(v),
             "pull" => r.pull = Some(v),
+            "label" => r.labels.push((false, v)),
+            "label-file" => r.labels.push((true, v)),
             "platform" => r.platform = Some(v),
             "memory" | "memory-swap" | "memory-reservation" | "cpus" | "cpu-shares"
             | "cpu-quota" | "cpu-period" | "cpuset-cpus" | "cpuset-mems" | "pids-limit"
@@ -839,6 +847,7 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
         spec.net_container = Some(text(q));
     }
     let shown = r.image.map_or_else(|| text(&spec.root.path), text);
+    let labels = labels(&r, image.as_ref().map(|i| &i.config))?;
     let rec = crate::container::create(
         &ctx.store,
         &mut spec,
@@ -850,6 +859,7 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
             auto_remove: r.rm,
             logged: r.detach,
             bundle: String::new(),
+            labels,
             image_lock,
         },
     )?;
@@ -863,6 +873,36 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
         return Ok(0);
     }
     crate::container::start(&ctx.store, &rec, &spec, Attach::Foreground)
+}
+
+/// docker's container labels: the image's, then --label and
+/// --label-file lines in order (a later one wins; `KEY` alone is an
+/// empty value; a file's blank and `#` lines are skipped).
+fn labels(r: &RunArgs, image: Option<&Config>) -> Result<Vec<(String, String)>> {
+    let mut out: Vec<(String, String)> = image.map(|c| c.labels.clone()).unwrap_or_default();
+    let mut set = |kv: &str| -> Result<()> {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        if k.is_empty() {
+            return Err(Error::bad("invalid label", String::from(kv), "empty key"));
+        }
+        out.retain(|(x, _)| x != k);
+        out.push((String::from(k), String::from(v)));
+        Ok(())
+    };
+    for &(file, v) in &r.labels {
+        if !file {
+            set(&text(v))?;
+            continue;
+        }
+        let body = read_file(v, "label file")?;
+        for line in String::from_utf8_lossy(&body).lines() {
+            let l = line.trim();
+            if !l.is_empty() && !l.starts_with('#') {
+                set(l)?;
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The network `r` asks for, its flags parsed and checked (docker's

@@ -24,6 +24,8 @@ pub struct Options<'a> {
     pub logged: bool,
     /// The OCI bundle it comes from (`state` shows it).
     pub bundle: String,
+    /// Container labels (docker's Config.Labels).
+    pub labels: alloc::vec::Vec<(String, String)>,
     /// The image store's lock, held by the caller since the image was
     /// resolved: released once the record exists (from then on `rmi`
     /// sees the container as a user of the image).
@@ -50,6 +52,7 @@ pub fn create(store: &Store, spec: &mut Spec, o: Options) -> Result<Record> {
             .collect(),
     );
     rec.auto_remove = o.auto_remove;
+    rec.labels = o.labels.clone();
     rec.logged = o.logged;
     rec.bundle = o.bundle;
     let rec = store.create(spec, o.name, rec)?;

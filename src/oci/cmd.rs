@@ -277,6 +277,7 @@ fn create(ctx: &Ctx, argv: &[&[u8]], run: bool) -> Result<i32> {
             auto_remove: false,
             logged: false,
             bundle,
+            labels: alloc::vec::Vec::new(),
             image_lock: None,
         },
     )?;

@@ -52,6 +52,8 @@ pub struct Record {
     pub paused: bool,
     /// The OCI bundle it was created from (empty for the docker CLI's).
     pub bundle: String,
+    /// docker's container labels (the image's, then --label), in order.
+    pub labels: Vec<(String, String)>,
 }
 
 fn ts(t: Timestamp) -> Option<Value> {
@@ -102,6 +104,17 @@ impl Record {
                 "bundle",
                 (!self.bundle.is_empty()).then(|| json::str(&self.bundle))
             ),
+            (
+                "labels",
+                (!self.labels.is_empty()).then(|| {
+                    Value::Obj(
+                        self.labels
+                            .iter()
+                            .map(|(k, v)| (k.clone(), json::str(v)))
+                            .collect(),
+                    )
+                })
+            ),
         ])
     }
 
@@ -135,6 +148,13 @@ impl Record {
             logged: v.get("logged").and_then(Value::bool).unwrap_or(false),
             paused: v.get("paused").and_then(Value::bool).unwrap_or(false),
             bundle: s("bundle").unwrap_or_default(),
+            labels: match v.get("labels") {
+                Some(Value::Obj(m)) => m
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.clone(), String::from(v.str()?))))
+                    .collect(),
+                _ => Vec::new(),
+            },
         })
     }
 
@@ -159,6 +179,7 @@ impl Record {
             logged: false,
             paused: false,
             bundle: String::new(),
+            labels: Vec::new(),
         }
     }
 
