@@ -660,3 +660,42 @@ fn image_labels_and_ancestor_filter() {
     assert_eq!(ok(&r, &["ps", "-q", "-f", "ancestor=alpine"]), "");
     ok(&r, &["rm", "-f", id]);
 }
+
+/// `images --filter` dangling, reference (docker's glob) and label.
+#[test]
+fn images_filters() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("img-filter");
+    ok(&r, &["load", "-i", &img("busybox-docker.tar")]);
+    let dangling = ok(&r, &["import", &img("rootfs.tar.gz")]);
+    let dangling = dangling.trim().trim_start_matches("sha256:");
+    ok(&r, &["tag", "busybox", "team/app:1"]);
+    let bb = ok(&r, &["images", "-q", "--no-trunc", "busybox"]);
+    let bb = bb.trim().trim_start_matches("sha256:");
+    let q = |f: &[&str]| -> String {
+        let mut v = vec!["images", "-q", "--no-trunc"];
+        for x in f {
+            v.extend(["-f", x]);
+        }
+        ok(&r, &v).trim().trim_start_matches("sha256:").to_string()
+    };
+    assert_eq!(q(&["dangling=true"]), dangling);
+    assert_eq!(q(&["dangling=false"]), bb);
+    assert_eq!(q(&["reference=busybox"]), bb);
+    assert_eq!(q(&["reference=team/*"]), bb);
+    assert_eq!(q(&["reference=nothing*", "reference=team/app:1"]), bb);
+    assert_eq!(q(&["label=org.example.test=yes"]), bb);
+    assert_eq!(q(&["label=org.example.test"]), bb);
+    assert_eq!(q(&["label=org.example.test=no"]), "");
+    assert_eq!(q(&["dangling=true", "label=org.example.test"]), "");
+    // The table: the rows of matching tags only.
+    let t = ok(&r, &["images", "-f", "reference=team/*"]);
+    assert_eq!(t.lines().count(), 2, "{t}");
+    assert!(t.lines().nth(1).unwrap().starts_with("team/app "), "{t}");
+    for bad in ["foo=bar", "dangling=maybe", "reference="] {
+        let o = r.out(&["images", "-f", bad]);
+        assert_eq!(o.status.code(), Some(125), "{bad}: {o:?}");
+    }
+}

@@ -206,10 +206,11 @@ const IMAGES_FLAGS: &[Flag] = &[
     flag(0, "no-trunc", false),
     flag(b'a', "all", false),
     flag(0, "digests", false),
+    flag(b'f', "filter", true),
     flag(0, "help", false),
 ];
 const IMAGES_HELP: &str = "\
-Usage: pocket images [OPTIONS]
+Usage: pocket images [OPTIONS] [REPOSITORY[:TAG]]
 
 List images.
 
@@ -217,7 +218,74 @@ Options:
   -q, --quiet      Only print ids
       --no-trunc   Do not truncate ids
       --digests    Show the digest each image was pulled by
+  -f, --filter KEY=VALUE
+                   dangling=true|false (without a tag), reference=PATTERN
+                   (REPOSITORY[:TAG], * and ? within a path part),
+                   label=KEY[=VALUE]; a key twice is either value
 ";
+
+/// `path.Match` as docker's reference filter uses it: `*` any run and
+/// `?` any one character, neither crossing a `/`.
+pub fn glob(pat: &[u8], s: &[u8]) -> bool {
+    match (pat.first(), s.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => {
+            glob(&pat[1..], s) || (!s.is_empty() && s[0] != b'/' && glob(pat, &s[1..]))
+        }
+        (Some(b'?'), Some(&c)) => c != b'/' && glob(&pat[1..], &s[1..]),
+        (Some(&p), Some(&c)) => p == c && glob(&pat[1..], &s[1..]),
+        _ => false,
+    }
+}
+
+/// `images --filter` values, checked: (key, value).
+fn image_filters(p: &super::args::Parsed) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for &(k, v) in &p.flags {
+        if IMAGES_FLAGS[k].long != "filter" {
+            continue;
+        }
+        let t = text(v);
+        let bad = || Error::bad("invalid filter", t.clone(), "see 'pocket images --help'");
+        let (key, val) = t.split_once('=').ok_or_else(bad)?;
+        let ok = match key {
+            "dangling" => val == "true" || val == "false",
+            "reference" | "label" => !val.is_empty(),
+            _ => false,
+        };
+        if !ok {
+            return Err(bad());
+        }
+        out.push((String::from(key), String::from(val)));
+    }
+    Ok(out)
+}
+
+/// Does image `img`, with tags `mine`, pass every key's filters?
+fn image_matches(img: &Image, mine: &[&String], fs: &[(String, String)]) -> bool {
+    ["dangling", "reference", "label"].iter().all(|key| {
+        let mut vals = fs
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .peekable();
+        if vals.peek().is_none() {
+            return true;
+        }
+        vals.any(|v| match *key {
+            "dangling" => (v == "true") == mine.is_empty(),
+            "reference" => mine.iter().any(|t| {
+                let (r, _) = split_tag(t);
+                glob(v.as_bytes(), t.as_bytes()) || glob(v.as_bytes(), r.as_bytes())
+            }),
+            "label" => match v.split_once('=') {
+                Some((k, val)) => img.config.labels.iter().any(|(a, b)| a == k && b == val),
+                None => img.config.labels.iter().any(|(a, _)| a == v),
+            },
+            _ => false,
+        })
+    })
+}
 
 pub fn images_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let Some(p) = super::flags("images", IMAGES_FLAGS, IMAGES_HELP, argv)? else {
@@ -244,6 +312,7 @@ pub fn images_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             .is_none_or(|(r, t)| r == repo && t.as_deref().is_none_or(|t| t == tag))
     };
     let with_digests = p.on(IMAGES_FLAGS, "digests");
+    let fs = image_filters(&p)?;
     let images = Images::new(&ctx.store.root);
     let tags = images.tags();
     let digests = if with_digests {
@@ -280,6 +349,14 @@ pub fn images_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         if want.is_some() && !listed {
             continue;
         }
+        let own: Vec<&String> = tags
+            .iter()
+            .filter(|t| t.1 == img.id)
+            .map(|t| &t.0)
+            .collect();
+        if !image_matches(img, &own, &fs) {
+            continue;
+        }
         if quiet {
             if !seen.contains(&img.id) {
                 crate::outln!("{}", short(&img.id));
@@ -304,6 +381,15 @@ pub fn images_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         };
         for (repo, tag) in names {
             if want.is_some() && !wanted(&repo, &tag) {
+                continue;
+            }
+            // Only the matching tags' rows, as docker shows them.
+            let full = format!("{repo}:{tag}");
+            let refs = fs.iter().filter(|(k, _)| k == "reference").map(|(_, v)| v.as_bytes());
+            let mut refs = refs.peekable();
+            if refs.peek().is_some()
+                && !refs.any(|v| glob(v, full.as_bytes()) || glob(v, repo.as_bytes()))
+            {
                 continue;
             }
             let mut row = alloc::vec![repo.clone(), tag];
@@ -521,4 +607,21 @@ pub fn image_inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     }
     crate::outln!("{}", json::pretty(&Value::Arr(out)));
     Ok(0)
+}
+
+#[cfg(test)]
+mod filter_tests {
+    use super::glob;
+
+    #[test]
+    fn globs_as_path_match() {
+        assert!(glob(b"busybox", b"busybox"));
+        assert!(glob(b"busy*", b"busybox"));
+        assert!(glob(b"team/*", b"team/app"));
+        assert!(!glob(b"*", b"team/app"), "* does not cross /");
+        assert!(glob(b"*/*:1", b"team/app:1"));
+        assert!(glob(b"b?sybox", b"busybox"));
+        assert!(!glob(b"b?sybox", b"bsybox"));
+        assert!(!glob(b"busybox", b"busybox:latest"));
+    }
 }
