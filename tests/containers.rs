@@ -942,3 +942,58 @@ fn labels_and_ps_filters() {
     let o = r.out(&["run", "--rm", "--rootfs", &root, "-l", "=x", "true"]);
     assert_eq!(o.status.code(), Some(125), "{o:?}");
 }
+
+/// `--stop-signal` is what stop sends first (a QUIT trap ends the
+/// container gracefully; TERM would not be caught), `--stop-timeout` the
+/// grace when stop has no -t; inspect shows both; bad values are 125.
+#[test]
+fn stop_signal_and_stop_timeout() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("stopsig");
+    let id = r.run_d(&[
+        "--stop-signal",
+        "SIGQUIT",
+        "sh",
+        "-c",
+        "trap 'echo quit; exit 0' QUIT; echo ready; while :; do sleep 0.05; done",
+    ]);
+    wait_for(10, "the trap", || {
+        stdout(&r.out(&["logs", &id]))
+            .contains("ready")
+            .then_some(())
+    });
+    let doc = stdout(&r.out(&["inspect", &id]));
+    assert!(doc.contains("\"StopSignal\": \"SIGQUIT\""), "{doc}");
+    let t = Instant::now();
+    assert_eq!(r.out(&["stop", &id]).status.code(), Some(0));
+    assert!(
+        t.elapsed() < Duration::from_secs(8),
+        "QUIT not sent: {:?}",
+        t.elapsed()
+    );
+    assert_eq!(stdout(&r.out(&["wait", &id])), "0\n");
+    assert_eq!(stdout(&r.out(&["logs", &id])), "ready\nquit\n");
+
+    // PID 1 without handlers ignores TERM: killed after 1 s, not 10.
+    let id2 = r.run_d(&["--stop-timeout", "1", "sleep", "60"]);
+    assert!(stdout(&r.out(&["inspect", &id2])).contains("\"StopTimeout\": 1"));
+    let t = Instant::now();
+    assert_eq!(r.out(&["stop", &id2]).status.code(), Some(0));
+    let took = t.elapsed();
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(8),
+        "{took:?}"
+    );
+    assert_eq!(stdout(&r.out(&["wait", &id2])), "137\n");
+    for bad in [&["--stop-signal", "NOPE"][..], &["--stop-timeout", "x"]] {
+        let mut v = vec!["run", "--rm", "--rootfs", rootfs().to_str().unwrap()];
+        v.extend_from_slice(bad);
+        v.push("true");
+        assert_eq!(r.out(&v).status.code(), Some(125), "{bad:?}");
+    }
+    for i in [&id, &id2] {
+        assert_eq!(r.out(&["rm", "-f", i]).status.code(), Some(0));
+    }
+}

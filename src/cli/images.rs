@@ -385,7 +385,10 @@ pub fn images_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             }
             // Only the matching tags' rows, as docker shows them.
             let full = format!("{repo}:{tag}");
-            let refs = fs.iter().filter(|(k, _)| k == "reference").map(|(_, v)| v.as_bytes());
+            let refs = fs
+                .iter()
+                .filter(|(k, _)| k == "reference")
+                .map(|(_, v)| v.as_bytes());
             let mut refs = refs.peekable();
             if refs.peek().is_some()
                 && !refs.any(|v| glob(v, full.as_bytes()) || glob(v, repo.as_bytes()))

@@ -124,6 +124,11 @@ fn describe(r: &Record, spec: Option<&crate::spec::Spec>, log_path: &str) -> Vec
             ("Tty", Some(Value::Bool(s.process.terminal))),
             ("OpenStdin", Some(Value::Bool(s.io.stdin))),
             (
+                "StopSignal",
+                (r.stop_signal != 0).then(|| json::str(&signal_name(r.stop_signal)))
+            ),
+            ("StopTimeout", r.stop_timeout.map(json::num)),
+            (
                 "Labels",
                 Some(Value::Obj(
                     r.labels
@@ -403,4 +408,12 @@ pub fn top(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     }
     crate::rt::out().bytes(super::table::render(&rows).as_bytes());
     Ok(0)
+}
+
+/// "SIGQUIT" for 3, as docker shows a stop signal.
+fn signal_name(n: i32) -> String {
+    match super::manage::NAMES.get((n - 1) as usize) {
+        Some(s) if n > 0 => alloc::format!("SIG{s}"),
+        _ => alloc::format!("{n}"),
+    }
 }

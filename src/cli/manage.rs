@@ -31,13 +31,15 @@ fn each(names: &[&[u8]], cmd: &str, mut f: impl FnMut(&str) -> Result<()>) -> Re
     Ok(if failed { 1 } else { 0 })
 }
 
+/// Linux's signal names, SIGHUP (1) first.
+pub const NAMES: &[&str] = &[
+    "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2",
+    "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG",
+    "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
+];
+
 /// Signal names and numbers as `kill -s` takes them: KILL, SIGKILL, 9.
 pub fn parse_signal(s: &str) -> Option<i32> {
-    const NAMES: &[&str] = &[
-        "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2",
-        "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG",
-        "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
-    ];
     if let Ok(n) = s.parse::<i32>() {
         return (1..=64).contains(&n).then_some(n);
     }
@@ -54,26 +56,31 @@ const STOP_FLAGS: &[Flag] = &[
 const STOP_HELP: &str = "\
 Usage: pocket stop [-t SECONDS] CONTAINER...
 
-Stop running containers: SIGTERM, then SIGKILL after the timeout (default 10).
+Stop running containers: their stop signal (SIGTERM unless made with
+--stop-signal or an image's STOPSIGNAL), then SIGKILL after the timeout
+(-t, else the container's --stop-timeout, else 10 seconds).
 ";
 
-fn timeout(p: &super::args::Parsed, table: &[Flag]) -> Result<i64> {
-    let mut t = 10;
+/// -t/--time: None when not given (the container's --stop-timeout, or 10).
+fn timeout(p: &super::args::Parsed, table: &[Flag]) -> Result<Option<i64>> {
+    let mut t = None;
     for &(k, v) in &p.flags {
         if table[k].long == "time" || table[k].long == "timeout" {
-            t = core::str::from_utf8(v)
-                .ok()
-                .and_then(|s| s.parse::<i64>().ok())
-                .filter(|t| *t >= 0)
-                .ok_or_else(|| {
-                    Error::bad("invalid timeout", text(v), "must be a number of seconds")
-                })?;
+            t = Some(
+                core::str::from_utf8(v)
+                    .ok()
+                    .and_then(|s| s.parse::<i64>().ok())
+                    .filter(|t| *t >= 0)
+                    .ok_or_else(|| {
+                        Error::bad("invalid timeout", text(v), "must be a number of seconds")
+                    })?,
+            );
         }
     }
     Ok(t)
 }
 
-fn stop_one(ctx: &Ctx, q: &str, secs: i64) -> Result<()> {
+fn stop_one(ctx: &Ctx, q: &str, secs: Option<i64>) -> Result<()> {
     container::stop(&ctx.store, &container::state(&ctx.store, q)?, secs)
 }
 

@@ -54,6 +54,8 @@ const FLAGS: &[Flag] = &[
     flag(0, "oom-score-adj", true),
     flag(0, "pull", true),
     flag(b'l', "label", true),
+    flag(0, "stop-signal", true),
+    flag(0, "stop-timeout", true),
     flag(0, "label-file", true),
     flag(0, "platform", true),
     // From here on: the limits `update` takes too (LIMIT_FLAGS), and help.
@@ -100,6 +102,8 @@ Options:
   -P, --publish-all        Publish the image's exposed ports on random host ports
       --add-host NAME:IP   A line in /etc/hosts (bridge networks)
   -l, --label KEY=VALUE    A label on the container (after the image's)
+      --stop-signal SIG    What stop sends first (default: the image's STOPSIGNAL, else TERM)
+      --stop-timeout SECS  stop's grace before SIGKILL when stop has no -t (default 10)
       --label-file FILE    Labels from a file, one KEY=VALUE a line
       --dns IP             A nameserver for /etc/resolv.conf (bridge networks)
       --device HOST[:CTR][:rwm]  Make the host's device node (or the nodes below a
@@ -173,6 +177,8 @@ pub struct RunArgs<'a> {
     pub image: Option<&'a [u8]>,
     /// `--pull missing|always|never` (docker's default: missing).
     pub pull: Option<&'a [u8]>,
+    pub stop_signal: Option<&'a [u8]>,
+    pub stop_timeout: Option<&'a [u8]>,
     /// --label and --label-file in command-line order: (is_file, value).
     pub labels: Vec<(bool, &'a [u8])>,
     /// `--platform OS/ARCH[/VARIANT]` for a pull.
@@ -242,6 +248,8 @@ pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {
             "oom-score-adj" => r.oom_score_adj = Some(v),
             "pull" => r.pull = Some(v),
             "label" => r.labels.push((false, v)),
+            "stop-signal" => r.stop_signal = Some(v),
+            "stop-timeout" => r.stop_timeout = Some(v),
             "label-file" => r.labels.push((true, v)),
             "platform" => r.platform = Some(v),
             "memory" | "memory-swap" | "memory-reservation" | "cpus" | "cpu-shares"
@@ -848,6 +856,31 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
     }
     let shown = r.image.map_or_else(|| text(&spec.root.path), text);
     let labels = labels(&r, image.as_ref().map(|i| &i.config))?;
+    // --stop-signal, else the image's STOPSIGNAL; checked now, not at stop.
+    let sig = r.stop_signal.map(text).or_else(|| {
+        image
+            .as_ref()
+            .map(|i| i.config.stop_signal.clone())
+            .filter(|s| !s.is_empty())
+    });
+    let stop_signal = match sig {
+        Some(s) => super::manage::parse_signal(&s).ok_or_else(|| {
+            Error::bad("invalid stop signal", s, "a name (SIGQUIT, QUIT) or number")
+        })?,
+        None => 0,
+    };
+    let stop_timeout = match r.stop_timeout {
+        Some(v) => Some(
+            core::str::from_utf8(v)
+                .ok()
+                .and_then(|s| s.parse::<i64>().ok())
+                .filter(|t| *t >= -1)
+                .ok_or_else(|| {
+                    Error::bad("invalid --stop-timeout", text(v), "a number of seconds")
+                })?,
+        ),
+        None => None,
+    };
     let rec = crate::container::create(
         &ctx.store,
         &mut spec,
@@ -860,6 +893,8 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
             logged: r.detach,
             bundle: String::new(),
             labels,
+            stop_signal,
+            stop_timeout,
             image_lock,
         },
     )?;

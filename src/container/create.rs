@@ -26,6 +26,9 @@ pub struct Options<'a> {
     pub bundle: String,
     /// Container labels (docker's Config.Labels).
     pub labels: alloc::vec::Vec<(String, String)>,
+    /// `stop`'s first signal (0: SIGTERM) and grace (None: 10 s).
+    pub stop_signal: i32,
+    pub stop_timeout: Option<i64>,
     /// The image store's lock, held by the caller since the image was
     /// resolved: released once the record exists (from then on `rmi`
     /// sees the container as a user of the image).
@@ -53,6 +56,8 @@ pub fn create(store: &Store, spec: &mut Spec, o: Options) -> Result<Record> {
     );
     rec.auto_remove = o.auto_remove;
     rec.labels = o.labels.clone();
+    rec.stop_signal = o.stop_signal;
+    rec.stop_timeout = o.stop_timeout;
     rec.logged = o.logged;
     rec.bundle = o.bundle;
     let rec = store.create(spec, o.name, rec)?;

@@ -23,13 +23,20 @@ pub fn kill(store: &Store, rec: &Record, sig: i32) -> Result<()> {
 
 /// SIGTERM, then SIGKILL after `secs`; returns once the end is recorded.
 /// A container that does not run is left as it is.
-pub fn stop(store: &Store, rec: &Record, secs: i64) -> Result<()> {
+pub fn stop(store: &Store, rec: &Record, secs: Option<i64>) -> Result<()> {
+    // The container's own stop signal and grace (--stop-signal, the
+    // image's STOPSIGNAL, --stop-timeout) unless the caller gives one.
+    let secs = secs.or(rec.stop_timeout).unwrap_or(10);
+    let first = match rec.stop_signal {
+        0 => libc::SIGTERM,
+        s => s,
+    };
     if let Some(fd) = rec.pidfd() {
         // A frozen container cannot act on SIGTERM: thaw it first.
         if rec.paused {
             let _ = super::resume(store, rec);
         }
-        let _ = proc::pidfd_send_signal(&fd, libc::SIGTERM);
+        let _ = proc::pidfd_send_signal(&fd, first);
         if !wait_pidfd(&fd, secs.saturating_mul(1000).min(i32::MAX as i64) as i32) {
             let _ = proc::pidfd_send_signal(&fd, libc::SIGKILL);
             wait_pidfd(&fd, -1);

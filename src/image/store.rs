@@ -36,6 +36,8 @@ pub struct Config {
     /// "80/tcp" and the like.
     pub exposed_ports: Vec<String>,
     pub labels: Vec<(String, String)>,
+    /// STOPSIGNAL ("SIGQUIT", "3"); empty: SIGTERM.
+    pub stop_signal: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +110,10 @@ impl Config {
                     )
                 })
             ),
+            (
+                "StopSignal",
+                (!self.stop_signal.is_empty()).then(|| json::str(&self.stop_signal))
+            ),
         ])
     }
     /// Read a docker/OCI image config's `config` object.
@@ -136,6 +142,7 @@ impl Config {
                     .collect(),
                 _ => Vec::new(),
             },
+            stop_signal: s("StopSignal"),
         }
     }
 }
@@ -531,6 +538,16 @@ mod tests {
         for bad in ["", "../x", "a//b", "-x", "a b", "a/../b", "/abs", "Up"] {
             assert!(normalize(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn stop_signal_from_the_image_config() {
+        let v = crate::json::parse(br#"{"Cmd":["sh"],"StopSignal":"SIGQUIT"}"#).unwrap();
+        let c = Config::from_json(&v);
+        assert_eq!(c.stop_signal, "SIGQUIT");
+        assert_eq!(Config::from_json(&c.to_json()), c);
+        let none = Config::from_json(&crate::json::parse(br#"{"Cmd":["sh"]}"#).unwrap());
+        assert!(none.to_json().get("StopSignal").is_none());
     }
 
     #[test]

@@ -278,6 +278,8 @@ fn create(ctx: &Ctx, argv: &[&[u8]], run: bool) -> Result<i32> {
             logged: false,
             bundle,
             labels: alloc::vec::Vec::new(),
+            stop_signal: 0,
+            stop_timeout: None,
             image_lock: None,
         },
     )?;

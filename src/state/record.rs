@@ -54,6 +54,11 @@ pub struct Record {
     pub bundle: String,
     /// docker's container labels (the image's, then --label), in order.
     pub labels: Vec<(String, String)>,
+    /// What `stop` sends first (--stop-signal, the image's STOPSIGNAL);
+    /// 0: SIGTERM.
+    pub stop_signal: i32,
+    /// `stop`'s grace without -t (--stop-timeout); None: 10 s.
+    pub stop_timeout: Option<i64>,
 }
 
 fn ts(t: Timestamp) -> Option<Value> {
@@ -105,6 +110,11 @@ impl Record {
                 (!self.bundle.is_empty()).then(|| json::str(&self.bundle))
             ),
             (
+                "stop_signal",
+                (self.stop_signal != 0).then(|| json::num(self.stop_signal))
+            ),
+            ("stop_timeout", self.stop_timeout.map(json::num)),
+            (
                 "labels",
                 (!self.labels.is_empty()).then(|| {
                     Value::Obj(
@@ -148,6 +158,8 @@ impl Record {
             logged: v.get("logged").and_then(Value::bool).unwrap_or(false),
             paused: v.get("paused").and_then(Value::bool).unwrap_or(false),
             bundle: s("bundle").unwrap_or_default(),
+            stop_signal: v.get("stop_signal").and_then(Value::i64).unwrap_or(0) as i32,
+            stop_timeout: v.get("stop_timeout").and_then(Value::i64),
             labels: match v.get("labels") {
                 Some(Value::Obj(m)) => m
                     .iter()
@@ -180,6 +192,8 @@ impl Record {
             paused: false,
             bundle: String::new(),
             labels: Vec::new(),
+            stop_signal: 0,
+            stop_timeout: None,
         }
     }
 
