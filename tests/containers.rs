@@ -178,6 +178,27 @@ fn wait_prints_the_exit_code() {
     assert_eq!(stdout(&r.out(&["wait", &id])), "7\n");
     let o = r.out(&["inspect", &id]);
     assert!(stdout(&o).contains("\"ExitCode\": 7"), "{}", stdout(&o));
+    // A created container: wait blocks until it has been started and
+    // has ended, as docker's.
+    let root = rootfs().to_str().unwrap().to_string();
+    let made = stdout(&r.out(&["create", "--rootfs", &root, "sh", "-c", "exit 5"]));
+    let made = made.trim().to_string();
+    let waiter = r
+        .cmd(&["wait", &made])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        std::fs::read_to_string(format!("/proc/{}/stat", waiter.id()))
+            .map(|s| s.contains(") Z "))
+            .ok(),
+        Some(false),
+        "wait returned before the start"
+    );
+    assert_eq!(r.out(&["start", &made]).status.code(), Some(0));
+    let o = waiter.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "5\n");
 }
 
 #[test]

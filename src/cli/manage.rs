@@ -180,19 +180,27 @@ pub fn restart(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     })
 }
 
+const HELP_ONLY: &[Flag] = &[flag(0, "help", false)];
 const WAIT_HELP: &str = "\
 Usage: pocket wait CONTAINER...
 
-Wait for containers to exit, then print their exit codes.
+Wait for containers to exit, then print their exit codes (a created one
+is waited for until it has been started and has ended).
 ";
 
 pub fn wait(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("wait", START_FLAGS, WAIT_HELP, argv)? else {
+    let Some(p) = super::flags("wait", HELP_ONLY, WAIT_HELP, argv)? else {
         return Ok(0);
     };
     each(&p.rest, "wait", |q| {
         let id = ctx.store.resolve(q)?;
         let mut rec = ctx.store.load(&id)?;
+        // Created, never started: docker waits for it to run and end. (A
+        // start that failed leaves its code: that is the answer.)
+        while rec.status == Status::Created && rec.exit_code.is_none() {
+            crate::sys::time::sleep_ms(50);
+            rec = ctx.store.load(&id)?;
+        }
         if rec.status == Status::Running {
             if let Some(fd) = rec.pidfd() {
                 wait_pidfd(&fd, -1);
@@ -218,7 +226,7 @@ Resume the processes of paused containers.
 ";
 
 pub fn pause(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("pause", START_FLAGS, PAUSE_HELP, argv)? else {
+    let Some(p) = super::flags("pause", HELP_ONLY, PAUSE_HELP, argv)? else {
         return Ok(0);
     };
     each(&p.rest, "pause", |q| {
@@ -229,7 +237,7 @@ pub fn pause(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 }
 
 pub fn unpause(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("unpause", START_FLAGS, UNPAUSE_HELP, argv)? else {
+    let Some(p) = super::flags("unpause", HELP_ONLY, UNPAUSE_HELP, argv)? else {
         return Ok(0);
     };
     each(&p.rest, "unpause", |q| {
