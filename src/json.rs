@@ -89,6 +89,23 @@ pub fn strs<S: AsRef<str>>(v: &[S]) -> Value {
 }
 
 /// An object from (key, value) pairs; `None` values are left out.
+/// A string-to-string object (labels): `{"k": "v", ...}` in order.
+pub fn pairs(v: &[(String, String)]) -> Value {
+    Value::Obj(v.iter().map(|(k, x)| (k.clone(), str(x))).collect())
+}
+
+/// An object's string members as (key, value), in order; none if `v` is
+/// no object.
+pub fn str_pairs(v: Option<&Value>) -> Vec<(String, String)> {
+    match v {
+        Some(Value::Obj(m)) => m
+            .iter()
+            .filter_map(|(k, x)| Some((k.clone(), String::from(x.str()?))))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 pub fn obj(members: Vec<(&str, Option<Value>)>) -> Value {
     Value::Obj(
         members

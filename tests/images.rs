@@ -4,28 +4,11 @@
 
 mod common;
 use common::*;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 
-/// The test images, built once by scripts/mkimages.sh.
-fn images() -> &'static Path {
-    static I: OnceLock<PathBuf> = OnceLock::new();
-    I.get_or_init(|| {
-        rootfs();
-        let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let dir = manifest.join("target/images");
-        let st = Command::new(manifest.join("scripts/mkimages.sh"))
-            .arg(&dir)
-            .status()
-            .expect("mkimages.sh");
-        assert!(st.success(), "scripts/mkimages.sh failed");
-        dir
-    })
-}
+use std::process::{Command, Stdio};
 
 fn img(name: &str) -> String {
-    images().join(name).to_str().unwrap().to_string()
+    test_images().join(name).to_str().unwrap().to_string()
 }
 
 fn ok(r: &Root, args: &[&str]) -> String {

@@ -6,25 +6,7 @@
 mod common;
 use common::*;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
-
-fn images() -> &'static Path {
-    static I: OnceLock<PathBuf> = OnceLock::new();
-    I.get_or_init(|| {
-        rootfs();
-        let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let dir = manifest.join("target/images");
-        let st = Command::new(manifest.join("scripts/mkimages.sh"))
-            .arg(&dir)
-            .stdout(Stdio::null())
-            .status()
-            .expect("mkimages.sh");
-        assert!(st.success(), "scripts/mkimages.sh failed");
-        dir
-    })
-}
+use std::process::{Output, Stdio};
 
 fn ok(r: &Root, args: &[&str]) -> String {
     let o = r.out(args);
@@ -72,7 +54,7 @@ fn container_prune_asks_then_removes_only_stopped_ones() {
         &[
             "load",
             "-i",
-            images().join("busybox-docker.tar").to_str().unwrap(),
+            test_images().join("busybox-docker.tar").to_str().unwrap(),
         ],
     );
     let dead = ok(
@@ -130,11 +112,11 @@ fn image_prune_dangling_then_all_unused() {
         &[
             "load",
             "-i",
-            images().join("busybox-docker.tar").to_str().unwrap(),
+            test_images().join("busybox-docker.tar").to_str().unwrap(),
         ],
     );
     // A dangling image: imported without a name.
-    let tar = images().join("rootfs.tar.gz");
+    let tar = test_images().join("rootfs.tar.gz");
     let dangling = ok(&r, &["import", tar.to_str().unwrap()]);
     let dangling = dangling.trim().trim_start_matches("sha256:").to_string();
     let busybox = ok(&r, &["images", "-q", "--no-trunc", "busybox"]);

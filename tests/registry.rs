@@ -12,31 +12,17 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-fn images_dir() -> PathBuf {
-    static I: OnceLock<PathBuf> = OnceLock::new();
-    I.get_or_init(|| {
-        rootfs();
-        let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let dir = manifest.join("target/images");
-        let st = Command::new(manifest.join("scripts/mkimages.sh"))
-            .arg(&dir)
-            .stdout(Stdio::null())
-            .status()
-            .expect("mkimages.sh");
-        assert!(st.success(), "scripts/mkimages.sh failed");
-        dir
-    })
-    .clone()
-}
 
 /// skopeo's name of the busybox test image (a docker-archive).
 fn busybox_archive() -> String {
     format!(
         "docker-archive:{}",
-        images_dir().join("busybox-docker.tar").display()
+        test_images()
+            .to_path_buf()
+            .join("busybox-docker.tar")
+            .display()
     )
 }
 
@@ -232,7 +218,7 @@ fn pull_by_tag_and_by_digest_then_run() {
     let Some(reg) = Registry::start("tags", None) else {
         return;
     };
-    let imgs = images_dir();
+    let imgs = test_images().to_path_buf();
     reg.push(
         &format!(
             "docker-archive:{}",
@@ -462,7 +448,7 @@ fn docker_io_through_a_mirror() {
 /// An OCI layout holding an index of two platforms: the busybox layer plus
 /// a layer whose /arch names the platform.
 fn multi_arch_layout(dir: &Path) {
-    let imgs = images_dir();
+    let imgs = test_images().to_path_buf();
     let blobs = dir.join("blobs/sha256");
     std::fs::create_dir_all(&blobs).unwrap();
     let put = |b: &[u8]| -> (String, usize) {
@@ -936,7 +922,7 @@ fn gzip(b: &[u8]) -> Vec<u8> {
 }
 
 fn fake_image(dir: &Path) -> Blobs {
-    let arc = images_dir().join("busybox-docker.tar");
+    let arc = test_images().to_path_buf().join("busybox-docker.tar");
     let m = sh(&format!("tar -xOf {} manifest.json", arc.display()));
     let layer_name = m
         .split("\"Layers\":[\"")
@@ -1342,7 +1328,11 @@ fn push_then_pull_back_bit_for_bit() {
         &[
             "load",
             "-i",
-            images_dir().join("busybox-docker.tar").to_str().unwrap(),
+            test_images()
+                .to_path_buf()
+                .join("busybox-docker.tar")
+                .to_str()
+                .unwrap(),
         ],
     );
     // A container's changes: a word and 10 MB that do not compress (more
@@ -1493,7 +1483,11 @@ fn push_refusals_credentials_and_all_tags() {
         &[
             "load",
             "-i",
-            images_dir().join("busybox-docker.tar").to_str().unwrap(),
+            test_images()
+                .to_path_buf()
+                .join("busybox-docker.tar")
+                .to_str()
+                .unwrap(),
         ],
     );
     let o = pocket(&["push", &format!("{addr}/nope:1")]);

@@ -2,25 +2,7 @@
 
 mod common;
 use common::*;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
-
-fn images() -> &'static Path {
-    static I: OnceLock<PathBuf> = OnceLock::new();
-    I.get_or_init(|| {
-        rootfs();
-        let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let dir = manifest.join("target/images");
-        let st = Command::new(manifest.join("scripts/mkimages.sh"))
-            .arg(&dir)
-            .stdout(Stdio::null())
-            .status()
-            .expect("mkimages.sh");
-        assert!(st.success(), "scripts/mkimages.sh failed");
-        dir
-    })
-}
+use std::process::Command;
 
 fn ok(r: &Root, args: &[&str]) -> String {
     let o = r.out(args);
@@ -57,12 +39,15 @@ fn df_and_info_count_what_the_store_holds() {
         &[
             "load",
             "-i",
-            images().join("busybox-docker.tar").to_str().unwrap(),
+            test_images().join("busybox-docker.tar").to_str().unwrap(),
         ],
     );
     ok(
         &r,
-        &["import", images().join("rootfs.tar.gz").to_str().unwrap()],
+        &[
+            "import",
+            test_images().join("rootfs.tar.gz").to_str().unwrap(),
+        ],
     );
     let up = ok(&r, &["run", "-d", "busybox", "sleep", "30"]);
     let up = up.trim();

@@ -2,6 +2,7 @@
 
 use super::args::text;
 use super::args::{Flag, Parsed, flag};
+use super::filter::Filters;
 use super::{Ctx, table};
 use crate::error::{Error, Result};
 use crate::image::archive::Archive;
@@ -238,53 +239,20 @@ pub fn glob(pat: &[u8], s: &[u8]) -> bool {
     }
 }
 
-/// `images --filter` values, checked: (key, value).
-fn image_filters(p: &super::args::Parsed) -> Result<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    for &(k, v) in &p.flags {
-        if IMAGES_FLAGS[k].long != "filter" {
-            continue;
-        }
-        let t = text(v);
-        let bad = || Error::bad("invalid filter", t.clone(), "see 'pocket images --help'");
-        let (key, val) = t.split_once('=').ok_or_else(bad)?;
-        let ok = match key {
-            "dangling" => val == "true" || val == "false",
-            "reference" | "label" => !val.is_empty(),
-            _ => false,
-        };
-        if !ok {
-            return Err(bad());
-        }
-        out.push((String::from(key), String::from(val)));
-    }
-    Ok(out)
+/// Does image `img`, with tags `mine`, pass the filters?
+fn image_matches(img: &Image, mine: &[&String], fs: &Filters) -> bool {
+    fs.pass(&["dangling", "reference", "label"], |key, v| match key {
+        "dangling" => (v == "true") == mine.is_empty(),
+        "reference" => mine.iter().any(|t| reference(v, t)),
+        "label" => super::filter::label(&img.config.labels, v),
+        _ => false,
+    })
 }
 
-/// Does image `img`, with tags `mine`, pass every key's filters?
-fn image_matches(img: &Image, mine: &[&String], fs: &[(String, String)]) -> bool {
-    ["dangling", "reference", "label"].iter().all(|key| {
-        let mut vals = fs
-            .iter()
-            .filter(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-            .peekable();
-        if vals.peek().is_none() {
-            return true;
-        }
-        vals.any(|v| match *key {
-            "dangling" => (v == "true") == mine.is_empty(),
-            "reference" => mine.iter().any(|t| {
-                let (r, _) = split_tag(t);
-                glob(v.as_bytes(), t.as_bytes()) || glob(v.as_bytes(), r.as_bytes())
-            }),
-            "label" => match v.split_once('=') {
-                Some((k, val)) => img.config.labels.iter().any(|(a, b)| a == k && b == val),
-                None => img.config.labels.iter().any(|(a, _)| a == v),
-            },
-            _ => false,
-        })
-    })
+/// `reference=PATTERN` against a tag, `repo:tag` or the repository alone.
+fn reference(pat: &str, tag: &str) -> bool {
+    let (r, _) = split_tag(tag);
+    glob(pat.as_bytes(), tag.as_bytes()) || glob(pat.as_bytes(), r.as_bytes())
 }
 
 pub fn images_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
@@ -312,7 +280,11 @@ pub fn images_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             .is_none_or(|(r, t)| r == repo && t.as_deref().is_none_or(|t| t == tag))
     };
     let with_digests = p.on(IMAGES_FLAGS, "digests");
-    let fs = image_filters(&p)?;
+    let fs = Filters::parse("images", IMAGES_FLAGS, &p, |key, val| match key {
+        "dangling" => val == "true" || val == "false",
+        "reference" | "label" => !val.is_empty(),
+        _ => false,
+    })?;
     let images = Images::new(&ctx.store.root);
     let tags = images.tags();
     let digests = if with_digests {
@@ -385,14 +357,7 @@ pub fn images_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             }
             // Only the matching tags' rows, as docker shows them.
             let full = format!("{repo}:{tag}");
-            let refs = fs
-                .iter()
-                .filter(|(k, _)| k == "reference")
-                .map(|(_, v)| v.as_bytes());
-            let mut refs = refs.peekable();
-            if refs.peek().is_some()
-                && !refs.any(|v| glob(v, full.as_bytes()) || glob(v, repo.as_bytes()))
-            {
+            if !fs.pass(&["reference"], |_, v| reference(v, &full)) {
                 continue;
             }
             let mut row = alloc::vec![repo.clone(), tag];

@@ -128,15 +128,7 @@ fn describe(r: &Record, spec: Option<&crate::spec::Spec>, log_path: &str) -> Vec
                 (r.stop_signal != 0).then(|| json::str(&signal_name(r.stop_signal)))
             ),
             ("StopTimeout", r.stop_timeout.map(json::num)),
-            (
-                "Labels",
-                Some(Value::Obj(
-                    r.labels
-                        .iter()
-                        .map(|(k, v)| (k.clone(), json::str(v)))
-                        .collect(),
-                )),
-            ),
+            ("Labels", Some(json::pairs(&r.labels)),),
         ])
     });
     let host = spec.map(|s| {
@@ -174,14 +166,7 @@ fn describe(r: &Record, spec: Option<&crate::spec::Spec>, log_path: &str) -> Vec
             ),
             (
                 "Sysctls",
-                (!s.sysctl.is_empty()).then(|| {
-                    Value::Obj(
-                        s.sysctl
-                            .iter()
-                            .map(|(k, v)| (k.clone(), json::str(v)))
-                            .collect(),
-                    )
-                })
+                (!s.sysctl.is_empty()).then(|| { json::pairs(&s.sysctl) })
             ),
             ("Ulimits", Some(ulimits(&s.process.rlimits))),
             (

@@ -6,6 +6,7 @@ pub mod args;
 mod devices;
 mod diff;
 mod exec;
+mod filter;
 mod image_out;
 mod images;
 mod inspect;

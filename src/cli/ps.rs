@@ -1,6 +1,7 @@
 //! `pocket ps`: containers in docker's columns.
 
 use super::args::{Flag, flag};
+use super::filter::Filters;
 use super::{Ctx, table};
 use crate::error::Result;
 use crate::rt::time;
@@ -45,27 +46,6 @@ const STATUSES: &[&str] = &[
     "dead",
 ];
 
-/// `--filter` values, checked: (key, value).
-fn filters(p: &super::args::Parsed) -> Result<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    for &(k, v) in &p.flags {
-        if FLAGS[k].long != "filter" {
-            continue;
-        }
-        let t = String::from_utf8_lossy(v).into_owned();
-        let bad = || crate::Error::bad("invalid filter", t.clone(), "see 'pocket ps --help'");
-        let (key, val) = t.split_once('=').ok_or_else(bad)?;
-        if !KEYS.contains(&key)
-            || (key == "status" && !STATUSES.contains(&val))
-            || (key == "exited" && val.parse::<i32>().is_err())
-        {
-            return Err(bad());
-        }
-        out.push((String::from(key), String::from(val)));
-    }
-    Ok(out)
-}
-
 /// docker's status word for a filter: paused is its own.
 fn status_word(r: &crate::state::Record) -> &'static str {
     match r.status {
@@ -74,29 +54,16 @@ fn status_word(r: &crate::state::Record) -> &'static str {
     }
 }
 
-/// Does `r` pass every key's filters (any value of a key)?
-fn matches(ctx: &Ctx, r: &crate::state::Record, fs: &[(String, String)]) -> bool {
-    KEYS.iter().all(|key| {
-        let mut vals = fs
-            .iter()
-            .filter(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-            .peekable();
-        if vals.peek().is_none() {
-            return true;
-        }
-        vals.any(|v| match *key {
-            "id" => r.id.starts_with(v),
-            "name" => r.name.contains(v),
-            "label" => match v.split_once('=') {
-                Some((k, val)) => r.labels.iter().any(|(a, b)| a == k && b == val),
-                None => r.labels.iter().any(|(a, _)| a == v),
-            },
-            "status" => status_word(r) == v,
-            "exited" => r.status == Status::Exited && r.exit_code == v.parse::<i32>().ok(),
-            "ancestor" => ancestor(ctx, r, v),
-            _ => false,
-        })
+/// Does `r` pass the filters?
+fn matches(ctx: &Ctx, r: &crate::state::Record, fs: &Filters) -> bool {
+    fs.pass(KEYS, |key, v| match key {
+        "id" => r.id.starts_with(v),
+        "name" => r.name.contains(v),
+        "label" => super::filter::label(&r.labels, v),
+        "status" => status_word(r) == v,
+        "exited" => r.status == Status::Exited && r.exit_code == v.parse::<i32>().ok(),
+        "ancestor" => ancestor(ctx, r, v),
+        _ => false,
     })
 }
 
@@ -151,8 +118,12 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             "takes no arguments",
         ));
     }
-    let fs = filters(&p)?;
-    let all = all || fs.iter().any(|(k, _)| k == "status" || k == "exited");
+    let fs = Filters::parse("ps", FLAGS, &p, |key, val| {
+        KEYS.contains(&key)
+            && (key != "status" || STATUSES.contains(&val))
+            && (key != "exited" || val.parse::<i32>().is_ok())
+    })?;
+    let all = all || fs.has("status") || fs.has("exited");
     let now = time::now();
     let recs: Vec<_> = ctx
         .store

@@ -101,14 +101,7 @@ impl Config {
             ),
             (
                 "Labels",
-                (!self.labels.is_empty()).then(|| {
-                    Value::Obj(
-                        self.labels
-                            .iter()
-                            .map(|(k, v)| (k.clone(), json::str(v)))
-                            .collect(),
-                    )
-                })
+                (!self.labels.is_empty()).then(|| { json::pairs(&self.labels) })
             ),
             (
                 "StopSignal",
@@ -135,13 +128,7 @@ impl Config {
                 Some(Value::Obj(m)) => m.iter().map(|(k, _)| k.clone()).collect(),
                 _ => Vec::new(),
             },
-            labels: match v.get("Labels") {
-                Some(Value::Obj(m)) => m
-                    .iter()
-                    .filter_map(|(k, v)| Some((k.clone(), String::from(v.str()?))))
-                    .collect(),
-                _ => Vec::new(),
-            },
+            labels: json::str_pairs(v.get("Labels")),
             stop_signal: s("StopSignal"),
         }
     }

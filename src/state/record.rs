@@ -116,14 +116,7 @@ impl Record {
             ("stop_timeout", self.stop_timeout.map(json::num)),
             (
                 "labels",
-                (!self.labels.is_empty()).then(|| {
-                    Value::Obj(
-                        self.labels
-                            .iter()
-                            .map(|(k, v)| (k.clone(), json::str(v)))
-                            .collect(),
-                    )
-                })
+                (!self.labels.is_empty()).then(|| { json::pairs(&self.labels) })
             ),
         ])
     }
@@ -160,13 +153,7 @@ impl Record {
             bundle: s("bundle").unwrap_or_default(),
             stop_signal: v.get("stop_signal").and_then(Value::i64).unwrap_or(0) as i32,
             stop_timeout: v.get("stop_timeout").and_then(Value::i64),
-            labels: match v.get("labels") {
-                Some(Value::Obj(m)) => m
-                    .iter()
-                    .filter_map(|(k, v)| Some((k.clone(), String::from(v.str()?))))
-                    .collect(),
-                _ => Vec::new(),
-            },
+            labels: json::str_pairs(v.get("labels")),
         })
     }
 

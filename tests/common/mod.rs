@@ -56,6 +56,24 @@ pub fn rootfs() -> &'static Path {
     })
 }
 
+/// The test images (docker-archive, OCI layouts, a rootfs tarball),
+/// built once by scripts/mkimages.sh into target/images.
+pub fn test_images() -> &'static Path {
+    static I: OnceLock<PathBuf> = OnceLock::new();
+    I.get_or_init(|| {
+        rootfs();
+        let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let dir = manifest.join("target/images");
+        let st = Command::new(manifest.join("scripts/mkimages.sh"))
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .status()
+            .expect("mkimages.sh");
+        assert!(st.success(), "scripts/mkimages.sh failed");
+        dir
+    })
+}
+
 pub fn rootfs_str() -> String {
     rootfs().to_str().unwrap().to_string()
 }
