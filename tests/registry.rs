@@ -188,6 +188,12 @@ impl Drop for Registry {
     }
 }
 
+/// The busybox test image into `r`'s store.
+fn load_busybox(r: &Root) {
+    let tar = test_images().join("busybox-docker.tar");
+    ok(r, &["load", "-i", tar.to_str().unwrap()]);
+}
+
 fn ok(r: &Root, args: &[&str]) -> String {
     let o = r.out(args);
     assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
@@ -218,7 +224,7 @@ fn pull_by_tag_and_by_digest_then_run() {
     let Some(reg) = Registry::start("tags", None) else {
         return;
     };
-    let imgs = test_images().to_path_buf();
+    let imgs = test_images();
     reg.push(
         &format!(
             "docker-archive:{}",
@@ -448,7 +454,7 @@ fn docker_io_through_a_mirror() {
 /// An OCI layout holding an index of two platforms: the busybox layer plus
 /// a layer whose /arch names the platform.
 fn multi_arch_layout(dir: &Path) {
-    let imgs = test_images().to_path_buf();
+    let imgs = test_images();
     let blobs = dir.join("blobs/sha256");
     std::fs::create_dir_all(&blobs).unwrap();
     let put = |b: &[u8]| -> (String, usize) {
@@ -922,7 +928,7 @@ fn gzip(b: &[u8]) -> Vec<u8> {
 }
 
 fn fake_image(dir: &Path) -> Blobs {
-    let arc = test_images().to_path_buf().join("busybox-docker.tar");
+    let arc = test_images().join("busybox-docker.tar");
     let m = sh(&format!("tar -xOf {} manifest.json", arc.display()));
     let layer_name = m
         .split("\"Layers\":[\"")
@@ -1323,18 +1329,7 @@ fn push_then_pull_back_bit_for_bit() {
     };
     let addr = reg.addr();
     let r = Root::new("push");
-    ok(
-        &r,
-        &[
-            "load",
-            "-i",
-            test_images()
-                .to_path_buf()
-                .join("busybox-docker.tar")
-                .to_str()
-                .unwrap(),
-        ],
-    );
+    load_busybox(&r);
     // A container's changes: a word and 10 MB that do not compress (more
     // than one 8 MiB chunk).
     ok(
@@ -1478,18 +1473,7 @@ fn push_refusals_credentials_and_all_tags() {
     let cfg = r.0.join("dockercfg");
     std::fs::create_dir_all(&cfg).unwrap();
     let pocket = |args: &[&str]| r.cmd(args).env("DOCKER_CONFIG", &cfg).output().unwrap();
-    ok(
-        &r,
-        &[
-            "load",
-            "-i",
-            test_images()
-                .to_path_buf()
-                .join("busybox-docker.tar")
-                .to_str()
-                .unwrap(),
-        ],
-    );
+    load_busybox(&r);
     let o = pocket(&["push", &format!("{addr}/nope:1")]);
     assert_eq!(o.status.code(), Some(1), "{o:?}");
     assert_eq!(
