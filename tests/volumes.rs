@@ -706,3 +706,52 @@ fn anonymous_volumes_go_with_rm_v_and_with_rm_flag() {
     ok(&r.out(&["rm", "-v", "c2"]));
     assert!(anon().is_empty());
 }
+
+/// `volume create --label`, inspect's Labels, and `volume ls -f`
+/// dangling (no container uses it), name, label.
+#[test]
+fn volume_labels_and_ls_filters() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("vol-filter");
+    let out = |args: &[&str]| ok(&r.out(args));
+    out(&[
+        "volume",
+        "create",
+        "--label",
+        "a=b",
+        "--label",
+        "c",
+        "vol-labelled",
+    ]);
+    out(&["volume", "create", "vol-used"]);
+    let id = r.run_d(&["-v", "vol-used:/d", "sleep", "30"]);
+    let q = |f: &str| out(&["volume", "ls", "-q", "-f", f]);
+    assert_eq!(q("label=a=b"), "vol-labelled\n");
+    assert_eq!(q("label=c"), "vol-labelled\n");
+    assert_eq!(q("label=a=x"), "");
+    assert_eq!(q("dangling=true"), "vol-labelled\n");
+    assert_eq!(q("dangling=false"), "vol-used\n");
+    assert_eq!(q("name=used"), "vol-used\n");
+    let doc = out(&["volume", "inspect", "vol-labelled"]);
+    let labels = doc
+        .split("\"Labels\": {")
+        .nth(1)
+        .unwrap()
+        .split('}')
+        .next()
+        .unwrap();
+    assert_eq!(
+        labels.split_whitespace().collect::<Vec<_>>().join(" "),
+        "\"a\": \"b\", \"c\": \"\"",
+        "{doc}"
+    );
+    assert!(out(&["volume", "inspect", "vol-used"]).contains("\"Labels\": null"));
+    for bad in ["dangling=maybe", "foo=bar", "label="] {
+        let o = r.out(&["volume", "ls", "-f", bad]);
+        assert_eq!(o.status.code(), Some(125), "{bad}: {o:?}");
+    }
+    out(&["rm", "-f", &id]);
+    out(&["volume", "rm", "vol-labelled", "vol-used"]);
+}

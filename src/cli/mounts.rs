@@ -284,11 +284,11 @@ pub fn user_mounts(pocket_root: &str, volumes: &[&[u8]], tmpfs: &[&[u8]]) -> Res
                         h
                     }
                     Source::Named(n) => {
-                        volumes::create(pocket_root, Some(&n))?;
+                        volumes::create(pocket_root, Some(&n), &[])?;
                         volumes::mountpoint(pocket_root, &n)
                     }
                     Source::Anonymous => {
-                        let n = volumes::create(pocket_root, None)?;
+                        let n = volumes::create(pocket_root, None, &[])?;
                         volumes::mountpoint(pocket_root, &n)
                     }
                 };

@@ -16,8 +16,11 @@ Usage: pocket volume COMMAND
 Manage named volumes (kept under <root>/volumes/NAME/_data).
 
 Commands:
-  create [NAME]      Create a volume (a random name if none is given)
-  ls [-q]            List volumes
+  create [--label K=V] [NAME]
+                     Create a volume (a random name if none is given)
+  ls [-q] [-f KEY=VALUE]
+                     List volumes (filters: dangling=true|false,
+                     name=PART, label=KEY[=VALUE])
   rm [-f] NAME...    Remove volumes (-f: even if a container uses them)
   inspect NAME...    Show volumes as JSON
 ";
@@ -25,9 +28,14 @@ Commands:
 const CREATE: &[Flag] = &[
     flag(0, "name", true),
     flag(b'd', "driver", true),
+    flag(0, "label", true),
     flag(0, "help", false),
 ];
-const LS: &[Flag] = &[flag(b'q', "quiet", false), flag(0, "help", false)];
+const LS: &[Flag] = &[
+    flag(b'q', "quiet", false),
+    flag(b'f', "filter", true),
+    flag(0, "help", false),
+];
 const RM: &[Flag] = &[flag(b'f', "force", false), flag(0, "help", false)];
 const INSPECT: &[Flag] = &[flag(0, "help", false)];
 
@@ -48,14 +56,24 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 }
 
 fn create(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let help = "Usage: pocket volume create [--name NAME] [NAME]\n";
+    let help = "Usage: pocket volume create [--name NAME] [--label KEY=VALUE] [NAME]\n";
     let Some(p) = super::flags("volume create", CREATE, help, argv)? else {
         return Ok(0);
     };
     let mut name = None;
+    let mut labels: Vec<(String, String)> = Vec::new();
     for &(k, v) in &p.flags {
         match CREATE[k].long {
             "name" => name = Some(v),
+            "label" => {
+                let t = text(v);
+                let (k, v) = t.split_once('=').unwrap_or((&t, ""));
+                if k.is_empty() {
+                    return Err(Error::bad("invalid label", t.clone(), "empty key"));
+                }
+                labels.retain(|(x, _)| x != k);
+                labels.push((String::from(k), String::from(v)));
+            }
             "driver" if v != b"local" => {
                 return Err(Error::bad(
                     "volume driver",
@@ -80,20 +98,38 @@ fn create(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         ),
         None => None,
     };
-    let made = volumes::create(&ctx.store.root, name)?;
+    let made = volumes::create(&ctx.store.root, name, &labels)?;
     crate::outln!("{}", made);
     Ok(0)
 }
 
 fn ls(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let help = "Usage: pocket volume ls [-q]\n";
+    let help =
+        "Usage: pocket volume ls [-q] [-f dangling=true|false|name=PART|label=KEY[=VALUE]]\n";
     let Some(p) = super::flags("volume ls", LS, help, argv)? else {
         return Ok(0);
     };
     if let Some(x) = p.rest.first() {
         return Err(Error::bad("volume ls", text(x), "takes no arguments"));
     }
-    let all = volumes::list(&ctx.store.root)?;
+    let fs = super::filter::Filters::parse("volume ls", LS, &p, |k, v| match k {
+        "dangling" => v == "true" || v == "false",
+        "name" | "label" => !v.is_empty(),
+        _ => false,
+    })?;
+    let mut all = volumes::list(&ctx.store.root)?;
+    // dangling: no container (any state) uses it.
+    all.retain(|v| {
+        fs.pass(&["dangling", "name", "label"], |k, x| match k {
+            "dangling" => {
+                let unused = volumes::users(&ctx.store, &v.name).is_ok_and(|u| u.is_empty());
+                (x == "true") == unused
+            }
+            "name" => v.name.contains(x),
+            "label" => super::filter::label(&v.labels, x),
+            _ => false,
+        })
+    });
     if p.on(LS, "quiet") {
         let mut o = crate::rt::out();
         for v in &all {
@@ -157,7 +193,13 @@ fn inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             Ok(v) => all.push(json::obj(alloc::vec![
                 ("CreatedAt", Some(json::str(&v.created))),
                 ("Driver", Some(json::str("local"))),
-                ("Labels", Some(Value::Null)),
+                (
+                    "Labels",
+                    Some(match v.labels.is_empty() {
+                        true => Value::Null,
+                        false => json::pairs(&v.labels),
+                    }),
+                ),
                 (
                     "Mountpoint",
                     Some(json::str(&volumes::mountpoint(&ctx.store.root, &v.name)))

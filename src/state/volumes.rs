@@ -27,6 +27,8 @@ pub struct Volume {
     pub name: String,
     /// RFC 3339, as written when it was created.
     pub created: String,
+    /// `volume create --label`, in order.
+    pub labels: Vec<(String, String)>,
 }
 
 pub fn dir(root: &str) -> String {
@@ -63,7 +65,7 @@ fn no_such(name: &str) -> Error {
 /// Create volume `name` (a random 64-hex one if None). An existing
 /// volume of that name is fine and left as it is (docker's `volume
 /// create` is idempotent). Returns the name.
-pub fn create(root: &str, name: Option<&str>) -> Result<String> {
+pub fn create(root: &str, name: Option<&str>, labels: &[(String, String)]) -> Result<String> {
     let name = match name {
         Some(n) => {
             check(n)?;
@@ -87,10 +89,13 @@ pub fn create(root: &str, name: Option<&str>) -> Result<String> {
             secs: crate::rt::time::now().secs,
             nanos: 0,
         };
-        let meta = format!(
-            "{{\"CreatedAt\":\"{}\"}}\n",
-            crate::rt::time::rfc3339_nano_trimmed(now)
-        );
+        let meta = json::compact(&json::obj(alloc::vec![
+            (
+                "CreatedAt",
+                Some(json::str(&crate::rt::time::rfc3339_nano_trimmed(now)))
+            ),
+            ("Labels", (!labels.is_empty()).then(|| json::pairs(labels))),
+        ])) + "\n";
         fs::write_new(&cs(&tmp)?, "volume.json", meta.as_bytes(), true)
             .ctx("write", "volume.json")?;
         match fs::renameat(libc::AT_FDCWD, &cs(&tmp)?, libc::AT_FDCWD, &cs(&path)?) {
@@ -122,14 +127,17 @@ pub fn get(root: &str, name: &str) -> Result<Volume> {
         return Err(no_such(name));
     }
     // A volume whose metadata went missing is still a volume.
-    let created = fs::read(&cs(&format!("{path}/volume.json"))?)
+    let meta = fs::read(&cs(&format!("{path}/volume.json"))?)
         .ok()
-        .and_then(|b| json::parse(&b).ok())
+        .and_then(|b| json::parse(&b).ok());
+    let created = meta
+        .as_ref()
         .and_then(|v| v.get("CreatedAt").and_then(Value::str).map(String::from))
         .unwrap_or_default();
     Ok(Volume {
         name: String::from(name),
         created,
+        labels: json::str_pairs(meta.as_ref().and_then(|v| v.get("Labels"))),
     })
 }
 
