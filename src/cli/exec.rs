@@ -130,6 +130,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         no_new_privs: spec.process.no_new_privileges,
         keep_stdio: false,
         console: -1,
+        console_size: None,
         pid: Default::default(),
     };
     crate::container::exec(&ctx.store, &id, &e)

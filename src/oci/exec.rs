@@ -65,6 +65,7 @@ pub fn exec(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
         no_new_privs: spec.process.no_new_privileges,
         keep_stdio: true,
         console: -1,
+        console_size: None,
         pid: Default::default(),
         cap_sets: spec.process.cap_sets,
         rlimits: spec.process.rlimits.clone(),
@@ -81,6 +82,7 @@ pub fn exec(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
             e.cwd = pr.cwd;
         }
         e.tty = pr.terminal;
+        e.console_size = pr.console_size;
         e.user = pr.user;
         if v.get("capabilities").is_some() {
             e.caps = pr.capabilities;

@@ -41,6 +41,10 @@ pub struct Exec {
     pub console: i32,
     /// Set to the new process's host pid once it runs.
     pub pid: core::cell::Cell<i32>,
+    /// OCI `process.consoleSize` (rows, columns): the pty's size from
+    /// the start, before the engine can resize it (else this process's
+    /// own terminal's, if it has one).
+    pub console_size: Option<(u16, u16)>,
 }
 
 /// Namespaces in the order nsenter(1) joins them: mount last, because
@@ -124,7 +128,16 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     } else {
         None
     };
-    if let (Some((m, _)), Ok(ws)) = (&pty, tty::get_winsize(0).or_else(|_| tty::get_winsize(1))) {
+    let size = match e.console_size {
+        Some((r, c)) if r > 0 && c > 0 => Ok(linux_raw_sys::general::winsize {
+            ws_row: r,
+            ws_col: c,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        }),
+        _ => tty::get_winsize(0).or_else(|_| tty::get_winsize(1)),
+    };
+    if let (Some((m, _)), Ok(ws)) = (&pty, size) {
         let _ = tty::set_winsize(m.raw(), &ws);
     }
     let null = fd::open(c"/dev/null", libc::O_RDWR, 0).ctx("open", "/dev/null")?;
