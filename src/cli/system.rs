@@ -298,7 +298,7 @@ fn backing(root: &str) -> &'static str {
     let st = open(&c)
         .or_else(|_| open(c"/"))
         .and_then(|f| crate::sys::mount::fstatfs(&f));
-    match st.map(|s| s.f_type as u64) {
+    match st.map(|s| s.f_type) {
         Ok(0xef53) => "extfs",
         Ok(0x58465342) => "xfs",
         Ok(0x9123683e) => "btrfs",

@@ -93,7 +93,7 @@ pub(crate) fn unchanged_or_write(msgs: Vec<nl::Msg>, memo: &str) -> Result<()> {
     let fp = nft::fingerprint(&msgs);
     let mut s = nl::Sock::open(nl::NETLINK_NETFILTER)?;
     // Without a namespace cookie (before 5.14) nothing is remembered.
-    let place = s.netns_cookie().ok().map(|ns| place(ns));
+    let place = s.netns_cookie().ok().map(place);
     let key = |g: u32, fp: u64| match &place {
         Some(p) => format!("{p} {g} {fp:016x}\n"),
         None => String::new(),
