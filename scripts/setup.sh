@@ -29,8 +29,16 @@ for pkg in docker-registry apache2-utils; do
       chmod 755 /usr/sbin/policy-rc.d
       made=1
     fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null
+    # (policy-rc.d goes whether the install worked or not: left, it would
+    # keep every service on this host from starting)
+    rc=0
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null || rc=$?
     [ -z "$made" ] || rm -f /usr/sbin/policy-rc.d
+    [ "$rc" = 0 ] || exit "$rc"
+    # Nor enabled for the next boot: nothing of ours listens on :5000.
+    if [ "$pkg" = docker-registry ] && command -v systemctl >/dev/null; then
+      systemctl disable --quiet docker-registry 2>/dev/null || true
+    fi
   fi
 done
 rustup target list --installed 2>/dev/null | grep -q x86_64-unknown-linux-musl \

@@ -88,7 +88,6 @@ pub fn strs<S: AsRef<str>>(v: &[S]) -> Value {
     Value::Arr(v.iter().map(|s| str(s.as_ref())).collect())
 }
 
-/// An object from (key, value) pairs; `None` values are left out.
 /// A string-to-string object (labels): `{"k": "v", ...}` in order.
 pub fn pairs(v: &[(String, String)]) -> Value {
     Value::Obj(v.iter().map(|(k, x)| (k.clone(), str(x))).collect())
@@ -106,6 +105,7 @@ pub fn str_pairs(v: Option<&Value>) -> Vec<(String, String)> {
     }
 }
 
+/// An object from (key, value) pairs; `None` values are left out.
 pub fn obj(members: Vec<(&str, Option<Value>)>) -> Value {
     Value::Obj(
         members

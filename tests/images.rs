@@ -614,16 +614,13 @@ fn image_labels_and_ancestor_filter() {
     );
     let id = id.trim();
     let doc = ok(&r, &["inspect", id]);
-    let labels = doc
-        .split("\"Labels\": {")
-        .nth(1)
-        .unwrap()
-        .split('}')
-        .next()
-        .unwrap();
     assert_eq!(
-        labels.split_whitespace().collect::<Vec<_>>().join(" "),
-        "\"io.buildah.version\": \"1.28.2\", \"x\": \"y\", \"org.example.test\": \"no\"",
+        labels(&doc),
+        vec![
+            ("io.buildah.version".to_string(), "1.28.2".to_string()),
+            ("x".to_string(), "y".to_string()),
+            ("org.example.test".to_string(), "no".to_string())
+        ],
         "the image's label, overridden: {doc}"
     );
     let image_id = ok(&r, &["images", "-q", "busybox"]);

@@ -860,6 +860,25 @@ fn a_taken_port_and_a_port_without_a_bridge_are_refused() {
         assert!(err.contains("bridge network"), "{args:?}: {err}");
         assert_eq!(e.ids(), before.0, "{args:?}");
     }
+    // Nor is there one without --net where the settings say "bridge": "none".
+    let off = e.tmp.join("bridge-none.json");
+    std::fs::write(&off, r#"{"bridge": "none"}"#).unwrap();
+    let o = e
+        .timed()
+        .env("POCKET_CONFIG", &off)
+        .args([
+            "run",
+            "--rootfs",
+            rootfs().to_str().unwrap(),
+            "-p",
+            "9090:80",
+            "true",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(125), "{o:?}");
+    assert!(stderr(&o).contains("bridge network"), "{o:?}");
+    assert_eq!(e.ids(), before.0);
 }
 
 /// The address the SIGKILL tests ask for, its veth, and the host port.

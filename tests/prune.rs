@@ -186,8 +186,14 @@ fn volume_and_system_prune() {
     let left = ok(&r, &["volume", "ls", "-q"]);
     assert!(left.contains("keep") && left.lines().count() == 2, "{left}");
 
-    // system prune --volumes -a: the stopped container, then its anonymous
+    // system prune --volumes: the stopped container, then its anonymous
     // volume; the named one stays (no -a for volumes there, as docker).
+    let held_vol: Vec<String> = ok(&r, &["volume", "ls", "-q"])
+        .lines()
+        .filter(|l| l.len() == 64)
+        .map(String::from)
+        .collect();
+    assert_eq!(held_vol.len(), 1);
     ok(&r, &["stop", "-t", "0", &held]);
     let o = answered(&r, &["system", "prune", "--volumes"], "y\n");
     let out = stdout(&o);
@@ -200,7 +206,8 @@ fn volume_and_system_prune() {
     let body = out.split_once("[y/N] ").unwrap().1;
     assert!(
         body.starts_with(&format!(
-            "Deleted Containers:\n{held}\n\nDeleted Volumes:\n"
+            "Deleted Containers:\n{held}\n\nDeleted Volumes:\n{}\n\n",
+            held_vol[0]
         )),
         "{body}"
     );

@@ -228,15 +228,39 @@ Options:
 /// `path.Match` as docker's reference filter uses it: `*` any run and
 /// `?` any one character, neither crossing a `/`.
 pub fn glob(pat: &[u8], s: &[u8]) -> bool {
-    match (pat.first(), s.first()) {
-        (None, None) => true,
-        (Some(b'*'), _) => {
-            glob(&pat[1..], s) || (!s.is_empty() && s[0] != b'/' && glob(pat, &s[1..]))
+    // Iterative, with one backtrack point: the last `*` (O(n*m)).
+    let (mut p, mut i) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while i < s.len() {
+        match pat.get(p) {
+            Some(b'*') => {
+                star = Some((p, i));
+                p += 1;
+                continue;
+            }
+            Some(b'?') if s[i] != b'/' => {
+                p += 1;
+                i += 1;
+                continue;
+            }
+            Some(&c) if c != b'?' && c == s[i] => {
+                p += 1;
+                i += 1;
+                continue;
+            }
+            _ => {}
         }
-        (Some(b'?'), Some(&c)) => c != b'/' && glob(&pat[1..], &s[1..]),
-        (Some(&p), Some(&c)) => p == c && glob(&pat[1..], &s[1..]),
-        _ => false,
+        // Let the last `*` take one more character (never a '/').
+        match star {
+            Some((sp, si)) if s[si] != b'/' => {
+                star = Some((sp, si + 1));
+                p = sp + 1;
+                i = si + 1;
+            }
+            _ => return false,
+        }
     }
+    pat[p..].iter().all(|&c| c == b'*')
 }
 
 /// Does image `img`, with tags `mine`, pass the filters?

@@ -397,8 +397,11 @@ pub fn top(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 
 /// "SIGQUIT" for 3, as docker shows a stop signal.
 fn signal_name(n: i32) -> String {
-    match super::manage::NAMES.get((n - 1) as usize) {
-        Some(s) if n > 0 => alloc::format!("SIG{s}"),
-        _ => alloc::format!("{n}"),
+    match usize::try_from(n)
+        .ok()
+        .and_then(|i| super::manage::NAMES.get(i.checked_sub(1)?))
+    {
+        Some(s) => alloc::format!("SIG{s}"),
+        None => alloc::format!("{n}"),
     }
 }

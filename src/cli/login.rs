@@ -152,11 +152,7 @@ fn server(p: &super::args::Parsed) -> Result<String> {
         [s] => {
             let s = text(s);
             // docker accepts a URL too: https://host/v1/ is host.
-            let s = s
-                .strip_prefix("https://")
-                .or_else(|| s.strip_prefix("http://"))
-                .unwrap_or(&s);
-            let s = s.split('/').next().unwrap_or("");
+            let s = crate::registry::auth::config_host(&s);
             let s = if s == "index.docker.io" || s == "registry-1.docker.io" {
                 crate::image::reference::DOCKER_IO
             } else {

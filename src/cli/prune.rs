@@ -66,7 +66,8 @@ fn total(bytes: u64) {
     crate::outln!("Total reclaimed space: {}", size_cell(bytes));
 }
 
-fn bytes_of(path: &str) -> u64 {
+/// The bytes the files below `path` hold (0 if it is not there).
+pub(super) fn bytes_of(path: &str) -> u64 {
     crate::error::cpath(path)
         .ok()
         .and_then(|c| tree_bytes(libc::AT_FDCWD, &c).ok())
@@ -116,6 +117,9 @@ fn containers(ctx: &Ctx) -> Result<Report> {
 /// Images no container uses: without tags only (dangling), or all.
 fn images(ctx: &Ctx, all: bool) -> Result<Report> {
     let images = super::images::store(ctx)?;
+    // Under the lock from here: a run holds it until its record exists,
+    // so no image can gain a user unseen.
+    let _l = images.lock()?;
     let used: Vec<String> = ctx
         .store
         .list()?
@@ -137,7 +141,6 @@ fn images(ctx: &Ctx, all: bool) -> Result<Report> {
     };
     let before = layers(&images.ids());
     let mut rep = Report::default();
-    let _l = images.lock()?;
     for id in images.ids() {
         let tagged: Vec<&String> = tags.iter().filter(|t| t.1 == id).map(|t| &t.0).collect();
         if used.contains(&id) || (!all && !tagged.is_empty()) {
@@ -197,7 +200,9 @@ fn networks(ctx: &Ctx) -> Result<Report> {
             rep.lines.push(n.name);
         }
     }
-    crate::net::host::sync(&nets)?;
+    if !rep.lines.is_empty() {
+        crate::net::host::sync(&nets)?;
+    }
     Ok(rep)
 }
 

@@ -847,14 +847,6 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
         ),
         None => None,
     };
-    // Last of the checks, first of the making: host dirs and volumes.
-    let user = super::mounts::user_mounts(&ctx.store.root, &r.volumes, &r.tmpfs)?;
-    super::mounts::merge(&mut spec.mounts, user);
-    let network = net_request(&r, image.as_ref().map(|i| &i.config))?;
-    if let Some(q) = joined(&r) {
-        spec.net_container = Some(text(q));
-    }
-    let shown = r.image.map_or_else(|| text(&spec.root.path), text);
     let labels = labels(&r, image.as_ref().map(|i| &i.config))?;
     // --stop-signal, else the image's STOPSIGNAL; checked now, not at stop.
     let sig = r.stop_signal.map(text).or_else(|| {
@@ -881,6 +873,15 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
         ),
         None => None,
     };
+    // Last of the checks, first of the making: host dirs and volumes.
+    let user = super::mounts::user_mounts(&ctx.store.root, &r.volumes, &r.tmpfs)?;
+    super::mounts::merge(&mut spec.mounts, user);
+    let network = net_request(&r, image.as_ref().map(|i| &i.config))?;
+    if let Some(q) = joined(&r) {
+        spec.net_container = Some(text(q));
+    }
+    let shown = r.image.map_or_else(|| text(&spec.root.path), text);
+
     let rec = crate::container::create(
         &ctx.store,
         &mut spec,

@@ -5,10 +5,10 @@
 
 use super::Ctx;
 use super::args::{Flag, flag};
+use super::prune::bytes_of;
 use crate::error::{Error, Result};
 use crate::image::store::Images;
 use crate::state::volumes;
-use crate::sys::tree::tree_bytes;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -21,13 +21,6 @@ fn read(path: &str) -> String {
         .and_then(|c| crate::sys::fs::read(&c).ok())
         .map(|b| String::from_utf8_lossy(&b).trim().into())
         .unwrap_or_default()
-}
-
-fn bytes_of(path: &str) -> u64 {
-    crate::error::cpath(path)
-        .ok()
-        .and_then(|c| tree_bytes(libc::AT_FDCWD, &c).ok())
-        .unwrap_or(0)
 }
 
 /// docker's `units.HumanSize`: decimal units, four significant digits.

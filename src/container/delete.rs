@@ -68,7 +68,10 @@ pub fn delete_with(
         Err(_) if rec.auto_remove && store.load(&rec.id).is_err() => return Ok(()),
         l => l?,
     };
-    let rec = store.load(&rec.id)?;
+    let rec = match store.load(&rec.id) {
+        Err(_) if rec.auto_remove => return Ok(()),
+        r => r?,
+    };
     let spec = spec.or_else(|| store.spec(&rec.id).ok());
     remove_with(store, &rec, volumes, spec)
 }

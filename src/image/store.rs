@@ -417,6 +417,13 @@ impl Images {
         }
         fs::unlinkat(libc::AT_FDCWD, &cs(&format!("{}/{id}.json", self.dir))?, 0)
             .ctx("remove image", id)?;
+        // Its repository digests too: a later image must not inherit them.
+        for (d, i) in self.digests() {
+            if i == id {
+                let f = format!("{}/digests/{}", self.dir, tag_file(&d));
+                let _ = fs::unlinkat(libc::AT_FDCWD, &cs(&f)?, 0);
+            }
+        }
         let _ = fs::unlinkat(
             libc::AT_FDCWD,
             &cs(&format!("{}/{id}.config", self.dir))?,

@@ -200,7 +200,8 @@ impl Session {
                 h.push(("Authorization", a));
             }
             let mut r = match self.client.request(method, &url, &h, body) {
-                Err(_) if self.downgrade() => {
+                // Only the registry itself is asked again in plain HTTP.
+                Err(_) if ours && self.downgrade() => {
                     url = self.base.join(&url.path)?;
                     continue;
                 }

@@ -65,12 +65,14 @@ struct Made {
 }
 
 impl Made {
-    fn path(images: &Images, hex: &str) -> String {
-        format!("{}.pushed", images.layer_dir(hex))
+    /// (directory, file name): beside the layer's own directory.
+    fn place(images: &Images, hex: &str) -> (String, String) {
+        (format!("{}/layers", images.dir), format!("{hex}.pushed"))
     }
 
     fn read(images: &Images, hex: &str) -> Option<Made> {
-        let c = crate::error::cpath(&Made::path(images, hex)).ok()?;
+        let (dir, name) = Made::place(images, hex);
+        let c = crate::error::cpath(&format!("{dir}/{name}")).ok()?;
         let v = json::parse(&crate::sys::fs::read(&c).ok()?).ok()?;
         let m = Made {
             diff_id: String::from(v.get("diff_id")?.str()?),
@@ -78,8 +80,9 @@ impl Made {
             size: v.get("size")?.u64()?,
             repos: v.get("repos").and_then(Value::strings).unwrap_or_default(),
         };
-        let sha = |d: &str| d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit());
-        (sha(&m.diff_id) && m.digest.strip_prefix("sha256:").is_some_and(sha)).then_some(m)
+        let ok = super::manifest::valid_sha256(&m.digest)
+            && super::manifest::valid_sha256(&format!("sha256:{}", m.diff_id));
+        ok.then_some(m)
     }
 
     /// Kept for next time; a record that cannot be written only costs
@@ -91,9 +94,9 @@ impl Made {
             ("size", Some(json::num(self.size))),
             ("repos", Some(json::strs(&self.repos))),
         ]));
-        if let Ok(dir) = crate::error::cpath(&format!("{}/layers", images.dir)) {
-            let _ =
-                crate::sys::fs::write_atomic(&dir, &format!("{hex}.pushed"), doc.as_bytes(), true);
+        let (dir, name) = Made::place(images, hex);
+        if let Ok(dir) = crate::error::cpath(&dir) {
+            let _ = crate::sys::fs::write_atomic(&dir, &name, doc.as_bytes(), true);
         }
     }
 }

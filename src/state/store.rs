@@ -204,7 +204,7 @@ impl Store {
             ))
             .with_code(1));
         }
-        if let Some(owner) = self.name_owner(&nd, new)? {
+        if let Some(owner) = self.name_owner(&nd, new)?.filter(|o| o != id) {
             return Err(Error::bad(
                 "conflict",
                 format!("the container name \"/{new}\" is already in use by container \"{owner}\""),

@@ -111,7 +111,6 @@ pub fn state_root() -> &'static Path {
     })
 }
 
-/// `pocket --root <this process's state root> ARGS...`, stdin /dev/null.
 /// Settings for every pocket the tests start, unless the caller (test.sh)
 /// gave its own: `"bridge": "none"`, so that a container without --net
 /// makes no bridge on the host (tests of bridges use namespaces of their
@@ -122,13 +121,33 @@ pub fn settings() -> PathBuf {
         if let Some(p) = std::env::var_os("POCKET_CONFIG") {
             return PathBuf::from(p);
         }
-        let p =
-            std::env::temp_dir().join(format!("pocket-test-config-{}.json", std::process::id()));
+        // (in the state root: removed with it at exit)
+        let p = state_root().join("settings.json");
         std::fs::write(&p, "{\"bridge\": \"none\"}\n").unwrap();
         p
     })
     .clone()
 }
+
+/// The labels of the first document of an `inspect` output (container:
+/// Config.Labels; volume: Labels), in order; empty for null.
+pub fn labels(doc: &str) -> Vec<(String, String)> {
+    let v = checks::json(doc).expect("inspect output is JSON");
+    let first = &v.arr()[0];
+    let l = match first.keys().contains(&"Config") {
+        true => first.get("Config").get("Labels"),
+        false => first.get("Labels"),
+    };
+    match l {
+        checks::J::Obj(m) => m
+            .iter()
+            .map(|(k, v)| (k.clone(), v.str().to_string()))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `pocket --root <this process's state root> ARGS...`, stdin /dev/null.
 
 pub fn pocket<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Command {
     let mut c = Command::new(bin());
