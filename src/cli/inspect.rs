@@ -141,6 +141,16 @@ fn describe(r: &Record, spec: Option<&crate::spec::Spec>, log_path: &str) -> Vec
         };
         json::obj(alloc::vec![
             ("AutoRemove", Some(Value::Bool(r.auto_remove))),
+            (
+                "RestartPolicy",
+                Some(json::obj(alloc::vec![
+                    ("Name", Some(json::str(r.restart.name()))),
+                    (
+                        "MaximumRetryCount",
+                        Some(json::num(r.restart.max_retries()))
+                    ),
+                ]))
+            ),
             ("ReadonlyRootfs", Some(Value::Bool(s.root.readonly))),
             ("Init", Some(Value::Bool(s.init))),
             ("SecurityOpt", Some(super::security::inspect(s))),
@@ -246,8 +256,13 @@ fn describe(r: &Record, spec: Option<&crate::spec::Spec>, log_path: &str) -> Vec
         (
             "State",
             Some(json::obj(alloc::vec![
-                ("Status", Some(json::str(r.status.as_str()))),
+                ("Status", Some(json::str(r.state_word()))),
                 ("Running", Some(Value::Bool(running))),
+                ("Paused", Some(Value::Bool(running && r.paused))),
+                (
+                    "Restarting",
+                    Some(Value::Bool(r.state_word() == "restarting"))
+                ),
                 ("Pid", Some(json::num(if running { r.pid } else { 0 }))),
                 ("ExitCode", Some(json::num(r.exit_code.unwrap_or(0)))),
                 ("StartedAt", Some(Value::Str(rfc(r.started_at)))),
@@ -255,6 +270,7 @@ fn describe(r: &Record, spec: Option<&crate::spec::Spec>, log_path: &str) -> Vec
             ])),
         ),
         ("Name", Some(Value::Str(alloc::format!("/{}", r.name)))),
+        ("RestartCount", Some(json::num(r.restart_count))),
         ("Image", Some(json::str(&r.image))),
         (
             "LogPath",

@@ -180,6 +180,35 @@ pub fn restart(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     })
 }
 
+const BOOT_HELP: &str = "\
+Usage: pocket boot
+
+Start the containers that come back with the host: --restart always, and
+unless-stopped unless they were stopped by hand (what docker's daemon does
+when it starts). Run it once from a boot script or a systemd unit. Prints
+the name of each container it starts.
+";
+
+pub fn boot(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
+    let Some(p) = super::flags("boot", HELP_ONLY, BOOT_HELP, argv)? else {
+        return Ok(0);
+    };
+    if let Some(extra) = p.rest.first() {
+        return Err(Error::bad("boot", text(extra), "takes no arguments"));
+    }
+    let mut code = 0;
+    for (name, started) in container::boot(&ctx.store)? {
+        match started {
+            Ok(()) => crate::outln!("{name}"),
+            Err(e) => {
+                crate::errln!("pocket: {name}: {e}");
+                code = 1;
+            }
+        }
+    }
+    Ok(code)
+}
+
 const HELP_ONLY: &[Flag] = &[flag(0, "help", false)];
 const WAIT_HELP: &str = "\
 Usage: pocket wait CONTAINER...

@@ -46,21 +46,13 @@ const STATUSES: &[&str] = &[
     "dead",
 ];
 
-/// docker's status word for a filter: paused is its own.
-fn status_word(r: &crate::state::Record) -> &'static str {
-    match r.status {
-        Status::Running if r.paused => "paused",
-        s => s.as_str(),
-    }
-}
-
 /// Does `r` pass the filters?
 fn matches(ctx: &Ctx, r: &crate::state::Record, fs: &Filters) -> bool {
     fs.pass(KEYS, |key, v| match key {
         "id" => r.id.starts_with(v),
         "name" => r.name.contains(v),
         "label" => super::filter::label(&r.labels, v),
-        "status" => status_word(r) == v,
+        "status" => r.state_word() == v,
         "exited" => r.status == Status::Exited && r.exit_code == v.parse::<i32>().ok(),
         "ancestor" => ancestor(ctx, r, v),
         _ => false,
@@ -130,7 +122,8 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         .list()?
         .into_iter()
         .map(|r| ctx.store.live(r))
-        .filter(|r| all || r.status == Status::Running)
+        // Restarting ones are listed too, as docker's ps does.
+        .filter(|r| all || r.status == Status::Running || r.restarting)
         .filter(|r| matches(ctx, r, &fs))
         .collect();
     let mut out = crate::rt::out();

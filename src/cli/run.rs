@@ -5,6 +5,7 @@ use super::args::text;
 use super::args::{Flag, flag, parse};
 use crate::container::Attach;
 use crate::container::network::{Mode, Request};
+use crate::container::restart::Policy;
 use crate::error::{Context, Error, Result};
 use crate::image::store::Config;
 use crate::net::networks;
@@ -58,6 +59,7 @@ const FLAGS: &[Flag] = &[
     flag(0, "stop-timeout", true),
     flag(0, "label-file", true),
     flag(0, "platform", true),
+    flag(0, "restart", true),
     // From here on: the limits `update` takes too (LIMIT_FLAGS), and help.
     flag(b'm', "memory", true),
     flag(0, "memory-swap", true),
@@ -104,6 +106,9 @@ Options:
   -l, --label KEY=VALUE    A label on the container (after the image's)
       --stop-signal SIG    What stop sends first (default: the image's STOPSIGNAL, else TERM)
       --stop-timeout SECS  stop's grace before SIGKILL when stop has no -t (default 10)
+      --restart POLICY     no (default), on-failure[:MAX], always, unless-stopped: start
+                           it again when it ends (100 ms backoff, doubling); `pocket
+                           boot` brings always/unless-stopped back after a reboot
       --label-file FILE    Labels from a file, one KEY=VALUE a line
       --dns IP             A nameserver for /etc/resolv.conf (bridge networks)
       --device HOST[:CTR][:rwm]  Make the host's device node (or the nodes below a
@@ -179,6 +184,7 @@ pub struct RunArgs<'a> {
     pub pull: Option<&'a [u8]>,
     pub stop_signal: Option<&'a [u8]>,
     pub stop_timeout: Option<&'a [u8]>,
+    pub restart: Option<&'a [u8]>,
     /// --label and --label-file in command-line order: (is_file, value).
     pub labels: Vec<(bool, &'a [u8])>,
     /// `--platform OS/ARCH[/VARIANT]` for a pull.
@@ -252,6 +258,7 @@ pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {
             "stop-timeout" => r.stop_timeout = Some(v),
             "label-file" => r.labels.push((true, v)),
             "platform" => r.platform = Some(v),
+            "restart" => r.restart = Some(v),
             "memory" | "memory-swap" | "memory-reservation" | "cpus" | "cpu-shares"
             | "cpu-quota" | "cpu-period" | "cpuset-cpus" | "cpuset-mems" | "pids-limit"
             | "blkio-weight" | "oom-kill-disable" | "cpu-rt-period" | "cpu-rt-runtime" => {
@@ -873,6 +880,14 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
         ),
         None => None,
     };
+    let restart = Policy::parse(&r.restart.map(text).unwrap_or_default())?;
+    if r.rm && restart != Policy::No {
+        return Err(Error::bad(
+            "conflicting options",
+            "--restart",
+            "cannot be used with --rm",
+        ));
+    }
     // Last of the checks, first of the making: host dirs and volumes.
     let user = super::mounts::user_mounts(&ctx.store.root, &r.volumes, &r.tmpfs)?;
     super::mounts::merge(&mut spec.mounts, user);
@@ -896,6 +911,7 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
             labels,
             stop_signal,
             stop_timeout,
+            restart,
             image_lock,
         },
     )?;

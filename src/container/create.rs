@@ -29,6 +29,8 @@ pub struct Options<'a> {
     /// `stop`'s first signal (0: SIGTERM) and grace (None: 10 s).
     pub stop_signal: i32,
     pub stop_timeout: Option<i64>,
+    /// --restart.
+    pub restart: super::restart::Policy,
     /// The image store's lock, held by the caller since the image was
     /// resolved: released once the record exists (from then on `rmi`
     /// sees the container as a user of the image).
@@ -58,6 +60,7 @@ pub fn create(store: &Store, spec: &mut Spec, o: Options) -> Result<Record> {
     rec.labels = o.labels.clone();
     rec.stop_signal = o.stop_signal;
     rec.stop_timeout = o.stop_timeout;
+    rec.restart = o.restart;
     rec.logged = o.logged;
     rec.bundle = o.bundle;
     let rec = store.create(spec, o.name, rec)?;

@@ -39,6 +39,17 @@ pub fn delete_with(
         sleep_ms(10);
         rec = store.load_live(&id)?;
     }
+    if rec.restarting {
+        if !force {
+            return Err(Error::bad(
+                "cannot remove container",
+                rec.name.clone(),
+                "container is restarting: stop the container before removing or force remove",
+            ));
+        }
+        // Its monitor gives up the restart within one of its naps.
+        mark_stopped(store, &rec)?;
+    }
     if let Some(fd) = rec.pidfd() {
         if !force {
             return Err(Error::bad(
@@ -108,10 +119,21 @@ fn remove_with(store: &Store, rec: &Record, volumes: bool, spec: Option<Spec>) -
 /// pocket's exit code): record it, or remove it if it was made with --rm.
 /// Called by whoever waited for it: the monitor or the foreground pocket.
 pub fn finish(store: &Store, id: &str, status: Status, code: i32) -> Result<()> {
+    end(store, id, status, code, false).map(|_| ())
+}
+
+/// `finish` for a run that ended with `code`, by the process that will
+/// start it again if its restart policy says so: true when it must (the
+/// record says "restarting", this process in charge).
+pub fn finish_or_restart(store: &Store, id: &str, code: i32) -> Result<bool> {
+    end(store, id, Status::Exited, code, true)
+}
+
+fn end(store: &Store, id: &str, status: Status, code: i32, policy: bool) -> Result<bool> {
     let _l = store.lock(id)?;
     let mut rec = store.load(id)?;
     if rec.auto_remove {
-        return remove(store, &rec, true);
+        return remove(store, &rec, true).map(|()| false);
     }
     rec.status = status;
     rec.exit_code = Some(code);
@@ -119,6 +141,31 @@ pub fn finish(store: &Store, id: &str, status: Status, code: i32) -> Result<()> 
     if status == Status::Exited {
         rec.finished_at = now();
     }
+    let again = policy
+        && rec
+            .restart
+            .restarts(code, rec.restart_count, rec.manual_stop);
+    if again {
+        let me = proc::getpid();
+        rec.restarting = true;
+        rec.restart_count = rec.restart_count.saturating_add(1);
+        rec.monitor_pid = me;
+        rec.monitor_start = crate::state::record::start_time(me).unwrap_or(0);
+    }
+    store.save(&rec)?;
+    Ok(again)
+}
+
+/// Stopped or killed by hand: the restart policy lets it be (until it is
+/// started again), and a monitor waiting to restart it gives up.
+pub fn mark_stopped(store: &Store, rec: &Record) -> Result<()> {
+    if rec.restart == super::restart::Policy::No {
+        return Ok(());
+    }
+    let _l = store.lock(&rec.id)?;
+    let mut rec = store.load(&rec.id)?;
+    rec.manual_stop = true;
+    rec.restarting = false;
     store.save(&rec)
 }
 

@@ -14,14 +14,15 @@ mod delete;
 mod freeze;
 pub mod monitor;
 pub mod network;
+pub mod restart;
 mod signal;
 mod start;
 
 pub use create::{Options, create, make_overlay_dirs};
-pub use delete::{delete, delete_with, finish, prune};
+pub use delete::{delete, delete_with, finish, finish_or_restart, mark_stopped, prune};
 pub use freeze::{pause, resume};
 pub use signal::{kill, settle, stop};
-pub use start::{Attach, restart_detached, start, start_attached};
+pub use start::{Attach, boot, restart_detached, start, start_attached};
 
 use crate::error::{Error, Result};
 use crate::state::{Record, Store};

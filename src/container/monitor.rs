@@ -17,11 +17,18 @@ use alloc::vec::Vec;
 /// Start the container detached. Returns once it runs, or with the error
 /// that stopped it, exactly as a foreground start would report it.
 pub fn detach(store: &Store, id: &str, spec: &Spec) -> Result<()> {
+    detach_after(store, id, spec, 0)
+}
+
+/// `detach`, the first start after `delay_ms` (a restart policy's
+/// backoff; the record says "restarting" meanwhile). Returns at once
+/// when there is a delay.
+pub fn detach_after(store: &Store, id: &str, spec: &Spec, delay_ms: u64) -> Result<()> {
     let (ready_r, ready_w) = fd::pipe().ctx("pipe", "monitor")?;
     let pid = proc::fork().ctx("fork", "monitor")?;
     if pid == 0 {
         drop(ready_r);
-        proc::exit(monitor(store, id, spec, ready_w));
+        proc::exit(monitor(store, id, spec, ready_w, delay_ms));
     }
     drop(ready_w);
     // One message, in one write(2) of less than PIPE_BUF: one read.
@@ -47,7 +54,7 @@ fn report(ready: &Fd, e: &Error) {
     let _ = fd::write_all(ready.raw(), &m);
 }
 
-fn monitor(store: &Store, id: &str, spec: &Spec, ready: Fd) -> i32 {
+fn monitor(store: &Store, id: &str, spec: &Spec, ready: Fd, delay_ms: u64) -> i32 {
     // Nothing of the caller's but the ready pipe: a pipe or file the caller
     // passed on fd 3 and up must not stay open for the container's life.
     let r = ready.raw() as u32;
@@ -66,7 +73,7 @@ fn monitor(store: &Store, id: &str, spec: &Spec, ready: Fd) -> i32 {
             let _ = fd::dup2(null.raw(), i);
         }
     }
-    match supervise(store, id, spec, &mut ready) {
+    match supervise(store, id, spec, &mut ready, delay_ms) {
         Ok(()) => 0,
         Err(e) => {
             if let Some(r) = &ready {
@@ -77,11 +84,58 @@ fn monitor(store: &Store, id: &str, spec: &Spec, ready: Fd) -> i32 {
     }
 }
 
-fn supervise(store: &Store, id: &str, spec: &Spec, ready: &mut Option<Fd>) -> Result<()> {
-    let (out_r, out_w) = fd::pipe().ctx("pipe", "stdout")?;
-    let (err_r, err_w) = fd::pipe().ctx("pipe", "stderr")?;
+fn supervise(
+    store: &Store,
+    id: &str,
+    spec: &Spec,
+    ready: &mut Option<Fd>,
+    mut delay: u64,
+) -> Result<()> {
     let path = CString::new(store.log_path(id)).map_err(|_| Error::bad("log", id, "bad path"))?;
     let mut log = Writer::open(&path).ctx("open log", &store.log_path(id))?;
+    if delay > 0 {
+        // Taking over a restart: the record names this process, so stop
+        // and rm talk to it; the caller need not wait for the backoff.
+        take_over(store, id)?;
+        if let Some(r) = ready.take() {
+            let _ = fd::write_all(r.raw(), &[0]);
+        }
+    }
+    loop {
+        if delay > 0 && !backoff(store, id, delay)? {
+            return Ok(());
+        }
+        let first = ready.is_some();
+        let t0 = crate::rt::time::monotonic_ms();
+        let code = match run_once(store, id, spec, ready, &mut log) {
+            Ok(Some(code)) => code,
+            Ok(None) => return Ok(()),
+            // A restart that cannot start ends the policy, as docker's.
+            Err(e) if !first => {
+                super::finish(store, id, Status::Exited, e.code)?;
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
+        let ran = crate::rt::time::monotonic_ms().saturating_sub(t0);
+        if !super::finish_or_restart(store, id, code)? {
+            return Ok(());
+        }
+        delay = super::restart::next_delay(delay, ran);
+    }
+}
+
+/// One run of the container: Some(exit status) once it ended; None if its
+/// record went while it started (it was killed then).
+fn run_once(
+    store: &Store,
+    id: &str,
+    spec: &Spec,
+    ready: &mut Option<Fd>,
+    log: &mut Writer,
+) -> Result<Option<i32>> {
+    let (out_r, out_w) = fd::pipe().ctx("pipe", "stdout")?;
+    let (err_r, err_w) = fd::pipe().ctx("pipe", "stderr")?;
     let started = parent::start(
         spec,
         Output {
@@ -93,7 +147,9 @@ fn supervise(store: &Store, id: &str, spec: &Spec, ready: &mut Option<Fd>) -> Re
     let mut r = match started {
         Ok(r) => r,
         Err(e) => {
-            super::finish(store, id, Status::Created, e.code)?;
+            if ready.is_some() {
+                super::finish(store, id, Status::Created, e.code)?;
+            }
             return Err(e);
         }
     };
@@ -103,16 +159,59 @@ fn supervise(store: &Store, id: &str, spec: &Spec, ready: &mut Option<Fd>) -> Re
         let _ = proc::kill(r.pid, libc::SIGKILL);
         let _ = proc::wait(r.pid, 0);
         r.cleanup();
-        return Err(e);
+        return if ready.is_some() { Err(e) } else { Ok(None) };
     }
     // Started: tell the waiting pocket, and let go of the pipe.
     if let Some(r) = ready.take() {
         let _ = fd::write_all(r.raw(), &[0]);
     }
-    let code = pump(&r, &out_r, &err_r, &mut log);
+    let code = pump(&r, &out_r, &err_r, log);
     r.cleanup();
     log.flush();
-    super::finish(store, id, Status::Exited, code)
+    Ok(Some(code))
+}
+
+/// Put this process in charge of a restarting container's record.
+fn take_over(store: &Store, id: &str) -> Result<()> {
+    let _l = store.lock(id)?;
+    let mut rec = store.load(id)?;
+    let me = proc::getpid();
+    rec.monitor_pid = me;
+    rec.monitor_start = crate::state::record::start_time(me).unwrap_or(0);
+    store.save(&rec)
+}
+
+/// Wait out a restart's delay, watching the record: false if it is no
+/// longer this process's to restart (stopped or removed meanwhile).
+/// Otherwise claims it, under its lock, as a start does.
+fn backoff(store: &Store, id: &str, delay: u64) -> Result<bool> {
+    let me = proc::getpid();
+    let mine = |r: &crate::state::Record| r.restarting && !r.manual_stop && r.monitor_pid == me;
+    let end = crate::rt::time::monotonic_ms().saturating_add(delay);
+    loop {
+        let now = crate::rt::time::monotonic_ms();
+        if now >= end {
+            break;
+        }
+        // Naps short enough that stop and rm -f wait for nothing.
+        crate::sys::time::sleep_ms((end - now).min(50));
+        match store.load(id) {
+            Ok(r) if mine(&r) => {}
+            _ => return Ok(false),
+        }
+    }
+    let Ok(_l) = store.lock(id) else {
+        return Ok(false);
+    };
+    let mut rec = match store.load(id) {
+        Ok(r) if mine(&r) => r,
+        _ => return Ok(false),
+    };
+    // Being started: busy, as a claimed record is.
+    rec.status = Status::Created;
+    rec.restarting = false;
+    store.save(&rec)?;
+    Ok(true)
 }
 
 /// Copy output to the log until the container exits and its pipes close;

@@ -11,6 +11,9 @@ use crate::sys::{proc, time::sleep_ms};
 /// until it is thawed: a paused container is resumed after a SIGKILL, as
 /// docker's daemon does, so that it dies.
 pub fn kill(store: &Store, rec: &Record, sig: i32) -> Result<()> {
+    if rec.running() {
+        super::mark_stopped(store, rec)?;
+    }
     let fd = rec
         .pidfd()
         .ok_or_else(|| Error::bad("container", rec.name.clone(), "is not running").with_code(1))?;
@@ -31,6 +34,9 @@ pub fn stop(store: &Store, rec: &Record, secs: Option<i64>) -> Result<()> {
         0 => libc::SIGTERM,
         s => s,
     };
+    // Before the signal: its monitor must not start it again (nor, if it
+    // is waiting to, start it at all).
+    super::mark_stopped(store, rec)?;
     if let Some(fd) = rec.pidfd() {
         // A frozen container cannot act on SIGTERM: thaw it first.
         if rec.paused {

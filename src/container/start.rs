@@ -43,8 +43,31 @@ fn foreground(store: &Store, id: &str, spec: &Spec) -> Result<i32> {
     let code = relay::run(r.pid, &r.sfd, r.master.as_ref(), spec.io.stdin);
     r.cleanup();
     drop(r);
-    let _ = super::finish(store, id, Status::Exited, *code.as_ref().unwrap_or(&137));
+    // Its restart policy goes on without us (docker's CLI returns too,
+    // and the daemon restarts it): a monitor takes over.
+    if let Ok(true) = super::finish_or_restart(store, id, *code.as_ref().unwrap_or(&137)) {
+        let _ = monitor::detach_after(store, id, spec, super::restart::FIRST_MS);
+    }
     code
+}
+
+/// `pocket boot`: after the host (re)started, start the containers whose
+/// restart policy says they come back (always; unless-stopped unless
+/// stopped by hand), as docker's daemon does when it starts. Returns
+/// each one tried, with how its start went.
+pub fn boot(store: &Store) -> Result<alloc::vec::Vec<(String, Result<()>)>> {
+    let mut out = alloc::vec::Vec::new();
+    for rec in store.list()? {
+        let r = store.live(rec);
+        if r.status == Status::Running || r.busy() || r.restarting {
+            continue;
+        }
+        if r.restart.at_boot(r.manual_stop) {
+            let started = restart_detached(store, &r.id);
+            out.push((r.name, started));
+        }
+    }
+    Ok(out)
 }
 
 /// Start a stopped (or never started) container again, detached, with
@@ -81,7 +104,7 @@ fn claim(store: &Store, q: &str, logged: bool) -> Result<Option<(String, Spec)>>
         let _l = store.lock(&id)?;
         let mut rec = store.load_live(&id)?;
         // Two starts must not make two containers.
-        if rec.status == Status::Running || rec.busy() {
+        if rec.status == Status::Running || rec.busy() || rec.restarting {
             return Ok(None);
         }
         // Claim it: this process is in charge until the monitor takes
@@ -93,6 +116,9 @@ fn claim(store: &Store, q: &str, logged: bool) -> Result<Option<(String, Spec)>>
         rec.exit_code = None;
         rec.paused = false;
         rec.logged = logged;
+        // Started by hand: its restart policy applies again, afresh.
+        rec.manual_stop = false;
+        rec.restart_count = 0;
         store.save(&rec)?;
     }
     let mut spec = store.spec(&id)?;

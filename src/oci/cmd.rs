@@ -280,6 +280,7 @@ fn create(ctx: &Ctx, argv: &[&[u8]], run: bool) -> Result<i32> {
             labels: alloc::vec::Vec::new(),
             stop_signal: 0,
             stop_timeout: None,
+            restart: crate::container::restart::Policy::No,
             image_lock: None,
         },
     )?;

@@ -1,5 +1,6 @@
 //! A container's record (state.json): identity, status, processes, times.
 
+use crate::container::restart::Policy;
 use crate::json::{self, Value};
 use crate::rt::time::{self, Timestamp};
 use alloc::string::String;
@@ -59,6 +60,15 @@ pub struct Record {
     pub stop_signal: i32,
     /// `stop`'s grace without -t (--stop-timeout); None: 10 s.
     pub stop_timeout: Option<i64>,
+    /// --restart, and how often the monitor started it again.
+    pub restart: Policy,
+    pub restart_count: u32,
+    /// Ended, and its monitor waits to start it again (docker's
+    /// "restarting"); only true while that monitor lives.
+    pub restarting: bool,
+    /// Stopped (or killed) by hand: no restart policy applies until the
+    /// next start.
+    pub manual_stop: bool,
 }
 
 fn ts(t: Timestamp) -> Option<Value> {
@@ -115,6 +125,16 @@ impl Record {
             ),
             ("stop_timeout", self.stop_timeout.map(json::num)),
             (
+                "restart",
+                (self.restart != Policy::No).then(|| json::str(&self.restart.value()))
+            ),
+            (
+                "restart_count",
+                (self.restart_count != 0).then(|| json::num(self.restart_count))
+            ),
+            ("restarting", self.restarting.then_some(Value::Bool(true))),
+            ("manual_stop", self.manual_stop.then_some(Value::Bool(true))),
+            (
                 "labels",
                 (!self.labels.is_empty()).then(|| { json::pairs(&self.labels) })
             ),
@@ -154,6 +174,14 @@ impl Record {
             stop_signal: v.get("stop_signal").and_then(Value::i64).unwrap_or(0) as i32,
             stop_timeout: v.get("stop_timeout").and_then(Value::i64),
             labels: json::str_pairs(v.get("labels")),
+            restart: v
+                .get("restart")
+                .and_then(Value::str)
+                .and_then(|p| Policy::parse(p).ok())
+                .unwrap_or(Policy::No),
+            restart_count: v.get("restart_count").and_then(Value::u64).unwrap_or(0) as u32,
+            restarting: v.get("restarting").and_then(Value::bool).unwrap_or(false),
+            manual_stop: v.get("manual_stop").and_then(Value::bool).unwrap_or(false),
         })
     }
 
@@ -181,6 +209,10 @@ impl Record {
             labels: Vec::new(),
             stop_signal: 0,
             stop_timeout: None,
+            restart: Policy::No,
+            restart_count: 0,
+            restarting: false,
+            manual_stop: false,
         }
     }
 
@@ -197,6 +229,9 @@ impl Record {
         // pocket) lives, it has the last word: it may have reaped the init
         // already and be about to write down how it ended.
         let running = alive(r.pid, r.pid_start) || alive(r.monitor_pid, r.monitor_start);
+        if r.restarting && !alive(r.monitor_pid, r.monitor_start) {
+            r.restarting = false;
+        }
         if r.status == Status::Running && !running {
             r.status = Status::Exited;
             r.exit_code = Some(r.exit_code.unwrap_or(137));
@@ -216,6 +251,17 @@ impl Record {
         self.status == Status::Created && alive(self.monitor_pid, self.monitor_start)
     }
 
+    /// docker's State.Status word, of the record as it is now: paused
+    /// and restarting are their own.
+    pub fn state_word(&self) -> &'static str {
+        let r = self.live();
+        match r.status {
+            Status::Running if r.paused => "paused",
+            Status::Exited if r.restarting => "restarting",
+            s => s.as_str(),
+        }
+    }
+
     pub fn running(&self) -> bool {
         self.live().status == Status::Running
     }
@@ -229,6 +275,11 @@ impl Record {
                 "Up {}{}",
                 time::human_duration(now.secs - r.started_at.secs),
                 if r.paused { " (Paused)" } else { "" }
+            ),
+            Status::Exited if r.restarting => alloc::format!(
+                "Restarting ({}) {}",
+                r.exit_code.unwrap_or(0),
+                time::human_ago(r.finished_at, now)
             ),
             Status::Exited => alloc::format!(
                 "Exited ({}) {}",
