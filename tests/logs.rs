@@ -278,3 +278,105 @@ fn logs_f_started_with_the_container_gets_all_its_output() {
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     }
 }
+
+/// --log-opt max-size/max-file rotate the log (a chatty container cannot
+/// fill the disk: at most max-file files of about max-size each), logs
+/// reads across them; -n, --since/--until; --log-driver none keeps none.
+#[test]
+fn rotation_drivers_and_time_filters() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("logrot");
+    let id = r.run_d(&[
+        "--log-opt",
+        "max-size=2k",
+        "--log-opt",
+        "max-file=3",
+        "sh",
+        "-c",
+        "i=0; while [ $i -lt 400 ]; do echo line-$i-padding-padding-padding; i=$((i+1)); done",
+    ]);
+    wait_exited(&r, &id);
+    let dir = r.0.join("containers").join(&id);
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("container.log"))
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        ["container.log", "container.log.1", "container.log.2"]
+    );
+    for f in &files {
+        let n = std::fs::metadata(dir.join(f)).unwrap().len();
+        assert!(n <= 2048, "{f}: {n} bytes");
+    }
+    // The newest lines, in order, across the files.
+    let out = stdout(&r.out(&["logs", &id]));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(*lines.last().unwrap(), "line-399-padding-padding-padding");
+    let first: usize = lines[0].split('-').nth(1).unwrap().parse().unwrap();
+    assert_eq!(lines.len(), 400 - first, "a gap: {out}");
+    assert_eq!(
+        stdout(&r.out(&["logs", "-n", "2", &id])),
+        "line-398-padding-padding-padding\nline-399-padding-padding-padding\n"
+    );
+    assert_eq!(
+        stdout(&r.out(&["logs", "--since", "10m", &id]))
+            .lines()
+            .count(),
+        lines.len()
+    );
+    assert_eq!(stdout(&r.out(&["logs", "--until", "10m", &id])), "");
+    assert_eq!(
+        stdout(&r.out(&[
+            "logs",
+            "--since",
+            "2000-01-01T00:00:00Z",
+            "--until",
+            "4102444800",
+            &id
+        ]))
+        .lines()
+        .count(),
+        lines.len()
+    );
+    let o = r.out(&["logs", "--since", "yesterday", &id]);
+    assert_eq!(o.status.code(), Some(125));
+
+    let none = r.run_d(&["--log-driver", "none", "echo", "hi"]);
+    wait_exited(&r, &none);
+    assert!(
+        !r.0.join("containers")
+            .join(&none)
+            .join("container.log")
+            .exists()
+    );
+    let o = r.out(&["logs", &none]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("does not support reading"),
+        "{}",
+        stderr(&o)
+    );
+    let doc = inspect(&r, &none);
+    assert_eq!(
+        doc.get("HostConfig").get("LogConfig").get("Type").str(),
+        "none"
+    );
+    for bad in [
+        &["--log-driver", "syslog"][..],
+        &["--log-opt", "max-size=lots"][..],
+        &["--log-opt", "compress=true"][..],
+    ] {
+        let mut v = vec!["run", "--rootfs", rootfs().to_str().unwrap()];
+        v.extend(bad);
+        v.push("true");
+        let o = r.out(&v);
+        assert_eq!(o.status.code(), Some(125), "{bad:?}");
+        one_error_line(&o, "bad log config");
+    }
+}

@@ -292,3 +292,127 @@ fn bad_policies_are_refused_and_leave_nothing() {
     }
     assert!(stdout(&r.out(&["ps", "-aq"])).is_empty());
 }
+
+/// The check runs inside the container (its files, its hostname), every
+/// interval; failures in a row make it unhealthy, a success healthy; ps
+/// and inspect show it, and the journal has docker's health_status events.
+#[test]
+fn health_checks_run_inside_and_flip_the_status() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("health");
+    let id = r.run_d(&[
+        "--name",
+        "doc",
+        "-h",
+        "insidehost",
+        "--tmpfs",
+        "/tmp",
+        "--health-cmd",
+        "hostname; test -e /tmp/ok",
+        "--health-interval",
+        "200ms",
+        "--health-retries",
+        "2",
+        "sleep",
+        "60",
+    ]);
+    let row = |want: &str| {
+        let want = want.to_string();
+        wait_for(20, &want.clone(), || {
+            stdout(&r.out(&["ps"]))
+                .lines()
+                .find(|l| l.contains(&want))
+                .map(String::from)
+        })
+    };
+    assert!(row("(unhealthy)").contains("doc"));
+    // A file only the container has: the check sees its root, not ours.
+    assert_eq!(
+        common::checks::exec(&r, &id, &["touch", "/tmp/ok"])
+            .status
+            .code(),
+        Some(0)
+    );
+    row("(healthy)");
+    let h = common::checks::inspect(&r, &id);
+    let health = h.get("State").get("Health");
+    assert_eq!(health.get("Status").str(), "healthy");
+    assert_eq!(health.get("FailingStreak").int(), 0);
+    let log = health.get("Log").arr();
+    assert!(!log.is_empty() && log.len() <= 5, "{}", log.len());
+    let last = &log[log.len() - 1];
+    assert_eq!(last.get("ExitCode").int(), 0);
+    assert_eq!(last.get("Output").str(), "insidehost\n");
+    let cfg = h.get("Config").get("Healthcheck");
+    assert_eq!(
+        cfg.get("Test").strs(),
+        ["CMD-SHELL", "hostname; test -e /tmp/ok"]
+    );
+    assert_eq!(cfg.get("Interval").int(), 200_000_000);
+    // The journal: unhealthy, then healthy.
+    let j = std::fs::read_to_string(r.0.join("events.log")).unwrap();
+    let u = j
+        .find("\"health_status: unhealthy\"")
+        .expect("unhealthy event");
+    let hl = j
+        .rfind("\"health_status: healthy\"")
+        .expect("healthy event");
+    assert!(u < hl);
+    // The check ends with the container: no checker is left.
+    assert_eq!(r.out(&["rm", "-f", "doc"]).status.code(), Some(0));
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(!r.0.join("containers").join(&id).exists());
+}
+
+/// A check that outlives --health-timeout is killed and fails with -1
+/// and docker's words; --no-healthcheck and bad durations.
+#[test]
+fn health_check_timeouts_and_bad_values() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("health-timeout");
+    let id = r.run_d(&[
+        "--health-cmd",
+        "exec sleep 7",
+        "--health-interval",
+        "100ms",
+        "--health-timeout",
+        "300ms",
+        "--health-retries",
+        "1",
+        "sleep",
+        "60",
+    ]);
+    wait_for(20, "unhealthy", || {
+        let h = common::checks::inspect(&r, &id);
+        (h.get("State").get("Health").get("Status").str() == "unhealthy").then_some(())
+    });
+    let h = common::checks::inspect(&r, &id);
+    let log = h.get("State").get("Health").get("Log").arr();
+    assert_eq!(log[0].get("ExitCode").int(), -1);
+    assert_eq!(
+        log[0].get("Output").str(),
+        "Health check exceeded timeout (300ms)"
+    );
+    // The killed check is gone from the container (only init and at most
+    // the check running now).
+    let ps = common::checks::sh(&r, &id, "ps -o comm= | grep -c sleep");
+    assert!(ps.trim().parse::<i32>().unwrap() <= 2, "{ps}");
+    let rootfs = rootfs().to_str().unwrap();
+    for args in [
+        &["--health-interval", "fast", "--health-cmd", "true"][..],
+        &["--health-cmd", "true", "--no-healthcheck"][..],
+        &["--health-retries", "x", "--health-cmd", "true"][..],
+    ] {
+        let mut v = vec!["run", "-d"];
+        v.extend(args);
+        v.extend(["--rootfs", rootfs, "true"]);
+        let o = r.out(&v);
+        assert_eq!(o.status.code(), Some(125), "{args:?}");
+        assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    }
+    assert_eq!(stdout(&r.out(&["ps", "-aq"])).lines().count(), 1);
+}

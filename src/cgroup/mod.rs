@@ -422,6 +422,21 @@ impl Cgroup {
             .find(|d| d.controllers.iter().any(|x| x == c || (d.v2 && x == v2c)))
     }
 
+    /// How often the kernel's OOM killer killed in the group (v2
+    /// memory.events, v1 memory.oom_control; 0 where neither says).
+    pub fn oom_kills(&self) -> u64 {
+        self.dir_with("memory")
+            .and_then(|d| {
+                let file = if d.v2 {
+                    "memory.events"
+                } else {
+                    "memory.oom_control"
+                };
+                files::read_keyed(&d.dir, file, "oom_kill")
+            })
+            .unwrap_or(0)
+    }
+
     /// Usage counters, from whichever version holds each controller.
     pub fn stats(&self) -> Stats {
         let mut s = Stats::default();

@@ -114,24 +114,13 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         }
     }
     let e = Exec {
-        args: cmd.iter().map(|a| a.to_vec()).collect(),
         env,
         cwd,
         tty,
         stdin: on("interactive"),
         detach: on("detach"),
-        caps: spec.process.capabilities,
-        cap_sets: spec.process.cap_sets,
         user,
-        // The container's own, as runc gives an exec'd process.
-        rlimits: spec.process.rlimits.clone(),
-        umask: spec.process.umask,
-        seccomp: spec.seccomp.clone(),
-        no_new_privs: spec.process.no_new_privileges,
-        keep_stdio: false,
-        console: -1,
-        console_size: None,
-        pid: Default::default(),
+        ..Exec::of(&spec, cmd.iter().map(|a| a.to_vec()).collect())
     };
     crate::container::exec(&ctx.store, &id, &e)
 }

@@ -3,6 +3,7 @@
 
 use super::Ctx;
 use super::args::{Flag, flag};
+use crate::container::health::Health;
 use crate::error::{Error, Result};
 use crate::json::{self, Value};
 use crate::rt::time;
@@ -113,7 +114,12 @@ fn ulimits(r: &[crate::spec::Rlimit]) -> Value {
     )
 }
 
-fn describe(r: &Record, spec: Option<&crate::spec::Spec>, log_path: &str) -> Vec<u8> {
+fn describe(
+    r: &Record,
+    spec: Option<&crate::spec::Spec>,
+    log_path: &str,
+    health: Option<Value>,
+) -> Vec<u8> {
     let running = r.status == Status::Running;
     let config = spec.map(|s| {
         json::obj(alloc::vec![
@@ -129,6 +135,7 @@ fn describe(r: &Record, spec: Option<&crate::spec::Spec>, log_path: &str) -> Vec
             ),
             ("StopTimeout", r.stop_timeout.map(json::num)),
             ("Labels", Some(json::pairs(&r.labels)),),
+            ("Healthcheck", r.healthcheck.as_ref().map(|h| h.to_json())),
         ])
     });
     let host = spec.map(|s| {
@@ -141,6 +148,20 @@ fn describe(r: &Record, spec: Option<&crate::spec::Spec>, log_path: &str) -> Vec
         };
         json::obj(alloc::vec![
             ("AutoRemove", Some(Value::Bool(r.auto_remove))),
+            (
+                "LogConfig",
+                Some(json::obj(alloc::vec![
+                    (
+                        "Type",
+                        Some(json::str(if r.log.driver.is_empty() {
+                            "json-file"
+                        } else {
+                            &r.log.driver
+                        }))
+                    ),
+                    ("Config", Some(json::pairs(&r.log.opts))),
+                ]))
+            ),
             (
                 "RestartPolicy",
                 Some(json::obj(alloc::vec![
@@ -263,10 +284,13 @@ fn describe(r: &Record, spec: Option<&crate::spec::Spec>, log_path: &str) -> Vec
                     "Restarting",
                     Some(Value::Bool(r.state_word() == "restarting"))
                 ),
+                ("OOMKilled", Some(Value::Bool(r.oom_killed))),
+                ("Dead", Some(Value::Bool(false))),
                 ("Pid", Some(json::num(if running { r.pid } else { 0 }))),
                 ("ExitCode", Some(json::num(r.exit_code.unwrap_or(0)))),
                 ("StartedAt", Some(Value::Str(rfc(r.started_at)))),
                 ("FinishedAt", Some(Value::Str(rfc(r.finished_at)))),
+                ("Health", health),
             ])),
         ),
         ("Name", Some(Value::Str(alloc::format!("/{}", r.name)))),
@@ -303,6 +327,9 @@ pub fn inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
                     &ctx.store.live(rec.clone()),
                     spec.as_ref(),
                     &ctx.store.log_path(&rec.id),
+                    rec.healthcheck
+                        .as_ref()
+                        .and_then(|_| Health::read(&ctx.store, &rec.id)),
                 ));
             }
             Err(e) => {

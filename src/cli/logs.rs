@@ -2,8 +2,9 @@
 //! stdout and stderr to stderr; `-f` follows until the container exits.
 
 use super::Ctx;
-use super::args::{Flag, flag};
+use super::args::{Flag, flag, text};
 use crate::error::{Context, Error, Result};
+use crate::rt::time::{self, Timestamp};
 use crate::state::Status;
 use crate::state::log;
 use crate::sys::fd::{self, Fd};
@@ -14,8 +15,11 @@ use alloc::vec::Vec;
 
 const FLAGS: &[Flag] = &[
     flag(b'f', "follow", false),
-    flag(0, "tail", true),
+    flag(b'n', "tail", true),
     flag(b't', "timestamps", false),
+    flag(0, "since", true),
+    flag(0, "until", true),
+    flag(0, "details", false),
     flag(0, "help", false),
 ];
 
@@ -26,16 +30,24 @@ Show what a container wrote to stdout and stderr.
 
 Options:
   -f, --follow       Keep printing new output until the container exits
-      --tail N       Only the last N lines (default: all)
+  -n, --tail N       Only the last N lines (default: all)
   -t, --timestamps   Prefix each line with its RFC 3339 time
+      --since TIME   Only lines from TIME on: RFC 3339, Unix seconds, or a duration
+                     back from now (10m)
+      --until TIME   Only lines before TIME (same forms)
+      --details      Prefix each line with its log's extra attributes (--log-opt)
 ";
 
 struct Printer {
     timestamps: bool,
+    details: bool,
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
 }
 
 impl Printer {
-    /// Print the complete lines of `data`; returns how many bytes it used.
+    /// Print the complete lines of `data` (from the `skip`th on); returns
+    /// how many bytes it used.
     fn print(&self, data: &[u8], skip: usize) -> usize {
         let mut used = 0;
         let (mut out, mut err) = (crate::rt::out(), crate::rt::err());
@@ -50,6 +62,12 @@ impl Printer {
             let Some(l) = log::parse(&line[..line.len() - 1]) else {
                 continue;
             };
+            if self.since.is_some() || self.until.is_some() {
+                let t = time::parse_rfc3339(&l.time).unwrap_or_default();
+                if self.since.is_some_and(|s| t < s) || self.until.is_some_and(|u| t >= u) {
+                    continue;
+                }
+            }
             let w = if l.stream == "stderr" {
                 &mut err
             } else {
@@ -57,6 +75,11 @@ impl Printer {
             };
             if self.timestamps {
                 w.bytes(l.time.as_bytes());
+                w.bytes(b" ");
+            }
+            // docker: the attributes (none unless log opts add them),
+            // then a space.
+            if self.details {
                 w.bytes(b" ");
             }
             w.bytes(l.log.as_bytes());
@@ -75,44 +98,86 @@ fn read_from(f: &Fd, buf: &mut Vec<u8>) -> Result<()> {
     }
 }
 
+fn open(path: &str) -> Result<Option<Fd>> {
+    let c = CString::new(path).map_err(|_| Error::bad("log", String::from(path), "bad path"))?;
+    match fd::open(&c, libc::O_RDONLY | libc::O_CLOEXEC, 0) {
+        Ok(f) => Ok(Some(f)),
+        Err(Errno::ENOENT) => Ok(None),
+        Err(e) => Err(Error::sys("open", String::from(path), e)),
+    }
+}
+
+/// Is `path` another file than `f` now (the log was rotated)?
+fn moved(f: &Fd, path: &str) -> bool {
+    let Ok(c) = CString::new(path) else {
+        return false;
+    };
+    match (
+        fd::fstatat(f.raw(), c"", libc::AT_EMPTY_PATH),
+        fd::fstatat(libc::AT_FDCWD, &c, 0),
+    ) {
+        (Ok(a), Ok(b)) => a.st_ino != b.st_ino,
+        _ => false,
+    }
+}
+
 pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let Some(p) = super::flags("logs", FLAGS, HELP, argv)? else {
         return Ok(0);
     };
-    let on = |name: &str| {
-        p.flags
-            .iter()
-            .any(|&(k, v)| FLAGS[k].long == name && v == b"true")
-    };
     let mut tail: Option<usize> = None;
-    for &(k, v) in &p.flags {
-        if FLAGS[k].long == "tail" && v != b"all" {
-            let s = String::from_utf8_lossy(v);
-            // docker: a negative count means all of it.
-            let n: i64 = s.parse().map_err(|_| {
-                Error::bad("invalid --tail", s.into_owned(), "must be a number or all")
-            })?;
-            tail = usize::try_from(n).ok();
-        }
+    if let Some(v) = p.value(FLAGS, "tail").filter(|v| *v != b"all") {
+        let s = String::from_utf8_lossy(v);
+        // docker: a negative count means all of it.
+        let n: i64 = s
+            .parse()
+            .map_err(|_| Error::bad("invalid --tail", s.into_owned(), "must be a number or all"))?;
+        tail = usize::try_from(n).ok();
     }
+    let now = time::now();
+    let when = |name: &str| -> Result<Option<Timestamp>> {
+        match p.value(FLAGS, name) {
+            Some(v) => time::parse_since(&text(v), now).map(Some).ok_or_else(|| {
+                Error::bad(
+                    alloc::format!("invalid --{name}"),
+                    text(v),
+                    "a time (RFC 3339, Unix seconds) or a duration (10m)",
+                )
+            }),
+            None => Ok(None),
+        }
+    };
     let [q] = p.rest[..] else {
         return Err(Error::bad("logs", "", "needs exactly one container"));
     };
     let id = ctx.store.resolve(&String::from_utf8_lossy(q))?;
+    let rec = ctx.store.load(&id)?;
+    if !rec.log.enabled() {
+        return Err(Error::text(String::from(
+            "configured logging driver does not support reading",
+        ))
+        .with_code(1));
+    }
     let path = ctx.store.log_path(&id);
-    let c = CString::new(path.clone()).map_err(|_| Error::bad("log", path.clone(), "bad path"))?;
     let printer = Printer {
-        timestamps: on("timestamps"),
+        timestamps: p.on(FLAGS, "timestamps"),
+        details: p.on(FLAGS, "details"),
+        since: when("since")?,
+        until: when("until")?,
     };
-    let f = match fd::open(&c, libc::O_RDONLY, 0) {
-        Ok(f) => Some(f),
-        // Foreground runs print to the terminal, not to a log.
-        Err(Errno::ENOENT) => None,
-        Err(e) => return Err(Error::sys("open", path, e)),
-    };
+    // The rotated files first, oldest first; the current one stays open
+    // for -f.
+    let rot = rec.log.rotation().unwrap_or(log::Rotation {
+        max_size: 0,
+        max_file: 1,
+    });
     let mut buf = Vec::new();
-    if let Some(f) = &f {
-        read_from(f, &mut buf)?;
+    let mut f = None;
+    for name in log::files(&path, rot) {
+        f = open(&name)?;
+        if let Some(file) = &f {
+            read_from(file, &mut buf)?;
+        }
     }
     let lines = buf
         .split_inclusive(|&c| c == b'\n')
@@ -121,10 +186,10 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let skip = tail.map_or(0, |n| lines.saturating_sub(n));
     let used = printer.print(&buf, skip);
     buf.drain(..used);
-    if !on("follow") {
+    if !p.on(FLAGS, "follow") {
         return Ok(0);
     }
-    let Some(f) = f else { return Ok(0) };
+    let Some(mut f) = f else { return Ok(0) };
     loop {
         let running = ctx
             .store
@@ -135,12 +200,23 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         read_from(&f, &mut buf)?;
         let used = printer.print(&buf, 0);
         buf.drain(..used);
+        // Rotated: what was written before the move is read above; go on
+        // with the new file.
+        if buf.len() == before && moved(&f, &path) {
+            if let Some(n) = open(&path)? {
+                f = n;
+                continue;
+            }
+        }
         // The monitor writes the last output before it records the exit,
         // so once the container reads as exited, one more read is all.
         if !running && buf.len() == before {
             read_from(&f, &mut buf)?;
             let used = printer.print(&buf, 0);
             buf.drain(..used);
+            return Ok(0);
+        }
+        if printer.until.is_some_and(|u| time::now() >= u) {
             return Ok(0);
         }
         sleep_ms(100);

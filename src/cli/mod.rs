@@ -51,6 +51,7 @@ Commands:
   kill       Send a signal to containers
   start      Start stopped containers again
   restart    Stop and start containers
+  boot       Start the containers --restart always/unless-stopped brings back (at boot)
   wait       Wait for containers to exit and print their exit codes
   pause      Suspend every process of containers (cgroup freezer)
   unpause    Resume paused containers
@@ -179,6 +180,7 @@ fn dispatch(args: &Args) -> Result<i32> {
         b"kill" => manage::kill(rest, &ctx),
         b"start" => manage::start(rest, &ctx),
         b"restart" => manage::restart(rest, &ctx),
+        b"boot" => manage::boot(rest, &ctx),
         b"wait" => manage::wait(rest, &ctx),
         b"rm" => manage::rm(rest, &ctx),
         b"pause" => manage::pause(rest, &ctx),

@@ -3,6 +3,7 @@
 use super::args::{Flag, flag};
 use super::filter::Filters;
 use super::{Ctx, table};
+use crate::container::health::Health;
 use crate::error::Result;
 use crate::rt::time;
 use crate::state::Status;
@@ -161,13 +162,26 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             r.image.clone(),
             command_cell(&r.command, trunc),
             time::human_ago(r.created, now),
-            r.status_text(now),
+            status_cell(ctx, r, now),
             ports.join(", "),
             r.name.clone(),
         ]);
     }
     out.bytes(table::render(&rows).as_bytes());
     Ok(0)
+}
+
+/// docker's STATUS, with the health of a running container that has a
+/// check: "Up 3 minutes (healthy)".
+fn status_cell(ctx: &Ctx, r: &crate::state::Record, now: time::Timestamp) -> String {
+    let s = r.status_text(now);
+    match r.healthcheck {
+        Some(_) if r.status == Status::Running => match Health::status_of(&ctx.store, &r.id) {
+            Some(h) => alloc::format!("{s} ({h})"),
+            None => s,
+        },
+        _ => s,
+    }
 }
 
 #[cfg(test)]

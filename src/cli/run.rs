@@ -4,6 +4,7 @@ use super::Ctx;
 use super::args::text;
 use super::args::{Flag, flag, parse};
 use crate::container::Attach;
+use crate::container::health::{self, Check};
 use crate::container::network::{Mode, Request};
 use crate::container::restart::Policy;
 use crate::error::{Context, Error, Result};
@@ -60,6 +61,15 @@ const FLAGS: &[Flag] = &[
     flag(0, "label-file", true),
     flag(0, "platform", true),
     flag(0, "restart", true),
+    flag(0, "health-cmd", true),
+    flag(0, "health-interval", true),
+    flag(0, "health-timeout", true),
+    flag(0, "health-retries", true),
+    flag(0, "health-start-period", true),
+    flag(0, "health-start-interval", true),
+    flag(0, "no-healthcheck", false),
+    flag(0, "log-driver", true),
+    flag(0, "log-opt", true),
     // From here on: the limits `update` takes too (LIMIT_FLAGS), and help.
     flag(b'm', "memory", true),
     flag(0, "memory-swap", true),
@@ -109,6 +119,16 @@ Options:
       --restart POLICY     no (default), on-failure[:MAX], always, unless-stopped: start
                            it again when it ends (100 ms backoff, doubling); `pocket
                            boot` brings always/unless-stopped back after a reboot
+      --health-cmd CMD     A health check run in the container (sh -c CMD) every interval:
+                           exit 0 healthy; `ps` shows (healthy), inspect State.Health
+      --health-interval D  Time between checks (default 30s; Go durations: 1m30s, 500ms)
+      --health-timeout D   A check taking longer is killed and fails (default 30s)
+      --health-retries N   Failures in a row that make it unhealthy (default 3)
+      --health-start-period D  Failures in this first period do not count
+      --health-start-interval D  Time between checks in the start period (default 5s)
+      --no-healthcheck     Disable the image's HEALTHCHECK
+      --log-driver D       json-file (default), local (rotated: 20m x 5), none (no log)
+      --log-opt K=V        max-size=10m (rotate past it), max-file=3 (files kept)
       --label-file FILE    Labels from a file, one KEY=VALUE a line
       --dns IP             A nameserver for /etc/resolv.conf (bridge networks)
       --device HOST[:CTR][:rwm]  Make the host's device node (or the nodes below a
@@ -185,6 +205,11 @@ pub struct RunArgs<'a> {
     pub stop_signal: Option<&'a [u8]>,
     pub stop_timeout: Option<&'a [u8]>,
     pub restart: Option<&'a [u8]>,
+    /// --health-*: (long name, value); --no-healthcheck.
+    pub health: Vec<(&'static str, &'a [u8])>,
+    pub no_healthcheck: bool,
+    pub log_driver: Option<&'a [u8]>,
+    pub log_opts: Vec<&'a [u8]>,
     /// --label and --label-file in command-line order: (is_file, value).
     pub labels: Vec<(bool, &'a [u8])>,
     /// `--platform OS/ARCH[/VARIANT]` for a pull.
@@ -259,6 +284,10 @@ pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {
             "label-file" => r.labels.push((true, v)),
             "platform" => r.platform = Some(v),
             "restart" => r.restart = Some(v),
+            "no-healthcheck" => r.no_healthcheck = on,
+            "log-driver" => r.log_driver = Some(v),
+            "log-opt" => r.log_opts.push(v),
+            l if l.starts_with("health-") => r.health.push((l, v)),
             "memory" | "memory-swap" | "memory-reservation" | "cpus" | "cpu-shares"
             | "cpu-quota" | "cpu-period" | "cpuset-cpus" | "cpuset-mems" | "pids-limit"
             | "blkio-weight" | "oom-kill-disable" | "cpu-rt-period" | "cpu-rt-runtime" => {
@@ -888,6 +917,12 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
             "cannot be used with --rm",
         ));
     }
+    let healthcheck = health_check(&r, image.as_ref().map(|i| &i.config))?;
+    let log = crate::state::log::Config::parse(
+        r.log_driver.map(text).as_deref(),
+        &r.log_opts.iter().map(|o| text(o)).collect::<Vec<_>>(),
+    )
+    .map_err(|e| Error::bad("invalid log config", "", e))?;
     // Last of the checks, first of the making: host dirs and volumes.
     let user = super::mounts::user_mounts(&ctx.store.root, &r.volumes, &r.tmpfs)?;
     super::mounts::merge(&mut spec.mounts, user);
@@ -912,6 +947,8 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
             stop_signal,
             stop_timeout,
             restart,
+            healthcheck,
+            log,
             image_lock,
         },
     )?;
@@ -925,6 +962,28 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
         return Ok(0);
     }
     crate::container::start(&ctx.store, &rec, &spec, Attach::Foreground)
+}
+
+/// The --health-* flags over the image's HEALTHCHECK.
+fn health_check(r: &RunArgs, image: Option<&Config>) -> Result<Option<Check>> {
+    let texts: Vec<(&str, String)> = r.health.iter().map(|&(k, v)| (k, text(v))).collect();
+    let get = |name: &str| {
+        texts
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let f = health::Flags {
+        cmd: get("health-cmd"),
+        interval: get("health-interval"),
+        timeout: get("health-timeout"),
+        start_period: get("health-start-period"),
+        start_interval: get("health-start-interval"),
+        retries: get("health-retries"),
+        none: r.no_healthcheck,
+    };
+    health::merge(&f, image.and_then(|c| c.healthcheck.as_ref()))
 }
 
 /// docker's container labels: the image's, then --label and

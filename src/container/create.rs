@@ -31,6 +31,10 @@ pub struct Options<'a> {
     pub stop_timeout: Option<i64>,
     /// --restart.
     pub restart: super::restart::Policy,
+    /// --health-* over the image's HEALTHCHECK.
+    pub healthcheck: Option<super::health::Check>,
+    /// --log-driver, --log-opt.
+    pub log: crate::state::log::Config,
     /// The image store's lock, held by the caller since the image was
     /// resolved: released once the record exists (from then on `rmi`
     /// sees the container as a user of the image).
@@ -61,6 +65,8 @@ pub fn create(store: &Store, spec: &mut Spec, o: Options) -> Result<Record> {
     rec.stop_signal = o.stop_signal;
     rec.stop_timeout = o.stop_timeout;
     rec.restart = o.restart;
+    rec.healthcheck = o.healthcheck.clone();
+    rec.log = o.log.clone();
     rec.logged = o.logged;
     rec.bundle = o.bundle;
     let rec = store.create(spec, o.name, rec)?;
@@ -77,6 +83,7 @@ pub fn create(store: &Store, spec: &mut Spec, o: Options) -> Result<Record> {
         let _ = super::delete::remove(store, &rec, false);
         return Err(e);
     }
+    crate::state::events::emit(store, &rec, "create", &[]);
     Ok(rec)
 }
 

@@ -8,7 +8,7 @@ use crate::net::networks;
 use crate::rt::time::now;
 use crate::spec::Spec;
 use crate::state::record::{alive, wait_pidfd};
-use crate::state::{Record, Status, Store, volumes};
+use crate::state::{Record, Status, Store, events, volumes};
 use crate::sys::{proc, time::sleep_ms};
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -108,6 +108,7 @@ fn remove_with(store: &Store, rec: &Record, volumes: bool, spec: Option<Spec>) -
     };
     let had_net = spec.as_ref().is_some_and(|s| s.net.is_some());
     store.remove(rec)?;
+    events::emit(store, rec, "destroy", &[]);
     volumes::remove_unused(store, &anon);
     if had_net {
         crate::net::host::release(&store.root, &store.run, &rec.id, |c| store.load(c).is_ok())?;
@@ -132,6 +133,14 @@ pub fn finish_or_restart(store: &Store, id: &str, code: i32) -> Result<bool> {
 fn end(store: &Store, id: &str, status: Status, code: i32, policy: bool) -> Result<bool> {
     let _l = store.lock(id)?;
     let mut rec = store.load(id)?;
+    if status == Status::Exited {
+        events::emit(
+            store,
+            &rec,
+            "die",
+            &[("exitCode", alloc::format!("{code}"))],
+        );
+    }
     if rec.auto_remove {
         return remove(store, &rec, true).map(|()| false);
     }

@@ -26,7 +26,9 @@ pub fn pause(store: &Store, rec: &Record) -> Result<()> {
     }
     group(store, &rec)?.freeze(true)?;
     rec.paused = true;
-    store.save(&rec)
+    store.save(&rec)?;
+    crate::state::events::emit(store, &rec, "pause", &[]);
+    Ok(())
 }
 
 /// Thaw a paused container (docker `unpause`).
@@ -38,5 +40,7 @@ pub fn resume(store: &Store, rec: &Record) -> Result<()> {
     }
     group(store, &rec)?.freeze(false)?;
     rec.paused = false;
-    store.save(&rec)
+    store.save(&rec)?;
+    crate::state::events::emit(store, &rec, "unpause", &[]);
+    Ok(())
 }

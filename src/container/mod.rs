@@ -12,6 +12,7 @@
 mod create;
 mod delete;
 mod freeze;
+pub mod health;
 pub mod monitor;
 pub mod network;
 pub mod restart;

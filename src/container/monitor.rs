@@ -92,7 +92,8 @@ fn supervise(
     mut delay: u64,
 ) -> Result<()> {
     let path = CString::new(store.log_path(id)).map_err(|_| Error::bad("log", id, "bad path"))?;
-    let mut log = Writer::open(&path).ctx("open log", &store.log_path(id))?;
+    let conf = store.load(id)?.log;
+    let mut log = Writer::open(&path, &conf).ctx("open log", &store.log_path(id))?;
     if delay > 0 {
         // Taking over a restart: the record names this process, so stop
         // and rm talk to it; the caller need not wait for the backoff.
@@ -153,22 +154,46 @@ fn run_once(
             return Err(e);
         }
     };
-    if let Err(e) = store.started(id, r.pid) {
-        // Removed meanwhile (rm -f, prune): the container must not outlive
-        // its record, nor its cgroup.
-        let _ = proc::kill(r.pid, libc::SIGKILL);
-        let _ = proc::wait(r.pid, 0);
-        r.cleanup();
-        return if ready.is_some() { Err(e) } else { Ok(None) };
-    }
+    let rec = match store.started(id, r.pid) {
+        Ok(rec) => rec,
+        Err(e) => {
+            // Removed meanwhile (rm -f, prune): the container must not
+            // outlive its record, nor its cgroup.
+            let _ = proc::kill(r.pid, libc::SIGKILL);
+            let _ = proc::wait(r.pid, 0);
+            r.cleanup();
+            return if ready.is_some() { Err(e) } else { Ok(None) };
+        }
+    };
+    crate::state::events::emit(store, &rec, "start", &[]);
+
     // Started: tell the waiting pocket, and let go of the pipe.
     if let Some(r) = ready.take() {
         let _ = fd::write_all(r.raw(), &[0]);
     }
+    let health = rec
+        .healthcheck
+        .and_then(|c| super::health::watch(store, id, spec, &c, r.pid).ok());
     let code = pump(&r, &out_r, &err_r, log);
+    super::health::unwatch(health);
+    oom_check(store, id, &r);
     r.cleanup();
     log.flush();
     Ok(Some(code))
+}
+
+/// After a run, before its cgroup goes: did the OOM killer kill in it?
+/// Then docker's "oom" event, and State.OOMKilled.
+pub fn oom_check(store: &Store, id: &str, r: &parent::Running) {
+    if r.cgroup.as_ref().is_none_or(|c| c.oom_kills() == 0) {
+        return;
+    }
+    let Ok(_l) = store.lock(id) else { return };
+    if let Ok(mut rec) = store.load(id) {
+        rec.oom_killed = true;
+        let _ = store.save(&rec);
+        crate::state::events::emit(store, &rec, "oom", &[]);
+    }
 }
 
 /// Put this process in charge of a restarting container's record.

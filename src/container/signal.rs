@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::state::record::{alive, wait_pidfd};
-use crate::state::{Record, Status, Store};
+use crate::state::{Record, Status, Store, events};
 use crate::sys::{proc, time::sleep_ms};
 
 /// Send `sig` to the container's init; docker's "is not running" (1) if
@@ -18,6 +18,7 @@ pub fn kill(store: &Store, rec: &Record, sig: i32) -> Result<()> {
         .pidfd()
         .ok_or_else(|| Error::bad("container", rec.name.clone(), "is not running").with_code(1))?;
     proc::pidfd_send_signal(&fd, sig).map_err(|e| Error::sys("signal", rec.name.clone(), e))?;
+    events::emit(store, rec, "kill", &[("signal", alloc::format!("{sig}"))]);
     if sig == libc::SIGKILL && rec.paused {
         let _ = super::resume(store, rec);
     }
@@ -43,11 +44,19 @@ pub fn stop(store: &Store, rec: &Record, secs: Option<i64>) -> Result<()> {
             let _ = super::resume(store, rec);
         }
         let _ = proc::pidfd_send_signal(&fd, first);
+        events::emit(store, rec, "kill", &[("signal", alloc::format!("{first}"))]);
         if !wait_pidfd(&fd, secs.saturating_mul(1000).min(i32::MAX as i64) as i32) {
             let _ = proc::pidfd_send_signal(&fd, libc::SIGKILL);
+            events::emit(
+                store,
+                rec,
+                "kill",
+                &[("signal", alloc::format!("{}", libc::SIGKILL))],
+            );
             wait_pidfd(&fd, -1);
         }
         settle(store, &rec.id);
+        events::emit(store, rec, "stop", &[]);
     }
     Ok(())
 }

@@ -39,8 +39,17 @@ fn foreground(store: &Store, id: &str, spec: &Spec) -> Result<i32> {
             return Err(e);
         }
     };
-    let _ = store.started(id, r.pid);
+    let health = match store.started(id, r.pid) {
+        Ok(rec) => {
+            crate::state::events::emit(store, &rec, "start", &[]);
+            rec.healthcheck
+                .and_then(|c| super::health::watch(store, id, spec, &c, r.pid).ok())
+        }
+        Err(_) => None,
+    };
     let code = relay::run(r.pid, &r.sfd, r.master.as_ref(), spec.io.stdin);
+    super::health::unwatch(health);
+    super::monitor::oom_check(store, id, &r);
     r.cleanup();
     drop(r);
     // Its restart policy goes on without us (docker's CLI returns too,

@@ -38,6 +38,8 @@ pub struct Config {
     pub labels: Vec<(String, String)>,
     /// STOPSIGNAL ("SIGQUIT", "3"); empty: SIGTERM.
     pub stop_signal: String,
+    /// HEALTHCHECK.
+    pub healthcheck: Option<crate::container::health::Check>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,6 +109,10 @@ impl Config {
                 "StopSignal",
                 (!self.stop_signal.is_empty()).then(|| json::str(&self.stop_signal))
             ),
+            (
+                "Healthcheck",
+                self.healthcheck.as_ref().map(|h| h.to_json())
+            ),
         ])
     }
     /// Read a docker/OCI image config's `config` object.
@@ -130,6 +136,9 @@ impl Config {
             },
             labels: json::str_pairs(v.get("Labels")),
             stop_signal: s("StopSignal"),
+            healthcheck: v
+                .get("Healthcheck")
+                .and_then(crate::container::health::Check::from_json),
         }
     }
 }

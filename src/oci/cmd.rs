@@ -281,6 +281,8 @@ fn create(ctx: &Ctx, argv: &[&[u8]], run: bool) -> Result<i32> {
             stop_signal: 0,
             stop_timeout: None,
             restart: crate::container::restart::Policy::No,
+            healthcheck: None,
+            log: Default::default(),
             image_lock: None,
         },
     )?;

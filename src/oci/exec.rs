@@ -53,23 +53,10 @@ pub fn exec(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
     }
     let spec = ctx.store.spec(&rec.id)?;
     let mut e = Exec {
-        args: cmd.iter().map(|a| a.to_vec()).collect(),
-        env: spec.process.env.clone(),
-        cwd: spec.process.cwd.clone(),
-        tty: false,
         stdin: true,
         detach: p.on(FLAGS, "detach"),
-        caps: spec.process.capabilities,
-        user: spec.process.user.clone(),
-        seccomp: spec.seccomp.clone(),
-        no_new_privs: spec.process.no_new_privileges,
         keep_stdio: true,
-        console: -1,
-        console_size: None,
-        pid: Default::default(),
-        cap_sets: spec.process.cap_sets,
-        rlimits: spec.process.rlimits.clone(),
-        umask: spec.process.umask,
+        ..Exec::of(&spec, cmd.iter().map(|a| a.to_vec()).collect())
     };
     if let Some(f) = p.value(FLAGS, "process") {
         let data = crate::sys::fs::read(&crate::error::cpath(&text(f))?).ctx("read", &text(f))?;

@@ -57,6 +57,139 @@ pub fn monotonic_ms() -> u64 {
     secs.saturating_mul(1000).saturating_add(nanos / 1_000_000)
 }
 
+/// A Go duration ("1m30s", "500ms", "2h", "1.5s", "0"), in nanoseconds:
+/// what docker's duration flags (--health-interval, logs --since 10m)
+/// take. None if malformed, negative or beyond u64.
+pub fn parse_duration(s: &str) -> Option<u64> {
+    if s == "0" {
+        return Some(0);
+    }
+    let mut rest = s.as_bytes();
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total: u64 = 0;
+    while !rest.is_empty() {
+        let int_end = rest
+            .iter()
+            .position(|c| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let (int, r) = rest.split_at(int_end);
+        let (frac, r) = match r.split_first() {
+            Some((b'.', r)) => {
+                let e = r
+                    .iter()
+                    .position(|c| !c.is_ascii_digit())
+                    .unwrap_or(r.len());
+                r.split_at(e)
+            }
+            _ => (&b""[..], r),
+        };
+        if int.is_empty() && frac.is_empty() {
+            return None;
+        }
+        let unit_end = r
+            .iter()
+            .position(|c| c.is_ascii_digit() || *c == b'.')
+            .unwrap_or(r.len());
+        let (unit, r) = r.split_at(unit_end);
+        let scale: u64 = match unit {
+            b"ns" => 1,
+            b"us" | b"\xc2\xb5s" | b"\xce\xbcs" => 1_000,
+            b"ms" => 1_000_000,
+            b"s" => 1_000_000_000,
+            b"m" => 60_000_000_000,
+            b"h" => 3_600_000_000_000,
+            _ => return None,
+        };
+        let mut n: u64 = 0;
+        for &d in int {
+            n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+        }
+        let mut v = n.checked_mul(scale)?;
+        let mut place = scale;
+        for &d in frac.iter().take(18) {
+            place /= 10;
+            v = v.checked_add(u64::from(d - b'0') * place)?;
+        }
+        total = total.checked_add(v)?;
+        rest = r;
+    }
+    Some(total)
+}
+
+/// docker's --since/--until values (logs, events): a Unix time
+/// ("1700000000", "1700000000.5"), RFC 3339 (a zone-less time or a bare
+/// date is UTC), or a Go duration meaning that long before `now` ("10m").
+pub fn parse_since(s: &str, now: Timestamp) -> Option<Timestamp> {
+    if let Some(d) = parse_duration(s) {
+        let back = Timestamp {
+            secs: (d / 1_000_000_000) as i64,
+            nanos: (d % 1_000_000_000) as u32,
+        };
+        let (mut secs, mut nanos) = (now.secs - back.secs, now.nanos as i64 - back.nanos as i64);
+        if nanos < 0 {
+            secs -= 1;
+            nanos += i64::from(NANOS_PER_SEC);
+        }
+        return Some(Timestamp {
+            secs,
+            nanos: nanos as u32,
+        });
+    }
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    if !int.is_empty()
+        && int.bytes().all(|c| c.is_ascii_digit())
+        && frac.bytes().all(|c| c.is_ascii_digit())
+    {
+        let secs = int.parse::<i64>().ok()?;
+        let f = &frac[..frac.len().min(9)];
+        let nanos = if f.is_empty() {
+            0
+        } else {
+            f.parse::<u32>().ok()? * 10u32.pow(9 - f.len() as u32)
+        };
+        return Some(Timestamp { secs, nanos });
+    }
+    parse_rfc3339(s)
+        .or_else(|| parse_rfc3339(&format!("{s}Z")))
+        .or_else(|| parse_rfc3339(&format!("{s}T00:00:00Z")))
+}
+
+/// Go's Duration.String(): "30s", "1m30s", "1.5s", "500ms", "2h0m0s".
+pub fn go_duration(ns: u64) -> String {
+    if ns == 0 {
+        return String::from("0s");
+    }
+    let frac = |v: u64, unit: u64| {
+        let (i, f) = (v / unit, v % unit);
+        let digits = unit.ilog10() as usize;
+        let f = format!("{f:0digits$}");
+        let f = f.trim_end_matches('0');
+        if f.is_empty() {
+            format!("{i}")
+        } else {
+            format!("{i}.{f}")
+        }
+    };
+    if ns < 1_000 {
+        return format!("{ns}ns");
+    }
+    if ns < 1_000_000 {
+        return format!("{}\u{b5}s", frac(ns, 1_000));
+    }
+    if ns < 1_000_000_000 {
+        return format!("{}ms", frac(ns, 1_000_000));
+    }
+    let secs = ns / 1_000_000_000;
+    let s = frac(ns % 60_000_000_000, 1_000_000_000);
+    match (secs / 3600, secs / 60 % 60) {
+        (0, 0) => format!("{s}s"),
+        (0, m) => format!("{m}m{s}s"),
+        (h, m) => format!("{h}h{m}m{s}s"),
+    }
+}
+
 /// Days since 1970-01-01 -> (year, month 1..=12, day 1..=31), proleptic
 /// Gregorian. Hinnant's civil_from_days: eras of 400 years starting on
 /// March 1st, so the leap day is the last day of its "year".
@@ -310,6 +443,95 @@ pub fn human_ago(then: Timestamp, now: Timestamp) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn go_duration_strings() {
+        use super::go_duration as g;
+        assert_eq!(g(0), "0s");
+        assert_eq!(g(30_000_000_000), "30s");
+        assert_eq!(g(90_000_000_000), "1m30s");
+        assert_eq!(g(1_500_000_000), "1.5s");
+        assert_eq!(g(500_000_000), "500ms");
+        assert_eq!(g(7_200_000_000_000), "2h0m0s");
+    }
+
+    #[test]
+    fn since_values() {
+        use super::{Timestamp, parse_since as p};
+        let now = Timestamp {
+            secs: 1_000,
+            nanos: 0,
+        };
+        assert_eq!(
+            p("10s", now),
+            Some(Timestamp {
+                secs: 990,
+                nanos: 0
+            })
+        );
+        assert_eq!(
+            p("1.5s", now),
+            Some(Timestamp {
+                secs: 998,
+                nanos: 500_000_000
+            })
+        );
+        assert_eq!(
+            p("1700000000", now),
+            Some(Timestamp {
+                secs: 1_700_000_000,
+                nanos: 0
+            })
+        );
+        assert_eq!(
+            p("1700000000.25", now),
+            Some(Timestamp {
+                secs: 1_700_000_000,
+                nanos: 250_000_000
+            })
+        );
+        assert_eq!(
+            p("1970-01-01T00:01:00Z", now),
+            Some(Timestamp { secs: 60, nanos: 0 })
+        );
+        assert_eq!(
+            p("1970-01-01T00:01:00", now),
+            Some(Timestamp { secs: 60, nanos: 0 })
+        );
+        assert_eq!(
+            p("1970-01-02", now),
+            Some(Timestamp {
+                secs: 86_400,
+                nanos: 0
+            })
+        );
+        assert_eq!(p("yesterday", now), None);
+        assert_eq!(p("", now), None);
+    }
+
+    #[test]
+    fn go_durations() {
+        use super::parse_duration as d;
+        assert_eq!(d("0"), Some(0));
+        assert_eq!(d("30s"), Some(30_000_000_000));
+        assert_eq!(d("1m30s"), Some(90_000_000_000));
+        assert_eq!(d("500ms"), Some(500_000_000));
+        assert_eq!(d("1.5s"), Some(1_500_000_000));
+        assert_eq!(d("2h"), Some(7_200_000_000_000));
+        assert_eq!(d("10us"), Some(10_000));
+        for bad in [
+            "",
+            "5",
+            "s",
+            "1x",
+            "-1s",
+            "1.s.",
+            "99999999999999999999h",
+            "1..5s",
+        ] {
+            assert_eq!(d(bad), None, "{bad}");
+        }
+    }
+
     use super::*;
 
     fn ts(secs: i64, nanos: u32) -> Timestamp {

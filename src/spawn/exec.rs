@@ -45,6 +45,41 @@ pub struct Exec {
     /// the start, before the engine can resize it (else this process's
     /// own terminal's, if it has one).
     pub console_size: Option<(u16, u16)>,
+    /// Killed (SIGKILL) if still running after this long: the call
+    /// returns TIMED_OUT then (health checks' --health-timeout).
+    pub timeout_ms: Option<u64>,
+}
+
+/// What `exec` returns for a command killed at its timeout.
+pub const TIMED_OUT: i32 = -1;
+
+impl Exec {
+    /// `args` run as the container's own process runs: its environment,
+    /// working directory, user, capabilities, limits and seccomp; stdin
+    /// /dev/null, no terminal, waited for.
+    pub fn of(spec: &crate::spec::Spec, args: Vec<Vec<u8>>) -> Exec {
+        Exec {
+            args,
+            env: spec.process.env.clone(),
+            cwd: spec.process.cwd.clone(),
+            tty: false,
+            stdin: false,
+            detach: false,
+            caps: spec.process.capabilities,
+            cap_sets: spec.process.cap_sets,
+            user: spec.process.user.clone(),
+            // The container's own, as runc gives an exec'd process.
+            rlimits: spec.process.rlimits.clone(),
+            umask: spec.process.umask,
+            seccomp: spec.seccomp.clone(),
+            no_new_privs: spec.process.no_new_privileges,
+            keep_stdio: false,
+            console: -1,
+            pid: Default::default(),
+            console_size: None,
+            timeout_ms: None,
+        }
+    }
 }
 
 /// Namespaces in the order nsenter(1) joins them: mount last, because
@@ -179,11 +214,39 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
         // exits, it is reparented to the reaper of pocket's own pid
         // namespace (a process cannot be handed to a child namespace's init).
         Ok(0)
+    } else if let Some(ms) = e.timeout_ms {
+        Ok(wait_until(child, &sfd, ms))
     } else {
         relay::run(child, &sfd, master.as_ref(), e.stdin)
     };
     let _ = signal::sigprocmask(libc::SIG_SETMASK, &old);
     r
+}
+
+/// Wait for `child` at most `ms`; then SIGKILL it: its status, or
+/// TIMED_OUT. (No terminal, no stdin: nothing to relay.)
+fn wait_until(child: i32, sfd: &Fd, ms: u64) -> i32 {
+    let end = crate::rt::time::monotonic_ms().saturating_add(ms);
+    loop {
+        if let Ok((p, st)) = proc::wait(child, libc::WNOHANG)
+            && p == child
+        {
+            return proc::exit_code(st);
+        }
+        let now = crate::rt::time::monotonic_ms();
+        if now >= end {
+            let _ = proc::kill(child, libc::SIGKILL);
+            let _ = proc::wait(child, 0);
+            return TIMED_OUT;
+        }
+        let mut fds = [libc::pollfd {
+            fd: sfd.raw(),
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        let _ = fd::poll(&mut fds, (end - now).min(i32::MAX as u64) as i32);
+        while signal::signalfd_next(sfd).is_some() {}
+    }
 }
 
 fn relay_exited(pidfd: &Fd) -> bool {

@@ -43,24 +43,199 @@ pub fn parse(line: &[u8]) -> Option<Line> {
     })
 }
 
+/// docker's log drivers pocket has: json-file (the default), local
+/// (json-file lines here too, rotated by default as docker's local
+/// driver is: 20 MB x 5), none (no log: `logs` cannot read one).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Config {
+    /// "json-file", "local" or "none"; empty: json-file.
+    pub driver: String,
+    /// --log-opt pairs as given (inspect's LogConfig.Config).
+    pub opts: Vec<(String, String)>,
+}
+
+/// Rotation: past `max_size` bytes the log moves to `.1` (and `.1` to
+/// `.2` ...), `max_file` files in all; 0: never.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rotation {
+    pub max_size: u64,
+    pub max_file: u32,
+}
+
+impl Config {
+    /// --log-driver and --log-opt values, checked as docker checks them.
+    pub fn parse(driver: Option<&str>, opts: &[String]) -> Result<Config, String> {
+        let driver = String::from(driver.unwrap_or("json-file"));
+        if !matches!(driver.as_str(), "json-file" | "local" | "none") {
+            return Err(alloc::format!(
+                "logging driver \"{driver}\" is not supported: json-file, local or none"
+            ));
+        }
+        let mut c = Config {
+            driver,
+            opts: Vec::new(),
+        };
+        for o in opts {
+            let Some((k, v)) = o.split_once('=') else {
+                return Err(alloc::format!("invalid log opt \"{o}\": use KEY=VALUE"));
+            };
+            if c.driver == "none" || !matches!(k, "max-size" | "max-file") {
+                return Err(alloc::format!(
+                    "unknown log opt '{k}' for {} log driver",
+                    c.driver
+                ));
+            }
+            c.opts.retain(|(x, _)| x != k);
+            c.opts.push((String::from(k), String::from(v)));
+        }
+        c.rotation()?;
+        Ok(c)
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.driver != "none"
+    }
+
+    fn opt(&self, k: &str) -> Option<&str> {
+        self.opts
+            .iter()
+            .find(|(x, _)| x == k)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn rotation(&self) -> Result<Rotation, String> {
+        let local = self.driver == "local";
+        let max_size = match self.opt("max-size") {
+            Some("-1") => 0,
+            Some(v) => crate::cgroup::flags::parse_bytes(v)
+                .filter(|n| *n > 0)
+                .ok_or_else(|| alloc::format!("invalid max-size \"{v}\": a size (10m, 1g)"))?
+                as u64,
+            None if local => 20 << 20,
+            None => 0,
+        };
+        let max_file = match self.opt("max-file") {
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| alloc::format!("invalid max-file \"{v}\": at least 1"))?,
+            None if local => 5,
+            None => 1,
+        };
+        if max_file > 1 && max_size == 0 {
+            return Err(String::from("max-file cannot be set without max-size"));
+        }
+        Ok(Rotation { max_size, max_file })
+    }
+}
+
+/// The files of a log, oldest first: `path.N` ... `path.1`, `path`.
+pub fn files(path: &str, rot: Rotation) -> Vec<String> {
+    let mut v: Vec<String> = (1..rot.max_file.max(1))
+        .rev()
+        .map(|i| alloc::format!("{path}.{i}"))
+        .collect();
+    v.push(String::from(path));
+    v
+}
+
 /// Appends output of a container to its log, a line per entry. Partial
 /// lines wait for their newline (or the 16 KiB cut, or the end).
 pub struct Writer {
-    fd: Fd,
+    fd: Option<Fd>,
     partial: [Vec<u8>; 2],
+    path: alloc::ffi::CString,
+    rot: Rotation,
+    size: u64,
 }
+
+const FLAGS: i32 =
+    libc::O_WRONLY | libc::O_CREAT | libc::O_APPEND | libc::O_NOFOLLOW | libc::O_CLOEXEC;
 
 pub const STDOUT: usize = 0;
 pub const STDERR: usize = 1;
 const NAMES: [&str; 2] = ["stdout", "stderr"];
 
 impl Writer {
-    pub fn open(path: &core::ffi::CStr) -> crate::sys::Result<Writer> {
-        let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_APPEND | libc::O_NOFOLLOW;
+    pub fn open(path: &core::ffi::CStr, c: &Config) -> crate::sys::Result<Writer> {
+        let rot = c.rotation().unwrap_or(Rotation {
+            max_size: 0,
+            max_file: 1,
+        });
+        let f = if c.enabled() {
+            Some(fd::open(path, FLAGS, 0o600)?)
+        } else {
+            None
+        };
+        let size = f
+            .as_ref()
+            .and_then(|f| fd::lseek(f.raw(), 0, libc::SEEK_END).ok())
+            .unwrap_or(0);
         Ok(Writer {
-            fd: fd::open(path, flags, 0o600)?,
+            fd: f,
             partial: [Vec::new(), Vec::new()],
+            path: path.into(),
+            rot,
+            size,
         })
+    }
+
+    /// Full: shift the older files up (the oldest goes), and start anew.
+    fn rotate(&mut self) {
+        let p = self.path.to_string_lossy().into_owned();
+        let name = |i: u32| alloc::ffi::CString::new(alloc::format!("{p}.{i}")).ok();
+        let mv = |a: &core::ffi::CStr, b: &core::ffi::CStr| {
+            let _ = crate::sys::fs::renameat(libc::AT_FDCWD, a, libc::AT_FDCWD, b);
+        };
+        if self.rot.max_file > 1 {
+            for i in (1..self.rot.max_file - 1).rev() {
+                if let (Some(a), Some(b)) = (name(i), name(i + 1)) {
+                    mv(&a, &b);
+                }
+            }
+            if let Some(b) = name(1) {
+                mv(&self.path, &b);
+            }
+        } else {
+            let _ = crate::sys::fs::unlinkat(libc::AT_FDCWD, &self.path, 0);
+        }
+        self.fd = fd::open(&self.path, FLAGS, 0o600).ok();
+        self.size = 0;
+    }
+
+    fn append(&mut self, mut out: &[u8]) {
+        while !out.is_empty() {
+            // As many whole entries as fit before the rotation size (at
+            // least one); entries end with the only raw newline they have.
+            let mut n = out.len();
+            if self.rot.max_size > 0 {
+                let room = self.rot.max_size.saturating_sub(self.size) as usize;
+                if out.len() > room {
+                    n = out[..room.min(out.len())]
+                        .iter()
+                        .rposition(|&c| c == b'\n')
+                        .map_or(0, |i| i + 1);
+                    if n == 0 {
+                        if self.size > 0 {
+                            self.rotate();
+                            continue;
+                        }
+                        n = out
+                            .iter()
+                            .position(|&c| c == b'\n')
+                            .map_or(out.len(), |i| i + 1);
+                    }
+                }
+            }
+            if let Some(f) = &self.fd {
+                // One append per batch keeps entries whole for concurrent
+                // readers.
+                let _ = fd::write_all(f.raw(), &out[..n]);
+                self.size += n as u64;
+            }
+            out = &out[n..];
+        }
     }
 
     pub fn write(&mut self, stream: usize, mut data: &[u8]) {
@@ -80,8 +255,7 @@ impl Writer {
             out.extend(encode(NAMES[stream], p, now));
             *p = rest;
         }
-        // One append per read keeps entries whole for concurrent readers.
-        let _ = fd::write_all(self.fd.raw(), &out);
+        self.append(&out);
     }
 
     /// Write out what is left without a newline (at the end).
@@ -90,7 +264,7 @@ impl Writer {
         for s in [STDOUT, STDERR] {
             if !self.partial[s].is_empty() {
                 let e = encode(NAMES[s], &self.partial[s], now);
-                let _ = fd::write_all(self.fd.raw(), &e);
+                self.append(&e);
                 self.partial[s].clear();
             }
         }
@@ -100,6 +274,57 @@ impl Writer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn drivers_and_options_as_docker_checks_them() {
+        let c = Config::parse(None, &[]).unwrap();
+        assert_eq!(
+            c.rotation().unwrap(),
+            Rotation {
+                max_size: 0,
+                max_file: 1
+            }
+        );
+        let c = Config::parse(Some("local"), &[]).unwrap();
+        assert_eq!(
+            c.rotation().unwrap(),
+            Rotation {
+                max_size: 20 << 20,
+                max_file: 5
+            }
+        );
+        let c = Config::parse(None, &["max-size=10m".into(), "max-file=3".into()]).unwrap();
+        assert_eq!(
+            c.rotation().unwrap(),
+            Rotation {
+                max_size: 10 << 20,
+                max_file: 3
+            }
+        );
+        assert!(!Config::parse(Some("none"), &[]).unwrap().enabled());
+        for (d, o) in [
+            (Some("syslog"), ""),
+            (None, "max-size=lots"),
+            (None, "max-file=0"),
+            (None, "max-file=3"),
+            (None, "compress=true"),
+            (Some("none"), "max-size=1m"),
+            (None, "max-size"),
+        ] {
+            let opts: Vec<String> = if o.is_empty() { vec![] } else { vec![o.into()] };
+            assert!(Config::parse(d, &opts).is_err(), "{d:?} {o}");
+        }
+        assert_eq!(
+            files(
+                "/l",
+                Rotation {
+                    max_size: 1,
+                    max_file: 3
+                }
+            ),
+            ["/l.2", "/l.1", "/l"]
+        );
+    }
 
     #[test]
     fn encode_parse_round_trip_with_escapes() {

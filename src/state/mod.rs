@@ -1,6 +1,7 @@
 //! Containers that outlive the command that made them: records, names,
 //! locks and logs, in a directory tree written atomically.
 
+pub mod events;
 pub mod log;
 pub mod record;
 pub mod store;

@@ -69,6 +69,12 @@ pub struct Record {
     /// Stopped (or killed) by hand: no restart policy applies until the
     /// next start.
     pub manual_stop: bool,
+    /// Its health check (--health-*, the image's HEALTHCHECK).
+    pub healthcheck: Option<crate::container::health::Check>,
+    /// Its last run ended with the OOM killer killing in it.
+    pub oom_killed: bool,
+    /// --log-driver and --log-opt.
+    pub log: crate::state::log::Config,
 }
 
 fn ts(t: Timestamp) -> Option<Value> {
@@ -134,6 +140,19 @@ impl Record {
             ),
             ("restarting", self.restarting.then_some(Value::Bool(true))),
             ("manual_stop", self.manual_stop.then_some(Value::Bool(true))),
+            ("oom_killed", self.oom_killed.then_some(Value::Bool(true))),
+            (
+                "log_driver",
+                (!self.log.driver.is_empty()).then(|| json::str(&self.log.driver))
+            ),
+            (
+                "log_opts",
+                (!self.log.opts.is_empty()).then(|| json::pairs(&self.log.opts))
+            ),
+            (
+                "healthcheck",
+                self.healthcheck.as_ref().map(|h| h.to_json())
+            ),
             (
                 "labels",
                 (!self.labels.is_empty()).then(|| { json::pairs(&self.labels) })
@@ -182,6 +201,14 @@ impl Record {
             restart_count: v.get("restart_count").and_then(Value::u64).unwrap_or(0) as u32,
             restarting: v.get("restarting").and_then(Value::bool).unwrap_or(false),
             manual_stop: v.get("manual_stop").and_then(Value::bool).unwrap_or(false),
+            oom_killed: v.get("oom_killed").and_then(Value::bool).unwrap_or(false),
+            log: crate::state::log::Config {
+                driver: s("log_driver").unwrap_or_default(),
+                opts: json::str_pairs(v.get("log_opts")),
+            },
+            healthcheck: v
+                .get("healthcheck")
+                .and_then(crate::container::health::Check::from_json),
         })
     }
 
@@ -213,6 +240,9 @@ impl Record {
             restart_count: 0,
             restarting: false,
             manual_stop: false,
+            healthcheck: None,
+            oom_killed: false,
+            log: Default::default(),
         }
     }
 

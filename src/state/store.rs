@@ -394,7 +394,7 @@ impl Store {
 impl Store {
     /// Record that the container runs as `pid`, waited for by this process
     /// (the monitor, or the foreground pocket).
-    pub fn started(&self, id: &str, pid: i32) -> Result<()> {
+    pub fn started(&self, id: &str, pid: i32) -> Result<Record> {
         let _l = self.lock(id)?;
         let mut rec = self.load(id)?;
         let me = proc::getpid();
@@ -406,7 +406,9 @@ impl Store {
         rec.started_at = crate::rt::time::now();
         rec.finished_at = crate::rt::time::Timestamp::default();
         rec.exit_code = None;
-        self.save(&rec)
+        rec.oom_killed = false;
+        self.save(&rec)?;
+        Ok(rec)
     }
 
     /// Clear what a pocket killed halfway through `create` left: name links
