@@ -1,9 +1,9 @@
 //! Image commands: load, import, images, rmi, tag, image inspect.
 
+use super::Ctx;
 use super::args::text;
 use super::args::{Flag, Parsed, flag};
 use super::filter::Filters;
-use super::{Ctx, table};
 use crate::error::{Error, Result};
 use crate::image::archive::Archive;
 use crate::image::limits::Limits;
@@ -208,7 +208,19 @@ const IMAGES_FLAGS: &[Flag] = &[
     flag(b'a', "all", false),
     flag(0, "digests", false),
     flag(b'f', "filter", true),
+    flag(0, "format", true),
     flag(0, "help", false),
+];
+
+/// docker's image fields and titles.
+const IMAGE_FIELDS: &[(&str, &str)] = &[
+    ("Repository", "REPOSITORY"),
+    ("Tag", "TAG"),
+    ("Digest", "DIGEST"),
+    ("ID", "IMAGE ID"),
+    ("CreatedSince", "CREATED"),
+    ("CreatedAt", "CREATED AT"),
+    ("Size", "SIZE"),
 ];
 const IMAGES_HELP: &str = "\
 Usage: pocket images [OPTIONS] [REPOSITORY[:TAG]]
@@ -219,6 +231,7 @@ Options:
   -q, --quiet      Only print ids
       --no-trunc   Do not truncate ids
       --digests    Show the digest each image was pulled by
+      --format T   A Go template per image ('{{.Repository}}:{{.Tag}}'), 'table T', or json
   -f, --filter KEY=VALUE
                    dangling=true|false (without a tag), reference=PATTERN
                    (REPOSITORY[:TAG], * and ? within a path part),
@@ -330,12 +343,8 @@ pub fn images_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             format!("sha256:{id}")
         }
     };
-    let mut head: Vec<String> = alloc::vec!["REPOSITORY".into(), "TAG".into()];
-    if with_digests {
-        head.push("DIGEST".into());
-    }
-    head.extend(["IMAGE ID".into(), "CREATED".into(), "SIZE".into()]);
-    let mut rows = alloc::vec![head];
+    let fmt = super::format::flag(IMAGES_FLAGS, &p)?;
+    let mut rows = Vec::new();
     let mut seen = Vec::new();
     for img in &all {
         let listed = tags.iter().filter(|t| t.1 == img.id).any(|t| {
@@ -384,26 +393,34 @@ pub fn images_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             if !fs.pass(&["reference"], |_, v| reference(v, &full)) {
                 continue;
             }
-            let mut row = alloc::vec![repo.clone(), tag];
-            if with_digests {
-                // The digest this repository's image was pulled by.
-                let d = digests
-                    .iter()
-                    .find(|(n, id)| *id == img.id && n.split('@').next() == Some(repo.as_str()))
-                    .and_then(|(n, _)| n.split_once('@'))
-                    .map_or_else(|| String::from("<none>"), |(_, d)| String::from(d));
-                row.push(d);
-            }
-            row.extend([
+            // The digest this repository's image was pulled by.
+            let d = digests
+                .iter()
+                .find(|(n, id)| *id == img.id && n.split('@').next() == Some(repo.as_str()))
+                .and_then(|(n, _)| n.split_once('@'))
+                .map_or_else(|| String::from("<none>"), |(_, d)| String::from(d));
+            // In IMAGE_COLUMNS' order.
+            rows.push(alloc::vec![
+                repo.clone(),
+                tag,
+                d,
                 short(&img.id),
                 time::human_ago(img.created, now),
+                time::docker_date(img.created),
                 size_cell(img.size),
             ]);
-            rows.push(row);
         }
     }
     if !quiet {
-        crate::rt::out().bytes(table::render(&rows).as_bytes());
+        let columns = super::format::Columns {
+            fields: IMAGE_FIELDS,
+            default: if with_digests {
+                &["Repository", "Tag", "Digest", "ID", "CreatedSince", "Size"]
+            } else {
+                &["Repository", "Tag", "ID", "CreatedSince", "Size"]
+            },
+        };
+        columns.print(fmt.as_ref(), &rows)?;
     }
     Ok(0)
 }
@@ -578,11 +595,20 @@ pub fn inspect_value(images: &Images, img: &Image) -> Value {
     ])
 }
 
+const INSPECT_FLAGS: &[Flag] = &[flag(b'f', "format", true), flag(0, "help", false)];
+
+/// An image's document, as `image inspect` shows it.
+pub fn image_doc(ctx: &Ctx, q: &str) -> Result<Value> {
+    let images = Images::new(&ctx.store.root);
+    let id = images.resolve(q)?;
+    Ok(inspect_value(&images, &images.get(&id)?))
+}
+
 pub fn image_inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let Some(p) = super::flags(
         "image inspect",
-        &[flag(0, "help", false)],
-        "Usage: pocket image inspect IMAGE...\n",
+        INSPECT_FLAGS,
+        "Usage: pocket image inspect [-f TEMPLATE] IMAGE...\n",
         argv,
     )?
     else {
@@ -591,14 +617,8 @@ pub fn image_inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     if p.rest.is_empty() {
         return Err(Error::bad("image inspect", "", "needs at least one IMAGE"));
     }
-    let images = Images::new(&ctx.store.root);
-    let mut out = Vec::new();
-    for q in &p.rest {
-        let id = images.resolve(&text(q))?;
-        out.push(inspect_value(&images, &images.get(&id)?));
-    }
-    crate::outln!("{}", json::pretty(&Value::Arr(out)));
-    Ok(0)
+    let fmt = super::format::flag(INSPECT_FLAGS, &p)?;
+    super::inspect::inspect_each(&p.rest, fmt.as_ref(), |q| image_doc(ctx, q))
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use super::Ctx;
 use super::args::{Flag, flag};
+use super::format::{self, Format};
 use crate::container::health::Health;
 use crate::error::{Error, Result};
 use crate::json::{self, Value};
@@ -12,13 +13,28 @@ use crate::sys::fs;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-const FLAGS: &[Flag] = &[flag(0, "help", false)];
+const FLAGS: &[Flag] = &[
+    flag(b'f', "format", true),
+    flag(0, "type", true),
+    flag(0, "help", false),
+];
 
 const HELP: &str = "\
-Usage: pocket inspect CONTAINER...
+Usage: pocket inspect [OPTIONS] NAME|ID...
 
-Show containers' state and configuration as a JSON array, like docker inspect.
+Show containers', images', networks' or volumes' state and configuration as
+a JSON array, like docker inspect.
+
+Options:
+  -f, --format TMPL   A Go template per object ('{{.State.Pid}}', '{{json .Config}}')
+      --type TYPE     Only this kind: container, image, network or volume
 ";
+
+fn sorted(v: &[(String, String)]) -> Vec<(String, String)> {
+    let mut v = v.to_vec();
+    crate::rt::sort_by(&mut v, |a, b| a.0 < b.0);
+    v
+}
 
 fn rfc(t: time::Timestamp) -> String {
     time::rfc3339_nano_trimmed(t)
@@ -119,7 +135,7 @@ fn describe(
     spec: Option<&crate::spec::Spec>,
     log_path: &str,
     health: Option<Value>,
-) -> Vec<u8> {
+) -> Value {
     let running = r.status == Status::Running;
     let config = spec.map(|s| {
         json::obj(alloc::vec![
@@ -134,7 +150,8 @@ fn describe(
                 (r.stop_signal != 0).then(|| json::str(&signal_name(r.stop_signal)))
             ),
             ("StopTimeout", r.stop_timeout.map(json::num)),
-            ("Labels", Some(json::pairs(&r.labels)),),
+            // A map in docker's document: keys sorted, as Go writes it.
+            ("Labels", Some(json::pairs(&sorted(&r.labels)))),
             ("Healthcheck", r.healthcheck.as_ref().map(|h| h.to_json())),
         ])
     });
@@ -266,7 +283,7 @@ fn describe(
             ),
         ])
     });
-    let v = json::obj(alloc::vec![
+    json::obj(alloc::vec![
         ("Id", Some(json::str(&r.id))),
         ("Created", Some(Value::Str(rfc(r.created)))),
         (
@@ -304,9 +321,64 @@ fn describe(
         ("HostConfig", Some(host.unwrap_or(Value::Null))),
         ("GraphDriver", spec.and_then(graph_driver)),
         ("Mounts", spec.map(mounts)),
-    ]);
-    // Indented one level, as an element of the array printed around it.
-    json::pretty(&v).replace('\n', "\n  ").into_bytes()
+    ])
+}
+
+/// A container's document, as `inspect` shows it.
+pub fn container_doc(ctx: &Ctx, q: &str) -> Result<Value> {
+    let rec = ctx.store.resolve(q).and_then(|id| ctx.store.load(&id))?;
+    let spec = ctx.store.spec(&rec.id).ok();
+    Ok(describe(
+        &ctx.store.live(rec.clone()),
+        spec.as_ref(),
+        &ctx.store.log_path(&rec.id),
+        rec.healthcheck
+            .as_ref()
+            .and_then(|_| Health::read(&ctx.store, &rec.id)),
+    ))
+}
+
+/// docker's inspect output: a JSON array of the pretty-printed objects,
+/// or with --format the template's result for each, one a line.
+pub fn print_docs(docs: &[Value], fmt: Option<&Format>) -> Result<()> {
+    let mut o = crate::rt::out();
+    if let Some(f) = fmt {
+        for d in docs {
+            o.bytes(f.one(d)?.as_bytes());
+            o.bytes(b"\n");
+        }
+        return Ok(());
+    }
+    o.bytes(b"[");
+    for (n, d) in docs.iter().enumerate() {
+        o.bytes(if n == 0 { b"\n  " } else { b",\n  " });
+        // Indented one level, as an element of the array around it.
+        o.bytes(json::pretty(d).replace('\n', "\n  ").as_bytes());
+    }
+    o.bytes(if docs.is_empty() { b"]\n" } else { b"\n]\n" });
+    Ok(())
+}
+
+/// Each of `names` by `doc` (errors on stderr, one a line), printed as
+/// inspect prints; 1 if any was missing.
+pub fn inspect_each(
+    names: &[&[u8]],
+    fmt: Option<&Format>,
+    mut doc: impl FnMut(&str) -> Result<Value>,
+) -> Result<i32> {
+    let mut all = Vec::new();
+    let mut failed = false;
+    for q in names {
+        match doc(&String::from_utf8_lossy(q)) {
+            Ok(v) => all.push(v),
+            Err(e) => {
+                crate::errln!("pocket: {}", e);
+                failed = true;
+            }
+        }
+    }
+    print_docs(&all, fmt)?;
+    Ok(if failed { 1 } else { 0 })
 }
 
 pub fn inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
@@ -314,39 +386,33 @@ pub fn inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         return Ok(0);
     };
     if p.rest.is_empty() {
-        return Err(Error::bad("inspect", "", "needs at least one container"));
+        return Err(Error::bad("inspect", "", "needs at least one object"));
     }
-    let mut all: Vec<Vec<u8>> = Vec::new();
-    let mut failed = false;
-    for q in &p.rest {
-        let q = String::from_utf8_lossy(q);
-        match ctx.store.resolve(&q).and_then(|id| ctx.store.load(&id)) {
-            Ok(rec) => {
-                let spec = ctx.store.spec(&rec.id).ok();
-                all.push(describe(
-                    &ctx.store.live(rec.clone()),
-                    spec.as_ref(),
-                    &ctx.store.log_path(&rec.id),
-                    rec.healthcheck
-                        .as_ref()
-                        .and_then(|_| Health::read(&ctx.store, &rec.id)),
-                ));
-            }
-            Err(e) => {
-                crate::errln!("pocket: {}", e);
-                failed = true;
-            }
-        }
+    let fmt = format::flag(FLAGS, &p)?;
+    let kind = p.value(FLAGS, "type").map(super::args::text);
+    let kind = kind.as_deref();
+    if !matches!(
+        kind,
+        None | Some("container" | "image" | "volume" | "network")
+    ) {
+        return Err(Error::bad(
+            "inspect",
+            String::from(kind.unwrap_or("")),
+            "unknown --type: container, image, volume or network",
+        ));
     }
-    // A JSON array of the pretty-printed objects, as docker prints it.
-    let mut o = crate::rt::out();
-    o.bytes(b"[");
-    for (n, obj) in all.iter().enumerate() {
-        o.bytes(if n == 0 { b"\n  " } else { b",\n  " });
-        o.bytes(obj);
-    }
-    o.bytes(if all.is_empty() { b"]\n" } else { b"\n]\n" });
-    Ok(if failed { 1 } else { 0 })
+    inspect_each(&p.rest, fmt.as_ref(), |q| match kind {
+        Some("container") => container_doc(ctx, q),
+        Some("image") => super::images::image_doc(ctx, q),
+        Some("volume") => super::volume::volume_doc(ctx, q),
+        Some("network") => super::network::network_doc(ctx, q),
+        // docker's order: a container, else an image, a network, a volume.
+        _ => container_doc(ctx, q)
+            .or_else(|_| super::images::image_doc(ctx, q))
+            .or_else(|_| super::network::network_doc(ctx, q))
+            .or_else(|_| super::volume::volume_doc(ctx, q))
+            .map_err(|_| Error::text(alloc::format!("No such object: {q}")).with_code(1)),
+    })
 }
 
 const TOP_HELP: &str = "\

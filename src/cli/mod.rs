@@ -3,10 +3,13 @@
 //! the state store.
 
 pub mod args;
+mod cp;
 mod devices;
 mod diff;
+mod events;
 mod exec;
 mod filter;
+mod format;
 mod image_out;
 mod images;
 mod inspect;
@@ -27,6 +30,7 @@ mod security;
 mod stats;
 mod system;
 pub mod table;
+pub mod template;
 mod volume;
 
 use crate::error::{Error, Result};
@@ -57,6 +61,8 @@ Commands:
   unpause    Resume paused containers
   rm         Remove containers
   rename     Rename a container
+  cp         Copy files between a container and the host (tar streams with -)
+  events     Show container events (create, start, die, health_status, ...)
   inspect    Show a container's record as JSON
   top        Show a container's processes
   port       Show a container's published ports
@@ -181,6 +187,8 @@ fn dispatch(args: &Args) -> Result<i32> {
         b"start" => manage::start(rest, &ctx),
         b"restart" => manage::restart(rest, &ctx),
         b"boot" => manage::boot(rest, &ctx),
+        b"cp" => cp::main(rest, &ctx),
+        b"events" => events::main(rest, &ctx),
         b"wait" => manage::wait(rest, &ctx),
         b"rm" => manage::rm(rest, &ctx),
         b"pause" => manage::pause(rest, &ctx),
@@ -251,6 +259,7 @@ fn dispatch(args: &Args) -> Result<i32> {
             Some((&b"rename", r)) => manage::rename(r, &ctx),
             Some((&b"create", r)) => run::create(r, &ctx),
             Some((&b"start", r)) => manage::start(r, &ctx),
+            Some((&b"cp", r)) => cp::main(r, &ctx),
             Some((&b"inspect", r)) => inspect::inspect(r, &ctx),
             Some((&b"export", r)) => image_out::export(r, &ctx),
             Some((&b"diff", r)) => diff::main(r, &ctx),
@@ -270,20 +279,7 @@ fn dispatch(args: &Args) -> Result<i32> {
             crate::outln!("pocket version {} (commit {})", VERSION, COMMIT);
             Ok(0)
         }
-        // docker's sections; pocket has no server: the runtime is itself.
-        b"version" => {
-            let arch = if cfg!(target_arch = "x86_64") {
-                "amd64"
-            } else if cfg!(target_arch = "aarch64") {
-                "arm64"
-            } else {
-                "unknown"
-            };
-            crate::outln!(
-                "Client:\n Version:           {VERSION}\n Git commit:        {COMMIT}\n OS/Arch:           linux/{arch}\n Context:           default\n\nServer: none (pocket runs containers itself, no daemon)\n Engine:\n  Version:          {VERSION}\n  OS/Arch:          linux/{arch}\n pocket-runc (OCI runtime CLI):\n  Version:          {VERSION}\n  spec:             1.2.0"
-            );
-            Ok(0)
-        }
+        b"version" => system::version(rest, &ctx),
         b"help" | b"--help" | b"-h" => {
             crate::rt::out().bytes(HELP.as_bytes());
             Ok(0)

@@ -3,9 +3,9 @@
 //! the gateway address, IP forwarding, and pocket's nf_tables table, all
 //! over netlink (net/host.rs, which `run` uses for its containers too).
 
+use super::Ctx;
 use super::args::text;
 use super::args::{Flag, flag};
-use super::{Ctx, table};
 use crate::error::{Error, Result};
 use crate::json::{self, Value};
 use crate::net::host::{delete_bridge, ensure_bridge, host_routes, sync};
@@ -29,11 +29,14 @@ const CREATE: &[Flag] = &[
     flag(0, "subnet", true),
     flag(0, "gateway", true),
     flag(b'd', "driver", true),
+    flag(b'l', "label", true),
     flag(0, "help", false),
 ];
 const LS: &[Flag] = &[
     flag(b'q', "quiet", false),
     flag(0, "no-trunc", false),
+    flag(b'f', "filter", true),
+    flag(0, "format", true),
     flag(0, "help", false),
 ];
 const ONLY_HELP: &[Flag] = &[flag(0, "help", false)];
@@ -59,7 +62,7 @@ fn utf8<'a>(what: &'static str, v: &'a [u8]) -> Result<&'a str> {
 }
 
 fn create(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let help = "Usage: pocket network create [--subnet CIDR] [--gateway IP] NAME\n";
+    let help = "Usage: pocket network create [--subnet CIDR] [--gateway IP] [-l KEY=VALUE] NAME\n";
     let Some(p) = super::flags("network create", CREATE, help, argv)? else {
         return Ok(0);
     };
@@ -109,8 +112,20 @@ fn create(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             ));
         }
     };
+    let mut labels: Vec<(String, String)> = Vec::new();
+    for &(k, v) in &p.flags {
+        if CREATE[k].long == "label" {
+            let kv = text(v);
+            let (k, v) = kv.split_once('=').unwrap_or((&kv, ""));
+            if k.is_empty() {
+                return Err(Error::bad("invalid label", kv.clone(), "empty key"));
+            }
+            labels.retain(|(x, _)| x != k);
+            labels.push((String::from(k), String::from(v)));
+        }
+    }
     let nets = Nets::lock(&ctx.store.root, &ctx.store.run)?;
-    let net = nets.create(name, subnet, gateway, &host_routes())?;
+    let net = nets.create(name, subnet, gateway, &host_routes(), &labels)?;
     // The host side follows the record; if it cannot be made, neither
     // stays (a half-made network would hold its subnet for nothing).
     if let Err(e) = ensure_bridge(&net).and_then(|_| sync(&nets)) {
@@ -123,38 +138,84 @@ fn create(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 }
 
 fn ls(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let help = "Usage: pocket network ls [-q] [--no-trunc]\n";
+    let help = "Usage: pocket network ls [-q] [--no-trunc] [-f KEY=VALUE] [--format T]\n\
+                Filters: driver=bridge, id=PREFIX, label=KEY[=VALUE], name=PART, scope=local,\n\
+                type=builtin|custom, dangling=true|false\n";
     let Some(p) = super::flags("network ls", LS, help, argv)? else {
         return Ok(0);
     };
     if let Some(x) = p.rest.first() {
         return Err(Error::bad("network ls", text(x), "takes no arguments"));
     }
-    let all = networks::list(&ctx.store.root)?;
+    const KEYS: &[&str] = &["driver", "id", "label", "name", "scope", "type", "dangling"];
+    let fs = super::filter::Filters::parse("network ls", LS, &p, |k, v| match k {
+        "type" => v == "builtin" || v == "custom",
+        "dangling" => v == "true" || v == "false",
+        k => KEYS.contains(&k),
+    })?;
+    let fmt = super::format::flag(LS, &p)?;
+    let mut all = networks::list(&ctx.store.root)?;
+    all.retain(|n| {
+        fs.pass(KEYS, |k, v| match k {
+            "driver" => v == "bridge",
+            "id" => n.id.starts_with(v),
+            "label" => super::filter::label(&n.labels, v),
+            "name" => n.name.contains(v),
+            "scope" => v == "local",
+            "type" => (v == "builtin") == (n.name == networks::DEFAULT),
+            // No container of any state on it (docker: the default
+            // network is never dangling).
+            "dangling" => {
+                let unused = n.name != networks::DEFAULT
+                    && !n.containers.iter().any(|(c, _)| ctx.store.load(c).is_ok());
+                (v == "true") == unused
+            }
+            _ => false,
+        })
+    });
     let w = if p.on(LS, "no-trunc") { 64 } else { 12 };
-    let mut o = crate::rt::out();
     if p.on(LS, "quiet") {
+        let mut o = crate::rt::out();
         for n in &all {
             o.bytes(n.id.get(..w).unwrap_or(&n.id).as_bytes());
             o.bytes(b"\n");
         }
         return Ok(0);
     }
-    let mut rows: Vec<Vec<String>> = alloc::vec![
-        ["NETWORK ID", "NAME", "DRIVER", "SCOPE"]
-            .iter()
-            .map(|s| String::from(*s))
-            .collect()
-    ];
-    for n in all {
-        rows.push(alloc::vec![
-            String::from(n.id.get(..w).unwrap_or(&n.id)),
-            n.name,
-            String::from("bridge"),
-            String::from("local"),
-        ]);
+    let rows: Vec<Vec<String>> = all
+        .into_iter()
+        .map(|n| {
+            let labels: Vec<String> = n
+                .labels
+                .iter()
+                .map(|(k, v)| alloc::format!("{k}={v}"))
+                .collect();
+            alloc::vec![
+                String::from(n.id.get(..w).unwrap_or(&n.id)),
+                n.name,
+                String::from("bridge"),
+                String::from("local"),
+                String::from("false"),
+                String::from("false"),
+                labels.join(","),
+                n.created,
+            ]
+        })
+        .collect();
+    super::format::Columns {
+        fields: &[
+            ("ID", "NETWORK ID"),
+            ("Name", "NAME"),
+            ("Driver", "DRIVER"),
+            ("Scope", "SCOPE"),
+            ("IPv6", "IPV6"),
+            ("Internal", "INTERNAL"),
+            ("Labels", "LABELS"),
+            ("CreatedAt", "CREATED AT"),
+        ],
+        default: &["ID", "Name", "Driver", "Scope"],
     }
-    o.bytes(table::render(&rows).as_bytes());
+    .print(fmt.as_ref(), &rows)?;
     Ok(0)
 }
 
@@ -206,13 +267,23 @@ fn inspect_json(n: &Network, ctx: &Ctx) -> Value {
                 json::str(&n.bridge)
             )]))
         ),
-        ("Labels", Some(Value::Obj(Vec::new()))),
+        ("Labels", Some(json::pairs(&n.labels))),
     ])
 }
 
+/// A network's document, as `network inspect` shows it.
+pub fn network_doc(ctx: &Ctx, name: &str) -> Result<Value> {
+    Ok(inspect_json(
+        &networks::resolve(&ctx.store.root, name)?,
+        ctx,
+    ))
+}
+
+const INSPECT_FLAGS: &[Flag] = &[flag(b'f', "format", true), flag(0, "help", false)];
+
 fn inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let help = "Usage: pocket network inspect NAME...\n";
-    let Some(p) = super::flags("network inspect", ONLY_HELP, help, argv)? else {
+    let help = "Usage: pocket network inspect [-f TEMPLATE] NAME...\n";
+    let Some(p) = super::flags("network inspect", INSPECT_FLAGS, help, argv)? else {
         return Ok(0);
     };
     if p.rest.is_empty() {
@@ -222,21 +293,8 @@ fn inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             "needs at least one network",
         ));
     }
-    let mut all = Vec::new();
-    let mut failed = false;
-    for n in &p.rest {
-        match networks::resolve(&ctx.store.root, &text(n)) {
-            Ok(net) => all.push(inspect_json(&net, ctx)),
-            Err(e) => {
-                crate::errln!("pocket: {}", e);
-                failed = true;
-            }
-        }
-    }
-    let mut o = crate::rt::out();
-    o.bytes(json::pretty(&Value::Arr(all)).as_bytes());
-    o.bytes(b"\n");
-    Ok(if failed { 1 } else { 0 })
+    let fmt = super::format::flag(INSPECT_FLAGS, &p)?;
+    super::inspect::inspect_each(&p.rest, fmt.as_ref(), |q| network_doc(ctx, q))
 }
 
 fn rm(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {

@@ -1,8 +1,8 @@
 //! `pocket ps`: containers in docker's columns.
 
+use super::Ctx;
 use super::args::{Flag, flag};
 use super::filter::Filters;
-use super::{Ctx, table};
 use crate::container::health::Health;
 use crate::error::Result;
 use crate::rt::time;
@@ -15,8 +15,34 @@ const FLAGS: &[Flag] = &[
     flag(b'q', "quiet", false),
     flag(0, "no-trunc", false),
     flag(b'f', "filter", true),
+    flag(0, "format", true),
     flag(0, "help", false),
 ];
+
+/// docker's ps fields and titles (its formatter's names).
+const COLUMNS: super::format::Columns = super::format::Columns {
+    fields: &[
+        ("ID", "CONTAINER ID"),
+        ("Image", "IMAGE"),
+        ("Command", "COMMAND"),
+        ("CreatedAt", "CREATED AT"),
+        ("RunningFor", "CREATED"),
+        ("Ports", "PORTS"),
+        ("State", "STATE"),
+        ("Status", "STATUS"),
+        ("Names", "NAMES"),
+        ("Labels", "LABELS"),
+    ],
+    default: &[
+        "ID",
+        "Image",
+        "Command",
+        "RunningFor",
+        "Status",
+        "Ports",
+        "Names",
+    ],
+};
 
 const HELP: &str = "\
 Usage: pocket ps [OPTIONS]
@@ -34,6 +60,8 @@ Options:
                    A key given twice matches either value; different keys
                    must all match. status= and exited= look at all
                    containers, as -a.
+      --format TMPL  A Go template per container ('{{.Names}} {{.Status}}'),
+                   'table TMPL' for aligned columns with headers, or json
 ";
 
 const KEYS: &[&str] = &["id", "name", "label", "status", "ancestor", "exited"];
@@ -127,6 +155,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         .filter(|r| all || r.status == Status::Running || r.restarting)
         .filter(|r| matches(ctx, r, &fs))
         .collect();
+    let fmt = super::format::flag(FLAGS, &p)?;
     let mut out = crate::rt::out();
     if quiet {
         for r in &recs {
@@ -135,39 +164,37 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         }
         return Ok(0);
     }
-    let mut rows = alloc::vec![
-        [
-            "CONTAINER ID",
-            "IMAGE",
-            "COMMAND",
-            "CREATED",
-            "STATUS",
-            "PORTS",
-            "NAMES"
-        ]
-        .iter()
-        .map(|s| String::from(*s))
-        .collect::<Vec<_>>()
-    ];
     // Read once: published ports of every container.
     let maps = crate::net::ports::all(&ctx.store.root).unwrap_or_default();
+    let mut items = Vec::with_capacity(recs.len());
     for r in &recs {
         let ports: Vec<String> = maps
             .iter()
             .filter(|m| m.container == r.id)
             .map(port_cell)
             .collect();
-        rows.push(alloc::vec![
+        let mut labels: Vec<String> = r
+            .labels
+            .iter()
+            .map(|(k, v)| alloc::format!("{k}={v}"))
+            .collect();
+        crate::rt::sort_by(&mut labels, |a, b| a < b);
+        // In COLUMNS' order.
+        items.push(alloc::vec![
             String::from(if trunc { r.short_id() } else { &r.id }),
             r.image.clone(),
             command_cell(&r.command, trunc),
+            time::docker_date(r.created),
             time::human_ago(r.created, now),
-            status_cell(ctx, r, now),
             ports.join(", "),
+            String::from(r.state_word()),
+            status_cell(ctx, r, now),
             r.name.clone(),
+            labels.join(","),
         ]);
     }
-    out.bytes(table::render(&rows).as_bytes());
+    COLUMNS.print(fmt.as_ref(), &items)?;
+    drop(out);
     Ok(0)
 }
 

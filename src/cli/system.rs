@@ -8,6 +8,7 @@ use super::args::{Flag, flag};
 use super::prune::bytes_of;
 use crate::error::{Error, Result};
 use crate::image::store::Images;
+use crate::json::{self, Value};
 use crate::state::volumes;
 use alloc::format;
 use alloc::string::String;
@@ -166,11 +167,12 @@ pub fn df(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 }
 
 const INFO_HELP: &str = "\
-Usage: pocket info
+Usage: pocket info [-f TEMPLATE]
 
 Show the runtime facts of this host as pocket sees them (docker info's
 shape): containers and images, storage, logging and cgroup drivers, the
 cgroup version, security options, kernel, OS, CPUs and memory.
+-f '{{.CgroupVersion}}' (or json) prints docker's fields through a Go template.
 ";
 
 /// CPUs online, from the kernel's list ("0-1,4").
@@ -201,8 +203,21 @@ fn binary(n: u64) -> String {
     format!("{s}{}", U[i])
 }
 
+const INFO_FLAGS: &[Flag] = &[flag(b'f', "format", true), flag(0, "help", false)];
+
+fn arch() -> (&'static str, &'static str) {
+    // (uname's, Go's)
+    if cfg!(target_arch = "x86_64") {
+        ("x86_64", "amd64")
+    } else if cfg!(target_arch = "aarch64") {
+        ("aarch64", "arm64")
+    } else {
+        ("unknown", "unknown")
+    }
+}
+
 pub fn info(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("info", ONLY_HELP, INFO_HELP, argv)? else {
+    let Some(p) = super::flags("info", INFO_FLAGS, INFO_HELP, argv)? else {
         return Ok(0);
     };
     if let Some(x) = p.rest.first() {
@@ -212,6 +227,7 @@ pub fn info(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             "takes no arguments",
         ));
     }
+    let fmt = super::format::flag(INFO_FLAGS, &p)?;
     let recs = ctx.store.list().unwrap_or_default();
     let live: Vec<_> = recs.iter().map(|r| r.live()).collect();
     let running = live
@@ -241,13 +257,46 @@ pub fn info(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .map_or(0, |k| k * 1024);
     let seccomp = read("/proc/self/status").contains("Seccomp:");
-    let arch = if cfg!(target_arch = "x86_64") {
-        "x86_64"
-    } else if cfg!(target_arch = "aarch64") {
-        "aarch64"
-    } else {
-        "unknown"
-    };
+    let arch = arch().0;
+    let (kernel, host) = (
+        read("/proc/sys/kernel/osrelease"),
+        read("/proc/sys/kernel/hostname"),
+    );
+    if let Some(f) = &fmt {
+        // docker's `info` document (its field names), for templates.
+        let mut sec = Vec::new();
+        if seccomp {
+            sec.push("name=seccomp,profile=builtin");
+        }
+        sec.push("name=cgroupns");
+        let doc = json::obj(alloc::vec![
+            ("ID", Some(json::str(""))),
+            ("Containers", Some(json::num(recs.len()))),
+            ("ContainersRunning", Some(json::num(running))),
+            ("ContainersPaused", Some(json::num(paused))),
+            ("ContainersStopped", Some(json::num(recs.len() - running))),
+            ("Images", Some(json::num(images))),
+            ("Driver", Some(json::str("overlay2"))),
+            ("LoggingDriver", Some(json::str("json-file"))),
+            ("CgroupDriver", Some(json::str("cgroupfs"))),
+            ("CgroupVersion", Some(json::str(&format!("{cgv}")))),
+            ("KernelVersion", Some(json::str(kernel.trim()))),
+            ("OperatingSystem", Some(json::str(&os))),
+            ("OSType", Some(json::str("linux"))),
+            ("Architecture", Some(json::str(arch))),
+            ("NCPU", Some(json::num(cpus()))),
+            ("MemTotal", Some(json::num(mem))),
+            ("Name", Some(json::str(host.trim()))),
+            ("DockerRootDir", Some(json::str(&ctx.store.root))),
+            ("ServerVersion", Some(json::str(crate::VERSION))),
+            ("DefaultRuntime", Some(json::str("pocket"))),
+            ("SecurityOptions", Some(json::strs(&sec))),
+        ]);
+        let mut o = crate::rt::out();
+        o.bytes(f.one(&doc)?.as_bytes());
+        o.bytes(b"\n");
+        return Ok(0);
+    }
     let mut o = String::new();
     o.push_str(&format!(
         "Client:\n Version:    {}\n Context:    default\n Debug Mode: false\n\n",
@@ -271,13 +320,57 @@ pub fn info(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     o.push_str("  cgroupns\n");
     o.push_str(&format!(
         " Kernel Version: {}\n Operating System: {os}\n OSType: linux\n Architecture: {arch}\n CPUs: {}\n Total Memory: {}\n Name: {}\n Pocket Root Dir: {}\n",
-        read("/proc/sys/kernel/osrelease"),
+        kernel,
         cpus(),
         binary(mem),
-        read("/proc/sys/kernel/hostname"),
+        host,
         ctx.store.root,
     ));
     crate::rt::out().bytes(o.as_bytes());
+    Ok(0)
+}
+
+const VERSION_HELP: &str = "\
+Usage: pocket version [-f TEMPLATE]
+
+Show pocket's version, in docker's Client/Server sections (pocket has no
+server: the engine and the OCI runtime are pocket itself).
+";
+
+pub fn version(argv: &[&[u8]], _ctx: &Ctx) -> Result<i32> {
+    let Some(p) = super::flags("version", INFO_FLAGS, VERSION_HELP, argv)? else {
+        return Ok(0);
+    };
+    let goarch = arch().1;
+    let (v, c) = (crate::VERSION, crate::COMMIT);
+    if let Some(f) = super::format::flag(INFO_FLAGS, &p)? {
+        let part = |extra: Option<(&str, Value)>| {
+            let mut m = alloc::vec![
+                ("Version", Some(json::str(v))),
+                ("GitCommit", Some(json::str(c))),
+                ("Os", Some(json::str("linux"))),
+                ("Arch", Some(json::str(goarch))),
+            ];
+            if let Some((k, x)) = extra {
+                m.push((k, Some(x)));
+            }
+            json::obj(m)
+        };
+        let doc = json::obj(alloc::vec![
+            (
+                "Client",
+                Some(part(Some(("Context", json::str("default")))))
+            ),
+            ("Server", Some(part(None))),
+        ]);
+        let mut o = crate::rt::out();
+        o.bytes(f.one(&doc)?.as_bytes());
+        o.bytes(b"\n");
+        return Ok(0);
+    }
+    crate::outln!(
+        "Client:\n Version:           {v}\n Git commit:        {c}\n OS/Arch:           linux/{goarch}\n Context:           default\n\nServer: none (pocket runs containers itself, no daemon)\n Engine:\n  Version:          {v}\n  OS/Arch:          linux/{goarch}\n pocket-runc (OCI runtime CLI):\n  Version:          {v}\n  spec:             1.2.0"
+    );
     Ok(0)
 }
 

@@ -1,9 +1,9 @@
 //! `pocket volume create|ls|rm|inspect`: named volumes, as docker's local
 //! driver keeps them (state/volumes.rs).
 
+use super::Ctx;
 use super::args::text;
 use super::args::{Flag, flag};
-use super::{Ctx, table};
 use crate::error::{Error, Result};
 use crate::json::{self, Value};
 use crate::state::volumes;
@@ -34,10 +34,11 @@ const CREATE: &[Flag] = &[
 const LS: &[Flag] = &[
     flag(b'q', "quiet", false),
     flag(b'f', "filter", true),
+    flag(0, "format", true),
     flag(0, "help", false),
 ];
 const RM: &[Flag] = &[flag(b'f', "force", false), flag(0, "help", false)];
-const INSPECT: &[Flag] = &[flag(0, "help", false)];
+const INSPECT: &[Flag] = &[flag(b'f', "format", true), flag(0, "help", false)];
 
 pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     super::subcommand(
@@ -104,8 +105,7 @@ fn create(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 }
 
 fn ls(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let help =
-        "Usage: pocket volume ls [-q] [-f dangling=true|false|name=PART|label=KEY[=VALUE]]\n";
+    let help = "Usage: pocket volume ls [-q] [-f dangling=true|false|name=PART|label=KEY[=VALUE]] [--format T]\n";
     let Some(p) = super::flags("volume ls", LS, help, argv)? else {
         return Ok(0);
     };
@@ -138,14 +138,35 @@ fn ls(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         }
         return Ok(0);
     }
-    let mut rows: Vec<Vec<String>> = alloc::vec![alloc::vec![
-        String::from("DRIVER"),
-        String::from("VOLUME NAME")
-    ]];
-    for v in all {
-        rows.push(alloc::vec![String::from("local"), v.name]);
+    let fmt = super::format::flag(LS, &p)?;
+    let rows: Vec<Vec<String>> = all
+        .into_iter()
+        .map(|v| {
+            let labels: Vec<String> = v
+                .labels
+                .iter()
+                .map(|(k, x)| alloc::format!("{k}={x}"))
+                .collect();
+            alloc::vec![
+                String::from("local"),
+                volumes::mountpoint(&ctx.store.root, &v.name),
+                v.name,
+                labels.join(","),
+                String::from("local"),
+            ]
+        })
+        .collect();
+    super::format::Columns {
+        fields: &[
+            ("Driver", "DRIVER"),
+            ("Mountpoint", "MOUNTPOINT"),
+            ("Name", "VOLUME NAME"),
+            ("Labels", "LABELS"),
+            ("Scope", "SCOPE"),
+        ],
+        default: &["Driver", "Name"],
     }
-    crate::rt::out().bytes(table::render(&rows).as_bytes());
+    .print(fmt.as_ref(), &rows)?;
     Ok(0)
 }
 
@@ -174,8 +195,31 @@ fn rm(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     Ok(if failed { 1 } else { 0 })
 }
 
+/// A volume's document, as `volume inspect` shows it.
+pub fn volume_doc(ctx: &Ctx, name: &str) -> Result<Value> {
+    let v = volumes::get(&ctx.store.root, name)?;
+    Ok(json::obj(alloc::vec![
+        ("CreatedAt", Some(json::str(&v.created))),
+        ("Driver", Some(json::str("local"))),
+        (
+            "Labels",
+            Some(match v.labels.is_empty() {
+                true => Value::Null,
+                false => json::pairs(&v.labels),
+            }),
+        ),
+        (
+            "Mountpoint",
+            Some(json::str(&volumes::mountpoint(&ctx.store.root, &v.name)))
+        ),
+        ("Name", Some(json::str(&v.name))),
+        ("Options", Some(Value::Null)),
+        ("Scope", Some(json::str("local"))),
+    ]))
+}
+
 fn inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let help = "Usage: pocket volume inspect NAME...\n";
+    let help = "Usage: pocket volume inspect [-f TEMPLATE] NAME...\n";
     let Some(p) = super::flags("volume inspect", INSPECT, help, argv)? else {
         return Ok(0);
     };
@@ -186,36 +230,6 @@ fn inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             "needs at least one volume",
         ));
     }
-    let mut all = Vec::new();
-    let mut failed = false;
-    for n in &p.rest {
-        match volumes::get(&ctx.store.root, &text(n)) {
-            Ok(v) => all.push(json::obj(alloc::vec![
-                ("CreatedAt", Some(json::str(&v.created))),
-                ("Driver", Some(json::str("local"))),
-                (
-                    "Labels",
-                    Some(match v.labels.is_empty() {
-                        true => Value::Null,
-                        false => json::pairs(&v.labels),
-                    }),
-                ),
-                (
-                    "Mountpoint",
-                    Some(json::str(&volumes::mountpoint(&ctx.store.root, &v.name)))
-                ),
-                ("Name", Some(json::str(&v.name))),
-                ("Options", Some(Value::Null)),
-                ("Scope", Some(json::str("local"))),
-            ])),
-            Err(e) => {
-                crate::errln!("pocket: {}", e);
-                failed = true;
-            }
-        }
-    }
-    let mut o = crate::rt::out();
-    o.bytes(json::pretty(&Value::Arr(all)).as_bytes());
-    o.bytes(b"\n");
-    Ok(if failed { 1 } else { 0 })
+    let fmt = super::format::flag(INSPECT, &p)?;
+    super::inspect::inspect_each(&p.rest, fmt.as_ref(), |q| volume_doc(ctx, q))
 }

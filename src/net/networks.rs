@@ -43,6 +43,8 @@ pub struct Network {
     pub created: String,
     /// Container id and its address, in allocation order.
     pub containers: Vec<(String, Ip)>,
+    /// `network create --label`.
+    pub labels: Vec<(String, String)>,
 }
 
 // Addresses.
@@ -135,6 +137,10 @@ impl Network {
             ("Gateway", Some(json::str(&fmt_ip(self.gateway)))),
             ("Created", Some(json::str(&self.created))),
             ("Containers", Some(Value::Obj(cs))),
+            (
+                "Labels",
+                (!self.labels.is_empty()).then(|| json::pairs(&self.labels))
+            ),
         ])
     }
 
@@ -162,6 +168,7 @@ impl Network {
             gateway,
             created: s("Created").unwrap_or_default(),
             containers,
+            labels: json::str_pairs(v.get("Labels")),
         })
     }
 }
@@ -351,6 +358,7 @@ impl Nets {
         subnet: Option<(Ip, u8)>,
         gateway: Option<Ip>,
         routes: &[(Ip, u8)],
+        labels: &[(String, String)],
     ) -> Result<Network> {
         if !crate::rt::names::valid(name) {
             return Err(Error::bad(
@@ -422,6 +430,7 @@ impl Nets {
             gateway: gw,
             created: crate::rt::time::rfc3339_nano_trimmed(now),
             containers: Vec::new(),
+            labels: labels.to_vec(),
         };
         self.save(&n, true)?;
         Ok(n)
@@ -431,7 +440,7 @@ impl Nets {
     pub fn default_network(&self, routes: &[(Ip, u8)]) -> Result<Network> {
         match read_at(self.root(), DEFAULT)? {
             Some(n) => Ok(n),
-            None => self.create(DEFAULT, None, None, routes),
+            None => self.create(DEFAULT, None, None, routes, &[]),
         }
     }
 

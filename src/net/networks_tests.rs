@@ -141,7 +141,7 @@ fn create_picks_free_subnets_and_persists() {
     let n = t.nets();
     // The host routes 10.89.0.0/24 (and a default route, which is ignored).
     let routes = [([0; 4], 0), cidr("10.89.0.0/24")];
-    let a = n.create("alpha", None, None, &routes).unwrap();
+    let a = n.create("alpha", None, None, &routes, &[]).unwrap();
     assert_eq!(
         (a.subnet, a.prefix, a.gateway),
         (ip("10.89.1.0"), 24, ip("10.89.1.1"))
@@ -149,7 +149,7 @@ fn create_picks_free_subnets_and_persists() {
     assert_eq!(a.id.len(), 64);
     assert!(a.id.bytes().all(|c| c.is_ascii_hexdigit()));
     assert_eq!(a.bridge, format!("pk-{}", &a.id[..8]));
-    let b = n.create("beta", None, None, &routes).unwrap();
+    let b = n.create("beta", None, None, &routes, &[]).unwrap();
     assert_eq!(b.cidr(), "10.89.2.0/24");
     let d = n.default_network(&routes).unwrap();
     assert_eq!(
@@ -188,7 +188,7 @@ fn default_avoids_routes_and_docker() {
 fn create_refuses_clashes_and_bad_input_writing_nothing() {
     let t = Tmp::new("refuse");
     let n = t.nets();
-    n.create("one", Some(cidr("10.50.0.0/16")), None, &[])
+    n.create("one", Some(cidr("10.50.0.0/16")), None, &[], &[])
         .unwrap();
     let before = t.files();
     let cases: &[(&str, Option<(Ip, u8)>, Option<Ip>, &[(Ip, u8)], &str)] = &[
@@ -259,7 +259,7 @@ fn create_refuses_clashes_and_bad_input_writing_nothing() {
         ("none", None, None, &[], "predefined"),
     ];
     for (name, sub, gw, routes, want) in cases {
-        let e = n.create(name, *sub, *gw, routes).unwrap_err();
+        let e = n.create(name, *sub, *gw, routes, &[]).unwrap_err();
         let m = e.to_string();
         assert!(m.contains(want), "{name} {sub:?}: {m}");
         assert!(!m.contains('\n'));
@@ -273,12 +273,13 @@ fn create_refuses_clashes_and_bad_input_writing_nothing() {
             Some(cidr("10.60.0.0/24")),
             Some(ip("10.60.0.254")),
             &[],
+            &[],
         )
         .unwrap();
     assert_eq!(g.gateway, ip("10.60.0.254"));
     // /30: one gateway, one container.
     let s = n
-        .create("tiny", Some(cidr("10.61.0.0/30")), None, &[])
+        .create("tiny", Some(cidr("10.61.0.0/30")), None, &[], &[])
         .unwrap();
     assert_eq!(n.allocate("tiny", "c1", None).unwrap(), ip("10.61.0.2"));
     let e = n.allocate("tiny", "c2", None).unwrap_err();
@@ -294,6 +295,7 @@ fn allocate_skips_reserved_and_honours_want() {
         "net",
         Some(cidr("10.70.0.0/29")),
         Some(ip("10.70.0.3")),
+        &[],
         &[],
     )
     .unwrap();
@@ -340,7 +342,7 @@ fn allocate_skips_reserved_and_honours_want() {
 fn twenty_threads_get_twenty_addresses() {
     let t = Tmp::new("threads");
     t.nets()
-        .create("par", Some(cidr("10.80.0.0/24")), None, &[])
+        .create("par", Some(cidr("10.80.0.0/24")), None, &[], &[])
         .unwrap();
     let (root, run) = (&t.0, &t.1);
     let got: Vec<Ip> = std::thread::scope(|s| {
@@ -370,7 +372,7 @@ fn twenty_threads_get_twenty_addresses() {
 fn remove_refuses_attached_and_gc_frees() {
     let t = Tmp::new("rm");
     let n = t.nets();
-    n.create("net", Some(cidr("10.71.0.0/24")), None, &[])
+    n.create("net", Some(cidr("10.71.0.0/24")), None, &[], &[])
         .unwrap();
     let ipa = n.allocate("net", "alive", None).unwrap();
     n.allocate("net", "dead", None).unwrap();
@@ -568,7 +570,7 @@ fn publish_refuses_taken_ports_and_picks_free_ones() {
 fn damaged_files_are_skipped_not_fatal() {
     let t = Tmp::new("damaged");
     let n = t.nets();
-    n.create("good", None, None, &[]).unwrap();
+    n.create("good", None, None, &[], &[]).unwrap();
     std::fs::write(format!("{}/networks/bad.json", t.0), "{not json").unwrap();
     std::fs::write(
         format!("{}/networks/worse.json", t.0),

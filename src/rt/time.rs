@@ -156,6 +156,12 @@ pub fn parse_since(s: &str, now: Timestamp) -> Option<Timestamp> {
         .or_else(|| parse_rfc3339(&format!("{s}T00:00:00Z")))
 }
 
+/// docker's CreatedAt in listings: "2026-12-06 00:35:35 +0000 UTC".
+pub fn docker_date(t: Timestamp) -> String {
+    let (s, _) = civil(t);
+    format!("{} +0000 UTC", s.replace('T', " "))
+}
+
 /// Go's Duration.String(): "30s", "1m30s", "1.5s", "500ms", "2h0m0s".
 pub fn go_duration(ns: u64) -> String {
     if ns == 0 {
