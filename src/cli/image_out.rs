@@ -74,6 +74,35 @@ pub fn view_overlay(lower: &[String]) -> Result<Fd> {
     m::fsmount(&fs, RO).ctx("mount overlay", &lower[0])
 }
 
+/// Copy the tree below `src` into the directory `dst`: owners, modes and
+/// times kept, symlinks as symlinks, no device nodes. A tar stream
+/// through a pipe, written by a forked child, so no tree is ever held in
+/// memory and nothing is ever written outside `dst`.
+pub fn copy_tree(src: &Fd, dst: &Fd) -> Result<()> {
+    let (r, w) = fd::pipe().ctx("pipe", "copy")?;
+    let child = proc::fork().ctx("fork", "copy")?;
+    if child == 0 {
+        drop(r);
+        let mut w = w;
+        let ok = tar_write::write_tree(src, &mut w, &Opts::default()).is_ok();
+        proc::exit(if ok { 0 } else { 1 });
+    }
+    drop(w);
+    let mut r = r;
+    let opts = crate::image::extract::Opts {
+        chown: true,
+        ..Default::default()
+    };
+    let got = crate::image::extract::extract(&mut r, dst, &opts);
+    drop(r);
+    let status = proc::wait(child, 0).map(|(_, st)| proc::exit_code(st));
+    got?;
+    match status {
+        Ok(0) => Ok(()),
+        _ => Err(Error::bad("copy", "", "reading the source tree failed")),
+    }
+}
+
 /// The container's root filesystem, as it would see it (without volumes):
 /// its upper dir over the image layers, or its --rootfs directory.
 pub fn rootfs_view(spec: &Spec) -> Result<Fd> {

@@ -20,6 +20,9 @@ pub enum Source {
     Named(String),
     /// `-v /ctr`: a new volume with a random name.
     Anonymous,
+    /// `--mount type=bind,src=/host/path`: a host path that must exist
+    /// (docker makes none for --mount).
+    Bind(String),
 }
 
 /// One parsed `-v` or `--tmpfs`.
@@ -29,6 +32,8 @@ pub enum Parsed {
         source: Source,
         destination: String,
         ro: bool,
+        /// A new volume is not filled from the image (volume-nocopy).
+        nocopy: bool,
     },
     Tmpfs {
         destination: String,
@@ -37,7 +42,7 @@ pub enum Parsed {
 }
 
 impl Parsed {
-    fn destination(&self) -> &str {
+    pub fn destination(&self) -> &str {
         match self {
             Parsed::Volume { destination, .. } | Parsed::Tmpfs { destination, .. } => destination,
         }
@@ -108,6 +113,10 @@ pub fn parse_volume(v: &[u8]) -> Result<Parsed> {
     let source = match src {
         None => Source::Anonymous,
         Some(s) if s.starts_with('/') => Source::Host(s.to_string()),
+        // docker 23+: `./dir`, `../dir` and `.` are the caller's.
+        Some(s) if s == "." || s.starts_with("./") || s.starts_with("../") => {
+            Source::Host(relative(s)?)
+        }
         Some(s) if volumes::valid(s) => Source::Named(s.to_string()),
         Some(s) => {
             return Err(bad(
@@ -148,7 +157,147 @@ pub fn parse_volume(v: &[u8]) -> Result<Parsed> {
         source,
         destination,
         ro: ro.unwrap_or(false),
+        nocopy,
     })
+}
+
+/// A relative host path made absolute against the working directory.
+fn relative(s: &str) -> Result<String> {
+    let mut buf = [0u8; 4096];
+    let cwd = crate::sys::proc::getcwd(&mut buf).ctx("getcwd", s)?;
+    let cwd =
+        core::str::from_utf8(cwd).map_err(|_| bad(s, "the working directory is not UTF-8"))?;
+    let mut parts: Vec<&str> = cwd.split('/').filter(|c| !c.is_empty()).collect();
+    for c in s.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    Ok(alloc::format!("/{}", parts.join("/")))
+}
+
+/// `--mount type=bind|volume|tmpfs,src=,dst=,readonly,...`: docker's
+/// long form of -v and --tmpfs.
+pub fn parse_mount<'a>(v: &'a [u8]) -> Result<Parsed> {
+    let spec = utf8(v)?;
+    let bad = |why: alloc::string::String| {
+        Error::bad(
+            alloc::format!("invalid argument \"{spec}\" for \"--mount\" flag"),
+            "",
+            why,
+        )
+    };
+    let (mut kind, mut src, mut dst) = (None, None, None);
+    let (mut ro, mut nocopy) = (false, false);
+    let mut tmpfs: Vec<String> = Vec::new();
+    for field in spec.split(',') {
+        let (k, val) = match field.split_once('=') {
+            Some((k, v)) => (k.trim(), Some(v)),
+            None => (field.trim(), None),
+        };
+        let flag = |v: Option<&str>| match v {
+            None | Some("true" | "1") => Ok(true),
+            Some("false" | "0") => Ok(false),
+            Some(x) => Err(bad(alloc::format!("invalid value for {k}: {x}"))),
+        };
+        let need = |v: Option<&'a str>| {
+            v.ok_or_else(|| {
+                bad(alloc::format!(
+                    "invalid field '{k}' must be a key=value pair"
+                ))
+            })
+        };
+        match k {
+            "type" => kind = Some(need(val)?),
+            "source" | "src" => src = Some(need(val)?),
+            "destination" | "dst" | "target" => dst = Some(need(val)?),
+            "readonly" | "ro" => ro = flag(val)?,
+            "volume-nocopy" => nocopy = flag(val)?,
+            "bind-propagation" => match need(val)? {
+                "private" | "rprivate" => {}
+                p => {
+                    return Err(bad(alloc::format!(
+                        "propagation {p} is not supported: every mount is private"
+                    )));
+                }
+            },
+            "tmpfs-size" => {
+                let n = crate::cgroup::flags::parse_bytes(need(val)?)
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| bad(String::from("tmpfs-size: a size (64m)")))?;
+                tmpfs.push(alloc::format!(
+                    "size={}k",
+                    (n as u64).saturating_add(1023) / 1024
+                ));
+            }
+            "tmpfs-mode" => {
+                let m = need(val)?;
+                u32::from_str_radix(m, 8)
+                    .ok()
+                    .filter(|m| *m <= 0o7777)
+                    .ok_or_else(|| bad(alloc::format!("tmpfs-mode: an octal mode, not {m}")))?;
+                tmpfs.push(alloc::format!("mode={m}"));
+            }
+            "consistency" | "bind-nonrecursive" => {}
+            "volume-driver" if val == Some("local") => {}
+            _ => return Err(bad(alloc::format!("unexpected key '{k}' in '{field}'"))),
+        }
+    }
+    let dst = dst.ok_or_else(|| bad(String::from("target is required")))?;
+    let destination = destination(spec, dst)?;
+    match kind.unwrap_or("volume") {
+        "bind" => {
+            let s = src.ok_or_else(|| bad(String::from("source is required when type is bind")))?;
+            let s = if s.starts_with('/') {
+                String::from(s)
+            } else {
+                relative(s)?
+            };
+            Ok(Parsed::Volume {
+                source: Source::Bind(s),
+                destination,
+                ro,
+                nocopy: false,
+            })
+        }
+        "volume" => {
+            let source = match src {
+                None => Source::Anonymous,
+                Some(n) if volumes::valid(n) => Source::Named(String::from(n)),
+                Some(n) => return Err(bad(alloc::format!("\"{n}\" is not a valid volume name"))),
+            };
+            Ok(Parsed::Volume {
+                source,
+                destination,
+                ro,
+                nocopy,
+            })
+        }
+        "tmpfs" => {
+            if src.is_some() {
+                return Err(bad(String::from("source is not allowed for tmpfs")));
+            }
+            let mut options: Vec<String> = ["noexec", "nosuid", "nodev"]
+                .iter()
+                .map(|s| String::from(*s))
+                .collect();
+            if ro {
+                options.push(String::from("ro"));
+            }
+            options.extend(tmpfs);
+            Ok(Parsed::Tmpfs {
+                destination,
+                options,
+            })
+        }
+        t => Err(bad(alloc::format!(
+            "unknown mount type '{t}': bind, volume or tmpfs"
+        ))),
+    }
 }
 
 /// A size as tmpfs takes it: digits with an optional k/m/g (either case)
@@ -220,13 +369,16 @@ pub fn parse_tmpfs(v: &[u8]) -> Result<Parsed> {
 
 /// Parse all of `-v` and `--tmpfs`; refuse two mounts on one path.
 /// Sorted by depth (stable), as docker mounts them: `/a` before `/a/b`.
-pub fn parse(volumes: &[&[u8]], tmpfs: &[&[u8]]) -> Result<Vec<Parsed>> {
-    let mut out = Vec::with_capacity(volumes.len() + tmpfs.len());
+pub fn parse(volumes: &[&[u8]], tmpfs: &[&[u8]], mounts: &[&[u8]]) -> Result<Vec<Parsed>> {
+    let mut out = Vec::with_capacity(volumes.len() + tmpfs.len() + mounts.len());
     for v in volumes {
         out.push(parse_volume(v)?);
     }
     for t in tmpfs {
         out.push(parse_tmpfs(t)?);
+    }
+    for m in mounts {
+        out.push(parse_mount(m)?);
     }
     for (i, p) in out.iter().enumerate() {
         if out[..i].iter().any(|q| q.destination() == p.destination()) {
@@ -258,8 +410,30 @@ fn host_source(path: &str) -> Result<()> {
 
 /// `-v` and `--tmpfs` as OCI mounts, after checking all of them; missing
 /// host directories and named volumes are made (under `pocket_root`).
-pub fn user_mounts(pocket_root: &str, volumes: &[&[u8]], tmpfs: &[&[u8]]) -> Result<Vec<Mount>> {
-    let parsed = parse(volumes, tmpfs)?;
+pub fn user_mounts(
+    pocket_root: &str,
+    volumes: &[&[u8]],
+    tmpfs: &[&[u8]],
+    mounts: &[&[u8]],
+    image: Option<&[String]>,
+) -> Result<Vec<Mount>> {
+    let parsed = parse(volumes, tmpfs, mounts)?;
+    // --mount's bind sources must be there (docker's words); checked
+    // before anything is made.
+    for p in &parsed {
+        if let Parsed::Volume {
+            source: Source::Bind(s),
+            ..
+        } = p
+            && !super::image_out::exists(s.as_bytes())
+        {
+            return Err(Error::bad(
+                "invalid mount config for type \"bind\"",
+                String::new(),
+                alloc::format!("bind source path does not exist: {s}"),
+            ));
+        }
+    }
     let mut out = Vec::with_capacity(parsed.len());
     for p in parsed {
         out.push(match p {
@@ -276,13 +450,15 @@ pub fn user_mounts(pocket_root: &str, volumes: &[&[u8]], tmpfs: &[&[u8]]) -> Res
                 source,
                 destination,
                 ro,
+                nocopy,
             } => {
-                let host = matches!(source, Source::Host(_));
+                let host = matches!(source, Source::Host(_) | Source::Bind(_));
                 let source = match source {
                     Source::Host(h) => {
                         host_source(&h)?;
                         h
                     }
+                    Source::Bind(h) => h,
                     Source::Named(n) => {
                         volumes::create(pocket_root, Some(&n), &[])?;
                         volumes::mountpoint(pocket_root, &n)
@@ -292,6 +468,11 @@ pub fn user_mounts(pocket_root: &str, volumes: &[&[u8]], tmpfs: &[&[u8]]) -> Res
                         volumes::mountpoint(pocket_root, &n)
                     }
                 };
+                // docker's copy-up: a volume still empty gets what the
+                // image has at that path.
+                if let (false, false, Some(lower)) = (host, nocopy, image) {
+                    copy_up(lower, &destination, &source)?;
+                }
                 let mut options = alloc::vec!["rbind".to_string(), "rprivate".to_string()];
                 options.push(if ro { "ro" } else { "rw" }.to_string());
                 // A host directory is the user's, not the store's: nothing
@@ -309,6 +490,35 @@ pub fn user_mounts(pocket_root: &str, volumes: &[&[u8]], tmpfs: &[&[u8]]) -> Res
         });
     }
     Ok(out)
+}
+
+/// Fill the empty volume directory `vol` with the image's content at
+/// `dst` (its layers `lower`, top first), owners and modes kept. The
+/// path is resolved inside the image's root only; nothing there (or not
+/// a directory) leaves the volume empty.
+fn copy_up(lower: &[String], dst: &str, vol: &str) -> Result<()> {
+    let v = cstr::cstring(vol.as_bytes()).ok_or_else(|| Error::bad("volume", vol, "bad path"))?;
+    let vdir =
+        fd::open(&v, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC, 0).ctx("open", vol)?;
+    if !crate::image::tar_write::names(&vdir)
+        .map_err(|e| Error::sys("list", vol, e))?
+        .is_empty()
+    {
+        return Ok(());
+    }
+    let view = super::image_out::view_overlay(lower)?;
+    let rel = cstr::cstring(dst.trim_start_matches('/').as_bytes())
+        .ok_or_else(|| Error::bad("volume", dst, "bad path"))?;
+    let resolve = linux_raw_sys::general::RESOLVE_IN_ROOT as u64;
+    let Ok(src) = fd::openat2(
+        view.raw(),
+        &rel,
+        libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        resolve,
+    ) else {
+        return Ok(());
+    };
+    super::image_out::copy_tree(&src, &vdir)
 }
 
 /// Add the user's mounts after the standard ones. One on a standard
@@ -345,7 +555,8 @@ mod tests {
             Parsed::Volume {
                 source: Source::Host("/h".into()),
                 destination: "/c".into(),
-                ro: false
+                ro: false,
+                nocopy: false
             }
         );
         assert_eq!(
@@ -353,7 +564,8 @@ mod tests {
             Parsed::Volume {
                 source: Source::Named("data".into()),
                 destination: "/var/lib/x".into(),
-                ro: true
+                ro: true,
+                nocopy: false
             }
         );
         assert_eq!(
@@ -361,7 +573,8 @@ mod tests {
             Parsed::Volume {
                 source: Source::Anonymous,
                 destination: "/c".into(),
-                ro: false
+                ro: false,
+                nocopy: false
             }
         );
         assert!(matches!(
@@ -451,9 +664,9 @@ mod tests {
 
     #[test]
     fn duplicates_and_depth_order() {
-        assert!(parse(&[b"/a:/x"], &[b"/x"]).is_err());
-        assert!(parse(&[b"/a:/x", b"v1:/x/"], &[]).is_err());
-        let p = parse(&[b"/a:/x/y/z", b"/b:/x"], &[b"/x/y"]).unwrap();
+        assert!(parse(&[b"/a:/x"], &[b"/x"], &[]).is_err());
+        assert!(parse(&[b"/a:/x", b"v1:/x/"], &[], &[]).is_err());
+        let p = parse(&[b"/a:/x/y/z", b"/b:/x"], &[b"/x/y"], &[]).unwrap();
         let d: Vec<&str> = p.iter().map(|p| p.destination()).collect();
         assert_eq!(d, ["/x", "/x/y", "/x/y/z"]);
     }
@@ -492,10 +705,17 @@ mod tests {
         let r = root.to_str().unwrap();
         let host = root.join("host/sub");
         let good = format!("{}:/a", host.display());
-        let e = user_mounts(r, &[good.as_bytes(), b"vol1:/b", b"/x:rel"], &[]);
+        let e = user_mounts(r, &[good.as_bytes(), b"vol1:/b", b"/x:rel"], &[], &[], None);
         assert!(e.is_err());
         assert!(!root.exists());
-        let m = user_mounts(r, &[good.as_bytes(), b"vol1:/b:ro"], &[b"/t:size=1m"]).unwrap();
+        let m = user_mounts(
+            r,
+            &[good.as_bytes(), b"vol1:/b:ro"],
+            &[b"/t:size=1m"],
+            &[],
+            None,
+        )
+        .unwrap();
         assert!(host.is_dir());
         assert!(root.join("volumes/vol1/_data").is_dir());
         assert_eq!(m[1].source, format!("{r}/volumes/vol1/_data"));

@@ -70,6 +70,16 @@ const FLAGS: &[Flag] = &[
     flag(0, "no-healthcheck", false),
     flag(0, "log-driver", true),
     flag(0, "log-opt", true),
+    flag(0, "mount", true),
+    flag(0, "shm-size", true),
+    flag(0, "pid", true),
+    flag(0, "ipc", true),
+    flag(0, "uts", true),
+    flag(0, "group-add", true),
+    flag(0, "cidfile", true),
+    flag(0, "domainname", true),
+    flag(0, "network-alias", true),
+    flag(0, "net-alias", true),
     // From here on: the limits `update` takes too (LIMIT_FLAGS), and help.
     flag(b'm', "memory", true),
     flag(0, "memory-swap", true),
@@ -129,6 +139,18 @@ Options:
       --no-healthcheck     Disable the image's HEALTHCHECK
       --log-driver D       json-file (default), local (rotated: 20m x 5), none (no log)
       --log-opt K=V        max-size=10m (rotate past it), max-file=3 (files kept)
+      --mount type=bind|volume|tmpfs,src=S,dst=D[,readonly][,volume-nocopy][,tmpfs-size=N]
+                           [,tmpfs-mode=M][,bind-propagation=rprivate]: -v/--tmpfs, spelled out
+      --shm-size BYTES     Size of /dev/shm (default 64m)
+      --pid host           Share the host's pid namespace (see every host process)
+      --ipc MODE           private|shareable (default: its own), host (the host's, and its
+                           /dev/shm), none (no /dev/shm)
+      --uts host           Share the host's host name (no -h)
+      --group-add GROUP    An extra group of the process (name from the image's /etc/group,
+                           or a number)
+      --cidfile FILE       Write the container's id to FILE (refused if FILE exists)
+      --domainname NAME    The container's NIS domain name
+      --network-alias NAME Another name other containers on its network find it by
       --label-file FILE    Labels from a file, one KEY=VALUE a line
       --dns IP             A nameserver for /etc/resolv.conf (bridge networks)
       --device HOST[:CTR][:rwm]  Make the host's device node (or the nodes below a
@@ -210,6 +232,16 @@ pub struct RunArgs<'a> {
     pub no_healthcheck: bool,
     pub log_driver: Option<&'a [u8]>,
     pub log_opts: Vec<&'a [u8]>,
+    /// --mount values, in order.
+    pub mounts: Vec<&'a [u8]>,
+    pub shm_size: Option<&'a [u8]>,
+    pub pid: Option<&'a [u8]>,
+    pub ipc: Option<&'a [u8]>,
+    pub uts: Option<&'a [u8]>,
+    pub group_add: Vec<&'a [u8]>,
+    pub cidfile: Option<&'a [u8]>,
+    pub domainname: Option<&'a [u8]>,
+    pub aliases: Vec<&'a [u8]>,
     /// --label and --label-file in command-line order: (is_file, value).
     pub labels: Vec<(bool, &'a [u8])>,
     /// `--platform OS/ARCH[/VARIANT]` for a pull.
@@ -287,6 +319,15 @@ pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {
             "no-healthcheck" => r.no_healthcheck = on,
             "log-driver" => r.log_driver = Some(v),
             "log-opt" => r.log_opts.push(v),
+            "mount" => r.mounts.push(v),
+            "shm-size" => r.shm_size = Some(v),
+            "pid" => r.pid = Some(v),
+            "ipc" => r.ipc = Some(v),
+            "uts" => r.uts = Some(v),
+            "group-add" => r.group_add.push(v),
+            "cidfile" => r.cidfile = Some(v),
+            "domainname" => r.domainname = Some(v),
+            "network-alias" | "net-alias" => r.aliases.push(v),
             l if l.starts_with("health-") => r.health.push((l, v)),
             "memory" | "memory-swap" | "memory-reservation" | "cpus" | "cpu-shares"
             | "cpu-quota" | "cpu-period" | "cpuset-cpus" | "cpuset-mems" | "pids-limit"
@@ -483,13 +524,32 @@ pub fn to_spec(
             setenv(&mut env, kv);
         }
     }
-    let mut namespaces = alloc::vec![
-        Namespace::Pid,
-        Namespace::Mount,
-        Namespace::Uts,
-        Namespace::Ipc,
-        Namespace::Cgroup
-    ];
+    let mut namespaces = alloc::vec![Namespace::Mount, Namespace::Cgroup];
+    let bad_mode = |flag: &str, v: &[u8], modes: &'static str| {
+        Error::bad(alloc::format!("invalid --{flag}"), text(v), modes)
+    };
+    match r.pid {
+        None => namespaces.push(Namespace::Pid),
+        Some(b"host") => {}
+        Some(v) => return Err(bad_mode("pid", v, "host is the one mode pocket has")),
+    }
+    match r.uts {
+        None => namespaces.push(Namespace::Uts),
+        Some(b"host") if r.hostname.is_some() => {
+            return Err(Error::bad(
+                "conflicting options",
+                "-h",
+                "the host name cannot be set with --uts host",
+            ));
+        }
+        Some(b"host") => {}
+        Some(v) => return Err(bad_mode("uts", v, "host is the one mode docker has")),
+    }
+    match r.ipc {
+        None | Some(b"private" | b"shareable" | b"none") => namespaces.push(Namespace::Ipc),
+        Some(b"host") => {}
+        Some(v) => return Err(bad_mode("ipc", v, "private, shareable, host or none")),
+    }
     match r.net.unwrap_or(b"bridge") {
         b"none" => namespaces.push(Namespace::Network),
         b"host" => {}
@@ -521,6 +581,7 @@ pub fn to_spec(
     }
     let capabilities = capabilities(r)?;
     let mut mounts = default_mounts();
+    shm(&mut mounts, r)?;
     if r.privileged {
         // docker --privileged: /sys writable (and no masked paths below).
         for m in mounts.iter_mut().filter(|m| m.kind == "sysfs") {
@@ -569,8 +630,60 @@ pub fn to_spec(
         seccomp: crate::seccomp::Seccomp::Builtin,
         ..Default::default()
     };
-    super::kernel::apply(&mut spec, &r.ulimits, &r.sysctls, r.oom_score_adj)?;
+    let mut sysctls = r.sysctls.clone();
+    let domain = r.domainname.map(|d| [b"kernel.domainname=", d].concat());
+    if let Some(d) = &domain {
+        if r.uts == Some(b"host") {
+            return Err(Error::bad(
+                "conflicting options",
+                "--domainname",
+                "cannot be set with --uts host",
+            ));
+        }
+        // The UTS namespace's own: a sysctl the child writes.
+        sysctls.push(d);
+    }
+    super::kernel::apply(&mut spec, &r.ulimits, &sysctls, r.oom_score_adj)?;
     Ok(spec)
+}
+
+/// /dev/shm as --shm-size and --ipc ask: a sized tmpfs (docker's 64m by
+/// default), the host's own with --ipc host, none with --ipc none.
+fn shm(mounts: &mut Vec<crate::spec::Mount>, r: &RunArgs) -> Result<()> {
+    let Some(i) = mounts.iter().position(|m| m.destination == "/dev/shm") else {
+        return Ok(());
+    };
+    match r.ipc {
+        Some(b"none") => {
+            mounts.remove(i);
+            return Ok(());
+        }
+        Some(b"host") => {
+            mounts[i] = crate::spec::Mount {
+                destination: String::from("/dev/shm"),
+                kind: String::from("bind"),
+                source: String::from("/dev/shm"),
+                options: ["rbind", "rprivate", "nosuid", "nodev", "noexec"]
+                    .iter()
+                    .map(|o| String::from(*o))
+                    .collect(),
+            };
+            return Ok(());
+        }
+        _ => {}
+    }
+    if let Some(v) = r.shm_size {
+        let n = crate::cgroup::flags::parse_bytes(&text(v))
+            .filter(|n| *n > 0)
+            .ok_or_else(|| Error::bad("invalid --shm-size", text(v), "a size (64m, 1g) above 0"))?;
+        let o = &mut mounts[i].options;
+        o.retain(|x| !x.starts_with("size="));
+        o.push(alloc::format!(
+            "size={}k",
+            (n as u64).saturating_add(1023) / 1024
+        ));
+    }
+    Ok(())
 }
 
 /// docker's capability set for `r`: every one with --privileged, else the
@@ -706,6 +819,50 @@ fn is_id_prefix(q: &str) -> bool {
     (12..=64).contains(&h.len()) && h.bytes().all(|c| c.is_ascii_hexdigit())
 }
 
+/// Where -v, --tmpfs and --mount put something (as given).
+fn user_destinations(r: &RunArgs) -> Vec<String> {
+    super::mounts::parse(&r.volumes, &r.tmpfs, &r.mounts)
+        .map(|ps| ps.iter().map(|p| String::from(p.destination())).collect())
+        .unwrap_or_default()
+}
+
+/// --group-add: names from the container's /etc/group, or numbers.
+fn add_groups(spec: &mut Spec, r: &RunArgs, roots: &[String]) -> Result<()> {
+    for g in &r.group_add {
+        let gid = crate::image::user::group(&text(g), roots)?;
+        let u = &mut spec.process.user;
+        if !u.additional_gids.contains(&gid) {
+            u.additional_gids.push(gid);
+        }
+    }
+    Ok(())
+}
+
+/// --cidfile: refused if it exists (docker's words), before anything is
+/// made.
+fn check_cidfile(r: &RunArgs) -> Result<()> {
+    let Some(f) = r.cidfile else { return Ok(()) };
+    if super::image_out::exists(f) {
+        return Err(Error::bad(
+            "Container ID file found, make sure the other container isn't running or delete",
+            text(f),
+            "it exists",
+        ));
+    }
+    Ok(())
+}
+
+/// Write the id to --cidfile (created new: a race with another run that
+/// names the same file loses cleanly).
+fn write_cidfile(r: &RunArgs, id: &str) -> Result<()> {
+    let Some(f) = r.cidfile else { return Ok(()) };
+    let c = crate::sys::cstr::cstring(f)
+        .ok_or_else(|| Error::bad("--cidfile", text(f), "contains a NUL byte"))?;
+    let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_CLOEXEC | libc::O_NOFOLLOW;
+    let file = fd::open(&c, flags, 0o644).ctx("create --cidfile", &text(f))?;
+    fd::write_all(file.raw(), id.as_bytes()).ctx("write --cidfile", &text(f))
+}
+
 /// $HOME from the user's passwd entry (docker's rule), unless the image,
 /// -e or an env file set it.
 fn set_home(
@@ -757,6 +914,7 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
         .filter(|e| e.0)
         .map(|e| read_file(e.1, "env file"))
         .collect::<Result<Vec<_>>>()?;
+    check_cidfile(&r)?;
     let id = crate::rt::names::new_id();
     let images = crate::image::store::Images::new(&ctx.store.root);
     if let Some(q) = r.image {
@@ -850,6 +1008,7 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
             }
             let user = r.user.map(text).unwrap_or_else(|| img.config.user.clone());
             spec.process.user = crate::image::user::resolve(&user, &lower)?;
+            add_groups(&mut spec, &r, &lower)?;
             set_home(&mut spec, &r, &files, &img.config.env, &user, &lower);
             // docker's "init layer": the mount points of /etc/hosts,
             // resolv.conf and hostname in a layer of the container's own
@@ -873,6 +1032,7 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
             let user = r.user.map(text).unwrap_or_default();
             let root = [text(&spec.root.path)];
             spec.process.user = crate::image::user::resolve(&user, &root)?;
+            add_groups(&mut spec, &r, &root)?;
             set_home(&mut spec, &r, &files, &[], &user, &root);
         }
     }
@@ -924,7 +1084,36 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
     )
     .map_err(|e| Error::bad("invalid log config", "", e))?;
     // Last of the checks, first of the making: host dirs and volumes.
-    let user = super::mounts::user_mounts(&ctx.store.root, &r.volumes, &r.tmpfs)?;
+    // The image's VOLUMEs: an anonymous volume each, unless the user
+    // mounts something there.
+    let image_vols: Vec<Vec<u8>> = image
+        .as_ref()
+        .map(|i| i.config.volumes.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|v| {
+            !user_destinations(&r)
+                .iter()
+                .any(|d| d.trim_end_matches('/') == v.trim_end_matches('/'))
+        })
+        .map(String::into_bytes)
+        .collect();
+    let mut vols: Vec<&[u8]> = r.volumes.clone();
+    vols.extend(image_vols.iter().map(|v| &v[..]));
+    let lower: Option<Vec<String>> = spec.root.overlay.as_ref().map(|o| {
+        o.lower
+            .iter()
+            .filter(|l| !l.ends_with("/init"))
+            .cloned()
+            .collect()
+    });
+    let user = super::mounts::user_mounts(
+        &ctx.store.root,
+        &vols,
+        &r.tmpfs,
+        &r.mounts,
+        lower.as_deref(),
+    )?;
     super::mounts::merge(&mut spec.mounts, user);
     let network = net_request(&r, image.as_ref().map(|i| &i.config))?;
     if let Some(q) = joined(&r) {
@@ -952,6 +1141,10 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
             image_lock,
         },
     )?;
+    if let Err(e) = write_cidfile(&r, &rec.id) {
+        let _ = crate::container::delete(&ctx.store, &rec.id, true, true);
+        return Err(e);
+    }
     if create_only {
         crate::outln!("{}", rec.id);
         return Ok(0);

@@ -20,6 +20,8 @@ use crate::json::{self, Value};
 
 /// Nesting of blocks and parentheses.
 const MAX_DEPTH: usize = 100;
+/// Variables in scope at once.
+const MAX_VARS: usize = 256;
 /// Output, and any string a function builds.
 const MAX_OUT: usize = 16 << 20;
 /// Work units of one execution: a node, a range item, 64 bytes read or built.
@@ -200,16 +202,20 @@ impl<'s> Parser<'s> {
             let open = src[self.i..].find("{{").map_or(src.len(), |k| self.i + k);
             let ltrim =
                 b.get(open + 2) == Some(&b'-') && b.get(open + 3).is_some_and(|&c| is_space(c));
-            let mut text = &src[self.i..open];
-            if self.trim {
-                text = text.trim_start_matches(WS);
-            }
-            if ltrim {
-                text = text.trim_end_matches(WS);
-            }
+            // docker turns a literal \t or \n of the format into the character.
+            let text = src[self.i..open].replace("\\t", "\t").replace("\\n", "\n");
+            let text = if self.trim {
+                text.trim_start_matches(WS)
+            } else {
+                &text
+            };
+            let text = if ltrim {
+                text.trim_end_matches(WS)
+            } else {
+                text
+            };
             if !text.is_empty() {
-                // docker turns a literal \t or \n of the format into the character.
-                nodes.push(Node::Text(text.replace("\\t", "\t").replace("\\n", "\n")));
+                nodes.push(Node::Text(text.into()));
             }
             (self.at, self.trim) = (open, false);
             if open == src.len() {
@@ -371,6 +377,10 @@ impl<'s> Parser<'s> {
         if !assign {
             self.vars.extend(decl.iter().cloned());
         }
+        // Variables are looked up by name, in a list: a hostile template may not make it long.
+        if self.vars.len() > MAX_VARS {
+            return self.err("too many variables");
+        }
         self.depth -= 1;
         Ok(Pipe { decl, assign, cmds })
     }
@@ -385,13 +395,7 @@ impl<'s> Parser<'s> {
             self.at = self.i;
             let done = close_at(self.src.as_bytes(), self.i).is_some() || self.b(0) == b')';
             if done || self.b(0) == b'|' {
-                if !done {
-                    self.i += 1;
-                    self.space();
-                    if close_at(self.src.as_bytes(), self.i).is_some() || self.b(0) == b')' {
-                        return self.err("missing value for command");
-                    }
-                }
+                self.i += !done as usize;
                 return Ok(Cmd {
                     pos,
                     text: self.src[pos..end].into(),
@@ -649,7 +653,6 @@ impl<'a, 't> Exec<'a, 't> {
     }
 
     fn emit(&mut self, s: &str) -> Result<(), String> {
-        check_size(s)?;
         self.out.push_str(s);
         check_size(&self.out)
     }
@@ -796,10 +799,17 @@ impl<'a, 't> Exec<'a, 't> {
         Ok(Some(r))
     }
 
+    /// The innermost variable of that name; the search is paid for.
+    fn var(&mut self, name: &str) -> Result<&mut V<'a>, String> {
+        let k = self.vars.iter().rposition(|(n, _)| *n == name);
+        self.tick((self.vars.len() - k.unwrap_or(0)) / 8)?;
+        let k = k.ok_or_else(|| format!("undefined variable: {name}"))?;
+        Ok(&mut self.vars[k].1)
+    }
+
     fn set(&mut self, name: &str, v: V<'a>) -> Result<(), String> {
-        let slot = self.vars.iter_mut().rev().find(|(n, _)| *n == name);
-        slot.map(|s| s.1 = v)
-            .ok_or_else(|| format!("undefined variable: {name}"))
+        *self.var(name)? = v;
+        Ok(())
     }
 
     /// Evaluate, and declare or assign the pipeline's variables.
@@ -841,16 +851,8 @@ impl<'a, 't> Exec<'a, 't> {
             Arg::Func(f) => self.call(dot, f, &[], None),
             Arg::Field(path) => self.fields(dot.clone(), path),
             Arg::Var(name, path) => {
-                let v = self
-                    .vars
-                    .iter()
-                    .rev()
-                    .find(|(n, _)| n == name)
-                    .map(|(_, v)| v.clone());
-                self.fields(
-                    v.ok_or_else(|| format!("undefined variable: {name}"))?,
-                    path,
-                )
+                let v = self.var(name)?.clone();
+                self.fields(v, path)
             }
             Arg::Pipe(p, path) => {
                 let v = self.pipe(dot, p)?;
@@ -861,6 +863,7 @@ impl<'a, 't> Exec<'a, 't> {
 
     fn fields(&mut self, mut v: V<'a>, path: &[String]) -> Result<V<'a>, String> {
         for name in path {
+            self.tick(v.val().map_or(0, weight) / 64)?; // members are searched
             v = match v.val() {
                 Some(x @ Value::Obj(_)) if !self.header || x.get(name).is_some() => {
                     sub(&v, Key::Name(name))
@@ -918,12 +921,10 @@ impl<'a, 't> Exec<'a, 't> {
             Some(v) if self.header && DOCKER_FUNCS.contains(&name) => own(Value::Str(show(v))),
             _ => builtin(name, vs)?,
         };
-        let w = r.val().map_or(0, weight);
-        self.tick(w / 64)?;
-        if w > MAX_OUT {
-            Err(format!("{name}: result exceeds {} MiB", MAX_OUT >> 20))
-        } else {
-            Ok(r)
+        self.tick(r.val().map_or(0, weight) / 64)?;
+        match r.val() {
+            Some(Value::Str(s)) => check_size(s).map(|_| r),
+            _ => Ok(r),
         }
     }
 }
@@ -1200,6 +1201,7 @@ fn order(a: Option<&Value>, b: Option<&Value>) -> Result<Ordering, String> {
 #[derive(Default, Clone, Copy)]
 struct Spec {
     minus: bool,
+    plus: bool,
     zero: bool,
     width: usize,
     prec: Option<usize>,
@@ -1233,15 +1235,16 @@ fn sprintf(f: &str, args: &[V]) -> Result<String, String> {
         while let Some(c) = it.next_if(|c| matches!(c, '-' | '+' | '#' | ' ' | '0')) {
             sp.minus |= c == '-';
             sp.zero |= c == '0';
+            sp.plus |= c == '+';
         }
         sp.width = num(&mut it).unwrap_or(0);
         if it.next_if_eq(&'.').is_some() {
             sp.prec = Some(num(&mut it).unwrap_or(0));
         }
         if sp.width > 1_000_000 || sp.prec.is_some_and(|p| p > 1_000_000) {
-            // Go's limit too: such widths only serve to exhaust memory.
-            out.push_str("%!(BADWIDTH)");
-            (sp.width, sp.prec) = (0, None);
+            // Go's limit (such widths only exhaust memory): the rest of the format is lost.
+            out.push_str("%!(NOVERB)");
+            break;
         }
         match (it.next(), args.get(next)) {
             (None, _) => out.push_str("%!(NOVERB)"),
@@ -1274,20 +1277,26 @@ fn sprintf(f: &str, args: &[V]) -> Result<String, String> {
 /// One operand; collections element by element with the same verb, as Go.
 fn fmt_arg(out: &mut String, v: &Value, verb: char, sp: &Spec) {
     match (v, verb) {
-        (Value::Arr(a), _) => {
-            out.push('[');
-            for (i, e) in a.iter().enumerate() {
+        (Value::Arr(_) | Value::Obj(_), _) => {
+            let items: Vec<(Option<&str>, &Value)> = match v {
+                Value::Obj(m) => sorted(m).into_iter().map(|(k, e)| (Some(k), e)).collect(),
+                Value::Arr(a) => a.iter().map(|e| (None, e)).collect(),
+                _ => Vec::new(),
+            };
+            out.push_str(if matches!(v, Value::Obj(_)) {
+                "map["
+            } else {
+                "["
+            });
+            for (i, (k, e)) in items.into_iter().enumerate() {
+                if out.len() > MAX_OUT {
+                    break; // a width applies to each element: this can grow large
+                }
                 out.push_str(if i > 0 { " " } else { "" });
-                fmt_arg(out, e, verb, sp);
-            }
-            out.push(']');
-        }
-        (Value::Obj(m), _) => {
-            out.push_str("map[");
-            for (i, (k, e)) in sorted(m).into_iter().enumerate() {
-                out.push_str(if i > 0 { " " } else { "" });
-                fmt_arg(out, &json::str(k), verb, sp);
-                out.push(':');
+                if let Some(k) = k {
+                    fmt_arg(out, &json::str(k), verb, sp);
+                    out.push(':');
+                }
                 fmt_arg(out, e, verb, sp);
             }
             out.push(']');
@@ -1502,148 +1511,60 @@ mod tests {
     }
 
     /// (template, output over C); each expectation is what Go prints.
+    #[rustfmt::skip]
     const CASES: &[(&str, &str)] = &[
         ("{{.Name}} {{ .Name }}", "web web"),
-        (
-            "{{.Missing}}|{{.Missing.Deeper}}|{{.N.X}}|{{.N}}",
-            "<no value>|<no value>|<no value>|<nil>",
-        ),
-        (
-            "{{.Arr}} {{.Obj}} {{.Items}}",
-            "[a b] map[a:1 b:2] [map[Name:x]]",
-        ),
-        (
-            "{{$.Name}} {{$.State}} {{(index .Items 0).Name}}",
-            "web map[Status:running] x",
-        ),
+        ("{{.Missing}}|{{.Missing.Deeper}}|{{.N.X}}|{{.N}}", "<no value>|<no value>|<no value>|<nil>"),
+        ("{{.Arr}} {{.Obj}} {{.Items}}", "[a b] map[a:1 b:2] [map[Name:x]]"),
+        ("{{$.Name}} {{$.State}} {{(index .Items 0).Name}}", "web map[Status:running] x"),
         (r#"{{"a\tb\u00e9\"\\"}}{{`raw\n`}}"#, "a\tbé\"\\raw\\n"),
-        (
-            "{{-3}} {{+4}} {{1.5}} {{true}} {{false}} {{print nil}}",
-            "-3 4 1.5 true false <nil>",
-        ),
+        ("{{-3}} {{+4}} {{1.5}} {{true}} {{false}} {{print nil}}", "-3 4 1.5 true false <nil>"),
         // Trim markers, comments, docker's \t and \n.
-        (
-            "a  {{- .Name -}}  \n b|x {{/* c */}} y|x {{- /* a\nb */ -}} y",
-            "awebb|x  y|xy",
-        ),
+        ("a  {{- .Name -}}  \n b|x {{/* c */}} y|x {{- /* a\nb */ -}} y", "awebb|x  y|xy"),
         (r"{{.Name}}\t{{.Name}}\n", "web\tweb\n"),
         // Functions.
-        (
-            "{{json .Config.Labels}}|{{.Config.Labels | json}}|{{json .Missing}}",
-            r#"{"a":"b"}|{"a":"b"}|null"#,
-        ),
-        (
-            r#"{{index .Config.Labels "a"}} {{index .Arr 1}} {{index .Items 0 "Name"}}"#,
-            "b b x",
-        ),
+        ("{{json .Config.Labels}}|{{.Config.Labels | json}}|{{json .Missing}}", r#"{"a":"b"}|{"a":"b"}|null"#),
+        (r#"{{index .Config.Labels "a"}} {{index .Arr 1}} {{index .Items 0 "Name"}}"#, "b b x"),
         (r#"{{index .Obj "zz"}} {{index .Obj "a"}}"#, "<no value> 1"),
         (r#"{{join .Arr ","}} {{join .Ints "+"}}"#, "a,b 0+1+2+3+4"),
-        (
-            r#"{{split "a:b:c" ":"}} {{len (split "a,b,c" ",")}} {{split "hé" ""}}"#,
-            "[a b c] 3 [h é]",
-        ),
-        (
-            r#"{{upper .Name}} {{lower "AbC"}} {{title "hello big-world_x"}}"#,
-            "WEB abc Hello Big-World_x",
-        ),
-        (
-            r#"{{truncate "abcdef" 3}} {{truncate "héllo" 2}} {{truncate "ab" 9}}"#,
-            "abc hé ab",
-        ),
-        (
-            r#"[{{pad "x" 2 1}}] {{len .Arr}} {{len .Obj}} {{len "héllo"}}"#,
-            "[  x ] 2 2 6",
-        ),
+        (r#"{{split "a:b:c" ":"}} {{len (split "a,b,c" ",")}} {{split "hé" ""}}"#, "[a b c] 3 [h é]"),
+        (r#"{{upper .Name}} {{lower "AbC"}} {{title "hello big-world_x"}}"#, "WEB abc Hello Big-World_x"),
+        (r#"{{truncate "abcdef" 3}} {{truncate "héllo" 2}} {{truncate "ab" 9}}"#, "abc hé ab"),
+        (r#"[{{pad "x" 2 1}}] {{len .Arr}} {{len .Obj}} {{len "héllo"}}"#, "[  x ] 2 2 6"),
         (r#"{{print "a" 1 2 "b"}}|{{println "a" 1}}"#, "a1 2b|a 1\n"),
         // printf.
         (r#"{{printf "%-6s|" .Name}}"#, "web   |"),
-        (
-            r#"{{printf "%5d|%-3d|%03d|%3d" 42 7 -5 -5}}"#,
-            "   42|7  |-05| -5",
-        ),
-        (
-            r#"{{printf "%.3s|%5.1s|%-4s|" "abcdef" "xyz" "é"}}"#,
-            "abc|    x|é   |",
-        ),
-        (
-            r#"{{printf "%q %v %t %x %x %%" "a\"b" .Arr true "hi" 255}}"#,
-            r#""a\"b" [a b] true 6869 ff %"#,
-        ),
-        (
-            r#"{{printf "%q" .Arr}} {{printf "%3v" .Arr}} {{printf "%v" .Obj}}"#,
-            r#"["a" "b"] [  a   b] map[a:1 b:2]"#,
-        ),
+        (r#"{{printf "%5d|%-3d|%03d|%3d" 42 7 -5 -5}}"#, "   42|7  |-05| -5"),
+        (r#"{{printf "%.3s|%5.1s|%-4s|" "abcdef" "xyz" "é"}}"#, "abc|    x|é   |"),
+        (r#"{{printf "%q %v %t %x %x %%" "a\"b" .Arr true "hi" 255}}"#, r#""a\"b" [a b] true 6869 ff %"#),
+        (r#"{{printf "%q" .Arr}} {{printf "%3v" .Arr}} {{printf "%v" .Obj}}"#, r#"["a" "b"] [  a   b] map[a:1 b:2]"#),
         (r#"{{printf "%s-%d" .Name 3 | upper}}"#, "WEB-3"),
-        (
-            r#"{{printf "%d" "x"}} {{printf "%s"}} {{printf "%d" 1 2}}"#,
-            "%!d(string=x) %!s(MISSING) 1%!(EXTRA int=2)",
-        ),
-        (
-            r#"{{printf "%s" .N}} {{printf "%99999999d" 1}}"#,
-            "%!s(<nil>) %!(BADWIDTH)1",
-        ),
+        (r#"{{printf "%d" "x"}} {{printf "%s"}} {{printf "%d" 1 2}}"#, "%!d(string=x) %!s(MISSING) 1%!(EXTRA int=2)"),
+        (r#"{{printf "%s" .N}} {{printf "%99999999d|%d" 1 2}}"#, "%!s(<nil>) %!(NOVERB)%!(EXTRA int=1, int=2)"),
         // if, with.
-        (
-            r#"{{if eq .State.Status "running"}}up{{else}}down{{end}}"#,
-            "up",
-        ),
-        (
-            "{{if .Missing}}a{{else if .Empty}}b{{else if .Arr}}c{{else}}d{{end}}",
-            "c",
-        ),
-        (
-            "{{if .F}}a{{else if .N}}b{{else}}c{{end}}{{if .T}}t{{end}}",
-            "ct",
-        ),
-        (
-            "{{with .Config.Labels}}{{.a}}{{end}}|{{with .Missing}}x{{else}}none{{end}}",
-            "b|none",
-        ),
+        (r#"{{if eq .State.Status "running"}}up{{else}}down{{end}}"#, "up"),
+        ("{{if .Missing}}a{{else if .Empty}}b{{else if .Arr}}c{{else}}d{{end}}", "c"),
+        ("{{if .F}}a{{else if .N}}b{{else}}c{{end}}{{if .T}}t{{end}}", "ct"),
+        ("{{with .Config.Labels}}{{.a}}{{end}}|{{with .Missing}}x{{else}}none{{end}}", "b|none"),
         ("{{with .Missing}}a{{else with .Name}}{{.}}{{end}}", "web"),
         ("{{with $x := .Name}}{{$x}}{{.}}{{end}}", "webweb"),
         // range.
-        (
-            "{{range $k, $v := .L}}{{$k}}={{$v}};{{end}} {{range .L}}{{.}}{{end}}",
-            "a=1;b=2; 12",
-        ),
+        ("{{range $k, $v := .L}}{{$k}}={{$v}};{{end}} {{range .L}}{{.}}{{end}}", "a=1;b=2; 12"),
         ("{{range $i, $e := .Arr}}{{$i}}:{{$e}} {{end}}", "0:a 1:b "),
         ("{{range $e := .Arr}}[{{$e}}{{.}}]{{end}}", "[aa][bb]"),
-        (
-            "{{range .Empty}}x{{else}}none{{end}} {{range .Missing}}x{{else}}none{{end}}",
-            "none none",
-        ),
-        (
-            r#"{{range split "a b" " "}}<{{.}}>{{end}}{{range .Arr}}{{$.Name}}{{end}}"#,
-            "<a><b>webweb",
-        ),
-        (
-            "{{range .Ints}}{{if eq . 3}}{{break}}{{end}}{{if eq . 1}}{{continue}}{{end}}{{.}}{{end}}",
-            "02",
-        ),
+        ("{{range .Empty}}x{{else}}none{{end}} {{range .Missing}}x{{else}}none{{end}}", "none none"),
+        (r#"{{range split "a b" " "}}<{{.}}>{{end}}{{range .Arr}}{{$.Name}}{{end}}"#, "<a><b>webweb"),
+        ("{{range .Ints}}{{if eq . 3}}{{break}}{{end}}{{if eq . 1}}{{continue}}{{end}}{{.}}{{end}}", "02"),
+        ("{{range .Arr}}{{range $.Empty}}{{else}}{{break}}{{end}}{{.}}{{end}}|", "|"),
         // Variables.
         ("{{$x := .Name}}{{$x}}-{{$x | upper}}", "web-WEB"),
         ("{{$n := 0}}{{range .Arr}}{{$n = .}}{{end}}{{$n}}", "b"),
-        (
-            "{{$x := .Items}}{{(index $x 0).Name}}{{$y := index $x 0}}{{$y.Name}}",
-            "xx",
-        ),
+        ("{{$x := .Items}}{{(index $x 0).Name}}{{$y := index $x 0}}{{$y.Name}}", "xx"),
         // Comparisons and logic.
-        (
-            r#"{{eq 1 2 1}} {{ne "a" "b"}} {{eq .N nil}} {{eq .Missing "x"}} {{eq 1 1.0}}"#,
-            "true true true false true",
-        ),
-        (
-            r#"{{lt 2 10}} {{lt "2" "10"}} {{gt 1.5 1.25}} {{le 3 3}} {{ge -1 -0.5}}"#,
-            "true false true true false",
-        ),
-        (
-            r#"{{and 1 0 2}}|{{and 1 2}}|{{or 0 "" "x"}}|{{or 0 ""}}|{{not .Missing}}"#,
-            "0|2|x||true",
-        ),
-        (
-            "{{and false (index .Arr 9)}} {{or .Name (index .Arr 9)}}",
-            "false web",
-        ),
+        (r#"{{eq 1 2 1}} {{ne "a" "b"}} {{eq .N nil}} {{eq .Missing "x"}} {{eq 1 1.0}}"#, "true true true false true"),
+        (r#"{{lt 2 10}} {{lt "2" "10"}} {{gt 1.5 1.25}} {{le 3 3}} {{ge -1 -0.5}}"#, "true false true true false"),
+        (r#"{{and 1 0 2}}|{{and 1 2}}|{{or 0 "" "x"}}|{{or 0 ""}}|{{not .Missing}}"#, "0|2|x||true"),
+        ("{{and false (index .Arr 9)}} {{or .Name (index .Arr 9)}}", "false web"),
     ];
 
     #[test]
@@ -1654,6 +1575,7 @@ mod tests {
     }
 
     /// (template, text its error must contain).
+    #[rustfmt::skip]
     const ERRORS: &[(&str, &str)] = &[
         ("{{foo}}", r#"template: :1: function "foo" not defined"#),
         ("{{.Name", "template: :1: unclosed action"),
@@ -1662,31 +1584,22 @@ mod tests {
         ("{{if .A}}x", "template: :1: unexpected EOF"),
         ("{{}}", "template: :1: missing value for command"),
         ("{{break}}", "template: :1: {{break}} outside {{range}}"),
-        (
-            "{{index .Arr 9}}",
-            r#"template: :1:2: executing "" at <index .Arr 9>: error calling index: index out of range: 9"#,
-        ),
-        (
-            "a\n{{.Name.Foo}}",
-            r#"template: :2:2: executing "" at <.Name.Foo>: can't evaluate field Foo in type string"#,
-        ),
+        ("{{index .Arr 9}}", r#"template: :1:2: executing "" at <index .Arr 9>: error calling index: index out of range: 9"#),
+        ("a\n{{.Name.Foo}}", r#"template: :2:2: executing "" at <.Name.Foo>: can't evaluate field Foo in type string"#),
         (r#"{{"abc}}"#, "unterminated quoted string"),
         ("{{/* x }}", "unclosed comment"),
         ("{{(.Name}}", "unclosed left paren"),
         ("{{.Name)}}", "unexpected right paren"),
         ("{{range .Name}}{{end}}", "range can't iterate over web"),
-        (
-            "{{range .Arr}}{{else if 1}}{{end}}",
-            "unexpected <if> in input",
-        ),
+        ("{{range .Arr}}{{else if 1}}{{end}}", "unexpected <if> in input"),
+        ("{{if 1}}{{else}}{{else}}{{end}}", "expected end; found {{else}}"),
+        ("{{end x}}", r#"unexpected "x" in end"#),
         ("{{.A | 1}}", "non executable command in pipeline stage 2"),
+        ("{{.A .B}}", "can't give argument to non-function .A .B"),
         ("{{upper}}", "wrong number of args for upper: want 1 got 0"),
         ("{{template \"x\"}}", "not supported"),
         ("{{# x}}", "unrecognized character in action: U+0023 '#'"),
-        (
-            "{{if true}}{{$y := 1}}{{end}}{{$y}}",
-            "undefined variable \"$y\"",
-        ),
+        ("{{if true}}{{$y := 1}}{{end}}{{$y}}", "undefined variable \"$y\""),
         ("{{$z = 1}}", "undefined variable \"$z\""),
         (r#"{{eq "a" 1}}"#, "incompatible types for comparison"),
         ("{{lt true false}}", "invalid type for comparison"),
@@ -1707,12 +1620,15 @@ mod tests {
         let double = r#"{{$s := "xxxxxxxxxxxxxxxx"}}{{range .Ints}}{{range $.Ints}}{{$s = printf "%s%s" $s $s}}{{end}}{{end}}"#;
         let squares =
             r#"{{$a := split (printf "%100000s" "") ""}}{{range $a}}{{range $a}}{{end}}{{end}}"#;
+        let wide = r#"{{printf "%999999v" (split (printf "%100000s" "") "")}}"#;
         let cases = [
             (deep.as_str(), "max depth exceeded"),
             (&"{{if 1}}".repeat(10000), "max depth exceeded"),
             (double, "exceeds 16 MiB"),
             (squares, "too much work"),
             (r#"{{pad "x" 99999999999 0}}"#, "too long"),
+            (wide, "exceeds 16 MiB"),
+            (&"{{$v := 1}}".repeat(300), "too many variables"),
         ];
         for (t, want) in cases {
             let e = run(t).expect_err(want);

@@ -40,6 +40,8 @@ pub struct Config {
     pub stop_signal: String,
     /// HEALTHCHECK.
     pub healthcheck: Option<crate::container::health::Check>,
+    /// VOLUME paths.
+    pub volumes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +115,17 @@ impl Config {
                 "Healthcheck",
                 self.healthcheck.as_ref().map(|h| h.to_json())
             ),
+            (
+                "Volumes",
+                (!self.volumes.is_empty()).then(|| {
+                    Value::Obj(
+                        self.volumes
+                            .iter()
+                            .map(|p| (p.clone(), Value::Obj(Vec::new())))
+                            .collect(),
+                    )
+                })
+            ),
         ])
     }
     /// Read a docker/OCI image config's `config` object.
@@ -139,6 +152,10 @@ impl Config {
             healthcheck: v
                 .get("Healthcheck")
                 .and_then(crate::container::health::Check::from_json),
+            volumes: match v.get("Volumes") {
+                Some(Value::Obj(m)) => m.iter().map(|(k, _)| k.clone()).collect(),
+                _ => Vec::new(),
+            },
         }
     }
 }

@@ -111,6 +111,24 @@ pub fn home(spec: &str, roots: &[String]) -> String {
 }
 
 /// Resolve `spec` ("" is root) against the layers `roots` (top first).
+/// A group by name (the image's /etc/group) or number (--group-add).
+pub fn group(g: &str, roots: &[String]) -> Result<u32> {
+    if let Some(n) = num(g) {
+        return Ok(n);
+    }
+    let group = etc_file(roots, c"group").unwrap_or_default();
+    records(&group)
+        .find(|f| f.len() >= 3 && f[0] == g)
+        .and_then(|f| num(f[2]))
+        .ok_or_else(|| {
+            Error::bad(
+                "unable to find group",
+                g,
+                "no matching entries in group file",
+            )
+        })
+}
+
 pub fn resolve(spec: &str, roots: &[String]) -> Result<User> {
     if spec.is_empty() {
         return Ok(User::default());

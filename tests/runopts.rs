@@ -1,0 +1,272 @@
+//! Run options compose files use: --mount, -v ./relative, named volumes
+//! filled from the image (copy-up), --shm-size, --pid/--ipc/--uts host,
+//! --group-add, --cidfile, --domainname. Each checked inside the
+//! container and from the host.
+
+mod common;
+use common::checks::*;
+use common::*;
+
+fn run(r: &Root, args: &[&str]) -> std::process::Output {
+    let mut v = vec!["run", "--rm", "--rootfs", rootfs().to_str().unwrap()];
+    v.extend(args);
+    r.out(&v)
+}
+
+fn ok(o: std::process::Output) -> String {
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    stdout(&o)
+}
+
+#[test]
+fn mount_flag_bind_volume_tmpfs_and_relative_paths() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("mountflag");
+    let host = r.0.join("hostdir");
+    std::fs::create_dir_all(&host).unwrap();
+    std::fs::write(host.join("f"), "from host\n").unwrap();
+    let src = format!("type=bind,src={},dst=/m,readonly", host.display());
+    let out = ok(run(
+        &r,
+        &[
+            "--mount",
+            &src,
+            "--mount",
+            "type=tmpfs,dst=/t,tmpfs-size=1m,tmpfs-mode=1770",
+            "--mount",
+            "type=volume,src=mvol,dst=/v",
+            "sh",
+            "-c",
+            "cat /m/f; touch /m/x 2>/dev/null && echo WROTE; df -k /t | tail -1 | awk '{print $2}'; stat -c %a /t; echo kept > /v/k",
+        ],
+    ));
+    assert_eq!(out, "from host\n1024\n1770\n");
+    assert!(!host.join("x").exists());
+    // The volume is a named one, kept on the host after --rm.
+    assert_eq!(
+        std::fs::read_to_string(r.0.join("volumes/mvol/_data/k")).unwrap(),
+        "kept\n"
+    );
+    // -v ./dir: relative to the caller's working directory.
+    let mut c = r.cmd(&[
+        "run",
+        "--rm",
+        "-v",
+        "./hostdir:/rel",
+        "--rootfs",
+        rootfs().to_str().unwrap(),
+        "cat",
+        "/rel/f",
+    ]);
+    c.current_dir(&r.0);
+    assert_eq!(stdout(&c.output().unwrap()), "from host\n");
+    // Errors: docker's words, 125, nothing made.
+    for (bad, words) in [
+        (
+            "type=bind,src=/no/such/dir,dst=/m",
+            "bind source path does not exist",
+        ),
+        ("type=nfs,dst=/m", "unknown mount type"),
+        ("type=volume,src=x", "target is required"),
+        ("type=tmpfs,src=/a,dst=/t", "not allowed"),
+        (
+            "type=bind,src=/tmp,dst=/m,bind-propagation=shared",
+            "propagation",
+        ),
+        ("type=volume,dst=/m,colour=red", "unexpected key"),
+    ] {
+        let o = run(&r, &["--mount", bad, "true"]);
+        assert_eq!(o.status.code(), Some(125), "{bad}");
+        one_error_line(&o, bad);
+        assert!(stderr(&o).contains(words), "{bad}: {}", stderr(&o));
+    }
+    assert!(!std::path::Path::new("/no/such/dir").exists());
+    assert_eq!(stdout(&r.out(&["volume", "ls", "-q"])), "mvol\n");
+}
+
+#[test]
+fn named_volumes_are_filled_from_the_image_once() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("copyup");
+    ok(r.out(&[
+        "load",
+        "-q",
+        "-i",
+        test_images().join("busybox-docker.tar").to_str().unwrap(),
+    ]));
+    let image_etc = ok(r.out(&["run", "--rm", "busybox", "cat", "/etc/passwd"]));
+    // First use: the image's /etc is copied in, owners and modes kept.
+    let out = ok(r.out(&[
+        "run",
+        "--rm",
+        "-v",
+        "etcvol:/etc",
+        "busybox",
+        "sh",
+        "-c",
+        "cat /etc/passwd; echo extra >> /etc/passwd",
+    ]));
+    assert_eq!(out, image_etc);
+    let on_host = r.0.join("volumes/etcvol/_data/passwd");
+    assert!(
+        std::fs::read_to_string(&on_host)
+            .unwrap()
+            .ends_with("extra\n")
+    );
+    // Not empty any more: never copied over again.
+    let out = ok(r.out(&[
+        "run",
+        "--rm",
+        "-v",
+        "etcvol:/etc",
+        "busybox",
+        "tail",
+        "-1",
+        "/etc/passwd",
+    ]));
+    assert_eq!(out, "extra\n");
+    // volume-nocopy: empty.
+    let out = ok(r.out(&[
+        "run",
+        "--rm",
+        "--mount",
+        "type=volume,src=bare,dst=/etc,volume-nocopy",
+        "busybox",
+        "ls",
+        "-A",
+        "/etc",
+    ]));
+    assert!(!out.contains("passwd"), "{out}");
+    // A path the image does not have: an empty volume, no error.
+    let out = ok(r.out(&[
+        "run",
+        "--rm",
+        "-v",
+        "newvol:/nothing/here",
+        "busybox",
+        "ls",
+        "-A",
+        "/nothing/here",
+    ]));
+    assert_eq!(out, "");
+}
+
+#[test]
+fn namespaces_shm_groups_domain_and_cidfile() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("runopts");
+    // --shm-size: the tmpfs's size, seen inside.
+    let out = ok(run(
+        &r,
+        &[
+            "--shm-size",
+            "128m",
+            "sh",
+            "-c",
+            "df -k /dev/shm | tail -1 | awk '{print $2}'",
+        ],
+    ));
+    assert_eq!(out, "131072\n");
+    // --pid host: the host's pid 1 is visible; by default it is not.
+    let host1 = std::fs::read_to_string("/proc/1/comm").unwrap();
+    assert_eq!(
+        ok(run(&r, &["--pid", "host", "cat", "/proc/1/comm"])),
+        host1
+    );
+    assert_eq!(ok(run(&r, &["cat", "/proc/1/comm"])), "cat\n");
+    // --uts host: the host's name; --domainname: the container's own.
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    assert_eq!(ok(run(&r, &["--uts", "host", "hostname"])), name);
+    let domain_before = std::fs::read_to_string("/proc/sys/kernel/domainname").unwrap();
+    assert_eq!(
+        ok(run(
+            &r,
+            &[
+                "--domainname",
+                "example.test",
+                "cat",
+                "/proc/sys/kernel/domainname"
+            ]
+        )),
+        "example.test\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string("/proc/sys/kernel/domainname").unwrap(),
+        domain_before
+    );
+    // --ipc host: the host's /dev/shm; by default a private one.
+    let marker = format!("/dev/shm/pocket-ipc-{}", std::process::id());
+    std::fs::write(&marker, "shared\n").unwrap();
+    let inside = format!("cat {marker}");
+    let o = run(&r, &["--ipc", "host", "sh", "-c", &inside]);
+    let private = run(&r, &["sh", "-c", &inside]);
+    std::fs::remove_file(&marker).unwrap();
+    assert_eq!(ok(o), "shared\n");
+    assert_ne!(private.status.code(), Some(0));
+    assert_eq!(
+        ok(run(
+            &r,
+            &[
+                "--ipc",
+                "none",
+                "sh",
+                "-c",
+                "test -d /dev/shm && echo yes || echo no"
+            ]
+        )),
+        "no\n"
+    );
+    // --group-add: by number and by the container's group name.
+    assert_eq!(
+        ok(run(
+            &r,
+            &["--group-add", "tty", "--group-add", "1234", "id", "-G"]
+        )),
+        "0 5 1234\n"
+    );
+    // --cidfile: the id, written once; an existing file is refused.
+    let cid = r.0.join("cid");
+    let id = r.run_d(&["--cidfile", cid.to_str().unwrap(), "true"]);
+    assert_eq!(std::fs::read_to_string(&cid).unwrap(), id);
+    let o = r.out(&[
+        "run",
+        "-d",
+        "--cidfile",
+        cid.to_str().unwrap(),
+        "--rootfs",
+        rootfs().to_str().unwrap(),
+        "true",
+    ]);
+    assert_eq!(o.status.code(), Some(125));
+    assert!(
+        stderr(&o).contains("Container ID file found"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        stdout(&r.out(&["ps", "-aq"])).lines().count(),
+        1,
+        "the refused run left a container"
+    );
+    // Bad values: 125, one line.
+    for bad in [
+        &["--pid", "nope"][..],
+        &["--ipc", "weird"][..],
+        &["--uts", "host", "-h", "x"][..],
+        &["--shm-size", "lots"][..],
+        &["--group-add", "nosuchgroup"][..],
+        &["--uts", "host", "--domainname", "d"][..],
+    ] {
+        let mut v = bad.to_vec();
+        v.push("true");
+        let o = run(&r, &v);
+        assert_eq!(o.status.code(), Some(125), "{bad:?}: {}", stderr(&o));
+        one_error_line(&o, "bad run option");
+    }
+}
