@@ -618,10 +618,10 @@ fn image_labels_and_ancestor_filter() {
         labels(&doc),
         vec![
             ("io.buildah.version".to_string(), "1.28.2".to_string()),
-            ("x".to_string(), "y".to_string()),
-            ("org.example.test".to_string(), "no".to_string())
+            ("org.example.test".to_string(), "no".to_string()),
+            ("x".to_string(), "y".to_string())
         ],
-        "the image's label, overridden: {doc}"
+        "the image's label, overridden; keys sorted as docker's map: {doc}"
     );
     let image_id = ok(&r, &["images", "-q", "busybox"]);
     for q in [

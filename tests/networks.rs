@@ -119,6 +119,12 @@ fn inspect(ns: &Ns, r: &Root, name: &str) -> pocket::json::Value {
     v.arr().expect("an array")[0].clone()
 }
 
+/// `pocket inspect CONTAINER`, parsed (the first element).
+fn inspect_c(ns: &Ns, r: &Root, name: &str) -> pocket::json::Value {
+    let out = ok(&ns.pocket(r, &["inspect", name]), "inspect");
+    pocket::json::parse(out.as_bytes()).unwrap().arr().unwrap()[0].clone()
+}
+
 fn get<'a>(v: &'a pocket::json::Value, path: &[&str]) -> &'a pocket::json::Value {
     path.iter()
         .fold(v, |v, k| v.get(k).unwrap_or_else(|| panic!("{k} in {v:?}")))
@@ -577,4 +583,162 @@ fn prune_removes_networks_without_containers() {
         "Deleted Networks:\nused\n\n"
     );
     assert_eq!(bridges(&ns), 0);
+}
+
+/// Containers on a user network find each other by name, short id and
+/// --network-alias (their /etc/hosts, kept in sync by pocket under the
+/// networks lock); network connect adds a second interface and the
+/// names of that network, disconnect takes both away; rm and rename
+/// follow. The default network resolves no names, as docker's.
+#[test]
+fn names_resolve_on_user_networks_and_connect_disconnect() {
+    if !root() {
+        return;
+    }
+    let ns = Ns::new();
+    let r = Root::new("net-dns");
+    for (name, subnet) in [("front", "10.131.0.0/24"), ("back", "10.132.0.0/24")] {
+        ok(
+            &ns.pocket(&r, &["network", "create", "--subnet", subnet, name]),
+            "create",
+        );
+    }
+    let rootfs = rootfs_str();
+    let run = |args: &[&str]| {
+        let mut v = vec!["run", "-d"];
+        v.extend(args);
+        v.extend(["--rootfs", &rootfs, "sleep", "60"]);
+        let o = ns.pocket(&r, &v);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        stdout(&o).trim().to_string()
+    };
+    let db = run(&[
+        "--name",
+        "db",
+        "--net",
+        "back",
+        "--network-alias",
+        "database",
+    ]);
+    run(&["--name", "api", "--net", "back"]);
+    let web = run(&["--name", "web", "--net", "front"]);
+    let exec = |c: &str, script: &str| {
+        let o = ns.pocket(&r, &["exec", c, "sh", "-c", script]);
+        (o.status.code(), stdout(&o))
+    };
+    // api reaches db by name and alias (ping: a real packet on the bridge).
+    for name in ["db", "database", &db[..12]] {
+        let (code, out) = exec("api", &format!("ping -c 1 -W 2 {name}"));
+        assert_eq!(code, Some(0), "ping {name}: {out}");
+        assert!(out.contains("10.132.0."), "{out}");
+    }
+    // inspect: the endpoint as docker shows it, checked against the
+    // container's own eth0.
+    let v = inspect_c(&ns, &r, "api");
+    let ep = get(&v, &["NetworkSettings", "Networks", "back"]);
+    let ip = ep
+        .get("IPAddress")
+        .and_then(|s| s.str())
+        .unwrap()
+        .to_string();
+    let mac = ep
+        .get("MacAddress")
+        .and_then(|s| s.str())
+        .unwrap()
+        .to_string();
+    let (_, inside) = exec(
+        "api",
+        "cat /sys/class/net/eth0/address; ip -4 -o addr show dev eth0",
+    );
+    assert!(
+        inside.starts_with(&mac) && inside.contains(&format!("{ip}/24")),
+        "{mac} {ip}: {inside}"
+    );
+    assert_eq!(ep.get("Gateway").and_then(|s| s.str()), Some("10.132.0.1"));
+    assert_eq!(
+        get(&v, &["NetworkSettings", "IPAddress"]).str(),
+        Some(""),
+        "user network: none at the top"
+    );
+    // web is on another network: no name for db.
+    let (_, hosts) = exec("web", "cat /etc/hosts");
+    assert!(!hosts.contains("db"), "{hosts}");
+    // connect: web gets eth1 on back, and the names there.
+    ok(
+        &ns.pocket(
+            &r,
+            &["network", "connect", "--alias", "frontend", "back", "web"],
+        ),
+        "connect",
+    );
+    let (code, out) = exec("web", "ip -4 -o addr show dev eth1");
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("10.132.0."), "{out}");
+    let (code, out) = exec("web", "ping -c 1 -W 2 db");
+    assert_eq!(code, Some(0), "{out}");
+    let (code, _) = exec("db", "ping -c 1 -W 2 frontend");
+    assert_eq!(code, Some(0), "db reaches web by its alias on back");
+    let v = inspect(&ns, &r, "back");
+    assert!(
+        get(&v, &["Containers"]).get(&web).is_some(),
+        "web listed on back"
+    );
+    // Connecting twice is docker's error.
+    let o = ns.pocket(&r, &["network", "connect", "back", "web"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("already exists in network back"),
+        "{}",
+        stderr(&o)
+    );
+    // rename and rm follow in the others' files.
+    ok(&ns.pocket(&r, &["rename", "api", "api2"]), "rename");
+    let (_, hosts) = exec("db", "cat /etc/hosts");
+    assert!(
+        hosts.contains("api2") && !hosts.contains("\tapi ") && !hosts.ends_with(" api\n"),
+        "{hosts}"
+    );
+    ok(&ns.pocket(&r, &["rm", "-f", "api2"]), "rm");
+    let (_, hosts) = exec("db", "cat /etc/hosts");
+    assert!(!hosts.contains("api2"), "{hosts}");
+    // disconnect: the interface and the names go, the address comes back.
+    ok(
+        &ns.pocket(&r, &["network", "disconnect", "back", "web"]),
+        "disconnect",
+    );
+    let (code, _) = exec("web", "ip link show eth1");
+    assert_ne!(code, Some(0), "eth1 still there");
+    let (_, hosts) = exec("web", "cat /etc/hosts");
+    assert!(!hosts.contains("db"), "{hosts}");
+    let (_, hosts) = exec("db", "cat /etc/hosts");
+    assert!(!hosts.contains("frontend"), "{hosts}");
+    let v = inspect(&ns, &r, "back");
+    assert!(get(&v, &["Containers"]).get(&web).is_none());
+    let o = ns.pocket(&r, &["network", "disconnect", "back", "web"]);
+    assert_eq!(o.status.code(), Some(1));
+    // Connected again, it keeps the network across a restart (eth1 again).
+    ok(
+        &ns.pocket(&r, &["network", "connect", "back", "web"]),
+        "connect again",
+    );
+    ok(&ns.pocket(&r, &["restart", "-t", "0", "web"]), "restart");
+    let (code, out) = exec("web", "ip -4 -o addr show dev eth1; ping -c 1 -W 2 db");
+    assert_eq!(code, Some(0), "{out}");
+    // Aliases need a user network.
+    let o = ns.pocket(
+        &r,
+        &[
+            "run",
+            "--rm",
+            "--network-alias",
+            "x",
+            "--rootfs",
+            &rootfs_str(),
+            "true",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(125));
+    for c in [&db, &web] {
+        ok(&ns.pocket(&r, &["rm", "-f", c]), "rm");
+    }
 }

@@ -54,11 +54,11 @@ fn mount_flag_bind_volume_tmpfs_and_relative_paths() {
         "run",
         "--rm",
         "-v",
-        "./hostdir:/rel",
+        "./hostdir:/relmount",
         "--rootfs",
         rootfs().to_str().unwrap(),
         "cat",
-        "/rel/f",
+        "/relmount/f",
     ]);
     c.current_dir(&r.0);
     assert_eq!(stdout(&c.output().unwrap()), "from host\n");

@@ -517,7 +517,6 @@ fn bad_specs_exit_125_and_leave_nothing_behind() {
     let good = format!("{host}:/a");
     let cases: Vec<Vec<String>> = [
         vec!["-v", "rel/dir:/x"],
-        vec!["-v", "./d:/x"],
         vec!["-v", "a:/x"],
         vec!["-v", ":/x"],
         vec!["-v", "/h:"],

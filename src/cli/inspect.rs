@@ -328,14 +328,119 @@ fn describe(
 pub fn container_doc(ctx: &Ctx, q: &str) -> Result<Value> {
     let rec = ctx.store.resolve(q).and_then(|id| ctx.store.load(&id))?;
     let spec = ctx.store.spec(&rec.id).ok();
-    Ok(describe(
+    let mut doc = describe(
         &ctx.store.live(rec.clone()),
         spec.as_ref(),
         &ctx.store.log_path(&rec.id),
         rec.healthcheck
             .as_ref()
             .and_then(|_| Health::read(&ctx.store, &rec.id)),
-    ))
+    );
+    if let (Value::Obj(m), Some(s)) = (&mut doc, &spec) {
+        m.push((
+            String::from("NetworkSettings"),
+            network_settings(ctx, &rec, s),
+        ));
+    }
+    Ok(doc)
+}
+
+/// docker's NetworkSettings: published ports, and an endpoint per
+/// network (address, gateway, MAC, aliases); the top-level address only
+/// for the default network, as docker shows it.
+fn network_settings(ctx: &Ctx, r: &Record, s: &crate::spec::Spec) -> Value {
+    use crate::net::{host, networks};
+    let maps = crate::net::ports::all(&ctx.store.root).unwrap_or_default();
+    let mut ports: Vec<(String, Value)> = Vec::new();
+    for m in maps.iter().filter(|m| m.container == r.id) {
+        let key = alloc::format!("{}/{}", m.ctr_port, m.proto.as_str());
+        let b = json::obj(alloc::vec![
+            ("HostIp", Some(json::str(&networks::fmt_ip(m.host_ip)))),
+            (
+                "HostPort",
+                Some(json::str(&alloc::format!("{}", m.host_port)))
+            ),
+        ]);
+        match ports.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, Value::Arr(v))) => v.push(b),
+            _ => ports.push((key, Value::Arr(alloc::vec![b]))),
+        }
+    }
+    let nets: Vec<&crate::net::NetAttach> = s.net.iter().chain(s.extra_nets.iter()).collect();
+    let endpoint = |a: &crate::net::NetAttach| {
+        let id = networks::get(&ctx.store.root, &a.network)
+            .map(|n| n.id)
+            .unwrap_or_default();
+        let aliases: Vec<&String> = r
+            .aliases
+            .iter()
+            .filter(|(n, _)| *n == a.network)
+            .map(|(_, x)| x)
+            .collect();
+        let mut dns = alloc::vec![r.name.clone(), String::from(r.short_id())];
+        dns.extend(aliases.iter().map(|a| (*a).clone()));
+        json::obj(alloc::vec![
+            (
+                "Aliases",
+                Some(if aliases.is_empty() {
+                    Value::Null
+                } else {
+                    json::strs(&aliases)
+                })
+            ),
+            (
+                "MacAddress",
+                Some(json::str(&host::fmt_mac(host::mac(a.ip))))
+            ),
+            ("NetworkID", Some(json::str(&id))),
+            ("Gateway", Some(json::str(&networks::fmt_ip(a.gateway)))),
+            ("IPAddress", Some(json::str(&networks::fmt_ip(a.ip)))),
+            ("IPPrefixLen", Some(json::num(a.prefix))),
+            (
+                "DNSNames",
+                Some(if a.network == networks::DEFAULT {
+                    Value::Null
+                } else {
+                    json::strs(&dns)
+                })
+            ),
+        ])
+    };
+    let default = s.net.as_ref().filter(|a| a.network == networks::DEFAULT);
+    let top = |f: &dyn Fn(&crate::net::NetAttach) -> Value, empty: Value| default.map_or(empty, f);
+    json::obj(alloc::vec![
+        ("Ports", Some(Value::Obj(ports))),
+        (
+            "Gateway",
+            Some(top(
+                &|a| json::str(&networks::fmt_ip(a.gateway)),
+                json::str("")
+            ))
+        ),
+        (
+            "IPAddress",
+            Some(top(&|a| json::str(&networks::fmt_ip(a.ip)), json::str("")))
+        ),
+        (
+            "IPPrefixLen",
+            Some(top(&|a| json::num(a.prefix), json::num(0)))
+        ),
+        (
+            "MacAddress",
+            Some(top(
+                &|a| json::str(&host::fmt_mac(host::mac(a.ip))),
+                json::str("")
+            ))
+        ),
+        (
+            "Networks",
+            Some(Value::Obj(
+                nets.iter()
+                    .map(|a| (a.network.clone(), endpoint(a)))
+                    .collect()
+            ))
+        ),
+    ])
 }
 
 /// docker's inspect output: a JSON array of the pretty-printed objects,

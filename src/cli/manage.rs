@@ -320,7 +320,16 @@ pub fn rename(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         ));
     };
     let id = ctx.store.resolve(&text(q))?;
+    let old = ctx.store.load(&id).map(|r| r.name).unwrap_or_default();
     ctx.store.rename(&id, &text(new))?;
+    // Its new name on its networks, and docker's event.
+    container::hosts::resync(&ctx.store);
+    crate::state::events::emit_for(
+        &ctx.store,
+        &id,
+        "rename",
+        &[("oldName", alloc::format!("/{old}"))],
+    );
     Ok(0)
 }
 

@@ -589,6 +589,21 @@ mod tests {
     }
 
     #[test]
+    fn relative_host_paths_are_the_callers() {
+        let mut buf = [0u8; 4096];
+        let cwd = String::from_utf8(crate::sys::proc::getcwd(&mut buf).unwrap().to_vec()).unwrap();
+        match vol("./d/../e:/c").unwrap() {
+            Parsed::Volume {
+                source: Source::Host(h),
+                ..
+            } => {
+                assert_eq!(h, format!("{}/e", cwd.trim_end_matches('/')))
+            }
+            p => panic!("{p:?}"),
+        }
+    }
+
+    #[test]
     fn bad_volumes() {
         for s in [
             "",
@@ -603,7 +618,6 @@ mod tests {
             "/h:/.",
             "/h:/a/../b",
             "rel/dir:/c",
-            "./d:/c",
             "a:/c",
             "-x:/c",
             "/h:/c:rx",

@@ -18,11 +18,18 @@ Usage: pocket network COMMAND
 
 Manage bridge networks (kept under <root>/networks/NAME.json).
 
+Containers on the same user network find each other by name, short id
+and --network-alias: their /etc/hosts list one another (the default
+network \"bridge\" resolves no names, as docker's).
+
 Commands:
-  create [--subnet CIDR] [--gateway IP] NAME   Create a network; prints its id
-  ls [-q] [--no-trunc]                          List networks
-  inspect NAME...                               Show networks as JSON
-  rm NAME...                                    Remove networks no container uses
+  create [--subnet CIDR] [--gateway IP] [-l K=V] NAME   Create a network; prints its id
+  ls [-q] [--no-trunc] [-f K=V] [--format T]     List networks
+  inspect [-f T] NAME...                         Show networks as JSON
+  connect [--ip IP] [--alias A] NET CONTAINER    Put a container on another network too
+  disconnect NET CONTAINER                       Take it off a network
+  rm NAME...                                     Remove networks no container uses
+  prune [-f]                                     Remove networks no container uses
 ";
 
 const CREATE: &[Flag] = &[
@@ -51,10 +58,78 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             (&["rm", "remove"], rm),
             (&["inspect"], inspect),
             (&["prune"], super::prune::network),
+            (&["connect"], connect),
+            (&["disconnect"], disconnect),
         ],
         argv,
         ctx,
     )
+}
+
+const CONNECT: &[Flag] = &[
+    flag(0, "ip", true),
+    flag(0, "alias", true),
+    flag(0, "help", false),
+];
+
+fn connect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
+    let help = "Usage: pocket network connect [--ip IP] [--alias NAME] NETWORK CONTAINER\n\n\
+                Put a container on another network too (its next ethN; now if it runs).\n";
+    let Some(p) = super::flags("network connect", CONNECT, help, argv)? else {
+        return Ok(0);
+    };
+    let [net, c] = p.rest[..] else {
+        return Err(Error::bad(
+            "network connect",
+            "",
+            "needs NETWORK and CONTAINER",
+        ));
+    };
+    let ip = match p.value(CONNECT, "ip") {
+        Some(v) => Some(
+            parse_ip(&text(v))
+                .ok_or_else(|| Error::bad("invalid --ip", text(v), "not an IPv4 address"))?,
+        ),
+        None => None,
+    };
+    let mut aliases = Vec::new();
+    for &(k, v) in &p.flags {
+        if CONNECT[k].long == "alias" {
+            let a = text(v);
+            if !crate::rt::names::valid(&a) {
+                return Err(Error::bad("invalid --alias", a, "a host name"));
+            }
+            aliases.push(a);
+        }
+    }
+    let net = text(net);
+    if net == networks::DEFAULT && !aliases.is_empty() {
+        return Err(Error::bad(
+            "--alias",
+            "",
+            "network-scoped alias is supported only for containers in user defined networks",
+        ));
+    }
+    crate::container::network::connect(&ctx.store, &text(c), &net, ip, &aliases)?;
+    Ok(0)
+}
+
+const DISCONNECT: &[Flag] = &[flag(b'f', "force", false), flag(0, "help", false)];
+
+fn disconnect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
+    let help = "Usage: pocket network disconnect [-f] NETWORK CONTAINER\n";
+    let Some(p) = super::flags("network disconnect", DISCONNECT, help, argv)? else {
+        return Ok(0);
+    };
+    let [net, c] = p.rest[..] else {
+        return Err(Error::bad(
+            "network disconnect",
+            "",
+            "needs NETWORK and CONTAINER",
+        ));
+    };
+    crate::container::network::disconnect(&ctx.store, &text(c), &text(net))?;
+    Ok(0)
 }
 
 fn utf8<'a>(what: &'static str, v: &'a [u8]) -> Result<&'a str> {

@@ -819,6 +819,31 @@ fn is_id_prefix(q: &str) -> bool {
     (12..=64).contains(&h.len()) && h.bytes().all(|c| c.is_ascii_hexdigit())
 }
 
+/// --network-alias: names on the container's user network (docker: none
+/// on the default bridge network, which resolves no names).
+fn aliases(r: &RunArgs) -> Result<Vec<(String, String)>> {
+    if r.aliases.is_empty() {
+        return Ok(Vec::new());
+    }
+    let net = r.net.map(text).unwrap_or_default();
+    if !bridged(r) || net.is_empty() || net == networks::DEFAULT {
+        return Err(Error::bad(
+            "--network-alias",
+            "",
+            "network-scoped alias is supported only for containers in user defined networks",
+        ));
+    }
+    let mut out = Vec::new();
+    for a in &r.aliases {
+        let a = text(a);
+        if !crate::rt::names::valid(&a) {
+            return Err(Error::bad("invalid --network-alias", a, "a host name"));
+        }
+        out.push((net.clone(), a));
+    }
+    Ok(out)
+}
+
 /// Where -v, --tmpfs and --mount put something (as given).
 fn user_destinations(r: &RunArgs) -> Vec<String> {
     super::mounts::parse(&r.volumes, &r.tmpfs, &r.mounts)
@@ -1078,6 +1103,7 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
         ));
     }
     let healthcheck = health_check(&r, image.as_ref().map(|i| &i.config))?;
+    let aliases = aliases(&r)?;
     let log = crate::state::log::Config::parse(
         r.log_driver.map(text).as_deref(),
         &r.log_opts.iter().map(|o| text(o)).collect::<Vec<_>>(),
@@ -1138,6 +1164,7 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
             restart,
             healthcheck,
             log,
+            aliases,
             image_lock,
         },
     )?;

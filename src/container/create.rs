@@ -35,6 +35,8 @@ pub struct Options<'a> {
     pub healthcheck: Option<super::health::Check>,
     /// --log-driver, --log-opt.
     pub log: crate::state::log::Config,
+    /// (network, alias) pairs: --network-alias.
+    pub aliases: alloc::vec::Vec<(String, String)>,
     /// The image store's lock, held by the caller since the image was
     /// resolved: released once the record exists (from then on `rmi`
     /// sees the container as a user of the image).
@@ -67,12 +69,13 @@ pub fn create(store: &Store, spec: &mut Spec, o: Options) -> Result<Record> {
     rec.restart = o.restart;
     rec.healthcheck = o.healthcheck.clone();
     rec.log = o.log.clone();
+    rec.aliases = o.aliases.clone();
     rec.logged = o.logged;
     rec.bundle = o.bundle;
     let rec = store.create(spec, o.name, rec)?;
     drop(o.image_lock);
     let made = match claim {
-        Some(c) => c.keep(&dir),
+        Some(c) => c.keep(&dir, store),
         None => Ok(()),
     };
     let made = made.and_then(|()| match &spec.root.overlay {

@@ -112,6 +112,7 @@ fn remove_with(store: &Store, rec: &Record, volumes: bool, spec: Option<Spec>) -
     volumes::remove_unused(store, &anon);
     if had_net {
         crate::net::host::release(&store.root, &store.run, &rec.id, |c| store.load(c).is_ok())?;
+        super::hosts::resync(store);
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ mod create;
 mod delete;
 mod freeze;
 pub mod health;
+pub mod hosts;
 pub mod monitor;
 pub mod network;
 pub mod restart;

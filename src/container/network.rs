@@ -62,6 +62,8 @@ const FILES: [(&str, &str); 3] = [
 /// or `host` there is nothing to claim (`nets` is None), only the files.
 pub struct Claim {
     nets: Option<Nets>,
+    /// On a network other than the default: names are shared.
+    user_net: bool,
     id: String,
     kept: bool,
     hosts: String,
@@ -81,7 +83,7 @@ impl Drop for Claim {
 impl Claim {
     /// The record exists: write the /etc files into its directory; the
     /// lock goes with `self`.
-    pub fn keep(mut self, dir: &str) -> Result<()> {
+    pub fn keep(mut self, dir: &str, store: &Store) -> Result<()> {
         self.kept = true;
         let d = cstr::cstring(dir.as_bytes()).unwrap_or_default();
         for ((file, _), data) in FILES
@@ -90,6 +92,10 @@ impl Claim {
         {
             fs::write_new(&d, file, data.as_bytes(), false)
                 .map_err(|e| Error::sys("write", alloc::format!("{dir}/{file}"), e))?;
+        }
+        // On a user network: its members' names, in everyone's hosts file.
+        if let (true, Some(n)) = (self.user_net, &self.nets) {
+            super::hosts::sync_all(store, n);
         }
         Ok(())
     }
@@ -157,6 +163,7 @@ fn files_only(r: &Request, dir: &str, spec: &mut Spec, host_mode: bool) -> Resul
     };
     mount_files(spec, dir);
     Ok(Claim {
+        user_net: false,
         nets: None,
         id: String::new(),
         kept: false,
@@ -235,6 +242,7 @@ fn bridge(
     };
     host::ensure_bridge(&net)?;
     let mut claim = Claim {
+        user_net: net.name != networks::DEFAULT,
         nets: Some(nets),
         id: String::from(id),
         kept: false,
@@ -263,4 +271,111 @@ fn bridge(
     claim.hostname = alloc::format!("{hostname}\n");
     mount_files(spec, dir);
     Ok(claim)
+}
+
+/// `network connect NET CTR`: an address on `net` for container `q`
+/// (its eth1, eth2... from the next start on, and now if it runs), names
+/// shared with the network's other members.
+pub fn connect(
+    store: &Store,
+    q: &str,
+    net: &str,
+    want: Option<Ip>,
+    aliases: &[String],
+) -> Result<()> {
+    let id = store.resolve(q)?;
+    let _l = store.lock(&id)?;
+    let rec = store.load_live(&id)?;
+    let mut spec = store.spec(&id)?;
+    if spec.net.is_none() && spec.extra_nets.is_empty() {
+        return Err(Error::bad(
+            "network connect",
+            rec.name.clone(),
+            "container is not on a bridge network (--net none, host or container:)",
+        ));
+    }
+    let nets = Nets::lock(&store.root, &store.run)?;
+    let n = networks::resolve(&store.root, net)?;
+    let on = |a: &NetAttach| a.network == n.name;
+    if spec.net.as_ref().is_some_and(on) || spec.extra_nets.iter().any(on) {
+        return Err(Error::bad(
+            "endpoint with name",
+            rec.name.clone(),
+            alloc::format!("already exists in network {}", n.name),
+        )
+        .with_code(1));
+    }
+    host::ensure_bridge(&n)?;
+    let ip = nets.allocate(&n.name, &id, want)?;
+    let a = NetAttach {
+        network: n.name.clone(),
+        bridge: n.bridge.clone(),
+        ip,
+        prefix: n.prefix,
+        gateway: n.gateway,
+    };
+    let undo = |e: Error| {
+        let _ = nets.release_on(&n.name, &id);
+        let _ = host::sync(&nets);
+        e
+    };
+    host::sync(&nets).map_err(undo)?;
+    if rec.running() {
+        let ifname = alloc::format!("eth{}", spec.extra_nets.len() + 1);
+        host::attach_as(rec.pid, &a, &ifname, false).map_err(undo)?;
+    }
+    spec.extra_nets.push(a);
+    store.save_spec(&id, &spec).map_err(undo)?;
+    let mut rec = store.load(&id)?;
+    for al in aliases {
+        rec.aliases.push((n.name.clone(), al.clone()));
+    }
+    store.save(&rec)?;
+    super::hosts::sync_all(store, &nets);
+    crate::state::events::emit(store, &rec, "connect", &[("network", n.name.clone())]);
+    Ok(())
+}
+
+/// `network disconnect NET CTR`: off `net`, now if it runs and at its
+/// next starts; its address goes back and its names leave the others'
+/// hosts files.
+pub fn disconnect(store: &Store, q: &str, net: &str) -> Result<()> {
+    let id = store.resolve(q)?;
+    let _l = store.lock(&id)?;
+    let rec = store.load_live(&id)?;
+    let mut spec = store.spec(&id)?;
+    let nets = Nets::lock(&store.root, &store.run)?;
+    let name = networks::resolve(&store.root, net)
+        .map(|n| n.name)
+        .unwrap_or_else(|_| String::from(net));
+    let a = if spec.net.as_ref().is_some_and(|a| a.network == name) {
+        spec.net.take()
+    } else {
+        spec.extra_nets
+            .iter()
+            .position(|a| a.network == name)
+            .map(|i| spec.extra_nets.remove(i))
+    };
+    let Some(a) = a else {
+        return Err(Error::bad(
+            "container",
+            rec.name.clone(),
+            alloc::format!("is not connected to network {name}"),
+        )
+        .with_code(1));
+    };
+    if rec.running() {
+        host::detach(&a)?;
+    }
+    store.save_spec(&id, &spec)?;
+    nets.release_on(&name, &id)?;
+    host::sync(&nets)?;
+    let mut rec = store.load(&id)?;
+    rec.aliases.retain(|(n, _)| *n != name);
+    store.save(&rec)?;
+    super::hosts::sync_all(store, &nets);
+    // Its own file keeps no section for the network it left.
+    super::hosts::drop_section(store, &id, &name);
+    crate::state::events::emit(store, &rec, "disconnect", &[("network", name)]);
+    Ok(())
 }

@@ -502,8 +502,10 @@ pub fn extract(src: &mut dyn Source, dest: &Fd, opts: &Opts) -> Result<Stats> {
                 })
                 .map_err(at("mknod"))?;
                 chown(true)?;
-                // Just created by us, so not a symlink for fchmodat to follow.
-                m::fchmodat(parent, &c, mode).map_err(at("chmod"))?;
+                // Not fchmodat: it follows a symlink, and in a running
+                // container's tree (`cp`) the node may have been swapped
+                // for one since mknod.
+                chmod_nofollow(parent, &c, mode).map_err(at("chmod"))?;
             }
         }
         let t = [e.mtime, e.mtime];
@@ -522,16 +524,39 @@ pub fn extract(src: &mut dyn Source, dest: &Fd, opts: &Opts) -> Result<Stats> {
             Err(e) => return Err(Error::sys("open directory", shown(), e)),
         };
         let c = cs(name)?;
-        match fd::fstatat(parent, &c, libc::AT_SYMLINK_NOFOLLOW) {
-            Ok(s) if is_dir(&s) => {}
-            Ok(_) | Err(Errno::ENOENT) => continue,
-            Err(e) => return Err(Error::sys("stat", shown(), e)),
-        }
-        m::fchmodat(parent, &c, *mode).ctx("chmod", &shown())?;
+        // Opened without following a link, then changed through the fd:
+        // a directory swapped for a symlink since is skipped, never
+        // followed out of `dest`.
+        let fl = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+        let d = match fd::openat(parent, &c, fl, 0) {
+            Ok(d) => d,
+            Err(Errno::ENOENT | Errno::ELOOP | Errno::ENOTDIR) => continue,
+            Err(e) => return Err(Error::sys("open directory", shown(), e)),
+        };
+        file::fchmod(d.raw(), *mode).ctx("chmod", &shown())?;
         let t = [*mtime, *mtime];
         file::utimensat(parent, &c, t, libc::AT_SYMLINK_NOFOLLOW).ctx("set times", &shown())?;
     }
     Ok(st)
+}
+
+/// chmod `name` in `parent` without following a symlink: through an
+/// O_PATH handle on the node itself (/proc/self/fd/N names that very
+/// inode), refusing a symlink.
+fn chmod_nofollow(parent: i32, name: &CString, mode: u32) -> core::result::Result<(), Errno> {
+    let f = fd::openat(
+        parent,
+        name,
+        libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+        0,
+    )?;
+    let st = fd::fstatat(f.raw(), c"", libc::AT_EMPTY_PATH)?;
+    if st.st_mode & libc::S_IFMT == libc::S_IFLNK {
+        return Err(Errno::ELOOP);
+    }
+    let p = cstr::cstring(alloc::format!("/proc/self/fd/{}", f.raw()).as_bytes())
+        .ok_or(Errno::EINVAL)?;
+    m::fchmodat(libc::AT_FDCWD, &p, mode)
 }
 
 /// Overlay whiteouts: ".wh..wh..opq" marks `parent` opaque, ".wh.NAME"

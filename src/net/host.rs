@@ -127,6 +127,19 @@ fn place(netns: u64) -> String {
 
 /// The host end of a container's veth: named after its address (unique
 /// while it is allocated), at most 15 bytes.
+/// docker's MAC for an address: 02:42 and the four bytes of the IP
+/// (locally administered, unicast; unique on the bridge as the IP is).
+pub fn mac(ip: Ip) -> [u8; 6] {
+    [0x02, 0x42, ip[0], ip[1], ip[2], ip[3]]
+}
+
+pub fn fmt_mac(m: [u8; 6]) -> String {
+    format!(
+        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        m[0], m[1], m[2], m[3], m[4], m[5]
+    )
+}
+
 pub fn veth_name(ip: Ip) -> String {
     format!("pk{:02x}{:02x}{:02x}{:02x}", ip[0], ip[1], ip[2], ip[3])
 }
@@ -140,6 +153,12 @@ pub fn veth_name(ip: Ip) -> String {
 /// without its network. On failure the caller kills the child, and the
 /// pair goes with its namespace.
 pub fn attach(pid: i32, a: &NetAttach) -> Result<()> {
+    attach_as(pid, a, "eth0", true)
+}
+
+/// `attach` as interface `ifname`, with the default route through it or
+/// not (a network joined later: `network connect`).
+pub fn attach_as(pid: i32, a: &NetAttach, ifname: &str, route: bool) -> Result<()> {
     let path = format!("/proc/{pid}/ns/net");
     let c = crate::sys::cstr::cstring(path.as_bytes()).unwrap_or_default();
     let ns: Fd = fd::open(&c, libc::O_RDONLY | libc::O_CLOEXEC, 0)
@@ -149,7 +168,7 @@ pub fn attach(pid: i32, a: &NetAttach) -> Result<()> {
     // A veth of a container that was SIGKILLed with its namespace still
     // held somewhere: the address is ours now.
     link::delete_if(&mut s, &host, "veth")?;
-    link::create_veth(&mut s, &host, "eth0", ns.raw())?;
+    link::create_veth(&mut s, &host, ifname, ns.raw())?;
     sysctl::ipv6_off(&host)?;
     link::set_master(&mut s, &host, &a.bridge)?;
     link::set_hairpin(&mut s, &host)?;
@@ -157,11 +176,22 @@ pub fn attach(pid: i32, a: &NetAttach) -> Result<()> {
     link::in_netns(&ns, || {
         let mut c = nl::Sock::open(nl::NETLINK_ROUTE)?;
         // /proc/sys/net opened from here is the container's.
-        sysctl::ipv6_off("eth0")?;
-        link::add_addr(&mut c, "eth0", a.ip, a.prefix)?;
-        link::set_up(&mut c, "eth0")?;
-        link::add_default_route(&mut c, a.gateway)
+        sysctl::ipv6_off(ifname)?;
+        link::set_mac(&mut c, ifname, mac(a.ip))?;
+        link::add_addr(&mut c, ifname, a.ip, a.prefix)?;
+        link::set_up(&mut c, ifname)?;
+        if route {
+            link::add_default_route(&mut c, a.gateway)?;
+        }
+        Ok(())
     })
+}
+
+/// Take container `pid` off network `a` while it runs: its veth pair
+/// goes (deleting the host end deletes both).
+pub fn detach(a: &NetAttach) -> Result<()> {
+    let mut s = nl::Sock::open(nl::NETLINK_ROUTE)?;
+    link::delete_if(&mut s, &veth_name(a.ip), "veth")
 }
 
 /// A container is gone: its addresses and ports go back, and the rules

@@ -116,6 +116,15 @@ pub fn master_msg(name: &str, master: u32) -> Msg {
     m
 }
 
+/// RTM_NEWLINK on an existing link `name`: its hardware address.
+pub fn mac_msg(name: &str, mac: [u8; 6]) -> Msg {
+    let mut m = Msg::new(RTM_NEWLINK, 0);
+    m.put_bytes(&ifinfomsg(0, 0, 0));
+    m.attr_str(IFLA_IFNAME, name);
+    m.attr(k::IFLA_ADDRESS as u16, &mac);
+    m
+}
+
 /// RTM_NEWLINK on an existing link `name`: IFF_UP on.
 pub fn up_msg(name: &str) -> Msg {
     let mut m = Msg::new(RTM_NEWLINK, 0);
@@ -297,6 +306,12 @@ pub fn set_master(s: &mut Sock, name: &str, bridge: &str) -> Result<()> {
     let br = must_index(s, bridge)?;
     s.request(master_msg(name, br))
         .map_err(step("attach to bridge", name))
+}
+
+pub fn set_mac(s: &mut Sock, name: &str, mac: [u8; 6]) -> Result<()> {
+    check_name(name)?;
+    s.request(mac_msg(name, mac))
+        .map_err(step("set address", name))
 }
 
 pub fn set_up(s: &mut Sock, name: &str) -> Result<()> {

@@ -541,6 +541,13 @@ impl Nets {
         Ok(ip)
     }
 
+    /// Give back `container`'s address on network `net` only.
+    pub fn release_on(&self, net: &str, container: &str) -> Result<()> {
+        let mut n = get(self.root(), net)?;
+        n.containers.retain(|(c, _)| c != container);
+        self.save(&n, false)
+    }
+
     /// Give back everything `container` holds: its addresses on every
     /// network and its published ports.
     pub fn release(&self, container: &str) -> Result<()> {

@@ -283,6 +283,7 @@ fn create(ctx: &Ctx, argv: &[&[u8]], run: bool) -> Result<i32> {
             restart: crate::container::restart::Policy::No,
             healthcheck: None,
             log: Default::default(),
+            aliases: alloc::vec::Vec::new(),
             image_lock: None,
         },
     )?;

@@ -364,6 +364,9 @@ fn while_waiting(spec: &Spec, pid: i32, state: &super::hooks::StateDoc) -> Resul
     if let Some(a) = &spec.net {
         crate::net::host::attach(pid, a)?;
     }
+    for (i, a) in spec.extra_nets.iter().enumerate() {
+        crate::net::host::attach_as(pid, a, &alloc::format!("eth{}", i + 1), false)?;
+    }
     if let Some(v) = spec.process.oom_score_adj {
         super::limits::set_oom_score_adj(pid, v)?;
     }

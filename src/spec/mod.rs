@@ -214,6 +214,9 @@ pub struct Spec {
     pub image: Option<String>,
     /// A bridge network to attach to (with a Network namespace).
     pub net: Option<NetAttach>,
+    /// Networks joined later (`network connect`): eth1, eth2... at each
+    /// start, no default route through them.
+    pub extra_nets: Vec<NetAttach>,
     /// `--net container:ID`: the container whose namespace is joined,
     /// found again at every start (its pid changes).
     pub net_container: Option<String>,

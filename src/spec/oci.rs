@@ -37,6 +37,8 @@ const A_BRIDGE: &str = "io.pocket.net.bridge";
 const A_IP: &str = "io.pocket.net.ip";
 const A_GATEWAY: &str = "io.pocket.net.gateway";
 const A_NET_CONTAINER: &str = "io.pocket.net.container";
+/// `network connect`'s networks: "NAME BRIDGE IP/PREFIX GATEWAY", ';' apart.
+const A_NET_EXTRA: &str = "io.pocket.net.extra";
 const A_DEVICES: &str = "io.pocket.devices";
 const A_DEVICE_RULES: &str = "io.pocket.device-cgroup-rules";
 /// docker's default seccomp profile, by name: 400 syscall names in every
@@ -190,6 +192,22 @@ pub fn to_value(s: &Spec) -> Value {
     }
     if let Some(c) = &s.net_container {
         annotations.push((String::from(A_NET_CONTAINER), json::str(c)));
+    }
+    if !s.extra_nets.is_empty() {
+        let v: Vec<String> = s
+            .extra_nets
+            .iter()
+            .map(|n| {
+                alloc::format!(
+                    "{} {} {} {}",
+                    n.network,
+                    n.bridge,
+                    fmt_cidr(n.ip, n.prefix),
+                    fmt_ip(n.gateway)
+                )
+            })
+            .collect();
+        annotations.push((String::from(A_NET_EXTRA), json::str(&v.join(";"))));
     }
     if s.seccomp == Seccomp::Builtin {
         annotations.push((String::from(A_SECCOMP), json::str(BUILTIN)));
@@ -514,6 +532,9 @@ pub fn from_value(c: &Value) -> Result<Spec> {
         image: ann(A_IMAGE).map(String::from),
         net,
         net_container: ann(A_NET_CONTAINER).map(String::from),
+        extra_nets: ann(A_NET_EXTRA)
+            .map(|v| v.split(';').filter_map(extra_net).collect())
+            .unwrap_or_default(),
         netns_owner: None,
         seccomp,
         sysctl: Vec::new(),
@@ -573,6 +594,22 @@ pub fn to_json(s: &Spec) -> Vec<u8> {
 pub fn from_json(b: &[u8]) -> Result<Spec> {
     let v = json::parse(b).map_err(|e| Error::bad("config.json", "", alloc::format!("{e}")))?;
     from_value(&v)
+}
+
+/// One entry of A_NET_EXTRA; None if malformed (skipped).
+fn extra_net(e: &str) -> Option<NetAttach> {
+    let f: Vec<&str> = e.split(' ').collect();
+    let [name, bridge, cidr, gw] = f[..] else {
+        return None;
+    };
+    let (a, p) = cidr.split_once('/')?;
+    Some(NetAttach {
+        network: String::from(name),
+        bridge: String::from(bridge),
+        ip: parse_ip(a)?,
+        prefix: p.parse().ok().filter(|&p| p <= 32)?,
+        gateway: parse_ip(gw)?,
+    })
 }
 
 #[cfg(test)]

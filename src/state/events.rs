@@ -21,6 +21,11 @@ pub const MAX_BYTES: i64 = 1 << 20;
 /// Best effort: an event that cannot be written never fails what it
 /// reports.
 pub fn emit(store: &Store, rec: &Record, action: &str, extra: &[(&str, String)]) {
+    // Containers an engine made through the OCI runtime CLI (a bundle)
+    // have their engine's events; nothing reads a journal for them.
+    if !rec.bundle.is_empty() {
+        return;
+    }
     let line = event(rec, action, extra, time::now());
     let _ = append(store, &line);
 }

@@ -75,6 +75,9 @@ pub struct Record {
     pub oom_killed: bool,
     /// --log-driver and --log-opt.
     pub log: crate::state::log::Config,
+    /// (network, alias): other names it answers to on a user network
+    /// (--network-alias, network connect --alias).
+    pub aliases: Vec<(String, String)>,
 }
 
 fn ts(t: Timestamp) -> Option<Value> {
@@ -146,6 +149,17 @@ impl Record {
                 (!self.log.driver.is_empty()).then(|| json::str(&self.log.driver))
             ),
             (
+                "aliases",
+                (!self.aliases.is_empty()).then(|| {
+                    Value::Arr(
+                        self.aliases
+                            .iter()
+                            .map(|(n, a)| json::strs(&[n, a]))
+                            .collect(),
+                    )
+                })
+            ),
+            (
                 "log_opts",
                 (!self.log.opts.is_empty()).then(|| json::pairs(&self.log.opts))
             ),
@@ -202,6 +216,18 @@ impl Record {
             restarting: v.get("restarting").and_then(Value::bool).unwrap_or(false),
             manual_stop: v.get("manual_stop").and_then(Value::bool).unwrap_or(false),
             oom_killed: v.get("oom_killed").and_then(Value::bool).unwrap_or(false),
+            aliases: v
+                .get("aliases")
+                .and_then(Value::arr)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|p| match p.strings()?.as_slice() {
+                            [n, a] => Some((n.clone(), a.clone())),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
             log: crate::state::log::Config {
                 driver: s("log_driver").unwrap_or_default(),
                 opts: json::str_pairs(v.get("log_opts")),
@@ -243,6 +269,7 @@ impl Record {
             healthcheck: None,
             oom_killed: false,
             log: Default::default(),
+            aliases: Vec::new(),
         }
     }
 

@@ -204,6 +204,30 @@ pub fn pread(fd: i32, buf: &mut [u8], off: u64) -> Result<usize> {
     }
 }
 
+/// `pwrite(fd, buf, len, off)` — pwrite(2), all of `buf` (a short write
+/// is continued).
+pub fn pwrite(fd: i32, mut buf: &[u8], mut off: u64) -> Result<()> {
+    while !buf.is_empty() {
+        // SAFETY: buf is valid for reads of its length.
+        match unsafe { syscall!(Sysno::pwrite64, fd, buf.as_ptr(), buf.len(), off) } {
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e),
+            Ok(0) => return Err(Errno::EIO),
+            Ok(n) => {
+                buf = &buf[n..];
+                off += n as u64;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `ftruncate(fd, len)` — ftruncate(2).
+pub fn ftruncate(fd: i32, len: u64) -> Result<()> {
+    // SAFETY: no pointers.
+    unsafe { syscall!(Sysno::ftruncate, fd, len) }.map(|_| ())
+}
+
 /// `lseek(fd, off, whence)` — lseek(2).
 pub fn lseek(fd: i32, off: i64, whence: i32) -> Result<u64> {
     // SAFETY: no pointers.
