@@ -1011,3 +1011,59 @@ fn stop_signal_and_stop_timeout() {
         assert_eq!(r.out(&["rm", "-f", i]).status.code(), Some(0));
     }
 }
+
+/// `top` lists the container's processes (its cgroup's, host pids) in
+/// ps's columns: docker's default -ef, aux, and -o FIELDS; bad options
+/// are refused.
+#[test]
+fn top_with_ps_options() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("top");
+    let id = r.run_d(&["--name", "tops", "sh", "-c", "sleep 100 & exec sleep 200"]);
+    let pid = r.pid(&id);
+    let child = wait_for(10, "the second sleep", || children(pid).first().copied());
+    let o = stdout(&r.out(&["top", "tops"]));
+    let lines: Vec<&str> = o.lines().collect();
+    let head: Vec<&str> = lines[0].split_whitespace().collect();
+    assert_eq!(
+        head,
+        ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"],
+        "{o}"
+    );
+    assert_eq!(lines.len(), 3, "{o}");
+    assert!(
+        lines[1].split_whitespace().nth(1) == Some(&pid.to_string()[..])
+            && lines[1].ends_with("sleep 200"),
+        "{o}"
+    );
+    assert!(
+        lines[2].contains(&child.to_string()) && lines[2].ends_with("sleep 100"),
+        "{o}"
+    );
+    let o = stdout(&r.out(&["top", "tops", "-o", "pid,comm,stat"]));
+    assert_eq!(
+        o.lines()
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["PID", "COMMAND", "STAT"]
+    );
+    assert!(o.lines().nth(1).unwrap().starts_with(&pid.to_string()));
+    let o = stdout(&r.out(&["top", "tops", "aux"]));
+    assert!(
+        o.starts_with("USER") && o.lines().nth(1).unwrap().starts_with("root"),
+        "{o}"
+    );
+    let o = r.out(&["top", "tops", "--sort", "x"]);
+    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(stderr(&o).lines().count(), 1);
+    r.out(&["stop", "-t", "0", "tops"]);
+    assert_eq!(
+        r.out(&["top", "tops"]).status.code(),
+        Some(1),
+        "not running"
+    );
+}

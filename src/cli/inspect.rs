@@ -520,12 +520,6 @@ pub fn inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     })
 }
 
-const TOP_HELP: &str = "\
-Usage: pocket top CONTAINER
-
-List the processes of a running container (host pids).
-";
-
 /// Host pids of the processes in the pid namespace of `pid`.
 pub fn processes(pid: i32) -> Vec<i32> {
     let Some(ns) = ns_link(pid) else {
@@ -547,66 +541,6 @@ pub fn processes(pid: i32) -> Vec<i32> {
 fn ns_link(pid: i32) -> Option<Vec<u8>> {
     let p = alloc::ffi::CString::new(alloc::format!("/proc/{pid}/ns/pid")).ok()?;
     fs::readlinkat(libc::AT_FDCWD, &p).ok()
-}
-
-fn proc_file(pid: i32, name: &str) -> Vec<u8> {
-    alloc::ffi::CString::new(alloc::format!("/proc/{pid}/{name}"))
-        .ok()
-        .and_then(|p| fs::read(&p).ok())
-        .unwrap_or_default()
-}
-
-pub fn top(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("top", FLAGS, TOP_HELP, argv)? else {
-        return Ok(0);
-    };
-    let [q] = p.rest[..] else {
-        return Err(Error::bad("top", "", "needs exactly one container"));
-    };
-    let q = String::from_utf8_lossy(q);
-    let rec = ctx.store.load_live(&ctx.store.resolve(&q)?)?;
-    if rec.status != Status::Running {
-        return Err(Error::bad("container", rec.name, "is not running").with_code(1));
-    }
-    let mut rows = alloc::vec![
-        ["UID", "PID", "PPID", "STAT", "CMD"]
-            .iter()
-            .map(|s| String::from(*s))
-            .collect::<Vec<_>>()
-    ];
-    for pid in processes(rec.pid) {
-        let stat = proc_file(pid, "stat");
-        let close = stat.iter().rposition(|&c| c == b')').unwrap_or(0);
-        let rest = String::from_utf8_lossy(stat.get(close + 2..).unwrap_or(&[])).into_owned();
-        let mut f = rest.split_ascii_whitespace();
-        let (state, ppid) = (
-            f.next().unwrap_or("?").into(),
-            f.next().unwrap_or("?").into(),
-        );
-        let status = String::from_utf8_lossy(&proc_file(pid, "status")).into_owned();
-        let uid = status
-            .lines()
-            .find_map(|l| l.strip_prefix("Uid:"))
-            .and_then(|l| l.split_whitespace().next())
-            .unwrap_or("?");
-        let mut cmd: Vec<u8> = proc_file(pid, "cmdline");
-        while cmd.last() == Some(&0) {
-            cmd.pop();
-        }
-        let cmd: Vec<u8> = cmd
-            .into_iter()
-            .map(|c| if c == 0 { b' ' } else { c })
-            .collect();
-        rows.push(alloc::vec![
-            uid.into(),
-            alloc::format!("{pid}"),
-            ppid,
-            state,
-            String::from_utf8_lossy(&cmd).into_owned()
-        ]);
-    }
-    crate::rt::out().bytes(super::table::render(&rows).as_bytes());
-    Ok(0)
 }
 
 /// "SIGQUIT" for 3, as docker shows a stop signal.

@@ -31,6 +31,7 @@ mod stats;
 mod system;
 pub mod table;
 pub mod template;
+mod top;
 mod volume;
 
 use crate::error::{Error, Result};
@@ -194,7 +195,7 @@ fn dispatch(args: &Args) -> Result<i32> {
         b"pause" => manage::pause(rest, &ctx),
         b"unpause" => manage::unpause(rest, &ctx),
         b"inspect" => inspect::inspect(rest, &ctx),
-        b"top" => inspect::top(rest, &ctx),
+        b"top" => top::main(rest, &ctx),
         b"stats" => stats::stats(rest, &ctx),
         b"update" => stats::update(rest, &ctx),
         b"load" => images::load_cmd(rest, &ctx),
