@@ -855,9 +855,14 @@ fn create_then_start_or_start_attached() {
     let pid = r.pid("bg");
     assert!(!gone(pid));
     assert_eq!(comm(pid).as_deref(), Some("sleep"));
-    let o = r.out(&["start", "-a", "bg"]);
-    assert_eq!(o.status.code(), Some(1), "{o:?}");
-    assert!(stderr(&o).contains("running"), "{o:?}");
+    // Running detached: start -a attaches (docker's), and ends with it.
+    let attached = r.cmd(&["start", "-a", "bg"]).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(r.out(&["kill", "bg"]).status.code(), Some(0));
+    let o = attached.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(137), "{o:?}");
+    assert_eq!(r.out(&["start", "bg"]).status.code(), Some(0));
+    let pid = r.pid("bg");
     let o = r.out(&["start", "-a", "made", "bg"]);
     assert_eq!(o.status.code(), Some(125), "{o:?}");
     for c in ["made", "bg"] {

@@ -231,3 +231,87 @@ fn init_puts_the_command_in_the_foreground_of_its_tty() {
     assert_ne!(f[0], "1", "the command shares the init's group: {out}");
     assert_eq!(child.wait().unwrap().code(), Some(0));
 }
+
+/// `attach` on a detached -it container: keystrokes reach its shell, the
+/// window size follows, ctrl-p,ctrl-q detaches and leaves it running
+/// (twice, with --detach-keys), and attach ends with its exit status.
+#[test]
+fn attach_to_a_detached_tty_and_detach_keys() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("attach");
+    let id = r.run_d(&["-it", "--name", "shell", "sh"]);
+    let attach = |pty: &Pty, extra: &[&str]| {
+        let slave = pty.slave.try_clone().unwrap();
+        let mut v = vec!["attach"];
+        v.extend(extra);
+        v.push("shell");
+        let mut c = r.cmd(&v);
+        c.stdin(slave.try_clone().unwrap())
+            .stdout(slave.try_clone().unwrap())
+            .stderr(slave);
+        // SAFETY: setsid and ioctl are async-signal-safe.
+        unsafe {
+            c.pre_exec(|| {
+                libc::setsid();
+                libc::ioctl(0, libc::TIOCSCTTY, 0);
+                Ok(())
+            });
+        }
+        c.spawn().unwrap()
+    };
+    let write = |fd: i32, b: &[u8]| {
+        // SAFETY: b is valid for its length.
+        assert_eq!(
+            unsafe { libc::write(fd, b.as_ptr() as *const _, b.len()) },
+            b.len() as isize
+        );
+    };
+    let pty = openpty(33, 101);
+    let m = pty.master.as_raw_fd_i32();
+    let mut a = attach(&pty, &[]);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut acc = Vec::new();
+    write(m, b"echo got-$((6*7)) $(stty size)\n");
+    assert!(
+        read_until(m, &mut acc, "got-42 33 101", 10),
+        "{}",
+        String::from_utf8_lossy(&acc)
+    );
+    // ctrl-p, ctrl-q: attach ends with 0, the shell lives on.
+    write(m, b"\x10\x11");
+    let st = a.wait().unwrap();
+    assert_eq!(st.code(), Some(0));
+    assert!(
+        stdout(&r.out(&["ps", "-q", "--no-trunc"])).contains(&id),
+        "detaching stopped it"
+    );
+    // Again with other keys; a lone ctrl-p now is just a keystroke.
+    let pty = openpty(24, 80);
+    let m = pty.master.as_raw_fd_i32();
+    let mut a = attach(&pty, &["--detach-keys", "ctrl-x,y"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut acc = Vec::new();
+    write(m, b"echo second-$((1+1))\n");
+    assert!(
+        read_until(m, &mut acc, "second-2", 10),
+        "{}",
+        String::from_utf8_lossy(&acc)
+    );
+    write(m, b"exit 5\n");
+    let st = a.wait().unwrap();
+    assert_eq!(
+        st.code(),
+        Some(5),
+        "attach ends with the container's status"
+    );
+    assert_eq!(
+        stdout(&r.out(&["inspect", "-f", "{{.State.ExitCode}}", "shell"])),
+        "5\n"
+    );
+    // Not running, bad keys: docker's codes.
+    assert_eq!(r.out(&["attach", "shell"]).status.code(), Some(1));
+    let o = r.out(&["attach", "--detach-keys", "ctrl-1", "shell"]);
+    assert_eq!(o.status.code(), Some(125));
+}

@@ -152,6 +152,10 @@ pub fn start(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
                 "you cannot start and attach multiple containers at once",
             ));
         };
+        // Running detached already: attach to it, as docker's start -a.
+        if container::state(&ctx.store, &text(q)).is_ok_and(|r| r.running() && r.logged) {
+            return super::attach::main(&[q], ctx);
+        }
         return container::start_attached(&ctx.store, &text(q));
     }
     each(&p.rest, "start", |q| {

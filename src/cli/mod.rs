@@ -3,6 +3,7 @@
 //! the state store.
 
 pub mod args;
+pub mod attach;
 mod cp;
 mod devices;
 mod diff;
@@ -62,6 +63,7 @@ Commands:
   unpause    Resume paused containers
   rm         Remove containers
   rename     Rename a container
+  attach     Attach this terminal to a detached container (ctrl-p,ctrl-q detaches)
   cp         Copy files between a container and the host (tar streams with -)
   events     Show container events (create, start, die, health_status, ...)
   inspect    Show a container's record as JSON
@@ -189,6 +191,7 @@ fn dispatch(args: &Args) -> Result<i32> {
         b"restart" => manage::restart(rest, &ctx),
         b"boot" => manage::boot(rest, &ctx),
         b"cp" => cp::main(rest, &ctx),
+        b"attach" => attach::main(rest, &ctx),
         b"events" => events::main(rest, &ctx),
         b"wait" => manage::wait(rest, &ctx),
         b"rm" => manage::rm(rest, &ctx),

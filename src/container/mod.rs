@@ -9,6 +9,7 @@
 //! `delete` is the one removal sequence every way out goes through (`rm`,
 //! `--rm`, `container prune`, OCI `delete`).
 
+pub mod attach;
 mod create;
 mod delete;
 mod freeze;

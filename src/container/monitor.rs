@@ -3,6 +3,7 @@
 //! writes the container's output to its log, reaps it, records the exit
 //! code and time, and removes it if asked (--rm).
 
+use super::attach::{self, Server};
 use crate::error::{Context, Error, Result};
 use crate::spawn::parent::{self, Output};
 use crate::spec::Spec;
@@ -174,7 +175,10 @@ fn run_once(
     let health = rec
         .healthcheck
         .and_then(|c| super::health::watch(store, id, spec, &c, r.pid).ok());
-    let code = pump(&r, &out_r, &err_r, log);
+    // Attach clients are served while it runs; the socket goes after.
+    let mut srv = attach::Server::open(store, id);
+    let code = pump(&r, &out_r, &err_r, log, &mut srv);
+    drop(srv);
     super::health::unwatch(health);
     oom_check(store, id, &r);
     r.cleanup();
@@ -239,9 +243,16 @@ fn backoff(store: &Store, id: &str, delay: u64) -> Result<bool> {
     Ok(true)
 }
 
-/// Copy output to the log until the container exits and its pipes close;
-/// forward signals sent to the monitor. Returns the exit status.
-fn pump(r: &parent::Running, out: &Fd, err: &Fd, log: &mut Writer) -> i32 {
+/// Copy output to the log (and to attached clients) until the container
+/// exits and its pipes close; forward signals sent to the monitor; take
+/// attach clients' input for its terminal. Returns the exit status.
+fn pump(
+    r: &parent::Running,
+    out: &Fd,
+    err: &Fd,
+    log: &mut Writer,
+    srv: &mut Option<Server>,
+) -> i32 {
     let mut status = None;
     let srcs: [(i32, usize); 3] = [
         (out.raw(), log::STDOUT),
@@ -250,14 +261,17 @@ fn pump(r: &parent::Running, out: &Fd, err: &Fd, log: &mut Writer) -> i32 {
     ];
     let mut open = [true, true, r.master.is_some()];
     loop {
-        let mut fds = [libc::pollfd {
-            fd: r.sfd.raw(),
+        let pfd = |fd: i32| libc::pollfd {
+            fd,
             events: libc::POLLIN,
             revents: 0,
-        }; 4];
+        };
+        let mut fds: Vec<libc::pollfd> = alloc::vec![pfd(r.sfd.raw())];
         for (i, (fd, _)) in srcs.iter().enumerate() {
-            fds[i + 1].fd = if open[i] { *fd } else { -1 };
+            fds.push(pfd(if open[i] { *fd } else { -1 }));
         }
+        let attach = srv.as_ref().map(|s| s.fds()).unwrap_or_default();
+        fds.extend(attach.iter().map(|&f| pfd(f)));
         // Once the container is gone, only drain what is left.
         let timeout = if status.is_some() { 100 } else { -1 };
         if fd::poll(&mut fds, timeout).unwrap_or(0) == 0 && status.is_some() {
@@ -286,7 +300,29 @@ fn pump(r: &parent::Running, out: &Fd, err: &Fd, log: &mut Writer) -> i32 {
             let mut buf = [0u8; 16384];
             match fd::read(*fd, &mut buf) {
                 Ok(0) | Err(_) => open[i] = false,
-                Ok(n) => log.write(*stream, &buf[..n]),
+                Ok(n) => {
+                    log.write(*stream, &buf[..n]);
+                    if let Some(s) = srv.as_mut() {
+                        let kind = if *stream == log::STDERR {
+                            attach::STDERR
+                        } else {
+                            attach::STDOUT
+                        };
+                        s.send(kind, &buf[..n]);
+                    }
+                }
+            }
+        }
+        if let Some(s) = srv.as_mut() {
+            // Clients from the last one down: a dropped one shifts none
+            // still to be read.
+            for k in (1..attach.len()).rev() {
+                if fds[4 + k].revents != 0 {
+                    s.read(k - 1, r.master.as_ref());
+                }
+            }
+            if fds[4].revents != 0 {
+                s.accept();
             }
         }
         if status.is_some() && !open.iter().any(|&o| o) {

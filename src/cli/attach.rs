@@ -1,0 +1,229 @@
+//! `pocket attach`: this terminal on a detached container, through its
+//! monitor's socket (container/attach.rs). Output is copied here; with a
+//! terminal (-t) keystrokes and the window size go to it, and the detach
+//! keys (ctrl-p,ctrl-q unless --detach-keys) leave it running. Without a
+//! terminal, signals to this process go to the container (--sig-proxy).
+//! When the container ends, attach ends with its status, as docker's.
+
+use super::Ctx;
+use super::args::{Flag, flag, text};
+use crate::container::attach::{self, INPUT, RESIZE, STDERR};
+use crate::error::{Error, Result};
+use crate::sys::fd;
+use crate::sys::{signal, sock, tty};
+use alloc::vec::Vec;
+
+const FLAGS: &[Flag] = &[
+    flag(0, "detach-keys", true),
+    flag(0, "no-stdin", false),
+    flag(0, "sig-proxy", false),
+    flag(0, "help", false),
+];
+
+const HELP: &str = "\
+Usage: pocket attach [OPTIONS] CONTAINER
+
+Attach this terminal to a running detached container: its output here;
+with -t (made with -it) keystrokes go to it, and ctrl-p,ctrl-q detaches
+(leaving it running). Ends with the container's exit status.
+
+Options:
+      --detach-keys KEYS  The detach sequence (default ctrl-p,ctrl-q): comma
+                          separated ctrl-<x> or single characters
+      --no-stdin          Do not send keystrokes
+      --sig-proxy=false   Do not pass signals to a container without a terminal
+";
+
+/// docker's detach-key syntax: "ctrl-p,ctrl-q", "ctrl-@,a".
+pub fn parse_keys(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    for k in s.split(',') {
+        let b = k.as_bytes();
+        match b {
+            [c] => out.push(*c),
+            [b'c', b't', b'r', b'l', b'-', c] => out.push(match c {
+                b'a'..=b'z' => c - b'a' + 1,
+                b'@' => 0,
+                b'[' => 27,
+                b'\\' => 28,
+                b']' => 29,
+                b'^' => 30,
+                b'_' => 31,
+                _ => return None,
+            }),
+            _ => return None,
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// Puts the terminal back on every way out.
+struct Raw(Option<linux_raw_sys::general::termios>);
+
+impl Drop for Raw {
+    fn drop(&mut self) {
+        if let Some(t) = &self.0 {
+            let _ = tty::tcsetattr(0, t);
+        }
+    }
+}
+
+fn resize(s: &fd::Fd) {
+    if let Ok(w) = tty::get_winsize(0) {
+        let mut d = w.ws_row.to_be_bytes().to_vec();
+        d.extend_from_slice(&w.ws_col.to_be_bytes());
+        let _ = fd::write_all(s.raw(), &attach::frame(RESIZE, &d));
+    }
+}
+
+pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
+    let Some(p) = super::flags("attach", FLAGS, HELP, argv)? else {
+        return Ok(0);
+    };
+    let [q] = p.rest[..] else {
+        return Err(Error::bad("attach", "", "needs exactly one container"));
+    };
+    let keys = match p.value(FLAGS, "detach-keys") {
+        Some(k) => parse_keys(&text(k)).ok_or_else(|| {
+            Error::bad(
+                "invalid --detach-keys",
+                text(k),
+                "use ctrl-<x> or single characters, comma separated",
+            )
+        })?,
+        None => alloc::vec![16, 17],
+    };
+    let rec = crate::container::running(&ctx.store, &text(q))?;
+    if !rec.logged {
+        return Err(Error::bad(
+            "attach",
+            rec.name.clone(),
+            "runs in the foreground of another pocket; only detached containers can be attached to",
+        )
+        .with_code(1));
+    }
+    let spec = ctx.store.spec(&rec.id)?;
+    let has_tty = spec.process.terminal;
+    let path = attach::path(&ctx.store, &rec.id);
+    let s = sock::connect_unix(path.as_bytes())
+        .map_err(|e| Error::sys("connect", path.clone(), e).with_code(1))?;
+    let stdin = has_tty && !p.on(FLAGS, "no-stdin");
+    let proxy = !has_tty && p.value(FLAGS, "sig-proxy").is_none_or(|v| v != b"false");
+    let _raw = Raw(match stdin && tty::isatty(0) {
+        true => tty::tcgetattr(0).ok().inspect(|saved| {
+            let mut r = *saved;
+            tty::make_raw(&mut r);
+            let _ = tty::tcsetattr(0, &r);
+        }),
+        false => None,
+    });
+    if stdin {
+        resize(&s);
+    }
+    let mut set = signal::SigSet::of(&[libc::SIGWINCH]);
+    if proxy {
+        set.0 |= signal::SigSet::of(crate::spawn::parent::FORWARDED).0;
+    }
+    let _ = signal::sigprocmask(libc::SIG_BLOCK, &set);
+    let sfd = signal::signalfd(&set).map_err(|e| Error::sys("signalfd", "", e))?;
+    let mut inbuf: Vec<u8> = Vec::new();
+    let mut matched = 0usize;
+    let mut stdin_open = stdin;
+    loop {
+        let mut fds = [
+            libc::pollfd {
+                fd: s.raw(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: if stdin_open { 0 } else { -1 },
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: sfd.raw(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        if fd::poll(&mut fds, -1).is_err() {
+            continue;
+        }
+        if fds[2].revents != 0 {
+            while let Some(sig) = signal::signalfd_next(&sfd) {
+                if sig == libc::SIGWINCH {
+                    if stdin {
+                        resize(&s);
+                    }
+                } else {
+                    let _ = crate::container::kill(&ctx.store, &rec, sig);
+                }
+            }
+        }
+        if fds[1].revents != 0 {
+            let mut buf = [0u8; 4096];
+            match fd::read(0, &mut buf) {
+                Ok(0) | Err(_) => stdin_open = false,
+                Ok(n) => {
+                    // The detach keys, possibly split over reads; bytes
+                    // that only looked like their start are sent after all.
+                    let mut send = Vec::new();
+                    for &b in &buf[..n] {
+                        if b == keys[matched] {
+                            matched += 1;
+                            if matched == keys.len() {
+                                let _ = fd::write_all(s.raw(), &attach::frame(INPUT, &send));
+                                return Ok(0);
+                            }
+                            continue;
+                        }
+                        send.extend_from_slice(&keys[..matched]);
+                        matched = 0;
+                        if b == keys[0] {
+                            matched = 1;
+                        } else {
+                            send.push(b);
+                        }
+                    }
+                    if !send.is_empty() {
+                        let _ = fd::write_all(s.raw(), &attach::frame(INPUT, &send));
+                    }
+                }
+            }
+        }
+        if fds[0].revents != 0 {
+            let mut buf = [0u8; 16384];
+            match fd::read(s.raw(), &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    inbuf.extend_from_slice(&buf[..n]);
+                    let Some(frames) = attach::frames(&mut inbuf) else {
+                        break;
+                    };
+                    for (kind, data) in frames {
+                        let to = if kind == STDERR { 2 } else { 1 };
+                        let _ = fd::write_all(to, &data);
+                    }
+                }
+            }
+        }
+    }
+    // The monitor closed: the container ended. Its status, once written.
+    let end = crate::container::settle(&ctx.store, &rec.id).unwrap_or(rec);
+    Ok(end.live().exit_code.unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn detach_key_syntax() {
+        use super::parse_keys as p;
+        assert_eq!(p("ctrl-p,ctrl-q"), Some(vec![16, 17]));
+        assert_eq!(p("ctrl-@,a"), Some(vec![0, b'a']));
+        assert_eq!(p("ctrl-[,x"), Some(vec![27, b'x']));
+        assert_eq!(p(""), None);
+        assert_eq!(p("ctrl-1"), None);
+        assert_eq!(p("ab"), None);
+    }
+}
