@@ -380,3 +380,61 @@ fn rotation_drivers_and_time_filters() {
         one_error_line(&o, "bad log config");
     }
 }
+
+/// A foreground run keeps its log too (docker's): the output reaches the
+/// caller as before and `logs` shows it afterwards, stdout and stderr
+/// apart; with -t the terminal's output. --rm keeps none (nothing could
+/// read it).
+#[test]
+fn foreground_runs_keep_their_log() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("logfg");
+    let o = r.out(&[
+        "run",
+        "--name",
+        "fg",
+        "--rootfs",
+        rootfs().to_str().unwrap(),
+        "sh",
+        "-c",
+        "echo out; echo err >&2; exit 3",
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    assert_eq!(stdout(&o), "out\n");
+    assert_eq!(stderr(&o), "err\n");
+    let l = r.out(&["logs", "fg"]);
+    assert_eq!(
+        (stdout(&l), stderr(&l)),
+        ("out\n".to_string(), "err\n".to_string())
+    );
+    // With a terminal the container's output is the pty's.
+    let (m, s) = pty();
+    let mut c = r.cmd(&[
+        "run",
+        "-t",
+        "--name",
+        "fgt",
+        "--rootfs",
+        rootfs().to_str().unwrap(),
+        "echo",
+        "on-a-tty",
+    ]);
+    c.stdout(s.try_clone().unwrap()).stderr(s);
+    let st = c.status().unwrap();
+    assert_eq!(st.code(), Some(0));
+    drop(m);
+    assert_eq!(stdout(&r.out(&["logs", "fgt"])), "on-a-tty\r\n");
+    // --rm: no log is left anywhere (the container is gone with it).
+    let o = r.out(&[
+        "run",
+        "--rm",
+        "--rootfs",
+        rootfs().to_str().unwrap(),
+        "echo",
+        "gone",
+    ]);
+    assert_eq!(stdout(&o), "gone\n");
+    assert_eq!(stdout(&r.out(&["ps", "-aq"])).lines().count(), 2);
+}

@@ -476,7 +476,8 @@ fn docker_io_through_a_mirror() {
 /// An OCI layout holding an index of two platforms: the busybox layer plus
 /// a layer whose /arch names the platform.
 fn multi_arch_layout(dir: &Path) {
-    let imgs = test_images();
+    // (busybox_base_layer reads the built test images)
+    test_images();
     let blobs = dir.join("blobs/sha256");
     std::fs::create_dir_all(&blobs).unwrap();
     let put = |b: &[u8]| -> (String, usize) {

@@ -270,3 +270,120 @@ fn namespaces_shm_groups_domain_and_cidfile() {
         one_error_line(&o, "bad run option");
     }
 }
+
+/// inspect's HostConfig and Config say what the flags asked for.
+#[test]
+fn inspect_shows_the_run_options() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("runopts-inspect");
+    let host = r.0.join("h");
+    std::fs::create_dir_all(&host).unwrap();
+    let bind = format!("{}:/hosttmp:ro", host.display());
+    let id = ok(r.out(&[
+        "create",
+        "--pid",
+        "host",
+        "--shm-size",
+        "128m",
+        "--domainname",
+        "d.test",
+        "--group-add",
+        "1234",
+        "-v",
+        &bind,
+        "--rootfs",
+        rootfs().to_str().unwrap(),
+        "true",
+    ]));
+    let f = "{{.HostConfig.PidMode}}|{{.HostConfig.IpcMode}}|{{.HostConfig.UTSMode}}|{{.HostConfig.ShmSize}}|{{.Config.Domainname}}|{{json .HostConfig.GroupAdd}}|{{json .HostConfig.Binds}}";
+    let got = ok(r.out(&["inspect", "-f", f, id.trim()]));
+    assert_eq!(
+        got,
+        format!("host|private||134217728|d.test|[\"1234\"]|[\"{bind}\"]\n")
+    );
+    let id = ok(r.out(&[
+        "create",
+        "--ipc",
+        "none",
+        "--uts",
+        "host",
+        "--rootfs",
+        rootfs().to_str().unwrap(),
+        "true",
+    ]));
+    let got = ok(r.out(&["inspect", "-f", f, id.trim()]));
+    assert_eq!(got, "|none|host|0||[]|null\n");
+}
+
+/// --pid container:X and --ipc container:X join that container's
+/// namespaces (checked by their inode on the host); a stopped X is
+/// refused with docker's words.
+#[test]
+fn pid_and_ipc_of_another_container() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("runopts-nsjoin");
+    let id = r.run_d(&["--name", "holder", "sleep", "60"]);
+    let pid = init_pid(&r, &id);
+    let link = |p: String| {
+        std::fs::read_link(p)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned()
+    };
+    // Its pid 1 is the holder's sleep.
+    assert_eq!(
+        ok(run(
+            &r,
+            &["--pid", "container:holder", "cat", "/proc/1/comm"]
+        )),
+        "sleep\n"
+    );
+    let ns = ok(run(
+        &r,
+        &[
+            "--pid",
+            "container:holder",
+            "--ipc",
+            "container:holder",
+            "sh",
+            "-c",
+            "readlink /proc/self/ns/pid; readlink /proc/self/ns/ipc",
+        ],
+    ));
+    assert_eq!(
+        ns,
+        format!(
+            "{}\n{}\n",
+            link(format!("/proc/{pid}/ns/pid")),
+            link(format!("/proc/{pid}/ns/ipc"))
+        )
+    );
+    let c = ok(r.out(&[
+        "create",
+        "--pid",
+        "container:holder",
+        "--rootfs",
+        rootfs().to_str().unwrap(),
+        "true",
+    ]));
+    assert_eq!(
+        ok(r.out(&["inspect", "-f", "{{.HostConfig.PidMode}}", c.trim()])),
+        format!("container:{id}\n")
+    );
+    ok(r.out(&["rm", c.trim()]));
+    ok(r.out(&["stop", "-t", "0", "holder"]));
+    let o = run(&r, &["--pid", "container:holder", "true"]);
+    assert_eq!(o.status.code(), Some(125));
+    assert!(
+        stderr(&o).contains("cannot join PID of a non running container"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&r, &["--ipc", "container:nosuch", "true"]);
+    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(stdout(&r.out(&["ps", "-aq"])).lines().count(), 1);
+}

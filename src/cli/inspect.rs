@@ -140,6 +140,15 @@ fn describe(
     let config = spec.map(|s| {
         json::obj(alloc::vec![
             ("Hostname", Some(Value::Str(lossy(&s.hostname)))),
+            (
+                "Domainname",
+                Some(json::str(
+                    s.sysctl
+                        .iter()
+                        .find(|(k, _)| k == "kernel.domainname")
+                        .map_or("", |(_, v)| v.as_str())
+                ))
+            ),
             ("Env", Some(all(&s.process.env))),
             ("Cmd", Some(all(&s.process.args))),
             ("WorkingDir", Some(Value::Str(lossy(&s.process.cwd)))),
@@ -208,6 +217,28 @@ fn describe(
                 )))
             ),
             ("Privileged", Some(Value::Bool(s.privileged))),
+            (
+                "PidMode",
+                Some(json::str(&ns_mode(s, crate::spec::Namespace::Pid)))
+            ),
+            ("IpcMode", Some(json::str(&ipc_mode(s)))),
+            (
+                "UTSMode",
+                Some(json::str(&ns_mode(s, crate::spec::Namespace::Uts)))
+            ),
+            ("ShmSize", Some(json::num(shm_size(s)))),
+            (
+                "GroupAdd",
+                Some(json::strs(
+                    &s.process
+                        .user
+                        .additional_gids
+                        .iter()
+                        .map(|g| alloc::format!("{g}"))
+                        .collect::<Vec<_>>()
+                ))
+            ),
+            ("Binds", Some(binds(s))),
             (
                 "OomScoreAdj",
                 Some(json::num(s.process.oom_score_adj.unwrap_or(0)))
@@ -322,6 +353,64 @@ fn describe(
         ("GraphDriver", spec.and_then(graph_driver)),
         ("Mounts", spec.map(mounts)),
     ])
+}
+
+/// docker's PidMode/UTSMode: "host" when the namespace is the host's,
+/// "container:ID" when another container's.
+fn ns_mode(s: &crate::spec::Spec, ns: crate::spec::Namespace) -> String {
+    if let Some((_, c)) = s.ns_containers.iter().find(|(n, _)| *n == ns) {
+        return alloc::format!("container:{c}");
+    }
+    String::from(if s.has(ns) { "" } else { "host" })
+}
+
+fn ipc_mode(s: &crate::spec::Spec) -> String {
+    let m = ns_mode(s, crate::spec::Namespace::Ipc);
+    if !m.is_empty() {
+        return m;
+    }
+    let shm = s.mounts.iter().any(|m| m.destination == "/dev/shm");
+    String::from(if shm { "private" } else { "none" })
+}
+
+/// /dev/shm's size option, in bytes (0: none, or the host's).
+fn shm_size(s: &crate::spec::Spec) -> u64 {
+    s.mounts
+        .iter()
+        .find(|m| m.destination == "/dev/shm" && m.kind == "tmpfs")
+        .and_then(|m| m.options.iter().find_map(|o| o.strip_prefix("size=")))
+        .and_then(|v| {
+            v.strip_suffix('k')
+                .and_then(|k| k.parse::<u64>().ok())
+                .map(|k| k * 1024)
+        })
+        .unwrap_or(0)
+}
+
+/// docker's Binds: "SRC:DST[:ro]" for each bind the user asked for (not
+/// the /etc files pocket binds, nor /dev/shm with --ipc host).
+fn binds(s: &crate::spec::Spec) -> Value {
+    let v: Vec<String> = s
+        .mounts
+        .iter()
+        .filter(|m| {
+            m.kind == "bind" && !m.destination.starts_with("/etc/") && m.destination != "/dev/shm"
+        })
+        .map(|m| {
+            let ro = m.options.iter().any(|o| o == "ro");
+            alloc::format!(
+                "{}:{}{}",
+                m.source,
+                m.destination,
+                if ro { ":ro" } else { "" }
+            )
+        })
+        .collect();
+    if v.is_empty() {
+        Value::Null
+    } else {
+        json::strs(&v)
+    }
 }
 
 /// A container's document, as `inspect` shows it.

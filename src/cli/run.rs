@@ -142,9 +142,10 @@ Options:
       --mount type=bind|volume|tmpfs,src=S,dst=D[,readonly][,volume-nocopy][,tmpfs-size=N]
                            [,tmpfs-mode=M][,bind-propagation=rprivate]: -v/--tmpfs, spelled out
       --shm-size BYTES     Size of /dev/shm (default 64m)
-      --pid host           Share the host's pid namespace (see every host process)
+      --pid MODE           host: the host's pid namespace (every host process);
+                           container:NAME: that running container's
       --ipc MODE           private|shareable (default: its own), host (the host's, and its
-                           /dev/shm), none (no /dev/shm)
+                           /dev/shm), none (no /dev/shm), container:NAME (its SysV IPC)
       --uts host           Share the host's host name (no -h)
       --group-add GROUP    An extra group of the process (name from the image's /etc/group,
                            or a number)
@@ -528,10 +529,14 @@ pub fn to_spec(
     let bad_mode = |flag: &str, v: &[u8], modes: &'static str| {
         Error::bad(alloc::format!("invalid --{flag}"), text(v), modes)
     };
+    let mut ns_containers = Vec::new();
     match r.pid {
         None => namespaces.push(Namespace::Pid),
         Some(b"host") => {}
-        Some(v) => return Err(bad_mode("pid", v, "host is the one mode pocket has")),
+        Some(v) if v.starts_with(b"container:") && v.len() > 10 => {
+            ns_containers.push((Namespace::Pid, text(&v[10..])))
+        }
+        Some(v) => return Err(bad_mode("pid", v, "host or container:NAME|ID")),
     }
     match r.uts {
         None => namespaces.push(Namespace::Uts),
@@ -548,7 +553,16 @@ pub fn to_spec(
     match r.ipc {
         None | Some(b"private" | b"shareable" | b"none") => namespaces.push(Namespace::Ipc),
         Some(b"host") => {}
-        Some(v) => return Err(bad_mode("ipc", v, "private, shareable, host or none")),
+        Some(v) if v.starts_with(b"container:") && v.len() > 10 => {
+            ns_containers.push((Namespace::Ipc, text(&v[10..])))
+        }
+        Some(v) => {
+            return Err(bad_mode(
+                "ipc",
+                v,
+                "private, shareable, host, none or container:NAME|ID",
+            ));
+        }
     }
     match r.net.unwrap_or(b"bridge") {
         b"none" => namespaces.push(Namespace::Network),
@@ -628,8 +642,14 @@ pub fn to_spec(
         net_container: None,
         netns_owner: None,
         seccomp: crate::seccomp::Seccomp::Builtin,
+        ns_containers,
         ..Default::default()
     };
+    // The host's UTS namespace: its name is the host's; none is set (an
+    // OCI config may only name a host in a namespace of its own).
+    if r.uts == Some(b"host") {
+        spec.hostname.clear();
+    }
     let mut sysctls = r.sysctls.clone();
     let domain = r.domainname.map(|d| [b"kernel.domainname=", d].concat());
     if let Some(d) = &domain {

@@ -50,6 +50,7 @@ pub fn create(store: &Store, spec: &mut Spec, o: Options) -> Result<Record> {
     if o.network.mode == Mode::Container {
         join_network(store, spec, &o.network)?;
     }
+    join_namespaces(store, spec)?;
     // Under the networks lock until the record exists.
     let claim = network::claim(store, &o.network, &o.id, &dir, spec)?;
     let mut rec = Record::new(
@@ -120,6 +121,30 @@ fn join_network(store: &Store, spec: &mut Spec, r: &Request) -> Result<()> {
     }
     spec.net_container = Some(other);
     spec.netns_owner = Some((rec.pid, rec.pid_start));
+    Ok(())
+}
+
+/// `--pid/--ipc container:ID`: each container's id (names resolved once)
+/// and its init as it is now; it must run, as docker's message says.
+pub(super) fn join_namespaces(store: &Store, spec: &mut Spec) -> Result<()> {
+    spec.ns_owners.clear();
+    for (ns, q) in spec.ns_containers.iter_mut() {
+        let what = match ns {
+            crate::spec::Namespace::Pid => "PID",
+            _ => "IPC",
+        };
+        let other = store.resolve(q).map_err(|e| e.with_code(125))?;
+        let rec = store.load_live(&other).map_err(|e| e.with_code(125))?;
+        if rec.status != Status::Running {
+            return Err(Error::bad(
+                alloc::format!("cannot join {what} of a non running container"),
+                q.clone(),
+                "start it first",
+            ));
+        }
+        *q = other;
+        spec.ns_owners.push((*ns, rec.pid, rec.pid_start));
+    }
     Ok(())
 }
 

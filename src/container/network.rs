@@ -135,12 +135,22 @@ fn mount_files(spec: &mut Spec, dir: &str) {
     }
 }
 
+/// The container's host name; the host's own for `--uts host` (the Spec
+/// names none then).
+fn hostname_of(spec: &Spec) -> String {
+    if spec.hostname.is_empty() {
+        let h = fs::read(c"/proc/sys/kernel/hostname").unwrap_or_default();
+        return String::from_utf8_lossy(&h).trim().into();
+    }
+    String::from_utf8_lossy(&spec.hostname).into_owned()
+}
+
 /// `--net none` or `host`: no network to claim, but docker's files all
 /// the same: /etc/hosts with localhost (with `host`, the host's own) and
 /// --add-host lines, the host's resolv.conf (or --dns), /etc/hostname.
 fn files_only(r: &Request, dir: &str, spec: &mut Spec, host_mode: bool) -> Result<Claim> {
     let (extra, dns) = (&r.add_hosts, &r.dns);
-    let hostname = String::from_utf8_lossy(&spec.hostname).into_owned();
+    let hostname = hostname_of(spec);
     let resolv = host_resolv();
     let resolv = String::from_utf8_lossy(&resolv);
     let (hosts, resolv) = if host_mode {
@@ -264,7 +274,7 @@ fn bridge(
         prefix: net.prefix,
         gateway: net.gateway,
     });
-    let hostname = String::from_utf8_lossy(&spec.hostname).into_owned();
+    let hostname = hostname_of(spec);
     let resolv = host_resolv();
     claim.hosts = etc::hosts(&hostname, Some(ip), extra);
     claim.resolv = etc::resolv_conf(&String::from_utf8_lossy(&resolv), dns);

@@ -30,9 +30,35 @@ pub fn start(store: &Store, rec: &Record, spec: &Spec, how: Attach) -> Result<i3
 /// Run attached: pocket itself is the container's parent and records its
 /// start and exit, like the monitor does for -d.
 fn foreground(store: &Store, id: &str, spec: &Spec) -> Result<i32> {
+    // Its output goes to the log as well (docker keeps a foreground run's
+    // log), unless nobody could read it: --rm, or --log-driver none.
+    let keep = store
+        .load(id)
+        .ok()
+        .filter(|r| !r.auto_remove && r.log.enabled())
+        .and_then(|r| {
+            let p = alloc::ffi::CString::new(store.log_path(id)).ok()?;
+            crate::state::log::Writer::open(&p, &r.log).ok()
+        });
+    let pipes = match (&keep, spec.process.terminal) {
+        (Some(_), false) => crate::sys::fd::pipe().ok().zip(crate::sys::fd::pipe().ok()),
+        _ => None,
+    };
+    let output = match &pipes {
+        Some(((_, ow), (_, ew))) => parent::Output {
+            stdout: ow.raw(),
+            stderr: ew.raw(),
+        },
+        None => parent::INHERIT,
+    };
     // Recording is best effort here: a state dir that went away must not
     // stop or orphan a running foreground container.
-    let mut r = match parent::start(spec, parent::INHERIT) {
+    let started = parent::start(spec, output);
+    let (out_r, err_r) = match pipes {
+        Some(((or, _ow), (er, _ew))) => (Some(or), Some(er)),
+        None => (None, None),
+    };
+    let mut r = match started {
         Ok(r) => r,
         Err(e) => {
             let _ = super::finish(store, id, Status::Created, e.code);
@@ -47,7 +73,20 @@ fn foreground(store: &Store, id: &str, spec: &Spec) -> Result<i32> {
         }
         Err(_) => None,
     };
-    let code = relay::run(r.pid, &r.sfd, r.master.as_ref(), spec.io.stdin);
+    let mut log = keep;
+    let mut tee = log.as_mut().map(|l| relay::Tee {
+        out: out_r,
+        err: err_r,
+        log: l,
+    });
+    let code = relay::run_tee(
+        r.pid,
+        &r.sfd,
+        r.master.as_ref(),
+        spec.io.stdin,
+        tee.as_mut(),
+    );
+    drop(tee);
     super::health::unwatch(health);
     super::monitor::oom_check(store, id, &r);
     r.cleanup();
@@ -143,5 +182,6 @@ fn claim(store: &Store, q: &str, logged: bool) -> Result<Option<(String, Spec)>>
         }
         spec.netns_owner = Some((rec.pid, rec.pid_start));
     }
+    super::create::join_namespaces(store, &mut spec)?;
     Ok(Some((id, spec)))
 }

@@ -62,20 +62,43 @@ pub fn open_all(spec: &Spec) -> Result<Joins> {
         }
         None => None,
     };
+    // `--pid/--ipc container:ID`: checked the same way.
+    let by_owner = |ns: Namespace| -> Result<Option<fd::Fd>> {
+        let Some(&(_, pid, start)) = spec.ns_owners.iter().find(|(n, _, _)| *n == ns) else {
+            return Ok(None);
+        };
+        let f = open(
+            &format!("/proc/{pid}/ns/{}", ns.proc_name()),
+            "open namespace",
+        )?;
+        if crate::sys::procfs::start_time(pid) != Some(start) {
+            return Err(Error::bad(
+                "cannot join namespace of a non running container",
+                format!("pid {pid}"),
+                "it stopped",
+            ));
+        }
+        Ok(Some(f))
+    };
     for ns in ORDER {
         let f = match *ns == Namespace::Network && owner.is_some() {
             true => owner.take(),
-            false => spec
-                .ns_path(*ns)
-                .map(|p| open(p, "open namespace"))
-                .transpose()?,
+            false => match by_owner(*ns)? {
+                Some(f) => Some(f),
+                None => spec
+                    .ns_path(*ns)
+                    .map(|p| open(p, "open namespace"))
+                    .transpose()?,
+            },
         };
         if let Some(f) = f {
             j.table.push((f.raw(), ns.clone_flag()));
             j._fds.push(f);
         }
     }
-    if let Some(p) = spec.ns_path(Namespace::Pid) {
+    if let Some(f) = by_owner(Namespace::Pid)? {
+        j.pid = Some(f);
+    } else if let Some(p) = spec.ns_path(Namespace::Pid) {
         j.pid = Some(open(p, "open namespace")?);
     }
     Ok(j)

@@ -47,14 +47,61 @@ fn write_nb(fd: i32, mut buf: &[u8]) -> core::result::Result<(), Errno> {
     Ok(())
 }
 
-/// Copy what the container wrote on its tty to our stdout; false at EOF
-/// (EIO: every slave fd is closed).
-fn pump_out(master: &Fd) -> bool {
+/// A foreground container's output kept in its log too (docker keeps
+/// the log of a foreground run): it writes into these pipes (or its
+/// tty), and the relay copies to our stdout/stderr and to the log.
+pub struct Tee<'a> {
+    pub out: Option<Fd>,
+    pub err: Option<Fd>,
+    pub log: &'a mut crate::state::log::Writer,
+}
+
+impl Tee<'_> {
+    /// Copy one read of pipe `i` (0 out, 1 err); false at EOF.
+    fn pump(&mut self, i: usize) -> bool {
+        let Some(f) = (if i == 0 { &self.out } else { &self.err }) else {
+            return false;
+        };
+        let mut buf = [0u8; 16384];
+        match fd::read(f.raw(), &mut buf) {
+            Ok(0) | Err(_) => {
+                if i == 0 {
+                    self.out = None
+                } else {
+                    self.err = None
+                }
+                false
+            }
+            Ok(n) => {
+                let _ = fd::write_all(1 + i as i32, &buf[..n]);
+                let stream = if i == 0 {
+                    crate::state::log::STDOUT
+                } else {
+                    crate::state::log::STDERR
+                };
+                self.log.write(stream, &buf[..n]);
+                true
+            }
+        }
+    }
+
+    fn raw(&self, i: usize) -> i32 {
+        let f = if i == 0 { &self.out } else { &self.err };
+        f.as_ref().map_or(-1, |f| f.raw())
+    }
+}
+
+/// Copy what the container wrote on its tty to our stdout (and its log);
+/// false at EOF (EIO: every slave fd is closed).
+fn pump_out(master: &Fd, tee: &mut Option<&mut Tee>) -> bool {
     let mut buf = [0u8; 8192];
     match fd::read(master.raw(), &mut buf) {
         Ok(0) => false,
         Ok(n) => {
             let _ = fd::write_all(1, &buf[..n]);
+            if let Some(t) = tee {
+                t.log.write(crate::state::log::STDOUT, &buf[..n]);
+            }
             true
         }
         Err(Errno::EAGAIN) => true,
@@ -63,6 +110,17 @@ fn pump_out(master: &Fd) -> bool {
 }
 
 pub fn run(pid: i32, sfd: &Fd, master: Option<&Fd>, stdin: bool) -> Result<i32> {
+    run_tee(pid, sfd, master, stdin, None)
+}
+
+/// `run`, the output kept in a log as well (`tee`).
+pub fn run_tee(
+    pid: i32,
+    sfd: &Fd,
+    master: Option<&Fd>,
+    stdin: bool,
+    mut tee: Option<&mut Tee>,
+) -> Result<i32> {
     let _raw = match master {
         Some(m) => {
             fd::set_nonblock(m.raw(), true).ctx("fcntl", "pty")?;
@@ -74,22 +132,17 @@ pub fn run(pid: i32, sfd: &Fd, master: Option<&Fd>, stdin: bool) -> Result<i32> 
     let mut out_open = master.is_some();
     let mut status: Option<i32> = None;
     loop {
+        let pfd = |fd: i32| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
         let mut fds = [
-            libc::pollfd {
-                fd: sfd.raw(),
-                events: libc::POLLIN,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: master.map_or(-1, |m| m.raw()),
-                events: libc::POLLIN,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: if stdin_open { 0 } else { -1 },
-                events: libc::POLLIN,
-                revents: 0,
-            },
+            pfd(sfd.raw()),
+            pfd(master.map_or(-1, |m| m.raw())),
+            pfd(if stdin_open { 0 } else { -1 }),
+            pfd(tee.as_ref().map_or(-1, |t| t.raw(0))),
+            pfd(tee.as_ref().map_or(-1, |t| t.raw(1))),
         ];
         if !out_open {
             fds[1].fd = -1;
@@ -116,9 +169,16 @@ pub fn run(pid: i32, sfd: &Fd, master: Option<&Fd>, stdin: bool) -> Result<i32> 
                 }
             }
         }
+        if let Some(t) = tee.as_mut() {
+            for i in 0..2 {
+                if fds[3 + i].revents != 0 {
+                    t.pump(i);
+                }
+            }
+        }
         if let Some(m) = master {
             if fds[1].revents != 0 {
-                out_open = pump_out(m);
+                out_open = pump_out(m, &mut tee);
             }
             if fds[2].revents != 0 {
                 let mut buf = [0u8; 4096];
@@ -144,8 +204,24 @@ pub fn run(pid: i32, sfd: &Fd, master: Option<&Fd>, stdin: bool) -> Result<i32> 
                     if fd::poll(&mut p, 100).unwrap_or(0) == 0 {
                         break;
                     }
-                    out_open = pump_out(m);
+                    out_open = pump_out(m, &mut tee);
                 }
+            }
+            // And what is left in the pipes: every writer is gone with
+            // the pid namespace, so they end (or go quiet) at once.
+            if let Some(t) = tee.as_mut() {
+                while t.out.is_some() || t.err.is_some() {
+                    let mut p = [pfd(t.raw(0)), pfd(t.raw(1))];
+                    if fd::poll(&mut p, 100).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    for (i, x) in p.iter().enumerate() {
+                        if x.revents != 0 {
+                            t.pump(i);
+                        }
+                    }
+                }
+                t.log.flush();
             }
             return Ok(code);
         }

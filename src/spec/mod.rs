@@ -154,6 +154,18 @@ pub enum Namespace {
 }
 
 impl Namespace {
+    /// Its name under /proc/PID/ns.
+    pub fn proc_name(self) -> &'static str {
+        match self {
+            Namespace::Pid => "pid",
+            Namespace::Mount => "mnt",
+            Namespace::Uts => "uts",
+            Namespace::Ipc => "ipc",
+            Namespace::Network => "net",
+            Namespace::Cgroup => "cgroup",
+        }
+    }
+
     pub fn clone_flag(self) -> i32 {
         match self {
             Namespace::Pid => libc::CLONE_NEWPID,
@@ -217,6 +229,11 @@ pub struct Spec {
     /// Networks joined later (`network connect`): eth1, eth2... at each
     /// start, no default route through them.
     pub extra_nets: Vec<NetAttach>,
+    /// `--pid container:ID`, `--ipc container:ID`: whose namespace is
+    /// joined, found again at every start (its pid changes), as the net's.
+    pub ns_containers: Vec<(Namespace, String)>,
+    /// Their inits (pid, start time) for this start. Not saved.
+    pub ns_owners: Vec<(Namespace, i32, u64)>,
     /// `--net container:ID`: the container whose namespace is joined,
     /// found again at every start (its pid changes).
     pub net_container: Option<String>,

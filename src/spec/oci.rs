@@ -39,6 +39,8 @@ const A_GATEWAY: &str = "io.pocket.net.gateway";
 const A_NET_CONTAINER: &str = "io.pocket.net.container";
 /// `network connect`'s networks: "NAME BRIDGE IP/PREFIX GATEWAY", ';' apart.
 const A_NET_EXTRA: &str = "io.pocket.net.extra";
+/// `--pid/--ipc container:ID`: "pid=ID,ipc=ID".
+const A_NS_CONTAINERS: &str = "io.pocket.ns.containers";
 const A_DEVICES: &str = "io.pocket.devices";
 const A_DEVICE_RULES: &str = "io.pocket.device-cgroup-rules";
 /// docker's default seccomp profile, by name: 400 syscall names in every
@@ -192,6 +194,14 @@ pub fn to_value(s: &Spec) -> Value {
     }
     if let Some(c) = &s.net_container {
         annotations.push((String::from(A_NET_CONTAINER), json::str(c)));
+    }
+    if !s.ns_containers.is_empty() {
+        let v: Vec<String> = s
+            .ns_containers
+            .iter()
+            .map(|(n, c)| alloc::format!("{}={c}", n.proc_name()))
+            .collect();
+        annotations.push((String::from(A_NS_CONTAINERS), json::str(&v.join(","))));
     }
     if !s.extra_nets.is_empty() {
         let v: Vec<String> = s
@@ -532,6 +542,18 @@ pub fn from_value(c: &Value) -> Result<Spec> {
         image: ann(A_IMAGE).map(String::from),
         net,
         net_container: ann(A_NET_CONTAINER).map(String::from),
+        ns_containers: ann(A_NS_CONTAINERS)
+            .map(|v| {
+                v.split(',')
+                    .filter_map(|e| match e.split_once('=')? {
+                        ("pid", c) => Some((Namespace::Pid, String::from(c))),
+                        ("ipc", c) => Some((Namespace::Ipc, String::from(c))),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        ns_owners: Vec::new(),
         extra_nets: ann(A_NET_EXTRA)
             .map(|v| v.split(';').filter_map(extra_net).collect())
             .unwrap_or_default(),
