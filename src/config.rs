@@ -3,7 +3,9 @@
 //! `insecure-registries`, and `"bridge": "none"`, which (as dockerd's
 //! `--bridge=none`) leaves containers without a --net on `none` instead
 //! of the default bridge network. No file, or one that does not parse,
-//! is no settings.
+//! is no settings. `$POCKET_CONFIG` may also hold the JSON itself
+//! (`POCKET_CONFIG='{"bridge":"none"}'`): read as a path, that would
+//! silently be no settings, and a script meaning "no bridge" would get one.
 
 use crate::json::{self, Value};
 use alloc::string::String;
@@ -12,9 +14,11 @@ pub const PATH: &str = "/etc/pocket/config.json";
 
 /// The settings, if any.
 pub fn load(args: &crate::rt::args::Args) -> Option<Value> {
-    let path = args
-        .getenv(b"POCKET_CONFIG")
-        .filter(|p| !p.is_empty())
+    let given = args.getenv(b"POCKET_CONFIG").filter(|p| !p.is_empty());
+    if let Some(v) = given.filter(|v| v.trim_ascii_start().starts_with(b"{")) {
+        return json::parse(v).ok();
+    }
+    let path = given
         .map(|p| String::from_utf8_lossy(p).into_owned())
         .unwrap_or_else(|| String::from(PATH));
     let c = crate::error::cpath(&path).ok()?;

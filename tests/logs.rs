@@ -438,3 +438,44 @@ fn foreground_runs_keep_their_log() {
     assert_eq!(stdout(&o), "gone\n");
     assert_eq!(stdout(&r.out(&["ps", "-aq"])).lines().count(), 2);
 }
+
+/// `pocket run IMG yes | head -1` still ends: once pocket's stdout reader
+/// is gone, the container meets the closed pipe as if it wrote there
+/// itself, though a foreground run's output passes
+/// through pocket for its log.
+#[test]
+fn a_foreground_run_ends_when_its_reader_goes() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("logpipe");
+    let mut c = r.cmd(&[
+        "run",
+        "--name",
+        "yes",
+        "--rootfs",
+        rootfs().to_str().unwrap(),
+        "yes",
+    ]);
+    c.stdout(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut buf = [0u8; 2];
+    out.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"y\n");
+    drop(out);
+    let end = std::time::Instant::now() + Duration::from_secs(10);
+    let st = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            std::time::Instant::now() < end,
+            "yes runs on without its reader"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // SIGPIPE (141), or busybox yes's own exit on EPIPE (1), as when it
+    // writes to the closed pipe itself (pocket before it kept logs).
+    assert!(matches!(st.code(), Some(141 | 1)), "{st:?}");
+}

@@ -742,3 +742,38 @@ fn names_resolve_on_user_networks_and_connect_disconnect() {
         ok(&ns.pocket(&r, &["rm", "-f", c]), "rm");
     }
 }
+
+/// $POCKET_CONFIG may hold the settings' JSON itself: `"bridge": "none"`
+/// given inline leaves a container without --net on none (read as a file
+/// name it would have meant no settings, and a bridge). In a namespace
+/// of its own, so a failure cannot touch the host's network.
+#[test]
+fn inline_settings_in_pocket_config() {
+    if !root() {
+        return;
+    }
+    let ns = Ns::new();
+    let r = Root::new("net-inline");
+    let o = ns
+        .cmd(&bin())
+        .env("POCKET_CONFIG", r#" {"bridge": "none"}"#)
+        .arg("--root")
+        .arg(&r.0)
+        .args([
+            "run",
+            "--rm",
+            "--rootfs",
+            &rootfs_str(),
+            "ls",
+            "/sys/class/net",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "lo\n");
+    assert!(
+        !ns.links().iter().any(|l| l == "pocket0"),
+        "{:?}",
+        ns.links()
+    );
+}

@@ -1527,3 +1527,81 @@ fn push_refusals_credentials_and_all_tags() {
     ));
     assert!(tags.contains("\"1\"") && tags.contains("\"2\""), "{tags}");
 }
+
+/// An image's VOLUMEs become anonymous volumes, its HEALTHCHECK runs,
+/// and a VOLUME that reads like a -v value ("/:/host") is never a bind
+/// of the host's root: the attack, from a hostile image's config.
+#[test]
+fn image_volumes_and_healthcheck_from_its_config() {
+    if !root() {
+        return;
+    }
+    test_images();
+    let r = Root::new("imgcfg");
+    let dir = r.0.join("layout");
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let put = |b: &[u8]| -> (String, usize) {
+        let h = sha256_hex(b);
+        std::fs::write(blobs.join(&h), b).unwrap();
+        (format!("sha256:{h}"), b.len())
+    };
+    let base = busybox_base_layer();
+    let base_diff = format!("sha256:{}", sha256_hex(&base));
+    let (ld, ln) = put(&base);
+    let config = format!(
+        r#"{{"architecture":"amd64","os":"linux","config":{{"Cmd":["sleep","60"],"Volumes":{{"/data":{{}},"/:/host":{{}}}},"Healthcheck":{{"Test":["CMD-SHELL","echo img-check"],"Interval":200000000,"Retries":1}}}},"rootfs":{{"type":"layers","diff_ids":["{base_diff}"]}}}}"#
+    );
+    let (cd, cn) = put(config.as_bytes());
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{cd}","size":{cn}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{ld}","size":{ln}}}]}}"#
+    );
+    let (md, mn) = put(manifest.as_bytes());
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    std::fs::write(
+        dir.join("index.json"),
+        format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{md}","size":{mn},"annotations":{{"org.opencontainers.image.ref.name":"cfg:latest"}}}}]}}"#
+        ),
+    )
+    .unwrap();
+    let o = r.out(&["load", "-q", "-i", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = r.out(&["run", "-d", "--name", "cfgc", "cfg"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("ignoring the image's VOLUME \"/:/host\""),
+        "{}",
+        stderr(&o)
+    );
+    // No /host at all, let alone the host's root; /data is a volume.
+    let ls = r.out(&["exec", "cfgc", "ls", "/host"]);
+    assert_ne!(ls.status.code(), Some(0), "{}", stdout(&ls));
+    let vols = stdout(&r.out(&["volume", "ls", "-q"]));
+    assert_eq!(vols.lines().count(), 1, "{vols}");
+    let mounts = stdout(&r.out(&["exec", "cfgc", "cat", "/proc/mounts"]));
+    assert!(
+        mounts.lines().any(|l| l.split(' ').nth(1) == Some("/data")),
+        "{mounts}"
+    );
+    assert!(
+        !mounts.lines().any(|l| l.split(' ').nth(1) == Some("/host")),
+        "{mounts}"
+    );
+    // The image's HEALTHCHECK: healthy, its output in the log.
+    wait_for(20, "healthy", || {
+        stdout(&r.out(&["ps"])).contains("(healthy)").then_some(())
+    });
+    let h = stdout(&r.out(&[
+        "inspect",
+        "-f",
+        "{{(index .State.Health.Log 0).Output}}",
+        "cfgc",
+    ]));
+    assert_eq!(h, "img-check\n\n");
+    // --no-healthcheck drops it.
+    let o = r.out(&["run", "-d", "--no-healthcheck", "cfg"]);
+    let id = stdout(&o).trim().to_string();
+    let f = stdout(&r.out(&["inspect", "-f", "{{json .Config.Healthcheck}}", &id]));
+    assert_eq!(f, "null\n");
+}

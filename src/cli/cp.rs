@@ -285,19 +285,7 @@ fn source(tree: &Tree, p: &Path, follow: bool, missing: impl Fn() -> Error) -> R
 }
 
 fn entry(st: &k::statx, path: Vec<u8>, kind: Kind) -> Entry {
-    Entry {
-        path,
-        kind,
-        mode: st.stx_mode as u32 & 0o7777,
-        uid: st.stx_uid,
-        gid: st.stx_gid,
-        mtime: (st.stx_mtime.tv_sec, 0),
-        size: 0,
-        link: Vec::new(),
-        major: 0,
-        minor: 0,
-        xattrs: Vec::new(),
-    }
+    crate::image::tar_write::entry_of(st, path, kind)
 }
 
 /// The source as a tar archive: a directory's tree (names relative to

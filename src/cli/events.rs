@@ -47,18 +47,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         return Err(Error::bad("events", text(extra), "takes no arguments"));
     }
     let now = time::now();
-    let when = |name: &str| -> Result<Option<Timestamp>> {
-        match p.value(FLAGS, name) {
-            Some(v) => time::parse_since(&text(v), now).map(Some).ok_or_else(|| {
-                Error::bad(
-                    alloc::format!("invalid --{name}"),
-                    text(v),
-                    "a time (RFC 3339, Unix seconds) or a duration (10m)",
-                )
-            }),
-            None => Ok(None),
-        }
-    };
+    let when = |name: &str| super::filter::time_flag(&p, FLAGS, name, now);
     let (since, until) = (when("since")?, when("until")?);
     let fs = Filters::parse("events", FLAGS, &p, |k, _| KEYS.contains(&k))?;
     let format = match p.value(FLAGS, "format") {

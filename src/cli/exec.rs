@@ -120,6 +120,12 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         stdin: on("interactive"),
         detach: on("detach"),
         user,
+        // A health check's probe: killed at its timeout.
+        timeout_ms: lookup(
+            &ctx.args.env,
+            crate::container::health::EXEC_TIMEOUT.as_bytes(),
+        )
+        .and_then(|v| core::str::from_utf8(v).ok()?.parse().ok()),
         ..Exec::of(&spec, cmd.iter().map(|a| a.to_vec()).collect())
     };
     crate::container::exec(&ctx.store, &id, &e)

@@ -69,3 +69,25 @@ pub fn label(labels: &[(String, String)], v: &str) -> bool {
         None => labels.iter().any(|(a, _)| a == v),
     }
 }
+
+/// A `--since`/`--until` flag of `p` (RFC 3339, Unix seconds, or a
+/// duration back from `now`), as logs and events take it.
+pub fn time_flag(
+    p: &Parsed,
+    table: &[Flag],
+    name: &str,
+    now: crate::rt::time::Timestamp,
+) -> Result<Option<crate::rt::time::Timestamp>> {
+    match p.value(table, name) {
+        Some(v) => crate::rt::time::parse_since(&text(v), now)
+            .map(Some)
+            .ok_or_else(|| {
+                Error::bad(
+                    alloc::format!("invalid --{name}"),
+                    text(v),
+                    "a time (RFC 3339, Unix seconds) or a duration (10m)",
+                )
+            }),
+        None => Ok(None),
+    }
+}

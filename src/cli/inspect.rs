@@ -326,7 +326,8 @@ fn describe(
             "State",
             Some(json::obj(alloc::vec![
                 ("Status", Some(json::str(r.state_word()))),
-                ("Running", Some(Value::Bool(running))),
+                // docker: a restarting container is "running" too.
+                ("Running", Some(Value::Bool(running || r.restarting))),
                 ("Paused", Some(Value::Bool(running && r.paused))),
                 (
                     "Restarting",

@@ -2,7 +2,7 @@
 //! stdout and stderr to stderr; `-f` follows until the container exits.
 
 use super::Ctx;
-use super::args::{Flag, flag, text};
+use super::args::{Flag, flag};
 use crate::error::{Context, Error, Result};
 use crate::rt::time::{self, Timestamp};
 use crate::state::Status;
@@ -135,18 +135,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         tail = usize::try_from(n).ok();
     }
     let now = time::now();
-    let when = |name: &str| -> Result<Option<Timestamp>> {
-        match p.value(FLAGS, name) {
-            Some(v) => time::parse_since(&text(v), now).map(Some).ok_or_else(|| {
-                Error::bad(
-                    alloc::format!("invalid --{name}"),
-                    text(v),
-                    "a time (RFC 3339, Unix seconds) or a duration (10m)",
-                )
-            }),
-            None => Ok(None),
-        }
-    };
+    let when = |name: &str| super::filter::time_flag(&p, FLAGS, name, now);
     let [q] = p.rest[..] else {
         return Err(Error::bad("logs", "", "needs exactly one container"));
     };

@@ -905,7 +905,10 @@ fn write_cidfile(r: &RunArgs, id: &str) -> Result<()> {
         .ok_or_else(|| Error::bad("--cidfile", text(f), "contains a NUL byte"))?;
     let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_CLOEXEC | libc::O_NOFOLLOW;
     let file = fd::open(&c, flags, 0o644).ctx("create --cidfile", &text(f))?;
-    fd::write_all(file.raw(), id.as_bytes()).ctx("write --cidfile", &text(f))
+    fd::write_all(file.raw(), id.as_bytes()).map_err(|e| {
+        let _ = crate::sys::fs::unlinkat(libc::AT_FDCWD, &c, 0);
+        Error::sys("write --cidfile", text(f), e)
+    })
 }
 
 /// $HOME from the user's passwd entry (docker's rule), unless the image,
@@ -1137,6 +1140,18 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
         .map(|i| i.config.volumes.clone())
         .unwrap_or_default()
         .into_iter()
+        // A path in the container and nothing else: read as a -v value,
+        // "/:/host" from an image would bind the host's root. One with a
+        // ':' (or not absolute) is no anonymous volume: skipped, said.
+        .filter(|v| {
+            let ok = v.starts_with('/') && !v.contains(':');
+            if !ok {
+                crate::errln!(
+                    "pocket: WARNING: ignoring the image's VOLUME {v:?}: not a plain absolute path"
+                );
+            }
+            ok
+        })
         .filter(|v| {
             !user_destinations(&r)
                 .iter()

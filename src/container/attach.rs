@@ -111,8 +111,11 @@ impl Server {
             return;
         }
         let f = frame(kind, data);
+        // A frame goes whole or not at all; part of one would leave the
+        // client reading data as headers: it is dropped then.
         self.clients.retain(|c| match fd::write(c.fd.raw(), &f) {
-            Ok(_) | Err(Errno::EAGAIN) => true,
+            Ok(n) => n == f.len(),
+            Err(Errno::EAGAIN) => true,
             Err(_) => false,
         });
     }
@@ -135,7 +138,11 @@ impl Server {
                         for (kind, data) in fs {
                             match (kind, master) {
                                 (INPUT, Some(m)) => {
-                                    let _ = fd::write_all(m.raw(), &data);
+                                    // Never blocking the monitor: input
+                                    // a container does not read is lost.
+                                    let _ = fd::set_nonblock(m.raw(), true);
+                                    let _ = fd::write(m.raw(), &data);
+                                    let _ = fd::set_nonblock(m.raw(), false);
                                 }
                                 (RESIZE, Some(m)) if data.len() == 4 => {
                                     let ws = linux_raw_sys::general::winsize {

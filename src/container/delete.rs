@@ -58,6 +58,8 @@ pub fn delete_with(
                 "container is running: stop it first or use rm -f",
             ));
         }
+        // Its restart policy must not bring it back meanwhile.
+        mark_stopped(store, &rec)?;
         let _ = proc::pidfd_send_signal(&fd, libc::SIGKILL);
         // Frozen, it would never die: thaw it.
         if rec.paused {
@@ -106,7 +108,9 @@ fn remove_with(store: &Store, rec: &Record, volumes: bool, spec: Option<Spec>) -
         (true, Some(s)) => volumes::anonymous(&store.root, s),
         _ => Vec::new(),
     };
-    let had_net = spec.as_ref().is_some_and(|s| s.net.is_some());
+    let had_net = spec
+        .as_ref()
+        .is_some_and(|s| s.net.is_some() || !s.extra_nets.is_empty());
     store.remove(rec)?;
     events::emit(store, rec, "destroy", &[]);
     volumes::remove_unused(store, &anon);

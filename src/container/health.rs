@@ -8,7 +8,6 @@
 use crate::error::{Error, Result};
 use crate::json::{self, Value};
 use crate::rt::time::{self, Timestamp};
-use crate::spawn::exec::Exec;
 use crate::spec::Spec;
 use crate::state::Store;
 use crate::sys::fd::{self, Fd};
@@ -276,26 +275,32 @@ fn save(store: &Store, id: &str, h: &Health) {
 }
 
 /// Fork the checker for the run whose init is `pid`: its pid, to be
-/// killed (and reaped) when the run ends. It needs nothing from the
-/// monitor but the store, the Spec and the check.
-pub fn watch(store: &Store, id: &str, spec: &Spec, c: &Check, pid: i32) -> Result<i32> {
+/// killed (and reaped) when the run ends. It keeps nothing of the
+/// monitor's open (pipes, the pty, the log): a pipe it held would keep
+/// a container from meeting its reader's end.
+pub fn watch(store: &Store, id: &str, _spec: &Spec, c: &Check, pid: i32) -> Result<i32> {
+    let start = crate::sys::procfs::start_time(pid).unwrap_or(0);
     let child = proc::fork().map_err(|e| Error::sys("fork", "health check", e))?;
     if child == 0 {
-        checker(store, id, spec, c, pid);
+        let _ = fd::close_range(3, u32::MAX, 0);
+        // Its own process group: unwatch ends it with any probe running.
+        let _ = proc::setpgid(0, 0);
+        checker(store, id, c, pid, start);
         proc::exit(0);
     }
     Ok(child)
 }
 
-/// Stop the checker `watch` forked (if any), and reap it.
+/// Stop the checker `watch` forked (if any), and its probe, and reap it.
 pub fn unwatch(pid: Option<i32>) {
     if let Some(p) = pid {
+        let _ = proc::kill(-p, libc::SIGKILL);
         let _ = proc::kill(p, libc::SIGKILL);
         let _ = proc::wait(p, 0);
     }
 }
 
-fn checker(store: &Store, id: &str, spec: &Spec, c: &Check, pid: i32) {
+fn checker(store: &Store, id: &str, c: &Check, pid: i32, start: u64) {
     let started = time::monotonic_ms();
     let mut h = Health::new();
     save(store, id, &h);
@@ -310,18 +315,14 @@ fn checker(store: &Store, id: &str, spec: &Spec, c: &Check, pid: i32) {
             ms(c.interval, DEFAULT_INTERVAL)
         };
         crate::sys::time::sleep_ms(wait);
-        if !crate::sys::procfs::exists(pid, crate::sys::procfs::start_time(pid).unwrap_or(0)) {
+        if !crate::sys::procfs::alive(pid, start) {
             return;
         }
-        let t0 = time::now();
-        let (code, out) = probe(pid, spec, c);
+        let (t0, m0) = (time::now(), time::monotonic_ms());
+        let (code, out) = probe(store, id, c);
         let before = h.status;
-        h.record(
-            c,
-            started,
-            time::monotonic_ms(),
-            (t0, time::now(), code, out),
-        );
+        // The start period is judged by when the check began.
+        h.record(c, started, m0, (t0, time::now(), code, out));
         save(store, id, &h);
         if h.status != before {
             crate::state::events::emit_for(store, id, &format!("health_status: {}", h.status), &[]);
@@ -329,84 +330,99 @@ fn checker(store: &Store, id: &str, spec: &Spec, c: &Check, pid: i32) {
     }
 }
 
-/// Run the check once in the container: (exit code, output). A check
-/// that outlives its timeout is killed: -1, as docker reports it.
-fn probe(pid: i32, spec: &Spec, c: &Check) -> (i32, String) {
+/// Run the check once in the container, as `pocket exec` does it (a
+/// sealed copy of pocket enters the container: CVE-2019-5736), with the
+/// timeout: (exit code, output). One that outlives its timeout is
+/// killed: -1, as docker reports it. Its output is read until the probe
+/// ends (a process the check left behind cannot hold us), at most
+/// MAX_OUTPUT bytes of it kept.
+fn probe(store: &Store, id: &str, c: &Check) -> (i32, String) {
     let timeout = ms_or(c.timeout, DEFAULT_TIMEOUT);
     let Ok((out_r, out_w)) = fd::pipe() else {
         return (-1, String::from("pipe failed"));
     };
+    let t0 = time::monotonic_ms();
     let Ok(child) = proc::fork() else {
         return (-1, String::from("fork failed"));
     };
     if child == 0 {
         drop(out_r);
-        proc::exit(run_check(pid, spec, c, &out_w, timeout));
+        proc::exit(run_check(store, id, c, &out_w, timeout));
     }
     drop(out_w);
+    let _ = fd::set_nonblock(out_r.raw(), true);
     let mut out = Vec::new();
     let mut buf = [0u8; 4096];
-    // The probe kills the check at its timeout; its pipe closes then.
-    while let Ok(n) = fd::read(out_r.raw(), &mut buf) {
-        if n == 0 {
-            break;
+    let mut drain = |out: &mut Vec<u8>| {
+        while let Ok(n) = fd::read(out_r.raw(), &mut buf) {
+            if n == 0 {
+                break;
+            }
+            let room = MAX_OUTPUT.saturating_sub(out.len());
+            out.extend_from_slice(&buf[..n.min(room)]);
         }
-        let room = MAX_OUTPUT.saturating_sub(out.len());
-        out.extend_from_slice(&buf[..n.min(room)]);
-    }
-    let code = match proc::wait(child, 0) {
-        Ok((_, st)) => proc::exit_code(st),
-        Err(_) => -1,
     };
-    let text = String::from_utf8_lossy(&out).into_owned();
-    match code {
-        TIMED_OUT => (
-            -1,
-            format!(
-                "Health check exceeded timeout ({})",
-                time::go_duration(timeout.saturating_mul(1_000_000))
-            ),
-        ),
-        c => (c, text),
+    // The probe kills the check at its timeout; a little grace for it,
+    // then it is killed too.
+    let deadline = t0.saturating_add(timeout).saturating_add(5_000);
+    let code = loop {
+        let mut p = [libc::pollfd {
+            fd: out_r.raw(),
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        let _ = fd::poll(&mut p, 50);
+        drain(&mut out);
+        if let Ok((p, st)) = proc::wait(child, libc::WNOHANG)
+            && p == child
+        {
+            break proc::exit_code(st);
+        }
+        if time::monotonic_ms() > deadline {
+            let _ = proc::kill(child, libc::SIGKILL);
+            let _ = proc::wait(child, 0);
+            break -1;
+        }
+    };
+    drain(&mut out);
+    if time::monotonic_ms().saturating_sub(t0) >= timeout {
+        let t = time::go_duration(timeout.saturating_mul(1_000_000));
+        return (-1, format!("Health check exceeded timeout ({t})"));
     }
+    (code, String::from_utf8_lossy(&out).into_owned())
 }
 
 fn ms_or(n: u64, d: u64) -> u64 {
     (if n == 0 { d } else { n }) / 1_000_000
 }
 
-/// The probe's exit status when the check timed out.
-const TIMED_OUT: i32 = 254;
-// (The checker is the monitor's child and runs its file: as for the
-// container itself, that file is busy (ETXTBSY) while the container's
-// processes live, so no sealed copy is needed to enter it.)
-
-/// In the probe: the check's stdout and stderr into `out`, through the
-/// exec path (the container's namespaces, root, user, capabilities and
-/// seccomp, as `pocket exec`). Returns its exit status.
-fn run_check(pid: i32, spec: &Spec, c: &Check, out: &Fd, timeout_ms: u64) -> i32 {
+/// In the probe: stdout and stderr into `out`, then `pocket exec` from a
+/// sealed copy (the timeout through the environment). Returns only if
+/// that cannot start.
+fn run_check(store: &Store, id: &str, c: &Check, out: &Fd, timeout_ms: u64) -> i32 {
     for i in 1..3 {
         let _ = fd::dup2(out.raw(), i);
     }
     if let Ok(null) = fd::open(c"/dev/null", libc::O_RDONLY, 0) {
         let _ = fd::dup2(null.raw(), 0);
     }
-    let Ok(pidfd) = proc::pidfd_open(pid) else {
-        return 1;
-    };
-    let e = Exec {
-        timeout_ms: Some(timeout_ms),
-        ..Exec::of(spec, c.argv())
-    };
-    match crate::spawn::exec::exec(pid, &pidfd, &e) {
-        Ok(crate::spawn::exec::TIMED_OUT) => TIMED_OUT,
-        Ok(code) => code,
-        Err(err) => {
-            let _ = fd::write_all(2, format!("{err}\n").as_bytes());
-            err.code
-        }
-    }
+    let mut argv: Vec<Vec<u8>> = alloc::vec![
+        b"pocket".to_vec(),
+        b"--root".to_vec(),
+        store.root.as_bytes().to_vec(),
+        b"exec".to_vec(),
+        id.as_bytes().to_vec(),
+    ];
+    argv.extend(c.argv());
+    let env = alloc::vec![format!("{EXEC_TIMEOUT}={timeout_ms}").into_bytes()];
+    let e = crate::spawn::sealed::exec(&store.run, &argv, &env);
+    let _ = fd::write_all(2, format!("{e}\n").as_bytes());
+    126
 }
+
+/// `pocket exec` kills its command after this many milliseconds (the
+/// health checker's timeout; not a user setting).
+pub const EXEC_TIMEOUT: &str = "POCKET_EXEC_TIMEOUT_MS";
 
 #[cfg(test)]
 mod tests {

@@ -24,6 +24,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 const MARKER: &str = "# pocket: containers on ";
+/// Largest hosts file rewritten (a network of thousands fits).
+const MAX_HOSTS: i64 = 1 << 20;
 
 /// The names a container answers to on `net`: its name, short id and its
 /// aliases there.
@@ -96,6 +98,12 @@ fn rewrite(path: &str, section: &str) {
     let Ok(f) = fd::open(&c, libc::O_RDWR | libc::O_NOFOLLOW | libc::O_CLOEXEC, 0) else {
         return;
     };
+    // The container owns this inode: one it grew (or made sparse and
+    // huge) is left alone rather than read under the networks lock.
+    match fd::fstatat(f.raw(), c"", libc::AT_EMPTY_PATH) {
+        Ok(st) if st.st_size <= MAX_HOSTS && st.st_mode & libc::S_IFMT == libc::S_IFREG => {}
+        _ => return,
+    }
     let Ok(old) = crate::sys::fs::read_fd(&f) else {
         return;
     };

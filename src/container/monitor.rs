@@ -109,6 +109,19 @@ fn supervise(
         }
         let first = ready.is_some();
         let t0 = crate::rt::time::monotonic_ms();
+        // A restart joins the namespaces of --net/--pid/--ipc container:X
+        // as they are now (their owners may have restarted too).
+        let mut fresh;
+        let spec = if first {
+            spec
+        } else {
+            fresh = spec.clone();
+            if let Err(e) = super::start::refresh_joins(store, &mut fresh) {
+                super::finish(store, id, Status::Exited, e.code)?;
+                return Err(e);
+            }
+            &fresh
+        };
         let code = match run_once(store, id, spec, ready, &mut log) {
             Ok(Some(code)) => code,
             Ok(None) => return Ok(()),
@@ -167,6 +180,11 @@ fn run_once(
         }
     };
     crate::state::events::emit(store, &rec, "start", &[]);
+    // Stopped by hand while this restart was being made: it ends at once
+    // (and, manually stopped, is not restarted).
+    if ready.is_none() && rec.manual_stop {
+        let _ = proc::kill(r.pid, libc::SIGKILL);
+    }
 
     // Started: tell the waiting pocket, and let go of the pipe.
     if let Some(r) = ready.take() {
@@ -260,6 +278,7 @@ fn pump(
         (r.master.as_ref().map_or(-1, |m| m.raw()), log::STDOUT),
     ];
     let mut open = [true, true, r.master.is_some()];
+    let mut drain_end = u64::MAX;
     loop {
         let pfd = |fd: i32| libc::pollfd {
             fd,
@@ -272,9 +291,13 @@ fn pump(
         }
         let attach = srv.as_ref().map(|s| s.fds()).unwrap_or_default();
         fds.extend(attach.iter().map(|&f| pfd(f)));
-        // Once the container is gone, only drain what is left.
+        // Once the container is gone, only drain what is left, for a
+        // second at most (an orphan of --pid host could write forever).
         let timeout = if status.is_some() { 100 } else { -1 };
         if fd::poll(&mut fds, timeout).unwrap_or(0) == 0 && status.is_some() {
+            break;
+        }
+        if status.is_some() && crate::rt::time::monotonic_ms() > drain_end {
             break;
         }
         if fds[0].revents != 0 {
@@ -291,6 +314,9 @@ fn pump(
                 Ok((p, st)) if p == r.pid => status = Some(proc::exit_code(st)),
                 Err(Errno::ECHILD) => status = Some(137),
                 _ => {}
+            }
+            if status.is_some() {
+                drain_end = crate::rt::time::monotonic_ms() + 1000;
             }
         }
         for (i, (fd, stream)) in srcs.iter().enumerate() {

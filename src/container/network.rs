@@ -296,6 +296,7 @@ pub fn connect(
     let id = store.resolve(q)?;
     let _l = store.lock(&id)?;
     let rec = store.load_live(&id)?;
+    busy(&rec)?;
     let mut spec = store.spec(&id)?;
     if spec.net.is_none() && spec.extra_nets.is_empty() {
         return Err(Error::bad(
@@ -331,8 +332,7 @@ pub fn connect(
     };
     host::sync(&nets).map_err(undo)?;
     if rec.running() {
-        let ifname = alloc::format!("eth{}", spec.extra_nets.len() + 1);
-        host::attach_as(rec.pid, &a, &ifname, false).map_err(undo)?;
+        host::attach_as(rec.pid, &a, &free_ifname(rec.pid), false).map_err(undo)?;
     }
     spec.extra_nets.push(a);
     store.save_spec(&id, &spec).map_err(undo)?;
@@ -346,6 +346,34 @@ pub fn connect(
     Ok(())
 }
 
+/// Being started by another pocket right now: its networks are being
+/// set up; connect and disconnect wait for no one, so they refuse.
+fn busy(rec: &crate::state::Record) -> Result<()> {
+    if rec.busy() {
+        return Err(
+            Error::bad("container", rec.name.clone(), "is being started; try again").with_code(1),
+        );
+    }
+    Ok(())
+}
+
+/// The first ethN (N >= 1) the container's network namespace lacks.
+fn free_ifname(pid: i32) -> String {
+    let dev = fs::read(
+        &cstr::cstring(alloc::format!("/proc/{pid}/net/dev").as_bytes()).unwrap_or_default(),
+    )
+    .unwrap_or_default();
+    let text = String::from_utf8_lossy(&dev);
+    let taken: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split(':').next().map(str::trim))
+        .collect();
+    (1..)
+        .map(|n| alloc::format!("eth{n}"))
+        .find(|n| !taken.contains(&n.as_str()))
+        .unwrap_or_default()
+}
+
 /// `network disconnect NET CTR`: off `net`, now if it runs and at its
 /// next starts; its address goes back and its names leave the others'
 /// hosts files.
@@ -353,19 +381,28 @@ pub fn disconnect(store: &Store, q: &str, net: &str) -> Result<()> {
     let id = store.resolve(q)?;
     let _l = store.lock(&id)?;
     let rec = store.load_live(&id)?;
+    busy(&rec)?;
     let mut spec = store.spec(&id)?;
     let nets = Nets::lock(&store.root, &store.run)?;
     let name = networks::resolve(&store.root, net)
         .map(|n| n.name)
         .unwrap_or_else(|_| String::from(net));
-    let a = if spec.net.as_ref().is_some_and(|a| a.network == name) {
-        spec.net.take()
-    } else {
-        spec.extra_nets
-            .iter()
-            .position(|a| a.network == name)
-            .map(|i| spec.extra_nets.remove(i))
-    };
+    // The network it was made on holds its published ports and default
+    // route: pocket keeps it (docker would let it go).
+    if spec.net.as_ref().is_some_and(|a| a.network == name) {
+        return Err(Error::bad(
+            "network disconnect",
+            rec.name.clone(),
+            alloc::format!(
+                "{name} is the network it was created on (its ports and route): pocket cannot take it off that one"
+            ),
+        ));
+    }
+    let a = spec
+        .extra_nets
+        .iter()
+        .position(|a| a.network == name)
+        .map(|i| spec.extra_nets.remove(i));
     let Some(a) = a else {
         return Err(Error::bad(
             "container",

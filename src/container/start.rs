@@ -143,6 +143,24 @@ pub fn start_attached(store: &Store, q: &str) -> Result<i32> {
     }
 }
 
+/// The namespaces a start joins, as their owners are now: `--net
+/// container:X`'s (it must run) and `--pid/--ipc container:X`'s.
+pub(super) fn refresh_joins(store: &Store, spec: &mut Spec) -> Result<()> {
+    if let Some(other) = spec.net_container.clone() {
+        // Its namespace as it is now: the other container must run.
+        let rec = store.load_live(&other)?;
+        if rec.status != Status::Running {
+            return Err(Error::bad(
+                "cannot join network of a non running container",
+                other,
+                "start it first",
+            ));
+        }
+        spec.netns_owner = Some((rec.pid, rec.pid_start));
+    }
+    super::create::join_namespaces(store, spec)
+}
+
 /// Take a container that does not run for this process to start: None
 /// if it runs (or another pocket is starting it). `logged`: its output
 /// goes to the log (a monitor's start).
@@ -169,19 +187,18 @@ fn claim(store: &Store, q: &str, logged: bool) -> Result<Option<(String, Spec)>>
         rec.restart_count = 0;
         store.save(&rec)?;
     }
-    let mut spec = store.spec(&id)?;
-    if let Some(other) = spec.net_container.clone() {
-        // Its namespace as it is now: the other container must run.
-        let rec = store.load_live(&other)?;
-        if rec.status != Status::Running {
-            return Err(Error::bad(
-                "cannot join network of a non running container",
-                other,
-                "start it first",
-            ));
+    // Claimed: from here a failure must say so, or `wait` would wait for
+    // a start that never comes.
+    let spec = store.spec(&id).and_then(|mut spec| {
+        refresh_joins(store, &mut spec)?;
+        Ok(spec)
+    });
+    let spec = match spec {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = super::finish(store, &id, Status::Created, e.code);
+            return Err(e);
         }
-        spec.netns_owner = Some((rec.pid, rec.pid_start));
-    }
-    super::create::join_namespaces(store, &mut spec)?;
+    };
     Ok(Some((id, spec)))
 }

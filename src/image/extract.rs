@@ -497,15 +497,18 @@ pub fn extract(src: &mut dyn Source, dest: &Fd, opts: &Opts) -> Result<Stats> {
                 if ty != libc::S_IFIFO && !opts.devices {
                     return Err(Error::bad("extract", lossy(&path), "device node refused"));
                 }
-                create(parent, &c, || {
-                    m::mknodat(parent, &c, ty | 0o600, e.major, e.minor)
-                })
-                .map_err(at("mknod"))?;
+                // Made with its final mode (umask 0 for the call) rather
+                // than chmod'ed after: fchmodat follows a symlink, and in a
+                // running container's tree (`cp`) the node may have been
+                // swapped for one since mknod. (Single-threaded: the
+                // umask is ours alone for this moment.)
+                let old = crate::sys::proc::umask(0);
+                let made = create(parent, &c, || {
+                    m::mknodat(parent, &c, ty | mode, e.major, e.minor)
+                });
+                crate::sys::proc::umask(old);
+                made.map_err(at("mknod"))?;
                 chown(true)?;
-                // Not fchmodat: it follows a symlink, and in a running
-                // container's tree (`cp`) the node may have been swapped
-                // for one since mknod.
-                chmod_nofollow(parent, &c, mode).map_err(at("chmod"))?;
             }
         }
         let t = [e.mtime, e.mtime];
@@ -538,25 +541,6 @@ pub fn extract(src: &mut dyn Source, dest: &Fd, opts: &Opts) -> Result<Stats> {
         file::utimensat(parent, &c, t, libc::AT_SYMLINK_NOFOLLOW).ctx("set times", &shown())?;
     }
     Ok(st)
-}
-
-/// chmod `name` in `parent` without following a symlink: through an
-/// O_PATH handle on the node itself (/proc/self/fd/N names that very
-/// inode), refusing a symlink.
-fn chmod_nofollow(parent: i32, name: &CString, mode: u32) -> core::result::Result<(), Errno> {
-    let f = fd::openat(
-        parent,
-        name,
-        libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC,
-        0,
-    )?;
-    let st = fd::fstatat(f.raw(), c"", libc::AT_EMPTY_PATH)?;
-    if st.st_mode & libc::S_IFMT == libc::S_IFLNK {
-        return Err(Errno::ELOOP);
-    }
-    let p = cstr::cstring(alloc::format!("/proc/self/fd/{}", f.raw()).as_bytes())
-        .ok_or(Errno::EINVAL)?;
-    m::fchmodat(libc::AT_FDCWD, &p, mode)
 }
 
 /// Overlay whiteouts: ".wh..wh..opq" marks `parent` opaque, ".wh.NAME"

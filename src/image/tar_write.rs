@@ -333,6 +333,24 @@ pub struct Opts {
     pub oci_whiteouts: bool,
 }
 
+/// An entry with `st`'s mode, owner and time (no data, link or xattrs
+/// yet).
+pub fn entry_of(st: &k::statx, path: Vec<u8>, kind: Kind) -> Entry {
+    Entry {
+        path,
+        kind,
+        mode: st.stx_mode as u32 & 0o7777,
+        uid: st.stx_uid,
+        gid: st.stx_gid,
+        mtime: (st.stx_mtime.tv_sec, 0),
+        size: 0,
+        link: Vec::new(),
+        major: 0,
+        minor: 0,
+        xattrs: Vec::new(),
+    }
+}
+
 /// The names in a directory (not "." and ".."), as bytes, sorted.
 pub fn names(dir: &Fd) -> core::result::Result<Vec<Vec<u8>>, Errno> {
     let mut out: Vec<Vec<u8>> = Vec::new();
@@ -494,19 +512,7 @@ impl Walk<'_, '_> {
                 Err(Errno::ENOENT) => continue,
                 r => r.ctx("stat", &shown(&path))?,
             };
-            let mut e = Entry {
-                path: path.clone(),
-                kind: Kind::File,
-                mode: st.stx_mode as u32 & 0o7777,
-                uid: st.stx_uid,
-                gid: st.stx_gid,
-                mtime: (st.stx_mtime.tv_sec, 0),
-                size: 0,
-                link: Vec::new(),
-                major: 0,
-                minor: 0,
-                xattrs: Vec::new(),
-            };
+            let mut e = entry_of(&st, path.clone(), Kind::File);
             match mode_type(&st) {
                 libc::S_IFDIR => {
                     let d = match fd::openat(dir, &c, DIR, 0) {

@@ -156,22 +156,10 @@ pub fn resolve(spec: &str, roots: &[String]) -> Result<User> {
             ));
         }
     };
-    let group = etc_file(roots, c"group").unwrap_or_default();
     if let Some(g) = g {
-        gid = match num(g) {
-            Some(n) => n,
-            None => records(&group)
-                .find(|f| f.len() >= 3 && f[0] == g)
-                .and_then(|f| num(f[2]))
-                .ok_or_else(|| {
-                    Error::bad(
-                        "unable to find group",
-                        g,
-                        "no matching entries in group file",
-                    )
-                })?,
-        };
+        gid = self::group(g, roots)?;
     }
+    let group = etc_file(roots, c"group").unwrap_or_default();
     // Supplementary groups: those listing the user by name, as runc does.
     let mut additional_gids: Vec<u32> = match (name, g) {
         (Some(n), None) => records(&group)

@@ -235,6 +235,8 @@ fn wait_until(child: i32, sfd: &Fd, ms: u64) -> i32 {
         }
         let now = crate::rt::time::monotonic_ms();
         if now >= end {
+            // The command and what it started: it leads its own session.
+            let _ = proc::kill(-child, libc::SIGKILL);
             let _ = proc::kill(child, libc::SIGKILL);
             let _ = proc::wait(child, 0);
             return TIMED_OUT;

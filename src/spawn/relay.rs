@@ -73,13 +73,23 @@ impl Tee<'_> {
                 false
             }
             Ok(n) => {
-                let _ = fd::write_all(1 + i as i32, &buf[..n]);
                 let stream = if i == 0 {
                     crate::state::log::STDOUT
                 } else {
                     crate::state::log::STDERR
                 };
                 self.log.write(stream, &buf[..n]);
+                // Our reader went away (`pocket run ... | head -1`): close
+                // the pipe so the container meets EPIPE/SIGPIPE as it
+                // would writing there itself, instead of running on.
+                if fd::write_all(1 + i as i32, &buf[..n]) == Err(Errno::EPIPE) {
+                    if i == 0 {
+                        self.out = None
+                    } else {
+                        self.err = None
+                    }
+                    return false;
+                }
                 true
             }
         }
@@ -210,7 +220,10 @@ pub fn run_tee(
             // And what is left in the pipes: every writer is gone with
             // the pid namespace, so they end (or go quiet) at once.
             if let Some(t) = tee.as_mut() {
-                while t.out.is_some() || t.err.is_some() {
+                // A second at most: an orphan of --pid host could write on.
+                let end = crate::rt::time::monotonic_ms() + 1000;
+                while (t.out.is_some() || t.err.is_some()) && crate::rt::time::monotonic_ms() < end
+                {
                     let mut p = [pfd(t.raw(0)), pfd(t.raw(1))];
                     if fd::poll(&mut p, 100).unwrap_or(0) == 0 {
                         break;

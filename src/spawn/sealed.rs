@@ -38,6 +38,35 @@ pub fn ensure(args: &Args, run_dir: &str) -> Result<()> {
     Err(Error::sys("execveat", "sealed copy of pocket", e))
 }
 
+/// Execute pocket from a sealed view or copy with `argv` and `envp`
+/// (a health check's `pocket exec`); returns only on failure.
+pub fn exec(run_dir: &str, argv: &[alloc::vec::Vec<u8>], envp: &[alloc::vec::Vec<u8>]) -> Error {
+    let cs = |v: &[alloc::vec::Vec<u8>]| -> alloc::vec::Vec<alloc::ffi::CString> {
+        v.iter()
+            .filter_map(|a| alloc::ffi::CString::new(a.clone()).ok())
+            .collect()
+    };
+    let (a, e) = (cs(argv), cs(envp));
+    let table = |v: &[alloc::ffi::CString]| {
+        let mut t: alloc::vec::Vec<*const core::ffi::c_char> =
+            v.iter().map(|c| c.as_ptr()).collect();
+        t.push(core::ptr::null());
+        t
+    };
+    let (at, et) = (table(&a), table(&e));
+    if let Some(view) = overlay(run_dir) {
+        let _ = exe::execveat_fd(&view, at.as_ptr(), et.as_ptr());
+    }
+    match exe::sealed_copy() {
+        Ok(copy) => Error::sys(
+            "execveat",
+            "sealed copy of pocket",
+            exe::execveat_fd(&copy, at.as_ptr(), et.as_ptr()),
+        ),
+        Err(e) => Error::sys("seal a copy of", "pocket", e),
+    }
+}
+
 fn overlay(run_dir: &str) -> Option<crate::sys::fd::Fd> {
     let empty = alloc::format!("{run_dir}/seal");
     // Made once (0700, parents too); it stays empty: nothing writes there.

@@ -118,8 +118,8 @@ impl Config {
             Some(v) => v
                 .parse::<u32>()
                 .ok()
-                .filter(|n| *n >= 1)
-                .ok_or_else(|| alloc::format!("invalid max-file \"{v}\": at least 1"))?,
+                .filter(|n| (1..=100).contains(n))
+                .ok_or_else(|| alloc::format!("invalid max-file \"{v}\": 1 to 100"))?,
             None if local => 5,
             None => 1,
         };

@@ -14,10 +14,8 @@ pub fn socketpair() -> Result<(Fd, Fd)> {
     Ok((Fd::from_raw(fds[0]), Fd::from_raw(fds[1])))
 }
 
-/// `socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK)` +
-/// `bind(path)` + `listen` — a listening socket at `path` (made 0600 by
-/// the umask the caller set).
-pub fn listen_unix(path: &[u8]) -> Result<Fd> {
+/// A unix(7) address for `path`, and its length.
+fn unix_addr(path: &[u8]) -> Result<(libc::sockaddr_un, usize)> {
     // SAFETY: sockaddr_un is a plain C struct; zero is a valid start.
     let mut sa: libc::sockaddr_un = unsafe { core::mem::zeroed() };
     if path.is_empty() || path.len() >= sa.sun_path.len() || path.contains(&0) {
@@ -27,10 +25,20 @@ pub fn listen_unix(path: &[u8]) -> Result<Fd> {
     for (d, &s) in sa.sun_path.iter_mut().zip(path) {
         *d = s as libc::c_char;
     }
+    Ok((
+        sa,
+        core::mem::size_of::<libc::sa_family_t>() + path.len() + 1,
+    ))
+}
+
+/// `socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK)` +
+/// `bind(path)` + `listen` — a listening socket at `path` (made 0600 by
+/// the umask the caller set).
+pub fn listen_unix(path: &[u8]) -> Result<Fd> {
+    let (sa, len) = unix_addr(path)?;
     let ty = libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK;
     // SAFETY: no pointers.
     let s = Fd::from_raw(unsafe { syscall!(Sysno::socket, libc::AF_UNIX, ty, 0) }? as i32);
-    let len = core::mem::size_of::<libc::sa_family_t>() + path.len() + 1;
     // SAFETY: sa is a valid sockaddr_un of at least `len` bytes.
     unsafe { syscall!(Sysno::bind, s.raw(), &sa as *const libc::sockaddr_un, len) }?;
     // SAFETY: no pointers.
@@ -50,19 +58,10 @@ pub fn accept(sock: &Fd) -> Result<Fd> {
 /// socket(2), connect(2), unix(7): a stream socket to a listening path
 /// (an OCI engine's `--console-socket`).
 pub fn connect_unix(path: &[u8]) -> Result<Fd> {
-    // SAFETY: sockaddr_un is a plain C struct; zero is a valid start.
-    let mut sa: libc::sockaddr_un = unsafe { core::mem::zeroed() };
-    if path.is_empty() || path.len() >= sa.sun_path.len() || path.contains(&0) {
-        return Err(Errno::ENAMETOOLONG);
-    }
-    sa.sun_family = libc::AF_UNIX as libc::sa_family_t;
-    for (d, &s) in sa.sun_path.iter_mut().zip(path) {
-        *d = s as libc::c_char;
-    }
+    let (sa, len) = unix_addr(path)?;
     let ty = libc::SOCK_STREAM | libc::SOCK_CLOEXEC;
     // SAFETY: no pointers.
     let s = Fd::from_raw(unsafe { syscall!(Sysno::socket, libc::AF_UNIX, ty, 0) }? as i32);
-    let len = core::mem::size_of::<libc::sa_family_t>() + path.len() + 1;
     loop {
         // SAFETY: sa is a valid sockaddr_un of at least `len` bytes.
         match unsafe {
