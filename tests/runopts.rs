@@ -180,6 +180,17 @@ fn namespaces_shm_groups_domain_and_cidfile() {
         host1
     );
     assert_eq!(ok(run(&r, &["cat", "/proc/1/comm"])), "cat\n");
+    // With the host's pid namespace a child outlives the init: it is
+    // ended with the container (its cgroup emptied), not left behind.
+    let left = ok(run(
+        &r,
+        &["--pid", "host", "sh", "-c", "sleep 100 & echo $!"],
+    ));
+    let left: i32 = left.trim().parse().unwrap();
+    assert!(
+        state(left).is_none_or(|s| s == 'Z'),
+        "pid {left} still runs"
+    );
     // --uts host: the host's name; --domainname: the container's own.
     let name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
     assert_eq!(ok(run(&r, &["--uts", "host", "hostname"])), name);

@@ -82,8 +82,16 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         }
         crate::sys::time::sleep_ms(100);
         let size = journal_size(ctx);
-        // Moved aside (full): the new file is read from its start.
-        let from = if size < offset { 0 } else { offset };
+        // Moved aside (full): the rest of the old one, then the new file
+        // from its start.
+        let from = if size < offset {
+            for v in &events::read_moved(&ctx.store, offset) {
+                show(v)?;
+            }
+            0
+        } else {
+            offset
+        };
         let (new, end) = events::read(&ctx.store, Some(from));
         offset = end;
         for v in &new {

@@ -88,12 +88,17 @@ impl Printer {
     }
 }
 
-fn read_from(f: &Fd, buf: &mut Vec<u8>) -> Result<()> {
+/// Read `f` to its end into `buf`; how many bytes came.
+fn read_from(f: &Fd, buf: &mut Vec<u8>) -> Result<usize> {
     let mut chunk = [0u8; 16384];
+    let mut got = 0;
     loop {
         match fd::read(f.raw(), &mut chunk).ctx("read", "log")? {
-            0 => return Ok(()),
-            n => buf.extend_from_slice(&chunk[..n]),
+            0 => return Ok(got),
+            n => {
+                buf.extend_from_slice(&chunk[..n]);
+                got += n;
+            }
         }
     }
 }
@@ -185,13 +190,16 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             .load(&id)
             .map(|r| r.live().status == Status::Running)
             .unwrap_or(false);
-        let before = buf.len();
-        read_from(&f, &mut buf)?;
+        let got = read_from(&f, &mut buf)?;
         let used = printer.print(&buf, 0);
         buf.drain(..used);
-        // Rotated: what was written before the move is read above; go on
-        // with the new file.
-        if buf.len() == before && moved(&f, &path) {
+        // Rotated, and the old file read to its end (a write that landed
+        // just before the move included: read once more): go on with the
+        // new file.
+        if got == 0 && moved(&f, &path) {
+            read_from(&f, &mut buf)?;
+            let used = printer.print(&buf, 0);
+            buf.drain(..used);
             if let Some(n) = open(&path)? {
                 f = n;
                 continue;
@@ -199,7 +207,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         }
         // The monitor writes the last output before it records the exit,
         // so once the container reads as exited, one more read is all.
-        if !running && buf.len() == before {
+        if !running && got == 0 {
             read_from(&f, &mut buf)?;
             let used = printer.print(&buf, 0);
             buf.drain(..used);

@@ -26,10 +26,11 @@ pub fn detach(store: &Store, id: &str, spec: &Spec) -> Result<()> {
 /// when there is a delay.
 pub fn detach_after(store: &Store, id: &str, spec: &Spec, delay_ms: u64) -> Result<()> {
     let (ready_r, ready_w) = fd::pipe().ctx("pipe", "monitor")?;
+    let owner = proc::getpid();
     let pid = proc::fork().ctx("fork", "monitor")?;
     if pid == 0 {
         drop(ready_r);
-        proc::exit(monitor(store, id, spec, ready_w, delay_ms));
+        proc::exit(monitor(store, id, spec, ready_w, delay_ms, owner));
     }
     drop(ready_w);
     // One message, in one write(2) of less than PIPE_BUF: one read.
@@ -55,7 +56,7 @@ fn report(ready: &Fd, e: &Error) {
     let _ = fd::write_all(ready.raw(), &m);
 }
 
-fn monitor(store: &Store, id: &str, spec: &Spec, ready: Fd, delay_ms: u64) -> i32 {
+fn monitor(store: &Store, id: &str, spec: &Spec, ready: Fd, delay_ms: u64, owner: i32) -> i32 {
     // Nothing of the caller's but the ready pipe: a pipe or file the caller
     // passed on fd 3 and up must not stay open for the container's life.
     let r = ready.raw() as u32;
@@ -74,7 +75,7 @@ fn monitor(store: &Store, id: &str, spec: &Spec, ready: Fd, delay_ms: u64) -> i3
             let _ = fd::dup2(null.raw(), i);
         }
     }
-    match supervise(store, id, spec, &mut ready, delay_ms) {
+    match supervise(store, id, spec, &mut ready, delay_ms, owner) {
         Ok(()) => 0,
         Err(e) => {
             if let Some(r) = &ready {
@@ -91,6 +92,7 @@ fn supervise(
     spec: &Spec,
     ready: &mut Option<Fd>,
     mut delay: u64,
+    owner: i32,
 ) -> Result<()> {
     let path = CString::new(store.log_path(id)).map_err(|_| Error::bad("log", id, "bad path"))?;
     let conf = store.load(id)?.log;
@@ -98,7 +100,7 @@ fn supervise(
     if delay > 0 {
         // Taking over a restart: the record names this process, so stop
         // and rm talk to it; the caller need not wait for the backoff.
-        take_over(store, id)?;
+        take_over(store, id, owner)?;
         if let Some(r) = ready.take() {
             let _ = fd::write_all(r.raw(), &[0]);
         }
@@ -219,9 +221,18 @@ pub fn oom_check(store: &Store, id: &str, r: &parent::Running) {
 }
 
 /// Put this process in charge of a restarting container's record.
-fn take_over(store: &Store, id: &str) -> Result<()> {
+fn take_over(store: &Store, id: &str, owner: i32) -> Result<()> {
     let _l = store.lock(id)?;
     let mut rec = store.load(id)?;
+    // Still the hand-off it was forked for: a start (or stop) that came in
+    // between has the record now.
+    if !rec.restarting || rec.monitor_pid != owner {
+        return Err(Error::bad(
+            "monitor",
+            id,
+            "the container was taken over meanwhile",
+        ));
+    }
     let me = proc::getpid();
     rec.monitor_pid = me;
     rec.monitor_start = crate::state::record::start_time(me).unwrap_or(0);

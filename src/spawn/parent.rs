@@ -84,9 +84,21 @@ pub struct Running {
 }
 
 impl Running {
-    /// After the container was reaped: remove its cgroup.
+    /// After the container was reaped: end what is left in its cgroup
+    /// (with --pid host or container:X its processes outlive its init;
+    /// in a pid namespace of its own they died with it), then remove it.
     pub fn cleanup(&mut self) {
         if let Some(cg) = self.cgroup.take() {
+            for _ in 0..100 {
+                let left = cg.pids();
+                if left.is_empty() {
+                    break;
+                }
+                for p in left {
+                    let _ = proc::kill(p, libc::SIGKILL);
+                }
+                crate::sys::time::sleep_ms(10);
+            }
             let _ = cg.remove();
         }
     }

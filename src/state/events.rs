@@ -134,6 +134,21 @@ pub fn read(store: &Store, from: Option<u64>) -> (Vec<Value>, u64) {
     (out, end as u64)
 }
 
+/// After a rotation: what the moved-aside file got past byte `from` (the
+/// last events written before the move), for a reader that followed it.
+pub fn read_moved(store: &Store, from: u64) -> Vec<Value> {
+    let mut out = Vec::new();
+    let old = format!("{}.1", path(store));
+    if let Some(data) = crate::error::cpath(&old)
+        .ok()
+        .and_then(|p| crate::sys::fs::read(&p).ok())
+    {
+        let start = (from as usize).min(data.len());
+        parse_lines(&data[start..], &mut out);
+    }
+    out
+}
+
 fn parse_lines(data: &[u8], out: &mut Vec<Value>) {
     for l in data.split(|&c| c == b'\n') {
         if let Ok(v) = json::parse(l) {
