@@ -479,3 +479,42 @@ fn a_foreground_run_ends_when_its_reader_goes() {
     // writes to the closed pipe itself (pocket before it kept logs).
     assert!(matches!(st.code(), Some(141 | 1)), "{st:?}");
 }
+
+/// `run -a STREAM`: only those streams here; the others still reach the
+/// log (docker's). Bad streams and -a with -d are docker's 125.
+#[test]
+fn run_attaches_only_the_streams_asked() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("attach-streams");
+    let rootfs = rootfs().to_str().unwrap().to_string();
+    let script = "echo out; echo err >&2";
+    let o = r.out(&[
+        "run", "--name", "only-out", "-a", "stdout", "--rootfs", &rootfs, "sh", "-c", script,
+    ]);
+    assert_eq!(
+        (o.status.code(), stdout(&o), stderr(&o)),
+        (Some(0), "out\n".into(), String::new())
+    );
+    let l = r.out(&["logs", "only-out"]);
+    assert_eq!(
+        (stdout(&l), stderr(&l)),
+        ("out\n".to_string(), "err\n".to_string())
+    );
+    let o = r.out(&[
+        "run", "--rm", "-a", "STDERR", "--rootfs", &rootfs, "sh", "-c", script,
+    ]);
+    assert_eq!(
+        (o.status.code(), stdout(&o), stderr(&o)),
+        (Some(0), String::new(), "err\n".into())
+    );
+    for bad in [&["-a", "stdsomething"][..], &["-d", "-a", "stdout"][..]] {
+        let mut v = vec!["run"];
+        v.extend(bad);
+        v.extend(["--rootfs", &rootfs, "true"]);
+        let o = r.out(&v);
+        assert_eq!(o.status.code(), Some(125), "{bad:?}");
+        assert_eq!(stderr(&o).lines().count(), 1);
+    }
+}

@@ -585,6 +585,26 @@ fn published_ports_reach_the_container_from_everywhere() {
         assert!(row.contains(&m), "{m} in {row:?}");
     }
 
+    // inspect: the bindings granted, in docker's two places.
+    let b = e.ok(&[
+        "inspect",
+        "-f",
+        "{{json .HostConfig.PortBindings}}|{{json .NetworkSettings.Ports}}",
+        "pub",
+    ]);
+    let (hc, ns) = b.trim().split_once('|').unwrap();
+    assert_eq!(hc, ns);
+    for want in [
+        r#"{"HostIp":"0.0.0.0","HostPort":"8080"}"#.to_string(),
+        r#"{"HostIp":"127.0.0.1","HostPort":"8081"}"#.to_string(),
+        format!(r#"{{"HostIp":"0.0.0.0","HostPort":"{random}"}}"#),
+    ] {
+        assert!(
+            hc.starts_with(r#"{"80/tcp":["#) && hc.contains(&want),
+            "{want} in {hc}"
+        );
+    }
+
     // From the host itself, on loopback.
     assert_eq!(wait_http(&e.ns, "127.0.0.1:8080", "/file"), "published\n");
     assert_eq!(wait_http(&e.ns, "127.0.0.1:8081", "/file"), "published\n");

@@ -427,10 +427,15 @@ pub fn container_doc(ctx: &Ctx, q: &str) -> Result<Value> {
             .and_then(|_| Health::read(&ctx.store, &rec.id)),
     );
     if let (Value::Obj(m), Some(s)) = (&mut doc, &spec) {
-        m.push((
-            String::from("NetworkSettings"),
-            network_settings(ctx, &rec, s),
-        ));
+        let ns = network_settings(ctx, &rec, s);
+        // HostConfig.PortBindings: what -p asked, as it was granted.
+        let ports = ns.get("Ports").cloned();
+        if let (Some(p), Some((_, Value::Obj(h)))) =
+            (ports, m.iter_mut().find(|(k, _)| k == "HostConfig"))
+        {
+            h.push((String::from("PortBindings"), p));
+        }
+        m.push((String::from("NetworkSettings"), ns));
     }
     Ok(doc)
 }

@@ -80,6 +80,7 @@ const FLAGS: &[Flag] = &[
     flag(0, "domainname", true),
     flag(0, "network-alias", true),
     flag(0, "net-alias", true),
+    flag(b'a', "attach", true),
     // From here on: the limits `update` takes too (LIMIT_FLAGS), and help.
     flag(b'm', "memory", true),
     flag(0, "memory-swap", true),
@@ -152,6 +153,7 @@ Options:
       --cidfile FILE       Write the container's id to FILE (refused if FILE exists)
       --domainname NAME    The container's NIS domain name
       --network-alias NAME Another name other containers on its network find it by
+  -a, --attach STREAM      Only these of stdin, stdout, stderr here (the others: the log)
       --label-file FILE    Labels from a file, one KEY=VALUE a line
       --dns IP             A nameserver for /etc/resolv.conf (bridge networks)
       --device HOST[:CTR][:rwm]  Make the host's device node (or the nodes below a
@@ -243,6 +245,8 @@ pub struct RunArgs<'a> {
     pub cidfile: Option<&'a [u8]>,
     pub domainname: Option<&'a [u8]>,
     pub aliases: Vec<&'a [u8]>,
+    /// -a values.
+    pub attach: Vec<&'a [u8]>,
     /// --label and --label-file in command-line order: (is_file, value).
     pub labels: Vec<(bool, &'a [u8])>,
     /// `--platform OS/ARCH[/VARIANT]` for a pull.
@@ -329,6 +333,7 @@ pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {
             "cidfile" => r.cidfile = Some(v),
             "domainname" => r.domainname = Some(v),
             "network-alias" | "net-alias" => r.aliases.push(v),
+            "attach" => r.attach.push(v),
             l if l.starts_with("health-") => r.health.push((l, v)),
             "memory" | "memory-swap" | "memory-reservation" | "cpus" | "cpu-shares"
             | "cpu-quota" | "cpu-period" | "cpuset-cpus" | "cpuset-mems" | "pids-limit"
@@ -1126,6 +1131,15 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
         ));
     }
     let healthcheck = health_check(&r, image.as_ref().map(|i| &i.config))?;
+    let streams = attach_streams(&r)?;
+    if let Some([stdin, _, _]) = streams {
+        // -i keeps stdin open; only -a stdin gives it this terminal's.
+        spec.io.stdin &= stdin;
+    }
+    let how = match streams {
+        Some([_, stdout, stderr]) => Attach::Streams { stdout, stderr },
+        None => Attach::Foreground,
+    };
     let aliases = aliases(&r)?;
     let log = crate::state::log::Config::parse(
         r.log_driver.map(text).as_deref(),
@@ -1216,7 +1230,39 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
         crate::outln!("{}", rec.id);
         return Ok(0);
     }
-    crate::container::start(&ctx.store, &rec, &spec, Attach::Foreground)
+    crate::container::start(&ctx.store, &rec, &spec, how)
+}
+
+/// `-a STREAM...`: which of stdin, stdout and stderr this run is attached
+/// to (all without -a), as docker checks them.
+fn attach_streams(r: &RunArgs) -> Result<Option<[bool; 3]>> {
+    if r.attach.is_empty() {
+        return Ok(None);
+    }
+    if r.detach {
+        return Err(Error::bad(
+            "conflicting options",
+            "-a",
+            "cannot be used with -d",
+        ));
+    }
+    let mut on = [false; 3];
+    for a in &r.attach {
+        let i = match text(a).to_ascii_lowercase().as_str() {
+            "stdin" => 0,
+            "stdout" => 1,
+            "stderr" => 2,
+            _ => {
+                return Err(Error::bad(
+                    alloc::format!("invalid argument \"{}\" for \"-a, --attach\" flag", text(a)),
+                    "",
+                    "valid streams are STDIN, STDOUT and STDERR",
+                ));
+            }
+        };
+        on[i] = true;
+    }
+    Ok(Some(on))
 }
 
 /// The --health-* flags over the image's HEALTHCHECK.

@@ -17,19 +17,23 @@ pub enum Attach {
     Foreground,
     /// A monitor is; returns once the container runs (status 0).
     Detached,
+    /// Foreground, with only some of stdout and stderr shown here
+    /// (docker's `run -a`): the others go to the log only.
+    Streams { stdout: bool, stderr: bool },
 }
 
 /// Start the container `rec` (just created) with its Spec.
 pub fn start(store: &Store, rec: &Record, spec: &Spec, how: Attach) -> Result<i32> {
     match how {
         Attach::Detached => monitor::detach(store, &rec.id, spec).map(|()| 0),
-        Attach::Foreground => foreground(store, &rec.id, spec),
+        Attach::Foreground => foreground(store, &rec.id, spec, [true, true]),
+        Attach::Streams { stdout, stderr } => foreground(store, &rec.id, spec, [stdout, stderr]),
     }
 }
 
 /// Run attached: pocket itself is the container's parent and records its
 /// start and exit, like the monitor does for -d.
-fn foreground(store: &Store, id: &str, spec: &Spec) -> Result<i32> {
+fn foreground(store: &Store, id: &str, spec: &Spec, show: [bool; 2]) -> Result<i32> {
     // Its output goes to the log as well (docker keeps a foreground run's
     // log), unless nobody could read it: --rm, or --log-driver none.
     let keep = store
@@ -40,6 +44,20 @@ fn foreground(store: &Store, id: &str, spec: &Spec) -> Result<i32> {
             let p = alloc::ffi::CString::new(store.log_path(id)).ok()?;
             crate::state::log::Writer::open(&p, &r.log).ok()
         });
+    // A stream not shown (run -a) goes through pocket too, to be dropped:
+    // a log that keeps nothing then.
+    let hidden = !show[0] || !show[1];
+    let keep = match (keep, hidden) {
+        (None, true) => crate::state::log::Writer::open(
+            c"/dev/null",
+            &crate::state::log::Config {
+                driver: String::from("none"),
+                opts: alloc::vec::Vec::new(),
+            },
+        )
+        .ok(),
+        (k, _) => k,
+    };
     let pipes = match (&keep, spec.process.terminal) {
         (Some(_), false) => crate::sys::fd::pipe().ok().zip(crate::sys::fd::pipe().ok()),
         _ => None,
@@ -78,6 +96,7 @@ fn foreground(store: &Store, id: &str, spec: &Spec) -> Result<i32> {
         out: out_r,
         err: err_r,
         log: l,
+        show,
     });
     let code = relay::run_tee(
         r.pid,
@@ -133,7 +152,7 @@ pub fn restart_detached(store: &Store, q: &str) -> Result<()> {
 /// returned. One that runs already cannot be attached to: refused.
 pub fn start_attached(store: &Store, q: &str) -> Result<i32> {
     match claim(store, q, false)? {
-        Some((id, spec)) => foreground(store, &id, &spec),
+        Some((id, spec)) => foreground(store, &id, &spec, [true, true]),
         None => Err(Error::bad(
             "start -a",
             String::from(q),

@@ -54,6 +54,9 @@ pub struct Tee<'a> {
     pub out: Option<Fd>,
     pub err: Option<Fd>,
     pub log: &'a mut crate::state::log::Writer,
+    /// Which of stdout, stderr are shown here (`run -a`); the others go
+    /// to the log only.
+    pub show: [bool; 2],
 }
 
 impl Tee<'_> {
@@ -82,7 +85,7 @@ impl Tee<'_> {
                 // Our reader went away (`pocket run ... | head -1`): close
                 // the pipe so the container meets EPIPE/SIGPIPE as it
                 // would writing there itself, instead of running on.
-                if fd::write_all(1 + i as i32, &buf[..n]) == Err(Errno::EPIPE) {
+                if self.show[i] && fd::write_all(1 + i as i32, &buf[..n]) == Err(Errno::EPIPE) {
                     if i == 0 {
                         self.out = None
                     } else {

@@ -308,13 +308,15 @@ impl Record {
         self.status == Status::Created && alive(self.monitor_pid, self.monitor_start)
     }
 
-    /// docker's State.Status word, of the record as it is now: paused
-    /// and restarting are their own.
+    /// docker's State.Status word: paused and restarting are their own.
+    ///
+    /// Of this record as it is: callers hand it the live one. Looking at
+    /// the processes again here could see the container end between two
+    /// looks, and show "exited" beside the exit code of "running" (none).
     pub fn state_word(&self) -> &'static str {
-        let r = self.live();
-        match r.status {
-            Status::Running if r.paused => "paused",
-            Status::Exited if r.restarting => "restarting",
+        match self.status {
+            Status::Running if self.paused => "paused",
+            Status::Exited if self.restarting => "restarting",
             s => s.as_str(),
         }
     }
