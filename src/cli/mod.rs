@@ -66,8 +66,8 @@ Commands:
   attach     Attach this terminal to a detached container (ctrl-p,ctrl-q detaches)
   cp         Copy files between a container and the host (tar streams with -)
   events     Show container events (create, start, die, health_status, ...)
-  inspect    Show a container's record as JSON
-  top        Show a container's processes
+  inspect    Show containers, images, networks or volumes as JSON (-f TEMPLATE)
+  top        Show a container's processes (ps options: -ef, aux, -o FIELDS)
   port       Show a container's published ports
   stats      Show containers' CPU, memory and process counts
   update     Change containers' resource limits
@@ -79,7 +79,7 @@ Commands:
   system df         Show the space images, containers and volumes take
   info              Show the runtime facts of this host (also system info)
   volume     Manage named volumes (create, ls, rm, inspect)
-  network    Manage bridge networks (create, ls, inspect, rm)
+  network    Manage bridge networks (create, ls, inspect, connect, disconnect, rm)
   images     List images
   pull       Download an image from a registry
   push       Upload an image to a registry
