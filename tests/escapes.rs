@@ -551,6 +551,9 @@ fn exe_attack_on(r: &Root, path: &Path, old: &Path, state: &Path) -> String {
     let run = |args: &[&str]| {
         output_fresh(
             Command::new(path)
+                // The suite's settings (no default bridge), also when the
+                // test runs outside scripts/test.sh.
+                .env("POCKET_CONFIG", settings())
                 .arg("--root")
                 .arg(state)
                 .args(args)
@@ -593,6 +596,7 @@ fn exe_attack_on(r: &Root, path: &Path, old: &Path, state: &Path) -> String {
     // The admin's exec of what the container made `trap`: pocket itself,
     // inside the container, kept waiting on stdin (`load`).
     let mut trapped = Command::new(path)
+        .env("POCKET_CONFIG", settings())
         .arg("--root")
         .arg(state)
         .args(["exec", "-i", &id, "trap", "load"])
