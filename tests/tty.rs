@@ -80,8 +80,12 @@ fn read_until(master: i32, acc: &mut Vec<u8>, want: &str, secs: u64) -> bool {
 
 /// Spawn pocket with the pty's slave as its controlling terminal and stdio.
 fn spawn_on(pty: &Pty, args: &[&str]) -> std::process::Child {
+    spawn_cmd_on(pty, pocket(&run_args(args)))
+}
+
+/// Spawn `c` with the pty's slave as its controlling terminal and stdio.
+fn spawn_cmd_on(pty: &Pty, mut c: std::process::Command) -> std::process::Child {
     let slave = pty.slave.try_clone().unwrap();
-    let mut c = pocket(&run_args(args));
     c.stdin(slave.try_clone().unwrap())
         .stdout(slave.try_clone().unwrap())
         .stderr(slave);
@@ -243,23 +247,10 @@ fn attach_to_a_detached_tty_and_detach_keys() {
     let r = Root::new("attach");
     let id = r.run_d(&["-it", "--name", "shell", "sh"]);
     let attach = |pty: &Pty, extra: &[&str]| {
-        let slave = pty.slave.try_clone().unwrap();
         let mut v = vec!["attach"];
         v.extend(extra);
         v.push("shell");
-        let mut c = r.cmd(&v);
-        c.stdin(slave.try_clone().unwrap())
-            .stdout(slave.try_clone().unwrap())
-            .stderr(slave);
-        // SAFETY: setsid and ioctl are async-signal-safe.
-        unsafe {
-            c.pre_exec(|| {
-                libc::setsid();
-                libc::ioctl(0, libc::TIOCSCTTY, 0);
-                Ok(())
-            });
-        }
-        c.spawn().unwrap()
+        spawn_cmd_on(pty, r.cmd(&v))
     };
     let write = |fd: i32, b: &[u8]| {
         // SAFETY: b is valid for its length.
