@@ -280,6 +280,9 @@ fn save(store: &Store, id: &str, h: &Health) {
 /// a container from meeting its reader's end.
 pub fn watch(store: &Store, id: &str, _spec: &Spec, c: &Check, pid: i32) -> Result<i32> {
     let start = crate::sys::procfs::start_time(pid).unwrap_or(0);
+    // "starting" from the moment the run does, not once the checker runs:
+    // an inspect right after start shows State.Health, as docker's.
+    save(store, id, &Health::new());
     let child = proc::fork().map_err(|e| Error::sys("fork", "health check", e))?;
     if child == 0 {
         let _ = fd::close_range(3, u32::MAX, 0);
@@ -303,7 +306,6 @@ pub fn unwatch(pid: Option<i32>) {
 fn checker(store: &Store, id: &str, c: &Check, pid: i32, start: u64) {
     let started = time::monotonic_ms();
     let mut h = Health::new();
-    save(store, id, &h);
     let ms = |n: u64, d: u64| (if n == 0 { d } else { n }) / 1_000_000;
     loop {
         // docker: StartInterval between checks while starting within the
