@@ -201,3 +201,69 @@ fn killing_pocket_takes_the_container_with_it() {
         });
     }
 }
+
+/// --sig-proxy=false: a signal to pocket is not passed on. It ends pocket
+/// (128+N) and the container runs on under a monitor, as docker's client
+/// and daemon: ps shows it, its trap did not fire, its output is in its
+/// log. Without a terminal, -i's stdin still reaches it, its end ends the
+/// container's stdin, and stdout and stderr stay apart.
+#[test]
+fn sig_proxy_false_leaves_the_container_running() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("sigproxy");
+    let script = "trap 'echo got TERM; exit 3' TERM; echo ready; while :; do sleep 0.05; done";
+    let mut child = r
+        .cmd(&run_args(&[
+            "--sig-proxy=false",
+            "--name",
+            "sp",
+            "sh",
+            "-c",
+            script,
+        ]))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line, "ready\n");
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    assert_eq!(wait_code(&mut child, 10), Some(143));
+    let ps = stdout(&r.out(&["ps", "--format", "{{.Names}} {{.Status}}"]));
+    assert!(ps.starts_with("sp Up"), "{ps}");
+    assert_eq!(stdout(&r.out(&["logs", "sp"])), "ready\n");
+    assert_eq!(r.out(&["stop", "-t", "5", "sp"]).status.code(), Some(0));
+    assert_eq!(stdout(&r.out(&["logs", "sp"])), "ready\ngot TERM\n");
+    assert_eq!(
+        stdout(&r.out(&["inspect", "-f", "{{.State.ExitCode}}", "sp"])),
+        "3\n"
+    );
+
+    let mut c = r
+        .cmd(&run_args(&[
+            "-i",
+            "--sig-proxy=false",
+            "--rm",
+            "sh",
+            "-c",
+            "cat; echo err >&2; exit 6",
+        ]))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    let mut stdin = c.stdin.take().unwrap();
+    stdin.write_all(b"hello\n").unwrap();
+    drop(stdin);
+    let o = c.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(6));
+    assert_eq!(stdout(&o), "hello\n");
+    assert_eq!(stderr(&o), "err\n");
+    let left = stdout(&r.out(&["ps", "-a", "--format", "{{.Names}}"]));
+    assert_eq!(left, "sp\n", "--rm left it");
+}

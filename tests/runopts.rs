@@ -304,15 +304,21 @@ fn inspect_shows_the_run_options() {
         "1234",
         "-v",
         &bind,
+        "--dns",
+        "10.0.0.9",
+        "--add-host",
+        "db:10.0.0.5",
         "--rootfs",
         rootfs().to_str().unwrap(),
         "true",
     ]));
-    let f = "{{.HostConfig.PidMode}}|{{.HostConfig.IpcMode}}|{{.HostConfig.UTSMode}}|{{.HostConfig.ShmSize}}|{{.Config.Domainname}}|{{json .HostConfig.GroupAdd}}|{{json .HostConfig.Binds}}";
+    let f = "{{.HostConfig.PidMode}}|{{.HostConfig.IpcMode}}|{{.HostConfig.UTSMode}}|{{.HostConfig.ShmSize}}|{{.Config.Domainname}}|{{json .HostConfig.GroupAdd}}|{{json .HostConfig.Binds}}|{{json .HostConfig.Dns}}|{{json .HostConfig.ExtraHosts}}";
     let got = ok(r.out(&["inspect", "-f", f, id.trim()]));
     assert_eq!(
         got,
-        format!("host|private||134217728|d.test|[\"1234\"]|[\"{bind}\"]\n")
+        format!(
+            "host|private||134217728|d.test|[\"1234\"]|[\"{bind}\"]|[\"10.0.0.9\"]|[\"db:10.0.0.5\"]\n"
+        )
     );
     let id = ok(r.out(&[
         "create",
@@ -325,7 +331,7 @@ fn inspect_shows_the_run_options() {
         "true",
     ]));
     let got = ok(r.out(&["inspect", "-f", f, id.trim()]));
-    assert_eq!(got, "|none|host|0||[]|null\n");
+    assert_eq!(got, "|none|host|0||[]|null|[]|null\n");
 }
 
 /// --pid container:X and --ipc container:X join that container's

@@ -151,16 +151,29 @@ fn tty_exit_code_and_terminal_restored_after_kill() {
     if !root() {
         return;
     }
+    let r = Root::new("tty-kill");
     let pty = openpty(24, 80);
     let before = termios(pty.slave.as_raw_fd_i32());
-    let mut child = spawn_on(&pty, &["-it", "sh", "-c", "echo up; sleep 30"]);
+    let mut child = spawn_cmd_on(
+        &pty,
+        r.cmd(&run_args(&[
+            "-it",
+            "--name",
+            "killed",
+            "sh",
+            "-c",
+            "echo up; sleep 30",
+        ])),
+    );
     let m = pty.master.as_raw_fd_i32();
     let mut acc = vec![];
     assert!(read_until(m, &mut acc, "up", 10));
     // While running, the outer tty is raw (no echo, no canonical mode).
     let during = termios(pty.slave.as_raw_fd_i32());
     assert_eq!(during.c_lflag & libc::ECHO, 0);
-    let cpid = container_pid(&child);
+    // The container's init (a monitor's child, as -it on a terminal is
+    // run attached to one), killed from outside.
+    let cpid = r.pid("killed");
     unsafe { libc::kill(cpid, libc::SIGKILL) };
     assert_eq!(child.wait().unwrap().code(), Some(137));
     let after = termios(pty.slave.as_raw_fd_i32());
@@ -305,4 +318,145 @@ fn attach_to_a_detached_tty_and_detach_keys() {
     assert_eq!(r.out(&["attach", "shell"]).status.code(), Some(1));
     let o = r.out(&["attach", "--detach-keys", "ctrl-1", "shell"]);
     assert_eq!(o.status.code(), Some(125));
+}
+
+fn write_all(fd: i32, b: &[u8]) {
+    // SAFETY: b is valid for its length.
+    assert_eq!(
+        unsafe { libc::write(fd, b.as_ptr() as *const _, b.len()) },
+        b.len() as isize
+    );
+}
+
+/// `run -it` from a terminal: ctrl-p,ctrl-q detaches and leaves the
+/// container running (seen by ps, and by a process inside it); `attach`
+/// takes it up again; what it printed meanwhile is in its log; --rm runs
+/// give their status and are gone; --detach-keys changes the sequence,
+/// and a bad one is refused before anything is made.
+#[test]
+fn run_it_detach_keys_leave_it_running() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("run-detach");
+    let pty = openpty(30, 90);
+    let m = pty.master.as_raw_fd_i32();
+    let mut run = spawn_cmd_on(&pty, r.cmd(&run_args(&["-it", "--name", "dk", "sh"])));
+    let mut acc = Vec::new();
+    // The size it started with is this terminal's (the monitor has none).
+    write_all(m, b"echo first-$((2*3)) $(stty size)\n");
+    assert!(
+        read_until(m, &mut acc, "first-6 30 90", 10),
+        "{}",
+        String::from_utf8_lossy(&acc)
+    );
+    write_all(
+        m,
+        b"while :; do echo tick >> /tmp/ticks; sleep 0.1; done &\n",
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    write_all(m, b"\x10\x11");
+    assert_eq!(wait_code(&mut run, 10), Some(0), "detaching exits 0");
+    let ps = stdout(&r.out(&["ps", "--format", "{{.Names}} {{.Status}}"]));
+    assert!(ps.starts_with("dk Up"), "{ps}");
+    // It goes on without us: the loop inside still writes.
+    let count = |r: &Root| {
+        let o = r.out(&["exec", "dk", "wc", "-l", "/tmp/ticks"]);
+        stdout(&o)
+            .split_whitespace()
+            .next()
+            .unwrap_or("0")
+            .parse::<u32>()
+            .unwrap_or(0)
+    };
+    let n1 = count(&r);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(count(&r) > n1, "the container stopped when pocket detached");
+    // attach again, and end it: attach returns its status.
+    let pty = openpty(24, 80);
+    let m = pty.master.as_raw_fd_i32();
+    let mut a = spawn_cmd_on(&pty, r.cmd(&["attach", "dk"]));
+    std::thread::sleep(Duration::from_millis(300));
+    write_all(m, b"kill %1; echo back-$((3+4)); exit 3\n");
+    let mut acc = Vec::new();
+    assert!(
+        read_until(m, &mut acc, "back-7", 10),
+        "{}",
+        String::from_utf8_lossy(&acc)
+    );
+    assert_eq!(wait_code(&mut a, 10), Some(3));
+    let logs = stdout(&r.out(&["logs", "dk"]));
+    assert!(
+        logs.contains("first-6") && logs.contains("back-7"),
+        "{logs}"
+    );
+
+    // --rm, other keys: a lone ctrl-p is a keystroke now; the status
+    // comes back and the container is gone when pocket returns.
+    let pty = openpty(24, 80);
+    let m = pty.master.as_raw_fd_i32();
+    let mut run = spawn_cmd_on(
+        &pty,
+        r.cmd(&run_args(&[
+            "-it",
+            "--rm",
+            "--detach-keys",
+            "ctrl-x,y",
+            "--name",
+            "gone",
+            "sh",
+        ])),
+    );
+    write_all(m, b"echo \x10x-$((5*5)); exit 4\n");
+    let mut acc = Vec::new();
+    assert!(
+        read_until(m, &mut acc, "x-25", 10),
+        "{}",
+        String::from_utf8_lossy(&acc)
+    );
+    assert_eq!(wait_code(&mut run, 10), Some(4));
+    assert_eq!(
+        r.out(&["inspect", "gone"]).status.code(),
+        Some(1),
+        "--rm left it"
+    );
+    let o = r.out(&run_args(&[
+        "-it",
+        "--detach-keys",
+        "ctrl-1",
+        "--name",
+        "bad",
+        "true",
+    ]));
+    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+    assert_eq!(r.out(&["inspect", "bad"]).status.code(), Some(1));
+}
+
+/// `start -ai` of a container made with -it: keystrokes reach it, and
+/// the detach keys leave it running, as `run -it`.
+#[test]
+fn start_ai_detaches_too() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("start-ai");
+    let mut v = vec!["create", "-it", "--name", "sai", "--rootfs"];
+    let rootfs = rootfs_str();
+    v.push(&rootfs);
+    v.push("sh");
+    assert_eq!(r.out(&v).status.code(), Some(0));
+    let pty = openpty(24, 80);
+    let m = pty.master.as_raw_fd_i32();
+    let mut st = spawn_cmd_on(&pty, r.cmd(&["start", "-ai", "sai"]));
+    write_all(m, b"echo started-$((8*8))\n");
+    let mut acc = Vec::new();
+    assert!(
+        read_until(m, &mut acc, "started-64", 10),
+        "{}",
+        String::from_utf8_lossy(&acc)
+    );
+    write_all(m, b"\x10\x11");
+    assert_eq!(wait_code(&mut st, 10), Some(0));
+    let ps = stdout(&r.out(&["ps", "--format", "{{.Names}} {{.Status}}"]));
+    assert!(ps.starts_with("sai Up"), "{ps}");
 }

@@ -7,7 +7,7 @@
 
 use super::Ctx;
 use super::args::{Flag, flag, text};
-use crate::container::attach::{self, INPUT, RESIZE, STDERR};
+use crate::container::attach::{self, CLOSE, EXIT, INPUT, RESIZE, STDERR};
 use crate::error::{Error, Result};
 use crate::sys::fd;
 use crate::sys::{signal, sock, tty};
@@ -68,11 +68,41 @@ impl Drop for Raw {
     }
 }
 
-fn resize(s: &fd::Fd) {
+/// This terminal's size, queued for the container's.
+fn resize(out: &mut Vec<u8>) {
     if let Ok(w) = tty::get_winsize(0) {
         let mut d = w.ws_row.to_be_bytes().to_vec();
         d.extend_from_slice(&w.ws_col.to_be_bytes());
-        let _ = fd::write_all(s.raw(), &attach::frame(RESIZE, &d));
+        out.extend_from_slice(&attach::frame(RESIZE, &d));
+    }
+}
+
+/// How a session with a container's monitor goes (attach, run -it).
+pub struct Session {
+    /// The detach sequence.
+    pub keys: Vec<u8>,
+    /// This process's stdin goes to the container: keystrokes (and the
+    /// window size) to its terminal, or the bytes to its stdin (-i
+    /// without -t; its end closes the container's stdin).
+    pub stdin: bool,
+    /// The container has a terminal.
+    pub tty: bool,
+    /// Signals to this process go to the container (--sig-proxy); else
+    /// one that would end a process ends the session, not the container.
+    pub proxy: bool,
+}
+
+/// `--detach-keys`, or docker's default ctrl-p,ctrl-q.
+pub fn detach_keys(v: Option<&[u8]>) -> Result<Vec<u8>> {
+    match v {
+        Some(k) => parse_keys(&text(k)).ok_or_else(|| {
+            Error::bad(
+                "invalid --detach-keys",
+                text(k),
+                "use ctrl-<x> or single characters, comma separated",
+            )
+        }),
+        None => Ok(alloc::vec![16, 17]),
     }
 }
 
@@ -83,16 +113,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let [q] = p.rest[..] else {
         return Err(Error::bad("attach", "", "needs exactly one container"));
     };
-    let keys = match p.value(FLAGS, "detach-keys") {
-        Some(k) => parse_keys(&text(k)).ok_or_else(|| {
-            Error::bad(
-                "invalid --detach-keys",
-                text(k),
-                "use ctrl-<x> or single characters, comma separated",
-            )
-        })?,
-        None => alloc::vec![16, 17],
-    };
+    let keys = detach_keys(p.value(FLAGS, "detach-keys"))?;
     let rec = crate::container::running(&ctx.store, &text(q))?;
     if !rec.logged {
         return Err(Error::bad(
@@ -107,9 +128,20 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let path = attach::path(&ctx.store, &rec.id);
     let s = sock::connect_unix(path.as_bytes())
         .map_err(|e| Error::sys("connect", path.clone(), e).with_code(1))?;
-    let stdin = has_tty && !p.on(FLAGS, "no-stdin");
-    let proxy = !has_tty && p.value(FLAGS, "sig-proxy").is_none_or(|v| v != b"false");
-    let _raw = Raw(match stdin && tty::isatty(0) {
+    let how = Session {
+        keys,
+        stdin: has_tty && !p.on(FLAGS, "no-stdin"),
+        tty: has_tty,
+        proxy: !has_tty && p.value(FLAGS, "sig-proxy").is_none_or(|v| v != b"false"),
+    };
+    session(ctx, &rec.id, s, &how)
+}
+
+/// Be attached to container `id` through `s`, a socket to its monitor,
+/// until it ends (its status, from the monitor or else its record) or the
+/// detach keys are typed (0).
+pub fn session(ctx: &Ctx, id: &str, s: fd::Fd, how: &Session) -> Result<i32> {
+    let _raw = Raw(match how.tty && how.stdin && tty::isatty(0) {
         true => tty::tcgetattr(0).ok().inspect(|saved| {
             let mut r = *saved;
             tty::make_raw(&mut r);
@@ -117,64 +149,77 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         }),
         false => None,
     });
-    if stdin {
-        resize(&s);
+    // Keystrokes never block this process on a monitor that is busy
+    // writing to it: what the socket does not take waits here.
+    let _ = fd::set_nonblock(s.raw(), true);
+    let mut out: Vec<u8> = Vec::new();
+    if how.tty && how.stdin {
+        resize(&mut out);
     }
-    let mut set = signal::SigSet::of(&[libc::SIGWINCH]);
-    if proxy {
-        set.0 |= signal::SigSet::of(crate::spawn::parent::FORWARDED).0;
-    }
+    let mut set = signal::SigSet::of(crate::spawn::parent::FORWARDED);
+    set.0 |= signal::SigSet::of(&[libc::SIGWINCH]).0;
     let _ = signal::sigprocmask(libc::SIG_BLOCK, &set);
     let sfd = signal::signalfd(&set).map_err(|e| Error::sys("signalfd", "", e))?;
     let mut inbuf: Vec<u8> = Vec::new();
     let mut matched = 0usize;
-    let mut stdin_open = stdin;
+    let mut stdin_open = how.stdin;
+    let keys = &how.keys[..];
     loop {
+        // Nothing read from the keyboard while earlier keystrokes wait.
         let mut fds = [
-            libc::pollfd {
-                fd: s.raw(),
-                events: libc::POLLIN,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: if stdin_open { 0 } else { -1 },
-                events: libc::POLLIN,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: sfd.raw(),
-                events: libc::POLLIN,
-                revents: 0,
-            },
+            pfd(
+                s.raw(),
+                libc::POLLIN | if out.is_empty() { 0 } else { libc::POLLOUT },
+            ),
+            pfd(
+                if stdin_open && out.is_empty() { 0 } else { -1 },
+                libc::POLLIN,
+            ),
+            pfd(sfd.raw(), libc::POLLIN),
         ];
         if fd::poll(&mut fds, -1).is_err() {
             continue;
         }
         if fds[2].revents != 0 {
             while let Some(sig) = signal::signalfd_next(&sfd) {
-                if sig == libc::SIGWINCH {
-                    if stdin {
-                        resize(&s);
+                match sig {
+                    libc::SIGWINCH if how.tty && how.stdin => resize(&mut out),
+                    libc::SIGWINCH => {}
+                    _ if how.proxy => {
+                        if let Ok(rec) = ctx.store.load(id) {
+                            let _ = crate::container::kill(&ctx.store, &rec, sig);
+                        }
                     }
-                } else {
-                    let _ = crate::container::kill(&ctx.store, &rec, sig);
+                    // Not passed on: it ends this process (as it would
+                    // have without us), the container runs on.
+                    _ => return Ok(128 + sig),
                 }
             }
         }
         if fds[1].revents != 0 {
             let mut buf = [0u8; 4096];
             match fd::read(0, &mut buf) {
-                Ok(0) | Err(_) => stdin_open = false,
+                Ok(0) | Err(_) => {
+                    stdin_open = false;
+                    // The container's stdin ends with ours (docker's
+                    // StdinOnce); a terminal's stays.
+                    if !how.tty {
+                        out.extend_from_slice(&attach::frame(CLOSE, &[]));
+                    }
+                }
+                // Without a terminal, bytes are bytes: no detach keys.
+                Ok(n) if !how.tty => out.extend_from_slice(&attach::frame(INPUT, &buf[..n])),
                 Ok(n) => {
                     // The detach keys, possibly split over reads; bytes
                     // that only looked like their start are sent after all.
                     let mut send = Vec::new();
+                    let mut detach = false;
                     for &b in &buf[..n] {
                         if b == keys[matched] {
                             matched += 1;
                             if matched == keys.len() {
-                                let _ = fd::write_all(s.raw(), &attach::frame(INPUT, &send));
-                                return Ok(0);
+                                detach = true;
+                                break;
                             }
                             continue;
                         }
@@ -187,31 +232,68 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
                         }
                     }
                     if !send.is_empty() {
-                        let _ = fd::write_all(s.raw(), &attach::frame(INPUT, &send));
+                        out.extend_from_slice(&attach::frame(INPUT, &send));
+                    }
+                    if detach {
+                        // What was typed before the keys still goes.
+                        let _ = fd::set_nonblock(s.raw(), false);
+                        let _ = fd::write_all(s.raw(), &out);
+                        return Ok(0);
                     }
                 }
             }
         }
-        if fds[0].revents != 0 {
+        if !out.is_empty() {
+            match fd::write(s.raw(), &out) {
+                Ok(n) => {
+                    out.drain(..n);
+                }
+                Err(crate::sys::Errno::EAGAIN | crate::sys::Errno::EINTR) => {}
+                Err(_) => out.clear(),
+            }
+        }
+        if fds[0].revents & !libc::POLLOUT != 0 {
             let mut buf = [0u8; 16384];
             match fd::read(s.raw(), &mut buf) {
-                Ok(0) | Err(_) => break,
+                Ok(0) => break,
+                Err(crate::sys::Errno::EAGAIN | crate::sys::Errno::EINTR) => {}
+                Err(_) => break,
                 Ok(n) => {
                     inbuf.extend_from_slice(&buf[..n]);
                     let Some(frames) = attach::frames(&mut inbuf) else {
                         break;
                     };
                     for (kind, data) in frames {
-                        let to = if kind == STDERR { 2 } else { 1 };
-                        let _ = fd::write_all(to, &data);
+                        match kind {
+                            EXIT if data.len() == 4 => {
+                                return Ok(i32::from_be_bytes([
+                                    data[0], data[1], data[2], data[3],
+                                ]));
+                            }
+                            STDERR => {
+                                let _ = fd::write_all(2, &data);
+                            }
+                            _ => {
+                                let _ = fd::write_all(1, &data);
+                            }
+                        }
                     }
                 }
             }
         }
     }
-    // The monitor closed: the container ended. Its status, once written.
-    let end = crate::container::settle(&ctx.store, &rec.id).unwrap_or(rec);
-    Ok(end.live().exit_code.unwrap_or(0))
+    // The monitor closed without a word (it was killed): the container's
+    // status, as its record has it.
+    let end = crate::container::settle(&ctx.store, id);
+    Ok(end.map_or(137, |r| r.live().exit_code.unwrap_or(137)))
+}
+
+fn pfd(fd: i32, events: i16) -> libc::pollfd {
+    libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    }
 }
 
 #[cfg(test)]

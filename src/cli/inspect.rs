@@ -239,6 +239,17 @@ fn describe(
                 ))
             ),
             ("Binds", Some(binds(s))),
+            // As docker's CLI fills them: the lists empty, ExtraHosts null.
+            ("Dns", Some(json::strs(&r.dns))),
+            ("DnsOptions", Some(Value::Arr(Vec::new()))),
+            ("DnsSearch", Some(Value::Arr(Vec::new()))),
+            (
+                "ExtraHosts",
+                Some(match r.extra_hosts.is_empty() {
+                    true => Value::Null,
+                    false => json::strs(&r.extra_hosts),
+                })
+            ),
             (
                 "OomScoreAdj",
                 Some(json::num(s.process.oom_score_adj.unwrap_or(0)))

@@ -122,10 +122,11 @@ pub fn kill(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 const START_FLAGS: &[Flag] = &[
     flag(b'a', "attach", false),
     flag(b'i', "interactive", false),
+    flag(0, "detach-keys", true),
     flag(0, "help", false),
 ];
 const START_HELP: &str = "\
-Usage: pocket start [-a [-i]] CONTAINER...
+Usage: pocket start [-a [-i] [--detach-keys KEYS]] CONTAINER...
 
 Start created or stopped containers with the configuration they were
 made with, in the background (their output goes to the log).
@@ -133,7 +134,10 @@ made with, in the background (their output goes to the log).
 Options:
   -a, --attach        Run one container in the foreground: its output
                       here, its exit status pocket's
-  -i, --interactive   With -a: its stdin is this one (if made with -i)
+  -i, --interactive   With -a: its stdin is this one (if made with -i);
+                      for one made with -it, on a terminal, ctrl-p,ctrl-q
+                      detaches (leaving it running)
+      --detach-keys KEYS  Another detach sequence (as attach's)
 ";
 
 fn start_one(ctx: &Ctx, q: &str) -> Result<()> {
@@ -152,9 +156,31 @@ pub fn start(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
                 "you cannot start and attach multiple containers at once",
             ));
         };
+        let keys = super::attach::detach_keys(p.value(START_FLAGS, "detach-keys"))?;
         // Running detached already: attach to it, as docker's start -a.
         if container::state(&ctx.store, &text(q)).is_ok_and(|r| r.running() && r.logged) {
             return super::attach::main(&[q], ctx);
+        }
+        // Made with -it, started from a terminal: through a monitor, so
+        // the detach keys can leave it running (as run -it).
+        let id = ctx.store.resolve(&text(q))?;
+        if p.on(START_FLAGS, "interactive")
+            && crate::sys::tty::isatty(0)
+            && ctx
+                .store
+                .spec(&id)
+                .is_ok_and(|s| s.process.terminal && s.io.stdin)
+        {
+            let how = super::attach::Session {
+                keys,
+                stdin: true,
+                tty: true,
+                proxy: false,
+            };
+            return match container::restart_session(&ctx.store, &id)? {
+                Some((id, s)) => super::attach::session(ctx, &id, s, &how),
+                None => super::attach::main(&[q], ctx),
+            };
         }
         return container::start_attached(&ctx.store, &text(q));
     }

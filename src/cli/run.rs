@@ -3,6 +3,7 @@
 use super::Ctx;
 use super::args::text;
 use super::args::{Flag, flag, parse};
+use super::attach::Session;
 use crate::container::Attach;
 use crate::container::health::{self, Check};
 use crate::container::network::{Mode, Request};
@@ -81,6 +82,8 @@ const FLAGS: &[Flag] = &[
     flag(0, "network-alias", true),
     flag(0, "net-alias", true),
     flag(b'a', "attach", true),
+    flag(0, "detach-keys", true),
+    flag(0, "sig-proxy", false),
     // From here on: the limits `update` takes too (LIMIT_FLAGS), and help.
     flag(b'm', "memory", true),
     flag(0, "memory-swap", true),
@@ -247,6 +250,9 @@ pub struct RunArgs<'a> {
     pub aliases: Vec<&'a [u8]>,
     /// -a values.
     pub attach: Vec<&'a [u8]>,
+    pub detach_keys: Option<&'a [u8]>,
+    /// --sig-proxy=false: false (docker's default: true).
+    pub sig_proxy: bool,
     /// --label and --label-file in command-line order: (is_file, value).
     pub labels: Vec<(bool, &'a [u8])>,
     /// `--platform OS/ARCH[/VARIANT]` for a pull.
@@ -278,7 +284,10 @@ pub struct RunArgs<'a> {
 
 pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {
     let p = parse("run", FLAGS, argv)?;
-    let mut r = RunArgs::default();
+    let mut r = RunArgs {
+        sig_proxy: true,
+        ..RunArgs::default()
+    };
     for &(k, v) in &p.flags {
         let on = v == b"true";
         match FLAGS[k].long {
@@ -334,6 +343,8 @@ pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {
             "domainname" => r.domainname = Some(v),
             "network-alias" | "net-alias" => r.aliases.push(v),
             "attach" => r.attach.push(v),
+            "detach-keys" => r.detach_keys = Some(v),
+            "sig-proxy" => r.sig_proxy = on,
             l if l.starts_with("health-") => r.health.push((l, v)),
             "memory" | "memory-swap" | "memory-reservation" | "cpus" | "cpu-shares"
             | "cpu-quota" | "cpu-period" | "cpuset-cpus" | "cpuset-mems" | "pids-limit"
@@ -1140,6 +1151,27 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
         Some([_, stdout, stderr]) => Attach::Streams { stdout, stderr },
         None => Attach::Foreground,
     };
+    let keys = super::attach::detach_keys(r.detach_keys)?;
+    // Attached to a monitor, as `pocket attach` is, rather than the
+    // container's parent: for -it on a terminal, so the detach keys can
+    // leave it running; for --sig-proxy=false, so a signal that ends
+    // this process leaves it running too (docker's client and daemon).
+    let session = match streams {
+        _ if create_only || r.detach || streams.is_some() => None,
+        _ if r.tty && r.interactive && crate::sys::tty::isatty(0) => Some(Session {
+            keys,
+            stdin: true,
+            tty: true,
+            proxy: false,
+        }),
+        _ if !r.sig_proxy && !r.tty => Some(Session {
+            keys,
+            stdin: r.interactive,
+            tty: false,
+            proxy: false,
+        }),
+        _ => None,
+    };
     let aliases = aliases(&r)?;
     let log = crate::state::log::Config::parse(
         r.log_driver.map(text).as_deref(),
@@ -1205,7 +1237,7 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
             image: shown,
             network,
             auto_remove: r.rm,
-            logged: r.detach,
+            logged: r.detach || session.is_some(),
             bundle: String::new(),
             labels,
             stop_signal,
@@ -1229,6 +1261,10 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
         crate::container::start(&ctx.store, &rec, &spec, Attach::Detached)?;
         crate::outln!("{}", rec.id);
         return Ok(0);
+    }
+    if let Some(s) = session {
+        let sock = crate::container::start_session(&ctx.store, &rec, &spec)?;
+        return super::attach::session(ctx, &rec.id, sock, &s);
     }
     crate::container::start(&ctx.store, &rec, &spec, how)
 }

@@ -6,8 +6,17 @@
 //! keys): the container never notices.
 //!
 //! Frames both ways: one byte of kind, four of length (big-endian), the
-//! bytes. To clients: STDOUT or STDERR. From clients: INPUT or a RESIZE
-//! (rows, columns: two big-endian u16).
+//! bytes. To clients: STDOUT or STDERR, and EXIT (the exit status, a
+//! big-endian i32) once the container has ended and its end is recorded
+//! (or it is removed, --rm). From clients: INPUT or a RESIZE (rows,
+//! columns: two big-endian u16), or CLOSE: the end of the input, for a
+//! container without a terminal whose stdin is a pipe from the monitor
+//! (a foreground `run -i --sig-proxy=false`).
+//!
+//! A foreground `run -it` is such a client too, connected before the
+//! container starts (a socket pair, `primary`): it misses no output, and
+//! the container's output waits for it rather than being dropped, as a
+//! terminal's would. Its keystrokes wait for the terminal likewise.
 
 use crate::state::Store;
 use crate::sys::fd::{self, Fd};
@@ -19,6 +28,8 @@ pub const STDOUT: u8 = 1;
 pub const STDERR: u8 = 2;
 pub const INPUT: u8 = 3;
 pub const RESIZE: u8 = 4;
+pub const EXIT: u8 = 5;
+pub const CLOSE: u8 = 6;
 
 /// At most this many clients at once; more are turned away.
 const MAX_CLIENTS: usize = 8;
@@ -47,7 +58,7 @@ pub fn frames(buf: &mut Vec<u8>) -> Option<Vec<(u8, Vec<u8>)>> {
             return Some(out);
         }
         let len = u32::from_be_bytes([buf[1], buf[2], buf[3], buf[4]]) as usize;
-        if len > MAX_FRAME || !(STDOUT..=RESIZE).contains(&buf[0]) {
+        if len > MAX_FRAME || !(STDOUT..=CLOSE).contains(&buf[0]) {
             return None;
         }
         if buf.len() < 5 + len {
@@ -61,17 +72,32 @@ pub fn frames(buf: &mut Vec<u8>) -> Option<Vec<(u8, Vec<u8>)>> {
 struct Client {
     fd: Fd,
     inbuf: Vec<u8>,
+    /// The foreground run's own: written blocking, never dropped for
+    /// being slow.
+    primary: bool,
 }
+
+/// Terminal input taken from clients and not yet written: while there is
+/// some, no client is read (they wait, their sockets fill), so input is
+/// never lost, and never more than this is held.
+const MAX_PENDING: usize = 2 * MAX_FRAME;
 
 /// The monitor's end: the listening socket and who is attached.
 pub struct Server {
     listener: Fd,
     path: String,
     clients: Vec<Client>,
+    pending: Vec<u8>,
+    /// The container's stdin, a pipe, when it has no terminal; closed
+    /// once CLOSE came and what was pending is written.
+    stdin: Option<Fd>,
+    close_stdin: bool,
 }
 
 impl Server {
-    pub fn open(store: &Store, id: &str) -> Option<Server> {
+    /// Listen for clients of container `id`; `primary`: one connected
+    /// already (the foreground run's socket pair end).
+    pub fn open(store: &Store, id: &str, primary: Option<Fd>) -> Option<Server> {
         let path = path(store, id);
         let c = crate::error::cpath(&path).ok()?;
         // A socket left by a monitor that was killed: ours now.
@@ -82,15 +108,80 @@ impl Server {
         Some(Server {
             listener: l.ok()?,
             path,
-            clients: Vec::new(),
+            clients: primary
+                .into_iter()
+                .map(|fd| Client {
+                    fd,
+                    inbuf: Vec::new(),
+                    primary: true,
+                })
+                .collect(),
+            pending: Vec::new(),
+            stdin: None,
+            close_stdin: false,
         })
     }
 
-    /// The fds to poll: the listener, then each client.
+    /// Input goes to this pipe to the container's stdin (no terminal).
+    pub fn set_stdin(&mut self, w: Fd) {
+        self.stdin = Some(w);
+    }
+
+    /// The fds to poll for reading: the listener, then each client (-1
+    /// while earlier input waits for the terminal).
     pub fn fds(&self) -> Vec<i32> {
+        let held = !self.pending.is_empty();
         core::iter::once(self.listener.raw())
-            .chain(self.clients.iter().map(|c| c.fd.raw()))
+            .chain(
+                self.clients
+                    .iter()
+                    .map(|c| if held { -1 } else { c.fd.raw() }),
+            )
             .collect()
+    }
+
+    /// The fd input waits for (poll it for writing), or -1: the
+    /// terminal `master` or the stdin pipe.
+    pub fn held_fd(&self, master: Option<&Fd>) -> i32 {
+        match (self.pending.is_empty(), master.or(self.stdin.as_ref())) {
+            (false, Some(t)) => t.raw(),
+            _ => -1,
+        }
+    }
+
+    /// Write what input the terminal `master` (or the stdin pipe) takes
+    /// now.
+    pub fn flush_input(&mut self, master: Option<&Fd>) {
+        let Some(to) = master.or(self.stdin.as_ref()) else {
+            self.pending.clear();
+            return;
+        };
+        let _ = fd::set_nonblock(to.raw(), true);
+        while !self.pending.is_empty() {
+            match fd::write(to.raw(), &self.pending) {
+                Ok(n) if n > 0 => {
+                    self.pending.drain(..n);
+                }
+                Err(Errno::EINTR) => {}
+                // Full (EAGAIN) until the container reads; gone (EIO,
+                // EPIPE): what is left will never be read.
+                Err(Errno::EAGAIN) => break,
+                _ => {
+                    self.pending.clear();
+                    break;
+                }
+            }
+        }
+        let _ = fd::set_nonblock(to.raw(), false);
+        if self.pending.is_empty() && self.close_stdin {
+            self.stdin = None;
+        }
+    }
+
+    /// The container ended with `code`, its end recorded: every client
+    /// is told, and the socket goes.
+    pub fn finish(mut self, code: i32) {
+        self.send(EXIT, &code.to_be_bytes());
     }
 
     pub fn accept(&mut self) {
@@ -99,6 +190,7 @@ impl Server {
                 self.clients.push(Client {
                     fd: c,
                     inbuf: Vec::new(),
+                    primary: false,
                 });
             }
         }
@@ -112,11 +204,15 @@ impl Server {
         }
         let f = frame(kind, data);
         // A frame goes whole or not at all; part of one would leave the
-        // client reading data as headers: it is dropped then.
-        self.clients.retain(|c| match fd::write(c.fd.raw(), &f) {
-            Ok(n) => n == f.len(),
-            Err(Errno::EAGAIN) => true,
-            Err(_) => false,
+        // client reading data as headers: it is dropped then. The
+        // primary client's socket blocks instead: its output waits.
+        self.clients.retain(|c| match c.primary {
+            true => fd::write_all(c.fd.raw(), &f).is_ok(),
+            false => match fd::write(c.fd.raw(), &f) {
+                Ok(n) => n == f.len(),
+                Err(Errno::EAGAIN) => true,
+                Err(_) => false,
+            },
         });
     }
 
@@ -128,43 +224,43 @@ impl Server {
             return;
         };
         let mut buf = [0u8; 8192];
-        let keep = match fd::read(c.fd.raw(), &mut buf) {
-            Ok(0) => false,
+        let got = match fd::read(c.fd.raw(), &mut buf) {
+            Ok(0) => None,
             Ok(n) => {
                 c.inbuf.extend_from_slice(&buf[..n]);
-                match frames(&mut c.inbuf) {
-                    None => false,
-                    Some(fs) => {
-                        for (kind, data) in fs {
-                            match (kind, master) {
-                                (INPUT, Some(m)) => {
-                                    // Never blocking the monitor: input
-                                    // a container does not read is lost.
-                                    let _ = fd::set_nonblock(m.raw(), true);
-                                    let _ = fd::write(m.raw(), &data);
-                                    let _ = fd::set_nonblock(m.raw(), false);
-                                }
-                                (RESIZE, Some(m)) if data.len() == 4 => {
-                                    let ws = linux_raw_sys::general::winsize {
-                                        ws_row: u16::from_be_bytes([data[0], data[1]]),
-                                        ws_col: u16::from_be_bytes([data[2], data[3]]),
-                                        ws_xpixel: 0,
-                                        ws_ypixel: 0,
-                                    };
-                                    let _ = crate::sys::tty::set_winsize(m.raw(), &ws);
-                                }
-                                _ => {}
-                            }
-                        }
-                        true
-                    }
-                }
+                frames(&mut c.inbuf)
             }
-            Err(Errno::EAGAIN | Errno::EINTR) => true,
-            Err(_) => false,
+            Err(Errno::EAGAIN | Errno::EINTR) => Some(Vec::new()),
+            Err(_) => None,
         };
-        if !keep {
+        let Some(fs) = got else {
             self.clients.remove(i);
+            return;
+        };
+        for (kind, data) in fs {
+            match (kind, master) {
+                // Never blocking the monitor: what the terminal does not
+                // take now waits (and the clients with it).
+                (INPUT, _) => {
+                    self.pending.extend_from_slice(&data);
+                    self.flush_input(master);
+                    self.pending.truncate(MAX_PENDING);
+                }
+                (CLOSE, None) => {
+                    self.close_stdin = true;
+                    self.flush_input(master);
+                }
+                (RESIZE, Some(m)) if data.len() == 4 => {
+                    let ws = linux_raw_sys::general::winsize {
+                        ws_row: u16::from_be_bytes([data[0], data[1]]),
+                        ws_col: u16::from_be_bytes([data[2], data[3]]),
+                        ws_xpixel: 0,
+                        ws_ypixel: 0,
+                    };
+                    let _ = crate::sys::tty::set_winsize(m.raw(), &ws);
+                }
+                _ => {}
+            }
         }
     }
 }

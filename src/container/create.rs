@@ -71,6 +71,13 @@ pub fn create(store: &Store, spec: &mut Spec, o: Options) -> Result<Record> {
     rec.healthcheck = o.healthcheck.clone();
     rec.log = o.log.clone();
     rec.aliases = o.aliases.clone();
+    rec.dns = o.network.dns.clone();
+    rec.extra_hosts = o
+        .network
+        .add_hosts
+        .iter()
+        .map(|(n, a)| alloc::format!("{n}:{a}"))
+        .collect();
     rec.logged = o.logged;
     rec.bundle = o.bundle;
     let rec = store.create(spec, o.name, rec)?;

@@ -25,7 +25,9 @@ pub use create::{Options, create, make_overlay_dirs};
 pub use delete::{delete, delete_with, finish, finish_or_restart, mark_stopped, prune};
 pub use freeze::{pause, resume};
 pub use signal::{kill, settle, stop};
-pub use start::{Attach, boot, restart_detached, start, start_attached};
+pub use start::{
+    Attach, boot, restart_detached, restart_session, start, start_attached, start_session,
+};
 
 use crate::error::{Error, Result};
 use crate::state::{Record, Store};

@@ -25,13 +25,37 @@ pub fn detach(store: &Store, id: &str, spec: &Spec) -> Result<()> {
 /// backoff; the record says "restarting" meanwhile). Returns at once
 /// when there is a delay.
 pub fn detach_after(store: &Store, id: &str, spec: &Spec, delay_ms: u64) -> Result<()> {
+    fork_monitor(store, id, spec, delay_ms, None)
+}
+
+/// `detach`, with this process attached from the start (a foreground
+/// `run -it`): the monitor's first run serves `primary`, the other end
+/// of a socket pair the caller keeps (see attach.rs).
+pub fn detach_attached(store: &Store, id: &str, spec: &Spec, primary: Fd) -> Result<()> {
+    fork_monitor(store, id, spec, 0, Some(primary))
+}
+
+fn fork_monitor(
+    store: &Store,
+    id: &str,
+    spec: &Spec,
+    delay_ms: u64,
+    primary: Option<Fd>,
+) -> Result<()> {
     let (ready_r, ready_w) = fd::pipe().ctx("pipe", "monitor")?;
     let owner = proc::getpid();
     let pid = proc::fork().ctx("fork", "monitor")?;
     if pid == 0 {
         drop(ready_r);
-        proc::exit(monitor(store, id, spec, ready_w, delay_ms, owner));
+        let m = Monitor {
+            ready: ready_w,
+            delay_ms,
+            owner,
+            primary,
+        };
+        proc::exit(monitor(store, id, spec, m));
     }
+    drop(primary);
     drop(ready_w);
     // One message, in one write(2) of less than PIPE_BUF: one read.
     let mut msg = [0u8; 1024];
@@ -56,15 +80,33 @@ fn report(ready: &Fd, e: &Error) {
     let _ = fd::write_all(ready.raw(), &m);
 }
 
-fn monitor(store: &Store, id: &str, spec: &Spec, ready: Fd, delay_ms: u64, owner: i32) -> i32 {
-    // Nothing of the caller's but the ready pipe: a pipe or file the caller
-    // passed on fd 3 and up must not stay open for the container's life.
-    let r = ready.raw() as u32;
-    if r > 3 {
-        let _ = fd::close_range(3, r - 1, 0);
+/// What a monitor is given: the pipe to say the container runs (or why
+/// not), the restart delay it starts with, the pid whose restart it takes
+/// over, and the foreground client attached from the start.
+struct Monitor {
+    ready: Fd,
+    delay_ms: u64,
+    owner: i32,
+    primary: Option<Fd>,
+}
+
+fn monitor(store: &Store, id: &str, spec: &Spec, m: Monitor) -> i32 {
+    // Nothing of the caller's but the ready pipe and the primary client:
+    // a pipe or file the caller passed on fd 3 and up must not stay open
+    // for the container's life.
+    let mut keep = [m.ready.raw(), m.primary.as_ref().map_or(-1, Fd::raw)];
+    keep.sort_unstable();
+    let mut from = 3u32;
+    for k in keep.into_iter().filter(|&k| k >= 3) {
+        if k as u32 > from {
+            let _ = fd::close_range(from, k as u32 - 1, 0);
+        }
+        from = k as u32 + 1;
     }
-    let _ = fd::close_range(r + 1, u32::MAX, 0);
-    let mut ready = Some(ready);
+    let _ = fd::close_range(from, u32::MAX, 0);
+    let (delay_ms, owner) = (m.delay_ms, m.owner);
+    let mut primary = m.primary;
+    let mut ready = Some(m.ready);
     // Own session, no terminal: the monitor outlives the command that
     // started it, and must not hold its stdout open (`$(pocket run -d)`).
     let _ = proc::setsid();
@@ -75,7 +117,7 @@ fn monitor(store: &Store, id: &str, spec: &Spec, ready: Fd, delay_ms: u64, owner
             let _ = fd::dup2(null.raw(), i);
         }
     }
-    match supervise(store, id, spec, &mut ready, delay_ms, owner) {
+    match supervise(store, id, spec, &mut ready, &mut primary, delay_ms, owner) {
         Ok(()) => 0,
         Err(e) => {
             if let Some(r) = &ready {
@@ -91,6 +133,7 @@ fn supervise(
     id: &str,
     spec: &Spec,
     ready: &mut Option<Fd>,
+    primary: &mut Option<Fd>,
     mut delay: u64,
     owner: i32,
 ) -> Result<()> {
@@ -124,8 +167,8 @@ fn supervise(
             }
             &fresh
         };
-        let code = match run_once(store, id, spec, ready, &mut log) {
-            Ok(Some(code)) => code,
+        let (code, srv) = match run_once(store, id, spec, ready, primary.take(), &mut log) {
+            Ok(Some(ran)) => ran,
             Ok(None) => return Ok(()),
             // A restart that cannot start ends the policy, as docker's.
             Err(e) if !first => {
@@ -135,24 +178,43 @@ fn supervise(
             Err(e) => return Err(e),
         };
         let ran = crate::rt::time::monotonic_ms().saturating_sub(t0);
-        if !super::finish_or_restart(store, id, code)? {
+        let again = super::finish_or_restart(store, id, code);
+        // Recorded (or removed, --rm): now attached clients may go on,
+        // and see what they expect.
+        if let Some(s) = srv {
+            s.finish(code);
+        }
+        if !again? {
             return Ok(());
         }
         delay = super::restart::next_delay(delay, ran);
     }
 }
 
-/// One run of the container: Some(exit status) once it ended; None if its
-/// record went while it started (it was killed then).
+/// One run of the container: Some(exit status, the attach server still
+/// open) once it ended; None if its record went while it started (it was
+/// killed then).
 fn run_once(
     store: &Store,
     id: &str,
     spec: &Spec,
     ready: &mut Option<Fd>,
+    primary: Option<Fd>,
     log: &mut Writer,
-) -> Result<Option<i32>> {
+) -> Result<Option<(i32, Option<Server>)>> {
     let (out_r, out_w) = fd::pipe().ctx("pipe", "stdout")?;
     let (err_r, err_w) = fd::pipe().ctx("pipe", "stderr")?;
+    // -i without a terminal, a client attached from the start: its input
+    // reaches the container through a pipe on the monitor's stdin, which
+    // the container inherits (else /dev/null).
+    let stdin = match spec.io.stdin && !spec.process.terminal && primary.is_some() {
+        true => {
+            let (in_r, in_w) = fd::pipe().ctx("pipe", "stdin")?;
+            fd::dup2(in_r.raw(), 0).ctx("dup2", "stdin")?;
+            Some(in_w)
+        }
+        false => None,
+    };
     let started = parent::start(
         spec,
         Output {
@@ -161,6 +223,11 @@ fn run_once(
         },
     );
     drop((out_w, err_w));
+    if stdin.is_some()
+        && let Ok(null) = fd::open(c"/dev/null", libc::O_RDONLY, 0)
+    {
+        let _ = fd::dup2(null.raw(), 0);
+    }
     let mut r = match started {
         Ok(r) => r,
         Err(e) => {
@@ -196,14 +263,16 @@ fn run_once(
         .healthcheck
         .and_then(|c| super::health::watch(store, id, spec, &c, r.pid).ok());
     // Attach clients are served while it runs; the socket goes after.
-    let mut srv = attach::Server::open(store, id);
+    let mut srv = attach::Server::open(store, id, primary);
+    if let (Some(s), Some(w)) = (srv.as_mut(), stdin) {
+        s.set_stdin(w);
+    }
     let code = pump(&r, &out_r, &err_r, log, &mut srv);
-    drop(srv);
     super::health::unwatch(health);
     oom_check(store, id, &r);
     r.cleanup();
     log.flush();
-    Ok(Some(code))
+    Ok(Some((code, srv)))
 }
 
 /// After a run, before its cgroup goes: did the OOM killer kill in it?
@@ -302,6 +371,14 @@ fn pump(
         }
         let attach = srv.as_ref().map(|s| s.fds()).unwrap_or_default();
         fds.extend(attach.iter().map(|&f| pfd(f)));
+        // Input held for the terminal (or stdin pipe): told when it
+        // takes more.
+        let held = srv.as_ref().map_or(-1, |s| s.held_fd(r.master.as_ref()));
+        fds.push(libc::pollfd {
+            fd: held,
+            events: libc::POLLOUT,
+            revents: 0,
+        });
         // Once the container is gone, only drain what is left, for a
         // second at most (an orphan of --pid host could write forever).
         let timeout = if status.is_some() { 100 } else { -1 };
@@ -329,6 +406,11 @@ fn pump(
             if status.is_some() {
                 drain_end = crate::rt::time::monotonic_ms() + 1000;
             }
+        }
+        if fds[fds.len() - 1].revents != 0
+            && let Some(s) = srv.as_mut()
+        {
+            s.flush_input(r.master.as_ref());
         }
         for (i, (fd, stream)) in srcs.iter().enumerate() {
             if fds[i + 1].revents == 0 {

@@ -3,10 +3,11 @@
 //! detached (a monitor does that); and start a stopped one again.
 
 use super::monitor;
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result};
 use crate::spawn::{parent, relay};
 use crate::spec::Spec;
 use crate::state::{Record, Status, Store};
+use crate::sys::fd::Fd;
 use crate::sys::proc;
 use alloc::string::String;
 
@@ -116,6 +117,40 @@ fn foreground(store: &Store, id: &str, spec: &Spec, show: [bool; 2]) -> Result<i
         let _ = monitor::detach_after(store, id, spec, super::restart::FIRST_MS);
     }
     code
+}
+
+/// Start `rec` (just created) detached, the caller attached from the
+/// start (a foreground `run -it`): the caller's end of the socket to its
+/// monitor (attach.rs) is returned. A terminal gets this one's size.
+pub fn start_session(store: &Store, rec: &Record, spec: &Spec) -> Result<Fd> {
+    let mut spec = spec.clone();
+    sized(&mut spec);
+    let (mine, theirs) = crate::sys::sock::stream_pair().ctx("socketpair", "attach")?;
+    monitor::detach_attached(store, &rec.id, &spec, theirs)?;
+    Ok(mine)
+}
+
+/// `start -a -i` of a container made with -it, from a terminal: as
+/// `start_session`, for a created or stopped one. None if it runs.
+pub fn restart_session(store: &Store, q: &str) -> Result<Option<(String, Fd)>> {
+    let Some((id, mut spec)) = claim(store, q, true)? else {
+        return Ok(None);
+    };
+    sized(&mut spec);
+    let (mine, theirs) = crate::sys::sock::stream_pair().ctx("socketpair", "attach")?;
+    monitor::detach_attached(store, &id, &spec, theirs)?;
+    Ok(Some((id, mine)))
+}
+
+/// The monitor has no terminal: the container's starts with this one's
+/// size, unless its spec says one.
+fn sized(spec: &mut Spec) {
+    if spec.process.terminal
+        && spec.process.console_size.is_none()
+        && let Ok(w) = crate::sys::tty::get_winsize(0)
+    {
+        spec.process.console_size = Some((w.ws_row, w.ws_col));
+    }
 }
 
 /// `pocket boot`: after the host (re)started, start the containers whose

@@ -78,6 +78,10 @@ pub struct Record {
     /// (network, alias): other names it answers to on a user network
     /// (--network-alias, network connect --alias).
     pub aliases: Vec<(String, String)>,
+    /// --dns and --add-host as given (docker's HostConfig.Dns and
+    /// ExtraHosts; the files in the container are made from them).
+    pub dns: Vec<String>,
+    pub extra_hosts: Vec<String>,
 }
 
 fn ts(t: Timestamp) -> Option<Value> {
@@ -159,6 +163,11 @@ impl Record {
                     )
                 })
             ),
+            ("dns", (!self.dns.is_empty()).then(|| json::strs(&self.dns))),
+            (
+                "extra_hosts",
+                (!self.extra_hosts.is_empty()).then(|| json::strs(&self.extra_hosts))
+            ),
             (
                 "log_opts",
                 (!self.log.opts.is_empty()).then(|| json::pairs(&self.log.opts))
@@ -228,6 +237,11 @@ impl Record {
                         .collect()
                 })
                 .unwrap_or_default(),
+            dns: v.get("dns").and_then(Value::strings).unwrap_or_default(),
+            extra_hosts: v
+                .get("extra_hosts")
+                .and_then(Value::strings)
+                .unwrap_or_default(),
             log: crate::state::log::Config {
                 driver: s("log_driver").unwrap_or_default(),
                 opts: json::str_pairs(v.get("log_opts")),
@@ -270,6 +284,8 @@ impl Record {
             oom_killed: false,
             log: Default::default(),
             aliases: Vec::new(),
+            dns: Vec::new(),
+            extra_hosts: Vec::new(),
         }
     }
 

@@ -1,5 +1,6 @@
-//! Unix sockets, only to pass a file descriptor (the pty master made
-//! inside the container) back to the parent with SCM_RIGHTS.
+//! Unix sockets: to pass a file descriptor (the pty master made inside
+//! the container) back to the parent with SCM_RIGHTS, and the streams of
+//! attach (container/attach.rs).
 
 use super::fd::Fd;
 use super::{Errno, Result, Sysno};
@@ -7,8 +8,18 @@ use syscalls::syscall;
 
 /// `socketpair(AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC, 0, fds)` — socketpair(2).
 pub fn socketpair() -> Result<(Fd, Fd)> {
+    pair(libc::SOCK_SEQPACKET)
+}
+
+/// `socketpair(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0, fds)`: bytes, not
+/// messages (attach's frames can be longer than one read).
+pub fn stream_pair() -> Result<(Fd, Fd)> {
+    pair(libc::SOCK_STREAM)
+}
+
+fn pair(ty: i32) -> Result<(Fd, Fd)> {
     let mut fds = [0i32; 2];
-    let ty = libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC;
+    let ty = ty | libc::SOCK_CLOEXEC;
     // SAFETY: fds has room for two ints.
     unsafe { syscall!(Sysno::socketpair, libc::AF_UNIX, ty, 0, fds.as_mut_ptr()) }?;
     Ok((Fd::from_raw(fds[0]), Fd::from_raw(fds[1])))

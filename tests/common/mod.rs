@@ -311,6 +311,23 @@ pub fn wait_for<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T
     }
 }
 
+/// `child`'s exit code, waiting `secs` at most: a pocket that does not
+/// end (a missing feature) is killed and fails the test, never hangs it.
+pub fn wait_code(child: &mut Child, secs: u64) -> Option<i32> {
+    let end = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            return st.code();
+        }
+        if Instant::now() > end {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("pocket did not end within {secs} s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// The container init's host pid, once pocket has cloned it.
 pub fn container_pid(pocket: &Child) -> i32 {
     let pid = pocket.id() as i32;
