@@ -153,6 +153,36 @@ fn named_volumes_are_filled_from_the_image_once() {
         "/nothing/here",
     ]));
     assert_eq!(out, "");
+
+    // A run that fails after its volumes were made (no such network)
+    // leaves none behind: not the ones it made (anonymous, the image's,
+    // named), and an empty one it filled is empty again.
+    ok(r.out(&["volume", "create", "empty1"]));
+    let before = ok(r.out(&["volume", "ls", "-q"]));
+    let o = r.out(&[
+        "run",
+        "-v",
+        "/data",
+        "-v",
+        "fresh1:/etc",
+        "-v",
+        "empty1:/bin",
+        "--net",
+        "nosuchnet",
+        "busybox",
+        "true",
+    ]);
+    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nosuchnet"), "{}", stderr(&o));
+    assert_eq!(ok(r.out(&["volume", "ls", "-q"])), before);
+    let left: Vec<_> = std::fs::read_dir(r.0.join("volumes/empty1/_data"))
+        .unwrap()
+        .collect();
+    assert!(
+        left.is_empty(),
+        "the filled volume was not emptied: {left:?}"
+    );
+    assert_eq!(ok(r.out(&["ps", "-aq"])), "");
 }
 
 #[test]

@@ -410,12 +410,62 @@ fn host_source(path: &str) -> Result<()> {
 
 /// `-v` and `--tmpfs` as OCI mounts, after checking all of them; missing
 /// host directories and named volumes are made (under `pocket_root`).
+/// The volumes `user_mounts` made, and the empty ones it filled from the
+/// image: undone if the container is not made after all, so a run that
+/// fails leaves no volume (nor a half copied one) behind.
+#[derive(Default)]
+pub struct Made {
+    made: Vec<String>,
+    filled: Vec<String>,
+}
+
+impl Made {
+    pub fn undo(&self, store: &crate::state::Store) {
+        for n in &self.made {
+            let _ = volumes::remove(store, n);
+        }
+        for n in &self.filled {
+            let _ = volumes::empty(store, n);
+        }
+    }
+}
+
+/// The volume `name` (None: anonymous), made if need be (noted in `made`).
+fn volume(pocket_root: &str, name: Option<&str>, made: &mut Made) -> Result<String> {
+    let (n, new) = volumes::made(pocket_root, name, &[])?;
+    if new {
+        made.made.push(n.clone());
+    }
+    Ok(n)
+}
+
+/// The user's mounts, their volumes made (and filled from the image, as
+/// docker's copy-up), and what was made for `Made::undo`. On an error,
+/// what was made is undone already.
 pub fn user_mounts(
+    store: &crate::state::Store,
+    volumes: &[&[u8]],
+    tmpfs: &[&[u8]],
+    mounts: &[&[u8]],
+    image: Option<&[String]>,
+) -> Result<(Vec<Mount>, Made)> {
+    let mut made = Made::default();
+    match make_mounts(&store.root, volumes, tmpfs, mounts, image, &mut made) {
+        Ok(m) => Ok((m, made)),
+        Err(e) => {
+            made.undo(store);
+            Err(e)
+        }
+    }
+}
+
+fn make_mounts(
     pocket_root: &str,
     volumes: &[&[u8]],
     tmpfs: &[&[u8]],
     mounts: &[&[u8]],
     image: Option<&[String]>,
+    made: &mut Made,
 ) -> Result<Vec<Mount>> {
     let parsed = parse(volumes, tmpfs, mounts)?;
     // --mount's bind sources must be there (docker's words); checked
@@ -453,25 +503,31 @@ pub fn user_mounts(
                 nocopy,
             } => {
                 let host = matches!(source, Source::Host(_) | Source::Bind(_));
-                let source = match source {
+                let (source, name) = match source {
                     Source::Host(h) => {
                         host_source(&h)?;
-                        h
+                        (h, None)
                     }
-                    Source::Bind(h) => h,
+                    Source::Bind(h) => (h, None),
                     Source::Named(n) => {
-                        volumes::create(pocket_root, Some(&n), &[])?;
-                        volumes::mountpoint(pocket_root, &n)
+                        volume(pocket_root, Some(&n), made)?;
+                        (volumes::mountpoint(pocket_root, &n), Some(n))
                     }
                     Source::Anonymous => {
-                        let n = volumes::create(pocket_root, None, &[])?;
-                        volumes::mountpoint(pocket_root, &n)
+                        let n = volume(pocket_root, None, made)?;
+                        (volumes::mountpoint(pocket_root, &n), Some(n))
                     }
                 };
                 // docker's copy-up: a volume still empty gets what the
                 // image has at that path.
-                if let (false, false, Some(lower)) = (host, nocopy, image) {
-                    copy_up(lower, &destination, &source)?;
+                // One that was there and empty, filled now (or partly, if
+                // the copy failed), is emptied again by an undo.
+                if let (false, false, Some(lower), Some(n)) = (host, nocopy, image, name) {
+                    let copied = copy_up(lower, &destination, &source);
+                    if !matches!(copied, Ok(false)) && !made.made.contains(&n) {
+                        made.filled.push(n);
+                    }
+                    copied?;
                 }
                 let mut options = alloc::vec!["rbind".to_string(), "rprivate".to_string()];
                 options.push(if ro { "ro" } else { "rw" }.to_string());
@@ -496,7 +552,8 @@ pub fn user_mounts(
 /// `dst` (its layers `lower`, top first), owners and modes kept. The
 /// path is resolved inside the image's root only; nothing there (or not
 /// a directory) leaves the volume empty.
-fn copy_up(lower: &[String], dst: &str, vol: &str) -> Result<()> {
+/// True if it copied (the volume was empty and the image has the path).
+fn copy_up(lower: &[String], dst: &str, vol: &str) -> Result<bool> {
     let v = cstr::cstring(vol.as_bytes()).ok_or_else(|| Error::bad("volume", vol, "bad path"))?;
     let vdir =
         fd::open(&v, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC, 0).ctx("open", vol)?;
@@ -504,7 +561,7 @@ fn copy_up(lower: &[String], dst: &str, vol: &str) -> Result<()> {
         .map_err(|e| Error::sys("list", vol, e))?
         .is_empty()
     {
-        return Ok(());
+        return Ok(false);
     }
     let view = super::image_out::view_overlay(lower)?;
     let rel = cstr::cstring(dst.trim_start_matches('/').as_bytes())
@@ -516,9 +573,9 @@ fn copy_up(lower: &[String], dst: &str, vol: &str) -> Result<()> {
         libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
         resolve,
     ) else {
-        return Ok(());
+        return Ok(false);
     };
-    super::image_out::copy_tree(&src, &vdir)
+    super::image_out::copy_tree(&src, &vdir).map(|()| true)
 }
 
 /// Add the user's mounts after the standard ones. One on a standard
@@ -717,13 +774,20 @@ mod tests {
     fn user_mounts_make_nothing_on_a_bad_spec() {
         let root = std::env::temp_dir().join(format!("pocket-mounts-unit-{}", std::process::id()));
         let r = root.to_str().unwrap();
+        let store = crate::state::Store::new(Some(r));
         let host = root.join("host/sub");
         let good = format!("{}:/a", host.display());
-        let e = user_mounts(r, &[good.as_bytes(), b"vol1:/b", b"/x:rel"], &[], &[], None);
+        let e = user_mounts(
+            &store,
+            &[good.as_bytes(), b"vol1:/b", b"/x:rel"],
+            &[],
+            &[],
+            None,
+        );
         assert!(e.is_err());
         assert!(!root.exists());
-        let m = user_mounts(
-            r,
+        let (m, _) = user_mounts(
+            &store,
             &[good.as_bytes(), b"vol1:/b:ro"],
             &[b"/t:size=1m"],
             &[],

@@ -1214,21 +1214,16 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
             .cloned()
             .collect()
     });
-    let user = super::mounts::user_mounts(
-        &ctx.store.root,
-        &vols,
-        &r.tmpfs,
-        &r.mounts,
-        lower.as_deref(),
-    )?;
-    super::mounts::merge(&mut spec.mounts, user);
     let network = net_request(&r, image.as_ref().map(|i| &i.config))?;
+    let (user, made) =
+        super::mounts::user_mounts(&ctx.store, &vols, &r.tmpfs, &r.mounts, lower.as_deref())?;
+    super::mounts::merge(&mut spec.mounts, user);
     if let Some(q) = joined(&r) {
         spec.net_container = Some(text(q));
     }
     let shown = r.image.map_or_else(|| text(&spec.root.path), text);
 
-    let rec = crate::container::create(
+    let created = crate::container::create(
         &ctx.store,
         &mut spec,
         crate::container::Options {
@@ -1248,7 +1243,9 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
             aliases,
             image_lock,
         },
-    )?;
+    );
+    // Not made: neither are the volumes made (or filled) for it.
+    let rec = created.inspect_err(|_| made.undo(&ctx.store))?;
     if let Err(e) = write_cidfile(&r, &rec.id) {
         let _ = crate::container::delete(&ctx.store, &rec.id, true, true);
         return Err(e);

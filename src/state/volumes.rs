@@ -66,6 +66,11 @@ fn no_such(name: &str) -> Error {
 /// volume of that name is fine and left as it is (docker's `volume
 /// create` is idempotent). Returns the name.
 pub fn create(root: &str, name: Option<&str>, labels: &[(String, String)]) -> Result<String> {
+    made(root, name, labels).map(|(n, _)| n)
+}
+
+/// `create`, and whether this call made it (false: it was there).
+pub fn made(root: &str, name: Option<&str>, labels: &[(String, String)]) -> Result<(String, bool)> {
     let name = match name {
         Some(n) => {
             check(n)?;
@@ -77,10 +82,10 @@ pub fn create(root: &str, name: Option<&str>, labels: &[(String, String)]) -> Re
     fs::mkdir_private(&d).ctx("mkdir", &d)?;
     let path = format!("{d}/{name}");
     if exists(&path)? {
-        return Ok(name);
+        return Ok((name, false));
     }
     let tmp = format!("{d}/.{name}.tmp{}", proc::getpid());
-    let made = (|| -> Result<()> {
+    let made = (|| -> Result<bool> {
         fs::mkdir(&cs(&tmp)?, 0o700).ctx("mkdir", &tmp)?;
         let data = format!("{tmp}/_data");
         crate::sys::mount::mkdirat(libc::AT_FDCWD, &cs(&data)?, 0o755).ctx("mkdir", &data)?;
@@ -99,13 +104,26 @@ pub fn create(root: &str, name: Option<&str>, labels: &[(String, String)]) -> Re
         fs::write_new(&cs(&tmp)?, "volume.json", meta.as_bytes(), true)
             .ctx("write", "volume.json")?;
         match fs::renameat(libc::AT_FDCWD, &cs(&tmp)?, libc::AT_FDCWD, &cs(&path)?) {
+            Ok(()) => Ok(true),
             // Someone made it meanwhile: theirs is as good as ours.
-            Ok(()) | Err(Errno::EEXIST) | Err(Errno::ENOTEMPTY) => Ok(()),
+            Err(Errno::EEXIST) | Err(Errno::ENOTEMPTY) => Ok(false),
             Err(e) => Err(Error::sys("rename", path.clone(), e)),
         }
     })();
     let _ = fs::remove_tree(libc::AT_FDCWD, &cs(&tmp)?);
-    made.map(|_| name)
+    made.map(|m| (name, m))
+}
+
+/// Empty volume `name` again (a copy-up that failed, or whose container
+/// was never made), unless a container uses it meanwhile.
+pub fn empty(store: &Store, name: &str) -> Result<()> {
+    if !users(store, name)?.is_empty() {
+        return Ok(());
+    }
+    let d = format!("{}/{name}", dir(&store.root));
+    let df = fd::open(&cs(&d)?, libc::O_PATH | libc::O_DIRECTORY, 0).ctx("open", &d)?;
+    fs::remove_tree(df.raw(), c"_data").ctx("remove", &format!("{d}/_data"))?;
+    crate::sys::mount::mkdirat(df.raw(), c"_data", 0o755).ctx("mkdir", &format!("{d}/_data"))
 }
 
 fn exists(path: &str) -> Result<bool> {
