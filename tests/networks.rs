@@ -724,6 +724,50 @@ fn names_resolve_on_user_networks_and_connect_disconnect() {
     ok(&ns.pocket(&r, &["restart", "-t", "0", "web"]), "restart");
     let (code, out) = exec("web", "ip -4 -o addr show dev eth1; ping -c 1 -W 2 db");
     assert_eq!(code, Some(0), "{out}");
+    // A start in progress (another pocket's claim: a created record whose
+    // claimant lives, here a `sleep` put in as one) is waited for, not
+    // refused: disconnect goes through once the claimant is gone.
+    ok(&ns.pocket(&r, &["stop", "-t", "0", "web"]), "stop");
+    let mut claimant = std::process::Command::new("sleep")
+        .arg("0.5")
+        .spawn()
+        .unwrap();
+    let pid = claimant.id();
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let start = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(19)
+        .unwrap()
+        .to_string();
+    let state = r.0.join("containers").join(&web).join("state.json");
+    let text = std::fs::read_to_string(&state).unwrap();
+    let text: Vec<String> = text
+        .lines()
+        .map(|l| match l.trim_start().split(':').next() {
+            Some("\"status\"") => "  \"status\": \"created\",".to_string(),
+            Some("\"monitor_pid\"") => format!("  \"monitor_pid\": {pid},"),
+            Some("\"monitor_start\"") => format!("  \"monitor_start\": {start},"),
+            _ => l.to_string(),
+        })
+        .collect();
+    std::fs::write(&state, text.join("\n")).unwrap();
+    let ps = stdout(&ns.pocket(
+        &r,
+        &["ps", "-a", "--filter", "name=web", "--format", "{{.State}}"],
+    ));
+    assert_eq!(ps, "created\n", "the claim did not take");
+    ok(
+        &ns.pocket(&r, &["network", "disconnect", "back", "web"]),
+        "disconnect during a start",
+    );
+    assert!(
+        claimant.try_wait().unwrap().is_some(),
+        "disconnect did not wait for the start"
+    );
+    ok(&ns.pocket(&r, &["start", "web"]), "start");
     // Aliases need a user network.
     let o = ns.pocket(
         &r,

@@ -294,9 +294,7 @@ pub fn connect(
     aliases: &[String],
 ) -> Result<()> {
     let id = store.resolve(q)?;
-    let _l = store.lock(&id)?;
-    let rec = store.load_live(&id)?;
-    busy(&rec)?;
+    let (_l, rec) = settled(store, &id)?;
     let mut spec = store.spec(&id)?;
     if spec.net.is_none() && spec.extra_nets.is_empty() {
         return Err(Error::bad(
@@ -346,15 +344,27 @@ pub fn connect(
     Ok(())
 }
 
-/// Being started by another pocket right now: its networks are being
-/// set up; connect and disconnect wait for no one, so they refuse.
-fn busy(rec: &crate::state::Record) -> Result<()> {
-    if rec.busy() {
-        return Err(
-            Error::bad("container", rec.name.clone(), "is being started; try again").with_code(1),
-        );
+/// The container's lock and record once no other pocket is starting it
+/// (its networks are set up during a start, which takes milliseconds):
+/// waited for, up to 10 s, then refused.
+fn settled(store: &Store, id: &str) -> Result<(crate::sys::lock::Lock, crate::state::Record)> {
+    let mut tries = 0;
+    loop {
+        let l = store.lock(id)?;
+        let rec = store.load_live(id)?;
+        if !rec.busy() {
+            return Ok((l, rec));
+        }
+        drop(l);
+        tries += 1;
+        if tries > 500 {
+            return Err(
+                Error::bad("container", rec.name.clone(), "is being started; try again")
+                    .with_code(1),
+            );
+        }
+        crate::sys::time::sleep_ms(20);
     }
-    Ok(())
 }
 
 /// The first ethN (N >= 1) the container's network namespace lacks.
@@ -379,9 +389,7 @@ fn free_ifname(pid: i32) -> String {
 /// hosts files.
 pub fn disconnect(store: &Store, q: &str, net: &str) -> Result<()> {
     let id = store.resolve(q)?;
-    let _l = store.lock(&id)?;
-    let rec = store.load_live(&id)?;
-    busy(&rec)?;
+    let (_l, rec) = settled(store, &id)?;
     let mut spec = store.spec(&id)?;
     let nets = Nets::lock(&store.root, &store.run)?;
     let name = networks::resolve(&store.root, net)
