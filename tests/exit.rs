@@ -266,4 +266,38 @@ fn sig_proxy_false_leaves_the_container_running() {
     assert_eq!(stderr(&o), "err\n");
     let left = stdout(&r.out(&["ps", "-a", "--format", "{{.Names}}"]));
     assert_eq!(left, "sp\n", "--rm left it");
+
+    // pocket ended by a signal while its stdin is still open: the
+    // container's stdin ends with it (docker's StdinOnce), so a `cat`
+    // there finishes instead of waiting forever.
+    let mut c = r
+        .cmd(&run_args(&[
+            "-i",
+            "--sig-proxy=false",
+            "--name",
+            "once",
+            "sh",
+            "-c",
+            "echo ready; cat; echo after-cat",
+        ]))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _keep_open = c.stdin.take().unwrap();
+    let mut out = BufReader::new(c.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line, "ready\n");
+    unsafe { libc::kill(c.id() as i32, libc::SIGINT) };
+    assert_eq!(wait_code(&mut c, 10), Some(130));
+    wait_for(
+        10,
+        "the container's cat to see the end of its stdin",
+        || {
+            stdout(&r.out(&["logs", "once"]))
+                .contains("after-cat")
+                .then_some(())
+        },
+    );
 }

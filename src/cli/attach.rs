@@ -165,14 +165,19 @@ pub fn session(ctx: &Ctx, id: &str, s: fd::Fd, how: &Session) -> Result<i32> {
     let mut stdin_open = how.stdin;
     let keys = &how.keys[..];
     loop {
-        // Nothing read from the keyboard while earlier keystrokes wait.
+        // The keyboard is read while earlier keystrokes wait (the detach
+        // keys must get through), up to a bound.
         let mut fds = [
             pfd(
                 s.raw(),
                 libc::POLLIN | if out.is_empty() { 0 } else { libc::POLLOUT },
             ),
             pfd(
-                if stdin_open && out.is_empty() { 0 } else { -1 },
+                if stdin_open && out.len() < HELD {
+                    0
+                } else {
+                    -1
+                },
                 libc::POLLIN,
             ),
             pfd(sfd.raw(), libc::POLLIN),
@@ -235,9 +240,10 @@ pub fn session(ctx: &Ctx, id: &str, s: fd::Fd, how: &Session) -> Result<i32> {
                         out.extend_from_slice(&attach::frame(INPUT, &send));
                     }
                     if detach {
-                        // What was typed before the keys still goes.
-                        let _ = fd::set_nonblock(s.raw(), false);
-                        let _ = fd::write_all(s.raw(), &out);
+                        // What was typed before the keys goes if the
+                        // socket takes it now; waiting for a monitor that
+                        // waits for the container could be forever.
+                        let _ = fd::write(s.raw(), &out);
                         return Ok(0);
                     }
                 }
@@ -287,6 +293,9 @@ pub fn session(ctx: &Ctx, id: &str, s: fd::Fd, how: &Session) -> Result<i32> {
     let end = crate::container::settle(&ctx.store, id);
     Ok(end.map_or(137, |r| r.live().exit_code.unwrap_or(137)))
 }
+
+/// Keystrokes held for a monitor that does not take them yet, at most.
+const HELD: usize = 256 * 1024;
 
 fn pfd(fd: i32, events: i16) -> libc::pollfd {
     libc::pollfd {

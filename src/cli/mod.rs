@@ -15,6 +15,7 @@ mod image_out;
 mod images;
 mod inspect;
 mod kernel;
+mod labels;
 mod login;
 mod logs;
 pub mod manage;

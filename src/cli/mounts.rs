@@ -521,13 +521,15 @@ fn make_mounts(
                 // docker's copy-up: a volume still empty gets what the
                 // image has at that path.
                 // One that was there and empty, filled now (or partly, if
-                // the copy failed), is emptied again by an undo.
-                if let (false, false, Some(lower), Some(n)) = (host, nocopy, image, name) {
-                    let copied = copy_up(lower, &destination, &source);
-                    if !matches!(copied, Ok(false)) && !made.made.contains(&n) {
+                // the copy failed), is emptied again by an undo; one with
+                // data is never touched.
+                if let (false, false, Some(lower), Some(n)) = (host, nocopy, image, name)
+                    && empty_dir(&source)?
+                {
+                    if !made.made.contains(&n) {
                         made.filled.push(n);
                     }
-                    copied?;
+                    copy_up(lower, &destination, &source)?;
                 }
                 let mut options = alloc::vec!["rbind".to_string(), "rprivate".to_string()];
                 options.push(if ro { "ro" } else { "rw" }.to_string());
@@ -548,21 +550,24 @@ fn make_mounts(
     Ok(out)
 }
 
+fn open_dir(vol: &str) -> Result<fd::Fd> {
+    let v = cstr::cstring(vol.as_bytes()).ok_or_else(|| Error::bad("volume", vol, "bad path"))?;
+    fd::open(&v, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC, 0).ctx("open", vol)
+}
+
+/// The volume directory `vol` has nothing in it (copy-up's condition).
+fn empty_dir(vol: &str) -> Result<bool> {
+    Ok(crate::image::tar_write::names(&open_dir(vol)?)
+        .map_err(|e| Error::sys("list", vol, e))?
+        .is_empty())
+}
+
 /// Fill the empty volume directory `vol` with the image's content at
 /// `dst` (its layers `lower`, top first), owners and modes kept. The
 /// path is resolved inside the image's root only; nothing there (or not
 /// a directory) leaves the volume empty.
-/// True if it copied (the volume was empty and the image has the path).
-fn copy_up(lower: &[String], dst: &str, vol: &str) -> Result<bool> {
-    let v = cstr::cstring(vol.as_bytes()).ok_or_else(|| Error::bad("volume", vol, "bad path"))?;
-    let vdir =
-        fd::open(&v, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC, 0).ctx("open", vol)?;
-    if !crate::image::tar_write::names(&vdir)
-        .map_err(|e| Error::sys("list", vol, e))?
-        .is_empty()
-    {
-        return Ok(false);
-    }
+fn copy_up(lower: &[String], dst: &str, vol: &str) -> Result<()> {
+    let vdir = open_dir(vol)?;
     let view = super::image_out::view_overlay(lower)?;
     let rel = cstr::cstring(dst.trim_start_matches('/').as_bytes())
         .ok_or_else(|| Error::bad("volume", dst, "bad path"))?;
@@ -573,9 +578,9 @@ fn copy_up(lower: &[String], dst: &str, vol: &str) -> Result<bool> {
         libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
         resolve,
     ) else {
-        return Ok(false);
+        return Ok(());
     };
-    super::image_out::copy_tree(&src, &vdir).map(|()| true)
+    super::image_out::copy_tree(&src, &vdir)
 }
 
 /// Add the user's mounts after the standard ones. One on a standard

@@ -37,6 +37,7 @@ const CREATE: &[Flag] = &[
     flag(0, "gateway", true),
     flag(b'd', "driver", true),
     flag(b'l', "label", true),
+    flag(0, "label-file", true),
     flag(0, "help", false),
 ];
 const LS: &[Flag] = &[
@@ -187,18 +188,16 @@ fn create(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             ));
         }
     };
-    let mut labels: Vec<(String, String)> = Vec::new();
-    for &(k, v) in &p.flags {
-        if CREATE[k].long == "label" {
-            let kv = text(v);
-            let (k, v) = kv.split_once('=').unwrap_or((&kv, ""));
-            if k.is_empty() {
-                return Err(Error::bad("invalid label", kv.clone(), "empty key"));
-            }
-            labels.retain(|(x, _)| x != k);
-            labels.push((String::from(k), String::from(v)));
-        }
-    }
+    let given: Vec<(bool, &[u8])> = p
+        .flags
+        .iter()
+        .filter_map(|&(k, v)| match CREATE[k].long {
+            "label" => Some((false, v)),
+            "label-file" => Some((true, v)),
+            _ => None,
+        })
+        .collect();
+    let labels = super::labels::collect(Vec::new(), &given)?;
     let nets = Nets::lock(&ctx.store.root, &ctx.store.run)?;
     let net = nets.create(name, subnet, gateway, &host_routes(), &labels)?;
     // The host side follows the record; if it cannot be made, neither

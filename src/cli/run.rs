@@ -1324,30 +1324,8 @@ fn health_check(r: &RunArgs, image: Option<&Config>) -> Result<Option<Check>> {
 /// --label-file lines in order (a later one wins; `KEY` alone is an
 /// empty value; a file's blank and `#` lines are skipped).
 fn labels(r: &RunArgs, image: Option<&Config>) -> Result<Vec<(String, String)>> {
-    let mut out: Vec<(String, String)> = image.map(|c| c.labels.clone()).unwrap_or_default();
-    let mut set = |kv: &str| -> Result<()> {
-        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-        if k.is_empty() {
-            return Err(Error::bad("invalid label", String::from(kv), "empty key"));
-        }
-        out.retain(|(x, _)| x != k);
-        out.push((String::from(k), String::from(v)));
-        Ok(())
-    };
-    for &(file, v) in &r.labels {
-        if !file {
-            set(&text(v))?;
-            continue;
-        }
-        let body = read_file(v, "label file")?;
-        for line in String::from_utf8_lossy(&body).lines() {
-            let l = line.trim();
-            if !l.is_empty() && !l.starts_with('#') {
-                set(l)?;
-            }
-        }
-    }
-    Ok(out)
+    let base = image.map(|c| c.labels.clone()).unwrap_or_default();
+    super::labels::collect(base, &r.labels)
 }
 
 /// The network `r` asks for, its flags parsed and checked (docker's

@@ -28,7 +28,8 @@ Commands:
 const CREATE: &[Flag] = &[
     flag(0, "name", true),
     flag(b'd', "driver", true),
-    flag(0, "label", true),
+    flag(b'l', "label", true),
+    flag(0, "label-file", true),
     flag(0, "help", false),
 ];
 const LS: &[Flag] = &[
@@ -57,24 +58,17 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 }
 
 fn create(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let help = "Usage: pocket volume create [--name NAME] [--label KEY=VALUE] [NAME]\n";
+    let help = "Usage: pocket volume create [--name NAME] [-l|--label KEY=VALUE] [--label-file FILE] [NAME]\n";
     let Some(p) = super::flags("volume create", CREATE, help, argv)? else {
         return Ok(0);
     };
     let mut name = None;
-    let mut labels: Vec<(String, String)> = Vec::new();
+    let mut given: Vec<(bool, &[u8])> = Vec::new();
     for &(k, v) in &p.flags {
         match CREATE[k].long {
             "name" => name = Some(v),
-            "label" => {
-                let t = text(v);
-                let (k, v) = t.split_once('=').unwrap_or((&t, ""));
-                if k.is_empty() {
-                    return Err(Error::bad("invalid label", t.clone(), "empty key"));
-                }
-                labels.retain(|(x, _)| x != k);
-                labels.push((String::from(k), String::from(v)));
-            }
+            "label" => given.push((false, v)),
+            "label-file" => given.push((true, v)),
             "driver" if v != b"local" => {
                 return Err(Error::bad(
                     "volume driver",
@@ -99,6 +93,7 @@ fn create(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         ),
         None => None,
     };
+    let labels = super::labels::collect(Vec::new(), &given)?;
     let made = volumes::create(&ctx.store.root, name, &labels)?;
     crate::outln!("{}", made);
     Ok(0)

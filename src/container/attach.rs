@@ -84,7 +84,8 @@ const MAX_PENDING: usize = 2 * MAX_FRAME;
 
 /// The monitor's end: the listening socket and who is attached.
 pub struct Server {
-    listener: Fd,
+    /// None if the socket could not be made: the primary is still served.
+    listener: Option<Fd>,
     path: String,
     clients: Vec<Client>,
     pending: Vec<u8>,
@@ -99,14 +100,19 @@ impl Server {
     /// already (the foreground run's socket pair end).
     pub fn open(store: &Store, id: &str, primary: Option<Fd>) -> Option<Server> {
         let path = path(store, id);
-        let c = crate::error::cpath(&path).ok()?;
-        // A socket left by a monitor that was killed: ours now.
-        let _ = crate::sys::fs::unlinkat(libc::AT_FDCWD, &c, 0);
-        let old = crate::sys::proc::umask(0o177);
-        let l = sock::listen_unix(path.as_bytes());
-        crate::sys::proc::umask(old);
+        let listener = crate::error::cpath(&path).ok().and_then(|c| {
+            // A socket left by a monitor that was killed: ours now.
+            let _ = crate::sys::fs::unlinkat(libc::AT_FDCWD, &c, 0);
+            let old = crate::sys::proc::umask(0o177);
+            let l = sock::listen_unix(path.as_bytes());
+            crate::sys::proc::umask(old);
+            l.ok()
+        });
+        if listener.is_none() && primary.is_none() {
+            return None;
+        }
         Some(Server {
-            listener: l.ok()?,
+            listener,
             path,
             clients: primary
                 .into_iter()
@@ -131,7 +137,7 @@ impl Server {
     /// while earlier input waits for the terminal).
     pub fn fds(&self) -> Vec<i32> {
         let held = !self.pending.is_empty();
-        core::iter::once(self.listener.raw())
+        core::iter::once(self.listener.as_ref().map_or(-1, Fd::raw))
             .chain(
                 self.clients
                     .iter()
@@ -185,7 +191,8 @@ impl Server {
     }
 
     pub fn accept(&mut self) {
-        while let Ok(c) = sock::accept(&self.listener) {
+        let Some(l) = &self.listener else { return };
+        while let Ok(c) = sock::accept(l) {
             if self.clients.len() < MAX_CLIENTS {
                 self.clients.push(Client {
                     fd: c,
@@ -206,20 +213,43 @@ impl Server {
         // A frame goes whole or not at all; part of one would leave the
         // client reading data as headers: it is dropped then. The
         // primary client's socket blocks instead: its output waits.
+        let mut primary_gone = false;
         self.clients.retain(|c| match c.primary {
-            true => fd::write_all(c.fd.raw(), &f).is_ok(),
+            true => {
+                let ok = fd::write_all(c.fd.raw(), &f).is_ok();
+                primary_gone |= !ok;
+                ok
+            }
             false => match fd::write(c.fd.raw(), &f) {
                 Ok(n) => n == f.len(),
                 Err(Errno::EAGAIN) => true,
                 Err(_) => false,
             },
         });
+        if primary_gone {
+            self.primary_left();
+        }
+    }
+
+    /// The foreground client went (ctrl-c of a `run -i --sig-proxy=false`,
+    /// say): the container's stdin pipe ends with it (docker's
+    /// StdinOnce), after what it sent.
+    fn primary_left(&mut self) {
+        if self.stdin.is_some() {
+            self.close_stdin = true;
+            self.flush_input(None);
+        }
     }
 
     /// Read what client `i` (of `fds()[1..]`) sent: input for the
     /// terminal `master`, resizes. A client that hung up or misbehaved
     /// is dropped.
     pub fn read(&mut self, i: usize, master: Option<&Fd>) {
+        // Input held already: this client waits its turn (its socket
+        // fills), so nothing it sends is cut off.
+        if !self.pending.is_empty() {
+            return;
+        }
         let Some(c) = self.clients.get_mut(i) else {
             return;
         };
@@ -234,7 +264,9 @@ impl Server {
             Err(_) => None,
         };
         let Some(fs) = got else {
-            self.clients.remove(i);
+            if self.clients.remove(i).primary {
+                self.primary_left();
+            }
             return;
         };
         for (kind, data) in fs {

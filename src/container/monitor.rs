@@ -90,10 +90,27 @@ struct Monitor {
     primary: Option<Fd>,
 }
 
+/// `f` itself if it is above 2, else a close-on-exec duplicate that is.
+fn above_stdio(f: Fd) -> Fd {
+    if f.raw() > 2 {
+        return f;
+    }
+    match fd::dup_from(f.raw(), 3) {
+        Ok(n) => Fd::from_raw(n),
+        Err(_) => f,
+    }
+}
+
 fn monitor(store: &Store, id: &str, spec: &Spec, m: Monitor) -> i32 {
     // Nothing of the caller's but the ready pipe and the primary client:
     // a pipe or file the caller passed on fd 3 and up must not stay open
-    // for the container's life.
+    // for the container's life. Both above 2 first: stdio is /dev/null'd
+    // below, and a caller started with fd 0-2 closed may have them there.
+    let m = Monitor {
+        ready: above_stdio(m.ready),
+        primary: m.primary.map(above_stdio),
+        ..m
+    };
     let mut keep = [m.ready.raw(), m.primary.as_ref().map_or(-1, Fd::raw)];
     keep.sort_unstable();
     let mut from = 3u32;
@@ -427,7 +444,12 @@ fn pump(
                         } else {
                             attach::STDOUT
                         };
+                        // Time spent waiting for a slow foreground client
+                        // (a pager, ctrl-z) is not drain time.
+                        let t = crate::rt::time::monotonic_ms();
                         s.send(kind, &buf[..n]);
+                        let waited = crate::rt::time::monotonic_ms().saturating_sub(t);
+                        drain_end = drain_end.saturating_add(waited);
                     }
                 }
             }

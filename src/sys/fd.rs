@@ -234,6 +234,13 @@ pub fn lseek(fd: i32, off: i64, whence: i32) -> Result<u64> {
     unsafe { syscall!(Sysno::lseek, fd, off, whence) }.map(|n| n as u64)
 }
 
+/// `fcntl(fd, F_DUPFD_CLOEXEC, min)` — a close-on-exec duplicate, the
+/// lowest free number from `min` on.
+pub fn dup_from(fd: i32, min: i32) -> Result<i32> {
+    // SAFETY: no pointers.
+    unsafe { syscall!(Sysno::fcntl, fd, libc::F_DUPFD_CLOEXEC, min) }.map(|n| n as i32)
+}
+
 /// `fcntl(fd, F_DUPFD_CLOEXEC, 0)` — a close-on-exec duplicate.
 pub fn dup(fd: i32) -> Result<i32> {
     // SAFETY: no pointers.

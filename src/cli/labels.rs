@@ -1,0 +1,57 @@
+//! `--label KEY=VALUE` and `--label-file FILE` (lines of KEY=VALUE; blank
+//! lines and `#` comments skipped), as docker reads them for run/create,
+//! and pocket for volume and network create too: in command-line order,
+//! a key given again replaces the earlier value.
+
+use super::args::text;
+use crate::error::{Error, Result};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// `base` (an image's labels, or none) with the flags over it: each
+/// `(is_file, value)`.
+pub fn collect(
+    mut out: Vec<(String, String)>,
+    given: &[(bool, &[u8])],
+) -> Result<Vec<(String, String)>> {
+    let mut set = |kv: &str| -> Result<()> {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        if k.is_empty() {
+            return Err(Error::bad("invalid label", String::from(kv), "empty key"));
+        }
+        out.retain(|(x, _)| x != k);
+        out.push((String::from(k), String::from(v)));
+        Ok(())
+    };
+    for &(file, v) in given {
+        if !file {
+            set(&text(v))?;
+            continue;
+        }
+        let body = super::run::read_file(v, "label file")?;
+        for line in String::from_utf8_lossy(&body).lines() {
+            let l = line.trim();
+            if !l.is_empty() && !l.starts_with('#') {
+                set(l)?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn later_wins_and_empty_keys_are_refused() {
+        let base = vec![("a".to_string(), "img".to_string())];
+        let got = super::collect(base, &[(false, b"a=1"), (false, b"b"), (false, b"a=2")]).unwrap();
+        assert_eq!(
+            got,
+            vec![
+                ("b".to_string(), String::new()),
+                ("a".to_string(), "2".to_string())
+            ]
+        );
+        assert!(super::collect(vec![], &[(false, b"=x")]).is_err());
+    }
+}
