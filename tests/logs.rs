@@ -518,3 +518,213 @@ fn run_attaches_only_the_streams_asked() {
         assert_eq!(stderr(&o).lines().count(), 1);
     }
 }
+
+/// `logs --details` puts each line's log attributes first, then a space,
+/// as docker does; a container whose log options add none gets only the
+/// space, on stdout and stderr alike, after -t's time.
+#[test]
+fn logs_details_without_attributes_is_a_leading_space() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("logs-details");
+    let id = r.run_d(&["sh", "-c", "echo out1; echo err1 >&2; echo out2"]);
+    assert_eq!(wait_exited(&r, &id), 0);
+    let o = r.out(&["logs", "--details", &id]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), " out1\n out2\n");
+    assert_eq!(stderr(&o), " err1\n");
+    // -t: the time, a space, the (empty) attributes, a space, the line.
+    let o = r.out(&["logs", "-t", "--details", &id]);
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 2, "{out}");
+    for (l, want) in out.lines().zip(["out1", "out2"]) {
+        let (ts, rest) = l.split_once(' ').unwrap_or_else(|| panic!("{l:?}"));
+        assert!(rfc3339(ts, true).is_some(), "timestamp {ts:?}");
+        assert_eq!(rest, format!(" {want}"));
+    }
+    // Without --details: no space.
+    assert_eq!(stdout(&r.out(&["logs", &id])), "out1\nout2\n");
+}
+
+/// docker's json-file `--log-opt labels=K,...` and `env=K,...` put those
+/// labels and variables of the container in every log entry; `logs
+/// --details` prints them first, sorted by key, `k=v` joined by commas,
+/// then a space (`docker run --label tier=web -e APP_MODE=prod
+/// --log-opt labels=tier --log-opt env=APP_MODE ...; docker logs
+/// --details` prints `APP_MODE=prod,tier=web hello`). Only the named ones:
+/// other labels and variables stay out.
+#[test]
+fn logs_details_shows_the_labels_and_env_the_log_opts_name() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("logs-details-attrs");
+    let o = r.out(&[
+        "run",
+        "-d",
+        "--label",
+        "tier=web",
+        "--label",
+        "other=x",
+        "-e",
+        "APP_MODE=prod",
+        "-e",
+        "HIDDEN=1",
+        "--log-opt",
+        "labels=tier",
+        "--log-opt",
+        "env=APP_MODE",
+        "--rootfs",
+        rootfs().to_str().unwrap(),
+        "sh",
+        "-c",
+        "echo hello; echo oops >&2",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "run --log-opt labels=tier --log-opt env=APP_MODE (docker's json-file accepts both): {}",
+        stderr(&o)
+    );
+    let id = stdout(&o).trim().to_string();
+    assert_eq!(wait_exited(&r, &id), 0);
+    let o = r.out(&["logs", "--details", &id]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "APP_MODE=prod,tier=web hello\n");
+    assert_eq!(stderr(&o), "APP_MODE=prod,tier=web oops\n");
+    // The attributes are for --details only.
+    assert_eq!(stdout(&r.out(&["logs", &id])), "hello\n");
+    let cfg = inspect(&r, &id)
+        .get("HostConfig")
+        .get("LogConfig")
+        .get("Config")
+        .clone();
+    assert_eq!(cfg.get("labels").str(), "tier");
+    assert_eq!(cfg.get("env").str(), "APP_MODE");
+}
+
+/// `--log-driver local` keeps the output where `logs` reads it back
+/// (stdout and stderr apart), and rotates: with max-size=1k the host has
+/// the local driver's default of 5 files (`container.log`, `.1`...`.4`),
+/// none past the size, and `logs` gives the newest lines without a gap.
+#[test]
+fn local_driver_reads_back_and_rotates_on_the_host() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("logs-local");
+    let small = r.run_d(&[
+        "--log-driver",
+        "local",
+        "sh",
+        "-c",
+        "echo one; echo two >&2; echo three",
+    ]);
+    assert_eq!(wait_exited(&r, &small), 0);
+    let o = r.out(&["logs", &small]);
+    assert_eq!(
+        (stdout(&o), stderr(&o)),
+        ("one\nthree\n".to_string(), "two\n".to_string())
+    );
+    let doc = inspect(&r, &small);
+    assert_eq!(
+        doc.get("HostConfig").get("LogConfig").get("Type").str(),
+        "local"
+    );
+    let dir = r.0.join("containers").join(&small);
+    assert!(dir.join("container.log").exists());
+    assert!(!dir.join("container.log.1").exists());
+
+    let id = r.run_d(&[
+        "--log-driver",
+        "local",
+        "--log-opt",
+        "max-size=1k",
+        "sh",
+        "-c",
+        "i=0; while [ $i -lt 300 ]; do echo local-$i-padding-padding; i=$((i+1)); done; echo the-end >&2",
+    ]);
+    assert_eq!(wait_exited(&r, &id), 0);
+    let dir = r.0.join("containers").join(&id);
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("container.log"))
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "container.log",
+            "container.log.1",
+            "container.log.2",
+            "container.log.3",
+            "container.log.4"
+        ]
+    );
+    for f in &files {
+        let n = std::fs::metadata(dir.join(f)).unwrap().len();
+        assert!(n > 0 && n <= 1024, "{f}: {n} bytes");
+    }
+    let o = r.out(&["logs", &id]);
+    assert_eq!(stderr(&o), "the-end\n");
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(*lines.last().unwrap(), "local-299-padding-padding");
+    let first: usize = lines[0].split('-').nth(1).unwrap().parse().unwrap();
+    assert!(first > 0, "nothing rotated away: {out}");
+    assert_eq!(lines.len(), 300 - first, "a gap: {out}");
+    for (i, l) in lines.iter().enumerate() {
+        assert_eq!(*l, format!("local-{}-padding-padding", first + i));
+    }
+}
+
+/// `logs NAME -f`: the flag after the container's name (docker's flags
+/// go anywhere) still follows: a line written after logs started comes
+/// through, and logs returns 0 by itself when the container exits.
+#[test]
+fn logs_name_then_f_follows_until_the_exit() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("logs-name-f");
+    let id = r.run_d(&[
+        "--name",
+        "tailme",
+        "sh",
+        "-c",
+        "echo ready; while [ ! -e /dev/shm/go ]; do sleep 0.02; done; echo later; exit 3",
+    ]);
+    let mut c = r.cmd(&["logs", "tailme", "-f"]);
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut g = Guard(c.spawn().unwrap());
+    let (tx, rx) = mpsc::channel::<String>();
+    let out = g.0.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for l in BufReader::new(out).lines() {
+            let Ok(l) = l else { break };
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    let mut err = g.0.stderr.take().unwrap();
+    let next = |what: &str| {
+        rx.recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|e| panic!("logs tailme -f: no {what} line within 10s ({e})"))
+    };
+    assert_eq!(next("ready"), "ready");
+    sh(&r, &id, "touch /dev/shm/go");
+    assert_eq!(next("later"), "later");
+    let st = wait_for(10, "logs tailme -f to return", || g.0.try_wait().unwrap());
+    let mut e = String::new();
+    err.read_to_string(&mut e).unwrap();
+    assert_eq!((st.code(), e.as_str()), (Some(0), ""));
+    assert_eq!(wait_exited(&r, &id), 3);
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(10)),
+        Err(mpsc::RecvTimeoutError::Disconnected)
+    );
+}

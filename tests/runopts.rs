@@ -434,3 +434,145 @@ fn pid_and_ipc_of_another_container() {
     assert_eq!(o.status.code(), Some(125));
     assert_eq!(stdout(&r.out(&["ps", "-aq"])).lines().count(), 1);
 }
+
+/// Seen from the host: --shm-size is the size of the container's
+/// /dev/shm mount (its mountinfo), --group-add a supplementary group of
+/// its process (/proc/PID/status).
+#[test]
+fn shm_size_and_group_add_seen_from_the_host() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("runopts-host");
+    let id = r.run_d(&["--shm-size", "64m", "--group-add", "1234", "sleep", "30"]);
+    let pid = init_pid(&r, &id);
+    let mi = std::fs::read_to_string(format!("/proc/{pid}/mountinfo")).unwrap();
+    let shm: Vec<&str> = mi
+        .lines()
+        .filter(|l| l.split_whitespace().nth(4) == Some("/dev/shm"))
+        .collect();
+    assert_eq!(shm.len(), 1, "{mi}");
+    let sb_opts = shm[0].split_whitespace().last().unwrap();
+    assert!(sb_opts.split(',').any(|o| o == "size=65536k"), "{}", shm[0]);
+    assert!(shm[0].contains(" - tmpfs "), "{}", shm[0]);
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let groups = status
+        .lines()
+        .find(|l| l.starts_with("Groups:"))
+        .unwrap()
+        .to_string();
+    assert!(
+        groups.split_whitespace().skip(1).any(|g| g == "1234"),
+        "{groups}"
+    );
+    ok(r.out(&["rm", "-f", &id]));
+}
+
+/// --ipc private and --ipc shareable, given explicitly: inspect says so,
+/// and the container has an ipc namespace of its own (not the host's, not
+/// the other's).
+#[test]
+fn ipc_private_and_shareable_explicitly() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("runopts-ipc");
+    let host = read_link("/proc/self/ns/ipc".into());
+    let mut seen = vec![host.clone()];
+    for mode in ["private", "shareable"] {
+        let id = r.run_d(&["--ipc", mode, "sleep", "30"]);
+        assert_eq!(
+            ok(r.out(&["inspect", "-f", "{{.HostConfig.IpcMode}}", &id])),
+            format!("{mode}\n")
+        );
+        let ns = read_link(format!("/proc/{}/ns/ipc", init_pid(&r, &id)));
+        assert!(
+            !seen.contains(&ns),
+            "{mode}: {ns} is not its own ({seen:?})"
+        );
+        seen.push(ns);
+    }
+}
+
+/// Bad values of the namespace, shm and group options: 125 and one error
+/// line, and nothing left behind: no container, no volume (not even the
+/// anonymous one asked for), nothing under the state root's containers/.
+#[test]
+fn bad_run_options_leave_nothing_behind() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("runopts-bad");
+    ok(r.out(&["volume", "create", "kept"]));
+    let entries = |d: &str| -> Vec<String> {
+        match std::fs::read_dir(r.0.join(d)) {
+            Ok(rd) => rd
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect(),
+            Err(_) => vec![],
+        }
+    };
+    let volumes_before = entries("volumes");
+    for bad in [
+        &["--shm-size", "bogus"][..],
+        &["--ipc", "bogus"][..],
+        &["--group-add", "nosuchgroup"][..],
+        &["--pid", "bogus"][..],
+        &["--uts", "bogus"][..],
+    ] {
+        for detach in [false, true] {
+            let mut v = vec!["run"];
+            if detach {
+                v.push("-d");
+            }
+            v.extend(["--name", "leftover", "-v", "/anon", "--rootfs"]);
+            let rootfs = rootfs_str();
+            v.push(&rootfs);
+            v.extend(bad);
+            v.push("true");
+            let o = r.out(&v);
+            assert_eq!(o.status.code(), Some(125), "{bad:?}: {}", stderr(&o));
+            one_error_line(&o, &format!("{bad:?}"));
+            assert_eq!(ok(r.out(&["ps", "-aq"])), "", "{bad:?} left a container");
+            assert_eq!(
+                ok(r.out(&["volume", "ls", "-q"])),
+                "kept\n",
+                "{bad:?} left a volume"
+            );
+            assert_eq!(entries("volumes"), volumes_before, "{bad:?}");
+            assert_eq!(
+                entries("containers"),
+                Vec::<String>::new(),
+                "{bad:?} left a container directory"
+            );
+        }
+    }
+}
+
+/// The template functions lower and upper, in `inspect -f`.
+#[test]
+fn inspect_template_lower_and_upper() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("runopts-lower");
+    let id = r.run_d(&["--name", "MixedCase", "sleep", "30"]);
+    assert_eq!(
+        ok(r.out(&["inspect", "-f", "{{lower .State.Status}}", "MixedCase"])),
+        "running\n"
+    );
+    assert_eq!(
+        ok(r.out(&[
+            "inspect",
+            "-f",
+            "{{lower .Name}} {{upper .State.Status}}",
+            &id
+        ])),
+        "/mixedcase RUNNING\n"
+    );
+    // lower takes one argument.
+    let o = r.out(&["inspect", "-f", "{{lower}}", &id]);
+    assert_ne!(o.status.code(), Some(0), "{}", stdout(&o));
+    ok(r.out(&["rm", "-f", &id]));
+}

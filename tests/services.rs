@@ -416,3 +416,221 @@ fn health_check_timeouts_and_bad_values() {
     }
     assert_eq!(stdout(&r.out(&["ps", "-aq"])).lines().count(), 1);
 }
+
+/// The State.Health of `id`, from inspect.
+fn health_of(r: &Root, id: &str) -> common::checks::J {
+    common::checks::inspect(r, id)
+        .get("State")
+        .get("Health")
+        .clone()
+}
+
+/// --health-start-period: checks that fail inside the start period do
+/// not count (they run and are logged with their exit code 1, yet the
+/// status stays `starting` and FailingStreak 0, even with --health-retries
+/// 1); once the period is over a failure counts and the container turns
+/// `unhealthy` (docker's handleProbeResult).
+#[test]
+fn health_start_period_forgives_failures_only_inside_it() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("health-start-period");
+    let t0 = std::time::Instant::now();
+    let id = r.run_d(&[
+        "--tmpfs",
+        "/tmp",
+        "--health-cmd",
+        "echo run >> /tmp/checks; exit 1",
+        "--health-interval",
+        "200ms",
+        "--health-start-interval",
+        "200ms",
+        "--health-start-period",
+        "3s",
+        "--health-retries",
+        "1",
+        "sleep",
+        "60",
+    ]);
+    // Inside the period (t0 is before the run: its time is an overestimate).
+    let mut failed_in_period = 0;
+    while t0.elapsed() < std::time::Duration::from_millis(2500) {
+        let h = health_of(&r, &id);
+        assert_eq!(h.get("Status").str(), "starting", "{h:?}");
+        assert_eq!(h.get("FailingStreak").int(), 0, "{h:?}");
+        let log = h.get("Log").arr();
+        assert!(log.iter().all(|e| e.get("ExitCode").int() == 1), "{h:?}");
+        failed_in_period = log.len();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(
+        failed_in_period >= 2,
+        "only {failed_in_period} checks ran in the start period"
+    );
+    // After it: the next failure counts, and one is all --health-retries 1 allows.
+    let h = wait_for(10, "unhealthy after the start period", || {
+        let h = health_of(&r, &id);
+        (h.get("Status").str() == "unhealthy").then_some(h)
+    });
+    assert!(t0.elapsed() >= std::time::Duration::from_secs(3));
+    assert!(h.get("FailingStreak").int() >= 1, "{h:?}");
+    let ps = stdout(&r.out(&["ps"]));
+    assert!(ps.contains("(unhealthy)"), "{ps}");
+}
+
+/// --health-start-interval: during the start period the checks run at
+/// that interval, not --health-interval's (30s here, which would allow
+/// none); once the period is over they go back to --health-interval. The
+/// check appends a line to a file in the container's /tmp, counted from
+/// the host through /proc/PID/root.
+#[test]
+fn health_start_interval_paces_the_checks_of_the_start_period() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("health-start-interval");
+    let t0 = std::time::Instant::now();
+    let id = r.run_d(&[
+        "--tmpfs",
+        "/tmp",
+        "--health-cmd",
+        "echo run >> /tmp/checks; exit 1",
+        "--health-interval",
+        "30s",
+        "--health-start-interval",
+        "300ms",
+        "--health-start-period",
+        "4s",
+        "sleep",
+        "60",
+    ]);
+    let file = std::path::PathBuf::from(format!("/proc/{}/root/tmp/checks", r.pid(&id)));
+    let sleep_until = |ms: u64| {
+        let at = std::time::Duration::from_millis(ms);
+        if let Some(d) = at.checked_sub(t0.elapsed()) {
+            std::thread::sleep(d);
+        }
+    };
+    sleep_until(2500);
+    let early = lines(&file);
+    // ~8 at 300 ms in 2.5 s; none at 30 s (nor at the default 5 s).
+    assert!(
+        (4..=9).contains(&early),
+        "{early} checks in the first 2.5 s at --health-start-interval 300ms"
+    );
+    assert_eq!(health_of(&r, &id).get("Status").str(), "starting");
+    // Past the period: the 30 s interval again, so the count stands still.
+    sleep_until(5500);
+    let after = lines(&file);
+    assert!(after >= early, "{after} < {early}");
+    sleep_until(8000);
+    assert_eq!(
+        lines(&file),
+        after,
+        "checks still every 300 ms after the start period"
+    );
+}
+
+/// A docker-archive of the test busybox image with `StopSignal` set in
+/// its config (as a Dockerfile's STOPSIGNAL leaves it), tagged `tag`,
+/// loaded into `r`.
+fn load_with_stop_signal(r: &Root, sig: &str, tag: &str) {
+    let dir = r.0.join("stopsig-img");
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = test_images().join("busybox-docker.tar");
+    let o = std::process::Command::new("tar")
+        .arg("-xf")
+        .arg(&src)
+        .arg("-C")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "tar -x: {}", stderr(&o));
+    let manifest = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
+    let i = manifest.find("\"Config\":\"").unwrap() + 10;
+    let old = manifest[i..].split('"').next().unwrap().to_string();
+    let config = std::fs::read_to_string(dir.join(&old)).unwrap();
+    assert!(config.contains("\"config\":{") && !config.contains("StopSignal"));
+    let config = config.replacen(
+        "\"config\":{",
+        &format!("\"config\":{{\"StopSignal\":\"{sig}\","),
+        1,
+    );
+    let new_cfg = dir.join("new-config.json");
+    std::fs::write(&new_cfg, &config).unwrap();
+    let o = std::process::Command::new("sha256sum")
+        .arg(&new_cfg)
+        .output()
+        .unwrap();
+    let sum = stdout(&o).split_whitespace().next().unwrap().to_string();
+    assert_eq!(sum.len(), 64);
+    let name = format!("{sum}.json");
+    std::fs::rename(&new_cfg, dir.join(&name)).unwrap();
+    std::fs::remove_file(dir.join(&old)).unwrap();
+    let _ = std::fs::remove_file(dir.join("repositories"));
+    let manifest = manifest
+        .replace(&old, &name)
+        .replace("docker.io/library/busybox:latest", tag);
+    std::fs::remove_file(dir.join("manifest.json")).unwrap();
+    std::fs::write(dir.join("manifest.json"), manifest).unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let tar = r.0.join("stopsig.tar");
+    let o = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(&dir)
+        .arg("-cf")
+        .arg(&tar)
+        .args(&names)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "tar -c: {}", stderr(&o));
+    let o = r.out(&["load", "-i", tar.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "load: {}", stderr(&o));
+}
+
+/// The image's STOPSIGNAL is what `stop` sends first, without
+/// --stop-signal: a container trapping SIGUSR1 (the image's) prints that
+/// it got it and exits with its own 9, well before stop's SIGKILL; inspect
+/// shows Config.StopSignal SIGUSR1.
+#[test]
+fn stop_sends_the_images_stopsignal_first() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("stopsignal");
+    load_with_stop_signal(&r, "SIGUSR1", "stopsig:1");
+    let o = r.out(&[
+        "run",
+        "-d",
+        "--name",
+        "trapper",
+        "stopsig:1",
+        "sh",
+        "-c",
+        "trap 'echo got USR1; exit 9' USR1; echo ready; while :; do sleep 0.1; done",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "run: {}", stderr(&o));
+    let id = stdout(&o).trim().to_string();
+    wait_for(10, "ready", || {
+        (stdout(&r.out(&["logs", &id])) == "ready\n").then_some(())
+    });
+    let o = r.out(&["inspect", "-f", "{{.Config.StopSignal}}", "trapper"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), "SIGUSR1");
+    let t = std::time::Instant::now();
+    let o = common::checks::output_within(r.cmd(&["stop", "-t", "8", "trapper"]), 15, "stop");
+    assert_eq!(o.status.code(), Some(0), "stop: {}", stderr(&o));
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(5),
+        "stop took {:?}: the first signal was not the image's",
+        t.elapsed()
+    );
+    assert_eq!(common::checks::wait_exited(&r, &id), 9);
+    assert_eq!(stdout(&r.out(&["logs", &id])), "ready\ngot USR1\n");
+}
