@@ -341,7 +341,10 @@ fn run_it_detach_keys_leave_it_running() {
     let r = Root::new("run-detach");
     let pty = openpty(30, 90);
     let m = pty.master.as_raw_fd_i32();
-    let mut run = spawn_cmd_on(&pty, r.cmd(&run_args(&["-it", "--name", "dk", "sh"])));
+    let mut run = spawn_cmd_on(
+        &pty,
+        r.cmd(&run_args(&["-it", "--tmpfs", "/tmp", "--name", "dk", "sh"])),
+    );
     let mut acc = Vec::new();
     // The size it started with is this terminal's (the monitor has none).
     write_all(m, b"echo first-$((2*3)) $(stty size)\n");

@@ -715,15 +715,26 @@ fn volume_labels_and_ls_filters() {
     }
     let r = Root::new("vol-filter");
     let out = |args: &[&str]| ok(&r.out(args));
+    // --label, -l and --label-file, in order (a later key wins).
+    let file = r.0.join("labels");
+    std::fs::create_dir_all(&r.0).unwrap();
+    std::fs::write(&file, "# volume labels\na=overridden\n\nc\n").unwrap();
     out(&[
         "volume",
         "create",
-        "--label",
+        "--label-file",
+        file.to_str().unwrap(),
+        "-l",
         "a=b",
-        "--label",
-        "c",
         "vol-labelled",
     ]);
+    let o = r.out(&["volume", "create", "-l", "=x", "vol-bad"]);
+    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(
+        out(&["volume", "ls", "-q"]),
+        "vol-labelled\n",
+        "a bad label made it"
+    );
     out(&["volume", "create", "vol-used"]);
     let id = r.run_d(&["-v", "vol-used:/d", "sleep", "30"]);
     let q = |f: &str| out(&["volume", "ls", "-q", "-f", f]);

@@ -140,11 +140,20 @@ fn matches(v: &Value, fs: &Filters) -> bool {
         "container" => s("id").starts_with(val) || attr("name") == val,
         // health_status: healthy is event=health_status too, as docker.
         "event" => s("Action") == val || s("Action").split(':').next() == Some(val),
-        "image" => s("from") == val,
+        // As docker: the image as given, or its name without the tag.
+        "image" => s("from") == val || untagged(s("from")) == val,
         "label" => filter::label(&a, val),
         "type" => s("Type") == val,
         _ => false,
     })
+}
+
+/// `name:tag` without `:tag` (a registry's `host:port/` stays).
+fn untagged(image: &str) -> &str {
+    match image.rsplit_once(':') {
+        Some((name, tag)) if !tag.contains('/') => name,
+        _ => image,
+    }
 }
 
 /// docker's line: time, type, action, id, (attributes sorted).

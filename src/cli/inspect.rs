@@ -66,27 +66,63 @@ fn graph_driver(s: &crate::spec::Spec) -> Option<Value> {
 }
 
 /// The user's mounts (-v, --tmpfs), not the standard /proc, /dev ones.
-fn mounts(s: &crate::spec::Spec) -> Value {
+/// docker's Mounts: the user's binds, volumes and tmpfs (not the
+/// standard ones, nor pocket's own /etc/hosts, resolv.conf, hostname of
+/// container `id`), with docker's fields for each type.
+fn mounts(s: &crate::spec::Spec, id: &str) -> Value {
     let standard = crate::spec::default_mounts();
+    let own = |m: &&crate::spec::Mount| {
+        crate::container::network::FILES.iter().any(|(file, dst)| {
+            m.destination == *dst
+                && m.source
+                    .ends_with(&alloc::format!("/containers/{id}/{file}"))
+        })
+    };
     Value::Arr(
         s.mounts
             .iter()
             .filter(|m| !standard.contains(m))
+            .filter(|m| !own(m))
             .map(|m| {
-                let kind = match m.kind.as_str() {
-                    "bind" if m.source.ends_with("/_data") && m.source.contains("/volumes/") => {
-                        "volume"
-                    }
-                    k => k,
+                let ro = m.options.iter().any(|o| o == "ro");
+                let volume = m.kind == "bind"
+                    && m.source.ends_with("/_data")
+                    && m.source.contains("/volumes/");
+                let propagation = m
+                    .options
+                    .iter()
+                    .find(|o| {
+                        matches!(
+                            o.as_str(),
+                            "rprivate" | "private" | "rshared" | "shared" | "rslave" | "slave"
+                        )
+                    })
+                    .map_or("rprivate", |o| o.as_str());
+                let name = m
+                    .source
+                    .strip_suffix("/_data")
+                    .and_then(|s| s.rsplit('/').next())
+                    .unwrap_or("");
+                let (kind, source, mode, prop) = match m.kind.as_str() {
+                    "bind" if volume => ("volume", m.source.as_str(), "z", ""),
+                    "bind" => (
+                        "bind",
+                        m.source.as_str(),
+                        if ro { "ro" } else { "" },
+                        propagation,
+                    ),
+                    "tmpfs" => ("tmpfs", "", "", ""),
+                    k => (k, m.source.as_str(), "", ""),
                 };
                 json::obj(alloc::vec![
                     ("Type", Some(json::str(kind))),
-                    ("Source", Some(json::str(&m.source))),
+                    ("Name", volume.then(|| json::str(name))),
+                    ("Source", Some(json::str(source))),
                     ("Destination", Some(json::str(&m.destination))),
-                    (
-                        "RW",
-                        Some(Value::Bool(!m.options.iter().any(|o| o == "ro")))
-                    ),
+                    ("Driver", volume.then(|| json::str("local"))),
+                    ("Mode", Some(json::str(mode))),
+                    ("RW", Some(Value::Bool(!ro))),
+                    ("Propagation", Some(json::str(prop))),
                 ])
             })
             .collect(),
@@ -363,7 +399,7 @@ fn describe(
         ("Config", Some(config.unwrap_or(Value::Null))),
         ("HostConfig", Some(host.unwrap_or(Value::Null))),
         ("GraphDriver", spec.and_then(graph_driver)),
-        ("Mounts", spec.map(mounts)),
+        ("Mounts", spec.map(|s| mounts(s, &r.id))),
     ])
 }
 
@@ -382,7 +418,11 @@ fn ipc_mode(s: &crate::spec::Spec) -> String {
         return m;
     }
     let shm = s.mounts.iter().any(|m| m.destination == "/dev/shm");
-    String::from(if shm { "private" } else { "none" })
+    String::from(match (shm, s.ipc_shareable) {
+        (false, _) => "none",
+        (true, true) => "shareable",
+        (true, false) => "private",
+    })
 }
 
 /// /dev/shm's size option, in bytes (0: none, or the host's).

@@ -36,20 +36,22 @@ pub fn collect(
             }
         }
     }
+    // Kept as docker shows its maps: keys sorted.
+    crate::rt::sort_by(&mut out, |a, b| a.0 < b.0);
     Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
-    fn later_wins_and_empty_keys_are_refused() {
+    fn later_wins_keys_sorted_and_empty_keys_are_refused() {
         let base = vec![("a".to_string(), "img".to_string())];
         let got = super::collect(base, &[(false, b"a=1"), (false, b"b"), (false, b"a=2")]).unwrap();
         assert_eq!(
             got,
             vec![
-                ("b".to_string(), String::new()),
-                ("a".to_string(), "2".to_string())
+                ("a".to_string(), "2".to_string()),
+                ("b".to_string(), String::new())
             ]
         );
         assert!(super::collect(vec![], &[(false, b"=x")]).is_err());

@@ -40,7 +40,8 @@ Options:
 
 struct Printer {
     timestamps: bool,
-    details: bool,
+    /// --details: the attributes (maybe none) that go before each line.
+    details: Option<String>,
     since: Option<Timestamp>,
     until: Option<Timestamp>,
 }
@@ -79,7 +80,8 @@ impl Printer {
             }
             // docker: the attributes (none unless log opts add them),
             // then a space.
-            if self.details {
+            if let Some(a) = &self.details {
+                w.bytes(a.as_bytes());
                 w.bytes(b" ");
             }
             w.bytes(l.log.as_bytes());
@@ -155,7 +157,14 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let path = ctx.store.log_path(&id);
     let printer = Printer {
         timestamps: p.on(FLAGS, "timestamps"),
-        details: p.on(FLAGS, "details"),
+        details: p.on(FLAGS, "details").then(|| {
+            let env = ctx
+                .store
+                .spec(&id)
+                .map(|s| s.process.env)
+                .unwrap_or_default();
+            rec.log.attributes(&rec.labels, &env)
+        }),
         since: when("since")?,
         until: when("until")?,
     };

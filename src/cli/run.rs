@@ -642,6 +642,7 @@ pub fn to_spec(
         masked_paths: masked.iter().map(|p| String::from(*p)).collect(),
         readonly_paths: readonly.iter().map(|p| String::from(*p)).collect(),
         privileged: r.privileged,
+        ipc_shareable: r.ipc == Some(b"shareable"),
         namespaces,
         cgroups_path: None,
         resources: Default::default(),

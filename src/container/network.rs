@@ -51,7 +51,7 @@ pub enum Mode {
 
 /// The files written into the container's directory and bound over the
 /// image's: (file name, path in the container).
-const FILES: [(&str, &str); 3] = [
+pub const FILES: [(&str, &str); 3] = [
     ("hosts", "/etc/hosts"),
     ("resolv.conf", "/etc/resolv.conf"),
     ("hostname", "/etc/hostname"),

@@ -220,6 +220,9 @@ pub struct Spec {
     /// every capability, no masked paths, /sys writable...); kept for
     /// `inspect`.
     pub privileged: bool,
+    /// `--ipc shareable` (docker's word; the namespace is as private's):
+    /// kept for `inspect`.
+    pub ipc_shareable: bool,
     /// `--no-pivot`: MS_MOVE + chroot instead of pivot_root.
     pub no_pivot: bool,
     /// The image the rootfs comes from (its id), if any.

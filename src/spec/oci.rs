@@ -26,6 +26,7 @@ const POCKET: &str = "io.pocket.";
 const A_STDIN: &str = "io.pocket.stdin";
 const A_INIT: &str = "io.pocket.init";
 const A_PRIVILEGED: &str = "io.pocket.privileged";
+const A_IPC_SHAREABLE: &str = "io.pocket.ipc.shareable";
 const A_NO_PIVOT: &str = "io.pocket.no-pivot";
 const A_IMAGE: &str = "io.pocket.image";
 const A_LOWER: &str = "io.pocket.overlay.lower";
@@ -173,6 +174,7 @@ pub fn to_value(s: &Spec) -> Value {
             (s.init, A_INIT),
             (s.no_pivot, A_NO_PIVOT),
             (s.privileged, A_PRIVILEGED),
+            (s.ipc_shareable, A_IPC_SHAREABLE),
         ]
         .iter()
         .filter(|(on, _)| *on)
@@ -538,6 +540,7 @@ pub fn from_value(c: &Value) -> Result<Spec> {
         io: Io { stdin: on(A_STDIN) },
         init: on(A_INIT),
         privileged: on(A_PRIVILEGED),
+        ipc_shareable: on(A_IPC_SHAREABLE),
         no_pivot: on(A_NO_PIVOT),
         image: ann(A_IMAGE).map(String::from),
         net,

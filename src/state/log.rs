@@ -79,7 +79,9 @@ impl Config {
             let Some((k, v)) = o.split_once('=') else {
                 return Err(alloc::format!("invalid log opt \"{o}\": use KEY=VALUE"));
             };
-            if c.driver == "none" || !matches!(k, "max-size" | "max-file") {
+            // labels/env: keys whose container labels and environment
+            // `logs --details` shows with each line (docker's attributes).
+            if c.driver == "none" || !matches!(k, "max-size" | "max-file" | "labels" | "env") {
                 return Err(alloc::format!(
                     "unknown log opt '{k}' for {} log driver",
                     c.driver
@@ -90,6 +92,35 @@ impl Config {
         }
         c.rotation()?;
         Ok(c)
+    }
+
+    /// `logs --details`' attributes: the container labels and variables
+    /// of `env` (KEY=VALUE) named by the labels= and env= options, as
+    /// docker writes them: `k=v` sorted, comma separated.
+    pub fn attributes(&self, labels: &[(String, String)], env: &[Vec<u8>]) -> String {
+        let keys = |k: &str| -> Vec<String> {
+            self.opt(k)
+                .unwrap_or("")
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect()
+        };
+        let mut out: Vec<String> = Vec::new();
+        for k in keys("labels") {
+            if let Some((_, v)) = labels.iter().find(|(x, _)| *x == k) {
+                out.push(alloc::format!("{k}={v}"));
+            }
+        }
+        for k in keys("env") {
+            let want = alloc::format!("{k}=");
+            if let Some(e) = env.iter().rev().find(|e| e.starts_with(want.as_bytes())) {
+                out.push(String::from_utf8_lossy(e).into_owned());
+            }
+        }
+        out.sort();
+        out.dedup();
+        out.join(",")
     }
 
     pub fn enabled(&self) -> bool {

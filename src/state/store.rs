@@ -242,7 +242,14 @@ impl Store {
 
     pub fn load(&self, id: &str) -> Result<Record> {
         let p = format!("{}/state.json", self.dir(id));
-        let data = fs::read(&cs(&p)?).ctx("read", &p)?;
+        let data = match fs::read(&cs(&p)?) {
+            Ok(d) => d,
+            // Removed since it was resolved (rm, --rm): docker's word.
+            Err(crate::sys::Errno::ENOENT) => {
+                return Err(Error::bad("no such container", id, "removed").with_code(1));
+            }
+            Err(e) => return Err(Error::sys("read", p, e)),
+        };
         let mut rec = crate::json::parse(&data)
             .ok()
             .and_then(|v| Record::from_json(&v))
