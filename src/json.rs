@@ -422,6 +422,34 @@ pub fn compact(v: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    /// Hostile input: mutated documents never panic, hang or allocate
+    /// without bound, and a refusal is one line; what parses prints back
+    /// to something that parses the same.
+    #[test]
+    fn hostile_json() {
+        let corpus: &[&[u8]] = &[
+            br#"{"a": [1, -2.5e3, "x\u00e9\n", true, null, {"b": {}}], "c": ""}"#,
+            br#"[[[[["deep"]]]], {"k": "v", "k": "dup"}]"#,
+            br#"{"schemaVersion": 2, "layers": [{"digest": "sha256:00", "size": 1}]}"#,
+            b"  \"\\ud83d\\ude00\"  ",
+        ];
+        crate::rt::fuzz::run(
+            "json",
+            corpus,
+            &[b"\\u", b"e+", b"{\"", b"[1,"],
+            std::time::Duration::from_secs(60),
+            |b| match parse(b) {
+                Ok(v) => {
+                    let again = parse(compact(&v).as_bytes()).map_err(|e| format!("{e}"))?;
+                    assert_eq!(again, v, "a parsed document does not print back the same");
+                    Ok(())
+                }
+                Err(e) => Err(format!("{e}")),
+            },
+        );
+    }
+
     use super::*;
 
     #[test]

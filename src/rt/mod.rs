@@ -3,6 +3,8 @@
 
 mod alloc;
 pub mod args;
+#[cfg(test)]
+pub mod fuzz;
 mod io;
 pub mod names;
 mod once;
