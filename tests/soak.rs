@@ -1,0 +1,405 @@
+//! Endurance: a bounded soak of mixed container work, after which the
+//! host holds exactly what it held before (mounts, cgroups, veths,
+//! nf_tables rules, this process's fds, zombies, state files); a
+//! long-lived monitor whose memory does not grow with its log and execs;
+//! and parallel commands that never corrupt state or hand out one name,
+//! address or port twice.
+//!
+//! Everything runs in a network namespace of its own (the bridge runs
+//! make bridges, veths and rules there). POCKET_SOAK_RUNS sets the
+//! soak's size (default 1,000, CI's). The tests of this file run one at
+//! a time: each compares the host before and after.
+
+mod common;
+use common::netns::Ns;
+use common::*;
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Mutex;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn runs() -> usize {
+    std::env::var("POCKET_SOAK_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000)
+}
+
+/// What a container may leave behind on the host, as the host shows it.
+#[derive(Debug, PartialEq)]
+struct Snapshot {
+    mounts: Vec<String>,
+    cgroups: Vec<String>,
+    links: Vec<String>,
+    rules: Option<String>,
+    fds: usize,
+    zombies: Vec<i32>,
+    containers: Vec<String>,
+}
+
+fn cgroups() -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![std::path::PathBuf::from("/sys/fs/cgroup")];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if !e.file_type().is_ok_and(|t| t.is_dir()) || p.components().count() > 8 {
+                continue;
+            }
+            let s = p.to_string_lossy().to_string();
+            if s.contains("/pocket/") {
+                out.push(s);
+            }
+            stack.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn snapshot(ns: &Ns, r: &Root) -> Snapshot {
+    let me = std::process::id() as i32;
+    let mut rules = ns.table();
+    // The table's counters and handles aside, its rules must be the same.
+    if let Some(t) = rules.as_mut() {
+        *t = t
+            .lines()
+            .filter(|l| !l.contains("counter"))
+            .collect::<Vec<_>>()
+            .join("\n");
+    }
+    Snapshot {
+        mounts: host_mounts(),
+        cgroups: cgroups(),
+        links: ns.links(),
+        rules,
+        fds: entries(Path::new("/proc/self/fd")).len(),
+        zombies: children(me)
+            .into_iter()
+            .filter(|p| state(*p) == Some('Z'))
+            .collect(),
+        containers: entries(&r.0.join("containers")),
+    }
+}
+
+fn ok(o: &std::process::Output, what: &str) -> String {
+    assert_eq!(o.status.code(), Some(0), "{what}: {}", stderr(o));
+    stdout(o)
+}
+
+/// The soak: foreground and detached, image and --rootfs, limits, none
+/// and bridge networks, exec, stop, rm -f, --rm. Afterwards the host is
+/// as it was.
+#[test]
+fn soak_leaves_the_host_as_it_was() {
+    if !root() {
+        return;
+    }
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let ns = Ns::new();
+    let r = Root::new("soak");
+    let tar = test_images().join("busybox-docker.tar");
+    ok(
+        &ns.pocket(&r, &["load", "-q", "-i", tar.to_str().unwrap()]),
+        "load",
+    );
+    let rootfs = rootfs_str();
+    // Warm-up: the first bridge run makes the bridge and the table, which
+    // stay (as docker's docker0 does); the snapshot is taken after it.
+    ok(
+        &ns.pocket(&r, &["run", "--rm", "--net", "bridge", "busybox", "true"]),
+        "warm-up",
+    );
+    let before = snapshot(&ns, &r);
+    let n = runs();
+    for i in 0..n {
+        let from: Vec<&str> = match i % 2 {
+            0 => vec!["busybox"],
+            _ => vec!["--rootfs", &rootfs],
+        };
+        let net: &[&str] = if i % 7 == 0 {
+            &["--net", "bridge"]
+        } else {
+            &[]
+        };
+        let limits: &[&str] = if i % 3 == 0 {
+            &["-m", "32m", "--pids-limit", "64"]
+        } else {
+            &[]
+        };
+        let mut args: Vec<&str> = vec!["run"];
+        args.extend(net);
+        args.extend(limits);
+        match i % 10 {
+            // Detached: exec in it, stop, rm.
+            0 => {
+                args.extend(["-d"]);
+                args.extend(&from);
+                args.extend(["sleep", "60"]);
+                let id = ok(&ns.pocket(&r, &args), "run -d").trim().to_string();
+                let o = ns.pocket(&r, &["exec", &id, "sh", "-c", "echo in-$((1+1))"]);
+                assert_eq!(ok(&o, "exec"), "in-2\n");
+                ok(&ns.pocket(&r, &["stop", "-t", "0", &id]), "stop");
+                ok(&ns.pocket(&r, &["rm", &id]), "rm");
+            }
+            // Detached, removed running.
+            1 => {
+                args.extend(["-d"]);
+                args.extend(&from);
+                args.extend(["sleep", "60"]);
+                let id = ok(&ns.pocket(&r, &args), "run -d").trim().to_string();
+                ok(&ns.pocket(&r, &["rm", "-f", &id]), "rm -f");
+            }
+            // Detached with --rm: gone by itself.
+            2 => {
+                args.extend(["-d", "--rm"]);
+                args.extend(&from);
+                args.extend(["true"]);
+                let id = ok(&ns.pocket(&r, &args), "run -d --rm").trim().to_string();
+                wait_for(10, "a --rm container to go", || {
+                    (ns.pocket(&r, &["inspect", &id]).status.code() == Some(1)).then_some(())
+                });
+            }
+            // Foreground, kept, then removed.
+            3 => {
+                args.extend(["--name", "kept"]);
+                args.extend(&from);
+                args.extend(["sh", "-c", "exit 3"]);
+                assert_eq!(ns.pocket(&r, &args).status.code(), Some(3));
+                ok(&ns.pocket(&r, &["rm", "kept"]), "rm kept");
+            }
+            // Foreground --rm, the common case.
+            _ => {
+                args.extend(["--rm"]);
+                args.extend(&from);
+                args.extend(["true"]);
+                ok(&ns.pocket(&r, &args), "run --rm");
+            }
+        }
+    }
+    assert_eq!(ok(&ns.pocket(&r, &["ps", "-aq"]), "ps"), "");
+    let after = snapshot(&ns, &r);
+    assert_eq!(before, after, "the host changed over {n} runs");
+}
+
+fn vm_kib(pid: i32, key: &str) -> u64 {
+    let file = if key == "Pss:" {
+        "smaps_rollup"
+    } else {
+        "status"
+    };
+    std::fs::read_to_string(format!("/proc/{pid}/{file}"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(key))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .unwrap_or(0)
+}
+
+fn ppid(pid: i32) -> i32 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    stat.rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// A long-lived monitor's memory after its container logged 10,000 lines
+/// and was exec'd into 1,000 times is what it was after the first 1,000
+/// and 100 (its buffers touched once): no growth. Both VmRSS and Pss are
+/// printed for the README.
+#[test]
+fn a_monitor_does_not_grow_with_its_log_and_execs() {
+    if !root() {
+        return;
+    }
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let r = Root::new("soak-monitor");
+    let trigger = "/dev/shm/go";
+    let script = format!(
+        "i=0; while [ $i -lt 1000 ]; do echo line $i; i=$((i+1)); done; \
+         while [ ! -e {trigger} ]; do sleep 0.05; done; \
+         while [ $i -lt 10000 ]; do echo line $i; i=$((i+1)); done; echo done; sleep 600"
+    );
+    let id = r.run_d(&["sh", "-c", &script]);
+    let monitor = ppid(r.pid(&id));
+    let lines = |r: &Root| stdout(&r.out(&["logs", &id])).lines().count();
+    wait_for(10, "the first 1,000 lines", || {
+        (lines(&r) >= 1000).then_some(())
+    });
+    for _ in 0..100 {
+        assert_eq!(r.out(&["exec", &id, "true"]).status.code(), Some(0));
+    }
+    let (rss0, pss0) = (vm_kib(monitor, "VmRSS:"), vm_kib(monitor, "Pss:"));
+    assert_eq!(
+        r.out(&["exec", &id, "touch", trigger]).status.code(),
+        Some(0)
+    );
+    wait_for(20, "10,000 lines", || {
+        stdout(&r.out(&["logs", "--tail", "1", &id]))
+            .contains("done")
+            .then_some(())
+    });
+    for _ in 0..900 {
+        assert_eq!(r.out(&["exec", &id, "true"]).status.code(), Some(0));
+    }
+    let (rss1, pss1) = (vm_kib(monitor, "VmRSS:"), vm_kib(monitor, "Pss:"));
+    eprintln!("monitor: VmRSS {rss0} -> {rss1} KiB, Pss {pss0} -> {pss1} KiB");
+    assert_eq!(lines(&r), 10001);
+    assert!(rss0 > 0 && rss1 > 0, "no monitor memory read");
+    assert!(
+        rss1 <= rss0 + 8,
+        "the monitor grew: VmRSS {rss0} -> {rss1} KiB"
+    );
+    ok(&r.out(&["rm", "-f", &id]), "rm");
+}
+
+/// 50 parallel `run -d` (ten names asked twice), network create/rm and
+/// loads of one image, then 50 parallel `rm -f`: each name once, every
+/// id, address and published port distinct, state that reads back, and
+/// no lock left held.
+#[test]
+fn parallel_commands_keep_state_whole() {
+    if !root() {
+        return;
+    }
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let ns = Ns::new();
+    let r = Root::new("soak-parallel");
+    let rootfs = rootfs_str();
+    ok(
+        &ns.pocket(
+            &r,
+            &["network", "create", "--subnet", "10.141.0.0/24", "par"],
+        ),
+        "network create",
+    );
+    let before = snapshot(&ns, &r);
+    let tar = test_images().join("busybox-docker.tar");
+    let tar = tar.to_str().unwrap();
+    let results: Vec<(usize, std::process::Output)> = std::thread::scope(|s| {
+        let mut hs = Vec::new();
+        for i in 0..50 {
+            let (ns, r, rootfs) = (&ns, &r, &rootfs);
+            hs.push(s.spawn(move || {
+                let name = format!("c{}", i % 40);
+                let o = ns.pocket(
+                    r,
+                    &[
+                        "run", "-d", "--name", &name, "--net", "par", "-p", "80", "--rootfs",
+                        rootfs, "sleep", "60",
+                    ],
+                );
+                (i, o)
+            }));
+        }
+        for i in 0..6 {
+            let (ns, r) = (&ns, &r);
+            hs.push(s.spawn(move || {
+                let name = format!("n{i}");
+                let o = ns.pocket(r, &["network", "create", &name]);
+                let o = match o.status.code() {
+                    Some(0) => ns.pocket(r, &["network", "rm", &name]),
+                    _ => o,
+                };
+                (100 + i, o)
+            }));
+        }
+        for i in 0..4 {
+            let (ns, r) = (&ns, &r);
+            hs.push(s.spawn(move || (200 + i, ns.pocket(r, &["load", "-q", "-i", tar]))));
+        }
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut made = 0;
+    for (i, o) in &results {
+        match *i {
+            0..50 => match o.status.code() {
+                Some(0) => made += 1,
+                _ => assert!(
+                    stderr(o).contains("is already in use"),
+                    "run {i}: {}",
+                    stderr(o)
+                ),
+            },
+            _ => assert_eq!(o.status.code(), Some(0), "{i}: {}", stderr(o)),
+        }
+    }
+    assert_eq!(made, 40, "each of the 40 names once");
+    let ps = ok(
+        &ns.pocket(
+            &r,
+            &["ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Names}}"],
+        ),
+        "ps",
+    );
+    let (ids, names): (BTreeSet<&str>, BTreeSet<&str>) =
+        ps.lines().map(|l| l.split_once(' ').unwrap()).unzip();
+    assert_eq!((ids.len(), names.len()), (40, 40), "{ps}");
+    let f =
+        "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}} {{json .NetworkSettings.Ports}}";
+    let mut ips = BTreeSet::new();
+    let mut ports = BTreeSet::new();
+    for n in &names {
+        let got = ok(&ns.pocket(&r, &["inspect", "-f", f, n]), "inspect");
+        let (ip, p) = got.trim().split_once(' ').unwrap();
+        assert!(ip.starts_with("10.141.0."), "{got}");
+        assert!(ips.insert(ip.to_string()), "address {ip} twice");
+        let port = p
+            .split("\"HostPort\":\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        assert!(ports.insert(port.to_string()), "host port {port} twice");
+    }
+    assert_eq!(
+        ok(&ns.pocket(&r, &["images", "-q"]), "images")
+            .lines()
+            .count(),
+        1,
+        "one image however many loads"
+    );
+    // rm -f of all at once.
+    std::thread::scope(|s| {
+        for n in &names {
+            let (ns, r) = (&ns, &r);
+            s.spawn(move || ok(&ns.pocket(r, &["rm", "-f", n]), "rm -f"));
+        }
+    });
+    assert_eq!(ok(&ns.pocket(&r, &["ps", "-aq"]), "ps"), "");
+    // No lock held: each lock file can be taken at once.
+    for f in entries(&r.0.join("run")) {
+        if !f.ends_with(".lock") {
+            continue;
+        }
+        let file = std::fs::File::open(r.0.join("run").join(&f)).unwrap();
+        use std::os::fd::AsRawFd;
+        // SAFETY: a valid fd; LOCK_NB never blocks.
+        let got = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        assert_eq!(got, 0, "{f} is still held");
+    }
+    let after = snapshot(&ns, &r);
+    assert_eq!(before, after, "the host changed");
+}
