@@ -12,9 +12,9 @@
 
 mod common;
 use common::netns::Ns;
+use common::snapshot::{assert_as_before, entries, quiet};
 use common::*;
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::sync::Mutex;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -24,78 +24,6 @@ fn runs() -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000)
-}
-
-/// What a container may leave behind on the host, as the host shows it.
-#[derive(Debug, PartialEq)]
-struct Snapshot {
-    mounts: Vec<String>,
-    cgroups: Vec<String>,
-    links: Vec<String>,
-    rules: Option<String>,
-    fds: usize,
-    zombies: Vec<i32>,
-    containers: Vec<String>,
-}
-
-fn cgroups() -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![std::path::PathBuf::from("/sys/fs/cgroup")];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            if !e.file_type().is_ok_and(|t| t.is_dir()) || p.components().count() > 8 {
-                continue;
-            }
-            let s = p.to_string_lossy().to_string();
-            if s.contains("/pocket/") {
-                out.push(s);
-            }
-            stack.push(p);
-        }
-    }
-    out.sort();
-    out
-}
-
-fn entries(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.file_name().to_string_lossy().to_string())
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
-
-fn snapshot(ns: &Ns, r: &Root) -> Snapshot {
-    let me = std::process::id() as i32;
-    let mut rules = ns.table();
-    // The table's counters and handles aside, its rules must be the same.
-    if let Some(t) = rules.as_mut() {
-        *t = t
-            .lines()
-            .filter(|l| !l.contains("counter"))
-            .collect::<Vec<_>>()
-            .join("\n");
-    }
-    Snapshot {
-        mounts: host_mounts(),
-        cgroups: cgroups(),
-        links: ns.links(),
-        rules,
-        fds: entries(Path::new("/proc/self/fd")).len(),
-        zombies: children(me)
-            .into_iter()
-            .filter(|p| state(*p) == Some('Z'))
-            .collect(),
-        containers: entries(&r.0.join("containers")),
-    }
 }
 
 fn ok(o: &std::process::Output, what: &str) -> String {
@@ -126,7 +54,7 @@ fn soak_leaves_the_host_as_it_was() {
         &ns.pocket(&r, &["run", "--rm", "--net", "bridge", "busybox", "true"]),
         "warm-up",
     );
-    let before = snapshot(&ns, &r);
+    let before = quiet(&ns, &r);
     let n = runs();
     for i in 0..n {
         let from: Vec<&str> = match i % 2 {
@@ -194,8 +122,7 @@ fn soak_leaves_the_host_as_it_was() {
         }
     }
     assert_eq!(ok(&ns.pocket(&r, &["ps", "-aq"]), "ps"), "");
-    let after = snapshot(&ns, &r);
-    assert_eq!(before, after, "the host changed over {n} runs");
+    assert_as_before(&ns, &r, &before, &format!("after {n} runs"));
 }
 
 fn vm_kib(pid: i32, key: &str) -> u64 {
@@ -294,7 +221,7 @@ fn parallel_commands_keep_state_whole() {
         ),
         "network create",
     );
-    let before = snapshot(&ns, &r);
+    let before = quiet(&ns, &r);
     let tar = test_images().join("busybox-docker.tar");
     let tar = tar.to_str().unwrap();
     let results: Vec<(usize, std::process::Output)> = std::thread::scope(|s| {
@@ -400,6 +327,5 @@ fn parallel_commands_keep_state_whole() {
         let got = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
         assert_eq!(got, 0, "{f} is still held");
     }
-    let after = snapshot(&ns, &r);
-    assert_eq!(before, after, "the host changed");
+    assert_as_before(&ns, &r, &before, "after the parallel commands");
 }

@@ -114,6 +114,7 @@ pub fn main(args: &Args) -> i32 {
     // A closed pipe on stdout must not kill pocket with SIGPIPE halfway
     // through cleanup; EPIPE from write(2) is handled where it matters.
     let _ = crate::sys::signal::ignore(libc::SIGPIPE);
+    crate::rt::crash::init(args.getenv(b"POCKET_CRASH_AT"));
     match dispatch(args) {
         Ok(code) => code,
         Err(e) => {

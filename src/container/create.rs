@@ -53,6 +53,7 @@ pub fn create(store: &Store, spec: &mut Spec, o: Options) -> Result<Record> {
     join_namespaces(store, spec)?;
     // Under the networks lock until the record exists.
     let claim = network::claim(store, &o.network, &o.id, &dir, spec)?;
+    crate::rt::crash::step("create: network claimed");
     let mut rec = Record::new(
         o.id,
         String::new(),
@@ -81,6 +82,7 @@ pub fn create(store: &Store, spec: &mut Spec, o: Options) -> Result<Record> {
     rec.logged = o.logged;
     rec.bundle = o.bundle;
     let rec = store.create(spec, o.name, rec)?;
+    crate::rt::crash::step("create: record written");
     drop(o.image_lock);
     let made = match claim {
         Some(c) => c.keep(&dir, store),
@@ -94,6 +96,7 @@ pub fn create(store: &Store, spec: &mut Spec, o: Options) -> Result<Record> {
         let _ = super::delete::remove(store, &rec, false);
         return Err(e);
     }
+    crate::rt::crash::step("create: network and dirs made");
     crate::state::events::emit(store, &rec, "create", &[]);
     Ok(rec)
 }

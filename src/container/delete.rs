@@ -66,6 +66,7 @@ pub fn delete_with(
             let _ = super::resume(store, &rec);
         }
         wait_pidfd(&fd, -1);
+        crate::rt::crash::step("rm: killed");
     }
     // The monitor goes once its container has: wait for it, so nothing of
     // the container is left running when this returns.
@@ -103,6 +104,7 @@ fn remove_with(store: &Store, rec: &Record, volumes: bool, spec: Option<Spec>) -
         && let Ok(cg) = crate::cgroup::open(crate::cgroup::layout(), path)
     {
         let _ = cg.remove();
+        crate::rt::crash::step("rm: cgroup removed");
     }
     let anon = match (volumes, &spec) {
         (true, Some(s)) => volumes::anonymous(&store.root, s),
@@ -112,6 +114,7 @@ fn remove_with(store: &Store, rec: &Record, volumes: bool, spec: Option<Spec>) -
         .as_ref()
         .is_some_and(|s| s.net.is_some() || !s.extra_nets.is_empty());
     store.remove(rec)?;
+    crate::rt::crash::step("rm: record removed");
     events::emit(store, rec, "destroy", &[]);
     volumes::remove_unused(store, &anon);
     if had_net {

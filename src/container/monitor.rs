@@ -165,6 +165,7 @@ fn supervise(
             let _ = fd::write_all(r.raw(), &[0]);
         }
     }
+    crate::rt::crash::step("monitor: log opened");
     loop {
         if delay > 0 && !backoff(store, id, delay)? {
             return Ok(());
@@ -265,6 +266,7 @@ fn run_once(
             return if ready.is_some() { Err(e) } else { Ok(None) };
         }
     };
+    crate::rt::crash::step("monitor: start recorded");
     crate::state::events::emit(store, &rec, "start", &[]);
     // Stopped by hand while this restart was being made: it ends at once
     // (and, manually stopped, is not restarted).

@@ -265,8 +265,10 @@ fn bridge(
         return Err(Error::bad("network", net.name.clone(), "not locked"));
     };
     let ip = nets.allocate(&net.name, id, want)?;
+    crate::rt::crash::step("network: address allocated");
     nets.publish(id, ip, specs)?;
     host::sync(nets)?;
+    crate::rt::crash::step("network: host synced");
     spec.net = Some(NetAttach {
         network: net.name.clone(),
         bridge: net.bridge.clone(),

@@ -296,6 +296,7 @@ fn load_one(images: &Images, ar: &Archive, f: &Found, p: &mut Progress) -> Resul
                 ),
             ));
         }
+        crate::rt::crash::step("load: layer extracted");
         pending.push(got);
     }
     // Under the lock: no rmi can take a reused layer away in between.
@@ -307,11 +308,14 @@ fn load_one(images: &Images, ar: &Archive, f: &Found, p: &mut Progress) -> Resul
     }
     for x in pending {
         x.commit()?;
+        crate::rt::crash::step("load: layer committed");
     }
     let size = layers.iter().map(|l| images.layer_size(l)).sum();
     let img = images.put(&cb, layers, size)?;
+    crate::rt::crash::step("load: image stored");
     for t in &tags {
         images.tag(t, &img.id)?;
+        crate::rt::crash::step("load: tagged");
     }
     Ok(Loaded { id: img.id, tags })
 }

@@ -14,6 +14,9 @@ use core::ffi::{CStr, c_char, c_int, c_void};
 pub struct Child<'a> {
     pub ops: &'a [Op],
     pub cfg_rd: i32,
+    /// The parent's ends of the config pipe and the sync socket, which the
+    /// clone copied: closed first, so the parent's death is EOF here.
+    pub parent_ends: [i32; 2],
     /// The sync socket: "go on" (with our host pid) from the parent; a
     /// byte to it once we joined namespaces by path.
     pub sync_rd: i32,
@@ -94,8 +97,14 @@ pub(super) fn report(err_wr: i32, e: &Fail) -> c_int {
 }
 
 fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
-    // If pocket dies during setup, so does the half-made container.
+    // If pocket dies during setup, so does the half-made container. It
+    // may have died before this took effect (the pid namespace hides who
+    // the parent is): then its ends of the pipes, closed here, make the
+    // reads below end rather than wait forever.
     proc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as u64).map_err(f("prctl", b"PDEATHSIG"))?;
+    for fd in c.parent_ends {
+        fd::close(fd);
+    }
     let n = fd::read_full(c.cfg_rd, &mut c.buf).map_err(f("read config", b""))?;
     if n != c.buf.len() {
         return Err(Fail {

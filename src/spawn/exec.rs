@@ -144,6 +144,7 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     // Into the container's cgroups (host paths: before joining its mount
     // and cgroup namespaces); the child inherits them.
     crate::cgroup::join(pid)?;
+    crate::rt::crash::step("exec: in the cgroup");
     // From here the process is not dumpable: nothing in the container can
     // open /proc/PID/exe of it or of the child (the pocket binary), or
     // ptrace them, until the child's execve.
@@ -197,6 +198,7 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
         proc::exit(child::report(err_w.raw(), &f));
     }
     drop(err_w);
+    crate::rt::crash::step("exec: forked");
     let master = pty.map(|(m, _slave)| m);
     let mut report = [0u8; 512];
     let n = fd::read_full(err_r.raw(), &mut report).unwrap_or(0);

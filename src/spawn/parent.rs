@@ -204,6 +204,7 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
     let (sync_w, sync_r) = sock::socketpair().ctx("socketpair", "sync")?;
     let (err_r, err_w) = fd::pipe().ctx("pipe", "error")?;
     let mut cg = CgroupGuard(make_cgroup(spec)?);
+    crate::rt::crash::step("start: cgroup made");
     let joins =
         cg.0.as_ref()
             .map(|c| c.join_files())
@@ -242,6 +243,7 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
     let mut child = Child {
         ops: &ops,
         cfg_rd: cfg_r.raw(),
+        parent_ends: [cfg_w.raw(), sync_w.raw()],
         sync_rd: sync_r.raw(),
         err_wr: err_w.raw(),
         buf: alloc::vec![0; config.len()],
@@ -294,6 +296,7 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
     .ctx("clone", "");
     drop(pidns);
     let pid = pid?;
+    crate::rt::crash::step("start: cloned");
     drop((cfg_r, sync_r, err_w, ns));
     let tty_sock = tty_sock.map(|(ours, _theirs)| ours);
 
@@ -315,6 +318,7 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
     // The child waits on the sync socket: it is in its cgroup (with its
     // limits) before it does anything, let alone run the command. Its
     // pid goes with the go-ahead, for its hooks' state.
+    crate::rt::crash::step("start: network and hooks done");
     let _ = fd::write_all(sync_w.raw(), &pid.to_le_bytes());
     drop(sync_w);
 

@@ -351,6 +351,7 @@ pub fn with_stray_fd(c: &mut Command) {
 pub mod checks;
 pub mod features;
 pub mod netns;
+pub mod snapshot;
 
 /// A pty pair (master, slave), to stand in for a terminal.
 pub fn pty() -> (std::fs::File, std::fs::File) {
