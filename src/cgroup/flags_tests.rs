@@ -569,3 +569,63 @@ fn realtime() {
     assert!(err(&[("cpu-rt-period", "-5")]).contains("positive"));
     assert!(err(&[("cpu-rt-runtime", "x")]).contains("not an integer"));
 }
+
+/// Hostile resource flags: `NAME=VALUE` words (a space apart) through
+/// `build`, each VALUE also through `parse_bytes` and `parse_cpuset`.
+/// Refusals are one line; a size prints back as its byte count, a
+/// cpuset as `format_cpuset`'s ranges, and the Resources as OCI JSON,
+/// each reading back the same.
+#[test]
+fn hostile_resource_flags() {
+    let corpus: &[&[u8]] = &[
+        b"memory=64m memory-swap=1g memory-reservation=32MiB oom-kill-disable=true",
+        b"cpus=1.5 cpu-shares=512 cpuset-cpus=0-1 cpuset-mems=0 pids-limit=100",
+        b"cpu-quota=50000 cpu-period=100000 blkio-weight=500 cpu-rt-period=1000000 cpu-rt-runtime=950000",
+        b"memory=1.5 GB cpuset-cpus=1,0,1 memory-swap=-1",
+        b"cpuset-cpus=0-8191 memory=9223372036854775807",
+    ];
+    let dict: &[&[u8]] = &[
+        b" memory=",
+        b" cpuset-cpus=",
+        b" cpus=",
+        b" memory-swap=",
+        b"k",
+        b"m",
+        b"g",
+        b"ib",
+        b"b",
+        b".",
+        b",",
+        b"-",
+        b"8191",
+        b"8192",
+    ];
+    crate::rt::fuzz::run(
+        "resource flags",
+        corpus,
+        dict,
+        std::time::Duration::from_secs(60),
+        |b| {
+            let text = String::from_utf8_lossy(b);
+            let pairs: Vec<(&str, &str)> = text
+                .split(' ')
+                .map(|w| w.split_once('=').unwrap_or((w, "")))
+                .collect();
+            for &(_, v) in &pairs {
+                if let Some(n) = parse_bytes(v) {
+                    assert!(n >= 0, "{v}: {n}");
+                    assert_eq!(parse_bytes(&n.to_string()), Some(n), "{v}");
+                }
+                if let Some(list) = parse_cpuset(v) {
+                    assert!(!list.is_empty() && list.windows(2).all(|w| w[0] < w[1]));
+                    assert!(list.iter().all(|&i| i <= CPUSET_MAX), "{v}");
+                    let again = format_cpuset(&list);
+                    assert_eq!(parse_cpuset(&again).as_ref(), Some(&list), "{v}: {again}");
+                }
+            }
+            let r = build(&pairs, &[0, 1, 2, 3], &[0]).map_err(|e| format!("{e}"))?;
+            assert_eq!(Resources::from_json(&r.to_json()), r, "{text}");
+            Ok(())
+        },
+    );
+}

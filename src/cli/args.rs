@@ -278,4 +278,45 @@ mod tests {
         let v: Vec<&[u8]> = vec![b"-", b"-i"];
         assert_eq!(p(&v).unwrap().rest.len(), 2);
     }
+
+    /// Hostile command lines (split at spaces) through both modes:
+    /// refusals are one line; every flag is the table's, a boolean's value
+    /// is true or false, `parse` leaves a suffix of argv, and what it
+    /// reads is where `parse_interspersed` starts.
+    #[test]
+    fn hostile_args() {
+        let corpus: &[&[u8]] = &[
+            b"-it -eA=1 -e B=2 --env=C=3 --env D --rm sh -c x",
+            b"-ite X=1 -- -i",
+            b"web -i --env A=1 db -- -t",
+            b"--rm=false -e=K=V --interactive=0 --tty=1 - x",
+        ];
+        let dict: &[&[u8]] = &[b" -", b" --", b" -e ", b" --env=", b"=", b"--rm=", b" -- "];
+        crate::rt::fuzz::run(
+            "args",
+            corpus,
+            dict,
+            std::time::Duration::from_secs(60),
+            |b| {
+                let argv: Vec<&[u8]> = b.split(|&c| c == b' ').collect();
+                let check = |r: &Parsed| {
+                    for &(k, v) in &r.flags {
+                        assert!(k < T.len());
+                        assert!(T[k].value || v == b"true" || v == b"false", "{v:?}");
+                    }
+                };
+                let mixed = parse_interspersed("rm", T, &argv);
+                if let Ok(m) = &mixed {
+                    check(m);
+                }
+                let r = p(&argv).map_err(|e| format!("{e}"))?;
+                check(&r);
+                assert!(argv.ends_with(&r.rest), "rest is not the end of argv");
+                if let Ok(m) = &mixed {
+                    assert!(m.flags.starts_with(&r.flags), "the modes disagree");
+                }
+                mixed.map(|_| ()).map_err(|e| format!("{e}"))
+            },
+        );
+    }
 }

@@ -91,3 +91,79 @@ pub fn time_flag(
         None => Ok(None),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::args::{flag, parse_interspersed};
+    use super::*;
+
+    /// `ps`'s flags, as its filters are checked.
+    const PS: &[Flag] = &[
+        flag(b'a', "all", false),
+        flag(b'q', "quiet", false),
+        flag(b'f', "filter", true),
+        flag(0, "format", true),
+        flag(0, "since", true),
+        flag(0, "until", true),
+    ];
+    const KEYS: &[&str] = &["id", "name", "label", "status", "exited", "ancestor"];
+    const STATUSES: &[&str] = &["created", "running", "paused", "exited", "dead"];
+
+    /// Hostile `-f` flags (a command line split at spaces): refusals are
+    /// one line; what is kept is every filter given, each valid, and
+    /// labels and --since/--until read without panicking.
+    #[test]
+    fn hostile_filters() {
+        let corpus: &[&[u8]] = &[
+            b"-a -f status=running --filter name=web -f label=a=1 -f label=b",
+            b"--filter=exited=137 -f id=4f2a -f ancestor=busybox:latest -q",
+            b"-f status=exited -f status=dead --since 10m --until 2026-01-01T00:00:00Z",
+            b"--since=1700000000.5 -af name=x --format json",
+        ];
+        let dict: &[&[u8]] = &[
+            b" -f ",
+            b" --filter ",
+            b"=",
+            b"label=",
+            b"status=",
+            b" --since ",
+        ];
+        let labels = [
+            (String::from("a"), String::from("1")),
+            (String::from("b"), String::new()),
+        ];
+        let now = crate::rt::time::Timestamp {
+            secs: 1_750_000_000,
+            nanos: 0,
+        };
+        crate::rt::fuzz::run(
+            "filters",
+            corpus,
+            dict,
+            std::time::Duration::from_secs(60),
+            |b| {
+                let argv: Vec<&[u8]> = b.split(|&c| c == b' ').collect();
+                let p = parse_interspersed("ps", PS, &argv).map_err(|e| format!("{e}"))?;
+                let valid = |key: &str, val: &str| {
+                    KEYS.contains(&key)
+                        && (key != "status" || STATUSES.contains(&val))
+                        && (key != "exited" || val.parse::<i32>().is_ok())
+                };
+                for name in ["since", "until"] {
+                    time_flag(&p, PS, name, now).map_err(|e| format!("{e}"))?;
+                }
+                let fs = Filters::parse("ps", PS, &p, valid).map_err(|e| format!("{e}"))?;
+                let given = p.flags.iter().filter(|f| PS[f.0].long == "filter").count();
+                assert_eq!(fs.0.len(), given, "a filter was lost");
+                for (k, v) in &fs.0 {
+                    assert!(valid(k, v) && fs.has(k) && fs.values(k).any(|x| x == v));
+                    if k == "label" {
+                        let _ = label(&labels, v);
+                    }
+                }
+                assert!(fs.pass(KEYS, |_, _| true));
+                Ok(())
+            },
+        );
+    }
+}

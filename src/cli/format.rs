@@ -118,3 +118,93 @@ impl Columns<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hostile `--format` values, run over two listing items as `ps`
+    /// gives them: refusals (parse or execution) are one line; `json`
+    /// prints the compact item; a template's rows are its items' lines.
+    #[test]
+    fn hostile_format() {
+        let corpus: &[&[u8]] = &[
+            b"json",
+            b"table",
+            b"table {{.ID}}\\t{{.Names}}\\t{{.Status}}",
+            b"{{.Names}}: {{if eq .State \"running\"}}up{{else}}down{{end}}",
+            b"{{range $k, $v := .Labels}}{{$k}}={{$v}},{{end}}",
+            b"{{json .}} {{len .Ports}} {{index .Ports 0}} {{join .Ports \", \"}}",
+            b"{{printf \"%-10s|%5d\" .ID 42}} {{upper .Image | lower}} {{title .Command}}",
+            b"{{with .Missing}}x{{else}}{{truncate .ID 4}}{{end}} {{pad .Names 3}} {{split .Command \" \"}}",
+            b"{{- range .Ports -}} {{.}} {{- end}}{{/* c */}}{{println}}",
+        ];
+        let dict: &[&[u8]] = &[
+            b"{{",
+            b"}}",
+            b"{{end}}",
+            b"{{else}}",
+            b"{{range .}}",
+            b"{{if ",
+            b"{{with ",
+            b"$x := ",
+            b" | ",
+            b".Labels",
+            b".Ports",
+            b"(",
+            b")",
+            b"\"",
+            b"`",
+            b"printf",
+            b"index",
+            b"pad",
+        ];
+        let item = |id: &str, state: &str, ports: &[&str]| {
+            crate::json::parse(
+                alloc::format!(
+                    r#"{{"ID":"{id}","Image":"busybox:latest","Command":"\"sh -c 'echo'\"","Names":"web","State":"{state}",
+                    "Status":"Up 3 hours","Labels":{{"a":"1","b":""}},"Ports":[{}],"Size":12.5,"Nested":{{"x":[1,[2,{{"y":null}}]]}}}}"#,
+                    ports
+                        .iter()
+                        .map(|p| alloc::format!("{p:?}"))
+                        .collect::<alloc::vec::Vec<_>>()
+                        .join(",")
+                )
+                .as_bytes(),
+            )
+            .unwrap()
+        };
+        let items = [
+            item("4f2a9c", "running", &["0.0.0.0:8080->80/tcp", "53/udp"]),
+            item("77", "exited", &[]),
+        ];
+        let headers = crate::json::parse(br#"{"ID":"CONTAINER ID","Names":"NAMES"}"#).unwrap();
+        crate::rt::fuzz::run(
+            "format",
+            corpus,
+            dict,
+            std::time::Duration::from_secs(60),
+            |b| {
+                let f = Format::parse(&String::from_utf8_lossy(b))
+                    .map_err(|e| alloc::format!("{e}"))?;
+                let rows = f.rows(&items, &headers).map_err(|e| alloc::format!("{e}"));
+                let mut lines = String::new();
+                for v in &items {
+                    let one = f.one(v).map_err(|e| alloc::format!("{e}"))?;
+                    if let Format::Json = f {
+                        assert_eq!(one, json::compact(v));
+                    }
+                    lines.push_str(&one);
+                    lines.push('\n');
+                }
+                match &f {
+                    Format::Template(t) if t.is_table() => {
+                        rows?;
+                    }
+                    _ => assert_eq!(rows?, lines, "rows are not the items' lines"),
+                }
+                Ok(())
+            },
+        );
+    }
+}

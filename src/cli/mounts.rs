@@ -807,4 +807,161 @@ mod tests {
         assert_eq!(m[2].kind, "tmpfs");
         std::fs::remove_dir_all(&root).unwrap();
     }
+
+    /// Hostile `-v`, `--tmpfs` and `--mount` values (each parser gets
+    /// every input): refusals are one line, and what parses prints back
+    /// in docker's syntax to the same mount (`--mount type=tmpfs` as the
+    /// `--tmpfs` it amounts to).
+    #[test]
+    fn hostile_mount_flags() {
+        let corpus: &[&[u8]] = &[
+            b"/host/data:/var//lib/./x/:ro,z",
+            b"data:/data:rw,nocopy",
+            b"./rel:/r:rprivate",
+            b"/anon",
+            b"/run:rw,size=64m,mode=1777,uid=1000,gid=1000,noexec,dev,relatime",
+            b"/t:ro,nr_inodes=1k,size=10%",
+            b"type=bind,src=/a,dst=/b,readonly,bind-propagation=rprivate,consistency=cached",
+            b"type=volume,source=vol1,target=/v,volume-nocopy=true,volume-driver=local",
+            b"type=tmpfs,destination=/tmp,tmpfs-size=1g,tmpfs-mode=1770,ro=false",
+        ];
+        let dict: &[&[u8]] = &[
+            b":",
+            b",",
+            b"=",
+            b"/..",
+            b"/./",
+            b":ro",
+            b",nocopy",
+            b"type=",
+            b"src=",
+            b"dst=",
+            b"size=",
+            b"mode=",
+            b"tmpfs-size=",
+            b"tmpfs-mode=",
+            b"readonly",
+            b"shared",
+        ];
+        let mode = |ro: bool, nocopy: bool| match (ro, nocopy) {
+            (true, true) => "ro,nocopy",
+            (true, false) => "ro",
+            (false, true) => "rw,nocopy",
+            (false, false) => "rw",
+        };
+        // `--tmpfs DST:OPTS` for a parsed tmpfs: its options, and the
+        // flags that took a default back (exec, suid, dev: not kept).
+        let tmpfs_flag = |p: &Parsed| match p {
+            Parsed::Tmpfs {
+                destination,
+                options,
+            } => {
+                let mut o = options.clone();
+                for (default, back) in [("noexec", "exec"), ("nosuid", "suid"), ("nodev", "dev")] {
+                    if !options.iter().any(|x| x == default) {
+                        o.push(String::from(back));
+                    }
+                }
+                format!("{destination}:{}", o.join(","))
+            }
+            _ => unreachable!(),
+        };
+        let sorted = |p: &Parsed| match p {
+            Parsed::Tmpfs { options, .. } => {
+                let mut o = options.clone();
+                o.sort();
+                o
+            }
+            _ => Vec::new(),
+        };
+        crate::rt::fuzz::run(
+            "mount flags",
+            corpus,
+            dict,
+            std::time::Duration::from_secs(60),
+            |b| {
+                let mut errs: Vec<String> = Vec::new();
+                match parse_volume(b) {
+                    Err(e) => errs.push(format!("{e}")),
+                    Ok(p) => {
+                        let Parsed::Volume {
+                            source,
+                            destination,
+                            ro,
+                            nocopy,
+                        } = &p
+                        else {
+                            panic!("-v gave {p:?}");
+                        };
+                        let again = match source {
+                            Source::Host(s) | Source::Named(s) => {
+                                format!("{s}:{destination}:{}", mode(*ro, *nocopy))
+                            }
+                            Source::Anonymous => destination.clone(),
+                            Source::Bind(_) => panic!("-v gave {p:?}"),
+                        };
+                        let back = parse_volume(again.as_bytes()).map_err(|e| format!("{e}"))?;
+                        assert_eq!(back, p, "-v {again} is not what it printed back from");
+                    }
+                }
+                match parse_tmpfs(b) {
+                    Err(e) => errs.push(format!("{e}")),
+                    Ok(p) => {
+                        let again = tmpfs_flag(&p);
+                        let back = parse_tmpfs(again.as_bytes()).map_err(|e| format!("{e}"))?;
+                        assert_eq!(back.destination(), p.destination());
+                        assert_eq!(sorted(&back), sorted(&p), "--tmpfs {again}");
+                    }
+                }
+                match parse_mount(b) {
+                    Err(e) => errs.push(format!("{e}")),
+                    Ok(p @ Parsed::Tmpfs { .. }) => {
+                        let again = tmpfs_flag(&p);
+                        let back = parse_tmpfs(again.as_bytes()).map_err(|e| format!("{e}"))?;
+                        // A repeated tmpfs-size/-mode is kept twice (the
+                        // kernel takes the last; --tmpfs keeps only it):
+                        // compared as the kernel reads them.
+                        let last = |o: Vec<String>| {
+                            let key = |x: &String| String::from(x.split('=').next().unwrap_or(""));
+                            let mut k: Vec<String> = o
+                                .iter()
+                                .enumerate()
+                                .filter(|(i, x)| !o[i + 1..].iter().any(|y| key(y) == key(x)))
+                                .map(|(_, x)| x.clone())
+                                .collect();
+                            k.sort();
+                            k
+                        };
+                        let Parsed::Tmpfs { options, .. } = &p else {
+                            unreachable!()
+                        };
+                        assert_eq!(sorted(&back), last(options.clone()), "--tmpfs {again}");
+                    }
+                    Ok(
+                        ref p @ Parsed::Volume {
+                            ref source,
+                            ref destination,
+                            ro,
+                            nocopy,
+                        },
+                    ) => {
+                        let src = match source {
+                            Source::Bind(s) => format!("type=bind,src={s}"),
+                            Source::Named(n) => format!("type=volume,src={n}"),
+                            Source::Anonymous => String::from("type=volume"),
+                            Source::Host(_) => panic!("--mount gave {p:?}"),
+                        };
+                        let again =
+                            format!("{src},dst={destination},ro={ro},volume-nocopy={nocopy}");
+                        let back = parse_mount(again.as_bytes()).map_err(|e| format!("{e}"))?;
+                        assert_eq!(&back, p, "--mount {again}");
+                    }
+                }
+                match errs.iter().find(|e| e.trim_end().contains('\n')) {
+                    Some(e) => Err(e.clone()),
+                    None => errs.into_iter().next().map_or(Ok(()), Err),
+                }
+            },
+        );
+    }
 }

@@ -1655,4 +1655,138 @@ mod tests {
             );
         }
     }
+
+    /// Hostile command lines: `run`'s flags (and `update`'s table over the
+    /// same argv), then everything `make` does with them before it touches
+    /// the host: mounts, ports, limits, security options and the Spec,
+    /// which must survive config.json and back.
+    #[test]
+    fn hostile_run_flags() {
+        let corpus: &[&[u8]] = &[
+            b"-it --rm -m 64m -v /a:/b:ro -e A=1 --name x busybox sh -c 'echo'",
+            b"-d --name web -p 8080:80 -p 127.0.0.1:53:53/udp --restart unless-stopped --health-cmd true --health-interval 5s nginx:1.25",
+            b"--rootfs /tmp/r --read-only --tmpfs /run:rw,size=64m,mode=1777 --mount type=bind,src=/a,dst=/b,ro --ulimit nofile=1024:2048 --sysctl net.ipv4.ip_forward=1 /bin/sh",
+            b"--cap-add NET_ADMIN --cap-drop ALL --security-opt no-new-privileges --pid host --ipc shareable --oom-score-adj -500 --shm-size 128m -u 1000:1000 -w /work alpine id",
+            b"--cpus 1.5 --cpuset-cpus 0-1 --memory-swap 1g --pids-limit 100 --blkio-weight 500 -c 512 --cpu-quota 50000 --net none --dns 1.1.1.1 --add-host h:1.2.3.4 --label a=b -e PATH --entrypoint= busybox",
+            b"--privileged --device /dev/fuse --device-cgroup-rule c_10:229_rwm --domainname example.org -h host --group-add audio --env-file f --uts host ./rootfs true",
+            b"-e=X=1 -eY --env-file=g --mount type=tmpfs,dst=/t,tmpfs-size=1m,tmpfs-mode=700 --mount type=volume,src=data,dst=/d,volume-nocopy --pid container:db --net container:web --ipc none -P --rm=false img",
+        ];
+        let dict: &[&[u8]] = &[
+            b" -v ",
+            b" -e ",
+            b" -p ",
+            b" --mount ",
+            b" --tmpfs ",
+            b" --ulimit ",
+            b" --sysctl ",
+            b" --cap-add ",
+            b" --security-opt ",
+            b" --pid ",
+            b" --ipc ",
+            b" --uts ",
+            b" --net ",
+            b" -m ",
+            b" --cpus ",
+            b" --shm-size ",
+            b" --rootfs ",
+            b" --",
+            b":ro",
+            b"=",
+            b"container:",
+            b"host",
+            b"seccomp=unconfined",
+            b"no-new-privileges=false",
+        ];
+        let host: &[&[u8]] = &[b"PATH=/bin", b"FROMHOST=h"];
+        let file = b"# comment\n  A=file\nFROMHOST\nB".to_vec();
+        crate::rt::fuzz::run(
+            "run flags",
+            corpus,
+            dict,
+            std::time::Duration::from_secs(60),
+            |b| {
+                let argv: Vec<&[u8]> = b.split(|&c| c == b' ').collect();
+                // Refusals on the way: each must be one line; the first
+                // that is not is the one reported.
+                let mut errs: Vec<String> = Vec::new();
+                let mut note = |e: crate::error::Error| errs.push(format!("{e}"));
+                match super::super::args::parse_interspersed("update", LIMIT_FLAGS, &argv) {
+                    Ok(p) => {
+                        let limits: Vec<(&str, String)> = p
+                            .flags
+                            .iter()
+                            .map(|&(k, v)| (LIMIT_FLAGS[k].long, text(v)))
+                            .collect();
+                        let pairs: Vec<(&str, &str)> =
+                            limits.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                        if let Err(e) = crate::cgroup::flags::build(&pairs, &[0, 1, 2, 3], &[0]) {
+                            note(e);
+                        }
+                    }
+                    Err(e) => note(e),
+                }
+                match parse_run(&argv) {
+                    Err(e) => note(e),
+                    Ok(r) => {
+                        assert!(
+                            argv.ends_with(r.command),
+                            "the command is not the end of argv"
+                        );
+                        if let Err(e) = super::super::mounts::parse(&r.volumes, &r.tmpfs, &r.mounts)
+                        {
+                            note(e);
+                        }
+                        for p in &r.publish {
+                            if let Err(e) = crate::net::ports::parse_port(&text(p)) {
+                                note(e);
+                            }
+                        }
+                        if let Err(e) = resources_of(&r) {
+                            note(e);
+                        }
+                        let files: Vec<Vec<u8>> =
+                            r.env.iter().filter(|e| e.0).map(|_| file.clone()).collect();
+                        // --security-opt: a profile FILE would be read
+                        // from the host, so only the other forms are applied.
+                        let sec = super::super::security::parse(&r.security_opts);
+                        let pure = matches!(
+                            &sec,
+                            Ok(o) if matches!(o.seccomp, None | Some(b"builtin" | b"unconfined"))
+                        );
+                        if let Err(e) = sec {
+                            note(e);
+                        }
+                        match to_spec(&r, host, &files, b"abc".to_vec(), None).and_then(|mut s| {
+                            if pure {
+                                super::super::security::apply(&mut s, &r.security_opts)?;
+                            }
+                            Ok(s)
+                        }) {
+                            Err(e) => note(e),
+                            // Lossy text (args, env) only changes non-UTF-8.
+                            Ok(s) if core::str::from_utf8(b).is_ok() => {
+                                let back =
+                                    crate::spec::oci::from_json(&crate::spec::oci::to_json(&s))
+                                        .map_err(|e| format!("{e}"))?;
+                                assert_eq!(back, s, "a run's Spec does not read back the same");
+                            }
+                            Ok(_) => {}
+                        }
+                    }
+                }
+                match errs.iter().find(|e| e.trim_end().contains('\n')) {
+                    Some(e) => Err(e.clone()),
+                    None => errs.into_iter().next().map_or(Ok(()), Err),
+                }
+            },
+        );
+    }
+
+    /// The resource flags as `make` checks them, with a fixed host (four
+    /// CPUs, one memory node) instead of /sys.
+    fn resources_of(r: &RunArgs) -> Result<crate::cgroup::Resources> {
+        let pairs: Vec<(&str, String)> = r.limits.iter().map(|(k, v)| (*k, text(v))).collect();
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        crate::cgroup::flags::build(&pairs, &[0, 1, 2, 3], &[0])
+    }
 }

@@ -397,7 +397,14 @@ impl<'s> Parser<'s> {
                 self.i += !done as usize;
                 return Ok(Cmd {
                     pos,
-                    text: self.src[pos..end].into(),
+                    // Go prints a command re-rendered from its parse
+                    // tree, white space (line breaks too) one space: an
+                    // error naming it stays one line whatever the layout.
+                    text: self.src[pos..end]
+                        .split(WS)
+                        .filter(|w| !w.is_empty())
+                        .collect::<Vec<_>>()
+                        .join(" "),
                     args,
                 });
             }
@@ -736,7 +743,12 @@ impl<'a, 't> Exec<'a, 't> {
             None => {
                 return Err(self.at(
                     p.cmds.last(),
-                    format!("range can't iterate over {}", show(&v)),
+                    // Go prints the value as is; its line breaks are
+                    // escaped so that the error stays one line.
+                    format!(
+                        "range can't iterate over {}",
+                        show(&v).replace('\n', "\\n").replace('\r', "\\r")
+                    ),
                 ));
             }
         };
@@ -1660,6 +1672,86 @@ mod tests {
                 let _ = render_rows(&t, &[data(C)], &data("{}"));
             }
         }
+    }
+
+    /// Mutated `--format` templates (the README's, docker's documented
+    /// ones) parsed, and run over a document when they parse: no panic,
+    /// errors on one line in Go's wording, output within the cap.
+    #[test]
+    fn hostile_templates() {
+        let doc = data(
+            r#"{"ID":"0123456789ab","Names":"web","Name":"web","Args":["-c","x y"],
+            "State":{"Status":"running","Health":{"Status":"healthy"}},"RestartCount":2,
+            "Mounts":[{"Source":"/a","Destination":"/b"},{"Source":"/c"}],
+            "Labels":{"a":"1","tier":"db"},"Config":{"Labels":{"a":"b"},"Env":["A=1"]},
+            "NetworkSettings":{"Networks":{"back":{"IPAddress":"10.90.0.2"}}},
+            "HostConfig":{"RestartPolicy":{"Name":"on-failure","MaximumRetryCount":5}},
+            "Ints":[0,1,2,3],"N":null,"F":1.5,"SecurityOptions":["name=seccomp"]}"#,
+        );
+        let heads = data(r#"{"ID":"CONTAINER ID","Names":"NAMES"}"#);
+        // Values and layouts with line breaks, in errors that name them.
+        for t in [
+            "{{range \"a\\nb\"}}{{end}}",
+            "{{range .Name}}{{end}}",
+            "{{.State\n.Status}}",
+            "{{index .Args\r\n9}}",
+            "{{index `a\nb`\n9}}",
+        ] {
+            let e = Template::parse(t)
+                .and_then(|t| t.execute(&data(r#"{"Name":"a\nb","Args":[]}"#)))
+                .unwrap_err();
+            assert!(!e.contains('\n'), "{t:?}: {e:?}");
+        }
+        let corpus: &[&[u8]] = &[
+            b"{{json .}}",
+            b"{{range .Mounts}}{{.Source}}{{end}}",
+            br#"{{if eq .State.Status "running"}}up{{else}}down{{end}}"#,
+            b"table {{.ID}}\t{{.Names}}",
+            br#"{{printf "%s-%d" .Name 3}}"#,
+            br#"{{join .Args ","}}"#,
+            br#"{{index .Labels "a"}}"#,
+            b"{{lower .Name}}",
+            b"{{.State.Status}} {{.RestartCount}}",
+            b"{{json .HostConfig.RestartPolicy}}",
+            b"{{range $k, $v := .Config.Labels}}{{$k}}={{$v}} {{end}}",
+            br#"{{(index .NetworkSettings.Networks "back").IPAddress}}"#,
+            b"table {{.Names}}\\t{{.State.Health.Status}}",
+            b"{{with $x := .Ints}}{{range $i, $e := $x}}{{if lt $i 2}}{{continue}}{{end}}{{$e}}{{end}}{{end}}",
+            br#"{{- /* c */ -}}{{$n := 0}}{{range .Ints}}{{$n = printf "%v%v" $n .}}{{end}}{{len $n | print}}"#,
+            br#"{{or .N (and .F (not .Missing))}} {{truncate (upper (title .Name)) 2}} {{pad "x" 1 2}} {{split "a:b" ":"}}"#,
+        ];
+        let dict: &[&[u8]] = &[
+            b"{{range .Ints}}",
+            b"{{range .Mounts}}",
+            b"{{end}}",
+            b"{{else}}",
+            b"{{if .",
+            b"{{$x := ",
+            b"$x",
+            b"printf \"%",
+            b"%999v",
+            b"(",
+            b")",
+            b" | ",
+            b"\"",
+            b"`",
+            b"-}}",
+            b"{{-",
+            b"index . ",
+        ];
+        crate::rt::fuzz::run(
+            "templates",
+            corpus,
+            dict,
+            std::time::Duration::from_secs(60),
+            |b| {
+                let src = String::from_utf8_lossy(b);
+                let t = Template::parse(&src)?;
+                let out = render_rows(&t, &[doc.clone()], &heads)?;
+                assert!(out.len() <= MAX_OUT * 2, "{} bytes of output", out.len());
+                Ok(())
+            },
+        );
     }
 
     #[test]

@@ -604,4 +604,60 @@ mod tests {
         assert!(s.resolve("t/x").is_err());
         std::fs::remove_dir_all(root).unwrap();
     }
+
+    #[test]
+    fn hostile_image_config() {
+        let corpus: &[&[u8]] = &[
+            br#"{"architecture":"amd64","os":"linux","variant":"v8","config":{"Env":["PATH=/bin","A=1"],"Cmd":["sh","-c","echo hi"],"Entrypoint":["/init"],"WorkingDir":"/w","User":"1000:1000","ExposedPorts":{"80/tcp":{},"53/udp":{}},"Labels":{"a":"b","c":""},"StopSignal":"SIGQUIT","Volumes":{"/data":{}},"Healthcheck":{"Test":["CMD-SHELL","true"],"Interval":30000000000,"Retries":3}},"rootfs":{"type":"layers","diff_ids":["sha256:00"]}}"#,
+            br#"{"Cmd":null,"Entrypoint":[],"Labels":null,"Healthcheck":{"Test":["NONE"]},"ExposedPorts":[]}"#,
+            br#"{"config":{"Env":[1,"x"],"User":5,"Labels":{"k":1,"k":"v"},"Healthcheck":{"Test":"CMD","Retries":4294967297,"Timeout":-1}}}"#,
+        ];
+        let dict: &[&[u8]] = &[
+            b"\"Env\":",
+            b"\"Cmd\":",
+            b"\"Healthcheck\":{\"Test\":[\"CMD\"],",
+            b"\"Retries\":",
+            b"\"Labels\":{",
+            b"\"ExposedPorts\":{\"1/tcp\":{}}",
+            b"\"Volumes\":",
+            b"\"config\":",
+            b"\"os\":\"linux\"",
+        ];
+        let created = Timestamp {
+            secs: 1_700_000_000,
+            nanos: 5,
+        };
+        crate::rt::fuzz::run(
+            "image config",
+            corpus,
+            dict,
+            std::time::Duration::from_secs(60),
+            |b| {
+                let v = crate::json::parse(b).map_err(|e| format!("{e}"))?;
+                let _ = Images::platform_of(&v);
+                for x in [Some(&v), v.get("config")].into_iter().flatten() {
+                    let c = Config::from_json(x);
+                    // What pocket keeps of a config reads back the same,
+                    // as a value and through its text.
+                    assert_eq!(Config::from_json(&c.to_json()), c);
+                    let text = crate::json::compact(&c.to_json());
+                    let again = crate::json::parse(text.as_bytes()).unwrap();
+                    assert_eq!(Config::from_json(&again), c);
+                    // And so does the config document made of it.
+                    let ids = v
+                        .get("rootfs")
+                        .and_then(|r| r.get("diff_ids"))
+                        .and_then(Value::strings)
+                        .unwrap_or_default();
+                    let doc = config_document(&c, created, &ids);
+                    let d = crate::json::parse(doc.as_bytes()).unwrap();
+                    assert_eq!(d.get("config").map(Config::from_json), Some(c));
+                    let back = d.get("rootfs").and_then(|r| r.get("diff_ids"));
+                    let want: Vec<String> = ids.iter().map(|i| format!("sha256:{i}")).collect();
+                    assert_eq!(back.and_then(Value::strings), Some(want));
+                }
+                Ok(())
+            },
+        );
+    }
 }

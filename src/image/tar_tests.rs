@@ -413,3 +413,184 @@ fn normalize_paths() {
     assert!(normalize(b"..").is_err());
     assert!(normalize("a/".repeat(3000).as_bytes()).is_err());
 }
+
+/// Small archives of every kind the reader knows: ustar, v7, prefix
+/// names, pax (local and global), GNU long names and links, base-256
+/// numbers, links, devices, fifos.
+fn hostile_corpus() -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    out.push(
+        T::default()
+            .node("d/", b'5', "")
+            .file("d/f", b"hello\n", 0o644)
+            .node("d/s", b'2', "../d/f")
+            .node("d/h", b'1', "d/f")
+            .node("d/p", b'6', "")
+            .end(),
+    );
+    let mut t = T::default();
+    let h = t.header(b"dev/null", b'3', 0, 0o666, b"");
+    h[329..337].copy_from_slice(b"0000001\0");
+    h[337..345].copy_from_slice(b"0000003\0");
+    t.seal(0);
+    let at = t.0.len();
+    let h = t.header(b"dev/sda", b'4', 0, 0o660, b"");
+    h[329..337].copy_from_slice(&[0x80, 0, 0, 0, 0, 0, 0, 8]);
+    t.seal(at);
+    out.push(t.end());
+    out.push(
+        T::default()
+            .pax(&[
+                ("path", b"a/long/pax/name"),
+                ("linkpath", b"target"),
+                ("size", b"3"),
+                ("uid", b"1000"),
+                ("gid", b"4294967295"),
+                ("mtime", b"-1.000000001"),
+                ("SCHILY.xattr.user.k", b"v\0w"),
+            ])
+            .file("short", b"abc", 0o600)
+            .meta(b'g', b"9 a=b\n\0\0")
+            .file("g", b"", 0o644)
+            .end(),
+    );
+    out.push(
+        T::default()
+            .meta(b'L', b"gnu/long/name/of/some/length\0")
+            .meta(b'K', b"gnu/long/link\0")
+            .node("ignored", b'2', "ignored")
+            .meta(b'L', b"x\0")
+            .file("y", b"z", 0o755)
+            .end(),
+    );
+    // Base-256 size and uid, a ustar prefix, a v7 header (no magic) for a
+    // directory named by its trailing slash.
+    let mut t = T::default();
+    let h = t.header(b"name", b'0', 0, 0o644, b"");
+    h[124..136].copy_from_slice(&[0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+    h[108..116].copy_from_slice(&[0xff; 8]);
+    h[345..351].copy_from_slice(b"prefix");
+    t.seal(0);
+    t.data(b"hi");
+    let at = t.0.len();
+    let h = t.header(b"v7dir/", 0, 0, 0o755, b"");
+    h[257..265].fill(0);
+    t.seal(at);
+    out.push(t.end());
+    out
+}
+
+/// Give every header the stream reaches a right checksum, so that
+/// mutations get past it to the fields behind.
+fn reseal(v: &mut [u8]) {
+    let mut pos = 0usize;
+    while pos + BLOCK <= v.len() {
+        let h = &mut v[pos..pos + BLOCK];
+        if h.iter().all(|&c| c == 0) {
+            pos += BLOCK;
+            continue;
+        }
+        h[148..156].copy_from_slice(b"        ");
+        let sum: u64 = h.iter().map(|&c| c as u64).sum();
+        h[148..156].copy_from_slice(format!("{:06o}\0 ", sum).as_bytes());
+        let size = num(&h[124..136])
+            .and_then(|s| u64::try_from(s).ok())
+            .unwrap_or(0)
+            .min(v.len() as u64);
+        pos = pos
+            .saturating_add(BLOCK + size as usize + padding(size) as usize)
+            .min(v.len());
+    }
+}
+
+/// Every entry of `tar`, data read: what it yields must fit the input.
+fn read_all_entries(tar: &[u8], chunk: usize) -> core::result::Result<(), String> {
+    let mut src: &[u8] = tar;
+    let mut r = Reader::new(&mut src);
+    let mut entries = 0usize;
+    let mut buf = vec![0u8; chunk];
+    loop {
+        let e = match r.next() {
+            Ok(Some(e)) => e,
+            Ok(None) => {
+                // The end stays the end.
+                assert!(matches!(r.next(), Ok(None)));
+                return Ok(());
+            }
+            Err(e) => return Err(format!("{e}")),
+        };
+        entries += 1;
+        // Each entry takes a header block at least.
+        assert!(entries * BLOCK <= tar.len(), "{entries} entries");
+        assert!(e.path.len() as u64 <= MAX_META && e.link.len() as u64 <= MAX_META);
+        assert!(e.mode <= 0o7777);
+        assert!(e.mtime.1 < 1_000_000_000, "{:?}", e.mtime);
+        assert!(e.kind == Kind::File || e.size == 0);
+        assert!(r.offset() <= tar.len() as u64);
+        // Read half the files' data: the rest is skipped by `next`.
+        if entries % 2 == 1 {
+            let mut got = 0u64;
+            loop {
+                match r.read_data(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => got += n as u64,
+                    Err(e) => return Err(format!("{e}")),
+                }
+            }
+            assert_eq!(got, e.size);
+        }
+    }
+}
+
+#[test]
+fn hostile_tar() {
+    let corpus = hostile_corpus();
+    let corpus: Vec<&[u8]> = corpus.iter().map(|v| &v[..]).collect();
+    let dict: &[&[u8]] = &[
+        b"ustar\0",
+        b"ustar  \0",
+        b"00",
+        b"0000777\0",
+        b"77777777777\0",
+        b"\x80\0\0\0\0\0\0\0\0\0\x10\0",
+        b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff",
+        b"\xbf\xff\xff\xff\xff\xff\xff\xff",
+        b"13 path=abc\n",
+        b" size=",
+        b" mtime=-0.5\n",
+        b"SCHILY.xattr.",
+        b"././@LongLink",
+        b"x",
+        b"g",
+        b"L",
+        b"K",
+        b"7",
+        &[0u8; 512],
+    ];
+    crate::rt::fuzz::run(
+        "tar",
+        &corpus,
+        dict,
+        std::time::Duration::from_secs(60),
+        |b| {
+            // As mutated (checksums mostly wrong), then with every header
+            // resealed, read in odd-sized pieces.
+            let raw = read_all_entries(b, 4096);
+            let mut v = b.to_vec();
+            reseal(&mut v);
+            let sealed = read_all_entries(&v, 7);
+            one_line(raw, sealed)
+        },
+    );
+}
+
+/// Both outcomes of a case as one: a refusal of more than one line first.
+fn one_line(
+    a: core::result::Result<(), String>,
+    b: core::result::Result<(), String>,
+) -> core::result::Result<(), String> {
+    match (a, b) {
+        (Err(e), _) | (_, Err(e)) if e.trim_end().contains('\n') => Err(e),
+        (a, b) => a.and(b),
+    }
+}

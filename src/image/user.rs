@@ -176,3 +176,65 @@ pub fn resolve(spec: &str, roots: &[String]) -> Result<User> {
         additional_gids,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_passwd_group() {
+        // "passwd \x1e group \x1e spec"
+        let corpus: &[&[u8]] = &[
+            b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/nonexistent:/bin/false\nweb:x:1000:1001:,,,:/home/web:/bin/sh\n\x1eroot:x:0:\nweb:x:1001:\nwheel:x:10:web,root\nextra:x:20:a,web\n\x1eweb",
+            b"# comment\n\nu:*:4294967295:4294967296:u:relative:\n\x1eg:x:7:u\n\x1eu:g",
+            b"a:x:1:2:a:/a\n\x1e\x1e1:2",
+            b"a:x:1:2:a:/a\n\x1eg::5:a\n\x1e1",
+        ];
+        let dict: &[&[u8]] = &[b":x:", b"::", b":0:", b"\n", b"/home/", b",", b"\x1e"];
+        let dir = std::env::temp_dir().join(format!("pocket-user-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("etc")).unwrap();
+        let roots = [String::from(dir.to_str().unwrap())];
+        crate::rt::fuzz::run(
+            "passwd/group",
+            corpus,
+            dict,
+            std::time::Duration::from_secs(60),
+            |b| {
+                let mut parts = b.splitn(3, |&c| c == 0x1e);
+                let passwd = parts.next().unwrap_or(b"");
+                let group = parts.next().unwrap_or(b"");
+                let spec = String::from_utf8_lossy(parts.next().unwrap_or(b""));
+                std::fs::write(dir.join("etc/passwd"), passwd).unwrap();
+                std::fs::write(dir.join("etc/group"), group).unwrap();
+                assert!(home(&spec, &roots).starts_with('/'));
+                let (u, g) = match spec.split_once(':') {
+                    Some((u, g)) => (u, Some(g)),
+                    None => (&spec[..], None),
+                };
+                if let Some(g) = g {
+                    // A number is itself; a name is found or refused.
+                    match (num(g), group_of(g, &roots)) {
+                        (Some(n), r) => assert_eq!(r, Ok(n)),
+                        (None, Err(e)) => assert!(format!("{e}").contains("no matching")),
+                        (None, Ok(_)) => {}
+                    }
+                }
+                let user = resolve(&spec, &roots).map_err(|e| format!("{e}"))?;
+                if let Some(n) = num(u) {
+                    assert_eq!(user.uid, n);
+                }
+                if let Some(n) = g.and_then(num) {
+                    assert_eq!(user.gid, n);
+                }
+                assert!(!user.additional_gids.contains(&user.gid));
+                Ok(())
+            },
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn group_of(g: &str, roots: &[String]) -> core::result::Result<u32, String> {
+        group(g, roots).map_err(|e| format!("{e}"))
+    }
+}

@@ -158,3 +158,196 @@ impl Source for Unzstd<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+
+    fn unhex(h: &str) -> Vec<u8> {
+        (0..h.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// Output past which a stream is not read further: zstd's RLE blocks
+    /// make 128 KiB of 4 bytes, so mutations can ask for a lot.
+    const CAP: usize = 8 << 20;
+
+    /// The stream `z` decoded, `chunk` bytes a read; Ok(None) if it makes
+    /// more than CAP.
+    fn unzstd(z: &[u8], chunk: usize) -> Result<Option<Vec<u8>>, String> {
+        let mut u = Unzstd::new(z);
+        let mut out = Vec::new();
+        let mut buf = alloc::vec![0u8; chunk];
+        loop {
+            match u.read(&mut buf) {
+                Ok(0) => return Ok(Some(out)),
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+                Err(e) => {
+                    let e = match u.why.take() {
+                        Some(w) => crate::error::Error::bad("zstd", String::new(), w),
+                        None => crate::error::Error::sys("read tar", "", e),
+                    };
+                    return Err(alloc::format!("{e}"));
+                }
+            }
+            if out.len() > CAP {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// `zstd -dc` of `z`, if the program is there: (success, output).
+    fn zstd_d(z: &[u8]) -> Option<(bool, Vec<u8>)> {
+        let mut c = Command::new("zstd")
+            .args(["-d", "-c", "-q"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let mut stdin = c.stdin.take().unwrap();
+        let d = z.to_vec();
+        let w = std::thread::spawn(move || {
+            let _ = stdin.write_all(&d);
+        });
+        let out = c.wait_with_output().unwrap();
+        w.join().unwrap();
+        Some((out.status.success(), out.stdout))
+    }
+
+    /// The frames of a stream that `unzstd` read: (their bytes, their
+    /// header's descriptor byte, the content size it declares, if any).
+    /// Skippable frames are left out.
+    fn frames(z: &[u8]) -> Vec<(&[u8], u8, Option<u64>)> {
+        let le = |b: &[u8]| b.iter().rev().fold(0u64, |v, &c| v << 8 | c as u64);
+        let mut out = Vec::new();
+        let mut at = 0;
+        while at + 8 <= z.len() {
+            let f = &z[at..];
+            if f[..4] != [0x28, 0xb5, 0x2f, 0xfd] {
+                at += 8 + le(&f[4..8]) as usize; // skippable
+                continue;
+            }
+            let d = f[4];
+            let single = d & 0x20 != 0;
+            let mut p = 5 + usize::from(!single) + [0, 1, 2, 4][(d & 3) as usize];
+            let n = [usize::from(single), 2, 4, 8][(d >> 6) as usize];
+            let size = (n > 0).then(|| le(&f[p..p + n]) + if n == 2 { 256 } else { 0 });
+            p += n;
+            loop {
+                let h = le(&f[p..p + 3]);
+                p += 3 + if (h >> 1) & 3 == 1 { 1 } else { (h >> 3) as usize };
+                if h & 1 == 1 {
+                    break;
+                }
+            }
+            p += 4 * usize::from(d & 4 != 0);
+            out.push((&f[..p], d, size));
+            at += p;
+        }
+        out
+    }
+
+    /// Known leniencies of ruzstd, where zstd refuses: a frame whose
+    /// header's reserved bit is set, or whose content is not the size its
+    /// header declares. Is `z` free of them?
+    fn strict(z: &[u8]) -> bool {
+        frames(z).iter().all(|&(f, d, size)| {
+            d & 0x08 == 0
+                && size.is_none_or(
+                    |n| matches!(unzstd(f, 1 << 16), Ok(Some(v)) if v.len() as u64 == n),
+                )
+        })
+    }
+
+    #[test]
+    fn hostile_zstd() {
+        // Made by zstd 1.5.4: -19 with a checksum; a raw block without
+        // one; an RLE block without a content size; -3 of a file list
+        // (Huffman literals, sequences); a frame, a skippable frame and
+        // another frame; a skippable frame alone.
+        let corpus: Vec<(Vec<u8>, Vec<u8>)> = [
+            (
+                "28b52ffd04686d00003868656c6c6f200a0100994b11a87c2ea8",
+                b"hello hello hello hello\n".to_vec(),
+            ),
+            ("28b52ffd00581100006162", b"ab".to_vec()),
+            (
+                "28b52ffd04584d00001061610100272ac002c7cfcfb9",
+                alloc::vec![b'a'; 300],
+            ),
+            (
+                "28b52ffd045825040052440e15b03707d0ce953d160418ec464c5a9932914e2a170365a539f7ffffffdbb66ddb6ddbb63d155080c0dd65a569a192618703a2c488a4ec4824272080a3d203a0801764a0000f6441010fc840011ec880021ec882021e908132787d41c61794bde0e905595e50f0827717647641a90b5eae1a6ba696fad4ac16f5d58cd5824de21801f0a70a",
+                (1..=40)
+                    .flat_map(|i| alloc::format!("usr/lib/x86_64/file{i}.so\n").into_bytes())
+                    .collect(),
+            ),
+            (
+                "28b52ffd2418c1000068656c6c6f2066726f6d2061207a737464206672616d650ae6934344502a4d1804000000736b697028b52ffd2416b10000616e642066726f6d2061207365636f6e64206f6e650a5d916963",
+                b"hello from a zstd frame\nand from a second one\n".to_vec(),
+            ),
+            ("502a4d1804000000736b6970", Vec::new()),
+        ]
+        .iter()
+        .map(|(h, d)| (unhex(h), d.clone()))
+        .collect();
+        for (z, d) in &corpus {
+            assert_eq!(unzstd(z, 4096), Ok(Some(d.clone())));
+        }
+        let refs: Vec<&[u8]> = corpus.iter().map(|(z, _)| &z[..]).collect();
+        let dict: &[&[u8]] = &[
+            b"\x28\xb5\x2f\xfd",
+            b"\x50\x2a\x4d\x18",
+            b"\x28\xb5\x2f\xfd\x00\x00",
+            b"\x28\xb5\x2f\xfd\xe4",
+            b"\x01\x00\x00",
+            b"\x03\x00\x00",
+            b"\xff\xff\xff\x0f",
+        ];
+        let mut r = crate::rt::fuzz::Rng::new(1);
+        let mut read: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        crate::rt::fuzz::run(
+            "zstd",
+            &refs,
+            dict,
+            std::time::Duration::from_secs(60),
+            |b| {
+                let got = unzstd(b, 1 << 16);
+                // However it is read, the same outcome.
+                if r.one_in(4) {
+                    let chunk = 1 + r.below(5000);
+                    assert_eq!(got, unzstd(b, chunk), "chunk {chunk}");
+                }
+                match got {
+                    // (zstd refuses an empty stream; we read it as empty.)
+                    // (Known leniencies are left out of the comparison.)
+                    Ok(Some(d)) if !b.is_empty() && strict(b) => read.push((b.to_vec(), d)),
+                    Ok(_) => {}
+                    Err(e) => return Err(e),
+                }
+                Ok(())
+            },
+        );
+        // What we read, the zstd program reads the same (all at once, as
+        // frames in a row, then one by one to name a culprit).
+        let all: Vec<u8> = read.iter().flat_map(|(z, _)| z.clone()).collect();
+        let want: Vec<u8> = read.iter().flat_map(|(_, d)| d.clone()).collect();
+        if let Some(got) = zstd_d(&all)
+            && got != (true, want)
+        {
+            for (z, d) in &read {
+                assert_eq!(
+                    zstd_d(z),
+                    Some((true, d.clone())),
+                    "zstd -d reads {z:?} otherwise"
+                );
+            }
+            panic!("zstd -d reads the {} cases read otherwise", read.len());
+        }
+    }
+}

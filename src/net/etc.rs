@@ -75,6 +75,48 @@ pub fn resolv_conf(host: &str, dns: &[String]) -> String {
 mod tests {
     use super::*;
 
+    /// Mutated `--add-host` values and host resolv.conf text: an accepted
+    /// extra host is one line of /etc/hosts; resolv.conf keeps no loopback
+    /// server and grows by at most the fallback pair.
+    #[test]
+    fn hostile_etc_files() {
+        let corpus: &[&[u8]] = &[
+            b"db:10.0.0.9",
+            b"v6:fe80::1",
+            b"host.docker.internal:host-gateway",
+            b"# comment\nnameserver 127.0.0.53\noptions edns0 trust-ad\nsearch lan\n",
+            b"nameserver 192.168.1.1\r\nnameserver ::1\nnameserver\tfd00::1\n",
+        ];
+        let dict: &[&[u8]] = &[b"nameserver ", b"127.", b"::1", b":", b"\n"];
+        crate::rt::fuzz::run(
+            "etc files",
+            corpus,
+            dict,
+            std::time::Duration::from_secs(60),
+            |b| {
+                let v = String::from_utf8_lossy(b);
+                if let Some((name, addr)) = parse_add_host(&v) {
+                    let extra = [(name, addr)];
+                    let h = hosts("box", Some([10, 0, 0, 2]), &extra);
+                    assert_eq!(h.lines().count(), 8, "{h:?}");
+                }
+                let r = resolv_conf(&v, &[]);
+                assert!(r.lines().count() <= v.lines().count() + 2);
+                for l in r.lines() {
+                    if let Some(ns) = l.trim().strip_prefix("nameserver") {
+                        let ns = ns.trim();
+                        assert!(!ns.starts_with("127.") && ns != "::1", "{ns}");
+                    }
+                }
+                let r = resolv_conf(&v, &[String::from("1.1.1.1")]);
+                assert!(r.ends_with("nameserver 1.1.1.1\n"));
+                let servers = r.lines().filter(|l| l.trim().starts_with("nameserver"));
+                assert_eq!(servers.count(), 1, "--dns replaces the host's servers");
+                Ok(())
+            },
+        );
+    }
+
     #[test]
     fn hosts_lists_localhost_extras_and_self() {
         let h = hosts(

@@ -457,3 +457,59 @@ fn hairpin_bytes() {
     ]);
     assert_eq!(hairpin_msg(5).bytes(), &want[..]);
 }
+
+/// Mutated RTM_NEWLINK and RTM_NEWROUTE payloads (as `Sock::dump`
+/// returns them): the parsers never panic and what they return is sane.
+#[test]
+fn hostile_link_payloads() {
+    let mut link = vec![0, 0, 1, 0, 7, 0, 0, 0, 0x43, 0x10, 1, 0, 0, 0, 0, 0];
+    link.extend_from_slice(&[8, 0, 3, 0, b'v', b'h', b'0', 0]);
+    link.extend_from_slice(&[8, 0, 10, 0, 3, 0, 0, 0]);
+    link.extend_from_slice(&[28, 0, 18, 0x80]); // IFLA_LINKINFO
+    link.extend_from_slice(&[11, 0, 1, 0, b'b', b'r', b'i', b'd', b'g', b'e', 0, 0]);
+    link.extend_from_slice(&[12, 0, 2, 0x80, 8, 0, 1, 0, 1, 0, 0, 0]); // IFLA_INFO_DATA
+    let dst = [8, 0, 1, 0, 192, 168, 5, 0];
+    let oif = [8, 0, 4, 0, 2, 0, 0, 0];
+    let t254 = [8, 0, 15, 0, 254, 0, 0, 0];
+    let corpus: Vec<Vec<u8>> = vec![
+        link,
+        route(2, 24, 254, &[&oif, &dst]),
+        route(2, 16, 252, &[&t254, &dst, &[8, 0, 5, 0, 10, 0, 0, 1]]),
+        route(
+            10,
+            64,
+            254,
+            &[&[
+                20, 0, 1, 0, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            ]],
+        ),
+    ];
+    let corpus: Vec<&[u8]> = corpus.iter().map(|v| &v[..]).collect();
+    let dict: &[&[u8]] = &[
+        &[4, 0, 1, 0],
+        &[8, 0, 1, 0],
+        &[8, 0, 15, 0],
+        &[8, 0, 10, 0],
+        &[0, 0, 18, 0x80],
+        &[0, 0, 0, 0],
+        &[2, 32, 0, 0, 254],
+    ];
+    crate::rt::fuzz::run(
+        "link payloads",
+        &corpus,
+        dict,
+        Duration::from_secs(60),
+        |p| {
+            assert!(parse_index(p).is_none_or(|i| i > 0));
+            if let Some(k) = parse_kind(p) {
+                assert!(!k.contains('\0') && k.len() < p.len());
+            }
+            let _ = parse_master(p);
+            if let Some((_, len)) = parse_route_v4(p) {
+                assert!((1..=32).contains(&len), "prefix {len}");
+                assert_eq!((p[0], p[1]), (2, len), "not what rtmsg says");
+            }
+            Ok(())
+        },
+    );
+}

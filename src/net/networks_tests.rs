@@ -583,3 +583,40 @@ fn damaged_files_are_skipped_not_fatal() {
     std::fs::write(format!("{}/networks/_ports.json", t.0), "[").unwrap();
     assert!(ports::all(&t.0).is_err());
 }
+
+/// Mutated /proc/net/route text: only contiguous masks come out, each
+/// address inside its prefix, at most one route a line.
+#[test]
+fn hostile_proc_net_route() {
+    let corpus: &[&[u8]] = &[
+        b"Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n\
+eth0\t00000000\t0202000A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n\
+eth0\t0002000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n",
+        b"Iface\tDestination\tGateway\n\
+docker0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n\
+tun0\t0101A8C0\t00000000\t0005\t0\t0\t0\tFFFFFFFF\t0\t0\t0\n",
+    ];
+    let dict: &[&[u8]] = &[
+        b"\t",
+        b"00000000",
+        b"FFFFFFFF",
+        b"00FF00FF",
+        b"+0000000",
+        b"fffffff0",
+    ];
+    crate::rt::fuzz::run(
+        "/proc/net/route",
+        corpus,
+        dict,
+        std::time::Duration::from_secs(60),
+        |b| {
+            let r = parse_routes(b);
+            assert!(r.len() <= b.split(|&c| c == b'\n').count());
+            for (ip, prefix) in r {
+                assert!(prefix <= 32);
+                assert_eq!(ip_u32(ip) & !mask(prefix), 0, "{ip:?}/{prefix}");
+            }
+            Ok(())
+        },
+    );
+}

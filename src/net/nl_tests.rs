@@ -525,3 +525,112 @@ fn netfilter_batch_with_delimiters() {
         .unwrap();
     });
 }
+
+/// Walk every attribute of `b`, nests included (to depth 4): the count is
+/// bounded by the bytes (no zero-length loop), every slice lies inside.
+fn walk_attrs(b: &[u8], depth: usize) -> usize {
+    let mut n = 0;
+    for (_, a) in attrs(b) {
+        assert!(a.len() + 4 <= b.len(), "an attribute runs past its parent");
+        let _ = (u16_ne(a), u32_ne(a), u16_be(a), u32_be(a), str_of(a));
+        n += 1;
+        if depth > 0 {
+            n += walk_attrs(a, depth - 1);
+        }
+    }
+    // Every header (nested ones included) takes 4 bytes of its own.
+    assert!(n <= b.len() / 4, "{n} attributes in {} bytes", b.len());
+    n
+}
+
+/// Mutated kernel replies (link and route dumps, acks, extended-ack
+/// errors, an nf_tables generation): every message and attribute walked,
+/// errors decoded, link and route payloads parsed.
+#[test]
+fn hostile_netlink_replies() {
+    let link = {
+        let mut p = vec![0, 0, 1, 0, 7, 0, 0, 0, 0x43, 0x10, 1, 0, 0, 0, 0, 0];
+        p.extend_from_slice(&[8, 0, 3, 0, b'v', b'h', b'0', 0]);
+        p.extend_from_slice(&[8, 0, 10, 0, 3, 0, 0, 0]);
+        p.extend_from_slice(&[16, 0, 18, 0x80]);
+        p.extend_from_slice(&[9, 0, 1, 0, b'v', b'e', b't', b'h', 0, 0, 0, 0]);
+        p
+    };
+    let route = {
+        let mut p = vec![2, 24, 0, 0, 254, 2, 253, 1, 0, 0, 0, 0];
+        p.extend_from_slice(&[8, 0, 15, 0, 254, 0, 0, 0]);
+        p.extend_from_slice(&[8, 0, 1, 0, 192, 168, 5, 0]);
+        p.extend_from_slice(&[8, 0, 4, 0, 2, 0, 0, 0]);
+        p
+    };
+    let msg = |ty: u16, flags: u16, p: &[u8]| {
+        let mut d = hdr((HDR + p.len()) as u32, ty, flags, 7);
+        d.extend_from_slice(p);
+        d
+    };
+    let mut dump = msg(16, NLM_F_MULTI, &link);
+    dump.extend(msg(24, NLM_F_MULTI | NLM_F_DUMP_INTR, &route));
+    dump.extend(msg(NLMSG_DONE, NLM_F_MULTI, &0i32.to_ne_bytes()));
+    let mut done_err = (-95i32).to_ne_bytes().to_vec();
+    done_err.extend_from_slice(&[13, 0, 1, 0, b'n', b'o', b'p', b'e', b' ', b' ', 0, 0]);
+    let gen_reply = msg((10 << 8) | 15, 0, &[0, 0, 0, 0, 8, 0, 1, 0, 0, 0, 0, 42]);
+    let mut uncapped = (-22i32).to_ne_bytes().to_vec();
+    uncapped.extend(hdr(20, 16, 0, 9));
+    uncapped.extend_from_slice(&[0xee; 4]);
+    uncapped.extend_from_slice(&[13, 0, 1, 0, b'b', b'a', b'd', b' ', b'a', 0, 0, 0]);
+    let corpus: Vec<Vec<u8>> = vec![
+        dump,
+        err_msg(0, 3, None),
+        err_msg(-17, 3, Some("File exists")),
+        msg(NLMSG_DONE, NLM_F_MULTI | NLM_F_ACK_TLVS, &done_err),
+        msg(NLMSG_ERROR, NLM_F_ACK_TLVS, &uncapped),
+        gen_reply,
+    ];
+    let corpus: Vec<&[u8]> = corpus.iter().map(|v| &v[..]).collect();
+    let dict: &[&[u8]] = &[
+        &[0, 0, 0, 0],
+        &[4, 0, 1, 0],
+        &[16, 0, 0, 0],
+        &[0xff, 0xff, 0, 0],
+        &[0, 0, 0, 0x80],
+        &[2, 0, 0, 0],
+        &[3, 0, 0, 0],
+        &[0x14, 0, 0, 0],
+        &[0xff, 0xff, 0xff, 0xff],
+    ];
+    crate::rt::fuzz::run(
+        "netlink replies",
+        &corpus,
+        dict,
+        std::time::Duration::from_secs(60),
+        |b| {
+            let (mut used, mut count) = (0, 0);
+            for m in messages(b) {
+                used += HDR + m.payload.len();
+                count += 1;
+                assert!(used <= b.len(), "messages overrun the datagram");
+                let (err, text) = parse_error(&m);
+                assert!((0..4096).contains(&err), "errno {err}");
+                if let Some(t) = text {
+                    assert!(!t.is_empty() && !t.contains('\0') && t.trim_end() == t);
+                }
+                let _ = type_name(NETLINK_ROUTE, m.ty);
+                let _ = type_name(NETLINK_NETFILTER, m.ty);
+                walk_attrs(m.payload, 4);
+                for skip in [4, 12, 16] {
+                    walk_attrs(m.payload.get(skip..).unwrap_or(&[]), 4);
+                }
+                let p = m.payload;
+                assert!(crate::net::link::parse_index(p).is_none_or(|i| i > 0));
+                let _ = crate::net::link::parse_kind(p);
+                let _ = crate::net::link::parse_master(p);
+                if let Some((_, len)) = crate::net::link::parse_route_v4(p) {
+                    assert!((1..=32).contains(&len));
+                }
+            }
+            assert!(count <= b.len() / HDR);
+            walk_attrs(b, 4);
+            Ok(())
+        },
+    );
+}

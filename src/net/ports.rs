@@ -317,3 +317,55 @@ impl Nets {
         Ok((networks::list(&self.root)?, all(&self.root)?))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hostile `-p` values: refusals are one line; each mapping a value
+    /// gives prints back (`IP:LO-HI:CTR/PROTO`) to itself alone.
+    #[test]
+    fn hostile_port_specs() {
+        let corpus: &[&[u8]] = &[
+            b"8080:80",
+            b"127.0.0.1:53:53/udp",
+            b"0.0.0.0::443/tcp",
+            b"8000-8010:80",
+            b"9000-9002:7000-7002/udp",
+            b"10.0.0.1:5000-5001:6000-6001",
+            b"3000-3003",
+            b"80",
+        ];
+        let dict: &[&[u8]] = &[
+            b":", b"-", b"/udp", b"/tcp", b"/sctp", b"65535", b"65536", b"0", b"[::1]", b"::",
+        ];
+        crate::rt::fuzz::run(
+            "port specs",
+            corpus,
+            dict,
+            std::time::Duration::from_secs(60),
+            |b| {
+                let s = String::from_utf8_lossy(b);
+                let specs = parse_port(&s).map_err(|e| format!("{e}"))?;
+                assert!(!specs.is_empty(), "{s}: no mapping");
+                for p in &specs {
+                    assert!(p.ctr_port > 0 && p.host_lo <= p.host_hi, "{s}: {p:?}");
+                    let host = match p.host_lo {
+                        0 => String::new(),
+                        lo if lo == p.host_hi => format!("{lo}"),
+                        lo => format!("{lo}-{}", p.host_hi),
+                    };
+                    let again = format!(
+                        "{}:{host}:{}/{}",
+                        fmt_ip(p.host_ip),
+                        p.ctr_port,
+                        p.proto.as_str()
+                    );
+                    let back = parse_port(&again).map_err(|e| format!("{e}"))?;
+                    assert_eq!(back, [*p], "{s}: {again} reads otherwise");
+                }
+                Ok(())
+            },
+        );
+    }
+}

@@ -191,6 +191,62 @@ pub fn basic(user_pass: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Mutated `WWW-Authenticate` values and docker config.json documents:
+    /// a challenge's parameters come from the header (ASCII in, nothing
+    /// invented), base64 round-trips, credentials hold their colon.
+    #[test]
+    fn hostile_auth() {
+        let corpus: &[&[u8]] = &[
+            br#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull""#,
+            br#"Bearer realm=http://127.0.0.1:1/t, scope="a:b,c:pull", error="insufficient_scope""#,
+            br#"bearer Realm="x\"y\\z",SERVICE=s"#,
+            br#"Basic realm="Registry Realm""#,
+            br#"{"auths":{"https://index.docker.io/v1/":{"auth":"dTpw"},"h:1":{"auth":"YTpi=="}}}"#,
+        ];
+        let dict: &[&[u8]] = &[
+            b"realm=",
+            b"\"",
+            b"\\\"",
+            b",",
+            b"=",
+            b"Bearer ",
+            b"\"auth\":\"",
+        ];
+        crate::rt::fuzz::run(
+            "auth",
+            corpus,
+            dict,
+            std::time::Duration::from_secs(60),
+            |b| {
+                let h = String::from_utf8_lossy(b);
+                if let Some(Challenge::Bearer {
+                    realm,
+                    service,
+                    scope,
+                }) = parse_challenge(&h)
+                    && h.is_ascii()
+                {
+                    for v in [Some(realm), service, scope].into_iter().flatten() {
+                        assert!(v.chars().all(|c| h.contains(c)), "{v:?} not from {h:?}");
+                    }
+                }
+                if let Some(d) = decode64(&h) {
+                    assert_eq!(decode64(&encode64(&d)).as_deref(), Some(&d[..]));
+                }
+                if let Ok(v) = crate::json::parse(b) {
+                    for domain in ["docker.io", "h:1", ""] {
+                        if let Some(up) = find_auth(&v, domain) {
+                            assert!(up.contains(':'));
+                        }
+                    }
+                    let _ = token_of(&v);
+                }
+                let _ = config_host(&h);
+                Ok(())
+            },
+        );
+    }
+
     #[test]
     fn challenges() {
         assert_eq!(

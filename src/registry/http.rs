@@ -586,6 +586,107 @@ impl Source for Response {
 mod tests {
     use super::*;
 
+    /// A connection whose peer sent `bytes` and closed, read through a
+    /// buffer of `size` (small ones make the buffer compact and refill).
+    fn served(bytes: &[u8], size: usize) -> Conn {
+        let (r, w) = fd::pipe().unwrap();
+        fd::write_all(w.raw(), bytes).unwrap();
+        drop(w);
+        Conn {
+            stream: Stream::Plain(r),
+            key: String::from("http://registry.test:5000"),
+            buf: alloc::vec![0u8; size],
+            pos: 0,
+            end: 0,
+        }
+    }
+
+    /// Mutated registry responses (status line, headers, Content-Length,
+    /// chunked bodies with extensions and trailers, interim 1xx, pipelined
+    /// responses on a kept-alive connection) read as `Client::request`
+    /// reads them; a Location is joined and a challenge parsed.
+    #[test]
+    fn hostile_http_responses() {
+        const D: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+        let ok = alloc::format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nDocker-Content-Digest: {D}\r\nContent-Length: 13\r\n\r\n{{\"token\":\"x\"}}"
+        );
+        let corpus: &[&[u8]] = &[
+            ok.as_bytes(),
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: x\r\n\r\n",
+            b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"https://auth.test/token\",service=\"reg\",scope=\"repository:a:pull\"\r\nContent-Length: 2\r\n\r\n{}HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 307 Temporary Redirect\r\nLocation: https://cdn.test/blob?sig=1\r\nContent-Length: 0\r\n\r\n",
+            b"HTTP/1.1 202 Accepted\r\nLocation: /v2/a/blobs/uploads/1?_state=x\r\nRange: 0-0\r\nContent-Length: 0\r\n\r\n",
+            b"HTTP/1.0 200 OK\r\nConnection: close\r\n\r\nuntil the close",
+            b"HTTP/1.1 204 No Content\nX: y\n\n",
+        ];
+        let dict: &[&[u8]] = &[
+            b"\r\n",
+            b"\r\n\r\n",
+            b"HTTP/1.1 ",
+            b"Content-Length: ",
+            b"Transfer-Encoding: chunked\r\n",
+            b"Connection: close\r\n",
+            b"Location: ",
+            b"//h:1/x",
+            b"ffffffffffffffff",
+            b"0\r\n\r\n",
+            b";",
+        ];
+        let url = Url::parse("http://registry.test:5000/v2/a/manifests/latest").unwrap();
+        crate::rt::fuzz::run(
+            "http responses",
+            corpus,
+            dict,
+            std::time::Duration::from_secs(60),
+            |b| {
+                let size = if b.len() % 4 == 1 {
+                    16 + b.len() % 64
+                } else {
+                    BUF
+                };
+                let method = if b.len() % 7 == 0 { "HEAD" } else { "GET" };
+                let mut client = Client::default();
+                client.conn = Some(served(b, size));
+                for _ in 0..3 {
+                    let Some(c) = client.conn.as_mut() else {
+                        break;
+                    };
+                    let (status, headers) = read_head(c).map_err(|e| {
+                        alloc::string::ToString::to_string(&io(&url, "HTTP request")(e))
+                    })?;
+                    assert!(status < 1000 && !(100..200).contains(&status) || status == 101);
+                    let mut r = client
+                        .response(method, &url, status, headers)
+                        .map_err(|e| format!("{e}"))?;
+                    let body = r.read_all(1 << 20).map_err(|e| format!("{e}"))?;
+                    assert!(body.len() <= b.len());
+                    let chunked = r.header("transfer-encoding").is_some();
+                    let len = r
+                        .header("content-length")
+                        .and_then(|l| l.trim().parse().ok());
+                    if let (Some(n), false, "GET", 200..) = (len, chunked, method, status)
+                        && status != 204
+                        && status != 304
+                    {
+                        assert_eq!(body.len() as u64, n, "body and Content-Length differ");
+                    }
+                    if let Some(loc) = r.header("location")
+                        && let Ok(u) = url.join(loc)
+                    {
+                        assert!(u.path.starts_with('/'), "{u:?}");
+                        assert!(!u.host.is_empty() && !u.path.bytes().any(|c| c <= b' '));
+                    }
+                    if let Some(ch) = r.header("www-authenticate") {
+                        let _ = super::super::auth::parse_challenge(ch);
+                    }
+                    client.recycle(r);
+                }
+                Ok(())
+            },
+        );
+    }
+
     #[test]
     fn urls() {
         let u = Url::parse("http://127.0.0.1:5000/v2/a/b/manifests/latest").unwrap();

@@ -212,6 +212,68 @@ mod tests {
     const A: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     const B: &str = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
+    /// Mutated manifests, image indexes and docker manifest lists under
+    /// each media type: what parses holds only sha256 digests, an index
+    /// entry chosen is one of its own, a layer's compression is known or
+    /// refused on one line.
+    #[test]
+    fn hostile_manifests() {
+        let index = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{OCI_INDEX}","manifests":[{{"mediaType":"{OCI_MANIFEST}","digest":"{A}","size":1,"platform":{{"architecture":"arm64","os":"linux","variant":"v8"}}}},{{"digest":"{B}","size":2,"platform":{{"architecture":"amd64","os":"linux"}}}}]}}"#
+        );
+        let image = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{DOCKER_V2}","config":{{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"{A}","size":3}},"layers":[{{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","digest":"{B}","size":4}},{{"mediaType":"application/vnd.oci.image.layer.v1.tar+zstd","digest":"{A}","size":5}}]}}"#
+        );
+        let corpus: &[&[u8]] = &[
+            index.as_bytes(),
+            image.as_bytes(),
+            br#"{"schemaVersion":1,"fsLayers":[]}"#,
+            br#"{"manifests":[]}"#,
+        ];
+        let types = [
+            None,
+            Some(OCI_INDEX),
+            Some(DOCKER_LIST),
+            Some(OCI_MANIFEST),
+            Some(DOCKER_V2),
+        ];
+        let dict: &[&[u8]] = &[
+            A.as_bytes(),
+            b"sha256:",
+            b"\"size\":",
+            b"\"mediaType\":",
+            b"\"platform\":{",
+        ];
+        let want = [Platform::host(), Platform::parse("linux/arm64/v8").unwrap()];
+        crate::rt::fuzz::run(
+            "manifests",
+            corpus,
+            dict,
+            std::time::Duration::from_secs(60),
+            |b| {
+                let ct = types[b.len() % types.len()];
+                match parse(ct, b).map_err(|e| format!("{e}"))? {
+                    Manifest::Index(list) => {
+                        assert!(list.iter().all(|d| valid_sha256(&d.digest)));
+                        for w in &want {
+                            if let Some(d) = choose(&list, w) {
+                                assert!(list.iter().any(|x| core::ptr::eq(x, d)));
+                            }
+                        }
+                    }
+                    Manifest::Image { config, layers } => {
+                        assert!(valid_sha256(&config.digest));
+                        for l in layers {
+                            assert!(valid_sha256(&l.digest));
+                            compression(&l.media_type).map_err(|e| format!("{e}"))?;
+                        }
+                    }
+                }
+                Ok(())
+            },
+        );
+    }
+
     #[test]
     fn index_and_platforms() {
         let doc = format!(

@@ -818,4 +818,81 @@ mod tests {
         assert!(monotonic_ms() >= m + 20);
         assert!(now() >= a);
     }
+
+    /// Hostile times for duration flags, --since/--until and RFC 3339
+    /// fields (each parser gets every input; a refusal is None, reported
+    /// as one line). A duration prints back (Go's form) to itself, an RFC
+    /// 3339 time in years 0000-9999 in both written forms, and whatever
+    /// --since reads prints as a date and an age without panicking.
+    #[test]
+    fn hostile_times() {
+        use super::*;
+        let corpus: &[&[u8]] = &[
+            b"1m30s",
+            b"1.5h2m3.25s500ms7us8ns",
+            b"10\xc2\xb5s",
+            b"0",
+            b"1700000000.123456789",
+            b"2026-11-23T13:37:33.123456789Z",
+            b"2024-02-29t23:59:59-23:59",
+            b"2024-01-01T00:00:00+05:30",
+            b"0000-01-01T00:00:00.5Z",
+            b"9999-12-31T23:59:59Z",
+            b"2024-03-01",
+            b"2024-03-01T10:11:12",
+        ];
+        let dict: &[&[u8]] = &[
+            b"h",
+            b"m",
+            b"s",
+            b"ms",
+            b"ns",
+            b".",
+            b"T",
+            b"Z",
+            b"+",
+            b"-",
+            b":",
+            b"00",
+            b"18446744073",
+            b"9223372036854775807",
+        ];
+        let now = Timestamp {
+            secs: 1_750_000_000,
+            nanos: 5,
+        };
+        crate::rt::fuzz::run(
+            "times",
+            corpus,
+            dict,
+            std::time::Duration::from_secs(60),
+            |b| {
+                let s = String::from_utf8_lossy(b);
+                let mut any = false;
+                if let Some(d) = parse_duration(&s) {
+                    let again = go_duration(d);
+                    assert_eq!(parse_duration(&again), Some(d), "{s:?}: {again}");
+                    any = true;
+                }
+                if let Some(t) = parse_rfc3339(&s) {
+                    assert!(t.nanos < NANOS_PER_SEC, "{s:?}: {t:?}");
+                    if (MIN_SECS..=MAX_SECS).contains(&t.secs) {
+                        for again in [rfc3339(t), rfc3339_nano_trimmed(t)] {
+                            assert_eq!(parse_rfc3339(&again), Some(t), "{s:?}: {again}");
+                        }
+                    }
+                    any = true;
+                }
+                if let Some(t) = parse_since(&s, now) {
+                    assert!(t.nanos < NANOS_PER_SEC, "{s:?}: {t:?}");
+                    let _ = (docker_date(t), human_ago(t, now), rfc3339(t));
+                    any = true;
+                }
+                match any {
+                    true => Ok(()),
+                    false => Err(String::from("not a time or duration")),
+                }
+            },
+        );
+    }
 }

@@ -138,3 +138,75 @@ fn bad_profiles_say_why() {
         assert!(e.contains(why), "{doc}: {e}");
     }
 }
+
+/// Hostile profiles, for a container with no caps, docker's default set
+/// or all of them: a refusal is one line as `--security-opt` prints it
+/// (the raw text may hold a name's newline: Error's Display escapes it);
+/// what is read compiles or is refused, and its OCI form reads back the
+/// same.
+#[test]
+fn hostile_seccomp_profile() {
+    const DOCKER_LIKE: &str = r#"{
+  "defaultAction": "SCMP_ACT_ERRNO",
+  "defaultErrnoRet": 1,
+  "archMap": [
+    {"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86", "SCMP_ARCH_X32"]},
+    {"architecture": "SCMP_ARCH_AARCH64", "subArchitectures": ["SCMP_ARCH_ARM"]}
+  ],
+  "syscalls": [
+    {"names": ["accept", "accept4", "access", "brk", "clock_gettime", "close", "dup3", "execve", "exit_group", "futex", "read", "write"],
+     "action": "SCMP_ACT_ALLOW"},
+    {"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 0, "valueTwo": 0, "op": "SCMP_CMP_EQ"}]},
+    {"names": ["clone"], "action": "SCMP_ACT_ALLOW",
+     "args": [{"index": 0, "value": 2114060288, "op": "SCMP_CMP_MASKED_EQ"}],
+     "excludes": {"caps": ["CAP_SYS_ADMIN"], "arches": ["s390", "s390x"]}},
+    {"names": ["bpf", "mount", "umount2", "setns"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_ADMIN"]}},
+    {"names": ["arch_prctl"], "action": "SCMP_ACT_ALLOW", "includes": {"arches": ["amd64", "x32"]}},
+    {"names": ["ptrace"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "4.8"}},
+    {"names": ["socket"], "action": "SCMP_ACT_ERRNO", "errnoRet": 22, "args": [{"index": 0, "value": 40, "op": "SCMP_CMP_NE"}]}
+  ]
+}"#;
+    let corpus: &[&[u8]] = &[
+        DENY_MKDIR.as_bytes(),
+        DOCKER_LIKE.as_bytes(),
+        br#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"name":"kill","action":"SCMP_ACT_LOG","args":[{"index":5,"value":18446744073709551615,"op":"SCMP_CMP_GE"}]}]}"#,
+    ];
+    let dict: &[&[u8]] = &[
+        b"\"SCMP_ACT_",
+        b"\"SCMP_CMP_",
+        b"\"SCMP_ARCH_X86_64\"",
+        b"\"errnoRet\":",
+        b"\"includes\":{\"caps\":[\"CAP_SYS_ADMIN\"]}",
+        b"\"excludes\":{\"arches\":[\"amd64\"]}",
+        b"\"args\":[{\"index\":",
+        b"\"names\":[",
+        b"65535",
+        b"65536",
+    ];
+    for c in corpus {
+        parse(c, 0).unwrap();
+    }
+    let all = u64::MAX >> 23;
+    crate::rt::fuzz::run(
+        "seccomp profile",
+        corpus,
+        dict,
+        std::time::Duration::from_secs(60),
+        |b| {
+            let caps = [0, crate::spec::DEFAULT_CAPS, all][b.len() % 3];
+            let refused = |why: String| {
+                format!(
+                    "{}",
+                    crate::error::Error::bad("seccomp profile", "profile.json", why)
+                )
+            };
+            let p = parse(b, caps).map_err(refused)?;
+            let s = crate::seccomp::Seccomp::Profile(p.clone());
+            crate::seccomp::build(&s, caps).map_err(|e| format!("{e}"))?;
+            let text = crate::json::compact(&to_value(&p));
+            let back = parse(text.as_bytes(), caps).map_err(refused)?;
+            assert_eq!(back, p, "a profile's OCI form does not read back the same");
+            Ok(())
+        },
+    );
+}

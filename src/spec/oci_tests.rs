@@ -731,3 +731,85 @@ fn not_an_object_or_not_json() {
         "process.json: must be an object"
     );
 }
+
+/// `runc spec`'s config.json (trimmed: fewer masked paths).
+const RUNC: &str = r#"{"ociVersion":"1.0.2-dev","process":{"terminal":true,"user":{"uid":0,"gid":0},
+"args":["sh"],"env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","TERM=xterm"],
+"cwd":"/","capabilities":{"bounding":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"],
+"effective":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"],"permitted":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"],
+"ambient":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"]},"rlimits":[{"type":"RLIMIT_NOFILE","hard":1024,"soft":1024}],
+"noNewPrivileges":true},"root":{"path":"rootfs","readonly":true},"hostname":"runc",
+"mounts":[{"destination":"/proc","type":"proc","source":"proc"},
+{"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","strictatime","mode=755","size=65536k"]},
+{"destination":"/sys/fs/cgroup","type":"cgroup","source":"cgroup","options":["nosuid","noexec","nodev","relatime","ro"]}],
+"linux":{"resources":{"devices":[{"allow":false,"access":"rwm"}]},
+"namespaces":[{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"cgroup"}],
+"maskedPaths":["/proc/acpi","/proc/kcore","/sys/firmware"],"readonlyPaths":["/proc/bus","/proc/sys"]}}"#;
+
+/// What pocket keeps for a container: its own annotations (overlay,
+/// networks, joined namespaces, devices), hooks and a joined namespace.
+const RECORD: &str = r#"{"ociVersion":"1.0.2","process":{"args":["/bin/sh","-c","x"],"env":["A=1"],"cwd":"/w",
+"user":{"uid":7,"gid":8,"umask":18,"additionalGids":[9]},"consoleSize":{"height":30,"width":100},"oomScoreAdj":-500},
+"root":{"path":"/var/lib/pocket/c/rootfs"},"hostname":"h","mounts":[{"destination":"/d","type":"bind","source":"/s","options":["rbind","ro"]}],
+"linux":{"namespaces":[{"type":"mount"},{"type":"uts"},{"type":"pid","path":"/proc/9/ns/pid"},{"type":"network","path":"/run/netns/n"}],
+"devices":[{"path":"/dev/fuse","type":"c","major":10,"minor":229,"fileMode":384,"uid":0,"gid":5}],
+"sysctl":{"kernel.domainname":"example.org"},"cgroupsPath":"pocket/c","rootfsPropagation":"rprivate",
+"resources":{"memory":{"limit":67108864,"reservation":1048576},"cpu":{"shares":512,"quota":50000,"period":100000,"cpus":"0-1","mems":"0"},
+"pids":{"limit":100},"blockIO":{"weight":500}}},
+"hooks":{"prestart":[{"path":"/bin/true","args":["true"],"env":["A=1"],"timeout":5}],"poststop":[{"path":"/e"}]},
+"annotations":{"org.example":"x","io.pocket.stdin":"true","io.pocket.init":"true","io.pocket.image":"abcd",
+"io.pocket.overlay.lower":"/l1:/l2","io.pocket.overlay.upper":"/u","io.pocket.overlay.work":"/w","io.pocket.overlay.volatile":"true",
+"io.pocket.net":"n1","io.pocket.net.bridge":"pocket0","io.pocket.net.ip":"10.89.0.7/24","io.pocket.net.gateway":"10.89.0.1",
+"io.pocket.net.extra":"n2 br2 10.90.0.2/16 10.90.0.1;bad","io.pocket.ns.containers":"pid=db,ipc=web",
+"io.pocket.devices":"/dev/fuse:/dev/fuse:rwm\n/dev/sda:/dev/x:r","io.pocket.device-cgroup-rules":"b 7:* r","io.pocket.seccomp":"builtin"}}"#;
+
+/// Hostile config.json documents: a refusal names its field on one line;
+/// what is read writes back (to_json) as a document that reads the same.
+#[test]
+fn hostile_oci_config() {
+    let corpus: &[&[u8]] = &[
+        PODMAN.as_bytes(),
+        RUNC.as_bytes(),
+        RECORD.as_bytes(),
+        br#"{"ociVersion":"1.2.0","process":{"args":["sh"],"cwd":"/"},"root":{"path":"/r"},"linux":{"namespaces":[{"type":"mount"}]}}"#,
+    ];
+    let dict: &[&[u8]] = &[
+        b"\"type\":\"mount\"",
+        b"\"path\":",
+        b"\"RLIMIT_",
+        b"\"CAP_",
+        b"\"io.pocket.",
+        b"\"SCMP_ACT_",
+        b"\"uidMappings\":[{}]",
+        b"\"hooks\":{",
+        b"\"1.2.0\"",
+        b"4294967296",
+        b"-1",
+        b"null",
+    ];
+    for c in corpus {
+        let s = from_json(c).unwrap();
+        assert_eq!(from_json(&to_json(&s)).unwrap(), s);
+    }
+    crate::rt::fuzz::run(
+        "oci config",
+        corpus,
+        dict,
+        std::time::Duration::from_secs(60),
+        |b| {
+            if let Ok(v) = json::parse(b)
+                && let Some(p) = v.get("process")
+                && let Err(e) = process_from_value(p)
+            {
+                let e = format!("{e}");
+                if e.contains('\n') {
+                    return Err(e);
+                }
+            }
+            let s = from_json(b).map_err(|e| format!("{e}"))?;
+            let back = from_json(&to_json(&s)).map_err(|e| format!("{e}"))?;
+            assert_eq!(back, s, "a read config does not write back the same");
+            Ok(())
+        },
+    );
+}

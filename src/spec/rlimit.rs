@@ -129,4 +129,55 @@ mod tests {
             assert_eq!(parse_ulimit(bad), Err(why.into()), "{bad}");
         }
     }
+
+    /// Hostile `--ulimit` values: refusals are one line as `run` prints
+    /// them (cli/kernel.rs wraps docker's text in an Error: a raw newline
+    /// in it is escaped there); what parses prints back as
+    /// `name=SOFT:HARD` (-1 for unlimited) to the same limit.
+    #[test]
+    fn hostile_ulimit() {
+        let corpus: &[&[u8]] = &[
+            b"nofile=1024:2048",
+            b"nproc=50",
+            b"core=-1",
+            b"as=1:-1",
+            b"memlock=9223372036854775807:-1",
+            b"rttime=0:0",
+        ];
+        let dict: &[&[u8]] = &[b"=", b":", b"-1", b"nofile", b"stack", b"RLIMIT_", b"+"];
+        crate::rt::fuzz::run(
+            "ulimit",
+            corpus,
+            dict,
+            std::time::Duration::from_secs(60),
+            |b| {
+                let v = String::from_utf8_lossy(b);
+                let r = parse_ulimit(&v).map_err(|why| {
+                    format!(
+                        "{}",
+                        crate::error::Error::bad("invalid argument", format!("{v:?}"), why)
+                    )
+                })?;
+                assert!((r.resource as usize) < NAMES.len());
+                // (A negative soft limit under a finite hard one passes, as
+                // in docker: the kernel refuses it at the container's start.)
+                assert!(
+                    r.hard == UNLIMITED || r.soft == UNLIMITED || r.soft <= r.hard,
+                    "{v}: {r:?}"
+                );
+                let n = |x: u64| match x {
+                    UNLIMITED => String::from("-1"),
+                    x => format!("{x}"),
+                };
+                let again = format!(
+                    "{}={}:{}",
+                    name(r.resource)["RLIMIT_".len()..].to_ascii_lowercase(),
+                    n(r.soft),
+                    n(r.hard)
+                );
+                assert_eq!(parse_ulimit(&again), Ok(r), "{v}: {again}");
+                Ok(())
+            },
+        );
+    }
 }
