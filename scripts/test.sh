@@ -62,6 +62,33 @@ sh scripts/smoke.sh target/x86_64-unknown-linux-musl/release/pocket 2>&1 | tee "
 tap "$out/smoke.log"
 grep -q '^1\.\.[0-9]' "$out/smoke.log" || part_failed smoke.sh
 
+# The build without TLS (cargo feature `tls` off): its size is the one the
+# size budget is about; an https registry is refused in one line that
+# says why (before any lookup: registry.invalid never resolves), and an
+# insecure registry is still tried over plain http (the lookup's error).
+notls=target/notls/x86_64-unknown-linux-musl/release/pocket
+if CARGO_TARGET_DIR=target/notls cargo build --release --no-default-features -q 2>"$out/notls.log"; then
+  echo "test.sh: $notls: $(stat -c %s "$notls") bytes stripped (without TLS)"
+  {
+    o=$("$notls" --root "$out/notls-root" pull registry.invalid/x 2>&1 >/dev/null); rc=$?
+    case "$rc:$o" in
+      1:*"built without TLS"*) [ "$(printf '%s\n' "$o" | wc -l)" = 1 ] && echo "ok 1 - without TLS: https refused in one line" || echo "not ok 1 - without TLS: $o" ;;
+      *) echo "not ok 1 - without TLS: https pull gave $rc: $o" ;;
+    esac
+    o=$("$notls" --root "$out/notls-root" pull --insecure-registry registry.invalid registry.invalid/x 2>&1 >/dev/null); rc=$?
+    case "$rc:$o" in
+      1:*"no such host"*) echo "ok 2 - without TLS: an insecure registry is tried over http" ;;
+      *) echo "not ok 2 - without TLS: insecure registry gave $rc: $o" ;;
+    esac
+  } >"$out/notls.tap"
+  cat "$out/notls.tap"
+  tap "$out/notls.tap"
+  rm -rf "$out/notls-root"
+else
+  cat "$out/notls.log" >&2
+  part_failed notls-build
+fi
+
 # Real engines (podman + conmon, containerd's shim through ctr) driving
 # pocket-runc, each scenario compared with runc's result.
 if [ -x scripts/engines-test.sh ]; then

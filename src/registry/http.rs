@@ -214,7 +214,7 @@ pub struct Client {
     conn: Option<Conn>,
     /// What https connections trust (None: the host's bundle only).
     pub trust: Option<super::tls::Trust>,
-    configs: Vec<(String, alloc::sync::Arc<rustls::ClientConfig>)>,
+    configs: Vec<(String, alloc::sync::Arc<super::tls::Config>)>,
     /// The last https connection failed because the server does not speak
     /// TLS (not because of its certificate).
     pub not_tls: bool,
@@ -313,6 +313,12 @@ impl Client {
     /// A TCP connection to the URL's host, with TLS for https.
     fn connect(&mut self, url: &Url) -> Result<Stream> {
         self.not_tls = false;
+        // Built without TLS: no https at all (an insecure registry is
+        // then tried over http, as after any TLS failure).
+        if url.https && !super::tls::AVAILABLE {
+            self.not_tls = true;
+            return Err(super::tls::unavailable(&url.authority()));
+        }
         let f = match tcp::connect(&url.host, url.port) {
             // (tcp::resolve's answer for a name that does not resolve)
             Err(Errno::ENOENT) => {

@@ -9,6 +9,10 @@ pub mod manifest;
 pub mod meter;
 pub mod pull;
 pub mod push;
+#[cfg(feature = "tls")]
+pub mod tls;
+#[cfg(not(feature = "tls"))]
+#[path = "tls_off.rs"]
 pub mod tls;
 
 use crate::error::{Error, Result};

@@ -39,6 +39,16 @@ impl rustls::time_provider::TimeProvider for Clock {
     }
 }
 
+/// This build speaks TLS (tls_off.rs is the one that does not).
+pub const AVAILABLE: bool = true;
+
+pub fn unavailable(authority: &str) -> crate::error::Error {
+    crate::error::Error::bad("TLS", String::from(authority), "not available")
+}
+
+/// The client configuration a connection is made with.
+pub type Config = rustls::ClientConfig;
+
 /// What to trust for `authority` (`host[:port]`).
 pub struct Trust {
     pub bundle: Option<String>,
