@@ -352,6 +352,7 @@ pub mod checks;
 pub mod features;
 pub mod netns;
 pub mod snapshot;
+pub mod term;
 
 /// A pty pair (master, slave), to stand in for a terminal.
 pub fn pty() -> (std::fs::File, std::fs::File) {
