@@ -229,6 +229,8 @@ pub fn parse_mount<'a>(v: &'a [u8]) -> Result<Parsed> {
                 let n = crate::cgroup::flags::parse_bytes(need(val)?)
                     .filter(|n| *n > 0)
                     .ok_or_else(|| bad(String::from("tmpfs-size: a size (64m)")))?;
+                // Given twice: the last one (as --tmpfs, and the kernel).
+                tmpfs.retain(|o: &String| !o.starts_with("size="));
                 tmpfs.push(alloc::format!(
                     "size={}k",
                     (n as u64).saturating_add(1023) / 1024
@@ -240,6 +242,7 @@ pub fn parse_mount<'a>(v: &'a [u8]) -> Result<Parsed> {
                     .ok()
                     .filter(|m| *m <= 0o7777)
                     .ok_or_else(|| bad(alloc::format!("tmpfs-mode: an octal mode, not {m}")))?;
+                tmpfs.retain(|o: &String| !o.starts_with("mode="));
                 tmpfs.push(alloc::format!("mode={m}"));
             }
             "consistency" | "bind-nonrecursive" => {}
@@ -748,6 +751,16 @@ mod tests {
     }
 
     #[test]
+    fn a_repeated_tmpfs_option_keeps_the_last() {
+        let p = parse_mount(b"type=tmpfs,dst=/t,tmpfs-mode=177,tmpfs-size=1m,tmpfs-mode=1770");
+        let Ok(Parsed::Tmpfs { options, .. }) = p else {
+            panic!("{p:?}")
+        };
+        assert_eq!(options.iter().filter(|o| o.starts_with("mode=")).count(), 1);
+        assert!(options.contains(&"mode=1770".to_string()), "{options:?}");
+    }
+
+    #[test]
     fn merge_replaces_a_standard_mount() {
         let mut m = crate::spec::default_mounts();
         let n = m.len();
@@ -918,9 +931,8 @@ mod tests {
                     Ok(p @ Parsed::Tmpfs { .. }) => {
                         let again = tmpfs_flag(&p);
                         let back = parse_tmpfs(again.as_bytes()).map_err(|e| format!("{e}"))?;
-                        // A repeated tmpfs-size/-mode is kept twice (the
-                        // kernel takes the last; --tmpfs keeps only it):
-                        // compared as the kernel reads them.
+                        // Compared as the kernel reads them: the last
+                        // value of a key.
                         let last = |o: Vec<String>| {
                             let key = |x: &String| String::from(x.split('=').next().unwrap_or(""));
                             let mut k: Vec<String> = o
