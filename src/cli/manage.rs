@@ -324,6 +324,11 @@ pub fn rm(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         return Ok(0);
     };
     let (force, volumes) = (p.on(RM_FLAGS, "force"), p.on(RM_FLAGS, "volumes"));
+    if force && p.rest.len() > 1 {
+        let qs: alloc::vec::Vec<String> = p.rest.iter().map(|q| text(q)).collect();
+        let qs: alloc::vec::Vec<&str> = qs.iter().map(String::as_str).collect();
+        container::kill_all(&ctx.store, &qs);
+    }
     each(&p.rest, "rm", |q| {
         container::delete(&ctx.store, q, force, volumes)?;
         crate::outln!("{q}");
