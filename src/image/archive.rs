@@ -269,7 +269,9 @@ impl Archive {
 
 #[cfg(test)]
 mod tests {
-    use super::join_link;
+    use super::*;
+    use crate::image::tar::Entry;
+    use crate::image::tar_write::Writer;
 
     #[test]
     fn links_stay_inside() {
@@ -277,5 +279,161 @@ mod tests {
         assert_eq!(join_link(b"a/b", b"c/./d").unwrap(), b"a/c/d");
         assert!(join_link(b"a/b", b"../../x").is_none());
         assert!(join_link(b"a", b"/etc/passwd").is_none());
+    }
+
+    fn tar(entries: &[(&str, Kind, &[u8], &str)]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut w = Writer::new(&mut out);
+        for &(path, kind, data, link) in entries {
+            let e = Entry {
+                path: path.as_bytes().to_vec(),
+                kind,
+                mode: 0o644,
+                uid: 0,
+                gid: 0,
+                mtime: (0, 0),
+                size: data.len() as u64,
+                link: link.as_bytes().to_vec(),
+                major: 0,
+                minor: 0,
+                xattrs: Vec::new(),
+            };
+            w.append(&e).unwrap();
+            if kind == Kind::File {
+                w.data(data).unwrap();
+            }
+        }
+        w.finish().unwrap();
+        out
+    }
+
+    /// Right checksums for the headers a reader reaches (octal sizes
+    /// only), so that mutations get past them.
+    fn reseal(v: &mut [u8]) {
+        let mut pos = 0usize;
+        while pos + 512 <= v.len() {
+            let h = &mut v[pos..pos + 512];
+            if h.iter().all(|&c| c == 0) {
+                pos += 512;
+                continue;
+            }
+            h[148..156].copy_from_slice(b"        ");
+            let sum: u32 = h.iter().map(|&c| c as u32).sum();
+            h[148..156].copy_from_slice(alloc::format!("{sum:06o}\0 ").as_bytes());
+            let size = h[124..136]
+                .iter()
+                .filter(|c| (b'0'..=b'7').contains(c))
+                .fold(0usize, |n, &c| {
+                    n.saturating_mul(8).saturating_add((c - b'0') as usize)
+                });
+            pos = pos.saturating_add(512 + size.div_ceil(512) * 512);
+        }
+    }
+
+    /// Every (normalized name, data) of the archive's files, in order, as
+    /// the tar reader sees them.
+    fn files(t: &[u8]) -> Result<Vec<(Vec<u8>, Kind, Vec<u8>)>> {
+        let mut src: &[u8] = t;
+        let mut r = Reader::new(&mut src);
+        let mut out = Vec::new();
+        while let Some(e) = r.next()? {
+            let mut d = Vec::new();
+            let mut buf = [0u8; 4096];
+            loop {
+                let n = r.read_data(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                d.extend_from_slice(&buf[..n]);
+            }
+            if let Ok(name) = normalize(&e.path) {
+                out.push((name, e.kind, d));
+            }
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn hostile_archive() {
+        use Kind::*;
+        let corpus = [
+            tar(&[
+                (
+                    "manifest.json",
+                    File,
+                    br#"[{"Config":"c.json","RepoTags":["x:1"],"Layers":["abc/layer.tar"]}]"#,
+                    "",
+                ),
+                ("c.json", File, b"{}", ""),
+                ("abc", Dir, b"", ""),
+                ("l0.tar", File, b"layer", ""),
+                ("abc/layer.tar", Symlink, b"", "../l0.tar"),
+                ("hard.tar", Link, b"", "./l0.tar"),
+                ("loop/a", Symlink, b"", "b"),
+                ("loop/b", Symlink, b"", "a"),
+            ]),
+            tar(&[
+                ("oci-layout", File, br#"{"imageLayoutVersion":"1.0.0"}"#, ""),
+                ("./index.json", File, br#"{"manifests":[]}"#, ""),
+                ("blobs//sha256/./ab", File, b"x", ""),
+                ("index.json", File, b"{}", ""),
+                ("up", Symlink, b"", "../../etc/passwd"),
+                ("abs", Link, b"", "/etc/passwd"),
+            ]),
+        ];
+        let corpus: Vec<&[u8]> = corpus.iter().map(|v| &v[..]).collect();
+        let names = [
+            "manifest.json",
+            "c.json",
+            "abc/layer.tar",
+            "./hard.tar",
+            "loop/a",
+            "index.json",
+            "blobs/sha256/ab",
+            "up",
+            "abs",
+            "abc/../l0.tar",
+            "/etc/passwd",
+        ];
+        let mem = crate::sys::exe::memfd_create(c"hostile-archive", 0).unwrap();
+        let dict: &[&[u8]] = &[b"../", b"manifest.json", b"l0.tar", b"1", b"2", b"5"];
+        crate::rt::fuzz::run(
+            "archive",
+            &corpus,
+            dict,
+            std::time::Duration::from_secs(60),
+            |b| {
+                let mut t = b.to_vec();
+                reseal(&mut t);
+                fd::ftruncate(mem.raw(), 0).unwrap();
+                fd::pwrite(mem.raw(), &t, 0).unwrap();
+                let copy = Fd::from_raw(fd::dup(mem.raw()).unwrap());
+                let want = files(&t);
+                let kind = match Archive::index(copy) {
+                    Ok(k) => k,
+                    Err(e) => {
+                        assert!(want.is_err(), "the reader reads what the index refuses");
+                        return Err(alloc::format!("{e}"));
+                    }
+                };
+                let want = want.expect("the index reads what the reader refuses");
+                let ar = Archive {
+                    kind,
+                    name: String::from("hostile.tar"),
+                };
+                for n in names {
+                    let got = ar.read(n);
+                    assert_eq!(ar.has(n), got.is_ok(), "{n}");
+                    let Ok(d) = got else { continue };
+                    // A member's data, the last one's if the name is a file's.
+                    let norm = normalize(n.as_bytes()).unwrap();
+                    match want.iter().rev().find(|(p, _, _)| *p == norm) {
+                        Some((_, File, last)) => assert_eq!(d, *last, "{n}"),
+                        _ => assert!(want.iter().any(|(_, k, x)| *k == File && *x == d), "{n}"),
+                    }
+                }
+                Ok(())
+            },
+        );
     }
 }

@@ -393,3 +393,141 @@ fn limits_refuse_before_writing() {
     let x = Tmp::new("limits4");
     assert!(x.run(&tar, &lim(3, 4)).is_ok());
 }
+
+/// Right checksums for the headers a reader reaches (octal sizes only),
+/// so that mutations get past them to what extraction does.
+fn reseal(v: &mut [u8]) {
+    let mut pos = 0usize;
+    while pos + 512 <= v.len() {
+        let h = &mut v[pos..pos + 512];
+        if h.iter().all(|&c| c == 0) {
+            pos += 512;
+            continue;
+        }
+        h[148..156].copy_from_slice(b"        ");
+        let sum: u32 = h.iter().map(|&c| c as u32).sum();
+        h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+        let size = h[124..136]
+            .iter()
+            .filter(|c| (b'0'..=b'7').contains(c))
+            .fold(0usize, |n, &c| {
+                n.saturating_mul(8).saturating_add((c - b'0') as usize)
+            });
+        pos = pos.saturating_add(512 + size.div_ceil(512) * 512);
+    }
+}
+
+/// Hostile archives extracted for real (as root, below /dev/shm when it
+/// is there): whatever they hold, nothing outside `dest` changes.
+#[test]
+fn hostile_extract() {
+    root();
+    let shm = Path::new("/dev/shm");
+    let base = match shm.is_dir() {
+        true => shm.to_path_buf(),
+        false => std::env::temp_dir(),
+    };
+    let base = base.join(format!("pocket-x-hostile-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let (dest, out) = (base.join("dest"), base.join("outside"));
+    std::fs::create_dir_all(&out).unwrap();
+    let canary = out.join("canary");
+    std::fs::write(&canary, b"canary").unwrap();
+    let abs = out.to_str().unwrap();
+    let xattr = b"25 SCHILY.xattr.user.a=b\n";
+    let corpus = [
+        {
+            let mut t = T::default();
+            t.node("d/", b'5', "")
+                .file("d/f", 0o4755, (1, 2))
+                .node("d/s", b'2', "f")
+                .node("d/h", b'1', "d/f")
+                .node("up", b'2', "../outside")
+                .file("up/x", 0o644, (0, 0))
+                .node("abs", b'2', abs)
+                .file("abs/y", 0o644, (0, 0))
+                .node("hard", b'1', "../outside/canary");
+            t.end()
+        },
+        {
+            let mut t = T::default();
+            t.node("w/", b'5', "")
+                .file("w/.wh.gone", 0o644, (0, 0))
+                .file("w/.wh..wh..opq", 0o644, (0, 0))
+                .node("p", b'6', "")
+                .node("dev", b'3', "");
+            t.add("././@PaxHeader", b'x', xattr, 0o644, (0, 0), "");
+            t.file("x", 0o600, (5, 5))
+                .file("d/./e//f", 0o640, (0, 0))
+                .node("d/e", b'2', "/");
+            t.end()
+        },
+    ];
+    let corpus: Vec<&[u8]> = corpus.iter().map(|v| &v[..]).collect();
+    let dict: &[&[u8]] = &[
+        b"../",
+        b"/",
+        b".wh.",
+        b".wh..wh..opq",
+        abs.as_bytes(),
+        b"../outside/canary",
+    ];
+    let before = std::fs::metadata(&canary).unwrap();
+    let dest_c = cstr::cstring(dest.as_os_str().as_encoded_bytes()).unwrap();
+    crate::rt::fuzz::run(
+        "extract",
+        &corpus,
+        dict,
+        std::time::Duration::from_secs(60),
+        |b| {
+            let mut t = b.to_vec();
+            reseal(&mut t);
+            let _ = std::fs::remove_dir_all(&dest);
+            std::fs::create_dir(&dest).unwrap();
+            let d = fd::open(&dest_c, libc::O_PATH | libc::O_DIRECTORY, 0).unwrap();
+            let opts = Opts {
+                devices: false,
+                chown: true,
+                whiteouts: match b.len() % 2 {
+                    0 => Whiteouts::Keep,
+                    _ => Whiteouts::Overlay,
+                },
+                limits: match b.len() % 3 {
+                    0 => Limits {
+                        size: 10,
+                        entries: 4,
+                    },
+                    _ => Limits::NONE,
+                },
+            };
+            let mut src: &[u8] = &t;
+            let got = extract(&mut src, &d, &opts);
+            // Outside is as it was: one file, same bytes, same inode
+            // state (no link to it, no chmod or chown through a link).
+            let names: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
+            assert_eq!(names.len(), 1, "wrote outside");
+            assert_eq!(std::fs::read(&canary).unwrap(), b"canary");
+            let now = std::fs::metadata(&canary).unwrap();
+            assert_eq!(
+                (now.nlink(), now.mode(), now.uid(), now.gid(), now.ino()),
+                (
+                    before.nlink(),
+                    before.mode(),
+                    before.uid(),
+                    before.gid(),
+                    before.ino()
+                )
+            );
+            assert_eq!(
+                std::fs::read_dir(&base).unwrap().count(),
+                2,
+                "wrote beside dest"
+            );
+            let s = got.map_err(|e| format!("{e}"))?;
+            assert!((s.files + s.dirs) * 512 <= t.len() as u64, "{s:?}");
+            assert!(s.bytes <= t.len() as u64, "{s:?}");
+            Ok(())
+        },
+    );
+    std::fs::remove_dir_all(&base).unwrap();
+}

@@ -222,4 +222,78 @@ mod tests {
         t.drain().unwrap();
         assert_eq!(t.finish(), (String::new(), 200_000));
     }
+
+    /// A layer blob as `load` reads it: hashed and counted (Tee), then
+    /// gunzipped or unzstd'ed or not (`plain`), then read as a tar, then
+    /// drained. Whatever the blob, its digest covers every byte once.
+    #[test]
+    fn hostile_layer_stream() {
+        use crate::image::tar::{Entry, Kind, Reader};
+        use crate::image::tar_write::{Sink, Writer};
+        let mut t = Vec::new();
+        let mut w = Writer::new(&mut t);
+        for (path, kind, data, link) in [
+            ("d", Kind::Dir, &b""[..], ""),
+            ("d/f", Kind::File, b"hello\n", ""),
+            ("d/s", Kind::Symlink, b"", "f"),
+        ] {
+            w.append(&Entry {
+                path: path.as_bytes().to_vec(),
+                kind,
+                mode: 0o644,
+                uid: 0,
+                gid: 0,
+                mtime: (0, 0),
+                size: data.len() as u64,
+                link: link.as_bytes().to_vec(),
+                major: 0,
+                minor: 0,
+                xattrs: Vec::new(),
+            })
+            .unwrap();
+            w.data(data).unwrap();
+        }
+        w.finish().unwrap();
+        let mut gz = Vec::new();
+        let mut g = crate::image::gzip_write::Gzip::new(&mut gz, 1).unwrap();
+        g.put(&t).unwrap();
+        g.finish().unwrap();
+        // `tar -b1 --format=ustar` of d/f and d/s -> f, by `zstd -19`.
+        let zs = "28b52ffd0468550300f2c30c10b0ebe40949f961416965bb5b24d8690a68a0c7ea6e0bc6602975d2d1f92499040563b716fbcd8a6bcf8a7e0e216ed5bd8309132000312c2c2c36fd55e0ab6a0a138f014b873daa01ab16e45e38c480a5433214807b86a1010c3f08e95d1f78804101cc27e10670f57f59";
+        let zs: Vec<u8> = (0..zs.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&zs[i..i + 2], 16).unwrap())
+            .collect();
+        let corpus: &[&[u8]] = &[&t, &gz, &zs];
+        crate::rt::fuzz::run(
+            "layer stream",
+            corpus,
+            &[b"\x1f\x8b\x08\x00", b"\x28\xb5\x2f\xfd", b"ustar\0"],
+            std::time::Duration::from_secs(60),
+            |b| {
+                let mut src: &[u8] = b;
+                let mut tee = Tee::new(&mut src);
+                let read = match super::super::gzip::plain(&mut tee) {
+                    Ok(mut plain) => {
+                        let mut r = Reader::new(&mut *plain);
+                        let mut n = 0;
+                        let res = loop {
+                            match r.next() {
+                                Ok(Some(_)) => n += 1,
+                                Ok(None) => break Ok(n),
+                                Err(e) => break Err(e),
+                            }
+                        };
+                        res.map_err(|e| plain.explain(e))
+                    }
+                    Err(e) => Err(e),
+                };
+                tee.drain().unwrap();
+                let (hex, n) = tee.finish();
+                assert_eq!(n, b.len() as u64);
+                assert_eq!(super::super::digest::of(b), format!("sha256:{hex}"));
+                read.map(|_| ()).map_err(|e| format!("{e}"))
+            },
+        );
+    }
 }

@@ -319,3 +319,123 @@ fn load_one(images: &Images, ar: &Archive, f: &Found, p: &mut Progress) -> Resul
     }
     Ok(Loaded { id: img.id, tags })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn hex(b: &[u8]) -> String {
+        String::from(&digest::of(b)[7..])
+    }
+
+    /// Mutated manifest.json (docker-archive) and index.json (OCI layout)
+    /// over a layout directory holding a config, a manifest and a nested
+    /// index: whatever they say, the images found name blobs by digest.
+    #[test]
+    fn hostile_load_manifests() {
+        let shm = Path::new("/dev/shm");
+        let base = match shm.is_dir() {
+            true => shm.to_path_buf(),
+            false => std::env::temp_dir(),
+        };
+        let dir = base.join(format!("pocket-load-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("blobs/sha256")).unwrap();
+        let put = |b: &[u8]| {
+            let h = hex(b);
+            std::fs::write(dir.join("blobs/sha256").join(&h), b).unwrap();
+            h
+        };
+        let config = put(
+            br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#,
+        );
+        let manifest = put(format!(
+            r#"{{"schemaVersion":2,"config":{{"digest":"sha256:{config}","size":1}},"layers":[{{"digest":"sha256:{config}"}},{{"digest":"sha256:{config}"}}]}}"#
+        ).as_bytes());
+        let index = put(format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{manifest}","platform":{{"architecture":"amd64","os":"linux"}},"annotations":{{"org.opencontainers.image.ref.name":"1.0"}}}}]}}"#
+        ).as_bytes());
+        let corpus: Vec<Vec<u8>> = [
+            format!(
+                r#"{{"manifests":[{{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"sha256:{index}","annotations":{{"io.containerd.image.name":"docker.io/library/x:1"}}}}]}}"#
+            ),
+            format!(
+                r#"{{"manifests":[{{"digest":"sha256:{manifest}","platform":{{"architecture":"arm64","os":"linux"}}}},{{"digest":"sha256:{manifest}","annotations":{{"org.opencontainers.image.ref.name":"reg.io/a:b"}}}}]}}"#
+            ),
+            format!(
+                r#"[{{"Config":"{config}.json","RepoTags":["x:1","y"],"Layers":["abc/layer.tar","blobs/sha256/{config}"]}},{{"Config":"blobs/sha256/{config}","Layers":[]}}]"#
+            ),
+        ]
+        .into_iter()
+        .map(String::into_bytes)
+        .collect();
+        let corpus: Vec<&[u8]> = corpus.iter().map(|v| &v[..]).collect();
+        let dict: Vec<Vec<u8>> = [
+            format!("sha256:{index}"),
+            format!("sha256:{manifest}"),
+            format!("sha256:{config}"),
+            String::from("\"manifests\":["),
+            String::from("\"mediaType\":\"index\","),
+            String::from("blobs/"),
+        ]
+        .into_iter()
+        .map(String::into_bytes)
+        .collect();
+        let dict: Vec<&[u8]> = dict.iter().map(|v| &v[..]).collect();
+        // One document under both names.
+        let doc = dir.join("manifest.json");
+        std::fs::write(&doc, b"").unwrap();
+        std::fs::hard_link(&doc, dir.join("index.json")).unwrap();
+        let images = Images::new(dir.to_str().unwrap());
+        let mut p = Progress::quiet("load");
+        let ar = Archive::open(dir.to_str().unwrap(), &images, &mut p).unwrap();
+        let blob = |p: &str, h: &Option<String>| {
+            let h = h.as_deref().expect("a blob without its digest");
+            assert!(is_hex64(h) && p == format!("blobs/sha256/{h}"), "{p}");
+        };
+        crate::rt::fuzz::run(
+            "load manifests",
+            &corpus,
+            &dict,
+            std::time::Duration::from_secs(60),
+            |b| {
+                std::fs::write(&doc, b).unwrap();
+                let mut errs = Vec::new();
+                match docker_archive(&ar) {
+                    Ok(found) => {
+                        for f in found {
+                            if let Some(h) = &f.config_digest {
+                                assert!(is_hex64(h) && f.config.contains(h.as_str()));
+                            }
+                            // The digest a name carries is its last part's.
+                            for (l, h) in &f.layers {
+                                if let Some(h) = h {
+                                    assert!(l.starts_with("blobs/") && is_hex64(h));
+                                    assert!(l.rsplit('/').next().unwrap().starts_with(h.as_str()));
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => errs.push(format!("{e}")),
+                }
+                match oci_layout(&ar) {
+                    Ok(found) => {
+                        for f in found {
+                            blob(&f.config, &f.config_digest);
+                            for (l, h) in &f.layers {
+                                blob(l, h);
+                            }
+                            assert!(f.tags.len() <= 1);
+                        }
+                    }
+                    Err(e) => errs.push(format!("{e}")),
+                }
+                // A refusal of more than one line first.
+                errs.sort_by_key(|e| !e.trim_end().contains('\n'));
+                errs.into_iter().next().map_or(Ok(()), Err)
+            },
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

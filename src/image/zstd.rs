@@ -241,7 +241,11 @@ mod tests {
             p += n;
             loop {
                 let h = le(&f[p..p + 3]);
-                p += 3 + if (h >> 1) & 3 == 1 { 1 } else { (h >> 3) as usize };
+                p += 3 + if (h >> 1) & 3 == 1 {
+                    1
+                } else {
+                    (h >> 3) as usize
+                };
                 if h & 1 == 1 {
                     break;
                 }
