@@ -69,13 +69,14 @@ grep -q '^1\.\.[0-9]' "$out/smoke.log" || part_failed smoke.sh
 notls=target/notls/x86_64-unknown-linux-musl/release/pocket
 if CARGO_TARGET_DIR=target/notls cargo build --release --no-default-features -q 2>"$out/notls.log"; then
   echo "test.sh: $notls: $(stat -c %s "$notls") bytes stripped (without TLS)"
+  nroot=$PWD/$out/notls-root
   {
-    o=$("$notls" --root "$out/notls-root" pull registry.invalid/x 2>&1 >/dev/null); rc=$?
+    o=$("$notls" --root "$nroot" pull registry.invalid/x 2>&1 >/dev/null); rc=$?
     case "$rc:$o" in
       1:*"built without TLS"*) [ "$(printf '%s\n' "$o" | wc -l)" = 1 ] && echo "ok 1 - without TLS: https refused in one line" || echo "not ok 1 - without TLS: $o" ;;
       *) echo "not ok 1 - without TLS: https pull gave $rc: $o" ;;
     esac
-    o=$("$notls" --root "$out/notls-root" pull --insecure-registry registry.invalid registry.invalid/x 2>&1 >/dev/null); rc=$?
+    o=$("$notls" --root "$nroot" pull --insecure-registry registry.invalid registry.invalid/x 2>&1 >/dev/null); rc=$?
     case "$rc:$o" in
       1:*"no such host"*) echo "ok 2 - without TLS: an insecure registry is tried over http" ;;
       *) echo "not ok 2 - without TLS: insecure registry gave $rc: $o" ;;
@@ -83,7 +84,7 @@ if CARGO_TARGET_DIR=target/notls cargo build --release --no-default-features -q 
   } >"$out/notls.tap"
   cat "$out/notls.tap"
   tap "$out/notls.tap"
-  rm -rf "$out/notls-root"
+  rm -rf "$nroot"
 else
   cat "$out/notls.log" >&2
   part_failed notls-build

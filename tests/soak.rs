@@ -151,9 +151,11 @@ fn ppid(pid: i32) -> i32 {
         .unwrap()
 }
 
-/// A long-lived monitor's memory after its container logged 10,000 lines
-/// and was exec'd into 1,000 times is what it was after the first 1,000
-/// and 100 (its buffers touched once): no growth. Both VmRSS and Pss are
+/// A long-lived monitor's memory does not grow with its log and execs:
+/// read after 1,000 log lines and 100 execs (its buffers touched), after
+/// 5,500 and 550, and after 10,000 and 1,000. A one-time first touch
+/// (a burst needing a bigger buffer) may show between the first two;
+/// the second half must add nothing (a page of slack). VmRSS and Pss are
 /// printed for the README.
 #[test]
 fn a_monitor_does_not_grow_with_its_log_and_execs() {
@@ -162,41 +164,33 @@ fn a_monitor_does_not_grow_with_its_log_and_execs() {
     }
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let r = Root::new("soak-monitor");
-    let trigger = "/dev/shm/go";
-    let script = format!(
-        "i=0; while [ $i -lt 1000 ]; do echo line $i; i=$((i+1)); done; \
-         while [ ! -e {trigger} ]; do sleep 0.05; done; \
-         while [ $i -lt 10000 ]; do echo line $i; i=$((i+1)); done; echo done; sleep 600"
-    );
-    let id = r.run_d(&["sh", "-c", &script]);
+    // Three bursts of lines, each let go by a file the test makes.
+    let script = "i=0; for stop in 1000 5500 10000; do \
+         while [ $i -lt $stop ]; do echo line $i; i=$((i+1)); done; echo done-$stop; \
+         while [ ! -e /dev/shm/go-$stop ]; do sleep 0.05; done; done; sleep 600";
+    let id = r.run_d(&["sh", "-c", script]);
     let monitor = ppid(r.pid(&id));
-    let lines = |r: &Root| stdout(&r.out(&["logs", &id])).lines().count();
-    wait_for(10, "the first 1,000 lines", || {
-        (lines(&r) >= 1000).then_some(())
-    });
-    for _ in 0..100 {
-        assert_eq!(r.out(&["exec", &id, "true"]).status.code(), Some(0));
+    let mut seen = Vec::new();
+    for (stop, execs) in [(1000, 100), (5500, 450), (10000, 450)] {
+        wait_for(20, "a burst of lines", || {
+            stdout(&r.out(&["logs", "--tail", "1", &id]))
+                .contains(&format!("done-{stop}"))
+                .then_some(())
+        });
+        for _ in 0..execs {
+            assert_eq!(r.out(&["exec", &id, "true"]).status.code(), Some(0));
+        }
+        seen.push((vm_kib(monitor, "VmRSS:"), vm_kib(monitor, "Pss:")));
+        let go = format!("/dev/shm/go-{stop}");
+        assert_eq!(r.out(&["exec", &id, "touch", &go]).status.code(), Some(0));
     }
-    let (rss0, pss0) = (vm_kib(monitor, "VmRSS:"), vm_kib(monitor, "Pss:"));
-    assert_eq!(
-        r.out(&["exec", &id, "touch", trigger]).status.code(),
-        Some(0)
-    );
-    wait_for(20, "10,000 lines", || {
-        stdout(&r.out(&["logs", "--tail", "1", &id]))
-            .contains("done")
-            .then_some(())
-    });
-    for _ in 0..900 {
-        assert_eq!(r.out(&["exec", &id, "true"]).status.code(), Some(0));
-    }
-    let (rss1, pss1) = (vm_kib(monitor, "VmRSS:"), vm_kib(monitor, "Pss:"));
-    eprintln!("monitor: VmRSS {rss0} -> {rss1} KiB, Pss {pss0} -> {pss1} KiB");
-    assert_eq!(lines(&r), 10001);
-    assert!(rss0 > 0 && rss1 > 0, "no monitor memory read");
+    eprintln!("monitor: VmRSS, Pss (KiB) at 1,000 / 5,500 / 10,000 lines: {seen:?}");
+    assert_eq!(stdout(&r.out(&["logs", &id])).lines().count(), 10003);
+    let (first, mid, last) = (seen[0].0, seen[1].0, seen[2].0);
+    assert!(first > 0, "no monitor memory read");
     assert!(
-        rss1 <= rss0 + 8,
-        "the monitor grew: VmRSS {rss0} -> {rss1} KiB"
+        last <= mid + 4,
+        "the monitor grew: VmRSS {first} -> {mid} -> {last} KiB"
     );
     ok(&r.out(&["rm", "-f", &id]), "rm");
 }

@@ -187,6 +187,8 @@ const FLAGS: i32 =
 pub const STDOUT: usize = 0;
 pub const STDERR: usize = 1;
 const NAMES: [&str; 2] = ["stdout", "stderr"];
+/// Encoded entries written at once, at most (plus one entry).
+const BATCH: usize = 8 * 1024;
 
 impl Writer {
     pub fn open(path: &core::ffi::CStr, c: &Config) -> crate::sys::Result<Writer> {
@@ -278,6 +280,13 @@ impl Writer {
             out.extend(encode(NAMES[stream], p, now));
             p.clear();
             data = &data[i + 1..];
+            // Written in batches of at most BATCH: a read of many short
+            // lines grows JSON ~8 times, and a buffer sized by the
+            // biggest burst would stay resident in a monitor for good.
+            if out.len() >= BATCH {
+                self.append(&out);
+                out.clear();
+            }
         }
         let p = &mut self.partial[stream];
         p.extend_from_slice(data);
