@@ -1072,3 +1072,39 @@ fn top_with_ps_options() {
         "not running"
     );
 }
+
+/// `rm -f A B C` of running containers kills them all first (their
+/// teardowns overlap); those made with --rm, removed by their monitors
+/// meanwhile, are removed as asked all the same: exit 0, each name
+/// printed, nothing left, no process of theirs on the host.
+#[test]
+fn rm_f_of_many_including_rm_ones() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("rm-many");
+    let mut ids = Vec::new();
+    for (i, rm) in [(0, true), (1, false), (2, true), (3, true), (4, false)] {
+        let name = format!("many{i}");
+        let mut args = vec!["--name", &name];
+        if rm {
+            args.push("--rm");
+        }
+        args.extend(["sleep", "60"]);
+        ids.push(r.run_d(&args));
+    }
+    let pids: Vec<i32> = ids.iter().map(|id| r.pid(id)).collect();
+    let names: Vec<String> = (0..5).map(|i| format!("many{i}")).collect();
+    let mut args = vec!["rm", "-f"];
+    args.extend(names.iter().map(String::as_str));
+    let o = r.out(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), names.join("\n") + "\n");
+    assert_eq!(stdout(&r.out(&["ps", "-aq"])), "");
+    for p in pids {
+        assert!(
+            state(p).is_none_or(|s| s == 'Z'),
+            "process {p} of a removed container lives"
+        );
+    }
+}

@@ -715,17 +715,18 @@ fn volume_labels_and_ls_filters() {
     }
     let r = Root::new("vol-filter");
     let out = |args: &[&str]| ok(&r.out(args));
-    // --label, -l and --label-file, in order (a later key wins).
+    // -l and --label-file: the file first whatever the order, so the flag
+    // wins (docker's rule); "c" alone is an empty value.
     let file = r.0.join("labels");
     std::fs::create_dir_all(&r.0).unwrap();
     std::fs::write(&file, "# volume labels\na=overridden\n\nc\n").unwrap();
     out(&[
         "volume",
         "create",
-        "--label-file",
-        file.to_str().unwrap(),
         "-l",
         "a=b",
+        "--label-file",
+        file.to_str().unwrap(),
         "vol-labelled",
     ]);
     let o = r.out(&["volume", "create", "-l", "=x", "vol-bad"]);

@@ -148,8 +148,10 @@ fn matches(v: &Value, fs: &Filters) -> bool {
     })
 }
 
-/// `name:tag` without `:tag` (a registry's `host:port/` stays).
+/// `name:tag` (or `name@digest`) without its tag or digest, as docker's
+/// stripTag (a registry's `host:port/` stays).
 fn untagged(image: &str) -> &str {
+    let image = image.split_once('@').map_or(image, |(n, _)| n);
     match image.rsplit_once(':') {
         Some((name, tag)) if !tag.contains('/') => name,
         _ => image,

@@ -104,7 +104,9 @@ fn mounts(s: &crate::spec::Spec, id: &str) -> Value {
                     .and_then(|s| s.rsplit('/').next())
                     .unwrap_or("");
                 let (kind, source, mode, prop) = match m.kind.as_str() {
-                    "bind" if volume => ("volume", m.source.as_str(), "z", ""),
+                    "bind" if volume => {
+                        ("volume", m.source.as_str(), if ro { "ro" } else { "z" }, "")
+                    }
                     "bind" => (
                         "bind",
                         m.source.as_str(),

@@ -1,7 +1,8 @@
 //! `--label KEY=VALUE` and `--label-file FILE` (lines of KEY=VALUE; blank
-//! lines and `#` comments skipped), as docker reads them for run/create,
-//! and pocket for volume and network create too: in command-line order,
-//! a key given again replaces the earlier value.
+//! lines and `#` comments skipped, leading white space trimmed), as docker
+//! reads them for run/create, and pocket for volume and network create
+//! too: the files first, then the flags (docker's order: a flag always
+//! wins), each in command-line order, a later key replacing an earlier.
 
 use super::args::text;
 use crate::error::{Error, Result};
@@ -23,18 +24,17 @@ pub fn collect(
         out.push((String::from(k), String::from(v)));
         Ok(())
     };
-    for &(file, v) in given {
-        if !file {
-            set(&text(v))?;
-            continue;
-        }
+    for &(_, v) in given.iter().filter(|g| g.0) {
         let body = super::run::read_file(v, "label file")?;
         for line in String::from_utf8_lossy(&body).lines() {
-            let l = line.trim();
-            if !l.is_empty() && !l.starts_with('#') {
+            let l = line.trim_start();
+            if !l.trim_end().is_empty() && !l.starts_with('#') {
                 set(l)?;
             }
         }
+    }
+    for &(_, v) in given.iter().filter(|g| !g.0) {
+        set(&text(v))?;
     }
     // Kept as docker shows its maps: keys sorted.
     crate::rt::sort_by(&mut out, |a, b| a.0 < b.0);

@@ -324,13 +324,18 @@ pub fn rm(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         return Ok(0);
     };
     let (force, volumes) = (p.on(RM_FLAGS, "force"), p.on(RM_FLAGS, "volumes"));
-    if force && p.rest.len() > 1 {
-        let qs: alloc::vec::Vec<String> = p.rest.iter().map(|q| text(q)).collect();
-        let qs: alloc::vec::Vec<&str> = qs.iter().map(String::as_str).collect();
-        container::kill_all(&ctx.store, &qs);
-    }
+    let given: alloc::vec::Vec<String> = p.rest.iter().map(|q| text(q)).collect();
+    let given: alloc::vec::Vec<&str> = given.iter().map(String::as_str).collect();
+    let auto = match force && given.len() > 1 {
+        true => container::kill_all(&ctx.store, &given),
+        false => alloc::vec::Vec::new(),
+    };
     each(&p.rest, "rm", |q| {
-        container::delete(&ctx.store, q, force, volumes)?;
+        match container::delete(&ctx.store, q, force, volumes) {
+            // Killed above, and removed by its monitor (--rm) since.
+            Err(e) if auto.contains(&q) && e.op == "no such container" => {}
+            r => r?,
+        }
         crate::outln!("{q}");
         Ok(())
     })

@@ -411,8 +411,6 @@ fn host_source(path: &str) -> Result<()> {
     }
 }
 
-/// `-v` and `--tmpfs` as OCI mounts, after checking all of them; missing
-/// host directories and named volumes are made (under `pocket_root`).
 /// The volumes `user_mounts` made, and the empty ones it filled from the
 /// image: undone if the container is not made after all, so a run that
 /// fails leaves no volume (nor a half copied one) behind.
@@ -442,9 +440,10 @@ fn volume(pocket_root: &str, name: Option<&str>, made: &mut Made) -> Result<Stri
     Ok(n)
 }
 
-/// The user's mounts, their volumes made (and filled from the image, as
-/// docker's copy-up), and what was made for `Made::undo`. On an error,
-/// what was made is undone already.
+/// `-v`, `--tmpfs` and `--mount` as OCI mounts, after checking all of
+/// them: missing host directories and named volumes are made (volumes
+/// filled from the image, as docker's copy-up), and what was made is
+/// returned for `Made::undo`. On an error it is undone already.
 pub fn user_mounts(
     store: &crate::state::Store,
     volumes: &[&[u8]],

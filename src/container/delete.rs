@@ -104,7 +104,10 @@ pub fn delete_with(
 /// `rm -f` of many: SIGKILL every running one first, so their exits (the
 /// kernel's teardown of their namespaces) overlap instead of adding up;
 /// each is then removed as `delete` does. Best effort: `delete` reports.
-pub fn kill_all(store: &Store, qs: &[&str]) {
+/// Returns those of `qs` made with --rm: their monitors remove them, so
+/// "no such container" for one of them afterwards is what was asked.
+pub fn kill_all<'a>(store: &Store, qs: &[&'a str]) -> Vec<&'a str> {
+    let mut auto = Vec::new();
     for q in qs {
         let Ok(id) = store.resolve(q) else { continue };
         let Ok(rec) = store.load_live(&id) else {
@@ -116,8 +119,12 @@ pub fn kill_all(store: &Store, qs: &[&str]) {
             if rec.paused {
                 let _ = super::resume(store, &rec);
             }
+            if rec.auto_remove {
+                auto.push(*q);
+            }
         }
     }
+    auto
 }
 
 /// Everything of a container that is not running (the caller holds its
