@@ -25,37 +25,37 @@ pub struct Error {
 
 pub type Result<T> = core::result::Result<T, Error>;
 
+/// The one constructor every helper below ends in: out of line and cold,
+/// so a call site costs a call, not an inlined allocation.
+#[cold]
+#[inline(never)]
+fn make(op: Cow<'static, str>, arg: String, why: Why) -> Error {
+    Error {
+        op,
+        arg,
+        why,
+        code: 125,
+    }
+}
+
 impl Error {
     /// A failed syscall step: `pocket: <op> <arg>: <strerror>`.
+    #[inline]
     pub fn sys(op: &'static str, arg: impl Into<String>, e: Errno) -> Error {
-        Error {
-            op: Cow::Borrowed(op),
-            arg: arg.into(),
-            why: Why::Errno(e),
-            code: 125,
-        }
+        make(Cow::Borrowed(op), arg.into(), Why::Errno(e))
     }
     /// Bad input: `pocket: <op> <arg>: <reason>`.
+    #[inline]
     pub fn bad(
         op: impl Into<Cow<'static, str>>,
         arg: impl Into<String>,
         why: impl Into<Cow<'static, str>>,
     ) -> Error {
-        Error {
-            op: op.into(),
-            arg: arg.into(),
-            why: Why::Text(why.into()),
-            code: 125,
-        }
+        make(op.into(), arg.into(), Why::Text(why.into()))
     }
     /// An error already formatted elsewhere (another pocket process).
     pub fn text(t: String) -> Error {
-        Error {
-            op: Cow::Owned(t),
-            arg: String::new(),
-            why: Why::None,
-            code: 125,
-        }
+        make(Cow::Owned(t), String::new(), Why::None)
     }
     pub fn with_code(mut self, code: i32) -> Error {
         self.code = code;
