@@ -1,10 +1,12 @@
 //! Crash at every step: POCKET_CRASH_AT=N (the test hook of
 //! src/rt/crash.rs) SIGKILLs pocket at the Nth setup step of create,
 //! start (in pocket and in the monitor it forks), the bridge network's
-//! claim, exec, rm and load. For every N: `ps -a` tells the truth (a
-//! container it calls running has its process, one it does not has
-//! none left), `rm -f` and prune remove everything, the host is as it
-//! was, and the next command with the same name works.
+//! claim, exec, rm, load, pull (from Debian's docker-registry on
+//! loopback) and `network connect`/`disconnect` of a running container.
+//! For every N: `ps -a` and `images` tell the truth (a container it
+//! calls running has its process, one it does not has none left; an
+//! image listed runs), `rm -f` and prune remove everything, the host is
+//! as it was, and the next command with the same name works.
 
 mod common;
 use common::netns::Ns;
@@ -265,4 +267,288 @@ fn load_killed_at_every_step() {
     }
     assert!(steps >= 3, "load: only {steps} steps");
     eprintln!("load: {steps} steps, each interrupted");
+}
+
+/// Files of the image store (below `images/`, its lock files aside):
+/// documents, layers, tags, digests, temporary directories.
+fn store_files(r: &Root) -> Vec<String> {
+    let d = r.0.join("images");
+    let mut out = Vec::new();
+    for sub in ["", "layers", "tags", "digests", "tmp"] {
+        for e in common::snapshot::entries(&d.join(sub)) {
+            let p = d.join(sub).join(&e);
+            if sub.is_empty() && (p.is_dir() || e == ".lock" || e == ".busy") {
+                continue;
+            }
+            out.push(format!("{sub}/{e}"));
+        }
+    }
+    out
+}
+
+/// `images` tells the truth: every tag and digest names a stored image,
+/// and every image listed runs (whole or none).
+fn truthful_images(ns: &Ns, r: &Root, what: &str) -> usize {
+    let o = ns.pocket(r, &["images", "-q", "--no-trunc"]);
+    assert_eq!(o.status.code(), Some(0), "{what}: images: {}", stderr(&o));
+    let ids: Vec<String> = stdout(&o)
+        .lines()
+        .map(|l| l.trim_start_matches("sha256:").to_string())
+        .collect();
+    let d = r.0.join("images");
+    for sub in ["tags", "digests"] {
+        for e in common::snapshot::entries(&d.join(sub)) {
+            let id = std::fs::read_to_string(d.join(sub).join(&e)).unwrap();
+            assert!(
+                ids.contains(&id.trim().to_string()),
+                "{what}: {sub}/{e} names {id}, not an image: {ids:?}"
+            );
+        }
+    }
+    for id in &ids {
+        let o = ns.pocket(r, &["run", "--rm", id, "true"]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{what}: a half image: {}",
+            stderr(&o)
+        );
+    }
+    ids.len()
+}
+
+/// pull killed at each step (manifest, config, each layer verified and
+/// committed, image stored, tagged, digest recorded): `images` tells the
+/// truth; `image prune -a` clears the store, the layers a killed pull
+/// kept included; killed again at the same step, the next pull resumes
+/// and works.
+#[test]
+fn pull_killed_at_every_step() {
+    if !root() {
+        return;
+    }
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(reg) = common::registry::Registry::start("crash-pull", None) else {
+        return;
+    };
+    let layered = format!(
+        "oci:{}:layered:latest",
+        test_images().join("layered-oci").display()
+    );
+    reg.push(&layered, "crash/layered:v1", &[]);
+    let image = format!("{}/crash/layered:v1", reg.addr());
+    let ns = Ns::new();
+    let r = Root::new("crash-pull");
+    let before = quiet(&ns, &r);
+    // In this process's network namespace: the registry's.
+    let pull = |n: usize| {
+        r.cmd(&["pull", "-q", &image])
+            .env("POCKET_CRASH_AT", n.to_string())
+            .output()
+            .unwrap()
+    };
+    let empty = |what: &str| {
+        let o = ns.pocket(&r, &["image", "prune", "-a", "-f"]);
+        assert_eq!(o.status.code(), Some(0), "{what}: prune: {}", stderr(&o));
+        assert_eq!(truthful_images(&ns, &r, what), 0, "{what}: images left");
+        assert_eq!(store_files(&r), Vec::<String>::new(), "{what}: left");
+    };
+    let mut steps = 0;
+    for n in 1..=MAX_STEPS {
+        let what = format!("pull, POCKET_CRASH_AT={n}");
+        let o = pull(n);
+        if !crashed(&o) {
+            assert_eq!(o.status.code(), Some(0), "{what}: {}", stderr(&o));
+            assert_eq!(truthful_images(&ns, &r, &what), 1, "{what}");
+            steps = n - 1;
+            empty(&what);
+            break;
+        }
+        assert!(
+            stderr(&o).contains(&format!("POCKET_CRASH_AT={n}: killed after pull: ")),
+            "{what}: {}",
+            stderr(&o)
+        );
+        assert!(truthful_images(&ns, &r, &what) <= 1, "{what}");
+        empty(&what);
+        // Killed at the same step again; the next pull finishes the job.
+        assert!(crashed(&pull(n)), "{what}: a second time");
+        let o = pull(0);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{what}: pull again: {}",
+            stderr(&o)
+        );
+        assert_eq!(truthful_images(&ns, &r, &what), 1, "{what}");
+        let o = ns.pocket(&r, &["run", "--rm", &image, "true"]);
+        assert_eq!(o.status.code(), Some(0), "{what}: run: {}", stderr(&o));
+        empty(&what);
+        assert_as_before(&ns, &r, &before, &what);
+    }
+    assert!(steps >= 8, "pull: only {steps} steps");
+    eprintln!("pull: {steps} steps, each interrupted");
+}
+
+/// The container's IPv4 addresses as (interface, address), from its
+/// network namespace.
+fn addrs_of(r: &Root, id: &str) -> Vec<(String, String)> {
+    let pid = r.pid(id).to_string();
+    let o = std::process::Command::new("nsenter")
+        .args(["-t", &pid, "-n", "ip", "-4", "-o", "addr"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    stdout(&o)
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let i = f.iter().position(|w| *w == "inet")?;
+            let ip = f.get(i + 1)?.split('/').next()?;
+            Some((f[1].to_string(), ip.to_string()))
+        })
+        .collect()
+}
+
+/// `network connect` and `disconnect` of a running container killed at
+/// each step. What inspect says it is on, it is on (eth1, that address);
+/// a network it is not on in inspect can be removed even if a killed
+/// connect left an address on it; `disconnect` takes back whatever a kill
+/// left; the same names then work; rm -f and network rm leave the host as
+/// it was.
+#[test]
+fn connect_and_disconnect_killed_at_every_step() {
+    if !root() {
+        return;
+    }
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let ns = Ns::new();
+    let r = Root::new("crash-connect");
+    let rootfs = rootfs_str();
+    let ok = |args: &[&str], what: &str| {
+        let o = ns.pocket(&r, args);
+        assert_eq!(o.status.code(), Some(0), "{what}: {args:?}: {}", stderr(&o));
+        stdout(&o)
+    };
+    // pocket's nf_tables table first: it stays, as docker's chains do.
+    ok(
+        &["network", "create", "--subnet", "10.142.0.0/24", "front"],
+        "setup",
+    );
+    ok(
+        &["run", "--rm", "--net", "front", "--rootfs", &rootfs, "true"],
+        "setup",
+    );
+    ok(&["network", "rm", "front"], "setup");
+    let before = quiet(&ns, &r);
+    let back = |id: &str| -> Option<String> {
+        let f = "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}";
+        let o = ns.pocket(&r, &["inspect", "-f", f, id]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o)
+            .split_whitespace()
+            .find(|ip| ip.starts_with("10.143.0."))
+            .map(String::from)
+    };
+    // What inspect says is so; and nothing of `back` besides.
+    let truthful = |id: &str, what: &str| -> Option<String> {
+        let ip = back(id);
+        let have: Vec<(String, String)> = addrs_of(&r, id)
+            .into_iter()
+            .filter(|(_, a)| a.starts_with("10.143.0."))
+            .collect();
+        if let Some(ip) = &ip {
+            assert_eq!(have, vec![("eth1".to_string(), ip.clone())], "{what}");
+        }
+        ip
+    };
+    for cmd in ["connect", "disconnect"] {
+        let mut steps = 0;
+        for n in 1..=MAX_STEPS {
+            let what = format!("network {cmd}, POCKET_CRASH_AT={n}");
+            ok(
+                &["network", "create", "--subnet", "10.142.0.0/24", "front"],
+                &what,
+            );
+            ok(
+                &["network", "create", "--subnet", "10.143.0.0/24", "back"],
+                &what,
+            );
+            let id = ok(
+                &[
+                    "run", "-d", "--name", "ctr", "--net", "front", "--rootfs", &rootfs, "sleep",
+                    "60",
+                ],
+                &what,
+            );
+            let id = id.trim();
+            if cmd == "disconnect" {
+                ok(&["network", "connect", "back", "ctr"], &what);
+                assert!(truthful(id, &what).is_some(), "{what}: not connected");
+            }
+            let o = crash_cmd(&ns, &r, n, &["network", cmd, "back", "ctr"]);
+            if !crashed(&o) {
+                assert_eq!(o.status.code(), Some(0), "{what}: {}", stderr(&o));
+                assert_eq!(truthful(id, &what).is_some(), cmd == "connect", "{what}");
+                steps = n - 1;
+            } else {
+                assert!(
+                    stderr(&o).contains(&format!("POCKET_CRASH_AT={n}: killed after {cmd}: ")),
+                    "{what}: {}",
+                    stderr(&o)
+                );
+                truthful_ps(&ns, &r, &what);
+                let on = truthful(id, &what);
+                // A network it is not on (as inspect says) goes; one it is
+                // on is refused.
+                let o = ns.pocket(&r, &["network", "rm", "back"]);
+                match &on {
+                    Some(_) => assert!(
+                        stderr(&o).contains("active endpoints"),
+                        "{what}: network rm: {}",
+                        stderr(&o)
+                    ),
+                    None => {
+                        assert_eq!(o.status.code(), Some(0), "{what}: rm: {}", stderr(&o));
+                        ok(
+                            &["network", "create", "--subnet", "10.143.0.0/24", "back"],
+                            &what,
+                        );
+                    }
+                }
+                // Connected again (or already), then off: whatever the kill
+                // left goes.
+                let o = ns.pocket(&r, &["network", "connect", "back", "ctr"]);
+                match &on {
+                    Some(_) => assert!(
+                        stderr(&o).contains("already exists"),
+                        "{what}: connect: {}",
+                        stderr(&o)
+                    ),
+                    None => assert_eq!(o.status.code(), Some(0), "{what}: {}", stderr(&o)),
+                }
+                assert!(truthful(id, &what).is_some(), "{what}: connect again");
+                ok(&["network", "disconnect", "back", "ctr"], &what);
+            }
+            if truthful(id, &what).is_some() {
+                ok(&["network", "disconnect", "back", "ctr"], &what);
+            }
+            assert!(truthful(id, &what).is_none(), "{what}: still on back");
+            assert_eq!(
+                addrs_of(&r, id).iter().filter(|(i, _)| i != "lo").count(),
+                1,
+                "{what}: {:?}",
+                addrs_of(&r, id)
+            );
+            ok(&["network", "rm", "back"], &what);
+            ok(&["rm", "-f", "ctr"], &what);
+            ok(&["network", "rm", "front"], &what);
+            clean(&ns, &r, &what, &before);
+            if steps > 0 {
+                break;
+            }
+        }
+        assert!(steps >= 4, "{cmd}: only {steps} steps");
+        eprintln!("network {cmd}: {steps} steps, each interrupted");
+    }
 }

@@ -215,6 +215,17 @@ fn parallel_commands_keep_state_whole() {
         ),
         "network create",
     );
+    // Ten pulls of the image the loads load, from a registry on this
+    // process's loopback (pull needs no network namespace of its own).
+    let reg = common::registry::Registry::start("soak", None);
+    let pulled = reg.as_ref().map(|reg| {
+        reg.push(
+            &common::registry::busybox_archive(),
+            "soak/busybox:latest",
+            &[],
+        );
+        format!("{}/soak/busybox:latest", reg.addr())
+    });
     let before = quiet(&ns, &r);
     let tar = test_images().join("busybox-docker.tar");
     let tar = tar.to_str().unwrap();
@@ -249,6 +260,14 @@ fn parallel_commands_keep_state_whole() {
         for i in 0..4 {
             let (ns, r) = (&ns, &r);
             hs.push(s.spawn(move || (200 + i, ns.pocket(r, &["load", "-q", "-i", tar]))));
+        }
+        for i in 0..10 {
+            let (r, pulled) = (&r, &pulled);
+            if let Some(image) = pulled {
+                hs.push(
+                    s.spawn(move || (300 + i, r.cmd(&["pull", "-q", image]).output().unwrap())),
+                );
+            }
         }
         hs.into_iter().map(|h| h.join().unwrap()).collect()
     });
@@ -300,8 +319,29 @@ fn parallel_commands_keep_state_whole() {
             .lines()
             .count(),
         1,
-        "one image however many loads"
+        "one image however many loads and pulls"
     );
+    if let Some(image) = &pulled {
+        ok(
+            &ns.pocket(&r, &["run", "--rm", image, "true"]),
+            "run the pulled image",
+        );
+        // Every layer stored is one an image lists; nothing half-made left.
+        let images = r.0.join("images");
+        let listed = ok(
+            &ns.pocket(&r, &["image", "inspect", "-f", "{{.RootFS.Layers}}", image]),
+            "image inspect",
+        );
+        for l in entries(&images.join("layers")) {
+            let hex = l.split('.').next().unwrap();
+            assert!(listed.contains(hex), "layer {l} no image lists: {listed}");
+        }
+        assert_eq!(
+            entries(&images.join("tmp")),
+            Vec::<String>::new(),
+            "images/tmp"
+        );
+    }
     // rm -f of all at once.
     std::thread::scope(|s| {
         for n in &names {
@@ -311,15 +351,18 @@ fn parallel_commands_keep_state_whole() {
     });
     assert_eq!(ok(&ns.pocket(&r, &["ps", "-aq"]), "ps"), "");
     // No lock held: each lock file can be taken at once.
-    for f in entries(&r.0.join("run")) {
-        if !f.ends_with(".lock") {
-            continue;
-        }
-        let file = std::fs::File::open(r.0.join("run").join(&f)).unwrap();
+    let locks = entries(&r.0.join("run"))
+        .into_iter()
+        .filter(|f| f.ends_with(".lock"))
+        .map(|f| r.0.join("run").join(f))
+        .chain(["images/.lock", "images/.busy"].map(|f| r.0.join(f)))
+        .filter(|p| p.exists());
+    for f in locks {
+        let file = std::fs::File::open(&f).unwrap();
         use std::os::fd::AsRawFd;
         // SAFETY: a valid fd; LOCK_NB never blocks.
         let got = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        assert_eq!(got, 0, "{f} is still held");
+        assert_eq!(got, 0, "{} is still held", f.display());
     }
     assert_as_before(&ns, &r, &before, "after the parallel commands");
 }

@@ -383,11 +383,12 @@ fn rm(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     // docker refuses to remove a network with endpoints.
     // Decided under the networks lock (in `remove`): a run holds it until
     // its record exists, so none can appear unseen.
-    let exists = |c: &str| ctx.store.load(c).is_ok();
     let mut failed = false;
     for n in &p.rest {
         let n = text(n);
         let r = Nets::lock(&ctx.store.root, &ctx.store.run).and_then(|nets| {
+            let name = networks::resolve(&ctx.store.root, &n)?.name;
+            let exists = |c: &str| crate::container::network::on_network(&ctx.store, c, &name);
             nets.remove(&n, exists, delete_bridge)?;
             sync(&nets)
         });

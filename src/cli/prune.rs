@@ -158,6 +158,10 @@ fn images(ctx: &Ctx, all: bool) -> Result<Report> {
         .filter(|(l, _)| !images.has_layer(l))
         .map(|(_, n)| n)
         .sum();
+    // And the layers of pulls that were killed or failed (kept for the
+    // next pull to resume): still under the lock, and not while a pull
+    // runs.
+    rep.bytes += images.drop_orphans()?;
     Ok(rep)
 }
 
@@ -187,11 +191,11 @@ fn networks(ctx: &Ctx) -> Result<Report> {
         return Ok(rep);
     }
     let nets = Nets::lock(&ctx.store.root, &ctx.store.run)?;
-    let exists = |c: &str| ctx.store.load(c).is_ok();
     for n in list {
         if n.name == networks::DEFAULT {
             continue;
         }
+        let exists = |c: &str| crate::container::network::on_network(&ctx.store, c, &n.name);
         // One with endpoints is refused, and kept.
         if nets
             .remove(&n.name, exists, crate::net::host::delete_bridge)

@@ -318,32 +318,61 @@ pub fn connect(
     }
     host::ensure_bridge(&n)?;
     let ip = nets.allocate(&n.name, &id, want)?;
-    let a = NetAttach {
-        network: n.name.clone(),
-        bridge: n.bridge.clone(),
-        ip,
-        prefix: n.prefix,
-        gateway: n.gateway,
-    };
+    crate::rt::crash::step("connect: address allocated");
+    let a = attachment(&n, ip);
     let undo = |e: Error| {
+        if rec.running() {
+            let _ = host::detach(&a);
+        }
         let _ = nets.release_on(&n.name, &id);
         let _ = host::sync(&nets);
         e
     };
     host::sync(&nets).map_err(undo)?;
+    crate::rt::crash::step("connect: host synced");
     if rec.running() {
+        // The pair a killed connect left for this address goes first, so
+        // that its ethN is free again.
+        host::detach(&a).map_err(undo)?;
         host::attach_as(rec.pid, &a, &free_ifname(rec.pid), false).map_err(undo)?;
+        crate::rt::crash::step("connect: interface made");
     }
-    spec.extra_nets.push(a);
+    spec.extra_nets.push(a.clone());
     store.save_spec(&id, &spec).map_err(undo)?;
+    crate::rt::crash::step("connect: spec saved");
     let mut rec = store.load(&id)?;
     for al in aliases {
         rec.aliases.push((n.name.clone(), al.clone()));
     }
     store.save(&rec)?;
+    crate::rt::crash::step("connect: record saved");
     super::hosts::sync_all(store, &nets);
     crate::state::events::emit(store, &rec, "connect", &[("network", n.name.clone())]);
     Ok(())
+}
+
+/// Container `id` on network `net` as its spec says (a record without a
+/// readable spec counts as on it). Under the networks lock an address a
+/// container holds on a network its spec does not list was left by a
+/// `network connect` or `disconnect` killed halfway (`network rm` and
+/// prune see no endpoint in it; `disconnect` takes it back).
+pub fn on_network(store: &Store, id: &str, net: &str) -> bool {
+    if store.load(id).is_err() {
+        return false;
+    }
+    store.spec(id).map_or(true, |s| {
+        s.net.iter().chain(&s.extra_nets).any(|a| a.network == net)
+    })
+}
+
+fn attachment(n: &networks::Network, ip: Ip) -> NetAttach {
+    NetAttach {
+        network: n.name.clone(),
+        bridge: n.bridge.clone(),
+        ip,
+        prefix: n.prefix,
+        gateway: n.gateway,
+    }
 }
 
 /// The container's lock and record once no other pocket is starting it
@@ -408,28 +437,44 @@ pub fn disconnect(store: &Store, q: &str, net: &str) -> Result<()> {
             ),
         ));
     }
-    let a = spec
-        .extra_nets
-        .iter()
-        .position(|a| a.network == name)
-        .map(|i| spec.extra_nets.remove(i));
-    let Some(a) = a else {
-        return Err(Error::bad(
-            "container",
-            rec.name.clone(),
-            alloc::format!("is not connected to network {name}"),
-        )
-        .with_code(1));
+    // Off in the spec first: from then on inspect no longer says it is on
+    // the network, and what a kill leaves (the interface, the address)
+    // the next disconnect takes back.
+    let listed = spec.extra_nets.iter().position(|a| a.network == name);
+    // Half on: the address (and maybe the interface) of a `network
+    // connect` or `disconnect` killed halfway, the spec not listing it.
+    let held = || {
+        let n = networks::get(&store.root, &name).ok()?;
+        n.ip_of(&id).map(|ip| attachment(&n, ip))
+    };
+    let a = match (listed, held()) {
+        (Some(i), _) => {
+            let a = spec.extra_nets.remove(i);
+            store.save_spec(&id, &spec)?;
+            crate::rt::crash::step("disconnect: spec saved");
+            a
+        }
+        (None, Some(a)) => a,
+        (None, None) => {
+            return Err(Error::bad(
+                "container",
+                rec.name.clone(),
+                alloc::format!("is not connected to network {name}"),
+            )
+            .with_code(1));
+        }
     };
     if rec.running() {
         host::detach(&a)?;
+        crate::rt::crash::step("disconnect: interface gone");
     }
-    store.save_spec(&id, &spec)?;
     nets.release_on(&name, &id)?;
+    crate::rt::crash::step("disconnect: address released");
     host::sync(&nets)?;
     let mut rec = store.load(&id)?;
     rec.aliases.retain(|(n, _)| *n != name);
     store.save(&rec)?;
+    crate::rt::crash::step("disconnect: record saved");
     super::hosts::sync_all(store, &nets);
     // Its own file keeps no section for the network it left.
     super::hosts::drop_section(store, &id, &name);

@@ -8,11 +8,13 @@ use super::digest::Sha256;
 use super::extract::{self, Opts, Whiteouts};
 use super::store::Images;
 use super::tar::Source;
+use crate::error::cpath as cs;
 use crate::error::{Context, Error, Result};
 use crate::sys::fd::{self, Fd};
 use crate::sys::{Errno, cstr, fs, proc};
 use alloc::format;
 use alloc::string::String;
+use alloc::vec::Vec;
 
 /// Counts what passes through, hashes it unless told not to (sha256 is a
 /// fifth of a plain layer's load time: never twice over the same bytes),
@@ -175,6 +177,72 @@ impl Images {
             .and_then(|c| fs::read(&c).ok())
             .and_then(|b| core::str::from_utf8(&b).ok()?.trim().parse().ok())
             .unwrap_or(0)
+    }
+
+    /// Held (shared) by a pull from its first layer to its image: the
+    /// layers it stored meanwhile are listed by no image yet.
+    pub fn busy(&self) -> Result<crate::sys::lock::Lock> {
+        let p = format!("{}/.busy", self.dir);
+        crate::sys::lock::Lock::shared(&cs(&p)?).ctx("flock", &p)
+    }
+
+    /// Remove the layers no image lists (left by a pull that was killed
+    /// or failed: kept so that the next pull resumes), unless a pull
+    /// runs. The caller holds `lock` (load, import and commit store
+    /// their layers and image under it). Returns their bytes.
+    pub fn drop_orphans(&self) -> Result<u64> {
+        let p = format!("{}/.busy", self.dir);
+        let Some(_pulls) = crate::sys::lock::Lock::try_file(&cs(&p)?).ctx("flock", &p)? else {
+            return Ok(0);
+        };
+        let listed: Vec<String> = self
+            .ids()
+            .iter()
+            .filter_map(|i| self.get(i).ok())
+            .flat_map(|i| i.layers)
+            .collect();
+        let d = format!("{}/layers", self.dir);
+        let f = fd::open(&cs(&d)?, libc::O_RDONLY | libc::O_DIRECTORY, 0).ctx("open", &d)?;
+        let mut bytes = 0;
+        for e in fs::list_dir(&f).ctx("list", &d)? {
+            let hex = e.name.split('.').next().unwrap_or("");
+            if hex.len() != 64 || listed.iter().any(|l| l == hex) {
+                continue;
+            }
+            if e.name.len() == 64 {
+                bytes += self.layer_size(hex);
+                self.drop_layer(hex)?;
+            } else if !self.has_layer(hex) {
+                // A size or push note whose layer is gone.
+                let _ = fs::unlinkat(libc::AT_FDCWD, &cs(&format!("{d}/{}", e.name))?, 0);
+            }
+        }
+        Ok(bytes)
+    }
+
+    /// A layer out of the store: out of layers/ in one rename first, so
+    /// that a removal that fails or is killed halfway leaves a tmp/ entry
+    /// (cleared later), never a partial layer a later load would trust.
+    pub fn drop_layer(&self, l: &str) -> Result<()> {
+        let gone = format!("{}/tmp/{}-rm-{l}", self.dir, crate::sys::proc::getpid());
+        if fs::renameat(
+            libc::AT_FDCWD,
+            &cs(&self.layer_dir(l))?,
+            libc::AT_FDCWD,
+            &cs(&gone)?,
+        )
+        .is_ok()
+        {
+            let _ = fs::remove_tree(libc::AT_FDCWD, &cs(&gone)?);
+        }
+        for what in ["size", "pushed"] {
+            let _ = fs::unlinkat(
+                libc::AT_FDCWD,
+                &cs(&format!("{}.{what}", self.layer_dir(l)))?,
+                0,
+            );
+        }
+        Ok(())
     }
 
     /// Remove what killed pockets left in tmp/ (their pid is gone).

@@ -463,27 +463,7 @@ impl Images {
             .collect();
         for l in img.layers {
             if !still.contains(&l) {
-                // Out of layers/ in one rename first: a removal that fails
-                // or is killed halfway leaves a tmp/ entry (cleared later),
-                // never a partial layer a later load would trust.
-                let gone = format!("{}/tmp/{}-rm-{l}", self.dir, crate::sys::proc::getpid());
-                if fs::renameat(
-                    libc::AT_FDCWD,
-                    &cs(&self.layer_dir(&l))?,
-                    libc::AT_FDCWD,
-                    &cs(&gone)?,
-                )
-                .is_ok()
-                {
-                    let _ = fs::remove_tree(libc::AT_FDCWD, &cs(&gone)?);
-                }
-                for what in ["size", "pushed"] {
-                    let _ = fs::unlinkat(
-                        libc::AT_FDCWD,
-                        &cs(&format!("{}.{what}", self.layer_dir(&l)))?,
-                        0,
-                    );
-                }
+                self.drop_layer(&l)?;
             }
         }
         Ok(())

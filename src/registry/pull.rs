@@ -88,6 +88,7 @@ pub fn pull(images: &Images, q: &str, o: &Pull) -> Result<String> {
     let Some((mut s, (top, body, ct))) = found else {
         return Err(Error::text(what));
     };
+    crate::rt::crash::step("pull: manifest fetched");
     // (docker says so once the registry has the image)
     say(&format!("{}: Pulling from {}", r.object(), r.path));
     if let Some(d) = &r.digest
@@ -133,6 +134,7 @@ pub fn pull(images: &Images, q: &str, o: &Pull) -> Result<String> {
 
     // The config: the image id is its digest.
     let cb = fetch_blob_small(&mut s, &repo, &config, MAX_CONFIG)?;
+    crate::rt::crash::step("pull: config fetched");
     let cv = json::parse(&cb)
         .map_err(|e| Error::bad("image config", config.digest.clone(), format!("{e}")))?;
     check_platform(&cv, o.platform.as_ref(), &r)?;
@@ -158,6 +160,9 @@ pub fn pull(images: &Images, q: &str, o: &Pull) -> Result<String> {
         .collect::<Result<_>>()?;
     let id = String::from(hex(&config.digest));
     let fresh = images.get(&id).is_err() || !diff_ids.iter().all(|d| images.has_layer(d));
+    // Layers stored and not yet listed by an image are this pull's:
+    // `image prune` leaves them alone while it runs.
+    let _busy = images.busy()?;
 
     let here = r.name();
     for (l, diff) in layers.iter().zip(&diff_ids) {
@@ -204,12 +209,15 @@ pub fn pull(images: &Images, q: &str, o: &Pull) -> Result<String> {
         }
         let size = diff_ids.iter().map(|l| images.layer_size(l)).sum();
         images.put(&cb, diff_ids.clone(), size)?;
+        crate::rt::crash::step("pull: image stored");
         if r.tag.is_some() {
             let mut t = r.clone();
             t.digest = None;
             images.tag(&t.familiar(), &id)?;
+            crate::rt::crash::step("pull: tagged");
         }
         images.add_digest(&format!("{}@{top}", r.familiar_name()), &id)?;
+        crate::rt::crash::step("pull: digest recorded");
     }
     say(&format!("Digest: {top}"));
     say(&format!(
@@ -326,7 +334,9 @@ fn fetch_layer(
             format!("diff_id mismatch: sha256:{diff} expected"),
         ));
     }
+    crate::rt::crash::step("pull: layer verified");
     pending.commit()?;
+    crate::rt::crash::step("pull: layer committed");
     s.recycle(body);
     Ok(())
 }

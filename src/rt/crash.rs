@@ -2,8 +2,9 @@
 //! SIGKILLs itself at the Nth setup step it passes (counted in this
 //! process; a monitor it forks counts on from there), after saying which
 //! on stderr. The crash tests use it to interrupt create, start, the
-//! network claim, exec, rm and load at every step, and check that `ps -a`
-//! tells the truth afterwards and `rm -f` and prune clear what is left.
+//! network claim, exec, rm, load, pull and `network connect`/`disconnect`
+//! at every step, and check that `ps -a` and `images` tell the truth
+//! afterwards and `rm -f` and prune clear what is left.
 //! Unset (always, outside those tests), a step is one relaxed load.
 
 use core::sync::atomic::{AtomicU32, Ordering::Relaxed};

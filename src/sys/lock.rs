@@ -19,4 +19,21 @@ impl Lock {
         let f = fd::open(path, libc::O_RDWR | libc::O_CREAT | libc::O_CLOEXEC, 0o600)?;
         Lock::on(f)
     }
+
+    /// `file`, shared (`LOCK_SH`): any number of holders at once.
+    pub fn shared(path: &CStr) -> Result<Lock> {
+        let f = fd::open(path, libc::O_RDWR | libc::O_CREAT | libc::O_CLOEXEC, 0o600)?;
+        fs::flock(f.raw(), libc::LOCK_SH)?;
+        Ok(Lock(f))
+    }
+
+    /// `file` if no one holds it (`LOCK_EX | LOCK_NB`), else None.
+    pub fn try_file(path: &CStr) -> Result<Option<Lock>> {
+        let f = fd::open(path, libc::O_RDWR | libc::O_CREAT | libc::O_CLOEXEC, 0o600)?;
+        match fs::flock(f.raw(), libc::LOCK_EX | libc::LOCK_NB) {
+            Ok(()) => Ok(Some(Lock(f))),
+            Err(super::Errno::EAGAIN) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
 }

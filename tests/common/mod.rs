@@ -351,6 +351,7 @@ pub fn with_stray_fd(c: &mut Command) {
 pub mod checks;
 pub mod features;
 pub mod netns;
+pub mod registry;
 pub mod snapshot;
 pub mod term;
 
