@@ -84,6 +84,9 @@ const FLAGS: &[Flag] = &[
     flag(b'a', "attach", true),
     flag(0, "detach-keys", true),
     flag(0, "sig-proxy", false),
+    flag(0, "userns", true),
+    flag(0, "uidmap", true),
+    flag(0, "gidmap", true),
     // From here on: the limits `update` takes too (LIMIT_FLAGS), and help.
     flag(b'm', "memory", true),
     flag(0, "memory-swap", true),
@@ -151,6 +154,10 @@ Options:
       --ipc MODE           private|shareable (default: its own), host (the host's, and its
                            /dev/shm), none (no /dev/shm), container:NAME (its SysV IPC)
       --uts host           Share the host's host name (no -h)
+      --uidmap C:H:N       A user namespace: ids C..C+N inside are H..H+N on the host
+                           (repeatable; root inside must be mapped), as podman's
+      --gidmap C:H:N       The same for group ids (default: as --uidmap)
+      --userns host        No user namespace (the default)
       --group-add GROUP    An extra group of the process (name from the image's /etc/group,
                            or a number)
       --cidfile FILE       Write the container's id to FILE (refused if FILE exists)
@@ -253,6 +260,10 @@ pub struct RunArgs<'a> {
     pub detach_keys: Option<&'a [u8]>,
     /// --sig-proxy=false: false (docker's default: true).
     pub sig_proxy: bool,
+    /// --userns (host), --uidmap and --gidmap values, in order.
+    pub userns: Option<&'a [u8]>,
+    pub uidmap: Vec<&'a [u8]>,
+    pub gidmap: Vec<&'a [u8]>,
     /// --label and --label-file in command-line order: (is_file, value).
     pub labels: Vec<(bool, &'a [u8])>,
     /// `--platform OS/ARCH[/VARIANT]` for a pull.
@@ -345,6 +356,9 @@ pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {
             "attach" => r.attach.push(v),
             "detach-keys" => r.detach_keys = Some(v),
             "sig-proxy" => r.sig_proxy = on,
+            "userns" => r.userns = Some(v),
+            "uidmap" => r.uidmap.push(v),
+            "gidmap" => r.gidmap.push(v),
             l if l.starts_with("health-") => r.health.push((l, v)),
             "memory" | "memory-swap" | "memory-reservation" | "cpus" | "cpu-shares"
             | "cpu-quota" | "cpu-period" | "cpuset-cpus" | "cpuset-mems" | "pids-limit"
@@ -542,6 +556,10 @@ pub fn to_spec(
         }
     }
     let mut namespaces = alloc::vec![Namespace::Mount, Namespace::Cgroup];
+    let (uid_map, gid_map) = id_maps(r)?;
+    if !uid_map.is_empty() {
+        namespaces.push(Namespace::User);
+    }
     let bad_mode = |flag: &str, v: &[u8], modes: &'static str| {
         Error::bad(alloc::format!("invalid --{flag}"), text(v), modes)
     };
@@ -660,6 +678,8 @@ pub fn to_spec(
         netns_owner: None,
         seccomp: crate::seccomp::Seccomp::Builtin,
         ns_containers,
+        uid_map,
+        gid_map,
         ..Default::default()
     };
     // The host's UTS namespace: its name is the host's; none is set (an
@@ -682,6 +702,111 @@ pub fn to_spec(
     }
     super::kernel::apply(&mut spec, &r.ulimits, &sysctls, r.oom_score_adj)?;
     Ok(spec)
+}
+
+/// --uidmap and --gidmap (podman's CONTAINER:HOST:COUNT), --userns host:
+/// the user namespace's maps, empty for none. The host's pid or network
+/// namespace, or another container's, cannot go with one (docker's rule:
+/// their owner is the host's user namespace, the container's root would
+/// have no say in them).
+fn id_maps(r: &RunArgs) -> Result<(Vec<crate::spec::IdMap>, Vec<crate::spec::IdMap>)> {
+    let parse = |flag: &str, v: &[u8]| {
+        let bad = || {
+            Error::bad(
+                alloc::format!("invalid --{flag}"),
+                text(v),
+                "CONTAINER_ID:HOST_ID:COUNT, COUNT 1 or more",
+            )
+        };
+        let s = core::str::from_utf8(v).map_err(|_| bad())?;
+        let mut it = s.split(':').map(|n| n.parse::<u32>().ok());
+        match (
+            it.next().flatten(),
+            it.next().flatten(),
+            it.next().flatten(),
+            it.next(),
+        ) {
+            (Some(container), Some(host), Some(size), None)
+                if size > 0
+                    && container as u64 + size as u64 <= 1 << 32
+                    && host as u64 + size as u64 <= 1 << 32 =>
+            {
+                Ok(crate::spec::IdMap {
+                    container,
+                    host,
+                    size,
+                })
+            }
+            _ => Err(bad()),
+        }
+    };
+    match r.userns {
+        None | Some(b"host") => {}
+        Some(v) => {
+            return Err(Error::bad(
+                "invalid --userns",
+                text(v),
+                "host is the one mode (a user namespace: --uidmap/--gidmap)",
+            ));
+        }
+    }
+    let uid = r
+        .uidmap
+        .iter()
+        .map(|v| parse("uidmap", v))
+        .collect::<Result<Vec<_>>>()?;
+    let mut gid = r
+        .gidmap
+        .iter()
+        .map(|v| parse("gidmap", v))
+        .collect::<Result<Vec<_>>>()?;
+    if uid.is_empty() && gid.is_empty() {
+        return Ok((uid, gid));
+    }
+    if r.userns == Some(b"host") {
+        return Err(Error::bad(
+            "conflicting options",
+            "--userns host",
+            "not with --uidmap/--gidmap",
+        ));
+    }
+    if uid.is_empty() {
+        return Err(Error::bad("--gidmap", "", "needs --uidmap too"));
+    }
+    if gid.is_empty() {
+        gid = uid.clone();
+    }
+    for (maps, flag) in [(&uid, "--uidmap"), (&gid, "--gidmap")] {
+        if crate::spec::IdMap::host_of(maps, 0).is_none() {
+            return Err(Error::bad(flag, "", "must map root (container id 0)"));
+        }
+    }
+    let shared = [
+        (r.net == Some(b"host"), "--net host"),
+        (r.pid == Some(b"host"), "--pid host"),
+        (r.ipc == Some(b"host"), "--ipc host"),
+        (r.uts == Some(b"host"), "--uts host"),
+        (
+            r.net.is_some_and(|n| n.starts_with(b"container:")),
+            "--net container:",
+        ),
+        (
+            r.pid.is_some_and(|n| n.starts_with(b"container:")),
+            "--pid container:",
+        ),
+        (
+            r.ipc.is_some_and(|n| n.starts_with(b"container:")),
+            "--ipc container:",
+        ),
+    ];
+    if let Some((_, what)) = shared.iter().find(|s| s.0) {
+        return Err(Error::bad(
+            "conflicting options",
+            *what,
+            "cannot share a namespace with a user namespace (--uidmap)",
+        ));
+    }
+    Ok((uid, gid))
 }
 
 /// /dev/shm as --shm-size and --ipc ask: a sized tmpfs (docker's 64m by

@@ -92,6 +92,7 @@ pub fn create(store: &Store, spec: &mut Spec, o: Options) -> Result<Record> {
         Some(ov) => make_overlay_dirs(&dir, ov.lower.first().is_some_and(|l| l.ends_with("/init"))),
         None => Ok(()),
     });
+    let made = made.and_then(|()| give_to_ns_root(&dir, spec));
     if let Err(e) = made {
         let _ = super::delete::remove(store, &rec, false);
         return Err(e);
@@ -154,6 +155,31 @@ pub(super) fn join_namespaces(store: &Store, spec: &mut Spec) -> Result<()> {
         }
         *q = other;
         spec.ns_owners.push((*ns, rec.pid, rec.pid_start));
+    }
+    Ok(())
+}
+
+/// With a user namespace, what the container writes in its directory
+/// (its /etc files, its overlay's upper and work dirs) belongs to its
+/// root as the host sees it: root inside is nobody to the host, and
+/// would find them unwritable (the /etc files unreadable: 0600).
+fn give_to_ns_root(dir: &str, spec: &Spec) -> Result<()> {
+    let (Some(uid), Some(gid)) = (
+        crate::spec::IdMap::host_of(&spec.uid_map, 0),
+        crate::spec::IdMap::host_of(&spec.gid_map, 0),
+    ) else {
+        return Ok(());
+    };
+    let d = cstr::cstring(dir.as_bytes()).unwrap_or_default();
+    let dfd = crate::sys::fd::open(&d, libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC, 0)
+        .map_err(|e| Error::sys("open", dir, e))?;
+    let files = super::network::FILES.iter().map(|f| f.0);
+    for name in files.chain(["upper", "work"]) {
+        let c = cstr::cstring(name.as_bytes()).unwrap_or_default();
+        match crate::sys::file::fchownat(dfd.raw(), &c, uid, gid, libc::AT_SYMLINK_NOFOLLOW) {
+            Ok(()) | Err(crate::sys::Errno::ENOENT) => {}
+            Err(e) => return Err(Error::sys("chown", alloc::format!("{dir}/{name}"), e)),
+        }
     }
     Ok(())
 }

@@ -303,19 +303,7 @@ fn overlay<'a>(
     work: &'a CStr,
     volatile: bool,
 ) -> Res<'a, ()> {
-    // The upper dir must stay a plain diff that `commit` can tar: no
-    // redirect xattrs for renamed dirs, no metadata-only copy-ups,
-    // whatever the kernel's defaults. `volatile` (5.10+): no syncs.
-    let off = Some(c"off");
-    let opts: &[(&CStr, Option<&CStr>)] = if volatile {
-        &[
-            (c"redirect_dir", off),
-            (c"metacopy", off),
-            (c"volatile", None),
-        ]
-    } else {
-        &[(c"redirect_dir", off), (c"metacopy", off)]
-    };
+    let opts = super::overlay::options(volatile);
     let fs = super::overlay::create(lower, joined, Some((upper, work)), opts).map_err(
         |(op, errno)| Fail {
             op,
@@ -420,6 +408,19 @@ pub fn apply<'a>(ops: &'a [Op], mut root: Option<Fd>) -> Res<'a, Option<Fd>> {
                 root = Some(r);
                 root_path = path;
             }
+            Op::AttachRoot { fd: mnt, target } => {
+                // The overlay the parent mounted (a user namespace's):
+                // attached here, the root from then on.
+                let dir = fd::open(target, libc::O_PATH | libc::O_DIRECTORY, 0)
+                    .map_err(fail("open rootfs", target))?;
+                let mnt = core::mem::ManuallyDrop::new(Fd::from_raw(*mnt));
+                m::move_mount(&mnt, &dir).map_err(fail("mount overlay", target))?;
+                root = Some(
+                    fd::open(target, libc::O_PATH | libc::O_DIRECTORY, 0)
+                        .map_err(fail("open rootfs", target))?,
+                );
+                root_path = target;
+            }
             Op::OverlayRoot {
                 target,
                 lower,
@@ -452,13 +453,14 @@ pub fn apply<'a>(ops: &'a [Op], mut root: Option<Fd>) -> Res<'a, Option<Fd>> {
                 fd: mnt,
                 target,
                 resolve,
+                file,
             } => {
                 let r = root.as_ref().ok_or(Fail {
                     op: "mount",
                     arg: target.to_bytes(),
                     errno: Errno::EBADF,
                 })?;
-                let dir = target_fd(r, target.to_bytes(), *resolve, false)
+                let dir = target_fd(r, target.to_bytes(), *resolve, *file)
                     .map_err(fail("mount point", target))?;
                 // The parent's detached mount, inherited: attached in this
                 // namespace (it stays the parent's fd to close).

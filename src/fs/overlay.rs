@@ -59,3 +59,44 @@ pub fn create(
     }
     Err(("mount overlay", last))
 }
+
+/// As `create`, the layers given as open (detached, idmapped) mounts:
+/// `lowerdir+` by fd, which only 6.13+ kernels take (EINVAL before).
+pub fn create_from_fds(
+    lower: &[Fd],
+    upper: (&CStr, &CStr),
+    opts: &[(&CStr, Option<&CStr>)],
+) -> Result<Fd, Fail> {
+    let fs = m::fsopen(c"overlay").map_err(|e| ("fsopen overlay", e))?;
+    for (k, v) in opts {
+        let _ = match v {
+            Some(v) => m::fsconfig_string(&fs, k, v),
+            None => m::fsconfig_flag(&fs, k),
+        };
+    }
+    for l in lower {
+        m::fsconfig_fd(&fs, c"lowerdir+", l)
+            .map_err(|e| ("overlay layer by fd (kernel 6.13+)", e))?;
+    }
+    m::fsconfig_string(&fs, c"upperdir", upper.0).map_err(|e| ("overlay upperdir", e))?;
+    m::fsconfig_string(&fs, c"workdir", upper.1).map_err(|e| ("overlay workdir", e))?;
+    m::fsconfig_create(&fs).map_err(|e| ("mount overlay", e))?;
+    Ok(fs)
+}
+
+/// The options every container overlay gets. The upper dir must stay a
+/// plain diff that `commit` can tar: no redirect xattrs for renamed dirs,
+/// no metadata-only copy-ups, whatever the kernel's defaults. `volatile`
+/// (5.10+): no syncs.
+pub fn options(volatile: bool) -> &'static [(&'static CStr, Option<&'static CStr>)] {
+    const OFF: Option<&CStr> = Some(c"off");
+    if volatile {
+        &[
+            (c"redirect_dir", OFF),
+            (c"metacopy", OFF),
+            (c"volatile", None),
+        ]
+    } else {
+        &[(c"redirect_dir", OFF), (c"metacopy", OFF)]
+    }
+}

@@ -36,6 +36,10 @@ pub enum Op {
         work: CString,
         volatile: bool,
     },
+    /// `OverlayRoot` under a user namespace: the parent mounted the
+    /// overlay (detached, its layers idmapped so that the image's root
+    /// is the namespace's), the child attaches it on `target`.
+    AttachRoot { fd: i32, target: CString },
     /// Mount a fresh filesystem of `fstype` on `target` (relative to the
     /// root, created if missing), through fsopen/fsmount/move_mount.
     Mount {
@@ -50,11 +54,13 @@ pub enum Op {
         copy_up: bool,
     },
     /// Attach a detached mount the parent made (`prepare`: a copied-up
-    /// tmpfs, the cgroup tmpfs) on `target`: the fd is inherited.
+    /// tmpfs, the cgroup tmpfs, a bind under a user namespace) on
+    /// `target` (a file for a file's bind): the fd is inherited.
     Attach {
         fd: i32,
         target: CString,
         resolve: Resolve,
+        file: bool,
     },
     /// OCI type "cgroup" (the container's cgroups at /sys/fs/cgroup):
     /// `prepare` turns it into what the host allows (see there).

@@ -20,6 +20,15 @@
 //!   it read-only with "ro" (podman's default). Hierarchies pocket makes
 //!   no group in (name=systemd) are not shown. The host's hierarchies
 //!   themselves are never mounted or changed.
+//! * with a user namespace, every bind (volumes, /etc/hosts...): its
+//!   source is opened here, as the host's root, because the container's
+//!   root is nobody to the host and may not even reach the path (the
+//!   container directory is 0700); the child only attaches the copy.
+//! * with a user namespace, an image's overlay: each layer an idmapped
+//!   mount (the namespace's maps, through a scratch namespace with the
+//!   same ones: the container's own does not exist yet), so that what the
+//!   image's root owns is the container root's; the overlay made from
+//!   them here, by the host's root, as with no user namespace.
 
 use super::plan::{Op, Param, Resolve};
 use crate::cgroup::{Cgroup, Layout};
@@ -61,6 +70,7 @@ pub fn prepare(
     layout: &Layout,
     cg: Option<&Cgroup>,
     cgroupns: bool,
+    userns: Option<(&[crate::spec::IdMap], &[crate::spec::IdMap])>,
 ) -> Result<Vec<Fd>> {
     let mut held = Vec::new();
     let mut out = Vec::with_capacity(ops.len());
@@ -83,6 +93,7 @@ pub fn prepare(
                     fd: mnt.raw(),
                     target,
                     resolve,
+                    file: false,
                 });
                 held.push(mnt);
             }
@@ -93,6 +104,59 @@ pub fn prepare(
             } => cgroup(
                 &mut out, &mut held, target, attrs, resolve, layout, cg, cgroupns,
             )?,
+            Op::Bind {
+                source,
+                target,
+                recursive,
+                attrs,
+                resolve,
+            } if userns.is_some() => {
+                let name = source.to_string_lossy();
+                let mut flags = k::OPEN_TREE_CLONE | k::OPEN_TREE_CLOEXEC;
+                if recursive {
+                    flags |= libc::AT_RECURSIVE as u32;
+                }
+                let tree = m::open_tree(libc::AT_FDCWD, &source, flags).ctx("bind", &name)?;
+                let st = fd::fstatat(tree.raw(), c"", libc::AT_EMPTY_PATH).ctx("stat", &name)?;
+                if attrs != 0 {
+                    m::mount_setattr(&tree, attrs).ctx("bind options", &name)?;
+                }
+                out.push(Op::Attach {
+                    fd: tree.raw(),
+                    target,
+                    resolve,
+                    file: st.st_mode & libc::S_IFMT != libc::S_IFDIR,
+                });
+                held.push(tree);
+            }
+            Op::OverlayRoot {
+                target,
+                lower,
+                upper,
+                work,
+                volatile,
+                ..
+            } if let Some((uid, gid)) = userns => {
+                let ns = crate::spawn::userns::scratch(uid, gid)?;
+                let mut layers = Vec::with_capacity(lower.len());
+                for l in &lower {
+                    let name = l.to_string_lossy();
+                    let flags = k::OPEN_TREE_CLONE | k::OPEN_TREE_CLOEXEC;
+                    let t = m::open_tree(libc::AT_FDCWD, l, flags).ctx("open layer", &name)?;
+                    m::mount_setattr_idmap(&t, &ns).ctx("idmap layer", &name)?;
+                    layers.push(t);
+                }
+                let opts = super::overlay::options(volatile);
+                let fs = super::overlay::create_from_fds(&layers, (&upper, &work), opts)
+                    .map_err(|(op, e)| Error::sys(op, target.to_string_lossy(), e))?;
+                // nodev: see apply's overlay().
+                let mnt = m::fsmount(&fs, k::MOUNT_ATTR_NODEV).ctx("mount", "overlay")?;
+                out.push(Op::AttachRoot {
+                    fd: mnt.raw(),
+                    target,
+                });
+                held.push(mnt);
+            }
             op => out.push(op),
         }
     }
@@ -142,6 +206,7 @@ fn cgroup(
                     fd: t.raw(),
                     target,
                     resolve,
+                    file: false,
                 });
                 held.push(t);
             }
@@ -167,6 +232,7 @@ fn cgroup(
         fd: tmpfs.raw(),
         target: target.clone(),
         resolve,
+        file: false,
     });
     held.push(tmpfs);
     let base = target.to_string_lossy().into_owned();
@@ -313,7 +379,7 @@ mod tests {
             | k::MOUNT_ATTR_NODEV
             | k::MOUNT_ATTR_NOEXEC;
         let mut ops = vec![Op::Private, op()];
-        let held = prepare(&mut ops, b"/r", &layout, Some(&cg), true).unwrap();
+        let held = prepare(&mut ops, b"/r", &layout, Some(&cg), true, None).unwrap();
         assert!(held.is_empty());
         assert_eq!(
             ops[1],
@@ -327,7 +393,7 @@ mod tests {
             }
         );
         let mut ops = vec![op()];
-        prepare(&mut ops, b"/r", &layout, Some(&cg), false).unwrap();
+        prepare(&mut ops, b"/r", &layout, Some(&cg), false, None).unwrap();
         assert_eq!(
             ops,
             vec![Op::Bind {
@@ -340,7 +406,7 @@ mod tests {
         );
         // Everything else passes through as it is.
         let mut ops = vec![Op::Private, Op::ReadonlyRoot];
-        prepare(&mut ops, b"/r", &layout, None, false).unwrap();
+        prepare(&mut ops, b"/r", &layout, None, false, None).unwrap();
         assert_eq!(ops, vec![Op::Private, Op::ReadonlyRoot]);
     }
 }

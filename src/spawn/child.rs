@@ -1,7 +1,7 @@
 //! The container init, from clone(2) to execve(2). Only syscalls here: the
 //! parent prepared the plan, the receive buffer and the pointer tables.
 
-use super::wire::{self, Config, F_CGROUPNS, F_INIT, F_NETNS, F_STDIN, F_TTY, F_UTSNS};
+use super::wire::{self, Config, F_CGROUPNS, F_INIT, F_NETNS, F_STDIN, F_TTY, F_USERNS, F_UTSNS};
 use crate::fs::{Op, apply::apply};
 use crate::rt::args::lookup;
 use crate::spec::DEFAULT_PATH;
@@ -51,6 +51,9 @@ pub struct Child<'a> {
     /// Where in `ops` the root switches: createContainer hooks run
     /// before that, with the host's paths still in view.
     pub switch_at: usize,
+    /// Where in `ops` the root is mounted (the op after it): the ops
+    /// before run with pocket's ids, the rest as the user namespace's root.
+    pub root_at: usize,
     /// The seccomp filter (built by the parent) and no_new_privs.
     pub confine: crate::seccomp::Confine<'a>,
     /// OCI `create`: an O_PATH fd of the exec fifo, else -1. The child
@@ -161,12 +164,27 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
     // SAFETY: ops live in our copy of the parent's memory until execve.
     let ops: &'static [Op] = unsafe { core::slice::from_raw_parts(c.ops.as_ptr(), c.ops.len()) };
     let (before, after) = ops.split_at(c.switch_at.min(ops.len()));
+    let (first, before) = before.split_at(c.root_at.min(before.len()));
     let of = |e: crate::fs::apply::Fail<'static>| Fail {
         op: e.op,
         arg: e.arg,
         errno: e.errno,
     };
-    let root = apply(before, None).map_err(of)?;
+    // The root is looked up and mounted with the ids pocket had: with a
+    // user namespace they are the host's root still (unmapped inside, but
+    // the owner of the container's 0700 directory, which its root is not).
+    let root = apply(first, None).map_err(of)?;
+    // The parent wrote our user namespace's maps before the go-ahead:
+    // become its root, so that what we mount and make from here on is
+    // owned by ids the namespace knows (else EOVERFLOW).
+    if cfg.flags & F_USERNS != 0 {
+        proc::become_ns_root().map_err(|(op, errno)| Fail {
+            op,
+            arg: b"user namespace root",
+            errno,
+        })?;
+    }
+    let root = apply(before, root).map_err(of)?;
     if let Some(h) = c.hooks {
         run_hooks(
             &h.create_container,

@@ -120,6 +120,23 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     };
 
     let mut ns = Vec::new();
+    // A container with a user namespace of its own: that one first (it
+    // owns the others, and makes us its root: none of the host's
+    // privilege goes in with the command).
+    let p = alloc::format!("/proc/{pid}/ns/user");
+    let user = fd::open(
+        &cstring(p.as_bytes()).unwrap_or_default(),
+        libc::O_RDONLY,
+        0,
+    )
+    .ctx("open", &p)?;
+    let ours =
+        fd::open(c"/proc/self/ns/user", libc::O_RDONLY, 0).ctx("open", "/proc/self/ns/user")?;
+    let id = |f: &Fd| fd::fstatat(f.raw(), c"", libc::AT_EMPTY_PATH).map(|s| (s.st_dev, s.st_ino));
+    if id(&user).ctx("stat", &p)? != id(&ours).ctx("stat", "/proc/self/ns/user")? {
+        ns.push((user, libc::CLONE_NEWUSER, "user"));
+    }
+    drop(ours);
     for (name, kind) in NAMESPACES {
         let p = alloc::format!("/proc/{pid}/ns/{name}");
         let c = cstring(p.as_bytes()).unwrap_or_default();

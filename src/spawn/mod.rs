@@ -14,6 +14,7 @@ mod limits;
 pub mod parent;
 pub mod relay;
 pub mod sealed;
+pub mod userns;
 pub mod wire;
 
 pub use parent::run;

@@ -3,7 +3,7 @@
 
 use super::child::{self, Child};
 use super::relay;
-use super::wire::{self, F_CGROUPNS, F_INIT, F_NETNS, F_STDIN, F_TTY, F_UTSNS};
+use super::wire::{self, F_CGROUPNS, F_INIT, F_NETNS, F_STDIN, F_TTY, F_USERNS, F_UTSNS};
 use crate::cgroup::{self, Cgroup};
 use crate::error::{Context, Error, Result};
 use crate::fs;
@@ -181,6 +181,7 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
         (spec.has(Namespace::Network), F_NETNS),
         (uts, F_UTSNS),
         (spec.has(Namespace::Cgroup), F_CGROUPNS),
+        (spec.has(Namespace::User), F_USERNS),
     ] {
         if on {
             flags |= f;
@@ -218,13 +219,38 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
         false => cgroup::Layout::default(),
     };
     let cgroupns = spec.has(Namespace::Cgroup);
-    let _mounts =
-        fs::prepare::prepare(&mut ops, &spec.root.path, &layout, cg.0.as_ref(), cgroupns)?;
+    let userns = spec
+        .has(Namespace::User)
+        .then_some((&spec.uid_map[..], &spec.gid_map[..]));
+    let _mounts = fs::prepare::prepare(
+        &mut ops,
+        &spec.root.path,
+        &layout,
+        cg.0.as_ref(),
+        cgroupns,
+        userns,
+    )?;
     let switch_at = ops
         .iter()
         .position(|o| matches!(o, fs::Op::SwitchRoot { .. }))
         .unwrap_or(ops.len());
+    let root_at = ops
+        .iter()
+        .position(|o| {
+            matches!(
+                o,
+                fs::Op::BindRoot(_) | fs::Op::OverlayRoot { .. } | fs::Op::AttachRoot { .. }
+            )
+        })
+        .map_or(0, |i| i + 1);
     let ns = super::joins::open_all(spec)?;
+    if userns.is_some() && !ns.table.is_empty() {
+        return Err(Error::bad(
+            "user namespace",
+            "",
+            "cannot be made while joining other namespaces by path",
+        ));
+    }
     let joined = !ns.table.is_empty();
     // The hooks' state document, and the hooks the init runs itself.
     let (id, bundle) = waiting.map_or(("", ""), |w| (w.id, w.bundle));
@@ -261,6 +287,7 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
         rlimits: &p.rlimits,
         hooks: in_child.as_ref(),
         switch_at,
+        root_at,
         exec_fifo: waiting.map_or(-1, |w| w.fifo.raw()),
         preserve_fds: waiting.map_or(0, |w| w.preserve_fds),
         confine: crate::seccomp::Confine {
@@ -373,10 +400,13 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
 }
 
 /// The parent's steps between clone and the child's go-ahead, with the
-/// child's namespaces made: on a bridge network its eth0 is made,
+/// child's namespaces made: its user namespace's maps written; on a bridge network its eth0 is made,
 /// addressed and routed; its OOM score is set; then the prestart and
 /// createRuntime hooks run (in this order, as runc), state "creating".
 fn while_waiting(spec: &Spec, pid: i32, state: &super::hooks::StateDoc) -> Result<()> {
+    if spec.has(Namespace::User) {
+        super::userns::write_maps(pid, &spec.uid_map, &spec.gid_map)?;
+    }
     if let Some(a) = &spec.net {
         crate::net::host::attach(pid, a)?;
     }

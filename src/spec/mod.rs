@@ -151,6 +151,9 @@ pub enum Namespace {
     Ipc,
     Network,
     Cgroup,
+    /// Made at clone with the others (which it then owns), its id maps
+    /// written by the parent before the child goes on (`Spec::uid_map`).
+    User,
 }
 
 impl Namespace {
@@ -163,6 +166,7 @@ impl Namespace {
             Namespace::Ipc => "ipc",
             Namespace::Network => "net",
             Namespace::Cgroup => "cgroup",
+            Namespace::User => "user",
         }
     }
 
@@ -174,7 +178,27 @@ impl Namespace {
             Namespace::Ipc => libc::CLONE_NEWIPC,
             Namespace::Network => libc::CLONE_NEWNET,
             Namespace::Cgroup => libc::CLONE_NEWCGROUP,
+            Namespace::User => libc::CLONE_NEWUSER,
         }
+    }
+}
+
+/// One line of a user namespace's uid_map or gid_map (OCI
+/// `linux.uidMappings[]`): ids `container..container+size` inside are
+/// `host..host+size` outside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdMap {
+    pub container: u32,
+    pub host: u32,
+    pub size: u32,
+}
+
+impl IdMap {
+    /// The host id of `id` inside, if the maps map it.
+    pub fn host_of(maps: &[IdMap], id: u32) -> Option<u32> {
+        maps.iter()
+            .find(|m| id >= m.container && id - m.container < m.size)
+            .map(|m| m.host + (id - m.container))
     }
 }
 
@@ -196,6 +220,10 @@ pub struct Spec {
     pub readonly_paths: Vec<String>,
     /// The namespaces made new at clone.
     pub namespaces: Vec<Namespace>,
+    /// With a User namespace: its uid_map and gid_map (both given, as
+    /// runc wants), written by the parent while the child waits.
+    pub uid_map: Vec<IdMap>,
+    pub gid_map: Vec<IdMap>,
     /// Namespaces joined instead (OCI linux.namespaces[].path, as an
     /// engine's pods give them): at most one per kind, none of them in
     /// `namespaces`.

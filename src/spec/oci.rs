@@ -3,7 +3,9 @@
 //! pocket's own run-time choices travel as annotations.
 
 use super::oci_read::{self, At};
-use super::{Device, Hook, Io, Mount, Namespace, NetAttach, Overlay, Process, Root, Spec, caps};
+use super::{
+    Device, Hook, IdMap, Io, Mount, Namespace, NetAttach, Overlay, Process, Root, Spec, caps,
+};
 use crate::cgroup::Resources;
 use crate::error::{Error, Result};
 use crate::json::{self, Value};
@@ -19,6 +21,7 @@ const NS_NAMES: &[(Namespace, &str)] = &[
     (Namespace::Ipc, "ipc"),
     (Namespace::Network, "network"),
     (Namespace::Cgroup, "cgroup"),
+    (Namespace::User, "user"),
 ];
 
 /// pocket's own annotations start so; the others are the config's own.
@@ -309,6 +312,8 @@ pub fn to_value(s: &Spec) -> Value {
             "linux",
             Some(json::obj(alloc::vec![
                 ("namespaces", Some(Value::Arr(namespaces))),
+                ("uidMappings", id_maps_value(&s.uid_map)),
+                ("gidMappings", id_maps_value(&s.gid_map)),
                 ("maskedPaths", Some(json::strs(&s.masked_paths))),
                 ("readonlyPaths", Some(json::strs(&s.readonly_paths))),
                 ("sysctl", sysctl),
@@ -342,6 +347,22 @@ pub fn to_value(s: &Spec) -> Value {
     ])
 }
 
+fn id_maps_value(m: &[IdMap]) -> Option<Value> {
+    (!m.is_empty()).then(|| {
+        Value::Arr(
+            m.iter()
+                .map(|m| {
+                    json::obj(alloc::vec![
+                        ("containerID", Some(json::num(m.container))),
+                        ("hostID", Some(json::num(m.host))),
+                        ("size", Some(json::num(m.size))),
+                    ])
+                })
+                .collect(),
+        )
+    })
+}
+
 /// `ociVersion`: 1.0.x, 1.1.x or 1.2.x (with any pre-release or build
 /// suffix, "1.0.2-dev" as podman writes it); the documents pocket reads
 /// are the same in all three as far as it uses them.
@@ -370,6 +391,35 @@ const PROPAGATIONS: &[&str] = &[
     "runbindable",
 ];
 
+/// `linux.uidMappings` or `gidMappings`: at most the kernel's 340 lines
+/// of a map, none empty nor wrapping around.
+fn id_maps(a: &At) -> Result<Vec<IdMap>> {
+    let items = a.items()?;
+    if items.len() > 340 {
+        return Err(a.err("more than 340 mappings (the kernel's limit)"));
+    }
+    let mut out = Vec::new();
+    for m in items {
+        let get = |k: &str| {
+            let x = m.key(k);
+            x.u32()?.ok_or_else(|| x.err("missing"))
+        };
+        let map = IdMap {
+            container: get("containerID")?,
+            host: get("hostID")?,
+            size: get("size")?,
+        };
+        let fits = |s: u32| (s as u64) + (map.size as u64) <= 1 << 32;
+        if map.size == 0 || !fits(map.container) || !fits(map.host) {
+            return Err(m
+                .key("size")
+                .err("must be 1 or more, the range within 32 bits"));
+        }
+        out.push(map);
+    }
+    Ok(out)
+}
+
 /// Read a config.json document into a Spec. Every field pocket uses is
 /// checked; the first bad one is the error, naming it.
 pub fn from_value(c: &Value) -> Result<Spec> {
@@ -396,9 +446,6 @@ pub fn from_value(c: &Value) -> Result<Spec> {
         let kind = t.str()?.ok_or_else(|| t.err("missing"))?;
         let ns = match NS_NAMES.iter().find(|x| x.1 == kind) {
             Some(x) => x.0,
-            None if kind == "user" => {
-                return Err(t.err("user namespaces are not supported yet"));
-            }
             None => return Err(t.err(alloc::format!("unsupported namespace {kind:?}"))),
         };
         if namespaces.contains(&ns) || ns_paths.iter().any(|(x, _)| *x == ns) {
@@ -406,6 +453,13 @@ pub fn from_value(c: &Value) -> Result<Spec> {
         }
         match n.key("path").str()? {
             None | Some("") => namespaces.push(ns),
+            // Its namespaces would have to be made after the join, by
+            // unshare and a fork for the pid one: not this spawn path.
+            Some(_) if ns == Namespace::User => {
+                return Err(n
+                    .key("path")
+                    .err("joining a user namespace is not supported yet"));
+            }
             Some(p) if p.starts_with('/') => ns_paths.push((ns, String::from(p))),
             Some(_) => return Err(n.key("path").err("must be an absolute path")),
         }
@@ -417,10 +471,29 @@ pub fn from_value(c: &Value) -> Result<Spec> {
             .key("namespaces")
             .err("a mount namespace is required (pocket never mounts in the host's)"));
     }
-    for k in ["uidMappings", "gidMappings"] {
-        if !l.key(k).items()?.is_empty() {
-            return Err(l.key(k).err("user namespaces are not supported yet"));
+    let uid_map = id_maps(&l.key("uidMappings"))?;
+    let gid_map = id_maps(&l.key("gidMappings"))?;
+    if namespaces.contains(&Namespace::User) {
+        // The kernel's "root" of the namespace must be someone: runc's
+        // rule (and the child becomes uid 0 inside as its first step).
+        for (m, k) in [(&uid_map, "uidMappings"), (&gid_map, "gidMappings")] {
+            if IdMap::host_of(m, 0).is_none() {
+                return Err(l.key(k).err("must map id 0 with a user namespace"));
+            }
         }
+        if !ns_paths.is_empty() {
+            return Err(l
+                .key("namespaces")
+                .err("joining namespaces by path with a new user namespace is not supported yet"));
+        }
+    } else if !uid_map.is_empty() || !gid_map.is_empty() {
+        return Err(l
+            .key(if uid_map.is_empty() {
+                "gidMappings"
+            } else {
+                "uidMappings"
+            })
+            .err("needs a user namespace (linux.namespaces)"));
     }
     let mut mounts = Vec::new();
     for m in at.key("mounts").items()? {
@@ -531,6 +604,8 @@ pub fn from_value(c: &Value) -> Result<Spec> {
         masked_paths: l.key("maskedPaths").strings()?,
         readonly_paths: l.key("readonlyPaths").strings()?,
         namespaces,
+        uid_map,
+        gid_map,
         ns_paths,
         cgroups_path: l.key("cgroupsPath").str()?.map(String::from),
         resources: res.v.map(Resources::from_json).unwrap_or_default(),

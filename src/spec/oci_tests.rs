@@ -382,7 +382,12 @@ fn every_bad_field_is_named() {
         (
             "linux.namespaces",
             r#"[{"type":"mount"},{"type":"user"}]"#,
-            "config.json: linux.namespaces[1].type: user namespaces are not supported yet",
+            "config.json: linux.uidMappings: must map id 0 with a user namespace",
+        ),
+        (
+            "linux.namespaces",
+            r#"[{"type":"mount"},{"type":"user","path":"/proc/1/ns/user"}]"#,
+            "config.json: linux.namespaces[1].path: joining a user namespace is not supported yet",
         ),
         (
             "linux.namespaces",
@@ -407,7 +412,22 @@ fn every_bad_field_is_named() {
         (
             "linux.uidMappings",
             r#"[{"containerID":0,"hostID":1000,"size":1}]"#,
-            "config.json: linux.uidMappings: user namespaces are not supported yet",
+            "config.json: linux.uidMappings: needs a user namespace (linux.namespaces)",
+        ),
+        (
+            "linux.uidMappings",
+            r#"[{"containerID":0,"hostID":1000,"size":0}]"#,
+            "config.json: linux.uidMappings[0].size: must be 1 or more, the range within 32 bits",
+        ),
+        (
+            "linux.uidMappings",
+            r#"[{"containerID":0,"hostID":4294967295,"size":2}]"#,
+            "config.json: linux.uidMappings[0].size: must be 1 or more, the range within 32 bits",
+        ),
+        (
+            "linux.uidMappings",
+            r#"[{"hostID":1,"size":2}]"#,
+            "config.json: linux.uidMappings[0].containerID: missing",
         ),
         (
             "linux.resources.memory.limit",
@@ -812,4 +832,42 @@ fn hostile_oci_config() {
             Ok(())
         },
     );
+}
+
+/// A user namespace with its maps: read, and written back as read.
+#[test]
+fn user_namespace_maps_round_trip() {
+    let mut v = doc();
+    set(
+        &mut v,
+        "linux.namespaces",
+        Some(
+            r#"[{"type":"mount"},{"type":"uts"},{"type":"network"},{"type":"ipc"},{"type":"user"}]"#,
+        ),
+    );
+    set(
+        &mut v,
+        "linux.uidMappings",
+        Some(r#"[{"containerID":0,"hostID":100000,"size":65536}]"#),
+    );
+    set(
+        &mut v,
+        "linux.gidMappings",
+        Some(
+            r#"[{"containerID":0,"hostID":200000,"size":10},{"containerID":10,"hostID":5,"size":1}]"#,
+        ),
+    );
+    let s = from_value(&v).unwrap();
+    assert!(s.has(Namespace::User));
+    assert_eq!(
+        s.uid_map,
+        [IdMap {
+            container: 0,
+            host: 100000,
+            size: 65536
+        }]
+    );
+    assert_eq!(s.gid_map.len(), 2);
+    assert_eq!(IdMap::host_of(&s.gid_map, 10), Some(5));
+    assert_eq!(from_json(&to_json(&s)).unwrap(), s);
 }

@@ -76,6 +76,14 @@ pub fn fsconfig_string(fs: &Fd, key: &CStr, value: &CStr) -> Result<()> {
     .map(drop)
 }
 
+/// `fsconfig(fd, FSCONFIG_SET_FD, key, NULL, value)` — fsconfig(2):
+/// a parameter given as an open fd (overlayfs' `lowerdir+`, 6.13+).
+pub fn fsconfig_fd(fs: &Fd, key: &CStr, value: &Fd) -> Result<()> {
+    let cmd = k::fsconfig_command::FSCONFIG_SET_FD as u32;
+    // SAFETY: key is NUL-terminated.
+    unsafe { syscall!(Sysno::fsconfig, fs.raw(), cmd, key.as_ptr(), 0, value.raw()) }.map(drop)
+}
+
 /// `fsconfig(fd, FSCONFIG_SET_FLAG, key, NULL, 0)` — fsconfig(2).
 pub fn fsconfig_flag(fs: &Fd, key: &CStr) -> Result<()> {
     let cmd = k::fsconfig_command::FSCONFIG_SET_FLAG as u32;
@@ -168,11 +176,22 @@ struct MountAttr {
 /// `mount_setattr(fd, "", AT_EMPTY_PATH|AT_RECURSIVE, &attr, size)` —
 /// mount_setattr(2): set MOUNT_ATTR_* bits on a whole (detached) tree.
 pub fn mount_setattr(fd: &Fd, set: u32) -> Result<()> {
+    setattr(fd, set, 0)
+}
+
+/// mount_setattr(2) with MOUNT_ATTR_IDMAP: the (detached) mount shows
+/// its files' owners through the maps of the user namespace `userns`
+/// is open on (host root as that namespace's root...).
+pub fn mount_setattr_idmap(fd: &Fd, userns: &Fd) -> Result<()> {
+    setattr(fd, k::MOUNT_ATTR_IDMAP, userns.raw() as u64)
+}
+
+fn setattr(fd: &Fd, set: u32, userns_fd: u64) -> Result<()> {
     let a = MountAttr {
         attr_set: set as u64,
         attr_clr: 0,
         propagation: 0,
-        userns_fd: 0,
+        userns_fd,
     };
     let flags = libc::AT_EMPTY_PATH as u32 | libc::AT_RECURSIVE as u32;
     // SAFETY: "" is NUL-terminated; a is a valid mount_attr of the given size.

@@ -169,6 +169,18 @@ pub fn set_user(
     Ok(())
 }
 
+/// setresgid(0, 0, 0) then setresuid(0, 0, 0): a process that made a
+/// user namespace becomes its root once the maps are written (its ids
+/// are the host's until then, unmapped inside: files it made would fail
+/// with EOVERFLOW). Root in the namespace keeps every capability there.
+pub fn become_ns_root() -> core::result::Result<(), (&'static str, Errno)> {
+    // SAFETY: no pointers.
+    unsafe { syscall!(Sysno::setresgid, 0, 0, 0) }.map_err(|e| ("setgid", e))?;
+    // SAFETY: no pointers.
+    unsafe { syscall!(Sysno::setresuid, 0, 0, 0) }.map_err(|e| ("setuid", e))?;
+    Ok(())
+}
+
 /// `prctl(option, arg2, 0, 0, 0)` — prctl(2).
 pub fn prctl(option: i32, arg2: u64) -> Result<()> {
     // SAFETY: options used here take no pointers.

@@ -1,0 +1,329 @@
+//! User namespaces (--uidmap/--gidmap, OCI linux.uidMappings): root in
+//! the container is an unprivileged id on the host. Checked from inside
+//! (id, /proc/self/uid_map, what root may write) and from the host (the
+//! process's uid, the owner of what the container wrote), and the
+//! attacks that root in a container would try, failing.
+
+mod common;
+use common::checks::{ns_pid, one_error_line};
+use common::netns::Ns;
+use common::snapshot::{assert_as_before, quiet};
+use common::*;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::sync::{Mutex, MutexGuard};
+
+/// One test at a time: each compares the host's cgroups and mounts
+/// before and after, which another test's containers would change.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one() -> MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The host range container ids 0..65536 map to: far above any real user.
+const BASE: u32 = 231072;
+const MAP: &str = "0:231072:65536";
+
+fn host_uid(pid: i32) -> u32 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let l = s.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    l.split_whitespace().nth(2).unwrap().parse().unwrap()
+}
+
+/// Idmapped image layers go to overlayfs by fd: 6.13 and later.
+fn fd_layers() -> Result<(), String> {
+    let r = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let mut v = r
+        .trim()
+        .split(['.', '-'])
+        .map(|n| n.parse::<u32>().unwrap_or(0));
+    let (a, b) = (v.next().unwrap_or(0), v.next().unwrap_or(0));
+    if (a, b) >= (6, 13) {
+        Ok(())
+    } else {
+        Err(format!(
+            "kernel {} < 6.13: overlayfs takes no layers by fd",
+            r.trim()
+        ))
+    }
+}
+
+#[test]
+fn root_inside_is_an_unprivileged_id_outside() {
+    if !root() {
+        return;
+    }
+    let _one = one();
+    let r = Root::new("userns-ids");
+    let ns = Ns::new();
+    let before = quiet(&ns, &r);
+    let rf = rootfs_str();
+    // Inside: root, with the map the kernel shows.
+    let o = r.out(&[
+        "run",
+        "--rm",
+        "--uidmap",
+        MAP,
+        "--rootfs",
+        &rf,
+        "sh",
+        "-c",
+        "id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let l: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(l[0], ["0"], "{out}");
+    assert_eq!(l[1], ["0"], "{out}");
+    assert_eq!(l[2], ["0", "231072", "65536"], "{out}");
+    assert_eq!(l[3], ["0", "231072", "65536"], "{out}");
+    // A --gidmap of its own.
+    let o = r.out(&[
+        "run",
+        "--rm",
+        "--uidmap",
+        MAP,
+        "--gidmap",
+        "0:300000:1000",
+        "--rootfs",
+        &rf,
+        "cat",
+        "/proc/self/gid_map",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o).split_whitespace().collect::<Vec<_>>(),
+        ["0", "300000", "1000"]
+    );
+    // Outside: the init and an exec'd process run as BASE, and exec
+    // enters the container's user namespace (never as the host's root).
+    let id = r.run_d(&["--uidmap", MAP, "sleep", "100"]);
+    let pid = r.pid(&id);
+    assert_eq!(host_uid(pid), BASE);
+    let o = r.out(&[
+        "exec",
+        &id,
+        "sh",
+        "-c",
+        "id -u; cat /proc/self/uid_map; sleep 100 >/dev/null 2>&1 & echo $!",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let l: Vec<&str> = out.lines().collect();
+    assert_eq!(l[0], "0", "{out}");
+    assert_eq!(
+        l[1].split_whitespace().collect::<Vec<_>>(),
+        ["0", "231072", "65536"]
+    );
+    let inner: i32 = l[2].trim().parse().unwrap();
+    let sleeper = same_pidns(pid)
+        .into_iter()
+        .find(|&p| ns_pid(p) == inner)
+        .expect("the exec'd sleep on the host");
+    assert_eq!(host_uid(sleeper), BASE, "exec'd process on the host");
+    // -u 1000 inside is BASE+1000 outside.
+    let o = r.out(&[
+        "exec",
+        "-u",
+        "1000",
+        &id,
+        "sh",
+        "-c",
+        "sleep 100 >/dev/null 2>&1 & echo $!",
+    ]);
+    let inner: i32 = stdout(&o).trim().parse().unwrap();
+    let p = same_pidns(pid)
+        .into_iter()
+        .find(|&p| ns_pid(p) == inner)
+        .unwrap();
+    assert_eq!(host_uid(p), BASE + 1000);
+    assert_eq!(r.out(&["rm", "-f", &id]).status.code(), Some(0));
+    assert_as_before(&ns, &r, &before, "left behind");
+}
+
+#[test]
+fn root_inside_cannot_write_what_the_host_root_owns() {
+    if !root() {
+        return;
+    }
+    let _one = one();
+    let r = Root::new("userns-files");
+    let dir = r.0.join("vol");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(dir.join("hosts.txt"), "host\n").unwrap();
+    std::fs::set_permissions(
+        dir.join("hosts.txt"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    std::fs::write(dir.join("mine.txt"), "mine\n").unwrap();
+    std::os::unix::fs::chown(dir.join("mine.txt"), Some(BASE), Some(BASE)).unwrap();
+    let v = format!("{}:/v", dir.display());
+    let o = r.out(&[
+        "run",
+        "--rm",
+        "--uidmap",
+        MAP,
+        "-v",
+        &v,
+        "--rootfs",
+        &rootfs_str(),
+        "sh",
+        "-c",
+        "stat -c '%u %n' /v/hosts.txt /v/mine.txt; \
+         echo x >> /v/hosts.txt && echo WROTE-HOST; \
+         echo x >> /v/mine.txt && echo wrote-mine; \
+         touch /v/new 2>/dev/null && echo MADE; \
+         touch /rootfs-file 2>/dev/null && echo ROOTFS; true",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    // The host's root is nobody inside; the container's root owns BASE's.
+    assert!(out.contains("65534 /v/hosts.txt"), "{out}");
+    assert!(out.contains("0 /v/mine.txt"), "{out}");
+    assert!(out.contains("wrote-mine"), "{out}");
+    for bad in ["WROTE-HOST", "MADE", "ROOTFS"] {
+        assert!(!out.contains(bad), "{bad}: {out}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.join("hosts.txt")).unwrap(),
+        "host\n"
+    );
+    assert!(!dir.join("new").exists());
+    assert!(!rootfs().join("rootfs-file").exists());
+}
+
+#[test]
+fn an_image_root_owns_its_files_and_writes_as_the_mapped_id() {
+    if !root() {
+        return;
+    }
+    let _one = one();
+    if let Err(why) = fd_layers() {
+        common::features::skip("userns image layers", &why);
+        return;
+    }
+    let r = Root::new("userns-image");
+    let o = r.out(&[
+        "load",
+        "-i",
+        &format!("{}/busybox-docker.tar", test_images().display()),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let ns = Ns::new();
+    let before = quiet(&ns, &r);
+    let o = r.out(&[
+        "run",
+        "--name",
+        "img",
+        "--uidmap",
+        MAP,
+        "busybox",
+        "sh",
+        "-c",
+        "stat -c '%u:%g %n' / /bin /etc/passwd; echo hi > /etc/new && \
+         echo x >> /etc/passwd && echo wrote",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    for f in ["0:0 /", "0:0 /bin", "0:0 /etc/passwd", "wrote"] {
+        assert!(out.lines().any(|l| l == f), "{f}: {out}");
+    }
+    // On the host, in the upper dir: the mapped id's.
+    let id = stdout(&r.out(&["inspect", "-f", "{{.Id}}", "img"]))
+        .trim()
+        .to_string();
+    let upper = r.0.join("containers").join(&id).join("upper/etc");
+    for f in ["new", "passwd"] {
+        let m = std::fs::metadata(upper.join(f)).unwrap();
+        assert_eq!((m.uid(), m.gid()), (BASE, BASE), "{f}");
+    }
+    // The image's own layer is untouched.
+    let o = r.out(&["run", "--rm", "busybox", "grep", "-c", "^x$", "/etc/passwd"]);
+    assert_eq!(stdout(&o).trim(), "0", "{}", stderr(&o));
+    assert_eq!(r.out(&["rm", "img"]).status.code(), Some(0));
+    assert_as_before(&ns, &r, &before, "left behind");
+}
+
+#[test]
+fn privileged_root_in_a_user_namespace_has_no_say_over_the_host() {
+    if !root() {
+        return;
+    }
+    let _one = one();
+    let r = Root::new("userns-attacks");
+    let host = hostname_now();
+    let o = r.out(&[
+        "run",
+        "--rm",
+        "--privileged",
+        "--uidmap",
+        MAP,
+        "--rootfs",
+        &rootfs_str(),
+        "sh",
+        "-c",
+        // Each line prints its tag only if the attack worked.
+        "cat /proc/sys/vm/overcommit_ratio > /proc/sys/vm/overcommit_ratio 2>/dev/null \
+           && echo SYSCTL; \
+         mknod /dev/sdz b 8 0 2>/dev/null && echo MKNOD; \
+         mkdir -p /tmp/h && mount -t ext4 /dev/vda /tmp/h 2>/dev/null && echo MOUNT; \
+         hostname evil 2>/dev/null; \
+         echo 3 > /proc/sys/vm/drop_caches 2>/dev/null && echo DROP; \
+         grep CapEff /proc/self/status",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    for bad in ["SYSCTL", "MKNOD", "MOUNT", "DROP"] {
+        assert!(!out.contains(bad), "{bad} worked: {out}");
+    }
+    // Every capability, but in its own namespace only.
+    assert!(out.contains("CapEff:"), "{out}");
+    assert_eq!(hostname_now(), host, "the host's name changed");
+}
+
+fn hostname_now() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap()
+}
+
+#[test]
+fn bad_maps_are_refused_and_leave_nothing() {
+    if !root() {
+        return;
+    }
+    let _one = one();
+    let r = Root::new("userns-bad");
+    let ns = Ns::new();
+    let before = quiet(&ns, &r);
+    let rf = rootfs_str();
+    for (args, what) in [
+        (vec!["--uidmap", "0:1"], "invalid --uidmap"),
+        (vec!["--uidmap", "0:1:0"], "invalid --uidmap"),
+        (vec!["--uidmap", "x:1:2"], "invalid --uidmap"),
+        (vec!["--uidmap", "0:4294967295:2"], "invalid --uidmap"),
+        (vec!["--gidmap", "0:1:2"], "needs --uidmap"),
+        (vec!["--uidmap", "1:231072:10"], "must map root"),
+        (vec!["--uidmap", MAP, "--net", "host"], "--net host"),
+        (vec!["--uidmap", MAP, "--pid", "host"], "--pid host"),
+        (vec!["--uidmap", MAP, "--userns", "host"], "--userns host"),
+        (vec!["--userns", "auto"], "invalid --userns"),
+        // Overlapping ranges: the kernel's EINVAL, at start.
+        (
+            vec!["--uidmap", "0:231072:100", "--uidmap", "50:400000:100"],
+            "write uid_map",
+        ),
+    ] {
+        let mut a = vec!["run", "--rm"];
+        a.extend(&args);
+        a.extend(["--rootfs", &rf, "true"]);
+        let o = r.out(&a);
+        assert_eq!(o.status.code(), Some(125), "{args:?}: {}", stderr(&o));
+        one_error_line(&o, &format!("{args:?}"));
+        assert!(stderr(&o).contains(what), "{args:?}: {}", stderr(&o));
+    }
+    assert_as_before(&ns, &r, &before, "left behind");
+}
