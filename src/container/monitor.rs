@@ -10,7 +10,7 @@ use crate::spec::Spec;
 use crate::state::log::{self, Writer};
 use crate::state::{Status, Store};
 use crate::sys::fd::{self, Fd};
-use crate::sys::{Errno, proc, signal};
+use crate::sys::{Errno, mem, proc, signal};
 use alloc::ffi::CString;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -378,6 +378,10 @@ fn pump(
     ];
     let mut open = [true, true, r.master.is_some()];
     let mut drain_end = u64::MAX;
+    // Give back what setup left resident before the first wait, and what
+    // a busy spell left after a quiet second (see `wait`).
+    let mut shed_now = true;
+    let mut quiet = true;
     loop {
         let pfd = |fd: i32| libc::pollfd {
             fd,
@@ -400,10 +404,20 @@ fn pump(
         });
         // Once the container is gone, only drain what is left, for a
         // second at most (an orphan of --pid host could write forever).
-        let timeout = if status.is_some() { 100 } else { -1 };
-        if fd::poll(&mut fds, timeout).unwrap_or(0) == 0 && status.is_some() {
+        let shed = shed_now && status.is_none();
+        let timeout = match status {
+            Some(_) => 100,
+            None if shed || quiet => -1,
+            None => 1000,
+        };
+        let woke = wait(&mut fds, timeout, shed);
+        if woke == 0 && status.is_some() {
             break;
         }
+        // Quiet: nothing came since the last shed. A second without
+        // anything after a busy spell: shed at the next wait.
+        quiet = (quiet || shed) && woke == 0;
+        shed_now = woke == 0 && !quiet;
         if status.is_some() && crate::rt::time::monotonic_ms() > drain_end {
             break;
         }
@@ -431,29 +445,9 @@ fn pump(
         {
             s.flush_input(r.master.as_ref());
         }
-        for (i, (fd, stream)) in srcs.iter().enumerate() {
-            if fds[i + 1].revents == 0 {
-                continue;
-            }
-            let mut buf = [0u8; 16384];
-            match fd::read(*fd, &mut buf) {
-                Ok(0) | Err(_) => open[i] = false,
-                Ok(n) => {
-                    log.write(*stream, &buf[..n]);
-                    if let Some(s) = srv.as_mut() {
-                        let kind = if *stream == log::STDERR {
-                            attach::STDERR
-                        } else {
-                            attach::STDOUT
-                        };
-                        // Time spent waiting for a slow foreground client
-                        // (a pager, ctrl-z) is not drain time.
-                        let t = crate::rt::time::monotonic_ms();
-                        s.send(kind, &buf[..n]);
-                        let waited = crate::rt::time::monotonic_ms().saturating_sub(t);
-                        drain_end = drain_end.saturating_add(waited);
-                    }
-                }
+        for (i, &(fd, stream)) in srcs.iter().enumerate() {
+            if fds[i + 1].revents != 0 && !forward(fd, stream, log, srv, &mut drain_end) {
+                open[i] = false;
             }
         }
         if let Some(s) = srv.as_mut() {
@@ -473,4 +467,72 @@ fn pump(
         }
     }
     status.unwrap_or(137)
+}
+
+/// One read of the container's output, to the log and attached clients;
+/// false at its end. Its buffer lives in this frame, below `pump`'s, so
+/// that `wait` gives its pages back with the rest of the stack.
+#[inline(never)]
+fn forward(
+    fd: i32,
+    stream: usize,
+    log: &mut Writer,
+    srv: &mut Option<Server>,
+    drain_end: &mut u64,
+) -> bool {
+    let mut buf = [0u8; 16384];
+    let n = match fd::read(fd, &mut buf) {
+        Ok(0) | Err(_) => return false,
+        Ok(n) => n,
+    };
+    log.write(stream, &buf[..n]);
+    if let Some(s) = srv.as_mut() {
+        let kind = if stream == log::STDERR {
+            attach::STDERR
+        } else {
+            attach::STDOUT
+        };
+        // Time spent waiting for a slow foreground client (a pager,
+        // ctrl-z) is not drain time.
+        let t = crate::rt::time::monotonic_ms();
+        s.send(kind, &buf[..n]);
+        let waited = crate::rt::time::monotonic_ms().saturating_sub(t);
+        *drain_end = drain_end.saturating_add(waited);
+    }
+    true
+}
+
+/// poll(2) for `pump`; with `shed`, first give back what the monitor
+/// holds and will not use while it waits: the heap's free pages, the
+/// stack below this frame, and the pages of the binary's text and
+/// read-only data.
+///
+/// A fork inherits every page its parent touched (arguments, image,
+/// network), starting the container touches more, and a fault in a file
+/// mapping maps up to 128 KiB around the page (fault-around, large
+/// folios): 1.5 MiB resident where the loop needs a few pages. What the
+/// loop then uses comes back from the page cache (minor faults), and is
+/// given back again after a quiet second.
+#[inline(never)]
+fn wait(fds: &mut [libc::pollfd], timeout: i32, shed: bool) -> usize {
+    if !shed {
+        return fd::poll(fds, timeout).unwrap_or(0);
+    }
+    let here = 0u8;
+    let sp = core::hint::black_box(&here) as *const u8 as usize;
+    // Two pages of margin for the calls made from here, live meanwhile.
+    if let Ok((lo, len)) = mem::stack_below(sp - 2 * mem::PAGE) {
+        // SAFETY: below every live frame; stack pages read back as zeros.
+        let _ = unsafe { mem::dontneed(lo, len) };
+    }
+    crate::rt::Malloc::trim();
+    let mut segs = [(0, 0); 8];
+    let n = mem::readonly_segments(&mut segs);
+    // What runs between the text's release and the wait has a mapping
+    // of its own: the wait keeps its page or two, not 128 KiB around.
+    let last = mem::dontneed_then_poll as *const () as usize;
+    let page = last & !(mem::PAGE - 1);
+    let _ = mem::fault_alone(page, (last + 512).next_multiple_of(mem::PAGE) - page);
+    // SAFETY: never-written file pages: they read the file again.
+    unsafe { mem::dontneed_then_poll(&segs[..n], fds, timeout) }.unwrap_or(0)
 }

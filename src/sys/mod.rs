@@ -13,6 +13,7 @@ pub mod file;
 pub mod fs;
 pub mod inet;
 pub mod lock;
+pub mod mem;
 pub mod mount;
 pub mod net;
 pub mod nlsock;
