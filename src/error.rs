@@ -4,6 +4,7 @@
 
 use crate::sys::{Errno, strerror};
 use alloc::borrow::Cow;
+use alloc::boxed::Box;
 use alloc::string::String;
 use core::fmt;
 
@@ -14,13 +15,33 @@ pub enum Why {
     None,
 }
 
+/// What went wrong; reached through `Error`, which boxes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error {
+pub struct Failure {
     pub op: Cow<'static, str>,
     pub arg: String,
     pub why: Why,
     /// The exit status pocket ends with (125, 126 or 127 as docker).
     pub code: i32,
+}
+
+/// One pointer wide, so `Result<T>` comes back in registers and every
+/// `?` moves 8 bytes instead of 80: the error path is the rare one, and
+/// its allocation is nothing next to the message it prints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error(Box<Failure>);
+
+impl core::ops::Deref for Error {
+    type Target = Failure;
+    fn deref(&self) -> &Failure {
+        &self.0
+    }
+}
+
+impl core::ops::DerefMut for Error {
+    fn deref_mut(&mut self) -> &mut Failure {
+        &mut self.0
+    }
 }
 
 pub type Result<T> = core::result::Result<T, Error>;
@@ -30,12 +51,12 @@ pub type Result<T> = core::result::Result<T, Error>;
 #[cold]
 #[inline(never)]
 fn make(op: Cow<'static, str>, arg: String, why: Why) -> Error {
-    Error {
+    Error(Box::new(Failure {
         op,
         arg,
         why,
         code: 125,
-    }
+    }))
 }
 
 impl Error {
@@ -60,6 +81,10 @@ impl Error {
     pub fn with_code(mut self, code: i32) -> Error {
         self.code = code;
         self
+    }
+    /// The parts, moved out of the box.
+    pub fn into_parts(self) -> Failure {
+        *self.0
     }
 }
 

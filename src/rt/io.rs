@@ -60,22 +60,38 @@ impl Drop for Out {
     }
 }
 
+/// One line to fd 1 or 2 in one write(2): the body of `outln!`/`errln!`,
+/// out of line so each use costs a call, not a 1 KB buffer's set-up.
+#[inline(never)]
+pub fn line(fd: i32, a: fmt::Arguments) {
+    use fmt::Write as _;
+    let mut o = Out {
+        fd,
+        len: 0,
+        buf: [0; 1024],
+    };
+    let _ = o.write_fmt(a);
+    o.bytes(b"\n");
+}
+
 /// `println!` for the no_std binary.
 #[macro_export]
 macro_rules! outln {
-    ($($t:tt)*) => {{
-        use core::fmt::Write as _;
-        let mut o = $crate::rt::out();
-        let _ = writeln!(o, $($t)*);
-    }};
+    () => {
+        $crate::rt::line(1, format_args!(""))
+    };
+    ($($t:tt)*) => {
+        $crate::rt::line(1, format_args!($($t)*))
+    };
 }
 
 /// `eprintln!` for the no_std binary.
 #[macro_export]
 macro_rules! errln {
-    ($($t:tt)*) => {{
-        use core::fmt::Write as _;
-        let mut o = $crate::rt::err();
-        let _ = writeln!(o, $($t)*);
-    }};
+    () => {
+        $crate::rt::line(2, format_args!(""))
+    };
+    ($($t:tt)*) => {
+        $crate::rt::line(2, format_args!($($t)*))
+    };
 }

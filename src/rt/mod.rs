@@ -14,7 +14,7 @@ pub mod time;
 pub use alloc::Malloc;
 
 pub use args::Args;
-pub use io::{Out, err, out};
+pub use io::{Out, err, line, out};
 pub use once::Once;
 
 /// Report a bug (a panic) and exit 125 like any pocket failure.
