@@ -6,7 +6,8 @@ set -eu
 cd "$(dirname "$0")/.."
 
 need=""
-for pkg in busybox-static crun runc musl-tools time file buildah skopeo umoci; do
+# uidmap: newuidmap/newgidmap, for the rootless tests with a subuid range.
+for pkg in busybox-static crun runc musl-tools time file buildah skopeo umoci uidmap passwd; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need="$need $pkg"
 done
 if [ -n "$need" ]; then

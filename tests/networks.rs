@@ -328,20 +328,6 @@ fn bad_subnet_gateway_and_names_fail_cleanly() {
     assert_eq!(o.status.code(), Some(125));
 }
 
-/// An address allocation as `run --net` records it, for a container
-/// that exists (any state): put straight into the network's file, since
-/// this test is about `network rm` and `inspect`, not about run.
-fn attach(r: &Root, net: &str, id: &str, ip: &str) {
-    let p = r.0.join(format!("networks/{net}.json"));
-    let s = std::fs::read_to_string(&p).unwrap();
-    let s = s.replace(
-        "\"Containers\": {}",
-        &format!("\"Containers\": {{\"{id}\": \"{ip}\"}}"),
-    );
-    assert!(s.contains(id));
-    std::fs::write(&p, s).unwrap();
-}
-
 #[test]
 fn rm_refused_while_a_container_is_attached() {
     if !root() {
@@ -360,14 +346,26 @@ fn rm_refused_while_a_container_is_attached() {
     // An exited container (not removed) still holds its address.
     let o = ns.pocket(
         &r,
-        &["run", "--name", "holder", "--rootfs", &rootfs_str(), "true"],
+        &[
+            "run",
+            "--name",
+            "holder",
+            "--net",
+            "busy",
+            "--ip",
+            "10.127.0.2",
+            "--rootfs",
+            &rootfs_str(),
+            "true",
+        ],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let id = stdout(&r.out(&["ps", "-aq", "--no-trunc"]))
         .trim()
         .to_string();
     assert_eq!(id.len(), 64);
-    attach(&r, "busy", &id, "10.127.0.2");
+    // (On it for real: an address the container's own Spec does not list
+    // is a killed connect's leftover, no endpoint: tests/crash.rs.)
 
     let v = inspect(&ns, &r, "busy");
     let ep = get(&v, &["Containers", &id]);
@@ -387,7 +385,12 @@ fn rm_refused_while_a_container_is_attached() {
         )
     );
     assert!(ns.links().contains(&br));
-    assert_eq!(files(&r), ["busy.json"]);
+    // (_ports.json: the run's port table, empty, as any bridge run's.)
+    let f = files(&r);
+    assert!(
+        f == ["busy.json"] || f == ["_ports.json", "busy.json"],
+        "{f:?}"
+    );
 
     // Once the container is gone its allocation no longer counts.
     ok(&r.out(&["rm", &id]), "rm container");

@@ -26,6 +26,7 @@ mod prune;
 mod ps;
 mod pull;
 mod push;
+mod rootless;
 pub mod run;
 mod save;
 mod security;
@@ -169,10 +170,11 @@ fn dispatch(args: &Args) -> Result<i32> {
             "must be an absolute path",
         ));
     }
-    let ctx = Ctx {
-        args,
-        store: Store::new(root),
+    let store = match root {
+        None => rootless::store(args).unwrap_or_else(|| Store::new(None)),
+        r => Store::new(r),
     };
+    let ctx = Ctx { args, store };
     let Some((cmd, rest)) = argv.split_first() else {
         // As docker: no command prints the help and succeeds.
         crate::rt::out().bytes(HELP.as_bytes());

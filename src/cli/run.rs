@@ -809,6 +809,18 @@ fn id_maps(r: &RunArgs) -> Result<(Vec<crate::spec::IdMap>, Vec<crate::spec::IdM
     Ok((uid, gid))
 }
 
+/// devpts' `gid=5` (tty) names a group the user namespace may not map:
+/// then the kernel refuses the mount (EINVAL), so the option goes, and
+/// new ptys belong to the opener's group (runc does the same).
+fn devpts_gid(spec: &mut Spec) {
+    if !spec.has(Namespace::User) || crate::spec::IdMap::host_of(&spec.gid_map, 5).is_some() {
+        return;
+    }
+    for m in spec.mounts.iter_mut().filter(|m| m.kind == "devpts") {
+        m.options.retain(|o| o != "gid=5");
+    }
+}
+
 /// /dev/shm as --shm-size and --ipc ask: a sized tmpfs (docker's 64m by
 /// default), the host's own with --ipc host, none with --ipc none.
 fn shm(mounts: &mut Vec<crate::spec::Mount>, r: &RunArgs) -> Result<()> {
@@ -1098,6 +1110,7 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
     {
         r.net = Some(b"none");
     }
+    super::rootless::adjust_args(&mut r)?;
     let files = r
         .env
         .iter()
@@ -1162,7 +1175,10 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
     spec.resources = resources(&r.limits)?;
     // The devices cgroup (docker's list, --device, --device-cgroup-rule),
     // host nodes looked at now: a bad one leaves nothing behind.
-    super::devices::apply(&mut spec, &r.devices, &r.device_rules, r.privileged)?;
+    // (--privileged's every host device: not a plain user's, whose
+    // container gets none it could not open itself.)
+    let all_devices = r.privileged && !super::rootless::active();
+    super::devices::apply(&mut spec, &r.devices, &r.device_rules, all_devices)?;
     // What this host cannot enforce is dropped with docker's warning (or
     // refused, as docker refuses --cpus and the real-time limits), before
     // the Spec is kept: inspect shows what was applied.
@@ -1183,6 +1199,8 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
         spec.seccomp = crate::seccomp::Seccomp::Unconfined;
     }
     spec.cgroups_path = Some(alloc::format!("pocket/{id}"));
+    super::rootless::adjust_spec(&mut spec)?;
+    devpts_gid(&mut spec);
     let dir = ctx.store.dir(&id);
     match &image {
         Some(img) => {

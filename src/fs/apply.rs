@@ -302,8 +302,9 @@ fn overlay<'a>(
     upper: &'a CStr,
     work: &'a CStr,
     volatile: bool,
+    user_xattr: bool,
 ) -> Res<'a, ()> {
-    let opts = super::overlay::options(volatile);
+    let opts = super::overlay::options(volatile, user_xattr);
     let fs = super::overlay::create(lower, joined, Some((upper, work)), opts).map_err(
         |(op, errno)| Fail {
             op,
@@ -428,8 +429,9 @@ pub fn apply<'a>(ops: &'a [Op], mut root: Option<Fd>) -> Res<'a, Option<Fd>> {
                 upper,
                 work,
                 volatile,
+                user_xattr,
             } => {
-                overlay(target, lower, joined, upper, work, *volatile)?;
+                overlay(target, lower, joined, upper, work, *volatile, *user_xattr)?;
                 let flags = libc::O_PATH | libc::O_DIRECTORY;
                 root = Some(fd::open(target, flags, 0).map_err(fail("open rootfs", target))?);
                 root_path = target;

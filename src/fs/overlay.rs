@@ -88,15 +88,32 @@ pub fn create_from_fds(
 /// plain diff that `commit` can tar: no redirect xattrs for renamed dirs,
 /// no metadata-only copy-ups, whatever the kernel's defaults. `volatile`
 /// (5.10+): no syncs.
-pub fn options(volatile: bool) -> &'static [(&'static CStr, Option<&'static CStr>)] {
+/// `userxattr` (5.11+): overlayfs' own xattrs in user.*, the namespace
+/// a plain user's user namespace may write; redirects are then not even
+/// followed (the kernel refuses "off", which follows them, with it).
+pub fn options(
+    volatile: bool,
+    user_xattr: bool,
+) -> &'static [(&'static CStr, Option<&'static CStr>)] {
     const OFF: Option<&CStr> = Some(c"off");
-    if volatile {
-        &[
+    const NOFOLLOW: Option<&CStr> = Some(c"nofollow");
+    match (volatile, user_xattr) {
+        (true, true) => &[
+            (c"redirect_dir", NOFOLLOW),
+            (c"metacopy", OFF),
+            (c"volatile", None),
+            (c"userxattr", None),
+        ],
+        (false, true) => &[
+            (c"redirect_dir", NOFOLLOW),
+            (c"metacopy", OFF),
+            (c"userxattr", None),
+        ],
+        (true, false) => &[
             (c"redirect_dir", OFF),
             (c"metacopy", OFF),
             (c"volatile", None),
-        ]
-    } else {
-        &[(c"redirect_dir", OFF), (c"metacopy", OFF)]
+        ],
+        (false, false) => &[(c"redirect_dir", OFF), (c"metacopy", OFF)],
     }
 }

@@ -35,6 +35,9 @@ pub enum Op {
         upper: CString,
         work: CString,
         volatile: bool,
+        /// A plain user's user namespace mounts it (the parent may not):
+        /// overlayfs' own xattrs then go in the user.* namespace.
+        user_xattr: bool,
     },
     /// `OverlayRoot` under a user namespace: the parent mounted the
     /// overlay (detached, its layers idmapped so that the image's root
@@ -444,6 +447,8 @@ pub fn plan(spec: &Spec) -> Result<Vec<Op>> {
                 upper: c(&o.upper)?,
                 work: c(&o.work)?,
                 volatile: o.volatile,
+                user_xattr: spec.has(crate::spec::Namespace::User)
+                    && crate::sys::proc::geteuid() != 0,
             });
         }
     }

@@ -146,7 +146,7 @@ pub fn prepare(
                     m::mount_setattr_idmap(&t, &ns).ctx("idmap layer", &name)?;
                     layers.push(t);
                 }
-                let opts = super::overlay::options(volatile);
+                let opts = super::overlay::options(volatile, false);
                 let fs = super::overlay::create_from_fds(&layers, (&upper, &work), opts)
                     .map_err(|(op, e)| Error::sys(op, target.to_string_lossy(), e))?;
                 // nodev: see apply's overlay().

@@ -57,6 +57,18 @@ pub struct Stats {
 
 /// The xattr that marks an overlay directory opaque.
 pub const OPAQUE: &core::ffi::CStr = c"trusted.overlay.opaque";
+/// The same mark where a plain user extracts (trusted.* is root's): what
+/// overlayfs reads when mounted with `userxattr`, as a rootless pocket
+/// mounts it.
+pub const USER_OPAQUE: &core::ffi::CStr = c"user.overlay.opaque";
+
+/// The opaque mark this process writes and reads.
+pub fn opaque() -> &'static core::ffi::CStr {
+    match crate::sys::proc::geteuid() {
+        0 => OPAQUE,
+        _ => USER_OPAQUE,
+    }
+}
 
 fn lossy(p: &[u8]) -> String {
     String::from_utf8_lossy(p).into_owned()
@@ -549,7 +561,7 @@ fn whiteout(parent: i32, gone: &[u8], shown: &str) -> Result<()> {
     if gone == b".wh..opq" {
         let fl = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC;
         let d = fd::openat(parent, c".", fl, 0).ctx("open", shown)?;
-        return file::fsetxattr(d.raw(), OPAQUE, b"y").ctx("set opaque", shown);
+        return file::fsetxattr(d.raw(), opaque(), b"y").ctx("set opaque", shown);
     }
     if gone.starts_with(b".wh.") {
         // aufs metadata (.wh..wh.plnk, .wh..wh.aufs): not a whiteout of

@@ -163,7 +163,9 @@ impl<'a> Gunzip<'a> {
     /// place of a bare "Bad message" when this stream was the cause.
     pub fn explain(&self, e: Error) -> Error {
         match (self.why, &e.why) {
-            (Some(w), Why::Errno(Errno::EBADMSG)) => Error::bad("gzip", e.arg.clone(), w).with_code(e.code),
+            (Some(w), Why::Errno(Errno::EBADMSG)) => {
+                Error::bad("gzip", e.arg.clone(), w).with_code(e.code)
+            }
             _ => e,
         }
     }

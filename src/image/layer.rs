@@ -151,9 +151,11 @@ impl Images {
             .ctx("open", &p.tmp)?;
         let mut tee = Tee::new(src);
         tee.progress = progress;
+        // A plain user can give files no owner but itself (they are root
+        // in its containers, whose root is the user).
         let opts = Opts {
             devices: true,
-            chown: true,
+            chown: crate::sys::proc::geteuid() == 0,
             whiteouts: Whiteouts::Overlay,
             limits: self.limits,
         };

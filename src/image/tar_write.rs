@@ -10,7 +10,6 @@
 //! anything but directories and regular files, and stops at mount points.
 
 use super::digest::Sha256;
-use super::extract::OPAQUE;
 use super::tar::{Entry, Kind};
 use crate::error::{Context, Error, Result};
 use crate::sys::fd::{self, Fd};
@@ -379,7 +378,7 @@ pub fn is_whiteout(st: &k::statx) -> bool {
 /// Whether the directory open on `d` is an opaque overlay directory.
 pub fn is_opaque(d: &Fd) -> bool {
     let mut v = [0u8; 2];
-    matches!(file::fgetxattr(d.raw(), OPAQUE, &mut v), Ok(1) if v[0] == b'y')
+    matches!(file::fgetxattr(d.raw(), super::extract::opaque(), &mut v), Ok(1) if v[0] == b'y')
 }
 
 /// An OCI whiteout or opaque marker. It says nothing but its name, so

@@ -56,7 +56,7 @@ fn etc_file(roots: &[String], name: &core::ffi::CStr) -> Option<Vec<u8>> {
         )
         .ok()?;
         let mut v = [0u8; 1];
-        if crate::sys::file::fgetxattr(d.raw(), crate::image::extract::OPAQUE, &mut v) == Ok(1)
+        if crate::sys::file::fgetxattr(d.raw(), crate::image::extract::opaque(), &mut v) == Ok(1)
             && v[0] == b'y'
         {
             return None;

@@ -1,7 +1,9 @@
 //! The container init, from clone(2) to execve(2). Only syscalls here: the
 //! parent prepared the plan, the receive buffer and the pointer tables.
 
-use super::wire::{self, Config, F_CGROUPNS, F_INIT, F_NETNS, F_STDIN, F_TTY, F_USERNS, F_UTSNS};
+use super::wire::{
+    self, Config, F_CGROUPNS, F_INIT, F_NETNS, F_NOGROUPS, F_STDIN, F_TTY, F_USERNS, F_UTSNS,
+};
 use crate::fs::{Op, apply::apply};
 use crate::rt::args::lookup;
 use crate::spec::DEFAULT_PATH;
@@ -229,7 +231,12 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
     })?;
     // Root in the container keeps only the Spec's capabilities, for the
     // init (--init) as much as for the command.
-    become_user(c.caps, c.cap_sets.as_ref(), c.user)?;
+    become_user(
+        c.caps,
+        c.cap_sets.as_ref(),
+        c.user,
+        cfg.flags & F_NOGROUPS == 0,
+    )?;
     // For the command (and --init): runc's default 0022 unless told.
     proc::umask(c.umask);
     // no_new_privs and seccomp last (before --init's fork: pocket's init
@@ -405,14 +412,22 @@ pub(super) fn become_user(
     caps: u64,
     sets: Option<&crate::spec::caps::Sets>,
     u: &crate::spec::User,
+    groups: bool,
 ) -> Result<(), Fail<'static>> {
     caps::drop_bounding(caps).map_err(f("drop capabilities", b"bounding set"))?;
     let keep = sets.is_some() && u.uid != 0;
     if keep {
         proc::prctl(libc::PR_SET_KEEPCAPS, 1).map_err(f("prctl", b"PR_SET_KEEPCAPS"))?;
     }
-    // Always, root too: pocket's own supplementary groups must not leak in.
-    proc::set_user(u.uid, u.gid, &u.additional_gids).map_err(|(op, errno)| Fail {
+    // Always, root too: pocket's own supplementary groups must not leak in
+    // (unless the user namespace denies setgroups: a plain user's, whose
+    // groups the container keeps as the kernel has it, unmapped).
+    let gids = if groups {
+        Some(&u.additional_gids[..])
+    } else {
+        None
+    };
+    proc::set_user(u.uid, u.gid, gids).map_err(|(op, errno)| Fail {
         op,
         arg: b"",
         errno,

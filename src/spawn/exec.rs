@@ -136,6 +136,10 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     if id(&user).ctx("stat", &p)? != id(&ours).ctx("stat", "/proc/self/ns/user")? {
         ns.push((user, libc::CLONE_NEWUSER, "user"));
     }
+    // A plain user's own-id namespace denies setgroups(2) to all in it.
+    let sg = alloc::format!("/proc/{pid}/setgroups");
+    let groups = crate::sys::fs::read(&cstring(sg.as_bytes()).unwrap_or_default())
+        .map_or(true, |s| !s.starts_with(b"deny"));
     drop(ours);
     for (name, kind) in NAMESPACES {
         let p = alloc::format!("/proc/{pid}/ns/{name}");
@@ -211,6 +215,7 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
             pty.as_ref().map(|p| p.1.raw()),
             null.raw(),
             err_w.raw(),
+            groups,
         );
         proc::exit(child::report(err_w.raw(), &f));
     }
@@ -285,6 +290,7 @@ fn run_child<'a>(
     slave: Option<i32>,
     null: i32,
     err_w: i32,
+    groups: bool,
 ) -> Fail<'a> {
     let f = |op: &'static str| {
         move |errno: Errno| Fail {
@@ -323,7 +329,7 @@ fn run_child<'a>(
             })?;
         }
         confine.before_caps().map_err(|(op, e)| f(op)(e))?;
-        child::become_user(e.caps, e.cap_sets.as_ref(), &e.user)?;
+        child::become_user(e.caps, e.cap_sets.as_ref(), &e.user, groups)?;
         proc::umask(e.umask.unwrap_or(0o022));
         Ok(())
     })();

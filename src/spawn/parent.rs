@@ -3,7 +3,9 @@
 
 use super::child::{self, Child};
 use super::relay;
-use super::wire::{self, F_CGROUPNS, F_INIT, F_NETNS, F_STDIN, F_TTY, F_USERNS, F_UTSNS};
+use super::wire::{
+    self, F_CGROUPNS, F_INIT, F_NETNS, F_NOGROUPS, F_STDIN, F_TTY, F_USERNS, F_UTSNS,
+};
 use crate::cgroup::{self, Cgroup};
 use crate::error::{Context, Error, Result};
 use crate::fs;
@@ -182,6 +184,12 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
         (uts, F_UTSNS),
         (spec.has(Namespace::Cgroup), F_CGROUPNS),
         (spec.has(Namespace::User), F_USERNS),
+        (
+            spec.has(Namespace::User)
+                && super::userns::writer(&spec.uid_map, &spec.gid_map)
+                    == super::userns::Writer::OwnId,
+            F_NOGROUPS,
+        ),
     ] {
         if on {
             flags |= f;
@@ -219,8 +227,9 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
         false => cgroup::Layout::default(),
     };
     let cgroupns = spec.has(Namespace::Cgroup);
-    let userns = spec
-        .has(Namespace::User)
+    // The host's root makes the binds and the overlay of a user namespace
+    // (see prepare); a plain user cannot, its container's init does.
+    let userns = (spec.has(Namespace::User) && crate::sys::proc::geteuid() == 0)
         .then_some((&spec.uid_map[..], &spec.gid_map[..]));
     let _mounts = fs::prepare::prepare(
         &mut ops,
@@ -244,7 +253,7 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
         })
         .map_or(0, |i| i + 1);
     let ns = super::joins::open_all(spec)?;
-    if userns.is_some() && !ns.table.is_empty() {
+    if spec.has(Namespace::User) && !ns.table.is_empty() {
         return Err(Error::bad(
             "user namespace",
             "",

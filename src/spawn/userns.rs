@@ -20,10 +20,154 @@ pub fn map_text(maps: &[IdMap]) -> String {
     s
 }
 
-/// Write `/proc/PID/{uid,gid}_map`, each in one write(2) as the kernel
-/// wants. pocket is root in the namespace the child's was made from, so
-/// any map goes and setgroups(2) stays allowed inside.
+/// The setuid helpers that write maps for a user who is not root (the
+/// one exception to "no host programs": the kernel lets a plain user map
+/// nothing but its own id). Debian's package `uidmap`.
+pub const NEWUIDMAP: &str = "/usr/bin/newuidmap";
+pub const NEWGIDMAP: &str = "/usr/bin/newgidmap";
+
+/// How the maps get written: by pocket itself (root, or a plain user's
+/// own single id, after `setgroups deny`), or by newuidmap/newgidmap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Writer {
+    Root,
+    /// Its own id only: setgroups(2) is denied in the namespace, so
+    /// the container cannot drop a group the user is in.
+    OwnId,
+    Helpers,
+}
+
+/// Who writes these maps, for this process.
+pub fn writer(uid: &[IdMap], gid: &[IdMap]) -> Writer {
+    let (me, my_gid) = (proc::geteuid(), proc::getegid());
+    let own = |m: &[IdMap], id: u32| m.len() == 1 && m[0].host == id && m[0].size == 1;
+    match me {
+        0 => Writer::Root,
+        _ if own(uid, me) && own(gid, my_gid) => Writer::OwnId,
+        _ => Writer::Helpers,
+    }
+}
+
+/// A plain user's default maps (podman's): root inside is the user, and
+/// ids 1.. are its subordinate range from /etc/subuid and /etc/subgid
+/// (65535 at most) when it has both and the helpers are installed; else
+/// root alone is mapped.
+pub fn rootless_maps() -> (alloc::vec::Vec<IdMap>, alloc::vec::Vec<IdMap>) {
+    let (uid, gid) = (proc::geteuid(), proc::getegid());
+    let one = |id| IdMap {
+        container: 0,
+        host: id,
+        size: 1,
+    };
+    let mut u = alloc::vec![one(uid)];
+    let mut g = alloc::vec![one(gid)];
+    let name = user_name(uid);
+    let helpers = [NEWUIDMAP, NEWGIDMAP]
+        .iter()
+        .all(|p| crate::error::cpath(p).is_ok_and(|c| fd::access(&c, libc::X_OK).is_ok()));
+    if let (true, Some(su), Some(sg)) = (
+        helpers,
+        sub_range(c"/etc/subuid", name.as_deref(), uid),
+        sub_range(c"/etc/subgid", name.as_deref(), uid),
+    ) {
+        let more = |(start, count): (u32, u32)| IdMap {
+            container: 1,
+            host: start,
+            size: count.min(65535),
+        };
+        u.push(more(su));
+        g.push(more(sg));
+    }
+    (u, g)
+}
+
+/// The user's name in /etc/passwd, if it has one.
+fn user_name(uid: u32) -> Option<String> {
+    let data = crate::sys::fs::read(c"/etc/passwd").ok()?;
+    let text = String::from_utf8_lossy(&data);
+    text.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let (name, id) = (f.next()?, f.nth(1)?);
+        (id.parse::<u32>().ok()? == uid).then(|| String::from(name))
+    })
+}
+
+/// The first `name:start:count` (or `uid:start:count`) line of a subid
+/// file for this user.
+fn sub_range(file: &core::ffi::CStr, name: Option<&str>, uid: u32) -> Option<(u32, u32)> {
+    let data = crate::sys::fs::read(file).ok()?;
+    parse_sub_range(&String::from_utf8_lossy(&data), name, uid)
+}
+
+fn parse_sub_range(text: &str, name: Option<&str>, uid: u32) -> Option<(u32, u32)> {
+    let uid_s = format!("{uid}");
+    text.lines().find_map(|l| {
+        let mut f = l.trim().split(':');
+        let who = f.next()?;
+        if Some(who) != name && who != uid_s {
+            return None;
+        }
+        let start = f.next()?.parse::<u32>().ok()?;
+        let count = f.next()?.parse::<u32>().ok()?;
+        (count > 0 && start as u64 + count as u64 <= 1 << 32).then_some((start, count))
+    })
+}
+
+/// Write the child's maps as `writer` says.
 pub fn write_maps(pid: i32, uid: &[IdMap], gid: &[IdMap]) -> Result<()> {
+    match writer(uid, gid) {
+        Writer::Root => write_files(pid, uid, gid),
+        Writer::OwnId => {
+            // Before gid_map, or the kernel refuses it to a plain user.
+            let p = format!("/proc/{pid}/setgroups");
+            let f = fd::open(
+                &crate::error::cpath(&p)?,
+                libc::O_WRONLY | libc::O_CLOEXEC,
+                0,
+            )
+            .ctx("open", &p)?;
+            fd::write_all(f.raw(), b"deny").ctx("write", &p)?;
+            write_files(pid, uid, gid)
+        }
+        Writer::Helpers => {
+            helper(NEWUIDMAP, pid, uid)?;
+            helper(NEWGIDMAP, pid, gid)
+        }
+    }
+}
+
+/// `newuidmap PID inside outside count...`: it checks the ranges against
+/// /etc/subuid itself, and says why on its stderr (ours) when it refuses.
+fn helper(path: &str, pid: i32, maps: &[IdMap]) -> Result<()> {
+    let mut args = alloc::vec![String::from(path), format!("{pid}")];
+    for m in maps {
+        args.extend([
+            format!("{}", m.container),
+            format!("{}", m.host),
+            format!("{}", m.size),
+        ]);
+    }
+    let hook = crate::spec::Hook {
+        path: String::from(path),
+        args,
+        env: alloc::vec::Vec::new(),
+        timeout: Some(10),
+    };
+    let p = super::hooks::prepare(&hook)?;
+    super::hooks::run(&p, &[]).map_err(|f| match f {
+        super::hooks::Fail::Exit(127) => Error::bad(
+            "user namespace",
+            path,
+            "not installed: mapping more than your own id needs newuidmap and newgidmap (package uidmap)",
+        ),
+        f => f.error("user namespace", path),
+    })
+}
+
+/// Write `/proc/PID/{uid,gid}_map`, each in one write(2) as the kernel
+/// wants: pocket is root in the namespace the child's was made from (any
+/// map goes, setgroups(2) stays allowed inside), or maps its own id.
+fn write_files(pid: i32, uid: &[IdMap], gid: &[IdMap]) -> Result<()> {
     for (file, maps) in [("uid_map", uid), ("gid_map", gid)] {
         let path = format!("/proc/{pid}/{file}");
         let text = map_text(maps);
@@ -109,5 +253,19 @@ mod tests {
         assert_eq!(IdMap::host_of(&m, 65535), Some(165535));
         assert_eq!(IdMap::host_of(&m, 65536), Some(1000));
         assert_eq!(IdMap::host_of(&m, 65537), None);
+    }
+
+    #[test]
+    fn subordinate_ranges_by_name_or_uid() {
+        let t = "# c\nalice:100000:65536\n1001:200000:10\nbad:x:1\nzero:5:0\n";
+        assert_eq!(
+            parse_sub_range(t, Some("alice"), 1000),
+            Some((100000, 65536))
+        );
+        assert_eq!(parse_sub_range(t, Some("bob"), 1001), Some((200000, 10)));
+        assert_eq!(parse_sub_range(t, Some("bad"), 7), None);
+        assert_eq!(parse_sub_range(t, Some("zero"), 7), None);
+        assert_eq!(parse_sub_range(t, None, 9), None);
+        assert_eq!(parse_sub_range("x:4294967295:2\n", Some("x"), 1), None);
     }
 }

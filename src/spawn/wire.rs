@@ -18,6 +18,8 @@ pub const F_NETNS: u32 = 8;
 pub const F_UTSNS: u32 = 16;
 pub const F_CGROUPNS: u32 = 32;
 pub const F_USERNS: u32 = 64;
+/// A plain user's own-id namespace: setgroups(2) is denied there.
+pub const F_NOGROUPS: u32 = 128;
 
 /// What an OCI `create`'s child writes on the error pipe once it is set
 /// up and waits for `start`: one byte (a failure report has 8 at least).

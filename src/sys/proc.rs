@@ -92,6 +92,18 @@ pub fn execve(path: &CStr, argv: *const *const c_char, envp: *const *const c_cha
     }
 }
 
+/// `geteuid()` — geteuid(2).
+pub fn geteuid() -> u32 {
+    // SAFETY: no pointers; geteuid cannot fail.
+    unsafe { syscall!(Sysno::geteuid) }.unwrap_or(0) as u32
+}
+
+/// `getegid()` — getegid(2).
+pub fn getegid() -> u32 {
+    // SAFETY: no pointers; getegid cannot fail.
+    unsafe { syscall!(Sysno::getegid) }.unwrap_or(0) as u32
+}
+
 /// `getpid()` — getpid(2), uncached (musl's cache is wrong after a raw clone).
 pub fn getpid() -> i32 {
     // SAFETY: no arguments.
@@ -157,11 +169,13 @@ pub fn fchdir(fd: i32) -> Result<()> {
 pub fn set_user(
     uid: u32,
     gid: u32,
-    groups: &[u32],
+    groups: Option<&[u32]>,
 ) -> core::result::Result<(), (&'static str, Errno)> {
-    // SAFETY: groups is valid for its length.
-    unsafe { syscall!(Sysno::setgroups, groups.len(), groups.as_ptr()) }
-        .map_err(|e| ("setgroups", e))?;
+    if let Some(groups) = groups {
+        // SAFETY: groups is valid for its length.
+        unsafe { syscall!(Sysno::setgroups, groups.len(), groups.as_ptr()) }
+            .map_err(|e| ("setgroups", e))?;
+    }
     // SAFETY: no pointers.
     unsafe { syscall!(Sysno::setresgid, gid, gid, gid) }.map_err(|e| ("setgid", e))?;
     // SAFETY: no pointers.

@@ -169,7 +169,7 @@ pub fn remove_tree(dirfd: i32, name: &CStr) -> Result<()> {
                 Err(e) => return Err(e),
             }
         };
-        let d = match fd::openat(at, &sub, DIR, 0) {
+        let d = match open_own(at, &sub) {
             Err(Errno::ENOENT) => continue,
             // Replaced by a file or symlink since listed: unlinked as one.
             Err(Errno::ENOTDIR | Errno::ELOOP) => match unlinkat(at, &sub, 0) {
@@ -185,6 +185,19 @@ pub fn remove_tree(dirfd: i32, name: &CStr) -> Result<()> {
         stack.push(d, (sub, subdirs))?;
     }
     Ok(())
+}
+
+/// A subdirectory to empty; one of ours that we may not read (overlayfs
+/// makes its work/work mode 000: as root that is no matter, as a plain
+/// user it is) is opened to us first: only its owner can chmod it.
+fn open_own(at: i32, sub: &CStr) -> Result<fd::Fd> {
+    match fd::openat(at, sub, DIR, 0) {
+        Err(Errno::EACCES) => {
+            super::mount::fchmodat(at, sub, 0o700)?;
+            fd::openat(at, sub, DIR, 0)
+        }
+        r => r,
+    }
 }
 
 /// The bytes the regular files below `name` in `dirfd` hold (st_size,

@@ -1,0 +1,112 @@
+//! pocket run by a plain user (rootless): what changes from root's runs.
+//!
+//! * State: `$XDG_DATA_HOME/pocket` (else `~/.local/share/pocket`), and
+//!   the runtime part (locks) in `$XDG_RUNTIME_DIR/pocket` (else below
+//!   the data directory), unless `--root` or `POCKET_ROOT` says.
+//! * Every container gets a user namespace: root inside is the user (and
+//!   ids 1.. its /etc/subuid range, written by newuidmap, when it has one);
+//!   `--uidmap` still says otherwise.
+//! * No cgroup: a plain user may make none on cgroup v1, nor without a
+//!   delegated v2 subtree. Limits are refused with the reason; a run
+//!   without them works, counted by its pid namespace alone.
+//! * Networks: none (the default) and host. A bridge needs root (the veth
+//!   is made in the host's namespace).
+
+use super::run::RunArgs;
+use crate::error::{Error, Result};
+use crate::rt::Args;
+use crate::spec::{Namespace, Spec};
+use crate::state::Store;
+use alloc::format;
+use alloc::string::String;
+
+/// Whether this pocket runs as a plain user.
+pub fn active() -> bool {
+    crate::sys::proc::geteuid() != 0
+}
+
+/// A plain user's store (see the top); None for root.
+pub fn store(args: &Args) -> Option<Store> {
+    if !active() {
+        return None;
+    }
+    let env = |k: &[u8]| {
+        args.getenv(k)
+            .filter(|v| v.starts_with(b"/"))
+            .and_then(|v| core::str::from_utf8(v).ok())
+    };
+    let data = match (env(b"XDG_DATA_HOME"), env(b"HOME")) {
+        (Some(d), _) => format!("{d}/pocket"),
+        (None, Some(h)) => format!("{h}/.local/share/pocket"),
+        // No home: a directory of its own in /tmp, as podman falls back.
+        (None, None) => format!("/tmp/pocket-{}", crate::sys::proc::geteuid()),
+    };
+    let run = match env(b"XDG_RUNTIME_DIR") {
+        Some(r) => format!("{r}/pocket"),
+        None => format!("{data}/run"),
+    };
+    Some(Store {
+        root: String::from(data.trim_end_matches('/')),
+        run,
+    })
+}
+
+/// `run`'s flags as a plain user has them: no network unless one is
+/// asked for; a bridge (the settings' default or asked for) refused.
+pub fn adjust_args(r: &mut RunArgs) -> Result<()> {
+    if !active() {
+        return Ok(());
+    }
+    match r.net {
+        None => r.net = Some(b"none"),
+        Some(b"none" | b"host") => {}
+        Some(n) if n.starts_with(b"container:") => {}
+        Some(n) => {
+            return Err(Error::bad(
+                "network",
+                String::from_utf8_lossy(n).into_owned(),
+                "a bridge network needs root (rootless: --net none or host)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The Spec of a plain user's container: its user namespace, no cgroup,
+/// and /sys bound rather than mounted where the network is the host's
+/// (sysfs may be mounted only by the network namespace's owner).
+pub fn adjust_spec(spec: &mut Spec) -> Result<()> {
+    if !active() {
+        return Ok(());
+    }
+    if !spec.has(Namespace::User) {
+        let (u, g) = crate::spawn::userns::rootless_maps();
+        spec.namespaces.push(Namespace::User);
+        spec.uid_map = u;
+        spec.gid_map = g;
+    }
+    // The devices cgroup's rules are all a run has without flags.
+    spec.resources.devices.clear();
+    if !spec.resources.is_empty() {
+        let why = match crate::cgroup::host().layout.v1.is_empty() {
+            true => "a plain user has no delegated cgroup v2 subtree here",
+            false => "this host's controllers are on cgroup v1, which a plain user cannot use",
+        };
+        return Err(Error::bad(
+            "resource limits",
+            "",
+            format!("need root: {why} (run without -m, --cpus, --pids-limit...)"),
+        ));
+    }
+    spec.cgroups_path = None;
+    if !spec.has(Namespace::Network) {
+        for m in spec.mounts.iter_mut().filter(|m| m.kind == "sysfs") {
+            m.kind = String::from("bind");
+            m.source = String::from("/sys");
+            m.options = ["rbind", "nosuid", "noexec", "nodev", "ro"]
+                .map(String::from)
+                .to_vec();
+        }
+    }
+    Ok(())
+}

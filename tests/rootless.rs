@@ -1,0 +1,427 @@
+//! pocket run by a plain user: real unprivileged users made for the test
+//! (one without subordinate ids, one with a range in /etc/subuid and
+//! /etc/subgid), running pocket with their own uid and gid. Checked from
+//! inside (id, the maps, what may be written) and from the host (the
+//! processes' owner, the state under the user's home), and root's
+//! powers tried from inside, failing.
+
+mod common;
+use common::*;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Mutex, MutexGuard};
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one() -> MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The range given to the user with subordinate ids.
+const SUB_START: u32 = 624288;
+
+/// A plain user for one test: made with useradd, removed (with its
+/// subid lines and home) when dropped.
+struct User {
+    name: String,
+    uid: u32,
+    gid: u32,
+    home: PathBuf,
+    /// pocket and the rootfs, where the user can read them.
+    bin: PathBuf,
+    rootfs: PathBuf,
+}
+
+fn edit_subids(name: &str, line: Option<String>) {
+    for f in ["/etc/subuid", "/etc/subgid"] {
+        let old = std::fs::read_to_string(f).unwrap_or_default();
+        let mut keep: Vec<&str> = old
+            .lines()
+            .filter(|l| l.split(':').next() != Some(name))
+            .collect();
+        if let Some(l) = &line {
+            keep.push(l);
+        }
+        let mut new = keep.join("\n");
+        if !new.is_empty() {
+            new.push('\n');
+        }
+        std::fs::write(f, new).unwrap();
+    }
+}
+
+impl User {
+    fn new(tag: &str, subids: bool) -> User {
+        let name = format!("pkrl{tag}{}", std::process::id() % 100000);
+        let _ = Command::new("userdel").arg(&name).output();
+        let o = Command::new("useradd")
+            .args(["-M", "-N", "-s", "/usr/sbin/nologin", &name])
+            .output()
+            .expect("useradd");
+        assert!(
+            o.status.success(),
+            "useradd: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        // useradd may give it a range of its own (SUB_UID_COUNT): only the
+        // test's says what the user has.
+        edit_subids(&name, subids.then(|| format!("{name}:{SUB_START}:65536")));
+        let id = |f: &str| {
+            let o = Command::new("id").args([f, &name]).output().unwrap();
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .parse::<u32>()
+                .unwrap()
+        };
+        let (uid, gid) = (id("-u"), id("-g"));
+        let home = std::env::temp_dir().join(format!("pocket-rl-{name}"));
+        let _ = std::fs::remove_dir_all(&home);
+        std::fs::create_dir_all(&home).unwrap();
+        let bin = home.join("pocket");
+        std::fs::copy(common::bin(), &bin).unwrap();
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::os::unix::fs::chown(&home, Some(uid), Some(gid)).unwrap();
+        let rootfs = home.join("rootfs");
+        let st = Command::new("cp")
+            .arg("-a")
+            .arg(common::rootfs())
+            .arg(&rootfs)
+            .status()
+            .unwrap();
+        assert!(st.success());
+        // The user's own rootfs (root inside owns it), as podman wants one.
+        let st = Command::new("chown")
+            .args(["-R", &format!("{uid}:{gid}")])
+            .arg(&rootfs)
+            .status()
+            .unwrap();
+        assert!(st.success());
+        User {
+            name,
+            uid,
+            gid,
+            home,
+            bin,
+            rootfs,
+        }
+    }
+
+    /// pocket as this user, with only HOME and PATH (no XDG dirs: the
+    /// fallbacks are what is tested).
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(&self.bin);
+        c.args(args)
+            .env_clear()
+            .env("HOME", &self.home)
+            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+            .env("POCKET_CONFIG", r#"{"bridge":"none"}"#)
+            .current_dir(&self.home)
+            .stdin(Stdio::null())
+            .uid(self.uid)
+            .gid(self.gid);
+        c
+    }
+
+    fn out(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().expect("pocket as the user")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.out(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        stdout(&o)
+    }
+
+    fn rootfs(&self) -> &str {
+        self.rootfs.to_str().unwrap()
+    }
+
+    fn state(&self) -> PathBuf {
+        self.home.join(".local/share/pocket")
+    }
+}
+
+impl Drop for User {
+    fn drop(&mut self) {
+        if let Ok(o) = self.cmd(&["ps", "-aq"]).output() {
+            for id in String::from_utf8_lossy(&o.stdout).lines() {
+                let _ = self.cmd(&["rm", "-f", id]).output();
+            }
+        }
+        // What the container's ids own in the state (its upper dirs)
+        // goes with root's rm.
+        let _ = std::fs::remove_dir_all(&self.home);
+        edit_subids(&self.name, None);
+        let _ = Command::new("userdel").arg(&self.name).output();
+    }
+}
+
+fn uid_of(pid: i32) -> u32 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let l = s.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    l.split_whitespace().nth(2).unwrap().parse().unwrap()
+}
+
+fn words(s: &str) -> Vec<Vec<String>> {
+    s.lines()
+        .map(|l| l.split_whitespace().map(String::from).collect())
+        .collect()
+}
+
+#[test]
+fn a_plain_user_runs_containers_as_root_inside_and_itself_outside() {
+    if !root() {
+        return;
+    }
+    let _one = one();
+    let u = User::new("a", false);
+    let out = u.ok(&[
+        "run",
+        "--rm",
+        "--rootfs",
+        u.rootfs(),
+        "sh",
+        "-c",
+        "id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map; hostname",
+    ]);
+    let w = words(&out);
+    assert_eq!(w[0], ["0"], "{out}");
+    assert_eq!(w[1], ["0"], "{out}");
+    assert_eq!(w[2], ["0", &u.uid.to_string(), "1"], "{out}");
+    assert_eq!(w[3], ["0", &u.gid.to_string(), "1"], "{out}");
+    // State in the user's home, owned by the user.
+    assert!(u.state().join("containers").is_dir());
+    assert_eq!(std::fs::metadata(u.state()).unwrap().uid(), u.uid);
+    // -d, ps, exec, logs, stop, rm.
+    let id = u.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "svc",
+        "--rootfs",
+        u.rootfs(),
+        "sh",
+        "-c",
+        "echo started; exec sleep 100",
+    ]);
+    let id = id.trim();
+    let ps = u.ok(&["ps"]);
+    assert!(ps.contains("svc"), "{ps}");
+    let pid: i32 = u
+        .ok(&["inspect", "-f", "{{.State.Pid}}", "svc"])
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(uid_of(pid), u.uid, "the container's init on the host");
+    let out = u.ok(&["exec", "svc", "sh", "-c", "id -u; cat /proc/self/uid_map"]);
+    assert_eq!(words(&out)[0], ["0"]);
+    assert_eq!(words(&out)[1], ["0", &u.uid.to_string(), "1"]);
+    let logs = u.ok(&["logs", "svc"]);
+    assert_eq!(logs, "started\n");
+    u.ok(&["stop", "-t", "1", "svc"]);
+    u.ok(&["rm", id]);
+    assert_eq!(u.ok(&["ps", "-aq"]), "");
+    assert!(common::snapshot::entries(&u.state().join("containers")).is_empty());
+}
+
+#[test]
+fn limits_and_bridges_are_refused_with_the_reason_and_leave_nothing() {
+    if !root() {
+        return;
+    }
+    let _one = one();
+    let u = User::new("b", false);
+    for (args, why) in [
+        (vec!["-m", "64m"], "need root"),
+        (vec!["--pids-limit", "10"], "need root"),
+        (vec!["--net", "bridge"], "a bridge network needs root"),
+    ] {
+        let mut a = vec!["run", "--rm"];
+        a.extend(&args);
+        a.extend(["--rootfs", u.rootfs(), "true"]);
+        let o = u.out(&a);
+        assert_eq!(o.status.code(), Some(125), "{args:?}: {}", stderr(&o));
+        common::checks::one_error_line(&o, &format!("{args:?}"));
+        assert!(stderr(&o).contains(why), "{args:?}: {}", stderr(&o));
+    }
+    if std::fs::read_to_string("/proc/self/cgroup")
+        .unwrap_or_default()
+        .lines()
+        .any(|l| !l.starts_with("0::"))
+    {
+        let o = u.out(&["run", "--rm", "-m", "64m", "--rootfs", u.rootfs(), "true"]);
+        assert!(stderr(&o).contains("cgroup v1"), "{}", stderr(&o));
+    }
+    assert_eq!(u.ok(&["ps", "-aq"]), "");
+    // --net host: the host's interfaces, /sys bound read-only.
+    let out = u.ok(&[
+        "run",
+        "--rm",
+        "--net",
+        "host",
+        "--rootfs",
+        u.rootfs(),
+        "ls",
+        "/sys/class/net",
+    ]);
+    assert!(out.lines().any(|l| l == "lo"), "{out}");
+}
+
+#[test]
+fn root_inside_cannot_write_what_the_user_cannot() {
+    if !root() {
+        return;
+    }
+    let _one = one();
+    let u = User::new("c", false);
+    let dir = u.home.join("vol");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("roots.txt"), "root's\n").unwrap();
+    std::fs::write(dir.join("mine.txt"), "mine\n").unwrap();
+    std::os::unix::fs::chown(dir.join("mine.txt"), Some(u.uid), Some(u.gid)).unwrap();
+    std::fs::write("/tmp/pocket-rl-host-file", "host\n").unwrap();
+    let v = format!("{}:/v", dir.display());
+    let out = u.ok(&[
+        "run",
+        "--rm",
+        "--privileged",
+        "-v",
+        &v,
+        "-v",
+        "/tmp/pocket-rl-host-file:/hostfile",
+        "--rootfs",
+        u.rootfs(),
+        "sh",
+        "-c",
+        "echo x >> /v/roots.txt 2>/dev/null && echo WROTE-ROOTS; \
+         echo x >> /hostfile 2>/dev/null && echo WROTE-HOST; \
+         echo x >> /v/mine.txt && echo wrote-mine; \
+         cat /proc/sys/vm/overcommit_ratio > /proc/sys/vm/overcommit_ratio 2>/dev/null \
+           && echo SYSCTL; \
+         mknod /dev/sdz b 8 0 2>/dev/null && echo MKNOD; \
+         mkdir -p /tmp/m && mount -t ext4 /dev/vda /tmp/m 2>/dev/null && echo MOUNT; true",
+    ]);
+    assert!(out.contains("wrote-mine"), "{out}");
+    for bad in ["WROTE-ROOTS", "WROTE-HOST", "SYSCTL", "MKNOD", "MOUNT"] {
+        assert!(!out.contains(bad), "{bad}: {out}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.join("roots.txt")).unwrap(),
+        "root's\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string("/tmp/pocket-rl-host-file").unwrap(),
+        "host\n"
+    );
+    let _ = std::fs::remove_file("/tmp/pocket-rl-host-file");
+}
+
+#[test]
+fn a_user_with_subordinate_ids_maps_them_through_newuidmap() {
+    if !root() {
+        return;
+    }
+    let _one = one();
+    if !Path::new("/usr/bin/newuidmap").exists() {
+        common::features::skip("rootless subuid ranges", "newuidmap is not installed");
+        return;
+    }
+    let u = User::new("d", true);
+    let out = u.ok(&[
+        "run",
+        "--rm",
+        "--rootfs",
+        u.rootfs(),
+        "sh",
+        "-c",
+        "cat /proc/self/uid_map /proc/self/gid_map; touch /dev/shm/f; \
+         chown 1000:1000 /dev/shm/f && stat -c '%u:%g' /dev/shm/f",
+    ]);
+    let w = words(&out);
+    let sub = SUB_START.to_string();
+    assert_eq!(w[0], ["0", &u.uid.to_string(), "1"], "{out}");
+    assert_eq!(w[1], ["1", sub.as_str(), "65535"], "{out}");
+    assert_eq!(w[2], ["0", &u.gid.to_string(), "1"], "{out}");
+    assert_eq!(w[3], ["1", sub.as_str(), "65535"], "{out}");
+    assert_eq!(w[4], ["1000:1000"], "{out}");
+    // exec -u 1000: the host sees SUB_START + 999.
+    let id = u.ok(&["run", "-d", "--rootfs", u.rootfs(), "sleep", "100"]);
+    let id = id.trim();
+    let o = u.out(&["exec", "-d", "-u", "1000", id, "sleep", "99"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let init: i32 = u
+        .ok(&["inspect", "-f", "{{.State.Pid}}", id])
+        .trim()
+        .parse()
+        .unwrap();
+    let mut found = false;
+    for _ in 0..100 {
+        found = same_pidns(init).into_iter().any(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/cmdline")).is_ok_and(|c| c.contains("99"))
+                && uid_of(p) == SUB_START + 999
+        });
+        if found {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(found, "exec -u 1000 as SUB_START+999 on the host");
+    u.ok(&["rm", "-f", id]);
+}
+
+#[test]
+fn images_and_volumes_as_a_plain_user() {
+    if !root() {
+        return;
+    }
+    let _one = one();
+    let u = User::new("e", false);
+    let tar = u.home.join("busybox.tar");
+    std::fs::copy(test_images().join("busybox-docker.tar"), &tar).unwrap();
+    std::fs::set_permissions(&tar, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = u.ok(&["load", "-i", tar.to_str().unwrap()]);
+    assert!(out.contains("Loaded image: busybox:latest"), "{out}");
+    // The image's root-owned files are root's inside; what it writes is
+    // the user's on the host.
+    let out = u.ok(&[
+        "run",
+        "--name",
+        "writer",
+        "-v",
+        "data:/data",
+        "busybox",
+        "sh",
+        "-c",
+        "stat -c '%u:%g %n' /etc/passwd /bin; echo x > /etc/new; echo kept > /data/f",
+    ]);
+    assert!(out.lines().any(|l| l == "0:0 /etc/passwd"), "{out}");
+    assert!(out.lines().any(|l| l == "0:0 /bin"), "{out}");
+    let id = u
+        .ok(&["inspect", "-f", "{{.Id}}", "writer"])
+        .trim()
+        .to_string();
+    let new = u.state().join("containers").join(&id).join("upper/etc/new");
+    assert_eq!(std::fs::metadata(&new).unwrap().uid(), u.uid);
+    // The volume outlives the container.
+    u.ok(&["rm", "writer"]);
+    let out = u.ok(&[
+        "run",
+        "--rm",
+        "-v",
+        "data:/data",
+        "busybox",
+        "cat",
+        "/data/f",
+    ]);
+    assert_eq!(out, "kept\n");
+    // -d and exec from the image.
+    let id = u.ok(&["run", "-d", "busybox", "sleep", "100"]);
+    let out = u.ok(&["exec", id.trim(), "sh", "-c", "id -u; ls /bin/busybox"]);
+    assert_eq!(out, "0\n/bin/busybox\n");
+    u.ok(&["rm", "-f", id.trim()]);
+    u.ok(&["volume", "rm", "data"]);
+    u.ok(&["rmi", "busybox"]);
+    assert_eq!(u.ok(&["images", "-q"]), "");
+}
