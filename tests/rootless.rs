@@ -425,3 +425,52 @@ fn images_and_volumes_as_a_plain_user() {
     u.ok(&["rmi", "busybox"]);
     assert_eq!(u.ok(&["images", "-q"]), "");
 }
+
+/// `spec --rootless` and the OCI front end run by a plain user, as runc:
+/// its own id mapped to root, no network namespace, no cgroup.
+#[test]
+fn the_oci_runtime_runs_a_rootless_spec() {
+    if !root() {
+        return;
+    }
+    let _one = one();
+    let u = User::new("f", false);
+    let bundle = u.home.join("bundle");
+    std::fs::create_dir(&bundle).unwrap();
+    std::os::unix::fs::chown(&bundle, Some(u.uid), Some(u.gid)).unwrap();
+    std::fs::rename(&u.rootfs, bundle.join("rootfs")).unwrap();
+    let b = bundle.to_str().unwrap();
+    u.ok(&["oci", "spec", "--rootless", "--bundle", b]);
+    let cfg = std::fs::read_to_string(bundle.join("config.json")).unwrap();
+    let v = common::checks::json(&cfg).unwrap();
+    let ns: Vec<String> = v
+        .get("linux")
+        .get("namespaces")
+        .arr()
+        .iter()
+        .map(|n| n.get("type").str().to_string())
+        .collect();
+    assert!(
+        ns.contains(&"user".to_string()) && !ns.contains(&"network".to_string()),
+        "{ns:?}"
+    );
+    let m = &v.get("linux").get("uidMappings").arr()[0];
+    assert_eq!(m.get("hostID").int(), u.uid as i64);
+    assert_eq!(m.get("containerID").int(), 0);
+    let cfg = cfg
+        .replacen("\"terminal\": true", "\"terminal\": false", 1)
+        .replacen(
+            "\"sh\"",
+            "\"sh\", \"-c\", \"id -u; cat /proc/self/uid_map\"",
+            1,
+        );
+    std::fs::write(bundle.join("config.json"), cfg).unwrap();
+    let out = u.ok(&["oci", "run", "--bundle", b, "rl1"]);
+    let w = words(&out);
+    assert_eq!(w[0], ["0"], "{out}");
+    assert_eq!(w[1], ["0", &u.uid.to_string(), "1"], "{out}");
+    // Its state went to the user's runtime dir, and is gone with it.
+    assert_eq!(u.ok(&["oci", "list", "-q"]), "");
+    assert!(Path::new(&format!("/tmp/pocket-runc-{}", u.uid)).is_dir());
+    let _ = std::fs::remove_dir_all(format!("/tmp/pocket-runc-{}", u.uid));
+}

@@ -14,6 +14,9 @@ pub struct Global<'a> {
     pub json: bool,
     pub debug: bool,
     pub systemd_cgroup: bool,
+    /// `--rootless true|false|auto` (runc's: ignore cgroup permission
+    /// errors); None: auto, which is "as a plain user".
+    pub rootless: Option<bool>,
     /// The command and its arguments.
     pub rest: &'a [&'a [u8]],
 }
@@ -30,6 +33,7 @@ pub fn global<'a>(mut argv: &'a [&'a [u8]]) -> Result<Global<'a>> {
         json: false,
         debug: false,
         systemd_cgroup: false,
+        rootless: None,
         rest: &[],
     };
     while let Some((&a, rest)) = argv.split_first() {
@@ -68,9 +72,22 @@ pub fn global<'a>(mut argv: &'a [&'a [u8]]) -> Result<Global<'a>> {
             b"log-format" => g.json = value == b"json",
             b"debug" => g.debug = value != b"false",
             b"systemd-cgroup" => g.systemd_cgroup = value != b"false",
-            // Accepted: pocket needs no CRIU path, and rootless is decided
-            // by who runs it.
-            b"criu" | b"rootless" => {}
+            b"rootless" => {
+                g.rootless = match value {
+                    b"true" => Some(true),
+                    b"false" => Some(false),
+                    b"auto" => None,
+                    v => {
+                        return Err(Error::bad(
+                            "--rootless",
+                            text(v),
+                            "must be true, false or auto",
+                        ));
+                    }
+                }
+            }
+            // Accepted: pocket needs no CRIU path.
+            b"criu" => {}
             b"version" | b"v" => {
                 g.rest = &[b"--version"];
                 return Ok(g);

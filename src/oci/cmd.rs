@@ -78,6 +78,19 @@ fn load(ctx: &Ctx, id: &str) -> Result<Record> {
 /// The bundle's config.json as a Spec: root.path relative to the bundle,
 /// the cgroups path made pocket's (relative to each hierarchy; systemd's
 /// `slice:prefix:name` as cgroupfs would name it).
+/// Whether this process may make cgroups below pocket's parent in every
+/// hierarchy it uses (a plain user: only in a delegated v2 subtree).
+fn cgroup_writable() -> bool {
+    let l = &crate::cgroup::host().layout;
+    let mut dirs: alloc::vec::Vec<&str> = l.v1.iter().map(|h| h.0.as_str()).collect();
+    if let Some(v2) = &l.v2 {
+        dirs.push(v2.0.as_str());
+    }
+    dirs.iter().all(|d| {
+        crate::error::cpath(d).is_ok_and(|c| crate::sys::fd::access(&c, libc::W_OK).is_ok())
+    })
+}
+
 fn load_spec(ctx: &Ctx, bundle: &str, id: &str) -> Result<Spec> {
     let path = alloc::format!("{bundle}/config.json");
     let data = fs::read(&crate::error::cpath(&path)?).ctx("open", &path)?;
@@ -240,7 +253,16 @@ fn create(ctx: &Ctx, argv: &[&[u8]], run: bool) -> Result<i32> {
     crate::spawn::sealed::ensure(ctx.args, &ctx.store.run)?;
     let bundle = absolute(&text(p.value(CREATE_FLAGS, "bundle").unwrap_or(b".")))?;
     let mut spec = load_spec(ctx, &bundle, id)?;
-    check_cgroup_free(spec.cgroups_path.as_deref().unwrap_or(""))?;
+    // runc --rootless: where cgroups are not ours to make (a plain user on
+    // v1, or without a delegated v2 subtree), the container has none, and
+    // the config's limits go unenforced, as with runc.
+    if ctx.rootless && crate::sys::proc::geteuid() != 0 && !cgroup_writable() {
+        spec.cgroups_path = None;
+        spec.resources = Default::default();
+    }
+    if let Some(p) = &spec.cgroups_path {
+        check_cgroup_free(p)?;
+    }
     spec.no_pivot = p.on(CREATE_FLAGS, "no-pivot");
     let preserve = match p.value(CREATE_FLAGS, "preserve-fds") {
         Some(v) => text(v)
@@ -275,6 +297,7 @@ fn create(ctx: &Ctx, argv: &[&[u8]], run: bool) -> Result<i32> {
                 ..Default::default()
             },
             auto_remove: false,
+            starts: run,
             logged: false,
             bundle,
             labels: alloc::vec::Vec::new(),
@@ -338,7 +361,7 @@ fn init(
     console: Option<&fd::Fd>,
     pid_file: Option<&[u8]>,
 ) -> Result<parent::Running> {
-    let dir = ctx.store.dir(&rec.id);
+    let dir = ctx.store.run_dir(&rec.id);
     let fifo = alloc::format!("{dir}/exec.fifo");
     let fc = crate::error::cpath(&fifo)?;
     // 0622 as runc's: a container process that dropped to another user
@@ -468,7 +491,7 @@ fn start(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
 }
 
 fn open_fifo(ctx: &Ctx, id: &str) -> Result<()> {
-    let fifo = alloc::format!("{}/exec.fifo", ctx.store.dir(id));
+    let fifo = alloc::format!("{}/exec.fifo", ctx.store.run_dir(id));
     let fc = crate::error::cpath(&fifo)?;
     // Non-blocking: an init that died meanwhile must not hang `start`.
     let f = fd::open(&fc, libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC, 0)

@@ -28,14 +28,17 @@ Commands:
   update   change a container's resources (--resources FILE|-)
   events   resource statistics (--stats: once)
   features what this runtime supports (JSON)
-  spec     write a default config.json
+  spec     write a default config.json (--rootless: for a plain user)
 
 Global options:
-  --root DIR          state directory (default /run/pocket-runc)
+  --root DIR          state directory (default /run/pocket-runc; a plain
+                      user's: $XDG_RUNTIME_DIR/pocket-runc)
   --log FILE          append errors to FILE
   --log-format FORMAT text or json
   --systemd-cgroup    read cgroupsPath as slice:prefix:name
-  --debug, --rootless, --criu PATH   accepted
+  --rootless MODE     true, false, auto (a plain user): no cgroup where
+                      this user may make none
+  --debug, --criu PATH   accepted
 ";
 
 pub fn version() -> Result<i32> {
@@ -181,10 +184,45 @@ pub fn features() -> Result<i32> {
     Ok(0)
 }
 
+/// `spec --rootless`, as runc's: a user namespace mapping root to the
+/// caller's own ids, no network namespace (the caller's: a plain user can
+/// make no interface), /sys bound rather than mounted (only the network
+/// namespace's owner may mount sysfs), no uid=/gid= mount options (ids
+/// the namespace does not map), and no cgroup resources.
+fn to_rootless(s: &mut crate::spec::Spec) {
+    use crate::spec::{IdMap, Namespace};
+    s.namespaces
+        .retain(|n| *n != Namespace::Network && *n != Namespace::User);
+    s.namespaces.push(Namespace::User);
+    let own = |id| {
+        alloc::vec![IdMap {
+            container: 0,
+            host: id,
+            size: 1
+        }]
+    };
+    s.uid_map = own(crate::sys::proc::geteuid());
+    s.gid_map = own(crate::sys::proc::getegid());
+    for m in s.mounts.iter_mut() {
+        if m.destination == "/sys" {
+            m.kind = String::from("none");
+            m.source = String::from("/sys");
+            m.options = ["rbind", "nosuid", "noexec", "nodev", "ro"]
+                .map(String::from)
+                .to_vec();
+            continue;
+        }
+        m.options
+            .retain(|o| !o.starts_with("uid=") && !o.starts_with("gid="));
+    }
+    s.resources = Default::default();
+}
+
 /// `spec [--bundle DIR]`: runc's default config.json (busybox `sh` on a
 /// terminal, docker's masked and read-only paths, the usual mounts).
 pub fn spec(argv: &[&[u8]]) -> Result<i32> {
     let mut dir = String::from(".");
+    let mut rootless = false;
     let mut it = argv.iter();
     while let Some(a) = it.next() {
         match *a {
@@ -193,7 +231,7 @@ pub fn spec(argv: &[&[u8]]) -> Result<i32> {
                     Error::bad("flag needs an argument", "--bundle", "see --help")
                 })?);
             }
-            b"--rootless" => {}
+            b"--rootless" => rootless = true,
             x if x.starts_with(b"--bundle=") => dir = crate::cli::args::text(&x[9..]),
             x => {
                 return Err(Error::bad(
@@ -238,6 +276,9 @@ pub fn spec(argv: &[&[u8]]) -> Result<i32> {
     s.root.path = b"rootfs".to_vec();
     s.root.readonly = true;
     s.resources.devices = crate::cgroup::devices::defaults();
+    if rootless {
+        to_rootless(&mut s);
+    }
     let path = alloc::format!("{dir}/config.json");
     let c = crate::error::cpath(&path)?;
     if crate::sys::fd::access(&c, libc::F_OK).is_ok() {

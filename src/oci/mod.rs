@@ -30,6 +30,8 @@ pub struct Ctx<'a> {
     pub args: &'a Args,
     pub store: Store,
     pub systemd_cgroup: bool,
+    /// Cgroup permission errors mean "no cgroup" (runc's --rootless).
+    pub rootless: bool,
 }
 
 /// Is this binary to act as an OCI runtime, by its name?
@@ -49,7 +51,21 @@ pub fn main(args: &Args, argv: &[&[u8]]) -> i32 {
     };
     let log = log::Log::new(g.log.take(), g.json);
     let r = (|| -> Result<i32> {
-        let root = g.root.unwrap_or(DEFAULT_ROOT);
+        // A plain user's: $XDG_RUNTIME_DIR/pocket-runc (runc's is
+        // $XDG_RUNTIME_DIR/runc).
+        let user_root = match crate::sys::proc::geteuid() {
+            0 => None,
+            uid => Some(
+                match args
+                    .getenv(b"XDG_RUNTIME_DIR")
+                    .filter(|d| d.starts_with(b"/"))
+                {
+                    Some(d) => alloc::format!("{}/pocket-runc", crate::cli::args::text(d)),
+                    None => alloc::format!("/tmp/pocket-runc-{uid}"),
+                },
+            ),
+        };
+        let root = g.root.or(user_root.as_deref()).unwrap_or(DEFAULT_ROOT);
         if !root.starts_with('/') {
             return Err(Error::bad(
                 "--root",
@@ -61,6 +77,7 @@ pub fn main(args: &Args, argv: &[&[u8]]) -> i32 {
             args,
             store: Store::new(Some(root)),
             systemd_cgroup: g.systemd_cgroup,
+            rootless: g.rootless.unwrap_or(crate::sys::proc::geteuid() != 0),
         };
         cmd::dispatch(&ctx, g.rest)
     })();
