@@ -211,6 +211,46 @@ if [ ! -e /sys/fs/cgroup/pocket/$id ]; then ok "v2: rm -f of a paused container"
   notok "v2: rm -f of a paused container" "group left: $id"; fi
 expect "v2: over the memory limit is OOM-killed (137)" \
   "" 137 $P run --rm -m 32m --rootfs $R sh -c 'dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null'
+# User namespaces on a 6.1 kernel: --rootfs works; an image needs overlayfs
+# layers by fd (6.13+), and says so.
+expect "userns: root inside is 200000 outside" "0 200000 65536" 0 \
+  $P run --rm --uidmap 0:200000:65536 --rootfs $R sh -c 'cat /proc/self/uid_map | tr -s " " | sed "s/^ //"'
+
+# The soak's short form (tests/soak.rs has the long one): mixed runs, then
+# the VM must hold exactly the groups, records, mounts and processes it
+# held before.
+groups_before=$(ls /sys/fs/cgroup/pocket 2>/dev/null | grep -c . || true)
+procs_before=$(ls -d /proc/[0-9]* | wc -l)
+soakfail=""
+i=0
+while [ $i -lt 40 ]; do
+  i=$((i + 1))
+  case $((i % 4)) in
+    0) out=$(timeout $T $P run --rm -m 32m --pids-limit 20 --rootfs $R true 2>&1) ;;
+    1) id=$(timeout $T $P run -d --rootfs $R sleep 30 2>&1) &&
+         out=$(timeout $T $P exec "$id" true 2>&1) &&
+         out=$(timeout $T $P rm -f "$id" 2>&1 >/dev/null) ;;
+    2) id=$(timeout $T $P run -d --rm --rootfs $R true 2>&1) && out="" ;;
+    3) id=$(timeout $T $P run -d --rootfs $R sleep 30 2>&1) &&
+         out=$(timeout $T $P stop -t 0 "$id" 2>&1 >/dev/null) &&
+         out=$(timeout $T $P rm "$id" 2>&1 >/dev/null) ;;
+  esac || soakfail="$soakfail run $i: $out;"
+done
+# The --rm -d ones end on their own: give their monitors a moment.
+j=0
+while [ -n "$($P ps -aq 2>/dev/null)" ] && [ $j -lt 50 ]; do sleep 0.1; j=$((j + 1)); done
+left=$($P ps -aq 2>&1)
+groups_after=$(ls /sys/fs/cgroup/pocket 2>/dev/null | grep -c . || true)
+zombies=$(cat /proc/[0-9]*/stat 2>/dev/null | awk '$3 == "Z"' | wc -l)
+procs_after=$(ls -d /proc/[0-9]* | wc -l)
+if [ -z "$soakfail" ] && [ -z "$left" ] && [ "$groups_after" = "$groups_before" ] &&
+  [ "$zombies" = 0 ] && [ "$procs_after" -le "$procs_before" ]; then
+  ok "soak: 40 mixed runs (-m, --pids-limit, -d, exec, stop, rm -f, --rm) leave nothing"
+else
+  notok "soak: 40 mixed runs (-m, --pids-limit, -d, exec, stop, rm -f, --rm) leave nothing" \
+    "failures:$soakfail left: '$left' groups $groups_before->$groups_after zombies $zombies procs $procs_before->$procs_after"
+fi
+
 # The fallback moves a mount onto / inside the container's mount namespace;
 # the initramfs itself must come out of it untouched.
 if [ -x /pocket ] && [ -x /init ] && [ "$(cat /proc/self/mountinfo)" = "$mounts_before" ]; then

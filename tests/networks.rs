@@ -667,7 +667,8 @@ fn names_resolve_on_user_networks_and_connect_disconnect() {
         .nth(19)
         .unwrap()
         .to_string();
-    let state = r.0.join("containers").join(&web).join("state.json");
+    // (the live record: on the run directory)
+    let state = r.0.join("run/containers").join(&web).join("state.json");
     let text = std::fs::read_to_string(&state).unwrap();
     let text: Vec<String> = text
         .lines()

@@ -1376,6 +1376,7 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
             image: shown,
             network,
             auto_remove: r.rm,
+            starts: !create_only,
             logged: r.detach || session.is_some(),
             bundle: String::new(),
             labels,

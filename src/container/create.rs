@@ -20,6 +20,9 @@ pub struct Options<'a> {
     pub network: Request,
     /// Removed when it stops (`--rm`).
     pub auto_remove: bool,
+    /// Started right after (`run`, not `create`): a reboot before its
+    /// end is recorded leaves it exited, not created.
+    pub starts: bool,
     /// Its output goes to its log (detached).
     pub logged: bool,
     /// The OCI bundle it comes from (`state` shows it).
@@ -81,7 +84,7 @@ pub fn create(store: &Store, spec: &mut Spec, o: Options) -> Result<Record> {
         .collect();
     rec.logged = o.logged;
     rec.bundle = o.bundle;
-    let rec = store.create(spec, o.name, rec)?;
+    let rec = store.create(spec, o.name, rec, o.starts)?;
     crate::rt::crash::step("create: record written");
     drop(o.image_lock);
     let made = match claim {

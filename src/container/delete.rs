@@ -206,7 +206,8 @@ fn end(store: &Store, id: &str, status: Status, code: i32, policy: bool) -> Resu
         rec.monitor_pid = me;
         rec.monitor_start = crate::state::record::start_time(me).unwrap_or(0);
     }
-    store.save(&rec)?;
+    // How it ended outlives a reboot (and so does a restart's count).
+    store.save_durable(&rec)?;
     Ok(again)
 }
 
@@ -220,7 +221,8 @@ pub fn mark_stopped(store: &Store, rec: &Record) -> Result<()> {
     let mut rec = store.load(&rec.id)?;
     rec.manual_stop = true;
     rec.restarting = false;
-    store.save(&rec)
+    // `boot` must not start it again (unless-stopped).
+    store.save_durable(&rec)
 }
 
 /// `container prune`: every container that is not running (nor being

@@ -212,7 +212,7 @@ impl Health {
 
     /// health.json as `inspect` shows it (None: no check ran yet, or none).
     pub fn read(store: &Store, id: &str) -> Option<Value> {
-        let p = format!("{}/health.json", store.dir(id));
+        let p = format!("{}/health.json", store.run_dir(id));
         let data = crate::sys::fs::read(&crate::error::cpath(&p).ok()?).ok()?;
         json::parse(&data).ok()
     }
@@ -263,7 +263,8 @@ impl Health {
 }
 
 fn save(store: &Store, id: &str, h: &Health) {
-    let d = store.dir(id);
+    // Runtime only: a reboot ends the checks with the container.
+    let d = store.run_dir(id);
     if let Ok(dir) = crate::error::cpath(&d) {
         let _ = crate::sys::fs::write_atomic(
             &dir,

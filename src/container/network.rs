@@ -344,7 +344,7 @@ pub fn connect(
     for al in aliases {
         rec.aliases.push((n.name.clone(), al.clone()));
     }
-    store.save(&rec)?;
+    store.save_durable(&rec)?;
     crate::rt::crash::step("connect: record saved");
     super::hosts::sync_all(store, &nets);
     crate::state::events::emit(store, &rec, "connect", &[("network", n.name.clone())]);
@@ -473,7 +473,7 @@ pub fn disconnect(store: &Store, q: &str, net: &str) -> Result<()> {
     host::sync(&nets)?;
     let mut rec = store.load(&id)?;
     rec.aliases.retain(|(n, _)| *n != name);
-    store.save(&rec)?;
+    store.save_durable(&rec)?;
     crate::rt::crash::step("disconnect: record saved");
     super::hosts::sync_all(store, &nets);
     // Its own file keeps no section for the network it left.

@@ -159,6 +159,8 @@ fn sized(spec: &mut Spec) {
 /// each one tried, with how its start went.
 pub fn boot(store: &Store) -> Result<alloc::vec::Vec<(String, Result<()>)>> {
     let mut out = alloc::vec::Vec::new();
+    // After a reboot: what --rm and OCI containers left goes.
+    let _ = store.gc();
     for rec in store.list()? {
         let r = store.live(rec);
         if r.status == Status::Running || r.busy() || r.restarting {
@@ -239,7 +241,7 @@ fn claim(store: &Store, q: &str, logged: bool) -> Result<Option<(String, Spec)>>
         // Started by hand: its restart policy applies again, afresh.
         rec.manual_stop = false;
         rec.restart_count = 0;
-        store.save(&rec)?;
+        store.save_starting(&rec)?;
     }
     // Claimed: from here a failure must say so, or `wait` would wait for
     // a start that never comes.

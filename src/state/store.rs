@@ -1,13 +1,38 @@
-//! The state store: one directory per container under `<root>/containers`,
-//! names as symlinks under `<root>/names`, locks under the run directory.
+//! The state store: one directory per container under `<root>/containers`
+//! for what outlives a reboot, one under `<run>/containers` for what does
+//! not, names as symlinks under `<root>/names`, locks under the run
+//! directory.
 //!
 //! ```text
 //! <root>/containers/<id>/config.json   the Spec, as OCI config.json
-//! <root>/containers/<id>/state.json    the Record
+//! <root>/containers/<id>/state.json    the durable Record: what a reboot
+//!                                      leaves (none for --rm, none for OCI)
 //! <root>/containers/<id>/container.log docker json-file log
+//! <root>/containers/<id>/...           hosts, resolv.conf, hostname,
+//!                                      rootfs/ upper/ work/ init/
+//! <run>/containers/<id>/state.json     the live Record: pids, status
+//! <run>/containers/<id>/health.json    the health check's last results
+//! <run>/containers/<id>/exec.fifo      an OCI init waits on it
 //! <root>/names/<name> -> <id>          one symlink per name: symlink(2) is atomic
 //! <run>/names.lock                     flock(2) while a name is claimed
 //! ```
+//!
+//! `<run>` is /run/pocket (a tmpfs, as runc's /run/runc), or `<root>/run`
+//! with `--root`, where a tmpfs may be mounted. The live Record changes on
+//! every start, stop and pause; on a journaled disk each file created or
+//! renamed costs a third of a millisecond, on tmpfs next to nothing. The
+//! durable copy is written at create and when something that must outlive
+//! a reboot changes (an exit, a rename, a manual stop, a network joined or
+//! left, a start by hand), never when a run begins: it is written as a
+//! reboot would leave it, so a container that a reboot stops reads
+//! "exited" from it. After a reboot `<run>` is empty and `load` reads the
+//! durable copy: no pid in it means anything any more.
+//!
+//! A container's directory under `<root>/containers` exists as long as it
+//! does, whatever kind it is (`ids`, names and the container's flock go by
+//! it); its run directory appears first at create and goes first at
+//! removal. One with neither copy of its record is what a reboot left of
+//! a --rm or OCI container (or a removal killed halfway): `gc` clears it.
 
 use super::record::Record;
 use crate::error::{Context, Error, Result};
@@ -58,27 +83,46 @@ impl Store {
             format!("{}/containers", self.root),
             format!("{}/names", self.root),
             self.run.clone(),
+            format!("{}/containers", self.run),
         ] {
             fs::mkdir_private(&d).ctx("mkdir", &d)?;
         }
         Ok(())
     }
 
+    /// What of container `id` outlives a reboot: its Spec, log, files
+    /// and overlay dirs, its durable record.
     pub fn dir(&self, id: &str) -> String {
         format!("{}/containers/{}", self.root, id)
+    }
+
+    /// What of container `id` a reboot ends: its live record, health
+    /// results, an OCI init's exec fifo.
+    pub fn run_dir(&self, id: &str) -> String {
+        format!("{}/containers/{}", self.run, id)
     }
 
     pub fn log_path(&self, id: &str) -> String {
         format!("{}/container.log", self.dir(id))
     }
 
+    /// `lock_file` in the run directory, made first if a reboot emptied
+    /// it (a tmpfs mounted afresh).
     pub fn lock_file(&self, name: &str) -> Result<Lock> {
-        lock_file(&self.run, name)
+        match lock_file(&self.run, name) {
+            Err(_) if fd::access(&cs(&self.run)?, libc::F_OK) == Err(Errno::ENOENT) => {
+                fs::mkdir_private(&self.run).ctx("mkdir", &self.run)?;
+                lock_file(&self.run, name)
+            }
+            r => r,
+        }
     }
 
     /// Serialize changes to one container (monitor vs rm vs start): a
     /// flock on its directory, so a removed container leaves no lock file
-    /// and whoever comes late finds it gone (ENOENT).
+    /// and whoever comes late finds it gone (ENOENT). The durable one: it
+    /// is there for every container, after a reboot too, and opening it
+    /// writes nothing to the disk.
     pub fn lock(&self, id: &str) -> Result<Lock> {
         let d = self.dir(id);
         let f = fd::open(&cs(&d)?, libc::O_RDONLY | libc::O_DIRECTORY, 0).map_err(|e| {
@@ -94,8 +138,16 @@ impl Store {
     /// Make a new container: a fresh id, a unique name, its Spec and record.
     /// The name is claimed first (under the names lock), so two pockets can
     /// never hand out the same one; a name whose container is gone (pocket
-    /// killed halfway) is free again.
-    pub fn create(&self, spec: &Spec, name: Option<&str>, mut rec: Record) -> Result<Record> {
+    /// killed halfway) is free again. `starts`: it is started right away
+    /// (`run`), so a reboot before its end is recorded leaves it exited,
+    /// not created.
+    pub fn create(
+        &self,
+        spec: &Spec,
+        name: Option<&str>,
+        mut rec: Record,
+        starts: bool,
+    ) -> Result<Record> {
         self.init()?;
         // The caller's id (docker's 64 hex, or an OCI container id the
         // front end checked), else a fresh one.
@@ -148,14 +200,21 @@ impl Store {
         let n_c = cs(&name)?;
         let _ = fs::unlinkat(nd.raw(), &n_c, 0);
         mount::symlinkat(&cs(&id)?, nd.raw(), &n_c).ctx("claim name", &name)?;
-        // Build the directory under a temporary name and rename it into
-        // place: a container dir is either complete or absent.
         rec.id = id.clone();
         rec.name = name.clone();
+        // The live record first, then the container's directory: one that
+        // shows in `ids` always has a record to read. Each is built under
+        // a temporary name and renamed into place, complete or absent.
         // The pid in the name tells `gc` whether its maker still lives.
+        let run = self.run_dir(&id);
+        let run_tmp = format!("{}/containers/.{}.tmp{}", self.run, id, proc::getpid());
         let tmp = format!("{}/containers/.{}.tmp{}", self.root, id, proc::getpid());
         let dir = self.dir(&id);
         let made = (|| -> Result<()> {
+            fs::mkdir(&cs(&run_tmp)?, 0o700).ctx("mkdir", &run_tmp)?;
+            let t = cs(&run_tmp)?;
+            fs::write_new(&t, "state.json", &to_json(&rec), false).ctx("write", "state.json")?;
+            fs::renameat(libc::AT_FDCWD, &t, libc::AT_FDCWD, &cs(&run)?).ctx("rename", &run)?;
             fs::mkdir(&cs(&tmp)?, 0o700).ctx("mkdir", &tmp)?;
             let t = cs(&tmp)?;
             // Plain writes: nobody sees this directory until the rename.
@@ -166,14 +225,20 @@ impl Store {
             // An OCI runtime's state (`rec.bundle` set) is as volatile as
             // runc's: the engine keeps the bundle, and nothing of it means
             // anything after a reboot.
-            let durable = !rec.auto_remove && rec.bundle.is_empty();
+            let durable = keeps(&rec);
             fs::write_new(&t, "config.json", &oci::to_json(spec), durable)
                 .ctx("write", "config.json")?;
-            fs::write_new(&t, "state.json", &to_json(&rec), false).ctx("write", "state.json")?;
+            if durable {
+                let after = as_after_reboot(&rec, starts);
+                fs::write_new(&t, "state.json", &to_json(&after), false)
+                    .ctx("write", "state.json")?;
+            }
             fs::renameat(libc::AT_FDCWD, &t, libc::AT_FDCWD, &cs(&dir)?).ctx("rename", &dir)
         })();
         if let Err(e) = made {
             let _ = fs::remove_tree(libc::AT_FDCWD, &cs(&tmp)?);
+            let _ = fs::remove_tree(libc::AT_FDCWD, &cs(&run_tmp)?);
+            let _ = fs::remove_tree(libc::AT_FDCWD, &cs(&run)?);
             let _ = fs::unlinkat(nd.raw(), &n_c, 0);
             return Err(e);
         }
@@ -216,7 +281,7 @@ impl Store {
         let _ = fs::unlinkat(nd.raw(), &n_c, 0);
         mount::symlinkat(&cs(id)?, nd.raw(), &n_c).ctx("claim name", new)?;
         let old = core::mem::replace(&mut rec.name, String::from(new));
-        if let Err(e) = self.save(&rec) {
+        if let Err(e) = self.save_durable(&rec) {
             let _ = fs::unlinkat(nd.raw(), &n_c, 0);
             return Err(e);
         }
@@ -240,13 +305,23 @@ impl Store {
         }
     }
 
+    /// The live record, else (after a reboot emptied the run directory)
+    /// the durable one, as a reboot leaves it (`after_reboot`).
     pub fn load(&self, id: &str) -> Result<Record> {
-        let p = format!("{}/state.json", self.dir(id));
-        let data = match fs::read(&cs(&p)?) {
-            Ok(d) => d,
-            // Removed since it was resolved (rm, --rm): docker's word.
-            Err(crate::sys::Errno::ENOENT) => {
-                return Err(Error::bad("no such container", id, "removed").with_code(1));
+        let p = format!("{}/state.json", self.run_dir(id));
+        let (p, data, rebooted) = match fs::read(&cs(&p)?) {
+            Ok(d) => (p, d, false),
+            Err(Errno::ENOENT) => {
+                let p = format!("{}/state.json", self.dir(id));
+                match fs::read(&cs(&p)?) {
+                    Ok(d) => (p, d, true),
+                    // Removed since it was resolved (rm, --rm), or a --rm
+                    // container a reboot ended: docker's word.
+                    Err(Errno::ENOENT) => {
+                        return Err(Error::bad("no such container", id, "removed").with_code(1));
+                    }
+                    Err(e) => return Err(Error::sys("read", p, e)),
+                }
             }
             Err(e) => return Err(Error::sys("read", p, e)),
         };
@@ -254,6 +329,9 @@ impl Store {
             .ok()
             .and_then(|v| Record::from_json(&v))
             .ok_or_else(|| Error::bad("state", p, "not a container record"))?;
+        if rebooted {
+            after_reboot(&mut rec);
+        }
         if self.oci_started(&rec) {
             rec.status = super::Status::Running;
         }
@@ -269,7 +347,7 @@ impl Store {
         !rec.bundle.is_empty()
             && rec.status == super::Status::Created
             && rec.pid > 0
-            && cs(&format!("{}/exec.fifo", self.dir(&rec.id)))
+            && cs(&format!("{}/exec.fifo", self.run_dir(&rec.id)))
                 .is_ok_and(|f| fd::access(&f, libc::F_OK) == Err(Errno::ENOENT))
     }
 
@@ -293,12 +371,52 @@ impl Store {
         Ok(self.live(self.load(id)?))
     }
 
+    /// Write the live record (what changes with every start, stop,
+    /// pause...). Atomic but not fsynced, on tmpfs: pids, start times and
+    /// "running" mean nothing after a reboot, and a record that says
+    /// running is always checked against the live process (Record::live).
     pub fn save(&self, rec: &Record) -> Result<()> {
+        let d = self.run_dir(&rec.id);
+        let dc = cs(&d)?;
+        match fs::write_atomic(&dc, "state.json", &to_json(rec), false) {
+            // The first change after a reboot: its run directory is made
+            // again (under the container's lock, held by the caller), if
+            // the container was not removed meanwhile.
+            Err(Errno::ENOENT) => {
+                let dir = self.dir(&rec.id);
+                fd::open(&cs(&dir)?, libc::O_PATH | libc::O_DIRECTORY, 0).ctx("open", &dir)?;
+                fs::mkdir_all(&d, 0o700).ctx("mkdir", &d)?;
+                fs::write_atomic(&dc, "state.json", &to_json(rec), false)
+            }
+            r => r,
+        }
+        .ctx("write state", &d)
+    }
+
+    /// `save`, and the durable copy too: for what must outlive a reboot
+    /// (an exit and its code, a name, a manual stop, a network). Not
+    /// fsynced either (a host crash may lose the last exit code; the
+    /// container itself is in its fsynced config.json).
+    pub fn save_durable(&self, rec: &Record) -> Result<()> {
+        self.save(rec)?;
+        self.save_after_reboot(rec, false)
+    }
+
+    /// `save_durable` of a record that is being started by hand (`start`,
+    /// `boot`: its restart count and manual stop cleared): a reboot
+    /// before its end is recorded leaves it exited.
+    pub fn save_starting(&self, rec: &Record) -> Result<()> {
+        self.save(rec)?;
+        self.save_after_reboot(rec, true)
+    }
+
+    fn save_after_reboot(&self, rec: &Record, starts: bool) -> Result<()> {
+        if !keeps(rec) {
+            return Ok(());
+        }
         let d = self.dir(&rec.id);
-        // Atomic but not fsynced: pids, start times and "running" mean
-        // nothing after a reboot, and a record that says running is always
-        // checked against the live process (Record::live).
-        fs::write_atomic(&cs(&d)?, "state.json", &to_json(rec), false).ctx("write state", &d)
+        let data = to_json(&as_after_reboot(rec, starts));
+        fs::write_atomic(&cs(&d)?, "state.json", &data, false).ctx("write state", &d)
     }
 
     /// Replace a container's Spec (update): atomic and durable, as at create.
@@ -383,8 +501,10 @@ impl Store {
         }
     }
 
-    /// Remove every trace of a container: its name (if still its own) and
-    /// its directory (log, config, state).
+    /// Remove every trace of a container: its name (if still its own),
+    /// its run directory (live record, health, fifo), then its directory
+    /// (log, config, durable record, overlay dirs). Killed in between, it
+    /// is left as a reboot would leave it: listed, exited, removable.
     pub fn remove(&self, rec: &Record) -> Result<()> {
         let names = format!("{}/names", self.root);
         if let Ok(nd) = fd::open(&cs(&names)?, libc::O_PATH | libc::O_DIRECTORY, 0) {
@@ -393,6 +513,8 @@ impl Store {
                 let _ = fs::unlinkat(nd.raw(), &n, 0);
             }
         }
+        let r = self.run_dir(&rec.id);
+        fs::remove_tree(libc::AT_FDCWD, &cs(&r)?).ctx("remove", &r)?;
         let d = self.dir(&rec.id);
         fs::remove_tree(libc::AT_FDCWD, &cs(&d)?).ctx("remove", &d)
     }
@@ -419,8 +541,11 @@ impl Store {
     }
 
     /// Clear what a pocket killed halfway through `create` left: name links
-    /// whose container never appeared, and half-built directories whose
-    /// maker is gone.
+    /// whose container never appeared, half-built directories whose maker
+    /// is gone, run directories whose container never got its directory;
+    /// and what a reboot (or a removal killed halfway) left: container
+    /// directories with no record (--rm and OCI containers keep none
+    /// that outlives a reboot).
     pub fn gc(&self) -> Result<()> {
         let _l = self.lock_file("names")?;
         let names = format!("{}/names", self.root);
@@ -431,22 +556,101 @@ impl Store {
                 }
             }
         }
-        let cdir = format!("{}/containers", self.root);
-        if let Ok(cd) = fd::open(&cs(&cdir)?, libc::O_RDONLY | libc::O_DIRECTORY, 0) {
-            for e in fs::list_dir(&cd).ctx("list", &cdir)? {
-                let Some(pid) = e
-                    .name
+        let maker_gone = |name: &str| {
+            name.starts_with('.')
+                && name
                     .rsplit_once(".tmp")
                     .and_then(|(_, p)| p.parse::<i32>().ok())
-                else {
-                    continue;
-                };
-                if e.name.starts_with('.') && super::record::start_time(pid).is_none() {
+                    .is_some_and(|pid| super::record::start_time(pid).is_none())
+        };
+        let cdir = format!("{}/containers", self.root);
+        let ids = self.ids()?;
+        if let Ok(cd) = fd::open(&cs(&cdir)?, libc::O_RDONLY | libc::O_DIRECTORY, 0) {
+            for e in fs::list_dir(&cd).ctx("list", &cdir)? {
+                if maker_gone(&e.name) {
                     let _ = fs::remove_tree(cd.raw(), &cs(&e.name)?);
+                }
+            }
+            for id in &ids {
+                let run = format!("{}/state.json", self.run_dir(id));
+                let durable = format!("{}/state.json", self.dir(id));
+                let none =
+                    |p: &str| cs(p).is_ok_and(|c| fd::access(&c, libc::F_OK) == Err(Errno::ENOENT));
+                if !(none(&run) && none(&durable)) {
+                    continue;
+                }
+                // Under its lock, as rm: looked at again there.
+                let Ok(_c) = self.lock(id) else { continue };
+                if none(&run) && none(&durable) {
+                    let _ = fs::remove_tree(libc::AT_FDCWD, &cs(&self.run_dir(id))?);
+                    let _ = fs::remove_tree(cd.raw(), &cs(id)?);
+                }
+            }
+        }
+        let rdir = format!("{}/containers", self.run);
+        if let Ok(rd) = fd::open(&cs(&rdir)?, libc::O_RDONLY | libc::O_DIRECTORY, 0) {
+            for e in fs::list_dir(&rd).ctx("list", &rdir)? {
+                if maker_gone(&e.name) {
+                    let _ = fs::remove_tree(rd.raw(), &cs(&e.name)?);
+                    continue;
+                }
+                if e.name.starts_with('.') || ids.contains(&e.name) {
+                    continue;
+                }
+                // A live record and no container directory: its maker was
+                // killed between the two renames (it is in charge while it
+                // lives), or it was removed meanwhile.
+                let p = format!("{}/{}/state.json", rdir, e.name);
+                let maker_lives = fs::read(&cs(&p)?)
+                    .ok()
+                    .and_then(|d| crate::json::parse(&d).ok())
+                    .and_then(|v| Record::from_json(&v))
+                    .is_some_and(|r| super::record::alive(r.monitor_pid, r.monitor_start));
+                let dir_now =
+                    cs(&self.dir(&e.name)).is_ok_and(|c| fd::access(&c, libc::F_OK).is_ok());
+                if !maker_lives && !dir_now {
+                    let _ = fs::remove_tree(rd.raw(), &cs(&e.name)?);
                 }
             }
         }
         Ok(())
+    }
+}
+
+/// Does the record keep a durable copy? Not a --rm container's (a reboot
+/// ends it, and nothing of it is left to show), nor an OCI runtime's
+/// (runc's state is all on tmpfs too).
+fn keeps(rec: &Record) -> bool {
+    !rec.auto_remove && rec.bundle.is_empty()
+}
+
+/// The durable copy of `rec`: as it reads after a reboot if nothing is
+/// written in between. A record being started (`starts`) reads running:
+/// the reboot will have ended that run (`after_reboot`).
+fn as_after_reboot(rec: &Record, starts: bool) -> Record {
+    let mut r = rec.clone();
+    if starts {
+        r.status = super::Status::Running;
+        r.exit_code = None;
+    }
+    r
+}
+
+/// A durable record read back after a reboot: no process it names is
+/// the one it meant (a pid and start time may even match another one),
+/// nothing is paused or waiting to restart, and what ran was ended by the
+/// reboot: exited, with docker's 255 for "the host went away under it".
+fn after_reboot(r: &mut Record) {
+    r.pid = 0;
+    r.pid_start = 0;
+    r.monitor_pid = 0;
+    r.monitor_start = 0;
+    r.paused = false;
+    r.restarting = false;
+    if r.status == super::Status::Running {
+        r.status = super::Status::Exited;
+        r.exit_code = Some(r.exit_code.unwrap_or(255));
+        r.finished_at = r.started_at.max(r.created);
     }
 }
 
@@ -472,11 +676,12 @@ mod tests {
         st.init().unwrap();
         let id = "c".repeat(64);
         std::fs::create_dir(st.dir(&id)).unwrap();
+        std::fs::create_dir(st.run_dir(&id)).unwrap();
         let mut rec = Record::new(id.clone(), "n".into(), "/b".into(), Vec::new());
         rec.bundle = "/b".into();
         st.save(&rec).unwrap();
         assert_eq!(st.load(&id).unwrap().status, Status::Created, "no init yet");
-        let fifo = format!("{}/exec.fifo", st.dir(&id));
+        let fifo = format!("{}/exec.fifo", st.run_dir(&id));
         crate::sys::mount::mknodat(
             libc::AT_FDCWD,
             &cs(&fifo).unwrap(),
@@ -497,6 +702,48 @@ mod tests {
         rec.pid = 0;
         st.save(&rec).unwrap();
         assert_eq!(st.load(&id).unwrap().status, Status::Created, "no pid");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    /// After a reboot (the run directory empty) the durable copy is read:
+    /// what ran is exited (255), no pid means anything, and the first
+    /// change makes the run copy again; a --rm record has none to read.
+    #[test]
+    fn the_durable_copy_is_read_after_a_reboot() {
+        let d = std::env::temp_dir().join(format!("pocket-store-r-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        let st = Store::new(Some(d.to_str().unwrap()));
+        st.init().unwrap();
+        let id = "d".repeat(64);
+        std::fs::create_dir(st.dir(&id)).unwrap();
+        let mut rec = Record::new(id.clone(), "n".into(), "/r".into(), Vec::new());
+        st.save_starting(&rec).unwrap();
+        rec.status = Status::Running;
+        rec.pid = std::process::id() as i32;
+        rec.pid_start = crate::state::record::start_time(rec.pid).unwrap();
+        st.save(&rec).unwrap();
+        assert_eq!(st.load(&id).unwrap().status, Status::Running);
+        std::fs::remove_dir_all(&st.run).unwrap();
+        let after = st.load(&id).unwrap();
+        assert_eq!(after.status, Status::Exited);
+        assert_eq!(after.exit_code, Some(255));
+        assert_eq!((after.pid, after.monitor_pid), (0, 0));
+        assert!(!after.busy());
+        st.save(&after).unwrap();
+        assert!(
+            std::path::Path::new(&st.run_dir(&id))
+                .join("state.json")
+                .exists()
+        );
+        rec.auto_remove = true;
+        rec.id = "e".repeat(64);
+        std::fs::create_dir(st.dir(&rec.id)).unwrap();
+        st.save_durable(&rec).unwrap();
+        std::fs::remove_dir_all(st.run_dir(&rec.id)).unwrap();
+        assert!(st.load(&rec.id).is_err(), "--rm: nothing outlives a reboot");
+        st.gc().unwrap();
+        assert!(!std::path::Path::new(&st.dir(&rec.id)).exists(), "gc");
+        assert!(std::path::Path::new(&st.dir(&id)).exists());
         std::fs::remove_dir_all(&d).unwrap();
     }
 }
