@@ -32,7 +32,13 @@
 //! does, whatever kind it is (`ids`, names and the container's flock go by
 //! it); its run directory appears first at create and goes first at
 //! removal. One with neither copy of its record is what a reboot left of
-//! a --rm or OCI container (or a removal killed halfway): `gc` clears it.
+//! a --rm or OCI container (or a removal killed halfway): `gc` clears it
+//! (`pocket boot` runs it first, `container prune` too). A rootless
+//! pocket's `<run>` is $XDG_RUNTIME_DIR/pocket where it is set (a tmpfs).
+//!
+//! What still goes to the disk for a `run --rm`: the name link, the
+//! container directory and its config.json, hosts, resolv.conf and
+//! hostname (each created and removed: ~40-120 us apiece on ext4).
 
 use super::record::Record;
 use crate::error::{Context, Error, Result};
