@@ -9,8 +9,11 @@
 //! * No cgroup: a plain user may make none on cgroup v1, nor without a
 //!   delegated v2 subtree. Limits are refused with the reason; a run
 //!   without them works, counted by its pid namespace alone.
-//! * Networks: none (the default) and host. A bridge needs root (the veth
-//!   is made in the host's namespace).
+//! * Networks: slirp4netns (the default where it is installed and
+//!   /dev/net/tun is the user's to open, else none), none and host. A
+//!   bridge needs root (the veth is made in the host's namespace);
+//!   slirp4netns, a user-mode stack in a process of the user's, gives
+//!   outbound traffic and `-p` without it (net/slirp.rs).
 
 use super::run::RunArgs;
 use crate::error::{Error, Result};
@@ -51,13 +54,26 @@ pub fn store(args: &Args) -> Option<Store> {
     })
 }
 
-/// `run`'s flags as a plain user has them: no network unless one is
-/// asked for; a bridge (the settings' default or asked for) refused.
-pub fn adjust_args(r: &mut RunArgs) -> Result<()> {
+/// `run`'s flags as a plain user has them: slirp4netns unless another
+/// network is asked for (none where it is not installed, as podman); a
+/// bridge (the settings' default or asked for) refused.
+pub fn adjust_args(r: &mut RunArgs, args: &Args) -> Result<()> {
+    if let Some(n) = r.net
+        && let Some(opts) = crate::net::slirp::parse_mode(n)
+    {
+        opts?;
+        slirp_bin(args)?;
+        return Ok(());
+    }
     if !active() {
         return Ok(());
     }
     match r.net {
+        // Where it can run: installed, and /dev/net/tun the user's to
+        // open (some hosts keep it root's).
+        None if slirp_bin(args).is_ok() && crate::net::slirp::tun_usable() => {
+            r.net = Some(crate::net::slirp::NAME.as_bytes())
+        }
         None => r.net = Some(b"none"),
         Some(b"none" | b"host") => {}
         Some(n) if n.starts_with(b"container:") => {}
@@ -65,11 +81,22 @@ pub fn adjust_args(r: &mut RunArgs) -> Result<()> {
             return Err(Error::bad(
                 "network",
                 String::from_utf8_lossy(n).into_owned(),
-                "a bridge network needs root (rootless: --net none or host)",
+                "a bridge network needs root (rootless: --net slirp4netns, none or host)",
             ));
         }
     }
     Ok(())
+}
+
+/// The slirp4netns program on the caller's $PATH.
+pub fn slirp_bin(args: &Args) -> Result<String> {
+    crate::net::slirp::find(args.getenv(b"PATH")).ok_or_else(|| {
+        Error::bad(
+            "network",
+            crate::net::slirp::NAME,
+            "not installed (package slirp4netns): no user-mode network without it",
+        )
+    })
 }
 
 /// The Spec of a plain user's container: its user namespace, no cgroup,

@@ -125,7 +125,9 @@ Options:
   -h, --hostname NAME      Container host name (default: a random id)
       --net MODE           Network: bridge (default: pocket's default bridge network, made
                            on first use), none (a new namespace with lo only), host (the
-                           host's), a network's name, or container:ID
+                           host's), a network's name, container:ID, or slirp4netns
+                           [:allow_host_loopback=true] (user-mode, no root needed; a
+                           plain user's default where slirp4netns is installed)
       --ip IP              The container's address on its bridge network
   -p, --publish [IP:]HOST:CTR[/udp]  Publish a port (-p CTR: a random host port)
   -P, --publish-all        Publish the image's exposed ports on random host ports
@@ -461,7 +463,13 @@ pub fn env_file_lines(name: &[u8], data: &[u8]) -> Result<Vec<Vec<u8>>> {
 /// On a bridge network (`--net bridge`, a network's name, or no --net at
 /// all: docker's default is its bridge network)?
 pub fn bridged(r: &RunArgs) -> bool {
-    !matches!(r.net, Some(b"none") | Some(b"host")) && joined(r).is_none()
+    !matches!(r.net, Some(b"none") | Some(b"host")) && joined(r).is_none() && !slirp(r)
+}
+
+/// `--net slirp4netns[:OPTIONS]` (net/slirp.rs).
+fn slirp(r: &RunArgs) -> bool {
+    r.net
+        .is_some_and(|n| crate::net::slirp::parse_mode(n).is_some())
 }
 
 /// `--net container:ID`: the container whose network is joined.
@@ -608,14 +616,17 @@ pub fn to_spec(
     }
     if !bridged(r) {
         for (on, what) in [
-            (!r.publish.is_empty() || r.publish_all, "-p/-P"),
+            (
+                (!r.publish.is_empty() || r.publish_all) && !slirp(r),
+                "-p/-P",
+            ),
             (r.ip.is_some(), "--ip"),
         ] {
             if on {
                 return Err(Error::bad(
                     "conflicting options",
                     what,
-                    "needs a bridge network (--net bridge or --net NAME)",
+                    "needs a bridge network (--net bridge or --net NAME; -p: or slirp4netns)",
                 ));
             }
         }
@@ -1110,7 +1121,7 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
     {
         r.net = Some(b"none");
     }
-    super::rootless::adjust_args(&mut r)?;
+    super::rootless::adjust_args(&mut r, ctx.args)?;
     let files = r
         .env
         .iter()
@@ -1358,7 +1369,15 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
             .cloned()
             .collect()
     });
-    let network = net_request(&r, image.as_ref().map(|i| &i.config))?;
+    let mut network = net_request(&r, image.as_ref().map(|i| &i.config))?;
+    if let (Some(n), Mode::None) = (r.net, &network.mode)
+        && let Some(loopback) = crate::net::slirp::parse_mode(n)
+    {
+        network.mode = Mode::Slirp {
+            bin: super::rootless::slirp_bin(ctx.args)?,
+            host_loopback: loopback?,
+        };
+    }
     let (user, made) =
         super::mounts::user_mounts(&ctx.store, &vols, &r.tmpfs, &r.mounts, lower.as_deref())?;
     super::mounts::merge(&mut spec.mounts, user);

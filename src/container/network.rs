@@ -42,6 +42,10 @@ pub enum Mode {
     Host,
     /// A pocket bridge network, by name.
     Bridge(String),
+    /// A namespace of its own, its network made by slirp4netns (this
+    /// program) at each start: rootless (net/slirp.rs). Loopback: the
+    /// host's 127.0.0.1 reachable at 10.0.2.2.
+    Slirp { bin: String, host_loopback: bool },
     /// Another container's namespace: nothing to claim, no files.
     Container,
     /// As the Spec says (an OCI bundle's config.json): nothing claimed,
@@ -183,6 +187,36 @@ fn files_only(r: &Request, dir: &str, spec: &mut Spec, host_mode: bool) -> Resul
     })
 }
 
+/// `--net slirp4netns`: nothing claimed (slirp4netns binds the -p host
+/// ports at each start, as the user), /etc files as `none`'s with
+/// slirp's DNS forwarder unless --dns says.
+fn slirp(
+    store: &Store,
+    r: &Request,
+    bin: &str,
+    host_loopback: bool,
+    dir: &str,
+    spec: &mut Spec,
+) -> Result<Option<Claim>> {
+    let mut r = r.clone();
+    if r.dns.is_empty() {
+        r.dns.push(String::from(crate::net::slirp::DNS));
+    }
+    spec.slirp = Some(crate::net::slirp::Config {
+        bin: String::from(bin),
+        host_loopback,
+        ports: r.ports.clone(),
+        sock_dir: store.run.clone(),
+    });
+    let mut claim = files_only(&r, dir, spec, false)?;
+    claim.hosts = etc::hosts(
+        &hostname_of(spec),
+        Some(crate::net::slirp::GUEST),
+        &r.add_hosts,
+    );
+    Ok(Some(claim))
+}
+
 /// Claim the network `r` asks for container `id` (whose directory is
 /// `dir`), and fill `spec.net` and its mounts. None for another
 /// container's namespace: nothing of its own to claim.
@@ -197,6 +231,9 @@ pub fn claim(
         Mode::None => return files_only(r, dir, spec, false).map(Some),
         Mode::Host => return files_only(r, dir, spec, true).map(Some),
         Mode::Container | Mode::Spec => return Ok(None),
+        Mode::Slirp { bin, host_loopback } => {
+            return slirp(store, r, bin, *host_loopback, dir, spec);
+        }
         Mode::Bridge(n) => n.clone(),
     };
     match bridge(store, r, &name, id, dir, spec) {

@@ -7,6 +7,7 @@ pub mod networks;
 pub mod nft;
 pub mod nl;
 pub mod ports;
+pub mod slirp;
 pub mod sysctl;
 
 use alloc::string::String;

@@ -82,6 +82,8 @@ pub struct Running {
     pub sfd: fd::Fd,
     /// The container's own cgroup, removed by `cleanup` once it is reaped.
     pub cgroup: Option<Cgroup>,
+    /// `--net slirp4netns`: its network, ended with the container.
+    pub slirp: Option<crate::net::slirp::Slirp>,
     _restore: Restore,
 }
 
@@ -90,6 +92,7 @@ impl Running {
     /// (with --pid host or container:X its processes outlive its init;
     /// in a pid namespace of its own they died with it), then remove it.
     pub fn cleanup(&mut self) {
+        drop(self.slirp.take());
         if let Some(cg) = self.cgroup.take() {
             for _ in 0..100 {
                 let left = cg.pids();
@@ -346,10 +349,16 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
     }
     // While the child waits: its network, OOM score and the runtime's
     // hooks. Its command never runs without them.
-    if let (Ok(()), Err(e)) = (&sent, while_waiting(spec, pid, &state)) {
-        let _ = proc::kill(pid, libc::SIGKILL);
-        let _ = proc::wait(pid, 0);
-        return Err(e);
+    let mut slirp = None;
+    if sent.is_ok() {
+        match while_waiting(spec, pid, &state) {
+            Ok(s) => slirp = s,
+            Err(e) => {
+                let _ = proc::kill(pid, libc::SIGKILL);
+                let _ = proc::wait(pid, 0);
+                return Err(e);
+            }
+        }
     }
     // The child waits on the sync socket: it is in its cgroup (with its
     // limits) before it does anything, let alone run the command. Its
@@ -379,6 +388,7 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
             master,
             sfd,
             cgroup: cg.0.take(),
+            slirp,
             _restore,
         });
     }
@@ -404,18 +414,28 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
         master,
         sfd,
         cgroup: cg.0.take(),
+        slirp,
         _restore,
     })
 }
 
 /// The parent's steps between clone and the child's go-ahead, with the
 /// child's namespaces made: its user namespace's maps written; on a bridge network its eth0 is made,
-/// addressed and routed; its OOM score is set; then the prestart and
-/// createRuntime hooks run (in this order, as runc), state "creating".
-fn while_waiting(spec: &Spec, pid: i32, state: &super::hooks::StateDoc) -> Result<()> {
+/// addressed and routed (with slirp4netns, it is started for it); its
+/// OOM score is set; then the prestart and createRuntime hooks run (in
+/// this order, as runc), state "creating".
+fn while_waiting(
+    spec: &Spec,
+    pid: i32,
+    state: &super::hooks::StateDoc,
+) -> Result<Option<crate::net::slirp::Slirp>> {
     if spec.has(Namespace::User) {
         super::userns::write_maps(pid, &spec.uid_map, &spec.gid_map)?;
     }
+    let slirp = match &spec.slirp {
+        Some(c) if spec.has(Namespace::Network) => Some(crate::net::slirp::start(c, pid)?),
+        _ => None,
+    };
     if let Some(a) = &spec.net {
         crate::net::host::attach(pid, a)?;
     }
@@ -431,7 +451,7 @@ fn while_waiting(spec: &Spec, pid: i32, state: &super::hooks::StateDoc) -> Resul
         super::hooks::run_all("prestart", &h.prestart, &st)?;
         super::hooks::run_all("createRuntime", &h.create_runtime, &st)?;
     }
-    Ok(())
+    Ok(slirp)
 }
 
 /// Restores the signal mask on every way out of `run`.

@@ -260,6 +260,9 @@ pub struct Spec {
     /// Networks joined later (`network connect`): eth1, eth2... at each
     /// start, no default route through them.
     pub extra_nets: Vec<NetAttach>,
+    /// `--net slirp4netns`: started for each run (with a Network
+    /// namespace), its -p forwards asked of it.
+    pub slirp: Option<crate::net::slirp::Config>,
     /// `--pid container:ID`, `--ipc container:ID`: whose namespace is
     /// joined, found again at every start (its pid changes), as the net's.
     pub ns_containers: Vec<(Namespace, String)>,

@@ -43,6 +43,8 @@ const A_GATEWAY: &str = "io.pocket.net.gateway";
 const A_NET_CONTAINER: &str = "io.pocket.net.container";
 /// `network connect`'s networks: "NAME BRIDGE IP/PREFIX GATEWAY", ';' apart.
 const A_NET_EXTRA: &str = "io.pocket.net.extra";
+/// `--net slirp4netns`: its Config as one line of JSON (net/slirp.rs).
+const A_SLIRP: &str = "io.pocket.net.slirp4netns";
 /// `--pid/--ipc container:ID`: "pid=ID,ipc=ID".
 const A_NS_CONTAINERS: &str = "io.pocket.ns.containers";
 const A_DEVICES: &str = "io.pocket.devices";
@@ -223,6 +225,10 @@ pub fn to_value(s: &Spec) -> Value {
             })
             .collect();
         annotations.push((String::from(A_NET_EXTRA), json::str(&v.join(";"))));
+    }
+    if let Some(c) = &s.slirp {
+        let v = crate::net::slirp::encode(c);
+        annotations.push((String::from(A_SLIRP), json::str(&v)));
     }
     if s.seccomp == Seccomp::Builtin {
         annotations.push((String::from(A_SECCOMP), json::str(BUILTIN)));
@@ -635,6 +641,7 @@ pub fn from_value(c: &Value) -> Result<Spec> {
         extra_nets: ann(A_NET_EXTRA)
             .map(|v| v.split(';').filter_map(extra_net).collect())
             .unwrap_or_default(),
+        slirp: ann(A_SLIRP).and_then(crate::net::slirp::decode),
         netns_owner: None,
         seccomp,
         sysctl: Vec::new(),
