@@ -354,6 +354,7 @@ pub mod netns;
 pub mod registry;
 pub mod snapshot;
 pub mod term;
+pub mod user;
 
 /// A pty pair (master, slave), to stand in for a terminal.
 pub fn pty() -> (std::fs::File, std::fs::File) {
