@@ -789,3 +789,70 @@ fn setuid_files_from_a_container_are_out_of_other_users_reach() {
         eprintln!("nobody running {}: {}", p.display(), stderr(&o).trim());
     }
 }
+
+/// What a container can reach of pocket through /proc/PID/exe, when its
+/// init (a clone of pocket) execs a link to /proc/self/exe: the sealed
+/// view or copy `run` and `start` re-execute from, never the binary's own
+/// inode. (With that inode a write waits only for ETXTBSY to end: a monitor
+/// or foreground pocket killed first leaves a window.) The monitor runs
+/// sealed too.
+#[test]
+fn the_init_and_monitor_never_run_the_binary_file_itself() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("secinit");
+    let rootfs = PathBuf::from(private_rootfs(&r));
+    std::os::unix::fs::symlink("/proc/self/exe", rootfs.join("bin/trap")).unwrap();
+    let dev_ino = |p: &str| {
+        let m = std::fs::metadata(p).unwrap();
+        use std::os::unix::fs::MetadataExt;
+        (m.dev(), m.ino())
+    };
+    let binary = dev_ino(bin().to_str().unwrap());
+    // `pocket events` inside: pocket itself, waiting for events.
+    let o = r.out(&[
+        "run",
+        "-d",
+        "--rootfs",
+        rootfs.to_str().unwrap(),
+        "trap",
+        "events",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let id = stdout(&o).trim().to_string();
+    let check = |what: &str| {
+        let pid = r.pid(&id);
+        let trapped = dev_ino(&format!("/proc/{pid}/exe"));
+        assert_ne!(
+            trapped, binary,
+            "{what}: the container runs the binary's inode"
+        );
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let ppid: i32 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("PPid:"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let monitor = dev_ino(&format!("/proc/{ppid}/exe"));
+        assert_ne!(
+            monitor, binary,
+            "{what}: the monitor runs the binary's inode"
+        );
+        // And the view is no way in: as root, on the host, no write.
+        let w = std::fs::OpenOptions::new()
+            .write(true)
+            .open(format!("/proc/{pid}/exe"));
+        assert!(w.is_err(), "{what}: /proc/PID/exe opened for writing");
+    };
+    check("run -d");
+    let o = r.out(&["stop", "-t", "0", &id]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = r.out(&["start", &id]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    check("start");
+    let o = r.out(&["rm", "-f", &id]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

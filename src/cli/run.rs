@@ -1115,6 +1115,16 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
         crate::rt::out().bytes(HELP.as_bytes());
         return Ok(0);
     }
+    // The container's init is a clone of this process: until its execve
+    // its /proc/PID/exe is this binary, and a command that is a link to
+    // /proc/self/exe runs it inside. Only ETXTBSY would keep the container
+    // from writing it then, and only while the parent (this pocket, or the
+    // monitor forked from it) lives: killed first, it leaves a window
+    // before the kernel kills the rest (CVE-2019-5736). So run from the
+    // sealed view or copy, as `exec` and OCI `create` do.
+    if !create_only {
+        crate::spawn::sealed::ensure(ctx.args, &ctx.store.run)?;
+    }
     // No --net: the bridge network, unless the settings say
     // `"bridge": "none"` (dockerd's --bridge=none).
     if r.net.is_none() && crate::config::default_bridge_off(crate::config::load(ctx.args).as_ref())

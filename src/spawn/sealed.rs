@@ -12,10 +12,13 @@
 //! against writes (~180 us for pocket's 0.9 MB, and 0.9 MB of memory per
 //! waiting container). /proc/self/exe is then that view or copy, and the
 //! on-disk binary is out of reach whatever runs in the container, even
-//! after an upgrade put a new inode at pocket's path. (`run` and `start` need no copy: the
-//! container's parent, foreground pocket or its monitor, runs the very
-//! same file for the container's whole life, so the kernel refuses writes
-//! to it with ETXTBSY until every process of the container is gone.)
+//! after an upgrade put a new inode at pocket's path.
+//!
+//! `run`, `start`, `restart` and `boot` run sealed too: a container's init
+//! is a clone of pocket, its /proc/PID/exe the binary until its execve,
+//! and ETXTBSY guards the file only while the parent (foreground pocket or
+//! monitor) lives; killed first, it leaves a window before the kernel
+//! kills the container's other processes.
 
 use crate::error::{Error, Result};
 use crate::rt::Args;
