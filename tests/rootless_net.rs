@@ -38,84 +38,28 @@ fn ready(what: &str) -> bool {
     true
 }
 
-/// A plain user for one test (no subordinate ids): made with useradd,
-/// removed (with its home) when dropped.
+/// A plain user (tests/common/user.rs, no subordinate ids) and, where the
+/// host keeps /dev/net/tun root's, a world-usable node bound over it in a
+/// mount namespace of pocket's own (slirp4netns opens it as the user;
+/// most hosts have it 0666).
 struct User {
-    name: String,
-    uid: u32,
-    gid: u32,
-    home: PathBuf,
-    bin: PathBuf,
-    rootfs: PathBuf,
-    /// A world-usable /dev/net/tun node, bound over the host's in a mount
-    /// namespace of pocket's own, where the host keeps its node root's
-    /// (slirp4netns opens it as the user; most hosts have it 0666).
+    u: common::user::User,
     tun: Option<PathBuf>,
 }
 
-fn drop_subids(name: &str) {
-    for f in ["/etc/subuid", "/etc/subgid"] {
-        let old = std::fs::read_to_string(f).unwrap_or_default();
-        let keep: Vec<&str> = old
-            .lines()
-            .filter(|l| l.split(':').next() != Some(name))
-            .collect();
-        let mut new = keep.join("\n");
-        if !new.is_empty() {
-            new.push('\n');
-        }
-        if new != old {
-            std::fs::write(f, new).unwrap();
-        }
+impl std::ops::Deref for User {
+    type Target = common::user::User;
+    fn deref(&self) -> &common::user::User {
+        &self.u
     }
 }
 
 impl User {
     fn new(tag: &str) -> User {
-        let name = format!("pkrn{tag}{}", std::process::id() % 100000);
-        let _ = Command::new("userdel").arg(&name).output();
-        let o = Command::new("useradd")
-            .args(["-M", "-N", "-s", "/usr/sbin/nologin", &name])
-            .output()
-            .expect("useradd");
-        assert!(
-            o.status.success(),
-            "useradd: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        drop_subids(&name);
-        let id = |f: &str| {
-            let o = Command::new("id").args([f, &name]).output().unwrap();
-            String::from_utf8_lossy(&o.stdout)
-                .trim()
-                .parse::<u32>()
-                .unwrap()
-        };
-        let (uid, gid) = (id("-u"), id("-g"));
-        let home = std::env::temp_dir().join(format!("pocket-rn-{name}"));
-        let _ = std::fs::remove_dir_all(&home);
-        std::fs::create_dir_all(&home).unwrap();
-        let bin = home.join("pocket");
-        std::fs::copy(common::bin(), &bin).unwrap();
-        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
-        std::os::unix::fs::chown(&home, Some(uid), Some(gid)).unwrap();
-        let rootfs = home.join("rootfs");
-        let st = Command::new("cp")
-            .arg("-a")
-            .arg(common::rootfs())
-            .arg(&rootfs)
-            .status()
-            .unwrap();
-        assert!(st.success());
-        let st = Command::new("chown")
-            .args(["-R", &format!("{uid}:{gid}")])
-            .arg(&rootfs)
-            .status()
-            .unwrap();
-        assert!(st.success());
+        let u = common::user::User::new(&format!("n{tag}"), false);
         let mode = std::fs::metadata("/dev/net/tun").map_or(0, |m| m.permissions().mode());
         let tun = (mode & 0o006 != 0o006).then(|| {
-            let t = home.join("tun");
+            let t = u.home.join("tun");
             let st = Command::new("mknod")
                 .arg(&t)
                 .args(["c", "10", "200"])
@@ -125,15 +69,7 @@ impl User {
             std::fs::set_permissions(&t, std::fs::Permissions::from_mode(0o666)).unwrap();
             t
         });
-        User {
-            name,
-            uid,
-            gid,
-            home,
-            bin,
-            rootfs,
-            tun,
-        }
+        User { u, tun }
     }
 
     fn env(&self, c: &mut Command) {
@@ -195,10 +131,6 @@ impl User {
         stdout(&o)
     }
 
-    fn rootfs(&self) -> &str {
-        self.rootfs.to_str().unwrap()
-    }
-
     /// The runtime dir (no XDG_RUNTIME_DIR: below the data dir).
     fn run_dir(&self) -> PathBuf {
         self.home.join(".local/share/pocket/run")
@@ -237,6 +169,8 @@ impl User {
 }
 
 impl Drop for User {
+    /// Its containers go as `u`'s drop removes them (and the user, its
+    /// home); a slirp4netns of a failed test first.
     fn drop(&mut self) {
         if let Ok(o) = self.cmd(&["ps", "-aq"]).output() {
             for id in String::from_utf8_lossy(&o.stdout).lines() {
@@ -247,8 +181,6 @@ impl Drop for User {
             // SAFETY: a pid of the test user's, read just now.
             unsafe { libc::kill(p, libc::SIGKILL) };
         }
-        let _ = std::fs::remove_dir_all(&self.home);
-        let _ = Command::new("userdel").arg(&self.name).output();
     }
 }
 
