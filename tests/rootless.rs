@@ -322,3 +322,37 @@ fn the_oci_runtime_runs_a_rootless_spec() {
     assert!(Path::new(&format!("/tmp/pocket-runc-{}", u.uid)).is_dir());
     let _ = std::fs::remove_dir_all(format!("/tmp/pocket-runc-{}", u.uid));
 }
+
+/// `pull` as a plain user, from a registry on the host's loopback: the
+/// layers are the user's, root's inside.
+#[test]
+fn a_plain_user_pulls_from_a_registry() {
+    if !root() {
+        return;
+    }
+    let _one = one();
+    let Some(reg) = common::registry::Registry::start("rootless-pull", None) else {
+        return;
+    };
+    reg.push(&common::registry::busybox_archive(), "rl/busybox:1", &[]);
+    let image = format!("{}/rl/busybox:1", reg.addr());
+    let u = User::new("g", false);
+    u.ok(&["pull", "-q", &image]);
+    let out = u.ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+    assert_eq!(out.trim(), format!("{}/rl/busybox:1", reg.addr()));
+    let out = u.ok(&[
+        "run",
+        "--rm",
+        &image,
+        "sh",
+        "-c",
+        "id -u; stat -c '%u:%g' /bin/busybox /etc",
+    ]);
+    assert_eq!(out, "0\n0:0\n0:0\n");
+    // On the host, the store's files are the user's.
+    let layers = u.state().join("images/layers");
+    for e in std::fs::read_dir(&layers).unwrap().flatten() {
+        let m = std::fs::symlink_metadata(e.path()).unwrap();
+        assert_eq!(m.uid(), u.uid, "{}", e.path().display());
+    }
+}
