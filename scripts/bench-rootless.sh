@@ -72,6 +72,12 @@ bin=$repo/target/x86_64-unknown-linux-musl/release/pocket
 user=pkbench$$
 home=$(mktemp -d /tmp/pocket-bench-rootless.XXXXXX)
 cleanup() {
+  # Rootless podman leaves its pause process (catatonit) running as the
+  # user: the throwaway user's own processes go first, by pid.
+  if id -u "$user" >/dev/null 2>&1; then
+    for p in $(ps -o pid= -u "$(id -u "$user")" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
+    sleep 0.2
+  fi
   for f in /etc/subuid /etc/subgid; do sed -i "/^$user:/d" "$f"; done
   userdel "$user" 2>/dev/null || true
   rm -rf "$home"

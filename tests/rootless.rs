@@ -356,3 +356,44 @@ fn a_plain_user_pulls_from_a_registry() {
         assert_eq!(m.uid(), u.uid, "{}", e.path().display());
     }
 }
+
+/// What a subuid-mapped container's non-root processes write in its upper
+/// dir belongs to the user's subordinate ids: `rm` must still remove it
+/// (as root of a user namespace with the user's maps, as podman's
+/// `unshare rm`), and leave nothing.
+#[test]
+fn a_subuid_users_container_files_go_with_rm() {
+    if !root() {
+        return;
+    }
+    let _one = one();
+    if !Path::new("/usr/bin/newuidmap").exists() {
+        common::features::skip("rootless subuid ranges", "newuidmap is not installed");
+        return;
+    }
+    let u = User::new("h", true);
+    let tar = u.home.join("busybox.tar");
+    std::fs::copy(test_images().join("busybox-docker.tar"), &tar).unwrap();
+    std::fs::set_permissions(&tar, std::fs::Permissions::from_mode(0o644)).unwrap();
+    u.ok(&["load", "-q", "-i", tar.to_str().unwrap()]);
+    let id = u.ok(&["run", "-d", "busybox", "sleep", "100"]);
+    let id = id.trim().to_string();
+    u.ok(&[
+        "exec",
+        "-u",
+        "1000",
+        &id,
+        "sh",
+        "-c",
+        "mkdir -p /tmp/x/y && touch /tmp/x/y/f",
+    ]);
+    let y = u.state().join("containers").join(&id).join("upper/tmp/x/y");
+    let m = std::fs::metadata(&y).unwrap();
+    assert_eq!(m.uid(), SUB_START + 999, "made as 1000 inside");
+    u.ok(&["rm", "-f", &id]);
+    assert_eq!(u.ok(&["ps", "-aq"]), "");
+    assert!(
+        common::snapshot::entries(&u.state().join("containers")).is_empty(),
+        "the container's directory is left"
+    );
+}

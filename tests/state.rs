@@ -79,6 +79,18 @@ fn kill_hard(r: &Root, id: &str) {
     });
 }
 
+/// The durable copy once the monitor has written the end (5 s at most).
+fn durable_exited(r: &Root, id: &str) -> common::checks::J {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let d = read(&durable_copy(r, id)).unwrap();
+        if status(&d) == "exited" || std::time::Instant::now() > end {
+            return d;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 #[test]
 fn the_live_record_is_on_run_and_a_durable_copy_only_when_it_matters() {
     if !root() {
@@ -111,8 +123,10 @@ fn the_live_record_is_on_run_and_a_durable_copy_only_when_it_matters() {
     // Its exit: on both.
     ok(&r.out(&["kill", "up"]), "kill");
     wait_exited(&r, &up);
+    // `ps` says exited once the pid is gone; the monitor writes the end
+    // right after: both copies are waited for.
+    let durable = durable_exited(&r, &up);
     let live = read(&run_copy(&r, &up)).unwrap();
-    let durable = read(&durable_copy(&r, &up)).unwrap();
     assert_eq!(status(&live), "exited");
     assert_eq!(status(&durable), "exited");
     assert_eq!(code(&durable), Some(137));
@@ -121,7 +135,7 @@ fn the_live_record_is_on_run_and_a_durable_copy_only_when_it_matters() {
     // Started by hand: an exit on both again.
     ok(&r.out(&["start", "made"]), "start");
     wait_exited(&r, made);
-    let durable = read(&durable_copy(&r, made)).unwrap();
+    let durable = durable_exited(&r, made);
     assert_eq!(status(&durable), "exited");
     assert_eq!(code(&durable), Some(0));
 

@@ -230,6 +230,66 @@ pub fn scratch(uid: &[IdMap], gid: &[IdMap]) -> Result<Fd> {
     ns
 }
 
+/// `sys::fs::remove_tree`, and for a plain user with a subordinate range,
+/// again as root of a user namespace with its maps when that fails with
+/// EACCES: what its containers' processes made as ids 1.. inside (in an
+/// upper dir, a volume) belongs to those subordinate ids, whose
+/// directories the user itself may not empty (podman's `unshare rm`).
+pub fn remove_tree(
+    dirfd: i32,
+    name: &core::ffi::CStr,
+) -> core::result::Result<(), crate::sys::Errno> {
+    use crate::sys::Errno;
+    match crate::sys::fs::remove_tree(dirfd, name) {
+        Err(Errno::EACCES | Errno::EPERM) if proc::geteuid() != 0 => {}
+        r => return r,
+    }
+    let (u, g) = rootless_maps();
+    if u.len() < 2 {
+        return crate::sys::fs::remove_tree(dirfd, name);
+    }
+    as_ns_root(&u, &g, || {
+        crate::sys::fs::remove_tree(dirfd, name).map_or_else(|e| e.into_raw(), |()| 0)
+    })
+    .map_err(|_| Errno::EACCES)
+    .and_then(|code| match code {
+        0 => Ok(()),
+        e => Err(Errno::new(e)),
+    })
+}
+
+/// Run `f` in a forked child that is root of a new user namespace with
+/// these maps (written as `write_maps` does): its exit code (an errno, 0
+/// for success) comes back.
+fn as_ns_root(uid: &[IdMap], gid: &[IdMap], f: impl FnOnce() -> i32) -> Result<i32> {
+    let (made_r, made_w) = fd::pipe().ctx("pipe", "user namespace")?;
+    let (go_r, go_w) = fd::pipe().ctx("pipe", "user namespace")?;
+    let pid = proc::fork().ctx("fork", "user namespace")?;
+    if pid == 0 {
+        drop((made_r, go_w));
+        let ok = proc::unshare(libc::CLONE_NEWUSER).is_ok();
+        let _ = fd::write(made_w.raw(), if ok { b"1" } else { b"0" });
+        drop(made_w);
+        // The maps are written once the parent says so (a byte), or not
+        // at all (EOF): then nothing is done.
+        let mut b = [0u8; 1];
+        if !ok || fd::read(go_r.raw(), &mut b) != Ok(1) || proc::become_ns_root().is_err() {
+            proc::exit(libc::EPERM);
+        }
+        proc::exit(f());
+    }
+    drop((made_w, go_r));
+    let mut b = [0u8; 1];
+    let made = matches!(fd::read(made_r.raw(), &mut b), Ok(1)) && b[0] == b'1';
+    let mapped = made && write_maps(pid, uid, gid).is_ok();
+    if mapped {
+        let _ = fd::write(go_w.raw(), b"g");
+    }
+    drop(go_w);
+    let (_, st) = proc::wait(pid, 0).ctx("wait", "user namespace")?;
+    Ok(proc::exit_code(st))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

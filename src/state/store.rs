@@ -522,7 +522,8 @@ impl Store {
         let r = self.run_dir(&rec.id);
         fs::remove_tree(libc::AT_FDCWD, &cs(&r)?).ctx("remove", &r)?;
         let d = self.dir(&rec.id);
-        fs::remove_tree(libc::AT_FDCWD, &cs(&d)?).ctx("remove", &d)
+        // (A plain user's container may hold files of its subordinate ids.)
+        crate::spawn::userns::remove_tree(libc::AT_FDCWD, &cs(&d)?).ctx("remove", &d)
     }
 }
 
@@ -574,7 +575,7 @@ impl Store {
         if let Ok(cd) = fd::open(&cs(&cdir)?, libc::O_RDONLY | libc::O_DIRECTORY, 0) {
             for e in fs::list_dir(&cd).ctx("list", &cdir)? {
                 if maker_gone(&e.name) {
-                    let _ = fs::remove_tree(cd.raw(), &cs(&e.name)?);
+                    let _ = crate::spawn::userns::remove_tree(cd.raw(), &cs(&e.name)?);
                 }
             }
             for id in &ids {
@@ -588,8 +589,9 @@ impl Store {
                 // Under its lock, as rm: looked at again there.
                 let Ok(_c) = self.lock(id) else { continue };
                 if none(&run) && none(&durable) {
-                    let _ = fs::remove_tree(libc::AT_FDCWD, &cs(&self.run_dir(id))?);
-                    let _ = fs::remove_tree(cd.raw(), &cs(id)?);
+                    let _ =
+                        crate::spawn::userns::remove_tree(libc::AT_FDCWD, &cs(&self.run_dir(id))?);
+                    let _ = crate::spawn::userns::remove_tree(cd.raw(), &cs(id)?);
                 }
             }
         }
@@ -597,7 +599,7 @@ impl Store {
         if let Ok(rd) = fd::open(&cs(&rdir)?, libc::O_RDONLY | libc::O_DIRECTORY, 0) {
             for e in fs::list_dir(&rd).ctx("list", &rdir)? {
                 if maker_gone(&e.name) {
-                    let _ = fs::remove_tree(rd.raw(), &cs(&e.name)?);
+                    let _ = crate::spawn::userns::remove_tree(rd.raw(), &cs(&e.name)?);
                     continue;
                 }
                 if e.name.starts_with('.') || ids.contains(&e.name) {
@@ -615,7 +617,7 @@ impl Store {
                 let dir_now =
                     cs(&self.dir(&e.name)).is_ok_and(|c| fd::access(&c, libc::F_OK).is_ok());
                 if !maker_lives && !dir_now {
-                    let _ = fs::remove_tree(rd.raw(), &cs(&e.name)?);
+                    let _ = crate::spawn::userns::remove_tree(rd.raw(), &cs(&e.name)?);
                 }
             }
         }

@@ -122,7 +122,7 @@ pub fn empty(store: &Store, name: &str) -> Result<()> {
     }
     let d = format!("{}/{name}", dir(&store.root));
     let df = fd::open(&cs(&d)?, libc::O_PATH | libc::O_DIRECTORY, 0).ctx("open", &d)?;
-    fs::remove_tree(df.raw(), c"_data").ctx("remove", &format!("{d}/_data"))?;
+    crate::spawn::userns::remove_tree(df.raw(), c"_data").ctx("remove", &format!("{d}/_data"))?;
     crate::sys::mount::mkdirat(df.raw(), c"_data", 0o755).ctx("mkdir", &format!("{d}/_data"))
 }
 
@@ -240,7 +240,7 @@ pub fn remove(store: &Store, name: &str) -> Result<()> {
         Err(Errno::ENOENT) => return Err(no_such(name)),
         Err(e) => return Err(Error::sys("rename", format!("{d}/{name}"), e)),
     }
-    fs::remove_tree(df.raw(), &cs(&gone)?).ctx("remove", &format!("{d}/{name}"))
+    crate::spawn::userns::remove_tree(df.raw(), &cs(&gone)?).ctx("remove", &format!("{d}/{name}"))
 }
 
 #[cfg(test)]
