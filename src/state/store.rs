@@ -316,6 +316,13 @@ impl Store {
     pub fn load(&self, id: &str) -> Result<Record> {
         let p = format!("{}/state.json", self.run_dir(id));
         let (p, data, rebooted) = match fs::read(&cs(&p)?) {
+            // Without its container directory (create makes it second; a
+            // pocket killed in between) it is no container yet, as `ids`,
+            // `ps` and the names see it: else the network claim it holds
+            // would count as taken by an id no command can name or remove.
+            Ok(_) if fd::access(&cs(&self.dir(id))?, libc::F_OK) == Err(Errno::ENOENT) => {
+                return Err(Error::bad("no such container", id, "removed").with_code(1));
+            }
             Ok(d) => (p, d, false),
             Err(Errno::ENOENT) => {
                 let p = format!("{}/state.json", self.dir(id));
