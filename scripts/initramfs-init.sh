@@ -216,6 +216,51 @@ expect "v2: over the memory limit is OOM-killed (137)" \
 expect "userns: root inside is 200000 outside" "0 200000 65536" 0 \
   $P run --rm --uidmap 0:200000:65536 --rootfs $R sh -c 'cat /proc/self/uid_map | tr -s " " | sed "s/^ //"'
 
+# Rootless on a delegated cgroup v2 subtree, laid out as systemd's
+# user@.service has it: the user owns the group and its control files,
+# its own processes sit in a child (v2's no-internal-process rule), and
+# the root group passes memory and pids down. A plain user, u (1000).
+mkdir -p /etc /home/u
+[ -f /etc/passwd ] || echo "root:x:0:0::/root:/bin/sh" >/etc/passwd
+echo "u:x:1000:1000::/home/u:/bin/sh" >>/etc/passwd
+chown 1000:1000 /home/u
+cg=/sys/fs/cgroup
+echo "+memory +pids" >$cg/cgroup.subtree_control
+mkdir -p $cg/user-1000/session $cg/plain
+for f in "" /cgroup.procs /cgroup.subtree_control /cgroup.threads /session /session/cgroup.procs; do
+  chown 1000:1000 "$cg/user-1000$f"
+done
+# as_u GROUP CMD: CMD as u by su, from a shell moved into GROUP first
+# (a program, so that expect's timeout can run it).
+cat >/bin/as_u <<'EOF'
+#!/bin/sh
+echo $$ >"$1/cgroup.procs" && exec su -s /bin/sh u -c "$2"
+EOF
+chmod 755 /bin/as_u
+d=$cg/user-1000/pocket
+id=$(timeout $T as_u $cg/user-1000/session "$P run -d -m 32m --pids-limit 20 --rootfs $R sleep 30" 2>&1)
+got="$(cat $d/$id/memory.max $d/$id/pids.max 2>&1 | tr '\n' ' ')"
+pid=$(timeout $T as_u $cg/user-1000/session "$P inspect -f '{{.State.Pid}}' $id" 2>&1)
+if [ "$got" = "33554432 20 " ] && grep -qx "$pid" $d/$id/cgroup.procs 2>/dev/null; then
+  ok "rootless: -m and --pids-limit in the user's delegated v2 group, the container in it"
+else
+  notok "rootless: -m and --pids-limit in the user's delegated v2 group, the container in it" \
+    "id: $id limits: '$got' pid $pid in: '$(cat $d/$id/cgroup.procs 2>&1)'"
+fi
+timeout $T as_u $cg/user-1000/session "$P rm -f $id" >/dev/null 2>&1
+if [ -n "$id" ] && [ ! -e "$d/$id" ]; then ok "rootless: rm -f removes the user's group"; else
+  notok "rootless: rm -f removes the user's group" "$(ls $d 2>&1)"; fi
+expect "rootless: over the memory limit in a delegated group is OOM-killed (137)" "" 137 \
+  as_u $cg/user-1000/session "$P run --rm -m 32m --rootfs $R sh -c 'dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null'"
+# Outside the delegated group: limits are refused by name, a run without
+# them works.
+expect "rootless: limits without a delegated group are refused" \
+  "pocket: resource limits: need root or a delegated cgroup: no cgroup v2 subtree is delegated to you (your own group is root's; under systemd run pocket in \`systemd-run --user --scope\`) (run without -m, --cpus, --pids-limit...)" 125 \
+  as_u $cg/plain "$P run --rm -m 32m --rootfs $R true"
+expect "rootless: a run without limits works outside it" "0" 0 \
+  as_u $cg/plain "$P run --rm --rootfs $R id -u"
+rmdir $d $cg/user-1000/session $cg/user-1000 2>/dev/null || true
+
 # The soak's short form (tests/soak.rs has the long one): mixed runs, then
 # the VM must hold exactly the groups, records, mounts and processes it
 # held before.

@@ -4,6 +4,7 @@
 //! cgroups (exec). Every function that touches cgroupfs takes its paths as
 //! arguments, so tests point it at a fake tree.
 
+pub mod delegate;
 pub mod detect;
 pub mod devfilter;
 pub mod devices;
@@ -55,6 +56,10 @@ pub const PARENT: &str = "pocket";
 pub struct Host {
     pub layout: Layout,
     pub support: Support,
+    /// Where containers' groups go below each hierarchy's root: `pocket`
+    /// for root, `<delegated group>/pocket` for a plain user who has one
+    /// (delegate.rs), None for one who has not.
+    pub parent: Option<String>,
 }
 
 /// This host, probed on first use: the parent group is made in every
@@ -63,15 +68,43 @@ pub struct Host {
 pub fn host() -> &'static Host {
     static HOST: crate::rt::Once<Host> = crate::rt::Once::new();
     HOST.get_or_init(|| {
-        let layout = layout().clone();
+        let (layout, parent) = match crate::sys::proc::geteuid() {
+            0 => (layout().clone(), Some(String::from(PARENT))),
+            uid => users_place(uid),
+        };
         // Best effort: where the parent cannot be made, its files are
         // missing and the limits are discarded or refused by name.
-        if let Ok(cg) = open(&layout, PARENT) {
+        if let Some(p) = &parent
+            && let Ok(cg) = open(&layout, p)
+        {
             let _ = cg.create_dirs();
         }
-        let support = Support::detect(&layout, PARENT, files::exists);
-        Host { layout, support }
+        let probe = parent.as_deref().unwrap_or(PARENT);
+        let support = Support::detect(&layout, probe, files::exists);
+        Host {
+            layout,
+            support,
+            parent,
+        }
     })
+}
+
+/// A plain user's layout and parent group: the v2 tree with the
+/// controllers of the group delegated to it, or nothing at all.
+fn users_place(uid: u32) -> (Layout, Option<String>) {
+    let l = layout();
+    let me = read("/proc/self/cgroup").unwrap_or_default();
+    let owner = |dir: &str| {
+        let c = CString::new(format!("{dir}/cgroup.procs")).ok()?;
+        Some(fd::fstatat(libc::AT_FDCWD, &c, 0).ok()?.st_uid)
+    };
+    match (delegate::find(l, &me, uid, owner), &l.v2) {
+        (Some(d), Some((mount, _))) => {
+            let c = read(&format!("{mount}/{d}/cgroup.controllers")).unwrap_or_default();
+            (delegate::layout(mount, &c), Some(format!("{d}/{PARENT}")))
+        }
+        _ => (Layout::default(), None),
+    }
 }
 
 /// The names of the child groups of a cgroup directory.
@@ -248,7 +281,20 @@ impl Cgroup {
                         .iter()
                         .any(|c| !have.split_whitespace().any(|h| h == c))
                     {
-                        files::write(&cur, "cgroup.subtree_control", &want.join(" "))?;
+                        files::write(&cur, "cgroup.subtree_control", &want.join(" ")).map_err(
+                            |e| match e.why {
+                                // v2's no-internal-process rule: a group
+                                // that holds processes (a plain user's
+                                // shell in its delegated group) passes
+                                // no controller down.
+                                crate::error::Why::Errno(crate::sys::Errno::EBUSY) => Error::bad(
+                                    "cgroup",
+                                    cur.clone(),
+                                    "holds processes, so it cannot enable controllers for groups below it (move them into a child group)",
+                                ),
+                                _ => e,
+                            },
+                        )?;
                     }
                 }
                 let parent = cur.clone();

@@ -99,8 +99,46 @@ pub fn slirp_bin(args: &Args) -> Result<String> {
     })
 }
 
-/// The Spec of a plain user's container: its user namespace, no cgroup,
-/// and /sys bound rather than mounted where the network is the host's
+/// A plain user's limits: kept where a cgroup v2 subtree is delegated to
+/// it, else refused with the reason (before they are fitted to the host,
+/// which for such a user has no controller at all). Device rules go
+/// either way: a device program needs CAP_SYS_ADMIN on the host, and the
+/// user namespace already keeps the container from making device nodes.
+pub fn check_limits(spec: &mut Spec) -> Result<()> {
+    if !active() {
+        return Ok(());
+    }
+    spec.resources.devices.clear();
+    if spec.resources.is_empty() || crate::cgroup::host().parent.is_some() {
+        return Ok(());
+    }
+    let why = match crate::cgroup::layout().v1.is_empty() {
+        true => {
+            "no cgroup v2 subtree is delegated to you (your own group is root's; under systemd run pocket in `systemd-run --user --scope`)"
+        }
+        false => "this host's controllers are on cgroup v1, which a plain user cannot use",
+    };
+    Err(Error::bad(
+        "resource limits",
+        "",
+        format!("need root or a delegated cgroup: {why} (run without -m, --cpus, --pids-limit...)"),
+    ))
+}
+
+/// Where a container's group goes: `pocket/<id>` for root, below the
+/// delegated group for a plain user, nowhere for a user without one.
+pub fn cgroups_path(id: &str) -> Option<String> {
+    match active() {
+        false => Some(format!("{}/{id}", crate::cgroup::PARENT)),
+        true => crate::cgroup::host()
+            .parent
+            .as_ref()
+            .map(|p| format!("{p}/{id}")),
+    }
+}
+
+/// The Spec of a plain user's container: its user namespace, its cgroup
+/// (cgroups_path), and /sys bound rather than mounted where the network is the host's
 /// (sysfs may be mounted only by the network namespace's owner).
 pub fn adjust_spec(spec: &mut Spec) -> Result<()> {
     if !active() {
@@ -112,20 +150,6 @@ pub fn adjust_spec(spec: &mut Spec) -> Result<()> {
         spec.uid_map = u;
         spec.gid_map = g;
     }
-    // The devices cgroup's rules are all a run has without flags.
-    spec.resources.devices.clear();
-    if !spec.resources.is_empty() {
-        let why = match crate::cgroup::host().layout.v1.is_empty() {
-            true => "a plain user has no delegated cgroup v2 subtree here",
-            false => "this host's controllers are on cgroup v1, which a plain user cannot use",
-        };
-        return Err(Error::bad(
-            "resource limits",
-            "",
-            format!("need root: {why} (run without -m, --cpus, --pids-limit...)"),
-        ));
-    }
-    spec.cgroups_path = None;
     if !spec.has(Namespace::Network) {
         for m in spec.mounts.iter_mut().filter(|m| m.kind == "sysfs") {
             m.kind = String::from("bind");

@@ -1204,6 +1204,7 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
     // refused, as docker refuses --cpus and the real-time limits), before
     // the Spec is kept: inspect shows what was applied.
     let nano = r.limits.iter().any(|(k, _)| *k == "cpus");
+    super::rootless::check_limits(&mut spec)?;
     if !spec.resources.is_empty() {
         for w in crate::cgroup::host()
             .support
@@ -1219,7 +1220,7 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
         // docker --privileged: no seccomp filter, whatever was asked.
         spec.seccomp = crate::seccomp::Seccomp::Unconfined;
     }
-    spec.cgroups_path = Some(alloc::format!("pocket/{id}"));
+    spec.cgroups_path = super::rootless::cgroups_path(&id);
     super::rootless::adjust_spec(&mut spec)?;
     devpts_gid(&mut spec);
     let dir = ctx.store.dir(&id);

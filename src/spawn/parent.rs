@@ -130,8 +130,9 @@ fn make_cgroup(spec: &Spec) -> Result<Option<Cgroup>> {
     };
     let host = cgroup::host();
     let mut r = spec.resources.clone();
-    // A record from before device rules existed: docker's defaults.
-    if r.devices.is_empty() {
+    // A record from before device rules existed: docker's defaults (not
+    // a plain user's: its device program needs the host's CAP_SYS_ADMIN).
+    if r.devices.is_empty() && crate::sys::proc::geteuid() == 0 {
         r.devices = cgroup::devices::defaults();
     }
     host.support.fit(&mut r, false)?;
@@ -226,7 +227,9 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
     // attached by the child. Then the step the createContainer hooks
     // run before.
     let layout = match ops.iter().any(|o| matches!(o, fs::Op::Cgroup { .. })) {
-        true => cgroup::host().layout.clone(),
+        // The host's hierarchies as they are (a plain user's Host has
+        // only its delegated part, or none).
+        true => cgroup::layout().clone(),
         false => cgroup::Layout::default(),
     };
     let cgroupns = spec.has(Namespace::Cgroup);
