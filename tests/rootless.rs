@@ -355,6 +355,23 @@ fn a_plain_user_pulls_from_a_registry() {
         let m = std::fs::symlink_metadata(e.path()).unwrap();
         assert_eq!(m.uid(), u.uid, "{}", e.path().display());
     }
+    // A user with subordinate ids pulls as root of its user namespace
+    // (and so does `run` of an image it lacks): the same result.
+    if Path::new("/usr/bin/newuidmap").exists() {
+        let v = User::new("j", true);
+        let out = v.ok(&["run", "--rm", &image, "sh", "-c", "stat -c '%u:%g' /bin/busybox"]);
+        assert!(out.ends_with("0:0\n"), "{out}");
+        v.ok(&["rmi", &image]);
+        v.ok(&["pull", "-q", &image]);
+        let bin = std::fs::read_dir(v.state().join("images/layers"))
+            .unwrap()
+            .flatten()
+            .find_map(|e| std::fs::metadata(e.path().join("bin/busybox")).ok())
+            .expect("bin/busybox in a layer");
+        assert_eq!(bin.uid(), v.uid);
+        v.ok(&["rmi", &image]);
+        assert_eq!(v.ok(&["images", "-q"]), "");
+    }
 }
 
 /// What a subuid-mapped container's non-root processes write in its upper
@@ -396,4 +413,104 @@ fn a_subuid_users_container_files_go_with_rm() {
         common::snapshot::entries(&u.state().join("containers")).is_empty(),
         "the container's directory is left"
     );
+}
+
+/// A user with subordinate ids loads, runs, saves and removes an image
+/// whose files have owners besides root and a setuid program: as podman,
+/// its layers are extracted as root of its user namespace, so inside the
+/// container every file has the image's owner and mode (the app's home
+/// its own user's), on the host the user's range holds them, `save`
+/// gives them back as they came, and `rmi` removes them all.
+#[test]
+fn a_subuid_users_image_keeps_its_owners() {
+    if !root() {
+        return;
+    }
+    let _one = one();
+    if !Path::new("/usr/bin/newuidmap").exists() {
+        common::features::skip("rootless image owners", "newuidmap is not installed");
+        return;
+    }
+    // The image, made by root: /home/app and a 0600 file are 1000's, a
+    // copy of busybox is setuid root.
+    let r = Root::new("rl-owners");
+    let ok = |o: std::process::Output| {
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let images = test_images().join("busybox-docker.tar");
+    ok(r.out(&["load", "-q", "-i", images.to_str().unwrap()]));
+    ok(r.out(&[
+        "run",
+        "--name",
+        "mk",
+        "busybox",
+        "sh",
+        "-c",
+        "mkdir -p /home/app && echo secret > /home/app/key && chmod 600 /home/app/key && \
+         chown -R 1000:1001 /home/app && cp /bin/busybox /bin/suid && chmod 4755 /bin/suid",
+    ]));
+    ok(r.out(&["commit", "mk", "owners:1"]));
+    let u = User::new("i", true);
+    let tar = u.home.join("owners.tar");
+    ok(r.out(&["save", "-o", tar.to_str().unwrap(), "owners:1"]));
+    std::fs::set_permissions(&tar, std::fs::Permissions::from_mode(0o644)).unwrap();
+    drop(r);
+
+    u.ok(&["load", "-q", "-i", tar.to_str().unwrap()]);
+    let out = u.ok(&[
+        "run",
+        "--rm",
+        "owners:1",
+        "sh",
+        "-c",
+        "stat -c '%u:%g %a %n' /home/app /home/app/key /bin/suid /etc/passwd",
+    ]);
+    assert_eq!(
+        out,
+        "1000:1001 755 /home/app\n1000:1001 600 /home/app/key\n0:0 4755 /bin/suid\n0:0 644 /etc/passwd\n"
+    );
+    // The app's user reads its own file, and only it.
+    let out = u.ok(&["run", "--rm", "-u", "1000", "owners:1", "cat", "/home/app/key"]);
+    assert_eq!(out, "secret\n");
+    let o = u.out(&["run", "--rm", "-u", "1002", "owners:1", "cat", "/home/app/key"]);
+    assert_ne!(o.status.code(), Some(0), "another id read a 0600 file");
+    // On the host: root's files are the user's, 1000's its subordinate
+    // 1000th.
+    let layers = u.state().join("images/layers");
+    let found: Vec<(u32, u32)> = std::fs::read_dir(&layers)
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::metadata(e.path().join("home/app/key")).ok())
+        .map(|m| (m.uid(), m.gid()))
+        .collect();
+    assert_eq!(found, vec![(SUB_START + 999, SUB_START + 1000)]);
+    // save gives the owners back as the image had them.
+    let again = u.home.join("again.tar");
+    u.ok(&["save", "-o", again.to_str().unwrap(), "owners:1"]);
+    let x = u.home.join("x");
+    std::fs::create_dir(&x).unwrap();
+    let listing = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "cd {} && tar -xf {} && for l in */layer.tar; do tar -tvf $l; done | grep -E 'home/app/key|bin/suid'",
+            x.display(),
+            again.display()
+        ))
+        .output()
+        .unwrap();
+    let listing = stdout(&listing);
+    assert!(
+        listing.lines().any(|l| l.starts_with("-rw------- 1000/1001") && l.ends_with("home/app/key")),
+        "{listing}"
+    );
+    assert!(
+        listing.lines().any(|l| l.starts_with("-rwsr-xr-x 0/0") && l.ends_with("bin/suid")),
+        "{listing}"
+    );
+    // rmi removes the subordinate ids' files too.
+    u.ok(&["rmi", "owners:1"]);
+    u.ok(&["image", "prune", "-f"]);
+    assert_eq!(u.ok(&["images", "-q"]), "");
+    assert!(common::snapshot::entries(&layers).is_empty(), "layers left");
 }

@@ -180,57 +180,86 @@ fn dispatch(args: &Args) -> Result<i32> {
         crate::rt::out().bytes(HELP.as_bytes());
         return Ok(0);
     };
+    // A plain user's image files belong to its whole range (the image's
+    // owners): the commands that make or read them run as root of its
+    // user namespace.
+    if makes_image_files(cmd, rest)
+        && let Some(r) = crate::spawn::userns::as_users_root(|| {
+            command(cmd, rest, &ctx).unwrap_or_else(|e| {
+                crate::errln!("pocket: {}", e);
+                e.code
+            })
+        })
+    {
+        return r;
+    }
+    command(cmd, rest, &ctx)
+}
+
+/// Whether `pocket CMD REST...` extracts layers or reads them (or a
+/// container's files) back: see `userns::as_users_root`.
+fn makes_image_files(cmd: &[u8], rest: &[&[u8]]) -> bool {
+    const IMAGE: &[&[u8]] = &[b"load", b"pull", b"push", b"import", b"save"];
+    const CONTAINER: &[&[u8]] = &[b"commit", b"export"];
+    match cmd {
+        b"image" => rest.first().is_some_and(|s| IMAGE.contains(s)),
+        b"container" => rest.first().is_some_and(|s| CONTAINER.contains(s)),
+        c => IMAGE.contains(&c) || CONTAINER.contains(&c),
+    }
+}
+
+fn command(cmd: &[u8], rest: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     // Exit codes as docker's CLI: 125 for bad usage (flags, arguments),
     // 1 for a container that is missing or not running (set where that is
     // found), 126/127 from exec, else the command's own status.
-    match *cmd {
-        b"run" => run::main(rest, &ctx),
-        b"exec" => exec::main(rest, &ctx),
-        b"ps" => ps::main(rest, &ctx),
-        b"port" => port::main(rest, &ctx),
-        b"logs" => logs::main(rest, &ctx),
-        b"stop" => manage::stop(rest, &ctx),
-        b"kill" => manage::kill(rest, &ctx),
-        b"start" => manage::start(rest, &ctx),
-        b"restart" => manage::restart(rest, &ctx),
-        b"boot" => manage::boot(rest, &ctx),
-        b"cp" => cp::main(rest, &ctx),
-        b"attach" => attach::main(rest, &ctx),
-        b"events" => events::main(rest, &ctx),
-        b"wait" => manage::wait(rest, &ctx),
-        b"rm" => manage::rm(rest, &ctx),
-        b"pause" => manage::pause(rest, &ctx),
-        b"unpause" => manage::unpause(rest, &ctx),
-        b"inspect" => inspect::inspect(rest, &ctx),
-        b"top" => top::main(rest, &ctx),
-        b"stats" => stats::stats(rest, &ctx),
-        b"update" => stats::update(rest, &ctx),
-        b"load" => images::load_cmd(rest, &ctx),
-        b"pull" => pull::main(rest, &ctx),
-        b"push" => push::main(rest, &ctx),
-        b"login" => login::login(rest, &ctx),
-        b"logout" => login::logout(rest, &ctx),
-        b"rename" => manage::rename(rest, &ctx),
-        b"create" => run::create(rest, &ctx),
-        b"import" => images::import_cmd(rest, &ctx),
-        b"images" => images::images_cmd(rest, &ctx),
-        b"rmi" => images::rmi_cmd(rest, &ctx),
-        b"tag" => images::tag_cmd(rest, &ctx),
-        b"save" => save::main(rest, &ctx),
-        b"export" => image_out::export(rest, &ctx),
-        b"diff" => diff::main(rest, &ctx),
-        b"commit" => image_out::commit(rest, &ctx),
+    match cmd {
+        b"run" => run::main(rest, ctx),
+        b"exec" => exec::main(rest, ctx),
+        b"ps" => ps::main(rest, ctx),
+        b"port" => port::main(rest, ctx),
+        b"logs" => logs::main(rest, ctx),
+        b"stop" => manage::stop(rest, ctx),
+        b"kill" => manage::kill(rest, ctx),
+        b"start" => manage::start(rest, ctx),
+        b"restart" => manage::restart(rest, ctx),
+        b"boot" => manage::boot(rest, ctx),
+        b"cp" => cp::main(rest, ctx),
+        b"attach" => attach::main(rest, ctx),
+        b"events" => events::main(rest, ctx),
+        b"wait" => manage::wait(rest, ctx),
+        b"rm" => manage::rm(rest, ctx),
+        b"pause" => manage::pause(rest, ctx),
+        b"unpause" => manage::unpause(rest, ctx),
+        b"inspect" => inspect::inspect(rest, ctx),
+        b"top" => top::main(rest, ctx),
+        b"stats" => stats::stats(rest, ctx),
+        b"update" => stats::update(rest, ctx),
+        b"load" => images::load_cmd(rest, ctx),
+        b"pull" => pull::main(rest, ctx),
+        b"push" => push::main(rest, ctx),
+        b"login" => login::login(rest, ctx),
+        b"logout" => login::logout(rest, ctx),
+        b"rename" => manage::rename(rest, ctx),
+        b"create" => run::create(rest, ctx),
+        b"import" => images::import_cmd(rest, ctx),
+        b"images" => images::images_cmd(rest, ctx),
+        b"rmi" => images::rmi_cmd(rest, ctx),
+        b"tag" => images::tag_cmd(rest, ctx),
+        b"save" => save::main(rest, ctx),
+        b"export" => image_out::export(rest, ctx),
+        b"diff" => diff::main(rest, ctx),
+        b"commit" => image_out::commit(rest, ctx),
         b"image" => match rest.split_first() {
-            Some((&b"ls", r)) | Some((&b"list", r)) => images::images_cmd(r, &ctx),
-            Some((&b"inspect", r)) => images::image_inspect(r, &ctx),
-            Some((&b"rm", r)) => images::rmi_cmd(r, &ctx),
-            Some((&b"load", r)) => images::load_cmd(r, &ctx),
-            Some((&b"pull", r)) => pull::main(r, &ctx),
-            Some((&b"push", r)) => push::main(r, &ctx),
-            Some((&b"import", r)) => images::import_cmd(r, &ctx),
-            Some((&b"tag", r)) => images::tag_cmd(r, &ctx),
-            Some((&b"save", r)) => save::main(r, &ctx),
-            Some((&b"prune", r)) => prune::image(r, &ctx),
+            Some((&b"ls", r)) | Some((&b"list", r)) => images::images_cmd(r, ctx),
+            Some((&b"inspect", r)) => images::image_inspect(r, ctx),
+            Some((&b"rm", r)) => images::rmi_cmd(r, ctx),
+            Some((&b"load", r)) => images::load_cmd(r, ctx),
+            Some((&b"pull", r)) => pull::main(r, ctx),
+            Some((&b"push", r)) => push::main(r, ctx),
+            Some((&b"import", r)) => images::import_cmd(r, ctx),
+            Some((&b"tag", r)) => images::tag_cmd(r, ctx),
+            Some((&b"save", r)) => save::main(r, ctx),
+            Some((&b"prune", r)) => prune::image(r, ctx),
             Some((other, _)) => Err(Error::bad(
                 "unknown command",
                 alloc::format!("image {}", text(other)),
@@ -242,12 +271,12 @@ fn dispatch(args: &Args) -> Result<i32> {
                 "needs a subcommand: ls, inspect, rm, load, pull, push, import, tag, save, prune",
             )),
         },
-        b"volume" => volume::main(rest, &ctx),
-        b"info" => system::info(rest, &ctx),
+        b"volume" => volume::main(rest, ctx),
+        b"info" => system::info(rest, ctx),
         b"system" => match rest.split_first() {
-            Some((&b"prune", r)) => prune::system(r, &ctx),
-            Some((&b"df", r)) => system::df(r, &ctx),
-            Some((&b"info", r)) => system::info(r, &ctx),
+            Some((&b"prune", r)) => prune::system(r, ctx),
+            Some((&b"df", r)) => system::df(r, ctx),
+            Some((&b"info", r)) => system::info(r, ctx),
             Some((other, _)) => Err(Error::bad(
                 "unknown command",
                 alloc::format!("system {}", text(other)),
@@ -259,19 +288,19 @@ fn dispatch(args: &Args) -> Result<i32> {
                 "needs a subcommand: df, info, prune",
             )),
         },
-        b"network" => network::main(rest, &ctx),
+        b"network" => network::main(rest, ctx),
         b"container" => match rest.split_first() {
-            Some((&b"prune", r)) => prune::container(r, &ctx),
-            Some((&b"ls", r)) | Some((&b"list", r)) => ps::main(r, &ctx),
-            Some((&b"rm", r)) => manage::rm(r, &ctx),
-            Some((&b"rename", r)) => manage::rename(r, &ctx),
-            Some((&b"create", r)) => run::create(r, &ctx),
-            Some((&b"start", r)) => manage::start(r, &ctx),
-            Some((&b"cp", r)) => cp::main(r, &ctx),
-            Some((&b"inspect", r)) => inspect::inspect(r, &ctx),
-            Some((&b"export", r)) => image_out::export(r, &ctx),
-            Some((&b"diff", r)) => diff::main(r, &ctx),
-            Some((&b"commit", r)) => image_out::commit(r, &ctx),
+            Some((&b"prune", r)) => prune::container(r, ctx),
+            Some((&b"ls", r)) | Some((&b"list", r)) => ps::main(r, ctx),
+            Some((&b"rm", r)) => manage::rm(r, ctx),
+            Some((&b"rename", r)) => manage::rename(r, ctx),
+            Some((&b"create", r)) => run::create(r, ctx),
+            Some((&b"start", r)) => manage::start(r, ctx),
+            Some((&b"cp", r)) => cp::main(r, ctx),
+            Some((&b"inspect", r)) => inspect::inspect(r, ctx),
+            Some((&b"export", r)) => image_out::export(r, ctx),
+            Some((&b"diff", r)) => diff::main(r, ctx),
+            Some((&b"commit", r)) => image_out::commit(r, ctx),
             Some((other, _)) => Err(Error::bad(
                 "unknown command",
                 alloc::format!("container {}", text(other)),
@@ -287,7 +316,7 @@ fn dispatch(args: &Args) -> Result<i32> {
             crate::outln!("pocket version {} (commit {})", VERSION, COMMIT);
             Ok(0)
         }
-        b"version" => system::version(rest, &ctx),
+        b"version" => system::version(rest, ctx),
         b"help" | b"--help" | b"-h" => {
             crate::rt::out().bytes(HELP.as_bytes());
             Ok(0)

@@ -65,7 +65,7 @@ pub const USER_OPAQUE: &core::ffi::CStr = c"user.overlay.opaque";
 /// The opaque mark this process writes and reads.
 pub fn opaque() -> &'static core::ffi::CStr {
     match crate::sys::proc::geteuid() {
-        0 => OPAQUE,
+        0 if !crate::spawn::userns::in_users_ns() => OPAQUE,
         _ => USER_OPAQUE,
     }
 }

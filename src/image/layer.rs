@@ -84,7 +84,7 @@ impl Drop for Pending {
 
 fn remove(path: &str) -> Result<()> {
     let c = cstr::cstring(path.as_bytes()).unwrap_or_default();
-    fs::remove_tree(libc::AT_FDCWD, &c).ctx("remove", path)
+    crate::spawn::userns::remove_tree(libc::AT_FDCWD, &c).ctx("remove", path)
 }
 
 impl Pending {
@@ -152,7 +152,8 @@ impl Images {
         let mut tee = Tee::new(src);
         tee.progress = progress;
         // A plain user can give files no owner but itself (they are root
-        // in its containers, whose root is the user).
+        // in its containers, whose root is the user), unless it runs as
+        // root of its own user namespace (userns::as_users_root).
         let opts = Opts {
             devices: true,
             chown: crate::sys::proc::geteuid() == 0,
@@ -235,7 +236,7 @@ impl Images {
         )
         .is_ok()
         {
-            let _ = fs::remove_tree(libc::AT_FDCWD, &cs(&gone)?);
+            let _ = crate::spawn::userns::remove_tree(libc::AT_FDCWD, &cs(&gone)?);
         }
         for what in ["size", "pushed"] {
             let _ = fs::unlinkat(

@@ -78,19 +78,6 @@ fn load(ctx: &Ctx, id: &str) -> Result<Record> {
 /// The bundle's config.json as a Spec: root.path relative to the bundle,
 /// the cgroups path made pocket's (relative to each hierarchy; systemd's
 /// `slice:prefix:name` as cgroupfs would name it).
-/// Whether this process may make cgroups below pocket's parent in every
-/// hierarchy it uses (a plain user: only in a delegated v2 subtree).
-fn cgroup_writable() -> bool {
-    let l = &crate::cgroup::host().layout;
-    let mut dirs: alloc::vec::Vec<&str> = l.v1.iter().map(|h| h.0.as_str()).collect();
-    if let Some(v2) = &l.v2 {
-        dirs.push(v2.0.as_str());
-    }
-    dirs.iter().all(|d| {
-        crate::error::cpath(d).is_ok_and(|c| crate::sys::fd::access(&c, libc::W_OK).is_ok())
-    })
-}
-
 fn load_spec(ctx: &Ctx, bundle: &str, id: &str) -> Result<Spec> {
     let path = alloc::format!("{bundle}/config.json");
     let data = fs::read(&crate::error::cpath(&path)?).ctx("open", &path)?;
@@ -253,12 +240,20 @@ fn create(ctx: &Ctx, argv: &[&[u8]], run: bool) -> Result<i32> {
     crate::spawn::sealed::ensure(ctx.args, &ctx.store.run)?;
     let bundle = absolute(&text(p.value(CREATE_FLAGS, "bundle").unwrap_or(b".")))?;
     let mut spec = load_spec(ctx, &bundle, id)?;
-    // runc --rootless: where cgroups are not ours to make (a plain user on
-    // v1, or without a delegated v2 subtree), the container has none, and
-    // the config's limits go unenforced, as with runc.
-    if ctx.rootless && crate::sys::proc::geteuid() != 0 && !cgroup_writable() {
-        spec.cgroups_path = None;
-        spec.resources = Default::default();
+    // runc --rootless: a plain user's container has its group below the
+    // cgroup v2 subtree delegated to it (cgroup::delegate); where there is
+    // none (v1, or no delegation) it has none, and the config's limits go
+    // unenforced, as with runc. No device program either way: that needs
+    // the host's CAP_SYS_ADMIN.
+    if ctx.rootless && crate::sys::proc::geteuid() != 0 {
+        spec.resources.devices.clear();
+        match &crate::cgroup::host().parent {
+            Some(p) => spec.cgroups_path = Some(alloc::format!("{p}/{id}")),
+            None => {
+                spec.cgroups_path = None;
+                spec.resources = Default::default();
+            }
+        }
     }
     if let Some(p) = &spec.cgroups_path {
         check_cgroup_free(p)?;

@@ -258,15 +258,48 @@ pub fn remove_tree(
     })
 }
 
+/// Set in the child `as_users_root` runs a command in.
+static USERS_NS: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Whether this process is a plain user's pocket made root of a user
+/// namespace with the user's maps (`as_users_root`): it may give files
+/// any owner the maps cover, but trusted.* xattrs are still not its.
+pub fn in_users_ns() -> bool {
+    USERS_NS.load(core::sync::atomic::Ordering::Relaxed)
+}
+
+/// Run a plain user's image command (load, pull, save, commit...) as
+/// root of a user namespace with the user's own maps, as podman runs its
+/// storage in `podman unshare`: what it extracts gets the image's owners
+/// (on the host: the user for root, its subordinate range for 1..), and
+/// it can read back what those owners made. None where it would change
+/// nothing: root, or a user whose only mapped id is its own.
+pub fn as_users_root(f: impl FnOnce() -> i32) -> Option<Result<i32>> {
+    if proc::geteuid() == 0 || in_users_ns() {
+        return None;
+    }
+    let (u, g) = rootless_maps();
+    if u.len() < 2 {
+        return None;
+    }
+    Some(as_ns_root(&u, &g, || {
+        USERS_NS.store(true, core::sync::atomic::Ordering::Relaxed);
+        f()
+    }))
+}
+
 /// Run `f` in a forked child that is root of a new user namespace with
 /// these maps (written as `write_maps` does): its exit code (an errno, 0
-/// for success) comes back.
+/// for success) comes back; an error if the namespace or its maps could
+/// not be made (then `f` never runs).
 fn as_ns_root(uid: &[IdMap], gid: &[IdMap], f: impl FnOnce() -> i32) -> Result<i32> {
     let (made_r, made_w) = fd::pipe().ctx("pipe", "user namespace")?;
     let (go_r, go_w) = fd::pipe().ctx("pipe", "user namespace")?;
     let pid = proc::fork().ctx("fork", "user namespace")?;
     if pid == 0 {
         drop((made_r, go_w));
+        // Not past a pocket killed while it works (a pull, a removal).
+        let _ = proc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as u64);
         let ok = proc::unshare(libc::CLONE_NEWUSER).is_ok();
         let _ = fd::write(made_w.raw(), if ok { b"1" } else { b"0" });
         drop(made_w);
@@ -281,13 +314,20 @@ fn as_ns_root(uid: &[IdMap], gid: &[IdMap], f: impl FnOnce() -> i32) -> Result<i
     drop((made_w, go_r));
     let mut b = [0u8; 1];
     let made = matches!(fd::read(made_r.raw(), &mut b), Ok(1)) && b[0] == b'1';
-    let mapped = made && write_maps(pid, uid, gid).is_ok();
-    if mapped {
+    let mapped = match made {
+        false => Err(Error::sys(
+            "unshare",
+            "user namespace",
+            crate::sys::Errno::EPERM,
+        )),
+        true => write_maps(pid, uid, gid),
+    };
+    if mapped.is_ok() {
         let _ = fd::write(go_w.raw(), b"g");
     }
     drop(go_w);
     let (_, st) = proc::wait(pid, 0).ctx("wait", "user namespace")?;
-    Ok(proc::exit_code(st))
+    mapped.map(|()| proc::exit_code(st))
 }
 
 #[cfg(test)]
