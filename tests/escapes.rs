@@ -538,8 +538,11 @@ fn exe_attack() {
 }
 
 /// The attack, with pocket at `path` (which `old` also names) and its
-/// state under `state`; returns what the attacker grabbed first.
-fn exe_attack_on(r: &Root, path: &Path, old: &Path, state: &Path) -> String {
+/// state under `state`; returns what the attacker grabbed first. With
+/// `unlinked`, the admin's trapped exec runs pocket through a name that
+/// is gone by then (another link to `path`'s inode, opened and removed):
+/// no directory holds it to make a view of.
+fn exe_attack_on(r: &Root, path: &Path, old: &Path, state: &Path, unlinked: bool) -> String {
     // A private rootfs: the container plants its trap in it.
     let rootfs = PathBuf::from(private_rootfs(r));
     // The trap: the container's `trap` is the exec'ing process's own binary.
@@ -595,7 +598,18 @@ fn exe_attack_on(r: &Root, path: &Path, old: &Path, state: &Path) -> String {
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     // The admin's exec of what the container made `trap`: pocket itself,
     // inside the container, kept waiting on stdin (`load`).
-    let mut trapped = Command::new(path)
+    let link = path.with_extension("link");
+    let _held = unlinked.then(|| {
+        std::fs::hard_link(path, &link).unwrap();
+        let f = std::fs::File::open(&link).unwrap();
+        std::fs::remove_file(&link).unwrap();
+        f
+    });
+    let by = match &_held {
+        Some(f) => PathBuf::from(format!("/proc/self/fd/{}", f.as_raw_fd())),
+        None => path.to_path_buf(),
+    };
+    let mut trapped = Command::new(&by)
         .env("POCKET_CONFIG", settings())
         .arg("--root")
         .arg(state)
@@ -639,8 +653,17 @@ fn the_host_binary_cannot_be_written_through_exec() {
     let r = Root::new("secexe");
     let bindir = r.0.join("bin");
     std::fs::create_dir(&bindir).unwrap();
-    let state = r.0.join("state");
-    let rep = exe_attack_on(&r, &bindir.join("pocket"), &r.0.join("pocket-old"), &state);
+    // The state root inside the binary's directory, as with pocket in /
+    // (an initramfs): the view's second layer must not be a directory
+    // there (overlayfs refuses layers that overlap).
+    let state = bindir.join("state");
+    let rep = exe_attack_on(
+        &r,
+        &bindir.join("pocket"),
+        &r.0.join("pocket-old"),
+        &state,
+        false,
+    );
     assert!(
         rep.contains("grabbed: /pocket\n"),
         "the process inside did not run from the overlay view: {rep}"
@@ -651,16 +674,17 @@ fn the_host_binary_cannot_be_written_through_exec() {
     );
 }
 
-/// pocket inside its own state root: overlayfs refuses layers that
-/// overlap (ELOOP), and `exec` re-executes from a sealed memfd copy; the
-/// write meets the seal (EPERM).
+/// pocket run through a name removed since (no directory to make a view
+/// of; as with a kernel without overlayfs): `exec` re-executes from a
+/// sealed memfd copy, and the write meets the seal (EPERM). pocket also
+/// sits inside its own state root, whose layers would overlap.
 #[test]
 fn the_host_binary_cannot_be_written_through_exec_from_a_copy() {
     if !root() {
         return;
     }
     let r = Root::new("secexe2");
-    let rep = exe_attack_on(&r, &r.0.join("pocket"), &r.0.join("pocket-old"), &r.0);
+    let rep = exe_attack_on(&r, &r.0.join("pocket"), &r.0.join("pocket-old"), &r.0, true);
     assert!(
         rep.contains("grabbed: /memfd:pocket"),
         "the process inside was not the sealed copy: {rep}"

@@ -359,7 +359,14 @@ fn a_plain_user_pulls_from_a_registry() {
     // (and so does `run` of an image it lacks): the same result.
     if Path::new("/usr/bin/newuidmap").exists() {
         let v = User::new("j", true);
-        let out = v.ok(&["run", "--rm", &image, "sh", "-c", "stat -c '%u:%g' /bin/busybox"]);
+        let out = v.ok(&[
+            "run",
+            "--rm",
+            &image,
+            "sh",
+            "-c",
+            "stat -c '%u:%g' /bin/busybox",
+        ]);
         assert!(out.ends_with("0:0\n"), "{out}");
         v.ok(&["rmi", &image]);
         v.ok(&["pull", "-q", &image]);
@@ -471,9 +478,25 @@ fn a_subuid_users_image_keeps_its_owners() {
         "1000:1001 755 /home/app\n1000:1001 600 /home/app/key\n0:0 4755 /bin/suid\n0:0 644 /etc/passwd\n"
     );
     // The app's user reads its own file, and only it.
-    let out = u.ok(&["run", "--rm", "-u", "1000", "owners:1", "cat", "/home/app/key"]);
+    let out = u.ok(&[
+        "run",
+        "--rm",
+        "-u",
+        "1000",
+        "owners:1",
+        "cat",
+        "/home/app/key",
+    ]);
     assert_eq!(out, "secret\n");
-    let o = u.out(&["run", "--rm", "-u", "1002", "owners:1", "cat", "/home/app/key"]);
+    let o = u.out(&[
+        "run",
+        "--rm",
+        "-u",
+        "1002",
+        "owners:1",
+        "cat",
+        "/home/app/key",
+    ]);
     assert_ne!(o.status.code(), Some(0), "another id read a 0600 file");
     // On the host: root's files are the user's, 1000's its subordinate
     // 1000th.
@@ -501,11 +524,15 @@ fn a_subuid_users_image_keeps_its_owners() {
         .unwrap();
     let listing = stdout(&listing);
     assert!(
-        listing.lines().any(|l| l.starts_with("-rw------- 1000/1001") && l.ends_with("home/app/key")),
+        listing
+            .lines()
+            .any(|l| l.starts_with("-rw------- 1000/1001") && l.ends_with("home/app/key")),
         "{listing}"
     );
     assert!(
-        listing.lines().any(|l| l.starts_with("-rwsr-xr-x 0/0") && l.ends_with("bin/suid")),
+        listing
+            .lines()
+            .any(|l| l.starts_with("-rwsr-xr-x 0/0") && l.ends_with("bin/suid")),
         "{listing}"
     );
     // rmi removes the subordinate ids' files too.

@@ -26,13 +26,12 @@ use crate::sys::exe;
 
 /// Return if this process already runs sealed; else re-execute with the
 /// same arguments and environment from a sealed view or copy (never
-/// returns then). `run_dir` is pocket's own run directory: the overlay's
-/// empty second layer is made there.
-pub fn ensure(args: &Args, run_dir: &str) -> Result<()> {
+/// returns then).
+pub fn ensure(args: &Args) -> Result<()> {
     if exe::running_sealed() {
         return Ok(());
     }
-    if let Some(view) = overlay(run_dir) {
+    if let Ok(view) = exe::overlay_view() {
         // Only an exec that fails before the point of no return comes back.
         let _ = exe::execveat_fd(&view, args.raw_argv, args.raw_envp);
     }
@@ -43,7 +42,7 @@ pub fn ensure(args: &Args, run_dir: &str) -> Result<()> {
 
 /// Execute pocket from a sealed view or copy with `argv` and `envp`
 /// (a health check's `pocket exec`); returns only on failure.
-pub fn exec(run_dir: &str, argv: &[alloc::vec::Vec<u8>], envp: &[alloc::vec::Vec<u8>]) -> Error {
+pub fn exec(argv: &[alloc::vec::Vec<u8>], envp: &[alloc::vec::Vec<u8>]) -> Error {
     let cs = |v: &[alloc::vec::Vec<u8>]| -> alloc::vec::Vec<alloc::ffi::CString> {
         v.iter()
             .filter_map(|a| alloc::ffi::CString::new(a.clone()).ok())
@@ -57,7 +56,7 @@ pub fn exec(run_dir: &str, argv: &[alloc::vec::Vec<u8>], envp: &[alloc::vec::Vec
         t
     };
     let (at, et) = (table(&a), table(&e));
-    if let Some(view) = overlay(run_dir) {
+    if let Ok(view) = exe::overlay_view() {
         let _ = exe::execveat_fd(&view, at.as_ptr(), et.as_ptr());
     }
     match exe::sealed_copy() {
@@ -68,11 +67,4 @@ pub fn exec(run_dir: &str, argv: &[alloc::vec::Vec<u8>], envp: &[alloc::vec::Vec
         ),
         Err(e) => Error::sys("seal a copy of", "pocket", e),
     }
-}
-
-fn overlay(run_dir: &str) -> Option<crate::sys::fd::Fd> {
-    let empty = alloc::format!("{run_dir}/seal");
-    // Made once (0700, parents too); it stays empty: nothing writes there.
-    crate::sys::fs::mkdir_private(&empty).ok()?;
-    exe::overlay_view(&crate::error::cpath(&empty).ok()?).ok()
 }

@@ -85,7 +85,7 @@ pub fn running_sealed() -> bool {
 /// binary was replaced or removed since it started (the name now means
 /// another file), or the kernel or filesystem cannot do it: the caller
 /// then copies into a memfd instead.
-pub fn overlay_view(empty: &CStr) -> Result<Fd> {
+pub fn overlay_view() -> Result<Fd> {
     let exe = fd::open(c"/proc/self/exe", libc::O_PATH | libc::O_CLOEXEC, 0)?;
     let me = fd::fstatat(exe.raw(), c"", libc::AT_EMPTY_PATH)?;
     let path = super::fs::readlinkat(libc::AT_FDCWD, c"/proc/self/exe")?;
@@ -95,9 +95,17 @@ pub fn overlay_view(empty: &CStr) -> Result<Fd> {
     if (there.st_dev, there.st_ino) != (me.st_dev, me.st_ino) {
         return Err(Errno::ESTALE);
     }
+    // The second layer (overlayfs wants two without an upper one): an
+    // empty tmpfs of its own, detached, named through its fd. A directory
+    // on the host would do only where neither layer holds the other
+    // (ELOOP otherwise, after ~3 ms of checking): never with pocket in /,
+    // as in an initramfs.
+    let empty = super::mount::fsopen(c"tmpfs")?;
+    super::mount::fsconfig_create(&empty)?;
+    let empty = super::mount::fsmount(&empty, linux_raw_sys::general::MOUNT_ATTR_RDONLY)?;
     let mut lower = escape_lower(dir);
     lower.push(b':');
-    lower.extend_from_slice(&escape_lower(empty.to_bytes()));
+    lower.extend_from_slice(alloc::format!("/proc/self/fd/{}", empty.raw()).as_bytes());
     let ctx = super::mount::fsopen(c"overlay")?;
     super::mount::fsconfig_string(&ctx, c"lowerdir", &cstring(&lower)?)?;
     // Inode-number remapping is of no use here and logs to dmesg when
