@@ -468,3 +468,162 @@ fn without_slirp4netns_the_default_is_none_and_asking_for_it_says_why() {
     assert_eq!(u.ok(&["ps", "-aq"]), "");
     u.assert_clean();
 }
+
+/// `pocket port ID` as lines.
+fn port_lines(u: &User, id: &str) -> Vec<String> {
+    u.ok(&["port", id]).lines().map(String::from).collect()
+}
+
+/// The host port `port ID` reports for `private` ("8081/tcp").
+fn reported(lines: &[String], private: &str) -> u16 {
+    let l = lines
+        .iter()
+        .find(|l| l.starts_with(&format!("{private} -> ")))
+        .unwrap_or_else(|| panic!("no {private} in {lines:?}"));
+    l.rsplit(':').next().unwrap().parse().unwrap()
+}
+
+/// inspect's document for `id` (as the user).
+fn inspect_doc(u: &User, id: &str) -> common::checks::J {
+    let out = u.ok(&["inspect", id]);
+    let v = common::checks::json(&out).unwrap_or_else(|e| panic!("inspect JSON: {e}\n{out}"));
+    v.arr()[0].clone()
+}
+
+/// A port map of inspect's as "80/tcp=0.0.0.0:8080" strings, in order.
+fn bindings(m: &common::checks::J) -> Vec<String> {
+    m.keys()
+        .iter()
+        .flat_map(|k| {
+            m.get(k)
+                .arr()
+                .iter()
+                .map(move |b| format!("{k}={}:{}", b.get("HostIp").str(), b.get("HostPort").str()))
+        })
+        .collect()
+}
+
+#[test]
+fn port_ps_and_inspect_show_slirp_forwards_while_it_runs_and_nothing_after() {
+    if !ready("rootless slirp4netns port/ps/inspect") {
+        return;
+    }
+    let _one = one();
+    let u = User::new("d");
+    let fixed = free_port();
+    let p = format!("127.0.0.1:{fixed}:8080");
+    // A fixed host port, one chosen for it (tcp and udp).
+    let id = u.ok(&[
+        "run",
+        "-d",
+        "-p",
+        &p,
+        "-p",
+        "8081",
+        "-p",
+        "5353/udp",
+        "--rootfs",
+        u.rootfs(),
+        "sh",
+        "-c",
+        "(while true; do echo from 8080 | nc -l -p 8080; done) & \
+         while true; do echo from 8081 | nc -l -p 8081; done",
+    ]);
+    let id = id.trim().to_string();
+    let lines = port_lines(&u, &id);
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines[0], format!("8080/tcp -> 127.0.0.1:{fixed}"));
+    assert!(lines[1].starts_with("8081/tcp -> 0.0.0.0:"), "{lines:?}");
+    assert!(lines[2].starts_with("5353/udp -> 0.0.0.0:"), "{lines:?}");
+    let chosen = reported(&lines, "8081/tcp");
+    let chosen_udp = reported(&lines, "5353/udp");
+    for p in [chosen, chosen_udp] {
+        assert!((32768..=60999).contains(&p), "not ephemeral: {p}");
+    }
+    // The ports reported are the ones that reach the servers inside.
+    assert_eq!(fetch(fixed).trim(), "from 8080");
+    assert_eq!(fetch(chosen).trim(), "from 8081");
+    assert!(
+        std::net::UdpSocket::bind(("127.0.0.1", chosen_udp)).is_err(),
+        "udp {chosen_udp} not held by slirp4netns"
+    );
+    // One port asked for, as docker answers.
+    assert_eq!(
+        u.ok(&["port", &id, "8081"]).trim(),
+        format!("0.0.0.0:{chosen}")
+    );
+    assert_eq!(
+        u.ok(&["port", &id, "8080/tcp"]).trim(),
+        format!("127.0.0.1:{fixed}")
+    );
+    let o = u.out(&["port", &id, "9999"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    // ps: docker's PORTS cell, in the table and by --format.
+    let cell = format!(
+        "127.0.0.1:{fixed}->8080/tcp, 0.0.0.0:{chosen}->8081/tcp, 0.0.0.0:{chosen_udp}->5353/udp"
+    );
+    assert_eq!(u.ok(&["ps", "--format", "{{.Ports}}"]).trim(), cell);
+    assert!(u.ok(&["ps"]).contains(&cell), "{}", u.ok(&["ps"]));
+    // inspect: NetworkSettings.Ports and HostConfig.PortBindings, granted.
+    let doc = inspect_doc(&u, &id);
+    let want = vec![
+        format!("8080/tcp=127.0.0.1:{fixed}"),
+        format!("8081/tcp=0.0.0.0:{chosen}"),
+        format!("5353/udp=0.0.0.0:{chosen_udp}"),
+    ];
+    assert_eq!(bindings(doc.get("NetworkSettings").get("Ports")), want);
+    assert_eq!(bindings(doc.get("HostConfig").get("PortBindings")), want);
+    let record = u.run_dir().join("containers").join(&id).join("ports.json");
+    assert!(record.exists(), "{}", record.display());
+
+    // Stopped: no forward shown (slirp4netns is gone with them), the
+    // record gone, the ports free; PortBindings says what was asked.
+    u.ok(&["stop", "-t", "1", &id]);
+    u.assert_clean();
+    assert_eq!(u.ok(&["port", &id]), "");
+    assert_eq!(u.ok(&["ps", "-a", "--format", "{{.Ports}}"]).trim(), "");
+    let doc = inspect_doc(&u, &id);
+    assert_eq!(
+        bindings(doc.get("NetworkSettings").get("Ports")),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        bindings(doc.get("HostConfig").get("PortBindings")),
+        [
+            format!("8080/tcp=127.0.0.1:{fixed}"),
+            String::from("8081/tcp=0.0.0.0:"),
+            String::from("5353/udp=0.0.0.0:"),
+        ]
+    );
+    assert!(!record.exists(), "{} left after stop", record.display());
+    for p in [fixed, chosen] {
+        assert!(
+            TcpListener::bind(("0.0.0.0", p)).is_ok(),
+            "port {p} still held"
+        );
+    }
+
+    // Started again: this run's forwards (a host port chosen afresh).
+    u.ok(&["start", &id]);
+    let lines = port_lines(&u, &id);
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines[0], format!("8080/tcp -> 127.0.0.1:{fixed}"));
+    let chosen = reported(&lines, "8081/tcp");
+    assert_eq!(fetch(chosen).trim(), "from 8081");
+    assert_eq!(fetch(fixed).trim(), "from 8080");
+
+    // Removed: nothing shown, nothing left, the ports free.
+    u.ok(&["rm", "-f", &id]);
+    u.assert_clean();
+    let o = u.out(&["port", &id]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no such container"), "{}", stderr(&o));
+    assert_eq!(u.ok(&["ps", "-a", "--format", "{{.Ports}}"]), "");
+    assert!(!u.run_dir().join("containers").join(&id).exists());
+    for p in [fixed, chosen] {
+        assert!(
+            TcpListener::bind(("0.0.0.0", p)).is_ok(),
+            "port {p} still held"
+        );
+    }
+}

@@ -471,8 +471,9 @@ fn binds(s: &crate::spec::Spec) -> Value {
 pub fn container_doc(ctx: &Ctx, q: &str) -> Result<Value> {
     let rec = ctx.store.resolve(q).and_then(|id| ctx.store.load(&id))?;
     let spec = ctx.store.spec(&rec.id).ok();
+    let live = ctx.store.live(rec.clone());
     let mut doc = describe(
-        &ctx.store.live(rec.clone()),
+        &live,
         spec.as_ref(),
         &ctx.store.log_path(&rec.id),
         rec.healthcheck
@@ -480,9 +481,13 @@ pub fn container_doc(ctx: &Ctx, q: &str) -> Result<Value> {
             .and_then(|_| Health::read(&ctx.store, &rec.id)),
     );
     if let (Value::Obj(m), Some(s)) = (&mut doc, &spec) {
-        let ns = network_settings(ctx, &rec, s);
-        // HostConfig.PortBindings: what -p asked, as it was granted.
-        let ports = ns.get("Ports").cloned();
+        let ns = network_settings(ctx, &live, s);
+        // HostConfig.PortBindings: what -p asked, as it was granted; a
+        // stopped slirp4netns container's as asked (granted at each start).
+        let ports = match &s.slirp {
+            Some(c) if live.status != Status::Running => Some(asked(&c.ports)),
+            _ => ns.get("Ports").cloned(),
+        };
         if let (Some(p), Some((_, Value::Obj(h)))) =
             (ports, m.iter_mut().find(|(k, _)| k == "HostConfig"))
         {
@@ -493,27 +498,55 @@ pub fn container_doc(ctx: &Ctx, q: &str) -> Result<Value> {
     Ok(doc)
 }
 
-/// docker's NetworkSettings: published ports, and an endpoint per
-/// network (address, gateway, MAC, aliases); the top-level address only
-/// for the default network, as docker shows it.
-fn network_settings(ctx: &Ctx, r: &Record, s: &crate::spec::Spec) -> Value {
-    use crate::net::{host, networks};
-    let maps = crate::net::ports::all(&ctx.store.root).unwrap_or_default();
+/// docker's port map: "80/tcp" -> [{HostIp, HostPort}...], in order.
+fn port_map(binds: impl Iterator<Item = (String, Value)>) -> Value {
     let mut ports: Vec<(String, Value)> = Vec::new();
-    for m in maps.iter().filter(|m| m.container == r.id) {
-        let key = alloc::format!("{}/{}", m.ctr_port, m.proto.as_str());
-        let b = json::obj(alloc::vec![
-            ("HostIp", Some(json::str(&networks::fmt_ip(m.host_ip)))),
-            (
-                "HostPort",
-                Some(json::str(&alloc::format!("{}", m.host_port)))
-            ),
-        ]);
+    for (key, b) in binds {
         match ports.iter_mut().find(|(k, _)| *k == key) {
             Some((_, Value::Arr(v))) => v.push(b),
             _ => ports.push((key, Value::Arr(alloc::vec![b]))),
         }
     }
+    Value::Obj(ports)
+}
+
+/// One binding: `host_port` as docker writes it ("8080", "" for any,
+/// "8000-8010" for a range).
+fn binding(key: String, ip: crate::net::networks::Ip, host_port: String) -> (String, Value) {
+    let b = json::obj(alloc::vec![
+        ("HostIp", Some(json::str(&crate::net::networks::fmt_ip(ip)))),
+        ("HostPort", Some(json::str(&host_port))),
+    ]);
+    (key, b)
+}
+
+/// The `-p` values as asked, in docker's PortBindings shape.
+fn asked(specs: &[crate::net::ports::PortSpec]) -> Value {
+    port_map(specs.iter().map(|p| {
+        let host = match (p.host_lo, p.host_hi) {
+            (0, _) => String::new(),
+            (lo, hi) if lo == hi => alloc::format!("{lo}"),
+            (lo, hi) => alloc::format!("{lo}-{hi}"),
+        };
+        let key = alloc::format!("{}/{}", p.ctr_port, p.proto.as_str());
+        binding(key, p.host_ip, host)
+    }))
+}
+
+/// docker's NetworkSettings: published ports, and an endpoint per
+/// network (address, gateway, MAC, aliases); the top-level address only
+/// for the default network, as docker shows it.
+fn network_settings(ctx: &Ctx, r: &Record, s: &crate::spec::Spec) -> Value {
+    use crate::net::{host, networks};
+    let maps = crate::net::ports::of(&ctx.store.root, &r.id).unwrap_or_default();
+    let ports = port_map(
+        super::port::published(&ctx.store, r, &maps)
+            .into_iter()
+            .map(|m| {
+                let key = alloc::format!("{}/{}", m.ctr_port, m.proto.as_str());
+                binding(key, m.host_ip, alloc::format!("{}", m.host_port))
+            }),
+    );
     let nets: Vec<&crate::net::NetAttach> = s.net.iter().chain(s.extra_nets.iter()).collect();
     let endpoint = |a: &crate::net::NetAttach| {
         let id = networks::get(&ctx.store.root, &a.network)
@@ -557,7 +590,7 @@ fn network_settings(ctx: &Ctx, r: &Record, s: &crate::spec::Spec) -> Value {
     let default = s.net.as_ref().filter(|a| a.network == networks::DEFAULT);
     let top = |f: &dyn Fn(&crate::net::NetAttach) -> Value, empty: Value| default.map_or(empty, f);
     json::obj(alloc::vec![
-        ("Ports", Some(Value::Obj(ports))),
+        ("Ports", Some(ports)),
         (
             "Gateway",
             Some(top(

@@ -5,7 +5,9 @@ use super::Ctx;
 use super::args::{flag, text};
 use crate::error::{Error, Result};
 use crate::net::networks::fmt_ip;
-use crate::net::ports;
+use crate::net::ports::{self, Mapping};
+use crate::state::{Record, Status, Store};
+use alloc::vec::Vec;
 
 const HELP: &str = "\
 Usage: pocket port CONTAINER [PRIVATE_PORT[/PROTO]]
@@ -29,8 +31,9 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         }
     };
     let id = ctx.store.resolve(&text(q))?;
+    let rec = ctx.store.load_live(&id)?;
     let mut found = false;
-    for m in ports::of(&ctx.store.root, &id)? {
+    for m in published(&ctx.store, &rec, &ports::of(&ctx.store.root, &id)?) {
         let private = alloc::format!("{}/{}", m.ctr_port, m.proto.as_str());
         let shown = match &want {
             None => alloc::format!("{private} -> {}:{}", fmt_ip(m.host_ip), m.host_port),
@@ -48,4 +51,20 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         }
         _ => Ok(0),
     }
+}
+
+/// What `rec` (a live record) publishes, for `port`, `ps` and `inspect`:
+/// the ports of `maps` (ports::all or ::of: a bridge network holds them
+/// from create to rm) that are its own, and, while it runs, the forwards
+/// slirp4netns made for this run (a stopped container has none).
+pub fn published(store: &Store, rec: &Record, maps: &[Mapping]) -> Vec<Mapping> {
+    let mut v: Vec<Mapping> = maps
+        .iter()
+        .filter(|m| m.container == rec.id)
+        .cloned()
+        .collect();
+    if rec.status == Status::Running {
+        v.extend(ports::of_run(&store.run_dir(&rec.id), &rec.id, rec.pid));
+    }
+    v
 }

@@ -168,9 +168,8 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let maps = crate::net::ports::all(&ctx.store.root).unwrap_or_default();
     let mut items = Vec::with_capacity(recs.len());
     for r in &recs {
-        let ports: Vec<String> = maps
+        let ports: Vec<String> = super::port::published(&ctx.store, r, &maps)
             .iter()
-            .filter(|m| m.container == r.id)
             .map(port_cell)
             .collect();
         let mut labels: Vec<String> = r

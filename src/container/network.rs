@@ -188,11 +188,13 @@ fn files_only(r: &Request, dir: &str, spec: &mut Spec, host_mode: bool) -> Resul
 }
 
 /// `--net slirp4netns`: nothing claimed (slirp4netns binds the -p host
-/// ports at each start, as the user), /etc files as `none`'s with
+/// ports at each start, as the user, and each start records the ports it
+/// got in the container's run directory), /etc files as `none`'s with
 /// slirp's DNS forwarder unless --dns says.
 fn slirp(
     store: &Store,
     r: &Request,
+    id: &str,
     bin: &str,
     host_loopback: bool,
     dir: &str,
@@ -207,6 +209,7 @@ fn slirp(
         host_loopback,
         ports: r.ports.clone(),
         sock_dir: store.run.clone(),
+        run_dir: store.run_dir(id),
     });
     let mut claim = files_only(&r, dir, spec, false)?;
     claim.hosts = etc::hosts(
@@ -232,7 +235,7 @@ pub fn claim(
         Mode::Host => return files_only(r, dir, spec, true).map(Some),
         Mode::Container | Mode::Spec => return Ok(None),
         Mode::Slirp { bin, host_loopback } => {
-            return slirp(store, r, bin, *host_loopback, dir, spec);
+            return slirp(store, r, id, bin, *host_loopback, dir, spec);
         }
         Mode::Bridge(n) => n.clone(),
     };

@@ -140,27 +140,34 @@ fn path(root: &str) -> String {
     format!("{}/_ports.json", networks::dir(root))
 }
 
-fn to_json(ms: &[Mapping]) -> Vec<u8> {
-    let arr = ms
-        .iter()
-        .map(|m| {
-            json::obj(alloc::vec![
-                ("Container", Some(json::str(&m.container))),
-                ("Proto", Some(json::str(m.proto.as_str()))),
-                ("HostIp", Some(json::str(&fmt_ip(m.host_ip)))),
-                ("HostPort", Some(json::num(m.host_port))),
-                ("ContainerIp", Some(json::str(&fmt_ip(m.ctr_ip)))),
-                ("ContainerPort", Some(json::num(m.ctr_port))),
-            ])
-        })
-        .collect();
-    let mut v =
-        json::pretty(&json::obj(alloc::vec![("Ports", Some(Value::Arr(arr)))])).into_bytes();
+/// One mapping as the files keep it; its container only in the shared
+/// file (a run's record is the container's own).
+fn entry(m: &Mapping, with_container: bool) -> Value {
+    json::obj(alloc::vec![
+        ("Container", with_container.then(|| json::str(&m.container))),
+        ("Proto", Some(json::str(m.proto.as_str()))),
+        ("HostIp", Some(json::str(&fmt_ip(m.host_ip)))),
+        ("HostPort", Some(json::num(m.host_port))),
+        ("ContainerIp", Some(json::str(&fmt_ip(m.ctr_ip)))),
+        ("ContainerPort", Some(json::num(m.ctr_port))),
+    ])
+}
+
+/// `fields` (and the "Ports" array of `entry`s) as a file's bytes.
+fn document(mut fields: Vec<(&str, Option<Value>)>, ms: &[Mapping], with: bool) -> Vec<u8> {
+    let arr = ms.iter().map(|m| entry(m, with)).collect();
+    fields.push(("Ports", Some(Value::Arr(arr))));
+    let mut v = json::pretty(&json::obj(fields)).into_bytes();
     v.push(b'\n');
     v
 }
 
-fn from_json(v: &Value) -> Option<Mapping> {
+fn to_json(ms: &[Mapping]) -> Vec<u8> {
+    document(Vec::new(), ms, true)
+}
+
+/// An `entry`; its container named in it, or else `container`.
+fn from_entry(v: &Value, container: Option<&str>) -> Option<Mapping> {
     let port = |k| {
         v.get(k)
             .and_then(Value::u64)
@@ -168,7 +175,10 @@ fn from_json(v: &Value) -> Option<Mapping> {
     };
     let ip = |k| v.get(k).and_then(Value::str).and_then(parse_ip);
     Some(Mapping {
-        container: String::from(v.get("Container")?.str()?),
+        container: String::from(match container {
+            Some(c) => c,
+            None => v.get("Container")?.str()?,
+        }),
         proto: match v.get("Proto")?.str()? {
             "tcp" => Proto::Tcp,
             "udp" => Proto::Udp,
@@ -179,6 +189,10 @@ fn from_json(v: &Value) -> Option<Mapping> {
         ctr_ip: ip("ContainerIp")?,
         ctr_port: port("ContainerPort")?,
     })
+}
+
+fn from_json(v: &Value) -> Option<Mapping> {
+    from_entry(v, None)
 }
 
 /// Every published port (bad entries skipped).
@@ -198,11 +212,60 @@ pub fn all(root: &str) -> Result<Vec<Mapping>> {
         .collect())
 }
 
-/// The ports `container` publishes (for `port`, `ps`, `inspect`).
+/// The ports `container` holds on a bridge network (from create to rm;
+/// a slirp4netns run's forwards are `of_run`'s).
 pub fn of(root: &str, container: &str) -> Result<Vec<Mapping>> {
     let mut v = all(root)?;
     v.retain(|m| m.container == container);
     Ok(v)
+}
+
+// One run's forwards (slirp4netns's, `--net slirp4netns`): no claim
+// shared with other containers (slirp4netns binds the host ports as the
+// user, and a port someone holds fails that bind), so no lock and no
+// entry in the shared file (whose entries become DNAT rules). The parent
+// records what it got, host ports chosen for `-p CTR` included, in the
+// container's run directory (a reboot ends the run, `rm` removes the
+// directory) beside the run's init pid: a record whose pid is not the
+// running init's is a past run's, left by a pocket killed before it
+// could remove it, and shows nothing.
+
+/// The record's file name in the container's run directory.
+pub const RUN_FILE: &str = "ports.json";
+
+/// Record `ms`, the forwards made for the run whose init is `pid`.
+pub fn save_run(run_dir: &str, pid: i32, ms: &[Mapping]) -> Result<()> {
+    let data = document(alloc::vec![("Pid", Some(json::num(pid)))], ms, false);
+    fs::write_atomic(&cs(run_dir)?, RUN_FILE, &data, false)
+        .ctx("write", &format!("{run_dir}/{RUN_FILE}"))
+}
+
+/// The run's forwards are gone (its slirp4netns ends).
+pub fn drop_run(run_dir: &str) {
+    if let Ok(p) = cs(&format!("{run_dir}/{RUN_FILE}")) {
+        let _ = fs::unlinkat(libc::AT_FDCWD, &p, 0);
+    }
+}
+
+/// The forwards `container` (run directory `run_dir`) has for the run
+/// whose init is `pid`; none if the record is another run's, or none is
+/// (or can be) read: for display only.
+pub fn of_run(run_dir: &str, container: &str, pid: i32) -> Vec<Mapping> {
+    let Ok(p) = cs(&format!("{run_dir}/{RUN_FILE}")) else {
+        return Vec::new();
+    };
+    let Some(v) = fs::read(&p).ok().and_then(|d| json::parse(&d).ok()) else {
+        return Vec::new();
+    };
+    if pid <= 0 || v.get("Pid").and_then(Value::i64) != Some(i64::from(pid)) {
+        return Vec::new();
+    }
+    v.get("Ports")
+        .and_then(Value::arr)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|e| from_entry(e, Some(container)))
+        .collect()
 }
 
 /// Two mappings would catch the same packets.
@@ -321,6 +384,67 @@ impl Nets {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A run's record reads back for that run only, names the container
+    /// it is asked for, and is gone once dropped; the shared file's shape
+    /// is not changed by it.
+    #[test]
+    fn a_runs_forwards() {
+        let d = std::env::temp_dir().join(format!("pocket-runports-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        let dir = d.to_str().unwrap();
+        let m = |host_port, ctr_port, proto| Mapping {
+            container: String::new(),
+            proto,
+            host_ip: [127, 0, 0, 1],
+            host_port,
+            ctr_ip: [10, 0, 2, 100],
+            ctr_port,
+        };
+        let ms = [m(8080, 80, Proto::Tcp), m(40000, 53, Proto::Udp)];
+        assert!(of_run(dir, "c1", 42).is_empty(), "no record yet");
+        save_run(dir, 42, &ms).unwrap();
+        let got = of_run(dir, "c1", 42);
+        assert_eq!(got.len(), 2);
+        assert!(got.iter().all(|g| g.container == "c1"));
+        assert_eq!(
+            (got[0].host_port, got[0].ctr_port, got[1].proto),
+            (8080, 80, Proto::Udp)
+        );
+        let text = std::fs::read_to_string(d.join(RUN_FILE)).unwrap();
+        assert!(
+            text.contains("\"Pid\": 42") && !text.contains("\"Container\""),
+            "{text}"
+        );
+        // Another run's (a pocket killed before it removed it), or none.
+        assert!(of_run(dir, "c1", 43).is_empty());
+        assert!(of_run(dir, "c1", 0).is_empty());
+        drop_run(dir);
+        assert!(of_run(dir, "c1", 42).is_empty());
+        assert!(!d.join(RUN_FILE).exists());
+        // Garbage reads as nothing, not an error.
+        std::fs::write(
+            d.join(RUN_FILE),
+            b"{\"Pid\": 42, \"Ports\": [{\"Proto\": 7}]}",
+        )
+        .unwrap();
+        assert!(of_run(dir, "c1", 42).is_empty());
+        let _ = std::fs::remove_dir_all(&d);
+        // The shared file keeps its entries' Container.
+        let shared = String::from_utf8(to_json(&[Mapping {
+            container: String::from("c2"),
+            ..ms[0].clone()
+        }]))
+        .unwrap();
+        assert!(
+            shared.starts_with("{\n") && shared.contains("\"Container\": \"c2\""),
+            "{shared}"
+        );
+        let v = json::parse(shared.as_bytes()).unwrap();
+        let back = from_json(&v.get("Ports").unwrap().arr().unwrap()[0]).unwrap();
+        assert_eq!(back.container, "c2");
+    }
 
     /// Hostile `-p` values: refusals are one line; each mapping a value
     /// gives prints back (`IP:LO-HI:CTR/PROTO`) to itself alone.

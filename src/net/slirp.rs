@@ -13,7 +13,9 @@
 //!
 //! The parent starts it while the container's init waits (its network
 //! namespace exists, its maps are written), waits for its ready fd, asks
-//! it for the `-p` forwards on its API socket, and holds the write end of
+//! it for the `-p` forwards on its API socket, records the host ports it
+//! got in the container's run directory (for `port`, `ps` and `inspect`;
+//! net/ports.rs `save_run`), and holds the write end of
 //! its exit fd for the container's life: whoever waits for the container
 //! (the foreground pocket or the monitor) holds it; when that process
 //! lets go (or dies) slirp4netns exits. Nothing of it reaches the
@@ -25,7 +27,7 @@
 //! forwarder 10.0.2.3.
 
 use super::networks::{fmt_ip, parse_ip};
-use super::ports::{self, PortSpec, Proto};
+use super::ports::{self, Mapping, PortSpec, Proto};
 use crate::error::{Context, Error, Result};
 use crate::json::{self, Value};
 use crate::sys::fd::{self, Fd};
@@ -51,14 +53,17 @@ const READY_MS: i32 = 10_000;
 /// What a container on slirp4netns needs at each start: the program, the
 /// host's loopback reachable at 10.0.2.2 or not (podman's
 /// allow_host_loopback, off by default: a container should not reach
-/// the user's local-only services), the ports to forward, and the
-/// directory its API socket is made in (the store's runtime dir).
+/// the user's local-only services), the ports to forward, the
+/// directory its API socket is made in (the store's runtime dir), and
+/// the container's run directory, where the forwards each start got are
+/// recorded (empty in a Spec older than the record: not recorded).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Config {
     pub bin: String,
     pub host_loopback: bool,
     pub ports: Vec<PortSpec>,
     pub sock_dir: String,
+    pub run_dir: String,
 }
 
 /// `slirp4netns` or `slirp4netns:opt=v,...` as `--net` says: Some(allow
@@ -143,6 +148,10 @@ pub fn encode(c: &Config) -> String {
         ("hostLoopback", Some(Value::Bool(c.host_loopback))),
         ("ports", Some(json::strs(&ports))),
         ("sockDir", Some(json::str(&c.sock_dir))),
+        (
+            "runDir",
+            (!c.run_dir.is_empty()).then(|| json::str(&c.run_dir))
+        ),
     ]))
 }
 
@@ -155,6 +164,7 @@ pub fn decode(s: &str) -> Option<Config> {
         host_loopback: v.get("hostLoopback")?.bool()?,
         ports: ports.iter().map(|p| port_from(p)).collect::<Option<_>>()?,
         sock_dir: String::from(v.get("sockDir")?.str()?),
+        run_dir: String::from(v.get("runDir").and_then(Value::str).unwrap_or("")),
     })
 }
 
@@ -166,12 +176,18 @@ pub struct Slirp {
     /// ready) so that a late message is dropped (the write end is
     /// non-blocking), not a SIGPIPE.
     stderr: Fd,
+    /// The run directory its forwards are recorded in, once they are.
+    recorded: Option<String>,
 }
 
 impl Drop for Slirp {
     fn drop(&mut self) {
         // Opened first: the pid is ours until it is reaped below.
         let pidfd = proc::pidfd_open(self.pid);
+        // Its forwards end with it: no longer shown from now on.
+        if let Some(d) = self.recorded.take() {
+            ports::drop_run(&d);
+        }
         drop(self.exit.take());
         // It exits as soon as it sees the hang-up (the kernel then takes
         // its tap device down, some milliseconds); one that has not
@@ -281,10 +297,11 @@ pub fn start(c: &Config, pid: i32) -> Result<Slirp> {
         proc::exit(127);
     }
     drop((ready_w, exit_r, err_w, null));
-    let s = Slirp {
+    let mut s = Slirp {
         pid: child,
         exit: Some(exit_w),
         stderr: err_r,
+        recorded: None,
     };
     let mut pfd = [libc::pollfd {
         fd: ready_r.raw(),
@@ -304,7 +321,12 @@ pub fn start(c: &Config, pid: i32) -> Result<Slirp> {
         if let Ok(n) = crate::error::cpath(name) {
             let _ = crate::sys::fs::unlinkat(dir.raw(), &n, 0);
         }
-        res?;
+        let got = res?;
+        if !c.run_dir.is_empty() {
+            // Marked first: a record half made goes with `s` too.
+            s.recorded = Some(c.run_dir.clone());
+            ports::save_run(&c.run_dir, pid, &got)?;
+        }
     }
     Ok(s)
 }
@@ -342,31 +364,54 @@ pub fn tun_usable() -> bool {
     fd::access(c"/dev/net/tun", libc::R_OK | libc::W_OK).is_ok()
 }
 
-/// Each -p as a forward from the host; a range or 0 takes the first
-/// host port slirp4netns can bind.
-fn forward_all(c: &Config, dir: &Fd, name: &str) -> Result<()> {
+/// Each -p as a forward from the host, as made: a range takes the first
+/// host port slirp4netns can bind; no host port (`-p CTR`) one free on
+/// the host now, picked here, since slirp4netns refuses host_port 0
+/// ("bad arguments.host_port", 1.2.0) and would not say which it got.
+fn forward_all(c: &Config, dir: &Fd, name: &str) -> Result<Vec<Mapping>> {
     let sock = format!("/proc/self/fd/{}/{name}", dir.raw());
+    let mut got = Vec::with_capacity(c.ports.len());
     for p in &c.ports {
-        let udp = p.proto == Proto::Udp;
-        let candidates: Vec<u16> = match (p.host_lo, p.host_hi) {
-            (0, _) => free_ports(udp, p.host_ip, 16),
-            (lo, hi) => (lo..=hi).collect(),
-        };
-        let mut last = None;
-        for port in candidates {
-            match add_hostfwd(&sock, p, port) {
-                Ok(()) => {
-                    last = None;
-                    break;
-                }
-                Err(e) => last = Some(e),
-            }
-        }
-        if let Some(e) = last {
-            return Err(e);
+        got.push(forward(&sock, p)?);
+    }
+    Ok(got)
+}
+
+/// One -p: the first candidate host port slirp4netns binds (one freed
+/// or taken between our look and its bind is passed over).
+fn forward(sock: &str, p: &PortSpec) -> Result<Mapping> {
+    let udp = p.proto == Proto::Udp;
+    let candidates: Vec<u16> = match (p.host_lo, p.host_hi) {
+        (0, _) => free_ports(udp, p.host_ip, 16),
+        (lo, hi) => (lo..=hi).collect(),
+    };
+    let mut last = None;
+    for port in candidates {
+        match add_hostfwd(sock, p, port) {
+            Ok(()) => return Ok(granted(p, port)),
+            Err(e) => last = Some(e),
         }
     }
-    Ok(())
+    Err(last.unwrap_or_else(|| {
+        Error::bad(
+            "publish",
+            ports::fmt_host(p.host_ip, p.host_lo, p.proto),
+            "no free host port",
+        )
+    }))
+}
+
+/// The forward made for `p` on host port `port`, as ports.rs keeps one
+/// (the container is the record's: its directory).
+pub fn granted(p: &PortSpec, port: u16) -> Mapping {
+    Mapping {
+        container: String::new(),
+        proto: p.proto,
+        host_ip: p.host_ip,
+        host_port: port,
+        ctr_ip: GUEST,
+        ctr_port: p.ctr_port,
+    }
 }
 
 /// Up to `n` ephemeral ports free on the host now, from a random start.
@@ -459,9 +504,18 @@ mod tests {
                 .chain(ports::parse_port("53/udp").unwrap())
                 .collect(),
             sock_dir: String::from("/run/user/1000/pocket"),
+            run_dir: String::from("/run/user/1000/pocket/containers/abc"),
         };
-        assert_eq!(decode(&encode(&c)), Some(c));
+        assert_eq!(decode(&encode(&c)), Some(c.clone()));
         assert_eq!(decode("{}"), None);
+        // A Spec written before the run directory was: read, not recorded.
+        let old = Config {
+            run_dir: String::new(),
+            ..c
+        };
+        let text = encode(&old);
+        assert!(!text.contains("runDir"), "{text}");
+        assert_eq!(decode(&text), Some(old));
     }
 
     #[test]
