@@ -310,7 +310,11 @@ fn bad_maps_are_refused_and_leave_nothing() {
         (vec!["--uidmap", MAP, "--net", "host"], "--net host"),
         (vec!["--uidmap", MAP, "--pid", "host"], "--pid host"),
         (vec!["--uidmap", MAP, "--userns", "host"], "--userns host"),
-        (vec!["--userns", "auto"], "invalid --userns"),
+        (vec!["--userns", "auto:bogus"], "invalid --userns"),
+        (
+            vec!["--userns", "auto", "--uidmap", MAP],
+            "not with --uidmap",
+        ),
         // Overlapping ranges: the kernel's EINVAL, at start.
         (
             vec!["--uidmap", "0:231072:100", "--uidmap", "50:400000:100"],

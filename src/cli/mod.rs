@@ -35,6 +35,7 @@ mod system;
 pub mod table;
 pub mod template;
 mod top;
+mod userns_auto;
 mod volume;
 
 use crate::error::{Error, Result};

@@ -160,6 +160,10 @@ Options:
                            (repeatable; root inside must be mapped), as podman's
       --gidmap C:H:N       The same for group ids (default: as --uidmap)
       --userns host        No user namespace (the default)
+      --userns auto[:size=N]  A user namespace of N ids (default: the image's highest
+                           uid/gid + 1, 1024 to 65536) from the subordinate ids of the
+                           user \"containers\" (/etc/subuid, /etc/subgid) that no other
+                           container maps (root; podman's)
       --group-add GROUP    An extra group of the process (name from the image's /etc/group,
                            or a number)
       --cidfile FILE       Write the container's id to FILE (refused if FILE exists)
@@ -716,7 +720,8 @@ pub fn to_spec(
 }
 
 /// --uidmap and --gidmap (podman's CONTAINER:HOST:COUNT), --userns host:
-/// the user namespace's maps, empty for none. The host's pid or network
+/// the user namespace's maps, empty for none (and for --userns auto,
+/// whose maps come from the image: userns_auto). The host's pid or network
 /// namespace, or another container's, cannot go with one (docker's rule:
 /// their owner is the host's user namespace, the container's root would
 /// have no say in them).
@@ -751,16 +756,7 @@ fn id_maps(r: &RunArgs) -> Result<(Vec<crate::spec::IdMap>, Vec<crate::spec::IdM
             _ => Err(bad()),
         }
     };
-    match r.userns {
-        None | Some(b"host") => {}
-        Some(v) => {
-            return Err(Error::bad(
-                "invalid --userns",
-                text(v),
-                "host is the one mode (a user namespace: --uidmap/--gidmap)",
-            ));
-        }
-    }
+    let auto = super::userns_auto::request(r.userns)?.is_some();
     let uid = r
         .uidmap
         .iter()
@@ -771,6 +767,16 @@ fn id_maps(r: &RunArgs) -> Result<(Vec<crate::spec::IdMap>, Vec<crate::spec::IdM
         .iter()
         .map(|v| parse("gidmap", v))
         .collect::<Result<Vec<_>>>()?;
+    if auto {
+        if !uid.is_empty() || !gid.is_empty() {
+            return Err(Error::bad(
+                "conflicting options",
+                "--userns auto",
+                "not with --uidmap/--gidmap",
+            ));
+        }
+        return shared_namespace(r).map(|()| (uid, gid));
+    }
     if uid.is_empty() && gid.is_empty() {
         return Ok((uid, gid));
     }
@@ -792,6 +798,12 @@ fn id_maps(r: &RunArgs) -> Result<(Vec<crate::spec::IdMap>, Vec<crate::spec::IdM
             return Err(Error::bad(flag, "", "must map root (container id 0)"));
         }
     }
+    shared_namespace(r).map(|()| (uid, gid))
+}
+
+/// A user namespace cannot go with the host's namespaces or another
+/// container's (see id_maps).
+fn shared_namespace(r: &RunArgs) -> Result<()> {
     let shared = [
         (r.net == Some(b"host"), "--net host"),
         (r.pid == Some(b"host"), "--pid host"),
@@ -814,10 +826,10 @@ fn id_maps(r: &RunArgs) -> Result<(Vec<crate::spec::IdMap>, Vec<crate::spec::IdM
         return Err(Error::bad(
             "conflicting options",
             *what,
-            "cannot share a namespace with a user namespace (--uidmap)",
+            "cannot share a namespace with a user namespace (--uidmap, --userns auto)",
         ));
     }
-    Ok((uid, gid))
+    Ok(())
 }
 
 /// devpts' `gid=5` (tty) names a group the user namespace may not map:
@@ -1234,8 +1246,6 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
         spec.seccomp = crate::seccomp::Seccomp::Unconfined;
     }
     spec.cgroups_path = super::rootless::cgroups_path(&id);
-    super::rootless::adjust_spec(&mut spec)?;
-    devpts_gid(&mut spec);
     let dir = ctx.store.dir(&id);
     match &image {
         Some(img) => {
@@ -1279,6 +1289,14 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
             set_home(&mut spec, &r, &files, &[], &user, &root);
         }
     }
+    // --userns auto: sized by the ids the image (or rootfs) and the user
+    // name; the lock keeps its range from other runs until create has
+    // saved the Spec, which shows it as used.
+    let userns_lock = super::userns_auto::request(r.userns)?
+        .map(|a| super::userns_auto::apply(&ctx.store, &mut spec, a))
+        .transpose()?;
+    super::rootless::adjust_spec(&mut spec)?;
+    devpts_gid(&mut spec);
     let name = match r.name {
         Some(n) => Some(
             core::str::from_utf8(n)
@@ -1432,6 +1450,7 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
             image_lock,
         },
     );
+    drop(userns_lock);
     // Not made: neither are the volumes made (or filled) for it.
     let rec = created.inspect_err(|_| made.undo(&ctx.store))?;
     if let Err(e) = write_cidfile(&r, &rec.id) {
