@@ -24,30 +24,6 @@ fn one() -> MutexGuard<'static, ()> {
 const BASE: u32 = 231072;
 const MAP: &str = "0:231072:65536";
 
-fn host_uid(pid: i32) -> u32 {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let l = s.lines().find(|l| l.starts_with("Uid:")).unwrap();
-    l.split_whitespace().nth(2).unwrap().parse().unwrap()
-}
-
-/// Idmapped image layers go to overlayfs by fd: 6.13 and later.
-fn fd_layers() -> Result<(), String> {
-    let r = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    let mut v = r
-        .trim()
-        .split(['.', '-'])
-        .map(|n| n.parse::<u32>().unwrap_or(0));
-    let (a, b) = (v.next().unwrap_or(0), v.next().unwrap_or(0));
-    if (a, b) >= (6, 13) {
-        Ok(())
-    } else {
-        Err(format!(
-            "kernel {} < 6.13: overlayfs takes no layers by fd",
-            r.trim()
-        ))
-    }
-}
-
 #[test]
 fn root_inside_is_an_unprivileged_id_outside() {
     if !root() {
@@ -102,7 +78,7 @@ fn root_inside_is_an_unprivileged_id_outside() {
     // enters the container's user namespace (never as the host's root).
     let id = r.run_d(&["--uidmap", MAP, "sleep", "100"]);
     let pid = r.pid(&id);
-    assert_eq!(host_uid(pid), BASE);
+    assert_eq!(common::user::uid_of(pid), BASE);
     let o = r.out(&[
         "exec",
         &id,
@@ -123,7 +99,11 @@ fn root_inside_is_an_unprivileged_id_outside() {
         .into_iter()
         .find(|&p| ns_pid(p) == inner)
         .expect("the exec'd sleep on the host");
-    assert_eq!(host_uid(sleeper), BASE, "exec'd process on the host");
+    assert_eq!(
+        common::user::uid_of(sleeper),
+        BASE,
+        "exec'd process on the host"
+    );
     // -u 1000 inside is BASE+1000 outside.
     let o = r.out(&[
         "exec",
@@ -139,7 +119,7 @@ fn root_inside_is_an_unprivileged_id_outside() {
         .into_iter()
         .find(|&p| ns_pid(p) == inner)
         .unwrap();
-    assert_eq!(host_uid(p), BASE + 1000);
+    assert_eq!(common::user::uid_of(p), BASE + 1000);
     assert_eq!(r.out(&["rm", "-f", &id]).status.code(), Some(0));
     assert_as_before(&ns, &r, &before, "left behind");
 }
@@ -203,7 +183,7 @@ fn an_image_root_owns_its_files_and_writes_as_the_mapped_id() {
         return;
     }
     let _one = one();
-    if let Err(why) = fd_layers() {
+    if let Err(why) = common::features::overlay_fd_layers() {
         common::features::skip("userns image layers", &why);
         return;
     }

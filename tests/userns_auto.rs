@@ -124,12 +124,6 @@ fn maps_run(ids: &Ids, r: &Root, args: &[&str]) -> ([u64; 3], [u64; 3]) {
     (m[0], m[1])
 }
 
-fn host_uid(pid: i32) -> u64 {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let l = s.lines().find(|l| l.starts_with("Uid:")).unwrap();
-    l.split_whitespace().nth(2).unwrap().parse().unwrap()
-}
-
 fn disjoint(a: [u64; 3], b: [u64; 3]) -> bool {
     a[1] + a[2] <= b[1] || b[1] + b[2] <= a[1]
 }
@@ -159,8 +153,8 @@ fn each_container_gets_a_range_of_its_own() {
     let b = ids.run_d(&r, &[]);
     assert_eq!(maps_of(&r, &a), ([0, 201000, 1024], [0, 400000, 1024]));
     assert_eq!(maps_of(&r, &b), ([0, 202024, 1024], [0, 401024, 1024]));
-    assert_eq!(host_uid(r.pid(&a)), 201000);
-    assert_eq!(host_uid(r.pid(&b)), 202024);
+    assert_eq!(common::user::uid_of(r.pid(&a)) as u64, 201000);
+    assert_eq!(common::user::uid_of(r.pid(&b)) as u64, 202024);
     // size=N, after them.
     let sized = ["--userns", "auto:size=2000", "--rootfs", &rf];
     assert_eq!(
@@ -239,31 +233,13 @@ fn each_container_gets_a_range_of_its_own() {
     assert_as_before(&ns, &r, &before, "left behind");
 }
 
-/// Idmapped image layers go to overlayfs by fd: 6.13 and later.
-fn fd_layers() -> Result<(), String> {
-    let r = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    let mut v = r
-        .trim()
-        .split(['.', '-'])
-        .map(|n| n.parse::<u32>().unwrap_or(0));
-    let (a, b) = (v.next().unwrap_or(0), v.next().unwrap_or(0));
-    if (a, b) >= (6, 13) {
-        Ok(())
-    } else {
-        Err(format!(
-            "kernel {} < 6.13: overlayfs takes no layers by fd",
-            r.trim()
-        ))
-    }
-}
-
 #[test]
 fn an_image_is_sized_by_its_users() {
     if !root() {
         return;
     }
     let _one = one();
-    if let Err(why) = fd_layers() {
+    if let Err(why) = common::features::overlay_fd_layers() {
         common::features::skip("userns auto image layers", &why);
         return;
     }

@@ -20,14 +20,12 @@
 use crate::error::{Error, Result};
 use crate::spec::{IdMap, Namespace, Spec};
 use crate::state::Store;
-use crate::sys::fd::{self, Fd};
+use crate::sys::Errno;
 use crate::sys::lock::Lock;
-use crate::sys::{Errno, cstr};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::ffi::CStr;
-use linux_raw_sys::general as k;
 
 /// The user whose subordinate ranges root's auto namespaces come from.
 pub const USER: &str = "containers";
@@ -36,8 +34,6 @@ pub const MIN_SIZE: u64 = 1024;
 pub const MAX_SIZE: u64 = 65536;
 /// nobody's id: not counted, or nearly every image would need 65535 ids.
 const NOBODY: u64 = 65534;
-/// Largest passwd/group file read (they come from an image).
-const MAX_FILE: usize = 4 << 20;
 
 /// What `--userns auto[:OPTIONS]` asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -231,8 +227,8 @@ fn needed_by(spec: &Spec) -> u64 {
         None => alloc::vec![String::from_utf8_lossy(&spec.root.path).into_owned()],
     };
     needed(
-        &etc_file(&roots, c"passwd"),
-        &etc_file(&roots, c"group"),
+        &crate::image::user::etc_file(&roots, c"passwd").unwrap_or_default(),
+        &crate::image::user::etc_file(&roots, c"group").unwrap_or_default(),
         &ids,
     )
 }
@@ -271,61 +267,6 @@ fn used(store: &Store) -> Result<(Vec<Range>, Vec<Range>)> {
         }
     }
     Ok((u, g))
-}
-
-/// `etc/<name>` of the topmost of `roots` that has it, read as
-/// image::user reads it: a regular file only, no symlink followed (an
-/// image cannot make pocket read a host file), a whiteout or an opaque
-/// etc hiding the roots below. Empty when there is none.
-fn etc_file(roots: &[String], name: &CStr) -> Vec<u8> {
-    for r in roots {
-        if let Some(found) = etc_in(r, name) {
-            return found.unwrap_or_default();
-        }
-    }
-    Vec::new()
-}
-
-/// One root's `etc/<name>`: None when this root has none (look below),
-/// Some(None) when it hides the roots below.
-fn etc_in(root: &str, name: &CStr) -> Option<Option<Vec<u8>>> {
-    let Some(c) = cstr::cstring(root.as_bytes()) else {
-        return Some(None);
-    };
-    let dir = fd::open(&c, libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC, 0).ok()?;
-    let how = (k::RESOLVE_BENEATH | k::RESOLVE_NO_SYMLINKS) as u64;
-    let etc = match fd::openat2(dir.raw(), c"etc", libc::O_RDONLY | libc::O_DIRECTORY, how) {
-        Ok(e) => e,
-        Err(Errno::ENOENT) => return None,
-        // A whiteout, a symlink, a file: no /etc of the image's here.
-        Err(_) => return Some(None),
-    };
-    let fl = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY;
-    match fd::openat2(etc.raw(), name, fl, how) {
-        Ok(f) => Some(regular(&f)),
-        Err(Errno::ENOENT) if !opaque(&etc) => None,
-        Err(_) => Some(None),
-    }
-}
-
-/// The file's bytes if it is a regular file of bounded size: layers hold
-/// fifos and device nodes an image planted, and this runs on the host.
-fn regular(f: &Fd) -> Option<Vec<u8>> {
-    let st = fd::fstatat(f.raw(), c"", libc::AT_EMPTY_PATH).ok()?;
-    if st.st_mode & libc::S_IFMT != libc::S_IFREG || st.st_size as usize > MAX_FILE {
-        return None;
-    }
-    let mut out = alloc::vec![0u8; st.st_size as usize];
-    let n = fd::read_full(f.raw(), &mut out).ok()?;
-    out.truncate(n);
-    Some(out)
-}
-
-/// An overlayfs opaque directory hides every one of its name below.
-fn opaque(d: &Fd) -> bool {
-    let mut v = [0u8; 1];
-    crate::sys::file::fgetxattr(d.raw(), crate::image::extract::opaque(), &mut v) == Ok(1)
-        && v[0] == b'y'
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ const MAX: usize = 4 << 20;
 /// `etc/<name>` from the topmost layer that has it (or hides it). Only a
 /// regular file is read, opened non-blocking: layers hold device nodes
 /// and fifos an image planted, and this runs on the host.
-fn etc_file(roots: &[String], name: &core::ffi::CStr) -> Option<Vec<u8>> {
+pub fn etc_file(roots: &[String], name: &core::ffi::CStr) -> Option<Vec<u8>> {
     for r in roots {
         let c = cstr::cstring(r.as_bytes())?;
         let Ok(root) = fd::open(&c, libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC, 0) else {

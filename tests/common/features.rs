@@ -130,6 +130,24 @@ pub fn rt_groups() -> Result<(), String> {
         .ok_or_else(|| "no cpu.rt_runtime_us (cgroup v2, or no CONFIG_RT_GROUP_SCHED)".into())
 }
 
+/// Idmapped image layers go to overlayfs by fd: 6.13 and later.
+pub fn overlay_fd_layers() -> Result<(), String> {
+    let r = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let mut v = r
+        .trim()
+        .split(['.', '-'])
+        .map(|n| n.parse::<u32>().unwrap_or(0));
+    let (a, b) = (v.next().unwrap_or(0), v.next().unwrap_or(0));
+    if (a, b) >= (6, 13) {
+        Ok(())
+    } else {
+        Err(format!(
+            "kernel {} < 6.13: overlayfs takes no layers by fd",
+            r.trim()
+        ))
+    }
+}
+
 /// IPv6 in the kernel.
 pub fn ipv6() -> Result<(), String> {
     if std::path::Path::new("/proc/sys/net/ipv6").exists() {
