@@ -48,6 +48,13 @@ if [ "${1-}" = __inner ]; then
   # Stop between commands, never halfway through a crun/runc run.
   trap 'exit 143' TERM
   unhybrid
+  # Each runtime's state where it keeps it by default: runc's and crun's
+  # in /run (tmpfs), pocket's runtime part in /run/pocket too, pocket-runc's
+  # in /run/pocket-runc; pocket's containers and images (/var/lib/pocket)
+  # stay on the disk, as docker's and podman's do.
+  for d in state-crun state-runc state-oci-pocket state-pocket/run; do
+    mkdir -p "$tmp/$d" && mount -t tmpfs -o mode=0700 tmpfs "$tmp/$d"
+  done
   bundle=$tmp/bundle rootfs=$tmp/bundle/rootfs
   tools=(pocket pocket-nosec pocket-img pocket-net unshare crun runc oci-pocket oci-crun oci-runc)
   # OCI life cycle of one bundle, as an engine drives it: create, start,

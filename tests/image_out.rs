@@ -230,6 +230,26 @@ fn diff_lists_added_changed_and_deleted_files() {
         "",
         "a container that changed nothing"
     );
+    // Its /etc mount points come from the store's one init layer, shared
+    // and left empty: no container makes its own, and each sees its own
+    // files bound over them.
+    for f in ["hosts", "resolv.conf", "hostname"] {
+        let m = std::fs::metadata(r.0.join("init/etc").join(f)).unwrap();
+        assert_eq!(m.len(), 0, "{f}");
+    }
+    let quiet = r.0.join("containers").join(cid(&r, "quiet"));
+    assert!(quiet.join("upper").exists() && !quiet.join("init").exists());
+    let o = ok(
+        &r,
+        &["run", "--rm", "-h", "box1", "bb", "cat", "/etc/hostname"],
+    );
+    assert_eq!(o, "box1\n");
+    assert_eq!(
+        std::fs::metadata(r.0.join("init/etc/hostname"))
+            .unwrap()
+            .len(),
+        0
+    );
     ok(&r, &["run", "--name", "ctr", "bb", "sh", "-c", CHANGES]);
     let want = [
         "C /bin",

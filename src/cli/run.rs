@@ -1263,13 +1263,11 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
             spec.process.user = crate::image::user::resolve(&user, &lower)?;
             add_groups(&mut spec, &r, &lower)?;
             set_home(&mut spec, &r, &files, &img.config.env, &user, &lower);
-            // docker's "init layer": the mount points of /etc/hosts,
-            // resolv.conf and hostname in a layer of the container's own
-            // above the image's, so they never show in its upper dir
-            // (diff, commit). Only over a real /etc: a directory above a
-            // symlinked /etc would hide the image's.
+            // docker's "init layer" (container::init_layer). Only over a
+            // real /etc: a directory above a symlinked /etc would hide the
+            // image's.
             if crate::image::user::etc_is_dir(&lower) {
-                lower.insert(0, alloc::format!("{dir}/init"));
+                lower.insert(0, crate::container::init_layer(&ctx.store)?);
             }
             spec.image = Some(img.id.clone());
             spec.root.path = alloc::format!("{dir}/rootfs").into_bytes();

@@ -92,7 +92,7 @@ pub fn create(store: &Store, spec: &mut Spec, o: Options) -> Result<Record> {
         None => Ok(()),
     };
     let made = made.and_then(|()| match &spec.root.overlay {
-        Some(ov) => make_overlay_dirs(&dir, ov.lower.first().is_some_and(|l| l.ends_with("/init"))),
+        Some(_) => make_overlay_dirs(&dir),
         None => Ok(()),
     });
     let made = made.and_then(|()| give_to_ns_root(&dir, spec));
@@ -187,23 +187,53 @@ fn give_to_ns_root(dir: &str, spec: &Spec) -> Result<()> {
     Ok(())
 }
 
-/// The container's overlay dirs, and its init layer's mount points.
-pub fn make_overlay_dirs(dir: &str, init: bool) -> Result<()> {
-    let mk = |p: &str| {
-        crate::sys::fs::mkdir(&cstr::cstring(p.as_bytes()).unwrap_or_default(), 0o755)
-            .map_err(|e| Error::sys("mkdir", p, e))
-    };
+/// The container's overlay dirs.
+pub fn make_overlay_dirs(dir: &str) -> Result<()> {
     for d in ["rootfs", "upper", "work"] {
-        mk(&alloc::format!("{dir}/{d}"))?;
-    }
-    if init {
-        mk(&alloc::format!("{dir}/init"))?;
-        mk(&alloc::format!("{dir}/init/etc"))?;
-        let etc = cstr::cstring(alloc::format!("{dir}/init/etc").as_bytes()).unwrap_or_default();
-        for f in ["hosts", "resolv.conf", "hostname"] {
-            crate::sys::fs::write_new(&etc, f, b"", false)
-                .map_err(|e| Error::sys("create", alloc::format!("{dir}/init/etc/{f}"), e))?;
-        }
+        let p = alloc::format!("{dir}/{d}");
+        crate::sys::fs::mkdir(&cstr::cstring(p.as_bytes()).unwrap_or_default(), 0o755)
+            .map_err(|e| Error::sys("mkdir", p, e))?;
     }
     Ok(())
+}
+
+/// docker's "init layer": the mount points of /etc/hosts, resolv.conf and
+/// hostname in a layer above the image's, so they never show in a
+/// container's upper dir (diff, commit). Its files are empty mount points,
+/// the same for every container: one read-only lower layer of the store's
+/// (`<root>/init`), made once, shared (a container used to make its own:
+/// five creates and five removals per run on the disk). Older containers
+/// keep naming their own `<dir>/init`.
+pub fn init_layer(store: &Store) -> Result<String> {
+    let path = alloc::format!("{}/init", store.root);
+    let c = cstr::cstring(path.as_bytes()).unwrap_or_default();
+    if crate::sys::fd::access(&c, libc::F_OK).is_ok() {
+        return Ok(path);
+    }
+    // Made aside and renamed in: a run never sees half of it, and of two
+    // first runs one rename wins (the other's ENOTEMPTY/EEXIST is fine).
+    let tmp = alloc::format!("{}/.init.tmp{}", store.root, crate::sys::proc::getpid());
+    let made = (|| {
+        let mk = |p: &str| {
+            crate::sys::fs::mkdir(&cstr::cstring(p.as_bytes()).unwrap_or_default(), 0o755)
+                .map_err(|e| Error::sys("mkdir", p, e))
+        };
+        mk(&tmp)?;
+        mk(&alloc::format!("{tmp}/etc"))?;
+        let etc = cstr::cstring(alloc::format!("{tmp}/etc").as_bytes()).unwrap_or_default();
+        for f in ["hosts", "resolv.conf", "hostname"] {
+            crate::sys::fs::write_new(&etc, f, b"", false)
+                .map_err(|e| Error::sys("create", alloc::format!("{path}/etc/{f}"), e))?;
+        }
+        let t = cstr::cstring(tmp.as_bytes()).unwrap_or_default();
+        match crate::sys::fs::renameat(libc::AT_FDCWD, &t, libc::AT_FDCWD, &c) {
+            Ok(()) | Err(crate::sys::Errno::ENOTEMPTY | crate::sys::Errno::EEXIST) => Ok(()),
+            Err(e) => Err(Error::sys("rename", path.clone(), e)),
+        }
+    })();
+    let _ = crate::sys::fs::remove_tree(
+        libc::AT_FDCWD,
+        &cstr::cstring(tmp.as_bytes()).unwrap_or_default(),
+    );
+    made.map(|()| path)
 }
