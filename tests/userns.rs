@@ -311,3 +311,65 @@ fn bad_maps_are_refused_and_leave_nothing() {
     }
     assert_as_before(&ns, &r, &before, "left behind");
 }
+
+/// An OCI config that makes a user namespace while joining another
+/// namespace by path is refused (the join would have to come before the
+/// user namespace, then a fork for the pid namespace): one line, when the
+/// config is read (the spawn path refuses such a Spec again before it
+/// makes anything), so no cgroup, state or process is left.
+#[test]
+fn a_new_user_namespace_with_a_join_by_path_is_refused() {
+    if !root() {
+        return;
+    }
+    let _one = one();
+    let r = Root::new("userns-join");
+    let ns = Ns::new();
+    let before = quiet(&ns, &r);
+    let bundle = r.0.join("bundle");
+    std::fs::create_dir(&bundle).unwrap();
+    std::os::unix::fs::symlink(rootfs(), bundle.join("rootfs")).unwrap();
+    let b = bundle.to_str().unwrap();
+    let state = r.0.join("oci");
+    let oci = |args: &[&str]| {
+        std::process::Command::new(bin())
+            .arg("oci")
+            .arg("--root")
+            .arg(&state)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let o = oci(&["spec", "--bundle", b]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let cfg = std::fs::read_to_string(bundle.join("config.json")).unwrap();
+    let map = r#"[{"containerID": 0, "hostID": 231072, "size": 65536}]"#;
+    let cfg = cfg
+        .replacen("\"terminal\": true", "\"terminal\": false", 1)
+        .replacen(
+            "\"type\": \"network\"",
+            &format!("\"type\": \"network\", \"path\": \"/proc/{}/ns/net\"", ns.0.id()),
+            1,
+        )
+        .replacen(
+            "\"namespaces\": [",
+            &format!(
+                "\"uidMappings\": {map}, \"gidMappings\": {map}, \"namespaces\": [{{\"type\": \"user\"}},"
+            ),
+            1,
+        );
+    std::fs::write(bundle.join("config.json"), cfg).unwrap();
+    let o = oci(&["run", "--bundle", b, "uj1"]);
+    assert_ne!(o.status.code(), Some(0));
+    // runc's shape: one line on stderr, naming the config's field.
+    let e = stderr(&o);
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(
+        e.contains("linux.namespaces") && e.contains("with a new user namespace"),
+        "{e}"
+    );
+    let o = oci(&["list", "-q"]);
+    assert_eq!(stdout(&o), "");
+    assert_as_before(&ns, &r, &before, "a refused user namespace");
+}

@@ -24,6 +24,15 @@ const ORDER: &[Namespace] = &[
     Namespace::Mount,
 ];
 
+/// Whether `spec` joins a namespace of ORDER (by path or another
+/// container's), as `open_all` would: known before anything is made.
+pub fn any(spec: &Spec) -> bool {
+    spec.netns_owner.is_some()
+        || ORDER
+            .iter()
+            .any(|ns| spec.ns_path(*ns).is_some() || spec.ns_owners.iter().any(|o| o.0 == *ns))
+}
+
 pub struct Joins {
     /// Kept open until after clone; the child inherits them.
     _fds: Vec<fd::Fd>,

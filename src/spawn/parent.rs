@@ -174,6 +174,15 @@ pub fn create(spec: &Spec, out: Output, w: &Waiting) -> Result<Running> {
 }
 
 fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running> {
+    // Refused before anything is made (it would need setns before the
+    // user namespace is unshared, then a fork for the pid namespace).
+    if spec.has(Namespace::User) && super::joins::any(spec) {
+        return Err(Error::bad(
+            "user namespace",
+            "",
+            "cannot be made while joining other namespaces by path",
+        ));
+    }
     let mut ops = fs::plan(spec)?;
     // The hostname is set when there is one (runc's rule): a new UTS
     // namespace without one keeps the copy of the host's it starts with.
@@ -259,13 +268,6 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
         })
         .map_or(0, |i| i + 1);
     let ns = super::joins::open_all(spec)?;
-    if spec.has(Namespace::User) && !ns.table.is_empty() {
-        return Err(Error::bad(
-            "user namespace",
-            "",
-            "cannot be made while joining other namespaces by path",
-        ));
-    }
     let joined = !ns.table.is_empty();
     // The hooks' state document, and the hooks the init runs itself.
     let (id, bundle) = waiting.map_or(("", ""), |w| (w.id, w.bundle));
