@@ -191,31 +191,13 @@ fn write_files(pid: i32, uid: &[IdMap], gid: &[IdMap]) -> Result<()> {
 }
 
 /// A user namespace with these maps, to idmap mounts with before the
-/// container's own exists: a forked helper unshares one and waits while
-/// the maps are written and the namespace opened; the fd keeps the
-/// namespace once the helper is gone.
+/// container's own exists: the helper's namespace, opened while it waits;
+/// the fd keeps the namespace once the helper is gone.
 pub fn scratch(uid: &[IdMap], gid: &[IdMap]) -> Result<Fd> {
-    let (made_r, made_w) = fd::pipe().ctx("pipe", "user namespace")?;
-    let (done_r, done_w) = fd::pipe().ctx("pipe", "user namespace")?;
-    let pid = proc::fork().ctx("fork", "user namespace")?;
-    if pid == 0 {
-        drop((made_r, done_w));
-        let ok = proc::unshare(libc::CLONE_NEWUSER).is_ok();
-        let _ = fd::write(made_w.raw(), if ok { b"1" } else { b"0" });
-        // Until the parent is done with us (EOF).
-        let _ = fd::read(done_r.raw(), &mut [0u8; 1]);
-        proc::exit(0);
-    }
-    drop((made_w, done_r));
-    let mut b = [0u8; 1];
-    let made = matches!(fd::read(made_r.raw(), &mut b), Ok(1)) && b[0] == b'1';
-    let ns = match made {
-        false => Err(Error::sys(
-            "unshare",
-            "user namespace",
-            crate::sys::Errno::EPERM,
-        )),
-        true => write_maps(pid, uid, gid).and_then(|()| {
+    let (ns, _) = in_new_userns(
+        uid,
+        gid,
+        |pid| {
             let p = format!("/proc/{pid}/ns/user");
             fd::open(
                 &crate::error::cpath(&p)?,
@@ -223,11 +205,10 @@ pub fn scratch(uid: &[IdMap], gid: &[IdMap]) -> Result<Fd> {
                 0,
             )
             .ctx("open", &p)
-        }),
-    };
-    drop(done_w);
-    let _ = proc::wait(pid, 0);
-    ns
+        },
+        || 0,
+    )?;
+    Ok(ns)
 }
 
 /// `sys::fs::remove_tree`, and for a plain user with a subordinate range,
@@ -293,6 +274,21 @@ pub fn as_users_root(f: impl FnOnce() -> i32) -> Option<Result<i32>> {
 /// for success) comes back; an error if the namespace or its maps could
 /// not be made (then `f` never runs).
 fn as_ns_root(uid: &[IdMap], gid: &[IdMap], f: impl FnOnce() -> i32) -> Result<i32> {
+    in_new_userns(uid, gid, |_| Ok(()), f).map(|((), code)| code)
+}
+
+/// The one handshake with a forked helper in a new user namespace: it
+/// unshares one and says so; the parent writes the maps, runs `parent`
+/// on its pid while it waits, then lets it become root there and run
+/// `child`, whose exit code comes back with `parent`'s result. Where the
+/// namespace, its maps or `parent` fail, the helper is told nothing (EOF)
+/// and exits without running `child`.
+fn in_new_userns<T>(
+    uid: &[IdMap],
+    gid: &[IdMap],
+    parent: impl FnOnce(i32) -> Result<T>,
+    child: impl FnOnce() -> i32,
+) -> Result<(T, i32)> {
     let (made_r, made_w) = fd::pipe().ctx("pipe", "user namespace")?;
     let (go_r, go_w) = fd::pipe().ctx("pipe", "user namespace")?;
     let pid = proc::fork().ctx("fork", "user namespace")?;
@@ -309,7 +305,7 @@ fn as_ns_root(uid: &[IdMap], gid: &[IdMap], f: impl FnOnce() -> i32) -> Result<i
         if !ok || fd::read(go_r.raw(), &mut b) != Ok(1) || proc::become_ns_root().is_err() {
             proc::exit(libc::EPERM);
         }
-        proc::exit(f());
+        proc::exit(child());
     }
     drop((made_w, go_r));
     let mut b = [0u8; 1];
@@ -320,14 +316,14 @@ fn as_ns_root(uid: &[IdMap], gid: &[IdMap], f: impl FnOnce() -> i32) -> Result<i
             "user namespace",
             crate::sys::Errno::EPERM,
         )),
-        true => write_maps(pid, uid, gid),
+        true => write_maps(pid, uid, gid).and_then(|()| parent(pid)),
     };
     if mapped.is_ok() {
         let _ = fd::write(go_w.raw(), b"g");
     }
     drop(go_w);
     let (_, st) = proc::wait(pid, 0).ctx("wait", "user namespace")?;
-    mapped.map(|()| proc::exit_code(st))
+    mapped.map(|t| (t, proc::exit_code(st)))
 }
 
 #[cfg(test)]
