@@ -25,6 +25,7 @@ use crate::image::extract::{self, Whiteouts};
 use crate::image::limits::Limits;
 use crate::image::tar::{Entry, Kind, Reader};
 use crate::image::tar_write::{self, Sink, Writer, mode_type};
+use crate::rt::fixed;
 use crate::spec::Overlay;
 use crate::sys::fd::{self, Fd};
 use crate::sys::lock::Lock;
@@ -149,9 +150,9 @@ fn human(n: u64) -> String {
         unit += 1;
     }
     let s = match v {
-        v if v >= 100.0 => format!("{v:.1}"),
-        v if v >= 10.0 => format!("{v:.2}"),
-        _ => format!("{v:.3}"),
+        v if v >= 100.0 => fixed(v, 1),
+        v if v >= 10.0 => fixed(v, 2),
+        _ => fixed(v, 3),
     };
     let s = s.trim_end_matches('0').trim_end_matches('.');
     format!("{s}{}", units[unit])

@@ -9,6 +9,7 @@ use super::prune::bytes_of;
 use crate::error::{Error, Result};
 use crate::image::store::Images;
 use crate::json::{self, Value};
+use crate::rt::fixed;
 use crate::state::volumes;
 use alloc::format;
 use alloc::string::String;
@@ -33,10 +34,10 @@ fn human(n: u64) -> String {
         v /= 1000.0;
         i += 1;
     }
-    let s = format!("{v:.4}");
+    let s = fixed(v, 4);
     // Four significant digits, trailing zeros dropped ("16.43MB", "212B").
     let digits = s.split('.').next().map_or(1, str::len);
-    let s = format!("{v:.*}", 4usize.saturating_sub(digits));
+    let s = fixed(v, 4usize.saturating_sub(digits));
     let s = match s.contains('.') {
         true => s.trim_end_matches('0').trim_end_matches('.').into(),
         false => s,
@@ -198,7 +199,7 @@ fn binary(n: u64) -> String {
         v /= 1024.0;
         i += 1;
     }
-    let s = format!("{v:.2}");
+    let s = fixed(v, 2);
     let s = s.trim_end_matches('0').trim_end_matches('.');
     format!("{s}{}", U[i])
 }
