@@ -10,34 +10,11 @@
 //! nothing (and says so with a SKIP where the kernel itself forbids it).
 
 mod common;
+use common::attacks::{self, *};
 use common::*;
-use std::io::Read;
 use std::os::fd::AsRawFd;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-fn me() -> PathBuf {
-    std::env::current_exe().unwrap()
-}
-
-/// `-v <this test binary>:/attack:ro` and the command that runs `helper`.
-fn attack(helper: &str) -> Vec<String> {
-    vec![
-        "-v".into(),
-        format!("{}:/attack:ro", me().display()),
-        "-e".into(),
-        format!("POCKET_ATTACK={helper}"),
-        "/attack".into(),
-        "--exact".into(),
-        helper.into(),
-        "--ignored".into(),
-        "--nocapture".into(),
-        "--test-threads".into(),
-        "1".into(),
-    ]
-}
 
 /// A copy of the test rootfs of `r`'s own: these tests write into their
 /// containers' root (traps, reports), which --rootfs shares with the host.
@@ -54,97 +31,14 @@ fn private_rootfs(r: &Root) -> String {
     dir.to_str().unwrap().to_string()
 }
 
-fn errno_name() -> String {
-    std::io::Error::last_os_error().to_string()
-}
-
 // ---------------------------------------------------------------------
 // 1. The controlling terminal (TIOCSTI).
 
-const INJECT: &[u8] = b"id >/tmp/PWNED\n";
-
-/// Inside: open /dev/tty, then push a command line into the terminal's
-/// input queue with TIOCSTI through it and through fds 0-2.
+/// Inside: the TIOCSTI attack (common::attacks::tty_attack).
 #[test]
 #[ignore]
 fn tty_attack() {
-    if std::env::var("POCKET_ATTACK").as_deref() != Ok("tty_attack") {
-        return;
-    }
-    let tty = unsafe { libc::open(c"/dev/tty".as_ptr(), libc::O_RDWR) };
-    let mut fds = vec![0, 1, 2];
-    if tty >= 0 {
-        println!("devtty: opened");
-        fds.insert(0, tty);
-    } else {
-        println!("devtty: {}", errno_name());
-    }
-    for fd in fds {
-        let mut res = String::from("ok");
-        for c in INJECT {
-            if unsafe { libc::ioctl(fd, libc::TIOCSTI, c as *const u8) } != 0 {
-                res = errno_name();
-                break;
-            }
-        }
-        println!("tiocsti fd {fd}: {res}");
-    }
-}
-
-/// Spawn `cmd` as the session leader of a new session whose controlling
-/// terminal is a fresh pty, with the pty on 0, 1 and 2; returns its output
-/// and whatever was left in the terminal's input queue (injected keys).
-fn under_a_terminal(mut cmd: Command) -> (i32, String, Vec<u8>) {
-    let (master, slave) = pty();
-    let s = slave.as_raw_fd();
-    cmd.stdin(slave.try_clone().unwrap())
-        .stdout(slave.try_clone().unwrap())
-        .stderr(slave.try_clone().unwrap());
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut child = cmd.spawn().unwrap();
-    // The command's copies of the slave go with it: only then does the
-    // reader see the end once the child's side is closed.
-    drop(cmd);
-    // Drain the output as it comes, or a full pty would block the child.
-    let mfd = master.try_clone().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut out = Vec::new();
-        let mut m = mfd;
-        let mut b = [0u8; 4096];
-        loop {
-            match m.read(&mut b) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => out.extend_from_slice(&b[..n]),
-            }
-        }
-        out
-    });
-    let code = child.wait().unwrap().code().unwrap_or(-1);
-    // What a shell reading this terminal would get next: the injection.
-    unsafe {
-        let fl = libc::fcntl(s, libc::F_GETFL);
-        libc::fcntl(s, libc::F_SETFL, fl | libc::O_NONBLOCK);
-    }
-    let mut queued = Vec::new();
-    let mut b = [0u8; 256];
-    loop {
-        let n = unsafe { libc::read(s, b.as_mut_ptr().cast(), b.len()) };
-        if n <= 0 {
-            break;
-        }
-        queued.extend_from_slice(&b[..n as usize]);
-    }
-    drop(slave);
-    drop(master);
-    let out = reader.join().unwrap();
-    (code, String::from_utf8_lossy(&out).into_owned(), queued)
+    attacks::tty_attack();
 }
 
 /// docker: a container has no controlling terminal (open("/dev/tty") is
@@ -159,27 +53,13 @@ fn no_controlling_terminal_and_no_keys_typed_into_the_callers() {
     let rootfs = private_rootfs(&r);
     // Control: the same attack on the host, as a session leader of its
     // terminal, does type the line (the kernel allows TIOCSTI here).
-    let mut c = Command::new(me());
-    c.args(["--exact", "tty_attack", "--ignored", "--nocapture"])
-        .env("POCKET_ATTACK", "tty_attack");
-    let (_, out, queued) = under_a_terminal(c);
-    let control = queued.windows(INJECT.len()).any(|w| w == INJECT);
-    if !control {
-        let legacy = std::fs::read_to_string("/proc/sys/dev/tty/legacy_tiocsti")
-            .unwrap_or_else(|_| "absent".into());
-        features::skip(
-            "TIOCSTI control",
-            &format!(
-                "the kernel refuses TIOCSTI even on the host (legacy_tiocsti {}): {out}",
-                legacy.trim()
-            ),
-        );
-    }
+    let (_, out, queued) = under_a_terminal(helper_cmd(&me(), "tty_attack"));
+    tty_control(&out, &queued);
 
     // Foreground run, stdin/stdout/stderr the admin's terminal.
     let mut c = r.cmd::<&str>(&[]);
     c.args(["run", "--rm", "-i", "--rootfs", &rootfs])
-        .args(attack("tty_attack"));
+        .args(attack(&me(), "tty_attack"));
     let (code, out, queued) = under_a_terminal(c);
     assert_eq!(code, 0, "{out}");
     assert!(
@@ -247,7 +127,7 @@ fn no_controlling_terminal_and_no_keys_typed_into_the_callers() {
 
     let mut c = r.cmd::<&str>(&[]);
     c.args(["run", "-d", "--name", "ttyd", "--rootfs", &rootfs])
-        .args(attack("tty_attack"));
+        .args(attack(&me(), "tty_attack"));
     let (code, out, queued) = under_a_terminal(c);
     assert_eq!(code, 0, "{out}");
     assert_eq!(stdout(&r.out(&["wait", "ttyd"])), "0\n");
@@ -258,24 +138,6 @@ fn no_controlling_terminal_and_no_keys_typed_into_the_callers() {
 
 // ---------------------------------------------------------------------
 // 2. The working directory (runc CVE-2024-21626).
-
-/// A host directory with a canary file, opened as fd 7 of `c`: what a
-/// leaked fd of the caller's would give /proc/self/fd/7.
-fn with_host_dir_on_fd7(c: &mut Command, dir: &Path) {
-    let d = std::fs::File::open(dir).unwrap();
-    let raw = d.as_raw_fd();
-    unsafe {
-        c.pre_exec(move || {
-            if libc::dup2(raw, 7) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    // Kept open until the command is spawned (the closure copies the fd
-    // number only).
-    std::mem::forget(d);
-}
 
 #[test]
 fn workdir_cannot_lead_out_of_the_root() {
@@ -369,63 +231,11 @@ fn workdir_cannot_lead_out_of_the_root() {
 // ---------------------------------------------------------------------
 // 3. The session keyring.
 
-/// Inside: look for the caller's key in the session keyring and read it.
+/// Inside: the keyring attack (common::attacks::keyring_attack).
 #[test]
 #[ignore]
 fn keyring_attack() {
-    if std::env::var("POCKET_ATTACK").as_deref() != Ok("keyring_attack") {
-        return;
-    }
-    const KEYCTL_SEARCH: libc::c_long = 10;
-    const KEYCTL_READ: libc::c_long = 11;
-    const KEY_SPEC_SESSION_KEYRING: libc::c_long = -3;
-    let id = unsafe {
-        libc::syscall(
-            libc::SYS_keyctl,
-            KEYCTL_SEARCH,
-            KEY_SPEC_SESSION_KEYRING,
-            c"user".as_ptr(),
-            c"pkdemo".as_ptr(),
-            0,
-        )
-    };
-    if id < 0 {
-        println!("search: {}", errno_name());
-        return;
-    }
-    let mut b = [0u8; 64];
-    let n = unsafe { libc::syscall(libc::SYS_keyctl, KEYCTL_READ, id, b.as_mut_ptr(), b.len()) };
-    if n < 0 {
-        println!("read: {}", errno_name());
-    } else {
-        println!("found: {}", String::from_utf8_lossy(&b[..n as usize]));
-    }
-}
-
-/// Run `c` in a new session keyring holding the key `pkdemo` = s3cr3t,
-/// as `keyctl add user pkdemo s3cr3t @s` on the host would.
-fn with_a_secret_key(c: &mut Command) {
-    unsafe {
-        c.pre_exec(|| {
-            const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
-            const KEY_SPEC_SESSION_KEYRING: libc::c_long = -3;
-            if libc::syscall(libc::SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, 0) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            let k = libc::syscall(
-                libc::SYS_add_key,
-                c"user".as_ptr(),
-                c"pkdemo".as_ptr(),
-                b"s3cr3t".as_ptr(),
-                6,
-                KEY_SPEC_SESSION_KEYRING,
-            );
-            if k < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    attacks::keyring_attack();
 }
 
 #[test]
@@ -436,15 +246,13 @@ fn the_callers_session_keyring_stays_behind() {
     let r = Root::new("seckey");
     let rootfs = private_rootfs(&r);
     // Control: on the host the attack reads the key.
-    let mut c = Command::new(me());
-    c.args(["--exact", "keyring_attack", "--ignored", "--nocapture"])
-        .env("POCKET_ATTACK", "keyring_attack");
+    let mut c = helper_cmd(&me(), "keyring_attack");
     with_a_secret_key(&mut c);
     let o = c.output().unwrap();
     assert!(stdout(&o).contains("found: s3cr3t"), "control: {o:?}");
 
     let mut c = r.cmd(&["run", "--rm", "--rootfs", &rootfs]);
-    c.args(attack("keyring_attack"));
+    c.args(attack(&me(), "keyring_attack"));
     with_a_secret_key(&mut c);
     let o = c.output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{o:?}");
@@ -460,14 +268,14 @@ fn the_callers_session_keyring_stays_behind() {
 
     // A container started from that session, and an exec from it.
     let mut c = r.cmd(&["run", "-d", "--rootfs", &rootfs]);
-    c.args(attack("keyring_attack")[..4].iter())
+    c.args(attack(&me(), "keyring_attack")[..4].iter())
         .args(["sleep", "60"]);
     with_a_secret_key(&mut c);
     let o = c.output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let id = stdout(&o).trim().to_string();
     let mut c = r.cmd(&["exec", &id]);
-    c.args(attack("keyring_attack")[4..].iter());
+    c.args(attack(&me(), "keyring_attack")[4..].iter());
     with_a_secret_key(&mut c);
     let o = c.output().unwrap();
     assert!(!stdout(&o).contains("s3cr3t"), "exec read the key: {o:?}");
@@ -477,64 +285,11 @@ fn the_callers_session_keyring_stays_behind() {
 // ---------------------------------------------------------------------
 // 4. The host's pocket binary through /proc/PID/exe (CVE-2019-5736).
 
-/// Inside: wait for a process running `load` (pocket, made to run inside
-/// the container by the trap), hold its /proc/PID/exe, wait until it is
-/// gone (no more ETXTBSY), then open that file for writing and write.
+/// Inside: the /proc/PID/exe attack (common::attacks::exe_attack).
 #[test]
 #[ignore]
 fn exe_attack() {
-    if std::env::var("POCKET_ATTACK").as_deref() != Ok("exe_attack") {
-        return;
-    }
-    let report = std::env::var("POCKET_REPORT").unwrap();
-    let mut out = String::new();
-    let me = std::process::id().to_string();
-    let end = Instant::now() + Duration::from_secs(20);
-    let (pid, fd) = 'found: loop {
-        if Instant::now() > end {
-            std::fs::write(&report, "grabbed: nothing\n").unwrap();
-            return;
-        }
-        for e in std::fs::read_dir("/proc").unwrap().flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name == me || !name.bytes().all(|c| c.is_ascii_digit()) {
-                continue;
-            }
-            let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
-            if !cmd.split(|&c| c == 0).any(|a| a == b"load") {
-                continue;
-            }
-            let p = std::ffi::CString::new(format!("/proc/{name}/exe")).unwrap();
-            let fd = unsafe { libc::open(p.as_ptr(), libc::O_PATH) };
-            if fd >= 0 {
-                let link = std::fs::read_link(format!("/proc/self/fd/{fd}"))
-                    .map(|l| l.display().to_string())
-                    .unwrap_or_default();
-                out.push_str(&format!("grabbed: {link}\n"));
-                break 'found (name, fd);
-            }
-            out.push_str(&format!("open exe of {name}: {}\n", errno_name()));
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    };
-    // Tell the test it may let the trapped process end.
-    std::fs::write(format!("{report}.ready"), &out).unwrap();
-    while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < end {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let p = std::ffi::CString::new(format!("/proc/self/fd/{fd}")).unwrap();
-    let w = unsafe { libc::open(p.as_ptr(), libc::O_WRONLY) };
-    if w < 0 {
-        out.push_str(&format!("open for writing: {}\n", errno_name()));
-    } else {
-        let n = unsafe { libc::write(w, b"PWNED".as_ptr().cast(), 5) };
-        if n < 0 {
-            out.push_str(&format!("write: {}\n", errno_name()));
-        } else {
-            out.push_str("write: ok\n");
-        }
-    }
-    std::fs::write(&report, out).unwrap();
+    attacks::exe_attack();
 }
 
 /// The attack, with pocket at `path` (which `old` also names) and its
@@ -545,9 +300,7 @@ fn exe_attack() {
 fn exe_attack_on(r: &Root, path: &Path, old: &Path, state: &Path, unlinked: bool) -> String {
     // A private rootfs: the container plants its trap in it.
     let rootfs = PathBuf::from(private_rootfs(r));
-    // The trap: the container's `trap` is the exec'ing process's own binary.
-    std::os::unix::fs::symlink("/proc/self/exe", rootfs.join("bin/trap")).unwrap();
-    copy_exe(me(), rootfs.join("attack"));
+    plant_trap(&rootfs);
     // pocket at a path of its own; the container starts from one inode...
     copy_exe(bin(), path);
     std::fs::hard_link(path, old).unwrap();
@@ -581,20 +334,7 @@ fn exe_attack_on(r: &Root, path: &Path, old: &Path, state: &Path, unlinked: bool
     std::fs::rename(&new, path).unwrap();
     let before = (std::fs::read(path).unwrap(), std::fs::read(old).unwrap());
 
-    let report = "/tmp/exe-report";
-    let o = run(&[
-        "exec",
-        "-d",
-        "-e",
-        "POCKET_ATTACK=exe_attack",
-        "-e",
-        &format!("POCKET_REPORT={report}"),
-        &id,
-        "/attack",
-        "--exact",
-        "exe_attack",
-        "--ignored",
-    ]);
+    let o = exe_attack_exec(&id, false, |a| run(a));
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     // The admin's exec of what the container made `trap`: pocket itself,
     // inside the container, kept waiting on stdin (`load`).
@@ -609,7 +349,7 @@ fn exe_attack_on(r: &Root, path: &Path, old: &Path, state: &Path, unlinked: bool
         Some(f) => PathBuf::from(format!("/proc/self/fd/{}", f.as_raw_fd())),
         None => path.to_path_buf(),
     };
-    let mut trapped = Command::new(&by)
+    let trapped = Command::new(&by)
         .env("POCKET_CONFIG", settings())
         .arg("--root")
         .arg(state)
@@ -619,19 +359,7 @@ fn exe_attack_on(r: &Root, path: &Path, old: &Path, state: &Path, unlinked: bool
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let host_report = rootfs.join(report.trim_start_matches('/'));
-    let ready = PathBuf::from(format!("{}.ready", host_report.display()));
-    wait_for(20, "the attack to hold the trapped exe", || {
-        std::fs::read_to_string(&ready)
-            .ok()
-            .or_else(|| std::fs::read_to_string(&host_report).ok())
-    });
-    drop(trapped.stdin.take());
-    let _ = trapped.wait();
-    let rep = wait_for(20, "the attack's report", || {
-        std::fs::read_to_string(&host_report).ok()
-    });
-    eprintln!("attack from inside:\n{rep}");
+    let rep = exe_attack_report(trapped, &rootfs);
     assert!(
         !rep.contains("write: ok"),
         "wrote through /proc/PID/exe: {rep}"
@@ -698,31 +426,12 @@ fn the_host_binary_cannot_be_written_through_exec_from_a_copy() {
 // ---------------------------------------------------------------------
 // 5. setuid files a container makes, and the host's other users.
 
-/// Inside (or on the host): print the effective uid this program got.
+/// Inside (or on the host): print the effective uid this program got
+/// (common::attacks::euid_helper).
 #[test]
 #[ignore]
 fn euid_helper() {
-    if std::env::var("POCKET_ATTACK").as_deref() != Ok("euid_helper") {
-        return;
-    }
-    println!("euid {}", unsafe { libc::geteuid() });
-}
-
-/// Run `path` as the host user nobody (65534, no groups, no
-/// capabilities), as a local user would try a setuid file a container left
-/// behind. (Not setpriv(1): it keeps its capabilities through the execve
-/// lookup, which a real user has not.)
-fn as_nobody(path: &Path) -> std::process::Output {
-    let mut c = Command::new(path);
-    c.args(["--exact", "euid_helper", "--ignored", "--nocapture"])
-        .env("POCKET_ATTACK", "euid_helper")
-        .uid(65534)
-        .gid(65534);
-    output_fresh(&mut c).unwrap_or_else(|e| std::process::Output {
-        status: std::os::unix::process::ExitStatusExt::from_raw(126 << 8),
-        stdout: vec![],
-        stderr: e.to_string().into_bytes(),
-    })
+    attacks::euid_helper();
 }
 
 /// docker's answer to setuid files planted by a container is its store's

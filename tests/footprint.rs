@@ -11,32 +11,13 @@
 //! fault in the binary maps the 128 KiB around the page).
 
 mod common;
+use common::mem::{ppid, vm_kib};
 use common::*;
 
 /// A monitor's memory as /proc shows it: VmRSS (status) and Pss
 /// (smaps_rollup), in KiB.
 fn footprint(pid: i32) -> (u64, u64) {
-    let field = |file: &str, key: &str| -> u64 {
-        std::fs::read_to_string(format!("/proc/{pid}/{file}"))
-            .unwrap_or_default()
-            .lines()
-            .find(|l| l.starts_with(key))
-            .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("status", "VmRSS:"), field("smaps_rollup", "Pss:"))
-}
-
-fn ppid(pid: i32) -> i32 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    stat.rsplit(')')
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap()
+    (vm_kib(pid, "VmRSS:"), vm_kib(pid, "Pss:"))
 }
 
 const BOUND_KIB: u64 = 256;

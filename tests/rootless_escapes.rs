@@ -29,16 +29,15 @@
 //! control that succeeds.
 
 mod common;
+use common::attacks::{self, *};
 use common::user::User;
 use common::*;
-use std::io::Read;
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// One test at a time: each makes a user (useradd locks /etc/passwd) and
 /// copies programs it then runs (a fork of another test thread would make
@@ -47,14 +46,6 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn one() -> MutexGuard<'static, ()> {
     ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn me() -> PathBuf {
-    std::env::current_exe().unwrap()
-}
-
-fn errno_name() -> String {
-    std::io::Error::last_os_error().to_string()
 }
 
 /// This test binary in the user's home (the build tree may be out of its
@@ -69,29 +60,11 @@ fn attacker(u: &User) -> PathBuf {
     p
 }
 
-/// `-v <attacker>:/attack:ro -e POCKET_ATTACK=helper` (the first four) and
-/// the command that runs `helper`.
-fn attack(u: &User, helper: &str) -> Vec<String> {
-    vec![
-        "-v".into(),
-        format!("{}:/attack:ro", attacker(u).display()),
-        "-e".into(),
-        format!("POCKET_ATTACK={helper}"),
-        "/attack".into(),
-        "--exact".into(),
-        helper.into(),
-        "--ignored".into(),
-        "--nocapture".into(),
-        "--test-threads".into(),
-        "1".into(),
-    ]
-}
-
 /// The attacker run on the host as the user: the control.
 fn on_host(u: &User, helper: &str) -> Command {
-    let mut c = Command::new(attacker(u));
-    c.args(["--exact", helper, "--ignored", "--nocapture"])
-        .env_clear()
+    let mut c = helper_cmd(&attacker(u), helper);
+    // Nothing of root's environment: only the helper's name.
+    c.env_clear()
         .env("POCKET_ATTACK", helper)
         .current_dir(&u.home)
         .uid(u.uid)
@@ -99,95 +72,14 @@ fn on_host(u: &User, helper: &str) -> Command {
     c
 }
 
-fn helper_is(name: &str) -> bool {
-    std::env::var("POCKET_ATTACK").as_deref() == Ok(name)
-}
-
 // ---------------------------------------------------------------------
 // 1. The user's terminal (TIOCSTI).
 
-const INJECT: &[u8] = b"id >/tmp/PWNED\n";
-
-/// Inside: open /dev/tty, then push a command line into the terminal's
-/// input queue with TIOCSTI through it and through fds 0-2.
+/// Inside: the TIOCSTI attack (common::attacks::tty_attack).
 #[test]
 #[ignore]
 fn tty_attack() {
-    if !helper_is("tty_attack") {
-        return;
-    }
-    let tty = unsafe { libc::open(c"/dev/tty".as_ptr(), libc::O_RDWR) };
-    let mut fds = vec![0, 1, 2];
-    if tty >= 0 {
-        println!("devtty: opened");
-        fds.insert(0, tty);
-    } else {
-        println!("devtty: {}", errno_name());
-    }
-    for fd in fds {
-        let mut res = String::from("ok");
-        for c in INJECT {
-            if unsafe { libc::ioctl(fd, libc::TIOCSTI, c as *const u8) } != 0 {
-                res = errno_name();
-                break;
-            }
-        }
-        println!("tiocsti fd {fd}: {res}");
-    }
-}
-
-/// Spawn `cmd` (already set to run as the user) as the session leader of
-/// a new session whose controlling terminal is a fresh pty, with the pty
-/// on 0, 1 and 2; returns its exit code, its output and whatever was left
-/// in the terminal's input queue (injected keys).
-fn under_a_terminal(mut cmd: Command) -> (i32, String, Vec<u8>) {
-    let (master, slave) = pty();
-    let s = slave.as_raw_fd();
-    cmd.stdin(slave.try_clone().unwrap())
-        .stdout(slave.try_clone().unwrap())
-        .stderr(slave.try_clone().unwrap());
-    // (pre_exec runs after the uid change: the user's own session.)
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut child = cmd.spawn().unwrap();
-    drop(cmd);
-    let mfd = master.try_clone().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut out = Vec::new();
-        let mut m = mfd;
-        let mut b = [0u8; 4096];
-        loop {
-            match m.read(&mut b) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => out.extend_from_slice(&b[..n]),
-            }
-        }
-        out
-    });
-    let code = child.wait().unwrap().code().unwrap_or(-1);
-    unsafe {
-        let fl = libc::fcntl(s, libc::F_GETFL);
-        libc::fcntl(s, libc::F_SETFL, fl | libc::O_NONBLOCK);
-    }
-    let mut queued = Vec::new();
-    let mut b = [0u8; 256];
-    loop {
-        let n = unsafe { libc::read(s, b.as_mut_ptr().cast(), b.len()) };
-        if n <= 0 {
-            break;
-        }
-        queued.extend_from_slice(&b[..n as usize]);
-    }
-    drop(slave);
-    drop(master);
-    let out = reader.join().unwrap();
-    (code, String::from_utf8_lossy(&out).into_owned(), queued)
+    attacks::tty_attack();
 }
 
 /// True if the attack's report shows a key typed.
@@ -211,20 +103,10 @@ fn rootless_no_keys_typed_into_the_users_terminal() {
     let rf = u.rootfs().to_string();
     // Control: on the host, as the user, the line is typed.
     let (_, out, queued) = under_a_terminal(on_host(&u, "tty_attack"));
-    if !queued.windows(INJECT.len()).any(|w| w == INJECT) {
-        let legacy = std::fs::read_to_string("/proc/sys/dev/tty/legacy_tiocsti")
-            .unwrap_or_else(|_| "absent".into());
-        features::skip(
-            "TIOCSTI control",
-            &format!(
-                "the kernel refuses TIOCSTI even on the host (legacy_tiocsti {}): {out}",
-                legacy.trim()
-            ),
-        );
-    }
+    tty_control(&out, &queued);
 
     let mut c = u.cmd(&["run", "--rm", "-i", "--rootfs", &rf]);
-    c.args(attack(&u, "tty_attack"));
+    c.args(attack(&attacker(&u), "tty_attack"));
     let (code, out, queued) = under_a_terminal(c);
     assert_eq!(code, 0, "{out}");
     assert!(
@@ -240,11 +122,12 @@ fn rootless_no_keys_typed_into_the_users_terminal() {
     assert!(queued.is_empty(), "run typed: {queued:?}");
 
     let mut c = u.cmd(&["run", "-d", "--name", "tt", "--rootfs", &rf]);
-    c.args(&attack(&u, "tty_attack")[..2]).args(["sleep", "60"]);
+    c.args(&attack(&attacker(&u), "tty_attack")[..2])
+        .args(["sleep", "60"]);
     let o = c.output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let mut c = u.cmd(&["exec", "-i", "-e", "POCKET_ATTACK=tty_attack", "tt"]);
-    c.args(&attack(&u, "tty_attack")[4..]);
+    c.args(&attack(&attacker(&u), "tty_attack")[4..]);
     let (code, out, queued) = under_a_terminal(c);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("devtty: No such device or address"), "{out}");
@@ -274,7 +157,7 @@ fn rootless_no_keys_typed_into_the_users_terminal() {
     u.ok(&["rm", "-f", "tt"]);
 
     let mut c = u.cmd(&["run", "-d", "--name", "td", "--rootfs", &rf]);
-    c.args(attack(&u, "tty_attack"));
+    c.args(attack(&attacker(&u), "tty_attack"));
     let (code, out, queued) = under_a_terminal(c);
     assert_eq!(code, 0, "{out}");
     assert_eq!(u.ok(&["wait", "td"]), "0\n");
@@ -287,24 +170,6 @@ fn rootless_no_keys_typed_into_the_users_terminal() {
 
 // ---------------------------------------------------------------------
 // 2. The working directory (runc CVE-2024-21626) and leaked fds.
-
-/// `dir` opened as fd 7 of `c`: what a leaked fd of the caller's would
-/// give /proc/self/fd/7.
-fn with_host_dir_on_fd7(c: &mut Command, dir: &Path) {
-    let d = std::fs::File::open(dir).unwrap();
-    let raw = d.as_raw_fd();
-    unsafe {
-        c.pre_exec(move || {
-            if libc::dup2(raw, 7) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    // Kept open until the command is spawned (the closure copies the
-    // number only); one fd per call, as in escapes.rs.
-    std::mem::forget(d);
-}
 
 /// The user's own directory with a canary, out of the container's root.
 fn users_dir(u: &User) -> PathBuf {
@@ -460,64 +325,11 @@ fn rootless_no_fd_of_the_user_reaches_the_container() {
 // ---------------------------------------------------------------------
 // 3. The user's session keyring.
 
-/// Inside: look for the user's key in the session keyring and read it.
+/// Inside: the keyring attack (common::attacks::keyring_attack).
 #[test]
 #[ignore]
 fn keyring_attack() {
-    if !helper_is("keyring_attack") {
-        return;
-    }
-    const KEYCTL_SEARCH: libc::c_long = 10;
-    const KEYCTL_READ: libc::c_long = 11;
-    const KEY_SPEC_SESSION_KEYRING: libc::c_long = -3;
-    let id = unsafe {
-        libc::syscall(
-            libc::SYS_keyctl,
-            KEYCTL_SEARCH,
-            KEY_SPEC_SESSION_KEYRING,
-            c"user".as_ptr(),
-            c"pkdemo".as_ptr(),
-            0,
-        )
-    };
-    if id < 0 {
-        println!("search: {}", errno_name());
-        return;
-    }
-    let mut b = [0u8; 64];
-    let n = unsafe { libc::syscall(libc::SYS_keyctl, KEYCTL_READ, id, b.as_mut_ptr(), b.len()) };
-    if n < 0 {
-        println!("read: {}", errno_name());
-    } else {
-        println!("found: {}", String::from_utf8_lossy(&b[..n as usize]));
-    }
-}
-
-/// Run `c` (as the user: pre_exec runs after the uid change) in a new
-/// session keyring of the user's holding `pkdemo` = s3cr3t. The keyring
-/// goes with the last process that holds it.
-fn with_a_secret_key(c: &mut Command) {
-    unsafe {
-        c.pre_exec(|| {
-            const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
-            const KEY_SPEC_SESSION_KEYRING: libc::c_long = -3;
-            if libc::syscall(libc::SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, 0) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            let k = libc::syscall(
-                libc::SYS_add_key,
-                c"user".as_ptr(),
-                c"pkdemo".as_ptr(),
-                b"s3cr3t".as_ptr(),
-                6,
-                KEY_SPEC_SESSION_KEYRING,
-            );
-            if k < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    attacks::keyring_attack();
 }
 
 #[test]
@@ -534,7 +346,7 @@ fn rootless_the_users_session_keyring_stays_behind() {
     assert!(stdout(&o).contains("found: s3cr3t"), "control: {o:?}");
 
     let mut c = u.cmd(&["run", "--rm", "--rootfs", &rf]);
-    c.args(attack(&u, "keyring_attack"));
+    c.args(attack(&attacker(&u), "keyring_attack"));
     with_a_secret_key(&mut c);
     let o = c.output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{o:?}");
@@ -543,14 +355,14 @@ fn rootless_the_users_session_keyring_stays_behind() {
     eprintln!("run: {}", stdout(&o).trim());
 
     let mut c = u.cmd(&["run", "-d", "--rootfs", &rf]);
-    c.args(&attack(&u, "keyring_attack")[..4])
+    c.args(&attack(&attacker(&u), "keyring_attack")[..4])
         .args(["sleep", "60"]);
     with_a_secret_key(&mut c);
     let o = c.output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let id = stdout(&o).trim().to_string();
     let mut c = u.cmd(&["exec", &id]);
-    c.args(&attack(&u, "keyring_attack")[4..]);
+    c.args(&attack(&attacker(&u), "keyring_attack")[4..]);
     with_a_secret_key(&mut c);
     let o = c.output().unwrap();
     assert!(!stdout(&o).contains("s3cr3t"), "exec read the key: {o:?}");
@@ -561,90 +373,12 @@ fn rootless_the_users_session_keyring_stays_behind() {
 // ---------------------------------------------------------------------
 // 4. The user's pocket binary through /proc/PID/exe (CVE-2019-5736).
 
-/// Inside: wait for a process running `load` (pocket, made to run inside
-/// the container by the trap) and hold its /proc/PID/exe. POCKET_MODE
-/// `after`: wait until it is gone (no more ETXTBSY), then open that file
-/// for writing and write. `during`: try to open it for writing all the
-/// while it runs (and after, until killed), the report rewritten at each
-/// new answer (the container's end kills this process).
+/// Inside: the /proc/PID/exe attack (common::attacks::exe_attack; the
+/// init test below uses its POCKET_MODE `during`).
 #[test]
 #[ignore]
 fn exe_attack() {
-    if !helper_is("exe_attack") {
-        return;
-    }
-    let report = std::env::var("POCKET_REPORT").unwrap();
-    let during = std::env::var("POCKET_MODE").as_deref() == Ok("during");
-    let mut out = String::new();
-    let me = std::process::id().to_string();
-    let end = Instant::now() + Duration::from_secs(20);
-    let (pid, fd) = 'found: loop {
-        if Instant::now() > end {
-            std::fs::write(&report, "grabbed: nothing\n").unwrap();
-            return;
-        }
-        for e in std::fs::read_dir("/proc").unwrap().flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name == me || !name.bytes().all(|c| c.is_ascii_digit()) {
-                continue;
-            }
-            let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
-            if !cmd.split(|&c| c == 0).any(|a| a == b"load") {
-                continue;
-            }
-            let p = std::ffi::CString::new(format!("/proc/{name}/exe")).unwrap();
-            let fd = unsafe { libc::open(p.as_ptr(), libc::O_PATH) };
-            if fd >= 0 {
-                let link = std::fs::read_link(format!("/proc/self/fd/{fd}"))
-                    .map(|l| l.display().to_string())
-                    .unwrap_or_default();
-                out.push_str(&format!("grabbed: {link}\n"));
-                break 'found (name, fd);
-            }
-            out.push_str(&format!("open exe of {name}: {}\n", errno_name()));
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    };
-    let p = std::ffi::CString::new(format!("/proc/self/fd/{fd}")).unwrap();
-    let try_write = |out: &mut String| -> bool {
-        let w = unsafe { libc::open(p.as_ptr(), libc::O_WRONLY) };
-        if w < 0 {
-            let e = format!("open for writing: {}\n", errno_name());
-            if !out.contains(&e) {
-                out.push_str(&e);
-            }
-            return false;
-        }
-        let n = unsafe { libc::write(w, b"PWNED".as_ptr().cast(), 5) };
-        if n < 0 {
-            out.push_str(&format!("write: {}\n", errno_name()));
-        } else {
-            out.push_str("write: ok\n");
-        }
-        true
-    };
-    if during {
-        std::fs::write(&report, &out).unwrap();
-        std::fs::write(format!("{report}.ready"), &out).unwrap();
-        while Instant::now() < end {
-            let len = out.len();
-            if try_write(&mut out) {
-                std::fs::write(&report, &out).unwrap();
-                return;
-            }
-            if out.len() != len {
-                std::fs::write(&report, &out).unwrap();
-            }
-            std::thread::sleep(Duration::from_micros(200));
-        }
-        return;
-    }
-    std::fs::write(format!("{report}.ready"), &out).unwrap();
-    while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < end {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    try_write(&mut out);
-    std::fs::write(&report, out).unwrap();
+    attacks::exe_attack();
 }
 
 /// The user's pocket where an installer puts it for a user: its own
@@ -662,9 +396,7 @@ fn users_pocket(u: &mut User) -> (PathBuf, PathBuf) {
         std::os::unix::fs::chown(p, Some(u.uid), Some(u.gid)).unwrap();
     }
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    // The trap: the container's `trap` is the exec'ing process's own binary.
-    std::os::unix::fs::symlink("/proc/self/exe", u.rootfs.join("bin/trap")).unwrap();
-    copy_exe(me(), u.rootfs.join("attack"));
+    plant_trap(&u.rootfs);
     std::fs::set_permissions(
         u.rootfs.join("attack"),
         std::fs::Permissions::from_mode(0o755),
@@ -718,40 +450,15 @@ fn rootless_the_users_pocket_cannot_be_written_through_exec() {
     std::fs::rename(&new, &path).unwrap();
     let before = both(&path, &old);
 
-    let report = "/tmp/exe-report";
-    u.ok(&[
-        "exec",
-        "-d",
-        "-e",
-        "POCKET_ATTACK=exe_attack",
-        "-e",
-        &format!("POCKET_REPORT={report}"),
-        &id,
-        "/attack",
-        "--exact",
-        "exe_attack",
-        "--ignored",
-    ]);
-    let mut trapped = u
+    exe_attack_exec(&id, false, |a| u.ok(a));
+    let trapped = u
         .cmd(&["exec", "-i", &id, "trap", "load"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let host_report = u.rootfs.join(report.trim_start_matches('/'));
-    let ready = PathBuf::from(format!("{}.ready", host_report.display()));
-    wait_for(20, "the attack to hold the trapped exe", || {
-        std::fs::read_to_string(&ready)
-            .ok()
-            .or_else(|| std::fs::read_to_string(&host_report).ok())
-    });
-    drop(trapped.stdin.take());
-    let _ = trapped.wait();
-    let rep = wait_for(20, "the attack's report", || {
-        std::fs::read_to_string(&host_report).ok()
-    });
-    eprintln!("attack from inside:\n{rep}");
+    let rep = exe_attack_report(trapped, &u.rootfs);
     assert!(!rep.contains("write: ok"), "wrote the user's pocket: {rep}");
     assert!(
         rep.contains("grabbed: /memfd:pocket"),
@@ -799,27 +506,11 @@ fn rootless_the_users_pocket_cannot_be_written_through_the_init() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let report = "/tmp/exe-report";
     wait_for(10, "the trapped init to run", || {
-        let o = u.out(&[
-            "exec",
-            "-d",
-            "-e",
-            "POCKET_ATTACK=exe_attack",
-            "-e",
-            "POCKET_MODE=during",
-            "-e",
-            &format!("POCKET_REPORT={report}"),
-            "trapped",
-            "/attack",
-            "--exact",
-            "exe_attack",
-            "--ignored",
-        ]);
+        let o = exe_attack_exec("trapped", true, |a| u.out(a));
         (o.status.code() == Some(0)).then_some(())
     });
-    let host_report = u.rootfs.join(report.trim_start_matches('/'));
-    let ready = PathBuf::from(format!("{}.ready", host_report.display()));
+    let (host_report, ready) = exe_report_paths(&u.rootfs);
     let grabbed = wait_for(20, "the attack to hold the trapped exe", || {
         std::fs::read_to_string(&ready).ok()
     });
@@ -948,28 +639,11 @@ fn rootless_links_planted_in_the_rootfs_stay_inside() {
 // ---------------------------------------------------------------------
 // 6. setuid files a container makes, and the host's other users.
 
-/// Print the effective uid this program got.
+/// Print the effective uid this program got (common::attacks::euid_helper).
 #[test]
 #[ignore]
 fn euid_helper() {
-    if !helper_is("euid_helper") {
-        return;
-    }
-    println!("euid {}", unsafe { libc::geteuid() });
-}
-
-/// Run `path` as the host user nobody.
-fn as_nobody(path: &Path) -> std::process::Output {
-    let mut c = Command::new(path);
-    c.args(["--exact", "euid_helper", "--ignored", "--nocapture"])
-        .env("POCKET_ATTACK", "euid_helper")
-        .uid(65534)
-        .gid(65534);
-    output_fresh(&mut c).unwrap_or_else(|e| std::process::Output {
-        status: std::os::unix::process::ExitStatusExt::from_raw(126 << 8),
-        stdout: vec![],
-        stderr: e.to_string().into_bytes(),
-    })
+    attacks::euid_helper();
 }
 
 /// Root in a rootless container is the user: a setuid-root file it makes

@@ -11,6 +11,7 @@
 //! a time: each compares the host before and after.
 
 mod common;
+use common::mem::{ppid, vm_kib};
 use common::netns::Ns;
 use common::snapshot::{assert_as_before, entries, quiet};
 use common::*;
@@ -123,32 +124,6 @@ fn soak_leaves_the_host_as_it_was() {
     }
     assert_eq!(ok(&ns.pocket(&r, &["ps", "-aq"]), "ps"), "");
     assert_as_before(&ns, &r, &before, &format!("after {n} runs"));
-}
-
-fn vm_kib(pid: i32, key: &str) -> u64 {
-    let file = if key == "Pss:" {
-        "smaps_rollup"
-    } else {
-        "status"
-    };
-    std::fs::read_to_string(format!("/proc/{pid}/{file}"))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with(key))
-        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        .unwrap_or(0)
-}
-
-fn ppid(pid: i32) -> i32 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    stat.rsplit(')')
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap()
 }
 
 /// A long-lived monitor's memory does not grow with its log and execs:

@@ -348,8 +348,10 @@ pub fn with_stray_fd(c: &mut Command) {
         });
     }
 }
+pub mod attacks;
 pub mod checks;
 pub mod features;
+pub mod mem;
 pub mod netns;
 pub mod registry;
 pub mod snapshot;
