@@ -39,8 +39,7 @@ pub fn exists(path: &[u8]) -> bool {
 pub fn view_dir(path: &[u8]) -> Result<Fd> {
     let c = cs(path)?;
     let shown = text(path);
-    let flags = k::OPEN_TREE_CLONE | k::OPEN_TREE_CLOEXEC;
-    match m::open_tree(libc::AT_FDCWD, &c, flags) {
+    match m::bind_tree(&c, false) {
         Ok(t) => {
             m::mount_setattr(&t, RO).ctx("make read-only", &shown)?;
             Ok(t)

@@ -201,11 +201,7 @@ fn bind<'a>(
     attrs: u32,
     how: Resolve,
 ) -> Res<'a, ()> {
-    let mut flags = k::OPEN_TREE_CLONE | k::OPEN_TREE_CLOEXEC;
-    if recursive {
-        flags |= libc::AT_RECURSIVE as u32;
-    }
-    let tree = m::open_tree(libc::AT_FDCWD, source, flags).map_err(fail("bind", source))?;
+    let tree = m::bind_tree(source, recursive).map_err(fail("bind", source))?;
     let st = fd::fstatat(tree.raw(), c"", libc::AT_EMPTY_PATH).map_err(fail("stat", source))?;
     let file = st.st_mode & libc::S_IFMT != libc::S_IFDIR;
     let t = target_fd(root, target.to_bytes(), how, file).map_err(fail("mount point", target))?;
@@ -378,11 +374,7 @@ fn bind_host_node(
         libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC,
         0,
     )?;
-    let t = m::open_tree(
-        libc::AT_FDCWD,
-        path,
-        k::OPEN_TREE_CLONE | k::OPEN_TREE_CLOEXEC,
-    )?;
+    let t = m::bind_tree(path, false)?;
     m::move_mount(&t, &target)
 }
 

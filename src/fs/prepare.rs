@@ -112,11 +112,7 @@ pub fn prepare(
                 resolve,
             } if userns.is_some() => {
                 let name = source.to_string_lossy();
-                let mut flags = k::OPEN_TREE_CLONE | k::OPEN_TREE_CLOEXEC;
-                if recursive {
-                    flags |= libc::AT_RECURSIVE as u32;
-                }
-                let tree = m::open_tree(libc::AT_FDCWD, &source, flags).ctx("bind", &name)?;
+                let tree = m::bind_tree(&source, recursive).ctx("bind", &name)?;
                 let st = fd::fstatat(tree.raw(), c"", libc::AT_EMPTY_PATH).ctx("stat", &name)?;
                 if attrs != 0 {
                     m::mount_setattr(&tree, attrs).ctx("bind options", &name)?;
@@ -141,8 +137,7 @@ pub fn prepare(
                 let mut layers = Vec::with_capacity(lower.len());
                 for l in &lower {
                     let name = l.to_string_lossy();
-                    let flags = k::OPEN_TREE_CLONE | k::OPEN_TREE_CLOEXEC;
-                    let t = m::open_tree(libc::AT_FDCWD, l, flags).ctx("open layer", &name)?;
+                    let t = m::bind_tree(l, false).ctx("open layer", &name)?;
                     m::mount_setattr_idmap(&t, &ns).ctx("idmap layer", &name)?;
                     layers.push(t);
                 }

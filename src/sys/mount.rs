@@ -217,6 +217,16 @@ pub fn open_tree(dirfd: i32, path: &CStr, flags: u32) -> Result<Fd> {
     Ok(Fd::from_raw(t as i32))
 }
 
+/// A detached bind mount of `path` (the whole tree below it with
+/// `recursive`), close-on-exec: open_tree(OPEN_TREE_CLONE).
+pub fn bind_tree(path: &CStr, recursive: bool) -> Result<Fd> {
+    let mut flags = k::OPEN_TREE_CLONE | k::OPEN_TREE_CLOEXEC;
+    if recursive {
+        flags |= libc::AT_RECURSIVE as u32;
+    }
+    open_tree(libc::AT_FDCWD, path, flags)
+}
+
 /// `fstatfs(fd, &buf)` — statfs(2): type, size and free blocks and
 /// inodes of the filesystem holding `fd` (an O_PATH fd is enough).
 pub fn fstatfs(fd: &Fd) -> Result<libc::statfs> {
