@@ -984,7 +984,7 @@ fn is_int(n: &str) -> bool {
 /// Members by key, as Go ranges over and prints maps; of duplicates the last.
 fn sorted(m: &[(String, Value)]) -> Vec<(&str, &Value)> {
     let mut v: Vec<(&str, &Value)> = m.iter().map(|(k, x)| (k.as_str(), x)).collect();
-    v.sort_by(|a, b| a.0.cmp(b.0));
+    crate::rt::sort_by(&mut v, |a, b| a.0 < b.0);
     v.dedup_by(|later, kept| {
         later.0 == kept.0 && {
             *kept = *later;

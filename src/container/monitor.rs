@@ -112,7 +112,7 @@ fn monitor(store: &Store, id: &str, spec: &Spec, m: Monitor) -> i32 {
         ..m
     };
     let mut keep = [m.ready.raw(), m.primary.as_ref().map_or(-1, Fd::raw)];
-    keep.sort_unstable();
+    crate::rt::sort_unstable(&mut keep);
     let mut from = 3u32;
     for k in keep.into_iter().filter(|&k| k >= 3) {
         if k as u32 > from {

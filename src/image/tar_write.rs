@@ -357,7 +357,7 @@ pub fn names(dir: &Fd) -> core::result::Result<Vec<Vec<u8>>, Errno> {
         out.push(name.to_bytes().to_vec());
         Ok(())
     })?;
-    out.sort_unstable();
+    crate::rt::sort_unstable(&mut out);
     Ok(out)
 }
 

@@ -178,7 +178,7 @@ impl Heap {
                 b = link(b);
             }
         }
-        v.sort_unstable();
+        super::sort_unstable(v);
         // Mark the blocks to give back: size | 1 (sizes are even).
         let mut i = 0;
         while i < n {

@@ -89,6 +89,37 @@ pub fn fixed(v: f64, prec: usize) -> ::alloc::string::String {
     }
 }
 
+/// Heapsort for the lists that can be long (a directory's names, the
+/// allocator's free blocks): n log n in place, not stable, a couple of
+/// hundred bytes a type against core's ~2 KB.
+pub fn sort_unstable<T: Ord>(v: &mut [T]) {
+    // Moves v[i] down the heap v[..end] to where its children are smaller.
+    fn sift<T: Ord>(v: &mut [T], mut i: usize, end: usize) {
+        loop {
+            let mut c = 2 * i + 1;
+            if c >= end {
+                return;
+            }
+            if c + 1 < end && v[c] < v[c + 1] {
+                c += 1;
+            }
+            if v[i] >= v[c] {
+                return;
+            }
+            v.swap(i, c);
+            i = c;
+        }
+    }
+    let n = v.len();
+    for i in (0..n / 2).rev() {
+        sift(v, i, n);
+    }
+    for end in (1..n).rev() {
+        v.swap(0, end);
+        sift(v, 0, end);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -129,6 +160,25 @@ mod tests {
             for p in 0..=4 {
                 assert_eq!(super::fixed(v, p), format!("{v:.p$}"), "{v:e} {p}");
             }
+        }
+    }
+
+    #[test]
+    fn heapsort_sorts() {
+        let mut x: u64 = 88172645463325252;
+        for n in 0..300 {
+            let mut v: Vec<u64> = (0..n)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x % (n as u64 / 2 + 1)
+                })
+                .collect();
+            let mut want = v.clone();
+            want.sort();
+            super::sort_unstable(&mut v);
+            assert_eq!(v, want);
         }
     }
 

@@ -118,7 +118,7 @@ impl Config {
                 out.push(String::from_utf8_lossy(e).into_owned());
             }
         }
-        out.sort();
+        crate::rt::sort_unstable(&mut out);
         out.dedup();
         out.join(",")
     }
