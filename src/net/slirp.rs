@@ -31,7 +31,7 @@ use super::ports::{self, Mapping, PortSpec, Proto};
 use crate::error::{Context, Error, Result};
 use crate::json::{self, Value};
 use crate::sys::fd::{self, Fd};
-use crate::sys::{Errno, proc, signal};
+use crate::sys::{Errno, proc};
 use alloc::ffi::CString;
 use alloc::format;
 use alloc::string::String;
@@ -274,27 +274,24 @@ pub fn start(c: &Config, pid: i32) -> Result<Slirp> {
         fd::open(c"/dev/null", libc::O_RDWR | libc::O_CLOEXEC, 0).ctx("open", "/dev/null")?;
     let child = proc::fork().ctx("fork", NAME)?;
     if child == 0 {
-        // fds 0-4 as its command line says, nothing else of ours; the
-        // sources moved up first, so that no dup2 overwrites another.
-        let up = |f: &Fd| fd::dup_from(f.raw(), 10).unwrap_or(-1);
-        let from = [up(&null), up(&null), up(&err_w), up(&ready_w), up(&exit_r)];
-        for (to, f) in from.into_iter().enumerate() {
-            if f < 0 || fd::dup2(f, to as i32).is_err() {
-                proc::exit(127);
-            }
-        }
-        let _ = fd::close_range(5, u32::MAX, 0);
-        signal::reset_all();
-        // Its own process group: ^C at the terminal is the container's
-        // to get (pocket forwards it), not its network's.
-        let _ = proc::setpgid(0, 0);
-        // Out of the caller's cwd (it may be unmounted later); in the
-        // directory its API socket is made in.
-        if proc::chdir(&cdir).is_err() && api.is_some() {
-            proc::exit(127);
-        }
-        let _ = proc::execve(&bin, a.table.as_ptr(), [core::ptr::null()].as_ptr());
-        proc::exit(127);
+        // fds 0-4 as its command line says, nothing else of ours.
+        let fds = [
+            null.raw(),
+            null.raw(),
+            err_w.raw(),
+            ready_w.raw(),
+            exit_r.raw(),
+        ];
+        let setup = || {
+            // Its own process group: ^C at the terminal is the
+            // container's to get (pocket forwards it), not its network's.
+            let _ = proc::setpgid(0, 0);
+            // Out of the caller's cwd (it may be unmounted later); in the
+            // directory its API socket is made in.
+            proc::chdir(&cdir).is_ok() || api.is_none()
+        };
+        let envp = [core::ptr::null()];
+        crate::spawn::program::exec_child(&fds, setup, &bin, a.table.as_ptr(), envp.as_ptr());
     }
     drop((ready_w, exit_r, err_w, null));
     let mut s = Slirp {

@@ -26,7 +26,7 @@
 
 use crate::error::{Error, Result};
 use crate::spec::Hook;
-use crate::sys::{Errno, fd, proc, signal, time};
+use crate::sys::{Errno, fd, proc, time};
 use alloc::ffi::CString;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -219,14 +219,9 @@ pub fn run(h: &Prepared, parts: &[&[u8]]) -> core::result::Result<(), Fail> {
     };
     let pid = proc::fork().map_err(|e| Fail::Sys("fork", e))?;
     if pid == 0 {
-        // The hook: stdin the state, default signals, fds 0-2 only.
-        if fd::dup2(r.raw(), 0).is_err() {
-            proc::exit(127);
-        }
-        let _ = fd::close_range(3, u32::MAX, 0);
-        signal::reset_all();
-        let _ = proc::execve(&h.path, h.argv.as_ptr(), h.envp.as_ptr());
-        proc::exit(127);
+        // The hook: stdin the state, our stdout and stderr.
+        let fds = [r.raw(), 1, 2];
+        super::program::exec_child(&fds, || true, &h.path, h.argv.as_ptr(), h.envp.as_ptr());
     }
     drop(r);
     let pidfd = proc::pidfd_open(pid);
