@@ -37,6 +37,22 @@ pub fn emit_for(store: &Store, id: &str, action: &str, extra: &[(&str, String)])
     }
 }
 
+/// secs * 10^9 + nanos in decimal (nanos below 10^9, as clock_gettime
+/// gives them), without i128 arithmetic and its formatting (1 KB).
+fn time_nano(at: Timestamp) -> String {
+    let (s, n) = (at.secs, at.nanos);
+    match s {
+        0 => format!("{n}"),
+        1.. => format!("{s}{n:09}"),
+        _ if n == 0 => format!("{s}000000000"),
+        // Below 0: -((|s| - 1) * 10^9 + (10^9 - n)).
+        _ => match (-(s + 1) as u64, 1_000_000_000 - n) {
+            (0, b) => format!("-{b}"),
+            (a, b) => format!("-{a}{b:09}"),
+        },
+    }
+}
+
 /// One event, as docker's API gives it (`events --format '{{json .}}'`).
 fn event(rec: &Record, action: &str, extra: &[(&str, String)], at: Timestamp) -> String {
     let mut attrs: Vec<(String, String)> = rec.labels.clone();
@@ -55,7 +71,6 @@ fn event(rec: &Record, action: &str, extra: &[(&str, String)], at: Timestamp) ->
             false
         }
     });
-    let nanos = (at.secs as i128) * 1_000_000_000 + at.nanos as i128;
     let v = json::obj(alloc::vec![
         ("status", Some(json::str(action))),
         ("id", Some(json::str(&rec.id))),
@@ -71,7 +86,7 @@ fn event(rec: &Record, action: &str, extra: &[(&str, String)], at: Timestamp) ->
         ),
         ("scope", Some(json::str("local"))),
         ("time", Some(json::num(at.secs))),
-        ("timeNano", Some(json::num(nanos))),
+        ("timeNano", Some(Value::Num(time_nano(at)))),
     ]);
     let mut s = json::compact(&v);
     s.push('\n');
@@ -160,6 +175,26 @@ fn parse_lines(data: &[u8], out: &mut Vec<Value>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_nano_is_the_i128_sum() {
+        for secs in [
+            0,
+            1,
+            59,
+            1_700_000_000,
+            i64::MAX,
+            -1,
+            -2,
+            -1_700_000_000,
+            i64::MIN,
+        ] {
+            for nanos in [0, 1, 5, 999_999_999, 500_000_000, 123_456_789] {
+                let want = (secs as i128) * 1_000_000_000 + nanos as i128;
+                assert_eq!(time_nano(Timestamp { secs, nanos }), want.to_string());
+            }
+        }
+    }
 
     #[test]
     fn docker_shape() {
