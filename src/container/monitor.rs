@@ -518,21 +518,7 @@ fn wait(fds: &mut [libc::pollfd], timeout: i32, shed: bool) -> usize {
     if !shed {
         return fd::poll(fds, timeout).unwrap_or(0);
     }
-    let here = 0u8;
-    let sp = core::hint::black_box(&here) as *const u8 as usize;
-    // Two pages of margin for the calls made from here, live meanwhile.
-    if let Ok((lo, len)) = mem::stack_below(sp - 2 * mem::PAGE) {
-        // SAFETY: below every live frame; stack pages read back as zeros.
-        let _ = unsafe { mem::dontneed(lo, len) };
-    }
+    mem::shed_stack();
     crate::rt::Malloc::trim();
-    let mut segs = [(0, 0); 8];
-    let n = mem::readonly_segments(&mut segs);
-    // What runs between the text's release and the wait has a mapping
-    // of its own: the wait keeps its page or two, not 128 KiB around.
-    let last = mem::dontneed_then_poll as *const () as usize;
-    let page = last & !(mem::PAGE - 1);
-    let _ = mem::fault_alone(page, (last + 512).next_multiple_of(mem::PAGE) - page);
-    // SAFETY: never-written file pages: they read the file again.
-    unsafe { mem::dontneed_then_poll(&segs[..n], fds, timeout) }.unwrap_or(0)
+    mem::shed_text_then_poll(fds, timeout).unwrap_or(0)
 }

@@ -51,10 +51,40 @@ pub unsafe fn dontneed(addr: usize, len: usize) -> Result<()> {
 /// beyond its VMA: a fault in the range maps its pages only, not the
 /// 64-128 KiB around the page that fault-around and large folios map in
 /// a file mapping otherwise (and RSS then counts).
-pub fn fault_alone(addr: usize, len: usize) -> Result<()> {
+fn fault_alone(addr: usize, len: usize) -> Result<()> {
     // SAFETY: advice about access patterns changes no contents.
     unsafe { syscall!(Sysno::madvise, addr & !(PAGE - 1), len, libc::MADV_RANDOM) }?;
     Ok(())
+}
+
+/// Give back the main stack's pages below the caller's frame (two pages
+/// of margin for the calls made from there): no live data is below a
+/// live frame, and the pages read back as zeros when a call needs them.
+/// Main thread only (`stack_below`).
+#[inline(never)]
+pub fn shed_stack() {
+    let here = 0u8;
+    let sp = core::hint::black_box(&here) as *const u8 as usize;
+    if let Ok((lo, len)) = stack_below(sp - 2 * PAGE) {
+        // SAFETY: below every live frame (see above).
+        let _ = unsafe { dontneed(lo, len) };
+    }
+}
+
+/// Give back this binary's text and read-only data, then `poll(fds,
+/// timeout)`: the pages are never written and read the file again when
+/// used (minor faults from the page cache), exactly as after the kernel
+/// reclaims them. What runs between their release and the wait is
+/// `dontneed_then_poll` alone, in a mapping of its own (`fault_alone`):
+/// it keeps a page or two resident, not the 128 KiB around it.
+pub fn shed_text_then_poll(fds: &mut [libc::pollfd], timeout: i32) -> Result<usize> {
+    let mut segs = [(0, 0); 8];
+    let n = readonly_segments(&mut segs);
+    let last = dontneed_then_poll as *const () as usize;
+    let page = last & !(PAGE - 1);
+    let _ = fault_alone(page, (last + 512).next_multiple_of(PAGE) - page);
+    // SAFETY: read-only file pages of this binary (readonly_segments).
+    unsafe { dontneed_then_poll(&segs[..n], fds, timeout) }
 }
 
 /// `madvise(addr, len, MADV_DONTNEED)` of each range, then `poll(fds, n,
@@ -65,7 +95,7 @@ pub fn fault_alone(addr: usize, len: usize) -> Result<()> {
 /// # Safety
 /// As `dontneed`, for each range.
 #[inline(never)]
-pub unsafe fn dontneed_then_poll(
+unsafe fn dontneed_then_poll(
     ranges: &[(usize, usize)],
     fds: &mut [libc::pollfd],
     timeout: i32,
@@ -100,7 +130,7 @@ fn mapped(addr: usize) -> Result<bool> {
 /// and grows down; a gap (stack_guard_gap, 1 MiB by default) lies under
 /// it, so the first unmapped page found going down is its end. For the
 /// main thread only: a thread's stack may sit right on other mappings.
-pub fn stack_below(sp: usize) -> Result<(usize, usize)> {
+fn stack_below(sp: usize) -> Result<(usize, usize)> {
     let top = sp & !(PAGE - 1);
     let mut lo = top;
     while lo >= PAGE && mapped(lo - PAGE)? {
@@ -122,7 +152,7 @@ unsafe extern "C" {
 /// (relocated data, RELRO included) is never named, nor a page it
 /// shares. Fills `out`, returns how many.
 #[inline(never)]
-pub fn readonly_segments(out: &mut [(usize, usize)]) -> usize {
+fn readonly_segments(out: &mut [(usize, usize)]) -> usize {
     // SAFETY: the linker defines __ehdr_start at the loaded ELF header,
     // mapped (with the program headers after it) for the process's life.
     let (base, hs) = unsafe {
