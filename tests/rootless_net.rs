@@ -355,33 +355,17 @@ fn publish_reaches_a_server_in_the_container_and_leaves_nothing() {
     // with nothing of the container's output pipes; no socket left.
     let slirps = u.slirps();
     assert_eq!(slirps.len(), 1, "{slirps:?}");
-    let monitor: i32 = u
+    let init: i32 = u
         .ok(&["inspect", "-f", "{{.State.Pid}}", id])
         .trim()
-        .parse::<i32>()
-        .map(|p| {
-            let s = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap();
-            s.rsplit(')')
-                .next()
-                .unwrap()
-                .split_whitespace()
-                .nth(1)
-                .unwrap()
-                .parse()
-                .unwrap()
-        })
-        .unwrap();
-    let s = std::fs::read_to_string(format!("/proc/{}/stat", slirps[0])).unwrap();
-    let ppid: i32 = s
-        .rsplit(')')
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
         .parse()
         .unwrap();
-    assert_eq!(ppid, monitor, "slirp4netns is the monitor's");
+    let monitor = common::mem::ppid(init);
+    assert_eq!(
+        common::mem::ppid(slirps[0]),
+        monitor,
+        "slirp4netns is the monitor's"
+    );
     assert_eq!(u.sockets(), Vec::<String>::new());
     // The same port twice: the second start fails, saying why, and
     // leaves nothing of its own.
