@@ -216,6 +216,24 @@ expect "v2: over the memory limit is OOM-killed (137)" \
 expect "userns: root inside is 200000 outside" "0 200000 65536" 0 \
   $P run --rm --uidmap 0:200000:65536 --rootfs $R sh -c 'cat /proc/self/uid_map | tr -s " " | sed "s/^ //"'
 
+# The sealed view on a kernel before 6.15, which takes no detached layer:
+# pocket installed apart from its state re-executes from an overlayfs view
+# over the run directory's empty layer, not from a memfd copy of itself
+# (/pocket, in /, holds everything: that one gets the copy).
+mkdir -p /usr/local/bin && cp /pocket /usr/local/bin/pocket
+id=$(timeout $T /usr/local/bin/pocket run -d --rootfs $R sleep 30 2>&1)
+init=$(timeout $T $P inspect -f '{{.State.Pid}}' "$id" 2>&1)
+mon=$(awk '{print $4}' /proc/$init/stat 2>/dev/null)
+exe=$(readlink /proc/$mon/exe 2>&1)
+timeout $T $P rm -f "$id" >/dev/null 2>&1
+if [ "$exe" = /pocket ] && [ -d /run/pocket/seal ]; then
+  ok "sealed view: pocket in /usr/local/bin runs from its overlayfs view"
+else
+  notok "sealed view: pocket in /usr/local/bin runs from its overlayfs view" \
+    "monitor $mon exe: '$exe' (id $id, init $init); run dir: $(ls /run/pocket 2>&1 | tr '\n' ' ')"
+fi
+rm -f /usr/local/bin/pocket
+
 # Rootless on a delegated cgroup v2 subtree, laid out as systemd's
 # user@.service has it: the user owns the group and its control files,
 # its own processes sit in a child (v2's no-internal-process rule), and
@@ -246,6 +264,20 @@ if [ "$got" = "33554432 20 " ] && grep -qx "$pid" $d/$id/cgroup.procs 2>/dev/nul
 else
   notok "rootless: -m and --pids-limit in the user's delegated v2 group, the container in it" \
     "id: $id limits: '$got' pid $pid in: '$(cat $d/$id/cgroup.procs 2>&1)'"
+fi
+# pause, stats and update work on the user's group as on root's.
+timeout $T as_u $cg/user-1000/session "$P pause $id" >/dev/null 2>&1
+a=$(grep frozen $d/$id/cgroup.events 2>&1)
+timeout $T as_u $cg/user-1000/session "$P unpause $id" >/dev/null 2>&1
+b=$(grep frozen $d/$id/cgroup.events 2>&1)
+timeout $T as_u $cg/user-1000/session "$P update --pids-limit 30 $id" >/dev/null 2>&1
+c=$(cat $d/$id/pids.max 2>&1)
+s=$(timeout $T as_u $cg/user-1000/session "$P stats --no-stream $id" 2>&1 | awk 'NR == 2 { print $NF }')
+if [ "$a" = "frozen 1" ] && [ "$b" = "frozen 0" ] && [ "$c" = 30 ] && [ "$s" = 1 ]; then
+  ok "rootless: pause, unpause, update and stats on the user's group"
+else
+  notok "rootless: pause, unpause, update and stats on the user's group" \
+    "paused: '$a' unpaused: '$b' pids.max: '$c' stats PIDs: '$s'"
 fi
 timeout $T as_u $cg/user-1000/session "$P rm -f $id" >/dev/null 2>&1
 if [ -n "$id" ] && [ ! -e "$d/$id" ]; then ok "rootless: rm -f removes the user's group"; else

@@ -63,7 +63,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     }
     // From here on this process will enter the container: from a sealed
     // copy of pocket only (spawn/sealed.rs).
-    crate::spawn::sealed::ensure(ctx.args)?;
+    crate::spawn::sealed::ensure(ctx.args, &ctx.store.run)?;
     let id = ctx.store.resolve(&text(q))?;
     let spec = ctx.store.spec(&id)?;
     let mut env = spec.process.env.clone();

@@ -149,7 +149,7 @@ pub fn start(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         return Ok(0);
     };
     // The container's init is cloned from this process: see run.rs.
-    crate::spawn::sealed::ensure(ctx.args)?;
+    crate::spawn::sealed::ensure(ctx.args, &ctx.store.run)?;
     if p.on(START_FLAGS, "attach") || p.on(START_FLAGS, "interactive") {
         let [q] = p.rest[..] else {
             return Err(Error::bad(
@@ -203,7 +203,7 @@ pub fn restart(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let Some(p) = super::flags("restart", STOP_FLAGS, RESTART_HELP, argv)? else {
         return Ok(0);
     };
-    crate::spawn::sealed::ensure(ctx.args)?;
+    crate::spawn::sealed::ensure(ctx.args, &ctx.store.run)?;
     let secs = timeout(&p, STOP_FLAGS)?;
     each(&p.rest, "restart", |q| {
         stop_one(ctx, q, secs)?;
@@ -229,7 +229,7 @@ pub fn boot(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     if let Some(extra) = p.rest.first() {
         return Err(Error::bad("boot", text(extra), "takes no arguments"));
     }
-    crate::spawn::sealed::ensure(ctx.args)?;
+    crate::spawn::sealed::ensure(ctx.args, &ctx.store.run)?;
     let mut code = 0;
     for (name, started) in container::boot(&ctx.store)? {
         match started {

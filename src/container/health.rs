@@ -418,7 +418,7 @@ fn run_check(store: &Store, id: &str, c: &Check, out: &Fd, timeout_ms: u64) -> i
     ];
     argv.extend(c.argv());
     let env = alloc::vec![format!("{EXEC_TIMEOUT}={timeout_ms}").into_bytes()];
-    let e = crate::spawn::sealed::exec(&argv, &env);
+    let e = crate::spawn::sealed::exec(&store.run, &argv, &env);
     let _ = fd::write_all(2, format!("{e}\n").as_bytes());
     126
 }

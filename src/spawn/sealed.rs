@@ -26,12 +26,14 @@ use crate::sys::exe;
 
 /// Return if this process already runs sealed; else re-execute with the
 /// same arguments and environment from a sealed view or copy (never
-/// returns then).
-pub fn ensure(args: &Args) -> Result<()> {
+/// returns then). `run_dir` is pocket's own run directory: where the
+/// kernel takes no detached layer (before 6.15), the view's empty second
+/// layer is made there.
+pub fn ensure(args: &Args, run_dir: &str) -> Result<()> {
     if exe::running_sealed() {
         return Ok(());
     }
-    if let Ok(view) = exe::overlay_view() {
+    if let Ok(view) = exe::overlay_view(&|| spare(run_dir)) {
         // Only an exec that fails before the point of no return comes back.
         let _ = exe::execveat_fd(&view, args.raw_argv, args.raw_envp);
     }
@@ -42,7 +44,7 @@ pub fn ensure(args: &Args) -> Result<()> {
 
 /// Execute pocket from a sealed view or copy with `argv` and `envp`
 /// (a health check's `pocket exec`); returns only on failure.
-pub fn exec(argv: &[alloc::vec::Vec<u8>], envp: &[alloc::vec::Vec<u8>]) -> Error {
+pub fn exec(run_dir: &str, argv: &[alloc::vec::Vec<u8>], envp: &[alloc::vec::Vec<u8>]) -> Error {
     let cs = |v: &[alloc::vec::Vec<u8>]| -> alloc::vec::Vec<alloc::ffi::CString> {
         v.iter()
             .filter_map(|a| alloc::ffi::CString::new(a.clone()).ok())
@@ -56,7 +58,7 @@ pub fn exec(argv: &[alloc::vec::Vec<u8>], envp: &[alloc::vec::Vec<u8>]) -> Error
         t
     };
     let (at, et) = (table(&a), table(&e));
-    if let Ok(view) = exe::overlay_view() {
+    if let Ok(view) = exe::overlay_view(&|| spare(run_dir)) {
         let _ = exe::execveat_fd(&view, at.as_ptr(), et.as_ptr());
     }
     match exe::sealed_copy() {
@@ -67,4 +69,13 @@ pub fn exec(argv: &[alloc::vec::Vec<u8>], envp: &[alloc::vec::Vec<u8>]) -> Error
         ),
         Err(e) => Error::sys("seal a copy of", "pocket", e),
     }
+}
+
+/// The view's second layer on kernels that take no detached one: an empty
+/// directory in the run directory, made once (0700, parents too); nothing
+/// writes there.
+fn spare(run_dir: &str) -> Option<alloc::ffi::CString> {
+    let empty = alloc::format!("{run_dir}/seal");
+    crate::sys::fs::mkdir_private(&empty).ok()?;
+    crate::error::cpath(&empty).ok()
 }

@@ -85,7 +85,7 @@ pub fn running_sealed() -> bool {
 /// binary was replaced or removed since it started (the name now means
 /// another file), or the kernel or filesystem cannot do it: the caller
 /// then copies into a memfd instead.
-pub fn overlay_view() -> Result<Fd> {
+pub fn overlay_view(spare: &dyn Fn() -> Option<CString>) -> Result<Fd> {
     let exe = fd::open(c"/proc/self/exe", libc::O_PATH | libc::O_CLOEXEC, 0)?;
     let me = fd::fstatat(exe.raw(), c"", libc::AT_EMPTY_PATH)?;
     let path = super::fs::readlinkat(libc::AT_FDCWD, c"/proc/self/exe")?;
@@ -96,22 +96,25 @@ pub fn overlay_view() -> Result<Fd> {
         return Err(Errno::ESTALE);
     }
     // The second layer (overlayfs wants two without an upper one): an
-    // empty tmpfs of its own, detached, named through its fd. A directory
-    // on the host would do only where neither layer holds the other
-    // (ELOOP otherwise, after ~3 ms of checking): never with pocket in /,
+    // empty tmpfs of its own, detached, named through its fd (kernels
+    // 6.15+ take a detached layer). Else `spare`, an empty directory on
+    // the host, where neither layer holds the other (overlayfs refuses
+    // that with ELOOP, after ~3 ms of checking): never with pocket in /,
     // as in an initramfs.
     let empty = super::mount::fsopen(c"tmpfs")?;
     super::mount::fsconfig_create(&empty)?;
     let empty = super::mount::fsmount(&empty, linux_raw_sys::general::MOUNT_ATTR_RDONLY)?;
-    let mut lower = escape_lower(dir);
-    lower.push(b':');
-    lower.extend_from_slice(alloc::format!("/proc/self/fd/{}", empty.raw()).as_bytes());
-    let ctx = super::mount::fsopen(c"overlay")?;
-    super::mount::fsconfig_string(&ctx, c"lowerdir", &cstring(&lower)?)?;
-    // Inode-number remapping is of no use here and logs to dmesg when
-    // the layers sit on different filesystems.
-    let _ = super::mount::fsconfig_string(&ctx, c"xino", c"off");
-    super::mount::fsconfig_create(&ctx)?;
+    let detached = alloc::format!("/proc/self/fd/{}", empty.raw());
+    let ctx = match view_of(dir, detached.as_bytes()) {
+        Err(Errno::EINVAL) => {
+            let spare = spare().ok_or(Errno::EINVAL)?;
+            if nested(dir, spare.to_bytes()) {
+                return Err(Errno::ELOOP);
+            }
+            view_of(dir, spare.to_bytes())?
+        }
+        r => r?,
+    };
     let attrs = linux_raw_sys::general::MOUNT_ATTR_RDONLY
         | linux_raw_sys::general::MOUNT_ATTR_NODEV
         | linux_raw_sys::general::MOUNT_ATTR_NOSUID;
@@ -122,6 +125,28 @@ pub fn overlay_view() -> Result<Fd> {
         libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC,
         0,
     )
+}
+
+/// A read-only overlayfs of `dir` over the empty `empty`, not mounted.
+fn view_of(dir: &[u8], empty: &[u8]) -> Result<Fd> {
+    let mut lower = escape_lower(dir);
+    lower.push(b':');
+    lower.extend_from_slice(&escape_lower(empty));
+    let ctx = super::mount::fsopen(c"overlay")?;
+    super::mount::fsconfig_string(&ctx, c"lowerdir", &cstring(&lower)?)?;
+    // Inode-number remapping is of no use here and logs to dmesg when
+    // the layers sit on different filesystems.
+    let _ = super::mount::fsconfig_string(&ctx, c"xino", c"off");
+    super::mount::fsconfig_create(&ctx)?;
+    Ok(ctx)
+}
+
+/// Whether one of two absolute paths is the other or below it.
+fn nested(a: &[u8], b: &[u8]) -> bool {
+    let under = |x: &[u8], y: &[u8]| {
+        x == b"/" || y == x || (y.starts_with(x) && y.get(x.len()) == Some(&b'/'))
+    };
+    under(a, b) || under(b, a)
 }
 
 /// A path as one overlayfs `lowerdir` entry: `:` separates layers and
@@ -169,5 +194,15 @@ mod tests {
     fn lower_paths_escape_colons_and_backslashes() {
         assert_eq!(escape_lower(b"/usr/bin"), b"/usr/bin");
         assert_eq!(escape_lower(b"/a:b\\c"), b"/a\\:b\\\\c");
+    }
+
+    #[test]
+    fn layers_that_hold_each_other_are_nested() {
+        assert!(nested(b"/", b"/run/pocket/seal"));
+        assert!(nested(b"/usr/local/bin", b"/usr/local/bin/state/run/seal"));
+        assert!(nested(b"/tmp/x/run/seal", b"/tmp/x"));
+        assert!(nested(b"/a", b"/a"));
+        assert!(!nested(b"/usr/local/bin", b"/run/pocket/seal"));
+        assert!(!nested(b"/usr/local/bin", b"/usr/local/bin2/seal"));
     }
 }
