@@ -194,6 +194,11 @@ json.dump(c, open(path, "w"), indent=2)
 EOF
 
 echo "bench: $n interleaved rounds (+$warm warm-up), then $rss_runs RSS runs per tool..." >&2
+# Memory cgroups the kernel still keeps, most of them dying ones (removed
+# groups that page cache still points at): hundreds of them make every
+# runtime's start 2-3x slower on this VM (`echo 3 >
+# /proc/sys/vm/drop_caches` releases them); said next to the figures.
+memcgs_before=$(awk '$1 == "memory" { print $3 }' /proc/cgroups)
 t_start=$EPOCHREALTIME
 POCKET=$pocket BENCH_PREFIX=$prefix \
   unshare -m -n --propagation private "$BASH" "$self" __inner "$tmp" "$n" "$warm" "$rss_runs" &
@@ -223,6 +228,7 @@ echo "unshare: $(unshare --version | head -1)"
 echo "crun:    $(crun --version | head -1)"
 echo "runc:    $(runc --version | head -1)"
 echo "rounds:  $n interleaved (+$warm warm-up), ${elapsed}s total; RSS = max of $rss_runs runs"
+echo "memcgs:  $memcgs_before memory cgroups in /proc/cgroups before the runs, $(awk '$1 == "memory" { print $3 }' /proc/cgroups) after (dying ones slow every runtime)"
 echo "RSS:     largest process of each tree, the container's /bin/true included (busybox alone: $(maxrss "$tmp/rss-floor") KiB)"
 echo "cgroups: $(hybrid && echo "hybrid v1+v2 on the host; cgroup2 hidden in the bench's mount namespace" || echo "/sys/fs/cgroup is $(stat -fc %T /sys/fs/cgroup)")"
 echo
