@@ -32,11 +32,9 @@ use crate::error::{Context, Error, Result};
 use crate::json::{self, Value};
 use crate::sys::fd::{self, Fd};
 use crate::sys::{Errno, proc};
-use alloc::ffi::CString;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::ffi::c_char;
 
 /// The mode's name, as `--net` takes it (podman's).
 pub const NAME: &str = "slirp4netns";
@@ -209,25 +207,6 @@ impl Drop for Slirp {
     }
 }
 
-/// C strings and their NULL-terminated table, made before the fork.
-struct Argv {
-    _strings: Vec<CString>,
-    table: Vec<*const c_char>,
-}
-
-fn argv(args: &[String]) -> Result<Argv> {
-    let strings = args
-        .iter()
-        .map(|a| crate::error::cpath(a))
-        .collect::<Result<Vec<_>>>()?;
-    let mut table: Vec<*const c_char> = strings.iter().map(|s| s.as_ptr()).collect();
-    table.push(core::ptr::null());
-    Ok(Argv {
-        _strings: strings,
-        table,
-    })
-}
-
 /// Its command line: fds 3 (ready) and 4 (exit) as the child sets them.
 pub fn args(c: &Config, pid: i32, api: Option<&str>) -> Vec<String> {
     let mut a: Vec<String> = [c.bin.as_str(), "--configure", MTU]
@@ -264,7 +243,8 @@ pub fn start(c: &Config, pid: i32) -> Result<Slirp> {
         None => None,
     };
     let cdir = crate::error::cpath(&c.sock_dir)?;
-    let a = argv(&args(c, pid, api.as_deref()))?;
+    let a = crate::spawn::program::CTable::new(&args(c, pid, api.as_deref()))
+        .ok_or_else(|| Error::bad(NAME, "", "an argument contains a NUL byte"))?;
     let bin = crate::error::cpath(&c.bin)?;
     let (ready_r, ready_w) = fd::pipe().ctx("pipe", NAME)?;
     let (exit_r, exit_w) = fd::pipe().ctx("pipe", NAME)?;
@@ -291,7 +271,7 @@ pub fn start(c: &Config, pid: i32) -> Result<Slirp> {
             proc::chdir(&cdir).is_ok() || api.is_none()
         };
         let envp = [core::ptr::null()];
-        crate::spawn::program::exec_child(&fds, setup, &bin, a.table.as_ptr(), envp.as_ptr());
+        crate::spawn::program::exec_child(&fds, setup, &bin, a.as_ptr(), envp.as_ptr());
     }
     drop((ready_w, exit_r, err_w, null));
     let mut s = Slirp {

@@ -93,26 +93,17 @@ const NAMESPACES: &[(&str, i32)] = &[
     ("mnt", libc::CLONE_NEWNS),
 ];
 
-fn cstrings(v: &[Vec<u8>], what: &'static str) -> Result<Vec<CString>> {
-    v.iter()
-        .map(|a| cstring(a).ok_or_else(|| Error::bad(what, "", "contains a NUL byte")))
-        .collect()
-}
-
-fn table(v: &[CString]) -> Vec<*const c_char> {
-    let mut t: Vec<*const c_char> = v.iter().map(|c| c.as_ptr()).collect();
-    t.push(core::ptr::null());
-    t
+fn table(v: &[Vec<u8>], what: &'static str) -> Result<super::program::CTable> {
+    super::program::CTable::new(v).ok_or_else(|| Error::bad(what, "", "contains a NUL byte"))
 }
 
 /// Run `e` in the container whose init is `pid` (held by `pidfd`).
 pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     super::limits::check_rlimits(&e.rlimits)?;
     // Everything the child needs is prepared before fork.
-    let args = cstrings(&e.args, "argument")?;
-    let env = cstrings(&e.env, "environment variable")?;
+    let argv = table(&e.args, "argument")?;
+    let envp = table(&e.env, "environment variable")?;
     let cwd = cstring(&e.cwd).ok_or_else(|| Error::bad("workdir", "", "contains a NUL byte"))?;
-    let (argv, envp) = (table(&args), table(&env));
     let filter = crate::seccomp::build(&e.seccomp, e.caps)?;
     let confine = crate::seccomp::Confine {
         filter: filter.as_deref(),
@@ -210,8 +201,8 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
             e,
             confine,
             &cwd,
-            &argv,
-            &envp,
+            argv.ptrs(),
+            envp.ptrs(),
             pty.as_ref().map(|p| p.1.raw()),
             null.raw(),
             err_w.raw(),

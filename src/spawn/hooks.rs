@@ -30,45 +30,29 @@ use crate::sys::{Errno, fd, proc, time};
 use alloc::ffi::CString;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::ffi::c_char;
 
 /// A hook ready to run: its C strings and NULL-terminated tables.
 pub struct Prepared {
     pub path: CString,
-    _strings: Vec<CString>,
-    argv: Vec<*const c_char>,
-    envp: Vec<*const c_char>,
+    argv: super::program::CTable,
+    envp: super::program::CTable,
     /// Milliseconds; -1: none.
     timeout_ms: i32,
 }
 
 /// A hook as its C strings (argv[0] is the path when `args` is empty).
 pub fn prepare(h: &Hook) -> Result<Prepared> {
-    let c = |s: &str| {
-        crate::sys::cstr::cstring(s.as_bytes())
-            .ok_or_else(|| Error::bad("hook", h.path.clone(), "contains a NUL byte"))
+    let nul = || Error::bad("hook", h.path.clone(), "contains a NUL byte");
+    let path = crate::sys::cstr::cstring(h.path.as_bytes()).ok_or_else(nul)?;
+    let args: &[String] = match h.args.is_empty() {
+        true => core::slice::from_ref(&h.path),
+        false => &h.args,
     };
-    let path = c(&h.path)?;
-    let args: Vec<&str> = match h.args.is_empty() {
-        true => alloc::vec![h.path.as_str()],
-        false => h.args.iter().map(String::as_str).collect(),
-    };
-    let mut strings = Vec::new();
-    for s in args.iter().copied().chain(h.env.iter().map(String::as_str)) {
-        strings.push(c(s)?);
-    }
-    let table = |v: &[CString]| {
-        let mut t: Vec<*const c_char> = v.iter().map(|s| s.as_ptr()).collect();
-        t.push(core::ptr::null());
-        t
-    };
-    let (a, e) = strings.split_at(args.len());
-    let (argv, envp) = (table(a), table(e));
+    let table = super::program::CTable::new;
     Ok(Prepared {
         path,
-        argv,
-        envp,
-        _strings: strings,
+        argv: table(args).ok_or_else(nul)?,
+        envp: table(&h.env).ok_or_else(nul)?,
         timeout_ms: h
             .timeout
             .map_or(-1, |s| s.saturating_mul(1000).min(i32::MAX as u32) as i32),

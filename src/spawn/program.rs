@@ -4,6 +4,8 @@
 //! back to their defaults, and it runs with its own argv and environment.
 
 use crate::sys::{Errno, fd, proc, signal};
+use alloc::ffi::CString;
+use alloc::vec::Vec;
 use core::ffi::{CStr, c_char};
 
 /// The most fds a program is given.
@@ -49,4 +51,36 @@ pub fn exec_child(
     }
     let _ = proc::execve(path, argv, envp);
     proc::exit(127)
+}
+
+/// C strings and their NULL-terminated table (an argv, an envp), made
+/// before the fork: between fork and execve the child only reads them.
+pub struct CTable {
+    _strings: Vec<CString>,
+    ptrs: Vec<*const c_char>,
+}
+
+impl CTable {
+    /// The table of `items`; None if one holds a NUL byte.
+    pub fn new<S: AsRef<[u8]>>(items: &[S]) -> Option<CTable> {
+        let strings = items
+            .iter()
+            .map(|s| crate::sys::cstr::cstring(s.as_ref()))
+            .collect::<Option<Vec<_>>>()?;
+        let mut ptrs: Vec<*const c_char> = strings.iter().map(|s| s.as_ptr()).collect();
+        ptrs.push(core::ptr::null());
+        Some(CTable {
+            _strings: strings,
+            ptrs,
+        })
+    }
+
+    pub fn as_ptr(&self) -> *const *const c_char {
+        self.ptrs.as_ptr()
+    }
+
+    /// The pointers, the final NULL included.
+    pub fn ptrs(&self) -> &[*const c_char] {
+        &self.ptrs
+    }
 }

@@ -45,19 +45,10 @@ pub fn ensure(args: &Args, run_dir: &str) -> Result<()> {
 /// Execute pocket from a sealed view or copy with `argv` and `envp`
 /// (a health check's `pocket exec`); returns only on failure.
 pub fn exec(run_dir: &str, argv: &[alloc::vec::Vec<u8>], envp: &[alloc::vec::Vec<u8>]) -> Error {
-    let cs = |v: &[alloc::vec::Vec<u8>]| -> alloc::vec::Vec<alloc::ffi::CString> {
-        v.iter()
-            .filter_map(|a| alloc::ffi::CString::new(a.clone()).ok())
-            .collect()
+    let table = super::program::CTable::new;
+    let (Some(at), Some(et)) = (table(argv), table(envp)) else {
+        return Error::bad("exec", "", "an argument contains a NUL byte");
     };
-    let (a, e) = (cs(argv), cs(envp));
-    let table = |v: &[alloc::ffi::CString]| {
-        let mut t: alloc::vec::Vec<*const core::ffi::c_char> =
-            v.iter().map(|c| c.as_ptr()).collect();
-        t.push(core::ptr::null());
-        t
-    };
-    let (at, et) = (table(&a), table(&e));
     if let Ok(view) = exe::overlay_view(&|| spare(run_dir)) {
         let _ = exe::execveat_fd(&view, at.as_ptr(), et.as_ptr());
     }
