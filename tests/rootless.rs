@@ -464,6 +464,29 @@ fn a_subuid_users_image_keeps_its_owners() {
     std::fs::set_permissions(&tar, std::fs::Permissions::from_mode(0o644)).unwrap();
     drop(r);
 
+    // A refusal made in its namespace comes out as root's would: one
+    // line, the same status.
+    for (args, code, said) in [
+        (vec!["load", "-i", "/nonexistent"], 125, "open /nonexistent"),
+        (vec!["pull", "127.0.0.1:1/x:1"], 1, "127.0.0.1:1"),
+        (
+            vec!["run", "--rm", "127.0.0.1:1/x:1", "true"],
+            125,
+            "127.0.0.1:1",
+        ),
+    ] {
+        let o = u.out(&args);
+        assert_eq!(o.status.code(), Some(code), "{args:?}: {}", stderr(&o));
+        // run says first that it pulls (docker's line), then why not.
+        let e = stderr(&o);
+        let e = e
+            .strip_prefix("Unable to find image '127.0.0.1:1/x:1' locally\n")
+            .unwrap_or(&e);
+        assert!(
+            e.starts_with("pocket: ") && e.lines().count() == 1 && e.contains(said),
+            "{args:?}: {e}"
+        );
+    }
     u.ok(&["load", "-q", "-i", tar.to_str().unwrap()]);
     let out = u.ok(&[
         "run",

@@ -185,12 +185,7 @@ fn dispatch(args: &Args) -> Result<i32> {
     // owners): the commands that make or read them run as root of its
     // user namespace.
     if makes_image_files(cmd, rest)
-        && let Some(r) = crate::spawn::userns::as_users_root(|| {
-            command(cmd, rest, &ctx).unwrap_or_else(|e| {
-                crate::errln!("pocket: {}", e);
-                e.code
-            })
-        })
+        && let Some(r) = crate::spawn::userns::as_users_root(|| command(cmd, rest, &ctx))
     {
         return r;
     }

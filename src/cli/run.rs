@@ -1005,22 +1005,12 @@ fn pull_if_needed(
         to_stderr: true,
         registry: crate::registry::Options::from_env(ctx.args, Vec::new()),
     };
-    let pull = || crate::registry::pull::pull(images, q, &o).map(drop);
+    let pull = || crate::registry::pull::pull(images, q, &o).map(|_| 0);
     // A plain user's layers get the image's owners (cli::makes_image_files).
-    match crate::spawn::userns::as_users_root(|| match pull() {
-        Ok(()) => 0,
-        Err(e) => {
-            crate::errln!("pocket: {}", e);
-            125
-        }
-    }) {
-        Some(Ok(0)) => Ok(()),
-        // The pull said why; nothing is made yet (the container comes
-        // after its image) to undo.
-        Some(Ok(code)) => crate::sys::proc::exit(code),
-        Some(Err(e)) => Err(e.with_code(125)),
-        None => pull().map_err(|e| e.with_code(125)),
-    }
+    crate::spawn::userns::as_users_root(pull)
+        .unwrap_or_else(pull)
+        .map(drop)
+        .map_err(|e| e.with_code(125))
 }
 
 /// A string that reads as an image id (prefix): 12 to 64 hex digits.

@@ -253,9 +253,10 @@ pub fn in_users_ns() -> bool {
 /// root of a user namespace with the user's own maps, as podman runs its
 /// storage in `podman unshare`: what it extracts gets the image's owners
 /// (on the host: the user for root, its subordinate range for 1..), and
-/// it can read back what those owners made. None where it would change
-/// nothing: root, or a user whose only mapped id is its own.
-pub fn as_users_root(f: impl FnOnce() -> i32) -> Option<Result<i32>> {
+/// it can read back what those owners made. `f`'s result comes back as
+/// if it ran here (an error's text through a pipe). None where it would
+/// change nothing: root, or a user whose only mapped id is its own.
+pub fn as_users_root(f: impl FnOnce() -> Result<i32>) -> Option<Result<i32>> {
     if proc::geteuid() == 0 || in_users_ns() {
         return None;
     }
@@ -263,10 +264,34 @@ pub fn as_users_root(f: impl FnOnce() -> i32) -> Option<Result<i32>> {
     if u.len() < 2 {
         return None;
     }
-    Some(as_ns_root(&u, &g, || {
-        USERS_NS.store(true, core::sync::atomic::Ordering::Relaxed);
-        f()
-    }))
+    let run = || {
+        let (said_r, said_w) = fd::pipe().ctx("pipe", "user namespace")?;
+        let w = said_w.raw();
+        let mut keep = Some(said_w);
+        let ((), code) = in_new_userns(
+            &u,
+            &g,
+            // Ours closed once the child has its copy: EOF when it ends.
+            |_| Ok(drop(keep.take())),
+            || {
+                USERS_NS.store(true, core::sync::atomic::Ordering::Relaxed);
+                match f() {
+                    Ok(code) => code,
+                    Err(e) => {
+                        let _ = fd::write_all(w, format!("{e}").as_bytes());
+                        e.code
+                    }
+                }
+            },
+        )?;
+        drop(keep);
+        let said = crate::sys::fs::read_fd(&said_r).unwrap_or_default();
+        match said.is_empty() {
+            true => Ok(code),
+            false => Err(Error::text(String::from_utf8_lossy(&said).into_owned()).with_code(code)),
+        }
+    };
+    Some(run())
 }
 
 /// Run `f` in a forked child that is root of a new user namespace with
