@@ -226,10 +226,7 @@ fn images_and_volumes_as_a_plain_user() {
     }
     let _one = one();
     let u = User::new("e", false);
-    let tar = u.home.join("busybox.tar");
-    std::fs::copy(test_images().join("busybox-docker.tar"), &tar).unwrap();
-    std::fs::set_permissions(&tar, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let out = u.ok(&["load", "-i", tar.to_str().unwrap()]);
+    let out = u.load_busybox();
     assert!(out.contains("Loaded image: busybox:latest"), "{out}");
     // The image's root-owned files are root's inside; what it writes is
     // the user's on the host.
@@ -396,10 +393,7 @@ fn a_subuid_users_container_files_go_with_rm() {
         return;
     }
     let u = User::new("h", true);
-    let tar = u.home.join("busybox.tar");
-    std::fs::copy(test_images().join("busybox-docker.tar"), &tar).unwrap();
-    std::fs::set_permissions(&tar, std::fs::Permissions::from_mode(0o644)).unwrap();
-    u.ok(&["load", "-q", "-i", tar.to_str().unwrap()]);
+    u.load_busybox();
     let id = u.ok(&["run", "-d", "busybox", "sleep", "100"]);
     let id = id.trim().to_string();
     u.ok(&[

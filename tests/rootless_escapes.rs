@@ -669,10 +669,7 @@ fn rootless_setuid_files_are_out_of_other_users_reach() {
         .arg(u.home.join(".local"))
         .status()
         .unwrap();
-    let tar = u.home.join("busybox.tar");
-    std::fs::copy(test_images().join("busybox-docker.tar"), &tar).unwrap();
-    std::fs::set_permissions(&tar, std::fs::Permissions::from_mode(0o644)).unwrap();
-    u.ok(&["load", "-i", tar.to_str().unwrap()]);
+    u.load_busybox();
     let payload = format!("{}:/payload:ro", attacker(&u).display());
     let id = u.ok(&[
         "run", "-d", "-v", "vol:/vol", "-v", &payload, "busybox", "sleep", "60",

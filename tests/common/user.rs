@@ -131,6 +131,15 @@ impl User {
     pub fn state(&self) -> PathBuf {
         self.home.join(".local/share/pocket")
     }
+
+    /// `load -i` of the test busybox image, from a copy in the user's
+    /// home (the build tree is not the user's to read); load's output.
+    pub fn load_busybox(&self) -> String {
+        let tar = self.home.join("busybox.tar");
+        std::fs::copy(super::test_images().join("busybox-docker.tar"), &tar).unwrap();
+        std::fs::set_permissions(&tar, std::fs::Permissions::from_mode(0o644)).unwrap();
+        self.ok(&["load", "-i", tar.to_str().unwrap()])
+    }
 }
 
 impl Drop for User {
