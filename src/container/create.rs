@@ -212,7 +212,14 @@ pub fn init_layer(store: &Store) -> Result<String> {
     }
     // Made aside and renamed in: a run never sees half of it, and of two
     // first runs one rename wins (the other's ENOTEMPTY/EEXIST is fine).
-    let tmp = alloc::format!("{}/.init.tmp{}", store.root, crate::sys::proc::getpid());
+    // Aside among the containers' half-built directories, which `gc`
+    // clears once their maker is gone.
+    let tmp = alloc::format!(
+        "{}/containers/.init.tmp{}",
+        store.root,
+        crate::sys::proc::getpid()
+    );
+    store.init()?;
     let made = (|| {
         let mk = |p: &str| {
             crate::sys::fs::mkdir(&cstr::cstring(p.as_bytes()).unwrap_or_default(), 0o755)
