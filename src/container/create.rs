@@ -188,7 +188,7 @@ fn give_to_ns_root(dir: &str, spec: &Spec) -> Result<()> {
 }
 
 /// The container's overlay dirs.
-pub fn make_overlay_dirs(dir: &str) -> Result<()> {
+fn make_overlay_dirs(dir: &str) -> Result<()> {
     for d in ["rootfs", "upper", "work"] {
         let p = alloc::format!("{dir}/{d}");
         crate::sys::fs::mkdir(&cstr::cstring(p.as_bytes()).unwrap_or_default(), 0o755)

@@ -21,7 +21,7 @@ pub mod restart;
 mod signal;
 mod start;
 
-pub use create::{Options, create, init_layer, make_overlay_dirs};
+pub use create::{Options, create, init_layer};
 pub use delete::{delete, delete_with, finish, finish_or_restart, kill_all, mark_stopped, prune};
 pub use freeze::{pause, resume};
 pub use signal::{kill, settle, stop};
