@@ -412,7 +412,7 @@ fn refused_values_create_nothing() {
         assert_eq!(stderr(&o).lines().count(), 1, "{bad:?}: {}", stderr(&o));
         assert!(stderr(&o).starts_with("pocket: "), "{}", stderr(&o));
     }
-    assert!(std::fs::read_dir(r.0.join("containers")).map_or(true, |d| d.count() == 0));
+    assert_eq!(r.state_entries(), Vec::<String>::new());
 }
 
 #[test]
@@ -483,7 +483,7 @@ fn blkio_weight_is_applied_or_warned_about_as_docker_does() {
             assert_eq!(stderr(&o), format!("{BLKIO_WARNING}\n"));
         }
     }
-    assert!(std::fs::read_dir(r.0.join("containers")).map_or(true, |d| d.count() == 0));
+    assert_eq!(r.state_entries(), Vec::<String>::new());
     let id = r.run_d(&["sleep", "30"]);
     let o = r.out(&["update", "--blkio-weight", "300", &id]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -561,7 +561,7 @@ fn realtime_limits_are_set_or_refused_as_docker_does() {
                 stderr(&o),
                 "pocket: --cpu-rt-period: Your kernel does not support cgroup cpu real-time period\n"
             );
-            assert!(std::fs::read_dir(r.0.join("containers")).map_or(true, |d| d.count() == 0));
+            assert_eq!(r.state_entries(), Vec::<String>::new());
         }
     }
 }

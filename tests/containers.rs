@@ -253,7 +253,7 @@ fn foreground_runs_are_recorded_unless_rm() {
     // --rm with -d: gone once it exits.
     let id = r.run_d(&["--rm", "sh", "-c", "sleep 0.2"]);
     wait_for(10, "--rm -d to clean up", || {
-        (!r.0.join("containers").join(&id).exists()).then_some(())
+        (!r.has_dir(&id)).then_some(())
     });
     assert_eq!(ps(&r, true).len(), 1);
     // A failed start is recorded with its code, and rm cleans it.

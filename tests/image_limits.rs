@@ -563,10 +563,7 @@ fn tmp_empty(r: &Root) {
 }
 
 fn gone(r: &Root, id: &str) {
-    assert!(
-        !r.0.join("containers").join(id).exists(),
-        "container dir left"
-    );
+    assert!(!r.has_dir(id), "container dir left");
     assert_eq!(stdout(&r.out(&["ps", "-aq"])), "", "container record left");
 }
 

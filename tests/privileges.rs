@@ -139,7 +139,7 @@ fn cap_add_and_cap_drop_as_docker() {
             "this host's bounding set has every capability",
         );
     }
-    assert!(std::fs::read_dir(r.0.join("containers")).map_or(true, |d| d.count() == 0));
+    assert_eq!(r.state_entries(), Vec::<String>::new());
 }
 
 /// docker --privileged: every capability, no masked or read-only /proc

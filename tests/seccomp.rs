@@ -464,10 +464,11 @@ fn a_bad_profile_is_one_line_125_and_leaves_nothing() {
         assert!(stderr(&o).contains(msg), "{opt}: {}", stderr(&o));
         // No record, no name taken, no container directory.
         assert_eq!(stdout(&r.out(&["ps", "-aq"])), "", "{opt}: a record");
-        let dirs = std::fs::read_dir(r.0.join("containers"))
-            .map(|d| d.count())
-            .unwrap_or(0);
-        assert_eq!(dirs, 0, "{opt}: a container directory");
+        assert_eq!(
+            r.state_entries(),
+            Vec::<String>::new(),
+            "{opt}: a container directory"
+        );
     }
     assert_eq!(host_mounts(), mounts, "a mount leaked");
     // No cgroup: anything new in pocket's groups is another container's
@@ -475,10 +476,15 @@ fn a_bad_profile_is_one_line_125_and_leaves_nothing() {
     // test runs): one with a record in some state root, or a process.
     let known = || -> Vec<String> {
         let mut ids = vec![];
-        let mut roots = vec![PathBuf::from("/var/lib/pocket")];
+        // (Volatile containers, --rm and OCI, live in the run directory.)
+        let mut roots = vec![
+            PathBuf::from("/var/lib/pocket"),
+            PathBuf::from("/run/pocket"),
+        ];
         for e in std::fs::read_dir(std::env::temp_dir()).unwrap().flatten() {
             let n = e.file_name().to_string_lossy().into_owned();
             if n.starts_with("pocket-root-") || n.starts_with("pocket-state-") {
+                roots.push(e.path().join("run"));
                 roots.push(e.path());
             }
         }

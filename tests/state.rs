@@ -151,23 +151,61 @@ fn the_live_record_is_on_run_and_a_durable_copy_only_when_it_matters() {
     let gone = ok(&o, "run --rm -d");
     let gone = gone.trim();
     assert!(run_copy(&r, gone).exists());
+    // All of it in the run directory, its name too; on the disk only its
+    // log (what may grow).
     assert!(
-        r.0.join("containers")
+        r.0.join("run/containers")
             .join(gone)
             .join("config.json")
             .exists()
     );
-    assert!(
-        !durable_copy(&r, gone).exists(),
-        "--rm keeps no durable record"
-    );
+    assert!(r.0.join("run/names/gone").is_symlink());
+    assert!(!r.0.join("names/gone").exists());
+    let on_disk: Vec<_> = std::fs::read_dir(r.0.join("containers").join(gone))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(on_disk, ["container.log"], "--rm keeps no durable record");
     ok(&r.out(&["kill", gone]), "kill --rm");
     wait_for(20, "--rm removed", || {
-        (!r.0.join("containers").join(gone).exists()).then_some(())
+        (!r.0.join("run/containers").join(gone).exists()).then_some(())
     });
-    assert!(!r.0.join("run/containers").join(gone).exists());
+    assert!(!r.0.join("containers").join(gone).exists());
+    assert!(!r.0.join("run/names/gone").is_symlink());
     let o = r.out(&["run", "--rm", "--rootfs", &rootfs, "true"]);
     ok(&o, "run --rm");
+    // A foreground --rm run with --rootfs touches nothing on the disk:
+    // while it runs, only the run directory has it.
+    let disk_before = common::snapshot::entries(&r.0.join("containers"));
+    let mut fg = r
+        .cmd(&[
+            "run", "--rm", "--name", "fg", "--rootfs", &rootfs, "sleep", "1000",
+        ])
+        .spawn()
+        .unwrap();
+    let id = wait_for(20, "the foreground --rm run", || {
+        std::fs::read_link(r.0.join("run/names/fg")).ok()
+    });
+    let id = id.to_string_lossy().into_owned();
+    assert!(
+        r.0.join("run/containers")
+            .join(&id)
+            .join("config.json")
+            .exists()
+    );
+    assert!(r.0.join("run/containers").join(&id).join("hosts").exists());
+    assert_eq!(
+        common::snapshot::entries(&r.0.join("containers")),
+        disk_before
+    );
+    assert!(!r.0.join("names/fg").exists());
+    ok(
+        &r.out(&["rm", "-f", "fg"]),
+        "rm -f of a foreground --rm run",
+    );
+    let _ = fg.wait();
+    assert!(!r.0.join("run/containers").join(&id).exists());
 
     // rm: both go.
     ok(&r.out(&["rm", "renamed", "up"]), "rm");

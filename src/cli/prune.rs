@@ -101,7 +101,7 @@ fn containers(ctx: &Ctx) -> Result<Report> {
         .into_iter()
         .filter(|r| !r.running())
         .map(|r| {
-            let b = bytes_of(&ctx.store.dir(&r.id));
+            let b = bytes_of(&ctx.store.disk_dir(&r.id));
             (r.id, b)
         })
         .collect();

@@ -1236,7 +1236,10 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
         spec.seccomp = crate::seccomp::Seccomp::Unconfined;
     }
     spec.cgroups_path = super::rootless::cgroups_path(&id);
-    let dir = ctx.store.dir(&id);
+    // (--rm: a volatile container, whose directory is on tmpfs; its
+    // upper and work dirs are on the disk all the same.)
+    let dir = ctx.store.dir_for(&id, r.rm);
+    let disk = ctx.store.disk_dir(&id);
     match &image {
         Some(img) => {
             // Top layer first, as overlayfs stacks lowerdirs.
@@ -1263,8 +1266,8 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
             spec.root.path = alloc::format!("{dir}/rootfs").into_bytes();
             spec.root.overlay = Some(crate::spec::Overlay {
                 lower,
-                upper: alloc::format!("{dir}/upper"),
-                work: alloc::format!("{dir}/work"),
+                upper: alloc::format!("{disk}/upper"),
+                work: alloc::format!("{disk}/work"),
                 volatile: r.rm,
             });
         }

@@ -104,7 +104,7 @@ pub fn df(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let mut c_free = 0;
     let mut running = 0;
     for r in &recs {
-        let b = bytes_of(&ctx.store.dir(&r.id));
+        let b = bytes_of(&ctx.store.disk_dir(&r.id));
         c_size += b;
         if r.running() {
             running += 1;

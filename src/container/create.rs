@@ -49,7 +49,8 @@ pub struct Options<'a> {
 /// Create the container: on success it is recorded as "created", with its
 /// network claimed and its directories made; on failure nothing is left.
 pub fn create(store: &Store, spec: &mut Spec, o: Options) -> Result<Record> {
-    let dir = store.dir(&o.id);
+    let volatile = crate::state::store::volatile(o.auto_remove, &o.bundle);
+    let dir = store.dir_for(&o.id, volatile);
     if o.network.mode == Mode::Container {
         join_network(store, spec, &o.network)?;
     }
@@ -91,8 +92,19 @@ pub fn create(store: &Store, spec: &mut Spec, o: Options) -> Result<Record> {
         Some(c) => c.keep(&dir, store),
         None => Ok(()),
     };
+    // A volatile container's directory is on tmpfs: what may be large
+    // (its log, its overlay's upper and work dirs) goes to the disk.
+    let disk = store.disk_dir(&rec.id);
+    let made = made.and_then(
+        |()| match volatile && (o.logged || spec.root.overlay.is_some()) {
+            true => mkdir(&disk, 0o700),
+            false => Ok(()),
+        },
+    );
     let made = made.and_then(|()| match &spec.root.overlay {
-        Some(_) => make_overlay_dirs(&dir),
+        Some(o) => [text(&spec.root.path), &o.upper, &o.work]
+            .iter()
+            .try_for_each(|d| mkdir(d, 0o755)),
         None => Ok(()),
     });
     let made = made.and_then(|()| give_to_ns_root(&dir, spec));
@@ -177,24 +189,27 @@ fn give_to_ns_root(dir: &str, spec: &Spec) -> Result<()> {
     let dfd = crate::sys::fd::open(&d, libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC, 0)
         .map_err(|e| Error::sys("open", dir, e))?;
     let files = super::network::FILES.iter().map(|f| f.0);
-    for name in files.chain(["upper", "work"]) {
-        let c = cstr::cstring(name.as_bytes()).unwrap_or_default();
+    let overlay = spec.root.overlay.iter().flat_map(|o| [&o.upper, &o.work]);
+    for path in files
+        .map(|f| alloc::format!("{dir}/{f}"))
+        .chain(overlay.cloned())
+    {
+        let c = cstr::cstring(path.as_bytes()).unwrap_or_default();
         match crate::sys::file::fchownat(dfd.raw(), &c, uid, gid, libc::AT_SYMLINK_NOFOLLOW) {
             Ok(()) | Err(crate::sys::Errno::ENOENT) => {}
-            Err(e) => return Err(Error::sys("chown", alloc::format!("{dir}/{name}"), e)),
+            Err(e) => return Err(Error::sys("chown", path, e)),
         }
     }
     Ok(())
 }
 
-/// The container's overlay dirs.
-fn make_overlay_dirs(dir: &str) -> Result<()> {
-    for d in ["rootfs", "upper", "work"] {
-        let p = alloc::format!("{dir}/{d}");
-        crate::sys::fs::mkdir(&cstr::cstring(p.as_bytes()).unwrap_or_default(), 0o755)
-            .map_err(|e| Error::sys("mkdir", p, e))?;
-    }
-    Ok(())
+fn mkdir(p: &str, mode: u32) -> Result<()> {
+    crate::sys::fs::mkdir(&cstr::cstring(p.as_bytes()).unwrap_or_default(), mode)
+        .map_err(|e| Error::sys("mkdir", p, e))
+}
+
+fn text(b: &[u8]) -> &str {
+    core::str::from_utf8(b).unwrap_or("")
 }
 
 /// docker's "init layer": the mount points of /etc/hosts, resolv.conf and

@@ -1,19 +1,26 @@
 //! The state store: one directory per container under `<root>/containers`
 //! for what outlives a reboot, one under `<run>/containers` for what does
 //! not, names as symlinks under `<root>/names`, locks under the run
-//! directory.
+//! directory. A *volatile* container (`--rm`, or an OCI runtime's: nothing
+//! of it outlives a reboot) keeps all of it in its run directory, name
+//! included, but what may be large: its overlay's upper and work dirs and
+//! its log stay on the disk.
 //!
 //! ```text
 //! <root>/containers/<id>/config.json   the Spec, as OCI config.json
 //! <root>/containers/<id>/state.json    the durable Record: what a reboot
-//!                                      leaves (none for --rm, none for OCI)
+//!                                      leaves
 //! <root>/containers/<id>/container.log docker json-file log
 //! <root>/containers/<id>/...           hosts, resolv.conf, hostname,
-//!                                      rootfs/ upper/ work/ init/
+//!                                      rootfs/ upper/ work/
 //! <run>/containers/<id>/state.json     the live Record: pids, status
 //! <run>/containers/<id>/health.json    the health check's last results
 //! <run>/containers/<id>/exec.fifo      an OCI init waits on it
+//! <run>/containers/<id>/config.json    a volatile container's Spec (and
+//!                                      hosts... rootfs/ beside it): the
+//!                                      mark of one
 //! <root>/names/<name> -> <id>          one symlink per name: symlink(2) is atomic
+//! <run>/names/<name> -> <id>           a volatile container's name
 //! <run>/names.lock                     flock(2) while a name is claimed
 //! ```
 //!
@@ -28,17 +35,17 @@
 //! "exited" from it. After a reboot `<run>` is empty and `load` reads the
 //! durable copy: no pid in it means anything any more.
 //!
-//! A container's directory under `<root>/containers` exists as long as it
-//! does, whatever kind it is (`ids`, names and the container's flock go by
-//! it); its run directory appears first at create and goes first at
-//! removal. One with neither copy of its record is what a reboot left of
+//! A container's directory (`dir`: under `<root>/containers`, or for a
+//! volatile one its run directory) exists as long as it does (`ids`,
+//! names and the container's flock go by it); a durable container's run
+//! directory appears first at create and goes first at removal. One with neither copy of its record is what a reboot left of
 //! a --rm or OCI container (or a removal killed halfway): `gc` clears it
 //! (`pocket boot` runs it first, `container prune` too). A rootless
 //! pocket's `<run>` is $XDG_RUNTIME_DIR/pocket where it is set (a tmpfs).
 //!
-//! What still goes to the disk for a `run --rm`: the name link, the
-//! container directory and its config.json, hosts, resolv.conf and
-//! hostname (each created and removed: ~40-120 us apiece on ext4).
+//! What still goes to the disk for a `run --rm`: nothing with `--rootfs`;
+//! from an image, a directory with the overlay's upper and work dirs (each
+//! file or directory created on ext4 costs ~0.1-0.2 ms here).
 
 use super::record::Record;
 use crate::error::{Context, Error, Result};
@@ -90,16 +97,46 @@ impl Store {
             format!("{}/names", self.root),
             self.run.clone(),
             format!("{}/containers", self.run),
+            format!("{}/names", self.run),
         ] {
             fs::mkdir_private(&d).ctx("mkdir", &d)?;
         }
         Ok(())
     }
 
-    /// What of container `id` outlives a reboot: its Spec, log, files
-    /// and overlay dirs, its durable record.
+    /// Container `id`'s directory: its Spec, /etc files and root mount
+    /// point, and what of it outlives a reboot. Its run directory for a
+    /// volatile one (the only kind with a config.json there).
     pub fn dir(&self, id: &str) -> String {
+        let run = self.run_dir(id);
+        let volatile =
+            cs(&format!("{run}/config.json")).is_ok_and(|c| fd::access(&c, libc::F_OK).is_ok());
+        match volatile {
+            true => run,
+            false => self.disk_dir(id),
+        }
+    }
+
+    /// `dir` of a container being made: `volatile` as `volatile` says.
+    pub fn dir_for(&self, id: &str, volatile: bool) -> String {
+        match volatile {
+            true => self.run_dir(id),
+            false => self.disk_dir(id),
+        }
+    }
+
+    /// Where container `id` keeps what may be large: its log and overlay
+    /// dirs (`dir` too, unless it is volatile).
+    pub fn disk_dir(&self, id: &str) -> String {
         format!("{}/containers/{}", self.root, id)
+    }
+
+    /// Where the name links of volatile (or durable) containers are.
+    fn names(&self, volatile: bool) -> String {
+        match volatile {
+            true => format!("{}/names", self.run),
+            false => format!("{}/names", self.root),
+        }
     }
 
     /// What of container `id` a reboot ends: its live record, health
@@ -109,7 +146,7 @@ impl Store {
     }
 
     pub fn log_path(&self, id: &str) -> String {
-        format!("{}/container.log", self.dir(id))
+        format!("{}/container.log", self.disk_dir(id))
     }
 
     /// `lock_file` in the run directory, made first if a reboot emptied
@@ -162,9 +199,9 @@ impl Store {
         } else {
             rec.id.clone()
         };
-        let names = format!("{}/names", self.root);
-        let names_c = cs(&names)?;
-        let nd = fd::open(&names_c, libc::O_PATH | libc::O_DIRECTORY, 0).ctx("open", &names)?;
+        let volatile = !keeps(&rec);
+        let names = self.names(volatile);
+        let nd = fd::open(&cs(&names)?, libc::O_PATH | libc::O_DIRECTORY, 0).ctx("open", &names)?;
         let _l = self.lock_file("names")?;
         let name = match name {
             Some(n) => {
@@ -175,7 +212,7 @@ impl Store {
                         "only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
                     ));
                 }
-                if let Some(owner) = self.name_owner(&nd, n)? {
+                if let Some(owner) = self.name_owner(n)? {
                     return Err(Error::bad(
                         "conflict",
                         format!(
@@ -195,7 +232,7 @@ impl Store {
                     if i >= 32 {
                         n = format!("{n}{}", i);
                     }
-                    if self.name_owner(&nd, &n)?.is_none() {
+                    if self.name_owner(&n)?.is_none() {
                         pick = Some(n);
                         break;
                     }
@@ -212,33 +249,36 @@ impl Store {
         // shows in `ids` always has a record to read. Each is built under
         // a temporary name and renamed into place, complete or absent.
         // The pid in the name tells `gc` whether its maker still lives.
+        // A volatile container's is one directory on tmpfs, record and
+        // Spec together: an OCI runtime's state (`rec.bundle` set) is as
+        // volatile as runc's (the engine keeps the bundle), and nothing of
+        // a --rm container is left to show after a reboot.
         let run = self.run_dir(&id);
         let run_tmp = format!("{}/containers/.{}.tmp{}", self.run, id, proc::getpid());
         let tmp = format!("{}/containers/.{}.tmp{}", self.root, id, proc::getpid());
-        let dir = self.dir(&id);
+        let dir = self.disk_dir(&id);
         let made = (|| -> Result<()> {
             fs::mkdir(&cs(&run_tmp)?, 0o700).ctx("mkdir", &run_tmp)?;
             let t = cs(&run_tmp)?;
             fs::write_new(&t, "state.json", &to_json(&rec), false).ctx("write", "state.json")?;
+            if volatile {
+                fs::write_new(&t, "config.json", &oci::to_json(spec), false)
+                    .ctx("write", "config.json")?;
+            }
             fs::renameat(libc::AT_FDCWD, &t, libc::AT_FDCWD, &cs(&run)?).ctx("rename", &run)?;
+            if volatile {
+                return Ok(());
+            }
             fs::mkdir(&cs(&tmp)?, 0o700).ctx("mkdir", &tmp)?;
             let t = cs(&tmp)?;
             // Plain writes: nobody sees this directory until the rename.
-            // The Spec outlives a reboot (start runs it again): durable,
-            // unless the container is gone when it exits anyway (--rm).
+            // The Spec outlives a reboot (start runs it again): durable.
             // Metadata operations cost a third of a millisecond each on a
             // journaled disk, so there are as few as can be.
-            // An OCI runtime's state (`rec.bundle` set) is as volatile as
-            // runc's: the engine keeps the bundle, and nothing of it means
-            // anything after a reboot.
-            let durable = keeps(&rec);
-            fs::write_new(&t, "config.json", &oci::to_json(spec), durable)
+            fs::write_new(&t, "config.json", &oci::to_json(spec), true)
                 .ctx("write", "config.json")?;
-            if durable {
-                let after = as_after_reboot(&rec, starts);
-                fs::write_new(&t, "state.json", &to_json(&after), false)
-                    .ctx("write", "state.json")?;
-            }
+            let after = as_after_reboot(&rec, starts);
+            fs::write_new(&t, "state.json", &to_json(&after), false).ctx("write", "state.json")?;
             fs::renameat(libc::AT_FDCWD, &t, libc::AT_FDCWD, &cs(&dir)?).ctx("rename", &dir)
         })();
         if let Err(e) = made {
@@ -264,18 +304,18 @@ impl Store {
                 "only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
             ));
         }
-        let names = format!("{}/names", self.root);
-        let nd = fd::open(&cs(&names)?, libc::O_PATH | libc::O_DIRECTORY, 0).ctx("open", &names)?;
         let _n = self.lock_file("names")?;
         let _c = self.lock(id)?;
         let mut rec = self.load(id)?;
+        let names = self.names(!keeps(&rec));
+        let nd = fd::open(&cs(&names)?, libc::O_PATH | libc::O_DIRECTORY, 0).ctx("open", &names)?;
         if rec.name == new {
             return Err(Error::text(String::from(
                 "Renaming a container with the same name as its current name",
             ))
             .with_code(1));
         }
-        if let Some(owner) = self.name_owner(&nd, new)?.filter(|o| o != id) {
+        if let Some(owner) = self.name_owner(new)?.filter(|o| o != id) {
             return Err(Error::bad(
                 "conflict",
                 format!("the container name \"/{new}\" is already in use by container \"{owner}\""),
@@ -298,8 +338,24 @@ impl Store {
         Ok(())
     }
 
-    /// The id that holds `name`, if its container still exists.
-    fn name_owner(&self, names: &Fd, name: &str) -> Result<Option<String>> {
+    /// The id that holds `name`, if its container still exists: a
+    /// volatile one's name, else a durable one's.
+    fn name_owner(&self, name: &str) -> Result<Option<String>> {
+        for volatile in [true, false] {
+            let names = self.names(volatile);
+            let Ok(nd) = fd::open(&cs(&names)?, libc::O_PATH | libc::O_DIRECTORY, 0) else {
+                continue;
+            };
+            if let Some(id) = self.owner_in(&nd, name)? {
+                return Ok(Some(id));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The id the link `name` in the names directory `names` points to,
+    /// if that container still exists.
+    fn owner_in(&self, names: &Fd, name: &str) -> Result<Option<String>> {
         match fs::readlinkat(names.raw(), &cs(name)?) {
             Ok(t) => {
                 let id = String::from_utf8_lossy(&t).into_owned();
@@ -316,16 +372,9 @@ impl Store {
     pub fn load(&self, id: &str) -> Result<Record> {
         let p = format!("{}/state.json", self.run_dir(id));
         let (p, data, rebooted) = match fs::read(&cs(&p)?) {
-            // Without its container directory (create makes it second; a
-            // pocket killed in between) it is no container yet, as `ids`,
-            // `ps` and the names see it: else the network claim it holds
-            // would count as taken by an id no command can name or remove.
-            Ok(_) if fd::access(&cs(&self.dir(id))?, libc::F_OK) == Err(Errno::ENOENT) => {
-                return Err(Error::bad("no such container", id, "removed").with_code(1));
-            }
             Ok(d) => (p, d, false),
             Err(Errno::ENOENT) => {
-                let p = format!("{}/state.json", self.dir(id));
+                let p = format!("{}/state.json", self.disk_dir(id));
                 match fs::read(&cs(&p)?) {
                     Ok(d) => (p, d, true),
                     // Removed since it was resolved (rm, --rm), or a --rm
@@ -342,6 +391,17 @@ impl Store {
             .ok()
             .and_then(|v| Record::from_json(&v))
             .ok_or_else(|| Error::bad("state", p, "not a container record"))?;
+        // A durable one without its container directory (create makes it
+        // second; a pocket killed in between) is no container yet, as
+        // `ids`, `ps` and the names see it: else the network claim it
+        // holds would count as taken by an id no command can name or
+        // remove. (A volatile one's is the run directory read from.)
+        if !rebooted
+            && keeps(&rec)
+            && fd::access(&cs(&self.disk_dir(id))?, libc::F_OK) == Err(Errno::ENOENT)
+        {
+            return Err(Error::bad("no such container", id, "removed").with_code(1));
+        }
         if rebooted {
             after_reboot(&mut rec);
         }
@@ -394,9 +454,10 @@ impl Store {
         match fs::write_atomic(&dc, "state.json", &to_json(rec), false) {
             // The first change after a reboot: its run directory is made
             // again (under the container's lock, held by the caller), if
-            // the container was not removed meanwhile.
-            Err(Errno::ENOENT) => {
-                let dir = self.dir(&rec.id);
+            // the container was not removed meanwhile. (A volatile one's
+            // is all it had: it is gone.)
+            Err(Errno::ENOENT) if keeps(rec) => {
+                let dir = self.disk_dir(&rec.id);
                 fd::open(&cs(&dir)?, libc::O_PATH | libc::O_DIRECTORY, 0).ctx("open", &dir)?;
                 fs::mkdir_all(&d, 0o700).ctx("mkdir", &d)?;
                 fs::write_atomic(&dc, "state.json", &to_json(rec), false)
@@ -427,7 +488,7 @@ impl Store {
         if !keeps(rec) {
             return Ok(());
         }
-        let d = self.dir(&rec.id);
+        let d = self.disk_dir(&rec.id);
         let data = to_json(&as_after_reboot(rec, starts));
         fs::write_atomic(&cs(&d)?, "state.json", &data, false).ctx("write state", &d)
     }
@@ -455,20 +516,15 @@ impl Store {
         data.windows(k.len()).any(|w| w == k.as_bytes())
     }
 
-    /// Every container id (complete directories only).
+    /// Every container id: the directories under `<root>/containers` and
+    /// `<run>/containers` (complete ones only). A durable container's run
+    /// directory whose own directory is not made yet is listed too, but
+    /// has no record to `load`.
     pub fn ids(&self) -> Result<Vec<String>> {
-        let p = format!("{}/containers", self.root);
-        let d = match fd::open(&cs(&p)?, libc::O_RDONLY | libc::O_DIRECTORY, 0) {
-            Err(Errno::ENOENT) => return Ok(Vec::new()),
-            r => r.ctx("open", &p)?,
-        };
-        let mut ids: Vec<String> = fs::list_dir(&d)
-            .ctx("list", &p)?
-            .into_iter()
-            .map(|e| e.name)
-            .filter(|n| !n.starts_with('.'))
-            .collect();
+        let mut ids = complete(&format!("{}/containers", self.root))?;
+        ids.extend(complete(&format!("{}/containers", self.run))?);
         crate::rt::sort_by(&mut ids, |a, b| a < b);
+        ids.dedup();
         Ok(ids)
     }
 
@@ -495,10 +551,7 @@ impl Store {
         if ids.iter().any(|i| i == q) {
             return Ok(String::from(q));
         }
-        let names = format!("{}/names", self.root);
-        if let Ok(nd) = fd::open(&cs(&names)?, libc::O_PATH | libc::O_DIRECTORY, 0)
-            && let Some(id) = self.name_owner(&nd, q)?
-        {
+        if let Some(id) = self.name_owner(q)? {
             return Ok(id);
         }
         let mut m = ids.iter().filter(|i| i.starts_with(q));
@@ -519,17 +572,19 @@ impl Store {
     /// (log, config, durable record, overlay dirs). Killed in between, it
     /// is left as a reboot would leave it: listed, exited, removable.
     pub fn remove(&self, rec: &Record) -> Result<()> {
-        let names = format!("{}/names", self.root);
-        if let Ok(nd) = fd::open(&cs(&names)?, libc::O_PATH | libc::O_DIRECTORY, 0) {
-            let n = cs(&rec.name)?;
-            if fs::readlinkat(nd.raw(), &n).ok().as_deref() == Some(rec.id.as_bytes()) {
-                let _ = fs::unlinkat(nd.raw(), &n, 0);
+        for volatile in [true, false] {
+            let names = self.names(volatile);
+            if let Ok(nd) = fd::open(&cs(&names)?, libc::O_PATH | libc::O_DIRECTORY, 0) {
+                let n = cs(&rec.name)?;
+                if fs::readlinkat(nd.raw(), &n).ok().as_deref() == Some(rec.id.as_bytes()) {
+                    let _ = fs::unlinkat(nd.raw(), &n, 0);
+                }
             }
         }
-        let r = self.run_dir(&rec.id);
-        fs::remove_tree(libc::AT_FDCWD, &cs(&r)?).ctx("remove", &r)?;
-        let d = self.dir(&rec.id);
         // (A plain user's container may hold files of its subordinate ids.)
+        let r = self.run_dir(&rec.id);
+        crate::spawn::userns::remove_tree(libc::AT_FDCWD, &cs(&r)?).ctx("remove", &r)?;
+        let d = self.disk_dir(&rec.id);
         crate::spawn::userns::remove_tree(libc::AT_FDCWD, &cs(&d)?).ctx("remove", &d)
     }
 }
@@ -562,11 +617,13 @@ impl Store {
     /// that outlives a reboot).
     pub fn gc(&self) -> Result<()> {
         let _l = self.lock_file("names")?;
-        let names = format!("{}/names", self.root);
-        if let Ok(nd) = fd::open(&cs(&names)?, libc::O_RDONLY | libc::O_DIRECTORY, 0) {
-            for e in fs::list_dir(&nd).ctx("list", &names)? {
-                if self.name_owner(&nd, &e.name)?.is_none() {
-                    let _ = fs::unlinkat(nd.raw(), &cs(&e.name)?, 0);
+        for volatile in [true, false] {
+            let names = self.names(volatile);
+            if let Ok(nd) = fd::open(&cs(&names)?, libc::O_RDONLY | libc::O_DIRECTORY, 0) {
+                for e in fs::list_dir(&nd).ctx("list", &names)? {
+                    if self.owner_in(&nd, &e.name)?.is_none() {
+                        let _ = fs::unlinkat(nd.raw(), &cs(&e.name)?, 0);
+                    }
                 }
             }
         }
@@ -578,7 +635,7 @@ impl Store {
                     .is_some_and(|pid| super::record::start_time(pid).is_none())
         };
         let cdir = format!("{}/containers", self.root);
-        let ids = self.ids()?;
+        let ids = complete(&cdir)?;
         if let Ok(cd) = fd::open(&cs(&cdir)?, libc::O_RDONLY | libc::O_DIRECTORY, 0) {
             for e in fs::list_dir(&cd).ctx("list", &cdir)? {
                 if maker_gone(&e.name) {
@@ -586,8 +643,10 @@ impl Store {
                 }
             }
             for id in &ids {
+                // (A volatile one's upper dir or log, its run directory
+                // gone: a reboot, or a removal killed halfway.)
                 let run = format!("{}/state.json", self.run_dir(id));
-                let durable = format!("{}/state.json", self.dir(id));
+                let durable = format!("{}/state.json", self.disk_dir(id));
                 let none =
                     |p: &str| cs(p).is_ok_and(|c| fd::access(&c, libc::F_OK) == Err(Errno::ENOENT));
                 if !(none(&run) && none(&durable)) {
@@ -609,7 +668,9 @@ impl Store {
                     let _ = crate::spawn::userns::remove_tree(rd.raw(), &cs(&e.name)?);
                     continue;
                 }
-                if e.name.starts_with('.') || ids.contains(&e.name) {
+                let volatile = cs(&format!("{}/{}/config.json", rdir, e.name))
+                    .is_ok_and(|c| fd::access(&c, libc::F_OK).is_ok());
+                if e.name.starts_with('.') || ids.contains(&e.name) || volatile {
                     continue;
                 }
                 // A live record and no container directory: its maker was
@@ -622,7 +683,7 @@ impl Store {
                     .and_then(|v| Record::from_json(&v))
                     .is_some_and(|r| super::record::alive(r.monitor_pid, r.monitor_start));
                 let dir_now =
-                    cs(&self.dir(&e.name)).is_ok_and(|c| fd::access(&c, libc::F_OK).is_ok());
+                    cs(&self.disk_dir(&e.name)).is_ok_and(|c| fd::access(&c, libc::F_OK).is_ok());
                 if !maker_lives && !dir_now {
                     let _ = crate::spawn::userns::remove_tree(rd.raw(), &cs(&e.name)?);
                 }
@@ -632,11 +693,30 @@ impl Store {
     }
 }
 
-/// Does the record keep a durable copy? Not a --rm container's (a reboot
-/// ends it, and nothing of it is left to show), nor an OCI runtime's
-/// (runc's state is all on tmpfs too).
+/// The complete directories in `p` (those being made start with a dot).
+fn complete(p: &str) -> Result<Vec<String>> {
+    let d = match fd::open(&cs(p)?, libc::O_RDONLY | libc::O_DIRECTORY, 0) {
+        Err(Errno::ENOENT) => return Ok(Vec::new()),
+        r => r.ctx("open", p)?,
+    };
+    Ok(fs::list_dir(&d)
+        .ctx("list", p)?
+        .into_iter()
+        .map(|e| e.name)
+        .filter(|n| !n.starts_with('.'))
+        .collect())
+}
+
+/// Does the record keep a durable copy? Not a volatile container's.
 fn keeps(rec: &Record) -> bool {
-    !rec.auto_remove && rec.bundle.is_empty()
+    !volatile(rec.auto_remove, &rec.bundle)
+}
+
+/// A container nothing of which outlives a reboot: a --rm one (a reboot
+/// ends it, and nothing of it is left to show), or an OCI runtime's
+/// (`bundle`: runc's state is all on tmpfs too).
+pub fn volatile(auto_remove: bool, bundle: &str) -> bool {
+    auto_remove || !bundle.is_empty()
 }
 
 /// The durable copy of `rec`: as it reads after a reboot if nothing is
@@ -750,14 +830,26 @@ mod tests {
                 .join("state.json")
                 .exists()
         );
+        // A volatile one: all in its run directory, its upper dir (say)
+        // on the disk.
         rec.auto_remove = true;
         rec.id = "e".repeat(64);
-        std::fs::create_dir(st.dir(&rec.id)).unwrap();
+        std::fs::create_dir(st.run_dir(&rec.id)).unwrap();
+        std::fs::write(format!("{}/config.json", st.run_dir(&rec.id)), "{}").unwrap();
+        std::fs::create_dir(st.disk_dir(&rec.id)).unwrap();
+        assert_eq!(st.dir(&rec.id), st.run_dir(&rec.id));
         st.save_durable(&rec).unwrap();
+        assert!(st.load(&rec.id).is_ok());
+        assert!(
+            !std::path::Path::new(&st.disk_dir(&rec.id))
+                .join("state.json")
+                .exists()
+        );
         std::fs::remove_dir_all(st.run_dir(&rec.id)).unwrap();
         assert!(st.load(&rec.id).is_err(), "--rm: nothing outlives a reboot");
+        assert!(st.save(&rec).is_err(), "nor comes back");
         st.gc().unwrap();
-        assert!(!std::path::Path::new(&st.dir(&rec.id)).exists(), "gc");
+        assert!(!std::path::Path::new(&st.disk_dir(&rec.id)).exists(), "gc");
         assert!(std::path::Path::new(&st.dir(&id)).exists());
         std::fs::remove_dir_all(&d).unwrap();
     }

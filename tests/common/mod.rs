@@ -190,6 +190,29 @@ impl Root {
             .unwrap()
     }
 
+    /// What the state root holds of containers: their directories on the
+    /// disk and in the run directory (volatile ones: --rm, OCI), and their
+    /// names in both.
+    pub fn state_entries(&self) -> Vec<String> {
+        ["containers", "names", "run/containers", "run/names"]
+            .iter()
+            .flat_map(|d| {
+                std::fs::read_dir(self.0.join(d))
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .map(move |e| format!("{d}/{}", e.file_name().to_string_lossy()))
+            })
+            .collect()
+    }
+
+    /// Whether container `id` has a directory: on the disk, or in the run
+    /// directory (a volatile one's).
+    pub fn has_dir(&self, id: &str) -> bool {
+        self.0.join("containers").join(id).exists()
+            || self.0.join("run/containers").join(id).exists()
+    }
+
     /// `run -d --rootfs R ARGS...`; returns the full id.
     pub fn run_d(&self, args: &[&str]) -> String {
         let mut v = vec!["run", "-d", "--rootfs", rootfs().to_str().unwrap()];

@@ -73,7 +73,16 @@ pub fn snapshot(ns: &Ns, r: &Root) -> Snapshot {
             .into_iter()
             .filter(|p| state(*p) == Some('Z'))
             .collect(),
-        containers: entries(&r.0.join("containers")),
+        // Durable containers and names, and volatile ones (--rm, OCI),
+        // which live in the run directory.
+        containers: ["containers", "names", "run/containers", "run/names"]
+            .iter()
+            .flat_map(|d| {
+                entries(&r.0.join(d))
+                    .into_iter()
+                    .map(move |e| format!("{d}/{e}"))
+            })
+            .collect(),
     }
 }
 
