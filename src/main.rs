@@ -1,4 +1,5 @@
-//! The `pocket` binary: C entry point, allocator and panic handler.
+//! The `pocket` binary: C entry point, allocator, panic handler, and the
+//! memory copies the whole binary (musl's C code too) links to.
 #![no_std]
 #![no_main]
 
@@ -23,6 +24,22 @@ extern "C" fn rust_eh_personality() {}
 #[unsafe(no_mangle)]
 extern "C" fn _Unwind_Resume() -> ! {
     pocket::sys::proc::exit(125)
+}
+
+/// memcpy(3), over musl's (`rt::copy` says why). memmove too: musl's
+/// jumps into its memcpy's file, which would then be linked twice.
+#[unsafe(no_mangle)]
+unsafe extern "C" fn memcpy(d: *mut u8, s: *const u8, n: usize) -> *mut u8 {
+    // SAFETY: the C contract: valid, non-overlapping ranges of n bytes.
+    unsafe { pocket::rt::copy::copy(d, s, n) };
+    d
+}
+
+#[unsafe(no_mangle)]
+unsafe extern "C" fn memmove(d: *mut u8, s: *const u8, n: usize) -> *mut u8 {
+    // SAFETY: the C contract: valid ranges of n bytes.
+    unsafe { pocket::rt::copy::copy(d, s, n) };
+    d
 }
 
 /// musl's crt1 calls this after setting up the C runtime.

@@ -3,6 +3,7 @@
 
 mod alloc;
 pub mod args;
+pub mod copy;
 pub mod crash;
 #[cfg(test)]
 pub mod fuzz;
