@@ -336,29 +336,43 @@ pub fn parse(b: &[u8]) -> Result<Value, ParseError> {
 
 // Writing.
 
-/// Append `s` as a JSON string, quotes included.
+/// Append `s` as a JSON string, quotes included. What needs no escape
+/// (all but `"`, `\\` and control bytes; UTF-8 as is) goes in whole runs.
 pub fn write_str(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = core::fmt::Write::write_fmt(out, format_args!("\\u{:04x}", c as u32));
+    let mut plain = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let esc = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..0x20 => "",
+            _ => continue,
+        };
+        // (Every escaped byte is ASCII: the runs split on char bounds.)
+        out.push_str(&s[plain..i]);
+        plain = i + 1;
+        match esc {
+            "" => {
+                let _ = core::fmt::Write::write_fmt(out, format_args!("\\u{:04x}", b));
             }
-            c => out.push(c),
+            e => out.push_str(e),
         }
     }
+    out.push_str(&s[plain..]);
     out.push('"');
 }
 
 fn indent(out: &mut String, n: usize) {
-    out.push('\n');
-    for _ in 0..n {
-        out.push_str("  ");
+    const SPACES: &str = "\n                                                                ";
+    match SPACES.get(..1 + 2 * n) {
+        Some(s) => out.push_str(s),
+        None => {
+            out.push('\n');
+            (0..n).for_each(|_| out.push_str("  "));
+        }
     }
 }
 

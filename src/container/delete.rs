@@ -98,7 +98,7 @@ pub fn delete_with(
         r => r?,
     };
     let spec = spec.or_else(|| store.spec(&rec.id).ok());
-    remove_with(store, &rec, volumes, spec)
+    remove_with(store, &rec, volumes, spec.as_ref(), true)
 }
 
 /// `rm -f` of many: SIGKILL every running one first, so their exits (the
@@ -133,23 +133,31 @@ pub fn kill_all<'a>(store: &Store, qs: &[&'a str]) -> Vec<&'a str> {
 /// and ports. Also what pockets killed between claiming an address and
 /// writing their record left: no record can appear for those any more.
 pub(super) fn remove(store: &Store, rec: &Record, volumes: bool) -> Result<()> {
-    remove_with(store, rec, volumes, store.spec(&rec.id).ok())
+    remove_with(store, rec, volumes, store.spec(&rec.id).ok().as_ref(), true)
 }
 
-fn remove_with(store: &Store, rec: &Record, volumes: bool, spec: Option<Spec>) -> Result<()> {
-    if let Some(path) = spec.as_ref().and_then(|s| s.cgroups_path.as_deref())
+/// `remove`, given the container's Spec; `cgroup`: its cgroup may be
+/// left (not if whoever waited for it removed it).
+fn remove_with(
+    store: &Store,
+    rec: &Record,
+    volumes: bool,
+    spec: Option<&Spec>,
+    cgroup: bool,
+) -> Result<()> {
+    if let Some(path) = spec
+        .and_then(|s| s.cgroups_path.as_deref())
+        .filter(|_| cgroup)
         && let Ok(cg) = crate::cgroup::open(crate::cgroup::layout(), path)
     {
         let _ = cg.remove();
         crate::rt::crash::step("rm: cgroup removed");
     }
-    let anon = match (volumes, &spec) {
+    let anon = match (volumes, spec) {
         (true, Some(s)) => volumes::anonymous(&store.root, s),
         _ => Vec::new(),
     };
-    let had_net = spec
-        .as_ref()
-        .is_some_and(|s| s.net.is_some() || !s.extra_nets.is_empty());
+    let had_net = spec.is_some_and(|s| s.net.is_some() || !s.extra_nets.is_empty());
     store.remove(rec)?;
     crate::rt::crash::step("rm: record removed");
     events::emit(store, rec, "destroy", &[]);
@@ -165,17 +173,22 @@ fn remove_with(store: &Store, rec: &Record, volumes: bool, spec: Option<Spec>) -
 /// pocket's exit code): record it, or remove it if it was made with --rm.
 /// Called by whoever waited for it: the monitor or the foreground pocket.
 pub fn finish(store: &Store, id: &str, status: Status, code: i32) -> Result<()> {
-    end(store, id, status, code, false).map(|_| ())
+    end(store, id, status, code, None).map(|_| ())
 }
 
 /// `finish` for a run that ended with `code`, by the process that will
 /// start it again if its restart policy says so: true when it must (the
-/// record says "restarting", this process in charge).
-pub fn finish_or_restart(store: &Store, id: &str, code: i32) -> Result<bool> {
-    end(store, id, Status::Exited, code, true)
+/// record says "restarting", this process in charge). `ran`: the Spec it
+/// ran, its cgroup removed (`spawn::Running::cleanup`): a --rm container
+/// is removed without reading its config.json again (what removal takes
+/// of it, cgroup, volumes and networks, no `update` changes, and `network
+/// connect` refuses a container that started on no bridge).
+pub fn finish_or_restart(store: &Store, id: &str, code: i32, ran: &Spec) -> Result<bool> {
+    end(store, id, Status::Exited, code, Some(ran))
 }
 
-fn end(store: &Store, id: &str, status: Status, code: i32, policy: bool) -> Result<bool> {
+fn end(store: &Store, id: &str, status: Status, code: i32, ran: Option<&Spec>) -> Result<bool> {
+    let policy = ran.is_some();
     let _l = store.lock(id)?;
     let mut rec = store.load(id)?;
     if status == Status::Exited {
@@ -187,7 +200,11 @@ fn end(store: &Store, id: &str, status: Status, code: i32, policy: bool) -> Resu
         );
     }
     if rec.auto_remove {
-        return remove(store, &rec, true).map(|()| false);
+        return match ran {
+            Some(s) => remove_with(store, &rec, true, Some(s), false),
+            None => remove(store, &rec, true),
+        }
+        .map(|()| false);
     }
     rec.status = status;
     rec.exit_code = Some(code);

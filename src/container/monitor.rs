@@ -196,7 +196,7 @@ fn supervise(
             Err(e) => return Err(e),
         };
         let ran = crate::rt::time::monotonic_ms().saturating_sub(t0);
-        let again = super::finish_or_restart(store, id, code);
+        let again = super::finish_or_restart(store, id, code, spec);
         // Recorded (or removed, --rm): now attached clients may go on,
         // and see what they expect.
         if let Some(s) = srv {

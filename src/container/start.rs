@@ -113,7 +113,7 @@ fn foreground(store: &Store, id: &str, spec: &Spec, show: [bool; 2]) -> Result<i
     drop(r);
     // Its restart policy goes on without us (docker's CLI returns too,
     // and the daemon restarts it): a monitor takes over.
-    if let Ok(true) = super::finish_or_restart(store, id, *code.as_ref().unwrap_or(&137)) {
+    if let Ok(true) = super::finish_or_restart(store, id, *code.as_ref().unwrap_or(&137), spec) {
         let _ = monitor::detach_after(store, id, spec, super::restart::FIRST_MS);
     }
     code
