@@ -923,8 +923,16 @@ pub fn host_set(path: &[u8], fallback: &[u32]) -> Vec<u32> {
 pub fn resources(limits: &[(&str, &[u8])]) -> Result<crate::cgroup::Resources> {
     let pairs: Vec<(&str, String)> = limits.iter().map(|(k, v)| (*k, text(v))).collect();
     let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let cpus = host_set(b"/sys/devices/system/cpu/online", &[0]);
-    let mems = host_set(b"/sys/devices/system/node/online", &[0]);
+    // The host's CPUs and nodes only check --cpus and --cpuset-*: most
+    // runs have neither, and sysfs is slow to open.
+    let asks = |k: &str| pairs.iter().any(|(f, _)| *f == k);
+    let (cpus, mems) = match asks("cpus") || asks("cpuset-cpus") || asks("cpuset-mems") {
+        true => (
+            host_set(b"/sys/devices/system/cpu/online", &[0]),
+            host_set(b"/sys/devices/system/node/online", &[0]),
+        ),
+        false => (Vec::new(), Vec::new()),
+    };
     crate::cgroup::flags::build(&pairs, &cpus, &mems)
 }
 

@@ -35,6 +35,11 @@ pub struct Child<'a> {
     pub stderr: i32,
     /// Files the child writes "0" to, to move itself into its cgroups.
     pub cgroups: &'a [alloc::ffi::CString],
+    /// The parent makes the cgroups while the child mounts: the child
+    /// joins them after the go-ahead, right before its root switches
+    /// (nothing it mounts before then needs them: no cgroup mount, no
+    /// hooks, no user namespace, no namespace joined by path).
+    pub late_cgroups: bool,
     /// Who the command runs as.
     pub user: &'a crate::spec::User,
     /// Namespaces to join instead of making them (fd, CLONE_NEW*), in
@@ -126,15 +131,10 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
         arg: b"",
         errno: Errno::EINVAL,
     })?;
-    // Into its cgroups, before anything else runs. The child moves itself:
-    // a task writing "0" (itself) to a v1 `tasks` file skips the kernel's
-    // global threadgroup lock, whose RCU grace period cost up to 12 ms
-    // when the parent moved it through cgroup.procs.
-    for path in c.cgroups {
-        // SAFETY: the parent's strings, in our copy of its memory.
-        let path: &'static CStr = unsafe { CStr::from_ptr(path.as_ptr()) };
-        let file = fd::open(path, libc::O_WRONLY, 0).map_err(f("join cgroup", path.to_bytes()))?;
-        fd::write_all(file.raw(), b"0").map_err(f("join cgroup", path.to_bytes()))?;
+    // Into its cgroups, before anything else runs (unless they are made
+    // meanwhile: `late_cgroups`).
+    if !c.late_cgroups {
+        join_cgroups(c.cgroups)?;
     }
     for &(ns, kind) in c.joins {
         proc::setns(ns, kind).map_err(f("join namespace", ns_name(kind)))?;
@@ -143,25 +143,6 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
     // The parent waits for this before its prestart hooks look at us.
     if !c.joins.is_empty() {
         fd::write_all(c.sync_rd, b"j").map_err(f("tell parent", b"joined"))?;
-    }
-    // Hold here until the parent has finished its side (cgroups, network,
-    // prestart hooks); it sends our pid as the host sees it (the hooks'
-    // state names it).
-    let mut go = [0u8; 4];
-    if fd::read_full(c.sync_rd, &mut go) != Ok(4) {
-        return Err(Fail {
-            op: "wait for parent",
-            arg: b"",
-            errno: Errno::EPIPE,
-        });
-    }
-    fd::close(c.sync_rd);
-    let mut pid_buf = [0u8; 12];
-    let pid = super::hooks::decimal(i32::from_le_bytes(go), &mut pid_buf);
-    // Now in its cgroup: a cgroup namespace made here is rooted there, so
-    // the container sees itself at "/".
-    if cfg.flags & F_CGROUPNS != 0 {
-        proc::unshare(libc::CLONE_NEWCGROUP).map_err(f("unshare", b"cgroup namespace"))?;
     }
     // SAFETY: ops live in our copy of the parent's memory until execve.
     let ops: &'static [Op] = unsafe { core::slice::from_raw_parts(c.ops.as_ptr(), c.ops.len()) };
@@ -172,6 +153,29 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
         arg: e.arg,
         errno: e.errno,
     };
+    if c.late_cgroups {
+        // The mounts while the parent makes the cgroups; then the same
+        // order as below: go-ahead, cgroups, cgroup namespace.
+        let root = apply(before, apply(first, None).map_err(of)?).map_err(of)?;
+        wait_go(c.sync_rd)?;
+        join_cgroups(c.cgroups)?;
+        if cfg.flags & F_CGROUPNS != 0 {
+            proc::unshare(libc::CLONE_NEWCGROUP).map_err(f("unshare", b"cgroup namespace"))?;
+        }
+        apply(after, root).map_err(of)?;
+        return finish(c, &cfg, b"");
+    }
+    // Hold here until the parent has finished its side (cgroups, network,
+    // prestart hooks); it sends our pid as the host sees it (the hooks'
+    // state names it).
+    let go = wait_go(c.sync_rd)?;
+    let mut pid_buf = [0u8; 12];
+    let pid: &[u8] = super::hooks::decimal(go, &mut pid_buf);
+    // Now in its cgroup: a cgroup namespace made here is rooted there, so
+    // the container sees itself at "/".
+    if cfg.flags & F_CGROUPNS != 0 {
+        proc::unshare(libc::CLONE_NEWCGROUP).map_err(f("unshare", b"cgroup namespace"))?;
+    }
     // The root is looked up and mounted with the ids pocket had: with a
     // user namespace they are the host's root still (unmapped inside, but
     // the owner of the container's 0700 directory, which its root is not).
@@ -197,7 +201,19 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
         )?;
     }
     apply(after, root).map_err(of)?;
-    setup(&cfg, c.tty_sock)?;
+    finish(c, &cfg, pid)
+}
+
+/// From the root switched to the command's execve: the container's own
+/// setup, stdio, fds, keyring, cwd, limits, then who it runs as and what
+/// confines it. `pid` (our host pid, in decimal) for the startContainer
+/// hooks.
+fn finish(
+    c: &mut Child,
+    cfg: &Config,
+    pid: &[u8],
+) -> Result<core::convert::Infallible, Fail<'static>> {
+    setup(cfg, c.tty_sock)?;
     for (from, to) in [(c.stdout, 1), (c.stderr, 2)] {
         if from >= 0 && cfg.flags & F_TTY == 0 {
             fd::dup2(from, to).map_err(f("dup2", b"output"))?;
@@ -282,6 +298,34 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
     }
     signal::reset_all();
     Err(exec(&c.argv, &c.envp))
+}
+
+/// Move into the cgroups (`Child::cgroups`). The child moves itself: a
+/// task writing "0" (itself) to a v1 `tasks` file skips the kernel's
+/// global threadgroup lock, whose RCU grace period cost up to 12 ms when
+/// the parent moved it through cgroup.procs.
+fn join_cgroups(files: &[alloc::ffi::CString]) -> Result<(), Fail<'static>> {
+    for path in files {
+        // SAFETY: the parent's strings, in our copy of its memory.
+        let path: &'static CStr = unsafe { CStr::from_ptr(path.as_ptr()) };
+        let file = fd::open(path, libc::O_WRONLY, 0).map_err(f("join cgroup", path.to_bytes()))?;
+        fd::write_all(file.raw(), b"0").map_err(f("join cgroup", path.to_bytes()))?;
+    }
+    Ok(())
+}
+
+/// The parent's go-ahead: our pid as the host sees it.
+fn wait_go(sync: i32) -> Result<i32, Fail<'static>> {
+    let mut go = [0u8; 4];
+    if fd::read_full(sync, &mut go) != Ok(4) {
+        return Err(Fail {
+            op: "wait for parent",
+            arg: b"",
+            errno: Errno::EPIPE,
+        });
+    }
+    fd::close(sync);
+    Ok(i32::from_le_bytes(go))
 }
 
 /// OCI `create` is done: say so, outlive the `pocket create` that made
