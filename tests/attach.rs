@@ -249,8 +249,23 @@ fn attach_to_an_rm_container_returns_its_status() {
         "-c",
         "while [ ! -e /trigger/go ]; do echo waiting; sleep 0.1; done; echo bye; exit 9",
     ]);
-    let (mut a, out, _err) = attach_piped(&r, &["brief"]);
-    out.wait_for("waiting\n", 10);
+    // Its monitor listens before `run -d` returns: an attach right after
+    // it finds the socket (it once failed "connect: ENOENT", seldom).
+    assert!(r.0.join(format!("run/a-{}.sock", &id[..12])).exists());
+    let (mut a, out, err) = attach_piped(&r, &["brief"]);
+    let end = Instant::now() + Duration::from_secs(10);
+    while !out.text().contains("waiting\n") {
+        assert!(
+            Instant::now() < end,
+            "no output; attach said {:?}",
+            err.text()
+        );
+        if let Ok(Some(s)) = a.try_wait() {
+            panic!("attach ended ({s}) before any output: {:?}", err.text());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(err.text(), "");
     let o = r.out(&["exec", "brief", "touch", "/trigger/go"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(wait_code(&mut a, 10), Some(9), "{:?}", out.text());

@@ -274,6 +274,12 @@ fn run_once(
         let _ = proc::kill(r.pid, libc::SIGKILL);
     }
 
+    // Attach clients are served while it runs; the socket goes after.
+    // Bound before `run -d` returns: an `attach` right after finds it.
+    let mut srv = attach::Server::open(store, id, primary);
+    if let (Some(s), Some(w)) = (srv.as_mut(), stdin) {
+        s.set_stdin(w);
+    }
     // Started: tell the waiting pocket, and let go of the pipe.
     if let Some(r) = ready.take() {
         let _ = fd::write_all(r.raw(), &[0]);
@@ -281,11 +287,6 @@ fn run_once(
     let health = rec
         .healthcheck
         .and_then(|c| super::health::watch(store, id, spec, &c, r.pid).ok());
-    // Attach clients are served while it runs; the socket goes after.
-    let mut srv = attach::Server::open(store, id, primary);
-    if let (Some(s), Some(w)) = (srv.as_mut(), stdin) {
-        s.set_stdin(w);
-    }
     let code = pump(&r, &out_r, &err_r, log, &mut srv);
     super::health::unwatch(health);
     oom_check(store, id, &r);
