@@ -38,6 +38,22 @@ const RESOLVE: u64 =
 /// Open directory `rel` below `root` without following any symlink,
 /// creating missing components (mode 0755) when `create` is set.
 pub fn resolve_dir(root: &Fd, rel: &[u8], create: bool) -> Result<Fd, Errno> {
+    let flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW;
+    // Whole, in one openat2 when it is there (the usual case: /proc,
+    // /dev...); component by component to make what is missing. A ".."
+    // is refused below, even one that stays beneath the root.
+    let mut whole = [0u8; 512];
+    let dotdot = rel.split(|&c| c == b'/').any(|c| c == b"..");
+    let trimmed = rel.strip_prefix(b"/").unwrap_or(rel);
+    if !dotdot
+        && !trimmed.is_empty()
+        && let Some(c) = crate::sys::cstr::join(&mut whole, b".", trimmed)
+    {
+        match fd::openat2(root.raw(), c, flags, RESOLVE) {
+            Err(Errno::ENOENT) if create => {}
+            r => return r,
+        }
+    }
     let mut cur = fd::openat(
         root.raw(),
         c".",
@@ -58,7 +74,6 @@ pub fn resolve_dir(root: &Fd, rel: &[u8], create: bool) -> Result<Fd, Errno> {
         name[..comp.len()].copy_from_slice(comp);
         name[comp.len()] = 0;
         let c = CStr::from_bytes_with_nul(&name[..=comp.len()]).map_err(|_| Errno::EINVAL)?;
-        let flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW;
         let next = match fd::openat2(cur.raw(), c, flags, RESOLVE) {
             Err(Errno::ENOENT) if create => {
                 match m::mkdirat(cur.raw(), c, 0o755) {
