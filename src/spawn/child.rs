@@ -35,11 +35,11 @@ pub struct Child<'a> {
     pub stderr: i32,
     /// Files the child writes "0" to, to move itself into its cgroups.
     pub cgroups: &'a [alloc::ffi::CString],
-    /// The parent makes the cgroups while the child mounts: the child
-    /// joins them after the go-ahead, right before its root switches
-    /// (nothing it mounts before then needs them: no cgroup mount, no
-    /// hooks, no user namespace, no namespace joined by path).
-    pub late_cgroups: bool,
+    /// The child mounts while the parent makes the cgroups (and brings
+    /// up lo): it joins them after the go-ahead, right before its root
+    /// switches (nothing it mounts before then needs them: no cgroup
+    /// mount, no hooks, no user namespace, no namespace joined by path).
+    pub mounts_first: bool,
     /// Who the command runs as.
     pub user: &'a crate::spec::User,
     /// Namespaces to join instead of making them (fd, CLONE_NEW*), in
@@ -132,8 +132,8 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
         errno: Errno::EINVAL,
     })?;
     // Into its cgroups, before anything else runs (unless they are made
-    // meanwhile: `late_cgroups`).
-    if !c.late_cgroups {
+    // meanwhile: `mounts_first`).
+    if !c.mounts_first {
         join_cgroups(c.cgroups)?;
     }
     for &(ns, kind) in c.joins {
@@ -153,7 +153,7 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
         arg: e.arg,
         errno: e.errno,
     };
-    if c.late_cgroups {
+    if c.mounts_first {
         // The mounts while the parent makes the cgroups; then the same
         // order as below: go-ahead, cgroups, cgroup namespace.
         let root = apply(before, apply(first, None).map_err(of)?).map_err(of)?;
