@@ -36,28 +36,30 @@ pub unsafe fn copy(d: *mut u8, s: *const u8, n: usize) {
 /// before either is stored, so any overlap of d and s is fine.
 #[inline(always)]
 unsafe fn small(d: *mut u8, s: *const u8, n: usize) {
-    use core::ptr::{read_unaligned as rd, write_unaligned as wr};
-    // SAFETY: the caller's ranges; each access lies within [0, n).
+    // SAFETY: the caller's ranges; each width is at most n.
     unsafe {
-        if n >= 16 {
-            let (a, b) = (rd(s as *const u128), rd(s.add(n - 16) as *const u128));
-            wr(d as *mut u128, a);
-            wr(d.add(n - 16) as *mut u128, b);
-        } else if n >= 8 {
-            let (a, b) = (rd(s as *const u64), rd(s.add(n - 8) as *const u64));
-            wr(d as *mut u64, a);
-            wr(d.add(n - 8) as *mut u64, b);
-        } else if n >= 4 {
-            let (a, b) = (rd(s as *const u32), rd(s.add(n - 4) as *const u32));
-            wr(d as *mut u32, a);
-            wr(d.add(n - 4) as *mut u32, b);
-        } else if n >= 2 {
-            let (a, b) = (rd(s as *const u16), rd(s.add(n - 2) as *const u16));
-            wr(d as *mut u16, a);
-            wr(d.add(n - 2) as *mut u16, b);
-        } else if n == 1 {
-            *d = *s;
+        match n {
+            16.. => ends::<u128>(d, s, n),
+            8.. => ends::<u64>(d, s, n),
+            4.. => ends::<u32>(d, s, n),
+            2.. => ends::<u16>(d, s, n),
+            1 => *d = *s,
+            0 => {}
         }
+    }
+}
+
+/// The first and the last `size_of::<T>()` bytes of n, both loaded
+/// before either is stored.
+#[inline(always)]
+unsafe fn ends<T>(d: *mut u8, s: *const u8, n: usize) {
+    use core::ptr::{read_unaligned as rd, write_unaligned as wr};
+    let w = size_of::<T>();
+    // SAFETY: the caller's ranges, w <= n: both accesses lie in [0, n).
+    unsafe {
+        let (a, b) = (rd(s as *const T), rd(s.add(n - w) as *const T));
+        wr(d as *mut T, a);
+        wr(d.add(n - w) as *mut T, b);
     }
 }
 
