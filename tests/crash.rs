@@ -166,6 +166,59 @@ fn run_killed_at_every_step() {
     eprintln!("run -d: {steps} steps, each interrupted");
 }
 
+/// A foreground `run --rm` (a volatile container: its record, Spec, /etc
+/// files and name in the run directory) killed at each step of create,
+/// start and its own removal: what is left is listed truthfully and goes
+/// with rm -f and prune, and the name and port are free again.
+#[test]
+fn rm_run_killed_at_every_step() {
+    if !root() {
+        return;
+    }
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let ns = Ns::new();
+    let r = Root::new("crash-rm-run");
+    let rootfs = rootfs_str();
+    let o = ns.pocket(
+        &r,
+        &[
+            "run", "--rm", "--net", "bridge", "--rootfs", &rootfs, "true",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let before = quiet(&ns, &r);
+    let args = [
+        "run", "--rm", "--name", "brief", "--net", "bridge", "-p", "8081:80", "--rootfs", &rootfs,
+        "true",
+    ];
+    let mut steps = 0;
+    for n in 1..=MAX_STEPS {
+        let what = format!("run --rm, POCKET_CRASH_AT={n}");
+        let o = crash_cmd(&ns, &r, n, &args);
+        if !crashed(&o) {
+            assert_eq!(o.status.code(), Some(0), "{what}: {}", stderr(&o));
+            steps = n - 1;
+            clean(&ns, &r, &what, &before);
+            break;
+        }
+        truthful_ps(&ns, &r, &what);
+        clean(&ns, &r, &what, &before);
+        let o = ns.pocket(&r, &args);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{what}: run again: {}",
+            stderr(&o)
+        );
+        clean(&ns, &r, &what, &before);
+    }
+    assert!(
+        steps >= 8,
+        "only {steps} steps: the hook is not in the run path"
+    );
+    eprintln!("run --rm: {steps} steps, each interrupted");
+}
+
 /// exec and rm -f killed at each step: the container stays truthful and
 /// can still be removed.
 #[test]
