@@ -121,11 +121,10 @@ impl Drop for CgroupGuard {
 }
 
 /// The container's cgroup, made (with its limits) before anything runs.
-/// The limits were fitted to the host when the container was made; fitted
+/// The container's cgroup and the limits it gets; nothing made yet. The
+/// limits were fitted to the host when the container was made; fitted
 /// again here (quietly) in case the host changed since, e.g. BFQ unloaded
 /// before a `start`: a limit the host lost is dropped, not an error.
-/// The container's cgroup and the limits it gets, fitted to what the
-/// host enforces (what it refuses, refused now): nothing made yet.
 fn plan_cgroup(spec: &Spec) -> Result<Option<(Cgroup, cgroup::Resources)>> {
     let Some(path) = &spec.cgroups_path else {
         return Ok(None);

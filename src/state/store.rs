@@ -38,9 +38,11 @@
 //! A container's directory (`dir`: under `<root>/containers`, or for a
 //! volatile one its run directory) exists as long as it does (`ids`,
 //! names and the container's flock go by it); a durable container's run
-//! directory appears first at create and goes first at removal. One with neither copy of its record is what a reboot left of
-//! a --rm or OCI container (or a removal killed halfway): `gc` clears it
-//! (`pocket boot` runs it first, `container prune` too). A rootless
+//! directory appears first at create and goes first at removal. A disk
+//! directory with neither copy of the record is what a reboot left of a
+//! volatile container (its upper dir, its log) or a removal killed
+//! halfway: `gc` clears it (`pocket boot` runs it first, `container
+//! prune` too). A rootless
 //! pocket's `<run>` is $XDG_RUNTIME_DIR/pocket where it is set (a tmpfs).
 //!
 //! What still goes to the disk for a `run --rm`: nothing with `--rootfs`;
