@@ -10,9 +10,8 @@
 //! v1 gets the state written back as lines ([`write_v1`]); v2, which has
 //! no such files, a BPF program built from it (`devfilter.rs`).
 
-use super::files::write;
 use super::resources::{ACC_ALL, ACC_MKNOD, ACC_READ, ACC_WRITE, DeviceRule};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use alloc::format;
 use alloc::vec::Vec;
 
@@ -216,8 +215,20 @@ pub fn v1_lines(s: &State) -> Vec<(&'static str, alloc::string::String)> {
 /// Write the state into a v1 devices group `dir`, before any process is
 /// in it. One rule per write(2): the kernel parses one line per call.
 pub fn write_v1(dir: &str, s: &State) -> Result<()> {
+    // One open of devices.deny or devices.allow for each run of rules
+    // that go to it: the kernel takes each write(2) as one rule, and
+    // opening a cgroup file costs about what the write does.
+    let mut open: Option<(&str, crate::sys::fd::Fd)> = None;
     for (file, line) in v1_lines(s) {
-        write(dir, file, &line)?;
+        if open.as_ref().is_none_or(|(f, _)| *f != file) {
+            let p = super::files::path(dir, file)?;
+            let f = crate::sys::fd::open(&p, libc::O_WRONLY, 0)
+                .map_err(|e| Error::sys("write", format!("{dir}/{file}"), e))?;
+            open = Some((file, f));
+        }
+        let Some((_, f)) = &open else { continue };
+        crate::sys::fd::write_all(f.raw(), line.as_bytes())
+            .map_err(|e| Error::sys("write", format!("{dir}/{file} ({line})"), e))?;
     }
     Ok(())
 }

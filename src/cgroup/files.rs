@@ -6,7 +6,7 @@ use alloc::ffi::CString;
 use alloc::format;
 use alloc::string::String;
 
-fn path(dir: &str, name: &str) -> Result<CString> {
+pub(super) fn path(dir: &str, name: &str) -> Result<CString> {
     CString::new(format!("{dir}/{name}")).map_err(|_| Error::bad("cgroup", dir, "bad path"))
 }
 
