@@ -113,18 +113,15 @@ fn clean(ns: &Ns, r: &Root, what: &str, before: &common::snapshot::Snapshot) {
     assert_as_before(ns, r, before, what);
 }
 
-/// run -d (create, the network claim on a bridge, the monitor's start),
-/// killed at each step in turn.
-#[test]
-fn run_killed_at_every_step() {
-    if !root() {
-        return;
-    }
+/// `args` (a run) killed at each setup step in turn, on a bridge whose
+/// table is made first (it stays, as docker0 does): after each, `ps -a`
+/// tells the truth, rm -f and prune leave the host as it was, and the
+/// same command (its name, its port) works again.
+fn run_at_every_step(root: &str, label: &str, args: &[&str]) {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let ns = Ns::new();
-    let r = Root::new("crash-run");
+    let r = Root::new(root);
     let rootfs = rootfs_str();
-    // The bridge and its table first: they stay, as docker0 does.
     let o = ns.pocket(
         &r,
         &[
@@ -133,24 +130,23 @@ fn run_killed_at_every_step() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let before = quiet(&ns, &r);
-    let mut steps = 0;
     for n in 1..=MAX_STEPS {
-        let what = format!("run -d, POCKET_CRASH_AT={n}");
-        let args = [
-            "run", "-d", "--name", "victim", "--net", "bridge", "-p", "8080:80", "-m", "32m",
-            "--rootfs", &rootfs, "sleep", "60",
-        ];
-        let o = crash_cmd(&ns, &r, n, &args);
+        let what = format!("{label}, POCKET_CRASH_AT={n}");
+        let o = crash_cmd(&ns, &r, n, args);
         if !crashed(&o) {
             assert_eq!(o.status.code(), Some(0), "{what}: {}", stderr(&o));
-            steps = n - 1;
             clean(&ns, &r, &what, &before);
-            break;
+            assert!(
+                n - 1 >= 8,
+                "{label}: only {} steps: the hook is not in the run path",
+                n - 1
+            );
+            eprintln!("{label}: {} steps, each interrupted", n - 1);
+            return;
         }
         truthful_ps(&ns, &r, &what);
         clean(&ns, &r, &what, &before);
-        // The same name, the same port: free again.
-        let o = ns.pocket(&r, &args);
+        let o = ns.pocket(&r, args);
         assert_eq!(
             o.status.code(),
             Some(0),
@@ -159,11 +155,25 @@ fn run_killed_at_every_step() {
         );
         clean(&ns, &r, &what, &before);
     }
-    assert!(
-        steps >= 8,
-        "only {steps} steps: the hook is not in the run path"
+    panic!("{label}: still crashing after {MAX_STEPS} steps");
+}
+
+/// run -d (create, the network claim on a bridge, the monitor's start),
+/// killed at each step in turn.
+#[test]
+fn run_killed_at_every_step() {
+    if !root() {
+        return;
+    }
+    let rootfs = rootfs_str();
+    run_at_every_step(
+        "crash-run",
+        "run -d",
+        &[
+            "run", "-d", "--name", "victim", "--net", "bridge", "-p", "8080:80", "-m", "32m",
+            "--rootfs", &rootfs, "sleep", "60",
+        ],
     );
-    eprintln!("run -d: {steps} steps, each interrupted");
 }
 
 /// A foreground `run --rm` (a volatile container: its record, Spec, /etc
@@ -175,48 +185,15 @@ fn rm_run_killed_at_every_step() {
     if !root() {
         return;
     }
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let ns = Ns::new();
-    let r = Root::new("crash-rm-run");
     let rootfs = rootfs_str();
-    let o = ns.pocket(
-        &r,
+    run_at_every_step(
+        "crash-rm-run",
+        "run --rm",
         &[
-            "run", "--rm", "--net", "bridge", "--rootfs", &rootfs, "true",
+            "run", "--rm", "--name", "brief", "--net", "bridge", "-p", "8081:80", "--rootfs",
+            &rootfs, "true",
         ],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let before = quiet(&ns, &r);
-    let args = [
-        "run", "--rm", "--name", "brief", "--net", "bridge", "-p", "8081:80", "--rootfs", &rootfs,
-        "true",
-    ];
-    let mut steps = 0;
-    for n in 1..=MAX_STEPS {
-        let what = format!("run --rm, POCKET_CRASH_AT={n}");
-        let o = crash_cmd(&ns, &r, n, &args);
-        if !crashed(&o) {
-            assert_eq!(o.status.code(), Some(0), "{what}: {}", stderr(&o));
-            steps = n - 1;
-            clean(&ns, &r, &what, &before);
-            break;
-        }
-        truthful_ps(&ns, &r, &what);
-        clean(&ns, &r, &what, &before);
-        let o = ns.pocket(&r, &args);
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{what}: run again: {}",
-            stderr(&o)
-        );
-        clean(&ns, &r, &what, &before);
-    }
-    assert!(
-        steps >= 8,
-        "only {steps} steps: the hook is not in the run path"
-    );
-    eprintln!("run --rm: {steps} steps, each interrupted");
 }
 
 /// exec and rm -f killed at each step: the container stays truthful and
