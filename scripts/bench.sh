@@ -199,6 +199,15 @@ echo "bench: $n interleaved rounds (+$warm warm-up), then $rss_runs RSS runs per
 # runtime's start 2-3x slower on this VM (`echo 3 >
 # /proc/sys/vm/drop_caches` releases them); said next to the figures.
 memcgs_before=$(awk '$1 == "memory" { print $3 }' /proc/cgroups)
+# Another process busy on a CPU puts pocket, its child and the container
+# on the other one and hides what runs in parallel: the load before the
+# runs (the 1-minute average, and what runs right now) is said too, with
+# a warning when something else is running.
+load_before=$(cut -d' ' -f1,4 /proc/loadavg)
+running=$(awk '/^procs_running/ { print $2 - 1 }' /proc/stat)
+if [ "$running" -gt 0 ]; then
+  echo "bench: warning: $running other process(es) running now (load $load_before): figures will be off" >&2
+fi
 t_start=$EPOCHREALTIME
 POCKET=$pocket BENCH_PREFIX=$prefix \
   unshare -m -n --propagation private "$BASH" "$self" __inner "$tmp" "$n" "$warm" "$rss_runs" &
@@ -229,6 +238,7 @@ echo "crun:    $(crun --version | head -1)"
 echo "runc:    $(runc --version | head -1)"
 echo "rounds:  $n interleaved (+$warm warm-up), ${elapsed}s total; RSS = max of $rss_runs runs"
 echo "memcgs:  $memcgs_before memory cgroups in /proc/cgroups before the runs, $(awk '$1 == "memory" { print $3 }' /proc/cgroups) after (dying ones slow every runtime)"
+echo "load:    $load_before (1-minute average, runnable/total) before the runs; $running other process(es) running then"
 echo "RSS:     largest process of each tree, the container's /bin/true included (busybox alone: $(maxrss "$tmp/rss-floor") KiB)"
 echo "cgroups: $(hybrid && echo "hybrid v1+v2 on the host; cgroup2 hidden in the bench's mount namespace" || echo "/sys/fs/cgroup is $(stat -fc %T /sys/fs/cgroup)")"
 echo
