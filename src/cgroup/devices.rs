@@ -226,9 +226,10 @@ pub fn write_v1(dir: &str, s: &State) -> Result<()> {
                 .map_err(|e| Error::sys("write", format!("{dir}/{file}"), e))?;
             open = Some((file, f));
         }
-        let Some((_, f)) = &open else { continue };
-        crate::sys::fd::write_all(f.raw(), line.as_bytes())
-            .map_err(|e| Error::sys("write", format!("{dir}/{file} ({line})"), e))?;
+        if let Some((_, f)) = &open {
+            crate::sys::fd::write_all(f.raw(), line.as_bytes())
+                .map_err(|e| Error::sys("write", format!("{dir}/{file} ({line})"), e))?;
+        }
     }
     Ok(())
 }

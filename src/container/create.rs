@@ -97,12 +97,12 @@ pub fn create(store: &Store, spec: &mut Spec, o: Options) -> Result<Record> {
     let disk = store.disk_dir(&rec.id);
     let made = made.and_then(
         |()| match volatile && (o.logged || spec.root.overlay.is_some()) {
-            true => mkdir(&disk, 0o700),
+            true => mkdir(disk.as_bytes(), 0o700),
             false => Ok(()),
         },
     );
     let made = made.and_then(|()| match &spec.root.overlay {
-        Some(o) => [text(&spec.root.path), &o.upper, &o.work]
+        Some(o) => [&spec.root.path[..], o.upper.as_bytes(), o.work.as_bytes()]
             .iter()
             .try_for_each(|d| mkdir(d, 0o755)),
         None => Ok(()),
@@ -203,13 +203,10 @@ fn give_to_ns_root(dir: &str, spec: &Spec) -> Result<()> {
     Ok(())
 }
 
-fn mkdir(p: &str, mode: u32) -> Result<()> {
-    crate::sys::fs::mkdir(&cstr::cstring(p.as_bytes()).unwrap_or_default(), mode)
-        .map_err(|e| Error::sys("mkdir", p, e))
-}
-
-fn text(b: &[u8]) -> &str {
-    core::str::from_utf8(b).unwrap_or("")
+fn mkdir(p: &[u8], mode: u32) -> Result<()> {
+    let path = || String::from_utf8_lossy(p).into_owned();
+    let c = cstr::cstring(p).ok_or_else(|| Error::bad("mkdir", path(), "contains a NUL byte"))?;
+    crate::sys::fs::mkdir(&c, mode).map_err(|e| Error::sys("mkdir", path(), e))
 }
 
 /// docker's "init layer": the mount points of /etc/hosts, resolv.conf and

@@ -6,7 +6,7 @@
 
 use super::NetAttach;
 use super::{link, nft, nl, sysctl};
-use crate::error::Result;
+use crate::error::{Context, Result};
 use crate::net::networks::{self, Ip, Nets, Network};
 use crate::net::ports;
 use crate::sys::fd::{self, Fd};
@@ -159,10 +159,7 @@ pub fn attach(pid: i32, a: &NetAttach) -> Result<()> {
 /// `attach` as interface `ifname`, with the default route through it or
 /// not (a network joined later: `network connect`).
 pub fn attach_as(pid: i32, a: &NetAttach, ifname: &str, route: bool) -> Result<()> {
-    let path = format!("/proc/{pid}/ns/net");
-    let c = crate::sys::cstr::cstring(path.as_bytes()).unwrap_or_default();
-    let ns: Fd = fd::open(&c, libc::O_RDONLY | libc::O_CLOEXEC, 0)
-        .map_err(|e| crate::error::Error::sys("open", path, e))?;
+    let ns = netns(pid)?;
     let mut s = nl::Sock::open(nl::NETLINK_ROUTE)?;
     let host = veth_name(a.ip);
     // A veth of a container that was SIGKILLed with its namespace still
@@ -185,6 +182,21 @@ pub fn attach_as(pid: i32, a: &NetAttach, ifname: &str, route: bool) -> Result<(
         }
         Ok(())
     })
+}
+
+/// Bring up the loopback interface of container `pid`'s network
+/// namespace (one no network is attached to: `--net none`), from here.
+pub fn loopback_up(pid: i32) -> Result<()> {
+    let ns = netns(pid)?;
+    link::in_netns(&ns, || crate::sys::net::loopback_up().ctx("bring up", "lo"))
+}
+
+/// Container `pid`'s network namespace, opened.
+fn netns(pid: i32) -> Result<Fd> {
+    let path = format!("/proc/{pid}/ns/net");
+    let c = crate::sys::cstr::cstring(path.as_bytes()).unwrap_or_default();
+    fd::open(&c, libc::O_RDONLY | libc::O_CLOEXEC, 0)
+        .map_err(|e| crate::error::Error::sys("open", path, e))
 }
 
 /// Take container `pid` off network `a` while it runs: its veth pair

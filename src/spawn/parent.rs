@@ -140,18 +140,6 @@ fn plan_cgroup(spec: &Spec) -> Result<Option<(Cgroup, cgroup::Resources)>> {
     Ok(Some((cgroup::open(&host.layout, path)?, r)))
 }
 
-/// Bring up the loopback interface of child `pid`'s network namespace.
-fn loopback_up(pid: i32) -> Result<()> {
-    let path = alloc::format!("/proc/{pid}/ns/net");
-    let ns = fd::open(
-        &crate::error::cpath(&path)?,
-        libc::O_RDONLY | libc::O_CLOEXEC,
-        0,
-    )
-    .ctx("open", &path)?;
-    crate::net::link::in_netns(&ns, || crate::sys::net::loopback_up().ctx("bring up", "lo"))
-}
-
 fn make_cgroup(planned: Option<(Cgroup, cgroup::Resources)>) -> Result<Option<Cgroup>> {
     let Some((cg, r)) = planned else {
         return Ok(None);
@@ -386,11 +374,12 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
     // A child that died early gives EPIPE here; its report says why.
     let sent = fd::write_all(cfg_w.raw(), &config);
     drop(cfg_w);
-    if mounts_first {
+    // (A child that died early has its report read below.)
+    if mounts_first && sent.is_ok() {
         let made = make_cgroup(pending.take()).and_then(|c| {
             cg.0 = c;
             match lo_here {
-                true => loopback_up(pid),
+                true => crate::net::host::loopback_up(pid),
                 false => Ok(()),
             }
         });
