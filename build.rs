@@ -30,7 +30,19 @@ fn link_small() {
     println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
 }
 
+/// The --help texts, deflated at the highest level into OUT_DIR for
+/// `include_bytes!` (src/help.rs inflates them when asked): 29 KB of
+/// text in the binary as ~10 KB.
+fn pack_help() {
+    let text = std::fs::read("src/help.txt").expect("src/help.txt");
+    let packed = miniz_oxide::deflate::compress_to_vec(&text, 10);
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    std::fs::write(out.join("help.deflate"), packed).unwrap();
+    println!("cargo:rerun-if-changed=src/help.txt");
+}
+
 fn main() {
+    pack_help();
     let target = std::env::var("TARGET").unwrap_or_default();
     if target.contains("musl") {
         // no_std does not pull libc.a in by itself; `static=c` bundles it

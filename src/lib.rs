@@ -17,6 +17,7 @@ pub mod config;
 pub mod container;
 pub mod error;
 pub mod fs;
+pub mod help;
 pub mod image;
 pub mod json;
 pub mod net;

@@ -324,3 +324,120 @@ fn missing_mount_points_are_created_inside_the_rootfs() {
     }
     std::fs::remove_dir_all(&base).unwrap();
 }
+
+/// Every command, group and subcommand answers --help with its own usage
+/// (the texts are packed into the binary by build.rs: a missing or
+/// misnamed section would show another command's, or none).
+#[test]
+fn every_command_prints_its_own_help() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--help"], "Usage: pocket [--root DIR] COMMAND"),
+        (&[], "Usage: pocket [--root DIR] COMMAND"),
+        (&["run", "--help"], "Usage: pocket run [OPTIONS] IMAGE"),
+        (&["create", "--help"], "Usage: pocket run [OPTIONS] IMAGE"),
+        (&["exec", "--help"], "Usage: pocket exec "),
+        (&["top", "--help"], "Usage: pocket top "),
+        (&["container"], "Usage: pocket container COMMAND"),
+        (&["container", "ls", "--help"], "Usage: pocket ps "),
+        (
+            &["container", "prune", "--help"],
+            "Usage: pocket container prune",
+        ),
+        (&["image", "--help"], "Usage: pocket image COMMAND"),
+        (
+            &["image", "inspect", "--help"],
+            "Usage: pocket image inspect ",
+        ),
+        (&["image", "prune", "--help"], "Usage: pocket image prune"),
+        (&["image", "tag", "--help"], "Usage: pocket tag "),
+        (&["system"], "Usage: pocket system COMMAND"),
+        (&["system", "df", "--help"], "Usage: pocket system df"),
+        (&["system", "info", "--help"], "Usage: pocket info "),
+        (&["system", "prune", "--help"], "Usage: pocket system prune"),
+        (&["network", "help"], "Usage: pocket network COMMAND"),
+        (&["volume"], "Usage: pocket volume COMMAND"),
+    ];
+    let mut all: Vec<(Vec<String>, String)> = cases
+        .iter()
+        .map(|(a, u)| (a.iter().map(|s| s.to_string()).collect(), u.to_string()))
+        .collect();
+    // Those whose usage line names them as typed.
+    for c in [
+        "ps",
+        "logs",
+        "attach",
+        "cp",
+        "diff",
+        "events",
+        "inspect",
+        "port",
+        "stop",
+        "kill",
+        "start",
+        "restart",
+        "boot",
+        "wait",
+        "pause",
+        "unpause",
+        "rm",
+        "rename",
+        "stats",
+        "update",
+        "images",
+        "load",
+        "import",
+        "rmi",
+        "tag",
+        "pull",
+        "push",
+        "login",
+        "logout",
+        "save",
+        "export",
+        "commit",
+        "info",
+        "version",
+        "network create",
+        "network ls",
+        "network rm",
+        "network inspect",
+        "network connect",
+        "network disconnect",
+        "network prune",
+        "volume create",
+        "volume ls",
+        "volume rm",
+        "volume inspect",
+        "volume prune",
+    ] {
+        let mut a: Vec<String> = c.split(' ').map(String::from).collect();
+        a.push("--help".into());
+        all.push((a, format!("Usage: pocket {c} ")));
+    }
+    // (the OCI front end takes no --root before its name)
+    let o = std::process::Command::new(bin())
+        .args(["oci", "--help"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "oci --help: {}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with("Usage: pocket-runc "),
+        "{}",
+        stdout(&o)
+    );
+    for (args, usage) in &all {
+        let args: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+        let o = pocket(&args).output().unwrap();
+        let out = stdout(&o);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).is_empty(), "{args:?}: {}", stderr(&o));
+        // (a usage line that ends at the name: "pocket info [-f ...]" or
+        // "pocket system df\n")
+        let first = out.lines().next().unwrap_or("");
+        assert!(
+            out.starts_with(usage) || format!("{first} ") == *usage,
+            "{args:?}: {out}"
+        );
+        assert!(!out.contains("@@ "), "{args:?}: two sections: {out}");
+    }
+}

@@ -20,20 +20,6 @@ const FLAGS: &[Flag] = &[
     flag(0, "help", false),
 ];
 
-const HELP: &str = "\
-Usage: pocket attach [OPTIONS] CONTAINER
-
-Attach this terminal to a running detached container: its output here;
-with -t (made with -it) keystrokes go to it, and ctrl-p,ctrl-q detaches
-(leaving it running). Ends with the container's exit status.
-
-Options:
-      --detach-keys KEYS  The detach sequence (default ctrl-p,ctrl-q): comma
-                          separated ctrl-<x> or single characters
-      --no-stdin          Do not send keystrokes
-      --sig-proxy=false   Do not pass signals to a container without a terminal
-";
-
 /// docker's detach-key syntax: "ctrl-p,ctrl-q", "ctrl-@,a".
 pub fn parse_keys(s: &str) -> Option<Vec<u8>> {
     let mut out = Vec::new();
@@ -107,7 +93,7 @@ pub fn detach_keys(v: Option<&[u8]>) -> Result<Vec<u8>> {
 }
 
 pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("attach", FLAGS, HELP, argv)? else {
+    let Some(p) = super::flags("attach", FLAGS, argv)? else {
         return Ok(0);
     };
     let [q] = p.rest[..] else {

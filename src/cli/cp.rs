@@ -46,23 +46,6 @@ const FLAGS: &[Flag] = &[
     flag(0, "help", false),
 ];
 
-const HELP: &str = "\
-Usage: pocket cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-
-       pocket cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH
-
-Copy files or directories between a container (running or not) and the
-host. Container paths are inside the container's root: a symlink in it
-never leads out. SRC_PATH ending in /. copies what is in the directory.
-'-' as DEST_PATH writes a tar archive of SRC_PATH to stdout; '-' as
-SRC_PATH extracts a tar archive from stdin into the directory DEST_PATH.
-
-Options:
-  -a, --archive       Keep the source's uid/gid (default: the files belong
-                      to root in the container, to the caller on the host)
-  -L, --follow-link   Copy what a symlink SRC_PATH points to, not the link
-  -q, --quiet         No progress line (only ever printed to a terminal)
-";
-
 struct Opts {
     archive: bool,
     follow: bool,
@@ -70,7 +53,7 @@ struct Opts {
 }
 
 pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("cp", FLAGS, HELP, argv)? else {
+    let Some(p) = super::flags("cp", FLAGS, argv)? else {
         return Ok(0);
     };
     let [src, dst] = p.rest[..] else {

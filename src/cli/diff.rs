@@ -25,13 +25,6 @@ use linux_raw_sys::general as k;
 
 const FLAGS: &[Flag] = &[flag(0, "help", false)];
 
-const HELP: &str = "\
-Usage: pocket diff CONTAINER
-
-List the files a container added (A), changed (C) or deleted (D)
-compared with its image.
-";
-
 const DIR: i32 = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
 
 /// `rel` in the merged lower layers, never through a symlink: a link in
@@ -149,7 +142,7 @@ pub fn changes(upper: &Fd, lower: &Fd) -> Result<Vec<(u8, Vec<u8>)>> {
 }
 
 pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("diff", FLAGS, HELP, argv)? else {
+    let Some(p) = super::flags("diff", FLAGS, argv)? else {
         return Ok(0);
     };
     let [q] = p.rest[..] else {

@@ -20,27 +20,10 @@ const FLAGS: &[Flag] = &[
     flag(0, "help", false),
 ];
 
-const HELP: &str = "\
-Usage: pocket events [OPTIONS]
-
-Show container events (create, start, die, kill, stop, pause, unpause,
-oom, destroy, rename, health_status: ...) from pocket's journal: those
-after --since, then new ones as they happen until --until (without it,
-until interrupted).
-
-Options:
-      --since TIME     Events from TIME: RFC 3339, Unix seconds, or a duration
-                       back from now (10m)
-      --until TIME     Stop at TIME (same forms)
-  -f, --filter K=V     container=NAME|ID, event=ACTION, image=IMAGE, label=KEY[=VAL],
-                       type=container
-      --format TMPL    A Go template for each event ('{{json .}}': one JSON line)
-";
-
 const KEYS: &[&str] = &["container", "event", "image", "label", "type"];
 
 pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("events", FLAGS, HELP, argv)? else {
+    let Some(p) = super::flags("events", FLAGS, argv)? else {
         return Ok(0);
     };
     if let Some(extra) = p.rest.first() {

@@ -22,22 +22,6 @@ const FLAGS: &[Flag] = &[
     flag(0, "help", false),
 ];
 
-const HELP: &str = "\
-Usage: pocket exec [OPTIONS] CONTAINER COMMAND [ARG...]
-
-Run a command in a running container: in all its namespaces, with its
-environment, working directory and capabilities.
-
-Options:
-  -i, --interactive     Keep stdin open
-  -t, --tty             Allocate a pseudo-terminal
-  -d, --detach          Run in the background
-  -e, --env KEY=VALUE   Set a variable (-e KEY takes pocket's value)
-      --env-file FILE   Read KEY=VALUE lines from FILE
-  -w, --workdir DIR     Working directory (default: the container's)
-  -u, --user USER[:GROUP]  Run as USER (name or uid; default: the container's)
-";
-
 fn setenv(env: &mut Vec<Vec<u8>>, kv: Vec<u8>) {
     let key = kv.split(|&c| c == b'=').next().unwrap_or(b"").to_vec();
     env.retain(|e| !(e.starts_with(&key) && e.get(key.len()) == Some(&b'=')));
@@ -52,7 +36,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             .any(|&(k, v)| FLAGS[k].long == name && v == b"true")
     };
     if on("help") {
-        crate::rt::out().bytes(HELP.as_bytes());
+        crate::help::print("exec");
         return Ok(0);
     }
     let Some((q, cmd)) = p.rest.split_first() else {

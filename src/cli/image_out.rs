@@ -208,18 +208,8 @@ impl Sink for Output {
 
 const EXPORT_FLAGS: &[Flag] = &[flag(b'o', "output", true), flag(0, "help", false)];
 
-const EXPORT_HELP: &str = "\
-Usage: pocket export [-o FILE] CONTAINER
-
-Write a container's filesystem as a tar archive to stdout or FILE: its
-image with its changes (volumes are not part of it), running or not.
-
-Options:
-  -o, --output FILE   Write to FILE instead of stdout
-";
-
 pub fn export(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("export", EXPORT_FLAGS, EXPORT_HELP, argv)? else {
+    let Some(p) = super::flags("export", EXPORT_FLAGS, argv)? else {
         return Ok(0);
     };
     let [q] = p.rest[..] else {
@@ -240,26 +230,8 @@ const COMMIT_FLAGS: &[Flag] = &[
     flag(0, "help", false),
 ];
 
-const COMMIT_HELP: &str = "\
-Usage: pocket commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]
-
-Make a new image from a container's changes: its image's layers and
-config, plus one layer holding what the container added, changed and
-deleted. Prints the new image's id.
-
-Options:
-  -p, --pause                  Pause the container while its changes are
-                               read (default true, as docker; --pause=false)
-      --max-layer-size SIZE    Refuse a layer whose files add up to more
-                               than SIZE (default 100g; 0: no limit; also
-                               $POCKET_MAX_LAYER_SIZE)
-      --max-layer-entries N    Refuse a layer of more than N entries
-                               (default 1000000; 0: no limit; also
-                               $POCKET_MAX_LAYER_ENTRIES)
-";
-
 pub fn commit(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("commit", COMMIT_FLAGS, COMMIT_HELP, argv)? else {
+    let Some(p) = super::flags("commit", COMMIT_FLAGS, argv)? else {
         return Ok(0);
     };
     let (q, tag) = match p.rest[..] {

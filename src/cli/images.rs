@@ -80,28 +80,8 @@ const LOAD_FLAGS: &[Flag] = &[
     flag(0, "max-layer-entries", true),
     flag(0, "help", false),
 ];
-const LOAD_HELP: &str = "\
-Usage: pocket load [-i FILE|DIR] [--max-layer-size SIZE] [--max-layer-entries N]
-
-Load images from a docker-archive (docker save, skopeo docker-archive:) or
-an OCI image layout (skopeo oci:DIR or oci-archive:FILE); stdin by default.
-Layers may be plain or gzip; every digest is checked. A layer over its
-limits, or larger than the free space of the store's filesystem, is
-refused and nothing of the image is kept.
-
-Options:
-  -i, --input FILE             Read from FILE (a tar) or DIR (an OCI layout)
-  -q, --quiet                  No progress
-      --max-layer-size SIZE    Refuse a layer whose files add up to more
-                               than SIZE (default 100g; 0: no limit; also
-                               $POCKET_MAX_LAYER_SIZE)
-      --max-layer-entries N    Refuse a layer of more than N entries
-                               (default 1000000; 0: no limit; also
-                               $POCKET_MAX_LAYER_ENTRIES)
-";
-
 pub fn load_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("load", LOAD_FLAGS, LOAD_HELP, argv)? else {
+    let Some(p) = super::flags("load", LOAD_FLAGS, argv)? else {
         return Ok(0);
     };
     if let Some(x) = p.rest.first() {
@@ -147,22 +127,8 @@ const IMPORT_FLAGS: &[Flag] = &[
     flag(0, "max-layer-entries", true),
     flag(0, "help", false),
 ];
-const IMPORT_HELP: &str = "\
-Usage: pocket import [OPTIONS] FILE|- [NAME[:TAG]]
-
-Make an image of one layer from a root filesystem tarball (plain or gzip).
-
-Options:
-      --max-layer-size SIZE    Refuse a layer whose files add up to more
-                               than SIZE (default 100g; 0: no limit; also
-                               $POCKET_MAX_LAYER_SIZE)
-      --max-layer-entries N    Refuse a layer of more than N entries
-                               (default 1000000; 0: no limit; also
-                               $POCKET_MAX_LAYER_ENTRIES)
-";
-
 pub fn import_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("import", IMPORT_FLAGS, IMPORT_HELP, argv)? else {
+    let Some(p) = super::flags("import", IMPORT_FLAGS, argv)? else {
         return Ok(0);
     };
     let (src, tag) = match p.rest[..] {
@@ -222,22 +188,6 @@ const IMAGE_FIELDS: &[(&str, &str)] = &[
     ("CreatedAt", "CREATED AT"),
     ("Size", "SIZE"),
 ];
-const IMAGES_HELP: &str = "\
-Usage: pocket images [OPTIONS] [REPOSITORY[:TAG]]
-
-List images.
-
-Options:
-  -q, --quiet      Only print ids
-      --no-trunc   Do not truncate ids
-      --digests    Show the digest each image was pulled by
-      --format T   A Go template per image ('{{.Repository}}:{{.Tag}}'), 'table T', or json
-  -f, --filter KEY=VALUE
-                   dangling=true|false (without a tag), reference=PATTERN
-                   (REPOSITORY[:TAG], * and ? within a path part),
-                   label=KEY[=VALUE]; a key twice is either value
-";
-
 /// `path.Match` as docker's reference filter uses it: `*` any run and
 /// `?` any one character, neither crossing a `/`.
 pub fn glob(pat: &[u8], s: &[u8]) -> bool {
@@ -293,7 +243,7 @@ fn reference(pat: &str, tag: &str) -> bool {
 }
 
 pub fn images_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("images", IMAGES_FLAGS, IMAGES_HELP, argv)? else {
+    let Some(p) = super::flags("images", IMAGES_FLAGS, argv)? else {
         return Ok(0);
     };
     let (quiet, trunc) = (p.on(IMAGES_FLAGS, "quiet"), !p.on(IMAGES_FLAGS, "no-trunc"));
@@ -450,15 +400,8 @@ fn users(ctx: &Ctx, id: &str) -> Vec<String> {
 }
 
 const RMI_FLAGS: &[Flag] = &[flag(b'f', "force", false), flag(0, "help", false)];
-const RMI_HELP: &str = "\
-Usage: pocket rmi [-f] IMAGE...
-
-Remove images (a tag given by name only untags while the image has others).
-An image a container uses is kept unless -f.
-";
-
 pub fn rmi_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("rmi", RMI_FLAGS, RMI_HELP, argv)? else {
+    let Some(p) = super::flags("rmi", RMI_FLAGS, argv)? else {
         return Ok(0);
     };
     if p.rest.is_empty() {
@@ -533,13 +476,7 @@ fn rmi_one(ctx: &Ctx, images: &Images, q: &str, force: bool) -> Result<()> {
 }
 
 pub fn tag_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags(
-        "tag",
-        &[flag(0, "help", false)],
-        "Usage: pocket tag SOURCE TARGET\n",
-        argv,
-    )?
-    else {
+    let Some(p) = super::flags("tag", &[flag(0, "help", false)], argv)? else {
         return Ok(0);
     };
     let [src, dst] = p.rest[..] else {
@@ -605,13 +542,7 @@ pub fn image_doc(ctx: &Ctx, q: &str) -> Result<Value> {
 }
 
 pub fn image_inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags(
-        "image inspect",
-        INSPECT_FLAGS,
-        "Usage: pocket image inspect [-f TEMPLATE] IMAGE...\n",
-        argv,
-    )?
-    else {
+    let Some(p) = super::flags("image inspect", INSPECT_FLAGS, argv)? else {
         return Ok(0);
     };
     if p.rest.is_empty() {

@@ -19,17 +19,6 @@ const FLAGS: &[Flag] = &[
     flag(0, "help", false),
 ];
 
-const HELP: &str = "\
-Usage: pocket inspect [OPTIONS] NAME|ID...
-
-Show containers', images', networks' or volumes' state and configuration as
-a JSON array, like docker inspect.
-
-Options:
-  -f, --format TMPL   A Go template per object ('{{.State.Pid}}', '{{json .Config}}')
-      --type TYPE     Only this kind: container, image, network or volume
-";
-
 fn sorted(v: &[(String, String)]) -> Vec<(String, String)> {
     let mut v = v.to_vec();
     crate::rt::sort_by(&mut v, |a, b| a.0 < b.0);
@@ -668,7 +657,7 @@ pub fn inspect_each(
 }
 
 pub fn inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("inspect", FLAGS, HELP, argv)? else {
+    let Some(p) = super::flags("inspect", FLAGS, argv)? else {
         return Ok(0);
     };
     if p.rest.is_empty() {

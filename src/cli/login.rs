@@ -20,27 +20,7 @@ const LOGIN_FLAGS: &[Flag] = &[
     flag(0, "insecure-registry", true),
     flag(0, "help", false),
 ];
-const LOGIN_HELP: &str = "\
-Usage: pocket login [OPTIONS] [SERVER]
-
-Log in to a registry (default: docker.io). The credentials are checked
-against it, then stored in docker's config.json (~/.docker/config.json or
-$DOCKER_CONFIG/config.json, mode 0600).
-
-Options:
-  -u, --username USER      Username (asked on a terminal if not given)
-  -p, --password PASS      Password (insecure: it shows in ps; use --password-stdin)
-      --password-stdin     Read the password from stdin
-      --insecure-registry HOST[:PORT]  Plain HTTP for this registry
-";
-
 const LOGOUT_FLAGS: &[Flag] = &[flag(0, "help", false)];
-const LOGOUT_HELP: &str = "\
-Usage: pocket logout [SERVER]
-
-Remove the stored credentials of a registry (default: docker.io).
-";
-
 /// docker's config.json: its directory and path.
 fn config_path(ctx: &Ctx) -> Result<(String, String)> {
     let dir = auth::config_dir(ctx.args)
@@ -172,7 +152,7 @@ fn server(p: &super::args::Parsed) -> Result<String> {
 }
 
 pub fn login(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("login", LOGIN_FLAGS, LOGIN_HELP, argv)? else {
+    let Some(p) = super::flags("login", LOGIN_FLAGS, argv)? else {
         return Ok(0);
     };
     let domain = server(&p)?;
@@ -233,7 +213,7 @@ pub fn login(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 }
 
 pub fn logout(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("logout", LOGOUT_FLAGS, LOGOUT_HELP, argv)? else {
+    let Some(p) = super::flags("logout", LOGOUT_FLAGS, argv)? else {
         return Ok(0);
     };
     let domain = server(&p)?;

@@ -23,21 +23,6 @@ const FLAGS: &[Flag] = &[
     flag(0, "help", false),
 ];
 
-const HELP: &str = "\
-Usage: pocket logs [OPTIONS] CONTAINER
-
-Show what a container wrote to stdout and stderr.
-
-Options:
-  -f, --follow       Keep printing new output until the container exits
-  -n, --tail N       Only the last N lines (default: all)
-  -t, --timestamps   Prefix each line with its RFC 3339 time
-      --since TIME   Only lines from TIME on: RFC 3339, Unix seconds, or a duration
-                     back from now (10m)
-      --until TIME   Only lines before TIME (same forms)
-      --details      Prefix each line with its log's extra attributes (--log-opt)
-";
-
 struct Printer {
     timestamps: bool,
     /// --details: the attributes (maybe none) that go before each line.
@@ -129,7 +114,7 @@ fn moved(f: &Fd, path: &str) -> bool {
 }
 
 pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("logs", FLAGS, HELP, argv)? else {
+    let Some(p) = super::flags("logs", FLAGS, argv)? else {
         return Ok(0);
     };
     let mut tail: Option<usize> = None;

@@ -53,14 +53,6 @@ const STOP_FLAGS: &[Flag] = &[
     flag(0, "timeout", true),
     flag(0, "help", false),
 ];
-const STOP_HELP: &str = "\
-Usage: pocket stop [-t SECONDS] CONTAINER...
-
-Stop running containers: their stop signal (SIGTERM unless made with
---stop-signal or an image's STOPSIGNAL), then SIGKILL after the timeout
-(-t, else the container's --stop-timeout, else 10 seconds).
-";
-
 /// -t/--time: None when not given (the container's --stop-timeout, or 10).
 fn timeout(p: &super::args::Parsed, table: &[Flag]) -> Result<Option<i64>> {
     let mut t = None;
@@ -85,7 +77,7 @@ fn stop_one(ctx: &Ctx, q: &str, secs: Option<i64>) -> Result<()> {
 }
 
 pub fn stop(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("stop", STOP_FLAGS, STOP_HELP, argv)? else {
+    let Some(p) = super::flags("stop", STOP_FLAGS, argv)? else {
         return Ok(0);
     };
     let secs = timeout(&p, STOP_FLAGS)?;
@@ -97,14 +89,8 @@ pub fn stop(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 }
 
 const KILL_FLAGS: &[Flag] = &[flag(b's', "signal", true), flag(0, "help", false)];
-const KILL_HELP: &str = "\
-Usage: pocket kill [-s SIGNAL] CONTAINER...
-
-Send a signal (default KILL) to running containers.
-";
-
 pub fn kill(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("kill", KILL_FLAGS, KILL_HELP, argv)? else {
+    let Some(p) = super::flags("kill", KILL_FLAGS, argv)? else {
         return Ok(0);
     };
     let mut sig = libc::SIGKILL;
@@ -125,27 +111,12 @@ const START_FLAGS: &[Flag] = &[
     flag(0, "detach-keys", true),
     flag(0, "help", false),
 ];
-const START_HELP: &str = "\
-Usage: pocket start [-a [-i] [--detach-keys KEYS]] CONTAINER...
-
-Start created or stopped containers with the configuration they were
-made with, in the background (their output goes to the log).
-
-Options:
-  -a, --attach        Run one container in the foreground: its output
-                      here, its exit status pocket's
-  -i, --interactive   With -a: its stdin is this one (if made with -i);
-                      for one made with -it, on a terminal, ctrl-p,ctrl-q
-                      detaches (leaving it running)
-      --detach-keys KEYS  Another detach sequence (as attach's)
-";
-
 fn start_one(ctx: &Ctx, q: &str) -> Result<()> {
     container::restart_detached(&ctx.store, q)
 }
 
 pub fn start(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("start", START_FLAGS, START_HELP, argv)? else {
+    let Some(p) = super::flags("start", START_FLAGS, argv)? else {
         return Ok(0);
     };
     // The container's init is cloned from this process: see run.rs.
@@ -193,14 +164,8 @@ pub fn start(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     })
 }
 
-const RESTART_HELP: &str = "\
-Usage: pocket restart [-t SECONDS] CONTAINER...
-
-Stop (as pocket stop) and start containers again.
-";
-
 pub fn restart(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("restart", STOP_FLAGS, RESTART_HELP, argv)? else {
+    let Some(p) = super::flags("restart", STOP_FLAGS, argv)? else {
         return Ok(0);
     };
     crate::spawn::sealed::ensure(ctx.args, &ctx.store.run)?;
@@ -213,17 +178,8 @@ pub fn restart(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     })
 }
 
-const BOOT_HELP: &str = "\
-Usage: pocket boot
-
-Start the containers that come back with the host: --restart always, and
-unless-stopped unless they were stopped by hand (what docker's daemon does
-when it starts). Run it once from a boot script or a systemd unit. Prints
-the name of each container it starts.
-";
-
 pub fn boot(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("boot", HELP_ONLY, BOOT_HELP, argv)? else {
+    let Some(p) = super::flags("boot", HELP_ONLY, argv)? else {
         return Ok(0);
     };
     if let Some(extra) = p.rest.first() {
@@ -244,15 +200,8 @@ pub fn boot(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 }
 
 const HELP_ONLY: &[Flag] = &[flag(0, "help", false)];
-const WAIT_HELP: &str = "\
-Usage: pocket wait CONTAINER...
-
-Wait for containers to exit, then print their exit codes (a created one
-is waited for until it has been started and has ended).
-";
-
 pub fn wait(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("wait", HELP_ONLY, WAIT_HELP, argv)? else {
+    let Some(p) = super::flags("wait", HELP_ONLY, argv)? else {
         return Ok(0);
     };
     each(&p.rest, "wait", |q| {
@@ -276,20 +225,8 @@ pub fn wait(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     })
 }
 
-const PAUSE_HELP: &str = "\
-Usage: pocket pause CONTAINER...
-
-Suspend every process of running containers (the cgroup freezer).
-";
-
-const UNPAUSE_HELP: &str = "\
-Usage: pocket unpause CONTAINER...
-
-Resume the processes of paused containers.
-";
-
 pub fn pause(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("pause", HELP_ONLY, PAUSE_HELP, argv)? else {
+    let Some(p) = super::flags("pause", HELP_ONLY, argv)? else {
         return Ok(0);
     };
     each(&p.rest, "pause", |q| {
@@ -300,7 +237,7 @@ pub fn pause(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 }
 
 pub fn unpause(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("unpause", HELP_ONLY, UNPAUSE_HELP, argv)? else {
+    let Some(p) = super::flags("unpause", HELP_ONLY, argv)? else {
         return Ok(0);
     };
     each(&p.rest, "unpause", |q| {
@@ -315,16 +252,8 @@ const RM_FLAGS: &[Flag] = &[
     flag(b'v', "volumes", false),
     flag(0, "help", false),
 ];
-const RM_HELP: &str = "\
-Usage: pocket rm [-f] [-v] CONTAINER...
-
-Remove containers and everything pocket kept for them. A running
-container is refused unless -f (which kills it first). -v also removes
-the anonymous volumes (-v /path) no other container uses.
-";
-
 pub fn rm(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("rm", RM_FLAGS, RM_HELP, argv)? else {
+    let Some(p) = super::flags("rm", RM_FLAGS, argv)? else {
         return Ok(0);
     };
     let (force, volumes) = (p.on(RM_FLAGS, "force"), p.on(RM_FLAGS, "volumes"));
@@ -346,14 +275,8 @@ pub fn rm(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 }
 
 const RENAME_FLAGS: &[Flag] = &[flag(0, "help", false)];
-const RENAME_HELP: &str = "\
-Usage: pocket rename CONTAINER NEW_NAME
-
-Rename a container (running or not); its id, hostname and files stay.
-";
-
 pub fn rename(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("rename", RENAME_FLAGS, RENAME_HELP, argv)? else {
+    let Some(p) = super::flags("rename", RENAME_FLAGS, argv)? else {
         return Ok(0);
     };
     let [q, new] = p.rest[..] else {

@@ -45,66 +45,6 @@ use args::text;
 
 pub use crate::{COMMIT, VERSION};
 
-const HELP: &str = "\
-Usage: pocket [--root DIR] COMMAND [ARG...]
-
-A container runtime in one static binary: no daemon, no shared libraries.
-
-Commands:
-  run        Run a command in a new container (-d: in the background)
-  create     Make a container without starting it (start runs it)
-  ps         List containers
-  logs       Show a container's output
-  exec       Run a command in a running container
-  stop       Stop containers (SIGTERM, then SIGKILL)
-  kill       Send a signal to containers
-  start      Start stopped containers again
-  restart    Stop and start containers
-  boot       Start the containers --restart always/unless-stopped brings back (at boot)
-  wait       Wait for containers to exit and print their exit codes
-  pause      Suspend every process of containers (cgroup freezer)
-  unpause    Resume paused containers
-  rm         Remove containers
-  rename     Rename a container
-  attach     Attach this terminal to a detached container (ctrl-p,ctrl-q detaches)
-  cp         Copy files between a container and the host (tar streams with -)
-  events     Show container events (create, start, die, health_status, ...)
-  inspect    Show containers, images, networks or volumes as JSON (-f TEMPLATE)
-  top        Show a container's processes (ps options: -ef, aux, -o FIELDS)
-  port       Show a container's published ports
-  stats      Show containers' CPU, memory and process counts
-  update     Change containers' resource limits
-  container prune   Remove all stopped containers
-  image prune       Remove unused images (dangling; -a: all unused)
-  volume prune      Remove unused anonymous volumes (-a: all unused)
-  network prune     Remove networks no container is on
-  system prune      All of the above (volumes with --volumes)
-  system df         Show the space images, containers and volumes take
-  info              Show the runtime facts of this host (also system info)
-  volume     Manage named volumes (create, ls, rm, inspect)
-  network    Manage bridge networks (create, ls, inspect, connect, disconnect, rm)
-  images     List images
-  pull       Download an image from a registry
-  push       Upload an image to a registry
-  login      Log in to a registry (credentials in docker's config.json)
-  logout     Remove a registry's stored credentials
-  load       Load images from a docker-archive or OCI layout (tar or dir)
-  import     Make an image from a root filesystem tarball
-  rmi        Remove images
-  tag        Give an image another name
-  image inspect     Show an image's config as JSON
-  save       Write images as a docker-archive (tar)
-  export     Write a container's filesystem as a tar
-  diff       List the files a container added, changed or deleted
-  commit     Make an image from a container's changes
-  version    Show the version and the git commit it was built from
-
-Global options:
-  --root DIR   Keep state in DIR (default /var/lib/pocket, or $POCKET_ROOT)
-
-Run 'pocket COMMAND --help' for more on a command.
-";
-
 /// What every command gets: the process's args/env and the state store.
 pub struct Ctx<'a> {
     pub args: &'a Args,
@@ -178,7 +118,7 @@ fn dispatch(args: &Args) -> Result<i32> {
     let ctx = Ctx { args, store };
     let Some((cmd, rest)) = argv.split_first() else {
         // As docker: no command prints the help and succeeds.
-        crate::rt::out().bytes(HELP.as_bytes());
+        crate::help::print("pocket");
         return Ok(0);
     };
     // A plain user's image files belong to its whole range (the image's
@@ -245,76 +185,61 @@ fn command(cmd: &[u8], rest: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         b"export" => image_out::export(rest, ctx),
         b"diff" => diff::main(rest, ctx),
         b"commit" => image_out::commit(rest, ctx),
-        b"image" => match rest.split_first() {
-            Some((&b"ls", r)) | Some((&b"list", r)) => images::images_cmd(r, ctx),
-            Some((&b"inspect", r)) => images::image_inspect(r, ctx),
-            Some((&b"rm", r)) => images::rmi_cmd(r, ctx),
-            Some((&b"load", r)) => images::load_cmd(r, ctx),
-            Some((&b"pull", r)) => pull::main(r, ctx),
-            Some((&b"push", r)) => push::main(r, ctx),
-            Some((&b"import", r)) => images::import_cmd(r, ctx),
-            Some((&b"tag", r)) => images::tag_cmd(r, ctx),
-            Some((&b"save", r)) => save::main(r, ctx),
-            Some((&b"prune", r)) => prune::image(r, ctx),
-            Some((other, _)) => Err(Error::bad(
-                "unknown command",
-                alloc::format!("image {}", text(other)),
-                "see 'pocket --help'",
-            )),
-            None => Err(Error::bad(
-                "image",
-                "",
-                "needs a subcommand: ls, inspect, rm, load, pull, push, import, tag, save, prune",
-            )),
-        },
+        b"image" => subcommand(
+            "image",
+            &[
+                (&["ls", "list"], images::images_cmd),
+                (&["inspect"], images::image_inspect),
+                (&["rm"], images::rmi_cmd),
+                (&["load"], images::load_cmd),
+                (&["pull"], pull::main),
+                (&["push"], push::main),
+                (&["import"], images::import_cmd),
+                (&["tag"], images::tag_cmd),
+                (&["save"], save::main),
+                (&["prune"], prune::image),
+            ],
+            rest,
+            ctx,
+        ),
         b"volume" => volume::main(rest, ctx),
         b"info" => system::info(rest, ctx),
-        b"system" => match rest.split_first() {
-            Some((&b"prune", r)) => prune::system(r, ctx),
-            Some((&b"df", r)) => system::df(r, ctx),
-            Some((&b"info", r)) => system::info(r, ctx),
-            Some((other, _)) => Err(Error::bad(
-                "unknown command",
-                alloc::format!("system {}", text(other)),
-                "see 'pocket --help'",
-            )),
-            None => Err(Error::bad(
-                "system",
-                "",
-                "needs a subcommand: df, info, prune",
-            )),
-        },
+        b"system" => subcommand(
+            "system",
+            &[
+                (&["prune"], prune::system),
+                (&["df"], system::df),
+                (&["info"], system::info),
+            ],
+            rest,
+            ctx,
+        ),
         b"network" => network::main(rest, ctx),
-        b"container" => match rest.split_first() {
-            Some((&b"prune", r)) => prune::container(r, ctx),
-            Some((&b"ls", r)) | Some((&b"list", r)) => ps::main(r, ctx),
-            Some((&b"rm", r)) => manage::rm(r, ctx),
-            Some((&b"rename", r)) => manage::rename(r, ctx),
-            Some((&b"create", r)) => run::create(r, ctx),
-            Some((&b"start", r)) => manage::start(r, ctx),
-            Some((&b"cp", r)) => cp::main(r, ctx),
-            Some((&b"inspect", r)) => inspect::inspect(r, ctx),
-            Some((&b"export", r)) => image_out::export(r, ctx),
-            Some((&b"diff", r)) => diff::main(r, ctx),
-            Some((&b"commit", r)) => image_out::commit(r, ctx),
-            Some((other, _)) => Err(Error::bad(
-                "unknown command",
-                alloc::format!("container {}", text(other)),
-                "see 'pocket --help'",
-            )),
-            None => Err(Error::bad(
-                "container",
-                "",
-                "needs a subcommand: prune, ls, rm, inspect, export, diff, commit",
-            )),
-        },
+        b"container" => subcommand(
+            "container",
+            &[
+                (&["prune"], prune::container),
+                (&["ls", "list"], ps::main),
+                (&["rm"], manage::rm),
+                (&["rename"], manage::rename),
+                (&["create"], run::create),
+                (&["start"], manage::start),
+                (&["cp"], cp::main),
+                (&["inspect"], inspect::inspect),
+                (&["export"], image_out::export),
+                (&["diff"], diff::main),
+                (&["commit"], image_out::commit),
+            ],
+            rest,
+            ctx,
+        ),
         b"--version" | b"-v" => {
             crate::outln!("pocket version {} (commit {})", VERSION, COMMIT);
             Ok(0)
         }
         b"version" => system::version(rest, ctx),
         b"help" | b"--help" | b"-h" => {
-            crate::rt::out().bytes(HELP.as_bytes());
+            crate::help::print("pocket");
             Ok(0)
         }
         other if other.starts_with(b"-") => Err(Error::bad(
@@ -333,21 +258,20 @@ fn command(cmd: &[u8], rest: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 /// A command's handler: its arguments after the command name.
 pub type Handler = fn(&[&[u8]], &Ctx) -> Result<i32>;
 
-/// `pocket GROUP SUB ...` (volume, network): the handler whose names hold
+/// `pocket GROUP SUB ...` (image, container, system, volume, network): the handler whose names hold
 /// SUB; the group's help for none, `help`, `-h` or `--help`.
 pub fn subcommand(
     group: &str,
-    help: &str,
     table: &[(&[&str], Handler)],
     argv: &[&[u8]],
     ctx: &Ctx,
 ) -> Result<i32> {
     let Some((sub, rest)) = argv.split_first() else {
-        crate::rt::out().bytes(help.as_bytes());
+        crate::help::print(group);
         return Ok(0);
     };
     if matches!(*sub, b"--help" | b"-h" | b"help") {
-        crate::rt::out().bytes(help.as_bytes());
+        crate::help::print(group);
         return Ok(0);
     }
     match table
@@ -367,7 +291,6 @@ pub fn subcommand(
 pub fn flags<'a>(
     cmd: &str,
     table: &[args::Flag],
-    help: &str,
     argv: &'a [&'a [u8]],
 ) -> Result<Option<args::Parsed<'a>>> {
     let p = args::parse_interspersed(cmd, table, argv)?;
@@ -375,7 +298,7 @@ pub fn flags<'a>(
         .iter()
         .any(|&(k, v)| table[k].long == "help" && v == b"true")
     {
-        crate::rt::out().bytes(help.as_bytes());
+        crate::help::print(cmd);
         return Ok(None);
     }
     Ok(Some(p))

@@ -13,25 +13,6 @@ use crate::net::networks::{self, Nets, Network, fmt_ip, parse_cidr, parse_ip};
 use alloc::string::String;
 use alloc::vec::Vec;
 
-pub const HELP: &str = "\
-Usage: pocket network COMMAND
-
-Manage bridge networks (kept under <root>/networks/NAME.json).
-
-Containers on the same user network find each other by name, short id
-and --network-alias: their /etc/hosts list one another (the default
-network \"bridge\" resolves no names, as docker's).
-
-Commands:
-  create [--subnet CIDR] [--gateway IP] [-l K=V] NAME   Create a network; prints its id
-  ls [-q] [--no-trunc] [-f K=V] [--format T]     List networks
-  inspect [-f T] NAME...                         Show networks as JSON
-  connect [--ip IP] [--alias A] NET CONTAINER    Put a container on another network too
-  disconnect NET CONTAINER                       Take it off a network
-  rm NAME...                                     Remove networks no container uses
-  prune [-f]                                     Remove networks no container uses
-";
-
 const CREATE: &[Flag] = &[
     flag(0, "subnet", true),
     flag(0, "gateway", true),
@@ -52,7 +33,6 @@ const ONLY_HELP: &[Flag] = &[flag(0, "help", false)];
 pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     super::subcommand(
         "network",
-        HELP,
         &[
             (&["create"], create),
             (&["ls", "list"], ls),
@@ -74,9 +54,7 @@ const CONNECT: &[Flag] = &[
 ];
 
 fn connect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let help = "Usage: pocket network connect [--ip IP] [--alias NAME] NETWORK CONTAINER\n\n\
-                Put a container on another network too (its next ethN; now if it runs).\n";
-    let Some(p) = super::flags("network connect", CONNECT, help, argv)? else {
+    let Some(p) = super::flags("network connect", CONNECT, argv)? else {
         return Ok(0);
     };
     let [net, c] = p.rest[..] else {
@@ -118,8 +96,7 @@ fn connect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 const DISCONNECT: &[Flag] = &[flag(b'f', "force", false), flag(0, "help", false)];
 
 fn disconnect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let help = "Usage: pocket network disconnect [-f] NETWORK CONTAINER\n";
-    let Some(p) = super::flags("network disconnect", DISCONNECT, help, argv)? else {
+    let Some(p) = super::flags("network disconnect", DISCONNECT, argv)? else {
         return Ok(0);
     };
     let [net, c] = p.rest[..] else {
@@ -138,8 +115,7 @@ fn utf8<'a>(what: &'static str, v: &'a [u8]) -> Result<&'a str> {
 }
 
 fn create(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let help = "Usage: pocket network create [--subnet CIDR] [--gateway IP] [-l KEY=VALUE] NAME\n";
-    let Some(p) = super::flags("network create", CREATE, help, argv)? else {
+    let Some(p) = super::flags("network create", CREATE, argv)? else {
         return Ok(0);
     };
     if let Some(d) = p.value(CREATE, "driver")
@@ -212,10 +188,7 @@ fn create(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 }
 
 fn ls(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let help = "Usage: pocket network ls [-q] [--no-trunc] [-f KEY=VALUE] [--format T]\n\
-                Filters: driver=bridge, id=PREFIX, label=KEY[=VALUE], name=PART, scope=local,\n\
-                type=builtin|custom, dangling=true|false\n";
-    let Some(p) = super::flags("network ls", LS, help, argv)? else {
+    let Some(p) = super::flags("network ls", LS, argv)? else {
         return Ok(0);
     };
     if let Some(x) = p.rest.first() {
@@ -356,8 +329,7 @@ pub fn network_doc(ctx: &Ctx, name: &str) -> Result<Value> {
 const INSPECT_FLAGS: &[Flag] = &[flag(b'f', "format", true), flag(0, "help", false)];
 
 fn inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let help = "Usage: pocket network inspect [-f TEMPLATE] NAME...\n";
-    let Some(p) = super::flags("network inspect", INSPECT_FLAGS, help, argv)? else {
+    let Some(p) = super::flags("network inspect", INSPECT_FLAGS, argv)? else {
         return Ok(0);
     };
     if p.rest.is_empty() {
@@ -372,8 +344,7 @@ fn inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 }
 
 fn rm(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let help = "Usage: pocket network rm NAME...\n";
-    let Some(p) = super::flags("network rm", ONLY_HELP, help, argv)? else {
+    let Some(p) = super::flags("network rm", ONLY_HELP, argv)? else {
         return Ok(0);
     };
     if p.rest.is_empty() {

@@ -9,14 +9,8 @@ use crate::net::ports::{self, Mapping};
 use crate::state::{Record, Status, Store};
 use alloc::vec::Vec;
 
-const HELP: &str = "\
-Usage: pocket port CONTAINER [PRIVATE_PORT[/PROTO]]
-
-List a container's published ports, or where one of them is published.
-";
-
 pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("port", &[flag(0, "help", false)], HELP, argv)? else {
+    let Some(p) = super::flags("port", &[flag(0, "help", false)], argv)? else {
         return Ok(0);
     };
     let (q, want) = match p.rest[..] {

@@ -74,12 +74,8 @@ pub(super) fn bytes_of(path: &str) -> u64 {
         .unwrap_or(0)
 }
 
-fn parse<'a>(
-    cmd: &str,
-    help: &str,
-    argv: &'a [&'a [u8]],
-) -> Result<Option<super::args::Parsed<'a>>> {
-    let p = super::flags(cmd, FLAGS, help, argv)?;
+fn parse<'a>(cmd: &str, argv: &'a [&'a [u8]]) -> Result<Option<super::args::Parsed<'a>>> {
+    let p = super::flags(cmd, FLAGS, argv)?;
     if let Some(p) = &p
         && let Some(x) = p.rest.first()
     {
@@ -210,14 +206,8 @@ fn networks(ctx: &Ctx) -> Result<Report> {
     Ok(rep)
 }
 
-const CONTAINER_HELP: &str = "\
-Usage: pocket container prune [-f]
-
-Remove all stopped containers (asks first, unless -f).
-";
-
 pub fn container(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = parse("container prune", CONTAINER_HELP, argv)? else {
+    let Some(p) = parse("container prune", argv)? else {
         return Ok(0);
     };
     if !confirm(
@@ -232,15 +222,8 @@ pub fn container(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     Ok(0)
 }
 
-const IMAGE_HELP: &str = "\
-Usage: pocket image prune [-a] [-f]
-
-Remove images without a tag that no container uses (-a: every image no
-container uses), asking first unless -f.
-";
-
 pub fn image(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = parse("image prune", IMAGE_HELP, argv)? else {
+    let Some(p) = parse("image prune", argv)? else {
         return Ok(0);
     };
     let all = p.on(FLAGS, "all");
@@ -259,15 +242,8 @@ pub fn image(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     Ok(0)
 }
 
-const VOLUME_HELP: &str = "\
-Usage: pocket volume prune [-a] [-f]
-
-Remove anonymous volumes no container uses (-a: named ones too), asking
-first unless -f.
-";
-
 pub fn volume(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = parse("volume prune", VOLUME_HELP, argv)? else {
+    let Some(p) = parse("volume prune", argv)? else {
         return Ok(0);
     };
     if !confirm(
@@ -282,15 +258,8 @@ pub fn volume(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     Ok(0)
 }
 
-const NETWORK_HELP: &str = "\
-Usage: pocket network prune [-f]
-
-Remove the networks made with network create that no container is on,
-asking first unless -f.
-";
-
 pub fn network(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = parse("network prune", NETWORK_HELP, argv)? else {
+    let Some(p) = parse("network prune", argv)? else {
         return Ok(0);
     };
     if !confirm(
@@ -303,16 +272,8 @@ pub fn network(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     Ok(0)
 }
 
-const SYSTEM_HELP: &str = "\
-Usage: pocket system prune [-a] [--volumes] [-f]
-
-Remove stopped containers, networks no container is on, dangling images
-(-a: every image no container uses) and, with --volumes, anonymous
-volumes no container uses; asks first unless -f.
-";
-
 pub fn system(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = parse("system prune", SYSTEM_HELP, argv)? else {
+    let Some(p) = parse("system prune", argv)? else {
         return Ok(0);
     };
     let (all, vols) = (p.on(FLAGS, "all"), p.on(FLAGS, "volumes"));

@@ -44,26 +44,6 @@ const COLUMNS: super::format::Columns = super::format::Columns {
     ],
 };
 
-const HELP: &str = "\
-Usage: pocket ps [OPTIONS]
-
-List containers (running ones; -a for all).
-
-Options:
-  -a, --all        Show all containers
-  -q, --quiet      Only print ids
-      --no-trunc   Do not truncate ids and commands
-  -f, --filter KEY=VALUE
-                   Only containers that match: id=PREFIX, name=PART,
-                   label=KEY or label=KEY=VALUE, status=(created|running|
-                   paused|exited), ancestor=IMAGE (name or id), exited=CODE.
-                   A key given twice matches either value; different keys
-                   must all match. status= and exited= look at all
-                   containers, as -a.
-      --format TMPL  A Go template per container ('{{.Names}} {{.Status}}'),
-                   'table TMPL' for aligned columns with headers, or json
-";
-
 const KEYS: &[&str] = &["id", "name", "label", "status", "ancestor", "exited"];
 const STATUSES: &[&str] = &[
     "created",
@@ -123,7 +103,7 @@ pub fn port_cell(m: &crate::net::ports::Mapping) -> String {
 }
 
 pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("ps", FLAGS, HELP, argv)? else {
+    let Some(p) = super::flags("ps", FLAGS, argv)? else {
         return Ok(0);
     };
     let on = |name: &str| {

@@ -13,24 +13,6 @@ pub const PULL_FLAGS: &[Flag] = &[
     flag(0, "insecure-registry", true),
     flag(0, "help", false),
 ];
-const PULL_HELP: &str = "\
-Usage: pocket pull [OPTIONS] NAME[:TAG|@DIGEST]
-
-Download an image from a registry (OCI distribution API v2). Every blob is
-checked against its digest; an interrupted pull leaves no image and picks
-up at the first layer it had not finished.
-
-Options:
-      --platform OS/ARCH[/VARIANT]   Pick this platform from a multi-platform
-                                     image (default: the host's)
-  -q, --quiet                        Print only the image's name
-      --insecure-registry HOST[:PORT]
-                                     Plain HTTP for this registry (loopback
-                                     registries always are; also
-                                     /etc/pocket/config.json's
-                                     \"insecure-registries\")
-";
-
 /// The registry settings of a command's flags (`--insecure-registry`).
 pub fn options(ctx: &Ctx, p: &super::args::Parsed, table: &[Flag]) -> registry::Options {
     let insecure: Vec<String> = p
@@ -43,7 +25,7 @@ pub fn options(ctx: &Ctx, p: &super::args::Parsed, table: &[Flag]) -> registry::
 }
 
 pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("pull", PULL_FLAGS, PULL_HELP, argv)? else {
+    let Some(p) = super::flags("pull", PULL_FLAGS, argv)? else {
         return Ok(0);
     };
     let [q] = p.rest[..] else {

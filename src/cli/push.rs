@@ -17,28 +17,13 @@ const FLAGS: &[Flag] = &[
     flag(0, "insecure-registry", true),
     flag(0, "help", false),
 ];
-const HELP: &str = "\
-Usage: pocket push [OPTIONS] NAME[:TAG]
-
-Upload an image to a registry (OCI distribution API v2, docker schema 2
-manifest, gzip layers). Layers the registry has are skipped; one pushed
-before to another repository of the registry is mounted from there.
-
-Options:
-  -a, --all-tags                     Push every tag of NAME
-  -q, --quiet                        Print only the reference pushed
-      --insecure-registry HOST[:PORT]
-                                     Plain HTTP for this registry (loopback
-                                     registries always are)
-";
-
 /// Layers as pocket writes them everywhere (save, export, commit).
 const OCI: Opts = Opts {
     oci_whiteouts: true,
 };
 
 pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("push", FLAGS, HELP, argv)? else {
+    let Some(p) = super::flags("push", FLAGS, argv)? else {
         return Ok(0);
     };
     let [q] = p.rest[..] else {

@@ -108,114 +108,6 @@ const FLAGS: &[Flag] = &[
 /// FLAGS, so the two commands cannot drift apart.
 pub const LIMIT_FLAGS: &[Flag] = FLAGS.split_at(FLAGS.len() - 14).1;
 
-pub const HELP: &str = "\
-Usage: pocket run [OPTIONS] IMAGE [COMMAND [ARG...]]
-       pocket run [OPTIONS] --rootfs DIR COMMAND [ARG...]
-       pocket run [OPTIONS] DIR COMMAND [ARG...]     (DIR starting with '/' or '.')
-
-Run COMMAND in a new container whose root filesystem is IMAGE (pulled
-first if the store lacks it) or DIR.
-
-Options:
-  -i, --interactive        Keep stdin open (else it is /dev/null)
-  -t, --tty                Allocate a pseudo-terminal
-  -e, --env KEY=VALUE      Set an environment variable (-e KEY takes the host's value)
-      --env-file FILE      Read KEY=VALUE lines from FILE
-  -w, --workdir DIR        Working directory inside the container (absolute)
-  -h, --hostname NAME      Container host name (default: a random id)
-      --net MODE           Network: bridge (default: pocket's default bridge network, made
-                           on first use), none (a new namespace with lo only), host (the
-                           host's), a network's name, container:ID, or slirp4netns
-                           [:allow_host_loopback=true] (user-mode, no root needed; a
-                           plain user's default where slirp4netns is installed)
-      --ip IP              The container's address on its bridge network
-  -p, --publish [IP:]HOST:CTR[/udp]  Publish a port (-p CTR: a random host port)
-  -P, --publish-all        Publish the image's exposed ports on random host ports
-      --add-host NAME:IP   A line in /etc/hosts (bridge networks)
-  -l, --label KEY=VALUE    A label on the container (after the image's)
-      --stop-signal SIG    What stop sends first (default: the image's STOPSIGNAL, else TERM)
-      --stop-timeout SECS  stop's grace before SIGKILL when stop has no -t (default 10)
-      --restart POLICY     no (default), on-failure[:MAX], always, unless-stopped: start
-                           it again when it ends (100 ms backoff, doubling); `pocket
-                           boot` brings always/unless-stopped back after a reboot
-      --health-cmd CMD     A health check run in the container (sh -c CMD) every interval:
-                           exit 0 healthy; `ps` shows (healthy), inspect State.Health
-      --health-interval D  Time between checks (default 30s; Go durations: 1m30s, 500ms)
-      --health-timeout D   A check taking longer is killed and fails (default 30s)
-      --health-retries N   Failures in a row that make it unhealthy (default 3)
-      --health-start-period D  Failures in this first period do not count
-      --health-start-interval D  Time between checks in the start period (default 5s)
-      --no-healthcheck     Disable the image's HEALTHCHECK
-      --log-driver D       json-file (default), local (rotated: 20m x 5), none (no log)
-      --log-opt K=V        max-size=10m (rotate past it), max-file=3 (files kept)
-      --mount type=bind|volume|tmpfs,src=S,dst=D[,readonly][,volume-nocopy][,tmpfs-size=N]
-                           [,tmpfs-mode=M][,bind-propagation=rprivate]: -v/--tmpfs, spelled out
-      --shm-size BYTES     Size of /dev/shm (default 64m)
-      --pid MODE           host: the host's pid namespace (every host process);
-                           container:NAME: that running container's
-      --ipc MODE           private|shareable (default: its own), host (the host's, and its
-                           /dev/shm), none (no /dev/shm), container:NAME (its SysV IPC)
-      --uts host           Share the host's host name (no -h)
-      --uidmap C:H:N       A user namespace: ids C..C+N inside are H..H+N on the host
-                           (repeatable; root inside must be mapped), as podman's
-      --gidmap C:H:N       The same for group ids (default: as --uidmap)
-      --userns host        No user namespace (the default)
-      --userns auto[:size=N]  A user namespace of N ids (default: the image's highest
-                           uid/gid + 1, 1024 to 65536) from the subordinate ids of the
-                           user \"containers\" (/etc/subuid, /etc/subgid) that no other
-                           container maps (root; podman's)
-      --group-add GROUP    An extra group of the process (name from the image's /etc/group,
-                           or a number)
-      --cidfile FILE       Write the container's id to FILE (refused if FILE exists)
-      --domainname NAME    The container's NIS domain name
-      --network-alias NAME Another name other containers on its network find it by
-  -a, --attach STREAM      Only these of stdin, stdout, stderr here (the others: the log)
-      --label-file FILE    Labels from a file, one KEY=VALUE a line
-      --dns IP             A nameserver for /etc/resolv.conf (bridge networks)
-      --device HOST[:CTR][:rwm]  Make the host's device node (or the nodes below a
-                           directory) in the container's /dev and allow it (default rwm)
-      --device-cgroup-rule RULE  Allow devices in the devices cgroup: 'c 1:3 rwm', 'b 8:* r'
-      --read-only          Mount the root filesystem read-only (volumes stay writable)
-      --ulimit NAME=SOFT[:HARD]  A resource limit (nofile, nproc, core, ...; -1 unlimited)
-      --sysctl KEY=VALUE   A namespaced kernel parameter (net.*, kernel.shm*, kernel.msg*,
-                           kernel.sem, fs.mqueue.*)
-      --oom-score-adj N    The container's OOM score adjustment (-1000 to 1000)
-      --pull POLICY        missing (default): pull IMAGE if the store lacks it;
-                           always: pull first; never: only the store
-      --platform OS/ARCH[/VARIANT]  The platform to pull (default: the host's)
-      --security-opt OPT   seccomp=unconfined|PROFILE.json (default: docker's profile),
-                           no-new-privileges=false (default: true)
-  -v, --volume SRC:DST[:ro|rw]  Bind a host path (made if missing) or a named volume
-                           (made if missing; `pocket volume`) on DST; -v DST: a new volume
-      --tmpfs DST[:OPTS]   Mount a tmpfs on DST (noexec,nosuid,nodev; size=, mode=, exec ...)
-      --init               Run a tiny init as PID 1 that reaps zombies and forwards signals
-  -d, --detach             Run in the background and print the container id
-      --name NAME          Name the container (default: a generated name)
-      --rm                 Remove the container when it exits
-  -m, --memory BYTES       Memory limit (b, k, m, g; at least 6m)
-      --memory-swap BYTES  Memory + swap limit (-1: unlimited swap)
-      --memory-reservation BYTES  Soft memory limit
-      --cpus N             Number of CPUs (e.g. 0.5): quota over a 100ms period
-  -c, --cpu-shares N       Relative CPU weight (default 1024)
-      --cpu-quota US       CFS quota in microseconds per period
-      --cpu-period US      CFS period in microseconds
-      --cpuset-cpus LIST   CPUs allowed (0-2,4)
-      --cpuset-mems LIST   Memory nodes allowed
-      --pids-limit N       Maximum number of processes (-1: unlimited)
-      --blkio-weight N     Block IO weight (10 to 1000; dropped with a warning where the
-                           kernel has no weight file, e.g. no BFQ)
-      --cpu-rt-period US   Real-time period in microseconds (cgroup v1, RT_GROUP_SCHED)
-      --cpu-rt-runtime US  Real-time runtime in microseconds per period
-      --oom-kill-disable   Do not OOM-kill the container (cgroup v1 only; dropped with a
-                           warning elsewhere)
-      --no-pivot           Use MS_MOVE + chroot instead of pivot_root (automatic in an initramfs)
-      --rootfs DIR         The container's root filesystem
-      --help               Show this help
-
-Exit status: the command's; 125 if pocket failed, 126 if the command cannot
-be run, 127 if it was not found, 128+N if it was killed by signal N.
-";
-
 /// `run`'s flags, parsed but not yet interpreted.
 #[derive(Debug, Default)]
 pub struct RunArgs<'a> {
@@ -1135,7 +1027,7 @@ pub fn create(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
     let mut r = parse_run(argv)?;
     if r.help {
-        crate::rt::out().bytes(HELP.as_bytes());
+        crate::help::print("run");
         return Ok(0);
     }
     // The container's init is a clone of this process: until its execve

@@ -83,19 +83,8 @@ fn member(path: String, kind: Kind, size: u64) -> Entry {
 
 const FLAGS: &[Flag] = &[flag(b'o', "output", true), flag(0, "help", false)];
 
-const HELP: &str = "\
-Usage: pocket save [-o FILE] IMAGE...
-
-Write images as a docker-archive (what docker save writes; docker load,
-skopeo and pocket load read it) to stdout or FILE. An image named by a
-tag keeps that tag in the archive.
-
-Options:
-  -o, --output FILE   Write to FILE instead of stdout
-";
-
 pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("save", FLAGS, HELP, argv)? else {
+    let Some(p) = super::flags("save", FLAGS, argv)? else {
         return Ok(0);
     };
     if p.rest.is_empty() {

@@ -16,16 +16,6 @@ const STATS_FLAGS: &[Flag] = &[
     flag(0, "help", false),
 ];
 
-const STATS_HELP: &str = "\
-Usage: pocket stats [--no-stream] [CONTAINER...]
-
-Live CPU, memory and process counts of running containers (all of them
-when none is named), read from their cgroups.
-
-Options:
-  --no-stream   Print one sample and exit
-";
-
 /// `num / den` as a decimal with `places` digits, in integers: float
 /// formatting would add 12 KB of code to the binary for two columns.
 fn fixed(num: u64, den: u64, places: u32) -> String {
@@ -162,7 +152,7 @@ fn table(rows: &[Row], before: &[Stats], after: &[Stats], wall_ns: u64) -> Strin
 }
 
 pub fn stats(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("stats", STATS_FLAGS, STATS_HELP, argv)? else {
+    let Some(p) = super::flags("stats", STATS_FLAGS, argv)? else {
         return Ok(0);
     };
     let once = p
@@ -194,20 +184,8 @@ pub fn stats(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 
 use super::run::LIMIT_FLAGS as UPDATE_FLAGS;
 
-const UPDATE_HELP: &str = "\
-Usage: pocket update [OPTIONS] CONTAINER...
-
-Change the resource limits of containers; running ones at once.
-
-Options: -m/--memory, --memory-swap, --memory-reservation, --cpus,
--c/--cpu-shares, --cpu-quota, --cpu-period, --cpuset-cpus, --cpuset-mems,
---pids-limit, --blkio-weight, --cpu-rt-period, --cpu-rt-runtime (as
-pocket run). A limit the host cannot enforce is dropped with a warning, as
-docker does.
-";
-
 pub fn update(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("update", UPDATE_FLAGS, UPDATE_HELP, argv)? else {
+    let Some(p) = super::flags("update", UPDATE_FLAGS, argv)? else {
         return Ok(0);
     };
     let limits: Vec<(&str, &[u8])> = p

@@ -53,15 +53,8 @@ fn reclaimable(r: u64, total: u64) -> String {
     format!("{} ({pct}%)", human(r))
 }
 
-const DF_HELP: &str = "\
-Usage: pocket system df
-
-Show the space images, containers and volumes take, and how much of it
-nothing uses (what prune would give back).
-";
-
 pub fn df(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("system df", ONLY_HELP, DF_HELP, argv)? else {
+    let Some(p) = super::flags("system df", ONLY_HELP, argv)? else {
         return Ok(0);
     };
     if let Some(x) = p.rest.first() {
@@ -167,15 +160,6 @@ pub fn df(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     Ok(0)
 }
 
-const INFO_HELP: &str = "\
-Usage: pocket info [-f TEMPLATE]
-
-Show the runtime facts of this host as pocket sees them (docker info's
-shape): containers and images, storage, logging and cgroup drivers, the
-cgroup version, security options, kernel, OS, CPUs and memory.
--f '{{.CgroupVersion}}' (or json) prints docker's fields through a Go template.
-";
-
 /// CPUs online, from the kernel's list ("0-1,4").
 fn cpus() -> usize {
     read("/sys/devices/system/cpu/online")
@@ -218,7 +202,7 @@ fn arch() -> (&'static str, &'static str) {
 }
 
 pub fn info(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("info", INFO_FLAGS, INFO_HELP, argv)? else {
+    let Some(p) = super::flags("info", INFO_FLAGS, argv)? else {
         return Ok(0);
     };
     if let Some(x) = p.rest.first() {
@@ -331,15 +315,8 @@ pub fn info(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     Ok(0)
 }
 
-const VERSION_HELP: &str = "\
-Usage: pocket version [-f TEMPLATE]
-
-Show pocket's version, in docker's Client/Server sections (pocket has no
-server: the engine and the OCI runtime are pocket itself).
-";
-
 pub fn version(argv: &[&[u8]], _ctx: &Ctx) -> Result<i32> {
-    let Some(p) = super::flags("version", INFO_FLAGS, VERSION_HELP, argv)? else {
+    let Some(p) = super::flags("version", INFO_FLAGS, argv)? else {
         return Ok(0);
     };
     let goarch = arch().1;

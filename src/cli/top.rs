@@ -12,15 +12,6 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-pub const HELP: &str = "\
-Usage: pocket top CONTAINER [ps OPTIONS]
-
-List the processes of a running container (host pids). ps OPTIONS: -ef
-(default), -f, aux, or -o FIELD[,FIELD...] with fields pid, ppid, uid,
-user, gid, stat, comm, args (cmd, command), rss, vsz, nlwp, tty, time,
-etime, stime, c, pcpu, pmem.
-";
-
 /// One process, read from /proc/PID.
 struct Proc {
     pid: i32,
@@ -245,7 +236,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         return Err(Error::bad("top", "", "needs a container"));
     };
     if *q == b"--help" || *q == b"-h" {
-        crate::rt::out().bytes(HELP.as_bytes());
+        crate::help::print("top");
         return Ok(0);
     }
     let opts: Vec<String> = opts.iter().map(|o| super::args::text(o)).collect();

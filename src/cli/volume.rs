@@ -10,21 +10,6 @@ use crate::state::volumes;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-pub const HELP: &str = "\
-Usage: pocket volume COMMAND
-
-Manage named volumes (kept under <root>/volumes/NAME/_data).
-
-Commands:
-  create [--label K=V] [NAME]
-                     Create a volume (a random name if none is given)
-  ls [-q] [-f KEY=VALUE]
-                     List volumes (filters: dangling=true|false,
-                     name=PART, label=KEY[=VALUE])
-  rm [-f] NAME...    Remove volumes (-f: even if a container uses them)
-  inspect NAME...    Show volumes as JSON
-";
-
 const CREATE: &[Flag] = &[
     flag(0, "name", true),
     flag(b'd', "driver", true),
@@ -44,7 +29,6 @@ const INSPECT: &[Flag] = &[flag(b'f', "format", true), flag(0, "help", false)];
 pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     super::subcommand(
         "volume",
-        HELP,
         &[
             (&["create"], create),
             (&["ls", "list"], ls),
@@ -58,8 +42,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 }
 
 fn create(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let help = "Usage: pocket volume create [--name NAME] [-l|--label KEY=VALUE] [--label-file FILE] [NAME]\n";
-    let Some(p) = super::flags("volume create", CREATE, help, argv)? else {
+    let Some(p) = super::flags("volume create", CREATE, argv)? else {
         return Ok(0);
     };
     let mut name = None;
@@ -100,8 +83,7 @@ fn create(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 }
 
 fn ls(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let help = "Usage: pocket volume ls [-q] [-f dangling=true|false|name=PART|label=KEY[=VALUE]] [--format T]\n";
-    let Some(p) = super::flags("volume ls", LS, help, argv)? else {
+    let Some(p) = super::flags("volume ls", LS, argv)? else {
         return Ok(0);
     };
     if let Some(x) = p.rest.first() {
@@ -166,8 +148,7 @@ fn ls(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 }
 
 fn rm(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let help = "Usage: pocket volume rm [-f] NAME...\n";
-    let Some(p) = super::flags("volume rm", RM, help, argv)? else {
+    let Some(p) = super::flags("volume rm", RM, argv)? else {
         return Ok(0);
     };
     let force = p.on(RM, "force");
@@ -214,8 +195,7 @@ pub fn volume_doc(ctx: &Ctx, name: &str) -> Result<Value> {
 }
 
 fn inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
-    let help = "Usage: pocket volume inspect [-f TEMPLATE] NAME...\n";
-    let Some(p) = super::flags("volume inspect", INSPECT, help, argv)? else {
+    let Some(p) = super::flags("volume inspect", INSPECT, argv)? else {
         return Ok(0);
     };
     if p.rest.is_empty() {

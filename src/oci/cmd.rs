@@ -17,7 +17,7 @@ use alloc::vec::Vec;
 
 pub fn dispatch(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
     let Some((&cmd, rest)) = argv.split_first() else {
-        crate::rt::out().bytes(super::info::HELP.as_bytes());
+        crate::help::print("pocket-runc");
         return Ok(0);
     };
     match cmd {
@@ -38,7 +38,7 @@ pub fn dispatch(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
         b"spec" => super::info::spec(rest),
         b"--version" | b"version" => super::info::version(),
         b"--help" | b"help" => {
-            crate::rt::out().bytes(super::info::HELP.as_bytes());
+            crate::help::print("pocket-runc");
             Ok(0)
         }
         _ => Err(Error::bad(

@@ -7,40 +7,6 @@ use crate::json::{self, Value};
 use alloc::string::String;
 use alloc::vec::Vec;
 
-pub const HELP: &str = "\
-Usage: pocket-runc [GLOBAL OPTIONS] COMMAND [OPTIONS] ARGS...
-       pocket oci [GLOBAL OPTIONS] COMMAND [OPTIONS] ARGS...
-
-pocket's OCI runtime front end, with runc's commands, flags and output.
-
-Commands:
-  create   create a container from a bundle (its init waits for start)
-  start    run the user process of a created container
-  run      create and start a container (and wait, unless --detach)
-  state    print the state of a container (JSON)
-  list     list containers (--format table|json)
-  kill     send a signal to a container's init (--all: every process)
-  delete   delete a container (--force: even a running one)
-  exec     run a process in a container (--process FILE or the command line)
-  pause    freeze every process of a container
-  resume   thaw a paused container
-  ps       a container's processes (--format table|json)
-  update   change a container's resources (--resources FILE|-)
-  events   resource statistics (--stats: once)
-  features what this runtime supports (JSON)
-  spec     write a default config.json (--rootless: for a plain user)
-
-Global options:
-  --root DIR          state directory (default /run/pocket-runc; a plain
-                      user's: $XDG_RUNTIME_DIR/pocket-runc)
-  --log FILE          append errors to FILE
-  --log-format FORMAT text or json
-  --systemd-cgroup    read cgroupsPath as slice:prefix:name
-  --rootless MODE     true, false, auto (a plain user): no cgroup where
-                      this user may make none
-  --debug, --criu PATH   accepted
-";
-
 pub fn version() -> Result<i32> {
     crate::outln!(
         "runc version {} (pocket)\ncommit: {}\nspec: 1.0.2",
