@@ -13,48 +13,84 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-/// A place in the document: its dotted path (for errors) and its value
-/// (None: absent or null, which the spec treats alike).
-#[derive(Clone)]
-pub(super) struct At<'a> {
-    pub doc: &'static str,
-    pub path: String,
+/// A place in the document: the step that reached it from its parent
+/// (its dotted path is spelled out only for an error) and its value
+/// (None: absent or null, which the spec treats alike). A copy is a few
+/// words: looking up a key allocates nothing.
+#[derive(Clone, Copy)]
+pub(super) struct At<'a, 'p> {
+    doc: &'static str,
+    up: Option<&'p At<'a, 'p>>,
+    step: Step<'p>,
     pub v: Option<&'a Value>,
 }
 
-impl<'a> At<'a> {
-    pub fn root(doc: &'static str, v: &'a Value) -> At<'a> {
+#[derive(Clone, Copy)]
+enum Step<'p> {
+    Root,
+    Key(&'p str),
+    Idx(usize),
+}
+
+impl<'a> At<'a, 'a> {
+    pub fn root(doc: &'static str, v: &'a Value) -> At<'a, 'a> {
         At {
             doc,
-            path: String::new(),
+            up: None,
+            step: Step::Root,
             v: Some(v),
         }
     }
+}
 
-    pub fn key(&self, k: &str) -> At<'a> {
+impl<'a, 'p> At<'a, 'p> {
+    pub fn key<'s>(&'s self, k: &'s str) -> At<'a, 's> {
         At {
             doc: self.doc,
-            path: match self.path.is_empty() {
-                true => String::from(k),
-                false => format!("{}.{k}", self.path),
-            },
+            up: Some(self),
+            step: Step::Key(k),
             v: self.v.and_then(|o| o.get(k)).filter(|x| !x.is_null()),
         }
     }
 
-    fn idx(&self, i: usize, v: &'a Value) -> At<'a> {
+    fn idx(&self, i: usize, v: &'a Value) -> At<'a, '_> {
         At {
             doc: self.doc,
-            path: format!("{}[{i}]", self.path),
+            up: Some(self),
+            step: Step::Idx(i),
             v: Some(v),
         }
     }
 
+    /// The dotted path from the root: `process.rlimits[2].type`.
+    fn path(&self) -> String {
+        let mut steps = Vec::new();
+        let mut at = Some(self);
+        while let Some(a) = at {
+            steps.push(a.step);
+            at = a.up;
+        }
+        let mut out = String::new();
+        for s in steps.iter().rev() {
+            match s {
+                Step::Root => {}
+                Step::Key(k) if out.is_empty() => out.push_str(k),
+                Step::Key(k) => {
+                    out.push('.');
+                    out.push_str(k);
+                }
+                Step::Idx(i) => out.push_str(&format!("[{i}]")),
+            }
+        }
+        out
+    }
+
     /// `<doc>: <path>: <why>`.
+    #[cold]
     pub fn err(&self, why: impl Into<Cow<'static, str>>) -> Error {
-        match self.path.is_empty() {
-            true => Error::bad(self.doc, "", why),
-            false => Error::bad(format!("{}:", self.doc), self.path.clone(), why),
+        match self.path() {
+            p if p.is_empty() => Error::bad(self.doc, "", why),
+            p => Error::bad(format!("{}:", self.doc), p, why),
         }
     }
 
@@ -117,7 +153,7 @@ impl<'a> At<'a> {
     }
 
     /// The elements of an array (absent: none), each with its place.
-    pub fn items(&self) -> Result<Vec<At<'a>>> {
+    pub fn items(&self) -> Result<Vec<At<'a, '_>>> {
         match self.v {
             None => Ok(Vec::new()),
             Some(Value::Arr(a)) => Ok(a.iter().enumerate().map(|(i, v)| self.idx(i, v)).collect()),
