@@ -93,13 +93,13 @@ impl DeviceRule {
     }
 
     fn to_json(self) -> Value {
-        json::obj(alloc::vec![
+        json::obj!(
             ("allow", Some(Value::Bool(self.allow))),
             ("type", Some(Value::Str(String::from(self.kind as char)))),
             ("major", self.major.map(json::num)),
             ("minor", self.minor.map(json::num)),
             ("access", Some(Value::Str(self.access_str()))),
-        ])
+        )
     }
 
     /// Lenient, as the kernel's own parser: a missing type is 'a', a
@@ -160,15 +160,15 @@ impl Resources {
     /// OCI `linux.resources` JSON.
     pub fn to_json(&self) -> Value {
         let m = self.memory.as_ref().map(|m| {
-            json::obj(alloc::vec![
+            json::obj!(
                 ("limit", m.limit.map(json::num)),
                 ("reservation", m.reservation.map(json::num)),
                 ("swap", m.swap.map(json::num)),
                 ("disableOOMKiller", m.disable_oom_killer.map(Value::Bool)),
-            ])
+            )
         });
         let c = self.cpu.as_ref().map(|c| {
-            json::obj(alloc::vec![
+            json::obj!(
                 ("shares", c.shares.map(json::num)),
                 ("quota", c.quota.map(json::num)),
                 ("period", c.period.map(json::num)),
@@ -176,29 +176,29 @@ impl Resources {
                 ("mems", c.mems.as_deref().map(json::str)),
                 ("realtimeRuntime", c.realtime_runtime.map(json::num)),
                 ("realtimePeriod", c.realtime_period.map(json::num)),
-            ])
+            )
         });
-        json::obj(alloc::vec![
+        json::obj!(
             ("memory", m),
             ("cpu", c),
             (
                 "pids",
                 self.pids
                     .as_ref()
-                    .map(|p| json::obj(alloc::vec![("limit", Some(json::num(p.limit)))]))
+                    .map(|p| json::obj!(("limit", Some(json::num(p.limit)))))
             ),
             (
                 "blockIO",
                 self.block_io
                     .as_ref()
-                    .map(|b| json::obj(alloc::vec![("weight", b.weight.map(json::num))])),
+                    .map(|b| json::obj!(("weight", b.weight.map(json::num)))),
             ),
             (
                 "devices",
                 (!self.devices.is_empty())
                     .then(|| Value::Arr(self.devices.iter().map(|d| d.to_json()).collect())),
             ),
-        ])
+        )
     }
 
     /// Read OCI `linux.resources`; fields pocket does not use are ignored.

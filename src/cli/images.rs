@@ -512,7 +512,7 @@ pub fn inspect_value(images: &Images, img: &Image) -> Value {
     let os = String::from(p.next().filter(|s| !s.is_empty()).unwrap_or(&host.os));
     let arch = String::from(p.next().unwrap_or(&host.arch));
     let variant = p.next().map(String::from);
-    json::obj(alloc::vec![
+    json::obj!(
         ("Id", Some(json::str(&format!("sha256:{}", img.id)))),
         ("RepoTags", Some(json::strs(&tags))),
         ("RepoDigests", Some(json::strs(&repo_digests))),
@@ -524,12 +524,12 @@ pub fn inspect_value(images: &Images, img: &Image) -> Value {
         ("Config", Some(img.config.to_json())),
         (
             "RootFS",
-            Some(json::obj(alloc::vec![
+            Some(json::obj!(
                 ("Type", Some(json::str("layers"))),
                 ("Layers", Some(json::strs(&layers))),
-            ])),
+            )),
         ),
-    ])
+    )
 }
 
 const INSPECT_FLAGS: &[Flag] = &[flag(b'f', "format", true), flag(0, "help", false)];

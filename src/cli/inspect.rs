@@ -40,18 +40,18 @@ fn all(v: &[Vec<u8>]) -> Value {
 /// The overlay dirs of an image container, as docker shows them.
 fn graph_driver(s: &crate::spec::Spec) -> Option<Value> {
     let o = s.root.overlay.as_ref()?;
-    Some(json::obj(alloc::vec![
+    Some(json::obj!(
         ("Name", Some(json::str("overlay"))),
         (
             "Data",
-            Some(json::obj(alloc::vec![
+            Some(json::obj!(
                 ("LowerDir", Some(json::str(&o.lower.join(":")))),
                 ("UpperDir", Some(json::str(&o.upper))),
                 ("WorkDir", Some(json::str(&o.work))),
                 ("MergedDir", Some(Value::Str(lossy(&s.root.path)))),
-            ])),
+            )),
         ),
-    ]))
+    ))
 }
 
 /// The user's mounts (-v, --tmpfs), not the standard /proc, /dev ones.
@@ -105,7 +105,7 @@ fn mounts(s: &crate::spec::Spec, id: &str) -> Value {
                     "tmpfs" => ("tmpfs", "", "", ""),
                     k => (k, m.source.as_str(), "", ""),
                 };
-                json::obj(alloc::vec![
+                json::obj!(
                     ("Type", Some(json::str(kind))),
                     ("Name", volume.then(|| json::str(name))),
                     ("Source", Some(json::str(source))),
@@ -114,7 +114,7 @@ fn mounts(s: &crate::spec::Spec, id: &str) -> Value {
                     ("Mode", Some(json::str(mode))),
                     ("RW", Some(Value::Bool(!ro))),
                     ("Propagation", Some(json::str(prop))),
-                ])
+                )
             })
             .collect(),
     )
@@ -125,11 +125,11 @@ fn devices(s: &crate::spec::Spec) -> Value {
     let one = |m: &String| {
         let mut p = m.splitn(3, ':');
         let mut next = || Some(json::str(p.next().unwrap_or("")));
-        json::obj(alloc::vec![
+        json::obj!(
             ("PathOnHost", next()),
             ("PathInContainer", next()),
             ("CgroupPermissions", next()),
-        ])
+        )
     };
     Value::Arr(s.device_mappings.iter().map(one).collect())
 }
@@ -147,11 +147,11 @@ fn ulimits(r: &[crate::spec::Rlimit]) -> Value {
                 let name = crate::spec::rlimit::name(r.resource)
                     .trim_start_matches("RLIMIT_")
                     .to_ascii_lowercase();
-                json::obj(alloc::vec![
+                json::obj!(
                     ("Name", Some(Value::Str(name))),
                     ("Hard", Some(n(r.hard))),
                     ("Soft", Some(n(r.soft))),
-                ])
+                )
             })
             .collect(),
     )
@@ -165,7 +165,7 @@ fn describe(
 ) -> Value {
     let running = r.status == Status::Running;
     let config = spec.map(|s| {
-        json::obj(alloc::vec![
+        json::obj!(
             ("Hostname", Some(Value::Str(lossy(&s.hostname)))),
             (
                 "Domainname",
@@ -189,7 +189,7 @@ fn describe(
             // A map in docker's document: keys sorted, as Go writes it.
             ("Labels", Some(json::pairs(&sorted(&r.labels)))),
             ("Healthcheck", r.healthcheck.as_ref().map(|h| h.to_json())),
-        ])
+        )
     });
     let host = spec.map(|s| {
         let res = &s.resources;
@@ -199,11 +199,11 @@ fn describe(
             (Some(q), Some(p)) if q > 0 && p > 0 => q * 1_000_000_000 / p as i64,
             _ => 0,
         };
-        json::obj(alloc::vec![
+        json::obj!(
             ("AutoRemove", Some(Value::Bool(r.auto_remove))),
             (
                 "LogConfig",
-                Some(json::obj(alloc::vec![
+                Some(json::obj!(
                     (
                         "Type",
                         Some(json::str(if r.log.driver.is_empty() {
@@ -213,17 +213,17 @@ fn describe(
                         }))
                     ),
                     ("Config", Some(json::pairs(&r.log.opts))),
-                ]))
+                ))
             ),
             (
                 "RestartPolicy",
-                Some(json::obj(alloc::vec![
+                Some(json::obj!(
                     ("Name", Some(json::str(r.restart.name()))),
                     (
                         "MaximumRetryCount",
                         Some(json::num(r.restart.max_retries()))
                     ),
-                ]))
+                ))
             ),
             ("ReadonlyRootfs", Some(Value::Bool(s.root.readonly))),
             ("Init", Some(Value::Bool(s.init))),
@@ -350,9 +350,9 @@ fn describe(
                     false => json::strs(&s.device_cgroup_rules),
                 }),
             ),
-        ])
+        )
     });
-    json::obj(alloc::vec![
+    json::obj!(
         ("Id", Some(json::str(&r.id))),
         ("Created", Some(Value::Str(rfc(r.created)))),
         (
@@ -362,7 +362,7 @@ fn describe(
         ("Args", Some(json::strs(r.command.get(1..).unwrap_or(&[])))),
         (
             "State",
-            Some(json::obj(alloc::vec![
+            Some(json::obj!(
                 ("Status", Some(json::str(r.state_word()))),
                 // docker: a restarting container is "running" too.
                 ("Running", Some(Value::Bool(running || r.restarting))),
@@ -378,7 +378,7 @@ fn describe(
                 ("StartedAt", Some(Value::Str(rfc(r.started_at)))),
                 ("FinishedAt", Some(Value::Str(rfc(r.finished_at)))),
                 ("Health", health),
-            ])),
+            )),
         ),
         ("Name", Some(Value::Str(alloc::format!("/{}", r.name)))),
         ("RestartCount", Some(json::num(r.restart_count))),
@@ -391,7 +391,7 @@ fn describe(
         ("HostConfig", Some(host.unwrap_or(Value::Null))),
         ("GraphDriver", spec.and_then(graph_driver)),
         ("Mounts", spec.map(|s| mounts(s, &r.id))),
-    ])
+    )
 }
 
 /// docker's PidMode/UTSMode: "host" when the namespace is the host's,
@@ -502,10 +502,10 @@ fn port_map(binds: impl Iterator<Item = (String, Value)>) -> Value {
 /// One binding: `host_port` as docker writes it ("8080", "" for any,
 /// "8000-8010" for a range).
 fn binding(key: String, ip: crate::net::networks::Ip, host_port: String) -> (String, Value) {
-    let b = json::obj(alloc::vec![
+    let b = json::obj!(
         ("HostIp", Some(json::str(&crate::net::networks::fmt_ip(ip)))),
         ("HostPort", Some(json::str(&host_port))),
-    ]);
+    );
     (key, b)
 }
 
@@ -549,7 +549,7 @@ fn network_settings(ctx: &Ctx, r: &Record, s: &crate::spec::Spec) -> Value {
             .collect();
         let mut dns = alloc::vec![r.name.clone(), String::from(r.short_id())];
         dns.extend(aliases.iter().map(|a| (*a).clone()));
-        json::obj(alloc::vec![
+        json::obj!(
             (
                 "Aliases",
                 Some(if aliases.is_empty() {
@@ -574,11 +574,11 @@ fn network_settings(ctx: &Ctx, r: &Record, s: &crate::spec::Spec) -> Value {
                     json::strs(&dns)
                 })
             ),
-        ])
+        )
     };
     let default = s.net.as_ref().filter(|a| a.network == networks::DEFAULT);
     let top = |f: &dyn Fn(&crate::net::NetAttach) -> Value, empty: Value| default.map_or(empty, f);
-    json::obj(alloc::vec![
+    json::obj!(
         ("Ports", Some(ports)),
         (
             "Gateway",
@@ -610,7 +610,7 @@ fn network_settings(ctx: &Ctx, r: &Record, s: &crate::spec::Spec) -> Value {
                     .collect()
             ))
         ),
-    ])
+    )
 }
 
 /// docker's inspect output: a JSON array of the pretty-printed objects,

@@ -275,22 +275,22 @@ fn inspect_json(n: &Network, ctx: &Ctx) -> Value {
         // killed before releasing it) is no endpoint: gc frees it later.
         .filter_map(|(id, ip)| {
             let name = ctx.store.load(id).ok()?.name;
-            let ep = json::obj(alloc::vec![
+            let ep = json::obj!(
                 ("Name", Some(json::str(&name))),
                 (
                     "IPv4Address",
                     Some(json::str(&networks::fmt_cidr(*ip, n.prefix)))
                 ),
                 ("IPv6Address", Some(json::str(""))),
-            ]);
+            );
             Some((id.clone(), ep))
         })
         .collect();
-    let config = json::obj(alloc::vec![
+    let config = json::obj!(
         ("Subnet", Some(json::str(&n.cidr()))),
         ("Gateway", Some(json::str(&fmt_ip(n.gateway)))),
-    ]);
-    json::obj(alloc::vec![
+    );
+    json::obj!(
         ("Name", Some(json::str(&n.name))),
         ("Id", Some(json::str(&n.id))),
         ("Created", Some(json::str(&n.created))),
@@ -299,11 +299,11 @@ fn inspect_json(n: &Network, ctx: &Ctx) -> Value {
         ("EnableIPv6", Some(Value::Bool(false))),
         (
             "IPAM",
-            Some(json::obj(alloc::vec![
+            Some(json::obj!(
                 ("Driver", Some(json::str("default"))),
                 ("Options", Some(Value::Obj(Vec::new()))),
                 ("Config", Some(Value::Arr(alloc::vec![config]))),
-            ]))
+            ))
         ),
         ("Internal", Some(Value::Bool(false))),
         ("Containers", Some(Value::Obj(containers))),
@@ -315,7 +315,7 @@ fn inspect_json(n: &Network, ctx: &Ctx) -> Value {
             )]))
         ),
         ("Labels", Some(json::pairs(&n.labels))),
-    ])
+    )
 }
 
 /// A network's document, as `network inspect` shows it.

@@ -137,7 +137,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         let doc = images.config_doc(img, &ids);
         let name = format!("{}.json", digest::of(&doc).trim_start_matches("sha256:"));
         let paths: Vec<String> = ids.iter().map(|d| format!("{d}/layer.tar")).collect();
-        manifest.push(json::obj(alloc::vec![
+        manifest.push(json::obj!(
             ("Config", Some(json::str(&name))),
             (
                 "RepoTags",
@@ -147,7 +147,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
                 })
             ),
             ("Layers", Some(json::strs(&paths))),
-        ]));
+        ));
         if !files.iter().any(|(n, _)| *n == name) {
             files.push((name, doc));
         }

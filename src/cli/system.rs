@@ -254,7 +254,7 @@ pub fn info(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             sec.push("name=seccomp,profile=builtin");
         }
         sec.push("name=cgroupns");
-        let doc = json::obj(alloc::vec![
+        let doc = json::obj!(
             ("ID", Some(json::str(""))),
             ("Containers", Some(json::num(recs.len()))),
             ("ContainersRunning", Some(json::num(running))),
@@ -276,7 +276,7 @@ pub fn info(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             ("ServerVersion", Some(json::str(crate::VERSION))),
             ("DefaultRuntime", Some(json::str("pocket"))),
             ("SecurityOptions", Some(json::strs(&sec))),
-        ]);
+        );
         let mut o = crate::rt::out();
         o.bytes(f.one(&doc)?.as_bytes());
         o.bytes(b"\n");
@@ -334,13 +334,13 @@ pub fn version(argv: &[&[u8]], _ctx: &Ctx) -> Result<i32> {
             }
             json::obj(m)
         };
-        let doc = json::obj(alloc::vec![
+        let doc = json::obj!(
             (
                 "Client",
                 Some(part(Some(("Context", json::str("default")))))
             ),
             ("Server", Some(part(None))),
-        ]);
+        );
         let mut o = crate::rt::out();
         o.bytes(f.one(&doc)?.as_bytes());
         o.bytes(b"\n");

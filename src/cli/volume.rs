@@ -174,7 +174,7 @@ fn rm(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 /// A volume's document, as `volume inspect` shows it.
 pub fn volume_doc(ctx: &Ctx, name: &str) -> Result<Value> {
     let v = volumes::get(&ctx.store.root, name)?;
-    Ok(json::obj(alloc::vec![
+    Ok(json::obj!(
         ("CreatedAt", Some(json::str(&v.created))),
         ("Driver", Some(json::str("local"))),
         (
@@ -191,7 +191,7 @@ pub fn volume_doc(ctx: &Ctx, name: &str) -> Result<Value> {
         ("Name", Some(json::str(&v.name))),
         ("Options", Some(Value::Null)),
         ("Scope", Some(json::str("local"))),
-    ]))
+    ))
 }
 
 fn inspect(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {

@@ -42,7 +42,7 @@ pub struct Check {
 impl Check {
     pub fn to_json(&self) -> Value {
         let ns = |n: u64| (n != 0).then(|| json::num(n));
-        json::obj(alloc::vec![
+        json::obj!(
             ("Test", Some(json::strs(&self.test))),
             ("Interval", ns(self.interval)),
             ("Timeout", ns(self.timeout)),
@@ -52,7 +52,7 @@ impl Check {
                 "Retries",
                 (self.retries != 0).then(|| json::num(self.retries))
             ),
-        ])
+        )
     }
 
     /// docker's Healthcheck object (an image config's, or ours).
@@ -195,19 +195,19 @@ impl Health {
             .log
             .iter()
             .map(|(s, e, code, out)| {
-                json::obj(alloc::vec![
+                json::obj!(
                     ("Start", Some(Value::Str(time::rfc3339_nano_trimmed(*s)))),
                     ("End", Some(Value::Str(time::rfc3339_nano_trimmed(*e)))),
                     ("ExitCode", Some(json::num(code))),
                     ("Output", Some(json::str(out))),
-                ])
+                )
             })
             .collect();
-        json::obj(alloc::vec![
+        json::obj!(
             ("Status", Some(json::str(self.status))),
             ("FailingStreak", Some(json::num(self.failing_streak))),
             ("Log", Some(Value::Arr(log))),
-        ])
+        )
     }
 
     /// health.json as `inspect` shows it (None: no check ran yet, or none).

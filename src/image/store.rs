@@ -83,7 +83,7 @@ pub fn normalize(name: &str) -> Result<String> {
 
 impl Config {
     pub fn to_json(&self) -> Value {
-        json::obj(alloc::vec![
+        json::obj!(
             ("Env", Some(json::strs(&self.env))),
             ("Cmd", Some(json::strs(&self.cmd))),
             (
@@ -126,7 +126,7 @@ impl Config {
                     )
                 })
             ),
-        ])
+        )
     }
     /// Read a docker/OCI image config's `config` object.
     pub fn from_json(v: &Value) -> Config {
@@ -162,7 +162,7 @@ impl Config {
 
 impl Image {
     pub fn to_json(&self) -> Value {
-        json::obj(alloc::vec![
+        json::obj!(
             ("created", Some(json::num(self.created.secs))),
             ("config", Some(self.config.to_json())),
             ("layers", Some(json::strs(&self.layers))),
@@ -171,7 +171,7 @@ impl Image {
                 "platform",
                 (!self.platform.is_empty()).then(|| json::str(&self.platform))
             ),
-        ])
+        )
     }
 }
 
@@ -259,10 +259,10 @@ impl Images {
         let ids: Vec<String> = diff_ids.iter().map(|d| format!("sha256:{d}")).collect();
         match kept.and_then(|b| json::parse(&b).ok()) {
             Some(Value::Obj(mut m)) => {
-                let rootfs = json::obj(alloc::vec![
+                let rootfs = json::obj!(
                     ("type", Some(json::str("layers"))),
                     ("diff_ids", Some(json::strs(&ids))),
-                ]);
+                );
                 match m.iter_mut().find(|(k, _)| k == "rootfs") {
                     Some((_, v)) => *v = rootfs,
                     None => m.push((String::from("rootfs"), rootfs)),
@@ -489,17 +489,17 @@ pub fn config_document(c: &Config, created: Timestamp, diff_ids: &[String]) -> S
     let history = diff_ids
         .iter()
         .map(|_| {
-            json::obj(alloc::vec![
+            json::obj!(
                 ("created", Some(json::str(&when))),
                 ("created_by", Some(json::str("pocket"))),
-            ])
+            )
         })
         .collect();
     let ids = diff_ids
         .iter()
         .map(|d| format!("sha256:{d}"))
         .collect::<Vec<_>>();
-    json::compact(&json::obj(alloc::vec![
+    json::compact(&json::obj!(
         ("architecture", Some(json::str(ARCH))),
         ("config", Some(c.to_json())),
         ("created", Some(json::str(&when))),
@@ -507,12 +507,12 @@ pub fn config_document(c: &Config, created: Timestamp, diff_ids: &[String]) -> S
         ("os", Some(json::str("linux"))),
         (
             "rootfs",
-            Some(json::obj(alloc::vec![
+            Some(json::obj!(
                 ("type", Some(json::str("layers"))),
                 ("diff_ids", Some(json::strs(&ids))),
-            ]))
+            ))
         ),
-    ]))
+    ))
 }
 
 #[cfg(test)]

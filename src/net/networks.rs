@@ -129,7 +129,7 @@ impl Network {
             .iter()
             .map(|(c, ip)| (c.clone(), json::str(&fmt_ip(*ip))))
             .collect();
-        json::obj(alloc::vec![
+        json::obj!(
             ("Name", Some(json::str(&self.name))),
             ("Id", Some(json::str(&self.id))),
             ("Bridge", Some(json::str(&self.bridge))),
@@ -141,7 +141,7 @@ impl Network {
                 "Labels",
                 (!self.labels.is_empty()).then(|| json::pairs(&self.labels))
             ),
-        ])
+        )
     }
 
     /// None unless it is a whole, consistent network record.

@@ -143,14 +143,14 @@ fn path(root: &str) -> String {
 /// One mapping as the files keep it; its container only in the shared
 /// file (a run's record is the container's own).
 fn entry(m: &Mapping, with_container: bool) -> Value {
-    json::obj(alloc::vec![
+    json::obj!(
         ("Container", with_container.then(|| json::str(&m.container))),
         ("Proto", Some(json::str(m.proto.as_str()))),
         ("HostIp", Some(json::str(&fmt_ip(m.host_ip)))),
         ("HostPort", Some(json::num(m.host_port))),
         ("ContainerIp", Some(json::str(&fmt_ip(m.ctr_ip)))),
         ("ContainerPort", Some(json::num(m.ctr_port))),
-    ])
+    )
 }
 
 /// `fields` (and the "Ports" array of `entry`s) as a file's bytes.

@@ -141,7 +141,7 @@ fn port_from(s: &str) -> Option<PortSpec> {
 /// The Config as the annotation's text.
 pub fn encode(c: &Config) -> String {
     let ports: Vec<String> = c.ports.iter().map(port_text).collect();
-    json::compact(&json::obj(alloc::vec![
+    json::compact(&json::obj!(
         ("bin", Some(json::str(&c.bin))),
         ("hostLoopback", Some(Value::Bool(c.host_loopback))),
         ("ports", Some(json::strs(&ports))),
@@ -150,7 +150,7 @@ pub fn encode(c: &Config) -> String {
             "runDir",
             (!c.run_dir.is_empty()).then(|| json::str(&c.run_dir))
         ),
-    ]))
+    ))
 }
 
 /// The annotation's text as a Config; None if it is not one.
@@ -407,19 +407,19 @@ fn free_ports(udp: bool, ip: [u8; 4], n: usize) -> Vec<u16> {
 
 /// The add_hostfwd request for host port `port`.
 pub fn hostfwd_request(p: &PortSpec, port: u16) -> String {
-    json::compact(&json::obj(alloc::vec![
+    json::compact(&json::obj!(
         ("execute", Some(json::str("add_hostfwd"))),
         (
             "arguments",
-            Some(json::obj(alloc::vec![
+            Some(json::obj!(
                 ("proto", Some(json::str(p.proto.as_str()))),
                 ("host_addr", Some(json::str(&fmt_ip(p.host_ip)))),
                 ("host_port", Some(json::num(port))),
                 ("guest_addr", Some(json::str(&fmt_ip(GUEST)))),
                 ("guest_port", Some(json::num(p.ctr_port))),
-            ])),
+            )),
         ),
-    ]))
+    ))
 }
 
 /// Its answer: Ok, or the reason it gave.

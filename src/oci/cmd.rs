@@ -555,7 +555,7 @@ fn state_json(ctx: &Ctx, rec: &Record) -> Value {
         .as_ref()
         .map(|s| String::from_utf8_lossy(&s.root.path).into_owned())
         .unwrap_or_default();
-    json::obj(alloc::vec![
+    json::obj!(
         ("ociVersion", Some(json::str("1.0.2"))),
         ("id", Some(json::str(&rec.id))),
         ("pid", Some(json::num(pid))),
@@ -569,7 +569,7 @@ fn state_json(ctx: &Ctx, rec: &Record) -> Value {
             )))
         ),
         ("owner", Some(json::str(""))),
-    ])
+    )
 }
 
 fn state(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
@@ -827,34 +827,31 @@ fn events(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
         }
         let s = group(ctx, &rec)?.stats();
         let n = |v: Option<u64>| json::num(v.unwrap_or(0));
-        let data = json::obj(alloc::vec![
+        let data = json::obj!(
             (
                 "cpu",
-                Some(json::obj(alloc::vec![(
+                Some(json::obj!((
                     "usage",
-                    Some(json::obj(alloc::vec![("total", Some(n(s.cpu_ns)))]))
-                )]))
+                    Some(json::obj!(("total", Some(n(s.cpu_ns)))))
+                )))
             ),
             (
                 "memory",
-                Some(json::obj(alloc::vec![(
+                Some(json::obj!((
                     "usage",
-                    Some(json::obj(alloc::vec![
+                    Some(json::obj!(
                         ("usage", Some(n(s.mem))),
                         ("limit", Some(n(s.mem_limit)))
-                    ]))
-                )]))
+                    ))
+                )))
             ),
-            (
-                "pids",
-                Some(json::obj(alloc::vec![("current", Some(n(s.pids)))]))
-            ),
-        ]);
-        let ev = json::obj(alloc::vec![
+            ("pids", Some(json::obj!(("current", Some(n(s.pids)))))),
+        );
+        let ev = json::obj!(
             ("type", Some(json::str("stats"))),
             ("id", Some(json::str(id))),
             ("data", Some(data)),
-        ]);
+        );
         crate::outln!("{}", json::compact(&ev));
         if p.on(EVENTS_FLAGS, "stats") {
             return Ok(0);

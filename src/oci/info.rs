@@ -23,7 +23,7 @@ fn strs(v: &[&str]) -> Value {
 /// runc's `features` document, for what pocket does.
 pub fn features() -> Result<i32> {
     let caps: Vec<&str> = crate::spec::caps::NAMES.to_vec();
-    let v = json::obj(alloc::vec![
+    let v = json::obj!(
         ("ociVersionMin", Some(json::str("1.0.0"))),
         ("ociVersionMax", Some(json::str("1.2.0"))),
         (
@@ -69,7 +69,7 @@ pub fn features() -> Result<i32> {
         ),
         (
             "linux",
-            Some(json::obj(alloc::vec![
+            Some(json::obj!(
                 (
                     "namespaces",
                     Some(strs(&["cgroup", "ipc", "mount", "network", "pid", "uts"]))
@@ -77,16 +77,16 @@ pub fn features() -> Result<i32> {
                 ("capabilities", Some(strs(&caps))),
                 (
                     "cgroup",
-                    Some(json::obj(alloc::vec![
+                    Some(json::obj!(
                         ("v1", Some(Value::Bool(true))),
                         ("v2", Some(Value::Bool(true))),
                         ("systemd", Some(Value::Bool(false))),
                         ("systemdUser", Some(Value::Bool(false))),
-                    ]))
+                    ))
                 ),
                 (
                     "seccomp",
-                    Some(json::obj(alloc::vec![
+                    Some(json::obj!(
                         ("enabled", Some(Value::Bool(true))),
                         (
                             "actions",
@@ -114,27 +114,21 @@ pub fn features() -> Result<i32> {
                             ]))
                         ),
                         ("archs", Some(strs(&["SCMP_ARCH_X86_64"]))),
-                    ]))
+                    ))
                 ),
                 (
                     "apparmor",
-                    Some(json::obj(alloc::vec![(
-                        "enabled",
-                        Some(Value::Bool(false))
-                    )]))
+                    Some(json::obj!(("enabled", Some(Value::Bool(false)))))
                 ),
                 (
                     "selinux",
-                    Some(json::obj(alloc::vec![(
-                        "enabled",
-                        Some(Value::Bool(false))
-                    )]))
+                    Some(json::obj!(("enabled", Some(Value::Bool(false)))))
                 ),
-            ]))
+            ))
         ),
         (
             "annotations",
-            Some(json::obj(alloc::vec![
+            Some(json::obj!(
                 (
                     "io.github.pocket.version",
                     Some(json::str(crate::cli::VERSION))
@@ -143,9 +137,9 @@ pub fn features() -> Result<i32> {
                     "io.github.pocket.commit",
                     Some(json::str(crate::cli::COMMIT))
                 ),
-            ]))
+            ))
         ),
-    ]);
+    );
     crate::outln!("{}", json::pretty(&v));
     Ok(0)
 }

@@ -32,11 +32,11 @@ impl Log {
         let msg = alloc::format!("{e}");
         let time = crate::rt::time::rfc3339_nano_trimmed(crate::rt::time::now());
         let line = if self.json {
-            json::compact(&json::obj(alloc::vec![
+            json::compact(&json::obj!(
                 ("level", Some(json::str("error"))),
                 ("msg", Some(json::str(&msg))),
                 ("time", Some(json::str(&time))),
-            ]))
+            ))
         } else {
             alloc::format!(
                 "time=\"{time}\" level=error msg={}",

@@ -88,12 +88,12 @@ impl Made {
     /// Kept for next time; a record that cannot be written only costs
     /// that push an upload.
     fn write(&self, images: &Images, hex: &str) {
-        let doc = json::compact(&json::obj(alloc::vec![
+        let doc = json::compact(&json::obj!(
             ("diff_id", Some(json::str(&self.diff_id))),
             ("digest", Some(json::str(&self.digest))),
             ("size", Some(json::num(self.size))),
             ("repos", Some(json::strs(&self.repos))),
-        ]));
+        ));
         let (dir, name) = Made::place(images, hex);
         if let Ok(dir) = crate::error::cpath(&dir) {
             let _ = crate::sys::fs::write_atomic(&dir, &name, doc.as_bytes(), true);
@@ -231,13 +231,13 @@ pub fn push(
 /// docker's schema 2 manifest: the config and the layers, bottom first.
 fn manifest_doc(config: (&str, u64), layers: &[(String, u64)]) -> String {
     let desc = |t: &str, d: &str, n: u64| {
-        json::obj(alloc::vec![
+        json::obj!(
             ("mediaType", Some(json::str(t))),
             ("size", Some(json::num(n))),
             ("digest", Some(json::str(d))),
-        ])
+        )
     };
-    json::compact(&json::obj(alloc::vec![
+    json::compact(&json::obj!(
         ("schemaVersion", Some(json::num(2))),
         ("mediaType", Some(json::str(MANIFEST_TYPE))),
         ("config", Some(desc(CONFIG_TYPE, config.0, config.1))),
@@ -250,7 +250,7 @@ fn manifest_doc(config: (&str, u64), layers: &[(String, u64)]) -> String {
                     .collect(),
             )),
         ),
-    ]))
+    ))
 }
 
 /// A response's body read past and its connection kept.

@@ -254,12 +254,12 @@ pub fn to_value(p: &Profile) -> Value {
             if !s.args.is_empty() {
                 let args = s.args.iter().map(|a| {
                     let op = OPS.iter().find(|x| x.1 == a.op).map_or("", |x| x.0);
-                    json::obj(alloc::vec![
+                    json::obj!(
                         ("index", Some(json::num(a.index))),
                         ("value", Some(json::num(a.value))),
                         ("valueTwo", Some(json::num(a.value_two))),
                         ("op", Some(json::str(op))),
-                    ])
+                    )
                 });
                 e.push(("args".to_string(), Value::Arr(args.collect())));
             }

@@ -80,22 +80,22 @@ pub fn process_to_value(p: &Process) -> Value {
         .rlimits
         .iter()
         .map(|r| {
-            json::obj(alloc::vec![
+            json::obj!(
                 ("type", Some(json::str(super::rlimit::name(r.resource)))),
                 ("soft", Some(json::num(r.soft))),
                 ("hard", Some(json::num(r.hard))),
-            ])
+            )
         })
         .collect();
-    json::obj(alloc::vec![
+    json::obj!(
         ("terminal", Some(Value::Bool(p.terminal))),
         (
             "consoleSize",
             p.console_size.map(|(h, w)| {
-                json::obj(alloc::vec![
+                json::obj!(
                     ("height", Some(json::num(h))),
                     ("width", Some(json::num(w))),
-                ])
+                )
             })
         ),
         ("args", Some(strings(&p.args))),
@@ -103,7 +103,7 @@ pub fn process_to_value(p: &Process) -> Value {
         ("cwd", Some(Value::Str(lossy(&p.cwd)))),
         (
             "user",
-            Some(json::obj(alloc::vec![
+            Some(json::obj!(
                 ("uid", Some(json::num(p.user.uid))),
                 ("gid", Some(json::num(p.user.gid))),
                 ("umask", p.umask.map(json::num)),
@@ -111,7 +111,7 @@ pub fn process_to_value(p: &Process) -> Value {
                     "additionalGids",
                     (!p.user.additional_gids.is_empty()).then(|| ids(&p.user.additional_gids))
                 ),
-            ])),
+            )),
         ),
         (
             "noNewPrivileges",
@@ -119,20 +119,20 @@ pub fn process_to_value(p: &Process) -> Value {
         ),
         (
             "capabilities",
-            Some(json::obj(alloc::vec![
+            Some(json::obj!(
                 ("bounding", set(p.capabilities)),
                 ("effective", set(sets.effective)),
                 ("permitted", set(sets.permitted)),
                 ("inheritable", set(sets.inheritable)),
                 ("ambient", set(sets.ambient)),
-            ])),
+            )),
         ),
         (
             "rlimits",
             (!rlimits.is_empty()).then_some(Value::Arr(rlimits))
         ),
         ("oomScoreAdj", p.oom_score_adj.map(json::num)),
-    ])
+    )
 }
 
 fn hooks_value(h: &super::Hooks) -> Option<Value> {
@@ -144,25 +144,25 @@ fn hooks_value(h: &super::Hooks) -> Option<Value> {
             Value::Arr(
                 v.iter()
                     .map(|h| {
-                        json::obj(alloc::vec![
+                        json::obj!(
                             ("path", Some(json::str(&h.path))),
                             ("args", (!h.args.is_empty()).then(|| json::strs(&h.args))),
                             ("env", (!h.env.is_empty()).then(|| json::strs(&h.env))),
                             ("timeout", h.timeout.map(json::num)),
-                        ])
+                        )
                     })
                     .collect(),
             )
         })
     };
-    Some(json::obj(alloc::vec![
+    Some(json::obj!(
         ("prestart", list(&h.prestart)),
         ("createRuntime", list(&h.create_runtime)),
         ("createContainer", list(&h.create_container)),
         ("startContainer", list(&h.start_container)),
         ("poststart", list(&h.poststart)),
         ("poststop", list(&h.poststop)),
-    ]))
+    ))
 }
 
 /// The Spec as a config.json document.
@@ -254,7 +254,7 @@ pub fn to_value(s: &Spec) -> Value {
         .devices
         .iter()
         .map(|d| {
-            json::obj(alloc::vec![
+            json::obj!(
                 ("path", Some(json::str(&d.path))),
                 ("type", Some(Value::Str(String::from(d.kind as char)))),
                 ("major", Some(json::num(d.major))),
@@ -262,33 +262,33 @@ pub fn to_value(s: &Spec) -> Value {
                 ("fileMode", Some(json::num(d.file_mode))),
                 ("uid", Some(json::num(d.uid))),
                 ("gid", Some(json::num(d.gid))),
-            ])
+            )
         })
         .collect();
     let mounts = s
         .mounts
         .iter()
         .map(|m| {
-            json::obj(alloc::vec![
+            json::obj!(
                 ("destination", Some(json::str(&m.destination))),
                 ("type", Some(json::str(&m.kind))),
                 ("source", Some(json::str(&m.source))),
                 ("options", Some(json::strs(&m.options))),
-            ])
+            )
         })
         .collect();
     let mut namespaces: Vec<Value> = s
         .namespaces
         .iter()
         .filter_map(|n| NS_NAMES.iter().find(|x| x.0 == *n))
-        .map(|x| json::obj(alloc::vec![("type", Some(json::str(x.1)))]))
+        .map(|x| json::obj!(("type", Some(json::str(x.1)))))
         .collect();
     for (n, p) in &s.ns_paths {
         if let Some(x) = NS_NAMES.iter().find(|x| x.0 == *n) {
-            namespaces.push(json::obj(alloc::vec![
+            namespaces.push(json::obj!(
                 ("type", Some(json::str(x.1))),
                 ("path", Some(json::str(p))),
-            ]));
+            ));
         }
     }
     let sysctl = (!s.sysctl.is_empty()).then(|| {
@@ -299,15 +299,15 @@ pub fn to_value(s: &Spec) -> Value {
                 .collect(),
         )
     });
-    json::obj(alloc::vec![
+    json::obj!(
         ("ociVersion", Some(json::str("1.0.2"))),
         ("process", Some(process_to_value(&s.process))),
         (
             "root",
-            Some(json::obj(alloc::vec![
+            Some(json::obj!(
                 ("path", Some(Value::Str(lossy(&s.root.path)))),
                 ("readonly", Some(Value::Bool(s.root.readonly))),
-            ])),
+            )),
         ),
         (
             "hostname",
@@ -316,7 +316,7 @@ pub fn to_value(s: &Spec) -> Value {
         ("mounts", Some(Value::Arr(mounts))),
         (
             "linux",
-            Some(json::obj(alloc::vec![
+            Some(json::obj!(
                 ("namespaces", Some(Value::Arr(namespaces))),
                 ("uidMappings", id_maps_value(&s.uid_map)),
                 ("gidMappings", id_maps_value(&s.gid_map)),
@@ -343,14 +343,14 @@ pub fn to_value(s: &Spec) -> Value {
                         _ => None,
                     }
                 ),
-            ])),
+            )),
         ),
         ("hooks", hooks_value(&s.hooks)),
         (
             "annotations",
             (!annotations.is_empty()).then_some(Value::Obj(annotations))
         ),
-    ])
+    )
 }
 
 fn id_maps_value(m: &[IdMap]) -> Option<Value> {
@@ -358,11 +358,11 @@ fn id_maps_value(m: &[IdMap]) -> Option<Value> {
         Value::Arr(
             m.iter()
                 .map(|m| {
-                    json::obj(alloc::vec![
+                    json::obj!(
                         ("containerID", Some(json::num(m.container))),
                         ("hostID", Some(json::num(m.host))),
                         ("size", Some(json::num(m.size))),
-                    ])
+                    )
                 })
                 .collect(),
         )

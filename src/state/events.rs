@@ -71,7 +71,7 @@ fn event(rec: &Record, action: &str, extra: &[(&str, String)], at: Timestamp) ->
             false
         }
     });
-    let v = json::obj(alloc::vec![
+    let v = json::obj!(
         ("status", Some(json::str(action))),
         ("id", Some(json::str(&rec.id))),
         ("from", Some(json::str(&rec.image))),
@@ -79,15 +79,15 @@ fn event(rec: &Record, action: &str, extra: &[(&str, String)], at: Timestamp) ->
         ("Action", Some(json::str(action))),
         (
             "Actor",
-            Some(json::obj(alloc::vec![
+            Some(json::obj!(
                 ("ID", Some(json::str(&rec.id))),
                 ("Attributes", Some(json::pairs(&attrs))),
-            ]))
+            ))
         ),
         ("scope", Some(json::str("local"))),
         ("time", Some(json::num(at.secs))),
         ("timeNano", Some(Value::Num(time_nano(at)))),
-    ]);
+    );
     let mut s = json::compact(&v);
     s.push('\n');
     s

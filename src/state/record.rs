@@ -85,10 +85,10 @@ pub struct Record {
 }
 
 fn ts(t: Timestamp) -> Option<Value> {
-    Some(json::obj(alloc::vec![
+    Some(json::obj!(
         ("secs", Some(json::num(t.secs))),
         ("nanos", Some(json::num(t.nanos)))
-    ]))
+    ))
 }
 
 fn get_ts(v: &Value, k: &str) -> Timestamp {
@@ -108,7 +108,7 @@ fn get_ts(v: &Value, k: &str) -> Timestamp {
 impl Record {
     /// state.json.
     pub fn to_json(&self) -> Value {
-        json::obj(alloc::vec![
+        json::obj!(
             ("id", Some(json::str(&self.id))),
             ("name", Some(json::str(&self.name))),
             ("image", Some(json::str(&self.image))),
@@ -180,7 +180,7 @@ impl Record {
                 "labels",
                 (!self.labels.is_empty()).then(|| { json::pairs(&self.labels) })
             ),
-        ])
+        )
     }
 
     /// Read state.json; None if it is not a record.

@@ -94,13 +94,13 @@ pub fn made(root: &str, name: Option<&str>, labels: &[(String, String)]) -> Resu
             secs: crate::rt::time::now().secs,
             nanos: 0,
         };
-        let meta = json::compact(&json::obj(alloc::vec![
+        let meta = json::compact(&json::obj!(
             (
                 "CreatedAt",
                 Some(json::str(&crate::rt::time::rfc3339_nano_trimmed(now)))
             ),
             ("Labels", (!labels.is_empty()).then(|| json::pairs(labels))),
-        ])) + "\n";
+        )) + "\n";
         fs::write_new(&cs(&tmp)?, "volume.json", meta.as_bytes(), true)
             .ctx("write", "volume.json")?;
         match fs::renameat(libc::AT_FDCWD, &cs(&tmp)?, libc::AT_FDCWD, &cs(&path)?) {
