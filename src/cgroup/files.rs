@@ -67,14 +67,19 @@ pub fn read_keyed(dir: &str, name: &str, key: &str) -> Option<u64> {
     })
 }
 
-/// mkdir; an existing directory is fine.
-pub fn mkdir(dir: &str) -> Result<bool> {
-    let c = CString::new(dir).map_err(|_| Error::bad("cgroup", dir, "bad path"))?;
+/// mkdir, the bare errno; an existing directory is fine (false).
+pub fn mkdir_at(dir: &str) -> core::result::Result<bool, Errno> {
+    let c = CString::new(dir).map_err(|_| Errno::EINVAL)?;
     match crate::sys::mount::mkdirat(libc::AT_FDCWD, &c, 0o755) {
         Ok(()) => Ok(true),
         Err(Errno::EEXIST) => Ok(false),
-        Err(e) => Err(Error::sys("mkdir", dir, e)),
+        Err(e) => Err(e),
     }
+}
+
+/// mkdir; an existing directory is fine.
+pub fn mkdir(dir: &str) -> Result<bool> {
+    mkdir_at(dir).map_err(|e| Error::sys("mkdir", dir, e))
 }
 
 /// rmdir, retried while the last processes are still leaving (EBUSY).

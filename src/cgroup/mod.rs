@@ -247,6 +247,32 @@ pub fn open(l: &Layout, path: &str) -> Result<Cgroup> {
     })
 }
 
+/// A v1 cpuset group starts with no CPUs and memory nodes, and cannot
+/// hold a process so: `group` gets its parent's. Once pocket's own parent
+/// has `cgroup.clone_children` set, the kernel copies them into each new
+/// group (a read per run instead of two reads and two writes).
+fn cpuset_from_parent(d: &Dir, group: &str, parent: &str) -> Result<()> {
+    let cpuset_v1 = !d.v2 && d.controllers.iter().any(|c| c == "cpuset");
+    if !cpuset_v1
+        || !files::read(group, "cpuset.cpus")
+            .unwrap_or_default()
+            .trim()
+            .is_empty()
+    {
+        return Ok(());
+    }
+    for f in ["cpuset.cpus", "cpuset.mems"] {
+        let v = files::read(parent, f).unwrap_or_default();
+        files::write(group, f, &v)?;
+    }
+    for g in [group, parent] {
+        if g.ends_with("/pocket") {
+            let _ = files::write(g, "cgroup.clone_children", "1");
+        }
+    }
+    Ok(())
+}
+
 impl Cgroup {
     /// Create the groups, parents included, and apply the limits. On a
     /// fresh v1 cpuset the CPUs and memory nodes are copied down from the
@@ -266,15 +292,27 @@ impl Cgroup {
 
     fn create_dirs(&self) -> Result<()> {
         for d in &self.dirs {
+            let v2_down = d.v2 && !d.controllers.is_empty();
+            // Most runs find the parents made: the group alone, one
+            // mkdir per hierarchy (v2 that passes controllers down walks).
+            if !v2_down && let Some((parent, _)) = d.dir.rsplit_once('/') {
+                match files::mkdir_at(&d.dir) {
+                    Ok(_) => {
+                        cpuset_from_parent(d, &d.dir, parent)?;
+                        continue;
+                    }
+                    Err(crate::sys::Errno::ENOENT) => {}
+                    Err(e) => return Err(Error::sys("mkdir", d.dir.as_str(), e)),
+                }
+            }
             let rel = d
                 .dir
                 .strip_prefix(&d.mount)
                 .unwrap_or("")
                 .trim_start_matches('/');
             let mut cur = d.mount.clone();
-            let parts: Vec<&str> = rel.split('/').collect();
-            for (i, part) in parts.iter().enumerate() {
-                if d.v2 && !d.controllers.is_empty() {
+            for part in rel.split('/') {
+                if v2_down {
                     let want: Vec<String> = d.controllers.iter().map(|c| format!("+{c}")).collect();
                     let have = files::read(&cur, "cgroup.subtree_control").unwrap_or_default();
                     if d.controllers
@@ -300,28 +338,7 @@ impl Cgroup {
                 let parent = cur.clone();
                 cur = format!("{cur}/{part}");
                 files::mkdir(&cur)?;
-                let cpuset_v1 = !d.v2 && d.controllers.iter().any(|c| c == "cpuset");
-                if cpuset_v1
-                    && files::read(&cur, "cpuset.cpus")
-                        .unwrap_or_default()
-                        .trim()
-                        .is_empty()
-                {
-                    for f in ["cpuset.cpus", "cpuset.mems"] {
-                        let v = files::read(&parent, f).unwrap_or_default();
-                        files::write(&cur, f, &v)?;
-                    }
-                    // From now on the kernel copies them into the new
-                    // groups of pocket's own parent (v1's clone_children,
-                    // which only cpuset reads): one read per run instead
-                    // of two reads and two writes.
-                    for group in [&cur, &parent] {
-                        if group.ends_with("/pocket") {
-                            let _ = files::write(group, "cgroup.clone_children", "1");
-                        }
-                    }
-                }
-                let _ = i;
+                cpuset_from_parent(d, &cur, &parent)?;
             }
         }
         Ok(())
@@ -593,6 +610,51 @@ mod tests {
         assert_eq!(rd("pocket/abc/pids.max"), "7");
         assert!(open(&l, "../x").is_err() && open(&l, "/").is_err() && open(&l, "a//b").is_err());
         assert_eq!(open(&l, "/pocket/abc").unwrap(), cg);
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    /// v1: a group whose parent is missing makes it (the group's own
+    /// mkdir meets ENOENT: pids here); where it is there, the group alone
+    /// is made, and a cpuset group gets its parent's CPUs and nodes.
+    #[test]
+    fn v1_groups_make_a_missing_parent_and_copy_cpusets_down() {
+        let root = std::env::temp_dir().join(format!("pocket-cgv1-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let mut mi = String::new();
+        for (i, c) in ["pids", "cpuset"].iter().enumerate() {
+            std::fs::create_dir_all(root.join(c)).unwrap();
+            let m = root.join(c);
+            mi += &format!(
+                "{} 1 0:{} / {} rw - cgroup cgroup rw,{c}\n",
+                30 + i,
+                40 + i,
+                m.display()
+            );
+        }
+        let l = Layout::parse(mi.as_bytes(), |_| Vec::new());
+        // Control files do not grow in plain directories: the cpuset
+        // ones are made ahead, as the kernel would (empty in a new group).
+        let put = |f: &str, v: &str| {
+            let p = root.join("cpuset").join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, v).unwrap();
+        };
+        put("pocket/cpuset.cpus", "0-1\n");
+        put("pocket/cpuset.mems", "0\n");
+        put("pocket/cgroup.clone_children", "0");
+        let rd = |f: &str| std::fs::read_to_string(root.join(f)).unwrap();
+        for id in ["a", "b"] {
+            put(&format!("pocket/{id}/cpuset.cpus"), "");
+            put(&format!("pocket/{id}/cpuset.mems"), "");
+            let cg = open(&l, &format!("pocket/{id}")).unwrap();
+            assert_eq!(cg.dirs.len(), 2, "{cg:?}");
+            cg.create(&Resources::default(), &Support::default())
+                .unwrap();
+            assert!(root.join(format!("pids/pocket/{id}")).is_dir());
+            assert_eq!(rd(&format!("cpuset/pocket/{id}/cpuset.cpus")).trim(), "0-1");
+            assert_eq!(rd(&format!("cpuset/pocket/{id}/cpuset.mems")).trim(), "0");
+        }
+        assert_eq!(rd("cpuset/pocket/cgroup.clone_children"), "1");
         std::fs::remove_dir_all(root).unwrap();
     }
 

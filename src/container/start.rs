@@ -27,19 +27,19 @@ pub enum Attach {
 pub fn start(store: &Store, rec: &Record, spec: &Spec, how: Attach) -> Result<i32> {
     match how {
         Attach::Detached => monitor::detach(store, &rec.id, spec).map(|()| 0),
-        Attach::Foreground => foreground(store, &rec.id, spec, [true, true]),
-        Attach::Streams { stdout, stderr } => foreground(store, &rec.id, spec, [stdout, stderr]),
+        Attach::Foreground => foreground(store, rec, spec, [true, true]),
+        Attach::Streams { stdout, stderr } => foreground(store, rec, spec, [stdout, stderr]),
     }
 }
 
 /// Run attached: pocket itself is the container's parent and records its
-/// start and exit, like the monitor does for -d.
-fn foreground(store: &Store, id: &str, spec: &Spec, show: [bool; 2]) -> Result<i32> {
+/// start and exit, like the monitor does for -d. `rec`: its record as
+/// this process made or claimed it.
+fn foreground(store: &Store, rec: &Record, spec: &Spec, show: [bool; 2]) -> Result<i32> {
+    let id = rec.id.as_str();
     // Its output goes to the log as well (docker keeps a foreground run's
     // log), unless nobody could read it: --rm, or --log-driver none.
-    let keep = store
-        .load(id)
-        .ok()
+    let keep = Some(rec)
         .filter(|r| !r.auto_remove && r.log.enabled())
         .and_then(|r| {
             let p = alloc::ffi::CString::new(store.log_path(id)).ok()?;
@@ -133,13 +133,13 @@ pub fn start_session(store: &Store, rec: &Record, spec: &Spec) -> Result<Fd> {
 /// `start -a -i` of a container made with -it, from a terminal: as
 /// `start_session`, for a created or stopped one. None if it runs.
 pub fn restart_session(store: &Store, q: &str) -> Result<Option<(String, Fd)>> {
-    let Some((id, mut spec)) = claim(store, q, true)? else {
+    let Some((rec, mut spec)) = claim(store, q, true)? else {
         return Ok(None);
     };
     sized(&mut spec);
     let (mine, theirs) = crate::sys::sock::stream_pair().ctx("socketpair", "attach")?;
-    monitor::detach_attached(store, &id, &spec, theirs)?;
-    Ok(Some((id, mine)))
+    monitor::detach_attached(store, &rec.id, &spec, theirs)?;
+    Ok(Some((rec.id, mine)))
 }
 
 /// The monitor has no terminal: the container's starts with this one's
@@ -179,7 +179,7 @@ pub fn boot(store: &Store) -> Result<alloc::vec::Vec<(String, Result<()>)>> {
 /// another pocket is starting right now, is left alone.
 pub fn restart_detached(store: &Store, q: &str) -> Result<()> {
     match claim(store, q, true)? {
-        Some((id, spec)) => monitor::detach(store, &id, &spec),
+        Some((rec, spec)) => monitor::detach(store, &rec.id, &spec),
         None => Ok(()),
     }
 }
@@ -189,7 +189,7 @@ pub fn restart_detached(store: &Store, q: &str) -> Result<()> {
 /// returned. One that runs already cannot be attached to: refused.
 pub fn start_attached(store: &Store, q: &str) -> Result<i32> {
     match claim(store, q, false)? {
-        Some((id, spec)) => foreground(store, &id, &spec, [true, true]),
+        Some((rec, spec)) => foreground(store, &rec, &spec, [true, true]),
         None => Err(Error::bad(
             "start -a",
             String::from(q),
@@ -217,12 +217,12 @@ pub(super) fn refresh_joins(store: &Store, spec: &mut Spec) -> Result<()> {
     super::create::join_namespaces(store, spec)
 }
 
-/// Take a container that does not run for this process to start: None
-/// if it runs (or another pocket is starting it). `logged`: its output
-/// goes to the log (a monitor's start).
-fn claim(store: &Store, q: &str, logged: bool) -> Result<Option<(String, Spec)>> {
+/// Take a container that does not run for this process to start: its
+/// record as claimed and its Spec; None if it runs (or another pocket is
+/// starting it). `logged`: its output goes to the log (a monitor's start).
+fn claim(store: &Store, q: &str, logged: bool) -> Result<Option<(Record, Spec)>> {
     let id = store.resolve(q)?;
-    {
+    let rec = {
         let _l = store.lock(&id)?;
         let mut rec = store.load_live(&id)?;
         // Two starts must not make two containers.
@@ -242,7 +242,8 @@ fn claim(store: &Store, q: &str, logged: bool) -> Result<Option<(String, Spec)>>
         rec.manual_stop = false;
         rec.restart_count = 0;
         store.save_starting(&rec)?;
-    }
+        rec
+    };
     // Claimed: from here a failure must say so, or `wait` would wait for
     // a start that never comes.
     let spec = store.spec(&id).and_then(|mut spec| {
@@ -256,5 +257,5 @@ fn claim(store: &Store, q: &str, logged: bool) -> Result<Option<(String, Spec)>>
             return Err(e);
         }
     };
-    Ok(Some((id, spec)))
+    Ok(Some((rec, spec)))
 }
