@@ -116,8 +116,9 @@ fn clean(ns: &Ns, r: &Root, what: &str, before: &common::snapshot::Snapshot) {
 /// `args` (a run) killed at each setup step in turn, on a bridge whose
 /// table is made first (it stays, as docker0 does): after each, `ps -a`
 /// tells the truth, rm -f and prune leave the host as it was, and the
-/// same command (its name, its port) works again.
-fn run_at_every_step(root: &str, label: &str, args: &[&str]) {
+/// same command (its name, its port) works again. Returns the steps'
+/// names.
+fn run_at_every_step(root: &str, label: &str, args: &[&str]) -> Vec<String> {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let ns = Ns::new();
     let r = Root::new(root);
@@ -130,6 +131,7 @@ fn run_at_every_step(root: &str, label: &str, args: &[&str]) {
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let before = quiet(&ns, &r);
+    let mut steps = Vec::new();
     for n in 1..=MAX_STEPS {
         let what = format!("{label}, POCKET_CRASH_AT={n}");
         let o = crash_cmd(&ns, &r, n, args);
@@ -141,9 +143,15 @@ fn run_at_every_step(root: &str, label: &str, args: &[&str]) {
                 "{label}: only {} steps: the hook is not in the run path",
                 n - 1
             );
-            eprintln!("{label}: {} steps, each interrupted", n - 1);
-            return;
+            eprintln!("{label}: {} steps, each interrupted: {steps:?}", n - 1);
+            return steps;
         }
+        let err = stderr(&o);
+        steps.extend(
+            err.split("killed after ")
+                .nth(1)
+                .map(|s| s.trim().to_string()),
+        );
         truthful_ps(&ns, &r, &what);
         clean(&ns, &r, &what, &before);
         let o = ns.pocket(&r, args);
@@ -193,6 +201,31 @@ fn rm_run_killed_at_every_step() {
             "run", "--rm", "--name", "brief", "--net", "bridge", "-p", "8081:80", "--rootfs",
             &rootfs, "true",
         ],
+    );
+}
+
+/// A foreground run with no network has its namespaces made ahead, by a
+/// helper while the record is written (spawn/prefetch.rs): that step is
+/// on its path, and a kill at any step (the helper's work taken or not)
+/// leaves nothing behind either.
+#[test]
+fn rm_run_with_namespaces_made_ahead_killed_at_every_step() {
+    if !root() {
+        return;
+    }
+    let rootfs = rootfs_str();
+    let steps = run_at_every_step(
+        "crash-rm-run-none",
+        "run --rm --net none",
+        &[
+            "run", "--rm", "--name", "brief", "--net", "none", "--rootfs", &rootfs, "true",
+        ],
+    );
+    assert!(
+        steps
+            .iter()
+            .any(|s| s == "start: namespaces made ahead taken"),
+        "the namespaces made ahead were not taken: {steps:?}"
     );
 }
 

@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
-use std::process::Stdio;
+use std::process::{Output, Stdio};
 
 #[test]
 fn command_is_pid_1_and_ps_sees_only_the_container() {
@@ -22,6 +22,57 @@ fn command_is_pid_1_and_ps_sees_only_the_container() {
     // sh (pid 1) and ps itself: nothing from the host.
     assert_eq!(procs.len(), 2, "{out}");
     assert!(procs[0].trim().starts_with("1 "), "{out}");
+}
+
+/// Its own mount, UTS, IPC, network and pid namespaces, new for each run
+/// (a plain run's are made ahead by a helper and joined: spawn/prefetch.rs),
+/// and the host's where asked for (`--uts host`, `--ipc host`).
+#[test]
+fn each_run_has_new_namespaces_of_its_own() {
+    if !root() {
+        return;
+    }
+    let kinds = ["mnt", "uts", "ipc", "net", "pid"];
+    let script = "for n in mnt uts ipc net pid; do readlink /proc/self/ns/$n; done";
+    let host: Vec<String> = kinds
+        .iter()
+        .map(|k| {
+            std::fs::read_link(format!("/proc/self/ns/{k}"))
+                .unwrap()
+                .display()
+                .to_string()
+        })
+        .collect();
+    let lines = |o: Output| -> Vec<String> {
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o).lines().map(String::from).collect()
+    };
+    let ns = |extra: &[&str]| {
+        let mut a = extra.to_vec();
+        a.extend(["sh", "-c", script]);
+        lines(run(&a))
+    };
+    // Two at once (a namespace's number is reused once it is gone).
+    let slow = format!("{script}; sleep 1");
+    let first = pocket(&run_args(&["sh", "-c", &slow]))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let b = ns(&[]);
+    let a = lines(first.wait_with_output().unwrap());
+    assert_eq!(a.len(), 5, "{a:?}");
+    for i in 0..5 {
+        assert_ne!(a[i], host[i], "{}: the host's", kinds[i]);
+        assert_ne!(a[i], b[i], "{}: two runs share one", kinds[i]);
+    }
+    let c = ns(&["--uts", "host", "--ipc", "host"]);
+    assert_eq!((&c[1], &c[2]), (&host[1], &host[2]), "{c:?}");
+    assert!(
+        c[0] != host[0] && c[3] != host[3] && c[4] != host[4],
+        "{c:?}"
+    );
 }
 
 #[test]

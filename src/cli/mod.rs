@@ -57,13 +57,17 @@ pub fn main(args: &Args) -> i32 {
     // through cleanup; EPIPE from write(2) is handled where it matters.
     let _ = crate::sys::signal::ignore(libc::SIGPIPE);
     crate::rt::crash::init(args.getenv(b"POCKET_CRASH_AT"));
-    match dispatch(args) {
+    let code = match dispatch(args) {
         Ok(code) => code,
         Err(e) => {
             crate::errln!("pocket: {}", e);
             e.code
         }
-    }
+    };
+    // Namespaces made ahead for a run that failed before its spawn: the
+    // helper waited for, its fds closed.
+    crate::spawn::prefetch::discard();
+    code
 }
 
 fn dispatch(args: &Args) -> Result<i32> {

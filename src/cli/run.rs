@@ -1082,6 +1082,19 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
         hostname,
         image.as_ref().map(|i| &i.config),
     )?;
+    // A plain foreground run without a network: its namespaces are made
+    // on the other CPU while the rest of the Spec and the record are
+    // (spawn/prefetch.rs; the spawn takes them only if they still fit).
+    if !create_only
+        && !r.detach
+        && !r.tty
+        && r.sig_proxy
+        && r.attach.is_empty()
+        && !bridged(&r)
+        && crate::sys::proc::geteuid() == 0
+    {
+        crate::spawn::prefetch::start(spec.clone_flags());
+    }
     // A capability pocket itself lacks cannot be given (capset would
     // fail): --privileged and --cap-add ALL get what the host lets pocket
     // hand on (here: all but CAP_SYS_RESOURCE); one named on its own must

@@ -187,8 +187,12 @@ pub fn attach_as(pid: i32, a: &NetAttach, ifname: &str, route: bool) -> Result<(
 /// Bring up the loopback interface of container `pid`'s network
 /// namespace (one no network is attached to: `--net none`), from here.
 pub fn loopback_up(pid: i32) -> Result<()> {
-    let ns = netns(pid)?;
-    link::in_netns(&ns, || crate::sys::net::loopback_up().ctx("bring up", "lo"))
+    loopback_up_in(&netns(pid)?)
+}
+
+/// The loopback of network namespace `ns` up.
+pub fn loopback_up_in(ns: &Fd) -> Result<()> {
+    link::in_netns(ns, || crate::sys::net::loopback_up().ctx("bring up", "lo"))
 }
 
 /// Container `pid`'s network namespace, opened.

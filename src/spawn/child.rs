@@ -46,6 +46,9 @@ pub struct Child<'a> {
     /// join order (mount last: the host's paths are gone after it);
     /// `--net container:ID`, OCI linux.namespaces[].path.
     pub joins: &'a [(i32, i32)],
+    /// Namespaces made ahead for it (prefetch.rs), joined first (fd,
+    /// CLONE_NEW*): no handshake, unlike `joins`.
+    pub made: &'a [(i32, i32)],
     /// OCI's other capability sets, when not docker's shape.
     pub cap_sets: Option<crate::spec::caps::Sets>,
     /// The command's umask.
@@ -124,6 +127,10 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
         });
     }
     fd::close(c.cfg_rd);
+    for &(ns, kind) in c.made {
+        proc::setns(ns, kind).map_err(f("join namespace", ns_name(kind)))?;
+        fd::close(ns);
+    }
     // SAFETY: the buffer lives until execve (it is never freed in the child).
     let buf: &'static [u8] = unsafe { core::slice::from_raw_parts(c.buf.as_ptr(), c.buf.len()) };
     let cfg = wire::decode(buf, &mut c.argv, &mut c.envp).ok_or(Fail {

@@ -12,6 +12,7 @@ mod init;
 mod joins;
 mod limits;
 pub mod parent;
+pub mod prefetch;
 pub mod program;
 pub mod relay;
 pub mod sealed;

@@ -234,6 +234,14 @@ pub fn setns(fd: i32, nstype: i32) -> Result<()> {
     unsafe { syscall!(Sysno::setns, fd, nstype) }.map(drop)
 }
 
+/// `ioctl(fd, NS_GET_NSTYPE)` — ioctl_nsfs(2): the CLONE_NEW* kind of the
+/// namespace `fd` refers to.
+pub fn ns_type(fd: i32) -> Result<i32> {
+    const NS_GET_NSTYPE: u32 = 0xb703;
+    // SAFETY: no pointers.
+    unsafe { syscall!(Sysno::ioctl, fd, NS_GET_NSTYPE) }.map(|t| t as i32)
+}
+
 /// `unshare(flags)` — unshare(2).
 pub fn unshare(flags: i32) -> Result<()> {
     // SAFETY: no pointers.
