@@ -48,7 +48,7 @@ pub struct Child<'a> {
     pub joins: &'a [(i32, i32)],
     /// Namespaces made ahead for it (prefetch.rs), joined first (fd,
     /// CLONE_NEW*): no handshake, unlike `joins`.
-    pub made: &'a [(i32, i32)],
+    pub ahead: &'a [(i32, i32)],
     /// OCI's other capability sets, when not docker's shape.
     pub cap_sets: Option<crate::spec::caps::Sets>,
     /// The command's umask.
@@ -127,7 +127,7 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
         });
     }
     fd::close(c.cfg_rd);
-    for &(ns, kind) in c.made {
+    for &(ns, kind) in c.ahead {
         proc::setns(ns, kind).map_err(f("join namespace", ns_name(kind)))?;
         fd::close(ns);
     }

@@ -297,7 +297,7 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
     let joined = !ns.table.is_empty();
     // Namespaces a front end had made ahead (prefetch.rs), where nothing
     // reaches the child's through its pid before it joined them.
-    let made = match mounts_first
+    let ahead = match mounts_first
         && !joined
         && spec.net.is_none()
         && spec.extra_nets.is_empty()
@@ -309,8 +309,8 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
             None
         }
     };
-    let made_joins = made.as_ref().map(|m| m.joins()).unwrap_or_default();
-    if made.is_some() {
+    let ahead_joins = ahead.as_ref().map(|m| m.joins()).unwrap_or_default();
+    if ahead.is_some() {
         crate::rt::crash::step("start: namespaces made ahead taken");
     }
     // The hooks' state document, and the hooks the init runs itself.
@@ -344,7 +344,7 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
         mounts_first,
         user: &p.user,
         joins: &ns.table,
-        made: &made_joins,
+        ahead: &ahead_joins,
         cap_sets: p.cap_sets,
         umask: p.umask.unwrap_or(0o022),
         rlimits: &p.rlimits,
@@ -371,8 +371,8 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
     // The cgroup namespace is the child's to unshare, once it is in its
     // cgroup: made at clone, it would be rooted at pocket's own cgroup and
     // the container would see itself as /../../pocket/<id>.
-    let made_flags = made.as_ref().map_or(0, |m| m.flags);
-    let clone_flags = (spec.clone_flags() & !libc::CLONE_NEWCGROUP & !made_flags) | libc::SIGCHLD;
+    let ahead_flags = ahead.as_ref().map_or(0, |m| m.flags);
+    let clone_flags = (spec.clone_flags() & !libc::CLONE_NEWCGROUP & !ahead_flags) | libc::SIGCHLD;
     // A pid namespace to join: entered for the clone only.
     let pidns = ns.enter_pid()?;
     // SAFETY: single-threaded; the stack is a fresh mapping of STACK_SIZE.
@@ -400,7 +400,7 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
             cg.0 = c;
             match (
                 lo_here,
-                made.as_ref().and_then(|m| m.get(libc::CLONE_NEWNET)),
+                ahead.as_ref().and_then(|m| m.get(libc::CLONE_NEWNET)),
             ) {
                 // (made ahead: the child may not have joined it yet)
                 (true, Some(net)) => crate::net::host::loopback_up_in(net),
