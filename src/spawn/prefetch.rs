@@ -14,7 +14,10 @@
 //! Only where nothing looks at the container's namespaces through its
 //! pid before the init has joined them: no network attached (a veth is
 //! moved by pid), no user namespace, no hooks, no namespace joined by
-//! path. Anything else, or a helper that failed, is the usual clone.
+//! path. Anything else, or a helper that failed, is the usual clone; so
+//! is a helper not done within `PATIENCE` (on a busy host a new task may
+//! wait a whole scheduler slice for a CPU): it is left to finish on its
+//! own and waited for when pocket ends.
 
 use crate::sys::fd::{self, Fd};
 use crate::sys::proc;
@@ -70,11 +73,24 @@ impl Made {
 
 /// This process's helper, if one was started and not yet taken.
 static PENDING: AtomicPtr<Pending> = AtomicPtr::new(core::ptr::null_mut());
+/// A helper given up on: still ours to wait for (it uses our memory).
+static LATE: AtomicPtr<Pending> = AtomicPtr::new(core::ptr::null_mut());
+
+/// How long `take` waits for the helper: longer, and clone making the
+/// namespaces itself (~0.3 ms) is the faster way.
+const PATIENCE_NS: i64 = 250_000;
 
 /// Start making the namespaces in `flags` (a subset of `ALL`; others
 /// are ignored). Best effort: if the helper cannot start, `take` finds
-/// nothing and the container's clone makes them as ever.
+/// nothing and the container's clone makes them as ever. Not when no CPU
+/// is free for it (as many tasks runnable as CPUs: it would wait for one).
 pub fn start(flags: i32) {
+    if cpu_free() {
+        spawn(flags);
+    }
+}
+
+fn spawn(flags: i32) {
     let flags = flags & ALL;
     if flags == 0 || !PENDING.load(Relaxed).is_null() {
         return;
@@ -103,6 +119,22 @@ pub fn start(flags: i32) {
     }
 }
 
+/// A CPU this process may use has nothing to run: /proc/loadavg's
+/// fourth field is the tasks runnable now (this one among them).
+fn cpu_free() -> bool {
+    let Ok(l) = crate::sys::fs::read(c"/proc/loadavg") else {
+        return false;
+    };
+    matches!((runnable(&l), proc::cpus_allowed()), (Some(r), Ok(n)) if r < n)
+}
+
+/// The runnable tasks in /proc/loadavg (`0.78 0.84 0.87 1/89 4213`: 1).
+fn runnable(loadavg: &[u8]) -> Option<u32> {
+    let f = loadavg.split(|&c| c == b' ').nth(3)?;
+    let n = f.split(|&c| c == b'/').next()?;
+    core::str::from_utf8(n).ok()?.parse().ok()
+}
+
 /// The helper's stack: it makes a handful of syscalls.
 const STACK: usize = 64 * 1024;
 
@@ -127,16 +159,43 @@ extern "C" fn helper(arg: *mut c_void) -> c_int {
 }
 
 /// The namespaces started for this process, if they are exactly `flags`
-/// (& `ALL`) and all were made; waits for the helper. A helper's work
-/// that does not fit is closed and dropped: the clone makes its own.
+/// (& `ALL`) and all were made; waits for the helper up to `PATIENCE`.
+/// A helper's work that does not fit is closed and dropped: the clone
+/// makes its own.
 pub fn take(flags: i32) -> Option<Made> {
+    take_within(flags, PATIENCE_NS)
+}
+
+fn take_within(flags: i32, patience_ns: i64) -> Option<Made> {
     let p = PENDING.swap(core::ptr::null_mut(), Relaxed);
     if p.is_null() {
         return None;
     }
     // SAFETY: made by Box::into_raw in `start`, taken once (swapped out).
     let p = unsafe { Box::from_raw(p) };
-    let done = proc::wait(p.pid, libc::__WALL);
+    let since = now_ns();
+    let done = loop {
+        match proc::wait(p.pid, libc::__WALL | libc::WNOHANG) {
+            Ok((0, _)) if now_ns() - since >= patience_ns => {
+                // Late: it keeps its memory until `discard` waits for it.
+                LATE.store(Box::into_raw(p), Relaxed);
+                return None;
+            }
+            Ok((0, _)) => proc::sched_yield(),
+            r => break r,
+        }
+    };
+    finish(p, done, flags)
+}
+
+/// Monotonic nanoseconds.
+fn now_ns() -> i64 {
+    crate::sys::time::clock_gettime(libc::CLOCK_MONOTONIC)
+        .map_or(0, |t| t.tv_sec as i64 * 1_000_000_000 + t.tv_nsec as i64)
+}
+
+/// A waited-for helper's fds, if they are what was asked for.
+fn finish(p: Box<Pending>, done: crate::sys::Result<(i32, i32)>, flags: i32) -> Option<Made> {
     // Whatever it opened is ours to close (the fd table is shared).
     let fds: Vec<(Fd, i32)> = KINDS
         .iter()
@@ -167,9 +226,18 @@ pub fn take(flags: i32) -> Option<Made> {
         .then_some(made)
 }
 
-/// Drop a helper's work that no launch will take (closing its fds).
+/// Drop a helper's work that no launch will take (closing its fds), and
+/// wait for one given up on.
 pub fn discard() {
-    drop(take(-1));
+    for slot in [&PENDING, &LATE] {
+        let p = slot.swap(core::ptr::null_mut(), Relaxed);
+        if !p.is_null() {
+            // SAFETY: made by Box::into_raw, swapped out once.
+            let p = unsafe { Box::from_raw(p) };
+            let done = proc::wait(p.pid, libc::__WALL);
+            drop(finish(p, done, -1));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -189,6 +257,15 @@ mod tests {
     }
 
     #[test]
+    fn runnable_tasks_from_loadavg() {
+        assert_eq!(runnable(b"0.78 0.84 0.87 1/89 4213\n"), Some(1));
+        assert_eq!(runnable(b"2.00 1.00 0.50 3/120 99"), Some(3));
+        assert_eq!(runnable(b"0.78 0.84 0.87"), None);
+        assert_eq!(runnable(b"a b c x/1 2"), None);
+        assert!(proc::cpus_allowed().unwrap() >= 1);
+    }
+
+    #[test]
     fn root_makes_new_namespaces_and_only_takes_what_fits() {
         if proc::geteuid() != 0 {
             eprintln!("SKIP prefetch: needs root");
@@ -196,8 +273,10 @@ mod tests {
         }
         // (the pid namespace is not one of them: clone makes it)
         let flags = libc::CLONE_NEWNET | libc::CLONE_NEWUTS | libc::CLONE_NEWPID;
-        start(flags);
-        let m = take(flags).expect("made");
+        // (patient: a busy test host may keep the helper off a CPU)
+        let wait = 5_000_000_000;
+        spawn(flags);
+        let m = take_within(flags, wait).expect("made");
         assert_eq!(m.flags, libc::CLONE_NEWNET | libc::CLONE_NEWUTS);
         // New ones, not ours.
         assert_ne!(ino(m.get(libc::CLONE_NEWNET).unwrap()), own("net"));
@@ -205,10 +284,23 @@ mod tests {
         assert_eq!(m.joins().len(), 2);
         assert!(m.get(libc::CLONE_NEWNS).is_none());
         // Asked for other namespaces than were made: nothing.
-        start(libc::CLONE_NEWNET);
-        assert!(take(libc::CLONE_NEWNET | libc::CLONE_NEWNS).is_none());
+        spawn(libc::CLONE_NEWNET);
+        assert!(take_within(libc::CLONE_NEWNET | libc::CLONE_NEWNS, wait).is_none());
         // Nothing started: nothing.
         assert!(take(libc::CLONE_NEWNET).is_none());
         discard();
+        // A helper not done in time is left to finish, then waited for
+        // and its fds closed: none stays open.
+        let open = || std::fs::read_dir("/proc/self/fd").unwrap().count();
+        let before = open();
+        for _ in 0..20 {
+            spawn(libc::CLONE_NEWNET | libc::CLONE_NEWNS);
+            if take_within(libc::CLONE_NEWNET | libc::CLONE_NEWNS, 0).is_none() {
+                assert!(!LATE.load(Relaxed).is_null());
+            }
+            discard();
+            assert!(LATE.load(Relaxed).is_null() && PENDING.load(Relaxed).is_null());
+        }
+        assert_eq!(open(), before);
     }
 }

@@ -242,6 +242,28 @@ pub fn ns_type(fd: i32) -> Result<i32> {
     unsafe { syscall!(Sysno::ioctl, fd, NS_GET_NSTYPE) }.map(|t| t as i32)
 }
 
+/// `sched_getaffinity(0, ...)` — sched_getaffinity(2): how many CPUs this
+/// process may run on.
+pub fn cpus_allowed() -> Result<u32> {
+    let mut mask = [0u64; 16];
+    // SAFETY: the kernel writes at most size_of_val(&mask) bytes to mask.
+    let n = unsafe {
+        syscall!(
+            Sysno::sched_getaffinity,
+            0,
+            core::mem::size_of_val(&mask),
+            mask.as_mut_ptr()
+        )
+    }?;
+    Ok(mask[..n / 8].iter().map(|w| w.count_ones()).sum())
+}
+
+/// `sched_yield()` — sched_yield(2).
+pub fn sched_yield() {
+    // SAFETY: no arguments.
+    let _ = unsafe { syscall!(Sysno::sched_yield) };
+}
+
 /// `unshare(flags)` — unshare(2).
 pub fn unshare(flags: i32) -> Result<()> {
     // SAFETY: no pointers.
