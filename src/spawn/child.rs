@@ -127,10 +127,7 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
         });
     }
     fd::close(c.cfg_rd);
-    for &(ns, kind) in c.ahead {
-        proc::setns(ns, kind).map_err(f("join namespace", ns_name(kind)))?;
-        fd::close(ns);
-    }
+    join(c.ahead)?;
     // SAFETY: the buffer lives until execve (it is never freed in the child).
     let buf: &'static [u8] = unsafe { core::slice::from_raw_parts(c.buf.as_ptr(), c.buf.len()) };
     let cfg = wire::decode(buf, &mut c.argv, &mut c.envp).ok_or(Fail {
@@ -143,10 +140,7 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
     if !c.mounts_first {
         join_cgroups(c.cgroups)?;
     }
-    for &(ns, kind) in c.joins {
-        proc::setns(ns, kind).map_err(f("join namespace", ns_name(kind)))?;
-        fd::close(ns);
-    }
+    join(c.joins)?;
     // The parent waits for this before its prestart hooks look at us.
     if !c.joins.is_empty() {
         fd::write_all(c.sync_rd, b"j").map_err(f("tell parent", b"joined"))?;
@@ -317,6 +311,15 @@ fn join_cgroups(files: &[alloc::ffi::CString]) -> Result<(), Fail<'static>> {
         let path: &'static CStr = unsafe { CStr::from_ptr(path.as_ptr()) };
         let file = fd::open(path, libc::O_WRONLY, 0).map_err(f("join cgroup", path.to_bytes()))?;
         fd::write_all(file.raw(), b"0").map_err(f("join cgroup", path.to_bytes()))?;
+    }
+    Ok(())
+}
+
+/// Join each namespace of `table` (fd, CLONE_NEW*), closing its fd.
+fn join(table: &[(i32, i32)]) -> Result<(), Fail<'static>> {
+    for &(ns, kind) in table {
+        proc::setns(ns, kind).map_err(f("join namespace", ns_name(kind)))?;
+        fd::close(ns);
     }
     Ok(())
 }

@@ -206,11 +206,10 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
         && !spec.has(Namespace::User)
         && !super::joins::any(spec)
         && spec.hooks.is_empty();
-    let lo_here = mounts_first
-        && spec.has(Namespace::Network)
-        && spec.net.is_none()
-        && spec.extra_nets.is_empty()
-        && spec.slirp.is_none();
+    // No network to attach: nothing reaches the child's namespaces through
+    // its pid before the go-ahead (a veth is moved by pid).
+    let no_net = spec.net.is_none() && spec.extra_nets.is_empty() && spec.slirp.is_none();
+    let lo_here = mounts_first && spec.has(Namespace::Network) && no_net;
     let mut flags = 0;
     for (on, f) in [
         (spec.process.terminal, F_TTY),
@@ -296,13 +295,9 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
     let ns = super::joins::open_all(spec)?;
     let joined = !ns.table.is_empty();
     // Namespaces a front end had made ahead (prefetch.rs), where nothing
-    // reaches the child's through its pid before it joined them.
-    let ahead = match mounts_first
-        && !joined
-        && spec.net.is_none()
-        && spec.extra_nets.is_empty()
-        && spec.slirp.is_none()
-    {
+    // reaches the child's through its pid before it joined them (nor
+    // joins any by path: `mounts_first`).
+    let ahead = match mounts_first && no_net {
         true => super::prefetch::take(spec.clone_flags() & super::prefetch::ALL),
         false => {
             super::prefetch::discard();
