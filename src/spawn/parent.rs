@@ -386,6 +386,18 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
     drop((cfg_r, sync_r, err_w, ns));
     let tty_sock = tty_sock.map(|(ours, _theirs)| ours);
 
+    // A step of ours that fails ends the child. If it had died first
+    // (a bad mount, say, while the loopback was brought up in its
+    // namespace: gone with it, ENOENT), its report is the reason.
+    let abort = |e: Error| -> Error {
+        let _ = proc::kill(pid, libc::SIGKILL);
+        let _ = proc::wait(pid, 0);
+        let mut report = [0u8; 512];
+        match fd::read_full(err_r.raw(), &mut report) {
+            Ok(n) if n > 0 => child_error(&report[..n]),
+            _ => e,
+        }
+    };
     // A child that died early gives EPIPE here; its report says why.
     let sent = fd::write_all(cfg_w.raw(), &config);
     drop(cfg_w);
@@ -404,9 +416,7 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
             }
         });
         if let Err(e) = made {
-            let _ = proc::kill(pid, libc::SIGKILL);
-            let _ = proc::wait(pid, 0);
-            return Err(e);
+            return Err(abort(e));
         }
     }
     // Namespaces it joins by path are its own once it says so: only then
@@ -420,11 +430,7 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
     if sent.is_ok() {
         match while_waiting(spec, pid, &state) {
             Ok(s) => slirp = s,
-            Err(e) => {
-                let _ = proc::kill(pid, libc::SIGKILL);
-                let _ = proc::wait(pid, 0);
-                return Err(e);
-            }
+            Err(e) => return Err(abort(e)),
         }
     }
     // The child waits on the sync socket: it is in its cgroup (with its
