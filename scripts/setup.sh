@@ -6,8 +6,9 @@ set -eu
 cd "$(dirname "$0")/.."
 
 need=""
-# uidmap: newuidmap/newgidmap, for the rootless tests with a subuid range.
-for pkg in busybox-static crun runc musl-tools time file buildah skopeo umoci uidmap passwd; do
+# uidmap: newuidmap/newgidmap, for the rootless tests with a subuid range;
+# slirp4netns: a plain user's network (their -p, ports and outbound tests).
+for pkg in busybox-static crun runc musl-tools time file buildah skopeo umoci uidmap passwd slirp4netns; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need="$need $pkg"
 done
 if [ -n "$need" ]; then
