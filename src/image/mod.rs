@@ -6,6 +6,7 @@ pub mod digest;
 pub mod extract;
 pub mod gzip;
 pub mod gzip_write;
+pub mod hasher;
 pub mod layer;
 pub mod limits;
 pub mod load;

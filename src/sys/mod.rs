@@ -11,6 +11,7 @@ pub mod exe;
 pub mod fd;
 pub mod file;
 pub mod fs;
+pub mod futex;
 pub mod inet;
 pub mod lock;
 pub mod mem;

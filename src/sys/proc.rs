@@ -110,6 +110,12 @@ pub fn getpid() -> i32 {
     unsafe { syscall!(Sysno::getpid) }.unwrap_or(0) as i32
 }
 
+/// `getppid()` — getppid(2).
+pub fn getppid() -> i32 {
+    // SAFETY: no arguments.
+    unsafe { syscall!(Sysno::getppid) }.unwrap_or(0) as i32
+}
+
 /// `setsid()` — setsid(2).
 pub fn setsid() -> Result<()> {
     // SAFETY: no arguments.
