@@ -31,20 +31,11 @@ const STOP: u32 = 1 << 31;
 const STACK: usize = 64 * 1024;
 
 /// A sha256 that moves to a helper once the stream is long.
+#[derive(Default)]
 pub struct Hasher {
     here: Sha256,
     bytes: u64,
     away: Option<Box<Away>>,
-}
-
-impl Default for Hasher {
-    fn default() -> Self {
-        Hasher {
-            here: Sha256::default(),
-            bytes: 0,
-            away: None,
-        }
-    }
 }
 
 impl Hasher {
