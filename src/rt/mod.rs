@@ -10,6 +10,7 @@ pub mod fuzz;
 mod io;
 pub mod names;
 mod once;
+mod sort;
 pub mod time;
 
 pub use alloc::Malloc;
@@ -17,6 +18,7 @@ pub use alloc::Malloc;
 pub use args::Args;
 pub use io::{Out, err, line, out};
 pub use once::Once;
+pub use sort::sort_by;
 
 /// Report a bug (a panic) and exit 125 like any pocket failure.
 pub fn panicked(info: &core::panic::PanicInfo) -> ! {
@@ -43,19 +45,6 @@ pub fn hex(bytes: &[u8]) -> ::alloc::string::String {
             ]
         })
         .collect()
-}
-
-/// Insertion sort for the short lists pocket sorts (container ids,
-/// records, pids): core's sort algorithms cost ~2 KB of code per element
-/// type, this costs a hundred bytes.
-pub fn sort_by<T>(v: &mut [T], less: impl Fn(&T, &T) -> bool) {
-    for i in 1..v.len() {
-        let mut j = i;
-        while j > 0 && less(&v[j], &v[j - 1]) {
-            v.swap(j - 1, j);
-            j -= 1;
-        }
-    }
 }
 
 /// `format!("{v:.prec$}")` for a finite `v` from 0 to 2^60 and `prec` up

@@ -301,11 +301,15 @@ impl Record {
         // While the process that waits for it (monitor or foreground
         // pocket) lives, it has the last word: it may have reaped the init
         // already and be about to write down how it ended.
-        let running = alive(r.pid, r.pid_start) || alive(r.monitor_pid, r.monitor_start);
+        // (Only a record that says running or restarting needs a look:
+        // `ps -a` of a thousand created or exited ones reads no /proc.)
         if r.restarting && !alive(r.monitor_pid, r.monitor_start) {
             r.restarting = false;
         }
-        if r.status == Status::Running && !running {
+        if r.status == Status::Running
+            && !alive(r.pid, r.pid_start)
+            && !alive(r.monitor_pid, r.monitor_start)
+        {
             r.status = Status::Exited;
             r.exit_code = Some(r.exit_code.unwrap_or(137));
             if r.finished_at == Timestamp::default() {
