@@ -519,7 +519,9 @@ fn prune_clears_what_a_killed_create_left() {
     // (symlink_metadata: name links point at ids, not at paths.)
     assert!(std::fs::symlink_metadata(r.0.join("names/orphan")).is_err());
     assert!(std::fs::symlink_metadata(r.0.join("names/keep")).is_ok());
-    assert!(ps(&r, false)[0].starts_with(&keep));
+    // (`orphan`, whose `true` may not have ended yet on a busy host, can
+    // be listed first.)
+    assert!(ps(&r, false).iter().any(|l| l.starts_with(&keep)));
 }
 
 #[test]

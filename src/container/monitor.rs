@@ -280,6 +280,9 @@ fn run_once(
     if let (Some(s), Some(w)) = (srv.as_mut(), stdin) {
         s.set_stdin(w);
     }
+    if rec.healthcheck.is_some() {
+        super::health::starting(store, id);
+    }
     // Started: tell the waiting pocket, and let go of the pipe.
     if let Some(r) = ready.take() {
         let _ = fd::write_all(r.raw(), &[0]);
