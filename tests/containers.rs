@@ -1030,7 +1030,12 @@ fn top_with_ps_options() {
     let r = Root::new("top");
     let id = r.run_d(&["--name", "tops", "sh", "-c", "sleep 100 & exec sleep 200"]);
     let pid = r.pid(&id);
-    let child = wait_for(10, "the second sleep", || children(pid).first().copied());
+    // (Once it runs sleep: forked, it is `sh -c ...` for a moment.)
+    let child = wait_for(10, "the second sleep", || {
+        children(pid).first().copied().filter(|c| {
+            std::fs::read_to_string(format!("/proc/{c}/comm")).is_ok_and(|s| s.trim() == "sleep")
+        })
+    });
     let o = stdout(&r.out(&["top", "tops"]));
     let lines: Vec<&str> = o.lines().collect();
     let head: Vec<&str> = lines[0].split_whitespace().collect();
