@@ -117,8 +117,8 @@ fn clean(ns: &Ns, r: &Root, what: &str, before: &common::snapshot::Snapshot) {
 /// table is made first (it stays, as docker0 does): after each, `ps -a`
 /// tells the truth, rm -f and prune leave the host as it was, and the
 /// same command (its name, its port) works again. Returns the steps'
-/// names; fewer than `min` means the hook is not in the run path.
-fn run_at_every_step(root: &str, label: &str, args: &[&str], min: usize) -> Vec<String> {
+/// names.
+fn run_at_every_step(root: &str, label: &str, args: &[&str]) -> Vec<String> {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let ns = Ns::new();
     let r = Root::new(root);
@@ -139,7 +139,7 @@ fn run_at_every_step(root: &str, label: &str, args: &[&str], min: usize) -> Vec<
             assert_eq!(o.status.code(), Some(0), "{what}: {}", stderr(&o));
             clean(&ns, &r, &what, &before);
             assert!(
-                n - 1 >= min,
+                n - 1 >= 8,
                 "{label}: only {} steps: the hook is not in the run path",
                 n - 1
             );
@@ -181,7 +181,6 @@ fn run_killed_at_every_step() {
             "run", "-d", "--name", "victim", "--net", "bridge", "-p", "8080:80", "-m", "32m",
             "--rootfs", &rootfs, "sleep", "60",
         ],
-        8,
     );
 }
 
@@ -202,7 +201,6 @@ fn rm_run_killed_at_every_step() {
             "run", "--rm", "--name", "brief", "--net", "bridge", "-p", "8081:80", "--rootfs",
             &rootfs, "true",
         ],
-        8,
     );
 }
 
@@ -216,30 +214,21 @@ fn rm_run_with_namespaces_made_ahead_killed_at_every_step() {
         return;
     }
     let rootfs = rootfs_str();
-    // (a helper kept off a CPU on a busy host is not waited for: the run
-    // then makes its namespaces at clone; a few tries)
-    for tries in 1.. {
-        let steps = run_at_every_step(
-            "crash-rm-run-none",
-            "run --rm --net none",
-            &[
-                "run", "--rm", "--name", "brief", "--net", "none", "--rootfs", &rootfs, "true",
-            ],
-            // 7 where the run that was to crash last made its namespaces
-            // at clone (no helper on a busy host): the next try
-            7,
-        );
-        if steps
+    // (Under the hook the helper is started and waited for whatever the
+    // load: the same steps in every run.)
+    let steps = run_at_every_step(
+        "crash-rm-run-none",
+        "run --rm --net none",
+        &[
+            "run", "--rm", "--name", "brief", "--net", "none", "--rootfs", &rootfs, "true",
+        ],
+    );
+    assert!(
+        steps
             .iter()
-            .any(|s| s == "start: namespaces made ahead taken")
-        {
-            break;
-        }
-        assert!(
-            tries < 6,
-            "the namespaces made ahead were not taken: {steps:?}"
-        );
-    }
+            .any(|s| s == "start: namespaces made ahead taken"),
+        "the namespaces made ahead were not taken: {steps:?}"
+    );
 }
 
 /// exec and rm -f killed at each step: the container stays truthful and

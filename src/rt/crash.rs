@@ -5,6 +5,8 @@
 //! network claim, exec, rm, load, pull and `network connect`/`disconnect`
 //! at every step, and check that `ps -a` and `images` tell the truth
 //! afterwards and `rm -f` and prune clear what is left.
+//! Set, a run makes its namespaces ahead whatever the load and waits for
+//! them (a list of steps that does not change from run to run).
 //! Unset (always, outside those tests), a step is one relaxed load.
 
 use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
@@ -19,6 +21,13 @@ pub fn init(v: Option<&[u8]>) {
         .and_then(|v| v.parse::<u32>().ok())
         .unwrap_or(0);
     AT.store(n, Relaxed);
+}
+
+/// Is the hook set? Then what depends on the host's load is done the
+/// same way every time (spawn/prefetch.rs), so that the Nth step of one
+/// run is the Nth of the next.
+pub fn active() -> bool {
+    AT.load(Relaxed) != 0
 }
 
 /// A setup step named `what` is done.

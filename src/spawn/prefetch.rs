@@ -85,7 +85,7 @@ const PATIENCE_NS: i64 = 250_000;
 /// nothing and the container's clone makes them as ever. Not when no CPU
 /// is free for it (as many tasks runnable as CPUs: it would wait for one).
 pub fn start(flags: i32) {
-    if cpu_free() {
+    if cpu_free() || crate::rt::crash::active() {
         spawn(flags);
     }
 }
@@ -163,7 +163,12 @@ extern "C" fn helper(arg: *mut c_void) -> c_int {
 /// A helper's work that does not fit is closed and dropped: the clone
 /// makes its own.
 pub fn take(flags: i32) -> Option<Made> {
-    take_within(flags, PATIENCE_NS)
+    // (Under the crash hook: as long as it takes, one step list per run.)
+    let patience = match crate::rt::crash::active() {
+        true => i64::MAX,
+        false => PATIENCE_NS,
+    };
+    take_within(flags, patience)
 }
 
 fn take_within(flags: i32, patience_ns: i64) -> Option<Made> {
