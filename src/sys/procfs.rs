@@ -13,9 +13,9 @@ pub fn start_time(pid: i32) -> Option<u64> {
     parse_start_time(&data)
 }
 
-/// No process has the number `pid`: `kill(pid, 0)` says ESRCH, a quarter
-/// of the cost of failing to open /proc/PID/stat (`ps -a` asks for every
-/// creator and monitor that is long gone).
+/// No process has the number `pid`: `kill(pid, 0)` says ESRCH, with no
+/// path to walk as a failed open of /proc/PID/stat has (asked of
+/// creators and monitors long gone).
 fn gone(pid: i32) -> bool {
     pid <= 0 || super::proc::kill(pid, 0) == Err(super::Errno::ESRCH)
 }

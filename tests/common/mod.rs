@@ -351,10 +351,20 @@ pub fn wait_code(child: &mut Child, secs: u64) -> Option<i32> {
     }
 }
 
-/// The container init's host pid, once pocket has cloned it.
+/// The container init's host pid, once pocket has cloned it: the child
+/// in a pid namespace of its own. (Not any child: a foreground run's
+/// first may be the helper that makes its other namespaces ahead,
+/// spawn/prefetch.rs, in pocket's pid namespace, left unreaped till
+/// pocket ends when it was late.)
 pub fn container_pid(pocket: &Child) -> i32 {
     let pid = pocket.id() as i32;
-    wait_for(10, "container process", || children(pid).first().copied())
+    let ns = |p: i32| std::fs::read_link(format!("/proc/{p}/ns/pid")).ok();
+    let own = ns(pid);
+    wait_for(10, "container process", || {
+        children(pid)
+            .into_iter()
+            .find(|&c| ns(c).is_some_and(|n| Some(&n) != own.as_ref()))
+    })
 }
 
 /// Spawn with an extra inherited fd (not close-on-exec) at number 5, to
