@@ -50,24 +50,34 @@ pub fn open(path: &CStr, flags: i32, mode: u32) -> Result<Fd> {
 }
 
 /// `openat2(dirfd, path, &how, sizeof how)` — openat2(2): `resolve` holds
-/// RESOLVE_* flags, e.g. to keep a lookup inside a root.
+/// RESOLVE_* flags, e.g. to keep a lookup inside a root. Retried on
+/// EAGAIN: with RESOLVE_BENEATH or RESOLVE_IN_ROOT the kernel gives up on
+/// a ".." when any rename or mount on the host ran during the walk (it
+/// cannot prove the step stayed inside), and asks the caller to try again.
 pub fn openat2(dirfd: i32, path: &CStr, flags: i32, resolve: u64) -> Result<Fd> {
     let how = linux_raw_sys::general::open_how {
         flags: (flags | libc::O_CLOEXEC) as u64,
         mode: 0,
         resolve,
     };
-    // SAFETY: path and how are valid for the call; size matches the struct.
-    let fd = unsafe {
-        syscall!(
-            Sysno::openat2,
-            dirfd,
-            path.as_ptr(),
-            &how as *const _,
-            core::mem::size_of_val(&how)
-        )
-    }?;
-    Ok(Fd(fd as i32))
+    let mut tries = 0;
+    loop {
+        // SAFETY: path and how are valid for the call; size matches the
+        // struct.
+        let r = unsafe {
+            syscall!(
+                Sysno::openat2,
+                dirfd,
+                path.as_ptr(),
+                &how as *const _,
+                core::mem::size_of_val(&how)
+            )
+        };
+        match r {
+            Err(Errno::EAGAIN) if tries < 256 => tries += 1,
+            r => return Ok(Fd(r? as i32)),
+        }
+    }
 }
 
 /// `pipe2(fds, O_CLOEXEC)` — pipe2(2): (read end, write end).
@@ -245,4 +255,50 @@ pub fn dup_from(fd: i32, min: i32) -> Result<i32> {
 pub fn dup(fd: i32) -> Result<i32> {
     // SAFETY: no pointers.
     unsafe { syscall!(Sysno::fcntl, fd, libc::F_DUPFD_CLOEXEC, 0) }.map(|n| n as i32)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// A ".." under RESOLVE_BENEATH while renames run elsewhere on the
+    /// host: the kernel says EAGAIN now and then (a race it cannot rule
+    /// out); the wrapper tries again, so every open succeeds.
+    #[test]
+    fn openat2_retries_a_dotdot_raced_by_renames() {
+        let dir = std::env::temp_dir().join(format!("pocket-openat2-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("a")).unwrap();
+        std::fs::write(dir.join("x"), "").unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let renamer = {
+            let (stop, dir) = (stop.clone(), dir.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let _ = std::fs::rename(dir.join("x"), dir.join("y"));
+                    let _ = std::fs::rename(dir.join("y"), dir.join("x"));
+                }
+            })
+        };
+        let d = super::open(
+            &std::ffi::CString::new(dir.to_str().unwrap()).unwrap(),
+            libc::O_PATH | libc::O_DIRECTORY,
+            0,
+        )
+        .unwrap();
+        let mut failed = 0;
+        for _ in 0..20_000 {
+            let r = super::openat2(
+                d.raw(),
+                c"a/../a/../a",
+                libc::O_PATH | libc::O_DIRECTORY,
+                linux_raw_sys::general::RESOLVE_BENEATH as u64,
+            );
+            failed += r.is_err() as u32;
+        }
+        stop.store(true, Ordering::Relaxed);
+        renamer.join().unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(failed, 0, "opens failed (EAGAIN not retried)");
+    }
 }
