@@ -52,20 +52,19 @@ pub fn running(store: &Store, q: &str) -> Result<Record> {
 /// returns the command's status (0 at once for a detached one).
 pub fn exec(store: &Store, q: &str, e: &crate::spawn::exec::Exec) -> Result<i32> {
     let id = store.resolve(q)?;
-    let rec = store.load_live(&id)?;
-    // Running, or (OCI) created with its init waiting: runc execs into both.
-    if !rec.running() && !crate::sys::procfs::alive(rec.pid, rec.pid_start) {
-        return Err(Error::bad("container", rec.name.clone(), "is not running").with_code(1));
-    }
+    let rec = store.load(&id)?;
+    // Running, or (OCI) created with its init waiting: runc execs into
+    // both. Whatever the record says, its init must be alive, and the
+    // pidfd must be that process's: one look at /proc after the open.
+    let pidfd = crate::sys::proc::pidfd_open(rec.pid)
+        .ok()
+        .filter(|_| crate::sys::procfs::alive(rec.pid, rec.pid_start))
+        .ok_or_else(|| Error::bad("container", rec.name.clone(), "is not running").with_code(1))?;
     if rec.paused {
         return Err(
             Error::bad("container", rec.name.clone(), "is paused, unpause it first").with_code(1),
         );
     }
-    let pidfd = crate::sys::proc::pidfd_open(rec.pid)
-        .ok()
-        .filter(|_| crate::sys::procfs::start_time(rec.pid) == Some(rec.pid_start))
-        .ok_or_else(|| Error::bad("container", rec.name.clone(), "is not running").with_code(1))?;
     crate::spawn::exec::exec(rec.pid, &pidfd, e)
 }
 

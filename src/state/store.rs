@@ -549,13 +549,19 @@ impl Store {
         if q.is_empty() || q.contains('/') || q.starts_with('.') {
             return Err(nf());
         }
-        let ids = self.ids()?;
-        if ids.iter().any(|i| i == q) {
-            return Ok(String::from(q));
+        // A full id (the usual case from scripts, engines and one command
+        // handing on to the next) is an entry to look at, not a listing
+        // of every container: as `ids` has it, in either directory.
+        for base in [&self.run, &self.root] {
+            let entry = cs(&format!("{base}/containers/{q}"))?;
+            if fd::access(&entry, libc::F_OK).is_ok() {
+                return Ok(String::from(q));
+            }
         }
         if let Some(id) = self.name_owner(q)? {
             return Ok(id);
         }
+        let ids = self.ids()?;
         let mut m = ids.iter().filter(|i| i.starts_with(q));
         match (m.next(), m.next()) {
             (Some(id), None) => Ok(id.clone()),
@@ -799,6 +805,42 @@ mod tests {
         rec.pid = 0;
         st.save(&rec).unwrap();
         assert_eq!(st.load(&id).unwrap().status, Status::Created, "no pid");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    /// docker's order: a full id, then a name, then a unique id prefix;
+    /// a full id is found in either directory without listing them.
+    #[test]
+    fn resolve_takes_a_full_id_then_a_name_then_a_prefix() {
+        let d = std::env::temp_dir().join(format!("pocket-store-q-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        let st = Store::new(Some(d.to_str().unwrap()));
+        st.init().unwrap();
+        let a = format!("ab{}", "1".repeat(62));
+        let b = format!("ab{}", "2".repeat(62));
+        let c = format!("cd{}", "3".repeat(62));
+        std::fs::create_dir(st.disk_dir(&a)).unwrap();
+        std::fs::create_dir(st.disk_dir(&b)).unwrap();
+        std::fs::create_dir(st.run_dir(&c)).unwrap();
+        let names = st.names(false);
+        std::os::unix::fs::symlink(&b, format!("{names}/web")).unwrap();
+        // A name that is another container's full id: the id wins.
+        std::os::unix::fs::symlink(&a, format!("{names}/{c}")).unwrap();
+        // A name that is a prefix of two ids: the name wins.
+        std::os::unix::fs::symlink(&a, format!("{names}/ab")).unwrap();
+        assert_eq!(st.resolve(&a).unwrap(), a);
+        assert_eq!(st.resolve(&c).unwrap(), c, "a volatile one's full id");
+        assert_eq!(st.resolve("web").unwrap(), b);
+        assert_eq!(st.resolve("ab").unwrap(), a);
+        assert_eq!(st.resolve("ab2").unwrap(), b);
+        assert_eq!(st.resolve("cd").unwrap(), c);
+        std::fs::remove_file(format!("{names}/ab")).unwrap();
+        let e = st.resolve("ab").unwrap_err();
+        assert_eq!((e.op.as_ref(), e.code), ("ambiguous container id", 1));
+        for q in ["zz", "", ".", "..", "../x", "web/x"] {
+            let e = st.resolve(q).unwrap_err();
+            assert_eq!((e.op.as_ref(), e.code), ("no such container", 1), "{q:?}");
+        }
         std::fs::remove_dir_all(&d).unwrap();
     }
 
