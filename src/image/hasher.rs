@@ -5,19 +5,18 @@
 //! does the first only. Past the first 512 KiB (before that a helper
 //! costs more than it saves), and where this process may use two CPUs,
 //! the bytes are copied into a ring of 8 slots of 256 KiB that a helper
-//! hashes while extraction goes on. The helper is a clone sharing our
-//! memory and fd table (as spawn/prefetch.rs's), not a thread: pocket
-//! stays single-threaded for its allocator and setns. It touches only
-//! the ring and the hash state (raw syscalls, no allocation, no errno),
-//! and dies with us (PDEATHSIG).
+//! hashes while extraction goes on. The helper is a `sys::task::Task`
+//! sharing our memory and fd table (as spawn/prefetch.rs's). It touches
+//! only the ring and the hash state (raw syscalls, no allocation, no
+//! errno), and dies with us (PDEATHSIG).
 
 use super::digest::Sha256;
-use crate::sys::{futex, proc, stack::Stack};
+use crate::sys::{futex, proc, task::Task};
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
-use core::ffi::{c_int, c_void};
+use core::ffi::c_int;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering::*};
 
 const SLOT: usize = 256 * 1024;
@@ -74,15 +73,19 @@ struct Shared {
     parent: i32,
 }
 
+// SAFETY: head, tail and len are atomics; the ring's slots and the hash
+// are handed over by them: we write a slot only once `tail` says it was
+// hashed, the helper reads it only once `head` says it was published,
+// and the hash is the helper's alone until it was waited for.
+unsafe impl Sync for Shared {}
+
 struct Away {
-    shared: Box<Shared>,
+    /// (Before `_ring`: dropped first, it waits for the helper.)
+    task: Task<Shared>,
     /// Only its allocation is used, through `Shared::ring`.
     _ring: Vec<u8>,
     /// Bytes in the slot being filled (`head % SLOTS`).
     fill: usize,
-    /// 0 once waited for.
-    pid: i32,
-    _stack: Stack,
 }
 
 impl Away {
@@ -92,33 +95,24 @@ impl Away {
         if !proc::cpus_allowed().is_ok_and(|n| n >= 2) {
             return None;
         }
-        let stack = Stack::new(STACK).ok()?;
         let mut ring = Vec::with_capacity(SLOTS as usize * SLOT);
-        let mut shared = Box::new(Shared {
+        let shared = Shared {
             head: AtomicU32::new(0),
             tail: AtomicU32::new(0),
             len: [const { AtomicUsize::new(0) }; SLOTS as usize],
             ring: ring.as_mut_ptr(),
             hash: UnsafeCell::new(core::mem::take(here)),
             parent: proc::getpid(),
-        });
-        let arg = &*shared as *const Shared as *mut c_void;
-        // No signal at its exit: it is waited for with __WALL.
-        // SAFETY: the stack is a fresh mapping that lives in `Away` until
-        // the helper was waited for; `helper` touches only `Shared` and
-        // the ring, which live as long.
-        let pid =
-            unsafe { proc::clone(helper, stack.top(), libc::CLONE_VM | libc::CLONE_FILES, arg) };
-        match pid {
-            Ok(pid) => Some(Box::new(Away {
-                shared,
+        };
+        // The ring lives in `Away` as long as the task.
+        match Task::spawn(helper, shared, STACK) {
+            Ok(task) => Some(Box::new(Away {
+                task,
                 _ring: ring,
                 fill: 0,
-                pid,
-                _stack: stack,
             })),
-            Err(_) => {
-                *here = core::mem::take(shared.hash.get_mut());
+            Err((_, shared)) => {
+                *here = shared.hash.into_inner();
                 None
             }
         }
@@ -126,7 +120,7 @@ impl Away {
 
     fn put(&mut self, mut b: &[u8]) {
         while !b.is_empty() {
-            let sh = &*self.shared;
+            let sh = self.task.data();
             let h = sh.head.load(Relaxed);
             if self.fill == 0 {
                 // A slot is ours again once hashed.
@@ -152,7 +146,7 @@ impl Away {
     }
 
     fn publish(&mut self) {
-        let sh = &*self.shared;
+        let sh = self.task.data();
         let h = sh.head.load(Relaxed);
         sh.len[(h % SLOTS) as usize].store(self.fill, Relaxed);
         sh.head.store(h + 1, Release);
@@ -162,14 +156,13 @@ impl Away {
 
     /// No more slots: the helper ends once it hashed those published.
     fn stop(&mut self) {
-        if self.pid == 0 {
+        if self.task.pid().is_none() {
             return;
         }
-        let sh = &*self.shared;
+        let sh = self.task.data();
         sh.head.fetch_or(STOP, Release);
         futex::wake(&sh.head, 1);
-        let _ = proc::wait(self.pid, libc::__WALL);
-        self.pid = 0;
+        let _ = self.task.wait();
     }
 
     fn finish(&mut self) -> Sha256 {
@@ -177,7 +170,8 @@ impl Away {
             self.publish();
         }
         self.stop();
-        core::mem::take(self.shared.hash.get_mut())
+        let sh = self.task.data_mut().expect("stopped: waited for");
+        core::mem::take(sh.hash.get_mut())
     }
 }
 
@@ -190,10 +184,7 @@ impl Drop for Away {
 }
 
 /// The helper: hash each slot as it is published, until STOP.
-extern "C" fn helper(arg: *mut c_void) -> c_int {
-    // SAFETY: `Away::start` passes its Shared, alive until we were waited
-    // for.
-    let sh = unsafe { &*(arg as *const Shared) };
+fn helper(sh: &Shared) -> c_int {
     // Killed with pocket: never left asleep on a ring nobody fills.
     let _ = proc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as u64);
     if proc::getppid() != sh.parent {
@@ -262,15 +253,12 @@ mod tests {
                 for c in d.chunks(chunk) {
                     h.update(c);
                 }
-                let away = h.away.as_ref().map(|a| a.pid);
+                let away = h.away.as_ref().and_then(|a| a.task.pid());
                 assert_eq!(h.hex(), expect(&d), "{n} bytes in chunks of {chunk}");
                 // On two CPUs a long stream went to a helper, now gone.
                 if n as u64 >= HERE && proc::cpus_allowed().unwrap() >= 2 {
                     let pid = away.expect("no helper for a long stream");
-                    assert_eq!(
-                        proc::wait(pid, libc::__WALL | libc::WNOHANG),
-                        Err(crate::sys::Errno::ECHILD)
-                    );
+                    assert!(crate::sys::task::reaped(pid));
                 }
             }
         }
@@ -281,13 +269,10 @@ mod tests {
         let d = data(HERE as usize + 5 * SLOT + 7);
         let mut h = Hasher::default();
         h.update(&d);
-        let pid = h.away.as_ref().map(|a| a.pid);
+        let pid = h.away.as_ref().and_then(|a| a.task.pid());
         drop(h);
         if let Some(pid) = pid {
-            assert_eq!(
-                proc::wait(pid, libc::__WALL | libc::WNOHANG),
-                Err(crate::sys::Errno::ECHILD)
-            );
+            assert!(crate::sys::task::reaped(pid));
         }
     }
 }

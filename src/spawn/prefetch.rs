@@ -5,9 +5,10 @@
 //! all), after the Spec and the record are made. A front end that knows
 //! which namespaces its container gets can have them made meanwhile: a
 //! helper task that shares this process's memory and fd table (no copy
-//! of either) unshares them and opens an fd of each, then exits. `launch`
-//! takes them if they are what its Spec asks for: the container's init
-//! joins them with setns(2) (a few µs each) and clone makes none of them.
+//! of either: a `sys::task::Task`) unshares them and opens an fd of
+//! each, then exits. `launch` takes them if they are what its Spec asks
+//! for: the container's init joins them with setns(2) (a few µs each)
+//! and clone makes none of them.
 //! The pid namespace stays clone's: an unshared one cannot be opened
 //! (/proc/PID/ns/pid_for_children is ENOENT) before it has an init.
 //!
@@ -21,10 +22,10 @@
 
 use crate::sys::fd::{self, Fd};
 use crate::sys::proc;
-use crate::sys::stack::Stack;
+use crate::sys::task::Task;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
-use core::ffi::{CStr, c_int, c_void};
+use core::ffi::{CStr, c_int};
 use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering::Relaxed};
 
 /// The namespaces this makes, in the order the init joins them (mount
@@ -47,11 +48,7 @@ struct Shared {
 }
 
 /// A helper at work.
-struct Pending {
-    pid: i32,
-    shared: Box<Shared>,
-    _stack: Stack,
-}
+type Pending = Task<Shared>;
 
 /// The namespaces, made: an fd of each kind asked for.
 pub struct Made {
@@ -95,27 +92,13 @@ fn spawn(flags: i32) {
     if flags == 0 || !PENDING.load(Relaxed).is_null() {
         return;
     }
-    let Ok(stack) = Stack::new(STACK) else {
-        return;
-    };
-    let shared = Box::new(Shared {
+    let shared = Shared {
         flags,
         fds: [const { AtomicI32::new(-1) }; 4],
-    });
-    let arg = &*shared as *const Shared as *mut c_void;
-    // Our memory and fd table (the fds it opens are ours), no signal at
-    // its exit (it is waited for with __WALL).
-    // SAFETY: the stack is a fresh mapping of STACK bytes that lives in
-    // `Pending` until the helper was waited for; `helper` touches only
-    // `Shared`, which lives as long.
-    let pid = unsafe { proc::clone(helper, stack.top(), libc::CLONE_VM | libc::CLONE_FILES, arg) };
-    if let Ok(pid) = pid {
-        let p = Box::into_raw(Box::new(Pending {
-            pid,
-            shared,
-            _stack: stack,
-        }));
-        PENDING.store(p, Relaxed);
+    };
+    // Our memory and fd table: the fds it opens are ours.
+    if let Ok(task) = Task::spawn(helper, shared, STACK) {
+        PENDING.store(Box::into_raw(Box::new(task)), Relaxed);
     }
 }
 
@@ -141,9 +124,7 @@ const STACK: usize = 64 * 1024;
 /// The helper: unshare, an fd of each namespace, exit. It shares our
 /// memory with no thread structure of its own, so it calls only raw
 /// syscalls (no allocation, no errno) and writes only `Shared`.
-extern "C" fn helper(arg: *mut c_void) -> c_int {
-    // SAFETY: `start` passes its Shared, alive until we were waited for.
-    let sh = unsafe { &*(arg as *const Shared) };
+fn helper(sh: &Shared) -> c_int {
     if proc::unshare(sh.flags).is_err() {
         return 1;
     }
@@ -177,17 +158,18 @@ fn take_within(flags: i32, patience_ns: i64) -> Option<Made> {
         return None;
     }
     // SAFETY: made by Box::into_raw in `start`, taken once (swapped out).
-    let p = unsafe { Box::from_raw(p) };
+    let mut p = unsafe { Box::from_raw(p) };
     let since = now_ns();
     let done = loop {
-        match proc::wait(p.pid, libc::__WALL | libc::WNOHANG) {
-            Ok((0, _)) if now_ns() - since >= patience_ns => {
+        match p.try_wait() {
+            Ok(None) if now_ns() - since >= patience_ns => {
                 // Late: it keeps its memory until `discard` waits for it.
                 LATE.store(Box::into_raw(p), Relaxed);
                 return None;
             }
-            Ok((0, _)) => proc::sched_yield(),
-            r => break r,
+            Ok(None) => proc::sched_yield(),
+            Ok(Some(status)) => break Ok(status),
+            Err(e) => break Err(e),
         }
     };
     finish(p, done, flags)
@@ -200,13 +182,13 @@ fn now_ns() -> i64 {
 }
 
 /// A waited-for helper's fds, if they are what was asked for.
-fn finish(p: Box<Pending>, done: crate::sys::Result<(i32, i32)>, flags: i32) -> Option<Made> {
+fn finish(p: Box<Pending>, done: crate::sys::Result<i32>, flags: i32) -> Option<Made> {
     // Whatever it opened is ours to close (the fd table is shared).
     let fds: Vec<(Fd, i32)> = KINDS
         .iter()
         .enumerate()
         .filter_map(|(i, (kind, _))| {
-            let f = p.shared.fds[i].load(Relaxed);
+            let f = p.data().fds[i].load(Relaxed);
             (f >= 0).then(|| (Fd::from_raw(f), *kind))
         })
         .collect();
@@ -222,9 +204,9 @@ fn finish(p: Box<Pending>, done: crate::sys::Result<(i32, i32)>, flags: i32) -> 
         });
         return None;
     }
-    let ok = matches!(done, Ok((_, 0)));
+    let ok = matches!(done, Ok(0));
     let made = Made {
-        flags: p.shared.flags,
+        flags: p.data().flags,
         fds,
     };
     (ok && made.flags == flags & ALL && made.fds.len() == made.flags.count_ones() as usize)
@@ -238,8 +220,8 @@ pub fn discard() {
         let p = slot.swap(core::ptr::null_mut(), Relaxed);
         if !p.is_null() {
             // SAFETY: made by Box::into_raw, swapped out once.
-            let p = unsafe { Box::from_raw(p) };
-            let done = proc::wait(p.pid, libc::__WALL);
+            let mut p = unsafe { Box::from_raw(p) };
+            let done = p.wait();
             drop(finish(p, done, -1));
         }
     }

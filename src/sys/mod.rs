@@ -24,6 +24,7 @@ pub mod seccomp;
 pub mod signal;
 pub mod sock;
 pub mod stack;
+pub mod task;
 pub mod tcp;
 pub mod time;
 pub mod tree;

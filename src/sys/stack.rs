@@ -36,7 +36,8 @@ impl Stack {
 impl Drop for Stack {
     fn drop(&mut self) {
         // SAFETY: unmapping our own mapping; nothing references it after
-        // the child has its own copy (no CLONE_VM).
+        // the child has its own copy (no CLONE_VM), or, a `task::Task`'s,
+        // once the helper was waited for (the Task drops it only then).
         let _ = unsafe { syscall!(Sysno::munmap, self.base, self.len) };
     }
 }
