@@ -278,17 +278,18 @@ fn save(store: &Store, id: &str, h: &Health) {
 /// "starting" from the moment the run does, not once the checker runs:
 /// an inspect right after `run -d` returns shows State.Health, as
 /// docker's (the monitor says so before it tells `run -d` it started).
+/// Each caller of `watch` writes it first, once.
 pub fn starting(store: &Store, id: &str) {
     save(store, id, &Health::new());
 }
 
-/// Fork the checker for the run whose init is `pid`: its pid, to be
-/// killed (and reaped) when the run ends. It keeps nothing of the
-/// monitor's open (pipes, the pty, the log): a pipe it held would keep
-/// a container from meeting its reader's end.
+/// Fork the checker for the run whose init is `pid` (its "starting"
+/// written before, by `starting`): its pid, to be killed (and reaped)
+/// when the run ends. It keeps nothing of the monitor's open (pipes,
+/// the pty, the log): a pipe it held would keep a container from
+/// meeting its reader's end.
 pub fn watch(store: &Store, id: &str, _spec: &Spec, c: &Check, pid: i32) -> Result<i32> {
     let start = crate::sys::procfs::start_time(pid).unwrap_or(0);
-    starting(store, id);
     let child = proc::fork().map_err(|e| Error::sys("fork", "health check", e))?;
     if child == 0 {
         let _ = fd::close_range(3, u32::MAX, 0);

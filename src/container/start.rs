@@ -87,8 +87,10 @@ fn foreground(store: &Store, rec: &Record, spec: &Spec, show: [bool; 2]) -> Resu
     let health = match store.started(id, r.pid) {
         Ok(rec) => {
             crate::state::events::emit(store, &rec, "start", &[]);
-            rec.healthcheck
-                .and_then(|c| super::health::watch(store, id, spec, &c, r.pid).ok())
+            rec.healthcheck.and_then(|c| {
+                super::health::starting(store, id);
+                super::health::watch(store, id, spec, &c, r.pid).ok()
+            })
         }
         Err(_) => None,
     };
