@@ -105,7 +105,9 @@ impl Away {
             parent: proc::getpid(),
         };
         // The ring lives in `Away` as long as the task.
-        match Task::spawn(helper, shared, STACK) {
+        // SAFETY: `helper` hashes our ring and waits on futexes: raw
+        // syscalls and no allocation (sha2 makes none).
+        match unsafe { Task::spawn(helper, shared, STACK) } {
             Ok(task) => Some(Box::new(Away {
                 task,
                 _ring: ring,

@@ -97,7 +97,8 @@ fn spawn(flags: i32) {
         fds: [const { AtomicI32::new(-1) }; 4],
     };
     // Our memory and fd table: the fds it opens are ours.
-    if let Ok(task) = Task::spawn(helper, shared, STACK) {
+    // SAFETY: `helper` makes raw syscalls and atomic stores only.
+    if let Ok(task) = unsafe { Task::spawn(helper, shared, STACK) } {
         PENDING.store(Box::into_raw(Box::new(task)), Relaxed);
     }
 }

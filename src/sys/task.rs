@@ -40,7 +40,13 @@ impl<T: Sync + 'static> Task<T> {
     /// `data` shared between it and us (hence `Sync`; `'static` as a
     /// leaked `Task` leaves the helper running). If no helper could be
     /// made (mmap of its stack, clone), `data` comes back.
-    pub fn spawn(
+    ///
+    /// # Safety
+    /// `entry` runs with no thread structure of its own, on this
+    /// process's memory: it may make only raw syscalls (the `sys`
+    /// wrappers) and atomic accesses to `data`; no allocation, no libc
+    /// call that sets errno or takes a lock, no panic.
+    pub unsafe fn spawn(
         entry: fn(&T) -> c_int,
         data: T,
         stack: usize,
@@ -53,8 +59,8 @@ impl<T: Sync + 'static> Task<T> {
         // No signal at its exit: it is waited for with __WALL.
         // SAFETY: the stack is a fresh mapping, and `arg` a live Arg<T>,
         // that this Task frees only after the helper was waited for (or
-        // never); `enter::<T>` reads only that Arg. The entry's no-libc
-        // rule is the module's contract (see the top of this file).
+        // never); `enter::<T>` reads only that Arg. The entry keeps to
+        // raw syscalls: the caller's promise (`# Safety`).
         let pid = unsafe {
             proc::clone(
                 enter::<T>,
@@ -184,7 +190,9 @@ mod tests {
 
     #[test]
     fn runs_on_shared_memory_and_is_waited_for() {
-        let mut t = Task::spawn(helper, shared(), 64 * 1024).ok().unwrap();
+        let mut t = unsafe { Task::spawn(helper, shared(), 64 * 1024) }
+            .ok()
+            .unwrap();
         let pid = t.pid().unwrap();
         assert!(t.data_mut().is_none(), "ours only once waited for");
         assert_eq!(t.try_wait(), Ok(None));
@@ -200,7 +208,9 @@ mod tests {
 
     #[test]
     fn dropped_it_is_waited_for() {
-        let t = Task::spawn(helper, shared(), 64 * 1024).ok().unwrap();
+        let t = unsafe { Task::spawn(helper, shared(), 64 * 1024) }
+            .ok()
+            .unwrap();
         let pid = t.pid().unwrap();
         t.data().go.store(1, Release);
         super::super::futex::wake(&t.data().go, 1);
