@@ -231,6 +231,25 @@ fn rm_run_with_namespaces_made_ahead_killed_at_every_step() {
     );
 }
 
+/// A detached run with no network: its namespaces are made ahead and
+/// settled before the monitor's fork, which inherits them (the monitor's
+/// steps are not named: its stderr is /dev/null). A kill at any step, in
+/// pocket or in the monitor, leaves nothing behind either.
+#[test]
+fn run_d_with_namespaces_made_ahead_killed_at_every_step() {
+    if !root() {
+        return;
+    }
+    let rootfs = rootfs_str();
+    run_at_every_step(
+        "crash-run-d-none",
+        "run -d --net none",
+        &[
+            "run", "-d", "--name", "quiet", "--net", "none", "--rootfs", &rootfs, "sleep", "60",
+        ],
+    );
+}
+
 /// exec and rm -f killed at each step: the container stays truthful and
 /// can still be removed.
 #[test]

@@ -1082,12 +1082,12 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
         hostname,
         image.as_ref().map(|i| &i.config),
     )?;
-    // A plain foreground run without a network (no monitor is ever
-    // forked from this process): its namespaces are made on the other
-    // CPU while the rest of the Spec and the record are (spawn/prefetch.rs;
-    // the spawn takes them only if they still fit).
+    // A plain run without a network, in the foreground or detached (its
+    // monitor, forked after the helper is done, inherits them): its
+    // namespaces are made on the other CPU while the rest of the Spec and
+    // the record are (spawn/prefetch.rs; the spawn takes them only if they
+    // still fit).
     if !create_only
-        && !r.detach
         && !r.tty
         && r.sig_proxy
         && r.attach.is_empty()

@@ -44,14 +44,19 @@ fn fork_monitor(
 ) -> Result<()> {
     let (ready_r, ready_w) = fd::pipe().ctx("pipe", "monitor")?;
     let owner = proc::getpid();
+    // Namespaces made ahead (a `run -d` without a network): done before
+    // the fork, so the monitor's launch takes them.
+    let ahead = crate::spawn::prefetch::settle();
     let pid = proc::fork().ctx("fork", "monitor")?;
     if pid == 0 {
+        crate::spawn::prefetch::after_fork();
         drop(ready_r);
         let m = Monitor {
             ready: ready_w,
             delay_ms,
             owner,
             primary,
+            ahead,
         };
         proc::exit(monitor(store, id, spec, m));
     }
@@ -82,12 +87,14 @@ fn report(ready: &Fd, e: &Error) {
 
 /// What a monitor is given: the pipe to say the container runs (or why
 /// not), the restart delay it starts with, the pid whose restart it takes
-/// over, and the foreground client attached from the start.
+/// over, the foreground client attached from the start, and the fds of
+/// the namespaces made ahead for its first launch.
 struct Monitor {
     ready: Fd,
     delay_ms: u64,
     owner: i32,
     primary: Option<Fd>,
+    ahead: Vec<i32>,
 }
 
 /// `f` itself if it is above 2, else a close-on-exec duplicate that is.
@@ -111,7 +118,13 @@ fn monitor(store: &Store, id: &str, spec: &Spec, m: Monitor) -> i32 {
         primary: m.primary.map(above_stdio),
         ..m
     };
-    let mut keep = [m.ready.raw(), m.primary.as_ref().map_or(-1, Fd::raw)];
+    // (The namespaces made ahead, unless one is on 0-2, which /dev/null
+    // takes below: then the launch makes its own.)
+    let mut keep: Vec<i32> = [m.ready.raw(), m.primary.as_ref().map_or(-1, Fd::raw)].into();
+    match m.ahead.iter().any(|&f| f <= 2) {
+        true => crate::spawn::prefetch::discard(),
+        false => keep.extend(&m.ahead),
+    }
     crate::rt::sort_unstable(&mut keep);
     let mut from = 3u32;
     for k in keep.into_iter().filter(|&k| k >= 3) {

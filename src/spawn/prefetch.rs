@@ -72,6 +72,9 @@ impl Made {
 static PENDING: AtomicPtr<Pending> = AtomicPtr::new(core::ptr::null_mut());
 /// A helper given up on: still ours to wait for (it uses our memory).
 static LATE: AtomicPtr<Pending> = AtomicPtr::new(core::ptr::null_mut());
+/// Namespaces made and waited for before a fork (`settle`), for the
+/// child's launch: it inherits them, fds and all.
+static READY: AtomicPtr<Made> = AtomicPtr::new(core::ptr::null_mut());
 
 /// How long `take` waits for the helper: longer, and clone making the
 /// namespaces itself (~0.3 ms) is the faster way.
@@ -140,20 +143,36 @@ fn helper(sh: &Shared) -> c_int {
     0
 }
 
-/// The namespaces started for this process, if they are exactly `flags`
-/// (& `ALL`) and all were made; waits for the helper up to `PATIENCE`.
-/// A helper's work that does not fit is closed and dropped: the clone
-/// makes its own.
+/// The namespaces started for this process (or settled before the fork
+/// that made it), if they are exactly `flags` (& `ALL`) and all were
+/// made; waits for the helper up to `PATIENCE`. A helper's work that
+/// does not fit is closed and dropped: the clone makes its own.
 pub fn take(flags: i32) -> Option<Made> {
-    // (Under the crash hook: as long as it takes, one step list per run.)
-    let patience = match crate::rt::crash::active() {
+    let ready = READY.swap(core::ptr::null_mut(), Relaxed);
+    if !ready.is_null() {
+        // SAFETY: made by Box::into_raw in `settle`, swapped out once.
+        let made = unsafe { Box::from_raw(ready) };
+        return (made.flags == flags & ALL).then_some(*made);
+    }
+    take_within(flags, patience())
+}
+
+/// (Under the crash hook: as long as it takes, one step list per run.)
+fn patience() -> i64 {
+    match crate::rt::crash::active() {
         true => i64::MAX,
         false => PATIENCE_NS,
-    };
-    take_within(flags, patience)
+    }
 }
 
 fn take_within(flags: i32, patience_ns: i64) -> Option<Made> {
+    let (p, done) = wait_within(patience_ns)?;
+    finish(p, done, flags)
+}
+
+/// The pending helper once it has exited, if within `patience_ns`; a
+/// late one is left in LATE.
+fn wait_within(patience_ns: i64) -> Option<(Box<Pending>, crate::sys::Result<i32>)> {
     let p = PENDING.swap(core::ptr::null_mut(), Relaxed);
     if p.is_null() {
         return None;
@@ -161,7 +180,7 @@ fn take_within(flags: i32, patience_ns: i64) -> Option<Made> {
     // SAFETY: made by Box::into_raw in `start`, taken once (swapped out).
     let mut p = unsafe { Box::from_raw(p) };
     let since = now_ns();
-    let done = loop {
+    loop {
         match p.try_wait() {
             Ok(None) if now_ns() - since >= patience_ns => {
                 // Late: it keeps its memory until `discard` waits for it.
@@ -169,11 +188,42 @@ fn take_within(flags: i32, patience_ns: i64) -> Option<Made> {
                 return None;
             }
             Ok(None) => proc::sched_yield(),
-            Ok(Some(status)) => break Ok(status),
-            Err(e) => break Err(e),
+            Ok(Some(status)) => return Some((p, Ok(status))),
+            Err(e) => return Some((p, Err(e))),
         }
+    }
+}
+
+/// Before a fork whose child launches the container (a detached run's
+/// monitor): the helper works on this process's memory and fd table,
+/// not the child's, so it is waited for first (as `take` waits) and what
+/// it made is kept for the child's `take`. Returns the fds the child
+/// must keep open.
+pub fn settle() -> Vec<i32> {
+    let Some((p, done)) = wait_within(patience()) else {
+        return Vec::new();
     };
-    finish(p, done, flags)
+    let flags = p.data().flags;
+    match finish(p, done, flags) {
+        Some(made) => {
+            let fds = made.fds.iter().map(|(f, _)| f.raw()).collect();
+            let old = READY.swap(Box::into_raw(Box::new(made)), Relaxed);
+            if !old.is_null() {
+                // SAFETY: made by Box::into_raw here, swapped out once.
+                drop(unsafe { Box::from_raw(old) });
+            }
+            fds
+        }
+        None => Vec::new(),
+    }
+}
+
+/// In the child of a fork after `settle`: a helper given up on is the
+/// parent's to wait for, never the child's (its pid, once the parent
+/// reaped it, may be the child's own child's). Its copy is forgotten.
+pub fn after_fork() {
+    LATE.store(core::ptr::null_mut(), Relaxed);
+    PENDING.store(core::ptr::null_mut(), Relaxed);
 }
 
 /// Monotonic nanoseconds.
@@ -217,6 +267,11 @@ fn finish(p: Box<Pending>, done: crate::sys::Result<i32>, flags: i32) -> Option<
 /// Drop a helper's work that no launch will take (closing its fds), and
 /// wait for one given up on.
 pub fn discard() {
+    let ready = READY.swap(core::ptr::null_mut(), Relaxed);
+    if !ready.is_null() {
+        // SAFETY: made by Box::into_raw in `settle`, swapped out once.
+        drop(unsafe { Box::from_raw(ready) });
+    }
     for slot in [&PENDING, &LATE] {
         let p = slot.swap(core::ptr::null_mut(), Relaxed);
         if !p.is_null() {
