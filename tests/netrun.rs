@@ -901,6 +901,50 @@ fn a_taken_port_and_a_port_without_a_bridge_are_refused() {
     assert_eq!(e.ids(), before.0);
 }
 
+/// The last container at an address is gone but its veth is not (its
+/// network namespace, torn down by the kernel in the background, or still
+/// held): the next container gets the next free address, fast, and the
+/// veth is left alone. (Handed the same address, pocket deleted that
+/// veth first, waiting ~20 ms for the teardown on every back-to-back
+/// `run --rm`; and a held namespace kept a second port with the address.)
+#[test]
+fn an_address_whose_veth_lingers_is_passed_over() {
+    if !root() {
+        return;
+    }
+    let e = Env::new("linger");
+    // The default bridge made, and 10.88.0.2 free again.
+    let o = e.run(&["--rm", "--net", "bridge", "true"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // (its own veth gone with its namespace)
+    wait_for(20, "the first container's veth to go", || {
+        (!e.ns.links().contains(&"pk0a580002".to_string())).then_some(())
+    });
+    // What a namespace still being torn down leaves: the host end of
+    // 10.88.0.2's pair (pk + its hex).
+    e.ns.sh("ip link add pk0a580002 type veth peer name pk-linger");
+    let o = e.run(&[
+        "--rm",
+        "--net",
+        "bridge",
+        "sh",
+        "-c",
+        "ip -4 -o addr show eth0",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains(" 10.88.0.3/16 "), "{}", stdout(&o));
+    assert!(
+        e.ns.links().contains(&"pk0a580002".to_string()),
+        "the lingering veth was deleted: {:?}",
+        e.ns.links()
+    );
+    // Once it is gone, the lowest address is handed out again.
+    e.ns.sh("ip link del pk0a580002");
+    let id = e.run_d(&["--net", "bridge", "sleep", "60"]);
+    assert_eq!(e.ip("bridge", &id), "10.88.0.2");
+    e.ok(&["rm", "-f", &id]);
+}
+
 /// The address the SIGKILL tests ask for, its veth, and the host port.
 const KILL_IP: &str = "10.88.0.50";
 const KILL_VETH: &str = "pk0a580032";

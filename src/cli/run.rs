@@ -1082,17 +1082,18 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
         hostname,
         image.as_ref().map(|i| &i.config),
     )?;
-    // A plain run without a network, in the foreground or detached (its
-    // monitor, forked after the helper is done, inherits them): its
-    // namespaces are made on the other CPU while the rest of the Spec and
-    // the record are (spawn/prefetch.rs; the spawn takes them only if they
-    // still fit).
+    // A plain run, in the foreground or detached (its monitor, forked
+    // after the helper is done, inherits them), on no network or bridge
+    // networks (attached through the namespace's fd; slirp4netns is
+    // given a pid): its namespaces are made on the other CPU while the
+    // rest of the Spec and the record are (spawn/prefetch.rs; the spawn
+    // takes them only if they still fit).
     if !create_only
         && !r.tty
         && r.sig_proxy
         && r.attach.is_empty()
         && r.restart.is_none()
-        && !bridged(&r)
+        && !slirp(&r)
         && crate::sys::proc::geteuid() == 0
     {
         crate::spawn::prefetch::start(spec.clone_flags());

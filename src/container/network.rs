@@ -304,7 +304,11 @@ fn bridge(
     let Some(nets) = claim.nets.as_ref() else {
         return Err(Error::bad("network", net.name.clone(), "not locked"));
     };
-    let ip = nets.allocate(&net.name, id, want)?;
+    let mut s = crate::net::nl::Sock::open(crate::net::nl::NETLINK_ROUTE).ok();
+    let ip = nets.allocate(&net.name, id, want, |ip| {
+        s.as_mut().is_some_and(|s| host::veth_lingers(s, ip))
+    })?;
+    drop(s);
     crate::rt::crash::step("network: address allocated");
     nets.publish(id, ip, specs)?;
     host::sync(nets)?;
@@ -357,7 +361,9 @@ pub fn connect(
         .with_code(1));
     }
     host::ensure_bridge(&n)?;
-    let ip = nets.allocate(&n.name, &id, want)?;
+    // (No address is passed over for a lingering veth: the one a killed
+    // connect left in this very container is what it takes back below.)
+    let ip = nets.allocate(&n.name, &id, want, |_| false)?;
     crate::rt::crash::step("connect: address allocated");
     let a = attachment(&n, ip);
     let undo = |e: Error| {

@@ -159,7 +159,12 @@ pub fn attach(pid: i32, a: &NetAttach) -> Result<()> {
 /// `attach` as interface `ifname`, with the default route through it or
 /// not (a network joined later: `network connect`).
 pub fn attach_as(pid: i32, a: &NetAttach, ifname: &str, route: bool) -> Result<()> {
-    let ns = netns(pid)?;
+    attach_in(&netns(pid)?, a, ifname, route)
+}
+
+/// `attach_as` into the network namespace `ns` (one made ahead, which
+/// the container's init may not have joined yet).
+pub fn attach_in(ns: &Fd, a: &NetAttach, ifname: &str, route: bool) -> Result<()> {
     let mut s = nl::Sock::open(nl::NETLINK_ROUTE)?;
     let host = veth_name(a.ip);
     // A veth of a container that was SIGKILLed with its namespace still
@@ -170,7 +175,7 @@ pub fn attach_as(pid: i32, a: &NetAttach, ifname: &str, route: bool) -> Result<(
     link::set_master(&mut s, &host, &a.bridge)?;
     link::set_hairpin(&mut s, &host)?;
     link::set_up(&mut s, &host)?;
-    link::in_netns(&ns, || {
+    link::in_netns(ns, || {
         let mut c = nl::Sock::open(nl::NETLINK_ROUTE)?;
         // /proc/sys/net opened from here is the container's.
         sysctl::ipv6_off(ifname)?;
@@ -195,8 +200,19 @@ pub fn loopback_up_in(ns: &Fd) -> Result<()> {
     link::in_netns(ns, || crate::sys::net::loopback_up().ctx("bring up", "lo"))
 }
 
+/// Whether the host end of a veth for `ip` is still there: the address's
+/// last container is gone, but its network namespace is not yet (the
+/// kernel tears one down in the background, ~20 ms on this kind of host,
+/// or something still holds it). Handing the address out again would
+/// have its next container delete that veth first, and RTM_DELLINK waits
+/// for the teardown (20 ms on the command's path for every `run --rm`
+/// right after another), or give the bridge two ports with one address.
+pub fn veth_lingers(s: &mut nl::Sock, ip: Ip) -> bool {
+    matches!(link::index(s, &veth_name(ip)), Ok(Some(_)))
+}
+
 /// Container `pid`'s network namespace, opened.
-fn netns(pid: i32) -> Result<Fd> {
+pub fn netns(pid: i32) -> Result<Fd> {
     let path = format!("/proc/{pid}/ns/net");
     let c = crate::sys::cstr::cstring(path.as_bytes()).unwrap_or_default();
     fd::open(&c, libc::O_RDONLY | libc::O_CLOEXEC, 0)

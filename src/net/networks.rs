@@ -264,6 +264,10 @@ pub fn endpoints(root: &str, container: &str) -> Result<Vec<(Network, Ip)>> {
 // Changing (under the lock).
 
 /// The networks lock, held: every change goes through this.
+/// How many free addresses `allocate` looks at for one no veth lingers
+/// on (a burst of `run --rm` leaves one per run for ~20 ms each).
+const LINGERING_LOOKS: usize = 64;
+
 pub struct Nets {
     /// The pocket root the networks live under (`<root>/networks/`).
     pub root: alloc::string::String,
@@ -483,10 +487,17 @@ impl Nets {
     }
 
     /// An address on network `net` for `container`: `want` if given (and
-    /// free), else the lowest free one. The network address, the gateway
-    /// and the broadcast address are never handed out. A container that
-    /// already has one here keeps it.
-    pub fn allocate(&self, net: &str, container: &str, want: Option<Ip>) -> Result<Ip> {
+    /// free), else the lowest free one that is not `lingering` (its last
+    /// holder's veth still there), or failing that the lowest free one.
+    /// The network address, the gateway and the broadcast address are
+    /// never handed out. A container that already has one here keeps it.
+    pub fn allocate(
+        &self,
+        net: &str,
+        container: &str,
+        want: Option<Ip>,
+        mut lingering: impl FnMut(Ip) -> bool,
+    ) -> Result<Ip> {
         let mut n = get(self.root(), net)?;
         if let Some(have) = n.ip_of(container)
             && want.is_none_or(|w| w == have)
@@ -526,7 +537,10 @@ impl Nets {
                 w
             }
             None => (lo.saturating_add(1)..hi)
-                .find(|&a| usable(a) && !taken(a))
+                .filter(|&a| usable(a) && !taken(a))
+                .take(LINGERING_LOOKS)
+                .find(|&a| !lingering(a.to_be_bytes()))
+                .or_else(|| (lo.saturating_add(1)..hi).find(|&a| usable(a) && !taken(a)))
                 .map(u32::to_be_bytes)
                 .ok_or_else(|| {
                     Error::bad(

@@ -281,8 +281,11 @@ fn create_refuses_clashes_and_bad_input_writing_nothing() {
     let s = n
         .create("tiny", Some(cidr("10.61.0.0/30")), None, &[], &[])
         .unwrap();
-    assert_eq!(n.allocate("tiny", "c1", None).unwrap(), ip("10.61.0.2"));
-    let e = n.allocate("tiny", "c2", None).unwrap_err();
+    assert_eq!(
+        n.allocate("tiny", "c1", None, |_| false).unwrap(),
+        ip("10.61.0.2")
+    );
+    let e = n.allocate("tiny", "c2", None, |_| false).unwrap_err();
     assert!(e.to_string().contains("no free address"), "{e}");
     assert_eq!(s.broadcast(), ip("10.61.0.3"));
 }
@@ -302,13 +305,17 @@ fn allocate_skips_reserved_and_honours_want() {
     // .0 network, .3 gateway, .7 broadcast: .1 .2 .4 .5 .6 usable.
     let got: Vec<Ip> = ["a", "b", "c"]
         .iter()
-        .map(|c| n.allocate("net", c, None).unwrap())
+        .map(|c| n.allocate("net", c, None, |_| false).unwrap())
         .collect();
     assert_eq!(got, [ip("10.70.0.1"), ip("10.70.0.2"), ip("10.70.0.4")]);
     // Idempotent for a container that has one.
-    assert_eq!(n.allocate("net", "b", None).unwrap(), ip("10.70.0.2"));
     assert_eq!(
-        n.allocate("net", "d", Some(ip("10.70.0.6"))).unwrap(),
+        n.allocate("net", "b", None, |_| false).unwrap(),
+        ip("10.70.0.2")
+    );
+    assert_eq!(
+        n.allocate("net", "d", Some(ip("10.70.0.6")), |_| false)
+            .unwrap(),
         ip("10.70.0.6")
     );
     for (w, why) in [
@@ -319,12 +326,18 @@ fn allocate_skips_reserved_and_honours_want() {
         ("10.70.0.7", "not a free host address"),
         ("10.71.0.5", "not a free host address"),
     ] {
-        let e = n.allocate("net", "e", Some(ip(w))).unwrap_err();
+        let e = n.allocate("net", "e", Some(ip(w)), |_| false).unwrap_err();
         assert!(e.to_string().contains(why), "{w}: {e}");
     }
-    assert_eq!(n.allocate("net", "e", None).unwrap(), ip("10.70.0.5"));
-    assert!(n.allocate("net", "f", None).is_err());
-    assert_eq!(n.allocate("nope", "f", None).unwrap_err().code, 1);
+    assert_eq!(
+        n.allocate("net", "e", None, |_| false).unwrap(),
+        ip("10.70.0.5")
+    );
+    assert!(n.allocate("net", "f", None, |_| false).is_err());
+    assert_eq!(
+        n.allocate("nope", "f", None, |_| false).unwrap_err().code,
+        1
+    );
     // Allocations are in the file, so inspect shows them.
     let raw = std::fs::read_to_string(format!("{}/networks/net.json", t.0)).unwrap();
     assert!(
@@ -334,8 +347,35 @@ fn allocate_skips_reserved_and_honours_want() {
     // Released addresses come back.
     n.release("b").unwrap();
     assert_eq!(get(&t.0, "net").unwrap().ip_of("b"), None);
-    assert_eq!(n.allocate("net", "g", None).unwrap(), ip("10.70.0.2"));
+    assert_eq!(
+        n.allocate("net", "g", None, |_| false).unwrap(),
+        ip("10.70.0.2")
+    );
     assert_eq!(endpoints(&t.0, "g").unwrap()[0].1, ip("10.70.0.2"));
+    // An address whose last veth lingers (its namespace not torn down
+    // yet) is passed over for the next free one; with every free one
+    // lingering, the lowest is taken all the same. `want` is never
+    // passed over.
+    n.release("g").unwrap();
+    n.release("e").unwrap();
+    let mut asked = Vec::new();
+    let got = n.allocate("net", "h", None, |a| {
+        asked.push(a);
+        a == ip("10.70.0.2")
+    });
+    assert_eq!(got.unwrap(), ip("10.70.0.5"));
+    assert_eq!(asked, [ip("10.70.0.2"), ip("10.70.0.5")]);
+    n.release("h").unwrap();
+    assert_eq!(
+        n.allocate("net", "h", None, |_| true).unwrap(),
+        ip("10.70.0.2")
+    );
+    n.release("h").unwrap();
+    assert_eq!(
+        n.allocate("net", "h", Some(ip("10.70.0.2")), |_| true)
+            .unwrap(),
+        ip("10.70.0.2")
+    );
 }
 
 #[test]
@@ -351,7 +391,7 @@ fn twenty_threads_get_twenty_addresses() {
                 s.spawn(move || {
                     Nets::lock(root, run)
                         .unwrap()
-                        .allocate("par", &format!("c{i}"), None)
+                        .allocate("par", &format!("c{i}"), None, |_| false)
                         .unwrap()
                 })
             })
@@ -374,8 +414,8 @@ fn remove_refuses_attached_and_gc_frees() {
     let n = t.nets();
     n.create("net", Some(cidr("10.71.0.0/24")), None, &[], &[])
         .unwrap();
-    let ipa = n.allocate("net", "alive", None).unwrap();
-    n.allocate("net", "dead", None).unwrap();
+    let ipa = n.allocate("net", "alive", None, |_| false).unwrap();
+    n.allocate("net", "dead", None, |_| false).unwrap();
     n.publish("alive", ipa, &parse_port("8080:80").unwrap())
         .unwrap();
     let live = |c: &str| c == "alive";
@@ -395,7 +435,7 @@ fn remove_refuses_attached_and_gc_frees() {
     assert_eq!(e.to_string(), "t: no");
     assert!(get(&t.0, "net").is_ok());
     // After a SIGKILL: gc drops what the dead held.
-    n.allocate("net", "dead2", None).unwrap();
+    n.allocate("net", "dead2", None, |_| false).unwrap();
     n.gc(live).unwrap();
     let left: Vec<String> = get(&t.0, "net")
         .unwrap()

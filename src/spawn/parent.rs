@@ -206,8 +206,7 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
         && !spec.has(Namespace::User)
         && !super::joins::any(spec)
         && spec.hooks.is_empty();
-    // No network to attach: nothing reaches the child's namespaces through
-    // its pid before the go-ahead (a veth is moved by pid).
+    // No network to attach: lo is brought up from here.
     let no_net = spec.net.is_none() && spec.extra_nets.is_empty() && spec.slirp.is_none();
     let lo_here = mounts_first && spec.has(Namespace::Network) && no_net;
     let mut flags = 0;
@@ -296,8 +295,9 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
     let joined = !ns.table.is_empty();
     // Namespaces a front end had made ahead (prefetch.rs), where nothing
     // reaches the child's through its pid before it joined them (nor
-    // joins any by path: `mounts_first`).
-    let ahead = match mounts_first && no_net {
+    // joins any by path: `mounts_first`): bridge networks are attached
+    // through the namespace's fd; slirp4netns is given the pid.
+    let ahead = match mounts_first && spec.slirp.is_none() {
         true => super::prefetch::take(spec.clone_flags() & super::prefetch::ALL),
         false => {
             super::prefetch::discard();
@@ -428,7 +428,8 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
     // hooks. Its command never runs without them.
     let mut slirp = None;
     if sent.is_ok() {
-        match while_waiting(spec, pid, &state) {
+        let net = ahead.as_ref().and_then(|m| m.get(libc::CLONE_NEWNET));
+        match while_waiting(spec, pid, net, &state) {
             Ok(s) => slirp = s,
             Err(e) => return Err(abort(e)),
         }
@@ -500,6 +501,7 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
 fn while_waiting(
     spec: &Spec,
     pid: i32,
+    net: Option<&crate::sys::fd::Fd>,
     state: &super::hooks::StateDoc,
 ) -> Result<Option<crate::net::slirp::Slirp>> {
     if spec.has(Namespace::User) {
@@ -509,11 +511,23 @@ fn while_waiting(
         Some(c) if spec.has(Namespace::Network) => Some(crate::net::slirp::start(c, pid)?),
         _ => None,
     };
-    if let Some(a) = &spec.net {
-        crate::net::host::attach(pid, a)?;
-    }
-    for (i, a) in spec.extra_nets.iter().enumerate() {
-        crate::net::host::attach_as(pid, a, &alloc::format!("eth{}", i + 1), false)?;
+    if spec.net.is_some() || !spec.extra_nets.is_empty() {
+        // Its network namespace: made ahead (the child may not have
+        // joined it yet), else its own by now.
+        let owned;
+        let ns = match net {
+            Some(ns) => ns,
+            None => {
+                owned = crate::net::host::netns(pid)?;
+                &owned
+            }
+        };
+        if let Some(a) = &spec.net {
+            crate::net::host::attach_in(ns, a, "eth0", true)?;
+        }
+        for (i, a) in spec.extra_nets.iter().enumerate() {
+            crate::net::host::attach_in(ns, a, &alloc::format!("eth{}", i + 1), false)?;
+        }
     }
     if let Some(v) = spec.process.oom_score_adj {
         super::limits::set_oom_score_adj(pid, v)?;
