@@ -1092,7 +1092,7 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
         && !r.tty
         && r.sig_proxy
         && r.attach.is_empty()
-        && r.restart.is_none()
+        && r.restart.is_none_or(|p| p == b"no")
         && !slirp(&r)
         && crate::sys::proc::geteuid() == 0
     {

@@ -44,8 +44,8 @@ fn fork_monitor(
 ) -> Result<()> {
     let (ready_r, ready_w) = fd::pipe().ctx("pipe", "monitor")?;
     let owner = proc::getpid();
-    // Namespaces made ahead (a `run -d` without a network): done before
-    // the fork, so the monitor's launch takes them.
+    // Namespaces made ahead (a `run -d`): done before the fork, so the
+    // monitor's launch takes them.
     let ahead = crate::spawn::prefetch::settle();
     let pid = proc::fork().ctx("fork", "monitor")?;
     if pid == 0 {
@@ -60,6 +60,7 @@ fn fork_monitor(
         };
         proc::exit(monitor(store, id, spec, m));
     }
+    crate::spawn::prefetch::settled_away();
     drop(primary);
     drop(ready_w);
     // One message, in one write(2) of less than PIPE_BUF: one read.

@@ -304,9 +304,12 @@ fn bridge(
     let Some(nets) = claim.nets.as_ref() else {
         return Err(Error::bad("network", net.name.clone(), "not locked"));
     };
-    let mut s = crate::net::nl::Sock::open(crate::net::nl::NETLINK_ROUTE).ok();
+    // (A netlink socket only if an address is looked at.)
+    let mut s: Option<Option<crate::net::nl::Sock>> = None;
     let ip = nets.allocate(&net.name, id, want, |ip| {
-        s.as_mut().is_some_and(|s| host::veth_lingers(s, ip))
+        s.get_or_insert_with(|| crate::net::nl::Sock::open(crate::net::nl::NETLINK_ROUTE).ok())
+            .as_mut()
+            .is_some_and(|s| host::veth_lingers(s, ip))
     })?;
     drop(s);
     crate::rt::crash::step("network: address allocated");
@@ -361,8 +364,11 @@ pub fn connect(
         .with_code(1));
     }
     host::ensure_bridge(&n)?;
-    // (No address is passed over for a lingering veth: the one a killed
-    // connect left in this very container is what it takes back below.)
+    // (No address is passed over for a lingering veth: a killed connect
+    // can leave its veth in this very container after the address went
+    // back (the network removed and made again, as inspect did not show
+    // it), and that veth, found by the address's name, is taken back
+    // below.)
     let ip = nets.allocate(&n.name, &id, want, |_| false)?;
     crate::rt::crash::step("connect: address allocated");
     let a = attachment(&n, ip);

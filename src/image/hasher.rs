@@ -172,8 +172,12 @@ impl Away {
             self.publish();
         }
         self.stop();
-        let sh = self.task.data_mut().expect("stopped: waited for");
-        core::mem::take(sh.hash.get_mut())
+        // (Waited for by `stop`; if not, the hash is not ours to take:
+        // an empty one, which no digest matches.)
+        self.task
+            .data_mut()
+            .map(|sh| core::mem::take(sh.hash.get_mut()))
+            .unwrap_or_default()
     }
 }
 

@@ -144,26 +144,22 @@ pub fn veth_name(ip: Ip) -> String {
     format!("pk{:02x}{:02x}{:02x}{:02x}", ip[0], ip[1], ip[2], ip[3])
 }
 
-/// Put the container `pid` on its bridge: a veth pair whose peer is made
-/// directly inside the container's namespace as eth0, the host end on
-/// the bridge; then, in there, its address, up, and the default route.
-/// IPv6 is off on both ends before they go up (sysctl::ipv6_off says
-/// why); it stays off until pocket has IPv6 networks to ask for it.
-/// Called between clone and the child's go: the command never runs
-/// without its network. On failure the caller kills the child, and the
-/// pair goes with its namespace.
-pub fn attach(pid: i32, a: &NetAttach) -> Result<()> {
-    attach_as(pid, a, "eth0", true)
-}
-
-/// `attach` as interface `ifname`, with the default route through it or
-/// not (a network joined later: `network connect`).
+/// `attach_in` the network namespace of container `pid` (a network
+/// joined while it runs: `network connect`).
 pub fn attach_as(pid: i32, a: &NetAttach, ifname: &str, route: bool) -> Result<()> {
     attach_in(&netns(pid)?, a, ifname, route)
 }
 
-/// `attach_as` into the network namespace `ns` (one made ahead, which
-/// the container's init may not have joined yet).
+/// Put a container on its bridge: a veth pair whose peer is made
+/// directly inside its network namespace `ns` as `ifname`, the host end
+/// on the bridge; then, in there, its address, up, and (`route`: eth0 at
+/// its start, not a network joined later) the default route. `ns` may be
+/// one made ahead that the container's init has not joined yet. IPv6 is
+/// off on both ends before they go up (sysctl::ipv6_off says why); it
+/// stays off until pocket has IPv6 networks to ask for it. At a start,
+/// called between clone and the child's go: the command never runs
+/// without its network. On failure the caller kills the child, and the
+/// pair goes with its namespace.
 pub fn attach_in(ns: &Fd, a: &NetAttach, ifname: &str, route: bool) -> Result<()> {
     let mut s = nl::Sock::open(nl::NETLINK_ROUTE)?;
     let host = veth_name(a.ip);

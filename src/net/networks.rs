@@ -263,11 +263,11 @@ pub fn endpoints(root: &str, container: &str) -> Result<Vec<(Network, Ip)>> {
 
 // Changing (under the lock).
 
-/// The networks lock, held: every change goes through this.
 /// How many free addresses `allocate` looks at for one no veth lingers
 /// on (a burst of `run --rm` leaves one per run for ~20 ms each).
 const LINGERING_LOOKS: usize = 64;
 
+/// The networks lock, held: every change goes through this.
 pub struct Nets {
     /// The pocket root the networks live under (`<root>/networks/`).
     pub root: alloc::string::String,
@@ -488,7 +488,8 @@ impl Nets {
 
     /// An address on network `net` for `container`: `want` if given (and
     /// free), else the lowest free one that is not `lingering` (its last
-    /// holder's veth still there), or failing that the lowest free one.
+    /// holder's veth still there; of the first `LINGERING_LOOKS` free
+    /// ones), or failing that the lowest free one.
     /// The network address, the gateway and the broadcast address are
     /// never handed out. A container that already has one here keeps it.
     pub fn allocate(

@@ -13,9 +13,12 @@
 //! (/proc/PID/ns/pid_for_children is ENOENT) before it has an init.
 //!
 //! Only where nothing looks at the container's namespaces through its
-//! pid before the init has joined them: no network attached (a veth is
-//! moved by pid), no user namespace, no hooks, no namespace joined by
-//! path. Anything else, or a helper that failed, is the usual clone; so
+//! pid before the init has joined them: no slirp4netns (given the pid; a
+//! bridge network's veth is made in the namespace's fd), no user
+//! namespace, no hooks, no namespace joined by path. A detached run's
+//! helper is waited for before the monitor's fork (`settle`): the
+//! monitor's copy of the fd table holds what it made. Anything else, or
+//! a helper that failed, is the usual clone; so
 //! is a helper not done within `PATIENCE` (on a busy host a new task may
 //! wait a whole scheduler slice for a CPU): it is left to finish on its
 //! own and waited for when pocket ends.
@@ -148,13 +151,23 @@ fn helper(sh: &Shared) -> c_int {
 /// made; waits for the helper up to `PATIENCE`. A helper's work that
 /// does not fit is closed and dropped: the clone makes its own.
 pub fn take(flags: i32) -> Option<Made> {
-    let ready = READY.swap(core::ptr::null_mut(), Relaxed);
-    if !ready.is_null() {
-        // SAFETY: made by Box::into_raw in `settle`, swapped out once.
-        let made = unsafe { Box::from_raw(ready) };
-        return (made.flags == flags & ALL).then_some(*made);
+    if let Some(made) = take_ready() {
+        // (Checked again: the fds were inherited through a fork.)
+        let fit = made.flags == flags & ALL
+            && made
+                .fds
+                .iter()
+                .all(|(f, kind)| proc::ns_type(f.raw()) == Ok(*kind));
+        return fit.then_some(made);
     }
     take_within(flags, patience())
+}
+
+/// What `settle` kept, if anything (once).
+fn take_ready() -> Option<Made> {
+    let ready = READY.swap(core::ptr::null_mut(), Relaxed);
+    // SAFETY: made by Box::into_raw in `settle`, swapped out once.
+    (!ready.is_null()).then(|| *unsafe { Box::from_raw(ready) })
 }
 
 /// (Under the crash hook: as long as it takes, one step list per run.)
@@ -183,8 +196,15 @@ fn wait_within(patience_ns: i64) -> Option<(Box<Pending>, crate::sys::Result<i32
     loop {
         match p.try_wait() {
             Ok(None) if now_ns() - since >= patience_ns => {
-                // Late: it keeps its memory until `discard` waits for it.
-                LATE.store(Box::into_raw(p), Relaxed);
+                // Late: it keeps its memory until `discard` waits for it
+                // (as for one given up on before, if any).
+                let old = LATE.swap(Box::into_raw(p), Relaxed);
+                if !old.is_null() {
+                    // SAFETY: made by Box::into_raw, swapped out once.
+                    let mut old = unsafe { Box::from_raw(old) };
+                    let done = old.wait();
+                    drop(finish(old, done, -1));
+                }
                 return None;
             }
             Ok(None) => proc::sched_yield(),
@@ -207,11 +227,8 @@ pub fn settle() -> Vec<i32> {
     match finish(p, done, flags) {
         Some(made) => {
             let fds = made.fds.iter().map(|(f, _)| f.raw()).collect();
-            let old = READY.swap(Box::into_raw(Box::new(made)), Relaxed);
-            if !old.is_null() {
-                // SAFETY: made by Box::into_raw here, swapped out once.
-                drop(unsafe { Box::from_raw(old) });
-            }
+            drop(take_ready());
+            READY.store(Box::into_raw(Box::new(made)), Relaxed);
             fds
         }
         None => Vec::new(),
@@ -224,6 +241,13 @@ pub fn settle() -> Vec<i32> {
 pub fn after_fork() {
     LATE.store(core::ptr::null_mut(), Relaxed);
     PENDING.store(core::ptr::null_mut(), Relaxed);
+}
+
+/// In the parent of that fork: what `settle` kept is the child's now;
+/// this process's copies of the fds are closed, and no later launch here
+/// could take another container's namespaces.
+pub fn settled_away() {
+    drop(take_ready());
 }
 
 /// Monotonic nanoseconds.
@@ -267,11 +291,7 @@ fn finish(p: Box<Pending>, done: crate::sys::Result<i32>, flags: i32) -> Option<
 /// Drop a helper's work that no launch will take (closing its fds), and
 /// wait for one given up on.
 pub fn discard() {
-    let ready = READY.swap(core::ptr::null_mut(), Relaxed);
-    if !ready.is_null() {
-        // SAFETY: made by Box::into_raw in `settle`, swapped out once.
-        drop(unsafe { Box::from_raw(ready) });
-    }
+    drop(take_ready());
     for slot in [&PENDING, &LATE] {
         let p = slot.swap(core::ptr::null_mut(), Relaxed);
         if !p.is_null() {

@@ -546,7 +546,7 @@ impl Store {
     pub fn resolve(&self, q: &str) -> Result<String> {
         // Lookup failures exit 1, as docker's "No such container".
         let nf = || Error::bad("no such container", q, "not found").with_code(1);
-        if q.is_empty() || q.contains('/') || q.starts_with('.') {
+        if q.is_empty() || q.contains(['/', '\0']) || q.starts_with('.') {
             return Err(nf());
         }
         // A full id (the usual case from scripts, engines and one command
@@ -837,7 +837,7 @@ mod tests {
         std::fs::remove_file(format!("{names}/ab")).unwrap();
         let e = st.resolve("ab").unwrap_err();
         assert_eq!((e.op.as_ref(), e.code), ("ambiguous container id", 1));
-        for q in ["zz", "", ".", "..", "../x", "web/x"] {
+        for q in ["zz", "", ".", "..", "../x", "web/x", "we\0b"] {
             let e = st.resolve(q).unwrap_err();
             assert_eq!((e.op.as_ref(), e.code), ("no such container", 1), "{q:?}");
         }

@@ -44,8 +44,10 @@ impl<T: Sync + 'static> Task<T> {
     /// # Safety
     /// `entry` runs with no thread structure of its own, on this
     /// process's memory: it may make only raw syscalls (the `sys`
-    /// wrappers) and atomic accesses to `data`; no allocation, no libc
-    /// call that sets errno or takes a lock, no panic.
+    /// wrappers built on `syscall!`; not those that go through libc, as
+    /// `proc::fork`, `fs::realpath` or `tcp`'s resolver do) and atomic
+    /// accesses to `data`; no allocation, no libc call that sets errno or
+    /// takes a lock, no panic.
     pub unsafe fn spawn(
         entry: fn(&T) -> c_int,
         data: T,
@@ -110,7 +112,11 @@ impl<T> Task<T> {
     /// `wait4(pid, &status, __WALL | WNOHANG, NULL)`: the helper's raw
     /// wait status once it has exited (it is then waited for), None
     /// while it runs. An error (ECHILD: nothing to wait for) also counts
-    /// as waited for.
+    /// as waited for, and lets the stack and data go with the Task: the
+    /// helper was reaped elsewhere (so it has exited), or this is a
+    /// fork's copy of the Task (the helper runs on the parent's memory,
+    /// not this one). Nothing in pocket reaps with `wait(-1, __WALL)`,
+    /// which could let the helper's pid be reused and waited for here.
     pub fn try_wait(&mut self) -> Result<Option<i32>> {
         self.wait_with(libc::WNOHANG)
     }
