@@ -945,6 +945,43 @@ fn an_address_whose_veth_lingers_is_passed_over() {
     e.ok(&["rm", "-f", &id]);
 }
 
+/// `start` right after `stop` keeps the container's address, whose last
+/// veth may still stand (its namespace torn down in the background, or
+/// held): that pair is unplugged and renamed, not deleted, which would
+/// wait for the teardown (6-52 ms a start, against 5-7 now).
+#[test]
+fn a_start_moves_a_lingering_veth_aside() {
+    if !root() {
+        return;
+    }
+    let e = Env::new("aside");
+    let id = e.run_d(&["--net", "bridge", "sleep", "60"]);
+    assert_eq!(e.ip("bridge", &id), "10.88.0.2");
+    e.ok(&["stop", "-t", "0", &id]);
+    wait_for(20, "the stopped container's veth to go", || {
+        (!e.ns.links().contains(&"pk0a580002".to_string())).then_some(())
+    });
+    // One that lingers, on the bridge and up, as a held namespace's.
+    e.ns.sh("ip link add pk0a580002 type veth peer name pk-held");
+    e.ns.sh("ip link set pk0a580002 master pocket0 up");
+    e.ok(&["start", &id]);
+    assert_eq!(e.ip("bridge", &id), "10.88.0.2");
+    let links = e.ns.links();
+    assert!(
+        links.contains(&"pk-held".to_string()),
+        "the pair was deleted: {links:?}"
+    );
+    let aside: Vec<&String> = links.iter().filter(|l| l.starts_with("pkx")).collect();
+    assert_eq!(aside.len(), 1, "{links:?}");
+    let show = e.ns.sh(&format!("ip -o link show {}", aside[0]));
+    assert!(!show.contains("master") && !show.contains(",UP"), "{show}");
+    // The container's own is the one on the bridge, and it answers.
+    let master = e.ns.sh("ip -o link show pk0a580002");
+    assert!(master.contains("master pocket0"), "{master}");
+    e.exec(&id, &["ping", "-c", "1", "-W", "2", "10.88.0.1"]);
+    e.ok(&["rm", "-f", &id]);
+}
+
 /// The address the SIGKILL tests ask for, its veth, and the host port.
 const KILL_IP: &str = "10.88.0.50";
 const KILL_VETH: &str = "pk0a580032";

@@ -163,9 +163,12 @@ pub fn attach_as(pid: i32, a: &NetAttach, ifname: &str, route: bool) -> Result<(
 pub fn attach_in(ns: &Fd, a: &NetAttach, ifname: &str, route: bool) -> Result<()> {
     let mut s = nl::Sock::open(nl::NETLINK_ROUTE)?;
     let host = veth_name(a.ip);
-    // A veth of a container that was SIGKILLed with its namespace still
-    // held somewhere: the address is ours now.
-    link::delete_if(&mut s, &host, "veth")?;
+    // The veth of this address's last container: its namespace not yet
+    // torn down (`start` right after `stop` keeps the address), or held
+    // somewhere after a SIGKILL. The address is ours now; the old pair
+    // is unplugged and renamed, not deleted (which waits for the
+    // teardown), and goes with its namespace.
+    link::retire_if(&mut s, &host, "veth")?;
     link::create_veth(&mut s, &host, ifname, ns.raw())?;
     sysctl::ipv6_off(&host)?;
     link::set_master(&mut s, &host, &a.bridge)?;

@@ -133,6 +133,23 @@ pub fn up_msg(name: &str) -> Msg {
     m
 }
 
+/// RTM_NEWLINK on link `index`: down (IFF_UP off) and off its bridge
+/// (IFLA_MASTER 0).
+pub fn unplug_msg(index: u32) -> Msg {
+    let mut m = Msg::new(RTM_NEWLINK, 0);
+    m.put_bytes(&ifinfomsg(index, 0, IFF_UP));
+    m.attr_u32(IFLA_MASTER, 0);
+    m
+}
+
+/// RTM_NEWLINK on link `index`: renamed `name` (it must be down).
+pub fn rename_msg(index: u32, name: &str) -> Msg {
+    let mut m = Msg::new(RTM_NEWLINK, 0);
+    m.put_bytes(&ifinfomsg(index, 0, 0));
+    m.attr_str(IFLA_IFNAME, name);
+    m
+}
+
 pub fn delete_msg(name: &str) -> Msg {
     let mut m = Msg::new(RTM_DELLINK, 0);
     m.put_bytes(&ifinfomsg(0, 0, 0));
@@ -317,6 +334,30 @@ pub fn set_mac(s: &mut Sock, name: &str, mac: [u8; 6]) -> Result<()> {
 pub fn set_up(s: &mut Sock, name: &str) -> Result<()> {
     check_name(name)?;
     s.request(up_msg(name)).map_err(step("set link up", name))
+}
+
+/// Get the `kind` link `name` out of the way without deleting it: down,
+/// off its bridge, renamed `pkx<ifindex>` (unique while it exists). For
+/// the veth of an address's last container whose network namespace the
+/// kernel is still tearing down in the background: deleting it waits
+/// for that teardown (20-60 ms here, on the command's path), while this
+/// is two quick changes and the pair goes with the namespace. No such
+/// link is fine.
+pub fn retire_if(s: &mut Sock, name: &str, kind: &str) -> Result<()> {
+    check_name(name)?;
+    let Some(link) = get_link(s, name)? else {
+        return Ok(());
+    };
+    let (Some(i), Some(k)) = (parse_index(&link), parse_kind(&link)) else {
+        return Ok(());
+    };
+    if k != kind {
+        return Ok(());
+    }
+    s.request(unplug_msg(i))
+        .map_err(step("set link down", name))?;
+    s.request(rename_msg(i, &alloc::format!("pkx{i}")))
+        .map_err(step("rename link", name))
 }
 
 /// Delete link `name` (a veth takes its peer with it); no such link is fine.

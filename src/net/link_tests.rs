@@ -48,6 +48,28 @@ fn newlink_veth_with_peer_in_netns_bytes() {
 }
 
 #[test]
+fn unplug_and_rename_bytes() {
+    let ifi = |index: u8, change: u8| -> Vec<u8> {
+        let mut b = vec![0u8; 16];
+        b[4] = index;
+        b[12] = change;
+        b
+    };
+    let want = cat(&[
+        &hdr(40, 16, 0),
+        &ifi(9, 1),                 // index 9, IFF_UP changed to off
+        &[8, 0, 10, 0, 0, 0, 0, 0], // IFLA_MASTER 0: off its bridge
+    ]);
+    assert_eq!(unplug_msg(9).bytes(), &want[..]);
+    let want = cat(&[
+        &hdr(44, 16, 0),
+        &ifi(9, 0),
+        &[10, 0, 3, 0, b'p', b'k', b'x', b'9', b'9', 0, 0, 0], // IFLA_IFNAME
+    ]);
+    assert_eq!(rename_msg(9, "pkx99").bytes(), &want[..]);
+}
+
+#[test]
 fn newlink_master_up_and_dellink_bytes() {
     let want = cat(&[
         &hdr(48, 16, 0),
