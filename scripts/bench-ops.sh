@@ -9,13 +9,18 @@
 #   rm -f x100     one `pocket rm -f` of 100 running containers
 #   ps -a x1000    pocket ps -a (and -q) with 1,000 created containers
 #   monitor        VmRSS and Pss of a detached container's monitor at rest
+#   bridge         run --rm on the default bridge, one right after another
+#                  (each address's last veth may still be going with its
+#                  namespace), beside --net none; start of a bridged
+#                  container right after its stop (it keeps its address)
 # and, for scale, `pocket version` and `/bin/true` (a process's start on
 # this machine).
 #
 # Usage: scripts/bench-ops.sh [N]   (default 30; as root)
-# Works in a private mount namespace (its state root's run/ a tmpfs there,
-# as /run/pocket is), `--net none`, a temp dir it removes with every
-# container it made.
+# Works in private mount and network namespaces (its state root's run/ a
+# tmpfs there, as /run/pocket is; the bridge rows' bridge, veths and
+# nf_tables table go with the network namespace), `--net none` elsewhere,
+# a temp dir it removes with every container it made.
 set -euo pipefail
 export LC_ALL=C
 self=$(readlink -f "${BASH_SOURCE[0]}")
@@ -35,6 +40,7 @@ row() { printf '%-34s %9s ms\n' "$1" "$2"; }
 
 if [ "${1-}" = __inner ]; then
   T=$2 n=$3
+  ip link set lo up
   mkdir -p "$T/root/run" && mount -t tmpfs -o mode=0700 tmpfs "$T/root/run"
   P=("$pocket" --root "$T/root")
   R=$T/rootfs
@@ -65,6 +71,23 @@ if [ "${1-}" = __inner ]; then
   row "ps -a, 1,000 created" "$(for _ in $(seq "$n"); do timed "${P[@]}" ps -a; done | med)"
   row "ps -aq, 1,000 created" "$(for _ in $(seq "$n"); do timed "${P[@]}" ps -aq; done | med)"
   "${P[@]}" rm -f $("${P[@]}" ps -aq) >/dev/null
+  b() { "${P[@]}" run --rm --net "$1" --rootfs "$R" true; }
+  b bridge >/dev/null
+  : >"$T/br"; : >"$T/none"
+  for _ in $(seq "$n"); do
+    timed b bridge >>"$T/br"
+    timed b none >>"$T/none"
+  done
+  row "run --rm, bridge, back to back" "$(med <"$T/br")"
+  row "run --rm, none, the same rounds" "$(med <"$T/none")"
+  c=$("${P[@]}" run -d --net bridge --rootfs "$R" sleep 1000)
+  : >"$T/st"
+  for _ in $(seq "$n"); do
+    "${P[@]}" stop -t 0 "$c" >/dev/null
+    timed "${P[@]}" start "$c" >>"$T/st"
+  done
+  row "start right after stop, bridge" "$(med <"$T/st")"
+  "${P[@]}" rm -f "$c" >/dev/null
   exit 0
 fi
 
@@ -75,4 +98,4 @@ T=$(mktemp -d /var/tmp/pocket-bench-ops.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 "$repo/scripts/mkrootfs.sh" "$T/rootfs" >/dev/null
 echo "bench-ops: $n rounds, medians; $(nproc) CPUs, load $(cut -d' ' -f1,4 /proc/loadavg); $(uname -r)"
-unshare -m --propagation private "$self" __inner "$T" "$n"
+unshare -m -n --propagation private "$self" __inner "$T" "$n"

@@ -20,6 +20,13 @@ export POCKET_SKIP_LOG="$skips"
 passed=0 failed=0 broken=""
 groups() { find /sys/fs/cgroup -path '*/pocket/*' -maxdepth 4 -mindepth 2 -type d 2>/dev/null | sort; }
 before=$(groups)
+# The host's network: the tests' bridges, veths and nf_tables tables live
+# in network namespaces of their own; none may reach the host's.
+hostnet() {
+  ip -o link show 2>/dev/null | awk -F': ' '{ print $2 }' | sed 's/@.*//' | sort
+  nft list tables 2>/dev/null | sort
+}
+net_before=$(hostnet)
 
 # A part that could not even run (setup, a build) counts as one failure.
 part_failed() { failed=$((failed + 1)); broken="$broken $1"; }
@@ -120,6 +127,17 @@ if [ "$before" != "$after" ]; then
   part_failed cgroups-left-behind
 else
   echo "test.sh: no cgroups left behind"
+fi
+
+net_after=$(hostnet)
+if [ "$net_before" != "$net_after" ]; then
+  echo "test.sh: the host's network changed (links, nf_tables tables):" >&2
+  echo "$net_before" >"$out/net.before"
+  echo "$net_after" >"$out/net.after"
+  diff "$out/net.before" "$out/net.after" >&2 || true
+  part_failed host-network-changed
+else
+  echo "test.sh: the host's network as it was (links, nf_tables tables)"
 fi
 
 nskip=$(sort -u "$skips" | grep -c . || true)
