@@ -979,6 +979,16 @@ fn a_start_moves_a_lingering_veth_aside() {
     let master = e.ns.sh("ip -o link show pk0a580002");
     assert!(master.contains("master pocket0"), "{master}");
     e.exec(&id, &["ping", "-c", "1", "-W", "2", "10.88.0.1"]);
+    // A pair set aside whose namespace is held (here: the test's own)
+    // goes with `network prune`; the container's own stays.
+    e.ok(&["network", "prune", "-f"]);
+    let links = e.ns.links();
+    assert!(
+        !links.iter().any(|l| l.starts_with("pkx") || l == "pk-held"),
+        "{links:?}"
+    );
+    assert!(links.contains(&"pk0a580002".to_string()), "{links:?}");
+    e.exec(&id, &["ping", "-c", "1", "-W", "2", "10.88.0.1"]);
     e.ok(&["rm", "-f", &id]);
 }
 

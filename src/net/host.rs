@@ -218,6 +218,18 @@ pub fn netns(pid: i32) -> Result<Fd> {
         .map_err(|e| crate::error::Error::sys("open", path, e))
 }
 
+/// Delete the pairs set aside for a new container's address whose
+/// namespace is still held (`link::retire_if`): what `network prune` and
+/// `system prune` clean up besides networks. Their names.
+pub fn delete_retired() -> Result<Vec<String>> {
+    let mut s = nl::Sock::open(nl::NETLINK_ROUTE)?;
+    let names = link::retired(&mut s)?;
+    for n in &names {
+        link::delete(&mut s, n)?;
+    }
+    Ok(names)
+}
+
 /// Take container `pid` off network `a` while it runs: its veth pair
 /// goes (deleting the host end deletes both).
 pub fn detach(a: &NetAttach) -> Result<()> {

@@ -356,8 +356,38 @@ pub fn retire_if(s: &mut Sock, name: &str, kind: &str) -> Result<()> {
     }
     s.request(unplug_msg(i))
         .map_err(step("set link down", name))?;
-    s.request(rename_msg(i, &alloc::format!("pkx{i}")))
+    s.request(rename_msg(i, &alloc::format!("{RETIRED}{i}")))
         .map_err(step("rename link", name))
+}
+
+/// The prefix of a pair `retire_if` set aside.
+pub const RETIRED: &str = "pkx";
+
+/// RTM_GETLINK of every link (a dump).
+pub fn getlinks_msg() -> Msg {
+    let mut m = Msg::new(RTM_GETLINK, 0);
+    m.put_bytes(&ifinfomsg(0, 0, 0));
+    m
+}
+
+/// IFLA_IFNAME of an RTM_NEWLINK payload.
+pub fn parse_name(payload: &[u8]) -> Option<&str> {
+    nl::str_of(nl::find(payload.get(16..)?, IFLA_IFNAME)?)
+}
+
+/// The veths `retire_if` set aside that are still here: their namespace
+/// is held by something (a torn-down one takes its pair with it).
+pub fn retired(s: &mut Sock) -> Result<Vec<String>> {
+    let r = s.dump(getlinks_msg()).map_err(step("list links", ""))?;
+    Ok(r.iter()
+        .filter(|p| parse_kind(p) == Some("veth"))
+        .filter_map(|p| parse_name(p))
+        .filter(|n| {
+            n.strip_prefix(RETIRED)
+                .is_some_and(|i| !i.is_empty() && i.bytes().all(|c| c.is_ascii_digit()))
+        })
+        .map(String::from)
+        .collect())
 }
 
 /// Delete link `name` (a veth takes its peer with it); no such link is fine.
