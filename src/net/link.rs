@@ -344,16 +344,9 @@ pub fn set_up(s: &mut Sock, name: &str) -> Result<()> {
 /// is two quick changes and the pair goes with the namespace. No such
 /// link is fine.
 pub fn retire_if(s: &mut Sock, name: &str, kind: &str) -> Result<()> {
-    check_name(name)?;
-    let Some(link) = get_link(s, name)? else {
+    let Some(i) = index_of_kind(s, name, kind)? else {
         return Ok(());
     };
-    let (Some(i), Some(k)) = (parse_index(&link), parse_kind(&link)) else {
-        return Ok(());
-    };
-    if k != kind {
-        return Ok(());
-    }
     s.request(unplug_msg(i))
         .map_err(step("set link down", name))?;
     s.request(rename_msg(i, &alloc::format!("{RETIRED}{i}")))
@@ -402,11 +395,20 @@ pub fn delete(s: &mut Sock, name: &str) -> Result<()> {
 /// Delete link `name` only if it is of `kind` ("bridge", "veth"): a
 /// host's own interface that happens to bear the name is never touched.
 pub fn delete_if(s: &mut Sock, name: &str, kind: &str) -> Result<()> {
-    check_name(name)?;
-    match get_link(s, name)?.as_deref().and_then(parse_kind) {
-        Some(k) if k == kind => delete(s, name),
-        _ => Ok(()),
+    match index_of_kind(s, name, kind)? {
+        Some(_) => delete(s, name),
+        None => Ok(()),
     }
+}
+
+/// The index of link `name` if it is there and of `kind`.
+fn index_of_kind(s: &mut Sock, name: &str, kind: &str) -> Result<Option<u32>> {
+    check_name(name)?;
+    let link = get_link(s, name)?;
+    Ok(link
+        .as_deref()
+        .filter(|l| parse_kind(l) == Some(kind))
+        .and_then(parse_index))
 }
 
 /// Add `ip/prefix` to link `name`; the same address already there is fine.

@@ -25,11 +25,11 @@
 
 use crate::sys::fd::{self, Fd};
 use crate::sys::proc;
+use crate::sys::slot::Slot;
 use crate::sys::task::Task;
-use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::ffi::{CStr, c_int};
-use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering::Relaxed};
+use core::sync::atomic::{AtomicI32, Ordering::Relaxed};
 
 /// The namespaces this makes, in the order the init joins them (mount
 /// last, as joins.rs does), and where the helper finds each of its own.
@@ -72,12 +72,12 @@ impl Made {
 }
 
 /// This process's helper, if one was started and not yet taken.
-static PENDING: AtomicPtr<Pending> = AtomicPtr::new(core::ptr::null_mut());
+static PENDING: Slot<Pending> = Slot::new();
 /// A helper given up on: still ours to wait for (it uses our memory).
-static LATE: AtomicPtr<Pending> = AtomicPtr::new(core::ptr::null_mut());
+static LATE: Slot<Pending> = Slot::new();
 /// Namespaces made and waited for before a fork (`settle`), for the
 /// child's launch: it inherits them, fds and all.
-static READY: AtomicPtr<Made> = AtomicPtr::new(core::ptr::null_mut());
+static READY: Slot<Made> = Slot::new();
 
 /// How long `take` waits for the helper: longer, and clone making the
 /// namespaces itself (~0.3 ms) is the faster way.
@@ -95,7 +95,7 @@ pub fn start(flags: i32) {
 
 fn spawn(flags: i32) {
     let flags = flags & ALL;
-    if flags == 0 || !PENDING.load(Relaxed).is_null() {
+    if flags == 0 || !PENDING.is_empty() {
         return;
     }
     let shared = Shared {
@@ -105,7 +105,7 @@ fn spawn(flags: i32) {
     // Our memory and fd table: the fds it opens are ours.
     // SAFETY: `helper` makes raw syscalls and atomic stores only.
     if let Ok(task) = unsafe { Task::spawn(helper, shared, STACK) } {
-        PENDING.store(Box::into_raw(Box::new(task)), Relaxed);
+        PENDING.put(task);
     }
 }
 
@@ -151,23 +151,12 @@ fn helper(sh: &Shared) -> c_int {
 /// made; waits for the helper up to `PATIENCE`. A helper's work that
 /// does not fit is closed and dropped: the clone makes its own.
 pub fn take(flags: i32) -> Option<Made> {
-    if let Some(made) = take_ready() {
+    if let Some(made) = READY.take() {
         // (Checked again: the fds were inherited through a fork.)
-        let fit = made.flags == flags & ALL
-            && made
-                .fds
-                .iter()
-                .all(|(f, kind)| proc::ns_type(f.raw()) == Ok(*kind));
+        let fit = made.flags == flags & ALL && namespaces(&made.fds);
         return fit.then_some(made);
     }
     take_within(flags, patience())
-}
-
-/// What `settle` kept, if anything (once).
-fn take_ready() -> Option<Made> {
-    let ready = READY.swap(core::ptr::null_mut(), Relaxed);
-    // SAFETY: made by Box::into_raw in `settle`, swapped out once.
-    (!ready.is_null()).then(|| *unsafe { Box::from_raw(ready) })
 }
 
 /// (Under the crash hook: as long as it takes, one step list per run.)
@@ -185,25 +174,16 @@ fn take_within(flags: i32, patience_ns: i64) -> Option<Made> {
 
 /// The pending helper once it has exited, if within `patience_ns`; a
 /// late one is left in LATE.
-fn wait_within(patience_ns: i64) -> Option<(Box<Pending>, crate::sys::Result<i32>)> {
-    let p = PENDING.swap(core::ptr::null_mut(), Relaxed);
-    if p.is_null() {
-        return None;
-    }
-    // SAFETY: made by Box::into_raw in `start`, taken once (swapped out).
-    let mut p = unsafe { Box::from_raw(p) };
+fn wait_within(patience_ns: i64) -> Option<(Pending, crate::sys::Result<i32>)> {
+    let mut p = PENDING.take()?;
     let since = now_ns();
     loop {
         match p.try_wait() {
             Ok(None) if now_ns() - since >= patience_ns => {
                 // Late: it keeps its memory until `discard` waits for it
                 // (as for one given up on before, if any).
-                let old = LATE.swap(Box::into_raw(p), Relaxed);
-                if !old.is_null() {
-                    // SAFETY: made by Box::into_raw, swapped out once.
-                    let mut old = unsafe { Box::from_raw(old) };
-                    let done = old.wait();
-                    drop(finish(old, done, -1));
+                if let Some(old) = LATE.put(p) {
+                    reap(old);
                 }
                 return None;
             }
@@ -227,8 +207,7 @@ pub fn settle() -> Vec<i32> {
     match finish(p, done, flags) {
         Some(made) => {
             let fds = made.fds.iter().map(|(f, _)| f.raw()).collect();
-            drop(take_ready());
-            READY.store(Box::into_raw(Box::new(made)), Relaxed);
+            READY.put(made);
             fds
         }
         None => Vec::new(),
@@ -239,15 +218,15 @@ pub fn settle() -> Vec<i32> {
 /// parent's to wait for, never the child's (its pid, once the parent
 /// reaped it, may be the child's own child's). Its copy is forgotten.
 pub fn after_fork() {
-    LATE.store(core::ptr::null_mut(), Relaxed);
-    PENDING.store(core::ptr::null_mut(), Relaxed);
+    LATE.forget();
+    PENDING.forget();
 }
 
 /// In the parent of that fork: what `settle` kept is the child's now;
 /// this process's copies of the fds are closed, and no later launch here
 /// could take another container's namespaces.
 pub fn settled_away() {
-    drop(take_ready());
+    drop(READY.take());
 }
 
 /// Monotonic nanoseconds.
@@ -257,7 +236,7 @@ fn now_ns() -> i64 {
 }
 
 /// A waited-for helper's fds, if they are what was asked for.
-fn finish(p: Box<Pending>, done: crate::sys::Result<i32>, flags: i32) -> Option<Made> {
+fn finish(p: Pending, done: crate::sys::Result<i32>, flags: i32) -> Option<Made> {
     // Whatever it opened is ours to close (the fd table is shared).
     let fds: Vec<(Fd, i32)> = KINDS
         .iter()
@@ -270,10 +249,7 @@ fn finish(p: Box<Pending>, done: crate::sys::Result<i32>, flags: i32) -> Option<
     // Each is the namespace it should be: nothing in this process closes
     // fds it did not open, but a number that now means something else
     // would be joined (or closed) blindly.
-    if fds
-        .iter()
-        .any(|(f, kind)| proc::ns_type(f.raw()) != Ok(*kind))
-    {
+    if !namespaces(&fds) {
         fds.into_iter().for_each(|(f, _)| {
             let _ = f.into_raw();
         });
@@ -291,16 +267,24 @@ fn finish(p: Box<Pending>, done: crate::sys::Result<i32>, flags: i32) -> Option<
 /// Drop a helper's work that no launch will take (closing its fds), and
 /// wait for one given up on.
 pub fn discard() {
-    drop(take_ready());
+    drop(READY.take());
     for slot in [&PENDING, &LATE] {
-        let p = slot.swap(core::ptr::null_mut(), Relaxed);
-        if !p.is_null() {
-            // SAFETY: made by Box::into_raw, swapped out once.
-            let mut p = unsafe { Box::from_raw(p) };
-            let done = p.wait();
-            drop(finish(p, done, -1));
+        if let Some(p) = slot.take() {
+            reap(p);
         }
     }
+}
+
+/// Wait for a helper and close what it opened.
+fn reap(mut p: Pending) {
+    let done = p.wait();
+    drop(finish(p, done, -1));
+}
+
+/// Is each fd the namespace of its kind?
+fn namespaces(fds: &[(Fd, i32)]) -> bool {
+    fds.iter()
+        .all(|(f, kind)| proc::ns_type(f.raw()) == Ok(*kind))
 }
 
 #[cfg(test)]
@@ -359,10 +343,10 @@ mod tests {
         for _ in 0..20 {
             spawn(libc::CLONE_NEWNET | libc::CLONE_NEWNS);
             if take_within(libc::CLONE_NEWNET | libc::CLONE_NEWNS, 0).is_none() {
-                assert!(!LATE.load(Relaxed).is_null());
+                assert!(!LATE.is_empty());
             }
             discard();
-            assert!(LATE.load(Relaxed).is_null() && PENDING.load(Relaxed).is_null());
+            assert!(LATE.is_empty() && PENDING.is_empty());
         }
         assert_eq!(open(), before);
     }

@@ -22,6 +22,7 @@ pub mod proc;
 pub mod procfs;
 pub mod seccomp;
 pub mod signal;
+pub mod slot;
 pub mod sock;
 pub mod stack;
 pub mod task;
