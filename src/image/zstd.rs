@@ -5,7 +5,7 @@
 use super::tar::Source;
 use crate::sys::Errno;
 use alloc::boxed::Box;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use ruzstd::decoding::errors::{FrameDecoderError, ReadFrameHeaderError};
 use ruzstd::decoding::{BlockDecodingStrategy, FrameDecoder};
 use ruzstd::io::{Error as IoError, ErrorKind, Read};
@@ -90,13 +90,42 @@ impl<'a> Unzstd<'a> {
         }
     }
 
-    fn fail(&mut self, e: impl ToString) -> Errno {
+    /// A failed step: our source's errno if that was the cause, else
+    /// EINVAL with `why` set to what was wrong with the stream.
+    fn fail(&mut self, why: String) -> Errno {
         if let Some(e) = self.src.err.take() {
             return e;
         }
-        self.why = Some(e.to_string());
+        self.why = Some(why);
         Errno::EINVAL
     }
+}
+
+/// What was wrong with a frame, in a few words, by the kind of ruzstd's
+/// error rather than its Display: that text is built from every nested
+/// error's Display and Debug, 13 KB of formatting code in the binary
+/// for detail (bit positions, table states) no user acts on.
+fn why(e: &FrameDecoderError) -> String {
+    use FrameDecoderError as F;
+    String::from(match e {
+        F::ReadFrameHeaderError(ReadFrameHeaderError::BadMagicNumber(_)) => {
+            "not a zstd frame (bad magic number)"
+        }
+        F::ReadFrameHeaderError(_) | F::FrameHeaderError(_) | F::FailedToInitialize(_) => {
+            "bad frame header"
+        }
+        F::WindowSizeTooBig { requested, .. } => {
+            return alloc::format!(
+                "frame window of {requested} bytes over the limit of {MAX_WINDOW}"
+            );
+        }
+        F::DictNotProvided { .. } | F::DictionaryDecodeError(_) => {
+            "frame needs a dictionary (not supported)"
+        }
+        F::FailedToReadBlockHeader(_) => "corrupt block header",
+        F::FailedToReadChecksum(_) => "stream cut short",
+        _ => "corrupt block",
+    })
 }
 
 impl Source for Unzstd<'_> {
@@ -108,7 +137,7 @@ impl Source for Unzstd<'_> {
             if self.dec.can_collect() > 0 {
                 return match self.dec.read(buf) {
                     Ok(n) => Ok(n),
-                    Err(e) => Err(self.fail(e)),
+                    Err(_) => Err(self.fail(String::from("corrupt block"))),
                 };
             }
             if self.in_frame {
@@ -120,7 +149,7 @@ impl Source for Unzstd<'_> {
                         self.dec.get_calculated_checksum(),
                     ) && want != got
                     {
-                        return Err(self.fail("frame checksum mismatch"));
+                        return Err(self.fail(String::from("frame checksum mismatch")));
                     }
                     self.in_frame = false;
                     continue;
@@ -129,7 +158,7 @@ impl Source for Unzstd<'_> {
                     .dec
                     .decode_blocks(&mut self.src, BlockDecodingStrategy::UptoBytes(1 << 20))
                 {
-                    return Err(self.fail(e));
+                    return Err(self.fail(why(&e)));
                 }
                 continue;
             }
@@ -149,11 +178,11 @@ impl Source for Unzstd<'_> {
                         match self.src.read(&mut b[..k]) {
                             Ok(0) => return Err(Errno::EPIPE),
                             Ok(n) => left -= n as u64,
-                            Err(e) => return Err(self.fail(e)),
+                            Err(_) => return Err(self.fail(String::from("stream cut short"))),
                         }
                     }
                 }
-                Err(e) => return Err(self.fail(e)),
+                Err(e) => return Err(self.fail(why(&e))),
             }
         }
     }
@@ -267,6 +296,22 @@ mod tests {
                     |n| matches!(unzstd(f, 1 << 16), Ok(Some(v)) if v.len() as u64 == n),
                 )
         })
+    }
+
+    #[test]
+    fn refusals_say_what_was_wrong_in_a_few_words() {
+        // A window of 2^30 (descriptor exponent 20): over the limit.
+        assert_eq!(
+            unzstd(&unhex("28b52ffd00a0"), 4096),
+            Err(String::from(
+                "zstd: frame window of 1073741824 bytes over the limit of 134217728"
+            ))
+        );
+        // A reserved block type (3) in a well-formed header.
+        assert_eq!(
+            unzstd(&unhex("28b52ffd0058070000"), 4096),
+            Err(String::from("zstd: corrupt block header"))
+        );
     }
 
     #[test]
