@@ -13,6 +13,7 @@ mod common;
 use common::attacks::{self, *};
 use common::*;
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -293,11 +294,20 @@ fn exe_attack() {
 }
 
 /// The attack, with pocket at `path` (which `old` also names) and its
-/// state under `state`; returns what the attacker grabbed first. With
-/// `unlinked`, the admin's trapped exec runs pocket through a name that
-/// is gone by then (another link to `path`'s inode, opened and removed):
-/// no directory holds it to make a view of.
-fn exe_attack_on(r: &Root, path: &Path, old: &Path, state: &Path, unlinked: bool) -> String {
+/// state under `state`; returns what the attacker reported and the device
+/// of the file the container's monitor runs from. With `upgrade`, another
+/// inode is put at `path` after the container started (the monitor runs
+/// the old one). With `unlinked`, the admin's trapped exec runs pocket
+/// through a name that is gone by then (another link to `path`'s inode,
+/// opened and removed): no directory holds it to make a view of.
+fn exe_attack_on(
+    r: &Root,
+    path: &Path,
+    old: &Path,
+    state: &Path,
+    upgrade: bool,
+    unlinked: bool,
+) -> (String, u64) {
     // A private rootfs: the container plants its trap in it.
     let rootfs = PathBuf::from(private_rootfs(r));
     plant_trap(&rootfs);
@@ -327,11 +337,27 @@ fn exe_attack_on(r: &Root, path: &Path, old: &Path, state: &Path, unlinked: bool
     ]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let id = stdout(&o).trim().to_string();
+    let init = stdout(&run(&["inspect", "-f", "{{.State.Pid}}", &id]))
+        .trim()
+        .to_string();
+    let stat = std::fs::read_to_string(format!("/proc/{init}/stat")).unwrap();
+    let monitor = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap();
+    let monitor_dev = std::fs::metadata(format!("/proc/{monitor}/exe"))
+        .unwrap()
+        .dev();
     // ...then an upgrade puts another inode at the path, and `exec` (the
     // new binary) enters the container, which no running process keeps busy.
-    let new = path.with_extension("new");
-    copy_exe(bin(), &new);
-    std::fs::rename(&new, path).unwrap();
+    if upgrade {
+        let new = path.with_extension("new");
+        copy_exe(bin(), &new);
+        std::fs::rename(&new, path).unwrap();
+    }
     let before = (std::fs::read(path).unwrap(), std::fs::read(old).unwrap());
 
     let o = exe_attack_exec(&id, false, |a| run(a));
@@ -367,7 +393,7 @@ fn exe_attack_on(r: &Root, path: &Path, old: &Path, state: &Path, unlinked: bool
     let after = (std::fs::read(path).unwrap(), std::fs::read(old).unwrap());
     assert!(after == before, "the host's pocket binary changed");
     let _ = run(&["rm", "-f", &id]);
-    rep
+    (rep, monitor_dev)
 }
 
 /// pocket in a directory of its own, as installed: `exec` re-executes
@@ -385,16 +411,51 @@ fn the_host_binary_cannot_be_written_through_exec() {
     // (an initramfs): the view's second layer must not be a directory
     // there (overlayfs refuses layers that overlap).
     let state = bindir.join("state");
-    let rep = exe_attack_on(
+    let (rep, monitor) = exe_attack_on(
         &r,
         &bindir.join("pocket"),
         &r.0.join("pocket-old"),
         &state,
+        true,
         false,
     );
     assert!(
         rep.contains("grabbed: /pocket\n"),
         "the process inside did not run from the overlay view: {rep}"
+    );
+    assert!(
+        rep.contains("open for writing: Read-only file system (os error 30)"),
+        "not refused by the read-only view: {rep}"
+    );
+    // Not the monitor's view: that is of the binary before the upgrade.
+    assert!(
+        !rep.contains(&format!("dev: {monitor}\n")),
+        "exec ran the old binary: {rep}"
+    );
+}
+
+/// `exec` with the binary the container's monitor runs: it re-executes
+/// from the monitor's read-only view (makes none of its own), and the
+/// write through /proc/PID/exe meets EROFS there too.
+#[test]
+fn the_host_binary_cannot_be_written_through_exec_from_the_monitors_view() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("secexe3");
+    let bindir = r.0.join("bin");
+    std::fs::create_dir(&bindir).unwrap();
+    let (rep, monitor) = exe_attack_on(
+        &r,
+        &bindir.join("pocket"),
+        &r.0.join("pocket-old"),
+        &r.0.join("state"),
+        false,
+        false,
+    );
+    assert!(
+        rep.contains(&format!("grabbed: /pocket\ndev: {monitor}\n")),
+        "the process inside did not run from the monitor's view: {rep}"
     );
     assert!(
         rep.contains("open for writing: Read-only file system (os error 30)"),
@@ -412,7 +473,14 @@ fn the_host_binary_cannot_be_written_through_exec_from_a_copy() {
         return;
     }
     let r = Root::new("secexe2");
-    let rep = exe_attack_on(&r, &r.0.join("pocket"), &r.0.join("pocket-old"), &r.0, true);
+    let (rep, _) = exe_attack_on(
+        &r,
+        &r.0.join("pocket"),
+        &r.0.join("pocket-old"),
+        &r.0,
+        true,
+        true,
+    );
     assert!(
         rep.contains("grabbed: /memfd:pocket"),
         "the process inside was not the sealed copy: {rep}"

@@ -417,6 +417,59 @@ fn health_check_timeouts_and_bad_values() {
     assert_eq!(stdout(&r.out(&["ps", "-aq"])).lines().count(), 1);
 }
 
+/// The parent pid of `pid` (field 4 of /proc/PID/stat).
+fn ppid(pid: &str) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    Some(
+        stat.rsplit(')')
+            .next()?
+            .split_whitespace()
+            .nth(1)?
+            .to_string(),
+    )
+}
+
+/// A health check's `pocket exec` runs from its monitor's own sealed view
+/// of pocket (the monitor runs sealed), not from a view of its own made
+/// and torn down at every check, and never from the host's binary.
+#[test]
+fn a_health_check_runs_from_the_monitors_sealed_view() {
+    if !root() {
+        return;
+    }
+    use std::os::unix::fs::MetadataExt;
+    let r = Root::new("health-view");
+    let id = r.run_d(&[
+        "--health-cmd",
+        "exec sleep 30",
+        "--health-interval",
+        "100ms",
+        "sleep",
+        "60",
+    ]);
+    let init = stdout(&r.out(&["inspect", "-f", "{{.State.Pid}}", &id]))
+        .trim()
+        .to_string();
+    let monitor = ppid(&init).unwrap();
+    let dev = |pid: &str| std::fs::metadata(format!("/proc/{pid}/exe")).map(|m| m.dev());
+    // The check: `pocket ... exec ID ...` (a child of the monitor's
+    // checker).
+    let probe = wait_for(20, "the health check's exec", || {
+        std::fs::read_dir("/proc").unwrap().flatten().find_map(|e| {
+            let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
+            let mut args = cmd.split(|&c| c == 0);
+            args.any(|a| a == b"exec")
+                .then(|| args.next() == Some(id.as_bytes()))?
+                .then(|| e.file_name().to_string_lossy().into_owned())
+        })
+    });
+    let host = std::fs::metadata(bin()).unwrap().dev();
+    let (m, p) = (dev(&monitor).unwrap(), dev(&probe).unwrap());
+    assert_ne!(m, host, "the monitor runs the host's binary");
+    assert_eq!(p, m, "the check runs from a view of its own");
+    let _ = r.out(&["rm", "-f", &id]);
+}
+
 /// The State.Health of `id`, from inspect.
 fn health_of(r: &Root, id: &str) -> common::checks::J {
     common::checks::inspect(r, id)

@@ -46,9 +46,12 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         return Err(Error::bad("exec", "", "no command specified"));
     }
     // From here on this process will enter the container: from a sealed
-    // copy of pocket only (spawn/sealed.rs).
-    crate::spawn::sealed::ensure(ctx.args, &ctx.store.run)?;
-    let id = ctx.store.resolve(&text(q))?;
+    // copy of pocket only (spawn/sealed.rs), its monitor's if it has one.
+    let q = text(q);
+    crate::spawn::sealed::ensure(ctx.args, &ctx.store.run, || {
+        crate::container::monitor_of(&ctx.store, &q)
+    })?;
+    let id = ctx.store.resolve(&q)?;
     let spec = ctx.store.spec(&id)?;
     let mut env = spec.process.env.clone();
     let tty = on("tty");

@@ -120,7 +120,7 @@ pub fn start(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         return Ok(0);
     };
     // The container's init is cloned from this process: see run.rs.
-    crate::spawn::sealed::ensure(ctx.args, &ctx.store.run)?;
+    crate::spawn::sealed::ensure(ctx.args, &ctx.store.run, || None)?;
     if p.on(START_FLAGS, "attach") || p.on(START_FLAGS, "interactive") {
         let [q] = p.rest[..] else {
             return Err(Error::bad(
@@ -168,7 +168,7 @@ pub fn restart(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let Some(p) = super::flags("restart", STOP_FLAGS, argv)? else {
         return Ok(0);
     };
-    crate::spawn::sealed::ensure(ctx.args, &ctx.store.run)?;
+    crate::spawn::sealed::ensure(ctx.args, &ctx.store.run, || None)?;
     let secs = timeout(&p, STOP_FLAGS)?;
     each(&p.rest, "restart", |q| {
         stop_one(ctx, q, secs)?;
@@ -185,7 +185,7 @@ pub fn boot(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     if let Some(extra) = p.rest.first() {
         return Err(Error::bad("boot", text(extra), "takes no arguments"));
     }
-    crate::spawn::sealed::ensure(ctx.args, &ctx.store.run)?;
+    crate::spawn::sealed::ensure(ctx.args, &ctx.store.run, || None)?;
     let mut code = 0;
     for (name, started) in container::boot(&ctx.store)? {
         match started {

@@ -1038,7 +1038,7 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
     // before the kernel kills the rest (CVE-2019-5736). So run from the
     // sealed view or copy, as `exec` and OCI `create` do.
     if !create_only {
-        crate::spawn::sealed::ensure(ctx.args, &ctx.store.run)?;
+        crate::spawn::sealed::ensure(ctx.args, &ctx.store.run, || None)?;
     }
     // No --net: the bridge network, unless the settings say
     // `"bridge": "none"` (dockerd's --bridge=none).

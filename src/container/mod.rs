@@ -68,6 +68,13 @@ pub fn exec(store: &Store, q: &str, e: &crate::spawn::exec::Exec) -> Result<i32>
     crate::spawn::exec::exec(rec.pid, &pidfd, e)
 }
 
+/// The pid of container `q`'s monitor (a detached container's), if it
+/// has one: it runs from a sealed view of pocket an `exec` may borrow.
+pub fn monitor_of(store: &Store, q: &str) -> Option<i32> {
+    let rec = store.load(&store.resolve(q).ok()?).ok()?;
+    (rec.monitor_pid > 0).then_some(rec.monitor_pid)
+}
+
 /// New limits for container `q` (docker's `update`, OCI `update`): merged
 /// over the ones it has, fitted to the host (docker's warnings returned),
 /// written to its cgroup at once if it runs, and kept in its Spec.

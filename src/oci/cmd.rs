@@ -237,7 +237,7 @@ fn create(ctx: &Ctx, argv: &[&[u8]], run: bool) -> Result<i32> {
     }
     // The init runs pocket's code until its execve, and nobody of pocket's
     // stays to keep the file busy: only from a sealed copy (CVE-2019-5736).
-    crate::spawn::sealed::ensure(ctx.args, &ctx.store.run)?;
+    crate::spawn::sealed::ensure(ctx.args, &ctx.store.run, || None)?;
     let bundle = absolute(&text(p.value(CREATE_FLAGS, "bundle").unwrap_or(b".")))?;
     let mut spec = load_spec(ctx, &bundle, id)?;
     // runc --rootless: a plain user's container has its group below the

@@ -41,7 +41,7 @@ pub fn exec(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
     let id = text(id);
     // From here this process enters the container: from a sealed copy
     // of pocket only (CVE-2019-5736, spawn/sealed.rs).
-    crate::spawn::sealed::ensure(ctx.args, &ctx.store.run)?;
+    crate::spawn::sealed::ensure(ctx.args, &ctx.store.run, || None)?;
     let rec = ctx
         .store
         .load(&id)

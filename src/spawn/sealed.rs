@@ -14,6 +14,12 @@
 //! on-disk binary is out of reach whatever runs in the container, even
 //! after an upgrade put a new inode at pocket's path.
 //!
+//! A detached container's monitor runs sealed for as long as the container
+//! lives, so `exec` into it borrows the monitor's view (`sys::exe::
+//! sealed_twin`: the same file, checked) instead of making and, at its
+//! exit, tearing down one of its own: ~0.15-0.2 ms of its ~2.8 ms here;
+//! the monitor's health checks run from it too.
+//!
 //! `run`, `start`, `restart` and `boot` run sealed too: a container's init
 //! is a clone of pocket, its /proc/PID/exe the binary until its execve,
 //! and ETXTBSY guards the file only while the parent (foreground pocket or
@@ -28,10 +34,15 @@ use crate::sys::exe;
 /// same arguments and environment from a sealed view or copy (never
 /// returns then). `run_dir` is pocket's own run directory: where the
 /// kernel takes no detached layer (before 6.15), the view's empty second
-/// layer is made there.
-pub fn ensure(args: &Args, run_dir: &str) -> Result<()> {
+/// layer is made there. `twin`, asked only when this process is not
+/// sealed yet: a process that may run from a sealed view of this same
+/// binary (the container's monitor), whose view is then taken instead.
+pub fn ensure(args: &Args, run_dir: &str, twin: impl FnOnce() -> Option<i32>) -> Result<()> {
     if exe::running_sealed() {
         return Ok(());
+    }
+    if let Some(Ok(view)) = twin().map(exe::sealed_twin) {
+        let _ = exe::execveat_fd(&view, args.raw_argv, args.raw_envp);
     }
     if let Ok(view) = exe::overlay_view(&|| spare(run_dir)) {
         // Only an exec that fails before the point of no return comes back.
@@ -49,6 +60,10 @@ pub fn exec(run_dir: &str, argv: &[alloc::vec::Vec<u8>], envp: &[alloc::vec::Vec
     let (Some(at), Some(et)) = (table(argv), table(envp)) else {
         return Error::bad("exec", "", "an argument contains a NUL byte");
     };
+    // A monitor's probe runs from the monitor's own sealed view.
+    if let Ok(me) = exe::sealed_self() {
+        let _ = exe::execveat_fd(&me, at.as_ptr(), et.as_ptr());
+    }
     if let Ok(view) = exe::overlay_view(&|| spare(run_dir)) {
         let _ = exe::execveat_fd(&view, at.as_ptr(), et.as_ptr());
     }

@@ -291,6 +291,11 @@ pub fn exe_attack() {
                     .map(|l| l.display().to_string())
                     .unwrap_or_default();
                 out.push_str(&format!("grabbed: {link}\n"));
+                // Which mount it is on (the test tells one view from another).
+                let mut st: libc::stat = unsafe { std::mem::zeroed() };
+                if unsafe { libc::fstat(fd, &mut st) } == 0 {
+                    out.push_str(&format!("dev: {}\n", st.st_dev));
+                }
                 break 'found (name, fd);
             }
             out.push_str(&format!("open exe of {name}: {}\n", errno_name()));
