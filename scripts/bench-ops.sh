@@ -3,8 +3,10 @@
 # timed alone, N rounds, medians; the floor beside it where there is one:
 #   run -d         pocket run -d --rootfs R sleep 1000
 #   exec true      pocket exec C true      | nsenter -t PID -a true (joins
-#                  every namespace of the container and runs true: the
-#                  floor, with no cgroup, user, seccomp or record)
+#                  every namespace of the container and runs true, with no
+#                  cgroup, user, seccomp or record) | the floor under both:
+#                  scripts/enter-floor.c, static (nsenter is dynamically
+#                  linked), the same joins, fork, exec, wait
 #   rm -f          pocket rm -f C, C running
 #   rm -f x100     one `pocket rm -f` of 100 running containers
 #   ps -a x1000    pocket ps -a (and -q) with 1,000 created containers
@@ -50,13 +52,19 @@ if [ "${1-}" = __inner ]; then
   row "run -d" "$(for i in $(seq "$n"); do timed d --name "d$i"; done | med)"
   c=$(d)
   pid=$("${P[@]}" inspect -f '{{.State.Pid}}' "$c")
-  : >"$T/ex"; : >"$T/ns"
+  : >"$T/ex"; : >"$T/ns"; : >"$T/fl"
   for _ in $(seq "$n"); do
     timed "${P[@]}" exec "$c" true >>"$T/ex"
     timed nsenter -t "$pid" -a true >>"$T/ns"
+    [ ! -x "$T/enter-floor" ] || timed "$T/enter-floor" "$pid" /bin/true >>"$T/fl"
   done
   row "exec true" "$(med <"$T/ex")"
-  row "nsenter -t PID -a true (floor)" "$(med <"$T/ns")"
+  row "nsenter -t PID -a true" "$(med <"$T/ns")"
+  if [ -x "$T/enter-floor" ]; then
+    row "enter-floor PID /bin/true (floor)" "$(med <"$T/fl")"
+  else
+    echo "SKIP enter-floor: no musl-gcc (scripts/setup.sh installs musl-tools)"
+  fi
   sleep 0.3
   mon=$(awk '{ print $4 }' "/proc/$pid/stat")
   rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$mon/status")
@@ -97,5 +105,8 @@ n=${1:-30}
 T=$(mktemp -d /var/tmp/pocket-bench-ops.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 "$repo/scripts/mkrootfs.sh" "$T/rootfs" >/dev/null
+if command -v musl-gcc >/dev/null; then
+  musl-gcc -static -O2 -o "$T/enter-floor" "$repo/scripts/enter-floor.c"
+fi
 echo "bench-ops: $n rounds, medians; $(nproc) CPUs, load $(cut -d' ' -f1,4 /proc/loadavg); $(uname -r)"
 unshare -m -n --propagation private "$self" __inner "$T" "$n"
