@@ -308,6 +308,14 @@ fn exe_attack_on(
     upgrade: bool,
     unlinked: bool,
 ) -> (String, u64) {
+    // Whatever fails below, the container goes with its state root.
+    struct Cleanup<'a>(&'a Path);
+    impl Drop for Cleanup<'_> {
+        fn drop(&mut self) {
+            remove_all(self.0);
+        }
+    }
+    let _cleanup = Cleanup(state);
     // A private rootfs: the container plants its trap in it.
     let rootfs = PathBuf::from(private_rootfs(r));
     plant_trap(&rootfs);
@@ -428,6 +436,7 @@ fn the_host_binary_cannot_be_written_through_exec() {
         "not refused by the read-only view: {rep}"
     );
     // Not the monitor's view: that is of the binary before the upgrade.
+    assert!(rep.contains("dev: "), "{rep}");
     assert!(
         !rep.contains(&format!("dev: {monitor}\n")),
         "exec ran the old binary: {rep}"
@@ -449,7 +458,7 @@ fn the_host_binary_cannot_be_written_through_exec_from_the_monitors_view() {
         &r,
         &bindir.join("pocket"),
         &r.0.join("pocket-old"),
-        &r.0.join("state"),
+        &r.0,
         false,
         false,
     );
@@ -461,6 +470,69 @@ fn the_host_binary_cannot_be_written_through_exec_from_the_monitors_view() {
         rep.contains("open for writing: Read-only file system (os error 30)"),
         "not refused by the read-only view: {rep}"
     );
+}
+
+/// The device of the file `pocket exec ID sleep 5` runs from once it has
+/// re-executed (no longer the host binary's).
+fn exec_device(r: &Root, id: &str) -> u64 {
+    let host = std::fs::metadata(bin()).unwrap().dev();
+    let mut c = r.cmd(&["exec", id, "sleep", "5"]).spawn().unwrap();
+    let exe = format!("/proc/{}/exe", c.id());
+    let dev = wait_for(10, "exec to re-execute sealed", || {
+        std::fs::metadata(&exe)
+            .ok()
+            .map(|m| m.dev())
+            .filter(|&d| d != host)
+    });
+    let _ = c.kill();
+    let _ = c.wait();
+    dev
+}
+
+/// `exec` borrows a monitor's view only from the process the record
+/// names, by pid and start time: a process that merely holds the number
+/// (here: the record's start time made wrong, as after the monitor died
+/// and its pid went to another) is not trusted, and exec makes its own.
+#[test]
+fn exec_borrows_only_the_live_monitor_the_record_names() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("secexe4");
+    let id = r.run_d(&["sleep", "60"]);
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", r.pid(&id))).unwrap();
+    let monitor = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap();
+    let monitor_dev = std::fs::metadata(format!("/proc/{monitor}/exe"))
+        .unwrap()
+        .dev();
+    assert_eq!(exec_device(&r, &id), monitor_dev, "not the monitor's view");
+    let rec = ["run/containers", "containers"]
+        .iter()
+        .map(|d| r.0.join(d).join(&id).join("state.json"))
+        .find(|p| p.exists())
+        .unwrap();
+    let json = std::fs::read_to_string(&rec).unwrap();
+    let k = "\"monitor_start\": ";
+    let at = json.find(k).unwrap() + k.len();
+    let end = at + json[at..].find(|c: char| !c.is_ascii_digit()).unwrap();
+    let start: u64 = json[at..end].parse().unwrap();
+    std::fs::write(
+        &rec,
+        format!("{}{}{}", &json[..at], start + 1, &json[end..]),
+    )
+    .unwrap();
+    assert_ne!(
+        exec_device(&r, &id),
+        monitor_dev,
+        "borrowed from a pid alone"
+    );
+    let _ = r.out(&["rm", "-f", &id]);
 }
 
 /// pocket run through a name removed since (no directory to make a view

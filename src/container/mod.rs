@@ -68,11 +68,16 @@ pub fn exec(store: &Store, q: &str, e: &crate::spawn::exec::Exec) -> Result<i32>
     crate::spawn::exec::exec(rec.pid, &pidfd, e)
 }
 
-/// The pid of container `q`'s monitor (a detached container's), if it
-/// has one: it runs from a sealed view of pocket an `exec` may borrow.
-pub fn monitor_of(store: &Store, q: &str) -> Option<i32> {
+/// Container `q`'s monitor (pid, start time) while it runs, as root: it
+/// runs from a sealed view of pocket an `exec` may borrow
+/// (`sys::exe::sealed_twin` checks it is still that process).
+pub fn monitor_of(store: &Store, q: &str) -> Option<(i32, u64)> {
+    if crate::sys::proc::geteuid() != 0 {
+        return None;
+    }
     let rec = store.load(&store.resolve(q).ok()?).ok()?;
-    (rec.monitor_pid > 0).then_some(rec.monitor_pid)
+    let running = rec.status == crate::state::record::Status::Running;
+    (running && rec.monitor_pid > 0).then_some((rec.monitor_pid, rec.monitor_start))
 }
 
 /// New limits for container `q` (docker's `update`, OCI `update`): merged

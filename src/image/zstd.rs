@@ -6,7 +6,10 @@ use super::tar::Source;
 use crate::sys::Errno;
 use alloc::boxed::Box;
 use alloc::string::String;
-use ruzstd::decoding::errors::{FrameDecoderError, ReadFrameHeaderError};
+use ruzstd::decoding::errors::{
+    BlockHeaderReadError, DecodeBlockContentError, DecompressBlockError, FrameDecoderError,
+    ReadFrameHeaderError,
+};
 use ruzstd::decoding::{BlockDecodingStrategy, FrameDecoder};
 use ruzstd::io::{Error as IoError, ErrorKind, Read};
 
@@ -107,6 +110,10 @@ impl<'a> Unzstd<'a> {
 /// for detail (bit positions, table states) no user acts on.
 fn why(e: &FrameDecoderError) -> String {
     use FrameDecoderError as F;
+    if cut_short(e) {
+        // As gzip says of a stream that ends early (a download cut off).
+        return String::from("truncated");
+    }
     String::from(match e {
         F::ReadFrameHeaderError(ReadFrameHeaderError::BadMagicNumber(_)) => {
             "not a zstd frame (bad magic number)"
@@ -123,9 +130,34 @@ fn why(e: &FrameDecoderError) -> String {
             "frame needs a dictionary (not supported)"
         }
         F::FailedToReadBlockHeader(_) => "corrupt block header",
-        F::FailedToReadChecksum(_) => "stream cut short",
         _ => "corrupt block",
     })
+}
+
+/// Whether decoding failed because the stream ended (a read that found
+/// no more bytes), by the error's kind: no formatting.
+fn cut_short(e: &FrameDecoderError) -> bool {
+    use FrameDecoderError as F;
+    use ReadFrameHeaderError as H;
+    let eof = |e: &IoError| e.kind() == ErrorKind::UnexpectedEof;
+    match e {
+        F::ReadFrameHeaderError(
+            H::MagicNumberReadError(e)
+            | H::FrameDescriptorReadError(e)
+            | H::WindowDescriptorReadError(e)
+            | H::DictionaryIdReadError(e)
+            | H::FrameContentSizeReadError(e),
+        )
+        | F::FailedToReadBlockHeader(BlockHeaderReadError::ReadError(e))
+        | F::FailedToReadBlockBody(
+            DecodeBlockContentError::ReadError { source: e, .. }
+            | DecodeBlockContentError::DecompressBlockError(
+                DecompressBlockError::BlockContentReadError(e),
+            ),
+        )
+        | F::FailedToReadChecksum(e) => eof(e),
+        _ => false,
+    }
 }
 
 impl Source for Unzstd<'_> {
@@ -178,7 +210,7 @@ impl Source for Unzstd<'_> {
                         match self.src.read(&mut b[..k]) {
                             Ok(0) => return Err(Errno::EPIPE),
                             Ok(n) => left -= n as u64,
-                            Err(_) => return Err(self.fail(String::from("stream cut short"))),
+                            Err(_) => return Err(self.fail(String::from("truncated"))),
                         }
                     }
                 }
@@ -312,6 +344,15 @@ mod tests {
             unzstd(&unhex("28b52ffd0058070000"), 4096),
             Err(String::from("zstd: corrupt block header"))
         );
+        // A frame cut off in its header, in a block, before its checksum.
+        let whole = unhex("28b52ffd04686d00003868656c6c6f200a0100994b11a87c2ea8");
+        for cut in [5, 12, whole.len() - 2] {
+            assert_eq!(
+                unzstd(&whole[..cut], 4096),
+                Err(String::from("zstd: truncated")),
+                "cut at {cut}"
+            );
+        }
     }
 
     #[test]

@@ -14,11 +14,14 @@
 //! on-disk binary is out of reach whatever runs in the container, even
 //! after an upgrade put a new inode at pocket's path.
 //!
-//! A detached container's monitor runs sealed for as long as the container
-//! lives, so `exec` into it borrows the monitor's view (`sys::exe::
-//! sealed_twin`: the same file, checked) instead of making and, at its
-//! exit, tearing down one of its own: ~0.15-0.2 ms of its ~2.8 ms here;
-//! the monitor's health checks run from it too.
+//! A container's monitor (a detached one's, or the foreground pocket of
+//! `run`) runs sealed for as long as the container lives, so `exec` as
+//! root borrows the live monitor's view (`sys::exe::sealed_twin`: that
+//! process by pid and start time, the same file, checked) instead of
+//! making and, at its exit, tearing down one of its own: ~0.15-0.2 ms of
+//! its ~2.8 ms here; the monitor's health checks run from it too. (A
+//! plain user's pocket runs from a sealed memfd copy, never the same
+//! file: nothing to borrow.)
 //!
 //! `run`, `start`, `restart` and `boot` run sealed too: a container's init
 //! is a clone of pocket, its /proc/PID/exe the binary until its execve,
@@ -35,13 +38,14 @@ use crate::sys::exe;
 /// returns then). `run_dir` is pocket's own run directory: where the
 /// kernel takes no detached layer (before 6.15), the view's empty second
 /// layer is made there. `twin`, asked only when this process is not
-/// sealed yet: a process that may run from a sealed view of this same
-/// binary (the container's monitor), whose view is then taken instead.
-pub fn ensure(args: &Args, run_dir: &str, twin: impl FnOnce() -> Option<i32>) -> Result<()> {
+/// sealed yet: a process (pid, start time) that may run from a sealed
+/// view of this same binary (the container's monitor), whose view is
+/// then taken instead.
+pub fn ensure(args: &Args, run_dir: &str, twin: impl FnOnce() -> Option<(i32, u64)>) -> Result<()> {
     if exe::running_sealed() {
         return Ok(());
     }
-    if let Some(Ok(view)) = twin().map(exe::sealed_twin) {
+    if let Some(Ok(view)) = twin().map(|(pid, start)| exe::sealed_twin(pid, start)) {
         let _ = exe::execveat_fd(&view, args.raw_argv, args.raw_envp);
     }
     if let Ok(view) = exe::overlay_view(&|| spare(run_dir)) {

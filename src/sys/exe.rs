@@ -90,22 +90,34 @@ fn sealed(f: &Fd) -> bool {
     })
 }
 
-/// The binary process `pid` runs, if it is a sealed view of the very file
-/// this process runs (a detached container's monitor runs from one as
-/// long as it lives): to execute instead of making a view of our own,
-/// which costs its mount and, when the last process using it exits, the
-/// teardown of two superblocks (~0.3 ms of `exec` here). The same file:
-/// the view passes the inode number, size and times of the file beneath
-/// through (only the device is the overlay's); ESTALE for any other
-/// file, such as the old binary after an upgrade, or another program now
-/// holding a reused pid.
-pub fn sealed_twin(pid: i32) -> Result<Fd> {
+/// The binary that process `pid` (started at `start`, field 22 of
+/// /proc/PID/stat) runs, if it is a sealed view of the very file this
+/// process runs: a detached container's monitor runs from one as long as
+/// it lives, and `exec` executes it instead of making a view of its own
+/// (~0.15-0.2 ms: the mount, and its teardown when the last process
+/// using it exits). ESTALE for anything else.
+///
+/// That process itself, not whatever holds its number by now (another
+/// user's program there would be run by root): its pidfd, its start
+/// time, then its exe opened, then the pidfd still not ended, so the
+/// exe was opened while the number was still that process's. And the
+/// same file: sealed, with our inode number, size and times, which a
+/// view passes through from the file beneath (only the device is the
+/// overlay's); the old binary after an upgrade is another inode.
+pub fn sealed_twin(pid: i32, start: u64) -> Result<Fd> {
+    let pidfd = super::proc::pidfd_open(pid)?;
+    if !super::procfs::alive(pid, start) {
+        return Err(Errno::ESTALE);
+    }
     let path = alloc::format!("/proc/{pid}/exe");
     let twin = fd::open(
         &cstring(path.as_bytes())?,
         libc::O_RDONLY | libc::O_CLOEXEC,
         0,
     )?;
+    if super::procfs::wait_pidfd(&pidfd, 0) {
+        return Err(Errno::ESTALE);
+    }
     let me = fd::fstatat(libc::AT_FDCWD, c"/proc/self/exe", 0)?;
     let it = fd::fstatat(twin.raw(), c"", libc::AT_EMPTY_PATH)?;
     let key = |s: &libc::stat| {
