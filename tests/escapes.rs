@@ -345,20 +345,8 @@ fn exe_attack_on(
     ]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let id = stdout(&o).trim().to_string();
-    let init = stdout(&run(&["inspect", "-f", "{{.State.Pid}}", &id]))
-        .trim()
-        .to_string();
-    let stat = std::fs::read_to_string(format!("/proc/{init}/stat")).unwrap();
-    let monitor = stat
-        .rsplit(')')
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap();
-    let monitor_dev = std::fs::metadata(format!("/proc/{monitor}/exe"))
-        .unwrap()
-        .dev();
+    let init = stdout(&run(&["inspect", "-f", "{{.State.Pid}}", &id]));
+    let monitor_dev = exe_dev(mem::ppid(init.trim().parse().unwrap()));
     // ...then an upgrade puts another inode at the path, and `exec` (the
     // new binary) enters the container, which no running process keeps busy.
     if upgrade {
@@ -472,6 +460,11 @@ fn the_host_binary_cannot_be_written_through_exec_from_the_monitors_view() {
     );
 }
 
+/// The device of the file process `pid` runs from.
+fn exe_dev(pid: i32) -> u64 {
+    std::fs::metadata(format!("/proc/{pid}/exe")).unwrap().dev()
+}
+
 /// The device of the file `pocket exec ID sleep 5` runs from once it has
 /// re-executed (no longer the host binary's).
 fn exec_device(r: &Root, id: &str) -> u64 {
@@ -500,17 +493,7 @@ fn exec_borrows_only_the_live_monitor_the_record_names() {
     }
     let r = Root::new("secexe4");
     let id = r.run_d(&["sleep", "60"]);
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", r.pid(&id))).unwrap();
-    let monitor = stat
-        .rsplit(')')
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap();
-    let monitor_dev = std::fs::metadata(format!("/proc/{monitor}/exe"))
-        .unwrap()
-        .dev();
+    let monitor_dev = exe_dev(mem::ppid(r.pid(&id)));
     assert_eq!(exec_device(&r, &id), monitor_dev, "not the monitor's view");
     let rec = ["run/containers", "containers"]
         .iter()

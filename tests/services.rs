@@ -417,18 +417,6 @@ fn health_check_timeouts_and_bad_values() {
     assert_eq!(stdout(&r.out(&["ps", "-aq"])).lines().count(), 1);
 }
 
-/// The parent pid of `pid` (field 4 of /proc/PID/stat).
-fn ppid(pid: &str) -> Option<String> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    Some(
-        stat.rsplit(')')
-            .next()?
-            .split_whitespace()
-            .nth(1)?
-            .to_string(),
-    )
-}
-
 /// A health check's `pocket exec` runs from its monitor's own sealed view
 /// of pocket (the monitor runs sealed), not from a view of its own made
 /// and torn down at every check, and never from the host's binary.
@@ -447,10 +435,7 @@ fn a_health_check_runs_from_the_monitors_sealed_view() {
         "sleep",
         "60",
     ]);
-    let init = stdout(&r.out(&["inspect", "-f", "{{.State.Pid}}", &id]))
-        .trim()
-        .to_string();
-    let monitor = ppid(&init).unwrap();
+    let monitor = common::mem::ppid(r.pid(&id)).to_string();
     let dev = |pid: &str| std::fs::metadata(format!("/proc/{pid}/exe")).map(|m| m.dev());
     // The check: `pocket ... exec ID ...` (a child of the monitor's
     // checker).
