@@ -455,6 +455,42 @@ fn a_health_check_runs_from_the_monitors_sealed_view() {
     let _ = r.out(&["rm", "-f", &id]);
 }
 
+/// The default store, /var/lib/pocket with its run directory /run/pocket
+/// (not /var/lib/pocket/run, which `--root /var/lib/pocket` alone would
+/// mean): a health check's `pocket exec` finds its container running.
+/// In a mount namespace of its own with both on tmpfs: the host's are
+/// not touched.
+#[test]
+fn health_checks_find_their_container_in_the_default_store() {
+    if !root() {
+        return;
+    }
+    let (bin, rootfs) = (bin(), rootfs());
+    let (bin, rootfs) = (bin.display(), rootfs.display());
+    let script = format!(
+        r#"set -e
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /var/lib
+id=$({bin} run -d --net none --health-cmd true --health-interval 100ms --rootfs {rootfs} sleep 30)
+trap '{bin} rm -f $id >/dev/null' EXIT
+for _ in $(seq 100); do
+  [ "$({bin} inspect -f '{{{{.State.Health.Status}}}}' $id)" = starting ] || break
+  sleep 0.1
+done
+{bin} inspect -f '{{{{.State.Health.Status}}}} {{{{.State.Health.FailingStreak}}}}' $id
+{bin} inspect -f '{{{{range .State.Health.Log}}}}{{{{.Output}}}}{{{{end}}}}' $id >&2
+"#
+    );
+    let o = std::process::Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", &script])
+        .env_remove("POCKET_ROOT")
+        .env("POCKET_CONFIG", settings())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o).trim(), "healthy 0", "{}", stderr(&o));
+}
+
 /// The State.Health of `id`, from inspect.
 fn health_of(r: &Root, id: &str) -> common::checks::J {
     common::checks::inspect(r, id)

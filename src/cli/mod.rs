@@ -117,7 +117,14 @@ fn dispatch(args: &Args) -> Result<i32> {
     }
     let store = match root {
         None => rootless::store(args).unwrap_or_else(|| Store::new(None)),
-        r => Store::new(r),
+        r => {
+            let mut s = Store::new(r);
+            let run_dir = crate::container::health::EXEC_RUN_DIR.as_bytes();
+            if let Some(run) = args.getenv(run_dir).filter(|v| v.starts_with(b"/")) {
+                s.run = text(run).trim_end_matches('/').into();
+            }
+            s
+        }
     };
     let ctx = Ctx { args, store };
     let Some((cmd, rest)) = argv.split_first() else {

@@ -423,7 +423,10 @@ fn run_check(store: &Store, id: &str, c: &Check, out: &Fd, timeout_ms: u64) -> i
         id.as_bytes().to_vec(),
     ];
     argv.extend(c.argv());
-    let env = alloc::vec![format!("{EXEC_TIMEOUT}={timeout_ms}").into_bytes()];
+    let env = alloc::vec![
+        format!("{EXEC_TIMEOUT}={timeout_ms}").into_bytes(),
+        format!("{EXEC_RUN_DIR}={}", store.run).into_bytes(),
+    ];
     let e = crate::spawn::sealed::exec(&store.run, &argv, &env);
     let _ = fd::write_all(2, format!("{e}\n").as_bytes());
     126
@@ -432,6 +435,12 @@ fn run_check(store: &Store, id: &str, c: &Check, out: &Fd, timeout_ms: u64) -> i
 /// `pocket exec` kills its command after this many milliseconds (the
 /// health checker's timeout; not a user setting).
 pub const EXEC_TIMEOUT: &str = "POCKET_EXEC_TIMEOUT_MS";
+
+/// With `--root ROOT`, the run directory of the health checker's `pocket
+/// exec`: its monitor's store's, which is not ROOT/run for the default
+/// store (/var/lib/pocket and /run/pocket) nor a plain user's with
+/// XDG_RUNTIME_DIR (not a user setting).
+pub const EXEC_RUN_DIR: &str = "POCKET_EXEC_RUN_DIR";
 
 #[cfg(test)]
 mod tests {

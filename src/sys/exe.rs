@@ -99,11 +99,13 @@ fn sealed(f: &Fd) -> bool {
 ///
 /// That process itself, not whatever holds its number by now (another
 /// user's program there would be run by root): its pidfd, its start
-/// time, then its exe opened, then the pidfd still not ended, so the
-/// exe was opened while the number was still that process's. And the
-/// same file: sealed, with our inode number, size and times, which a
-/// view passes through from the file beneath (only the device is the
-/// overlay's); the old binary after an upgrade is another inode.
+/// time, then its exe opened, then all its uids ours (a record kept on a
+/// disk across a reboot names a pid and start time some other process
+/// may have by then), then the pidfd still not ended, so the exe was
+/// opened while the number was still that process's. And the same file:
+/// sealed, with our inode number, size and times, which a view passes
+/// through from the file beneath (only the device is the overlay's);
+/// the old binary after an upgrade is another inode.
 pub fn sealed_twin(pid: i32, start: u64) -> Result<Fd> {
     let pidfd = super::proc::pidfd_open(pid)?;
     if !super::procfs::alive(pid, start) {
@@ -115,10 +117,11 @@ pub fn sealed_twin(pid: i32, start: u64) -> Result<Fd> {
         libc::O_RDONLY | libc::O_CLOEXEC,
         0,
     )?;
-    if super::procfs::wait_pidfd(&pidfd, 0) {
+    let me = super::proc::geteuid();
+    if super::procfs::uids(pid) != Some([me; 4]) || super::procfs::wait_pidfd(&pidfd, 0) {
         return Err(Errno::ESTALE);
     }
-    let me = fd::fstatat(libc::AT_FDCWD, c"/proc/self/exe", 0)?;
+    let ours = fd::fstatat(libc::AT_FDCWD, c"/proc/self/exe", 0)?;
     let it = fd::fstatat(twin.raw(), c"", libc::AT_EMPTY_PATH)?;
     let key = |s: &libc::stat| {
         (
@@ -128,7 +131,7 @@ pub fn sealed_twin(pid: i32, start: u64) -> Result<Fd> {
             (s.st_ctime, s.st_ctime_nsec),
         )
     };
-    if !sealed(&twin) || key(&me) != key(&it) {
+    if !sealed(&twin) || key(&ours) != key(&it) {
         return Err(Errno::ESTALE);
     }
     Ok(twin)

@@ -57,6 +57,30 @@ pub fn alive(pid: i32, start: u64) -> bool {
     state != Some(b'Z') && state != Some(b'X') && parse_start_time(&data) == Some(start)
 }
 
+/// The real, effective, saved and filesystem uids of `pid`, as the
+/// `Uid:` line of /proc/PID/status has them (mapped into our user
+/// namespace).
+pub fn uids(pid: i32) -> Option<[u32; 4]> {
+    let path = alloc::format!("/proc/{pid}/status\0");
+    let c = core::ffi::CStr::from_bytes_with_nul(path.as_bytes()).ok()?;
+    parse_uids(&super::fs::read(c).ok()?)
+}
+
+/// The `Uid:` line of a /proc/PID/status.
+pub fn parse_uids(status: &[u8]) -> Option<[u32; 4]> {
+    let line = status
+        .split(|&c| c == b'\n')
+        .find(|l| l.starts_with(b"Uid:"))?;
+    let mut ids = core::str::from_utf8(&line[4..])
+        .ok()?
+        .split_ascii_whitespace();
+    let mut out = [0u32; 4];
+    for o in &mut out {
+        *o = ids.next()?.parse().ok()?;
+    }
+    Some(out)
+}
+
 /// Wait up to `ms` milliseconds (-1: forever) for the process behind a
 /// pidfd to exit; true if it did.
 pub fn wait_pidfd(fd: &super::fd::Fd, ms: i32) -> bool {
@@ -66,4 +90,19 @@ pub fn wait_pidfd(fd: &super::fd::Fd, ms: i32) -> bool {
         revents: 0,
     }];
     super::fd::poll(&mut p, ms).map(|n| n > 0).unwrap_or(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uids_of_a_status_and_of_ourselves() {
+        let status = b"Name:\tsleep\nUmask:\t0022\nUid:\t1000\t0\t1000\t0\nGid:\t5\t5\t5\t5\n";
+        assert_eq!(parse_uids(status), Some([1000, 0, 1000, 0]));
+        assert_eq!(parse_uids(b"Name:\tx\nUid:\t1\t2\n"), None);
+        assert_eq!(parse_uids(b"Name:\tx\n"), None);
+        let me = unsafe { libc::geteuid() };
+        assert_eq!(uids(std::process::id() as i32).map(|u| u[1]), Some(me));
+    }
 }
