@@ -123,15 +123,7 @@ pub fn sealed_twin(pid: i32, start: u64) -> Result<Fd> {
     }
     let ours = fd::fstatat(libc::AT_FDCWD, c"/proc/self/exe", 0)?;
     let it = fd::fstatat(twin.raw(), c"", libc::AT_EMPTY_PATH)?;
-    let key = |s: &libc::stat| {
-        (
-            s.st_ino,
-            s.st_size,
-            (s.st_mtime, s.st_mtime_nsec),
-            (s.st_ctime, s.st_ctime_nsec),
-        )
-    };
-    if !sealed(&twin) || key(&ours) != key(&it) {
+    if !sealed(&twin) || identity(&ours) != identity(&it) {
         return Err(Errno::ESTALE);
     }
     Ok(twin)
@@ -179,11 +171,28 @@ pub fn overlay_view(spare: &dyn Fn() -> Option<CString>) -> Result<Fd> {
         | linux_raw_sys::general::MOUNT_ATTR_NODEV
         | linux_raw_sys::general::MOUNT_ATTR_NOSUID;
     let mnt = super::mount::fsmount(&ctx, attrs)?;
-    fd::openat(
+    let view = fd::openat(
         mnt.raw(),
         &cstring(name)?,
         libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC,
         0,
+    )?;
+    // The binary checked above, not a file that took its name since (or,
+    // the name gone, one of the same name in the second layer).
+    if identity(&fd::fstatat(view.raw(), c"", libc::AT_EMPTY_PATH)?) != identity(&me) {
+        return Err(Errno::ESTALE);
+    }
+    Ok(view)
+}
+
+/// What a view passes through of the file beneath (all but the device):
+/// the same values, the same file.
+fn identity(s: &libc::stat) -> (u64, i64, (i64, i64), (i64, i64)) {
+    (
+        s.st_ino,
+        s.st_size,
+        (s.st_mtime, s.st_mtime_nsec),
+        (s.st_ctime, s.st_ctime_nsec),
     )
 }
 
