@@ -342,15 +342,32 @@ pub fn set_up(s: &mut Sock, name: &str) -> Result<()> {
 /// kernel is still tearing down in the background: deleting it waits
 /// for that teardown (20-60 ms here, on the command's path), while this
 /// is two quick changes and the pair goes with the namespace. No such
-/// link is fine.
+/// link is fine, also when the teardown takes it between the lookup and
+/// either change (ENODEV: as good as set aside).
 pub fn retire_if(s: &mut Sock, name: &str, kind: &str) -> Result<()> {
-    let Some(i) = index_of_kind(s, name, kind)? else {
-        return Ok(());
-    };
-    s.request(unplug_msg(i))
-        .map_err(step("set link down", name))?;
-    s.request(rename_msg(i, &alloc::format!("{RETIRED}{i}")))
-        .map_err(step("rename link", name))
+    match index_of_kind(s, name, kind)? {
+        Some(i) => retire(s, name, i),
+        None => Ok(()),
+    }
+}
+
+/// `retire_if`'s two changes to link `i` (looked up as `name`).
+fn retire(s: &mut Sock, name: &str, i: u32) -> Result<()> {
+    let changes = [
+        (unplug_msg(i), "set link down"),
+        (
+            rename_msg(i, &alloc::format!("{RETIRED}{i}")),
+            "rename link",
+        ),
+    ];
+    for (m, what) in changes {
+        match s.request(m) {
+            Ok(()) => {}
+            Err(e) if errno(&e) == Some(Errno::ENODEV) => return Ok(()),
+            Err(e) => return Err(step(what, name)(e)),
+        }
+    }
+    Ok(())
 }
 
 /// The prefix of a pair `retire_if` set aside.

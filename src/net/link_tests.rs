@@ -423,6 +423,28 @@ fn bridge_veth_addresses_routes_for_real() {
     });
 }
 
+/// A veth set aside: down, renamed `pkx<index>`; one whose namespace's
+/// teardown took it between the lookup and the changes is as good as set
+/// aside (ENODEV), not an error.
+#[test]
+fn retire_renames_and_a_link_gone_meanwhile_is_fine() {
+    in_new_netns(|| {
+        let peer_ns = other_netns();
+        let mut s = nl::Sock::open(nl::NETLINK_ROUTE).unwrap();
+        create_veth(&mut s, "ptv1", "eth0", peer_ns.raw()).unwrap();
+        let i = index(&mut s, "ptv1").unwrap().unwrap();
+        retire_if(&mut s, "ptv1", "veth").unwrap();
+        assert_eq!(index(&mut s, "ptv1").unwrap(), None);
+        assert_eq!(index(&mut s, &format!("pkx{i}")).unwrap(), Some(i));
+        retire_if(&mut s, "ptv1", "veth").unwrap(); // gone: fine
+        create_veth(&mut s, "ptv2", "eth1", peer_ns.raw()).unwrap();
+        let j = index(&mut s, "ptv2").unwrap().unwrap();
+        delete(&mut s, "ptv2").unwrap();
+        retire(&mut s, "ptv2", j).unwrap();
+        delete(&mut s, &format!("pkx{i}")).unwrap();
+    });
+}
+
 #[test]
 fn errors_name_the_step_and_the_link() {
     in_new_netns(|| {

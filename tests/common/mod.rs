@@ -226,11 +226,20 @@ impl Root {
 }
 
 /// `rm -f` every container of the state root `dir`: processes, records
-/// and cgroups.
+/// and cgroups. As root, in a network namespace of its own: after a
+/// failed test whose containers sat on a bridge of a namespace the test
+/// made, their network teardown must not land in the host's (it left an
+/// nf_tables table there once).
 pub fn remove_all(dir: &Path) {
     let pocket = |args: &[&str]| {
-        Command::new(bin())
-            .arg("--root")
+        let mut c = if root() {
+            let mut c = Command::new("unshare");
+            c.arg("-n").arg(bin());
+            c
+        } else {
+            Command::new(bin())
+        };
+        c.arg("--root")
             .arg(dir)
             .args(args)
             .stdin(Stdio::null())
