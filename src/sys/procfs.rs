@@ -1,16 +1,20 @@
 //! Processes as /proc shows them: their start time (what makes a pid a
-//! name for one process, even after the number is reused), liveness, and
-//! waiting on a pidfd.
+//! name for one process, even after the number is reused), liveness,
+//! uids, and waiting on a pidfd.
 
 /// Start time of `pid` (field 22 of /proc/PID/stat), None if it is gone.
 pub fn start_time(pid: i32) -> Option<u64> {
     if gone(pid) {
         return None;
     }
-    let path = alloc::format!("/proc/{pid}/stat\0");
+    parse_start_time(&read(pid, "stat")?)
+}
+
+/// /proc/PID/FILE, whole.
+fn read(pid: i32, file: &str) -> Option<alloc::vec::Vec<u8>> {
+    let path = alloc::format!("/proc/{pid}/{file}\0");
     let c = core::ffi::CStr::from_bytes_with_nul(path.as_bytes()).ok()?;
-    let data = super::fs::read(c).ok()?;
-    parse_start_time(&data)
+    super::fs::read(c).ok()
 }
 
 /// No process has the number `pid`: `kill(pid, 0)` says ESRCH, with no
@@ -42,11 +46,7 @@ pub fn alive(pid: i32, start: u64) -> bool {
     if gone(pid) {
         return false;
     }
-    let path = alloc::format!("/proc/{pid}/stat\0");
-    let Ok(c) = core::ffi::CStr::from_bytes_with_nul(path.as_bytes()) else {
-        return false;
-    };
-    let Ok(data) = super::fs::read(c) else {
+    let Some(data) = read(pid, "stat") else {
         return false;
     };
     let state = data
@@ -61,9 +61,7 @@ pub fn alive(pid: i32, start: u64) -> bool {
 /// `Uid:` line of /proc/PID/status has them (mapped into our user
 /// namespace).
 pub fn uids(pid: i32) -> Option<[u32; 4]> {
-    let path = alloc::format!("/proc/{pid}/status\0");
-    let c = core::ffi::CStr::from_bytes_with_nul(path.as_bytes()).ok()?;
-    parse_uids(&super::fs::read(c).ok()?)
+    parse_uids(&read(pid, "status")?)
 }
 
 /// The `Uid:` line of a /proc/PID/status.
@@ -102,7 +100,7 @@ mod tests {
         assert_eq!(parse_uids(status), Some([1000, 0, 1000, 0]));
         assert_eq!(parse_uids(b"Name:\tx\nUid:\t1\t2\n"), None);
         assert_eq!(parse_uids(b"Name:\tx\n"), None);
-        let me = unsafe { libc::geteuid() };
+        let me = crate::sys::proc::geteuid();
         assert_eq!(uids(std::process::id() as i32).map(|u| u[1]), Some(me));
     }
 }
