@@ -1297,6 +1297,37 @@ fn none_host_and_missing_networks() {
     assert!(!e.ns.links().contains(&"pocket0".to_string()));
 }
 
+/// /etc/hosts, resolv.conf and hostname are 0644 as docker's, whatever
+/// the network: a container running as a user (`-u`, an image's USER)
+/// resolves names too. They were 0600, and such a process could read
+/// none of them ("Permission denied", so no DNS).
+#[test]
+fn etc_files_are_readable_by_any_user() {
+    if !root() {
+        return;
+    }
+    let e = Env::new("etcmode");
+    for net in ["none", "host", "bridge"] {
+        let o = e.run(&[
+            "--rm",
+            "--net",
+            net,
+            "-u",
+            "1000:1000",
+            "sh",
+            "-c",
+            "stat -c '%a %n' /etc/hosts /etc/resolv.conf /etc/hostname && \
+             cat /etc/hosts /etc/resolv.conf /etc/hostname >/dev/null && echo read",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "--net {net}: {}", stderr(&o));
+        assert_eq!(
+            stdout(&o),
+            "644 /etc/hosts\n644 /etc/resolv.conf\n644 /etc/hostname\nread\n",
+            "--net {net}"
+        );
+    }
+}
+
 /// The LAN host of the isolation tests: a namespace on a veth to the
 /// test's "host" (192.168.77.2, the host 192.168.77.1), routing
 /// everything, the bridge subnets included, through the host: what any

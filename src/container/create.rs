@@ -177,7 +177,8 @@ pub(super) fn join_namespaces(store: &Store, spec: &mut Spec) -> Result<()> {
 /// With a user namespace, what the container writes in its directory
 /// (its /etc files, its overlay's upper and work dirs) belongs to its
 /// root as the host sees it: root inside is nobody to the host, and
-/// would find them unwritable (the /etc files unreadable: 0600).
+/// would find them unwritable (the /etc files, 0644, not its to
+/// rewrite).
 fn give_to_ns_root(dir: &str, spec: &Spec) -> Result<()> {
     let (Some(uid), Some(gid)) = (
         crate::spec::IdMap::host_of(&spec.uid_map, 0),
@@ -241,7 +242,7 @@ pub fn init_layer(store: &Store) -> Result<String> {
         mk(&alloc::format!("{tmp}/etc"))?;
         let etc = cstr::cstring(alloc::format!("{tmp}/etc").as_bytes()).unwrap_or_default();
         for f in ["hosts", "resolv.conf", "hostname"] {
-            crate::sys::fs::write_new(&etc, f, b"", false)
+            crate::sys::fs::write_new(&etc, f, b"", 0o644, false)
                 .map_err(|e| Error::sys("create", alloc::format!("{path}/etc/{f}"), e))?;
         }
         let t = cstr::cstring(tmp.as_bytes()).unwrap_or_default();

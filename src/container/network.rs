@@ -85,7 +85,8 @@ impl Drop for Claim {
 }
 
 impl Claim {
-    /// The record exists: write the /etc files into its directory; the
+    /// The record exists: write the /etc files into its directory, 0644
+    /// as docker's (a process running as any user resolves names); the
     /// lock goes with `self`.
     pub fn keep(mut self, dir: &str, store: &Store) -> Result<()> {
         self.kept = true;
@@ -94,7 +95,7 @@ impl Claim {
             .iter()
             .zip([&self.hosts, &self.resolv, &self.hostname])
         {
-            fs::write_new(&d, file, data.as_bytes(), false)
+            fs::write_new(&d, file, data.as_bytes(), 0o644, false)
                 .map_err(|e| Error::sys("write", alloc::format!("{dir}/{file}"), e))?;
         }
         // On a user network: its members' names, in everyone's hosts file.

@@ -250,6 +250,8 @@ pub fn spec(argv: &[&[u8]]) -> Result<i32> {
         &crate::error::cpath(&dir)?,
         "config.json",
         &crate::spec::oci::to_json(&s),
+        // runc's: 0666 less the umask.
+        0o666,
         false,
     )
     .ctx("write", &path)?;

@@ -262,9 +262,10 @@ impl Store {
         let made = (|| -> Result<()> {
             fs::mkdir(&cs(&run_tmp)?, 0o700).ctx("mkdir", &run_tmp)?;
             let t = cs(&run_tmp)?;
-            fs::write_new(&t, "state.json", &to_json(&rec), false).ctx("write", "state.json")?;
+            fs::write_new(&t, "state.json", &to_json(&rec), 0o600, false)
+                .ctx("write", "state.json")?;
             if volatile {
-                fs::write_new(&t, "config.json", &oci::to_json(spec), false)
+                fs::write_new(&t, "config.json", &oci::to_json(spec), 0o600, false)
                     .ctx("write", "config.json")?;
             }
             fs::renameat(libc::AT_FDCWD, &t, libc::AT_FDCWD, &cs(&run)?).ctx("rename", &run)?;
@@ -277,10 +278,11 @@ impl Store {
             // The Spec outlives a reboot (start runs it again): durable.
             // Metadata operations cost a third of a millisecond each on a
             // journaled disk, so there are as few as can be.
-            fs::write_new(&t, "config.json", &oci::to_json(spec), true)
+            fs::write_new(&t, "config.json", &oci::to_json(spec), 0o600, true)
                 .ctx("write", "config.json")?;
             let after = as_after_reboot(&rec, starts);
-            fs::write_new(&t, "state.json", &to_json(&after), false).ctx("write", "state.json")?;
+            fs::write_new(&t, "state.json", &to_json(&after), 0o600, false)
+                .ctx("write", "state.json")?;
             fs::renameat(libc::AT_FDCWD, &t, libc::AT_FDCWD, &cs(&dir)?).ctx("rename", &dir)
         })();
         if let Err(e) = made {

@@ -101,7 +101,7 @@ pub fn made(root: &str, name: Option<&str>, labels: &[(String, String)]) -> Resu
             ),
             ("Labels", (!labels.is_empty()).then(|| json::pairs(labels))),
         )) + "\n";
-        fs::write_new(&cs(&tmp)?, "volume.json", meta.as_bytes(), true)
+        fs::write_new(&cs(&tmp)?, "volume.json", meta.as_bytes(), 0o600, true)
             .ctx("write", "volume.json")?;
         match fs::renameat(libc::AT_FDCWD, &cs(&tmp)?, libc::AT_FDCWD, &cs(&path)?) {
             Ok(()) => Ok(true),

@@ -93,12 +93,12 @@ pub fn write_atomic(dir: &CStr, name: &str, data: &[u8], durable: bool) -> Resul
     Ok(())
 }
 
-/// Create `dir/name` (which must not exist) holding `data`; fsync it if
-/// `durable`.
-pub fn write_new(dir: &CStr, name: &str, data: &[u8], durable: bool) -> Result<()> {
+/// Create `dir/name` (which must not exist) with `mode` holding `data`;
+/// fsync it if `durable`.
+pub fn write_new(dir: &CStr, name: &str, data: &[u8], mode: u32, durable: bool) -> Result<()> {
     let d = fd::open(dir, libc::O_PATH | libc::O_DIRECTORY, 0)?;
     let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_CLOEXEC | libc::O_NOFOLLOW;
-    let f = fd::openat(d.raw(), &cs(name)?, flags, 0o600)?;
+    let f = fd::openat(d.raw(), &cs(name)?, flags, mode)?;
     fd::write_all(f.raw(), data)?;
     if durable {
         fsync(f.raw())?;
