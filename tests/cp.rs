@@ -211,6 +211,53 @@ fn tar_streams_out_on_stdout() {
     assert_eq!(tar_names(&o.stdout), ["hard", "sub/", "sub/f"]);
 }
 
+/// Out of a running container, what its processes see: a volume's
+/// files, a tmpfs's, its /etc/hostname (all were "Could not find the
+/// file" or an empty file: cp read the image's layers only). A copy of
+/// "/" stops at the mounts below it: /proc's and the volume's files are
+/// not in it. Stopped, its mounts are gone and so are their files.
+#[test]
+fn out_of_a_running_container_through_its_mounts() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("cp-mounts");
+    let t = Tmp::new("mounts");
+    std::fs::create_dir(t.0.join("vol")).unwrap();
+    std::fs::write(t.0.join("vol/f"), "in the volume\n").unwrap();
+    let rootfs = private_rootfs(&r);
+    let vol = format!("{}:/data", t.p("vol"));
+    ok(
+        &r,
+        &[
+            "run", "-d", "--name", "box", "-h", "boxhost", "-v", &vol, "--tmpfs", "/scratch",
+            "--rootfs", &rootfs, "sleep", "60",
+        ],
+    );
+    sh(&r, "box", "echo on tmpfs >/scratch/t");
+    ok(&r, &["cp", "box:/data/f", &t.p("f")]);
+    assert_eq!(t.read("f"), "in the volume\n");
+    ok(&r, &["cp", "box:/scratch", &t.p("scratch")]);
+    assert_eq!(t.read("scratch/t"), "on tmpfs\n");
+    ok(&r, &["cp", "box:/etc/hostname", &t.p("hostname")]);
+    assert_eq!(t.read("hostname"), "boxhost\n");
+    let o = r.out(&["cp", "box:/", "-"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let names = tar_names(&o.stdout);
+    for want in ["proc/", "data/", "etc/hostname", "bin/busybox"] {
+        assert!(names.iter().any(|n| n == want), "{want} not in {names:?}");
+    }
+    for n in &names {
+        assert!(
+            !n.starts_with("proc/1") && !n.starts_with("data/f") && !n.starts_with("sys/k"),
+            "{n}: a copy of / went below a mount"
+        );
+    }
+    ok(&r, &["stop", "-t", "0", "box"]);
+    let o = r.out(&["cp", "box:/data/f", &t.p("f2")]);
+    failed(&o, 1, "Could not find the file /data/f in container box");
+}
+
 #[test]
 fn files_and_directories_into_a_running_container() {
     if !root() {

@@ -633,16 +633,23 @@ fn rebase(src: &mut Fd, top: Entry, out: &mut dyn Sink) -> Result<u64> {
     w.finish()
 }
 
-/// Container to host (or stdout). The container's files as it sees them
-/// at its root, running or not: its upper dir over its image's layers, or
-/// its --rootfs directory, as a read-only view (nodev, nosuid, noexec).
-/// Volumes and tmpfs mounted in the container are not in that view (nor
-/// /proc, /sys, /dev): what lies there is not copied.
+/// Container to host (or stdout). The container's files as it sees them.
+/// Running (or paused): its live root, /proc/PID/root, volumes, tmpfs
+/// mounts and its /etc/hosts, resolv.conf and hostname included, as
+/// docker's; a directory's copy stops at the mounts below it (/proc,
+/// /sys, /dev, volumes: empty directories, as `tar --one-file-system`),
+/// a copy of the mount itself (`web:/data`) has its files. Stopped: its
+/// upper dir over its image's layers, or its --rootfs directory, as a
+/// read-only view (nodev, nosuid, noexec); its mounts do not exist then,
+/// and what lies in them is not copied.
 fn out_of(ctx: &Ctx, q: &[u8], path: &[u8], dst: &[u8], o: &Opts) -> Result<u64> {
-    let (_, spec) = container(ctx, q)?;
-    let view = Tree {
-        root: Some(rootfs_view(&spec)?),
+    let (id, spec) = container(ctx, q)?;
+    let rec = crate::container::state(&ctx.store, &id)?;
+    let root = match rec.running() {
+        true => live_root(&rec, q)?,
+        false => rootfs_view(&spec)?,
     };
+    let view = Tree { root: Some(root) };
     let sp = Path::new(path, true);
     let missing = || {
         let why = format!(
@@ -705,16 +712,8 @@ fn writable(ctx: &Ctx, q: &[u8]) -> Result<(Fd, Lock)> {
     let (id, spec) = container(ctx, q)?;
     let lock = ctx.store.lock(&id)?;
     let rec = crate::container::state(&ctx.store, &id)?;
-    let gone = || Error::bad("cp", text(q), "stopped during the copy: try again").with_code(1);
     if rec.running() {
-        let p = format!("/proc/{}/root", rec.pid);
-        let root = fd::open(&cs(p.as_bytes())?, libc::O_PATH | libc::O_DIRECTORY, 0);
-        let root = root.map_err(|_| gone())?;
-        // Still the container's init, not a reused pid.
-        if !crate::sys::procfs::alive(rec.pid, rec.pid_start) {
-            return Err(gone());
-        }
-        return Ok((root, lock));
+        return Ok((live_root(&rec, q)?, lock));
     }
     if rec.busy() {
         return Err(Error::bad("cp", text(q), "is starting: try again").with_code(1));
@@ -735,6 +734,19 @@ fn writable(ctx: &Ctx, q: &[u8]) -> Result<(Fd, Lock)> {
         }
     };
     Ok((root, lock))
+}
+
+/// A running container's root as its processes see it, /proc/PID/root,
+/// checked to be its init's still (not a reused pid) once open.
+fn live_root(rec: &crate::state::Record, q: &[u8]) -> Result<Fd> {
+    let gone = || Error::bad("cp", text(q), "stopped during the copy: try again").with_code(1);
+    let p = format!("/proc/{}/root", rec.pid);
+    let root = fd::open(&cs(p.as_bytes())?, libc::O_PATH | libc::O_DIRECTORY, 0);
+    let root = root.map_err(|_| gone())?;
+    if !crate::sys::procfs::alive(rec.pid, rec.pid_start) {
+        return Err(gone());
+    }
+    Ok(root)
 }
 
 /// The stopped container's overlay, writable, with the options its own
