@@ -164,6 +164,84 @@ fn limits_are_on_the_host_before_the_command_and_the_container_sees_root() {
     no_groups_left(&id);
 }
 
+/// docker's /sys/fs/cgroup: the container's own groups, where a runtime
+/// (the JVM, Go's automaxprocs) reads its limits: `-m 64m` shows as 64m
+/// inside, read-only, nothing of the host's other groups. The attack:
+/// raise its own memory limit, or reach the parent group, from inside.
+#[test]
+fn the_container_reads_its_limits_at_sys_fs_cgroup_and_cannot_raise_them() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("cgmount");
+    let rootfs = rootfs_str();
+    let v1 = cg("memory", "x").starts_with("/sys/fs/cgroup/memory");
+    let (limit, max) = match v1 {
+        true => ("memory/memory.limit_in_bytes", "67108864"),
+        false => ("memory.max", "67108864"),
+    };
+    let script = format!(
+        "cat /sys/fs/cgroup/{limit}; \
+         echo -1 > /sys/fs/cgroup/{limit} 2>/dev/null && echo RAISED; \
+         mkdir /sys/fs/cgroup/memory/x 2>/dev/null && echo MADE; \
+         ls /sys/fs/cgroup/memory/.. | grep -qx unified && echo HOST; \
+         ls /sys/fs/cgroup/memory/pocket 2>/dev/null && echo PARENT; \
+         cat /sys/fs/cgroup/{limit}"
+    );
+    let o = r.out(&[
+        "run",
+        "-d",
+        "--rootfs",
+        &rootfs,
+        "-m",
+        "64m",
+        "sh",
+        "-c",
+        &format!("{script}; sleep 60"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let id = stdout(&o).trim().to_string();
+    let host = match v1 {
+        true => cg("memory", &id).join("memory.limit_in_bytes"),
+        false => cg("memory", &id).join("memory.max"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let logs = loop {
+        let l = stdout(&r.out(&["logs", &id]));
+        if l.lines().count() >= 2 || Instant::now() > deadline {
+            break l;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(logs, format!("{max}\n{max}\n"), "inside");
+    assert_eq!(read(host), max, "on the host");
+    if v1 {
+        let o = r.out(&[
+            "exec",
+            &id,
+            "sh",
+            "-c",
+            "grep ' /sys/fs/cgroup/memory ' /proc/self/mountinfo",
+        ]);
+        assert!(stdout(&o).contains(" ro,"), "{}", stdout(&o));
+    }
+    // --privileged: writable, as docker's.
+    let o = r.out(&[
+        "run",
+        "--rm",
+        "--privileged",
+        "--rootfs",
+        &rootfs,
+        "sh",
+        "-c",
+        "grep ' /sys/fs/cgroup ' /proc/self/mountinfo",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains(" rw,"), "{}", stdout(&o));
+    r.out(&["rm", "-f", &id]);
+    no_groups_left(&id);
+}
+
 #[test]
 fn oom_kill_disable_and_explicit_swap() {
     if !root() {

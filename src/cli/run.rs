@@ -538,10 +538,19 @@ pub fn to_spec(
     let mut mounts = default_mounts();
     shm(&mut mounts, r)?;
     if r.privileged {
-        // docker --privileged: /sys writable (and no masked paths below).
-        for m in mounts.iter_mut().filter(|m| m.kind == "sysfs") {
+        // docker --privileged: /sys and its cgroups writable (and no
+        // masked paths below).
+        for m in mounts
+            .iter_mut()
+            .filter(|m| m.kind == "sysfs" || m.kind == "cgroup")
+        {
             m.options.retain(|o| o != "ro");
         }
+    }
+    // A plain user's pocket cannot make the tmpfs the groups are shown on
+    // (its container's root could, on v2 only: not done yet).
+    if crate::sys::proc::geteuid() != 0 {
+        mounts.retain(|m| m.kind != "cgroup");
     }
     let masked: &[&str] = if r.privileged { &[] } else { MASKED_PATHS };
     let readonly: &[&str] = if r.privileged { &[] } else { READONLY_PATHS };

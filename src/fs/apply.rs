@@ -395,6 +395,16 @@ fn bind_host_node(
 
 /// Apply `ops` in order. Returns the root's fd (for resolving more paths
 /// in it, e.g. the working directory) once the root has been bound.
+/// The `Late` ops among `ops`, in order (see Op::Late).
+pub fn apply_late<'a>(ops: &'a [Op], mut root: Option<Fd>) -> Res<'a, Option<Fd>> {
+    for op in ops {
+        if let Op::Late(inner) = op {
+            root = apply(inner, root)?;
+        }
+    }
+    Ok(root)
+}
+
 pub fn apply<'a>(ops: &'a [Op], mut root: Option<Fd>) -> Res<'a, Option<Fd>> {
     let mut root_path: &CStr = c"/";
     for op in ops {
@@ -476,6 +486,27 @@ pub fn apply<'a>(ops: &'a [Op], mut root: Option<Fd>) -> Res<'a, Option<Fd>> {
                 let mnt = core::mem::ManuallyDrop::new(Fd::from_raw(*mnt));
                 m::move_mount(&mnt, &dir).map_err(fail("mount", target))?;
             }
+            Op::AttachUnder {
+                under,
+                binds,
+                attrs,
+            } => {
+                let under = core::mem::ManuallyDrop::new(Fd::from_raw(*under));
+                for (mnt, dir, name) in binds {
+                    // The parent's clone, or ours (closed once attached).
+                    let own = match *mnt {
+                        -1 => Some(m::bind_tree(dir, false).map_err(fail("bind", dir))?),
+                        _ => None,
+                    };
+                    let mnt = core::mem::ManuallyDrop::new(Fd::from_raw(*mnt));
+                    let mnt: &Fd = own.as_ref().unwrap_or(&mnt);
+                    m::move_mount_at(mnt, &under, name).map_err(fail("mount", name))?;
+                }
+                // Recursive: the tmpfs and every group on it.
+                m::mount_setattr(&under, *attrs).map_err(fail("mount options", c"cgroup"))?;
+            }
+            // Run by `apply_late`, after the cgroups are made.
+            Op::Late(_) => {}
             // `prepare` replaces it in the parent; never left for here.
             Op::Cgroup { target, .. } => {
                 return Err(Fail {

@@ -65,6 +65,24 @@ pub enum Op {
         resolve: Resolve,
         file: bool,
     },
+    /// Mounts `binds` (fd, host directory, name), each attached on
+    /// directory `name` of the mount `under` (itself attached by an
+    /// `Attach` before): one move_mount(2) each, by a name in a tmpfs
+    /// the parent made (no path to resolve), then `attrs` set on `under`
+    /// and all of them at once. The fd is the parent's detached clone of
+    /// the host directory, or -1: cloned by the child (in `Late`, while
+    /// the host's tree is still its view). The cgroup hierarchies of a
+    /// v1 host.
+    AttachUnder {
+        under: i32,
+        binds: Vec<(i32, CString, CString)>,
+        attrs: u32,
+    },
+    /// Ops the child runs once the parent made its cgroups and it joined
+    /// them (and made its cgroup namespace), before its root switches;
+    /// skipped where they stand. The cgroup mount of a child that mounts
+    /// while its parent makes the cgroups (spawn's `mounts_first`).
+    Late(Vec<Op>),
     /// OCI type "cgroup" (the container's cgroups at /sys/fs/cgroup):
     /// `prepare` turns it into what the host allows (see there).
     Cgroup {

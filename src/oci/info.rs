@@ -148,7 +148,7 @@ pub fn features() -> Result<i32> {
 /// caller's own ids, no network namespace (the caller's: a plain user can
 /// make no interface), /sys bound rather than mounted (only the network
 /// namespace's owner may mount sysfs), no uid=/gid= mount options (ids
-/// the namespace does not map), and no cgroup resources.
+/// the namespace does not map), no cgroup mount and no cgroup resources.
 fn to_rootless(s: &mut crate::spec::Spec) {
     use crate::spec::{IdMap, Namespace};
     s.namespaces
@@ -175,6 +175,9 @@ fn to_rootless(s: &mut crate::spec::Spec) {
         m.options
             .retain(|o| !o.starts_with("uid=") && !o.starts_with("gid="));
     }
+    // The /sys bound above holds the host's groups, read-only; a plain
+    // user's pocket cannot make the tmpfs its own would be shown on.
+    s.mounts.retain(|m| m.kind != "cgroup");
     s.resources = Default::default();
 }
 

@@ -163,6 +163,8 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
         if cfg.flags & F_CGROUPNS != 0 {
             proc::unshare(libc::CLONE_NEWCGROUP).map_err(f("unshare", b"cgroup namespace"))?;
         }
+        // The cgroup mount, now that there are groups to show.
+        let root = crate::fs::apply::apply_late(before, root).map_err(of)?;
         apply(after, root).map_err(of)?;
         return finish(c, &cfg, b"");
     }

@@ -16,7 +16,9 @@ fn m(dst: &str, kind: &str, opts: &[&str]) -> Mount {
 }
 
 /// The standard mounts: /proc, a tmpfs /dev with devpts, shm and mqueue,
-/// and a read-only /sys. Order matters: /dev before its submounts.
+/// a read-only /sys and the container's own cgroups on /sys/fs/cgroup
+/// (what a runtime such as the JVM reads its memory and CPU limits
+/// from). Order matters: /dev and /sys before their submounts.
 pub fn default_mounts() -> Vec<Mount> {
     alloc::vec![
         m("/proc", "proc", &["nosuid", "noexec", "nodev"]),
@@ -44,6 +46,11 @@ pub fn default_mounts() -> Vec<Mount> {
         ),
         m("/dev/mqueue", "mqueue", &["nosuid", "noexec", "nodev"]),
         m("/sys", "sysfs", &["nosuid", "noexec", "nodev", "ro"]),
+        m(
+            "/sys/fs/cgroup",
+            "cgroup",
+            &["nosuid", "noexec", "nodev", "relatime", "ro"]
+        ),
     ]
 }
 

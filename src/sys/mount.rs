@@ -126,6 +126,23 @@ pub fn move_mount(mnt: &Fd, target: &Fd) -> Result<()> {
     .map(drop)
 }
 
+/// move_mount(2) of the detached mount `mnt` onto `name` in directory
+/// `dir` (the last component is not followed if a symlink).
+pub fn move_mount_at(mnt: &Fd, dir: &Fd, name: &CStr) -> Result<()> {
+    // SAFETY: both strings are NUL-terminated.
+    unsafe {
+        syscall!(
+            Sysno::move_mount,
+            mnt.raw(),
+            c"".as_ptr(),
+            dir.raw(),
+            name.as_ptr(),
+            k::MOVE_MOUNT_F_EMPTY_PATH
+        )
+    }
+    .map(drop)
+}
+
 /// `mkdirat(dirfd, path, mode)` — mkdir(2).
 pub fn mkdirat(dirfd: i32, path: &CStr, mode: u32) -> Result<()> {
     // SAFETY: path is NUL-terminated.
