@@ -164,6 +164,22 @@ fn limits_are_on_the_host_before_the_command_and_the_container_sees_root() {
     no_groups_left(&id);
 }
 
+/// The options of the mount on `point` in a mountinfo text (field 6,
+/// the mount's own, not the superblock's after " - "), and whether it
+/// is in a peer group ("shared:N").
+fn mount_opts(mountinfo: &str, point: &str) -> Option<(String, bool)> {
+    mountinfo.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(' ').collect();
+        let dash = f.iter().position(|x| *x == "-")?;
+        (f[4] == point).then(|| {
+            (
+                f[5].to_string(),
+                f[6..dash].iter().any(|o| o.starts_with("shared:")),
+            )
+        })
+    })
+}
+
 /// docker's /sys/fs/cgroup: the container's own groups, where a runtime
 /// (the JVM, Go's automaxprocs) reads its limits: `-m 64m` shows as 64m
 /// inside, read-only, nothing of the host's other groups. The attack:
@@ -176,16 +192,22 @@ fn the_container_reads_its_limits_at_sys_fs_cgroup_and_cannot_raise_them() {
     let r = Root::new("cgmount");
     let rootfs = rootfs_str();
     let v1 = cg("memory", "x").starts_with("/sys/fs/cgroup/memory");
-    let (limit, max) = match v1 {
-        true => ("memory/memory.limit_in_bytes", "67108864"),
-        false => ("memory.max", "67108864"),
+    // v2's memory.max takes "max"; v1's limit -1: both valid values, so
+    // only a read-only mount refuses them.
+    let (limit, raise, at) = match v1 {
+        true => (
+            "memory/memory.limit_in_bytes",
+            "-1",
+            "/sys/fs/cgroup/memory",
+        ),
+        false => ("memory.max", "max", "/sys/fs/cgroup"),
     };
+    let max = "67108864";
     let script = format!(
         "cat /sys/fs/cgroup/{limit}; \
-         echo -1 > /sys/fs/cgroup/{limit} 2>/dev/null && echo RAISED; \
-         mkdir /sys/fs/cgroup/memory/x 2>/dev/null && echo MADE; \
-         ls /sys/fs/cgroup/memory/.. | grep -qx unified && echo HOST; \
-         ls /sys/fs/cgroup/memory/pocket 2>/dev/null && echo PARENT; \
+         echo {raise} > /sys/fs/cgroup/{limit} 2>/dev/null && echo RAISED; \
+         mkdir {at}/x 2>/dev/null && echo MADE; \
+         ls {at}/pocket 2>/dev/null && echo PARENT; \
          cat /sys/fs/cgroup/{limit}"
     );
     let o = r.out(&[
@@ -215,16 +237,12 @@ fn the_container_reads_its_limits_at_sys_fs_cgroup_and_cannot_raise_them() {
     };
     assert_eq!(logs, format!("{max}\n{max}\n"), "inside");
     assert_eq!(read(host), max, "on the host");
-    if v1 {
-        let o = r.out(&[
-            "exec",
-            &id,
-            "sh",
-            "-c",
-            "grep ' /sys/fs/cgroup/memory ' /proc/self/mountinfo",
-        ]);
-        assert!(stdout(&o).contains(" ro,"), "{}", stdout(&o));
-    }
+    let pid = r.pid(&id);
+    let mi = std::fs::read_to_string(format!("/proc/{pid}/mountinfo")).unwrap();
+    let (opts, _) = mount_opts(&mi, at).unwrap_or_else(|| panic!("no {at} in {mi}"));
+    assert!(opts.split(',').any(|o| o == "ro"), "{at}: {opts}");
+    r.out(&["rm", "-f", &id]);
+    no_groups_left(&id);
     // --privileged: writable, as docker's.
     let o = r.out(&[
         "run",
@@ -232,14 +250,58 @@ fn the_container_reads_its_limits_at_sys_fs_cgroup_and_cannot_raise_them() {
         "--privileged",
         "--rootfs",
         &rootfs,
-        "sh",
-        "-c",
-        "grep ' /sys/fs/cgroup ' /proc/self/mountinfo",
+        "cat",
+        "/proc/self/mountinfo",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stdout(&o).contains(" rw,"), "{}", stdout(&o));
-    r.out(&["rm", "-f", &id]);
-    no_groups_left(&id);
+    let (opts, _) = mount_opts(&stdout(&o), "/sys/fs/cgroup").expect("a cgroup mount");
+    assert!(opts.split(',').any(|o| o == "rw"), "{opts}");
+}
+
+/// The groups bound at /sys/fs/cgroup are private to the container, made
+/// by the child (the usual run) or cloned by the parent (a user
+/// namespace): a clone of a host mount that is shared (systemd's are)
+/// joins its peer group, and what the container mounts below it would
+/// show on the host. Checked in a mount namespace of the test's own where
+/// the memory hierarchy is made shared; read-only either way.
+#[test]
+fn the_groups_shown_are_private_mounts_whoever_made_them() {
+    if !root() {
+        return;
+    }
+    let at = match cg("memory", "x").starts_with("/sys/fs/cgroup/memory") {
+        true => "/sys/fs/cgroup/memory",
+        false => {
+            println!(
+                "SKIP private cgroup binds: no v1 memory hierarchy (a pure v2 host mounts cgroup2 afresh)"
+            );
+            return;
+        }
+    };
+    let r = Root::new("cgprivate");
+    let rootfs = rootfs_str();
+    for extra in [
+        &[][..],
+        &["--uidmap", "0:100000:65536", "--gidmap", "0:100000:65536"][..],
+    ] {
+        let mut c = std::process::Command::new("unshare");
+        c.args(["-m", "--propagation", "private", "sh", "-c"])
+            .arg(format!("mount --make-shared {at} && exec \"$@\"",))
+            .arg("sh")
+            .arg(bin())
+            .arg("--root")
+            .arg(&r.0)
+            .args(["run", "--rm", "-m", "64m"])
+            .args(extra)
+            .args(["--rootfs", &rootfs, "cat", "/proc/self/mountinfo"])
+            .env("POCKET_CONFIG", settings());
+        let o = c.output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{extra:?}: {}", stderr(&o));
+        let (opts, shared) =
+            mount_opts(&stdout(&o), at).unwrap_or_else(|| panic!("{extra:?}: no {at}"));
+        assert!(!shared, "{extra:?}: {at} is in the host's peer group");
+        assert!(opts.split(',').any(|o| o == "ro"), "{extra:?}: {opts}");
+    }
 }
 
 #[test]

@@ -101,6 +101,36 @@ fn inspect_shows_state_and_config_and_the_real_pid() {
     assert_eq!(c.get("Config").get("Cmd").strs(), ["sh", "-c", script]);
 }
 
+/// docker's Mounts holds the user's mounts only: with --privileged too,
+/// whose /sys and /sys/fs/cgroup are writable (they showed as two
+/// mounts of the user's, types "sysfs" and "cgroup").
+#[test]
+fn mounts_of_a_privileged_container_are_the_users_only() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("inspect-priv");
+    let host = r.0.join("hostdir");
+    std::fs::create_dir_all(&host).unwrap();
+    let bind = format!("{}:/x", host.display());
+    let o = r.out(&[
+        "create",
+        "--privileged",
+        "-v",
+        &bind,
+        "--rootfs",
+        &rootfs_str(),
+        "true",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let id = stdout(&o).trim().to_string();
+    let c = inspect(&r, &id);
+    let ms = c.get("Mounts").arr();
+    let dst: Vec<&str> = ms.iter().map(|m| m.get("Destination").str()).collect();
+    assert_eq!(dst, ["/x"], "{ms:?}");
+    r.out(&["rm", "-f", &id]);
+}
+
 #[test]
 fn top_lists_the_containers_processes_by_host_pid() {
     if !root() {

@@ -1326,6 +1326,46 @@ fn etc_files_are_readable_by_any_user() {
             "--net {net}"
         );
     }
+    // Whatever the caller's umask (root's 077 made them 0600 again).
+    let mut c = e.ns.cmd("sh");
+    c.arg("-c")
+        .arg("umask 077; exec \"$@\"")
+        .arg("sh")
+        .arg(bin())
+        .arg("--root")
+        .arg(&e.r.0)
+        .args(["run", "--rm", "--net", "none", "-u", "1000", "--rootfs"])
+        .arg(rootfs())
+        .args([
+            "stat",
+            "-c",
+            "%a",
+            "/etc/hosts",
+            "/etc/resolv.conf",
+            "/etc/hostname",
+        ])
+        .env("POCKET_CONFIG", "/dev/null");
+    let o = c.output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "umask 077: {}", stderr(&o));
+    assert_eq!(stdout(&o), "644\n644\n644\n", "umask 077");
+    // The user's own /etc/hosts wins over pocket's, also where a standard
+    // mount is gone (--ipc none: no /dev/shm; pocket's went on top).
+    let mine = e.tmp.join("myhosts");
+    std::fs::write(&mine, "10.9.9.9 mine\n").unwrap();
+    let v = format!("{}:/etc/hosts", mine.display());
+    let o = e.run(&[
+        "--rm",
+        "--net",
+        "none",
+        "--ipc",
+        "none",
+        "-v",
+        &v,
+        "cat",
+        "/etc/hosts",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "10.9.9.9 mine\n");
 }
 
 /// The LAN host of the isolation tests: a namespace on a veth to the

@@ -255,16 +255,10 @@ fn source(tree: &Tree, p: &Path, follow: bool, missing: impl Fn() -> Error) -> R
             return Err(Error::bad("cp", shown, why));
         }
     }
-    // Read only what was looked at: a name swapped in between (a running
-    // container's files change) is refused, never read.
-    let fl = libc::O_RDONLY | libc::O_NOCTTY | libc::O_NONBLOCK | nf;
-    let f = tree.open(&c, fl).ctx("open", &shown)?;
-    let now = stat(&f).ctx("stat", &shown)?;
-    if (now.stx_ino, now.stx_dev_major, now.stx_dev_minor)
-        != (st.stx_ino, st.stx_dev_major, st.stx_dev_minor)
-    {
-        return Err(Error::bad("cp", shown, "changed while being opened"));
-    }
+    // Opened for reading is what was looked at, a regular file: not a
+    // name, which a running container may meanwhile point at a device.
+    let fl = libc::O_RDONLY | libc::O_NOCTTY | libc::O_NONBLOCK;
+    let f = fd::reopen(&h, fl).ctx("open", &shown)?;
     Ok(Src::One(st, Some(f), Vec::new()))
 }
 

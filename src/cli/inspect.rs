@@ -71,6 +71,14 @@ fn mounts(s: &crate::spec::Spec, id: &str) -> Value {
         s.mounts
             .iter()
             .filter(|m| !standard.contains(m))
+            // Kinds no -v, --tmpfs or --mount makes: pocket's own, whatever
+            // their options (--privileged's rw /sys and /sys/fs/cgroup).
+            .filter(|m| {
+                !matches!(
+                    m.kind.as_str(),
+                    "proc" | "sysfs" | "cgroup" | "cgroup2" | "devpts" | "mqueue"
+                )
+            })
             .filter(|m| !own(m))
             .map(|m| {
                 let ro = m.options.iter().any(|o| o == "ro");

@@ -95,7 +95,7 @@ impl Claim {
             .iter()
             .zip([&self.hosts, &self.resolv, &self.hostname])
         {
-            fs::write_new(&d, file, data.as_bytes(), 0o644, false)
+            fs::write_new_exact(&d, file, data.as_bytes(), 0o644)
                 .map_err(|e| Error::sys("write", alloc::format!("{dir}/{file}"), e))?;
         }
         // On a user network: its members' names, in everyone's hosts file.
@@ -126,7 +126,15 @@ fn host_resolv() -> Vec<u8> {
 /// on /etc (or through a link to it) hides them rather than getting their
 /// mount points created in it.
 fn mount_files(spec: &mut Spec, dir: &str) {
-    let at = crate::spec::default_mounts().len().min(spec.mounts.len());
+    // After the standard mounts this spec kept (a plain user's has no
+    // cgroup mount, `--ipc none` no /dev/shm): before the first of the
+    // user's.
+    let standard = crate::spec::default_mounts();
+    let at = spec
+        .mounts
+        .iter()
+        .take_while(|m| standard.iter().any(|d| d.destination == m.destination))
+        .count();
     for (i, (file, dst)) in FILES.iter().enumerate() {
         spec.mounts.insert(
             at + i,

@@ -393,8 +393,6 @@ fn bind_host_node(
     m::move_mount(&t, &target)
 }
 
-/// Apply `ops` in order. Returns the root's fd (for resolving more paths
-/// in it, e.g. the working directory) once the root has been bound.
 /// The `Late` ops among `ops`, in order (see Op::Late).
 pub fn apply_late<'a>(ops: &'a [Op], mut root: Option<Fd>) -> Res<'a, Option<Fd>> {
     for op in ops {
@@ -405,6 +403,8 @@ pub fn apply_late<'a>(ops: &'a [Op], mut root: Option<Fd>) -> Res<'a, Option<Fd>
     Ok(root)
 }
 
+/// Apply `ops` in order. Returns the root's fd (for resolving more paths
+/// in it, e.g. the working directory) once the root has been bound.
 pub fn apply<'a>(ops: &'a [Op], mut root: Option<Fd>) -> Res<'a, Option<Fd>> {
     let mut root_path: &CStr = c"/";
     for op in ops {
@@ -502,8 +502,10 @@ pub fn apply<'a>(ops: &'a [Op], mut root: Option<Fd>) -> Res<'a, Option<Fd>> {
                     let mnt: &Fd = own.as_ref().unwrap_or(&mnt);
                     m::move_mount_at(mnt, &under, name).map_err(fail("mount", name))?;
                 }
-                // Recursive: the tmpfs and every group on it.
-                m::mount_setattr(&under, *attrs).map_err(fail("mount options", c"cgroup"))?;
+                // Recursive: the tmpfs and every group on it, private (the
+                // parent's clones of shared host mounts are their peers).
+                m::mount_setattr_private(&under, *attrs)
+                    .map_err(fail("mount options", c"cgroup"))?;
             }
             // Run by `apply_late`, after the cgroups are made.
             Op::Late(_) => {}

@@ -126,9 +126,9 @@ pub fn prepare(
                 let name = source.to_string_lossy();
                 let tree = m::bind_tree(&source, recursive).ctx("bind", &name)?;
                 let st = fd::fstatat(tree.raw(), c"", libc::AT_EMPTY_PATH).ctx("stat", &name)?;
-                if attrs != 0 {
-                    m::mount_setattr(&tree, attrs).ctx("bind options", &name)?;
-                }
+                // Private as every mount of the container (the child made
+                // its own so before this clone joins it).
+                m::mount_setattr_private(&tree, attrs).ctx("bind options", &name)?;
                 out.push(Op::Attach {
                     fd: tree.raw(),
                     target,
@@ -245,6 +245,16 @@ fn cgroup(
             }
         };
         binds.push((fd, dir, n));
+        // A comounted hierarchy (cpu,cpuacct) under each of its names
+        // too, as the host and runc show it: tools read /sys/fs/cgroup/cpu.
+        let both = name(d);
+        for part in both.split(',').filter(|_| both.contains(',')) {
+            let (t, l) = (crate::error::cpath(&both)?, crate::error::cpath(part)?);
+            match m::symlinkat(&t, tmpfs.raw(), &l) {
+                Ok(()) | Err(crate::sys::Errno::EEXIST) => {}
+                Err(e) => return Err(Error::sys("symlink", part, e)),
+            }
+        }
     }
     if attrs & k::MOUNT_ATTR_RDONLY != 0 {
         m::mount_setattr(&tmpfs, k::MOUNT_ATTR_RDONLY).ctx("mount", "cgroup tmpfs")?;

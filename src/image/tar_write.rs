@@ -588,19 +588,24 @@ impl Walk<'_, '_> {
         } else {
             None
         };
-        let fl =
-            libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
-        let f = match fd::openat(dir, c, fl, 0) {
+        // Opened by name with O_PATH (which opens no device), checked to be
+        // still the regular file that was stat'ed, then opened for reading
+        // as that inode: a name a running container swaps for a device or
+        // a fifo in between (`cp` from its live root) is skipped, never
+        // opened.
+        let fl = libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+        let h = match fd::openat(dir, c, fl, 0) {
             Err(Errno::ENOENT | Errno::ELOOP) => return Ok(()),
             r => r.ctx("open", &shown(&e.path))?,
         };
-        // Read only what is still the file that was stat'ed: a name swapped
-        // for a device or a fifo in between is skipped, never read.
-        let now = file::statx(f.raw(), c"", libc::AT_EMPTY_PATH, k::STATX_BASIC_STATS)
+        let now = file::statx(h.raw(), c"", libc::AT_EMPTY_PATH, k::STATX_BASIC_STATS)
             .ctx("stat", &shown(&e.path))?;
         if mode_type(&now) != libc::S_IFREG || now.stx_ino != st.stx_ino {
             return Ok(());
         }
+        let fl = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY;
+        let f = fd::reopen(&h, fl).ctx("open", &shown(&e.path))?;
+        drop(h);
         e.size = st.stx_size;
         e.xattrs = self.xattrs(&f, &e.path)?;
         self.w.append(&e)?;

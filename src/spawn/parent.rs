@@ -140,6 +140,27 @@ fn plan_cgroup(spec: &Spec) -> Result<Option<(Cgroup, cgroup::Resources)>> {
     Ok(Some((cgroup::open(&host.layout, path)?, r)))
 }
 
+/// Whether a mount, masked or read-only path after the cgroup mount lies
+/// below it: the cgroup mount made late (fs::Op::Late) would come after
+/// them, not before as the Spec says.
+fn below_cgroup_mount(spec: &Spec) -> bool {
+    let Some(at) = spec
+        .mounts
+        .iter()
+        .position(|m| m.kind.starts_with("cgroup"))
+    else {
+        return false;
+    };
+    let dst = spec.mounts[at].destination.trim_end_matches('/');
+    let below = |p: &str| {
+        p.strip_prefix(dst)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
+    spec.mounts[at + 1..].iter().any(|m| below(&m.destination))
+        || spec.masked_paths.iter().any(|p| below(p))
+        || spec.readonly_paths.iter().any(|p| below(p))
+}
+
 fn make_cgroup(planned: Option<(Cgroup, cgroup::Resources)>) -> Result<Option<Cgroup>> {
     let Some((cg, r)) = planned else {
         return Ok(None);
@@ -204,8 +225,10 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
     // for the go-ahead. (~0.3 ms off the path of a `run`: on another CPU,
     // and for the child's to wake on; 0.55 ms with the namespaces made
     // ahead, measured when docker's /sys/fs/cgroup came in.)
-    let mounts_first =
-        !spec.has(Namespace::User) && !super::joins::any(spec) && spec.hooks.is_empty();
+    let mounts_first = !spec.has(Namespace::User)
+        && !super::joins::any(spec)
+        && spec.hooks.is_empty()
+        && !below_cgroup_mount(spec);
     // No network to attach: lo is brought up from here.
     let no_net = spec.net.is_none() && spec.extra_nets.is_empty() && spec.slirp.is_none();
     let lo_here = mounts_first && spec.has(Namespace::Network) && no_net;
@@ -584,5 +607,29 @@ mod tests {
             (125, "mount proc: Operation not permitted")
         );
         assert_eq!(child_error(b"\x01").code, 125);
+    }
+
+    #[test]
+    fn a_mount_below_the_cgroup_mount_keeps_it_in_place() {
+        let mut spec = Spec {
+            mounts: crate::spec::default_mounts(),
+            ..Default::default()
+        };
+        assert!(!below_cgroup_mount(&spec));
+        spec.masked_paths.push(String::from("/sys/firmware"));
+        assert!(!below_cgroup_mount(&spec));
+        spec.readonly_paths
+            .push(String::from("/sys/fs/cgroup/memory"));
+        assert!(below_cgroup_mount(&spec));
+        spec.readonly_paths.clear();
+        let mut m = spec.mounts[0].clone();
+        m.destination = String::from("/sys/fs/cgroupx");
+        spec.mounts.push(m.clone());
+        assert!(!below_cgroup_mount(&spec));
+        m.destination = String::from("/sys/fs/cgroup/x");
+        spec.mounts.push(m);
+        assert!(below_cgroup_mount(&spec));
+        spec.mounts.retain(|m| !m.kind.starts_with("cgroup"));
+        assert!(!below_cgroup_mount(&spec));
     }
 }

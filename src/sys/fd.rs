@@ -44,6 +44,29 @@ pub fn openat(dirfd: i32, path: &CStr, flags: i32, mode: u32) -> Result<Fd> {
     Ok(Fd(fd as i32))
 }
 
+/// Open the file `f` (an O_PATH fd) again with `flags`, through
+/// /proc/thread-self/fd/N: the very inode `f` names, whatever its name
+/// points at by now. For reading what a running container may swap
+/// between a stat and an open (a device node put where a file was: an
+/// open by name would open it, as the host's root, outside its devices
+/// cgroup; a watchdog's open alone arms it).
+pub fn reopen(f: &Fd, flags: i32) -> Result<Fd> {
+    let mut n = [0u8; 10];
+    let mut i = n.len();
+    let mut v = f.0 as u32;
+    loop {
+        i -= 1;
+        n[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    let mut buf = [0u8; 40];
+    let p = super::cstr::join(&mut buf, b"/proc/thread-self/fd", &n[i..]).ok_or(Errno::EINVAL)?;
+    open(p, flags, 0)
+}
+
 /// `open(path, flags, mode)` — open(2), always O_CLOEXEC.
 pub fn open(path: &CStr, flags: i32, mode: u32) -> Result<Fd> {
     openat(libc::AT_FDCWD, path, flags | libc::O_CLOEXEC, mode)
@@ -261,6 +284,33 @@ pub fn dup(fd: i32) -> Result<i32> {
 mod tests {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// The swap a running container makes under `cp`: the name looked at
+    /// (a regular file) now a fifo with a writer waiting on it. Reopened
+    /// through the O_PATH fd, the file read is the one looked at; the
+    /// fifo is never opened (an open by name would, and release the
+    /// writer: a device's open could do worse).
+    #[test]
+    fn reopen_reads_the_file_looked_at_not_what_the_name_became() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = std::env::temp_dir().join(format!("pocket-reopen-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let name = dir.join("f");
+        std::fs::write(&name, "looked at\n").unwrap();
+        let c = std::ffi::CString::new(name.as_os_str().as_bytes()).unwrap();
+        let h = super::open(&c, libc::O_PATH | libc::O_NOFOLLOW, 0).unwrap();
+        std::fs::remove_file(&name).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let f = super::reopen(&h, libc::O_RDONLY | libc::O_NONBLOCK).unwrap();
+        let mut buf = [0u8; 32];
+        let n = super::read(f.raw(), &mut buf).unwrap();
+        assert_eq!(&buf[..n], b"looked at\n");
+        // Nobody opened the fifo for reading: a writer's nonblocking open
+        // finds no reader.
+        let w = super::open(&c, libc::O_WRONLY | libc::O_NONBLOCK, 0);
+        assert_eq!(w.err(), Some(super::Errno::ENXIO));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     /// A ".." under RESOLVE_BENEATH while renames run elsewhere on the
     /// host: the kernel says EAGAIN now and then (a race it cannot rule

@@ -96,9 +96,29 @@ pub fn write_atomic(dir: &CStr, name: &str, data: &[u8], durable: bool) -> Resul
 /// Create `dir/name` (which must not exist) with `mode` holding `data`;
 /// fsync it if `durable`.
 pub fn write_new(dir: &CStr, name: &str, data: &[u8], mode: u32, durable: bool) -> Result<()> {
+    write_new_as(dir, name, data, mode, durable, false)
+}
+
+/// `write_new` with `mode` exactly, whatever the caller's umask (root's
+/// 077 would make a container's /etc/hosts unreadable to its users).
+pub fn write_new_exact(dir: &CStr, name: &str, data: &[u8], mode: u32) -> Result<()> {
+    write_new_as(dir, name, data, mode, false, true)
+}
+
+fn write_new_as(
+    dir: &CStr,
+    name: &str,
+    data: &[u8],
+    mode: u32,
+    durable: bool,
+    exact: bool,
+) -> Result<()> {
     let d = fd::open(dir, libc::O_PATH | libc::O_DIRECTORY, 0)?;
     let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_CLOEXEC | libc::O_NOFOLLOW;
     let f = fd::openat(d.raw(), &cs(name)?, flags, mode)?;
+    if exact {
+        super::file::fchmod(f.raw(), mode)?;
+    }
     fd::write_all(f.raw(), data)?;
     if durable {
         fsync(f.raw())?;

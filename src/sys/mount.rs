@@ -193,21 +193,29 @@ struct MountAttr {
 /// `mount_setattr(fd, "", AT_EMPTY_PATH|AT_RECURSIVE, &attr, size)` —
 /// mount_setattr(2): set MOUNT_ATTR_* bits on a whole (detached) tree.
 pub fn mount_setattr(fd: &Fd, set: u32) -> Result<()> {
-    setattr(fd, set, 0)
+    setattr(fd, set, 0, 0)
+}
+
+/// `mount_setattr`, the tree also made private (MS_PRIVATE): a clone of
+/// a shared mount (open_tree(2) of a host's systemd-shared cgroup or
+/// volume) is in its peer group, and would carry what the container
+/// mounts under it back to the host.
+pub fn mount_setattr_private(fd: &Fd, set: u32) -> Result<()> {
+    setattr(fd, set, 0, libc::MS_PRIVATE as u64)
 }
 
 /// mount_setattr(2) with MOUNT_ATTR_IDMAP: the (detached) mount shows
 /// its files' owners through the maps of the user namespace `userns`
 /// is open on (host root as that namespace's root...).
 pub fn mount_setattr_idmap(fd: &Fd, userns: &Fd) -> Result<()> {
-    setattr(fd, k::MOUNT_ATTR_IDMAP, userns.raw() as u64)
+    setattr(fd, k::MOUNT_ATTR_IDMAP, userns.raw() as u64, 0)
 }
 
-fn setattr(fd: &Fd, set: u32, userns_fd: u64) -> Result<()> {
+fn setattr(fd: &Fd, set: u32, userns_fd: u64, propagation: u64) -> Result<()> {
     let a = MountAttr {
         attr_set: set as u64,
         attr_clr: 0,
-        propagation: 0,
+        propagation,
         userns_fd,
     };
     let flags = libc::AT_EMPTY_PATH as u32 | libc::AT_RECURSIVE as u32;
