@@ -173,7 +173,7 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
     // state names it).
     let go = wait_go(c.sync_rd)?;
     let mut pid_buf = [0u8; 12];
-    let pid: &[u8] = super::hooks::decimal(go, &mut pid_buf);
+    let pid: &[u8] = cstr::decimal(go, &mut pid_buf);
     // Now in its cgroup: a cgroup namespace made here is rooted there, so
     // the container sees itself at "/".
     if cfg.flags & F_CGROUPNS != 0 {
@@ -349,12 +349,16 @@ fn wait_for_start(err_wr: i32, fifo: i32) -> Result<(), Fail<'static>> {
     proc::prctl(libc::PR_SET_PDEATHSIG, 0).map_err(f("prctl", b"PDEATHSIG"))?;
     fd::write_all(err_wr, wire::READY).map_err(f("report ready", b""))?;
     let mut b = [0u8; 32];
-    let path =
-        cstr::join(&mut b, b"/proc/self/fd", itoa(fifo as u32, &mut [0u8; 10])).ok_or(Fail {
-            op: "open",
-            arg: b"exec fifo",
-            errno: Errno::ENAMETOOLONG,
-        })?;
+    let path = cstr::join(
+        &mut b,
+        b"/proc/self/fd",
+        cstr::decimal(fifo, &mut [0u8; 12]),
+    )
+    .ok_or(Fail {
+        op: "open",
+        arg: b"exec fifo",
+        errno: Errno::ENAMETOOLONG,
+    })?;
     let w = fd::open(path, libc::O_WRONLY | libc::O_CLOEXEC, 0).map_err(f("open", b"exec fifo"))?;
     fd::write_all(w.raw(), b"0").map_err(f("write", b"exec fifo"))?;
     drop(w);
@@ -400,18 +404,6 @@ fn ns_name(kind: i32) -> &'static [u8] {
 }
 
 /// `n` in decimal, in `buf`, without allocating.
-fn itoa(mut n: u32, buf: &mut [u8; 10]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return &buf[i..];
-        }
-    }
-}
-
 fn setup(cfg: &Config, tty_sock: i32) -> Result<(), Fail<'static>> {
     if cfg.flags & F_UTSNS != 0 {
         proc::sethostname(cfg.hostname).map_err(f("sethostname", b""))?;

@@ -109,7 +109,8 @@ impl StateDoc {
     /// The document for `status` and `pid` (0: none, as after the end).
     pub fn render(&self, status: &str, pid: i32) -> Vec<u8> {
         let mut b = [0u8; 12];
-        self.parts(status, decimal(pid, &mut b)).concat()
+        self.parts(status, crate::sys::cstr::decimal(pid, &mut b))
+            .concat()
     }
 
     /// The same in pieces, for `run` without allocating: `pid` in
@@ -117,25 +118,6 @@ impl StateDoc {
     pub fn parts<'a>(&'a self, status: &'a str, pid: &'a [u8]) -> [&'a [u8]; 5] {
         [&self.head, status.as_bytes(), self.mid, pid, &self.tail]
     }
-}
-
-/// `n` in decimal, in `buf`.
-pub fn decimal(n: i32, buf: &mut [u8; 12]) -> &[u8] {
-    let mut i = buf.len();
-    let mut v = n.unsigned_abs();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    if n < 0 {
-        i -= 1;
-        buf[i] = b'-';
-    }
-    &buf[i..]
 }
 
 /// How a hook failed.
@@ -291,9 +273,6 @@ mod tests {
         assert_eq!(a.get("k\n").and_then(|x| x.str()), Some("v"));
         let v = crate::json::parse(&StateDoc::new("x", "/", &[]).render("stopped", 0)).unwrap();
         assert!(v.get("annotations").is_none() && v.get("pid").is_some());
-        let mut b = [0u8; 12];
-        assert_eq!(decimal(-17, &mut b), b"-17");
-        assert_eq!(decimal(i32::MIN, &mut b), b"-2147483648");
     }
 
     #[test]

@@ -11,6 +11,26 @@ pub fn cstring(bytes: &[u8]) -> Option<CString> {
     CString::new(Vec::from(bytes)).ok()
 }
 
+/// `n` in decimal, in `buf`, without allocating (fd numbers in
+/// /proc/self/fd/N paths, pids for the hooks' state).
+pub fn decimal(n: i32, buf: &mut [u8; 12]) -> &[u8] {
+    let mut i = buf.len();
+    let mut v = n.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    &buf[i..]
+}
+
 /// Join `dir` + "/" + `name` into `buf` as a C string, without allocating.
 /// Returns None if it does not fit.
 pub fn join<'b>(buf: &'b mut [u8], dir: &[u8], name: &[u8]) -> Option<&'b CStr> {
@@ -33,6 +53,15 @@ pub fn join<'b>(buf: &'b mut [u8], dir: &[u8], name: &[u8]) -> Option<&'b CStr> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals() {
+        let mut b = [0u8; 12];
+        assert_eq!(decimal(0, &mut b), b"0");
+        assert_eq!(decimal(2147483647, &mut b), b"2147483647");
+        assert_eq!(decimal(-17, &mut b), b"-17");
+        assert_eq!(decimal(i32::MIN, &mut b), b"-2147483648");
+    }
 
     #[test]
     fn join_paths() {

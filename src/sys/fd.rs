@@ -51,19 +51,10 @@ pub fn openat(dirfd: i32, path: &CStr, flags: i32, mode: u32) -> Result<Fd> {
 /// open by name would open it, as the host's root, outside its devices
 /// cgroup; a watchdog's open alone arms it).
 pub fn reopen(f: &Fd, flags: i32) -> Result<Fd> {
-    let mut n = [0u8; 10];
-    let mut i = n.len();
-    let mut v = f.0 as u32;
-    loop {
-        i -= 1;
-        n[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
+    let mut n = [0u8; 12];
+    let n = super::cstr::decimal(f.0, &mut n);
     let mut buf = [0u8; 40];
-    let p = super::cstr::join(&mut buf, b"/proc/thread-self/fd", &n[i..]).ok_or(Errno::EINVAL)?;
+    let p = super::cstr::join(&mut buf, b"/proc/thread-self/fd", n).ok_or(Errno::EINVAL)?;
     open(p, flags, 0)
 }
 
