@@ -502,6 +502,41 @@ fn update_changes_limits_live() {
     // stats: usage over the new limit.
     let o = r.out(&["stats", "--no-stream", &id]);
     assert!(stdout(&o).contains("/ 128MiB"), "{}", stdout(&o));
+    // --format, as docker's: a template per container, a table of its
+    // columns, JSON lines with docker's field names.
+    let short = &id[..12];
+    let o = r.out(&[
+        "stats",
+        "--no-stream",
+        "--format",
+        "{{.Container}} {{.ID}} {{.PIDs}}",
+        &id,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), format!("{id} {short} 1\n"));
+    let o = r.out(&[
+        "stats",
+        "--no-stream",
+        "--format",
+        "table {{.ID}}\t{{.MemUsage}}",
+        short,
+    ]);
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].starts_with("CONTAINER ID") && lines[0].contains("MEM USAGE / LIMIT"),
+        "{out}"
+    );
+    assert!(
+        lines[1].starts_with(short) && lines[1].ends_with("/ 128MiB"),
+        "{out}"
+    );
+    let o = r.out(&["stats", "--no-stream", "--format", "json", &id]);
+    let j =
+        common::checks::json(stdout(&o).trim()).unwrap_or_else(|e| panic!("{e}: {}", stdout(&o)));
+    assert_eq!(j.get("PIDs").str(), "1");
+    assert!(j.get("CPUPerc").str().ends_with('%'), "{j:?}");
     let o = r.out(&["update", "-m", "1m", &id]);
     assert_eq!(o.status.code(), Some(125));
     assert_eq!(

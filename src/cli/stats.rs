@@ -13,8 +13,24 @@ use alloc::vec::Vec;
 const STATS_FLAGS: &[Flag] = &[
     flag(0, "no-stream", false),
     flag(b'a', "all", false),
+    flag(0, "format", true),
     flag(0, "help", false),
 ];
+
+/// docker's stats fields and titles (its formatter's names; no network
+/// or block I/O counters here).
+const COLUMNS: super::format::Columns = super::format::Columns {
+    fields: &[
+        ("ID", "CONTAINER ID"),
+        ("Name", "NAME"),
+        ("CPUPerc", "CPU %"),
+        ("MemUsage", "MEM USAGE / LIMIT"),
+        ("MemPerc", "MEM %"),
+        ("PIDs", "PIDS"),
+        ("Container", "CONTAINER"),
+    ],
+    default: &["ID", "Name", "CPUPerc", "MemUsage", "MemPerc", "PIDs"],
+};
 
 /// `num / den` as a decimal with `places` digits, in integers: float
 /// formatting would add 12 KB of code to the binary for two columns.
@@ -69,6 +85,8 @@ fn percent(part: u64, whole: u64) -> String {
 struct Row {
     id: String,
     name: String,
+    /// As the user named it (docker's .Container), else the short id.
+    asked: String,
     cg: cgroup::Cgroup,
 }
 
@@ -79,17 +97,19 @@ fn rows(ctx: &Ctx, names: &[&[u8]]) -> Result<Vec<Row>> {
             .list()?
             .into_iter()
             .filter(|r| r.running())
+            .map(|r| (String::from(r.short_id()), r))
             .collect::<Vec<_>>()
     } else {
         let mut v = Vec::new();
         for n in names {
-            let id = ctx.store.resolve(&String::from_utf8_lossy(n))?;
-            v.push(ctx.store.load(&id)?);
+            let asked = String::from_utf8_lossy(n).into_owned();
+            let id = ctx.store.resolve(&asked)?;
+            v.push((asked, ctx.store.load(&id)?));
         }
         v
     };
     let mut out = Vec::new();
-    for r in recs {
+    for (asked, r) in recs {
         let path = ctx
             .store
             .spec(&r.id)
@@ -99,6 +119,7 @@ fn rows(ctx: &Ctx, names: &[&[u8]]) -> Result<Vec<Row>> {
         out.push(Row {
             id: String::from(r.short_id()),
             name: r.name.clone(),
+            asked,
             cg: cgroup::open(&l, &path)?,
         });
     }
@@ -109,20 +130,9 @@ fn host_memory() -> u64 {
     crate::sys::proc::total_ram()
 }
 
-fn table(rows: &[Row], before: &[Stats], after: &[Stats], wall_ns: u64) -> String {
-    let mut t = alloc::vec![
-        [
-            "CONTAINER ID",
-            "NAME",
-            "CPU %",
-            "MEM USAGE / LIMIT",
-            "MEM %",
-            "PIDS"
-        ]
-        .iter()
-        .map(|s| String::from(*s))
-        .collect::<Vec<_>>()
-    ];
+/// A row of cells per container, in COLUMNS' order.
+fn cells(rows: &[Row], before: &[Stats], after: &[Stats], wall_ns: u64) -> Vec<Vec<String>> {
+    let mut t = Vec::with_capacity(rows.len());
     let host = host_memory();
     for (i, r) in rows.iter().enumerate() {
         let (a, b) = (before[i], after[i]);
@@ -145,10 +155,11 @@ fn table(rows: &[Row], before: &[Stats], after: &[Stats], wall_ns: u64) -> Strin
             cpu,
             mem,
             pct,
-            pids
+            pids,
+            r.asked.clone()
         ]);
     }
-    super::table::render(&t)
+    t
 }
 
 pub fn stats(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
@@ -159,6 +170,7 @@ pub fn stats(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         .flags
         .iter()
         .any(|&(k, v)| STATS_FLAGS[k].long == "no-stream" && v == b"true");
+    let fmt = super::format::flag(STATS_FLAGS, &p)?;
     let rows = rows(ctx, &p.rest)?;
     let mut before: Vec<Stats> = rows.iter().map(|r| r.cg.stats()).collect();
     let mut t0 = crate::rt::time::monotonic_ms();
@@ -167,13 +179,11 @@ pub fn stats(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         sleep_ms(if once { 500 } else { 1000 });
         let after: Vec<Stats> = rows.iter().map(|r| r.cg.stats()).collect();
         let t1 = crate::rt::time::monotonic_ms();
-        let out = table(&rows, &before, &after, (t1 - t0) * 1_000_000);
-        let mut o = crate::rt::out();
+        let items = cells(&rows, &before, &after, (t1 - t0) * 1_000_000);
         if !once {
-            o.bytes(b"\x1b[2J\x1b[H");
+            crate::rt::out().bytes(b"\x1b[2J\x1b[H");
         }
-        o.bytes(out.as_bytes());
-        drop(o);
+        COLUMNS.print(fmt.as_ref(), &items)?;
         if once {
             return Ok(0);
         }
