@@ -360,6 +360,103 @@ fn commit_makes_an_image_that_keeps_deletions() {
     );
 }
 
+/// `commit -c/-m/-a` and `import -c/-m`, as docker's: Dockerfile
+/// instructions change the new image's config (what a `run` of it does),
+/// the message and author are its Comment and Author; a change that is
+/// no instruction of theirs makes nothing.
+#[test]
+fn commit_and_import_apply_changes() {
+    if !root() {
+        return;
+    }
+    let t = Tmp::new("change");
+    let r = Root::new("change");
+    import(&r, &t, "bb");
+    ok(
+        &r,
+        &[
+            "run",
+            "--name",
+            "ctr",
+            "bb",
+            "sh",
+            "-c",
+            "mkdir -p /srv/app && echo hi >/srv/app/f",
+        ],
+    );
+    let o = ok(
+        &r,
+        &[
+            "commit",
+            "-c",
+            r#"CMD ["cat", "f"]"#,
+            "--change",
+            "WORKDIR /srv/app",
+            "-c",
+            "ENV GREETING=\"hello there\"",
+            "-c",
+            "EXPOSE 8080",
+            "-c",
+            "LABEL team=pocket",
+            "-m",
+            "the first",
+            "-a",
+            "Ann <ann@example.org>",
+            "ctr",
+            "bb:changed",
+        ],
+    );
+    assert!(o.starts_with("sha256:"), "{o}");
+    assert_eq!(ok(&r, &["run", "--rm", "bb:changed"]), "hi\n");
+    assert_eq!(
+        ok(
+            &r,
+            &[
+                "run",
+                "--rm",
+                "bb:changed",
+                "sh",
+                "-c",
+                "echo $GREETING; pwd"
+            ]
+        ),
+        "hello there\n/srv/app\n"
+    );
+    let f = "{{.Author}}|{{.Comment}}|{{json .Config.ExposedPorts}}|{{.Config.Labels.team}}";
+    assert_eq!(
+        ok(&r, &["image", "inspect", "-f", f, "bb:changed"]),
+        "Ann <ann@example.org>|the first|{\"8080/tcp\":{}}|pocket\n"
+    );
+    // Shell form; import takes them too.
+    let tar = t.p("rootfs.tar");
+    ok(
+        &r,
+        &[
+            "import",
+            "-c",
+            "CMD echo from $0",
+            "-m",
+            "imported",
+            &tar,
+            "bb:imp",
+        ],
+    );
+    assert_eq!(ok(&r, &["run", "--rm", "bb:imp"]), "from /bin/sh\n");
+    assert_eq!(
+        ok(&r, &["image", "inspect", "-f", "{{.Comment}}", "bb:imp"]),
+        "imported\n"
+    );
+    // Not an instruction of theirs: one line, nothing made.
+    let before = ok(&r, &["images", "-q"]);
+    let o = r.out(&["commit", "-c", "RUN rm -rf /", "ctr", "bb:bad"]);
+    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "pocket: --change: RUN is not a valid change command\n"
+    );
+    assert_eq!(ok(&r, &["images", "-q"]), before);
+}
+
 /// `skopeo inspect` of a docker-archive: (layers, architecture).
 fn skopeo_layers(file: &str, tag: &str) -> Vec<String> {
     let o = Command::new("skopeo")

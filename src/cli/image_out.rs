@@ -225,6 +225,9 @@ pub fn export(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 
 const COMMIT_FLAGS: &[Flag] = &[
     flag(b'p', "pause", false),
+    flag(b'c', "change", true),
+    flag(b'm', "message", true),
+    flag(b'a', "author", true),
     flag(0, "max-layer-size", true),
     flag(0, "max-layer-entries", true),
     flag(0, "help", false),
@@ -258,6 +261,8 @@ pub fn commit(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let parent = images
         .get(image)
         .map_err(|_| Error::bad("commit", id.clone(), "its image has been removed"))?;
+    // The changes first: a bad one makes nothing.
+    let config = super::images::changed(&parent.config, COMMIT_FLAGS, &p)?;
     // As docker: a running container is paused while its upper dir is
     // read, so the layer is one moment of it, not files half-written.
     let pause = !p
@@ -290,7 +295,12 @@ pub fn commit(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     }
     let mut layers = parent.layers.clone();
     layers.push(pending.commit()?);
-    let doc = crate::image::store::config_document(&parent.config, time::now(), &layers);
+    let by = (
+        text(p.value(COMMIT_FLAGS, "author").unwrap_or(b"")),
+        text(p.value(COMMIT_FLAGS, "message").unwrap_or(b"")),
+    );
+    let doc =
+        crate::image::store::config_document_by(&config, time::now(), &layers, (&by.0, &by.1));
     let img = images.put(doc.as_bytes(), layers, parent.size + size)?;
     if let Some(t) = tag {
         images.tag(&t, &img.id)?;

@@ -122,7 +122,20 @@ pub fn load_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     Ok(0)
 }
 
+/// `config` with each `--change` of `p` applied, in order.
+pub fn changed(config: &Config, table: &[Flag], p: &super::args::Parsed) -> Result<Config> {
+    let mut c = config.clone();
+    for &(k, v) in &p.flags {
+        if table[k].long == "change" {
+            crate::image::change::apply(&mut c, &text(v))?;
+        }
+    }
+    Ok(c)
+}
+
 const IMPORT_FLAGS: &[Flag] = &[
+    flag(b'c', "change", true),
+    flag(b'm', "message", true),
     flag(0, "max-layer-size", true),
     flag(0, "max-layer-entries", true),
     flag(0, "help", false),
@@ -136,6 +149,7 @@ pub fn import_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         [s, t] => (text(s), Some(crate::image::store::normalize(&text(t))?)),
         _ => return Err(Error::bad("import", "", "needs FILE|- [NAME[:TAG]]")),
     };
+    let config = changed(&Config::default(), IMPORT_FLAGS, &p)?;
     let mut images = store(ctx)?;
     images.limits = layer_limits(ctx, Some((IMPORT_FLAGS, &p)))?;
     let f = if src == "-" {
@@ -159,7 +173,9 @@ pub fn import_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let _l = images.lock()?;
     let layer = pending.commit()?;
     let layers = alloc::vec![layer];
-    let doc = crate::image::store::config_document(&Config::default(), time::now(), &layers);
+    let comment = text(p.value(IMPORT_FLAGS, "message").unwrap_or(b""));
+    let doc =
+        crate::image::store::config_document_by(&config, time::now(), &layers, ("", &comment));
     let img = images.put(doc.as_bytes(), layers, size)?;
     if let Some(t) = tag {
         images.tag(&t, &img.id)?;
@@ -512,11 +528,19 @@ pub fn inspect_value(images: &Images, img: &Image) -> Value {
     let os = String::from(p.next().filter(|s| !s.is_empty()).unwrap_or(&host.os));
     let arch = String::from(p.next().unwrap_or(&host.arch));
     let variant = p.next().map(String::from);
+    // docker's Author and Comment: the config document's own fields.
+    let doc = json::parse(&images.config_doc(img, &img.layers)).ok();
+    let field = |k: &str| {
+        let v = doc.as_ref().and_then(|d| d.get(k)).and_then(Value::str);
+        json::str(v.unwrap_or(""))
+    };
     json::obj!(
         ("Id", Some(json::str(&format!("sha256:{}", img.id)))),
         ("RepoTags", Some(json::strs(&tags))),
         ("RepoDigests", Some(json::strs(&repo_digests))),
+        ("Comment", Some(field("comment"))),
         ("Created", Some(json::str(&time::rfc3339(img.created)))),
+        ("Author", Some(field("author"))),
         ("Architecture", Some(json::str(&arch))),
         ("Variant", variant.map(|v| json::str(&v))),
         ("Os", Some(json::str(&os))),

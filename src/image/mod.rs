@@ -2,6 +2,7 @@
 //! local image store.
 
 pub mod archive;
+pub mod change;
 pub mod digest;
 pub mod extract;
 pub mod gzip;

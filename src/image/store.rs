@@ -485,13 +485,34 @@ const ARCH: &str = if cfg!(target_arch = "x86_64") {
 /// layers `diff_ids` (hex, bottom first): compact JSON, whose sha256 is
 /// the image's id for docker.
 pub fn config_document(c: &Config, created: Timestamp, diff_ids: &[String]) -> String {
+    config_document_by(c, created, diff_ids, ("", ""))
+}
+
+/// `config_document` with docker's `author` and the last layer's
+/// history `comment` (`commit -a -m`, `import -m`), when not empty.
+pub fn config_document_by(
+    c: &Config,
+    created: Timestamp,
+    diff_ids: &[String],
+    (author, comment): (&str, &str),
+) -> String {
     let when = crate::rt::time::rfc3339_nano_trimmed(created);
+    let last = diff_ids.len().saturating_sub(1);
     let history = diff_ids
         .iter()
-        .map(|_| {
+        .enumerate()
+        .map(|(i, _)| {
             json::obj!(
                 ("created", Some(json::str(&when))),
                 ("created_by", Some(json::str("pocket"))),
+                (
+                    "author",
+                    (i == last && !author.is_empty()).then(|| json::str(author))
+                ),
+                (
+                    "comment",
+                    (i == last && !comment.is_empty()).then(|| json::str(comment))
+                ),
             )
         })
         .collect();
@@ -501,6 +522,8 @@ pub fn config_document(c: &Config, created: Timestamp, diff_ids: &[String]) -> S
         .collect::<Vec<_>>();
     json::compact(&json::obj!(
         ("architecture", Some(json::str(ARCH))),
+        ("author", (!author.is_empty()).then(|| json::str(author))),
+        ("comment", (!comment.is_empty()).then(|| json::str(comment))),
         ("config", Some(c.to_json())),
         ("created", Some(json::str(&when))),
         ("history", Some(Value::Arr(history))),
