@@ -230,6 +230,42 @@ mod tests {
         assert_eq!(c.stop_signal, "SIGQUIT");
     }
 
+    /// Hostile changes: never a panic or a hang, a refusal is one line,
+    /// and what is kept stays within what was given.
+    #[test]
+    fn hostile_changes() {
+        let corpus: &[&[u8]] = &[
+            br#"CMD ["echo", "hi"]"#,
+            b"ENTRYPOINT /init --flag",
+            br#"ENV A=1 B="two words" C=x\ y"#,
+            b"LABEL a=1 'b c'=2",
+            b"EXPOSE 80 53/udp",
+            br#"VOLUME ["/data"]"#,
+            b"WORKDIR app",
+            b"USER 1000:1000",
+        ];
+        let dict: &[&[u8]] = &[b"CMD ", b"ENV ", b"[", b"\"", b"'", b"\\", b"=", b"/udp"];
+        crate::rt::fuzz::run(
+            "change",
+            corpus,
+            dict,
+            std::time::Duration::from_secs(60),
+            |b| {
+                let mut c = Config::default();
+                let text = String::from_utf8_lossy(b);
+                // A refusal goes back to the driver, which wants one line.
+                apply(&mut c, &text).map_err(|e| e.to_string())?;
+                let kept = c.env.len() + c.labels.len() + c.exposed_ports.len() + c.volumes.len();
+                assert!(
+                    kept <= b.len(),
+                    "{kept} items from {} bytes: {text:?}",
+                    b.len()
+                );
+                Ok(())
+            },
+        );
+    }
+
     #[test]
     fn refusals_name_what_is_wrong() {
         let mut c = Config::default();
