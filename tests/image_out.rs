@@ -452,9 +452,42 @@ fn commit_and_import_apply_changes() {
     assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
     assert_eq!(
         stderr(&o),
-        "pocket: --change: RUN is not a valid change command\n"
+        "pocket: --change: run is not a valid change command\n"
     );
+    let o = r.out(&["import", "-c", "EXPOSE 99999", &tar, "bb:bad"]);
+    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+    assert!(stderr(&o).contains("invalid port 99999"), "{}", stderr(&o));
     assert_eq!(ok(&r, &["images", "-q"]), before);
+    // ENTRYPOINT alone clears the image's CMD, as docker's; $PATH expands
+    // from the environment as the changes before left it.
+    ok(
+        &r,
+        &[
+            "commit",
+            "-c",
+            "ENTRYPOINT [\"echo\", \"e\"]",
+            "-c",
+            "ENV PATH=/bin\nENV PATH=/opt:$PATH",
+            "ctr",
+            "bb:ep",
+        ],
+    );
+    assert_eq!(ok(&r, &["run", "--rm", "bb:ep"]), "e\n");
+    assert_eq!(
+        ok(
+            &r,
+            &[
+                "run",
+                "--rm",
+                "--entrypoint",
+                "sh",
+                "bb:ep",
+                "-c",
+                "echo $PATH"
+            ]
+        ),
+        "/opt:/bin\n"
+    );
 }
 
 /// `skopeo inspect` of a docker-archive: (layers, architecture).

@@ -125,11 +125,13 @@ pub fn load_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 /// `config` with each `--change` of `p` applied, in order.
 pub fn changed(config: &Config, table: &[Flag], p: &super::args::Parsed) -> Result<Config> {
     let mut c = config.clone();
-    for &(k, v) in &p.flags {
-        if table[k].long == "change" {
-            crate::image::change::apply(&mut c, &text(v))?;
-        }
-    }
+    let changes: Vec<String> = p
+        .flags
+        .iter()
+        .filter(|&&(k, _)| table[k].long == "change")
+        .map(|&(_, v)| text(v))
+        .collect();
+    crate::image::change::apply_all(&mut c, &changes)?;
     Ok(c)
 }
 
@@ -173,7 +175,11 @@ pub fn import_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let _l = images.lock()?;
     let layer = pending.commit()?;
     let layers = alloc::vec![layer];
-    let comment = text(p.value(IMPORT_FLAGS, "message").unwrap_or(b""));
+    // docker's default: where it came from (its CLI sends a file as "-").
+    let comment = text(
+        p.value(IMPORT_FLAGS, "message")
+            .unwrap_or(b"Imported from -"),
+    );
     let doc =
         crate::image::store::config_document_by(&config, time::now(), &layers, ("", &comment));
     let img = images.put(doc.as_bytes(), layers, size)?;
@@ -528,11 +534,25 @@ pub fn inspect_value(images: &Images, img: &Image) -> Value {
     let os = String::from(p.next().filter(|s| !s.is_empty()).unwrap_or(&host.os));
     let arch = String::from(p.next().unwrap_or(&host.arch));
     let variant = p.next().map(String::from);
-    // docker's Author and Comment: the config document's own fields.
+    // docker's Author and Comment: the config document's own fields; a
+    // comment only in the last history entry (containerd's store) too.
     let doc = json::parse(&images.config_doc(img, &img.layers)).ok();
+    let own = |k: &str| doc.as_ref().and_then(|d| d.get(k)).and_then(Value::str);
+    let last = doc
+        .as_ref()
+        .and_then(|d| d.get("history"))
+        .and_then(|h| match h {
+            Value::Arr(a) => a.last(),
+            _ => None,
+        })
+        .and_then(|h| h.get("comment"))
+        .and_then(Value::str);
     let field = |k: &str| {
-        let v = doc.as_ref().and_then(|d| d.get(k)).and_then(Value::str);
-        json::str(v.unwrap_or(""))
+        json::str(
+            own(k)
+                .or(if k == "comment" { last } else { None })
+                .unwrap_or(""),
+        )
     };
     json::obj!(
         ("Id", Some(json::str(&format!("sha256:{}", img.id)))),

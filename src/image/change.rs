@@ -1,7 +1,12 @@
 //! `commit --change` and `import --change`: Dockerfile instructions
 //! applied to an image's config, as docker's: CMD, ENTRYPOINT, ENV,
-//! EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR. Any other word is
-//! refused by name (docker's "RUN is not a valid change command").
+//! EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR. As docker, all the
+//! `--change` values are one Dockerfile (each may hold several lines,
+//! `#` comments and `\` continuations); `$VAR` and `${VAR}` expand from
+//! the config's environment in all but CMD and ENTRYPOINT; an ENTRYPOINT
+//! clears the image's CMD unless a CMD came before it. Any other word is
+//! refused by name (docker's "run is not a valid change command");
+//! HEALTHCHECK and ONBUILD are not supported.
 
 use super::store::Config;
 use crate::error::{Error, Result};
@@ -12,18 +17,65 @@ fn bad(why: impl Into<alloc::borrow::Cow<'static, str>>) -> Error {
     Error::bad("--change", "", why)
 }
 
-/// Apply one instruction (`CMD ["sh"]`, `ENV A=1 B=2`...) to `c`.
-pub fn apply(c: &mut Config, change: &str) -> Result<()> {
+/// Apply every `--change` value, in order, to `c`.
+pub fn apply_all(c: &mut Config, changes: &[String]) -> Result<()> {
+    let mut cmd_set = false;
+    for text in changes {
+        for line in lines(text) {
+            apply(c, &line, &mut cmd_set)?;
+        }
+    }
+    Ok(())
+}
+
+/// A value's instructions: lines, `\` at a line's end joining the next,
+/// blank lines and `#` comments dropped.
+fn lines(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for l in text.lines() {
+        let t = l.trim();
+        if cur.is_empty() && (t.is_empty() || t.starts_with('#')) {
+            continue;
+        }
+        match t.strip_suffix('\\') {
+            Some(head) => {
+                cur.push_str(head);
+                cur.push(' ');
+            }
+            None => {
+                cur.push_str(t);
+                out.push(core::mem::take(&mut cur));
+            }
+        }
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// One instruction. `cmd_set`: a CMD came before in this set.
+fn apply(c: &mut Config, change: &str, cmd_set: &mut bool) -> Result<()> {
     let change = change.trim();
     let (word, rest) = change
         .split_once(|ch: char| ch.is_ascii_whitespace())
         .unwrap_or((change, ""));
     let rest = rest.trim();
+    let env = c.env.clone();
     match word.to_ascii_uppercase().as_str() {
-        "CMD" => c.cmd = command(rest)?,
-        "ENTRYPOINT" => c.entrypoint = command(rest)?,
+        "CMD" => {
+            c.cmd = command(rest);
+            *cmd_set = true;
+        }
+        "ENTRYPOINT" => {
+            c.entrypoint = command(rest);
+            if !*cmd_set {
+                c.cmd.clear();
+            }
+        }
         "ENV" => {
-            for (k, v) in pairs(rest, "ENV")? {
+            for (k, v) in pairs(rest, "ENV", &env)? {
                 let at = c.env.iter().position(|e| e.split('=').next() == Some(&k));
                 let kv = alloc::format!("{k}={v}");
                 match at {
@@ -33,7 +85,7 @@ pub fn apply(c: &mut Config, change: &str) -> Result<()> {
             }
         }
         "LABEL" => {
-            for (k, v) in pairs(rest, "LABEL")? {
+            for (k, v) in pairs(rest, "LABEL", &env)? {
                 match c.labels.iter_mut().find(|(l, _)| *l == k) {
                     Some(l) => l.1 = v,
                     None => c.labels.push((k, v)),
@@ -41,67 +93,72 @@ pub fn apply(c: &mut Config, change: &str) -> Result<()> {
             }
         }
         "EXPOSE" => {
-            for p in words(rest)? {
-                let p = match p.contains('/') {
-                    true => p.to_ascii_lowercase(),
-                    false => alloc::format!("{p}/tcp"),
-                };
-                let (port, proto) = p.split_once('/').unwrap_or((&p, "tcp"));
-                if port.parse::<u16>().is_err() || !matches!(proto, "tcp" | "udp" | "sctp") {
-                    return Err(bad(alloc::format!("EXPOSE: invalid port {p}")));
-                }
-                if !c.exposed_ports.contains(&p) {
-                    c.exposed_ports.push(p);
+            let ports = words(rest, Some(&env))?;
+            if ports.is_empty() {
+                return Err(bad("EXPOSE requires at least one argument"));
+            }
+            for p in ports {
+                for one in expose(&p)? {
+                    if !c.exposed_ports.contains(&one) {
+                        c.exposed_ports.push(one);
+                    }
                 }
             }
         }
         "VOLUME" => {
             let paths = match rest.starts_with('[') {
-                true => array(rest)?,
-                false => words(rest)?,
+                true => array(rest).or_else(|_| words(rest, Some(&env)))?,
+                false => words(rest, Some(&env))?,
             };
+            if paths.is_empty() || paths.iter().any(|p| p.is_empty()) {
+                return Err(bad("VOLUME specified can not be an empty string"));
+            }
             for p in paths {
                 if !c.volumes.contains(&p) {
                     c.volumes.push(p);
                 }
             }
         }
-        "USER" => c.user = one(rest, "USER")?,
-        "STOPSIGNAL" => c.stop_signal = one(rest, "STOPSIGNAL")?,
+        "USER" => c.user = one(rest, "USER", &env)?,
+        "STOPSIGNAL" => {
+            let s = one(rest, "STOPSIGNAL", &env)?;
+            if crate::sys::signal::by_name(&s).is_none() {
+                return Err(bad(alloc::format!("STOPSIGNAL: invalid signal {s}")));
+            }
+            c.stop_signal = s;
+        }
         "WORKDIR" => {
-            let w = one(rest, "WORKDIR")?;
+            let w = one(rest, "WORKDIR", &env)?;
             // Relative: below the one before, as in a Dockerfile.
             c.working_dir = match w.starts_with('/') {
-                true => w,
-                false => {
-                    let base = c.working_dir.trim_end_matches('/');
-                    alloc::format!("{base}/{w}")
-                }
+                true => clean(&w),
+                false => clean(&alloc::format!("{}/{w}", c.working_dir)),
             };
         }
-        "" => return Err(bad("empty")),
         w => {
-            return Err(bad(alloc::format!(
-                "{} is not a valid change command",
-                w.to_ascii_uppercase()
-            )));
+            let w = w.to_ascii_lowercase();
+            return Err(bad(match w.as_str() {
+                "healthcheck" | "onbuild" => alloc::format!("{w} is not supported by pocket"),
+                _ => alloc::format!("{w} is not a valid change command"),
+            }));
         }
     }
     Ok(())
 }
 
 /// CMD/ENTRYPOINT: the exec form (a JSON array of strings), or the shell
-/// form run by `/bin/sh -c`.
-fn command(rest: &str) -> Result<Vec<String>> {
+/// form run by `/bin/sh -c` (also what text that is not such an array
+/// is, as docker's).
+fn command(rest: &str) -> Vec<String> {
     if rest.starts_with('[')
         && let Ok(v) = array(rest)
     {
-        return Ok(v);
+        return v;
     }
     if rest.is_empty() {
-        return Ok(Vec::new());
+        return Vec::new();
     }
-    Ok(["/bin/sh", "-c", rest].map(String::from).to_vec())
+    ["/bin/sh", "-c", rest].map(String::from).to_vec()
 }
 
 fn array(rest: &str) -> Result<Vec<String>> {
@@ -119,21 +176,94 @@ fn array(rest: &str) -> Result<Vec<String>> {
     }
 }
 
-fn one(rest: &str, what: &'static str) -> Result<String> {
-    match rest.is_empty() {
+/// USER, WORKDIR, STOPSIGNAL: the rest as one word (quotes removed,
+/// blanks inside kept).
+fn one(rest: &str, what: &'static str, env: &[String]) -> Result<String> {
+    let w = words(rest, Some(env))?.join(" ");
+    match w.is_empty() {
         true => Err(bad(alloc::format!("{what} requires exactly one argument"))),
-        false => Ok(String::from(rest)),
+        false => Ok(w),
     }
 }
 
+/// `a/./b/../c` as `/a/c` (a join of WORKDIRs, as Go's path.Join).
+fn clean(p: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for s in p.split('/') {
+        match s {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    alloc::format!("/{}", parts.join("/"))
+}
+
+/// EXPOSE's `80`, `53/udp`, `8000-8010/tcp`: each port as "N/proto".
+fn expose(p: &str) -> Result<Vec<String>> {
+    let invalid = || bad(alloc::format!("EXPOSE: invalid port {p}"));
+    let (ports, proto) = p.split_once('/').unwrap_or((p, ""));
+    let proto = match proto.to_ascii_lowercase().as_str() {
+        "" | "tcp" => "tcp",
+        "udp" => "udp",
+        "sctp" => "sctp",
+        _ => return Err(invalid()),
+    };
+    let num = |s: &str| match s.bytes().all(|b| b.is_ascii_digit()) && !s.is_empty() {
+        true => s.parse::<u16>().ok().filter(|n| *n > 0),
+        false => None,
+    };
+    let (lo, hi) = match ports.split_once('-') {
+        Some((a, b)) => (num(a).ok_or_else(invalid)?, num(b).ok_or_else(invalid)?),
+        None => {
+            let n = num(ports).ok_or_else(invalid)?;
+            (n, n)
+        }
+    };
+    if hi < lo {
+        return Err(invalid());
+    }
+    Ok((lo..=hi).map(|n| alloc::format!("{n}/{proto}")).collect())
+}
+
+/// `$NAME` / `${NAME}` at `rest`'s start: (value, bytes used).
+fn variable<'e>(rest: &str, env: &'e [String]) -> (Option<&'e str>, usize) {
+    let (name, used) = match rest.strip_prefix('{') {
+        Some(r) => match r.find('}') {
+            Some(end) => (&r[..end], end + 2),
+            None => return (None, 0),
+        },
+        None => {
+            let n = rest
+                .bytes()
+                .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+                .count();
+            (&rest[..n], n)
+        }
+    };
+    if name.is_empty() {
+        return (None, 0);
+    }
+    let v = env
+        .iter()
+        .rev()
+        .find_map(|e| e.strip_prefix(name).and_then(|r| r.strip_prefix('=')));
+    (Some(v.unwrap_or("")), used)
+}
+
 /// Words as a shell splits them: blanks between, "..." and '...' quoting,
-/// backslash escapes (outside single quotes).
-fn words(s: &str) -> Result<Vec<String>> {
+/// backslash escapes (outside single quotes; inside double quotes only
+/// before `"`, `$` and `\`), `$VAR` expanded from `env` (outside single
+/// quotes) when given.
+fn words(s: &str, env: Option<&[String]>) -> Result<Vec<String>> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let (mut quote, mut any) = (None, false);
-    let mut it = s.chars();
-    while let Some(ch) = it.next() {
+    let mut i = 0;
+    while let Some(ch) = s[i..].chars().next() {
+        i += ch.len_utf8();
         match (quote, ch) {
             (None, c) if c.is_ascii_whitespace() => {
                 if any {
@@ -144,9 +274,28 @@ fn words(s: &str) -> Result<Vec<String>> {
             (None, '"' | '\'') => (quote, any) = (Some(ch), true),
             (Some(q), c) if c == q => quote = None,
             (Some('\''), c) => cur.push(c),
-            (_, '\\') => {
-                let n = it.next().ok_or_else(|| bad("a trailing backslash"))?;
-                cur.push(n);
+            (q, '\\') => {
+                let n = s[i..]
+                    .chars()
+                    .next()
+                    .ok_or_else(|| bad("a trailing backslash"))?;
+                if q == Some('"') && !matches!(n, '"' | '$' | '\\') {
+                    cur.push('\\');
+                } else {
+                    i += n.len_utf8();
+                    cur.push(n);
+                }
+                any = true;
+            }
+            (_, '$') if env.is_some() => {
+                let (v, used) = variable(&s[i..], env.unwrap_or(&[]));
+                match v {
+                    Some(v) => {
+                        cur.push_str(v);
+                        i += used;
+                    }
+                    None => cur.push('$'),
+                }
                 any = true;
             }
             (_, c) => {
@@ -165,16 +314,18 @@ fn words(s: &str) -> Result<Vec<String>> {
 }
 
 /// ENV and LABEL: `K=V K2="v 2"`, or the old `K value with blanks`.
-fn pairs(rest: &str, what: &'static str) -> Result<Vec<(String, String)>> {
-    let first = rest.split_ascii_whitespace().next().unwrap_or("");
+fn pairs(rest: &str, what: &'static str, env: &[String]) -> Result<Vec<(String, String)>> {
+    let all = words(rest, Some(env))?;
+    let Some(first) = all.first() else {
+        return Err(bad(alloc::format!("{what} needs a name and a value")));
+    };
     if !first.contains('=') {
-        let (k, v) = rest
-            .split_once(|c: char| c.is_ascii_whitespace())
-            .ok_or_else(|| bad(alloc::format!("{what} needs a name and a value")))?;
-        return Ok(alloc::vec![(String::from(k), String::from(v.trim()))]);
+        if all.len() < 2 {
+            return Err(bad(alloc::format!("{what} needs a name and a value")));
+        }
+        return Ok(alloc::vec![(first.clone(), all[1..].join(" "))]);
     }
-    words(rest)?
-        .into_iter()
+    all.into_iter()
         .map(|w| match w.split_once('=') {
             Some((k, v)) if !k.is_empty() => Ok((String::from(k), String::from(v))),
             _ => Err(bad(alloc::format!("{what}: {w} is not NAME=VALUE"))),
@@ -190,44 +341,95 @@ mod tests {
         v.iter().map(|x| String::from(*x)).collect()
     }
 
+    fn change(c: &mut Config, text: &str) -> Result<()> {
+        apply_all(c, &[String::from(text)])
+    }
+
     #[test]
     fn instructions_as_dockerfiles_spell_them() {
         let mut c = Config {
             env: s(&["PATH=/bin", "A=old"]),
+            cmd: s(&["sh"]),
             working_dir: String::from("/srv"),
             ..Default::default()
         };
-        apply(&mut c, r#"CMD ["echo", "hi there"]"#).unwrap();
-        assert_eq!(c.cmd, s(&["echo", "hi there"]));
-        apply(&mut c, "cmd echo $HOME").unwrap();
+        change(&mut c, r#"ENTRYPOINT ["/init"]"#).unwrap();
+        assert_eq!(
+            (c.entrypoint.clone(), c.cmd.clone()),
+            (s(&["/init"]), s(&[]))
+        );
+        apply_all(
+            &mut c,
+            &s(&[r#"CMD ["echo", "hi there"]"#, "ENTRYPOINT /e"]),
+        )
+        .unwrap();
+        assert_eq!(c.cmd, s(&["echo", "hi there"]), "a CMD before keeps");
+        assert_eq!(c.entrypoint, s(&["/bin/sh", "-c", "/e"]));
+        change(&mut c, "cmd echo $HOME").unwrap();
         assert_eq!(c.cmd, s(&["/bin/sh", "-c", "echo $HOME"]));
-        apply(&mut c, r#"ENTRYPOINT ["/init"]"#).unwrap();
-        assert_eq!(c.entrypoint, s(&["/init"]));
-        apply(&mut c, r#"ENV A=new B="two words" C=x\ y"#).unwrap();
-        assert_eq!(c.env, s(&["PATH=/bin", "A=new", "B=two words", "C=x y"]));
-        apply(&mut c, "ENV D the rest of it").unwrap();
-        assert_eq!(c.env.last().unwrap(), "D=the rest of it");
-        apply(&mut c, r#"LABEL a=1 "b c"=2"#).unwrap();
+        change(&mut c, "CMD [not json").unwrap();
+        assert_eq!(c.cmd, s(&["/bin/sh", "-c", "[not json"]));
+        change(
+            &mut c,
+            r#"ENV A=new B="two words" C=x\ y D="a\d" E=a=b F="""#,
+        )
+        .unwrap();
+        assert_eq!(
+            c.env,
+            s(&[
+                "PATH=/bin",
+                "A=new",
+                "B=two words",
+                "C=x y",
+                r"D=a\d",
+                "E=a=b",
+                "F="
+            ])
+        );
+        change(&mut c, "ENV PATH=/opt/bin:$PATH G=${A}-$A 'H=$A'").unwrap();
+        assert!(c.env.contains(&"PATH=/opt/bin:/bin".into()), "{:?}", c.env);
+        assert!(c.env.contains(&"G=new-new".into()) && c.env.contains(&"H=$A".into()));
+        change(&mut c, "ENV D the rest of it").unwrap();
+        assert!(c.env.contains(&"D=the rest of it".into()), "{:?}", c.env);
+        change(&mut c, r#"LABEL "my label"=1 b=2"#).unwrap();
+        change(&mut c, "LABEL b 3").unwrap();
         assert_eq!(
             c.labels,
-            [
-                (s(&["a"]).remove(0), s(&["1"]).remove(0)),
-                ("b c".into(), "2".into())
-            ]
+            [("my label".into(), "1".into()), ("b".into(), "3".into())]
         );
-        apply(&mut c, "EXPOSE 80 53/UDP 80/tcp").unwrap();
-        assert_eq!(c.exposed_ports, s(&["80/tcp", "53/udp"]));
-        apply(&mut c, r#"VOLUME ["/data", "/logs"]"#).unwrap();
-        apply(&mut c, "VOLUME /more").unwrap();
+        change(&mut c, "EXPOSE 80 53/UDP 80/tcp 8000-8002").unwrap();
+        assert_eq!(
+            c.exposed_ports,
+            s(&["80/tcp", "53/udp", "8000/tcp", "8001/tcp", "8002/tcp"])
+        );
+        change(&mut c, r#"VOLUME ["/data", "/logs"]"#).unwrap();
+        change(&mut c, "VOLUME /more").unwrap();
         assert_eq!(c.volumes, s(&["/data", "/logs", "/more"]));
-        apply(&mut c, "USER 1000:1000").unwrap();
+        change(&mut c, "USER 1000:1000").unwrap();
         assert_eq!(c.user, "1000:1000");
-        apply(&mut c, "WORKDIR app").unwrap();
+        change(&mut c, "WORKDIR app").unwrap();
         assert_eq!(c.working_dir, "/srv/app");
-        apply(&mut c, "WORKDIR /w").unwrap();
-        assert_eq!(c.working_dir, "/w");
-        apply(&mut c, "STOPSIGNAL SIGQUIT").unwrap();
+        change(&mut c, "WORKDIR ../x/./y").unwrap();
+        assert_eq!(c.working_dir, "/srv/x/y");
+        change(&mut c, r#"WORKDIR "/my dir""#).unwrap();
+        assert_eq!(c.working_dir, "/my dir");
+        change(&mut c, "STOPSIGNAL SIGQUIT").unwrap();
         assert_eq!(c.stop_signal, "SIGQUIT");
+        // Several lines in one value, comments and continuations.
+        let mut d = Config::default();
+        change(
+            &mut d,
+            "# set up\nENV A=1\n\nEXPOSE 80 \\\n  81\nWORKDIR app",
+        )
+        .unwrap();
+        assert_eq!(
+            (d.env, d.exposed_ports),
+            (s(&["A=1"]), s(&["80/tcp", "81/tcp"]))
+        );
+        assert_eq!(d.working_dir, "/app");
+        let mut e = Config::default();
+        change(&mut e, "").unwrap();
+        assert_eq!(e, Config::default());
     }
 
     /// Hostile changes: never a panic or a hang, a refusal is one line,
@@ -237,14 +439,15 @@ mod tests {
         let corpus: &[&[u8]] = &[
             br#"CMD ["echo", "hi"]"#,
             b"ENTRYPOINT /init --flag",
-            br#"ENV A=1 B="two words" C=x\ y"#,
+            br#"ENV A=1 B="two words" C=x\ y D=$A${B}"#,
             b"LABEL a=1 'b c'=2",
-            b"EXPOSE 80 53/udp",
+            b"EXPOSE 80 53/udp 8000-8010",
             br#"VOLUME ["/data"]"#,
-            b"WORKDIR app",
-            b"USER 1000:1000",
+            b"WORKDIR app\nUSER 1000:1000",
         ];
-        let dict: &[&[u8]] = &[b"CMD ", b"ENV ", b"[", b"\"", b"'", b"\\", b"=", b"/udp"];
+        let dict: &[&[u8]] = &[
+            b"CMD ", b"ENV ", b"[", b"\"", b"'", b"\\", b"=", b"/udp", b"$", b"${", b"\n", b"-",
+        ];
         crate::rt::fuzz::run(
             "change",
             corpus,
@@ -254,13 +457,14 @@ mod tests {
                 let mut c = Config::default();
                 let text = String::from_utf8_lossy(b);
                 // A refusal goes back to the driver, which wants one line.
-                apply(&mut c, &text).map_err(|e| e.to_string())?;
-                let kept = c.env.len() + c.labels.len() + c.exposed_ports.len() + c.volumes.len();
+                change(&mut c, &text).map_err(|e| e.to_string())?;
+                let kept = c.env.len() + c.labels.len() + c.volumes.len();
                 assert!(
                     kept <= b.len(),
                     "{kept} items from {} bytes: {text:?}",
                     b.len()
                 );
+                assert!(c.exposed_ports.len() <= 65535);
                 Ok(())
             },
         );
@@ -269,22 +473,28 @@ mod tests {
     #[test]
     fn refusals_name_what_is_wrong() {
         let mut c = Config::default();
-        let e = |c: &mut Config, ch: &str| apply(c, ch).unwrap_err().to_string();
+        let e = |c: &mut Config, ch: &str| change(c, ch).unwrap_err().to_string();
         assert_eq!(
             e(&mut c, "RUN rm -rf /"),
-            "--change: RUN is not a valid change command"
+            "--change: run is not a valid change command"
         );
         assert_eq!(
             e(&mut c, "from scratch"),
-            "--change: FROM is not a valid change command"
+            "--change: from is not a valid change command"
         );
-        assert!(e(&mut c, "EXPOSE 99999").contains("invalid port"));
-        assert!(e(&mut c, "EXPOSE 80/icmp").contains("invalid port"));
+        assert!(e(&mut c, "HEALTHCHECK NONE").contains("not supported by pocket"));
+        for p in ["99999", "80/icmp", "0", "+80", "90-80", "a-b"] {
+            let got = e(&mut c, &alloc::format!("EXPOSE {p}"));
+            assert!(got.contains("invalid port"), "{p}: {got}");
+        }
+        assert!(e(&mut c, "EXPOSE").contains("at least one"));
+        assert!(e(&mut c, "VOLUME").contains("empty"));
+        assert!(e(&mut c, r#"VOLUME [""]"#).contains("empty"));
+        assert!(e(&mut c, "STOPSIGNAL FOO").contains("invalid signal"));
         assert!(e(&mut c, "ENV A=\"open").contains("unterminated"));
         assert!(e(&mut c, "ENV =x").contains("is not NAME=VALUE"));
         assert!(e(&mut c, "ENV lonely").contains("needs a name and a value"));
         assert!(e(&mut c, "USER").contains("exactly one"));
-        assert!(e(&mut c, "").contains("empty"));
         assert_eq!(c, Config::default());
     }
 }

@@ -403,7 +403,7 @@ fn ns_name(kind: i32) -> &'static [u8] {
     }
 }
 
-/// `n` in decimal, in `buf`, without allocating.
+/// The hostname, the loopback, and the terminal (-t).
 fn setup(cfg: &Config, tty_sock: i32) -> Result<(), Fail<'static>> {
     if cfg.flags & F_UTSNS != 0 {
         proc::sethostname(cfg.hostname).map_err(f("sethostname", b""))?;

@@ -114,7 +114,7 @@ impl StateDoc {
     }
 
     /// The same in pieces, for `run` without allocating: `pid` in
-    /// decimal (`decimal`).
+    /// decimal (`sys::cstr::decimal`).
     pub fn parts<'a>(&'a self, status: &'a str, pid: &'a [u8]) -> [&'a [u8]; 5] {
         [&self.head, status.as_bytes(), self.mid, pid, &self.tail]
     }

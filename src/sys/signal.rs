@@ -119,6 +119,23 @@ pub fn sigtimedwait(set: &SigSet, timeout_ms: i64) -> Result<Option<i32>> {
     }
 }
 
+/// Linux's signal names, SIGHUP (1) first.
+pub const NAMES: &[&str] = &[
+    "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2",
+    "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG",
+    "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
+];
+
+/// Signal names and numbers as `kill -s` takes them: KILL, SIGKILL, 9.
+pub fn by_name(s: &str) -> Option<i32> {
+    if let Ok(n) = s.parse::<i32>() {
+        return (1..=64).contains(&n).then_some(n);
+    }
+    let up = s.to_ascii_uppercase();
+    let name = up.strip_prefix("SIG").unwrap_or(&up);
+    NAMES.iter().position(|n| *n == name).map(|i| i as i32 + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::SigSet;
