@@ -502,6 +502,26 @@ fn update_changes_limits_live() {
     // stats: usage over the new limit.
     let o = r.out(&["stats", "--no-stream", &id]);
     assert!(stdout(&o).contains("/ 128MiB"), "{}", stdout(&o));
+    let head: Vec<String> = stdout(&o)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split("  ")
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .collect();
+    assert_eq!(
+        head,
+        [
+            "CONTAINER ID",
+            "NAME",
+            "CPU %",
+            "MEM USAGE / LIMIT",
+            "MEM %",
+            "PIDS"
+        ],
+        "the default table's columns"
+    );
     // --format, as docker's: a template per container, a table of its
     // columns, JSON lines with docker's field names.
     let short = &id[..12];
