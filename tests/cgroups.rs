@@ -258,6 +258,52 @@ fn the_container_reads_its_limits_at_sys_fs_cgroup_and_cannot_raise_them() {
     assert!(opts.split(',').any(|o| o == "rw"), "{opts}");
 }
 
+/// --cgroupns, as docker's: private (the default) shows its groups at
+/// "/", host the host's paths, in /proc/self/cgroup and under
+/// /sys/fs/cgroup alike (what the JVM matches one against the other);
+/// anything else is refused before anything is made.
+#[test]
+fn cgroupns_private_or_host() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("cgns");
+    let rootfs = rootfs_str();
+    let memory_line = "grep -E '^[0-9]+:memory:|^0::' /proc/self/cgroup | head -1 | cut -d: -f3";
+    for (mode, want_root) in [(None, true), (Some("private"), true), (Some("host"), false)] {
+        let mut a = vec!["run", "--rm", "--name", "cgns1"];
+        if let Some(m) = mode {
+            a.extend(["--cgroupns", m]);
+        }
+        a.extend(["--rootfs", &rootfs, "sh", "-c", memory_line]);
+        let o = r.out(&a);
+        assert_eq!(o.status.code(), Some(0), "{mode:?}: {}", stderr(&o));
+        let path = stdout(&o).trim().to_string();
+        match want_root {
+            true => assert_eq!(path, "/", "{mode:?}"),
+            false => assert!(
+                path.starts_with("/pocket/") && path.len() > 20,
+                "{mode:?}: {path}"
+            ),
+        }
+    }
+    let o = r.out(&[
+        "run",
+        "--rm",
+        "--cgroupns",
+        "shared",
+        "--rootfs",
+        &rootfs,
+        "true",
+    ]);
+    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "pocket: invalid --cgroupns shared: host or private\n"
+    );
+    assert_eq!(stdout(&r.out(&["ps", "-aq"])), "");
+}
+
 /// The groups bound at /sys/fs/cgroup are private to the container, made
 /// by the child (the usual run) or cloned by the parent (a user
 /// namespace): a clone of a host mount that is shared (systemd's are)

@@ -76,6 +76,7 @@ const FLAGS: &[Flag] = &[
     flag(0, "pid", true),
     flag(0, "ipc", true),
     flag(0, "uts", true),
+    flag(0, "cgroupns", true),
     flag(0, "group-add", true),
     flag(0, "cidfile", true),
     flag(0, "domainname", true),
@@ -149,6 +150,8 @@ pub struct RunArgs<'a> {
     pub pid: Option<&'a [u8]>,
     pub ipc: Option<&'a [u8]>,
     pub uts: Option<&'a [u8]>,
+    /// --cgroupns host|private.
+    pub cgroupns: Option<&'a [u8]>,
     pub group_add: Vec<&'a [u8]>,
     pub cidfile: Option<&'a [u8]>,
     pub domainname: Option<&'a [u8]>,
@@ -247,6 +250,7 @@ pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {
             "pid" => r.pid = Some(v),
             "ipc" => r.ipc = Some(v),
             "uts" => r.uts = Some(v),
+            "cgroupns" => r.cgroupns = Some(v),
             "group-add" => r.group_add.push(v),
             "cidfile" => r.cidfile = Some(v),
             "domainname" => r.domainname = Some(v),
@@ -459,14 +463,21 @@ pub fn to_spec(
             setenv(&mut env, kv);
         }
     }
-    let mut namespaces = alloc::vec![Namespace::Mount, Namespace::Cgroup];
+    let bad_mode = |flag: &str, v: &[u8], modes: &'static str| {
+        Error::bad(alloc::format!("invalid --{flag}"), text(v), modes)
+    };
+    let mut namespaces = alloc::vec![Namespace::Mount];
+    // A cgroup namespace of its own (docker's default on v2; pocket's
+    // everywhere): it sees its groups at "/". `host`: the host's paths.
+    match r.cgroupns {
+        None | Some(b"private") => namespaces.push(Namespace::Cgroup),
+        Some(b"host") => {}
+        Some(v) => return Err(bad_mode("cgroupns", v, "host or private")),
+    }
     let (uid_map, gid_map) = id_maps(r)?;
     if !uid_map.is_empty() {
         namespaces.push(Namespace::User);
     }
-    let bad_mode = |flag: &str, v: &[u8], modes: &'static str| {
-        Error::bad(alloc::format!("invalid --{flag}"), text(v), modes)
-    };
     let mut ns_containers = Vec::new();
     match r.pid {
         None => namespaces.push(Namespace::Pid),
