@@ -296,18 +296,7 @@ pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {
     Ok(r)
 }
 
-/// Set `kv` (KEY=VALUE) in `env`, replacing an entry with the same key.
-fn setenv(env: &mut Vec<Vec<u8>>, kv: Vec<u8>) {
-    let key_len = kv.iter().position(|&c| c == b'=').unwrap_or(kv.len());
-    let key = &kv[..key_len];
-    match env
-        .iter_mut()
-        .find(|e| e.len() > key.len() && e.starts_with(key) && e[key.len()] == b'=')
-    {
-        Some(e) => *e = kv,
-        None => env.push(kv),
-    }
-}
+use crate::spec::setenv;
 
 /// One -e value or env-file line: KEY=VALUE as is; KEY alone takes the
 /// host's value, or is dropped if the host has none (as docker does).

@@ -493,14 +493,16 @@ pub fn apply<'a>(ops: &'a [Op], mut root: Option<Fd>) -> Res<'a, Option<Fd>> {
             } => {
                 let under = core::mem::ManuallyDrop::new(Fd::from_raw(*under));
                 for (mnt, dir, name) in binds {
-                    // The parent's clone, or ours (closed once attached).
-                    let own = match *mnt {
-                        -1 => Some(m::bind_tree(dir, false).map_err(fail("bind", dir))?),
-                        _ => None,
+                    // The parent's clone (its fd to close), or ours
+                    // (closed once attached).
+                    let own = match mnt {
+                        None => Some(m::bind_tree(dir, false).map_err(fail("bind", dir))?),
+                        Some(_) => None,
                     };
-                    let mnt = core::mem::ManuallyDrop::new(Fd::from_raw(*mnt));
-                    let mnt: &Fd = own.as_ref().unwrap_or(&mnt);
-                    m::move_mount_at(mnt, &under, name).map_err(fail("mount", name))?;
+                    let parents = mnt.map(|fd| core::mem::ManuallyDrop::new(Fd::from_raw(fd)));
+                    if let Some(tree) = own.as_ref().or(parents.as_deref()) {
+                        m::move_mount_at(tree, &under, name).map_err(fail("mount", name))?;
+                    }
                 }
                 // Recursive: the tmpfs and every group on it, private (the
                 // parent's clones of shared host mounts are their peers).

@@ -70,12 +70,12 @@ pub enum Op {
     /// `Attach` before): one move_mount(2) each, by a name in a tmpfs
     /// the parent made (no path to resolve), then `attrs` set on `under`
     /// and all of them at once. The fd is the parent's detached clone of
-    /// the host directory, or -1: cloned by the child (in `Late`, while
+    /// the host directory, or None: cloned by the child (in `Late`, while
     /// the host's tree is still its view). The cgroup hierarchies of a
     /// v1 host.
     AttachUnder {
         under: i32,
-        binds: Vec<(i32, CString, CString)>,
+        binds: Vec<(Option<i32>, CString, CString)>,
         attrs: u32,
     },
     /// Ops the child runs once the parent made its cgroups and it joined

@@ -236,10 +236,10 @@ fn cgroup(
         m::mkdirat(tmpfs.raw(), &n, 0o755).ctx("mkdir", &name(d))?;
         let dir = crate::error::cpath(&d.dir)?;
         let fd = match late {
-            true => -1,
+            true => None,
             false => {
                 let tree = m::bind_tree(&dir, false).ctx("bind", &d.dir)?;
-                let fd = tree.raw();
+                let fd = Some(tree.raw());
                 held.push(tree);
                 fd
             }

@@ -76,12 +76,7 @@ fn apply(c: &mut Config, change: &str, cmd_set: &mut bool) -> Result<()> {
         }
         "ENV" => {
             for (k, v) in pairs(rest, "ENV", &env)? {
-                let at = c.env.iter().position(|e| e.split('=').next() == Some(&k));
-                let kv = alloc::format!("{k}={v}");
-                match at {
-                    Some(i) => c.env[i] = kv,
-                    None => c.env.push(kv),
-                }
+                crate::spec::setenv(&mut c.env, alloc::format!("{k}={v}"));
             }
         }
         "LABEL" => {
@@ -93,7 +88,7 @@ fn apply(c: &mut Config, change: &str, cmd_set: &mut bool) -> Result<()> {
             }
         }
         "EXPOSE" => {
-            let ports = words(rest, Some(&env))?;
+            let ports = words(rest, &env)?;
             if ports.is_empty() {
                 return Err(bad("EXPOSE requires at least one argument"));
             }
@@ -107,8 +102,8 @@ fn apply(c: &mut Config, change: &str, cmd_set: &mut bool) -> Result<()> {
         }
         "VOLUME" => {
             let paths = match rest.starts_with('[') {
-                true => array(rest).or_else(|_| words(rest, Some(&env)))?,
-                false => words(rest, Some(&env))?,
+                true => array(rest).or_else(|_| words(rest, &env))?,
+                false => words(rest, &env)?,
             };
             if paths.is_empty() || paths.iter().any(|p| p.is_empty()) {
                 return Err(bad("VOLUME specified can not be an empty string"));
@@ -179,7 +174,7 @@ fn array(rest: &str) -> Result<Vec<String>> {
 /// USER, WORKDIR, STOPSIGNAL: the rest as one word (quotes removed,
 /// blanks inside kept).
 fn one(rest: &str, what: &'static str, env: &[String]) -> Result<String> {
-    let w = words(rest, Some(env))?.join(" ");
+    let w = words(rest, env)?.join(" ");
     match w.is_empty() {
         true => Err(bad(alloc::format!("{what} requires exactly one argument"))),
         false => Ok(w),
@@ -246,18 +241,16 @@ fn variable<'e>(rest: &str, env: &'e [String]) -> (Option<&'e str>, usize) {
     if name.is_empty() {
         return (None, 0);
     }
-    let v = env
-        .iter()
-        .rev()
-        .find_map(|e| e.strip_prefix(name).and_then(|r| r.strip_prefix('=')));
+    // Entries are Strings: what follows a `=` is UTF-8 too.
+    let v = crate::spec::getenv(env, name.as_bytes()).and_then(|v| core::str::from_utf8(v).ok());
     (Some(v.unwrap_or("")), used)
 }
 
 /// Words as a shell splits them: blanks between, "..." and '...' quoting,
 /// backslash escapes (outside single quotes; inside double quotes only
 /// before `"`, `$` and `\`), `$VAR` expanded from `env` (outside single
-/// quotes) when given.
-fn words(s: &str, env: Option<&[String]>) -> Result<Vec<String>> {
+/// quotes).
+fn words(s: &str, env: &[String]) -> Result<Vec<String>> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let (mut quote, mut any) = (None, false);
@@ -287,8 +280,8 @@ fn words(s: &str, env: Option<&[String]>) -> Result<Vec<String>> {
                 }
                 any = true;
             }
-            (_, '$') if env.is_some() => {
-                let (v, used) = variable(&s[i..], env.unwrap_or(&[]));
+            (_, '$') => {
+                let (v, used) = variable(&s[i..], env);
                 match v {
                     Some(v) => {
                         cur.push_str(v);
@@ -315,7 +308,7 @@ fn words(s: &str, env: Option<&[String]>) -> Result<Vec<String>> {
 
 /// ENV and LABEL: `K=V K2="v 2"`, or the old `K value with blanks`.
 fn pairs(rest: &str, what: &'static str, env: &[String]) -> Result<Vec<(String, String)>> {
-    let all = words(rest, Some(env))?;
+    let all = words(rest, env)?;
     let Some(first) = all.first() else {
         return Err(bad(alloc::format!("{what} needs a name and a value")));
     };

@@ -6,6 +6,30 @@ use alloc::vec::Vec;
 
 pub const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+/// Set `kv` (KEY=VALUE) in an environment, replacing the entry with the
+/// same key where it stands, else at the end (a process's, an image
+/// config's).
+pub fn setenv<T: AsRef<[u8]>>(env: &mut Vec<T>, kv: T) {
+    let k = kv.as_ref();
+    let key = &k[..k.iter().position(|&c| c == b'=').unwrap_or(k.len())];
+    let same = |e: &T| {
+        e.as_ref()
+            .strip_prefix(key)
+            .is_some_and(|r| r.first() == Some(&b'='))
+    };
+    match env.iter().position(same) {
+        Some(i) => env[i] = kv,
+        None => env.push(kv),
+    }
+}
+
+/// The value of `name` in an environment (the last entry for it).
+pub fn getenv<'e, T: AsRef<[u8]>>(env: &'e [T], name: &[u8]) -> Option<&'e [u8]> {
+    env.iter()
+        .rev()
+        .find_map(|e| e.as_ref().strip_prefix(name)?.strip_prefix(b"="))
+}
+
 fn m(dst: &str, kind: &str, opts: &[&str]) -> Mount {
     Mount {
         destination: dst.to_string(),
@@ -109,3 +133,22 @@ pub const READONLY_PATHS: &[&str] = &[
     "/proc/sys",
     "/proc/sysrq-trigger",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_environment_set_in_place_and_read() {
+        let mut env: Vec<String> = ["PATH=/bin", "AB=1", "A=2"].map(String::from).to_vec();
+        setenv(&mut env, String::from("A=3"));
+        setenv(&mut env, String::from("B=4"));
+        assert_eq!(env, ["PATH=/bin", "AB=1", "A=3", "B=4"]);
+        assert_eq!(getenv(&env, b"A"), Some(&b"3"[..]));
+        assert_eq!(getenv(&env, b"PAT"), None);
+        let mut raw: Vec<Vec<u8>> = alloc::vec![b"K=v".to_vec()];
+        setenv(&mut raw, b"K=".to_vec());
+        assert_eq!(raw, [b"K=".to_vec()]);
+        assert_eq!(getenv(&raw, b"K"), Some(&b""[..]));
+    }
+}

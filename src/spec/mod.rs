@@ -12,7 +12,9 @@ mod oci_read;
 pub mod rlimit;
 pub mod sysctl;
 
-pub use defaults::{DEFAULT_CAPS, DEFAULT_PATH, MASKED_PATHS, READONLY_PATHS, default_mounts};
+pub use defaults::{
+    DEFAULT_CAPS, DEFAULT_PATH, MASKED_PATHS, READONLY_PATHS, default_mounts, getenv, setenv,
+};
 
 pub use crate::net::NetAttach;
 use alloc::string::String;
