@@ -4,6 +4,7 @@
 //! what is left after delete. The real engines are in scripts/engines-test.sh.
 
 mod common;
+use common::checks::json;
 use common::*;
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd};
@@ -464,6 +465,20 @@ fn version_features_and_spec() {
         f.contains("\"ociVersionMax\"") && f.contains("SCMP_ACT_ERRNO"),
         "{f}"
     );
+    // The seccomp filter flags config.json may name (runc's keys).
+    let j = json(&f).unwrap_or_else(|e| panic!("features: {e}\n{f}"));
+    let sc = j.get("linux").get("seccomp");
+    for k in ["knownFlags", "supportedFlags"] {
+        assert_eq!(
+            sc.get(k).strs(),
+            [
+                "SECCOMP_FILTER_FLAG_TSYNC",
+                "SECCOMP_FILTER_FLAG_LOG",
+                "SECCOMP_FILTER_FLAG_SPEC_ALLOW"
+            ],
+            "{k}"
+        );
+    }
     // `pocket oci` is the same front end.
     let v2 = Command::new(bin())
         .args(["oci", "--version"])

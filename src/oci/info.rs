@@ -21,6 +21,11 @@ fn strs(v: &[&str]) -> Value {
 }
 
 /// runc's `features` document, for what pocket does.
+fn flags() -> Value {
+    let names = crate::seccomp::FLAGS.iter().map(|f| json::str(f.0));
+    Value::Arr(names.collect())
+}
+
 pub fn features() -> Result<i32> {
     let caps: Vec<&str> = crate::spec::caps::NAMES.to_vec();
     let v = json::obj!(
@@ -114,6 +119,9 @@ pub fn features() -> Result<i32> {
                             ]))
                         ),
                         ("archs", Some(strs(&["SCMP_ARCH_X86_64"]))),
+                        // Every kernel pocket runs on (5.9+) has all three.
+                        ("knownFlags", Some(flags())),
+                        ("supportedFlags", Some(flags())),
                     ))
                 ),
                 (

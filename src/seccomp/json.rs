@@ -9,7 +9,9 @@
 //! not. `includes.minKernel` is not checked: pocket needs a 5.9+ kernel
 //! anyway and docker's own profile asks for 4.8 at most. Names unknown on
 //! x86_64 are skipped, as runc skips what libseccomp cannot resolve.
-//! `flags` and `listenerPath` are ignored; SCMP_ACT_NOTIFY is refused.
+//! `flags` (SECCOMP_FILTER_FLAG_TSYNC, _LOG, _SPEC_ALLOW) go to seccomp(2);
+//! none given is SPEC_ALLOW (`Seccomp::flags`). `listenerPath` is
+//! ignored; SCMP_ACT_NOTIFY is refused.
 
 use super::bpf::{Rule, push_rules};
 use super::{Action, Arg, Op, Profile, Syscall, names};
@@ -209,11 +211,28 @@ pub fn from_value(v: &Value, caps: u64) -> R<Profile> {
             syscalls.push(s);
         }
     }
+    let flags = match v.get("flags") {
+        None | Some(Value::Null) => None,
+        f => Some(flag_bits(&strings(f, "flags")?)?),
+    };
     Ok(Profile {
         default,
         architectures,
         syscalls,
+        flags,
     })
+}
+
+/// OCI `flags`: SECCOMP_FILTER_FLAG_* names to seccomp(2)'s bits.
+fn flag_bits(names: &[String]) -> R<u32> {
+    let mut bits = 0;
+    for n in names {
+        match super::FLAGS.iter().find(|f| f.0 == n) {
+            Some(f) => bits |= f.1,
+            None => return Err(format!("flags: {n} is not supported")),
+        }
+    }
+    Ok(bits)
 }
 
 /// Parse a profile file's bytes.
@@ -267,6 +286,11 @@ pub fn to_value(p: &Profile) -> Value {
         })
         .collect();
     o.push(("syscalls".to_string(), Value::Arr(calls)));
+    if let Some(bits) = p.flags {
+        let names = super::FLAGS.iter().filter(|f| bits & f.1 != 0);
+        let names = names.map(|f| json::str(f.0)).collect();
+        o.push(("flags".to_string(), Value::Arr(names)));
+    }
     Value::Obj(o)
 }
 

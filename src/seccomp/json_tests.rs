@@ -86,6 +86,50 @@ fn oci_form_round_trips() {
 }
 
 #[test]
+fn flags_round_trip_and_default_to_spec_allow() {
+    use crate::seccomp::Seccomp;
+    let doc = |f: &str| format!(r#"{{"defaultAction":"SCMP_ACT_ALLOW"{f}}}"#);
+    let p = parse(doc("").as_bytes(), 0).unwrap();
+    assert_eq!(p.flags, None);
+    assert!(!crate::json::compact(&to_value(&p)).contains("flags"));
+    // None named: SPEC_ALLOW (4), as crun and runc; the built-in profile too.
+    assert_eq!(Seccomp::Profile(p).flags(), 4);
+    assert_eq!(Seccomp::Builtin.flags(), 4);
+    // An empty list is no flag at all: the kernel's mitigation stays.
+    let p = parse(doc(r#","flags":[]"#).as_bytes(), 0).unwrap();
+    assert_eq!(p.flags, Some(0));
+    assert_eq!(Seccomp::Profile(p.clone()).flags(), 0);
+    assert_eq!(
+        parse(crate::json::compact(&to_value(&p)).as_bytes(), 0).unwrap(),
+        p
+    );
+    let p = parse(
+        doc(r#","flags":["SECCOMP_FILTER_FLAG_LOG","SECCOMP_FILTER_FLAG_TSYNC"]"#).as_bytes(),
+        0,
+    )
+    .unwrap();
+    assert_eq!(Seccomp::Profile(p.clone()).flags(), 1 | 2);
+    let text = crate::json::compact(&to_value(&p));
+    assert!(
+        text.contains(r#""flags":["SECCOMP_FILTER_FLAG_TSYNC","SECCOMP_FILTER_FLAG_LOG"]"#),
+        "{text}"
+    );
+    assert_eq!(parse(text.as_bytes(), 0).unwrap(), p);
+    for (f, why) in [
+        (
+            r#","flags":["SECCOMP_FILTER_FLAG_NEW_LISTENER"]"#,
+            "flags: SECCOMP_FILTER_FLAG_NEW_LISTENER is not supported",
+        ),
+        (
+            r#","flags":"SECCOMP_FILTER_FLAG_LOG""#,
+            "flags: must be an array of strings",
+        ),
+    ] {
+        assert_eq!(parse(doc(f).as_bytes(), 0).unwrap_err(), why);
+    }
+}
+
+#[test]
 fn bad_profiles_say_why() {
     for (doc, why) in [
         ("{", "at byte 1"),

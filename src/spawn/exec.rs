@@ -107,6 +107,7 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     let filter = crate::seccomp::build(&e.seccomp, e.caps)?;
     let confine = crate::seccomp::Confine {
         filter: filter.as_deref(),
+        flags: e.seccomp.flags(),
         no_new_privs: e.no_new_privs,
     };
 

@@ -376,6 +376,7 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
         preserve_fds: waiting.map_or(0, |w| w.preserve_fds),
         confine: crate::seccomp::Confine {
             filter: filter.as_deref(),
+            flags: spec.seccomp.flags(),
             no_new_privs: p.no_new_privileges,
         },
     };

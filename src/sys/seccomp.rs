@@ -30,11 +30,11 @@ pub fn set_no_new_privs() -> Result<()> {
     unsafe { syscall!(Sysno::prctl, libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }.map(drop)
 }
 
-/// `seccomp(SECCOMP_SET_MODE_FILTER, 0, &prog)` — seccomp(2). Needs
+/// `seccomp(SECCOMP_SET_MODE_FILTER, flags, &prog)` — seccomp(2). Needs
 /// no_new_privs, or CAP_SYS_ADMIN in the caller's user namespace. The
 /// kernel copies the program; `prog` may go away after the call.
-/// No SECCOMP_FILTER_FLAG_TSYNC: pocket is single-threaded.
-pub fn set_filter(prog: &[SockFilter]) -> Result<()> {
+/// (SECCOMP_FILTER_FLAG_TSYNC changes nothing: pocket is single-threaded.)
+pub fn set_filter(prog: &[SockFilter], flags: u32) -> Result<()> {
     let fprog = SockFprog {
         len: prog.len() as u16,
         filter: prog.as_ptr(),
@@ -44,7 +44,7 @@ pub fn set_filter(prog: &[SockFilter]) -> Result<()> {
         syscall!(
             Sysno::seccomp,
             SECCOMP_SET_MODE_FILTER,
-            0,
+            flags,
             &fprog as *const SockFprog
         )
     }
