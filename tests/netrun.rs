@@ -533,6 +533,32 @@ fn a_container_reaches_a_server_on_the_bridge_address() {
     assert!(req.starts_with("GET /ping HTTP/1."), "{req:?}");
     // Straight from the container's address: no NAT on the way in.
     assert_eq!(peer.ip().to_string(), ip);
+
+    // stats' NET I/O (docker's RX / TX of the container's networks, not
+    // lo): that exchange went through its eth0 both ways, a handshake and
+    // a request out, a response in (over 200 bytes each). A container on
+    // the host's network has no network of its own: 0B / 0B, as docker.
+    let io = e.ok(&["stats", "--no-stream", "--format", "{{.NetIO}}", &c]);
+    let (rx, tx) = io
+        .trim()
+        .split_once(" / ")
+        .unwrap_or_else(|| panic!("NET I/O {io:?}"));
+    assert!(bytes(rx) >= 200.0 && bytes(tx) >= 200.0, "NET I/O {io:?}");
+    let h = e.run_d(&["--net", "host", "sleep", "60"]);
+    let io = e.ok(&["stats", "--no-stream", "--format", "{{.NetIO}}", &h]);
+    assert_eq!(io, "0B / 0B\n");
+}
+
+/// docker's decimal sizes ("432B", "1.23kB") as bytes.
+fn bytes(s: &str) -> f64 {
+    let (num, unit) = s.split_at(s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len()));
+    let k = match unit {
+        "B" => 1.0,
+        "kB" => 1e3,
+        "MB" => 1e6,
+        u => panic!("unit {u:?} in {s:?}"),
+    };
+    num.parse::<f64>().unwrap_or_else(|_| panic!("{s:?}")) * k
 }
 
 #[test]

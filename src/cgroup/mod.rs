@@ -530,19 +530,85 @@ impl Cgroup {
                     files::read_u64(&d.dir, "memory.limit_in_bytes").filter(|l| *l < (1 << 62));
             }
         }
+        if let Some(d) = self.dir_with("memory") {
+            let key = if d.v2 {
+                "inactive_file"
+            } else {
+                "total_inactive_file"
+            };
+            s.mem_inactive_file = files::read_keyed(&d.dir, "memory.stat", key);
+        }
         if let Some(d) = self.dir_with("pids") {
             s.pids = files::read_u64(&d.dir, "pids.current");
+        }
+        if let Some(d) = self.dir_with("blkio") {
+            s.io = match d.v2 {
+                true => files::read(&d.dir, "io.stat").map(|t| io_stat_bytes(&t)),
+                // runc's order: the first of these the kernel keeps
+                // (the BFQ or CFQ scheduler's counters, else the throttle
+                // layer's, which sees every request).
+                false => [
+                    "blkio.bfq.io_service_bytes_recursive",
+                    "blkio.io_service_bytes_recursive",
+                    "blkio.throttle.io_service_bytes_recursive",
+                    "blkio.throttle.io_service_bytes",
+                ]
+                .iter()
+                .filter_map(|f| files::read(&d.dir, f))
+                .find(|t| !t.is_empty())
+                .map(|t| service_bytes(&t)),
+            };
         }
         s
     }
 }
 
+/// v1 `blkio.*io_service_bytes*`: `MAJ:MIN Read N` lines (and Write,
+/// Sync, Async, Discard, Total per device, then a `Total N` line): the
+/// bytes read and written, over every device.
+fn service_bytes(t: &str) -> (u64, u64) {
+    let (mut r, mut w) = (0u64, 0u64);
+    for l in t.lines() {
+        let mut f = l.split_whitespace();
+        let (Some(_dev), Some(op), Some(n)) = (f.next(), f.next(), f.next()) else {
+            continue;
+        };
+        let n = n.parse::<u64>().unwrap_or(0);
+        match op {
+            "Read" => r = r.saturating_add(n),
+            "Write" => w = w.saturating_add(n),
+            _ => {}
+        }
+    }
+    (r, w)
+}
+
+/// v2 `io.stat`: `MAJ:MIN rbytes=N wbytes=N rios=N ...` per device.
+fn io_stat_bytes(t: &str) -> (u64, u64) {
+    let (mut r, mut w) = (0u64, 0u64);
+    for kv in t.split_whitespace() {
+        let n = |v: &str| v.parse::<u64>().unwrap_or(0);
+        if let Some(v) = kv.strip_prefix("rbytes=") {
+            r = r.saturating_add(n(v));
+        } else if let Some(v) = kv.strip_prefix("wbytes=") {
+            w = w.saturating_add(n(v));
+        }
+    }
+    (r, w)
+}
+
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Stats {
     pub cpu_ns: Option<u64>,
+    /// The kernel's usage, page cache included (runc's `usage`).
     pub mem: Option<u64>,
     pub mem_limit: Option<u64>,
+    /// Page cache not recently used (memory.stat's `inactive_file`, v1's
+    /// `total_inactive_file`): what docker's stats leaves out of the usage.
+    pub mem_inactive_file: Option<u64>,
     pub pids: Option<u64>,
+    /// Bytes read and written on block devices.
+    pub io: Option<(u64, u64)>,
 }
 
 /// Put the calling process into every cgroup `pid` is in (v1 hierarchies
@@ -610,6 +676,90 @@ mod tests {
         assert_eq!(rd("pocket/abc/pids.max"), "7");
         assert!(open(&l, "../x").is_err() && open(&l, "/").is_err() && open(&l, "a//b").is_err());
         assert_eq!(open(&l, "/pocket/abc").unwrap(), cg);
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    /// stats() reads both versions' files: usage, limit, the inactive page
+    /// cache docker leaves out, CPU time, pids and block I/O.
+    #[test]
+    fn stats_from_fake_v1_and_v2_groups() {
+        let root = std::env::temp_dir().join(format!("pocket-cgstats-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let put = |f: &str, v: &str| {
+            let p = root.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, v).unwrap();
+        };
+        put("v2/cgroup.controllers", "cpu io memory pids");
+        for (f, v) in [
+            ("memory.current", "1000000\n"),
+            ("memory.max", "max\n"),
+            (
+                "memory.stat",
+                "anon 5\ninactive_file 400000\nactive_file 9\n",
+            ),
+            ("cpu.stat", "usage_usec 1500\nuser_usec 1000\n"),
+            ("pids.current", "3\n"),
+            (
+                "io.stat",
+                "8:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n254:0 rbytes=1 wbytes=2 rios=1 wios=1 dbytes=0 dios=0\n",
+            ),
+        ] {
+            put(&format!("v2/pocket/s/{f}"), v);
+        }
+        let mi = format!(
+            "25 1 0:22 / {}/v2 rw - cgroup2 cgroup2 rw\n",
+            root.display()
+        );
+        let l = Layout::parse(mi.as_bytes(), |m| {
+            std::fs::read(format!("{m}/cgroup.controllers")).unwrap()
+        });
+        let st = open(&l, "pocket/s").unwrap().stats();
+        assert_eq!(
+            st,
+            Stats {
+                cpu_ns: Some(1_500_000),
+                mem: Some(1_000_000),
+                mem_limit: None,
+                mem_inactive_file: Some(400_000),
+                pids: Some(3),
+                io: Some((4097, 8194)),
+            }
+        );
+
+        let mut mi = String::new();
+        for (i, c) in ["memory", "blkio"].iter().enumerate() {
+            let m = root.join("v1").join(c);
+            std::fs::create_dir_all(&m).unwrap();
+            mi += &format!(
+                "{} 1 0:{} / {} rw - cgroup cgroup rw,{c}\n",
+                30 + i,
+                40 + i,
+                m.display()
+            );
+        }
+        put("v1/memory/pocket/s/memory.usage_in_bytes", "5000\n");
+        put(
+            "v1/memory/pocket/s/memory.limit_in_bytes",
+            "9223372036854771712\n",
+        );
+        put(
+            "v1/memory/pocket/s/memory.stat",
+            "cache 1\ninactive_file 7\ntotal_inactive_file 300\n",
+        );
+        // No scheduler's counters (the CFQ file there, but empty): the
+        // throttle layer's.
+        put("v1/blkio/pocket/s/blkio.io_service_bytes_recursive", "");
+        put(
+            "v1/blkio/pocket/s/blkio.throttle.io_service_bytes_recursive",
+            "8:0 Read 100\n8:0 Write 200\n8:0 Sync 300\n8:0 Async 0\n8:0 Discard 0\n8:0 Total 300\n254:0 Read 1\n254:0 Write 2\nTotal 303\n",
+        );
+        let l = Layout::parse(mi.as_bytes(), |_| Vec::new());
+        let st = open(&l, "pocket/s").unwrap().stats();
+        assert_eq!(
+            (st.mem, st.mem_limit, st.mem_inactive_file, st.io),
+            (Some(5000), None, Some(300), Some((101, 202)))
+        );
         std::fs::remove_dir_all(root).unwrap();
     }
 

@@ -25,7 +25,6 @@ use crate::image::extract::{self, Whiteouts};
 use crate::image::limits::Limits;
 use crate::image::tar::{Entry, Kind, Reader};
 use crate::image::tar_write::{self, Sink, Writer, mode_type};
-use crate::rt::fixed;
 use crate::spec::Overlay;
 use crate::sys::fd::{self, Fd};
 use crate::sys::lock::Lock;
@@ -33,7 +32,6 @@ use crate::sys::{Errno, cstr, file, fs, mount as m, proc, tty};
 use alloc::borrow::Cow;
 use alloc::ffi::CString;
 use alloc::format;
-use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::ffi::CStr;
@@ -94,7 +92,11 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     };
     // As docker: a progress line for people, never in scripts or pipes.
     if !o.quiet && src != b"-" && dst != b"-" && tty::isatty(2) {
-        crate::errln!("Successfully copied {} to {}", human(copied), to);
+        crate::errln!(
+            "Successfully copied {} to {}",
+            crate::rt::units::human_size(copied, 4),
+            to
+        );
     }
     Ok(0)
 }
@@ -121,24 +123,6 @@ fn split(a: &[u8]) -> Option<(&[u8], &[u8])> {
     }
     let i = a.iter().position(|&c| c == b':')?;
     Some((&a[..i], &a[i + 1..]))
-}
-
-/// docker's sizes ("2.048kB"): decimal units, 4 significant digits.
-fn human(n: u64) -> String {
-    let mut v = n as f64;
-    let mut unit = 0;
-    let units = ["B", "kB", "MB", "GB", "TB", "PB"];
-    while v >= 1000.0 && unit + 1 < units.len() {
-        v /= 1000.0;
-        unit += 1;
-    }
-    let s = match v {
-        v if v >= 100.0 => fixed(v, 1),
-        v if v >= 10.0 => fixed(v, 2),
-        _ => fixed(v, 3),
-    };
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    format!("{s}{}", units[unit])
 }
 
 fn cs(p: &[u8]) -> Result<CString> {
@@ -798,13 +782,5 @@ mod tests {
         assert_eq!(parent_of(b"a/b/"), (b"a".to_vec(), b"b".to_vec()));
         assert_eq!(parent_of(b"/b"), (b"/".to_vec(), b"b".to_vec()));
         assert_eq!(parent_of(b"b"), (b".".to_vec(), b"b".to_vec()));
-    }
-
-    #[test]
-    fn sizes_as_docker_prints_them() {
-        assert_eq!(human(0), "0B");
-        assert_eq!(human(2048), "2.048kB");
-        assert_eq!(human(1_500_000), "1.5MB");
-        assert_eq!(human(123_456_789), "123.5MB");
     }
 }

@@ -23,25 +23,6 @@ pub fn store(ctx: &Ctx) -> Result<Images> {
     Ok(i)
 }
 
-/// docker's image sizes: decimal units, three significant digits.
-pub fn size_cell(n: u64) -> String {
-    const U: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1000.0 && u + 1 < U.len() {
-        v /= 1000.0;
-        u += 1;
-    }
-    // Integer arithmetic for the digits: float formatting costs 16 KB.
-    let c = (v * 100.0 + 0.5) as u64;
-    match c {
-        _ if u == 0 => format!("{n}B"),
-        0..=999 => format!("{}.{:02}{}", c / 100, c % 100, U[u]),
-        1000..=9999 => format!("{}.{}{}", c / 100, c % 100 / 10, U[u]),
-        _ => format!("{}{}", c / 100, U[u]),
-    }
-}
-
 /// Bounds on each layer: the defaults, then $POCKET_MAX_LAYER_SIZE and
 /// $POCKET_MAX_LAYER_ENTRIES, then the command's --max-layer-size and
 /// --max-layer-entries (load, import and commit have them). 0 lifts a
@@ -379,7 +360,7 @@ pub fn images_cmd(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
                 short(&img.id),
                 time::human_ago(img.created, now),
                 time::docker_date(img.created),
-                size_cell(img.size),
+                crate::rt::units::human_size(img.size, 3),
             ]);
         }
     }

@@ -5,7 +5,6 @@
 
 use super::Ctx;
 use super::args::{Flag, flag};
-use super::images::size_cell;
 use crate::error::{Error, Result};
 use crate::net::networks::{self, Nets};
 use crate::state::volumes;
@@ -63,7 +62,10 @@ fn confirm(warning: &str, force: bool) -> bool {
 }
 
 fn total(bytes: u64) {
-    crate::outln!("Total reclaimed space: {}", size_cell(bytes));
+    crate::outln!(
+        "Total reclaimed space: {}",
+        crate::rt::units::human_size(bytes, 4)
+    );
 }
 
 /// The bytes the files below `path` hold (0 if it is not there).

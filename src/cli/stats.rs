@@ -17,8 +17,7 @@ const STATS_FLAGS: &[Flag] = &[
     flag(0, "help", false),
 ];
 
-/// docker's stats fields and titles (its formatter's names; no network
-/// or block I/O counters here).
+/// docker's stats fields and titles (its formatter's names).
 const COLUMNS: super::format::Columns = super::format::Columns {
     fields: &[
         ("ID", "CONTAINER ID"),
@@ -26,10 +25,14 @@ const COLUMNS: super::format::Columns = super::format::Columns {
         ("CPUPerc", "CPU %"),
         ("MemUsage", "MEM USAGE / LIMIT"),
         ("MemPerc", "MEM %"),
+        ("NetIO", "NET I/O"),
+        ("BlockIO", "BLOCK I/O"),
         ("PIDs", "PIDS"),
         ("Container", "CONTAINER"),
     ],
-    default: &["ID", "Name", "CPUPerc", "MemUsage", "MemPerc", "PIDs"],
+    default: &[
+        "ID", "Name", "CPUPerc", "MemUsage", "MemPerc", "NetIO", "BlockIO", "PIDs",
+    ],
 };
 
 /// `num / den` as a decimal with `places` digits, in integers: float
@@ -52,27 +55,6 @@ fn fixed(num: u64, den: u64, places: u32) -> String {
     }
 }
 
-/// docker's binary sizes: "1.5MiB", "64MiB", "512KiB" (three significant
-/// digits, as go-units' HumanSize).
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut unit = 0;
-    let mut div: u64 = 1;
-    while n / div >= 1024 && unit + 1 < UNITS.len() {
-        div *= 1024;
-        unit += 1;
-    }
-    let whole = n / div;
-    let places = if unit == 0 || whole >= 100 {
-        0
-    } else if whole >= 10 {
-        1
-    } else {
-        2
-    };
-    format!("{}{}", fixed(n, div, places), UNITS[unit])
-}
-
 /// A percentage with two decimals.
 fn percent(part: u64, whole: u64) -> String {
     if whole == 0 {
@@ -87,6 +69,8 @@ struct Row {
     name: String,
     /// As the user named it (docker's .Container), else the short id.
     asked: String,
+    /// The container's init (its network namespace's counters).
+    pid: i32,
     cg: cgroup::Cgroup,
 }
 
@@ -120,6 +104,7 @@ fn rows(ctx: &Ctx, names: &[&[u8]]) -> Result<Vec<Row>> {
             id: String::from(r.short_id()),
             name: r.name.clone(),
             asked,
+            pid: r.pid,
             cg: cgroup::open(&l, &path)?,
         });
     }
@@ -130,8 +115,19 @@ fn host_memory() -> u64 {
     crate::sys::proc::total_ram()
 }
 
+/// docker's "RX / TX" of NET I/O and "read / written" of BLOCK I/O:
+/// decimal units, three digits.
+fn pair(p: Option<(u64, u64)>) -> String {
+    use crate::rt::units::human_size;
+    match p {
+        Some((a, b)) => format!("{} / {}", human_size(a, 3), human_size(b, 3)),
+        None => String::from("--"),
+    }
+}
+
 /// A row of cells per container, in COLUMNS' order.
 fn cells(rows: &[Row], before: &[Stats], after: &[Stats], wall_ns: u64) -> Vec<Vec<String>> {
+    use crate::rt::units::bytes_size;
     let mut t = Vec::with_capacity(rows.len());
     let host = host_memory();
     for (i, r) in rows.iter().enumerate() {
@@ -141,9 +137,14 @@ fn cells(rows: &[Row], before: &[Stats], after: &[Stats], wall_ns: u64) -> Vec<V
             _ => String::from("--"),
         };
         let limit = b.mem_limit.unwrap_or(host);
-        let (mem, pct) = match b.mem {
+        // docker's usage: without the page cache nothing used lately.
+        let used = b.mem.map(|m| match b.mem_inactive_file {
+            Some(i) if i < m => m - i,
+            _ => m,
+        });
+        let (mem, pct) = match used {
             Some(m) => (
-                format!("{} / {}", human_bytes(m), human_bytes(limit)),
+                format!("{} / {}", bytes_size(m), bytes_size(limit)),
                 percent(m, limit),
             ),
             None => (String::from("-- / --"), String::from("--")),
@@ -155,6 +156,8 @@ fn cells(rows: &[Row], before: &[Stats], after: &[Stats], wall_ns: u64) -> Vec<V
             cpu,
             mem,
             pct,
+            pair(crate::net::counters::of_process(r.pid)),
+            pair(b.io),
             pids,
             r.asked.clone()
         ]);
@@ -233,17 +236,4 @@ pub fn update(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         }
     }
     Ok(if failed { 1 } else { 0 })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_like_docker() {
-        assert_eq!(human_bytes(512), "512B");
-        assert_eq!(human_bytes(1536 * 1024), "1.50MiB");
-        assert_eq!(human_bytes(64 << 20), "64.0MiB");
-        assert_eq!(human_bytes(200 << 20), "200MiB");
-    }
 }

@@ -9,7 +9,6 @@ use super::prune::bytes_of;
 use crate::error::{Error, Result};
 use crate::image::store::Images;
 use crate::json::{self, Value};
-use crate::rt::fixed;
 use crate::state::volumes;
 use alloc::format;
 use alloc::string::String;
@@ -27,22 +26,7 @@ fn read(path: &str) -> String {
 
 /// docker's `units.HumanSize`: decimal units, four significant digits.
 fn human(n: u64) -> String {
-    const U: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
-    let mut v = n as f64;
-    let mut i = 0;
-    while v >= 1000.0 && i < U.len() - 1 {
-        v /= 1000.0;
-        i += 1;
-    }
-    let s = fixed(v, 4);
-    // Four significant digits, trailing zeros dropped ("16.43MB", "212B").
-    let digits = s.split('.').next().map_or(1, str::len);
-    let s = fixed(v, 4usize.saturating_sub(digits));
-    let s = match s.contains('.') {
-        true => s.trim_end_matches('0').trim_end_matches('.').into(),
-        false => s,
-    };
-    format!("{s}{}", U[i])
+    crate::rt::units::human_size(n, 4)
 }
 
 fn reclaimable(r: u64, total: u64) -> String {
@@ -174,20 +158,6 @@ fn cpus() -> usize {
         .sum()
 }
 
-/// docker's `units.BytesSize`: binary units, two decimals ("3.84GiB").
-fn binary(n: u64) -> String {
-    const U: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut i = 0;
-    while v >= 1024.0 && i < U.len() - 1 {
-        v /= 1024.0;
-        i += 1;
-    }
-    let s = fixed(v, 2);
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    format!("{s}{}", U[i])
-}
-
 const INFO_FLAGS: &[Flag] = &[flag(b'f', "format", true), flag(0, "help", false)];
 
 fn arch() -> (&'static str, &'static str) {
@@ -307,7 +277,7 @@ pub fn info(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         " Kernel Version: {}\n Operating System: {os}\n OSType: linux\n Architecture: {arch}\n CPUs: {}\n Total Memory: {}\n Name: {}\n Pocket Root Dir: {}\n",
         kernel,
         cpus(),
-        binary(mem),
+        crate::rt::units::bytes_size(mem),
         host,
         ctx.store.root,
     ));
@@ -383,8 +353,6 @@ mod tests {
         assert_eq!(human(16_430_000), "16.43MB");
         assert_eq!(human(2_130_000), "2.13MB");
         assert_eq!(human(1_000_000), "1MB");
-        assert_eq!(binary(4_123_456_789), "3.84GiB");
-        assert_eq!(binary(1024), "1KiB");
         assert_eq!(reclaimable(50, 200), "50B (25%)");
         assert_eq!(reclaimable(0, 0), "0B (0%)");
     }

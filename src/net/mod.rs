@@ -1,5 +1,6 @@
 //! Networking over netlink only: no `ip`, `iptables` or `nft` on the host.
 
+pub mod counters;
 pub mod etc;
 pub mod host;
 pub mod link;

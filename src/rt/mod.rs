@@ -12,6 +12,7 @@ pub mod names;
 mod once;
 mod sort;
 pub mod time;
+pub mod units;
 
 pub use alloc::Malloc;
 
