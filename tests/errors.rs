@@ -426,6 +426,7 @@ fn every_command_prints_its_own_help() {
         "save",
         "export",
         "commit",
+        "history",
         "info",
         "version",
         "network create",

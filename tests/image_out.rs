@@ -703,3 +703,105 @@ fn umoci_layers_diff_export_and_save() {
         "ls: /bin/vi: No such file or directory\nonly.txt\nlayered\n"
     );
 }
+
+/// docker's commit starts from the container's Config, not the image's:
+/// the run's -e, command, -w and -u are the new image's; its history is
+/// the image's and one entry more, created by that command.
+#[test]
+fn commit_starts_from_the_containers_config() {
+    if !root() {
+        return;
+    }
+    let t = Tmp::new("ccfg");
+    let r = Root::new("ccfg");
+    import(&r, &t, "bb");
+    ok(&r, &["run", "--name", "base", "bb", "true"]);
+    ok(
+        &r,
+        &[
+            "commit",
+            "-c",
+            r#"ENTRYPOINT ["/bin/echo", "ep"]"#,
+            "-c",
+            "ENV A=image",
+            "base",
+            "bb:ep",
+        ],
+    );
+    let o = ok(
+        &r,
+        &[
+            "run", "--name", "c2", "-e", "B=run", "-w", "/tmp", "-u", "65534", "-t", "bb:ep",
+            "one", "two",
+        ],
+    );
+    assert_eq!(o.trim_end(), "ep one two");
+    // inspect shows docker's Config: Entrypoint and Cmd apart, the Env
+    // without what pocket adds (HOSTNAME, HOME, TERM).
+    let f = "{{json .Config.Entrypoint}}|{{json .Config.Cmd}}|{{json .Config.Env}}|{{.Config.WorkingDir}}|{{.Config.User}}";
+    let want = r#"["/bin/echo","ep"]|["one","two"]|["A=image","B=run"]|/tmp|65534"#;
+    assert_eq!(ok(&r, &["inspect", "-f", f, "c2"]).trim_end(), want);
+    ok(&r, &["commit", "-m", "second", "c2", "bb:c2"]);
+    assert_eq!(
+        ok(&r, &["image", "inspect", "-f", f, "bb:c2"]).trim_end(),
+        want
+    );
+    assert_eq!(ok(&r, &["run", "--rm", "-u", "0", "bb:c2"]), "ep one two\n");
+    // history: the image's steps and one more, newest first, the top one
+    // named by the image's id, the commit's created by the container's
+    // command (docker's), with its comment.
+    let id = ok(&r, &["image", "inspect", "-f", "{{.Id}}", "bb:c2"]);
+    let id = id.trim().trim_start_matches("sha256:");
+    let steps = "{{.ID}}|{{.CreatedBy}}|{{.Comment}}";
+    assert_eq!(
+        ok(&r, &["history", "--format", steps, "bb:c2"]),
+        format!(
+            "{}|one two|second\n<missing>|true|\n<missing>|pocket|Imported from -\n",
+            &id[..12]
+        )
+    );
+    assert_eq!(
+        ok(&r, &["image", "history", "-q", "--no-trunc", "bb:c2"]),
+        format!("sha256:{id}\n<missing>\n<missing>\n")
+    );
+    let table = ok(&r, &["history", "-H=false", "bb:c2"]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(
+        lines[0].starts_with("IMAGE") && lines[0].contains("CREATED BY") && lines.len() == 4,
+        "{table}"
+    );
+    // Not human: the date as RFC 3339 to the second, sizes in bytes.
+    let cells: Vec<&str> = lines[3].split_whitespace().collect();
+    assert!(
+        cells[1].ends_with('Z') && !cells[1].contains('.'),
+        "{table}"
+    );
+    assert!(cells[3].parse::<u64>().is_ok_and(|n| n > 0), "{table}");
+    let o = r.out(&["history", "nosuch"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    // A container of an older pocket (no Config recorded) keeps the
+    // image's, with its command split at the image's Entrypoint.
+    let id = ok(&r, &["inspect", "-f", "{{.Id}}", "c2"]);
+    let cfg = r.0.join("containers").join(id.trim()).join("config.json");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let stripped = strip_annotation(&text, "io.pocket.config");
+    assert_ne!(stripped, text, "no io.pocket.config in {text}");
+    std::fs::write(&cfg, stripped).unwrap();
+    ok(&r, &["commit", "c2", "bb:old"]);
+    let f2 = "{{json .Config.Entrypoint}}|{{json .Config.Cmd}}|{{json .Config.Env}}";
+    assert_eq!(
+        ok(&r, &["image", "inspect", "-f", f2, "bb:old"]).trim_end(),
+        r#"["/bin/echo","ep"]|["one","two"]|["A=image"]"#
+    );
+}
+
+/// config.json without the annotation `key` (its line, as pocket writes
+/// one per key).
+fn strip_annotation(text: &str, key: &str) -> String {
+    let needle = format!("\"{key}\":");
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with(&needle))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}

@@ -164,6 +164,11 @@ fn parse_mode<'a>(
                 flags.push((k, v));
                 break;
             }
+            if a.get(j + 1) == Some(&b'=') {
+                // `-H=false`: a boolean's value, as cobra takes it.
+                flags.push((k, boolean(table[k].long, Some(&a[j + 2..]))?));
+                break;
+            }
             flags.push((k, &b"true"[..]));
             j += 1;
         }
@@ -232,6 +237,14 @@ mod tests {
         let v: Vec<&[u8]> = vec![b"--rm=false", b"x"];
         assert_eq!(p(&v).unwrap().flags, vec![(3, &b"false"[..])]);
         let v: Vec<&[u8]> = vec![b"--rm=maybe", b"x"];
+        assert!(p(&v).is_err());
+        // A short one too: -i=false, -ti=0 (the last of a cluster).
+        let v: Vec<&[u8]> = vec![b"-i=false", b"-ti=0", b"x"];
+        assert_eq!(
+            p(&v).unwrap().flags,
+            vec![(0, &b"false"[..]), (1, &b"true"[..]), (0, &b"false"[..])]
+        );
+        let v: Vec<&[u8]> = vec![b"-i=maybe", b"x"];
         assert!(p(&v).is_err());
     }
 

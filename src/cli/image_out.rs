@@ -8,10 +8,11 @@ use super::args::text;
 use super::args::{Flag, flag};
 use crate::error::{Context, Error, Result, Why};
 use crate::image::layer::Pending;
-use crate::image::store::{self, Images};
+use crate::image::store::{self, Config, Images};
 use crate::image::tar_write::{self, Opts, Sink, Writer};
 use crate::rt::time;
 use crate::spec::Spec;
+use crate::state::Record;
 use crate::sys::fd::{self, Fd};
 use crate::sys::{Errno, cstr, fs, mount as m, proc, tty};
 use alloc::ffi::CString;
@@ -261,15 +262,18 @@ pub fn commit(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let parent = images
         .get(image)
         .map_err(|_| Error::bad("commit", id.clone(), "its image has been removed"))?;
-    // The changes first: a bad one makes nothing.
-    let config = super::images::changed(&parent.config, COMMIT_FLAGS, &p)?;
+    // As docker's: the container's Config (its run's -e, command, -w,
+    // -u, labels...) over the image's, then the changes; a bad change
+    // makes nothing.
+    let rec = crate::container::state(&ctx.store, &id)?;
+    let base = container_config(&parent.config, &spec, &rec);
+    let config = super::images::changed(&base, COMMIT_FLAGS, &p)?;
     // As docker: a running container is paused while its upper dir is
     // read, so the layer is one moment of it, not files half-written.
     let pause = !p
         .flags
         .iter()
         .any(|&(k, v)| COMMIT_FLAGS[k].long == "pause" && v == b"false");
-    let rec = crate::container::state(&ctx.store, &id)?;
     let paused_here = pause && rec.running() && !rec.paused;
     if paused_here {
         crate::container::pause(&ctx.store, &rec)?;
@@ -299,14 +303,61 @@ pub fn commit(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         text(p.value(COMMIT_FLAGS, "author").unwrap_or(b"")),
         text(p.value(COMMIT_FLAGS, "message").unwrap_or(b"")),
     );
-    let doc =
-        crate::image::store::config_document_by(&config, time::now(), &layers, (&by.0, &by.1));
+    // The image's history and one entry more, as docker's: created by the
+    // container's command.
+    let when = time::rfc3339_nano_trimmed(time::now());
+    let mut history = match crate::json::parse(&images.config_doc(&parent, &parent.layers)) {
+        Ok(d) => d.get("history").and_then(|h| h.arr()).map(|h| h.to_vec()),
+        Err(_) => None,
+    }
+    .unwrap_or_default();
+    history.push(store::history_entry(
+        &when,
+        &base.cmd.join(" "),
+        &by.0,
+        &by.1,
+    ));
+    let doc = store::document(&config, &when, &layers, history, (&by.0, &by.1));
     let img = images.put(doc.as_bytes(), layers, parent.size + size)?;
     if let Some(t) = tag {
         images.tag(&t, &img.id)?;
     }
     crate::outln!("sha256:{}", img.id);
     Ok(0)
+}
+
+/// What docker's commit starts from: the container's Config (Spec::config:
+/// Env, Entrypoint, Cmd, WorkingDir, User as its create made them), its
+/// labels, STOPSIGNAL and health check, over the image's Config. A
+/// container recorded without one keeps the image's, but for its command.
+fn container_config(image: &Config, spec: &crate::spec::Spec, rec: &Record) -> Config {
+    let mut c = image.clone();
+    match &spec.config {
+        Some(k) => {
+            c.env = k.env.clone();
+            c.entrypoint = k.entrypoint.clone();
+            c.cmd = k.cmd.clone();
+            c.working_dir = k.working_dir.clone();
+            c.user = k.user.clone();
+        }
+        None => {
+            let args: Vec<String> = spec.process.args.iter().map(|a| text(a)).collect();
+            let n = match args.starts_with(&image.entrypoint) {
+                true => image.entrypoint.len(),
+                false => 0,
+            };
+            c.entrypoint = args[..n].to_vec();
+            c.cmd = args[n..].to_vec();
+        }
+    }
+    c.labels = rec.labels.clone();
+    if rec.stop_signal != 0 {
+        c.stop_signal = crate::sys::signal::name(rec.stop_signal);
+    }
+    if rec.healthcheck.is_some() {
+        c.healthcheck = rec.healthcheck.clone();
+    }
+    c
 }
 
 /// The upper dir as a new layer of the store. A forked child writes its

@@ -184,14 +184,45 @@ fn describe(
                         .map_or("", |(_, v)| v.as_str())
                 ))
             ),
-            ("Env", Some(all(&s.process.env))),
-            ("Cmd", Some(all(&s.process.args))),
-            ("WorkingDir", Some(Value::Str(lossy(&s.process.cwd)))),
+            // docker's Config where create recorded it, else what the
+            // process is (OCI containers, older records).
+            ("User", s.config.as_ref().map(|c| json::str(&c.user))),
+            (
+                "Env",
+                Some(
+                    s.config
+                        .as_ref()
+                        .map_or_else(|| all(&s.process.env), |c| json::strs(&c.env))
+                )
+            ),
+            (
+                "Cmd",
+                Some(
+                    s.config
+                        .as_ref()
+                        .map_or_else(|| all(&s.process.args), |c| json::strs(&c.cmd))
+                )
+            ),
+            ("Image", Some(json::str(&r.image))),
+            (
+                "WorkingDir",
+                Some(s.config.as_ref().map_or_else(
+                    || Value::Str(lossy(&s.process.cwd)),
+                    |c| json::str(&c.working_dir)
+                ))
+            ),
+            (
+                "Entrypoint",
+                Some(match &s.config {
+                    Some(c) if !c.entrypoint.is_empty() => json::strs(&c.entrypoint),
+                    _ => Value::Null,
+                })
+            ),
             ("Tty", Some(Value::Bool(s.process.terminal))),
             ("OpenStdin", Some(Value::Bool(s.io.stdin))),
             (
                 "StopSignal",
-                (r.stop_signal != 0).then(|| json::str(&signal_name(r.stop_signal)))
+                (r.stop_signal != 0).then(|| json::str(&crate::sys::signal::name(r.stop_signal)))
             ),
             ("StopTimeout", r.stop_timeout.map(json::num)),
             // A map in docker's document: keys sorted, as Go writes it.
@@ -719,15 +750,4 @@ pub fn processes(pid: i32) -> Vec<i32> {
 fn ns_link(pid: i32) -> Option<Vec<u8>> {
     let p = alloc::ffi::CString::new(alloc::format!("/proc/{pid}/ns/pid")).ok()?;
     fs::readlinkat(libc::AT_FDCWD, &p).ok()
-}
-
-/// "SIGQUIT" for 3, as docker shows a stop signal.
-fn signal_name(n: i32) -> String {
-    match usize::try_from(n)
-        .ok()
-        .and_then(|i| super::manage::NAMES.get(i.checked_sub(1)?))
-    {
-        Some(s) => alloc::format!("SIG{s}"),
-        None => alloc::format!("{n}"),
-    }
 }

@@ -11,6 +11,7 @@ mod events;
 mod exec;
 mod filter;
 mod format;
+mod history;
 mod image_out;
 mod images;
 mod inspect;
@@ -196,11 +197,13 @@ fn command(cmd: &[u8], rest: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         b"export" => image_out::export(rest, ctx),
         b"diff" => diff::main(rest, ctx),
         b"commit" => image_out::commit(rest, ctx),
+        b"history" => history::main(rest, ctx),
         b"image" => subcommand(
             "image",
             &[
                 (&["ls", "list"], images::images_cmd),
                 (&["inspect"], images::image_inspect),
+                (&["history"], history::main),
                 (&["rm"], images::rmi_cmd),
                 (&["load"], images::load_cmd),
                 (&["pull"], pull::main),

@@ -369,10 +369,11 @@ fn joined<'a>(r: &RunArgs<'a>) -> Option<&'a [u8]> {
 /// The command as docker builds it: `--entrypoint` (or the image's
 /// Entrypoint) followed by the given command (or the image's Cmd, unless
 /// --entrypoint was given, which resets it).
-fn command(r: &RunArgs, image: Option<&Config>) -> Vec<Vec<u8>> {
+/// Entrypoint and Cmd apart: docker's Config keeps them so.
+fn command(r: &RunArgs, image: Option<&Config>) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
     let given: Vec<Vec<u8>> = r.command.iter().map(|a| a.to_vec()).collect();
     let Some(img) = image else {
-        return given;
+        return (Vec::new(), given);
     };
     let b = |v: &[String]| -> Vec<Vec<u8>> { v.iter().map(|a| a.clone().into_bytes()).collect() };
     let entry = match r.entrypoint {
@@ -385,7 +386,7 @@ fn command(r: &RunArgs, image: Option<&Config>) -> Vec<Vec<u8>> {
         (true, Some(_)) => Vec::new(),
         (true, None) => b(&img.cmd),
     };
-    [entry, cmd].concat()
+    (entry, cmd)
 }
 
 /// Turn parsed flags (and the image's config, if any) into a Spec.
@@ -398,7 +399,8 @@ pub fn to_spec(
     hostname: Vec<u8>,
     image: Option<&Config>,
 ) -> Result<Spec> {
-    let args = command(r, image);
+    let (entrypoint, cmd) = command(r, image);
+    let args = [&entrypoint[..], &cmd[..]].concat();
     if args.is_empty() {
         return Err(Error::bad("run", "", "no command specified"));
     }
@@ -427,9 +429,12 @@ pub fn to_spec(
         [b"HOSTNAME=", &hostname[..]].concat()
     ];
     // The image's Env over pocket's defaults (its PATH wins), -e over both.
+    // docker's Config.Env has only those two.
+    let mut config_env: Vec<Vec<u8>> = Vec::new();
     for e in image.map_or(&[][..], |c| &c.env[..]) {
         if e.contains('=') && !e.contains('\0') {
             setenv(&mut env, e.clone().into_bytes());
+            setenv(&mut config_env, e.clone().into_bytes());
         }
     }
     if r.tty {
@@ -449,6 +454,7 @@ pub fn to_spec(
     entries.extend(r.env.iter().filter(|e| !e.0).map(|e| e.1.to_vec()));
     for e in entries {
         if let Some(kv) = env_entry(&e, host)? {
+            setenv(&mut config_env, kv.clone());
             setenv(&mut env, kv);
         }
     }
@@ -589,6 +595,7 @@ pub fn to_spec(
         init: r.init,
         no_pivot: r.no_pivot,
         image: None,
+        config: Some(container_config(r, image, config_env, entrypoint, cmd)),
         net: None,
         net_container: None,
         netns_owner: None,
@@ -618,6 +625,29 @@ pub fn to_spec(
     }
     super::kernel::apply(&mut spec, &r.ulimits, &sysctls, r.oom_score_adj)?;
     Ok(spec)
+}
+
+/// docker's container Config (Spec::config): the image's, with what the
+/// flags set. Labels, STOPSIGNAL and the health check go in the record.
+fn container_config(
+    r: &RunArgs,
+    image: Option<&Config>,
+    env: Vec<Vec<u8>>,
+    entrypoint: Vec<Vec<u8>>,
+    cmd: Vec<Vec<u8>>,
+) -> Config {
+    let strings = |v: Vec<Vec<u8>>| v.into_iter().map(|a| text(&a)).collect();
+    let img = image.cloned().unwrap_or_default();
+    Config {
+        env: strings(env),
+        cmd: strings(cmd),
+        entrypoint: strings(entrypoint),
+        working_dir: r.workdir.map_or(img.working_dir, text),
+        user: r.user.map_or(img.user, text),
+        exposed_ports: img.exposed_ports,
+        volumes: img.volumes,
+        ..Config::default()
+    }
 }
 
 /// --uidmap and --gidmap (podman's CONTAINER:HOST:COUNT), --userns host:

@@ -498,24 +498,35 @@ pub fn config_document_by(
 ) -> String {
     let when = crate::rt::time::rfc3339_nano_trimmed(created);
     let last = diff_ids.len().saturating_sub(1);
-    let history = diff_ids
-        .iter()
-        .enumerate()
-        .map(|(i, _)| {
-            json::obj!(
-                ("created", Some(json::str(&when))),
-                ("created_by", Some(json::str("pocket"))),
-                (
-                    "author",
-                    (i == last && !author.is_empty()).then(|| json::str(author))
-                ),
-                (
-                    "comment",
-                    (i == last && !comment.is_empty()).then(|| json::str(comment))
-                ),
-            )
+    let history = (0..diff_ids.len())
+        .map(|i| match i == last {
+            true => history_entry(&when, "pocket", author, comment),
+            false => history_entry(&when, "pocket", "", ""),
         })
         .collect();
+    document(c, &when, diff_ids, history, (author, comment))
+}
+
+/// One entry of a config's `history` (docker's fields; empty ones left out).
+pub fn history_entry(when: &str, created_by: &str, author: &str, comment: &str) -> Value {
+    let some = |s: &str| (!s.is_empty()).then(|| json::str(s));
+    json::obj!(
+        ("created", Some(json::str(when))),
+        ("created_by", Some(json::str(created_by))),
+        ("author", some(author)),
+        ("comment", some(comment)),
+    )
+}
+
+/// An image config document: `c`, created at `when` (RFC 3339), its
+/// layers and history as given, docker's top-level author and comment.
+pub fn document(
+    c: &Config,
+    when: &str,
+    diff_ids: &[String],
+    history: Vec<Value>,
+    (author, comment): (&str, &str),
+) -> String {
     let ids = diff_ids
         .iter()
         .map(|d| format!("sha256:{d}"))
@@ -525,7 +536,7 @@ pub fn config_document_by(
         ("author", (!author.is_empty()).then(|| json::str(author))),
         ("comment", (!comment.is_empty()).then(|| json::str(comment))),
         ("config", Some(c.to_json())),
-        ("created", Some(json::str(&when))),
+        ("created", Some(json::str(when))),
         ("history", Some(Value::Arr(history))),
         ("os", Some(json::str("linux"))),
         (

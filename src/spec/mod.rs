@@ -257,6 +257,15 @@ pub struct Spec {
     pub no_pivot: bool,
     /// The image the rootfs comes from (its id), if any.
     pub image: Option<String>,
+    /// docker's container Config of a docker-CLI container, as its create
+    /// made it from the image's and the flags: Env (the image's, then
+    /// --env-file and -e: not what pocket adds, HOSTNAME, HOME, TERM),
+    /// Entrypoint and Cmd apart (`process.args` holds them joined), the
+    /// WorkingDir and User as given (`process` holds them resolved), the
+    /// image's ExposedPorts and Volumes. What `inspect` shows and `commit`
+    /// starts from; labels, STOPSIGNAL and the health check are the
+    /// record's. None: an OCI container, or one recorded before.
+    pub config: Option<crate::image::store::Config>,
     /// A bridge network to attach to (with a Network namespace).
     pub net: Option<NetAttach>,
     /// Networks joined later (`network connect`): eth1, eth2... at each

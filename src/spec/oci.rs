@@ -32,6 +32,8 @@ const A_PRIVILEGED: &str = "io.pocket.privileged";
 const A_IPC_SHAREABLE: &str = "io.pocket.ipc.shareable";
 const A_NO_PIVOT: &str = "io.pocket.no-pivot";
 const A_IMAGE: &str = "io.pocket.image";
+/// Spec::config, as docker's Config JSON on one line.
+const A_CONFIG: &str = "io.pocket.config";
 const A_LOWER: &str = "io.pocket.overlay.lower";
 const A_UPPER: &str = "io.pocket.overlay.upper";
 const A_WORK: &str = "io.pocket.overlay.work";
@@ -190,6 +192,12 @@ pub fn to_value(s: &Spec) -> Value {
     // overlayfs writes them; layer paths never hold ':').
     if let Some(id) = &s.image {
         annotations.push((String::from(A_IMAGE), json::str(id)));
+    }
+    if let Some(c) = &s.config {
+        annotations.push((
+            String::from(A_CONFIG),
+            json::str(&json::compact(&c.to_json())),
+        ));
     }
     if let Some(o) = &s.root.overlay {
         annotations.push((String::from(A_LOWER), json::str(&o.lower.join(":"))));
@@ -624,6 +632,9 @@ pub fn from_value(c: &Value) -> Result<Spec> {
         ipc_shareable: on(A_IPC_SHAREABLE),
         no_pivot: on(A_NO_PIVOT),
         image: ann(A_IMAGE).map(String::from),
+        config: ann(A_CONFIG)
+            .and_then(|c| json::parse(c.as_bytes()).ok())
+            .map(|v| crate::image::store::Config::from_json(&v)),
         net,
         net_container: ann(A_NET_CONTAINER).map(String::from),
         ns_containers: ann(A_NS_CONTAINERS)

@@ -126,6 +126,18 @@ pub const NAMES: &[&str] = &[
     "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
 ];
 
+/// "SIGQUIT" for 3, as docker shows a stop signal; a number without a
+/// name (a real-time signal) as itself.
+pub fn name(n: i32) -> alloc::string::String {
+    match usize::try_from(n)
+        .ok()
+        .and_then(|i| NAMES.get(i.checked_sub(1)?))
+    {
+        Some(s) => alloc::format!("SIG{s}"),
+        None => alloc::format!("{n}"),
+    }
+}
+
 /// Signal names and numbers as `kill -s` takes them: KILL, SIGKILL, 9.
 pub fn by_name(s: &str) -> Option<i32> {
     if let Ok(n) = s.parse::<i32>() {
