@@ -739,7 +739,7 @@ fn commit_starts_from_the_containers_config() {
     // inspect shows docker's Config: Entrypoint and Cmd apart, the Env
     // without what pocket adds (HOSTNAME, HOME, TERM).
     let f = "{{json .Config.Entrypoint}}|{{json .Config.Cmd}}|{{json .Config.Env}}|{{.Config.WorkingDir}}|{{.Config.User}}";
-    let want = r#"["/bin/echo","ep"]|["one","two"]|["A=image","B=run"]|/tmp|65534"#;
+    let want = r#"["/bin/echo","ep"]|["one","two"]|["B=run","A=image"]|/tmp|65534"#;
     assert_eq!(ok(&r, &["inspect", "-f", f, "c2"]).trim_end(), want);
     ok(&r, &["commit", "-m", "second", "c2", "bb:c2"]);
     assert_eq!(
@@ -780,6 +780,35 @@ fn commit_starts_from_the_containers_config() {
     let o = r.out(&["history", "nosuch"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    // The container's STOPSIGNAL and labels are the new image's too.
+    ok(
+        &r,
+        &[
+            "run",
+            "--name",
+            "c3",
+            "--stop-signal",
+            "SIGQUIT",
+            "-l",
+            "k=v",
+            "bb:ep",
+            "x",
+        ],
+    );
+    ok(&r, &["commit", "c3", "bb:c3"]);
+    assert_eq!(
+        ok(
+            &r,
+            &[
+                "image",
+                "inspect",
+                "-f",
+                "{{.Config.StopSignal}} {{.Config.Labels.k}}",
+                "bb:c3"
+            ]
+        ),
+        "SIGQUIT v\n"
+    );
     // A container of an older pocket (no Config recorded) keeps the
     // image's, with its command split at the image's Entrypoint.
     let id = ok(&r, &["inspect", "-f", "{{.Id}}", "c2"]);

@@ -555,8 +555,7 @@ impl Cgroup {
                 ]
                 .iter()
                 .filter_map(|f| files::read(&d.dir, f))
-                .find(|t| !t.is_empty())
-                .map(|t| service_bytes(&t)),
+                .find_map(|t| service_bytes(&t)),
             };
         }
         s
@@ -565,22 +564,25 @@ impl Cgroup {
 
 /// v1 `blkio.*io_service_bytes*`: `MAJ:MIN Read N` lines (and Write,
 /// Sync, Async, Discard, Total per device, then a `Total N` line): the
-/// bytes read and written, over every device.
-fn service_bytes(t: &str) -> (u64, u64) {
+/// bytes read and written, over every device. None when it names no
+/// device (only `Total 0`: a scheduler no disk uses), as runc moves on.
+fn service_bytes(t: &str) -> Option<(u64, u64)> {
     let (mut r, mut w) = (0u64, 0u64);
+    let mut devices = false;
     for l in t.lines() {
         let mut f = l.split_whitespace();
         let (Some(_dev), Some(op), Some(n)) = (f.next(), f.next(), f.next()) else {
             continue;
         };
         let n = n.parse::<u64>().unwrap_or(0);
+        devices = true;
         match op {
             "Read" => r = r.saturating_add(n),
             "Write" => w = w.saturating_add(n),
             _ => {}
         }
     }
-    (r, w)
+    devices.then_some((r, w))
 }
 
 /// v2 `io.stat`: `MAJ:MIN rbytes=N wbytes=N rios=N ...` per device.
@@ -747,9 +749,12 @@ mod tests {
             "v1/memory/pocket/s/memory.stat",
             "cache 1\ninactive_file 7\ntotal_inactive_file 300\n",
         );
-        // No scheduler's counters (the CFQ file there, but empty): the
-        // throttle layer's.
-        put("v1/blkio/pocket/s/blkio.io_service_bytes_recursive", "");
+        // No scheduler's counters (the CFQ file there, naming no device):
+        // the throttle layer's.
+        put(
+            "v1/blkio/pocket/s/blkio.io_service_bytes_recursive",
+            "Total 0\n",
+        );
         put(
             "v1/blkio/pocket/s/blkio.throttle.io_service_bytes_recursive",
             "8:0 Read 100\n8:0 Write 200\n8:0 Sync 300\n8:0 Async 0\n8:0 Discard 0\n8:0 Total 300\n254:0 Read 1\n254:0 Write 2\nTotal 303\n",

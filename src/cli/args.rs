@@ -38,10 +38,9 @@ pub fn text(b: &[u8]) -> String {
 
 impl<'a> Parsed<'a> {
     /// A boolean flag given (and not `=false`).
+    /// The last one counts, as cobra's: `--rm --rm=false` is off.
     pub fn on(&self, table: &[Flag], name: &str) -> bool {
-        self.flags
-            .iter()
-            .any(|&(k, v)| table[k].long == name && v == b"true")
+        self.value(table, name) == Some(b"true")
     }
     /// A flag's last value.
     pub fn value(&self, table: &[Flag], name: &str) -> Option<&'a [u8]> {
@@ -246,6 +245,10 @@ mod tests {
         );
         let v: Vec<&[u8]> = vec![b"-i=maybe", b"x"];
         assert!(p(&v).is_err());
+        // The last one counts.
+        let v: Vec<&[u8]> = vec![b"--rm", b"--rm=false", b"-i=false", b"-i", b"x"];
+        let r = p(&v).unwrap();
+        assert!(!r.on(T, "rm") && r.on(T, "interactive"));
     }
 
     #[test]

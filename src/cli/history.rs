@@ -2,7 +2,8 @@
 //! image was made, newest step first, from its config's `history`: each
 //! step that made a layer (not `empty_layer`) matched with the next of the
 //! image's layers for its size. The top step names the image; the ones
-//! below are `<missing>`, as docker shows an image it did not build.
+//! below are `<missing>` (pocket keeps no parent images: docker's
+//! containerd store shows the same, its classic one a local parent's id).
 
 use super::Ctx;
 use super::args::{Flag, flag, text};
@@ -82,14 +83,6 @@ fn steps(images: &Images, img: &Image) -> Vec<Step> {
     out
 }
 
-/// docker's `Ellipsis`: at most `max` characters, the last one `…`.
-fn ellipsis(s: &str, max: usize) -> String {
-    match s.chars().count() > max {
-        true => s.chars().take(max - 1).chain(['…']).collect(),
-        false => String::from(s),
-    }
-}
-
 pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let Some(p) = super::flags("history", FLAGS, argv)? else {
         return Ok(0);
@@ -97,10 +90,8 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let [q] = p.rest[..] else {
         return Err(Error::bad("history", "", "needs exactly one IMAGE"));
     };
-    let human = !p
-        .flags
-        .iter()
-        .any(|&(k, v)| FLAGS[k].long == "human" && v == b"false");
+    // The last -H wins: `-H=false -H` is human again.
+    let human = p.value(FLAGS, "human") != Some(b"false");
     let trunc = !p.on(FLAGS, "no-trunc");
     let fmt = super::format::flag(FLAGS, &p)?;
     let images = Images::new(&ctx.store.root);
@@ -133,7 +124,11 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         rows.push(alloc::vec![
             id,
             since,
-            if trunc { ellipsis(&by, 45) } else { by },
+            if trunc {
+                super::table::ellipsis(&by, 45)
+            } else {
+                by
+            },
             if human {
                 human_size(size, 3)
             } else {
@@ -153,9 +148,10 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 mod tests {
     #[test]
     fn ellipsis_as_docker() {
-        assert_eq!(super::ellipsis("short", 45), "short");
+        use super::super::table::ellipsis;
+        assert_eq!(ellipsis("short", 45), "short");
         let long = "/bin/sh -c #(nop) ADD file:6d5b8f5f0f7e3c3b in / with more";
-        let e = super::ellipsis(long, 45);
+        let e = ellipsis(long, 45);
         assert_eq!(e.chars().count(), 45);
         assert!(e.ends_with("…") && long.starts_with(e.trim_end_matches('…')));
     }

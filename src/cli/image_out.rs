@@ -270,10 +270,7 @@ pub fn commit(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let config = super::images::changed(&base, COMMIT_FLAGS, &p)?;
     // As docker: a running container is paused while its upper dir is
     // read, so the layer is one moment of it, not files half-written.
-    let pause = !p
-        .flags
-        .iter()
-        .any(|&(k, v)| COMMIT_FLAGS[k].long == "pause" && v == b"false");
+    let pause = p.value(COMMIT_FLAGS, "pause") != Some(b"false");
     let paused_here = pause && rec.running() && !rec.paused;
     if paused_here {
         crate::container::pause(&ctx.store, &rec)?;
@@ -311,6 +308,14 @@ pub fn commit(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         Err(_) => None,
     }
     .unwrap_or_default();
+    // A step for each layer the parent's history does not account for,
+    // so the new step is matched with the new layer.
+    let made =
+        |h: &crate::json::Value| h.get("empty_layer") != Some(&crate::json::Value::Bool(true));
+    let then = time::rfc3339_nano_trimmed(parent.created);
+    for _ in history.iter().filter(|h| made(h)).count()..parent.layers.len() {
+        history.push(store::history_entry(&then, "pocket", "", ""));
+    }
     history.push(store::history_entry(
         &when,
         &base.cmd.join(" "),
@@ -351,10 +356,14 @@ fn container_config(image: &Config, spec: &crate::spec::Spec, rec: &Record) -> C
         }
     }
     c.labels = rec.labels.clone();
-    if rec.stop_signal != 0 {
+    // The image's own spelling when it is the same signal (SIGRTMIN+3).
+    let same = crate::sys::signal::by_name(&image.stop_signal) == Some(rec.stop_signal);
+    if rec.stop_signal != 0 && !same {
         c.stop_signal = crate::sys::signal::name(rec.stop_signal);
     }
-    if rec.healthcheck.is_some() {
+    // The record's check is the container's: the image's, --health-*
+    // over it, none after --no-healthcheck.
+    if spec.config.is_some() || rec.healthcheck.is_some() {
         c.healthcheck = rec.healthcheck.clone();
     }
     c

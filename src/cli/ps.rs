@@ -88,11 +88,9 @@ fn ancestor(ctx: &Ctx, r: &crate::state::Record, q: &str) -> bool {
 /// docker's COMMAND cell: quoted, cut to 20 characters with an ellipsis.
 pub fn command_cell(cmd: &[String], trunc: bool) -> String {
     let s = cmd.join(" ");
-    if trunc && s.chars().count() > 20 {
-        let cut: String = s.chars().take(19).collect();
-        alloc::format!("\"{cut}…\"")
-    } else {
-        alloc::format!("\"{s}\"")
+    match trunc {
+        true => alloc::format!("\"{}\"", super::table::ellipsis(&s, 20)),
+        false => alloc::format!("\"{s}\""),
     }
 }
 

@@ -429,12 +429,10 @@ pub fn to_spec(
         [b"HOSTNAME=", &hostname[..]].concat()
     ];
     // The image's Env over pocket's defaults (its PATH wins), -e over both.
-    // docker's Config.Env has only those two.
-    let mut config_env: Vec<Vec<u8>> = Vec::new();
-    for e in image.map_or(&[][..], |c| &c.env[..]) {
+    let image_env = image.map_or(&[][..], |c| &c.env[..]);
+    for e in image_env {
         if e.contains('=') && !e.contains('\0') {
             setenv(&mut env, e.clone().into_bytes());
-            setenv(&mut config_env, e.clone().into_bytes());
         }
     }
     if r.tty {
@@ -452,10 +450,20 @@ pub fn to_spec(
         }
     }
     entries.extend(r.env.iter().filter(|e| !e.0).map(|e| e.1.to_vec()));
+    // docker's Config.Env (its merge at create): the user's entries as
+    // given, then the image's whose names they do not set.
+    let mut config_env: Vec<Vec<u8>> = Vec::new();
     for e in entries {
         if let Some(kv) = env_entry(&e, host)? {
-            setenv(&mut config_env, kv.clone());
+            config_env.push(kv.clone());
             setenv(&mut env, kv);
+        }
+    }
+    let name = |e: &[u8]| e.split(|&c| c == b'=').next().unwrap_or(b"").to_vec();
+    let named: Vec<Vec<u8>> = config_env.iter().map(|e| name(e)).collect();
+    for e in image_env {
+        if e.contains('=') && !e.contains('\0') && !named.contains(&name(e.as_bytes())) {
+            config_env.push(e.clone().into_bytes());
         }
     }
     let bad_mode = |flag: &str, v: &[u8], modes: &'static str| {

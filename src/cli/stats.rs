@@ -169,10 +169,7 @@ pub fn stats(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let Some(p) = super::flags("stats", STATS_FLAGS, argv)? else {
         return Ok(0);
     };
-    let once = p
-        .flags
-        .iter()
-        .any(|&(k, v)| STATS_FLAGS[k].long == "no-stream" && v == b"true");
+    let once = p.on(STATS_FLAGS, "no-stream");
     let fmt = super::format::flag(STATS_FLAGS, &p)?;
     let rows = rows(ctx, &p.rest)?;
     let mut before: Vec<Stats> = rows.iter().map(|r| r.cg.stats()).collect();

@@ -1,15 +1,30 @@
-//! Aligned columns, as docker's tabwriter prints them (min width 20,
-//! padding 3).
+//! Aligned columns, as docker's tabwriter prints them: padding 3, min
+//! width 10 (docker 20.10's; it was 20 before, docker/cli#2699).
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
+/// docker's `Ellipsis`: at most `max` (1 or more) characters, the last
+/// one `…` when `s` is cut.
+pub fn ellipsis(s: &str, max: usize) -> String {
+    match s.chars().count() > max {
+        true => s.chars().take(max.saturating_sub(1)).chain(['…']).collect(),
+        false => String::from(s),
+    }
+}
+
+/// docker's formatter tables (ps, images, stats, system df...).
 pub fn render(rows: &[Vec<String>]) -> String {
+    render_min(rows, 10)
+}
+
+/// Columns at least `min` wide: docker's `top` keeps 20, runc's `list` 12.
+pub fn render_min(rows: &[Vec<String>], min: usize) -> String {
     let cols = rows.iter().map(|r| r.len()).max().unwrap_or(0);
     let mut width = alloc::vec![0usize; cols];
     for r in rows {
         for (i, c) in r.iter().enumerate() {
-            width[i] = width[i].max(c.chars().count() + 3).max(20);
+            width[i] = width[i].max(c.chars().count() + 3).max(min);
         }
     }
     let mut out = String::new();
@@ -39,5 +54,13 @@ mod tests {
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines[0].find('B'), lines[1].find('b'));
         assert_eq!(lines[0].find('B'), Some(26));
+        // docker 20.10's `ps` head: short titles padded to 10.
+        let t = super::render(&[vec![
+            "CONTAINER ID".into(),
+            "IMAGE".into(),
+            "PORTS".into(),
+            "NAMES".into(),
+        ]]);
+        assert_eq!(t, "CONTAINER ID   IMAGE     PORTS     NAMES\n");
     }
 }

@@ -271,7 +271,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
                 .collect(),
         );
     }
-    crate::rt::out().bytes(super::table::render(&rows).as_bytes());
+    crate::rt::out().bytes(super::table::render_min(&rows, 20).as_bytes());
     Ok(0)
 }
 

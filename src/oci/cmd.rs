@@ -618,7 +618,7 @@ fn list(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
             String::from("root"),
         ]);
     }
-    crate::rt::out().bytes(crate::cli::table::render(&rows).as_bytes());
+    crate::rt::out().bytes(crate::cli::table::render_min(&rows, 12).as_bytes());
     Ok(0)
 }
 
@@ -759,7 +759,7 @@ fn ps(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
             .collect();
         rows.push(alloc::vec![alloc::format!("{pid}"), cmd.join(" ")]);
     }
-    crate::rt::out().bytes(crate::cli::table::render(&rows).as_bytes());
+    crate::rt::out().bytes(crate::cli::table::render_min(&rows, 20).as_bytes());
     Ok(0)
 }
 

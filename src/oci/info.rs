@@ -20,12 +20,13 @@ fn strs(v: &[&str]) -> Value {
     Value::Arr(v.iter().map(|s| json::str(s)).collect())
 }
 
-/// runc's `features` document, for what pocket does.
+/// The seccomp filter flags config.json may name.
 fn flags() -> Value {
     let names = crate::seccomp::FLAGS.iter().map(|f| json::str(f.0));
     Value::Arr(names.collect())
 }
 
+/// runc's `features` document, for what pocket does.
 pub fn features() -> Result<i32> {
     let caps: Vec<&str> = crate::spec::caps::NAMES.to_vec();
     let v = json::obj!(

@@ -1,6 +1,6 @@
 //! docker's human sizes (go-units), one implementation for every command
 //! that prints them: `HumanSizeWithPrecision` (decimal units: `images`,
-//! `ps -s`, prune totals, `system df`, `cp`, stats' NET I/O and BLOCK I/O)
+//! `history`, prune totals, `system df`, `cp`, stats' NET I/O and BLOCK I/O)
 //! and `BytesSize` (binary units: stats' MEM USAGE). Both are Go's `%.Ng`
 //! of the scaled value: N significant digits, trailing zeros dropped.
 
@@ -32,7 +32,8 @@ fn scaled(n: u64, base: u64, units: &[&str], digits: usize) -> String {
     format!("{}{}", go_g(v, digits.max(1)), units[i])
 }
 
-/// Go's `%.{digits}g` of a finite `v` from 0 to 2^60: correctly rounded to
+/// Go's `%.{digits}g` of 0 or a finite `v` from 1 to 2^60 (below 1e-4 Go
+/// would write an exponent, which no size here needs): correctly rounded to
 /// `digits` significant digits (ties to even, as `fixed`), trailing zeros
 /// and a bare point dropped, and the exponent form where the rounded value
 /// needs more integer digits than that (`%.3g` of 999.7 is `1e+03`).

@@ -258,8 +258,9 @@ pub struct Spec {
     /// The image the rootfs comes from (its id), if any.
     pub image: Option<String>,
     /// docker's container Config of a docker-CLI container, as its create
-    /// made it from the image's and the flags: Env (the image's, then
-    /// --env-file and -e: not what pocket adds, HOSTNAME, HOME, TERM),
+    /// made it from the image's and the flags: Env (--env-file and -e as
+    /// given, then the image's others, as docker's merge; not what pocket
+    /// adds, HOSTNAME, HOME, TERM),
     /// Entrypoint and Cmd apart (`process.args` holds them joined), the
     /// WorkingDir and User as given (`process` holds them resolved), the
     /// image's ExposedPorts and Volumes. What `inspect` shows and `commit`
