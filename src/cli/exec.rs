@@ -8,6 +8,7 @@ use super::run::{env_file_lines, read_file};
 use crate::error::{Error, Result};
 use crate::rt::args::lookup;
 use crate::spawn::exec::Exec;
+use crate::spec::setenv;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -22,19 +23,9 @@ const FLAGS: &[Flag] = &[
     flag(0, "help", false),
 ];
 
-fn setenv(env: &mut Vec<Vec<u8>>, kv: Vec<u8>) {
-    let key = kv.split(|&c| c == b'=').next().unwrap_or(b"").to_vec();
-    env.retain(|e| !(e.starts_with(&key) && e.get(key.len()) == Some(&b'=')));
-    env.push(kv);
-}
-
 pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let p = parse("exec", FLAGS, argv)?;
-    let on = |name: &str| {
-        p.flags
-            .iter()
-            .any(|&(k, v)| FLAGS[k].long == name && v == b"true")
-    };
+    let on = |name: &str| p.on(FLAGS, name);
     if on("help") {
         crate::help::print("exec");
         return Ok(0);

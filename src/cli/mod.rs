@@ -308,10 +308,7 @@ pub fn flags<'a>(
     argv: &'a [&'a [u8]],
 ) -> Result<Option<args::Parsed<'a>>> {
     let p = args::parse_interspersed(cmd, table, argv)?;
-    if p.flags
-        .iter()
-        .any(|&(k, v)| table[k].long == "help" && v == b"true")
-    {
+    if p.on(table, "help") {
         crate::help::print(cmd);
         return Ok(None);
     }

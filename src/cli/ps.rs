@@ -104,11 +104,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let Some(p) = super::flags("ps", FLAGS, argv)? else {
         return Ok(0);
     };
-    let on = |name: &str| {
-        p.flags
-            .iter()
-            .any(|&(k, v)| FLAGS[k].long == name && v == b"true")
-    };
+    let on = |name: &str| p.on(FLAGS, name);
     let (all, quiet, trunc) = (on("all"), on("quiet"), !on("no-trunc"));
     if let Some(extra) = p.rest.first() {
         return Err(crate::Error::bad(
