@@ -585,6 +585,10 @@ fn published_ports_reach_the_container_from_everywhere() {
     args.extend(HTTPD);
     let c = e.run_d(&args);
 
+    // Its Config exposes the published container port, once (docker's).
+    let exposed = e.ok(&["inspect", "-f", "{{json .Config.ExposedPorts}}", "pub"]);
+    assert_eq!(exposed, "{\"80/tcp\":{}}\n");
+
     // The mapping as port and ps show it; -p 80 got an ephemeral port.
     let port = e.ok(&["port", "pub"]);
     let lines: Vec<&str> = port.lines().collect();

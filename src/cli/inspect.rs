@@ -212,6 +212,18 @@ fn describe(
                 ))
             ),
             (
+                "ExposedPorts",
+                s.config
+                    .as_ref()
+                    .filter(|c| !c.exposed_ports.is_empty())
+                    .map(|c| Value::Obj(
+                        c.exposed_ports
+                            .iter()
+                            .map(|p| (p.clone(), Value::Obj(Vec::new())))
+                            .collect()
+                    ))
+            ),
+            (
                 "Entrypoint",
                 Some(match &s.config {
                     Some(c) if !c.entrypoint.is_empty() => json::strs(&c.entrypoint),

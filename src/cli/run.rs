@@ -636,7 +636,8 @@ pub fn to_spec(
 }
 
 /// docker's container Config (Spec::config): the image's, with what the
-/// flags set. Labels, STOPSIGNAL and the health check go in the record.
+/// flags set (not yet anonymous `-v /path` volumes in Volumes). Labels,
+/// STOPSIGNAL and the health check go in the record.
 fn container_config(
     r: &RunArgs,
     image: Option<&Config>,
@@ -646,13 +647,24 @@ fn container_config(
 ) -> Config {
     let strings = |v: Vec<Vec<u8>>| v.into_iter().map(|a| text(&a)).collect();
     let img = image.cloned().unwrap_or_default();
+    // -p's container ports are exposed ones too (docker's create adds
+    // them; a bad -p is refused with the network's checks).
+    let mut exposed = img.exposed_ports;
+    for p in &r.publish {
+        for m in crate::net::ports::parse_port(&text(p)).unwrap_or_default() {
+            let e = alloc::format!("{}/{}", m.ctr_port, m.proto.as_str());
+            if !exposed.contains(&e) {
+                exposed.push(e);
+            }
+        }
+    }
     Config {
         env: strings(env),
         cmd: strings(cmd),
         entrypoint: strings(entrypoint),
         working_dir: r.workdir.map_or(img.working_dir, text),
         user: r.user.map_or(img.user, text),
-        exposed_ports: img.exposed_ports,
+        exposed_ports: exposed,
         volumes: img.volumes,
         ..Config::default()
     }
