@@ -88,6 +88,15 @@ pub fn strs<S: AsRef<str>>(v: &[S]) -> Value {
     Value::Arr(v.iter().map(|s| str(s.as_ref())).collect())
 }
 
+/// Go's `map[string]struct{}` (ExposedPorts, Volumes): each key to `{}`.
+pub fn set<S: AsRef<str>>(keys: &[S]) -> Value {
+    Value::Obj(
+        keys.iter()
+            .map(|k| (String::from(k.as_ref()), Value::Obj(Vec::new())))
+            .collect(),
+    )
+}
+
 /// A string-to-string object (labels): `{"k": "v", ...}` in order.
 pub fn pairs(v: &[(String, String)]) -> Value {
     Value::Obj(v.iter().map(|(k, x)| (k.clone(), str(x))).collect())

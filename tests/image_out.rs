@@ -780,7 +780,7 @@ fn commit_starts_from_the_containers_config() {
     let o = r.out(&["history", "nosuch"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
-    // The container's STOPSIGNAL and labels are the new image's too.
+    // The container's STOPSIGNAL, labels and volumes are the new image's too.
     ok(
         &r,
         &[
@@ -791,11 +791,20 @@ fn commit_starts_from_the_containers_config() {
             "SIGQUIT",
             "-l",
             "k=v",
+            "-v",
+            "/anon",
             "bb:ep",
             "x",
         ],
     );
+    // An anonymous volume is a VOLUME of its Config (docker's CLI).
+    let vols = "{{json .Config.Volumes}}";
+    assert_eq!(ok(&r, &["inspect", "-f", vols, "c3"]), "{\"/anon\":{}}\n");
     ok(&r, &["commit", "c3", "bb:c3"]);
+    assert_eq!(
+        ok(&r, &["image", "inspect", "-f", vols, "bb:c3"]),
+        "{\"/anon\":{}}\n"
+    );
     assert_eq!(
         ok(
             &r,

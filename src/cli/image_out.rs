@@ -332,7 +332,8 @@ pub fn commit(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
 }
 
 /// What docker's commit starts from: the container's Config (Spec::config:
-/// Env, Entrypoint, Cmd, WorkingDir, User as its create made them), its
+/// Env, Entrypoint, Cmd, WorkingDir, User, ExposedPorts, Volumes as its
+/// create made them), its
 /// labels, STOPSIGNAL and health check, over the image's Config. A
 /// container recorded without one keeps the image's, but for its command.
 fn container_config(image: &Config, spec: &crate::spec::Spec, rec: &Record) -> Config {
@@ -344,6 +345,8 @@ fn container_config(image: &Config, spec: &crate::spec::Spec, rec: &Record) -> C
             c.cmd = k.cmd.clone();
             c.working_dir = k.working_dir.clone();
             c.user = k.user.clone();
+            c.exposed_ports = k.exposed_ports.clone();
+            c.volumes = k.volumes.clone();
         }
         None => {
             let args: Vec<String> = spec.process.args.iter().map(|a| text(a)).collect();

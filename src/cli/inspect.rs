@@ -216,12 +216,14 @@ fn describe(
                 s.config
                     .as_ref()
                     .filter(|c| !c.exposed_ports.is_empty())
-                    .map(|c| Value::Obj(
-                        c.exposed_ports
-                            .iter()
-                            .map(|p| (p.clone(), Value::Obj(Vec::new())))
-                            .collect()
-                    ))
+                    .map(|c| json::set(&c.exposed_ports))
+            ),
+            (
+                "Volumes",
+                s.config
+                    .as_ref()
+                    .filter(|c| !c.volumes.is_empty())
+                    .map(|c| json::set(&c.volumes))
             ),
             (
                 "Entrypoint",

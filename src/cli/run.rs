@@ -636,8 +636,7 @@ pub fn to_spec(
 }
 
 /// docker's container Config (Spec::config): the image's, with what the
-/// flags set (not yet anonymous `-v /path` volumes in Volumes). Labels,
-/// STOPSIGNAL and the health check go in the record.
+/// flags set. Labels, STOPSIGNAL and the health check go in the record.
 fn container_config(
     r: &RunArgs,
     image: Option<&Config>,
@@ -649,6 +648,14 @@ fn container_config(
     let img = image.cloned().unwrap_or_default();
     // -p's container ports are exposed ones too (docker's create adds
     // them; a bad -p is refused with the network's checks).
+    // `-v /path` (a path alone: an anonymous volume) is a VOLUME of the
+    // container's Config too, as docker's CLI makes it.
+    let mut volumes = img.volumes;
+    for v in r.volumes.iter().map(|v| text(v)) {
+        if v.starts_with('/') && !v.contains(':') && !volumes.contains(&v) {
+            volumes.push(v);
+        }
+    }
     let mut exposed = img.exposed_ports;
     for p in &r.publish {
         for m in crate::net::ports::parse_port(&text(p)).unwrap_or_default() {
@@ -665,7 +672,7 @@ fn container_config(
         working_dir: r.workdir.map_or(img.working_dir, text),
         user: r.user.map_or(img.user, text),
         exposed_ports: exposed,
-        volumes: img.volumes,
+        volumes,
         ..Config::default()
     }
 }

@@ -94,14 +94,7 @@ impl Config {
             ("User", Some(json::str(&self.user))),
             (
                 "ExposedPorts",
-                (!self.exposed_ports.is_empty()).then(|| {
-                    Value::Obj(
-                        self.exposed_ports
-                            .iter()
-                            .map(|p| (p.clone(), Value::Obj(Vec::new())))
-                            .collect(),
-                    )
-                })
+                (!self.exposed_ports.is_empty()).then(|| json::set(&self.exposed_ports))
             ),
             (
                 "Labels",
@@ -117,14 +110,7 @@ impl Config {
             ),
             (
                 "Volumes",
-                (!self.volumes.is_empty()).then(|| {
-                    Value::Obj(
-                        self.volumes
-                            .iter()
-                            .map(|p| (p.clone(), Value::Obj(Vec::new())))
-                            .collect(),
-                    )
-                })
+                (!self.volumes.is_empty()).then(|| json::set(&self.volumes))
             ),
         )
     }
