@@ -88,13 +88,15 @@ pub fn strs<S: AsRef<str>>(v: &[S]) -> Value {
     Value::Arr(v.iter().map(|s| str(s.as_ref())).collect())
 }
 
-/// Go's `map[string]struct{}` (ExposedPorts, Volumes): each key to `{}`.
+/// Go's `map[string]struct{}` (ExposedPorts, Volumes): each key to `{}`,
+/// sorted as Go writes a map.
 pub fn set<S: AsRef<str>>(keys: &[S]) -> Value {
-    Value::Obj(
-        keys.iter()
-            .map(|k| (String::from(k.as_ref()), Value::Obj(Vec::new())))
-            .collect(),
-    )
+    let mut m: Vec<(String, Value)> = keys
+        .iter()
+        .map(|k| (String::from(k.as_ref()), Value::Obj(Vec::new())))
+        .collect();
+    crate::rt::sort_by(&mut m, |a, b| a.0 < b.0);
+    Value::Obj(m)
 }
 
 /// A string-to-string object (labels): `{"k": "v", ...}` in order.

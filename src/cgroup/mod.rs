@@ -547,15 +547,20 @@ impl Cgroup {
                 // runc's order: the first of these the kernel keeps
                 // (the BFQ or CFQ scheduler's counters, else the throttle
                 // layer's, which sees every request).
-                false => [
-                    "blkio.bfq.io_service_bytes_recursive",
-                    "blkio.io_service_bytes_recursive",
-                    "blkio.throttle.io_service_bytes_recursive",
-                    "blkio.throttle.io_service_bytes",
-                ]
-                .iter()
-                .filter_map(|f| files::read(&d.dir, f))
-                .find_map(|t| service_bytes(&t)),
+                false => {
+                    let read: Vec<String> = [
+                        "blkio.bfq.io_service_bytes_recursive",
+                        "blkio.io_service_bytes_recursive",
+                        "blkio.throttle.io_service_bytes_recursive",
+                        "blkio.throttle.io_service_bytes",
+                    ]
+                    .iter()
+                    .filter_map(|f| files::read(&d.dir, f))
+                    .collect();
+                    // None names a device (no I/O yet): docker's 0B / 0B.
+                    let first = read.iter().find_map(|t| service_bytes(t));
+                    first.or((!read.is_empty()).then_some((0, 0)))
+                }
             };
         }
         s
@@ -765,6 +770,12 @@ mod tests {
             (st.mem, st.mem_limit, st.mem_inactive_file, st.io),
             (Some(5000), None, Some(300), Some((101, 202)))
         );
+        // No I/O yet: every file says only `Total 0`; zero, not unknown.
+        put(
+            "v1/blkio/pocket/s/blkio.throttle.io_service_bytes_recursive",
+            "Total 0\n",
+        );
+        assert_eq!(open(&l, "pocket/s").unwrap().stats().io, Some((0, 0)));
         std::fs::remove_dir_all(root).unwrap();
     }
 

@@ -314,7 +314,7 @@ pub fn commit(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         |h: &crate::json::Value| h.get("empty_layer") != Some(&crate::json::Value::Bool(true));
     let then = time::rfc3339_nano_trimmed(parent.created);
     for _ in history.iter().filter(|h| made(h)).count()..parent.layers.len() {
-        history.push(store::history_entry(&then, "pocket", "", ""));
+        history.push(store::history_entry(&then, "", "", ""));
     }
     history.push(store::history_entry(
         &when,
@@ -359,7 +359,7 @@ fn container_config(image: &Config, spec: &crate::spec::Spec, rec: &Record) -> C
         }
     }
     c.labels = rec.labels.clone();
-    // The image's own spelling when it is the same signal (SIGRTMIN+3).
+    // The image's own spelling when it is the same signal (QUIT, 3).
     let same = crate::sys::signal::by_name(&image.stop_signal) == Some(rec.stop_signal);
     if rec.stop_signal != 0 && !same {
         c.stop_signal = crate::sys::signal::name(rec.stop_signal);

@@ -218,12 +218,13 @@ fn describe(
                     .filter(|c| !c.exposed_ports.is_empty())
                     .map(|c| json::set(&c.exposed_ports))
             ),
+            // null when none: no omitempty on docker's.
             (
                 "Volumes",
-                s.config
-                    .as_ref()
-                    .filter(|c| !c.volumes.is_empty())
-                    .map(|c| json::set(&c.volumes))
+                Some(match &s.config {
+                    Some(c) if !c.volumes.is_empty() => json::set(&c.volumes),
+                    _ => Value::Null,
+                })
             ),
             (
                 "Entrypoint",

@@ -665,6 +665,8 @@ fn container_config(
             }
         }
     }
+    crate::rt::sort_by(&mut volumes, |a, b| a < b);
+    crate::rt::sort_by(&mut exposed, |a, b| a < b);
     Config {
         env: strings(env),
         cmd: strings(cmd),

@@ -117,6 +117,16 @@ impl Config {
     /// Read a docker/OCI image config's `config` object.
     pub fn from_json(v: &Value) -> Config {
         let l = |k: &str| v.get(k).and_then(Value::strings).unwrap_or_default();
+        // Go maps (ExposedPorts, Volumes) have no order: sorted, as Go
+        // writes them (json::set), so a config reads back as it was.
+        let keys = |k: &str| {
+            let mut keys: Vec<String> = match v.get(k) {
+                Some(Value::Obj(m)) => m.iter().map(|(k, _)| k.clone()).collect(),
+                _ => Vec::new(),
+            };
+            crate::rt::sort_by(&mut keys, |a, b| a < b);
+            keys
+        };
         let s = |k: &str| {
             v.get(k)
                 .and_then(Value::str)
@@ -129,19 +139,13 @@ impl Config {
             entrypoint: l("Entrypoint"),
             working_dir: s("WorkingDir"),
             user: s("User"),
-            exposed_ports: match v.get("ExposedPorts") {
-                Some(Value::Obj(m)) => m.iter().map(|(k, _)| k.clone()).collect(),
-                _ => Vec::new(),
-            },
+            exposed_ports: keys("ExposedPorts"),
             labels: json::str_pairs(v.get("Labels")),
             stop_signal: s("StopSignal"),
             healthcheck: v
                 .get("Healthcheck")
                 .and_then(crate::container::health::Check::from_json),
-            volumes: match v.get("Volumes") {
-                Some(Value::Obj(m)) => m.iter().map(|(k, _)| k.clone()).collect(),
-                _ => Vec::new(),
-            },
+            volumes: keys("Volumes"),
         }
     }
 }

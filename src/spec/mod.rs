@@ -262,8 +262,9 @@ pub struct Spec {
     /// given, then the image's others, as docker's merge; not what pocket
     /// adds, HOSTNAME, HOME, TERM),
     /// Entrypoint and Cmd apart (`process.args` holds them joined), the
-    /// WorkingDir and User as given (`process` holds them resolved), the
-    /// image's ExposedPorts and Volumes. What `inspect` shows and `commit`
+    /// WorkingDir and User as given (`process` holds them resolved),
+    /// ExposedPorts (the image's and -p's) and Volumes (the image's and an
+    /// anonymous -v's). What `inspect` shows and `commit`
     /// starts from; labels, STOPSIGNAL and the health check are the
     /// record's. None: an OCI container, or one recorded before.
     pub config: Option<crate::image::store::Config>,
