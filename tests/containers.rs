@@ -1008,13 +1008,26 @@ fn stop_signal_and_stop_timeout() {
         "{took:?}"
     );
     assert_eq!(stdout(&r.out(&["wait", &id2])), "137\n");
-    for bad in [&["--stop-signal", "NOPE"][..], &["--stop-timeout", "x"]] {
+    // Real-time signals by moby's names (systemd images stop on
+    // SIGRTMIN+3); kill takes them too.
+    let id3 = r.run_d(&["--stop-signal", "SIGRTMIN+3", "sleep", "60"]);
+    let doc = stdout(&r.out(&["inspect", &id3]));
+    assert!(doc.contains("\"StopSignal\": \"SIGRTMIN+3\""), "{doc}");
+    assert_eq!(
+        r.out(&["kill", "-s", "RTMAX-2", &id3]).status.code(),
+        Some(0)
+    );
+    for bad in [
+        &["--stop-signal", "NOPE"][..],
+        &["--stop-signal", "SIGRTMIN+31"],
+        &["--stop-timeout", "x"],
+    ] {
         let mut v = vec!["run", "--rm", "--rootfs", rootfs().to_str().unwrap()];
         v.extend_from_slice(bad);
         v.push("true");
         assert_eq!(r.out(&v).status.code(), Some(125), "{bad:?}");
     }
-    for i in [&id, &id2] {
+    for i in [&id, &id2, &id3] {
         assert_eq!(r.out(&["rm", "-f", i]).status.code(), Some(0));
     }
 }

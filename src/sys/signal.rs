@@ -126,31 +126,88 @@ pub const NAMES: &[&str] = &[
     "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
 ];
 
-/// "SIGQUIT" for 3, as docker shows a stop signal; a number without a
-/// name (a real-time signal) as itself.
+/// glibc's (and Go's) first and last real-time signals: the kernel's 32
+/// and 33 are libc's own.
+const RTMIN: i32 = 34;
+const RTMAX: i32 = 64;
+
+/// "SIGQUIT" for 3, as docker shows a stop signal; the real-time ones as
+/// moby's table names them (SIGRTMIN, SIGRTMIN+1..15, SIGRTMAX-14..1,
+/// SIGRTMAX); a number without a name (32, 33) as itself.
 pub fn name(n: i32) -> alloc::string::String {
-    match usize::try_from(n)
-        .ok()
-        .and_then(|i| NAMES.get(i.checked_sub(1)?))
-    {
-        Some(s) => alloc::format!("SIG{s}"),
-        None => alloc::format!("{n}"),
+    match (
+        n,
+        usize::try_from(n)
+            .ok()
+            .and_then(|i| NAMES.get(i.checked_sub(1)?)),
+    ) {
+        (_, Some(s)) => alloc::format!("SIG{s}"),
+        (RTMIN, _) => alloc::string::String::from("SIGRTMIN"),
+        (RTMAX, _) => alloc::string::String::from("SIGRTMAX"),
+        (35..=49, _) => alloc::format!("SIGRTMIN+{}", n - RTMIN),
+        (50..=63, _) => alloc::format!("SIGRTMAX-{}", RTMAX - n),
+        _ => alloc::format!("{n}"),
     }
 }
 
-/// Signal names and numbers as `kill -s` takes them: KILL, SIGKILL, 9.
+/// Signal names and numbers as `kill -s` takes them: KILL, SIGKILL, 9,
+/// and the real-time ones, RTMIN+3 or SIGRTMAX-1 (systemd images stop on
+/// SIGRTMIN+3).
 pub fn by_name(s: &str) -> Option<i32> {
     if let Ok(n) = s.parse::<i32>() {
         return (1..=64).contains(&n).then_some(n);
     }
     let up = s.to_ascii_uppercase();
     let name = up.strip_prefix("SIG").unwrap_or(&up);
+    let offset = |rest: &str, sign: char| match rest {
+        "" => Some(0),
+        r => r
+            .strip_prefix(sign)?
+            .parse::<i32>()
+            .ok()
+            .filter(|k| (0..=30).contains(k)),
+    };
+    if let Some(rest) = name.strip_prefix("RTMIN") {
+        return offset(rest, '+').map(|k| RTMIN + k);
+    }
+    if let Some(rest) = name.strip_prefix("RTMAX") {
+        return offset(rest, '-').map(|k| RTMAX - k);
+    }
     NAMES.iter().position(|n| *n == name).map(|i| i as i32 + 1)
 }
 
 #[cfg(test)]
 mod tests {
     use super::SigSet;
+
+    #[test]
+    fn real_time_names_as_moby() {
+        use super::{by_name, name};
+        for (s, n) in [
+            ("SIGRTMIN+3", 37),
+            ("rtmin", 34),
+            ("RTMAX", 64),
+            ("SIGRTMAX-1", 63),
+            ("RTMIN+30", 64),
+        ] {
+            assert_eq!(by_name(s), Some(n), "{s}");
+        }
+        for s in ["RTMIN+31", "RTMIN-1", "RTMAX+1", "RTMINX", "RTMIN+"] {
+            assert_eq!(by_name(s), None, "{s}");
+        }
+        for (n, s) in [
+            (34, "SIGRTMIN"),
+            (37, "SIGRTMIN+3"),
+            (49, "SIGRTMIN+15"),
+            (50, "SIGRTMAX-14"),
+            (64, "SIGRTMAX"),
+            (33, "33"),
+            (15, "SIGTERM"),
+        ] {
+            assert_eq!(name(n), s, "{n}");
+            assert_eq!(by_name(s), Some(n), "{s}");
+        }
+    }
 
     #[test]
     fn sigset_bits() {
