@@ -490,8 +490,9 @@ pub fn config_document_by(
     let last = diff_ids.len().saturating_sub(1);
     let history = (0..diff_ids.len())
         .map(|i| match i == last {
-            true => history_entry(&when, "pocket", author, comment),
-            false => history_entry(&when, "pocket", "", ""),
+            // No command made these (docker's import leaves it empty too).
+            true => history_entry(&when, "", author, comment),
+            false => history_entry(&when, "", "", ""),
         })
         .collect();
     document(c, &when, diff_ids, history, (author, comment))
