@@ -44,40 +44,22 @@ struct Step {
     comment: String,
 }
 
-/// The image's steps, oldest first. A config without a history (or one
-/// that names fewer layer steps than there are layers) gets a step per
-/// remaining layer, dated as the image.
+/// The image's steps, oldest first (`Images::history`: every layer has
+/// one), each step that made a layer with that layer's size.
 fn steps(images: &Images, img: &Image) -> Vec<Step> {
-    let doc = crate::json::parse(&images.config_doc(img, &img.layers)).ok();
-    let history = doc
-        .as_ref()
-        .and_then(|d| d.get("history"))
-        .and_then(Value::arr)
-        .unwrap_or(&[]);
     let mut layers = img.layers.iter();
     let mut out = Vec::new();
-    for h in history {
+    for h in images.history(img) {
         let s = |k: &str| h.get(k).and_then(Value::str).unwrap_or("");
-        let empty = h
-            .get("empty_layer")
-            .is_some_and(|v| *v == Value::Bool(true));
-        let size = match empty {
-            true => None,
-            false => Some(layers.next().map_or(0, |l| images.layer_size(l))),
+        let size = match crate::image::store::makes_layer(&h) {
+            true => Some(layers.next().map_or(0, |l| images.layer_size(l))),
+            false => None,
         };
         out.push(Step {
             created: time::parse_rfc3339(s("created")),
             created_by: String::from(s("created_by")),
             size,
             comment: String::from(s("comment")),
-        });
-    }
-    for l in layers {
-        out.push(Step {
-            created: Some(img.created),
-            created_by: String::new(),
-            size: Some(images.layer_size(l)),
-            comment: String::new(),
         });
     }
     out

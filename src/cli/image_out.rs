@@ -303,19 +303,9 @@ pub fn commit(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     // The image's history and one entry more, as docker's: created by the
     // container's command.
     let when = time::rfc3339_nano_trimmed(time::now());
-    let mut history = match crate::json::parse(&images.config_doc(&parent, &parent.layers)) {
-        Ok(d) => d.get("history").and_then(|h| h.arr()).map(|h| h.to_vec()),
-        Err(_) => None,
-    }
-    .unwrap_or_default();
-    // A step for each layer the parent's history does not account for,
-    // so the new step is matched with the new layer.
-    let made =
-        |h: &crate::json::Value| h.get("empty_layer") != Some(&crate::json::Value::Bool(true));
-    let then = time::rfc3339_nano_trimmed(parent.created);
-    for _ in history.iter().filter(|h| made(h)).count()..parent.layers.len() {
-        history.push(store::history_entry(&then, "", "", ""));
-    }
+    // (A step for every layer of the parent's: the new one meets the new
+    // layer.)
+    let mut history = images.history(&parent);
     history.push(store::history_entry(
         &when,
         &base.cmd.join(" "),

@@ -35,32 +35,11 @@ const COLUMNS: super::format::Columns = super::format::Columns {
     ],
 };
 
-/// `num / den` as a decimal with `places` digits, in integers: float
-/// formatting would add 12 KB of code to the binary for two columns.
-fn fixed(num: u64, den: u64, places: u32) -> String {
-    if den == 0 {
-        return String::from("--");
-    }
-    let scale = 10u64.pow(places);
-    let v = (num * scale + den / 2) / den;
-    if places == 0 {
-        format!("{}", v)
-    } else {
-        format!(
-            "{}.{:0width$}",
-            v / scale,
-            v % scale,
-            width = places as usize
-        )
-    }
-}
-
-/// A percentage with two decimals.
+/// A percentage with two decimals (docker's `%.2f%%`).
 fn percent(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        String::from("--")
-    } else {
-        format!("{}%", fixed(part.saturating_mul(100), whole, 2))
+    match whole {
+        0 => String::from("--"),
+        w => format!("{}%", crate::rt::fixed(part as f64 * 100.0 / w as f64, 2)),
     }
 }
 

@@ -263,6 +263,24 @@ impl Images {
         }
     }
 
+    /// The image's history, oldest first: its config's steps, and one
+    /// (dated as the image, by no command) for each layer they do not
+    /// account for, so every layer has its step.
+    pub fn history(&self, img: &Image) -> Vec<Value> {
+        let doc = json::parse(&self.config_doc(img, &img.layers)).ok();
+        let mut h = doc
+            .as_ref()
+            .and_then(|d| d.get("history"))
+            .and_then(Value::arr)
+            .map(<[Value]>::to_vec)
+            .unwrap_or_default();
+        let when = crate::rt::time::rfc3339_nano_trimmed(img.created);
+        for _ in h.iter().filter(|s| makes_layer(s)).count()..img.layers.len() {
+            h.push(history_entry(&when, "", "", ""));
+        }
+        h
+    }
+
     pub fn get(&self, id: &str) -> Result<Image> {
         let p = format!("{}/{id}.json", self.dir);
         let b = fs::read(&cs(&p)?).map_err(|e| Error::sys("read image", id, e).with_code(1))?;
@@ -498,6 +516,11 @@ pub fn config_document_by(
     document(c, &when, diff_ids, history, (author, comment))
 }
 
+/// Whether a history step made a layer (docker's `empty_layer` unset).
+pub fn makes_layer(step: &Value) -> bool {
+    step.get("empty_layer") != Some(&Value::Bool(true))
+}
+
 /// One entry of a config's `history` (docker's fields; empty ones left out).
 pub fn history_entry(when: &str, created_by: &str, author: &str, comment: &str) -> Value {
     let some = |s: &str| (!s.is_empty()).then(|| json::str(s));
@@ -600,6 +623,22 @@ mod tests {
             Some(vec![format!("sha256:{}", other[0])])
         );
         assert_eq!(v.get("config").map(Config::from_json), Some(cfg.clone()));
+        // Its history: a step per layer, one added for a layer the config's
+        // steps do not account for (an empty_layer step makes none).
+        assert_eq!(s.history(&img).len(), 1);
+        let two = vec!["ab".repeat(32), "ef".repeat(32)];
+        let short = format!(
+            r#"{{"config":{{}},"history":[{{"created_by":"a"}},{{"created_by":"b","empty_layer":true}}],"rootfs":{{"type":"layers","diff_ids":["sha256:{}","sha256:{}"]}}}}"#,
+            two[0], two[1]
+        );
+        let img2 = s.put(short.as_bytes(), two, 20).unwrap();
+        let h = s.history(&img2);
+        let by: Vec<&str> = h
+            .iter()
+            .map(|x| x.get("created_by").and_then(Value::str).unwrap_or(""))
+            .collect();
+        assert_eq!(by, ["a", "b", ""]);
+        assert_eq!(h.iter().filter(|x| makes_layer(x)).count(), 2);
         s.tag("t/x", &img.id).unwrap();
         assert_eq!(s.resolve("t/x:latest").unwrap(), img.id);
         assert_eq!(s.resolve(&img.id[..8]).unwrap(), img.id);
