@@ -679,3 +679,61 @@ fn images_filters() {
         assert_eq!(o.status.code(), Some(125), "{bad}: {o:?}");
     }
 }
+
+/// The process's environment as docker builds it: PATH, HOSTNAME, then
+/// the container's Config.Env (the user's entries, then the image's
+/// others), HOME last; `-e NAME` with no NAME on the client stays bare in
+/// Config.Env and unsets the image's NAME. exec's the same, from the
+/// container's Config.Env, its own -e over it, the exec user's HOME.
+#[test]
+fn environment_in_dockers_order_and_a_bare_name_unsets() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("img-env");
+    ok(&r, &["load", "-i", &img("busybox-docker.tar")]);
+    let lines = |s: String| -> Vec<String> {
+        s.lines()
+            .filter(|l| !l.starts_with("HOSTNAME="))
+            .map(String::from)
+            .collect()
+    };
+    let path = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+    let env = ok(&r, &["run", "--rm", "-e", "A=1", "busybox", "env"]);
+    assert_eq!(
+        env.lines().nth(1).map(|l| l.starts_with("HOSTNAME=")),
+        Some(true),
+        "{env}"
+    );
+    assert_eq!(lines(env), [path, "A=1", "GREETING=hello", "HOME=/root"],);
+    let mut c = r.cmd(&[
+        "run", "-d", "--name", "envbox", "-e", "GREETING", "-e", "A=1", "busybox", "sleep", "300",
+    ]);
+    c.env_remove("GREETING");
+    let o = c.output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        lines(ok(&r, &["exec", "envbox", "env"])),
+        [path, "A=1", "HOME=/root"],
+    );
+    let cfg = ok(&r, &["inspect", "-f", "{{json .Config.Env}}", "envbox"]);
+    assert_eq!(cfg.trim(), format!(r#"["GREETING","A=1","{path}"]"#));
+    // exec's -e over the container's, a bare name unsetting; the exec
+    // user's HOME.
+    let mut c = r.cmd(&[
+        "exec", "-e", "A", "-e", "Z=2", "-u", "nobody", "envbox", "env",
+    ]);
+    c.env_remove("A");
+    let o = c.output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(lines(stdout(&o)), [path, "Z=2", "HOME=/nonexistent"]);
+    // Without -u, the container's; a variable the host has is passed.
+    let mut c = r.cmd(&["exec", "-e", "GREETING", "envbox", "env"]);
+    c.env("GREETING", "from host");
+    let o = c.output().unwrap();
+    assert_eq!(
+        lines(stdout(&o)),
+        [path, "A=1", "GREETING=from host", "HOME=/root"]
+    );
+    ok(&r, &["rm", "-f", "envbox"]);
+}

@@ -8,7 +8,7 @@ use super::run::{env_file_lines, read_file};
 use crate::error::{Error, Result};
 use crate::rt::args::lookup;
 use crate::spawn::exec::Exec;
-use crate::spec::setenv;
+use crate::spec::{getenv, override_env};
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -44,29 +44,41 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     })?;
     let id = ctx.store.resolve(&q)?;
     let spec = ctx.store.spec(&id)?;
-    let mut env = spec.process.env.clone();
     let tty = on("tty");
-    if tty && !env.iter().any(|e| e.starts_with(b"TERM=")) {
-        env.push(b"TERM=xterm".to_vec());
-    }
+    // Names as the container sees them now: its upper dir (where
+    // /etc/passwd may have been changed) over the layers.
+    let roots: Vec<String> = match &spec.root.overlay {
+        Some(o) => core::iter::once(o.upper.clone())
+            .chain(o.lower.iter().cloned())
+            .collect(),
+        None => alloc::vec![text(&spec.root.path)],
+    };
     let mut cwd = spec.process.cwd.clone();
     let mut user = spec.process.user.clone();
+    let mut user_arg = None;
+    // docker's: --env-file entries, then -e; a name alone takes pocket's
+    // own value, or stays bare, which unsets it.
+    let mut given: Vec<Vec<u8>> = Vec::new();
+    for pass in ["env-file", "env"] {
+        for &(_, v) in p.flags.iter().filter(|f| FLAGS[f.0].long == pass) {
+            let entries = if pass == "env" {
+                alloc::vec![v.to_vec()]
+            } else {
+                env_file_lines(v, &read_file(v, "env file")?)?
+            };
+            for e in entries {
+                let host = Some(&e)
+                    .filter(|e| !e.contains(&b'='))
+                    .and_then(|e| lookup(&ctx.args.env, e));
+                given.push(match host {
+                    Some(val) => [&e[..], b"=", val].concat(),
+                    None => e,
+                });
+            }
+        }
+    }
     for &(k, v) in &p.flags {
         match FLAGS[k].long {
-            "env" | "env-file" => {
-                let entries = if FLAGS[k].long == "env" {
-                    alloc::vec![v.to_vec()]
-                } else {
-                    env_file_lines(v, &read_file(v, "env file")?)?
-                };
-                for e in entries {
-                    if e.contains(&b'=') {
-                        setenv(&mut env, e);
-                    } else if let Some(val) = lookup(&ctx.args.env, &e) {
-                        setenv(&mut env, [&e[..], b"=", val].concat());
-                    }
-                }
-            }
             "workdir" => {
                 if !v.starts_with(b"/") {
                     return Err(Error::bad(
@@ -78,19 +90,41 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
                 cwd = v.to_vec();
             }
             "user" => {
-                // Names as the container sees them now: its upper dir
-                // (where /etc/passwd may have been changed) over the layers.
-                let roots: Vec<String> = match &spec.root.overlay {
-                    Some(o) => core::iter::once(o.upper.clone())
-                        .chain(o.lower.iter().cloned())
-                        .collect(),
-                    None => alloc::vec![text(&spec.root.path)],
-                };
                 user = crate::image::user::resolve(&text(v), &roots)?;
+                user_arg = Some(text(v));
             }
             _ => {}
         }
     }
+    let env = match &spec.config {
+        // docker builds an exec's environment as the container's, from its
+        // Config.Env with the exec's own terminal, then its -e over it,
+        // then HOME (runc's: the exec user's, unless set).
+        Some(c) => {
+            let mut env = crate::spec::docker_env(&spec.hostname, tty, &c.env);
+            override_env(&mut env, &given);
+            if getenv(&env, b"HOME").is_none() {
+                let home = match &user_arg {
+                    Some(u) => crate::image::user::home(u, &roots).into_bytes(),
+                    None => getenv(&spec.process.env, b"HOME")
+                        .unwrap_or(b"/root")
+                        .to_vec(),
+                };
+                env.push([b"HOME=", &home[..]].concat());
+            }
+            env
+        }
+        // A container pocket's CLI did not make (the OCI front end's): its
+        // process's environment.
+        None => {
+            let mut env = spec.process.env.clone();
+            if tty && getenv(&env, b"TERM").is_none() {
+                env.push(b"TERM=xterm".to_vec());
+            }
+            override_env(&mut env, &given);
+            env
+        }
+    };
     let e = Exec {
         env,
         cwd,

@@ -13,8 +13,7 @@ use crate::image::store::Config;
 use crate::net::networks;
 use crate::rt::args::lookup;
 use crate::spec::{
-    DEFAULT_CAPS, DEFAULT_PATH, Io, MASKED_PATHS, Namespace, Process, READONLY_PATHS, Root, Spec,
-    default_mounts,
+    DEFAULT_CAPS, Io, MASKED_PATHS, Namespace, Process, READONLY_PATHS, Root, Spec, default_mounts,
 };
 use crate::sys::{cstr, fd};
 use alloc::string::String;
@@ -296,11 +295,13 @@ pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {
     Ok(r)
 }
 
-use crate::spec::setenv;
+use crate::spec::{docker_env, getenv, setenv};
 
 /// One -e value or env-file line: KEY=VALUE as is; KEY alone takes the
-/// host's value, or is dropped if the host has none (as docker does).
-fn env_entry(entry: &[u8], host: &[&[u8]]) -> Result<Option<Vec<u8>>> {
+/// host's value, or stays bare if the host has none, as docker's CLI
+/// sends it: in Config.Env it hides the image's KEY, and the process
+/// has no KEY (spec::override_env).
+fn env_entry(entry: &[u8], host: &[&[u8]]) -> Result<Vec<u8>> {
     let key = entry.split(|&c| c == b'=').next().unwrap_or(b"");
     if key.is_empty() {
         return Err(Error::bad(
@@ -317,9 +318,9 @@ fn env_entry(entry: &[u8], host: &[&[u8]]) -> Result<Option<Vec<u8>>> {
         ));
     }
     if entry.contains(&b'=') {
-        return Ok(Some(entry.to_vec()));
+        return Ok(entry.to_vec());
     }
-    Ok(lookup(host, entry).map(|v| [entry, b"=", v].concat()))
+    Ok(lookup(host, entry).map_or_else(|| entry.to_vec(), |v| [entry, b"=", v].concat()))
 }
 
 /// Lines of an --env-file: blank lines and `#` comments are skipped,
@@ -424,47 +425,34 @@ pub fn to_spec(
             "must be an absolute path",
         ));
     }
-    let mut env = alloc::vec![
-        [b"PATH=", DEFAULT_PATH].concat(),
-        [b"HOSTNAME=", &hostname[..]].concat()
-    ];
-    // The image's Env over pocket's defaults (its PATH wins), -e over both.
-    let image_env = image.map_or(&[][..], |c| &c.env[..]);
-    for e in image_env {
-        if e.contains('=') && !e.contains('\0') {
-            setenv(&mut env, e.clone().into_bytes());
-        }
-    }
-    if r.tty {
-        setenv(&mut env, b"TERM=xterm".to_vec());
-    }
-    if !env.iter().any(|e| e.starts_with(b"HOME=")) {
-        env.push(b"HOME=/root".to_vec());
-    }
     // docker applies all --env-file entries first, then all -e.
     let mut files = files.iter();
-    let mut entries = Vec::new();
+    let mut config_env = Vec::new();
     for &(is_file, v) in &r.env {
         if is_file {
-            entries.extend(env_file_lines(v, files.next().map_or(&[][..], |d| d))?);
+            for e in env_file_lines(v, files.next().map_or(&[][..], |d| d))? {
+                config_env.push(env_entry(&e, host)?);
+            }
         }
     }
-    entries.extend(r.env.iter().filter(|e| !e.0).map(|e| e.1.to_vec()));
+    for e in r.env.iter().filter(|e| !e.0) {
+        config_env.push(env_entry(e.1, host)?);
+    }
     // docker's Config.Env (its merge at create): the user's entries as
     // given, then the image's whose names they do not set.
-    let mut config_env: Vec<Vec<u8>> = Vec::new();
-    for e in entries {
-        if let Some(kv) = env_entry(&e, host)? {
-            config_env.push(kv.clone());
-            setenv(&mut env, kv);
-        }
-    }
     let name = |e: &[u8]| e.split(|&c| c == b'=').next().unwrap_or(b"").to_vec();
     let named: Vec<Vec<u8>> = config_env.iter().map(|e| name(e)).collect();
-    for e in image_env {
-        if e.contains('=') && !e.contains('\0') && !named.contains(&name(e.as_bytes())) {
+    for e in image.map_or(&[][..], |c| &c.env[..]) {
+        if !e.is_empty() && !e.contains('\0') && !named.contains(&name(e.as_bytes())) {
             config_env.push(e.clone().into_bytes());
         }
+    }
+    // The process's: PATH, HOSTNAME (and TERM) with Config.Env over them
+    // (the image's PATH wins), HOME last unless set (runc's; set_home
+    // takes the user's from passwd).
+    let mut env = docker_env(&hostname, r.tty, &config_env);
+    if getenv(&env, b"HOME").is_none() {
+        env.push(b"HOME=/root".to_vec());
     }
     let bad_mode = |flag: &str, v: &[u8], modes: &'static str| {
         Error::bad(alloc::format!("invalid --{flag}"), text(v), modes)
@@ -1059,22 +1047,13 @@ fn write_cidfile(r: &RunArgs, id: &str) -> Result<()> {
     })
 }
 
-/// $HOME from the user's passwd entry (docker's rule), unless the image,
-/// -e or an env file set it.
-fn set_home(
-    spec: &mut Spec,
-    r: &RunArgs,
-    files: &[Vec<u8>],
-    image_env: &[String],
-    user: &str,
-    roots: &[String],
-) {
-    let given = image_env.iter().any(|e| e.starts_with("HOME="))
-        || r.env.iter().any(|e| !e.0 && e.1.starts_with(b"HOME"))
-        || files.iter().any(|f| {
-            f.split(|&c| c == b'\n')
-                .any(|l| l.trim_ascii_start().starts_with(b"HOME"))
-        });
+/// $HOME from the user's passwd entry (docker's rule), unless the
+/// container's Config.Env (the image's, -e or an env file) sets it.
+fn set_home(spec: &mut Spec, user: &str, roots: &[String]) {
+    let given = spec
+        .config
+        .as_ref()
+        .is_some_and(|c| getenv(&c.env, b"HOME").is_some());
     if given || user.is_empty() {
         return;
     }
@@ -1239,7 +1218,7 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
             let user = r.user.map(text).unwrap_or_else(|| img.config.user.clone());
             spec.process.user = crate::image::user::resolve(&user, &lower)?;
             add_groups(&mut spec, &r, &lower)?;
-            set_home(&mut spec, &r, &files, &img.config.env, &user, &lower);
+            set_home(&mut spec, &user, &lower);
             // docker's "init layer" (container::init_layer). Only over a
             // real /etc: a directory above a symlinked /etc would hide the
             // image's.
@@ -1261,7 +1240,7 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
             let root = [text(&spec.root.path)];
             spec.process.user = crate::image::user::resolve(&user, &root)?;
             add_groups(&mut spec, &r, &root)?;
-            set_home(&mut spec, &r, &files, &[], &user, &root);
+            set_home(&mut spec, &user, &root);
         }
     }
     // --userns auto: sized by the ids the image (or rootfs) and the user

@@ -10,8 +10,7 @@ pub const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/
 /// same key where it stands, else at the end (a process's, an image
 /// config's).
 pub fn setenv<T: AsRef<[u8]>>(env: &mut Vec<T>, kv: T) {
-    let k = kv.as_ref();
-    let key = &k[..k.iter().position(|&c| c == b'=').unwrap_or(k.len())];
+    let key = env_key(kv.as_ref());
     let same = |e: &T| {
         e.as_ref()
             .strip_prefix(key)
@@ -20,6 +19,50 @@ pub fn setenv<T: AsRef<[u8]>>(env: &mut Vec<T>, kv: T) {
     match env.iter().position(same) {
         Some(i) => env[i] = kv,
         None => env.push(kv),
+    }
+}
+
+/// The name part of an environment entry (all of a bare `KEY`).
+fn env_key(e: &[u8]) -> &[u8] {
+    &e[..e.iter().position(|&c| c == b'=').unwrap_or(e.len())]
+}
+
+/// docker's process environment: `PATH` (pocket's default), `HOSTNAME`
+/// and, with a terminal, `TERM=xterm` (moby's CreateDaemonEnvironment),
+/// then the container's `Config.Env` over them (`override_env`). `HOME`
+/// is left to the caller: runc adds it last, from the user's passwd.
+pub fn docker_env<T: AsRef<[u8]>>(hostname: &[u8], tty: bool, config: &[T]) -> Vec<Vec<u8>> {
+    let mut env = alloc::vec![
+        [b"PATH=", DEFAULT_PATH].concat(),
+        [b"HOSTNAME=", hostname].concat()
+    ];
+    if tty {
+        env.push(b"TERM=xterm".to_vec());
+    }
+    override_env(&mut env, config);
+    env
+}
+
+/// Entries over an environment as docker and runc apply them (moby's
+/// ReplaceOrAppendEnvValues, then runc's setenv of each): `KEY=V`
+/// replaces KEY where it stands, or goes at the end; a bare `KEY`
+/// (docker's `-e KEY` where the client has no KEY) unsets a KEY the
+/// environment had before these entries; one entry per name in the end,
+/// the last value where the first stood.
+pub fn override_env<T: AsRef<[u8]>>(env: &mut Vec<Vec<u8>>, over: &[T]) {
+    let keys: Vec<Vec<u8>> = env.iter().map(|e| env_key(e).to_vec()).collect();
+    for o in over.iter().map(|o| o.as_ref()) {
+        let set = o.contains(&b'=');
+        match keys.iter().position(|k| k[..] == *env_key(o)) {
+            // Emptied, not removed: the keys' places stay (moby's cache).
+            Some(i) => env[i] = if set { o.to_vec() } else { Vec::new() },
+            None if set => env.push(o.to_vec()),
+            None => {}
+        }
+    }
+    let all = core::mem::take(env);
+    for e in all.into_iter().filter(|e| !e.is_empty()) {
+        setenv(env, e);
     }
 }
 
@@ -150,5 +193,28 @@ mod tests {
         setenv(&mut raw, b"K=".to_vec());
         assert_eq!(raw, [b"K=".to_vec()]);
         assert_eq!(getenv(&raw, b"K"), Some(&b""[..]));
+    }
+
+    #[test]
+    fn override_env_as_moby_then_runc() {
+        let t = |v: &[Vec<u8>]| -> Vec<String> {
+            v.iter()
+                .map(|e| String::from_utf8_lossy(e).into())
+                .collect()
+        };
+        let env = docker_env(
+            b"h",
+            true,
+            &["A=1", "PATH=/p", "TERM", "GONE", "A=2", "B=1"],
+        );
+        // PATH replaced where it stands, TERM (a default) unset by its bare
+        // name, a bare name nothing had set ignored, A once with its last
+        // value where the first stood.
+        assert_eq!(t(&env), ["PATH=/p", "HOSTNAME=h", "A=2", "B=1"]);
+        // A bare name unsets only what was there before (moby): the A this
+        // call added stays; the base's B goes, and comes back with a value.
+        let mut env = alloc::vec![b"B=0".to_vec(), b"C=0".to_vec()];
+        override_env(&mut env, &[&b"A=1"[..], b"A", b"B", b"C", b"C=3"]);
+        assert_eq!(t(&env), ["C=3", "A=1"]);
     }
 }

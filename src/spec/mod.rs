@@ -13,7 +13,8 @@ pub mod rlimit;
 pub mod sysctl;
 
 pub use defaults::{
-    DEFAULT_CAPS, DEFAULT_PATH, MASKED_PATHS, READONLY_PATHS, default_mounts, getenv, setenv,
+    DEFAULT_CAPS, DEFAULT_PATH, MASKED_PATHS, READONLY_PATHS, default_mounts, docker_env, getenv,
+    override_env, setenv,
 };
 
 pub use crate::net::NetAttach;
