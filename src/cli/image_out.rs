@@ -10,6 +10,7 @@ use crate::error::{Context, Error, Result, Why};
 use crate::image::layer::Pending;
 use crate::image::store::{self, Config, Images};
 use crate::image::tar_write::{self, Opts, Sink, Writer};
+use crate::json::Value;
 use crate::rt::time;
 use crate::spec::Spec;
 use crate::state::Record;
@@ -295,7 +296,13 @@ pub fn commit(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         ));
     }
     let mut layers = parent.layers.clone();
-    layers.push(pending.commit()?);
+    // No change (a tar of nothing but its end: docker's empty-layer
+    // digest): no layer, and an empty_layer step, as docker's commit.
+    let empty = pending.diff_id == store::EMPTY_TAR;
+    let size = if empty { 0 } else { size };
+    if !empty {
+        layers.push(pending.commit()?);
+    }
     let by = (
         text(p.value(COMMIT_FLAGS, "author").unwrap_or(b"")),
         text(p.value(COMMIT_FLAGS, "message").unwrap_or(b"")),
@@ -306,12 +313,11 @@ pub fn commit(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     // (A step for every layer of the parent's: the new one meets the new
     // layer.)
     let mut history = images.history(&parent);
-    history.push(store::history_entry(
-        &when,
-        &base.cmd.join(" "),
-        &by.0,
-        &by.1,
-    ));
+    let mut step = store::history_entry(&when, &base.cmd.join(" "), &by.0, &by.1);
+    if let (true, Value::Obj(m)) = (empty, &mut step) {
+        m.push(("empty_layer".into(), Value::Bool(true)));
+    }
+    history.push(step);
     let doc = store::document(&config, &when, &layers, history, (&by.0, &by.1));
     let img = images.put(doc.as_bytes(), layers, parent.size + size)?;
     if let Some(t) = tag {

@@ -524,13 +524,18 @@ pub fn makes_layer(step: &Value) -> bool {
 /// One entry of a config's `history` (docker's fields; empty ones left out).
 pub fn history_entry(when: &str, created_by: &str, author: &str, comment: &str) -> Value {
     let some = |s: &str| (!s.is_empty()).then(|| json::str(s));
+    // docker's order (its History struct's); empty_layer goes last.
     json::obj!(
         ("created", Some(json::str(when))),
-        ("created_by", Some(json::str(created_by))),
         ("author", some(author)),
+        ("created_by", Some(json::str(created_by))),
         ("comment", some(comment)),
     )
 }
+
+/// The diff_id of a layer tar with no entries (1,024 zero bytes): docker's
+/// commit makes no layer of it.
+pub const EMPTY_TAR: &str = "5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef";
 
 /// An image config document: `c`, created at `when` (RFC 3339), its
 /// layers and history as given, docker's top-level author and comment.
@@ -596,6 +601,14 @@ mod tests {
         assert_eq!(Config::from_json(&c.to_json()), c);
         let none = Config::from_json(&crate::json::parse(br#"{"Cmd":["sh"]}"#).unwrap());
         assert!(none.to_json().get("StopSignal").is_none());
+    }
+
+    #[test]
+    fn empty_tar_is_the_digest_of_its_end() {
+        assert_eq!(
+            crate::image::digest::of(&[0u8; 1024]),
+            format!("sha256:{EMPTY_TAR}")
+        );
     }
 
     #[test]
