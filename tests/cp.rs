@@ -215,7 +215,9 @@ fn tar_streams_out_on_stdout() {
 /// files, a tmpfs's, its /etc/hostname (all were "Could not find the
 /// file" or an empty file: cp read the image's layers only). A copy of
 /// "/" stops at the mounts below it: /proc's and the volume's files are
-/// not in it. Stopped, its mounts are gone and so are their files.
+/// not in it. Stopped, its volumes and binds are mounted for the copy, as
+/// docker's (its tmpfs is gone), in a namespace of pocket's own: the
+/// host's mounts are as before.
 #[test]
 fn out_of_a_running_container_through_its_mounts() {
     if !root() {
@@ -230,11 +232,25 @@ fn out_of_a_running_container_through_its_mounts() {
     ok(
         &r,
         &[
-            "run", "-d", "--name", "box", "-h", "boxhost", "-v", &vol, "--tmpfs", "/scratch",
-            "--rootfs", &rootfs, "sleep", "60",
+            "run",
+            "-d",
+            "--name",
+            "box",
+            "-h",
+            "boxhost",
+            "-v",
+            &vol,
+            "-v",
+            "cpnamed:/named",
+            "--tmpfs",
+            "/scratch",
+            "--rootfs",
+            &rootfs,
+            "sleep",
+            "60",
         ],
     );
-    sh(&r, "box", "echo on tmpfs >/scratch/t");
+    sh(&r, "box", "echo on tmpfs >/scratch/t; echo named >/named/n");
     ok(&r, &["cp", "box:/data/f", &t.p("f")]);
     assert_eq!(t.read("f"), "in the volume\n");
     ok(&r, &["cp", "box:/scratch", &t.p("scratch")]);
@@ -254,8 +270,25 @@ fn out_of_a_running_container_through_its_mounts() {
         );
     }
     ok(&r, &["stop", "-t", "0", "box"]);
-    let o = r.out(&["cp", "box:/data/f", &t.p("f2")]);
-    failed(&o, 1, "Could not find the file /data/f in container box");
+    let before = host_mounts();
+    ok(&r, &["cp", "box:/data/f", &t.p("f2")]);
+    assert_eq!(t.read("f2"), "in the volume\n");
+    ok(&r, &["cp", "box:/named", &t.p("named")]);
+    assert_eq!(t.read("named/n"), "named\n");
+    ok(&r, &["cp", "box:/etc/hostname", &t.p("hostname2")]);
+    assert_eq!(t.read("hostname2"), "boxhost\n");
+    let o = r.out(&["cp", "box:/scratch/t", &t.p("t2")]);
+    failed(&o, 1, "Could not find the file /scratch/t in container box");
+    let o = r.out(&["cp", "box:/", "-"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let names = tar_names(&o.stdout);
+    assert!(names.iter().any(|n| n == "data/"), "{names:?}");
+    assert!(!names.iter().any(|n| n.starts_with("data/f")), "{names:?}");
+    assert_eq!(host_mounts(), before);
+    // Read-only: the copy cannot change the volume (nothing writes, but
+    // the mounts say so too: a stopped container's cp INTO it goes to its
+    // own overlay, not through these).
+    ok(&r, &["rm", "-v", "box"]);
 }
 
 #[test]
@@ -290,6 +323,66 @@ fn files_and_directories_into_a_running_container() {
     assert_eq!(ids, "1234:55\n1234:55\n");
     no_temp(&r, "box", "/");
     no_temp(&r, "box", "/tmp");
+}
+
+/// Into a stopped container's volume or bind, as docker's: the file
+/// lands in the volume, where the container sees it when it starts (it
+/// went to the upper dir under the mount point before, hidden); a mount
+/// point the container never made is made; a read-only bind refuses;
+/// the host's mounts are as before.
+#[test]
+fn into_a_stopped_containers_volumes() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("cp-in-vol");
+    let t = Tmp::new("in-vol");
+    std::fs::write(t.0.join("hf"), "into the volume\n").unwrap();
+    std::fs::create_dir(t.0.join("bind")).unwrap();
+    std::fs::create_dir(t.0.join("ro")).unwrap();
+    let rootfs = private_rootfs(&r);
+    let bind = format!("{}:/new/bind", t.p("bind"));
+    let ro = format!("{}:/ro:ro", t.p("ro"));
+    ok(
+        &r,
+        &[
+            "create",
+            "--name",
+            "cv",
+            "-v",
+            "cpvol:/vol",
+            "-v",
+            &bind,
+            "-v",
+            &ro,
+            "--rootfs",
+            &rootfs,
+            "cat",
+            "/vol/hf",
+            "/new/bind/hf",
+        ],
+    );
+    let before = host_mounts();
+    ok(&r, &["cp", &t.p("hf"), "cv:/vol/"]);
+    ok(&r, &["cp", &t.p("hf"), "cv:/new/bind/hf"]);
+    assert_eq!(t.read("bind/hf"), "into the volume\n");
+    let o = r.out(&["cp", &t.p("hf"), "cv:/ro/hf"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    one_error_line(&o, "Read-only file system");
+    assert!(!t.0.join("ro/hf").exists());
+    assert_eq!(host_mounts(), before);
+    assert!(
+        !Path::new(&rootfs).join("vol/hf").exists(),
+        "under the mount point"
+    );
+    let o = r.out(&["start", "-a", "cv"]);
+    assert_eq!(
+        stdout(&o),
+        "into the volume\ninto the volume\n",
+        "{}",
+        stderr(&o)
+    );
+    ok(&r, &["rm", "-v", "cv"]);
 }
 
 #[test]

@@ -25,7 +25,7 @@ use crate::image::extract::{self, Whiteouts};
 use crate::image::limits::Limits;
 use crate::image::tar::{Entry, Kind, Reader};
 use crate::image::tar_write::{self, Sink, Writer, mode_type};
-use crate::spec::Overlay;
+use crate::spec::{Overlay, Spec};
 use crate::sys::fd::{self, Fd};
 use crate::sys::lock::Lock;
 use crate::sys::{Errno, cstr, file, fs, mount as m, proc, tty};
@@ -617,15 +617,15 @@ fn rebase(src: &mut Fd, top: Entry, out: &mut dyn Sink) -> Result<u64> {
 /// docker's; a directory's copy stops at the mounts below it (/proc,
 /// /sys, /dev, volumes: empty directories, as `tar --one-file-system`),
 /// a copy of the mount itself (`web:/data`) has its files. Stopped: its
-/// upper dir over its image's layers, or its --rootfs directory, as a
-/// read-only view (nodev, nosuid, noexec); its mounts do not exist then,
-/// and what lies in them is not copied.
+/// upper dir over its image's layers, or its --rootfs directory, with its
+/// bind mounts (volumes, -v, /etc/hosts...) on it, as docker mounts them
+/// for a copy (`with_binds`); its tmpfs mounts are gone with it.
 fn out_of(ctx: &Ctx, q: &[u8], path: &[u8], dst: &[u8], o: &Opts) -> Result<u64> {
     let (id, spec) = container(ctx, q)?;
     let rec = crate::container::state(&ctx.store, &id)?;
     let root = match rec.running() {
         true => live_root(&rec, q)?,
-        false => rootfs_view(&spec)?,
+        false => with_binds(rootfs_view(&spec)?, &spec, false)?,
     };
     let view = Tree { root: Some(root) };
     let sp = Path::new(path, true);
@@ -645,6 +645,103 @@ fn out_of(ctx: &Ctx, q: &[u8], path: &[u8], dst: &[u8], o: &Opts) -> Result<u64>
     let host = Tree { root: None };
     let land = plan(dest(&host, &dp)?, &src, &sp, &dp)?;
     put(land, &src, None, o)
+}
+
+/// A stopped container's root (`root`, not attached) with its bind
+/// mounts (volumes, -v, /etc/hosts...) in place, as docker mounts them for
+/// a copy: read-only for a copy out (`write` false), else as the
+/// container has them (`ro` ones read-only). Mounting on the root needs
+/// it attached: in a mount namespace of this process's own, made private
+/// first, on the container's root directory, so nothing reaches the
+/// host's mounts and nothing is left when pocket exits. Each mount point
+/// is looked up in the root (RESOLVE_IN_ROOT: a symlink in it cannot point
+/// outside); one whose source or mount point is gone is left out. Where a
+/// mount namespace cannot be made (a plain user's pocket), the root alone.
+fn with_binds(root: Fd, spec: &Spec, write: bool) -> Result<Fd> {
+    if !spec.mounts.iter().any(|m| m.is_bind()) || proc::unshare(libc::CLONE_NEWNS).is_err() {
+        return Ok(root);
+    }
+    let rec = (libc::MS_REC | libc::MS_PRIVATE) as u64;
+    m::mount(None, c"/", None, rec, None).ctx("make private", "/")?;
+    let shown = text(&spec.root.path);
+    let fl = libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW;
+    let at = fd::open(&cs(&spec.root.path)?, fl, 0).ctx("open", &shown)?;
+    m::move_mount(&root, &at).ctx("mount", &shown)?;
+    for b in spec.mounts.iter().filter(|m| m.is_bind()) {
+        let (Ok(src), Ok(dst)) = (cs(b.source.as_bytes()), cs(b.destination.as_bytes())) else {
+            continue;
+        };
+        let tree = match m::bind_tree(&src, true) {
+            Ok(t) => t,
+            Err(Errno::ENOENT | Errno::ENOTDIR) => continue,
+            Err(e) => return Err(Error::sys("bind", b.source.clone(), e)),
+        };
+        // Made where missing for a copy in (a container never started),
+        // as docker's; a view to copy out of is read-only.
+        let target = match write {
+            true => {
+                let dir = stat(&tree).is_ok_and(|st| mode_type(&st) == libc::S_IFDIR);
+                mount_point(&root, b.destination.as_bytes(), dir)
+            }
+            false => fd::openat2(root.raw(), &dst, libc::O_PATH, IN_ROOT),
+        };
+        let Ok(target) = target else {
+            continue;
+        };
+        let mut attrs = k::MOUNT_ATTR_NODEV | k::MOUNT_ATTR_NOSUID | k::MOUNT_ATTR_NOEXEC;
+        if !write || b.options.iter().any(|o| o == "ro") {
+            attrs |= k::MOUNT_ATTR_RDONLY;
+        }
+        m::mount_setattr_private(&tree, attrs).ctx("mount_setattr", &b.source)?;
+        // A file where a directory was bound, or the reverse: the
+        // container changed its mount point; its next start refuses it.
+        match m::move_mount(&tree, &target) {
+            Ok(()) | Err(Errno::ENOTDIR) => {}
+            Err(e) => return Err(Error::sys("mount", b.destination.clone(), e)),
+        }
+    }
+    Ok(root)
+}
+
+/// The mount point `dest` in `root`, made where missing: directories
+/// 0755, the last an empty file for a file's bind (`dir` false). Each
+/// parent is looked up in the root (RESOLVE_IN_ROOT) and each name made
+/// by mkdirat/openat(O_EXCL) in it, which follow no symlink.
+fn mount_point(root: &Fd, dest: &[u8], dir: bool) -> core::result::Result<Fd, Errno> {
+    let at = |p: &[u8]| {
+        let c = cstr::cstring(p).ok_or(Errno::EINVAL)?;
+        fd::openat2(root.raw(), &c, libc::O_PATH, IN_ROOT)
+    };
+    let ends = dest
+        .iter()
+        .enumerate()
+        .filter(|&(i, &c)| c != b'/' && dest.get(i + 1).is_none_or(|&n| n == b'/'))
+        .map(|(i, _)| i + 1);
+    for end in ends {
+        let p = &dest[..end];
+        match at(p) {
+            Err(Errno::ENOENT) => {}
+            r => {
+                r?;
+                continue;
+            }
+        }
+        let (parent, name) = parent_of(p);
+        let parent = at(&parent)?;
+        let name = cstr::cstring(&name).ok_or(Errno::EINVAL)?;
+        let made = match end == dest.len() && !dir {
+            true => {
+                let fl = libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_CLOEXEC;
+                fd::openat(parent.raw(), &name, fl, 0o644).map(drop)
+            }
+            false => m::mkdirat(parent.raw(), &name, 0o755),
+        };
+        match made {
+            Ok(()) | Err(Errno::EEXIST) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    at(dest)
 }
 
 /// Host (or stdin) to container.
@@ -683,9 +780,10 @@ fn into(ctx: &Ctx, src: &[u8], q: &[u8], path: &[u8], o: &Opts) -> Result<u64> {
 /// written here) nor is removed meanwhile. Running (or paused): its live
 /// root, /proc/PID/root, so the files land where its processes see them
 /// (volumes included). Stopped: a writable overlay of its own upper dir
-/// over its image's layers, detached (no mount table touched), so that a
-/// file replacing one of the image gets a proper copy-up or whiteout; or
-/// its --rootfs directory.
+/// over its image's layers, so that a file replacing one of the image
+/// gets a proper copy-up or whiteout, or its --rootfs directory, with its
+/// volumes and binds on it (`with_binds`), as docker's: a file copied to
+/// a volume's path lands in the volume, where the container will see it.
 fn writable(ctx: &Ctx, q: &[u8]) -> Result<(Fd, Lock)> {
     let (id, spec) = container(ctx, q)?;
     let lock = ctx.store.lock(&id)?;
@@ -705,13 +803,14 @@ fn writable(ctx: &Ctx, q: &[u8]) -> Result<(Fd, Lock)> {
     }
     let root = match &spec.root.overlay {
         Some(o) => overlay_rw(o)?,
+        // A mount of it (its own submounts included), which can be
+        // attached for its binds.
         None => {
             let p = &spec.root.path;
-            let fl = libc::O_PATH | libc::O_DIRECTORY;
-            fd::open(&cs(p)?, fl, 0).ctx("open", &text(p))?
+            m::bind_tree(&cs(p)?, true).ctx("bind", &text(p))?
         }
     };
-    Ok((root, lock))
+    Ok((with_binds(root, &spec, true)?, lock))
 }
 
 /// A running container's root as its processes see it, /proc/PID/root,

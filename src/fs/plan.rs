@@ -471,7 +471,7 @@ pub fn plan(spec: &Spec) -> Result<Vec<Op>> {
         }
     }
     for m in &spec.mounts {
-        if m.kind == "bind" || m.options.iter().any(|o| o == "bind" || o == "rbind") {
+        if m.is_bind() {
             ops.push(bind(m)?);
             continue;
         }

@@ -130,6 +130,13 @@ pub struct Mount {
     pub options: Vec<String>,
 }
 
+impl Mount {
+    /// A bind mount: type "bind", or a "bind"/"rbind" option (runc's rule).
+    pub fn is_bind(&self) -> bool {
+        self.kind == "bind" || self.options.iter().any(|o| o == "bind" || o == "rbind")
+    }
+}
+
 /// OCI `linux.devices[]`: a node made in the container's /dev (`--device`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Device {
