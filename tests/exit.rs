@@ -166,12 +166,32 @@ fn init_is_pid_1_and_reaps_orphaned_zombies() {
     assert_eq!(z, 0, "--init left a zombie");
     assert_eq!(all, 2, "init + command expected");
 
-    let o = run(&["--init", "sh", "-c", "echo $$; cat /proc/1/comm; exit 5"]);
-    assert_eq!(o.status.code(), Some(5));
+    // PID 1 shows as docker's init does (`docker-init -- CMD`), not with
+    // pocket's host command line: its rootfs path, its flags.
+    let o = run(&[
+        "--init",
+        "-e",
+        "HOST_ONLY_FLAG=x",
+        "sh",
+        "-c",
+        "echo $$; cat /proc/1/comm; tr '\\0' ' ' </proc/1/cmdline; echo",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
     let mut l = out.lines();
     assert_ne!(l.next(), Some("1"));
-    assert_eq!(l.next(), Some("pocket"));
+    assert_eq!(l.next(), Some("pocket-init"));
+    let cmdline = l.next().unwrap_or("");
+    assert!(
+        cmdline.starts_with("pocket-init -- sh -c echo $$;"),
+        "{cmdline:?}"
+    );
+    assert!(
+        !cmdline.contains("HOST_ONLY_FLAG") && !cmdline.contains(&rootfs_str()),
+        "{cmdline:?}"
+    );
+    let o = run(&["--init", "sh", "-c", "exit 5"]);
+    assert_eq!(o.status.code(), Some(5));
 }
 
 #[test]

@@ -26,6 +26,11 @@ impl Args {
             // SAFETY: guaranteed by the caller.
             a.push(unsafe { CStr::from_ptr(*argv.add(i)) }.to_bytes());
         }
+        // The strings lie end to end: the area /proc/PID/cmdline reads.
+        if let (Some(first), Some(last)) = (a.first(), a.last()) {
+            let end = last.as_ptr() as usize + last.len() + 1;
+            crate::sys::proc::note_cmdline(first.as_ptr(), end - first.as_ptr() as usize);
+        }
         let mut e = Vec::new();
         let mut p = envp;
         // SAFETY: envp is NULL-terminated per the caller's contract.

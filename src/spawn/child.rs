@@ -276,6 +276,17 @@ fn finish(
             // Only the command's execve may hold the error pipe: its EOF
             // tells the parent the command started.
             fd::close(c.err_wr);
+            // The container sees its PID 1 as docker's `docker-init --
+            // CMD`, not pocket's host command line (its paths, flags,
+            // names).
+            let mut shown: Vec<&[u8]> = alloc::vec![b"pocket-init", b"--"];
+            // SAFETY: argv holds the command's NUL-terminated strings.
+            let args = c.argv.iter().take_while(|a| !a.is_null());
+            shown.extend(args.map(|&a| unsafe { core::ffi::CStr::from_ptr(a) }.to_bytes()));
+            // SAFETY: from here this process is the init (run never
+            // returns), which never reads pocket's own arguments again.
+            unsafe { proc::set_cmdline(&shown) };
+            let _ = proc::set_name(c"pocket-init");
             super::init::run(pid);
         }
         if cfg.flags & F_TTY != 0 {

@@ -315,3 +315,55 @@ pub fn umask(mask: u32) -> u32 {
     // SAFETY: no pointers; umask cannot fail.
     unsafe { syscall!(Sysno::umask, mask) }.unwrap_or(0) as u32
 }
+
+/// Where this process's argv strings lie, start and length: what
+/// /proc/PID/cmdline shows (rt::Args notes it at start).
+static CMDLINE_AT: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+static CMDLINE_LEN: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+/// Note the argv strings' area: from the first one's start to the last
+/// one's NUL (the kernel lays them out end to end).
+pub fn note_cmdline(start: *const u8, len: usize) {
+    use core::sync::atomic::Ordering::Relaxed;
+    CMDLINE_AT.store(start as usize, Relaxed);
+    CMDLINE_LEN.store(len, Relaxed);
+}
+
+/// `prctl(PR_SET_NAME, name)` — prctl(2): the task's name (/proc/PID/comm,
+/// `ps -o comm`), cut to 15 bytes by the kernel.
+pub fn set_name(name: &CStr) -> Result<()> {
+    // SAFETY: name is NUL-terminated; the kernel reads at most 16 bytes.
+    unsafe { syscall!(Sysno::prctl, libc::PR_SET_NAME, name.as_ptr(), 0, 0, 0) }.map(drop)
+}
+
+/// Show `args` as this process's /proc/PID/cmdline: written over its argv
+/// strings, NUL-separated, cut to fit, the rest zeroed. The last byte
+/// stays NUL: a non-NUL one would make the kernel read the area as one
+/// setproctitle(3) string. (PR_SET_MM_ARG_START, which could point
+/// elsewhere, needs CAP_SYS_RESOURCE.)
+///
+/// # Safety
+/// Nothing reads the program's arguments after this (rt::Args' slices
+/// and its raw table point into the memory overwritten).
+pub unsafe fn set_cmdline(args: &[&[u8]]) {
+    use core::sync::atomic::Ordering::Relaxed;
+    let (at, len) = (CMDLINE_AT.load(Relaxed), CMDLINE_LEN.load(Relaxed));
+    if at == 0 || len == 0 {
+        return;
+    }
+    // SAFETY: [at, at+len) is the argv area noted at start, writable
+    // process memory for the process's life; the caller's contract keeps
+    // every reader of it away.
+    let area = unsafe { core::slice::from_raw_parts_mut(at as *mut u8, len) };
+    area.fill(0);
+    let mut n = 0;
+    for a in args {
+        let room = (len - 1).saturating_sub(n);
+        let take = a.len().min(room);
+        area[n..n + take].copy_from_slice(&a[..take]);
+        n += take + 1;
+        if n >= len - 1 {
+            break;
+        }
+    }
+}
