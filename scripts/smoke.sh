@@ -166,7 +166,8 @@ is "--no-pivot runs in the rootfs as PID 1" "$rc $(echo $out)" "0 1 echo smoke"
 
 pk run --init --rootfs "$R" sh -c 'echo $$; tr "\0" " " </proc/1/cmdline'
 pid=$(printf '%s\n' "$out" | sed -n 1p)
-case $(printf '%s\n' "$out" | sed -n 2p) in *" run --init "*) one=pocket ;; *) one=other ;; esac
+# PID 1 shows as docker's init does: `pocket-init -- CMD`.
+case $(printf '%s\n' "$out" | sed -n 2p) in "pocket-init -- sh -c echo"*) one=pocket ;; *) one=other ;; esac
 is "--init: pocket is PID 1, the command its child" "$rc $one $([ "$pid" != 1 ] && echo child)" "0 pocket child"
 
 pk run --init --rootfs "$R" sh -c 'kill -9 $$'

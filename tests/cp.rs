@@ -285,9 +285,6 @@ fn out_of_a_running_container_through_its_mounts() {
     assert!(names.iter().any(|n| n == "data/"), "{names:?}");
     assert!(!names.iter().any(|n| n.starts_with("data/f")), "{names:?}");
     assert_eq!(host_mounts(), before);
-    // Read-only: the copy cannot change the volume (nothing writes, but
-    // the mounts say so too: a stopped container's cp INTO it goes to its
-    // own overlay, not through these).
     ok(&r, &["rm", "-v", "box"]);
 }
 
@@ -382,6 +379,15 @@ fn into_a_stopped_containers_volumes() {
         "{}",
         stderr(&o)
     );
+    // A mount point turned into a file while stopped: that bind is left
+    // out, the others still mounted.
+    let point = Path::new(&rootfs).join("new/bind");
+    std::fs::remove_dir(&point).unwrap();
+    std::fs::write(&point, "a file now\n").unwrap();
+    ok(&r, &["cp", "cv:/new/bind", &t.p("point")]);
+    assert_eq!(t.read("point"), "a file now\n");
+    ok(&r, &["cp", "cv:/vol/hf", &t.p("again")]);
+    assert_eq!(t.read("again"), "into the volume\n");
     ok(&r, &["rm", "-v", "cv"]);
 }
 
@@ -425,6 +431,26 @@ fn into_stopped_containers_rootfs_and_image() {
     // And back out of the stopped container.
     ok(&r, &["cp", "img:/etc/extra", &t.p("back")]);
     assert_eq!(t.read("back"), "merged\n");
+    // A volume of an image container (its overlay, made for the copy,
+    // with the volume on it): in, seen by the container, and back out.
+    ok(
+        &r,
+        &[
+            "create",
+            "--name",
+            "imgv",
+            "-v",
+            "cpimgvol:/vol",
+            "bb",
+            "cat",
+            "/vol/x",
+        ],
+    );
+    ok(&r, &["cp", &t.p("hf"), "imgv:/vol/x"]);
+    assert_eq!(ok(&r, &["start", "-a", "imgv"]), "copied while stopped\n");
+    ok(&r, &["cp", "imgv:/vol/x", &t.p("back2")]);
+    assert_eq!(t.read("back2"), "copied while stopped\n");
+    ok(&r, &["rm", "-v", "imgv"]);
 }
 
 #[test]

@@ -182,14 +182,30 @@ fn init_is_pid_1_and_reaps_orphaned_zombies() {
     assert_ne!(l.next(), Some("1"));
     assert_eq!(l.next(), Some("pocket-init"));
     let cmdline = l.next().unwrap_or("");
-    assert!(
-        cmdline.starts_with("pocket-init -- sh -c echo $$;"),
-        "{cmdline:?}"
+    assert_eq!(
+        cmdline,
+        "pocket-init -- sh -c echo $$; cat /proc/1/comm; tr '\\0' ' ' </proc/1/cmdline; echo ",
     );
-    assert!(
-        !cmdline.contains("HOST_ONLY_FLAG") && !cmdline.contains(&rootfs_str()),
-        "{cmdline:?}"
-    );
+    // Whole, with NULs between the words only, however short pocket's own
+    // command line was (`start NAME`).
+    let r = Root::new("init-cmdline");
+    let script = "tr '\\0' '#' </proc/1/cmdline";
+    let made = r.out(&[
+        "create",
+        "--name",
+        "ic",
+        "--init",
+        "--rootfs",
+        &rootfs_str(),
+        "sh",
+        "-c",
+        script,
+    ]);
+    assert_eq!(made.status.code(), Some(0), "{}", stderr(&made));
+    let o = r.out(&["start", "-a", "ic"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), format!("pocket-init#--#sh#-c#{script}#"));
+    let _ = r.out(&["rm", "ic"]);
     let o = run(&["--init", "sh", "-c", "exit 5"]);
     assert_eq!(o.status.code(), Some(5));
 }

@@ -735,5 +735,44 @@ fn environment_in_dockers_order_and_a_bare_name_unsets() {
         lines(stdout(&o)),
         [path, "A=1", "GREETING=from host", "HOME=/root"]
     );
+    // An env file's name alone the host lacks is left out (docker's
+    // kvfile), so the image's stays; -e's stays bare and unsets it.
+    let file = r.0.join("env.list");
+    std::fs::write(&file, "GREETING\nFROMFILE=1\n").unwrap();
+    let f = file.to_str().unwrap();
+    let mut c = r.cmd(&["exec", "--env-file", f, "envbox", "env"]);
+    c.env_remove("GREETING");
+    let o = c.output().unwrap();
+    assert_eq!(lines(stdout(&o)), [path, "A=1", "FROMFILE=1", "HOME=/root"]);
+    let mut c = r.cmd(&["run", "--rm", "--env-file", f, "busybox", "env"]);
+    c.env_remove("GREETING");
+    let o = c.output().unwrap();
+    assert_eq!(
+        lines(stdout(&o)),
+        [path, "FROMFILE=1", "GREETING=hello", "HOME=/root"]
+    );
+    // exec refuses what run refuses.
+    let o = r.out(&["exec", "-e", "=x", "envbox", "env"]);
+    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
     ok(&r, &["rm", "-f", "envbox"]);
+    // --uts host: exec's HOSTNAME is the one its run had.
+    ok(
+        &r,
+        &[
+            "run", "-d", "--name", "utsbox", "--uts", "host", "busybox", "sleep", "300",
+        ],
+    );
+    let host_of = |s: String| {
+        s.lines()
+            .find(|l| l.starts_with("HOSTNAME="))
+            .map(String::from)
+    };
+    let first = host_of(ok(&r, &["exec", "utsbox", "cat", "/proc/1/environ"]).replace('\0', "\n"));
+    let then = host_of(ok(&r, &["exec", "utsbox", "env"]));
+    assert!(
+        first.as_ref().is_some_and(|h| h.len() > "HOSTNAME=".len()),
+        "{first:?}"
+    );
+    assert_eq!(first, then);
+    ok(&r, &["rm", "-f", "utsbox"]);
 }

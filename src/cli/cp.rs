@@ -661,8 +661,12 @@ fn with_binds(root: Fd, spec: &Spec, write: bool) -> Result<Fd> {
     if !spec.mounts.iter().any(|m| m.is_bind()) || proc::unshare(libc::CLONE_NEWNS).is_err() {
         return Ok(root);
     }
+    // Nothing is mounted unless this namespace's mounts are all private
+    // (a shared one would carry the binds to the host's peers).
     let rec = (libc::MS_REC | libc::MS_PRIVATE) as u64;
-    m::mount(None, c"/", None, rec, None).ctx("make private", "/")?;
+    if m::mount(None, c"/", None, rec, None).is_err() {
+        return Ok(root);
+    }
     let shown = text(&spec.root.path);
     let fl = libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW;
     let at = fd::open(&cs(&spec.root.path)?, fl, 0).ctx("open", &shown)?;
@@ -693,12 +697,14 @@ fn with_binds(root: Fd, spec: &Spec, write: bool) -> Result<Fd> {
             attrs |= k::MOUNT_ATTR_RDONLY;
         }
         m::mount_setattr_private(&tree, attrs).ctx("mount_setattr", &b.source)?;
-        // A file where a directory was bound, or the reverse: the
-        // container changed its mount point; its next start refuses it.
-        match m::move_mount(&tree, &target) {
-            Ok(()) | Err(Errno::ENOTDIR) => {}
-            Err(e) => return Err(Error::sys("mount", b.destination.clone(), e)),
+        // A file where a directory was bound, or the reverse (the
+        // container changed its mount point; its next start refuses it):
+        // left out.
+        let dir = |f: &Fd| stat(f).is_ok_and(|st| mode_type(&st) == libc::S_IFDIR);
+        if dir(&tree) != dir(&target) {
+            continue;
         }
+        m::move_mount(&tree, &target).ctx("mount", &b.destination)?;
     }
     Ok(root)
 }
@@ -807,7 +813,15 @@ fn writable(ctx: &Ctx, q: &[u8]) -> Result<(Fd, Lock)> {
         // attached for its binds.
         None => {
             let p = &spec.root.path;
-            m::bind_tree(&cs(p)?, true).ctx("bind", &text(p))?
+            match m::bind_tree(&cs(p)?, true) {
+                Ok(t) => t,
+                // A plain user may not clone mounts (EPERM): the directory
+                // alone, without its binds.
+                Err(_) => {
+                    let fl = libc::O_PATH | libc::O_DIRECTORY;
+                    return Ok((fd::open(&cs(p)?, fl, 0).ctx("open", &text(p))?, lock));
+                }
+            }
         }
     };
     Ok((with_binds(root, &spec, true)?, lock))

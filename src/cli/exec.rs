@@ -4,7 +4,7 @@
 use super::Ctx;
 use super::args::text;
 use super::args::{Flag, flag, parse};
-use super::run::{env_file_lines, read_file};
+use super::run::{env_entry, env_file_entry, env_file_lines, read_file};
 use crate::error::{Error, Result};
 use crate::rt::args::lookup;
 use crate::spawn::exec::Exec;
@@ -61,19 +61,12 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let mut given: Vec<Vec<u8>> = Vec::new();
     for pass in ["env-file", "env"] {
         for &(_, v) in p.flags.iter().filter(|f| FLAGS[f.0].long == pass) {
-            let entries = if pass == "env" {
-                alloc::vec![v.to_vec()]
-            } else {
-                env_file_lines(v, &read_file(v, "env file")?)?
-            };
-            for e in entries {
-                let host = Some(&e)
-                    .filter(|e| !e.contains(&b'='))
-                    .and_then(|e| lookup(&ctx.args.env, e));
-                given.push(match host {
-                    Some(val) => [&e[..], b"=", val].concat(),
-                    None => e,
-                });
+            if pass == "env" {
+                given.push(env_entry(v, &ctx.args.env)?);
+                continue;
+            }
+            for e in env_file_lines(v, &read_file(v, "env file")?)? {
+                given.extend(env_file_entry(&e, &ctx.args.env)?);
             }
         }
     }
@@ -101,16 +94,18 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         // Config.Env with the exec's own terminal, then its -e over it,
         // then HOME (runc's: the exec user's, unless set).
         Some(c) => {
-            let mut env = crate::spec::docker_env(&spec.hostname, tty, &c.env);
+            // The HOSTNAME its run gave (--uts host leaves the Spec none).
+            let host = getenv(&spec.process.env, b"HOSTNAME").unwrap_or(&spec.hostname);
+            let mut env = crate::spec::docker_env(host, tty, &c.env);
             override_env(&mut env, &given);
-            if getenv(&env, b"HOME").is_none() {
+            if getenv(&env, b"HOME").is_none_or(|h| h.is_empty()) {
                 let home = match &user_arg {
                     Some(u) => crate::image::user::home(u, &roots).into_bytes(),
                     None => getenv(&spec.process.env, b"HOME")
                         .unwrap_or(b"/root")
                         .to_vec(),
                 };
-                env.push([b"HOME=", &home[..]].concat());
+                crate::spec::setenv(&mut env, [b"HOME=", &home[..]].concat());
             }
             env
         }

@@ -301,7 +301,7 @@ use crate::spec::{docker_env, getenv, setenv};
 /// host's value, or stays bare if the host has none, as docker's CLI
 /// sends it: in Config.Env it hides the image's KEY, and the process
 /// has no KEY (spec::override_env).
-fn env_entry(entry: &[u8], host: &[&[u8]]) -> Result<Vec<u8>> {
+pub fn env_entry(entry: &[u8], host: &[&[u8]]) -> Result<Vec<u8>> {
     let key = entry.split(|&c| c == b'=').next().unwrap_or(b"");
     if key.is_empty() {
         return Err(Error::bad(
@@ -321,6 +321,13 @@ fn env_entry(entry: &[u8], host: &[&[u8]]) -> Result<Vec<u8>> {
         return Ok(entry.to_vec());
     }
     Ok(lookup(host, entry).map_or_else(|| entry.to_vec(), |v| [entry, b"=", v].concat()))
+}
+
+/// An --env-file line as `env_entry`, but a name alone the host does not
+/// have is left out, as docker's env files (kvfile) do.
+pub fn env_file_entry(line: &[u8], host: &[&[u8]]) -> Result<Option<Vec<u8>>> {
+    let e = env_entry(line, host)?;
+    Ok(e.contains(&b'=').then_some(e))
 }
 
 /// Lines of an --env-file: blank lines and `#` comments are skipped,
@@ -431,7 +438,7 @@ pub fn to_spec(
     for &(is_file, v) in &r.env {
         if is_file {
             for e in env_file_lines(v, files.next().map_or(&[][..], |d| d))? {
-                config_env.push(env_entry(&e, host)?);
+                config_env.extend(env_file_entry(&e, host)?);
             }
         }
     }
@@ -451,8 +458,8 @@ pub fn to_spec(
     // (the image's PATH wins), HOME last unless set (runc's; set_home
     // takes the user's from passwd).
     let mut env = docker_env(&hostname, r.tty, &config_env);
-    if getenv(&env, b"HOME").is_none() {
-        env.push(b"HOME=/root".to_vec());
+    if getenv(&env, b"HOME").is_none_or(|h| h.is_empty()) {
+        setenv(&mut env, b"HOME=/root".to_vec());
     }
     let bad_mode = |flag: &str, v: &[u8], modes: &'static str| {
         Error::bad(alloc::format!("invalid --{flag}"), text(v), modes)
@@ -1053,7 +1060,7 @@ fn set_home(spec: &mut Spec, user: &str, roots: &[String]) {
     let given = spec
         .config
         .as_ref()
-        .is_some_and(|c| getenv(&c.env, b"HOME").is_some());
+        .is_some_and(|c| getenv(&c.env, b"HOME").is_some_and(|h| !h.is_empty()));
     if given || user.is_empty() {
         return;
     }

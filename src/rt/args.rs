@@ -26,8 +26,12 @@ impl Args {
             // SAFETY: guaranteed by the caller.
             a.push(unsafe { CStr::from_ptr(*argv.add(i)) }.to_bytes());
         }
-        // The strings lie end to end: the area /proc/PID/cmdline reads.
-        if let (Some(first), Some(last)) = (a.first(), a.last()) {
+        // The area /proc/PID/cmdline reads, where the kernel put the
+        // strings end to end (each checked to follow the one before).
+        let contiguous = a
+            .windows(2)
+            .all(|w| w[0].as_ptr() as usize + w[0].len() + 1 == w[1].as_ptr() as usize);
+        if let (Some(first), Some(last), true) = (a.first(), a.last(), contiguous) {
             let end = last.as_ptr() as usize + last.len() + 1;
             crate::sys::proc::note_cmdline(first.as_ptr(), end - first.as_ptr() as usize);
         }

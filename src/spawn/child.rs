@@ -283,9 +283,11 @@ fn finish(
             // SAFETY: argv holds the command's NUL-terminated strings.
             let args = c.argv.iter().take_while(|a| !a.is_null());
             shown.extend(args.map(|&a| unsafe { core::ffi::CStr::from_ptr(a) }.to_bytes()));
-            // SAFETY: from here this process is the init (run never
-            // returns), which never reads pocket's own arguments again.
-            unsafe { proc::set_cmdline(&shown) };
+            if proc::set_cmdline(&shown).is_err() {
+                // SAFETY: from here this process is the init (run never
+                // returns), which never reads pocket's own arguments again.
+                unsafe { proc::overwrite_cmdline(&shown) };
+            }
             let _ = proc::set_name(c"pocket-init");
             super::init::run(pid);
         }

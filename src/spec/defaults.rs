@@ -44,26 +44,37 @@ pub fn docker_env<T: AsRef<[u8]>>(hostname: &[u8], tty: bool, config: &[T]) -> V
 }
 
 /// Entries over an environment as docker and runc apply them (moby's
-/// ReplaceOrAppendEnvValues, then runc's setenv of each): `KEY=V`
-/// replaces KEY where it stands, or goes at the end; a bare `KEY`
-/// (docker's `-e KEY` where the client has no KEY) unsets a KEY the
-/// environment had before these entries; one entry per name in the end,
-/// the last value where the first stood.
+/// ReplaceOrAppendEnvValues, then runc's prepareEnv): `KEY=V` replaces
+/// KEY where it stands (its last place, if the environment had it twice),
+/// or goes at the end; a bare `KEY` (docker's `-e KEY` where the client
+/// has no KEY) unsets a KEY the environment had before these entries;
+/// one entry per name in the end, the last, where it stands (runc 1.2's
+/// order; 1.1 kept the first one's place).
 pub fn override_env<T: AsRef<[u8]>>(env: &mut Vec<Vec<u8>>, over: &[T]) {
     let keys: Vec<Vec<u8>> = env.iter().map(|e| env_key(e).to_vec()).collect();
     for o in over.iter().map(|o| o.as_ref()) {
         let set = o.contains(&b'=');
-        match keys.iter().position(|k| k[..] == *env_key(o)) {
+        match keys.iter().rposition(|k| k[..] == *env_key(o)) {
             // Emptied, not removed: the keys' places stay (moby's cache).
             Some(i) => env[i] = if set { o.to_vec() } else { Vec::new() },
             None if set => env.push(o.to_vec()),
             None => {}
         }
     }
-    let all = core::mem::take(env);
-    for e in all.into_iter().filter(|e| !e.is_empty()) {
-        setenv(env, e);
+    let mut seen: Vec<Vec<u8>> = Vec::new();
+    let mut kept = Vec::with_capacity(env.len());
+    for e in core::mem::take(env)
+        .into_iter()
+        .rev()
+        .filter(|e| !e.is_empty())
+    {
+        if !seen.iter().any(|k| k[..] == *env_key(&e)) {
+            seen.push(env_key(&e).to_vec());
+            kept.push(e);
+        }
     }
+    kept.reverse();
+    *env = kept;
 }
 
 /// The value of `name` in an environment (the last entry for it).
@@ -208,9 +219,14 @@ mod tests {
             &["A=1", "PATH=/p", "TERM", "GONE", "A=2", "B=1"],
         );
         // PATH replaced where it stands, TERM (a default) unset by its bare
-        // name, a bare name nothing had set ignored, A once with its last
-        // value where the first stood.
+        // name, a bare name nothing had set ignored, A once: its last.
         assert_eq!(t(&env), ["PATH=/p", "HOSTNAME=h", "A=2", "B=1"]);
+        let env = docker_env(b"h", false, &["A=1", "B=2", "A=3"]);
+        assert_eq!(t(&env)[2..], ["B=2", "A=3"]);
+        // A name the environment had twice: replaced at its last place.
+        let mut env = alloc::vec![b"A=1".to_vec(), b"B=1".to_vec(), b"A=2".to_vec()];
+        override_env(&mut env, &["A=3"]);
+        assert_eq!(t(&env), ["B=1", "A=3"]);
         // A bare name unsets only what was there before (moby): the A this
         // call added stays; the base's B goes, and comes back with a value.
         let mut env = alloc::vec![b"B=0".to_vec(), b"C=0".to_vec()];

@@ -336,16 +336,86 @@ pub fn set_name(name: &CStr) -> Result<()> {
     unsafe { syscall!(Sysno::prctl, libc::PR_SET_NAME, name.as_ptr(), 0, 0, 0) }.map(drop)
 }
 
-/// Show `args` as this process's /proc/PID/cmdline: written over its argv
-/// strings, NUL-separated, cut to fit, the rest zeroed. The last byte
-/// stays NUL: a non-NUL one would make the kernel read the area as one
-/// setproctitle(3) string. (PR_SET_MM_ARG_START, which could point
-/// elsewhere, needs CAP_SYS_RESOURCE.)
+/// prctl(2)'s `struct prctl_mm_map` (PR_SET_MM_MAP).
+#[repr(C)]
+struct MmMap {
+    start_code: u64,
+    end_code: u64,
+    start_data: u64,
+    end_data: u64,
+    start_brk: u64,
+    brk: u64,
+    start_stack: u64,
+    arg_start: u64,
+    arg_end: u64,
+    env_start: u64,
+    env_end: u64,
+    auxv: u64,
+    auxv_size: u32,
+    exe_fd: u32,
+}
+
+/// Show `args` as this process's /proc/PID/cmdline (NUL-separated, whole):
+/// the kernel's argument area moved to a copy of them made here (kept
+/// for the process's life) with `prctl(PR_SET_MM, PR_SET_MM_MAP)`, the
+/// one PR_SET_MM call that needs no CAP_SYS_RESOURCE (CRIU's); every
+/// other field as /proc/self/stat and brk(2) give it, the executable
+/// unchanged. Fails where the kernel has no CONFIG_CHECKPOINT_RESTORE,
+/// or /proc is not there.
+pub fn set_cmdline(args: &[&[u8]]) -> Result<()> {
+    // Fields 26-28: startcode endcode startstack; 45-51: start_data
+    // end_data start_brk arg_start arg_end env_start env_end.
+    let code = super::procfs::self_stat(26, 28).ok_or(Errno::ENOENT)?;
+    let data = super::procfs::self_stat(45, 51).ok_or(Errno::ENOENT)?;
+    let mut area: alloc::vec::Vec<u8> = alloc::vec::Vec::new();
+    for a in args {
+        area.extend_from_slice(a);
+        area.push(0);
+    }
+    let area = alloc::boxed::Box::leak(area.into_boxed_slice());
+    let at = area.as_ptr() as u64;
+    // SAFETY: brk(0) only reports the current break.
+    let brk = unsafe { syscall!(Sysno::brk, 0) }? as u64;
+    let map = MmMap {
+        start_code: code[0],
+        end_code: code[1],
+        start_stack: code[2],
+        start_data: data[0],
+        end_data: data[1],
+        start_brk: data[2],
+        brk,
+        arg_start: at,
+        arg_end: at + area.len() as u64,
+        env_start: data[5],
+        env_end: data[6],
+        auxv: 0,
+        auxv_size: 0,
+        exe_fd: u32::MAX,
+    };
+    // SAFETY: map is a valid prctl_mm_map of the size given; the area it
+    // names is leaked, so it stays for the process's life.
+    unsafe {
+        syscall!(
+            Sysno::prctl,
+            libc::PR_SET_MM,
+            libc::PR_SET_MM_MAP,
+            &map as *const MmMap,
+            core::mem::size_of::<MmMap>(),
+            0
+        )
+    }
+    .map(drop)
+}
+
+/// `set_cmdline` where the kernel will not move the area: `args` written
+/// over the argv strings themselves, NUL-separated, cut to fit, the rest
+/// zeroed. The last byte stays NUL: a non-NUL one would make the kernel
+/// read the area as one setproctitle(3) string.
 ///
 /// # Safety
 /// Nothing reads the program's arguments after this (rt::Args' slices
 /// and its raw table point into the memory overwritten).
-pub unsafe fn set_cmdline(args: &[&[u8]]) {
+pub unsafe fn overwrite_cmdline(args: &[&[u8]]) {
     use core::sync::atomic::Ordering::Relaxed;
     let (at, len) = (CMDLINE_AT.load(Relaxed), CMDLINE_LEN.load(Relaxed));
     if at == 0 || len == 0 {

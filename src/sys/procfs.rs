@@ -34,6 +34,21 @@ pub fn parse_start_time(stat: &[u8]) -> Option<u64> {
     f.parse().ok()
 }
 
+/// Fields `first..=last` (1-based, as proc_pid_stat(5) numbers them) of
+/// this process's /proc/self/stat, parsed as numbers.
+pub fn self_stat(first: usize, last: usize) -> Option<alloc::vec::Vec<u64>> {
+    let stat = super::fs::read(c"/proc/self/stat").ok()?;
+    let close = stat.iter().rposition(|&c| c == b')')?;
+    let rest = core::str::from_utf8(&stat[close + 1..]).ok()?;
+    let f: alloc::vec::Vec<u64> = rest
+        .split_ascii_whitespace()
+        .skip(first.checked_sub(3)?)
+        .take(last + 1 - first)
+        .map(|f| f.parse().ok())
+        .collect::<Option<_>>()?;
+    (f.len() == last + 1 - first).then_some(f)
+}
+
 /// Does the process `pid` with start time `start` still exist (a zombie
 /// included)?
 pub fn exists(pid: i32, start: u64) -> bool {
