@@ -65,6 +65,17 @@ fn logs_keeps_stdout_and_stderr_apart_in_a_json_file_log() {
     assert_eq!(stdout(&o), want_out, "stdout of logs");
     assert_eq!(stderr(&o), want_err, "stderr of logs");
 
+    // Both streams to one place (`2>&1`, a terminal): the log's order,
+    // not all of stderr first (each stream had its own buffer).
+    let both = r.0.join("both");
+    let f = std::fs::File::create(&both).unwrap();
+    let mut c = r.cmd(&["logs", &id]);
+    c.stdout(f.try_clone().unwrap()).stderr(f);
+    assert!(c.status().unwrap().success());
+    let logged: String = log_file(&r, &id).iter().map(|e| e.log.clone()).collect();
+    assert_eq!(std::fs::read_to_string(&both).unwrap(), logged);
+    assert!(!logged.starts_with("err1"), "{logged}");
+
     // On disk: docker's json-file format, streams tagged, escapes intact.
     let es = log_file(&r, &id);
     assert_eq!(es.len(), 5, "one entry per line");

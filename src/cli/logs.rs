@@ -54,11 +54,14 @@ impl Printer {
                     continue;
                 }
             }
-            let w = if l.stream == "stderr" {
-                &mut err
+            let (w, other) = if l.stream == "stderr" {
+                (&mut err, &mut out)
             } else {
-                &mut out
+                (&mut out, &mut err)
             };
+            // The other stream's lines first: where both go to one place
+            // (a terminal, `2>&1`), in the order they were logged.
+            other.flush();
             if self.timestamps {
                 w.bytes(l.time.as_bytes());
                 w.bytes(b" ");
