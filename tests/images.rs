@@ -776,3 +776,56 @@ fn environment_in_dockers_order_and_a_bare_name_unsets() {
     assert_eq!(first, then);
     ok(&r, &["rm", "-f", "utsbox"]);
 }
+
+/// `ps -n N` / `-l`: the containers made last, in any state; `-s`: docker's
+/// SIZE column, the bytes the container wrote and with its image's
+/// "(virtual ...)", also through `--format '{{.Size}}'`.
+#[test]
+fn ps_last_latest_and_size() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("ps-size");
+    ok(&r, &["load", "-i", &img("busybox-docker.tar")]);
+    ok(
+        &r,
+        &[
+            "run",
+            "--name",
+            "p1",
+            "busybox",
+            "sh",
+            "-c",
+            "head -c 1200 /dev/zero >/f",
+        ],
+    );
+    ok(&r, &["create", "--name", "p2", "busybox", "true"]);
+    ok(&r, &["create", "--name", "p3", "busybox", "true"]);
+    let names = |args: &[&str]| -> Vec<String> {
+        let mut a = vec!["ps", "--format", "{{.Names}}"];
+        a.extend(args);
+        ok(&r, &a).lines().map(String::from).collect()
+    };
+    assert_eq!(names(&["-n", "2"]), ["p3", "p2"]);
+    assert_eq!(names(&["-l"]), ["p3"]);
+    assert_eq!(names(&["-n", "0"]), ["p3", "p2", "p1"]);
+    assert!(names(&[]).is_empty(), "none runs");
+    let o = r.out(&["ps", "-n", "x"]);
+    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+    let image = ok(&r, &["image", "inspect", "-f", "{{.Size}}", "busybox"]);
+    let image: u64 = image.trim().parse().unwrap();
+    let table = ok(&r, &["ps", "-a", "-s"]);
+    let head = table.lines().next().unwrap();
+    assert!(head.ends_with("NAMES     SIZE"), "{table}");
+    let p1 = table
+        .lines()
+        .find(|l| l.contains(" p1 "))
+        .unwrap_or_else(|| panic!("{table}"));
+    // 1,200 bytes written: 1.2kB; the image's bytes on top, 3 digits.
+    let v = (1200 + image) as f64 / 1e6;
+    assert!((1.0..10.0).contains(&v), "{image}");
+    assert!(p1.ends_with(&format!(" 1.2kB (virtual {v:.2}MB)")), "{p1}");
+    let f = ok(&r, &["ps", "-a", "--format", "{{.Names}} {{.Size}}"]);
+    assert!(f.contains("p2 0B (virtual "), "{f}");
+    ok(&r, &["rm", "-f", "p1", "p2", "p3"]);
+}

@@ -16,23 +16,42 @@ const FLAGS: &[Flag] = &[
     flag(0, "no-trunc", false),
     flag(b'f', "filter", true),
     flag(0, "format", true),
+    flag(b'n', "last", true),
+    flag(b'l', "latest", false),
+    flag(b's', "size", false),
     flag(0, "help", false),
 ];
 
 /// docker's ps fields and titles (its formatter's names).
+const FIELDS: &[(&str, &str)] = &[
+    ("ID", "CONTAINER ID"),
+    ("Image", "IMAGE"),
+    ("Command", "COMMAND"),
+    ("CreatedAt", "CREATED AT"),
+    ("RunningFor", "CREATED"),
+    ("Ports", "PORTS"),
+    ("State", "STATE"),
+    ("Status", "STATUS"),
+    ("Names", "NAMES"),
+    ("Labels", "LABELS"),
+    ("Size", "SIZE"),
+];
+const DEFAULT: &[&str] = &[
+    "ID",
+    "Image",
+    "Command",
+    "RunningFor",
+    "Status",
+    "Ports",
+    "Names",
+];
 const COLUMNS: super::format::Columns = super::format::Columns {
-    fields: &[
-        ("ID", "CONTAINER ID"),
-        ("Image", "IMAGE"),
-        ("Command", "COMMAND"),
-        ("CreatedAt", "CREATED AT"),
-        ("RunningFor", "CREATED"),
-        ("Ports", "PORTS"),
-        ("State", "STATE"),
-        ("Status", "STATUS"),
-        ("Names", "NAMES"),
-        ("Labels", "LABELS"),
-    ],
+    fields: FIELDS,
+    default: DEFAULT,
+};
+/// With -s: SIZE at the end, as docker's.
+const COLUMNS_SIZE: super::format::Columns = super::format::Columns {
+    fields: FIELDS,
     default: &[
         "ID",
         "Image",
@@ -41,6 +60,7 @@ const COLUMNS: super::format::Columns = super::format::Columns {
         "Status",
         "Ports",
         "Names",
+        "Size",
     ],
 };
 
@@ -118,7 +138,20 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             && (key != "status" || STATUSES.contains(&val))
             && (key != "exited" || val.parse::<i32>().is_ok())
     })?;
-    let all = all || fs.has("status") || fs.has("exited");
+    // -n N: the N made last, in any state (docker's; 0 or less: all of
+    // them); -l: the last one.
+    let last = match p.value(FLAGS, "last") {
+        Some(v) => Some(super::args::text(v).trim().parse::<i64>().map_err(|_| {
+            crate::Error::bad(
+                "invalid argument",
+                super::args::text(v),
+                "for -n, --last: not a number",
+            )
+        })?),
+        None => on("latest").then_some(1),
+    };
+    let limit = last.filter(|&n| n > 0).map_or(usize::MAX, |n| n as usize);
+    let all = all || last.is_some() || fs.has("status") || fs.has("exited");
     let now = time::now();
     let recs: Vec<_> = ctx
         .store
@@ -128,8 +161,13 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         // Restarting ones are listed too, as docker's ps does.
         .filter(|r| all || r.status == Status::Running || r.restarting)
         .filter(|r| matches(ctx, r, &fs))
+        .take(limit)
         .collect();
     let fmt = super::format::flag(FLAGS, &p)?;
+    // Sizes are walked for -s, or a --format that shows them.
+    let sizes = on("size")
+        || p.value(FLAGS, "format")
+            .is_some_and(|f| f.windows(4).any(|w| w == b"Size"));
     let mut out = crate::rt::out();
     if quiet {
         for r in &recs {
@@ -164,11 +202,41 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             status_cell(ctx, r, now),
             r.name.clone(),
             labels.join(","),
+            if sizes {
+                size_cell(ctx, r)
+            } else {
+                String::from("0B")
+            },
         ]);
     }
-    COLUMNS.print(fmt.as_ref(), &items)?;
+    let columns = if on("size") { &COLUMNS_SIZE } else { &COLUMNS };
+    columns.print(fmt.as_ref(), &items)?;
     drop(out);
     Ok(0)
+}
+
+/// docker's SIZE: the bytes the container wrote (its upper dir), and
+/// with its image's, "(virtual ...)": `1.2kB (virtual 2.13MB)`; a
+/// --rootfs container's writes are its directory's, not counted apart.
+fn size_cell(ctx: &Ctx, r: &crate::state::Record) -> String {
+    let spec = ctx.store.spec(&r.id).ok();
+    let rw = match spec.as_ref().and_then(|s| s.root.overlay.as_ref()) {
+        Some(o) => super::prune::bytes_of(&o.upper),
+        None => 0,
+    };
+    let image = spec
+        .and_then(|s| s.image)
+        .and_then(|id| {
+            crate::image::store::Images::new(&ctx.store.root)
+                .get(&id)
+                .ok()
+        })
+        .map_or(0, |i| i.size);
+    let h = |n: u64| crate::rt::units::human_size(n, 3);
+    match image {
+        0 => h(rw),
+        _ => alloc::format!("{} (virtual {})", h(rw), h(rw + image)),
+    }
 }
 
 /// docker's STATUS, with the health of a running container that has a
