@@ -204,6 +204,11 @@ fn exec_exit_codes() {
     let o = exec(&r, &id, &["/etc/passwd"]);
     assert_eq!(o.status.code(), Some(126));
     one_error_line(&o, "exec /etc/passwd");
+    // The process could not be set up in the container (docker: "OCI
+    // runtime exec failed"): 126.
+    let o = r.out(&["exec", "-w", "/no/such/dir", &id, "pwd"]);
+    assert_eq!(o.status.code(), Some(126), "{}", stderr(&o));
+    one_error_line(&o, "chdir /no/such/dir");
     let o = r.out(&["exec", &id]);
     assert_eq!(o.status.code(), Some(125));
     one_error_line(&o, "exec without a command");

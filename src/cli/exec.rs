@@ -135,5 +135,11 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         .and_then(|v| core::str::from_utf8(v).ok()?.parse().ok()),
         ..Exec::of(&spec, cmd.iter().map(|a| a.to_vec()).collect())
     };
-    crate::container::exec(&ctx.store, &id, &e)
+    // What failed in setting the process up in the container is docker's
+    // "OCI runtime exec failed": 126 (a command not found stays 127, a
+    // container not running 1).
+    crate::container::exec(&ctx.store, &id, &e).map_err(|e| match e.code {
+        125 => e.with_code(126),
+        _ => e,
+    })
 }
