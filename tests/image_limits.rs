@@ -663,10 +663,17 @@ fn deep_tree_in_a_container() {
     gone(&r, &id);
     // rmi removes the deep layer too.
     ok(&r, &["rmi", "deep:1"]);
-    let layers = std::fs::read_dir(r.0.join("images/layers"))
+    let mut layers: Vec<String> = std::fs::read_dir(r.0.join("images/layers"))
         .unwrap()
-        .count();
-    assert_eq!(layers, 2, "bb's layer and its .size only");
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    layers.sort();
+    // bb's layer, its .size and its .split (the tar it came as).
+    assert_eq!(layers.len(), 3, "{layers:?}");
+    assert!(
+        layers[1].ends_with(".size") && layers[2].ends_with(".split"),
+        "{layers:?}"
+    );
     tmp_empty(&r);
 }
 

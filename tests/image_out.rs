@@ -857,3 +857,81 @@ fn strip_annotation(text: &str, key: &str) -> String {
         .map(|l| format!("{l}\n"))
         .collect()
 }
+
+/// An image another tool made (buildah's docker-archive, umoci's OCI
+/// layout) saved again: each layer the very tar it came as (its split),
+/// so the config is the image's own and the id stays through save and
+/// load, as docker's; a layer whose files changed in the store since is
+/// written anew (another digest, another id) rather than wrongly.
+#[test]
+fn save_keeps_the_id_of_images_others_made() {
+    if !root() {
+        return;
+    }
+    let t = Tmp::new("save-id");
+    let r = Root::new("save-id");
+    for name in ["busybox-docker.tar", "layered-oci"] {
+        let src = test_image(name);
+        let o = r.out(&["load", "-q", "-i", &src]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let ids = ok(&r, &["images", "-q", "--no-trunc"]);
+    assert_eq!(ids.lines().count(), 2, "{ids}");
+    for id in ids.lines() {
+        let file = t.p(&format!("{}.tar", &id[7..19]));
+        ok(&r, &["save", "-o", &file, id]);
+        // Each layer.tar hashes to the diff_id it is named by.
+        for (m, hex) in layer_members(&file) {
+            assert_eq!(sha256_of_member(&file, &m), format!("sha256:{hex}"));
+        }
+        let r2 = Root::new(&format!("save-id-{}", &id[7..15]));
+        let o = r2.out(&["load", "-q", "-i", &file]);
+        assert_eq!(
+            stdout(&o).trim(),
+            format!("Loaded image ID: {id}"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    // A file of a layer changed behind the store's back: written anew.
+    let id = ids.lines().find(|_| true).unwrap();
+    let layers = ok(
+        &r,
+        &[
+            "image",
+            "inspect",
+            "-f",
+            "{{range .RootFS.Layers}}{{.}} {{end}}",
+            id,
+        ],
+    );
+    let top = layers
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .trim_start_matches("sha256:");
+    let dir = r.0.join("images/layers").join(top);
+    let victim = sh(&format!(
+        "find {} -type f -size +0 | head -1",
+        dir.display()
+    ));
+    let victim = String::from_utf8(victim).unwrap();
+    std::fs::write(victim.trim(), b"changed").unwrap();
+    let file = t.p("changed.tar");
+    ok(&r, &["save", "-o", &file, id]);
+    let saved: Vec<String> = layer_members(&file).into_iter().map(|m| m.1).collect();
+    assert!(!saved.iter().any(|h| h == top), "{saved:?}");
+    let r3 = Root::new("save-id-changed");
+    let o = r3.out(&["load", "-q", "-i", &file]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_ne!(stdout(&o).trim(), format!("Loaded image ID: {id}"));
+}
+
+/// The `<hex>/layer.tar` members of a docker-archive, with their hex.
+fn layer_members(file: &str) -> Vec<(String, String)> {
+    String::from_utf8(sh(&format!("tar -tf {file}")))
+        .unwrap()
+        .lines()
+        .filter_map(|m| Some((m.to_string(), m.strip_suffix("/layer.tar")?.to_string())))
+        .collect()
+}

@@ -2,10 +2,9 @@
 
 use super::Ctx;
 use super::args::{Flag, flag, text};
-use super::image_out::view_dir;
 use crate::error::{Error, Result};
 use crate::image::reference::Reference;
-use crate::image::tar_write::{self, Opts, Sink};
+use crate::image::tar_write::Sink;
 use crate::registry::push::{Push, push};
 use alloc::format;
 use alloc::string::String;
@@ -17,10 +16,6 @@ const FLAGS: &[Flag] = &[
     flag(0, "insecure-registry", true),
     flag(0, "help", false),
 ];
-/// Layers as pocket writes them everywhere (save, export, commit).
-const OCI: Opts = Opts {
-    oci_whiteouts: true,
-};
 
 pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let Some(p) = super::flags("push", FLAGS, argv)? else {
@@ -89,9 +84,12 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     };
     for (tr, id) in tags {
         let img = images.get(&id)?;
+        // Each layer the tar it came as where its split still makes it
+        // (the image keeps its config and id in the registry), else one
+        // written anew from its directory.
         let mut write = |hex: &str, sink: &mut dyn Sink| -> Result<()> {
-            let v = view_dir(images.layer_dir(hex).as_bytes())?;
-            tar_write::write_tree(&v, sink, &OCI).map(|_| ())
+            let as_came = super::save::replays_as_came(&images, hex);
+            super::save::write_layer(&images, hex, as_came, sink)
         };
         let done = push(&images, &img, &tr, &o, &mut write)?;
         // As docker: the image now has this repository digest too.

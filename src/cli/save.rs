@@ -7,16 +7,18 @@
 //! <hex>/layer.tar  each layer, an uncompressed tar
 //! ```
 //!
-//! pocket keeps layers extracted, not as the tars they came in, so each
-//! one is written again from its directory (whiteouts in OCI form). That
-//! tar is not byte for byte the one loaded (another writer made it), so
-//! its sha256 differs from the diff_id the layer is stored under; the
-//! config written here is the image's own with the new digests. Layers
-//! pocket made itself (commit, pull or load of what pocket wrote) come
-//! out unchanged, the writer being deterministic: then the config is the
-//! image's own, byte for byte, and the image keeps its id. The manifest
-//! and each tar header need a layer's digest and size before its bytes,
-//! so every layer is read twice: once to measure it, once to write it.
+//! pocket keeps layers extracted, with the tar each came as recorded
+//! without its files' data (image::split): a layer is written again as
+//! that very tar, its headers from the record and its data from the
+//! files, whose sha256 is the diff_id it is stored under; so the config
+//! is the image's own, byte for byte, and the image keeps its id, as
+//! docker's. A layer with no record (stored before there were any), or
+//! whose files no longer make that tar, is written anew from its
+//! directory (whiteouts in OCI form; pocket's writer is deterministic, so
+//! layers pocket made come out the same) and the config gets the new
+//! digests. The manifest and each tar header need a layer's digest and
+//! size before its bytes, so every layer is read twice: once to measure
+//! it, once to write it.
 
 use super::Ctx;
 use super::args::text;
@@ -121,12 +123,26 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         layer: &at,
     };
     shown.p.layers = layers.len();
+    // Where the tar the layer came as can be written again (its split
+    // replays to its diff_id), that: the image keeps its config and id.
+    let mut as_came: Vec<bool> = Vec::with_capacity(layers.len());
     for (i, l) in layers.iter().enumerate() {
         at.set(i + 1);
-        let v = view_dir(images.layer_dir(l).as_bytes())?;
         let mut d = Digest::new(Some(&mut shown));
-        tar_write::write_tree(&v, &mut d, &OCI)?;
-        made.push(d.finish());
+        let same = write_layer(&images, l, true, &mut d).is_ok() && {
+            let got = d.finish();
+            let same = got.0 == *l;
+            if same {
+                made.push(got);
+            }
+            same
+        };
+        if !same {
+            let mut d = Digest::new(Some(&mut shown));
+            write_layer(&images, l, false, &mut d)?;
+            made.push(d.finish());
+        }
+        as_came.push(same);
     }
     shown.p.done();
     let remade = |l: &String| &made[layers.iter().position(|x| x == l).unwrap_or(0)];
@@ -179,10 +195,9 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         written.push(hex);
         w.append(&member(format!("{hex}/"), Kind::Dir, 0))?;
         w.append(&member(format!("{hex}/layer.tar"), Kind::File, *size))?;
-        let v = view_dir(images.layer_dir(l).as_bytes())?;
         let mut into = Member(&mut w);
         let mut d = Digest::new(Some(&mut into));
-        tar_write::write_tree(&v, &mut d, &OCI)?;
+        write_layer(&images, l, as_came[i], &mut d)?;
         if d.finish() != (hex.clone(), *size) {
             return Err(Error::bad(
                 "save",
@@ -195,4 +210,25 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     shown.p.done();
     out.done()?;
     Ok(0)
+}
+
+/// Layer `l` as a tar into `sink`: the tar it came as, from its split and
+/// its files (`as_came`), or one written anew from its directory.
+pub fn write_layer(images: &Images, l: &str, as_came: bool, sink: &mut dyn Sink) -> Result<()> {
+    let v = view_dir(images.layer_dir(l).as_bytes())?;
+    if !as_came {
+        return tar_write::write_tree(&v, sink, &OCI).map(drop);
+    }
+    let path = format!("{}.split", images.layer_dir(l));
+    let c = crate::error::cpath(&path)?;
+    let f = crate::sys::fd::open(&c, libc::O_RDONLY | libc::O_CLOEXEC, 0)
+        .map_err(|e| Error::sys("open", path, e))?;
+    crate::image::split::replay(f, &v, sink)
+}
+
+/// Whether layer `l`'s split writes the very tar it came as (its sha256 is
+/// the diff_id): read through once, nothing kept.
+pub fn replays_as_came(images: &Images, l: &str) -> bool {
+    let mut d = Digest::new(None);
+    write_layer(images, l, true, &mut d).is_ok() && d.finish().0 == l
 }

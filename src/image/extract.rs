@@ -53,6 +53,8 @@ pub struct Stats {
     pub files: u64,
     pub dirs: u64,
     pub bytes: u64,
+    /// Where the archive ended (its end-of-archive blocks read).
+    pub end: u64,
 }
 
 /// The xattr that marks an overlay directory opaque.
@@ -337,6 +339,17 @@ fn create<T>(
 /// is enough). Stops at the first error, leaving a partial tree for the
 /// caller to remove; nothing is ever written outside `dest`.
 pub fn extract(src: &mut dyn Source, dest: &Fd, opts: &Opts) -> Result<Stats> {
+    extract_recorded(src, dest, opts, None)
+}
+
+/// `extract`, the archive recorded into `split` as it is read
+/// (image::split); `Stats::end` says where the archive ended.
+pub fn extract_recorded(
+    src: &mut dyn Source,
+    dest: &Fd,
+    opts: &Opts,
+    record: Option<&mut super::split::Split>,
+) -> Result<Stats> {
     let mut src = Buffered {
         src,
         buf: vec![0u8; 128 * 1024],
@@ -344,6 +357,9 @@ pub fn extract(src: &mut dyn Source, dest: &Fd, opts: &Opts) -> Result<Stats> {
         hi: 0,
     };
     let mut r = Reader::new(&mut src);
+    if let Some(s) = record {
+        r.record(s);
+    }
     let mut st = Stats::default();
     let mut dirs: Vec<(Vec<u8>, u32, (i64, u32))> = Vec::new();
     let mut buf = vec![0u8; 128 * 1024];
@@ -527,6 +543,7 @@ pub fn extract(src: &mut dyn Source, dest: &Fd, opts: &Opts) -> Result<Stats> {
         file::utimensat(parent, &c, t, libc::AT_SYMLINK_NOFOLLOW).map_err(at("set times"))?;
         st.files += 1;
     }
+    st.end = r.offset();
     drop(cache);
     let mut cache = Dirs::new(dest);
     for (path, mode, mtime) in &dirs {

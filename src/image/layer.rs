@@ -80,6 +80,10 @@ impl Drop for Pending {
         if !self.tmp.is_empty() {
             let _ = remove(&self.tmp);
         }
+        // Its split, unless commit moved it.
+        if let Some(c) = cstr::cstring(format!("{}.split", self.tmp).as_bytes()) {
+            let _ = fs::unlinkat(libc::AT_FDCWD, &c, 0);
+        }
     }
 }
 
@@ -106,6 +110,14 @@ impl Pending {
             format!("{}", self.size).as_bytes(),
             false,
         );
+        // The tar as it came (image::split), beside the layer as its size
+        // is; over one already there, which tells the same bytes.
+        if let (Some(s), Some(d)) = (
+            cstr::cstring(format!("{}.split", self.tmp).as_bytes()),
+            cstr::cstring(format!("{dst}.split").as_bytes()),
+        ) {
+            let _ = fs::renameat(libc::AT_FDCWD, &s, libc::AT_FDCWD, &d);
+        }
         match fs::renameat(libc::AT_FDCWD, &a, libc::AT_FDCWD, &b) {
             Ok(()) => self.tmp.clear(),
             // Someone stored the same layer first: theirs is as good.
@@ -152,6 +164,14 @@ impl Images {
             .ctx("open", &p.tmp)?;
         let mut tee = Tee::new(src);
         tee.progress = progress;
+        // The archive recorded as it is read, for save and push to write
+        // it again byte for byte (image::split); a layer is stored without
+        // one where its file cannot be made or written.
+        let fl = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_CLOEXEC;
+        let split_path = format!("{}.split", p.tmp);
+        let mut split = cstr::cstring(split_path.as_bytes())
+            .and_then(|c| fd::open(&c, fl, 0o600).ok())
+            .map(super::split::Split::new);
         // A plain user can give files no owner but itself (they are root
         // in its containers, whose root is the user), unless it runs as
         // root of its own user namespace (userns::as_users_root).
@@ -161,9 +181,15 @@ impl Images {
             whiteouts: Whiteouts::Overlay,
             limits: self.limits,
         };
-        extract::extract(&mut tee, &dir, &opts)?;
+        let st = extract::extract_recorded(&mut tee, &dir, &opts, split.as_mut())?;
         tee.drain()?;
         (p.diff_id, p.size) = tee.finish();
+        if let Some(s) = split
+            && !s.finish(p.size.saturating_sub(st.end))
+            && let Some(c) = cstr::cstring(split_path.as_bytes())
+        {
+            let _ = fs::unlinkat(libc::AT_FDCWD, &c, 0);
+        }
         Ok(p)
     }
 
@@ -239,7 +265,7 @@ impl Images {
         {
             let _ = crate::spawn::userns::remove_tree(libc::AT_FDCWD, &cs(&gone)?);
         }
-        for what in ["size", "pushed"] {
+        for what in ["size", "pushed", "split"] {
             let _ = fs::unlinkat(
                 libc::AT_FDCWD,
                 &cs(&format!("{}.{what}", self.layer_dir(l)))?,

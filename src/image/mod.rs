@@ -13,6 +13,7 @@ pub mod limits;
 pub mod load;
 pub mod progress;
 pub mod reference;
+pub mod split;
 pub mod store;
 pub mod tar;
 pub mod tar_write;

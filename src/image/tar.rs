@@ -110,6 +110,10 @@ pub struct Reader<'a> {
     pad: u64,
     pos: u64,
     end: bool,
+    /// Every byte read but files' data, recorded (image::split), and the
+    /// path of the entry whose data comes next.
+    split: Option<&'a mut super::split::Split>,
+    path: Vec<u8>,
 }
 
 fn bad(pos: u64, why: &'static str) -> Error {
@@ -128,11 +132,27 @@ impl<'a> Reader<'a> {
             pad: 0,
             pos: 0,
             end: false,
+            split: None,
+            path: Vec::new(),
         }
+    }
+
+    /// Record the archive as it is read (image::split).
+    pub fn record(&mut self, split: &'a mut super::split::Split) {
+        self.split = Some(split);
     }
 
     /// Fill `buf` unless EOF comes first; returns the bytes read.
     fn fill(&mut self, buf: &mut [u8]) -> Result<usize> {
+        let n = self.fill_data(buf)?;
+        if let Some(s) = self.split.as_deref_mut() {
+            s.raw(&buf[..n]);
+        }
+        Ok(n)
+    }
+
+    /// `fill`, unrecorded: the bytes are a file's data.
+    fn fill_data(&mut self, buf: &mut [u8]) -> Result<usize> {
         let mut n = 0;
         while n < buf.len() {
             match self.src.read(&mut buf[n..]) {
@@ -154,6 +174,17 @@ impl<'a> Reader<'a> {
     }
 
     fn skip(&mut self, n: u64) -> Result<()> {
+        // Recorded: read, not passed over.
+        if self.split.is_some() {
+            let mut buf = [0u8; 4096];
+            let mut left = n;
+            while left > 0 {
+                let k = left.min(buf.len() as u64) as usize;
+                self.exact(&mut buf[..k])?;
+                left -= k as u64;
+            }
+            return Ok(());
+        }
         match self.src.skip(n) {
             Ok(()) => {
                 self.pos += n;
@@ -186,9 +217,12 @@ impl<'a> Reader<'a> {
             return Ok(0);
         }
         let k = (buf.len() as u64).min(self.left) as usize;
-        let n = self.fill(&mut buf[..k])?;
+        let n = self.fill_data(&mut buf[..k])?;
         if n == 0 {
             return Err(bad(self.pos, "truncated archive"));
+        }
+        if let Some(s) = self.split.as_deref_mut() {
+            s.content(&self.path, n);
         }
         self.left -= n as u64;
         Ok(n)
@@ -334,6 +368,9 @@ impl<'a> Reader<'a> {
         };
         self.left = size;
         self.pad = padding(size);
+        if self.split.is_some() {
+            self.path.clone_from(&e.path);
+        }
         Ok(e)
     }
 }

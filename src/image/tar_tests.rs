@@ -168,7 +168,9 @@ fn normal_tree() {
         Stats {
             files: 7,
             dirs: 1,
-            bytes: 12 + 70_000 + 6
+            bytes: 12 + 70_000 + 6,
+            // Read to its two end-of-archive blocks: the whole archive.
+            end: tar.len() as u64,
         }
     );
     assert_eq!(std::fs::read(d.p("d/hello")).unwrap(), b"hello world\n");
