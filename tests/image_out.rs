@@ -870,11 +870,24 @@ fn save_keeps_the_id_of_images_others_made() {
     }
     let t = Tmp::new("save-id");
     let r = Root::new("save-id");
+    // Loaded from a directory holding a `.split` of the user's own: it
+    // stays (a stored layer's record once took `./.split` with it).
+    let cwd = t.p("cwd");
+    std::fs::create_dir(&cwd).unwrap();
+    std::fs::write(format!("{cwd}/.split"), "mine").unwrap();
     for name in ["busybox-docker.tar", "layered-oci"] {
         let src = test_image(name);
-        let o = r.out(&["load", "-q", "-i", &src]);
+        let o = r
+            .cmd(&["load", "-q", "-i", &src])
+            .current_dir(&cwd)
+            .output()
+            .unwrap();
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     }
+    assert_eq!(
+        std::fs::read_to_string(format!("{cwd}/.split")).unwrap(),
+        "mine"
+    );
     let ids = ok(&r, &["images", "-q", "--no-trunc"]);
     assert_eq!(ids.lines().count(), 2, "{ids}");
     for id in ids.lines() {

@@ -817,10 +817,11 @@ fn writable(ctx: &Ctx, q: &[u8]) -> Result<(Fd, Lock)> {
                 Ok(t) => t,
                 // A plain user may not clone mounts (EPERM): the directory
                 // alone, without its binds.
-                Err(_) => {
+                Err(Errno::EPERM | Errno::ENOSYS) => {
                     let fl = libc::O_PATH | libc::O_DIRECTORY;
                     return Ok((fd::open(&cs(p)?, fl, 0).ctx("open", &text(p))?, lock));
                 }
+                Err(e) => return Err(Error::sys("bind", text(p), e)),
             }
         }
     };

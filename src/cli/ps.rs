@@ -149,7 +149,9 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             )
         })?),
         None => on("latest").then_some(1),
-    };
+    }
+    // docker's default, -1: not given.
+    .filter(|&n| n != -1);
     let limit = last.filter(|&n| n > 0).map_or(usize::MAX, |n| n as usize);
     let all = all || last.is_some() || fs.has("status") || fs.has("exited");
     let now = time::now();

@@ -79,10 +79,10 @@ impl Drop for Pending {
     fn drop(&mut self) {
         if !self.tmp.is_empty() {
             let _ = remove(&self.tmp);
-        }
-        // Its split, unless commit moved it.
-        if let Some(c) = cstr::cstring(format!("{}.split", self.tmp).as_bytes()) {
-            let _ = fs::unlinkat(libc::AT_FDCWD, &c, 0);
+            // Its split, unless commit moved it.
+            if let Some(c) = cstr::cstring(format!("{}.split", self.tmp).as_bytes()) {
+                let _ = fs::unlinkat(libc::AT_FDCWD, &c, 0);
+            }
         }
     }
 }

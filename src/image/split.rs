@@ -12,8 +12,9 @@
 //!
 //! ```text
 //! b'R' len:u32 bytes      bytes of the archive as they were
-//! b'F' len:u64 n:u32 path the next `len` bytes of file `path` (normalized,
-//!                         below the layer's directory)
+//! b'F' len:u64 n:u32 path the first `len` bytes of file `path` (below the
+//!                         layer's directory, as the archive names it)
+//! b'C' len:u64            the next `len` bytes of that file
 //! b'Z' len:u64            zero bytes (the archive's tail past its end)
 //! ```
 //!
@@ -30,6 +31,10 @@ use alloc::vec::Vec;
 
 /// Bytes held before they go to the file.
 const CHUNK: usize = 64 * 1024;
+/// The longest raw record a split holds: a run ends once past CHUNK, and
+/// one read adds at most a pax or long-name record (MAX_META). A longer
+/// one is a corrupt file, not a reason to allocate.
+const MAX_RUN: usize = CHUNK + super::tar::MAX_META as usize + 4096;
 
 /// What the tar reader records while a layer is extracted.
 pub struct Split {
@@ -59,14 +64,21 @@ impl Split {
         }
     }
 
-    /// `n` bytes of the data of the file `path` (as the archive names it).
-    pub fn content(&mut self, path: &[u8], n: usize) {
+    /// `n` bytes of the data of the file `path` (as the archive names it);
+    /// `first`: the entry's first bytes (a file of the same name later in
+    /// the archive is another entry, read from its start).
+    pub fn content(&mut self, path: &[u8], n: usize, first: bool) {
         self.end_run();
-        self.out.push(b'F');
-        self.out.extend_from_slice(&(n as u64).to_le_bytes());
-        self.out
-            .extend_from_slice(&(path.len() as u32).to_le_bytes());
-        self.out.extend_from_slice(path);
+        if first {
+            self.out.push(b'F');
+            self.out.extend_from_slice(&(n as u64).to_le_bytes());
+            self.out
+                .extend_from_slice(&(path.len() as u32).to_le_bytes());
+            self.out.extend_from_slice(path);
+        } else {
+            self.out.push(b'C');
+            self.out.extend_from_slice(&(n as u64).to_le_bytes());
+        }
         self.spill();
     }
 
@@ -167,66 +179,111 @@ fn u64_at(b: &[u8]) -> u64 {
     u64::from_le_bytes(a)
 }
 
+/// `left` bytes of the open file `f` into `sink`.
+fn copy(f: &Fd, mut left: u64, data: &mut [u8], sink: &mut dyn Sink) -> Result<()> {
+    while left > 0 {
+        let k = (data.len() as u64).min(left) as usize;
+        let got =
+            fd::read(f.raw(), &mut data[..k]).map_err(|e| Error::sys("read", "layer file", e))?;
+        if got == 0 {
+            return Err(Error::bad(
+                "layer split",
+                "",
+                "a file is shorter than it was",
+            ));
+        }
+        sink.put(&data[..got])?;
+        left -= got as u64;
+    }
+    Ok(())
+}
+
+/// A sink that takes at most `left` bytes more.
+struct Bounded<'a> {
+    sink: &'a mut dyn Sink,
+    left: u64,
+}
+
+impl Sink for Bounded<'_> {
+    fn put(&mut self, b: &[u8]) -> Result<()> {
+        if b.len() as u64 > self.left {
+            return Err(Error::bad("layer split", "", "longer than the layer"));
+        }
+        self.left -= b.len() as u64;
+        self.sink.put(b)
+    }
+}
+
+/// The regular file `path` below `dir`, open for reading. Looked at
+/// before it is opened: a later entry of the layer may have put a fifo
+/// or a device where the file was (a fifo would block, a device is never
+/// opened); no symlink is followed, nothing above `dir` is reached.
+fn open_below(dir: &Fd, path: &[u8]) -> Result<Fd> {
+    let shown = || alloc::string::String::from_utf8_lossy(path).into_owned();
+    let c = crate::sys::cstr::cstring(path)
+        .ok_or_else(|| Error::bad("layer split", shown(), "bad path"))?;
+    let how = (linux_raw_sys::general::RESOLVE_BENEATH
+        | linux_raw_sys::general::RESOLVE_NO_SYMLINKS
+        | linux_raw_sys::general::RESOLVE_NO_MAGICLINKS) as u64;
+    let fl = libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    let h = fd::openat2(dir.raw(), &c, fl, how).map_err(|e| Error::sys("open", shown(), e))?;
+    let st = fd::fstatat(h.raw(), c"", libc::AT_EMPTY_PATH)
+        .map_err(|e| Error::sys("stat", shown(), e))?;
+    if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+        return Err(Error::bad(
+            "layer split",
+            shown(),
+            "no longer a regular file",
+        ));
+    }
+    fd::reopen(&h, libc::O_RDONLY | libc::O_CLOEXEC).map_err(|e| Error::sys("open", shown(), e))
+}
+
 /// Write the archive `split` (an open split file) describes into `sink`,
-/// file data from below `dir` (the layer's directory).
-pub fn replay(split: Fd, dir: &Fd, sink: &mut dyn Sink) -> Result<()> {
+/// file data from below `dir` (the layer's directory); refused past
+/// `size` bytes (the layer's tar size: a corrupt record cannot make it
+/// write on and on).
+pub fn replay(split: Fd, dir: &Fd, sink: &mut dyn Sink, size: u64) -> Result<()> {
     let mut r = Records {
         fd: split,
         buf: Vec::new(),
         at: 0,
     };
     let bad = |why: &'static str| Error::bad("layer split", "", why);
-    // The file being read, by its path: one file's data comes in pieces.
-    let mut open: Option<(Vec<u8>, Fd)> = None;
+    let mut sink = Bounded { sink, left: size };
+    // The entry whose data is being read: it comes in pieces.
+    let mut open: Option<Fd> = None;
     let mut data = alloc::vec![0u8; 128 * 1024];
     while !r.at_end()? {
         let tag = r.take(1)?[0];
         match tag {
             b'R' => {
                 let n = u32_at(r.take(4)?);
+                if n > MAX_RUN {
+                    return Err(bad("corrupt record"));
+                }
                 sink.put(r.take(n)?)?;
             }
             b'F' => {
-                let mut left = u64_at(r.take(8)?);
+                let left = u64_at(r.take(8)?);
                 let n = u32_at(r.take(4)?);
+                if n > libc::PATH_MAX as usize {
+                    return Err(bad("corrupt record"));
+                }
                 let path = super::extract::normalize(r.take(n)?).map_err(|_| bad("bad path"))?;
-                if open.as_ref().is_none_or(|(p, _)| *p != path) {
-                    let c = crate::sys::cstr::cstring(&path).ok_or_else(|| bad("bad path"))?;
-                    let how = (linux_raw_sys::general::RESOLVE_BENEATH
-                        | linux_raw_sys::general::RESOLVE_NO_SYMLINKS
-                        | linux_raw_sys::general::RESOLVE_NO_MAGICLINKS)
-                        as u64;
-                    // Looked at before it is opened for reading: a later
-                    // entry of the layer may have put a fifo or a device
-                    // where the file was (a fifo would block, a device is
-                    // never opened).
-                    let shown = || alloc::string::String::from_utf8_lossy(&path).into_owned();
-                    let fl = libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC;
-                    let h = fd::openat2(dir.raw(), &c, fl, how)
-                        .map_err(|e| Error::sys("open", shown(), e))?;
-                    let st = fd::fstatat(h.raw(), c"", libc::AT_EMPTY_PATH)
-                        .map_err(|e| Error::sys("stat", shown(), e))?;
-                    if st.st_mode & libc::S_IFMT != libc::S_IFREG {
-                        return Err(bad("a file of the layer is no longer one"));
-                    }
-                    let f = fd::reopen(&h, libc::O_RDONLY | libc::O_CLOEXEC)
-                        .map_err(|e| Error::sys("open", shown(), e))?;
-                    open = Some((path, f));
-                }
-                let f = &open.as_ref().map(|o| o.1.raw()).unwrap_or(-1);
-                while left > 0 {
-                    let k = (data.len() as u64).min(left) as usize;
-                    let got = fd::read(*f, &mut data[..k])
-                        .map_err(|e| Error::sys("read", "layer file", e))?;
-                    if got == 0 {
-                        return Err(bad("a file is shorter than it was"));
-                    }
-                    sink.put(&data[..got])?;
-                    left -= got as u64;
-                }
+                let f = open.insert(open_below(dir, &path)?);
+                copy(f, left, &mut data, &mut sink)?;
+            }
+            b'C' => {
+                let left = u64_at(r.take(8)?);
+                let f = open.as_ref().ok_or_else(|| bad("corrupt record"))?;
+                copy(f, left, &mut data, &mut sink)?;
             }
             b'Z' => {
                 let mut left = u64_at(r.take(8)?);
+                if left > sink.left {
+                    return Err(bad("longer than the layer"));
+                }
                 data.fill(0);
                 while left > 0 {
                     let k = (data.len() as u64).min(left) as usize;
@@ -256,34 +313,39 @@ mod tests {
         let w = fd::open(&c, libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL, 0o600).unwrap();
         let mut s = Split::new(w);
         s.raw(b"head");
-        s.content(b"./d/f", 5);
-        s.content(b"./d/f", 6);
+        s.content(b"./d/f", 5, true);
+        s.content(b"./d/f", 6, false);
+        // The same name again: another entry, from the file's start.
+        s.content(b"d/f", 5, true);
         s.raw(b"pad");
         assert!(s.finish(3));
         let r = fd::open(&c, libc::O_RDONLY, 0).unwrap();
         let dc = crate::sys::cstr::cstring(dir.to_str().unwrap().as_bytes()).unwrap();
         let d = fd::open(&dc, libc::O_PATH | libc::O_DIRECTORY, 0).unwrap();
         let mut out: Vec<u8> = Vec::new();
-        replay(r, &d, &mut out).unwrap();
-        assert_eq!(out, b"headhello worldpad\0\0\0");
+        replay(r, &d, &mut out, 100).unwrap();
+        assert_eq!(out, b"headhello worldhellopad\0\0\0");
+        // Not past the layer's size.
+        let r = fd::open(&c, libc::O_RDONLY, 0).unwrap();
+        assert!(replay(r, &d, &mut Vec::new(), 10).is_err());
         // A file that is shorter than the split says: refused.
         std::fs::write(dir.join("d/f"), b"hi").unwrap();
         let r = fd::open(&c, libc::O_RDONLY, 0).unwrap();
-        assert!(replay(r, &d, &mut Vec::new()).is_err());
+        assert!(replay(r, &d, &mut Vec::new(), 100).is_err());
         // A fifo where the file was: refused, not opened (it would block).
         std::fs::remove_file(dir.join("d/f")).unwrap();
         let fifo = crate::sys::cstr::cstring(dir.join("d/f").to_str().unwrap().as_bytes()).unwrap();
         crate::sys::mount::mknodat(libc::AT_FDCWD, &fifo, libc::S_IFIFO | 0o600, 0, 0).unwrap();
         let r = fd::open(&c, libc::O_RDONLY, 0).unwrap();
-        assert!(replay(r, &d, &mut Vec::new()).is_err());
+        assert!(replay(r, &d, &mut Vec::new(), 100).is_err());
         // A path out of the directory: refused.
         std::fs::remove_file(&file).unwrap();
         let w = fd::open(&c, libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL, 0o600).unwrap();
         let mut s = Split::new(w);
-        s.content(b"../s", 1);
+        s.content(b"../s", 1, true);
         assert!(s.finish(0));
         let r = fd::open(&c, libc::O_RDONLY, 0).unwrap();
-        assert!(replay(r, &d, &mut Vec::new()).is_err());
+        assert!(replay(r, &d, &mut Vec::new(), 100).is_err());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -114,6 +114,8 @@ pub struct Reader<'a> {
     /// path of the entry whose data comes next.
     split: Option<&'a mut super::split::Split>,
     path: Vec<u8>,
+    /// No data of the current entry read yet.
+    first: bool,
 }
 
 fn bad(pos: u64, why: &'static str) -> Error {
@@ -134,6 +136,7 @@ impl<'a> Reader<'a> {
             end: false,
             split: None,
             path: Vec::new(),
+            first: false,
         }
     }
 
@@ -222,7 +225,8 @@ impl<'a> Reader<'a> {
             return Err(bad(self.pos, "truncated archive"));
         }
         if let Some(s) = self.split.as_deref_mut() {
-            s.content(&self.path, n);
+            s.content(&self.path, n, self.first);
+            self.first = false;
         }
         self.left -= n as u64;
         Ok(n)
@@ -370,6 +374,7 @@ impl<'a> Reader<'a> {
         self.pad = padding(size);
         if self.split.is_some() {
             self.path.clone_from(&e.path);
+            self.first = true;
         }
         Ok(e)
     }

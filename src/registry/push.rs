@@ -2,11 +2,13 @@
 //! registry, as docker pushes them (docker schema 2, gzip layers).
 //!
 //! pocket keeps layers extracted, not as the blobs they came in, so each
-//! is written again as a tar (the caller's `write`: pocket's
-//! deterministic writer) and deflated on its way out. A layer pocket made
-//! (commit, or a save it loaded back) comes out with its own diff_id, so
-//! the image keeps its config and id; a layer another tool made comes out
-//! as a new tar, and the config sent names the new diff_ids.
+//! is written again as a tar (the caller's `write`) and deflated on its
+//! way out: the very tar it came as where its split (image::split) still
+//! makes it, else one from pocket's deterministic writer. Either way a
+//! layer pocket made or recorded comes out with its own diff_id, so the
+//! image keeps its config and id; one stored without a split (before
+//! pocket kept them) whose files another tool wrote comes out as a new
+//! tar, and the config sent names the new diff_ids.
 //!
 //! A layer streams: tar, diff_id hash, deflate, blob hash, upload, with
 //! no copy on disk. One that fits in a chunk goes up in one PUT
