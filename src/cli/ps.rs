@@ -49,21 +49,6 @@ const COLUMNS: super::format::Columns = super::format::Columns {
     fields: FIELDS,
     default: DEFAULT,
 };
-/// With -s: SIZE at the end, as docker's.
-const COLUMNS_SIZE: super::format::Columns = super::format::Columns {
-    fields: FIELDS,
-    default: &[
-        "ID",
-        "Image",
-        "Command",
-        "RunningFor",
-        "Status",
-        "Ports",
-        "Names",
-        "Size",
-    ],
-};
-
 const KEYS: &[&str] = &["id", "name", "label", "status", "ancestor", "exited"];
 const STATUSES: &[&str] = &[
     "created",
@@ -211,7 +196,15 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             },
         ]);
     }
-    let columns = if on("size") { &COLUMNS_SIZE } else { &COLUMNS };
+    // With -s: SIZE at the end, as docker's.
+    let with_size: Vec<&str> = DEFAULT.iter().copied().chain(["Size"]).collect();
+    let columns = match on("size") {
+        true => super::format::Columns {
+            fields: FIELDS,
+            default: &with_size,
+        },
+        false => COLUMNS,
+    };
     columns.print(fmt.as_ref(), &items)?;
     drop(out);
     Ok(0)
