@@ -527,3 +527,31 @@ fn exec_into_a_stopped_or_missing_container_fails_and_changes_nothing() {
 
 // ---------------------------------------------------------------------------
 // inspect and top
+
+/// docker's client refuses `-it` where its stdin is no terminal (`echo x
+/// | docker run -it ...`): exit 1, one line, nothing made; -d or -t alone
+/// is fine.
+#[test]
+fn it_without_a_terminal_is_refused() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("it-no-tty");
+    let rootfs = rootfs_str();
+    let o = r.out(&["run", "-it", "--name", "nt", "--rootfs", &rootfs, "true"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "pocket: the input device is not a TTY\n");
+    assert_eq!(stdout(&r.out(&["ps", "-aq"])), "", "nothing made");
+    let id = r.run_d(&["-it", "--name", "bg", "sleep", "300"]);
+    let o = r.out(&["exec", "-it", &id, "true"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "pocket: the input device is not a TTY\n");
+    assert_eq!(r.out(&["exec", "-t", &id, "true"]).status.code(), Some(0));
+    assert_eq!(
+        r.out(&["run", "-t", "--rm", "--rootfs", &rootfs, "true"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let _ = r.out(&["rm", "-f", &id]);
+}

@@ -812,6 +812,37 @@ fn ps_last_latest_and_size() {
     assert!(names(&[]).is_empty(), "none runs");
     let o = r.out(&["ps", "-n", "x"]);
     assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+    // docker's before=, since=, volume=, health= and network= filters.
+    assert_eq!(names(&["-a", "-f", "before=p3"]), ["p2", "p1"]);
+    assert_eq!(names(&["-a", "-f", "since=p1"]), ["p3", "p2"]);
+    assert_eq!(names(&["-a", "-f", "since=p1", "-f", "before=p3"]), ["p2"]);
+    let o = r.out(&["ps", "-a", "-f", "before=nosuch"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    ok(
+        &r,
+        &[
+            "create",
+            "--name",
+            "p4",
+            "-v",
+            "psvol:/data",
+            "--health-cmd",
+            "true",
+            "busybox",
+            "true",
+        ],
+    );
+    assert_eq!(names(&["-a", "-f", "volume=psvol"]), ["p4"]);
+    assert_eq!(names(&["-a", "-f", "volume=/data"]), ["p4"]);
+    assert!(names(&["-a", "-f", "volume=other"]).is_empty());
+    assert_eq!(
+        names(&["-a", "-f", "health=none"]),
+        ["p4", "p3", "p2", "p1"]
+    );
+    assert!(names(&["-a", "-f", "network=nosuch"]).is_empty());
+    let o = r.out(&["ps", "-f", "health=sick"]);
+    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+    ok(&r, &["rm", "-v", "p4"]);
     let image = ok(&r, &["image", "inspect", "-f", "{{.Size}}", "busybox"]);
     let image: u64 = image.trim().parse().unwrap();
     let table = ok(&r, &["ps", "-a", "-s"]);

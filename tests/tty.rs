@@ -317,15 +317,20 @@ fn run_it_detach_keys_leave_it_running() {
         Some(1),
         "--rm left it"
     );
-    let o = r.out(&run_args(&[
-        "-it",
-        "--detach-keys",
-        "ctrl-1",
-        "--name",
-        "bad",
-        "true",
-    ]));
-    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+    // Bad keys: refused (on a terminal: without one, -it is refused first,
+    // as docker's client does).
+    let mut bad = spawn_cmd_on(
+        &pty,
+        r.cmd(&run_args(&[
+            "-it",
+            "--detach-keys",
+            "ctrl-1",
+            "--name",
+            "bad",
+            "true",
+        ])),
+    );
+    assert_eq!(wait_code(&mut bad, 10), Some(125));
     assert_eq!(r.out(&["inspect", "bad"]).status.code(), Some(1));
 }
 

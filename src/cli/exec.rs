@@ -30,6 +30,9 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         crate::help::print("exec");
         return Ok(0);
     }
+    if !on("detach") {
+        super::run::no_tty_input(on("tty") && on("interactive"))?;
+    }
     let Some((q, cmd)) = p.rest.split_first() else {
         return Err(Error::bad("exec", "", "needs a container and a command"));
     };

@@ -49,7 +49,11 @@ const COLUMNS: super::format::Columns = super::format::Columns {
     fields: FIELDS,
     default: DEFAULT,
 };
-const KEYS: &[&str] = &["id", "name", "label", "status", "ancestor", "exited"];
+const KEYS: &[&str] = &[
+    "id", "name", "label", "status", "ancestor", "exited", "before", "since", "volume", "network",
+    "health",
+];
+const HEALTH: &[&str] = &["starting", "healthy", "unhealthy", "none"];
 const STATUSES: &[&str] = &[
     "created",
     "restarting",
@@ -60,8 +64,15 @@ const STATUSES: &[&str] = &[
     "dead",
 ];
 
-/// Does `r` pass the filters?
-fn matches(ctx: &Ctx, r: &crate::state::Record, fs: &Filters) -> bool {
+/// Does `r` pass the filters? `made` has the creation time of each
+/// container `before=` and `since=` name.
+fn matches(
+    ctx: &Ctx,
+    r: &crate::state::Record,
+    fs: &Filters,
+    made: &[(String, time::Timestamp)],
+) -> bool {
+    let when = |v: &str| made.iter().find(|m| m.0 == v).map(|m| m.1);
     fs.pass(KEYS, |key, v| match key {
         "id" => r.id.starts_with(v),
         "name" => r.name.contains(v),
@@ -69,8 +80,52 @@ fn matches(ctx: &Ctx, r: &crate::state::Record, fs: &Filters) -> bool {
         "status" => r.state_word() == v,
         "exited" => r.status == Status::Exited && r.exit_code == v.parse::<i32>().ok(),
         "ancestor" => ancestor(ctx, r, v),
+        "before" => when(v).is_some_and(|t| r.created < t),
+        "since" => when(v).is_some_and(|t| r.created > t),
+        "volume" => uses_volume(ctx, r, v),
+        "network" => on_network(ctx, r, v),
+        "health" => health_word(ctx, r) == v,
         _ => false,
     })
+}
+
+/// docker's `volume=`: a named volume it mounts, or where it mounts one.
+fn uses_volume(ctx: &Ctx, r: &crate::state::Record, v: &str) -> bool {
+    let Ok(spec) = ctx.store.spec(&r.id) else {
+        return false;
+    };
+    let mp = crate::state::volumes::mountpoint(&ctx.store.root, v);
+    spec.mounts
+        .iter()
+        .any(|m| m.is_bind() && (m.source == mp || m.destination == v.trim_end_matches('/')))
+}
+
+/// docker's `network=`: a network (name or id prefix) it is on.
+fn on_network(ctx: &Ctx, r: &crate::state::Record, v: &str) -> bool {
+    let nets = crate::net::networks::list(&ctx.store.root).unwrap_or_default();
+    let named =
+        |n: &crate::net::networks::Network| n.name == v || (v.len() >= 3 && n.id.starts_with(v));
+    let first = ctx
+        .store
+        .spec(&r.id)
+        .ok()
+        .and_then(|s| s.net)
+        .map(|a| a.network);
+    nets.iter()
+        .filter(|n| named(n))
+        .any(|n| first.as_deref() == Some(&*n.name) || n.containers.iter().any(|c| c.0 == r.id))
+}
+
+/// docker's `health=`: starting, healthy or unhealthy for a container
+/// with a check, none for one without.
+fn health_word(ctx: &Ctx, r: &crate::state::Record) -> String {
+    match r.healthcheck {
+        None => String::from("none"),
+        // No result yet: starting while it runs, none before it ran.
+        Some(_) => Health::status_of(&ctx.store, &r.id)
+            .map(|h| String::from(h.trim_start_matches("health: ")))
+            .unwrap_or_else(|| String::from(if r.running() { "starting" } else { "none" })),
+    }
 }
 
 /// Made from image `q`: by the name it was run with (normalised, so
@@ -122,7 +177,16 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         KEYS.contains(&key)
             && (key != "status" || STATUSES.contains(&val))
             && (key != "exited" || val.parse::<i32>().is_ok())
+            && (key != "health" || HEALTH.contains(&val))
     })?;
+    // before= and since= name containers that must exist (docker's).
+    let mut made: Vec<(String, time::Timestamp)> = Vec::new();
+    for key in ["before", "since"] {
+        for v in fs.values(key) {
+            let id = ctx.store.resolve(v)?;
+            made.push((String::from(v), ctx.store.load(&id)?.created));
+        }
+    }
     // -n N: the N made last, in any state (docker's; 0 or less: all of
     // them); -l: the last one.
     let last = match p.value(FLAGS, "last") {
@@ -133,10 +197,11 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
                 "for -n, --last: not a number",
             )
         })?),
-        None => on("latest").then_some(1),
+        None => None,
     }
-    // docker's default, -1: not given.
-    .filter(|&n| n != -1);
+    // docker's default, -1: not given; then -l is one.
+    .filter(|&n| n != -1)
+    .or_else(|| on("latest").then_some(1));
     let limit = last.filter(|&n| n > 0).map_or(usize::MAX, |n| n as usize);
     let all = all || last.is_some() || fs.has("status") || fs.has("exited");
     let now = time::now();
@@ -147,7 +212,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         .map(|r| ctx.store.live(r))
         // Restarting ones are listed too, as docker's ps does.
         .filter(|r| all || r.status == Status::Running || r.restarting)
-        .filter(|r| matches(ctx, r, &fs))
+        .filter(|r| matches(ctx, r, &fs, &made))
         .take(limit)
         .collect();
     let fmt = super::format::flag(FLAGS, &p)?;

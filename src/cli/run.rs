@@ -1054,6 +1054,15 @@ fn write_cidfile(r: &RunArgs, id: &str) -> Result<()> {
     })
 }
 
+/// docker's refusal of `-it` where stdin is no terminal (`... | docker
+/// run -it`): exit 1, before anything is made.
+pub fn no_tty_input(it: bool) -> Result<()> {
+    match it && !crate::sys::tty::isatty(0) {
+        true => Err(Error::text(String::from("the input device is not a TTY")).with_code(1)),
+        false => Ok(()),
+    }
+}
+
 /// $HOME from the user's passwd entry (docker's rule), unless the
 /// container's Config.Env (the image's, -e or an env file) sets it.
 fn set_home(spec: &mut Spec, user: &str, roots: &[String]) {
@@ -1083,6 +1092,10 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
     if r.help {
         crate::help::print("run");
         return Ok(0);
+    }
+    // docker's client: -it in the foreground needs a terminal to read.
+    if !create_only && !r.detach {
+        no_tty_input(r.tty && r.interactive)?;
     }
     // The container's init is a clone of this process: until its execve
     // its /proc/PID/exe is this binary, and a command that is a link to

@@ -110,19 +110,22 @@ impl Pending {
             format!("{}", self.size).as_bytes(),
             false,
         );
-        // The tar as it came (image::split), beside the layer as its size
-        // is; over one already there, which tells the same bytes.
-        if let (Some(s), Some(d)) = (
-            cstr::cstring(format!("{}.split", self.tmp).as_bytes()),
-            cstr::cstring(format!("{dst}.split").as_bytes()),
-        ) {
-            let _ = fs::renameat(libc::AT_FDCWD, &s, libc::AT_FDCWD, &d);
-        }
+        let split = format!("{}.split", self.tmp);
         match fs::renameat(libc::AT_FDCWD, &a, libc::AT_FDCWD, &b) {
             Ok(()) => self.tmp.clear(),
             // Someone stored the same layer first: theirs is as good.
             Err(Errno::EEXIST | Errno::ENOTEMPTY) => {}
             Err(e) => return Err(Error::sys("rename", dst, e)),
+        }
+        // The tar as it came (image::split), beside the layer as its size
+        // is, once the layer is; over one already there, which tells the
+        // same bytes.
+        if let (Some(s), Some(d)) = (
+            cstr::cstring(split.as_bytes()),
+            cstr::cstring(format!("{dst}.split").as_bytes()),
+        ) && fs::renameat(libc::AT_FDCWD, &s, libc::AT_FDCWD, &d).is_err()
+        {
+            let _ = fs::unlinkat(libc::AT_FDCWD, &s, 0);
         }
         Ok(core::mem::take(&mut self.diff_id))
     }

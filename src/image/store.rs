@@ -4,7 +4,9 @@
 //! <root>/images/layers/<hex>/     a layer, extracted, named by the sha256 of
 //!                                 its uncompressed tar (the OCI diff_id)
 //! <root>/images/layers/<hex>.size  its files' bytes; `.pushed`: the blob
-//!                                 push made of it and where it went
+//!                                 push made of it and where it went;
+//!                                 `.split`: the tar it came as, without
+//!                                 its files' data (image::split)
 //! <root>/images/<id>.config       an image's config document as it came;
 //!                                 <id> is its sha256 (docker's image id)
 //! <root>/images/<id>.json         what pocket reads of it: config, ordered
