@@ -672,7 +672,7 @@ fn with_binds(root: Fd, spec: &Spec, write: bool) -> Result<Fd> {
     let at = fd::open(&cs(&spec.root.path)?, fl, 0).ctx("open", &shown)?;
     m::move_mount(&root, &at).ctx("mount", &shown)?;
     for b in spec.mounts.iter().filter(|m| m.is_bind()) {
-        let (Ok(src), Ok(dst)) = (cs(b.source.as_bytes()), cs(b.destination.as_bytes())) else {
+        let Ok(src) = cs(b.source.as_bytes()) else {
             continue;
         };
         let tree = match m::bind_tree(&src, true) {
@@ -680,16 +680,12 @@ fn with_binds(root: Fd, spec: &Spec, write: bool) -> Result<Fd> {
             Err(Errno::ENOENT | Errno::ENOTDIR) => continue,
             Err(e) => return Err(Error::sys("bind", b.source.clone(), e)),
         };
-        // Made where missing for a copy in (a container never started),
-        // as docker's; a view to copy out of is read-only.
-        let target = match write {
-            true => {
-                let dir = stat(&tree).is_ok_and(|st| mode_type(&st) == libc::S_IFDIR);
-                mount_point(&root, b.destination.as_bytes(), dir)
-            }
-            false => fd::openat2(root.raw(), &dst, libc::O_PATH, IN_ROOT),
-        };
-        let Ok(target) = target else {
+        // Looked up as the container's own mounts are, and made where
+        // missing for a copy in (a container never started), as docker's
+        // (a view to copy out of is read-only: nothing is made there).
+        let dir = |f: &Fd| stat(f).is_ok_and(|st| mode_type(&st) == libc::S_IFDIR);
+        let point = crate::fs::apply::resolve_in_root(&root, b.destination.as_bytes(), !dir(&tree));
+        let Ok(target) = point else {
             continue;
         };
         let mut attrs = k::MOUNT_ATTR_NODEV | k::MOUNT_ATTR_NOSUID | k::MOUNT_ATTR_NOEXEC;
@@ -700,54 +696,12 @@ fn with_binds(root: Fd, spec: &Spec, write: bool) -> Result<Fd> {
         // A file where a directory was bound, or the reverse (the
         // container changed its mount point; its next start refuses it):
         // left out.
-        let dir = |f: &Fd| stat(f).is_ok_and(|st| mode_type(&st) == libc::S_IFDIR);
         if dir(&tree) != dir(&target) {
             continue;
         }
         m::move_mount(&tree, &target).ctx("mount", &b.destination)?;
     }
     Ok(root)
-}
-
-/// The mount point `dest` in `root`, made where missing: directories
-/// 0755, the last an empty file for a file's bind (`dir` false). Each
-/// parent is looked up in the root (RESOLVE_IN_ROOT) and each name made
-/// by mkdirat/openat(O_EXCL) in it, which follow no symlink.
-fn mount_point(root: &Fd, dest: &[u8], dir: bool) -> core::result::Result<Fd, Errno> {
-    let at = |p: &[u8]| {
-        let c = cstr::cstring(p).ok_or(Errno::EINVAL)?;
-        fd::openat2(root.raw(), &c, libc::O_PATH, IN_ROOT)
-    };
-    let ends = dest
-        .iter()
-        .enumerate()
-        .filter(|&(i, &c)| c != b'/' && dest.get(i + 1).is_none_or(|&n| n == b'/'))
-        .map(|(i, _)| i + 1);
-    for end in ends {
-        let p = &dest[..end];
-        match at(p) {
-            Err(Errno::ENOENT) => {}
-            r => {
-                r?;
-                continue;
-            }
-        }
-        let (parent, name) = parent_of(p);
-        let parent = at(&parent)?;
-        let name = cstr::cstring(&name).ok_or(Errno::EINVAL)?;
-        let made = match end == dest.len() && !dir {
-            true => {
-                let fl = libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_CLOEXEC;
-                fd::openat(parent.raw(), &name, fl, 0o644).map(drop)
-            }
-            false => m::mkdirat(parent.raw(), &name, 0o755),
-        };
-        match made {
-            Ok(()) | Err(Errno::EEXIST) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    at(dest)
 }
 
 /// Host (or stdin) to container.

@@ -220,13 +220,8 @@ impl Sink for Bounded<'_> {
 /// opened); no symlink is followed, nothing above `dir` is reached.
 fn open_below(dir: &Fd, path: &[u8]) -> Result<Fd> {
     let shown = || alloc::string::String::from_utf8_lossy(path).into_owned();
-    let c = crate::sys::cstr::cstring(path)
-        .ok_or_else(|| Error::bad("layer split", shown(), "bad path"))?;
-    let how = (linux_raw_sys::general::RESOLVE_BENEATH
-        | linux_raw_sys::general::RESOLVE_NO_SYMLINKS
-        | linux_raw_sys::general::RESOLVE_NO_MAGICLINKS) as u64;
-    let fl = libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC;
-    let h = fd::openat2(dir.raw(), &c, fl, how).map_err(|e| Error::sys("open", shown(), e))?;
+    let h =
+        crate::fs::apply::resolve_path(dir, path).map_err(|e| Error::sys("open", shown(), e))?;
     let st = fd::fstatat(h.raw(), c"", libc::AT_EMPTY_PATH)
         .map_err(|e| Error::sys("stat", shown(), e))?;
     if st.st_mode & libc::S_IFMT != libc::S_IFREG {

@@ -280,9 +280,12 @@ fn finish(
             // CMD`, not pocket's host command line (its paths, flags,
             // names).
             let mut shown: Vec<&[u8]> = alloc::vec![b"pocket-init", b"--"];
-            // SAFETY: argv holds the command's NUL-terminated strings.
-            let args = c.argv.iter().take_while(|a| !a.is_null());
-            shown.extend(args.map(|&a| unsafe { core::ffi::CStr::from_ptr(a) }.to_bytes()));
+            shown.extend(
+                c.argv
+                    .iter()
+                    .take_while(|a| !a.is_null())
+                    .map(|&a| bytes(a)),
+            );
             if proc::set_cmdline(&shown).is_err() {
                 // SAFETY: from here this process is the init (run never
                 // returns), which never reads pocket's own arguments again.
