@@ -1,7 +1,8 @@
 //! `pocket exec`: a new process in a running container. pocket opens the
 //! container's namespaces while /proc is still the host's, makes itself
 //! non-dumpable, joins them (mount last), chroots into the container's
-//! root, and forks: the child is in the container's pid namespace and
+//! root, and starts a child (sharing its memory until the execve, as
+//! posix_spawn does): the child is in the container's pid namespace and
 //! execs the command; pocket waits, relays and returns its status.
 
 use super::child::{self, Fail};
@@ -11,6 +12,7 @@ use crate::error::{Context, Error, Result};
 use crate::sys::cstr::cstring;
 use crate::sys::fd::{self, Fd};
 use crate::sys::signal::{self, SigSet};
+use crate::sys::stack::Stack;
 use crate::sys::{Errno, mount, proc, tty};
 use alloc::ffi::CString;
 use alloc::vec::Vec;
@@ -196,21 +198,28 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     let old = signal::sigprocmask(libc::SIG_BLOCK, &set).ctx("sigprocmask", "")?;
     let sfd = signal::signalfd(&set).ctx("signalfd", "")?;
 
-    let child = proc::fork().ctx("fork", "exec")?;
-    if child == 0 {
+    let stack = Stack::new(CHILD_STACK).ctx("mmap", "child stack")?;
+    let slave = pty.as_ref().map(|p| p.1.raw());
+    let mut start = || {
         let f = run_child(
             e,
             confine,
             &cwd,
             argv.ptrs(),
             envp.ptrs(),
-            pty.as_ref().map(|p| p.1.raw()),
+            slave,
             null.raw(),
             err_w.raw(),
             groups,
         );
-        proc::exit(child::report(err_w.raw(), &f));
-    }
+        child::report(err_w.raw(), &f)
+    };
+    // SAFETY: single-threaded; the child only makes syscalls on its own
+    // stack (run_child allocates nothing: its tables, filter and strings
+    // are made above), and pocket installs no signal handlers (SIG_IGN at
+    // most, sys::signal), so none can run in the child.
+    let child = unsafe { proc::vfork_on(&stack, &mut start) }.ctx("clone", "exec")?;
+    drop(stack);
     drop(err_w);
     crate::rt::crash::step("exec: forked");
     let master = pty.map(|(m, _slave)| m);
@@ -266,6 +275,10 @@ fn wait_until(child: i32, sfd: &Fd, ms: u64) -> i32 {
         while signal::signalfd_next(sfd).is_some() {}
     }
 }
+
+/// The exec'd child's stack: run_child's frames and exec's 4 KB PATH
+/// buffer (a fresh mapping costs only the pages touched).
+const CHILD_STACK: usize = 128 * 1024;
 
 fn relay_exited(pidfd: &Fd) -> bool {
     crate::sys::procfs::wait_pidfd(pidfd, 0)

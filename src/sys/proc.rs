@@ -41,6 +41,34 @@ pub unsafe fn clone(
     }
 }
 
+/// `clone(CLONE_VM | CLONE_VFORK | SIGCHLD)` on `stack`, posix_spawn's
+/// way: `f` runs in a child that shares this process's memory while this
+/// one waits, until the child execs or exits; its pid is returned then.
+/// No page tables are copied and neither side takes copy-on-write
+/// faults afterwards (`pocket exec`: -0.13 ms of ~2 ms, 30 faults fewer).
+/// `f`'s return value is the child's exit status if it returns.
+///
+/// # Safety
+/// The process must be single-threaded. `f` must leave this process's
+/// memory as it would be had `f` not run, at every instant, since the
+/// child may be killed at any point (a container can SIGKILL a process
+/// that entered its pid namespace): no allocating or freeing, no writes
+/// to shared state, only syscalls and its own stack. A signal handler
+/// this process installed would run on the child's stack in shared
+/// memory: reset them in `f` before anything that can receive one.
+pub unsafe fn vfork_on(stack: &super::stack::Stack, f: &mut dyn FnMut() -> c_int) -> Result<i32> {
+    extern "C" fn start(arg: *mut c_void) -> c_int {
+        // SAFETY: `arg` is `vfork_on`'s `&mut f`, alive while the caller
+        // waits (CLONE_VFORK), in memory the child shares (CLONE_VM).
+        let f = unsafe { &mut *(arg as *mut &mut dyn FnMut() -> c_int) };
+        f()
+    }
+    let mut f = f;
+    let flags = libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD;
+    // SAFETY: forwarded contract; the stack is a mapping of its own.
+    unsafe { clone(start, stack.top(), flags, &mut f as *mut _ as *mut c_void) }
+}
+
 /// `fork()` — fork(2) through musl (which keeps its own locks consistent).
 pub fn fork() -> Result<i32> {
     // SAFETY: pocket is single-threaded.
