@@ -723,9 +723,73 @@ fn publish_all_maps_the_image_exposed_ports() {
         wait_http(&e.ns, &format!("127.0.0.1:{p}"), "/hello.txt"),
         "from the image\n"
     );
-    // Without -P nothing is published.
+    // Without -P nothing is published; ps lists the exposed port while
+    // the container runs (docker's PORTS), inspect has it as null.
     let o = e.ok(&["run", "-d", "--net", "bridge", "busybox", "sleep", "60"]);
-    assert_eq!(e.ok(&["port", o.trim()]), "");
+    let plain = o.trim();
+    assert_eq!(e.ok(&["port", plain]), "");
+    let cell = |c: &str| {
+        e.ok(&[
+            "ps",
+            "-a",
+            "--format",
+            "{{.Ports}}",
+            "-f",
+            &format!("id={c}"),
+        ])
+    };
+    assert_eq!(cell(plain), "8080/tcp\n");
+    assert_eq!(
+        e.ok(&["inspect", "-f", "{{json .NetworkSettings.Ports}}", plain]),
+        "{\"8080/tcp\":null}\n"
+    );
+    // --expose (a range too) adds to the image's; -P publishes every
+    // exposed port that no -p publishes, once.
+    let o = e.ok(&[
+        "run",
+        "-d",
+        "--net",
+        "bridge",
+        "--expose",
+        "7000-7001",
+        "--expose",
+        "53/udp",
+        "-p",
+        "9090:8080",
+        "-P",
+        "busybox",
+        "sleep",
+        "60",
+    ]);
+    let x = o.trim();
+    let ports = e.ok(&["port", x]);
+    assert_eq!(ports.lines().count(), 4, "{ports}");
+    assert!(ports.contains("8080/tcp -> 0.0.0.0:9090\n"), "{ports}");
+    for k in ["7000/tcp", "7001/tcp", "53/udp"] {
+        assert!(ports.contains(&format!("{k} -> 0.0.0.0:")), "{k}: {ports}");
+    }
+    assert_eq!(
+        e.ok(&["inspect", "-f", "{{json .Config.ExposedPorts}}", x]),
+        "{\"53/udp\":{},\"7000/tcp\":{},\"7001/tcp\":{},\"8080/tcp\":{}}\n"
+    );
+    // ps's publish= (a host port) and expose= (a container port).
+    let names = |f: &str| e.ok(&["ps", "-q", "--no-trunc", "-f", f]);
+    assert_eq!(names("publish=9090").trim(), x);
+    assert_eq!(names("expose=7001/tcp").trim(), x);
+    assert_eq!(names("expose=53/udp").trim(), x);
+    assert_eq!(names("publish=8080"), "");
+    let both = names("expose=8080");
+    assert!(both.contains(x) && both.contains(plain), "{both}");
+    e.refused(&["ps", "-f", "publish=1:2"]);
+    let err = e.refused(&["run", "--rm", "--expose", "80/icmp", "busybox", "true"]);
+    assert!(err.contains("invalid range format for --expose"), "{err}");
+    // Stopped: no ports listed (their host ports stay reserved).
+    e.ok(&["stop", "-t", "0", plain]);
+    assert_eq!(cell(plain), "\n");
+    assert_eq!(
+        e.ok(&["inspect", "-f", "{{json .NetworkSettings.Ports}}", plain]),
+        "{}\n"
+    );
 }
 
 /// Not a test of its own: the UDP echo server `udp_publish` runs inside a

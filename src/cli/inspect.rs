@@ -529,7 +529,7 @@ pub fn container_doc(ctx: &Ctx, q: &str) -> Result<Value> {
         // stopped slirp4netns container's as asked (granted at each start).
         let ports = match &s.slirp {
             Some(c) if live.status != Status::Running => Some(asked(&c.ports)),
-            _ => ns.get("Ports").cloned(),
+            _ => Some(bindings(ctx, &live).0),
         };
         if let (Some(p), Some((_, Value::Obj(h)))) =
             (ports, m.iter_mut().find(|(k, _)| k == "HostConfig"))
@@ -576,20 +576,36 @@ fn asked(specs: &[crate::net::ports::PortSpec]) -> Value {
     }))
 }
 
+/// What `r` publishes, as docker's port map, and the mappings.
+fn bindings(ctx: &Ctx, r: &Record) -> (Value, Vec<crate::net::ports::Mapping>) {
+    let maps = crate::net::ports::of(&ctx.store.root, &r.id).unwrap_or_default();
+    let published = super::port::published(&ctx.store, r, &maps);
+    let v = port_map(published.iter().map(|m| {
+        let key = alloc::format!("{}/{}", m.ctr_port, m.proto.as_str());
+        binding(key, m.host_ip, alloc::format!("{}", m.host_port))
+    }));
+    (v, published)
+}
+
 /// docker's NetworkSettings: published ports, and an endpoint per
 /// network (address, gateway, MAC, aliases); the top-level address only
 /// for the default network, as docker shows it.
 fn network_settings(ctx: &Ctx, r: &Record, s: &crate::spec::Spec) -> Value {
     use crate::net::{host, networks};
-    let maps = crate::net::ports::of(&ctx.store.root, &r.id).unwrap_or_default();
-    let ports = port_map(
-        super::port::published(&ctx.store, r, &maps)
-            .into_iter()
-            .map(|m| {
-                let key = alloc::format!("{}/{}", m.ctr_port, m.proto.as_str());
-                binding(key, m.host_ip, alloc::format!("{}", m.host_port))
-            }),
-    );
+    // While it runs (docker empties them at the stop): its bindings and,
+    // null, the exposed ports it does not publish; the keys in order, as
+    // Go's JSON writes a map.
+    let mut ports = Value::Obj(Vec::new());
+    if r.status == Status::Running {
+        let (b, published) = bindings(ctx, r);
+        ports = b;
+        if let Value::Obj(m) = &mut ports {
+            for e in super::port::exposed_only(&ctx.store, r, &published) {
+                m.push((e, Value::Null));
+            }
+            crate::rt::sort_by(m, |a, b| a.0 < b.0);
+        }
+    }
     let nets: Vec<&crate::net::NetAttach> = s.net.iter().chain(s.extra_nets.iter()).collect();
     let endpoint = |a: &crate::net::NetAttach| {
         let id = networks::get(&ctx.store.root, &a.network)

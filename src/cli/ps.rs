@@ -5,6 +5,7 @@ use super::args::{Flag, flag};
 use super::filter::Filters;
 use crate::container::health::Health;
 use crate::error::Result;
+use crate::net::ports::Mapping;
 use crate::rt::time;
 use crate::state::Status;
 use alloc::string::String;
@@ -51,7 +52,7 @@ const COLUMNS: super::format::Columns = super::format::Columns {
 };
 const KEYS: &[&str] = &[
     "id", "name", "label", "status", "ancestor", "exited", "before", "since", "volume", "network",
-    "health",
+    "health", "publish", "expose",
 ];
 const HEALTH: &[&str] = &["starting", "healthy", "unhealthy", "none"];
 const STATUSES: &[&str] = &[
@@ -71,9 +72,11 @@ fn matches(
     r: &crate::state::Record,
     fs: &Filters,
     made: &[(String, time::Timestamp)],
+    maps: &[Mapping],
 ) -> bool {
     let when = |v: &str| made.iter().find(|m| m.0 == v).map(|m| m.1);
     fs.pass(KEYS, |key, v| match key {
+        "publish" | "expose" => port_match(&ports_of(ctx, r, maps), key, v),
         "id" => r.id.starts_with(v),
         "name" => r.name.contains(v),
         "label" => super::filter::label(&r.labels, v),
@@ -154,10 +157,101 @@ pub fn command_cell(cmd: &[String], trunc: bool) -> String {
     }
 }
 
-/// docker's "0.0.0.0:8080->80/tcp".
-pub fn port_cell(m: &crate::net::ports::Mapping) -> String {
-    let h = crate::net::networks::fmt_ip(m.host_ip);
-    alloc::format!("{h}:{}->{}/{}", m.host_port, m.ctr_port, m.proto.as_str())
+/// One port as docker's container list has it: (private port, host
+/// address or "" if not published, public port or 0, protocol).
+type Listed = (u16, String, u16, &'static str);
+
+/// What `rec` lists: its published ports, and the exposed ones it does
+/// not publish (port::exposed_only).
+fn listed(published: &[Mapping], exposed: &[String]) -> Vec<Listed> {
+    let mut v: Vec<Listed> = published
+        .iter()
+        .map(|m| {
+            let ip = crate::net::networks::fmt_ip(m.host_ip);
+            (m.ctr_port, ip, m.host_port, m.proto.as_str())
+        })
+        .collect();
+    for e in exposed {
+        let proto = match e.split_once('/') {
+            Some((_, "udp")) => "udp",
+            Some((_, "sctp")) => "sctp",
+            _ => "tcp",
+        };
+        if let Some(n) = e.split('/').next().and_then(|p| p.parse::<u16>().ok()) {
+            v.push((n, String::new(), 0, proto));
+        }
+    }
+    v
+}
+
+/// What `r` lists, from `maps` (ports::all): nothing once stopped (its
+/// host ports stay reserved, but docker lists a container's ports only
+/// while it runs).
+fn ports_of(ctx: &Ctx, r: &crate::state::Record, maps: &[Mapping]) -> Vec<Listed> {
+    if r.status != Status::Running {
+        return Vec::new();
+    }
+    let published = super::port::published(&ctx.store, r, maps);
+    let exposed = super::port::exposed_only(&ctx.store, r, &published);
+    listed(&published, &exposed)
+}
+
+/// docker's PORTS cell (its CLI's DisplayablePorts): sorted by private
+/// port, address, public port, protocol; runs of consecutive ports
+/// published on the same numbers (or not published) as one range,
+/// `0.0.0.0:8000-8002->8000-8002/tcp`, `80/tcp`; a port published on
+/// another number last, `0.0.0.0:8080->80/tcp`.
+pub fn ports_cell(mut ports: Vec<Listed>) -> String {
+    crate::rt::sort_by(&mut ports, |a, b| {
+        (a.0, &a.1, a.2, a.3) < (b.0, &b.1, b.2, b.3)
+    });
+    let form = |(ip, proto, first, last): &(&str, &str, u16, u16)| {
+        let mut g = alloc::format!("{first}");
+        if first != last {
+            g = alloc::format!("{g}-{last}");
+        }
+        match ip.is_empty() {
+            true => alloc::format!("{g}/{proto}"),
+            false => alloc::format!("{ip}:{g}->{g}/{proto}"),
+        }
+    };
+    // (address, protocol, first, last), in the order first seen.
+    let mut groups: Vec<(&str, &str, u16, u16)> = Vec::new();
+    let (mut out, mut moved) = (Vec::new(), Vec::new());
+    for (private, ip, public, proto) in &ports {
+        if !ip.is_empty() && public != private {
+            moved.push(alloc::format!("{ip}:{public}->{private}/{proto}"));
+            continue;
+        }
+        match groups.iter_mut().find(|g| g.0 == ip && g.1 == *proto) {
+            Some(g) if g.3.checked_add(1) == Some(*private) => g.3 = *private,
+            Some(g) => {
+                out.push(form(g));
+                (g.2, g.3) = (*private, *private);
+            }
+            None => groups.push((ip, proto, *private, *private)),
+        }
+    }
+    out.extend(groups.iter().map(form));
+    out.extend(moved);
+    out.join(", ")
+}
+
+/// ps's `publish=` and `expose=` values: a port or a range, `/PROTO`
+/// (tcp when none), as "N/proto" each; None if it is not one.
+fn port_filter(v: &str) -> Option<Vec<String>> {
+    let (lo, hi, proto) = crate::image::change::port_range(v).filter(|_| !v.contains(':'))?;
+    Some((lo..=hi).map(|n| alloc::format!("{n}/{proto}")).collect())
+}
+
+/// docker's `publish=` (a host port it publishes) and `expose=` (a
+/// container port it lists, published or not).
+fn port_match(ports: &[Listed], key: &str, v: &str) -> bool {
+    let want = port_filter(v).unwrap_or_default();
+    ports.iter().any(|(private, _, public, proto)| {
+        let n = if key == "publish" { *public } else { *private };
+        n != 0 && want.contains(&alloc::format!("{n}/{proto}"))
+    })
 }
 
 pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
@@ -178,6 +272,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             && (key != "status" || STATUSES.contains(&val))
             && (key != "exited" || val.parse::<i32>().is_ok())
             && (key != "health" || HEALTH.contains(&val))
+            && (!matches!(key, "publish" | "expose") || port_filter(val).is_some())
     })?;
     // before= and since= name containers that must exist (docker's).
     let mut made: Vec<(String, time::Timestamp)> = Vec::new();
@@ -205,6 +300,13 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let limit = last.filter(|&n| n > 0).map_or(usize::MAX, |n| n as usize);
     let all = all || last.is_some() || fs.has("status") || fs.has("exited");
     let now = time::now();
+    // Read once: published ports of every container (for the filters
+    // above, the PORTS column).
+    let port_filters = fs.has("publish") || fs.has("expose");
+    let maps = match port_filters || !quiet {
+        true => crate::net::ports::all(&ctx.store.root).unwrap_or_default(),
+        false => Vec::new(),
+    };
     let recs: Vec<_> = ctx
         .store
         .list()?
@@ -212,7 +314,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         .map(|r| ctx.store.live(r))
         // Restarting ones are listed too, as docker's ps does.
         .filter(|r| all || r.status == Status::Running || r.restarting)
-        .filter(|r| matches(ctx, r, &fs, &made))
+        .filter(|r| matches(ctx, r, &fs, &made, &maps))
         .take(limit)
         .collect();
     let fmt = super::format::flag(FLAGS, &p)?;
@@ -228,14 +330,9 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         }
         return Ok(0);
     }
-    // Read once: published ports of every container.
-    let maps = crate::net::ports::all(&ctx.store.root).unwrap_or_default();
     let mut items = Vec::with_capacity(recs.len());
     for r in &recs {
-        let ports: Vec<String> = super::port::published(&ctx.store, r, &maps)
-            .iter()
-            .map(port_cell)
-            .collect();
+        let ports = ports_cell(ports_of(ctx, r, &maps));
         let mut labels: Vec<String> = r
             .labels
             .iter()
@@ -249,7 +346,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             command_cell(&r.command, trunc),
             time::docker_date(r.created),
             time::human_ago(r.created, now),
-            ports.join(", "),
+            ports,
             String::from(r.state_word()),
             status_cell(ctx, r, now),
             r.name.clone(),
@@ -314,7 +411,56 @@ fn status_cell(ctx: &Ctx, r: &crate::state::Record, now: time::Timestamp) -> Str
 
 #[cfg(test)]
 mod tests {
-    use super::command_cell;
+    use super::{command_cell, port_filter, ports_cell};
+    use alloc::string::String;
+
+    fn p(private: u16, ip: &str, public: u16, proto: &'static str) -> super::Listed {
+        (private, String::from(ip), public, proto)
+    }
+
+    /// The cells docker's CLI (DisplayablePorts) prints for these ports.
+    #[test]
+    fn ports_are_grouped_as_docker_groups_them() {
+        assert_eq!(ports_cell(vec![]), "");
+        assert_eq!(
+            ports_cell(vec![p(80, "0.0.0.0", 8080, "tcp")]),
+            "0.0.0.0:8080->80/tcp"
+        );
+        // Consecutive, published on the same numbers: one range.
+        let same = (5000..=5002).map(|n| p(n, "0.0.0.0", n, "tcp")).collect();
+        assert_eq!(ports_cell(same), "0.0.0.0:5000-5002->5000-5002/tcp");
+        // Exposed only, consecutive or not, by protocol; the moved last.
+        let v = vec![
+            p(8080, "", 0, "tcp"),
+            p(90, "0.0.0.0", 9090, "tcp"),
+            p(8001, "127.0.0.1", 8001, "tcp"),
+            p(80, "", 0, "tcp"),
+            p(8000, "", 0, "tcp"),
+            p(53, "", 0, "udp"),
+            p(8002, "", 0, "tcp"),
+        ];
+        assert_eq!(
+            ports_cell(v),
+            "80/tcp, 8000/tcp, 8002/tcp, 53/udp, 8080/tcp, 127.0.0.1:8001->8001/tcp, \
+             0.0.0.0:9090->90/tcp"
+        );
+        let run = vec![
+            p(81, "", 0, "tcp"),
+            p(80, "", 0, "tcp"),
+            p(82, "", 0, "tcp"),
+        ];
+        assert_eq!(ports_cell(run), "80-82/tcp");
+    }
+
+    #[test]
+    fn port_filters_are_ports_or_ranges() {
+        assert_eq!(port_filter("80").unwrap(), ["80/tcp"]);
+        assert_eq!(port_filter("53/udp").unwrap(), ["53/udp"]);
+        assert_eq!(port_filter("8000-8002/tcp").unwrap().len(), 3);
+        for bad in ["", "0", "80:80", "a", "9-8", "80/icmp", "70000"] {
+            assert!(port_filter(bad).is_none(), "{bad}");
+        }
+    }
 
     #[test]
     fn command_is_quoted_and_cut() {

@@ -43,6 +43,7 @@ const FLAGS: &[Flag] = &[
     flag(0, "ip", true),
     flag(b'p', "publish", true),
     flag(b'P', "publish-all", false),
+    flag(0, "expose", true),
     flag(0, "add-host", true),
     flag(0, "dns", true),
     flag(0, "cap-add", true),
@@ -172,6 +173,8 @@ pub struct RunArgs<'a> {
     pub ip: Option<&'a [u8]>,
     pub publish: Vec<&'a [u8]>,
     pub publish_all: bool,
+    /// --expose values, in order.
+    pub expose: Vec<&'a [u8]>,
     pub add_hosts: Vec<&'a [u8]>,
     pub dns: Vec<&'a [u8]>,
     /// --cap-add and --cap-drop values, in order; --privileged.
@@ -223,6 +226,7 @@ pub fn parse_run<'a>(argv: &'a [&'a [u8]]) -> Result<RunArgs<'a>> {
             "ip" => r.ip = Some(v),
             "publish" => r.publish.push(v),
             "publish-all" => r.publish_all = on,
+            "expose" => r.expose.push(v),
             "add-host" => r.add_hosts.push(v),
             "dns" => r.dns.push(v),
             "cap-add" => r.cap_add.push(v),
@@ -598,7 +602,14 @@ pub fn to_spec(
         init: r.init,
         no_pivot: r.no_pivot,
         image: None,
-        config: Some(container_config(r, image, config_env, entrypoint, cmd)),
+        config: Some(container_config(
+            r,
+            image,
+            config_env,
+            entrypoint,
+            cmd,
+            exposed(r, image)?,
+        )),
         net: None,
         net_container: None,
         netns_owner: None,
@@ -638,11 +649,10 @@ fn container_config(
     env: Vec<Vec<u8>>,
     entrypoint: Vec<Vec<u8>>,
     cmd: Vec<Vec<u8>>,
+    exposed: Vec<String>,
 ) -> Config {
     let strings = |v: Vec<Vec<u8>>| v.into_iter().map(|a| text(&a)).collect();
     let img = image.cloned().unwrap_or_default();
-    // -p's container ports are exposed ones too (docker's create adds
-    // them; a bad -p is refused with the network's checks).
     // `-v /path` (a path alone: an anonymous volume) is a VOLUME of the
     // container's Config too, as docker's CLI makes it.
     let mut volumes = img.volumes;
@@ -651,17 +661,7 @@ fn container_config(
             volumes.push(v);
         }
     }
-    let mut exposed = img.exposed_ports;
-    for p in &r.publish {
-        for m in crate::net::ports::parse_port(&text(p)).unwrap_or_default() {
-            let e = alloc::format!("{}/{}", m.ctr_port, m.proto.as_str());
-            if !exposed.contains(&e) {
-                exposed.push(e);
-            }
-        }
-    }
     crate::rt::sort_by(&mut volumes, |a, b| a < b);
-    crate::rt::sort_by(&mut exposed, |a, b| a < b);
     Config {
         env: strings(env),
         cmd: strings(cmd),
@@ -1511,6 +1511,40 @@ fn labels(r: &RunArgs, image: Option<&Config>) -> Result<Vec<(String, String)>> 
 
 /// The network `r` asks for, its flags parsed and checked (docker's
 /// words), for the core to claim. `image`: its ExposedPorts for -P.
+/// The container's exposed ports ("80/tcp", sorted): the image's, each
+/// `--expose` (a port or a range, docker's), and -p's container ports
+/// (docker's create adds them; a bad -p is refused with the network's
+/// checks).
+fn exposed(r: &RunArgs, image: Option<&Config>) -> Result<Vec<String>> {
+    let mut all = image.map_or_else(Vec::new, |i| i.exposed_ports.clone());
+    let mut add = |e: String| {
+        if !all.contains(&e) {
+            all.push(e);
+        }
+    };
+    for &v in &r.expose {
+        let t = text(v);
+        let (lo, hi, proto) = match crate::image::change::port_range(&t) {
+            Some(r) if !t.contains(':') => r,
+            _ => {
+                return Err(Error::bad(
+                    "invalid range format for --expose",
+                    t,
+                    "use PORT[-PORT][/tcp|udp|sctp]",
+                ));
+            }
+        };
+        (lo..=hi).for_each(|n| add(alloc::format!("{n}/{proto}")));
+    }
+    for p in &r.publish {
+        for m in crate::net::ports::parse_port(&text(p)).unwrap_or_default() {
+            add(alloc::format!("{}/{}", m.ctr_port, m.proto.as_str()));
+        }
+    }
+    crate::rt::sort_by(&mut all, |a, b| a < b);
+    Ok(all)
+}
+
 fn net_request(r: &RunArgs, image: Option<&Config>) -> Result<Request> {
     let bad =
         |what: &str, v: &[u8], why: &'static str| Error::bad(String::from(what), text(v), why);
@@ -1535,9 +1569,15 @@ fn net_request(r: &RunArgs, image: Option<&Config>) -> Result<Request> {
         ports.extend(crate::net::ports::parse_port(&text(p))?);
     }
     if r.publish_all {
-        // -P: each exposed port on a random host port, as docker.
-        for e in image.map_or(&[][..], |i| &i.exposed_ports[..]) {
-            ports.extend(crate::net::ports::parse_port(e)?);
+        // -P: each exposed port (the image's and --expose's) that no -p
+        // publishes, on a random host port, as docker.
+        for e in exposed(r, image)? {
+            let asked = |p: &crate::net::ports::PortSpec| {
+                alloc::format!("{}/{}", p.ctr_port, p.proto.as_str()) == e
+            };
+            if !ports.iter().any(asked) {
+                ports.extend(crate::net::ports::parse_port(&e)?);
+            }
         }
     }
     let mut add_hosts = Vec::new();

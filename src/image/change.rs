@@ -198,29 +198,31 @@ fn clean(p: &str) -> String {
 
 /// EXPOSE's `80`, `53/udp`, `8000-8010/tcp`: each port as "N/proto".
 fn expose(p: &str) -> Result<Vec<String>> {
-    let invalid = || bad(alloc::format!("EXPOSE: invalid port {p}"));
+    let (lo, hi, proto) =
+        port_range(p).ok_or_else(|| bad(alloc::format!("EXPOSE: invalid port {p}")))?;
+    Ok((lo..=hi).map(|n| alloc::format!("{n}/{proto}")).collect())
+}
+
+/// `80`, `53/udp`, `8000-8010/tcp` (EXPOSE, `--expose`, ps's `expose=`
+/// and `publish=`): the first and last port and the protocol (tcp when
+/// none is given); None if it is not one.
+pub fn port_range(p: &str) -> Option<(u16, u16, &'static str)> {
     let (ports, proto) = p.split_once('/').unwrap_or((p, ""));
     let proto = match proto.to_ascii_lowercase().as_str() {
         "" | "tcp" => "tcp",
         "udp" => "udp",
         "sctp" => "sctp",
-        _ => return Err(invalid()),
+        _ => return None,
     };
     let num = |s: &str| match s.bytes().all(|b| b.is_ascii_digit()) && !s.is_empty() {
         true => s.parse::<u16>().ok().filter(|n| *n > 0),
         false => None,
     };
     let (lo, hi) = match ports.split_once('-') {
-        Some((a, b)) => (num(a).ok_or_else(invalid)?, num(b).ok_or_else(invalid)?),
-        None => {
-            let n = num(ports).ok_or_else(invalid)?;
-            (n, n)
-        }
+        Some((a, b)) => (num(a)?, num(b)?),
+        None => (num(ports)?, num(ports)?),
     };
-    if hi < lo {
-        return Err(invalid());
-    }
-    Ok((lo..=hi).map(|n| alloc::format!("{n}/{proto}")).collect())
+    (lo <= hi).then_some((lo, hi, proto))
 }
 
 /// `$NAME` / `${NAME}` at `rest`'s start: (value, bytes used).
