@@ -712,3 +712,119 @@ fn the_init_and_monitor_never_run_the_binary_file_itself() {
     let o = r.out(&["rm", "-f", &id]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+// ---------------------------------------------------------------------
+// 6. What exec hands the command as stdio.
+
+/// `exec` opens the command's /dev/null and pty master itself; were it by
+/// the container's paths, a container could point them at a file of its
+/// choosing (or /proc/kallsyms, a device node) and have host root open it
+/// for its next exec, a health check's too.
+#[test]
+fn exec_stdio_is_never_opened_through_the_containers_dev() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("secnull");
+    let rootfs = private_rootfs(&r);
+    let o = r.out(&[
+        "run", "-d", "--net", "none", "--rootfs", &rootfs, "sleep", "60",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let id = stdout(&o).trim().to_string();
+    let sh = |cmd: &str| r.out(&["exec", &id, "sh", "-c", cmd]);
+    // The trap: its /dev/null and /dev/ptmx lead to a file it wrote.
+    let o = sh("echo LEAK > /leak && rm -f /dev/null /dev/ptmx && \
+                ln -s /leak /dev/null && ln -s /leak /dev/ptmx");
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    // Control: inside, the planted names do lead to the file.
+    let o = sh("cat < /dev/null");
+    assert_eq!(stdout(&o), "LEAK\n", "control: {o:?}");
+
+    // exec without -i: stdin is the host's /dev/null.
+    let o = r.out(&["exec", &id, "cat"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert_eq!(stdout(&o), "", "exec's stdin was the container's /dev/null");
+    let o = r.out(&[
+        "exec",
+        &id,
+        "stat",
+        "-L",
+        "-c",
+        "%F %t:%T",
+        "/proc/self/fd/0",
+    ]);
+    assert_eq!(stdout(&o), "character special file 1:3\n", "{o:?}");
+    // exec -d: all three.
+    let o = r.out(&[
+        "exec",
+        "-d",
+        &id,
+        "sh",
+        "-c",
+        "cat > /got; echo done >> /got",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let mut got = String::new();
+    for _ in 0..200 {
+        got = stdout(&sh("cat /got 2>/dev/null || true"));
+        if got.contains("done") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(
+        got, "done\n",
+        "exec -d's stdin was the container's /dev/null"
+    );
+    // exec -t: a pty of the container's devpts, not the planted /dev/ptmx.
+    let o = r.out(&[
+        "exec",
+        "-t",
+        &id,
+        "sh",
+        "-c",
+        "tty; stat -L -c %t /proc/self/fd/0",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let out = stdout(&o).replace('\r', "");
+    assert!(
+        out.starts_with("/dev/pts/") && out.ends_with("\n88\n"),
+        "{out:?}"
+    );
+    // A container that may unmount its devpts (--privileged) and put a
+    // symlink, then a file, in its place: refused, nothing opened.
+    let o = r.out(&[
+        "run",
+        "-d",
+        "--privileged",
+        "--net",
+        "none",
+        "--rootfs",
+        &rootfs,
+        "sleep",
+        "60",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let p = stdout(&o).trim().to_string();
+    for plant in ["ln -s /leak /dev/pts/ptmx", "cp /leak /dev/pts/ptmx"] {
+        let o = r.out(&[
+            "exec",
+            &p,
+            "sh",
+            "-c",
+            &format!(
+                "echo LEAK > /leak; umount -l /dev/pts 2>/dev/null; rm -f /dev/pts/ptmx; {plant}"
+            ),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{plant}: {o:?}");
+        let o = r.out(&["exec", "-t", &p, "cat"]);
+        assert_ne!(o.status.code(), Some(0), "{plant}: {o:?}");
+        assert!(!stdout(&o).contains("LEAK"), "{plant}: {o:?}");
+        eprintln!("exec -t over {plant}: {}", stderr(&o).trim());
+    }
+    let o = r.out(&["rm", "-f", &p]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = r.out(&["rm", "-f", &id]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

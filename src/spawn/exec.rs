@@ -160,6 +160,16 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     // and cgroup namespaces); the child inherits them.
     crate::cgroup::join(pid)?;
     crate::rt::crash::step("exec: in the cgroup");
+    // What the command gets as stdio is opened here, from the host's view
+    // (and once in the cgroup: its device rules hold), never by a path
+    // in the container, which it could point at /proc/kallsyms or a
+    // device node and have opened with pocket's privilege. -t: a pty of
+    // the container's own devpts, sized like our terminal.
+    let null = fd::open(c"/dev/null", libc::O_RDWR, 0).ctx("open", "/dev/null")?;
+    let pty = match e.tty {
+        true => Some(tty::openpty_in(&root).ctx("open pty", "/dev/pts/ptmx")?),
+        false => None,
+    };
     // From here the process is not dumpable: nothing in the container can
     // open /proc/PID/exe of it or of the child (the pocket binary), or
     // ptrace them, until the child's execve.
@@ -172,13 +182,6 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     mount::chroot(c".").ctx("chroot", "container root")?;
     drop(root);
 
-    // -t: a pty of the container's own devpts (we are in its mount
-    // namespace now), sized like our terminal.
-    let pty = if e.tty {
-        Some(tty::openpty().ctx("open pty", "/dev/ptmx")?)
-    } else {
-        None
-    };
     let size = match e.console_size {
         Some((r, c)) if r > 0 && c > 0 => Ok(linux_raw_sys::general::winsize {
             ws_row: r,
@@ -191,7 +194,6 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     if let (Some((m, _)), Ok(ws)) = (&pty, size) {
         let _ = tty::set_winsize(m.raw(), &ws);
     }
-    let null = fd::open(c"/dev/null", libc::O_RDWR, 0).ctx("open", "/dev/null")?;
     let (err_r, err_w) = fd::pipe().ctx("pipe", "error")?;
     let mut set = SigSet::of(FORWARDED);
     set.0 |= SigSet::of(&[libc::SIGCHLD, libc::SIGWINCH]).0;

@@ -14,7 +14,28 @@ fn ioctl(fd: i32, req: u32, arg: usize) -> Result<usize> {
 /// A new pty pair: open /dev/ptmx, unlock it, and get the peer with
 /// TIOCGPTPEER (no path lookup of /dev/pts/N, so no race on the name).
 pub fn openpty() -> Result<(Fd, Fd)> {
-    let master = fd::open(c"/dev/ptmx", libc::O_RDWR | libc::O_NOCTTY, 0)?;
+    pair(fd::open(c"/dev/ptmx", libc::O_RDWR | libc::O_NOCTTY, 0)?)
+}
+
+/// DEVPTS_SUPER_MAGIC (<linux/magic.h>).
+const DEVPTS: i64 = 0x1cd1;
+
+/// A new pty pair of the devpts mounted at `dev/pts` below `root` (a
+/// running container's root, from the host's /proc, which must still be
+/// this process's): reached with no symlink followed, and opened only
+/// once it is known to be devpts's `ptmx`. A container can change its own
+/// /dev/ptmx and /dev/pts; nothing it put there is ever opened.
+pub fn openpty_in(root: &Fd) -> Result<(Fd, Fd)> {
+    use linux_raw_sys::general::{RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS};
+    let how = (RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS) as u64;
+    let h = fd::openat2(root.raw(), c"dev/pts/ptmx", libc::O_PATH, how)?;
+    if super::mount::fstatfs_type(&h)? != DEVPTS {
+        return Err(super::Errno::EXDEV);
+    }
+    pair(fd::reopen(&h, libc::O_RDWR | libc::O_NOCTTY)?)
+}
+
+fn pair(master: Fd) -> Result<(Fd, Fd)> {
     let unlock: i32 = 0;
     ioctl(master.raw(), io::TIOCSPTLCK, &unlock as *const i32 as usize)?;
     let flags = (libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) as usize;
