@@ -1086,6 +1086,13 @@ fn top_with_ps_options() {
     assert_eq!(o.status.code(), Some(125));
     assert_eq!(stderr(&o).lines().count(), 1);
     r.out(&["stop", "-t", "0", "tops"]);
+    // A command line with a terminal escape in it (the container's to
+    // choose) shows it as `?`, as procps's ps: none reaches our terminal.
+    let esc = r.run_d(&["sh", "-c", "sleep 100; :", "\u{1b}]0;pwned\u{7}"]);
+    let o = stdout(&r.out(&["top", &esc]));
+    assert!(!o.contains('\u{1b}') && !o.contains('\u{7}'), "{o:?}");
+    assert!(o.contains("?]0;pwned?"), "{o:?}");
+    r.out(&["rm", "-f", &esc]);
     assert_eq!(
         r.out(&["top", "tops"]).status.code(),
         Some(1),

@@ -162,9 +162,18 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let upper = view_dir(o.upper.as_bytes())?;
     let lower = view_overlay(&o.lower)?;
     let mut w = crate::rt::out();
+    // To a terminal, names the container made show control characters
+    // as `?` (as ls(1) does there): no escape sequence of its reaches
+    // ours. To a pipe, the bytes as they are, as docker's.
+    let tty = crate::sys::tty::isatty(1);
     for (kind, path) in changes(&upper, &lower)? {
         w.bytes(&[kind, b' ']);
-        w.bytes(&path);
+        match tty {
+            true => w.bytes(
+                super::table::printable(&alloc::string::String::from_utf8_lossy(&path)).as_bytes(),
+            ),
+            false => w.bytes(&path),
+        }
         w.bytes(b"\n");
     }
     Ok(0)

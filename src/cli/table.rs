@@ -4,6 +4,15 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+/// `s` with every control character (C0, DEL, C1) as `?`, as procps's
+/// `ps` shows a command line: text a container wrote reaches the
+/// caller's terminal without escape sequences in it.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
 /// docker's `Ellipsis`: at most `max` (1 or more) characters, the last
 /// one `…` when `s` is cut.
 pub fn ellipsis(s: &str, max: usize) -> String {
@@ -44,6 +53,15 @@ pub fn render_min(rows: &[Vec<String>], min: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn control_characters_are_shown_as_question_marks() {
+        assert_eq!(super::printable("sleep 60"), "sleep 60");
+        assert_eq!(
+            super::printable("\x1b]0;x\x07a\tb\u{9b}c é"),
+            "?]0;x?a?b?c é"
+        );
+    }
+
     #[test]
     fn columns_align() {
         let rows = vec![

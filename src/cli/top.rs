@@ -47,7 +47,10 @@ impl Proc {
             .into_iter()
             .map(|c| if c == 0 { b' ' } else { c })
             .collect();
-        let args = String::from_utf8_lossy(&args).into_owned();
+        // The container writes both (prctl, its argv): no terminal
+        // escapes from them reach ours.
+        let args = super::table::printable(&String::from_utf8_lossy(&args));
+        stat[0] = super::table::printable(&stat[0]);
         Some(Proc {
             pid,
             args: if args.is_empty() {

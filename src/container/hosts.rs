@@ -99,12 +99,13 @@ fn rewrite(path: &str, section: &str) {
         return;
     };
     // The container owns this inode: one it grew (or made sparse and
-    // huge) is left alone rather than read under the networks lock.
+    // huge) is left alone rather than read under the networks lock, also
+    // if it grows between the size check and the read.
     match fd::fstatat(f.raw(), c"", libc::AT_EMPTY_PATH) {
         Ok(st) if st.st_size <= MAX_HOSTS && st.st_mode & libc::S_IFMT == libc::S_IFREG => {}
         _ => return,
     }
-    let Ok(old) = crate::sys::fs::read_fd(&f) else {
+    let Ok(old) = crate::sys::fs::read_fd_max(&f, MAX_HOSTS as usize) else {
         return;
     };
     let old = String::from_utf8_lossy(&old);

@@ -57,11 +57,18 @@ pub fn readlinkat(dirfd: i32, path: &CStr) -> Result<Vec<u8>> {
 
 /// Read all of an open file.
 pub fn read_fd(f: &Fd) -> Result<Vec<u8>> {
+    read_fd_max(f, usize::MAX)
+}
+
+/// Read all of an open file, refused (EFBIG) past `max` bytes: for a
+/// file someone else can grow while it is read (a container's own).
+pub fn read_fd_max(f: &Fd, max: usize) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     let mut buf = [0u8; 8192];
     loop {
         match fd::read(f.raw(), &mut buf)? {
             0 => return Ok(out),
+            n if out.len() + n > max => return Err(super::Errno::EFBIG),
             n => out.extend_from_slice(&buf[..n]),
         }
     }
@@ -240,3 +247,20 @@ pub fn list_dir(dir: &Fd) -> Result<Vec<Entry>> {
 }
 
 pub use super::tree::remove_tree;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_fd_max_refuses_what_grew_past_the_bound() {
+        let p = std::env::temp_dir().join(format!("pocket-readmax-{}", std::process::id()));
+        std::fs::write(&p, vec![b'x'; 20_000]).unwrap();
+        let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+        let f = || fd::open(&c, libc::O_RDONLY, 0).unwrap();
+        assert_eq!(read_fd_max(&f(), 20_000).unwrap().len(), 20_000);
+        assert_eq!(read_fd_max(&f(), 19_999), Err(crate::sys::Errno::EFBIG));
+        assert_eq!(read_fd(&f()).unwrap().len(), 20_000);
+        std::fs::remove_file(&p).unwrap();
+    }
+}
