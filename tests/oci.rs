@@ -129,6 +129,69 @@ fn field<'a>(state: &'a str, key: &str) -> &'a str {
         .trim_matches('"')
 }
 
+/// A created container's init waits for `start` with the container's
+/// capabilities as its root: not dumpable, or a process with the same
+/// (a container sharing its pid namespace, a pod's) could ptrace it or
+/// read its /proc files before its seccomp filter goes in. (A uid change
+/// makes the kernel clear it by itself; root keeps it.)
+#[test]
+fn a_created_init_is_not_dumpable() {
+    if !root() {
+        return;
+    }
+    let o = Oci::new("dump", &["true"]);
+    // The attacker: a container with docker's capabilities (those of the
+    // config), running as root.
+    let a = o.root.out(&[
+        "run",
+        "-d",
+        "--net",
+        "none",
+        "--rootfs",
+        &rootfs_str(),
+        "sleep",
+        "60",
+    ]);
+    assert_eq!(a.status.code(), Some(0), "{a:?}");
+    let a = stdout(&a).trim().to_string();
+    let apid = o.root.pid(&a);
+    let path = o.bundle.join("config.json");
+    let c = std::fs::read_to_string(&path).unwrap();
+    let c = c
+        .replace(
+            r#"{"type":"pid"}"#,
+            &format!(r#"{{"type":"pid","path":"/proc/{apid}/ns/pid"}}"#),
+        )
+        .replace(r#""env":["#, r#""env":["SECRET=hunter2","#);
+    std::fs::write(&path, c).unwrap();
+    let out = o.out(&["create", "--bundle", o.bundle(), "d1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let pid = field(&o.state("d1"), "pid").to_string();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let inner = status
+        .lines()
+        .find_map(|l| l.strip_prefix("NSpid:"))
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap()
+        .to_string();
+    // The attack, from the container that shares its pid namespace.
+    let environ = format!("/proc/{inner}/environ");
+    let got = o.root.out(&["exec", &a, "cat", &environ]);
+    assert!(!stdout(&got).contains("hunter2"), "{got:?}");
+    assert_ne!(got.status.code(), Some(0), "{got:?}");
+    eprintln!(
+        "the neighbour reading the init's environ: {}",
+        stderr(&got).trim()
+    );
+    // Control: its own init's, readable.
+    let own = o
+        .root
+        .out(&["exec", &a, "sh", "-c", "tr '\\0' '\\n' < /proc/1/environ"]);
+    assert!(stdout(&own).contains("PATH="), "control: {own:?}");
+    assert_eq!(o.out(&["delete", "-f", "d1"]).status.code(), Some(0));
+    assert_eq!(o.root.out(&["rm", "-f", &a]).status.code(), Some(0));
+}
+
 #[test]
 fn create_waits_for_start_then_runs_and_delete_leaves_nothing() {
     if !root() {

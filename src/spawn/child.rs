@@ -216,6 +216,14 @@ fn finish(
     cfg: &Config,
     pid: &[u8],
 ) -> Result<core::convert::Infallible, Fail<'static>> {
+    // Not dumpable until the execve (which makes it dumpable again, as
+    // any program), as runc's init: once it drops to the container's user
+    // and capabilities, a process sharing its pid namespace (`--pid
+    // container:X`, a pod) could otherwise ptrace it or open its /proc
+    // files before seccomp goes in, and for as long as a created
+    // container waits for `start`. Not earlier: the parent writes a user
+    // namespace's maps, which a non-dumpable child's /proc would refuse.
+    proc::prctl(libc::PR_SET_DUMPABLE, 0).map_err(f("prctl", b"PR_SET_DUMPABLE"))?;
     setup(cfg, c.tty_sock)?;
     for (from, to) in [(c.stdout, 1), (c.stderr, 2)] {
         if from >= 0 && cfg.flags & F_TTY == 0 {
@@ -266,11 +274,9 @@ fn finish(
         errno,
     })?;
     if cfg.flags & F_INIT != 0 {
-        // Not dumpable before the fork: the init (the pocket binary, PID 1
-        // for the container's whole life) is never open to /proc/1/exe or
-        // ptrace, not even while the command it forks starts up. The
-        // command's execve makes it dumpable again, as any program.
-        proc::prctl(libc::PR_SET_DUMPABLE, 0).map_err(f("prctl", b"PR_SET_DUMPABLE"))?;
+        // Still not dumpable (see above): the init (the pocket binary, PID
+        // 1 for the container's whole life) is never open to /proc/1/exe
+        // or ptrace, not even while the command it forks starts up.
         let pid = proc::fork().map_err(f("fork", b"init"))?;
         if pid > 0 {
             // Only the command's execve may hold the error pipe: its EOF
