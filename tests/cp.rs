@@ -182,6 +182,69 @@ fn files_and_directories_out_to_the_host() {
     );
 }
 
+fn getxattr(path: &std::path::Path, name: &str) -> Option<Vec<u8>> {
+    let p = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    let n = std::ffi::CString::new(name).unwrap();
+    let mut buf = [0u8; 256];
+    // SAFETY: valid strings and buffer.
+    let r = unsafe { libc::getxattr(p.as_ptr(), n.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    (r >= 0).then(|| buf[..r as usize].to_vec())
+}
+
+fn setxattr(path: &std::path::Path, name: &str, value: &[u8]) {
+    let p = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    let n = std::ffi::CString::new(name).unwrap();
+    // SAFETY: valid strings and buffer.
+    let r = unsafe {
+        libc::setxattr(
+            p.as_ptr(),
+            n.as_ptr(),
+            value.as_ptr().cast(),
+            value.len(),
+            0,
+        )
+    };
+    assert_eq!(r, 0, "setxattr {name}: {}", std::io::Error::last_os_error());
+}
+
+/// A container's files carry no privilege out without -a: a file
+/// capability (cap_setuid+ep, which the container's root may set) on a
+/// root-owned host file would make it a way to root for any user, as a
+/// setuid bit would.
+#[test]
+fn file_capabilities_stay_behind_without_archive() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("cp-caps");
+    let t = Tmp::new("caps");
+    running(&r, "box");
+    let dir = r.0.join("rootfs/xd");
+    std::fs::create_dir_all(&dir).unwrap();
+    let tool = dir.join("tool");
+    std::fs::write(&tool, "#!/bin/sh\n").unwrap();
+    // struct vfs_cap_data, revision 2, effective: permitted CAP_SETUID.
+    let mut cap = vec![];
+    for w in [0x0200_0001u32, 1 << 7, 0, 0, 0] {
+        cap.extend_from_slice(&w.to_le_bytes());
+    }
+    setxattr(&tool, "security.capability", &cap);
+    setxattr(&tool, "user.note", b"kept");
+    ok(&r, &["cp", "box:/xd", &t.p("plain")]);
+    let got = t.0.join("plain/tool");
+    assert_eq!(
+        getxattr(&got, "security.capability"),
+        None,
+        "a file capability came out"
+    );
+    assert_eq!(getxattr(&got, "user.note").as_deref(), Some(&b"kept"[..]));
+    // -a: as the container has it.
+    ok(&r, &["cp", "-a", "box:/xd", &t.p("archive")]);
+    let got = t.0.join("archive/tool");
+    assert_eq!(getxattr(&got, "security.capability"), Some(cap));
+    assert_eq!(getxattr(&got, "user.note").as_deref(), Some(&b"kept"[..]));
+}
+
 #[test]
 fn tar_streams_out_on_stdout() {
     if !root() {
