@@ -97,10 +97,11 @@ fn no_controlling_terminal_and_no_keys_typed_into_the_callers() {
     let (code, out, queued) = under_a_terminal(c2);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("devtty: No such device or address"), "{out}");
-    assert!(
-        out.contains("tiocsti fd 0: Operation not permitted"),
-        "{out}"
-    );
+    // Not even a terminal to try it on: exec relays pipes (see
+    // exec_never_hands_the_callers_terminal_to_the_container).
+    for fd in 0..3 {
+        assert!(out.contains(&format!("tiocsti fd {fd}: Not a tty")), "{out}");
+    }
     assert!(queued.is_empty(), "keys typed by exec: {queued:?}");
 
     // exec -d and run -d: their output goes to the log; the attack's
@@ -825,6 +826,69 @@ fn exec_stdio_is_never_opened_through_the_containers_dev() {
     }
     let o = r.out(&["rm", "-f", &p]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = r.out(&["rm", "-f", &id]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+/// `exec` without -t from a terminal: the command gets pipes, relayed,
+/// never the caller's terminal, which a process it left running in the
+/// container could read typed keys from long after (docker's exec gives
+/// it the daemon's pipes).
+#[test]
+fn exec_never_hands_the_callers_terminal_to_the_container() {
+    use std::io::{Read, Write};
+    use std::os::fd::FromRawFd;
+    if !root() {
+        return;
+    }
+    let r = Root::new("sectty");
+    let rootfs = private_rootfs(&r);
+    let o = r.out(&[
+        "run", "-d", "--net", "none", "--rootfs", &rootfs, "sleep", "60",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let id = stdout(&o).trim().to_string();
+    let (mut m, mut s) = (0, 0);
+    // SAFETY: out-pointers to two ints; no name, termios or size.
+    let rc = unsafe {
+        libc::openpty(
+            &mut m,
+            &mut s,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0);
+    // SAFETY: fresh fds of our own.
+    let (mut master, slave) =
+        unsafe { (std::fs::File::from_raw_fd(m), std::fs::File::from_raw_fd(s)) };
+    let script = "for i in 0 1 2; do readlink /proc/self/fd/$i; done; read x; echo got=$x";
+    let mut c = r.cmd(&["exec", "-i", &id, "sh", "-c", script]);
+    c.stdin(slave.try_clone().unwrap())
+        .stdout(slave.try_clone().unwrap())
+        .stderr(slave);
+    let mut child = c.spawn().unwrap();
+    drop(c);
+    master.write_all(b"hello\n").unwrap();
+    let st = child.wait().unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    // Until EIO: every slave fd is closed once pocket has exited.
+    while let Ok(n) = master.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+    let out = String::from_utf8_lossy(&out).replace('\r', "");
+    assert_eq!(st.code(), Some(0), "{out}");
+    assert_eq!(out.matches("pipe:[").count(), 3, "{out}");
+    assert!(
+        !out.contains("/dev/pts"),
+        "the container got the terminal: {out}"
+    );
+    assert!(out.contains("got=hello"), "{out}");
     let o = r.out(&["rm", "-f", &id]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }

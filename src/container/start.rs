@@ -98,8 +98,9 @@ fn foreground(store: &Store, rec: &Record, spec: &Spec, show: [bool; 2]) -> Resu
     let mut tee = log.as_mut().map(|l| relay::Tee {
         out: out_r,
         err: err_r,
-        log: l,
+        log: Some(l),
         show,
+        input: None,
     });
     let code = relay::run_tee(
         r.pid,

@@ -200,6 +200,25 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     let old = signal::sigprocmask(libc::SIG_BLOCK, &set).ctx("sigprocmask", "")?;
     let sfd = signal::signalfd(&set).ctx("signalfd", "")?;
 
+    // The caller's terminal stays the caller's: where our stdio is one
+    // and no -t was asked, the command gets pipes that we relay, as
+    // docker's exec gives it the daemon's pipes. Else a process it left
+    // running in the container would hold the terminal, and could read
+    // what is typed into it long after (TIOCSTI is refused, reading not).
+    let shield = !e.tty && !e.detach && e.timeout_ms.is_none();
+    let pipe_if = |fd: i32, want: bool| match shield && want && tty::isatty(fd) {
+        true => fd::pipe().ctx("pipe", "stdio").map(Some),
+        false => Ok(None),
+    };
+    let input = pipe_if(0, e.stdin)?;
+    let (out, err) = (pipe_if(1, true)?, pipe_if(2, true)?);
+    let raw = |p: &Option<(Fd, Fd)>, end: usize| {
+        p.as_ref()
+            .map_or(-1, |p| if end == 0 { p.0.raw() } else { p.1.raw() })
+    };
+    // The command's ends: what it reads, what it writes.
+    let redirect = [raw(&input, 0), raw(&out, 1), raw(&err, 1)];
+
     let stack = Stack::new(CHILD_STACK).ctx("mmap", "child stack")?;
     let slave = pty.as_ref().map(|p| p.1.raw());
     let mut start = || {
@@ -211,6 +230,7 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
             envp.ptrs(),
             slave,
             null.raw(),
+            redirect,
             err_w.raw(),
             groups,
         );
@@ -223,6 +243,8 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     let child = unsafe { proc::vfork_on(&stack, &mut start) }.ctx("clone", "exec")?;
     drop(stack);
     drop(err_w);
+    let input = input.map(|(_, w)| w);
+    let (out, err) = (out.map(|(r, _)| r), err.map(|(r, _)| r));
     crate::rt::crash::step("exec: forked");
     let master = pty.map(|(m, _slave)| m);
     let mut report = [0u8; 512];
@@ -243,6 +265,15 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
         Ok(0)
     } else if let Some(ms) = e.timeout_ms {
         Ok(wait_until(child, &sfd, ms))
+    } else if out.is_some() || err.is_some() || input.is_some() {
+        let mut tee = relay::Tee {
+            out,
+            err,
+            log: None,
+            show: [true, true],
+            input,
+        };
+        relay::run_tee(child, &sfd, None, false, Some(&mut tee))
     } else {
         relay::run(child, &sfd, master.as_ref(), e.stdin)
     };
@@ -296,6 +327,7 @@ fn run_child<'a>(
     envp: &[*const c_char],
     slave: Option<i32>,
     null: i32,
+    redirect: [i32; 3],
     err_w: i32,
     groups: bool,
 ) -> Fail<'a> {
@@ -322,6 +354,12 @@ fn run_child<'a>(
                 }
             } else if !e.stdin {
                 fd::dup2(null, 0).map_err(f("dup2"))?;
+            }
+            // Pipes in front of the caller's terminal (see exec).
+            for (i, &p) in redirect.iter().enumerate() {
+                if p >= 0 {
+                    fd::dup2(p, i as i32).map_err(f("dup2"))?;
+                }
             }
         }
         // Only 0, 1, 2 and the error pipe from here: nothing of pocket's

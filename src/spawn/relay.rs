@@ -49,14 +49,18 @@ fn write_nb(fd: i32, mut buf: &[u8]) -> core::result::Result<(), Errno> {
 
 /// A foreground container's output kept in its log too (docker keeps
 /// the log of a foreground run): it writes into these pipes (or its
-/// tty), and the relay copies to our stdout/stderr and to the log.
+/// tty), and the relay copies to our stdout/stderr and to the log (if
+/// any: `exec`'s pipes in front of the caller's terminal have none).
 pub struct Tee<'a> {
     pub out: Option<Fd>,
     pub err: Option<Fd>,
-    pub log: &'a mut crate::state::log::Writer,
+    pub log: Option<&'a mut crate::state::log::Writer>,
     /// Which of stdout, stderr are shown here (`run -a`); the others go
     /// to the log only.
     pub show: [bool; 2],
+    /// Where our stdin is copied to (a pipe the command reads), closed
+    /// at our stdin's end; None: no stdin to relay (or a pty's).
+    pub input: Option<Fd>,
 }
 
 impl Tee<'_> {
@@ -81,7 +85,9 @@ impl Tee<'_> {
                 } else {
                     crate::state::log::STDERR
                 };
-                self.log.write(stream, &buf[..n]);
+                if let Some(l) = self.log.as_mut() {
+                    l.write(stream, &buf[..n]);
+                }
                 // Our reader went away (`pocket run ... | head -1`): close
                 // the pipe so the container meets EPIPE/SIGPIPE as it
                 // would writing there itself, instead of running on.
@@ -112,8 +118,8 @@ fn pump_out(master: &Fd, tee: &mut Option<&mut Tee>) -> bool {
         Ok(0) => false,
         Ok(n) => {
             let _ = fd::write_all(1, &buf[..n]);
-            if let Some(t) = tee {
-                t.log.write(crate::state::log::STDOUT, &buf[..n]);
+            if let Some(l) = tee.as_mut().and_then(|t| t.log.as_mut()) {
+                l.write(crate::state::log::STDOUT, &buf[..n]);
             }
             true
         }
@@ -141,7 +147,8 @@ pub fn run_tee(
         }
         None => None,
     };
-    let mut stdin_open = stdin && master.is_some();
+    let piped_in = tee.as_ref().is_some_and(|t| t.input.is_some());
+    let mut stdin_open = (stdin && master.is_some()) || piped_in;
     let mut out_open = master.is_some();
     let mut status: Option<i32> = None;
     loop {
@@ -187,6 +194,23 @@ pub fn run_tee(
                 if fds[3 + i].revents != 0 {
                     t.pump(i);
                 }
+            }
+        }
+        if let Some(t) = tee.as_mut()
+            && let Some(to) = &t.input
+            && fds[2].revents != 0
+        {
+            // (Blocking: a terminal's input, typed, is small next to the
+            // pipe's 64 KiB.)
+            let mut buf = [0u8; 4096];
+            let fine = match fd::read(0, &mut buf) {
+                Ok(0) | Err(_) => false,
+                Ok(n) => fd::write_all(to.raw(), &buf[..n]).is_ok(),
+            };
+            if !fine {
+                // The command sees its stdin end.
+                t.input = None;
+                stdin_open = false;
             }
         }
         if let Some(m) = master {
@@ -237,7 +261,9 @@ pub fn run_tee(
                         }
                     }
                 }
-                t.log.flush();
+                if let Some(l) = t.log.as_mut() {
+                    l.flush();
+                }
             }
             return Ok(code);
         }
