@@ -100,7 +100,10 @@ fn no_controlling_terminal_and_no_keys_typed_into_the_callers() {
     // Not even a terminal to try it on: exec relays pipes (see
     // exec_never_hands_the_callers_terminal_to_the_container).
     for fd in 0..3 {
-        assert!(out.contains(&format!("tiocsti fd {fd}: Not a tty")), "{out}");
+        assert!(
+            out.contains(&format!("tiocsti fd {fd}: Not a tty")),
+            "{out}"
+        );
     }
     assert!(queued.is_empty(), "keys typed by exec: {queued:?}");
 
@@ -891,4 +894,67 @@ fn exec_never_hands_the_callers_terminal_to_the_container() {
     assert!(out.contains("got=hello"), "{out}");
     let o = r.out(&["rm", "-f", &id]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+// ---------------------------------------------------------------------
+// 7. chroot(2) again from inside (pivot_root, and --no-pivot's MS_MOVE +
+// chroot, pocket's way in an initramfs where pivot_root is refused).
+
+/// Inside: the classic chroot escape. A new chroot below, the working
+/// directory left above it, `..` as far as it goes, chroot there: then
+/// is POCKET_MARKER (a host path) in sight?
+#[test]
+#[ignore]
+fn chroot_attack() {
+    if !helper_is("chroot_attack") {
+        return;
+    }
+    let marker = std::env::var("POCKET_MARKER").unwrap();
+    let below = std::env::var("POCKET_CHROOT_DIR").unwrap_or_else(|_| "/chroot-x".into());
+    let _ = std::fs::create_dir_all(&below);
+    std::os::unix::fs::chroot(&below).expect("chroot below");
+    for _ in 0..64 {
+        std::env::set_current_dir("..").expect("cd ..");
+    }
+    std::os::unix::fs::chroot(".").expect("chroot .");
+    let seen = std::path::Path::new(&marker).exists();
+    println!(
+        "chroot escape: the host's marker {}",
+        if seen { "VISIBLE" } else { "hidden" }
+    );
+}
+
+/// The container's root keeps it in, whichever way it was entered: the
+/// mounts it sits on lead back to it (`..` at a mount's root that is
+/// mounted on its parent's root goes up no further), pivot_root or not.
+#[test]
+fn chroot_again_leads_nowhere() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("secchroot");
+    let rootfs = private_rootfs(&r);
+    let marker = format!("/var/tmp/pocket-chroot-marker-{}", std::process::id());
+    std::fs::write(&marker, "host").unwrap();
+    // Control: where the marker can be reached, the helper says so.
+    let mut c = helper_cmd(&me(), "chroot_attack");
+    c.env("POCKET_MARKER", &marker)
+        .env("POCKET_CHROOT_DIR", r.0.join("x"));
+    let o = c.output().unwrap();
+    assert!(stdout(&o).contains("marker VISIBLE"), "control: {o:?}");
+    for pivot in [&[][..], &["--no-pivot"][..]] {
+        let mut args: Vec<String> = ["run", "--rm", "--net", "none"].map(String::from).to_vec();
+        args.extend(pivot.iter().map(|s| s.to_string()));
+        args.extend(["-e".into(), format!("POCKET_MARKER={marker}")]);
+        args.extend(["--rootfs".into(), rootfs.clone()]);
+        args.extend(attack(&me(), "chroot_attack"));
+        let o = r.out(&args);
+        assert_eq!(o.status.code(), Some(0), "{pivot:?}: {o:?}");
+        assert!(stdout(&o).contains("marker hidden"), "{pivot:?}: {o:?}");
+        eprintln!(
+            "{pivot:?}: {}",
+            stdout(&o).lines().find(|l| l.contains("marker")).unwrap()
+        );
+    }
+    std::fs::remove_file(&marker).unwrap();
 }
