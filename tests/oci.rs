@@ -192,6 +192,71 @@ fn a_created_init_is_not_dumpable() {
     assert_eq!(o.root.out(&["rm", "-f", &a]).status.code(), Some(0));
 }
 
+/// Inside: the serial of this process's session keyring.
+#[test]
+#[ignore]
+fn keyring_id() {
+    if std::env::var("POCKET_ATTACK").as_deref() != Ok("keyring_id") {
+        return;
+    }
+    // KEYCTL_GET_KEYRING_ID (0) of KEY_SPEC_SESSION_KEYRING (-3), no create.
+    // SAFETY: keyctl with integer arguments only.
+    let id = unsafe { libc::syscall(libc::SYS_keyctl, 0, -3, 0) };
+    println!("session keyring {id}");
+}
+
+/// `--no-new-keyring` (podman passes it where keyctl is refused): the
+/// container keeps the session keyring it was started with; without it,
+/// a fresh one.
+#[test]
+fn no_new_keyring_keeps_the_session_keyring() {
+    if !root() {
+        return;
+    }
+    let o = Oci::new("keys", &["true"]);
+    // This test binary, from its directory mounted on the rootfs's /tmp
+    // (a mount point there already: the shared test rootfs stays as it is).
+    let me = std::env::current_exe().unwrap();
+    let name = me.file_name().unwrap().to_str().unwrap();
+    let path = o.bundle.join("config.json");
+    let c = std::fs::read_to_string(&path).unwrap();
+    let args =
+        format!(r#""args":["/tmp/{name}","--exact","keyring_id","--ignored","--nocapture"]"#);
+    let c = c
+        .replacen(r#""args":["true"]"#, &args, 1)
+        .replace(r#""env":["#, r#""env":["POCKET_ATTACK=keyring_id","#)
+        .replace(
+            r#""mounts":["#,
+            &format!(
+                r#""mounts":[{{"destination":"/tmp","type":"bind","source":"{}","options":["rbind","ro"]}},"#,
+                me.parent().unwrap().display()
+            ),
+        );
+    std::fs::write(&path, c).unwrap();
+    // SAFETY: as keyring_id's.
+    let ours = unsafe { libc::syscall(libc::SYS_keyctl, 0, -3, 0) };
+    assert!(ours > 0);
+    let id_of = |flags: &[&str], name: &str| {
+        let mut args = vec!["run"];
+        args.extend_from_slice(flags);
+        args.extend(["--bundle", o.bundle(), name]);
+        let out = o.out(&args);
+        assert_eq!(out.status.code(), Some(0), "{flags:?}: {out:?}");
+        let text = stdout(&out);
+        text.lines()
+            .find_map(|l| l.strip_prefix("session keyring "))
+            .unwrap_or_else(|| panic!("{text}"))
+            .parse::<i64>()
+            .unwrap()
+    };
+    assert_ne!(id_of(&[], "k1"), ours, "a fresh keyring");
+    assert_eq!(
+        id_of(&["--no-new-keyring"], "k2"),
+        ours,
+        "the caller's kept"
+    );
+}
+
 #[test]
 fn create_waits_for_start_then_runs_and_delete_leaves_nothing() {
     if !root() {

@@ -576,3 +576,52 @@ fn inspect_template_lower_and_upper() {
     assert_ne!(o.status.code(), Some(0), "{}", stdout(&o));
     ok(r.out(&["rm", "-f", &id]));
 }
+
+/// A user's command can reopen its own stdio (`echo > /dev/stdout`), as
+/// with docker (runc gives the pipes to the user): pocket's pipes are
+/// handed to the container's user, in run and exec. A file or terminal
+/// of the caller's is not.
+#[test]
+fn a_users_command_can_reopen_its_stdio() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("stdiouser");
+    let script = "echo out > /dev/stdout && echo err > /dev/stderr";
+    for args in [
+        &["run", "--rm", "-u", "1000", "sh", "-c", script][..],
+        &[
+            "run",
+            "--rm",
+            "-u",
+            "1000:1000",
+            "--init",
+            "sh",
+            "-c",
+            script,
+        ][..],
+    ] {
+        let o = run(&r, &args[1..]);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {o:?}");
+        assert_eq!(stdout(&o), "out\n", "{args:?}");
+        assert_eq!(stderr(&o), "err\n", "{args:?}");
+    }
+    let id = ok(run(&r, &["-d", "-u", "1000", "sleep", "60"]));
+    let id = id.trim();
+    let o = r.out(&["exec", id, "sh", "-c", script]);
+    assert_eq!(
+        (stdout(&o).as_str(), stderr(&o).as_str()),
+        ("out\n", "err\n"),
+        "{o:?}"
+    );
+    // Not the caller's own file: it stays root's.
+    let f = r.0.join("out.txt");
+    let file = std::fs::File::create(&f).unwrap();
+    let o = r.cmd(&["exec", id, "true"]).stdout(file).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert_eq!(
+        std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&f).unwrap()),
+        0
+    );
+    r.out(&["rm", "-f", id]);
+}

@@ -259,6 +259,7 @@ fn create(ctx: &Ctx, argv: &[&[u8]], run: bool) -> Result<i32> {
         check_cgroup_free(p)?;
     }
     spec.no_pivot = p.on(CREATE_FLAGS, "no-pivot");
+    spec.no_new_keyring = p.on(CREATE_FLAGS, "no-new-keyring");
     let preserve = match p.value(CREATE_FLAGS, "preserve-fds") {
         Some(v) => text(v)
             .parse::<u32>()

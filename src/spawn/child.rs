@@ -2,12 +2,13 @@
 //! parent prepared the plan, the receive buffer and the pointer tables.
 
 use super::wire::{
-    self, Config, F_CGROUPNS, F_INIT, F_NETNS, F_NOGROUPS, F_STDIN, F_TTY, F_USERNS, F_UTSNS,
+    self, Config, F_CGROUPNS, F_INIT, F_NETNS, F_NOGROUPS, F_NOKEYRING, F_STDIN, F_TTY, F_USERNS,
+    F_UTSNS,
 };
 use crate::fs::{Op, apply::apply};
 use crate::rt::args::lookup;
 use crate::spec::DEFAULT_PATH;
-use crate::sys::{Errno, caps, cstr, fd, net, proc, signal, sock, tty};
+use crate::sys::{Errno, caps, cstr, fd, file, net, proc, signal, sock, tty};
 use alloc::vec::Vec;
 use core::ffi::{CStr, c_char, c_int, c_void};
 
@@ -235,10 +236,13 @@ fn finish(
     // preserved): none can serve as /proc/self/fd/N below, nor reach the
     // container.
     close_all_but(&[c.err_wr, c.exec_fifo], c.preserve_fds);
+    give_stdio(c.user.uid, cfg.flags & F_TTY != 0);
     // The caller's session keyring (root's keys, on the host) stays
     // behind: the container gets a fresh, empty one, as with runc. Before
     // seccomp, which answers keyctl with EPERM.
-    proc::join_session_keyring().map_err(f("join session keyring", b""))?;
+    if cfg.flags & F_NOKEYRING == 0 {
+        new_keyring()?;
+    }
     // SAFETY: cfg borrows the receive buffer, alive until execve.
     let cwd: &'static CStr = unsafe { CStr::from_ptr(cfg.cwd.as_ptr()) };
     enter_cwd(cwd)?;
@@ -512,6 +516,40 @@ pub(super) fn become_user(
         }
     }
     .map_err(f("capset", b""))
+}
+
+/// The command's stdio given to its user, as runc does: a pipe, fifo or
+/// socket pocket or an engine made is root's, mode 0600, and a user's
+/// `echo hi > /dev/stdout` (which reopens it) would fail. Only the owner
+/// changes, and only of those and of the pty pocket made (`own_tty`): a
+/// terminal, file or device of the caller's (`> out.txt`, /dev/null) is
+/// never given away. A refusal (EINVAL, EPERM: an owner outside the user
+/// namespace; EROFS) leaves it as it was.
+pub(super) fn give_stdio(uid: u32, own_tty: bool) {
+    for i in 0..3 {
+        let Ok(st) = fd::fstatat(i, c"", libc::AT_EMPTY_PATH) else {
+            continue;
+        };
+        let kind = st.st_mode & libc::S_IFMT;
+        let ours =
+            kind == libc::S_IFIFO || kind == libc::S_IFSOCK || (own_tty && kind == libc::S_IFCHR);
+        if ours && st.st_uid != uid {
+            let _ = file::fchownat(i, c"", uid, u32::MAX, libc::AT_EMPTY_PATH);
+        }
+    }
+}
+
+/// A fresh session keyring; none where the kernel has no keyrings
+/// (ENOSYS: nothing to leave behind either), as runc.
+pub(super) fn new_keyring() -> Result<(), Fail<'static>> {
+    match proc::join_session_keyring() {
+        Ok(_) | Err(Errno::ENOSYS) => Ok(()),
+        Err(errno) => Err(Fail {
+            op: "join session keyring",
+            arg: b"",
+            errno,
+        }),
+    }
 }
 
 /// Close every fd but 0, 1, 2, the `preserve` ones after them (3..3+N,

@@ -47,6 +47,8 @@ pub struct Exec {
     /// the start, before the engine can resize it (else this process's
     /// own terminal's, if it has one).
     pub console_size: Option<(u16, u16)>,
+    /// A fresh session keyring (not with OCI `--no-new-keyring`).
+    pub new_keyring: bool,
     /// Killed (SIGKILL) if still running after this long: the call
     /// returns TIMED_OUT then (health checks' --health-timeout).
     pub timeout_ms: Option<u64>,
@@ -79,6 +81,7 @@ impl Exec {
             console: -1,
             pid: Default::default(),
             console_size: None,
+            new_keyring: !spec.no_new_keyring,
             timeout_ms: None,
         }
     }
@@ -365,7 +368,10 @@ fn run_child<'a>(
         // Only 0, 1, 2 and the error pipe from here: nothing of pocket's
         // (or its caller's) can be reached as /proc/self/fd/N.
         child::close_all_but(&[err_w], 0);
-        proc::join_session_keyring().map_err(f("join session keyring"))?;
+        child::give_stdio(e.user.uid, slave.is_some());
+        if e.new_keyring {
+            child::new_keyring()?;
+        }
         for r in &e.rlimits {
             proc::prlimit(0, r.resource, Some((r.soft, r.hard))).map_err(|errno| Fail {
                 op: "setrlimit",

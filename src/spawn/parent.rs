@@ -4,7 +4,7 @@
 use super::child::{self, Child};
 use super::relay;
 use super::wire::{
-    self, F_CGROUPNS, F_INIT, F_NETNS, F_NOGROUPS, F_STDIN, F_TTY, F_USERNS, F_UTSNS,
+    self, F_CGROUPNS, F_INIT, F_NETNS, F_NOGROUPS, F_NOKEYRING, F_STDIN, F_TTY, F_USERNS, F_UTSNS,
 };
 use crate::cgroup::{self, Cgroup};
 use crate::error::{Context, Error, Result};
@@ -241,6 +241,7 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
         (uts, F_UTSNS),
         (spec.has(Namespace::Cgroup), F_CGROUPNS),
         (spec.has(Namespace::User), F_USERNS),
+        (spec.no_new_keyring, F_NOKEYRING),
         (
             spec.has(Namespace::User)
                 && super::userns::writer(&spec.uid_map, &spec.gid_map)

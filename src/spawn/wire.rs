@@ -20,6 +20,8 @@ pub const F_CGROUPNS: u32 = 32;
 pub const F_USERNS: u32 = 64;
 /// A plain user's own-id namespace: setgroups(2) is denied there.
 pub const F_NOGROUPS: u32 = 128;
+/// Keep the session keyring (Spec::no_new_keyring).
+pub const F_NOKEYRING: u32 = 256;
 
 /// What an OCI `create`'s child writes on the error pipe once it is set
 /// up and waits for `start`: one byte (a failure report has 8 at least).

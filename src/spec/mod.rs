@@ -263,6 +263,10 @@ pub struct Spec {
     pub ipc_shareable: bool,
     /// `--no-pivot`: MS_MOVE + chroot instead of pivot_root.
     pub no_pivot: bool,
+    /// OCI `--no-new-keyring`: the init and every exec keep the session
+    /// keyring they have, no fresh one (where keyctl is refused: nested
+    /// under a seccomp profile, gVisor).
+    pub no_new_keyring: bool,
     /// The image the rootfs comes from (its id), if any.
     pub image: Option<String>,
     /// docker's container Config of a docker-CLI container, as its create

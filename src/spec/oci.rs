@@ -31,6 +31,7 @@ const A_INIT: &str = "io.pocket.init";
 const A_PRIVILEGED: &str = "io.pocket.privileged";
 const A_IPC_SHAREABLE: &str = "io.pocket.ipc.shareable";
 const A_NO_PIVOT: &str = "io.pocket.no-pivot";
+const A_NO_KEYRING: &str = "io.pocket.no-new-keyring";
 const A_IMAGE: &str = "io.pocket.image";
 /// Spec::config, as docker's Config JSON on one line.
 const A_CONFIG: &str = "io.pocket.config";
@@ -180,6 +181,7 @@ pub fn to_value(s: &Spec) -> Value {
             (s.io.stdin, A_STDIN),
             (s.init, A_INIT),
             (s.no_pivot, A_NO_PIVOT),
+            (s.no_new_keyring, A_NO_KEYRING),
             (s.privileged, A_PRIVILEGED),
             (s.ipc_shareable, A_IPC_SHAREABLE),
         ]
@@ -631,6 +633,7 @@ pub fn from_value(c: &Value) -> Result<Spec> {
         privileged: on(A_PRIVILEGED),
         ipc_shareable: on(A_IPC_SHAREABLE),
         no_pivot: on(A_NO_PIVOT),
+        no_new_keyring: on(A_NO_KEYRING),
         image: ann(A_IMAGE).map(String::from),
         config: ann(A_CONFIG)
             .and_then(|c| json::parse(c.as_bytes()).ok())
