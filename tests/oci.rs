@@ -257,6 +257,43 @@ fn no_new_keyring_keeps_the_session_keyring() {
     );
 }
 
+/// HOME as runc sets it when the process's environment has none (no
+/// engine's config has one): the user's home in the rootfs's passwd,
+/// "/" for a user not listed; a HOME given is kept.
+#[test]
+fn home_from_the_rootfs_passwd_when_the_config_has_none() {
+    if !root() {
+        return;
+    }
+    let o = Oci::new("home", &["sh", "-c", "echo home=$HOME"]);
+    let out = o.out(&["run", "--bundle", o.bundle(), "h1"]);
+    assert_eq!(stdout(&out), "home=/root\n", "{out:?}");
+    let o2 = Oci::new("home2", &["sleep", "60"]);
+    assert_eq!(
+        o2.out(&["run", "-d", "--bundle", o2.bundle(), "h2"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let process = o2.root.0.join("process.json");
+    for (user, env, want) in [
+        (65534, r#"["PATH=/bin"]"#, "home=/nonexistent"),
+        (1000, r#"["PATH=/bin"]"#, "home=/"),
+        (1000, r#"["PATH=/bin","HOME=/mine"]"#, "home=/mine"),
+    ] {
+        std::fs::write(
+            &process,
+            format!(
+                r#"{{"terminal":false,"args":["sh","-c","echo home=$HOME"],"env":{env},"cwd":"/","user":{{"uid":{user},"gid":0}}}}"#
+            ),
+        )
+        .unwrap();
+        let out = o2.out(&["exec", "--process", process.to_str().unwrap(), "h2"]);
+        assert_eq!(stdout(&out), format!("{want}\n"), "{user} {env}: {out:?}");
+    }
+    assert_eq!(o2.out(&["delete", "-f", "h2"]).status.code(), Some(0));
+}
+
 #[test]
 fn create_waits_for_start_then_runs_and_delete_leaves_nothing() {
     if !root() {
@@ -434,6 +471,24 @@ fn exec_as_engines_do_it_and_no_fd_leaks_in() {
     ]);
     assert_eq!(o2.status.code(), Some(5), "{o2:?}");
     assert_eq!(stdout(&o2), "b /tmp\n");
+    // --preserve-fds N (podman exec --preserve-fds): the caller's fds
+    // 3..3+N stay open in the process.
+    let mut c = o.cmd(&[
+        "exec",
+        "--preserve-fds",
+        "3",
+        "e1",
+        "readlink",
+        "/proc/self/fd/5",
+    ]);
+    with_stray_fd(&mut c);
+    let o3 = files_output(c);
+    assert_eq!(stdout(&o3), "/dev/null\n", "{o3:?}");
+    // An exec that fails is runc's 255, not a status the command could
+    // have given.
+    let o4 = o.out(&["exec", "e1", "nosuchcmd"]);
+    assert_eq!(o4.status.code(), Some(255), "{o4:?}");
+    assert!(stderr(&o4).contains("executable file not found"), "{o4:?}");
     // The container's own fds too: 0, 1, 2 only in its init.
     let init: i32 = field(&o.state("e1"), "pid").parse().unwrap();
     let fds: Vec<_> = std::fs::read_dir(format!("/proc/{init}/fd"))

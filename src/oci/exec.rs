@@ -35,6 +35,12 @@ const FLAGS: &[Flag] = &[
 
 pub fn exec(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
     let p = command("exec", FLAGS, argv)?;
+    // runc's exit status for an exec that failed (its own, not the
+    // command's): 255, so that an engine tells it from the command's 1.
+    run(ctx, &p).map_err(|e| e.with_code(255))
+}
+
+fn run(ctx: &Ctx, p: &crate::cli::args::Parsed<'_>) -> Result<i32> {
     let Some((id, cmd)) = p.rest.split_first() else {
         return Err(Error::bad("exec", "", "needs a container id"));
     };
@@ -120,6 +126,11 @@ pub fn exec(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
                 );
             }
             "no-new-privs" => e.no_new_privs = true,
+            "preserve-fds" => {
+                e.preserve_fds = text(v)
+                    .parse()
+                    .map_err(|_| Error::bad("--preserve-fds", text(v), "not a number"))?;
+            }
             _ => {}
         }
     }
@@ -130,6 +141,7 @@ pub fn exec(ctx: &Ctx, argv: &[&[u8]]) -> Result<i32> {
             "no command specified (args in --process, or after the id)",
         ));
     }
+    super::cmd::default_home(&mut e.env, e.user.uid, &spec.root.path);
     let console = match (e.tty, p.value(FLAGS, "console-socket")) {
         (true, Some(s)) => Some(
             crate::sys::sock::connect_unix(s)

@@ -87,7 +87,8 @@ pub fn main(args: &Args, argv: &[&[u8]]) -> i32 {
             // runc: the message on stderr, and as a record in --log.
             log.error(&e);
             crate::errln!("{}", e);
-            1
+            // runc's: 1, but a failed exec's 255 (oci::exec).
+            if e.code == 255 { 255 } else { 1 }
         }
     }
 }

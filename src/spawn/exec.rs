@@ -49,6 +49,8 @@ pub struct Exec {
     pub console_size: Option<(u16, u16)>,
     /// A fresh session keyring (not with OCI `--no-new-keyring`).
     pub new_keyring: bool,
+    /// OCI `--preserve-fds N`: the caller's fds 3..3+N stay open.
+    pub preserve_fds: u32,
     /// Killed (SIGKILL) if still running after this long: the call
     /// returns TIMED_OUT then (health checks' --health-timeout).
     pub timeout_ms: Option<u64>,
@@ -82,6 +84,7 @@ impl Exec {
             pid: Default::default(),
             console_size: None,
             new_keyring: !spec.no_new_keyring,
+            preserve_fds: 0,
             timeout_ms: None,
         }
     }
@@ -367,7 +370,7 @@ fn run_child<'a>(
         }
         // Only 0, 1, 2 and the error pipe from here: nothing of pocket's
         // (or its caller's) can be reached as /proc/self/fd/N.
-        child::close_all_but(&[err_w], 0);
+        child::close_all_but(&[err_w], e.preserve_fds);
         child::give_stdio(e.user.uid, slave.is_some());
         if e.new_keyring {
             child::new_keyring()?;
