@@ -294,6 +294,78 @@ fn home_from_the_rootfs_passwd_when_the_config_has_none() {
     assert_eq!(o2.out(&["delete", "-f", "h2"]).status.code(), Some(0));
 }
 
+/// Rootless podman runs its runtime as root of a user namespace of a
+/// plain user's (setgroups denied in it): as runc, pocket keeps its state
+/// in $XDG_RUNTIME_DIR, makes no host cgroups (none delegated here: none
+/// at all), calls no setgroups, and the container runs.
+#[test]
+fn root_of_a_plain_users_user_namespace_runs_rootless() {
+    if !root() {
+        return;
+    }
+    let o = Oci::new("userns", &["sh", "-c", "echo uid=$(id -u) home=$HOME"]);
+    let dir = o.root.0.join("plain");
+    let xdg = dir.join("xdg");
+    std::fs::create_dir_all(&xdg).unwrap();
+    let status = Command::new("cp")
+        .args(["-a", &rootfs_str()])
+        .arg(dir.join("rootfs"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let c = std::fs::read_to_string(o.bundle.join("config.json")).unwrap();
+    // Not done yet as root of a user namespace: the cgroup mount (made in
+    // pocket's own mount namespace, which it may not mount in) and a new
+    // network namespace (pocket steps into it and back, and may not step
+    // back into the host's); podman gives one made by slirp4netns/pasta.
+    let cgroup_mount = r#",
+{"destination":"/sys/fs/cgroup","type":"cgroup","source":"cgroup","options":["nosuid","noexec","nodev","relatime","ro"]}"#;
+    assert!(c.contains(cgroup_mount));
+    let c = c
+        .replace(&format!("\"{}\"", rootfs_str()), "\"rootfs\"")
+        .replace(r#""readonly":true"#, r#""readonly":false"#)
+        .replace(cgroup_mount, "")
+        .replace(r#"{"type":"network"},"#, "")
+        // gid 5 is not in a one-id namespace (podman leaves it out then).
+        .replace(r#","gid=5""#, "")
+        // sysfs is the host's, bound (no network namespace of its own to
+        // mount one for), as podman's rootless config has it.
+        .replace(
+            r#"{"destination":"/sys","type":"sysfs","source":"sysfs","options":["nosuid","noexec","nodev","ro"]}"#,
+            r#"{"destination":"/sys","type":"none","source":"/sys","options":["rbind","nosuid","noexec","nodev","ro"]}"#,
+        );
+    std::fs::write(dir.join("config.json"), c).unwrap();
+    copy_exe(bin(), dir.join("runc"));
+    let st = Command::new("chown")
+        .args(["-R", "1000:1000"])
+        .arg(&o.root.0)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let runc = |args: &[&str]| {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid", "1000", "--regid", "1000", "--clear-groups"])
+            .args(["unshare", "-U", "-r"])
+            .arg(dir.join("runc"))
+            .args(args)
+            .env("XDG_RUNTIME_DIR", &xdg)
+            .env("USER", "someone")
+            .env_remove("POCKET_CONFIG");
+        files_output(c)
+    };
+    let out = runc(&["run", "--bundle", dir.to_str().unwrap(), "u1"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(stdout(&out), "uid=0 home=/root\n");
+    // Its state was in $XDG_RUNTIME_DIR/pocket-runc, and is gone with it.
+    assert!(xdg.join("pocket-runc").is_dir());
+    let list = runc(&["list", "-q"]);
+    assert_eq!(
+        (list.status.code(), stdout(&list)),
+        (Some(0), String::new()),
+        "{list:?}"
+    );
+}
+
 #[test]
 fn create_waits_for_start_then_runs_and_delete_leaves_nothing() {
     if !root() {

@@ -68,8 +68,11 @@ pub struct Host {
 pub fn host() -> &'static Host {
     static HOST: crate::rt::Once<Host> = crate::rt::Once::new();
     HOST.get_or_init(|| {
+        // Root of a user namespace is a plain user on the host's cgroups.
         let (layout, parent) = match crate::sys::proc::geteuid() {
-            0 => (layout().clone(), Some(String::from(PARENT))),
+            0 if !crate::sys::procfs::in_user_namespace() => {
+                (layout().clone(), Some(String::from(PARENT)))
+            }
             uid => users_place(uid),
         };
         // Best effort: where the parent cannot be made, its files are

@@ -258,7 +258,7 @@ fn create(ctx: &Ctx, argv: &[&[u8]], run: bool) -> Result<i32> {
     // none (v1, or no delegation) it has none, and the config's limits go
     // unenforced, as with runc. No device program either way: that needs
     // the host's CAP_SYS_ADMIN.
-    if ctx.rootless && crate::sys::proc::geteuid() != 0 {
+    if ctx.rootless {
         spec.resources.devices.clear();
         match &crate::cgroup::host().parent {
             Some(p) => spec.cgroups_path = Some(alloc::format!("{p}/{id}")),

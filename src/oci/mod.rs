@@ -52,9 +52,13 @@ pub fn main(args: &Args, argv: &[&[u8]]) -> i32 {
     let log = log::Log::new(g.log.take(), g.json);
     let r = (|| -> Result<i32> {
         // A plain user's: $XDG_RUNTIME_DIR/pocket-runc (runc's is
-        // $XDG_RUNTIME_DIR/runc).
-        let user_root = match crate::sys::proc::geteuid() {
-            0 => None,
+        // $XDG_RUNTIME_DIR/runc); so too root of a user namespace of a
+        // plain user's (podman's rootless runs its runtime so), unless
+        // $USER says root, as runc decides.
+        let euid = crate::sys::proc::geteuid();
+        let userns = euid == 0 && crate::sys::procfs::in_user_namespace();
+        let user_root = match euid {
+            0 if !userns || args.getenv(b"USER") == Some(b"root") => None,
             uid => Some(
                 match args
                     .getenv(b"XDG_RUNTIME_DIR")
@@ -77,7 +81,9 @@ pub fn main(args: &Args, argv: &[&[u8]]) -> i32 {
             args,
             store: Store::new(Some(root)),
             systemd_cgroup: g.systemd_cgroup,
-            rootless: g.rootless.unwrap_or(crate::sys::proc::geteuid() != 0),
+            // runc's "auto": a plain user, or root of a user namespace,
+            // whose cgroups are not the host's to make.
+            rootless: g.rootless.unwrap_or(euid != 0 || userns),
         };
         cmd::dispatch(&ctx, g.rest)
     })();

@@ -243,9 +243,13 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
         (spec.has(Namespace::User), F_USERNS),
         (spec.no_new_keyring, F_NOKEYRING),
         (
-            spec.has(Namespace::User)
+            (spec.has(Namespace::User)
                 && super::userns::writer(&spec.uid_map, &spec.gid_map)
-                    == super::userns::Writer::OwnId,
+                    == super::userns::Writer::OwnId)
+                // pocket itself in a user namespace that denies it
+                // (rootless podman's, made with `unshare -r`'s rules).
+                || crate::sys::fs::read(c"/proc/self/setgroups")
+                    .is_ok_and(|s| s.starts_with(b"deny")),
             F_NOGROUPS,
         ),
     ] {

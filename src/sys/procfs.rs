@@ -119,3 +119,16 @@ mod tests {
         assert_eq!(uids(std::process::id() as i32).map(|u| u[1]), Some(me));
     }
 }
+
+/// In a user namespace below the host's (rootless podman runs its
+/// runtime as root of one): /proc/self/uid_map maps less than every id
+/// to itself, the initial namespace's "0 0 4294967295".
+pub fn in_user_namespace() -> bool {
+    super::fs::read(c"/proc/self/uid_map").is_ok_and(|m| {
+        let words: alloc::vec::Vec<&[u8]> = m
+            .split(|c| c.is_ascii_whitespace())
+            .filter(|w| !w.is_empty())
+            .collect();
+        words != [&b"0"[..], b"0", b"4294967295"]
+    })
+}
