@@ -865,3 +865,30 @@ fn realtime_limits_are_set_or_refused_as_docker_does() {
         }
     }
 }
+
+/// A container that makes groups of its own below its group (systemd or
+/// docker inside a --privileged one do): `top` (and OCI `ps`, `kill
+/// --all`) sees the processes in them, and `rm -f` removes them with its
+/// group, deepest first, instead of leaving every hierarchy's behind.
+#[test]
+fn groups_made_inside_go_with_the_container() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("subgroups");
+    let script = "for c in /sys/fs/cgroup/*/; do mkdir -p ${c}sub/deeper; \
+                  echo $$ > ${c}sub/deeper/cgroup.procs; done; sleep 1000 & wait";
+    let id = r.run_d(&["--privileged", "--net", "none", "sh", "-c", script]);
+    let sub = cg("memory", &id).join("sub/deeper");
+    let pids = wait_for(10, "the group made inside", || {
+        let s = std::fs::read_to_string(sub.join("cgroup.procs")).ok()?;
+        (s.lines().count() >= 2).then_some(s)
+    });
+    // Control: its own group holds nobody now, the one below both.
+    assert_eq!(read(cg("memory", &id).join("cgroup.procs")), "", "{pids}");
+    let top = stdout(&r.out(&["top", &id]));
+    assert!(top.contains("sleep 1000"), "{top}");
+    let o = r.out(&["rm", "-f", &id]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    no_groups_left(&id);
+}

@@ -241,8 +241,12 @@ fn file_capabilities_stay_behind_without_archive() {
     // -a: as the container has it.
     ok(&r, &["cp", "-a", "box:/xd", &t.p("archive")]);
     let got = t.0.join("archive/tool");
-    assert_eq!(getxattr(&got, "security.capability"), Some(cap));
+    assert_eq!(getxattr(&got, "security.capability"), Some(cap.clone()));
     assert_eq!(getxattr(&got, "user.note").as_deref(), Some(&b"kept"[..]));
+    // Into the container, as docker: all of them (it could set them).
+    ok(&r, &["cp", &t.p("archive"), "box:/back"]);
+    let inside = r.0.join("rootfs/back/tool");
+    assert_eq!(getxattr(&inside, "security.capability"), Some(cap));
 }
 
 #[test]

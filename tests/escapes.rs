@@ -934,7 +934,8 @@ fn chroot_again_leads_nowhere() {
     }
     let r = Root::new("secchroot");
     let rootfs = private_rootfs(&r);
-    let marker = format!("/var/tmp/pocket-chroot-marker-{}", std::process::id());
+    // On the host, outside the container's root; gone with `r`.
+    let marker = r.0.join("marker").to_str().unwrap().to_string();
     std::fs::write(&marker, "host").unwrap();
     // Control: where the marker can be reached, the helper says so.
     let mut c = helper_cmd(&me(), "chroot_attack");
@@ -956,5 +957,4 @@ fn chroot_again_leads_nowhere() {
             stdout(&o).lines().find(|l| l.contains("marker")).unwrap()
         );
     }
-    std::fs::remove_file(&marker).unwrap();
 }

@@ -780,9 +780,28 @@ fn publish_all_maps_the_image_exposed_ports() {
     assert_eq!(names("publish=8080"), "");
     let both = names("expose=8080");
     assert!(both.contains(x) && both.contains(plain), "{both}");
+    // publish= and expose= together: either is enough, as docker's.
+    let o = e.ok(&[
+        "ps",
+        "-q",
+        "--no-trunc",
+        "-f",
+        "publish=9090",
+        "-f",
+        "expose=8080",
+    ]);
+    assert!(o.contains(x) && o.contains(plain), "{o}");
     e.refused(&["ps", "-f", "publish=1:2"]);
     let err = e.refused(&["run", "--rm", "--expose", "80/icmp", "busybox", "true"]);
-    assert!(err.contains("invalid range format for --expose"), "{err}");
+    assert!(
+        err.contains("invalid range format for --expose: 80/icmp"),
+        "{err}"
+    );
+    let err = e.refused(&["run", "--rm", "--expose", "80:80", "busybox", "true"]);
+    assert!(
+        err.contains("invalid port format for --expose: 80:80"),
+        "{err}"
+    );
     // Stopped: no ports listed (their host ports stay reserved).
     e.ok(&["stop", "-t", "0", plain]);
     assert_eq!(cell(plain), "\n");

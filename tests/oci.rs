@@ -98,6 +98,15 @@ impl Oci {
     }
 }
 
+/// A test that failed midway leaves no container (nor its cgroups).
+impl Drop for Oci {
+    fn drop(&mut self) {
+        for id in stdout(&self.out(&["list", "-q"])).lines() {
+            let _ = self.out(&["delete", "--force", id]);
+        }
+    }
+}
+
 static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
 fn files_output(mut c: Command) -> Output {
@@ -164,7 +173,11 @@ fn a_created_init_is_not_dumpable() {
         )
         .replace(r#""env":["#, r#""env":["SECRET=hunter2","#);
     std::fs::write(&path, c).unwrap();
-    let out = o.out(&["create", "--bundle", o.bundle(), "d1"]);
+    // Until its execve the init's environ is pocket's own: the engine's
+    // (here with the same secret in it).
+    let mut create = o.cmd(&["create", "--bundle", o.bundle(), "d1"]);
+    create.env("SECRET", "hunter2");
+    let out = files_output(create);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let pid = field(&o.state("d1"), "pid").to_string();
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();

@@ -542,18 +542,20 @@ fn port_ps_and_inspect_show_slirp_forwards_while_it_runs_and_nothing_after() {
     );
     let o = u.out(&["port", &id, "9999"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    // ps: docker's PORTS cell, in the table and by --format.
+    // ps: docker's PORTS cell (its order: by container port), in the
+    // table and by --format.
     let cell = format!(
-        "127.0.0.1:{fixed}->8080/tcp, 0.0.0.0:{chosen}->8081/tcp, 0.0.0.0:{chosen_udp}->5353/udp"
+        "0.0.0.0:{chosen_udp}->5353/udp, 127.0.0.1:{fixed}->8080/tcp, 0.0.0.0:{chosen}->8081/tcp"
     );
     assert_eq!(u.ok(&["ps", "--format", "{{.Ports}}"]).trim(), cell);
     assert!(u.ok(&["ps"]).contains(&cell), "{}", u.ok(&["ps"]));
     // inspect: NetworkSettings.Ports and HostConfig.PortBindings, granted.
     let doc = inspect_doc(&u, &id);
+    // (Keys in order, as Go writes a map.)
     let want = vec![
+        format!("5353/udp=0.0.0.0:{chosen_udp}"),
         format!("8080/tcp=127.0.0.1:{fixed}"),
         format!("8081/tcp=0.0.0.0:{chosen}"),
-        format!("5353/udp=0.0.0.0:{chosen_udp}"),
     ];
     assert_eq!(bindings(doc.get("NetworkSettings").get("Ports")), want);
     assert_eq!(bindings(doc.get("HostConfig").get("PortBindings")), want);
@@ -574,9 +576,9 @@ fn port_ps_and_inspect_show_slirp_forwards_while_it_runs_and_nothing_after() {
     assert_eq!(
         bindings(doc.get("HostConfig").get("PortBindings")),
         [
+            String::from("5353/udp=0.0.0.0:"),
             format!("8080/tcp=127.0.0.1:{fixed}"),
             String::from("8081/tcp=0.0.0.0:"),
-            String::from("5353/udp=0.0.0.0:"),
         ]
     );
     assert!(!record.exists(), "{} left after stop", record.display());

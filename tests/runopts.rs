@@ -623,5 +623,19 @@ fn a_users_command_can_reopen_its_stdio() {
         std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&f).unwrap()),
         0
     );
+    // Nor a socket of the caller's (journald's stream under systemd).
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+    let kept = theirs.try_clone().unwrap();
+    let o = r
+        .cmd(&["exec", id, "true"])
+        .stdout(std::os::fd::OwnedFd::from(theirs))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&kept);
+    let st = std::fs::metadata(format!("/proc/self/fd/{fd}")).unwrap();
+    let uid = std::os::unix::fs::MetadataExt::uid(&st);
+    assert_eq!(uid, 0, "the caller's socket was given away");
+    drop(ours);
     r.out(&["rm", "-f", id]);
 }

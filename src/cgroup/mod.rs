@@ -62,15 +62,40 @@ pub struct Host {
     pub parent: Option<String>,
 }
 
+/// The most groups looked at below a container's: it makes them itself,
+/// so it picks how many.
+const MAX_SUBGROUPS: usize = 4096;
+
+/// `dir` and every group below it, each after its parent (bounded by
+/// MAX_SUBGROUPS).
+fn subtree(dir: &str) -> Vec<String> {
+    let mut all = alloc::vec![String::from(dir)];
+    let mut i = 0;
+    while i < all.len() && all.len() < MAX_SUBGROUPS {
+        let below = CString::new(all[i].as_str())
+            .ok()
+            .and_then(|c| fd::open(&c, libc::O_RDONLY | libc::O_DIRECTORY, 0).ok())
+            .and_then(|f| fs::list_dir(&f).ok())
+            .unwrap_or_default();
+        for e in below.iter().filter(|e| e.kind == libc::DT_DIR) {
+            all.push(format!("{}/{}", all[i], e.name));
+        }
+        i += 1;
+    }
+    all
+}
+
 /// This host, probed on first use: the parent group is made in every
 /// hierarchy (controllers enabled on v2) so that the files a container's
 /// group will have can be seen in it.
 pub fn host() -> &'static Host {
     static HOST: crate::rt::Once<Host> = crate::rt::Once::new();
     HOST.get_or_init(|| {
-        // Root of a user namespace is a plain user on the host's cgroups.
+        // Root of a user namespace is a plain user on cgroups it may not
+        // write (the host's, seen from rootless podman's namespace); on a
+        // tree of its own (LXD's, nspawn -U's) it is root.
         let (layout, parent) = match crate::sys::proc::geteuid() {
-            0 if !crate::sys::procfs::in_user_namespace() => {
+            0 if !crate::sys::procfs::in_user_namespace() || tree_writable(layout()) => {
                 (layout().clone(), Some(String::from(PARENT)))
             }
             uid => users_place(uid),
@@ -90,6 +115,20 @@ pub fn host() -> &'static Host {
             parent,
         }
     })
+}
+
+/// Can this process make groups at the top of every hierarchy?
+fn tree_writable(l: &Layout) -> bool {
+    let mounts = l.v1.iter().map(|m| &m.0).chain(l.v2.iter().map(|m| &m.0));
+    let mut any = false;
+    for m in mounts {
+        any = true;
+        let ok = CString::new(m.as_str()).is_ok_and(|c| fd::access(&c, libc::W_OK).is_ok());
+        if !ok {
+            return false;
+        }
+    }
+    any
 }
 
 /// A plain user's layout and parent group: the v2 tree with the
@@ -407,11 +446,17 @@ impl Cgroup {
             .collect()
     }
 
-    /// Remove the groups (their processes must be gone). The `pocket`
-    /// parents stay: they are shared.
+    /// Remove the groups (their processes must be gone), with the groups
+    /// the container made below them (systemd or docker in it does):
+    /// deepest first. The `pocket` parents stay: they are shared.
     pub fn remove(&self) -> Result<()> {
         let mut first = None;
         for d in &self.dirs {
+            for sub in subtree(&d.dir).iter().skip(1).rev() {
+                if let Err(e) = files::rmdir(sub) {
+                    first.get_or_insert(e);
+                }
+            }
             // Only a group that held real-time budget gives any back, and
             // only to pocket's own parent (which it raised).
             let rt = !d.v2
@@ -480,14 +525,26 @@ impl Cgroup {
         ))
     }
 
-    /// Every process in the group (host pids, from the first hierarchy's
-    /// cgroup.procs): `kill --all`, `ps`.
+    /// Every process in the group and the groups below it (host pids,
+    /// from the first hierarchy's cgroup.procs files, as runc's
+    /// GetAllPids): `kill --all`, `ps`, `delete --force`.
     pub fn pids(&self) -> Vec<i32> {
-        self.dirs
+        let Some(d) = self
+            .dirs
             .iter()
-            .find_map(|d| files::read(&d.dir, "cgroup.procs"))
-            .map(|t| t.lines().filter_map(|l| l.trim().parse().ok()).collect())
-            .unwrap_or_default()
+            .find(|d| files::read(&d.dir, "cgroup.procs").is_some())
+        else {
+            return Vec::new();
+        };
+        subtree(&d.dir)
+            .iter()
+            .filter_map(|g| files::read(g, "cgroup.procs"))
+            .flat_map(|t| {
+                t.lines()
+                    .filter_map(|l| l.trim().parse().ok())
+                    .collect::<Vec<i32>>()
+            })
+            .collect()
     }
 
     fn dir_with(&self, c: &str) -> Option<&Dir> {

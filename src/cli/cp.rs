@@ -406,6 +406,9 @@ fn put(land: Land, src: &Src, jail: Option<&Fd>, o: &Opts) -> Result<u64> {
     let x = extract::Opts {
         devices: false,
         chown: o.archive,
+        // Into a container all of them (it could set them itself, and
+        // docker keeps them); out to the host only with -a.
+        xattrs: o.archive || jail.is_some(),
         whiteouts: Whiteouts::Keep,
         limits: Limits::NONE,
     };
@@ -717,6 +720,8 @@ fn into(ctx: &Ctx, src: &[u8], q: &[u8], path: &[u8], o: &Opts) -> Result<u64> {
         let x = extract::Opts {
             devices: false,
             chown: o.archive,
+            // A tar into a container: all of them, as docker.
+            xattrs: true,
             whiteouts: Whiteouts::Keep,
             limits: Limits::NONE,
         };

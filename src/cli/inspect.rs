@@ -541,7 +541,8 @@ pub fn container_doc(ctx: &Ctx, q: &str) -> Result<Value> {
     Ok(doc)
 }
 
-/// docker's port map: "80/tcp" -> [{HostIp, HostPort}...], in order.
+/// docker's port map: "80/tcp" -> [{HostIp, HostPort}...], the keys in
+/// order as Go's JSON writes a map, each key's bindings in order.
 fn port_map(binds: impl Iterator<Item = (String, Value)>) -> Value {
     let mut ports: Vec<(String, Value)> = Vec::new();
     for (key, b) in binds {
@@ -550,6 +551,7 @@ fn port_map(binds: impl Iterator<Item = (String, Value)>) -> Value {
             _ => ports.push((key, Value::Arr(alloc::vec![b]))),
         }
     }
+    crate::rt::sort_by(&mut ports, |a, b| a.0 < b.0);
     Value::Obj(ports)
 }
 

@@ -75,8 +75,18 @@ fn matches(
     maps: &[Mapping],
 ) -> bool {
     let when = |v: &str| made.iter().find(|m| m.0 == v).map(|m| m.1);
+    // publish= and expose= are one test, as docker's: any port matching
+    // either kind of value.
+    let port_keys = fs.has("publish") || fs.has("expose");
+    if port_keys {
+        let ports = ports_of(ctx, r, maps);
+        let hit = |key| fs.values(key).any(|v| port_match(&ports, key, v));
+        if !hit("publish") && !hit("expose") {
+            return false;
+        }
+    }
     fs.pass(KEYS, |key, v| match key {
-        "publish" | "expose" => port_match(&ports_of(ctx, r, maps), key, v),
+        "publish" | "expose" => true,
         "id" => r.id.starts_with(v),
         "name" => r.name.contains(v),
         "label" => super::filter::label(&r.labels, v),

@@ -1509,8 +1509,6 @@ fn labels(r: &RunArgs, image: Option<&Config>) -> Result<Vec<(String, String)>> 
     super::labels::collect(base, &r.labels)
 }
 
-/// The network `r` asks for, its flags parsed and checked (docker's
-/// words), for the core to claim. `image`: its ExposedPorts for -P.
 /// The container's exposed ports ("80/tcp", sorted): the image's, each
 /// `--expose` (a port or a range, docker's), and -p's container ports
 /// (docker's create adds them; a bad -p is refused with the network's
@@ -1524,14 +1522,18 @@ fn exposed(r: &RunArgs, image: Option<&Config>) -> Result<Vec<String>> {
     };
     for &v in &r.expose {
         let t = text(v);
+        // docker's words, as its CLI has them.
         let (lo, hi, proto) = match crate::image::change::port_range(&t) {
-            Some(r) if !t.contains(':') => r,
-            _ => {
-                return Err(Error::bad(
-                    "invalid range format for --expose",
-                    t,
-                    "use PORT[-PORT][/tcp|udp|sctp]",
-                ));
+            _ if t.contains(':') => {
+                let why = alloc::format!("invalid port format for --expose: {t}");
+                return Err(Error::text(why));
+            }
+            Some(r) => r,
+            None => {
+                let why = alloc::format!(
+                    "invalid range format for --expose: {t}, error: not PORT[-PORT][/tcp|udp|sctp]"
+                );
+                return Err(Error::text(why));
             }
         };
         (lo..=hi).for_each(|n| add(alloc::format!("{n}/{proto}")));
@@ -1545,6 +1547,8 @@ fn exposed(r: &RunArgs, image: Option<&Config>) -> Result<Vec<String>> {
     Ok(all)
 }
 
+/// The network `r` asks for, its flags parsed and checked (docker's
+/// words), for the core to claim. `image`: its ExposedPorts for -P.
 fn net_request(r: &RunArgs, image: Option<&Config>) -> Result<Request> {
     let bad =
         |what: &str, v: &[u8], why: &'static str| Error::bad(String::from(what), text(v), why);
@@ -1570,12 +1574,13 @@ fn net_request(r: &RunArgs, image: Option<&Config>) -> Result<Request> {
     }
     if r.publish_all {
         // -P: each exposed port (the image's and --expose's) that no -p
-        // publishes, on a random host port, as docker.
+        // publishes, on a random host port, as docker. (sctp ones stay
+        // unpublished: pocket publishes tcp and udp.)
         for e in exposed(r, image)? {
             let asked = |p: &crate::net::ports::PortSpec| {
                 alloc::format!("{}/{}", p.ctr_port, p.proto.as_str()) == e
             };
-            if !ports.iter().any(asked) {
+            if !ports.iter().any(asked) && !e.ends_with("/sctp") {
                 ports.extend(crate::net::ports::parse_port(&e)?);
             }
         }

@@ -27,9 +27,12 @@ pub struct Opts {
     /// Create character and block devices (refused otherwise).
     pub devices: bool,
     /// Give entries the archive's uid/gid. Without it they belong to the
-    /// caller and lose their setuid/setgid bits and every extended
-    /// attribute but `user.*` (file capabilities, ACLs).
+    /// caller and lose their setuid/setgid bits.
     pub chown: bool,
+    /// Set every extended attribute the archive has. Without it only
+    /// `user.*` ones: no file capability or ACL (`cp` out to the host
+    /// without -a, where setuid and setgid go too).
+    pub xattrs: bool,
     pub whiteouts: Whiteouts,
     /// Size and entry bounds (the free space of `dest`'s filesystem is
     /// checked whatever they are).
@@ -41,6 +44,7 @@ impl Default for Opts {
         Opts {
             devices: false,
             chown: false,
+            xattrs: true,
             whiteouts: Whiteouts::Keep,
             limits: Limits::NONE,
         }
@@ -137,10 +141,9 @@ fn make_room(parent: i32, name: &CString, keep_dir: bool) -> core::result::Resul
 /// Set extended attributes through an fd opened for them (fsetxattr does
 /// not take O_PATH fds). trusted.overlay.* from the archive is dropped: it
 /// would let a layer steer overlayfs (redirect, metacopy) at will. Without
-/// `privileged` (no `chown`: `cp` without -a, where setuid and setgid go
-/// too) only `user.*` ones are set: file capabilities (security.capability)
-/// and ACLs a container chose make no root-owned host file privileged or
-/// open.
+/// `privileged` (Opts::xattrs) only `user.*` ones are set: file
+/// capabilities (security.capability) and ACLs a container chose make no
+/// root-owned host file privileged or open.
 fn set_xattrs(f: &Fd, xattrs: &[(Vec<u8>, Vec<u8>)], path: &str, privileged: bool) -> Result<()> {
     for (k, v) in xattrs {
         if k.starts_with(b"trusted.overlay.") || !(privileged || k.starts_with(b"user.")) {
@@ -425,7 +428,7 @@ pub fn extract_recorded(
                     let fl =
                         libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
                     let d = fd::openat(parent, &c, fl, 0).map_err(at("open"))?;
-                    set_xattrs(&d, &e.xattrs, &lossy(&path), opts.chown)?;
+                    set_xattrs(&d, &e.xattrs, &lossy(&path), opts.xattrs)?;
                 }
                 // Mode and mtime at the end: later entries change the
                 // mtime, and a read-only mode would stop them.
@@ -482,7 +485,7 @@ pub fn extract_recorded(
                 if m.odd || mode != asked || asked & m.masked != 0 {
                     file::fchmod(f.raw(), mode).map_err(at("chmod"))?;
                 }
-                set_xattrs(&f, &e.xattrs, &lossy(&path), opts.chown)?;
+                set_xattrs(&f, &e.xattrs, &lossy(&path), opts.xattrs)?;
                 let t = [e.mtime, e.mtime];
                 match file::utimensat(me.0, me.1, t, me.2) {
                     // Kernels before 5.8 take no AT_EMPTY_PATH here.

@@ -98,6 +98,7 @@ fn root() {
 const CHOWN: Opts = Opts {
     devices: false,
     chown: true,
+    xattrs: true,
     whiteouts: Whiteouts::Overlay,
     limits: Limits::NONE,
 };
@@ -488,6 +489,7 @@ fn hostile_extract() {
             let opts = Opts {
                 devices: false,
                 chown: true,
+                xattrs: true,
                 whiteouts: match b.len() % 2 {
                     0 => Whiteouts::Keep,
                     _ => Whiteouts::Overlay,

@@ -181,6 +181,7 @@ impl Images {
         let opts = Opts {
             devices: true,
             chown: crate::sys::proc::geteuid() == 0,
+            xattrs: true,
             whiteouts: Whiteouts::Overlay,
             limits: self.limits,
         };

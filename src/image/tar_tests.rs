@@ -159,6 +159,7 @@ fn normal_tree() {
             &tar,
             &Opts {
                 chown: true,
+                xattrs: true,
                 ..Opts::default()
             },
         )

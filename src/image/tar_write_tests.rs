@@ -379,6 +379,7 @@ fn tree_in_oci_form_round_trips() {
     let o = extract::Opts {
         devices: true,
         chown: true,
+        xattrs: true,
         whiteouts: Whiteouts::Overlay,
         limits: crate::image::limits::Limits::NONE,
     };

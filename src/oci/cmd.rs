@@ -258,7 +258,10 @@ fn create(ctx: &Ctx, argv: &[&[u8]], run: bool) -> Result<i32> {
     // none (v1, or no delegation) it has none, and the config's limits go
     // unenforced, as with runc. No device program either way: that needs
     // the host's CAP_SYS_ADMIN.
-    if ctx.rootless {
+    // (Real root asking --rootless=true keeps its device rules and the
+    // config's cgroup: only a process that cannot make them goes without.)
+    if ctx.rootless && (crate::sys::proc::geteuid() != 0 || crate::sys::procfs::in_user_namespace())
+    {
         spec.resources.devices.clear();
         match &crate::cgroup::host().parent {
             Some(p) => spec.cgroups_path = Some(alloc::format!("{p}/{id}")),

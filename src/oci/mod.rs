@@ -54,20 +54,20 @@ pub fn main(args: &Args, argv: &[&[u8]]) -> i32 {
         // A plain user's: $XDG_RUNTIME_DIR/pocket-runc (runc's is
         // $XDG_RUNTIME_DIR/runc); so too root of a user namespace of a
         // plain user's (podman's rootless runs its runtime so), unless
-        // $USER says root, as runc decides.
+        // $USER says root, as runc decides; there without the variable,
+        // the default root (no /tmp name that every user's namespace
+        // root would share).
         let euid = crate::sys::proc::geteuid();
         let userns = euid == 0 && crate::sys::procfs::in_user_namespace();
+        let xdg = args
+            .getenv(b"XDG_RUNTIME_DIR")
+            .filter(|d| d.starts_with(b"/"));
         let user_root = match euid {
-            0 if !userns || args.getenv(b"USER") == Some(b"root") => None,
-            uid => Some(
-                match args
-                    .getenv(b"XDG_RUNTIME_DIR")
-                    .filter(|d| d.starts_with(b"/"))
-                {
-                    Some(d) => alloc::format!("{}/pocket-runc", crate::cli::args::text(d)),
-                    None => alloc::format!("/tmp/pocket-runc-{uid}"),
-                },
-            ),
+            0 if !userns || args.getenv(b"USER") == Some(b"root") || xdg.is_none() => None,
+            uid => Some(match xdg {
+                Some(d) => alloc::format!("{}/pocket-runc", crate::cli::args::text(d)),
+                None => alloc::format!("/tmp/pocket-runc-{uid}"),
+            }),
         };
         let root = g.root.or(user_root.as_deref()).unwrap_or(DEFAULT_ROOT);
         if !root.starts_with('/') {

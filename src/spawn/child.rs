@@ -518,22 +518,25 @@ pub(super) fn become_user(
     .map_err(f("capset", b""))
 }
 
-/// The command's stdio given to its user, as runc does: a pipe, fifo or
-/// socket pocket or an engine made is root's, mode 0600, and a user's
-/// `echo hi > /dev/stdout` (which reopens it) would fail. Only the owner
-/// changes, and only of those and of the pty pocket made (`own_tty`): a
-/// terminal, file or device of the caller's (`> out.txt`, /dev/null) is
-/// never given away. A refusal (EINVAL, EPERM: an owner outside the user
-/// namespace; EROFS) leaves it as it was.
+/// The command's stdio given to its user, as runc does: a pipe pocket
+/// or an engine made (containerd's shim, conmon) is root's, mode 0600,
+/// and a user's `echo hi > /dev/stdout` (which reopens it) would fail.
+/// Only the owner changes, and only of anonymous pipes and of the pty
+/// pocket made (`own_tty`): a named fifo, socket (journald's stream
+/// under systemd), file, terminal or /dev/null of the caller's is never
+/// given away. A refusal (EINVAL, EPERM: an owner outside the user
+/// namespace) leaves it as it was.
 pub(super) fn give_stdio(uid: u32, own_tty: bool) {
+    /// PIPEFS_MAGIC (<linux/magic.h>).
+    const PIPEFS: i64 = 0x5049_5045;
     for i in 0..3 {
         let Ok(st) = fd::fstatat(i, c"", libc::AT_EMPTY_PATH) else {
             continue;
         };
         let kind = st.st_mode & libc::S_IFMT;
-        let ours =
-            kind == libc::S_IFIFO || kind == libc::S_IFSOCK || (own_tty && kind == libc::S_IFCHR);
-        if ours && st.st_uid != uid {
+        let pipe = kind == libc::S_IFIFO
+            && crate::sys::mount::fstatfs_raw(i).is_ok_and(|f| f.f_type as i64 == PIPEFS);
+        if (pipe || (own_tty && kind == libc::S_IFCHR)) && st.st_uid != uid {
             let _ = file::fchownat(i, c"", uid, u32::MAX, libc::AT_EMPTY_PATH);
         }
     }

@@ -164,6 +164,12 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     }
     // Into the container's cgroups (host paths: before joining its mount
     // and cgroup namespaces); the child inherits them.
+    // The child shares our memory (vfork_on) only where a change of its
+    // ids cannot make it (and so us) traceable: the kernel sets a process
+    // whose ids change to fs.suid_dumpable, and 1 there would let a
+    // container process of the same uid ptrace it until its execve.
+    let shared = crate::sys::fs::read(c"/proc/sys/fs/suid_dumpable")
+        .is_ok_and(|v| matches!(v.first(), Some(b'0' | b'2')));
     crate::cgroup::join(pid)?;
     crate::rt::crash::step("exec: in the cgroup");
     // What the command gets as stdio is opened here, from the host's view
@@ -171,7 +177,10 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     // in the container, which it could point at /proc/kallsyms or a
     // device node and have opened with pocket's privilege. -t: a pty of
     // the container's own devpts, sized like our terminal.
-    let null = fd::open(c"/dev/null", libc::O_RDWR, 0).ctx("open", "/dev/null")?;
+    let null = match !e.tty && (!e.stdin || (e.detach && !e.keep_stdio)) {
+        true => Some(fd::open(c"/dev/null", libc::O_RDWR, 0).ctx("open", "/dev/null")?),
+        false => None,
+    };
     let pty = match e.tty {
         true => Some(tty::openpty_in(&root).ctx("open pty", "/dev/pts/ptmx")?),
         false => None,
@@ -235,18 +244,27 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
             argv.ptrs(),
             envp.ptrs(),
             slave,
-            null.raw(),
+            null.as_ref().map_or(-1, |n| n.raw()),
             redirect,
             err_w.raw(),
             groups,
         );
         child::report(err_w.raw(), &f)
     };
-    // SAFETY: single-threaded; the child only makes syscalls on its own
-    // stack (run_child allocates nothing: its tables, filter and strings
-    // are made above), and pocket installs no signal handlers (SIG_IGN at
-    // most, sys::signal), so none can run in the child.
-    let child = unsafe { proc::vfork_on(&stack, &mut start) }.ctx("clone", "exec")?;
+    let child = match shared {
+        // SAFETY: single-threaded; the child only makes syscalls on its
+        // own stack (run_child allocates nothing: its tables, filter and
+        // strings are made above), and pocket installs no signal handlers
+        // (SIG_IGN at most, sys::signal), so none can run in the child.
+        true => unsafe { proc::vfork_on(&stack, &mut start) },
+        false => match proc::fork() {
+            Ok(0) => proc::exit(start()),
+            r => r,
+        },
+    }
+    .ctx("clone", "exec")?;
+    // (The child's id change set our shared dumpable flag too.)
+    proc::prctl(libc::PR_SET_DUMPABLE, 0).ctx("prctl", "PR_SET_DUMPABLE")?;
     drop(stack);
     drop(err_w);
     let input = input.map(|(_, w)| w);

@@ -149,6 +149,13 @@ pub fn run_tee(
     };
     let piped_in = tee.as_ref().is_some_and(|t| t.input.is_some());
     let mut stdin_open = (stdin && master.is_some()) || piped_in;
+    // Our stdin's bytes not yet taken by the command's pipe: while there
+    // are any, we wait for room there, not for more input (never blocked
+    // writing, so output and signals keep flowing).
+    let mut pending: alloc::vec::Vec<u8> = alloc::vec::Vec::new();
+    if let Some(to) = tee.as_ref().and_then(|t| t.input.as_ref()) {
+        fd::set_nonblock(to.raw(), true).ctx("fcntl", "stdin pipe")?;
+    }
     let mut out_open = master.is_some();
     let mut status: Option<i32> = None;
     loop {
@@ -157,12 +164,28 @@ pub fn run_tee(
             events: libc::POLLIN,
             revents: 0,
         };
+        let room = match pending.is_empty() {
+            true => -1,
+            false => tee
+                .as_ref()
+                .and_then(|t| t.input.as_ref())
+                .map_or(-1, |f| f.raw()),
+        };
         let mut fds = [
             pfd(sfd.raw()),
             pfd(master.map_or(-1, |m| m.raw())),
-            pfd(if stdin_open { 0 } else { -1 }),
+            pfd(if stdin_open && pending.is_empty() {
+                0
+            } else {
+                -1
+            }),
             pfd(tee.as_ref().map_or(-1, |t| t.raw(0))),
             pfd(tee.as_ref().map_or(-1, |t| t.raw(1))),
+            libc::pollfd {
+                fd: room,
+                events: libc::POLLOUT,
+                revents: 0,
+            },
         ];
         if !out_open {
             fds[1].fd = -1;
@@ -198,19 +221,34 @@ pub fn run_tee(
         }
         if let Some(t) = tee.as_mut()
             && let Some(to) = &t.input
-            && fds[2].revents != 0
+            && (fds[2].revents != 0 || fds[5].revents != 0)
         {
-            // (Blocking: a terminal's input, typed, is small next to the
-            // pipe's 64 KiB.)
             let mut buf = [0u8; 4096];
-            let fine = match fd::read(0, &mut buf) {
-                Ok(0) | Err(_) => false,
-                Ok(n) => fd::write_all(to.raw(), &buf[..n]).is_ok(),
-            };
-            if !fine {
-                // The command sees its stdin end.
+            let mut fine = true;
+            if fds[2].revents != 0 {
+                match fd::read(0, &mut buf) {
+                    Ok(0) | Err(_) => {
+                        // The command sees its stdin end once it has
+                        // what was read before.
+                        stdin_open = false;
+                        fine = !pending.is_empty();
+                    }
+                    Ok(n) => pending.extend_from_slice(&buf[..n]),
+                }
+            }
+            while fine && !pending.is_empty() {
+                match fd::write(to.raw(), &pending) {
+                    Ok(n) => {
+                        pending.drain(..n);
+                    }
+                    Err(Errno::EAGAIN) => break,
+                    Err(_) => fine = false,
+                }
+            }
+            if !fine || (!stdin_open && pending.is_empty()) {
                 t.input = None;
                 stdin_open = false;
+                pending.clear();
             }
         }
         if let Some(m) = master {

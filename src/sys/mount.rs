@@ -255,10 +255,15 @@ pub fn bind_tree(path: &CStr, recursive: bool) -> Result<Fd> {
 /// `fstatfs(fd, &buf)` — statfs(2): type, size and free blocks and
 /// inodes of the filesystem holding `fd` (an O_PATH fd is enough).
 pub fn fstatfs(fd: &Fd) -> Result<libc::statfs> {
+    fstatfs_raw(fd.raw())
+}
+
+/// `fstatfs` of an fd not held as an `Fd` (stdio, in a child).
+pub fn fstatfs_raw(fd: i32) -> Result<libc::statfs> {
     // SAFETY: a zeroed statfs is a valid value for a plain C struct.
     let mut st: libc::statfs = unsafe { core::mem::zeroed() };
     // SAFETY: st is valid for writing for the call.
-    unsafe { syscall!(Sysno::fstatfs, fd.raw(), &mut st as *mut libc::statfs) }?;
+    unsafe { syscall!(Sysno::fstatfs, fd, &mut st as *mut libc::statfs) }?;
     Ok(st)
 }
 
