@@ -162,14 +162,14 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     if relay_exited(pidfd) {
         return Err(Error::bad("container", "", "is not running").with_code(1));
     }
-    // Into the container's cgroups (host paths: before joining its mount
-    // and cgroup namespaces); the child inherits them.
     // The child shares our memory (vfork_on) only where a change of its
     // ids cannot make it (and so us) traceable: the kernel sets a process
     // whose ids change to fs.suid_dumpable, and 1 there would let a
     // container process of the same uid ptrace it until its execve.
     let shared = crate::sys::fs::read(c"/proc/sys/fs/suid_dumpable")
         .is_ok_and(|v| matches!(v.first(), Some(b'0' | b'2')));
+    // Into the container's cgroups (host paths: before joining its mount
+    // and cgroup namespaces); the child inherits them.
     crate::cgroup::join(pid)?;
     crate::rt::crash::step("exec: in the cgroup");
     // What the command gets as stdio is opened here, from the host's view
