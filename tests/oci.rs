@@ -379,6 +379,31 @@ fn root_of_a_plain_users_user_namespace_runs_rootless() {
     );
 }
 
+/// An engine stopping a created container sends SIGTERM first (CRI-O's
+/// stop): the waiting init ends at once, as runc's does, instead of
+/// only at the KILL after the grace period.
+#[test]
+fn sigterm_ends_a_created_container() {
+    if !root() {
+        return;
+    }
+    let o = Oci::new("term", &["sleep", "30"]);
+    let out = o.out(&["create", "--bundle", o.bundle(), "t1"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let pid: i32 = field(&o.state("t1"), "pid").parse().unwrap();
+    assert_eq!(o.out(&["kill", "t1", "TERM"]).status.code(), Some(0));
+    let t = std::time::Instant::now();
+    wait_for(5, "the created init to end", || {
+        (field(&o.state("t1"), "status") == "stopped").then_some(())
+    });
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    // Never ran its command.
+    assert!(
+        std::fs::read(format!("/proc/{pid}/cmdline")).map_or(true, |c| !c.starts_with(b"sleep"))
+    );
+    assert_eq!(o.out(&["delete", "t1"]).status.code(), Some(0));
+}
+
 #[test]
 fn create_waits_for_start_then_runs_and_delete_leaves_nothing() {
     if !root() {

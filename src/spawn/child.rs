@@ -373,6 +373,13 @@ fn wait_for_start(err_wr: i32, fifo: i32) -> Result<(), Fail<'static>> {
     // No longer tied to the parent before it hears "ready" (it exits
     // right after): else the kernel could kill us as it goes.
     proc::prctl(libc::PR_SET_PDEATHSIG, 0).map_err(f("prctl", b"PDEATHSIG"))?;
+    // An engine that stops a created container sends SIGTERM first: it
+    // ends the wait, as it ends runc's init (else only the KILL after the
+    // grace period would). Best effort: a profile may refuse the calls.
+    let forwarded = signal::SigSet::of(super::parent::FORWARDED);
+    if signal::exit_on(super::parent::FORWARDED).is_ok() {
+        let _ = signal::sigprocmask(libc::SIG_UNBLOCK, &forwarded);
+    }
     fd::write_all(err_wr, wire::READY).map_err(f("report ready", b""))?;
     let mut b = [0u8; 32];
     let path = cstr::join(

@@ -79,6 +79,30 @@ fn set_disposition(sig: i32, handler: usize) -> Result<()> {
     unsafe { syscall!(Sysno::rt_sigaction, sig, &act as *const _, 0, SIGSET_SIZE) }.map(drop)
 }
 
+/// Exit with 128 + N on any of `sigs`: a handler, so that the kernel
+/// delivers them to a pid namespace's init at all (a default action is
+/// dropped there), for the container's init while it waits for `start`
+/// (runc's Go init dies of SIGTERM then). Only in a process that execs
+/// or exits next, which resets it: pocket's own processes keep no
+/// handlers (proc::vfork_on relies on that).
+pub fn exit_on(sigs: &[i32]) -> Result<()> {
+    extern "C" fn die(sig: core::ffi::c_int) {
+        super::proc::exit(128 + sig);
+    }
+    for &s in sigs {
+        // SAFETY: a zeroed sigaction is a valid value (empty mask, no flags).
+        let mut act: libc::sigaction = unsafe { core::mem::zeroed() };
+        act.sa_sigaction = die as extern "C" fn(core::ffi::c_int) as usize;
+        // SAFETY: act is a valid sigaction; musl's sigaction supplies the
+        // restorer x86_64 needs.
+        if unsafe { libc::sigaction(s, &act, core::ptr::null_mut()) } != 0 {
+            // SAFETY: musl's errno location is valid in this thread.
+            return Err(Errno::new(unsafe { *libc::__errno_location() }));
+        }
+    }
+    Ok(())
+}
+
 /// Ignore `sig` (SIG_IGN survives execve; reset it in children).
 pub fn ignore(sig: i32) -> Result<()> {
     set_disposition(sig, 1)
