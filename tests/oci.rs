@@ -304,6 +304,18 @@ fn home_from_the_rootfs_passwd_when_the_config_has_none() {
         let out = o2.out(&["exec", "--process", process.to_str().unwrap(), "h2"]);
         assert_eq!(stdout(&out), format!("{want}\n"), "{user} {env}: {out:?}");
     }
+    // The command-line form as another user: its own home, not the
+    // init's (the init's default is not kept in the container's config).
+    let out = o2.out(&[
+        "exec",
+        "--user",
+        "65534",
+        "h2",
+        "sh",
+        "-c",
+        "echo home=$HOME",
+    ]);
+    assert_eq!(stdout(&out), "home=/nonexistent\n", "{out:?}");
     assert_eq!(o2.out(&["delete", "-f", "h2"]).status.code(), Some(0));
 }
 

@@ -115,20 +115,10 @@ fn load_spec(ctx: &Ctx, bundle: &str, id: &str) -> Result<Spec> {
     // config says. The container's stdin is pocket's own (a pipe from the
     // engine, or /dev/null).
     spec.io.stdin = true;
-    let (uid, root) = (spec.process.user.uid, spec.root.path.clone());
-    default_home(&mut spec.process.env, uid, &root);
+    // runc's HOME where the config has none, for the init alone (an exec
+    // as another user gets its own: oci::exec).
+    spec.default_home = true;
     Ok(spec)
-}
-
-/// runc's HOME: unless the process's environment has one (containerd's
-/// configs do not), the user's home in the rootfs's /etc/passwd, "/"
-/// when not listed there. For the init and for each exec.
-pub fn default_home(env: &mut Vec<Vec<u8>>, uid: u32, rootfs: &[u8]) {
-    if crate::spec::getenv(env, b"HOME").is_some_and(|h| !h.is_empty()) {
-        return;
-    }
-    let home = crate::image::user::home(&alloc::format!("{uid}"), &[text(rootfs)]);
-    crate::spec::setenv(env, [b"HOME=", home.as_bytes()].concat());
 }
 
 /// linux.cgroupsPath as a path below each hierarchy's root: absolute

@@ -141,7 +141,7 @@ fn run(ctx: &Ctx, p: &crate::cli::args::Parsed<'_>) -> Result<i32> {
             "no command specified (args in --process, or after the id)",
         ));
     }
-    super::cmd::default_home(&mut e.env, e.user.uid, &spec.root.path);
+    crate::spec::default_home(&mut e.env, e.user.uid, &spec.root.path);
     let console = match (e.tty, p.value(FLAGS, "console-socket")) {
         (true, Some(s)) => Some(
             crate::sys::sock::connect_unix(s)

@@ -265,7 +265,17 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
         _ => (0, 0),
     };
     super::limits::check_rlimits(&p.rlimits)?;
-    let config = wire::encode(flags, winsize, &p.args, &p.env, &p.cwd, &spec.hostname);
+    let with_home;
+    let env = match spec.default_home {
+        true => {
+            let mut e = p.env.clone();
+            crate::spec::default_home(&mut e, p.user.uid, &spec.root.path);
+            with_home = e;
+            &with_home
+        }
+        false => &p.env,
+    };
+    let config = wire::encode(flags, winsize, &p.args, env, &p.cwd, &spec.hostname);
     let tty_sock = match p.terminal {
         true => Some(sock::socketpair().ctx("socketpair", "pty")?),
         false => None,
@@ -361,7 +371,7 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
         err_wr: err_w.raw(),
         buf: alloc::vec![0; config.len()],
         argv: Vec::with_capacity(p.args.len() + 1),
-        envp: Vec::with_capacity(p.env.len() + 1),
+        envp: Vec::with_capacity(env.len() + 1),
         tty_sock: tty_sock.as_ref().map_or(-1, |(_, theirs)| theirs.raw()),
         caps: p.capabilities,
         stdout: out.stdout,

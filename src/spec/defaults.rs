@@ -78,6 +78,19 @@ pub fn override_env<T: AsRef<[u8]>>(env: &mut Vec<Vec<u8>>, over: &[T]) {
 }
 
 /// The value of `name` in an environment (the last entry for it).
+/// runc's HOME: unless `env` has one (not empty; containerd's configs
+/// never do), the home of user `uid` in the rootfs's /etc/passwd, "/"
+/// when not listed there. For an OCI init (Spec::default_home) and for
+/// each OCI exec.
+pub fn default_home(env: &mut Vec<Vec<u8>>, uid: u32, rootfs: &[u8]) {
+    if getenv(env, b"HOME").is_some_and(|h| !h.is_empty()) {
+        return;
+    }
+    let root = String::from_utf8_lossy(rootfs).into_owned();
+    let home = crate::image::user::home(&alloc::format!("{uid}"), &[root]);
+    setenv(env, [b"HOME=", home.as_bytes()].concat());
+}
+
 pub fn getenv<'e, T: AsRef<[u8]>>(env: &'e [T], name: &[u8]) -> Option<&'e [u8]> {
     env.iter()
         .rev()

@@ -13,8 +13,8 @@ pub mod rlimit;
 pub mod sysctl;
 
 pub use defaults::{
-    DEFAULT_CAPS, DEFAULT_PATH, MASKED_PATHS, READONLY_PATHS, default_mounts, docker_env, getenv,
-    override_env, setenv,
+    DEFAULT_CAPS, DEFAULT_PATH, MASKED_PATHS, READONLY_PATHS, default_home, default_mounts,
+    docker_env, getenv, override_env, setenv,
 };
 
 pub use crate::net::NetAttach;
@@ -267,6 +267,10 @@ pub struct Spec {
     /// keyring they have, no fresh one (where keyctl is refused: nested
     /// under a seccomp profile, gVisor).
     pub no_new_keyring: bool,
+    /// OCI: the init gets runc's HOME (spec::default_home) where its
+    /// environment has none; set at create, never stored: an exec as
+    /// another user gets its own.
+    pub default_home: bool,
     /// The image the rootfs comes from (its id), if any.
     pub image: Option<String>,
     /// docker's container Config of a docker-CLI container, as its create

@@ -634,6 +634,7 @@ pub fn from_value(c: &Value) -> Result<Spec> {
         ipc_shareable: on(A_IPC_SHAREABLE),
         no_pivot: on(A_NO_PIVOT),
         no_new_keyring: on(A_NO_KEYRING),
+        default_home: false,
         image: ann(A_IMAGE).map(String::from),
         config: ann(A_CONFIG)
             .and_then(|c| json::parse(c.as_bytes()).ok())
