@@ -602,8 +602,8 @@ fn network_settings(ctx: &Ctx, r: &Record, s: &crate::spec::Spec) -> Value {
         let (b, published) = bindings(ctx, r);
         ports = b;
         if let Value::Obj(m) = &mut ports {
-            for e in super::port::exposed_only(&ctx.store, r, &published) {
-                m.push((e, Value::Null));
+            for (port, proto) in super::port::exposed_only(&ctx.store, r, &published) {
+                m.push((alloc::format!("{port}/{proto}"), Value::Null));
             }
             crate::rt::sort_by(m, |a, b| a.0 < b.0);
         }

@@ -63,15 +63,15 @@ pub fn published(store: &Store, rec: &Record, maps: &[Mapping]) -> Vec<Mapping> 
     v
 }
 
-/// The exposed ports `rec` lists without publishing them ("80/tcp"), as
-/// docker's NetworkSettings.Ports holds them (a null binding): while it
-/// runs with a network of its own (a bridge network or slirp4netns),
-/// none on the host's, none, or another container's.
+/// The exposed ports `rec` lists without publishing them (port and
+/// protocol), as docker's NetworkSettings.Ports holds them (a null
+/// binding): while it runs with a network of its own (a bridge network or
+/// slirp4netns), none on the host's, none, or another container's.
 pub fn exposed_only(
     store: &Store,
     rec: &Record,
     published: &[Mapping],
-) -> Vec<alloc::string::String> {
+) -> Vec<(u16, &'static str)> {
     if rec.status != Status::Running {
         return Vec::new();
     }
@@ -81,15 +81,15 @@ pub fn exposed_only(
     if spec.net.is_none() && spec.slirp.is_none() {
         return Vec::new();
     }
-    let done = |e: &str| {
-        published
-            .iter()
-            .any(|m| alloc::format!("{}/{}", m.ctr_port, m.proto.as_str()) == e)
-    };
-    spec.config
-        .map(|c| c.exposed_ports)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|e| !done(e))
+    let exposed = spec.config.map(|c| c.exposed_ports).unwrap_or_default();
+    exposed
+        .iter()
+        .filter_map(|e| crate::image::change::port_range(e))
+        .map(|(port, _, proto)| (port, proto))
+        .filter(|&(port, proto)| {
+            !published
+                .iter()
+                .any(|m| m.ctr_port == port && m.proto.as_str() == proto)
+        })
         .collect()
 }

@@ -173,7 +173,7 @@ type Listed = (u16, String, u16, &'static str);
 
 /// What `rec` lists: its published ports, and the exposed ones it does
 /// not publish (port::exposed_only).
-fn listed(published: &[Mapping], exposed: &[String]) -> Vec<Listed> {
+fn listed(published: &[Mapping], exposed: &[(u16, &'static str)]) -> Vec<Listed> {
     let mut v: Vec<Listed> = published
         .iter()
         .map(|m| {
@@ -181,16 +181,11 @@ fn listed(published: &[Mapping], exposed: &[String]) -> Vec<Listed> {
             (m.ctr_port, ip, m.host_port, m.proto.as_str())
         })
         .collect();
-    for e in exposed {
-        let proto = match e.split_once('/') {
-            Some((_, "udp")) => "udp",
-            Some((_, "sctp")) => "sctp",
-            _ => "tcp",
-        };
-        if let Some(n) = e.split('/').next().and_then(|p| p.parse::<u16>().ok()) {
-            v.push((n, String::new(), 0, proto));
-        }
-    }
+    v.extend(
+        exposed
+            .iter()
+            .map(|&(n, proto)| (n, String::new(), 0, proto)),
+    );
     v
 }
 
