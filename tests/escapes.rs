@@ -298,8 +298,11 @@ fn exe_attack() {
 }
 
 /// The attack, with pocket at `path` (which `old` also names) and its
-/// state under `state`; returns what the attacker reported and the device
-/// of the file the container's monitor runs from. With `upgrade`, another
+/// state under `state`, on a container with CAP_SYS_PTRACE, where `exec`
+/// enters sealed (the dmz is not for it, spawn/dmz.rs; for the others see
+/// `exec_through_the_dmz_never_runs_pocket_inside`); returns what the
+/// attacker reported and the device of the file the container's monitor
+/// runs from. With `upgrade`, another
 /// inode is put at `path` after the container started (the monitor runs
 /// the old one). With `unlinked`, the admin's trapped exec runs pocket
 /// through a name that is gone by then (another link to `path`'s inode,
@@ -342,6 +345,8 @@ fn exe_attack_on(
     let o = run(&[
         "run",
         "-d",
+        "--cap-add",
+        "SYS_PTRACE",
         "--rootfs",
         rootfs.to_str().unwrap(),
         "sleep",
@@ -464,6 +469,72 @@ fn the_host_binary_cannot_be_written_through_exec_from_the_monitors_view() {
     );
 }
 
+/// A container without CAP_SYS_PTRACE (docker's default): `exec` stays
+/// the host's binary and starts the command through the dmz, a program
+/// in a sealed memfd (spawn/dmz.rs). The container's trap (its command a
+/// link to /proc/self/exe) then names the dmz, run again as the command:
+/// it exits 127 at once, and pocket never runs inside (where pocket runs
+/// sealed, the trap runs it there: `pocket load`, waiting on its stdin).
+/// The exec'ing process stays the host's binary meanwhile (it did not
+/// re-execute), which the container cannot reach: its child was not
+/// dumpable until its execve of the dmz.
+#[test]
+fn exec_through_the_dmz_never_runs_pocket_inside() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("secdmz");
+    let rootfs = PathBuf::from(private_rootfs(&r));
+    plant_trap(&rootfs);
+    let before = std::fs::read(bin()).unwrap();
+    let o = r.out(&[
+        "run",
+        "-d",
+        "--rootfs",
+        rootfs.to_str().unwrap(),
+        "sleep",
+        "60",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let id = stdout(&o).trim().to_string();
+    let mut c = r
+        .cmd(&["exec", "-i", &id, "trap", "load"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // stdin stays open: only pocket inside would wait on it.
+    let _stdin = c.stdin.take();
+    let st = wait_for(10, "the trapped exec to end", || c.try_wait().unwrap());
+    let o = c.wait_with_output().unwrap();
+    assert_eq!(st.code(), Some(127), "{o:?}");
+    assert_eq!(stdout(&o), "", "{o:?}");
+    // While a command runs, the exec'ing pocket is the host's binary.
+    let host = std::fs::metadata(bin()).unwrap();
+    let mut c = r.cmd(&["exec", &id, "sleep", "5"]).spawn().unwrap();
+    let pid = c.id();
+    wait_for(10, "the command to run", || {
+        let kids = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
+        let k: u32 = kids.split_whitespace().next()?.parse().ok()?;
+        let exe = std::fs::read_link(format!("/proc/{k}/exe")).ok()?;
+        exe.ends_with("busybox").then_some(())
+    });
+    let me = std::fs::metadata(format!("/proc/{pid}/exe")).unwrap();
+    assert_eq!(
+        (me.dev(), me.ino()),
+        (host.dev(), host.ino()),
+        "pocket re-executed"
+    );
+    let _ = c.kill();
+    let _ = c.wait();
+    assert!(
+        std::fs::read(bin()).unwrap() == before,
+        "the host binary changed"
+    );
+    let _ = r.out(&["rm", "-f", &id]);
+}
+
 /// The device of the file process `pid` runs from.
 fn exe_dev(pid: i32) -> u64 {
     std::fs::metadata(format!("/proc/{pid}/exe")).unwrap().dev()
@@ -496,7 +567,8 @@ fn exec_borrows_only_the_live_monitor_the_record_names() {
         return;
     }
     let r = Root::new("secexe4");
-    let id = r.run_d(&["sleep", "60"]);
+    // CAP_SYS_PTRACE: exec enters sealed (not through the dmz).
+    let id = r.run_d(&["--cap-add", "SYS_PTRACE", "sleep", "60"]);
     let monitor_dev = exe_dev(mem::ppid(r.pid(&id)));
     assert_eq!(exec_device(&r, &id), monitor_dev, "not the monitor's view");
     let rec = ["run/containers", "containers"]

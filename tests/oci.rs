@@ -537,6 +537,67 @@ fn flags_in_both_forms_and_errors_in_the_log() {
     );
 }
 
+/// A non-root process whose permitted set is more than its ambient one
+/// (CAP_NET_RAW, none ambient), under no_new_privs, gets from a program
+/// with that file capability what a plain execve gives it: the kernel
+/// cuts such a program's capabilities to what the process held before
+/// its execve, which after the dmz's would be its ambient set, so `exec`
+/// does not start it through the dmz (spawn/dmz.rs).
+#[test]
+fn exec_keeps_file_capabilities_as_a_plain_execve_would() {
+    if !root() {
+        return;
+    }
+    let o = Oci::new("fcap", &["sleep", "30"]);
+    // A rootfs of its own, with a busybox that has cap_net_raw+ep.
+    let rootfs = o.root.0.join("rootfs");
+    let st = Command::new("cp")
+        .args(["-a", &rootfs_str()])
+        .arg(&rootfs)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    std::fs::create_dir(rootfs.join("capbin")).unwrap();
+    std::fs::copy(rootfs.join("bin/busybox"), rootfs.join("capbin/busybox")).unwrap();
+    let st = Command::new("setcap")
+        .args(["cap_net_raw+ep"])
+        .arg(rootfs.join("capbin/busybox"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let cfg = o.bundle.join("config.json");
+    let c = std::fs::read_to_string(&cfg).unwrap().replace(
+        &format!("\"path\":\"{}\"", rootfs_str()),
+        &format!("\"path\":\"{}\"", rootfs.display()),
+    );
+    std::fs::write(&cfg, c).unwrap();
+    assert_eq!(
+        o.out(&["run", "-d", "--bundle", o.bundle(), "fc"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let process = o.root.0.join("process.json");
+    let caps = |prog: &str| {
+        std::fs::write(
+            &process,
+            format!(
+                r#"{{"terminal":false,"args":["{prog}","grep","^CapPrm","/proc/self/status"],"env":["PATH=/bin"],"cwd":"/",
+"user":{{"uid":1000,"gid":1000}},"noNewPrivileges":true,
+"capabilities":{{"bounding":["CAP_NET_RAW","CAP_CHOWN"],"effective":["CAP_NET_RAW"],"permitted":["CAP_NET_RAW"],"inheritable":[],"ambient":[]}}}}"#
+            ),
+        )
+        .unwrap();
+        let x = o.out(&["exec", "--process", process.to_str().unwrap(), "fc"]);
+        assert_eq!(x.status.code(), Some(0), "{x:?}");
+        stdout(&x)
+    };
+    // The file's capability, as runc gives it.
+    assert_eq!(caps("/capbin/busybox"), "CapPrm:\t0000000000002000\n");
+    // Control: none from a program without it.
+    assert_eq!(caps("/bin/busybox"), "CapPrm:\t0000000000000000\n");
+}
+
 #[test]
 fn exec_as_engines_do_it_and_no_fd_leaks_in() {
     if !root() {

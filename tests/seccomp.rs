@@ -335,6 +335,34 @@ fn a_custom_profile_from_a_file() {
     assert_eq!(stdout(&o), "Seccomp:\t2\n");
 }
 
+/// A profile that refuses execveat(2): `exec` cannot start the command
+/// through the dmz then (its child execveat's it after the filter is in,
+/// spawn/dmz.rs), and enters sealed instead: the command still runs.
+#[test]
+fn exec_where_the_profile_refuses_execveat() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("sec-noexecat");
+    let file = r.0.join("no-execveat.json");
+    std::fs::write(
+        &file,
+        r#"{"defaultAction": "SCMP_ACT_ALLOW",
+  "syscalls": [{"names": ["execveat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}"#,
+    )
+    .unwrap();
+    let opt = format!("seccomp={}", file.display());
+    let id = r.run_d(&["--security-opt", &opt, "sleep", "300"]);
+    let o = exec(
+        &r,
+        &id,
+        &["sh", "-c", "echo ran; grep ^Seccomp: /proc/self/status"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert_eq!(stdout(&o), "ran\nSeccomp:\t2\n", "{o:?}");
+    let _ = r.out(&["rm", "-f", &id]);
+}
+
 /// `Speculation_Store_Bypass:` of /proc/self/status in a container.
 fn ssb(r: &Root, opts: &[&str]) -> String {
     let mut a = vec!["run", "--rm"];

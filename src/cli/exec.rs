@@ -39,12 +39,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     if cmd.is_empty() {
         return Err(Error::bad("exec", "", "no command specified"));
     }
-    // From here on this process will enter the container: from a sealed
-    // copy of pocket only (spawn/sealed.rs), its monitor's if it has one.
     let q = text(q);
-    crate::spawn::sealed::ensure(ctx.args, &ctx.store.run, || {
-        crate::container::monitor_of(&ctx.store, &q)
-    })?;
     let id = ctx.store.resolve(&q)?;
     let spec = ctx.store.spec(&id)?;
     let tty = on("tty");
@@ -123,7 +118,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             env
         }
     };
-    let e = Exec {
+    let mut e = Exec {
         env,
         cwd,
         tty,
@@ -138,6 +133,17 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
         .and_then(|v| core::str::from_utf8(v).ok()?.parse().ok()),
         ..Exec::of(&spec, cmd.iter().map(|a| a.to_vec()).collect())
     };
+    // This process enters the container from a sealed copy of pocket (its
+    // monitor's if it has one), or its command starts through the dmz
+    // (spawn/sealed.rs, spawn/dmz.rs).
+    let fits = crate::spawn::dmz::fits(&e, spec.process.capabilities);
+    let dmz = crate::spawn::sealed::for_exec(
+        ctx.args,
+        &ctx.store.run,
+        || crate::container::monitor_of(&ctx.store, &q),
+        fits,
+    )?;
+    e.dmz = dmz.as_ref().map_or(-1, |f| f.raw());
     // What failed in setting the process up in the container is docker's
     // "OCI runtime exec failed": 126 (a command not found stays 127, a
     // container not running 1).

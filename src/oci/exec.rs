@@ -45,9 +45,6 @@ fn run(ctx: &Ctx, p: &crate::cli::args::Parsed<'_>) -> Result<i32> {
         return Err(Error::bad("exec", "", "needs a container id"));
     };
     let id = text(id);
-    // From here this process enters the container: from a sealed copy
-    // of pocket only (CVE-2019-5736, spawn/sealed.rs).
-    crate::spawn::sealed::ensure(ctx.args, &ctx.store.run, || None)?;
     let rec = ctx
         .store
         .load(&id)
@@ -142,6 +139,13 @@ fn run(ctx: &Ctx, p: &crate::cli::args::Parsed<'_>) -> Result<i32> {
         ));
     }
     crate::spec::default_home(&mut e.env, e.user.uid, &spec.root.path);
+    // This process enters the container from a sealed copy of pocket, or
+    // its command starts through the dmz (CVE-2019-5736: spawn/sealed.rs,
+    // spawn/dmz.rs). Before the console socket is connected: a re-exec
+    // would connect it twice.
+    let fits = crate::spawn::dmz::fits(&e, spec.process.capabilities);
+    let dmz = crate::spawn::sealed::for_exec(ctx.args, &ctx.store.run, || None, fits)?;
+    e.dmz = dmz.as_ref().map_or(-1, |f| f.raw());
     let console = match (e.tty, p.value(FLAGS, "console-socket")) {
         (true, Some(s)) => Some(
             crate::sys::sock::connect_unix(s)

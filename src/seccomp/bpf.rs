@@ -123,6 +123,26 @@ fn permissive(ret: u32) -> bool {
     matches!(ret & 0xffff_0000, 0x7fff_0000 | 0x7ffc_0000 | 0x7ff0_0000)
 }
 
+/// What the program `compile` makes of `rules` does with syscall `nr`
+/// (x86_64, below the x32 bit) when its arguments play no part: its first
+/// rule without conditions (those with the default's action dropped, as
+/// there), or the default where it has no rule (ENOSYS past the highest
+/// one, as the stub gives); None when rules test its arguments.
+pub fn plain_action(default: u32, rules: &[Rule], nr: u32) -> Option<u32> {
+    let max = rules.iter().map(|r| r.nr).max();
+    if max.is_some_and(|m| nr > m) && !permissive(default) && default != RET_ENOSYS {
+        return Some(RET_ENOSYS);
+    }
+    let mut conds = false;
+    for r in rules.iter().filter(|r| r.nr == nr && r.action != default) {
+        if r.args.is_empty() {
+            return Some(r.action);
+        }
+        conds = true;
+    }
+    (!conds).then_some(default)
+}
+
 /// Compile. Per syscall, as libseccomp and runc treat a profile: a rule
 /// with the default's action is dropped (runc ignores it); a rule without
 /// conditions decides the syscall (the first one if several); otherwise

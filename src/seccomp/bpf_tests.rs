@@ -388,3 +388,63 @@ fn empty_and_allow_all() {
     let p = agree(EPERM, &[]);
     assert_eq!(run(&p, &call(0, &[])).0, EPERM);
 }
+
+/// `plain_action`'s answer is what the compiled program does for every
+/// argument value the rules could test; None only where they test one.
+#[test]
+fn plain_action_is_what_the_program_does() {
+    static ONE: [Arg; 1] = [arg(0, Op::Eq, 1, 0)];
+    let mixed = vec![
+        rule(Sysno::mkdir, Action::Errno(1), &ONE),
+        rule(Sysno::mkdir, Action::Allow, &ONE),
+        rule(Sysno::rmdir, Action::Errno(13), &ONE),
+        rule(Sysno::rmdir, Action::Allow, &[]),
+        rule(Sysno::execve, Action::Log, &[]),
+        rule(Sysno::write, Action::Errno(1), &[]),
+    ];
+    let sets = [
+        (profile::DEFAULT_ACTION.ret(), profile::rules(DEFAULT_CAPS)),
+        (profile::DEFAULT_ACTION.ret(), profile::rules(0)),
+        (EPERM, mixed.clone()),
+        (ALLOW, mixed.clone()),
+        (KILL, mixed),
+    ];
+    for (default, rules) in &sets {
+        let prog = compile(*default, rules).unwrap();
+        let p = probes(rules);
+        let top = rules.iter().map(|r| r.nr).max().unwrap() + 3;
+        for nr in 0..=top {
+            match plain_action(*default, rules, nr) {
+                Some(a) => {
+                    for i in 0..6 {
+                        for &x in &p {
+                            let mut d = call(nr, &[]);
+                            d.args[i] = x;
+                            assert_eq!(run(&prog, &d).0, a, "nr {nr} {d:x?}");
+                        }
+                    }
+                }
+                None => assert!(
+                    rules
+                        .iter()
+                        .any(|r| r.nr == nr && r.action != *default && !r.args.is_empty()),
+                    "nr {nr}"
+                ),
+            }
+        }
+    }
+    // The builtin profile lets what exec's dmz does through, plainly.
+    let b = profile::rules(DEFAULT_CAPS);
+    for nr in [
+        Sysno::execveat,
+        Sysno::execve,
+        Sysno::fcntl,
+        Sysno::write,
+        Sysno::exit_group,
+    ] {
+        assert_eq!(
+            plain_action(profile::DEFAULT_ACTION.ret(), &b, nr as u32),
+            Some(ALLOW)
+        );
+    }
+}

@@ -146,6 +146,21 @@ pub fn build(s: &Seccomp, caps: u64) -> Result<Option<Vec<SockFilter>>> {
         .map_err(|why| Error::bad("seccomp", "", why))
 }
 
+/// Whether the filter `build` makes of `s` for capabilities `caps` lets
+/// each of the syscalls `nrs` through (allowed or logged) whatever its
+/// arguments: what runs after the filter is in must be sure of it.
+pub fn lets_through(s: &Seccomp, caps: u64, nrs: &[u32]) -> bool {
+    let (default, rules) = match s {
+        Seccomp::Unconfined => return true,
+        Seccomp::Builtin => (profile::DEFAULT_ACTION, profile::rules(caps)),
+        Seccomp::Profile(p) => (p.default, json::rules(p)),
+    };
+    nrs.iter().all(|&nr| {
+        bpf::plain_action(default.ret(), &rules, nr)
+            .is_some_and(|r| r == Action::Allow.ret() || r == Action::Log.ret())
+    })
+}
+
 /// What the child installs: built by the parent before clone/fork, so
 /// the child only makes syscalls.
 #[derive(Clone, Copy)]

@@ -609,51 +609,84 @@ fn bytes(p: *const c_char) -> &'static [u8] {
     unsafe { CStr::from_ptr(p) }.to_bytes()
 }
 
-/// The search `exec` makes, without the execve: Ok if argv[0] names an
-/// executable regular file (directly, or in the container's PATH).
-fn look_up(argv: &[*const c_char], envp: &[*const c_char]) -> Result<(), Fail<'static>> {
-    let file = bytes(argv[0]);
-    let ok = |p: &CStr| {
-        fd::access(p, libc::X_OK).is_ok()
-            && fd::fstatat(libc::AT_FDCWD, p, 0)
-                .is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFREG)
-    };
-    let not_found = Fail {
-        op: "exec",
-        arg: file,
-        errno: Errno::ENOENT,
-    };
+/// An argument from a table the parent built (NUL-terminated).
+pub(super) fn arg(p: *const c_char) -> &'static [u8] {
+    bytes(p)
+}
+
+/// Where execvpe(3) would run `argv0` from, without the execve: itself if
+/// it holds a '/', else the first directory of the container's PATH with
+/// an executable regular file of that name (put in `buf`); ENOENT, or
+/// EACCES if only files it may not run were found, as execvpe's.
+pub(super) fn find<'b>(
+    argv0: *const c_char,
+    envp: &[*const c_char],
+    buf: &'b mut [u8; 4096],
+) -> Result<&'b CStr, Errno> {
+    let file = bytes(argv0);
     if file.is_empty() {
-        return Err(not_found);
+        return Err(Errno::ENOENT);
     }
     if file.contains(&b'/') {
-        // SAFETY: argv[0] is a NUL-terminated string from the buffer.
-        let p = unsafe { CStr::from_ptr(argv[0]) };
-        return match fd::fstatat(libc::AT_FDCWD, p, 0) {
-            Err(_) => Err(not_found),
-            Ok(_) if ok(p) => Ok(()),
-            // There but not a program: "permission denied", 126.
-            Ok(_) => Err(Fail {
-                op: "exec",
-                arg: file,
-                errno: Errno::EACCES,
-            }),
-        };
+        // SAFETY: argv0 is a NUL-terminated string from the table.
+        return Ok(unsafe { CStr::from_ptr(argv0) });
     }
     let path = envp
         .iter()
         .take_while(|p| !p.is_null())
         .find_map(|&p| lookup(&[bytes(p)], b"PATH"))
         .unwrap_or(DEFAULT_PATH);
-    let mut buf = [0u8; 4096];
+    let mut seen_eacces = false;
+    let mut found = None;
     for dir in path.split(|&c| c == b':') {
-        if let Some(full) = cstr::join(&mut buf, dir, file)
-            && ok(full)
-        {
-            return Ok(());
+        let Some(full) = cstr::join(buf, dir, file) else {
+            continue;
+        };
+        let regular = || {
+            fd::fstatat(libc::AT_FDCWD, full, 0)
+                .is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFREG)
+        };
+        match fd::access(full, libc::X_OK) {
+            Ok(()) if regular() => {
+                found = Some(full.to_bytes().len());
+                break;
+            }
+            Ok(()) | Err(Errno::EACCES) => seen_eacces = true,
+            Err(_) => {}
         }
     }
-    Err(not_found)
+    match found {
+        Some(n) => CStr::from_bytes_with_nul(&buf[..=n]).map_err(|_| Errno::EINVAL),
+        None if seen_eacces => Err(Errno::EACCES),
+        None => Err(Errno::ENOENT),
+    }
+}
+
+/// The search `exec` makes, without the execve: Ok if argv[0] names an
+/// executable regular file (directly, or in the container's PATH).
+fn look_up(argv: &[*const c_char], envp: &[*const c_char]) -> Result<(), Fail<'static>> {
+    let file = bytes(argv[0]);
+    let fail = |errno| Fail {
+        op: "exec",
+        arg: file,
+        errno,
+    };
+    let mut buf = [0u8; 4096];
+    // Not found in PATH is 127 whatever was there (Go's LookPath, runc's).
+    let p = find(argv[0], envp, &mut buf).map_err(|_| fail(Errno::ENOENT))?;
+    if !file.contains(&b'/') {
+        return Ok(());
+    }
+    match fd::fstatat(libc::AT_FDCWD, p, 0) {
+        Err(_) => Err(fail(Errno::ENOENT)),
+        Ok(st)
+            if st.st_mode & libc::S_IFMT == libc::S_IFREG && fd::access(p, libc::X_OK).is_ok() =>
+        {
+            Ok(())
+        }
+        // There but not a program: "permission denied", 126.
+        Ok(_) => Err(fail(Errno::EACCES)),
+    }
 }
 
 /// execvpe(3) without allocating: the container's PATH, not the host's.

@@ -54,6 +54,9 @@ pub struct Exec {
     /// Killed (SIGKILL) if still running after this long: the call
     /// returns TIMED_OUT then (health checks' --health-timeout).
     pub timeout_ms: Option<u64>,
+    /// The dmz's sealed memfd (spawn/dmz.rs), or -1: the command starts
+    /// through it, as pocket does not run sealed (`sealed::for_exec`).
+    pub dmz: i32,
 }
 
 /// What `exec` returns for a command killed at its timeout.
@@ -86,6 +89,7 @@ impl Exec {
             new_keyring: !spec.no_new_keyring,
             preserve_fds: 0,
             timeout_ms: None,
+            dmz: -1,
         }
     }
 }
@@ -210,6 +214,14 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
         let _ = tty::set_winsize(m.raw(), &ws);
     }
     let (err_r, err_w) = fd::pipe().ctx("pipe", "error")?;
+    // Through the dmz: its argv, [error pipe, path (the child's search
+    // fills it in), the command's argv...].
+    let pipe_no = cstring(alloc::format!("{}", err_w.raw()).as_bytes()).unwrap_or_default();
+    let mut dmz_argv: Vec<*const c_char> = Vec::new();
+    if e.dmz >= 0 {
+        dmz_argv.extend([pipe_no.as_ptr(), core::ptr::null()]);
+        dmz_argv.extend_from_slice(argv.ptrs());
+    }
     let mut set = SigSet::of(FORWARDED);
     set.0 |= SigSet::of(&[libc::SIGCHLD, libc::SIGWINCH]).0;
     let old = signal::sigprocmask(libc::SIG_BLOCK, &set).ctx("sigprocmask", "")?;
@@ -242,6 +254,7 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
             confine,
             &cwd,
             argv.ptrs(),
+            &mut dmz_argv,
             envp.ptrs(),
             slave,
             null.as_ref().map_or(-1, |n| n.raw()),
@@ -272,7 +285,13 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     crate::rt::crash::step("exec: forked");
     let master = pty.map(|(m, _slave)| m);
     let mut report = [0u8; 512];
-    let n = fd::read_full(err_r.raw(), &mut report).unwrap_or(0);
+    let mut n = fd::read_full(err_r.raw(), &mut report).unwrap_or(0);
+    if n == 4 {
+        // The dmz's report: the errno of the command's execve.
+        let errno = i32::from_le_bytes([report[0], report[1], report[2], report[3]]);
+        let file = e.args.first().map_or(&b""[..], |a| &a[..]);
+        n = super::wire::put_fail(&mut report, "exec", file, errno);
+    }
     if n == 0 {
         e.pid.set(child);
         if let (true, Some(m)) = (e.console >= 0, &master) {
@@ -348,6 +367,7 @@ fn run_child<'a>(
     confine: crate::seccomp::Confine,
     cwd: &'a CString,
     argv: &[*const c_char],
+    dmz_argv: &mut [*const c_char],
     envp: &[*const c_char],
     slave: Option<i32>,
     null: i32,
@@ -386,9 +406,10 @@ fn run_child<'a>(
                 }
             }
         }
-        // Only 0, 1, 2 and the error pipe from here: nothing of pocket's
-        // (or its caller's) can be reached as /proc/self/fd/N.
-        child::close_all_but(&[err_w], e.preserve_fds);
+        // Only 0, 1, 2 and the error pipe (and the dmz's memfd, closed at
+        // its execve) from here: nothing of pocket's (or its caller's) can
+        // be reached as /proc/self/fd/N.
+        child::close_all_but(&[err_w, e.dmz], e.preserve_fds);
         child::give_stdio(e.user.uid, slave.is_some());
         if e.new_keyring {
             child::new_keyring()?;
@@ -414,6 +435,25 @@ fn run_child<'a>(
     if let Err(fail) = child::enter_cwd(cwd) {
         return fail;
     }
+    // Through the dmz: the command looked up now (as its user, from its
+    // working directory, before the filter), the error pipe kept across
+    // the dmz's execve (the dmz closes it at the command's).
+    let mut path = [0u8; 4096];
+    if e.dmz >= 0 {
+        let file = child::arg(argv[0]);
+        let found = child::find(argv[0], envp, &mut path)
+            .and_then(|p| fd::set_cloexec(err_w, false).map(|()| p));
+        match found {
+            Ok(p) => dmz_argv[1] = p.as_ptr(),
+            Err(errno) => {
+                return Fail {
+                    op: "exec",
+                    arg: file,
+                    errno,
+                };
+            }
+        }
+    }
     if let Err((op, errno)) = confine.last() {
         return Fail {
             op,
@@ -422,5 +462,12 @@ fn run_child<'a>(
         };
     }
     signal::reset_all();
+    if e.dmz >= 0 {
+        return Fail {
+            op: "exec",
+            arg: child::arg(argv[0]),
+            errno: crate::sys::exe::execveat_raw(e.dmz, dmz_argv.as_ptr(), envp.as_ptr()),
+        };
+    }
     child::exec(argv, envp)
 }

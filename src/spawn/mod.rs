@@ -6,6 +6,7 @@
 //! O_CLOEXEC: EOF means execve succeeded).
 
 mod child;
+pub mod dmz;
 pub mod exec;
 pub mod hooks;
 mod init;

@@ -45,6 +45,29 @@ pub fn ensure(args: &Args, run_dir: &str, twin: impl FnOnce() -> Option<(i32, u6
     if exe::running_sealed() {
         return Ok(());
     }
+    reexec(args, run_dir, twin)
+}
+
+/// `exec`'s way in (see `ensure` for the arguments): None when this
+/// process runs sealed, or once it has re-executed so; else, where the
+/// command may start through the dmz (`dmz_fits`, spawn/dmz.rs) and its
+/// memfd can be made, that memfd, and this process stays as it is.
+pub fn for_exec(
+    args: &Args,
+    run_dir: &str,
+    twin: impl FnOnce() -> Option<(i32, u64)>,
+    dmz_fits: bool,
+) -> Result<Option<crate::sys::fd::Fd>> {
+    if exe::running_sealed() {
+        return Ok(None);
+    }
+    if dmz_fits && let Ok(f) = super::dmz::load() {
+        return Ok(Some(f));
+    }
+    reexec(args, run_dir, twin).map(|()| None)
+}
+
+fn reexec(args: &Args, run_dir: &str, twin: impl FnOnce() -> Option<(i32, u64)>) -> Result<()> {
     if let Some(Ok(view)) = twin().map(|(pid, start)| exe::sealed_twin(pid, start)) {
         let _ = exe::execveat_fd(&view, args.raw_argv, args.raw_envp);
     }

@@ -42,12 +42,17 @@ pub fn add_seals(fd: i32, seals: i32) -> Result<()> {
 /// `execveat(fd, "", argv, envp, AT_EMPTY_PATH)` — execveat(2) of an open
 /// file; returns only on failure.
 pub fn execveat_fd(f: &Fd, argv: *const *const c_char, envp: *const *const c_char) -> Errno {
+    execveat_raw(f.raw(), argv, envp)
+}
+
+/// `execveat_fd` by number (a child that holds no `Fd`s).
+pub fn execveat_raw(fd: i32, argv: *const *const c_char, envp: *const *const c_char) -> Errno {
     // SAFETY: argv/envp are NULL-terminated arrays of C strings (the
-    // process's own, from crt1).
+    // process's own from crt1, or tables the caller built).
     match unsafe {
         syscall!(
             Sysno::execveat,
-            f.raw(),
+            fd,
             c"".as_ptr(),
             argv,
             envp,
@@ -235,15 +240,30 @@ fn cstring(b: &[u8]) -> Result<CString> {
     CString::new(b).map_err(|_| Errno::EINVAL)
 }
 
+/// An empty memfd `name` that can be executed once filled, and sealed
+/// (close-on-exec: execveat runs it all the same).
+fn exec_memfd(name: &CStr) -> Result<Fd> {
+    let flags = libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING;
+    match memfd_create(name, flags | MFD_EXEC) {
+        // Kernels before 6.3 do not know MFD_EXEC (and exec any memfd).
+        Err(Errno::EINVAL) => memfd_create(name, flags),
+        r => r,
+    }
+}
+
+/// A program of `bytes` in a memfd `name`, sealed against writes: what
+/// runs from it has a /proc/PID/exe nothing can write through.
+pub fn sealed_program(name: &CStr, bytes: &[u8]) -> Result<Fd> {
+    let m = exec_memfd(name)?;
+    fd::write_all(m.raw(), bytes)?;
+    add_seals(m.raw(), SEALS)?;
+    Ok(m)
+}
+
 /// A sealed memfd copy of the running binary.
 pub fn sealed_copy() -> Result<Fd> {
     let exe = fd::open(c"/proc/self/exe", libc::O_RDONLY | libc::O_CLOEXEC, 0)?;
-    let flags = libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING;
-    let m = match memfd_create(c"pocket", flags | MFD_EXEC) {
-        // Kernels before 6.3 do not know MFD_EXEC (and exec any memfd).
-        Err(Errno::EINVAL) => memfd_create(c"pocket", flags)?,
-        r => r?,
-    };
+    let m = exec_memfd(c"pocket")?;
     loop {
         match sendfile(m.raw(), exe.raw(), 1 << 30) {
             Ok(0) => break,
