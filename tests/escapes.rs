@@ -469,24 +469,25 @@ fn the_host_binary_cannot_be_written_through_exec_from_the_monitors_view() {
     );
 }
 
-/// A container without CAP_SYS_PTRACE (docker's default): `exec` stays
-/// the host's binary and starts the command through the dmz, a program
-/// in a sealed memfd (spawn/dmz.rs). The container's trap (its command a
-/// link to /proc/self/exe) then names the dmz, run again as the command:
-/// it exits 127 at once, and pocket never runs inside (where pocket runs
-/// sealed, the trap runs it there: `pocket load`, waiting on its stdin).
-/// The exec'ing process stays the host's binary meanwhile (it did not
-/// re-execute), which the container cannot reach: its child was not
-/// dumpable until its execve of the dmz.
-#[test]
-fn exec_through_the_dmz_never_runs_pocket_inside() {
-    if !root() {
-        return;
+/// Container `.1` of state root `.0`, removed when the test ends, passed
+/// or not; and `.2`, processes to kill then.
+struct Gone<'a>(&'a Root, String, Vec<std::process::Child>);
+
+impl Drop for Gone<'_> {
+    fn drop(&mut self) {
+        for c in &mut self.2 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let _ = self.0.out(&["rm", "-f", &self.1]);
     }
-    let r = Root::new("secdmz");
-    let rootfs = PathBuf::from(private_rootfs(&r));
+}
+
+/// A container without CAP_SYS_PTRACE of a private rootfs with the trap
+/// and the attacker (`plant_trap`), running `sleep 60`.
+fn trapped_container(r: &Root) -> (PathBuf, Gone<'_>) {
+    let rootfs = PathBuf::from(private_rootfs(r));
     plant_trap(&rootfs);
-    let before = std::fs::read(bin()).unwrap();
     let o = r.out(&[
         "run",
         "-d",
@@ -496,24 +497,50 @@ fn exec_through_the_dmz_never_runs_pocket_inside() {
         "60",
     ]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
-    let id = stdout(&o).trim().to_string();
+    (rootfs, Gone(r, stdout(&o).trim().to_string(), vec![]))
+}
+
+/// The admin's `exec -i ID trap load`, its stdin held open (pocket run
+/// inside would wait on it): must end, 127, printing nothing.
+fn trapped_exec(r: &Root, id: &str) {
     let mut c = r
-        .cmd(&["exec", "-i", &id, "trap", "load"])
+        .cmd(&["exec", "-i", id, "trap", "load"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // stdin stays open: only pocket inside would wait on it.
-    let _stdin = c.stdin.take();
+    let stdin = c.stdin.take();
     let st = wait_for(10, "the trapped exec to end", || c.try_wait().unwrap());
+    drop(stdin);
     let o = c.wait_with_output().unwrap();
     assert_eq!(st.code(), Some(127), "{o:?}");
     assert_eq!(stdout(&o), "", "{o:?}");
+}
+
+/// A container without CAP_SYS_PTRACE (docker's default): `exec` stays
+/// the host's binary and starts the command through the dmz, a program
+/// in a sealed memfd (spawn/dmz.rs). The container's trap (its command a
+/// link to /proc/self/exe) then names the dmz, run again as the command:
+/// it exits 127 at once, and pocket never runs inside (where pocket runs
+/// sealed, the trap runs it there: `pocket load`, waiting on its stdin).
+/// The exec'ing process stays the host's binary meanwhile (it did not
+/// re-execute).
+#[test]
+fn exec_through_the_dmz_never_runs_pocket_inside() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("secdmz");
+    let before = std::fs::read(bin()).unwrap();
+    let (_, mut gone) = trapped_container(&r);
+    let id = gone.1.clone();
+    trapped_exec(&r, &id);
     // While a command runs, the exec'ing pocket is the host's binary.
     let host = std::fs::metadata(bin()).unwrap();
-    let mut c = r.cmd(&["exec", &id, "sleep", "5"]).spawn().unwrap();
-    let pid = c.id();
+    gone.2
+        .push(r.cmd(&["exec", &id, "sleep", "5"]).spawn().unwrap());
+    let pid = gone.2[0].id();
     wait_for(10, "the command to run", || {
         let kids = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
         let k: u32 = kids.split_whitespace().next()?.parse().ok()?;
@@ -526,13 +553,50 @@ fn exec_through_the_dmz_never_runs_pocket_inside() {
         (host.dev(), host.ino()),
         "pocket re-executed"
     );
-    let _ = c.kill();
-    let _ = c.wait();
     assert!(
         std::fs::read(bin()).unwrap() == before,
         "the host binary changed"
     );
-    let _ = r.out(&["rm", "-f", &id]);
+}
+
+/// The attacker on the dmz route: while the admin's trapped execs come
+/// and go (20 of them), a process inside tries to open /proc/PID/exe of
+/// every process that shows `load` in its command line (pocket's child,
+/// not dumpable; the dmz, which makes itself not dumpable at once; the
+/// dmz run again by the trap) and to write through what it holds: what
+/// it can hold is the sealed dmz at most, and no write goes through.
+#[test]
+fn the_host_binary_cannot_be_written_through_the_dmz() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("secdmz2");
+    let before = std::fs::read(bin()).unwrap();
+    let (rootfs, gone) = trapped_container(&r);
+    let o = exe_attack_exec_for(&gone.1, true, 3, |a| r.out(a));
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    for _ in 0..20 {
+        trapped_exec(&r, &gone.1);
+    }
+    let (report, _) = exe_report_paths(&rootfs);
+    let done = PathBuf::from(format!("{}.done", report.display()));
+    wait_for(20, "the attack to end", || done.exists().then_some(()));
+    let rep = std::fs::read_to_string(&report).unwrap();
+    eprintln!("attack from inside:\n{rep}");
+    assert!(
+        !rep.contains("write: ok"),
+        "wrote through /proc/PID/exe: {rep}"
+    );
+    for l in rep.lines().filter(|l| l.starts_with("grabbed: ")) {
+        assert!(
+            l == "grabbed: nothing" || l.starts_with("grabbed: /memfd:pocket-dmz"),
+            "held {l}: {rep}"
+        );
+    }
+    assert!(
+        std::fs::read(bin()).unwrap() == before,
+        "the host binary changed"
+    );
 }
 
 /// The device of the file process `pid` runs from.

@@ -54,20 +54,6 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     let mut cwd = spec.process.cwd.clone();
     let mut user = spec.process.user.clone();
     let mut user_arg = None;
-    // docker's: --env-file entries, then -e; a name alone takes pocket's
-    // own value, or stays bare, which unsets it.
-    let mut given: Vec<Vec<u8>> = Vec::new();
-    for pass in ["env-file", "env"] {
-        for &(_, v) in p.flags.iter().filter(|f| FLAGS[f.0].long == pass) {
-            if pass == "env" {
-                given.push(env_entry(v, &ctx.args.env)?);
-                continue;
-            }
-            for e in env_file_lines(v, &read_file(v, "env file")?)? {
-                given.extend(env_file_entry(&e, &ctx.args.env)?);
-            }
-        }
-    }
     for &(k, v) in &p.flags {
         match FLAGS[k].long {
             "workdir" => {
@@ -87,7 +73,47 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             _ => {}
         }
     }
-    let env = match &spec.config {
+    let mut e = Exec {
+        cwd,
+        tty,
+        stdin: on("interactive"),
+        detach: on("detach"),
+        user,
+        // A health check's probe: killed at its timeout.
+        timeout_ms: lookup(
+            &ctx.args.env,
+            crate::container::health::EXEC_TIMEOUT.as_bytes(),
+        )
+        .and_then(|v| core::str::from_utf8(v).ok()?.parse().ok()),
+        ..Exec::of(&spec, cmd.iter().map(|a| a.to_vec()).collect())
+    };
+    // This process enters the container from a sealed copy of pocket (its
+    // monitor's if it has one), or its command starts through the dmz
+    // (spawn/sealed.rs, spawn/dmz.rs). Before the env files are read: a
+    // re-exec would read them again, and a pipe's come back empty.
+    let fits = crate::spawn::dmz::fits(&e, spec.process.capabilities);
+    let dmz = crate::spawn::sealed::for_exec(
+        ctx.args,
+        &ctx.store.run,
+        || crate::container::monitor_of(&ctx.store, &q),
+        fits,
+    )?;
+    e.dmz = dmz.as_ref().map_or(-1, |f| f.raw());
+    // docker's: --env-file entries, then -e; a name alone takes pocket's
+    // own value, or stays bare, which unsets it.
+    let mut given: Vec<Vec<u8>> = Vec::new();
+    for pass in ["env-file", "env"] {
+        for &(_, v) in p.flags.iter().filter(|f| FLAGS[f.0].long == pass) {
+            if pass == "env" {
+                given.push(env_entry(v, &ctx.args.env)?);
+                continue;
+            }
+            for e in env_file_lines(v, &read_file(v, "env file")?)? {
+                given.extend(env_file_entry(&e, &ctx.args.env)?);
+            }
+        }
+    }
+    e.env = match &spec.config {
         // docker builds an exec's environment as the container's, from its
         // Config.Env with the exec's own terminal, then its -e over it,
         // then HOME (runc's: the exec user's, unless set).
@@ -118,32 +144,6 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
             env
         }
     };
-    let mut e = Exec {
-        env,
-        cwd,
-        tty,
-        stdin: on("interactive"),
-        detach: on("detach"),
-        user,
-        // A health check's probe: killed at its timeout.
-        timeout_ms: lookup(
-            &ctx.args.env,
-            crate::container::health::EXEC_TIMEOUT.as_bytes(),
-        )
-        .and_then(|v| core::str::from_utf8(v).ok()?.parse().ok()),
-        ..Exec::of(&spec, cmd.iter().map(|a| a.to_vec()).collect())
-    };
-    // This process enters the container from a sealed copy of pocket (its
-    // monitor's if it has one), or its command starts through the dmz
-    // (spawn/sealed.rs, spawn/dmz.rs).
-    let fits = crate::spawn::dmz::fits(&e, spec.process.capabilities);
-    let dmz = crate::spawn::sealed::for_exec(
-        ctx.args,
-        &ctx.store.run,
-        || crate::container::monitor_of(&ctx.store, &q),
-        fits,
-    )?;
-    e.dmz = dmz.as_ref().map_or(-1, |f| f.raw());
     // What failed in setting the process up in the container is docker's
     // "OCI runtime exec failed": 126 (a command not found stays 127, a
     // container not running 1).

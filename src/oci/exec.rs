@@ -55,6 +55,17 @@ fn run(ctx: &Ctx, p: &crate::cli::args::Parsed<'_>) -> Result<i32> {
         )));
     }
     let spec = ctx.store.spec(&rec.id)?;
+    // A process document that is no file (a pipe, /dev/stdin) can be read
+    // only once: so this process is sealed before (see below).
+    let once = p.value(FLAGS, "process").is_some_and(|f| {
+        crate::error::cpath(&text(f)).is_ok_and(|c| {
+            !crate::sys::fd::fstatat(libc::AT_FDCWD, &c, 0)
+                .is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFREG)
+        })
+    });
+    if once {
+        crate::spawn::sealed::ensure(ctx.args, &ctx.store.run, || None)?;
+    }
     let mut e = Exec {
         stdin: true,
         detach: p.on(FLAGS, "detach"),

@@ -129,18 +129,39 @@ fn permissive(ret: u32) -> bool {
 /// there), or the default where it has no rule (ENOSYS past the highest
 /// one, as the stub gives); None when rules test its arguments.
 pub fn plain_action(default: u32, rules: &[Rule], nr: u32) -> Option<u32> {
-    let max = rules.iter().map(|r| r.nr).max();
-    if max.is_some_and(|m| nr > m) && !permissive(default) && default != RET_ENOSYS {
+    if stub_above(default, rules).is_some_and(|m| nr > m) {
         return Some(RET_ENOSYS);
     }
+    match decide(default, rules.iter().filter(|r| r.nr == nr)) {
+        (Some(a), _) => Some(a),
+        (None, true) => None,
+        (None, false) => Some(default),
+    }
+}
+
+/// The highest syscall number with a rule, past which the program gives
+/// ENOSYS (runc's stub, so that newer syscalls fail as unknown), when the
+/// default is neither permissive nor ENOSYS already.
+fn stub_above(default: u32, rules: &[Rule]) -> Option<u32> {
+    let max = rules.iter().map(|r| r.nr).max();
+    max.filter(|_| !permissive(default) && default != RET_ENOSYS)
+}
+
+/// One syscall's rules (in the profile's order): the action of the first
+/// without conditions, if any (rules with the default's action dropped);
+/// and whether any with conditions came before it.
+fn decide<'r, 'a: 'r>(
+    default: u32,
+    rules: impl Iterator<Item = &'r Rule<'a>>,
+) -> (Option<u32>, bool) {
     let mut conds = false;
-    for r in rules.iter().filter(|r| r.nr == nr && r.action != default) {
+    for r in rules.filter(|r| r.action != default) {
         if r.args.is_empty() {
-            return Some(r.action);
+            return (Some(r.action), conds);
         }
         conds = true;
     }
-    (!conds).then_some(default)
+    (None, conds)
 }
 
 /// Compile. Per syscall, as libseccomp and runc treat a profile: a rule
@@ -153,7 +174,7 @@ pub fn compile(default: u32, rules: &[Rule]) -> Result<Vec<SockFilter>, &'static
     if max.is_some_and(|m| m > MAX_NR) {
         return Err("syscall number out of range");
     }
-    let stub = max.filter(|_| !permissive(default) && default != RET_ENOSYS);
+    let stub = stub_above(default, rules);
     // A counting sort by number (the profile's order kept within one):
     // rules of `nr` are order[at[nr]..at[nr + 1]]. No generic sort code.
     let top = max.unwrap_or(0) as usize;
@@ -181,18 +202,7 @@ pub fn compile(default: u32, rules: &[Rule]) -> Result<Vec<SockFilter>, &'static
         // Plain loops, no allocation but for argument rules: this runs
         // for every number at every container start.
         let ids = &order[w[0]..w[1]];
-        let (mut ret, mut conds) = (None, false);
-        for &i in ids {
-            let r = &rules[i];
-            if r.action == default {
-                continue;
-            }
-            if r.args.is_empty() {
-                ret = Some(r.action);
-                break;
-            }
-            conds = true;
-        }
+        let (ret, conds) = decide(default, ids.iter().map(|&i| &rules[i]));
         let body = match ret {
             Some(a) => Body::Ret(a),
             None if !conds => continue,

@@ -136,24 +136,30 @@ impl Seccomp {
 /// The filter for a container with capabilities `caps` (bit N = cap N);
 /// None when unconfined. Built by the parent, once per container start.
 pub fn build(s: &Seccomp, caps: u64) -> Result<Option<Vec<SockFilter>>> {
-    let (default, rules) = match s {
-        Seccomp::Unconfined => return Ok(None),
-        Seccomp::Builtin => (profile::DEFAULT_ACTION, profile::rules(caps)),
-        Seccomp::Profile(p) => (p.default, json::rules(p)),
+    let Some((default, rules)) = table(s, caps) else {
+        return Ok(None);
     };
     bpf::compile(default.ret(), &rules)
         .map(Some)
         .map_err(|why| Error::bad("seccomp", "", why))
 }
 
+/// The default action and the rules of `s` for capabilities `caps`; None
+/// when unconfined.
+fn table(s: &Seccomp, caps: u64) -> Option<(Action, Vec<bpf::Rule<'_>>)> {
+    match s {
+        Seccomp::Unconfined => None,
+        Seccomp::Builtin => Some((profile::DEFAULT_ACTION, profile::rules(caps))),
+        Seccomp::Profile(p) => Some((p.default, json::rules(p))),
+    }
+}
+
 /// Whether the filter `build` makes of `s` for capabilities `caps` lets
 /// each of the syscalls `nrs` through (allowed or logged) whatever its
 /// arguments: what runs after the filter is in must be sure of it.
 pub fn lets_through(s: &Seccomp, caps: u64, nrs: &[u32]) -> bool {
-    let (default, rules) = match s {
-        Seccomp::Unconfined => return true,
-        Seccomp::Builtin => (profile::DEFAULT_ACTION, profile::rules(caps)),
-        Seccomp::Profile(p) => (p.default, json::rules(p)),
+    let Some((default, rules)) = table(s, caps) else {
+        return true;
     };
     nrs.iter().all(|&nr| {
         bpf::plain_action(default.ret(), &rules, nr)

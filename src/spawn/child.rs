@@ -604,20 +604,32 @@ pub(super) fn enter_cwd(cwd: &CStr) -> Result<(), Fail<'_>> {
     }
 }
 
-fn bytes(p: *const c_char) -> &'static [u8] {
-    // SAFETY: p points into the receive buffer, NUL-terminated by decode.
-    unsafe { CStr::from_ptr(p) }.to_bytes()
+/// A string of a table the parent built (the receive buffer,
+/// NUL-terminated by decode, or a CTable).
+fn c_at(p: *const c_char) -> &'static CStr {
+    // SAFETY: p points at a NUL-terminated string that outlives the child.
+    unsafe { CStr::from_ptr(p) }
 }
 
-/// An argument from a table the parent built (NUL-terminated).
-pub(super) fn arg(p: *const c_char) -> &'static [u8] {
-    bytes(p)
+pub(super) fn bytes(p: *const c_char) -> &'static [u8] {
+    c_at(p).to_bytes()
 }
 
-/// Where execvpe(3) would run `argv0` from, without the execve: itself if
-/// it holds a '/', else the first directory of the container's PATH with
-/// an executable regular file of that name (put in `buf`); ENOENT, or
-/// EACCES if only files it may not run were found, as execvpe's.
+/// The container's PATH from the command's environment (pocket's default
+/// where it has none).
+fn path_of(envp: &[*const c_char]) -> &'static [u8] {
+    envp.iter()
+        .take_while(|p| !p.is_null())
+        .find_map(|&p| lookup(&[bytes(p)], b"PATH"))
+        .unwrap_or(DEFAULT_PATH)
+}
+
+/// Where `argv0` runs from, without the execve: itself if it holds a '/',
+/// else the first directory of the container's PATH with a regular file
+/// of that name its user may execute (put in `buf`), as Go's LookPath
+/// finds it for runc (execvpe(3) would go on to the next one where that
+/// file's execve fails); ENOENT, or EACCES if only files it may not run
+/// were found.
 pub(super) fn find<'b>(
     argv0: *const c_char,
     envp: &[*const c_char],
@@ -628,17 +640,11 @@ pub(super) fn find<'b>(
         return Err(Errno::ENOENT);
     }
     if file.contains(&b'/') {
-        // SAFETY: argv0 is a NUL-terminated string from the table.
-        return Ok(unsafe { CStr::from_ptr(argv0) });
+        return Ok(c_at(argv0));
     }
-    let path = envp
-        .iter()
-        .take_while(|p| !p.is_null())
-        .find_map(|&p| lookup(&[bytes(p)], b"PATH"))
-        .unwrap_or(DEFAULT_PATH);
     let mut seen_eacces = false;
     let mut found = None;
-    for dir in path.split(|&c| c == b':') {
+    for dir in path_of(envp).split(|&c| c == b':') {
         let Some(full) = cstr::join(buf, dir, file) else {
             continue;
         };
@@ -646,7 +652,7 @@ pub(super) fn find<'b>(
             fd::fstatat(libc::AT_FDCWD, full, 0)
                 .is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFREG)
         };
-        match fd::access(full, libc::X_OK) {
+        match fd::access_effective(full, libc::X_OK) {
             Ok(()) if regular() => {
                 found = Some(full.to_bytes().len());
                 break;
@@ -692,8 +698,7 @@ fn look_up(argv: &[*const c_char], envp: &[*const c_char]) -> Result<(), Fail<'s
 /// execvpe(3) without allocating: the container's PATH, not the host's.
 pub(super) fn exec(argv: &[*const c_char], envp: &[*const c_char]) -> Fail<'static> {
     let file = bytes(argv[0]);
-    // SAFETY: argv[0] is a NUL-terminated string from the buffer.
-    let file_c = unsafe { CStr::from_ptr(argv[0]) };
+    let file_c = c_at(argv[0]);
     if file.is_empty() {
         return Fail {
             op: "exec",
@@ -709,14 +714,9 @@ pub(super) fn exec(argv: &[*const c_char], envp: &[*const c_char]) -> Fail<'stat
             errno: e,
         };
     }
-    let path = envp
-        .iter()
-        .take_while(|p| !p.is_null())
-        .find_map(|&p| lookup(&[bytes(p)], b"PATH"))
-        .unwrap_or(DEFAULT_PATH);
     let mut buf = [0u8; 4096];
     let mut seen_eacces = false;
-    for dir in path.split(|&c| c == b':') {
+    for dir in path_of(envp).split(|&c| c == b':') {
         let Some(full) = cstr::join(&mut buf, dir, file) else {
             continue;
         };

@@ -1,6 +1,6 @@
-//! The dmz: a 125-byte program through which `exec` starts the command,
+//! The dmz: a 143-byte program through which `exec` starts the command,
 //! so that pocket need not re-execute itself sealed (spawn/sealed.rs,
-//! ~0.25 ms of an exec's ~2 ms here) to enter a container safely.
+//! ~0.2 ms of an exec's ~2 ms here) to enter a container safely.
 //!
 //! What CVE-2019-5736 needs is an execve, inside the container, by a
 //! process whose binary is the host's pocket: a command that is a script
@@ -8,10 +8,13 @@
 //! in the container, as a process the container may open /proc/PID/exe
 //! of. Here the last execve pocket's child makes is of this program, from
 //! a sealed memfd; the command's execve is the program's, so
-//! /proc/self/exe is the memfd then, which nothing can write. Until that
-//! execve the child is not dumpable, so a container without
-//! CAP_SYS_PTRACE cannot open its /proc/PID/exe either (runc 1.2's
-//! runc-dmz, with the same limits: `fits`).
+//! /proc/self/exe is the memfd then, which nothing can write (runc 1.2's
+//! runc-dmz, with the same limits: `fits`). Until that execve the child
+//! is not dumpable, so only a process with CAP_SYS_PTRACE could open its
+//! /proc/PID/exe; such a process in the container's pid namespace (a
+//! sidecar's, or one an OCI exec gave the capability) could as well
+//! ptrace that child while it still holds pocket's capabilities, sealed
+//! or not, as it could runc's: it is trusted either way.
 //!
 //! The program (x86_64, no libc, one PT_LOAD), with its argv as
 //! `[FD, PATH, ARGV0, ARGV1...]` and the command's environment:
@@ -23,7 +26,10 @@
 //! 1:  movzx eax, byte [rsi] ; test eax, eax ; jz 2f
 //!     sub eax, '0' ; cmp eax, 9 ; ja out
 //!     imul ebx, ebx, 10 ; add ebx, eax ; inc rsi ; jmp 1b
-//! 2:  fcntl(ebx, F_SETFD, FD_CLOEXEC)      the error pipe closes at the
+//! 2:  prctl(PR_SET_DUMPABLE, 0)            its execve made it dumpable:
+//!     test eax, eax ; jnz 3f               else the container could take
+//!                                          the pipe from /proc/PID/fd
+//!     fcntl(ebx, F_SETFD, FD_CLOEXEC)      the error pipe closes at the
 //!     test eax, eax ; jnz 3f               command's execve
 //!     execve(argv[1], &argv[2], envp)      envp = rsp + 16 + 8 * argc
 //! 3:  neg eax ; push rax                   failed: its errno, 4 bytes,
@@ -43,15 +49,16 @@ const BASE: u64 = 0x40_0000;
 /// ELF header (64) and two program headers (56 each): the code follows.
 const CODE_AT: usize = 64 + 2 * 56;
 /// The machine code listed above (`as`, intel syntax).
-const CODE: [u8; 125] = [
-    0x48, 0x83, 0x3c, 0x24, 0x02, 0x72, 0x6a, 0x48, 0x8b, 0x74, 0x24, 0x08, 0x31, 0xdb, 0x80, 0x3e,
-    0x00, 0x74, 0x5e, 0x0f, 0xb6, 0x06, 0x85, 0xc0, 0x74, 0x12, 0x83, 0xe8, 0x30, 0x83, 0xf8, 0x09,
-    0x77, 0x4f, 0x6b, 0xdb, 0x0a, 0x01, 0xc3, 0x48, 0xff, 0xc6, 0xeb, 0xe7, 0x89, 0xdf, 0xbe, 0x02,
-    0x00, 0x00, 0x00, 0xba, 0x01, 0x00, 0x00, 0x00, 0xb8, 0x48, 0x00, 0x00, 0x00, 0x0f, 0x05, 0x85,
-    0xc0, 0x75, 0x1a, 0x48, 0x8b, 0x04, 0x24, 0x48, 0x8d, 0x54, 0xc4, 0x10, 0x48, 0x8b, 0x7c, 0x24,
-    0x10, 0x48, 0x8d, 0x74, 0x24, 0x18, 0xb8, 0x3b, 0x00, 0x00, 0x00, 0x0f, 0x05, 0xf7, 0xd8, 0x50,
-    0x89, 0xdf, 0x48, 0x89, 0xe6, 0xba, 0x04, 0x00, 0x00, 0x00, 0xb8, 0x01, 0x00, 0x00, 0x00, 0x0f,
-    0x05, 0xbf, 0x7f, 0x00, 0x00, 0x00, 0xb8, 0xe7, 0x00, 0x00, 0x00, 0x0f, 0x05,
+const CODE: [u8; 143] = [
+    0x48, 0x83, 0x3c, 0x24, 0x02, 0x72, 0x7c, 0x48, 0x8b, 0x74, 0x24, 0x08, 0x31, 0xdb, 0x80, 0x3e,
+    0x00, 0x74, 0x70, 0x0f, 0xb6, 0x06, 0x85, 0xc0, 0x74, 0x12, 0x83, 0xe8, 0x30, 0x83, 0xf8, 0x09,
+    0x77, 0x61, 0x6b, 0xdb, 0x0a, 0x01, 0xc3, 0x48, 0xff, 0xc6, 0xeb, 0xe7, 0xbf, 0x04, 0x00, 0x00,
+    0x00, 0x31, 0xf6, 0xb8, 0x9d, 0x00, 0x00, 0x00, 0x0f, 0x05, 0x85, 0xc0, 0x75, 0x31, 0x89, 0xdf,
+    0xbe, 0x02, 0x00, 0x00, 0x00, 0xba, 0x01, 0x00, 0x00, 0x00, 0xb8, 0x48, 0x00, 0x00, 0x00, 0x0f,
+    0x05, 0x85, 0xc0, 0x75, 0x1a, 0x48, 0x8b, 0x04, 0x24, 0x48, 0x8d, 0x54, 0xc4, 0x10, 0x48, 0x8b,
+    0x7c, 0x24, 0x10, 0x48, 0x8d, 0x74, 0x24, 0x18, 0xb8, 0x3b, 0x00, 0x00, 0x00, 0x0f, 0x05, 0xf7,
+    0xd8, 0x50, 0x89, 0xdf, 0x48, 0x89, 0xe6, 0xba, 0x04, 0x00, 0x00, 0x00, 0xb8, 0x01, 0x00, 0x00,
+    0x00, 0x0f, 0x05, 0xbf, 0x7f, 0x00, 0x00, 0x00, 0xb8, 0xe7, 0x00, 0x00, 0x00, 0x0f, 0x05,
 ];
 const SIZE: usize = CODE_AT + CODE.len();
 
@@ -98,48 +105,75 @@ const ELF: [u8; SIZE] = {
     b
 };
 
-/// The program in a sealed memfd (close-on-exec; ~10 us).
+/// The program in a sealed memfd (close-on-exec, above fd 2: the child
+/// puts its stdio there; ~10 us).
 pub fn load() -> crate::sys::Result<Fd> {
-    crate::sys::exe::sealed_program(c"pocket-dmz", &ELF)
+    let f = crate::sys::exe::sealed_program(c"pocket-dmz", &ELF)?;
+    if f.raw() > 2 {
+        return Ok(f);
+    }
+    crate::sys::fd::dup_from(f.raw(), 3).map(Fd::from_raw)
 }
 
 /// Whether `e`'s command may start through the dmz, in a container whose
 /// processes have the bounding set `container_caps`: else pocket enters
 /// it sealed, as before.
-/// - Nothing in the container holds CAP_SYS_PTRACE: with it, a process
-///   there could open /proc/PID/exe of pocket's non-dumpable child.
-/// - The extra execve changes no capability the command ends up with.
-///   Across it the inheritable, bounding and ambient sets stay, so root
-///   ends where it would; but under no_new_privs a non-root command's
-///   file capabilities are cut to what it held before its execve, which
-///   after the dmz's is its ambient set: so a non-root user's permitted
-///   set must be that (runc's rule for runc-dmz).
-/// - The seccomp filter, in by then, lets through whatever their
-///   arguments the calls made after it: execveat (the dmz), and the
-///   dmz's fcntl, execve, write and exit_group.
+/// - No CAP_SYS_PTRACE in the container: its processes could open
+///   /proc/PID/exe of pocket's child, non-dumpable as it is.
+/// - The child shares pocket's memory (fs.suid_dumpable 0 or 2, see
+///   spawn/exec.rs): else its change of ids makes it dumpable for a
+///   moment, still pocket.
+/// - The command's credentials at its execve are the ones it would have
+///   without the dmz: across the dmz's own execve the inheritable,
+///   bounding and ambient sets stay, and the permitted and effective sets
+///   become the bounding set (and the inheritable) for root, the ambient
+///   set for another user. So those must be what they are already:
+///   docker's shape (root: the bounding set; a user: none), or OCI sets
+///   that are so. (Else the command's execve would check its permission
+///   with other capabilities, and under no_new_privs cut a file's
+///   capabilities to another set: runc's rule for runc-dmz.)
+/// - The seccomp filter, in by then (or before the lookup, without
+///   no_new_privs), lets through whatever their arguments the calls made
+///   after it: the lookup's, the dmz's execveat, and the dmz's own.
 pub fn fits(e: &Exec, container_caps: u64) -> bool {
-    const SYS_PTRACE: u64 = 1 << 19;
+    const SYS_PTRACE: u64 = 1 << 19; // sys::caps::NAMES
     let caps_kept = match &e.cap_sets {
-        // docker's shape: root keeps its bounding set, others get none.
         None => true,
-        Some(s) => e.user.uid == 0 || s.permitted == s.ambient & s.permitted & s.inheritable,
+        Some(s) => {
+            let ambient = s.ambient & s.permitted & s.inheritable;
+            let after = match e.user.uid {
+                0 => e.caps | s.inheritable | ambient,
+                _ => ambient,
+            };
+            s.effective == s.permitted && s.permitted == after
+        }
     };
     let calls = [
+        Sysno::faccessat,
+        Sysno::faccessat2,
+        Sysno::newfstatat,
         Sysno::execveat,
-        Sysno::execve,
+        Sysno::prctl,
         Sysno::fcntl,
+        Sysno::execve,
         Sysno::write,
         Sysno::exit_group,
     ]
     .map(|n| n as u32);
-    (e.caps | container_caps) & SYS_PTRACE == 0
+    cfg!(target_arch = "x86_64")
+        && (e.caps | container_caps) & SYS_PTRACE == 0
         && caps_kept
+        && crate::sys::fs::read(c"/proc/sys/fs/suid_dumpable")
+            .is_ok_and(|v| matches!(v.first(), Some(b'0' | b'2')))
         && crate::seccomp::lets_through(&e.seccomp, e.caps, &calls)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Read;
+    use std::os::fd::FromRawFd;
+    use std::os::unix::process::CommandExt;
 
     #[test]
     fn the_headers_describe_the_code() {
@@ -150,8 +184,53 @@ mod tests {
         assert_eq!(u64_at(24), BASE + CODE_AT as u64);
         assert_eq!(u64_at(96) as usize, ELF.len());
         assert_eq!(&ELF[CODE_AT..CODE_AT + 5], [0x48, 0x83, 0x3c, 0x24, 0x02]);
-        // Ends in syscall (exit_group).
-        assert_eq!(&ELF[SIZE - 2..], [0x0f, 0x05]);
+    }
+
+    /// The program from its memfd, argv `args` ("FD": the write end of a
+    /// pipe it inherits): its exit status and what came down the pipe.
+    fn run(args: &[&str]) -> (Option<i32>, Vec<u8>) {
+        let f = load().unwrap();
+        let mut p = [0i32; 2];
+        assert_eq!(unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+        let (r, w) = (p[0], p[1]);
+        let mut argv = args.iter().map(|a| a.replace("FD", &w.to_string()));
+        let mut c = std::process::Command::new(format!("/proc/self/fd/{}", f.raw()));
+        c.arg0(argv.next().unwrap()).args(argv);
+        // Only that child gets the pipe (tests run in parallel).
+        unsafe {
+            c.pre_exec(move || match libc::fcntl(w, libc::F_SETFD, 0) {
+                0 => Ok(()),
+                _ => Err(std::io::Error::last_os_error()),
+            })
+        };
+        let st = c.status().unwrap();
+        unsafe { libc::close(w) };
+        let mut got = Vec::new();
+        unsafe { std::fs::File::from_raw_fd(r) }
+            .read_to_end(&mut got)
+            .unwrap();
+        (st.code(), got)
+    }
+
+    #[test]
+    fn the_program_runs_the_command_or_reports_why_not() {
+        // Run: the pipe closed at the command's execve, unseen by it.
+        let fd_seen = "[ -e /proc/self/fd/$0 ] && exit 9; exit 4";
+        let (code, got) = run(&["FD", "/bin/sh", "sh", "-c", fd_seen, "FD"]);
+        assert_eq!((code, got), (Some(4), vec![]));
+        // Not run: the errno down the pipe, 127.
+        let (code, got) = run(&["FD", "/nonexistent", "x"]);
+        assert_eq!((code, got), (Some(127), 2i32.to_le_bytes().to_vec()));
+        let (code, got) = run(&["FD", "/proc", "x"]);
+        assert_eq!((code, got), (Some(127), 13i32.to_le_bytes().to_vec()));
+        // Run any other way (as a container's trap runs it): 127 at once.
+        for args in [
+            &["FD"][..],
+            &["trap", "/bin/true", "true"],
+            &["", "/bin/true"],
+        ] {
+            assert_eq!(run(args), (Some(127), vec![]), "{args:?}");
+        }
     }
 
     #[test]
@@ -159,30 +238,50 @@ mod tests {
         let spec = crate::spec::Spec::default();
         let mut e = Exec::of(&spec, alloc::vec![b"true".to_vec()]);
         e.caps = crate::spec::DEFAULT_CAPS;
+        // (The unit tests' host has fs.suid_dumpable 0 or 2.)
         assert!(fits(&e, e.caps));
         assert!(!fits(&e, e.caps | 1 << 19), "a container with SYS_PTRACE");
-        let mut p = e.cap_sets.unwrap_or_default();
-        p.permitted = 1 << 10;
-        p.effective = 1 << 10;
-        e.cap_sets = Some(p);
-        e.user.uid = 0;
-        assert!(fits(&e, e.caps), "root ends with its bounding set");
+        let all = crate::spec::caps::Sets {
+            effective: e.caps,
+            permitted: e.caps,
+            inheritable: 0,
+            ambient: 0,
+        };
+        e.cap_sets = Some(all);
+        assert!(fits(&e, e.caps), "root with its bounding set");
+        let few = crate::spec::caps::Sets {
+            effective: 1 << 10,
+            permitted: 1 << 10,
+            ..all
+        };
+        e.cap_sets = Some(few);
+        assert!(!fits(&e, e.caps), "root with less than its bounding set");
         e.user.uid = 1000;
         assert!(!fits(&e, e.caps), "a user's permitted set beyond ambient");
-        p.inheritable = 1 << 10;
-        p.ambient = 1 << 10;
-        e.cap_sets = Some(p);
+        e.cap_sets = Some(crate::spec::caps::Sets {
+            inheritable: 1 << 10,
+            ambient: 1 << 10,
+            ..few
+        });
         assert!(fits(&e, e.caps), "all ambient");
+        e.cap_sets = Some(crate::spec::caps::Sets {
+            effective: 0,
+            inheritable: 1 << 10,
+            ambient: 1 << 10,
+            ..few
+        });
+        assert!(!fits(&e, e.caps), "an effective set short of the permitted");
+        e.cap_sets = None;
         e.seccomp = crate::seccomp::Seccomp::Profile(crate::seccomp::Profile {
             default: crate::seccomp::Action::Allow,
             architectures: alloc::vec![],
             syscalls: alloc::vec![crate::seccomp::Syscall {
-                names: alloc::vec![alloc::string::String::from("execveat")],
+                names: alloc::vec![alloc::string::String::from("faccessat2")],
                 action: crate::seccomp::Action::Errno(1),
                 args: alloc::vec![],
             }],
             flags: None,
         });
-        assert!(!fits(&e, e.caps), "a profile refusing execveat");
+        assert!(!fits(&e, e.caps), "a profile refusing the lookup's call");
     }
 }

@@ -216,10 +216,12 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     let (err_r, err_w) = fd::pipe().ctx("pipe", "error")?;
     // Through the dmz: its argv, [error pipe, path (the child's search
     // fills it in), the command's argv...].
-    let pipe_no = cstring(alloc::format!("{}", err_w.raw()).as_bytes()).unwrap_or_default();
+    let (mut digits, mut pipe_no) = ([0u8; 12], [0u8; 13]);
     let mut dmz_argv: Vec<*const c_char> = Vec::new();
     if e.dmz >= 0 {
-        dmz_argv.extend([pipe_no.as_ptr(), core::ptr::null()]);
+        let d = crate::sys::cstr::decimal(err_w.raw(), &mut digits);
+        pipe_no[..d.len()].copy_from_slice(d);
+        dmz_argv.extend([pipe_no.as_ptr().cast(), core::ptr::null()]);
         dmz_argv.extend_from_slice(argv.ptrs());
     }
     let mut set = SigSet::of(FORWARDED);
@@ -286,8 +288,9 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     let master = pty.map(|(m, _slave)| m);
     let mut report = [0u8; 512];
     let mut n = fd::read_full(err_r.raw(), &mut report).unwrap_or(0);
-    if n == 4 {
-        // The dmz's report: the errno of the command's execve.
+    if e.dmz >= 0 && n == 4 {
+        // The dmz's report (a put_fail one is 8 bytes at least): the
+        // errno of the command's execve.
         let errno = i32::from_le_bytes([report[0], report[1], report[2], report[3]]);
         let file = e.args.first().map_or(&b""[..], |a| &a[..]);
         n = super::wire::put_fail(&mut report, "exec", file, errno);
@@ -352,8 +355,8 @@ fn wait_until(child: i32, sfd: &Fd, ms: u64) -> i32 {
     }
 }
 
-/// The exec'd child's stack: run_child's frames and exec's 4 KB PATH
-/// buffer (a fresh mapping costs only the pages touched).
+/// The exec'd child's stack: run_child's frames and its 4 KB PATH buffers
+/// (a fresh mapping costs only the pages touched).
 const CHILD_STACK: usize = 128 * 1024;
 
 fn relay_exited(pidfd: &Fd) -> bool {
@@ -423,6 +426,10 @@ fn run_child<'a>(
         }
         confine.before_caps().map_err(|(op, e)| f(op)(e))?;
         child::become_user(e.caps, e.cap_sets.as_ref(), &e.user, groups)?;
+        // Its new ids made it dumpable where fs.suid_dumpable is 1 (this
+        // child is then forked): not until its execve, while it is still
+        // pocket (child.rs does the same for a container's init).
+        proc::prctl(libc::PR_SET_DUMPABLE, 0).map_err(f("prctl"))?;
         proc::umask(e.umask.unwrap_or(0o022));
         Ok(())
     })();
@@ -440,7 +447,7 @@ fn run_child<'a>(
     // the dmz's execve (the dmz closes it at the command's).
     let mut path = [0u8; 4096];
     if e.dmz >= 0 {
-        let file = child::arg(argv[0]);
+        let file = child::bytes(argv[0]);
         let found = child::find(argv[0], envp, &mut path)
             .and_then(|p| fd::set_cloexec(err_w, false).map(|()| p));
         match found {
@@ -463,9 +470,11 @@ fn run_child<'a>(
     }
     signal::reset_all();
     if e.dmz >= 0 {
+        // Fails only for the dmz itself (an LSM refusing a memfd's exec):
+        // the command's own execve reports through the pipe.
         return Fail {
-            op: "exec",
-            arg: child::arg(argv[0]),
+            op: "execveat",
+            arg: b"pocket-dmz",
             errno: crate::sys::exe::execveat_raw(e.dmz, dmz_argv.as_ptr(), envp.as_ptr()),
         };
     }

@@ -32,6 +32,7 @@
 use crate::error::{Error, Result};
 use crate::rt::Args;
 use crate::sys::exe;
+use core::ffi::c_char;
 
 /// Return if this process already runs sealed; else re-execute with the
 /// same arguments and environment from a sealed view or copy (never
@@ -45,7 +46,7 @@ pub fn ensure(args: &Args, run_dir: &str, twin: impl FnOnce() -> Option<(i32, u6
     if exe::running_sealed() {
         return Ok(());
     }
-    reexec(args, run_dir, twin)
+    Err(reexec(args, run_dir, twin))
 }
 
 /// `exec`'s way in (see `ensure` for the arguments): None when this
@@ -64,20 +65,13 @@ pub fn for_exec(
     if dmz_fits && let Ok(f) = super::dmz::load() {
         return Ok(Some(f));
     }
-    reexec(args, run_dir, twin).map(|()| None)
+    Err(reexec(args, run_dir, twin))
 }
 
-fn reexec(args: &Args, run_dir: &str, twin: impl FnOnce() -> Option<(i32, u64)>) -> Result<()> {
-    if let Some(Ok(view)) = twin().map(|(pid, start)| exe::sealed_twin(pid, start)) {
-        let _ = exe::execveat_fd(&view, args.raw_argv, args.raw_envp);
-    }
-    if let Ok(view) = exe::overlay_view(&|| spare(run_dir)) {
-        // Only an exec that fails before the point of no return comes back.
-        let _ = exe::execveat_fd(&view, args.raw_argv, args.raw_envp);
-    }
-    let copy = exe::sealed_copy().map_err(|e| Error::sys("seal a copy of", "pocket", e))?;
-    let e = exe::execveat_fd(&copy, args.raw_argv, args.raw_envp);
-    Err(Error::sys("execveat", "sealed copy of pocket", e))
+/// Re-execute sealed (see `ensure`): returns only what failed.
+fn reexec(args: &Args, run_dir: &str, twin: impl FnOnce() -> Option<(i32, u64)>) -> Error {
+    let twin = twin().and_then(|(pid, start)| exe::sealed_twin(pid, start).ok());
+    exec_sealed(twin, run_dir, args.raw_argv, args.raw_envp)
 }
 
 /// Execute pocket from a sealed view or copy with `argv` and `envp`
@@ -88,17 +82,30 @@ pub fn exec(run_dir: &str, argv: &[alloc::vec::Vec<u8>], envp: &[alloc::vec::Vec
         return Error::bad("exec", "", "an argument contains a NUL byte");
     };
     // A monitor's probe runs from the monitor's own sealed view.
-    if let Ok(me) = exe::sealed_self() {
-        let _ = exe::execveat_fd(&me, at.as_ptr(), et.as_ptr());
+    exec_sealed(exe::sealed_self().ok(), run_dir, at.as_ptr(), et.as_ptr())
+}
+
+/// Execute pocket with `argv` and `envp` from `first` (a sealed view at
+/// hand), else from a view of its own, else from a sealed copy; returns
+/// only what failed (an exec that fails before the point of no return
+/// comes back, and the next is tried).
+fn exec_sealed(
+    first: Option<crate::sys::fd::Fd>,
+    run_dir: &str,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> Error {
+    if let Some(f) = first {
+        let _ = exe::execveat_fd(&f, argv, envp);
     }
     if let Ok(view) = exe::overlay_view(&|| spare(run_dir)) {
-        let _ = exe::execveat_fd(&view, at.as_ptr(), et.as_ptr());
+        let _ = exe::execveat_fd(&view, argv, envp);
     }
     match exe::sealed_copy() {
         Ok(copy) => Error::sys(
             "execveat",
             "sealed copy of pocket",
-            exe::execveat_fd(&copy, at.as_ptr(), et.as_ptr()),
+            exe::execveat_fd(&copy, argv, envp),
         ),
         Err(e) => Error::sys("seal a copy of", "pocket", e),
     }

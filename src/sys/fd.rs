@@ -217,6 +217,27 @@ pub fn access(path: &CStr, mode: i32) -> Result<()> {
     unsafe { syscall!(Sysno::faccessat, libc::AT_FDCWD, path.as_ptr(), mode) }.map(drop)
 }
 
+/// `faccessat2(AT_FDCWD, path, mode, AT_EACCESS)` — faccessat2(2): the
+/// check execve makes, with the effective ids and capabilities (access(2)
+/// takes the real ids, and a non-root caller's capabilities not at all);
+/// faccessat where the kernel has no faccessat2 (before 5.8).
+pub fn access_effective(path: &CStr, mode: i32) -> Result<()> {
+    // SAFETY: path is NUL-terminated.
+    let r = unsafe {
+        syscall!(
+            Sysno::faccessat2,
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            mode,
+            libc::AT_EACCESS
+        )
+    };
+    match r {
+        Err(Errno::ENOSYS) => access(path, mode),
+        r => r.map(drop),
+    }
+}
+
 /// `pread(fd, buf, len, off)` — pread(2): no shared file offset to keep.
 pub fn pread(fd: i32, buf: &mut [u8], off: u64) -> Result<usize> {
     loop {

@@ -260,19 +260,23 @@ pub fn with_a_secret_key(c: &mut Command) {
 /// `during`: try to open it for writing all the while it runs (and after,
 /// until killed), the report rewritten at each new answer (the
 /// container's end kills this process). The report goes to POCKET_REPORT,
-/// `<report>.ready` once the exe is held.
+/// `<report>.ready` once the exe is held, `<report>.done` at the end.
+/// It gives up after POCKET_ATTACK_SECS (20).
 pub fn exe_attack() {
     if !helper_is("exe_attack") {
         return;
     }
     let report = std::env::var("POCKET_REPORT").unwrap();
     let during = std::env::var("POCKET_MODE").as_deref() == Ok("during");
+    let secs = std::env::var("POCKET_ATTACK_SECS").map_or(20, |s| s.parse().unwrap());
     let mut out = String::new();
     let me = std::process::id().to_string();
-    let end = Instant::now() + Duration::from_secs(20);
+    let end = Instant::now() + Duration::from_secs(secs);
+    let done = || std::fs::write(format!("{report}.done"), "").unwrap();
     let (pid, fd) = 'found: loop {
         if Instant::now() > end {
-            std::fs::write(&report, "grabbed: nothing\n").unwrap();
+            publish(&report, &format!("{out}grabbed: nothing\n"));
+            done();
             return;
         }
         for e in std::fs::read_dir("/proc").unwrap().flatten() {
@@ -298,7 +302,10 @@ pub fn exe_attack() {
                 }
                 break 'found (name, fd);
             }
-            out.push_str(&format!("open exe of {name}: {}\n", errno_name()));
+            let e = format!("open exe of a `load`: {}\n", errno_name());
+            if !out.contains(&e) {
+                out.push_str(&e);
+            }
         }
         std::thread::sleep(Duration::from_millis(1));
     };
@@ -321,19 +328,21 @@ pub fn exe_attack() {
         true
     };
     if during {
-        std::fs::write(&report, &out).unwrap();
+        publish(&report, &out);
         std::fs::write(format!("{report}.ready"), &out).unwrap();
         while Instant::now() < end {
             let len = out.len();
             if try_write(&mut out) {
-                std::fs::write(&report, &out).unwrap();
+                publish(&report, &out);
+                done();
                 return;
             }
             if out.len() != len {
-                std::fs::write(&report, &out).unwrap();
+                publish(&report, &out);
             }
             std::thread::sleep(Duration::from_micros(200));
         }
+        done();
         return;
     }
     // Tell the test it may let the trapped process end.
@@ -342,7 +351,16 @@ pub fn exe_attack() {
         std::thread::sleep(Duration::from_millis(5));
     }
     try_write(&mut out);
-    std::fs::write(&report, out).unwrap();
+    publish(&report, &out);
+    done();
+}
+
+/// Write `text` to `path` whole: the container may be killed at any
+/// moment, and the test must never read the file half written.
+fn publish(path: &str, text: &str) {
+    let tmp = format!("{path}.tmp");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
 }
 
 /// Where `exe_attack` reports, inside the container.
@@ -359,8 +377,19 @@ pub fn plant_trap(rootfs: &Path) {
 /// `during`), reporting to EXE_REPORT, through `pocket` (how the caller
 /// runs pocket with those arguments); returns what `pocket` returned.
 pub fn exe_attack_exec<T>(id: &str, during: bool, pocket: impl FnOnce(&[&str]) -> T) -> T {
+    exe_attack_exec_for(id, during, 20, pocket)
+}
+
+/// `exe_attack_exec`, giving up after `secs`.
+pub fn exe_attack_exec_for<T>(
+    id: &str,
+    during: bool,
+    secs: u32,
+    pocket: impl FnOnce(&[&str]) -> T,
+) -> T {
     let report = format!("POCKET_REPORT={EXE_REPORT}");
-    let mut args = vec!["exec", "-d", "-e", "POCKET_ATTACK=exe_attack"];
+    let secs = format!("POCKET_ATTACK_SECS={secs}");
+    let mut args = vec!["exec", "-d", "-e", "POCKET_ATTACK=exe_attack", "-e", &secs];
     if during {
         args.extend(["-e", "POCKET_MODE=during"]);
     }
