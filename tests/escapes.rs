@@ -599,6 +599,39 @@ fn the_host_binary_cannot_be_written_through_the_dmz() {
     );
 }
 
+/// A container whose pid namespace another joined (`--pid container:X`):
+/// the other's processes see pocket's child in exec into either, and might
+/// hold CAP_SYS_PTRACE; so exec into both enters sealed, not through the
+/// dmz (spawn/dmz.rs), while exec into a third, alone, does not.
+#[test]
+fn exec_enters_sealed_where_the_pid_namespace_is_shared() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("secdmz3");
+    let host = std::fs::metadata(bin()).unwrap().dev();
+    let x = r.run_d(&["sleep", "60"]);
+    let _gx = Gone(&r, x.clone(), vec![]);
+    let y = r.run_d(&["--pid", &format!("container:{x}"), "sleep", "60"]);
+    let _gy = Gone(&r, y.clone(), vec![]);
+    let alone = r.run_d(&["sleep", "60"]);
+    let _ga = Gone(&r, alone.clone(), vec![]);
+    assert_ne!(exec_device(&r, &x), host, "exec into the owner");
+    assert_ne!(exec_device(&r, &y), host, "exec into the joiner");
+    // Control: alone, exec stays the host's binary (through the dmz).
+    let mut c = r.cmd(&["exec", &alone, "sleep", "5"]).spawn().unwrap();
+    let pid = c.id();
+    wait_for(10, "the command to run", || {
+        let kids = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
+        let k: u32 = kids.split_whitespace().next()?.parse().ok()?;
+        let exe = std::fs::read_link(format!("/proc/{k}/exe")).ok()?;
+        exe.ends_with("busybox").then_some(())
+    });
+    assert_eq!(exe_dev(pid as i32), host, "exec into a container alone");
+    let _ = c.kill();
+    let _ = c.wait();
+}
+
 /// The device of the file process `pid` runs from.
 fn exe_dev(pid: i32) -> u64 {
     std::fs::metadata(format!("/proc/{pid}/exe")).unwrap().dev()

@@ -598,6 +598,103 @@ fn exec_keeps_file_capabilities_as_a_plain_execve_would() {
     assert_eq!(caps("/bin/busybox"), "CapPrm:\t0000000000000000\n");
 }
 
+/// runc execs into a created container (its init waiting for `start`),
+/// not into a stopped one; and a foreground exec's --pid-file is there
+/// while the process runs (it was written only after it had ended).
+#[test]
+fn exec_into_a_created_container_and_the_pid_file_at_once() {
+    if !root() {
+        return;
+    }
+    let o = Oci::new("excr", &["sleep", "30"]);
+    assert_eq!(
+        o.out(&["create", "--bundle", o.bundle(), "c1"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let x = o.out(&[
+        "exec",
+        "c1",
+        "sh",
+        "-c",
+        "echo in; cat /proc/1/status | grep -c ^Name",
+    ]);
+    assert_eq!(x.status.code(), Some(0), "{x:?}");
+    assert_eq!(stdout(&x), "in\n1\n");
+    assert_eq!(field(&o.state("c1"), "status"), "created");
+    // A foreground exec: its pid file names the running process.
+    let pidf = o.root.0.join("fg.pid");
+    let mut c = o
+        .cmd(&[
+            "exec",
+            "--pid-file",
+            pidf.to_str().unwrap(),
+            "c1",
+            "sleep",
+            "5",
+        ])
+        .spawn()
+        .unwrap();
+    let pid: i32 = wait_for(10, "the pid file", || {
+        std::fs::read_to_string(&pidf).ok()?.trim().parse().ok()
+    });
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    assert_eq!(comm, "sleep\n", "pid {pid}");
+    assert!(c.try_wait().unwrap().is_none(), "exec ended already");
+    let _ = c.kill();
+    let _ = c.wait();
+    assert_eq!(o.out(&["start", "c1"]).status.code(), Some(0));
+    assert_eq!(field(&o.state("c1"), "status"), "running");
+    assert_eq!(o.out(&["kill", "c1", "KILL"]).status.code(), Some(0));
+    wait_for(10, "the container to stop", || {
+        (field(&o.state("c1"), "status") == "stopped").then_some(())
+    });
+    let x = o.out(&["exec", "c1", "true"]);
+    assert_eq!(x.status.code(), Some(255), "{x:?}");
+    assert!(
+        stderr(&x).contains("cannot exec in a stopped container"),
+        "{x:?}"
+    );
+}
+
+/// systemd's socket activation, as runc passes it on: fds 3..3+LISTEN_FDS
+/// of a caller whose LISTEN_PID it is reach the container's command as
+/// fds 3.., which is told LISTEN_FDS=N and LISTEN_PID=1; with another
+/// process's LISTEN_PID, nothing goes in.
+#[test]
+fn socket_activated_fds_go_in() {
+    if !root() {
+        return;
+    }
+    let o = Oci::new(
+        "listen",
+        &["sh", "-c", "echo \"[$LISTEN_FDS $LISTEN_PID]\"; cat <&3"],
+    );
+    let sock = o.root.0.join("socket-stand-in");
+    std::fs::write(&sock, "activated\n").unwrap();
+    let run = |id: &str, pid: &str| {
+        let mut c = Command::new("sh");
+        c.arg("-c")
+            .arg(format!(
+                "export LISTEN_PID={pid} LISTEN_FDS=1; exec \"$0\" --root \"$1\" run --bundle \"$2\" \"$3\" 3<\"$4\""
+            ))
+            .arg(runc_bin())
+            .arg(o.root.0.join("state"))
+            .arg(o.bundle())
+            .arg(id)
+            .arg(&sock)
+            .stdin(Stdio::null());
+        files_output(c)
+    };
+    let x = run("l1", "$$");
+    assert_eq!(x.status.code(), Some(0), "{x:?}");
+    assert_eq!(stdout(&x), "[1 1]\nactivated\n");
+    let x = run("l2", "1");
+    assert_ne!(x.status.code(), Some(0), "{x:?}");
+    assert_eq!(stdout(&x), "[ ]\n");
+}
+
 #[test]
 fn exec_as_engines_do_it_and_no_fd_leaks_in() {
     if !root() {

@@ -54,6 +54,7 @@ pub struct Ctx<'a> {
 
 /// Entry point: returns the process exit status.
 pub fn main(args: &Args) -> i32 {
+    crate::sys::fd::fill_stdio();
     // A closed pipe on stdout must not kill pocket with SIGPIPE halfway
     // through cleanup; EPIPE from write(2) is handled where it matters.
     let _ = crate::sys::signal::ignore(libc::SIGPIPE);

@@ -168,6 +168,11 @@ pub(super) fn join_namespaces(store: &Store, spec: &mut Spec) -> Result<()> {
                 "start it first",
             ));
         }
+        if *ns == crate::spec::Namespace::Pid {
+            // Its processes may see this one's now: its execs enter
+            // sealed (spawn/dmz.rs).
+            crate::spawn::dmz::mark(&store.run_dir(&other))?;
+        }
         *q = other;
         spec.ns_owners.push((*ns, rec.pid, rec.pid_start));
     }

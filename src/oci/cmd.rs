@@ -312,11 +312,25 @@ fn create(ctx: &Ctx, argv: &[&[u8]], run: bool) -> Result<i32> {
             image_lock: None,
         },
     )?;
+    // systemd's socket activation, as runc passes it on: the sockets the
+    // caller got (fds 3..3+LISTEN_FDS, when LISTEN_PID is this process)
+    // go in first, before the --preserve-fds ones, and the command is
+    // told of them as the init of its namespace (not kept in the config).
+    let listen = listen_fds(&ctx.args.env);
+    let activated = (listen > 0).then(|| {
+        let mut s = spec.clone();
+        crate::spec::setenv(
+            &mut s.process.env,
+            alloc::format!("LISTEN_FDS={listen}").into_bytes(),
+        );
+        crate::spec::setenv(&mut s.process.env, b"LISTEN_PID=1".to_vec());
+        s
+    });
     let made = init(
         ctx,
         &rec,
-        &spec,
-        preserve,
+        activated.as_ref().unwrap_or(&spec),
+        listen.saturating_add(preserve),
         console.as_ref(),
         p.value(CREATE_FLAGS, "pid-file"),
     );
@@ -355,6 +369,19 @@ fn create(ctx: &Ctx, argv: &[&[u8]], run: bool) -> Result<i32> {
 
 /// Clone the container's init, set up and waiting on the exec fifo;
 /// record it; write the pid file; hand the pty to the console socket.
+/// LISTEN_FDS of `env`, if LISTEN_PID is this process (sd_listen_fds(3)),
+/// else 0.
+fn listen_fds(env: &[&[u8]]) -> u32 {
+    let num = |k: &[u8]| {
+        crate::rt::args::lookup(env, k)
+            .and_then(|v| core::str::from_utf8(v).ok()?.parse::<u32>().ok())
+    };
+    match num(b"LISTEN_PID") {
+        Some(pid) if pid as i32 == crate::sys::proc::getpid() => num(b"LISTEN_FDS").unwrap_or(0),
+        _ => 0,
+    }
+}
+
 fn init(
     ctx: &Ctx,
     rec: &Record,

@@ -49,10 +49,21 @@ fn run(ctx: &Ctx, p: &crate::cli::args::Parsed<'_>) -> Result<i32> {
         .store
         .load(&id)
         .map_err(|_| Error::text(String::from("container does not exist")))?;
-    if super::cmd::status(&rec) != "running" && !(rec.paused && p.on(FLAGS, "ignore-paused")) {
-        return Err(Error::text(String::from(
-            "cannot exec in a stopped or paused container",
-        )));
+    // runc's: running, or created (its init waiting for `start`); paused
+    // only with --ignore-paused.
+    match super::cmd::status(&rec) {
+        "running" | "created" => {}
+        "paused" if p.on(FLAGS, "ignore-paused") => {}
+        "paused" => {
+            return Err(Error::text(String::from(
+                "cannot exec in a paused container (use --ignore-paused to override)",
+            )));
+        }
+        _ => {
+            return Err(Error::text(String::from(
+                "cannot exec in a stopped container",
+            )));
+        }
     }
     let spec = ctx.store.spec(&rec.id)?;
     // A process document that is no file (a pipe, /dev/stdin) can be read
@@ -154,7 +165,7 @@ fn run(ctx: &Ctx, p: &crate::cli::args::Parsed<'_>) -> Result<i32> {
     // its command starts through the dmz (CVE-2019-5736: spawn/sealed.rs,
     // spawn/dmz.rs). Before the console socket is connected: a re-exec
     // would connect it twice.
-    let fits = crate::spawn::dmz::fits(&e, spec.process.capabilities);
+    let fits = crate::spawn::dmz::fits_container(&e, &spec, &ctx.store.run_dir(&rec.id))?;
     let dmz = crate::spawn::sealed::for_exec(ctx.args, &ctx.store.run, || None, fits)?;
     e.dmz = dmz.as_ref().map_or(-1, |f| f.raw());
     let console = match (e.tty, p.value(FLAGS, "console-socket")) {
@@ -170,15 +181,11 @@ fn run(ctx: &Ctx, p: &crate::cli::args::Parsed<'_>) -> Result<i32> {
         _ => None,
     };
     e.console = console.as_ref().map_or(-1, |c| c.raw());
-    // Detached (as engines always exec), the pid file is written as soon
-    // as the process runs; in the foreground once it has ended.
-    let pid_file = match p.value(FLAGS, "pid-file") {
-        Some(pf) => Some(super::cmd::PidFile::prepare(&text(pf))?),
-        None => None,
-    };
-    let code = crate::container::exec(&ctx.store, &rec.id, &e);
-    if let (Some(pf), true) = (&pid_file, e.pid.get() > 0) {
-        pf.write(e.pid.get())?;
+    // Written as soon as the process runs, detached (as engines always
+    // exec) or not.
+    if let Some(pf) = p.value(FLAGS, "pid-file") {
+        let pf = super::cmd::PidFile::prepare(&text(pf))?;
+        e.on_start = Some(alloc::boxed::Box::new(move |pid| pf.write(pid)));
     }
-    code
+    crate::container::exec(&ctx.store, &rec.id, &e)
 }

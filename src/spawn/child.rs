@@ -686,7 +686,8 @@ fn look_up(argv: &[*const c_char], envp: &[*const c_char]) -> Result<(), Fail<'s
     match fd::fstatat(libc::AT_FDCWD, p, 0) {
         Err(_) => Err(fail(Errno::ENOENT)),
         Ok(st)
-            if st.st_mode & libc::S_IFMT == libc::S_IFREG && fd::access(p, libc::X_OK).is_ok() =>
+            if st.st_mode & libc::S_IFMT == libc::S_IFREG
+                && fd::access_effective(p, libc::X_OK).is_ok() =>
         {
             Ok(())
         }

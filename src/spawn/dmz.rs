@@ -109,17 +109,63 @@ const ELF: [u8; SIZE] = {
 /// puts its stdio there; ~10 us).
 pub fn load() -> crate::sys::Result<Fd> {
     let f = crate::sys::exe::sealed_program(c"pocket-dmz", &ELF)?;
+    // Execute-only: a process that may not read the file it executes is
+    // not dumpable (the kernel's would_dump), so a user without DAC
+    // capabilities runs the dmz not dumpable from its first instruction.
+    crate::sys::file::fchmod(f.raw(), 0o111)?;
     if f.raw() > 2 {
         return Ok(f);
     }
     crate::sys::fd::dup_from(f.raw(), 3).map(Fd::from_raw)
 }
 
+/// The file in a container's run directory `dir` that makes every exec
+/// into it enter sealed: left by a container that joined its pid
+/// namespace, or by an exec given CAP_SYS_PTRACE (a process that may
+/// open /proc/PID/exe of pocket's child; it stays until the container
+/// goes).
+pub const MARK: &str = "exec-sealed";
+
+/// Leave `MARK` in `dir`.
+pub fn mark(dir: &str) -> crate::error::Result<()> {
+    let p = alloc::format!("{dir}/{MARK}");
+    let c = crate::error::cpath(&p)?;
+    crate::sys::fd::open(&c, libc::O_WRONLY | libc::O_CREAT, 0o600)
+        .map(drop)
+        .map_err(|e| crate::error::Error::sys("create", p, e))
+}
+
+/// Whether `dir` holds `MARK`.
+pub fn marked(dir: &str) -> bool {
+    crate::error::cpath(&alloc::format!("{dir}/{MARK}"))
+        .is_ok_and(|c| crate::sys::fd::access(&c, libc::F_OK).is_ok())
+}
+
+/// CAP_SYS_PTRACE (sys::caps::NAMES).
+const SYS_PTRACE: u64 = 1 << 19;
+
+/// `fits` for an exec into the container of `spec`, whose run directory
+/// is `dir`; an exec given CAP_SYS_PTRACE leaves `MARK` there first.
+pub fn fits_container(e: &Exec, spec: &crate::spec::Spec, dir: &str) -> crate::error::Result<bool> {
+    if e.caps & SYS_PTRACE != 0 {
+        mark(dir)?;
+    }
+    let own = spec.namespaces.contains(&crate::spec::Namespace::Pid);
+    Ok(fits(e, spec.process.capabilities, own, dir))
+}
+
 /// Whether `e`'s command may start through the dmz, in a container whose
-/// processes have the bounding set `container_caps`: else pocket enters
-/// it sealed, as before.
-/// - No CAP_SYS_PTRACE in the container: its processes could open
-///   /proc/PID/exe of pocket's child, non-dumpable as it is.
+/// processes have the bounding set `container_caps`, whose pid namespace
+/// is `own` (made for it, not joined), and whose run directory is `dir`:
+/// else pocket enters it sealed, as before.
+/// - No process that may see pocket's child holds CAP_SYS_PTRACE: with
+///   it, it could open /proc/PID/exe of the child, non-dumpable as it
+///   is. So none in the container's bounding set or this exec's, none
+///   given to an earlier exec nor to a container sharing its pid
+///   namespace (`MARK`), and the namespace its own. (Yama's
+///   ptrace_scope 3 aside, such a process could as well ptrace that child
+///   while it still holds pocket's capabilities, sealed or not: with
+///   runc too.)
 /// - The child shares pocket's memory (fs.suid_dumpable 0 or 2, see
 ///   spawn/exec.rs): else its change of ids makes it dumpable for a
 ///   moment, still pocket.
@@ -135,8 +181,7 @@ pub fn load() -> crate::sys::Result<Fd> {
 /// - The seccomp filter, in by then (or before the lookup, without
 ///   no_new_privs), lets through whatever their arguments the calls made
 ///   after it: the lookup's, the dmz's execveat, and the dmz's own.
-pub fn fits(e: &Exec, container_caps: u64) -> bool {
-    const SYS_PTRACE: u64 = 1 << 19; // sys::caps::NAMES
+pub fn fits(e: &Exec, container_caps: u64, own: bool, dir: &str) -> bool {
     let caps_kept = match &e.cap_sets {
         None => true,
         Some(s) => {
@@ -162,6 +207,10 @@ pub fn fits(e: &Exec, container_caps: u64) -> bool {
     .map(|n| n as u32);
     cfg!(target_arch = "x86_64")
         && (e.caps | container_caps) & SYS_PTRACE == 0
+        && own
+        && !marked(dir)
+        && !crate::sys::fs::read(c"/proc/sys/kernel/yama/ptrace_scope")
+            .is_ok_and(|v| v.first() == Some(&b'3'))
         && caps_kept
         && crate::sys::fs::read(c"/proc/sys/fs/suid_dumpable")
             .is_ok_and(|v| matches!(v.first(), Some(b'0' | b'2')))
@@ -234,13 +283,40 @@ mod tests {
     }
 
     #[test]
+    fn the_program_makes_itself_non_dumpable_first() {
+        // The first syscall is prctl (157), the next fcntl (72).
+        let calls: Vec<u32> = CODE
+            .windows(7)
+            .filter(|w| w[0] == 0xb8 && w[5..] == [0x0f, 0x05])
+            .map(|w| u32::from_le_bytes([w[1], w[2], w[3], w[4]]))
+            .collect();
+        assert_eq!(calls[..2], [157, 72], "{calls:?}");
+    }
+
+    #[test]
     fn only_simple_capability_shapes_and_filters_fit() {
+        let host_ok = cfg!(target_arch = "x86_64")
+            && crate::sys::fs::read(c"/proc/sys/fs/suid_dumpable")
+                .is_ok_and(|v| matches!(v.first(), Some(b'0' | b'2')))
+            && !crate::sys::fs::read(c"/proc/sys/kernel/yama/ptrace_scope")
+                .is_ok_and(|v| v.first() == Some(&b'3'));
+        if !host_ok {
+            eprintln!("SKIP dmz fits: this host's fs.suid_dumpable or ptrace_scope rules it out");
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("pocket-dmz-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let dir = dir.to_str().unwrap().to_string();
         let spec = crate::spec::Spec::default();
         let mut e = Exec::of(&spec, alloc::vec![b"true".to_vec()]);
         e.caps = crate::spec::DEFAULT_CAPS;
-        // (The unit tests' host has fs.suid_dumpable 0 or 2.)
-        assert!(fits(&e, e.caps));
-        assert!(!fits(&e, e.caps | 1 << 19), "a container with SYS_PTRACE");
+        let fits = |e: &Exec, extra: u64| fits(e, e.caps | extra, true, &dir);
+        assert!(fits(&e, 0));
+        assert!(!fits(&e, SYS_PTRACE), "a container with SYS_PTRACE");
+        assert!(
+            !super::fits(&e, e.caps, false, &dir),
+            "a pid namespace not its own"
+        );
         let all = crate::spec::caps::Sets {
             effective: e.caps,
             permitted: e.caps,
@@ -248,30 +324,38 @@ mod tests {
             ambient: 0,
         };
         e.cap_sets = Some(all);
-        assert!(fits(&e, e.caps), "root with its bounding set");
+        assert!(fits(&e, 0), "root with its bounding set");
         let few = crate::spec::caps::Sets {
             effective: 1 << 10,
             permitted: 1 << 10,
             ..all
         };
         e.cap_sets = Some(few);
-        assert!(!fits(&e, e.caps), "root with less than its bounding set");
+        assert!(!fits(&e, 0), "root with less than its bounding set");
         e.user.uid = 1000;
-        assert!(!fits(&e, e.caps), "a user's permitted set beyond ambient");
-        e.cap_sets = Some(crate::spec::caps::Sets {
+        assert!(!fits(&e, 0), "a user's permitted set beyond ambient");
+        let ambient = crate::spec::caps::Sets {
             inheritable: 1 << 10,
             ambient: 1 << 10,
             ..few
-        });
-        assert!(fits(&e, e.caps), "all ambient");
+        };
+        e.cap_sets = Some(ambient);
+        assert!(fits(&e, 0), "all ambient");
         e.cap_sets = Some(crate::spec::caps::Sets {
             effective: 0,
-            inheritable: 1 << 10,
-            ambient: 1 << 10,
-            ..few
+            ..ambient
         });
-        assert!(!fits(&e, e.caps), "an effective set short of the permitted");
+        assert!(!fits(&e, 0), "an effective set short of the permitted");
         e.cap_sets = None;
+        // An exec given SYS_PTRACE marks the container for good.
+        let mut p = Exec::of(&spec, alloc::vec![b"true".to_vec()]);
+        p.caps = e.caps | SYS_PTRACE;
+        let mut own = spec.clone();
+        own.namespaces.push(crate::spec::Namespace::Pid);
+        assert!(fits_container(&e, &own, &dir).unwrap());
+        assert!(!fits_container(&p, &own, &dir).unwrap());
+        assert!(!fits_container(&e, &own, &dir).unwrap(), "marked");
+        std::fs::remove_file(format!("{dir}/{MARK}")).unwrap();
         e.seccomp = crate::seccomp::Seccomp::Profile(crate::seccomp::Profile {
             default: crate::seccomp::Action::Allow,
             architectures: alloc::vec![],
@@ -282,6 +366,7 @@ mod tests {
             }],
             flags: None,
         });
-        assert!(!fits(&e, e.caps), "a profile refusing the lookup's call");
+        assert!(!fits(&e, 0), "a profile refusing the lookup's call");
+        let _ = std::fs::remove_dir(&dir);
     }
 }

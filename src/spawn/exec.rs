@@ -41,8 +41,9 @@ pub struct Exec {
     /// OCI `--console-socket`: a connected socket the pty master is sent
     /// to (the engine relays it), or -1.
     pub console: i32,
-    /// Set to the new process's host pid once it runs.
-    pub pid: core::cell::Cell<i32>,
+    /// Called with the new process's host pid once it runs, before it is
+    /// waited for (OCI `--pid-file`); its failure kills the process.
+    pub on_start: Option<alloc::boxed::Box<dyn Fn(i32) -> Result<()>>>,
     /// OCI `process.consoleSize` (rows, columns): the pty's size from
     /// the start, before the engine can resize it (else this process's
     /// own terminal's, if it has one).
@@ -84,7 +85,7 @@ impl Exec {
             no_new_privs: spec.process.no_new_privileges,
             keep_stdio: false,
             console: -1,
-            pid: Default::default(),
+            on_start: None,
             console_size: None,
             new_keyring: !spec.no_new_keyring,
             preserve_fds: 0,
@@ -213,7 +214,11 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     if let (Some((m, _)), Ok(ws)) = (&pty, size) {
         let _ = tty::set_winsize(m.raw(), &ws);
     }
-    let (err_r, err_w) = fd::pipe().ctx("pipe", "error")?;
+    // A socket, not a pipe: while the dmz holds it, a container process
+    // that stopped it (SIGSTOP) before it made itself non-dumpable could
+    // open a pipe through /proc/PID/fd and hold it, or write a report;
+    // a socket cannot be opened so (ENXIO).
+    let (err_r, err_w) = crate::sys::sock::stream_pair().ctx("socketpair", "error")?;
     // Through the dmz: its argv, [error pipe, path (the child's search
     // fills it in), the command's argv...].
     let (mut digits, mut pipe_no) = ([0u8; 12], [0u8; 13]);
@@ -296,9 +301,15 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
         n = super::wire::put_fail(&mut report, "exec", file, errno);
     }
     if n == 0 {
-        e.pid.set(child);
         if let (true, Some(m)) = (e.console >= 0, &master) {
             crate::sys::sock::send_fd(e.console, m.raw()).ctx("send pty", "console socket")?;
+        }
+        if let Some(Err(err)) = e.on_start.as_ref().map(|f| f(child)) {
+            // runc's: no process of an exec whose pid file was not written.
+            let _ = proc::kill(child, libc::SIGKILL);
+            let _ = proc::wait(child, 0);
+            let _ = signal::sigprocmask(libc::SIG_SETMASK, &old);
+            return Err(err);
         }
     }
     let r = if n > 0 {

@@ -217,6 +217,20 @@ pub fn access(path: &CStr, mode: i32) -> Result<()> {
     unsafe { syscall!(Sysno::faccessat, libc::AT_FDCWD, path.as_ptr(), mode) }.map(drop)
 }
 
+/// Open /dev/null on whichever of fds 0, 1 and 2 is closed (as Go's
+/// runtime does at start): else the next fd opened takes that number, and
+/// a pipe or memfd meant for a child would become its stdio there.
+pub fn fill_stdio() {
+    for n in 0..3 {
+        // SAFETY: no pointers.
+        if let Err(Errno::EBADF) = unsafe { syscall!(Sysno::fcntl, n, libc::F_GETFD) } {
+            // Gets `n`: the lowest free number, 0..n-1 being open; kept
+            // across execve, as stdio is.
+            let _ = openat(libc::AT_FDCWD, c"/dev/null", libc::O_RDWR, 0).map(Fd::into_raw);
+        }
+    }
+}
+
 /// `faccessat2(AT_FDCWD, path, mode, AT_EACCESS)` — faccessat2(2): the
 /// check execve makes, with the effective ids and capabilities (access(2)
 /// takes the real ids, and a non-root caller's capabilities not at all);
