@@ -470,15 +470,11 @@ fn the_host_binary_cannot_be_written_through_exec_from_the_monitors_view() {
 }
 
 /// Container `.1` of state root `.0`, removed when the test ends, passed
-/// or not; and `.2`, processes to kill then.
-struct Gone<'a>(&'a Root, String, Vec<std::process::Child>);
+/// or not.
+struct Gone<'a>(&'a Root, String);
 
 impl Drop for Gone<'_> {
     fn drop(&mut self) {
-        for c in &mut self.2 {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
         let _ = self.0.out(&["rm", "-f", &self.1]);
     }
 }
@@ -497,7 +493,7 @@ fn trapped_container(r: &Root) -> (PathBuf, Gone<'_>) {
         "60",
     ]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
-    (rootfs, Gone(r, stdout(&o).trim().to_string(), vec![]))
+    (rootfs, Gone(r, stdout(&o).trim().to_string()))
 }
 
 /// The admin's `exec -i ID trap load`, its stdin held open (pocket run
@@ -533,23 +529,13 @@ fn exec_through_the_dmz_never_runs_pocket_inside() {
     }
     let r = Root::new("secdmz");
     let before = std::fs::read(bin()).unwrap();
-    let (_, mut gone) = trapped_container(&r);
+    let (_, gone) = trapped_container(&r);
     let id = gone.1.clone();
     trapped_exec(&r, &id);
     // While a command runs, the exec'ing pocket is the host's binary.
     let host = std::fs::metadata(bin()).unwrap();
-    gone.2
-        .push(r.cmd(&["exec", &id, "sleep", "5"]).spawn().unwrap());
-    let pid = gone.2[0].id();
-    wait_for(10, "the command to run", || {
-        let kids = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
-        let k: u32 = kids.split_whitespace().next()?.parse().ok()?;
-        let exe = std::fs::read_link(format!("/proc/{k}/exe")).ok()?;
-        exe.ends_with("busybox").then_some(())
-    });
-    let me = std::fs::metadata(format!("/proc/{pid}/exe")).unwrap();
     assert_eq!(
-        (me.dev(), me.ino()),
+        exec_exe(&r, &id),
         (host.dev(), host.ino()),
         "pocket re-executed"
     );
@@ -611,25 +597,15 @@ fn exec_enters_sealed_where_the_pid_namespace_is_shared() {
     let r = Root::new("secdmz3");
     let host = std::fs::metadata(bin()).unwrap().dev();
     let x = r.run_d(&["sleep", "60"]);
-    let _gx = Gone(&r, x.clone(), vec![]);
+    let _gx = Gone(&r, x.clone());
     let y = r.run_d(&["--pid", &format!("container:{x}"), "sleep", "60"]);
-    let _gy = Gone(&r, y.clone(), vec![]);
+    let _gy = Gone(&r, y.clone());
     let alone = r.run_d(&["sleep", "60"]);
-    let _ga = Gone(&r, alone.clone(), vec![]);
+    let _ga = Gone(&r, alone.clone());
     assert_ne!(exec_device(&r, &x), host, "exec into the owner");
     assert_ne!(exec_device(&r, &y), host, "exec into the joiner");
     // Control: alone, exec stays the host's binary (through the dmz).
-    let mut c = r.cmd(&["exec", &alone, "sleep", "5"]).spawn().unwrap();
-    let pid = c.id();
-    wait_for(10, "the command to run", || {
-        let kids = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
-        let k: u32 = kids.split_whitespace().next()?.parse().ok()?;
-        let exe = std::fs::read_link(format!("/proc/{k}/exe")).ok()?;
-        exe.ends_with("busybox").then_some(())
-    });
-    assert_eq!(exe_dev(pid as i32), host, "exec into a container alone");
-    let _ = c.kill();
-    let _ = c.wait();
+    assert_eq!(exec_device(&r, &alone), host, "exec into a container alone");
 }
 
 /// The device of the file process `pid` runs from.
@@ -637,21 +613,27 @@ fn exe_dev(pid: i32) -> u64 {
     std::fs::metadata(format!("/proc/{pid}/exe")).unwrap().dev()
 }
 
-/// The device of the file `pocket exec ID sleep 5` runs from once it has
-/// re-executed (no longer the host binary's).
+/// The device of the file `pocket exec ID sleep 5` runs from while its
+/// command runs (the host binary's through the dmz; else a sealed view's
+/// or copy's).
 fn exec_device(r: &Root, id: &str) -> u64 {
-    let host = std::fs::metadata(bin()).unwrap().dev();
+    exec_exe(r, id).0
+}
+
+/// The device and inode of that file.
+fn exec_exe(r: &Root, id: &str) -> (u64, u64) {
     let mut c = r.cmd(&["exec", id, "sleep", "5"]).spawn().unwrap();
-    let exe = format!("/proc/{}/exe", c.id());
-    let dev = wait_for(10, "exec to re-execute sealed", || {
-        std::fs::metadata(&exe)
-            .ok()
-            .map(|m| m.dev())
-            .filter(|&d| d != host)
+    let pid = c.id();
+    let found = wait_for(10, "the command to run", || {
+        let kids = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
+        let k: u32 = kids.split_whitespace().next()?.parse().ok()?;
+        let exe = std::fs::read_link(format!("/proc/{k}/exe")).ok()?;
+        let me = std::fs::metadata(format!("/proc/{pid}/exe")).ok()?;
+        exe.ends_with("busybox").then_some((me.dev(), me.ino()))
     });
     let _ = c.kill();
     let _ = c.wait();
-    dev
+    found
 }
 
 /// `exec` borrows a monitor's view only from the process the record
