@@ -8,6 +8,7 @@ use common::checks::json;
 use common::*;
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -693,6 +694,94 @@ fn socket_activated_fds_go_in() {
     let x = run("l2", "1");
     assert_ne!(x.status.code(), Some(0), "{x:?}");
     assert_eq!(stdout(&x), "[ ]\n");
+    // Told of 2 with only fd 3 open: refused, as runc's, nothing made.
+    let mut c = Command::new("sh");
+    c.arg("-c")
+        .arg("export LISTEN_PID=$$ LISTEN_FDS=2; exec \"$0\" --root \"$1\" run --bundle \"$2\" l3 3<\"$3\"")
+        .arg(runc_bin())
+        .arg(o.root.0.join("state"))
+        .arg(o.bundle())
+        .arg(&sock)
+        .stdin(Stdio::null());
+    let x = files_output(c);
+    assert_ne!(x.status.code(), Some(0), "{x:?}");
+    assert!(
+        stderr(&x).contains("LISTEN_FDS 2: fd 4 is not open"),
+        "{x:?}"
+    );
+    assert_eq!(o.out(&["state", "l3"]).status.code(), Some(1));
+}
+
+/// The init's lookup of its command at `create` runs under its seccomp
+/// filter: a profile that refuses faccessat2 (older ones do not know it)
+/// must not make a present command "not found" (faccessat then, as runc's
+/// Go does).
+#[test]
+fn create_finds_the_command_under_a_filter_without_faccessat2() {
+    if !root() {
+        return;
+    }
+    let o = Oci::new("fa2", &["sh", "-c", "echo found"]);
+    let cfg = o.bundle.join("config.json");
+    let c = std::fs::read_to_string(&cfg).unwrap().replace(
+        "\"linux\":{",
+        r#""linux":{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"names":["faccessat2"],"action":"SCMP_ACT_ERRNO"}]},"#,
+    );
+    std::fs::write(&cfg, c).unwrap();
+    let x = o.out(&["run", "--bundle", o.bundle(), "f1"]);
+    assert_eq!(x.status.code(), Some(0), "{x:?}");
+    assert_eq!(stdout(&x), "found\n");
+}
+
+/// A pod's containers join its first one's pid namespace by path: exec
+/// into that first one then enters sealed (its processes are not the
+/// only ones that see pocket's child: spawn/dmz.rs), where before the
+/// join it went through the dmz (pocket stays the host's binary).
+#[test]
+fn exec_into_a_pods_pid_namespace_owner_enters_sealed() {
+    if !root() {
+        return;
+    }
+    let o = Oci::new("podns", &["sleep", "30"]);
+    assert_eq!(
+        o.out(&["run", "-d", "--bundle", o.bundle(), "p1"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let host = std::fs::metadata(bin()).unwrap();
+    let exe_of_exec = || {
+        let mut c = o.cmd(&["exec", "p1", "sleep", "5"]).spawn().unwrap();
+        let pid = c.id();
+        let found = wait_for(10, "the command to run", || {
+            let kids = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
+            let k: u32 = kids.split_whitespace().next()?.parse().ok()?;
+            let exe = std::fs::read_link(format!("/proc/{k}/exe")).ok()?;
+            let me = std::fs::metadata(format!("/proc/{pid}/exe")).ok()?;
+            exe.ends_with("busybox").then_some((me.dev(), me.ino()))
+        });
+        let _ = c.kill();
+        let _ = c.wait();
+        found
+    };
+    assert_eq!(
+        exe_of_exec(),
+        (host.dev(), host.ino()),
+        "alone: through the dmz"
+    );
+    let p1: i32 = field(&o.state("p1"), "pid").parse().unwrap();
+    let b2 = o.root.0.join("bundle2");
+    std::fs::create_dir_all(&b2).unwrap();
+    let c = std::fs::read_to_string(o.bundle.join("config.json"))
+        .unwrap()
+        .replace(
+            "{\"type\":\"pid\"}",
+            &format!("{{\"type\":\"pid\",\"path\":\"/proc/{p1}/ns/pid\"}}"),
+        );
+    std::fs::write(b2.join("config.json"), c).unwrap();
+    let x = o.out(&["run", "-d", "--bundle", b2.to_str().unwrap(), "p2"]);
+    assert_eq!(x.status.code(), Some(0), "{x:?}");
+    assert_ne!(exe_of_exec(), (host.dev(), host.ino()), "shared: sealed");
 }
 
 #[test]

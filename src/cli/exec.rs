@@ -91,7 +91,7 @@ pub fn main(argv: &[&[u8]], ctx: &Ctx) -> Result<i32> {
     // monitor's if it has one), or its command starts through the dmz
     // (spawn/sealed.rs, spawn/dmz.rs). Before the env files are read: a
     // re-exec would read them again, and a pipe's come back empty.
-    let fits = crate::spawn::dmz::fits_container(&e, &spec, &ctx.store.run_dir(&id))?;
+    let fits = crate::spawn::dmz::fits_container(&e, &spec, &ctx.store.run_dir(&id));
     let dmz = crate::spawn::sealed::for_exec(
         ctx.args,
         &ctx.store.run,

@@ -153,6 +153,15 @@ fn join_network(store: &Store, spec: &mut Spec, r: &Request) -> Result<()> {
 /// `--pid/--ipc container:ID`: each container's id (names resolved once)
 /// and its init as it is now; it must run, as docker's message says.
 pub(super) fn join_namespaces(store: &Store, spec: &mut Spec) -> Result<()> {
+    // A pid namespace joined by path (an engine's pod): the container
+    // whose init is in it is marked, as with `--pid container:X` below.
+    if let Some((_, path)) = spec
+        .ns_paths
+        .iter()
+        .find(|(ns, _)| *ns == crate::spec::Namespace::Pid)
+    {
+        mark_pid_owner(store, path);
+    }
     spec.ns_owners.clear();
     for (ns, q) in spec.ns_containers.iter_mut() {
         let what = match ns {
@@ -177,6 +186,25 @@ pub(super) fn join_namespaces(store: &Store, spec: &mut Spec) -> Result<()> {
         spec.ns_owners.push((*ns, rec.pid, rec.pid_start));
     }
     Ok(())
+}
+
+/// The containers of the store whose init is in the pid namespace `path`
+/// names get the dmz's mark (spawn/dmz.rs): another container's processes
+/// will see pocket's exec child there.
+fn mark_pid_owner(store: &Store, path: &str) {
+    let id_of = |p: &str| {
+        let c = cstr::cstring(p.as_bytes())?;
+        let st = crate::sys::fd::fstatat(libc::AT_FDCWD, &c, 0).ok()?;
+        Some((st.st_dev, st.st_ino))
+    };
+    let Some(ns) = id_of(path) else {
+        return;
+    };
+    for rec in store.list().unwrap_or_default() {
+        if rec.pid > 0 && id_of(&alloc::format!("/proc/{}/ns/pid", rec.pid)) == Some(ns) {
+            let _ = crate::spawn::dmz::mark(&store.run_dir(&rec.id));
+        }
+    }
 }
 
 /// With a user namespace, what the container writes in its directory

@@ -241,6 +241,7 @@ fn create(ctx: &Ctx, argv: &[&[u8]], run: bool) -> Result<i32> {
     // The init runs pocket's code until its execve, and nobody of pocket's
     // stays to keep the file busy: only from a sealed copy (CVE-2019-5736).
     crate::spawn::sealed::ensure(ctx.args, &ctx.store.run, || None)?;
+    let listen = listen_fds(&ctx.args.env)?;
     let bundle = absolute(&text(p.value(CREATE_FLAGS, "bundle").unwrap_or(b".")))?;
     let mut spec = load_spec(ctx, &bundle, id)?;
     // runc --rootless: a plain user's container has its group below the
@@ -316,7 +317,6 @@ fn create(ctx: &Ctx, argv: &[&[u8]], run: bool) -> Result<i32> {
     // caller got (fds 3..3+LISTEN_FDS, when LISTEN_PID is this process)
     // go in first, before the --preserve-fds ones, and the command is
     // told of them as the init of its namespace (not kept in the config).
-    let listen = listen_fds(&ctx.args.env);
     let activated = (listen > 0).then(|| {
         let mut s = spec.clone();
         crate::spec::setenv(
@@ -367,21 +367,33 @@ fn create(ctx: &Ctx, argv: &[&[u8]], run: bool) -> Result<i32> {
     code
 }
 
-/// Clone the container's init, set up and waiting on the exec fifo;
-/// record it; write the pid file; hand the pty to the console socket.
 /// LISTEN_FDS of `env`, if LISTEN_PID is this process (sd_listen_fds(3)),
-/// else 0.
-fn listen_fds(env: &[&[u8]]) -> u32 {
+/// else 0; each of those fds must be open, and the caller's (kept across
+/// execve: pocket's own are close-on-exec), as runc fails on one that is
+/// not.
+fn listen_fds(env: &[&[u8]]) -> Result<u32> {
     let num = |k: &[u8]| {
         crate::rt::args::lookup(env, k)
             .and_then(|v| core::str::from_utf8(v).ok()?.parse::<u32>().ok())
     };
-    match num(b"LISTEN_PID") {
+    let n = match num(b"LISTEN_PID") {
         Some(pid) if pid as i32 == crate::sys::proc::getpid() => num(b"LISTEN_FDS").unwrap_or(0),
-        _ => 0,
+        _ => return Ok(0),
+    };
+    for f in 3..3u32.saturating_add(n) {
+        if !fd::inherited(f as i32) {
+            return Err(Error::bad(
+                "LISTEN_FDS",
+                alloc::format!("{n}"),
+                alloc::format!("fd {f} is not open"),
+            ));
+        }
     }
+    Ok(n)
 }
 
+/// Clone the container's init, set up and waiting on the exec fifo;
+/// record it; write the pid file; hand the pty to the console socket.
 fn init(
     ctx: &Ctx,
     rec: &Record,

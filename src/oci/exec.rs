@@ -49,14 +49,14 @@ fn run(ctx: &Ctx, p: &crate::cli::args::Parsed<'_>) -> Result<i32> {
         .store
         .load(&id)
         .map_err(|_| Error::text(String::from("container does not exist")))?;
-    // runc's: running, or created (its init waiting for `start`); paused
-    // only with --ignore-paused.
+    // runc's: running, or created (its init waiting for `start`). Not
+    // paused, --ignore-paused or not: pocket's own process joins the
+    // container's cgroups, and the freezer would stop it there.
     match super::cmd::status(&rec) {
         "running" | "created" => {}
-        "paused" if p.on(FLAGS, "ignore-paused") => {}
         "paused" => {
             return Err(Error::text(String::from(
-                "cannot exec in a paused container (use --ignore-paused to override)",
+                "cannot exec in a paused container",
             )));
         }
         _ => {
@@ -165,7 +165,7 @@ fn run(ctx: &Ctx, p: &crate::cli::args::Parsed<'_>) -> Result<i32> {
     // its command starts through the dmz (CVE-2019-5736: spawn/sealed.rs,
     // spawn/dmz.rs). Before the console socket is connected: a re-exec
     // would connect it twice.
-    let fits = crate::spawn::dmz::fits_container(&e, &spec, &ctx.store.run_dir(&rec.id))?;
+    let fits = crate::spawn::dmz::fits_container(&e, &spec, &ctx.store.run_dir(&rec.id));
     let dmz = crate::spawn::sealed::for_exec(ctx.args, &ctx.store.run, || None, fits)?;
     e.dmz = dmz.as_ref().map_or(-1, |f| f.raw());
     let console = match (e.tty, p.value(FLAGS, "console-socket")) {

@@ -9,12 +9,10 @@
 //! of. Here the last execve pocket's child makes is of this program, from
 //! a sealed memfd; the command's execve is the program's, so
 //! /proc/self/exe is the memfd then, which nothing can write (runc 1.2's
-//! runc-dmz, with the same limits: `fits`). Until that execve the child
-//! is not dumpable, so only a process with CAP_SYS_PTRACE could open its
-//! /proc/PID/exe; such a process in the container's pid namespace (a
-//! sidecar's, or one an OCI exec gave the capability) could as well
-//! ptrace that child while it still holds pocket's capabilities, sealed
-//! or not, as it could runc's: it is trusted either way.
+//! runc-dmz, with more limits: `fits`). Until that execve the child is
+//! not dumpable, so only a process with CAP_SYS_PTRACE could open its
+//! /proc/PID/exe: `fits` keeps the dmz to containers where no process
+//! that sees the child may hold it.
 //!
 //! The program (x86_64, no libc, one PT_LOAD), with its argv as
 //! `[FD, PATH, ARGV0, ARGV1...]` and the command's environment:
@@ -28,12 +26,12 @@
 //!     imul ebx, ebx, 10 ; add ebx, eax ; inc rsi ; jmp 1b
 //! 2:  prctl(PR_SET_DUMPABLE, 0)            its execve made it dumpable:
 //!     test eax, eax ; jnz 3f               else the container could take
-//!                                          the pipe from /proc/PID/fd
-//!     fcntl(ebx, F_SETFD, FD_CLOEXEC)      the error pipe closes at the
+//!                                          the error socket (pidfd_getfd)
+//!     fcntl(ebx, F_SETFD, FD_CLOEXEC)      the error socket closes at the
 //!     test eax, eax ; jnz 3f               command's execve
 //!     execve(argv[1], &argv[2], envp)      envp = rsp + 16 + 8 * argc
 //! 3:  neg eax ; push rax                   failed: its errno, 4 bytes,
-//!     write(ebx, rsp, 4)                   to the error pipe
+//!     write(ebx, rsp, 4)                   to the error socket
 //! out: exit_group(127)
 //! ```
 //!
@@ -145,13 +143,17 @@ pub fn marked(dir: &str) -> bool {
 const SYS_PTRACE: u64 = 1 << 19;
 
 /// `fits` for an exec into the container of `spec`, whose run directory
-/// is `dir`; an exec given CAP_SYS_PTRACE leaves `MARK` there first.
-pub fn fits_container(e: &Exec, spec: &crate::spec::Spec, dir: &str) -> crate::error::Result<bool> {
-    if e.caps & SYS_PTRACE != 0 {
-        mark(dir)?;
+/// is `dir`; an exec given CAP_SYS_PTRACE leaves `MARK` there first (and
+/// where it cannot, enters sealed).
+pub fn fits_container(e: &Exec, spec: &crate::spec::Spec, dir: &str) -> bool {
+    let sets = e
+        .cap_sets
+        .map_or(0, |s| s.permitted | s.inheritable | s.ambient);
+    if (e.caps | sets) & SYS_PTRACE != 0 && mark(dir).is_err() {
+        return false;
     }
     let own = spec.namespaces.contains(&crate::spec::Namespace::Pid);
-    Ok(fits(e, spec.process.capabilities, own, dir))
+    fits(e, spec.process.capabilities, own, dir)
 }
 
 /// Whether `e`'s command may start through the dmz, in a container whose
@@ -205,8 +207,11 @@ pub fn fits(e: &Exec, container_caps: u64, own: bool, dir: &str) -> bool {
         Sysno::exit_group,
     ]
     .map(|n| n as u32);
+    let sets = e
+        .cap_sets
+        .map_or(0, |s| s.permitted | s.inheritable | s.ambient);
     cfg!(target_arch = "x86_64")
-        && (e.caps | container_caps) & SYS_PTRACE == 0
+        && (e.caps | sets | container_caps) & SYS_PTRACE == 0
         && own
         && !marked(dir)
         && !crate::sys::fs::read(c"/proc/sys/kernel/yama/ptrace_scope")

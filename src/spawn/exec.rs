@@ -214,19 +214,19 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     if let (Some((m, _)), Ok(ws)) = (&pty, size) {
         let _ = tty::set_winsize(m.raw(), &ws);
     }
-    // A socket, not a pipe: while the dmz holds it, a container process
-    // that stopped it (SIGSTOP) before it made itself non-dumpable could
-    // open a pipe through /proc/PID/fd and hold it, or write a report;
-    // a socket cannot be opened so (ENXIO).
+    // The error channel, a socket and not a pipe: while the dmz holds it,
+    // a container process that stopped it (SIGSTOP) before it made itself
+    // non-dumpable could open a pipe through /proc/PID/fd and hold it, or
+    // write a report; a socket cannot be opened so (ENXIO).
     let (err_r, err_w) = crate::sys::sock::stream_pair().ctx("socketpair", "error")?;
-    // Through the dmz: its argv, [error pipe, path (the child's search
+    // Through the dmz: its argv, [error socket, path (the child's search
     // fills it in), the command's argv...].
-    let (mut digits, mut pipe_no) = ([0u8; 12], [0u8; 13]);
+    let (mut digits, mut err_no) = ([0u8; 12], [0u8; 13]);
     let mut dmz_argv: Vec<*const c_char> = Vec::new();
     if e.dmz >= 0 {
         let d = crate::sys::cstr::decimal(err_w.raw(), &mut digits);
-        pipe_no[..d.len()].copy_from_slice(d);
-        dmz_argv.extend([pipe_no.as_ptr().cast(), core::ptr::null()]);
+        err_no[..d.len()].copy_from_slice(d);
+        dmz_argv.extend([err_no.as_ptr().cast(), core::ptr::null()]);
         dmz_argv.extend_from_slice(argv.ptrs());
     }
     let mut set = SigSet::of(FORWARDED);
@@ -301,11 +301,15 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
         n = super::wire::put_fail(&mut report, "exec", file, errno);
     }
     if n == 0 {
-        if let (true, Some(m)) = (e.console >= 0, &master) {
-            crate::sys::sock::send_fd(e.console, m.raw()).ctx("send pty", "console socket")?;
-        }
-        if let Some(Err(err)) = e.on_start.as_ref().map(|f| f(child)) {
-            // runc's: no process of an exec whose pid file was not written.
+        let handed = match (e.console >= 0, &master) {
+            (true, Some(m)) => {
+                crate::sys::sock::send_fd(e.console, m.raw()).ctx("send pty", "console socket")
+            }
+            _ => Ok(()),
+        };
+        if let Err(err) = handed.and_then(|()| e.on_start.as_ref().map_or(Ok(()), |f| f(child))) {
+            // runc's: no process of an exec whose pty or pid file did not
+            // reach the engine.
             let _ = proc::kill(child, libc::SIGKILL);
             let _ = proc::wait(child, 0);
             let _ = signal::sigprocmask(libc::SIG_SETMASK, &old);
@@ -420,7 +424,7 @@ fn run_child<'a>(
                 }
             }
         }
-        // Only 0, 1, 2 and the error pipe (and the dmz's memfd, closed at
+        // Only 0, 1, 2 and the error socket (and the dmz's memfd, closed at
         // its execve) from here: nothing of pocket's (or its caller's) can
         // be reached as /proc/self/fd/N.
         child::close_all_but(&[err_w, e.dmz], e.preserve_fds);
@@ -454,7 +458,7 @@ fn run_child<'a>(
         return fail;
     }
     // Through the dmz: the command looked up now (as its user, from its
-    // working directory, before the filter), the error pipe kept across
+    // working directory, before the filter), the error socket kept across
     // the dmz's execve (the dmz closes it at the command's).
     let mut path = [0u8; 4096];
     if e.dmz >= 0 {

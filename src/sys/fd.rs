@@ -217,6 +217,14 @@ pub fn access(path: &CStr, mode: i32) -> Result<()> {
     unsafe { syscall!(Sysno::faccessat, libc::AT_FDCWD, path.as_ptr(), mode) }.map(drop)
 }
 
+/// Whether `fd` is open and kept across execve (no FD_CLOEXEC): one a
+/// caller handed down, not one of pocket's own.
+pub fn inherited(fd: i32) -> bool {
+    // SAFETY: no pointers.
+    unsafe { syscall!(Sysno::fcntl, fd, libc::F_GETFD) }
+        .is_ok_and(|f| f as i32 & libc::FD_CLOEXEC == 0)
+}
+
 /// Open /dev/null on whichever of fds 0, 1 and 2 is closed (as Go's
 /// runtime does at start): else the next fd opened takes that number, and
 /// a pipe or memfd meant for a child would become its stdio there.
@@ -234,7 +242,8 @@ pub fn fill_stdio() {
 /// `faccessat2(AT_FDCWD, path, mode, AT_EACCESS)` — faccessat2(2): the
 /// check execve makes, with the effective ids and capabilities (access(2)
 /// takes the real ids, and a non-root caller's capabilities not at all);
-/// faccessat where the kernel has no faccessat2 (before 5.8).
+/// faccessat where the kernel has no faccessat2 (before 5.8), or a
+/// seccomp filter refuses it (EPERM: as Go's Faccessat, which runc uses).
 pub fn access_effective(path: &CStr, mode: i32) -> Result<()> {
     // SAFETY: path is NUL-terminated.
     let r = unsafe {
@@ -247,7 +256,7 @@ pub fn access_effective(path: &CStr, mode: i32) -> Result<()> {
         )
     };
     match r {
-        Err(Errno::ENOSYS) => access(path, mode),
+        Err(Errno::ENOSYS | Errno::EPERM) => access(path, mode),
         r => r.map(drop),
     }
 }
