@@ -6,7 +6,9 @@
 //! *inside* the container, as an ordinary (dumpable) process: another
 //! container process can then open its /proc/PID/exe and, once no process
 //! executes that file any more (ETXTBSY ends), write the host's binary.
-//! So `exec` first re-executes itself from where nothing can write: a
+//! So `exec`, where its command cannot start through the dmz instead
+//! (spawn/dmz.rs: then pocket's own execve in the container is of that
+//! sealed program), first re-executes itself from where nothing can write: a
 //! private read-only overlayfs view of its own directory (runc 1.2's way:
 //! no copy, ~40 us), or, where that cannot be had, a memfd copy sealed
 //! against writes (~180 us for pocket's 0.9 MB, and 0.9 MB of memory per
