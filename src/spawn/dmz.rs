@@ -1,4 +1,5 @@
-//! The dmz: a 143-byte program through which `exec` starts the command,
+//! The dmz: a program (143 bytes of code in a 319-byte ELF file) through
+//! which `exec` starts the command,
 //! so that pocket need not re-execute itself sealed (spawn/sealed.rs,
 //! ~0.2 ms of an exec's ~2 ms here) to enter a container safely.
 //!
@@ -164,10 +165,10 @@ pub fn fits_container(e: &Exec, spec: &crate::spec::Spec, dir: &str) -> bool {
 ///   it, it could open /proc/PID/exe of the child, non-dumpable as it
 ///   is. So none in the container's bounding set or this exec's, none
 ///   given to an earlier exec nor to a container sharing its pid
-///   namespace (`MARK`), and the namespace its own. (Yama's
-///   ptrace_scope 3 aside, such a process could as well ptrace that child
-///   while it still holds pocket's capabilities, sealed or not: with
-///   runc too.)
+///   namespace (`MARK`), and the namespace its own. (Such a process
+///   could as well ptrace that child while it still holds pocket's
+///   capabilities, sealed or not, with runc too; but not under Yama's
+///   ptrace_scope 3, where reading is all it may do: so not there.)
 /// - The child shares pocket's memory (fs.suid_dumpable 0 or 2, see
 ///   spawn/exec.rs): else its change of ids makes it dumpable for a
 ///   moment, still pocket.
