@@ -622,18 +622,7 @@ fn exec_device(r: &Root, id: &str) -> u64 {
 
 /// The device and inode of that file.
 fn exec_exe(r: &Root, id: &str) -> (u64, u64) {
-    let mut c = r.cmd(&["exec", id, "sleep", "5"]).spawn().unwrap();
-    let pid = c.id();
-    let found = wait_for(10, "the command to run", || {
-        let kids = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
-        let k: u32 = kids.split_whitespace().next()?.parse().ok()?;
-        let exe = std::fs::read_link(format!("/proc/{k}/exe")).ok()?;
-        let me = std::fs::metadata(format!("/proc/{pid}/exe")).ok()?;
-        exe.ends_with("busybox").then_some((me.dev(), me.ino()))
-    });
-    let _ = c.kill();
-    let _ = c.wait();
-    found
+    exec_exe_of(r.cmd(&["exec", id, "sleep", "5"]).spawn().unwrap())
 }
 
 /// `exec` borrows a monitor's view only from the process the record

@@ -750,20 +750,7 @@ fn exec_into_a_pods_pid_namespace_owner_enters_sealed() {
         Some(0)
     );
     let host = std::fs::metadata(bin()).unwrap();
-    let exe_of_exec = || {
-        let mut c = o.cmd(&["exec", "p1", "sleep", "5"]).spawn().unwrap();
-        let pid = c.id();
-        let found = wait_for(10, "the command to run", || {
-            let kids = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
-            let k: u32 = kids.split_whitespace().next()?.parse().ok()?;
-            let exe = std::fs::read_link(format!("/proc/{k}/exe")).ok()?;
-            let me = std::fs::metadata(format!("/proc/{pid}/exe")).ok()?;
-            exe.ends_with("busybox").then_some((me.dev(), me.ino()))
-        });
-        let _ = c.kill();
-        let _ = c.wait();
-        found
-    };
+    let exe_of_exec = || exec_exe_of(o.cmd(&["exec", "p1", "sleep", "5"]).spawn().unwrap());
     assert_eq!(
         exe_of_exec(),
         (host.dev(), host.ino()),

@@ -171,8 +171,10 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     // ids cannot make it (and so us) traceable: the kernel sets a process
     // whose ids change to fs.suid_dumpable, and 1 there would let a
     // container process of the same uid ptrace it until its execve.
-    let shared = crate::sys::fs::read(c"/proc/sys/fs/suid_dumpable")
-        .is_ok_and(|v| matches!(v.first(), Some(b'0' | b'2')));
+    // (The dmz is given only where `dmz::fits` found it so already.)
+    let shared = e.dmz >= 0
+        || crate::sys::fs::read(c"/proc/sys/fs/suid_dumpable")
+            .is_ok_and(|v| matches!(v.first(), Some(b'0' | b'2')));
     // Into the container's cgroups (host paths: before joining its mount
     // and cgroup namespaces); the child inherits them.
     crate::cgroup::join(pid)?;

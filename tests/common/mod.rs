@@ -390,6 +390,24 @@ pub fn with_stray_fd(c: &mut Command) {
         });
     }
 }
+/// `exec` (its command `sleep 5`) started as `c`: the device and inode
+/// of the file that pocket process runs from once its command runs (the
+/// host binary's through the dmz; a sealed view's or copy's else).
+pub fn exec_exe_of(mut c: Child) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    let pid = c.id();
+    let found = wait_for(10, "the command to run", || {
+        let kids = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
+        let k: u32 = kids.split_whitespace().next()?.parse().ok()?;
+        let exe = std::fs::read_link(format!("/proc/{k}/exe")).ok()?;
+        let me = std::fs::metadata(format!("/proc/{pid}/exe")).ok()?;
+        exe.ends_with("busybox").then_some((me.dev(), me.ino()))
+    });
+    let _ = c.kill();
+    let _ = c.wait();
+    found
+}
+
 pub mod attacks;
 pub mod checks;
 pub mod features;
