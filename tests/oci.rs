@@ -17,7 +17,10 @@ use std::time::Duration;
 /// `pocket-runc`: a link to the binary, as engines find it.
 fn runc_bin() -> PathBuf {
     let link = std::env::temp_dir().join(format!("pocket-oci-{}/pocket-runc", std::process::id()));
-    if !link.exists() {
+    // A link left by an earlier run whose pid this one reuses may name
+    // another binary (POCKET_BIN): made again then.
+    if std::fs::read_link(&link).ok() != Some(bin()) {
+        let _ = std::fs::remove_file(&link);
         std::fs::create_dir_all(link.parent().unwrap()).unwrap();
         // Tests run in parallel: another may have made it just now.
         match std::os::unix::fs::symlink(bin(), &link) {
