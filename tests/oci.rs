@@ -14,13 +14,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-/// `pocket-runc`: a link to the binary, as engines find it.
+/// `pocket-runc`: a link to the binary, as engines find it, in the test
+/// process's state root (removed at exit, so no link outlives the run).
 fn runc_bin() -> PathBuf {
-    let link = std::env::temp_dir().join(format!("pocket-oci-{}/pocket-runc", std::process::id()));
-    // A link left by an earlier run whose pid this one reuses may name
-    // another binary (POCKET_BIN): made again then.
+    let link = state_root().join("oci-bin/pocket-runc");
     if std::fs::read_link(&link).ok() != Some(bin()) {
-        let _ = std::fs::remove_file(&link);
         std::fs::create_dir_all(link.parent().unwrap()).unwrap();
         // Tests run in parallel: another may have made it just now.
         match std::os::unix::fs::symlink(bin(), &link) {
