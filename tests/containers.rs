@@ -524,6 +524,23 @@ fn prune_clears_what_a_killed_create_left() {
     assert!(ps(&r, false).iter().any(|l| l.starts_with(&keep)));
 }
 
+/// The sleep `exec -d` started in container `id` (init `pid`) with `arg`.
+fn execd_sleep(r: &Root, id: &str, pid: i32, arg: &str) -> i32 {
+    let o = r.out(&["exec", "-d", id, "sleep", arg]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    wait_for(5, "exec'd sleep", || {
+        same_pidns(pid).into_iter().find(|&p| {
+            p != pid
+                && std::fs::read(format!("/proc/{p}/cmdline"))
+                    .is_ok_and(|c| c == format!("sleep\0{arg}\0").as_bytes())
+        })
+    })
+}
+
+/// As runc's: an exec'd process goes into the container's cgroups, the
+/// ones its init was put in at start (recorded then: no /proc or
+/// mountinfo read per exec), even where the init was moved since by
+/// hand; a record from before they were kept: the init's cgroups now.
 #[test]
 fn exec_joins_the_containers_cgroup() {
     if !root() {
@@ -532,8 +549,16 @@ fn exec_joins_the_containers_cgroup() {
     let r = Root::new("execcg");
     let id = r.run_d(&["sleep", "30"]);
     let pid = r.pid(&id);
-    // Move the container into a test cgroup of its own (pids hierarchy;
-    // v1 on this host, else v2), so "the same cgroup" means something.
+    let at_start = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    assert!(at_start.contains(&format!("/pocket/{id}")), "{at_start}");
+    let execd = execd_sleep(&r, &id, pid, "5.1");
+    let cgroups = std::fs::read_to_string(format!("/proc/{execd}/cgroup")).unwrap();
+    assert_eq!(
+        cgroups, at_start,
+        "exec'd process is not in the container's cgroups"
+    );
+    // Move the init into a test cgroup of its own (pids hierarchy; v1 on
+    // this host, else v2), so "the same cgroup" means something.
     let base = [
         "/sys/fs/cgroup/pids",
         "/sys/fs/cgroup/unified",
@@ -547,22 +572,28 @@ fn exec_joins_the_containers_cgroup() {
     std::fs::create_dir_all(&cg).unwrap();
     std::fs::write(cg.join("cgroup.procs"), pid.to_string()).unwrap();
     let rel = format!("/pocket/test-exec-{}", std::process::id());
-    let o = r.out(&["exec", "-d", &id, "sleep", "5"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let execd = wait_for(5, "exec'd sleep", || {
-        same_pidns(pid).into_iter().find(|&p| {
-            p != pid
-                && std::fs::read_to_string(format!("/proc/{p}/comm"))
-                    .is_ok_and(|c| c.trim() == "sleep")
-        })
-    });
-    let cgroups = std::fs::read_to_string(format!("/proc/{execd}/cgroup")).unwrap();
     let theirs = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
     assert!(theirs.contains(&rel), "{theirs}");
-    assert_eq!(
-        cgroups, theirs,
-        "exec'd process is not in the container's cgroups"
-    );
+    let execd = execd_sleep(&r, &id, pid, "5.2");
+    let cgroups = std::fs::read_to_string(format!("/proc/{execd}/cgroup")).unwrap();
+    assert_eq!(cgroups, at_start, "not the container's own cgroups");
+    // The record without them (as pocket before kept them): where the
+    // init is now.
+    let state = ["run/containers", "containers"]
+        .iter()
+        .map(|d| r.0.join(d).join(&id).join("state.json"))
+        .find(|p| p.exists())
+        .expect("state.json");
+    let text = std::fs::read_to_string(&state).unwrap();
+    let at = text
+        .find("\"cgroup_files\": [")
+        .expect("cgroup_files recorded");
+    let end = at + text[at..].find(']').unwrap() + 1;
+    let old = format!("{}\"cgroup_files\": null{}", &text[..at], &text[end..]);
+    std::fs::write(&state, old).unwrap();
+    let execd = execd_sleep(&r, &id, pid, "5.3");
+    let cgroups = std::fs::read_to_string(format!("/proc/{execd}/cgroup")).unwrap();
+    assert_eq!(cgroups, theirs, "not where the init is now");
     r.out(&["rm", "-f", &id]);
     wait_for(5, "cgroup to empty", || {
         std::fs::read_to_string(cg.join("cgroup.procs"))

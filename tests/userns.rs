@@ -142,7 +142,10 @@ fn root_inside_cannot_write_what_the_host_root_owns() {
     .unwrap();
     std::fs::write(dir.join("mine.txt"), "mine\n").unwrap();
     std::os::unix::fs::chown(dir.join("mine.txt"), Some(BASE), Some(BASE)).unwrap();
-    let v = format!("{}:/v", dir.display());
+    // On /home, which the shared test rootfs has: its root (the host's)
+    // would not let the container's root make a mount point there (a
+    // /v left by another test had hidden that).
+    let v = format!("{}:/home", dir.display());
     let o = r.out(&[
         "run",
         "--rm",
@@ -154,17 +157,17 @@ fn root_inside_cannot_write_what_the_host_root_owns() {
         &rootfs_str(),
         "sh",
         "-c",
-        "stat -c '%u %n' /v/hosts.txt /v/mine.txt; \
-         echo x >> /v/hosts.txt && echo WROTE-HOST; \
-         echo x >> /v/mine.txt && echo wrote-mine; \
-         touch /v/new 2>/dev/null && echo MADE; \
+        "stat -c '%u %n' /home/hosts.txt /home/mine.txt; \
+         echo x >> /home/hosts.txt && echo WROTE-HOST; \
+         echo x >> /home/mine.txt && echo wrote-mine; \
+         touch /home/new 2>/dev/null && echo MADE; \
          touch /rootfs-file 2>/dev/null && echo ROOTFS; true",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
     // The host's root is nobody inside; the container's root owns BASE's.
-    assert!(out.contains("65534 /v/hosts.txt"), "{out}");
-    assert!(out.contains("0 /v/mine.txt"), "{out}");
+    assert!(out.contains("65534 /home/hosts.txt"), "{out}");
+    assert!(out.contains("0 /home/mine.txt"), "{out}");
     assert!(out.contains("wrote-mine"), "{out}");
     for bad in ["WROTE-HOST", "MADE", "ROOTFS"] {
         assert!(!out.contains(bad), "{bad}: {out}");

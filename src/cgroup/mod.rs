@@ -436,13 +436,17 @@ impl Cgroup {
     /// per-thread `tasks` (single-threaded pocket: the whole process), v2's
     /// `cgroup.procs`.
     pub fn join_files(&self) -> Result<Vec<CString>> {
+        self.join_paths()
+            .into_iter()
+            .map(|p| CString::new(p.as_bytes()).map_err(|_| Error::bad("cgroup", p, "bad path")))
+            .collect()
+    }
+
+    /// `join_files` as text, for the container's record (`exec` joins them).
+    pub fn join_paths(&self) -> Vec<String> {
         self.dirs
             .iter()
-            .map(|d| {
-                let f = if d.v2 { "cgroup.procs" } else { "tasks" };
-                CString::new(format!("{}/{f}", d.dir))
-                    .map_err(|_| Error::bad("cgroup", d.dir.clone(), "bad path"))
-            })
+            .map(|d| format!("{}/{}", d.dir, if d.v2 { "cgroup.procs" } else { "tasks" }))
             .collect()
     }
 
@@ -686,12 +690,16 @@ pub fn join(pid: i32) -> Result<()> {
     let theirs = read(&format!("/proc/{pid}/cgroup"))?;
     let ours = read("/proc/self/cgroup")?;
     let mounts = read("/proc/self/mountinfo")?;
-    for path in detect::procs_files(&theirs, &ours, &mounts) {
-        let c = CString::new(path.as_str())
-            .map_err(|_| Error::bad("cgroup", path.clone(), "bad path"))?;
-        let f = fd::open(&c, libc::O_WRONLY, 0).ctx("join cgroup", &path)?;
-        // "0": the writer itself (see detect::procs_files).
-        fd::write_all(f.raw(), b"0").ctx("join cgroup", &path)?;
+    join_files(&detect::procs_files(&theirs, &ours, &mounts))
+}
+
+/// Write "0" (the writer itself, see detect::procs_files) to each file.
+pub fn join_files<S: AsRef<str>>(files: &[S]) -> Result<()> {
+    for path in files {
+        let path = path.as_ref();
+        let c = CString::new(path).map_err(|_| Error::bad("cgroup", path, "bad path"))?;
+        let f = fd::open(&c, libc::O_WRONLY, 0).ctx("join cgroup", path)?;
+        fd::write_all(f.raw(), b"0").ctx("join cgroup", path)?;
     }
     Ok(())
 }

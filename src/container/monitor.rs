@@ -269,7 +269,7 @@ fn run_once(
             return Err(e);
         }
     };
-    let rec = match store.started(id, r.pid) {
+    let rec = match store.started(id, r.pid, r.join_paths()) {
         Ok(rec) => rec,
         Err(e) => {
             // Removed meanwhile (rm -f, prune): the container must not

@@ -110,8 +110,14 @@ fn table(v: &[Vec<u8>], what: &'static str) -> Result<super::program::CTable> {
     super::program::CTable::new(v).ok_or_else(|| Error::bad(what, "", "contains a NUL byte"))
 }
 
-/// Run `e` in the container whose init is `pid` (held by `pidfd`).
-pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
+/// Run `e` in the container whose init is `pid` (held by `pidfd`) and
+/// was put in its cgroups by writing to `cgroups` (None: not recorded).
+pub fn exec(
+    pid: i32,
+    pidfd: &Fd,
+    cgroups: Option<&[alloc::string::String]>,
+    e: &Exec,
+) -> Result<i32> {
     super::limits::check_rlimits(&e.rlimits)?;
     // Everything the child needs is prepared before fork.
     let argv = table(&e.args, "argument")?;
@@ -124,7 +130,6 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
         no_new_privs: e.no_new_privs,
     };
 
-    let mut ns = Vec::new();
     // A container with a user namespace of its own: that one first (it
     // owns the others, and makes us its root: none of the host's
     // privilege goes in with the command).
@@ -138,23 +143,16 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     let ours =
         fd::open(c"/proc/self/ns/user", libc::O_RDONLY, 0).ctx("open", "/proc/self/ns/user")?;
     let id = |f: &Fd| fd::fstatat(f.raw(), c"", libc::AT_EMPTY_PATH).map(|s| (s.st_dev, s.st_ino));
-    if id(&user).ctx("stat", &p)? != id(&ours).ctx("stat", "/proc/self/ns/user")? {
-        ns.push((user, libc::CLONE_NEWUSER, "user"));
-    }
-    // A plain user's own-id namespace denies setgroups(2) to all in it.
+    let user = match id(&user).ctx("stat", &p)? != id(&ours).ctx("stat", "/proc/self/ns/user")? {
+        true => Some(user),
+        false => None,
+    };
+    drop(ours);
+    // A plain user's own-id namespace denies setgroups(2) to all in it
+    // (ours too, if the container shares it: rootless pocket's).
     let sg = alloc::format!("/proc/{pid}/setgroups");
     let groups = crate::sys::fs::read(&cstring(sg.as_bytes()).unwrap_or_default())
         .map_or(true, |s| !s.starts_with(b"deny"));
-    drop(ours);
-    for (name, kind) in NAMESPACES {
-        let p = alloc::format!("/proc/{pid}/ns/{name}");
-        let c = cstring(p.as_bytes()).unwrap_or_default();
-        ns.push((
-            fd::open(&c, libc::O_RDONLY, 0).ctx("open", &p)?,
-            *kind,
-            *name,
-        ));
-    }
     let rp = alloc::format!("/proc/{pid}/root");
     let root = fd::open(
         &cstring(rp.as_bytes()).unwrap_or_default(),
@@ -165,7 +163,7 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     // The fds above belong to the process the pidfd names only if it is
     // still running now (else the pid may have been reused).
     if relay_exited(pidfd) {
-        return Err(Error::bad("container", "", "is not running").with_code(1));
+        return Err(not_running());
     }
     // The child shares our memory (vfork_on) only where a change of its
     // ids cannot make it (and so us) traceable: the kernel sets a process
@@ -176,8 +174,14 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
         || crate::sys::fs::read(c"/proc/sys/fs/suid_dumpable")
             .is_ok_and(|v| matches!(v.first(), Some(b'0' | b'2')));
     // Into the container's cgroups (host paths: before joining its mount
-    // and cgroup namespaces); the child inherits them.
-    crate::cgroup::join(pid)?;
+    // and cgroup namespaces); the child inherits them. By the files its
+    // init was put in by, as runc joins the paths of its state (no /proc
+    // or mountinfo to read: a sixth of an exec's time); else (an older
+    // record, or a group that refuses: a v2 one whose controllers went to
+    // groups below it, EBUSY) where its init is now, as runc falls back.
+    if !cgroups.is_some_and(|f| crate::cgroup::join_files(f).is_ok()) {
+        crate::cgroup::join(pid)?;
+    }
     crate::rt::crash::step("exec: in the cgroup");
     // What the command gets as stdio is opened here, from the host's view
     // (and once in the cgroup: its device rules hold), never by a path
@@ -196,10 +200,7 @@ pub fn exec(pid: i32, pidfd: &Fd, e: &Exec) -> Result<i32> {
     // open /proc/PID/exe of it or of the child (the pocket binary), or
     // ptrace them, until the child's execve.
     proc::prctl(libc::PR_SET_DUMPABLE, 0).ctx("prctl", "PR_SET_DUMPABLE")?;
-    for (f, kind, name) in &ns {
-        proc::setns(f.raw(), *kind).ctx("setns", name)?;
-    }
-    drop(ns);
+    enter(pid, pidfd, user)?;
     proc::fchdir(root.raw()).ctx("chdir", "container root")?;
     mount::chroot(c".").ctx("chroot", "container root")?;
     drop(root);
@@ -378,6 +379,45 @@ const CHILD_STACK: usize = 128 * 1024;
 
 fn relay_exited(pidfd: &Fd) -> bool {
     crate::sys::procfs::wait_pidfd(pidfd, 0)
+}
+
+fn not_running() -> Error {
+    Error::bad("container", "", "is not running").with_code(1)
+}
+
+/// Join the namespaces of the process `pidfd` names (`user`: its user
+/// namespace, where it is not ours): all at once by the pidfd (Linux
+/// 5.8+), which fails with ESRCH once it has exited, so no pid can have
+/// been reused; before 5.8 (EINVAL: not a namespace fd) one by one, as
+/// nsenter(1) does.
+fn enter(pid: i32, pidfd: &Fd, user: Option<Fd>) -> Result<()> {
+    let all = NAMESPACES.iter().fold(0, |a, (_, k)| a | k);
+    let flags = all | user.as_ref().map_or(0, |_| libc::CLONE_NEWUSER);
+    match proc::setns(pidfd.raw(), flags) {
+        Err(Errno::EINVAL) => {}
+        Err(Errno::ESRCH) => return Err(not_running()),
+        r => return r.ctx("setns", "container namespaces"),
+    }
+    let mut ns = Vec::new();
+    if let Some(u) = user {
+        ns.push((u, libc::CLONE_NEWUSER, "user"));
+    }
+    for (name, kind) in NAMESPACES {
+        let p = alloc::format!("/proc/{pid}/ns/{name}");
+        let c = cstring(p.as_bytes()).unwrap_or_default();
+        ns.push((
+            fd::open(&c, libc::O_RDONLY, 0).ctx("open", &p)?,
+            *kind,
+            *name,
+        ));
+    }
+    if relay_exited(pidfd) {
+        return Err(not_running());
+    }
+    for (f, kind, name) in &ns {
+        proc::setns(f.raw(), *kind).ctx("setns", name)?;
+    }
+    Ok(())
 }
 
 /// In the forked child: stdio, working directory, capabilities, fds,

@@ -82,6 +82,11 @@ pub struct Record {
     /// ExtraHosts; the files in the container are made from them).
     pub dns: Vec<String>,
     pub extra_hosts: Vec<String>,
+    /// The files its init was put in its cgroups by (`Cgroup::join_paths`,
+    /// recorded at start), which `exec` writes itself into as runc joins
+    /// the paths in its state: no /proc or mountinfo to read per exec.
+    /// None: a record from before they were kept.
+    pub cgroup_files: Option<Vec<String>>,
 }
 
 fn ts(t: Timestamp) -> Option<Value> {
@@ -164,6 +169,7 @@ impl Record {
                 })
             ),
             ("dns", (!self.dns.is_empty()).then(|| json::strs(&self.dns))),
+            ("cgroup_files", self.cgroup_files.as_deref().map(json::strs)),
             (
                 "extra_hosts",
                 (!self.extra_hosts.is_empty()).then(|| json::strs(&self.extra_hosts))
@@ -238,6 +244,7 @@ impl Record {
                 })
                 .unwrap_or_default(),
             dns: v.get("dns").and_then(Value::strings).unwrap_or_default(),
+            cgroup_files: v.get("cgroup_files").and_then(Value::strings),
             extra_hosts: v
                 .get("extra_hosts")
                 .and_then(Value::strings)
@@ -286,6 +293,7 @@ impl Record {
             aliases: Vec::new(),
             dns: Vec::new(),
             extra_hosts: Vec::new(),
+            cgroup_files: None,
         }
     }
 
@@ -413,6 +421,11 @@ mod tests {
             .unwrap();
         assert_eq!(back, r);
         r.exit_code = None;
+        assert_eq!(Record::from_json(&r.to_json()).unwrap(), r);
+        // Recorded empty (no cgroups) is not unrecorded (an older record).
+        r.cgroup_files = Some(vec![]);
+        assert_eq!(Record::from_json(&r.to_json()).unwrap(), r);
+        r.cgroup_files = Some(vec!["/sys/fs/cgroup/pids/pocket/a/tasks".into()]);
         assert_eq!(Record::from_json(&r.to_json()).unwrap(), r);
         assert!(Record::from_json(&json::parse(b"{\"id\":\"x\"}").unwrap()).is_none());
     }
