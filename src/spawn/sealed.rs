@@ -51,21 +51,23 @@ pub fn ensure(args: &Args, run_dir: &str, twin: impl FnOnce() -> Option<(i32, u6
     Err(reexec(args, run_dir, twin))
 }
 
-/// `exec`'s way in (see `ensure` for the arguments): None when this
-/// process runs sealed, or once it has re-executed so; else, where the
-/// command may start through the dmz (`dmz_fits`, spawn/dmz.rs) and its
-/// memfd can be made, that memfd, and this process stays as it is.
+/// `exec`'s way in (see `ensure` for the arguments): where the command
+/// may start through the dmz (`dmz_fits`, spawn/dmz.rs) and its memfd can
+/// be made, that memfd, and this process stays as it is; else None when
+/// this process runs sealed, or once it has re-executed so.
 pub fn for_exec(
     args: &Args,
     run_dir: &str,
     twin: impl FnOnce() -> Option<(i32, u64)>,
     dmz_fits: bool,
 ) -> Result<Option<crate::sys::fd::Fd>> {
-    if exe::running_sealed() {
-        return Ok(None);
-    }
+    // The dmz first: it keeps the binary out of reach whether or not this
+    // process runs sealed, and asking costs four syscalls.
     if dmz_fits && let Ok(f) = super::dmz::load() {
         return Ok(Some(f));
+    }
+    if exe::running_sealed() {
+        return Ok(None);
     }
     Err(reexec(args, run_dir, twin))
 }
