@@ -585,13 +585,22 @@ fn exec_joins_the_containers_cgroup() {
         .find(|p| p.exists())
         .expect("state.json");
     let text = std::fs::read_to_string(&state).unwrap();
-    let at = text
-        .find("\"cgroup_files\": [")
-        .expect("cgroup_files recorded");
-    let end = at + text[at..].find(']').unwrap() + 1;
-    let old = format!("{}\"cgroup_files\": null{}", &text[..at], &text[end..]);
+    let at = text.find("\"cgroups\": {").expect("cgroups recorded");
+    let end = at + text[at..].find('}').unwrap() + 1;
+    let old = format!("{}\"cgroups\": null{}", &text[..at], &text[end..]);
     std::fs::write(&state, old).unwrap();
     let execd = execd_sleep(&r, &id, pid, "5.3");
+    let cgroups = std::fs::read_to_string(format!("/proc/{execd}/cgroup")).unwrap();
+    assert_eq!(cgroups, theirs, "not where the init is now");
+    // A recorded group that is gone (the host's mounts changed): the same.
+    let gone = format!(
+        "{}\"cgroups\": {{\"99:gone:/gone\": \"/sys/fs/cgroup/pocket-gone-{}/tasks\"}}{}",
+        &text[..at],
+        std::process::id(),
+        &text[end..]
+    );
+    std::fs::write(&state, gone).unwrap();
+    let execd = execd_sleep(&r, &id, pid, "5.35");
     let cgroups = std::fs::read_to_string(format!("/proc/{execd}/cgroup")).unwrap();
     assert_eq!(cgroups, theirs, "not where the init is now");
     r.out(&["rm", "-f", &id]);
@@ -603,6 +612,73 @@ fn exec_joins_the_containers_cgroup() {
     });
     std::fs::remove_dir(&cg).unwrap();
     let _ = std::fs::remove_dir(cg.parent().unwrap());
+}
+
+/// In the hierarchies pocket makes no group in (`name=systemd`, the v2
+/// tree beside v1 ones), an exec'd process goes where the init is (there
+/// it inherited the groups of the `run` that started it), as the exec of
+/// a container started from a systemd unit must be in that unit's.
+#[test]
+fn exec_joins_the_inits_groups_outside_pockets_hierarchies() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("execcgx");
+    let tag = format!("test-outside-{}", std::process::id());
+    let mut tried = vec![];
+    for base in ["/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"] {
+        let base = std::path::Path::new(base);
+        if !base.join("cgroup.procs").exists() {
+            continue;
+        }
+        let cg = base.join("pocket").join(&tag);
+        std::fs::create_dir_all(&cg).unwrap();
+        let procs = std::ffi::CString::new(cg.join("cgroup.procs").to_str().unwrap()).unwrap();
+        let mut c = r.cmd(&["run", "-d", "--rootfs", &rootfs_str(), "sleep", "30"]);
+        // `run -d` (and so its init and monitor) started from that group.
+        // SAFETY: open/write/close only, between fork and exec.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            c.pre_exec(move || {
+                let fd = libc::open(procs.as_ptr(), libc::O_WRONLY);
+                let ok = fd >= 0 && libc::write(fd, b"0".as_ptr().cast(), 1) == 1;
+                libc::close(fd);
+                match ok {
+                    true => Ok(()),
+                    false => Err(std::io::Error::last_os_error()),
+                }
+            });
+        }
+        let o = c.output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let id = stdout(&o).trim().to_string();
+        let pid = r.pid(&id);
+        let theirs = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+        // Still there: pocket makes no group of its own in that hierarchy
+        // (else the init would be in pocket/<id> there).
+        let used = theirs.contains(&tag);
+        if used {
+            let execd = execd_sleep(&r, &id, pid, "5.4");
+            let cgroups = std::fs::read_to_string(format!("/proc/{execd}/cgroup")).unwrap();
+            assert_eq!(cgroups, theirs, "not in the init's groups");
+        }
+        r.out(&["rm", "-f", &id]);
+        wait_for(5, "test group to empty", || {
+            std::fs::read_to_string(cg.join("cgroup.procs"))
+                .ok()?
+                .is_empty()
+                .then_some(())
+        });
+        std::fs::remove_dir(&cg).unwrap();
+        let _ = std::fs::remove_dir(cg.parent().unwrap());
+        if used {
+            return;
+        }
+        tried.push(base.display().to_string());
+    }
+    println!(
+        "SKIP exec into groups outside pocket's: no such hierarchy here (looked at {tried:?})"
+    );
 }
 
 #[test]

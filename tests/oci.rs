@@ -18,7 +18,10 @@ use std::time::Duration;
 /// process's state root (removed at exit, so no link outlives the run).
 fn runc_bin() -> PathBuf {
     let link = state_root().join("oci-bin/pocket-runc");
+    // A link left by a killed run whose pid this one reuses (its state
+    // root not removed) may name another binary (POCKET_BIN): made again.
     if std::fs::read_link(&link).ok() != Some(bin()) {
+        let _ = std::fs::remove_file(&link);
         std::fs::create_dir_all(link.parent().unwrap()).unwrap();
         // Tests run in parallel: another may have made it just now.
         match std::os::unix::fs::symlink(bin(), &link) {

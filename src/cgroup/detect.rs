@@ -110,19 +110,30 @@ pub fn dir(c: &CgroupMount, path: &str) -> Option<String> {
 /// cgroup: v1's per-thread `tasks` (a task moving itself skips the kernel's
 /// global threadgroup lock and its RCU wait), v2's `cgroup.procs`.
 pub fn procs_files(theirs: &[u8], ours: &[u8], mountinfo: &[u8]) -> Vec<String> {
-    let ms = mounts(mountinfo);
     let ours = memberships(ours);
-    memberships(theirs)
-        .iter()
-        .filter(|t| {
+    procs_entries(theirs, mountinfo)
+        .into_iter()
+        .filter(|(line, _)| {
             !ours
                 .iter()
-                .any(|o| o.id == t.id && o.controllers == t.controllers && o.path == t.path)
+                .any(|o| *line == alloc::format!("{}:{}:{}", o.id, o.controllers, o.path))
         })
+        .map(|(_, file)| file)
+        .collect()
+}
+
+/// Each line of `theirs` (/proc/PID/cgroup) whose hierarchy is mounted,
+/// with the file that moves a process there (`procs_files` without the
+/// lines we share).
+pub fn procs_entries(theirs: &[u8], mountinfo: &[u8]) -> Vec<(String, String)> {
+    let ms = mounts(mountinfo);
+    memberships(theirs)
+        .iter()
         .filter_map(|t| {
             let c = mount_for(t, &ms)?;
             let file = if c.v2 { "cgroup.procs" } else { "tasks" };
-            Some(alloc::format!("{}/{file}", dir(c, t.path)?))
+            let line = alloc::format!("{}:{}:{}", t.id, t.controllers, t.path);
+            Some((line, alloc::format!("{}/{file}", dir(c, t.path)?)))
         })
         .collect()
 }

@@ -34,10 +34,19 @@ fn read(path: &str) -> Result<Vec<u8>> {
 
 /// This host's layout, from /proc/self/mountinfo.
 pub fn host_layout() -> Layout {
-    let mi = read("/proc/self/mountinfo").unwrap_or_default();
-    Layout::parse(&mi, |m| {
+    layout_of(&read("/proc/self/mountinfo").unwrap_or_default())
+}
+
+fn layout_of(mountinfo: &[u8]) -> Layout {
+    Layout::parse(mountinfo, |m| {
         read(&format!("{m}/cgroup.controllers")).unwrap_or_default()
     })
+}
+
+/// /proc/self/mountinfo as this process first read it (`layout`'s).
+fn mountinfo() -> &'static [u8] {
+    static MOUNTINFO: crate::rt::Once<Vec<u8>> = crate::rt::Once::new();
+    MOUNTINFO.get_or_init(|| read("/proc/self/mountinfo").unwrap_or_default())
 }
 
 /// `host_layout`, read once per process: a pocket command that opens a
@@ -45,7 +54,32 @@ pub fn host_layout() -> Layout {
 /// mountinfo once.
 pub fn layout() -> &'static Layout {
     static LAYOUT: crate::rt::Once<Layout> = crate::rt::Once::new();
-    LAYOUT.get_or_init(host_layout)
+    LAYOUT.get_or_init(|| layout_of(mountinfo()))
+}
+
+/// Every cgroup `pid` is in, in each hierarchy mounted here (pocket's own
+/// and the others: `name=systemd`, the v2 tree beside v1, `net_cls`...):
+/// its /proc/PID/cgroup line, and the file that moves a process there,
+/// as `join` finds them. Recorded once a container's init runs, for
+/// `exec` (`join_recorded`) to do without reading mountinfo and the
+/// init's /proc each time. None if its /proc file cannot be read.
+pub fn files_of(pid: i32) -> Option<Vec<(String, String)>> {
+    let theirs = read(&format!("/proc/{pid}/cgroup")).ok()?;
+    Some(detect::procs_entries(&theirs, mountinfo()))
+}
+
+/// `join` by what `files_of` recorded: the lines we share are left alone
+/// (a plain user's pocket, in the groups it started its container in,
+/// may not write to them).
+pub fn join_recorded(entries: &[(String, String)]) -> Result<()> {
+    let ours = read("/proc/self/cgroup")?;
+    let ours = core::str::from_utf8(&ours).unwrap_or("");
+    let files: Vec<&str> = entries
+        .iter()
+        .filter(|(line, _)| !ours.lines().any(|l| l == line))
+        .map(|(_, file)| file.as_str())
+        .collect();
+    join_files(&files)
 }
 
 /// The parent of every container's group, in each hierarchy.
@@ -436,17 +470,13 @@ impl Cgroup {
     /// per-thread `tasks` (single-threaded pocket: the whole process), v2's
     /// `cgroup.procs`.
     pub fn join_files(&self) -> Result<Vec<CString>> {
-        self.join_paths()
-            .into_iter()
-            .map(|p| CString::new(p.as_bytes()).map_err(|_| Error::bad("cgroup", p, "bad path")))
-            .collect()
-    }
-
-    /// `join_files` as text, for the container's record (`exec` joins them).
-    pub fn join_paths(&self) -> Vec<String> {
         self.dirs
             .iter()
-            .map(|d| format!("{}/{}", d.dir, if d.v2 { "cgroup.procs" } else { "tasks" }))
+            .map(|d| {
+                let f = if d.v2 { "cgroup.procs" } else { "tasks" };
+                CString::new(format!("{}/{f}", d.dir))
+                    .map_err(|_| Error::bad("cgroup", d.dir.clone(), "bad path"))
+            })
             .collect()
     }
 

@@ -65,7 +65,7 @@ pub fn exec(store: &Store, q: &str, e: &crate::spawn::exec::Exec) -> Result<i32>
             Error::bad("container", rec.name.clone(), "is paused, unpause it first").with_code(1),
         );
     }
-    crate::spawn::exec::exec(rec.pid, &pidfd, rec.cgroup_files.as_deref(), e)
+    crate::spawn::exec::exec(rec.pid, &pidfd, rec.cgroups.as_deref(), e)
 }
 
 /// Container `q`'s monitor (pid, start time) while it runs, as root: it

@@ -269,7 +269,7 @@ fn run_once(
             return Err(e);
         }
     };
-    let rec = match store.started(id, r.pid, r.join_paths()) {
+    let rec = match store.started(id, r.pid, crate::cgroup::files_of(r.pid)) {
         Ok(rec) => rec,
         Err(e) => {
             // Removed meanwhile (rm -f, prune): the container must not

@@ -84,7 +84,7 @@ fn foreground(store: &Store, rec: &Record, spec: &Spec, show: [bool; 2]) -> Resu
             return Err(e);
         }
     };
-    let health = match store.started(id, r.pid, r.join_paths()) {
+    let health = match store.started(id, r.pid, crate::cgroup::files_of(r.pid)) {
         Ok(rec) => {
             crate::state::events::emit(store, &rec, "start", &[]);
             rec.healthcheck.and_then(|c| {

@@ -425,14 +425,15 @@ fn init(
     )?;
     // The cgroup stays with the container until `delete`: nobody here
     // waits for it (the engine reaps it).
-    let joins = r.cgroup.take().map(|c| c.join_paths()).unwrap_or_default();
+    let _ = r.cgroup.take();
     let pid = r.pid;
+    let joins = crate::cgroup::files_of(pid);
     {
         let _l = ctx.store.lock(&rec.id)?;
         let mut rec = ctx.store.load(&rec.id)?;
         rec.pid = pid;
         rec.pid_start = start_time(pid).unwrap_or(0);
-        rec.cgroup_files = Some(joins);
+        rec.cgroups = joins;
         rec.monitor_pid = 0;
         rec.monitor_start = 0;
         ctx.store.save(&rec)?;

@@ -8,7 +8,7 @@
 use super::child::{self, Fail};
 use super::parent::{FORWARDED, child_error};
 use super::relay;
-use crate::error::{Context, Error, Result};
+use crate::error::{Context, Error, Result, Why};
 use crate::sys::cstr::cstring;
 use crate::sys::fd::{self, Fd};
 use crate::sys::signal::{self, SigSet};
@@ -115,7 +115,7 @@ fn table(v: &[Vec<u8>], what: &'static str) -> Result<super::program::CTable> {
 pub fn exec(
     pid: i32,
     pidfd: &Fd,
-    cgroups: Option<&[alloc::string::String]>,
+    cgroups: Option<&[(alloc::string::String, alloc::string::String)]>,
     e: &Exec,
 ) -> Result<i32> {
     super::limits::check_rlimits(&e.rlimits)?;
@@ -175,11 +175,18 @@ pub fn exec(
             .is_ok_and(|v| matches!(v.first(), Some(b'0' | b'2')));
     // Into the container's cgroups (host paths: before joining its mount
     // and cgroup namespaces); the child inherits them. By the files its
-    // init was put in by, as runc joins the paths of its state (no /proc
-    // or mountinfo to read: a sixth of an exec's time); else (an older
-    // record, or a group that refuses: a v2 one whose controllers went to
-    // groups below it, EBUSY) where its init is now, as runc falls back.
-    if !cgroups.is_some_and(|f| crate::cgroup::join_files(f).is_ok()) {
+    // record keeps, the init's groups in every hierarchy as they were at
+    // start, as runc joins the paths of its state (no /proc or mountinfo
+    // to read: a tenth of an exec's time); else (an older record, a group
+    // that refuses, a v2 one whose controllers went to groups below it:
+    // EBUSY, or one gone) where its init is now, as runc falls back.
+    let now = match cgroups.map(crate::cgroup::join_recorded) {
+        Some(Ok(())) => false,
+        None => true,
+        Some(Err(e)) if matches!(e.why, Why::Errno(Errno::EBUSY | Errno::ENOENT)) => true,
+        Some(Err(e)) => return Err(e),
+    };
+    if now {
         crate::cgroup::join(pid)?;
     }
     crate::rt::crash::step("exec: in the cgroup");

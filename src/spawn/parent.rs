@@ -112,16 +112,6 @@ impl Running {
 /// Removes a cgroup made for a container that then failed to start.
 struct CgroupGuard(Option<Cgroup>);
 
-impl Running {
-    /// The files its init was put in its cgroups by (none: it has none).
-    pub fn join_paths(&self) -> alloc::vec::Vec<alloc::string::String> {
-        self.cgroup
-            .as_ref()
-            .map(|c| c.join_paths())
-            .unwrap_or_default()
-    }
-}
-
 impl Drop for CgroupGuard {
     fn drop(&mut self) {
         if let Some(cg) = self.0.take() {

@@ -82,11 +82,12 @@ pub struct Record {
     /// ExtraHosts; the files in the container are made from them).
     pub dns: Vec<String>,
     pub extra_hosts: Vec<String>,
-    /// The files its init was put in its cgroups by (`Cgroup::join_paths`,
-    /// recorded at start), which `exec` writes itself into as runc joins
-    /// the paths in its state: no /proc or mountinfo to read per exec.
-    /// None: a record from before they were kept.
-    pub cgroup_files: Option<Vec<String>>,
+    /// Its init's cgroups in every hierarchy, as recorded at start
+    /// (`cgroup::files_of`: its /proc/PID/cgroup line, the file that moves
+    /// a process there), which `exec` joins as runc joins the paths in its
+    /// state: no mountinfo to read per exec. None: not known (a record
+    /// from before they were kept).
+    pub cgroups: Option<Vec<(String, String)>>,
 }
 
 fn ts(t: Timestamp) -> Option<Value> {
@@ -169,7 +170,7 @@ impl Record {
                 })
             ),
             ("dns", (!self.dns.is_empty()).then(|| json::strs(&self.dns))),
-            ("cgroup_files", self.cgroup_files.as_deref().map(json::strs)),
+            ("cgroups", self.cgroups.as_deref().map(json::pairs)),
             (
                 "extra_hosts",
                 (!self.extra_hosts.is_empty()).then(|| json::strs(&self.extra_hosts))
@@ -244,7 +245,10 @@ impl Record {
                 })
                 .unwrap_or_default(),
             dns: v.get("dns").and_then(Value::strings).unwrap_or_default(),
-            cgroup_files: v.get("cgroup_files").and_then(Value::strings),
+            cgroups: v
+                .get("cgroups")
+                .filter(|c| matches!(c, Value::Obj(_)))
+                .map(|c| json::str_pairs(Some(c))),
             extra_hosts: v
                 .get("extra_hosts")
                 .and_then(Value::strings)
@@ -293,7 +297,7 @@ impl Record {
             aliases: Vec::new(),
             dns: Vec::new(),
             extra_hosts: Vec::new(),
-            cgroup_files: None,
+            cgroups: None,
         }
     }
 
@@ -423,9 +427,17 @@ mod tests {
         r.exit_code = None;
         assert_eq!(Record::from_json(&r.to_json()).unwrap(), r);
         // Recorded empty (no cgroups) is not unrecorded (an older record).
-        r.cgroup_files = Some(vec![]);
+        r.cgroups = Some(vec![]);
         assert_eq!(Record::from_json(&r.to_json()).unwrap(), r);
-        r.cgroup_files = Some(vec!["/sys/fs/cgroup/pids/pocket/a/tasks".into()]);
+        let mut v = r.to_json();
+        if let Value::Obj(m) = &mut v {
+            m.iter_mut().find(|(k, _)| k == "cgroups").unwrap().1 = Value::Null;
+        }
+        assert_eq!(Record::from_json(&v).unwrap().cgroups, None);
+        r.cgroups = Some(vec![(
+            "8:pids:/pocket/a".into(),
+            "/sys/fs/cgroup/pids/pocket/a/tasks".into(),
+        )]);
         assert_eq!(Record::from_json(&r.to_json()).unwrap(), r);
         assert!(Record::from_json(&json::parse(b"{\"id\":\"x\"}").unwrap()).is_none());
     }

@@ -600,17 +600,22 @@ impl Store {
 }
 
 impl Store {
-    /// Record that the container runs as `pid`, put in its cgroups by
-    /// writing to `cgroup_files`, waited for by this process (the monitor,
-    /// or the foreground pocket).
-    pub fn started(&self, id: &str, pid: i32, cgroup_files: Vec<String>) -> Result<Record> {
+    /// Record that the container runs as `pid`, in `cgroups`
+    /// (`cgroup::files_of`), waited for by this process (the monitor, or
+    /// the foreground pocket).
+    pub fn started(
+        &self,
+        id: &str,
+        pid: i32,
+        cgroups: Option<Vec<(String, String)>>,
+    ) -> Result<Record> {
         let _l = self.lock(id)?;
         let mut rec = self.load(id)?;
         let me = proc::getpid();
         rec.status = super::Status::Running;
         rec.pid = pid;
         rec.pid_start = super::record::start_time(pid).unwrap_or(0);
-        rec.cgroup_files = Some(cgroup_files);
+        rec.cgroups = cgroups;
         rec.monitor_pid = me;
         rec.monitor_start = super::record::start_time(me).unwrap_or(0);
         rec.started_at = crate::rt::time::now();

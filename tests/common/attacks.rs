@@ -310,14 +310,16 @@ pub fn exe_attack() {
         std::thread::sleep(Duration::from_millis(1));
     };
     let p = std::ffi::CString::new(format!("/proc/self/fd/{fd}")).unwrap();
-    let try_write = |out: &mut String| -> bool {
+    // Opened (and a write tried): Ok; else the open's errno.
+    let try_write = |out: &mut String| -> Result<(), i32> {
         let w = unsafe { libc::open(p.as_ptr(), libc::O_WRONLY) };
         if w < 0 {
+            let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
             let e = format!("open for writing: {}\n", errno_name());
             if !out.contains(&e) {
                 out.push_str(&e);
             }
-            return false;
+            return Err(errno);
         }
         let n = unsafe { libc::write(w, b"PWNED".as_ptr().cast(), 5) };
         if n < 0 {
@@ -325,14 +327,14 @@ pub fn exe_attack() {
         } else {
             out.push_str("write: ok\n");
         }
-        true
+        Ok(())
     };
     if during {
         publish(&report, &out);
         std::fs::write(format!("{report}.ready"), &out).unwrap();
         while Instant::now() < end {
             let len = out.len();
-            if try_write(&mut out) {
+            if try_write(&mut out).is_ok() {
                 publish(&report, &out);
                 done();
                 return;
@@ -350,7 +352,12 @@ pub fn exe_attack() {
     while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < end {
         std::thread::sleep(Duration::from_millis(5));
     }
-    try_write(&mut out);
+    // A sealed copy stays busy (ETXTBSY) until the last process running
+    // it, the `pocket exec` outside that started the trapped one, has
+    // exited too, a moment later: only then is the seal what refuses.
+    while try_write(&mut out) == Err(libc::ETXTBSY) && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(1));
+    }
     publish(&report, &out);
     done();
 }
