@@ -524,6 +524,23 @@ fn prune_clears_what_a_killed_create_left() {
     assert!(ps(&r, false).iter().any(|l| l.starts_with(&keep)));
 }
 
+/// A test's cgroup directory, removed however the test ends (once the
+/// containers in it are gone: declare it before their Root).
+struct TestGroup(Option<std::path::PathBuf>);
+
+impl Drop for TestGroup {
+    fn drop(&mut self) {
+        let Some(cg) = self.0.take() else { return };
+        for _ in 0..100 {
+            if std::fs::remove_dir(&cg).is_ok() || !cg.exists() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = std::fs::remove_dir(cg.parent().unwrap());
+    }
+}
+
 /// The sleep `exec -d` started in container `id` (init `pid`) with `arg`.
 fn execd_sleep(r: &Root, id: &str, pid: i32, arg: &str) -> i32 {
     let o = r.out(&["exec", "-d", id, "sleep", arg]);
@@ -546,6 +563,7 @@ fn exec_joins_the_containers_cgroup() {
     if !root() {
         return;
     }
+    let mut group = TestGroup(None);
     let r = Root::new("execcg");
     let id = r.run_d(&["sleep", "30"]);
     let pid = r.pid(&id);
@@ -570,6 +588,7 @@ fn exec_joins_the_containers_cgroup() {
     .expect("a cgroup hierarchy");
     let cg = base.join(format!("pocket/test-exec-{}", std::process::id()));
     std::fs::create_dir_all(&cg).unwrap();
+    group.0 = Some(cg.clone());
     std::fs::write(cg.join("cgroup.procs"), pid.to_string()).unwrap();
     let rel = format!("/pocket/test-exec-{}", std::process::id());
     let theirs = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
@@ -604,14 +623,8 @@ fn exec_joins_the_containers_cgroup() {
     let cgroups = std::fs::read_to_string(format!("/proc/{execd}/cgroup")).unwrap();
     assert_eq!(cgroups, theirs, "not where the init is now");
     r.out(&["rm", "-f", &id]);
-    wait_for(5, "cgroup to empty", || {
-        std::fs::read_to_string(cg.join("cgroup.procs"))
-            .ok()?
-            .is_empty()
-            .then_some(())
-    });
-    std::fs::remove_dir(&cg).unwrap();
-    let _ = std::fs::remove_dir(cg.parent().unwrap());
+    drop(group);
+    assert!(!cg.exists(), "{} left", cg.display());
 }
 
 /// In the hierarchies pocket makes no group in (`name=systemd`, the v2
@@ -623,6 +636,7 @@ fn exec_joins_the_inits_groups_outside_pockets_hierarchies() {
     if !root() {
         return;
     }
+    let mut group = TestGroup(None);
     let r = Root::new("execcgx");
     let tag = format!("test-outside-{}", std::process::id());
     let mut tried = vec![];
@@ -633,6 +647,7 @@ fn exec_joins_the_inits_groups_outside_pockets_hierarchies() {
         }
         let cg = base.join("pocket").join(&tag);
         std::fs::create_dir_all(&cg).unwrap();
+        group.0 = Some(cg.clone());
         let procs = std::ffi::CString::new(cg.join("cgroup.procs").to_str().unwrap()).unwrap();
         let mut c = r.cmd(&["run", "-d", "--rootfs", &rootfs_str(), "sleep", "30"]);
         // `run -d` (and so its init and monitor) started from that group.
@@ -658,19 +673,23 @@ fn exec_joins_the_inits_groups_outside_pockets_hierarchies() {
         // (else the init would be in pocket/<id> there).
         let used = theirs.contains(&tag);
         if used {
+            // Recorded at start: the fallback (the init's groups read now)
+            // would join them too.
+            let state = ["run/containers", "containers"]
+                .iter()
+                .map(|d| r.0.join(d).join(&id).join("state.json"))
+                .find(|p| p.exists())
+                .expect("state.json");
+            let text = std::fs::read_to_string(&state).unwrap();
+            let line = theirs.lines().find(|l| l.contains(&tag)).unwrap();
+            assert!(text.contains(&format!("\"{line}\": ")), "{text}");
             let execd = execd_sleep(&r, &id, pid, "5.4");
             let cgroups = std::fs::read_to_string(format!("/proc/{execd}/cgroup")).unwrap();
             assert_eq!(cgroups, theirs, "not in the init's groups");
         }
         r.out(&["rm", "-f", &id]);
-        wait_for(5, "test group to empty", || {
-            std::fs::read_to_string(cg.join("cgroup.procs"))
-                .ok()?
-                .is_empty()
-                .then_some(())
-        });
-        std::fs::remove_dir(&cg).unwrap();
-        let _ = std::fs::remove_dir(cg.parent().unwrap());
+        drop(std::mem::replace(&mut group, TestGroup(None)));
+        assert!(!cg.exists(), "{} left", cg.display());
         if used {
             return;
         }

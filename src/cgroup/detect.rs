@@ -109,9 +109,9 @@ pub fn dir(c: &CgroupMount, path: &str) -> Option<String> {
 /// a process (`theirs`), skipping hierarchies where we already are in its
 /// cgroup: v1's per-thread `tasks` (a task moving itself skips the kernel's
 /// global threadgroup lock and its RCU wait), v2's `cgroup.procs`.
-pub fn procs_files(theirs: &[u8], ours: &[u8], mountinfo: &[u8]) -> Vec<String> {
+pub fn procs_files(theirs: &[u8], ours: &[u8], mountinfo: &[u8]) -> Option<Vec<String>> {
     let ours = memberships(ours);
-    procs_entries(theirs, mountinfo)
+    let files = procs_entries(theirs, mountinfo)?
         .into_iter()
         .filter(|(line, _)| {
             !ours
@@ -119,15 +119,26 @@ pub fn procs_files(theirs: &[u8], ours: &[u8], mountinfo: &[u8]) -> Vec<String> 
                 .any(|o| *line == alloc::format!("{}:{}:{}", o.id, o.controllers, o.path))
         })
         .map(|(_, file)| file)
-        .collect()
+        .collect();
+    Some(files)
 }
 
 /// Each line of `theirs` (/proc/PID/cgroup) whose hierarchy is mounted,
 /// with the file that moves a process there (`procs_files` without the
 /// lines we share).
-pub fn procs_entries(theirs: &[u8], mountinfo: &[u8]) -> Vec<(String, String)> {
+pub fn procs_entries(theirs: &[u8], mountinfo: &[u8]) -> Option<Vec<(String, String)>> {
     let ms = mounts(mountinfo);
-    memberships(theirs)
+    let all = memberships(theirs);
+    // A hierarchy listed twice: a cgroup name with a newline in it (a
+    // container's own groups) faking a line. Nothing is trusted then.
+    if all
+        .iter()
+        .enumerate()
+        .any(|(i, m)| all[..i].iter().any(|o| o.id == m.id))
+    {
+        return None;
+    }
+    let entries = all
         .iter()
         .filter_map(|t| {
             let c = mount_for(t, &ms)?;
@@ -135,7 +146,8 @@ pub fn procs_entries(theirs: &[u8], mountinfo: &[u8]) -> Vec<(String, String)> {
             let line = alloc::format!("{}:{}:{}", t.id, t.controllers, t.path);
             Some((line, alloc::format!("{}/{file}", dir(c, t.path)?)))
         })
-        .collect()
+        .collect();
+    Some(entries)
 }
 
 #[cfg(test)]
@@ -159,13 +171,32 @@ mod tests {
             b"9:name=systemd:/x\n4:memory:/pocket/abc\n2:cpu,cpuacct:/pocket/abc\n0::/pocket/abc\n";
         let ours = b"9:name=systemd:/x\n4:memory:/\n2:cpu,cpuacct:/\n0::/\n";
         assert_eq!(
-            procs_files(theirs, ours, MOUNTINFO),
+            procs_files(theirs, ours, MOUNTINFO).unwrap(),
             vec![
                 "/sys/fs/cgroup/memory/pocket/abc/tasks",
                 "/sys/fs/cgroup/cpu,cpuacct/pocket/abc/tasks",
                 "/sys/fs/cgroup/unified/pocket/abc/cgroup.procs",
             ]
         );
+        // All lines with their files, the shared one too.
+        let all = procs_entries(theirs, MOUNTINFO).unwrap();
+        assert_eq!(all.len(), 4);
+        assert_eq!(
+            all[0],
+            (
+                "9:name=systemd:/x".into(),
+                "/sys/fs/cgroup/systemd/x/tasks".into()
+            )
+        );
+    }
+
+    /// A group named `a\n0::/` (a container may name its own) makes its
+    /// line look like two: refused, not followed to the host's root.
+    #[test]
+    fn a_hierarchy_listed_twice_is_refused() {
+        let theirs = b"4:memory:/pocket/abc/a\n0::/\n0::/pocket/abc\n";
+        assert_eq!(procs_entries(theirs, MOUNTINFO), None);
+        assert_eq!(procs_files(theirs, b"", MOUNTINFO), None);
     }
 
     #[test]

@@ -43,10 +43,24 @@ fn layout_of(mountinfo: &[u8]) -> Layout {
     })
 }
 
-/// /proc/self/mountinfo as this process first read it (`layout`'s).
+/// The cgroup mounts of /proc/self/mountinfo as this process first read
+/// it (`layout`'s; a monitor keeps no more than these lines). First read
+/// in the host's mount namespace: no caller runs after a setns or unshare
+/// of CLONE_NEWNS (exec's `join` reads mountinfo itself).
 fn mountinfo() -> &'static [u8] {
     static MOUNTINFO: crate::rt::Once<Vec<u8>> = crate::rt::Once::new();
-    MOUNTINFO.get_or_init(|| read("/proc/self/mountinfo").unwrap_or_default())
+    MOUNTINFO.get_or_init(|| {
+        let all = read("/proc/self/mountinfo").unwrap_or_default();
+        let mut out = Vec::new();
+        for l in all.split(|&c| c == b'\n') {
+            let cgroup = |t: &[u8]| l.windows(t.len()).any(|w| w == t);
+            if cgroup(b" - cgroup ") || cgroup(b" - cgroup2 ") {
+                out.extend_from_slice(l);
+                out.push(b'\n');
+            }
+        }
+        out
+    })
 }
 
 /// `host_layout`, read once per process: a pocket command that opens a
@@ -65,7 +79,8 @@ pub fn layout() -> &'static Layout {
 /// init's /proc each time. None if its /proc file cannot be read.
 pub fn files_of(pid: i32) -> Option<Vec<(String, String)>> {
     let theirs = read(&format!("/proc/{pid}/cgroup")).ok()?;
-    Some(detect::procs_entries(&theirs, mountinfo()))
+    // None mapped (mountinfo unread, a line not UTF-8): not known.
+    detect::procs_entries(&theirs, mountinfo()).filter(|e| !e.is_empty())
 }
 
 /// `join` by what `files_of` recorded: the lines we share are left alone
@@ -74,12 +89,21 @@ pub fn files_of(pid: i32) -> Option<Vec<(String, String)>> {
 pub fn join_recorded(entries: &[(String, String)]) -> Result<()> {
     let ours = read("/proc/self/cgroup")?;
     let ours = core::str::from_utf8(&ours).unwrap_or("");
-    let files: Vec<&str> = entries
+    for (_, path) in entries
         .iter()
         .filter(|(line, _)| !ours.lines().any(|l| l == line))
-        .map(|(_, file)| file.as_str())
-        .collect();
-    join_files(&files)
+    {
+        // A path from state.json: only ever a cgroup's own file.
+        if !path.ends_with("/tasks") && !path.ends_with("/cgroup.procs") {
+            return Err(Error::bad(
+                "join cgroup",
+                path.as_str(),
+                "not a cgroup's tasks file",
+            ));
+        }
+        join_one(path, true)?;
+    }
+    Ok(())
 }
 
 /// The parent of every container's group, in each hierarchy.
@@ -720,18 +744,41 @@ pub fn join(pid: i32) -> Result<()> {
     let theirs = read(&format!("/proc/{pid}/cgroup"))?;
     let ours = read("/proc/self/cgroup")?;
     let mounts = read("/proc/self/mountinfo")?;
-    join_files(&detect::procs_files(&theirs, &ours, &mounts))
+    let files = detect::procs_files(&theirs, &ours, &mounts).ok_or_else(|| {
+        Error::bad(
+            "join cgroup",
+            format!("/proc/{pid}/cgroup"),
+            "lists a hierarchy twice",
+        )
+    })?;
+    join_files(&files)
 }
 
 /// Write "0" (the writer itself, see detect::procs_files) to each file.
-pub fn join_files<S: AsRef<str>>(files: &[S]) -> Result<()> {
+fn join_files(files: &[String]) -> Result<()> {
     for path in files {
-        let path = path.as_ref();
-        let c = CString::new(path).map_err(|_| Error::bad("cgroup", path, "bad path"))?;
-        let f = fd::open(&c, libc::O_WRONLY, 0).ctx("join cgroup", path)?;
-        fd::write_all(f.raw(), b"0").ctx("join cgroup", path)?;
+        join_one(path, false)?;
     }
     Ok(())
+}
+
+/// Write "0" to `path`; `checked`: only if it is on a cgroup filesystem.
+fn join_one(path: &str, checked: bool) -> Result<()> {
+    let c = CString::new(path).map_err(|_| Error::bad("cgroup", path, "bad path"))?;
+    let f = fd::open(&c, libc::O_WRONLY, 0).ctx("join cgroup", path)?;
+    if checked {
+        const CGROUP_SUPER_MAGIC: i64 = 0x27e0eb;
+        const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
+        let t = crate::sys::mount::fstatfs_type(&f).ctx("join cgroup", path)?;
+        if t != CGROUP_SUPER_MAGIC && t != CGROUP2_SUPER_MAGIC {
+            return Err(Error::bad(
+                "join cgroup",
+                path,
+                "not on a cgroup filesystem",
+            ));
+        }
+    }
+    fd::write_all(f.raw(), b"0").ctx("join cgroup", path)
 }
 
 #[cfg(test)]
