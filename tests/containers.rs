@@ -541,6 +541,16 @@ impl Drop for TestGroup {
     }
 }
 
+/// Container `id`'s record: in the run directory, or with its durable
+/// directory.
+fn state_json(r: &Root, id: &str) -> std::path::PathBuf {
+    ["run/containers", "containers"]
+        .iter()
+        .map(|d| r.0.join(d).join(id).join("state.json"))
+        .find(|p| p.exists())
+        .expect("state.json")
+}
+
 /// The sleep `exec -d` started in container `id` (init `pid`) with `arg`.
 fn execd_sleep(r: &Root, id: &str, pid: i32, arg: &str) -> i32 {
     let o = r.out(&["exec", "-d", id, "sleep", arg]);
@@ -598,11 +608,7 @@ fn exec_joins_the_containers_cgroup() {
     assert_eq!(cgroups, at_start, "not the container's own cgroups");
     // The record without them (as pocket before kept them): where the
     // init is now.
-    let state = ["run/containers", "containers"]
-        .iter()
-        .map(|d| r.0.join(d).join(&id).join("state.json"))
-        .find(|p| p.exists())
-        .expect("state.json");
+    let state = state_json(&r, &id);
     let text = std::fs::read_to_string(&state).unwrap();
     let at = text.find("\"cgroups\": {").expect("cgroups recorded");
     let end = at + text[at..].find('}').unwrap() + 1;
@@ -675,11 +681,7 @@ fn exec_joins_the_inits_groups_outside_pockets_hierarchies() {
         if used {
             // Recorded at start: the fallback (the init's groups read now)
             // would join them too.
-            let state = ["run/containers", "containers"]
-                .iter()
-                .map(|d| r.0.join(d).join(&id).join("state.json"))
-                .find(|p| p.exists())
-                .expect("state.json");
+            let state = state_json(&r, &id);
             let text = std::fs::read_to_string(&state).unwrap();
             let line = theirs.lines().find(|l| l.contains(&tag)).unwrap();
             assert!(text.contains(&format!("\"{line}\": ")), "{text}");

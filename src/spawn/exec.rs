@@ -110,8 +110,8 @@ fn table(v: &[Vec<u8>], what: &'static str) -> Result<super::program::CTable> {
     super::program::CTable::new(v).ok_or_else(|| Error::bad(what, "", "contains a NUL byte"))
 }
 
-/// Run `e` in the container whose init is `pid` (held by `pidfd`) and
-/// was put in its cgroups by writing to `cgroups` (None: not recorded).
+/// Run `e` in the container whose init is `pid` (held by `pidfd`), and
+/// was in `cgroups` at start (`cgroup::files_of`; None: not recorded).
 pub fn exec(
     pid: i32,
     pidfd: &Fd,
@@ -176,10 +176,11 @@ pub fn exec(
     // Into the container's cgroups (host paths: before joining its mount
     // and cgroup namespaces); the child inherits them. By the files its
     // record keeps, the init's groups in every hierarchy as they were at
-    // start, as runc joins the paths of its state (no /proc or mountinfo
-    // to read: a tenth of an exec's time); else (an older record, a group
-    // that refuses, a v2 one whose controllers went to groups below it:
-    // EBUSY, or one gone) where its init is now, as runc falls back.
+    // start, as runc joins the paths of its state (no mountinfo nor the
+    // init's /proc to read: a twelfth of an exec's time); else (an older
+    // record, a group that refuses, a v2 one whose controllers went to
+    // groups below it: EBUSY, or one gone) where its init is now, as
+    // runc falls back.
     let now = match cgroups.map(crate::cgroup::join_recorded) {
         Some(Ok(())) => false,
         None => true,
