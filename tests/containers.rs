@@ -525,19 +525,33 @@ fn prune_clears_what_a_killed_create_left() {
 }
 
 /// A test's cgroup directory, removed however the test ends (once the
-/// containers in it are gone: declare it before their Root).
-struct TestGroup(Option<std::path::PathBuf>);
+/// containers in it are gone: declare it before their Root), with its
+/// `pocket` parent if the test made that too (not pocket's own: another
+/// test's container may be making its group there).
+struct TestGroup(Option<(std::path::PathBuf, bool)>);
+
+impl TestGroup {
+    fn make(&mut self, cg: &std::path::Path) {
+        let parent = !cg.parent().unwrap().exists();
+        std::fs::create_dir_all(cg).unwrap();
+        self.0 = Some((cg.to_path_buf(), parent));
+    }
+}
 
 impl Drop for TestGroup {
     fn drop(&mut self) {
-        let Some(cg) = self.0.take() else { return };
+        let Some((cg, parent)) = self.0.take() else {
+            return;
+        };
         for _ in 0..100 {
             if std::fs::remove_dir(&cg).is_ok() || !cg.exists() {
                 break;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        let _ = std::fs::remove_dir(cg.parent().unwrap());
+        if parent {
+            let _ = std::fs::remove_dir(cg.parent().unwrap());
+        }
     }
 }
 
@@ -597,8 +611,7 @@ fn exec_joins_the_containers_cgroup() {
     .find(|p| p.join("cgroup.procs").exists())
     .expect("a cgroup hierarchy");
     let cg = base.join(format!("pocket/test-exec-{}", std::process::id()));
-    std::fs::create_dir_all(&cg).unwrap();
-    group.0 = Some(cg.clone());
+    group.make(&cg);
     std::fs::write(cg.join("cgroup.procs"), pid.to_string()).unwrap();
     let rel = format!("/pocket/test-exec-{}", std::process::id());
     let theirs = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
@@ -628,6 +641,25 @@ fn exec_joins_the_containers_cgroup() {
     let execd = execd_sleep(&r, &id, pid, "5.35");
     let cgroups = std::fs::read_to_string(format!("/proc/{execd}/cgroup")).unwrap();
     assert_eq!(cgroups, theirs, "not where the init is now");
+    // A record pointing elsewhere (state.json is root's; were it changed):
+    // only a cgroup's own file is written, else the exec fails.
+    let decoy = r.0.join("tasks");
+    std::fs::write(&decoy, "").unwrap();
+    let elsewhere = format!(
+        "{}\"cgroups\": {{\"98:x:/y\": \"{}\"}}{}",
+        &text[..at],
+        decoy.display(),
+        &text[end..]
+    );
+    std::fs::write(&state, elsewhere).unwrap();
+    let o = r.out(&["exec", &id, "true"]);
+    assert_eq!(o.status.code(), Some(126), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not on a cgroup filesystem"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read_to_string(&decoy).unwrap(), "", "written");
     r.out(&["rm", "-f", &id]);
     drop(group);
     assert!(!cg.exists(), "{} left", cg.display());
@@ -652,8 +684,7 @@ fn exec_joins_the_inits_groups_outside_pockets_hierarchies() {
             continue;
         }
         let cg = base.join("pocket").join(&tag);
-        std::fs::create_dir_all(&cg).unwrap();
-        group.0 = Some(cg.clone());
+        group.make(&cg);
         let procs = std::ffi::CString::new(cg.join("cgroup.procs").to_str().unwrap()).unwrap();
         let mut c = r.cmd(&["run", "-d", "--rootfs", &rootfs_str(), "sleep", "30"]);
         // `run -d` (and so its init and monitor) started from that group.

@@ -129,24 +129,33 @@ pub fn procs_files(theirs: &[u8], ours: &[u8], mountinfo: &[u8]) -> Option<Vec<S
 pub fn procs_entries(theirs: &[u8], mountinfo: &[u8]) -> Option<Vec<(String, String)>> {
     let ms = mounts(mountinfo);
     let all = memberships(theirs);
-    // A hierarchy listed twice: a cgroup name with a newline in it (a
-    // container's own groups) faking a line. Nothing is trusted then.
-    if all
-        .iter()
-        .enumerate()
-        .any(|(i, m)| all[..i].iter().any(|o| o.id == m.id))
+    // A cgroup name with a newline in it (a container may name its own
+    // groups, where an old kernel lets it rename one) fakes a line: a
+    // hierarchy listed twice, a v2 line with an id but 0, a v1 line with
+    // none, or two lines on one mount. Nothing is trusted then.
+    let faked = |m: &Membership| (m.id == "0") != m.controllers.is_empty();
+    if all.iter().any(faked)
+        || all
+            .iter()
+            .enumerate()
+            .any(|(i, m)| all[..i].iter().any(|o| o.id == m.id))
     {
         return None;
     }
-    let entries = all
-        .iter()
-        .filter_map(|t| {
-            let c = mount_for(t, &ms)?;
-            let file = if c.v2 { "cgroup.procs" } else { "tasks" };
-            let line = alloc::format!("{}:{}:{}", t.id, t.controllers, t.path);
-            Some((line, alloc::format!("{}/{file}", dir(c, t.path)?)))
-        })
-        .collect();
+    let mut used: Vec<&CgroupMount> = Vec::new();
+    let mut entries = Vec::new();
+    for t in &all {
+        let Some(c) = mount_for(t, &ms) else { continue };
+        if used.iter().any(|u| core::ptr::eq(*u, c)) {
+            return None;
+        }
+        used.push(c);
+        let file = if c.v2 { "cgroup.procs" } else { "tasks" };
+        let line = alloc::format!("{}:{}:{}", t.id, t.controllers, t.path);
+        if let Some(d) = dir(c, t.path) {
+            entries.push((line, alloc::format!("{d}/{file}")));
+        }
+    }
     Some(entries)
 }
 
@@ -197,6 +206,15 @@ mod tests {
         let theirs = b"4:memory:/pocket/abc/a\n0::/\n0::/pocket/abc\n";
         assert_eq!(procs_entries(theirs, MOUNTINFO), None);
         assert_eq!(procs_files(theirs, b"", MOUNTINFO), None);
+        // A fresh id instead: a v2 line's id is always 0, a v1 line names
+        // its controllers; and no two lines on one mount.
+        for faked in [
+            &b"0::/x\n7::/\n"[..],
+            b"4:memory:/a\n0:memory:/\n",
+            b"4:memory:/pocket/a\n9:memory:/\n",
+        ] {
+            assert_eq!(procs_entries(faked, MOUNTINFO), None, "{faked:?}");
+        }
     }
 
     #[test]

@@ -765,7 +765,9 @@ fn join_files(files: &[String]) -> Result<()> {
 /// Write "0" to `path`; `checked`: only if it is on a cgroup filesystem.
 fn join_one(path: &str, checked: bool) -> Result<()> {
     let c = CString::new(path).map_err(|_| Error::bad("cgroup", path, "bad path"))?;
-    let f = fd::open(&c, libc::O_WRONLY, 0).ctx("join cgroup", path)?;
+    // (A FIFO or a terminal named there is neither waited on nor taken.)
+    let flags = libc::O_WRONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY;
+    let f = fd::open(&c, flags, 0).ctx("join cgroup", path)?;
     if checked {
         const CGROUP_SUPER_MAGIC: i64 = 0x27e0eb;
         const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;

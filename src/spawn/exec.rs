@@ -184,7 +184,14 @@ pub fn exec(
     let now = match cgroups.map(crate::cgroup::join_recorded) {
         Some(Ok(())) => false,
         None => true,
-        Some(Err(e)) if matches!(e.why, Why::Errno(Errno::EBUSY | Errno::ENOENT)) => true,
+        Some(Err(e))
+            if matches!(
+                e.why,
+                Why::Errno(Errno::EBUSY | Errno::ENOENT | Errno::ENODEV | Errno::EOPNOTSUPP)
+            ) =>
+        {
+            true
+        }
         Some(Err(e)) => return Err(e),
     };
     if now {
