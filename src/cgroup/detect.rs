@@ -105,27 +105,22 @@ pub fn dir(c: &CgroupMount, path: &str) -> Option<String> {
     })
 }
 
-/// The files to write "0" to, to move "us" (`ours`, single-threaded) next to
-/// a process (`theirs`), skipping hierarchies where we already are in its
-/// cgroup: v1's per-thread `tasks` (a task moving itself skips the kernel's
-/// global threadgroup lock and its RCU wait), v2's `cgroup.procs`.
-pub fn procs_files(theirs: &[u8], ours: &[u8], mountinfo: &[u8]) -> Option<Vec<String>> {
-    let ours = memberships(ours);
-    let files = procs_entries(theirs, mountinfo)?
-        .into_iter()
-        .filter(|(line, _)| {
-            !ours
-                .iter()
-                .any(|o| *line == alloc::format!("{}:{}:{}", o.id, o.controllers, o.path))
-        })
-        .map(|(_, file)| file)
-        .collect();
-    Some(files)
+/// The files of `entries` (`procs_entries`) to write "0" to, to move "us"
+/// (`ours`: our /proc/self/cgroup, single-threaded) next to that process,
+/// skipping hierarchies where we already are in its cgroup: v1's
+/// per-thread `tasks` (a task moving itself skips the kernel's global
+/// threadgroup lock and its RCU wait), v2's `cgroup.procs`.
+pub fn unshared<'a>(entries: &'a [(String, String)], ours: &[u8]) -> Vec<&'a str> {
+    let ours = core::str::from_utf8(ours).unwrap_or("");
+    entries
+        .iter()
+        .filter(|(line, _)| !ours.lines().any(|l| l == line))
+        .map(|(_, file)| file.as_str())
+        .collect()
 }
 
 /// Each line of `theirs` (/proc/PID/cgroup) whose hierarchy is mounted,
-/// with the file that moves a process there (`procs_files` without the
-/// lines we share).
+/// with the file that moves a process there; None if a line is faked.
 pub fn procs_entries(theirs: &[u8], mountinfo: &[u8]) -> Option<Vec<(String, String)>> {
     let ms = mounts(mountinfo);
     let all = memberships(theirs);
@@ -179,8 +174,9 @@ mod tests {
         let theirs =
             b"9:name=systemd:/x\n4:memory:/pocket/abc\n2:cpu,cpuacct:/pocket/abc\n0::/pocket/abc\n";
         let ours = b"9:name=systemd:/x\n4:memory:/\n2:cpu,cpuacct:/\n0::/\n";
+        let all = procs_entries(theirs, MOUNTINFO).unwrap();
         assert_eq!(
-            procs_files(theirs, ours, MOUNTINFO).unwrap(),
+            unshared(&all, ours),
             vec![
                 "/sys/fs/cgroup/memory/pocket/abc/tasks",
                 "/sys/fs/cgroup/cpu,cpuacct/pocket/abc/tasks",
@@ -188,7 +184,6 @@ mod tests {
             ]
         );
         // All lines with their files, the shared one too.
-        let all = procs_entries(theirs, MOUNTINFO).unwrap();
         assert_eq!(all.len(), 4);
         assert_eq!(
             all[0],
@@ -205,7 +200,6 @@ mod tests {
     fn a_hierarchy_listed_twice_is_refused() {
         let theirs = b"4:memory:/pocket/abc/a\n0::/\n0::/pocket/abc\n";
         assert_eq!(procs_entries(theirs, MOUNTINFO), None);
-        assert_eq!(procs_files(theirs, b"", MOUNTINFO), None);
         // A fresh id instead: a v2 line's id is always 0, a v1 line names
         // its controllers; and no two lines on one mount.
         for faked in [

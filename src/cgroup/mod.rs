@@ -75,7 +75,7 @@ pub fn layout() -> &'static Layout {
 /// and the others: `name=systemd`, the v2 tree beside v1, `net_cls`...):
 /// its /proc/PID/cgroup line, and the file that moves a process there,
 /// as `join` finds them. Recorded once a container's init runs, for
-/// `exec` (`join_recorded`) to do without reading mountinfo and the
+/// `exec` (`join_entries`) to do without reading mountinfo and the
 /// init's /proc each time. None if its /proc file cannot be read.
 pub fn files_of(pid: i32) -> Option<Vec<(String, String)>> {
     let theirs = read(&format!("/proc/{pid}/cgroup")).ok()?;
@@ -83,25 +83,33 @@ pub fn files_of(pid: i32) -> Option<Vec<(String, String)>> {
     detect::procs_entries(&theirs, mountinfo()).filter(|e| !e.is_empty())
 }
 
-/// `join` by what `files_of` recorded: the lines we share are left alone
-/// (a plain user's pocket, in the groups it started its container in,
-/// may not write to them).
-pub fn join_recorded(entries: &[(String, String)]) -> Result<()> {
+/// Put the calling process into the cgroups of `entries` (`files_of`'s,
+/// recorded or read now), but for the lines we share: a plain user's
+/// pocket, in the groups it started its container in, may not write to
+/// them. Each file, from state.json or from /proc, must be a cgroup's
+/// own `tasks` or `cgroup.procs` on a cgroup filesystem.
+pub fn join_entries(entries: &[(String, String)]) -> Result<()> {
     let ours = read("/proc/self/cgroup")?;
-    let ours = core::str::from_utf8(&ours).unwrap_or("");
-    for (_, path) in entries
-        .iter()
-        .filter(|(line, _)| !ours.lines().any(|l| l == line))
-    {
-        // A path from state.json: only ever a cgroup's own file.
+    for path in detect::unshared(entries, &ours) {
         if !path.ends_with("/tasks") && !path.ends_with("/cgroup.procs") {
+            return Err(Error::bad("join cgroup", path, "not a cgroup's tasks file"));
+        }
+        let c = CString::new(path).map_err(|_| Error::bad("cgroup", path, "bad path"))?;
+        // (A FIFO or a terminal named there is neither waited on nor taken.)
+        let flags = libc::O_WRONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY;
+        let f = fd::open(&c, flags, 0).ctx("join cgroup", path)?;
+        const CGROUP_SUPER_MAGIC: i64 = 0x27e0eb;
+        const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
+        let t = crate::sys::mount::fstatfs_type(&f).ctx("join cgroup", path)?;
+        if t != CGROUP_SUPER_MAGIC && t != CGROUP2_SUPER_MAGIC {
             return Err(Error::bad(
                 "join cgroup",
-                path.as_str(),
-                "not a cgroup's tasks file",
+                path,
+                "not on a cgroup filesystem",
             ));
         }
-        join_one(path, true)?;
+        // "0": the writer itself.
+        fd::write_all(f.raw(), b"0").ctx("join cgroup", path)?;
     }
     Ok(())
 }
@@ -742,45 +750,15 @@ pub struct Stats {
 /// left alone.
 pub fn join(pid: i32) -> Result<()> {
     let theirs = read(&format!("/proc/{pid}/cgroup"))?;
-    let ours = read("/proc/self/cgroup")?;
     let mounts = read("/proc/self/mountinfo")?;
-    let files = detect::procs_files(&theirs, &ours, &mounts).ok_or_else(|| {
+    let entries = detect::procs_entries(&theirs, &mounts).ok_or_else(|| {
         Error::bad(
             "join cgroup",
             format!("/proc/{pid}/cgroup"),
-            "lists a hierarchy twice",
+            "has a faked line",
         )
     })?;
-    join_files(&files)
-}
-
-/// Write "0" (the writer itself, see detect::procs_files) to each file.
-fn join_files(files: &[String]) -> Result<()> {
-    for path in files {
-        join_one(path, false)?;
-    }
-    Ok(())
-}
-
-/// Write "0" to `path`; `checked`: only if it is on a cgroup filesystem.
-fn join_one(path: &str, checked: bool) -> Result<()> {
-    let c = CString::new(path).map_err(|_| Error::bad("cgroup", path, "bad path"))?;
-    // (A FIFO or a terminal named there is neither waited on nor taken.)
-    let flags = libc::O_WRONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY;
-    let f = fd::open(&c, flags, 0).ctx("join cgroup", path)?;
-    if checked {
-        const CGROUP_SUPER_MAGIC: i64 = 0x27e0eb;
-        const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
-        let t = crate::sys::mount::fstatfs_type(&f).ctx("join cgroup", path)?;
-        if t != CGROUP_SUPER_MAGIC && t != CGROUP2_SUPER_MAGIC {
-            return Err(Error::bad(
-                "join cgroup",
-                path,
-                "not on a cgroup filesystem",
-            ));
-        }
-    }
-    fd::write_all(f.raw(), b"0").ctx("join cgroup", path)
+    join_entries(&entries)
 }
 
 #[cfg(test)]

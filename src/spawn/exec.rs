@@ -181,7 +181,7 @@ pub fn exec(
     // record, a group that refuses, a v2 one whose controllers went to
     // groups below it: EBUSY, or one gone) where its init is now, as
     // runc falls back.
-    let now = match cgroups.map(crate::cgroup::join_recorded) {
+    let now = match cgroups.map(crate::cgroup::join_entries) {
         Some(Ok(())) => false,
         None => true,
         Some(Err(e))
