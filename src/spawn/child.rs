@@ -281,27 +281,31 @@ fn finish(
         // Still not dumpable (see above): the init (the pocket binary, PID
         // 1 for the container's whole life) is never open to /proc/1/exe
         // or ptrace, not even while the command it forks starts up.
+        //
+        // The container sees its PID 1 as docker's `docker-init --
+        // CMD`, not pocket's host command line (its paths, flags,
+        // names). Before the fork, so that the command can never read
+        // pocket's own command line as its PID 1's: the command's execve
+        // replaces its copy anyway.
+        let mut shown: Vec<&[u8]> = alloc::vec![b"pocket-init", b"--"];
+        shown.extend(
+            c.argv
+                .iter()
+                .take_while(|a| !a.is_null())
+                .map(|&a| bytes(a)),
+        );
+        if proc::set_cmdline(&shown).is_err() {
+            // SAFETY: from here this process is the init (run never
+            // returns) or, after the fork, the command (which execs or
+            // fails): neither reads pocket's own arguments again.
+            unsafe { proc::overwrite_cmdline(&shown) };
+        }
+        let _ = proc::set_name(c"pocket-init");
         let pid = proc::fork().map_err(f("fork", b"init"))?;
         if pid > 0 {
             // Only the command's execve may hold the error pipe: its EOF
             // tells the parent the command started.
             fd::close(c.err_wr);
-            // The container sees its PID 1 as docker's `docker-init --
-            // CMD`, not pocket's host command line (its paths, flags,
-            // names).
-            let mut shown: Vec<&[u8]> = alloc::vec![b"pocket-init", b"--"];
-            shown.extend(
-                c.argv
-                    .iter()
-                    .take_while(|a| !a.is_null())
-                    .map(|&a| bytes(a)),
-            );
-            if proc::set_cmdline(&shown).is_err() {
-                // SAFETY: from here this process is the init (run never
-                // returns), which never reads pocket's own arguments again.
-                unsafe { proc::overwrite_cmdline(&shown) };
-            }
-            let _ = proc::set_name(c"pocket-init");
             super::init::run(pid);
         }
         if cfg.flags & F_TTY != 0 {
