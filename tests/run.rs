@@ -483,3 +483,64 @@ fn workdir_may_go_through_a_symlink_inside_the_root() {
     // The rootfs's /etc/passwd (busybox's), not the host's.
     assert_eq!(stdout(&o), "group\npasswd\nroot:x:0:0:root:/root:/bin/sh\n");
 }
+
+/// CPUs: the container's are pocket's own, and pocket has its own back
+/// once the command runs, though it moves to another CPU than its child's
+/// while the child mounts (where one is free: spawn/parent.rs; without
+/// the move back, the foreground pocket would stay on that one CPU).
+/// Under a narrower affinity (taskset's), the container keeps it.
+#[test]
+fn cpus_are_pockets_own_in_and_out_of_the_container() {
+    if !root() {
+        return;
+    }
+    let cpus = |pid: &str| {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let comm = |pid: i32| std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    let ours = cpus("self");
+    let script = "grep Cpus_allowed_list /proc/self/status; exec sleep 5";
+    for only_cpu0 in [false, false, false, true] {
+        let mut c = pocket(&run_args(&["sh", "-c", script]));
+        c.stdout(Stdio::piped());
+        if only_cpu0 {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: sched_setaffinity on this child only, before exec.
+            unsafe {
+                c.pre_exec(|| {
+                    let mut set: libc::cpu_set_t = std::mem::zeroed();
+                    libc::CPU_SET(0, &mut set);
+                    match libc::sched_setaffinity(0, std::mem::size_of_val(&set), &set) {
+                        0 => Ok(()),
+                        _ => Err(std::io::Error::last_os_error()),
+                    }
+                })
+            };
+        }
+        let mut child = c.spawn().unwrap();
+        let init = container_pid(&child);
+        wait_for(10, "the command", || {
+            (comm(init).trim() == "sleep").then_some(())
+        });
+        let want = if only_cpu0 {
+            "0".to_string()
+        } else {
+            ours.clone()
+        };
+        let (inside, outside) = (cpus(&init.to_string()), cpus(&child.id().to_string()));
+        unsafe { libc::kill(init, libc::SIGKILL) };
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(inside, want, "the container's CPUs");
+        assert_eq!(outside, want, "pocket's own CPUs while its container runs");
+        assert_eq!(
+            stdout(&o).trim(),
+            format!("Cpus_allowed_list:\t{want}"),
+            "as the command saw them"
+        );
+    }
+}

@@ -424,6 +424,16 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
     .ctx("clone", "");
     drop(pidns);
     let pid = pid?;
+    // The child mounts while we make its cgroups: where a CPU was free
+    // (its namespaces were made ahead), it keeps the one it was forked
+    // on and we go to another until the go-ahead, instead of both
+    // queueing on one (a scheduler that packs tasks onto few CPUs, as a
+    // VM's may, runs it only once we block). The child's own CPUs are
+    // never touched: the container's are what they were.
+    let away = match mounts_first && ahead.is_some() {
+        true => proc::Away::elsewhere(),
+        false => None,
+    };
     crate::rt::crash::step("start: cloned");
     drop((cfg_r, sync_r, err_w, ns));
     let tty_sock = tty_sock.map(|(ours, _theirs)| ours);
@@ -482,6 +492,7 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
     crate::rt::crash::step("start: network and hooks done");
     let _ = fd::write_all(sync_w.raw(), &pid.to_le_bytes());
     drop(sync_w);
+    drop(away);
 
     // For -t the child sends the pty master it made; none if it failed first.
     let master = match &tty_sock {

@@ -276,12 +276,16 @@ pub fn ns_type(fd: i32) -> Result<i32> {
     unsafe { syscall!(Sysno::ioctl, fd, NS_GET_NSTYPE) }.map(|t| t as i32)
 }
 
-/// `sched_getaffinity(0, ...)` — sched_getaffinity(2): how many CPUs this
+/// A set of CPUs, as sched_getaffinity(2) gives it (up to 1,024).
+pub type CpuSet = [u64; 16];
+
+/// `sched_getaffinity(0, ...)` — sched_getaffinity(2): the CPUs this
 /// process may run on.
-pub fn cpus_allowed() -> Result<u32> {
-    let mut mask = [0u64; 16];
-    // SAFETY: the kernel writes at most size_of_val(&mask) bytes to mask.
-    let n = unsafe {
+pub fn affinity() -> Result<CpuSet> {
+    let mut mask: CpuSet = [0; 16];
+    // SAFETY: the kernel writes at most size_of_val(&mask) bytes to mask
+    // (and zeroes nothing past what it returns: the rest stays 0).
+    unsafe {
         syscall!(
             Sysno::sched_getaffinity,
             0,
@@ -289,7 +293,72 @@ pub fn cpus_allowed() -> Result<u32> {
             mask.as_mut_ptr()
         )
     }?;
-    Ok(mask[..n / 8].iter().map(|w| w.count_ones()).sum())
+    Ok(mask)
+}
+
+/// `sched_getaffinity(0, ...)`: how many CPUs this process may run on.
+pub fn cpus_allowed() -> Result<u32> {
+    Ok(affinity()?.iter().map(|w| w.count_ones()).sum())
+}
+
+/// `sched_setaffinity(pid, ...)` — sched_setaffinity(2).
+pub fn set_affinity(pid: i32, mask: &CpuSet) -> Result<()> {
+    // SAFETY: the kernel reads size_of_val(mask) bytes from mask.
+    unsafe {
+        syscall!(
+            Sysno::sched_setaffinity,
+            pid,
+            core::mem::size_of_val(mask),
+            mask.as_ptr()
+        )
+    }
+    .map(drop)
+}
+
+/// `getcpu(&cpu, NULL)` — getcpu(2): the CPU this process runs on now.
+pub fn current_cpu() -> Result<u32> {
+    let mut cpu = 0u32;
+    // SAFETY: cpu is a valid u32; the node pointer may be NULL.
+    unsafe { syscall!(Sysno::getcpu, &mut cpu as *mut u32, 0, 0) }?;
+    Ok(cpu)
+}
+
+/// This process on other CPUs than the one it ran on, until dropped:
+/// then on those it had (`run_elsewhere(0)`).
+pub struct Away(CpuSet);
+
+impl Away {
+    /// None if this process may run on one CPU only (or the calls fail).
+    pub fn elsewhere() -> Option<Away> {
+        let home = affinity().ok()?;
+        run_elsewhere(0).then_some(Away(home))
+    }
+}
+
+impl Drop for Away {
+    fn drop(&mut self) {
+        // (It fails only if our CPUs went offline or out of our cpuset
+        // meanwhile: the kernel then keeps us on the ones left.)
+        let _ = set_affinity(0, &self.0);
+    }
+}
+
+/// Have task `pid` (a helper just made, that is to work while this
+/// process does; 0: this process) run on one of our CPUs other than the
+/// one this runs on. A scheduler that packs tasks onto few CPUs (a VM's, to let
+/// its host idle the others) otherwise queues it behind us until we
+/// block, and work meant to overlap runs one part after the other. The
+/// CPUs left to it are all of ours but this one's; false (and nothing
+/// changed) if there are none.
+pub fn run_elsewhere(pid: i32) -> bool {
+    let (Ok(mut mask), Ok(cpu)) = (affinity(), current_cpu()) else {
+        return false;
+    };
+    let (word, bit) = ((cpu / 64) as usize, cpu % 64);
+    if let Some(w) = mask.get_mut(word) {
+        *w &= !(1u64 << bit);
+    }
+    mask.iter().any(|&w| w != 0) && set_affinity(pid, &mask).is_ok()
 }
 
 /// `sched_yield()` — sched_yield(2).
