@@ -857,6 +857,73 @@ fn the_init_and_monitor_never_run_the_binary_file_itself() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
+/// A foreground `run` whose command is a link to /proc/self/exe: its init
+/// (a clone of the host's pocket, not re-executed sealed: spawn/dmz.rs
+/// `fits_run`) starts the command through the dmz, so the link names the
+/// dmz's sealed memfd, which exits 127 when run so; pocket never runs in
+/// the container. Where the dmz is not for the container (one that may
+/// hold CAP_SYS_PTRACE), pocket runs sealed, and the link names that
+/// view or copy, never the binary's inode.
+#[test]
+fn a_foreground_init_never_runs_the_binary_file_itself() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("secfg");
+    let rootfs = PathBuf::from(private_rootfs(&r));
+    let _ = std::fs::remove_file(rootfs.join("bin/trap"));
+    std::os::unix::fs::symlink("/proc/self/exe", rootfs.join("bin/trap")).unwrap();
+    let rootfs = rootfs.to_str().unwrap();
+    // Through the dmz: `pocket version` would print and exit 0. (Where
+    // the host does not let the dmz's route be safe, the run is sealed:
+    // the half below.)
+    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
+    let host_fits = cfg!(target_arch = "x86_64")
+        && read("/proc/sys/kernel/yama/ptrace_scope").trim() != "3"
+        && matches!(read("/proc/sys/fs/suid_dumpable").trim(), "0" | "2")
+        && read("/proc/sys/vm/memfd_noexec").trim() != "2";
+    if host_fits {
+        let o = r.out(&["run", "--rm", "--rootfs", rootfs, "trap", "version"]);
+        assert_eq!(o.status.code(), Some(127), "{o:?}");
+        assert_eq!(stdout(&o), "", "pocket ran in the container: {o:?}");
+        // (pocket's own "not found" would be 127 too, said on stderr.)
+        assert_eq!(stderr(&o), "", "{o:?}");
+    } else {
+        eprintln!(
+            "SKIP the dmz's half: Yama ptrace_scope 3, suid_dumpable 1, memfd_noexec 2 or not x86_64"
+        );
+    }
+    // Sealed: pocket runs inside, from the view or copy.
+    let dev_ino = |p: &str| {
+        let m = std::fs::metadata(p).unwrap();
+        (m.dev(), m.ino())
+    };
+    let binary = dev_ino(bin().to_str().unwrap());
+    let args = [
+        "run",
+        "--rm",
+        "--cap-add",
+        "SYS_PTRACE",
+        "--rootfs",
+        rootfs,
+        "trap",
+        "events",
+    ];
+    let child = r.cmd(&args).stdout(Stdio::null()).spawn().unwrap();
+    let init = container_pid(&child);
+    let comm = || std::fs::read_to_string(format!("/proc/{init}/comm")).unwrap_or_default();
+    wait_for(10, "the trapped command", || {
+        (comm().trim() == "trap").then_some(())
+    });
+    let trapped = dev_ino(&format!("/proc/{init}/exe"));
+    unsafe { libc::kill(init, libc::SIGKILL) };
+    let o = child.wait_with_output().unwrap();
+    assert_ne!(
+        trapped, binary,
+        "the container runs the binary's inode: {o:?}"
+    );
+}
+
 // ---------------------------------------------------------------------
 // 6. What exec hands the command as stdio.
 

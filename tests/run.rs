@@ -485,10 +485,12 @@ fn workdir_may_go_through_a_symlink_inside_the_root() {
 }
 
 /// CPUs: the container's are pocket's own, and pocket has its own back
-/// once the command runs, though it moves to another CPU than its child's
-/// while the child mounts (where one is free: spawn/parent.rs; without
-/// the move back, the foreground pocket would stay on that one CPU).
-/// Under a narrower affinity (taskset's), the container keeps it.
+/// once the command runs, though it moves off its child's CPU while the
+/// child mounts (where the kernel queued both on one: spawn/parent.rs;
+/// without the move back, the foreground pocket would stay on the CPUs
+/// left). Under a narrower affinity (taskset's), the container keeps it.
+/// The crash hook, set to a step never reached, has the namespaces made
+/// ahead whatever the load, as the move needs.
 #[test]
 fn cpus_are_pockets_own_in_and_out_of_the_container() {
     if !root() {
@@ -504,17 +506,23 @@ fn cpus_are_pockets_own_in_and_out_of_the_container() {
     };
     let comm = |pid: i32| std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
     let ours = cpus("self");
-    let script = "grep Cpus_allowed_list /proc/self/status; exec sleep 5";
-    for only_cpu0 in [false, false, false, true] {
+    // The first of ours ("0-1" -> 0, "2,5" -> 2).
+    let first: usize = ours
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    let script = "grep Cpus_allowed_list /proc/self/status; exec sleep 1000";
+    for only_first in [false, false, false, false, false, false, true] {
         let mut c = pocket(&run_args(&["sh", "-c", script]));
-        c.stdout(Stdio::piped());
-        if only_cpu0 {
+        c.stdout(Stdio::piped()).env("POCKET_CRASH_AT", "1000000");
+        if only_first {
             use std::os::unix::process::CommandExt;
             // SAFETY: sched_setaffinity on this child only, before exec.
             unsafe {
-                c.pre_exec(|| {
+                c.pre_exec(move || {
                     let mut set: libc::cpu_set_t = std::mem::zeroed();
-                    libc::CPU_SET(0, &mut set);
+                    libc::CPU_SET(first, &mut set);
                     match libc::sched_setaffinity(0, std::mem::size_of_val(&set), &set) {
                         0 => Ok(()),
                         _ => Err(std::io::Error::last_os_error()),
@@ -522,13 +530,13 @@ fn cpus_are_pockets_own_in_and_out_of_the_container() {
                 })
             };
         }
-        let mut child = c.spawn().unwrap();
+        let child = c.spawn().unwrap();
         let init = container_pid(&child);
         wait_for(10, "the command", || {
             (comm(init).trim() == "sleep").then_some(())
         });
-        let want = if only_cpu0 {
-            "0".to_string()
+        let want = if only_first {
+            first.to_string()
         } else {
             ours.clone()
         };
@@ -542,5 +550,35 @@ fn cpus_are_pockets_own_in_and_out_of_the_container() {
             format!("Cpus_allowed_list:\t{want}"),
             "as the command saw them"
         );
+    }
+}
+
+/// `--env-file` from a pipe is read once, whichever way the run starts:
+/// through the dmz (a plain run, not re-executed) or sealed (here with
+/// CAP_SYS_PTRACE, decided from the flags before anything is read: a
+/// re-executed run would read the pipe again, and find it empty).
+#[test]
+fn env_file_from_a_pipe_is_read_once_dmz_or_sealed() {
+    if !root() {
+        return;
+    }
+    for extra in [&[][..], &["--cap-add", "SYS_PTRACE"][..]] {
+        let mut args = vec!["--rm", "--env-file", "/dev/stdin"];
+        args.extend_from_slice(extra);
+        args.extend(["sh", "-c", "echo \"[$FROM_PIPE]\""]);
+        let mut c = pocket(&run_args(&args))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        c.stdin
+            .take()
+            .unwrap()
+            .write_all(b"FROM_PIPE=yes\n")
+            .unwrap();
+        let o = c.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{extra:?}: {}", stderr(&o));
+        assert_eq!(stdout(&o), "[yes]\n", "{extra:?}");
     }
 }

@@ -23,19 +23,33 @@ pub enum Attach {
     Streams { stdout: bool, stderr: bool },
 }
 
-/// Start the container `rec` (just created) with its Spec.
-pub fn start(store: &Store, rec: &Record, spec: &Spec, how: Attach) -> Result<i32> {
+/// Start the container `rec` (just created) with its Spec; in the
+/// foreground, its command through `dmz` if given (`run` not sealed:
+/// spawn/dmz.rs `fits_run`).
+pub fn start(
+    store: &Store,
+    rec: &Record,
+    spec: &Spec,
+    how: Attach,
+    dmz: Option<&crate::sys::fd::Fd>,
+) -> Result<i32> {
     match how {
         Attach::Detached => monitor::detach(store, &rec.id, spec).map(|()| 0),
-        Attach::Foreground => foreground(store, rec, spec, [true, true]),
-        Attach::Streams { stdout, stderr } => foreground(store, rec, spec, [stdout, stderr]),
+        Attach::Foreground => foreground(store, rec, spec, [true, true], dmz),
+        Attach::Streams { stdout, stderr } => foreground(store, rec, spec, [stdout, stderr], dmz),
     }
 }
 
 /// Run attached: pocket itself is the container's parent and records its
 /// start and exit, like the monitor does for -d. `rec`: its record as
 /// this process made or claimed it.
-fn foreground(store: &Store, rec: &Record, spec: &Spec, show: [bool; 2]) -> Result<i32> {
+fn foreground(
+    store: &Store,
+    rec: &Record,
+    spec: &Spec,
+    show: [bool; 2],
+    dmz: Option<&crate::sys::fd::Fd>,
+) -> Result<i32> {
     let id = rec.id.as_str();
     // Its output goes to the log as well (docker keeps a foreground run's
     // log), unless nobody could read it: --rm, or --log-driver none.
@@ -72,7 +86,10 @@ fn foreground(store: &Store, rec: &Record, spec: &Spec, show: [bool; 2]) -> Resu
     };
     // Recording is best effort here: a state dir that went away must not
     // stop or orphan a running foreground container.
-    let started = parent::start(spec, output);
+    let started = match dmz {
+        Some(d) => parent::start_through(spec, output, d),
+        None => parent::start(spec, output),
+    };
     let (out_r, err_r) = match pipes {
         Some(((or, _ow), (er, _ew))) => (Some(or), Some(er)),
         None => (None, None),
@@ -192,7 +209,7 @@ pub fn restart_detached(store: &Store, q: &str) -> Result<()> {
 /// returned. One that runs already cannot be attached to: refused.
 pub fn start_attached(store: &Store, q: &str) -> Result<i32> {
     match claim(store, q, false)? {
-        Some((rec, spec)) => foreground(store, &rec, &spec, [true, true]),
+        Some((rec, spec)) => foreground(store, &rec, &spec, [true, true], None),
         None => Err(Error::bad(
             "start -a",
             String::from(q),

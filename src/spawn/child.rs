@@ -74,6 +74,13 @@ pub struct Child<'a> {
     pub exec_fifo: i32,
     /// OCI `--preserve-fds N`: fds 3..3+N stay open into the container.
     pub preserve_fds: u32,
+    /// The dmz's sealed memfd (spawn/dmz.rs) the command starts through,
+    /// or -1: a `run` whose pocket does not run sealed (`dmz::fits_run`).
+    pub dmz: i32,
+    /// The dmz's argv so far, [error socket, NULL], with room for the
+    /// path and the command's argv (the parent made it: no allocation
+    /// here).
+    pub dmz_argv: Vec<*const c_char>,
 }
 
 pub(super) struct Fail<'a> {
@@ -235,7 +242,7 @@ fn finish(
     // error pipe (and, for OCI, the exec fifo and the fds asked to be
     // preserved): none can serve as /proc/self/fd/N below, nor reach the
     // container.
-    close_all_but(&[c.err_wr, c.exec_fifo], c.preserve_fds);
+    close_all_but(&[c.err_wr, c.exec_fifo, c.dmz], c.preserve_fds);
     give_stdio(c.user.uid, cfg.flags & F_TTY != 0);
     // The caller's session keyring (root's keys, on the host) stays
     // behind: the container gets a fresh, empty one, as with runc. Before
@@ -330,7 +337,66 @@ fn finish(
         run_hooks(&h.start_container, "startContainer hook", h, "created", pid)?;
     }
     signal::reset_all();
+    if c.dmz >= 0 && cfg.flags & F_INIT == 0 {
+        return Err(through_dmz(
+            c.dmz,
+            c.err_wr,
+            &mut c.dmz_argv,
+            &c.argv,
+            &c.envp,
+        ));
+    }
     Err(exec(&c.argv, &c.envp))
+}
+
+/// The command through the dmz (spawn/dmz.rs): looked up here (as its
+/// user, from its working directory), then exec'd by the dmz, so that
+/// /proc/self/exe at the command's execve is the dmz's sealed memfd,
+/// never the host's pocket (CVE-2019-5736), though this init is that
+/// pocket: no sealed re-execution needed. The error socket stays open
+/// across the dmz's execve (the dmz closes it at the command's); a
+/// failed execve comes back as the dmz's 4-byte errno.
+fn through_dmz(
+    dmz: i32,
+    err_wr: i32,
+    dmz_argv: &mut Vec<*const c_char>,
+    argv: &[*const c_char],
+    envp: &[*const c_char],
+) -> Fail<'static> {
+    let file = bytes(argv[0]);
+    let exec_fail = |errno| Fail {
+        op: "exec",
+        arg: file,
+        errno,
+    };
+    // Within the room the parent made, or not at all.
+    if dmz_argv.len() != 2 || dmz_argv.capacity() < argv.len() + 2 {
+        return exec_fail(Errno::E2BIG);
+    }
+    let mut path = [0u8; 4096];
+    let p = match find(argv[0], envp, &mut path) {
+        Ok(p) => p,
+        Err(errno) => return exec_fail(errno),
+    };
+    if let Err(errno) = fd::set_cloexec(err_wr, false) {
+        return Fail {
+            op: "fcntl",
+            arg: b"error socket",
+            errno,
+        };
+    }
+    dmz_argv[1] = p.as_ptr();
+    dmz_argv.extend_from_slice(argv);
+    match crate::sys::exe::execveat_raw(dmz, dmz_argv.as_ptr(), envp.as_ptr()) {
+        // What the command's own execve would have said of its argv and
+        // environment, or of this process (its limits, memory): its name.
+        e @ (Errno::E2BIG | Errno::EAGAIN | Errno::ENOMEM) => exec_fail(e),
+        errno => Fail {
+            op: "execveat",
+            arg: b"pocket-dmz",
+            errno,
+        },
+    }
 }
 
 /// Move into the cgroups (`Child::cgroups`). The child moves itself: a

@@ -16,7 +16,7 @@ use crate::sys::{Errno, fd, proc, sock, tty};
 use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::ffi::c_void;
+use core::ffi::{c_char, c_void};
 
 /// Signals pocket passes on to the container, plus the two it handles.
 pub const FORWARDED: &[i32] = &[
@@ -180,7 +180,19 @@ pub fn run(spec: &Spec) -> Result<i32> {
 
 /// Create and start the container; returns once its command was exec'd.
 pub fn start(spec: &Spec, out: Output) -> Result<Running> {
-    launch(spec, out, None)
+    launch(spec, out, None, None)
+}
+
+/// `start`, the command through `dmz` (spawn/dmz.rs: the dmz's sealed
+/// memfd), for a `run` whose pocket does not run sealed
+/// (`dmz::fits_run`). Not with --init (the init is pocket for the
+/// container's life: the caller runs sealed then).
+pub fn start_through(spec: &Spec, out: Output, dmz: &fd::Fd) -> Result<Running> {
+    if spec.init {
+        // Refused, not ignored: the caller did not run sealed.
+        return Err(Error::bad("--init", "", "cannot start through the dmz"));
+    }
+    launch(spec, out, None, Some(dmz))
 }
 
 /// OCI `create`: what makes a container wait for `start`.
@@ -199,10 +211,16 @@ pub struct Waiting<'a> {
 /// for `start`, no longer tied to this process (the caller exits; its own
 /// caller reaps the init).
 pub fn create(spec: &Spec, out: Output, w: &Waiting) -> Result<Running> {
-    launch(spec, out, Some(w))
+    launch(spec, out, Some(w), None)
 }
 
-fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running> {
+fn launch(
+    spec: &Spec,
+    out: Output,
+    waiting: Option<&Waiting>,
+    dmz: Option<&fd::Fd>,
+) -> Result<Running> {
+    let dmz = dmz.map_or(-1, |f| f.raw());
     // Refused before anything is made (it would need setns before the
     // user namespace is unshared, then a fork for the pid namespace).
     if spec.has(Namespace::User) && super::joins::any(spec) {
@@ -283,7 +301,14 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
     let (cfg_r, cfg_w) = fd::pipe().ctx("pipe", "config")?;
     // A socket pair, as the child answers once when it joins namespaces.
     let (sync_w, sync_r) = sock::socketpair().ctx("socketpair", "sync")?;
-    let (err_r, err_w) = fd::pipe().ctx("pipe", "error")?;
+    // Through the dmz, a socket: while the dmz still holds it, dumpable
+    // for an instant after its execve, a process of a container that
+    // sees it (`--pid host`'s) could open a pipe through /proc/PID/fd,
+    // and hold it or write a report; a socket cannot be opened so (ENXIO).
+    let (err_r, err_w) = match dmz >= 0 {
+        true => sock::stream_pair().ctx("socketpair", "error")?,
+        false => fd::pipe().ctx("pipe", "error")?,
+    };
     let planned = plan_cgroup(spec)?;
     let joins = planned
         .as_ref()
@@ -363,6 +388,17 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
     };
     // Compiled here, once: the child only installs it.
     let filter = crate::seccomp::build(&spec.seccomp, p.capabilities)?;
+    // The dmz's argv, [error socket, path, the command's argv...], made
+    // here (the child allocates nothing): it fills in the path.
+    let mut err_digits = [0u8; 13];
+    let mut dmz_argv: Vec<*const c_char> = Vec::new();
+    if dmz >= 0 {
+        let mut d = [0u8; 12];
+        let d = crate::sys::cstr::decimal(err_w.raw(), &mut d);
+        err_digits[..d.len()].copy_from_slice(d);
+        dmz_argv.reserve_exact(p.args.len() + 3);
+        dmz_argv.extend([err_digits.as_ptr().cast(), core::ptr::null()]);
+    }
     let mut child = Child {
         ops: &ops,
         cfg_rd: cfg_r.raw(),
@@ -389,6 +425,8 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
         root_at,
         exec_fifo: waiting.map_or(-1, |w| w.fifo.raw()),
         preserve_fds: waiting.map_or(0, |w| w.preserve_fds),
+        dmz,
+        dmz_argv,
         confine: crate::seccomp::Confine {
             filter: filter.as_deref(),
             flags: spec.seccomp.flags(),
@@ -425,13 +463,13 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
     drop(pidns);
     let pid = pid?;
     // The child mounts while we make its cgroups: where a CPU was free
-    // (its namespaces were made ahead), it keeps the one it was forked
-    // on and we go to another until the go-ahead, instead of both
-    // queueing on one (a scheduler that packs tasks onto few CPUs, as a
-    // VM's may, runs it only once we block). The child's own CPUs are
-    // never touched: the container's are what they were.
+    // (its namespaces were made ahead) and the kernel queued the child
+    // on ours all the same (a scheduler that packs tasks onto few CPUs,
+    // as a VM's may, runs it only once we block), we go to another until
+    // the go-ahead. The child's own CPUs are never touched: the
+    // container's are what they were.
     let away = match mounts_first && ahead.is_some() {
-        true => proc::Away::elsewhere(),
+        true => proc::Away::from(pid),
         false => None,
     };
     crate::rt::crash::step("start: cloned");
@@ -490,9 +528,9 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
     // limits) before it does anything, let alone run the command. Its
     // pid goes with the go-ahead, for its hooks' state.
     crate::rt::crash::step("start: network and hooks done");
+    drop(away);
     let _ = fd::write_all(sync_w.raw(), &pid.to_le_bytes());
     drop(sync_w);
-    drop(away);
 
     // For -t the child sends the pty master it made; none if it failed first.
     let master = match &tty_sock {
@@ -502,13 +540,20 @@ fn launch(spec: &Spec, out: Output, waiting: Option<&Waiting>) -> Result<Running
     drop(tty_sock);
 
     let mut report = [0u8; 512];
-    let n = match waiting {
+    let mut n = match waiting {
         // One message: READY, or a failure report (one write each). The
         // pipe stays open in the child until its execve, after `start`.
         Some(_) => fd::read(err_r.raw(), &mut report).unwrap_or(0),
         None => fd::read_full(err_r.raw(), &mut report).unwrap_or(0),
     };
     drop(err_r);
+    if dmz >= 0 && n == 4 {
+        // The dmz's report (a put_fail one is 8 bytes at least): the
+        // errno of the command's execve.
+        let errno = i32::from_le_bytes([report[0], report[1], report[2], report[3]]);
+        let file = p.args.first().map_or(&b""[..], |a| &a[..]);
+        n = super::wire::put_fail(&mut report, "exec", file, errno);
+    }
     if waiting.is_some() && &report[..n] == super::wire::READY && sent.is_ok() {
         return Ok(Running {
             pid,

@@ -105,8 +105,8 @@ fn spawn(flags: i32) {
     // Our memory and fd table: the fds it opens are ours.
     // SAFETY: `helper` makes raw syscalls and atomic stores only.
     if let Ok(task) = unsafe { Task::spawn(helper, shared, STACK) } {
-        // On the CPU `cpu_free` found: it exits when done, so its
-        // affinity need not be given back.
+        // Off our CPU (`cpu_free` saw one with nothing to run): it exits
+        // when done, so its affinity need not be given back.
         if let Some(pid) = task.pid() {
             proc::run_elsewhere(pid);
         }

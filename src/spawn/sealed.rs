@@ -17,7 +17,7 @@
 //! after an upgrade put a new inode at pocket's path.
 //!
 //! A container's monitor (a detached one's, or the foreground pocket of
-//! `run`) runs sealed for as long as the container lives, so `exec` as
+//! a `run` not through the dmz) runs sealed for as long as the container lives, so `exec` as
 //! root borrows the live monitor's view (`sys::exe::sealed_twin`: that
 //! process by pid and start time, the same file, checked) instead of
 //! making and, at its exit, tearing down one of its own: ~0.15-0.2 ms of
@@ -29,7 +29,12 @@
 //! is a clone of pocket, its /proc/PID/exe the binary until its execve,
 //! and ETXTBSY guards the file only while the parent (foreground pocket or
 //! monitor) lives; killed first, it leaves a window before the kernel
-//! kills the container's other processes.
+//! kills the container's other processes. But a plain foreground `run`
+//! (spawn/dmz.rs `fits_run`: no --init, no monitor, its own pid
+//! namespace...) starts its command through the dmz instead, as `exec`
+//! does, and does not re-execute: its init's last execve is of the dmz.
+//! Its pocket then has no sealed view to lend: an `exec` into it, and
+//! its health checks, make their own (or take the dmz's route).
 
 use crate::error::{Error, Result};
 use crate::rt::Args;

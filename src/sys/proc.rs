@@ -323,15 +323,40 @@ pub fn current_cpu() -> Result<u32> {
     Ok(cpu)
 }
 
-/// This process on other CPUs than the one it ran on, until dropped:
-/// then on those it had (`run_elsewhere(0)`).
-pub struct Away(CpuSet);
+/// This process off the CPU of a child it forked, until dropped (then
+/// on the CPUs it had): `Away::from`.
+pub struct Away {
+    home: CpuSet,
+    /// `home` was every online CPU: given back as "any CPU" (all bits),
+    /// not as those, which the kernel would keep as this process's own
+    /// choice (and its later children's) past a CPU coming online.
+    any: bool,
+}
 
 impl Away {
-    /// None if this process may run on one CPU only (or the calls fail).
-    pub fn elsewhere() -> Option<Away> {
+    /// Where `child` was put on the CPU this process runs on (a scheduler
+    /// that packs tasks onto few CPUs, as a VM's may, queues it behind
+    /// us until we block), move to our other CPUs, so that both run at
+    /// once. None (nothing changed) where the kernel put it elsewhere
+    /// already, or no other CPU is ours.
+    pub fn from(child: i32) -> Option<Away> {
+        let cpu = current_cpu().ok()?;
+        if super::procfs::cpu_of(child) != Some(cpu) {
+            return None;
+        }
         let home = affinity().ok()?;
-        run_elsewhere(0).then_some(Away(home))
+        let mut mask = home;
+        if let Some(w) = mask.get_mut((cpu / 64) as usize) {
+            *w &= !(1u64 << (cpu % 64));
+        }
+        if mask.iter().all(|&w| w == 0) || set_affinity(0, &mask).is_err() {
+            return None;
+        }
+        let any = super::fs::read(c"/sys/devices/system/cpu/online")
+            .ok()
+            .and_then(|l| cpu_list(&l))
+            .is_some_and(|online| online == home);
+        Some(Away { home, any })
     }
 }
 
@@ -339,13 +364,34 @@ impl Drop for Away {
     fn drop(&mut self) {
         // (It fails only if our CPUs went offline or out of our cpuset
         // meanwhile: the kernel then keeps us on the ones left.)
-        let _ = set_affinity(0, &self.0);
+        let _ = match self.any {
+            true => set_affinity(0, &[u64::MAX; 16]),
+            false => set_affinity(0, &self.home),
+        };
     }
 }
 
+/// A CPU list as sysfs writes it ("0-3,8,10-11\n"); None if malformed
+/// or past 1,024 CPUs.
+pub fn cpu_list(l: &[u8]) -> Option<CpuSet> {
+    let mut set: CpuSet = [0; 16];
+    let text = core::str::from_utf8(l).ok()?.trim();
+    for part in text.split(',').filter(|p| !p.is_empty()) {
+        let (a, b) = part.split_once('-').unwrap_or((part, part));
+        let (a, b): (usize, usize) = (a.parse().ok()?, b.parse().ok()?);
+        if a > b || b >= 1024 {
+            return None;
+        }
+        for c in a..=b {
+            set[c / 64] |= 1 << (c % 64);
+        }
+    }
+    Some(set)
+}
+
 /// Have task `pid` (a helper just made, that is to work while this
-/// process does; 0: this process) run on one of our CPUs other than the
-/// one this runs on. A scheduler that packs tasks onto few CPUs (a VM's, to let
+/// process does) run on one of our CPUs other than the one this runs
+/// on. A scheduler that packs tasks onto few CPUs (a VM's, to let
 /// its host idle the others) otherwise queues it behind us until we
 /// block, and work meant to overlap runs one part after the other. The
 /// CPUs left to it are all of ours but this one's; false (and nothing
@@ -532,5 +578,33 @@ pub unsafe fn overwrite_cmdline(args: &[&[u8]]) {
         if n >= len - 1 {
             break;
         }
+    }
+}
+
+#[cfg(test)]
+mod cpu_tests {
+    use super::*;
+
+    #[test]
+    fn cpu_lists_as_sysfs_writes_them() {
+        let set = |cpus: &[usize]| {
+            let mut s: CpuSet = [0; 16];
+            for &c in cpus {
+                s[c / 64] |= 1 << (c % 64);
+            }
+            s
+        };
+        assert_eq!(cpu_list(b"0-1\n"), Some(set(&[0, 1])));
+        assert_eq!(cpu_list(b"0"), Some(set(&[0])));
+        assert_eq!(cpu_list(b"0-2,5,64-65\n"), Some(set(&[0, 1, 2, 5, 64, 65])));
+        assert_eq!(cpu_list(b"1023"), Some(set(&[1023])));
+        for bad in [&b"1024"[..], b"3-1", b"x", b"0-", b"-1", b"1,,a"] {
+            assert_eq!(cpu_list(bad), None, "{:?}", core::str::from_utf8(bad));
+        }
+        // What the kernel says of us parses, and holds where we run.
+        let online = std::fs::read("/sys/devices/system/cpu/online").unwrap();
+        let on = cpu_list(&online).unwrap();
+        let cpu = current_cpu().unwrap();
+        assert!(on[(cpu / 64) as usize] & (1 << (cpu % 64)) != 0);
     }
 }

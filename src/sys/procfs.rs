@@ -34,6 +34,18 @@ pub fn parse_start_time(stat: &[u8]) -> Option<u64> {
     f.parse().ok()
 }
 
+/// The CPU `pid` last ran or is queued on (field 39 of /proc/PID/stat).
+pub fn cpu_of(pid: i32) -> Option<u32> {
+    parse_cpu(&read(pid, "stat")?)
+}
+
+/// Parse field 39 of a /proc/PID/stat line (see `parse_start_time`).
+pub fn parse_cpu(stat: &[u8]) -> Option<u32> {
+    let close = stat.iter().rposition(|&c| c == b')')?;
+    let rest = core::str::from_utf8(&stat[close + 1..]).ok()?;
+    rest.split_ascii_whitespace().nth(36)?.parse().ok()
+}
+
 /// Fields `first..=last` (1-based, as proc_pid_stat(5) numbers them) of
 /// this process's /proc/self/stat, parsed as numbers.
 pub fn self_stat(first: usize, last: usize) -> Option<alloc::vec::Vec<u64>> {
@@ -117,6 +129,25 @@ mod tests {
         assert_eq!(parse_uids(b"Name:\tx\n"), None);
         let me = crate::sys::proc::geteuid();
         assert_eq!(uids(std::process::id() as i32).map(|u| u[1]), Some(me));
+    }
+
+    #[test]
+    fn the_cpu_of_a_stat_line_and_of_ourselves() {
+        // A comm with spaces and parentheses; field 39 is 7.
+        let mut line = std::string::String::from("42 (a) b (c) S");
+        for f in 4..=52 {
+            line.push_str(&std::format!(" {}", if f == 39 { 7 } else { f }));
+        }
+        assert_eq!(parse_cpu(line.as_bytes()), Some(7));
+        assert_eq!(parse_cpu(b"42 (x) S 1 2 3"), None);
+        let now = crate::sys::proc::current_cpu().unwrap();
+        let seen = cpu_of(std::process::id() as i32).unwrap();
+        // (It may have moved between the two looks, but only to a CPU
+        // it may use.)
+        let mask = crate::sys::proc::affinity().unwrap();
+        for c in [now, seen] {
+            assert!(mask[(c / 64) as usize] & (1 << (c % 64)) != 0, "{c}");
+        }
     }
 }
 
