@@ -750,8 +750,7 @@ pub struct Stats {
 /// left alone.
 pub fn join(pid: i32) -> Result<()> {
     let theirs = read(&format!("/proc/{pid}/cgroup"))?;
-    let mounts = read("/proc/self/mountinfo")?;
-    let entries = detect::procs_entries(&theirs, &mounts).ok_or_else(|| {
+    let entries = detect::procs_entries(&theirs, mountinfo()).ok_or_else(|| {
         Error::bad(
             "join cgroup",
             format!("/proc/{pid}/cgroup"),

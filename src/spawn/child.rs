@@ -356,7 +356,7 @@ fn finish(
 /// pocket: no sealed re-execution needed. The error socket stays open
 /// across the dmz's execve (the dmz closes it at the command's); a
 /// failed execve comes back as the dmz's 4-byte errno.
-fn through_dmz(
+pub(super) fn through_dmz(
     dmz: i32,
     err_wr: i32,
     dmz_argv: &mut Vec<*const c_char>,

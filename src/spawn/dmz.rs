@@ -41,6 +41,8 @@
 
 use super::exec::Exec;
 use crate::sys::fd::Fd;
+use alloc::vec::Vec;
+use core::ffi::c_char;
 use syscalls::Sysno;
 
 /// Where the program is loaded (ET_EXEC).
@@ -187,6 +189,33 @@ pub fn fits_run(spec: &crate::spec::Spec) -> bool {
         && spec.process.cap_sets.is_none()
         && caps & SYS_PTRACE == 0
         && crate::seccomp::lets_through(&spec.seccomp, caps, &CALLS.map(|n| n as u32))
+}
+
+/// The dmz's argv up to the command's: [the error socket's number, NULL
+/// (the path `child::through_dmz` finds)], with room for the command's
+/// `args` and their NULL, so that the child (which allocates nothing)
+/// only fills it in. `digits` holds the number's text: it must outlive
+/// the argv.
+pub fn argv_head(err: i32, digits: &mut [u8; 13], args: usize) -> Vec<*const c_char> {
+    let mut d = [0u8; 12];
+    let d = crate::sys::cstr::decimal(err, &mut d);
+    *digits = [0; 13];
+    digits[..d.len()].copy_from_slice(d);
+    let mut v = Vec::with_capacity(args + 3);
+    v.extend([digits.as_ptr().cast(), core::ptr::null()]);
+    v
+}
+
+/// The `n` bytes read from the error channel of a child that went
+/// through the dmz: the dmz's own report (4 bytes: the errno of the
+/// command's execve; a `wire::put_fail` one is 8 at least) made the
+/// usual one, of `file`. Returns the report's length.
+pub fn widen_report(report: &mut [u8; 512], n: usize, file: &[u8]) -> usize {
+    if n != 4 {
+        return n;
+    }
+    let errno = i32::from_le_bytes([report[0], report[1], report[2], report[3]]);
+    super::wire::put_fail(report, "exec", file, errno)
 }
 
 /// `fits` for an exec into the container of `spec`, whose run directory

@@ -237,16 +237,12 @@ pub fn exec(
     // non-dumpable could open a pipe through /proc/PID/fd and hold it, or
     // write a report; a socket cannot be opened so (ENXIO).
     let (err_r, err_w) = crate::sys::sock::stream_pair().ctx("socketpair", "error")?;
-    // Through the dmz: its argv, [error socket, path (the child's search
-    // fills it in), the command's argv...].
-    let (mut digits, mut err_no) = ([0u8; 12], [0u8; 13]);
-    let mut dmz_argv: Vec<*const c_char> = Vec::new();
-    if e.dmz >= 0 {
-        let d = crate::sys::cstr::decimal(err_w.raw(), &mut digits);
-        err_no[..d.len()].copy_from_slice(d);
-        dmz_argv.extend([err_no.as_ptr().cast(), core::ptr::null()]);
-        dmz_argv.extend_from_slice(argv.ptrs());
-    }
+    // Through the dmz: its argv, made here (the child fills it in).
+    let mut err_no = [0u8; 13];
+    let mut dmz_argv = match e.dmz >= 0 {
+        true => super::dmz::argv_head(err_w.raw(), &mut err_no, e.args.len()),
+        false => Vec::new(),
+    };
     let mut set = SigSet::of(FORWARDED);
     set.0 |= SigSet::of(&[libc::SIGCHLD, libc::SIGWINCH]).0;
     let old = signal::sigprocmask(libc::SIG_BLOCK, &set).ctx("sigprocmask", "")?;
@@ -292,7 +288,8 @@ pub fn exec(
     let child = match shared {
         // SAFETY: single-threaded; the child only makes syscalls on its
         // own stack (run_child allocates nothing: its tables, filter and
-        // strings are made above), and pocket installs no signal handlers
+        // strings are made above; it only fills in the dmz's argv, within
+        // the room made for it, which we read no more), and pocket installs no signal handlers
         // (SIG_IGN at most, sys::signal), so none can run in the child.
         true => unsafe { proc::vfork_on(&stack, &mut start) },
         false => match proc::fork() {
@@ -311,12 +308,9 @@ pub fn exec(
     let master = pty.map(|(m, _slave)| m);
     let mut report = [0u8; 512];
     let mut n = fd::read_full(err_r.raw(), &mut report).unwrap_or(0);
-    if e.dmz >= 0 && n == 4 {
-        // The dmz's report (a put_fail one is 8 bytes at least): the
-        // errno of the command's execve.
-        let errno = i32::from_le_bytes([report[0], report[1], report[2], report[3]]);
+    if e.dmz >= 0 {
         let file = e.args.first().map_or(&b""[..], |a| &a[..]);
-        n = super::wire::put_fail(&mut report, "exec", file, errno);
+        n = super::dmz::widen_report(&mut report, n, file);
     }
     if n == 0 {
         let handed = match (e.console >= 0, &master) {
@@ -442,7 +436,7 @@ fn run_child<'a>(
     confine: crate::seccomp::Confine,
     cwd: &'a CString,
     argv: &[*const c_char],
-    dmz_argv: &mut [*const c_char],
+    dmz_argv: &mut Vec<*const c_char>,
     envp: &[*const c_char],
     slave: Option<i32>,
     null: i32,
@@ -514,25 +508,6 @@ fn run_child<'a>(
     if let Err(fail) = child::enter_cwd(cwd) {
         return fail;
     }
-    // Through the dmz: the command looked up now (as its user, from its
-    // working directory, before the filter), the error socket kept across
-    // the dmz's execve (the dmz closes it at the command's).
-    let mut path = [0u8; 4096];
-    if e.dmz >= 0 {
-        let file = child::bytes(argv[0]);
-        let found = child::find(argv[0], envp, &mut path)
-            .and_then(|p| fd::set_cloexec(err_w, false).map(|()| p));
-        match found {
-            Ok(p) => dmz_argv[1] = p.as_ptr(),
-            Err(errno) => {
-                return Fail {
-                    op: "exec",
-                    arg: file,
-                    errno,
-                };
-            }
-        }
-    }
     if let Err((op, errno)) = confine.last() {
         return Fail {
             op,
@@ -542,13 +517,8 @@ fn run_child<'a>(
     }
     signal::reset_all();
     if e.dmz >= 0 {
-        // Fails only for the dmz itself (an LSM refusing a memfd's exec):
-        // the command's own execve reports through the pipe.
-        return Fail {
-            op: "execveat",
-            arg: b"pocket-dmz",
-            errno: crate::sys::exe::execveat_raw(e.dmz, dmz_argv.as_ptr(), envp.as_ptr()),
-        };
+        // (The lookup's calls and the dmz's pass the filter: `dmz::fits`.)
+        return child::through_dmz(e.dmz, err_w, dmz_argv, argv, envp);
     }
     child::exec(argv, envp)
 }

@@ -16,7 +16,7 @@ use crate::sys::{Errno, fd, proc, sock, tty};
 use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::ffi::{c_char, c_void};
+use core::ffi::c_void;
 
 /// Signals pocket passes on to the container, plus the two it handles.
 pub const FORWARDED: &[i32] = &[
@@ -388,17 +388,12 @@ fn launch(
     };
     // Compiled here, once: the child only installs it.
     let filter = crate::seccomp::build(&spec.seccomp, p.capabilities)?;
-    // The dmz's argv, [error socket, path, the command's argv...], made
-    // here (the child allocates nothing): it fills in the path.
+    // The dmz's argv, made here (the child allocates nothing).
     let mut err_digits = [0u8; 13];
-    let mut dmz_argv: Vec<*const c_char> = Vec::new();
-    if dmz >= 0 {
-        let mut d = [0u8; 12];
-        let d = crate::sys::cstr::decimal(err_w.raw(), &mut d);
-        err_digits[..d.len()].copy_from_slice(d);
-        dmz_argv.reserve_exact(p.args.len() + 3);
-        dmz_argv.extend([err_digits.as_ptr().cast(), core::ptr::null()]);
-    }
+    let dmz_argv = match dmz >= 0 {
+        true => super::dmz::argv_head(err_w.raw(), &mut err_digits, p.args.len()),
+        false => Vec::new(),
+    };
     let mut child = Child {
         ops: &ops,
         cfg_rd: cfg_r.raw(),
@@ -547,12 +542,9 @@ fn launch(
         None => fd::read_full(err_r.raw(), &mut report).unwrap_or(0),
     };
     drop(err_r);
-    if dmz >= 0 && n == 4 {
-        // The dmz's report (a put_fail one is 8 bytes at least): the
-        // errno of the command's execve.
-        let errno = i32::from_le_bytes([report[0], report[1], report[2], report[3]]);
+    if dmz >= 0 {
         let file = p.args.first().map_or(&b""[..], |a| &a[..]);
-        n = super::wire::put_fail(&mut report, "exec", file, errno);
+        n = super::dmz::widen_report(&mut report, n, file);
     }
     if waiting.is_some() && &report[..n] == super::wire::READY && sent.is_ok() {
         return Ok(Running {

@@ -345,13 +345,7 @@ impl Away {
             return None;
         }
         let home = affinity().ok()?;
-        let mut mask = home;
-        if let Some(w) = mask.get_mut((cpu / 64) as usize) {
-            *w &= !(1u64 << (cpu % 64));
-        }
-        if mask.iter().all(|&w| w == 0) || set_affinity(0, &mask).is_err() {
-            return None;
-        }
+        set_affinity(0, &others(home, cpu)?).ok()?;
         let any = super::fs::read(c"/sys/devices/system/cpu/online")
             .ok()
             .and_then(|l| cpu_list(&l))
@@ -397,14 +391,18 @@ pub fn cpu_list(l: &[u8]) -> Option<CpuSet> {
 /// CPUs left to it are all of ours but this one's; false (and nothing
 /// changed) if there are none.
 pub fn run_elsewhere(pid: i32) -> bool {
-    let (Ok(mut mask), Ok(cpu)) = (affinity(), current_cpu()) else {
+    let (Ok(ours), Ok(cpu)) = (affinity(), current_cpu()) else {
         return false;
     };
-    let (word, bit) = ((cpu / 64) as usize, cpu % 64);
-    if let Some(w) = mask.get_mut(word) {
-        *w &= !(1u64 << bit);
+    others(ours, cpu).is_some_and(|m| set_affinity(pid, &m).is_ok())
+}
+
+/// `set` without `cpu`; None if nothing is left.
+fn others(mut set: CpuSet, cpu: u32) -> Option<CpuSet> {
+    if let Some(w) = set.get_mut((cpu / 64) as usize) {
+        *w &= !(1u64 << (cpu % 64));
     }
-    mask.iter().any(|&w| w != 0) && set_affinity(pid, &mask).is_ok()
+    set.iter().any(|&w| w != 0).then_some(set)
 }
 
 /// `sched_yield()` — sched_yield(2).
@@ -598,6 +596,9 @@ mod cpu_tests {
         assert_eq!(cpu_list(b"0"), Some(set(&[0])));
         assert_eq!(cpu_list(b"0-2,5,64-65\n"), Some(set(&[0, 1, 2, 5, 64, 65])));
         assert_eq!(cpu_list(b"1023"), Some(set(&[1023])));
+        assert_eq!(others(set(&[0, 1, 70]), 70), Some(set(&[0, 1])));
+        assert_eq!(others(set(&[3]), 3), None);
+        assert_eq!(others(set(&[3]), 2000), Some(set(&[3])));
         for bad in [&b"1024"[..], b"3-1", b"x", b"0-", b"-1", b"1,,a"] {
             assert_eq!(cpu_list(bad), None, "{:?}", core::str::from_utf8(bad));
         }

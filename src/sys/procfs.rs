@@ -27,11 +27,16 @@ fn gone(pid: i32) -> bool {
 /// Parse field 22 of a /proc/PID/stat line; the comm field (2) may hold
 /// spaces and parentheses, so count from the last ')'.
 pub fn parse_start_time(stat: &[u8]) -> Option<u64> {
+    stat_field(stat, 22)?.parse().ok()
+}
+
+/// Field `n` (1-based, as proc_pid_stat(5) numbers them, 3 or more) of a
+/// /proc/PID/stat line, counted after the last ')'.
+fn stat_field(stat: &[u8], n: usize) -> Option<&str> {
     let close = stat.iter().rposition(|&c| c == b')')?;
     let rest = core::str::from_utf8(&stat[close + 1..]).ok()?;
-    // After ')': field 3 (state) is the first; field 22 is the 20th.
-    let f = rest.split_ascii_whitespace().nth(19)?;
-    f.parse().ok()
+    // After ')': field 3 (state) is the first.
+    rest.split_ascii_whitespace().nth(n.checked_sub(3)?)
 }
 
 /// The CPU `pid` last ran or is queued on (field 39 of /proc/PID/stat).
@@ -41,9 +46,7 @@ pub fn cpu_of(pid: i32) -> Option<u32> {
 
 /// Parse field 39 of a /proc/PID/stat line (see `parse_start_time`).
 pub fn parse_cpu(stat: &[u8]) -> Option<u32> {
-    let close = stat.iter().rposition(|&c| c == b')')?;
-    let rest = core::str::from_utf8(&stat[close + 1..]).ok()?;
-    rest.split_ascii_whitespace().nth(36)?.parse().ok()
+    stat_field(stat, 39)?.parse().ok()
 }
 
 /// Fields `first..=last` (1-based, as proc_pid_stat(5) numbers them) of
