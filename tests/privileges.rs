@@ -55,6 +55,11 @@ fn cap_add_and_cap_drop_as_docker() {
     );
     assert_eq!(status(&["--cap-drop", "NET_RAW"]), default & !CAP_NET_RAW);
     assert_eq!(status(&["--cap-add", "sys_admin"]), default | CAP_SYS_ADMIN);
+    // docker upper-cases before it adds CAP_: "cap_sys_admin" is a name.
+    assert_eq!(
+        status(&["--cap-add", "cap_sys_admin", "--cap-drop", "Cap_Net_Raw"]),
+        (default | CAP_SYS_ADMIN) & !CAP_NET_RAW
+    );
     // ALL: everything this host lets pocket hand on (not SYS_RESOURCE
     // on this machine's kind: its bounding set lacks it).
     assert_eq!(

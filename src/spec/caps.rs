@@ -76,12 +76,13 @@ pub fn mask<S: AsRef<str>>(names: &[S]) -> Result<u64, String> {
     let mut m = 0;
     for n in names {
         let n = n.as_ref();
-        let full = if n.starts_with("CAP_") {
-            String::from(n)
-        } else {
-            alloc::format!("CAP_{n}")
+        // docker upper-cases the name first, then adds `CAP_` where it is
+        // missing: "cap_chown" is CAP_CHOWN, not CAP_CAP_CHOWN.
+        let bare = match n.get(..4) {
+            Some(p) if p.eq_ignore_ascii_case("CAP_") => &n[4..],
+            _ => n,
         };
-        match NAMES.iter().position(|x| x.eq_ignore_ascii_case(&full)) {
+        match NAMES.iter().position(|x| x[4..].eq_ignore_ascii_case(bare)) {
             Some(i) => m |= 1 << i,
             None => return Err(String::from(n)),
         }
@@ -99,6 +100,12 @@ mod tests {
         assert_eq!(mask(&names(m)).unwrap(), m);
         assert_eq!(mask(&["chown", "CAP_KILL"]).unwrap(), 1 | 1 << 5);
         assert_eq!(mask(&["CAP_NOPE"]), Err("CAP_NOPE".into()));
+        assert_eq!(
+            mask(&["cap_sys_ptrace", "Cap_Kill"]).unwrap(),
+            1 << 19 | 1 << 5
+        );
+        assert_eq!(mask(&["cap_"]), Err("cap_".into()));
+        assert_eq!(mask(&["cap_cap_chown"]), Err("cap_cap_chown".into()));
         assert_eq!(NAMES[21], "CAP_SYS_ADMIN");
         assert_eq!(NAMES[40], "CAP_CHECKPOINT_RESTORE");
     }
