@@ -457,14 +457,16 @@ fn launch(
     .ctx("clone", "");
     drop(pidns);
     let pid = pid?;
-    // The child mounts while we make its cgroups: where a CPU was free
-    // (its namespaces were made ahead) and the kernel queued the child
-    // on ours all the same (a scheduler that packs tasks onto few CPUs,
-    // as a VM's may, runs it only once we block), we go to another until
-    // the go-ahead. The child's own CPUs are never touched: the
-    // container's are what they were.
+    // The child mounts while we make its cgroups: where the kernel
+    // queued the child on our CPU (a scheduler that packs tasks onto few
+    // CPUs, as a VM's may, runs it only once we block) and another CPU
+    // has nothing to run (runnable now: we, the child and no more than
+    // the other CPUs' count less one, `crowding` 0 or below), we go there
+    // until the go-ahead. Onto a CPU a busy loop holds, it cost 2 ms. The
+    // child's own CPUs are never touched: the container's are what they
+    // were.
     let away = match mounts_first && ahead.is_some() {
-        true => proc::Away::from(pid),
+        true => proc::Away::from(pid, || super::prefetch::crowding().is_some_and(|c| c <= 0)),
         false => None,
     };
     crate::rt::crash::step("start: cloned");

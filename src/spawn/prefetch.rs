@@ -85,10 +85,11 @@ const PATIENCE_NS: i64 = 250_000;
 
 /// Start making the namespaces in `flags` (a subset of `ALL`; others
 /// are ignored). Best effort: if the helper cannot start, `take` finds
-/// nothing and the container's clone makes them as ever. Not when no CPU
-/// is free for it (as many tasks runnable as CPUs: it would wait for one).
+/// nothing and the container's clone makes them as ever. Not where every
+/// CPU is taken by another task already (`crowding` above 0): the helper
+/// would share one with two or more, and be late.
 pub fn start(flags: i32) {
-    if cpu_free() || crate::rt::crash::active() {
+    if crowding().is_some_and(|c| c <= 0) || crate::rt::crash::active() {
         spawn(flags);
     }
 }
@@ -105,8 +106,8 @@ fn spawn(flags: i32) {
     // Our memory and fd table: the fds it opens are ours.
     // SAFETY: `helper` makes raw syscalls and atomic stores only.
     if let Ok(task) = unsafe { Task::spawn(helper, shared, STACK) } {
-        // Off our CPU (`cpu_free` saw one with nothing to run): it exits
-        // when done, so its affinity need not be given back.
+        // Off our CPU (`crowding`: another has one task at most): it
+        // exits when done, so its affinity need not be given back.
         if let Some(pid) = task.pid() {
             proc::run_elsewhere(pid);
         }
@@ -114,13 +115,20 @@ fn spawn(flags: i32) {
     }
 }
 
-/// A CPU this process may use has nothing to run: /proc/loadavg's
-/// fourth field is the tasks runnable now (this one among them).
-fn cpu_free() -> bool {
-    let Ok(l) = crate::sys::fs::read(c"/proc/loadavg") else {
-        return false;
-    };
-    matches!((runnable(&l), proc::cpus_allowed()), (Some(r), Ok(n)) if r < n)
+/// The tasks runnable now (/proc/loadavg's fourth field: this one
+/// among them) less the CPUs this process may use: below 0, a CPU has
+/// nothing to run; 0, one task per CPU. A new task put on another CPU
+/// at 0 shares it with one task at most; there, as the runs after other
+/// runtimes' leave the kernel's workers tearing their namespaces and
+/// cgroups down, the helper was measured still to finish in time
+/// (`bench.sh 30`, twice: 5.69 and 6.94 ms against 6.65 and 7.53 with
+/// it started only below 0, which that cleanup kept it from in 70% of
+/// the runs); above 0 (a busy loop on each of two CPUs) it was late
+/// most times, and cost 2.6 ms.
+pub fn crowding() -> Option<i64> {
+    let l = crate::sys::fs::read(c"/proc/loadavg").ok()?;
+    let n = proc::cpus_allowed().ok()?;
+    Some(i64::from(runnable(&l)?) - i64::from(n))
 }
 
 /// The runnable tasks in /proc/loadavg (`0.78 0.84 0.87 1/89 4213`: 1).

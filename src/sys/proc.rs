@@ -337,11 +337,12 @@ impl Away {
     /// Where `child` was put on the CPU this process runs on (a scheduler
     /// that packs tasks onto few CPUs, as a VM's may, queues it behind
     /// us until we block), move to our other CPUs, so that both run at
-    /// once. None (nothing changed) where the kernel put it elsewhere
-    /// already, or no other CPU is ours.
-    pub fn from(child: i32) -> Option<Away> {
+    /// once, if `room` says one has nothing to run (asked only then). None
+    /// (nothing changed) where the kernel put it elsewhere already, no
+    /// other CPU is free, or none is ours.
+    pub fn from(child: i32, room: impl FnOnce() -> bool) -> Option<Away> {
         let cpu = current_cpu().ok()?;
-        if super::procfs::cpu_of(child) != Some(cpu) {
+        if super::procfs::cpu_of(child) != Some(cpu) || !room() {
             return None;
         }
         let home = affinity().ok()?;
