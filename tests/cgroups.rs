@@ -892,3 +892,65 @@ fn groups_made_inside_go_with_the_container() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     no_groups_left(&id);
 }
+
+/// A foreground `run --rm`'s groups go when it ends: at one rmdir each
+/// when nothing is below them, and walked, deepest first, where the
+/// container made groups of its own (that first rmdir fails then).
+#[test]
+fn a_foreground_runs_groups_go_with_the_groups_made_inside() {
+    if !root() {
+        return;
+    }
+    if !cg("memory", "x").starts_with("/sys/fs/cgroup/memory") {
+        println!("SKIP a foreground run's groups made inside: no v1 memory hierarchy here");
+        return;
+    }
+    let r = Root::new("fgsubgroups");
+    let rootfs = rootfs_str();
+    for inside in [
+        "",
+        "for c in /sys/fs/cgroup/*/; do mkdir -p ${c}sub/deeper; done; ",
+    ] {
+        let script =
+            format!("{inside}ls -d /sys/fs/cgroup/memory/sub 2>/dev/null; cat /etc/hostname");
+        let o = r.out(&[
+            "run",
+            "--rm",
+            "--privileged",
+            "--net",
+            "none",
+            "--rootfs",
+            &rootfs,
+            "sh",
+            "-c",
+            &script,
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{inside:?}: {}", stderr(&o));
+        let out = stdout(&o);
+        // Control: the groups inside were made where asked.
+        assert_eq!(
+            out.contains("/sys/fs/cgroup/memory/sub"),
+            !inside.is_empty(),
+            "{out}"
+        );
+        // The hostname is the id's first 12 characters.
+        let short = out.lines().last().unwrap().trim().to_string();
+        assert_eq!(short.len(), 12, "{out}");
+        for c in [
+            "memory", "cpu", "cpuacct", "cpuset", "pids", "blkio", "devices", "freezer",
+        ] {
+            let parent = cg(c, "");
+            let left: Vec<String> = std::fs::read_dir(&parent)
+                .unwrap()
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with(&short))
+                .collect();
+            assert!(
+                left.is_empty(),
+                "{inside:?}: {left:?} left in {}",
+                parent.display()
+            );
+        }
+    }
+}

@@ -82,6 +82,15 @@ pub fn mkdir(dir: &str) -> Result<bool> {
     mkdir_at(dir).map_err(|e| Error::sys("mkdir", dir, e))
 }
 
+/// One rmdir of `dir`, no retry: Ok if it is gone (or was).
+pub fn rmdir_once(dir: &str) -> Result<()> {
+    let c = CString::new(dir).map_err(|_| Error::bad("cgroup", dir, "bad path"))?;
+    match fs::unlinkat(libc::AT_FDCWD, &c, libc::AT_REMOVEDIR) {
+        Ok(()) | Err(Errno::ENOENT) => Ok(()),
+        Err(e) => Err(Error::sys("rmdir", dir, e)),
+    }
+}
+
 /// rmdir, retried while the last processes are still leaving (EBUSY).
 pub fn rmdir(dir: &str) -> Result<()> {
     let c = CString::new(dir).map_err(|_| Error::bad("cgroup", dir, "bad path"))?;

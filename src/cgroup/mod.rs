@@ -516,19 +516,44 @@ impl Cgroup {
     /// the container made below them (systemd or docker in it does):
     /// deepest first. The `pocket` parents stay: they are shared.
     pub fn remove(&self) -> Result<()> {
+        self.remove_dirs(false).map(drop)
+    }
+
+    /// Remove the groups if they are empty (no process in them, no group
+    /// below): one rmdir each, none of `remove`'s walks and waits; true if
+    /// every one is gone. A container in a pid namespace of its own is
+    /// empty once its init was reaped: its other processes died first.
+    pub fn remove_if_empty(&self) -> bool {
+        self.remove_dirs(true).is_ok_and(|all| all)
+    }
+
+    fn remove_dirs(&self, only_empty: bool) -> Result<bool> {
         let mut first = None;
+        let mut all = true;
         for d in &self.dirs {
-            for sub in subtree(&d.dir).iter().skip(1).rev() {
-                if let Err(e) = files::rmdir(sub) {
-                    first.get_or_insert(e);
-                }
-            }
             // Only a group that held real-time budget gives any back, and
             // only to pocket's own parent (which it raised).
             let rt = !d.v2
                 && d.controllers.iter().any(|c| c == "cpu")
                 && files::read_u64(&d.dir, "cpu.rt_runtime_us").is_some_and(|r| r > 0);
-            if let Err(e) = files::rmdir(&d.dir) {
+            // Most have no group below them: tried at once, walked only
+            // where that fails (~0.1 ms of opens and reads per container).
+            let gone = match files::rmdir_once(&d.dir) {
+                Ok(()) => Ok(()),
+                Err(_) if only_empty => {
+                    all = false;
+                    continue;
+                }
+                Err(_) => {
+                    for sub in subtree(&d.dir).iter().skip(1).rev() {
+                        if let Err(e) = files::rmdir(sub) {
+                            first.get_or_insert(e);
+                        }
+                    }
+                    files::rmdir(&d.dir)
+                }
+            };
+            if let Err(e) = gone {
                 first.get_or_insert(e);
             } else if rt
                 && let Some((parent, _)) = d.dir.rsplit_once('/')
@@ -537,7 +562,7 @@ impl Cgroup {
                 v1::rt_release(parent);
             }
         }
-        first.map_or(Ok(()), Err)
+        first.map_or(Ok(all), Err)
     }
 
     /// Freeze (`true`) or thaw every process of the group: v1's freezer

@@ -94,6 +94,9 @@ impl Running {
     pub fn cleanup(&mut self) {
         drop(self.slirp.take());
         if let Some(cg) = self.cgroup.take() {
+            if cg.remove_if_empty() {
+                return;
+            }
             for _ in 0..100 {
                 let left = cg.pids();
                 if left.is_empty() {
