@@ -78,7 +78,9 @@ struct Heap {
 }
 
 // SAFETY: pocket never starts a thread (DESIGN: single-threaded; clone
-// without CLONE_VM and fork give each process its own copy of the lists).
+// without CLONE_VM and fork give each process its own copy of the lists;
+// the tasks that share this memory, `run`'s child, `exec`'s, and the
+// namespaces helper, allocate and free nothing).
 unsafe impl Sync for Heap {}
 
 impl Heap {

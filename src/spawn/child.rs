@@ -13,7 +13,10 @@ use alloc::vec::Vec;
 use core::ffi::{CStr, c_char, c_int, c_void};
 
 /// Everything the child needs, prepared by the parent before clone(2).
-/// The child gets its own copy of this memory (no CLONE_VM).
+/// The child gets its own copy of this memory, or (`launch`'s CLONE_VM)
+/// shares it, the parent leaving it alone until the child's execve: the
+/// child allocates and frees nothing, and writes only its own parts
+/// (`buf`, `argv`, `envp`, `dmz_argv`, within their capacity).
 pub struct Child<'a> {
     pub ops: &'a [Op],
     pub cfg_rd: i32,
@@ -95,7 +98,8 @@ fn f<'a>(op: &'static str, arg: &'a [u8]) -> impl FnOnce(Errno) -> Fail<'a> {
 
 /// clone(2) entry point.
 pub extern "C" fn main(arg: *mut c_void) -> c_int {
-    // SAFETY: arg is the parent's &mut Child, copied into our address space.
+    // SAFETY: arg is the parent's &mut Child, in our copy of its memory or
+    // in the memory we share with it, alive until our execve.
     let c = unsafe { &mut *(arg as *mut Child) };
     let err_wr = c.err_wr;
     let e = match run(c) {
@@ -153,7 +157,8 @@ fn run(c: &mut Child) -> Result<core::convert::Infallible, Fail<'static>> {
     if !c.joins.is_empty() {
         fd::write_all(c.sync_rd, b"j").map_err(f("tell parent", b"joined"))?;
     }
-    // SAFETY: ops live in our copy of the parent's memory until execve.
+    // SAFETY: ops live in the parent's memory (our copy, or shared) until
+    // execve.
     let ops: &'static [Op] = unsafe { core::slice::from_raw_parts(c.ops.as_ptr(), c.ops.len()) };
     let (before, after) = ops.split_at(c.switch_at.min(ops.len()));
     let (first, before) = before.split_at(c.root_at.min(before.len()));
@@ -405,7 +410,8 @@ pub(super) fn through_dmz(
 /// the parent moved it through cgroup.procs.
 fn join_cgroups(files: &[alloc::ffi::CString]) -> Result<(), Fail<'static>> {
     for path in files {
-        // SAFETY: the parent's strings, in our copy of its memory.
+        // SAFETY: the parent's strings, in its memory (our copy or shared)
+        // until execve.
         let path: &'static CStr = unsafe { CStr::from_ptr(path.as_ptr()) };
         let file = fd::open(path, libc::O_WRONLY, 0).map_err(f("join cgroup", path.to_bytes()))?;
         fd::write_all(file.raw(), b"0").map_err(f("join cgroup", path.to_bytes()))?;
