@@ -242,13 +242,24 @@ fn oom_score_adj_from_the_start() {
     );
     let j = json(&stdout(&r.out(&["inspect", &id]))).unwrap();
     assert_eq!(j.arr()[0].get("HostConfig").get("OomScoreAdj").int(), 250);
-    // Lower than pocket's own needs CAP_SYS_RESOURCE; out of range is
-    // docker's error.
     let mine: i32 = std::fs::read_to_string("/proc/self/oom_score_adj")
         .unwrap()
         .trim()
         .parse()
         .unwrap();
+    // Only the container has it, not its monitor (its parent), as the
+    // kernel would give it to a process that shared the init's memory
+    // when it was written.
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let monitor = after.split(' ').nth(1).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(format!("/proc/{monitor}/oom_score_adj")).unwrap(),
+        format!("{mine}\n"),
+        "the monitor's"
+    );
+    // Lower than pocket's own needs CAP_SYS_RESOURCE; out of range is
+    // docker's error.
     let st = std::fs::read_to_string("/proc/self/status").unwrap();
     let eff = st.lines().find(|l| l.starts_with("CapEff:")).unwrap();
     let can =

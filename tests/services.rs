@@ -708,3 +708,58 @@ fn stop_sends_the_images_stopsignal_first() {
     assert_eq!(common::checks::wait_exited(&r, &id), 9);
     assert_eq!(stdout(&r.out(&["logs", &id])), "ready\ngot USR1\n");
 }
+
+/// A monitor whose pocket lacks CAP_SYS_PTRACE (pocket in a container,
+/// a unit with fewer capabilities) restarts its container: its launches
+/// open the new init's /proc files (the loopback of its network
+/// namespace), which the kernel refuses in a process that is not
+/// dumpable. The init that shared the monitor's memory until its execve
+/// made that memory not dumpable; the monitor takes its setting back.
+#[test]
+fn restarts_by_a_monitor_without_cap_sys_ptrace() {
+    if !root() {
+        return;
+    }
+    if !std::path::Path::new("/usr/bin/setpriv").exists() {
+        println!("SKIP restarts without CAP_SYS_PTRACE: no /usr/bin/setpriv here");
+        return;
+    }
+    let r = Root::new("restart-noptrace");
+    let data = r.0.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let v = format!("{}:/data", data.display());
+    let rootfs = rootfs_str();
+    let o = std::process::Command::new("/usr/bin/setpriv")
+        .args(["--bounding-set", "-sys_ptrace", "--inh-caps", "-sys_ptrace"])
+        .arg(bin())
+        .env("POCKET_CONFIG", settings())
+        .arg("--root")
+        .arg(&r.0)
+        .args([
+            "run",
+            "-d",
+            "--net",
+            "none",
+            "--restart",
+            "on-failure:2",
+            "-v",
+            &v,
+        ])
+        .args([
+            "--rootfs",
+            &rootfs,
+            "sh",
+            "-c",
+            "echo run >> /data/runs; exit 3",
+        ])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let id = stdout(&o).trim().to_string();
+    wait_for(20, "two restarts", || {
+        (status(&r, &id) == "exited" && num(&r, &id, "RestartCount") == 2).then_some(())
+    });
+    assert_eq!(lines(&data.join("runs")), 3);
+    assert_eq!(num(&r, &id, "ExitCode"), 3);
+}

@@ -112,6 +112,15 @@ impl Running {
     }
 }
 
+/// This process's dumpable setting, given back when dropped.
+struct Dumpable(u64);
+
+impl Drop for Dumpable {
+    fn drop(&mut self) {
+        let _ = proc::prctl(libc::PR_SET_DUMPABLE, self.0);
+    }
+}
+
 /// Removes a cgroup made for a container that then failed to start.
 struct CgroupGuard(Option<Cgroup>);
 
@@ -454,16 +463,27 @@ fn launch(
     // again once we return), nor with --init (it forks and allocates),
     // hooks (run from the child) or a user namespace; and only as PID 1
     // of a pid namespace of its own, where no process of the container's
-    // is there to see it before its execve. We only read, and free
-    // nothing it reads (ours, the Spec's, this frame's) until it has
-    // exec'd or was waited for. Its PR_SET_DUMPABLE 0 is of the memory:
-    // ours too, from then on.
+    // is there to see it before its execve, and where a change of its
+    // ids cannot make it (and so us) traceable by a host process of the
+    // same ids (the kernel sets a process whose ids change to
+    // fs.suid_dumpable: 1 would; the dmz's route was given only where
+    // it is 0 or 2). Not with an OOM score either: the kernel gives one
+    // written for the child to every process of its memory (and the OOM
+    // killer takes them all), nor with --cpuset-mems (moving the child
+    // into its cpuset may move the memory's pages). We only read, and
+    // free nothing it reads (ours, the Spec's, this frame's) until it
+    // has exec'd or was waited for.
     let share = match waiting.is_none()
         && !spec.init
         && in_child.is_none()
         && !spec.has(Namespace::User)
         && spec.has(Namespace::Pid)
         && spec.ns_path(Namespace::Pid).is_none()
+        && p.oom_score_adj.is_none()
+        && spec.resources.cpu.as_ref().is_none_or(|c| c.mems.is_none())
+        && (dmz >= 0
+            || crate::sys::fs::read(c"/proc/sys/fs/suid_dumpable")
+                .is_ok_and(|v| matches!(v.first(), Some(b'0' | b'2'))))
     {
         true => libc::CLONE_VM,
         false => 0,
@@ -487,6 +507,15 @@ fn launch(
     .ctx("clone", "");
     drop(pidns);
     let pid = pid?;
+    // The child's PR_SET_DUMPABLE 0 is of the memory it shares: ours gets
+    // its setting back once the child has memory of its own (or is gone),
+    // at every return below (a monitor's next launch opens its child's
+    // /proc files, which a pocket without CAP_SYS_PTRACE may not open in
+    // a process that is not dumpable).
+    let _dumpable = match share != 0 {
+        true => proc::dumpable().ok().map(Dumpable),
+        false => None,
+    };
     // The child mounts while we make its cgroups: where the kernel
     // queued the child on our CPU (a scheduler that packs tasks onto few
     // CPUs, as a VM's may, runs it only once we block) and another CPU

@@ -235,6 +235,13 @@ pub fn prctl(option: i32, arg2: u64) -> Result<()> {
     unsafe { syscall!(Sysno::prctl, option, arg2, 0, 0, 0) }.map(drop)
 }
 
+/// `prctl(PR_GET_DUMPABLE)` — prctl(2): this process's memory's
+/// dumpable setting (0, 1, or 2 for fs.suid_dumpable's "suidsafe").
+pub fn dumpable() -> Result<u64> {
+    // SAFETY: PR_GET_DUMPABLE takes no pointers.
+    unsafe { syscall!(Sysno::prctl, libc::PR_GET_DUMPABLE, 0, 0, 0, 0) }.map(|v| v as u64)
+}
+
 /// `getrandom(buf, len, 0)` — getrandom(2).
 pub fn getrandom(buf: &mut [u8]) -> Result<()> {
     let mut n = 0;
