@@ -902,7 +902,10 @@ fn a_foreground_runs_groups_go_with_the_groups_made_inside() {
         return;
     }
     if !cg("memory", "x").starts_with("/sys/fs/cgroup/memory") {
-        println!("SKIP a foreground run's groups made inside: no v1 memory hierarchy here");
+        features::skip(
+            "a foreground run's groups made inside",
+            "no v1 memory hierarchy here",
+        );
         return;
     }
     let r = Root::new("fgsubgroups");

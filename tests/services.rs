@@ -721,7 +721,10 @@ fn restarts_by_a_monitor_without_cap_sys_ptrace() {
         return;
     }
     if !std::path::Path::new("/usr/bin/setpriv").exists() {
-        println!("SKIP restarts without CAP_SYS_PTRACE: no /usr/bin/setpriv here");
+        features::skip(
+            "restarts without CAP_SYS_PTRACE",
+            "no /usr/bin/setpriv here",
+        );
         return;
     }
     let r = Root::new("restart-noptrace");

@@ -112,12 +112,12 @@ impl Running {
     }
 }
 
-/// This process's dumpable setting, given back when dropped.
-struct Dumpable(u64);
+/// This process made dumpable (again) when dropped.
+struct Dumpable;
 
 impl Drop for Dumpable {
     fn drop(&mut self) {
-        let _ = proc::prctl(libc::PR_SET_DUMPABLE, self.0);
+        let _ = proc::prctl(libc::PR_SET_DUMPABLE, 1);
     }
 }
 
@@ -468,22 +468,33 @@ fn launch(
     // same ids (the kernel sets a process whose ids change to
     // fs.suid_dumpable: 1 would; the dmz's route was given only where
     // it is 0 or 2). Not with an OOM score either: the kernel gives one
-    // written for the child to every process of its memory (and the OOM
-    // killer takes them all), nor with --cpuset-mems (moving the child
-    // into its cpuset may move the memory's pages). We only read, and
-    // free nothing it reads (ours, the Spec's, this frame's) until it
-    // has exec'd or was waited for.
+    // written for the child to every process of its memory; nor with a
+    // memory limit: the child is in the container's group before its
+    // execve, and the OOM killer kills every process of a victim's
+    // memory; nor where moving the child into its cpuset could move the
+    // memory's pages (--cpuset-mems, or more than one memory node). We
+    // only read, and free nothing it reads (ours, the Spec's, this
+    // frame's) until it has exec'd or was waited for. Only from a
+    // dumpable pocket, which gets that back afterwards (below).
+    let res = &spec.resources;
     let share = match waiting.is_none()
         && !spec.init
-        && in_child.is_none()
+        && spec.hooks.is_empty()
         && !spec.has(Namespace::User)
         && spec.has(Namespace::Pid)
         && spec.ns_path(Namespace::Pid).is_none()
         && p.oom_score_adj.is_none()
-        && spec.resources.cpu.as_ref().is_none_or(|c| c.mems.is_none())
+        && res
+            .memory
+            .as_ref()
+            .is_none_or(|m| m.limit.is_none() && m.swap.is_none())
+        && res.cpu.as_ref().is_none_or(|c| c.mems.is_none())
         && (dmz >= 0
             || crate::sys::fs::read(c"/proc/sys/fs/suid_dumpable")
                 .is_ok_and(|v| matches!(v.first(), Some(b'0' | b'2'))))
+        && crate::sys::fs::read(c"/sys/devices/system/node/online")
+            .map_or(true, |v| v.trim_ascii() == b"0")
+        && proc::dumpable() == Ok(1)
     {
         true => libc::CLONE_VM,
         false => 0,
@@ -507,15 +518,12 @@ fn launch(
     .ctx("clone", "");
     drop(pidns);
     let pid = pid?;
-    // The child's PR_SET_DUMPABLE 0 is of the memory it shares: ours gets
-    // its setting back once the child has memory of its own (or is gone),
+    // The child's PR_SET_DUMPABLE 0 is of the memory it shares: ours is
+    // dumpable again once the child has memory of its own (or is gone),
     // at every return below (a monitor's next launch opens its child's
     // /proc files, which a pocket without CAP_SYS_PTRACE may not open in
     // a process that is not dumpable).
-    let _dumpable = match share != 0 {
-        true => proc::dumpable().ok().map(Dumpable),
-        false => None,
-    };
+    let _dumpable = (share != 0).then_some(Dumpable);
     // The child mounts while we make its cgroups: where the kernel
     // queued the child on our CPU (a scheduler that packs tasks onto few
     // CPUs, as a VM's may, runs it only once we block) and another CPU
