@@ -457,24 +457,25 @@ fn launch(
     // The child shares our memory (CLONE_VM) until its execve, where it
     // allocates nothing and runs no code of anyone else's first: no copy
     // of our page tables for it, no copy-on-write fault on either side
-    // after the clone, no copy to tear down at its execve (-0.2 to -0.4 ms
-    // of CPU per `run --rm`, four 300-round A/Bs). Not where it outlives this
-    // function (OCI create: it waits for `start`, and our memory is ours
-    // again once we return), nor with --init (it forks and allocates),
-    // hooks (run from the child) or a user namespace; and only as PID 1
-    // of a pid namespace of its own, where no process of the container's
-    // is there to see it before its execve, and where a change of its
-    // ids cannot make it (and so us) traceable by a host process of the
-    // same ids (the kernel sets a process whose ids change to
-    // fs.suid_dumpable: 1 would; the dmz's route was given only where
-    // it is 0 or 2). Not with an OOM score either: the kernel gives one
-    // written for the child to every process of its memory; nor with a
-    // memory limit: the child is in the container's group before its
-    // execve, and the OOM killer kills every process of a victim's
-    // memory; nor where moving the child into its cpuset could move the
-    // memory's pages (--cpuset-mems, or more than one memory node). We
-    // only read, and free nothing it reads (ours, the Spec's, this
-    // frame's) until it has exec'd or was waited for. Only from a
+    // after the clone, no copy to tear down at its execve (-0.2 to -0.4
+    // ms of CPU per `run --rm`, four 300-round A/Bs). Not where it
+    // outlives this function (OCI create: it waits for `start`, and our
+    // memory is ours again once we return), nor with --init (it forks
+    // and allocates), hooks (the child runs some; the others are given
+    // its pid, and its memory would be ours) or a user namespace; and
+    // only as PID 1 of a pid namespace of its own, where no process of
+    // the container's is there to see it before its execve, and where a
+    // change of its ids cannot make it (and so us) traceable by a host
+    // process of the same ids (the kernel sets a process whose ids
+    // change to fs.suid_dumpable: 1 would; the dmz's route was given
+    // only where it is 0 or 2). Not with an OOM score either: the kernel
+    // gives one written for the child to every process of its memory;
+    // nor with a memory limit: the child is in the container's group
+    // before its execve, and the OOM killer kills every process of a
+    // victim's memory; nor where moving the child into its cpuset could
+    // move the memory's pages (--cpuset-mems, or more than one memory
+    // node). We only read, and free nothing it reads (ours, the Spec's,
+    // this frame's) until it has exec'd or was waited for. Only from a
     // dumpable pocket, which gets that back afterwards (below).
     let res = &spec.resources;
     let share = match waiting.is_none()

@@ -124,8 +124,8 @@ fn spawn(flags: i32) {
 /// (`bench.sh 30`, twice: 5.69 and 6.94 ms against 6.65 and 7.53 with
 /// it started only below 0, which that cleanup kept it from in 70% of
 /// the runs); above 0 (a busy loop on each of two CPUs) it was late
-/// most times, and cost 2.6 ms.
-/// None where only one CPU is ours: nothing can run beside us there.
+/// most times, and cost 2.6 ms. None where only one CPU is ours:
+/// nothing runs beside us there.
 pub fn crowding() -> Option<i64> {
     let n = proc::cpus_allowed().ok().filter(|&n| n > 1)?;
     let l = crate::sys::fs::read(c"/proc/loadavg").ok()?;
