@@ -1124,8 +1124,10 @@ fn make(argv: &[&[u8]], ctx: &Ctx, create_only: bool) -> Result<i32> {
         && r.gidmap.is_empty()
         && !r.privileged
         && !r.cap_add.iter().any(|c| {
-            let c = text(c).to_ascii_uppercase();
-            c == "ALL" || c.trim_start_matches("CAP_") == "SYS_PTRACE"
+            let c = text(c);
+            c.eq_ignore_ascii_case("ALL")
+                || crate::spec::caps::mask(&[c])
+                    .is_ok_and(|m| m & crate::spawn::dmz::SYS_PTRACE != 0)
         })
         // docker's profile or none, as `security::apply` will read them
         // (a profile of one's own might refuse what the dmz calls).

@@ -154,8 +154,7 @@ pub fn host_fits() -> bool {
     cfg!(target_arch = "x86_64")
         && !crate::sys::fs::read(c"/proc/sys/kernel/yama/ptrace_scope")
             .is_ok_and(|v| v.first() == Some(&b'3'))
-        && crate::sys::fs::read(c"/proc/sys/fs/suid_dumpable")
-            .is_ok_and(|v| matches!(v.first(), Some(b'0' | b'2')))
+        && crate::sys::procfs::ids_change_keeps_undumpable()
 }
 
 /// What the child calls once its filter is in, on the dmz's route: the
@@ -386,12 +385,7 @@ mod tests {
 
     #[test]
     fn only_simple_capability_shapes_and_filters_fit() {
-        let host_ok = cfg!(target_arch = "x86_64")
-            && crate::sys::fs::read(c"/proc/sys/fs/suid_dumpable")
-                .is_ok_and(|v| matches!(v.first(), Some(b'0' | b'2')))
-            && !crate::sys::fs::read(c"/proc/sys/kernel/yama/ptrace_scope")
-                .is_ok_and(|v| v.first() == Some(&b'3'));
-        if !host_ok {
+        if !host_fits() {
             eprintln!("SKIP dmz fits: this host's fs.suid_dumpable or ptrace_scope rules it out");
             return;
         }

@@ -170,9 +170,7 @@ pub fn exec(
     // whose ids change to fs.suid_dumpable, and 1 there would let a
     // container process of the same uid ptrace it until its execve.
     // (The dmz is given only where `dmz::fits` found it so already.)
-    let shared = e.dmz >= 0
-        || crate::sys::fs::read(c"/proc/sys/fs/suid_dumpable")
-            .is_ok_and(|v| matches!(v.first(), Some(b'0' | b'2')));
+    let shared = e.dmz >= 0 || crate::sys::procfs::ids_change_keeps_undumpable();
     // Into the container's cgroups (host paths: before joining its mount
     // and cgroup namespaces); the child inherits them. By the files its
     // record keeps, the init's groups in every hierarchy as they were at
@@ -289,8 +287,9 @@ pub fn exec(
         // SAFETY: single-threaded; the child only makes syscalls on its
         // own stack (run_child allocates nothing: its tables, filter and
         // strings are made above; it only fills in the dmz's argv, within
-        // the room made for it, which we read no more), and pocket installs no signal handlers
-        // (SIG_IGN at most, sys::signal), so none can run in the child.
+        // the room made for it, which we read no more), and pocket
+        // installs no signal handlers (SIG_IGN at most, sys::signal), so
+        // none can run in the child.
         true => unsafe { proc::vfork_on(&stack, &mut start) },
         false => match proc::fork() {
             Ok(0) => proc::exit(start()),

@@ -490,9 +490,7 @@ fn launch(
             .as_ref()
             .is_none_or(|m| m.limit.is_none() && m.swap.is_none())
         && res.cpu.as_ref().is_none_or(|c| c.mems.is_none())
-        && (dmz >= 0
-            || crate::sys::fs::read(c"/proc/sys/fs/suid_dumpable")
-                .is_ok_and(|v| matches!(v.first(), Some(b'0' | b'2'))))
+        && (dmz >= 0 || crate::sys::procfs::ids_change_keeps_undumpable())
         && crate::sys::fs::read(c"/sys/devices/system/node/online")
             .map_or(true, |v| v.trim_ascii() == b"0")
         && proc::dumpable() == Ok(1)

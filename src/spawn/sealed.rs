@@ -17,11 +17,12 @@
 //! after an upgrade put a new inode at pocket's path.
 //!
 //! A container's monitor (a detached one's, or the foreground pocket of
-//! a `run` not through the dmz) runs sealed for as long as the container lives, so `exec` as
-//! root borrows the live monitor's view (`sys::exe::sealed_twin`: that
-//! process by pid and start time, the same file, checked) instead of
-//! making and, at its exit, tearing down one of its own: ~0.15-0.2 ms of
-//! its ~2.8 ms here; the monitor's health checks run from it too. (A
+//! a `run` not through the dmz) runs sealed for as long as the container
+//! lives, so `exec` as root borrows the live monitor's view
+//! (`sys::exe::sealed_twin`: that process by pid and start time, the
+//! same file, checked) instead of making and, at its exit, tearing down
+//! one of its own: ~0.15-0.2 ms of its ~2.8 ms here; the monitor's
+//! health checks run from it too. (A
 //! plain user's pocket runs from a sealed memfd copy, never the same
 //! file: nothing to borrow.)
 //!

@@ -33,10 +33,18 @@ pub fn parse_start_time(stat: &[u8]) -> Option<u64> {
 /// Field `n` (1-based, as proc_pid_stat(5) numbers them, 3 or more) of a
 /// /proc/PID/stat line, counted after the last ')'.
 fn stat_field(stat: &[u8], n: usize) -> Option<&str> {
+    fields_from_state(stat)?.nth(n.checked_sub(3)?)
+}
+
+/// The fields of a /proc/PID/stat line from field 3 (the state) on:
+/// after the last ')', as the comm field may hold spaces and ')'.
+fn fields_from_state(stat: &[u8]) -> Option<core::str::SplitAsciiWhitespace<'_>> {
     let close = stat.iter().rposition(|&c| c == b')')?;
-    let rest = core::str::from_utf8(&stat[close + 1..]).ok()?;
-    // After ')': field 3 (state) is the first.
-    rest.split_ascii_whitespace().nth(n.checked_sub(3)?)
+    Some(
+        core::str::from_utf8(&stat[close + 1..])
+            .ok()?
+            .split_ascii_whitespace(),
+    )
 }
 
 /// The CPU `pid` last ran or is queued on (field 39 of /proc/PID/stat).
@@ -53,15 +61,20 @@ pub fn parse_cpu(stat: &[u8]) -> Option<u32> {
 /// this process's /proc/self/stat, parsed as numbers.
 pub fn self_stat(first: usize, last: usize) -> Option<alloc::vec::Vec<u64>> {
     let stat = super::fs::read(c"/proc/self/stat").ok()?;
-    let close = stat.iter().rposition(|&c| c == b')')?;
-    let rest = core::str::from_utf8(&stat[close + 1..]).ok()?;
-    let f: alloc::vec::Vec<u64> = rest
-        .split_ascii_whitespace()
+    let f: alloc::vec::Vec<u64> = fields_from_state(&stat)?
         .skip(first.checked_sub(3)?)
         .take(last + 1 - first)
         .map(|f| f.parse().ok())
         .collect::<Option<_>>()?;
     (f.len() == last + 1 - first).then_some(f)
+}
+
+/// fs.suid_dumpable is 0 or 2: a process whose ids change is then not
+/// dumpable by its new ids (the kernel sets it to that value), so no
+/// process of those ids may ptrace it or open its /proc files.
+pub fn ids_change_keeps_undumpable() -> bool {
+    super::fs::read(c"/proc/sys/fs/suid_dumpable")
+        .is_ok_and(|v| matches!(v.first(), Some(b'0' | b'2')))
 }
 
 /// Does the process `pid` with start time `start` still exist (a zombie
@@ -79,12 +92,8 @@ pub fn alive(pid: i32, start: u64) -> bool {
     let Some(data) = read(pid, "stat") else {
         return false;
     };
-    let state = data
-        .iter()
-        .rposition(|&c| c == b')')
-        .and_then(|i| data.get(i + 2))
-        .copied();
-    state != Some(b'Z') && state != Some(b'X') && parse_start_time(&data) == Some(start)
+    let state = stat_field(&data, 3);
+    state != Some("Z") && state != Some("X") && parse_start_time(&data) == Some(start)
 }
 
 /// The real, effective, saved and filesystem uids of `pid`, as the
@@ -142,6 +151,9 @@ mod tests {
             line.push_str(&std::format!(" {}", if f == 39 { 7 } else { f }));
         }
         assert_eq!(parse_cpu(line.as_bytes()), Some(7));
+        // The state (`alive`'s zombie test) after the last ')', not "b".
+        assert_eq!(stat_field(line.as_bytes(), 3), Some("S"));
+        assert_eq!(stat_field(b"42 (a) Z) Z 1", 3), Some("Z"));
         assert_eq!(parse_cpu(b"42 (x) S 1 2 3"), None);
         let now = crate::sys::proc::current_cpu().unwrap();
         let seen = cpu_of(std::process::id() as i32).unwrap();
