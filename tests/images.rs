@@ -490,6 +490,52 @@ fn rmi_refuses_an_image_in_use() {
     assert_eq!(o.status.code(), Some(1));
 }
 
+/// A --rm run's upper and work dirs wait, emptied, for the next run
+/// (state/spare.rs). The attack: a container leaves files, a whiteout
+/// and a changed `/` for the next; the next sees the image as it is.
+#[test]
+fn the_next_rm_run_gets_a_fresh_root_from_the_spare_dirs() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("img-spare");
+    ok(&r, &["load", "-i", &img("busybox-docker.tar")]);
+    let run = |cmd: &str| {
+        ok(
+            &r,
+            &["run", "--rm", "--net", "none", "busybox", "sh", "-c", cmd],
+        )
+    };
+    let spares = || {
+        let mut v: Vec<String> = std::fs::read_dir(r.0.join("spare"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let upper = || {
+        std::fs::read_dir(r.0.join("spare/0/upper"))
+            .unwrap()
+            .count()
+    };
+    run("mkdir -p /a/b && echo s > /a/b/secret && echo h > /.hidden && rm /etc/group");
+    assert_eq!(spares(), ["0"], "kept");
+    assert_eq!(upper(), 0, "emptied");
+    let fresh = "test ! -e /a && test ! -e /.hidden && test -f /etc/group && stat -c %a /";
+    assert_eq!(run(fresh).trim(), "755");
+    // Taken and given back: had it made its own, there would be two.
+    assert_eq!(spares(), ["0"], "reused");
+    // A `/` made 0700 (the upper dir's own mode) is not kept.
+    run("chmod 700 / && echo x > /y");
+    assert!(spares().is_empty(), "{:?}", spares());
+    assert_eq!(run("test ! -e /y && stat -c %a /").trim(), "755");
+    assert_eq!(spares(), ["0"]);
+    assert!(r.state_entries().is_empty(), "{:?}", r.state_entries());
+}
+
 #[test]
 fn a_corrupt_blob_fails_the_load_and_leaves_nothing() {
     if !root() {

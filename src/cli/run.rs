@@ -941,7 +941,7 @@ fn pull_if_needed(
     let q = core::str::from_utf8(q)
         .map_err(|_| Error::bad("invalid reference format", text(q), "not UTF-8"))?;
     if !always {
-        images.init()?;
+        // (No `init` first: a store not made yet has no image to find.)
         match images.resolve(q) {
             Ok(_) => return Ok(()),
             // Not a reference (an id prefix that matched nothing, a bad

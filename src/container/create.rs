@@ -95,13 +95,23 @@ pub fn create(store: &Store, spec: &mut Spec, o: Options) -> Result<Record> {
     // A volatile container's directory is on tmpfs: what may be large
     // (its log, its overlay's upper and work dirs) goes to the disk.
     let disk = store.disk_dir(&rec.id);
-    let made = made.and_then(
-        |()| match volatile && (o.logged || spec.root.overlay.is_some()) {
-            true => mkdir(disk.as_bytes(), 0o700),
-            false => Ok(()),
-        },
-    );
+    // Or a spare (state::spare), upper and work made: for an overlay of
+    // create's own dirs in a directory of its own, mapped to no other root.
+    let spare = volatile
+        && spec.uid_map.is_empty()
+        && spec.root.overlay.as_ref().is_some_and(|o| {
+            o.upper == alloc::format!("{disk}/upper") && o.work == alloc::format!("{disk}/work")
+        })
+        && crate::state::spare::take(&store.root, &disk);
+    let made =
+        made.and_then(
+            |()| match volatile && !spare && (o.logged || spec.root.overlay.is_some()) {
+                true => mkdir(disk.as_bytes(), 0o700),
+                false => Ok(()),
+            },
+        );
     let made = made.and_then(|()| match &spec.root.overlay {
+        Some(_) if spare => mkdir(&spec.root.path, 0o755),
         Some(o) => [&spec.root.path[..], o.upper.as_bytes(), o.work.as_bytes()]
             .iter()
             .try_for_each(|d| mkdir(d, 0o755)),

@@ -354,6 +354,14 @@ impl Images {
         self.name_files("digests")
     }
 
+    /// The image id tag `t` (normalized) names: its file read, not every
+    /// tag's (as `tags` does).
+    fn tagged(&self, t: &str) -> Option<String> {
+        let f = cs(&format!("{}/tags/{}", self.dir, tag_file(t))).ok()?;
+        let id = fs::read(&f).ok()?;
+        Some(String::from_utf8_lossy(&id).trim().into())
+    }
+
     /// (tag, image id) pairs.
     pub fn tags(&self) -> Vec<(String, String)> {
         self.name_files("tags")
@@ -423,7 +431,7 @@ impl Images {
         }
         let by_tag = normalize(q);
         if let Ok(t) = &by_tag
-            && let Some((_, id)) = self.tags().into_iter().find(|(tag, _)| tag == t)
+            && let Some(id) = self.tagged(t)
         {
             return Ok(id);
         }

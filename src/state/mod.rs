@@ -4,6 +4,7 @@
 pub mod events;
 pub mod log;
 pub mod record;
+pub mod spare;
 pub mod store;
 pub mod volumes;
 

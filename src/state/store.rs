@@ -595,6 +595,9 @@ impl Store {
         let r = self.run_dir(&rec.id);
         crate::spawn::userns::remove_tree(libc::AT_FDCWD, &cs(&r)?).ctx("remove", &r)?;
         let d = self.disk_dir(&rec.id);
+        if super::spare::give(&self.root, &d) {
+            return Ok(());
+        }
         crate::spawn::userns::remove_tree(libc::AT_FDCWD, &cs(&d)?).ctx("remove", &d)
     }
 }

@@ -21,6 +21,23 @@ pub fn renameat(olddir: i32, old: &CStr, newdir: i32, new: &CStr) -> Result<()> 
     unsafe { syscall!(Sysno::renameat, olddir, old.as_ptr(), newdir, new.as_ptr()) }.map(drop)
 }
 
+/// `renameat2(olddirfd, old, newdirfd, new, flags)` — rename(2) with
+/// RENAME_NOREPLACE (EEXIST rather than replacing) or RENAME_EXCHANGE.
+pub fn renameat2(olddir: i32, old: &CStr, newdir: i32, new: &CStr, flags: u32) -> Result<()> {
+    // SAFETY: both paths are NUL-terminated.
+    unsafe {
+        syscall!(
+            Sysno::renameat2,
+            olddir,
+            old.as_ptr(),
+            newdir,
+            new.as_ptr(),
+            flags
+        )
+    }
+    .map(drop)
+}
+
 /// `fsync(fd)` — fsync(2).
 pub fn fsync(fd: i32) -> Result<()> {
     // SAFETY: no pointers.
