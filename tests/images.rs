@@ -490,9 +490,11 @@ fn rmi_refuses_an_image_in_use() {
     assert_eq!(o.status.code(), Some(1));
 }
 
-/// A --rm run's upper and work dirs wait, emptied, for the next run
-/// (state/spare.rs). The attack: a container leaves files, a whiteout
-/// and a changed `/` for the next; the next sees the image as it is.
+/// A --rm run's directory and work dir wait, emptied, for the next run
+/// (state/spare.rs); its upper dir is made afresh. The attacks: a
+/// container leaves files, a whiteout and a changed `/` for the next; a
+/// process that kept a descriptor of a removed container's `/` writes
+/// through it while the next container runs.
 #[test]
 fn the_next_rm_run_gets_a_fresh_root_from_the_spare_dirs() {
     if !root() {
@@ -516,23 +518,41 @@ fn the_next_rm_run_gets_a_fresh_root_from_the_spare_dirs() {
         v.sort();
         v
     };
-    let upper = || {
-        std::fs::read_dir(r.0.join("spare/0/upper"))
-            .unwrap()
-            .count()
-    };
-    run("mkdir -p /a/b && echo s > /a/b/secret && echo h > /.hidden && rm /etc/group");
+    run(
+        "mkdir -p /a/b && echo s > /a/b/secret && echo h > /.hidden && rm /etc/group && chmod 700 /",
+    );
     assert_eq!(spares(), ["0"], "kept");
-    assert_eq!(upper(), 0, "emptied");
+    let work = r.0.join("spare/0/work");
+    assert_eq!(std::fs::read_dir(&work).unwrap().count(), 0, "emptied");
     let fresh = "test ! -e /a && test ! -e /.hidden && test -f /etc/group && stat -c %a /";
     assert_eq!(run(fresh).trim(), "755");
     // Taken and given back: had it made its own, there would be two.
     assert_eq!(spares(), ["0"], "reused");
-    // A `/` made 0700 (the upper dir's own mode) is not kept.
-    run("chmod 700 / && echo x > /y");
-    assert!(spares().is_empty(), "{:?}", spares());
-    assert_eq!(run("test ! -e /y && stat -c %a /").trim(), "755");
-    assert_eq!(spares(), ["0"]);
+
+    let d = ok(
+        &r,
+        &[
+            "run", "-d", "--rm", "--net", "none", "busybox", "sleep", "30",
+        ],
+    );
+    let held = std::fs::File::open(format!("/proc/{}/root", r.pid(d.trim()))).unwrap();
+    r.out(&["rm", "-f", d.trim()]);
+    let b = ok(
+        &r,
+        &[
+            "run", "-d", "--rm", "--net", "none", "busybox", "sleep", "30",
+        ],
+    );
+    assert!(spares().is_empty(), "the next took it: {:?}", spares());
+    let planted = format!(
+        "/proc/self/fd/{}/planted",
+        std::os::fd::AsRawFd::as_raw_fd(&held)
+    );
+    let _ = std::fs::write(&planted, "from a removed container's /");
+    let seen = ok(&r, &["exec", b.trim(), "ls", "-a", "/"]);
+    assert!(!seen.contains("planted"), "{seen}");
+    drop(held);
+    r.out(&["rm", "-f", b.trim()]);
     assert!(r.state_entries().is_empty(), "{:?}", r.state_entries());
 }
 

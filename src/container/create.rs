@@ -95,8 +95,8 @@ pub fn create(store: &Store, spec: &mut Spec, o: Options) -> Result<Record> {
     // A volatile container's directory is on tmpfs: what may be large
     // (its log, its overlay's upper and work dirs) goes to the disk.
     let disk = store.disk_dir(&rec.id);
-    // Or a spare (state::spare), upper and work made: for an overlay of
-    // create's own dirs in a directory of its own, mapped to no other root.
+    // Or rename in a spare (state::spare), its work dir made: only for an
+    // overlay of create's own dirs, with no user namespace.
     let spare = volatile
         && spec.uid_map.is_empty()
         && spec.root.overlay.as_ref().is_some_and(|o| {
@@ -110,8 +110,8 @@ pub fn create(store: &Store, spec: &mut Spec, o: Options) -> Result<Record> {
                 false => Ok(()),
             },
         );
+    // (A spare's work dir is there: its mkdir is a lookup.)
     let made = made.and_then(|()| match &spec.root.overlay {
-        Some(_) if spare => mkdir(&spec.root.path, 0o755),
         Some(o) => [&spec.root.path[..], o.upper.as_bytes(), o.work.as_bytes()]
             .iter()
             .try_for_each(|d| mkdir(d, 0o755)),

@@ -1,39 +1,41 @@
-//! Spare overlay directories: a removed container's `upper` and `work`,
-//! emptied, wait in `<root>/spare/N` for the next --rm run of an image,
-//! which renames one in as its directory instead of making three.
+//! Spare container directories: a removed container's directory, emptied
+//! down to its overlayfs `work` dir (emptied too), waits in
+//! `<root>/spare/N` for the next --rm run of an image, which renames one
+//! in as its own instead of making both.
 //!
 //! Why: an ext4 without a journal (a VM's root disk, often) checks every
 //! inode it allocates against those freed in the last 30 s, one by one
 //! (`recently_deleted`), so a loop of runs that each make and remove a
 //! handful of directories pays more per run the faster it goes; each
 //! freed directory block is also a synchronous discard on a disk mounted
-//! `discard`. Overlayfs makes and removes seven of its own at each mount
+//! `discard`. Overlayfs makes and removes six of its own at each mount
 //! (work/work, the volatile marker, its tmpfile and whiteout probes);
-//! these are pocket's three. A rename is neither an allocation nor a free.
+//! these are two of pocket's three. A rename is neither.
 //!
-//! Only what a fresh `mkdir` by root would give is kept: root's own
-//! directories of the modes create makes, with no xattrs on `upper` (its
-//! owner, mode and xattrs are the container's `/`). Anything else is
-//! removed as before.
+//! The `upper` dir is always made afresh: an overlay mount of the removed
+//! container may outlive it (a descriptor of its `/` held by any process)
+//! and would still read and write its upper dir, and what the container
+//! did to its `/` (modes, xattrs, inode flags) is the upper dir's. The
+//! `work` dir is not the container's to see; the old mount's own work
+//! dir is `work/work`, removed here and made anew by the next mount.
 
 use crate::sys::fd::{self, Fd};
 use crate::sys::fs::{self, remove_tree};
-use crate::sys::{Errno, cstr::cstring, file, proc};
+use crate::sys::{Errno, cstr::cstring, proc, tree};
 use alloc::format;
 
 /// Spares kept at most: runs in parallel each take one.
 const SLOTS: u32 = 4;
 
-/// The mode of a container's directory (volatile or durable) and of its
-/// `upper` and `work`, as create makes them.
+/// The modes create gives a container's directory and its `work` dir.
 const DIR_MODE: u32 = 0o700;
-const SUB_MODE: u32 = 0o755;
+const WORK_MODE: u32 = 0o755;
 
 const DIR: i32 = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
 
 /// Rename a spare in as `disk` (a container's directory, not made yet),
-/// with its empty `upper` and `work`. False: none is left (or `disk`
-/// exists), make them.
+/// with an empty `work` in it. False: not root (plain users keep none),
+/// none is left, or the rename failed: make it.
 pub fn take(root: &str, disk: &str) -> bool {
     let Some(to) = cstring(disk.as_bytes()) else {
         return false;
@@ -54,58 +56,87 @@ pub fn take(root: &str, disk: &str) -> bool {
     })
 }
 
-/// Empty the removed container's directory `disk` to its `upper` and
-/// `work`, themselves emptied, and keep it as a spare. False: it is not
-/// one to keep (or every slot is taken): remove it all.
-pub fn give(root: &str, disk: &str) -> bool {
+/// Keep removed container `id`'s directory (`<root>/containers/<id>`,
+/// its record gone) as a spare: everything in it but `work` removed, and
+/// everything in `work`. Ok(false): not one to keep, left as it was:
+/// remove it. Ok(true): gone from there, kept or else removed.
+pub fn give(root: &str, id: &str) -> Result<bool, Errno> {
     if proc::geteuid() != 0 {
+        return Ok(false);
+    }
+    let (Some(cdir), Some(name)) = (
+        cstring(format!("{root}/containers").as_bytes()),
+        cstring(id.as_bytes()),
+    ) else {
+        return Ok(false);
+    };
+    let Ok(cd) = fd::open(&cdir, libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC, 0) else {
+        return Ok(false);
+    };
+    let Ok(top) = fd::openat(cd.raw(), &name, DIR, 0) else {
+        return Ok(false);
+    };
+    // gc removes a container directory whose record is gone under this
+    // lock (Store::lock's, on it): not this one while it is emptied.
+    if fs::flock(top.raw(), libc::LOCK_EX | libc::LOCK_NB).is_err() {
+        return Ok(false);
+    }
+    if !fresh(&top, c"", DIR_MODE) || !fresh(&top, c"work", WORK_MODE) {
+        return Ok(false);
+    }
+    // Out of the way of whatever still writes there by path (a monitor
+    // that outlived its wait rotating the log), under the name of a
+    // directory being made, which gc clears should this pocket die.
+    let staged = cstring(format!(".{id}.tmp{}", proc::getpid()).as_bytes()).unwrap_or_default();
+    if fs::renameat2(cd.raw(), &name, cd.raw(), &staged, libc::RENAME_NOREPLACE).is_err() {
+        return Ok(false);
+    }
+    if !keep(root, &cd, &top, &staged) {
+        remove_tree(cd.raw(), &staged)?;
+    }
+    Ok(true)
+}
+
+/// Empty the staged directory open on `top` down to an empty `work`, and
+/// move it into a free slot.
+fn keep(root: &str, cd: &Fd, top: &Fd, staged: &core::ffi::CStr) -> bool {
+    let emptied = fd::openat(top.raw(), c".", DIR, 0)
+        .and_then(|all| tree::empty(all, &|n| n == c"work"))
+        .and_then(|()| fd::openat(top.raw(), c"work", DIR, 0))
+        .and_then(|w| match tree::mount_of(&w)? == tree::mount_of(top)? {
+            true => tree::empty(w, &|_| false),
+            // A mount on it: not ours to empty.
+            false => Err(Errno::EBUSY),
+        });
+    // Nothing came back meanwhile.
+    let only_work = fs::list_dir(top).is_ok_and(|l| l.len() == 1 && l[0].name == "work");
+    if emptied.is_err() || !only_work {
         return false;
     }
-    let Some(d) = cstring(disk.as_bytes()) else {
+    let Some(spare) = cstring(format!("{root}/spare").as_bytes()) else {
         return false;
     };
-    let Ok(top) = fd::open(&d, DIR, 0) else {
-        return false;
-    };
-    if !fresh(&top, c"", DIR_MODE) || !fresh(&top, c"upper", SUB_MODE) {
-        return false;
-    }
-    if !fresh(&top, c"work", SUB_MODE) || !no_xattrs(&top, c"upper") {
-        return false;
-    }
-    let emptied = empty(&top, |n| n == c"upper" || n == c"work").and_then(|()| {
-        [c"upper", c"work"]
-            .iter()
-            .try_for_each(|s| empty_dir(&top, s))
-    });
-    if emptied.is_err() {
-        return false;
-    }
-    let dir = format!("{root}/spare");
-    let Some(spare) = cstring(dir.as_bytes()) else {
-        return false;
-    };
-    let keep = |n: u32| {
-        let to = cstring(format!("{dir}/{n}").as_bytes()).unwrap_or_default();
+    let slot = |n: u32| {
+        let to = cstring(format!("{root}/spare/{n}").as_bytes()).unwrap_or_default();
         fs::renameat2(
-            libc::AT_FDCWD,
-            &d,
+            cd.raw(),
+            staged,
             libc::AT_FDCWD,
             &to,
             libc::RENAME_NOREPLACE,
         )
     };
     // The spare directory is made at the first removal that keeps one.
-    let first = match keep(0) {
-        Err(Errno::ENOENT) => fs::mkdir(&spare, 0o700).and_then(|()| keep(0)),
+    let first = match slot(0) {
+        Err(Errno::ENOENT) => fs::mkdir(&spare, 0o700).and_then(|()| slot(0)),
         r => r,
     };
-    first.is_ok() || (1..SLOTS).any(|n| keep(n).is_ok())
+    first.is_ok() || (1..SLOTS).any(|n| slot(n).is_ok())
 }
 
 /// `name` in `dir` ("" for `dir` itself) is a directory of root's with
-/// exactly `mode`: what create's mkdir made, not chowned for a user
-/// namespace's root nor chmodded by the container (a `/` it changed).
+/// exactly `mode`, as create made it (not chowned for a user namespace's
+/// root, say).
 fn fresh(dir: &Fd, name: &core::ffi::CStr, mode: u32) -> bool {
     let flags = match name.is_empty() {
         true => libc::AT_EMPTY_PATH,
@@ -113,44 +144,6 @@ fn fresh(dir: &Fd, name: &core::ffi::CStr, mode: u32) -> bool {
     };
     fd::fstatat(dir.raw(), name, flags)
         .is_ok_and(|st| st.st_mode == libc::S_IFDIR | mode && st.st_uid == 0 && st.st_gid == 0)
-}
-
-/// No xattr on `name` (ACLs, file capabilities, user.* are all xattrs),
-/// as on a fresh directory, once overlayfs' own (`trusted.overlay.*`: the
-/// id of the mount it was the upper of, "impure" for entries copied up
-/// into it) are removed: the next mount writes its own.
-fn no_xattrs(dir: &Fd, name: &core::ffi::CStr) -> bool {
-    let Ok(f) = fd::openat(dir.raw(), name, DIR, 0) else {
-        return false;
-    };
-    let mut buf = [0u8; 256];
-    // More than fits (ERANGE) is not overlayfs' few.
-    let Ok(n) = file::flistxattr(f.raw(), &mut buf) else {
-        return false;
-    };
-    let names = || buf[..n].split(|b| *b == 0).filter(|s| !s.is_empty());
-    if !names().all(|x| x.starts_with(b"trusted.overlay.")) {
-        return false;
-    }
-    names()
-        .all(|x| alloc::ffi::CString::new(x).is_ok_and(|c| file::fremovexattr(f.raw(), &c).is_ok()))
-}
-
-/// Remove everything in `dir` but the entries `keep` names.
-fn empty(dir: &Fd, keep: impl Fn(&core::ffi::CStr) -> bool) -> Result<(), Errno> {
-    let mut gone = alloc::vec::Vec::new();
-    fs::each_entry(dir, |name, _| {
-        if !keep(name) {
-            gone.push(alloc::ffi::CString::from(name));
-        }
-        Ok(())
-    })?;
-    gone.iter().try_for_each(|n| remove_tree(dir.raw(), n))
-}
-
-fn empty_dir(dir: &Fd, name: &core::ffi::CStr) -> Result<(), Errno> {
-    let sub = fd::openat(dir.raw(), name, DIR, 0)?;
-    empty(&sub, |_| false)
 }
 
 #[cfg(test)]
@@ -164,20 +157,20 @@ mod tests {
     fn made(tag: &str) -> (PathBuf, String) {
         let root = std::env::temp_dir().join(format!("pocket-spare-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
-        let disk = made_in(&root, "c");
-        (root, disk)
+        made_in(&root, "c");
+        (root.clone(), root.to_str().unwrap().to_string())
     }
 
-    fn made_in(root: &Path, id: &str) -> String {
+    fn made_in(root: &Path, id: &str) -> PathBuf {
         let disk = root.join("containers").join(id);
         let mode = |d: &Path, m| std::fs::set_permissions(d, std::fs::Permissions::from_mode(m));
         std::fs::create_dir_all(&disk).unwrap();
         mode(&disk, DIR_MODE).unwrap();
         for sub in ["upper", "work"] {
             std::fs::create_dir(disk.join(sub)).unwrap();
-            mode(&disk.join(sub), SUB_MODE).unwrap();
+            mode(&disk.join(sub), WORK_MODE).unwrap();
         }
-        disk.to_str().unwrap().to_string()
+        disk
     }
 
     fn root() -> bool {
@@ -186,11 +179,6 @@ mod tests {
             std::eprintln!("SKIP spare dirs: pocket keeps them as root only");
         }
         me
-    }
-
-    fn setxattr(p: &Path, name: &core::ffi::CStr) {
-        let f = fd::open(&cstring(p.to_str().unwrap().as_bytes()).unwrap(), DIR, 0).unwrap();
-        file::fsetxattr(f.raw(), name, b"1").unwrap();
     }
 
     fn entries(p: &Path) -> Vec<String> {
@@ -206,98 +194,98 @@ mod tests {
     }
 
     #[test]
-    fn a_removed_containers_dirs_are_kept_empty_and_taken_by_the_next() {
+    fn a_removed_containers_work_dir_is_kept_empty_and_taken_by_the_next() {
         if !root() {
             return;
         }
-        let (root, disk) = made("keep");
-        let d = Path::new(&disk);
-        // What a container and its overlay leave: files of the container,
-        // the volatile marker, overlayfs' id of the mount, a log.
+        let (root, r) = made("keep");
+        let d = root.join("containers/c");
+        // What a container and its overlay leave: its files, the
+        // volatile marker, a log.
         std::fs::create_dir_all(d.join("upper/etc/deep")).unwrap();
         std::fs::write(d.join("upper/etc/deep/secret"), "x").unwrap();
         std::fs::create_dir_all(d.join("work/work/incompat/volatile")).unwrap();
         std::fs::write(d.join("work/work/incompat/volatile/dirty"), "").unwrap();
         std::fs::write(d.join("container.log"), "log").unwrap();
-        setxattr(&d.join("upper"), c"trusted.overlay.uuid");
-        setxattr(&d.join("upper"), c"trusted.overlay.impure");
-        let r = root.to_str().unwrap();
-        assert!(give(r, &disk), "kept");
-        assert!(!d.exists(), "renamed away");
-        let spare = root.join("spare/0");
-        assert_eq!(entries(&spare), ["upper", "work"]);
+        assert_eq!(give(&r, "c"), Ok(true));
         assert!(
-            entries(&spare.join("upper")).is_empty() && entries(&spare.join("work")).is_empty()
+            entries(&root.join("containers")).is_empty(),
+            "moved away, none staged"
         );
-        let f = fd::open(
-            &cstring(spare.join("upper").to_str().unwrap().as_bytes()).unwrap(),
-            DIR,
-            0,
-        )
-        .unwrap();
-        assert_eq!(
-            file::flistxattr(f.raw(), &mut []),
-            Ok(0),
-            "overlayfs' own removed"
-        );
+        let spare = root.join("spare/0");
+        assert_eq!(entries(&spare), ["work"], "upper is always made afresh");
+        assert!(entries(&spare.join("work")).is_empty());
         // The next container's directory is the spare.
         let next = format!("{r}/containers/n");
-        assert!(take(r, &next));
-        assert_eq!(entries(Path::new(&next)), ["upper", "work"]);
+        assert!(take(&r, &next));
+        assert_eq!(entries(Path::new(&next)), ["work"]);
         assert!(entries(&root.join("spare")).is_empty());
-        assert!(!take(r, &format!("{r}/containers/m")), "none left");
+        assert!(!take(&r, &format!("{r}/containers/m")), "none left");
         let _ = std::fs::remove_dir_all(&root);
     }
 
     #[test]
-    fn what_a_fresh_mkdir_would_not_give_is_removed_instead() {
+    fn what_create_did_not_make_is_left_to_remove() {
         if !root() {
             return;
         }
         type Change = fn(&Path);
-        let changes: [(&str, Change); 5] = [
-            // The container's `/` chmodded, or given an xattr (user.*, an
-            // ACL, a capability): the next container's `/` would show it.
+        let changes: [(&str, Change); 3] = [
             ("chmod", |d| {
-                std::fs::set_permissions(d.join("upper"), std::fs::Permissions::from_mode(0o700))
-                    .unwrap()
+                std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap()
             }),
-            ("xattr", |d| setxattr(&d.join("upper"), c"user.pocket-test")),
-            ("two-xattrs", |d| {
-                setxattr(&d.join("upper"), c"trusted.overlay.uuid");
-                setxattr(&d.join("upper"), c"user.pocket-test")
-            }),
-            // A user namespace's root owns them (give_to_ns_root).
+            // A user namespace's root owns it (give_to_ns_root).
             ("chown", |d| {
                 chown(d.join("work"), Some(100000), Some(100000)).unwrap()
             }),
-            // Not a directory of create's making.
             ("symlink", |d| {
-                std::fs::remove_dir(d.join("upper")).unwrap();
-                std::os::unix::fs::symlink("/", d.join("upper")).unwrap()
+                std::fs::remove_dir(d.join("work")).unwrap();
+                std::os::unix::fs::symlink("/", d.join("work")).unwrap()
             }),
         ];
         for (tag, change) in changes {
-            let (root, disk) = made(tag);
-            change(Path::new(&disk));
-            assert!(!give(root.to_str().unwrap(), &disk), "{tag}: not kept");
+            let (root, r) = made(tag);
+            let d = root.join("containers/c");
+            change(&d);
+            assert_eq!(give(&r, "c"), Ok(false), "{tag}");
+            assert_eq!(entries(&d).len(), 2, "{tag}: untouched");
             assert!(entries(&root.join("spare")).is_empty(), "{tag}");
             let _ = std::fs::remove_dir_all(&root);
         }
     }
 
+    /// gc removes a directory with no record under its lock: one it
+    /// holds is not kept (nor touched).
     #[test]
-    fn spares_are_bounded() {
+    fn a_locked_directory_is_left_to_remove() {
         if !root() {
             return;
         }
-        let (root, _) = made("bound");
-        let r = root.to_str().unwrap();
+        let (root, r) = made("locked");
+        let d = root.join("containers/c");
+        let c = cstring(d.to_str().unwrap().as_bytes()).unwrap();
+        let _held = crate::sys::lock::Lock::on(fd::open(&c, DIR, 0).unwrap()).unwrap();
+        assert_eq!(give(&r, "c"), Ok(false));
+        assert_eq!(entries(&d), ["upper", "work"]);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn spares_are_bounded_and_the_rest_removed() {
+        if !root() {
+            return;
+        }
+        let (root, r) = made("bound");
         for n in 0..SLOTS + 1 {
-            let disk = made_in(&root, &format!("c{n}"));
-            assert_eq!(give(r, &disk), n < SLOTS, "slot {n}");
+            made_in(&root, &format!("c{n}"));
+            assert_eq!(give(&r, &format!("c{n}")), Ok(true), "slot {n}");
         }
         assert_eq!(entries(&root.join("spare")).len(), SLOTS as usize);
+        assert_eq!(
+            entries(&root.join("containers")),
+            ["c"],
+            "the fifth removed"
+        );
         let _ = std::fs::remove_dir_all(&root);
     }
 }

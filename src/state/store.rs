@@ -595,7 +595,7 @@ impl Store {
         let r = self.run_dir(&rec.id);
         crate::spawn::userns::remove_tree(libc::AT_FDCWD, &cs(&r)?).ctx("remove", &r)?;
         let d = self.disk_dir(&rec.id);
-        if super::spare::give(&self.root, &d) {
+        if super::spare::give(&self.root, &rec.id).ctx("remove", &d)? {
             return Ok(());
         }
         crate::spawn::userns::remove_tree(libc::AT_FDCWD, &cs(&d)?).ctx("remove", &d)

@@ -119,16 +119,20 @@ impl<T> Stack<T> {
 }
 
 /// The mount a directory is on: (device, mount id).
-fn mount_of(d: &Fd) -> Result<(u32, u32, u64)> {
+pub fn mount_of(d: &Fd) -> Result<(u32, u32, u64)> {
     let st = file::statx(d.raw(), c"", libc::AT_EMPTY_PATH, k::STATX_MNT_ID)?;
     Ok((st.stx_dev_major, st.stx_dev_minor, st.stx_mnt_id))
 }
 
-/// Unlink everything in `d` but directories; their names are returned.
-/// Names are bytes: a container's files may have any name.
-fn clear(d: &Fd) -> Result<Vec<CString>> {
+/// Unlink everything in `d` but directories and what `keep` names; the
+/// directories' names are returned. Names are bytes: a container's files
+/// may have any name.
+fn clear(d: &Fd, keep: &dyn Fn(&CStr) -> bool) -> Result<Vec<CString>> {
     let mut dirs = Vec::new();
     each_entry(d, |name, kind| {
+        if keep(name) {
+            return Ok(());
+        }
         if kind != libc::DT_DIR {
             match unlinkat(d.raw(), name, 0) {
                 Ok(()) | Err(Errno::ENOENT) => return Ok(()),
@@ -154,16 +158,29 @@ pub fn remove_tree(dirfd: i32, name: &CStr) -> Result<()> {
         Err(Errno::EISDIR) | Err(Errno::EPERM) => {}
         Err(e) => return Err(e),
     }
-    let top = fd::openat(dirfd, name, DIR, 0)?;
+    empty(fd::openat(dirfd, name, DIR, 0)?, &|_| false)?;
+    match unlinkat(dirfd, name, libc::AT_REMOVEDIR) {
+        Ok(()) | Err(Errno::ENOENT) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Remove everything below the directory open on `top`, at any depth,
+/// but `top` itself and those of its own entries that `keep` names; as
+/// `remove_tree`, never following a symlink nor crossing into another
+/// mount (EBUSY).
+pub fn empty(top: Fd, keep: &dyn Fn(&CStr) -> bool) -> Result<()> {
     let here = mount_of(&top)?;
     let mut stack = Stack::default();
-    let subdirs = clear(&top)?;
-    stack.push(top, (CString::from(name), subdirs))?;
+    let subdirs = clear(&top, keep)?;
+    stack.push(top, (CString::default(), subdirs))?;
     while let Some((at, (_, subdirs))) = stack.top() {
         let Some(sub) = subdirs.pop() else {
-            // Empty now: remove it from its parent.
+            // Empty now: remove it from its parent (the top stays).
             let (gone, _) = stack.pop()?.ok_or(Errno::EINVAL)?;
-            let parent = stack.top().map_or(dirfd, |t| t.0);
+            let Some((parent, _)) = stack.top() else {
+                return Ok(());
+            };
             match unlinkat(parent, &gone, libc::AT_REMOVEDIR) {
                 Ok(()) | Err(Errno::ENOENT) => continue,
                 Err(e) => return Err(e),
@@ -181,7 +198,7 @@ pub fn remove_tree(dirfd: i32, name: &CStr) -> Result<()> {
         if mount_of(&d)? != here {
             return Err(Errno::EBUSY);
         }
-        let subdirs = clear(&d)?;
+        let subdirs = clear(&d, &|_| false)?;
         stack.push(d, (sub, subdirs))?;
     }
     Ok(())
