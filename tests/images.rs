@@ -536,7 +536,11 @@ fn the_next_rm_run_gets_a_fresh_root_from_the_spare_dirs() {
         ],
     );
     let held = std::fs::File::open(format!("/proc/{}/root", r.pid(d.trim()))).unwrap();
-    r.out(&["rm", "-f", d.trim()]);
+    ok(&r, &["rm", "-f", d.trim()]);
+    assert_eq!(spares(), ["0"], "kept with a mount of it still alive");
+    let ino =
+        |p: std::path::PathBuf| std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(p).unwrap());
+    let kept = ino(r.0.join("spare/0/work"));
     let b = ok(
         &r,
         &[
@@ -544,6 +548,10 @@ fn the_next_rm_run_gets_a_fresh_root_from_the_spare_dirs() {
         ],
     );
     assert!(spares().is_empty(), "the next took it: {:?}", spares());
+    assert_eq!(
+        ino(r.0.join("containers").join(b.trim()).join("work")),
+        kept
+    );
     let planted = format!(
         "/proc/self/fd/{}/planted",
         std::os::fd::AsRawFd::as_raw_fd(&held)

@@ -97,7 +97,8 @@ pub fn create(store: &Store, spec: &mut Spec, o: Options) -> Result<Record> {
     let disk = store.disk_dir(&rec.id);
     // Or rename in a spare (state::spare), its work dir made: only for an
     // overlay of create's own dirs, with no user namespace.
-    let spare = volatile
+    let spare = made.is_ok()
+        && volatile
         && spec.uid_map.is_empty()
         && spec.root.overlay.as_ref().is_some_and(|o| {
             o.upper == alloc::format!("{disk}/upper") && o.work == alloc::format!("{disk}/work")

@@ -86,8 +86,11 @@ pub fn create_from_fds(
 
 /// The options every container overlay gets. The upper dir must stay a
 /// plain diff that `commit` can tar: no redirect xattrs for renamed dirs,
-/// no metadata-only copy-ups, whatever the kernel's defaults. `volatile`
-/// (5.10+): no syncs.
+/// no metadata-only copy-ups, whatever the kernel's defaults. No inodes
+/// index either: a spare work dir (state/spare.rs) may still be marked
+/// in use by a mount that outlived its container, which with `index=on`
+/// fails the mount (EBUSY) and off is a warning (containers/storage sets
+/// it off too). `volatile` (5.10+): no syncs.
 /// `userxattr` (5.11+): overlayfs' own xattrs in user.*, the namespace
 /// a plain user's user namespace may write; redirects are then not even
 /// followed (the kernel refuses "off", which follows them, with it).
@@ -101,19 +104,22 @@ pub fn options(
         (true, true) => &[
             (c"redirect_dir", NOFOLLOW),
             (c"metacopy", OFF),
+            (c"index", OFF),
             (c"volatile", None),
             (c"userxattr", None),
         ],
         (false, true) => &[
             (c"redirect_dir", NOFOLLOW),
             (c"metacopy", OFF),
+            (c"index", OFF),
             (c"userxattr", None),
         ],
         (true, false) => &[
             (c"redirect_dir", OFF),
             (c"metacopy", OFF),
+            (c"index", OFF),
             (c"volatile", None),
         ],
-        (false, false) => &[(c"redirect_dir", OFF), (c"metacopy", OFF)],
+        (false, false) => &[(c"redirect_dir", OFF), (c"metacopy", OFF), (c"index", OFF)],
     }
 }

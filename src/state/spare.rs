@@ -17,7 +17,12 @@
 //! and would still read and write its upper dir, and what the container
 //! did to its `/` (modes, xattrs, inode flags) is the upper dir's. The
 //! `work` dir is not the container's to see; the old mount's own work
-//! dir is `work/work`, removed here and made anew by the next mount.
+//! dir is `work/work`, removed here and made anew by the next mount
+//! (which, `work` still marked in use by the old one, warns in the
+//! kernel's log: mounts are `index=off`, fs/overlay.rs).
+//!
+//! Only volatile containers' directories are kept (a durable one's is
+//! locked by its remover, see `give`), and only a volatile one takes one.
 
 use crate::sys::fd::{self, Fd};
 use crate::sys::fs::{self, remove_tree};
@@ -34,16 +39,20 @@ const WORK_MODE: u32 = 0o755;
 const DIR: i32 = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
 
 /// Rename a spare in as `disk` (a container's directory, not made yet),
-/// with an empty `work` in it. False: not root (plain users keep none),
-/// none is left, or the rename failed: make it.
+/// with an empty `work` in it and no `upper` (one an older pocket kept
+/// is removed: never a container's upper dir twice). False: not root
+/// (plain users keep none), none is left, or the rename failed: make it.
 pub fn take(root: &str, disk: &str) -> bool {
-    let Some(to) = cstring(disk.as_bytes()) else {
+    let (Some(to), Some(upper)) = (
+        cstring(disk.as_bytes()),
+        cstring(format!("{disk}/upper").as_bytes()),
+    ) else {
         return false;
     };
     if proc::geteuid() != 0 {
         return false;
     }
-    (0..SLOTS).any(|n| {
+    let taken = (0..SLOTS).any(|n| {
         let from = cstring(format!("{root}/spare/{n}").as_bytes()).unwrap_or_default();
         fs::renameat2(
             libc::AT_FDCWD,
@@ -53,13 +62,17 @@ pub fn take(root: &str, disk: &str) -> bool {
             libc::RENAME_NOREPLACE,
         )
         .is_ok()
-    })
+    });
+    // (One failed unlink, the usual case.)
+    taken && remove_tree(libc::AT_FDCWD, &upper).is_ok()
 }
 
 /// Keep removed container `id`'s directory (`<root>/containers/<id>`,
 /// its record gone) as a spare: everything in it but `work` removed, and
 /// everything in `work`. Ok(false): not one to keep, left as it was:
-/// remove it. Ok(true): gone from there, kept or else removed.
+/// remove it. Ok(true): gone from there, kept or else removed. Err: it
+/// could not be removed, and is left as `.<id>.tmp<pid>` (which gc
+/// clears once this pocket is gone).
 pub fn give(root: &str, id: &str) -> Result<bool, Errno> {
     if proc::geteuid() != 0 {
         return Ok(false);
@@ -77,7 +90,8 @@ pub fn give(root: &str, id: &str) -> Result<bool, Errno> {
         return Ok(false);
     };
     // gc removes a container directory whose record is gone under this
-    // lock (Store::lock's, on it): not this one while it is emptied.
+    // lock (Store::lock's, on it): not this one while it is emptied. (A
+    // durable container's remover holds it: that one is never kept.)
     if fs::flock(top.raw(), libc::LOCK_EX | libc::LOCK_NB).is_err() {
         return Ok(false);
     }
@@ -91,10 +105,10 @@ pub fn give(root: &str, id: &str) -> Result<bool, Errno> {
     if fs::renameat2(cd.raw(), &name, cd.raw(), &staged, libc::RENAME_NOREPLACE).is_err() {
         return Ok(false);
     }
-    if !keep(root, &cd, &top, &staged) {
-        remove_tree(cd.raw(), &staged)?;
+    match keep(root, &cd, &top, &staged) {
+        true => Ok(true),
+        false => remove_tree(cd.raw(), &staged).map(|()| true),
     }
-    Ok(true)
 }
 
 /// Empty the staged directory open on `top` down to an empty `work`, and
@@ -108,8 +122,17 @@ fn keep(root: &str, cd: &Fd, top: &Fd, staged: &core::ffi::CStr) -> bool {
             // A mount on it: not ours to empty.
             false => Err(Errno::EBUSY),
         });
-    // Nothing came back meanwhile.
-    let only_work = fs::list_dir(top).is_ok_and(|l| l.len() == 1 && l[0].name == "work");
+    // Nothing came back meanwhile, of any name: `work` alone, empty.
+    let count = |d: &Fd| {
+        let mut n = 0;
+        fs::each_entry(d, |_, _| {
+            n += 1;
+            Ok(())
+        })
+        .map(|()| n)
+    };
+    let work = fd::openat(top.raw(), c"work", DIR, 0);
+    let only_work = count(top) == Ok(1) && work.is_ok_and(|w| count(&w) == Ok(0));
     if emptied.is_err() || !only_work {
         return false;
     }
@@ -238,9 +261,15 @@ mod tests {
             ("chown", |d| {
                 chown(d.join("work"), Some(100000), Some(100000)).unwrap()
             }),
+            // A symlink to a directory of root's, 0755, with a file in it.
             ("symlink", |d| {
+                let canary = d.join("../../canary");
+                std::fs::create_dir(&canary).unwrap();
+                std::fs::set_permissions(&canary, std::fs::Permissions::from_mode(WORK_MODE))
+                    .unwrap();
+                std::fs::write(canary.join("kept"), "").unwrap();
                 std::fs::remove_dir(d.join("work")).unwrap();
-                std::os::unix::fs::symlink("/", d.join("work")).unwrap()
+                std::os::unix::fs::symlink(&canary, d.join("work")).unwrap()
             }),
         ];
         for (tag, change) in changes {
@@ -249,6 +278,9 @@ mod tests {
             change(&d);
             assert_eq!(give(&r, "c"), Ok(false), "{tag}");
             assert_eq!(entries(&d).len(), 2, "{tag}: untouched");
+            if tag == "symlink" {
+                assert_eq!(entries(&root.join("canary")), ["kept"]);
+            }
             assert!(entries(&root.join("spare")).is_empty(), "{tag}");
             let _ = std::fs::remove_dir_all(&root);
         }
@@ -267,6 +299,24 @@ mod tests {
         let _held = crate::sys::lock::Lock::on(fd::open(&c, DIR, 0).unwrap()).unwrap();
         assert_eq!(give(&r, "c"), Ok(false));
         assert_eq!(entries(&d), ["upper", "work"]);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    /// A spare an older pocket kept with its upper dir: never handed on
+    /// as a container's upper dir again.
+    #[test]
+    fn a_spare_with_an_upper_dir_loses_it_when_taken() {
+        if !root() {
+            return;
+        }
+        let (root, r) = made("old");
+        let old = root.join("spare/0");
+        std::fs::create_dir(root.join("spare")).unwrap();
+        std::fs::rename(root.join("containers/c"), &old).unwrap();
+        std::fs::write(old.join("upper/left"), "").unwrap();
+        let next = format!("{r}/containers/n");
+        assert!(take(&r, &next));
+        assert_eq!(entries(Path::new(&next)), ["work"]);
         let _ = std::fs::remove_dir_all(&root);
     }
 

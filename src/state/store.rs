@@ -579,8 +579,9 @@ impl Store {
 
     /// Remove every trace of a container: its name (if still its own),
     /// its run directory (live record, health, fifo), then its directory
-    /// (log, config, durable record, overlay dirs). Killed in between, it
-    /// is left as a reboot would leave it: listed, exited, removable.
+    /// (log, config, durable record, overlay dirs; a volatile one's is
+    /// kept as a spare, state/spare.rs). Killed in between, it is left as
+    /// a reboot would leave it: listed, exited, removable.
     pub fn remove(&self, rec: &Record) -> Result<()> {
         for volatile in [true, false] {
             let names = self.names(volatile);
@@ -595,7 +596,8 @@ impl Store {
         let r = self.run_dir(&rec.id);
         crate::spawn::userns::remove_tree(libc::AT_FDCWD, &cs(&r)?).ctx("remove", &r)?;
         let d = self.disk_dir(&rec.id);
-        if super::spare::give(&self.root, &rec.id).ctx("remove", &d)? {
+        let staged = || format!("{}/containers/.{}.tmp{}", self.root, rec.id, proc::getpid());
+        if super::spare::give(&self.root, &rec.id).ctx("remove", &staged())? {
             return Ok(());
         }
         crate::spawn::userns::remove_tree(libc::AT_FDCWD, &cs(&d)?).ctx("remove", &d)
@@ -630,8 +632,8 @@ impl Store {
     }
 
     /// Clear what a pocket killed halfway through `create` left: name links
-    /// whose container never appeared, half-built directories whose maker
-    /// is gone, run directories whose container never got its directory;
+    /// whose container never appeared, half-built (or half-emptied: state/
+    /// spare.rs) directories whose maker is gone, run directories whose container never got its directory;
     /// and what a reboot (or a removal killed halfway) left: container
     /// directories with no record (--rm and OCI containers keep none
     /// that outlives a reboot).

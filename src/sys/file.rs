@@ -84,12 +84,6 @@ pub fn fgetxattr(fd: i32, name: &CStr, buf: &mut [u8]) -> Result<usize> {
     }
 }
 
-/// `fremovexattr(fd, name)` — removexattr(2).
-pub fn fremovexattr(fd: i32, name: &CStr) -> Result<()> {
-    // SAFETY: name is NUL-terminated.
-    unsafe { syscall!(Sysno::fremovexattr, fd, name.as_ptr()) }.map(drop)
-}
-
 /// `flistxattr(fd, buf, len)` — listxattr(2): NUL-separated names; with an
 /// empty `buf`, the size they need.
 pub fn flistxattr(fd: i32, buf: &mut [u8]) -> Result<usize> {
