@@ -351,8 +351,12 @@ fn health_checks_run_inside_and_flip_the_status() {
         ["CMD-SHELL", "hostname; test -e /tmp/ok"]
     );
     assert_eq!(cfg.get("Interval").int(), 200_000_000);
-    // The journal: unhealthy, then healthy.
-    let j = std::fs::read_to_string(r.0.join("events.log")).unwrap();
+    // The journal: unhealthy, then healthy (the monitor writes the
+    // status `ps` shows first, the event right after).
+    let j = wait_for(5, "healthy event", || {
+        let j = std::fs::read_to_string(r.0.join("events.log")).unwrap();
+        j.contains("\"health_status: healthy\"").then_some(j)
+    });
     let u = j
         .find("\"health_status: unhealthy\"")
         .expect("unhealthy event");
