@@ -120,9 +120,13 @@ fn clean(ns: &Ns, r: &Root, what: &str, before: &common::snapshot::Snapshot) {
 /// command has today (a monitor's have no name to check, as its stderr
 /// is /dev/null: their count does). Returns the steps' names.
 fn run_at_every_step(root: &str, label: &str, args: &[&str], min: usize) -> Vec<String> {
+    run_at_every_step_in(Root::new(root), label, args, min)
+}
+
+/// `run_at_every_step` in a state root made ready (an image loaded).
+fn run_at_every_step_in(r: Root, label: &str, args: &[&str], min: usize) -> Vec<String> {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let ns = Ns::new();
-    let r = Root::new(root);
     let rootfs = rootfs_str();
     let o = ns.pocket(
         &r,
@@ -205,6 +209,36 @@ fn rm_run_killed_at_every_step() {
         ],
         10,
     );
+}
+
+/// `run --rm` of an image killed at each step, the spare directory's
+/// (state/spare.rs) among them: its take at create, and its staging and
+/// emptying at removal. A kill there leaves a half-emptied directory
+/// under a half-made name, which prune clears; the next run works.
+#[test]
+fn rm_run_of_an_image_killed_at_every_step() {
+    if !root() {
+        return;
+    }
+    let r = Root::new("crash-rm-img");
+    let tar = test_images().join("busybox-docker.tar");
+    let o = r.out(&["load", "-i", tar.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // Twice first: the second takes the spare the first left.
+    let args = [
+        "run", "--rm", "--name", "brief", "--net", "none", "busybox", "true",
+    ];
+    for _ in 0..2 {
+        assert_eq!(r.out(&args).status.code(), Some(0));
+    }
+    let steps = run_at_every_step_in(r, "run --rm IMAGE", &args, 8);
+    for s in [
+        "create: spare taken",
+        "rm: directory staged as a spare",
+        "rm: spare emptied but its work dir",
+    ] {
+        assert!(steps.iter().any(|x| x == s), "{s}: {steps:?}");
+    }
 }
 
 /// A foreground run with no network has its namespaces made ahead, by a

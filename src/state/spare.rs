@@ -63,6 +63,9 @@ pub fn take(root: &str, disk: &str) -> bool {
         )
         .is_ok()
     });
+    if taken {
+        crate::rt::crash::step("create: spare taken");
+    }
     // (One failed unlink, the usual case.)
     taken && remove_tree(libc::AT_FDCWD, &upper).is_ok()
 }
@@ -105,6 +108,7 @@ pub fn give(root: &str, id: &str) -> Result<bool, Errno> {
     if fs::renameat2(cd.raw(), &name, cd.raw(), &staged, libc::RENAME_NOREPLACE).is_err() {
         return Ok(false);
     }
+    crate::rt::crash::step("rm: directory staged as a spare");
     match keep(root, &cd, &top, &staged) {
         true => Ok(true),
         false => remove_tree(cd.raw(), &staged).map(|()| true),
@@ -116,6 +120,7 @@ pub fn give(root: &str, id: &str) -> Result<bool, Errno> {
 fn keep(root: &str, cd: &Fd, top: &Fd, staged: &core::ffi::CStr) -> bool {
     let emptied = fd::openat(top.raw(), c".", DIR, 0)
         .and_then(|all| tree::empty(all, &|n| n == c"work"))
+        .inspect(|()| crate::rt::crash::step("rm: spare emptied but its work dir"))
         .and_then(|()| fd::openat(top.raw(), c"work", DIR, 0))
         .and_then(|w| match tree::mount_of(&w)? == tree::mount_of(top)? {
             true => tree::empty(w, &|_| false),
