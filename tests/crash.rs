@@ -120,12 +120,22 @@ fn clean(ns: &Ns, r: &Root, what: &str, before: &common::snapshot::Snapshot) {
 /// command has today (a monitor's have no name to check, as its stderr
 /// is /dev/null: their count does). Returns the steps' names.
 fn run_at_every_step(root: &str, label: &str, args: &[&str], min: usize) -> Vec<String> {
-    run_at_every_step_in(Root::new(root), label, args, min)
+    run_at_every_step_in(root, |_| {}, label, args, min)
 }
 
-/// `run_at_every_step` in a state root made ready (an image loaded).
-fn run_at_every_step_in(r: Root, label: &str, args: &[&str], min: usize) -> Vec<String> {
+/// `run_at_every_step` in a state root that `setup` makes ready (an image
+/// loaded): under the one-at-a-time lock, as all the rest (the host is
+/// compared, and this process's fds), the root dropped before it.
+fn run_at_every_step_in(
+    root: &str,
+    setup: impl FnOnce(&Root),
+    label: &str,
+    args: &[&str],
+    min: usize,
+) -> Vec<String> {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let r = Root::new(root);
+    setup(&r);
     let ns = Ns::new();
     let rootfs = rootfs_str();
     let o = ns.pocket(
@@ -220,18 +230,19 @@ fn rm_run_of_an_image_killed_at_every_step() {
     if !root() {
         return;
     }
-    let r = Root::new("crash-rm-img");
-    let tar = test_images().join("busybox-docker.tar");
-    let o = r.out(&["load", "-i", tar.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    // Twice first: the second takes the spare the first left.
     let args = [
         "run", "--rm", "--name", "brief", "--net", "none", "busybox", "true",
     ];
-    for _ in 0..2 {
-        assert_eq!(r.out(&args).status.code(), Some(0));
-    }
-    let steps = run_at_every_step_in(r, "run --rm IMAGE", &args, 8);
+    let setup = |r: &Root| {
+        let tar = test_images().join("busybox-docker.tar");
+        let o = r.out(&["load", "-i", tar.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        // Twice first: the second takes the spare the first left.
+        for _ in 0..2 {
+            assert_eq!(r.out(&args).status.code(), Some(0));
+        }
+    };
+    let steps = run_at_every_step_in("crash-rm-img", setup, "run --rm IMAGE", &args, 11);
     for s in [
         "create: spare taken",
         "rm: directory staged as a spare",

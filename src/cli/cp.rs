@@ -801,9 +801,9 @@ fn live_root(rec: &crate::state::Record, q: &[u8]) -> Result<Fd> {
 }
 
 /// The stopped container's overlay, writable, with the options its own
-/// mount uses (fs/apply.rs: no redirect or metacopy xattrs, so `commit`
-/// still reads a plain upper dir; never `volatile`, whose marker would
-/// stop the next mount).
+/// mount uses (fs/overlay.rs: no redirect or metacopy xattrs, so `commit`
+/// still reads a plain upper dir; the index off; never `volatile`, whose
+/// marker would stop the next mount).
 fn overlay_rw(o: &Overlay) -> Result<Fd> {
     let upper = cs(o.upper.as_bytes())?;
     let work = cs(o.work.as_bytes())?;
@@ -815,8 +815,7 @@ fn overlay_rw(o: &Overlay) -> Result<Fd> {
         .map(|l| cs(l.as_bytes()))
         .collect::<Result<Vec<_>>>()?;
     let all = cs(o.lower.join(":").as_bytes())?;
-    let off = Some(c"off");
-    let opts: &[(&CStr, Option<&CStr>)] = &[(c"redirect_dir", off), (c"metacopy", off)];
+    let opts = crate::fs::overlay::options(false, false);
     let fs = crate::fs::overlay::create(&each, &all, Some((&upper, &work)), opts)
         .map_err(|(op, e)| Error::sys(op, o.upper.clone(), e))?;
     let attrs = k::MOUNT_ATTR_NODEV | k::MOUNT_ATTR_NOSUID | k::MOUNT_ATTR_NOEXEC;

@@ -97,12 +97,13 @@ pub fn create(store: &Store, spec: &mut Spec, o: Options) -> Result<Record> {
     let disk = store.disk_dir(&rec.id);
     // Or rename in a spare (state::spare), its work dir made: only for an
     // overlay of create's own dirs, with no user namespace.
+    let own = spec.root.overlay.as_ref().is_some_and(|o| {
+        o.upper == alloc::format!("{disk}/upper") && o.work == alloc::format!("{disk}/work")
+    });
     let spare = made.is_ok()
         && volatile
+        && own
         && spec.uid_map.is_empty()
-        && spec.root.overlay.as_ref().is_some_and(|o| {
-            o.upper == alloc::format!("{disk}/upper") && o.work == alloc::format!("{disk}/work")
-        })
         && crate::state::spare::take(&store.root, &disk);
     let made =
         made.and_then(
@@ -111,11 +112,15 @@ pub fn create(store: &Store, spec: &mut Spec, o: Options) -> Result<Record> {
                 false => Ok(()),
             },
         );
-    // (A spare's work dir is there: its mkdir is a lookup.)
+    // (A spare's work dir is there: its mkdir is a lookup.) Create's own
+    // upper dir is new, or nothing runs: never a container's twice.
     let made = made.and_then(|()| match &spec.root.overlay {
-        Some(o) => [&spec.root.path[..], o.upper.as_bytes(), o.work.as_bytes()]
-            .iter()
-            .try_for_each(|d| mkdir(d, 0o755)),
+        Some(o) => mkdir(&spec.root.path, 0o755)
+            .and_then(|()| match own {
+                true => mkdir_new(o.upper.as_bytes(), 0o755),
+                false => mkdir(o.upper.as_bytes(), 0o755),
+            })
+            .and_then(|()| mkdir(o.work.as_bytes(), 0o755)),
         None => Ok(()),
     });
     let made = made.and_then(|()| give_to_ns_root(&dir, spec));
@@ -246,6 +251,13 @@ fn give_to_ns_root(dir: &str, spec: &Spec) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `mkdir` where an existing one is an error (EEXIST).
+fn mkdir_new(p: &[u8], mode: u32) -> Result<()> {
+    let path = || String::from_utf8_lossy(p).into_owned();
+    let c = cstr::cstring(p).ok_or_else(|| Error::bad("mkdir", path(), "contains a NUL byte"))?;
+    crate::sys::mount::mkdirat(libc::AT_FDCWD, &c, mode).map_err(|e| Error::sys("mkdir", path(), e))
 }
 
 fn mkdir(p: &[u8], mode: u32) -> Result<()> {

@@ -63,11 +63,19 @@ pub fn take(root: &str, disk: &str) -> bool {
         )
         .is_ok()
     });
-    if taken {
-        crate::rt::crash::step("create: spare taken");
+    if !taken {
+        return false;
     }
-    // (One failed unlink, the usual case.)
-    taken && remove_tree(libc::AT_FDCWD, &upper).is_ok()
+    crate::rt::crash::step("create: spare taken");
+    // (One failed unlink, the usual case.) Not removable: neither is the
+    // spare kept (create's upper mkdir refuses one that is still there).
+    match remove_tree(libc::AT_FDCWD, &upper) {
+        Ok(()) => true,
+        Err(_) => {
+            let _ = remove_tree(libc::AT_FDCWD, &to);
+            false
+        }
+    }
 }
 
 /// Keep removed container `id`'s directory (`<root>/containers/<id>`,
@@ -322,6 +330,38 @@ mod tests {
         let next = format!("{r}/containers/n");
         assert!(take(&r, &next));
         assert_eq!(entries(Path::new(&next)), ["work"]);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    /// One whose upper dir cannot be removed (a file in it immutable) is
+    /// not taken (what is left of it stays, and create's upper mkdir
+    /// refuses the one still there: the run fails, never reuses it).
+    #[test]
+    fn a_spare_whose_upper_dir_stays_is_not_taken() {
+        if !root() {
+            return;
+        }
+        let (root, r) = made("stuck");
+        let old = root.join("spare/0");
+        std::fs::create_dir(root.join("spare")).unwrap();
+        std::fs::rename(root.join("containers/c"), &old).unwrap();
+        let stuck = old.join("upper/stuck");
+        std::fs::write(&stuck, "").unwrap();
+        let chattr = |flag: &str, p: &Path| {
+            std::process::Command::new("chattr")
+                .arg(flag)
+                .arg(p)
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if !chattr("+i", &stuck) {
+            std::eprintln!("SKIP an immutable file: chattr +i failed here");
+            let _ = std::fs::remove_dir_all(&root);
+            return;
+        }
+        let next = format!("{r}/containers/n");
+        assert!(!take(&r, &next));
+        let _ = chattr("-i", &Path::new(&next).join("upper/stuck"));
         let _ = std::fs::remove_dir_all(&root);
     }
 
